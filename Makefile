@@ -1,0 +1,177 @@
+# floodgate — build the BPF object, its skeleton, the agent, the CLI and the tests.
+# `make` is quiet; `make V=1` shows the commands.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BUILD   ?= build
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+PREFIX  ?= /usr/local
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+# Installs missing Debian packages once; the stamp is redone when deps.sh changes.
+DEPS_STAMP := $(BUILD)/.deps-$(shell cksum scripts/deps.sh | cut -d' ' -f1)
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -I$(BUILD) \
+	   -DFG_VERSION='"$(VERSION)"' -DFG_COMMIT='"$(COMMIT)"'
+LDLIBS  := -lbpf -lelf -lz -lyaml -luv -lcap
+
+BPF_ARCH := x86
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -D__BPF__ \
+	      $(WARN) -Wno-unused-function -Iinclude -Ivmlinux -Ibpf
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/floodgate/*.h)
+
+AGENT_SRCS := $(wildcard agent/*.c)
+AGENT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS))
+# Every agent module but main: what the unit tests and tools link against.
+LIB_OBJS   := $(filter-out $(BUILD)/agent/main.o,$(AGENT_OBJS))
+AGENT_HDRS := $(wildcard agent/*.h)
+
+CLI_SRCS   := $(wildcard cli/*.c)
+
+UNIT_SRCS  := $(wildcard tests/unit/check_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+BPFT_SRCS  := $(wildcard tests/bpf/*.c)
+NET_TOOLS  := $(BUILD)/tests/fgnet
+
+FLOODGATED := $(BUILD)/floodgated
+FLOODCTL   := $(BUILD)/floodctl
+BPFTEST    := $(BUILD)/tests/bpf_table
+BENCHXDP   := $(BUILD)/bench/bench_xdp
+
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+IFACE ?=
+CONFIG ?= packaging/floodgate.yaml
+
+.PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-xdp \
+	vmlinux fmt lint clean install
+
+all: $(DEPS_STAMP) $(FLOODGATED) $(FLOODCTL) $(BUILD)/floodgate.bpf.o
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	$(Q)mkdir -p $(BUILD) && ./scripts/deps.sh && rm -f $(BUILD)/.deps-* && touch $@
+
+# --- BPF: .bpf.c -> .bpf.o -> .skel.h -------------------------------------
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(DEPS_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# --- user space -----------------------------------------------------------
+$(BUILD)/%.o: %.c $(AGENT_HDRS) $(BPF_SKELS) $(wildcard include/floodgate/*.h) | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(FLOODGATED): $(AGENT_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(FLOODCTL): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(CHECK_LIBS) -o $@
+
+$(BPFTEST): $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS)) $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lpthread -o $@
+
+$(BUILD)/tests/fgnet: $(BUILD)/tests/netns/fgnet.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+$(BENCHXDP): $(BUILD)/bench/bench_xdp.o $(BUILD)/bench/noop.skel.h $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) $(LDLIBS) -o $@
+
+$(BUILD)/bench/bench_xdp.o: $(BUILD)/bench/noop.skel.h
+$(BUILD)/bench/noop.bpf.o: bench/noop.bpf.c | $(DEPS_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bench/noop.skel.h: $(BUILD)/bench/noop.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name noop > $@
+
+# --- tests ------------------------------------------------------------------
+# Each stage prints its own summary; tests/run.sh adds them up and prints
+# the closing "N passed, N failed" line.
+test: all $(UNIT_BINS) $(BPFTEST) $(NET_TOOLS)
+	$(Q)BUILD=$(BUILD) ./tests/run.sh
+
+test-unit: $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) STAGES=unit ./tests/run.sh
+
+test-bpf: $(BPFTEST)
+	$(Q)BUILD=$(BUILD) STAGES=bpf ./tests/run.sh
+
+test-netns: all $(NET_TOOLS)
+	$(Q)BUILD=$(BUILD) STAGES=netns ./tests/run.sh
+
+# User-space code under AddressSanitizer and UBSan.
+test-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined" test-unit
+
+# --- running ----------------------------------------------------------------
+run: all
+	@if [ -z "$(IFACE)" ]; then echo "usage: make run IFACE=<interface>" >&2; exit 2; fi
+	./$(FLOODGATED) -c $(CONFIG) -i $(IFACE)
+
+demo: all $(NET_TOOLS)
+	$(Q)BUILD=$(BUILD) ./scripts/demo.sh
+
+bench: bench-xdp
+
+bench-xdp: $(BENCHXDP)
+	$(Q)./$(BENCHXDP)
+
+# Regenerate vmlinux/vmlinux.h from the running kernel's BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+	@echo "vmlinux.h regenerated from $$(uname -r); update vmlinux/README.md"
+
+fmt:
+	clang-format -i $(AGENT_SRCS) $(AGENT_HDRS) $(CLI_SRCS) $(BPF_SRCS) $(wildcard bpf/*.h) \
+		$(UNIT_SRCS) $(BPFT_SRCS) include/floodgate/*.h
+
+lint: $(BPF_SKELS)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+		--suppress=missingIncludeSystem -Iinclude -Iagent -I$(BUILD) agent cli
+
+install: all
+	install -D -m 0755 $(FLOODGATED) $(DESTDIR)$(PREFIX)/sbin/floodgated
+	install -D -m 0755 $(FLOODCTL) $(DESTDIR)$(PREFIX)/bin/floodctl
+	install -D -m 0644 $(BUILD)/floodgate.bpf.o $(DESTDIR)$(PREFIX)/lib/floodgate/floodgate.bpf.o
+	install -D -m 0644 packaging/floodgate.yaml $(DESTDIR)/etc/floodgate/floodgate.yaml.example
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * config: floodgate's YAML configuration, parsed and validated as a whole.
+ * A config is either wholly valid or rejected with one clear message
+ * ("file:line: key: problem"); a rejected file never changes a running one.
+ */
+#ifndef FG_CONFIG_H
+#define FG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cidr.h"
+
+#define FG_CONF_MAX_IFACES 16
+#define FG_CONF_MAX_RULES 62 /* FG_MAX_RULES minus the two defaults */
+#define FG_CONF_MAX_RANGES 64 /* port ranges per rule */
+#define FG_CONF_NAME_MAX 64
+#define FG_CONF_ERR_MAX 512
+
+enum fg_xdp_mode {
+	FG_XDP_AUTO = 0,
+	FG_XDP_NATIVE = 1,
+	FG_XDP_GENERIC = 2,
+};
+
+/* rate new flows per second, burst flows; rate 0 = level not limited. */
+struct fg_conf_limit {
+	uint32_t rate;
+	uint32_t burst;
+};
+
+struct fg_conf_ban {
+	bool enabled;
+	uint32_t after; /* violations */
+	uint64_t window_ms;
+	uint64_t for_ms;
+};
+
+struct fg_conf_range {
+	uint16_t lo, hi; /* inclusive, 1..65535 */
+};
+
+/* Limits of a rule or of a protocol's defaults. */
+struct fg_conf_limits {
+	struct fg_conf_limit per_source;
+	struct fg_conf_limit per_prefix;
+	struct fg_conf_limit global;
+	struct fg_conf_ban ban;
+};
+
+struct fg_conf_rule {
+	char name[FG_CONF_NAME_MAX];
+	int proto; /* FG_PROTO_TCP or FG_PROTO_UDP */
+	struct fg_conf_range ranges[FG_CONF_MAX_RANGES];
+	int nranges;
+	struct fg_conf_limits limits;
+	int line; /* where the rule starts in the file, for messages */
+};
+
+struct fg_conf {
+	char ifaces[FG_CONF_MAX_IFACES][16]; /* IFNAMSIZ */
+	int nifaces;
+	enum fg_xdp_mode xdp_mode;
+	bool dry_run;
+	bool persist;
+
+	/* sources: */
+	uint8_t ipv4_prefix; /* default 24 */
+	uint8_t ipv6_prefix; /* default 64 */
+	uint32_t max_tracked; /* per-address states; default FG_MAX_SOURCES */
+	uint32_t max_prefixes; /* default FG_MAX_PREFIXES */
+	uint32_t max_udp_flows; /* default FG_MAX_UDP_FLOWS */
+	uint32_t max_verified; /* default FG_MAX_VERIFIED */
+	uint64_t udp_idle_ms; /* sources.udp_idle, default 30 s */
+	uint64_t attack_hold_ms; /* sources.attack_hold, default 2 s */
+	uint64_t verified_ttl_ms; /* sources.verified_ttl, default 10 min */
+
+	struct fg_conf_limits defaults[2]; /* [FG_PROTO_TCP], [FG_PROTO_UDP] */
+	struct fg_conf_rule rules[FG_CONF_MAX_RULES];
+	int nrules;
+
+	struct fg_cidr *allow; /* malloc'd arrays, owned by the conf */
+	int nallow;
+	struct fg_cidr *deny;
+	int ndeny;
+};
+
+/*
+ * Parse and validate the YAML file at path into *out (zeroed first).
+ * Returns 0, or -EINVAL with a "file:line: key: problem" message in err
+ * (-errno with "file: strerror" when the file cannot be read). On error
+ * *out holds nothing that needs freeing.
+ */
+int config_load(const char *path, struct fg_conf *out, char *err, size_t errlen);
+
+/* Same as config_load() for YAML text in memory; name is used in messages. */
+int config_parse(const char *name, const char *text, size_t len, struct fg_conf *out, char *err,
+		 size_t errlen);
+
+/* Release what config_load() allocated; *c may be reused afterwards. */
+void config_free(struct fg_conf *c);
+
+/* Fill *c with the built-in defaults (what an empty file means). */
+void config_defaults(struct fg_conf *c);
+
+#endif /* FG_CONFIG_H */

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * rules: compile a validated config into what the XDP program reads: the
+ * rule table, the port -> rule table and the config entry. Rule ids are
+ * kept stable across reloads by rule name, so a reload keeps the buckets
+ * of rules that still exist (buckets are keyed by rule id).
+ */
+#ifndef FG_RULES_H
+#define FG_RULES_H
+
+#include <stdint.h>
+
+#include <floodgate/abi.h>
+
+#include "config.h"
+
+/* Which rule id belongs to which name; kept by the agent across reloads. */
+struct fg_rule_ids {
+	char names[FG_MAX_RULES][FG_CONF_NAME_MAX]; /* "" = free id */
+};
+
+struct fg_compiled {
+	struct fg_config cfg; /* active is left 0; xdpmaps picks the half */
+	struct fg_rule rules[FG_MAX_RULES];
+	uint32_t port_rule[FG_PORT_SLOTS]; /* [proto * 65536 + port] -> id */
+	struct fg_rule_ids ids; /* names of rules[i]: "tcp-default", ... */
+};
+
+/*
+ * Compile conf into *out. prev (may be NULL) holds the ids of the running
+ * config: a rule whose name is in prev keeps its id; new names take ids
+ * unused by both. Returns 0 or -ENOSPC when ids run out (cannot happen for
+ * a validated config).
+ */
+int rules_compile(const struct fg_conf *conf, const struct fg_rule_ids *prev,
+		  struct fg_compiled *out);
+
+/* Convert a limit to the kernel's form (interval_ns = 1e9 / rate). */
+void rules_limit(const struct fg_conf_limit *in, struct fg_limit *out);
+
+/* Id of the rule named name in ids, or -1. */
+int rules_find(const struct fg_rule_ids *ids, const char *name);
+
+#endif /* FG_RULES_H */

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "floodgate.skel.h"
+#include "xdpmaps.h"
+
+void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
+{
+	m->settings = bpf_map__fd(skel->maps.settings);
+	m->rules = bpf_map__fd(skel->maps.rules);
+	m->port_rules = bpf_map__fd(skel->maps.port_rules);
+	m->src_state = bpf_map__fd(skel->maps.src_state);
+	m->prefix_state = bpf_map__fd(skel->maps.prefix_state);
+	m->global_state = bpf_map__fd(skel->maps.global_state);
+	m->udp_flows = bpf_map__fd(skel->maps.udp_flows);
+	m->verified = bpf_map__fd(skel->maps.verified);
+	m->allow = bpf_map__fd(skel->maps.allow_lpm);
+	m->deny = bpf_map__fd(skel->maps.deny_lpm);
+	m->bans = bpf_map__fd(skel->maps.bans);
+	m->stats = bpf_map__fd(skel->maps.stats);
+	m->rule_stats = bpf_map__fd(skel->maps.rule_stats);
+	m->misc = bpf_map__fd(skel->maps.misc);
+	m->events = bpf_map__fd(skel->maps.events);
+	m->ncpus = libbpf_num_possible_cpus();
+}
+
+/* The fields of struct xdpmaps in the order of their pinned names. */
+static int *map_slot(struct xdpmaps *m, int i)
+{
+	int *slots[] = {
+		&m->settings, &m->rules,      &m->port_rules, &m->src_state, &m->prefix_state,
+		&m->global_state, &m->udp_flows, &m->verified, &m->allow,    &m->deny,
+		&m->bans,     &m->stats,      &m->rule_stats, &m->misc,      &m->events,
+	};
+
+	return i < (int)(sizeof(slots) / sizeof(slots[0])) ? slots[i] : NULL;
+}
+
+static const char *const pin_names[] = {
+	"settings", "rules",	 "port_rules", "src_state",  "prefix_state",
+	"global_state", "udp_flows", "verified", "allow_lpm", "deny_lpm",
+	"bans",	    "stats",	 "rule_stats", "misc",	     "events",
+};
+
+int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int i, err;
+
+	for (i = 0; map_slot(m, i); i++)
+		*map_slot(m, i) = -1;
+	for (i = 0; map_slot(m, i); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, pin_names[i]);
+		*map_slot(m, i) = bpf_obj_get(path);
+		if (*map_slot(m, i) < 0) {
+			err = -errno;
+			xdpmaps_close(m);
+			return err;
+		}
+	}
+	m->ncpus = libbpf_num_possible_cpus();
+	return 0;
+}
+
+void xdpmaps_close(struct xdpmaps *m)
+{
+	int i;
+
+	for (i = 0; map_slot(m, i); i++) {
+		if (*map_slot(m, i) >= 0)
+			close(*map_slot(m, i));
+		*map_slot(m, i) = -1;
+	}
+}
+
+uint64_t xdpmaps_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int xdpmaps_settings(struct xdpmaps *m, struct fg_config *out)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->settings, &zero, out) ? -errno : 0;
+}
+
+/* Write n consecutive array entries starting at index first. */
+static int array_write(int fd, __u32 first, const void *values, __u32 n, size_t value_size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys, count = n, i;
+	int err = 0;
+
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		keys[i] = first + i;
+	if (bpf_map_update_batch(fd, keys, values, &count, &opts)) {
+		/* Kernels without batch ops on arrays: one syscall each. */
+		err = 0;
+		for (i = 0; i < n && !err; i++)
+			if (bpf_map_update_elem(fd, &keys[i], (const char *)values + i * value_size,
+						BPF_ANY))
+				err = -errno;
+	}
+	free(keys);
+	return err;
+}
+
+int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct fg_rule_ids *prev)
+{
+	struct fg_config live = {}, next;
+	__u32 zero = 0, half, id;
+	int err;
+
+	/* A fresh map reads as zeros: active 0, so the first config goes to 1. */
+	if (bpf_map_lookup_elem(m->settings, &zero, &live))
+		return -errno;
+	half = live.abi_version == FG_ABI_VERSION ? !(live.active & 1) : 1;
+
+	err = array_write(m->rules, half * FG_MAX_RULES, c->rules, FG_MAX_RULES,
+			  sizeof(c->rules[0]));
+	if (err)
+		return err;
+	err = array_write(m->port_rules, half * FG_PORT_SLOTS, c->port_rule, FG_PORT_SLOTS,
+			  sizeof(c->port_rule[0]));
+	if (err)
+		return err;
+
+	/* A rule id that now belongs to another name starts a fresh budget. */
+	for (id = 0; id < FG_MAX_RULES; id++) {
+		struct fg_global_state fresh = {};
+
+		if (!c->ids.names[id][0])
+			continue;
+		if (prev && !strcmp(prev->names[id], c->ids.names[id]))
+			continue;
+		if (bpf_map_update_elem(m->global_state, &id, &fresh, BPF_ANY))
+			return -errno;
+	}
+
+	next = c->cfg;
+	next.abi_version = FG_ABI_VERSION;
+	next.active = half;
+	return bpf_map_update_elem(m->settings, &zero, &next, BPF_ANY) ? -errno : 0;
+}
+
+int xdpmaps_list_add(int map_fd, const struct fg_cidr *c)
+{
+	struct fg_lpm_key k;
+	__u32 one = 1;
+
+	cidr_to_lpm(c, &k);
+	return bpf_map_update_elem(map_fd, &k, &one, BPF_ANY) ? -errno : 0;
+}
+
+int xdpmaps_list_del(int map_fd, const struct fg_cidr *c)
+{
+	struct fg_lpm_key k;
+
+	cidr_to_lpm(c, &k);
+	return bpf_map_delete_elem(map_fd, &k) ? -errno : 0;
+}
+
+static bool list_has(const struct fg_cidr *list, int n, const struct fg_cidr *c)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].family == c->family && list[i].prefixlen == c->prefixlen &&
+		    !memcmp(list[i].addr, c->addr, sizeof(c->addr)))
+			return true;
+	return false;
+}
+
+int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n)
+{
+	struct fg_lpm_key key, next, *stale = NULL;
+	int nstale = 0, cap = 0, i, err = 0;
+	void *prev = NULL;
+
+	(void)m;
+	/* Add first, then remove what is gone: an entry in both the old and
+	 * the new list is never absent, not even for a moment. */
+	for (i = 0; i < n; i++) {
+		err = xdpmaps_list_add(map_fd, &list[i]);
+		if (err)
+			return err;
+	}
+	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
+		struct fg_cidr c;
+
+		cidr_from_lpm(&next, &c);
+		if (!list_has(list, n, &c)) {
+			if (nstale == cap) {
+				struct fg_lpm_key *grown;
+
+				cap = cap ? cap * 2 : 64;
+				grown = realloc(stale, cap * sizeof(*stale));
+				if (!grown) {
+					free(stale);
+					return -ENOMEM;
+				}
+				stale = grown;
+			}
+			stale[nstale++] = next;
+		}
+		key = next;
+		prev = &key;
+	}
+	for (i = 0; i < nstale; i++)
+		if (bpf_map_delete_elem(map_fd, &stale[i]) && errno != ENOENT)
+			err = -errno;
+	free(stale);
+	return err;
+}
+
+int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin)
+{
+	struct fg_ban b = { .origin = origin };
+	struct fg_lpm_key k;
+
+	if (seconds)
+		b.expires_ns = xdpmaps_now_ns() + seconds * 1000000000ULL;
+	cidr_to_lpm(c, &k);
+	return bpf_map_update_elem(m->bans, &k, &b, BPF_ANY) ? -errno : 0;
+}
+
+int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c)
+{
+	struct fg_lpm_key k;
+
+	cidr_to_lpm(c, &k);
+	return bpf_map_delete_elem(m->bans, &k) ? -errno : 0;
+}
+
+int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns)
+{
+	struct fg_lpm_key key, next, expired[256];
+	struct fg_ban b;
+	void *prev = NULL;
+	int n = 0, i, removed = 0;
+
+	/* Collect, then delete: deleting while walking restarts the walk. */
+	while (n < 256 && !bpf_map_get_next_key(m->bans, prev, &next)) {
+		if (!bpf_map_lookup_elem(m->bans, &next, &b) && b.expires_ns &&
+		    b.expires_ns <= now_ns)
+			expired[n++] = next;
+		key = next;
+		prev = &key;
+	}
+	for (i = 0; i < n; i++)
+		if (!bpf_map_delete_elem(m->bans, &expired[i]))
+			removed++;
+	return removed;
+}
+
+int xdpmaps_list_each(int map_fd, bool is_bans, xdpmaps_list_fn fn, void *arg)
+{
+	struct fg_lpm_key key, next;
+	void *prev = NULL;
+	int ret;
+
+	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
+		struct fg_ban b = {};
+		struct fg_cidr c;
+
+		if (is_bans && bpf_map_lookup_elem(map_fd, &next, &b))
+			goto next;
+		cidr_from_lpm(&next, &c);
+		ret = fn(&c, is_bans ? &b : NULL, arg);
+		if (ret)
+			return ret;
+next:
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+/* Sum the per-CPU values of one entry of a per-CPU array of u64 fields. */
+static int percpu_sum(struct xdpmaps *m, int fd, __u32 key, __u64 *out, size_t nfields)
+{
+	size_t width = nfields * sizeof(__u64);
+	__u64 *vals = calloc(m->ncpus, width);
+	int cpu;
+	size_t f;
+
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		int err = -errno;
+
+		free(vals);
+		return err;
+	}
+	memset(out, 0, width);
+	for (cpu = 0; cpu < m->ncpus; cpu++)
+		for (f = 0; f < nfields; f++)
+			out[f] += vals[cpu * nfields + f];
+	free(vals);
+	return 0;
+}
+
+int xdpmaps_stats(struct xdpmaps *m, struct fg_stat out[FG_R_MAX])
+{
+	__u32 r;
+	int err;
+
+	for (r = 0; r < FG_R_MAX; r++) {
+		err = percpu_sum(m, m->stats, r, (__u64 *)&out[r], sizeof(out[r]) / sizeof(__u64));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int xdpmaps_rule_stats(struct xdpmaps *m, uint32_t rule, struct fg_rule_stat *out)
+{
+	return percpu_sum(m, m->rule_stats, rule, (__u64 *)out, sizeof(*out) / sizeof(__u64));
+}
+
+int xdpmaps_misc(struct xdpmaps *m, uint64_t out[FG_M_MAX])
+{
+	__u32 i;
+	int err;
+
+	for (i = 0; i < FG_M_MAX; i++) {
+		err = percpu_sum(m, m->misc, i, (__u64 *)&out[i], 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int xdpmaps_global(struct xdpmaps *m, uint32_t rule, struct fg_global_state *out)
+{
+	return bpf_map_lookup_elem(m->global_state, &rule, out) ? -errno : 0;
+}
+
+int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
+		   struct fg_src_state *out)
+{
+	bool full = c->prefixlen == (c->family == FG_AF_INET ? 32 : 128);
+	struct fg_src_key k;
+
+	cidr_to_src_key(c, rule, &k);
+	return bpf_map_lookup_elem(full ? m->src_state : m->prefix_state, &k, out) ? -errno : 0;
+}
+
+uint64_t xdpmaps_tokens(uint64_t tat_ns, const struct fg_limit *l, uint64_t now_ns)
+{
+	uint64_t tau, ahead;
+
+	if (!l->rate || !l->interval_ns)
+		return 0;
+	tau = l->interval_ns * l->burst;
+	ahead = tat_ns > now_ns ? tat_ns - now_ns : 0;
+	return ahead >= tau ? 0 : (tau - ahead) / l->interval_ns;
+}
+
+const char *xdpmaps_reason_name(uint32_t reason)
+{
+	static const char *const names[FG_R_MAX] = {
+		[FG_R_PASS_NON_IP] = "non_ip",	     [FG_R_PASS_OTHER_L4] = "other_l4",
+		[FG_R_PASS_FRAGMENT] = "fragment",   [FG_R_PASS_ESTABLISHED] = "established",
+		[FG_R_PASS_UDP_KNOWN] = "udp_known", [FG_R_PASS_NEW_FLOW] = "new_flow",
+		[FG_R_PASS_ALLOW] = "allow",	     [FG_R_DROP_DENY] = "deny",
+		[FG_R_DROP_BAN] = "ban",	     [FG_R_DROP_SOURCE] = "source",
+		[FG_R_DROP_PREFIX] = "prefix",	     [FG_R_DROP_GLOBAL] = "global",
+		[FG_R_DROP_TCP_FLAGS] = "tcp_flags", [FG_R_DROP_TRUNCATED] = "truncated",
+		[FG_R_DROP_MALFORMED] = "malformed",
+	};
+
+	return reason < FG_R_MAX && names[reason] ? names[reason] : "unknown";
+}
+
+const char *xdpmaps_level_name(uint32_t level)
+{
+	static const char *const names[FG_LEVEL_MAX] = { "address", "prefix", "global" };
+
+	return level < FG_LEVEL_MAX ? names[level] : "unknown";
+}
+
+const char *xdpmaps_origin_name(uint32_t origin)
+{
+	static const char *const names[FG_BAN_ORIGIN_MAX] = { "auto", "manual", "app", "fleet" };
+
+	return origin < FG_BAN_ORIGIN_MAX ? names[origin] : "unknown";
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * xdpmaps: everything user space reads from and writes to the XDP maps:
+ * applying a compiled config (into the idle half, then one flip), allow and
+ * deny lists, bans, counters and per-source state. Works on map fds, so the
+ * agent, the CLI and the tests share it.
+ */
+#ifndef FG_XDPMAPS_H
+#define FG_XDPMAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <floodgate/abi.h>
+
+#include "cidr.h"
+#include "rules.h"
+
+struct floodgate_bpf;
+
+struct xdpmaps {
+	int settings, rules, port_rules;
+	int src_state, prefix_state, global_state;
+	int udp_flows, verified;
+	int allow, deny, bans;
+	int stats, rule_stats, misc;
+	int events;
+	int ncpus; /* possible CPUs: the width of per-CPU values */
+};
+
+/* Fill m with the fds of a loaded skeleton (not duplicated: the skeleton
+ * keeps owning them). */
+void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel);
+
+/* Open the maps pinned in pin_dir (for tools that run beside the agent).
+ * Returns 0 or -errno; close with xdpmaps_close(). */
+int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir);
+void xdpmaps_close(struct xdpmaps *m);
+
+/* CLOCK_MONOTONIC in ns: the clock of every timestamp in the maps. */
+uint64_t xdpmaps_now_ns(void);
+
+/*
+ * Make c the live config: write the rules and port table into the idle
+ * half, then flip settings.active in one store, so the program never sees a
+ * half-written config. Global state of rule ids that changed owner is reset
+ * (prev: the ids of the config being replaced, NULL on first apply).
+ * Returns 0 or -errno.
+ */
+int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct fg_rule_ids *prev);
+
+/* The live settings entry. */
+int xdpmaps_settings(struct xdpmaps *m, struct fg_config *out);
+
+/* Make the allow (or deny) trie hold exactly list[0..n). Returns 0 or -errno. */
+int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n);
+
+/* Add or remove one entry of the allow or deny trie. */
+int xdpmaps_list_add(int map_fd, const struct fg_cidr *c);
+int xdpmaps_list_del(int map_fd, const struct fg_cidr *c);
+
+/* Ban c for seconds (0 = until unbanned) with origin (enum fg_ban_origin). */
+int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin);
+/* Remove a ban; -ENOENT when c is not banned. */
+int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c);
+/* Delete bans whose expiry has passed; returns how many. */
+int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns);
+
+/* Visit every trie entry (allow, deny) or ban; stop when fn returns non-zero. */
+typedef int (*xdpmaps_list_fn)(const struct fg_cidr *c, const struct fg_ban *ban, void *arg);
+int xdpmaps_list_each(int map_fd, bool is_bans, xdpmaps_list_fn fn, void *arg);
+
+/* Per-reason counters summed over CPUs. */
+int xdpmaps_stats(struct xdpmaps *m, struct fg_stat out[FG_R_MAX]);
+/* Per-rule counters summed over CPUs. */
+int xdpmaps_rule_stats(struct xdpmaps *m, uint32_t rule, struct fg_rule_stat *out);
+/* Miscellaneous counters (enum fg_misc) summed over CPUs. */
+int xdpmaps_misc(struct xdpmaps *m, uint64_t out[FG_M_MAX]);
+int xdpmaps_global(struct xdpmaps *m, uint32_t rule, struct fg_global_state *out);
+
+/* Bucket state of an address or prefix under rule; -ENOENT if untracked. */
+int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
+		   struct fg_src_state *out);
+
+/* Tokens left in a bucket with TAT tat for limit l at now (for reports). */
+uint64_t xdpmaps_tokens(uint64_t tat_ns, const struct fg_limit *l, uint64_t now_ns);
+
+/* Stable names of reasons ("deny", "source", ...) and levels. */
+const char *xdpmaps_reason_name(uint32_t reason);
+const char *xdpmaps_level_name(uint32_t level);
+const char *xdpmaps_origin_name(uint32_t origin);
+
+#endif /* FG_XDPMAPS_H */

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * floodgate: drop floods of new TCP/UDP flows at the NIC.
+ *
+ * XDP (ingress): parse, check the source against deny / allow / ban, find
+ * the rule of (protocol, destination port), and admit a new flow only
+ * within the per-address, per-prefix and global token buckets of the rule.
+ * TC (egress): mark the addresses the host is really talking to as
+ * verified, which is what lets them through while a rule is under attack.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include <floodgate/abi.h>
+
+#include "maps.h"
+#include "parse.h"
+#include "limit.h"
+
+#define TC_ACT_OK 0
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Everything one packet's decision needs, passed to the helpers. */
+struct ctx {
+	struct pkt p;
+	const struct fg_config *cfg;
+	const struct fg_rule *rule;
+	__u32 rule_id;
+	__u32 ifindex;
+	__u64 now;
+};
+
+static __always_inline void count_misc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&misc, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* Count the packet under reason and turn the reason into a verdict. */
+static __always_inline int verdict(struct xdp_md *xdp, const struct fg_config *cfg, __u32 reason)
+{
+	bool drop = fg_reason_drops(reason) && !(cfg && (cfg->flags & FG_CFG_F_DRY_RUN));
+	struct fg_stat *st = bpf_map_lookup_elem(&stats, &reason);
+
+	if (st) {
+		st->packets[drop] += 1;
+		st->bytes[drop] += xdp->data_end - xdp->data;
+	}
+	return drop ? XDP_DROP : XDP_PASS;
+}
+
+static __always_inline void lpm_key_of(const struct pkt *p, struct fg_lpm_key *k)
+{
+	k->prefixlen = 128;
+	if (p->family == FG_AF_INET) {
+		k->addr[0] = 0;
+		k->addr[1] = 0;
+		k->addr[2] = bpf_htonl(0xffff);
+		k->addr[3] = p->saddr[0];
+	} else {
+		__builtin_memcpy(k->addr, p->saddr, 16);
+	}
+}
+
+/* Address (prefixlen 0 = full) of the source as a bucket key. */
+static __always_inline void src_key_of(const struct pkt *p, __u8 prefixlen, __u16 rule,
+				       struct fg_src_key *k)
+{
+	__u32 full = p->family == FG_AF_INET ? 32 : 128;
+	int i;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = p->family;
+	k->rule = rule;
+	k->prefixlen = prefixlen && prefixlen < full ? prefixlen : full;
+	if (p->family == FG_AF_INET) {
+		k->addr[0] = p->saddr[0];
+		if (k->prefixlen < 32)
+			k->addr[0] &= bpf_htonl(~0U << (32 - k->prefixlen));
+		return;
+	}
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		int bits = (int)k->prefixlen - i * 32;
+		__u32 w = p->saddr[i];
+
+		if (bits <= 0)
+			w = 0;
+		else if (bits < 32)
+			w &= bpf_htonl(~0U << (32 - bits));
+		k->addr[i] = w;
+	}
+}
+
+/* Deny, allow, ban on the L3 source. Returns a reason or PARSE_OK. */
+static __always_inline __u32 check_lists(const struct pkt *p, __u64 *now)
+{
+	struct fg_lpm_key k;
+	struct fg_ban *ban;
+
+	lpm_key_of(p, &k);
+	if (bpf_map_lookup_elem(&deny_lpm, &k))
+		return FG_R_DROP_DENY;
+	if (bpf_map_lookup_elem(&allow_lpm, &k))
+		return FG_R_PASS_ALLOW;
+	ban = bpf_map_lookup_elem(&bans, &k);
+	if (ban) {
+		/* The clock is read only here and on the new-flow path: an
+		 * established packet from an unbanned source never pays for it. */
+		*now = bpf_ktime_get_coarse_ns();
+		if (!ban->expires_ns || *now < ban->expires_ns)
+			return FG_R_DROP_BAN;
+	}
+	return PARSE_OK;
+}
+
+static __always_inline bool is_verified(struct ctx *c)
+{
+	struct fg_src_key k;
+	__u64 *seen;
+
+	src_key_of(&c->p, 0, 0, &k);
+	seen = bpf_map_lookup_elem(&verified, &k);
+	return seen && c->now - *seen < c->cfg->verified_ttl_ns;
+}
+
+/* Ban the address or prefix of k for the rule's ban duration. */
+static __always_inline void ban_source(struct ctx *c, const struct fg_src_key *k)
+{
+	struct fg_ban b = {
+		.expires_ns = c->now + c->rule->ban_duration_ns,
+		.origin = FG_BAN_AUTO,
+		.rule = c->rule_id,
+	};
+	struct fg_lpm_key lk = {};
+
+	if (k->family == FG_AF_INET) {
+		lk.prefixlen = 96 + k->prefixlen;
+		lk.addr[2] = bpf_htonl(0xffff);
+		lk.addr[3] = k->addr[0];
+	} else {
+		lk.prefixlen = k->prefixlen;
+		__builtin_memcpy(lk.addr, k->addr, 16);
+	}
+	if (bpf_map_update_elem(&bans, &lk, &b, BPF_ANY) == 0)
+		count_misc(FG_M_BANS_AUTO);
+}
+
+static __always_inline void emit_event(struct ctx *c, const struct fg_src_key *k, __u32 reason,
+				       __u32 level, __u32 violations, __u32 banned, __u64 new_flows,
+				       __u64 dropped)
+{
+	struct fg_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_misc(FG_M_EVENTS_LOST);
+		return;
+	}
+	e->ts_ns = c->now;
+	e->src = *k;
+	e->reason = reason;
+	e->level = level;
+	e->violations = violations;
+	e->banned = banned;
+	e->new_flows = new_flows;
+	e->dropped = dropped;
+	e->ifindex = c->ifindex;
+	e->dry_run = !!(c->cfg->flags & FG_CFG_F_DRY_RUN);
+	bpf_ringbuf_submit(e, 0);
+	count_misc(FG_M_EVENTS);
+}
+
+/*
+ * A source (or prefix) went over its limit. At most once per event interval
+ * this counts a violation, may ban it, and reports it: a flood is one
+ * violation per second, not one per packet, so neither the ring buffer nor
+ * the violation count runs away with the packet rate.
+ */
+static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
+				      const struct fg_src_key *k, __u32 reason, __u32 level)
+{
+	__u64 last = st->last_event_ns;
+	__u32 v, banned = 0;
+
+	if (last && c->now - last < c->cfg->event_interval_ns)
+		return;
+	/* Only the CPU that moves last_event_ns reports this interval. */
+	if (__sync_val_compare_and_swap(&st->last_event_ns, last, c->now) != last)
+		return;
+	if (c->now - st->viol_start_ns > c->rule->ban_window_ns) {
+		st->viol_start_ns = c->now;
+		st->violations = 0;
+	}
+	v = __sync_add_and_fetch(&st->violations, 1);
+	if ((c->rule->flags & FG_RULE_F_BAN) && v >= c->rule->ban_after) {
+		ban_source(c, k);
+		banned = 1;
+		st->violations = 0;
+	}
+	emit_event(c, k, reason, level, v, banned, st->new_flows, st->dropped);
+}
+
+/*
+ * One bucket level (address or prefix). Returns true if the flow may go on.
+ * *taken tells the caller a token was taken (to refund if a later level
+ * refuses). Under attack an unverified source without state gets none.
+ */
+static __always_inline bool level_take(struct ctx *c, void *map, const struct fg_limit *lim,
+				       __u8 prefixlen, __u32 level, bool no_new_state,
+				       struct fg_src_state **out)
+{
+	struct fg_src_key k;
+	struct fg_src_state *st;
+
+	*out = NULL;
+	if (!lim->rate)
+		return true;
+	src_key_of(&c->p, prefixlen, c->rule_id, &k);
+	st = bpf_map_lookup_elem(map, &k);
+	if (!st) {
+		struct fg_src_state zero = {};
+
+		if (no_new_state) {
+			count_misc(FG_M_STATE_SKIPPED);
+			return true;
+		}
+		/* Another CPU may insert the same key first: accept -EEXIST
+		 * and use whichever entry is in the map. */
+		bpf_map_update_elem(map, &k, &zero, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(map, &k);
+		if (!st)
+			return true;
+	}
+	__sync_fetch_and_add(&st->new_flows, 1);
+	if (bucket_take(&st->tat_ns, lim, c->now)) {
+		*out = st;
+		return true;
+	}
+	__sync_fetch_and_add(&st->dropped, 1);
+	violation(c, st, &k, level == FG_LEVEL_SOURCE ? FG_R_DROP_SOURCE : FG_R_DROP_PREFIX, level);
+	return false;
+}
+
+/* The rule's global budget; refusal puts the rule under attack. */
+static __always_inline bool global_take(struct ctx *c, struct fg_global_state *gs, bool attack)
+{
+	__u64 until;
+
+	if (bucket_take(&gs->tat_ns, &c->rule->global, c->now))
+		return true;
+	until = c->now + c->cfg->attack_hold_ns;
+	/* Refresh the deadline only when it moved noticeably: a store per
+	 * dropped packet would bounce the cache line between CPUs. */
+	if (gs->attack_until_ns < until - c->cfg->attack_hold_ns / 4) {
+		gs->attack_until_ns = until;
+		if (!attack) {
+			__sync_fetch_and_add(&gs->attacks, 1);
+			count_misc(FG_M_ATTACKS);
+		}
+	}
+	__sync_fetch_and_add(&gs->dropped, 1);
+	if (c->now - gs->last_event_ns >= c->cfg->event_interval_ns) {
+		struct fg_src_key k;
+
+		/* One event per rule per interval; the source it names is
+		 * a sample of the flood. */
+		gs->last_event_ns = c->now;
+		src_key_of(&c->p, 0, c->rule_id, &k);
+		emit_event(c, &k, FG_R_DROP_GLOBAL, FG_LEVEL_GLOBAL, 0, 0, gs->new_flows,
+			   gs->dropped);
+	}
+	return false;
+}
+
+/* Decide on a new TCP/UDP flow. Returns the reason. */
+static __always_inline __u32 new_flow(struct ctx *c)
+{
+	struct fg_src_state *src = NULL, *pfx = NULL;
+	struct fg_global_state *gs;
+	struct fg_rule_stat *rs;
+	bool attack, unverified = false;
+	__u8 plen;
+	__u32 reason = FG_R_PASS_NEW_FLOW;
+
+	gs = bpf_map_lookup_elem(&global_state, &c->rule_id);
+	rs = bpf_map_lookup_elem(&rule_stats, &c->rule_id);
+	if (!gs || !rs)
+		return FG_R_PASS_NEW_FLOW;
+	rs->new_flows += 1;
+	__sync_fetch_and_add(&gs->new_flows, 1);
+
+	attack = c->now < gs->attack_until_ns;
+	/* The verified map is read only under attack: in peace every source
+	 * is treated alike and this lookup is not paid. */
+	if (attack)
+		unverified = !is_verified(c);
+
+	if (!level_take(c, &src_state, &c->rule->per_source, 0, FG_LEVEL_SOURCE,
+			attack && unverified, &src)) {
+		rs->dropped[FG_LEVEL_SOURCE] += 1;
+		return FG_R_DROP_SOURCE;
+	}
+	plen = c->p.family == FG_AF_INET ? c->cfg->ipv4_prefix : c->cfg->ipv6_prefix;
+	if (!level_take(c, &prefix_state, &c->rule->per_prefix, plen, FG_LEVEL_PREFIX,
+			attack && unverified, &pfx)) {
+		reason = FG_R_DROP_PREFIX;
+		rs->dropped[FG_LEVEL_PREFIX] += 1;
+		goto refund;
+	}
+	/* Under attack the global budget is for unverified sources only:
+	 * clients the host already talks to keep opening connections. */
+	if (c->rule->global.rate && (!attack || unverified) && !global_take(c, gs, attack)) {
+		reason = FG_R_DROP_GLOBAL;
+		rs->dropped[FG_LEVEL_GLOBAL] += 1;
+		goto refund_prefix;
+	}
+	rs->passed += 1;
+	return FG_R_PASS_NEW_FLOW;
+
+refund_prefix:
+	if (pfx)
+		bucket_refund(&pfx->tat_ns, &c->rule->per_prefix);
+refund:
+	if (src)
+		bucket_refund(&src->tat_ns, &c->rule->per_source);
+	return reason;
+}
+
+static __always_inline bool rule_of(struct ctx *c, __u32 proto)
+{
+	__u32 half = c->cfg->active & 1;
+	__u32 idx = half * FG_PORT_SLOTS + proto * 65536 + bpf_ntohs(c->p.dport);
+	__u32 *id = bpf_map_lookup_elem(&port_rules, &idx);
+
+	if (!id || *id >= FG_MAX_RULES)
+		return false;
+	c->rule_id = *id;
+	idx = half * FG_MAX_RULES + *id;
+	c->rule = bpf_map_lookup_elem(&rules, &idx);
+	return c->rule != NULL;
+}
+
+static __always_inline __u32 tcp_packet(struct ctx *c)
+{
+	__u8 f = c->p.tcp_flags;
+
+	if (!(f & TCP_SYN) || (f & TCP_ACK))
+		return FG_R_PASS_ESTABLISHED;
+	if (f & (TCP_FIN | TCP_RST))
+		return FG_R_DROP_TCP_FLAGS;
+	if (!rule_of(c, FG_PROTO_TCP))
+		return FG_R_PASS_NEW_FLOW;
+	c->now = bpf_ktime_get_coarse_ns();
+	return new_flow(c);
+}
+
+static __always_inline __u32 udp_packet(struct ctx *c)
+{
+	struct fg_udp_key k = {
+		.family = c->p.family,
+		.sport = c->p.sport,
+		.dport = c->p.dport,
+	};
+	__u64 *seen;
+	__u32 reason;
+
+	__builtin_memcpy(k.addr, c->p.saddr, 16);
+	c->now = bpf_ktime_get_coarse_ns();
+	seen = bpf_map_lookup_elem(&udp_flows, &k);
+	if (seen && c->now - *seen < c->cfg->udp_idle_ns) {
+		/* Refresh at most a few times per idle period, not per packet. */
+		if (c->now - *seen > c->cfg->udp_idle_ns / 8)
+			*seen = c->now;
+		return FG_R_PASS_UDP_KNOWN;
+	}
+	if (!rule_of(c, FG_PROTO_UDP))
+		return FG_R_PASS_NEW_FLOW;
+	reason = new_flow(c);
+	if (!fg_reason_drops(reason))
+		bpf_map_update_elem(&udp_flows, &k, &c->now, BPF_ANY);
+	return reason;
+}
+
+SEC("xdp")
+int fg_xdp(struct xdp_md *xdp)
+{
+	struct cursor cur = {
+		.pos = (void *)(long)xdp->data,
+		.end = (void *)(long)xdp->data_end,
+	};
+	struct ctx c = { .ifindex = xdp->ingress_ifindex };
+	__u32 zero = 0, reason;
+
+	c.cfg = bpf_map_lookup_elem(&settings, &zero);
+	if (!c.cfg)
+		return XDP_PASS;
+
+	reason = parse_l3(&cur, &c.p);
+	if (reason != PARSE_OK)
+		return verdict(xdp, c.cfg, reason);
+
+	/* Lists first, for every IP packet, before any L4 shortcut. */
+	reason = check_lists(&c.p, &c.now);
+	if (reason != PARSE_OK)
+		return verdict(xdp, c.cfg, reason);
+
+	if (c.p.fragment)
+		return verdict(xdp, c.cfg, FG_R_PASS_FRAGMENT);
+	if (c.p.l4proto != IPPROTO_TCP && c.p.l4proto != IPPROTO_UDP)
+		return verdict(xdp, c.cfg, FG_R_PASS_OTHER_L4);
+
+	reason = parse_l4(&cur, &c.p);
+	if (reason != PARSE_OK)
+		return verdict(xdp, c.cfg, reason);
+
+	if (c.p.l4proto == IPPROTO_TCP)
+		reason = tcp_packet(&c);
+	else
+		reason = udp_packet(&c);
+	return verdict(xdp, c.cfg, reason);
+}
+
+/*
+ * Egress: the host sending a TCP segment that is neither a SYN nor a RST to
+ * an address means a handshake with that address completed, which a
+ * spoofed source cannot do (it never sees our SYN-ACK). UDP is not used:
+ * a reply to a spoofed UDP packet goes to the spoofed address.
+ */
+SEC("tc")
+int fg_tc_egress(struct __sk_buff *skb)
+{
+	struct cursor cur = {
+		.pos = (void *)(long)skb->data,
+		.end = (void *)(long)skb->data_end,
+	};
+	__u32 zero = 0;
+	const struct fg_config *cfg = bpf_map_lookup_elem(&settings, &zero);
+	struct fg_src_key k = {};
+	struct pkt p = {};
+	__u64 now, *seen;
+
+	if (!cfg || parse_l3(&cur, &p) != PARSE_OK || p.fragment || p.l4proto != IPPROTO_TCP)
+		return TC_ACT_OK;
+	if (parse_l4(&cur, &p) != PARSE_OK)
+		return TC_ACT_OK;
+	if (p.tcp_flags & (TCP_SYN | TCP_RST) || !(p.tcp_flags & TCP_ACK))
+		return TC_ACT_OK;
+
+	k.family = p.family;
+	k.prefixlen = p.family == FG_AF_INET ? 32 : 128;
+	__builtin_memcpy(k.addr, p.daddr, 16);
+	now = bpf_ktime_get_coarse_ns();
+	seen = bpf_map_lookup_elem(&verified, &k);
+	if (seen) {
+		/* Refresh rarely: this runs for every segment we send. */
+		if (now - *seen > cfg->verified_ttl_ns / 4)
+			*seen = now;
+		return TC_ACT_OK;
+	}
+	if (bpf_map_update_elem(&verified, &k, &now, BPF_ANY) == 0)
+		count_misc(FG_M_VERIFIED);
+	return TC_ACT_OK;
+}

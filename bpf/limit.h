@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Token buckets in integer nanoseconds, as GCRA: a bucket is one u64, the
+ * "theoretical arrival time" (TAT). Taking a token moves TAT forward by the
+ * emission interval T = 1e9 / rate; the take is refused when TAT would run
+ * more than burst * T ahead of now. One word per bucket means one
+ * compare-and-swap makes a take atomic, so a source whose packets arrive on
+ * every CPU at once still gets exactly rate + burst (no per-CPU buckets that
+ * multiply the limit by the CPU count).
+ */
+#ifndef FG_BPF_LIMIT_H
+#define FG_BPF_LIMIT_H
+
+#include <floodgate/abi.h>
+
+/* Take one token; true if admitted. An unlimited level (rate 0) admits. */
+static __always_inline bool bucket_take(__u64 *tat, const struct fg_limit *l, __u64 now)
+{
+	__u64 t = l->interval_ns;
+	__u64 tau = t * l->burst;
+	int i;
+
+	if (!l->rate)
+		return true;
+#pragma unroll
+	for (i = 0; i < FG_CAS_TRIES; i++) {
+		__u64 old = *(volatile __u64 *)tat;
+		__u64 next = (old > now ? old : now) + t;
+
+		if (next - now > tau)
+			return false;
+		if (__sync_val_compare_and_swap(tat, old, next) == old)
+			return true;
+	}
+	/* Lost every race: other CPUs are taking from this bucket at full
+	 * speed, which only a flood does. Refusing is the safe answer. */
+	return false;
+}
+
+/* Give back a token taken by bucket_take() when a later level refused the
+ * flow, so one level's refusal does not also charge the levels before. */
+static __always_inline void bucket_refund(__u64 *tat, const struct fg_limit *l)
+{
+	if (l->rate)
+		__sync_fetch_and_add(tat, -l->interval_ns);
+}
+
+#endif /* FG_BPF_LIMIT_H */

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Maps of the floodgate programs. All are pinned by name under the agent's
+ * pin directory, so a restart of the agent adopts them (buckets, bans and
+ * counters survive). Capacities marked "sized by the agent" are set from
+ * the config before load.
+ */
+#ifndef FG_BPF_MAPS_H
+#define FG_BPF_MAPS_H
+
+#include <floodgate/abi.h>
+
+/* Single entry: run-time settings and the live half of the rule tables. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fg_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} settings SEC(".maps");
+
+/* Two halves of FG_MAX_RULES rules; config.active picks one, so a reload
+ * writes the idle half and flips in one store. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * FG_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct fg_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rules SEC(".maps");
+
+/* [half * FG_PORT_SLOTS + proto * 65536 + dport] -> rule id: O(1) lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * FG_PORT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} port_rules SEC(".maps");
+
+/* Per-address buckets (sized by the agent). LRU: under attack no state is
+ * created for unverified sources, so a spoofed flood cannot evict these. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FG_MAX_SOURCES);
+	__type(key, struct fg_src_key);
+	__type(value, struct fg_src_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} src_state SEC(".maps");
+
+/* Per-prefix buckets (sized by the agent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FG_MAX_PREFIXES);
+	__type(key, struct fg_src_key);
+	__type(value, struct fg_src_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} prefix_state SEC(".maps");
+
+/* Per-rule global budget and attack state, indexed by rule id (shared by
+ * both halves: a reload keeps the budget of a rule that keeps its id). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FG_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct fg_global_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} global_state SEC(".maps");
+
+/* UDP flows seen recently: key -> last seen (monotonic ns). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FG_MAX_UDP_FLOWS);
+	__type(key, struct fg_udp_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} udp_flows SEC(".maps");
+
+/* Sources the host is really talking to (filled by the TC egress program):
+ * address key (rule 0) -> last seen (monotonic ns). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FG_MAX_VERIFIED);
+	__type(key, struct fg_src_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} verified SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FG_MAX_LIST);
+	__type(key, struct fg_lpm_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} allow_lpm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FG_MAX_LIST);
+	__type(key, struct fg_lpm_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} deny_lpm SEC(".maps");
+
+/* Bans: address or prefix -> expiry, written here and by the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FG_MAX_BANS);
+	__type(key, struct fg_lpm_key);
+	__type(value, struct fg_ban);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FG_R_MAX);
+	__type(key, __u32);
+	__type(value, struct fg_stat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FG_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct fg_rule_stat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rule_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FG_M_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} misc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FG_RINGBUF_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} events SEC(".maps");
+
+#endif /* FG_BPF_MAPS_H */

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * Packet parsing for the floodgate programs: a cursor walks L2 (up to
+ * FG_MAX_VLAN tags), L3 (IPv4 with options, IPv6 with a bounded extension
+ * header walk) and L4 (TCP, UDP). Parsing is split in two so the caller can
+ * check the source address against deny/allow/ban before anything about L4
+ * can make it skip that check.
+ */
+#ifndef FG_BPF_PARSE_H
+#define FG_BPF_PARSE_H
+
+#include <floodgate/abi.h>
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1FFF
+
+#define NEXTHDR_HOP 0
+#define NEXTHDR_TCP 6
+#define NEXTHDR_UDP 17
+#define NEXTHDR_ROUTING 43
+#define NEXTHDR_FRAGMENT 44
+#define NEXTHDR_AUTH 51
+#define NEXTHDR_DEST 60
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+struct cursor {
+	void *pos;
+	void *end;
+};
+
+/* What the parser learned; addresses as in struct fg_src_key. */
+struct pkt {
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__u8 family; /* FG_AF_INET / FG_AF_INET6 */
+	__u8 l4proto; /* IPPROTO_* after extension headers */
+	__u8 tcp_flags;
+	__u8 fragment; /* 1: a non-first fragment (no L4 header) */
+	__u16 sport; /* network byte order */
+	__u16 dport;
+};
+
+/* Status of a parse step: 0 = go on, otherwise the reason to stop with. */
+#define PARSE_OK 0
+
+/* Skip Ethernet and VLAN/QinQ tags; returns the L3 ethertype (host order)
+ * or a negative fg_reason when the frame is cut short. */
+static __always_inline int parse_eth(struct cursor *c)
+{
+	struct ethhdr *eth = c->pos;
+	__u16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > c->end)
+		return -FG_R_DROP_TRUNCATED;
+	proto = bpf_ntohs(eth->h_proto);
+	c->pos = eth + 1;
+
+#pragma unroll
+	for (i = 0; i < FG_MAX_VLAN; i++) {
+		struct vlan_hdr *vh = c->pos;
+
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		if ((void *)(vh + 1) > c->end)
+			return -FG_R_DROP_TRUNCATED;
+		proto = bpf_ntohs(vh->h_vlan_encapsulated_proto);
+		c->pos = vh + 1;
+	}
+	/* A fifth tag: we cannot see the source, so it cannot pass unchecked. */
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+		return -FG_R_DROP_MALFORMED;
+	return proto;
+}
+
+/* IPv4: fills addresses and protocol; the cursor ends at L4. */
+static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
+{
+	struct iphdr *ip = c->pos;
+	__u32 hlen;
+
+	if ((void *)(ip + 1) > c->end)
+		return FG_R_DROP_TRUNCATED;
+	hlen = ip->ihl * 4;
+	if (hlen < sizeof(*ip))
+		return FG_R_DROP_MALFORMED;
+	p->family = FG_AF_INET;
+	p->saddr[0] = ip->saddr;
+	p->daddr[0] = ip->daddr;
+	p->l4proto = ip->protocol;
+	p->fragment = (bpf_ntohs(ip->frag_off) & IP_OFFSET) != 0;
+	/* Options make the header longer; the bound keeps the verifier happy. */
+	if (c->pos + hlen > c->end)
+		return FG_R_DROP_TRUNCATED;
+	c->pos += hlen;
+	return PARSE_OK;
+}
+
+struct ipv6_opt_hdr_fg {
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+struct frag_hdr_fg {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
+/* IPv6 with a bounded walk of extension headers; the cursor ends at L4. */
+static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u8 nh;
+	int i;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return FG_R_DROP_TRUNCATED;
+	p->family = FG_AF_INET6;
+	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	nh = ip6->nexthdr;
+	c->pos = ip6 + 1;
+
+#pragma unroll
+	for (i = 0; i < FG_MAX_IPV6_EXT; i++) {
+		struct ipv6_opt_hdr_fg *oh = c->pos;
+
+		switch (nh) {
+		case NEXTHDR_HOP:
+		case NEXTHDR_ROUTING:
+		case NEXTHDR_DEST:
+			if ((void *)(oh + 1) > c->end)
+				return FG_R_DROP_TRUNCATED;
+			nh = oh->nexthdr;
+			c->pos += (oh->hdrlen + 1) * 8;
+			break;
+		case NEXTHDR_AUTH:
+			if ((void *)(oh + 1) > c->end)
+				return FG_R_DROP_TRUNCATED;
+			nh = oh->nexthdr;
+			c->pos += (oh->hdrlen + 2) * 4;
+			break;
+		case NEXTHDR_FRAGMENT: {
+			struct frag_hdr_fg *fh = c->pos;
+
+			if ((void *)(fh + 1) > c->end)
+				return FG_R_DROP_TRUNCATED;
+			nh = fh->nexthdr;
+			c->pos = fh + 1;
+			if (bpf_ntohs(fh->frag_off) & 0xFFF8) {
+				p->fragment = 1;
+				p->l4proto = nh;
+				return PARSE_OK;
+			}
+			break;
+		}
+		default:
+			p->l4proto = nh;
+			return PARSE_OK;
+		}
+	}
+	/* Still in extension headers after the walk's bound: an attacker can
+	 * stack them to hide a SYN, so this is not passed as "other". */
+	switch (nh) {
+	case NEXTHDR_HOP:
+	case NEXTHDR_ROUTING:
+	case NEXTHDR_DEST:
+	case NEXTHDR_AUTH:
+	case NEXTHDR_FRAGMENT:
+		return FG_R_DROP_MALFORMED;
+	}
+	p->l4proto = nh;
+	return PARSE_OK;
+}
+
+/* L2 + L3. Returns PARSE_OK with saddr/daddr/l4proto set, FG_R_PASS_NON_IP
+ * for non-IP frames, or a drop reason. */
+static __always_inline int parse_l3(struct cursor *c, struct pkt *p)
+{
+	int proto = parse_eth(c);
+
+	if (proto < 0)
+		return -proto;
+	if (proto == ETH_P_IP)
+		return parse_ipv4(c, p);
+	if (proto == ETH_P_IPV6)
+		return parse_ipv6(c, p);
+	return FG_R_PASS_NON_IP;
+}
+
+/* L4 ports and flags of a TCP or UDP packet that is not a non-first
+ * fragment. Returns PARSE_OK or a drop reason. */
+static __always_inline int parse_l4(struct cursor *c, struct pkt *p)
+{
+	if (p->l4proto == IPPROTO_TCP) {
+		struct tcphdr *th = c->pos;
+
+		if ((void *)(th + 1) > c->end)
+			return FG_R_DROP_TRUNCATED;
+		if (th->doff < 5)
+			return FG_R_DROP_MALFORMED;
+		p->sport = th->source;
+		p->dport = th->dest;
+		p->tcp_flags = ((__u8 *)th)[13];
+		return PARSE_OK;
+	}
+	if (p->l4proto == IPPROTO_UDP) {
+		struct udphdr *uh = c->pos;
+
+		if ((void *)(uh + 1) > c->end)
+			return FG_R_DROP_TRUNCATED;
+		p->sport = uh->source;
+		p->dport = uh->dest;
+		return PARSE_OK;
+	}
+	return PARSE_OK;
+}
+
+#endif /* FG_BPF_PARSE_H */

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * floodgate ABI: the map keys, map values, reasons and events shared by the
+ * XDP/TC programs (bpf/) and user space (agent/, cli/, tests/).
+ *
+ * Rules for this file:
+ *  - fixed-width types, explicit padding, no bitfields, no #ifdef'd fields;
+ *  - every struct has a _Static_assert'ed size;
+ *  - reason numbers are stable: never renumber, retire with a placeholder;
+ *  - any layout change bumps FG_ABI_VERSION (pinned maps of another version
+ *    are not adopted).
+ */
+#ifndef FLOODGATE_ABI_H
+#define FLOODGATE_ABI_H
+
+#ifdef __BPF__
+/* vmlinux.h provides __u8..__u64 */
+#else
+#include <linux/types.h>
+#endif
+
+#define FG_ABI_VERSION 1
+
+/* Address families as stored in keys (the values of AF_INET / AF_INET6). */
+#define FG_AF_INET 2
+#define FG_AF_INET6 10
+
+/* Rule ids 0 and 1 are the tcp and udp defaults; configured rules follow. */
+#define FG_RULE_DEFAULT_TCP 0
+#define FG_RULE_DEFAULT_UDP 1
+
+/* Protocol slots in the port -> rule table. */
+#define FG_PROTO_TCP 0
+#define FG_PROTO_UDP 1
+
+#include "consts.h"
+
+/*
+ * Why a packet got its verdict. Each reason has one natural action; in
+ * dry-run mode the drop reasons are counted with action "pass".
+ * Stable numbers: shared with metrics and tools, never renumbered.
+ */
+enum fg_reason {
+	FG_R_PASS_NON_IP = 0, /* not IPv4/IPv6 (ARP, LLDP, ...) */
+	FG_R_PASS_OTHER_L4 = 1, /* IP but not TCP/UDP (ICMP, GRE, ...) */
+	FG_R_PASS_FRAGMENT = 2, /* non-first IP fragment: never a new flow */
+	FG_R_PASS_ESTABLISHED = 3, /* TCP segment that is not a SYN */
+	FG_R_PASS_UDP_KNOWN = 4, /* UDP flow seen within the idle timeout */
+	FG_R_PASS_NEW_FLOW = 5, /* new TCP/UDP flow within every limit */
+	FG_R_PASS_ALLOW = 6, /* source on the allow list */
+	FG_R_DROP_DENY = 7, /* source on the deny list */
+	FG_R_DROP_BAN = 8, /* source banned (auto, manual, app, fleet) */
+	FG_R_DROP_SOURCE = 9, /* per-address new-flow limit */
+	FG_R_DROP_PREFIX = 10, /* per-prefix new-flow limit */
+	FG_R_DROP_GLOBAL = 11, /* rule's global new-flow budget */
+	FG_R_DROP_TCP_FLAGS = 12, /* SYN+FIN or SYN+RST */
+	FG_R_DROP_TRUNCATED = 13, /* header cut short (L2, L3 or L4) */
+	FG_R_DROP_MALFORMED = 14, /* impossible header field (IHL < 5, ...) */
+	FG_R_MAX = 15,
+};
+
+static inline int fg_reason_drops(__u32 reason)
+{
+	return reason >= FG_R_DROP_DENY && reason < FG_R_MAX;
+}
+
+/* Bucket levels, used in events and per-level drop counters. */
+enum fg_level {
+	FG_LEVEL_SOURCE = 0,
+	FG_LEVEL_PREFIX = 1,
+	FG_LEVEL_GLOBAL = 2,
+	FG_LEVEL_MAX = 3,
+};
+
+/* Who created a ban. */
+enum fg_ban_origin {
+	FG_BAN_AUTO = 0, /* the XDP program, after N violations */
+	FG_BAN_MANUAL = 1, /* an operator (XDP.BAN, floodctl ban) */
+	FG_BAN_APP = 2, /* application feedback (a policy's xdp_ban) */
+	FG_BAN_FLEET = 3, /* another host, through the shared store */
+	FG_BAN_ORIGIN_MAX = 4,
+};
+
+/* A token bucket's parameters: rate new flows per second, burst flows. */
+struct fg_limit {
+	__u32 rate; /* 0 = this level is not limited */
+	__u32 burst;
+	__u64 interval_ns; /* 1e9 / rate, precomputed by the agent */
+};
+_Static_assert(sizeof(struct fg_limit) == 16, "abi");
+
+#define FG_RULE_F_BAN 0x1 /* ban sources after ban_after violations */
+
+/* A compiled rule: what limits apply to new flows to its ports. */
+struct fg_rule {
+	struct fg_limit per_source;
+	struct fg_limit per_prefix;
+	struct fg_limit global;
+	__u64 ban_window_ns; /* violations counted within this window */
+	__u64 ban_duration_ns;
+	__u32 ban_after; /* violations that make a ban */
+	__u32 flags; /* FG_RULE_F_* */
+};
+_Static_assert(sizeof(struct fg_rule) == 72, "abi");
+
+#define FG_CFG_F_DRY_RUN 0x1 /* count everything, drop nothing */
+
+/* The single entry of the config map. */
+struct fg_config {
+	__u32 abi_version; /* FG_ABI_VERSION of whoever wrote it */
+	__u32 flags; /* FG_CFG_F_* */
+	__u32 active; /* which half (0/1) of rules and port_rules is live */
+	__u8 ipv4_prefix; /* prefix length of the per-prefix level */
+	__u8 ipv6_prefix;
+	__u16 pad0;
+	__u64 udp_idle_ns; /* a UDP flow unseen this long is new again */
+	__u64 attack_hold_ns; /* under attack stays on this long after the
+				 * global budget was last exceeded */
+	__u64 event_interval_ns; /* at most one event per source per interval */
+	__u64 verified_ttl_ns; /* a verified source expires after this */
+};
+_Static_assert(sizeof(struct fg_config) == 48, "abi");
+
+/*
+ * Key of per-address and per-prefix bucket state. IPv4 lives in addr[0]
+ * (network byte order) with addr[1..3] zero; IPv6 fills addr[0..3].
+ * Bytes beyond prefixlen are zero. rule is the rule id the bucket belongs
+ * to (0 in the verified map).
+ */
+struct fg_src_key {
+	__u8 family; /* FG_AF_INET or FG_AF_INET6 */
+	__u8 prefixlen; /* 32/128 for an address, else the prefix length */
+	__u16 rule;
+	__u32 addr[4];
+};
+_Static_assert(sizeof(struct fg_src_key) == 20, "abi");
+
+/* Per-address / per-prefix state. Written with atomics only. */
+struct fg_src_state {
+	__u64 tat_ns; /* GCRA theoretical arrival time of the bucket */
+	__u64 new_flows; /* new flows seen (passed or dropped) */
+	__u64 dropped; /* new flows dropped by this level */
+	__u64 viol_start_ns; /* start of the current violation window */
+	__u64 last_event_ns; /* last violation event / violation counted */
+	__u32 violations; /* violations within the window */
+	__u32 pad0;
+};
+_Static_assert(sizeof(struct fg_src_state) == 48, "abi");
+
+/* Per-rule global state (array indexed by rule id). */
+struct fg_global_state {
+	__u64 tat_ns; /* GCRA TAT of the rule's global budget */
+	__u64 attack_until_ns; /* under attack while now < this */
+	__u64 new_flows;
+	__u64 dropped;
+	__u64 attacks; /* times the rule entered under-attack */
+	__u64 last_event_ns; /* last global-drop event of this rule */
+};
+_Static_assert(sizeof(struct fg_global_state) == 48, "abi");
+
+/*
+ * LPM key of the allow, deny and ban tries. IPv4 is stored IPv4-mapped
+ * (::ffff:a.b.c.d, prefixlen + 96) so one trie serves both families.
+ */
+struct fg_lpm_key {
+	__u32 prefixlen;
+	__u32 addr[4];
+};
+_Static_assert(sizeof(struct fg_lpm_key) == 20, "abi");
+
+struct fg_ban {
+	__u64 expires_ns; /* CLOCK_MONOTONIC ns; 0 = never */
+	__u32 origin; /* enum fg_ban_origin */
+	__u32 rule; /* rule that caused an auto ban, else 0 */
+};
+_Static_assert(sizeof(struct fg_ban) == 16, "abi");
+
+/* Key of the UDP flow table. */
+struct fg_udp_key {
+	__u8 family;
+	__u8 pad0;
+	__u16 sport; /* network byte order */
+	__u16 dport; /* network byte order */
+	__u16 pad1;
+	__u32 addr[4];
+};
+_Static_assert(sizeof(struct fg_udp_key) == 24, "abi");
+
+/* Per-CPU packet counters, indexed by reason. */
+struct fg_stat {
+	__u64 packets[2]; /* [0] passed, [1] dropped */
+	__u64 bytes[2];
+};
+_Static_assert(sizeof(struct fg_stat) == 32, "abi");
+
+/* Ring buffer event: a source exceeded a limit (at most one per interval). */
+struct fg_event {
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	struct fg_src_key src; /* address or prefix that violated */
+	__u32 reason; /* enum fg_reason */
+	__u32 level; /* enum fg_level */
+	__u32 violations; /* in the current window, after this one */
+	__u32 banned; /* 1 if this violation banned the source */
+	__u64 new_flows; /* counters of the source at the time */
+	__u64 dropped;
+	__u32 ifindex;
+	__u32 dry_run;
+};
+_Static_assert(sizeof(struct fg_event) == 72, "abi");
+
+/* Per-CPU per-rule counters (array indexed by rule id). */
+struct fg_rule_stat {
+	__u64 new_flows; /* new flows seen by the rule */
+	__u64 passed; /* new flows admitted */
+	__u64 dropped[FG_LEVEL_MAX]; /* new flows dropped, by level */
+	__u64 pad0;
+};
+_Static_assert(sizeof(struct fg_rule_stat) == 48, "abi");
+
+/* Per-CPU counters of things that are not packets (array indexed by these). */
+enum fg_misc {
+	FG_M_EVENTS = 0, /* violation events written to the ring buffer */
+	FG_M_EVENTS_LOST = 1, /* events not written: ring buffer full */
+	FG_M_BANS_AUTO = 2, /* bans the program made itself */
+	FG_M_ATTACKS = 3, /* times a rule entered under-attack mode */
+	FG_M_STATE_SKIPPED = 4, /* unverified sources refused new state under attack */
+	FG_M_VERIFIED = 5, /* sources the egress side marked verified */
+	FG_M_MAX = 8,
+};
+
+/* Size of the port -> rule table: one half holds tcp then udp ports. */
+#define FG_PORT_SLOTS (2 * 65536)
+
+#endif /* FLOODGATE_ABI_H */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -50,17 +51,23 @@ void log_msg(enum fg_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static bool libbpf_debug;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	/* One level lower than libbpf says: its warnings are our info, its
-	 * info (the verifier log among it) is our debug. */
+	/* One level lower than libbpf says: its warnings (a rejected
+	 * program's verifier log among them) are our info, its info is our
+	 * debug; its debug chatter only when asked for. */
 	enum fg_log_level ours = level == LIBBPF_WARN ? FG_LOG_INFO : FG_LOG_DEBUG;
 
+	if (level == LIBBPF_DEBUG && !libbpf_debug)
+		return 0;
 	log_vmsg(ours, fmt, ap);
 	return 0;
 }
 
-void log_setup_libbpf(void)
+void log_setup_libbpf(bool debug)
 {
+	libbpf_debug = debug;
 	libbpf_set_print(libbpf_print);
 }

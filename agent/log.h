@@ -4,6 +4,7 @@
 #define FG_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum fg_log_level {
 	FG_LOG_WARN = 0,
@@ -19,8 +20,8 @@ void log_msg(enum fg_log_level level, const char *fmt, ...) __attribute__((forma
 void log_vmsg(enum fg_log_level level, const char *fmt, va_list ap);
 
 /* Route libbpf's output through log_msg(), one level lower than libbpf
- * gives it (so the verifier log shows with -v). */
-void log_setup_libbpf(void);
+ * gives it; debug adds libbpf's own debug output. */
+void log_setup_libbpf(bool debug);
 
 #define pr_warn(...) log_msg(FG_LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(FG_LOG_INFO, __VA_ARGS__)

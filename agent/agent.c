@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "log.h"
+
+#define TICK_MS 1000
+#define EVENT_LINES_PER_SEC 20
+
+/* -i and --xdp-mode win over the file, on start and on every reload. */
+static void apply_overrides(const struct agent_opts *o, struct fg_conf *c)
+{
+	int i;
+
+	if (o->nifaces) {
+		for (i = 0; i < o->nifaces; i++)
+			memcpy(c->ifaces[i], o->ifaces[i], sizeof(c->ifaces[i]));
+		c->nifaces = o->nifaces;
+	}
+	if (o->mode_set)
+		c->xdp_mode = o->mode;
+}
+
+/* Compile conf and make it live in the maps (rules, ports, lists). */
+static int push_config(struct agent *a, const struct fg_conf *conf, struct fg_compiled *next,
+		       const struct fg_rule_ids *prev)
+{
+	int err;
+
+	err = rules_compile(conf, prev, next);
+	if (err) {
+		pr_warn("cannot compile rules: %s", strerror(-err));
+		return err;
+	}
+	err = xdpmaps_apply(&a->maps, next, prev);
+	if (!err)
+		err = xdpmaps_sync_list(&a->maps, a->maps.allow, conf->allow, conf->nallow);
+	if (!err)
+		err = xdpmaps_sync_list(&a->maps, a->maps.deny, conf->deny, conf->ndeny);
+	if (err)
+		pr_warn("cannot write the config into the XDP maps: %s", strerror(-err));
+	return err;
+}
+
+static bool iface_listed(const struct fg_conf *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->nifaces; i++)
+		if (!strcmp(c->ifaces[i], name))
+			return true;
+	return false;
+}
+
+static int attach_all(struct agent *a, const struct fg_conf *c)
+{
+	int i, err;
+
+	for (i = 0; i < c->nifaces; i++) {
+		err = loader_attach(&a->loader, c->ifaces[i], c->xdp_mode);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int agent_start(struct agent *a, const struct agent_opts *opts)
+{
+	char err_msg[FG_CONF_ERR_MAX];
+	const struct fg_rule_ids *prev;
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	a->opts = *opts;
+	if (config_load(opts->config_path, &a->conf, err_msg, sizeof(err_msg))) {
+		pr_warn("%s", err_msg);
+		return 2;
+	}
+	apply_overrides(opts, &a->conf);
+	if (!a->conf.nifaces) {
+		pr_warn("no interface to protect: give -i IFACE or list interfaces: in %s",
+			opts->config_path);
+		config_free(&a->conf);
+		return 2;
+	}
+	a->compiled = calloc(1, sizeof(*a->compiled));
+	if (!a->compiled) {
+		config_free(&a->conf);
+		return 1;
+	}
+
+	if (loader_open(&a->loader, &a->conf, opts->pin_dir))
+		goto fail;
+	xdpmaps_from_skel(&a->maps, a->loader.skel);
+
+	/* Adopted maps: rule ids come out the same for the same config, so
+	 * treating them as unchanged keeps the global budgets and attack state. */
+	err = rules_compile(&a->conf, NULL, a->compiled);
+	prev = a->loader.adopted_maps && !err ? &a->compiled->ids : NULL;
+	if (err || push_config(a, &a->conf, a->compiled, prev))
+		goto fail;
+
+	loader_detach_stale(&a->loader, a->conf.ifaces, a->conf.nifaces);
+	if (attach_all(a, &a->conf))
+		goto fail;
+
+	if (events_open(&a->events, a->maps.events, &a->compiled->ids, EVENT_LINES_PER_SEC)) {
+		pr_warn("cannot read the events ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	pr_info("protecting %d interface(s) with %d rule(s)%s; config %s, pins %s",
+		a->conf.nifaces, a->conf.nrules, a->conf.dry_run ? " in dry-run (nothing dropped)" : "",
+		opts->config_path, opts->pin_dir);
+	return 0;
+
+fail:
+	/* Pins that an earlier agent left keep protecting; our own go. */
+	loader_close(&a->loader, a->loader.adopted_maps);
+	config_free(&a->conf);
+	free(a->compiled);
+	a->compiled = NULL;
+	return 1;
+}
+
+int agent_reload(struct agent *a, char *err, size_t errlen)
+{
+	struct fg_compiled *next;
+	struct fg_conf conf;
+	int i, ret;
+
+	ret = config_load(a->opts.config_path, &conf, err, errlen);
+	if (ret)
+		goto rejected;
+	apply_overrides(&a->opts, &conf);
+	if (!conf.nifaces) {
+		snprintf(err, errlen, "%s: no interface to protect", a->opts.config_path);
+		ret = -EINVAL;
+		config_free(&conf);
+		goto rejected;
+	}
+	if (conf.max_tracked != a->conf.max_tracked || conf.max_prefixes != a->conf.max_prefixes ||
+	    conf.max_udp_flows != a->conf.max_udp_flows ||
+	    conf.max_verified != a->conf.max_verified)
+		pr_warn("msg=\"map sizes (sources.max_*) change only at restart; keeping the "
+			"running sizes\"");
+	/* Maps are sized at load: keep the running sizes so a restart with
+	 * this file sees what is really in use. */
+	conf.max_tracked = a->conf.max_tracked;
+	conf.max_prefixes = a->conf.max_prefixes;
+	conf.max_udp_flows = a->conf.max_udp_flows;
+	conf.max_verified = a->conf.max_verified;
+
+	next = calloc(1, sizeof(*next));
+	if (!next) {
+		config_free(&conf);
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto rejected;
+	}
+	ret = push_config(a, &conf, next, &a->compiled->ids);
+	if (ret) {
+		/* Put the running config back: it is still what we promise. */
+		push_config(a, &a->conf, a->compiled, &next->ids);
+		snprintf(err, errlen, "cannot apply %s: %s", a->opts.config_path, strerror(-ret));
+		config_free(&conf);
+		free(next);
+		goto rejected;
+	}
+
+	for (i = a->loader.nifaces - 1; i >= 0; i--)
+		if (!iface_listed(&conf, a->loader.ifaces[i].name))
+			loader_detach(&a->loader, a->loader.ifaces[i].name);
+	if (attach_all(a, &conf))
+		pr_warn("msg=\"reload: some interfaces could not be attached; see above\"");
+
+	free(a->compiled);
+	a->compiled = next;
+	a->events.ids = &next->ids;
+	config_free(&a->conf);
+	a->conf = conf;
+	a->reloads_ok++;
+	pr_info("msg=\"config reloaded\" file=%s rules=%d interfaces=%d dry_run=%d",
+		a->opts.config_path, conf.nrules, conf.nifaces, conf.dry_run);
+	return 0;
+
+rejected:
+	a->reloads_failed++;
+	return ret;
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct agent *a = h->data;
+	char err[FG_CONF_ERR_MAX];
+
+	if (signum == SIGHUP) {
+		if (agent_reload(a, err, sizeof(err)))
+			pr_warn("msg=\"reload rejected, running config kept\" error=\"%s\"", err);
+		return;
+	}
+	pr_info("msg=\"stopping\" signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	uv_stop(a->loop);
+}
+
+static void on_events(uv_poll_t *h, int status, int events)
+{
+	struct agent *a = h->data;
+
+	(void)events;
+	if (status < 0)
+		return;
+	events_consume(&a->events);
+}
+
+static void on_tick(uv_timer_t *h)
+{
+	struct agent *a = h->data;
+	uint64_t now = xdpmaps_now_ns();
+	int n;
+
+	n = xdpmaps_sweep_bans(&a->maps, now);
+	if (n > 0)
+		pr_debug("msg=\"expired bans removed\" count=%d", n);
+	/* The ring buffer is also drained here: an idle poll never misses
+	 * events that arrived between two wakeups. */
+	events_consume(&a->events);
+	events_flush(&a->events, now);
+}
+
+int agent_run(struct agent *a)
+{
+	a->loop = uv_default_loop();
+	a->sig_hup.data = a->sig_term.data = a->sig_int.data = a;
+	a->events_poll.data = a->tick.data = a;
+
+	uv_signal_init(a->loop, &a->sig_hup);
+	uv_signal_start(&a->sig_hup, on_signal, SIGHUP);
+	uv_signal_init(a->loop, &a->sig_term);
+	uv_signal_start(&a->sig_term, on_signal, SIGTERM);
+	uv_signal_init(a->loop, &a->sig_int);
+	uv_signal_start(&a->sig_int, on_signal, SIGINT);
+	uv_poll_init(a->loop, &a->events_poll, events_fd(&a->events));
+	uv_poll_start(&a->events_poll, UV_READABLE, on_events);
+	uv_timer_init(a->loop, &a->tick);
+	uv_timer_start(&a->tick, on_tick, TICK_MS, TICK_MS);
+
+	uv_run(a->loop, UV_RUN_DEFAULT);
+	return a->exit_code;
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+void agent_stop(struct agent *a)
+{
+	if (a->loop) {
+		uv_walk(a->loop, close_handle, NULL);
+		uv_run(a->loop, UV_RUN_DEFAULT);
+		uv_loop_close(a->loop);
+		a->loop = NULL;
+	}
+	events_close(&a->events);
+	loader_close(&a->loader, a->conf.persist);
+	config_free(&a->conf);
+	free(a->compiled);
+	a->compiled = NULL;
+}

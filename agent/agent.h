@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * agent: floodgated's running state and its event loop: the live config,
+ * the loaded programs and their maps, the ring-buffer consumer, signals
+ * (SIGHUP reloads, SIGTERM/SIGINT stop) and periodic work (ban expiry).
+ */
+#ifndef FG_AGENT_H
+#define FG_AGENT_H
+
+#include <stdbool.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "events.h"
+#include "loader.h"
+#include "rules.h"
+#include "xdpmaps.h"
+
+struct agent_opts {
+	const char *config_path;
+	const char *pin_dir;
+	char ifaces[FG_CONF_MAX_IFACES][16]; /* -i: replaces the config's list */
+	int nifaces;
+	bool mode_set; /* --xdp-mode given: overrides the config */
+	enum fg_xdp_mode mode;
+};
+
+struct agent {
+	struct agent_opts opts;
+	struct fg_conf conf; /* the running config */
+	struct fg_compiled *compiled; /* what the maps hold */
+	struct loader loader;
+	struct xdpmaps maps;
+	struct events events;
+
+	uv_loop_t *loop;
+	uv_signal_t sig_hup, sig_term, sig_int;
+	uv_poll_t events_poll;
+	uv_timer_t tick;
+	int exit_code;
+	uint64_t reloads_ok, reloads_failed;
+};
+
+/* Load the config, load and attach the programs, apply the config. Returns
+ * 0, or a process exit code (2: bad config, 1: anything else), logged. */
+int agent_start(struct agent *a, const struct agent_opts *opts);
+
+/* Run the event loop until SIGTERM/SIGINT; returns the exit code. */
+int agent_run(struct agent *a);
+
+/* Re-read the config file and apply it without detaching. On any error the
+ * running config stays and err says why. Returns 0 or -errno. */
+int agent_reload(struct agent *a, char *err, size_t errlen);
+
+/* Detach and unpin (unless persist), free everything. */
+void agent_stop(struct agent *a);
+
+#endif /* FG_AGENT_H */

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "floodgate.skel.h"
+#include "loader.h"
+#include "log.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+#define LINK_PREFIX "link_xdp_"
+/* Our TC egress filter's identity, so a restart replaces rather than adds. */
+#define FG_TC_HANDLE 0xf10d
+#define FG_TC_PRIO 0xf10d
+
+const char *loader_mode_name(enum fg_xdp_mode mode)
+{
+	switch (mode) {
+	case FG_XDP_NATIVE:
+		return "native";
+	case FG_XDP_GENERIC:
+		return "generic";
+	default:
+		return "auto";
+	}
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+/* mkdir -p of the pin directory, mounting bpffs first when it is missing
+ * (a fresh boot, or a namespace entered with `ip netns exec`). */
+static int prepare_pin_dir(const char *pin_dir)
+{
+	char path[PATH_MAX], *p;
+
+	if (!is_bpffs("/sys/fs/bpf")) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+			int err = -errno;
+
+			pr_warn("cannot mount bpffs at /sys/fs/bpf: %s (mount it with "
+				"'mount -t bpf bpf /sys/fs/bpf')",
+				strerror(-err));
+			return err;
+		}
+		pr_info("mounted bpffs at /sys/fs/bpf");
+	}
+	snprintf(path, sizeof(path), "%s", pin_dir);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		goto fail;
+	if (!is_bpffs(path)) {
+		pr_warn("pin directory %s is not on a bpffs: choose one under /sys/fs/bpf",
+			pin_dir);
+		return -EINVAL;
+	}
+	return 0;
+fail:
+	pr_warn("cannot create pin directory %s: %s", path, strerror(errno));
+	return -errno;
+}
+
+/* True when the map pinned at path can be reused for map (same shape). */
+static bool pinned_compatible(const char *path, const struct bpf_map *map, const char **why)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	bool ok;
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0) {
+		*why = "cannot be opened";
+		return false;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		*why = "cannot be inspected";
+		return false;
+	}
+	ok = info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+	     info.value_size == bpf_map__value_size(map) && info.map_flags == bpf_map__map_flags(map);
+	*why = "has another layout";
+	if (ok && info.max_entries != bpf_map__max_entries(map)) {
+		ok = false;
+		*why = "has another capacity (a sources.max_* setting changed)";
+	}
+	close(fd);
+	return ok;
+}
+
+/* The ABI version written into the pinned settings map, 0 if none. */
+static __u32 pinned_abi_version(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	struct fg_config cfg = {};
+	__u32 zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/settings", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		cfg.abi_version = 0;
+	close(fd);
+	return cfg.abi_version;
+}
+
+/*
+ * Decide which pinned maps libbpf may reuse: all of them when the layout
+ * version matches, minus any whose shape or size differs (those lose their
+ * state, and the log says which). Another layout version replaces all.
+ */
+static void vet_pinned_maps(struct loader *l)
+{
+	__u32 version = pinned_abi_version(l->pin_dir);
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	const char *why;
+	int reused = 0;
+
+	bpf_object__for_each_map(map, l->skel->obj)
+	{
+		if (!bpf_map__pin_path(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", l->pin_dir, bpf_map__name(map));
+		if (access(path, F_OK))
+			continue;
+		if (version && version != FG_ABI_VERSION) {
+			pr_warn("pinned map %s has layout v%u, this floodgated uses v%u: replacing it "
+				"(its state is lost)",
+				path, version, FG_ABI_VERSION);
+			unlink(path);
+			continue;
+		}
+		if (!pinned_compatible(path, map, &why)) {
+			pr_warn("pinned map %s %s: replacing it (its state is lost)", path, why);
+			unlink(path);
+			continue;
+		}
+		reused++;
+	}
+	l->adopted_maps = reused > 0;
+	if (reused)
+		pr_info("adopting %d pinned maps from %s (buckets, bans and counters kept)", reused,
+			l->pin_dir);
+}
+
+static void explain_load_error(int err)
+{
+	if (err == -EPERM || err == -EACCES) {
+		pr_warn("the kernel refused to load the XDP program (%s): floodgated needs root or "
+			"CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON",
+			strerror(-err));
+		return;
+	}
+	if (access("/sys/kernel/btf/vmlinux", F_OK)) {
+		pr_warn("loading failed (%s) and this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			"floodgate needs a kernel built with CONFIG_DEBUG_INFO_BTF",
+			strerror(-err));
+		return;
+	}
+	pr_warn("the kernel rejected the XDP program (%s); run floodgated -v to see the verifier "
+		"log",
+		strerror(-err));
+}
+
+int loader_open(struct loader *l, const struct fg_conf *conf, const char *pin_dir)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir);
+	err = prepare_pin_dir(l->pin_dir);
+	if (err)
+		return err;
+
+	opts.pin_root_path = l->pin_dir;
+	l->skel = floodgate_bpf__open_opts(&opts);
+	if (!l->skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	bpf_map__set_max_entries(l->skel->maps.src_state, conf->max_tracked);
+	bpf_map__set_max_entries(l->skel->maps.prefix_state, conf->max_prefixes);
+	bpf_map__set_max_entries(l->skel->maps.udp_flows, conf->max_udp_flows);
+	bpf_map__set_max_entries(l->skel->maps.verified, conf->max_verified);
+	vet_pinned_maps(l);
+
+	err = floodgate_bpf__load(l->skel);
+	if (err) {
+		explain_load_error(err);
+		floodgate_bpf__destroy(l->skel);
+		l->skel = NULL;
+		return err;
+	}
+	return 0;
+}
+
+static void link_pin_path(const struct loader *l, const char *ifname, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/" LINK_PREFIX "%s", l->pin_dir, ifname);
+}
+
+static enum fg_xdp_mode attached_mode(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return FG_XDP_AUTO;
+	return q.attach_mode == XDP_ATTACHED_SKB ? FG_XDP_GENERIC : FG_XDP_NATIVE;
+}
+
+/* Reuse the pinned link of ifname if it still points at ifindex. */
+static int adopt_link(struct loader *l, struct loader_iface *li, const char *path)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return -ENOENT;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_LINK_TYPE_XDP ||
+	    info.xdp.ifindex != (__u32)li->ifindex) {
+		/* The interface was recreated: that link protects nothing. */
+		pr_info("pinned link %s is stale (interface recreated); replacing it", path);
+		close(fd);
+		unlink(path);
+		return -ENOENT;
+	}
+	if (bpf_link_update(fd, bpf_program__fd(l->skel->progs.fg_xdp), NULL)) {
+		int err = -errno;
+
+		pr_warn("cannot swap the new program into pinned link %s: %s", path,
+			strerror(-err));
+		close(fd);
+		return err;
+	}
+	li->link_fd = fd;
+	li->adopted = true;
+	return 0;
+}
+
+static int create_link(struct loader *l, struct loader_iface *li, enum fg_xdp_mode mode)
+{
+	int prog_fd = bpf_program__fd(l->skel->progs.fg_xdp);
+	enum fg_xdp_mode tries[2] = { FG_XDP_NATIVE, FG_XDP_GENERIC };
+	int ntries = 2, i, fd, err = -EINVAL;
+
+	if (mode != FG_XDP_AUTO) {
+		tries[0] = mode;
+		ntries = 1;
+	}
+	for (i = 0; i < ntries; i++) {
+		LIBBPF_OPTS(bpf_link_create_opts, opts);
+
+		opts.flags = tries[i] == FG_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+		fd = bpf_link_create(prog_fd, li->ifindex, BPF_XDP, &opts);
+		if (fd >= 0) {
+			li->link_fd = fd;
+			li->mode = tries[i];
+			return 0;
+		}
+		err = -errno;
+		if (err == -EBUSY || err == -EEXIST) {
+			pr_warn("interface %s already has an XDP program attached by another tool: "
+				"detach it first (ip link set dev %s xdp off)",
+				li->name, li->name);
+			return err;
+		}
+		if (err == -EPERM) {
+			pr_warn("attaching to %s was refused: floodgated needs CAP_NET_ADMIN",
+				li->name);
+			return err;
+		}
+		if (ntries == 2 && i == 0)
+			pr_info("native XDP is not available on %s (%s); trying generic", li->name,
+				strerror(-err));
+	}
+	pr_warn("cannot attach XDP to %s in %s mode: %s", li->name, loader_mode_name(mode),
+		strerror(-err));
+	return err;
+}
+
+static int attach_tc(struct loader *l, struct loader_iface *li)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = li->ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FG_TC_HANDLE, .priority = FG_TC_PRIO,
+		    .flags = BPF_TC_F_REPLACE);
+	int err;
+
+	opts.prog_fd = bpf_program__fd(l->skel->progs.fg_tc_egress);
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		pr_warn("cannot add a clsact qdisc to %s for the egress program: %s", li->name,
+			strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		pr_warn("cannot attach the TC egress program to %s: %s", li->name, strerror(-err));
+		return err;
+	}
+	li->tc_attached = true;
+	return 0;
+}
+
+static void detach_tc(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FG_TC_HANDLE, .priority = FG_TC_PRIO);
+
+	bpf_tc_detach(&hook, &opts);
+}
+
+int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
+{
+	struct loader_iface *li;
+	char path[PATH_MAX];
+	int err, i;
+
+	for (i = 0; i < l->nifaces; i++)
+		if (!strcmp(l->ifaces[i].name, ifname))
+			return 0;
+	if (l->nifaces == FG_LOADER_MAX_IFACES) {
+		pr_warn("cannot protect %s: at most %d interfaces", ifname, FG_LOADER_MAX_IFACES);
+		return -E2BIG;
+	}
+	li = &l->ifaces[l->nifaces];
+	memset(li, 0, sizeof(*li));
+	li->link_fd = -1;
+	snprintf(li->name, sizeof(li->name), "%s", ifname);
+	li->ifindex = if_nametoindex(ifname);
+	if (!li->ifindex) {
+		pr_warn("unknown interface %s: check the name with 'ip link show'", ifname);
+		return -ENODEV;
+	}
+
+	link_pin_path(l, ifname, path, sizeof(path));
+	err = adopt_link(l, li, path);
+	if (err == -ENOENT) {
+		err = create_link(l, li, mode);
+		if (err)
+			return err;
+		if (bpf_obj_pin(li->link_fd, path)) {
+			err = -errno;
+			pr_warn("cannot pin the XDP link of %s at %s: %s", ifname, path,
+				strerror(-err));
+			close(li->link_fd);
+			return err;
+		}
+	} else if (err) {
+		return err;
+	} else {
+		li->mode = attached_mode(li->ifindex);
+		if (mode != FG_XDP_AUTO && mode != li->mode)
+			pr_warn("%s keeps its %s XDP attachment from the earlier agent (asked: %s); "
+				"restart without persist to change the mode",
+				ifname, loader_mode_name(li->mode), loader_mode_name(mode));
+	}
+
+	err = attach_tc(l, li);
+	if (err) {
+		/* Without the egress program nothing becomes verified, which
+		 * only matters under attack: protect anyway, and say so. */
+		pr_warn("%s: sources cannot be verified; under attack only the global budget "
+			"admits new clients",
+			ifname);
+	}
+	l->nifaces++;
+	pr_info("%s %s (ifindex %d, %s XDP)", li->adopted ? "adopted" : "attached to", ifname,
+		li->ifindex, loader_mode_name(li->mode));
+	return 0;
+}
+
+static void detach_one(struct loader *l, struct loader_iface *li)
+{
+	char path[PATH_MAX];
+
+	link_pin_path(l, li->name, path, sizeof(path));
+	unlink(path);
+	if (li->link_fd >= 0)
+		close(li->link_fd); /* last reference: the kernel detaches */
+	li->link_fd = -1;
+	if (li->tc_attached)
+		detach_tc(li->ifindex);
+	li->tc_attached = false;
+	pr_info("detached from %s", li->name);
+}
+
+int loader_detach(struct loader *l, const char *ifname)
+{
+	int i;
+
+	for (i = 0; i < l->nifaces; i++) {
+		if (strcmp(l->ifaces[i].name, ifname))
+			continue;
+		detach_one(l, &l->ifaces[i]);
+		l->ifaces[i] = l->ifaces[--l->nifaces];
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void loader_detach_stale(struct loader *l, char names[][16], int n)
+{
+	struct dirent *de;
+	DIR *d = opendir(l->pin_dir);
+	char path[PATH_MAX];
+	int i;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *ifname = de->d_name + strlen(LINK_PREFIX);
+		bool wanted = false;
+		unsigned int ifindex;
+
+		if (strncmp(de->d_name, LINK_PREFIX, strlen(LINK_PREFIX)))
+			continue;
+		for (i = 0; i < n; i++)
+			wanted |= !strcmp(names[i], ifname);
+		if (wanted)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", l->pin_dir, de->d_name);
+		unlink(path);
+		ifindex = if_nametoindex(ifname);
+		if (ifindex)
+			detach_tc(ifindex);
+		pr_info("detached from %s: no longer in the config", ifname);
+	}
+	closedir(d);
+}
+
+void loader_close(struct loader *l, bool keep)
+{
+	struct bpf_map *map;
+	int i;
+
+	for (i = 0; i < l->nifaces; i++) {
+		if (keep) {
+			if (l->ifaces[i].link_fd >= 0)
+				close(l->ifaces[i].link_fd);
+		} else {
+			detach_one(l, &l->ifaces[i]);
+		}
+	}
+	l->nifaces = 0;
+	if (!l->skel)
+		return;
+	if (!keep) {
+		bpf_object__for_each_map(map, l->skel->obj)
+		{
+			if (bpf_map__pin_path(map))
+				bpf_map__unpin(map, NULL);
+		}
+		if (rmdir(l->pin_dir) && errno != ENOENT)
+			pr_info("pin directory %s left in place: %s", l->pin_dir, strerror(errno));
+	} else {
+		pr_info("persist: XDP stays attached, state stays pinned in %s", l->pin_dir);
+	}
+	floodgate_bpf__destroy(l->skel);
+	l->skel = NULL;
+}

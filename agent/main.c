@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* floodgated: the floodgate agent. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "log.h"
+
+#define DEFAULT_CONFIG "/etc/floodgate/floodgate.yaml"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: floodgated [-c FILE] [-i IFACE ...] [--xdp-mode native|generic|auto]\n"
+		"                  [--pin-dir DIR] [--check-config] [-v]\n"
+		"\n"
+		"  -c, --config FILE     config file (default " DEFAULT_CONFIG ")\n"
+		"  -i, --iface IFACE     protect IFACE; repeat for several; replaces the\n"
+		"                        config's interfaces\n"
+		"      --xdp-mode MODE   native, generic or auto (native, else generic)\n"
+		"      --pin-dir DIR     where maps and links are pinned (default " FG_DEFAULT_PIN_DIR
+		")\n"
+		"      --check-config    validate the config file and exit (0 valid, 2 invalid)\n"
+		"  -v, --verbose         more log; -vv also shows libbpf and verifier output\n"
+		"  -V, --version         print the version\n"
+		"\n"
+		"Signals: SIGHUP reloads the config, SIGTERM/SIGINT detach and exit (unless\n"
+		"persist: true).\n");
+}
+
+static int parse_mode(const char *s, enum fg_xdp_mode *mode)
+{
+	if (!strcmp(s, "native"))
+		*mode = FG_XDP_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*mode = FG_XDP_GENERIC;
+	else if (!strcmp(s, "auto"))
+		*mode = FG_XDP_AUTO;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int check_config(const char *path)
+{
+	char err[FG_CONF_ERR_MAX];
+	struct fg_conf conf;
+
+	if (config_load(path, &conf, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	printf("%s: ok (%d rules, %d allow, %d deny)\n", path, conf.nrules, conf.nallow,
+	       conf.ndeny);
+	config_free(&conf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_MODE = 256, OPT_PIN_DIR, OPT_CHECK };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "xdp-mode", required_argument, NULL, OPT_MODE },
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct agent_opts opts = {
+		.config_path = DEFAULT_CONFIG,
+		.pin_dir = FG_DEFAULT_PIN_DIR,
+	};
+	bool check = false;
+	int verbose = 0, c, ret;
+	static struct agent a;
+
+	while ((c = getopt_long(argc, argv, "c:i:vVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			opts.config_path = optarg;
+			break;
+		case 'i':
+			if (opts.nifaces == FG_CONF_MAX_IFACES || strlen(optarg) >= 16) {
+				fprintf(stderr, "floodgated: -i %s: at most %d interfaces, names "
+						"under 16 characters\n",
+					optarg, FG_CONF_MAX_IFACES);
+				return 2;
+			}
+			snprintf(opts.ifaces[opts.nifaces++], 16, "%s", optarg);
+			break;
+		case OPT_MODE:
+			if (parse_mode(optarg, &opts.mode)) {
+				fprintf(stderr, "floodgated: --xdp-mode %s: use native, generic or "
+						"auto\n",
+					optarg);
+				return 2;
+			}
+			opts.mode_set = true;
+			break;
+		case OPT_PIN_DIR:
+			opts.pin_dir = optarg;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("floodgated %s (%s)\n", FG_VERSION, FG_COMMIT);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "floodgated: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (check)
+		return check_config(opts.config_path);
+
+	log_set_level(verbose >= 1 ? FG_LOG_DEBUG : FG_LOG_INFO);
+	log_setup_libbpf(verbose >= 2);
+	pr_info("msg=\"floodgated starting\" version=%s commit=%s", FG_VERSION, FG_COMMIT);
+
+	ret = agent_start(&a, &opts);
+	if (ret)
+		return ret;
+	ret = agent_run(&a);
+	agent_stop(&a);
+	return ret;
+}

@@ -1,0 +1,1066 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "config.h"
+
+/* 1e9 flows/s keeps interval_ns = 1e9 / rate at 1 ns or more. */
+#define CONF_RATE_MAX 1000000000LL
+#define CONF_BAN_AFTER_MAX 1000000LL
+/* A year in ms: every duration times 1e6 stays far inside a u64 of ns. */
+#define CONF_DURATION_MAX_MS (365ULL * 86400 * 1000)
+#define CONF_MAX_TABLE 100000000LL
+#define CONF_FILE_MAX (16 << 20)
+#define CONF_PATH_MAX 160
+
+struct parser {
+	const char *file;
+	yaml_document_t *doc;
+	char *err;
+	size_t errlen;
+	struct fg_conf *conf;
+	/* [proto * 65536 + port] -> index + 1 of the rule that owns the port */
+	uint8_t *owner;
+};
+
+static const char *const top_keys[] = { "interfaces", "xdp_mode", "dry_run", "persist", "sources",
+					"defaults",   "rules",	  "allow",   "deny",	NULL };
+static const char *const source_keys[] = { "ipv4_prefix",   "ipv6_prefix",  "max_tracked",
+					   "max_prefixes",  "max_udp_flows", "max_verified",
+					   "udp_idle",	    "attack_hold",   "verified_ttl",
+					   NULL };
+static const char *const defaults_keys[] = { "tcp", "udp", NULL };
+static const char *const limits_keys[] = { "per_source", "per_prefix", "global", "ban", NULL };
+static const char *const rule_keys[] = { "name",       "proto",	 "ports", "per_source",
+					 "per_prefix", "global", "ban",	  NULL };
+static const char *const limit_keys[] = { "rate", "burst", NULL };
+static const char *const ban_keys[] = { "after", "window", "for", NULL };
+
+static unsigned long node_line(const yaml_node_t *n)
+{
+	return n ? (unsigned long)n->start_mark.line + 1 : 1;
+}
+
+/* Every message is "file:line: key: problem"; key may be NULL. */
+__attribute__((format(printf, 4, 5))) static int fail(struct parser *p, const yaml_node_t *n,
+						       const char *key, const char *fmt, ...)
+{
+	char msg[FG_CONF_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->err && p->errlen) {
+		if (key)
+			snprintf(p->err, p->errlen, "%s:%lu: %s: %s", p->file, node_line(n), key,
+				 msg);
+		else
+			snprintf(p->err, p->errlen, "%s:%lu: %s", p->file, node_line(n), msg);
+	}
+	return -EINVAL;
+}
+
+/* path.key into buf, cut short if it must be (it only goes into messages). */
+static const char *join(char *buf, size_t len, const char *path, const char *key)
+{
+	size_t n = 0;
+
+	while (path && *path && n + 1 < len)
+		buf[n++] = *path++;
+	if (n && n + 1 < len)
+		buf[n++] = '.';
+	while (*key && n + 1 < len)
+		buf[n++] = *key++;
+	buf[n] = '\0';
+	return buf;
+}
+
+static const char *sval(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	const char *v;
+
+	if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	v = sval(n);
+	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+	       !strcmp(v, "NULL");
+}
+
+/* How a node looks in a message: "text" (shortened) or its kind. */
+static const char *show(const yaml_node_t *n, char *buf, size_t len)
+{
+	if (!n)
+		return "nothing";
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	if (is_null(n))
+		return "nothing";
+	if (n->data.scalar.length > 40)
+		snprintf(buf, len, "\"%.37s...\"", sval(n));
+	else
+		snprintf(buf, len, "\"%s\"", sval(n));
+	return buf;
+}
+
+static int expect_kind(struct parser *p, const yaml_node_t *n, const char *path,
+		       yaml_node_type_t kind)
+{
+	char b[64];
+
+	/* An empty value ("key:" or "key: ~") is an empty mapping or list. */
+	if (n->type == kind || is_null(n))
+		return 0;
+	return fail(p, n, path, "expected %s, got %s",
+		    kind == YAML_MAPPING_NODE ? "a mapping (key: value)" : "a list", show(n, b, sizeof(b)));
+}
+
+static int seq_len(const yaml_node_t *n)
+{
+	if (n->type != YAML_SEQUENCE_NODE)
+		return 0;
+	return (int)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+static yaml_node_t *seq_item(struct parser *p, const yaml_node_t *n, int i)
+{
+	return yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
+}
+
+/* Edit distance of short keys, for "did you mean" hints. */
+static int distance(const char *a, const char *b)
+{
+	int la = (int)strlen(a), lb = (int)strlen(b);
+	int row[CONF_PATH_MAX + 1];
+	int i, j;
+
+	if (la > CONF_PATH_MAX || lb > CONF_PATH_MAX)
+		return CONF_PATH_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		int diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			int up = row[j];
+			int v = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < v)
+				v = up + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			row[j] = v;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* Every key of map must be one of keys, once: a typo must not pass. */
+static int check_keys(struct parser *p, const yaml_node_t *map, const char *path,
+		      const char *const *keys)
+{
+	yaml_node_pair_t *pair, *prev;
+	char kp[CONF_PATH_MAX];
+	char b[64];
+
+	if (map->type != YAML_MAPPING_NODE)
+		return 0;
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
+		const char *best = NULL;
+		int i, bestd = 3;
+
+		if (!k || k->type != YAML_SCALAR_NODE)
+			return fail(p, k, path && *path ? path : NULL,
+				    "keys must be names, got %s", show(k, b, sizeof(b)));
+		join(kp, sizeof(kp), path, sval(k));
+		for (prev = map->data.mapping.pairs.start; prev < pair; prev++) {
+			yaml_node_t *pk = yaml_document_get_node(p->doc, prev->key);
+
+			if (pk->type == YAML_SCALAR_NODE && !strcmp(sval(pk), sval(k)))
+				return fail(p, k, kp, "duplicate key (first at line %lu)",
+					    node_line(pk));
+		}
+		for (i = 0; keys[i]; i++) {
+			int d;
+
+			if (!strcmp(keys[i], sval(k)))
+				break;
+			/* Close enough to be a typo, not a different word. */
+			d = distance(keys[i], sval(k));
+			if (d < bestd && 2 * d < (int)strlen(sval(k))) {
+				bestd = d;
+				best = keys[i];
+			}
+		}
+		if (keys[i])
+			continue;
+		if (best)
+			return fail(p, k, kp, "unknown key (did you mean %s?)", best);
+		return fail(p, k, kp, "unknown key");
+	}
+	return 0;
+}
+
+/* The value of key in map, or NULL when absent (or map is empty). */
+static yaml_node_t *map_get(struct parser *p, const yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *pair;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
+
+		if (k->type == YAML_SCALAR_NODE && !strcmp(sval(k), key))
+			return yaml_document_get_node(p->doc, pair->value);
+	}
+	return NULL;
+}
+
+static int get_int(struct parser *p, const yaml_node_t *n, const char *path, long long min,
+		   long long max, long long *out)
+{
+	const char *s;
+	long long v = 0;
+	bool neg = false, digit = false, big = false;
+	char b[64];
+
+	if (n->type != YAML_SCALAR_NODE || is_null(n))
+		return fail(p, n, path, "expected an integer, got %s", show(n, b, sizeof(b)));
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return fail(p, n, path, "expected an integer, got the string %s (drop the quotes)",
+			    show(n, b, sizeof(b)));
+	s = sval(n);
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	/* YAML allows 1_000_000; an '_' must sit between digits. */
+	for (; *s; s++) {
+		if (*s == '_' && digit && s[1] >= '0' && s[1] <= '9')
+			continue;
+		if (*s < '0' || *s > '9')
+			return fail(p, n, path, "expected an integer, got %s",
+				    show(n, b, sizeof(b)));
+		digit = true;
+		if (v > (LLONG_MAX - 9) / 10)
+			big = true;
+		else
+			v = v * 10 + (*s - '0');
+	}
+	if (!digit)
+		return fail(p, n, path, "expected an integer, got %s", show(n, b, sizeof(b)));
+	if (neg)
+		v = -v;
+	if (big || v < min || v > max)
+		return fail(p, n, path, "%s is out of range (%lld-%lld)", sval(n), min, max);
+	*out = v;
+	return 0;
+}
+
+static int get_u32(struct parser *p, const yaml_node_t *n, const char *path, long long min,
+		   long long max, uint32_t *out)
+{
+	long long v;
+	int err;
+
+	err = get_int(p, n, path, min, max, &v);
+	if (!err)
+		*out = (uint32_t)v;
+	return err;
+}
+
+static int get_bool(struct parser *p, const yaml_node_t *n, const char *path, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", NULL };
+	static const char *const no[] = { "false", "no", "off", NULL };
+	char b[64];
+	int i;
+
+	if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		for (i = 0; yes[i]; i++) {
+			if (!strcasecmp(sval(n), yes[i])) {
+				*out = true;
+				return 0;
+			}
+		}
+		for (i = 0; no[i]; i++) {
+			if (!strcasecmp(sval(n), no[i])) {
+				*out = false;
+				return 0;
+			}
+		}
+	}
+	return fail(p, n, path, "expected true or false, got %s", show(n, b, sizeof(b)));
+}
+
+/* A scalar's text (any quoting); NUL bytes inside would cut names short. */
+static int get_str(struct parser *p, const yaml_node_t *n, const char *path, const char *what,
+		   const char **out)
+{
+	char b[64];
+
+	if (n->type != YAML_SCALAR_NODE || is_null(n))
+		return fail(p, n, path, "expected %s, got %s", what, show(n, b, sizeof(b)));
+	if (strlen(sval(n)) != n->data.scalar.length)
+		return fail(p, n, path, "contains a NUL byte");
+	*out = sval(n);
+	return 0;
+}
+
+/* "500ms", "30s", "5m", "1h", "1d" or bare seconds, into ms. */
+static int get_duration(struct parser *p, const yaml_node_t *n, const char *path,
+			uint64_t *out_ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = { { "", 1000 },	  { "ms", 1 },	       { "s", 1000 },
+		      { "m", 60 * 1000 }, { "h", 3600 * 1000 }, { "d", 86400 * 1000 } };
+	const char *s, *text;
+	uint64_t v = 0;
+	size_t i;
+	int err;
+
+	err = get_str(p, n, path, "a duration (e.g. 500ms, 30s, 5m, 1h, 1d)", &text);
+	if (err)
+		return err;
+	for (s = text; *s >= '0' && *s <= '9'; s++) {
+		/* Anything past 12 digits is far beyond the maximum anyway. */
+		if (s - text >= 12)
+			goto too_long;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (s == text)
+		goto bad;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s, units[i].unit))
+			continue;
+		if (v == 0)
+			return fail(p, n, path, "\"%s\" must be longer than 0", text);
+		if (v > CONF_DURATION_MAX_MS / units[i].ms)
+			goto too_long;
+		*out_ms = v * units[i].ms;
+		return 0;
+	}
+bad:
+	return fail(p, n, path, "\"%s\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)", text);
+too_long:
+	return fail(p, n, path, "\"%s\" is too long (at most 365d)", text);
+}
+
+static int parse_limit(struct parser *p, const yaml_node_t *n, const char *path,
+		       struct fg_conf_limit *out)
+{
+	yaml_node_t *rate, *burst;
+	char kp[CONF_PATH_MAX];
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = expect_kind(p, n, path, YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, path, limit_keys);
+	if (err)
+		return err;
+	rate = map_get(p, n, "rate");
+	burst = map_get(p, n, "burst");
+	if (rate) {
+		err = get_u32(p, rate, join(kp, sizeof(kp), path, "rate"), 0, CONF_RATE_MAX,
+			      &out->rate);
+		if (err)
+			return err;
+	}
+	if (!burst) {
+		/* No burst given: allow one second's worth at once. */
+		out->burst = out->rate;
+		return 0;
+	}
+	join(kp, sizeof(kp), path, "burst");
+	if (!rate)
+		return fail(p, burst, kp, "burst without rate (add rate: new flows per second)");
+	err = get_u32(p, burst, kp, 0, CONF_RATE_MAX, &out->burst);
+	if (err)
+		return err;
+	if (out->rate && out->burst < 1)
+		return fail(p, burst, kp, "must be at least 1 when rate is set");
+	return 0;
+}
+
+static int parse_ban(struct parser *p, const yaml_node_t *n, const char *path,
+		     struct fg_conf_ban *out)
+{
+	yaml_node_t *after, *window, *dur;
+	char kp[CONF_PATH_MAX];
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	/* "ban:" with nothing after it: no ban, as if absent. */
+	if (is_null(n))
+		return 0;
+	err = expect_kind(p, n, path, YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, path, ban_keys);
+	if (err)
+		return err;
+	after = map_get(p, n, "after");
+	window = map_get(p, n, "window");
+	dur = map_get(p, n, "for");
+	if (!after)
+		return fail(p, n, join(kp, sizeof(kp), path, "after"),
+			    "missing (violations that make a ban)");
+	err = get_u32(p, after, join(kp, sizeof(kp), path, "after"), 1, CONF_BAN_AFTER_MAX,
+		      &out->after);
+	if (err)
+		return err;
+	out->window_ms = 60 * 1000;
+	out->for_ms = 300 * 1000;
+	if (window) {
+		err = get_duration(p, window, join(kp, sizeof(kp), path, "window"),
+				   &out->window_ms);
+		if (err)
+			return err;
+	}
+	if (dur) {
+		err = get_duration(p, dur, join(kp, sizeof(kp), path, "for"), &out->for_ms);
+		if (err)
+			return err;
+	}
+	out->enabled = true;
+	return 0;
+}
+
+/* per_source, per_prefix, global and ban of a rule or a default. */
+static int parse_levels(struct parser *p, const yaml_node_t *map, const char *path,
+			struct fg_conf_limits *out)
+{
+	static const char *const names[] = { "per_source", "per_prefix", "global" };
+	struct fg_conf_limit *lims[] = { &out->per_source, &out->per_prefix, &out->global };
+	char kp[CONF_PATH_MAX];
+	yaml_node_t *n;
+	int i, err;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < 3; i++) {
+		n = map_get(p, map, names[i]);
+		if (!n)
+			continue;
+		err = parse_limit(p, n, join(kp, sizeof(kp), path, names[i]), lims[i]);
+		if (err)
+			return err;
+	}
+	n = map_get(p, map, "ban");
+	if (n)
+		return parse_ban(p, n, join(kp, sizeof(kp), path, "ban"), &out->ban);
+	return 0;
+}
+
+static int parse_defaults(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	static const char *const protos[] = { "tcp", "udp" };
+	char kp[CONF_PATH_MAX];
+	yaml_node_t *d;
+	int i, err;
+
+	err = expect_kind(p, n, "defaults", YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, "defaults", defaults_keys);
+	if (err)
+		return err;
+	for (i = 0; i < 2; i++) {
+		/* A protocol left out keeps its built-in defaults. */
+		d = map_get(p, n, protos[i]);
+		if (!d)
+			continue;
+		join(kp, sizeof(kp), "defaults", protos[i]);
+		err = expect_kind(p, d, kp, YAML_MAPPING_NODE);
+		if (!err)
+			err = check_keys(p, d, kp, limits_keys);
+		if (!err)
+			err = parse_levels(p, d, kp, &c->defaults[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int parse_sources(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	static const struct {
+		const char *key;
+		long long min, max;
+	} counts[] = {
+		{ "ipv4_prefix", 1, 32 },
+		{ "ipv6_prefix", 1, 128 },
+		{ "max_tracked", 1, CONF_MAX_TABLE },
+		{ "max_prefixes", 1, CONF_MAX_TABLE },
+		{ "max_udp_flows", 1, CONF_MAX_TABLE },
+		{ "max_verified", 1, CONF_MAX_TABLE },
+	};
+	static const char *const durations[] = { "udp_idle", "attack_hold", "verified_ttl" };
+	uint64_t *dur_out[] = { &c->udp_idle_ms, &c->attack_hold_ms, &c->verified_ttl_ms };
+	char kp[CONF_PATH_MAX];
+	yaml_node_t *v;
+	long long val;
+	size_t i;
+	int err;
+
+	err = expect_kind(p, n, "sources", YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, "sources", source_keys);
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		v = map_get(p, n, counts[i].key);
+		if (!v)
+			continue;
+		err = get_int(p, v, join(kp, sizeof(kp), "sources", counts[i].key), counts[i].min,
+			      counts[i].max, &val);
+		if (err)
+			return err;
+		switch (i) {
+		case 0:
+			c->ipv4_prefix = (uint8_t)val;
+			break;
+		case 1:
+			c->ipv6_prefix = (uint8_t)val;
+			break;
+		case 2:
+			c->max_tracked = (uint32_t)val;
+			break;
+		case 3:
+			c->max_prefixes = (uint32_t)val;
+			break;
+		case 4:
+			c->max_udp_flows = (uint32_t)val;
+			break;
+		default:
+			c->max_verified = (uint32_t)val;
+			break;
+		}
+	}
+	for (i = 0; i < 3; i++) {
+		v = map_get(p, n, durations[i]);
+		if (!v)
+			continue;
+		err = get_duration(p, v, join(kp, sizeof(kp), "sources", durations[i]),
+				   dur_out[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int add_iface(struct parser *p, const yaml_node_t *n, const char *path, struct fg_conf *c)
+{
+	const char *name, *s;
+	int i, err;
+
+	err = get_str(p, n, path, "an interface name", &name);
+	if (err)
+		return err;
+	if (strlen(name) >= sizeof(c->ifaces[0]))
+		return fail(p, n, path, "\"%s\" is too long for an interface name (at most %zu)",
+			    name, sizeof(c->ifaces[0]) - 1);
+	for (s = name; *s; s++) {
+		if (*s == '/' || *s == ':' || *s <= ' ' || *s == 0x7f)
+			return fail(p, n, path, "\"%s\" is not an interface name", name);
+	}
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return fail(p, n, path, "\"%s\" is not an interface name", name);
+	for (i = 0; i < c->nifaces; i++) {
+		if (!strcmp(c->ifaces[i], name))
+			return fail(p, n, path, "\"%s\" is listed twice", name);
+	}
+	if (c->nifaces >= FG_CONF_MAX_IFACES)
+		return fail(p, n, path, "too many interfaces (at most %d)", FG_CONF_MAX_IFACES);
+	strcpy(c->ifaces[c->nifaces++], name);
+	return 0;
+}
+
+static int parse_ifaces(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	int i, err;
+
+	if (is_null(n))
+		return 0;
+	if (n->type == YAML_SCALAR_NODE)
+		return add_iface(p, n, "interfaces", c);
+	err = expect_kind(p, n, "interfaces", YAML_SEQUENCE_NODE);
+	for (i = 0; !err && i < seq_len(n); i++)
+		err = add_iface(p, seq_item(p, n, i), "interfaces", c);
+	return err;
+}
+
+static int parse_xdp_mode(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	static const char *const modes[] = { "auto", "native", "generic" };
+	static const enum fg_xdp_mode vals[] = { FG_XDP_AUTO, FG_XDP_NATIVE, FG_XDP_GENERIC };
+	char b[64];
+	int i;
+
+	if (n->type == YAML_SCALAR_NODE) {
+		for (i = 0; i < 3; i++) {
+			if (!strcmp(sval(n), modes[i])) {
+				c->xdp_mode = vals[i];
+				return 0;
+			}
+		}
+	}
+	return fail(p, n, "xdp_mode", "expected native, generic or auto, got %s",
+		    show(n, b, sizeof(b)));
+}
+
+static int parse_cidrs(struct parser *p, const yaml_node_t *n, const char *key,
+		       struct fg_cidr **arr, int *count)
+{
+	char kp[CONF_PATH_MAX];
+	struct fg_cidr c;
+	const char *s;
+	int i, len, err;
+
+	err = expect_kind(p, n, key, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	len = seq_len(n);
+	if (!len)
+		return 0;
+	if (len > FG_MAX_LIST)
+		return fail(p, n, key, "%d entries, at most %d", len, FG_MAX_LIST);
+	/* Owned by the conf at once, so every error path frees it. */
+	*arr = calloc((size_t)len, sizeof(**arr));
+	if (!*arr) {
+		snprintf(p->err, p->errlen, "%s: out of memory", p->file);
+		return -ENOMEM;
+	}
+	for (i = 0; i < len; i++) {
+		yaml_node_t *item = seq_item(p, n, i);
+		char buf[FG_CIDR_STRLEN];
+
+		snprintf(kp, sizeof(kp), "%s[%d]", key, i);
+		err = get_str(p, item, kp, "an address or prefix", &s);
+		if (err)
+			return err;
+		if (cidr_parse(s, &c)) {
+			if (!cidr_parse_loose(s, &c))
+				return fail(p, item, kp,
+					    "\"%s\" has host bits set beyond /%u (did you mean %s?)",
+					    s, c.prefixlen, cidr_format(&c, buf, sizeof(buf)));
+			return fail(p, item, kp,
+				    "\"%s\" is not an address or prefix (e.g. 192.0.2.0/24, "
+				    "2001:db8::/32)",
+				    s);
+		}
+		(*arr)[(*count)++] = c;
+	}
+	return 0;
+}
+
+static bool rule_name_ok(const char *s)
+{
+	for (; *s; s++) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* "N" or "N-M". Returns 0, -1 (not a port or range), -2 (port out of
+ * 1..65535) or -3 (lo > hi). */
+static int port_range_parse(const char *s, unsigned long *lo, unsigned long *hi)
+{
+	unsigned long v[2] = { 0, 0 };
+	int i, nd;
+
+	for (i = 0; i < 2; i++) {
+		for (nd = 0; *s >= '0' && *s <= '9'; s++, nd++) {
+			if (nd < 9)
+				v[i] = v[i] * 10 + (unsigned long)(*s - '0');
+		}
+		if (!nd)
+			return -1;
+		if (nd >= 9)
+			v[i] = ~0UL;
+		if (i == 0 && *s == '-') {
+			s++;
+			continue;
+		}
+		if (*s)
+			return -1;
+		if (i == 0)
+			v[1] = v[0];
+		break;
+	}
+	*lo = v[0];
+	*hi = v[1];
+	if (v[0] < 1 || v[0] > 65535 || v[1] < 1 || v[1] > 65535)
+		return -2;
+	if (v[0] > v[1])
+		return -3;
+	return 0;
+}
+
+static int parse_ports(struct parser *p, const yaml_node_t *n, const char *path, int idx,
+		       struct fg_conf_rule *r)
+{
+	const struct fg_conf *c = p->conf;
+	unsigned long lo, hi, port;
+	const char *s;
+	int i, err;
+
+	err = expect_kind(p, n, path, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	if (!seq_len(n))
+		return fail(p, n, path, "at least one port is required");
+	for (i = 0; i < seq_len(n); i++) {
+		yaml_node_t *item = seq_item(p, n, i);
+
+		err = get_str(p, item, path, "a port or a \"lo-hi\" range", &s);
+		if (err)
+			return err;
+		switch (port_range_parse(s, &lo, &hi)) {
+		case -1:
+			return fail(p, item, path,
+				    "\"%s\" is not a port or a port range (e.g. 443, \"8000-8100\")",
+				    s);
+		case -2:
+			if (strchr(s, '-'))
+				return fail(p, item, path,
+					    "\"%s\" is not a port range (ports are 1-65535)", s);
+			return fail(p, item, path, "\"%s\" is not a port (1-65535)", s);
+		case -3:
+			return fail(p, item, path, "\"%s\" is not a port range (%lu > %lu)", s, lo,
+				    hi);
+		}
+		if (r->nranges >= FG_CONF_MAX_RANGES)
+			return fail(p, item, path, "too many entries (at most %d per rule)",
+				    FG_CONF_MAX_RANGES);
+		for (port = lo; port <= hi; port++) {
+			uint8_t o = p->owner[r->proto * 65536 + port];
+
+			if (!o)
+				continue;
+			if (o - 1 == idx)
+				return fail(p, item, path,
+					    "\"%s\" overlaps another entry of this rule at port %lu",
+					    s, port);
+			return fail(p, item, path,
+				    "\"%s\" overlaps rule \"%s\" (rules[%d], line %d) at port %lu", s,
+				    c->rules[o - 1].name, o - 1, c->rules[o - 1].line, port);
+		}
+		memset(p->owner + r->proto * 65536 + lo, idx + 1, hi - lo + 1);
+		r->ranges[r->nranges].lo = (uint16_t)lo;
+		r->ranges[r->nranges].hi = (uint16_t)hi;
+		r->nranges++;
+	}
+	return 0;
+}
+
+static int parse_rule(struct parser *p, const yaml_node_t *n, int idx, struct fg_conf_rule *r)
+{
+	struct fg_conf *c = p->conf;
+	char path[32], kp[CONF_PATH_MAX];
+	yaml_node_t *v;
+	const char *s;
+	int i, err;
+
+	snprintf(path, sizeof(path), "rules[%d]", idx);
+	if (n->type != YAML_MAPPING_NODE) {
+		char b[64];
+
+		return fail(p, n, path, "expected a rule (a mapping with name, proto, ports...), "
+				     "got %s", show(n, b, sizeof(b)));
+	}
+	err = check_keys(p, n, path, rule_keys);
+	if (err)
+		return err;
+	r->line = (int)node_line(n);
+
+	join(kp, sizeof(kp), path, "name");
+	v = map_get(p, n, "name");
+	if (!v)
+		return fail(p, n, kp, "missing (every rule needs a name)");
+	err = get_str(p, v, kp, "a rule name", &s);
+	if (err)
+		return err;
+	if (strlen(s) >= FG_CONF_NAME_MAX)
+		return fail(p, v, kp, "\"%.20s...\" is too long (at most %d characters)", s,
+			    FG_CONF_NAME_MAX - 1);
+	if (!rule_name_ok(s))
+		return fail(p, v, kp, "\"%s\": use only letters, digits, '_', '.' and '-'", s);
+	if (!strcmp(s, "tcp-default") || !strcmp(s, "udp-default"))
+		return fail(p, v, kp, "\"%s\" is reserved (set it under defaults:)", s);
+	for (i = 0; i < idx; i++) {
+		if (!strcmp(c->rules[i].name, s))
+			return fail(p, v, kp, "\"%s\" is already the name of rules[%d] (line %d)",
+				    s, i, c->rules[i].line);
+	}
+	strcpy(r->name, s);
+
+	join(kp, sizeof(kp), path, "proto");
+	v = map_get(p, n, "proto");
+	if (!v)
+		return fail(p, n, kp, "missing (tcp or udp)");
+	if (v->type == YAML_SCALAR_NODE && !strcasecmp(sval(v), "tcp")) {
+		r->proto = FG_PROTO_TCP;
+	} else if (v->type == YAML_SCALAR_NODE && !strcasecmp(sval(v), "udp")) {
+		r->proto = FG_PROTO_UDP;
+	} else {
+		char b[64];
+
+		return fail(p, v, kp, "expected tcp or udp, got %s", show(v, b, sizeof(b)));
+	}
+
+	join(kp, sizeof(kp), path, "ports");
+	v = map_get(p, n, "ports");
+	if (!v)
+		return fail(p, n, kp, "missing (a list of ports and \"lo-hi\" ranges)");
+	err = parse_ports(p, v, kp, idx, r);
+	if (err)
+		return err;
+
+	return parse_levels(p, n, path, &r->limits);
+}
+
+static int parse_rules(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	int i, err;
+
+	err = expect_kind(p, n, "rules", YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	for (i = 0; i < seq_len(n); i++) {
+		yaml_node_t *item = seq_item(p, n, i);
+
+		if (i >= FG_CONF_MAX_RULES)
+			return fail(p, item, "rules", "too many rules (at most %d)",
+				    FG_CONF_MAX_RULES);
+		err = parse_rule(p, item, i, &c->rules[i]);
+		if (err)
+			return err;
+		c->nrules = i + 1;
+	}
+	return 0;
+}
+
+static int parse_root(struct parser *p, const yaml_node_t *root, struct fg_conf *c)
+{
+	yaml_node_t *v;
+	char b[64];
+	int err;
+
+	/* An empty file, or one with only comments, means all defaults. */
+	if (!root || is_null(root))
+		return 0;
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(p, root, NULL, "expected a mapping of keys (interfaces:, rules:, ...), "
+					   "got %s", show(root, b, sizeof(b)));
+	err = check_keys(p, root, "", top_keys);
+	if (err)
+		return err;
+
+	if ((v = map_get(p, root, "interfaces")) && (err = parse_ifaces(p, v, c)))
+		return err;
+	if ((v = map_get(p, root, "xdp_mode")) && (err = parse_xdp_mode(p, v, c)))
+		return err;
+	if ((v = map_get(p, root, "dry_run")) && (err = get_bool(p, v, "dry_run", &c->dry_run)))
+		return err;
+	if ((v = map_get(p, root, "persist")) && (err = get_bool(p, v, "persist", &c->persist)))
+		return err;
+	if ((v = map_get(p, root, "sources")) && (err = parse_sources(p, v, c)))
+		return err;
+	if ((v = map_get(p, root, "defaults")) && (err = parse_defaults(p, v, c)))
+		return err;
+	if ((v = map_get(p, root, "rules")) && (err = parse_rules(p, v, c)))
+		return err;
+	if ((v = map_get(p, root, "allow")) &&
+	    (err = parse_cidrs(p, v, "allow", &c->allow, &c->nallow)))
+		return err;
+	if ((v = map_get(p, root, "deny")) &&
+	    (err = parse_cidrs(p, v, "deny", &c->deny, &c->ndeny)))
+		return err;
+	return 0;
+}
+
+/* libyaml's own message, placed at its line. */
+static int yaml_fail(struct parser *p, yaml_parser_t *yp, const char *text, size_t len)
+{
+	unsigned long line = (unsigned long)yp->problem_mark.line + 1;
+	size_t i;
+
+	if (yp->error == YAML_MEMORY_ERROR) {
+		snprintf(p->err, p->errlen, "%s: out of memory", p->file);
+		return -ENOMEM;
+	}
+	if (yp->error == YAML_READER_ERROR) {
+		/* The reader reports a byte offset, not a line. */
+		line = 1;
+		for (i = 0; i < yp->problem_offset && i < len; i++)
+			line += text[i] == '\n';
+	}
+	if (yp->context)
+		snprintf(p->err, p->errlen, "%s:%lu: invalid YAML: %s (%s at line %lu)", p->file,
+			 line, yp->problem ? yp->problem : "syntax error", yp->context,
+			 (unsigned long)yp->context_mark.line + 1);
+	else
+		snprintf(p->err, p->errlen, "%s:%lu: invalid YAML: %s", p->file, line,
+			 yp->problem ? yp->problem : "syntax error");
+	return -EINVAL;
+}
+
+void config_defaults(struct fg_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->xdp_mode = FG_XDP_AUTO;
+	c->ipv4_prefix = 24;
+	c->ipv6_prefix = 64;
+	c->max_tracked = FG_MAX_SOURCES;
+	c->max_prefixes = FG_MAX_PREFIXES;
+	c->max_udp_flows = FG_MAX_UDP_FLOWS;
+	c->max_verified = FG_MAX_VERIFIED;
+	c->udp_idle_ms = 30 * 1000;
+	c->attack_hold_ms = 2 * 1000;
+	c->verified_ttl_ms = 10 * 60 * 1000;
+	c->defaults[FG_PROTO_TCP].per_source = (struct fg_conf_limit){ .rate = 20, .burst = 40 };
+	c->defaults[FG_PROTO_UDP].per_source = (struct fg_conf_limit){ .rate = 50, .burst = 100 };
+}
+
+void config_free(struct fg_conf *c)
+{
+	free(c->allow);
+	free(c->deny);
+	c->allow = c->deny = NULL;
+	c->nallow = c->ndeny = 0;
+}
+
+int config_parse(const char *name, const char *text, size_t len, struct fg_conf *out, char *err,
+		 size_t errlen)
+{
+	char dummy[1];
+	struct parser p = {
+		.file = name ? name : "<config>",
+		.err = err && errlen ? err : dummy,
+		.errlen = err && errlen ? errlen : sizeof(dummy),
+		.conf = out,
+	};
+	yaml_parser_t yp;
+	yaml_document_t doc, extra;
+	yaml_node_t *root;
+	int ret;
+
+	config_defaults(out);
+	p.err[0] = '\0';
+	p.owner = calloc(2, 65536);
+	if (!p.owner) {
+		snprintf(p.err, p.errlen, "%s: out of memory", p.file);
+		return -ENOMEM;
+	}
+	if (!yaml_parser_initialize(&yp)) {
+		free(p.owner);
+		snprintf(p.err, p.errlen, "%s: out of memory", p.file);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&yp, &doc)) {
+		ret = yaml_fail(&p, &yp, text, len);
+		goto out_parser;
+	}
+	p.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	ret = parse_root(&p, root, out);
+	if (ret)
+		goto out_doc;
+
+	/* A second document would be silently ignored: refuse it. */
+	if (!yaml_parser_load(&yp, &extra)) {
+		ret = yaml_fail(&p, &yp, text, len);
+		goto out_doc;
+	}
+	if (yaml_document_get_root_node(&extra)) {
+		ret = fail(&p, yaml_document_get_root_node(&extra), NULL,
+			   "a second YAML document (\"---\"); the config is one document");
+	}
+	yaml_document_delete(&extra);
+out_doc:
+	yaml_document_delete(&doc);
+out_parser:
+	yaml_parser_delete(&yp);
+	free(p.owner);
+	if (ret) {
+		config_free(out);
+		memset(out, 0, sizeof(*out));
+	}
+	return ret;
+}
+
+int config_load(const char *path, struct fg_conf *out, char *err, size_t errlen)
+{
+	char *buf = NULL, *nbuf;
+	size_t len = 0, cap = 0, n;
+	FILE *f;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	f = fopen(path, "r");
+	if (!f) {
+		ret = -errno;
+		goto fail_errno;
+	}
+	errno = 0;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= CONF_FILE_MAX) {
+				fclose(f);
+				free(buf);
+				if (err && errlen)
+					snprintf(err, errlen, "%s: larger than %d MiB, not a config",
+						 path, CONF_FILE_MAX >> 20);
+				return -EFBIG;
+			}
+			cap = cap ? cap * 2 : 8192;
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				ret = -ENOMEM;
+				goto fail_file;
+			}
+			buf = nbuf;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		/* fread keeps errno from the failing read (EISDIR, EIO). */
+		ret = errno ? -errno : -EIO;
+		goto fail_file;
+	}
+	fclose(f);
+	ret = config_parse(path, buf ? buf : "", len, out, err, errlen);
+	free(buf);
+	return ret;
+
+fail_file:
+	fclose(f);
+	free(buf);
+fail_errno:
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	return ret;
+}

@@ -319,6 +319,7 @@ static int attach_tc(struct loader *l, struct loader_iface *li)
 
 	opts.prog_fd = bpf_program__fd(l->skel->progs.fg_tc_egress);
 	err = bpf_tc_hook_create(&hook);
+	li->tc_qdisc_ours = !err;
 	if (err && err != -EEXIST) {
 		pr_warn("cannot add a clsact qdisc to %s for the egress program: %s", li->name,
 			strerror(-err));
@@ -333,12 +334,17 @@ static int attach_tc(struct loader *l, struct loader_iface *li)
 	return 0;
 }
 
-static void detach_tc(int ifindex)
+static void detach_tc(int ifindex, bool remove_qdisc)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FG_TC_HANDLE, .priority = FG_TC_PRIO);
 
 	bpf_tc_detach(&hook, &opts);
+	if (remove_qdisc) {
+		/* Only a clsact qdisc we added: others may hang filters on theirs. */
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
 }
 
 int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
@@ -411,7 +417,7 @@ static void detach_one(struct loader *l, struct loader_iface *li)
 		close(li->link_fd); /* last reference: the kernel detaches */
 	li->link_fd = -1;
 	if (li->tc_attached)
-		detach_tc(li->ifindex);
+		detach_tc(li->ifindex, li->tc_qdisc_ours);
 	li->tc_attached = false;
 	pr_info("detached from %s", li->name);
 }
@@ -454,7 +460,7 @@ void loader_detach_stale(struct loader *l, char names[][16], int n)
 		unlink(path);
 		ifindex = if_nametoindex(ifname);
 		if (ifindex)
-			detach_tc(ifindex);
+			detach_tc(ifindex, false);
 		pr_info("detached from %s: no longer in the config", ifname);
 	}
 	closedir(d);

@@ -27,6 +27,7 @@ struct loader_iface {
 	enum fg_xdp_mode mode; /* what it really got: native or generic */
 	bool adopted; /* the link was pinned by an earlier agent */
 	bool tc_attached;
+	bool tc_qdisc_ours; /* we added the clsact qdisc: remove it on detach */
 };
 
 struct loader {

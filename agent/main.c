@@ -124,6 +124,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* floodgated --check-config FILE reads naturally: accept the path there. */
+	if (check && optind == argc - 1)
+		opts.config_path = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "floodgated: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);

@@ -12,13 +12,13 @@
 #include "config.h"
 
 /* 1e9 flows/s keeps interval_ns = 1e9 / rate at 1 ns or more. */
-#define CONF_RATE_MAX 1000000000LL
+#define CONF_RATE_MAX	   1000000000LL
 #define CONF_BAN_AFTER_MAX 1000000LL
 /* A year in ms: every duration times 1e6 stays far inside a u64 of ns. */
 #define CONF_DURATION_MAX_MS (365ULL * 86400 * 1000)
-#define CONF_MAX_TABLE 100000000LL
-#define CONF_FILE_MAX (16 << 20)
-#define CONF_PATH_MAX 160
+#define CONF_MAX_TABLE	     100000000LL
+#define CONF_FILE_MAX	     (16 << 20)
+#define CONF_PATH_MAX	     160
 
 struct parser {
 	const char *file;
@@ -30,18 +30,17 @@ struct parser {
 	uint8_t *owner;
 };
 
-static const char *const top_keys[] = { "interfaces", "xdp_mode", "dry_run", "persist", "sources",
-					"defaults",   "rules",	  "allow",   "deny",	NULL };
-static const char *const source_keys[] = { "ipv4_prefix",   "ipv6_prefix",  "max_tracked",
-					   "max_prefixes",  "max_udp_flows", "max_verified",
-					   "udp_idle",	    "attack_hold",   "verified_ttl",
-					   NULL };
-static const char *const defaults_keys[] = { "tcp", "udp", NULL };
-static const char *const limits_keys[] = { "per_source", "per_prefix", "global", "ban", NULL };
-static const char *const rule_keys[] = { "name",       "proto",	 "ports", "per_source",
-					 "per_prefix", "global", "ban",	  NULL };
-static const char *const limit_keys[] = { "rate", "burst", NULL };
-static const char *const ban_keys[] = { "after", "window", "for", NULL };
+static const char *const top_keys[] = {"interfaces", "xdp_mode", "dry_run", "persist", "sources",
+				       "defaults",   "rules",	 "allow",   "deny",    NULL};
+static const char *const source_keys[] = {
+	"ipv4_prefix",	"ipv6_prefix", "max_tracked", "max_prefixes", "max_udp_flows",
+	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL};
+static const char *const defaults_keys[] = {"tcp", "udp", NULL};
+static const char *const limits_keys[] = {"per_source", "per_prefix", "global", "ban", NULL};
+static const char *const rule_keys[] = {"name",	      "proto",	"ports", "per_source",
+					"per_prefix", "global", "ban",	 NULL};
+static const char *const limit_keys[] = {"rate", "burst", NULL};
+static const char *const ban_keys[] = {"after", "window", "for", NULL};
 
 static unsigned long node_line(const yaml_node_t *n)
 {
@@ -50,7 +49,7 @@ static unsigned long node_line(const yaml_node_t *n)
 
 /* Every message is "file:line: key: problem"; key may be NULL. */
 __attribute__((format(printf, 4, 5))) static int fail(struct parser *p, const yaml_node_t *n,
-						       const char *key, const char *fmt, ...)
+						      const char *key, const char *fmt, ...)
 {
 	char msg[FG_CONF_ERR_MAX];
 	va_list ap;
@@ -126,7 +125,8 @@ static int expect_kind(struct parser *p, const yaml_node_t *n, const char *path,
 	if (n->type == kind || is_null(n))
 		return 0;
 	return fail(p, n, path, "expected %s, got %s",
-		    kind == YAML_MAPPING_NODE ? "a mapping (key: value)" : "a list", show(n, b, sizeof(b)));
+		    kind == YAML_MAPPING_NODE ? "a mapping (key: value)" : "a list",
+		    show(n, b, sizeof(b)));
 }
 
 static int seq_len(const yaml_node_t *n)
@@ -187,8 +187,8 @@ static int check_keys(struct parser *p, const yaml_node_t *map, const char *path
 		int i, bestd = 3;
 
 		if (!k || k->type != YAML_SCALAR_NODE)
-			return fail(p, k, path && *path ? path : NULL,
-				    "keys must be names, got %s", show(k, b, sizeof(b)));
+			return fail(p, k, path && *path ? path : NULL, "keys must be names, got %s",
+				    show(k, b, sizeof(b)));
 		join(kp, sizeof(kp), path, sval(k));
 		for (prev = map->data.mapping.pairs.start; prev < pair; prev++) {
 			yaml_node_t *pk = yaml_document_get_node(p->doc, prev->key);
@@ -287,8 +287,8 @@ static int get_u32(struct parser *p, const yaml_node_t *n, const char *path, lon
 
 static int get_bool(struct parser *p, const yaml_node_t *n, const char *path, bool *out)
 {
-	static const char *const yes[] = { "true", "yes", "on", NULL };
-	static const char *const no[] = { "false", "no", "off", NULL };
+	static const char *const yes[] = {"true", "yes", "on", NULL};
+	static const char *const no[] = {"false", "no", "off", NULL};
 	char b[64];
 	int i;
 
@@ -324,14 +324,13 @@ static int get_str(struct parser *p, const yaml_node_t *n, const char *path, con
 }
 
 /* "500ms", "30s", "5m", "1h", "1d" or bare seconds, into ms. */
-static int get_duration(struct parser *p, const yaml_node_t *n, const char *path,
-			uint64_t *out_ms)
+static int get_duration(struct parser *p, const yaml_node_t *n, const char *path, uint64_t *out_ms)
 {
 	static const struct {
 		const char *unit;
 		uint64_t ms;
-	} units[] = { { "", 1000 },	  { "ms", 1 },	       { "s", 1000 },
-		      { "m", 60 * 1000 }, { "h", 3600 * 1000 }, { "d", 86400 * 1000 } };
+	} units[] = {{"", 1000},       {"ms", 1},	   {"s", 1000},
+		     {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 86400 * 1000}};
 	const char *s, *text;
 	uint64_t v = 0;
 	size_t i;
@@ -448,8 +447,8 @@ static int parse_ban(struct parser *p, const yaml_node_t *n, const char *path,
 static int parse_levels(struct parser *p, const yaml_node_t *map, const char *path,
 			struct fg_conf_limits *out)
 {
-	static const char *const names[] = { "per_source", "per_prefix", "global" };
-	struct fg_conf_limit *lims[] = { &out->per_source, &out->per_prefix, &out->global };
+	static const char *const names[] = {"per_source", "per_prefix", "global"};
+	struct fg_conf_limit *lims[] = {&out->per_source, &out->per_prefix, &out->global};
 	char kp[CONF_PATH_MAX];
 	yaml_node_t *n;
 	int i, err;
@@ -471,7 +470,7 @@ static int parse_levels(struct parser *p, const yaml_node_t *map, const char *pa
 
 static int parse_defaults(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
 {
-	static const char *const protos[] = { "tcp", "udp" };
+	static const char *const protos[] = {"tcp", "udp"};
 	char kp[CONF_PATH_MAX];
 	yaml_node_t *d;
 	int i, err;
@@ -504,15 +503,15 @@ static int parse_sources(struct parser *p, const yaml_node_t *n, struct fg_conf 
 		const char *key;
 		long long min, max;
 	} counts[] = {
-		{ "ipv4_prefix", 1, 32 },
-		{ "ipv6_prefix", 1, 128 },
-		{ "max_tracked", 1, CONF_MAX_TABLE },
-		{ "max_prefixes", 1, CONF_MAX_TABLE },
-		{ "max_udp_flows", 1, CONF_MAX_TABLE },
-		{ "max_verified", 1, CONF_MAX_TABLE },
+		{"ipv4_prefix", 1, 32},
+		{"ipv6_prefix", 1, 128},
+		{"max_tracked", 1, CONF_MAX_TABLE},
+		{"max_prefixes", 1, CONF_MAX_TABLE},
+		{"max_udp_flows", 1, CONF_MAX_TABLE},
+		{"max_verified", 1, CONF_MAX_TABLE},
 	};
-	static const char *const durations[] = { "udp_idle", "attack_hold", "verified_ttl" };
-	uint64_t *dur_out[] = { &c->udp_idle_ms, &c->attack_hold_ms, &c->verified_ttl_ms };
+	static const char *const durations[] = {"udp_idle", "attack_hold", "verified_ttl"};
+	uint64_t *dur_out[] = {&c->udp_idle_ms, &c->attack_hold_ms, &c->verified_ttl_ms};
 	char kp[CONF_PATH_MAX];
 	yaml_node_t *v;
 	long long val;
@@ -557,8 +556,7 @@ static int parse_sources(struct parser *p, const yaml_node_t *n, struct fg_conf 
 		v = map_get(p, n, durations[i]);
 		if (!v)
 			continue;
-		err = get_duration(p, v, join(kp, sizeof(kp), "sources", durations[i]),
-				   dur_out[i]);
+		err = get_duration(p, v, join(kp, sizeof(kp), "sources", durations[i]), dur_out[i]);
 		if (err)
 			return err;
 	}
@@ -573,6 +571,8 @@ static int add_iface(struct parser *p, const yaml_node_t *n, const char *path, s
 	err = get_str(p, n, path, "an interface name", &name);
 	if (err)
 		return err;
+	if (!*name)
+		return fail(p, n, path, "an interface name cannot be empty");
 	if (strlen(name) >= sizeof(c->ifaces[0]))
 		return fail(p, n, path, "\"%s\" is too long for an interface name (at most %zu)",
 			    name, sizeof(c->ifaces[0]) - 1);
@@ -608,8 +608,8 @@ static int parse_ifaces(struct parser *p, const yaml_node_t *n, struct fg_conf *
 
 static int parse_xdp_mode(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
 {
-	static const char *const modes[] = { "auto", "native", "generic" };
-	static const enum fg_xdp_mode vals[] = { FG_XDP_AUTO, FG_XDP_NATIVE, FG_XDP_GENERIC };
+	static const char *const modes[] = {"auto", "native", "generic"};
+	static const enum fg_xdp_mode vals[] = {FG_XDP_AUTO, FG_XDP_NATIVE, FG_XDP_GENERIC};
 	char b[64];
 	int i;
 
@@ -657,9 +657,10 @@ static int parse_cidrs(struct parser *p, const yaml_node_t *n, const char *key,
 			return err;
 		if (cidr_parse(s, &c)) {
 			if (!cidr_parse_loose(s, &c))
-				return fail(p, item, kp,
-					    "\"%s\" has host bits set beyond /%u (did you mean %s?)",
-					    s, c.prefixlen, cidr_format(&c, buf, sizeof(buf)));
+				return fail(
+					p, item, kp,
+					"\"%s\" has host bits set beyond /%u (did you mean %s?)", s,
+					c.prefixlen, cidr_format(&c, buf, sizeof(buf)));
 			return fail(p, item, kp,
 				    "\"%s\" is not an address or prefix (e.g. 192.0.2.0/24, "
 				    "2001:db8::/32)",
@@ -684,7 +685,7 @@ static bool rule_name_ok(const char *s)
  * 1..65535) or -3 (lo > hi). */
 static int port_range_parse(const char *s, unsigned long *lo, unsigned long *hi)
 {
-	unsigned long v[2] = { 0, 0 };
+	unsigned long v[2] = {0, 0};
 	int i, nd;
 
 	for (i = 0; i < 2; i++) {
@@ -736,9 +737,10 @@ static int parse_ports(struct parser *p, const yaml_node_t *n, const char *path,
 			return err;
 		switch (port_range_parse(s, &lo, &hi)) {
 		case -1:
-			return fail(p, item, path,
-				    "\"%s\" is not a port or a port range (e.g. 443, \"8000-8100\")",
-				    s);
+			return fail(
+				p, item, path,
+				"\"%s\" is not a port or a port range (e.g. 443, \"8000-8100\")",
+				s);
 		case -2:
 			if (strchr(s, '-'))
 				return fail(p, item, path,
@@ -757,12 +759,13 @@ static int parse_ports(struct parser *p, const yaml_node_t *n, const char *path,
 			if (!o)
 				continue;
 			if (o - 1 == idx)
-				return fail(p, item, path,
-					    "\"%s\" overlaps another entry of this rule at port %lu",
-					    s, port);
+				return fail(
+					p, item, path,
+					"\"%s\" overlaps another entry of this rule at port %lu", s,
+					port);
 			return fail(p, item, path,
-				    "\"%s\" overlaps rule \"%s\" (rules[%d], line %d) at port %lu", s,
-				    c->rules[o - 1].name, o - 1, c->rules[o - 1].line, port);
+				    "\"%s\" overlaps rule \"%s\" (rules[%d], line %d) at port %lu",
+				    s, c->rules[o - 1].name, o - 1, c->rules[o - 1].line, port);
 		}
 		memset(p->owner + r->proto * 65536 + lo, idx + 1, hi - lo + 1);
 		r->ranges[r->nranges].lo = (uint16_t)lo;
@@ -784,8 +787,10 @@ static int parse_rule(struct parser *p, const yaml_node_t *n, int idx, struct fg
 	if (n->type != YAML_MAPPING_NODE) {
 		char b[64];
 
-		return fail(p, n, path, "expected a rule (a mapping with name, proto, ports...), "
-				     "got %s", show(n, b, sizeof(b)));
+		return fail(p, n, path,
+			    "expected a rule (a mapping with name, proto, ports...), "
+			    "got %s",
+			    show(n, b, sizeof(b)));
 	}
 	err = check_keys(p, n, path, rule_keys);
 	if (err)
@@ -799,6 +804,9 @@ static int parse_rule(struct parser *p, const yaml_node_t *n, int idx, struct fg
 	err = get_str(p, v, kp, "a rule name", &s);
 	if (err)
 		return err;
+	/* An empty name would read as a free slot in struct fg_rule_ids. */
+	if (!*s)
+		return fail(p, v, kp, "cannot be empty");
 	if (strlen(s) >= FG_CONF_NAME_MAX)
 		return fail(p, v, kp, "\"%.20s...\" is too long (at most %d characters)", s,
 			    FG_CONF_NAME_MAX - 1);
@@ -869,8 +877,10 @@ static int parse_root(struct parser *p, const yaml_node_t *root, struct fg_conf 
 	if (!root || is_null(root))
 		return 0;
 	if (root->type != YAML_MAPPING_NODE)
-		return fail(p, root, NULL, "expected a mapping of keys (interfaces:, rules:, ...), "
-					   "got %s", show(root, b, sizeof(b)));
+		return fail(p, root, NULL,
+			    "expected a mapping of keys (interfaces:, rules:, ...), "
+			    "got %s",
+			    show(root, b, sizeof(b)));
 	err = check_keys(p, root, "", top_keys);
 	if (err)
 		return err;
@@ -937,8 +947,8 @@ void config_defaults(struct fg_conf *c)
 	c->udp_idle_ms = 30 * 1000;
 	c->attack_hold_ms = 2 * 1000;
 	c->verified_ttl_ms = 10 * 60 * 1000;
-	c->defaults[FG_PROTO_TCP].per_source = (struct fg_conf_limit){ .rate = 20, .burst = 40 };
-	c->defaults[FG_PROTO_UDP].per_source = (struct fg_conf_limit){ .rate = 50, .burst = 100 };
+	c->defaults[FG_PROTO_TCP].per_source = (struct fg_conf_limit){.rate = 20, .burst = 40};
+	c->defaults[FG_PROTO_UDP].per_source = (struct fg_conf_limit){.rate = 50, .burst = 100};
 }
 
 void config_free(struct fg_conf *c)
@@ -1029,8 +1039,9 @@ int config_load(const char *path, struct fg_conf *out, char *err, size_t errlen)
 				fclose(f);
 				free(buf);
 				if (err && errlen)
-					snprintf(err, errlen, "%s: larger than %d MiB, not a config",
-						 path, CONF_FILE_MAX >> 20);
+					snprintf(err, errlen,
+						 "%s: larger than %d MiB, not a config", path,
+						 CONF_FILE_MAX >> 20);
 				return -EFBIG;
 			}
 			cap = cap ? cap * 2 : 8192;

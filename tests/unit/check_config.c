@@ -97,7 +97,8 @@ START_TEST(test_packaging)
 		const struct fg_conf_rule *r = &conf.rules[i];
 
 		for (k = 0; k < r->nranges; k++) {
-			if (r->proto == FG_PROTO_TCP && r->ranges[k].lo <= 443 && 443 <= r->ranges[k].hi)
+			if (r->proto == FG_PROTO_TCP && r->ranges[k].lo <= 443 &&
+			    443 <= r->ranges[k].hi)
 				tcp443 = true;
 			if (r->proto == FG_PROTO_UDP && r->ranges[k].lo <= 40000 &&
 			    40000 <= r->ranges[k].hi)
@@ -234,201 +235,205 @@ static const struct {
 	const char *msg;
 } bad[] = {
 	/* ports */
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    proto: tcp\n"
-	  "    ports: [443, 70000]\n",
-	  "t.yaml:4: rules[0].ports: \"70000\" is not a port (1-65535)" },
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    proto: tcp\n"
-	  "    ports:\n"
-	  "      - 0\n",
-	  "t.yaml:5: rules[0].ports: \"0\" is not a port (1-65535)" },
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    proto: udp\n"
-	  "    ports: [\"9000-8000\"]\n",
-	  "t.yaml:4: rules[0].ports: \"9000-8000\" is not a port range (9000 > 8000)" },
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    proto: udp\n"
-	  "    ports: [\"1000-65536\"]\n",
-	  "t.yaml:4: rules[0].ports: \"1000-65536\" is not a port range (ports are 1-65535)" },
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    proto: udp\n"
-	  "    ports: [\"80 - 90\"]\n",
-	  "t.yaml:4: rules[0].ports: \"80 - 90\" is not a port or a port range (e.g. 443, "
-	  "\"8000-8100\")" },
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    proto: udp\n"
-	  "    ports: []\n",
-	  "t.yaml:4: rules[0].ports: at least one port is required" },
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    proto: tcp\n"
-	  "    ports: 443\n",
-	  "t.yaml:4: rules[0].ports: expected a list, got \"443\"" },
-	{ "rules:\n"
-	  "  - name: signaling\n"
-	  "    proto: tcp\n"
-	  "    ports: [443, \"8000-8100\"]\n"
-	  "  - name: other\n"
-	  "    proto: udp\n"
-	  "    ports: [8050]\n"
-	  "  - name: api\n"
-	  "    proto: tcp\n"
-	  "    ports:\n"
-	  "      - 80\n"
-	  "      - \"8090-8200\"\n",
-	  "t.yaml:12: rules[2].ports: \"8090-8200\" overlaps rule \"signaling\" (rules[0], line 2) "
-	  "at port 8090" },
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    proto: tcp\n"
-	  "    ports: [\"1-100\", 50]\n",
-	  "t.yaml:4: rules[0].ports: \"50\" overlaps another entry of this rule at port 50" },
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    proto: tcp\n"
+	 "    ports: [443, 70000]\n",
+	 "t.yaml:4: rules[0].ports: \"70000\" is not a port (1-65535)"},
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    proto: tcp\n"
+	 "    ports:\n"
+	 "      - 0\n",
+	 "t.yaml:5: rules[0].ports: \"0\" is not a port (1-65535)"},
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    proto: udp\n"
+	 "    ports: [\"9000-8000\"]\n",
+	 "t.yaml:4: rules[0].ports: \"9000-8000\" is not a port range (9000 > 8000)"},
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    proto: udp\n"
+	 "    ports: [\"1000-65536\"]\n",
+	 "t.yaml:4: rules[0].ports: \"1000-65536\" is not a port range (ports are 1-65535)"},
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    proto: udp\n"
+	 "    ports: [\"80 - 90\"]\n",
+	 "t.yaml:4: rules[0].ports: \"80 - 90\" is not a port or a port range (e.g. 443, "
+	 "\"8000-8100\")"},
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    proto: udp\n"
+	 "    ports: []\n",
+	 "t.yaml:4: rules[0].ports: at least one port is required"},
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    proto: tcp\n"
+	 "    ports: 443\n",
+	 "t.yaml:4: rules[0].ports: expected a list, got \"443\""},
+	{"rules:\n"
+	 "  - name: signaling\n"
+	 "    proto: tcp\n"
+	 "    ports: [443, \"8000-8100\"]\n"
+	 "  - name: other\n"
+	 "    proto: udp\n"
+	 "    ports: [8050]\n"
+	 "  - name: api\n"
+	 "    proto: tcp\n"
+	 "    ports:\n"
+	 "      - 80\n"
+	 "      - \"8090-8200\"\n",
+	 "t.yaml:12: rules[2].ports: \"8090-8200\" overlaps rule \"signaling\" (rules[0], line 2) "
+	 "at port 8090"},
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    proto: tcp\n"
+	 "    ports: [\"1-100\", 50]\n",
+	 "t.yaml:4: rules[0].ports: \"50\" overlaps another entry of this rule at port 50"},
 	/* names */
-	{ "rules:\n"
-	  "  - { name: web, proto: tcp, ports: [80] }\n"
-	  "  - { name: web, proto: tcp, ports: [81] }\n",
-	  "t.yaml:3: rules[1].name: \"web\" is already the name of rules[0] (line 2)" },
-	{ "rules:\n"
-	  "  - { proto: tcp, ports: [80] }\n",
-	  "t.yaml:2: rules[0].name: missing (every rule needs a name)" },
-	{ "rules:\n"
-	  "  - { name: \"my rule\", proto: tcp, ports: [80] }\n",
-	  "t.yaml:2: rules[0].name: \"my rule\": use only letters, digits, '_', '.' and '-'" },
-	{ "rules:\n"
-	  "  - { name: tcp-default, proto: tcp, ports: [80] }\n",
-	  "t.yaml:2: rules[0].name: \"tcp-default\" is reserved (set it under defaults:)" },
-	{ "rules:\n"
-	  "  - { name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, proto: tcp,"
-	  " ports: [80] }\n",
-	  "t.yaml:2: rules[0].name: \"aaaaaaaaaaaaaaaaaaaa...\" is too long (at most 63 "
-	  "characters)" },
-	{ "rules:\n"
-	  "  - { name: a, ports: [80] }\n",
-	  "t.yaml:2: rules[0].proto: missing (tcp or udp)" },
-	{ "rules:\n"
-	  "  - { name: a, proto: sctp, ports: [80] }\n",
-	  "t.yaml:2: rules[0].proto: expected tcp or udp, got \"sctp\"" },
-	{ "rules:\n"
-	  "  - { name: a, proto: tcp }\n",
-	  "t.yaml:2: rules[0].ports: missing (a list of ports and \"lo-hi\" ranges)" },
-	{ "rules:\n"
-	  "  - just-a-name\n",
-	  "t.yaml:2: rules[0]: expected a rule (a mapping with name, proto, ports...), got "
-	  "\"just-a-name\"" },
+	{"rules:\n"
+	 "  - { name: web, proto: tcp, ports: [80] }\n"
+	 "  - { name: web, proto: tcp, ports: [81] }\n",
+	 "t.yaml:3: rules[1].name: \"web\" is already the name of rules[0] (line 2)"},
+	{"rules:\n"
+	 "  - { proto: tcp, ports: [80] }\n",
+	 "t.yaml:2: rules[0].name: missing (every rule needs a name)"},
+	{"rules:\n"
+	 "  - { name: \"my rule\", proto: tcp, ports: [80] }\n",
+	 "t.yaml:2: rules[0].name: \"my rule\": use only letters, digits, '_', '.' and '-'"},
+	{"rules:\n"
+	 "  - { name: \"\", proto: tcp, ports: [80] }\n",
+	 "t.yaml:2: rules[0].name: cannot be empty"},
+	{"interfaces: [eth0, \"\"]\n", "t.yaml:1: interfaces: an interface name cannot be empty"},
+	{"rules:\n"
+	 "  - { name: tcp-default, proto: tcp, ports: [80] }\n",
+	 "t.yaml:2: rules[0].name: \"tcp-default\" is reserved (set it under defaults:)"},
+	{"rules:\n"
+	 "  - { name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, proto: tcp,"
+	 " ports: [80] }\n",
+	 "t.yaml:2: rules[0].name: \"aaaaaaaaaaaaaaaaaaaa...\" is too long (at most 63 "
+	 "characters)"},
+	{"rules:\n"
+	 "  - { name: a, ports: [80] }\n",
+	 "t.yaml:2: rules[0].proto: missing (tcp or udp)"},
+	{"rules:\n"
+	 "  - { name: a, proto: sctp, ports: [80] }\n",
+	 "t.yaml:2: rules[0].proto: expected tcp or udp, got \"sctp\""},
+	{"rules:\n"
+	 "  - { name: a, proto: tcp }\n",
+	 "t.yaml:2: rules[0].ports: missing (a list of ports and \"lo-hi\" ranges)"},
+	{"rules:\n"
+	 "  - just-a-name\n",
+	 "t.yaml:2: rules[0]: expected a rule (a mapping with name, proto, ports...), got "
+	 "\"just-a-name\""},
 	/* unknown keys, named with their full path */
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    proto: tcp\n"
-	  "    ports: [80]\n"
-	  "    per_sorce: { rate: 10 }\n",
-	  "t.yaml:5: rules[0].per_sorce: unknown key (did you mean per_source?)" },
-	{ "defaults:\n"
-	  "  tcp:\n"
-	  "    per_source: { rate: 10, brust: 20 }\n",
-	  "t.yaml:3: defaults.tcp.per_source.brust: unknown key (did you mean burst?)" },
-	{ "interface: [eth0]\n", "t.yaml:1: interface: unknown key (did you mean interfaces?)" },
-	{ "dry_run: false\nsources: { max_tracked: 10, colour: blue }\n",
-	  "t.yaml:2: sources.colour: unknown key" },
-	{ "defaults:\n  icmp: {}\n", "t.yaml:2: defaults.icmp: unknown key" },
-	{ "dry_run: false\ndry_run: true\n",
-	  "t.yaml:2: dry_run: duplicate key (first at line 1)" },
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    proto: tcp\n"
+	 "    ports: [80]\n"
+	 "    per_sorce: { rate: 10 }\n",
+	 "t.yaml:5: rules[0].per_sorce: unknown key (did you mean per_source?)"},
+	{"defaults:\n"
+	 "  tcp:\n"
+	 "    per_source: { rate: 10, brust: 20 }\n",
+	 "t.yaml:3: defaults.tcp.per_source.brust: unknown key (did you mean burst?)"},
+	{"interface: [eth0]\n", "t.yaml:1: interface: unknown key (did you mean interfaces?)"},
+	{"dry_run: false\nsources: { max_tracked: 10, colour: blue }\n",
+	 "t.yaml:2: sources.colour: unknown key"},
+	{"defaults:\n  icmp: {}\n", "t.yaml:2: defaults.icmp: unknown key"},
+	{"dry_run: false\ndry_run: true\n", "t.yaml:2: dry_run: duplicate key (first at line 1)"},
 	/* ranges */
-	{ "sources:\n  ipv4_prefix: 33\n",
-	  "t.yaml:2: sources.ipv4_prefix: 33 is out of range (1-32)" },
-	{ "sources:\n  ipv6_prefix: 0\n",
-	  "t.yaml:2: sources.ipv6_prefix: 0 is out of range (1-128)" },
-	{ "sources:\n  max_tracked: -5\n",
-	  "t.yaml:2: sources.max_tracked: -5 is out of range (1-100000000)" },
-	{ "sources:\n  max_tracked: 99999999999999999999999\n",
-	  "t.yaml:2: sources.max_tracked: 99999999999999999999999 is out of range (1-100000000)" },
-	{ "defaults:\n  udp: { per_source: { rate: 10, burst: 0 } }\n",
-	  "t.yaml:2: defaults.udp.per_source.burst: must be at least 1 when rate is set" },
-	{ "defaults:\n  udp: { per_source: { burst: 10 } }\n",
-	  "t.yaml:2: defaults.udp.per_source.burst: burst without rate (add rate: new flows per "
-	  "second)" },
-	{ "defaults:\n  udp: { global: { rate: 2000000000 } }\n",
-	  "t.yaml:2: defaults.udp.global.rate: 2000000000 is out of range (0-1000000000)" },
-	{ "rules:\n"
-	  "  - { name: a, proto: tcp, ports: [80], ban: { after: 0 } }\n",
-	  "t.yaml:2: rules[0].ban.after: 0 is out of range (1-1000000)" },
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    proto: tcp\n"
-	  "    ports: [80]\n"
-	  "    ban: { for: 1h }\n",
-	  "t.yaml:5: rules[0].ban.after: missing (violations that make a ban)" },
+	{"sources:\n  ipv4_prefix: 33\n",
+	 "t.yaml:2: sources.ipv4_prefix: 33 is out of range (1-32)"},
+	{"sources:\n  ipv6_prefix: 0\n",
+	 "t.yaml:2: sources.ipv6_prefix: 0 is out of range (1-128)"},
+	{"sources:\n  max_tracked: -5\n",
+	 "t.yaml:2: sources.max_tracked: -5 is out of range (1-100000000)"},
+	{"sources:\n  max_tracked: 99999999999999999999999\n",
+	 "t.yaml:2: sources.max_tracked: 99999999999999999999999 is out of range (1-100000000)"},
+	{"defaults:\n  udp: { per_source: { rate: 10, burst: 0 } }\n",
+	 "t.yaml:2: defaults.udp.per_source.burst: must be at least 1 when rate is set"},
+	{"defaults:\n  udp: { per_source: { burst: 10 } }\n",
+	 "t.yaml:2: defaults.udp.per_source.burst: burst without rate (add rate: new flows per "
+	 "second)"},
+	{"defaults:\n  udp: { global: { rate: 2000000000 } }\n",
+	 "t.yaml:2: defaults.udp.global.rate: 2000000000 is out of range (0-1000000000)"},
+	{"rules:\n"
+	 "  - { name: a, proto: tcp, ports: [80], ban: { after: 0 } }\n",
+	 "t.yaml:2: rules[0].ban.after: 0 is out of range (1-1000000)"},
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    proto: tcp\n"
+	 "    ports: [80]\n"
+	 "    ban: { for: 1h }\n",
+	 "t.yaml:5: rules[0].ban.after: missing (violations that make a ban)"},
 	/* CIDRs */
-	{ "allow: [\"192.0.2.0/24\"]\n"
-	  "deny:\n"
-	  "  - 203.0.113.66/32\n"
-	  "  - 198.51.100.7/24\n",
-	  "t.yaml:4: deny[1]: \"198.51.100.7/24\" has host bits set beyond /24 (did you mean "
-	  "198.51.100.0/24?)" },
-	{ "allow: [\"2001:db8::1/48\"]\n",
-	  "t.yaml:1: allow[0]: \"2001:db8::1/48\" has host bits set beyond /48 (did you mean "
-	  "2001:db8::/48?)" },
-	{ "allow: [\"192.0.2.0/33\"]\n",
-	  "t.yaml:1: allow[0]: \"192.0.2.0/33\" is not an address or prefix (e.g. 192.0.2.0/24, "
-	  "2001:db8::/32)" },
-	{ "deny: \"192.0.2.0/24\"\n", "t.yaml:1: deny: expected a list, got \"192.0.2.0/24\"" },
+	{"allow: [\"192.0.2.0/24\"]\n"
+	 "deny:\n"
+	 "  - 203.0.113.66/32\n"
+	 "  - 198.51.100.7/24\n",
+	 "t.yaml:4: deny[1]: \"198.51.100.7/24\" has host bits set beyond /24 (did you mean "
+	 "198.51.100.0/24?)"},
+	{"allow: [\"2001:db8::1/48\"]\n",
+	 "t.yaml:1: allow[0]: \"2001:db8::1/48\" has host bits set beyond /48 (did you mean "
+	 "2001:db8::/48?)"},
+	{"allow: [\"192.0.2.0/33\"]\n",
+	 "t.yaml:1: allow[0]: \"192.0.2.0/33\" is not an address or prefix (e.g. 192.0.2.0/24, "
+	 "2001:db8::/32)"},
+	{"deny: \"192.0.2.0/24\"\n", "t.yaml:1: deny: expected a list, got \"192.0.2.0/24\""},
 	/* wrong types */
-	{ "rules: {}\n", "t.yaml:1: rules: expected a list, got a mapping" },
-	{ "sources: 5\n", "t.yaml:1: sources: expected a mapping (key: value), got \"5\"" },
-	{ "defaults:\n  tcp:\n    per_source: { rate: fast }\n",
-	  "t.yaml:3: defaults.tcp.per_source.rate: expected an integer, got \"fast\"" },
-	{ "defaults:\n  tcp:\n    per_source: { rate: \"20\" }\n",
-	  "t.yaml:3: defaults.tcp.per_source.rate: expected an integer, got the string \"20\" "
-	  "(drop the quotes)" },
-	{ "defaults:\n  tcp:\n    per_source: [20, 40]\n",
-	  "t.yaml:3: defaults.tcp.per_source: expected a mapping (key: value), got a list" },
-	{ "dry_run: maybe\n", "t.yaml:1: dry_run: expected true or false, got \"maybe\"" },
-	{ "persist:\n", "t.yaml:1: persist: expected true or false, got nothing" },
-	{ "xdp_mode: turbo\n", "t.yaml:1: xdp_mode: expected native, generic or auto, got \"turbo\"" },
-	{ "interfaces: {eth0: yes}\n",
-	  "t.yaml:1: interfaces: expected a list, got a mapping" },
-	{ "interfaces: [averyveryverylongname]\n",
-	  "t.yaml:1: interfaces: \"averyveryverylongname\" is too long for an interface name (at "
-	  "most 15)" },
-	{ "interfaces: [eth0, eth0]\n", "t.yaml:1: interfaces: \"eth0\" is listed twice" },
-	{ "- rules\n", "t.yaml:1: expected a mapping of keys (interfaces:, rules:, ...), got a list" },
+	{"rules: {}\n", "t.yaml:1: rules: expected a list, got a mapping"},
+	{"sources: 5\n", "t.yaml:1: sources: expected a mapping (key: value), got \"5\""},
+	{"defaults:\n  tcp:\n    per_source: { rate: fast }\n",
+	 "t.yaml:3: defaults.tcp.per_source.rate: expected an integer, got \"fast\""},
+	{"defaults:\n  tcp:\n    per_source: { rate: \"20\" }\n",
+	 "t.yaml:3: defaults.tcp.per_source.rate: expected an integer, got the string \"20\" "
+	 "(drop the quotes)"},
+	{"defaults:\n  tcp:\n    per_source: [20, 40]\n",
+	 "t.yaml:3: defaults.tcp.per_source: expected a mapping (key: value), got a list"},
+	{"dry_run: maybe\n", "t.yaml:1: dry_run: expected true or false, got \"maybe\""},
+	{"persist:\n", "t.yaml:1: persist: expected true or false, got nothing"},
+	{"xdp_mode: turbo\n",
+	 "t.yaml:1: xdp_mode: expected native, generic or auto, got \"turbo\""},
+	{"interfaces: {eth0: yes}\n", "t.yaml:1: interfaces: expected a list, got a mapping"},
+	{"interfaces: [averyveryverylongname]\n",
+	 "t.yaml:1: interfaces: \"averyveryverylongname\" is too long for an interface name (at "
+	 "most 15)"},
+	{"interfaces: [eth0, eth0]\n", "t.yaml:1: interfaces: \"eth0\" is listed twice"},
+	{"- rules\n",
+	 "t.yaml:1: expected a mapping of keys (interfaces:, rules:, ...), got a list"},
 	/* durations */
-	{ "sources:\n  udp_idle: 30x\n",
-	  "t.yaml:2: sources.udp_idle: \"30x\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)" },
-	{ "sources:\n  attack_hold: 1.5s\n",
-	  "t.yaml:2: sources.attack_hold: \"1.5s\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)" },
-	{ "sources:\n  verified_ttl: 400d\n",
-	  "t.yaml:2: sources.verified_ttl: \"400d\" is too long (at most 365d)" },
-	{ "rules:\n"
-	  "  - { name: a, proto: tcp, ports: [80], ban: { after: 3, window: 0s } }\n",
-	  "t.yaml:2: rules[0].ban.window: \"0s\" must be longer than 0" },
-	{ "rules:\n"
-	  "  - { name: a, proto: tcp, ports: [80], ban: { after: 3, for: -1 } }\n",
-	  "t.yaml:2: rules[0].ban.for: \"-1\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)" },
+	{"sources:\n  udp_idle: 30x\n",
+	 "t.yaml:2: sources.udp_idle: \"30x\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)"},
+	{"sources:\n  attack_hold: 1.5s\n",
+	 "t.yaml:2: sources.attack_hold: \"1.5s\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)"},
+	{"sources:\n  verified_ttl: 400d\n",
+	 "t.yaml:2: sources.verified_ttl: \"400d\" is too long (at most 365d)"},
+	{"rules:\n"
+	 "  - { name: a, proto: tcp, ports: [80], ban: { after: 3, window: 0s } }\n",
+	 "t.yaml:2: rules[0].ban.window: \"0s\" must be longer than 0"},
+	{"rules:\n"
+	 "  - { name: a, proto: tcp, ports: [80], ban: { after: 3, for: -1 } }\n",
+	 "t.yaml:2: rules[0].ban.for: \"-1\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)"},
 	/* YAML itself */
-	{ "rules:\n"
-	  "  - name: web\n"
-	  "    proto: tcp\n"
-	  "   ports: [80]\n",
-	  "t.yaml:4: invalid YAML: did not find expected '-' indicator (while parsing a block "
-	  "collection at line 2)" },
-	{ "rules:\n"
-	  "  - name: a\n"
-	  "    ports: [443\n",
-	  "t.yaml:4: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence "
-	  "at line 3)" },
-	{ "rules:\n\t- a\n",
-	  "t.yaml:2: invalid YAML: found character that cannot start any token (while scanning for "
-	  "the next token at line 2)" },
-	{ "dry_run: *x\n", "t.yaml:1: invalid YAML: found undefined alias" },
-	{ "dry_run: true\n---\npersist: true\n",
-	  "t.yaml:3: a second YAML document (\"---\"); the config is one document" },
+	{"rules:\n"
+	 "  - name: web\n"
+	 "    proto: tcp\n"
+	 "   ports: [80]\n",
+	 "t.yaml:4: invalid YAML: did not find expected '-' indicator (while parsing a block "
+	 "collection at line 2)"},
+	{"rules:\n"
+	 "  - name: a\n"
+	 "    ports: [443\n",
+	 "t.yaml:4: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence "
+	 "at line 3)"},
+	{"rules:\n\t- a\n",
+	 "t.yaml:2: invalid YAML: found character that cannot start any token (while scanning for "
+	 "the next token at line 2)"},
+	{"dry_run: *x\n", "t.yaml:1: invalid YAML: found undefined alias"},
+	{"dry_run: true\n---\npersist: true\n",
+	 "t.yaml:3: a second YAML document (\"---\"); the config is one document"},
 };
 
 START_TEST(test_bad)
@@ -459,8 +464,9 @@ START_TEST(test_syntax_error_file)
 	ck_assert_int_eq(
 		config_load("tests/unit/configs/syntax-error.yaml", &conf, err, sizeof(err)),
 		-EINVAL);
-	ck_assert_str_eq(err, "tests/unit/configs/syntax-error.yaml:5: invalid YAML: did not find "
-			      "expected '-' indicator (while parsing a block collection at line 3)");
+	ck_assert_str_eq(err,
+			 "tests/unit/configs/syntax-error.yaml:5: invalid YAML: did not find "
+			 "expected '-' indicator (while parsing a block collection at line 3)");
 }
 END_TEST
 
@@ -498,7 +504,8 @@ static char *rules_text(int n)
 	len = (size_t)snprintf(text, cap, "rules:\n");
 	for (i = 0; i < n; i++)
 		len += (size_t)snprintf(text + len, cap - len,
-					"  - { name: r%d, proto: tcp, ports: [%d] }\n", i, 1000 + i);
+					"  - { name: r%d, proto: tcp, ports: [%d] }\n", i,
+					1000 + i);
 	return text;
 }
 

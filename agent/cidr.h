@@ -12,7 +12,7 @@
 /* An address or prefix. addr as in struct fg_src_key (network byte order,
  * IPv4 in addr[0]); bits beyond prefixlen are always zero. */
 struct fg_cidr {
-	uint8_t family; /* FG_AF_INET or FG_AF_INET6 */
+	uint8_t family;	   /* FG_AF_INET or FG_AF_INET6 */
 	uint8_t prefixlen; /* 0..32 or 0..128 */
 	uint32_t addr[4];
 };

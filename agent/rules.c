@@ -5,7 +5,7 @@
 
 #include "rules.h"
 
-#define NS_PER_MS 1000000ULL
+#define NS_PER_MS  1000000ULL
 #define NS_PER_SEC 1000000000ULL
 
 void rules_limit(const struct fg_conf_limit *in, struct fg_limit *out)

@@ -26,7 +26,8 @@ DEPS_STAMP := $(BUILD)/.deps-$(shell cksum scripts/deps.sh | cut -d' ' -f1)
 
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
-CFLAGS  += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -I$(BUILD) \
+# CFLAGS is the user's to override (make test-asan does); these always apply.
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -I$(BUILD) \
 	   -DFG_VERSION='"$(VERSION)"' -DFG_COMMIT='"$(COMMIT)"'
 LDLIBS  := -lbpf -lelf -lz -lyaml -luv -lcap
 
@@ -85,7 +86,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/%.o: %.c $(AGENT_HDRS) $(BPF_SKELS) $(wildcard include/floodgate/*.h) | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(FLOODGATED): $(AGENT_OBJS)
 	$(call msg,LD,$@)

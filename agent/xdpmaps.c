@@ -362,6 +362,30 @@ int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 	return bpf_map_lookup_elem(full ? m->src_state : m->prefix_state, &k, out) ? -errno : 0;
 }
 
+int xdpmaps_verified(struct xdpmaps *m, const struct fg_cidr *c, uint64_t *last_seen_ns)
+{
+	struct fg_src_key k;
+
+	cidr_to_src_key(c, 0, &k);
+	return bpf_map_lookup_elem(m->verified, &k, last_seen_ns) ? -errno : 0;
+}
+
+long xdpmaps_count(int map_fd, uint32_t key_size)
+{
+	unsigned char key[64], next[64];
+	void *prev = NULL;
+	long n = 0;
+
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	while (!bpf_map_get_next_key(map_fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
 uint64_t xdpmaps_tokens(uint64_t tat_ns, const struct fg_limit *l, uint64_t now_ns)
 {
 	uint64_t tau, ahead;

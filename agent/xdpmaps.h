@@ -82,6 +82,13 @@ int xdpmaps_global(struct xdpmaps *m, uint32_t rule, struct fg_global_state *out
 int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 		   struct fg_src_state *out);
 
+/* When the egress side last saw the host talk to address c; -ENOENT if
+ * never (or evicted). */
+int xdpmaps_verified(struct xdpmaps *m, const struct fg_cidr *c, uint64_t *last_seen_ns);
+
+/* Entries in a hash or trie map (walks the keys: O(entries)). */
+long xdpmaps_count(int map_fd, uint32_t key_size);
+
 /* Tokens left in a bucket with TAT tat for limit l at now (for reports). */
 uint64_t xdpmaps_tokens(uint64_t tat_ns, const struct fg_limit *l, uint64_t now_ns);
 

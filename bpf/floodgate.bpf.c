@@ -425,9 +425,29 @@ int fg_xdp(struct xdp_md *xdp)
 }
 
 /*
+ * A UDP datagram the host sends opens the flow for its replies: a DNS or
+ * NTP answer to our own query is not a new flow from that server.
+ */
+static __always_inline void egress_udp(const struct pkt *p, const struct fg_config *cfg)
+{
+	struct fg_udp_key k = {
+		.family = p->family,
+		.sport = p->dport, /* the reply comes from where we sent to */
+		.dport = p->sport,
+	};
+	__u64 now = bpf_ktime_get_coarse_ns(), *seen;
+
+	__builtin_memcpy(k.addr, p->daddr, 16);
+	seen = bpf_map_lookup_elem(&udp_flows, &k);
+	if (seen && now - *seen < cfg->udp_idle_ns / 8)
+		return;
+	bpf_map_update_elem(&udp_flows, &k, &now, BPF_ANY);
+}
+
+/*
  * Egress: the host sending a TCP segment that is neither a SYN nor a RST to
  * an address means a handshake with that address completed, which a
- * spoofed source cannot do (it never sees our SYN-ACK). UDP is not used:
+ * spoofed source cannot do (it never sees our SYN-ACK). UDP does not verify:
  * a reply to a spoofed UDP packet goes to the spoofed address.
  */
 SEC("tc")
@@ -443,10 +463,16 @@ int fg_tc_egress(struct __sk_buff *skb)
 	struct pkt p = {};
 	__u64 now, *seen;
 
-	if (!cfg || parse_l3(&cur, &p) != PARSE_OK || p.fragment || p.l4proto != IPPROTO_TCP)
+	if (!cfg || parse_l3(&cur, &p) != PARSE_OK || p.fragment)
+		return TC_ACT_OK;
+	if (p.l4proto != IPPROTO_TCP && p.l4proto != IPPROTO_UDP)
 		return TC_ACT_OK;
 	if (parse_l4(&cur, &p) != PARSE_OK)
 		return TC_ACT_OK;
+	if (p.l4proto == IPPROTO_UDP) {
+		egress_udp(&p, cfg);
+		return TC_ACT_OK;
+	}
 	if (p.tcp_flags & (TCP_SYN | TCP_RST) || !(p.tcp_flags & TCP_ACK))
 		return TC_ACT_OK;
 

@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		   "  rules                 new flows and drops by rule id, attack state\n"
 		   "  source ADDR|CIDR      bucket state of an address or prefix, per rule\n"
 		   "  list bans|allow|deny  entries of a list\n"
+		   "  verified ADDR         whether the host talks to ADDR (exit 1 if not)\n"
+		   "  count                 entries in the state maps\n"
 		   "  ban CIDR [--for DUR]  ban (DUR like 90s, 10m, 1h; default until unbanned)\n"
 		   "  unban CIDR            lift a ban\n"
 		   "\n"
@@ -247,6 +249,59 @@ static int cmd_unban(struct xdpmaps *m, const char *arg)
 	return err ? EXIT_ERROR : EXIT_OK;
 }
 
+static int cmd_verified(struct xdpmaps *m, const char *arg)
+{
+	uint64_t seen;
+	struct fg_cidr c;
+
+	if (cidr_parse_addr(arg, &c)) {
+		fprintf(stderr, "floodctl: verified %s: not an address\n", arg);
+		return EXIT_ERROR;
+	}
+	if (xdpmaps_verified(m, &c, &seen)) {
+		printf(json ? "{\"verified\":false}\n" : "no\n");
+		return EXIT_DENIED;
+	}
+	if (json)
+		printf("{\"verified\":true,\"seen_ms_ago\":%llu}\n",
+		       (unsigned long long)((xdpmaps_now_ns() - seen) / 1000000));
+	else
+		printf("yes (seen %.1fs ago)\n", (xdpmaps_now_ns() - seen) / 1e9);
+	return EXIT_OK;
+}
+
+static int cmd_count(struct xdpmaps *m)
+{
+	const struct {
+		const char *name;
+		int fd;
+		uint32_t key_size;
+	} maps[] = {
+		{ "src_state", m->src_state, sizeof(struct fg_src_key) },
+		{ "prefix_state", m->prefix_state, sizeof(struct fg_src_key) },
+		{ "udp_flows", m->udp_flows, sizeof(struct fg_udp_key) },
+		{ "verified", m->verified, sizeof(struct fg_src_key) },
+		{ "bans", m->bans, sizeof(struct fg_lpm_key) },
+		{ "allow_lpm", m->allow, sizeof(struct fg_lpm_key) },
+		{ "deny_lpm", m->deny, sizeof(struct fg_lpm_key) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		long n = xdpmaps_count(maps[i].fd, maps[i].key_size);
+
+		if (n < 0)
+			return EXIT_ERROR;
+		if (json)
+			printf("%s\"%s\":%ld", i ? "," : "{", maps[i].name, n);
+		else
+			printf("%-14s %ld\n", maps[i].name, n);
+	}
+	if (json)
+		printf("}\n");
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -296,6 +351,10 @@ int main(int argc, char **argv)
 		ret = cmd_source(&m, argv[optind]);
 	else if (!strcmp(cmd, "list") && optind < argc)
 		ret = cmd_list(&m, argv[optind]);
+	else if (!strcmp(cmd, "verified") && optind < argc)
+		ret = cmd_verified(&m, argv[optind]);
+	else if (!strcmp(cmd, "count"))
+		ret = cmd_count(&m);
 	else if (!strcmp(cmd, "ban"))
 		ret = cmd_ban(&m, argc - optind, argv + optind);
 	else if (!strcmp(cmd, "unban") && optind < argc)

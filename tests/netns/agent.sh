@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# agent.sh — floodgate helpers for netns tests, sourced after lib.sh.
+#
+# floodgated runs inside the victim namespace V (nsenter keeps /sys/fs/bpf
+# visible), pins under this test's FG_PIN_DIR, and protects both of V's
+# interfaces; floodctl reads the same pins.
+
+FLOODGATED=${FLOODGATED:-$BUILD/floodgated}
+FLOODCTL=${FLOODCTL:-$BUILD/floodctl}
+FG_AGENT=
+FG_AGENT_LOG=
+
+# fg_agent_start CONFIG [ARGS...] — start floodgated in V and wait until it
+# protects its interfaces. Its log is $FG_AGENT_LOG (appended across restarts).
+fg_agent_start() {
+	local conf=$1
+	shift
+	[ -x "$FLOODGATED" ] || fg_fail "$FLOODGATED missing: run make"
+	fg_bpffs
+	FG_AGENT_LOG=$FG_TMP/agent.log
+	local mark
+	mark=0
+	[ -f "$FG_AGENT_LOG" ] && mark=$(wc -l <"$FG_AGENT_LOG")
+	fg_bg fg_in "$FG_V" "$FLOODGATED" -c "$conf" -i "$FG_V_IF_C" -i "$FG_V_IF_A" \
+		--pin-dir "$FG_PIN_DIR" "$@" >>"$FG_AGENT_LOG" 2>&1
+	FG_AGENT=$FG_LAST_PID
+	fg_wait_for -t 20 _fg_agent_ready "$mark" || {
+		cat "$FG_AGENT_LOG" >&2
+		fg_fail "floodgated did not start"
+	}
+}
+_fg_agent_ready() {
+	kill -0 "$FG_AGENT" 2>/dev/null || return 2
+	tail -n +"$(($1 + 1))" "$FG_AGENT_LOG" | grep -q "protecting "
+}
+
+# fg_log_wait PATTERN [SECONDS] — wait for a line matching PATTERN in the agent log.
+fg_log_wait() {
+	fg_wait_for -t "${2:-10}" grep -q -- "$1" "$FG_AGENT_LOG"
+}
+
+# fg_ctl ARGS... — floodctl on this test's pins.
+fg_ctl() { "$FLOODCTL" -p "$FG_PIN_DIR" "$@"; }
+
+# fg_stat REASON passed|dropped — a reason's packet counter (summed over CPUs).
+fg_stat() {
+	local col=2
+	[ "$2" = dropped ] && col=3
+	fg_ctl stats | awk -v r="$1" -v c=$col '$1 == r { print $c }'
+}
+
+# fg_rule_stat RULE_ID FIELD — FIELD of `floodctl rules` (new_flows passed
+# drop_addr drop_prefix drop_global attack).
+fg_rule_stat() {
+	fg_ctl rules | awk -v id="$1" -v f="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) col[tolower($i)] = i; next }
+		$1 == id { print $col[f] }'
+}
+
+# fg_xdp_prog_id NS IF — id of the XDP program attached to IF ("" if none).
+fg_xdp_prog_id() {
+	ip -n "$1" -d link show dev "$2" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -1
+}
+
+# fg_serve PORT [ARGS...] — a TCP (and UDP with --udp) server in V until the test ends.
+fg_serve() {
+	local port=$1
+	shift
+	fg_bg fg_in "$FG_V" "$FGNET" serve --port "$port" "$@" --ready-file "$FG_TMP/serve.$port" \
+		>"$FG_TMP/serve.$port.out"
+	fg_wait_file "$FG_TMP/serve.$port" || fg_fail "server on $port did not start"
+}

@@ -49,8 +49,9 @@ struct pkt {
 	__u16 dport;
 };
 
-/* Status of a parse step: 0 = go on, otherwise the reason to stop with. */
-#define PARSE_OK 0
+/* Status of a parse step: PARSE_OK = go on, otherwise the reason to stop
+ * with. Not 0: that is FG_R_PASS_NON_IP, which parse_l3() returns. */
+#define PARSE_OK FG_R_MAX
 
 /* Skip Ethernet and VLAN/QinQ tags; returns the L3 ethertype (host order)
  * or a negative fg_reason when the frame is cut short. */

@@ -125,7 +125,9 @@ static __always_inline bool is_verified(struct ctx *c)
 
 	src_key_of(&c->p, 0, 0, &k);
 	seen = bpf_map_lookup_elem(&verified, &k);
-	return seen && c->now - *seen < c->cfg->verified_ttl_ns;
+	/* A stamp ahead of our coarse now (written by a finer clock, or by a
+	 * CPU that read the clock after us) is fresh, not 2^64 ns old. */
+	return seen && (*seen >= c->now || c->now - *seen < c->cfg->verified_ttl_ns);
 }
 
 /* Ban the address or prefix of k for the rule's ban duration. */

@@ -811,9 +811,24 @@ static int cmd_udp(int argc, char **argv)
 
 /* ---- connect: sequential real TCP handshakes ---------------------------------- */
 
-/* One non-blocking connect bounded by timeout_ms; 0 or -errno, *ms = its duration. */
+/* Wait (bounded) until the peer closes, so the close is an orderly FIN exchange. */
+static void wait_peer_close(int fd, unsigned int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[512];
+
+	while (!stop_requested && poll(&pfd, 1, (int)timeout_ms) > 0)
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			break;
+}
+
+/*
+ * One non-blocking connect bounded by timeout_ms; 0 or -errno, *ms = its duration.
+ * graceful: wait for the server to close and close normally (a real client's
+ * goodbye) instead of resetting.
+ */
 static int tcp_connect_once(const struct fg_addr *dst, uint16_t dport, const struct fg_addr *src,
-			    unsigned int timeout_ms, double *ms)
+			    unsigned int timeout_ms, bool graceful, double *ms)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -864,6 +879,11 @@ static int tcp_connect_once(const struct fg_addr *dst, uint16_t dport, const str
 	else if (soerr)
 		err = -soerr;
 	*ms = (now_s() - t0) * 1e3;
+	if (!err && graceful) {
+		wait_peer_close(fd, timeout_ms);
+		close(fd);
+		return 0;
+	}
 out:
 	/* Linger 0: close with RST, so thousands of connects leave no TIME_WAIT. */
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -873,7 +893,7 @@ out:
 
 static int cmd_connect(int argc, char **argv)
 {
-	enum { O_DST = 1, O_DPORT, O_COUNT, O_INTERVAL, O_TIMEOUT, O_SRC };
+	enum { O_DST = 1, O_DPORT, O_COUNT, O_INTERVAL, O_TIMEOUT, O_SRC, O_GRACEFUL };
 	static const struct option opts[] = {
 		{ "dst", required_argument, NULL, O_DST },
 		{ "dport", required_argument, NULL, O_DPORT },
@@ -881,11 +901,12 @@ static int cmd_connect(int argc, char **argv)
 		{ "interval-ms", required_argument, NULL, O_INTERVAL },
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "src", required_argument, NULL, O_SRC },
+		{ "graceful", no_argument, NULL, O_GRACEFUL },
 		{ 0 },
 	};
 	const char *cmd = "connect";
 	struct fg_addr dst, src;
-	bool have_dst = false, have_src = false;
+	bool have_dst = false, have_src = false, graceful = false;
 	uint16_t dport = 0;
 	uint64_t count = 10, interval_ms = 0, timeout_ms = 1000;
 	size_t ok = 0, fail = 0;
@@ -917,6 +938,9 @@ static int cmd_connect(int argc, char **argv)
 				return usage_error(cmd, "--src: \"%s\" is not an IP address", optarg);
 			have_src = true;
 			break;
+		case O_GRACEFUL:
+			graceful = true;
+			break;
 		default:
 			return usage_error(cmd, "%s", "unknown option");
 		}
@@ -937,7 +961,7 @@ static int cmd_connect(int argc, char **argv)
 	for (uint64_t i = 0; i < count && !stop_requested; i++) {
 		double ms = 0;
 		int err = tcp_connect_once(&dst, dport, have_src ? &src : NULL,
-					   (unsigned int)timeout_ms, &ms);
+					   (unsigned int)timeout_ms, graceful, &ms);
 
 		if (err == -EADDRNOTAVAIL && have_src && ok + fail == 0) {
 			pr_err("connect: cannot bind to --src: %s\n", strerror(-err));
@@ -1590,7 +1614,7 @@ static const char usage_text[] =
 	"           [--pps N=0] [--seconds S=5] [--new-flows] [--dev IFACE --dst-mac MAC]\n"
 	"           [--seed N]                 -> sent= seconds= pps= errors=\n"
 	"  connect  --dst ADDR --dport N [--count N=10] [--interval-ms N=0]\n"
-	"           [--timeout-ms N=1000] [--src ADDR]\n"
+	"           [--timeout-ms N=1000] [--src ADDR] [--graceful]\n"
 	"             -> ok= fail= p50_ms= p99_ms= max_ms= last_err=\n"
 	"  serve    --port N [--tcp] [--udp] [--bind ADDR] [--seconds S=0 (until signal)]\n"
 	"           [--ready-file PATH]        -> accepted= echoed= seconds=\n"

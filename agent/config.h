@@ -58,6 +58,21 @@ struct fg_conf_rule {
 	int line; /* where the rule starts in the file, for messages */
 };
 
+#define FG_CONF_MAX_ADMIN_IDS 16
+
+/* socket: the agent's Unix socket (RESP). */
+struct fg_conf_socket {
+	char path[108]; /* sun_path; default /run/floodgate/floodgate.sock */
+	uint32_t mode; /* default 0660 */
+	char group[64]; /* "" = the agent's group */
+	uint32_t admin_uids[FG_CONF_MAX_ADMIN_IDS]; /* default [0] */
+	int nadmin_uids;
+	uint32_t admin_gids[FG_CONF_MAX_ADMIN_IDS];
+	int nadmin_gids;
+};
+
+struct fg_conf_policy; /* policies:, see policy.h */
+
 struct fg_conf {
 	char ifaces[FG_CONF_MAX_IFACES][16]; /* IFNAMSIZ */
 	int nifaces;
@@ -84,6 +99,10 @@ struct fg_conf {
 	int nallow;
 	struct fg_cidr *deny;
 	int ndeny;
+
+	struct fg_conf_socket socket;
+	struct fg_conf_policy *policies; /* malloc'd array, owned by the conf */
+	int npolicies;
 };
 
 /*

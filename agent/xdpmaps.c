@@ -162,10 +162,10 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 int xdpmaps_list_add(int map_fd, const struct fg_cidr *c)
 {
 	struct fg_lpm_key k;
-	__u32 one = 1;
+	__u32 family = c->family; /* the program matches only its own family */
 
 	cidr_to_lpm(c, &k);
-	return bpf_map_update_elem(map_fd, &k, &one, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(map_fd, &k, &family, BPF_ANY) ? -errno : 0;
 }
 
 int xdpmaps_list_del(int map_fd, const struct fg_cidr *c)

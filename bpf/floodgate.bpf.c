@@ -96,6 +96,15 @@ static __always_inline void src_key_of(const struct pkt *p, __u8 prefixlen, __u1
 	}
 }
 
+/* An allow/deny entry's value is its family: IPv4 is stored under
+ * ::ffff:0:0/96, inside IPv6 prefixes such as ::/0, which must not match it. */
+static __always_inline bool list_has(void *trie, const struct fg_lpm_key *k, __u8 family)
+{
+	__u32 *v = bpf_map_lookup_elem(trie, k);
+
+	return v && *v == family;
+}
+
 /* Deny, allow, ban on the L3 source. Returns a reason or PARSE_OK. */
 static __always_inline __u32 check_lists(const struct pkt *p, __u64 *now)
 {
@@ -103,9 +112,9 @@ static __always_inline __u32 check_lists(const struct pkt *p, __u64 *now)
 	struct fg_ban *ban;
 
 	lpm_key_of(p, &k);
-	if (bpf_map_lookup_elem(&deny_lpm, &k))
+	if (list_has(&deny_lpm, &k, p->family))
 		return FG_R_DROP_DENY;
-	if (bpf_map_lookup_elem(&allow_lpm, &k))
+	if (list_has(&allow_lpm, &k, p->family))
 		return FG_R_PASS_ALLOW;
 	ban = bpf_map_lookup_elem(&bans, &k);
 	if (ban) {

@@ -86,6 +86,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } verified SEC(".maps");
 
+/* Allow and deny: prefix -> its family (FG_AF_INET / FG_AF_INET6). The
+ * longest match is used only when the families agree, so an IPv6 entry
+ * like ::/0 does not cover IPv4 (stored at ::ffff:0:0/96). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, FG_MAX_LIST);

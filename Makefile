@@ -2,6 +2,7 @@
 # `make` is quiet; `make V=1` shows the commands.
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .SUFFIXES:
 
 ifeq ($(V),1)
@@ -166,7 +167,8 @@ fmt:
 
 lint: $(BPF_SKELS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-		--suppress=missingIncludeSystem -Iinclude -Iagent -I$(BUILD) agent cli
+		--suppress=missingIncludeSystem --inline-suppr -Iinclude -Iagent -I$(BUILD) \
+		--include=scripts/cppcheck-macros.h agent cli
 
 install: all
 	install -D -m 0755 $(FLOODGATED) $(DESTDIR)$(PREFIX)/sbin/floodgated

@@ -109,18 +109,23 @@ $(BUILD)/tests/fgnet: $(BUILD)/tests/netns/fgnet.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
-$(BENCHXDP): $(BUILD)/bench/bench_xdp.o $(BUILD)/bench/noop.skel.h $(LIB_OBJS)
+$(BENCHXDP): $(BUILD)/bench/bench_xdp.o $(BUILD)/tests/bpf/pktbuild.o $(LIB_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $(filter %.o,$^) $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/bench/bench_xdp.o: $(BUILD)/bench/noop.skel.h
-$(BUILD)/bench/noop.bpf.o: bench/noop.bpf.c | $(DEPS_STAMP)
+$(BUILD)/bench/bench_xdp.o: ALL_CFLAGS += -Itests/bpf
+$(BUILD)/bench/bench_xdp.o: $(BUILD)/bench/noop.skel.h $(BUILD)/bench/clock_bench.skel.h \
+	tests/bpf/pktbuild.h
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c | $(DEPS_STAMP)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(BUILD)/bench/noop.skel.h: $(BUILD)/bench/noop.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name noop > $@
+$(BUILD)/bench/clock_bench.skel.h: $(BUILD)/bench/clock.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name clock_bench > $@
 
 # --- tests ------------------------------------------------------------------
 # Each stage prints its own summary; tests/run.sh adds them up and prints

@@ -73,6 +73,18 @@ struct fg_conf_socket {
 
 struct fg_conf_policy; /* policies:, see policy.h */
 
+enum fg_store_type {
+	FG_STORE_MEMORY = 0,
+};
+
+/* store: where policies keep their per-key state. */
+struct fg_conf_store {
+	enum fg_store_type type; /* only memory for now */
+	uint64_t max_keys; /* default FG_CONF_STORE_MAX_KEYS */
+};
+
+#define FG_CONF_STORE_MAX_KEYS 1000000
+
 struct fg_conf {
 	char ifaces[FG_CONF_MAX_IFACES][16]; /* IFNAMSIZ */
 	int nifaces;
@@ -101,6 +113,7 @@ struct fg_conf {
 	int ndeny;
 
 	struct fg_conf_socket socket;
+	struct fg_conf_store store;
 	struct fg_conf_policy *policies; /* malloc'd array, owned by the conf */
 	int npolicies;
 };

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * policy: the application-layer limiters named under `policies:` in the
+ * config (window, progressive, events, budget) and the state they keep per
+ * key in a store (memory now, Redis next).
+ *
+ * Conventions for every function below:
+ * - Time is always injected: now_ms is Unix epoch milliseconds (the caller
+ *   reads CLOCK_REALTIME), so budget periods reset at exact UTC hour/day
+ *   boundaries. Nothing in policy or store reads a clock.
+ * - Keys (and connection ids) are binary-safe byte strings of 0..
+ *   POLICY_KEY_MAX bytes; longer ones are refused with -E2BIG.
+ * - Functions that act return 0 or -errno:
+ *     -EOPNOTSUPP  the call does not apply to this policy's type
+ *                  (e.g. policy_check() on a progressive policy)
+ *     -ENOENT      unknown role (a ROLE the policy does not list)
+ *     -E2BIG       key longer than POLICY_KEY_MAX
+ *     -EINVAL      bad argument (COST above POLICY_COST_MAX, seconds 0 ...)
+ *     -ERANGE      COST larger than a window's limit (it could never pass)
+ *     -ENOMEM      out of memory
+ *   A call that fails changes no state.
+ * - Strings in results (state, window) are static; never free them.
+ * - Not thread-safe: one event loop owns a struct policies.
+ */
+#ifndef FG_POLICY_H
+#define FG_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define POLICY_KEY_MAX 512
+#define POLICY_MAX_LIMITS 8 /* limits of a window policy */
+#define POLICY_MAX_ROLES 32
+#define POLICY_MAX_EXEMPT 32
+#define POLICY_ROLE_NAME_MAX 64
+#define POLICY_EVENT_NAME_MAX 64
+#define POLICY_COST_MAX 1000000000000000ULL /* 1e15 */
+#define POLICY_MAX 256 /* policies in a config */
+
+enum policy_type {
+	POLICY_WINDOW = 0,
+	POLICY_PROGRESSIVE = 1,
+	POLICY_EVENTS = 2,
+	POLICY_BUDGET = 3,
+};
+
+enum policy_period {
+	POLICY_PERIOD_HOUR = 0,
+	POLICY_PERIOD_DAY = 1,
+};
+
+struct fg_conf_window_limit {
+	uint64_t count; /* requests ... */
+	uint64_t per_ms; /* ... per this long */
+};
+
+/* A role: a multiplier of every window limit (window), or an amount (budget). */
+struct fg_conf_role {
+	char name[POLICY_ROLE_NAME_MAX];
+	uint32_t mult_milli; /* window: multiplier x 1000 (1.5 -> 1500) */
+	uint64_t amount; /* budget: amount per period for this role */
+};
+
+/* One entry of `policies:`; which fields count depends on type. */
+struct fg_conf_policy {
+	char name[FG_CONF_NAME_MAX]; /* unique, [A-Za-z0-9_.:-]+ */
+	enum policy_type type;
+	int line; /* where it starts in the file, for messages */
+
+	uint32_t warn_at_milli; /* window, events, budget: default 800 (0.8) */
+	struct fg_conf_role roles[POLICY_MAX_ROLES]; /* window, budget */
+	int nroles;
+
+	/* window */
+	struct fg_conf_window_limit limits[POLICY_MAX_LIMITS];
+	int nlimits;
+	uint64_t block_for_ms; /* 0 = no block after a rejection */
+
+	/* progressive */
+	uint32_t free_failures; /* default 3 */
+	uint64_t base_delay_ms; /* default 1 s */
+	uint32_t factor_milli; /* default 2000 (2) */
+	uint64_t max_delay_ms; /* default 30 s */
+	uint64_t forget_after_ms; /* default 15 min */
+	uint32_t xdp_ban_after; /* failures; 0 = no XDP ban */
+	uint64_t xdp_ban_for_ms;
+
+	/* events */
+	uint64_t limit; /* events per window */
+	uint64_t window_ms;
+	char exempt[POLICY_MAX_EXEMPT][POLICY_EVENT_NAME_MAX];
+	int nexempt;
+
+	/* budget */
+	uint64_t amount; /* per period, for requests without a ROLE */
+	enum policy_period period;
+};
+
+struct policies; /* the compiled set of a config + the store holding their state */
+struct policy; /* one policy of a set; valid until the set is freed */
+
+/*
+ * Compile conf->policies (and conf->store) into a new set. State of every
+ * policy of prev that is unchanged in conf (same name, type and parameters)
+ * is carried over; state of changed or removed policies is dropped. prev
+ * may be NULL.
+ * On success prev is CONSUMED (freed: do not use it or its struct policy
+ * pointers again) and the new set is returned. On failure NULL is returned
+ * with errno set and a message in err, and prev is untouched and still
+ * valid. seed keys the store's hash (pass random bytes, e.g. getrandom();
+ * ignored when prev's store is carried over).
+ */
+struct policies *policies_new(const struct fg_conf *conf, struct policies *prev, uint64_t seed,
+			      char *err, size_t errlen);
+
+/* Free a set, its policies and its store. NULL is fine. */
+void policies_free(struct policies *ps);
+
+/* The policy called name (len bytes, not NUL-terminated), or NULL. */
+struct policy *policies_find(struct policies *ps, const char *name, size_t len);
+
+/* Number of policies, and the i-th (0 <= i < count) in config order. */
+size_t policies_count(const struct policies *ps);
+struct policy *policies_at(struct policies *ps, size_t i);
+
+const char *policy_name(const struct policy *p);
+enum policy_type policy_type(const struct policy *p);
+/* "window", "progressive", "events" or "budget". */
+const char *policy_type_name(const struct policy *p);
+/* The policy's config (read-only; lives as long as the set). */
+const struct fg_conf_policy *policy_conf(const struct policy *p);
+
+/* RL.CHECK reply. */
+struct rl_result {
+	bool allowed;
+	uint64_t limit; /* of the binding window (the one with the least remaining) */
+	uint64_t remaining; /* in that window, after this request */
+	uint64_t reset_ms; /* until that window is back to a full limit */
+	uint64_t retry_after_ms; /* 0 when allowed; else until a request of this cost passes */
+	const char *state; /* "ok", "warn", "deny" or "blocked" */
+	const char *window; /* binding window: "1s", "1m", "90s", "hour", "day" ... */
+};
+
+/*
+ * RL.CHECK for window and budget policies: check every window (or the
+ * budget) for cost and charge all of them at once, or none when the
+ * request is refused. peek checks without charging or blocking. role may
+ * be NULL (multiplier 1 / default amount); otherwise it must be one the
+ * policy lists (-ENOENT). cost 0 behaves like peek.
+ */
+int policy_check(struct policy *p, const void *key, size_t klen, uint64_t cost, const char *role,
+		 size_t rlen, bool peek, uint64_t now_ms, struct rl_result *out);
+
+/* RL.AUTH.* replies (progressive policies). */
+struct rl_auth_result {
+	uint64_t delay_ms; /* auth_fail: slowdown that now applies; auth_check: wait left */
+	uint64_t failures; /* remembered failures */
+	bool ban; /* auth_fail only: failures >= xdp_ban.after; ban the key if it is an IP */
+	uint64_t ban_for_ms; /* xdp_ban.for when ban is set */
+};
+
+/* RL.AUTH.FAIL: record a failure (forgetting old ones first), return the delay. */
+int policy_auth_fail(struct policy *p, const void *key, size_t klen, uint64_t now_ms,
+		     struct rl_auth_result *out);
+/* RL.AUTH.CHECK: wait = max(0, delay - (now - last failure)); changes nothing. */
+int policy_auth_check(struct policy *p, const void *key, size_t klen, uint64_t now_ms,
+		      struct rl_auth_result *out);
+/* RL.AUTH.OK: forget the key's failures (and any block). */
+int policy_auth_ok(struct policy *p, const void *key, size_t klen, uint64_t now_ms);
+
+/* RL.EVENT reply (events policies). */
+struct rl_event_result {
+	const char *state; /* "ok", "warn", "disconnect" or "exempt" */
+	uint64_t count; /* counted events of the connection in its current window */
+	uint64_t limit;
+};
+
+/*
+ * RL.EVENT: count one event of connection conn. The window is fixed per
+ * connection and starts at its first counted event. The event bringing the
+ * count to ceil(warn_at x limit) is "warn" (once per window), the one
+ * reaching limit and every later one in the window "disconnect"; events in
+ * the exempt list (exact, case-sensitive names) are "exempt", not counted.
+ */
+int policy_event(struct policy *p, const void *conn, size_t clen, const char *event, size_t elen,
+		 uint64_t now_ms, struct rl_event_result *out);
+/* RL.CONN.CLOSE: drop the connection's state (events policies only). */
+int policy_conn_close(struct policy *p, const void *conn, size_t clen, uint64_t now_ms);
+
+/*
+ * RL.BLOCK: block key for seconds from now, on any policy type: checks
+ * answer "blocked", auth waits cover the block, events "disconnect".
+ * A block never shortens a longer one already in place.
+ */
+int policy_block(struct policy *p, const void *key, size_t klen, uint64_t seconds,
+		 uint64_t now_ms);
+/* RL.UNBLOCK: lift a block (by RL.BLOCK or block_for); counters stay. */
+int policy_unblock(struct policy *p, const void *key, size_t klen, uint64_t now_ms);
+/* RL.RESET: forget everything about key (counters, failures, block). */
+int policy_reset(struct policy *p, const void *key, size_t klen, uint64_t now_ms);
+
+/* Per-policy counters for INFO and metrics (monotonic; kept across a
+ * reload when the policy is unchanged). */
+struct policy_stats {
+	uint64_t keys; /* keys with state now */
+	uint64_t allowed; /* check: allowed; auth_check: wait 0; event: ok/warn/exempt */
+	uint64_t denied; /* check: deny/blocked; auth_check: wait > 0; event: disconnect */
+	uint64_t warned; /* check and event answers "warn" */
+	uint64_t blocked; /* checks refused because of a block */
+	uint64_t auth_failures; /* RL.AUTH.FAIL calls */
+	uint64_t xdp_bans; /* auth failures that asked for an XDP ban */
+};
+void policy_stats(const struct policy *p, struct policy_stats *out);
+
+/* Store-wide counters for INFO and metrics. */
+struct policies_store_stats {
+	const char *type; /* "memory" */
+	uint64_t keys; /* all keys of all policies */
+	uint64_t max_keys;
+	uint64_t evictions; /* live keys dropped because max_keys was reached */
+	uint64_t expired; /* keys reclaimed after their state expired */
+	uint64_t bytes; /* memory held by the store, approximately */
+};
+void policies_store_stats(const struct policies *ps, struct policies_store_stats *out);
+
+#endif /* FG_POLICY_H */

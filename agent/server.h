@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * server: the agent's Unix socket, speaking RESP2 (RESP3 after HELLO 3) to
+ * any Redis client, on the agent's libuv loop. It owns connections,
+ * framing, pipelining, backpressure, peer credentials and the connection
+ * commands (PING, ECHO, HELLO, AUTH, CLIENT, INFO, SELECT, QUIT, COMMAND);
+ * other modules register their commands (RL.*, XDP.*, CONFIG) with
+ * server_register() and answer through the reply_*() writers.
+ *
+ * Everything runs on the loop thread; nothing here is thread-safe.
+ */
+#ifndef FG_SERVER_H
+#define FG_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "resp.h"
+#include "sbuf.h"
+
+struct server;
+struct client;
+
+/* Tunables (see STYLE: one #ifndef each). */
+#ifndef SERVER_MAX_CLIENTS
+#define SERVER_MAX_CLIENTS 10000
+#endif
+#ifndef SERVER_MAX_COMMANDS
+#define SERVER_MAX_COMMANDS 128 /* registered names, connection commands included */
+#endif
+#ifndef SERVER_HALF_REQUEST_TIMEOUT_MS
+#define SERVER_HALF_REQUEST_TIMEOUT_MS 60000 /* a begun request must complete within */
+#endif
+#ifndef SERVER_WRITE_STALL_TIMEOUT_MS
+#define SERVER_WRITE_STALL_TIMEOUT_MS 60000 /* pending replies must move within */
+#endif
+#ifndef SERVER_OUT_SOFT_LIMIT
+#define SERVER_OUT_SOFT_LIMIT (4u << 20) /* pending replies: stop reading/executing */
+#endif
+#ifndef SERVER_OUT_HARD_LIMIT
+#define SERVER_OUT_HARD_LIMIT (64u << 20) /* pending replies: close the client */
+#endif
+
+/* --- commands ---------------------------------------------------------------- */
+
+/*
+ * A command handler. argv[0] is the command name as sent; argv[i].ptr/len
+ * are binary safe, not NUL-terminated, and valid only during the call (they
+ * point into the read buffer: copy what must outlive it). Arity has been
+ * checked. The handler writes exactly one reply (reply_array(n) followed by
+ * n values counts as one), unless it calls client_block().
+ */
+typedef void (*server_cmd_fn)(struct client *c, int argc, const struct resp_arg *argv, void *ctx);
+
+#define SERVER_CMD_ADMIN 0x1u /* only for admin peers (socket.admin_uids/gids) */
+#define SERVER_CMD_NOSTATS 0x2u /* not timed (e.g. a command that blocks) */
+
+/*
+ * Add a command. name is case-insensitive ("RL.CHECK"), copied. arity is
+ * redis-style: N = exactly N arguments including the name, -N = at least N.
+ * Returns 0, -EEXIST (name taken, connection commands included), -ENOSPC
+ * (SERVER_MAX_COMMANDS) or -EINVAL.
+ */
+int server_register(struct server *s, const char *name, server_cmd_fn fn, int arity,
+		    unsigned flags, void *ctx);
+
+/* --- replies: RESP2, or RESP3 once the client said HELLO 3 ------------------ */
+void reply_simple(struct client *c, const char *s); /* +s */
+void reply_ok(struct client *c); /* +OK */
+/* -<message>: it must start with an error code ("ERR ", "NOPERM ", ...);
+ * CR/LF in it become spaces. Counted in the server's error stats. */
+void reply_error(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_int(struct client *c, long long v);
+void reply_bulk(struct client *c, const void *p, size_t len);
+void reply_cstr(struct client *c, const char *s); /* bulk string of s */
+void reply_null(struct client *c); /* RESP3 _, RESP2 $-1 */
+void reply_array(struct client *c, size_t n); /* then n values */
+void reply_map(struct client *c, size_t npairs); /* RESP3 %, RESP2 array of 2n; then 2n values */
+void reply_double(struct client *c, double d); /* RESP3 ",", RESP2 bulk string */
+void reply_bool(struct client *c, bool v); /* RESP3 #t/#f, RESP2 :1/:0 */
+void reply_verbatim(struct client *c, const void *p, size_t len); /* RESP3 "=txt:", RESP2 bulk */
+
+/*
+ * Length not known yet (e.g. a walk of a map): reply_defer() returns a
+ * handle, write the elements, then reply_set_array(c, h, n) or
+ * reply_set_map(c, h, npairs). Both must happen in the same handler call.
+ */
+size_t reply_defer(struct client *c);
+void reply_set_array(struct client *c, size_t handle, size_t n);
+void reply_set_map(struct client *c, size_t handle, size_t npairs);
+
+/* --- the client -------------------------------------------------------------- */
+bool client_is_admin(const struct client *c);
+int client_resp_version(const struct client *c); /* 2 or 3 */
+uid_t client_uid(const struct client *c);
+gid_t client_gid(const struct client *c);
+pid_t client_pid(const struct client *c);
+uint64_t client_id(const struct client *c);
+const char *client_name(const struct client *c); /* "" when none */
+struct server *client_server(const struct client *c);
+
+/*
+ * Deferred replies (e.g. a Redis store answering later). A handler calls
+ * client_block(c) and returns without replying; the server runs none of
+ * c's later requests (order is kept) until client_unblock(c), which the
+ * caller does after writing the reply. A client that disconnects while
+ * blocked stays allocated until client_unblock(); client_is_closed() tells
+ * the completion to skip writing.
+ */
+void client_block(struct client *c);
+void client_unblock(struct client *c);
+bool client_is_closed(const struct client *c);
+
+/*
+ * Per-client data of another module (e.g. a watch subscription): set once,
+ * free_fn (may be NULL) runs when the client goes away.
+ */
+void client_set_data(struct client *c, void *data, void (*free_fn)(void *data));
+void *client_get_data(const struct client *c);
+
+/*
+ * Pushes (floodctl watch): a client subscribed with client_set_push(c, true)
+ * may be sent unsolicited messages outside a command: reply_push(c, n)
+ * (RESP3 ">" n, RESP2 an array of n as pub/sub messages are) followed by n
+ * values, then client_flush(c). Only the loop thread may call these.
+ */
+void client_set_push(struct client *c, bool on);
+bool client_wants_push(const struct client *c);
+void reply_push(struct client *c, size_t n);
+void client_flush(struct client *c);
+
+/* Call fn for every connected client (e.g. to push to the subscribed ones).
+ * fn must not close clients. */
+void server_foreach_client(struct server *s, void (*fn)(struct client *c, void *ctx), void *ctx);
+
+/* --- INFO ------------------------------------------------------------------ */
+/*
+ * INFO <name> (and INFO, INFO all/everything) includes this section: fn
+ * appends "key:value\r\n" lines to out (the "# Name" header is written by the
+ * server from name: "xdp" -> "# Xdp"). name is copied; at most 16 sections.
+ * Returns 0, -EEXIST, -ENOSPC or -EINVAL.
+ */
+typedef void (*server_info_fn)(struct sbuf *out, void *ctx);
+int server_info_add_section(struct server *s, const char *name, server_info_fn fn, void *ctx);
+
+/* --- stats (INFO, Prometheus) ---------------------------------------------- */
+enum server_err_kind {
+	SERVER_ERR_PROTOCOL = 0, /* malformed RESP */
+	SERVER_ERR_TOO_BIG, /* request/argument over the limits */
+	SERVER_ERR_UNKNOWN, /* unknown command */
+	SERVER_ERR_ARITY, /* wrong number of arguments */
+	SERVER_ERR_NOPERM, /* admin command from a non-admin peer */
+	SERVER_ERR_REPLY, /* any other error reply (reply_error) */
+	SERVER_ERR_MAXCLIENTS, /* connection refused: max clients */
+	SERVER_ERR_TIMEOUT, /* closed: half request or stalled writes */
+	SERVER_ERR__MAX,
+};
+const char *server_err_kind_name(enum server_err_kind k); /* "protocol", ... */
+
+/* Upper bounds in microseconds of the command duration buckets; the last
+ * bucket (index SERVER_LAT_BUCKETS) is +Inf. */
+#define SERVER_LAT_BUCKETS 12
+extern const uint32_t server_lat_bounds_us[SERVER_LAT_BUCKETS];
+
+struct server_stats {
+	uint64_t connected; /* now */
+	uint64_t blocked; /* now: clients in client_block() */
+	uint64_t connections_total;
+	uint64_t rejected_total; /* max clients reached */
+	uint64_t commands_total;
+	uint64_t bytes_in, bytes_out;
+	uint64_t errors[SERVER_ERR__MAX];
+	uint64_t start_ms; /* uv_now() when listening began */
+};
+void server_get_stats(const struct server *s, struct server_stats *out);
+
+/* Per-command counters, i in [0, server_cmd_count()); the last index is
+ * "unknown". Returns the name (lower case), or NULL past the end. */
+struct server_cmd_stats {
+	uint64_t calls;
+	uint64_t usec; /* total duration */
+	uint64_t rejected; /* arity/noperm errors before the handler ran */
+	uint64_t lat[SERVER_LAT_BUCKETS + 1]; /* not cumulative; last is +Inf */
+};
+size_t server_cmd_count(const struct server *s);
+const char *server_cmd_stats(const struct server *s, size_t i, struct server_cmd_stats *out);
+
+/* --- lifetime -------------------------------------------------------------- */
+/*
+ * Create a server on loop for conf (path, mode, group, admins); path, when
+ * not NULL, overrides conf->path. Connection commands are registered; no
+ * socket yet. NULL with errno on failure.
+ */
+struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, const char *path);
+
+/*
+ * Bind and listen: creates the parent directory (0755) if missing, removes
+ * a stale socket file only when nothing answers on it, applies mode and
+ * group. Returns 0 or -errno, logged with what to do.
+ */
+int server_listen(struct server *s);
+
+/* Take the admin lists (and mode/group) of a reloaded config; the path
+ * changes only at restart. */
+void server_set_conf(struct server *s, const struct fg_conf_socket *conf);
+
+/* What INFO server reports as config_file (not copied). */
+void server_set_config_file(struct server *s, const char *path);
+
+const char *server_path(const struct server *s);
+
+/*
+ * Stop listening, close every client, remove the socket file. Handles are
+ * closed on the loop: run it once more, then server_free().
+ */
+void server_close(struct server *s);
+void server_free(struct server *s);
+
+#endif /* FG_SERVER_H */

@@ -949,6 +949,10 @@ void config_defaults(struct fg_conf *c)
 	c->verified_ttl_ms = 10 * 60 * 1000;
 	c->defaults[FG_PROTO_TCP].per_source = (struct fg_conf_limit){.rate = 20, .burst = 40};
 	c->defaults[FG_PROTO_UDP].per_source = (struct fg_conf_limit){.rate = 50, .burst = 100};
+	/* A global budget is what turns on under-attack mode: without one a
+	 * random-source flood gets one admission per spoofed address. */
+	c->defaults[FG_PROTO_TCP].global = (struct fg_conf_limit){.rate = 5000, .burst = 10000};
+	c->defaults[FG_PROTO_UDP].global = (struct fg_conf_limit){.rate = 20000, .burst = 40000};
 }
 
 void config_free(struct fg_conf *c)

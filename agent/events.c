@@ -21,7 +21,10 @@ void events_format(const struct fg_event *e, const struct fg_rule_ids *ids, char
 	cidr_format(&c, src, sizeof(src));
 	if (ids && e->src.rule < FG_MAX_RULES && ids->names[e->src.rule][0])
 		rule = ids->names[e->src.rule];
-	action = e->dry_run ? "would_drop" : e->banned ? "banned" : "dropped";
+	if (e->dry_run)
+		action = e->banned ? "would_ban" : "would_drop";
+	else
+		action = e->banned ? "banned" : "dropped";
 	snprintf(buf, len,
 		 "source=%s rule=%s level=%s reason=%s new_flows=%llu dropped=%llu "
 		 "violations=%u action=%s",

@@ -156,7 +156,32 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 	next = c->cfg;
 	next.abi_version = FG_ABI_VERSION;
 	next.active = half;
+	/* The list flags describe the tries, not the config: keep them, or the
+	 * lists would be skipped until the next xdpmaps_list_flags(). */
+	next.flags |= live.flags & (FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY);
 	return bpf_map_update_elem(m->settings, &zero, &next, BPF_ANY) ? -errno : 0;
+}
+
+static bool map_empty(int fd)
+{
+	struct fg_lpm_key k;
+
+	return bpf_map_get_next_key(fd, NULL, &k) != 0;
+}
+
+int xdpmaps_list_flags(struct xdpmaps *m)
+{
+	struct fg_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->settings, &zero, &cfg))
+		return -errno;
+	cfg.flags &= ~(FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY);
+	if (!map_empty(m->allow))
+		cfg.flags |= FG_CFG_F_HAS_ALLOW;
+	if (!map_empty(m->deny))
+		cfg.flags |= FG_CFG_F_HAS_DENY;
+	return bpf_map_update_elem(m->settings, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
 int xdpmaps_list_add(int map_fd, const struct fg_cidr *c)
@@ -193,7 +218,6 @@ int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list,
 	int nstale = 0, cap = 0, i, err = 0;
 	void *prev = NULL;
 
-	(void)m;
 	/* Add first, then remove what is gone: an entry in both the old and
 	 * the new list is never absent, not even for a moment. */
 	for (i = 0; i < n; i++) {
@@ -226,7 +250,7 @@ int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list,
 		if (bpf_map_delete_elem(map_fd, &stale[i]) && errno != ENOENT)
 			err = -errno;
 	free(stale);
-	return err;
+	return err ?: xdpmaps_list_flags(m);
 }
 
 int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin)

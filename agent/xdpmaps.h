@@ -55,7 +55,13 @@ int xdpmaps_settings(struct xdpmaps *m, struct fg_config *out);
 /* Make the allow (or deny) trie hold exactly list[0..n). Returns 0 or -errno. */
 int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n);
 
-/* Add or remove one entry of the allow or deny trie. */
+/* Set settings' HAS_ALLOW / HAS_DENY flags from the tries' contents (the
+ * program skips the lookup of an empty list). Call after every change of
+ * the allow or deny trie; xdpmaps_sync_list() does. */
+int xdpmaps_list_flags(struct xdpmaps *m);
+
+/* Add or remove one entry of the allow or deny trie (then call
+ * xdpmaps_list_flags()). */
 int xdpmaps_list_add(int map_fd, const struct fg_cidr *c);
 int xdpmaps_list_del(int map_fd, const struct fg_cidr *c);
 

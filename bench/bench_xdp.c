@@ -189,6 +189,9 @@ static void fill_deny(void)
 		if (err)
 			die("deny", err);
 	}
+	err = xdpmaps_list_flags(&maps);
+	if (err)
+		die("deny flags", err);
 }
 
 static void setup_deny(void)

@@ -32,6 +32,24 @@ struct ctx {
 	__u64 now;
 };
 
+/*
+ * The clock of every timestamp in the maps (CLOCK_MONOTONIC, as user space
+ * reads it). Not the coarse clock: it moves once per tick, which caps a
+ * bucket at burst x HZ admissions per second whatever its rate. Measured in
+ * docs/performance.md; read only on the new-flow, ban and UDP paths.
+ */
+static __always_inline __u64 fg_now(void)
+{
+	return bpf_ktime_get_ns();
+}
+
+/* now - then, or 0 when then is later: another CPU may have stamped an
+ * entry after this CPU read its clock, and the difference must not wrap. */
+static __always_inline __u64 since(__u64 now, __u64 then)
+{
+	return now > then ? now - then : 0;
+}
+
 static __always_inline void count_misc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&misc, &idx);
@@ -106,21 +124,23 @@ static __always_inline bool list_has(void *trie, const struct fg_lpm_key *k, __u
 }
 
 /* Deny, allow, ban on the L3 source. Returns a reason or PARSE_OK. */
-static __always_inline __u32 check_lists(const struct pkt *p, __u64 *now)
+static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_config *cfg,
+					 __u64 *now)
 {
 	struct fg_lpm_key k;
 	struct fg_ban *ban;
 
 	lpm_key_of(p, &k);
-	if (list_has(&deny_lpm, &k, p->family))
+	/* Empty lists cost nothing: the agent flags the ones that have entries. */
+	if ((cfg->flags & FG_CFG_F_HAS_DENY) && list_has(&deny_lpm, &k, p->family))
 		return FG_R_DROP_DENY;
-	if (list_has(&allow_lpm, &k, p->family))
+	if ((cfg->flags & FG_CFG_F_HAS_ALLOW) && list_has(&allow_lpm, &k, p->family))
 		return FG_R_PASS_ALLOW;
 	ban = bpf_map_lookup_elem(&bans, &k);
 	if (ban) {
 		/* The clock is read only here and on the new-flow path: an
 		 * established packet from an unbanned source never pays for it. */
-		*now = bpf_ktime_get_coarse_ns();
+		*now = fg_now();
 		if (!ban->expires_ns || *now < ban->expires_ns)
 			return FG_R_DROP_BAN;
 	}
@@ -136,7 +156,7 @@ static __always_inline bool is_verified(struct ctx *c)
 	seen = bpf_map_lookup_elem(&verified, &k);
 	/* A stamp ahead of our coarse now (written by a finer clock, or by a
 	 * CPU that read the clock after us) is fresh, not 2^64 ns old. */
-	return seen && (*seen >= c->now || c->now - *seen < c->cfg->verified_ttl_ns);
+	return seen && since(c->now, *seen) < c->cfg->verified_ttl_ns;
 }
 
 /* Ban the address or prefix of k for the rule's ban duration. */
@@ -185,11 +205,18 @@ static __always_inline void emit_event(struct ctx *c, const struct fg_src_key *k
 	count_misc(FG_M_EVENTS);
 }
 
+static __always_inline bool is_verified(struct ctx *c);
+
 /*
  * A source (or prefix) went over its limit. At most once per event interval
  * this counts a violation, may ban it, and reports it: a flood is one
  * violation per second, not one per packet, so neither the ring buffer nor
  * the violation count runs away with the packet rate.
+ *
+ * Bans are for addresses only, and never for a verified one: SYNs can be
+ * spoofed, and a flood forged "from" a client the host talks to (or from
+ * its neighbours' /24) must not get that client banned. Its new flows are
+ * still held to its limit. In dry-run the ban is reported, not made.
  */
 static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 				      const struct fg_src_key *k, __u32 reason, __u32 level)
@@ -197,18 +224,20 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 	__u64 last = st->last_event_ns;
 	__u32 v, banned = 0;
 
-	if (last && c->now - last < c->cfg->event_interval_ns)
+	if (last && since(c->now, last) < c->cfg->event_interval_ns)
 		return;
 	/* Only the CPU that moves last_event_ns reports this interval. */
 	if (__sync_val_compare_and_swap(&st->last_event_ns, last, c->now) != last)
 		return;
-	if (c->now - st->viol_start_ns > c->rule->ban_window_ns) {
+	if (since(c->now, st->viol_start_ns) > c->rule->ban_window_ns) {
 		st->viol_start_ns = c->now;
 		st->violations = 0;
 	}
 	v = __sync_add_and_fetch(&st->violations, 1);
-	if ((c->rule->flags & FG_RULE_F_BAN) && v >= c->rule->ban_after) {
-		ban_source(c, k);
+	if ((c->rule->flags & FG_RULE_F_BAN) && level == FG_LEVEL_SOURCE &&
+	    v >= c->rule->ban_after && !is_verified(c)) {
+		if (!(c->cfg->flags & FG_CFG_F_DRY_RUN))
+			ban_source(c, k);
 		banned = 1;
 		st->violations = 0;
 	}
@@ -257,7 +286,8 @@ static __always_inline bool level_take(struct ctx *c, void *map, const struct fg
 }
 
 /* The rule's global budget; refusal puts the rule under attack. */
-static __always_inline bool global_take(struct ctx *c, struct fg_global_state *gs, bool attack)
+static __always_inline bool global_take(struct ctx *c, struct fg_global_state *gs,
+				       const struct fg_rule_stat *rs, bool attack)
 {
 	__u64 until;
 
@@ -273,16 +303,15 @@ static __always_inline bool global_take(struct ctx *c, struct fg_global_state *g
 			count_misc(FG_M_ATTACKS);
 		}
 	}
-	__sync_fetch_and_add(&gs->dropped, 1);
-	if (c->now - gs->last_event_ns >= c->cfg->event_interval_ns) {
+	if (since(c->now, gs->last_event_ns) >= c->cfg->event_interval_ns) {
 		struct fg_src_key k;
 
 		/* One event per rule per interval; the source it names is
 		 * a sample of the flood. */
 		gs->last_event_ns = c->now;
 		src_key_of(&c->p, 0, c->rule_id, &k);
-		emit_event(c, &k, FG_R_DROP_GLOBAL, FG_LEVEL_GLOBAL, 0, 0, gs->new_flows,
-			   gs->dropped);
+		emit_event(c, &k, FG_R_DROP_GLOBAL, FG_LEVEL_GLOBAL, 0, 0, rs->new_flows,
+			   rs->dropped[FG_LEVEL_GLOBAL]);
 	}
 	return false;
 }
@@ -302,7 +331,6 @@ static __always_inline __u32 new_flow(struct ctx *c)
 	if (!gs || !rs)
 		return FG_R_PASS_NEW_FLOW;
 	rs->new_flows += 1;
-	__sync_fetch_and_add(&gs->new_flows, 1);
 
 	attack = c->now < gs->attack_until_ns;
 	/* The verified map is read only under attack: in peace every source
@@ -324,7 +352,7 @@ static __always_inline __u32 new_flow(struct ctx *c)
 	}
 	/* Under attack the global budget is for unverified sources only:
 	 * clients the host already talks to keep opening connections. */
-	if (c->rule->global.rate && (!attack || unverified) && !global_take(c, gs, attack)) {
+	if (c->rule->global.rate && (!attack || unverified) && !global_take(c, gs, rs, attack)) {
 		reason = FG_R_DROP_GLOBAL;
 		rs->dropped[FG_LEVEL_GLOBAL] += 1;
 		goto refund_prefix;
@@ -365,7 +393,7 @@ static __always_inline __u32 tcp_packet(struct ctx *c)
 		return FG_R_DROP_TCP_FLAGS;
 	if (!rule_of(c, FG_PROTO_TCP))
 		return FG_R_PASS_NEW_FLOW;
-	c->now = bpf_ktime_get_coarse_ns();
+	c->now = fg_now();
 	return new_flow(c);
 }
 
@@ -380,11 +408,11 @@ static __always_inline __u32 udp_packet(struct ctx *c)
 	__u32 reason;
 
 	__builtin_memcpy(k.addr, c->p.saddr, 16);
-	c->now = bpf_ktime_get_coarse_ns();
+	c->now = fg_now();
 	seen = bpf_map_lookup_elem(&udp_flows, &k);
-	if (seen && c->now - *seen < c->cfg->udp_idle_ns) {
+	if (seen && since(c->now, *seen) < c->cfg->udp_idle_ns) {
 		/* Refresh at most a few times per idle period, not per packet. */
-		if (c->now - *seen > c->cfg->udp_idle_ns / 8)
+		if (since(c->now, *seen) > c->cfg->udp_idle_ns / 8)
 			*seen = c->now;
 		return FG_R_PASS_UDP_KNOWN;
 	}
@@ -415,7 +443,7 @@ int fg_xdp(struct xdp_md *xdp)
 		return verdict(xdp, c.cfg, reason);
 
 	/* Lists first, for every IP packet, before any L4 shortcut. */
-	reason = check_lists(&c.p, &c.now);
+	reason = check_lists(&c.p, c.cfg, &c.now);
 	if (reason != PARSE_OK)
 		return verdict(xdp, c.cfg, reason);
 
@@ -446,11 +474,11 @@ static __always_inline void egress_udp(const struct pkt *p, const struct fg_conf
 		.sport = p->dport, /* the reply comes from where we sent to */
 		.dport = p->sport,
 	};
-	__u64 now = bpf_ktime_get_coarse_ns(), *seen;
+	__u64 now = fg_now(), *seen;
 
 	__builtin_memcpy(k.addr, p->daddr, 16);
 	seen = bpf_map_lookup_elem(&udp_flows, &k);
-	if (seen && now - *seen < cfg->udp_idle_ns / 8)
+	if (seen && since(now, *seen) < cfg->udp_idle_ns / 8)
 		return;
 	bpf_map_update_elem(&udp_flows, &k, &now, BPF_ANY);
 }
@@ -490,11 +518,11 @@ int fg_tc_egress(struct __sk_buff *skb)
 	k.family = p.family;
 	k.prefixlen = p.family == FG_AF_INET ? 32 : 128;
 	__builtin_memcpy(k.addr, p.daddr, 16);
-	now = bpf_ktime_get_coarse_ns();
+	now = fg_now();
 	seen = bpf_map_lookup_elem(&verified, &k);
 	if (seen) {
 		/* Refresh rarely: this runs for every segment we send. */
-		if (now - *seen > cfg->verified_ttl_ns / 4)
+		if (since(now, *seen) > cfg->verified_ttl_ns / 4)
 			*seen = now;
 		return TC_ACT_OK;
 	}

@@ -104,6 +104,8 @@ struct fg_rule {
 _Static_assert(sizeof(struct fg_rule) == 72, "abi");
 
 #define FG_CFG_F_DRY_RUN 0x1 /* count everything, drop nothing */
+#define FG_CFG_F_HAS_DENY 0x2 /* deny trie not empty (else its lookup is skipped) */
+#define FG_CFG_F_HAS_ALLOW 0x4 /* allow trie not empty */
 
 /* The single entry of the config map. */
 struct fg_config {
@@ -151,8 +153,8 @@ _Static_assert(sizeof(struct fg_src_state) == 48, "abi");
 struct fg_global_state {
 	__u64 tat_ns; /* GCRA TAT of the rule's global budget */
 	__u64 attack_until_ns; /* under attack while now < this */
-	__u64 new_flows;
-	__u64 dropped;
+	__u64 pad0; /* counters live in rule_stats (per-CPU): no shared line */
+	__u64 pad1;
 	__u64 attacks; /* times the rule entered under-attack */
 	__u64 last_event_ns; /* last global-drop event of this rule */
 };

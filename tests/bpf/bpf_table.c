@@ -197,14 +197,14 @@ static int deny(const char *s)
 {
 	struct fg_cidr c = cidr(s);
 
-	return xdpmaps_list_add(maps.deny, &c);
+	return xdpmaps_list_add(maps.deny, &c) ?: xdpmaps_list_flags(&maps);
 }
 
 static int allow(const char *s)
 {
 	struct fg_cidr c = cidr(s);
 
-	return xdpmaps_list_add(maps.allow, &c);
+	return xdpmaps_list_add(maps.allow, &c) ?: xdpmaps_list_flags(&maps);
 }
 
 static bool src_state_of(const char *s, __u16 rule, struct fg_src_state *out)
@@ -965,6 +965,38 @@ static void story_event_interval(void)
 	       why);
 }
 
+/* Violations that would ban, but must not: a verified source (SYNs can be
+ * forged "from" it) and any source in dry-run. */
+static void story_no_ban(const char *name, const char *src, bool verified, bool dry_run)
+{
+	struct pkt_spec syn = SYN(.src = src);
+	struct fg_cidr host = cidr(src);
+	struct fg_lpm_key k;
+	struct fg_ban ban;
+	char why[WHY_LEN] = "";
+	int err = reset(conf_autoban);
+
+	if (dry_run) {
+		conf.cfg.flags |= FG_CFG_F_DRY_RUN;
+		err = err ?: xdpmaps_apply(&maps, &conf, NULL);
+	}
+	if (verified)
+		err = err ?: mark_verified(src, xdpmaps_now_ns());
+	if (err) {
+		report(name, false, strerror(-err));
+		return;
+	}
+	cidr_to_lpm(&host, &k);
+	report(name,
+	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		       expect(&syn, dry_run ? XDP_PASS : XDP_DROP, FG_R_DROP_SOURCE, why) &&
+		       (usleep(20000), true) &&
+		       expect(&syn, dry_run ? XDP_PASS : XDP_DROP, FG_R_DROP_SOURCE, why) &&
+		       (bpf_map_lookup_elem(maps.bans, &k, &ban) ||
+			fail(why, "banned (origin %u)", ban.origin)),
+	       why);
+}
+
 /* --- several CPUs on one bucket ------------------------------------------- */
 
 struct cpu_run {
@@ -1234,6 +1266,10 @@ int main(void)
 	story_global();
 	story_autoban();
 	story_event_interval();
+	story_no_ban("auto-ban: a verified source is limited but never banned", "192.0.2.11", true,
+		     false);
+	story_no_ban("auto-ban: dry-run reports the ban but does not make it", "192.0.2.12",
+		     false, true);
 	story_tc();
 	story_multicpu();
 

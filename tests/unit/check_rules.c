@@ -73,8 +73,10 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(out->rules[0].per_source.burst, 40);
 	ck_assert_uint_eq(out->rules[0].per_source.interval_ns, 50000000);
 	ck_assert_uint_eq(out->rules[0].per_prefix.interval_ns, 0);
-	ck_assert_uint_eq(out->rules[0].global.rate, 0);
+	ck_assert_uint_eq(out->rules[0].global.rate, 5000);
+	ck_assert_uint_eq(out->rules[0].global.burst, 10000);
 	ck_assert_uint_eq(out->rules[0].flags, 0);
+	ck_assert_uint_eq(out->rules[1].global.rate, 20000);
 	ck_assert_uint_eq(out->rules[1].per_source.rate, 50);
 	ck_assert_uint_eq(out->rules[1].per_source.burst, 100);
 	ck_assert_uint_eq(out->rules[1].per_source.interval_ns, 20000000);

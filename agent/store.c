@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The memory store: a chained hash table sized once for max_keys (so the
+ * request path never rehashes), threaded on an LRU list. Each operation
+ * looks at a couple of entries at the LRU tail and one hash bucket (a
+ * cursor that walks the table) and frees what has expired or belongs to a
+ * dropped namespace; a full store evicts its least recently used entry.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+/* Entries reclaimed per operation: the LRU tail and one bucket of the cursor. */
+#define MEM_TAIL_CHECK 2
+#define MEM_SWEEP_BUCKETS 1
+#define MEM_MIN_BUCKETS 16
+
+struct mentry {
+	struct mentry *hnext;
+	struct mentry *prev, *next; /* LRU: prev is more recent */
+	uint64_t expire_ms;
+	uint32_t hash;
+	uint16_t ns;
+	uint16_t klen;
+	uint64_t data[]; /* state (ns state_size bytes), then the key */
+};
+
+struct mns {
+	uint32_t state_size;
+	bool live;
+	uint64_t keys;
+};
+
+struct mstore {
+	struct store base;
+	struct mentry **buckets;
+	uint64_t nbuckets; /* power of 2 */
+	uint64_t mask;
+	uint64_t cursor; /* next bucket the sweep looks at */
+	struct mentry *head, *tail; /* most and least recently used */
+	uint64_t count;
+	uint64_t max_keys;
+	uint64_t evictions;
+	uint64_t expired;
+	uint64_t bytes;
+	uint64_t k0, k1;
+	struct mns ns[STORE_NS_MAX];
+};
+
+/* --- SipHash-1-3 (Aumasson, Bernstein), as in Redis's and Rust's hash maps */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                                                  \
+	do {                                                                                      \
+		v0 += v1;                                                                         \
+		v1 = ROTL(v1, 13);                                                                \
+		v1 ^= v0;                                                                         \
+		v0 = ROTL(v0, 32);                                                                \
+		v2 += v3;                                                                         \
+		v3 = ROTL(v3, 16);                                                                \
+		v3 ^= v2;                                                                         \
+		v0 += v3;                                                                         \
+		v3 = ROTL(v3, 21);                                                                \
+		v3 ^= v0;                                                                         \
+		v2 += v1;                                                                         \
+		v1 = ROTL(v1, 17);                                                                \
+		v1 ^= v2;                                                                         \
+		v2 = ROTL(v2, 32);                                                                \
+	} while (0)
+
+uint64_t store_siphash(uint64_t k0, uint64_t k1, const void *data, size_t len)
+{
+	const unsigned char *in = data;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+	uint64_t v3 = 0x7465646279746573ULL ^ k1;
+	uint64_t b = (uint64_t)len << 56, m;
+	size_t left = len & 7;
+	const unsigned char *end = in + len - left;
+
+	for (; in != end; in += 8) {
+		memcpy(&m, in, 8); /* little-endian hosts only (x86, arm64) */
+		v3 ^= m;
+		SIPROUND;
+		v0 ^= m;
+	}
+	switch (left) {
+	case 7:
+		b |= (uint64_t)in[6] << 48;
+		/* fall through */
+	case 6:
+		b |= (uint64_t)in[5] << 40;
+		/* fall through */
+	case 5:
+		b |= (uint64_t)in[4] << 32;
+		/* fall through */
+	case 4:
+		b |= (uint64_t)in[3] << 24;
+		/* fall through */
+	case 3:
+		b |= (uint64_t)in[2] << 16;
+		/* fall through */
+	case 2:
+		b |= (uint64_t)in[1] << 8;
+		/* fall through */
+	case 1:
+		b |= (uint64_t)in[0];
+		break;
+	default:
+		break;
+	}
+	v3 ^= b;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+static inline struct mstore *mem(struct store *s)
+{
+	return (struct mstore *)s;
+}
+
+static inline uint32_t hash_of(const struct mstore *m, uint32_t ns, const void *key, size_t klen)
+{
+	/* The namespace goes into the key so equal keys of two policies spread. */
+	uint64_t h = store_siphash(m->k0, m->k1 ^ ns, key, klen);
+
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static inline size_t entry_size(const struct mstore *m, const struct mentry *e)
+{
+	return sizeof(*e) + m->ns[e->ns].state_size + e->klen;
+}
+
+static inline unsigned char *entry_key(const struct mstore *m, struct mentry *e)
+{
+	return (unsigned char *)e->data + m->ns[e->ns].state_size;
+}
+
+static void lru_unlink(struct mstore *m, struct mentry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		m->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		m->tail = e->prev;
+}
+
+static void lru_push(struct mstore *m, struct mentry *e)
+{
+	e->prev = NULL;
+	e->next = m->head;
+	if (m->head)
+		m->head->prev = e;
+	else
+		m->tail = e;
+	m->head = e;
+}
+
+static void entry_free(struct mstore *m, struct mentry *e)
+{
+	struct mentry **pp = &m->buckets[e->hash & m->mask];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	lru_unlink(m, e);
+	m->bytes -= entry_size(m, e);
+	m->ns[e->ns].keys--;
+	m->count--;
+	free(e);
+}
+
+static inline bool garbage(const struct mstore *m, const struct mentry *e, uint64_t now_ms)
+{
+	return e->expire_ms <= now_ms || !m->ns[e->ns].live;
+}
+
+/* The incremental part of expiry: a few entries per operation. */
+static size_t reclaim(struct mstore *m, uint64_t now_ms, int tail, uint64_t buckets)
+{
+	size_t n = 0;
+	uint64_t i;
+
+	while (tail-- > 0 && m->tail && garbage(m, m->tail, now_ms)) {
+		entry_free(m, m->tail);
+		n++;
+	}
+	for (i = 0; i < buckets; i++) {
+		struct mentry *e = m->buckets[m->cursor], *next;
+
+		for (; e; e = next) {
+			next = e->hnext;
+			if (garbage(m, e, now_ms)) {
+				entry_free(m, e);
+				n++;
+			}
+		}
+		m->cursor = (m->cursor + 1) & m->mask;
+	}
+	m->expired += n;
+	return n;
+}
+
+static struct mentry *lookup(struct mstore *m, uint32_t ns, uint32_t h, const void *key,
+			     size_t klen)
+{
+	struct mentry *e;
+
+	for (e = m->buckets[h & m->mask]; e; e = e->hnext) {
+		if (e->hash == h && e->ns == ns && e->klen == klen &&
+		    !memcmp(entry_key(m, e), key, klen))
+			return e;
+	}
+	return NULL;
+}
+
+/* Down to at most keep entries, from the LRU tail: garbage is counted as
+ * expired, live entries as evictions. */
+static void evict_to(struct mstore *m, uint64_t keep, uint64_t now_ms)
+{
+	while (m->count > keep && m->tail) {
+		if (garbage(m, m->tail, now_ms))
+			m->expired++;
+		else
+			m->evictions++;
+		entry_free(m, m->tail);
+	}
+}
+
+static int mem_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool create,
+		   uint64_t now_ms, store_fn fn, void *arg)
+{
+	struct mstore *m = mem(s);
+	uint64_t tmp[STORE_STATE_MAX / 8];
+	struct mentry *e;
+	uint32_t size, h;
+	uint64_t exp;
+
+	if (klen > STORE_KEY_MAX)
+		return -E2BIG;
+	if (ns >= STORE_NS_MAX || !m->ns[ns].live)
+		return -EINVAL;
+	size = m->ns[ns].state_size;
+	reclaim(m, now_ms, MEM_TAIL_CHECK, MEM_SWEEP_BUCKETS);
+	h = hash_of(m, ns, key, klen);
+	e = lookup(m, ns, h, key, klen);
+	if (e) {
+		bool fresh = e->expire_ms <= now_ms;
+
+		if (fresh)
+			memset(e->data, 0, size);
+		exp = fn(e->data, fresh, arg);
+		if (exp <= now_ms) {
+			entry_free(m, e);
+			return 0;
+		}
+		e->expire_ms = exp;
+		if (m->head != e) {
+			lru_unlink(m, e);
+			lru_push(m, e);
+		}
+		return 0;
+	}
+
+	/* A missing key is decided on zeroes first: a refused or read-only
+	 * request allocates nothing. */
+	memset(tmp, 0, size);
+	exp = fn(tmp, true, arg);
+	if (!create || exp <= now_ms)
+		return 0;
+	evict_to(m, m->max_keys - 1, now_ms);
+	e = malloc(sizeof(*e) + size + klen);
+	if (!e)
+		return -ENOMEM;
+	e->expire_ms = exp;
+	e->hash = h;
+	e->ns = (uint16_t)ns;
+	e->klen = (uint16_t)klen;
+	memcpy(e->data, tmp, size);
+	if (klen)
+		memcpy((unsigned char *)e->data + size, key, klen);
+	e->hnext = m->buckets[h & m->mask];
+	m->buckets[h & m->mask] = e;
+	lru_push(m, e);
+	m->count++;
+	m->ns[ns].keys++;
+	m->bytes += entry_size(m, e);
+	return 0;
+}
+
+static int mem_del(struct store *s, uint32_t ns, const void *key, size_t klen, uint64_t now_ms)
+{
+	struct mstore *m = mem(s);
+	struct mentry *e;
+
+	if (klen > STORE_KEY_MAX)
+		return -E2BIG;
+	if (ns >= STORE_NS_MAX || !m->ns[ns].live)
+		return -EINVAL;
+	reclaim(m, now_ms, MEM_TAIL_CHECK, MEM_SWEEP_BUCKETS);
+	e = lookup(m, ns, hash_of(m, ns, key, klen), key, klen);
+	if (e)
+		entry_free(m, e);
+	return 0;
+}
+
+/* Free every entry of dropped namespaces now (rare: all slots in use). */
+static void purge_dead(struct mstore *m)
+{
+	struct mentry *e, *next;
+
+	for (e = m->head; e; e = next) {
+		next = e->next;
+		if (!m->ns[e->ns].live) {
+			entry_free(m, e);
+			m->expired++;
+		}
+	}
+}
+
+static int mem_ns_new(struct store *s, uint32_t state_size, uint32_t *ns)
+{
+	struct mstore *m = mem(s);
+	int pass, i;
+
+	if (state_size > STORE_STATE_MAX || state_size % 8)
+		return -EINVAL;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < STORE_NS_MAX; i++) {
+			if (!m->ns[i].live && !m->ns[i].keys) {
+				m->ns[i].live = true;
+				m->ns[i].state_size = state_size;
+				*ns = (uint32_t)i;
+				return 0;
+			}
+		}
+		purge_dead(m);
+	}
+	return -ENOSPC;
+}
+
+static void mem_ns_drop(struct store *s, uint32_t ns)
+{
+	struct mstore *m = mem(s);
+
+	if (ns < STORE_NS_MAX)
+		m->ns[ns].live = false;
+}
+
+static uint64_t mem_ns_keys(const struct store *s, uint32_t ns)
+{
+	const struct mstore *m = (const struct mstore *)s;
+
+	return ns < STORE_NS_MAX && m->ns[ns].live ? m->ns[ns].keys : 0;
+}
+
+static uint64_t buckets_for(uint64_t max_keys)
+{
+	uint64_t n = MEM_MIN_BUCKETS;
+
+	while (n < max_keys && n < (1ULL << 40))
+		n <<= 1;
+	return n;
+}
+
+static int mem_set_max_keys(struct store *s, uint64_t max_keys, uint64_t now_ms)
+{
+	struct mstore *m = mem(s);
+	uint64_t n = buckets_for(max_keys), i;
+	struct mentry **nb, *e, *next;
+
+	if (!max_keys)
+		return -EINVAL;
+	if (n > m->nbuckets) {
+		/* Only on a reload that raises max_keys: never on the request path. */
+		nb = calloc(n, sizeof(*nb));
+		if (!nb)
+			return -ENOMEM;
+		for (i = 0; i < m->nbuckets; i++) {
+			for (e = m->buckets[i]; e; e = next) {
+				next = e->hnext;
+				e->hnext = nb[e->hash & (n - 1)];
+				nb[e->hash & (n - 1)] = e;
+			}
+		}
+		free(m->buckets);
+		m->buckets = nb;
+		m->bytes += (n - m->nbuckets) * sizeof(*nb);
+		m->nbuckets = n;
+		m->mask = n - 1;
+		m->cursor &= m->mask;
+	}
+	m->max_keys = max_keys;
+	evict_to(m, max_keys, now_ms);
+	return 0;
+}
+
+static size_t mem_sweep(struct store *s, uint64_t now_ms, size_t budget)
+{
+	struct mstore *m = mem(s);
+
+	return reclaim(m, now_ms, (int)(budget < 1024 ? budget : 1024), budget);
+}
+
+static void mem_stats(const struct store *s, struct store_stats *out)
+{
+	const struct mstore *m = (const struct mstore *)s;
+
+	out->type = "memory";
+	out->keys = m->count;
+	out->max_keys = m->max_keys;
+	out->evictions = m->evictions;
+	out->expired = m->expired;
+	out->bytes = m->bytes;
+}
+
+static void mem_free(struct store *s)
+{
+	struct mstore *m = mem(s);
+	struct mentry *e, *next;
+
+	for (e = m->head; e; e = next) {
+		next = e->next;
+		free(e);
+	}
+	free(m->buckets);
+	free(m);
+}
+
+static const struct store_ops mem_ops = {
+	.ns_new = mem_ns_new,
+	.ns_drop = mem_ns_drop,
+	.ns_keys = mem_ns_keys,
+	.run = mem_run,
+	.del = mem_del,
+	.set_max_keys = mem_set_max_keys,
+	.sweep = mem_sweep,
+	.stats = mem_stats,
+	.free = mem_free,
+};
+
+struct store *store_memory_new(uint64_t max_keys, uint64_t seed)
+{
+	struct mstore *m;
+
+	if (!max_keys) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->base.ops = &mem_ops;
+	m->nbuckets = buckets_for(max_keys);
+	m->mask = m->nbuckets - 1;
+	/* calloc'd pages stay untouched (no RSS) until keys land in them. */
+	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
+	if (!m->buckets) {
+		free(m);
+		return NULL;
+	}
+	m->max_keys = max_keys;
+	m->bytes = sizeof(*m) + m->nbuckets * sizeof(*m->buckets);
+	m->k0 = seed ^ 0x5851f42d4c957f2dULL;
+	m->k1 = (seed * 0x9e3779b97f4a7c15ULL) ^ 0x14057b7ef767814fULL;
+	return &m->base;
+}

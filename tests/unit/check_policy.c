@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* policy: the four limiters with an injected clock (nothing sleeps), as an
+ * application sees them through RL.CHECK, RL.AUTH.*, RL.EVENT; reloads. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "config.h"
+#include "policy.h"
+
+/* 2026-11-25 12:00:00 UTC, a round second: edges are easy to place. */
+#define T0 1795608000000ULL
+#define DAY_MS 86400000ULL
+
+static struct fg_conf conf;
+static struct fg_conf_policy pol[8];
+static struct policies *ps;
+static char err[256];
+
+static struct fg_conf_policy *add(const char *name, enum policy_type type)
+{
+	struct fg_conf_policy *c = &pol[conf.npolicies++];
+
+	memset(c, 0, sizeof(*c));
+	strcpy(c->name, name);
+	c->type = type;
+	c->warn_at_milli = 800;
+	c->free_failures = 3;
+	c->base_delay_ms = 1000;
+	c->factor_milli = 2000;
+	c->max_delay_ms = 30000;
+	c->forget_after_ms = 15 * 60 * 1000;
+	c->period = POLICY_PERIOD_DAY;
+	return c;
+}
+
+static void limit(struct fg_conf_policy *c, uint64_t count, uint64_t per_ms)
+{
+	c->limits[c->nlimits].count = count;
+	c->limits[c->nlimits++].per_ms = per_ms;
+}
+
+static void role(struct fg_conf_policy *c, const char *name, uint32_t mult_milli, uint64_t amount)
+{
+	strcpy(c->roles[c->nroles].name, name);
+	c->roles[c->nroles].mult_milli = mult_milli;
+	c->roles[c->nroles++].amount = amount;
+}
+
+static void setup(void)
+{
+	memset(&conf, 0, sizeof(conf));
+	memset(pol, 0, sizeof(pol));
+	conf.policies = pol;
+	conf.store.max_keys = 1000;
+	ps = NULL;
+}
+
+static void teardown(void)
+{
+	policies_free(ps);
+	ps = NULL;
+}
+
+static struct policy *build(const char *name)
+{
+	struct policies *n = policies_new(&conf, ps, 42, err, sizeof(err));
+
+	ck_assert_msg(n, "%s", err);
+	ps = n;
+	return name ? policies_find(ps, name, strlen(name)) : NULL;
+}
+
+static struct rl_result chk(struct policy *p, const char *key, uint64_t cost, const char *r,
+			    bool peek, uint64_t now)
+{
+	struct rl_result res;
+	int e = policy_check(p, key, strlen(key), cost, r, r ? strlen(r) : 0, peek, now, &res);
+
+	ck_assert_int_eq(e, 0);
+	return res;
+}
+
+static int allowed_n(struct policy *p, const char *key, int tries, uint64_t now)
+{
+	int i, n = 0;
+
+	for (i = 0; i < tries; i++)
+		n += chk(p, key, 1, NULL, false, now).allowed;
+	return n;
+}
+
+/* A fixed window lets 10 pass just before its edge and 10 just after; GCRA
+ * lets through 10 in the two milliseconds, then one every 100 ms. */
+START_TEST(test_window_no_edge_burst)
+{
+	struct policy *p;
+	struct rl_result r;
+	uint64_t t;
+	int n = 0;
+
+	limit(add("api", POLICY_WINDOW), 10, 1000);
+	p = build("api");
+	ck_assert_int_eq(allowed_n(p, "k", 15, T0 - 1), 10);
+	ck_assert_int_eq(allowed_n(p, "k", 15, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "k", 15, T0 + 1), 0);
+	r = chk(p, "k", 1, NULL, false, T0);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.state, "deny");
+	ck_assert_str_eq(r.window, "1s");
+	ck_assert_uint_eq(r.limit, 10);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.retry_after_ms, 99);
+	ck_assert_uint_eq(r.reset_ms, 999);
+	ck_assert(!chk(p, "k", 1, NULL, false, T0 + 98).allowed);
+	ck_assert(chk(p, "k", 1, NULL, false, T0 + 99).allowed);
+
+	/* Hammered every millisecond for a second: never more than the rate. */
+	for (t = T0 + 100; t < T0 + 1100; t++)
+		n += allowed_n(p, "k", 3, t);
+	ck_assert_int_eq(n, 10);
+}
+END_TEST
+
+/* All windows are checked and charged together; a refused request charges
+ * none of them, not even the windows it would have passed. */
+START_TEST(test_window_atomic)
+{
+	struct fg_conf_policy *c = add("api", POLICY_WINDOW);
+	struct policy *p;
+	struct rl_result r;
+	int i;
+
+	limit(c, 2, 1000);
+	limit(c, 3, 60000);
+	p = build("api");
+	ck_assert_int_eq(allowed_n(p, "k", 2, T0), 2);
+	for (i = 0; i < 20; i++) {
+		r = chk(p, "k", 1, NULL, false, T0);
+		ck_assert(!r.allowed);
+		ck_assert_str_eq(r.window, "1s");
+	}
+	/* The 1 min window still has its third request. */
+	r = chk(p, "k", 1, NULL, false, T0 + 1000);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_str_eq(r.window, "1m");
+	ck_assert_uint_eq(r.limit, 3);
+	r = chk(p, "k", 1, NULL, false, T0 + 1000);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.window, "1m");
+	/* One request back every 20 s, from the first one at T0. */
+	ck_assert_uint_eq(r.retry_after_ms, 19000);
+	/* Refused by 1m: 1s not charged, so 2 pass once 1m allows 2. */
+	for (i = 0; i < 20; i++)
+		ck_assert(!chk(p, "k", 1, NULL, false, T0 + 1000 + (uint64_t)i).allowed);
+	ck_assert_int_eq(allowed_n(p, "k", 5, T0 + 40000), 2);
+
+	/* A cost above a window's whole limit can never pass. */
+	ck_assert_int_eq(policy_check(p, "k", 1, 4, NULL, 0, false, T0, &r), -ERANGE);
+}
+END_TEST
+
+START_TEST(test_window_peek_cost)
+{
+	struct policy *p;
+	struct rl_result r;
+
+	limit(add("api", POLICY_WINDOW), 10, 1000);
+	p = build("api");
+	r = chk(p, "k", 4, NULL, true, T0);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 10);
+	r = chk(p, "k", 4, NULL, false, T0);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 6);
+	r = chk(p, "k", 7, NULL, true, T0);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.remaining, 6);
+	ck_assert_uint_eq(r.retry_after_ms, 100);
+	r = chk(p, "k", 6, NULL, false, T0);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.reset_ms, 1000);
+	/* Peeking refused state stores and blocks nothing either. */
+	ck_assert_int_eq(allowed_n(p, "k", 1, T0 + 100), 1);
+}
+END_TEST
+
+START_TEST(test_window_warn)
+{
+	struct policy *p;
+	int i;
+
+	limit(add("api", POLICY_WINDOW), 10, 1000);
+	p = build("api");
+	for (i = 1; i <= 11; i++) {
+		struct rl_result r = chk(p, "k", 1, NULL, false, T0);
+
+		ck_assert_str_eq(r.state, i < 8 ? "ok" : i <= 10 ? "warn" : "deny");
+		ck_assert_uint_eq(r.remaining, i <= 10 ? 10 - (uint64_t)i : 0);
+	}
+}
+END_TEST
+
+START_TEST(test_window_roles)
+{
+	struct fg_conf_policy *c = add("api", POLICY_WINDOW);
+	struct policy *p;
+	struct rl_result r;
+
+	limit(c, 10, 1000);
+	limit(c, 100, 60000);
+	role(c, "OWNER", 3000, 0);
+	role(c, "MAINTAINER", 2000, 0);
+	role(c, "WRITER", 1500, 0);
+	role(c, "READER", 1000, 0);
+	p = build("api");
+	r = chk(p, "o", 1, "OWNER", false, T0);
+	ck_assert_uint_eq(r.limit, 30);
+	ck_assert_uint_eq(r.remaining, 29);
+	ck_assert_uint_eq(chk(p, "w", 1, "WRITER", false, T0).limit, 15);
+	ck_assert_uint_eq(chk(p, "m", 1, "maintainer", false, T0).limit, 20);
+	ck_assert_uint_eq(chk(p, "r", 1, "READER", false, T0).limit, 10);
+	ck_assert_uint_eq(chk(p, "n", 1, NULL, false, T0).limit, 10);
+	ck_assert_int_eq(policy_check(p, "n", 1, 1, "ADMIN", 5, false, T0, &r), -ENOENT);
+
+	/* An OWNER gets 30 at once, a WRITER 15, then both are refused. */
+	{
+		int i, n = 0;
+
+		for (i = 0; i < 40; i++)
+			n += chk(p, "o2", 1, "OWNER", false, T0).allowed;
+		ck_assert_int_eq(n, 30);
+		for (n = 0, i = 0; i < 40; i++)
+			n += chk(p, "w2", 1, "WRITER", false, T0).allowed;
+		ck_assert_int_eq(n, 15);
+	}
+}
+END_TEST
+
+START_TEST(test_window_block_for)
+{
+	struct fg_conf_policy *c = add("api", POLICY_WINDOW);
+	struct policy *p;
+	struct rl_result r;
+	struct policy_stats st;
+
+	limit(c, 2, 1000);
+	c->block_for_ms = 5 * 60 * 1000;
+	p = build("api");
+	ck_assert_int_eq(allowed_n(p, "k", 2, T0), 2);
+	/* A peek does not trigger the block. */
+	r = chk(p, "k", 1, NULL, true, T0);
+	ck_assert_str_eq(r.state, "deny");
+	r = chk(p, "k", 1, NULL, false, T0);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 300000);
+	r = chk(p, "k", 1, NULL, false, T0 + 10000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 290000);
+	/* Retrying does not extend the block. */
+	r = chk(p, "k", 1, NULL, false, T0 + 299999);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 1);
+	r = chk(p, "k", 1, NULL, false, T0 + 300000);
+	ck_assert(r.allowed);
+	ck_assert_str_eq(r.state, "ok");
+	/* Other keys were never affected. */
+	ck_assert(chk(p, "other", 1, NULL, false, T0 + 1).allowed);
+
+	/* RL.BLOCK / RL.UNBLOCK / RL.RESET */
+	ck_assert_int_eq(policy_block(p, "x", 1, 60, T0), 0);
+	r = chk(p, "x", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 59000);
+	ck_assert_int_eq(policy_block(p, "x", 1, 10, T0 + 1000), 0); /* never shortens */
+	ck_assert_uint_eq(chk(p, "x", 1, NULL, false, T0 + 2000).retry_after_ms, 58000);
+	ck_assert_int_eq(policy_unblock(p, "x", 1, T0 + 2000), 0);
+	ck_assert(chk(p, "x", 1, NULL, false, T0 + 2000).allowed);
+	ck_assert_int_eq(policy_block(p, "x", 1, 0, T0), -EINVAL);
+	ck_assert_int_eq(allowed_n(p, "y", 5, T0), 2);
+	ck_assert_int_eq(policy_reset(p, "y", 1, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "y", 5, T0), 2);
+
+	policy_stats(p, &st);
+	ck_assert_uint_gt(st.blocked, 3);
+	ck_assert_uint_gt(st.allowed, 5);
+	ck_assert_uint_gt(st.keys, 2);
+}
+END_TEST
+
+START_TEST(test_keys)
+{
+	struct policy *p;
+	struct rl_result r;
+	char big[POLICY_KEY_MAX + 1];
+	const char a[] = {'u', 0, 'a'}, b[] = {'u', 0, 'b'};
+
+	limit(add("api", POLICY_WINDOW), 1, 1000);
+	p = build("api");
+	memset(big, 'x', sizeof(big));
+	ck_assert_int_eq(policy_check(p, big, sizeof(big), 1, NULL, 0, false, T0, &r), -E2BIG);
+	ck_assert_int_eq(policy_check(p, big, POLICY_KEY_MAX, 1, NULL, 0, false, T0, &r), 0);
+	ck_assert(r.allowed);
+	ck_assert_int_eq(policy_check(p, big, POLICY_KEY_MAX, 1, NULL, 0, false, T0, &r), 0);
+	ck_assert(!r.allowed);
+	/* Binary keys: NUL bytes inside are part of the key. */
+	ck_assert_int_eq(policy_check(p, a, 3, 1, NULL, 0, false, T0, &r), 0);
+	ck_assert(r.allowed);
+	ck_assert_int_eq(policy_check(p, b, 3, 1, NULL, 0, false, T0, &r), 0);
+	ck_assert(r.allowed);
+	ck_assert_int_eq(policy_check(p, a, 3, 1, NULL, 0, false, T0, &r), 0);
+	ck_assert(!r.allowed);
+	ck_assert_int_eq(policy_check(p, "u", 1, 1, NULL, 0, false, T0, &r), 0);
+	ck_assert(r.allowed);
+	ck_assert_int_eq(policy_check(p, "", 0, 1, NULL, 0, false, T0, &r), 0);
+	ck_assert(r.allowed);
+	ck_assert_int_eq(policy_block(p, big, sizeof(big), 1, T0), -E2BIG);
+	ck_assert_int_eq(policy_reset(p, big, sizeof(big), T0), -E2BIG);
+	ck_assert_int_eq(policy_check(p, "u", 1, POLICY_COST_MAX + 1, NULL, 0, false, T0, &r),
+			 -EINVAL);
+}
+END_TEST
+
+START_TEST(test_wrong_type)
+{
+	struct policy *w, *a, *e;
+	struct rl_result r;
+	struct rl_auth_result ar;
+	struct rl_event_result er;
+
+	limit(add("api", POLICY_WINDOW), 1, 1000);
+	add("login", POLICY_PROGRESSIVE);
+	add("ev", POLICY_EVENTS)->limit = 10;
+	build(NULL);
+	w = policies_find(ps, "api", 3);
+	a = policies_find(ps, "login", 5);
+	e = policies_find(ps, "ev", 2);
+	ck_assert_ptr_null(policies_find(ps, "apix", 4));
+	ck_assert_ptr_null(policies_find(ps, "ap", 2));
+	ck_assert_uint_eq(policies_count(ps), 3);
+	ck_assert_ptr_eq(policies_at(ps, 1), a);
+	ck_assert_str_eq(policy_type_name(a), "progressive");
+	ck_assert_str_eq(policy_name(e), "ev");
+	ck_assert_int_eq(policy_check(a, "k", 1, 1, NULL, 0, false, T0, &r), -EOPNOTSUPP);
+	ck_assert_int_eq(policy_check(e, "k", 1, 1, NULL, 0, false, T0, &r), -EOPNOTSUPP);
+	ck_assert_int_eq(policy_auth_fail(w, "k", 1, T0, &ar), -EOPNOTSUPP);
+	ck_assert_int_eq(policy_auth_check(e, "k", 1, T0, &ar), -EOPNOTSUPP);
+	ck_assert_int_eq(policy_auth_ok(w, "k", 1, T0), -EOPNOTSUPP);
+	ck_assert_int_eq(policy_event(w, "c", 1, "x", 1, T0, &er), -EOPNOTSUPP);
+	ck_assert_int_eq(policy_conn_close(a, "c", 1, T0), -EOPNOTSUPP);
+}
+END_TEST
+
+START_TEST(test_progressive_sequence)
+{
+	static const uint64_t want[] = {0, 0, 0, 1, 2, 4, 8, 16, 30, 30, 30};
+	struct policy *p;
+	struct rl_auth_result r;
+	uint64_t t = T0;
+	size_t i;
+
+	add("login", POLICY_PROGRESSIVE);
+	p = build("login");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_int_eq(policy_auth_check(p, "ip", 2, t, &r), 0);
+		ck_assert_uint_eq(r.delay_ms, 0); /* waited out the last delay */
+		ck_assert_int_eq(policy_auth_fail(p, "ip", 2, t, &r), 0);
+		ck_assert_msg(r.delay_ms == want[i] * 1000, "failure %zu: delay %llu", i + 1,
+			      (unsigned long long)r.delay_ms);
+		ck_assert_uint_eq(r.failures, i + 1);
+		ck_assert(!r.ban);
+		t += r.delay_ms;
+	}
+	/* auth_check: the delay minus the time since the last failure. */
+	ck_assert_int_eq(policy_auth_check(p, "ip", 2, t - 30000 + 12345, &r), 0);
+	ck_assert_uint_eq(r.delay_ms, 30000 - 12345);
+	ck_assert_uint_eq(r.failures, 11);
+
+	/* A key that never failed has nothing to wait for. */
+	ck_assert_int_eq(policy_auth_check(p, "other", 5, t, &r), 0);
+	ck_assert_uint_eq(r.failures, 0);
+	ck_assert_uint_eq(r.delay_ms, 0);
+}
+END_TEST
+
+START_TEST(test_progressive_forget_reset_ban)
+{
+	struct fg_conf_policy *c = add("login", POLICY_PROGRESSIVE);
+	struct policy *p;
+	struct rl_auth_result r;
+	struct policy_stats st;
+	int i;
+
+	c->xdp_ban_after = 6;
+	c->xdp_ban_for_ms = 3600000;
+	p = build("login");
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(policy_auth_fail(p, "k", 1, T0, &r), 0);
+	ck_assert_uint_eq(r.delay_ms, 2000);
+	/* Forgotten exactly forget_after after the last failure. */
+	ck_assert_int_eq(policy_auth_check(p, "k", 1, T0 + 15 * 60000 - 1, &r), 0);
+	ck_assert_uint_eq(r.failures, 5);
+	ck_assert_int_eq(policy_auth_check(p, "k", 1, T0 + 15 * 60000, &r), 0);
+	ck_assert_uint_eq(r.failures, 0);
+	ck_assert_int_eq(policy_auth_fail(p, "k", 1, T0 + 15 * 60000, &r), 0);
+	ck_assert_uint_eq(r.failures, 1);
+	ck_assert_uint_eq(r.delay_ms, 0);
+
+	/* RL.AUTH.OK resets. */
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(policy_auth_fail(p, "k", 1, T0 + 15 * 60000, &r), 0);
+	ck_assert_uint_eq(r.failures, 5);
+	ck_assert_int_eq(policy_auth_ok(p, "k", 1, T0 + 15 * 60000 + 1), 0);
+	ck_assert_int_eq(policy_auth_check(p, "k", 1, T0 + 15 * 60000 + 1, &r), 0);
+	ck_assert_uint_eq(r.failures, 0);
+	ck_assert_uint_eq(r.delay_ms, 0);
+
+	/* xdp_ban: from the 6th failure on, the caller is told to ban. */
+	for (i = 1; i <= 7; i++) {
+		ck_assert_int_eq(policy_auth_fail(p, "198.51.100.7", 12, T0, &r), 0);
+		ck_assert(r.ban == (i >= 6));
+		ck_assert_uint_eq(r.ban_for_ms, i >= 6 ? 3600000 : 0);
+	}
+	/* A block covers auth waits too. */
+	ck_assert_int_eq(policy_block(p, "b", 1, 100, T0), 0);
+	ck_assert_int_eq(policy_auth_check(p, "b", 1, T0 + 1000, &r), 0);
+	ck_assert_uint_eq(r.delay_ms, 99000);
+	policy_stats(p, &st);
+	ck_assert_uint_eq(st.xdp_bans, 2);
+	ck_assert_uint_eq(st.auth_failures, 5 + 1 + 4 + 7);
+}
+END_TEST
+
+START_TEST(test_events)
+{
+	struct fg_conf_policy *c = add("socket_events", POLICY_EVENTS);
+	struct rl_event_result r;
+	struct policy *p;
+	int i, warns = 0;
+
+	c->limit = 100;
+	c->window_ms = 60000;
+	strcpy(c->exempt[c->nexempt++], "ping");
+	strcpy(c->exempt[c->nexempt++], "pong");
+	p = build("socket_events");
+	for (i = 1; i <= 120; i++) {
+		const char *want = i == 80 ? "warn" : i >= 100 ? "disconnect" : "ok";
+
+		ck_assert_int_eq(policy_event(p, "conn1", 5, "msg", 3, T0 + (uint64_t)i, &r), 0);
+		ck_assert_msg(!strcmp(r.state, want), "event %d: %s", i, r.state);
+		ck_assert_uint_eq(r.count, (uint64_t)i);
+		ck_assert_uint_eq(r.limit, 100);
+		warns += !strcmp(r.state, "warn");
+		/* Exempt events are answered but never counted. */
+		ck_assert_int_eq(policy_event(p, "conn1", 5, "ping", 4, T0 + (uint64_t)i, &r), 0);
+		ck_assert_str_eq(r.state, "exempt");
+		ck_assert_uint_eq(r.count, (uint64_t)i);
+	}
+	ck_assert_int_eq(warns, 1);
+	/* Other connections have their own counts. */
+	ck_assert_int_eq(policy_event(p, "conn2", 5, "msg", 3, T0, &r), 0);
+	ck_assert_str_eq(r.state, "ok");
+	ck_assert_uint_eq(r.count, 1);
+	/* "Ping" is not "ping". */
+	ck_assert_int_eq(policy_event(p, "conn2", 5, "Ping", 4, T0, &r), 0);
+	ck_assert_uint_eq(r.count, 2);
+	/* A new window one minute after the first counted event. */
+	ck_assert_int_eq(policy_event(p, "conn1", 5, "msg", 3, T0 + 60000, &r), 0);
+	ck_assert_str_eq(r.state, "disconnect");
+	ck_assert_int_eq(policy_event(p, "conn1", 5, "msg", 3, T0 + 60001, &r), 0);
+	ck_assert_str_eq(r.state, "ok");
+	ck_assert_uint_eq(r.count, 1);
+	/* Close frees the connection's state. */
+	for (i = 0; i < 90; i++)
+		policy_event(p, "conn3", 5, "msg", 3, T0, &r);
+	ck_assert_uint_eq(r.count, 90);
+	ck_assert_int_eq(policy_conn_close(p, "conn3", 5, T0), 0);
+	ck_assert_int_eq(policy_event(p, "conn3", 5, "msg", 3, T0, &r), 0);
+	ck_assert_uint_eq(r.count, 1);
+}
+END_TEST
+
+START_TEST(test_budget_utc_midnight)
+{
+	struct fg_conf_policy *c = add("ai_tokens", POLICY_BUDGET);
+	/* 2026-11-25 23:59:59.000 UTC */
+	uint64_t midnight = (T0 / DAY_MS + 1) * DAY_MS, t = midnight - 1000;
+	struct policy *p;
+	struct rl_result r;
+
+	c->amount = 500000;
+	role(c, "OWNER", 0, 3000000);
+	role(c, "READER", 0, 0);
+	p = build("ai_tokens");
+	r = chk(p, "user", 400000, NULL, false, t);
+	ck_assert(r.allowed);
+	ck_assert_str_eq(r.state, "warn");
+	ck_assert_uint_eq(r.limit, 500000);
+	ck_assert_uint_eq(r.remaining, 100000);
+	ck_assert_uint_eq(r.reset_ms, 1000);
+	ck_assert_str_eq(r.window, "day");
+	r = chk(p, "user", 100001, NULL, false, t);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.state, "deny");
+	ck_assert_uint_eq(r.remaining, 100000);
+	ck_assert_uint_eq(r.retry_after_ms, 1000);
+	r = chk(p, "user", 100000, NULL, false, midnight - 1);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 0);
+	r = chk(p, "user", 1, NULL, false, midnight - 1);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.retry_after_ms, 1);
+	/* Exactly at 00:00:00.000 UTC the whole amount is back. */
+	r = chk(p, "user", 1, NULL, false, midnight);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 499999);
+	ck_assert_uint_eq(r.reset_ms, DAY_MS);
+
+	/* Role amounts override the default; READER has none. */
+	r = chk(p, "owner", 2999999, "OWNER", false, midnight);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.limit, 3000000);
+	ck_assert_uint_eq(r.remaining, 1);
+	r = chk(p, "reader", 1, "READER", false, midnight);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.limit, 0);
+	ck_assert_int_eq(policy_check(p, "x", 1, 1, "GUEST", 5, false, midnight, &r), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_budget_hour)
+{
+	struct fg_conf_policy *c = add("b", POLICY_BUDGET);
+	uint64_t hour = 3600000, t = (T0 / hour + 1) * hour - 1;
+	struct policy *p;
+	struct rl_result r;
+
+	c->amount = 10;
+	c->period = POLICY_PERIOD_HOUR;
+	p = build("b");
+	ck_assert(chk(p, "k", 10, NULL, false, t).allowed);
+	r = chk(p, "k", 1, NULL, false, t);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.window, "hour");
+	ck_assert_uint_eq(r.retry_after_ms, 1);
+	ck_assert(chk(p, "k", 10, NULL, false, t + 1).allowed);
+}
+END_TEST
+
+START_TEST(test_eviction)
+{
+	struct policies_store_stats ss;
+	struct policy_stats st;
+	struct rl_auth_result r;
+	struct policy *p;
+	char key[16];
+	int i;
+
+	conf.store.max_keys = 100;
+	add("login", POLICY_PROGRESSIVE);
+	p = build("login");
+	for (i = 0; i < 150; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		ck_assert_int_eq(policy_auth_fail(p, key, strlen(key), T0 + (uint64_t)i, &r), 0);
+		if (i == 60) /* touched: becomes the most recently used */
+			policy_auth_fail(p, "k0", 2, T0 + (uint64_t)i, &r);
+	}
+	policies_store_stats(ps, &ss);
+	ck_assert_str_eq(ss.type, "memory");
+	ck_assert_uint_eq(ss.keys, 100);
+	ck_assert_uint_eq(ss.max_keys, 100);
+	ck_assert_uint_eq(ss.evictions, 50);
+	policy_stats(p, &st);
+	ck_assert_uint_eq(st.keys, 100);
+	/* The least recently used went: k1..k50; k0 was used at i=60. */
+	ck_assert_int_eq(policy_auth_check(p, "k0", 2, T0 + 200, &r), 0);
+	ck_assert_uint_eq(r.failures, 2);
+	ck_assert_int_eq(policy_auth_check(p, "k50", 3, T0 + 200, &r), 0);
+	ck_assert_uint_eq(r.failures, 0);
+	ck_assert_int_eq(policy_auth_check(p, "k51", 3, T0 + 200, &r), 0);
+	ck_assert_uint_eq(r.failures, 1);
+	ck_assert_int_eq(policy_auth_check(p, "k149", 4, T0 + 200, &r), 0);
+	ck_assert_uint_eq(r.failures, 1);
+
+	/* Expired state goes without evictions, a little per request. */
+	for (i = 0; i < 200; i++)
+		policy_auth_check(p, "x", 1, T0 + 16 * 60000, &r);
+	policies_store_stats(ps, &ss);
+	ck_assert_uint_eq(ss.keys, 0);
+	ck_assert_uint_eq(ss.evictions, 50);
+	ck_assert_uint_eq(ss.expired, 100);
+}
+END_TEST
+
+/* A reload keeps state of unchanged policies and drops changed ones. */
+START_TEST(test_reload)
+{
+	struct fg_conf_policy *api, *login;
+	struct policy *p, *l;
+	struct rl_auth_result ar;
+	struct policy_stats st;
+	struct rl_result r;
+
+	api = add("api", POLICY_WINDOW);
+	limit(api, 5, 1000);
+	login = add("login", POLICY_PROGRESSIVE);
+	limit(add("gone", POLICY_WINDOW), 1, 1000);
+	build(NULL);
+	p = policies_find(ps, "api", 3);
+	l = policies_find(ps, "login", 5);
+	ck_assert_int_eq(allowed_n(p, "k", 3, T0), 3);
+	policy_auth_fail(l, "k", 1, T0, &ar);
+	policy_auth_fail(l, "k", 1, T0, &ar);
+	p = policies_find(ps, "gone", 4);
+	ck_assert_int_eq(allowed_n(p, "k", 1, T0), 1);
+
+	/* Same api, login with another free_failures, gone removed, new added. */
+	conf.npolicies = 2;
+	login->free_failures = 4;
+	add("fresh", POLICY_EVENTS)->limit = 3;
+	p = build("api");
+	l = policies_find(ps, "login", 5);
+	ck_assert_ptr_null(policies_find(ps, "gone", 4));
+	r = chk(p, "k", 1, NULL, false, T0);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 1);
+	policy_stats(p, &st);
+	ck_assert_uint_eq(st.allowed, 4); /* counters carried over too */
+	ck_assert_int_eq(policy_auth_check(l, "k", 1, T0, &ar), 0);
+	ck_assert_uint_eq(ar.failures, 0);
+
+	/* A changed limit drops that policy's state. */
+	pol[0].limits[0].count = 6;
+	p = build("api");
+	ck_assert_ptr_nonnull(policies_find(ps, "fresh", 5));
+	ck_assert_uint_eq(chk(p, "k", 1, NULL, true, T0).remaining, 6);
+	policy_stats(p, &st);
+	ck_assert_uint_eq(st.allowed, 1);
+	ck_assert_uint_eq(st.keys, 0);
+}
+END_TEST
+
+START_TEST(test_reload_store_size)
+{
+	struct policies_store_stats ss;
+	struct policy *p;
+	char key[16];
+	int i;
+
+	limit(add("api", POLICY_WINDOW), 5, 1000);
+	conf.store.max_keys = 100;
+	p = build("api");
+	for (i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		chk(p, key, 1, NULL, false, T0);
+	}
+	conf.store.max_keys = 10;
+	p = build("api");
+	policies_store_stats(ps, &ss);
+	ck_assert_uint_eq(ss.keys, 10);
+	ck_assert_uint_eq(ss.max_keys, 10);
+	conf.store.max_keys = 5000;
+	p = build("api");
+	for (i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		chk(p, key, 1, NULL, false, T0);
+	}
+	policies_store_stats(ps, &ss);
+	ck_assert_uint_eq(ss.keys, 3000);
+	/* k99 survived both reloads with its one request charged. */
+	ck_assert_uint_eq(chk(p, "k99", 1, NULL, true, T0).remaining, 3);
+}
+END_TEST
+
+START_TEST(test_empty_set)
+{
+	build(NULL);
+	ck_assert_uint_eq(policies_count(ps), 0);
+	ck_assert_ptr_null(policies_find(ps, "x", 1));
+	ck_assert_ptr_null(policies_at(ps, 0));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *w = tcase_create("window");
+	TCase *o = tcase_create("other");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(w, setup, teardown);
+	tcase_add_test(w, test_window_no_edge_burst);
+	tcase_add_test(w, test_window_atomic);
+	tcase_add_test(w, test_window_peek_cost);
+	tcase_add_test(w, test_window_warn);
+	tcase_add_test(w, test_window_roles);
+	tcase_add_test(w, test_window_block_for);
+	tcase_add_test(w, test_keys);
+	suite_add_tcase(s, w);
+
+	tcase_add_checked_fixture(o, setup, teardown);
+	tcase_add_test(o, test_wrong_type);
+	tcase_add_test(o, test_progressive_sequence);
+	tcase_add_test(o, test_progressive_forget_reset_ban);
+	tcase_add_test(o, test_events);
+	tcase_add_test(o, test_budget_utc_midnight);
+	tcase_add_test(o, test_budget_hour);
+	tcase_add_test(o, test_eviction);
+	tcase_add_test(o, test_reload);
+	tcase_add_test(o, test_reload_store_size);
+	tcase_add_test(o, test_empty_set);
+	suite_add_tcase(s, o);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

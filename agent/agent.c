@@ -4,8 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/random.h>
+#include <unistd.h>
+
 #include "agent.h"
 #include "log.h"
+#include "policy.h"
 
 #define TICK_MS 1000
 #define EVENT_LINES_PER_SEC 20
@@ -24,6 +28,41 @@ static void apply_overrides(const struct agent_opts *o, struct fg_conf *c)
 		c->xdp_mode = o->mode;
 }
 
+static bool cidr_eq(const struct fg_cidr *x, const struct fg_cidr *y)
+{
+	return x->family == y->family && x->prefixlen == y->prefixlen &&
+	       !memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+static int list_find(const struct fg_cidr *items, int n, const struct fg_cidr *c)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (cidr_eq(&items[i], c))
+			return i;
+	return -1;
+}
+
+/* Make a trie hold the config's list plus the run-time entries. */
+static int sync_list(struct agent *a, int fd, const struct fg_cidr *conf_items, int nconf,
+		     const struct agent_list *extra)
+{
+	struct fg_cidr *all;
+	int n = nconf, i, err;
+
+	all = calloc(nconf + extra->n + 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	memcpy(all, conf_items, nconf * sizeof(*all));
+	for (i = 0; i < extra->n; i++)
+		if (list_find(all, n, &extra->items[i]) < 0)
+			all[n++] = extra->items[i];
+	err = xdpmaps_sync_list(&a->maps, fd, all, n);
+	free(all);
+	return err;
+}
+
 /* Compile conf and make it live in the maps (rules, ports, lists). */
 static int push_config(struct agent *a, const struct fg_conf *conf, struct fg_compiled *next,
 		       const struct fg_rule_ids *prev)
@@ -37,12 +76,56 @@ static int push_config(struct agent *a, const struct fg_conf *conf, struct fg_co
 	}
 	err = xdpmaps_apply(&a->maps, next, prev);
 	if (!err)
-		err = xdpmaps_sync_list(&a->maps, a->maps.allow, conf->allow, conf->nallow);
+		err = sync_list(a, a->maps.allow, conf->allow, conf->nallow, &a->runtime_allow);
 	if (!err)
-		err = xdpmaps_sync_list(&a->maps, a->maps.deny, conf->deny, conf->ndeny);
+		err = sync_list(a, a->maps.deny, conf->deny, conf->ndeny, &a->runtime_deny);
 	if (err)
 		pr_warn("cannot write the config into the XDP maps: %s", strerror(-err));
 	return err;
+}
+
+int agent_list_edit(struct agent *a, bool allow, const struct fg_cidr *c, bool del)
+{
+	struct agent_list *l = allow ? &a->runtime_allow : &a->runtime_deny;
+	const struct fg_cidr *conf_items = allow ? a->conf.allow : a->conf.deny;
+	int nconf = allow ? a->conf.nallow : a->conf.ndeny;
+	int fd = allow ? a->maps.allow : a->maps.deny;
+	int i = list_find(l->items, l->n, c);
+
+	if (list_find(conf_items, nconf, c) >= 0)
+		return -EEXIST;
+	if (del) {
+		if (i < 0)
+			return -ENOENT;
+		l->items[i] = l->items[--l->n];
+	} else if (i < 0) {
+		if (l->n == l->cap) {
+			int cap = l->cap ? l->cap * 2 : 16;
+			struct fg_cidr *grown = realloc(l->items, cap * sizeof(*grown));
+
+			if (!grown)
+				return -ENOMEM;
+			l->items = grown;
+			l->cap = cap;
+		}
+		l->items[l->n++] = *c;
+	}
+	return sync_list(a, fd, conf_items, nconf, l);
+}
+
+/* Build the policy set of conf, keeping the state of unchanged policies. */
+static int load_policies(struct agent *a, const struct fg_conf *conf, char *err, size_t errlen)
+{
+	struct policies *next;
+	uint64_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = xdpmaps_now_ns() ^ (uint64_t)getpid() << 32;
+	next = policies_new(conf, a->policies, seed, err, errlen);
+	if (!next)
+		return errno ? -errno : -EINVAL;
+	a->policies = next; /* the old set was consumed */
+	return 0;
 }
 
 static bool iface_listed(const struct fg_conf *c, const char *name)
@@ -86,6 +169,11 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 		config_free(&a->conf);
 		return 2;
 	}
+	if (load_policies(a, &a->conf, err_msg, sizeof(err_msg))) {
+		pr_warn("%s", err_msg);
+		config_free(&a->conf);
+		return 2;
+	}
 	a->compiled = calloc(1, sizeof(*a->compiled));
 	if (!a->compiled) {
 		config_free(&a->conf);
@@ -120,6 +208,8 @@ fail:
 	/* Pins that an earlier agent left keep protecting; our own go. */
 	loader_close(&a->loader, a->loader.adopted_maps);
 	config_free(&a->conf);
+	policies_free(a->policies);
+	a->policies = NULL;
 	free(a->compiled);
 	a->compiled = NULL;
 	return 1;
@@ -158,6 +248,14 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 		config_free(&conf);
 		snprintf(err, errlen, "out of memory");
 		ret = -ENOMEM;
+		goto rejected;
+	}
+	/* Policies first: they can still refuse the file, and nothing may
+	 * change before everything has been accepted. */
+	ret = load_policies(a, &conf, err, errlen);
+	if (ret) {
+		config_free(&conf);
+		free(next);
 		goto rejected;
 	}
 	ret = push_config(a, &conf, next, &a->compiled->ids);
@@ -269,6 +367,10 @@ void agent_stop(struct agent *a)
 	events_close(&a->events);
 	loader_close(&a->loader, a->conf.persist);
 	config_free(&a->conf);
+	policies_free(a->policies);
+	a->policies = NULL;
+	free(a->runtime_allow.items);
+	free(a->runtime_deny.items);
 	free(a->compiled);
 	a->compiled = NULL;
 }

@@ -26,10 +26,21 @@ struct agent_opts {
 	enum fg_xdp_mode mode;
 };
 
+struct policies;
+
+/* Allow/deny entries added at run time (XDP.ALLOW / XDP.DENY): kept on top
+ * of the config's lists across reloads, until the agent restarts. */
+struct agent_list {
+	struct fg_cidr *items;
+	int n, cap;
+};
+
 struct agent {
 	struct agent_opts opts;
 	struct fg_conf conf; /* the running config */
 	struct fg_compiled *compiled; /* what the maps hold */
+	struct policies *policies; /* app-layer limiters and their state */
+	struct agent_list runtime_allow, runtime_deny;
 	struct loader loader;
 	struct xdpmaps maps;
 	struct events events;
@@ -52,6 +63,11 @@ int agent_run(struct agent *a);
 /* Re-read the config file and apply it without detaching. On any error the
  * running config stays and err says why. Returns 0 or -errno. */
 int agent_reload(struct agent *a, char *err, size_t errlen);
+
+/* Add (or with del remove) a run-time allow or deny entry and make the
+ * trie match. -EEXIST: already in the config's list; -ENOENT: del of an
+ * entry that is not a run-time one. */
+int agent_list_edit(struct agent *a, bool allow, const struct fg_cidr *c, bool del);
 
 /* Detach and unpin (unless persist), free everything. */
 void agent_stop(struct agent *a);

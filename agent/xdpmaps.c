@@ -410,6 +410,71 @@ long xdpmaps_count(int map_fd, uint32_t key_size)
 	return n;
 }
 
+static uint64_t top_score(const struct xdpmaps_top_entry *e, bool by_drops)
+{
+	return by_drops ? e->dropped : e->new_flows;
+}
+
+/* Keep out[0..*len) sorted busiest first, at most n long. */
+static void top_insert(struct xdpmaps_top_entry *out, int n, int *len,
+		       const struct xdpmaps_top_entry *e, bool by_drops)
+{
+	uint64_t score = top_score(e, by_drops);
+	int i;
+
+	if (*len == n && score <= top_score(&out[n - 1], by_drops))
+		return;
+	i = *len < n ? (*len)++ : n - 1;
+	while (i > 0 && top_score(&out[i - 1], by_drops) < score) {
+		out[i] = out[i - 1];
+		i--;
+	}
+	out[i] = *e;
+}
+
+int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entry *out)
+{
+	enum { BATCH = 1024 };
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct fg_src_key *keys = malloc(BATCH * sizeof(*keys));
+	struct fg_src_state *vals = malloc(BATCH * sizeof(*vals));
+	__u32 in_batch = 0, out_batch = 0, count, i;
+	bool first = true;
+	int len = 0, err = 0;
+
+	if (!keys || !vals || n <= 0) {
+		err = n <= 0 ? -EINVAL : -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		count = BATCH;
+		err = bpf_map_lookup_batch(m->src_state, first ? NULL : &in_batch, &out_batch, keys,
+					   vals, &count, &opts);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			goto out;
+		}
+		for (i = 0; i < count; i++) {
+			struct xdpmaps_top_entry e = {
+				.key = keys[i],
+				.new_flows = vals[i].new_flows,
+				.dropped = vals[i].dropped,
+			};
+
+			top_insert(out, n, &len, &e, by_drops);
+		}
+		if (err) /* ENOENT: that was the last batch */
+			break;
+		in_batch = out_batch;
+		first = false;
+	}
+	err = len;
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
 uint64_t xdpmaps_tokens(uint64_t tat_ns, const struct fg_limit *l, uint64_t now_ns)
 {
 	uint64_t tau, ahead;

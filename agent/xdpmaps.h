@@ -95,6 +95,18 @@ int xdpmaps_verified(struct xdpmaps *m, const struct fg_cidr *c, uint64_t *last_
 /* Entries in a hash or trie map (walks the keys: O(entries)). */
 long xdpmaps_count(int map_fd, uint32_t key_size);
 
+/* One row of xdpmaps_top(). */
+struct xdpmaps_top_entry {
+	struct fg_src_key key; /* address and rule */
+	uint64_t new_flows;
+	uint64_t dropped;
+};
+
+/* The n busiest tracked addresses (by dropped when by_drops, else by new
+ * flows), busiest first, into out[0..n). Walks src_state in batches.
+ * Returns how many were written or -errno. */
+int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entry *out);
+
 /* Tokens left in a bucket with TAT tat for limit l at now (for reports). */
 uint64_t xdpmaps_tokens(uint64_t tat_ns, const struct fg_limit *l, uint64_t now_ns);
 

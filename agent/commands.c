@@ -1,0 +1,834 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * commands: the socket's product commands (docs/api.md): application limits
+ * (RL.*), live XDP counts and lists (XDP.*) and CONFIG RELOAD. Each handler
+ * validates its arguments, calls policy or xdpmaps, and writes one reply.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "agent.h"
+#include "commands.h"
+#include "log.h"
+#include "policy.h"
+#include "server.h"
+
+#define TOP_MAX 1000
+
+/* Unix epoch ms: what policies count in (budgets reset at UTC boundaries). */
+static uint64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool arg_is(const struct resp_arg *a, const char *word)
+{
+	return a->len == strlen(word) && !strncasecmp(a->ptr, word, a->len);
+}
+
+/* A non-negative decimal integer that fits in *out. */
+static bool arg_u64(const struct resp_arg *a, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (!a->len || a->len > 19)
+		return false;
+	for (i = 0; i < a->len; i++) {
+		if (a->ptr[i] < '0' || a->ptr[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(a->ptr[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Copy an argument into a NUL-terminated buffer; false if it does not fit
+ * or holds a NUL (names and addresses never do). */
+static bool arg_str(const struct resp_arg *a, char *buf, size_t len)
+{
+	if (a->len >= len || memchr(a->ptr, '\0', a->len))
+		return false;
+	memcpy(buf, a->ptr, a->len);
+	buf[a->len] = '\0';
+	return true;
+}
+
+/* Reply with an error naming the policy set when name is unknown. */
+static struct policy *find_policy(struct agent *a, struct client *c, const struct resp_arg *name)
+{
+	struct policy *p = a->policies ? policies_find(a->policies, name->ptr, name->len) : NULL;
+	char list[256] = "";
+	size_t i, n = a->policies ? policies_count(a->policies) : 0;
+
+	if (p)
+		return p;
+	for (i = 0; i < n && strlen(list) < sizeof(list) - 70; i++) {
+		if (i)
+			strcat(list, ", ");
+		strncat(list, policy_name(policies_at(a->policies, i)), 64);
+	}
+	reply_error(c, "ERR unknown policy '%.*s' (configured: %s)", (int)(name->len > 64 ? 64 : name->len),
+		    name->ptr, n ? list : "none; add one under policies: in the config");
+	return NULL;
+}
+
+/* Turn a policy function's -errno into a clear error reply. */
+static void policy_error(struct client *c, struct policy *p, int err, const char *cmd)
+{
+	switch (err) {
+	case -EOPNOTSUPP:
+		reply_error(c, "ERR policy '%s' is a %s policy: %s does not apply to it", policy_name(p),
+			    policy_type_name(p), cmd);
+		break;
+	case -ENOENT:
+		reply_error(c, "ERR unknown role for policy '%s': use a role its roles: list names",
+			    policy_name(p));
+		break;
+	case -E2BIG:
+		reply_error(c, "ERR key is longer than %d bytes", POLICY_KEY_MAX);
+		break;
+	case -ERANGE:
+		reply_error(c, "ERR COST is larger than policy '%s' allows in any window: it could "
+			       "never pass",
+			    policy_name(p));
+		break;
+	case -EINVAL:
+		reply_error(c, "ERR invalid argument for %s on policy '%s'", cmd, policy_name(p));
+		break;
+	default:
+		reply_error(c, "ERR %s failed: %s", cmd, strerror(-err));
+	}
+}
+
+/* RESP2 arrays in a fixed order; RESP3 maps with the same names. */
+static void reply_record(struct client *c, size_t n)
+{
+	if (client_resp_version(c) == 3)
+		reply_map(c, n);
+	else
+		reply_array(c, n);
+}
+
+static void field(struct client *c, const char *name)
+{
+	if (client_resp_version(c) == 3)
+		reply_cstr(c, name);
+}
+
+static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct agent *a = ctx;
+	uint64_t cost = 1;
+	const struct resp_arg *role = NULL;
+	bool peek = false;
+	struct rl_result r;
+	struct policy *p;
+	int i, err;
+
+	for (i = 3; i < argc; i++) {
+		if (arg_is(&argv[i], "COST") && i + 1 < argc) {
+			if (!arg_u64(&argv[++i], &cost)) {
+				reply_error(c, "ERR COST must be a non-negative integer");
+				return;
+			}
+		} else if (arg_is(&argv[i], "ROLE") && i + 1 < argc) {
+			role = &argv[++i];
+		} else if (arg_is(&argv[i], "PEEK")) {
+			peek = true;
+		} else {
+			reply_error(c, "ERR syntax error at '%.*s': RL.CHECK policy key [COST n] "
+				       "[ROLE r] [PEEK]",
+				    (int)(argv[i].len > 32 ? 32 : argv[i].len), argv[i].ptr);
+			return;
+		}
+	}
+	p = find_policy(a, c, &argv[1]);
+	if (!p)
+		return;
+	err = policy_check(p, argv[2].ptr, argv[2].len, cost, role ? role->ptr : NULL,
+			   role ? role->len : 0, peek, realtime_ms(), &r);
+	if (err) {
+		policy_error(c, p, err, "RL.CHECK");
+		return;
+	}
+	reply_record(c, 7);
+	field(c, "allowed");
+	reply_int(c, r.allowed);
+	field(c, "limit");
+	reply_int(c, (long long)r.limit);
+	field(c, "remaining");
+	reply_int(c, (long long)r.remaining);
+	field(c, "reset_ms");
+	reply_int(c, (long long)r.reset_ms);
+	field(c, "retry_after_ms");
+	reply_int(c, (long long)r.retry_after_ms);
+	field(c, "state");
+	reply_cstr(c, r.state);
+	field(c, "window");
+	reply_cstr(c, r.window);
+}
+
+/* Application feedback: a key that is an IP address is banned at the NIC. */
+static void auth_ban(struct agent *a, struct policy *p, const struct resp_arg *key,
+		     uint64_t for_ms)
+{
+	char addr[FG_CIDR_STRLEN];
+	struct fg_cidr cidr;
+	int err;
+
+	if (!arg_str(key, addr, sizeof(addr)) || cidr_parse_addr(addr, &cidr))
+		return;
+	err = xdpmaps_ban(&a->maps, &cidr, (for_ms + 999) / 1000, FG_BAN_APP);
+	if (err)
+		pr_warn("msg=\"app ban failed\" policy=%s source=%s error=\"%s\"", policy_name(p),
+			addr, strerror(-err));
+	else
+		pr_warn("msg=\"app ban\" policy=%s source=%s for_s=%llu", policy_name(p), addr,
+			(unsigned long long)((for_ms + 999) / 1000));
+}
+
+static void reply_auth(struct client *c, const char *first, const struct rl_auth_result *r)
+{
+	reply_record(c, 2);
+	field(c, first);
+	reply_int(c, (long long)r->delay_ms);
+	field(c, "failures");
+	reply_int(c, (long long)r->failures);
+}
+
+static void cmd_rl_auth_fail(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct agent *a = ctx;
+	struct rl_auth_result r;
+	struct policy *p = find_policy(a, c, &argv[1]);
+	int err;
+
+	(void)argc;
+	if (!p)
+		return;
+	err = policy_auth_fail(p, argv[2].ptr, argv[2].len, realtime_ms(), &r);
+	if (err) {
+		policy_error(c, p, err, "RL.AUTH.FAIL");
+		return;
+	}
+	if (r.ban)
+		auth_ban(a, p, &argv[2], r.ban_for_ms);
+	reply_auth(c, "delay_ms", &r);
+}
+
+static void cmd_rl_auth_check(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct agent *a = ctx;
+	struct rl_auth_result r;
+	struct policy *p = find_policy(a, c, &argv[1]);
+	int err;
+
+	(void)argc;
+	if (!p)
+		return;
+	err = policy_auth_check(p, argv[2].ptr, argv[2].len, realtime_ms(), &r);
+	if (err) {
+		policy_error(c, p, err, "RL.AUTH.CHECK");
+		return;
+	}
+	reply_auth(c, "wait_ms", &r);
+}
+
+/* The commands whose reply is OK: one function each, same shape. */
+static void cmd_rl_auth_ok(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct policy *p = find_policy(ctx, c, &argv[1]);
+	int err;
+
+	(void)argc;
+	if (!p)
+		return;
+	err = policy_auth_ok(p, argv[2].ptr, argv[2].len, realtime_ms());
+	if (err)
+		policy_error(c, p, err, "RL.AUTH.OK");
+	else
+		reply_ok(c);
+}
+
+static void cmd_rl_event(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct rl_event_result r;
+	struct policy *p = find_policy(ctx, c, &argv[1]);
+	int err;
+
+	(void)argc;
+	if (!p)
+		return;
+	err = policy_event(p, argv[2].ptr, argv[2].len, argv[3].ptr, argv[3].len, realtime_ms(),
+			   &r);
+	if (err) {
+		policy_error(c, p, err, "RL.EVENT");
+		return;
+	}
+	reply_record(c, 3);
+	field(c, "state");
+	reply_cstr(c, r.state);
+	field(c, "count");
+	reply_int(c, (long long)r.count);
+	field(c, "limit");
+	reply_int(c, (long long)r.limit);
+}
+
+static void cmd_rl_conn_close(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct policy *p = find_policy(ctx, c, &argv[1]);
+	int err;
+
+	(void)argc;
+	if (!p)
+		return;
+	err = policy_conn_close(p, argv[2].ptr, argv[2].len, realtime_ms());
+	if (err)
+		policy_error(c, p, err, "RL.CONN.CLOSE");
+	else
+		reply_ok(c);
+}
+
+static void cmd_rl_block(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct policy *p;
+	uint64_t secs;
+	int err;
+
+	(void)argc;
+	if (!arg_u64(&argv[3], &secs) || !secs || secs > 10ULL * 365 * 86400) {
+		reply_error(c, "ERR seconds must be an integer from 1 to 315360000");
+		return;
+	}
+	p = find_policy(ctx, c, &argv[1]);
+	if (!p)
+		return;
+	err = policy_block(p, argv[2].ptr, argv[2].len, secs, realtime_ms());
+	if (err)
+		policy_error(c, p, err, "RL.BLOCK");
+	else
+		reply_ok(c);
+}
+
+static void cmd_rl_unblock(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct policy *p = find_policy(ctx, c, &argv[1]);
+	int err;
+
+	(void)argc;
+	if (!p)
+		return;
+	err = policy_unblock(p, argv[2].ptr, argv[2].len, realtime_ms());
+	if (err)
+		policy_error(c, p, err, "RL.UNBLOCK");
+	else
+		reply_ok(c);
+}
+
+static void cmd_rl_reset(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct policy *p = find_policy(ctx, c, &argv[1]);
+	int err;
+
+	(void)argc;
+	if (!p)
+		return;
+	err = policy_reset(p, argv[2].ptr, argv[2].len, realtime_ms());
+	if (err)
+		policy_error(c, p, err, "RL.RESET");
+	else
+		reply_ok(c);
+}
+
+/* --- XDP ----------------------------------------------------------------- */
+
+/* Parse a CIDR argument, replying with an error when it is not one. */
+static bool cidr_arg(struct client *c, const struct resp_arg *arg, bool addr_only,
+		     struct fg_cidr *out)
+{
+	char buf[FG_CIDR_STRLEN + 8];
+
+	if (arg_str(arg, buf, sizeof(buf)) &&
+	    !(addr_only ? cidr_parse_addr(buf, out) : cidr_parse(buf, out)))
+		return true;
+	reply_error(c, "ERR '%.*s' is not %s (like 198.51.100.7%s or 2001:db8::1%s)",
+		    (int)(arg->len > 64 ? 64 : arg->len), arg->ptr,
+		    addr_only ? "an IP address" : "an address or CIDR prefix",
+		    addr_only ? "" : ", 198.51.100.0/24", addr_only ? "" : ", 2001:db8::/48");
+	return false;
+}
+
+/* A monotonic expiry as Unix ms; 0 stays 0 (no ban), "never" is -1. */
+static long long ban_until_ms(const struct fg_ban *b, uint64_t mono_now, uint64_t real_now)
+{
+	if (!b->expires_ns)
+		return -1;
+	if (b->expires_ns <= mono_now)
+		return 0;
+	return (long long)(real_now + (b->expires_ns - mono_now) / 1000000);
+}
+
+/* Longest-prefix ban covering c, as Unix ms (0 when none). */
+static long long banned_until(struct agent *a, const struct fg_cidr *c)
+{
+	struct fg_lpm_key k;
+	struct fg_ban b;
+
+	cidr_to_lpm(c, &k);
+	if (bpf_map_lookup_elem(a->maps.bans, &k, &b))
+		return 0;
+	return ban_until_ms(&b, xdpmaps_now_ns(), realtime_ms());
+}
+
+struct source_sum {
+	uint64_t new_flows, dropped, violations;
+	long long tokens; /* fewest over the rules; -1 when unlimited */
+};
+
+/* Sum an address's (or prefix's) state over every rule that tracks it. */
+static void source_sum(struct agent *a, const struct fg_cidr *c, bool prefix,
+		       struct source_sum *out)
+{
+	uint64_t now = xdpmaps_now_ns();
+	uint16_t id;
+
+	memset(out, 0, sizeof(*out));
+	out->tokens = -1;
+	for (id = 0; id < FG_MAX_RULES; id++) {
+		const struct fg_rule *r = &a->compiled->rules[id];
+		const struct fg_limit *l = prefix ? &r->per_prefix : &r->per_source;
+		struct fg_src_state st;
+		long long t;
+
+		if (!a->compiled->ids.names[id][0] || xdpmaps_source(&a->maps, c, id, &st))
+			continue;
+		out->new_flows += st.new_flows;
+		out->dropped += st.dropped;
+		out->violations += st.violations;
+		if (!l->rate)
+			continue;
+		t = (long long)xdpmaps_tokens(st.tat_ns, l, now);
+		if (out->tokens < 0 || t < out->tokens)
+			out->tokens = t;
+	}
+}
+
+static void reply_sum(struct client *c, const char *pfx, const struct source_sum *s,
+		      long long banned)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%snew_flows", pfx);
+	reply_cstr(c, name);
+	reply_int(c, (long long)s->new_flows);
+	snprintf(name, sizeof(name), "%sdropped", pfx);
+	reply_cstr(c, name);
+	reply_int(c, (long long)s->dropped);
+	snprintf(name, sizeof(name), "%stokens", pfx);
+	reply_cstr(c, name);
+	reply_int(c, s->tokens);
+	snprintf(name, sizeof(name), "%sviolations", pfx);
+	reply_cstr(c, name);
+	reply_int(c, (long long)s->violations);
+	snprintf(name, sizeof(name), "%sbanned_until_ms", pfx);
+	reply_cstr(c, name);
+	reply_int(c, banned);
+}
+
+static void cmd_xdp_source(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct agent *a = ctx;
+	char buf[FG_CIDR_STRLEN];
+	struct source_sum addr_sum, pfx_sum;
+	struct fg_cidr addr, pfx;
+	uint64_t seen;
+
+	(void)argc;
+	if (!cidr_arg(c, &argv[1], true, &addr))
+		return;
+	pfx = addr;
+	cidr_mask(&pfx, addr.family == FG_AF_INET ? a->conf.ipv4_prefix : a->conf.ipv6_prefix);
+	source_sum(a, &addr, false, &addr_sum);
+	source_sum(a, &pfx, true, &pfx_sum);
+
+	reply_map(c, 13);
+	reply_cstr(c, "address");
+	reply_cstr(c, cidr_format(&addr, buf, sizeof(buf)));
+	reply_cstr(c, "verified");
+	reply_int(c, !xdpmaps_verified(&a->maps, &addr, &seen));
+	reply_sum(c, "", &addr_sum, banned_until(a, &addr));
+	reply_cstr(c, "prefix");
+	reply_cstr(c, cidr_format(&pfx, buf, sizeof(buf)));
+	reply_sum(c, "prefix_", &pfx_sum, banned_until(a, &pfx));
+}
+
+static void cmd_xdp_top(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct agent *a = ctx;
+	struct xdpmaps_top_entry *top;
+	bool by_drops = false;
+	uint64_t n;
+	int i, got;
+
+	if (!arg_u64(&argv[1], &n) || n < 1 || n > TOP_MAX) {
+		reply_error(c, "ERR n must be an integer from 1 to %d", TOP_MAX);
+		return;
+	}
+	if (argc > 3) {
+		reply_error(c, "ERR XDP.TOP n [NEW|DROPS]");
+		return;
+	}
+	if (argc == 3) {
+		if (arg_is(&argv[2], "DROPS")) {
+			by_drops = true;
+		} else if (!arg_is(&argv[2], "NEW")) {
+			reply_error(c, "ERR XDP.TOP n [NEW|DROPS]");
+			return;
+		}
+	}
+	top = calloc(n, sizeof(*top));
+	if (!top) {
+		reply_error(c, "ERR out of memory");
+		return;
+	}
+	got = xdpmaps_top(&a->maps, (int)n, by_drops, top);
+	if (got < 0) {
+		reply_error(c, "ERR cannot read the source table: %s", strerror(-got));
+		free(top);
+		return;
+	}
+	reply_array(c, (size_t)got);
+	for (i = 0; i < got; i++) {
+		char buf[FG_CIDR_STRLEN];
+		struct fg_cidr addr;
+		uint16_t rule = top[i].key.rule;
+
+		cidr_from_src_key(&top[i].key, &addr);
+		reply_record(c, 4);
+		field(c, "address");
+		reply_cstr(c, cidr_format(&addr, buf, sizeof(buf)));
+		field(c, "rule");
+		reply_cstr(c, rule < FG_MAX_RULES && a->compiled->ids.names[rule][0]
+				      ? a->compiled->ids.names[rule]
+				      : "?");
+		field(c, "new_flows");
+		reply_int(c, (long long)top[i].new_flows);
+		field(c, "dropped");
+		reply_int(c, (long long)top[i].dropped);
+	}
+	free(top);
+}
+
+static void cmd_xdp_ban(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct agent *a = ctx;
+	char buf[FG_CIDR_STRLEN];
+	struct fg_cidr cidr;
+	uint64_t secs;
+	int err;
+
+	(void)argc;
+	if (!cidr_arg(c, &argv[1], false, &cidr))
+		return;
+	if (!arg_u64(&argv[2], &secs) || secs > 10ULL * 365 * 86400) {
+		reply_error(c, "ERR seconds must be an integer from 0 (no end) to 315360000");
+		return;
+	}
+	err = xdpmaps_ban(&a->maps, &cidr, secs, FG_BAN_MANUAL);
+	if (err) {
+		reply_error(c, "ERR cannot ban: %s", strerror(-err));
+		return;
+	}
+	pr_info("msg=\"manual ban\" source=%s for_s=%llu uid=%u", cidr_format(&cidr, buf, sizeof(buf)),
+		(unsigned long long)secs, (unsigned)client_uid(c));
+	reply_ok(c);
+}
+
+static void cmd_xdp_unban(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct agent *a = ctx;
+	char buf[FG_CIDR_STRLEN];
+	struct fg_cidr cidr;
+	int err;
+
+	(void)argc;
+	if (!cidr_arg(c, &argv[1], false, &cidr))
+		return;
+	err = xdpmaps_unban(&a->maps, &cidr);
+	if (err == -ENOENT) {
+		reply_error(c, "ERR %s is not banned (see XDP.LIST BANS)",
+			    cidr_format(&cidr, buf, sizeof(buf)));
+		return;
+	}
+	if (err) {
+		reply_error(c, "ERR cannot unban: %s", strerror(-err));
+		return;
+	}
+	pr_info("msg=\"unban\" source=%s uid=%u", cidr_format(&cidr, buf, sizeof(buf)),
+		(unsigned)client_uid(c));
+	reply_ok(c);
+}
+
+/* XDP.ALLOW / XDP.DENY cidr [DEL]; ctx of the registration says which. */
+static void list_edit(struct client *c, int argc, const struct resp_arg *argv, struct agent *a,
+		      bool allow)
+{
+	bool del = false;
+	struct fg_cidr cidr;
+	int err;
+
+	if (!cidr_arg(c, &argv[1], false, &cidr))
+		return;
+	if (argc > 3 || (argc == 3 && !arg_is(&argv[2], "DEL"))) {
+		reply_error(c, "ERR %s cidr [DEL]", allow ? "XDP.ALLOW" : "XDP.DENY");
+		return;
+	}
+	if (argc == 3) {
+		{
+			reply_error(c, "ERR %s cidr [DEL]", allow ? "XDP.ALLOW" : "XDP.DENY");
+			return;
+		}
+		del = true;
+	}
+	err = agent_list_edit(a, allow, &cidr, del);
+	if (err == -ENOENT) {
+		reply_error(c, "ERR not on the %s list", allow ? "allow" : "deny");
+		return;
+	}
+	if (err == -EEXIST) {
+		reply_error(c, "ERR already on the %s list of the config file", allow ? "allow" : "deny");
+		return;
+	}
+	if (err) {
+		reply_error(c, "ERR cannot change the %s list: %s", allow ? "allow" : "deny",
+			    strerror(-err));
+		return;
+	}
+	reply_ok(c);
+}
+
+static void cmd_xdp_allow(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	list_edit(c, argc, argv, ctx, true);
+}
+
+static void cmd_xdp_deny(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	list_edit(c, argc, argv, ctx, false);
+}
+
+struct list_reply {
+	struct client *c;
+	size_t n;
+	uint64_t mono_now;
+};
+
+static int list_one(const struct fg_cidr *cidr, const struct fg_ban *ban, void *arg)
+{
+	struct list_reply *lr = arg;
+	char buf[FG_CIDR_STRLEN];
+
+	cidr_format(cidr, buf, sizeof(buf));
+	if (!ban) {
+		reply_cstr(lr->c, buf);
+		lr->n++;
+		return 0;
+	}
+	if (ban->expires_ns && ban->expires_ns <= lr->mono_now)
+		return 0; /* expired, not swept yet */
+	reply_array(lr->c, 3);
+	reply_cstr(lr->c, buf);
+	reply_cstr(lr->c, xdpmaps_origin_name(ban->origin));
+	reply_int(lr->c, ban->expires_ns ? (long long)((ban->expires_ns - lr->mono_now) / 1000000000ULL)
+					 : -1);
+	lr->n++;
+	return 0;
+}
+
+static void cmd_xdp_list(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct agent *a = ctx;
+	struct list_reply lr = { .c = c, .mono_now = xdpmaps_now_ns() };
+	size_t h;
+	int fd;
+	bool bans = false;
+
+	(void)argc;
+	if (arg_is(&argv[1], "BANS")) {
+		fd = a->maps.bans;
+		bans = true;
+	} else if (arg_is(&argv[1], "ALLOW")) {
+		fd = a->maps.allow;
+	} else if (arg_is(&argv[1], "DENY")) {
+		fd = a->maps.deny;
+	} else {
+		reply_error(c, "ERR XDP.LIST BANS|ALLOW|DENY");
+		return;
+	}
+	h = reply_defer(c);
+	xdpmaps_list_each(fd, bans, list_one, &lr);
+	reply_set_array(c, h, lr.n);
+}
+
+static void cmd_xdp_stats(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct agent *a = ctx;
+	struct fg_stat st[FG_R_MAX];
+	uint32_t r;
+	int err;
+
+	(void)argc;
+	(void)argv;
+	err = xdpmaps_stats(&a->maps, st);
+	if (err) {
+		reply_error(c, "ERR cannot read the counters: %s", strerror(-err));
+		return;
+	}
+	reply_map(c, FG_R_MAX);
+	for (r = 0; r < FG_R_MAX; r++) {
+		reply_cstr(c, xdpmaps_reason_name(r));
+		reply_array(c, 4);
+		reply_int(c, (long long)st[r].packets[0]);
+		reply_int(c, (long long)st[r].packets[1]);
+		reply_int(c, (long long)st[r].bytes[0]);
+		reply_int(c, (long long)st[r].bytes[1]);
+	}
+}
+
+static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	char err[FG_CONF_ERR_MAX];
+
+	(void)argc;
+	if (!arg_is(&argv[1], "RELOAD")) {
+		reply_error(c, "ERR CONFIG RELOAD is the only CONFIG subcommand");
+		return;
+	}
+	if (agent_reload(ctx, err, sizeof(err))) {
+		pr_warn("msg=\"reload rejected, running config kept\" error=\"%s\" uid=%u", err,
+			(unsigned)client_uid(c));
+		reply_error(c, "ERR %s (the running config is kept)", err);
+		return;
+	}
+	reply_ok(c);
+}
+
+/* --- INFO sections --------------------------------------------------------- */
+
+static void info_xdp(struct sbuf *out, void *ctx)
+{
+	struct agent *a = ctx;
+	struct fg_stat st[FG_R_MAX];
+	uint64_t misc[FG_M_MAX] = { 0 }, now = xdpmaps_now_ns();
+	uint64_t passed = 0, dropped = 0;
+	int i, attack = 0;
+	uint32_t r, id;
+
+	for (i = 0; i < a->loader.nifaces; i++)
+		sbuf_printf(out, "iface_%s:mode=%s,ifindex=%d\r\n", a->loader.ifaces[i].name,
+			    loader_mode_name(a->loader.ifaces[i].mode), a->loader.ifaces[i].ifindex);
+	sbuf_printf(out, "dry_run:%d\r\n", a->conf.dry_run);
+	if (!xdpmaps_stats(&a->maps, st))
+		for (r = 0; r < FG_R_MAX; r++) {
+			passed += st[r].packets[0];
+			dropped += st[r].packets[1];
+			sbuf_printf(out, "reason_%s:passed=%llu,dropped=%llu\r\n",
+				    xdpmaps_reason_name(r), (unsigned long long)st[r].packets[0],
+				    (unsigned long long)st[r].packets[1]);
+		}
+	sbuf_printf(out, "packets_passed:%llu\r\npackets_dropped:%llu\r\n",
+		    (unsigned long long)passed, (unsigned long long)dropped);
+	for (id = 0; id < FG_MAX_RULES; id++) {
+		struct fg_global_state gs;
+
+		if (a->compiled->ids.names[id][0] && !xdpmaps_global(&a->maps, id, &gs) &&
+		    now < gs.attack_until_ns) {
+			sbuf_printf(out, "under_attack_%s:1\r\n", a->compiled->ids.names[id]);
+			attack++;
+		}
+	}
+	sbuf_printf(out, "rules_under_attack:%d\r\n", attack);
+	if (!xdpmaps_misc(&a->maps, misc))
+		sbuf_printf(out, "events:%llu\r\nevents_lost:%llu\r\nbans_auto:%llu\r\n",
+			    (unsigned long long)misc[FG_M_EVENTS],
+			    (unsigned long long)misc[FG_M_EVENTS_LOST],
+			    (unsigned long long)misc[FG_M_BANS_AUTO]);
+}
+
+static void info_policies(struct sbuf *out, void *ctx)
+{
+	struct agent *a = ctx;
+	struct policies_store_stats ss;
+	size_t i, n;
+
+	if (!a->policies) {
+		sbuf_puts(out, "policies:0\r\n");
+		return;
+	}
+	n = policies_count(a->policies);
+	policies_store_stats(a->policies, &ss);
+	sbuf_printf(out, "policies:%zu\r\nstore:%s\r\nkeys:%llu\r\nmax_keys:%llu\r\n"
+			 "evictions:%llu\r\nexpired:%llu\r\nstore_bytes:%llu\r\n",
+		    n, ss.type, (unsigned long long)ss.keys, (unsigned long long)ss.max_keys,
+		    (unsigned long long)ss.evictions, (unsigned long long)ss.expired,
+		    (unsigned long long)ss.bytes);
+	for (i = 0; i < n; i++) {
+		struct policy *p = policies_at(a->policies, i);
+		struct policy_stats ps;
+
+		policy_stats(p, &ps);
+		sbuf_printf(out, "policy_%s:type=%s,keys=%llu,allowed=%llu,denied=%llu,warned=%llu\r\n",
+			    policy_name(p), policy_type_name(p), (unsigned long long)ps.keys,
+			    (unsigned long long)ps.allowed, (unsigned long long)ps.denied,
+			    (unsigned long long)ps.warned);
+	}
+}
+
+int commands_register(struct server *s, struct agent *a)
+{
+	static const struct {
+		const char *name;
+		server_cmd_fn fn;
+		int arity;
+		unsigned flags;
+	} cmds[] = {
+		{ "RL.CHECK", cmd_rl_check, -3, 0 },
+		{ "RL.AUTH.FAIL", cmd_rl_auth_fail, 3, 0 },
+		{ "RL.AUTH.CHECK", cmd_rl_auth_check, 3, 0 },
+		{ "RL.AUTH.OK", cmd_rl_auth_ok, 3, 0 },
+		{ "RL.EVENT", cmd_rl_event, 4, 0 },
+		{ "RL.CONN.CLOSE", cmd_rl_conn_close, 3, 0 },
+		{ "RL.BLOCK", cmd_rl_block, 4, 0 },
+		{ "RL.UNBLOCK", cmd_rl_unblock, 3, 0 },
+		{ "RL.RESET", cmd_rl_reset, 3, 0 },
+		{ "XDP.SOURCE", cmd_xdp_source, 2, 0 },
+		{ "XDP.TOP", cmd_xdp_top, -2, 0 },
+		{ "XDP.BAN", cmd_xdp_ban, 3, SERVER_CMD_ADMIN },
+		{ "XDP.UNBAN", cmd_xdp_unban, 2, SERVER_CMD_ADMIN },
+		{ "XDP.ALLOW", cmd_xdp_allow, -2, SERVER_CMD_ADMIN },
+		{ "XDP.DENY", cmd_xdp_deny, -2, SERVER_CMD_ADMIN },
+		{ "XDP.LIST", cmd_xdp_list, 2, 0 },
+		{ "XDP.STATS", cmd_xdp_stats, 1, 0 },
+		{ "CONFIG", cmd_config, 2, SERVER_CMD_ADMIN },
+	};
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		err = server_register(s, cmds[i].name, cmds[i].fn, cmds[i].arity, cmds[i].flags, a);
+		if (err)
+			return err;
+	}
+	err = server_info_add_section(s, "xdp", info_xdp, a);
+	return err ?: server_info_add_section(s, "policies", info_policies, a);
+}

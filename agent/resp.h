@@ -53,6 +53,7 @@ struct resp_parser {
 	int argcap;
 	struct resp_arg *argv; /* during a request .ptr holds an offset */
 	bool inline_req;
+	bool begun; /* bytes of an unfinished request are held */
 	const char *errmsg; /* static string after RESP_EPROTO/ETOOBIG */
 };
 

@@ -128,9 +128,15 @@ $(BUILD)/bench/clock_bench.skel.h: $(BUILD)/bench/clock.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name clock_bench > $@
 
 # --- tests ------------------------------------------------------------------
+# The Node client libraries the socket tests use (npm registry, pinned by the lock).
+NODE_DEPS := tests/node/node_modules/.package-lock.json
+$(NODE_DEPS): tests/node/package.json tests/node/package-lock.json | $(DEPS_STAMP)
+	$(call msg,NPM,tests/node)
+	$(Q)cd tests/node && npm ci --no-audit --no-fund --silent
+
 # Each stage prints its own summary; tests/run.sh adds them up and prints
 # the closing "N passed, N failed" line.
-test: all $(UNIT_BINS) $(BPFTEST) $(NET_TOOLS)
+test: all $(UNIT_BINS) $(BPFTEST) $(NET_TOOLS) $(NODE_DEPS)
 	$(Q)BUILD=$(BUILD) ./tests/run.sh
 
 test-unit: $(UNIT_BINS)
@@ -139,7 +145,7 @@ test-unit: $(UNIT_BINS)
 test-bpf: $(BPFTEST)
 	$(Q)BUILD=$(BUILD) STAGES=bpf ./tests/run.sh
 
-test-netns: all $(NET_TOOLS)
+test-netns: all $(NET_TOOLS) $(NODE_DEPS)
 	$(Q)BUILD=$(BUILD) STAGES=netns ./tests/run.sh
 
 # User-space code under AddressSanitizer and UBSan.

@@ -6,7 +6,7 @@ set -eu
 PKGS="clang llvm lld libbpf-dev bpftool libelf-dev zlib1g-dev check pkg-config make gcc
       iproute2 util-linux libyaml-dev libuv1-dev libcap-dev libhiredis-dev libmicrohttpd-dev
       redis-tools redis-server netsniff-ng hping3 nftables tcpdump ethtool xdp-tools
-      procps psmisc coreutils"
+      procps psmisc coreutils netcat-openbsd"
 
 missing=""
 for p in $PKGS; do
@@ -14,6 +14,8 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+# The socket tests drive floodgated from Node (ioredis) as applications do.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

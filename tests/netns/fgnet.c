@@ -31,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1604,6 +1606,99 @@ static int cmd_sniff(int argc, char **argv)
 
 /* ---- main --------------------------------------------------------------------------- */
 
+/* ---- resp-clients: many idle (or half-request) clients on a Unix socket ------- */
+
+/*
+ * Opens --count connections to a RESP Unix socket and holds them for --hold-ms
+ * (or until a signal), each silent or, with --half, holding the first half of a
+ * request. Hostile-client stand-in for the agent's socket tests.
+ */
+static int cmd_resp_clients(int argc, char **argv)
+{
+	enum { O_UNIX = 1, O_COUNT, O_HOLD, O_HALF };
+	static const struct option opts[] = {
+		{ "unix", required_argument, NULL, O_UNIX },
+		{ "count", required_argument, NULL, O_COUNT },
+		{ "hold-ms", required_argument, NULL, O_HOLD },
+		{ "half", no_argument, NULL, O_HALF },
+		{ 0 },
+	};
+	static const char half[] = "*2\r\n$4\r\nECHO\r\n$10\r\nhal";
+	const char *cmd = "resp-clients", *path = NULL;
+	uint64_t count = 100, hold_ms = 1000;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct rlimit rl;
+	bool send_half = false;
+	size_t opened = 0, refused = 0, closed_by_peer = 0;
+	int *fds, c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_UNIX:
+			path = optarg;
+			break;
+		case O_COUNT:
+			OPT_NUM(cmd, "count", 1, 100000, count);
+			break;
+		case O_HOLD:
+			OPT_NUM(cmd, "hold-ms", 0, 3600000, hold_ms);
+			break;
+		case O_HALF:
+			send_half = true;
+			break;
+		default:
+			return usage_error(cmd, "%s", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+	if (!path || strlen(path) >= sizeof(sun.sun_path))
+		return usage_error(cmd, "%s", "--unix PATH is required (under 108 bytes)");
+	memcpy(sun.sun_path, path, strlen(path));
+	/* Room for the connections: raise the soft fd limit to the hard one. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < count + 16) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	fds = calloc(count, sizeof(*fds));
+	if (!fds) {
+		pr_err("resp-clients: out of memory\n");
+		return EXIT_SETUP;
+	}
+	install_stop_handlers();
+	for (uint64_t i = 0; i < count && !stop_requested; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+			if (fd >= 0)
+				close(fd);
+			refused++;
+			continue;
+		}
+		if (send_half && write(fd, half, sizeof(half) - 1) < 0) {
+			close(fd);
+			refused++;
+			continue;
+		}
+		fds[opened++] = fd;
+	}
+	printf("opened=%zu refused=%zu\n", opened, refused);
+	fflush(stdout);
+	for (double t0 = now_s(); !stop_requested && (now_s() - t0) * 1e3 < (double)hold_ms;)
+		sleep_ms(20);
+	for (size_t i = 0; i < opened; i++) {
+		char b;
+
+		/* A peer that closed us reads EOF (or an error reply then EOF). */
+		if (recv(fds[i], &b, 1, MSG_DONTWAIT) == 0)
+			closed_by_peer++;
+		close(fds[i]);
+	}
+	printf("held=%zu closed_by_peer=%zu\n", opened, closed_by_peer);
+	free(fds);
+	return 0;
+}
+
 static const char usage_text[] =
 	"usage: fgnet SUBCOMMAND [OPTIONS]   (one key=value result line on stdout)\n"
 	"  syn      --dst ADDR --dport N [--src ADDR|CIDR] [--sport N] [--count N=1000]\n"
@@ -1626,6 +1721,8 @@ static const char usage_text[] =
 	"  sniff    --dev IFACE --seconds S [--match-src ADDR|CIDR] [--match-dport N]\n"
 	"           [--until N] [--ready-file PATH]\n"
 	"             -> seen= total= vlan= drops= seconds=\n"
+	"  resp-clients --unix PATH [--count N=100] [--hold-ms N=1000] [--half]\n"
+	"             -> opened= refused= (at once), held= closed_by_peer= (at the end)\n"
 	"Without --dev, syn/udp send through a raw IP socket (the kernel routes and\n"
 	"resolves the next hop); with --dev they write whole frames with AF_PACKET.\n"
 	"SIGINT/SIGTERM end any subcommand early; it still prints its result line.\n";
@@ -1639,6 +1736,7 @@ int main(int argc, char **argv)
 		{ "syn", cmd_syn },	    { "udp", cmd_udp }, { "connect", cmd_connect },
 		{ "serve", cmd_serve },	    { "udp-talk", cmd_udp_talk },
 		{ "raw", cmd_raw },	    { "sniff", cmd_sniff },
+		{ "resp-clients", cmd_resp_clients },
 	};
 
 	if (argc < 2) {

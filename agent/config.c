@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "policy.h"
 
 /* 1e9 flows/s keeps interval_ns = 1e9 / rate at 1 ns or more. */
 #define CONF_RATE_MAX	   1000000000LL
@@ -30,8 +31,10 @@ struct parser {
 	uint8_t *owner;
 };
 
-static const char *const top_keys[] = {"interfaces", "xdp_mode", "dry_run", "persist", "sources",
-				       "defaults",   "rules",	 "allow",   "deny",    NULL};
+static const char *const top_keys[] = {"interfaces", "xdp_mode", "dry_run", "persist",
+				       "sources",    "defaults", "rules",   "allow",
+				       "deny",	     "socket",	 "store",   "policies",
+				       NULL};
 static const char *const source_keys[] = {
 	"ipv4_prefix",	"ipv6_prefix", "max_tracked", "max_prefixes", "max_udp_flows",
 	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL};
@@ -867,6 +870,603 @@ static int parse_rules(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 	return 0;
 }
 
+/* --- socket:, store:, policies: ------------------------------------------ */
+
+static const char *const socket_keys[] = {"path",	"mode",	      "group",
+					  "admin_uids", "admin_gids", NULL};
+static const char *const store_keys[] = {"type", "max_keys", NULL};
+static const char *const xdp_ban_keys[] = {"after", "for", NULL};
+static const char *const limit_entry_keys[] = {"count", "per", NULL};
+/* Keys of each policy type, indexed by enum policy_type. */
+static const char *const policy_keys[][9] = {
+	[POLICY_WINDOW] = {"name", "type", "limits", "roles", "block_for", "warn_at", NULL},
+	[POLICY_PROGRESSIVE] = {"name", "type", "free_failures", "base_delay", "factor",
+				"max_delay", "forget_after", "xdp_ban", NULL},
+	[POLICY_EVENTS] = {"name", "type", "limit", "window", "warn_at", "exempt", NULL},
+	[POLICY_BUDGET] = {"name", "type", "amount", "period", "roles", "warn_at", NULL},
+};
+static const char *const policy_types[] = {"window", "progressive", "events", "budget"};
+
+#define CONF_COUNT_MAX 1000000000LL
+#define CONF_AMOUNT_MAX 1000000000000000LL /* POLICY_COST_MAX */
+#define CONF_ID_MAX 4294967294LL /* (uid_t)-1 means "no change" to chown() */
+
+/* A decimal with up to 3 fractional digits, as thousandths: "1.5" -> 1500. */
+static int get_milli(struct parser *p, const yaml_node_t *n, const char *path, uint64_t min,
+		     uint64_t max, const char *what, uint64_t *out)
+{
+	const char *s, *text;
+	uint64_t v = 0;
+	int frac = -1;
+	char b[64];
+
+	if (n->type != YAML_SCALAR_NODE || is_null(n) ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return fail(p, n, path, "expected %s, got %s", what, show(n, b, sizeof(b)));
+	text = sval(n);
+	for (s = text; *s; s++) {
+		if (*s == '.' && frac < 0 && s != text && s[1]) {
+			frac = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return fail(p, n, path, "expected %s, got %s", what, show(n, b, sizeof(b)));
+		if (frac >= 0 && ++frac > 3)
+			return fail(p, n, path, "\"%s\": at most 3 decimals", text);
+		if (v > max * 10)
+			return fail(p, n, path, "\"%s\" is out of range (%.3g-%.3g)", text,
+				    (double)min / 1000, (double)max / 1000);
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	for (frac = frac < 0 ? 0 : frac; frac < 3; frac++)
+		v *= 10;
+	if (v < min || v > max)
+		return fail(p, n, path, "\"%s\" is out of range (%g-%g)", text, (double)min / 1000,
+			    (double)max / 1000);
+	*out = v;
+	return 0;
+}
+
+static int parse_ids(struct parser *p, const yaml_node_t *n, const char *key, uint32_t *ids,
+		     int *count)
+{
+	char kp[CONF_PATH_MAX];
+	int i, k, err;
+
+	err = expect_kind(p, n, key, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	*count = 0;
+	if (seq_len(n) > FG_CONF_MAX_ADMIN_IDS)
+		return fail(p, n, key, "%d entries, at most %d", seq_len(n),
+			    FG_CONF_MAX_ADMIN_IDS);
+	for (i = 0; i < seq_len(n); i++) {
+		snprintf(kp, sizeof(kp), "%s[%d]", key, i);
+		err = get_u32(p, seq_item(p, n, i), kp, 0, CONF_ID_MAX, &ids[i]);
+		if (err)
+			return err;
+		for (k = 0; k < i; k++) {
+			if (ids[k] == ids[i])
+				return fail(p, seq_item(p, n, i), kp, "%u is listed twice",
+					    ids[i]);
+		}
+		*count = i + 1;
+	}
+	return 0;
+}
+
+static int parse_socket(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	struct fg_conf_socket *so = &c->socket;
+	yaml_node_t *v;
+	const char *s;
+	char b[64];
+	int err;
+
+	err = expect_kind(p, n, "socket", YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, "socket", socket_keys);
+	if (err)
+		return err;
+	if ((v = map_get(p, n, "path"))) {
+		err = get_str(p, v, "socket.path", "a path", &s);
+		if (err)
+			return err;
+		if (*s != '/')
+			return fail(p, v, "socket.path", "\"%s\" is not an absolute path", s);
+		if (strlen(s) >= sizeof(so->path))
+			return fail(p, v, "socket.path",
+				    "\"%.30s...\" is too long for a Unix socket (at most %zu bytes)",
+				    s, sizeof(so->path) - 1);
+		strcpy(so->path, s);
+	}
+	if ((v = map_get(p, n, "mode"))) {
+		unsigned long m = 0;
+		const char *d;
+
+		/* Octal as chmod reads it: "0660", 0660 or 660 (0o660 too). */
+		if (v->type != YAML_SCALAR_NODE || is_null(v))
+			return fail(p, v, "socket.mode", "expected an octal mode like \"0660\", got %s",
+				    show(v, b, sizeof(b)));
+		s = sval(v);
+		d = !strncmp(s, "0o", 2) ? s + 2 : s;
+		if (!*d || strspn(d, "01234567") != strlen(d) || strlen(d) > 12)
+			return fail(p, v, "socket.mode", "\"%s\" is not an octal mode like \"0660\"",
+				    s);
+		m = strtoul(d, NULL, 8);
+		if (m > 0777)
+			return fail(p, v, "socket.mode", "\"%s\" is more than 0777", s);
+		if (!(m & 0600))
+			return fail(p, v, "socket.mode",
+				    "\"%s\" leaves the owner unable to use the socket (add 0600)", s);
+		so->mode = (uint32_t)m;
+	}
+	if ((v = map_get(p, n, "group"))) {
+		if (is_null(v)) {
+			so->group[0] = '\0';
+		} else {
+			err = get_str(p, v, "socket.group", "a group name or number", &s);
+			if (err)
+				return err;
+			if (strlen(s) >= sizeof(so->group) || strpbrk(s, ": \t\n/"))
+				return fail(p, v, "socket.group", "\"%.40s\" is not a group name",
+					    s);
+			strcpy(so->group, s);
+		}
+	}
+	if ((v = map_get(p, n, "admin_uids")) &&
+	    (err = parse_ids(p, v, "socket.admin_uids", so->admin_uids, &so->nadmin_uids)))
+		return err;
+	if ((v = map_get(p, n, "admin_gids")) &&
+	    (err = parse_ids(p, v, "socket.admin_gids", so->admin_gids, &so->nadmin_gids)))
+		return err;
+	return 0;
+}
+
+static int parse_store(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	yaml_node_t *v;
+	long long val;
+	char b[64];
+	int err;
+
+	err = expect_kind(p, n, "store", YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, "store", store_keys);
+	if (err)
+		return err;
+	if ((v = map_get(p, n, "type"))) {
+		if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), "memory"))
+			c->store.type = FG_STORE_MEMORY;
+		else if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), "redis"))
+			return fail(p, v, "store.type",
+				    "the redis store is not available yet (use memory)");
+		else
+			return fail(p, v, "store.type", "expected memory, got %s",
+				    show(v, b, sizeof(b)));
+	}
+	if ((v = map_get(p, n, "max_keys"))) {
+		err = get_int(p, v, "store.max_keys", 1, CONF_MAX_TABLE, &val);
+		if (err)
+			return err;
+		c->store.max_keys = (uint64_t)val;
+	}
+	return 0;
+}
+
+/* Policy, role and event names: no spaces or quotes to trip a client over. */
+static bool policy_name_ok(const char *s)
+{
+	for (; *s; s++) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-' ||
+		      *s == ':'))
+			return false;
+	}
+	return true;
+}
+
+static int get_name(struct parser *p, const yaml_node_t *n, const char *path, const char *what,
+		    size_t max, const char **out)
+{
+	int err = get_str(p, n, path, what, out);
+
+	if (err)
+		return err;
+	if (!**out)
+		return fail(p, n, path, "cannot be empty");
+	if (strlen(*out) >= max)
+		return fail(p, n, path, "\"%.20s...\" is too long (at most %zu characters)", *out,
+			    max - 1);
+	if (!policy_name_ok(*out))
+		return fail(p, n, path,
+			    "\"%s\": use only letters, digits, '_', '.', ':' and '-'", *out);
+	return 0;
+}
+
+static int get_u64(struct parser *p, const yaml_node_t *n, const char *path, long long min,
+		   long long max, uint64_t *out)
+{
+	long long v;
+	int err = get_int(p, n, path, min, max, &v);
+
+	if (!err)
+		*out = (uint64_t)v;
+	return err;
+}
+
+static int parse_window_limits(struct parser *p, const yaml_node_t *n, const char *path,
+			       struct fg_conf_policy *pc)
+{
+	char ip[CONF_PATH_MAX + 16], kp[CONF_PATH_MAX];
+	yaml_node_t *item, *v;
+	int i, k, err;
+
+	err = expect_kind(p, n, path, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	if (!seq_len(n))
+		return fail(p, n, path, "at least one { count: N, per: DURATION } is required");
+	if (seq_len(n) > POLICY_MAX_LIMITS)
+		return fail(p, n, path, "%d limits, at most %d", seq_len(n), POLICY_MAX_LIMITS);
+	for (i = 0; i < seq_len(n); i++) {
+		struct fg_conf_window_limit *l = &pc->limits[i];
+
+		item = seq_item(p, n, i);
+		snprintf(ip, sizeof(ip), "%s[%d]", path, i);
+		if (item->type != YAML_MAPPING_NODE) {
+			char b[64];
+
+			return fail(p, item, ip, "expected { count: N, per: DURATION }, got %s",
+				    show(item, b, sizeof(b)));
+		}
+		err = check_keys(p, item, ip, limit_entry_keys);
+		if (err)
+			return err;
+		join(kp, sizeof(kp), ip, "count");
+		if (!(v = map_get(p, item, "count")))
+			return fail(p, item, kp, "missing (requests allowed per `per`)");
+		err = get_u64(p, v, kp, 1, CONF_COUNT_MAX, &l->count);
+		if (err)
+			return err;
+		join(kp, sizeof(kp), ip, "per");
+		if (!(v = map_get(p, item, "per")))
+			return fail(p, item, kp, "missing (a duration, e.g. 1s, 1m, 1h)");
+		err = get_duration(p, v, kp, &l->per_ms);
+		if (err)
+			return err;
+		/* GCRA spaces requests at per / count: keep that >= 1 ns (x 1000 roles). */
+		if (l->count > l->per_ms * 1000)
+			return fail(p, v, ip, "%llu per %llums is more than one request per microsecond",
+				    (unsigned long long)l->count, (unsigned long long)l->per_ms);
+		for (k = 0; k < i; k++) {
+			if (pc->limits[k].per_ms == l->per_ms)
+				return fail(p, v, kp, "%s[%d] has the same per already", path, k);
+		}
+		pc->nlimits = i + 1;
+	}
+	return 0;
+}
+
+static int parse_roles(struct parser *p, const yaml_node_t *n, const char *path,
+		       struct fg_conf_policy *pc)
+{
+	yaml_node_pair_t *pair;
+	char kp[CONF_PATH_MAX];
+	const char *name;
+	int i, k, err;
+
+	err = expect_kind(p, n, path, YAML_MAPPING_NODE);
+	if (err || n->type != YAML_MAPPING_NODE)
+		return err;
+	if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > POLICY_MAX_ROLES)
+		return fail(p, n, path, "more than %d roles", POLICY_MAX_ROLES);
+	for (pair = n->data.mapping.pairs.start, i = 0; pair < n->data.mapping.pairs.top;
+	     pair++, i++) {
+		yaml_node_t *kn = yaml_document_get_node(p->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
+		struct fg_conf_role *r = &pc->roles[i];
+
+		err = get_name(p, kn, path, "a role name", POLICY_ROLE_NAME_MAX, &name);
+		if (err)
+			return err;
+		join(kp, sizeof(kp), path, name);
+		/* Roles match case-insensitively: OWNER and owner are one role. */
+		for (k = 0; k < i; k++) {
+			if (!strcasecmp(pc->roles[k].name, name))
+				return fail(p, kn, kp, "the same role as %s", pc->roles[k].name);
+		}
+		strcpy(r->name, name);
+		if (pc->type == POLICY_BUDGET) {
+			err = get_u64(p, v, kp, 0, CONF_AMOUNT_MAX, &r->amount);
+			if (err)
+				return err;
+		} else {
+			uint64_t m;
+
+			err = get_milli(p, v, kp, 1, 1000000, "a multiplier (e.g. 1, 1.5, 3)", &m);
+			if (err)
+				return err;
+			r->mult_milli = (uint32_t)m;
+			for (k = 0; k < pc->nlimits; k++) {
+				const struct fg_conf_window_limit *l = &pc->limits[k];
+
+				if ((unsigned __int128)l->count * m < 1000)
+					return fail(p, v, kp,
+						    "%s leaves limits[%d] (%llu per %llums) "
+						    "below one request",
+						    sval(v), k, (unsigned long long)l->count,
+						    (unsigned long long)l->per_ms);
+				if ((unsigned __int128)l->count * m > (unsigned __int128)l->per_ms * 1000000000ULL)
+					return fail(p, v, kp,
+						    "%s makes limits[%d] more than one request "
+						    "per nanosecond",
+						    sval(v), k);
+			}
+		}
+		pc->nroles = i + 1;
+	}
+	return 0;
+}
+
+static int parse_exempt(struct parser *p, const yaml_node_t *n, const char *path,
+			struct fg_conf_policy *pc)
+{
+	char kp[CONF_PATH_MAX + 16];
+	const char *s;
+	int i, k, err;
+
+	err = expect_kind(p, n, path, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	if (seq_len(n) > POLICY_MAX_EXEMPT)
+		return fail(p, n, path, "%d events, at most %d", seq_len(n), POLICY_MAX_EXEMPT);
+	for (i = 0; i < seq_len(n); i++) {
+		yaml_node_t *item = seq_item(p, n, i);
+
+		snprintf(kp, sizeof(kp), "%s[%d]", path, i);
+		err = get_str(p, item, kp, "an event name", &s);
+		if (err)
+			return err;
+		if (!*s)
+			return fail(p, item, kp, "cannot be empty");
+		if (strlen(s) >= POLICY_EVENT_NAME_MAX)
+			return fail(p, item, kp, "\"%.20s...\" is too long (at most %d characters)",
+				    s, POLICY_EVENT_NAME_MAX - 1);
+		for (k = 0; k < i; k++) {
+			if (!strcmp(pc->exempt[k], s))
+				return fail(p, item, kp, "\"%s\" is listed twice", s);
+		}
+		strcpy(pc->exempt[i], s);
+		pc->nexempt = i + 1;
+	}
+	return 0;
+}
+
+/* A key that belongs to another type gets a message that says so. */
+static int check_policy_keys(struct parser *p, const yaml_node_t *n, const char *path,
+			     enum policy_type type)
+{
+	yaml_node_pair_t *pair;
+	char kp[CONF_PATH_MAX];
+	int t, i;
+
+	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
+		bool mine = false;
+
+		if (k->type != YAML_SCALAR_NODE)
+			continue;
+		for (i = 0; policy_keys[type][i]; i++)
+			mine |= !strcmp(policy_keys[type][i], sval(k));
+		for (t = 0; !mine && t < 4; t++) {
+			for (i = 0; policy_keys[t][i]; i++) {
+				if (!strcmp(policy_keys[t][i], sval(k)))
+					return fail(p, k, join(kp, sizeof(kp), path, sval(k)),
+						    "not a key of %s policies (only of %s)",
+						    policy_types[type], policy_types[t]);
+			}
+		}
+	}
+	return check_keys(p, n, path, policy_keys[type]);
+}
+
+static int parse_policy(struct parser *p, const yaml_node_t *n, int idx,
+			struct fg_conf_policy *pc)
+{
+	struct fg_conf *c = p->conf;
+	char path[32], kp[CONF_PATH_MAX], b[64];
+	yaml_node_t *v, *x;
+	const char *s;
+	uint64_t m;
+	int i, err;
+
+	snprintf(path, sizeof(path), "policies[%d]", idx);
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(p, n, path,
+			    "expected a policy (a mapping with name, type, ...), got %s",
+			    show(n, b, sizeof(b)));
+	pc->line = (int)node_line(n);
+
+	join(kp, sizeof(kp), path, "type");
+	v = map_get(p, n, "type");
+	if (!v)
+		return fail(p, n, kp, "missing (window, progressive, events or budget)");
+	for (i = 0; i < 4; i++) {
+		if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), policy_types[i]))
+			break;
+	}
+	if (i == 4)
+		return fail(p, v, kp, "expected window, progressive, events or budget, got %s",
+			    show(v, b, sizeof(b)));
+	pc->type = (enum policy_type)i;
+	err = check_policy_keys(p, n, path, pc->type);
+	if (err)
+		return err;
+
+	join(kp, sizeof(kp), path, "name");
+	v = map_get(p, n, "name");
+	if (!v)
+		return fail(p, n, kp, "missing (every policy needs a name)");
+	err = get_name(p, v, kp, "a policy name", FG_CONF_NAME_MAX, &s);
+	if (err)
+		return err;
+	for (i = 0; i < idx; i++) {
+		if (!strcmp(c->policies[i].name, s))
+			return fail(p, v, kp, "\"%s\" is already the name of policies[%d] (line %d)",
+				    s, i, c->policies[i].line);
+	}
+	strcpy(pc->name, s);
+
+	/* Defaults first, then what the file says. */
+	pc->warn_at_milli = 800;
+	pc->free_failures = 3;
+	pc->base_delay_ms = 1000;
+	pc->factor_milli = 2000;
+	pc->max_delay_ms = 30000;
+	pc->forget_after_ms = 15 * 60 * 1000;
+	pc->period = POLICY_PERIOD_DAY;
+
+	if ((v = map_get(p, n, "warn_at"))) {
+		err = get_milli(p, v, join(kp, sizeof(kp), path, "warn_at"), 1, 1000,
+				"a fraction of the limit (e.g. 0.8)", &m);
+		if (err)
+			return err;
+		pc->warn_at_milli = (uint32_t)m;
+	}
+
+	switch (pc->type) {
+	case POLICY_WINDOW:
+		join(kp, sizeof(kp), path, "limits");
+		if (!(v = map_get(p, n, "limits")))
+			return fail(p, n, kp,
+				    "missing (e.g. [ { count: 10, per: 1s }, { count: 100, per: 1m } ])");
+		if ((err = parse_window_limits(p, v, kp, pc)))
+			return err;
+		if ((v = map_get(p, n, "block_for")) &&
+		    (err = get_duration(p, v, join(kp, sizeof(kp), path, "block_for"),
+					&pc->block_for_ms)))
+			return err;
+		break;
+	case POLICY_PROGRESSIVE:
+		if ((v = map_get(p, n, "free_failures")) &&
+		    (err = get_u32(p, v, join(kp, sizeof(kp), path, "free_failures"), 0,
+				   CONF_BAN_AFTER_MAX, &pc->free_failures)))
+			return err;
+		if ((v = map_get(p, n, "base_delay")) &&
+		    (err = get_duration(p, v, join(kp, sizeof(kp), path, "base_delay"),
+					&pc->base_delay_ms)))
+			return err;
+		if ((v = map_get(p, n, "factor"))) {
+			err = get_milli(p, v, join(kp, sizeof(kp), path, "factor"), 1000, 1000000,
+					"a growth factor (e.g. 2)", &m);
+			if (err)
+				return err;
+			pc->factor_milli = (uint32_t)m;
+		}
+		if ((v = map_get(p, n, "max_delay")) &&
+		    (err = get_duration(p, v, join(kp, sizeof(kp), path, "max_delay"),
+					&pc->max_delay_ms)))
+			return err;
+		if (pc->max_delay_ms < pc->base_delay_ms)
+			return fail(p, v ? v : n, join(kp, sizeof(kp), path, "max_delay"),
+				    "%llums is shorter than base_delay (%llums)",
+				    (unsigned long long)pc->max_delay_ms,
+				    (unsigned long long)pc->base_delay_ms);
+		if ((v = map_get(p, n, "forget_after")) &&
+		    (err = get_duration(p, v, join(kp, sizeof(kp), path, "forget_after"),
+					&pc->forget_after_ms)))
+			return err;
+		if ((v = map_get(p, n, "xdp_ban"))) {
+			char bp[CONF_PATH_MAX];
+
+			join(bp, sizeof(bp), path, "xdp_ban");
+			err = expect_kind(p, v, bp, YAML_MAPPING_NODE);
+			if (!err)
+				err = check_keys(p, v, bp, xdp_ban_keys);
+			if (err)
+				return err;
+			if (is_null(v))
+				break;
+			join(kp, sizeof(kp), bp, "after");
+			if (!(x = map_get(p, v, "after")))
+				return fail(p, v, kp, "missing (failures before the XDP ban)");
+			if ((err = get_u32(p, x, kp, 1, CONF_BAN_AFTER_MAX, &pc->xdp_ban_after)))
+				return err;
+			join(kp, sizeof(kp), bp, "for");
+			if (!(x = map_get(p, v, "for")))
+				return fail(p, v, kp, "missing (how long the ban lasts, e.g. 1h)");
+			if ((err = get_duration(p, x, kp, &pc->xdp_ban_for_ms)))
+				return err;
+		}
+		break;
+	case POLICY_EVENTS:
+		join(kp, sizeof(kp), path, "limit");
+		if (!(v = map_get(p, n, "limit")))
+			return fail(p, n, kp, "missing (events per window, e.g. 100)");
+		if ((err = get_u64(p, v, kp, 1, CONF_COUNT_MAX, &pc->limit)))
+			return err;
+		join(kp, sizeof(kp), path, "window");
+		if (!(v = map_get(p, n, "window")))
+			return fail(p, n, kp, "missing (a duration, e.g. 1m)");
+		if ((err = get_duration(p, v, kp, &pc->window_ms)))
+			return err;
+		if ((v = map_get(p, n, "exempt")) &&
+		    (err = parse_exempt(p, v, join(kp, sizeof(kp), path, "exempt"), pc)))
+			return err;
+		break;
+	case POLICY_BUDGET:
+		join(kp, sizeof(kp), path, "amount");
+		if (!(v = map_get(p, n, "amount")))
+			return fail(p, n, kp, "missing (the amount per period, e.g. 500000)");
+		if ((err = get_u64(p, v, kp, 0, CONF_AMOUNT_MAX, &pc->amount)))
+			return err;
+		if ((v = map_get(p, n, "period"))) {
+			join(kp, sizeof(kp), path, "period");
+			if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), "hour"))
+				pc->period = POLICY_PERIOD_HOUR;
+			else if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), "day"))
+				pc->period = POLICY_PERIOD_DAY;
+			else
+				return fail(p, v, kp, "expected hour or day, got %s",
+					    show(v, b, sizeof(b)));
+		}
+		break;
+	}
+	/* Roles last: a window role is checked against every limit. */
+	if ((v = map_get(p, n, "roles")) &&
+	    (err = parse_roles(p, v, join(kp, sizeof(kp), path, "roles"), pc)))
+		return err;
+	return 0;
+}
+
+static int parse_policies(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	int i, len, err;
+
+	err = expect_kind(p, n, "policies", YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	len = seq_len(n);
+	if (!len)
+		return 0;
+	if (len > POLICY_MAX)
+		return fail(p, n, "policies", "%d policies, at most %d", len, POLICY_MAX);
+	/* Owned by the conf at once, so every error path frees it. */
+	c->policies = calloc((size_t)len, sizeof(*c->policies));
+	if (!c->policies) {
+		snprintf(p->err, p->errlen, "%s: out of memory", p->file);
+		return -ENOMEM;
+	}
+	for (i = 0; i < len; i++) {
+		err = parse_policy(p, seq_item(p, n, i), i, &c->policies[i]);
+		if (err)
+			return err;
+		c->npolicies = i + 1;
+	}
+	return 0;
+}
+
 static int parse_root(struct parser *p, const yaml_node_t *root, struct fg_conf *c)
 {
 	yaml_node_t *v;
@@ -904,6 +1504,12 @@ static int parse_root(struct parser *p, const yaml_node_t *root, struct fg_conf 
 		return err;
 	if ((v = map_get(p, root, "deny")) &&
 	    (err = parse_cidrs(p, v, "deny", &c->deny, &c->ndeny)))
+		return err;
+	if ((v = map_get(p, root, "socket")) && (err = parse_socket(p, v, c)))
+		return err;
+	if ((v = map_get(p, root, "store")) && (err = parse_store(p, v, c)))
+		return err;
+	if ((v = map_get(p, root, "policies")) && (err = parse_policies(p, v, c)))
 		return err;
 	return 0;
 }
@@ -953,14 +1559,23 @@ void config_defaults(struct fg_conf *c)
 	 * random-source flood gets one admission per spoofed address. */
 	c->defaults[FG_PROTO_TCP].global = (struct fg_conf_limit){.rate = 5000, .burst = 10000};
 	c->defaults[FG_PROTO_UDP].global = (struct fg_conf_limit){.rate = 20000, .burst = 40000};
+	strcpy(c->socket.path, "/run/floodgate/floodgate.sock");
+	c->socket.mode = 0660;
+	c->socket.admin_uids[0] = 0;
+	c->socket.nadmin_uids = 1;
+	c->store.type = FG_STORE_MEMORY;
+	c->store.max_keys = FG_CONF_STORE_MAX_KEYS;
 }
 
 void config_free(struct fg_conf *c)
 {
 	free(c->allow);
 	free(c->deny);
+	free(c->policies);
 	c->allow = c->deny = NULL;
 	c->nallow = c->ndeny = 0;
+	c->policies = NULL;
+	c->npolicies = 0;
 }
 
 int config_parse(const char *name, const char *text, size_t len, struct fg_conf *out, char *err,

@@ -10,6 +10,7 @@
 #include <check.h>
 
 #include "config.h"
+#include "policy.h"
 
 static struct fg_conf conf;
 static char err[FG_CONF_ERR_MAX];
@@ -445,6 +446,7 @@ START_TEST(test_bad)
 	/* A refused file leaves nothing to free and no half-parsed values. */
 	ck_assert_ptr_null(conf.allow);
 	ck_assert_ptr_null(conf.deny);
+	ck_assert_ptr_null(conf.policies);
 	ck_assert_int_eq(conf.nrules, 0);
 }
 END_TEST
@@ -532,6 +534,285 @@ START_TEST(test_err_null)
 }
 END_TEST
 
+/* --- socket:, store:, policies: -------------------------------------------- */
+
+static const struct fg_conf_policy *policy(const char *name)
+{
+	int i;
+
+	for (i = 0; i < conf.npolicies; i++) {
+		if (!strcmp(conf.policies[i].name, name))
+			return &conf.policies[i];
+	}
+	ck_abort_msg("no policy %s", name);
+	return NULL;
+}
+
+START_TEST(test_socket_store_defaults)
+{
+	ck_assert_int_eq(parse(""), 0);
+	ck_assert_str_eq(conf.socket.path, "/run/floodgate/floodgate.sock");
+	ck_assert_uint_eq(conf.socket.mode, 0660);
+	ck_assert_str_eq(conf.socket.group, "");
+	ck_assert_int_eq(conf.socket.nadmin_uids, 1);
+	ck_assert_uint_eq(conf.socket.admin_uids[0], 0);
+	ck_assert_int_eq(conf.socket.nadmin_gids, 0);
+	ck_assert_int_eq(conf.store.type, FG_STORE_MEMORY);
+	ck_assert_uint_eq(conf.store.max_keys, 1000000);
+	ck_assert_int_eq(conf.npolicies, 0);
+	ck_assert_ptr_null(conf.policies);
+}
+END_TEST
+
+START_TEST(test_socket_store_values)
+{
+	ck_assert_msg(parse("socket: { path: /tmp/fg.sock, mode: \"0600\", group: floodgate,\n"
+			    "          admin_uids: [0, 1000], admin_gids: [27] }\n"
+			    "store: { type: memory, max_keys: 2_000 }\n") == 0,
+		      "%s", err);
+	ck_assert_str_eq(conf.socket.path, "/tmp/fg.sock");
+	ck_assert_uint_eq(conf.socket.mode, 0600);
+	ck_assert_str_eq(conf.socket.group, "floodgate");
+	ck_assert_int_eq(conf.socket.nadmin_uids, 2);
+	ck_assert_uint_eq(conf.socket.admin_uids[1], 1000);
+	ck_assert_int_eq(conf.socket.nadmin_gids, 1);
+	ck_assert_uint_eq(conf.socket.admin_gids[0], 27);
+	ck_assert_uint_eq(conf.store.max_keys, 2000);
+	config_free(&conf);
+	/* A mode is octal however it is written; an empty admin list is allowed. */
+	ck_assert_msg(parse("socket: { mode: 0640, admin_uids: [] }\n") == 0, "%s", err);
+	ck_assert_uint_eq(conf.socket.mode, 0640);
+	ck_assert_int_eq(conf.socket.nadmin_uids, 0);
+	config_free(&conf);
+	ck_assert_msg(parse("socket: { mode: 660 }\n") == 0, "%s", err);
+	ck_assert_uint_eq(conf.socket.mode, 0660);
+}
+END_TEST
+
+/* The four policies of the issue, as an application owner writes them. */
+START_TEST(test_policies_values)
+{
+	const struct fg_conf_policy *p;
+	const char *text =
+		"policies:\n"
+		"  - name: login\n"
+		"    type: progressive\n"
+		"    free_failures: 3\n"
+		"    base_delay: 1s\n"
+		"    factor: 2\n"
+		"    max_delay: 30s\n"
+		"    forget_after: 15m\n"
+		"    xdp_ban: { after: 50, for: 1h }\n"
+		"  - name: socket_events\n"
+		"    type: events\n"
+		"    limit: 100\n"
+		"    window: 1m\n"
+		"    warn_at: 0.8\n"
+		"    exempt: [ping, pong, disconnect, error]\n"
+		"  - name: api\n"
+		"    type: window\n"
+		"    limits: [ { count: 10, per: 1s }, { count: 100, per: 1m }, { count: 1000, per: "
+		"1h } ]\n"
+		"    roles: { OWNER: 3, MAINTAINER: 2, WRITER: 1.5, READER: 1 }\n"
+		"    block_for: 5m\n"
+		"  - name: ai_tokens\n"
+		"    type: budget\n"
+		"    amount: 500000\n"
+		"    period: day\n"
+		"    roles: { OWNER: 3000000, MAINTAINER: 1000000, WRITER: 500000, READER: 0 }\n"
+		"  - name: \"tenant:v2.x-y\"\n"
+		"    type: progressive\n"
+		"  - { name: hourly, type: budget, amount: 0, period: hour, warn_at: 1 }\n";
+
+	ck_assert_msg(parse(text) == 0, "%s", err);
+	ck_assert_int_eq(conf.npolicies, 6);
+	p = policy("login");
+	ck_assert_int_eq(p->type, POLICY_PROGRESSIVE);
+	ck_assert_int_eq(p->line, 2);
+	ck_assert_uint_eq(p->free_failures, 3);
+	ck_assert_uint_eq(p->base_delay_ms, 1000);
+	ck_assert_uint_eq(p->factor_milli, 2000);
+	ck_assert_uint_eq(p->max_delay_ms, 30000);
+	ck_assert_uint_eq(p->forget_after_ms, 900000);
+	ck_assert_uint_eq(p->xdp_ban_after, 50);
+	ck_assert_uint_eq(p->xdp_ban_for_ms, 3600000);
+	p = policy("socket_events");
+	ck_assert_int_eq(p->type, POLICY_EVENTS);
+	ck_assert_uint_eq(p->limit, 100);
+	ck_assert_uint_eq(p->window_ms, 60000);
+	ck_assert_uint_eq(p->warn_at_milli, 800);
+	ck_assert_int_eq(p->nexempt, 4);
+	ck_assert_str_eq(p->exempt[0], "ping");
+	ck_assert_str_eq(p->exempt[3], "error");
+	p = policy("api");
+	ck_assert_int_eq(p->type, POLICY_WINDOW);
+	ck_assert_int_eq(p->nlimits, 3);
+	ck_assert_uint_eq(p->limits[0].count, 10);
+	ck_assert_uint_eq(p->limits[0].per_ms, 1000);
+	ck_assert_uint_eq(p->limits[2].count, 1000);
+	ck_assert_uint_eq(p->limits[2].per_ms, 3600000);
+	ck_assert_int_eq(p->nroles, 4);
+	ck_assert_str_eq(p->roles[2].name, "WRITER");
+	ck_assert_uint_eq(p->roles[2].mult_milli, 1500);
+	ck_assert_uint_eq(p->roles[0].mult_milli, 3000);
+	ck_assert_uint_eq(p->block_for_ms, 300000);
+	ck_assert_uint_eq(p->warn_at_milli, 800);
+	p = policy("ai_tokens");
+	ck_assert_int_eq(p->type, POLICY_BUDGET);
+	ck_assert_uint_eq(p->amount, 500000);
+	ck_assert_int_eq(p->period, POLICY_PERIOD_DAY);
+	ck_assert_uint_eq(p->roles[0].amount, 3000000);
+	ck_assert_uint_eq(p->roles[3].amount, 0);
+	/* Defaults of a bare progressive policy. */
+	p = policy("tenant:v2.x-y");
+	ck_assert_uint_eq(p->free_failures, 3);
+	ck_assert_uint_eq(p->base_delay_ms, 1000);
+	ck_assert_uint_eq(p->factor_milli, 2000);
+	ck_assert_uint_eq(p->max_delay_ms, 30000);
+	ck_assert_uint_eq(p->forget_after_ms, 900000);
+	ck_assert_uint_eq(p->xdp_ban_after, 0);
+	p = policy("hourly");
+	ck_assert_int_eq(p->period, POLICY_PERIOD_HOUR);
+	ck_assert_uint_eq(p->warn_at_milli, 1000);
+	config_free(&conf);
+	ck_assert_ptr_null(conf.policies);
+	ck_assert_int_eq(conf.npolicies, 0);
+}
+END_TEST
+
+static const struct {
+	const char *yaml;
+	const char *msg;
+} bad_pol[] = {
+	/* socket */
+	{"socket: { mode: \"0669\" }\n",
+	 "t.yaml:1: socket.mode: \"0669\" is not an octal mode like \"0660\""},
+	{"socket: { mode: \"01777\" }\n", "t.yaml:1: socket.mode: \"01777\" is more than 0777"},
+	{"socket: { mode: \"0060\" }\n",
+	 "t.yaml:1: socket.mode: \"0060\" leaves the owner unable to use the socket (add 0600)"},
+	{"socket:\n  path: run/fg.sock\n",
+	 "t.yaml:2: socket.path: \"run/fg.sock\" is not an absolute path"},
+	{"socket:\n  admin_uids: [0, -1]\n",
+	 "t.yaml:2: socket.admin_uids[1]: -1 is out of range (0-4294967294)"},
+	{"socket:\n  admin_gids: [4, 4]\n", "t.yaml:2: socket.admin_gids[1]: 4 is listed twice"},
+	{"socket:\n  admin_uid: [0]\n",
+	 "t.yaml:2: socket.admin_uid: unknown key (did you mean admin_uids?)"},
+	{"socket: /run/fg.sock\n",
+	 "t.yaml:1: socket: expected a mapping (key: value), got \"/run/fg.sock\""},
+	/* store */
+	{"store:\n  type: redis\n",
+	 "t.yaml:2: store.type: the redis store is not available yet (use memory)"},
+	{"store:\n  type: disk\n", "t.yaml:2: store.type: expected memory, got \"disk\""},
+	{"store:\n  max_keys: 0\n", "t.yaml:2: store.max_keys: 0 is out of range (1-100000000)"},
+	/* policies: common */
+	{"policies:\n  - name: a\n",
+	 "t.yaml:2: policies[0].type: missing (window, progressive, events or budget)"},
+	{"policies:\n  - name: a\n    type: leaky\n",
+	 "t.yaml:3: policies[0].type: expected window, progressive, events or budget, got "
+	 "\"leaky\""},
+	{"policies:\n  - type: progressive\n",
+	 "t.yaml:2: policies[0].name: missing (every policy needs a name)"},
+	{"policies:\n  - { name: \"a b\", type: progressive }\n",
+	 "t.yaml:2: policies[0].name: \"a b\": use only letters, digits, '_', '.', ':' and '-'"},
+	{"policies:\n  - { name: a, type: progressive }\n  - { name: a, type: progressive }\n",
+	 "t.yaml:3: policies[1].name: \"a\" is already the name of policies[0] (line 2)"},
+	{"policies:\n  - name: a\n    type: progressive\n    limit: 10\n",
+	 "t.yaml:4: policies[0].limit: not a key of progressive policies (only of events)"},
+	{"policies:\n  - name: a\n    type: progressive\n    fre_failures: 10\n",
+	 "t.yaml:4: policies[0].fre_failures: unknown key (did you mean free_failures?)"},
+	{"policies:\n  - name: a\n    type: events\n    limit: 10\n    window: 1m\n    warn_at: "
+	 "1.2\n",
+	 "t.yaml:6: policies[0].warn_at: \"1.2\" is out of range (0.001-1)"},
+	{"policies:\n  - name: a\n    type: events\n    limit: 10\n    window: 1m\n    warn_at: "
+	 "80%\n",
+	 "t.yaml:6: policies[0].warn_at: expected a fraction of the limit (e.g. 0.8), got "
+	 "\"80%\""},
+	{"policies:\n  - a\n",
+	 "t.yaml:2: policies[0]: expected a policy (a mapping with name, type, ...), got \"a\""},
+	/* window */
+	{"policies:\n  - { name: a, type: window }\n",
+	 "t.yaml:2: policies[0].limits: missing (e.g. [ { count: 10, per: 1s }, { count: 100, "
+	 "per: 1m } ])"},
+	{"policies:\n  - name: a\n    type: window\n    limits: []\n",
+	 "t.yaml:4: policies[0].limits: at least one { count: N, per: DURATION } is required"},
+	{"policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 10 }\n",
+	 "t.yaml:5: policies[0].limits[0].per: missing (a duration, e.g. 1s, 1m, 1h)"},
+	{"policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 0, per: 1s }\n",
+	 "t.yaml:5: policies[0].limits[0].count: 0 is out of range (1-1000000000)"},
+	{"policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 1, per: 1.5s }\n",
+	 "t.yaml:5: policies[0].limits[0].per: \"1.5s\" is not a duration (e.g. 500ms, 30s, 5m, "
+	 "1h, 1d)"},
+	{"policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 1, per: 1s }\n"
+	 "      - { count: 2, per: 1000ms }\n",
+	 "t.yaml:6: policies[0].limits[1].per: policies[0].limits[0] has the same per already"},
+	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	 "    roles: { OWNER: 0 }\n",
+	 "t.yaml:5: policies[0].roles.OWNER: \"0\" is out of range (0.001-1000)"},
+	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	 "    roles: { GUEST: 0.05 }\n",
+	 "t.yaml:5: policies[0].roles.GUEST: 0.05 leaves limits[0] (10 per 1000ms) below one "
+	 "request"},
+	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	 "    roles: { OWNER: 1.2345 }\n",
+	 "t.yaml:5: policies[0].roles.OWNER: \"1.2345\": at most 3 decimals"},
+	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	 "    roles: { OWNER: 2, owner: 3 }\n",
+	 "t.yaml:5: policies[0].roles.owner: the same role as OWNER"},
+	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	 "    roles: { OWNER: \"2\" }\n",
+	 "t.yaml:5: policies[0].roles.OWNER: expected a multiplier (e.g. 1, 1.5, 3), got \"2\""},
+	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	 "    block_for: 0s\n",
+	 "t.yaml:5: policies[0].block_for: \"0s\" must be longer than 0"},
+	/* progressive */
+	{"policies:\n  - name: a\n    type: progressive\n    factor: 0.5\n",
+	 "t.yaml:4: policies[0].factor: \"0.5\" is out of range (1-1000)"},
+	{"policies:\n  - name: a\n    type: progressive\n    base_delay: 1m\n",
+	 "t.yaml:2: policies[0].max_delay: 30000ms is shorter than base_delay (60000ms)"},
+	{"policies:\n  - name: a\n    type: progressive\n    xdp_ban: { after: 5 }\n",
+	 "t.yaml:4: policies[0].xdp_ban.for: missing (how long the ban lasts, e.g. 1h)"},
+	{"policies:\n  - name: a\n    type: progressive\n    xdp_ban: { after: 0, for: 1h }\n",
+	 "t.yaml:4: policies[0].xdp_ban.after: 0 is out of range (1-1000000)"},
+	/* events */
+	{"policies:\n  - { name: a, type: events, window: 1m }\n",
+	 "t.yaml:2: policies[0].limit: missing (events per window, e.g. 100)"},
+	{"policies:\n  - { name: a, type: events, limit: 5 }\n",
+	 "t.yaml:2: policies[0].window: missing (a duration, e.g. 1m)"},
+	{"policies:\n  - name: a\n    type: events\n    limit: 5\n    window: 1m\n"
+	 "    exempt: [ping, ping]\n",
+	 "t.yaml:6: policies[0].exempt[1]: \"ping\" is listed twice"},
+	/* budget */
+	{"policies:\n  - { name: a, type: budget }\n",
+	 "t.yaml:2: policies[0].amount: missing (the amount per period, e.g. 500000)"},
+	{"policies:\n  - { name: a, type: budget, amount: 5, period: week }\n",
+	 "t.yaml:2: policies[0].period: expected hour or day, got \"week\""},
+	{"policies:\n  - name: a\n    type: budget\n    amount: 5\n    roles: { OWNER: 1.5 }\n",
+	 "t.yaml:5: policies[0].roles.OWNER: expected an integer, got \"1.5\""},
+	{"policies:\n  - name: a\n    type: budget\n    amount: 5\n    block_for: 1m\n",
+	 "t.yaml:5: policies[0].block_for: not a key of budget policies (only of window)"},
+};
+
+START_TEST(test_bad_policies)
+{
+	int ret = parse(bad_pol[_i].yaml);
+
+	ck_assert_msg(ret == -EINVAL, "accepted (%d):\n%s", ret, bad_pol[_i].yaml);
+	ck_assert_str_eq(err, bad_pol[_i].msg);
+	ck_assert_ptr_null(conf.policies);
+	ck_assert_int_eq(conf.npolicies, 0);
+}
+END_TEST
+
+START_TEST(test_bad_policy_file)
+{
+	ck_assert_int_eq(
+		config_load("tests/unit/configs/bad-policy.yaml", &conf, err, sizeof(err)),
+		-EINVAL);
+	ck_assert_str_eq(err, "tests/unit/configs/bad-policy.yaml:12: policies[1].roles.WRITER: "
+			      "expected a multiplier (e.g. 1, 1.5, 3), got \"lots\"");
+}
+END_TEST
+
 static void teardown(void)
 {
 	config_free(&conf);
@@ -550,6 +831,9 @@ static Suite *config_suite(void)
 	tcase_add_test(good, test_defaults_per_proto);
 	tcase_add_test(good, test_values);
 	tcase_add_test(good, test_same_port_two_protos);
+	tcase_add_test(good, test_socket_store_defaults);
+	tcase_add_test(good, test_socket_store_values);
+	tcase_add_test(good, test_policies_values);
 	suite_add_tcase(s, good);
 
 	tcase_add_checked_fixture(bads, NULL, teardown);
@@ -560,6 +844,8 @@ static Suite *config_suite(void)
 	tcase_add_test(bads, test_error_after_lists);
 	tcase_add_test(bads, test_too_many_rules);
 	tcase_add_test(bads, test_err_null);
+	tcase_add_loop_test(bads, test_bad_policies, 0, sizeof(bad_pol) / sizeof(bad_pol[0]));
+	tcase_add_test(bads, test_bad_policy_file);
 	suite_add_tcase(s, bads);
 	return s;
 }

@@ -2,13 +2,15 @@
 # agent.sh — floodgate helpers for netns tests, sourced after lib.sh.
 #
 # floodgated runs inside the victim namespace V (nsenter keeps /sys/fs/bpf
-# visible), pins under this test's FG_PIN_DIR, and protects both of V's
-# interfaces; floodctl reads the same pins.
+# visible), pins under this test's FG_PIN_DIR, listens on $FG_SOCK in the
+# test's own directory, and protects both of V's interfaces; floodctl reads
+# the same pins.
 
 FLOODGATED=${FLOODGATED:-$BUILD/floodgated}
 FLOODCTL=${FLOODCTL:-$BUILD/floodctl}
 FG_AGENT=
 FG_AGENT_LOG=
+FG_SOCK=
 
 # fg_agent_start CONFIG [ARGS...] — start floodgated in V and wait until it
 # protects its interfaces. Its log is $FG_AGENT_LOG (appended across restarts).
@@ -21,8 +23,9 @@ fg_agent_start() {
 	local mark
 	mark=0
 	[ -f "$FG_AGENT_LOG" ] && mark=$(wc -l <"$FG_AGENT_LOG")
+	FG_SOCK=$FG_TMP/fg.sock
 	fg_bg fg_in "$FG_V" "$FLOODGATED" -c "$conf" -i "$FG_V_IF_C" -i "$FG_V_IF_A" \
-		--pin-dir "$FG_PIN_DIR" "$@" >>"$FG_AGENT_LOG" 2>&1
+		--pin-dir "$FG_PIN_DIR" --socket "$FG_SOCK" "$@" >>"$FG_AGENT_LOG" 2>&1
 	FG_AGENT=$FG_LAST_PID
 	fg_wait_for -t 20 _fg_agent_ready "$mark" || {
 		cat "$FG_AGENT_LOG" >&2

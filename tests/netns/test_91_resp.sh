@@ -9,7 +9,6 @@ set -eu
 
 fg_require_cmd redis-cli nc node
 fg_topo_3ns
-SOCK=$FG_TMP/fg.sock
 cat >"$FG_TMP/fg.yaml" <<YAML
 policies:
   - name: api
@@ -29,7 +28,8 @@ policies:
     amount: 1000
     period: day
 YAML
-fg_agent_start "$FG_TMP/fg.yaml" --socket "$SOCK"
+fg_agent_start "$FG_TMP/fg.yaml"
+SOCK=$FG_SOCK
 fg_wait_for -t 10 test -S "$SOCK" || fg_fail "no socket at $SOCK"
 rc() { redis-cli -s "$SOCK" "$@"; }
 expect() { # expect WANT CMD... : the reply (redis-cli --no-raw) must equal WANT

@@ -593,13 +593,7 @@ static void list_edit(struct client *c, int argc, const struct resp_arg *argv, s
 		reply_error(c, "ERR %s cidr [DEL]", allow ? "XDP.ALLOW" : "XDP.DENY");
 		return;
 	}
-	if (argc == 3) {
-		{
-			reply_error(c, "ERR %s cidr [DEL]", allow ? "XDP.ALLOW" : "XDP.DENY");
-			return;
-		}
-		del = true;
-	}
+	del = argc == 3;
 	err = agent_list_edit(a, allow, &cidr, del);
 	if (err == -ENOENT) {
 		reply_error(c, "ERR not on the %s list", allow ? "allow" : "deny");

@@ -1,0 +1,100 @@
+#!/bin/bash
+# make bench-socket: floodgated's decisions over its Unix socket, side by side
+# in one run with redis-server doing the same job the common way (a Lua
+# GCRA limiter, and plain INCR as the floor). redis-benchmark drives both:
+# 50 clients, -P 1 and -P 16, random keys. Reports requests/s, p50/p99 and
+# the agent's RSS after 1,000,000 keys. --smoke: tiny counts (make test).
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/netns/lib.sh"
+. "$ROOT/tests/netns/agent.sh"
+
+SMOKE=0
+[ "${1:-}" = --smoke ] && SMOKE=1
+if [ $SMOKE = 1 ]; then N=2000 RUNS=1 KEYS=10000; else N=${N:-200000} RUNS=${RUNS:-3} KEYS=1000000; fi
+CLIENTS=50
+OUT=$ROOT/bench/results
+mkdir -p "$OUT"
+CSV=$OUT/socket.csv
+
+fg_require_cmd redis-server redis-benchmark redis-cli
+fg_topo_3ns
+cat >"$FG_TMP/fg.yaml" <<YAML
+store: { max_keys: 2000000 }
+policies:
+  - name: api
+    type: window
+    limits: [ { count: 10, per: 1s }, { count: 100, per: 1m }, { count: 1000, per: 1h } ]
+  - name: login
+    type: progressive
+  - name: socket_events
+    type: events
+    limit: 100
+    window: 1m
+YAML
+fg_agent_start "$FG_TMP/fg.yaml"
+fg_wait_for -t 10 test -S "$FG_SOCK" || fg_fail "agent socket missing"
+
+RSOCK=$FG_TMP/redis.sock
+fg_bg redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 --save "" \
+	--appendonly no --dir "$FG_TMP" --logfile "$FG_TMP/redis.log"
+fg_wait_for -t 10 test -S "$RSOCK" || fg_fail "redis-server did not start"
+SHA=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$ROOT/bench/gcra3.lua")")
+
+# run SOCK P CMD... -> "rps p50 p99" (median of RUNS by rps)
+run() {
+	local sock=$1 p=$2 i
+	shift 2
+	for ((i = 0; i < RUNS; i++)); do
+		redis-benchmark -s "$sock" -c $CLIENTS -n "$N" -P "$p" -r "$KEYS" --csv "$@" |
+			awk -F'","' 'NR == 2 { gsub(/"/, ""); print $2, $5, $7 }'
+	done | sort -n | awk -v r="$RUNS" '{ a[NR] = $0 } END { print a[int((r + 1) / 2)] }'
+}
+
+echo "side,command,pipeline,rps,p50_ms,p99_ms" >"$CSV"
+declare -A RES
+bench_row() { # NAME SIDE SOCK P CMD...
+	local name=$1 side=$2 sock=$3 p=$4 r
+	shift 4
+	r=$(run "$sock" "$p" "$@")
+	RES["$name/$p"]=$r
+	echo "$side,$name,$p,${r// /,}" >>"$CSV"
+}
+for p in 1 16; do
+	bench_row "RL.CHECK (3 windows)" floodgate "$FG_SOCK" $p RL.CHECK api k:__rand_int__
+	bench_row "RL.AUTH.FAIL" floodgate "$FG_SOCK" $p RL.AUTH.FAIL login k:__rand_int__
+	bench_row "RL.EVENT" floodgate "$FG_SOCK" $p RL.EVENT socket_events c:__rand_int__ message
+	bench_row "Lua GCRA (3 windows)" redis "$RSOCK" $p EVALSHA "$SHA" 1 k:__rand_int__
+	bench_row "INCR" redis "$RSOCK" $p INCR k:__rand_int__
+done
+
+# Memory with KEYS keys: touch (nearly) all of them, then read the RSS.
+redis-benchmark -s "$FG_SOCK" -c $CLIENTS -n $((KEYS * 3)) -P 16 -r "$KEYS" -q \
+	RL.CHECK api k:__rand_int__ >/dev/null
+keys=$(redis-cli -s "$FG_SOCK" INFO policies | tr -d '\r' | sed -n 's/^keys://p')
+rss_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$FG_AGENT/status")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", b > 0 ? a / b : 0 }'; }
+table() {
+	local p=$1 lua incr name r
+	lua=${RES["Lua GCRA (3 windows)/$p"]%% *}
+	incr=${RES["INCR/$p"]%% *}
+	echo "| command (50 clients, -P $p) | req/s | p50 ms | p99 ms | vs Lua limiter | vs INCR |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	for name in "RL.CHECK (3 windows)" "RL.AUTH.FAIL" "RL.EVENT" "Lua GCRA (3 windows)" "INCR"; do
+		read -r rps p50 p99 <<<"${RES["$name/$p"]}"
+		echo "| $name | $rps | $p50 | $p99 | $(ratio "$rps" "$lua") | $(ratio "$rps" "$incr") |"
+	done
+}
+{
+	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs"
+	echo "- kernel: $(uname -sr); redis-server $(redis-server --version | awk '{ print $3 }' | cut -d= -f2)"
+	echo "- date: $(date -u +%F), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "- method: redis-benchmark -c $CLIENTS -n $N -r $KEYS, median of $RUNS runs by req/s"
+	echo
+	table 1
+	echo
+	table 16
+	echo
+	echo "Agent RSS after $keys keys of the 3-window policy: $((rss_kb / 1024)) MiB ($((rss_kb * 1024 / (keys > 0 ? keys : 1))) bytes per key, the agent's base included)."
+} | tee "$OUT/socket.md"

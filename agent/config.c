@@ -31,10 +31,9 @@ struct parser {
 	uint8_t *owner;
 };
 
-static const char *const top_keys[] = {"interfaces", "xdp_mode", "dry_run", "persist",
-				       "sources",    "defaults", "rules",   "allow",
-				       "deny",	     "socket",	 "store",   "policies",
-				       NULL};
+static const char *const top_keys[] = {"interfaces", "xdp_mode", "dry_run", "persist", "sources",
+				       "defaults",   "rules",	 "allow",   "deny",    "socket",
+				       "store",	     "policies", NULL};
 static const char *const source_keys[] = {
 	"ipv4_prefix",	"ipv6_prefix", "max_tracked", "max_prefixes", "max_udp_flows",
 	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL};
@@ -887,9 +886,9 @@ static const char *const policy_keys[][9] = {
 };
 static const char *const policy_types[] = {"window", "progressive", "events", "budget"};
 
-#define CONF_COUNT_MAX 1000000000LL
+#define CONF_COUNT_MAX	1000000000LL
 #define CONF_AMOUNT_MAX 1000000000000000LL /* POLICY_COST_MAX */
-#define CONF_ID_MAX 4294967294LL /* (uid_t)-1 means "no change" to chown() */
+#define CONF_ID_MAX	4294967294LL	   /* (uid_t)-1 means "no change" to chown() */
 
 /* A decimal with up to 3 fractional digits, as thousandths: "1.5" -> 1500. */
 static int get_milli(struct parser *p, const yaml_node_t *n, const char *path, uint64_t min,
@@ -938,8 +937,7 @@ static int parse_ids(struct parser *p, const yaml_node_t *n, const char *key, ui
 		return err;
 	*count = 0;
 	if (seq_len(n) > FG_CONF_MAX_ADMIN_IDS)
-		return fail(p, n, key, "%d entries, at most %d", seq_len(n),
-			    FG_CONF_MAX_ADMIN_IDS);
+		return fail(p, n, key, "%d entries, at most %d", seq_len(n), FG_CONF_MAX_ADMIN_IDS);
 	for (i = 0; i < seq_len(n); i++) {
 		snprintf(kp, sizeof(kp), "%s[%d]", key, i);
 		err = get_u32(p, seq_item(p, n, i), kp, 0, CONF_ID_MAX, &ids[i]);
@@ -947,8 +945,7 @@ static int parse_ids(struct parser *p, const yaml_node_t *n, const char *key, ui
 			return err;
 		for (k = 0; k < i; k++) {
 			if (ids[k] == ids[i])
-				return fail(p, seq_item(p, n, i), kp, "%u is listed twice",
-					    ids[i]);
+				return fail(p, seq_item(p, n, i), kp, "%u is listed twice", ids[i]);
 		}
 		*count = i + 1;
 	}
@@ -975,9 +972,10 @@ static int parse_socket(struct parser *p, const yaml_node_t *n, struct fg_conf *
 		if (*s != '/')
 			return fail(p, v, "socket.path", "\"%s\" is not an absolute path", s);
 		if (strlen(s) >= sizeof(so->path))
-			return fail(p, v, "socket.path",
-				    "\"%.30s...\" is too long for a Unix socket (at most %zu bytes)",
-				    s, sizeof(so->path) - 1);
+			return fail(
+				p, v, "socket.path",
+				"\"%.30s...\" is too long for a Unix socket (at most %zu bytes)", s,
+				sizeof(so->path) - 1);
 		strcpy(so->path, s);
 	}
 	if ((v = map_get(p, n, "mode"))) {
@@ -986,19 +984,21 @@ static int parse_socket(struct parser *p, const yaml_node_t *n, struct fg_conf *
 
 		/* Octal as chmod reads it: "0660", 0660 or 660 (0o660 too). */
 		if (v->type != YAML_SCALAR_NODE || is_null(v))
-			return fail(p, v, "socket.mode", "expected an octal mode like \"0660\", got %s",
+			return fail(p, v, "socket.mode",
+				    "expected an octal mode like \"0660\", got %s",
 				    show(v, b, sizeof(b)));
 		s = sval(v);
 		d = !strncmp(s, "0o", 2) ? s + 2 : s;
 		if (!*d || strspn(d, "01234567") != strlen(d) || strlen(d) > 12)
-			return fail(p, v, "socket.mode", "\"%s\" is not an octal mode like \"0660\"",
-				    s);
+			return fail(p, v, "socket.mode",
+				    "\"%s\" is not an octal mode like \"0660\"", s);
 		m = strtoul(d, NULL, 8);
 		if (m > 0777)
 			return fail(p, v, "socket.mode", "\"%s\" is more than 0777", s);
 		if (!(m & 0600))
 			return fail(p, v, "socket.mode",
-				    "\"%s\" leaves the owner unable to use the socket (add 0600)", s);
+				    "\"%s\" leaves the owner unable to use the socket (add 0600)",
+				    s);
 		so->mode = (uint32_t)m;
 	}
 	if ((v = map_get(p, n, "group"))) {
@@ -1059,8 +1059,7 @@ static bool policy_name_ok(const char *s)
 {
 	for (; *s; s++) {
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-' ||
-		      *s == ':'))
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-' || *s == ':'))
 			return false;
 	}
 	return true;
@@ -1079,8 +1078,8 @@ static int get_name(struct parser *p, const yaml_node_t *n, const char *path, co
 		return fail(p, n, path, "\"%.20s...\" is too long (at most %zu characters)", *out,
 			    max - 1);
 	if (!policy_name_ok(*out))
-		return fail(p, n, path,
-			    "\"%s\": use only letters, digits, '_', '.', ':' and '-'", *out);
+		return fail(p, n, path, "\"%s\": use only letters, digits, '_', '.', ':' and '-'",
+			    *out);
 	return 0;
 }
 
@@ -1137,7 +1136,8 @@ static int parse_window_limits(struct parser *p, const yaml_node_t *n, const cha
 			return err;
 		/* GCRA spaces requests at per / count: keep that >= 1 ns (x 1000 roles). */
 		if (l->count > l->per_ms * 1000)
-			return fail(p, v, ip, "%llu per %llums is more than one request per microsecond",
+			return fail(p, v, ip,
+				    "%llu per %llums is more than one request per microsecond",
 				    (unsigned long long)l->count, (unsigned long long)l->per_ms);
 		for (k = 0; k < i; k++) {
 			if (pc->limits[k].per_ms == l->per_ms)
@@ -1197,7 +1197,8 @@ static int parse_roles(struct parser *p, const yaml_node_t *n, const char *path,
 						    "below one request",
 						    sval(v), k, (unsigned long long)l->count,
 						    (unsigned long long)l->per_ms);
-				if ((unsigned __int128)l->count * m > (unsigned __int128)l->per_ms * 1000000000ULL)
+				if ((unsigned __int128)l->count * m >
+				    (unsigned __int128)l->per_ms * 1000000000ULL)
 					return fail(p, v, kp,
 						    "%s makes limits[%d] more than one request "
 						    "per nanosecond",
@@ -1271,8 +1272,7 @@ static int check_policy_keys(struct parser *p, const yaml_node_t *n, const char 
 	return check_keys(p, n, path, policy_keys[type]);
 }
 
-static int parse_policy(struct parser *p, const yaml_node_t *n, int idx,
-			struct fg_conf_policy *pc)
+static int parse_policy(struct parser *p, const yaml_node_t *n, int idx, struct fg_conf_policy *pc)
 {
 	struct fg_conf *c = p->conf;
 	char path[32], kp[CONF_PATH_MAX], b[64];
@@ -1313,8 +1313,9 @@ static int parse_policy(struct parser *p, const yaml_node_t *n, int idx,
 		return err;
 	for (i = 0; i < idx; i++) {
 		if (!strcmp(c->policies[i].name, s))
-			return fail(p, v, kp, "\"%s\" is already the name of policies[%d] (line %d)",
-				    s, i, c->policies[i].line);
+			return fail(p, v, kp,
+				    "\"%s\" is already the name of policies[%d] (line %d)", s, i,
+				    c->policies[i].line);
 	}
 	strcpy(pc->name, s);
 
@@ -1340,7 +1341,8 @@ static int parse_policy(struct parser *p, const yaml_node_t *n, int idx,
 		join(kp, sizeof(kp), path, "limits");
 		if (!(v = map_get(p, n, "limits")))
 			return fail(p, n, kp,
-				    "missing (e.g. [ { count: 10, per: 1s }, { count: 100, per: 1m } ])");
+				    "missing (e.g. [ { count: 10, per: 1s }, { count: 100, per: 1m "
+				    "} ])");
 		if ((err = parse_window_limits(p, v, kp, pc)))
 			return err;
 		if ((v = map_get(p, n, "block_for")) &&

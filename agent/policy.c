@@ -19,14 +19,14 @@
 #include "policy.h"
 #include "store.h"
 
-#define NS_PER_MS 1000000ULL
+#define NS_PER_MS   1000000ULL
 #define MS_PER_HOUR (3600ULL * 1000)
-#define MS_PER_DAY (86400ULL * 1000)
+#define MS_PER_DAY  (86400ULL * 1000)
 #define BLOCK_MAX_S (365ULL * 86400)
 
 /* State layouts; the block comes first in all of them. */
 struct st_window {
-	uint64_t blocked_until; /* ms */
+	uint64_t blocked_until;		 /* ms */
 	uint64_t tat[POLICY_MAX_LIMITS]; /* ns; only nlimits are stored */
 };
 
@@ -52,8 +52,8 @@ _Static_assert(sizeof(struct st_window) <= STORE_STATE_MAX, "window state");
 
 /* A window limit for one role (index 0 = no role). */
 struct wlimit {
-	uint64_t limit; /* requests */
-	uint64_t t_ns; /* emission interval: per / limit */
+	uint64_t limit;	   /* requests */
+	uint64_t t_ns;	   /* emission interval: per / limit */
 	uint64_t burst_ns; /* limit * t_ns: how far ahead of now the TAT may run */
 };
 
@@ -115,7 +115,8 @@ static bool conf_equal(const struct fg_conf_policy *a, const struct fg_conf_poli
 		       a->base_delay_ms == b->base_delay_ms && a->factor_milli == b->factor_milli &&
 		       a->max_delay_ms == b->max_delay_ms &&
 		       a->forget_after_ms == b->forget_after_ms &&
-		       a->xdp_ban_after == b->xdp_ban_after && a->xdp_ban_for_ms == b->xdp_ban_for_ms;
+		       a->xdp_ban_after == b->xdp_ban_after &&
+		       a->xdp_ban_for_ms == b->xdp_ban_for_ms;
 	case POLICY_EVENTS:
 		if (a->limit != b->limit || a->window_ms != b->window_ms ||
 		    a->nexempt != b->nexempt)
@@ -467,7 +468,8 @@ static uint64_t window_fn(void *state, bool fresh, void *arg)
 		uint64_t at = charge ? next[i] : tat[i];
 		uint64_t rem = (w->burst_ns - (at - now_ns)) / w->t_ns;
 		uint64_t reset = at - now_ns;
-		uint64_t retry = next[i] - now_ns > w->burst_ns ? next[i] - w->burst_ns - now_ns : 0;
+		uint64_t retry =
+			next[i] - now_ns > w->burst_ns ? next[i] - w->burst_ns - now_ns : 0;
 
 		/* Used >= warn_at of any window warns, not only the binding one. */
 		if ((w->limit - rem) * 1000 >= (uint64_t)p->conf.warn_at_milli * w->limit)
@@ -553,9 +555,10 @@ static uint64_t budget_fn(void *state, bool fresh, void *arg)
 	out->window = p->wname[0];
 	if (ok) {
 		out->retry_after_ms = 0;
-		out->state = op->amount && used * 1000 >= (uint64_t)p->conf.warn_at_milli * op->amount
-				     ? "warn"
-				     : "ok";
+		out->state =
+			op->amount && used * 1000 >= (uint64_t)p->conf.warn_at_milli * op->amount
+				? "warn"
+				: "ok";
 	} else if (blocked) {
 		out->retry_after_ms = s->blocked_until - op->now_ms;
 		out->state = "blocked";
@@ -857,8 +860,7 @@ static uint64_t block_fn(void *state, bool fresh, void *arg)
 	return state_expiry(op->p, state);
 }
 
-int policy_block(struct policy *p, const void *key, size_t klen, uint64_t seconds,
-		 uint64_t now_ms)
+int policy_block(struct policy *p, const void *key, size_t klen, uint64_t seconds, uint64_t now_ms)
 {
 	struct block_op op = {.p = p, .until = now_ms + seconds * 1000};
 	int err;

@@ -31,14 +31,14 @@
 
 #include "config.h"
 
-#define POLICY_KEY_MAX 512
-#define POLICY_MAX_LIMITS 8 /* limits of a window policy */
-#define POLICY_MAX_ROLES 32
-#define POLICY_MAX_EXEMPT 32
-#define POLICY_ROLE_NAME_MAX 64
+#define POLICY_KEY_MAX	      512
+#define POLICY_MAX_LIMITS     8 /* limits of a window policy */
+#define POLICY_MAX_ROLES      32
+#define POLICY_MAX_EXEMPT     32
+#define POLICY_ROLE_NAME_MAX  64
 #define POLICY_EVENT_NAME_MAX 64
-#define POLICY_COST_MAX 1000000000000000ULL /* 1e15 */
-#define POLICY_MAX 256 /* policies in a config */
+#define POLICY_COST_MAX	      1000000000000000ULL /* 1e15 */
+#define POLICY_MAX	      256		  /* policies in a config */
 
 enum policy_type {
 	POLICY_WINDOW = 0,
@@ -53,7 +53,7 @@ enum policy_period {
 };
 
 struct fg_conf_window_limit {
-	uint64_t count; /* requests ... */
+	uint64_t count;	 /* requests ... */
 	uint64_t per_ms; /* ... per this long */
 };
 
@@ -61,7 +61,7 @@ struct fg_conf_window_limit {
 struct fg_conf_role {
 	char name[POLICY_ROLE_NAME_MAX];
 	uint32_t mult_milli; /* window: multiplier x 1000 (1.5 -> 1500) */
-	uint64_t amount; /* budget: amount per period for this role */
+	uint64_t amount;     /* budget: amount per period for this role */
 };
 
 /* One entry of `policies:`; which fields count depends on type. */
@@ -70,7 +70,7 @@ struct fg_conf_policy {
 	enum policy_type type;
 	int line; /* where it starts in the file, for messages */
 
-	uint32_t warn_at_milli; /* window, events, budget: default 800 (0.8) */
+	uint32_t warn_at_milli;			     /* window, events, budget: default 800 (0.8) */
 	struct fg_conf_role roles[POLICY_MAX_ROLES]; /* window, budget */
 	int nroles;
 
@@ -80,12 +80,12 @@ struct fg_conf_policy {
 	uint64_t block_for_ms; /* 0 = no block after a rejection */
 
 	/* progressive */
-	uint32_t free_failures; /* default 3 */
-	uint64_t base_delay_ms; /* default 1 s */
-	uint32_t factor_milli; /* default 2000 (2) */
-	uint64_t max_delay_ms; /* default 30 s */
+	uint32_t free_failures;	  /* default 3 */
+	uint64_t base_delay_ms;	  /* default 1 s */
+	uint32_t factor_milli;	  /* default 2000 (2) */
+	uint64_t max_delay_ms;	  /* default 30 s */
 	uint64_t forget_after_ms; /* default 15 min */
-	uint32_t xdp_ban_after; /* failures; 0 = no XDP ban */
+	uint32_t xdp_ban_after;	  /* failures; 0 = no XDP ban */
 	uint64_t xdp_ban_for_ms;
 
 	/* events */
@@ -100,7 +100,7 @@ struct fg_conf_policy {
 };
 
 struct policies; /* the compiled set of a config + the store holding their state */
-struct policy; /* one policy of a set; valid until the set is freed */
+struct policy;	 /* one policy of a set; valid until the set is freed */
 
 /*
  * Compile conf->policies (and conf->store) into a new set. State of every
@@ -136,12 +136,12 @@ const struct fg_conf_policy *policy_conf(const struct policy *p);
 /* RL.CHECK reply. */
 struct rl_result {
 	bool allowed;
-	uint64_t limit; /* of the binding window (the one with the least remaining) */
-	uint64_t remaining; /* in that window, after this request */
-	uint64_t reset_ms; /* until that window is back to a full limit */
+	uint64_t limit;		 /* of the binding window (the one with the least remaining) */
+	uint64_t remaining;	 /* in that window, after this request */
+	uint64_t reset_ms;	 /* until that window is back to a full limit */
 	uint64_t retry_after_ms; /* 0 when allowed; else until a request of this cost passes */
-	const char *state; /* "ok", "warn", "deny" or "blocked" */
-	const char *window; /* binding window: "1s", "1m", "90s", "hour", "day" ... */
+	const char *state;	 /* "ok", "warn", "deny" or "blocked" */
+	const char *window;	 /* binding window: "1s", "1m", "90s", "hour", "day" ... */
 };
 
 /*
@@ -174,7 +174,7 @@ int policy_auth_ok(struct policy *p, const void *key, size_t klen, uint64_t now_
 /* RL.EVENT reply (events policies). */
 struct rl_event_result {
 	const char *state; /* "ok", "warn", "disconnect" or "exempt" */
-	uint64_t count; /* counted events of the connection in its current window */
+	uint64_t count;	   /* counted events of the connection in its current window */
 	uint64_t limit;
 };
 
@@ -195,8 +195,7 @@ int policy_conn_close(struct policy *p, const void *conn, size_t clen, uint64_t 
  * answer "blocked", auth waits cover the block, events "disconnect".
  * A block never shortens a longer one already in place.
  */
-int policy_block(struct policy *p, const void *key, size_t klen, uint64_t seconds,
-		 uint64_t now_ms);
+int policy_block(struct policy *p, const void *key, size_t klen, uint64_t seconds, uint64_t now_ms);
 /* RL.UNBLOCK: lift a block (by RL.BLOCK or block_for); counters stay. */
 int policy_unblock(struct policy *p, const void *key, size_t klen, uint64_t now_ms);
 /* RL.RESET: forget everything about key (counters, failures, block). */
@@ -205,24 +204,24 @@ int policy_reset(struct policy *p, const void *key, size_t klen, uint64_t now_ms
 /* Per-policy counters for INFO and metrics (monotonic; kept across a
  * reload when the policy is unchanged). */
 struct policy_stats {
-	uint64_t keys; /* keys with state now */
-	uint64_t allowed; /* check: allowed; auth_check: wait 0; event: ok/warn/exempt */
-	uint64_t denied; /* check: deny/blocked; auth_check: wait > 0; event: disconnect */
-	uint64_t warned; /* check and event answers "warn" */
-	uint64_t blocked; /* checks refused because of a block */
+	uint64_t keys;		/* keys with state now */
+	uint64_t allowed;	/* check: allowed; auth_check: wait 0; event: ok/warn/exempt */
+	uint64_t denied;	/* check: deny/blocked; auth_check: wait > 0; event: disconnect */
+	uint64_t warned;	/* check and event answers "warn" */
+	uint64_t blocked;	/* checks refused because of a block */
 	uint64_t auth_failures; /* RL.AUTH.FAIL calls */
-	uint64_t xdp_bans; /* auth failures that asked for an XDP ban */
+	uint64_t xdp_bans;	/* auth failures that asked for an XDP ban */
 };
 void policy_stats(const struct policy *p, struct policy_stats *out);
 
 /* Store-wide counters for INFO and metrics. */
 struct policies_store_stats {
 	const char *type; /* "memory" */
-	uint64_t keys; /* all keys of all policies */
+	uint64_t keys;	  /* all keys of all policies */
 	uint64_t max_keys;
 	uint64_t evictions; /* live keys dropped because max_keys was reached */
-	uint64_t expired; /* keys reclaimed after their state expired */
-	uint64_t bytes; /* memory held by the store, approximately */
+	uint64_t expired;   /* keys reclaimed after their state expired */
+	uint64_t bytes;	    /* memory held by the store, approximately */
 };
 void policies_store_stats(const struct policies *ps, struct policies_store_stats *out);
 

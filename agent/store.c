@@ -13,9 +13,9 @@
 #include "store.h"
 
 /* Entries reclaimed per operation: the LRU tail and one bucket of the cursor. */
-#define MEM_TAIL_CHECK 2
+#define MEM_TAIL_CHECK	  2
 #define MEM_SWEEP_BUCKETS 1
-#define MEM_MIN_BUCKETS 16
+#define MEM_MIN_BUCKETS	  16
 
 struct mentry {
 	struct mentry *hnext;
@@ -38,7 +38,7 @@ struct mstore {
 	struct mentry **buckets;
 	uint64_t nbuckets; /* power of 2 */
 	uint64_t mask;
-	uint64_t cursor; /* next bucket the sweep looks at */
+	uint64_t cursor;	    /* next bucket the sweep looks at */
 	struct mentry *head, *tail; /* most and least recently used */
 	uint64_t count;
 	uint64_t max_keys;
@@ -52,22 +52,22 @@ struct mstore {
 /* --- SipHash-1-3 (Aumasson, Bernstein), as in Redis's and Rust's hash maps */
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                  \
-	do {                                                                                      \
-		v0 += v1;                                                                         \
-		v1 = ROTL(v1, 13);                                                                \
-		v1 ^= v0;                                                                         \
-		v0 = ROTL(v0, 32);                                                                \
-		v2 += v3;                                                                         \
-		v3 = ROTL(v3, 16);                                                                \
-		v3 ^= v2;                                                                         \
-		v0 += v3;                                                                         \
-		v3 = ROTL(v3, 21);                                                                \
-		v3 ^= v0;                                                                         \
-		v2 += v1;                                                                         \
-		v1 = ROTL(v1, 17);                                                                \
-		v1 ^= v2;                                                                         \
-		v2 = ROTL(v2, 32);                                                                \
+#define SIPROUND                                                                                   \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = ROTL(v1, 13);                                                                 \
+		v1 ^= v0;                                                                          \
+		v0 = ROTL(v0, 32);                                                                 \
+		v2 += v3;                                                                          \
+		v3 = ROTL(v3, 16);                                                                 \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = ROTL(v3, 21);                                                                 \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = ROTL(v1, 17);                                                                 \
+		v1 ^= v2;                                                                          \
+		v2 = ROTL(v2, 32);                                                                 \
 	} while (0)
 
 uint64_t store_siphash(uint64_t k0, uint64_t k1, const void *data, size_t len)

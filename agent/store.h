@@ -23,9 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_KEY_MAX 512
-#define STORE_STATE_MAX 128 /* bytes of state per key, at most */
-#define STORE_NS_MAX 1024 /* namespaces alive (or holding keys) at once */
+#define STORE_KEY_MAX	512
+#define STORE_STATE_MAX 128  /* bytes of state per key, at most */
+#define STORE_NS_MAX	1024 /* namespaces alive (or holding keys) at once */
 
 /*
  * Decision callback. state holds the key's state (all zeroes when the key
@@ -41,8 +41,8 @@ struct store_stats {
 	uint64_t keys;
 	uint64_t max_keys;
 	uint64_t evictions; /* live keys dropped to stay within max_keys */
-	uint64_t expired; /* expired (or dropped-namespace) keys reclaimed */
-	uint64_t bytes; /* approximate memory held */
+	uint64_t expired;   /* expired (or dropped-namespace) keys reclaimed */
+	uint64_t bytes;	    /* approximate memory held */
 };
 
 struct store;
@@ -91,8 +91,8 @@ static inline uint64_t store_ns_keys(const struct store *s, uint32_t ns)
 	return s->ops->ns_keys(s, ns);
 }
 
-static inline int store_run(struct store *s, uint32_t ns, const void *key, size_t klen,
-			    bool create, uint64_t now_ms, store_fn fn, void *arg)
+static inline int store_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool create,
+			    uint64_t now_ms, store_fn fn, void *arg)
 {
 	return s->ops->run(s, ns, key, klen, create, now_ms, fn, arg);
 }

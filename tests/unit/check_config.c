@@ -622,7 +622,8 @@ START_TEST(test_policies_values)
 		"    exempt: [ping, pong, disconnect, error]\n"
 		"  - name: api\n"
 		"    type: window\n"
-		"    limits: [ { count: 10, per: 1s }, { count: 100, per: 1m }, { count: 1000, per: "
+		"    limits: [ { count: 10, per: 1s }, { count: 100, per: 1m }, { count: 1000, "
+		"per: "
 		"1h } ]\n"
 		"    roles: { OWNER: 3, MAINTAINER: 2, WRITER: 1.5, READER: 1 }\n"
 		"    block_for: 5m\n"
@@ -816,9 +817,8 @@ END_TEST
 
 START_TEST(test_bad_policy_file)
 {
-	ck_assert_int_eq(
-		config_load("tests/unit/configs/bad-policy.yaml", &conf, err, sizeof(err)),
-		-EINVAL);
+	ck_assert_int_eq(config_load("tests/unit/configs/bad-policy.yaml", &conf, err, sizeof(err)),
+			 -EINVAL);
 	ck_assert_str_eq(err, "tests/unit/configs/bad-policy.yaml:12: policies[1].roles.WRITER: "
 			      "expected a multiplier (e.g. 1, 1.5, 3), got \"lots\"");
 }

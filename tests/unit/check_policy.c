@@ -12,7 +12,7 @@
 #include "policy.h"
 
 /* 2026-11-25 12:00:00 UTC, a round second: edges are easy to place. */
-#define T0 1795608000000ULL
+#define T0     1795608000000ULL
 #define DAY_MS 86400000ULL
 
 static struct fg_conf conf;

@@ -383,6 +383,11 @@ void policies_store_stats(const struct policies *ps, struct policies_store_stats
 	out->bytes = s.bytes;
 }
 
+size_t policies_sweep(struct policies *ps, uint64_t now_ms, size_t budget)
+{
+	return store_sweep(ps->store, now_ms, budget);
+}
+
 /* --- helpers ----------------------------------------------------------- */
 
 static inline uint64_t max_u64(uint64_t a, uint64_t b)

@@ -225,4 +225,8 @@ struct policies_store_stats {
 };
 void policies_store_stats(const struct policies *ps, struct policies_store_stats *out);
 
+/* Reclaim up to budget expired keys now (for an idle-time timer; requests
+ * already reclaim a few each). Returns how many went. */
+size_t policies_sweep(struct policies *ps, uint64_t now_ms, size_t budget);
+
 #endif /* FG_POLICY_H */

@@ -595,6 +595,11 @@ START_TEST(test_eviction)
 	ck_assert_uint_eq(ss.keys, 0);
 	ck_assert_uint_eq(ss.evictions, 50);
 	ck_assert_uint_eq(ss.expired, 100);
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "s%d", i);
+		policy_auth_fail(p, key, strlen(key), T0, &r);
+	}
+	ck_assert_uint_eq(policies_sweep(ps, T0 + 15 * 60000, 1000), 20);
 }
 END_TEST
 

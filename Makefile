@@ -93,9 +93,13 @@ $(FLOODGATED): $(AGENT_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(FLOODCTL): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(LIB_OBJS)
+# floodctl takes only the agent modules it uses (the -p mode's map access),
+# not the whole agent: it stays small and links while the agent changes.
+CLI_AGENT_OBJS := $(BUILD)/agent/cidr.o $(BUILD)/agent/xdpmaps.o
+$(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)): $(wildcard cli/*.h)
+$(FLOODCTL): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(CLI_AGENT_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -lhiredis -o $@
 
 $(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o $(LIB_OBJS)
 	$(call msg,LD,$@)

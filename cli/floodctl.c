@@ -1,369 +1,1384 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * floodctl: the operator's command line. This version reads and writes the
- * pinned XDP maps directly (root, or whoever may open the pins), so it works
- * whether or not floodgated is running (persist: true keeps the maps).
+ * floodctl: the operator's command line. It talks to floodgated over its
+ * Unix socket (docs/api.md); with -p DIR the XDP commands read and write the
+ * pinned maps directly instead, for when the agent is down or on a
+ * persist: true host.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "cidr.h"
+#include "json.h"
 #include "loader.h"
-#include "xdpmaps.h"
+#include "pinned.h"
+#include "rpc.h"
+#include "table.h"
 
 enum { EXIT_OK = 0, EXIT_DENIED = 1, EXIT_ERROR = 2 };
 
-static bool json;
+/* Which command options a command takes. */
+enum {
+	O_FOR = 1u << 0,
+	O_COST = 1u << 1,
+	O_ROLE = 1u << 2,
+	O_PEEK = 1u << 3,
+	O_DEL = 1u << 4,
+	O_N = 1u << 5,
+	O_BY = 1u << 6,
+	O_WATCH = 1u << 7,
+	O_INTERVAL = 1u << 8,
+};
+
+struct args {
+	bool json;
+	const char *sock;
+	const char *pin_dir; /* NULL: use the socket */
+	unsigned given;	     /* O_* seen */
+	uint64_t for_s;
+	const char *cost, *role;
+	bool peek, del, watch, by_drops;
+	int n;
+	double interval;
+	char **pos; /* positional arguments after the command */
+	int npos;
+};
+
+struct command {
+	const char *name;
+	int npos;
+	unsigned opts;
+	const char *synopsis;
+	int (*sock)(struct rpc *r, const struct args *a);    /* NULL: maps only */
+	int (*pin)(struct xdpmaps *m, const struct args *a); /* NULL: socket only */
+};
+
+static const struct command *find_command(const char *name);
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: floodctl [-p PIN_DIR] [--json] COMMAND\n"
-		   "\n"
-		   "commands:\n"
-		   "  stats                 packets and bytes by reason (passed / dropped)\n"
-		   "  rules                 new flows and drops by rule id, attack state\n"
-		   "  source ADDR|CIDR      bucket state of an address or prefix, per rule\n"
-		   "  list bans|allow|deny  entries of a list\n"
-		   "  verified ADDR         whether the host talks to ADDR (exit 1 if not)\n"
-		   "  count                 entries in the state maps\n"
-		   "  ban CIDR [--for DUR]  ban (DUR like 90s, 10m, 1h; default until unbanned)\n"
-		   "  unban CIDR            lift a ban\n"
-		   "\n"
-		   "  -p, --pin-dir DIR     pinned maps of floodgated (default " FG_DEFAULT_PIN_DIR
-		   ")\n"
-		   "exit status: 0 ok, 1 not found / denied, 2 error\n");
+	fprintf(f,
+		"usage: floodctl [-s SOCKET | -p PIN_DIR] [--json] COMMAND [ARGS]\n"
+		"\n"
+		"XDP (live counts and bans):\n"
+		"  status                        agent version, uptime, clients, interfaces, "
+		"policies\n"
+		"  top [-n N] [--by new|drops] [--watch [--interval S]]\n"
+		"                                the N (default 10) busiest sources\n"
+		"  source ADDR                   counters, tokens and ban of an address and its "
+		"prefix\n"
+		"  verified ADDR                 whether the host talks to ADDR (exit 1 if not)\n"
+		"  stats                         packets and bytes by reason (passed / dropped)\n"
+		"  rules                         new flows and drops by rule id, attack state "
+		"(maps)\n"
+		"  count                         entries in the state maps (maps)\n"
+		"  ban CIDR [--for DUR]          ban (DUR like 90s, 10m, 1h, 2d; default until "
+		"unbanned)\n"
+		"  unban CIDR                    lift a ban (exit 1 if not banned)\n"
+		"  allow CIDR [--del]            add (remove) a runtime allow entry\n"
+		"  deny CIDR [--del]             add (remove) a runtime deny entry\n"
+		"  list bans|allow|deny          entries of a list\n"
+		"  reload                        re-read the config (like SIGHUP)\n"
+		"\n"
+		"application limits (policies):\n"
+		"  check POLICY KEY [--cost N] [--role R] [--peek]\n"
+		"                                RL.CHECK (exit 1 if not allowed)\n"
+		"  auth-fail POLICY KEY          record a failed login; the delay that now "
+		"applies\n"
+		"  auth-check POLICY KEY         the wait before the next attempt (exit 1 if > 0)\n"
+		"  auth-ok POLICY KEY            a successful login: forget the failures\n"
+		"  event POLICY CONN EVENT       count a connection's event (exit 1 on "
+		"disconnect)\n"
+		"\n"
+		"options:\n"
+		"  -s, --socket PATH    floodgated's socket (default $FLOODGATE_SOCKET, else\n"
+		"                       " RPC_DEFAULT_SOCKET ")\n"
+		"  -p, --pin-dir DIR    read/write the pinned maps in DIR instead of asking the "
+		"agent\n"
+		"                       (stats, rules, source, list, ban, unban, verified, count;\n"
+		"                       rules and count always read the maps, by default in\n"
+		"                       " FG_DEFAULT_PIN_DIR ")\n"
+		"  -j, --json           JSON output\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"exit status: 0 ok, 1 denied / not found, 2 error\n");
 }
 
-static int cmd_stats(struct xdpmaps *m)
+/* "Usage: ..." of one command, then exit status 2. */
+static int usage_error(const struct command *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int usage_error(const struct command *c, const char *fmt, ...)
 {
-	struct fg_stat st[FG_R_MAX];
-	uint32_t r;
+	va_list ap;
 
-	if (xdpmaps_stats(m, st))
-		return EXIT_ERROR;
-	if (json)
-		printf("{");
+	fputs("floodctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (c)
+		fprintf(stderr, "usage: floodctl [-s SOCKET] [--json] %s\n", c->synopsis);
 	else
-		printf("%-12s %14s %14s %16s %16s\n", "REASON", "PASSED", "DROPPED", "PASSED_BYTES",
-		       "DROPPED_BYTES");
-	for (r = 0; r < FG_R_MAX; r++) {
-		if (json)
-			printf("%s\"%s\":{\"passed\":%llu,\"dropped\":%llu,\"passed_bytes\":%llu,"
-			       "\"dropped_bytes\":%llu}",
-			       r ? "," : "", xdpmaps_reason_name(r),
-			       (unsigned long long)st[r].packets[0],
-			       (unsigned long long)st[r].packets[1],
-			       (unsigned long long)st[r].bytes[0],
-			       (unsigned long long)st[r].bytes[1]);
-		else
-			printf("%-12s %14llu %14llu %16llu %16llu\n", xdpmaps_reason_name(r),
-			       (unsigned long long)st[r].packets[0],
-			       (unsigned long long)st[r].packets[1],
-			       (unsigned long long)st[r].bytes[0],
-			       (unsigned long long)st[r].bytes[1]);
-	}
-	if (json)
-		printf("}\n");
-	return EXIT_OK;
-}
-
-static int cmd_rules(struct xdpmaps *m)
-{
-	uint64_t now = xdpmaps_now_ns();
-	uint32_t id;
-	bool first = true;
-
-	if (json)
-		printf("[");
-	else
-		printf("%-4s %12s %12s %12s %12s %12s %6s\n", "RULE", "NEW_FLOWS", "PASSED",
-		       "DROP_ADDR", "DROP_PREFIX", "DROP_GLOBAL", "ATTACK");
-	for (id = 0; id < FG_MAX_RULES; id++) {
-		struct fg_rule_stat rs;
-		struct fg_global_state gs;
-		int attack;
-
-		if (xdpmaps_rule_stats(m, id, &rs) || xdpmaps_global(m, id, &gs))
-			return EXIT_ERROR;
-		if (!rs.new_flows && id > 1)
-			continue;
-		attack = now < gs.attack_until_ns;
-		if (json)
-			printf("%s{\"rule\":%u,\"new_flows\":%llu,\"passed\":%llu,"
-			       "\"dropped_address\":%llu,\"dropped_prefix\":%llu,"
-			       "\"dropped_global\":%llu,\"under_attack\":%d}",
-			       first ? "" : ",", id, (unsigned long long)rs.new_flows,
-			       (unsigned long long)rs.passed, (unsigned long long)rs.dropped[0],
-			       (unsigned long long)rs.dropped[1], (unsigned long long)rs.dropped[2],
-			       attack);
-		else
-			printf("%-4u %12llu %12llu %12llu %12llu %12llu %6s\n", id,
-			       (unsigned long long)rs.new_flows, (unsigned long long)rs.passed,
-			       (unsigned long long)rs.dropped[0], (unsigned long long)rs.dropped[1],
-			       (unsigned long long)rs.dropped[2], attack ? "yes" : "no");
-		first = false;
-	}
-	if (json)
-		printf("]\n");
-	return EXIT_OK;
-}
-
-static int cmd_source(struct xdpmaps *m, const char *arg)
-{
-	uint64_t now = xdpmaps_now_ns();
-	struct fg_cidr c;
-	uint32_t id;
-	int found = 0;
-
-	if (cidr_parse(arg, &c)) {
-		fprintf(stderr, "floodctl: source %s: not an address or prefix\n", arg);
-		return EXIT_ERROR;
-	}
-	if (!json)
-		printf("%-4s %12s %12s %12s %12s\n", "RULE", "NEW_FLOWS", "DROPPED", "VIOLATIONS",
-		       "TAT_AHEAD_MS");
-	for (id = 0; id < FG_MAX_RULES; id++) {
-		struct fg_src_state st;
-		double ahead;
-
-		if (xdpmaps_source(m, &c, id, &st))
-			continue;
-		ahead = st.tat_ns > now ? (st.tat_ns - now) / 1e6 : 0;
-		if (json)
-			printf("%s{\"rule\":%u,\"new_flows\":%llu,\"dropped\":%llu,"
-			       "\"violations\":%u}",
-			       found ? "," : "[", id, (unsigned long long)st.new_flows,
-			       (unsigned long long)st.dropped, st.violations);
-		else
-			printf("%-4u %12llu %12llu %12u %12.1f\n", id,
-			       (unsigned long long)st.new_flows, (unsigned long long)st.dropped,
-			       st.violations, ahead);
-		found++;
-	}
-	if (json)
-		printf(found ? "]\n" : "[]\n");
-	return found ? EXIT_OK : EXIT_DENIED;
-}
-
-static int print_entry(const struct fg_cidr *c, const struct fg_ban *ban, void *arg)
-{
-	char buf[FG_CIDR_STRLEN];
-	uint64_t now = *(uint64_t *)arg;
-
-	cidr_format(c, buf, sizeof(buf));
-	if (!ban) {
-		printf("%s\n", buf);
-		return 0;
-	}
-	if (ban->expires_ns && ban->expires_ns <= now)
-		return 0;
-	if (ban->expires_ns)
-		printf("%-44s %-7s %llus\n", buf, xdpmaps_origin_name(ban->origin),
-		       (unsigned long long)((ban->expires_ns - now) / 1000000000ULL));
-	else
-		printf("%-44s %-7s forever\n", buf, xdpmaps_origin_name(ban->origin));
-	return 0;
-}
-
-static int cmd_list(struct xdpmaps *m, const char *what)
-{
-	uint64_t now = xdpmaps_now_ns();
-
-	if (!strcmp(what, "bans"))
-		return xdpmaps_list_each(m->bans, true, print_entry, &now) ? EXIT_ERROR : EXIT_OK;
-	if (!strcmp(what, "allow"))
-		return xdpmaps_list_each(m->allow, false, print_entry, &now) ? EXIT_ERROR : EXIT_OK;
-	if (!strcmp(what, "deny"))
-		return xdpmaps_list_each(m->deny, false, print_entry, &now) ? EXIT_ERROR : EXIT_OK;
-	fprintf(stderr, "floodctl: list %s: use bans, allow or deny\n", what);
+		fputs("try 'floodctl --help'\n", stderr);
 	return EXIT_ERROR;
 }
 
-/* "90", "90s", "10m", "1h", "2d" -> seconds; -1 when malformed. */
+/* --- parsing helpers -------------------------------------------------------- */
+
+/* "90", "90s", "10m", "1h30m", "2d" -> seconds; -1 when malformed or 0. */
 static long long parse_duration(const char *s)
 {
-	char *end;
-	long long v;
+	long long total = 0;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v < 0)
+	if (!*s)
 		return -1;
-	if (!*end || !strcmp(end, "s"))
-		return v;
-	if (!strcmp(end, "m"))
-		return v * 60;
-	if (!strcmp(end, "h"))
-		return v * 3600;
-	if (!strcmp(end, "d"))
-		return v * 86400;
-	return -1;
-}
+	while (*s) {
+		long long v, mul;
+		char *end;
 
-static int cmd_ban(struct xdpmaps *m, int argc, char **argv)
-{
-	long long secs = 0;
-	struct fg_cidr c;
-	int err;
-
-	if (argc < 1 || cidr_parse(argv[0], &c)) {
-		fprintf(stderr, "floodctl: ban needs a CIDR like 198.51.100.7 or 2001:db8::/48\n");
-		return EXIT_ERROR;
-	}
-	if (argc >= 3 && !strcmp(argv[1], "--for")) {
-		secs = parse_duration(argv[2]);
-		if (secs <= 0) {
-			fprintf(stderr, "floodctl: --for %s: use a duration like 90s, 10m, 1h\n",
-				argv[2]);
-			return EXIT_ERROR;
+		if (*s < '0' || *s > '9')
+			return -1;
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno)
+			return -1;
+		switch (*end) {
+		case '\0':
+		case 's':
+			mul = 1;
+			break;
+		case 'm':
+			mul = 60;
+			break;
+		case 'h':
+			mul = 3600;
+			break;
+		case 'd':
+			mul = 86400;
+			break;
+		default:
+			return -1;
 		}
-	} else if (argc != 1) {
-		fprintf(stderr, "floodctl: usage: ban CIDR [--for DURATION]\n");
-		return EXIT_ERROR;
+		if (v > (LLONG_MAX - total) / mul)
+			return -1;
+		total += v * mul;
+		s = *end ? end + 1 : end;
 	}
-	err = xdpmaps_ban(m, &c, (uint64_t)secs, FG_BAN_MANUAL);
-	if (err) {
-		fprintf(stderr, "floodctl: ban %s: %s\n", argv[0], strerror(-err));
-		return EXIT_ERROR;
-	}
-	return EXIT_OK;
+	return total > 0 ? total : -1;
 }
 
-static int cmd_unban(struct xdpmaps *m, const char *arg)
+static bool is_uint(const char *s)
 {
-	struct fg_cidr c;
-	int err;
+	size_t n = strlen(s);
 
-	if (cidr_parse(arg, &c)) {
-		fprintf(stderr, "floodctl: unban %s: not an address or prefix\n", arg);
-		return EXIT_ERROR;
-	}
-	err = xdpmaps_unban(m, &c);
-	if (err == -ENOENT) {
-		fprintf(stderr, "floodctl: %s is not banned\n", arg);
-		return EXIT_DENIED;
-	}
-	return err ? EXIT_ERROR : EXIT_OK;
+	return n > 0 && n <= 18 && strspn(s, "0123456789") == n;
 }
 
-static int cmd_verified(struct xdpmaps *m, const char *arg)
+/* 3725 -> "1h 2m", 600 -> "10m": the two largest units, a zero second one left out. */
+static void fmt_duration(char *buf, size_t len, long long s)
 {
-	uint64_t seen;
-	struct fg_cidr c;
-
-	if (cidr_parse_addr(arg, &c)) {
-		fprintf(stderr, "floodctl: verified %s: not an address\n", arg);
-		return EXIT_ERROR;
-	}
-	if (xdpmaps_verified(m, &c, &seen)) {
-		printf(json ? "{\"verified\":false}\n" : "no\n");
-		return EXIT_DENIED;
-	}
-	if (json)
-		printf("{\"verified\":true,\"seen_ms_ago\":%llu}\n",
-		       (unsigned long long)((xdpmaps_now_ns() - seen) / 1000000));
-	else
-		printf("yes (seen %.1fs ago)\n", (xdpmaps_now_ns() - seen) / 1e9);
-	return EXIT_OK;
-}
-
-static int cmd_count(struct xdpmaps *m)
-{
-	const struct {
-		const char *name;
-		int fd;
-		uint32_t key_size;
-	} maps[] = {
-		{ "src_state", m->src_state, sizeof(struct fg_src_key) },
-		{ "prefix_state", m->prefix_state, sizeof(struct fg_src_key) },
-		{ "udp_flows", m->udp_flows, sizeof(struct fg_udp_key) },
-		{ "verified", m->verified, sizeof(struct fg_src_key) },
-		{ "bans", m->bans, sizeof(struct fg_lpm_key) },
-		{ "allow_lpm", m->allow, sizeof(struct fg_lpm_key) },
-		{ "deny_lpm", m->deny, sizeof(struct fg_lpm_key) },
-	};
+	static const struct {
+		long long secs;
+		char unit;
+	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
 	size_t i;
 
-	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		long n = xdpmaps_count(maps[i].fd, maps[i].key_size);
-
-		if (n < 0)
-			return EXIT_ERROR;
-		if (json)
-			printf("%s\"%s\":%ld", i ? "," : "{", maps[i].name, n);
-		else
-			printf("%-14s %ld\n", maps[i].name, n);
+	if (s < 0) {
+		snprintf(buf, len, "forever");
+		return;
 	}
-	if (json)
-		printf("}\n");
+	for (i = 0; i < 3 && s < units[i].secs; i++)
+		;
+	if (i == 3 || !(s % units[i].secs / units[i + 1].secs))
+		snprintf(buf, len, "%lld%c", s / units[i].secs, units[i].unit);
+	else
+		snprintf(buf, len, "%lld%c %lld%c", s / units[i].secs, units[i].unit,
+			 s % units[i].secs / units[i + 1].secs, units[i + 1].unit);
+}
+
+/* --- replies -------------------------------------------------------------- */
+
+/*
+ * Send argv and take the reply. An error reply or a failed connection is
+ * printed and gives EXIT_ERROR (and *out NULL); else *out is the reply.
+ */
+static int call(struct rpc *r, redisReply **out, int argc, const char **argv)
+{
+	redisReply *rep = rpc_call(r, argc, argv, NULL);
+
+	*out = NULL;
+	if (!rep)
+		return EXIT_ERROR;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		rpc_print_error(rep);
+		freeReplyObject(rep);
+		return EXIT_ERROR;
+	}
+	*out = rep;
 	return EXIT_OK;
 }
 
-int main(int argc, char **argv)
+static bool is_err_containing(const redisReply *rep, const char *what)
 {
-	static const struct option longopts[] = {
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *pin_dir = FG_DEFAULT_PIN_DIR, *cmd;
-	struct xdpmaps m;
-	int c, ret, err;
+	return rep->type == REDIS_REPLY_ERROR && memmem(rep->str, rep->len, what, strlen(what));
+}
 
-	while ((c = getopt_long(argc, argv, "+p:jh", longopts, NULL)) != -1) {
+static bool is_str(const redisReply *e)
+{
+	return e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS;
+}
+
+static bool str_eq(const redisReply *e, const char *s)
+{
+	return is_str(e) && e->len == strlen(s) && !memcmp(e->str, s, e->len);
+}
+
+/* An integer reply, or a string holding one (RESP2 doubles and maps of
+ * strings). */
+static bool reply_ll(const redisReply *e, long long *v)
+{
+	char buf[32], *end;
+
+	if (e->type == REDIS_REPLY_INTEGER) {
+		*v = e->integer;
+		return true;
+	}
+	if (!is_str(e) || !e->len || e->len >= sizeof(buf))
+		return false;
+	memcpy(buf, e->str, e->len);
+	buf[e->len] = '\0';
+	errno = 0;
+	*v = strtoll(buf, &end, 10);
+	return !errno && !*end;
+}
+
+static int unexpected(const char *cmd, const redisReply *rep)
+{
+	fprintf(stderr,
+		"floodctl: unexpected reply to %s (type %d): is floodgated the same version as "
+		"floodctl?\n",
+		cmd, rep ? rep->type : -1);
+	return EXIT_ERROR;
+}
+
+/* Any reply as a JSON value; strings that are numbers stay strings unless
+ * numbers is set. */
+static void json_reply(struct json *j, const redisReply *e, bool numbers)
+{
+	long long v;
+	size_t i;
+
+	switch (e->type) {
+	case REDIS_REPLY_INTEGER:
+		json_int(j, e->integer);
+		break;
+	case REDIS_REPLY_NIL:
+		json_null(j);
+		break;
+	case REDIS_REPLY_ARRAY:
+		json_arr_begin(j);
+		for (i = 0; i < e->elements; i++)
+			json_reply(j, e->element[i], numbers);
+		json_arr_end(j);
+		break;
+	case REDIS_REPLY_ERROR:
+		json_obj_begin(j);
+		json_keyz(j, "error");
+		json_str(j, e->str, e->len);
+		json_obj_end(j);
+		break;
+	default:
+		if (numbers && reply_ll(e, &v))
+			json_int(j, v);
+		else
+			json_str(j, e->str, e->len);
+	}
+}
+
+/* Any reply as a table cell. */
+static void cell_reply(struct table *t, const redisReply *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	switch (e->type) {
+	case REDIS_REPLY_INTEGER:
+		table_cell(t, "%lld", e->integer);
+		return;
+	case REDIS_REPLY_NIL:
+		table_cell(t, "-");
+		return;
+	case REDIS_REPLY_STRING:
+	case REDIS_REPLY_STATUS:
+	case REDIS_REPLY_ERROR:
+		table_cell_bin(t, e->str, e->len);
+		return;
+	}
+	/* A nested array: its JSON form is readable enough. */
+	f = open_memstream(&buf, &len);
+	if (f) {
+		struct json j;
+
+		json_init(&j, f);
+		json_reply(&j, e, false);
+		fclose(f);
+	}
+	table_cell_bin(t, buf ? buf : "?", buf ? len : 1);
+	free(buf);
+}
+
+/*
+ * A fixed-shape array reply (RL.CHECK and friends): as "name value" lines,
+ * or a JSON object with those names.
+ */
+static int print_fields(const char *cmd, const redisReply *rep, const char *const *names, size_t n,
+			bool json)
+{
+	struct table t;
+	struct json j;
+	size_t i;
+
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < n)
+		return unexpected(cmd, rep);
+	if (json) {
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		for (i = 0; i < n; i++) {
+			json_keyz(&j, names[i]);
+			json_reply(&j, rep->element[i], false);
+		}
+		json_obj_end(&j);
+		json_end(&j);
+		return EXIT_OK;
+	}
+	table_init(&t, 2, "ll", NULL);
+	for (i = 0; i < n; i++) {
+		table_cell(&t, "%s", names[i]);
+		cell_reply(&t, rep->element[i]);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	return EXIT_OK;
+}
+
+/* A reply of OK: a line for people, {"ok":true} for programs. */
+static int print_ok(const char *cmd, const redisReply *rep, bool json, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int print_ok(const char *cmd, const redisReply *rep, bool json, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!is_str(rep))
+		return unexpected(cmd, rep);
+	if (json) {
+		printf("{\"ok\":true}\n");
+		return EXIT_OK;
+	}
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return EXIT_OK;
+}
+
+/* In a flat field/value array (a RESP2 map), the value of name. */
+static const redisReply *field(const redisReply *rep, const char *name)
+{
+	size_t i;
+
+	if (rep->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (i = 0; i + 1 < rep->elements; i += 2)
+		if (str_eq(rep->element[i], name))
+			return rep->element[i + 1];
+	return NULL;
+}
+
+/* --- status ------------------------------------------------------------------ */
+
+struct info_line {
+	char *section, *key, *value;
+};
+
+/* Split INFO's text (modified in place) into lines of its sections. */
+static size_t info_parse(char *text, struct info_line *out, size_t max)
+{
+	char *section = "", *line, *save = NULL;
+	size_t n = 0;
+
+	for (line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+		char *colon, *p;
+
+		if (line[0] == '#') {
+			section = line + 1 + strspn(line + 1, " ");
+			for (p = section; *p; p++)
+				*p = (*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p;
+			continue;
+		}
+		colon = strchr(line, ':');
+		if (!colon || n == max)
+			continue;
+		*colon = '\0';
+		out[n++] = (struct info_line){section, line, colon + 1};
+	}
+	return n;
+}
+
+static const char *info_get(const struct info_line *l, size_t n, const char *section,
+			    const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(l[i].section, section) && !strcmp(l[i].key, key))
+			return l[i].value;
+	return NULL;
+}
+
+#define INFO_MAX_LINES 1024
+
+static int sock_status(struct rpc *r, const struct args *a)
+{
+	const char *argv[] = {"INFO", "all"};
+	struct info_line *l;
+	const char *v, *sect = NULL;
+	redisReply *rep;
+	struct table t;
+	struct json j;
+	char *text, dur[32];
+	size_t n, i, npol = 0;
+	int ret = call(r, &rep, 2, argv);
+
+	if (ret)
+		return ret;
+	if (rep->type != REDIS_REPLY_STRING && rep->type != REDIS_REPLY_STATUS) {
+		ret = unexpected("INFO", rep);
+		freeReplyObject(rep);
+		return ret;
+	}
+	l = calloc(INFO_MAX_LINES, sizeof(*l));
+	text = strndup(rep->str, rep->len);
+	if (!l || !text) {
+		free(l);
+		free(text);
+		freeReplyObject(rep);
+		fprintf(stderr, "floodctl: out of memory\n");
+		return EXIT_ERROR;
+	}
+	n = info_parse(text, l, INFO_MAX_LINES);
+
+	if (a->json) {
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		for (i = 0; i < n; i++) {
+			long long ll;
+			char *end;
+
+			if (!sect || strcmp(sect, l[i].section)) {
+				if (sect)
+					json_obj_end(&j);
+				sect = l[i].section;
+				json_keyz(&j, sect);
+				json_obj_begin(&j);
+			}
+			json_keyz(&j, l[i].key);
+			errno = 0;
+			ll = strtoll(l[i].value, &end, 10);
+			if (*l[i].value && !*end && !errno)
+				json_int(&j, ll);
+			else
+				json_strz(&j, l[i].value);
+		}
+		if (sect)
+			json_obj_end(&j);
+		json_obj_end(&j);
+		json_end(&j);
+		goto out;
+	}
+
+	table_init(&t, 2, "ll", NULL);
+	v = info_get(l, n, "server", "floodgate_version");
+	if (!v)
+		v = info_get(l, n, "server", "version");
+	if (!v)
+		v = info_get(l, n, "server", "redis_version");
+	table_cell(&t, "version");
+	table_cell(&t, "floodgated %s", v ? v : "?");
+	v = info_get(l, n, "server", "uptime_in_seconds");
+	if (v) {
+		fmt_duration(dur, sizeof(dur), atoll(v));
+		table_cell(&t, "uptime");
+		table_cell(&t, "%s", dur);
+	}
+	v = info_get(l, n, "clients", "connected_clients");
+	if (v) {
+		table_cell(&t, "clients");
+		table_cell(&t, "%s connected", v);
+	}
+	for (i = 0; i < n; i++)
+		if (!strcmp(l[i].section, "xdp")) {
+			table_cell(&t, "%s", l[i].key);
+			table_cell(&t, "%s", l[i].value);
+		}
+	v = info_get(l, n, "policies", "policies");
+	for (i = 0; i < n; i++)
+		npol += !strcmp(l[i].section, "policies");
+	table_cell(&t, "policies");
+	table_cell(&t, "%s", v ? v : "");
+	if (!v)
+		table_cell(&t, "%zu", npol);
+	table_print(&t, stdout);
+	table_free(&t);
+out:
+	free(text);
+	free(l);
+	freeReplyObject(rep);
+	return EXIT_OK;
+}
+
+/* --- XDP commands ---------------------------------------------------------- */
+
+static volatile sig_atomic_t stop_watch;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_watch = 1;
+}
+
+static int top_once(struct rpc *r, const struct args *a)
+{
+	char n[16];
+	const char *argv[] = {"XDP.TOP", n, a->by_drops ? "DROPS" : "NEW"};
+	static const char *const hdr[] = {"ADDRESS", "RULE", "NEW_FLOWS", "DROPPED"};
+	static const char *const names[] = {"address", "rule", "new_flows", "dropped"};
+	redisReply *rep;
+	struct table t;
+	struct json j;
+	size_t i, k;
+	int ret;
+
+	snprintf(n, sizeof(n), "%d", a->n);
+	ret = call(r, &rep, 3, argv);
+	if (ret)
+		return ret;
+	if (rep->type != REDIS_REPLY_ARRAY) {
+		ret = unexpected("XDP.TOP", rep);
+		freeReplyObject(rep);
+		return ret;
+	}
+	for (i = 0; i < rep->elements; i++)
+		if (rep->element[i]->type != REDIS_REPLY_ARRAY || rep->element[i]->elements < 4) {
+			ret = unexpected("XDP.TOP", rep->element[i]);
+			freeReplyObject(rep);
+			return ret;
+		}
+	if (a->json) {
+		json_init(&j, stdout);
+		json_arr_begin(&j);
+		for (i = 0; i < rep->elements; i++) {
+			json_obj_begin(&j);
+			for (k = 0; k < 4; k++) {
+				json_keyz(&j, names[k]);
+				json_reply(&j, rep->element[i]->element[k], false);
+			}
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_end(&j);
+	} else if (!rep->elements) {
+		printf("no tracked sources\n");
+	} else {
+		table_init(&t, 4, "llrr", hdr);
+		for (i = 0; i < rep->elements; i++)
+			for (k = 0; k < 4; k++)
+				cell_reply(&t, rep->element[i]->element[k]);
+		table_print(&t, stdout);
+		table_free(&t);
+	}
+	freeReplyObject(rep);
+	return EXIT_OK;
+}
+
+static int sock_top(struct rpc *r, const struct args *a)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+	struct timespec ts;
+	int ret;
+
+	if (!a->watch)
+		return top_once(r, a);
+	/* No SA_RESTART: Ctrl-C must cut the sleep short. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!stop_watch) {
+		if (!a->json) {
+			time_t now = time(NULL);
+			char when[32];
+
+			strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+			/* Home and clear: one screen, redrawn. */
+			printf("\033[H\033[2J");
+			printf("floodctl top: %d busiest by %s, every %gs, %s (Ctrl-C quits)\n\n",
+			       a->n, a->by_drops ? "drops" : "new flows", a->interval, when);
+		}
+		ret = top_once(r, a);
+		fflush(stdout);
+		if (ret)
+			return ret;
+		ts.tv_sec = (time_t)a->interval;
+		ts.tv_nsec = (long)((a->interval - (double)ts.tv_sec) * 1e9);
+		while (!stop_watch && nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	}
+	return EXIT_OK;
+}
+
+/* XDP.SOURCE addr: the reply, or NULL with *ret set. "Not tracked" is 1. */
+static redisReply *source_query(struct rpc *r, const char *addr, int *ret)
+{
+	const char *argv[] = {"XDP.SOURCE", addr};
+	redisReply *rep = rpc_call(r, 2, argv, NULL);
+
+	*ret = EXIT_ERROR;
+	if (!rep)
+		return NULL;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		rpc_print_error(rep);
+		if (is_err_containing(rep, "not tracked"))
+			*ret = EXIT_DENIED;
+		freeReplyObject(rep);
+		return NULL;
+	}
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2) {
+		unexpected("XDP.SOURCE", rep);
+		freeReplyObject(rep);
+		return NULL;
+	}
+	*ret = EXIT_OK;
+	return rep;
+}
+
+static int sock_source(struct rpc *r, const struct args *a)
+{
+	struct timespec now;
+	redisReply *rep;
+	struct table t;
+	struct json j;
+	size_t i;
+	int ret;
+
+	rep = source_query(r, a->pos[0], &ret);
+	if (!rep)
+		return ret;
+	if (a->json) {
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		for (i = 0; i + 1 < rep->elements; i += 2) {
+			const redisReply *k = rep->element[i];
+
+			if (is_str(k))
+				json_key(&j, k->str, k->len);
+			else
+				json_keyz(&j, "?");
+			json_reply(&j, rep->element[i + 1], false);
+		}
+		json_obj_end(&j);
+		json_end(&j);
+		freeReplyObject(rep);
+		return EXIT_OK;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	table_init(&t, 2, "ll", NULL);
+	for (i = 0; i + 1 < rep->elements; i += 2) {
+		const redisReply *k = rep->element[i], *v = rep->element[i + 1];
+		long long ms, left;
+		char dur[32];
+
+		cell_reply(&t, k);
+		/* Ban ends are Unix times in ms: say how far away. */
+		if (is_str(k) && k->len >= 15 &&
+		    !memcmp(k->str + k->len - 15, "banned_until_ms", 15) && reply_ll(v, &ms)) {
+			left = ms - (now.tv_sec * 1000LL + now.tv_nsec / 1000000);
+			fmt_duration(dur, sizeof(dur), (left + 999) / 1000);
+			if (ms == 0)
+				table_cell(&t, "not banned");
+			else if (ms < 0)
+				table_cell(&t, "banned until unbanned");
+			else
+				table_cell(&t, "%lld (banned for %s more)", ms,
+					   left > 0 ? dur : "0s");
+			continue;
+		}
+		cell_reply(&t, v);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+	freeReplyObject(rep);
+	return EXIT_OK;
+}
+
+static int sock_verified(struct rpc *r, const struct args *a)
+{
+	const redisReply *v;
+	redisReply *rep;
+	long long yes = 0;
+	int ret;
+
+	rep = source_query(r, a->pos[0], &ret);
+	if (!rep)
+		return ret == EXIT_DENIED ? EXIT_DENIED : ret;
+	v = field(rep, "verified");
+	if (!v || !reply_ll(v, &yes)) {
+		ret = unexpected("XDP.SOURCE (no verified field)", rep);
+		freeReplyObject(rep);
+		return ret;
+	}
+	freeReplyObject(rep);
+	if (a->json)
+		printf("{\"verified\":%s}\n", yes ? "true" : "false");
+	else
+		printf("%s\n", yes ? "yes" : "no");
+	return yes ? EXIT_OK : EXIT_DENIED;
+}
+
+static int sock_stats(struct rpc *r, const struct args *a)
+{
+	static const char *const hdr[] = {"REASON", "PASSED", "DROPPED", "PASSED_BYTES",
+					  "DROPPED_BYTES"};
+	static const char *const names[] = {"passed", "dropped", "passed_bytes", "dropped_bytes"};
+	const char *argv[] = {"XDP.STATS"};
+	redisReply *rep;
+	struct table t;
+	struct json j;
+	size_t i, k;
+	int ret = call(r, &rep, 1, argv);
+
+	if (ret)
+		return ret;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
+		goto bad;
+	for (i = 0; i < rep->elements; i += 2)
+		if (!is_str(rep->element[i]) || rep->element[i + 1]->type != REDIS_REPLY_ARRAY ||
+		    rep->element[i + 1]->elements < 4)
+			goto bad;
+	if (a->json) {
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		for (i = 0; i < rep->elements; i += 2) {
+			json_key(&j, rep->element[i]->str, rep->element[i]->len);
+			json_obj_begin(&j);
+			for (k = 0; k < 4; k++) {
+				json_keyz(&j, names[k]);
+				json_reply(&j, rep->element[i + 1]->element[k], true);
+			}
+			json_obj_end(&j);
+		}
+		json_obj_end(&j);
+		json_end(&j);
+	} else {
+		table_init(&t, 5, "lrrrr", hdr);
+		for (i = 0; i < rep->elements; i += 2) {
+			cell_reply(&t, rep->element[i]);
+			for (k = 0; k < 4; k++)
+				cell_reply(&t, rep->element[i + 1]->element[k]);
+		}
+		table_print(&t, stdout);
+		table_free(&t);
+	}
+	freeReplyObject(rep);
+	return EXIT_OK;
+bad:
+	ret = unexpected("XDP.STATS", rep);
+	freeReplyObject(rep);
+	return ret;
+}
+
+static int sock_ban(struct rpc *r, const struct args *a)
+{
+	char secs[24], dur[32];
+	const char *argv[] = {"XDP.BAN", a->pos[0], secs};
+	redisReply *rep;
+	int ret;
+
+	snprintf(secs, sizeof(secs), "%llu", (unsigned long long)a->for_s);
+	ret = call(r, &rep, 3, argv);
+	if (ret)
+		return ret;
+	fmt_duration(dur, sizeof(dur), a->for_s ? (long long)a->for_s : -1);
+	ret = print_ok("XDP.BAN", rep, a->json, "banned %s %s%s", a->pos[0],
+		       a->for_s ? "for " : "until unbanned", a->for_s ? dur : "");
+	freeReplyObject(rep);
+	return ret;
+}
+
+static int sock_unban(struct rpc *r, const struct args *a)
+{
+	const char *argv[] = {"XDP.UNBAN", a->pos[0]};
+	redisReply *rep = rpc_call(r, 2, argv, NULL);
+	int ret;
+
+	if (!rep)
+		return EXIT_ERROR;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		rpc_print_error(rep);
+		/* Not banned is an answer, not a failure of floodctl. */
+		ret = is_err_containing(rep, "not banned") ? EXIT_DENIED : EXIT_ERROR;
+		freeReplyObject(rep);
+		return ret;
+	}
+	ret = print_ok("XDP.UNBAN", rep, a->json, "unbanned %s", a->pos[0]);
+	freeReplyObject(rep);
+	return ret;
+}
+
+static int sock_list_entry(struct rpc *r, const struct args *a, const char *cmd, const char *list)
+{
+	const char *argv[] = {cmd, a->pos[0], "DEL"};
+	redisReply *rep;
+	int ret = call(r, &rep, a->del ? 3 : 2, argv);
+
+	if (ret)
+		return ret;
+	ret = print_ok(cmd, rep, a->json, "%s %s %s the %s list", a->del ? "removed" : "added",
+		       a->pos[0], a->del ? "from" : "to", list);
+	freeReplyObject(rep);
+	return ret;
+}
+
+static int sock_allow(struct rpc *r, const struct args *a)
+{
+	return sock_list_entry(r, a, "XDP.ALLOW", "allow");
+}
+
+static int sock_deny(struct rpc *r, const struct args *a)
+{
+	return sock_list_entry(r, a, "XDP.DENY", "deny");
+}
+
+static int sock_list(struct rpc *r, const struct args *a)
+{
+	static const char *const hdr[] = {"CIDR", "ORIGIN", "EXPIRES_IN"};
+	static const char *const names[] = {"cidr", "origin", "expires_in_s"};
+	const char *what = a->pos[0], *arg;
+	bool bans = !strcmp(what, "bans");
+	redisReply *rep;
+	struct table t;
+	struct json j;
+	size_t i, k;
+	int ret;
+
+	if (bans)
+		arg = "BANS";
+	else if (!strcmp(what, "allow"))
+		arg = "ALLOW";
+	else if (!strcmp(what, "deny"))
+		arg = "DENY";
+	else
+		return usage_error(find_command("list"), "list %s: use bans, allow or deny", what);
+	{
+		const char *argv[] = {"XDP.LIST", arg};
+
+		ret = call(r, &rep, 2, argv);
+	}
+	if (ret)
+		return ret;
+	if (rep->type != REDIS_REPLY_ARRAY)
+		goto bad;
+	for (i = 0; i < rep->elements; i++) {
+		const redisReply *e = rep->element[i];
+
+		if (bans ? e->type != REDIS_REPLY_ARRAY || e->elements < 3 : !is_str(e))
+			goto bad;
+	}
+	if (a->json) {
+		json_init(&j, stdout);
+		json_arr_begin(&j);
+		for (i = 0; i < rep->elements; i++) {
+			const redisReply *e = rep->element[i];
+
+			if (!bans) {
+				json_reply(&j, e, false);
+				continue;
+			}
+			json_obj_begin(&j);
+			for (k = 0; k < 3; k++) {
+				json_keyz(&j, names[k]);
+				json_reply(&j, e->element[k], k == 2);
+			}
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_end(&j);
+	} else if (rep->elements) {
+		table_init(&t, bans ? 3 : 1, "llr", bans ? hdr : NULL);
+		for (i = 0; i < rep->elements; i++) {
+			const redisReply *e = rep->element[i];
+			long long s;
+			char dur[32];
+
+			if (!bans) {
+				cell_reply(&t, e);
+				continue;
+			}
+			cell_reply(&t, e->element[0]);
+			cell_reply(&t, e->element[1]);
+			if (reply_ll(e->element[2], &s)) {
+				fmt_duration(dur, sizeof(dur), s);
+				table_cell(&t, "%s", dur);
+			} else {
+				cell_reply(&t, e->element[2]);
+			}
+		}
+		table_print(&t, stdout);
+		table_free(&t);
+	}
+	freeReplyObject(rep);
+	return EXIT_OK;
+bad:
+	ret = unexpected("XDP.LIST", rep);
+	freeReplyObject(rep);
+	return ret;
+}
+
+static int sock_reload(struct rpc *r, const struct args *a)
+{
+	const char *argv[] = {"CONFIG", "RELOAD"};
+	redisReply *rep;
+	int ret = call(r, &rep, 2, argv);
+
+	if (ret)
+		return ret;
+	ret = print_ok("CONFIG RELOAD", rep, a->json, "config reloaded");
+	freeReplyObject(rep);
+	return ret;
+}
+
+/* --- application limits -------------------------------------------------------- */
+
+static int sock_check(struct rpc *r, const struct args *a)
+{
+	static const char *const names[] = {"allowed",	      "limit", "remaining", "reset_ms",
+					    "retry_after_ms", "state", "window"};
+	const char *argv[8] = {"RL.CHECK", a->pos[0], a->pos[1]};
+	redisReply *rep;
+	long long allowed;
+	int argc = 3, ret;
+
+	if (a->cost) {
+		argv[argc++] = "COST";
+		argv[argc++] = a->cost;
+	}
+	if (a->role) {
+		argv[argc++] = "ROLE";
+		argv[argc++] = a->role;
+	}
+	if (a->peek)
+		argv[argc++] = "PEEK";
+	ret = call(r, &rep, argc, argv);
+	if (ret)
+		return ret;
+	ret = print_fields("RL.CHECK", rep, names, 7, a->json);
+	if (!ret)
+		ret = reply_ll(rep->element[0], &allowed) && allowed ? EXIT_OK : EXIT_DENIED;
+	freeReplyObject(rep);
+	return ret;
+}
+
+static int sock_auth(struct rpc *r, const struct args *a, const char *cmd, const char *first)
+{
+	const char *const names[] = {first, "failures"};
+	const char *argv[] = {cmd, a->pos[0], a->pos[1]};
+	redisReply *rep;
+	long long wait;
+	int ret = call(r, &rep, 3, argv);
+
+	if (ret)
+		return ret;
+	ret = print_fields(cmd, rep, names, 2, a->json);
+	/* auth-check: a wait still to serve is a "not now". */
+	if (!ret && !strcmp(first, "wait_ms") && reply_ll(rep->element[0], &wait) && wait > 0)
+		ret = EXIT_DENIED;
+	freeReplyObject(rep);
+	return ret;
+}
+
+static int sock_auth_fail(struct rpc *r, const struct args *a)
+{
+	return sock_auth(r, a, "RL.AUTH.FAIL", "delay_ms");
+}
+
+static int sock_auth_check(struct rpc *r, const struct args *a)
+{
+	return sock_auth(r, a, "RL.AUTH.CHECK", "wait_ms");
+}
+
+static int sock_auth_ok(struct rpc *r, const struct args *a)
+{
+	const char *argv[] = {"RL.AUTH.OK", a->pos[0], a->pos[1]};
+	redisReply *rep;
+	int ret = call(r, &rep, 3, argv);
+
+	if (ret)
+		return ret;
+	ret = print_ok("RL.AUTH.OK", rep, a->json, "failures forgotten");
+	freeReplyObject(rep);
+	return ret;
+}
+
+static int sock_event(struct rpc *r, const struct args *a)
+{
+	static const char *const names[] = {"state", "count", "limit"};
+	const char *argv[] = {"RL.EVENT", a->pos[0], a->pos[1], a->pos[2]};
+	redisReply *rep;
+	int ret = call(r, &rep, 4, argv);
+
+	if (ret)
+		return ret;
+	ret = print_fields("RL.EVENT", rep, names, 3, a->json);
+	if (!ret && str_eq(rep->element[0], "disconnect"))
+		ret = EXIT_DENIED;
+	freeReplyObject(rep);
+	return ret;
+}
+
+/* --- the maps directly ---------------------------------------------------- */
+
+static int pin_stats(struct xdpmaps *m, const struct args *a)
+{
+	return pinned_stats(m, a->json);
+}
+
+static int pin_rules(struct xdpmaps *m, const struct args *a)
+{
+	return pinned_rules(m, a->json);
+}
+
+static int pin_count(struct xdpmaps *m, const struct args *a)
+{
+	return pinned_count(m, a->json);
+}
+
+static int pin_source(struct xdpmaps *m, const struct args *a)
+{
+	return pinned_source(m, a->pos[0], a->json);
+}
+
+static int pin_verified(struct xdpmaps *m, const struct args *a)
+{
+	return pinned_verified(m, a->pos[0], a->json);
+}
+
+static int pin_list(struct xdpmaps *m, const struct args *a)
+{
+	return pinned_list(m, a->pos[0], a->json);
+}
+
+static int pin_ban(struct xdpmaps *m, const struct args *a)
+{
+	return pinned_ban(m, a->pos[0], a->for_s);
+}
+
+static int pin_unban(struct xdpmaps *m, const struct args *a)
+{
+	return pinned_unban(m, a->pos[0]);
+}
+
+/* --- dispatch ---------------------------------------------------------------- */
+
+static const struct command commands[] = {
+	{"status", 0, 0, "status", sock_status, NULL},
+	{"top", 0, O_N | O_BY | O_WATCH | O_INTERVAL,
+	 "top [-n N] [--by new|drops] [--watch [--interval S]]", sock_top, NULL},
+	{"source", 1, 0, "source ADDR", sock_source, pin_source},
+	{"verified", 1, 0, "verified ADDR", sock_verified, pin_verified},
+	{"stats", 0, 0, "stats", sock_stats, pin_stats},
+	{"rules", 0, 0, "rules", NULL, pin_rules},
+	{"count", 0, 0, "count", NULL, pin_count},
+	{"ban", 1, O_FOR, "ban CIDR [--for DURATION]", sock_ban, pin_ban},
+	{"unban", 1, 0, "unban CIDR", sock_unban, pin_unban},
+	{"allow", 1, O_DEL, "allow CIDR [--del]", sock_allow, NULL},
+	{"deny", 1, O_DEL, "deny CIDR [--del]", sock_deny, NULL},
+	{"list", 1, 0, "list bans|allow|deny", sock_list, pin_list},
+	{"reload", 0, 0, "reload", sock_reload, NULL},
+	{"check", 2, O_COST | O_ROLE | O_PEEK, "check POLICY KEY [--cost N] [--role ROLE] [--peek]",
+	 sock_check, NULL},
+	{"auth-fail", 2, 0, "auth-fail POLICY KEY", sock_auth_fail, NULL},
+	{"auth-check", 2, 0, "auth-check POLICY KEY", sock_auth_check, NULL},
+	{"auth-ok", 2, 0, "auth-ok POLICY KEY", sock_auth_ok, NULL},
+	{"event", 3, 0, "event POLICY CONN_ID EVENT", sock_event, NULL},
+};
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+enum {
+	OPT_FOR = 256,
+	OPT_COST,
+	OPT_ROLE,
+	OPT_PEEK,
+	OPT_DEL,
+	OPT_BY,
+	OPT_WATCH,
+	OPT_INTERVAL,
+};
+
+static const struct option longopts[] = {
+	{"socket", required_argument, NULL, 's'},
+	{"pin-dir", required_argument, NULL, 'p'},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{"for", required_argument, NULL, OPT_FOR},
+	{"cost", required_argument, NULL, OPT_COST},
+	{"role", required_argument, NULL, OPT_ROLE},
+	{"peek", no_argument, NULL, OPT_PEEK},
+	{"del", no_argument, NULL, OPT_DEL},
+	{"by", required_argument, NULL, OPT_BY},
+	{"watch", no_argument, NULL, OPT_WATCH},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{NULL, 0, NULL, 0},
+};
+
+/* The option of getopt value c, for messages. */
+static const char *opt_name(int c)
+{
+	const struct option *o;
+
+	for (o = longopts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return c == 'n' ? "n" : "?";
+}
+
+/*
+ * Parse argv (global options, the command, its arguments and options, in
+ * any order after the command). Returns the command, or NULL after a usage
+ * message (*ret is the exit status: 0 for --help).
+ */
+static const struct command *parse_args(int argc, char **argv, struct args *a, int *ret)
+{
+	const struct command *cmd = NULL;
+	char *end;
+	int c, i;
+
+	*ret = EXIT_ERROR;
+	a->n = 10;
+	a->interval = 1;
+	a->sock = getenv("FLOODGATE_SOCKET");
+	if (!a->sock || !*a->sock)
+		a->sock = RPC_DEFAULT_SOCKET;
+	opterr = 0;
+	/* First the options before the command ("+": stop at it)... */
+	while ((c = getopt_long(argc, argv, "+:s:p:jhn:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 's':
+			a->sock = optarg;
+			break;
 		case 'p':
-			pin_dir = optarg;
+			a->pin_dir = optarg;
 			break;
 		case 'j':
-			json = true;
+			a->json = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			*ret = EXIT_OK;
+			return NULL;
+		case ':':
+			usage_error(NULL, "option %s needs a value", argv[optind - 1]);
+			return NULL;
+		case '?':
+			usage_error(NULL, "unknown option %s", argv[optind - 1]);
+			return NULL;
 		default:
-			usage(stderr);
-			return EXIT_ERROR;
+			usage_error(NULL, "--%s goes after the command", opt_name(c));
+			return NULL;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
+		return NULL;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		usage_error(NULL, "unknown command '%s'", argv[optind]);
+		return NULL;
+	}
+	/* ...then the command's own (permuted: options may follow arguments). */
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "-:s:p:jhn:", longopts, NULL)) != -1) {
+		unsigned bit = 0;
+
+		switch (c) {
+		case 1: /* a positional argument, in order */
+			if (a->npos == cmd->npos) {
+				usage_error(cmd, "%s: unexpected argument '%s'", cmd->name, optarg);
+				return NULL;
+			}
+			a->pos[a->npos++] = optarg;
+			continue;
+		case 's':
+			a->sock = optarg;
+			continue;
+		case 'p':
+			a->pin_dir = optarg;
+			continue;
+		case 'j':
+			a->json = true;
+			continue;
+		case 'h':
+			printf("usage: floodctl [-s SOCKET] [--json] %s\n", cmd->synopsis);
+			*ret = EXIT_OK;
+			return NULL;
+		case ':':
+			usage_error(cmd, "option %s needs a value", argv[optind - 1]);
+			return NULL;
+		case '?':
+			usage_error(cmd,
+				    "unknown option %s (an argument that starts with '-' goes "
+				    "after --)",
+				    argv[optind - 1]);
+			return NULL;
+		case 'n':
+			bit = O_N;
+			a->n = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || a->n < 1 || a->n > 1000) {
+				usage_error(cmd, "-n %s: give a count from 1 to 1000", optarg);
+				return NULL;
+			}
+			break;
+		case OPT_FOR: {
+			long long s = parse_duration(optarg);
+
+			bit = O_FOR;
+			if (s <= 0) {
+				usage_error(cmd,
+					    "--for %s: give a duration like 90s, 10m, 1h or 2d "
+					    "(leave --for out to ban until unbanned)",
+					    optarg);
+				return NULL;
+			}
+			a->for_s = (uint64_t)s;
+			break;
+		}
+		case OPT_COST:
+			bit = O_COST;
+			if (!is_uint(optarg)) {
+				usage_error(cmd, "--cost %s: give a whole number, 0 or more",
+					    optarg);
+				return NULL;
+			}
+			a->cost = optarg;
+			break;
+		case OPT_ROLE:
+			bit = O_ROLE;
+			a->role = optarg;
+			break;
+		case OPT_PEEK:
+			bit = O_PEEK;
+			a->peek = true;
+			break;
+		case OPT_DEL:
+			bit = O_DEL;
+			a->del = true;
+			break;
+		case OPT_BY:
+			bit = O_BY;
+			if (!strcmp(optarg, "drops"))
+				a->by_drops = true;
+			else if (strcmp(optarg, "new")) {
+				usage_error(cmd, "--by %s: use new or drops", optarg);
+				return NULL;
+			}
+			break;
+		case OPT_WATCH:
+			bit = O_WATCH;
+			a->watch = true;
+			break;
+		case OPT_INTERVAL:
+			bit = O_INTERVAL;
+			a->interval = strtod(optarg, &end);
+			if (*end || end == optarg || !(a->interval >= 0.1 && a->interval <= 3600)) {
+				usage_error(cmd, "--interval %s: give seconds from 0.1 to 3600",
+					    optarg);
+				return NULL;
+			}
+			break;
+		}
+		if (!(cmd->opts & bit)) {
+			usage_error(cmd, "%s does not take %s%s", cmd->name, c == 'n' ? "-" : "--",
+				    opt_name(c));
+			return NULL;
+		}
+		a->given |= bit;
+	}
+	for (i = optind; i < argc; i++) { /* after "--" */
+		if (a->npos == cmd->npos) {
+			usage_error(cmd, "%s: unexpected argument '%s'", cmd->name, argv[i]);
+			return NULL;
+		}
+		a->pos[a->npos++] = argv[i];
+	}
+	if (a->npos < cmd->npos) {
+		usage_error(cmd, "%s: missing argument%s", cmd->name,
+			    cmd->npos - a->npos > 1 ? "s" : "");
+		return NULL;
+	}
+	if ((a->given & O_INTERVAL) && !a->watch) {
+		usage_error(cmd, "--interval goes with --watch");
+		return NULL;
+	}
+	return cmd;
+}
+
+int main(int argc, char **argv)
+{
+	char *pos[4] = {NULL};
+	struct args a = {.pos = pos};
+	const struct command *cmd;
+	struct xdpmaps m;
+	struct rpc r;
+	int ret;
+
+	cmd = parse_args(argc, argv, &a, &ret);
+	if (!cmd)
+		return ret;
+	/* rules and count have no socket command: they always read the maps. */
+	if (a.pin_dir || !cmd->sock) {
+		if (!cmd->pin) {
+			fprintf(stderr,
+				"floodctl: %s needs the agent socket: drop -p (and give -s PATH if "
+				"the socket is not %s)\n",
+				cmd->name, RPC_DEFAULT_SOCKET);
+			return EXIT_ERROR;
+		}
+		ret = pinned_open(&m, a.pin_dir ? a.pin_dir : FG_DEFAULT_PIN_DIR);
+		if (ret)
+			return ret;
+		ret = cmd->pin(&m, &a);
+		xdpmaps_close(&m);
+		return ret;
+	}
+	if (rpc_connect(&r, a.sock))
 		return EXIT_ERROR;
-	}
-	cmd = argv[optind++];
-	err = xdpmaps_open_pinned(&m, pin_dir);
-	if (err) {
-		fprintf(stderr,
-			"floodctl: cannot open floodgate's maps in %s: %s\n"
-			"  is floodgated running (or persist: true)? are you root?\n",
-			pin_dir, strerror(-err));
-		return EXIT_ERROR;
-	}
-	if (!strcmp(cmd, "stats"))
-		ret = cmd_stats(&m);
-	else if (!strcmp(cmd, "rules"))
-		ret = cmd_rules(&m);
-	else if (!strcmp(cmd, "source") && optind < argc)
-		ret = cmd_source(&m, argv[optind]);
-	else if (!strcmp(cmd, "list") && optind < argc)
-		ret = cmd_list(&m, argv[optind]);
-	else if (!strcmp(cmd, "verified") && optind < argc)
-		ret = cmd_verified(&m, argv[optind]);
-	else if (!strcmp(cmd, "count"))
-		ret = cmd_count(&m);
-	else if (!strcmp(cmd, "ban"))
-		ret = cmd_ban(&m, argc - optind, argv + optind);
-	else if (!strcmp(cmd, "unban") && optind < argc)
-		ret = cmd_unban(&m, argv[optind]);
-	else {
-		fprintf(stderr, "floodctl: unknown command or missing argument: %s\n", cmd);
-		usage(stderr);
-		ret = EXIT_ERROR;
-	}
-	xdpmaps_close(&m);
+	ret = cmd->sock(&r, &a);
+	rpc_close(&r);
 	return ret;
 }

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * rpc: floodctl's connection to floodgated's Unix socket, over hiredis's
+ * synchronous client (RESP2; arguments are binary safe). Failures are
+ * explained on stderr in operator terms: agent not running, socket not
+ * accessible (and what to do), no answer, connection lost.
+ */
+#ifndef FG_CLI_RPC_H
+#define FG_CLI_RPC_H
+
+#include <hiredis/hiredis.h>
+
+#ifndef RPC_DEFAULT_SOCKET
+#define RPC_DEFAULT_SOCKET "/run/floodgate/floodgate.sock"
+#endif
+#ifndef RPC_CONNECT_TIMEOUT_MS
+#define RPC_CONNECT_TIMEOUT_MS 2000
+#endif
+#ifndef RPC_REPLY_TIMEOUT_MS
+#define RPC_REPLY_TIMEOUT_MS 15000 /* CONFIG RELOAD may reload BPF state */
+#endif
+
+struct rpc {
+	redisContext *ctx;
+	const char *path; /* not copied */
+};
+
+/* Connect to path. Returns 0, or -errno after printing why and what to do. */
+int rpc_connect(struct rpc *r, const char *path);
+
+/*
+ * Send one command (argv[i], lengths from strlen, or argvlen when not NULL)
+ * and wait for its reply. Returns the reply (free with freeReplyObject()),
+ * which may be an error reply; NULL after printing why the connection
+ * failed.
+ */
+redisReply *rpc_call(struct rpc *r, int argc, const char **argv, const size_t *argvlen);
+
+/* Print an error reply as "floodctl: <message>", with a hint for NOPERM. */
+void rpc_print_error(const redisReply *reply);
+
+void rpc_close(struct rpc *r);
+
+#endif /* FG_CLI_RPC_H */

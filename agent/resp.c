@@ -136,18 +136,30 @@ static int split_inline(struct resp_parser *p, char *line, size_t n)
 					return -1;
 				if (line[r] == '\\' && r + 3 < n && line[r + 1] == 'x' &&
 				    hexval(line[r + 2]) >= 0 && hexval(line[r + 3]) >= 0) {
-					line[w++] = (char)(hexval(line[r + 2]) * 16 + hexval(line[r + 3]));
+					line[w++] = (char)(hexval(line[r + 2]) * 16 +
+							   hexval(line[r + 3]));
 					r += 4;
 				} else if (line[r] == '\\' && r + 1 < n) {
 					char c = line[r + 1];
 
 					switch (c) {
-					case 'n': c = '\n'; break;
-					case 'r': c = '\r'; break;
-					case 't': c = '\t'; break;
-					case 'b': c = '\b'; break;
-					case 'a': c = '\a'; break;
-					default: break;
+					case 'n':
+						c = '\n';
+						break;
+					case 'r':
+						c = '\r';
+						break;
+					case 't':
+						c = '\t';
+						break;
+					case 'b':
+						c = '\b';
+						break;
+					case 'a':
+						c = '\a';
+						break;
+					default:
+						break;
 					}
 					line[w++] = c;
 					r += 2;
@@ -186,8 +198,8 @@ static int split_inline(struct resp_parser *p, char *line, size_t n)
 	}
 }
 
-static int parse_inline(struct resp_parser *p, char *buf, size_t len, size_t *consumed,
-			int *argc, const struct resp_arg **argv)
+static int parse_inline(struct resp_parser *p, char *buf, size_t len, size_t *consumed, int *argc,
+			const struct resp_arg **argv)
 {
 	char *nl = memchr(buf + p->scan, '\n', len - p->scan);
 	size_t linelen, end;
@@ -303,7 +315,8 @@ int resp_parse(struct resp_parser *p, char *buf, size_t len, size_t *consumed, i
 			return fail(p, RESP_EPROTO,
 				    "Protocol error: expected '\\r\\n' after a bulk string");
 		if (push_arg(p, p->scan, (size_t)p->bulklen))
-			return fail(p, RESP_ETOOBIG, "Protocol error: out of memory for the request");
+			return fail(p, RESP_ETOOBIG,
+				    "Protocol error: out of memory for the request");
 		p->scan += (size_t)p->bulklen + 2;
 		p->bulklen = -1;
 		p->multibulk--;

@@ -38,22 +38,22 @@ struct resp_arg {
 #endif
 
 enum resp_status {
-	RESP_AGAIN = 0, /* incomplete: feed more bytes (the same ones plus new) */
-	RESP_DONE = 1, /* one request parsed: argc/argv set, *consumed bytes used */
-	RESP_EPROTO = -1, /* malformed; errmsg says how; the connection must close */
+	RESP_AGAIN = 0,	   /* incomplete: feed more bytes (the same ones plus new) */
+	RESP_DONE = 1,	   /* one request parsed: argc/argv set, *consumed bytes used */
+	RESP_EPROTO = -1,  /* malformed; errmsg says how; the connection must close */
 	RESP_ETOOBIG = -2, /* over a RESP_MAX_* limit; errmsg; must close */
 };
 
 struct resp_parser {
 	/* state of the request in progress (offsets from its first byte) */
-	size_t scan; /* where parsing resumes */
+	size_t scan;	     /* where parsing resumes */
 	long long multibulk; /* args still expected; 0 = none begun */
-	long long bulklen; /* -1 = expecting a "$len" line */
+	long long bulklen;   /* -1 = expecting a "$len" line */
 	int argc;
 	int argcap;
 	struct resp_arg *argv; /* during a request .ptr holds an offset */
 	bool inline_req;
-	bool begun; /* bytes of an unfinished request are held */
+	bool begun;	    /* bytes of an unfinished request are held */
 	const char *errmsg; /* static string after RESP_EPROTO/ETOOBIG */
 };
 
@@ -76,18 +76,18 @@ int resp_parse(struct resp_parser *p, char *buf, size_t len, size_t *consumed, i
 	       const struct resp_arg **argv);
 
 /* --- replies: append one RESP value to out; proto is 2 or 3 ---------------- */
-void resp_w_simple(struct sbuf *out, const char *s); /* "+s"; \r\n in s become spaces */
+void resp_w_simple(struct sbuf *out, const char *s);  /* "+s"; \r\n in s become spaces */
 void resp_w_error(struct sbuf *out, const char *msg); /* "-msg"; msg starts with a code */
 void resp_w_int(struct sbuf *out, long long v);
 void resp_w_bulk(struct sbuf *out, const void *p, size_t len);
-void resp_w_null(struct sbuf *out, int proto); /* RESP3 "_", RESP2 "$-1" */
+void resp_w_null(struct sbuf *out, int proto);	     /* RESP3 "_", RESP2 "$-1" */
 void resp_w_null_array(struct sbuf *out, int proto); /* RESP3 "_", RESP2 "*-1" */
 void resp_w_array(struct sbuf *out, size_t n);
 void resp_w_map(struct sbuf *out, int proto, size_t npairs); /* RESP2: array of 2n */
-void resp_w_set(struct sbuf *out, int proto, size_t n); /* RESP2: array */
-void resp_w_push(struct sbuf *out, int proto, size_t n); /* RESP3 ">", RESP2 array */
-void resp_w_double(struct sbuf *out, int proto, double d); /* RESP2: bulk string */
-void resp_w_bool(struct sbuf *out, int proto, bool v); /* RESP2: :0/:1 */
+void resp_w_set(struct sbuf *out, int proto, size_t n);	     /* RESP2: array */
+void resp_w_push(struct sbuf *out, int proto, size_t n);     /* RESP3 ">", RESP2 array */
+void resp_w_double(struct sbuf *out, int proto, double d);   /* RESP2: bulk string */
+void resp_w_bool(struct sbuf *out, int proto, bool v);	     /* RESP2: :0/:1 */
 /* RESP3 verbatim "=len\r\ntxt:..." (fmt is 3 letters), RESP2 a bulk string. */
 void resp_w_verbatim(struct sbuf *out, int proto, const char *fmt, const void *p, size_t len);
 

@@ -20,7 +20,10 @@ struct sbuf {
 	bool failed;
 };
 
-#define SBUF_INIT {NULL, 0, 0, false}
+#define SBUF_INIT                                                                                  \
+	{                                                                                          \
+		NULL, 0, 0, false                                                                  \
+	}
 
 /* Make room for at least extra more bytes (plus the NUL). 0 or -ENOMEM. */
 int sbuf_reserve(struct sbuf *b, size_t extra);

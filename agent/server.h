@@ -57,7 +57,7 @@ struct client;
  */
 typedef void (*server_cmd_fn)(struct client *c, int argc, const struct resp_arg *argv, void *ctx);
 
-#define SERVER_CMD_ADMIN 0x1u /* only for admin peers (socket.admin_uids/gids) */
+#define SERVER_CMD_ADMIN   0x1u /* only for admin peers (socket.admin_uids/gids) */
 #define SERVER_CMD_NOSTATS 0x2u /* not timed (e.g. a command that blocks) */
 
 /*
@@ -66,23 +66,23 @@ typedef void (*server_cmd_fn)(struct client *c, int argc, const struct resp_arg 
  * Returns 0, -EEXIST (name taken, connection commands included), -ENOSPC
  * (SERVER_MAX_COMMANDS) or -EINVAL.
  */
-int server_register(struct server *s, const char *name, server_cmd_fn fn, int arity,
-		    unsigned flags, void *ctx);
+int server_register(struct server *s, const char *name, server_cmd_fn fn, int arity, unsigned flags,
+		    void *ctx);
 
 /* --- replies: RESP2, or RESP3 once the client said HELLO 3 ------------------ */
 void reply_simple(struct client *c, const char *s); /* +s */
-void reply_ok(struct client *c); /* +OK */
+void reply_ok(struct client *c);		    /* +OK */
 /* -<message>: it must start with an error code ("ERR ", "NOPERM ", ...);
  * CR/LF in it become spaces. Counted in the server's error stats. */
 void reply_error(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void reply_int(struct client *c, long long v);
 void reply_bulk(struct client *c, const void *p, size_t len);
 void reply_cstr(struct client *c, const char *s); /* bulk string of s */
-void reply_null(struct client *c); /* RESP3 _, RESP2 $-1 */
-void reply_array(struct client *c, size_t n); /* then n values */
-void reply_map(struct client *c, size_t npairs); /* RESP3 %, RESP2 array of 2n; then 2n values */
-void reply_double(struct client *c, double d); /* RESP3 ",", RESP2 bulk string */
-void reply_bool(struct client *c, bool v); /* RESP3 #t/#f, RESP2 :1/:0 */
+void reply_null(struct client *c);		  /* RESP3 _, RESP2 $-1 */
+void reply_array(struct client *c, size_t n);	  /* then n values */
+void reply_map(struct client *c, size_t npairs);  /* RESP3 %, RESP2 array of 2n; then 2n values */
+void reply_double(struct client *c, double d);	  /* RESP3 ",", RESP2 bulk string */
+void reply_bool(struct client *c, bool v);	  /* RESP3 #t/#f, RESP2 :1/:0 */
 void reply_verbatim(struct client *c, const void *p, size_t len); /* RESP3 "=txt:", RESP2 bulk */
 
 /*
@@ -151,13 +151,13 @@ int server_info_add_section(struct server *s, const char *name, server_info_fn f
 /* --- stats (INFO, Prometheus) ---------------------------------------------- */
 enum server_err_kind {
 	SERVER_ERR_PROTOCOL = 0, /* malformed RESP */
-	SERVER_ERR_TOO_BIG, /* request/argument over the limits */
-	SERVER_ERR_UNKNOWN, /* unknown command */
-	SERVER_ERR_ARITY, /* wrong number of arguments */
-	SERVER_ERR_NOPERM, /* admin command from a non-admin peer */
-	SERVER_ERR_REPLY, /* any other error reply (reply_error) */
-	SERVER_ERR_MAXCLIENTS, /* connection refused: max clients */
-	SERVER_ERR_TIMEOUT, /* closed: half request or stalled writes */
+	SERVER_ERR_TOO_BIG,	 /* request/argument over the limits */
+	SERVER_ERR_UNKNOWN,	 /* unknown command */
+	SERVER_ERR_ARITY,	 /* wrong number of arguments */
+	SERVER_ERR_NOPERM,	 /* admin command from a non-admin peer */
+	SERVER_ERR_REPLY,	 /* any other error reply (reply_error) */
+	SERVER_ERR_MAXCLIENTS,	 /* connection refused: max clients */
+	SERVER_ERR_TIMEOUT,	 /* closed: half request or stalled writes */
 	SERVER_ERR__MAX,
 };
 const char *server_err_kind_name(enum server_err_kind k); /* "protocol", ... */
@@ -169,7 +169,7 @@ extern const uint32_t server_lat_bounds_us[SERVER_LAT_BUCKETS];
 
 struct server_stats {
 	uint64_t connected; /* now */
-	uint64_t blocked; /* now: clients in client_block() */
+	uint64_t blocked;   /* now: clients in client_block() */
 	uint64_t connections_total;
 	uint64_t rejected_total; /* max clients reached */
 	uint64_t commands_total;
@@ -183,8 +183,8 @@ void server_get_stats(const struct server *s, struct server_stats *out);
  * "unknown". Returns the name (lower case), or NULL past the end. */
 struct server_cmd_stats {
 	uint64_t calls;
-	uint64_t usec; /* total duration */
-	uint64_t rejected; /* arity/noperm errors before the handler ran */
+	uint64_t nsec;			      /* total duration */
+	uint64_t rejected;		      /* arity/noperm errors before the handler ran */
 	uint64_t lat[SERVER_LAT_BUCKETS + 1]; /* not cumulative; last is +Inf */
 };
 size_t server_cmd_count(const struct server *s);

@@ -73,7 +73,8 @@ static int parse_bytewise(const char *in, size_t n, struct req *out, int max)
 	for (i = 0; i < n; i++) {
 		char *nb = malloc(have + 1);
 
-		memcpy(nb, buf, have);
+		if (have)
+			memcpy(nb, buf, have);
 		memset(buf ? buf : nb, 'Z', buf ? have : 0); /* stale copies must not be read */
 		free(buf);
 		buf = nb;
@@ -148,8 +149,16 @@ END_TEST
 START_TEST(test_incomplete_waits)
 {
 	static const char *const partial[] = {
-		"*", "*2", "*2\r", "*2\r\n$", "*2\r\n$3\r\nGET\r\n$3\r\nab", "*2\r\n$3\r\nGET\r\n$3\r\nabc",
-		"*2\r\n$3\r\nGET\r\n$3\r\nabc\r", "PING", "PING\r", "SET \"a b",
+		"*",
+		"*2",
+		"*2\r",
+		"*2\r\n$",
+		"*2\r\n$3\r\nGET\r\n$3\r\nab",
+		"*2\r\n$3\r\nGET\r\n$3\r\nabc",
+		"*2\r\n$3\r\nGET\r\n$3\r\nabc\r",
+		"PING",
+		"PING\r",
+		"SET \"a b",
 	};
 	struct resp_parser p;
 	const struct resp_arg *argv;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "commands.h"
 #include "log.h"
 #include "policy.h"
 
@@ -199,12 +200,28 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 		pr_warn("cannot read the events ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	/* The socket comes last: failing to bind it leaves no handle to close. */
+	a->loop = uv_default_loop();
+	a->server = server_new(a->loop, &a->conf.socket, opts->socket_path);
+	if (!a->server)
+		goto fail;
+	server_set_config_file(a->server, opts->config_path);
+	err = commands_register(a->server, a);
+	if (err) {
+		pr_warn("cannot register the socket commands: %s", strerror(-err));
+		goto fail;
+	}
+	if (server_listen(a->server))
+		goto fail;
 	pr_info("protecting %d interface(s) with %d rule(s)%s; config %s, pins %s",
 		a->conf.nifaces, a->conf.nrules, a->conf.dry_run ? " in dry-run (nothing dropped)" : "",
 		opts->config_path, opts->pin_dir);
 	return 0;
 
 fail:
+	server_close(a->server); /* not listening: nothing left on the loop */
+	server_free(a->server);
+	a->server = NULL;
 	/* Pins that an earlier agent left keep protecting; our own go. */
 	loader_close(&a->loader, a->loader.adopted_maps);
 	config_free(&a->conf);
@@ -279,6 +296,7 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 	a->events.ids = &next->ids;
 	config_free(&a->conf);
 	a->conf = conf;
+	server_set_conf(a->server, &a->conf.socket);
 	a->reloads_ok++;
 	pr_info("msg=\"config reloaded\" file=%s rules=%d interfaces=%d dry_run=%d",
 		a->opts.config_path, conf.nrules, conf.nifaces, conf.dry_run);
@@ -358,12 +376,16 @@ static void close_handle(uv_handle_t *h, void *arg)
 
 void agent_stop(struct agent *a)
 {
+	/* The server closes its own handles first: their callbacks free clients. */
+	server_close(a->server);
 	if (a->loop) {
 		uv_walk(a->loop, close_handle, NULL);
 		uv_run(a->loop, UV_RUN_DEFAULT);
 		uv_loop_close(a->loop);
 		a->loop = NULL;
 	}
+	server_free(a->server);
+	a->server = NULL;
 	events_close(&a->events);
 	loader_close(&a->loader, a->conf.persist);
 	config_free(&a->conf);

@@ -15,11 +15,13 @@
 #include "events.h"
 #include "loader.h"
 #include "rules.h"
+#include "server.h"
 #include "xdpmaps.h"
 
 struct agent_opts {
 	const char *config_path;
 	const char *pin_dir;
+	const char *socket_path; /* --socket: overrides socket.path; NULL = config */
 	char ifaces[FG_CONF_MAX_IFACES][16]; /* -i: replaces the config's list */
 	int nifaces;
 	bool mode_set; /* --xdp-mode given: overrides the config */
@@ -44,6 +46,7 @@ struct agent {
 	struct loader loader;
 	struct xdpmaps maps;
 	struct events events;
+	struct server *server; /* the RESP socket */
 
 	uv_loop_t *loop;
 	uv_signal_t sig_hup, sig_term, sig_int;

@@ -15,7 +15,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: floodgated [-c FILE] [-i IFACE ...] [--xdp-mode native|generic|auto]\n"
-		"                  [--pin-dir DIR] [--check-config] [-v]\n"
+		"                  [--pin-dir DIR] [--socket PATH] [--check-config] [-v]\n"
 		"\n"
 		"  -c, --config FILE     config file (default " DEFAULT_CONFIG ")\n"
 		"  -i, --iface IFACE     protect IFACE; repeat for several; replaces the\n"
@@ -23,6 +23,8 @@ static void usage(FILE *f)
 		"      --xdp-mode MODE   native, generic or auto (native, else generic)\n"
 		"      --pin-dir DIR     where maps and links are pinned (default " FG_DEFAULT_PIN_DIR
 		")\n"
+		"      --socket PATH     the RESP socket (default: socket.path in the config,\n"
+		"                        else /run/floodgate/floodgate.sock)\n"
 		"      --check-config    validate the config file and exit (0 valid, 2 invalid)\n"
 		"  -v, --verbose         more log; -vv also shows libbpf and verifier output\n"
 		"  -V, --version         print the version\n"
@@ -61,12 +63,13 @@ static int check_config(const char *path)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MODE = 256, OPT_PIN_DIR, OPT_CHECK };
+	enum { OPT_MODE = 256, OPT_PIN_DIR, OPT_CHECK, OPT_SOCKET };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "iface", required_argument, NULL, 'i' },
 		{ "xdp-mode", required_argument, NULL, OPT_MODE },
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -106,6 +109,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PIN_DIR:
 			opts.pin_dir = optarg;
+			break;
+		case OPT_SOCKET:
+			if (!*optarg || strlen(optarg) >= 108) {
+				fprintf(stderr, "floodgated: --socket %s: give a path under 108 "
+						"characters\n",
+					optarg);
+				return 2;
+			}
+			opts.socket_path = optarg;
 			break;
 		case OPT_CHECK:
 			check = true;

@@ -64,7 +64,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 IFACE ?=
 CONFIG ?= packaging/floodgate.yaml
 
-.PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-xdp \
+.PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-xdp bench-socket \
 	vmlinux fmt lint clean install
 
 all: $(DEPS_STAMP) $(FLOODGATED) $(FLOODCTL) $(BUILD)/floodgate.bpf.o
@@ -166,7 +166,10 @@ run: all
 demo: all $(NET_TOOLS)
 	$(Q)BUILD=$(BUILD) ./scripts/demo.sh
 
-bench: bench-xdp
+bench: bench-xdp bench-socket
+
+bench-socket: all
+	$(Q)BUILD=$(BUILD) ./bench/socket.sh
 
 bench-xdp: $(BENCHXDP)
 	$(Q)./$(BENCHXDP)

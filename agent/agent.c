@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -13,6 +14,10 @@
 #include "policy.h"
 
 #define TICK_MS 1000
+/* The policy store's expired keys are reclaimed from here, a slice of the
+ * table at a time (requests only check the LRU tail). */
+#define SWEEP_MS 100
+#define SWEEP_BUCKETS 16384
 #define EVENT_LINES_PER_SEC 20
 
 /* -i and --xdp-mode win over the file, on start and on every reload. */
@@ -346,6 +351,18 @@ static void on_tick(uv_timer_t *h)
 	events_flush(&a->events, now);
 }
 
+static void on_sweep(uv_timer_t *h)
+{
+	struct agent *a = h->data;
+	struct timespec ts;
+
+	if (!a->policies)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	policies_sweep(a->policies, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000,
+		       SWEEP_BUCKETS);
+}
+
 int agent_run(struct agent *a)
 {
 	a->loop = uv_default_loop();
@@ -362,6 +379,9 @@ int agent_run(struct agent *a)
 	uv_poll_start(&a->events_poll, UV_READABLE, on_events);
 	uv_timer_init(a->loop, &a->tick);
 	uv_timer_start(&a->tick, on_tick, TICK_MS, TICK_MS);
+	a->sweep.data = a;
+	uv_timer_init(a->loop, &a->sweep);
+	uv_timer_start(&a->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
 
 	uv_run(a->loop, UV_RUN_DEFAULT);
 	return a->exit_code;

@@ -52,6 +52,7 @@ struct agent {
 	uv_signal_t sig_hup, sig_term, sig_int;
 	uv_poll_t events_poll;
 	uv_timer_t tick;
+	uv_timer_t sweep; /* expired policy state, a slice at a time */
 	int exit_code;
 	uint64_t reloads_ok, reloads_failed;
 };

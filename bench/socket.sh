@@ -46,8 +46,8 @@ run() {
 	local sock=$1 p=$2 i
 	shift 2
 	for ((i = 0; i < RUNS; i++)); do
-		redis-benchmark -s "$sock" -c $CLIENTS -n "$N" -P "$p" -r "$KEYS" --csv "$@" |
-			awk -F'","' 'NR == 2 { gsub(/"/, ""); print $2, $5, $7 }'
+		redis-benchmark -s "$sock" -c $CLIENTS -n "$N" -P "$p" -r "$KEYS" --csv "$@" 2>/dev/null |
+			awk -F, 'NR == 2 { gsub(/"/, ""); print $2, $5, $7 }'
 	done | sort -n | awk -v r="$RUNS" '{ a[NR] = $0 } END { print a[int((r + 1) / 2)] }'
 }
 
@@ -74,7 +74,7 @@ redis-benchmark -s "$FG_SOCK" -c $CLIENTS -n $((KEYS * 3)) -P 16 -r "$KEYS" -q \
 keys=$(redis-cli -s "$FG_SOCK" INFO policies | tr -d '\r' | sed -n 's/^keys://p')
 rss_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$FG_AGENT/status")
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'; }
 table() {
 	local p=$1 lua incr name r
 	lua=${RES["Lua GCRA (3 windows)/$p"]%% *}

@@ -104,7 +104,7 @@ static int array_write(int fd, __u32 first, const void *values, __u32 n, size_t 
 	__u32 *keys, count = n, i;
 	int err = 0;
 
-	keys = malloc(n * sizeof(*keys));
+	keys = calloc(n ? n : 1, sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)

@@ -2,11 +2,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1690,6 +1692,22 @@ static int remove_stale(const char *path)
 	return 0;
 }
 
+/* Each client is a descriptor: a soft limit of 1024 (systemd's default)
+ * would refuse clients long before SERVER_MAX_CLIENTS. */
+static void raise_nofile(void)
+{
+	rlim_t want = SERVER_MAX_CLIENTS + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
+		pr_warn("msg=\"open files limit below what max clients needs\" limit=%llu "
+			"want=%llu",
+			(unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
 int server_listen(struct server *s)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -1708,6 +1726,9 @@ int server_listen(struct server *s)
 		}
 		gid = res->gr_gid;
 	}
+	raise_nofile();
+	/* A peer that goes away mid-reply must cost an EPIPE, not the agent. */
+	signal(SIGPIPE, SIG_IGN);
 	err = mkdir_parents(s->path);
 	if (err) {
 		pr_warn("cannot create the directory of %s: %s", s->path, strerror(-err));

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The socket server on a real libuv loop and a real Unix socket in a
+ * temporary directory: framing, pipelining order, errors, rights, blocked
+ * clients, INFO sections. The loop runs in this thread between the test's
+ * own non-blocking reads.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "server.h"
+
+static uv_loop_t loop;
+static struct server *srv;
+static char dir[64], path[100];
+
+static struct client *parked; /* a client blocked by cmd_later */
+
+static void cmd_later(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	client_block(c);
+	parked = c;
+}
+
+static void cmd_admin(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	reply_ok(c);
+}
+
+/* Replies with an array whose length is known only at the end. */
+static void cmd_count(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	size_t h = reply_defer(c);
+	int i;
+
+	(void)ctx;
+	for (i = 1; i < argc; i++)
+		reply_bulk(c, argv[i].ptr, argv[i].len);
+	reply_set_array(c, h, (size_t)argc - 1);
+}
+
+static void info_test(struct sbuf *out, void *ctx)
+{
+	sbuf_printf(out, "answer:%d\r\n", *(int *)ctx);
+}
+
+static int answer = 42;
+
+static void setup(void)
+{
+	struct fg_conf_socket conf = {.mode = 0600};
+
+	snprintf(dir, sizeof(dir), "/tmp/fg-check-server.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sub/fg.sock", dir);
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	/* nobody is admin: the test runs as some uid, admins are uid 4294967294 */
+	conf.admin_uids[0] = 4294967294u;
+	conf.nadmin_uids = 1;
+	srv = server_new(&loop, &conf, path);
+	ck_assert_ptr_nonnull(srv);
+	ck_assert_int_eq(server_register(srv, "T.LATER", cmd_later, 1, SERVER_CMD_NOSTATS, NULL),
+			 0);
+	ck_assert_int_eq(server_register(srv, "t.admin", cmd_admin, 1, SERVER_CMD_ADMIN, NULL), 0);
+	ck_assert_int_eq(server_register(srv, "T.COUNT", cmd_count, -1, 0, NULL), 0);
+	ck_assert_int_eq(server_info_add_section(srv, "test", info_test, &answer), 0);
+	ck_assert_int_eq(server_listen(srv), 0);
+	parked = NULL;
+}
+
+static void teardown(void)
+{
+	char sub[160];
+
+	server_close(srv);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	server_free(srv);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+	ck_assert_int_ne(access(path, F_OK), 0); /* socket file removed */
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	rmdir(sub);
+	rmdir(dir);
+}
+
+static int dial(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	uv_run(&loop, UV_RUN_NOWAIT); /* accept */
+	return fd;
+}
+
+static void say(int fd, const char *s, size_t n)
+{
+	ck_assert_int_eq(write(fd, s, n), (ssize_t)n);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Run the loop and read until want bytes arrived, EOF, or ms. Returns the
+ * bytes read into buf (NUL-terminated); *eof says whether the server closed. */
+static size_t hear_ms(int fd, char *buf, size_t cap, size_t want, bool *eof, unsigned ms)
+{
+	uint64_t end = now_ms() + ms;
+	size_t got = 0;
+	ssize_t n;
+
+	*eof = false;
+	while (got < want && now_ms() < end) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		n = recv(fd, buf + got, cap - 1 - got, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+			*eof = true;
+			break;
+		}
+		if (n > 0)
+			got += (size_t)n;
+		else
+			usleep(200);
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+static size_t hear(int fd, char *buf, size_t cap, size_t want, bool *eof)
+{
+	return hear_ms(fd, buf, cap, want, eof, 1000);
+}
+
+static void expect(int fd, const char *want)
+{
+	char buf[4096];
+	bool eof;
+
+	hear(fd, buf, sizeof(buf), strlen(want), &eof);
+	ck_assert_str_eq(buf, want);
+}
+
+START_TEST(test_pipeline_order_and_split)
+{
+	static const char req[] = "PING\r\n*2\r\n$4\r\nECHO\r\n$5\r\na\r\nbc\r\n"
+				  "PING hi\r\nT.COUNT x yy\r\n*1\r\n$7\r\nT.COUNT\r\n";
+	static const char want[] = "+PONG\r\n$5\r\na\r\nbc\r\n$2\r\nhi\r\n"
+				   "*2\r\n$1\r\nx\r\n$2\r\nyy\r\n*0\r\n";
+	int fd = dial();
+	size_t i;
+
+	say(fd, req, sizeof(req) - 1);
+	expect(fd, want);
+	/* the same bytes one at a time */
+	for (i = 0; i < sizeof(req) - 1; i++) {
+		say(fd, req + i, 1);
+		uv_run(&loop, UV_RUN_NOWAIT);
+	}
+	expect(fd, want);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct server_stats st;
+	char buf[512];
+	bool eof;
+	int fd = dial();
+
+	say(fd, "NOPE a b\r\n", 10);
+	expect(fd, "-ERR unknown command 'NOPE', with args beginning with: 'a' 'b' \r\n");
+	say(fd, "ECHO\r\n", 6);
+	expect(fd, "-ERR wrong number of arguments for 'echo' command\r\n");
+	say(fd, "t.ADMIN\r\n", 9);
+	expect(fd, "-NOPERM this command needs an admin peer (uid in socket.admin_uids or gid in "
+		   "socket.admin_gids)\r\n");
+	say(fd, "SELECT 1\r\nSELECT 0\r\n", 20);
+	expect(fd, "-ERR DB index is out of range (floodgate has only db 0)\r\n+OK\r\n");
+	say(fd, "HELLO 4\r\n", 9);
+	expect(fd, "-NOPROTO sorry, this protocol version is not supported.\r\n");
+	/* malformed: error, then the server closes */
+	say(fd, "PING\r\n*1\r\n$-5\r\n", 16);
+	hear(fd, buf, sizeof(buf), sizeof(buf) - 1, &eof);
+	ck_assert_str_eq(buf, "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n");
+	ck_assert(eof);
+	close(fd);
+
+	server_get_stats(srv, &st);
+	ck_assert_uint_eq(st.errors[SERVER_ERR_UNKNOWN], 1);
+	ck_assert_uint_eq(st.errors[SERVER_ERR_ARITY], 1);
+	ck_assert_uint_eq(st.errors[SERVER_ERR_NOPERM], 1);
+	ck_assert_uint_eq(st.errors[SERVER_ERR_PROTOCOL], 1);
+	ck_assert_uint_eq(st.errors[SERVER_ERR_REPLY], 2);
+}
+END_TEST
+
+START_TEST(test_quit_closes_after_reply)
+{
+	char buf[256];
+	bool eof;
+	int fd = dial();
+
+	say(fd, "PING\r\nQUIT\r\nPING\r\n", 18);
+	hear(fd, buf, sizeof(buf), sizeof(buf) - 1, &eof); /* ends at EOF */
+	ck_assert_str_eq(buf, "+PONG\r\n+OK\r\n");
+	ck_assert(eof);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_hello3)
+{
+	char buf[1024];
+	bool eof;
+	int fd = dial();
+
+	say(fd, "HELLO 3 SETNAME app\r\n", 21);
+	hear(fd, buf, sizeof(buf), 4, &eof);
+	ck_assert(!strncmp(buf, "%7\r\n$6\r\nserver\r\n$9\r\nfloodgate\r\n", 31));
+	ck_assert_ptr_nonnull(strstr(buf, "$5\r\nproto\r\n:3\r\n"));
+	hear_ms(fd, buf, sizeof(buf), sizeof(buf) - 1, &eof, 100); /* rest of the map */
+	say(fd, "CLIENT GETNAME\r\nT.COUNT\r\nPING x\r\n", 33);
+	expect(fd, "$3\r\napp\r\n*0\r\n$1\r\nx\r\n");
+	close(fd);
+}
+END_TEST
+
+/* A blocked client's later requests wait; other clients do not. */
+START_TEST(test_blocked_keeps_order)
+{
+	int a = dial(), b = dial();
+	char buf[64];
+	bool eof;
+
+	say(a, "T.LATER\r\nPING\r\n", 15);
+	hear_ms(a, buf, sizeof(buf), 1, &eof, 200);
+	ck_assert_str_eq(buf, ""); /* nothing yet: PING waits behind T.LATER */
+	ck_assert_ptr_nonnull(parked);
+	say(b, "PING\r\n", 6);
+	expect(b, "+PONG\r\n");
+	reply_cstr(parked, "late");
+	client_unblock(parked);
+	expect(a, "$4\r\nlate\r\n+PONG\r\n");
+	close(a);
+	close(b);
+}
+END_TEST
+
+/* A client that leaves while blocked (reading is off then) goes away at
+ * unblock: the late reply meets a closed peer, nothing breaks. */
+START_TEST(test_blocked_client_leaves)
+{
+	struct server_stats st;
+	int a = dial(), b;
+	char buf[16];
+	bool eof;
+
+	say(a, "T.LATER\r\nPING\r\n", 15);
+	hear_ms(a, buf, sizeof(buf), 1, &eof, 200);
+	ck_assert_ptr_nonnull(parked);
+	close(a);
+	server_get_stats(srv, &st);
+	ck_assert_uint_eq(st.blocked, 1);
+	reply_cstr(parked, "late");
+	client_unblock(parked);
+	b = dial();
+	hear_ms(b, buf, sizeof(buf), 1, &eof, 200);
+	server_get_stats(srv, &st);
+	ck_assert_uint_eq(st.blocked, 0);
+	ck_assert_uint_eq(st.connected, 1); /* only b */
+	close(b);
+}
+END_TEST
+
+START_TEST(test_info_sections)
+{
+	char buf[8192];
+	bool eof;
+	int fd = dial();
+
+	say(fd, "INFO test clients\r\n", 19);
+	hear_ms(fd, buf, sizeof(buf), sizeof(buf) - 1, &eof, 300);
+	ck_assert_ptr_nonnull(strstr(buf, "# Clients\r\nconnected_clients:1\r\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "\r\n\r\n# Test\r\nanswer:42\r\n"));
+	ck_assert_ptr_null(strstr(buf, "# Server"));
+	close(fd);
+	ck_assert_int_eq(server_info_add_section(srv, "TEST", info_test, NULL), -EEXIST);
+	ck_assert_int_eq(server_info_add_section(srv, "stats", info_test, NULL), -EEXIST);
+}
+END_TEST
+
+START_TEST(test_register_rules)
+{
+	struct server_cmd_stats st;
+	size_t i, n = server_cmd_count(srv);
+	const char *name;
+
+	ck_assert_int_eq(server_register(srv, "PING", cmd_admin, 1, 0, NULL), -EEXIST);
+	ck_assert_int_eq(server_register(srv, "t.later", cmd_admin, 1, 0, NULL), -EEXIST);
+	ck_assert_int_eq(server_register(srv, "bad name", cmd_admin, 1, 0, NULL), -EINVAL);
+	ck_assert_int_eq(server_register(srv, "x", cmd_admin, 0, 0, NULL), -EINVAL);
+	for (i = 0; (name = server_cmd_stats(srv, i, &st)); i++)
+		;
+	ck_assert_uint_eq(i, n);
+	ck_assert_str_eq(server_cmd_stats(srv, n - 1, &st), "unknown");
+}
+END_TEST
+
+/* A second server on the same path must not steal a live socket; a stale
+ * file (nobody listening) is replaced. */
+START_TEST(test_socket_takeover)
+{
+	struct fg_conf_socket conf = {.mode = 0600};
+	struct server *other = server_new(&loop, &conf, path);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat stt;
+	int fd;
+
+	ck_assert_int_eq(server_listen(other), -EADDRINUSE);
+	server_free(other);
+	ck_assert_int_eq(stat(path, &stt), 0);
+	ck_assert_uint_eq(stt.st_mode & 0777, 0600);
+
+	/* a stale socket: bound, never listened, closed */
+	server_close(srv);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	server_free(srv);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	srv = server_new(&loop, &conf, path);
+	ck_assert_int_eq(server_listen(srv), 0);
+	fd = dial();
+	say(fd, "PING\r\n", 6);
+	expect(fd, "+PONG\r\n");
+	close(fd);
+}
+END_TEST
+
+static Suite *server_suite(void)
+{
+	Suite *s = suite_create("server");
+	TCase *tc = tcase_create("socket");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_pipeline_order_and_split);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_quit_closes_after_reply);
+	tcase_add_test(tc, test_hello3);
+	tcase_add_test(tc, test_blocked_keeps_order);
+	tcase_add_test(tc, test_blocked_client_leaves);
+	tcase_add_test(tc, test_info_sections);
+	tcase_add_test(tc, test_register_rules);
+	tcase_add_test(tc, test_socket_takeover);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(server_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -77,7 +77,7 @@ void table_cell_bin(struct table *t, const char *p, size_t len)
 
 void table_print(const struct table *t, FILE *f)
 {
-	size_t w[TABLE_MAX_COLS] = {0}, r;
+	size_t w[TABLE_MAX_COLS] = { 0 }, r;
 	int c;
 
 	for (r = 0; r < t->nrows; r++)
@@ -92,7 +92,8 @@ void table_print(const struct table *t, FILE *f)
 		int last = t->ncols - 1;
 
 		/* Trailing empty left-aligned cells would only add spaces. */
-		while (last > 0 && t->align[last] == 'l' && !t->cells[r * t->ncols + last])
+		while (last > 0 && t->align[last] == 'l' &&
+		       (!t->cells[r * t->ncols + last] || !*t->cells[r * t->ncols + last]))
 			last--;
 		for (c = 0; c <= last; c++) {
 			const char *s = t->cells[r * t->ncols + c];

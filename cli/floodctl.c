@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "loader.h"
@@ -186,7 +187,7 @@ static void fmt_duration(char *buf, size_t len, long long s)
 	static const struct {
 		long long secs;
 		char unit;
-	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
 	size_t i;
 
 	if (s < 0) {
@@ -426,7 +427,7 @@ static size_t info_parse(char *text, struct info_line *out, size_t max)
 		if (!colon || n == max)
 			continue;
 		*colon = '\0';
-		out[n++] = (struct info_line){section, line, colon + 1};
+		out[n++] = (struct info_line){ section, line, colon + 1 };
 	}
 	return n;
 }
@@ -444,16 +445,141 @@ static const char *info_get(const struct info_line *l, size_t n, const char *sec
 
 #define INFO_MAX_LINES 1024
 
+/* Append to a growing cell: "a, b, c". */
+static void list_add(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void list_add(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used && used + 2 < len) {
+		strcpy(buf + used, ", ");
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* "mode=native,ifindex=3": the value of k, copied into out ("" if absent). */
+static const char *kv_get(const char *s, const char *k, char *out, size_t len)
+{
+	size_t kl = strlen(k);
+
+	out[0] = '\0';
+	while (s && *s) {
+		if (!strncmp(s, k, kl) && s[kl] == '=') {
+			size_t n = strcspn(s + kl + 1, ",");
+
+			snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), s + kl + 1);
+			break;
+		}
+		s = strchr(s, ',');
+		if (s)
+			s++;
+	}
+	return out;
+}
+
+/* The human summary of INFO: one line per aspect an operator asks about. */
+static void status_print(const struct info_line *l, size_t n)
+{
+	const char *v, *v2;
+	struct table t;
+	char cell[1024], val[64], dur[32];
+	size_t i;
+
+	table_init(&t, 2, "ll", NULL);
+	v = info_get(l, n, "server", "floodgate_version");
+	v2 = info_get(l, n, "server", "floodgate_git_sha1");
+	cell[0] = '\0';
+	list_add(cell, sizeof(cell), "%s%s%s%s", v ? v : "?", v2 ? " (" : "", v2 ? v2 : "",
+		 v2 ? ")" : "");
+	if ((v = info_get(l, n, "server", "process_id")))
+		list_add(cell, sizeof(cell), "pid %s", v);
+	if ((v = info_get(l, n, "server", "uptime_in_seconds"))) {
+		fmt_duration(dur, sizeof(dur), atoll(v));
+		list_add(cell, sizeof(cell), "up %s", dur);
+	}
+	table_cell(&t, "floodgated");
+	table_cell(&t, "%s", cell);
+	if ((v = info_get(l, n, "server", "config_file")) && *v) {
+		table_cell(&t, "config");
+		table_cell(&t, "%s", v);
+	}
+	cell[0] = '\0';
+	if ((v = info_get(l, n, "server", "unix_socket")))
+		list_add(cell, sizeof(cell), "%s", v);
+	if ((v = info_get(l, n, "clients", "connected_clients")))
+		list_add(cell, sizeof(cell), "%s client%s", v, strcmp(v, "1") ? "s" : "");
+	table_cell(&t, "socket");
+	table_cell(&t, "%s", cell);
+
+	cell[0] = '\0';
+	for (i = 0; i < n; i++)
+		if (!strcmp(l[i].section, "xdp") && !strncmp(l[i].key, "iface_", 6))
+			list_add(cell, sizeof(cell), "%s (%s)", l[i].key + 6,
+				 kv_get(l[i].value, "mode", val, sizeof(val)));
+	if (*cell) {
+		table_cell(&t, "interfaces");
+		table_cell(&t, "%s", cell);
+	}
+	if ((v = info_get(l, n, "xdp", "dry_run"))) {
+		table_cell(&t, "mode");
+		table_cell(&t, "%s", strcmp(v, "0") ? "dry run (nothing is dropped)" : "enforcing");
+	}
+	v = info_get(l, n, "xdp", "packets_passed");
+	v2 = info_get(l, n, "xdp", "packets_dropped");
+	if (v && v2) {
+		table_cell(&t, "packets");
+		table_cell(&t, "%s passed, %s dropped", v, v2);
+	}
+	if ((v = info_get(l, n, "xdp", "rules_under_attack"))) {
+		cell[0] = '\0';
+		for (i = 0; i < n; i++)
+			if (!strcmp(l[i].section, "xdp") && !strncmp(l[i].key, "under_attack_", 13))
+				list_add(cell, sizeof(cell), "%s", l[i].key + 13);
+		table_cell(&t, "attack");
+		if (strcmp(v, "0"))
+			table_cell(&t, "yes: %s", *cell ? cell : v);
+		else
+			table_cell(&t, "no");
+	}
+	if ((v = info_get(l, n, "xdp", "bans_auto"))) {
+		table_cell(&t, "auto bans");
+		table_cell(&t, "%s so far", v);
+	}
+
+	if ((v = info_get(l, n, "policies", "policies"))) {
+		cell[0] = '\0';
+		for (i = 0; i < n; i++)
+			if (!strcmp(l[i].section, "policies") && !strncmp(l[i].key, "policy_", 7))
+				list_add(cell, sizeof(cell), "%s (%s)", l[i].key + 7,
+					 kv_get(l[i].value, "type", val, sizeof(val)));
+		table_cell(&t, "policies");
+		table_cell(&t, "%s%s%s", v, *cell ? ": " : "", cell);
+	}
+	v = info_get(l, n, "policies", "keys");
+	v2 = info_get(l, n, "policies", "max_keys");
+	if (v && v2) {
+		table_cell(&t, "store");
+		table_cell(&t, "%s, %s keys of %s", info_get(l, n, "policies", "store") ?: "?", v,
+			   v2);
+	}
+	table_print(&t, stdout);
+	table_free(&t);
+}
+
 static int sock_status(struct rpc *r, const struct args *a)
 {
-	const char *argv[] = {"INFO", "all"};
+	const char *argv[] = { "INFO", "all" };
 	struct info_line *l;
-	const char *v, *sect = NULL;
+	const char *sect = NULL;
 	redisReply *rep;
-	struct table t;
 	struct json j;
-	char *text, dur[32];
-	size_t n, i, npol = 0;
+	char *text;
+	size_t n, i;
 	int ret = call(r, &rep, 2, argv);
 
 	if (ret)
@@ -503,39 +629,7 @@ static int sock_status(struct rpc *r, const struct args *a)
 		goto out;
 	}
 
-	table_init(&t, 2, "ll", NULL);
-	v = info_get(l, n, "server", "floodgate_version");
-	if (!v)
-		v = info_get(l, n, "server", "version");
-	if (!v)
-		v = info_get(l, n, "server", "redis_version");
-	table_cell(&t, "version");
-	table_cell(&t, "floodgated %s", v ? v : "?");
-	v = info_get(l, n, "server", "uptime_in_seconds");
-	if (v) {
-		fmt_duration(dur, sizeof(dur), atoll(v));
-		table_cell(&t, "uptime");
-		table_cell(&t, "%s", dur);
-	}
-	v = info_get(l, n, "clients", "connected_clients");
-	if (v) {
-		table_cell(&t, "clients");
-		table_cell(&t, "%s connected", v);
-	}
-	for (i = 0; i < n; i++)
-		if (!strcmp(l[i].section, "xdp")) {
-			table_cell(&t, "%s", l[i].key);
-			table_cell(&t, "%s", l[i].value);
-		}
-	v = info_get(l, n, "policies", "policies");
-	for (i = 0; i < n; i++)
-		npol += !strcmp(l[i].section, "policies");
-	table_cell(&t, "policies");
-	table_cell(&t, "%s", v ? v : "");
-	if (!v)
-		table_cell(&t, "%zu", npol);
-	table_print(&t, stdout);
-	table_free(&t);
+	status_print(l, n);
 out:
 	free(text);
 	free(l);
@@ -556,9 +650,9 @@ static void on_stop(int sig)
 static int top_once(struct rpc *r, const struct args *a)
 {
 	char n[16];
-	const char *argv[] = {"XDP.TOP", n, a->by_drops ? "DROPS" : "NEW"};
-	static const char *const hdr[] = {"ADDRESS", "RULE", "NEW_FLOWS", "DROPPED"};
-	static const char *const names[] = {"address", "rule", "new_flows", "dropped"};
+	const char *argv[] = { "XDP.TOP", n, a->by_drops ? "DROPS" : "NEW" };
+	static const char *const hdr[] = { "ADDRESS", "RULE", "NEW_FLOWS", "DROPPED" };
+	static const char *const names[] = { "address", "rule", "new_flows", "dropped" };
 	redisReply *rep;
 	struct table t;
 	struct json j;
@@ -609,7 +703,8 @@ static int top_once(struct rpc *r, const struct args *a)
 
 static int sock_top(struct rpc *r, const struct args *a)
 {
-	struct sigaction sa = {.sa_handler = on_stop};
+	struct sigaction sa = { .sa_handler = on_stop };
+	bool tty = isatty(STDOUT_FILENO), first = true;
 	struct timespec ts;
 	int ret;
 
@@ -625,8 +720,12 @@ static int sock_top(struct rpc *r, const struct args *a)
 			char when[32];
 
 			strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-			/* Home and clear: one screen, redrawn. */
-			printf("\033[H\033[2J");
+			/* Home and clear: one screen, redrawn (a file gets every screen). */
+			if (tty)
+				printf("\033[H\033[2J");
+			else if (!first)
+				putchar('\n');
+			first = false;
 			printf("floodctl top: %d busiest by %s, every %gs, %s (Ctrl-C quits)\n\n",
 			       a->n, a->by_drops ? "drops" : "new flows", a->interval, when);
 		}
@@ -645,7 +744,7 @@ static int sock_top(struct rpc *r, const struct args *a)
 /* XDP.SOURCE addr: the reply, or NULL with *ret set. "Not tracked" is 1. */
 static redisReply *source_query(struct rpc *r, const char *addr, int *ret)
 {
-	const char *argv[] = {"XDP.SOURCE", addr};
+	const char *argv[] = { "XDP.SOURCE", addr };
 	redisReply *rep = rpc_call(r, 2, argv, NULL);
 
 	*ret = EXIT_ERROR;
@@ -667,6 +766,27 @@ static redisReply *source_query(struct rpc *r, const char *addr, int *ret)
 	return rep;
 }
 
+/*
+ * XDP.SOURCE always answers; an address is "tracked" when the address or its
+ * prefix has counters, a ban, or the host talks to it.
+ */
+static bool source_tracked(const redisReply *rep)
+{
+	static const char *const keys[] = {
+		"verified",	  "new_flows",	       "dropped",
+		"violations",	  "banned_until_ms",   "prefix_new_flows",
+		"prefix_dropped", "prefix_violations", "prefix_banned_until_ms"
+	};
+	const redisReply *v;
+	long long n;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((v = field(rep, keys[i])) && reply_ll(v, &n) && n)
+			return true;
+	return false;
+}
+
 static int sock_source(struct rpc *r, const struct args *a)
 {
 	struct timespec now;
@@ -679,6 +799,10 @@ static int sock_source(struct rpc *r, const struct args *a)
 	rep = source_query(r, a->pos[0], &ret);
 	if (!rep)
 		return ret;
+	ret = source_tracked(rep) ? EXIT_OK : EXIT_DENIED;
+	if (ret && !a->json)
+		fprintf(stderr, "floodctl: %s is not tracked: no counters, no ban, not verified\n",
+			a->pos[0]);
 	if (a->json) {
 		json_init(&j, stdout);
 		json_obj_begin(&j);
@@ -694,7 +818,7 @@ static int sock_source(struct rpc *r, const struct args *a)
 		json_obj_end(&j);
 		json_end(&j);
 		freeReplyObject(rep);
-		return EXIT_OK;
+		return ret;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	table_init(&t, 2, "ll", NULL);
@@ -723,7 +847,7 @@ static int sock_source(struct rpc *r, const struct args *a)
 	table_print(&t, stdout);
 	table_free(&t);
 	freeReplyObject(rep);
-	return EXIT_OK;
+	return ret;
 }
 
 static int sock_verified(struct rpc *r, const struct args *a)
@@ -752,10 +876,10 @@ static int sock_verified(struct rpc *r, const struct args *a)
 
 static int sock_stats(struct rpc *r, const struct args *a)
 {
-	static const char *const hdr[] = {"REASON", "PASSED", "DROPPED", "PASSED_BYTES",
-					  "DROPPED_BYTES"};
-	static const char *const names[] = {"passed", "dropped", "passed_bytes", "dropped_bytes"};
-	const char *argv[] = {"XDP.STATS"};
+	static const char *const hdr[] = { "REASON", "PASSED", "DROPPED", "PASSED_BYTES",
+					   "DROPPED_BYTES" };
+	static const char *const names[] = { "passed", "dropped", "passed_bytes", "dropped_bytes" };
+	const char *argv[] = { "XDP.STATS" };
 	redisReply *rep;
 	struct table t;
 	struct json j;
@@ -805,7 +929,7 @@ bad:
 static int sock_ban(struct rpc *r, const struct args *a)
 {
 	char secs[24], dur[32];
-	const char *argv[] = {"XDP.BAN", a->pos[0], secs};
+	const char *argv[] = { "XDP.BAN", a->pos[0], secs };
 	redisReply *rep;
 	int ret;
 
@@ -822,7 +946,7 @@ static int sock_ban(struct rpc *r, const struct args *a)
 
 static int sock_unban(struct rpc *r, const struct args *a)
 {
-	const char *argv[] = {"XDP.UNBAN", a->pos[0]};
+	const char *argv[] = { "XDP.UNBAN", a->pos[0] };
 	redisReply *rep = rpc_call(r, 2, argv, NULL);
 	int ret;
 
@@ -842,7 +966,7 @@ static int sock_unban(struct rpc *r, const struct args *a)
 
 static int sock_list_entry(struct rpc *r, const struct args *a, const char *cmd, const char *list)
 {
-	const char *argv[] = {cmd, a->pos[0], "DEL"};
+	const char *argv[] = { cmd, a->pos[0], "DEL" };
 	redisReply *rep;
 	int ret = call(r, &rep, a->del ? 3 : 2, argv);
 
@@ -866,8 +990,8 @@ static int sock_deny(struct rpc *r, const struct args *a)
 
 static int sock_list(struct rpc *r, const struct args *a)
 {
-	static const char *const hdr[] = {"CIDR", "ORIGIN", "EXPIRES_IN"};
-	static const char *const names[] = {"cidr", "origin", "expires_in_s"};
+	static const char *const hdr[] = { "CIDR", "ORIGIN", "EXPIRES_IN" };
+	static const char *const names[] = { "cidr", "origin", "expires_in_s" };
 	const char *what = a->pos[0], *arg;
 	bool bans = !strcmp(what, "bans");
 	redisReply *rep;
@@ -885,7 +1009,7 @@ static int sock_list(struct rpc *r, const struct args *a)
 	else
 		return usage_error(find_command("list"), "list %s: use bans, allow or deny", what);
 	{
-		const char *argv[] = {"XDP.LIST", arg};
+		const char *argv[] = { "XDP.LIST", arg };
 
 		ret = call(r, &rep, 2, argv);
 	}
@@ -951,7 +1075,7 @@ bad:
 
 static int sock_reload(struct rpc *r, const struct args *a)
 {
-	const char *argv[] = {"CONFIG", "RELOAD"};
+	const char *argv[] = { "CONFIG", "RELOAD" };
 	redisReply *rep;
 	int ret = call(r, &rep, 2, argv);
 
@@ -966,9 +1090,9 @@ static int sock_reload(struct rpc *r, const struct args *a)
 
 static int sock_check(struct rpc *r, const struct args *a)
 {
-	static const char *const names[] = {"allowed",	      "limit", "remaining", "reset_ms",
-					    "retry_after_ms", "state", "window"};
-	const char *argv[8] = {"RL.CHECK", a->pos[0], a->pos[1]};
+	static const char *const names[] = { "allowed",	       "limit", "remaining", "reset_ms",
+					     "retry_after_ms", "state", "window" };
+	const char *argv[8] = { "RL.CHECK", a->pos[0], a->pos[1] };
 	redisReply *rep;
 	long long allowed;
 	int argc = 3, ret;
@@ -995,8 +1119,8 @@ static int sock_check(struct rpc *r, const struct args *a)
 
 static int sock_auth(struct rpc *r, const struct args *a, const char *cmd, const char *first)
 {
-	const char *const names[] = {first, "failures"};
-	const char *argv[] = {cmd, a->pos[0], a->pos[1]};
+	const char *const names[] = { first, "failures" };
+	const char *argv[] = { cmd, a->pos[0], a->pos[1] };
 	redisReply *rep;
 	long long wait;
 	int ret = call(r, &rep, 3, argv);
@@ -1023,7 +1147,7 @@ static int sock_auth_check(struct rpc *r, const struct args *a)
 
 static int sock_auth_ok(struct rpc *r, const struct args *a)
 {
-	const char *argv[] = {"RL.AUTH.OK", a->pos[0], a->pos[1]};
+	const char *argv[] = { "RL.AUTH.OK", a->pos[0], a->pos[1] };
 	redisReply *rep;
 	int ret = call(r, &rep, 3, argv);
 
@@ -1036,8 +1160,8 @@ static int sock_auth_ok(struct rpc *r, const struct args *a)
 
 static int sock_event(struct rpc *r, const struct args *a)
 {
-	static const char *const names[] = {"state", "count", "limit"};
-	const char *argv[] = {"RL.EVENT", a->pos[0], a->pos[1], a->pos[2]};
+	static const char *const names[] = { "state", "count", "limit" };
+	const char *argv[] = { "RL.EVENT", a->pos[0], a->pos[1], a->pos[2] };
 	redisReply *rep;
 	int ret = call(r, &rep, 4, argv);
 
@@ -1095,26 +1219,26 @@ static int pin_unban(struct xdpmaps *m, const struct args *a)
 /* --- dispatch ---------------------------------------------------------------- */
 
 static const struct command commands[] = {
-	{"status", 0, 0, "status", sock_status, NULL},
-	{"top", 0, O_N | O_BY | O_WATCH | O_INTERVAL,
-	 "top [-n N] [--by new|drops] [--watch [--interval S]]", sock_top, NULL},
-	{"source", 1, 0, "source ADDR", sock_source, pin_source},
-	{"verified", 1, 0, "verified ADDR", sock_verified, pin_verified},
-	{"stats", 0, 0, "stats", sock_stats, pin_stats},
-	{"rules", 0, 0, "rules", NULL, pin_rules},
-	{"count", 0, 0, "count", NULL, pin_count},
-	{"ban", 1, O_FOR, "ban CIDR [--for DURATION]", sock_ban, pin_ban},
-	{"unban", 1, 0, "unban CIDR", sock_unban, pin_unban},
-	{"allow", 1, O_DEL, "allow CIDR [--del]", sock_allow, NULL},
-	{"deny", 1, O_DEL, "deny CIDR [--del]", sock_deny, NULL},
-	{"list", 1, 0, "list bans|allow|deny", sock_list, pin_list},
-	{"reload", 0, 0, "reload", sock_reload, NULL},
-	{"check", 2, O_COST | O_ROLE | O_PEEK, "check POLICY KEY [--cost N] [--role ROLE] [--peek]",
-	 sock_check, NULL},
-	{"auth-fail", 2, 0, "auth-fail POLICY KEY", sock_auth_fail, NULL},
-	{"auth-check", 2, 0, "auth-check POLICY KEY", sock_auth_check, NULL},
-	{"auth-ok", 2, 0, "auth-ok POLICY KEY", sock_auth_ok, NULL},
-	{"event", 3, 0, "event POLICY CONN_ID EVENT", sock_event, NULL},
+	{ "status", 0, 0, "status", sock_status, NULL },
+	{ "top", 0, O_N | O_BY | O_WATCH | O_INTERVAL,
+	  "top [-n N] [--by new|drops] [--watch [--interval S]]", sock_top, NULL },
+	{ "source", 1, 0, "source ADDR", sock_source, pin_source },
+	{ "verified", 1, 0, "verified ADDR", sock_verified, pin_verified },
+	{ "stats", 0, 0, "stats", sock_stats, pin_stats },
+	{ "rules", 0, 0, "rules", NULL, pin_rules },
+	{ "count", 0, 0, "count", NULL, pin_count },
+	{ "ban", 1, O_FOR, "ban CIDR [--for DURATION]", sock_ban, pin_ban },
+	{ "unban", 1, 0, "unban CIDR", sock_unban, pin_unban },
+	{ "allow", 1, O_DEL, "allow CIDR [--del]", sock_allow, NULL },
+	{ "deny", 1, O_DEL, "deny CIDR [--del]", sock_deny, NULL },
+	{ "list", 1, 0, "list bans|allow|deny", sock_list, pin_list },
+	{ "reload", 0, 0, "reload", sock_reload, NULL },
+	{ "check", 2, O_COST | O_ROLE | O_PEEK,
+	  "check POLICY KEY [--cost N] [--role ROLE] [--peek]", sock_check, NULL },
+	{ "auth-fail", 2, 0, "auth-fail POLICY KEY", sock_auth_fail, NULL },
+	{ "auth-check", 2, 0, "auth-check POLICY KEY", sock_auth_check, NULL },
+	{ "auth-ok", 2, 0, "auth-ok POLICY KEY", sock_auth_ok, NULL },
+	{ "event", 3, 0, "event POLICY CONN_ID EVENT", sock_event, NULL },
 };
 
 static const struct command *find_command(const char *name)
@@ -1139,19 +1263,19 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{"socket", required_argument, NULL, 's'},
-	{"pin-dir", required_argument, NULL, 'p'},
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{"for", required_argument, NULL, OPT_FOR},
-	{"cost", required_argument, NULL, OPT_COST},
-	{"role", required_argument, NULL, OPT_ROLE},
-	{"peek", no_argument, NULL, OPT_PEEK},
-	{"del", no_argument, NULL, OPT_DEL},
-	{"by", required_argument, NULL, OPT_BY},
-	{"watch", no_argument, NULL, OPT_WATCH},
-	{"interval", required_argument, NULL, OPT_INTERVAL},
-	{NULL, 0, NULL, 0},
+	{ "socket", required_argument, NULL, 's' },
+	{ "pin-dir", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "for", required_argument, NULL, OPT_FOR },
+	{ "cost", required_argument, NULL, OPT_COST },
+	{ "role", required_argument, NULL, OPT_ROLE },
+	{ "peek", no_argument, NULL, OPT_PEEK },
+	{ "del", no_argument, NULL, OPT_DEL },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "watch", no_argument, NULL, OPT_WATCH },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ NULL, 0, NULL, 0 },
 };
 
 /* The option of getopt value c, for messages. */
@@ -1350,8 +1474,8 @@ static const struct command *parse_args(int argc, char **argv, struct args *a, i
 
 int main(int argc, char **argv)
 {
-	char *pos[4] = {NULL};
-	struct args a = {.pos = pos};
+	char *pos[4] = { NULL };
+	struct args a = { .pos = pos };
 	const struct command *cmd;
 	struct xdpmaps m;
 	struct rpc r;

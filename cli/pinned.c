@@ -205,7 +205,7 @@ static int pinned_entry(const struct fg_cidr *c, const struct fg_ban *ban, void 
 
 int pinned_list(struct xdpmaps *m, const char *what, bool json)
 {
-	struct list_ctx lc = {.now = xdpmaps_now_ns()};
+	struct list_ctx lc = { .now = xdpmaps_now_ns() };
 	struct json j;
 	bool bans = !strcmp(what, "bans");
 	int fd, err;
@@ -304,13 +304,13 @@ int pinned_count(struct xdpmaps *m, bool json)
 		int fd;
 		uint32_t key_size;
 	} maps[] = {
-		{"src_state", m->src_state, sizeof(struct fg_src_key)},
-		{"prefix_state", m->prefix_state, sizeof(struct fg_src_key)},
-		{"udp_flows", m->udp_flows, sizeof(struct fg_udp_key)},
-		{"verified", m->verified, sizeof(struct fg_src_key)},
-		{"bans", m->bans, sizeof(struct fg_lpm_key)},
-		{"allow_lpm", m->allow, sizeof(struct fg_lpm_key)},
-		{"deny_lpm", m->deny, sizeof(struct fg_lpm_key)},
+		{ "src_state", m->src_state, sizeof(struct fg_src_key) },
+		{ "prefix_state", m->prefix_state, sizeof(struct fg_src_key) },
+		{ "udp_flows", m->udp_flows, sizeof(struct fg_udp_key) },
+		{ "verified", m->verified, sizeof(struct fg_src_key) },
+		{ "bans", m->bans, sizeof(struct fg_lpm_key) },
+		{ "allow_lpm", m->allow, sizeof(struct fg_lpm_key) },
+		{ "deny_lpm", m->deny, sizeof(struct fg_lpm_key) },
 	};
 	struct json j;
 	size_t i;

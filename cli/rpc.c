@@ -18,9 +18,9 @@
  */
 static int rpc_errno_of(const char *errstr)
 {
-	static const int known[] = {ENOENT,	EACCES,	  EPERM,       ECONNREFUSED,
-				    ENOTDIR,	ENOTSOCK, EAGAIN,      ETIMEDOUT,
-				    ECONNRESET, EPIPE,	  ENAMETOOLONG};
+	static const int known[] = { ENOENT,	 EACCES,   EPERM,	ECONNREFUSED,
+				     ENOTDIR,	 ENOTSOCK, EAGAIN,	ETIMEDOUT,
+				     ECONNRESET, EPIPE,	   ENAMETOOLONG };
 	size_t i;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -68,7 +68,7 @@ static void rpc_explain_eacces(const char *path)
 
 int rpc_connect(struct rpc *r, const char *path)
 {
-	struct timeval tv = {RPC_CONNECT_TIMEOUT_MS / 1000, RPC_CONNECT_TIMEOUT_MS % 1000 * 1000};
+	struct timeval tv = { RPC_CONNECT_TIMEOUT_MS / 1000, RPC_CONNECT_TIMEOUT_MS % 1000 * 1000 };
 	struct sockaddr_un sa;
 	int err;
 
@@ -155,7 +155,9 @@ redisReply *rpc_call(struct rpc *r, int argc, const char **argv, const size_t *a
 void rpc_print_error(const redisReply *reply)
 {
 	fprintf(stderr, "floodctl: %.*s\n", (int)reply->len, reply->str);
-	if (reply->len >= 6 && !strncmp(reply->str, "NOPERM", 6))
+	/* The agent may already say who counts as admin. */
+	if (reply->len >= 6 && !strncmp(reply->str, "NOPERM", 6) &&
+	    !memmem(reply->str, reply->len, "admin_uids", 10))
 		fprintf(stderr,
 			"  admin commands need a uid in socket.admin_uids or a gid in\n"
 			"  socket.admin_gids of floodgated's config (you are uid %u)%s\n",

@@ -1,0 +1,196 @@
+#!/bin/bash
+# floodctl over the agent's socket, as an operator uses it: status, a manual
+# ban that the XDP program enforces on a spoofed flood, unban, allow/deny,
+# the application limits with their exit codes (0 ok, 1 denied, 2 error),
+# JSON that parses, usage errors, a missing socket, and admin commands
+# refused to a non-admin uid while decisions stay open to it.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agent.sh"
+
+fg_require_cmd python3 setpriv
+PORT=443
+BANNED=203.0.113.5
+fg_topo_3ns
+cat >"$FG_TMP/fg.yaml" <<YAML
+socket: { mode: "0666" }
+rules:
+  - name: signaling
+    proto: tcp
+    ports: [$PORT]
+    per_source: { rate: 20, burst: 40 }
+policies:
+  - name: api
+    type: window
+    limits: [ { count: 3, per: 1m } ]
+  - name: login
+    type: progressive
+    free_failures: 3
+    base_delay: 10s
+  - name: chat
+    type: events
+    limit: 3
+    window: 1m
+    exempt: [ping]
+YAML
+fg_serve $PORT
+fg_agent_start "$FG_TMP/fg.yaml"
+fg_wait_for -t 10 test -S "$FG_SOCK" || fg_fail "no socket at $FG_SOCK"
+
+ctl() { "$FLOODCTL" -s "$FG_SOCK" "$@"; }
+# rc CMD... — the exit status of CMD (set -e must not end the test).
+rc() {
+	local r=0
+	"$@" >/dev/null 2>&1 || r=$?
+	echo "$r"
+}
+# json_ok CMD... — CMD's stdout is valid JSON.
+json_ok() {
+	local out
+	out=$("$@") || true
+	python3 -m json.tool <<<"$out" >/dev/null || fg_fail "not JSON from '$*': $out"
+}
+# _redraws N — top --watch has drawn its screen at least N times.
+_redraws() { [ "$(grep -c 'floodctl top:' "$FG_TMP/watch.out")" -ge "$1" ]; }
+# jq_py EXPR JSON — evaluate a Python expression on the parsed JSON (as j).
+jq_py() { python3 -c "import json,sys; j=json.loads(sys.argv[1]); print($1)" "$2"; }
+
+# --- status ---------------------------------------------------------------
+out=$(ctl status) || fg_fail "status failed: $out"
+fg_log "status:"$'\n'"$out"
+grep -q "^interfaces .*$FG_V_IF_C" <<<"$out" || fg_fail "status does not list $FG_V_IF_C"
+grep -q "^policies .*3: api (window)" <<<"$out" || fg_fail "status does not count the policies"
+fg_ok "status shows interfaces and policies"
+out=$(ctl --json status)
+json_ok ctl --json status
+fg_assert_eq "$(jq_py 'j["policies"]["policies"]' "$out")" 3 "status --json: policies section"
+
+# --- ban, enforced by XDP -------------------------------------------------------
+fg_assert_eq "$(rc ctl ban $BANNED --for 10m)" 0 "ban $BANNED --for 10m"
+bans=$(ctl list bans)
+fg_log "bans:"$'\n'"$bans"
+grep -Eq "^$BANNED +manual +(9m [0-9]+s|10m)$" <<<"$bans" ||
+	fg_fail "list bans does not show $BANNED with origin manual and ~10m left"
+fg_ok "list bans shows the manual ban"
+out=$(ctl --json list bans)
+json_ok ctl --json list bans
+left=$(jq_py "[b['expires_in_s'] for b in j if b['cidr'] == '$BANNED' and b['origin'] == 'manual'][0]" "$out")
+fg_assert_ge "$left" 590 "the ban expires in about 10 minutes"
+
+fg_bg fg_in "$FG_A" "$FGNET" syn --dst "$FG_V_IP4_A" --dport $PORT --src "$BANNED" \
+	--count 5000 --pps 5000 --seconds 10 >"$FG_TMP/flood.out"
+fg_wait_pid "$FG_LAST_PID" 20 || fg_fail "flood generator failed"
+sent=$(fg_kv sent "$(<"$FG_TMP/flood.out")")
+fg_log "flood from $BANNED: $(<"$FG_TMP/flood.out")"
+fg_assert_ge "$(fg_stat ban dropped)" "$sent" "every SYN from the banned source dropped (reason ban)"
+fg_assert_eq "$(fg_stat new_flow passed)" 0 "no new flow from the banned source"
+
+out=$(ctl --json source $BANNED)
+json_ok ctl --json source $BANNED
+fg_assert_gt "$(jq_py 'j["banned_until_ms"]' "$out")" 0 "source shows the ban's end"
+
+fg_assert_eq "$(rc ctl unban $BANNED)" 0 "unban"
+fg_assert_eq "$(rc ctl unban $BANNED)" 1 "unban of a source no longer banned exits 1"
+fg_assert_eq "$(ctl list bans | grep -c "$BANNED" || true)" 0 "the ban is gone"
+
+# --- allow / deny ------------------------------------------------------------------
+fg_assert_eq "$(rc ctl deny 198.51.100.0/24)" 0 "deny a prefix"
+ctl list deny | grep -qx "198.51.100.0/24" || fg_fail "list deny lacks 198.51.100.0/24"
+json_ok ctl --json list deny
+fg_assert_eq "$(rc ctl deny 198.51.100.0/24 --del)" 0 "deny --del"
+fg_assert_eq "$(ctl list deny | grep -c 198.51.100.0/24 || true)" 0 "the deny entry is gone"
+
+# --- the rest of the read side ------------------------------------------------------
+out=$(fg_in "$FG_C" "$FGNET" connect --dst "$FG_V_IP4_C" --dport $PORT --count 3 \
+	--graceful)
+fg_assert_eq "$(fg_kv ok "$out")" 3 "the client connects"
+# The egress program marks the client once V sends it a non-SYN segment
+# (--graceful: V's FIN).
+fg_wait_for -t 5 ctl verified "$FG_C_IP4" || fg_fail "verified: the client never was"
+fg_assert_eq "$(rc ctl verified "$FG_C_IP4")" 0 "verified: the host talks to the client"
+fg_assert_eq "$(rc ctl verified 203.0.113.77)" 1 "verified: not a never-seen address"
+fg_assert_eq "$(rc ctl source 203.0.113.77)" 1 "source of an untracked address exits 1"
+fg_assert_eq "$(rc ctl source "$FG_C_IP4")" 0 "source of the client"
+out=$(ctl --json top -n 5)
+json_ok ctl --json top -n 5
+grep -q "$FG_C_IP4" <<<"$out" || fg_fail "top lacks the client: $out"
+fg_log "top:"$'\n'"$(ctl top -n 5)"
+fg_log "source $FG_C_IP4:"$'\n'"$(ctl source "$FG_C_IP4")"
+ctl top -n 5 | head -1 | grep -q "^ADDRESS  *RULE  *NEW_FLOWS  *DROPPED$" ||
+	fg_fail "top has no header"
+fg_ok "top lists the client"
+json_ok ctl --json stats
+
+# top --watch redraws until Ctrl-C, then exits 0.
+fg_bg "$FLOODCTL" -s "$FG_SOCK" top --watch --interval 0.2 >"$FG_TMP/watch.out"
+WATCH=$FG_LAST_PID
+fg_wait_for -t 10 _redraws 3 || fg_fail "top --watch did not redraw"
+kill -INT "$WATCH"
+wrc=0
+fg_wait_pid "$WATCH" 5 || wrc=$?
+fg_assert_eq "$wrc" 0 "top --watch ends on SIGINT with 0"
+fg_assert_ge "$(jq_py 'j["ban"]["dropped"]' "$(ctl --json stats)")" "$sent" "stats --json agrees"
+fg_assert_eq "$(rc ctl reload)" 0 "reload"
+
+# --- application limits --------------------------------------------------------------
+for i in 1 2 3; do
+	fg_assert_eq "$(rc ctl check api user:42)" 0 "check $i of 3 allowed"
+done
+fg_assert_eq "$(rc ctl check api user:42)" 1 "the 4th check is denied (exit 1)"
+out=$(ctl --json check api user:42 --peek) || true
+json_ok ctl --json check api user:42 --peek
+fg_assert_eq "$(jq_py 'j["allowed"]' "$out")" 0 "check --json: allowed 0"
+[ "$(jq_py 'j["state"]' "$out")" = deny ] || fg_fail "check --json: state is not deny: $out"
+fg_assert_eq "$(rc ctl check api user:43 --cost 2)" 0 "--cost 2 fits in 3"
+fg_assert_eq "$(rc ctl check api user:43 --cost 2)" 1 "--cost 2 does not fit in the 1 left"
+fg_assert_eq "$(rc ctl check nosuch user:42)" 2 "an unknown policy is an error (exit 2)"
+# Keys are binary safe on the way in.
+fg_assert_eq "$(rc ctl check api "$(printf 'k\001\377 x')")" 0 "a binary key"
+
+for i in 1 2 3; do
+	fg_assert_eq "$(rc ctl auth-fail login 192.0.2.99)" 0 "auth failure $i"
+done
+fg_assert_eq "$(rc ctl auth-check login 192.0.2.99)" 0 "free failures: no wait"
+out=$(ctl --json auth-fail login 192.0.2.99)
+fg_assert_eq "$(jq_py 'j["delay_ms"]' "$out")" 10000 "the 4th failure: base_delay"
+fg_assert_eq "$(rc ctl auth-check login 192.0.2.99)" 1 "auth-check with a wait exits 1"
+fg_assert_eq "$(rc ctl auth-ok login 192.0.2.99)" 0 "auth-ok"
+fg_assert_eq "$(rc ctl auth-check login 192.0.2.99)" 0 "after auth-ok: no wait"
+
+fg_assert_eq "$(rc ctl event chat conn1 ping)" 0 "an exempt event"
+fg_assert_eq "$(rc ctl event chat conn1 msg)" 0 "event 1 of 3"
+fg_assert_eq "$(rc ctl event chat conn1 msg)" 0 "event 2 of 3 (warn)"
+fg_assert_eq "$(rc ctl event chat conn1 msg)" 1 "event 3 of 3: disconnect (exit 1)"
+json_ok ctl --json event chat conn1 msg
+
+# --- bad command lines and a missing agent ------------------------------------------------
+for bad in "" "frobnicate" "ban" "ban 192.0.2.1 extra" "ban 192.0.2.1 --for soon" \
+	"check api" "check api k --cost -1" "top -n 0" "top --by age" "list bogus" "status --del"; do
+	# shellcheck disable=SC2086 # split the invocation into words
+	fg_assert_eq "$(rc ctl $bad)" 2 "bad invocation 'floodctl $bad' exits 2"
+done
+err=$("$FLOODCTL" -s "$FG_TMP/nothing.sock" status 2>&1) && fg_fail "status without an agent succeeded"
+fg_assert_eq "$(rc "$FLOODCTL" -s "$FG_TMP/nothing.sock" status)" 2 "no socket: exit 2"
+grep -q "cannot connect to $FG_TMP/nothing.sock: No such file or directory — is floodgated running?" \
+	<<<"$err" || fg_fail "unhelpful message without an agent: $err"
+fg_ok "a missing socket says what to do"
+err=$(FLOODGATE_SOCKET="$FG_TMP/env.sock" "$FLOODCTL" status 2>&1) || true
+grep -q "$FG_TMP/env.sock" <<<"$err" || fg_fail "FLOODGATE_SOCKET is not used: $err"
+fg_ok "FLOODGATE_SOCKET chooses the socket"
+err=$("$FLOODCTL" -p "$FG_PIN_DIR" check api k 2>&1) && fg_fail "check with -p succeeded"
+grep -q "needs the agent socket" <<<"$err" || fg_fail "check with -p: $err"
+fg_ok "-p refuses the socket-only commands"
+
+# --- a non-admin peer ------------------------------------------------------------------
+# The socket is 0666 here; nobody (65534) must reach it through FG_TMP.
+chmod 0711 "$FG_TMP"
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$FLOODCTL" -s "$FG_SOCK" "$@"; }
+fg_assert_eq "$(rc nobody check api nobody:1)" 0 "a non-admin may check"
+fg_assert_eq "$(rc nobody status)" 0 "a non-admin may read status"
+err=$(nobody ban 203.0.113.9 2>&1) && fg_fail "a non-admin could ban"
+fg_assert_eq "$(rc nobody ban 203.0.113.9)" 2 "a non-admin ban exits 2"
+grep -q "^floodctl: NOPERM" <<<"$err" || fg_fail "no NOPERM message: $err"
+fg_ok "admin commands refused to a non-admin: $(head -1 <<<"$err")"
+fg_assert_eq "$(ctl list bans | grep -c 203.0.113.9 || true)" 0 "and nothing was banned"
+
+fg_pass "floodctl over the socket: status, bans enforced by XDP, limits, exit codes, JSON, permissions"

@@ -131,6 +131,12 @@ fg_wait_pid "$WATCH" 5 || wrc=$?
 fg_assert_eq "$wrc" 0 "top --watch ends on SIGINT with 0"
 fg_assert_ge "$(jq_py 'j["ban"]["dropped"]' "$(ctl --json stats)")" "$sent" "stats --json agrees"
 fg_assert_eq "$(rc ctl reload)" 0 "reload"
+# -p reads the pinned maps directly: its JSON parses too.
+for cmd in stats rules count "list bans" "list allow" "source $FG_C_IP4" "verified $FG_C_IP4"; do
+	# shellcheck disable=SC2086 # split the command into words
+	json_ok fg_ctl --json $cmd
+done
+fg_ok "-p --json output parses"
 
 # --- application limits --------------------------------------------------------------
 for i in 1 2 3; do

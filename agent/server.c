@@ -673,7 +673,7 @@ static void lat_record(struct server_cmd_stats *st, uint64_t ns)
 	uint64_t us = ns / 1000;
 	int i;
 
-	st->calls++;
+	st->timed++;
 	st->nsec += ns;
 	for (i = 0; i < SERVER_LAT_BUCKETS; i++)
 		if (us <= server_lat_bounds_us[i])
@@ -681,16 +681,11 @@ static void lat_record(struct server_cmd_stats *st, uint64_t ns)
 	st->lat[i]++;
 }
 
-/*
- * *t is when the previous command of the batch ended (or the batch began):
- * one clock read per command, not two (a clock read costs 25-50 ns in
- * these VMs, a PING costs less). The duration includes the parse.
- */
-static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv, uint64_t *t)
+static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv)
 {
 	struct server *s = c->srv;
 	struct cmd *cmd = cmd_lookup(s, argv[0].ptr, argv[0].len);
-	uint64_t t1;
+	uint64_t t0;
 
 	s->st.commands_total++;
 	if (!cmd) {
@@ -728,17 +723,14 @@ static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv, ui
 				 "socket.admin_uids or gid in socket.admin_gids)");
 		return;
 	}
-	if (cmd->flags & SERVER_CMD_NOSTATS) {
-		cmd->st.calls++;
+	/* calls 1, 1 + SAMPLE, ...: a rare command's first call is timed */
+	if ((cmd->flags & SERVER_CMD_NOSTATS) || (cmd->st.calls++ & (SERVER_LAT_SAMPLE - 1))) {
 		cmd->fn(c, argc, argv, cmd->ctx);
 		return;
 	}
-	if (!*t)
-		*t = uv_hrtime();
+	t0 = uv_hrtime();
 	cmd->fn(c, argc, argv, cmd->ctx);
-	t1 = uv_hrtime();
-	lat_record(&cmd->st, t1 - *t);
-	*t = t1;
+	lat_record(&cmd->st, uv_hrtime() - t0);
 }
 
 /*
@@ -752,7 +744,6 @@ static size_t process(struct client *c, char *buf, size_t len)
 	struct server *s = c->srv;
 	const struct resp_arg *argv;
 	size_t off = 0, n;
-	uint64_t t = 0;
 	int argc, r;
 
 	c->in_process = true;
@@ -777,9 +768,7 @@ static size_t process(struct client *c, char *buf, size_t len)
 		off += n;
 		if (argc > 0) {
 			c->last_cmd_ms = uv_now(s->loop);
-			exec_cmd(c, argc, argv, &t);
-			if (c->blocked)
-				t = 0;
+			exec_cmd(c, argc, argv);
 		}
 	}
 	c->in_process = false;
@@ -1409,6 +1398,7 @@ static void info_commandstats(struct server *s, struct sbuf *b)
 
 	for (i = 0; i <= s->ncmds; i++) {
 		const struct server_cmd_stats *st = &s->cmds[i].st;
+		double per_call = st->timed ? (double)st->nsec / 1000.0 / (double)st->timed : 0.0;
 
 		if (!st->calls && !st->rejected)
 			continue;
@@ -1416,8 +1406,9 @@ static void info_commandstats(struct server *s, struct sbuf *b)
 			    "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%"
 			    "llu\r\n",
 			    i == s->ncmds ? "unknown" : s->cmds[i].name,
-			    (unsigned long long)st->calls, (unsigned long long)st->nsec / 1000,
-			    st->calls ? (double)st->nsec / 1000.0 / (double)st->calls : 0.0,
+			    (unsigned long long)st->calls,
+			    /* usec is estimated from the timed sample */
+			    (unsigned long long)(per_call * (double)st->calls), per_call,
 			    (unsigned long long)st->rejected);
 	}
 }
@@ -1446,12 +1437,12 @@ static const struct {
 	void (*fn)(struct server *s, struct sbuf *b);
 	int in; /* SEC_DEFAULT: in INFO and INFO all; SEC_ALL: only INFO all */
 } builtin_sections[] = {
-	{"server", "Server", info_server, SEC_DEFAULT},
-	{"clients", "Clients", info_clients, SEC_DEFAULT},
-	{"persistence", "Persistence", info_persistence, SEC_DEFAULT},
-	{"stats", "Stats", info_stats, SEC_DEFAULT},
-	{"commandstats", "Commandstats", info_commandstats, SEC_ALL},
-	{"errorstats", "Errorstats", info_errorstats, SEC_ALL},
+	{ "server", "Server", info_server, SEC_DEFAULT },
+	{ "clients", "Clients", info_clients, SEC_DEFAULT },
+	{ "persistence", "Persistence", info_persistence, SEC_DEFAULT },
+	{ "stats", "Stats", info_stats, SEC_DEFAULT },
+	{ "commandstats", "Commandstats", info_commandstats, SEC_ALL },
+	{ "errorstats", "Errorstats", info_errorstats, SEC_ALL },
 };
 
 static bool wanted(int argc, const struct resp_arg *argv, const char *name, int in)
@@ -1560,10 +1551,10 @@ static const struct {
 	server_cmd_fn fn;
 	int arity;
 } conn_cmds[] = {
-	{"ping", cmd_ping, -1},	      {"echo", cmd_echo, 2},	  {"hello", cmd_hello, -1},
-	{"auth", cmd_auth, -2},	      {"client", cmd_client, -2}, {"info", cmd_info, -1},
-	{"select", cmd_select, 2},    {"quit", cmd_quit, -1},	  {"reset", cmd_reset, 1},
-	{"command", cmd_command, -1},
+	{ "ping", cmd_ping, -1 },	{ "echo", cmd_echo, 2 },      { "hello", cmd_hello, -1 },
+	{ "auth", cmd_auth, -2 },	{ "client", cmd_client, -2 }, { "info", cmd_info, -1 },
+	{ "select", cmd_select, 2 },	{ "quit", cmd_quit, -1 },     { "reset", cmd_reset, 1 },
+	{ "command", cmd_command, -1 },
 };
 
 struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, const char *path)
@@ -1656,7 +1647,7 @@ static int mkdir_parents(const char *path)
 /* A socket file is stale when nothing accepts on it. */
 static int remove_stale(const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd, err;
 
@@ -1710,7 +1701,7 @@ static void raise_nofile(void)
 
 int server_listen(struct server *s)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	gid_t gid = (gid_t)-1;
 	mode_t old;
 	int fd = -1, err;

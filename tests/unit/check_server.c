@@ -63,7 +63,7 @@ static int answer = 42;
 
 static void setup(void)
 {
-	struct fg_conf_socket conf = {.mode = 0600};
+	struct fg_conf_socket conf = { .mode = 0600 };
 
 	snprintf(dir, sizeof(dir), "/tmp/fg-check-server.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -99,7 +99,7 @@ static void teardown(void)
 
 static int dial(void)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
@@ -160,6 +160,26 @@ static void expect(int fd, const char *want)
 	ck_assert_str_eq(buf, want);
 }
 
+/* Two passes of the pipeline: 4 PINGs, the first one timed. */
+static void ping_stats(void)
+{
+	struct server_cmd_stats st;
+	uint64_t sum = 0;
+	const char *name;
+	size_t i;
+	int b;
+
+	for (i = 0; (name = server_cmd_stats(srv, i, &st)); i++)
+		if (!strcmp(name, "ping"))
+			break;
+	ck_assert_ptr_nonnull(name);
+	ck_assert_uint_eq(st.calls, 4);
+	ck_assert_uint_eq(st.timed, SERVER_LAT_SAMPLE >= 4 ? 1 : 4 / SERVER_LAT_SAMPLE);
+	for (b = 0; b <= SERVER_LAT_BUCKETS; b++)
+		sum += st.lat[b];
+	ck_assert_uint_eq(sum, st.timed);
+}
+
 START_TEST(test_pipeline_order_and_split)
 {
 	static const char req[] = "PING\r\n*2\r\n$4\r\nECHO\r\n$5\r\na\r\nbc\r\n"
@@ -178,6 +198,7 @@ START_TEST(test_pipeline_order_and_split)
 	}
 	expect(fd, want);
 	close(fd);
+	ping_stats();
 }
 END_TEST
 
@@ -331,9 +352,9 @@ END_TEST
  * file (nobody listening) is replaced. */
 START_TEST(test_socket_takeover)
 {
-	struct fg_conf_socket conf = {.mode = 0600};
+	struct fg_conf_socket conf = { .mode = 0600 };
 	struct server *other = server_new(&loop, &conf, path);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat stt;
 	int fd;
 

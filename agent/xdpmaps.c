@@ -340,17 +340,60 @@ static int percpu_sum(struct xdpmaps *m, int fd, __u32 key, __u64 *out, size_t n
 	return 0;
 }
 
+int xdpmaps_stats_slots(struct xdpmaps *m, struct fg_stat out[FG_IF_SLOTS][FG_R_MAX])
+{
+	enum { N = FG_IF_SLOTS * FG_R_MAX, F = sizeof(struct fg_stat) / sizeof(__u64) };
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys = calloc(N, sizeof(*keys)), count = N, out_batch, i;
+	__u64 *vals = calloc((size_t)N * m->ncpus, sizeof(struct fg_stat));
+	int cpu, err = 0;
+	size_t f;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* One syscall for the whole table (an array map's batch lookup). */
+	if (bpf_map_lookup_batch(m->stats, NULL, &out_batch, keys, vals, &count, &opts) &&
+	    errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	memset(out, 0, sizeof(struct fg_stat) * N);
+	for (i = 0; i < count; i++) {
+		__u64 *dst = (__u64 *)&out[keys[i] / FG_R_MAX][keys[i] % FG_R_MAX];
+
+		if (keys[i] >= N)
+			continue;
+		for (cpu = 0; cpu < m->ncpus; cpu++)
+			for (f = 0; f < F; f++)
+				dst[f] += vals[((size_t)i * m->ncpus + cpu) * F + f];
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
 int xdpmaps_stats(struct xdpmaps *m, struct fg_stat out[FG_R_MAX])
 {
-	__u32 r;
-	int err;
+	struct fg_stat (*slots)[FG_R_MAX] = calloc(FG_IF_SLOTS, sizeof(*slots));
+	int err, slot, r, f;
 
-	for (r = 0; r < FG_R_MAX; r++) {
-		err = percpu_sum(m, m->stats, r, (__u64 *)&out[r], sizeof(out[r]) / sizeof(__u64));
-		if (err)
-			return err;
+	if (!slots)
+		return -ENOMEM;
+	err = xdpmaps_stats_slots(m, slots);
+	if (!err) {
+		memset(out, 0, sizeof(struct fg_stat) * FG_R_MAX);
+		for (slot = 0; slot < FG_IF_SLOTS; slot++)
+			for (r = 0; r < FG_R_MAX; r++)
+				for (f = 0; f < 2; f++) {
+					out[r].packets[f] += slots[slot][r].packets[f];
+					out[r].bytes[f] += slots[slot][r].bytes[f];
+				}
 	}
-	return 0;
+	free(slots);
+	return err;
 }
 
 int xdpmaps_rule_stats(struct xdpmaps *m, uint32_t rule, struct fg_rule_stat *out)

@@ -76,8 +76,11 @@ int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns);
 typedef int (*xdpmaps_list_fn)(const struct fg_cidr *c, const struct fg_ban *ban, void *arg);
 int xdpmaps_list_each(int map_fd, bool is_bans, xdpmaps_list_fn fn, void *arg);
 
-/* Per-reason counters summed over CPUs. */
+/* Per-reason counters summed over CPUs and interfaces. */
 int xdpmaps_stats(struct xdpmaps *m, struct fg_stat out[FG_R_MAX]);
+/* Per-reason counters of every interface slot (FG_IF_SLOT(ifindex)),
+ * summed over CPUs: out[slot][reason]. */
+int xdpmaps_stats_slots(struct xdpmaps *m, struct fg_stat out[FG_IF_SLOTS][FG_R_MAX]);
 /* Per-rule counters summed over CPUs. */
 int xdpmaps_rule_stats(struct xdpmaps *m, uint32_t rule, struct fg_rule_stat *out);
 /* Miscellaneous counters (enum fg_misc) summed over CPUs. */

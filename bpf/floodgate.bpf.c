@@ -62,7 +62,8 @@ static __always_inline void count_misc(__u32 idx)
 static __always_inline int verdict(struct xdp_md *xdp, const struct fg_config *cfg, __u32 reason)
 {
 	bool drop = fg_reason_drops(reason) && !(cfg && (cfg->flags & FG_CFG_F_DRY_RUN));
-	struct fg_stat *st = bpf_map_lookup_elem(&stats, &reason);
+	__u32 idx = FG_STAT_INDEX(xdp->ingress_ifindex, reason);
+	struct fg_stat *st = bpf_map_lookup_elem(&stats, &idx);
 
 	if (st) {
 		st->packets[drop] += 1;

@@ -19,7 +19,7 @@
 #include <linux/types.h>
 #endif
 
-#define FG_ABI_VERSION 1
+#define FG_ABI_VERSION 2
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET 2
@@ -188,7 +188,15 @@ struct fg_udp_key {
 };
 _Static_assert(sizeof(struct fg_udp_key) == 24, "abi");
 
-/* Per-CPU packet counters, indexed by reason. */
+/*
+ * Per-CPU packet counters, indexed by FG_STAT_INDEX(ifindex, reason): a row
+ * of reasons per interface slot, so metrics can say which interface. Two
+ * interfaces whose ifindex share a slot share a row (the agent reports them
+ * together); 64 slots make that rare on one host.
+ */
+#define FG_IF_SLOTS 64
+#define FG_IF_SLOT(ifindex) ((ifindex) % FG_IF_SLOTS)
+#define FG_STAT_INDEX(ifindex, reason) (FG_IF_SLOT(ifindex) * FG_R_MAX + (reason))
 struct fg_stat {
 	__u64 packets[2]; /* [0] passed, [1] dropped */
 	__u64 bytes[2];

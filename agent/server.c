@@ -228,8 +228,19 @@ static void reply_verror(struct client *c, enum server_err_kind kind, const char
 {
 	char msg[512];
 
+	size_t i;
+
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	c->srv->st.errors[kind]++;
+	/* Clients take the first word as the error code: a message without
+	 * one ("bad key") gets ERR rather than a code of "bad". */
+	for (i = 0; msg[i] >= 'A' && msg[i] <= 'Z'; i++)
+		;
+	if (i == 0 || msg[i] != ' ') {
+		memmove(msg + 4, msg, sizeof(msg) - 4);
+		memcpy(msg, "ERR ", 4);
+		msg[sizeof(msg) - 1] = '\0';
+	}
 	resp_w_error(c->ob, msg);
 }
 
@@ -1605,7 +1616,7 @@ void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
 	for (c = s->clients; c; c = c->next)
 		c->admin = c->uid != (uid_t)-1 && is_admin(&s->conf, c->uid, c->gid);
 	if (s->listening) {
-		if (chmod(s->path, s->conf.mode))
+		if (chmod(s->path, s->conf.mode ? s->conf.mode : 0660))
 			pr_warn("msg=\"cannot chmod the socket\" path=%s error=\"%s\"", s->path,
 				strerror(errno));
 	}

@@ -34,6 +34,13 @@ static void cmd_later(struct client *c, int argc, const struct resp_arg *argv, v
 	parked = c;
 }
 
+static void cmd_oops(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)ctx;
+	if (argc == 2)
+		reply_error(c, "%.*s", (int)argv[1].len, argv[1].ptr);
+}
+
 static void cmd_admin(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	(void)argc;
@@ -78,6 +85,7 @@ static void setup(void)
 			 0);
 	ck_assert_int_eq(server_register(srv, "t.admin", cmd_admin, 1, SERVER_CMD_ADMIN, NULL), 0);
 	ck_assert_int_eq(server_register(srv, "T.COUNT", cmd_count, -1, 0, NULL), 0);
+	ck_assert_int_eq(server_register(srv, "t.oops", cmd_oops, 2, 0, NULL), 0);
 	ck_assert_int_eq(server_info_add_section(srv, "test", info_test, &answer), 0);
 	ck_assert_int_eq(server_listen(srv), 0);
 	parked = NULL;
@@ -218,6 +226,9 @@ START_TEST(test_errors)
 		   "socket.admin_gids)\r\n");
 	say(fd, "SELECT 1\r\nSELECT 0\r\n", 20);
 	expect(fd, "-ERR DB index is out of range (floodgate has only db 0)\r\n+OK\r\n");
+	/* a handler's message without an error code gets ERR; CR/LF cannot split it */
+	say(fd, "t.oops \"bad\\r\\nkey\"\r\nt.oops \"WRONGTYPE x\"\r\n", 43);
+	expect(fd, "-ERR bad  key\r\n-WRONGTYPE x\r\n");
 	say(fd, "HELLO 4\r\n", 9);
 	expect(fd, "-NOPROTO sorry, this protocol version is not supported.\r\n");
 	/* malformed: error, then the server closes */
@@ -232,7 +243,7 @@ START_TEST(test_errors)
 	ck_assert_uint_eq(st.errors[SERVER_ERR_ARITY], 1);
 	ck_assert_uint_eq(st.errors[SERVER_ERR_NOPERM], 1);
 	ck_assert_uint_eq(st.errors[SERVER_ERR_PROTOCOL], 1);
-	ck_assert_uint_eq(st.errors[SERVER_ERR_REPLY], 2);
+	ck_assert_uint_eq(st.errors[SERVER_ERR_REPLY], 4);
 }
 END_TEST
 

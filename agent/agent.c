@@ -60,7 +60,8 @@ static int sync_list(struct agent *a, int fd, const struct fg_cidr *conf_items, 
 	all = calloc(nconf + extra->n + 1, sizeof(*all));
 	if (!all)
 		return -ENOMEM;
-	memcpy(all, conf_items, nconf * sizeof(*all));
+	if (nconf)
+		memcpy(all, conf_items, nconf * sizeof(*all));
 	for (i = 0; i < extra->n; i++)
 		if (list_find(all, n, &extra->items[i]) < 0)
 			all[n++] = extra->items[i];
@@ -224,6 +225,7 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	return 0;
 
 fail:
+	events_close(&a->events);
 	server_close(a->server); /* not listening: nothing left on the loop */
 	server_free(a->server);
 	a->server = NULL;

@@ -244,22 +244,6 @@ static void cmd_rl_auth_check(struct client *c, int argc, const struct resp_arg 
 	reply_auth(c, "wait_ms", &r);
 }
 
-/* The commands whose reply is OK: one function each, same shape. */
-static void cmd_rl_auth_ok(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	struct policy *p = find_policy(ctx, c, &argv[1]);
-	int err;
-
-	(void)argc;
-	if (!p)
-		return;
-	err = policy_auth_ok(p, argv[2].ptr, argv[2].len, realtime_ms());
-	if (err)
-		policy_error(c, p, err, "RL.AUTH.OK");
-	else
-		reply_ok(c);
-}
-
 static void cmd_rl_event(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	struct rl_event_result r;
@@ -284,21 +268,6 @@ static void cmd_rl_event(struct client *c, int argc, const struct resp_arg *argv
 	reply_int(c, (long long)r.limit);
 }
 
-static void cmd_rl_conn_close(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	struct policy *p = find_policy(ctx, c, &argv[1]);
-	int err;
-
-	(void)argc;
-	if (!p)
-		return;
-	err = policy_conn_close(p, argv[2].ptr, argv[2].len, realtime_ms());
-	if (err)
-		policy_error(c, p, err, "RL.CONN.CLOSE");
-	else
-		reply_ok(c);
-}
-
 static void cmd_rl_block(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	struct policy *p;
@@ -320,32 +289,37 @@ static void cmd_rl_block(struct client *c, int argc, const struct resp_arg *argv
 		reply_ok(c);
 }
 
-static void cmd_rl_unblock(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+/* RL.AUTH.OK, RL.CONN.CLOSE, RL.UNBLOCK, RL.RESET: policy, key -> OK. */
+static const struct {
+	const char *name;
+	int (*fn)(struct policy *p, const void *key, size_t klen, uint64_t now_ms);
+} key_ops[] = {
+	{ "RL.AUTH.OK", policy_auth_ok },
+	{ "RL.CONN.CLOSE", policy_conn_close },
+	{ "RL.UNBLOCK", policy_unblock },
+	{ "RL.RESET", policy_reset },
+};
+
+static void cmd_rl_key_op(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	struct policy *p = find_policy(ctx, c, &argv[1]);
+	struct policy *p;
+	size_t i;
 	int err;
 
 	(void)argc;
+	for (i = 0; i < sizeof(key_ops) / sizeof(key_ops[0]); i++)
+		if (arg_is(&argv[0], key_ops[i].name))
+			break;
+	if (i == sizeof(key_ops) / sizeof(key_ops[0])) {
+		reply_error(c, "ERR unknown command");
+		return;
+	}
+	p = find_policy(ctx, c, &argv[1]);
 	if (!p)
 		return;
-	err = policy_unblock(p, argv[2].ptr, argv[2].len, realtime_ms());
+	err = key_ops[i].fn(p, argv[2].ptr, argv[2].len, realtime_ms());
 	if (err)
-		policy_error(c, p, err, "RL.UNBLOCK");
-	else
-		reply_ok(c);
-}
-
-static void cmd_rl_reset(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	struct policy *p = find_policy(ctx, c, &argv[1]);
-	int err;
-
-	(void)argc;
-	if (!p)
-		return;
-	err = policy_reset(p, argv[2].ptr, argv[2].len, realtime_ms());
-	if (err)
-		policy_error(c, p, err, "RL.RESET");
+		policy_error(c, p, err, key_ops[i].name);
 	else
 		reply_ok(c);
 }
@@ -808,12 +782,12 @@ int commands_register(struct server *s, struct agent *a)
 		{ "RL.CHECK", cmd_rl_check, -3, 0 },
 		{ "RL.AUTH.FAIL", cmd_rl_auth_fail, 3, 0 },
 		{ "RL.AUTH.CHECK", cmd_rl_auth_check, 3, 0 },
-		{ "RL.AUTH.OK", cmd_rl_auth_ok, 3, 0 },
+		{ "RL.AUTH.OK", cmd_rl_key_op, 3, 0 },
 		{ "RL.EVENT", cmd_rl_event, 4, 0 },
-		{ "RL.CONN.CLOSE", cmd_rl_conn_close, 3, 0 },
+		{ "RL.CONN.CLOSE", cmd_rl_key_op, 3, 0 },
 		{ "RL.BLOCK", cmd_rl_block, 4, 0 },
-		{ "RL.UNBLOCK", cmd_rl_unblock, 3, 0 },
-		{ "RL.RESET", cmd_rl_reset, 3, 0 },
+		{ "RL.UNBLOCK", cmd_rl_key_op, 3, 0 },
+		{ "RL.RESET", cmd_rl_key_op, 3, 0 },
 		{ "XDP.SOURCE", cmd_xdp_source, 2, 0 },
 		{ "XDP.TOP", cmd_xdp_top, -2, 0 },
 		{ "XDP.BAN", cmd_xdp_ban, 3, SERVER_CMD_ADMIN },

@@ -30,7 +30,7 @@ CFLAGS  ?= -O2 -g
 # CFLAGS is the user's to override (make test-asan does); these always apply.
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -I$(BUILD) \
 	   -DFG_VERSION='"$(VERSION)"' -DFG_COMMIT='"$(COMMIT)"'
-LDLIBS  := -lbpf -lelf -lz -lyaml -luv -lcap
+LDLIBS  := -lbpf -lelf -lz -lyaml -luv -lcap -lmicrohttpd -lpthread
 
 BPF_ARCH := x86
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -D__BPF__ \

@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "commands.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 
 #define TICK_MS 1000
@@ -135,6 +136,22 @@ static int load_policies(struct agent *a, const struct fg_conf *conf, char *err,
 	return 0;
 }
 
+static double realtime_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --metrics-listen wins over metrics:; "" means no endpoint. */
+static const char *metrics_listen(const struct agent *a)
+{
+	if (a->opts.metrics_listen)
+		return a->opts.metrics_listen;
+	return a->conf.metrics.enabled ? a->conf.metrics.listen : "";
+}
+
 static bool iface_listed(const struct fg_conf *c, const char *name)
 {
 	int i;
@@ -219,12 +236,22 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	}
 	if (server_listen(a->server))
 		goto fail;
+	/* Bound now (a port below 1024 needs a capability), served from a
+	 * thread started after the drop. A busy port costs the metrics, not
+	 * the protection: the log says so and Prometheus sees the target down. */
+	if (metrics_open(&a->metrics, metrics_listen(a)))
+		pr_warn("msg=\"no metrics endpoint: see above\"");
+	a->last_reload_ok = true;
+	a->last_reload_success_s = realtime_s();
+	metrics_start(a->metrics, a); /* logged; a failure leaves no endpoint */
 	pr_info("protecting %d interface(s) with %d rule(s)%s; config %s, pins %s",
 		a->conf.nifaces, a->conf.nrules, a->conf.dry_run ? " in dry-run (nothing dropped)" : "",
 		opts->config_path, opts->pin_dir);
 	return 0;
 
 fail:
+	metrics_free(a->metrics); /* opened at most: no thread, no timer yet */
+	a->metrics = NULL;
 	events_close(&a->events);
 	server_close(a->server); /* not listening: nothing left on the loop */
 	server_free(a->server);
@@ -241,6 +268,7 @@ fail:
 
 int agent_reload(struct agent *a, char *err, size_t errlen)
 {
+	struct fg_conf_metrics prev_metrics = a->conf.metrics;
 	struct fg_compiled *next;
 	struct fg_conf conf;
 	int i, ret;
@@ -304,13 +332,19 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 	config_free(&a->conf);
 	a->conf = conf;
 	server_set_conf(a->server, &a->conf.socket);
+	if (strcmp(conf.metrics.listen, prev_metrics.listen) ||
+	    conf.metrics.enabled != prev_metrics.enabled)
+		pr_warn("msg=\"metrics: changes apply at restart; the endpoint stays as it is\"");
 	a->reloads_ok++;
+	a->last_reload_ok = true;
+	a->last_reload_success_s = realtime_s();
 	pr_info("msg=\"config reloaded\" file=%s rules=%d interfaces=%d dry_run=%d",
 		a->opts.config_path, conf.nrules, conf.nifaces, conf.dry_run);
 	return 0;
 
 rejected:
 	a->reloads_failed++;
+	a->last_reload_ok = false;
 	return ret;
 }
 
@@ -400,6 +434,7 @@ void agent_stop(struct agent *a)
 {
 	/* The server closes its own handles first: their callbacks free clients. */
 	server_close(a->server);
+	metrics_stop(a->metrics); /* no scrape reads the state freed below */
 	if (a->loop) {
 		uv_walk(a->loop, close_handle, NULL);
 		uv_run(a->loop, UV_RUN_DEFAULT);
@@ -408,6 +443,8 @@ void agent_stop(struct agent *a)
 	}
 	server_free(a->server);
 	a->server = NULL;
+	metrics_free(a->metrics);
+	a->metrics = NULL;
 	events_close(&a->events);
 	loader_close(&a->loader, a->conf.persist);
 	config_free(&a->conf);

@@ -22,12 +22,14 @@ struct agent_opts {
 	const char *config_path;
 	const char *pin_dir;
 	const char *socket_path; /* --socket: overrides socket.path; NULL = config */
+	const char *metrics_listen; /* --metrics-listen: overrides metrics:; "" = off; NULL = config */
 	char ifaces[FG_CONF_MAX_IFACES][16]; /* -i: replaces the config's list */
 	int nifaces;
 	bool mode_set; /* --xdp-mode given: overrides the config */
 	enum fg_xdp_mode mode;
 };
 
+struct metrics;
 struct policies;
 
 /* Allow/deny entries added at run time (XDP.ALLOW / XDP.DENY): kept on top
@@ -47,6 +49,7 @@ struct agent {
 	struct xdpmaps maps;
 	struct events events;
 	struct server *server; /* the RESP socket */
+	struct metrics *metrics; /* the Prometheus endpoint; NULL when off */
 
 	uv_loop_t *loop;
 	uv_signal_t sig_hup, sig_term, sig_int;
@@ -55,6 +58,8 @@ struct agent {
 	uv_timer_t sweep; /* expired policy state, a slice at a time */
 	int exit_code;
 	uint64_t reloads_ok, reloads_failed;
+	bool last_reload_ok; /* the last load or reload was accepted */
+	double last_reload_success_s; /* Unix time the running config was loaded */
 };
 
 /* Load the config, load and attach the programs, apply the config. Returns

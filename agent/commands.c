@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "commands.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "server.h"
 
@@ -221,6 +222,7 @@ static void cmd_rl_auth_fail(struct client *c, int argc, const struct resp_arg *
 		policy_error(c, p, err, "RL.AUTH.FAIL");
 		return;
 	}
+	metrics_observe_auth_delay(policy_name(p), r.delay_ms);
 	if (r.ban)
 		auth_ban(a, p, &argv[2], r.ban_for_ms);
 	reply_auth(c, "delay_ms", &r);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <yaml.h>
 
 #include "config.h"
@@ -33,7 +35,7 @@ struct parser {
 
 static const char *const top_keys[] = {"interfaces", "xdp_mode", "dry_run", "persist", "sources",
 				       "defaults",   "rules",	 "allow",   "deny",    "socket",
-				       "store",	     "policies", NULL};
+				       "store",	     "policies", "metrics",  NULL};
 static const char *const source_keys[] = {
 	"ipv4_prefix",	"ipv6_prefix", "max_tracked", "max_prefixes", "max_udp_flows",
 	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL};
@@ -874,6 +876,7 @@ static int parse_rules(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 static const char *const socket_keys[] = {"path",	"mode",	      "group",
 					  "admin_uids", "admin_gids", NULL};
 static const char *const store_keys[] = {"type", "max_keys", NULL};
+static const char *const metrics_keys[] = {"listen", "enabled", NULL};
 static const char *const xdp_ban_keys[] = {"after", "for", NULL};
 static const char *const limit_entry_keys[] = {"count", "per", NULL};
 /* Keys of each policy type, indexed by enum policy_type. */
@@ -1050,6 +1053,113 @@ static int parse_store(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 		if (err)
 			return err;
 		c->store.max_keys = (uint64_t)val;
+	}
+	return 0;
+}
+
+int config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+			const char **why)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon, *h = s, *end;
+	unsigned long port;
+	size_t hlen;
+	char *e;
+
+	memset(ss, 0, sizeof(*ss));
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (!end || end[1] != ':') {
+			*why = "expected [IPv6]:port, like \"[::1]:10150\"";
+			return -EINVAL;
+		}
+		h = s + 1;
+		hlen = (size_t)(end - h);
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon) {
+			*why = "expected address:port, like \"127.0.0.1:10150\"";
+			return -EINVAL;
+		}
+		if (memchr(s, ':', (size_t)(colon - s))) {
+			*why = "an IPv6 address goes in brackets: \"[::1]:10150\"";
+			return -EINVAL;
+		}
+		hlen = (size_t)(colon - s);
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &e, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *e || errno || port < 1 || port > 65535) {
+		*why = "the port must be a number from 1 to 65535";
+		return -EINVAL;
+	}
+	if (!hlen || hlen >= sizeof(host)) {
+		*why = "give an IP address before the port (127.0.0.1, 0.0.0.0, [::1], [::])";
+		return -EINVAL;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (h != s) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) {
+			*why = "not an IPv6 address inside the brackets";
+			return -EINVAL;
+		}
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+			*why = "not an IPv4 address (host names are not resolved; IPv6 goes in "
+			       "brackets)";
+			return -EINVAL;
+		}
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a4);
+	}
+	return 0;
+}
+
+static int parse_metrics(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	struct sockaddr_storage ss;
+	const char *s, *why;
+	yaml_node_t *v;
+	socklen_t len;
+	char b[64];
+	int err;
+
+	err = expect_kind(p, n, "metrics", YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, "metrics", metrics_keys);
+	if (err)
+		return err;
+	if ((v = map_get(p, n, "enabled")) &&
+	    (err = get_bool(p, v, "metrics.enabled", &c->metrics.enabled)))
+		return err;
+	if ((v = map_get(p, n, "listen"))) {
+		/* "" (or nothing) switches the endpoint off, like enabled: false. */
+		if (is_null(v) || (v->type == YAML_SCALAR_NODE && !v->data.scalar.length)) {
+			c->metrics.listen[0] = '\0';
+			return 0;
+		}
+		if (v->type != YAML_SCALAR_NODE)
+			return fail(p, v, "metrics.listen",
+				    "expected an address:port like \"127.0.0.1:10150\", got %s",
+				    show(v, b, sizeof(b)));
+		err = get_str(p, v, "metrics.listen", "an address:port", &s);
+		if (err)
+			return err;
+		if (strlen(s) >= sizeof(c->metrics.listen) ||
+		    config_parse_listen(s, &ss, &len, &why))
+			return fail(p, v, "metrics.listen", "%s: %s", show(v, b, sizeof(b)),
+				    strlen(s) >= sizeof(c->metrics.listen) ? "too long" : why);
+		strcpy(c->metrics.listen, s);
 	}
 	return 0;
 }
@@ -1511,6 +1621,8 @@ static int parse_root(struct parser *p, const yaml_node_t *root, struct fg_conf 
 		return err;
 	if ((v = map_get(p, root, "store")) && (err = parse_store(p, v, c)))
 		return err;
+	if ((v = map_get(p, root, "metrics")) && (err = parse_metrics(p, v, c)))
+		return err;
 	if ((v = map_get(p, root, "policies")) && (err = parse_policies(p, v, c)))
 		return err;
 	return 0;
@@ -1567,6 +1679,8 @@ void config_defaults(struct fg_conf *c)
 	c->socket.nadmin_uids = 1;
 	c->store.type = FG_STORE_MEMORY;
 	c->store.max_keys = FG_CONF_STORE_MAX_KEYS;
+	c->metrics.enabled = true;
+	strcpy(c->metrics.listen, FG_CONF_METRICS_LISTEN);
 }
 
 void config_free(struct fg_conf *c)

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "cidr.h"
 
 #define FG_CONF_MAX_IFACES 16
@@ -85,6 +87,15 @@ struct fg_conf_store {
 
 #define FG_CONF_STORE_MAX_KEYS 1000000
 
+/* The default metrics.listen: loopback and floodgate's port (docs/metrics.md). */
+#define FG_CONF_METRICS_LISTEN "127.0.0.1:10150"
+
+/* metrics: the Prometheus endpoint (GET /metrics, GET /healthz). */
+struct fg_conf_metrics {
+	bool enabled; /* default true */
+	char listen[64]; /* "IPv4:port" or "[IPv6]:port"; "" = no endpoint */
+};
+
 struct fg_conf {
 	char ifaces[FG_CONF_MAX_IFACES][16]; /* IFNAMSIZ */
 	int nifaces;
@@ -114,6 +125,7 @@ struct fg_conf {
 
 	struct fg_conf_socket socket;
 	struct fg_conf_store store;
+	struct fg_conf_metrics metrics;
 	struct fg_conf_policy *policies; /* malloc'd array, owned by the conf */
 	int npolicies;
 };
@@ -132,6 +144,14 @@ int config_parse(const char *name, const char *text, size_t len, struct fg_conf 
 
 /* Release what config_load() allocated; *c may be reused afterwards. */
 void config_free(struct fg_conf *c);
+
+/*
+ * Parse a listen address: "127.0.0.1:10150", "0.0.0.0:PORT", "[::1]:PORT",
+ * "[::]:PORT" (IP literals only, port 1-65535) into *ss and *len. Returns 0,
+ * or -EINVAL with *why saying what is wrong (static text).
+ */
+int config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+			const char **why);
 
 /* Fill *c with the built-in defaults (what an empty file means). */
 void config_defaults(struct fg_conf *c);

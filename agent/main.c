@@ -15,7 +15,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: floodgated [-c FILE] [-i IFACE ...] [--xdp-mode native|generic|auto]\n"
-		"                  [--pin-dir DIR] [--socket PATH] [--check-config] [-v]\n"
+		"                  [--pin-dir DIR] [--socket PATH] [--metrics-listen ADDR]\n"
+		"                  [--check-config] [-v]\n"
 		"\n"
 		"  -c, --config FILE     config file (default " DEFAULT_CONFIG ")\n"
 		"  -i, --iface IFACE     protect IFACE; repeat for several; replaces the\n"
@@ -25,6 +26,9 @@ static void usage(FILE *f)
 		")\n"
 		"      --socket PATH     the RESP socket (default: socket.path in the config,\n"
 		"                        else /run/floodgate/floodgate.sock)\n"
+		"      --metrics-listen ADDR  serve /metrics and /healthz on ADDR (127.0.0.1:PORT,\n"
+		"                        [::1]:PORT, 0.0.0.0:PORT); \"\" turns them off\n"
+		"                        (default: metrics: in the config, else " FG_CONF_METRICS_LISTEN ")\n"
 		"      --check-config    validate the config file and exit (0 valid, 2 invalid)\n"
 		"  -v, --verbose         more log; -vv also shows libbpf and verifier output\n"
 		"  -V, --version         print the version\n"
@@ -63,13 +67,14 @@ static int check_config(const char *path)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MODE = 256, OPT_PIN_DIR, OPT_CHECK, OPT_SOCKET };
+	enum { OPT_MODE = 256, OPT_PIN_DIR, OPT_CHECK, OPT_SOCKET, OPT_METRICS };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "iface", required_argument, NULL, 'i' },
 		{ "xdp-mode", required_argument, NULL, OPT_MODE },
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -119,6 +124,20 @@ int main(int argc, char **argv)
 			}
 			opts.socket_path = optarg;
 			break;
+		case OPT_METRICS: {
+			struct sockaddr_storage ss;
+			const char *why;
+			socklen_t len;
+
+			if (*optarg && (strlen(optarg) >= sizeof(((struct fg_conf_metrics *)0)->listen) ||
+					config_parse_listen(optarg, &ss, &len, &why))) {
+				fprintf(stderr, "floodgated: --metrics-listen %s: %s\n", optarg,
+					strlen(optarg) >= 64 ? "too long" : why);
+				return 2;
+			}
+			opts.metrics_listen = optarg;
+			break;
+		}
 		case OPT_CHECK:
 			check = true;
 			break;

@@ -1,0 +1,1105 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <microhttpd.h>
+
+#include "agent.h"
+#include "floodgate.skel.h"
+#include "log.h"
+#include "metrics.h"
+#include "policy.h"
+#include "sbuf.h"
+
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define HEALTH_MAX 256
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* The maps whose entries are counted (on the thread pool). */
+enum count_map {
+	CM_SRC, CM_PREFIX, CM_UDP, CM_VERIFIED, CM_BANS, CM_ALLOW, CM_DENY, CM__MAX,
+};
+static const char *const count_map_names[CM__MAX] = {
+	"src_state", "prefix_state", "udp_flows", "verified", "bans", "allow", "deny",
+};
+
+struct count_job {
+	uv_work_t req;
+	struct metrics *m;
+	int fd[CM__MAX];
+	uint32_t key_size[CM__MAX], value_size[CM__MAX];
+	long entries[CM__MAX]; /* -errno when the count failed */
+	uint64_t bans[FG_BAN_ORIGIN_MAX];
+	bool busy;
+};
+
+struct metrics {
+	int listen_fd;
+	char listen[64];
+	struct MHD_Daemon *daemon;
+	struct agent *a;
+	uv_timer_t render_timer, count_timer;
+	bool timers_on;
+	uint32_t prog_id; /* our XDP program: what /healthz expects on each interface */
+
+	/* Loop thread only. */
+	struct sbuf spare; /* the next snapshot is rendered here */
+	struct count_job job;
+	bool counted; /* job results are valid */
+	long entries[CM__MAX];
+	uint64_t bans[FG_BAN_ORIGIN_MAX];
+	double start_time_s; /* process_start_time_seconds */
+
+	/* Shared with the HTTP thread, under lock. */
+	pthread_mutex_t lock;
+	struct sbuf text; /* the latest complete snapshot */
+	uint64_t rendered_ns; /* CLOCK_MONOTONIC of text */
+	char health[HEALTH_MAX]; /* "" = healthy, else why not */
+};
+
+/* --- auth delay histograms (loop thread) ----------------------------------- */
+
+static const double auth_bounds_s[] = { 0, 0.5, 1, 2, 4, 8, 16, 32, 64, 300 };
+#define AUTH_BUCKETS (sizeof(auth_bounds_s) / sizeof(auth_bounds_s[0]))
+
+struct auth_hist {
+	char policy[FG_CONF_NAME_MAX];
+	uint64_t bucket[AUTH_BUCKETS + 1]; /* not cumulative; the last is +Inf */
+	uint64_t count;
+	uint64_t sum_ms;
+};
+/* One per policy name ever observed: bounded by the policies of the configs
+ * this process has run (POLICY_MAX each). */
+static struct auth_hist *auth_hists;
+static size_t auth_n, auth_cap;
+
+static struct auth_hist *auth_find(const char *policy, bool add)
+{
+	size_t i;
+
+	for (i = 0; i < auth_n; i++)
+		if (!strcmp(auth_hists[i].policy, policy))
+			return &auth_hists[i];
+	if (!add || auth_n >= 4 * POLICY_MAX)
+		return NULL;
+	if (auth_n == auth_cap) {
+		size_t cap = auth_cap ? auth_cap * 2 : 16;
+		struct auth_hist *grown = realloc(auth_hists, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		auth_hists = grown;
+		auth_cap = cap;
+	}
+	memset(&auth_hists[auth_n], 0, sizeof(auth_hists[auth_n]));
+	snprintf(auth_hists[auth_n].policy, sizeof(auth_hists[auth_n].policy), "%s", policy);
+	return &auth_hists[auth_n++];
+}
+
+void metrics_observe_auth_delay(const char *policy, uint64_t delay_ms)
+{
+	struct auth_hist *h = auth_find(policy, true);
+	size_t i;
+
+	if (!h)
+		return;
+	for (i = 0; i < AUTH_BUCKETS; i++)
+		if ((double)delay_ms <= auth_bounds_s[i] * 1000)
+			break;
+	h->bucket[i]++;
+	h->count++;
+	h->sum_ms += delay_ms;
+}
+
+/* --- exposition text ------------------------------------------------------- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void family(struct sbuf *b, const char *name, const char *type, const char *help)
+{
+	/* Help texts are ours: no backslash or newline to escape. */
+	sbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void label_value(struct sbuf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			sbuf_puts(b, "\\\\");
+		else if (*v == '"')
+			sbuf_puts(b, "\\\"");
+		else if (*v == '\n')
+			sbuf_puts(b, "\\n");
+		else
+			sbuf_putc(b, *v);
+	}
+}
+
+/* name{k1="v1",...} then the value: labels are NULL-terminated key, value pairs. */
+static void sample_start(struct sbuf *b, const char *name, va_list ap)
+{
+	const char *k, *v;
+	bool first = true;
+
+	sbuf_puts(b, name);
+	while ((k = va_arg(ap, const char *))) {
+		v = va_arg(ap, const char *);
+		sbuf_puts(b, first ? "{" : ",");
+		sbuf_puts(b, k);
+		sbuf_puts(b, "=\"");
+		label_value(b, v);
+		sbuf_putc(b, '"');
+		first = false;
+	}
+	if (!first)
+		sbuf_putc(b, '}');
+	sbuf_putc(b, ' ');
+}
+
+static void u64(struct sbuf *b, const char *name, uint64_t v, ...)
+{
+	va_list ap;
+
+	va_start(ap, v);
+	sample_start(b, name, ap);
+	va_end(ap);
+	sbuf_put_ull(b, v);
+	sbuf_putc(b, '\n');
+}
+
+static void dbl(struct sbuf *b, const char *name, double v, ...)
+{
+	va_list ap;
+
+	va_start(ap, v);
+	sample_start(b, name, ap);
+	va_end(ap);
+	sbuf_printf(b, "%.17g\n", v);
+}
+
+static void le_text(char *buf, size_t len, double bound)
+{
+	snprintf(buf, len, "%g", bound);
+}
+
+/* --- what the loop checks and counts ---------------------------------------- */
+
+static const char *rule_proto(const struct agent *a, uint32_t id, const char *name)
+{
+	int i;
+
+	if (id == FG_RULE_DEFAULT_TCP)
+		return "tcp";
+	if (id == FG_RULE_DEFAULT_UDP)
+		return "udp";
+	for (i = 0; i < a->conf.nrules; i++)
+		if (!strcmp(a->conf.rules[i].name, name))
+			return a->conf.rules[i].proto == FG_PROTO_UDP ? "udp" : "tcp";
+	return "tcp";
+}
+
+/* Is our program attached to ifname? mode gets "native", "generic",
+ * "offload" or "none"; why (when not) a short reason. */
+static bool xdp_check(const struct metrics *m, const char *ifname, const char **mode,
+		      const char **why)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	unsigned int ifindex = if_nametoindex(ifname);
+
+	*mode = "none";
+	if (!ifindex) {
+		*why = "interface missing";
+		return false;
+	}
+	if (bpf_xdp_query((int)ifindex, 0, &q)) {
+		*why = "cannot query its XDP program";
+		return false;
+	}
+	if (q.drv_prog_id && q.drv_prog_id == m->prog_id)
+		*mode = "native";
+	else if (q.skb_prog_id && q.skb_prog_id == m->prog_id)
+		*mode = "generic";
+	else if (q.hw_prog_id && q.hw_prog_id == m->prog_id)
+		*mode = "offload";
+	else {
+		*why = q.prog_id || q.drv_prog_id || q.skb_prog_id ?
+			       "another XDP program is attached" :
+			       "XDP program detached";
+		return false;
+	}
+	return true;
+}
+
+/* Entries of a hash map in batches (a syscall per thousands of entries);
+ * tries and kernels without batch ops walk the keys. */
+static long count_entries(int fd, uint32_t key_size, uint32_t value_size)
+{
+	enum { BATCH = 4096 };
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char *keys = malloc((size_t)BATCH * key_size);
+	char *vals = malloc((size_t)BATCH * value_size);
+	__u32 in_batch = 0, out_batch = 0, count;
+	bool first = true;
+	long n = 0;
+	int err;
+
+	if (!keys || !vals)
+		goto walk;
+	for (;;) {
+		count = BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals,
+					   &count, &opts);
+		if (err && errno != ENOENT) {
+			n = 0;
+			goto walk; /* EINVAL/ENOTSUPP (LPM trie), ENOSPC (huge bucket) */
+		}
+		n += count;
+		if (err)
+			break;
+		in_batch = out_batch;
+		first = false;
+	}
+	free(keys);
+	free(vals);
+	return n;
+walk:
+	free(keys);
+	free(vals);
+	return xdpmaps_count(fd, key_size);
+}
+
+static int ban_origin(const struct fg_cidr *c, const struct fg_ban *ban, void *arg)
+{
+	uint64_t *bans = arg;
+
+	(void)c;
+	if (ban && ban->origin < FG_BAN_ORIGIN_MAX)
+		bans[ban->origin]++;
+	return 0;
+}
+
+/* Thread pool: reads map fds only, writes only the job. */
+static void count_work(uv_work_t *req)
+{
+	struct count_job *j = req->data;
+	int i;
+
+	memset(j->bans, 0, sizeof(j->bans));
+	for (i = 0; i < CM__MAX; i++) {
+		if (i == CM_BANS) {
+			long n = 0;
+			int k, err = xdpmaps_list_each(j->fd[i], true, ban_origin, j->bans);
+
+			for (k = 0; k < FG_BAN_ORIGIN_MAX; k++)
+				n += (long)j->bans[k];
+			j->entries[i] = err < 0 ? err : n;
+		} else if (i == CM_ALLOW || i == CM_DENY) {
+			j->entries[i] = xdpmaps_count(j->fd[i], j->key_size[i]);
+		} else {
+			j->entries[i] = count_entries(j->fd[i], j->key_size[i], j->value_size[i]);
+		}
+	}
+}
+
+static void render(struct metrics *m);
+
+static void count_done(uv_work_t *req, int status)
+{
+	struct count_job *j = req->data;
+	struct metrics *m = j->m;
+
+	j->busy = false;
+	if (status)
+		return; /* cancelled at exit */
+	memcpy(m->entries, j->entries, sizeof(m->entries));
+	memcpy(m->bans, j->bans, sizeof(m->bans));
+	m->counted = true;
+	if (m->timers_on)
+		render(m);
+}
+
+static struct bpf_map *count_map(struct floodgate_bpf *skel, enum count_map i)
+{
+	switch (i) {
+	case CM_SRC: return skel->maps.src_state;
+	case CM_PREFIX: return skel->maps.prefix_state;
+	case CM_UDP: return skel->maps.udp_flows;
+	case CM_VERIFIED: return skel->maps.verified;
+	case CM_BANS: return skel->maps.bans;
+	case CM_ALLOW: return skel->maps.allow_lpm;
+	default: return skel->maps.deny_lpm;
+	}
+}
+
+static void count_start(struct metrics *m)
+{
+	struct count_job *j = &m->job;
+	struct floodgate_bpf *skel = m->a->loader.skel;
+	int i;
+
+	if (j->busy)
+		return; /* the last count is still running: a huge map; skip a turn */
+	for (i = 0; i < CM__MAX; i++) {
+		struct bpf_map *map = count_map(skel, i);
+
+		j->fd[i] = bpf_map__fd(map);
+		j->key_size[i] = bpf_map__key_size(map);
+		j->value_size[i] = bpf_map__value_size(map);
+	}
+	j->m = m;
+	j->req.data = j;
+	if (!uv_queue_work(m->a->loop, &j->req, count_work, count_done))
+		j->busy = true;
+}
+
+static void on_count(uv_timer_t *t)
+{
+	count_start(t->data);
+}
+
+/* --- rendering (loop thread) ------------------------------------------------- */
+
+static void render_build(struct sbuf *b, struct metrics *m)
+{
+	family(b, "floodgate_build_info", "gauge",
+	       "Always 1; the labels say which floodgated is running.");
+	u64(b, "floodgate_build_info", 1, "version", FG_VERSION, "commit", FG_COMMIT, NULL);
+	(void)m;
+}
+
+/* XDP attachment of every configured interface; fills health. */
+static void render_attached(struct sbuf *b, struct metrics *m, char *health, size_t hlen)
+{
+	const struct agent *a = m->a;
+	const char *mode, *why;
+	int i;
+
+	family(b, "floodgate_xdp_attached", "gauge",
+	       "1 when floodgate's XDP program is attached to the interface (mode: native, "
+	       "generic), 0 when it is not (mode none).");
+	for (i = 0; i < a->conf.nifaces; i++) {
+		bool ok = xdp_check(m, a->conf.ifaces[i], &mode, &why);
+
+		u64(b, "floodgate_xdp_attached", ok, "iface", a->conf.ifaces[i], "mode", mode, NULL);
+		if (!ok && !*health)
+			snprintf(health, hlen, "%s: %s", a->conf.ifaces[i], why);
+	}
+}
+
+/* Label of an interface slot: the configured interfaces that map to it,
+ * comma-joined, or "other" (an interface of an earlier config). */
+static void slot_label(const struct agent *a, const int *ifindex, int slot, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < a->conf.nifaces; i++) {
+		if (ifindex[i] <= 0 || FG_IF_SLOT(ifindex[i]) != slot)
+			continue;
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
+				      a->conf.ifaces[i]);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "other");
+}
+
+static void render_packets(struct sbuf *b, struct metrics *m)
+{
+	static struct fg_stat st[FG_IF_SLOTS][FG_R_MAX]; /* loop thread only */
+	struct agent *a = m->a;
+	int ifindex[FG_CONF_MAX_IFACES];
+	bool used[FG_IF_SLOTS] = { false };
+	char label[FG_CONF_MAX_IFACES * 17 + 8];
+	int i, s, r, f;
+
+	if (xdpmaps_stats_slots(&a->maps, st))
+		return;
+	for (i = 0; i < a->conf.nifaces; i++) {
+		ifindex[i] = (int)if_nametoindex(a->conf.ifaces[i]);
+		if (ifindex[i] > 0)
+			used[FG_IF_SLOT(ifindex[i])] = true;
+	}
+	for (f = 0; f < 2; f++) {
+		const char *name = f ? "floodgate_xdp_bytes_total" : "floodgate_xdp_packets_total";
+
+		family(b, name, "counter",
+		       f ? "Bytes seen by the XDP program, by interface, verdict and reason." :
+			   "Packets seen by the XDP program, by interface, verdict (pass, drop) "
+			   "and reason.");
+		for (s = 0; s < FG_IF_SLOTS; s++) {
+			bool any = used[s];
+
+			/* Slots of no configured interface: only when they counted. */
+			for (r = 0; r < FG_R_MAX && !any; r++)
+				any = st[s][r].packets[0] || st[s][r].packets[1];
+			if (!any)
+				continue;
+			slot_label(a, ifindex, s, label, sizeof(label));
+			for (r = 0; r < FG_R_MAX; r++) {
+				const char *reason = xdpmaps_reason_name(r);
+				int natural = fg_reason_drops(r) ? 1 : 0, act;
+
+				/* The reason's own verdict always (a zero is a series
+				 * rate() can start from); the other (dry-run passes a
+				 * drop reason) once it happened. */
+				for (act = 0; act < 2; act++) {
+					const __u64 *v = f ? st[s][r].bytes : st[s][r].packets;
+
+					if (act != natural && !st[s][r].packets[act])
+						continue;
+					u64(b, name, v[act], "iface", label, "action",
+					    act ? "drop" : "pass", "reason", reason, NULL);
+				}
+			}
+		}
+	}
+}
+
+static void render_rules(struct sbuf *b, struct metrics *m)
+{
+	struct agent *a = m->a;
+	const struct fg_rule_ids *ids = &a->compiled->ids;
+	static struct fg_rule_stat rs[FG_MAX_RULES];
+	static struct fg_global_state gs[FG_MAX_RULES];
+	bool have[FG_MAX_RULES] = { false };
+	uint64_t now = xdpmaps_now_ns();
+	uint32_t id;
+	int lvl;
+
+	for (id = 0; id < FG_MAX_RULES; id++) {
+		if (!ids->names[id][0])
+			continue;
+		have[id] = !xdpmaps_rule_stats(&a->maps, id, &rs[id]) &&
+			   !xdpmaps_global(&a->maps, id, &gs[id]);
+	}
+	family(b, "floodgate_xdp_new_flows_total", "counter",
+	       "New TCP/UDP flows (SYN without ACK, new UDP source) seen by each rule.");
+	for (id = 0; id < FG_MAX_RULES; id++)
+		if (have[id])
+			u64(b, "floodgate_xdp_new_flows_total", rs[id].new_flows, "rule",
+			    ids->names[id], "proto", rule_proto(a, id, ids->names[id]), NULL);
+	family(b, "floodgate_xdp_admitted_total", "counter",
+	       "New flows each rule let through (within every limit).");
+	for (id = 0; id < FG_MAX_RULES; id++)
+		if (have[id])
+			u64(b, "floodgate_xdp_admitted_total", rs[id].passed, "rule",
+			    ids->names[id], NULL);
+	family(b, "floodgate_xdp_dropped_total", "counter",
+	       "New flows each rule dropped, by the level whose limit was exceeded "
+	       "(address, prefix, global).");
+	for (id = 0; id < FG_MAX_RULES; id++)
+		for (lvl = 0; have[id] && lvl < FG_LEVEL_MAX; lvl++)
+			u64(b, "floodgate_xdp_dropped_total", rs[id].dropped[lvl], "rule",
+			    ids->names[id], "level", xdpmaps_level_name(lvl), NULL);
+	family(b, "floodgate_xdp_under_attack", "gauge",
+	       "1 while the rule's global new-flow budget is exceeded (plus attack_hold): "
+	       "unknown sources get no per-address state.");
+	for (id = 0; id < FG_MAX_RULES; id++)
+		if (have[id])
+			u64(b, "floodgate_xdp_under_attack", gs[id].attack_until_ns > now, "rule",
+			    ids->names[id], NULL);
+	family(b, "floodgate_xdp_attacks_total", "counter",
+	       "Times the rule entered under-attack mode.");
+	for (id = 0; id < FG_MAX_RULES; id++)
+		if (have[id])
+			u64(b, "floodgate_xdp_attacks_total", gs[id].attacks, "rule",
+			    ids->names[id], NULL);
+}
+
+static void render_maps(struct sbuf *b, struct metrics *m)
+{
+	struct floodgate_bpf *skel = m->a->loader.skel;
+	int i;
+
+	if (!m->counted)
+		return; /* the first count has not finished: no made-up zeros */
+	family(b, "floodgate_xdp_tracked_sources", "gauge",
+	       "Per-source bucket states in the XDP maps (address: per address and rule; "
+	       "prefix: per prefix and rule). Recounted every 10 s.");
+	if (m->entries[CM_SRC] >= 0)
+		u64(b, "floodgate_xdp_tracked_sources", (uint64_t)m->entries[CM_SRC], "level",
+		    "address", NULL);
+	if (m->entries[CM_PREFIX] >= 0)
+		u64(b, "floodgate_xdp_tracked_sources", (uint64_t)m->entries[CM_PREFIX], "level",
+		    "prefix", NULL);
+	family(b, "floodgate_xdp_map_entries", "gauge",
+	       "Entries in each bounded XDP map. Recounted every 10 s.");
+	for (i = 0; i < CM__MAX; i++)
+		if (m->entries[i] >= 0)
+			u64(b, "floodgate_xdp_map_entries", (uint64_t)m->entries[i], "map",
+			    count_map_names[i], NULL);
+	family(b, "floodgate_xdp_map_capacity", "gauge",
+	       "Maximum entries of each bounded XDP map (LRU maps evict the least recently "
+	       "used entry beyond it).");
+	for (i = 0; i < CM__MAX; i++)
+		u64(b, "floodgate_xdp_map_capacity", bpf_map__max_entries(count_map(skel, i)),
+		    "map", count_map_names[i], NULL);
+	family(b, "floodgate_xdp_bans", "gauge",
+	       "Addresses and prefixes banned now, by who banned them (auto: the XDP program; "
+	       "manual: an operator; app: a policy's xdp_ban; fleet: another host). "
+	       "Recounted every 10 s.");
+	for (i = 0; i < FG_BAN_ORIGIN_MAX; i++)
+		u64(b, "floodgate_xdp_bans", m->bans[i], "origin", xdpmaps_origin_name(i), NULL);
+}
+
+static void render_misc(struct sbuf *b, struct metrics *m)
+{
+	static const struct {
+		int idx;
+		const char *name, *help;
+	} rows[] = {
+		{ FG_M_EVENTS, "floodgate_xdp_events_total",
+		  "Violation events the XDP program wrote to the ring buffer." },
+		{ FG_M_EVENTS_LOST, "floodgate_xdp_events_lost_total",
+		  "Violation events lost because the ring buffer was full." },
+		{ FG_M_BANS_AUTO, "floodgate_xdp_auto_bans_total",
+		  "Bans the XDP program made itself (after repeated violations)." },
+		{ FG_M_STATE_SKIPPED, "floodgate_xdp_state_skipped_total",
+		  "New flows of unknown sources that got no per-address state under attack." },
+		{ FG_M_VERIFIED, "floodgate_xdp_verified_total",
+		  "Sources the egress program marked verified (the host talked to them)." },
+	};
+	uint64_t misc[FG_M_MAX];
+	size_t i;
+
+	if (xdpmaps_misc(&m->a->maps, misc))
+		return;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		family(b, rows[i].name, "counter", rows[i].help);
+		u64(b, rows[i].name, misc[rows[i].idx], NULL);
+	}
+}
+
+static void render_policies(struct sbuf *b, struct metrics *m)
+{
+	struct policies *ps = m->a->policies;
+	struct policies_store_stats ss;
+	struct policy_stats st;
+	size_t i, n = ps ? policies_count(ps) : 0;
+	char le[32];
+
+	family(b, "floodgate_rl_decisions_total", "counter",
+	       "Answers of the policies (RL.CHECK, RL.AUTH.CHECK, RL.EVENT), by result: allowed, "
+	       "warned (allowed, near the limit), denied, blocked (denied by a block).");
+	for (i = 0; i < n; i++) {
+		const struct policy *p = policies_at(ps, i);
+		const char *name = policy_name(p);
+
+		policy_stats(p, &st);
+		u64(b, "floodgate_rl_decisions_total", st.allowed - st.warned, "policy", name,
+		    "result", "allowed", NULL);
+		u64(b, "floodgate_rl_decisions_total", st.warned, "policy", name, "result",
+		    "warned", NULL);
+		u64(b, "floodgate_rl_decisions_total", st.denied - st.blocked, "policy", name,
+		    "result", "denied", NULL);
+		u64(b, "floodgate_rl_decisions_total", st.blocked, "policy", name, "result",
+		    "blocked", NULL);
+	}
+	family(b, "floodgate_rl_auth_failures_total", "counter",
+	       "RL.AUTH.FAIL calls of each progressive policy.");
+	for (i = 0; i < n; i++) {
+		const struct policy *p = policies_at(ps, i);
+
+		if (policy_type(p) != POLICY_PROGRESSIVE)
+			continue;
+		policy_stats(p, &st);
+		u64(b, "floodgate_rl_auth_failures_total", st.auth_failures, "policy",
+		    policy_name(p), NULL);
+	}
+	family(b, "floodgate_rl_xdp_bans_total", "counter",
+	       "Auth failures that asked for an XDP ban of the key (xdp_ban.after reached).");
+	for (i = 0; i < n; i++) {
+		const struct policy *p = policies_at(ps, i);
+
+		if (policy_type(p) != POLICY_PROGRESSIVE)
+			continue;
+		policy_stats(p, &st);
+		u64(b, "floodgate_rl_xdp_bans_total", st.xdp_bans, "policy", policy_name(p), NULL);
+	}
+	family(b, "floodgate_rl_auth_delay_seconds", "histogram",
+	       "Slowdown RL.AUTH.FAIL answered (0 while failures are free).");
+	for (i = 0; i < n; i++) {
+		const struct policy *p = policies_at(ps, i);
+		const struct auth_hist *h;
+		static const struct auth_hist none;
+		uint64_t cum = 0;
+		size_t k;
+
+		if (policy_type(p) != POLICY_PROGRESSIVE)
+			continue;
+		h = auth_find(policy_name(p), false);
+		if (!h)
+			h = &none;
+		for (k = 0; k < AUTH_BUCKETS; k++) {
+			cum += h->bucket[k];
+			le_text(le, sizeof(le), auth_bounds_s[k]);
+			u64(b, "floodgate_rl_auth_delay_seconds_bucket", cum, "policy",
+			    policy_name(p), "le", le, NULL);
+		}
+		cum += h->bucket[AUTH_BUCKETS];
+		u64(b, "floodgate_rl_auth_delay_seconds_bucket", cum, "policy", policy_name(p),
+		    "le", "+Inf", NULL);
+		dbl(b, "floodgate_rl_auth_delay_seconds_sum", (double)h->sum_ms / 1000, "policy",
+		    policy_name(p), NULL);
+		u64(b, "floodgate_rl_auth_delay_seconds_count", h->count, "policy", policy_name(p),
+		    NULL);
+	}
+	family(b, "floodgate_rl_keys", "gauge", "Keys with state, per policy.");
+	for (i = 0; i < n; i++) {
+		const struct policy *p = policies_at(ps, i);
+
+		policy_stats(p, &st);
+		u64(b, "floodgate_rl_keys", st.keys, "policy", policy_name(p), NULL);
+	}
+	if (!ps)
+		return;
+	policies_store_stats(ps, &ss);
+	family(b, "floodgate_rl_store_keys", "gauge", "Keys in the policy store, all policies.");
+	u64(b, "floodgate_rl_store_keys", ss.keys, "store", ss.type, NULL);
+	family(b, "floodgate_rl_store_max_keys", "gauge",
+	       "Capacity of the policy store (store.max_keys).");
+	u64(b, "floodgate_rl_store_max_keys", ss.max_keys, "store", ss.type, NULL);
+	family(b, "floodgate_rl_evictions_total", "counter",
+	       "Live keys dropped because the store was full (store.max_keys).");
+	u64(b, "floodgate_rl_evictions_total", ss.evictions, "store", ss.type, NULL);
+	family(b, "floodgate_rl_expired_total", "counter",
+	       "Keys reclaimed after their state expired.");
+	u64(b, "floodgate_rl_expired_total", ss.expired, "store", ss.type, NULL);
+	family(b, "floodgate_rl_store_bytes", "gauge",
+	       "Memory the policy store holds, approximately.");
+	u64(b, "floodgate_rl_store_bytes", ss.bytes, "store", ss.type, NULL);
+}
+
+static void render_socket(struct sbuf *b, struct metrics *m)
+{
+	const struct server *s = m->a->server;
+	struct server_stats st;
+	struct server_cmd_stats cs;
+	const char *name;
+	char le[32];
+	size_t i;
+	int k;
+
+	if (!s)
+		return;
+	server_get_stats(s, &st);
+	family(b, "floodgate_socket_clients", "gauge", "Clients connected to the socket now.");
+	u64(b, "floodgate_socket_clients", st.connected, NULL);
+	family(b, "floodgate_socket_blocked_clients", "gauge",
+	       "Clients waiting for a deferred reply now.");
+	u64(b, "floodgate_socket_blocked_clients", st.blocked, NULL);
+	family(b, "floodgate_socket_connections_total", "counter",
+	       "Connections accepted by the socket.");
+	u64(b, "floodgate_socket_connections_total", st.connections_total, NULL);
+	family(b, "floodgate_socket_received_bytes_total", "counter", "Bytes read from clients.");
+	u64(b, "floodgate_socket_received_bytes_total", st.bytes_in, NULL);
+	family(b, "floodgate_socket_sent_bytes_total", "counter", "Bytes written to clients.");
+	u64(b, "floodgate_socket_sent_bytes_total", st.bytes_out, NULL);
+	family(b, "floodgate_socket_errors_total", "counter",
+	       "Errors of the socket by kind: protocol, too_big, unknown (command), arity, "
+	       "noperm, reply (any other error answer), maxclients, timeout.");
+	for (k = 0; k < SERVER_ERR__MAX; k++)
+		u64(b, "floodgate_socket_errors_total", st.errors[k], "kind",
+		    server_err_kind_name(k), NULL);
+	family(b, "floodgate_socket_commands_total", "counter",
+	       "Commands run, by command (\"unknown\": names no command has).");
+	for (i = 0; (name = server_cmd_stats(s, i, &cs)); i++)
+		u64(b, "floodgate_socket_commands_total", cs.calls, "command", name, NULL);
+	family(b, "floodgate_command_duration_seconds", "histogram",
+	       "Time to run a command, from a sample (one call in " STR(SERVER_LAT_SAMPLE)
+	       " is timed: _count counts the timed calls).");
+	for (i = 0; (name = server_cmd_stats(s, i, &cs)); i++) {
+		uint64_t cum = 0;
+
+		if (!cs.timed)
+			continue; /* never run: no 14 series of zeros per command */
+		for (k = 0; k < SERVER_LAT_BUCKETS; k++) {
+			cum += cs.lat[k];
+			le_text(le, sizeof(le), server_lat_bounds_us[k] / 1e6);
+			u64(b, "floodgate_command_duration_seconds_bucket", cum, "command", name,
+			    "le", le, NULL);
+		}
+		cum += cs.lat[SERVER_LAT_BUCKETS];
+		u64(b, "floodgate_command_duration_seconds_bucket", cum, "command", name, "le",
+		    "+Inf", NULL);
+		dbl(b, "floodgate_command_duration_seconds_sum", (double)cs.nsec / 1e9, "command",
+		    name, NULL);
+		u64(b, "floodgate_command_duration_seconds_count", cs.timed, "command", name,
+		    NULL);
+	}
+}
+
+static void render_config(struct sbuf *b, struct metrics *m)
+{
+	const struct agent *a = m->a;
+
+	family(b, "floodgate_config_reloads_total", "counter",
+	       "Config reloads (SIGHUP, CONFIG RELOAD), by result: success, failure.");
+	u64(b, "floodgate_config_reloads_total", a->reloads_ok, "result", "success", NULL);
+	u64(b, "floodgate_config_reloads_total", a->reloads_failed, "result", "failure", NULL);
+	family(b, "floodgate_config_last_reload_successful", "gauge",
+	       "1 when the last load or reload of the config succeeded, 0 when it was rejected "
+	       "(the running config was kept).");
+	u64(b, "floodgate_config_last_reload_successful", a->last_reload_ok, NULL);
+	family(b, "floodgate_config_last_reload_success_timestamp_seconds", "gauge",
+	       "Unix time the running config was loaded (at start or by a reload).");
+	dbl(b, "floodgate_config_last_reload_success_timestamp_seconds",
+	    a->last_reload_success_s, NULL);
+}
+
+/* --- process_* (the client libraries' standard set) -------------------------- */
+
+static double process_start_time(void)
+{
+	char line[256], buf[1024];
+	unsigned long long start = 0, btime = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "r");
+	const char *p;
+	size_t n;
+	int i;
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "btime %llu", &btime) == 1)
+				break;
+		fclose(f);
+	}
+	f = fopen("/proc/self/stat", "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* comm may hold spaces */
+	if (!p)
+		return 0;
+	/* Field 22 is starttime; p points before field 3. */
+	for (i = 3; i <= 22 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		start = strtoull(p + 1, NULL, 10);
+	return (double)btime + (hz > 0 ? (double)start / (double)hz : 0);
+}
+
+static void render_process(struct sbuf *b, struct metrics *m)
+{
+	unsigned long long utime = 0, stime = 0, vsize = 0, rss = 0;
+	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	struct rlimit rl;
+	char buf[1024];
+	const char *p;
+	struct dirent *de;
+	DIR *d;
+	long fds = 0;
+	size_t n;
+	FILE *f;
+	int i;
+
+	f = fopen("/proc/self/stat", "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		/* Fields 14 utime, 15 stime, 23 vsize, 24 rss (pages). */
+		for (i = 3; p && i <= 24; i++) {
+			p = strchr(p + 1, ' ');
+			if (!p)
+				break;
+			if (i == 14)
+				utime = strtoull(p + 1, NULL, 10);
+			else if (i == 15)
+				stime = strtoull(p + 1, NULL, 10);
+			else if (i == 23)
+				vsize = strtoull(p + 1, NULL, 10);
+			else if (i == 24)
+				rss = strtoull(p + 1, NULL, 10);
+		}
+	}
+	d = opendir("/proc/self/fd");
+	if (d) {
+		while ((de = readdir(d)))
+			fds += de->d_name[0] != '.';
+		closedir(d);
+		fds--; /* the directory's own fd */
+	}
+	family(b, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+	dbl(b, "process_cpu_seconds_total", hz > 0 ? (double)(utime + stime) / (double)hz : 0,
+	    NULL);
+	family(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	u64(b, "process_resident_memory_bytes", rss * (unsigned long long)(page > 0 ? page : 4096),
+	    NULL);
+	family(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+	u64(b, "process_virtual_memory_bytes", vsize, NULL);
+	family(b, "process_open_fds", "gauge", "Number of open file descriptors.");
+	u64(b, "process_open_fds", fds > 0 ? (uint64_t)fds : 0, NULL);
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		family(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+		u64(b, "process_max_fds", rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur,
+		    NULL);
+	}
+	family(b, "process_start_time_seconds", "gauge",
+	       "Start time of the process since unix epoch in seconds.");
+	dbl(b, "process_start_time_seconds", m->start_time_s, NULL);
+}
+
+/* A whole snapshot into the spare buffer, then one swap under the lock. */
+static void render(struct metrics *m)
+{
+	struct sbuf *b = &m->spare;
+	char health[HEALTH_MAX] = "";
+	struct sbuf old;
+
+	sbuf_clear(b);
+	render_build(b, m);
+	render_attached(b, m, health, sizeof(health));
+	render_packets(b, m);
+	render_rules(b, m);
+	render_maps(b, m);
+	render_misc(b, m);
+	render_policies(b, m);
+	render_socket(b, m);
+	render_config(b, m);
+	render_process(b, m);
+	if (sbuf_failed(b)) {
+		pr_warn("msg=\"metrics: out of memory rendering a snapshot; serving the last one\"");
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	old = m->text;
+	m->text = *b;
+	m->rendered_ns = mono_ns();
+	memcpy(m->health, health, sizeof(health));
+	pthread_mutex_unlock(&m->lock);
+	*b = old; /* the old snapshot's memory renders the next one */
+}
+
+static void on_render(uv_timer_t *t)
+{
+	render(t->data);
+}
+
+/* --- HTTP (libmicrohttpd's thread) --------------------------------------------- */
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
+			     const char *body, size_t len, bool allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	static const char index_page[] = "floodgated: see /metrics and /healthz\n";
+	struct metrics *m = cls;
+	char body[HEALTH_MAX + 64];
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	uint64_t age_ms;
+
+	(void)version;
+	(void)upload;
+	(void)con_cls;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		*upload_size = 0; /* a body is not read: the answer is the same */
+		snprintf(body, sizeof(body), "method %s not allowed: use GET\n", method);
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", body,
+			     strlen(body), true);
+	}
+	if (!strcmp(url, "/metrics")) {
+		pthread_mutex_lock(&m->lock);
+		r = MHD_create_response_from_buffer(m->text.len, m->text.data,
+						    MHD_RESPMEM_MUST_COPY);
+		pthread_mutex_unlock(&m->lock);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (!strcmp(url, "/healthz")) {
+		pthread_mutex_lock(&m->lock);
+		age_ms = (mono_ns() - m->rendered_ns) / 1000000;
+		if (age_ms > METRICS_STALE_MS)
+			snprintf(body, sizeof(body), "event loop stalled for %llu s\n",
+				 (unsigned long long)(age_ms / 1000));
+		else if (m->health[0])
+			snprintf(body, sizeof(body), "%s\n", m->health);
+		else
+			snprintf(body, sizeof(body), "ok\n");
+		pthread_mutex_unlock(&m->lock);
+		return reply(conn, strcmp(body, "ok\n") ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
+			     "text/plain; charset=utf-8", body, strlen(body), false);
+	}
+	if (!strcmp(url, "/"))
+		return reply(conn, MHD_HTTP_OK, "text/plain; charset=utf-8", index_page,
+			     sizeof(index_page) - 1, false);
+	snprintf(body, sizeof(body), "not found: try /metrics or /healthz\n");
+	return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", body, strlen(body),
+		     false);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	pr_debug("msg=\"metrics http: %s\"", msg);
+}
+
+/* --- lifetime ------------------------------------------------------------------ */
+
+int metrics_open(struct metrics **out, const char *listen_addr)
+{
+	struct sockaddr_storage ss;
+	struct metrics *m;
+	const char *why;
+	socklen_t len;
+	int fd, one = 1, err;
+
+	*out = NULL;
+	if (!listen_addr || !*listen_addr)
+		return 0;
+	if (config_parse_listen(listen_addr, &ss, &len, &why)) {
+		pr_warn("metrics.listen %s: %s", listen_addr, why);
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("metrics: cannot create a socket for %s: %s", listen_addr, strerror(errno));
+		return err;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+		err = -errno;
+		pr_warn("metrics: cannot listen on %s: %s%s", listen_addr, strerror(errno),
+			err == -EADDRINUSE ? " (another program has the port: set metrics.listen "
+					     "to a free one)" :
+			err == -EADDRNOTAVAIL ? " (no interface has that address)" : "");
+		close(fd);
+		return err;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		close(fd);
+		return -ENOMEM;
+	}
+	m->listen_fd = fd;
+	snprintf(m->listen, sizeof(m->listen), "%s", listen_addr);
+	pthread_mutex_init(&m->lock, NULL);
+	*out = m;
+	return 0;
+}
+
+static uint32_t prog_id_of(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+int metrics_start(struct metrics *m, struct agent *a)
+{
+	if (!m)
+		return 0;
+	m->a = a;
+	m->prog_id = prog_id_of(bpf_program__fd(a->loader.skel->progs.fg_xdp));
+	m->start_time_s = process_start_time();
+	uv_timer_init(a->loop, &m->render_timer);
+	uv_timer_init(a->loop, &m->count_timer);
+	m->render_timer.data = m->count_timer.data = m;
+	m->timers_on = true;
+	render(m);
+	count_start(m);
+	uv_timer_start(&m->render_timer, on_render, METRICS_RENDER_MS, METRICS_RENDER_MS);
+	uv_timer_start(&m->count_timer, on_count, METRICS_COUNT_MS, METRICS_COUNT_MS);
+
+	m->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		on_request, m, MHD_OPTION_LISTEN_SOCKET, m->listen_fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)10, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	if (!m->daemon) {
+		pr_warn("metrics: cannot start the HTTP server on %s", m->listen);
+		return -EIO;
+	}
+	m->listen_fd = -1; /* the daemon owns it now */
+	pr_info("msg=\"metrics listening\" listen=%s paths=/metrics,/healthz", m->listen);
+	return 0;
+}
+
+void metrics_stop(struct metrics *m)
+{
+	if (!m)
+		return;
+	if (m->daemon)
+		MHD_stop_daemon(m->daemon); /* joins the thread, closes the socket */
+	m->daemon = NULL;
+	if (m->timers_on) {
+		uv_timer_stop(&m->render_timer);
+		uv_timer_stop(&m->count_timer);
+		if (!uv_is_closing((uv_handle_t *)&m->render_timer))
+			uv_close((uv_handle_t *)&m->render_timer, NULL);
+		if (!uv_is_closing((uv_handle_t *)&m->count_timer))
+			uv_close((uv_handle_t *)&m->count_timer, NULL);
+		m->timers_on = false;
+	}
+}
+
+void metrics_free(struct metrics *m)
+{
+	if (!m)
+		return;
+	if (m->listen_fd >= 0)
+		close(m->listen_fd);
+	sbuf_free(&m->spare);
+	sbuf_free(&m->text);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * metrics: the Prometheus endpoint. GET /metrics (text format 0.0.4) and
+ * GET /healthz on metrics.listen, served by libmicrohttpd's own thread.
+ *
+ * The event loop renders the whole exposition text on a timer (every
+ * second, and at start) into a spare buffer and swaps it in under a mutex;
+ * the HTTP thread only copies the latest text. A scrape therefore never
+ * blocks the loop, never sees a half-updated set of counters, and never
+ * touches a map or a policy. Map entry counts (walks of maps of up to
+ * millions of entries) run on libuv's thread pool every METRICS_COUNT_MS.
+ */
+#ifndef FG_METRICS_H
+#define FG_METRICS_H
+
+#include <stdint.h>
+
+#ifndef METRICS_RENDER_MS
+#define METRICS_RENDER_MS 1000 /* a new snapshot this often */
+#endif
+#ifndef METRICS_COUNT_MS
+#define METRICS_COUNT_MS 10000 /* map entries and bans recounted this often */
+#endif
+#ifndef METRICS_STALE_MS
+#define METRICS_STALE_MS 5000 /* /healthz: a snapshot older than this = loop stalled */
+#endif
+
+struct agent;
+struct metrics;
+
+/*
+ * Bind and listen on listen ("127.0.0.1:10150", "[::1]:PORT"; NULL or ""
+ * means no endpoint: *out is NULL and 0 is returned). Call before
+ * capabilities are dropped (no thread is started here). Returns 0 or
+ * -errno, logged with what to do.
+ */
+int metrics_open(struct metrics **out, const char *listen);
+
+/* Render the first snapshot, start the timers on a's loop and the HTTP
+ * thread. m may be NULL (no endpoint). Returns 0 or -errno, logged. */
+int metrics_start(struct metrics *m, struct agent *a);
+
+/* Stop serving (joins the HTTP thread) and close the timers; run the loop
+ * once more (pending counts finish), then metrics_free(). NULL is fine. */
+void metrics_stop(struct metrics *m);
+void metrics_free(struct metrics *m);
+
+/* Record the delay an RL.AUTH.FAIL answered for policy (loop thread only;
+ * works whether or not an endpoint is open). */
+void metrics_observe_auth_delay(const char *policy, uint64_t delay_ms);
+
+#endif /* FG_METRICS_H */

@@ -600,6 +600,36 @@ START_TEST(test_socket_store_values)
 }
 END_TEST
 
+START_TEST(test_metrics)
+{
+	static const char *const good[] = { "127.0.0.1:10150", "0.0.0.0:9100", "[::1]:10150",
+					    "[::]:1", "192.0.2.1:65535" };
+	size_t i;
+
+	ck_assert_int_eq(parse(""), 0);
+	ck_assert(conf.metrics.enabled);
+	ck_assert_str_eq(conf.metrics.listen, "127.0.0.1:10150");
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "metrics: { listen: \"%s\" }\n", good[i]);
+		ck_assert_msg(parse(text) == 0, "%s: %s", good[i], err);
+		ck_assert_str_eq(conf.metrics.listen, good[i]);
+		ck_assert(conf.metrics.enabled);
+	}
+	ck_assert_msg(parse("metrics:\n  enabled: false\n") == 0, "%s", err);
+	ck_assert(!conf.metrics.enabled);
+	ck_assert_str_eq(conf.metrics.listen, "127.0.0.1:10150");
+	/* An empty listen turns the endpoint off too. */
+	ck_assert_msg(parse("metrics: { listen: \"\" }\n") == 0, "%s", err);
+	ck_assert_str_eq(conf.metrics.listen, "");
+	ck_assert_msg(parse("metrics:\n  listen:\n") == 0, "%s", err);
+	ck_assert_str_eq(conf.metrics.listen, "");
+	ck_assert_msg(parse("metrics:\n") == 0, "%s", err);
+	ck_assert_str_eq(conf.metrics.listen, "127.0.0.1:10150");
+}
+END_TEST
+
 /* The four policies of the issue, as an application owner writes them. */
 START_TEST(test_policies_values)
 {
@@ -716,6 +746,38 @@ static const struct {
 	 "t.yaml:2: store.type: the redis store is not available yet (use memory)"},
 	{"store:\n  type: disk\n", "t.yaml:2: store.type: expected memory, got \"disk\""},
 	{"store:\n  max_keys: 0\n", "t.yaml:2: store.max_keys: 0 is out of range (1-100000000)"},
+	/* metrics */
+	{"metrics:\n  listen: 127.0.0.1\n",
+	 "t.yaml:2: metrics.listen: \"127.0.0.1\": expected address:port, like \"127.0.0.1:10150\""},
+	{"metrics:\n  listen: \"127.0.0.1:0\"\n",
+	 "t.yaml:2: metrics.listen: \"127.0.0.1:0\": the port must be a number from 1 to 65535"},
+	{"metrics:\n  listen: \"127.0.0.1:70000\"\n",
+	 "t.yaml:2: metrics.listen: \"127.0.0.1:70000\": the port must be a number from 1 to "
+	 "65535"},
+	{"metrics:\n  listen: \"127.0.0.1: 80\"\n",
+	 "t.yaml:2: metrics.listen: \"127.0.0.1: 80\": the port must be a number from 1 to 65535"},
+	{"metrics:\n  listen: \"localhost:10150\"\n",
+	 "t.yaml:2: metrics.listen: \"localhost:10150\": not an IPv4 address (host names are not "
+	 "resolved; IPv6 goes in brackets)"},
+	{"metrics:\n  listen: \"::1:10150\"\n",
+	 "t.yaml:2: metrics.listen: \"::1:10150\": an IPv6 address goes in brackets: "
+	 "\"[::1]:10150\""},
+	{"metrics:\n  listen: \"[::1]10150\"\n",
+	 "t.yaml:2: metrics.listen: \"[::1]10150\": expected [IPv6]:port, like \"[::1]:10150\""},
+	{"metrics:\n  listen: \"[127.0.0.1]:10150\"\n",
+	 "t.yaml:2: metrics.listen: \"[127.0.0.1]:10150\": not an IPv6 address inside the "
+	 "brackets"},
+	{"metrics:\n  listen: \":10150\"\n",
+	 "t.yaml:2: metrics.listen: \":10150\": give an IP address before the port (127.0.0.1, "
+	 "0.0.0.0, [::1], [::])"},
+	{"metrics:\n  listen: [127.0.0.1, 10150]\n",
+	 "t.yaml:2: metrics.listen: expected an address:port like \"127.0.0.1:10150\", got a list"},
+	{"metrics:\n  enabled: maybe\n",
+	 "t.yaml:2: metrics.enabled: expected true or false, got \"maybe\""},
+	{"metrics:\n  lsten: \"127.0.0.1:9100\"\n",
+	 "t.yaml:2: metrics.lsten: unknown key (did you mean listen?)"},
+	{"metrics: 127.0.0.1:10150\n",
+	 "t.yaml:1: metrics: expected a mapping (key: value), got \"127.0.0.1:10150\""},
 	/* policies: common */
 	{"policies:\n  - name: a\n",
 	 "t.yaml:2: policies[0].type: missing (window, progressive, events or budget)"},
@@ -844,6 +906,7 @@ static Suite *config_suite(void)
 	tcase_add_test(good, test_same_port_two_protos);
 	tcase_add_test(good, test_socket_store_defaults);
 	tcase_add_test(good, test_socket_store_values);
+	tcase_add_test(good, test_metrics);
 	tcase_add_test(good, test_policies_values);
 	suite_add_tcase(s, good);
 

@@ -875,17 +875,21 @@ static int parse_rules(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 
 static const char *const socket_keys[] = {"path",	"mode",	      "group",
 					  "admin_uids", "admin_gids", NULL};
-static const char *const store_keys[] = {"type", "max_keys", NULL};
+static const char *const store_keys[] = {"type", "max_keys", "redis", NULL};
+static const char *const redis_keys[] = {"url", "password", "db", "timeout_ms", "prefix", NULL};
 static const char *const metrics_keys[] = {"listen", "enabled", NULL};
 static const char *const xdp_ban_keys[] = {"after", "for", NULL};
 static const char *const limit_entry_keys[] = {"count", "per", NULL};
 /* Keys of each policy type, indexed by enum policy_type. */
-static const char *const policy_keys[][9] = {
-	[POLICY_WINDOW] = {"name", "type", "limits", "roles", "block_for", "warn_at", NULL},
+static const char *const policy_keys[][10] = {
+	[POLICY_WINDOW] = {"name", "type", "limits", "roles", "block_for", "warn_at",
+			   "on_store_error", NULL},
 	[POLICY_PROGRESSIVE] = {"name", "type", "free_failures", "base_delay", "factor",
-				"max_delay", "forget_after", "xdp_ban", NULL},
-	[POLICY_EVENTS] = {"name", "type", "limit", "window", "warn_at", "exempt", NULL},
-	[POLICY_BUDGET] = {"name", "type", "amount", "period", "roles", "warn_at", NULL},
+				"max_delay", "forget_after", "xdp_ban", "on_store_error", NULL},
+	[POLICY_EVENTS] = {"name", "type", "limit", "window", "warn_at", "exempt",
+			   "on_store_error", NULL},
+	[POLICY_BUDGET] = {"name", "type", "amount", "period", "roles", "warn_at",
+			   "on_store_error", NULL},
 };
 static const char *const policy_types[] = {"window", "progressive", "events", "budget"};
 
@@ -1026,9 +1030,131 @@ static int parse_socket(struct parser *p, const yaml_node_t *n, struct fg_conf *
 	return 0;
 }
 
+static int get_name(struct parser *p, const yaml_node_t *n, const char *path, const char *what,
+		    size_t max, const char **out);
+
+/* "redis://host[:port]" (host: a name, an IPv4 literal or [IPv6]) or
+ * "unix:///absolute/path" into r. */
+static int parse_redis_url(struct parser *p, const yaml_node_t *v, struct fg_conf_redis *r)
+{
+	const char *s, *h, *end, *colon;
+	unsigned long port = 6379;
+	size_t hlen;
+	char *e;
+	int err;
+
+	err = get_str(p, v, "store.redis.url", "a URL (redis://host:port or unix:///path)", &s);
+	if (err)
+		return err;
+	if (strlen(s) >= sizeof(r->url))
+		return fail(p, v, "store.redis.url", "\"%.30s...\" is too long (at most %zu bytes)",
+			    s, sizeof(r->url) - 1);
+	strcpy(r->url, s);
+	r->host[0] = r->path[0] = '\0';
+	if (!strncmp(s, "unix://", 7)) {
+		if (s[7] != '/')
+			return fail(p, v, "store.redis.url",
+				    "\"%s\": a Unix socket needs an absolute path "
+				    "(unix:///run/redis/redis.sock)",
+				    s);
+		if (strlen(s + 7) >= sizeof(r->path))
+			return fail(p, v, "store.redis.url",
+				    "\"%.30s...\": the socket path is too long (at most %zu bytes)",
+				    s, sizeof(r->path) - 1);
+		strcpy(r->path, s + 7);
+		return 0;
+	}
+	if (strncmp(s, "redis://", 8))
+		return fail(p, v, "store.redis.url",
+			    "\"%s\" is not redis://host:port or unix:///path (rediss:// is not "
+			    "supported)",
+			    s);
+	h = s + 8;
+	if (strpbrk(h, "@/?"))
+		return fail(p, v, "store.redis.url",
+			    "\"%s\": give only host and port (the password goes in "
+			    "store.redis.password, the database in store.redis.db)",
+			    s);
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (!end)
+			return fail(p, v, "store.redis.url", "\"%s\": no ']' after the IPv6 address",
+				    s);
+		h++;
+		hlen = (size_t)(end - h);
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] && !colon)
+			return fail(p, v, "store.redis.url", "\"%s\": expected :port after ']'", s);
+	} else {
+		colon = strchr(h, ':');
+		hlen = colon ? (size_t)(colon - h) : strlen(h);
+	}
+	if (!hlen || hlen >= sizeof(r->host))
+		return fail(p, v, "store.redis.url", "\"%s\": %s", s,
+			    hlen ? "the host name is too long" : "no host");
+	memcpy(r->host, h, hlen);
+	r->host[hlen] = '\0';
+	if (colon) {
+		errno = 0;
+		port = strtoul(colon + 1, &e, 10);
+		if (colon[1] < '0' || colon[1] > '9' || *e || errno || port < 1 || port > 65535)
+			return fail(p, v, "store.redis.url",
+				    "\"%s\": the port must be a number from 1 to 65535", s);
+	}
+	r->port = (uint16_t)port;
+	return 0;
+}
+
+static int parse_redis(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	struct fg_conf_redis *r = &c->store.redis;
+	yaml_node_t *v;
+	const char *s;
+	long long val;
+	int err;
+
+	err = expect_kind(p, n, "store.redis", YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, "store.redis", redis_keys);
+	if (err)
+		return err;
+	if ((v = map_get(p, n, "url")) && (err = parse_redis_url(p, v, r)))
+		return err;
+	if ((v = map_get(p, n, "password")) && !is_null(v)) {
+		err = get_str(p, v, "store.redis.password", "a password", &s);
+		if (err)
+			return err;
+		if (strlen(s) >= sizeof(r->password))
+			return fail(p, v, "store.redis.password", "too long (at most %zu bytes)",
+				    sizeof(r->password) - 1);
+		strcpy(r->password, s);
+	}
+	if ((v = map_get(p, n, "db"))) {
+		err = get_int(p, v, "store.redis.db", 0, 1000000, &val);
+		if (err)
+			return err;
+		r->db = (uint32_t)val;
+	}
+	if ((v = map_get(p, n, "timeout_ms"))) {
+		err = get_int(p, v, "store.redis.timeout_ms", 1, 10000, &val);
+		if (err)
+			return err;
+		r->timeout_ms = (uint32_t)val;
+	}
+	if ((v = map_get(p, n, "prefix"))) {
+		err = get_name(p, v, "store.redis.prefix", "a key prefix", sizeof(r->prefix), &s);
+		if (err)
+			return err;
+		if (strpbrk(s, "{}"))
+			return fail(p, v, "store.redis.prefix", "\"%s\": no braces", s);
+		strcpy(r->prefix, s);
+	}
+	return 0;
+}
+
 static int parse_store(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
 {
-	yaml_node_t *v;
+	yaml_node_t *v, *rv, *tv;
 	long long val;
 	char b[64];
 	int err;
@@ -1038,14 +1164,13 @@ static int parse_store(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 		err = check_keys(p, n, "store", store_keys);
 	if (err)
 		return err;
-	if ((v = map_get(p, n, "type"))) {
+	if ((v = tv = map_get(p, n, "type"))) {
 		if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), "memory"))
 			c->store.type = FG_STORE_MEMORY;
 		else if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), "redis"))
-			return fail(p, v, "store.type",
-				    "the redis store is not available yet (use memory)");
+			c->store.type = FG_STORE_REDIS;
 		else
-			return fail(p, v, "store.type", "expected memory, got %s",
+			return fail(p, v, "store.type", "expected memory or redis, got %s",
 				    show(v, b, sizeof(b)));
 	}
 	if ((v = map_get(p, n, "max_keys"))) {
@@ -1054,6 +1179,15 @@ static int parse_store(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 			return err;
 		c->store.max_keys = (uint64_t)val;
 	}
+	rv = map_get(p, n, "redis");
+	if (rv && (err = parse_redis(p, rv, c)))
+		return err;
+	if (c->store.type == FG_STORE_REDIS && !c->store.redis.url[0])
+		return fail(p, rv ? rv : tv, rv ? "store.redis.url" : "store.redis",
+			    "missing: the redis store needs a url (redis://host:port or "
+			    "unix:///path)");
+	if (c->store.type != FG_STORE_REDIS && rv && !is_null(rv))
+		return fail(p, rv, "store.redis", "set store.type: redis to use it");
 	return 0;
 }
 
@@ -1438,6 +1572,19 @@ static int parse_policy(struct parser *p, const yaml_node_t *n, int idx, struct 
 	pc->forget_after_ms = 15 * 60 * 1000;
 	pc->period = POLICY_PERIOD_DAY;
 
+	if ((v = map_get(p, n, "on_store_error"))) {
+		static const char *const modes[] = {"memory", "allow", "deny"};
+
+		join(kp, sizeof(kp), path, "on_store_error");
+		for (i = 0; i < 3; i++) {
+			if (v->type == YAML_SCALAR_NODE && !strcmp(sval(v), modes[i]))
+				break;
+		}
+		if (i == 3)
+			return fail(p, v, kp, "expected memory, allow or deny, got %s",
+				    show(v, b, sizeof(b)));
+		pc->on_store_error = (enum policy_on_error)i;
+	}
 	if ((v = map_get(p, n, "warn_at"))) {
 		err = get_milli(p, v, join(kp, sizeof(kp), path, "warn_at"), 1, 1000,
 				"a fraction of the limit (e.g. 0.8)", &m);
@@ -1679,6 +1826,9 @@ void config_defaults(struct fg_conf *c)
 	c->socket.nadmin_uids = 1;
 	c->store.type = FG_STORE_MEMORY;
 	c->store.max_keys = FG_CONF_STORE_MAX_KEYS;
+	c->store.redis.port = 6379;
+	c->store.redis.timeout_ms = FG_CONF_REDIS_TIMEOUT_MS;
+	strcpy(c->store.redis.prefix, FG_CONF_REDIS_PREFIX);
 	c->metrics.enabled = true;
 	strcpy(c->metrics.listen, FG_CONF_METRICS_LISTEN);
 }

@@ -77,12 +77,29 @@ struct fg_conf_policy; /* policies:, see policy.h */
 
 enum fg_store_type {
 	FG_STORE_MEMORY = 0,
+	FG_STORE_REDIS = 1,
+};
+
+#define FG_CONF_REDIS_TIMEOUT_MS 20
+#define FG_CONF_REDIS_PREFIX	 "fg"
+
+/* store.redis: the shared store of a fleet (docs/config.md). */
+struct fg_conf_redis {
+	char url[160];	   /* "redis://host:port" or "unix:///path" */
+	char host[128];	   /* from url: host name or IP literal; "" for unix */
+	uint16_t port;	   /* from url; default 6379 */
+	char path[108];	   /* from url: the Unix socket path; "" for TCP */
+	char password[128]; /* "" = no AUTH */
+	uint32_t db;	   /* SELECT db; default 0 */
+	uint32_t timeout_ms; /* per request; default FG_CONF_REDIS_TIMEOUT_MS */
+	char prefix[64];   /* of every key and channel; default FG_CONF_REDIS_PREFIX */
 };
 
 /* store: where policies keep their per-key state. */
 struct fg_conf_store {
-	enum fg_store_type type; /* only memory for now */
-	uint64_t max_keys; /* default FG_CONF_STORE_MAX_KEYS */
+	enum fg_store_type type; /* memory (default) or redis */
+	uint64_t max_keys; /* default FG_CONF_STORE_MAX_KEYS (memory, and redis's fallback) */
+	struct fg_conf_redis redis;
 };
 
 #define FG_CONF_STORE_MAX_KEYS 1000000

@@ -47,6 +47,13 @@ enum policy_type {
 	POLICY_BUDGET = 3,
 };
 
+/* What a decision does when the Redis store fails or times out. */
+enum policy_on_error {
+	POLICY_ON_ERROR_MEMORY = 0, /* decide from this host's memory store (default) */
+	POLICY_ON_ERROR_ALLOW = 1,  /* fail open */
+	POLICY_ON_ERROR_DENY = 2,   /* fail closed */
+};
+
 enum policy_period {
 	POLICY_PERIOD_HOUR = 0,
 	POLICY_PERIOD_DAY = 1,
@@ -70,6 +77,7 @@ struct fg_conf_policy {
 	enum policy_type type;
 	int line; /* where it starts in the file, for messages */
 
+	enum policy_on_error on_store_error; /* Redis store only; default memory */
 	uint32_t warn_at_milli;			     /* window, events, budget: default 800 (0.8) */
 	struct fg_conf_role roles[POLICY_MAX_ROLES]; /* window, budget */
 	int nroles;

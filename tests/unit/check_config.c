@@ -575,6 +575,48 @@ START_TEST(test_socket_store_defaults)
 }
 END_TEST
 
+START_TEST(test_store_redis)
+{
+	ck_assert_msg(parse("store:\n  type: redis\n  redis: { url: \"redis://10.0.0.5:6380\", "
+			    "password: s3cret, db: 2, timeout_ms: 50, prefix: \"fg.prod\" }\n"
+			    "policies:\n  - { name: a, type: events, limit: 1, window: 1s, "
+			    "on_store_error: deny }\n"
+			    "  - { name: b, type: budget, amount: 5 }\n") == 0,
+		      "%s", err);
+	ck_assert_int_eq(conf.store.type, FG_STORE_REDIS);
+	ck_assert_str_eq(conf.store.redis.host, "10.0.0.5");
+	ck_assert_uint_eq(conf.store.redis.port, 6380);
+	ck_assert_str_eq(conf.store.redis.path, "");
+	ck_assert_str_eq(conf.store.redis.password, "s3cret");
+	ck_assert_uint_eq(conf.store.redis.db, 2);
+	ck_assert_uint_eq(conf.store.redis.timeout_ms, 50);
+	ck_assert_str_eq(conf.store.redis.prefix, "fg.prod");
+	ck_assert_int_eq(policy("a")->on_store_error, POLICY_ON_ERROR_DENY);
+	ck_assert_int_eq(policy("b")->on_store_error, POLICY_ON_ERROR_MEMORY);
+	config_free(&conf);
+	/* Defaults: port 6379, timeout 20 ms, prefix fg, db 0; unix sockets; [IPv6]. */
+	ck_assert_msg(parse("store: { type: redis, redis: { url: \"redis://redis.example\" } }\n") ==
+			      0,
+		      "%s", err);
+	ck_assert_str_eq(conf.store.redis.host, "redis.example");
+	ck_assert_uint_eq(conf.store.redis.port, 6379);
+	ck_assert_uint_eq(conf.store.redis.timeout_ms, 20);
+	ck_assert_str_eq(conf.store.redis.prefix, "fg");
+	ck_assert_uint_eq(conf.store.redis.db, 0);
+	config_free(&conf);
+	ck_assert_msg(parse("store: { type: redis, redis: { url: \"unix:///run/r.sock\" } }\n") == 0,
+		      "%s", err);
+	ck_assert_str_eq(conf.store.redis.path, "/run/r.sock");
+	ck_assert_str_eq(conf.store.redis.host, "");
+	config_free(&conf);
+	ck_assert_msg(parse("store: { type: redis, redis: { url: \"redis://[2001:db8::5]:7000\" } }\n") ==
+			      0,
+		      "%s", err);
+	ck_assert_str_eq(conf.store.redis.host, "2001:db8::5");
+	ck_assert_uint_eq(conf.store.redis.port, 7000);
+}
+END_TEST
+
 START_TEST(test_socket_store_values)
 {
 	ck_assert_msg(parse("socket: { path: /tmp/fg.sock, mode: \"0600\", group: floodgate,\n"
@@ -743,8 +785,33 @@ static const struct {
 	 "t.yaml:1: socket: expected a mapping (key: value), got \"/run/fg.sock\""},
 	/* store */
 	{"store:\n  type: redis\n",
-	 "t.yaml:2: store.type: the redis store is not available yet (use memory)"},
-	{"store:\n  type: disk\n", "t.yaml:2: store.type: expected memory, got \"disk\""},
+	 "t.yaml:2: store.redis: missing: the redis store needs a url (redis://host:port or "
+	 "unix:///path)"},
+	{"store:\n  type: disk\n", "t.yaml:2: store.type: expected memory or redis, got \"disk\""},
+	{"store:\n  redis: { url: \"redis://r:6379\" }\n",
+	 "t.yaml:2: store.redis: set store.type: redis to use it"},
+	{"store:\n  type: redis\n  redis:\n    url: \"http://r:6379\"\n",
+	 "t.yaml:4: store.redis.url: \"http://r:6379\" is not redis://host:port or unix:///path "
+	 "(rediss:// is not supported)"},
+	{"store:\n  type: redis\n  redis:\n    url: \"redis://r:0\"\n",
+	 "t.yaml:4: store.redis.url: \"redis://r:0\": the port must be a number from 1 to 65535"},
+	{"store:\n  type: redis\n  redis:\n    url: \"redis://:pw@r:6379\"\n",
+	 "t.yaml:4: store.redis.url: \"redis://:pw@r:6379\": give only host and port (the "
+	 "password goes in store.redis.password, the database in store.redis.db)"},
+	{"store:\n  type: redis\n  redis:\n    url: \"unix://run/redis.sock\"\n",
+	 "t.yaml:4: store.redis.url: \"unix://run/redis.sock\": a Unix socket needs an absolute "
+	 "path (unix:///run/redis/redis.sock)"},
+	{"store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    timeout_ms: 0\n",
+	 "t.yaml:5: store.redis.timeout_ms: 0 is out of range (1-10000)"},
+	{"store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    db: -1\n",
+	 "t.yaml:5: store.redis.db: -1 is out of range (0-1000000)"},
+	{"store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    prefix: \"a{b\"\n",
+	 "t.yaml:5: store.redis.prefix: \"a{b\": use only letters, digits, '_', '.', ':' and '-'"},
+	{"store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    timeout: 20\n",
+	 "t.yaml:5: store.redis.timeout: unknown key"},
+	{"policies:\n  - name: a\n    type: events\n    limit: 1\n    window: 1s\n"
+	 "    on_store_error: open\n",
+	 "t.yaml:6: policies[0].on_store_error: expected memory, allow or deny, got \"open\""},
 	{"store:\n  max_keys: 0\n", "t.yaml:2: store.max_keys: 0 is out of range (1-100000000)"},
 	/* metrics */
 	{"metrics:\n  listen: 127.0.0.1\n",
@@ -906,6 +973,7 @@ static Suite *config_suite(void)
 	tcase_add_test(good, test_same_port_two_protos);
 	tcase_add_test(good, test_socket_store_defaults);
 	tcase_add_test(good, test_socket_store_values);
+	tcase_add_test(good, test_store_redis);
 	tcase_add_test(good, test_metrics);
 	tcase_add_test(good, test_policies_values);
 	suite_add_tcase(s, good);

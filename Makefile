@@ -30,7 +30,7 @@ CFLAGS  ?= -O2 -g
 # CFLAGS is the user's to override (make test-asan does); these always apply.
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -I$(BUILD) \
 	   -DFG_VERSION='"$(VERSION)"' -DFG_COMMIT='"$(COMMIT)"'
-LDLIBS  := -lbpf -lelf -lz -lyaml -luv -lcap -lmicrohttpd -lpthread
+LDLIBS  := -lbpf -lelf -lz -lyaml -luv -lcap -lmicrohttpd -lhiredis -lpthread
 
 BPF_ARCH := x86
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -D__BPF__ \
@@ -58,13 +58,16 @@ FLOODGATED := $(BUILD)/floodgated
 FLOODCTL   := $(BUILD)/floodctl
 BPFTEST    := $(BUILD)/tests/bpf_table
 BENCHXDP   := $(BUILD)/bench/bench_xdp
+# Everything make bench runs besides the agent and fgnet.
+BENCH_TOOLS := $(BENCHXDP) $(BUILD)/bench/fgwatch $(BUILD)/bench/drop.bpf.o
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 IFACE ?=
 CONFIG ?= packaging/floodgate.yaml
 
-.PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-xdp bench-socket \
+.PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-smoke bench-xdp \
+	bench-socket bench-flood bench-react \
 	vmlinux fmt lint clean install
 
 all: $(DEPS_STAMP) $(FLOODGATED) $(FLOODCTL) $(BUILD)/floodgate.bpf.o
@@ -121,6 +124,10 @@ $(BENCHXDP): $(BUILD)/bench/bench_xdp.o $(BUILD)/tests/bpf/pktbuild.o $(LIB_OBJS
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/bench/fgwatch: $(BUILD)/bench/fgwatch.o $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 $(BUILD)/bench/bench_xdp.o: ALL_CFLAGS += -Itests/bpf
 $(BUILD)/bench/bench_xdp.o: $(BUILD)/bench/noop.skel.h $(BUILD)/bench/clock_bench.skel.h \
 	tests/bpf/pktbuild.h
@@ -144,7 +151,7 @@ $(NODE_DEPS): tests/node/package.json tests/node/package-lock.json | $(DEPS_STAM
 
 # Each stage prints its own summary; tests/run.sh adds them up and prints
 # the closing "N passed, N failed" line.
-test: all $(UNIT_BINS) $(BPFTEST) $(NET_TOOLS) $(NODE_DEPS)
+test: all $(UNIT_BINS) $(BPFTEST) $(NET_TOOLS) $(NODE_DEPS) $(BENCH_TOOLS)
 	$(Q)BUILD=$(BUILD) ./tests/run.sh
 
 test-unit: $(UNIT_BINS)
@@ -170,13 +177,27 @@ run: all
 demo: all $(NET_TOOLS)
 	$(Q)BUILD=$(BUILD) ./scripts/demo.sh
 
-bench: bench-xdp bench-socket
+# make bench: every section in one run (root, a few minutes on 2 CPUs); writes
+# docs/performance.md (its own sections only), bench/results/*.csv and plots.
+# make bench-smoke: the same with tiny counts, into a scratch directory (make
+# test runs it). The other targets run one section and print it.
+bench: all $(BENCH_TOOLS) $(NET_TOOLS)
+	$(Q)BUILD=$(BUILD) ./bench/run.sh
+
+bench-smoke: all $(BENCH_TOOLS) $(NET_TOOLS)
+	$(Q)BUILD=$(BUILD) ./bench/run.sh --smoke
 
 bench-socket: all
-	$(Q)BUILD=$(BUILD) ./bench/socket.sh
+	$(Q)BUILD=$(BUILD) ./bench/socket.sh --out $(BUILD)/bench/results
 
 bench-xdp: $(BENCHXDP)
-	$(Q)./$(BENCHXDP)
+	$(Q)./$(BENCHXDP) paths scale
+
+bench-flood: all $(BENCH_TOOLS) $(NET_TOOLS)
+	$(Q)BUILD=$(BUILD) ./bench/flood.sh --out $(BUILD)/bench/results
+
+bench-react: all $(BENCH_TOOLS) $(NET_TOOLS)
+	$(Q)BUILD=$(BUILD) ./bench/react.sh --out $(BUILD)/bench/results
 
 # Regenerate vmlinux/vmlinux.h from the running kernel's BTF.
 vmlinux:

@@ -61,10 +61,10 @@ static const char *xf_dir = "/usr/lib/x86_64-linux-gnu/bpf";
 
 /* xdp-filter objects compared: the feature set `xdp-filter load` picks by
  * default (all: ethernet, IPv4/IPv6, TCP/UDP ports) and the IP-only one. */
-static const char *const xf_names[] = {"xdpfilt_alw_all", "xdpfilt_alw_ip"};
+static const char *const xf_names[] = { "xdpfilt_alw_all", "xdpfilt_alw_ip" };
 #define XF_N 2
 static struct bpf_object *xf_obj[XF_N];
-static int xf_fd[XF_N] = {-1, -1};
+static int xf_fd[XF_N] = { -1, -1 };
 
 static struct floodgate_bpf *fg;
 static struct noop *noop;
@@ -76,15 +76,15 @@ struct bench {
 	const char *name;
 	void (*setup)(void); /* config and maps for this row */
 	struct pkt_spec pkt;
-	int warm;      /* packets sent first (a UDP flow to know, a burst to spend) */
-	__u32 verdict; /* what fg_xdp must answer */
-	__u32 reason;  /* and the counter that must move */
+	int warm;	/* packets sent first (a UDP flow to know, a burst to spend) */
+	__u32 verdict;	/* what fg_xdp must answer */
+	__u32 reason;	/* and the counter that must move */
 	const char *id; /* short name in the CSV */
 };
 
 static struct fg_limit lim(__u32 rate, __u32 burst)
 {
-	struct fg_limit l = {0};
+	struct fg_limit l = { 0 };
 
 	if (rate) {
 		l.rate = rate;
@@ -309,76 +309,76 @@ static void xf_load(void)
 }
 
 static const struct bench benches[] = {
-	{"TCP established (ACK)",
-	 setup_open,
-	 {.src = "192.0.2.1", .tcp_flags = TH_ACK},
-	 0,
-	 XDP_PASS,
-	 FG_R_PASS_ESTABLISHED,
-	 "est"},
-	{"TCP established, 1,000 deny entries",
-	 setup_deny,
-	 {.src = "192.0.2.1", .tcp_flags = TH_ACK},
-	 0,
-	 XDP_PASS,
-	 FG_R_PASS_ESTABLISHED,
-	 "est_deny1k"},
-	{"new SYN under limit (3 buckets)",
-	 setup_open,
-	 {.src = "192.0.2.1", .tcp_flags = TH_SYN},
-	 0,
-	 XDP_PASS,
-	 FG_R_PASS_NEW_FLOW,
-	 "syn_new"},
-	{"SYN over limit (flood drop)",
-	 setup_flood,
-	 {.src = "192.0.2.1", .tcp_flags = TH_SYN},
-	 1,
-	 XDP_DROP,
-	 FG_R_DROP_SOURCE,
-	 "syn_over"},
-	{"banned source",
-	 setup_ban,
-	 {.src = "198.51.100.66", .tcp_flags = TH_SYN},
-	 0,
-	 XDP_DROP,
-	 FG_R_DROP_BAN,
-	 "banned"},
-	{"denied source, 1,000 deny entries",
-	 setup_deny,
-	 {.src = "203.0.113.77", .tcp_flags = TH_SYN},
-	 0,
-	 XDP_DROP,
-	 FG_R_DROP_DENY,
-	 "denied_deny1k"},
-	{"UDP known flow",
-	 setup_open,
-	 {.src = "192.0.2.1", .proto = IPPROTO_UDP, .payload = 100},
-	 1,
-	 XDP_PASS,
-	 FG_R_PASS_UDP_KNOWN,
-	 "udp_known"},
-	{"UDP new flow (3 buckets + flow insert)",
-	 setup_udp_new,
-	 {.src = "192.0.2.1", .proto = IPPROTO_UDP, .payload = 100},
-	 0,
-	 XDP_PASS,
-	 FG_R_PASS_NEW_FLOW,
-	 "udp_new"},
-	{"IPv6 SYN under limit",
-	 setup_open,
-	 {.src = "2001:db8::1", .tcp_flags = TH_SYN},
-	 0,
-	 XDP_PASS,
-	 FG_R_PASS_NEW_FLOW,
-	 "ipv6_syn"},
-	{"VLAN SYN under limit",
-	 setup_open,
-	 {.src = "192.0.2.1", .tcp_flags = TH_SYN, .ntags = 1},
-	 0,
-	 XDP_PASS,
-	 FG_R_PASS_NEW_FLOW,
-	 "vlan_syn"},
+	{ "TCP established (ACK)",
+	  setup_open,
+	  { .src = "192.0.2.1", .tcp_flags = TH_ACK },
+	  0,
+	  XDP_PASS,
+	  FG_R_PASS_ESTABLISHED,
+	  "est" },
+	{ "TCP established, 1,000 deny entries",
+	  setup_deny,
+	  { .src = "192.0.2.1", .tcp_flags = TH_ACK },
+	  0,
+	  XDP_PASS,
+	  FG_R_PASS_ESTABLISHED,
+	  "est_deny1k" },
+	{ "new SYN under limit (3 buckets)",
+	  setup_open,
+	  { .src = "192.0.2.1", .tcp_flags = TH_SYN },
+	  0,
+	  XDP_PASS,
+	  FG_R_PASS_NEW_FLOW,
+	  "syn_new" },
+	{ "SYN over limit (flood drop)",
+	  setup_flood,
+	  { .src = "192.0.2.1", .tcp_flags = TH_SYN },
+	  1,
+	  XDP_DROP,
+	  FG_R_DROP_SOURCE,
+	  "syn_over" },
+	{ "banned source",
+	  setup_ban,
+	  { .src = "198.51.100.66", .tcp_flags = TH_SYN },
+	  0,
+	  XDP_DROP,
+	  FG_R_DROP_BAN,
+	  "banned" },
+	{ "denied source, 1,000 deny entries",
+	  setup_deny,
+	  { .src = "203.0.113.77", .tcp_flags = TH_SYN },
+	  0,
+	  XDP_DROP,
+	  FG_R_DROP_DENY,
+	  "denied_deny1k" },
+	{ "UDP known flow",
+	  setup_open,
+	  { .src = "192.0.2.1", .proto = IPPROTO_UDP, .payload = 100 },
+	  1,
+	  XDP_PASS,
+	  FG_R_PASS_UDP_KNOWN,
+	  "udp_known" },
+	{ "UDP new flow (3 buckets + flow insert)",
+	  setup_udp_new,
+	  { .src = "192.0.2.1", .proto = IPPROTO_UDP, .payload = 100 },
+	  0,
+	  XDP_PASS,
+	  FG_R_PASS_NEW_FLOW,
+	  "udp_new" },
+	{ "IPv6 SYN under limit",
+	  setup_open,
+	  { .src = "2001:db8::1", .tcp_flags = TH_SYN },
+	  0,
+	  XDP_PASS,
+	  FG_R_PASS_NEW_FLOW,
+	  "ipv6_syn" },
+	{ "VLAN SYN under limit",
+	  setup_open,
+	  { .src = "192.0.2.1", .tcp_flags = TH_SYN, .ntags = 1 },
+	  0,
+	  XDP_PASS,
+	  FG_R_PASS_NEW_FLOW,
+	  "vlan_syn" },
 };
 
 /* One BPF_PROG_TEST_RUN of n repetitions; returns ns per packet. */
@@ -485,7 +485,7 @@ static int bench_paths(void)
 		const struct bench *b = &benches[i];
 		struct fg_stat before[FG_R_MAX], after[FG_R_MAX];
 		int len = pkt_build(&b->pkt, frame);
-		__u32 t_fg, t_noop, t_xf[XF_N] = {0}, xf_ret = 0, noop_ret;
+		__u32 t_fg, t_noop, t_xf[XF_N] = { 0 }, xf_ret = 0, noop_ret;
 		char r1[16], r2[16], xs[XF_N][16];
 		__u64 moved;
 
@@ -533,17 +533,18 @@ static int bench_paths(void)
 		}
 		ratio(r1, sizeof(r1), t_fg, t_noop);
 		ratio(r2, sizeof(r2), t_fg, t_xf[0]);
-		printf("| %s | %u | %u | %s | %s | %s | %s | %s %s |\n", b->name, t_fg, t_noop, xs[0],
-		       xs[1], r1, r2, b->verdict == XDP_DROP ? "DROP" : "PASS",
+		printf("| %s | %u | %u | %s | %s | %s | %s | %s %s |\n", b->name, t_fg, t_noop,
+		       xs[0], xs[1], r1, r2, b->verdict == XDP_DROP ? "DROP" : "PASS",
 		       xdpmaps_reason_name(b->reason));
 		if (csv)
 			fprintf(csv, "%s,%u,%u,%s,%s,%s,%s,%s\n", b->id, t_fg, t_noop, xs[0], xs[1],
 				b->verdict == XDP_DROP ? "DROP" : "PASS",
-				xf_ret == XDP_DROP ? "DROP" : "PASS", xdpmaps_reason_name(b->reason));
+				xf_ret == XDP_DROP ? "DROP" : "PASS",
+				xdpmaps_reason_name(b->reason));
 	}
 
 	{
-		uint8_t f[64] = {0};
+		uint8_t f[64] = { 0 };
 		__u32 t_noop = measure(noop_fd, f, sizeof(f), &ret);
 		__u32 t_kt = measure(bpf_program__fd(clk->progs.xdp_ktime), f, sizeof(f), &ret);
 		__u32 t_co = measure(bpf_program__fd(clk->progs.xdp_coarse), f, sizeof(f), &ret);
@@ -667,11 +668,11 @@ static bool tracked(__u32 i)
  * map and an attack do. Returns the number of wrong verdicts. */
 static int bench_scale(void)
 {
-	static const __u32 full_levels[] = {1000, 100000, FG_MAX_SOURCES};
-	static const __u32 smoke_levels[] = {1000, 10000};
+	static const __u32 full_levels[] = { 1000, 100000, FG_MAX_SOURCES };
+	static const __u32 smoke_levels[] = { 1000, 10000 };
 	const __u32 *levels = smoke ? smoke_levels : full_levels;
 	int nlev = smoke ? 2 : 3, k = smoke ? 500 : 20000, fg_fd, noop_fd, len, l, bad = 0;
-	struct pkt_spec spec = {.src = "2001:db8::1", .tcp_flags = TH_SYN};
+	struct pkt_spec spec = { .src = "2001:db8::1", .tcp_flags = TH_SYN };
 	FILE *csv = csv_open("scale.csv", "case,sources,entries,fg_ns,noop_ns");
 	uint8_t frame[PB_MAX_LEN];
 	__u32 filled = 0;
@@ -698,7 +699,7 @@ static int bench_scale(void)
 	printf("|---:|---:|---:|---:|---:|\n");
 	for (l = 0; l < nlev; l++) {
 		__u32 target = levels[l], n_ins, t_ins, t_trk, t_noop;
-		struct idx_arg seq, rr = {0, target};
+		struct idx_arg seq, rr = { 0, target };
 		long entries;
 
 		/* Up to target - n_ins unmeasured, then n_ins measured inserts. */
@@ -727,7 +728,7 @@ static int bench_scale(void)
 	printf("|---|---:|---:|---:|---:|---|\n");
 	if (filled >= FG_MAX_SOURCES) {
 		/* Full: LRU eviction makes room, one entry per new source. */
-		struct idx_arg seq = {filled, 0};
+		struct idx_arg seq = { filled, 0 };
 		__u32 t, got = 0;
 		long entries;
 		int i;
@@ -747,7 +748,7 @@ static int bench_scale(void)
 		/* Under attack: the global budget is spent, unverified sources
 		 * get no state; their SYNs are dropped by the budget. */
 		struct fg_stat before[FG_R_MAX], after[FG_R_MAX];
-		struct idx_arg seq = {filled + 1000000, 0};
+		struct idx_arg seq = { filled + 1000000, 0 };
 		long e0, e1;
 		__u32 t, got = 0, ret;
 		uint64_t skipped0[FG_M_MAX], skipped1[FG_M_MAX];
@@ -827,7 +828,8 @@ int main(int argc, char **argv)
 			do_scale = true;
 		} else {
 			fprintf(stderr,
-				"usage: %s [--smoke] [--csv DIR] [--xdp-filter DIR] [paths] [scale]\n",
+				"usage: %s [--smoke] [--csv DIR] [--xdp-filter DIR] [paths] "
+				"[scale]\n",
 				argv[0]);
 			return 2;
 		}
@@ -852,8 +854,9 @@ int main(int argc, char **argv)
 	noop__destroy(noop);
 	floodgate_bpf__destroy(fg);
 	if (bad) {
-		fprintf(stderr, "bench_xdp: %d check(s) failed: a row did not take the path it "
-				"measures\n",
+		fprintf(stderr,
+			"bench_xdp: %d check(s) failed: a row did not take the path it "
+			"measures\n",
 			bad);
 		return 1;
 	}

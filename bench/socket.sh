@@ -3,17 +3,24 @@
 # in one run with redis-server doing the same job the common way (a Lua
 # GCRA limiter, and plain INCR as the floor). redis-benchmark drives both:
 # 50 clients, -P 1 and -P 16, random keys. Reports requests/s, p50/p99 and
-# the agent's RSS after 1,000,000 keys. --smoke: tiny counts (make test).
+# the agent's RSS after 1,000,000 keys. --smoke: tiny counts (make test);
+# --out DIR: where socket.csv and socket.md go (default bench/results).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/netns/lib.sh"
 . "$ROOT/tests/netns/agent.sh"
 
-SMOKE=0
-[ "${1:-}" = --smoke ] && SMOKE=1
+SMOKE=0 OUT=$ROOT/bench/results
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smoke) SMOKE=1 ;;
+	--out) OUT=$2 && shift ;;
+	*) echo "usage: $0 [--smoke] [--out DIR]" >&2 && exit 2 ;;
+	esac
+	shift
+done
 if [ $SMOKE = 1 ]; then N=2000 RUNS=1 KEYS=10000; else N=${N:-200000} RUNS=${RUNS:-3} KEYS=1000000; fi
 CLIENTS=50
-OUT=$ROOT/bench/results
 mkdir -p "$OUT"
 CSV=$OUT/socket.csv
 

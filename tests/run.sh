@@ -8,6 +8,8 @@
 # bpf:   $BUILD/tests/bpf_table; its last "bpf: N passed, N failed" line counts.
 # netns: every tests/netns/test_*.sh, sorted, each under a timeout; exit 0 = pass,
 #        249 = skip, anything else = fail.
+# bench: bench/run.sh --smoke (every benchmark section with tiny counts, so the
+#        benchmarks never rot); its "bench: N passed, N failed" line counts.
 # A missing binary or an empty stage is a failure. Full logs: $BUILD/test-logs/.
 # The last line is "N passed, N failed" (", N skipped" when any); exit 1 when anything
 # failed or nothing ran.
@@ -18,10 +20,11 @@ ROOT=$PWD
 BUILD=${BUILD:-build}
 BUILD_ARG=$BUILD # as given, for "make <target>" hints
 case $BUILD in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-STAGES=${STAGES:-unit bpf netns}
+STAGES=${STAGES:-unit bpf netns bench}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
 BPF_TIMEOUT=${BPF_TIMEOUT:-300}
 NETNS_TIMEOUT=${NETNS_TIMEOUT:-180}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
 LOGS="$BUILD/test-logs"
 export BUILD FGNET="$BUILD/tests/fgnet"
 
@@ -178,13 +181,39 @@ stage_netns() {
 	done
 }
 
+stage_bench() {
+	local log="$LOGS/bench-smoke.log" rc=0 t0 last p f
+
+	say "== bench (smoke)"
+	t0=$(date +%s%N)
+	run_logged "$log" "$BENCH_TIMEOUT" bash bench/run.sh --smoke || rc=$?
+	grep -E '^  (PASS|FAIL|note)' "$log"
+	last=$(grep -E '^bench: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -z "$last" ]; then
+		say "  FAIL  bench: no 'bench: N passed, N failed' line (exit $rc, $(elapsed "$t0")s)"
+		tail -n 20 "$log" | indent
+		failed=$((failed + 1))
+		return
+	fi
+	p=$(sed -E 's/^bench: ([0-9]+) passed.*/\1/' <<<"$last")
+	f=$(sed -E 's/^bench: [0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$last")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	say "  bench: $p passed, $f failed ($(elapsed "$t0")s)"
+	if [ "$f" -eq 0 ] && [ "$rc" -ne 0 ]; then
+		say "  FAIL  bench: exited $rc although it reported no failure"
+		failed=$((failed + 1))
+	fi
+}
+
 for stage in $STAGES; do
 	case $stage in
 	unit) stage_unit ;;
 	bpf) stage_bpf ;;
 	netns) stage_netns ;;
+	bench) stage_bench ;;
 	*)
-		say "unknown stage '$stage' (STAGES takes: unit bpf netns)"
+		say "unknown stage '$stage' (STAGES takes: unit bpf netns bench)"
 		failed=$((failed + 1))
 		;;
 	esac

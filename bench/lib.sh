@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# bench/lib.sh — sourced by bench/flood.sh and bench/react.sh, after
+# tests/netns/lib.sh and agent.sh.
+#
+# The benchmark topology is the tests' three namespaces (client C, victim V,
+# attacker A; documentation addresses), with what a flood benchmark on two
+# CPUs needs on top:
+# - V's veth ends have unique names (fvc<pid>, fva<pid>): their NAPI kernel
+#   threads are named napi/<ifname>-<id>, which is how they are found and
+#   pinned (never killed).
+# - V receives in NAPI (GRO on, TSO off on the sending peers: veth only
+#   queues a frame for NAPI when the sender's TSO is off or XDP is attached)
+#   with threaded NAPI, and those threads are pinned to the victim CPU: the
+#   whole receive path of the victim (XDP, nftables, IP, TCP) runs there.
+# - A's and C's receive work (SYN-ACKs coming back) is steered by RPS to the
+#   attacker CPU, so the victim CPU counts only the victim's work.
+# Everything is removed by lib.sh's EXIT trap.
+
+BENCH_ATT_CPU=${BENCH_ATT_CPU:-0}
+BENCH_VIC_CPU=${BENCH_VIC_CPU:-1}
+
+# bench_topo — like fg_topo_3ns, with the victim-side names and CPU layout above.
+bench_topo() {
+	fg_ns_setup
+	[ "$(nproc)" -ge 2 ] || fg_skip "needs 2 CPUs (attacker and victim on different cores)"
+	fg_require_cmd taskset ethtool
+	fg_ns_add V && FG_V=$FG_NS_LAST
+	fg_ns_add C && FG_C=$FG_NS_LAST
+	fg_ns_add A && FG_A=$FG_NS_LAST
+	FG_V_IF_C=fvc$$ FG_C_IF=veth-v
+	FG_V_IF_A=fva$$ FG_A_IF=veth-v
+	FG_V_MAC_C=02:00:00:00:01:01 FG_C_MAC=02:00:00:00:01:02
+	FG_V_MAC_A=02:00:00:00:02:01 FG_A_MAC=02:00:00:00:02:02
+	FG_V_IP4_C=192.0.2.1 FG_C_IP4=192.0.2.2
+	FG_V_IP4_A=198.51.100.1 FG_A_IP4=198.51.100.2
+	FG_SPOOF4=203.0.113.0/24
+	export FG_V FG_C FG_A FG_V_IF_C FG_C_IF FG_V_IF_A FG_A_IF FG_V_IP4_C FG_C_IP4 \
+		FG_V_IP4_A FG_A_IP4 FG_SPOOF4
+
+	fg_veth "$FG_V" "$FG_V_IF_C" "$FG_C" "$FG_C_IF" "$FG_V_MAC_C" "$FG_C_MAC"
+	fg_veth "$FG_V" "$FG_V_IF_A" "$FG_A" "$FG_A_IF" "$FG_V_MAC_A" "$FG_A_MAC"
+	fg_addr "$FG_V" "$FG_V_IF_C" "$FG_V_IP4_C/24"
+	fg_addr "$FG_C" "$FG_C_IF" "$FG_C_IP4/24"
+	fg_addr "$FG_V" "$FG_V_IF_A" "$FG_V_IP4_A/24"
+	fg_addr "$FG_A" "$FG_A_IF" "$FG_A_IP4/24"
+	fg_neigh "$FG_V" "$FG_V_IF_C" "$FG_C_IP4" "$FG_C_MAC"
+	fg_neigh "$FG_C" "$FG_C_IF" "$FG_V_IP4_C" "$FG_V_MAC_C"
+	fg_neigh "$FG_V" "$FG_V_IF_A" "$FG_A_IP4" "$FG_A_MAC"
+	fg_neigh "$FG_A" "$FG_A_IF" "$FG_V_IP4_A" "$FG_V_MAC_A"
+	ip -n "$FG_V" route add "$FG_SPOOF4" via "$FG_A_IP4" dev "$FG_V_IF_A" ||
+		fg_fail "cannot route $FG_SPOOF4 via A"
+
+	local ns_if peer mask
+	mask=$(printf '%x' $((1 << BENCH_ATT_CPU)))
+	for ns_if in "$FG_A $FG_A_IF" "$FG_C $FG_C_IF"; do
+		# shellcheck disable=SC2086
+		set -- $ns_if
+		ip netns exec "$1" ethtool -K "$2" tso off >/dev/null 2>&1 ||
+			fg_fail "cannot turn TSO off on $1/$2"
+		ip netns exec "$1" sh -c "echo $mask > /sys/class/net/$2/queues/rx-0/rps_cpus" ||
+			fg_fail "cannot set RPS on $1/$2"
+	done
+	for peer in "$FG_V_IF_A" "$FG_V_IF_C"; do
+		ip netns exec "$FG_V" ethtool -K "$peer" gro on >/dev/null 2>&1 ||
+			fg_fail "cannot turn GRO on on $peer"
+		ip netns exec "$FG_V" sh -c "echo 1 > /sys/class/net/$peer/threaded" ||
+			fg_fail "cannot make $peer's NAPI threaded"
+	done
+	bench_pin_napi
+}
+
+# bench_pin_napi — pins V's NAPI threads to the victim CPU. Call again after an
+# XDP attach or detach (the threads may be recreated).
+bench_pin_napi() {
+	local pid n=0 ifn
+	for ifn in "$FG_V_IF_A" "$FG_V_IF_C"; do
+		for pid in $(ps -eo pid=,comm= | awk -v p="napi/$ifn-" 'index($2, p) == 1 { print $1 }'); do
+			taskset -pc "$BENCH_VIC_CPU" "$pid" >/dev/null || fg_fail "cannot pin napi thread $pid"
+			n=$((n + 1))
+		done
+	done
+	[ "$n" -ge 2 ] || fg_fail "found $n napi threads of $FG_V_IF_A/$FG_V_IF_C, want 2 or more"
+}
+
+# bench_cpu_busy CPU — busy time of CPU so far, in USER_HZ ticks (/proc/stat:
+# user nice system irq softirq steal; idle and iowait excluded).
+bench_cpu_busy() {
+	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+# bench_median — the median of the numbers on stdin (one per line).
+bench_median() {
+	sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "" }'
+}
+
+# bench_facts — the machine lines of a report section.
+bench_facts() {
+	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs"
+	echo "- kernel: $(uname -sr); date: $(date -u +%F), commit $(git -C "$FG_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+}

@@ -1,0 +1,188 @@
+#!/bin/bash
+# bench/run.sh — `make bench`: every benchmark section in one run, one report.
+#
+#   BUILD=build bench/run.sh            full run (root, a few minutes on 2 CPUs):
+#                                       raw CSV and plots in bench/results/, the
+#                                       generated blocks of docs/performance.md
+#   BUILD=build bench/run.sh --smoke    tiny counts into $BUILD/bench-smoke/,
+#                                       docs untouched (make test runs it)
+#
+# Sections: xdp (bench_xdp paths), scale (bench_xdp scale), flood
+# (bench/flood.sh), socket (bench/socket.sh), react (bench/react.sh). Each
+# prints "PASS|FAIL bench-NAME"; the last line is "bench: N passed, N failed".
+# docs/performance.md is rewritten only between `<!-- bench:NAME begin -->`
+# and `<!-- bench:NAME end -->` markers: other sections of the file are kept.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+export BUILD
+SMOKE=0
+[ "${1:-}" = --smoke ] && SMOKE=1
+if [ $SMOKE = 1 ]; then
+	OUT=$BUILD/bench-smoke
+	ARGS=--smoke
+else
+	OUT=$ROOT/bench/results
+	ARGS=
+fi
+DOC=$ROOT/docs/performance.md
+LOGS=$OUT/logs
+mkdir -p "$OUT" "$LOGS" || exit 1
+SECTIONS=${SECTIONS:-xdp scale flood socket react}
+# xdp-filter's BPF objects ship in libxdp1 (a dependency of xdp-tools).
+XF_DIR=/usr/lib/$(gcc -print-multiarch 2>/dev/null)/bpf
+f=$(dpkg -L libxdp1 2>/dev/null | grep '/xdpfilt_alw_all\.o$' | head -n 1)
+[ -n "$f" ] && XF_DIR=$(dirname "$f")
+
+passed=0 failed=0
+
+# section NAME LIMIT_S CMD... — runs CMD (stdout: the section's markdown) into
+# $OUT/NAME.md, its log into $LOGS/NAME.log.
+section() {
+	local name=$1 limit=$2 t0 rc=0 secs
+	shift 2
+	t0=$(date +%s%N)
+	timeout -k 10 "$limit" "$@" </dev/null >"$LOGS/$name.log" 2>&1 || rc=$?
+	secs=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+	if [ $rc = 0 ]; then
+		echo "  PASS  bench-$name (${secs}s)"
+		passed=$((passed + 1))
+	else
+		echo "  FAIL  bench-$name (${secs}s): exit $rc; log $LOGS/$name.log"
+		tail -n 15 "$LOGS/$name.log" | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+	return $rc
+}
+
+echo "== bench${ARGS:+ ($ARGS)} -> $OUT"
+for s in $SECTIONS; do
+	case $s in
+	xdp) section xdp 300 bash -c "'$BUILD/bench/bench_xdp' $ARGS --xdp-filter '$XF_DIR' --csv '$OUT' paths > '$OUT/xdp.md'" ;;
+	scale) section scale 300 bash -c "'$BUILD/bench/bench_xdp' $ARGS --csv '$OUT' scale > '$OUT/scale.md'" ;;
+	flood) section flood 600 bash bench/flood.sh $ARGS --out "$OUT" ;;
+	socket) section socket 600 bash bench/socket.sh $ARGS --out "$OUT" ;;
+	react) section react 300 bash bench/react.sh $ARGS --out "$OUT" ;;
+	*) echo "  FAIL  unknown section '$s'" && failed=$((failed + 1)) ;;
+	esac
+done
+
+# ---- goals: each a ratio from this run's CSVs --------------------------------
+goals() {
+	local x=$OUT/xdp.csv f=$OUT/flood.csv s=$OUT/socket.csv
+	echo "| goal | measured | met |"
+	echo "|---|---|---|"
+	[ -f "$x" ] && awk -F, '
+		function row(g, v, lim, unit) { printf "| %s | %.2f%s | %s |\n", g, v, unit, (v <= lim ? "yes" : sprintf("no: %.2fx over", v / lim)) }
+		$1 == "est" { row("established TCP within 2x of the no-op program", $2 / $3, 2, "x of no-op") }
+		$1 == "syn_new" { row("new-SYN path within 4x of the no-op program", $2 / $3, 4, "x of no-op")
+			if ($4 != "n/a") row("new-SYN path cheaper than xdp-filter (all features, 1,001 entries)", $2 / $4, 1, "x of xdp-filter")
+			if ($5 != "n/a") row("new-SYN path cheaper than xdp-filter (IP only, 1,001 entries)", $2 / $5, 1, "x of xdp-filter") }' "$x"
+	[ -f "$f" ] && awk -F, -v tick="$(getconf CLK_TCK)" '
+		function med(k,   n, i, j, t, v) { n = split(vals[k], v, " ")
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+			return v[int((n + 1) / 2)] }
+		NR > 1 { k = $1 "/" $2; vals[k "/cpu"] = vals[k "/cpu"] " " ($6 > 0 ? 1000 * $8 / tick / ($6 / 1e6) : 0)
+			vals[k "/drop"] = vals[k "/drop"] " " ($6 > 0 ? $7 / $6 : 0)
+			vals[k "/ok"] = vals[k "/ok"] " " (($10 + $11) > 0 ? 100 * $10 / ($10 + $11) : 0) }
+		END {
+			fg = med("floodgate/single/cpu"); a = med("nft-input/single/cpu"); b = med("nft-ingress/single/cpu")
+			best = (a < b ? a : b)
+			d = med("floodgate/single/drop")
+			printf "| single-source flood: drops at the rate veth delivers | %.1f%% of received packets dropped | %s |\n", 100 * d, (d >= 0.99 ? "yes" : "no")
+			if (best > 0) { r = best / fg
+				printf "| single-source flood: victim CPU per Mpkt >= 5x lower than the best nftables | %.2fx lower (%.0f vs %.0f ms/Mpkt) | %s |\n", r, fg, best, (r >= 5 ? "yes" : sprintf("no: %.1fx short", 5 / r)) }
+			ok = med("floodgate/random/ok")
+			printf "| random-source flood: legitimate clients >= 99%% connect success | %.1f%% | %s |\n", ok, (ok >= 99 ? "yes" : "no") }' "$f"
+	[ -f "$s" ] && awk -F, '
+		$3 == 1 || $3 == 16 { rps[$2 "/" $3] = $4 }
+		END { for (p = 1; p <= 16; p += 15) { l = rps["Lua GCRA (3 windows)/" p]; c = rps["RL.CHECK (3 windows)/" p]
+			if (l > 0) printf "| socket decisions >= 2x redis-server Lua limiter (-P %d) | %.2fx (RL.CHECK %d vs %d req/s) | %s |\n", p, c / l, c, l, (c / l >= 2 ? "yes" : sprintf("no: %.1fx short", 2 / (c / l))) } }' "$s"
+}
+goals >"$OUT/goals.md"
+
+facts() {
+	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) online CPUs"
+	echo "- kernel: $(uname -sr), CONFIG_HZ $(grep -m1 '^CONFIG_HZ=' "/boot/config-$(uname -r)" 2>/dev/null | cut -d= -f2 || echo '?')"
+	echo "- date: $(date -u '+%F %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (work tree modified)')"
+	echo "- tools: $(clang --version | head -1 | sed 's/ (.*//'), $(nft --version 2>/dev/null | awk '{ print $1, $2 }'), xdp-tools $(dpkg-query -W -f='${Version}' xdp-tools 2>/dev/null), $(redis-server --version 2>/dev/null | awk '{ print $1, $3 }' | sed 's/v=//')"
+}
+facts >"$OUT/machine.md"
+
+# ---- plots (gnuplot, when installed) ------------------------------------------
+plots() {
+	command -v gnuplot >/dev/null || { echo "  note: gnuplot missing (scripts/deps.sh installs gnuplot-nox): no plots"; return 0; }
+	if [ -f "$OUT/scale.csv" ]; then
+		gnuplot <<GP || echo "  note: scale plot failed"
+set terminal pngcairo size 800,450 noenhanced
+set output '$OUT/scale.png'
+set datafile separator ','
+set logscale x
+set xlabel 'tracked sources (src_state entries)'
+set ylabel 'ns per SYN (one packet per BPF_PROG_TEST_RUN)'
+set title 'floodgate: per-packet cost as tracked sources grow'
+set key left top
+set grid
+set yrange [0:*]
+plot '< grep ^insert, $OUT/scale.csv' using 2:4 with linespoints title 'SYN from a new source (insert)', \
+     '< grep ^tracked, $OUT/scale.csv' using 2:4 with linespoints title 'SYN from a tracked source', \
+     '< grep ^tracked, $OUT/scale.csv' using 2:5 with linespoints title 'no-op program (floor)'
+GP
+	fi
+	if [ -f "$OUT/flood.csv" ]; then
+		awk -F, -v tick="$(getconf CLK_TCK)" 'NR > 1 && $6 > 0 { print $1, $2, 1000 * $8 / tick / ($6 / 1e6) }' "$OUT/flood.csv" |
+			sort -k1,1 -k2,2 -k3,3g | awk '{ k = $1 " " $2; v[k] = v[k] " " $3; if (!(k in s)) { s[k] = 1; o[++n] = k } }
+			END { for (i = 1; i <= n; i++) { m = split(v[o[i]], a, " "); print o[i], a[int((m + 1) / 2)] } }' >"$OUT/flood_cpu.dat"
+		awk '$2 == "single" { s[$1] = $3; o[++n] = $1 } $2 == "random" { r[$1] = $3 } END { for (i = 1; i <= n; i++) print o[i], s[o[i]], r[o[i]] }' \
+			"$OUT/flood_cpu.dat" >"$OUT/flood_cpu2.dat"
+		gnuplot <<GP || echo "  note: flood plot failed"
+set terminal pngcairo size 800,450 noenhanced
+set output '$OUT/flood_cpu.png'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel 'victim CPU ms per million packets received'
+set title 'SYN floods over veth: victim CPU per Mpkt (lower is better)'
+set grid ytics
+set yrange [0:*]
+plot '$OUT/flood_cpu2.dat' using 2:xtic(1) title 'single source', '' using 3 title 'random sources'
+GP
+		rm -f "$OUT/flood_cpu.dat" "$OUT/flood_cpu2.dat"
+	fi
+}
+plots
+
+# ---- docs/performance.md: replace the generated blocks -----------------------
+# splice NAME FILE — replaces the block NAME of $DOC with FILE's content.
+splice() {
+	local name=$1 file=$2 tmp
+	[ -f "$file" ] || return 0
+	if ! grep -q "^<!-- bench:$name begin -->" "$DOC"; then
+		printf '\n<!-- bench:%s begin -->\n<!-- bench:%s end -->\n' "$name" "$name" >>"$DOC"
+	fi
+	tmp=$(mktemp "$DOC.XXXXXX") || return 1
+	awk -v name="$name" -v file="$file" '
+		$0 == "<!-- bench:" name " begin -->" { print; while ((getline l < file) > 0) print l; skip = 1; next }
+		$0 == "<!-- bench:" name " end -->" { skip = 0 }
+		!skip { print }' "$DOC" >"$tmp" && mv "$tmp" "$DOC"
+}
+if [ $SMOKE = 0 ]; then
+	for s in machine goals xdp scale flood socket react; do
+		splice "$s" "$OUT/$s.md"
+	done
+	echo "  report: $DOC, raw data: $OUT"
+fi
+
+# A smoke run checks that every section produced its table.
+if [ $SMOKE = 1 ]; then
+	for s in $SECTIONS; do
+		if grep -q '^|' "$OUT/$s.md" 2>/dev/null; then :; else
+			echo "  FAIL  bench-$s: no table in $OUT/$s.md"
+			failed=$((failed + 1))
+		fi
+	done
+fi
+echo "bench: $passed passed, $failed failed"
+[ $failed = 0 ]

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "caps.h"
 #include "commands.h"
 #include "log.h"
 #include "metrics.h"
@@ -241,6 +242,10 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	 * the protection: the log says so and Prometheus sees the target down. */
 	if (metrics_open(&a->metrics, metrics_listen(a)))
 		pr_warn("msg=\"no metrics endpoint: see above\"");
+	/* Loaded, attached, bound: from here on CAP_BPF and CAP_NET_ADMIN do.
+	 * Capabilities are per thread: start threads after this line. */
+	if (caps_drop_to_runtime())
+		goto fail;
 	a->last_reload_ok = true;
 	a->last_reload_success_s = realtime_s();
 	metrics_start(a->metrics, a); /* logged; a failure leaves no endpoint */

@@ -143,7 +143,7 @@ flood_once() {
 	d1=$(filter_drops "$filter")
 	out=$(<"$FG_TMP/flood.out")
 	cli=$(<"$FG_TMP/cli.out")
-	echo "$filter,$flood,$run,$(fg_kv sent "$out"),$(fg_kv seconds "$out"),$((rx1 - rx0)),$((d1 - d0)),$(((busy1 - busy0))),$(((t1 - t0) / 1000000)),$(fg_kv ok "$cli"),$(fg_kv fail "$cli"),$(fg_kv p50_ms "$cli"),$(fg_kv p99_ms "$cli")" >>"$CSV"
+	echo "$filter,$flood,$run,$(fg_kv sent "$out"),$(fg_kv seconds "$out"),$((rx1 - rx0)),$((d1 - d0)),$((busy1 - busy0)),$(((t1 - t0) / 1000000)),$(fg_kv ok "$cli"),$(fg_kv fail "$cli"),$(fg_kv p50_ms "$cli"),$(fg_kv p99_ms "$cli")" >>"$CSV"
 }
 
 echo "filter,flood,run,sent,seconds,victim_rx,filter_dropped,victim_busy_ticks,wall_ms,client_ok,client_fail,client_p50_ms,client_p99_ms" >"$CSV"

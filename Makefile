@@ -67,7 +67,7 @@ IFACE ?=
 CONFIG ?= packaging/floodgate.yaml
 
 .PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-smoke bench-xdp \
-	bench-socket bench-flood bench-react \
+	bench-socket bench-flood bench-react bench-metrics \
 	vmlinux fmt lint clean install
 
 all: $(DEPS_STAMP) $(FLOODGATED) $(FLOODCTL) $(BUILD)/floodgate.bpf.o
@@ -189,6 +189,9 @@ bench-smoke: all $(BENCH_TOOLS) $(NET_TOOLS)
 
 bench-socket: all
 	$(Q)BUILD=$(BUILD) ./bench/socket.sh --out $(BUILD)/bench/results
+
+bench-metrics: all
+	$(Q)BUILD=$(BUILD) ./bench/metrics.sh --out $(BUILD)/bench/results
 
 bench-xdp: $(BENCHXDP)
 	$(Q)./$(BENCHXDP) paths scale

@@ -63,6 +63,7 @@ struct metrics {
 	long entries[CM__MAX];
 	uint64_t bans[FG_BAN_ORIGIN_MAX];
 	double start_time_s; /* process_start_time_seconds */
+	double render_s; /* how long the last rendering took (loop time) */
 
 	/* Shared with the HTTP thread, under lock. */
 	pthread_mutex_t lock;
@@ -870,6 +871,7 @@ static void render(struct metrics *m)
 {
 	struct sbuf *b = &m->spare;
 	char health[HEALTH_MAX] = "";
+	uint64_t t0 = mono_ns();
 	struct sbuf old;
 
 	sbuf_clear(b);
@@ -883,6 +885,10 @@ static void render(struct metrics *m)
 	render_socket(b, m);
 	render_config(b, m);
 	render_process(b, m);
+	family(b, "floodgate_metrics_render_seconds", "gauge",
+	       "Event-loop time the previous snapshot of these metrics took to render "
+	       "(one every second).");
+	dbl(b, "floodgate_metrics_render_seconds", m->render_s, NULL);
 	if (sbuf_failed(b)) {
 		pr_warn("msg=\"metrics: out of memory rendering a snapshot; serving the last one\"");
 		return;
@@ -894,6 +900,7 @@ static void render(struct metrics *m)
 	memcpy(m->health, health, sizeof(health));
 	pthread_mutex_unlock(&m->lock);
 	*b = old; /* the old snapshot's memory renders the next one */
+	m->render_s = (double)(mono_ns() - t0) / 1e9;
 }
 
 static void on_render(uv_timer_t *t)

@@ -68,7 +68,7 @@ CONFIG ?= packaging/floodgate.yaml
 
 .PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-smoke bench-xdp \
 	bench-socket bench-flood bench-react bench-metrics \
-	vmlinux fmt lint clean install
+	vmlinux fmt lint clean install uninstall
 
 all: $(DEPS_STAMP) $(FLOODGATED) $(FLOODCTL) $(BUILD)/floodgate.bpf.o
 
@@ -216,11 +216,57 @@ lint: $(BPF_SKELS)
 		--suppress=missingIncludeSystem --inline-suppr -Iinclude -Iagent -I$(BUILD) \
 		--include=scripts/cppcheck-macros.h agent cli
 
+# --- installing -------------------------------------------------------------------
+# Binaries, the BPF object, docs and the unit go under PREFIX; the config goes to
+# SYSCONFDIR/floodgate (floodgated's default -c path is /etc/floodgate/floodgate.yaml).
+# The unit goes where systemd looks for that PREFIX: /usr/local/lib/systemd/system for
+# the default, /usr/lib/systemd/system for PREFIX=/usr. DESTDIR stages all of it.
+BINDIR         ?= $(PREFIX)/bin
+SBINDIR        ?= $(PREFIX)/sbin
+FGLIBDIR       ?= $(PREFIX)/lib/floodgate
+DOCDIR         ?= $(PREFIX)/share/doc/floodgate
+SYSCONFDIR     ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCS           := README.md $(wildcard docs/*.md)
+CONFIG_DEST    := $(DESTDIR)$(SYSCONFDIR)/floodgate/floodgate.yaml
+
+# The config is 0640: store.redis.password may be in it. An existing config is the
+# operator's: it stays, and the new example goes next to it.
 install: all
-	install -D -m 0755 $(FLOODGATED) $(DESTDIR)$(PREFIX)/sbin/floodgated
-	install -D -m 0755 $(FLOODCTL) $(DESTDIR)$(PREFIX)/bin/floodctl
-	install -D -m 0644 $(BUILD)/floodgate.bpf.o $(DESTDIR)$(PREFIX)/lib/floodgate/floodgate.bpf.o
-	install -D -m 0644 packaging/floodgate.yaml $(DESTDIR)/etc/floodgate/floodgate.yaml.example
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(FLOODGATED) "$(DESTDIR)$(SBINDIR)/floodgated"
+	$(Q)install -D -m 0755 $(FLOODCTL) "$(DESTDIR)$(BINDIR)/floodctl"
+	$(Q)install -D -m 0644 $(BUILD)/floodgate.bpf.o "$(DESTDIR)$(FGLIBDIR)/floodgate.bpf.o"
+	$(Q)install -d -m 0755 "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(SYSTEMDUNITDIR)" \
+		"$(DESTDIR)$(SYSCONFDIR)/floodgate"
+	$(Q)install -m 0644 $(DOCS) "$(DESTDIR)$(DOCDIR)/"
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		-e 's|@DOCDIR@|$(DOCDIR)|g' packaging/floodgated.service.in \
+		>"$(DESTDIR)$(SYSTEMDUNITDIR)/floodgated.service"
+	$(Q)chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/floodgated.service"
+	$(Q)if [ -e "$(CONFIG_DEST)" ]; then \
+		install -m 0640 packaging/floodgate.yaml "$(CONFIG_DEST).example"; \
+		echo "  kept $(CONFIG_DEST); the new example is $(CONFIG_DEST).example"; \
+	else \
+		install -m 0640 packaging/floodgate.yaml "$(CONFIG_DEST)"; \
+	fi
+	$(Q)[ -n "$(DESTDIR)" ] || echo "  next: list interfaces: in $(CONFIG_DEST), then" \
+		"systemctl daemon-reload && systemctl enable --now floodgated"
+
+# Stop the service first (systemctl disable --now floodgated). The config stays unless
+# it is the unmodified example.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f "$(DESTDIR)$(SBINDIR)/floodgated" "$(DESTDIR)$(BINDIR)/floodctl" \
+		"$(DESTDIR)$(FGLIBDIR)/floodgate.bpf.o" \
+		"$(DESTDIR)$(SYSTEMDUNITDIR)/floodgated.service" "$(CONFIG_DEST).example" \
+		$(addprefix "$(DESTDIR)$(DOCDIR)/,$(addsuffix ",$(notdir $(DOCS))))
+	$(Q)rmdir "$(DESTDIR)$(FGLIBDIR)" "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
+	$(Q)if cmp -s packaging/floodgate.yaml "$(CONFIG_DEST)"; then \
+		rm -f "$(CONFIG_DEST)"; rmdir "$(DESTDIR)$(SYSCONFDIR)/floodgate" 2>/dev/null || true; \
+	elif [ -e "$(CONFIG_DEST)" ]; then \
+		echo "  kept $(CONFIG_DEST) (changed from the example)"; \
+	fi
 
 clean:
 	rm -rf $(BUILD) build-asan

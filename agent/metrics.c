@@ -195,7 +195,7 @@ static void dbl(struct sbuf *b, const char *name, double v, ...)
 	va_start(ap, v);
 	sample_start(b, name, ap);
 	va_end(ap);
-	sbuf_printf(b, "%.17g\n", v);
+	sbuf_printf(b, "%.15g\n", v);
 }
 
 static void le_text(char *buf, size_t len, double bound)

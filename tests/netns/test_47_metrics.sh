@@ -122,4 +122,5 @@ fg_ok "healthz 503: $body"
 scrape
 fg_assert_eq "$(val 'floodgate_xdp_attached{iface="veth-a",mode="none"}')" 0 "veth-a reported detached"
 fg_assert_eq "$(val 'floodgate_xdp_attached{iface="veth-c",mode="native"}')" 1 "veth-c still attached"
+fg_log "render: $(grep "^floodgate_metrics_render_seconds" "$FG_TMP/metrics.txt")"
 fg_pass "metrics endpoint: valid exposition, every family, healthz follows the attachment"

@@ -11,9 +11,11 @@
 #include "agent.h"
 #include "caps.h"
 #include "commands.h"
+#include "fleet.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
+#include "redis.h"
 
 #define TICK_MS 1000
 /* The policy store's expired keys are reclaimed from here, a slice of the
@@ -137,6 +139,47 @@ static int load_policies(struct agent *a, const struct fg_conf *conf, char *err,
 	return 0;
 }
 
+/* Redis (back) up: add the outage's counts, share and load bans. */
+static void on_redis_state(bool up, void *arg)
+{
+	struct agent *a = arg;
+
+	if (!up)
+		return;
+	policies_redis_up(a->policies);
+	fleet_redis_up(a->fleet);
+}
+
+static void on_event_tap(const struct fg_event *e, void *arg)
+{
+	struct agent *a = arg;
+
+	fleet_event(a->fleet, e);
+}
+
+/* store.type: redis: connect (in the background: until Redis answers,
+ * decisions use each policy's on_store_error) and share bans. */
+static int start_redis(struct agent *a)
+{
+	int err;
+
+	if (a->conf.store.type != FG_STORE_REDIS)
+		return 0;
+	a->redis = redis_new(a->loop, &a->conf.store.redis);
+	if (!a->redis)
+		return -errno;
+	err = policies_set_redis(a->policies, a->redis);
+	if (err)
+		return err;
+	a->fleet = fleet_new(a->loop, a->redis, &a->maps);
+	if (!a->fleet)
+		return -errno;
+	redis_on_state(a->redis, on_redis_state, a);
+	a->events.on_event = on_event_tap;
+	a->events.arg = a;
+	return 0;
+}
+
 static double realtime_s(void)
 {
 	struct timespec ts;
@@ -226,6 +269,11 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	}
 	/* The socket comes last: failing to bind it leaves no handle to close. */
 	a->loop = uv_default_loop();
+	err = start_redis(a);
+	if (err) {
+		pr_warn("cannot set up the redis store: %s", strerror(-err));
+		goto fail;
+	}
 	a->server = server_new(a->loop, &a->conf.socket, opts->socket_path);
 	if (!a->server)
 		goto fail;
@@ -274,6 +322,7 @@ fail:
 int agent_reload(struct agent *a, char *err, size_t errlen)
 {
 	struct fg_conf_metrics prev_metrics = a->conf.metrics;
+	struct fg_conf_store prev_store = a->conf.store;
 	struct fg_compiled *next;
 	struct fg_conf conf;
 	int i, ret;
@@ -337,6 +386,10 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 	config_free(&a->conf);
 	a->conf = conf;
 	server_set_conf(a->server, &a->conf.socket);
+	if (memcmp(&conf.store.redis, &prev_store.redis, sizeof(prev_store.redis)) ||
+	    conf.store.type != prev_store.type)
+		pr_warn("msg=\"store: type and redis change only at restart; the running store "
+			"stays\"");
 	if (strcmp(conf.metrics.listen, prev_metrics.listen) ||
 	    conf.metrics.enabled != prev_metrics.enabled)
 		pr_warn("msg=\"metrics: changes apply at restart; the endpoint stays as it is\"");
@@ -440,6 +493,12 @@ void agent_stop(struct agent *a)
 	/* The server closes its own handles first: their callbacks free clients. */
 	server_close(a->server);
 	metrics_stop(a->metrics); /* no scrape reads the state freed below */
+	/* Before the handle walk: they close their own handles (and answer
+	 * what is still in flight from the memory store). */
+	fleet_free(a->fleet);
+	a->fleet = NULL;
+	redis_free(a->redis);
+	a->redis = NULL;
 	if (a->loop) {
 		uv_walk(a->loop, close_handle, NULL);
 		uv_run(a->loop, UV_RUN_DEFAULT);

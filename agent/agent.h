@@ -29,8 +29,10 @@ struct agent_opts {
 	enum fg_xdp_mode mode;
 };
 
+struct fleet;
 struct metrics;
 struct policies;
+struct redis;
 
 /* Allow/deny entries added at run time (XDP.ALLOW / XDP.DENY): kept on top
  * of the config's lists across reloads, until the agent restarts. */
@@ -50,6 +52,8 @@ struct agent {
 	struct events events;
 	struct server *server; /* the RESP socket */
 	struct metrics *metrics; /* the Prometheus endpoint; NULL when off */
+	struct redis *redis; /* store.type: redis: the shared store; else NULL */
+	struct fleet *fleet; /* fleet-wide bans through redis; NULL without it */
 
 	uv_loop_t *loop;
 	uv_signal_t sig_hup, sig_term, sig_int;

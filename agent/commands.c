@@ -15,6 +15,7 @@
 
 #include "agent.h"
 #include "commands.h"
+#include "fleet.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
@@ -126,76 +127,23 @@ static void field(struct client *c, const char *name)
 		reply_cstr(c, name);
 }
 
-static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	struct agent *a = ctx;
-	uint64_t cost = 1;
-	const struct resp_arg *role = NULL;
-	bool peek = false;
-	struct rl_result r;
-	struct policy *p;
-	int i, err;
-
-	for (i = 3; i < argc; i++) {
-		if (arg_is(&argv[i], "COST") && i + 1 < argc) {
-			if (!arg_u64(&argv[++i], &cost)) {
-				reply_error(c, "ERR COST must be a non-negative integer");
-				return;
-			}
-		} else if (arg_is(&argv[i], "ROLE") && i + 1 < argc) {
-			role = &argv[++i];
-		} else if (arg_is(&argv[i], "PEEK")) {
-			peek = true;
-		} else {
-			reply_error(c, "ERR syntax error at '%.*s': RL.CHECK policy key [COST n] "
-				       "[ROLE r] [PEEK]",
-				    (int)(argv[i].len > 32 ? 32 : argv[i].len), argv[i].ptr);
-			return;
-		}
-	}
-	p = find_policy(a, c, &argv[1]);
-	if (!p)
-		return;
-	err = policy_check(p, argv[2].ptr, argv[2].len, cost, role ? role->ptr : NULL,
-			   role ? role->len : 0, peek, realtime_ms(), &r);
-	if (err) {
-		policy_error(c, p, err, "RL.CHECK");
-		return;
-	}
-	reply_record(c, 7);
-	field(c, "allowed");
-	reply_int(c, r.allowed);
-	field(c, "limit");
-	reply_int(c, (long long)r.limit);
-	field(c, "remaining");
-	reply_int(c, (long long)r.remaining);
-	field(c, "reset_ms");
-	reply_int(c, (long long)r.reset_ms);
-	field(c, "retry_after_ms");
-	reply_int(c, (long long)r.retry_after_ms);
-	field(c, "state");
-	reply_cstr(c, r.state);
-	field(c, "window");
-	reply_cstr(c, r.window);
-}
-
 /* Application feedback: a key that is an IP address is banned at the NIC. */
-static void auth_ban(struct agent *a, struct policy *p, const struct resp_arg *key,
-		     uint64_t for_ms)
+static void auth_ban(struct agent *a, const char *policy, const char *addr, uint64_t for_ms)
 {
-	char addr[FG_CIDR_STRLEN];
 	struct fg_cidr cidr;
 	int err;
 
-	if (!arg_str(key, addr, sizeof(addr)) || cidr_parse_addr(addr, &cidr))
+	if (!addr[0] || cidr_parse_addr(addr, &cidr))
 		return;
 	err = xdpmaps_ban(&a->maps, &cidr, (for_ms + 999) / 1000, FG_BAN_APP);
-	if (err)
-		pr_warn("msg=\"app ban failed\" policy=%s source=%s error=\"%s\"", policy_name(p),
-			addr, strerror(-err));
-	else
-		pr_warn("msg=\"app ban\" policy=%s source=%s for_s=%llu", policy_name(p), addr,
-			(unsigned long long)((for_ms + 999) / 1000));
+	if (err) {
+		pr_warn("msg=\"app ban failed\" policy=%s source=%s error=\"%s\"", policy, addr,
+			strerror(-err));
+		return;
+	}
+	pr_warn("msg=\"app ban\" policy=%s source=%s for_s=%llu", policy, addr,
+		(unsigned long long)((for_ms + 999) / 1000));
+	fleet_ban(a->fleet, &cidr, (for_ms + 999) / 1000);
 }
 
 static void reply_auth(struct client *c, const char *first, const struct rl_auth_result *r)
@@ -207,106 +155,178 @@ static void reply_auth(struct client *c, const char *first, const struct rl_auth
 	reply_int(c, (long long)r->failures);
 }
 
-static void cmd_rl_auth_fail(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+/* What an answer needs besides itself: the policy's name (the policy may be
+ * gone after a reload when a Redis answer arrives) and an IP-looking key. */
+struct rl_ctx {
+	struct client *c;
+	struct agent *a;
+	char policy[FG_CONF_NAME_MAX];
+	char addr[FG_CIDR_STRLEN]; /* RL.AUTH.FAIL: the key when it may be an address */
+};
+
+static void rl_reply(struct client *c, const struct policy_answer *ans)
 {
-	struct agent *a = ctx;
-	struct rl_auth_result r;
-	struct policy *p = find_policy(a, c, &argv[1]);
-	int err;
+	switch (ans->op) {
+	case POLICY_OP_CHECK: {
+		const struct rl_result *r = &ans->u.check;
 
-	(void)argc;
-	if (!p)
-		return;
-	err = policy_auth_fail(p, argv[2].ptr, argv[2].len, realtime_ms(), &r);
-	if (err) {
-		policy_error(c, p, err, "RL.AUTH.FAIL");
-		return;
+		reply_record(c, 7);
+		field(c, "allowed");
+		reply_int(c, r->allowed);
+		field(c, "limit");
+		reply_int(c, (long long)r->limit);
+		field(c, "remaining");
+		reply_int(c, (long long)r->remaining);
+		field(c, "reset_ms");
+		reply_int(c, (long long)r->reset_ms);
+		field(c, "retry_after_ms");
+		reply_int(c, (long long)r->retry_after_ms);
+		field(c, "state");
+		reply_cstr(c, r->state);
+		field(c, "window");
+		reply_cstr(c, r->window);
+		break;
 	}
-	metrics_observe_auth_delay(policy_name(p), r.delay_ms);
-	if (r.ban)
-		auth_ban(a, p, &argv[2], r.ban_for_ms);
-	reply_auth(c, "delay_ms", &r);
-}
-
-static void cmd_rl_auth_check(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	struct agent *a = ctx;
-	struct rl_auth_result r;
-	struct policy *p = find_policy(a, c, &argv[1]);
-	int err;
-
-	(void)argc;
-	if (!p)
-		return;
-	err = policy_auth_check(p, argv[2].ptr, argv[2].len, realtime_ms(), &r);
-	if (err) {
-		policy_error(c, p, err, "RL.AUTH.CHECK");
-		return;
-	}
-	reply_auth(c, "wait_ms", &r);
-}
-
-static void cmd_rl_event(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	struct rl_event_result r;
-	struct policy *p = find_policy(ctx, c, &argv[1]);
-	int err;
-
-	(void)argc;
-	if (!p)
-		return;
-	err = policy_event(p, argv[2].ptr, argv[2].len, argv[3].ptr, argv[3].len, realtime_ms(),
-			   &r);
-	if (err) {
-		policy_error(c, p, err, "RL.EVENT");
-		return;
-	}
-	reply_record(c, 3);
-	field(c, "state");
-	reply_cstr(c, r.state);
-	field(c, "count");
-	reply_int(c, (long long)r.count);
-	field(c, "limit");
-	reply_int(c, (long long)r.limit);
-}
-
-static void cmd_rl_block(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	struct policy *p;
-	uint64_t secs;
-	int err;
-
-	(void)argc;
-	if (!arg_u64(&argv[3], &secs) || !secs || secs > 10ULL * 365 * 86400) {
-		reply_error(c, "ERR seconds must be an integer from 1 to 315360000");
-		return;
-	}
-	p = find_policy(ctx, c, &argv[1]);
-	if (!p)
-		return;
-	err = policy_block(p, argv[2].ptr, argv[2].len, secs, realtime_ms());
-	if (err)
-		policy_error(c, p, err, "RL.BLOCK");
-	else
+	case POLICY_OP_AUTH_FAIL:
+		reply_auth(c, "delay_ms", &ans->u.auth);
+		break;
+	case POLICY_OP_AUTH_CHECK:
+		reply_auth(c, "wait_ms", &ans->u.auth);
+		break;
+	case POLICY_OP_EVENT:
+		reply_record(c, 3);
+		field(c, "state");
+		reply_cstr(c, ans->u.event.state);
+		field(c, "count");
+		reply_int(c, (long long)ans->u.event.count);
+		field(c, "limit");
+		reply_int(c, (long long)ans->u.event.limit);
+		break;
+	default:
 		reply_ok(c);
+	}
 }
 
-/* RL.AUTH.OK, RL.CONN.CLOSE, RL.UNBLOCK, RL.RESET: policy, key -> OK. */
+/* Side effects of an answer that do not depend on the client being there. */
+static void rl_effects(const struct rl_ctx *x, const struct policy_answer *ans)
+{
+	if (ans->op != POLICY_OP_AUTH_FAIL)
+		return;
+	metrics_observe_auth_delay(x->policy, ans->u.auth.delay_ms);
+	if (ans->u.auth.ban)
+		auth_ban(x->a, x->policy, x->addr, ans->u.auth.ban_for_ms);
+}
+
+/* A Redis answer (or its fallback) for a blocked client. */
+static void rl_done(int err, const struct policy_answer *ans, void *arg)
+{
+	struct rl_ctx *x = arg;
+
+	if (!err)
+		rl_effects(x, ans);
+	if (!client_is_closed(x->c)) {
+		if (err)
+			reply_error(x->c, "ERR policy '%s': %s", x->policy, strerror(-err));
+		else
+			rl_reply(x->c, ans);
+	}
+	client_unblock(x->c);
+	free(x);
+}
+
+/* Decide rq on p: answered now (memory store, Redis down) or, with Redis,
+ * later: the client is blocked until then (its next requests wait, in order). */
+static void rl_submit(struct client *c, struct agent *a, struct policy *p, const char *cmd,
+		      const struct policy_req *rq)
+{
+	struct rl_ctx local, *x = &local;
+	struct policy_answer ans;
+	int r;
+
+	if (a->redis) {
+		x = malloc(sizeof(*x));
+		if (!x) {
+			reply_error(c, "ERR out of memory");
+			return;
+		}
+	}
+	x->c = c;
+	x->a = a;
+	snprintf(x->policy, sizeof(x->policy), "%s", policy_name(p));
+	x->addr[0] = '\0';
+	if (rq->op == POLICY_OP_AUTH_FAIL && rq->klen < sizeof(x->addr) &&
+	    !memchr(rq->key, '\0', rq->klen)) {
+		memcpy(x->addr, rq->key, rq->klen);
+		x->addr[rq->klen] = '\0';
+	}
+	r = policy_submit(p, rq, realtime_ms(), &ans, rl_done, x);
+	if (r == 1) {
+		client_block(c);
+		return;
+	}
+	if (r < 0) {
+		policy_error(c, p, r, cmd);
+	} else {
+		rl_effects(x, &ans);
+		rl_reply(c, &ans);
+	}
+	if (x != &local)
+		free(x);
+}
+
+static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct agent *a = ctx;
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .cost = 1 };
+	struct policy *p;
+	int i;
+
+	for (i = 3; i < argc; i++) {
+		if (arg_is(&argv[i], "COST") && i + 1 < argc) {
+			if (!arg_u64(&argv[++i], &rq.cost)) {
+				reply_error(c, "ERR COST must be a non-negative integer");
+				return;
+			}
+		} else if (arg_is(&argv[i], "ROLE") && i + 1 < argc) {
+			rq.role = argv[++i].ptr;
+			rq.rlen = argv[i].len;
+		} else if (arg_is(&argv[i], "PEEK")) {
+			rq.peek = true;
+		} else {
+			reply_error(c, "ERR syntax error at '%.*s': RL.CHECK policy key [COST n] "
+				       "[ROLE r] [PEEK]",
+				    (int)(argv[i].len > 32 ? 32 : argv[i].len), argv[i].ptr);
+			return;
+		}
+	}
+	p = find_policy(a, c, &argv[1]);
+	if (!p)
+		return;
+	rq.key = argv[2].ptr;
+	rq.klen = argv[2].len;
+	rl_submit(c, a, p, "RL.CHECK", &rq);
+}
+
+/* RL.AUTH.FAIL, RL.AUTH.CHECK, RL.AUTH.OK, RL.CONN.CLOSE, RL.UNBLOCK,
+ * RL.RESET: policy, key. */
 static const struct {
 	const char *name;
-	int (*fn)(struct policy *p, const void *key, size_t klen, uint64_t now_ms);
+	enum policy_op op;
+	int type; /* the policy type the command needs, or -1 for any */
 } key_ops[] = {
-	{ "RL.AUTH.OK", policy_auth_ok },
-	{ "RL.CONN.CLOSE", policy_conn_close },
-	{ "RL.UNBLOCK", policy_unblock },
-	{ "RL.RESET", policy_reset },
+	{ "RL.AUTH.FAIL", POLICY_OP_AUTH_FAIL, -1 },
+	{ "RL.AUTH.CHECK", POLICY_OP_AUTH_CHECK, -1 },
+	{ "RL.AUTH.OK", POLICY_OP_RESET, POLICY_PROGRESSIVE },
+	{ "RL.CONN.CLOSE", POLICY_OP_RESET, POLICY_EVENTS },
+	{ "RL.UNBLOCK", POLICY_OP_UNBLOCK, -1 },
+	{ "RL.RESET", POLICY_OP_RESET, -1 },
 };
 
 static void cmd_rl_key_op(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
+	struct policy_req rq = { 0 };
 	struct policy *p;
 	size_t i;
-	int err;
 
 	(void)argc;
 	for (i = 0; i < sizeof(key_ops) / sizeof(key_ops[0]); i++)
@@ -319,11 +339,47 @@ static void cmd_rl_key_op(struct client *c, int argc, const struct resp_arg *arg
 	p = find_policy(ctx, c, &argv[1]);
 	if (!p)
 		return;
-	err = key_ops[i].fn(p, argv[2].ptr, argv[2].len, realtime_ms());
-	if (err)
-		policy_error(c, p, err, key_ops[i].name);
-	else
-		reply_ok(c);
+	if (key_ops[i].type >= 0 && policy_type(p) != (enum policy_type)key_ops[i].type) {
+		policy_error(c, p, -EOPNOTSUPP, key_ops[i].name);
+		return;
+	}
+	rq.op = key_ops[i].op;
+	rq.key = argv[2].ptr;
+	rq.klen = argv[2].len;
+	rl_submit(c, ctx, p, key_ops[i].name, &rq);
+}
+
+static void cmd_rl_event(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct policy_req rq = { .op = POLICY_OP_EVENT };
+	struct policy *p = find_policy(ctx, c, &argv[1]);
+
+	(void)argc;
+	if (!p)
+		return;
+	rq.key = argv[2].ptr;
+	rq.klen = argv[2].len;
+	rq.event = argv[3].ptr;
+	rq.elen = argv[3].len;
+	rl_submit(c, ctx, p, "RL.EVENT", &rq);
+}
+
+static void cmd_rl_block(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	struct policy_req rq = { .op = POLICY_OP_BLOCK };
+	struct policy *p;
+
+	(void)argc;
+	if (!arg_u64(&argv[3], &rq.seconds) || !rq.seconds || rq.seconds > 10ULL * 365 * 86400) {
+		reply_error(c, "ERR seconds must be an integer from 1 to 315360000");
+		return;
+	}
+	p = find_policy(ctx, c, &argv[1]);
+	if (!p)
+		return;
+	rq.key = argv[2].ptr;
+	rq.klen = argv[2].len;
+	rl_submit(c, ctx, p, "RL.BLOCK", &rq);
 }
 
 /* --- XDP ----------------------------------------------------------------- */
@@ -527,6 +583,7 @@ static void cmd_xdp_ban(struct client *c, int argc, const struct resp_arg *argv,
 	}
 	pr_info("msg=\"manual ban\" source=%s for_s=%llu uid=%u", cidr_format(&cidr, buf, sizeof(buf)),
 		(unsigned long long)secs, (unsigned)client_uid(c));
+	fleet_ban(a->fleet, &cidr, secs);
 	reply_ok(c);
 }
 
@@ -552,6 +609,7 @@ static void cmd_xdp_unban(struct client *c, int argc, const struct resp_arg *arg
 	}
 	pr_info("msg=\"unban\" source=%s uid=%u", cidr_format(&cidr, buf, sizeof(buf)),
 		(unsigned)client_uid(c));
+	fleet_unban(a->fleet, &cidr);
 	reply_ok(c);
 }
 
@@ -761,6 +819,26 @@ static void info_policies(struct sbuf *out, void *ctx)
 		    n, ss.type, (unsigned long long)ss.keys, (unsigned long long)ss.max_keys,
 		    (unsigned long long)ss.evictions, (unsigned long long)ss.expired,
 		    (unsigned long long)ss.bytes);
+	if (ss.shared) {
+		struct fleet_stats fs = { 0 };
+
+		if (a->fleet)
+			fleet_stats(a->fleet, &fs);
+		sbuf_printf(out,
+			    "shared_store:redis\r\nstore_fallback_active:%d\r\n"
+			    "store_errors_total:%llu\r\nstore_timeouts_total:%llu\r\n"
+			    "store_fallback_decisions_total:%llu\r\nstore_outage_keys:%llu\r\n"
+			    "store_replayed_keys_total:%llu\r\nstore_replay_dropped_total:%llu\r\n"
+			    "fleet_subscribed:%d\r\nfleet_published_total:%llu\r\n"
+			    "fleet_applied_total:%llu\r\nfleet_unbanned_total:%llu\r\n",
+			    ss.fallback_active, (unsigned long long)ss.store_errors,
+			    (unsigned long long)ss.store_timeouts,
+			    (unsigned long long)ss.fallback_decisions,
+			    (unsigned long long)ss.outage_keys, (unsigned long long)ss.replayed_keys,
+			    (unsigned long long)ss.replay_dropped, fs.subscribed,
+			    (unsigned long long)fs.published, (unsigned long long)fs.applied,
+			    (unsigned long long)fs.unbanned);
+	}
 	for (i = 0; i < n; i++) {
 		struct policy *p = policies_at(a->policies, i);
 		struct policy_stats ps;
@@ -782,8 +860,8 @@ int commands_register(struct server *s, struct agent *a)
 		unsigned flags;
 	} cmds[] = {
 		{ "RL.CHECK", cmd_rl_check, -3, 0 },
-		{ "RL.AUTH.FAIL", cmd_rl_auth_fail, 3, 0 },
-		{ "RL.AUTH.CHECK", cmd_rl_auth_check, 3, 0 },
+		{ "RL.AUTH.FAIL", cmd_rl_key_op, 3, 0 },
+		{ "RL.AUTH.CHECK", cmd_rl_key_op, 3, 0 },
 		{ "RL.AUTH.OK", cmd_rl_key_op, 3, 0 },
 		{ "RL.EVENT", cmd_rl_event, 4, 0 },
 		{ "RL.CONN.CLOSE", cmd_rl_key_op, 3, 0 },

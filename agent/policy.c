@@ -16,7 +16,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
 #include "policy.h"
+#include "redis.h"
 #include "store.h"
 
 #define NS_PER_MS   1000000ULL
@@ -66,12 +68,33 @@ struct policy {
 	/* window: [role + 1][limit] */
 	struct wlimit wl[POLICY_MAX_ROLES + 1][POLICY_MAX_LIMITS];
 	struct policy_stats stats;
+	char conf_id[24]; /* Redis state of another config of this policy is ignored */
+};
+
+/* The outage journal: what memory counted while Redis was away (below). */
+struct jentry;
+struct journal {
+	struct jentry **buckets; /* JOURNAL_BUCKETS chains */
+	uint64_t n;
+};
+
+struct shared_stats {
+	uint64_t fallback_decisions, replayed_keys, replay_dropped;
 };
 
 struct policies {
 	struct store *store;
 	size_t n;
 	struct policy **p;
+	/* The shared store; carried over by policies_new like the memory store. */
+	struct redis *redis;
+	int scripts[8];
+	struct journal *journal; /* outage counts, per key */
+	struct shared_stats *sstats;
+	bool fixed_clock;
+	/* Requests in flight hold the set: a reload frees it when the last ends. */
+	unsigned refs;
+	bool dead, dead_with_store;
 };
 
 static const char *const type_names[] = {"window", "progressive", "events", "budget"};
@@ -174,6 +197,22 @@ static void compile_window(struct policy *p)
 	}
 }
 
+/* A short id of everything conf_equal() compares (name aside: it is in the key). */
+static void make_conf_id(struct policy *p)
+{
+	struct fg_conf_policy c;
+
+	memcpy(&c, &p->conf, sizeof(c));
+	/* What conf_equal() ignores must not change the id. */
+	memset(c.name, 0, sizeof(c.name));
+	c.line = 0;
+	c.on_store_error = 0;
+	if (c.type != POLICY_WINDOW && c.type != POLICY_BUDGET)
+		memset(c.roles, 0, sizeof(c.roles));
+	snprintf(p->conf_id, sizeof(p->conf_id), "%016llx",
+		 (unsigned long long)store_siphash(0x666c6f6f64676174ULL, 0x65ULL, &c, sizeof(c)));
+}
+
 static struct policy *policy_compile(const struct fg_conf_policy *c)
 {
 	struct policy *p = calloc(1, sizeof(*p));
@@ -197,8 +236,11 @@ static struct policy *policy_compile(const struct fg_conf_policy *c)
 		strcpy(p->wname[0], c->period == POLICY_PERIOD_HOUR ? "hour" : "day");
 		break;
 	}
+	make_conf_id(p);
 	return p;
 }
+
+static void journal_free(struct journal *j);
 
 static void set_free(struct policies *ps, bool with_store)
 {
@@ -206,6 +248,15 @@ static void set_free(struct policies *ps, bool with_store)
 
 	if (!ps)
 		return;
+	if (ps->refs) {
+		ps->dead = true;
+		ps->dead_with_store = with_store;
+		return;
+	}
+	if (with_store) {
+		journal_free(ps->journal);
+		free(ps->sstats);
+	}
 	for (i = 0; i < ps->n; i++)
 		free(ps->p[i]);
 	free(ps->p);
@@ -292,6 +343,11 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 			if (!still)
 				store_ns_drop(store, prev->p[i]->ns);
 		}
+		ps->redis = prev->redis;
+		memcpy(ps->scripts, prev->scripts, sizeof(ps->scripts));
+		ps->journal = prev->journal;
+		ps->sstats = prev->sstats;
+		ps->fixed_clock = prev->fixed_clock;
 		set_free(prev, false);
 	}
 	ps->store = store;
@@ -374,6 +430,20 @@ void policies_store_stats(const struct policies *ps, struct policies_store_stats
 {
 	struct store_stats s;
 
+	memset(out, 0, sizeof(*out));
+	if (ps->redis) {
+		struct redis_stats rs;
+
+		redis_stats(ps->redis, &rs);
+		out->shared = true;
+		out->fallback_active = !rs.up;
+		out->store_errors = rs.errors;
+		out->store_timeouts = rs.timeouts;
+		out->fallback_decisions = ps->sstats->fallback_decisions;
+		out->replayed_keys = ps->sstats->replayed_keys;
+		out->replay_dropped = ps->sstats->replay_dropped;
+		out->outage_keys = ps->journal ? ps->journal->n : 0;
+	}
 	store_stats(ps->store, &s);
 	out->type = s.type;
 	out->keys = s.keys;
@@ -574,6 +644,18 @@ static uint64_t budget_fn(void *state, bool fresh, void *arg)
 	return budget_expiry(p, s);
 }
 
+static void count_check(struct policy *p, const struct rl_result *out)
+{
+	if (out->allowed)
+		p->stats.allowed++;
+	else
+		p->stats.denied++;
+	if (!strcmp(out->state, "warn"))
+		p->stats.warned++;
+	else if (!strcmp(out->state, "blocked"))
+		p->stats.blocked++;
+}
+
 static int check_key(const struct policy *p, size_t klen)
 {
 	(void)p;
@@ -618,14 +700,7 @@ int policy_check(struct policy *p, const void *key, size_t klen, uint64_t cost, 
 	}
 	if (err)
 		return err;
-	if (out->allowed)
-		p->stats.allowed++;
-	else
-		p->stats.denied++;
-	if (!strcmp(out->state, "warn"))
-		p->stats.warned++;
-	else if (!strcmp(out->state, "blocked"))
-		p->stats.blocked++;
+	count_check(p, out);
 	return 0;
 }
 
@@ -696,6 +771,18 @@ static uint64_t auth_fn(void *state, bool fresh, void *arg)
 	return progressive_expiry(op->p, s);
 }
 
+static void count_auth(struct policy *p, bool fail, const struct rl_auth_result *out)
+{
+	if (fail) {
+		p->stats.auth_failures++;
+		p->stats.xdp_bans += out->ban;
+	} else if (out->delay_ms) {
+		p->stats.denied++;
+	} else {
+		p->stats.allowed++;
+	}
+}
+
 static int auth_run(struct policy *p, const void *key, size_t klen, uint64_t now_ms, bool fail,
 		    struct rl_auth_result *out)
 {
@@ -715,10 +802,8 @@ int policy_auth_fail(struct policy *p, const void *key, size_t klen, uint64_t no
 {
 	int err = auth_run(p, key, klen, now_ms, true, out);
 
-	if (!err) {
-		p->stats.auth_failures++;
-		p->stats.xdp_bans += out->ban;
-	}
+	if (!err)
+		count_auth(p, true, out);
 	return err;
 }
 
@@ -727,12 +812,8 @@ int policy_auth_check(struct policy *p, const void *key, size_t klen, uint64_t n
 {
 	int err = auth_run(p, key, klen, now_ms, false, out);
 
-	if (!err) {
-		if (out->delay_ms)
-			p->stats.denied++;
-		else
-			p->stats.allowed++;
-	}
+	if (!err)
+		count_auth(p, false, out);
 	return err;
 }
 
@@ -788,6 +869,16 @@ static uint64_t event_fn(void *state, bool fresh, void *arg)
 	return events_expiry(op->p, s);
 }
 
+static void count_event(struct policy *p, const struct rl_event_result *out)
+{
+	if (!strcmp(out->state, "disconnect")) {
+		p->stats.denied++;
+	} else {
+		p->stats.allowed++;
+		p->stats.warned += !strcmp(out->state, "warn");
+	}
+}
+
 static bool event_exempt(const struct fg_conf_policy *c, const char *ev, size_t elen)
 {
 	int i;
@@ -814,12 +905,7 @@ int policy_event(struct policy *p, const void *conn, size_t clen, const char *ev
 	err = store_run(p->set->store, p->ns, conn, clen, !op.exempt, now_ms, event_fn, &op);
 	if (err)
 		return err;
-	if (!strcmp(out->state, "disconnect")) {
-		p->stats.denied++;
-	} else {
-		p->stats.allowed++;
-		p->stats.warned += !strcmp(out->state, "warn");
-	}
+	count_event(p, out);
 	return 0;
 }
 
@@ -894,4 +980,789 @@ int policy_reset(struct policy *p, const void *key, size_t klen, uint64_t now_ms
 	if ((err = check_key(p, klen)))
 		return err;
 	return store_del(p->set->store, p->ns, key, klen, now_ms);
+}
+
+/* --- the shared store: Redis ------------------------------------------------ */
+/*
+ * Each decision is one Lua script run atomically by Redis on one key,
+ * {prefix:policy:key} (one hash slot). The key holds the same fields as the
+ * memory state, as decimal text: "<conf id> <blocked_until> <f2> <f3>...";
+ * window TATs are exact integer nanoseconds (Lua numbers are doubles: the
+ * script splits them into ms and sub-ms parts). Each script applies the
+ * same state change as the memory callback, with the time of the Redis
+ * server (TIME, in ms), and returns that time and the state it found. The
+ * agent then runs the very memory callback on that state and time: the
+ * reply is computed by the same code as with the memory store (identical
+ * results by construction), and the new state is mirrored into the memory
+ * store, so a fallback continues from the last shared state this host saw.
+ *
+ * ARGV: 1 conf id, 2 fixed now (0: TIME), 3 kind (w p e b), 4 the expiry
+ * parameter (forget_after, window, period ms), 5 state fields; then the
+ * script's own.
+ */
+#define LUA_PRELUDE                                                                                \
+	"local cid, kind, xp, nf = ARGV[1], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])\n"       \
+	"local now = tonumber(ARGV[2])\n"                                                          \
+	"if now == 0 then local t = redis.call('TIME')\n"                                          \
+	"  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end\n"                  \
+	"local function fmt(x) return string.format('%d', x) end\n"                                \
+	"local function split(s) if #s > 6 then\n"                                                 \
+	"  return tonumber(string.sub(s, 1, -7)), tonumber(string.sub(s, -6)) end\n"               \
+	"  return 0, tonumber(s) end\n"                                                            \
+	"local f, found = {}, false\n"                                                             \
+	"local v = redis.call('GET', KEYS[1])\n"                                                   \
+	"if v then local i = 0\n"                                                                  \
+	"  for w in string.gmatch(v, '%S+') do i = i + 1; f[i] = w end\n"                          \
+	"  if f[1] == cid then table.remove(f, 1); found = true else f = {} end end\n"             \
+	"for i = 1, nf do if f[i] == nil then f[i] = '0' end end\n"                                \
+	"local pre = {fmt(now)}\n"                                                                 \
+	"for i = 1, nf do pre[i + 1] = f[i] end\n"                                                 \
+	"local function expiry() local e = tonumber(f[1])\n"                                       \
+	"  if kind == 'w' then for i = 2, nf do local ms, sub = split(f[i])\n"                     \
+	"      if sub > 0 then ms = ms + 1 end; if ms > e then e = ms end end\n"                   \
+	"  elseif tonumber(f[2]) > 0 then local x\n"                                               \
+	"    if kind == 'b' then x = (tonumber(f[3]) + 1) * xp else x = tonumber(f[3]) + xp end\n" \
+	"    if x > e then e = x end end\n"                                                        \
+	"  return e end\n"                                                                         \
+	"local function save() local e = expiry()\n"                                               \
+	"  if e > now then redis.call('SET', KEYS[1], cid .. ' ' .. table.concat(f, ' '),\n"       \
+	"    'PX', fmt(e - now))\n"                                                                \
+	"  else redis.call('DEL', KEYS[1]) end end\n"
+
+/* window_fn: ARGV 6 cost, 7 peek, 8 block_for ms, then t_ns and burst_ns per limit. */
+static const char lua_window[] = LUA_PRELUDE
+	"local cost, peek, bfor = tonumber(ARGV[6]), ARGV[7] == '1', tonumber(ARGV[8])\n"
+	"local blocked = tonumber(f[1]) > now\n"
+	"local ok, d = true, {}\n"
+	"for i = 1, nf - 1 do local ms, sub = split(f[i + 1])\n"
+	"  local di = (ms - now) * 1000000 + sub\n"
+	"  if di < 0 then di = 0 end\n"
+	"  di = di + cost * tonumber(ARGV[7 + 2 * i])\n"
+	"  if di > tonumber(ARGV[8 + 2 * i]) then ok = false end\n"
+	"  d[i] = di end\n"
+	"ok = ok and not blocked\n"
+	"if ok and not peek and cost > 0 then\n"
+	"  for i = 1, nf - 1 do\n"
+	"    f[i + 1] = string.format('%d%06d', now + math.floor(d[i] / 1000000), d[i] % 1000000)\n"
+	"  end; save()\n"
+	"elseif not ok and not blocked and bfor > 0 and not peek then\n"
+	"  f[1] = fmt(now + bfor); save() end\n"
+	"return pre\n";
+
+/* budget_fn: ARGV 6 amount, 7 cost, 8 peek. */
+static const char lua_budget[] = LUA_PRELUDE
+	"local amount, cost, peek = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'\n"
+	"local period = math.floor(now / xp)\n"
+	"local used = 0\n"
+	"if tonumber(f[3]) == period then used = tonumber(f[2]) end\n"
+	"if tonumber(f[1]) <= now and cost <= amount and used <= amount - cost and not peek\n"
+	"   and cost > 0 then f[2] = fmt(used + cost); f[3] = fmt(period); save() end\n"
+	"return pre\n";
+
+/* auth_fn: ARGV 6 fail (1) or check (0). */
+static const char lua_auth[] = LUA_PRELUDE
+	"if ARGV[6] == '1' then local n = tonumber(f[2])\n"
+	"  if n > 0 and now - tonumber(f[3]) >= xp then n = 0 end\n"
+	"  f[2] = fmt(n + 1); f[3] = fmt(now); save() end\n"
+	"return pre\n";
+
+/* event_fn: ARGV 6 exempt (1). */
+static const char lua_event[] = LUA_PRELUDE
+	"if ARGV[6] ~= '1' and tonumber(f[1]) <= now then\n"
+	"  local n, st = tonumber(f[2]), tonumber(f[3])\n"
+	"  if n > 0 and now - st >= xp then n = 0 end\n"
+	"  if n == 0 then st = now end\n"
+	"  f[2] = fmt(n + 1); f[3] = fmt(st); save() end\n"
+	"return pre\n";
+
+/* block_fn: ARGV 6 seconds (0: unblock, only an existing key). */
+static const char lua_block[] = LUA_PRELUDE
+	"local secs = tonumber(ARGV[6])\n"
+	"if secs > 0 then local u = now + secs * 1000\n"
+	"  if u > tonumber(f[1]) then f[1] = fmt(u) end; save()\n"
+	"elseif found then f[1] = '0'; save() end\n"
+	"return pre\n";
+
+/*
+ * Outage replay: add amount to a key without deciding anything. window:
+ * amount requests on every limit (ARGV 7.. t_ns, burst_ns), at most a full
+ * window; budget: amount used in the current period; progressive: amount
+ * failures, the last now; events: amount events in the current window.
+ */
+static const char lua_replay[] = LUA_PRELUDE
+	"local a = tonumber(ARGV[6])\n"
+	"if kind == 'w' then\n"
+	"  for i = 1, nf - 1 do local ms, sub = split(f[i + 1])\n"
+	"    local di = (ms - now) * 1000000 + sub\n"
+	"    if di < 0 then di = 0 end\n"
+	"    di = di + a * tonumber(ARGV[5 + 2 * i])\n"
+	"    local b = tonumber(ARGV[6 + 2 * i])\n"
+	"    if di > b then di = b end\n"
+	"    f[i + 1] = string.format('%d%06d', now + math.floor(di / 1000000), di % 1000000) end\n"
+	"elseif kind == 'b' then local period = math.floor(now / xp)\n"
+	"  local used = 0\n"
+	"  if tonumber(f[3]) == period then used = tonumber(f[2]) end\n"
+	"  f[2] = fmt(used + a); f[3] = fmt(period)\n"
+	"else local n, t = tonumber(f[2]), tonumber(f[3])\n"
+	"  if n > 0 and now - t >= xp then n = 0 end\n"
+	"  if kind == 'p' or n == 0 then t = now end\n"
+	"  f[2] = fmt(n + a); f[3] = fmt(t) end\n"
+	"save()\n"
+	"return pre\n";
+
+enum { SCRIPT_WINDOW, SCRIPT_BUDGET, SCRIPT_AUTH, SCRIPT_EVENT, SCRIPT_BLOCK, SCRIPT_REPLAY, SCRIPT_N };
+static const char *const lua_src[SCRIPT_N] = { lua_window, lua_budget, lua_auth,
+					       lua_event,  lua_block,  lua_replay };
+
+#define ARGS_MAX (8 + 2 * POLICY_MAX_LIMITS)
+#define JOURNAL_MAX 100000
+
+/* --- the outage journal: what memory counted while Redis was away ---------- */
+
+struct jentry {
+	struct jentry *next;
+	uint64_t amount;
+	uint8_t role; /* window: the role index the limits came from */
+	uint16_t klen;
+	char policy[FG_CONF_NAME_MAX];
+	unsigned char key[];
+};
+
+#define JOURNAL_BUCKETS 65536
+
+static void journal_free(struct journal *j)
+{
+	uint64_t i;
+
+	if (!j)
+		return;
+	for (i = 0; i < JOURNAL_BUCKETS; i++) {
+		struct jentry *e = j->buckets[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+	}
+	free(j->buckets);
+	free(j);
+}
+
+static void journal_add(struct policies *ps, const struct policy *p, int role, const void *key,
+			size_t klen, uint64_t amount)
+{
+	struct journal *j = ps->journal;
+	struct jentry *e;
+	uint64_t h;
+
+	if (!amount || !j)
+		return;
+	h = store_siphash(0x6a6f75726e616cULL, (uint64_t)role, key, klen) ^
+	    store_siphash(1, 2, p->conf.name, strlen(p->conf.name));
+	for (e = j->buckets[h % JOURNAL_BUCKETS]; e; e = e->next) {
+		if (e->role == role && e->klen == klen && !strcmp(e->policy, p->conf.name) &&
+		    !memcmp(e->key, key, klen)) {
+			e->amount += amount;
+			return;
+		}
+	}
+	if (j->n >= JOURNAL_MAX || !(e = calloc(1, sizeof(*e) + klen))) {
+		ps->sstats->replay_dropped++;
+		return;
+	}
+	e->amount = amount;
+	e->role = (uint8_t)role;
+	e->klen = (uint16_t)klen;
+	strcpy(e->policy, p->conf.name);
+	memcpy(e->key, key, klen);
+	e->next = j->buckets[h % JOURNAL_BUCKETS];
+	j->buckets[h % JOURNAL_BUCKETS] = e;
+	j->n++;
+}
+
+/* --- building a script call ------------------------------------------------- */
+
+struct rargs {
+	const char *v[ARGS_MAX];
+	size_t len[ARGS_MAX];
+	char buf[ARGS_MAX][24];
+	int n;
+};
+
+static void arg_str(struct rargs *a, const char *s, size_t len)
+{
+	a->v[a->n] = s;
+	a->len[a->n++] = len;
+}
+
+static void arg_u64(struct rargs *a, uint64_t v)
+{
+	int len = snprintf(a->buf[a->n], sizeof(a->buf[a->n]), "%llu", (unsigned long long)v);
+
+	arg_str(a, a->buf[a->n], (size_t)len);
+}
+
+/* The expiry parameter of a type (see expiry() in the script). */
+static uint64_t xparam(const struct policy *p)
+{
+	switch (p->conf.type) {
+	case POLICY_PROGRESSIVE:
+		return p->conf.forget_after_ms;
+	case POLICY_EVENTS:
+		return p->conf.window_ms;
+	case POLICY_BUDGET:
+		return budget_period_ms(p);
+	default:
+		return 0;
+	}
+}
+
+static void args_common(struct rargs *a, const struct policy *p, uint64_t fixed_now)
+{
+	static char kinds[4][2] = { "w", "p", "e", "b" };
+
+	a->n = 0;
+	arg_str(a, p->conf_id, strlen(p->conf_id));
+	arg_u64(a, fixed_now);
+	arg_str(a, kinds[p->conf.type], 1);
+	arg_u64(a, xparam(p));
+	arg_u64(a, p->state_size / 8);
+}
+
+/* {prefix:policy:key} into buf; the length, or 0 when it does not fit. */
+static size_t redis_key(const struct policies *ps, const struct policy *p, const void *key,
+			size_t klen, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "{%s:%s:", redis_prefix(ps->redis), p->conf.name);
+
+	if (n < 0 || (size_t)n + klen + 2 > len)
+		return 0;
+	memcpy(buf + n, key, klen);
+	buf[n + klen] = '}';
+	return (size_t)n + klen + 1;
+}
+
+/* --- asynchronous requests -------------------------------------------------- */
+
+struct areq {
+	struct policies *set;
+	struct policy *p;
+	struct policy_req rq; /* key, role and event point into data */
+	int role;	      /* window: index into wl */
+	uint64_t now_ms;      /* the agent's clock, for a fallback */
+	policy_done_fn done;
+	void *arg;
+	struct policy_answer ans;
+	unsigned char data[];
+};
+
+static void set_put(struct policies *ps)
+{
+	if (--ps->refs == 0 && ps->dead)
+		set_free(ps, ps->dead_with_store);
+}
+
+/* Run the memory callback of the request on pre (the state Redis found) at now. */
+struct preset_op {
+	const uint64_t *pre;
+	uint32_t size;
+	store_fn fn;
+	void *arg;
+};
+
+static uint64_t preset_fn(void *state, bool fresh, void *arg)
+{
+	struct preset_op *op = arg;
+
+	(void)fresh;
+	memcpy(state, op->pre, op->size);
+	return op->fn(state, false, op->arg);
+}
+
+/* The memory store's view of a request: callback, its argument, create. */
+struct mem_call {
+	store_fn fn;
+	bool create;
+	union {
+		struct window_op w;
+		struct budget_op b;
+		struct auth_op au;
+		struct event_op ev;
+		struct block_op bl;
+	} u;
+};
+
+static void mem_call_of(struct areq *q, uint64_t now_ms, struct mem_call *mc)
+{
+	struct policy *p = q->p;
+	struct policy_answer *ans = &q->ans;
+
+	memset(mc, 0, sizeof(*mc));
+	switch (q->rq.op) {
+	case POLICY_OP_CHECK:
+		if (p->conf.type == POLICY_WINDOW) {
+			mc->u.w = (struct window_op){ .p = p, .wl = p->wl[q->role], .cost = q->rq.cost,
+						      .now_ms = now_ms, .peek = q->rq.peek,
+						      .out = &ans->u.check };
+			mc->fn = window_fn;
+		} else {
+			mc->u.b = (struct budget_op){
+				.p = p,
+				.amount = q->role ? p->conf.roles[q->role - 1].amount : p->conf.amount,
+				.cost = q->rq.cost, .now_ms = now_ms, .peek = q->rq.peek,
+				.out = &ans->u.check
+			};
+			mc->fn = budget_fn;
+		}
+		mc->create = !q->rq.peek;
+		break;
+	case POLICY_OP_AUTH_FAIL:
+	case POLICY_OP_AUTH_CHECK:
+		mc->u.au = (struct auth_op){ .p = p, .now_ms = now_ms,
+					     .fail = q->rq.op == POLICY_OP_AUTH_FAIL,
+					     .out = &ans->u.auth };
+		mc->fn = auth_fn;
+		mc->create = mc->u.au.fail;
+		break;
+	case POLICY_OP_EVENT:
+		mc->u.ev = (struct event_op){ .p = p, .now_ms = now_ms,
+					      .exempt = event_exempt(&p->conf, q->rq.event,
+								     q->rq.elen),
+					      .out = &ans->u.event };
+		mc->fn = event_fn;
+		mc->create = !mc->u.ev.exempt;
+		break;
+	case POLICY_OP_BLOCK:
+	case POLICY_OP_UNBLOCK:
+		mc->u.bl = (struct block_op){ .p = p,
+					      .until = q->rq.op == POLICY_OP_BLOCK
+							       ? now_ms + q->rq.seconds * 1000
+							       : 0 };
+		mc->fn = block_fn;
+		mc->create = q->rq.op == POLICY_OP_BLOCK;
+		break;
+	case POLICY_OP_RESET:
+		break;
+	}
+}
+
+static void count_answer(struct policy *p, const struct policy_answer *ans)
+{
+	switch (ans->op) {
+	case POLICY_OP_CHECK:
+		count_check(p, &ans->u.check);
+		break;
+	case POLICY_OP_AUTH_FAIL:
+	case POLICY_OP_AUTH_CHECK:
+		count_auth(p, ans->op == POLICY_OP_AUTH_FAIL, &ans->u.auth);
+		break;
+	case POLICY_OP_EVENT:
+		count_event(p, &ans->u.event);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The memory store decides (no Redis, Redis down, or on_store_error: memory). */
+static int decide_memory(struct areq *q, bool journal)
+{
+	struct policy *p = q->p;
+	struct mem_call mc;
+	int err;
+
+	memset(&q->ans.u, 0, sizeof(q->ans.u));
+	if (q->rq.op == POLICY_OP_RESET)
+		return store_del(q->set->store, p->ns, q->rq.key, q->rq.klen, q->now_ms);
+	mem_call_of(q, q->now_ms, &mc);
+	err = store_run(q->set->store, p->ns, q->rq.key, q->rq.klen, mc.create, q->now_ms, mc.fn,
+			&mc.u);
+	if (!err && q->rq.op == POLICY_OP_CHECK && p->conf.type == POLICY_WINDOW)
+		err = mc.u.w.err;
+	if (err)
+		return err;
+	count_answer(p, &q->ans);
+	if (!journal)
+		return 0;
+	switch (q->rq.op) {
+	case POLICY_OP_CHECK:
+		if (q->ans.u.check.allowed && !q->rq.peek)
+			journal_add(q->set, p, q->role, q->rq.key, q->rq.klen, q->rq.cost);
+		break;
+	case POLICY_OP_AUTH_FAIL:
+		journal_add(q->set, p, 0, q->rq.key, q->rq.klen, 1);
+		break;
+	case POLICY_OP_EVENT:
+		if (strcmp(q->ans.u.event.state, "exempt"))
+			journal_add(q->set, p, 0, q->rq.key, q->rq.klen, 1);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Redis failed or is down: the policy's on_store_error decides now. */
+static int decide_fallback(struct areq *q)
+{
+	struct policy *p = q->p;
+	struct policy_answer *ans = &q->ans;
+	enum policy_on_error mode = p->conf.on_store_error;
+
+	q->set->sstats->fallback_decisions++;
+	ans->fallback = true;
+	if (mode == POLICY_ON_ERROR_MEMORY || q->rq.op >= POLICY_OP_BLOCK)
+		return decide_memory(q, true);
+	memset(&ans->u, 0, sizeof(ans->u));
+	switch (q->rq.op) {
+	case POLICY_OP_CHECK: {
+		struct rl_result *r = &ans->u.check;
+
+		r->allowed = mode == POLICY_ON_ERROR_ALLOW;
+		r->limit = p->conf.type == POLICY_WINDOW
+				   ? p->wl[q->role][0].limit
+				   : (q->role ? p->conf.roles[q->role - 1].amount : p->conf.amount);
+		r->remaining = r->allowed ? r->limit : 0;
+		r->retry_after_ms = r->allowed ? 0 : 1000;
+		r->state = r->allowed ? "ok" : "deny";
+		r->window = p->wname[0];
+		break;
+	}
+	case POLICY_OP_AUTH_FAIL:
+	case POLICY_OP_AUTH_CHECK:
+		ans->u.auth.delay_ms = mode == POLICY_ON_ERROR_ALLOW ? 0 : p->conf.base_delay_ms;
+		break;
+	case POLICY_OP_EVENT:
+		ans->u.event.state = mode == POLICY_ON_ERROR_ALLOW ? "ok" : "disconnect";
+		ans->u.event.limit = p->conf.limit;
+		break;
+	default:
+		break;
+	}
+	count_answer(p, ans);
+	return 0;
+}
+
+/* Redis answered with the time and the state it found: the memory callback
+ * computes the reply from them, and leaves the new state in memory. */
+static int decide_from_reply(struct areq *q, redisReply *rp)
+{
+	struct policy *p = q->p;
+	uint64_t pre[STORE_STATE_MAX / 8] = { 0 }, now = 0, nf = p->state_size / 8, i;
+	struct mem_call mc;
+	struct preset_op po;
+	int err;
+
+	if (q->rq.op == POLICY_OP_RESET) {
+		memset(&q->ans.u, 0, sizeof(q->ans.u));
+		if (rp->type != REDIS_REPLY_INTEGER)
+			return -EPROTO;
+		return q->set->dead ? 0
+				    : store_del(q->set->store, p->ns, q->rq.key, q->rq.klen, q->now_ms);
+	}
+	if (rp->type != REDIS_REPLY_ARRAY || rp->elements != nf + 1)
+		return -EPROTO;
+	for (i = 0; i <= nf; i++) {
+		redisReply *e = rp->element[i];
+		uint64_t v;
+
+		if (e->type == REDIS_REPLY_STRING)
+			v = strtoull(e->str, NULL, 10);
+		else if (e->type == REDIS_REPLY_INTEGER)
+			v = (uint64_t)e->integer;
+		else
+			return -EPROTO;
+		if (i == 0)
+			now = v;
+		else
+			pre[i - 1] = v;
+	}
+	memset(&q->ans.u, 0, sizeof(q->ans.u));
+	mem_call_of(q, now, &mc);
+	po = (struct preset_op){ .pre = pre, .size = p->state_size, .fn = mc.fn, .arg = &mc.u };
+	if (q->set->dead) {
+		/* The set was replaced: its memory namespaces may be gone. */
+		uint64_t tmp[STORE_STATE_MAX / 8];
+
+		preset_fn(tmp, false, &po);
+		err = 0;
+	} else {
+		err = store_run(q->set->store, p->ns, q->rq.key, q->rq.klen, mc.create, now,
+				preset_fn, &po);
+	}
+	if (!err && q->rq.op == POLICY_OP_CHECK && p->conf.type == POLICY_WINDOW)
+		err = mc.u.w.err;
+	if (!err)
+		count_answer(p, &q->ans);
+	return err;
+}
+
+static void on_redis_reply(redisReply *rp, const char *why, void *arg)
+{
+	struct areq *q = arg;
+	int err = -EIO;
+
+	if (rp && rp->type != REDIS_REPLY_ERROR) {
+		err = decide_from_reply(q, rp);
+		if (err == -EPROTO)
+			pr_warn("msg=\"redis store: unexpected script reply\" policy=%s",
+				q->p->conf.name);
+	}
+	if (err == -EIO || err == -EPROTO) {
+		pr_debug("msg=\"redis store: decision falls back\" policy=%s why=\"%s\"",
+			 q->p->conf.name, why ? why : "bad reply");
+		err = decide_fallback(q);
+	}
+	q->done(err, err ? NULL : &q->ans, q->arg);
+	set_put(q->set);
+	free(q);
+}
+
+/* Send q to Redis: 0 when sent, -EAGAIN when Redis is not up. */
+static int send_redis(struct areq *q)
+{
+	struct policies *ps = q->set;
+	struct policy *p = q->p;
+	char key[STORE_KEY_MAX + 2 * FG_CONF_NAME_MAX + 8];
+	size_t klen = redis_key(ps, p, q->rq.key, q->rq.klen, key, sizeof(key));
+	uint64_t fixed = ps->fixed_clock ? q->now_ms : 0;
+	struct rargs a;
+	int script, i;
+
+	if (!klen)
+		return -E2BIG;
+	if (q->rq.op == POLICY_OP_RESET) {
+		const char *argv[] = { "DEL", key };
+		size_t lens[] = { 3, klen };
+
+		return redis_command(ps->redis, 2, argv, lens, on_redis_reply, q);
+	}
+	args_common(&a, p, fixed);
+	switch (q->rq.op) {
+	case POLICY_OP_CHECK:
+		if (p->conf.type == POLICY_WINDOW) {
+			script = SCRIPT_WINDOW;
+			arg_u64(&a, q->rq.cost);
+			arg_u64(&a, q->rq.peek);
+			arg_u64(&a, p->conf.block_for_ms);
+			for (i = 0; i < p->conf.nlimits; i++) {
+				arg_u64(&a, p->wl[q->role][i].t_ns);
+				arg_u64(&a, p->wl[q->role][i].burst_ns);
+			}
+		} else {
+			script = SCRIPT_BUDGET;
+			arg_u64(&a, q->role ? p->conf.roles[q->role - 1].amount : p->conf.amount);
+			arg_u64(&a, q->rq.cost);
+			arg_u64(&a, q->rq.peek);
+		}
+		break;
+	case POLICY_OP_AUTH_FAIL:
+	case POLICY_OP_AUTH_CHECK:
+		script = SCRIPT_AUTH;
+		arg_u64(&a, q->rq.op == POLICY_OP_AUTH_FAIL);
+		break;
+	case POLICY_OP_EVENT:
+		script = SCRIPT_EVENT;
+		arg_u64(&a, event_exempt(&p->conf, q->rq.event, q->rq.elen));
+		break;
+	default: /* block, unblock */
+		script = SCRIPT_BLOCK;
+		arg_u64(&a, q->rq.op == POLICY_OP_BLOCK ? q->rq.seconds : 0);
+		break;
+	}
+	return redis_eval(ps->redis, ps->scripts[script], key, klen, a.n, a.v, a.len,
+			  on_redis_reply, q);
+}
+
+/* What the synchronous calls refuse before touching a store. */
+static int validate(struct policy *p, const struct policy_req *rq, int *role)
+{
+	int i;
+
+	*role = 0;
+	if (rq->klen > POLICY_KEY_MAX)
+		return -E2BIG;
+	switch (rq->op) {
+	case POLICY_OP_CHECK:
+		if (p->conf.type != POLICY_WINDOW && p->conf.type != POLICY_BUDGET)
+			return -EOPNOTSUPP;
+		if (rq->cost > POLICY_COST_MAX)
+			return -EINVAL;
+		*role = role_index(p, rq->role, rq->rlen);
+		if (*role < 0)
+			return -ENOENT;
+		if (p->conf.type == POLICY_WINDOW) {
+			for (i = 0; i < p->conf.nlimits; i++)
+				if (rq->cost > p->wl[*role][i].limit)
+					return -ERANGE;
+		}
+		return 0;
+	case POLICY_OP_AUTH_FAIL:
+	case POLICY_OP_AUTH_CHECK:
+		return p->conf.type == POLICY_PROGRESSIVE ? 0 : -EOPNOTSUPP;
+	case POLICY_OP_EVENT:
+		return p->conf.type == POLICY_EVENTS ? 0 : -EOPNOTSUPP;
+	case POLICY_OP_BLOCK:
+		return !rq->seconds || rq->seconds > BLOCK_MAX_S ? -EINVAL : 0;
+	default:
+		return 0;
+	}
+}
+
+int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
+		  struct policy_answer *ans, policy_done_fn done, void *arg)
+{
+	struct policies *ps = p->set;
+	size_t extra = rq->klen + (rq->role ? rq->rlen : 0) + (rq->event ? rq->elen : 0);
+	struct areq local, *q;
+	unsigned char *d;
+	int err, role;
+
+	err = validate(p, rq, &role);
+	if (err)
+		return err;
+	if (!redis_up(ps->redis)) {
+		/* Memory store, or Redis down: decide now, on the stack. */
+		memset(&local, 0, sizeof(local));
+		local.set = ps;
+		local.p = p;
+		local.rq = *rq;
+		local.role = role;
+		local.now_ms = now_ms;
+		local.ans.op = rq->op;
+		err = ps->redis ? decide_fallback(&local) : decide_memory(&local, false);
+		if (!err)
+			*ans = local.ans;
+		return err;
+	}
+	q = calloc(1, sizeof(*q) + extra);
+	if (!q)
+		return -ENOMEM;
+	q->set = ps;
+	q->p = p;
+	q->rq = *rq;
+	q->role = role;
+	q->now_ms = now_ms;
+	q->done = done;
+	q->arg = arg;
+	q->ans.op = rq->op;
+	d = q->data;
+	memcpy(d, rq->key, rq->klen);
+	q->rq.key = d;
+	d += rq->klen;
+	if (rq->role) {
+		memcpy(d, rq->role, rq->rlen);
+		q->rq.role = (const char *)d;
+		d += rq->rlen;
+	}
+	if (rq->event) {
+		memcpy(d, rq->event, rq->elen);
+		q->rq.event = (const char *)d;
+	}
+	err = send_redis(q);
+	if (err) {
+		/* Not sent (down a moment ago, too many in flight): decide now. */
+		err = decide_fallback(q);
+		if (!err)
+			*ans = q->ans;
+		free(q);
+		return err;
+	}
+	ps->refs++;
+	return 1;
+}
+
+int policies_set_redis(struct policies *ps, struct redis *r)
+{
+	int i, id;
+
+	if (!r || ps->redis == r)
+		return 0;
+	for (i = 0; i < SCRIPT_N; i++) {
+		id = redis_script(r, lua_src[i]);
+		if (id < 0)
+			return id;
+		ps->scripts[i] = id;
+	}
+	if (!ps->journal) {
+		ps->journal = calloc(1, sizeof(*ps->journal));
+		if (ps->journal)
+			ps->journal->buckets = calloc(JOURNAL_BUCKETS, sizeof(struct jentry *));
+		ps->sstats = calloc(1, sizeof(*ps->sstats));
+		if (!ps->journal || !ps->journal->buckets || !ps->sstats) {
+			journal_free(ps->journal);
+			free(ps->sstats);
+			ps->journal = NULL;
+			ps->sstats = NULL;
+			return -ENOMEM;
+		}
+	}
+	ps->redis = r;
+	return 0;
+}
+
+void policies_redis_fixed_clock(struct policies *ps, bool on)
+{
+	ps->fixed_clock = on;
+}
+
+static void on_replay_reply(redisReply *rp, const char *why, void *arg)
+{
+	struct policies *ps = arg;
+
+	if (!rp || rp->type == REDIS_REPLY_ERROR) {
+		ps->sstats->replay_dropped++;
+		pr_debug("msg=\"redis store: outage replay failed\" why=\"%s\"", why ? why : "?");
+	}
+	set_put(ps);
+}
+
+void policies_redis_up(struct policies *ps)
+{
+	struct journal *j = ps ? ps->journal : NULL;
+	uint64_t i, sent = 0, skipped = 0;
+	char key[STORE_KEY_MAX + 2 * FG_CONF_NAME_MAX + 8];
+
+	if (!j || !ps->redis || !j->n)
+		return;
+	for (i = 0; i < JOURNAL_BUCKETS; i++) {
+		struct jentry *e = j->buckets[i], *next;
+
+		for (; e; e = next) {
+			struct policy *p = policies_find(ps, e->policy, strlen(e->policy));
+			size_t klen;
+			struct rargs a;
+			int k;
+
+			next = e->next;
+			klen = p ? redis_key(ps, p, e->key, e->klen, key, sizeof(key)) : 0;
+			if (!klen || (p->conf.type == POLICY_WINDOW && e->role > p->conf.nroles)) {
+				skipped++;
+				free(e);
+				continue;
+			}
+			args_common(&a, p, 0);
+			arg_u64(&a, e->amount);
+			if (p->conf.type == POLICY_WINDOW) {
+				for (k = 0; k < p->conf.nlimits; k++) {
+					arg_u64(&a, p->wl[e->role][k].t_ns);
+					arg_u64(&a, p->wl[e->role][k].burst_ns);
+				}
+			}
+			if (!redis_eval(ps->redis, ps->scripts[SCRIPT_REPLAY], key, klen, a.n, a.v,
+					a.len, on_replay_reply, ps)) {
+				ps->refs++;
+				sent++;
+			} else {
+				skipped++;
+			}
+			free(e);
+		}
+		j->buckets[i] = NULL;
+	}
+	j->n = 0;
+	ps->sstats->replayed_keys += sent;
+	ps->sstats->replay_dropped += skipped;
+	pr_warn("msg=\"redis store: outage counts added to redis\" keys=%llu dropped=%llu",
+		(unsigned long long)sent, (unsigned long long)skipped);
 }

@@ -224,14 +224,92 @@ void policy_stats(const struct policy *p, struct policy_stats *out);
 
 /* Store-wide counters for INFO and metrics. */
 struct policies_store_stats {
-	const char *type; /* "memory" */
+	const char *type; /* "memory": the local store (with redis: the fallback) */
 	uint64_t keys;	  /* all keys of all policies */
 	uint64_t max_keys;
 	uint64_t evictions; /* live keys dropped because max_keys was reached */
 	uint64_t expired;   /* keys reclaimed after their state expired */
 	uint64_t bytes;	    /* memory held by the store, approximately */
+
+	/* The shared store (store.type: redis); all 0 without one. */
+	bool shared;			  /* store.type is redis */
+	bool fallback_active;		  /* Redis is not usable: decisions use on_store_error */
+	uint64_t store_errors;		  /* Redis failures: timeouts, errors, lost connections */
+	uint64_t store_timeouts;	  /* of store_errors: past store.redis.timeout_ms */
+	uint64_t fallback_decisions;	  /* decisions made by on_store_error */
+	uint64_t replayed_keys;		  /* outage counts added to Redis after recoveries */
+	uint64_t replay_dropped;	  /* outage counts not kept (journal full, lost replays) */
+	uint64_t outage_keys;		  /* keys with outage counts waiting for Redis */
 };
 void policies_store_stats(const struct policies *ps, struct policies_store_stats *out);
+
+/* --- the shared (Redis) store and asynchronous decisions ------------------- */
+
+struct redis;
+
+/*
+ * Make decisions of ps go to Redis r (NULL: memory only). The set keeps r
+ * across reloads (policies_new carries it over with the memory store); r
+ * must outlive every set that uses it. Registers the policy scripts on r.
+ */
+int policies_set_redis(struct policies *ps, struct redis *r);
+
+/*
+ * Redis came back: add what was counted in memory during the outage (per
+ * key, replayed into Redis as a cost; docs/redis.md) and forget it.
+ */
+void policies_redis_up(struct policies *ps);
+
+/* Tests only: the scripts use now_ms instead of Redis's TIME. */
+void policies_redis_fixed_clock(struct policies *ps, bool on);
+
+enum policy_op {
+	POLICY_OP_CHECK = 0,	  /* RL.CHECK */
+	POLICY_OP_AUTH_FAIL = 1,  /* RL.AUTH.FAIL */
+	POLICY_OP_AUTH_CHECK = 2, /* RL.AUTH.CHECK */
+	POLICY_OP_EVENT = 3,	  /* RL.EVENT */
+	POLICY_OP_BLOCK = 4,	  /* RL.BLOCK */
+	POLICY_OP_UNBLOCK = 5,	  /* RL.UNBLOCK */
+	POLICY_OP_RESET = 6,	  /* RL.RESET, RL.AUTH.OK, RL.CONN.CLOSE */
+};
+
+/* One request; pointers need to stay valid only during policy_submit(). */
+struct policy_req {
+	enum policy_op op;
+	const void *key; /* or the connection of RL.EVENT */
+	size_t klen;
+	uint64_t cost; /* check */
+	const char *role;
+	size_t rlen;
+	bool peek;
+	const char *event; /* event */
+	size_t elen;
+	uint64_t seconds; /* block */
+};
+
+struct policy_answer {
+	enum policy_op op;
+	bool fallback; /* decided by on_store_error (Redis failed or is down) */
+	union {
+		struct rl_result check;
+		struct rl_auth_result auth;
+		struct rl_event_result event;
+	} u;
+};
+
+/* err is 0 or -errno (then ans holds nothing). */
+typedef void (*policy_done_fn)(int err, const struct policy_answer *ans, void *arg);
+
+/*
+ * Decide rq on p. With the memory store (or Redis down: on_store_error
+ * decides) the answer is written to *ans and 0 returned; with Redis up the
+ * request is sent, 1 is returned and done runs later, exactly once, from
+ * the loop (within store.redis.timeout_ms: past it on_store_error decides).
+ * -errno (the same as the policy_*() calls) when the request is refused
+ * before any store is asked; then done never runs.
+ */
+int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
+		  struct policy_answer *ans, policy_done_fn done, void *arg);
 
 /* Reclaim up to budget expired keys now (for an idle-time timer; requests
  * already reclaim a few each). Returns how many went. */

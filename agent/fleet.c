@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <hiredis/async.h>
+
+#include "fleet.h"
+#include "log.h"
+
+#define SUB_RETRY_MS 1000
+
+struct fleet {
+	uv_loop_t *loop;
+	struct redis *r;
+	struct xdpmaps *maps;
+	redisAsyncContext *sub;
+	uv_timer_t timer; /* keeps the subscriber connected */
+	char host[64];
+	char set[96];
+	char channel[96];
+	struct fleet_stats stats;
+};
+
+static uint64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_ignore(redisReply *rp, const char *why, void *arg)
+{
+	(void)arg;
+	if (!rp || rp->type == REDIS_REPLY_ERROR)
+		pr_debug("msg=\"fleet: redis command failed\" why=\"%s\"", why ? why : "?");
+}
+
+static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool ban)
+{
+	char msg[160], score[32], now[32];
+	const char *pub[] = { "PUBLISH", f->channel, msg };
+	const char *zadd[] = { "ZADD", f->set, score, cidr };
+	const char *zrem[] = { "ZREM", f->set, cidr };
+	const char *trim[] = { "ZREMRANGEBYSCORE", f->set, "-inf", now };
+
+	if (!redis_up(f->r))
+		return; /* published on the next connect (fleet_redis_up) */
+	if (ban) {
+		snprintf(msg, sizeof(msg), "ban %s %s %llu", f->host, cidr,
+			 (unsigned long long)until_ms);
+		if (until_ms)
+			snprintf(score, sizeof(score), "%llu", (unsigned long long)until_ms);
+		else
+			strcpy(score, "+inf");
+		redis_command(f->r, 4, zadd, NULL, on_ignore, NULL);
+		snprintf(now, sizeof(now), "(%llu", (unsigned long long)realtime_ms());
+		redis_command(f->r, 4, trim, NULL, on_ignore, NULL);
+	} else {
+		snprintf(msg, sizeof(msg), "unban %s %s", f->host, cidr);
+		redis_command(f->r, 3, zrem, NULL, on_ignore, NULL);
+	}
+	redis_command(f->r, 3, pub, NULL, on_ignore, NULL);
+	f->stats.published++;
+}
+
+void fleet_ban(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)
+{
+	char buf[FG_CIDR_STRLEN];
+
+	if (!f)
+		return;
+	publish(f, cidr_format(c, buf, sizeof(buf)), seconds ? realtime_ms() + seconds * 1000 : 0,
+		true);
+}
+
+void fleet_unban(struct fleet *f, const struct fg_cidr *c)
+{
+	char buf[FG_CIDR_STRLEN];
+
+	if (f)
+		publish(f, cidr_format(c, buf, sizeof(buf)), 0, false);
+}
+
+/* Unix ms at which a ban ends (0: never), from its monotonic expiry. */
+static uint64_t ban_end_ms(const struct fg_ban *b)
+{
+	uint64_t mono = xdpmaps_now_ns();
+
+	if (!b->expires_ns)
+		return 0;
+	return realtime_ms() + (b->expires_ns > mono ? (b->expires_ns - mono) / 1000000 : 0);
+}
+
+void fleet_event(struct fleet *f, const struct fg_event *e)
+{
+	struct fg_lpm_key k;
+	struct fg_cidr c;
+	struct fg_ban b;
+	char buf[FG_CIDR_STRLEN];
+
+	if (!f || !e->banned || e->dry_run)
+		return;
+	cidr_from_src_key(&e->src, &c);
+	cidr_to_lpm(&c, &k);
+	if (bpf_map_lookup_elem(f->maps->bans, &k, &b) || b.origin != FG_BAN_AUTO)
+		return;
+	publish(f, cidr_format(&c, buf, sizeof(buf)), ban_end_ms(&b), true);
+}
+
+/* Apply another host's ban, unless a local one already covers it. */
+static void apply_ban(struct fleet *f, const char *cidr, const char *until)
+{
+	uint64_t end = strtoull(until, NULL, 10), now = realtime_ms(), secs = 0;
+	struct fg_lpm_key k;
+	struct fg_cidr c;
+	struct fg_ban b;
+	int err;
+
+	if (cidr_parse(cidr, &c))
+		return;
+	if (!strcmp(until, "inf") || !strcmp(until, "+inf"))
+		end = 0;
+	if (end) {
+		if (end <= now)
+			return;
+		secs = (end - now + 999) / 1000;
+	}
+	cidr_to_lpm(&c, &k);
+	if (!bpf_map_lookup_elem(f->maps->bans, &k, &b) && b.origin != FG_BAN_FLEET &&
+	    (!b.expires_ns || b.expires_ns > xdpmaps_now_ns()))
+		return;
+	err = xdpmaps_ban(f->maps, &c, secs, FG_BAN_FLEET);
+	if (err) {
+		pr_warn("msg=\"fleet ban failed\" source=%s error=\"%s\"", cidr, strerror(-err));
+		return;
+	}
+	f->stats.applied++;
+	pr_info("msg=\"fleet ban\" source=%s for_s=%llu", cidr, (unsigned long long)secs);
+}
+
+static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct fleet *f = privdata;
+	redisReply *rp = reply, *m;
+	char kind[8], host[64], cidr[FG_CIDR_STRLEN + 8], until[32] = "0";
+	struct fg_cidr c;
+	int n;
+
+	(void)ac;
+	if (!rp || rp->type != REDIS_REPLY_ARRAY || rp->elements != 3)
+		return;
+	if (rp->element[0]->type != REDIS_REPLY_STRING || strcmp(rp->element[0]->str, "message")) {
+		if (!strcmp(rp->element[0]->str, "subscribe"))
+			f->stats.subscribed = true;
+		return;
+	}
+	m = rp->element[2];
+	if (m->type != REDIS_REPLY_STRING)
+		return;
+	n = sscanf(m->str, "%7s %63s %57s %31s", kind, host, cidr, until);
+	if (n < 3)
+		return;
+	if (!strcmp(host, f->host)) {
+		f->stats.own++;
+		return;
+	}
+	if (!strcmp(kind, "ban") && n == 4) {
+		apply_ban(f, cidr, until);
+	} else if (!strcmp(kind, "unban") && !cidr_parse(cidr, &c)) {
+		if (!xdpmaps_unban(f->maps, &c)) {
+			f->stats.unbanned++;
+			pr_info("msg=\"fleet unban\" source=%s", cidr);
+		}
+	}
+}
+
+static void on_sub_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct fleet *f = ac->data;
+
+	(void)status;
+	if (f && f->sub == ac) {
+		f->sub = NULL;
+		f->stats.subscribed = false;
+	}
+}
+
+static void on_sub_connect(const redisAsyncContext *ac, int status)
+{
+	struct fleet *f = ac->data;
+
+	if (status != REDIS_OK && f && f->sub == ac) {
+		f->sub = NULL; /* hiredis frees it */
+		f->stats.subscribed = false;
+	}
+}
+
+static void subscribe(struct fleet *f)
+{
+	redisAsyncContext *ac;
+
+	if (f->sub || !redis_up(f->r))
+		return;
+	ac = redis_connect_extra(f->r);
+	if (!ac)
+		return;
+	ac->data = f;
+	redisAsyncSetConnectCallback(ac, on_sub_connect);
+	redisAsyncSetDisconnectCallback(ac, on_sub_disconnect);
+	f->sub = ac;
+	redisAsyncCommand(ac, on_message, f, "SUBSCRIBE %s", f->channel);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	subscribe(t->data);
+}
+
+static void on_set(redisReply *rp, const char *why, void *arg)
+{
+	struct fleet *f = arg;
+	size_t i;
+
+	if (!rp || rp->type != REDIS_REPLY_ARRAY) {
+		pr_warn("msg=\"fleet: cannot load the ban set\" why=\"%s\"", why ? why : "?");
+		return;
+	}
+	for (i = 0; i + 1 < rp->elements; i += 2) {
+		if (rp->element[i]->type == REDIS_REPLY_STRING &&
+		    rp->element[i + 1]->type == REDIS_REPLY_STRING)
+			apply_ban(f, rp->element[i]->str, rp->element[i + 1]->str);
+	}
+	pr_info("msg=\"fleet: ban set loaded\" members=%zu", rp->elements / 2);
+}
+
+static int push_own(const struct fg_cidr *c, const struct fg_ban *ban, void *arg)
+{
+	struct fleet *f = arg;
+	char buf[FG_CIDR_STRLEN];
+
+	if (ban && ban->origin != FG_BAN_FLEET &&
+	    (!ban->expires_ns || ban->expires_ns > xdpmaps_now_ns()))
+		publish(f, cidr_format(c, buf, sizeof(buf)), ban_end_ms(ban), true);
+	return 0;
+}
+
+void fleet_redis_up(struct fleet *f)
+{
+	char min[32];
+	const char *load[] = { "ZRANGEBYSCORE", f->set, min, "+inf", "WITHSCORES" };
+
+	if (!f)
+		return;
+	xdpmaps_list_each(f->maps->bans, true, push_own, f);
+	snprintf(min, sizeof(min), "(%llu", (unsigned long long)realtime_ms());
+	redis_command(f->r, 5, load, NULL, on_set, f);
+	subscribe(f);
+}
+
+struct fleet *fleet_new(uv_loop_t *loop, struct redis *r, struct xdpmaps *maps)
+{
+	struct fleet *f = calloc(1, sizeof(*f));
+	char hn[32] = "host";
+	uint32_t rnd = 0;
+
+	if (!f)
+		return NULL;
+	f->loop = loop;
+	f->r = r;
+	f->maps = maps;
+	gethostname(hn, sizeof(hn) - 1);
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (uint32_t)xdpmaps_now_ns();
+	snprintf(f->host, sizeof(f->host), "%.31s-%d-%08x", hn, (int)getpid(), rnd);
+	snprintf(f->set, sizeof(f->set), "%s:bans", redis_prefix(r));
+	snprintf(f->channel, sizeof(f->channel), "%s:bans:events", redis_prefix(r));
+	uv_timer_init(loop, &f->timer);
+	f->timer.data = f;
+	uv_timer_start(&f->timer, on_timer, SUB_RETRY_MS, SUB_RETRY_MS);
+	return f;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void fleet_free(struct fleet *f)
+{
+	redisAsyncContext *ac;
+
+	if (!f)
+		return;
+	ac = f->sub;
+	f->sub = NULL;
+	if (ac) {
+		ac->data = NULL;
+		redisAsyncFree(ac);
+	}
+	uv_close((uv_handle_t *)&f->timer, on_timer_closed);
+}
+
+void fleet_stats(const struct fleet *f, struct fleet_stats *out)
+{
+	*out = f->stats;
+}

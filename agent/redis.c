@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/async.h>
+#include <hiredis/adapters/libuv.h>
+
+#include "log.h"
+#include "redis.h"
+
+/* A handshake that takes longer than this (or 5 timeouts) counts as failed. */
+#define HANDSHAKE_MIN_MS 1000
+
+enum redis_state {
+	RS_DOWN = 0,	 /* no connection; the retry timer will make one */
+	RS_CONNECTING = 1, /* connection and handshake under way */
+	RS_UP = 2,
+};
+
+struct req {
+	struct req *prev, *next; /* pending list, oldest first */
+	struct redis *r;
+	redis_reply_fn cb;
+	void *arg;
+	uint64_t deadline; /* uv_now() ms */
+	bool answered;	   /* cb has run (timeout, failure): drop the late reply */
+	bool listed;
+	bool retried; /* NOSCRIPT: re-sent once as EVAL */
+	int script;   /* -1 for plain commands */
+	int argc;
+	const char **argv; /* copies, in the same allocation */
+	size_t *lens;
+};
+
+struct redis {
+	uv_loop_t *loop;
+	struct fg_conf_redis conf;
+	redisAsyncContext *ctx;
+	enum redis_state st;
+	int hs_left; /* handshake replies still to come */
+	const char *scripts[REDIS_MAX_SCRIPTS];
+	char sha[REDIS_MAX_SCRIPTS][41];
+	int nscripts;
+	struct req *head, *tail;
+	uint64_t npending;
+	uv_timer_t deadline; /* the oldest pending request's deadline */
+	uv_timer_t retry;    /* reconnect (down) or handshake deadline (connecting) */
+	int failures;	     /* in a row */
+	redis_state_fn state_fn;
+	void *state_arg;
+	struct redis_stats stats;
+	char logged_error[160]; /* the last outage reason logged: do not repeat it every retry */
+};
+
+static uint64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *where(const struct redis *r)
+{
+	return r->conf.url;
+}
+
+/* --- pending requests ------------------------------------------------------ */
+
+static void list_del(struct redis *r, struct req *q)
+{
+	if (!q->listed)
+		return;
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		r->head = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	else
+		r->tail = q->prev;
+	q->prev = q->next = NULL;
+	q->listed = false;
+	r->npending--;
+}
+
+static void on_deadline(uv_timer_t *t);
+
+static void rearm(struct redis *r)
+{
+	uint64_t now = uv_now(r->loop);
+
+	if (!r->head) {
+		uv_timer_stop(&r->deadline);
+		return;
+	}
+	uv_timer_start(&r->deadline, on_deadline, r->head->deadline > now ? r->head->deadline - now : 0,
+		       0);
+}
+
+static void list_add(struct redis *r, struct req *q, bool at_head)
+{
+	bool was_empty = !r->head;
+
+	if (at_head) {
+		q->next = r->head;
+		q->prev = NULL;
+		if (r->head)
+			r->head->prev = q;
+		else
+			r->tail = q;
+		r->head = q;
+	} else {
+		q->prev = r->tail;
+		q->next = NULL;
+		if (r->tail)
+			r->tail->next = q;
+		else
+			r->head = q;
+		r->tail = q;
+	}
+	q->listed = true;
+	r->npending++;
+	if (was_empty || at_head)
+		rearm(r);
+}
+
+static void answer(struct req *q, redisReply *reply, const char *why)
+{
+	q->answered = true;
+	q->cb(reply, why, q->arg);
+}
+
+/* --- state ------------------------------------------------------------------- */
+
+static void set_error(struct redis *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct redis *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->stats.last_error, sizeof(r->stats.last_error), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The connection is unusable: drop it (pending requests get NULL at once),
+ * say so once, and try again in REDIS_RETRY_MS.
+ */
+static void go_down(struct redis *r)
+{
+	redisAsyncContext *ac = r->ctx;
+	bool was_up = r->st == RS_UP;
+
+	r->ctx = NULL;
+	r->st = RS_DOWN;
+	r->failures = 0;
+	if (was_up) {
+		r->stats.trips++;
+		r->stats.down_since_ms = realtime_ms();
+		pr_warn("msg=\"redis store unavailable, fallback active\" url=%s error=\"%s\" "
+			"retry_ms=%d",
+			where(r), r->stats.last_error, REDIS_RETRY_MS);
+		strcpy(r->logged_error, r->stats.last_error);
+	} else if (strcmp(r->logged_error, r->stats.last_error)) {
+		pr_warn("msg=\"redis store unavailable, fallback active\" url=%s error=\"%s\" "
+			"retry_ms=%d",
+			where(r), r->stats.last_error, REDIS_RETRY_MS);
+		strcpy(r->logged_error, r->stats.last_error);
+	}
+	uv_timer_stop(&r->retry);
+	if (ac)
+		redisAsyncFree(ac); /* inside a hiredis callback, hiredis defers it */
+	if (was_up && r->state_fn)
+		r->state_fn(false, r->state_arg);
+}
+
+static void on_retry(uv_timer_t *t);
+
+static void schedule_retry(struct redis *r, uint64_t ms)
+{
+	uv_timer_start(&r->retry, on_retry, ms, 0);
+}
+
+static void fail(struct redis *r)
+{
+	r->stats.errors++;
+	go_down(r);
+	schedule_retry(r, REDIS_RETRY_MS);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+	struct redis *r = t->data;
+	uint64_t now = uv_now(r->loop);
+	int n = 0;
+
+	while (r->head && r->head->deadline <= now) {
+		struct req *q = r->head;
+
+		list_del(r, q);
+		r->stats.errors++;
+		r->stats.timeouts++;
+		r->failures++;
+		n++;
+		answer(q, NULL, "timeout"); /* freed when hiredis hands back its reply */
+	}
+	if (r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES) {
+		set_error(r, "%d requests without an answer within %u ms", r->failures,
+			  r->conf.timeout_ms);
+		go_down(r);
+		schedule_retry(r, REDIS_RETRY_MS);
+	}
+	(void)n;
+	rearm(r);
+}
+
+static void up(struct redis *r)
+{
+	uint64_t since = r->stats.down_since_ms;
+
+	r->st = RS_UP;
+	r->failures = 0;
+	r->stats.reconnects++;
+	r->stats.down_since_ms = 0;
+	r->logged_error[0] = '\0';
+	uv_timer_stop(&r->retry);
+	if (r->stats.reconnects == 1 && !r->stats.trips && !r->stats.errors)
+		pr_info("msg=\"redis store connected\" url=%s db=%u timeout_ms=%u", where(r),
+			r->conf.db, r->conf.timeout_ms);
+	else
+		pr_warn("msg=\"redis store back, fallback over\" url=%s outage_ms=%llu", where(r),
+			(unsigned long long)(since ? realtime_ms() - since : 0));
+	if (r->state_fn)
+		r->state_fn(true, r->state_arg);
+}
+
+/* --- connection -------------------------------------------------------------- */
+
+static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct redis *r = ac->data;
+	const char *step = privdata;
+	redisReply *rp = reply;
+
+	if (!r || ac != r->ctx || !rp)
+		return; /* a connection we already dropped */
+	if (rp->type == REDIS_REPLY_ERROR) {
+		if (!strcmp(step, "AUTH"))
+			set_error(r, "AUTH failed: %s (check store.redis.password)", rp->str);
+		else if (!strcmp(step, "SELECT"))
+			set_error(r, "SELECT %u failed: %s (check store.redis.db)", r->conf.db,
+				  rp->str);
+		else
+			set_error(r, "%s failed: %s", step, rp->str);
+		fail(r);
+		return;
+	}
+	if (!strncmp(step, "SCRIPT", 6) && rp->type == REDIS_REPLY_STRING && rp->len == 40) {
+		int i = atoi(step + 6);
+
+		memcpy(r->sha[i], rp->str, 40);
+		r->sha[i][40] = '\0';
+	}
+	if (--r->hs_left == 0)
+		up(r);
+}
+
+/* The handshake labels carry the script index: "SCRIPT<i>". */
+static const char *const script_labels[REDIS_MAX_SCRIPTS] = {
+	"SCRIPT0", "SCRIPT1", "SCRIPT2",  "SCRIPT3",  "SCRIPT4",  "SCRIPT5",  "SCRIPT6",  "SCRIPT7",
+	"SCRIPT8", "SCRIPT9", "SCRIPT10", "SCRIPT11", "SCRIPT12", "SCRIPT13", "SCRIPT14", "SCRIPT15",
+};
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+
+	if (!r || ac != r->ctx || status == REDIS_OK)
+		return;
+	/* hiredis frees ac after this callback. */
+	r->ctx = NULL;
+	set_error(r, "cannot connect: %s", ac->errstr);
+	r->stats.errors++;
+	go_down(r);
+	schedule_retry(r, REDIS_RETRY_MS);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+
+	(void)status;
+	if (!r || ac != r->ctx)
+		return;
+	r->ctx = NULL; /* hiredis frees it */
+	set_error(r, "connection lost: %s", ac->err ? ac->errstr : "closed by the server");
+	r->stats.errors++;
+	go_down(r);
+	schedule_retry(r, REDIS_RETRY_MS);
+}
+
+static redisAsyncContext *open_ctx(struct redis *r, const char **err)
+{
+	redisAsyncContext *ac;
+
+	if (r->conf.path[0])
+		ac = redisAsyncConnectUnix(r->conf.path);
+	else
+		ac = redisAsyncConnect(r->conf.host, r->conf.port);
+	if (!ac) {
+		*err = "out of memory";
+		return NULL;
+	}
+	if (ac->err) {
+		static char buf[128];
+
+		snprintf(buf, sizeof(buf), "%s", ac->errstr);
+		*err = buf;
+		redisAsyncFree(ac);
+		return NULL;
+	}
+	if (redisLibuvAttach(ac, r->loop) != REDIS_OK) {
+		*err = "cannot attach to the loop";
+		redisAsyncFree(ac);
+		return NULL;
+	}
+	return ac;
+}
+
+static void auth_select(struct redis *r, redisAsyncContext *ac, redisCallbackFn *fn, int *count)
+{
+	if (r->conf.password[0]) {
+		const char *argv[] = { "AUTH", r->conf.password };
+
+		redisAsyncCommandArgv(ac, fn, (void *)"AUTH", 2, argv, NULL);
+		(*count)++;
+	}
+	if (r->conf.db) {
+		char db[16];
+		const char *argv[] = { "SELECT", db };
+
+		snprintf(db, sizeof(db), "%u", r->conf.db);
+		redisAsyncCommandArgv(ac, fn, (void *)"SELECT", 2, argv, NULL);
+		(*count)++;
+	}
+}
+
+static void connect_now(struct redis *r)
+{
+	const char *err = NULL;
+	redisAsyncContext *ac = open_ctx(r, &err);
+	int i;
+
+	if (!ac) {
+		set_error(r, "cannot connect: %s", err);
+		r->stats.errors++;
+		go_down(r);
+		schedule_retry(r, REDIS_RETRY_MS);
+		return;
+	}
+	ac->data = r;
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	r->ctx = ac;
+	r->st = RS_CONNECTING;
+	r->hs_left = 0;
+	auth_select(r, ac, on_handshake, &r->hs_left);
+	for (i = 0; i < r->nscripts; i++) {
+		const char *argv[] = { "SCRIPT", "LOAD", r->scripts[i] };
+
+		redisAsyncCommandArgv(ac, on_handshake, (void *)script_labels[i], 3, argv, NULL);
+		r->hs_left++;
+	}
+	{
+		const char *argv[] = { "PING" };
+
+		redisAsyncCommandArgv(ac, on_handshake, (void *)"PING", 1, argv, NULL);
+		r->hs_left++;
+	}
+	/* The retry timer is the handshake's deadline while connecting. */
+	schedule_retry(r, r->conf.timeout_ms * 5 > HANDSHAKE_MIN_MS ? r->conf.timeout_ms * 5
+								    : HANDSHAKE_MIN_MS);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	struct redis *r = t->data;
+
+	if (r->st == RS_CONNECTING) {
+		set_error(r, "no answer to the connection handshake");
+		fail(r);
+		return;
+	}
+	if (r->st == RS_DOWN)
+		connect_now(r);
+}
+
+struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf)
+{
+	struct redis *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->loop = loop;
+	r->conf = *conf;
+	if (!r->conf.timeout_ms)
+		r->conf.timeout_ms = FG_CONF_REDIS_TIMEOUT_MS;
+	uv_timer_init(loop, &r->deadline);
+	uv_timer_init(loop, &r->retry);
+	r->deadline.data = r->retry.data = r;
+	r->stats.down_since_ms = realtime_ms();
+	set_error(r, "not connected yet");
+	strcpy(r->logged_error, r->stats.last_error);
+	/* Connect from the loop, after every script has been registered. */
+	schedule_retry(r, 0);
+	return r;
+}
+
+/* The retry timer is closed last: its close callback frees r. */
+static void on_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void redis_free(struct redis *r)
+{
+	redisAsyncContext *ac;
+
+	if (!r)
+		return;
+	r->state_fn = NULL;
+	ac = r->ctx;
+	r->ctx = NULL;
+	r->st = RS_DOWN;
+	if (ac)
+		redisAsyncFree(ac); /* pending callbacks run with NULL */
+	while (r->head) {
+		struct req *q = r->head;
+
+		list_del(r, q);
+		answer(q, NULL, "shutting down");
+	}
+	uv_close((uv_handle_t *)&r->deadline, NULL);
+	uv_close((uv_handle_t *)&r->retry, on_closed);
+}
+
+void redis_on_state(struct redis *r, redis_state_fn fn, void *arg)
+{
+	r->state_fn = fn;
+	r->state_arg = arg;
+}
+
+int redis_script(struct redis *r, const char *src)
+{
+	int i;
+
+	for (i = 0; i < r->nscripts; i++)
+		if (r->scripts[i] == src)
+			return i;
+	if (r->nscripts == REDIS_MAX_SCRIPTS)
+		return -ENOSPC;
+	r->scripts[r->nscripts] = src;
+	return r->nscripts++;
+}
+
+bool redis_up(const struct redis *r)
+{
+	return r && r->st == RS_UP;
+}
+
+const char *redis_prefix(const struct redis *r)
+{
+	return r->conf.prefix;
+}
+
+void redis_stats(const struct redis *r, struct redis_stats *out)
+{
+	*out = r->stats;
+	out->up = r->st == RS_UP;
+}
+
+/* --- requests ------------------------------------------------------------- */
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct req *q = privdata;
+	struct redis *r = q->r;
+	redisReply *rp = reply;
+
+	(void)ac;
+	if (q->answered) {
+		free(q);
+		return;
+	}
+	list_del(r, q);
+	if (!rp) {
+		/* The connection is going away: its disconnect path handles the state. */
+		r->stats.errors++;
+		answer(q, NULL, "disconnected");
+		free(q);
+		rearm(r);
+		return;
+	}
+	if (rp->type == REDIS_REPLY_ERROR && q->script >= 0 && !q->retried &&
+	    !strncmp(rp->str, "NOSCRIPT", 8) && r->ctx) {
+		/* Redis restarted or flushed its scripts: EVAL sends the source
+		 * and caches it again; later EVALSHAs work. */
+		q->retried = true;
+		q->argv[0] = "EVAL";
+		q->argv[1] = r->scripts[q->script];
+		q->lens[0] = 4;
+		q->lens[1] = strlen(r->scripts[q->script]);
+		if (redisAsyncCommandArgv(r->ctx, on_reply, q, q->argc, q->argv, q->lens) ==
+		    REDIS_OK) {
+			list_add(r, q, true);
+			return;
+		}
+	}
+	if (rp->type == REDIS_REPLY_ERROR) {
+		r->stats.errors++;
+		r->failures++;
+		set_error(r, "error reply: %.100s", rp->str);
+	} else {
+		r->failures = 0;
+	}
+	answer(q, rp, rp->type == REDIS_REPLY_ERROR ? rp->str : NULL);
+	free(q);
+	if (r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES && r->ctx) {
+		go_down(r);
+		schedule_retry(r, REDIS_RETRY_MS);
+	}
+	rearm(r);
+}
+
+static int send_req(struct redis *r, int script, int argc, const char *const *argv,
+		    const size_t *lens, redis_reply_fn cb, void *arg)
+{
+	size_t total = 0, off;
+	struct req *q;
+	char *data;
+	int i;
+
+	if (r->st != RS_UP || !r->ctx)
+		return -EAGAIN;
+	if (r->npending >= REDIS_MAX_PENDING) {
+		r->stats.errors++;
+		return -EAGAIN;
+	}
+	for (i = 0; i < argc; i++)
+		total += lens[i];
+	q = malloc(sizeof(*q) + (size_t)argc * (sizeof(char *) + sizeof(size_t)) + total);
+	if (!q)
+		return -ENOMEM;
+	memset(q, 0, sizeof(*q));
+	q->r = r;
+	q->cb = cb;
+	q->arg = arg;
+	q->script = script;
+	q->argc = argc;
+	q->argv = (const char **)(q + 1);
+	q->lens = (size_t *)(q->argv + argc);
+	data = (char *)(q->lens + argc);
+	for (i = 0, off = 0; i < argc; i++) {
+		memcpy(data + off, argv[i], lens[i]);
+		q->argv[i] = data + off;
+		q->lens[i] = lens[i];
+		off += lens[i];
+	}
+	q->deadline = uv_now(r->loop) + r->conf.timeout_ms;
+	if (redisAsyncCommandArgv(r->ctx, on_reply, q, argc, q->argv, q->lens) != REDIS_OK) {
+		free(q);
+		r->stats.errors++;
+		return -EIO;
+	}
+	r->stats.requests++;
+	list_add(r, q, false);
+	return 0;
+}
+
+int redis_eval(struct redis *r, int script, const void *key, size_t klen, int nargs,
+	       const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
+{
+	const char *argv[64];
+	size_t alen[64];
+	int i;
+
+	if (script < 0 || script >= r->nscripts || nargs > 60)
+		return -EINVAL;
+	argv[0] = "EVALSHA";
+	alen[0] = 7;
+	argv[1] = r->sha[script];
+	alen[1] = 40;
+	argv[2] = "1";
+	alen[2] = 1;
+	argv[3] = key;
+	alen[3] = klen;
+	for (i = 0; i < nargs; i++) {
+		argv[4 + i] = args[i];
+		alen[4 + i] = lens ? lens[i] : strlen(args[i]);
+	}
+	return send_req(r, script, 4 + nargs, argv, alen, cb, arg);
+}
+
+int redis_command(struct redis *r, int argc, const char *const *argv, const size_t *lens,
+		  redis_reply_fn cb, void *arg)
+{
+	size_t alen[64];
+	int i;
+
+	if (argc > 64)
+		return -EINVAL;
+	for (i = 0; i < argc; i++)
+		alen[i] = lens ? lens[i] : strlen(argv[i]);
+	return send_req(r, -1, argc, argv, alen, cb, arg);
+}
+
+static void on_extra_handshake(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	redisReply *rp = reply;
+
+	(void)ac;
+	if (rp && rp->type == REDIS_REPLY_ERROR)
+		pr_debug("msg=\"redis: %s failed on the subscriber connection\" error=\"%s\"",
+			 (const char *)privdata, rp->str);
+}
+
+struct redisAsyncContext *redis_connect_extra(struct redis *r)
+{
+	const char *err = NULL;
+	redisAsyncContext *ac = open_ctx(r, &err);
+	int n = 0;
+
+	if (!ac)
+		return NULL;
+	auth_select(r, ac, on_extra_handshake, &n);
+	return ac;
+}

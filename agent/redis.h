@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * redis: the agent's connection to the shared Redis (store.redis), on the
+ * agent's libuv loop through hiredis's async API. It owns what every user
+ * of Redis needs and none should redo:
+ *
+ * - connecting (TCP or Unix socket), AUTH and SELECT on every (re)connect,
+ *   and loading the registered Lua scripts with SCRIPT LOAD;
+ * - a deadline per request (store.redis.timeout_ms): the callback runs
+ *   exactly once, with the reply or with NULL when Redis failed, is down, or
+ *   did not answer in time; a late reply is dropped;
+ * - a circuit breaker: a lost connection, a failed handshake or
+ *   REDIS_TRIP_FAILURES failures in a row close the connection; requests
+ *   then fail at once (no waiting) and a new connection is tried every
+ *   REDIS_RETRY_MS until the handshake succeeds again;
+ * - EVALSHA of a registered script, re-sent as EVAL (which caches it again)
+ *   when Redis answers NOSCRIPT (a restart, SCRIPT FLUSH);
+ * - counters for INFO and metrics.
+ *
+ * Requests share one connection: hiredis pipelines them (they are written
+ * together and answered in order), so concurrent decisions share round trips.
+ * Everything runs on the loop thread.
+ */
+#ifndef FG_REDIS_H
+#define FG_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+#include <uv.h>
+
+#include "config.h"
+
+#ifndef REDIS_TRIP_FAILURES
+#define REDIS_TRIP_FAILURES 3 /* failures in a row that open the breaker */
+#endif
+#ifndef REDIS_RETRY_MS
+#define REDIS_RETRY_MS 1000 /* between connection attempts while the breaker is open */
+#endif
+#ifndef REDIS_MAX_SCRIPTS
+#define REDIS_MAX_SCRIPTS 16
+#endif
+#ifndef REDIS_MAX_PENDING
+#define REDIS_MAX_PENDING 100000 /* requests in flight; more fail at once */
+#endif
+
+struct redis;
+
+/*
+ * A reply: reply is hiredis's (valid during the call only; an error reply
+ * arrives as REDIS_REPLY_ERROR) or NULL with why saying what went wrong
+ * ("timeout", "disconnected", "unavailable", ...).
+ */
+typedef void (*redis_reply_fn)(redisReply *reply, const char *why, void *arg);
+
+/* Told when the connection becomes usable (up) or stops being so. */
+typedef void (*redis_state_fn)(bool up, void *arg);
+
+/* A client for conf on loop; it starts connecting at once. NULL with errno. */
+struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf);
+
+/* Close the connection (pending callbacks run with NULL first) and free. */
+void redis_free(struct redis *r);
+
+/* Set the state callback (one; NULL removes it). */
+void redis_on_state(struct redis *r, redis_state_fn fn, void *arg);
+
+/* Register a Lua script (src must stay valid); the same src pointer gives
+ * the same id. Loaded on every connect. Returns the id or -errno. */
+int redis_script(struct redis *r, const char *src);
+
+/* True when connected, authenticated, scripts loaded and the breaker closed. */
+bool redis_up(const struct redis *r);
+
+/* The configured key prefix ("fg"). */
+const char *redis_prefix(const struct redis *r);
+
+/*
+ * EVALSHA script with one key and nargs arguments (binary safe; copied).
+ * cb runs exactly once, later, never from inside this call. Returns 0, or
+ * -EAGAIN when Redis is not up (cb is not called: decide now instead).
+ */
+int redis_eval(struct redis *r, int script, const void *key, size_t klen, int nargs,
+	       const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg);
+
+/* Any command (argv[0] is its name), with the same deadline and contract. */
+int redis_command(struct redis *r, int argc, const char *const *argv, const size_t *lens,
+		  redis_reply_fn cb, void *arg);
+
+/*
+ * A second connection to the same server for SUBSCRIBE (a subscribed
+ * connection can send nothing else): AUTH and SELECT are queued on it.
+ * NULL when it cannot be created. The caller frees it with redisAsyncFree.
+ */
+struct redisAsyncContext *redis_connect_extra(struct redis *r);
+
+struct redis_stats {
+	bool up;
+	uint64_t requests;    /* sent */
+	uint64_t errors;      /* timeouts, error replies, lost connections, refused while down */
+	uint64_t timeouts;    /* of errors: no answer within timeout_ms */
+	uint64_t trips;	      /* times the breaker opened */
+	uint64_t reconnects;  /* handshakes that succeeded */
+	uint64_t down_since_ms; /* Unix ms the current outage began; 0 when up */
+	char last_error[160]; /* why the last outage began */
+};
+void redis_stats(const struct redis *r, struct redis_stats *out);
+
+#endif /* FG_REDIS_H */

@@ -1,0 +1,198 @@
+#!/bin/bash
+# Several hosts sharing one redis-server (store.type: redis): two floodgated
+# agents in two namespaces enforce one limit jointly for every policy type;
+# a killed redis-server costs no client more than timeout_ms (decisions go
+# on from memory, the log and INFO say so) and its return adds the outage's
+# counts; a ban on one agent is dropped by the other's XDP program within a
+# second, unbans follow, an agent started later loads the existing bans; a
+# wrong password is a clear error and a fallback, not a crash.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agent.sh"
+
+fg_require_cmd redis-server redis-cli python3
+fg_topo_3ns
+fg_bpffs
+# W: a second protected host, reached from A over its own link.
+fg_ns_add W && FG_W=$FG_NS_LAST
+fg_veth "$FG_A" veth-w "$FG_W" veth-a 02:00:00:00:03:02 02:00:00:00:03:01
+fg_addr "$FG_A" veth-w 192.0.2.2/24
+fg_addr "$FG_W" veth-a 192.0.2.1/24
+fg_neigh "$FG_A" veth-w 192.0.2.1 02:00:00:00:03:01
+fg_neigh "$FG_W" veth-a 192.0.2.2 02:00:00:00:03:02
+ip -n "$FG_W" route add 203.0.113.0/24 via 192.0.2.2 dev veth-a
+
+PIN_A=$FG_PIN_DIR-a PIN_B=$FG_PIN_DIR-b
+mkdir -p "$PIN_A" "$PIN_B"
+fg_on_exit "rm -rf '$PIN_A' '$PIN_B'"
+SOCK_A=$FG_TMP/a.sock SOCK_B=$FG_TMP/b.sock
+RSOCK=$FG_TMP/redis.sock
+TIMEOUT_MS=50
+REDIS=
+
+redis_start() { # [ARGS...]
+	fg_bg redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 --save "" \
+		--appendonly no --dir "$FG_TMP" --logfile "$FG_TMP/redis.log" "$@"
+	REDIS=$FG_LAST_PID
+	fg_wait_for -t 10 redis-cli -s "$RSOCK" ${PASS:+-a "$PASS" --no-auth-warning} PING ||
+		fg_fail "redis-server did not start"
+}
+conf() { # FILE [PASSWORD]
+	cat >"$1" <<YAML
+store:
+  type: redis
+  redis: { url: "unix://$RSOCK", timeout_ms: $TIMEOUT_MS, prefix: t92${2:+, password: "$2"} }
+policies:
+  - { name: api, type: window, limits: [ { count: 10, per: 1m } ] }
+  - { name: api2, type: window, limits: [ { count: 1000, per: 1m } ] }
+  - { name: tokens, type: budget, amount: 10, period: day }
+  - { name: login, type: progressive, free_failures: 100 }
+  - { name: chat, type: events, limit: 10, window: 1m }
+  - { name: open, type: window, limits: [ { count: 1, per: 1m } ], on_store_error: allow }
+YAML
+}
+AGENT_A= AGENT_B=
+agent_start() { # a|b CONF
+	local who=$1 log=$FG_TMP/agent-$1.log mark=0
+	[ -f "$log" ] && mark=$(wc -l <"$log")
+	if [ "$who" = a ]; then
+		fg_bg fg_in "$FG_V" "$FLOODGATED" -c "$2" -i "$FG_V_IF_C" -i "$FG_V_IF_A" \
+			--pin-dir "$PIN_A" --socket "$SOCK_A" --metrics-listen "" >>"$log" 2>&1
+		AGENT_A=$FG_LAST_PID
+	else
+		fg_bg fg_in "$FG_W" "$FLOODGATED" -c "$2" -i veth-a \
+			--pin-dir "$PIN_B" --socket "$SOCK_B" --metrics-listen "" >>"$log" 2>&1
+		AGENT_B=$FG_LAST_PID
+	fi
+	fg_wait_for -t 20 _started "$log" "$mark" || { cat "$log" >&2; fg_fail "agent $who did not start"; }
+}
+_started() { tail -n +"$(($2 + 1))" "$1" | grep -q "protecting "; }
+ca() { redis-cli -s "$SOCK_A" "$@"; }
+cb() { redis-cli -s "$SOCK_B" "$@"; }
+info() { redis-cli -s "$1" INFO policies | tr -d '\r' | sed -n "s/^$2://p"; }
+up_both() { [ "$(info "$SOCK_A" store_fallback_active)" = 0 ] && [ "$(info "$SOCK_B" store_fallback_active)" = 0 ]; }
+
+redis_start
+conf "$FG_TMP/fg.yaml"
+agent_start a "$FG_TMP/fg.yaml"
+agent_start b "$FG_TMP/fg.yaml"
+fg_wait_for -t 10 up_both || fg_fail "agents did not connect to redis"
+fg_ok "two agents on one redis-server"
+
+# --- one limit, two hosts: 6 hits on each, limit 10 -> exactly 2 denied -----------
+denied=0
+for i in 1 2 3 4 5 6; do
+	[ "$(ca RL.CHECK api u1 | head -1)" = 0 ] && denied=$((denied + 1))
+	[ "$(cb RL.CHECK api u1 | head -1)" = 0 ] && denied=$((denied + 1))
+done
+fg_assert_eq "$denied" 2 "window: 12 hits on two hosts, limit 10"
+denied=0
+for i in 1 2 3 4 5 6; do
+	[ "$(ca RL.CHECK tokens t1 | head -1)" = 0 ] && denied=$((denied + 1))
+	[ "$(cb RL.CHECK tokens t1 | head -1)" = 0 ] && denied=$((denied + 1))
+done
+fg_assert_eq "$denied" 2 "budget: 12 units on two hosts, amount 10"
+disc=0
+for i in 1 2 3 4 5 6; do
+	[ "$(ca RL.EVENT chat c1 msg | head -1)" = disconnect ] && disc=$((disc + 1))
+	[ "$(cb RL.EVENT chat c1 msg | head -1)" = disconnect ] && disc=$((disc + 1))
+done
+fg_assert_eq "$disc" 3 "events: 12 events on two hosts, limit 10 (the 10th, 11th, 12th disconnect)"
+for i in 1 2 3 4 5 6; do ca RL.AUTH.FAIL login bob >/dev/null; cb RL.AUTH.FAIL login bob >/dev/null; done
+fg_assert_eq "$(ca RL.AUTH.CHECK login bob | sed -n 2p)" 12 "progressive: 12 failures counted across hosts"
+cb RL.BLOCK api u9 60 >/dev/null
+fg_assert_eq "$(ca RL.CHECK api u9 | sed -n 6p | grep -c blocked)" 1 "a block on B holds on A"
+cb RL.UNBLOCK api u9 >/dev/null
+fg_assert_eq "$(ca RL.CHECK api u9 | head -1)" 1 "an unblock on B holds on A"
+ca RL.RESET api u1 >/dev/null
+fg_assert_eq "$(cb RL.CHECK api u1 | sed -n 3p)" 9 "a reset on A holds on B"
+redis-cli -s "$RSOCK" --scan --pattern '{t92:api:*' | grep -q '{t92:api:u1}' ||
+	fg_fail "state key is not {prefix:policy:key}"
+fg_ok "keys carry the hash tag {t92:policy:key}"
+
+# --- fleet bans ----------------------------------------------------------------------
+BAN=203.0.113.50
+ca XDP.BAN $BAN 600 >/dev/null
+fg_wait_for -t 1 sh -c "redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^$BAN\$'" ||
+	fg_fail "B did not get A's ban within 1 s"
+cb XDP.LIST BANS | grep -A1 "^$BAN\$" | grep -q fleet || fg_fail "B's copy is not origin fleet"
+fg_ok "a ban on A reaches B within 1 s (origin fleet)"
+fg_bg fg_in "$FG_A" "$FGNET" syn --dst 192.0.2.1 --dport 443 --src $BAN \
+	--count 500 --pps 2000 --seconds 5 >"$FG_TMP/flood.out"
+fg_wait_pid "$FG_LAST_PID" 20 || fg_fail "flood generator failed"
+sent=$(fg_kv sent "$(<"$FG_TMP/flood.out")")
+dropped=$("$FLOODCTL" -p "$PIN_B" stats | awk '$1 == "ban" { print $3 }')
+fg_assert_ge "$dropped" "$sent" "B's XDP drops every SYN from the source banned on A"
+ca XDP.UNBAN $BAN >/dev/null
+fg_wait_for -t 1 sh -c "! redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^$BAN\$'" ||
+	fg_fail "the unban did not reach B within 1 s"
+fg_ok "an unban on A reaches B within 1 s"
+ca XDP.BAN 203.0.113.60 600 >/dev/null
+fg_stop "$AGENT_B"
+agent_start b "$FG_TMP/fg.yaml"
+fg_wait_for -t 5 sh -c "redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^203.0.113.60\$'" ||
+	fg_fail "an agent started later did not load the existing bans"
+fg_ok "an agent started later loads the existing bans"
+
+# --- redis-server dies mid-stream -----------------------------------------------------
+python3 "$(dirname "$0")/rl_latency.py" "$SOCK_A" 3 api2 s >"$FG_TMP/lat.out" &
+LAT=$!
+sleep 1
+fg_stop "$REDIS"
+wait "$LAT"
+lat=$(<"$FG_TMP/lat.out")
+fg_log "decisions while redis-server died: $lat"
+fg_assert_eq "$(fg_kv errors "$lat")" 0 "no decision failed"
+fg_assert_le "$(fg_kv max_ms "$lat")" $((TIMEOUT_MS + 100)) "no client waited longer than timeout_ms + 100 ms"
+fg_assert_gt "$(fg_kv n "$lat")" 200 "decisions went on"
+grep -q "redis store unavailable, fallback active" "$FG_TMP/agent-a.log" || fg_fail "no fallback log line"
+fg_assert_eq "$(info "$SOCK_A" store_fallback_active)" 1 "INFO: store_fallback_active"
+fg_assert_gt "$(info "$SOCK_A" store_fallback_decisions_total)" 0 "INFO: fallback decisions counted"
+fg_assert_eq "$(ca RL.CHECK open o1 | head -1)" 1 "on_store_error: allow lets through"
+fg_assert_eq "$(ca RL.CHECK open o1 | head -1)" 1 "on_store_error: allow lets through again"
+for i in 1 2 3 4; do ca RL.CHECK api u7 >/dev/null; done
+# 50 keys of the stream above and u7.
+fg_assert_eq "$(info "$SOCK_A" store_outage_keys)" 51 "the outage's hits are kept per key"
+
+redis_start
+fg_wait_for -t 5 up_both || fg_fail "agents did not go back to redis"
+grep -q "redis store back, fallback over" "$FG_TMP/agent-a.log" || fg_fail "no recovery log line"
+fg_wait_for -t 2 sh -c "[ \"\$(redis-cli -s '$SOCK_A' INFO policies | tr -d '\r' | sed -n 's/^store_replayed_keys_total://p')\" -ge 1 ]" ||
+	fg_fail "the outage's hits were not replayed"
+fg_assert_eq "$(cb RL.CHECK api u7 | sed -n 3p)" 5 "B sees A's 4 outage hits (10 - 4 - 1 left)"
+fg_ok "redis back: shared again, outage hits added"
+
+# --- redis-server hangs (SIGSTOP): the deadline and the circuit breaker --------------
+python3 "$(dirname "$0")/rl_latency.py" "$SOCK_A" 2.5 api2 h >"$FG_TMP/lat2.out" &
+LAT=$!
+sleep 0.5
+kill -STOP "$REDIS"
+fg_on_exit "kill -CONT $REDIS 2>/dev/null"
+wait "$LAT"
+kill -CONT "$REDIS"
+lat=$(<"$FG_TMP/lat2.out")
+fg_log "decisions while redis-server hung: $lat"
+fg_assert_eq "$(fg_kv errors "$lat")" 0 "no decision failed while redis hung"
+fg_assert_le "$(fg_kv max_ms "$lat")" $((TIMEOUT_MS + 100)) "no client waited longer than timeout_ms + 100 ms on a hung redis"
+fg_assert_gt "$(info "$SOCK_A" store_timeouts_total)" 0 "INFO: timeouts counted"
+fg_wait_for -t 5 up_both || fg_fail "agents did not go back to redis after the hang"
+fg_ok "a hung redis-server costs at most timeout_ms, then the breaker stops waiting"
+
+# --- a wrong password: clear error, fallback, no crash --------------------------------
+fg_stop "$REDIS"
+PASS=s3cret redis_start --requirepass s3cret
+conf "$FG_TMP/bad.yaml" wrong
+fg_stop "$AGENT_B"
+agent_start b "$FG_TMP/bad.yaml"
+fg_wait_for -t 5 grep -q "AUTH failed" "$FG_TMP/agent-b.log" || { cat "$FG_TMP/agent-b.log"; fg_fail "no AUTH error in the log"; }
+grep "AUTH failed" "$FG_TMP/agent-b.log" | head -1
+fg_assert_eq "$(cb RL.CHECK api w1 | head -1)" 1 "decisions go on with a wrong password"
+fg_assert_eq "$(info "$SOCK_B" store_fallback_active)" 1 "wrong password: fallback active"
+kill -0 "$AGENT_B" || fg_fail "the agent died"
+conf "$FG_TMP/good.yaml" s3cret
+fg_stop "$AGENT_B"
+agent_start b "$FG_TMP/good.yaml"
+fg_wait_for -t 5 sh -c "[ \"\$(redis-cli -s '$SOCK_B' INFO policies | tr -d '\r' | sed -n 's/^store_fallback_active://p')\" = 0 ]" ||
+	fg_fail "the right password does not connect"
+fg_ok "the right password connects"
+fg_pass "redis store: shared limits, fallback, recovery, fleet bans"

@@ -66,7 +66,7 @@ start agent1.log || { cat "$FG_AGENT_LOG" >&2; fg_fail "floodgated did not start
 grep -q 'msg="capabilities dropped" kept=cap_bpf,cap_net_admin bounding=cap_net_admin,cap_bpf' \
 	"$FG_AGENT_LOG" || fg_fail "no log line naming the kept capabilities: $(cat "$FG_AGENT_LOG")"
 fg_ok "the log names the kept capabilities"
-nthreads=$(ls /proc/"$FG_AGENT"/task | wc -l)
+nthreads=$(find /proc/"$FG_AGENT"/task -mindepth 1 -maxdepth 1 | wc -l)
 for f in CapEff CapPrm CapBnd; do
 	[ "$(cap_field "$FG_AGENT" $f)" = $KEPT ] ||
 		fg_fail "$f of the agent's $nthreads thread(s) is $(cap_field "$FG_AGENT" $f), want $KEPT"
@@ -109,10 +109,11 @@ fg_stop "$FG_AGENT" || fg_fail "agent exited non-zero: $(tail -5 "$FG_AGENT_LOG"
 fg_ok "dropping an interface on reload and the exit detach XDP and TC"
 
 # --- 2. under the unit's CapabilityBoundingSet and NoNewPrivileges ------------------------
+# shellcheck disable=SC2046 # one word per capability
 set -- $(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT")
 [ $# -ge 2 ] || fg_fail "no CapabilityBoundingSet= in $UNIT"
 unit_caps=-all
-for c; do unit_caps="$unit_caps,+$(tr 'A-Z' 'a-z' <<<"${c#CAP_}")"; done
+for c; do unit_caps="$unit_caps,+$(tr '[:upper:]' '[:lower:]' <<<"${c#CAP_}")"; done
 fg_log "unit bounding set: $unit_caps"
 under() { # CAPS — setpriv as systemd would leave a uid-0 service
 	echo setpriv --bounding-set="$1" --inh-caps=-all --no-new-privs --

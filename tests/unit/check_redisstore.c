@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* The Redis store against the memory store: the same random stream of
+ * requests (every policy type and command, roles, COST, PEEK, blocks,
+ * resets, time jumps past windows and periods) goes to a set on the memory
+ * store and to a set on a real redis-server (started here on a Unix socket,
+ * with the scripts on the same injected clock); every answer must be equal. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <uv.h>
+
+#include "config.h"
+#include "policy.h"
+#include "redis.h"
+
+#define T0 1795608000000ULL
+
+static const char yaml[] =
+	"store: { type: redis, redis: { url: \"unix:///tmp/x\", timeout_ms: 2000, prefix: ut } }\n"
+	"policies:\n"
+	"  - { name: api, type: window, limits: [ { count: 5, per: 1s }, { count: 20, per: 1m } ],\n"
+	"      roles: { PRO: 2.5 }, block_for: 3s }\n"
+	"  - { name: w3, type: window, limits: [ { count: 7, per: 700ms }, { count: 3, per: 1s } ] }\n"
+	"  - { name: login, type: progressive, free_failures: 2, base_delay: 100ms, factor: 1.5,\n"
+	"      max_delay: 5s, forget_after: 10s, xdp_ban: { after: 6, for: 1h } }\n"
+	"  - { name: chat, type: events, limit: 6, window: 2s, exempt: [ping] }\n"
+	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000 } }\n";
+
+static uv_loop_t loop;
+static pid_t redis_pid;
+static char dir[64], sock[96];
+static int done_n;
+static struct policy_answer got;
+static int got_err;
+
+static void start_redis(void)
+{
+	int i;
+
+	strcpy(dir, "/tmp/fgut-redis.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/r.sock", dir);
+	redis_pid = fork();
+	if (!redis_pid) {
+		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--save",
+		       "", "--appendonly", "no", "--dir", dir, "--logfile", "/dev/null", NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200 && access(sock, F_OK); i++)
+		usleep(20000);
+	ck_assert_msg(!access(sock, F_OK), "redis-server did not start (is it installed?)");
+}
+
+static void stop_redis(void)
+{
+	char cmd[128];
+
+	kill(redis_pid, SIGTERM);
+	waitpid(redis_pid, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		return;
+}
+
+static void on_done(int err, const struct policy_answer *ans, void *arg)
+{
+	(void)arg;
+	got_err = err;
+	if (ans)
+		got = *ans;
+	done_n++;
+}
+
+static int run(struct policy *p, const struct policy_req *rq, uint64_t now,
+	       struct policy_answer *ans)
+{
+	int r = policy_submit(p, rq, now, ans, on_done, NULL);
+	int i;
+
+	if (r != 1)
+		return r;
+	done_n = 0;
+	for (i = 0; i < 100000 && !done_n; i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_eq(done_n, 1);
+	*ans = got;
+	return got_err;
+}
+
+static void same(const struct policy_answer *m, const struct policy_answer *r, int step)
+{
+	ck_assert_msg(!r->fallback, "step %d: answered by the fallback", step);
+	switch (m->op) {
+	case POLICY_OP_CHECK:
+		ck_assert_msg(m->u.check.allowed == r->u.check.allowed &&
+				      m->u.check.limit == r->u.check.limit &&
+				      m->u.check.remaining == r->u.check.remaining &&
+				      m->u.check.reset_ms == r->u.check.reset_ms &&
+				      m->u.check.retry_after_ms == r->u.check.retry_after_ms &&
+				      !strcmp(m->u.check.state, r->u.check.state) &&
+				      !strcmp(m->u.check.window, r->u.check.window),
+			      "step %d: memory %d %llu %llu %llu %llu %s %s, redis %d %llu %llu %llu %llu %s %s",
+			      step, m->u.check.allowed, (unsigned long long)m->u.check.limit,
+			      (unsigned long long)m->u.check.remaining,
+			      (unsigned long long)m->u.check.reset_ms,
+			      (unsigned long long)m->u.check.retry_after_ms, m->u.check.state,
+			      m->u.check.window, r->u.check.allowed,
+			      (unsigned long long)r->u.check.limit,
+			      (unsigned long long)r->u.check.remaining,
+			      (unsigned long long)r->u.check.reset_ms,
+			      (unsigned long long)r->u.check.retry_after_ms, r->u.check.state,
+			      r->u.check.window);
+		break;
+	case POLICY_OP_AUTH_FAIL:
+	case POLICY_OP_AUTH_CHECK:
+		ck_assert_msg(m->u.auth.delay_ms == r->u.auth.delay_ms &&
+				      m->u.auth.failures == r->u.auth.failures &&
+				      m->u.auth.ban == r->u.auth.ban,
+			      "step %d: auth memory %llu/%llu redis %llu/%llu", step,
+			      (unsigned long long)m->u.auth.delay_ms,
+			      (unsigned long long)m->u.auth.failures,
+			      (unsigned long long)r->u.auth.delay_ms,
+			      (unsigned long long)r->u.auth.failures);
+		break;
+	case POLICY_OP_EVENT:
+		ck_assert_msg(!strcmp(m->u.event.state, r->u.event.state) &&
+				      m->u.event.count == r->u.event.count &&
+				      m->u.event.limit == r->u.event.limit,
+			      "step %d: event memory %s %llu redis %s %llu", step, m->u.event.state,
+			      (unsigned long long)m->u.event.count, r->u.event.state,
+			      (unsigned long long)r->u.event.count);
+		break;
+	default:
+		break;
+	}
+}
+
+static uint64_t rnd_state = 88172645463325252ULL;
+static uint64_t rnd(uint64_t n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state % n;
+}
+
+START_TEST(test_same_answers)
+{
+	static const char *const names[] = { "api", "w3", "login", "chat", "tokens" };
+	struct fg_conf conf;
+	struct policies *mem, *red;
+	struct redis *r;
+	char e[256], key[8];
+	uint64_t now = T0;
+	int step, i, checked = 0;
+
+	start_redis();
+	ck_assert_msg(!config_parse("t.yaml", yaml, strlen(yaml), &conf, e, sizeof(e)), "%s", e);
+	snprintf(conf.store.redis.path, sizeof(conf.store.redis.path), "%s", sock);
+	uv_loop_init(&loop);
+	mem = policies_new(&conf, NULL, 1, e, sizeof(e));
+	red = policies_new(&conf, NULL, 2, e, sizeof(e));
+	ck_assert_ptr_nonnull(mem);
+	ck_assert_ptr_nonnull(red);
+	r = redis_new(&loop, &conf.store.redis);
+	ck_assert_int_eq(policies_set_redis(red, r), 0);
+	policies_redis_fixed_clock(red, true);
+	for (i = 0; i < 100000 && !redis_up(r); i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_msg(redis_up(r), "no connection to redis-server");
+
+	for (step = 0; step < 4000; step++) {
+		const char *pn = names[rnd(5)];
+		struct policy *pm = policies_find(mem, pn, strlen(pn));
+		struct policy *pr = policies_find(red, pn, strlen(pn));
+		struct policy_req rq = { 0 };
+		struct policy_answer am, ar;
+		int em, er, t = (int)policy_type(pm), x = (int)rnd(100);
+
+		/* Mostly small steps; now and then past a window, a period. */
+		now += rnd(10) < 8 ? rnd(400) : rnd(10) < 9 ? rnd(20000) : rnd(4000000);
+		snprintf(key, sizeof(key), "k%d", (int)rnd(4));
+		rq.key = key;
+		rq.klen = strlen(key);
+		if (x < 4) {
+			rq.op = POLICY_OP_BLOCK;
+			rq.seconds = 1 + rnd(5);
+		} else if (x < 7) {
+			rq.op = POLICY_OP_UNBLOCK;
+		} else if (x < 9) {
+			rq.op = POLICY_OP_RESET;
+		} else if (t == POLICY_WINDOW || t == POLICY_BUDGET) {
+			rq.op = POLICY_OP_CHECK;
+			rq.cost = rnd(10) < 7 ? 1 : rnd(t == POLICY_BUDGET ? 60 : 4);
+			rq.peek = rnd(10) == 0;
+			if (rnd(3) == 0) {
+				rq.role = t == POLICY_BUDGET ? "BIG" : "PRO";
+				rq.rlen = 3;
+			}
+		} else if (t == POLICY_PROGRESSIVE) {
+			rq.op = rnd(3) ? POLICY_OP_AUTH_FAIL : POLICY_OP_AUTH_CHECK;
+		} else {
+			rq.op = POLICY_OP_EVENT;
+			rq.event = rnd(8) ? "msg" : "ping";
+			rq.elen = strlen(rq.event);
+		}
+		em = run(pm, &rq, now, &am);
+		er = run(pr, &rq, now, &ar);
+		ck_assert_msg(em == er, "step %d (%s op %d): memory %d, redis %d", step, pn, rq.op,
+			      em, er);
+		if (!em) {
+			same(&am, &ar, step);
+			checked++;
+		}
+	}
+	ck_assert_int_gt(checked, 3500);
+	policies_free(mem);
+	policies_free(red);
+	redis_free(r);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	config_free(&conf);
+	stop_redis();
+}
+END_TEST
+
+START_TEST(test_down_falls_back)
+{
+	struct fg_conf conf;
+	struct policies *red;
+	struct redis *r;
+	struct policy_answer a;
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "k", .klen = 1, .cost = 1 };
+	struct policies_store_stats ss;
+	char e[256];
+
+	ck_assert_msg(!config_parse("t.yaml", yaml, strlen(yaml), &conf, e, sizeof(e)), "%s", e);
+	strcpy(conf.store.redis.path, "/nonexistent/redis.sock");
+	uv_loop_init(&loop);
+	red = policies_new(&conf, NULL, 2, e, sizeof(e));
+	r = redis_new(&loop, &conf.store.redis);
+	ck_assert_int_eq(policies_set_redis(red, r), 0);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	/* No Redis: answered at once, from memory, and counted. */
+	ck_assert_int_eq(policy_submit(policies_find(red, "api", 3), &rq, T0, &a, on_done, NULL), 0);
+	ck_assert(a.fallback);
+	ck_assert_int_eq(a.u.check.allowed, 1);
+	ck_assert_uint_eq(a.u.check.remaining, 4);
+	policies_store_stats(red, &ss);
+	ck_assert(ss.shared);
+	ck_assert(ss.fallback_active);
+	ck_assert_uint_eq(ss.fallback_decisions, 1);
+	ck_assert_uint_eq(ss.outage_keys, 1);
+	ck_assert_uint_ge(ss.store_errors, 1);
+	policies_free(red);
+	redis_free(r);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	config_free(&conf);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("redisstore");
+	TCase *tc = tcase_create("redisstore");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_same_answers);
+	tcase_add_test(tc, test_down_falls_back);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

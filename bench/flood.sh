@@ -6,8 +6,8 @@
 # floodgate, nftables per-source meter on new connections in the inet input
 # hook, and the same in the netdev ingress hook — and each flood — one source, and
 # random sources of 203.0.113.0/24 — it reports the packets/s the victim
-# received and dropped, the victim CPU per million packets (/proc/stat
-# delta of the victim CPU), and a legitimate client's connect success and
+# received and dropped, the victim CPU per million packets (schedstat CPU
+# time of V's NAPI threads, server and agent), and a legitimate client's connect success and
 # latency during the flood. Every figure is the median of RUNS floods.
 #
 #   bench/flood.sh [--smoke] [--out DIR]     (root; writes DIR/flood.csv, flood.md)
@@ -46,6 +46,7 @@ bench_topo
 fg_bg fg_in "$FG_V" taskset -c "$BENCH_VIC_CPU" "$FGNET" serve --port $PORT \
 	--ready-file "$FG_TMP/srv" >/dev/null
 fg_wait_file "$FG_TMP/srv" || fg_fail "server did not start"
+SERVER=$FG_LAST_PID
 
 cat >"$FG_TMP/fg.yaml" <<YAML
 sources: { attack_hold: 2s }
@@ -122,10 +123,12 @@ filter_drops() {
 
 # flood_once FILTER FLOOD SRC — one flood with a client running; appends a CSV row.
 flood_once() {
-	local filter=$1 flood=$2 src=$3 run=$4 busy0 busy1 rx0 rx1 d0 d1 t0 t1 out cli fpid cpid
+	local filter=$1 flood=$2 src=$3 run=$4 busy0 busy1 rx0 rx1 d0 d1 t0 t1 out cli fpid cpid v0 v1 agent=
+	[ "$filter" = floodgate ] && agent=$FG_AGENT
 	rx0=$(fg_if_stat "$FG_V" "$FG_V_IF_A" rx packets)
 	d0=$(filter_drops "$filter")
 	busy0=$(bench_cpu_busy "$BENCH_VIC_CPU")
+	v0=$(bench_victim_ns "$SERVER" $agent)
 	t0=$(date +%s%N)
 	fg_bg fg_in "$FG_A" taskset -c "$BENCH_ATT_CPU" "$FGNET" syn --dst "$FG_V_IP4_A" --dport $PORT \
 		--src "$src" --count "$COUNT" --seconds "$SECS" >"$FG_TMP/flood.out"
@@ -137,16 +140,17 @@ flood_once() {
 	cpid=$FG_LAST_PID
 	fg_wait_pid "$fpid" 30 || fg_fail "flood generator failed"
 	busy1=$(bench_cpu_busy "$BENCH_VIC_CPU")
+	v1=$(bench_victim_ns "$SERVER" $agent)
 	t1=$(date +%s%N)
 	fg_wait_pid "$cpid" 30 || fg_fail "client failed"
 	rx1=$(fg_if_stat "$FG_V" "$FG_V_IF_A" rx packets)
 	d1=$(filter_drops "$filter")
 	out=$(<"$FG_TMP/flood.out")
 	cli=$(<"$FG_TMP/cli.out")
-	echo "$filter,$flood,$run,$(fg_kv sent "$out"),$(fg_kv seconds "$out"),$((rx1 - rx0)),$((d1 - d0)),$((busy1 - busy0)),$(((t1 - t0) / 1000000)),$(fg_kv ok "$cli"),$(fg_kv fail "$cli"),$(fg_kv p50_ms "$cli"),$(fg_kv p99_ms "$cli")" >>"$CSV"
+	echo "$filter,$flood,$run,$(fg_kv sent "$out"),$(fg_kv seconds "$out"),$((rx1 - rx0)),$((d1 - d0)),$((busy1 - busy0)),$(((t1 - t0) / 1000000)),$(fg_kv ok "$cli"),$(fg_kv fail "$cli"),$(fg_kv p50_ms "$cli"),$(fg_kv p99_ms "$cli"),$((v1 - v0))" >>"$CSV"
 }
 
-echo "filter,flood,run,sent,seconds,victim_rx,filter_dropped,victim_busy_ticks,wall_ms,client_ok,client_fail,client_p50_ms,client_p99_ms" >"$CSV"
+echo "filter,flood,run,sent,seconds,victim_rx,filter_dropped,victim_busy_ticks,wall_ms,client_ok,client_fail,client_p50_ms,client_p99_ms,victim_thread_ns" >"$CSV"
 FILTERS="none xdp-drop floodgate nft-input nft-ingress"
 for filter in $FILTERS; do
 	filter_on "$filter"
@@ -179,7 +183,7 @@ NR > 1 {
 	secs = $5 > 0 ? $5 : 1; busy = $8 / tick; wall = $9 / 1000
 	add(k "/sent_pps", $4 / secs); add(k "/rx_pps", $6 / secs); add(k "/drop_pps", $7 / secs)
 	add(k "/cpu_pct", 100 * busy / (wall > 0 ? wall : 1))
-	add(k "/ms_per_mpkt", $6 > 0 ? 1000 * busy / ($6 / 1e6) : 0)
+	add(k "/ms_per_mpkt", $6 > 0 ? ($14 / 1e6) / ($6 / 1e6) : 0)
 	add(k "/ok_pct", ($10 + $11) > 0 ? 100 * $10 / ($10 + $11) : 0)
 	add(k "/p50", $12); add(k "/p99", $13)
 }
@@ -188,7 +192,7 @@ END {
 		flood = fl == 1 ? "single" : "random"
 		print (fl == 1 ? "Single-source SYN flood (203.0.113.7, random ports)" : "Random-source SYN flood (203.0.113.0/24)")
 		print ""
-		print "| filter | offered pps | victim received pps | filter drops pps | victim CPU % | victim CPU ms per Mpkt | vs best nftables | client connects ok | client p50 ms | client p99 ms |"
+		print "| filter | offered pps | victim received pps | filter drops pps | CPU 1 busy % | victim CPU ms per Mpkt | vs best nftables | client connects ok | client p50 ms | client p99 ms |"
 		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		best = 0
 		for (i = 1; i <= n; i++) { split(order[i], p, "/"); if (p[2] != flood || p[1] !~ /^nft/) continue
@@ -201,7 +205,7 @@ END {
 }' "$CSV" >"$FG_TMP/tables.md"
 {
 	bench_facts
-	echo "- method: fgnet syn (raw socket) from A pinned to CPU $BENCH_ATT_CPU, up to $COUNT SYNs for ${SECS}s per flood; V's NAPI threads (threaded NAPI on both veths) and server pinned to CPU $BENCH_VIC_CPU; victim CPU = /proc/stat busy ticks of CPU $BENCH_VIC_CPU over the flood; a verified client connects $CONNECTS times, every ${INTERVAL} ms, 1 s timeout, from C during each flood; median of $RUNS floods per row"
+	echo "- method: fgnet syn (raw socket) from A pinned to CPU $BENCH_ATT_CPU, up to $COUNT SYNs for ${SECS}s per flood; V's NAPI threads (threaded NAPI on both veths) and server pinned to CPU $BENCH_VIC_CPU; victim CPU = CPU time (schedstat, ns) of V's NAPI threads, server and agent over the flood, per million packets V received; "CPU 1 busy" = /proc/stat of CPU $BENCH_VIC_CPU (includes anything else running there); a verified client connects $CONNECTS times, every ${INTERVAL} ms, 1 s timeout, from C during each flood; median of $RUNS floods per row"
 	echo "- limits (floodgate and nftables alike): $SRC_RATE new connections/s per address (burst $SRC_BURST), $GLB_RATE/s in all (burst $GLB_BURST), on TCP port $PORT"
 	echo
 	cat "$FG_TMP/tables.md"

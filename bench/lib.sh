@@ -82,6 +82,19 @@ bench_pin_napi() {
 	[ "$n" -ge 2 ] || fg_fail "found $n napi threads of $FG_V_IF_A/$FG_V_IF_C, want 2 or more"
 }
 
+# bench_victim_ns PID... — CPU time (ns, from schedstat) used so far by every
+# thread of the victim's processes PID... and by V's NAPI threads: the
+# victim's own work, whatever else runs on its CPU.
+bench_victim_ns() {
+	local pid ifn pids=("$@")
+	for ifn in "$FG_V_IF_A" "$FG_V_IF_C"; do
+		pids+=($(ps -eo pid=,comm= | awk -v p="napi/$ifn-" 'index($2, p) == 1 { print $1 }'))
+	done
+	for pid in "${pids[@]}"; do
+		[ -n "$pid" ] && cat /proc/"$pid"/task/*/schedstat 2>/dev/null
+	done | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
 # bench_cpu_busy CPU — busy time of CPU so far, in USER_HZ ticks (/proc/stat:
 # user nice system irq softirq steal; idle and iowait excluded).
 bench_cpu_busy() {

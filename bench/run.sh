@@ -84,7 +84,7 @@ goals() {
 		function med(k,   n, i, j, t, v) { n = split(vals[k], v, " ")
 			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
 			return v[int((n + 1) / 2)] }
-		NR > 1 { k = $1 "/" $2; vals[k "/cpu"] = vals[k "/cpu"] " " ($6 > 0 ? 1000 * $8 / tick / ($6 / 1e6) : 0)
+		NR > 1 { k = $1 "/" $2; vals[k "/cpu"] = vals[k "/cpu"] " " ($6 > 0 ? ($14 / 1e6) / ($6 / 1e6) : 0)
 			vals[k "/drop"] = vals[k "/drop"] " " ($6 > 0 ? $7 / $6 : 0)
 			vals[k "/ok"] = vals[k "/ok"] " " (($10 + $11) > 0 ? 100 * $10 / ($10 + $11) : 0) }
 		END {
@@ -105,7 +105,7 @@ goals >"$OUT/goals.md"
 
 facts() {
 	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) online CPUs"
-	echo "- kernel: $(uname -sr), CONFIG_HZ $(grep -m1 '^CONFIG_HZ=' "/boot/config-$(uname -r)" 2>/dev/null | cut -d= -f2 || echo '?')"
+	echo "- kernel: $(uname -sr)"
 	echo "- date: $(date -u '+%F %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (work tree modified)')"
 	echo "- tools: $(clang --version | head -1 | sed 's/ (.*//'), $(nft --version 2>/dev/null | awk '{ print $1, $2 }'), xdp-tools $(dpkg-query -W -f='${Version}' xdp-tools 2>/dev/null), $(redis-server --version 2>/dev/null | awk '{ print $1, $3 }' | sed 's/v=//')"
 }
@@ -132,7 +132,7 @@ plot '< grep ^insert, $OUT/scale.csv' using 2:4 with linespoints title 'SYN from
 GP
 	fi
 	if [ -f "$OUT/flood.csv" ]; then
-		awk -F, -v tick="$(getconf CLK_TCK)" 'NR > 1 && $6 > 0 { print $1, $2, 1000 * $8 / tick / ($6 / 1e6) }' "$OUT/flood.csv" |
+		awk -F, 'NR > 1 && $6 > 0 { print $1, $2, ($14 / 1e6) / ($6 / 1e6) }' "$OUT/flood.csv" |
 			sort -k1,1 -k2,2 -k3,3g | awk '{ k = $1 " " $2; v[k] = v[k] " " $3; if (!(k in s)) { s[k] = 1; o[++n] = k } }
 			END { for (i = 1; i <= n; i++) { m = split(v[o[i]], a, " "); print o[i], a[int((m + 1) / 2)] } }' >"$OUT/flood_cpu.dat"
 		awk '$2 == "single" { s[$1] = $3; o[++n] = $1 } $2 == "random" { r[$1] = $3 } END { for (i = 1; i <= n; i++) print o[i], s[o[i]], r[o[i]] }' \

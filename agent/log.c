@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "log.h"
 
-static enum fg_log_level log_level = FG_LOG_INFO;
+/* Fields a pr_*() logfmt fragment may hold; more and it is logged whole. */
+#define LOG_LEGACY_FIELDS 32
+#define LOG_STACK_LINE 4096
 
-static const char *const level_names[] = { "warn", "info", "debug" };
+static enum fg_log_level log_level = FG_LOG_INFO;
+static enum fg_log_format log_format = FG_LOG_LOGFMT;
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void log_set_level(enum fg_log_level level)
 {
@@ -22,24 +30,428 @@ enum fg_log_level log_get_level(void)
 	return log_level;
 }
 
-void log_vmsg(enum fg_log_level level, const char *fmt, va_list ap)
+void log_set_format(enum fg_log_format format)
 {
-	char msg[2048];
-	struct timespec ts;
+	log_format = format;
+}
+
+enum fg_log_format log_get_format(void)
+{
+	return log_format;
+}
+
+const char *log_level_name(enum fg_log_level level)
+{
+	return (unsigned)level <= FG_LOG_DEBUG ? level_names[level] : "?";
+}
+
+int log_parse_level(const char *s, enum fg_log_level *out)
+{
+	int i;
+
+	for (i = 0; i <= FG_LOG_DEBUG; i++)
+		if (!strcmp(s, level_names[i])) {
+			*out = (enum fg_log_level)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int log_parse_format(const char *s, enum fg_log_format *out)
+{
+	if (!strcmp(s, "logfmt"))
+		*out = FG_LOG_LOGFMT;
+	else if (!strcmp(s, "json"))
+		*out = FG_LOG_JSON;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* --- the line writer: counts what it needs, stores what fits ---------------- */
+
+struct lw {
+	char *p;
+	size_t cap, len;
+};
+
+static void lw_c(struct lw *w, char c)
+{
+	if (w->len + 1 < w->cap)
+		w->p[w->len] = c;
+	w->len++;
+}
+
+static void lw_s(struct lw *w, const char *s)
+{
+	while (*s)
+		lw_c(w, *s++);
+}
+
+static void lw_fmt(struct lw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void lw_fmt(struct lw *w, const char *fmt, ...)
+{
+	char tmp[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	lw_s(w, tmp);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* overlong, surrogates, past U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* The body of a quoted string: the same escapes for JSON and logfmt (go-logfmt
+ * unquotes JSON-style); invalid UTF-8 bytes become \u00XX. */
+static void lw_escaped(struct lw *w, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, k, ul;
+
+	while (i < n) {
+		unsigned char c = p[i];
+
+		switch (c) {
+		case '"':
+			lw_s(w, "\\\"");
+			break;
+		case '\\':
+			lw_s(w, "\\\\");
+			break;
+		case '\n':
+			lw_s(w, "\\n");
+			break;
+		case '\r':
+			lw_s(w, "\\r");
+			break;
+		case '\t':
+			lw_s(w, "\\t");
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				lw_fmt(w, "\\u%04x", c);
+				break;
+			}
+			ul = utf8_len(p + i, n - i);
+			if (!ul) {
+				lw_fmt(w, "\\u%04x", c);
+				break;
+			}
+			for (k = 0; k < ul; k++)
+				lw_c(w, (char)p[i + k]);
+			i += ul;
+			continue;
+		}
+		i++;
+	}
+}
+
+/* A logfmt value is bare when it is not empty and has no space, '=', quote,
+ * backslash, control byte or invalid UTF-8. */
+static bool logfmt_bare(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, ul;
+
+	if (!n)
+		return false;
+	while (i < n) {
+		if (p[i] <= ' ' || p[i] == '=' || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f)
+			return false;
+		ul = utf8_len(p + i, n - i);
+		if (!ul)
+			return false;
+		i += ul;
+	}
+	return true;
+}
+
+static void lw_str(struct lw *w, enum fg_log_format format, const char *s)
+{
+	if (!s)
+		s = "";
+	if (format == FG_LOG_LOGFMT && logfmt_bare(s)) {
+		lw_s(w, s);
+		return;
+	}
+	lw_c(w, '"');
+	lw_escaped(w, s);
+	lw_c(w, '"');
+}
+
+static void lw_key(struct lw *w, enum fg_log_format format, const char *k)
+{
+	if (format == FG_LOG_JSON) {
+		lw_s(w, ",\"");
+		lw_escaped(w, k);
+		lw_s(w, "\":");
+	} else {
+		lw_c(w, ' ');
+		lw_s(w, k);
+		lw_c(w, '=');
+	}
+}
+
+static void lw_value(struct lw *w, enum fg_log_format format, const struct log_field *f)
+{
+	switch (f->type) {
+	case LOG_T_STR:
+		lw_str(w, format, f->s);
+		break;
+	case LOG_T_INT:
+		lw_fmt(w, "%lld", f->i);
+		break;
+	case LOG_T_UINT:
+		lw_fmt(w, "%llu", f->u);
+		break;
+	case LOG_T_DBL:
+		/* JSON has no NaN or infinities */
+		if (f->d != f->d || f->d > 1e308 || f->d < -1e308)
+			lw_str(w, format, f->d != f->d ? "NaN" : f->d > 0 ? "+Inf" : "-Inf");
+		else
+			lw_fmt(w, "%.15g", f->d);
+		break;
+	case LOG_T_BOOL:
+		lw_s(w, f->b ? "true" : "false");
+		break;
+	}
+}
+
+size_t log_format_line(char *buf, size_t len, enum fg_log_format format, long long ts_ms,
+		       enum fg_log_level level, const char *msg, const struct log_field *f, size_t n)
+{
+	struct lw w = { .p = buf, .cap = len };
+	time_t secs = (time_t)(ts_ms / 1000);
+	char ts[64];
 	struct tm tm;
-	size_t n;
+	size_t i, k;
+
+	gmtime_r(&secs, &tm);
+	k = strftime(ts, sizeof(ts) - 8, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + k, sizeof(ts) - k, ".%03dZ", (int)(ts_ms % 1000));
+	if (format == FG_LOG_JSON) {
+		lw_s(&w, "{\"ts\":\"");
+		lw_s(&w, ts);
+		lw_s(&w, "\",\"level\":\"");
+		lw_s(&w, log_level_name(level));
+		lw_s(&w, "\",\"msg\":");
+		lw_str(&w, format, msg);
+	} else {
+		lw_s(&w, "ts=");
+		lw_s(&w, ts);
+		lw_s(&w, " level=");
+		lw_s(&w, log_level_name(level));
+		lw_s(&w, " msg=");
+		lw_str(&w, format, msg);
+	}
+	for (i = 0; i < n; i++) {
+		if (!f[i].key || !*f[i].key)
+			continue;
+		/* a field never shadows the line's own ts, level or msg */
+		if (!strcmp(f[i].key, "ts") || !strcmp(f[i].key, "level") || !strcmp(f[i].key, "msg")) {
+			char k[8];
+
+			snprintf(k, sizeof(k), "_%s", f[i].key);
+			lw_key(&w, format, k);
+		} else {
+			lw_key(&w, format, f[i].key);
+		}
+		lw_value(&w, format, &f[i]);
+	}
+	if (format == FG_LOG_JSON)
+		lw_c(&w, '}');
+	lw_c(&w, '\n');
+	if (w.cap)
+		w.p[w.len < w.cap ? w.len : w.cap - 1] = '\0';
+	return w.len;
+}
+
+void log_emit(enum fg_log_level level, const char *msg, const struct log_field *f, size_t n)
+{
+	char stack[LOG_STACK_LINE], *line = stack;
+	enum fg_log_format format = log_format;
+	struct timespec ts;
+	long long ms;
+	size_t len;
+	ssize_t w;
 
 	if (level > log_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n && msg[n - 1] == '\n')
-		msg[--n] = '\0';
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s\n", tm.tm_year + 1900,
-		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-		level_names[level], msg);
+	ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	len = log_format_line(stack, sizeof(stack), format, ms, level, msg, f, n);
+	if (len >= sizeof(stack)) {
+		line = malloc(len + 1);
+		if (line)
+			len = log_format_line(line, len + 1, format, ms, level, msg, f, n);
+		else /* a whole line saying so, never a torn one */
+			len = log_format_line(line = stack, sizeof(stack), format, ms, level,
+					      "log line dropped: out of memory", NULL, 0);
+	}
+	/* One write per line: lines of several threads never interleave. */
+	w = write(STDERR_FILENO, line, len);
+	(void)w;
+	if (line != stack)
+		free(line);
+}
+
+const char *log_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+/* --- pr_*(): printf text or a logfmt fragment -------------------------------- */
+
+static bool key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+/* A decimal integer JSON accepts as a number (no leading zero, no '+'). */
+static bool is_json_int(const char *s)
+{
+	size_t i = *s == '-' ? 1 : 0, n = strlen(s);
+
+	if (n == i || n - i > 18 || (s[i] == '0' && n - i > 1))
+		return false;
+	for (; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Parse "msg=... key=value key=\"quoted value\"" in place (text is
+ * modified: keys and values are cut out and unescaped). Returns the number
+ * of fields, f[0] being msg, or -1 when it is not such a fragment.
+ */
+static int parse_fragment(char *text, struct log_field *f, int max)
+{
+	char *p = text, *out, *val;
+	int n = 0;
+
+	while (*p) {
+		char *key = p;
+
+		while (key_char(*p))
+			p++;
+		if (p == key || *p != '=' || n == max)
+			return -1;
+		*p++ = '\0';
+		f[n].key = key;
+		f[n].type = LOG_T_STR;
+		if (*p == '"') {
+			out = val = ++p;
+			f[n].s = val;
+			while (*p && *p != '"') {
+				if (*p == '\\' && p[1]) {
+					p++;
+					*out++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+					p++;
+					continue;
+				}
+				*out++ = *p++;
+			}
+			if (*p != '"')
+				return -1;
+			p++;
+			*out = '\0';
+			if (*p && *p != ' ')
+				return -1;
+		} else {
+			val = p;
+			f[n].s = val;
+			while (*p && *p != ' ')
+				p++;
+			if (*p)
+				*p++ = '\0';
+		}
+		/* the tail of a quoted value was cut at its closing quote */
+		while (*p == ' ')
+			*p++ = '\0';
+		n++;
+	}
+	if (!n || strcmp(f[0].key, "msg"))
+		return -1;
+	return n;
+}
+
+static void emit_text(enum fg_log_level level, char *text, const struct log_field *extra,
+		      size_t nextra)
+{
+	struct log_field f[LOG_LEGACY_FIELDS + 2];
+	char *copy;
+	size_t n, i;
+	int got;
+
+	n = strlen(text);
+	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		text[--n] = '\0';
+	if (strncmp(text, "msg=", 4) || !(copy = strdup(text))) {
+		log_emit(level, text, extra, nextra);
+		return;
+	}
+	got = parse_fragment(copy, f, LOG_LEGACY_FIELDS);
+	if (got < 0) {
+		log_emit(level, text, extra, nextra);
+	} else {
+		for (i = 1; i < (size_t)got; i++)
+			if (is_json_int(f[i].s)) {
+				long long v = strtoll(f[i].s, NULL, 10);
+
+				f[i].type = LOG_T_INT;
+				f[i].i = v;
+			}
+		for (i = 0; i < nextra && (size_t)got < sizeof(f) / sizeof(f[0]); i++)
+			f[got++] = extra[i];
+		log_emit(level, f[0].s, f + 1, (size_t)got - 1);
+	}
+	free(copy);
+}
+
+void log_vmsg(enum fg_log_level level, const char *fmt, va_list ap)
+{
+	char text[2048];
+
+	if (level > log_level)
+		return;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	emit_text(level, text, NULL, 0);
 }
 
 void log_msg(enum fg_log_level level, const char *fmt, ...)
@@ -59,10 +471,18 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	 * program's verifier log among them) are our info, its info is our
 	 * debug; its debug chatter only when asked for. */
 	enum fg_log_level ours = level == LIBBPF_WARN ? FG_LOG_INFO : FG_LOG_DEBUG;
+	const struct log_field src = LOG_STR("src", "libbpf");
+	char *text = NULL, *line, *save = NULL;
 
-	if (level == LIBBPF_DEBUG && !libbpf_debug)
+	if ((level == LIBBPF_DEBUG && !libbpf_debug) || ours > log_level)
 		return 0;
-	log_vmsg(ours, fmt, ap);
+	if (vasprintf(&text, fmt, ap) < 0)
+		return 0;
+	/* The verifier log comes as one message of many lines: one line each,
+	 * so it stays readable and every line stays a log line. */
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_emit(ours, line, &src, 1);
+	free(text);
 	return 0;
 }
 

@@ -57,12 +57,11 @@ static int prepare_pin_dir(const char *pin_dir)
 		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
 			int err = -errno;
 
-			pr_warn("cannot mount bpffs at /sys/fs/bpf: %s (mount it with "
-				"'mount -t bpf bpf /sys/fs/bpf')",
-				strerror(-err));
+			log_error("cannot mount bpffs at /sys/fs/bpf", LOG_ERRNO(-err),
+				  LOG_STR("hint", "mount it with 'mount -t bpf bpf /sys/fs/bpf'"));
 			return err;
 		}
-		pr_info("mounted bpffs at /sys/fs/bpf");
+		log_info("mounted bpffs at /sys/fs/bpf");
 	}
 	snprintf(path, sizeof(path), "%s", pin_dir);
 	for (p = path + 1; *p; p++) {
@@ -76,13 +75,13 @@ static int prepare_pin_dir(const char *pin_dir)
 	if (mkdir(path, 0700) && errno != EEXIST)
 		goto fail;
 	if (!is_bpffs(path)) {
-		pr_warn("pin directory %s is not on a bpffs: choose one under /sys/fs/bpf",
-			pin_dir);
+		log_error("pin directory is not on a bpffs: choose one under /sys/fs/bpf",
+			  LOG_STR("pin_dir", pin_dir));
 		return -EINVAL;
 	}
 	return 0;
 fail:
-	pr_warn("cannot create pin directory %s: %s", path, strerror(errno));
+	log_error("cannot create the pin directory", LOG_STR("pin_dir", path), LOG_ERRNO(errno));
 	return -errno;
 }
 
@@ -139,6 +138,7 @@ static __u32 pinned_abi_version(const char *pin_dir)
  */
 static void vet_pinned_maps(struct loader *l)
 {
+	char m[256];
 	__u32 version = pinned_abi_version(l->pin_dir);
 	struct bpf_map *map;
 	char path[PATH_MAX];
@@ -153,14 +153,15 @@ static void vet_pinned_maps(struct loader *l)
 		if (access(path, F_OK))
 			continue;
 		if (version && version != FG_ABI_VERSION) {
-			pr_warn("pinned map %s has layout v%u, this floodgated uses v%u: replacing it "
-				"(its state is lost)",
-				path, version, FG_ABI_VERSION);
+			log_warn("pinned map has another layout: replacing it (its state is lost)",
+				 LOG_STR("path", path), LOG_UINT("layout", version),
+				 LOG_UINT("ours", FG_ABI_VERSION));
 			unlink(path);
 			continue;
 		}
 		if (!pinned_compatible(path, map, &why)) {
-			pr_warn("pinned map %s %s: replacing it (its state is lost)", path, why);
+			log_warn("pinned map does not fit: replacing it (its state is lost)",
+				 LOG_STR("path", path), LOG_STR("why", why));
 			unlink(path);
 			continue;
 		}
@@ -168,27 +169,27 @@ static void vet_pinned_maps(struct loader *l)
 	}
 	l->adopted_maps = reused > 0;
 	if (reused)
-		pr_info("adopting %d pinned maps from %s (buckets, bans and counters kept)", reused,
-			l->pin_dir);
+		log_info(log_fmt(m, sizeof(m), "adopting %d pinned maps (buckets, bans and counters kept)",
+				 reused),
+			 LOG_INT("maps", reused), LOG_STR("pin_dir", l->pin_dir));
 }
 
 static void explain_load_error(int err)
 {
 	if (err == -EPERM || err == -EACCES) {
-		pr_warn("the kernel refused to load the XDP program (%s): floodgated needs root or "
-			"CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON",
-			strerror(-err));
+		log_error("the kernel refused to load the XDP program: floodgated needs root or "
+			  "CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON",
+			  LOG_ERRNO(-err));
 		return;
 	}
 	if (access("/sys/kernel/btf/vmlinux", F_OK)) {
-		pr_warn("loading failed (%s) and this kernel has no BTF (/sys/kernel/btf/vmlinux): "
-			"floodgate needs a kernel built with CONFIG_DEBUG_INFO_BTF",
-			strerror(-err));
+		log_error("loading failed and this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			  "floodgate needs a kernel built with CONFIG_DEBUG_INFO_BTF",
+			  LOG_ERRNO(-err));
 		return;
 	}
-	pr_warn("the kernel rejected the XDP program (%s); run floodgated -v to see the verifier "
-		"log",
-		strerror(-err));
+	log_error("the kernel rejected the XDP program; run floodgated -v to see the verifier log",
+		  LOG_ERRNO(-err));
 }
 
 int loader_open(struct loader *l, const struct fg_conf *conf, const char *pin_dir)
@@ -206,7 +207,7 @@ int loader_open(struct loader *l, const struct fg_conf *conf, const char *pin_di
 	l->skel = floodgate_bpf__open_opts(&opts);
 	if (!l->skel) {
 		err = -errno;
-		pr_warn("cannot open the BPF object: %s", strerror(-err));
+		log_error("cannot open the BPF object", LOG_ERRNO(-err));
 		return err;
 	}
 	bpf_map__set_max_entries(l->skel->maps.src_state, conf->max_tracked);
@@ -251,7 +252,8 @@ static int adopt_link(struct loader *l, struct loader_iface *li, const char *pat
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_LINK_TYPE_XDP ||
 	    info.xdp.ifindex != (__u32)li->ifindex) {
 		/* The interface was recreated: that link protects nothing. */
-		pr_info("pinned link %s is stale (interface recreated); replacing it", path);
+		log_info("pinned link is stale (interface recreated); replacing it",
+			 LOG_STR("path", path));
 		close(fd);
 		unlink(path);
 		return -ENOENT;
@@ -259,8 +261,8 @@ static int adopt_link(struct loader *l, struct loader_iface *li, const char *pat
 	if (bpf_link_update(fd, bpf_program__fd(l->skel->progs.fg_xdp), NULL)) {
 		int err = -errno;
 
-		pr_warn("cannot swap the new program into pinned link %s: %s", path,
-			strerror(-err));
+		log_warn("cannot swap the new program into the pinned link", LOG_STR("path", path),
+			 LOG_ERRNO(-err));
 		close(fd);
 		return err;
 	}
@@ -271,6 +273,7 @@ static int adopt_link(struct loader *l, struct loader_iface *li, const char *pat
 
 static int create_link(struct loader *l, struct loader_iface *li, enum fg_xdp_mode mode)
 {
+	char m[256];
 	int prog_fd = bpf_program__fd(l->skel->progs.fg_xdp);
 	enum fg_xdp_mode tries[2] = { FG_XDP_NATIVE, FG_XDP_GENERIC };
 	int ntries = 2, i, fd, err = -EINVAL;
@@ -291,22 +294,27 @@ static int create_link(struct loader *l, struct loader_iface *li, enum fg_xdp_mo
 		}
 		err = -errno;
 		if (err == -EBUSY || err == -EEXIST) {
-			pr_warn("interface %s already has an XDP program attached by another tool: "
-				"detach it first (ip link set dev %s xdp off)",
-				li->name, li->name);
+			log_error(log_fmt(m, sizeof(m),
+					  "%s already has an XDP program attached by another tool: "
+					  "detach it first (ip link set dev %s xdp off)",
+					  li->name, li->name),
+				  LOG_STR("iface", li->name));
 			return err;
 		}
 		if (err == -EPERM) {
-			pr_warn("attaching to %s was refused: floodgated needs CAP_NET_ADMIN",
-				li->name);
+			log_error(log_fmt(m, sizeof(m),
+					  "attaching to %s was refused: floodgated needs CAP_NET_ADMIN",
+					  li->name),
+				  LOG_STR("iface", li->name), LOG_ERRNO(-err));
 			return err;
 		}
 		if (ntries == 2 && i == 0)
-			pr_info("native XDP is not available on %s (%s); trying generic", li->name,
-				strerror(-err));
+			log_info(log_fmt(m, sizeof(m), "native XDP is not available on %s; trying generic",
+					 li->name),
+				 LOG_STR("iface", li->name), LOG_ERRNO(-err));
 	}
-	pr_warn("cannot attach XDP to %s in %s mode: %s", li->name, loader_mode_name(mode),
-		strerror(-err));
+	log_error(log_fmt(m, sizeof(m), "cannot attach XDP to %s", li->name), LOG_STR("iface", li->name),
+		  LOG_STR("mode", loader_mode_name(mode)), LOG_ERRNO(-err));
 	return err;
 }
 
@@ -321,13 +329,14 @@ static int attach_tc(struct loader *l, struct loader_iface *li)
 	err = bpf_tc_hook_create(&hook);
 	li->tc_qdisc_ours = !err;
 	if (err && err != -EEXIST) {
-		pr_warn("cannot add a clsact qdisc to %s for the egress program: %s", li->name,
-			strerror(-err));
+		log_warn("cannot add a clsact qdisc for the egress program", LOG_STR("iface", li->name),
+			 LOG_ERRNO(-err));
 		return err;
 	}
 	err = bpf_tc_attach(&hook, &opts);
 	if (err) {
-		pr_warn("cannot attach the TC egress program to %s: %s", li->name, strerror(-err));
+		log_warn("cannot attach the TC egress program", LOG_STR("iface", li->name),
+			 LOG_ERRNO(-err));
 		return err;
 	}
 	li->tc_attached = true;
@@ -349,6 +358,7 @@ static void detach_tc(int ifindex, bool remove_qdisc)
 
 int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
 {
+	char m[256];
 	struct loader_iface *li;
 	char path[PATH_MAX];
 	int err, i;
@@ -357,7 +367,9 @@ int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
 		if (!strcmp(l->ifaces[i].name, ifname))
 			return 0;
 	if (l->nifaces == FG_LOADER_MAX_IFACES) {
-		pr_warn("cannot protect %s: at most %d interfaces", ifname, FG_LOADER_MAX_IFACES);
+		log_error(log_fmt(m, sizeof(m), "cannot protect %s: at most %d interfaces", ifname,
+				  FG_LOADER_MAX_IFACES),
+			  LOG_STR("iface", ifname));
 		return -E2BIG;
 	}
 	li = &l->ifaces[l->nifaces];
@@ -366,7 +378,9 @@ int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
 	snprintf(li->name, sizeof(li->name), "%s", ifname);
 	li->ifindex = if_nametoindex(ifname);
 	if (!li->ifindex) {
-		pr_warn("unknown interface %s: check the name with 'ip link show'", ifname);
+		log_error(log_fmt(m, sizeof(m), "unknown interface %s: check the name with 'ip link show'",
+				  ifname),
+			  LOG_STR("iface", ifname));
 		return -ENODEV;
 	}
 
@@ -378,8 +392,8 @@ int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
 			return err;
 		if (bpf_obj_pin(li->link_fd, path)) {
 			err = -errno;
-			pr_warn("cannot pin the XDP link of %s at %s: %s", ifname, path,
-				strerror(-err));
+			log_error("cannot pin the XDP link", LOG_STR("iface", ifname), LOG_STR("path", path),
+				  LOG_ERRNO(-err));
 			close(li->link_fd);
 			return err;
 		}
@@ -388,27 +402,32 @@ int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
 	} else {
 		li->mode = attached_mode(li->ifindex);
 		if (mode != FG_XDP_AUTO && mode != li->mode)
-			pr_warn("%s keeps its %s XDP attachment from the earlier agent (asked: %s); "
-				"restart without persist to change the mode",
-				ifname, loader_mode_name(li->mode), loader_mode_name(mode));
+			log_warn(log_fmt(m, sizeof(m),
+					 "%s keeps its XDP attachment from the earlier agent; restart "
+					 "without persist to change the mode",
+					 ifname),
+				 LOG_STR("iface", ifname), LOG_STR("mode", loader_mode_name(li->mode)),
+				 LOG_STR("asked", loader_mode_name(mode)));
 	}
 
 	err = attach_tc(l, li);
 	if (err) {
 		/* Without the egress program nothing becomes verified, which
 		 * only matters under attack: protect anyway, and say so. */
-		pr_warn("%s: sources cannot be verified; under attack only the global budget "
-			"admits new clients",
-			ifname);
+		log_warn("sources cannot be verified; under attack only the global budget admits new "
+			 "clients",
+			 LOG_STR("iface", ifname));
 	}
 	l->nifaces++;
-	pr_info("%s %s (ifindex %d, %s XDP)", li->adopted ? "adopted" : "attached to", ifname,
-		li->ifindex, loader_mode_name(li->mode));
+	log_info(log_fmt(m, sizeof(m), "%s %s", li->adopted ? "adopted" : "attached to", ifname),
+		 LOG_STR("iface", ifname), LOG_INT("ifindex", li->ifindex),
+		 LOG_STR("mode", loader_mode_name(li->mode)));
 	return 0;
 }
 
 static void detach_one(struct loader *l, struct loader_iface *li)
 {
+	char m[256];
 	char path[PATH_MAX];
 
 	link_pin_path(l, li->name, path, sizeof(path));
@@ -419,7 +438,7 @@ static void detach_one(struct loader *l, struct loader_iface *li)
 	if (li->tc_attached)
 		detach_tc(li->ifindex, li->tc_qdisc_ours);
 	li->tc_attached = false;
-	pr_info("detached from %s", li->name);
+	log_info(log_fmt(m, sizeof(m), "detached from %s", li->name), LOG_STR("iface", li->name));
 }
 
 int loader_detach(struct loader *l, const char *ifname)
@@ -438,6 +457,7 @@ int loader_detach(struct loader *l, const char *ifname)
 
 void loader_detach_stale(struct loader *l, char names[][16], int n)
 {
+	char m[256];
 	struct dirent *de;
 	DIR *d = opendir(l->pin_dir);
 	char path[PATH_MAX];
@@ -461,7 +481,8 @@ void loader_detach_stale(struct loader *l, char names[][16], int n)
 		ifindex = if_nametoindex(ifname);
 		if (ifindex)
 			detach_tc(ifindex, false);
-		pr_info("detached from %s: no longer in the config", ifname);
+		log_info(log_fmt(m, sizeof(m), "detached from %s: no longer in the config", ifname),
+			 LOG_STR("iface", ifname));
 	}
 	closedir(d);
 }
@@ -489,9 +510,11 @@ void loader_close(struct loader *l, bool keep)
 				bpf_map__unpin(map, NULL);
 		}
 		if (rmdir(l->pin_dir) && errno != ENOENT)
-			pr_info("pin directory %s left in place: %s", l->pin_dir, strerror(errno));
+			log_info("pin directory left in place", LOG_STR("pin_dir", l->pin_dir),
+				 LOG_ERRNO(errno));
 	} else {
-		pr_info("persist: XDP stays attached, state stays pinned in %s", l->pin_dir);
+		log_info("persist: XDP stays attached, state stays pinned",
+			 LOG_STR("pin_dir", l->pin_dir));
 	}
 	floodgate_bpf__destroy(l->skel);
 	l->skel = NULL;

@@ -16,13 +16,23 @@
 #include "metrics.h"
 #include "policy.h"
 #include "redis.h"
+#include "watch.h"
 
 #define TICK_MS 1000
 /* The policy store's expired keys are reclaimed from here, a slice of the
  * table at a time (requests only check the LRU tail). */
 #define SWEEP_MS 100
 #define SWEEP_BUCKETS 16384
-#define EVENT_LINES_PER_SEC 20
+
+/* The log settings of c, under --log-format and -v (which win). */
+static void apply_log(struct agent *a, const struct fg_conf *c)
+{
+	if (!a->opts.log_format_set)
+		log_set_format(c->log.json ? FG_LOG_JSON : FG_LOG_LOGFMT);
+	if (!a->opts.log_level_set)
+		log_set_level((enum fg_log_level)c->log.level);
+	events_set_limits(&a->events, c->log.violation_lines_per_sec, c->log.summary_interval_ms);
+}
 
 /* -i and --xdp-mode win over the file, on start and on every reload. */
 static void apply_overrides(const struct agent_opts *o, struct fg_conf *c)
@@ -82,7 +92,7 @@ static int push_config(struct agent *a, const struct fg_conf *conf, struct fg_co
 
 	err = rules_compile(conf, prev, next);
 	if (err) {
-		pr_warn("cannot compile rules: %s", strerror(-err));
+		log_warn("cannot compile rules", LOG_ERRNO(-err));
 		return err;
 	}
 	err = xdpmaps_apply(&a->maps, next, prev);
@@ -91,7 +101,7 @@ static int push_config(struct agent *a, const struct fg_conf *conf, struct fg_co
 	if (!err)
 		err = sync_list(a, a->maps.deny, conf->deny, conf->ndeny, &a->runtime_deny);
 	if (err)
-		pr_warn("cannot write the config into the XDP maps: %s", strerror(-err));
+		log_warn("cannot write the config into the XDP maps", LOG_ERRNO(-err));
 	return err;
 }
 
@@ -227,18 +237,19 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	memset(a, 0, sizeof(*a));
 	a->opts = *opts;
 	if (config_load(opts->config_path, &a->conf, err_msg, sizeof(err_msg))) {
-		pr_warn("%s", err_msg);
+		log_error(err_msg, LOG_STR("file", opts->config_path));
 		return 2;
 	}
+	apply_log(a, &a->conf);
 	apply_overrides(opts, &a->conf);
 	if (!a->conf.nifaces) {
-		pr_warn("no interface to protect: give -i IFACE or list interfaces: in %s",
-			opts->config_path);
+		log_error("no interface to protect: give -i IFACE or list interfaces: in the config",
+			  LOG_STR("file", opts->config_path));
 		config_free(&a->conf);
 		return 2;
 	}
 	if (load_policies(a, &a->conf, err_msg, sizeof(err_msg))) {
-		pr_warn("%s", err_msg);
+		log_error(err_msg, LOG_STR("file", opts->config_path));
 		config_free(&a->conf);
 		return 2;
 	}
@@ -263,15 +274,18 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	if (attach_all(a, &a->conf))
 		goto fail;
 
-	if (events_open(&a->events, a->maps.events, &a->compiled->ids, EVENT_LINES_PER_SEC)) {
-		pr_warn("cannot read the events ring buffer: %s", strerror(errno));
+	err = events_open(&a->events, a->maps.events, &a->compiled->ids,
+			  a->conf.log.violation_lines_per_sec);
+	if (err) {
+		log_error("cannot read the events ring buffer", LOG_ERRNO(-err));
 		goto fail;
 	}
+	apply_log(a, &a->conf);
 	/* The socket comes last: failing to bind it leaves no handle to close. */
 	a->loop = uv_default_loop();
 	err = start_redis(a);
 	if (err) {
-		pr_warn("cannot set up the redis store: %s", strerror(-err));
+		log_error("cannot set up the redis store", LOG_ERRNO(-err));
 		goto fail;
 	}
 	a->server = server_new(a->loop, &a->conf.socket, opts->socket_path);
@@ -280,7 +294,12 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	server_set_config_file(a->server, opts->config_path);
 	err = commands_register(a->server, a);
 	if (err) {
-		pr_warn("cannot register the socket commands: %s", strerror(-err));
+		log_error("cannot register the socket commands", LOG_ERRNO(-err));
+		goto fail;
+	}
+	a->watch = watch_new(a->loop, a->server, &a->events);
+	if (!a->watch) {
+		log_error("cannot register XDP.WATCH", LOG_ERRNO(errno));
 		goto fail;
 	}
 	if (server_listen(a->server))
@@ -289,7 +308,7 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	 * thread started after the drop. A busy port costs the metrics, not
 	 * the protection: the log says so and Prometheus sees the target down. */
 	if (metrics_open(&a->metrics, metrics_listen(a)))
-		pr_warn("msg=\"no metrics endpoint: see above\"");
+		log_warn("no metrics endpoint: see above");
 	/* Loaded, attached, bound: from here on CAP_BPF and CAP_NET_ADMIN do.
 	 * Capabilities are per thread: start threads after this line. */
 	if (caps_drop_to_runtime())
@@ -297,9 +316,11 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	a->last_reload_ok = true;
 	a->last_reload_success_s = realtime_s();
 	metrics_start(a->metrics, a); /* logged; a failure leaves no endpoint */
-	pr_info("protecting %d interface(s) with %d rule(s)%s; config %s, pins %s",
-		a->conf.nifaces, a->conf.nrules, a->conf.dry_run ? " in dry-run (nothing dropped)" : "",
-		opts->config_path, opts->pin_dir);
+	log_info(a->conf.dry_run ? "protecting interfaces in dry-run (nothing dropped)"
+				 : "protecting interfaces",
+		 LOG_INT("interfaces", a->conf.nifaces), LOG_INT("rules", a->conf.nrules),
+		 LOG_BOOL("dry_run", a->conf.dry_run), LOG_STR("config", opts->config_path),
+		 LOG_STR("pins", opts->pin_dir));
 	return 0;
 
 fail:
@@ -309,6 +330,8 @@ fail:
 	server_close(a->server); /* not listening: nothing left on the loop */
 	server_free(a->server);
 	a->server = NULL;
+	watch_free(a->watch); /* no event reached it: it has no handle on the loop */
+	a->watch = NULL;
 	/* Pins that an earlier agent left keep protecting; our own go. */
 	loader_close(&a->loader, a->loader.adopted_maps);
 	config_free(&a->conf);
@@ -340,8 +363,8 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 	if (conf.max_tracked != a->conf.max_tracked || conf.max_prefixes != a->conf.max_prefixes ||
 	    conf.max_udp_flows != a->conf.max_udp_flows ||
 	    conf.max_verified != a->conf.max_verified)
-		pr_warn("msg=\"map sizes (sources.max_*) change only at restart; keeping the "
-			"running sizes\"");
+		log_warn("map sizes (sources.max_*) change only at restart; keeping the running "
+			 "sizes");
 	/* Maps are sized at load: keep the running sizes so a restart with
 	 * this file sees what is really in use. */
 	conf.max_tracked = a->conf.max_tracked;
@@ -378,7 +401,7 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 		if (!iface_listed(&conf, a->loader.ifaces[i].name))
 			loader_detach(&a->loader, a->loader.ifaces[i].name);
 	if (attach_all(a, &conf))
-		pr_warn("msg=\"reload: some interfaces could not be attached; see above\"");
+		log_warn("reload: some interfaces could not be attached; see above");
 
 	free(a->compiled);
 	a->compiled = next;
@@ -388,16 +411,17 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 	server_set_conf(a->server, &a->conf.socket);
 	if (memcmp(&conf.store.redis, &prev_store.redis, sizeof(prev_store.redis)) ||
 	    conf.store.type != prev_store.type)
-		pr_warn("msg=\"store: type and redis change only at restart; the running store "
-			"stays\"");
+		log_warn("store: type and redis change only at restart; the running store stays");
 	if (strcmp(conf.metrics.listen, prev_metrics.listen) ||
 	    conf.metrics.enabled != prev_metrics.enabled)
-		pr_warn("msg=\"metrics: changes apply at restart; the endpoint stays as it is\"");
+		log_warn("metrics: changes apply at restart; the endpoint stays as it is");
 	a->reloads_ok++;
 	a->last_reload_ok = true;
 	a->last_reload_success_s = realtime_s();
-	pr_info("msg=\"config reloaded\" file=%s rules=%d interfaces=%d dry_run=%d",
-		a->opts.config_path, conf.nrules, conf.nifaces, conf.dry_run);
+	apply_log(a, &a->conf);
+	log_info("config reloaded", LOG_STR("file", a->opts.config_path),
+		 LOG_INT("rules", conf.nrules), LOG_INT("interfaces", conf.nifaces),
+		 LOG_BOOL("dry_run", conf.dry_run));
 	return 0;
 
 rejected:
@@ -413,10 +437,10 @@ static void on_signal(uv_signal_t *h, int signum)
 
 	if (signum == SIGHUP) {
 		if (agent_reload(a, err, sizeof(err)))
-			pr_warn("msg=\"reload rejected, running config kept\" error=\"%s\"", err);
+			log_warn("reload rejected, running config kept", LOG_STR("error", err));
 		return;
 	}
-	pr_info("msg=\"stopping\" signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	log_info("stopping", LOG_STR("signal", signum == SIGINT ? "SIGINT" : "SIGTERM"));
 	uv_stop(a->loop);
 }
 
@@ -438,7 +462,7 @@ static void on_tick(uv_timer_t *h)
 
 	n = xdpmaps_sweep_bans(&a->maps, now);
 	if (n > 0)
-		pr_debug("msg=\"expired bans removed\" count=%d", n);
+		log_debug("expired bans removed", LOG_INT("count", n));
 	/* The ring buffer is also drained here: an idle poll never misses
 	 * events that arrived between two wakeups. */
 	events_consume(&a->events);
@@ -505,8 +529,10 @@ void agent_stop(struct agent *a)
 		uv_loop_close(a->loop);
 		a->loop = NULL;
 	}
-	server_free(a->server);
+	server_free(a->server); /* its clients freed: no subscription points to the watch */
 	a->server = NULL;
+	watch_free(a->watch);
+	a->watch = NULL;
 	metrics_free(a->metrics);
 	a->metrics = NULL;
 	events_close(&a->events);

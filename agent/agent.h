@@ -14,6 +14,7 @@
 #include "config.h"
 #include "events.h"
 #include "loader.h"
+#include "log.h"
 #include "rules.h"
 #include "server.h"
 #include "xdpmaps.h"
@@ -27,12 +28,16 @@ struct agent_opts {
 	int nifaces;
 	bool mode_set; /* --xdp-mode given: overrides the config */
 	enum fg_xdp_mode mode;
+	bool log_format_set; /* --log-format given: overrides log.format */
+	enum fg_log_format log_format;
+	bool log_level_set; /* -v given: overrides log.level */
 };
 
 struct fleet;
 struct metrics;
 struct policies;
 struct redis;
+struct watch;
 
 /* Allow/deny entries added at run time (XDP.ALLOW / XDP.DENY): kept on top
  * of the config's lists across reloads, until the agent restarts. */
@@ -54,6 +59,7 @@ struct agent {
 	struct metrics *metrics; /* the Prometheus endpoint; NULL when off */
 	struct redis *redis; /* store.type: redis: the shared store; else NULL */
 	struct fleet *fleet; /* fleet-wide bans through redis; NULL without it */
+	struct watch *watch; /* XDP.WATCH subscribers (floodctl watch) */
 
 	uv_loop_t *loop;
 	uv_signal_t sig_hup, sig_term, sig_int;

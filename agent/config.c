@@ -12,6 +12,8 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "events.h"
+#include "log.h"
 #include "policy.h"
 
 /* 1e9 flows/s keeps interval_ns = 1e9 / rate at 1 ns or more. */
@@ -35,7 +37,7 @@ struct parser {
 
 static const char *const top_keys[] = {"interfaces", "xdp_mode", "dry_run", "persist", "sources",
 				       "defaults",   "rules",	 "allow",   "deny",    "socket",
-				       "store",	     "policies", "metrics",  NULL};
+				       "store",	     "policies", "metrics",  "log",	NULL};
 static const char *const source_keys[] = {
 	"ipv4_prefix",	"ipv6_prefix", "max_tracked", "max_prefixes", "max_udp_flows",
 	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL};
@@ -878,6 +880,8 @@ static const char *const socket_keys[] = {"path",	"mode",	      "group",
 static const char *const store_keys[] = {"type", "max_keys", "redis", NULL};
 static const char *const redis_keys[] = {"url", "password", "db", "timeout_ms", "prefix", NULL};
 static const char *const metrics_keys[] = {"listen", "enabled", NULL};
+static const char *const log_keys[] = {"format", "level", "violation_lines_per_sec",
+				       "summary_interval", NULL};
 static const char *const xdp_ban_keys[] = {"after", "for", NULL};
 static const char *const limit_entry_keys[] = {"count", "per", NULL};
 /* Keys of each policy type, indexed by enum policy_type. */
@@ -1255,6 +1259,55 @@ int config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 		a4->sin_family = AF_INET;
 		a4->sin_port = htons((uint16_t)port);
 		*len = sizeof(*a4);
+	}
+	return 0;
+}
+
+static int parse_log(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	enum fg_log_format format;
+	enum fg_log_level level;
+	const char *s;
+	yaml_node_t *v;
+	char b[64];
+	int err;
+
+	err = expect_kind(p, n, "log", YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, "log", log_keys);
+	if (err)
+		return err;
+	if ((v = map_get(p, n, "format"))) {
+		err = get_str(p, v, "log.format", "logfmt or json", &s);
+		if (err)
+			return err;
+		if (log_parse_format(s, &format))
+			return fail(p, v, "log.format", "%s: use logfmt or json",
+				    show(v, b, sizeof(b)));
+		c->log.format_set = true;
+		c->log.json = format == FG_LOG_JSON;
+	}
+	if ((v = map_get(p, n, "level"))) {
+		err = get_str(p, v, "log.level", "error, warn, info or debug", &s);
+		if (err)
+			return err;
+		if (log_parse_level(s, &level))
+			return fail(p, v, "log.level", "%s: use error, warn, info or debug",
+				    show(v, b, sizeof(b)));
+		c->log.level_set = true;
+		c->log.level = level;
+	}
+	if ((v = map_get(p, n, "violation_lines_per_sec")) &&
+	    (err = get_u32(p, v, "log.violation_lines_per_sec", 1, 100000,
+			   &c->log.violation_lines_per_sec)))
+		return err;
+	if ((v = map_get(p, n, "summary_interval"))) {
+		err = get_duration(p, v, "log.summary_interval", &c->log.summary_interval_ms);
+		if (err)
+			return err;
+		if (c->log.summary_interval_ms < 1000 || c->log.summary_interval_ms > 3600 * 1000)
+			return fail(p, v, "log.summary_interval",
+				    "\"%s\" is out of range (1s-1h)", sval(v));
 	}
 	return 0;
 }
@@ -1770,6 +1823,8 @@ static int parse_root(struct parser *p, const yaml_node_t *root, struct fg_conf 
 		return err;
 	if ((v = map_get(p, root, "metrics")) && (err = parse_metrics(p, v, c)))
 		return err;
+	if ((v = map_get(p, root, "log")) && (err = parse_log(p, v, c)))
+		return err;
 	if ((v = map_get(p, root, "policies")) && (err = parse_policies(p, v, c)))
 		return err;
 	return 0;
@@ -1831,6 +1886,9 @@ void config_defaults(struct fg_conf *c)
 	strcpy(c->store.redis.prefix, FG_CONF_REDIS_PREFIX);
 	c->metrics.enabled = true;
 	strcpy(c->metrics.listen, FG_CONF_METRICS_LISTEN);
+	c->log.level = FG_LOG_INFO;
+	c->log.violation_lines_per_sec = EVENTS_DEFAULT_LINES_PER_SEC;
+	c->log.summary_interval_ms = EVENTS_DEFAULT_SUMMARY_MS;
 }
 
 void config_free(struct fg_conf *c)

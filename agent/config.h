@@ -113,6 +113,16 @@ struct fg_conf_metrics {
 	char listen[64]; /* "IPv4:port" or "[IPv6]:port"; "" = no endpoint */
 };
 
+/* log: stderr's format and level, and the violation lines' budget. */
+struct fg_conf_log {
+	bool format_set; /* log.format given (--log-format wins over it) */
+	bool json; /* format: json (default logfmt) */
+	bool level_set; /* log.level given (-v wins over it) */
+	int level; /* enum fg_log_level; default info */
+	uint32_t violation_lines_per_sec; /* default 20 */
+	uint64_t summary_interval_ms; /* default 10 s */
+};
+
 struct fg_conf {
 	char ifaces[FG_CONF_MAX_IFACES][16]; /* IFNAMSIZ */
 	int nifaces;
@@ -143,6 +153,7 @@ struct fg_conf {
 	struct fg_conf_socket socket;
 	struct fg_conf_store store;
 	struct fg_conf_metrics metrics;
+	struct fg_conf_log log;
 	struct fg_conf_policy *policies; /* malloc'd array, owned by the conf */
 	int npolicies;
 };

@@ -16,7 +16,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: floodgated [-c FILE] [-i IFACE ...] [--xdp-mode native|generic|auto]\n"
 		"                  [--pin-dir DIR] [--socket PATH] [--metrics-listen ADDR]\n"
-		"                  [--check-config] [-v]\n"
+		"                  [--log-format logfmt|json] [--check-config] [-v]\n"
 		"\n"
 		"  -c, --config FILE     config file (default " DEFAULT_CONFIG ")\n"
 		"  -i, --iface IFACE     protect IFACE; repeat for several; replaces the\n"
@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		"      --metrics-listen ADDR  serve /metrics and /healthz on ADDR (127.0.0.1:PORT,\n"
 		"                        [::1]:PORT, 0.0.0.0:PORT); \"\" turns them off\n"
 		"                        (default: metrics: in the config, else " FG_CONF_METRICS_LISTEN ")\n"
+		"      --log-format FMT  stderr log lines as logfmt (default) or json (default:\n"
+		"                        log.format in the config)\n"
 		"      --check-config    validate the config file and exit (0 valid, 2 invalid)\n"
 		"  -v, --verbose         more log; -vv also shows libbpf and verifier output\n"
 		"  -V, --version         print the version\n"
@@ -67,7 +69,7 @@ static int check_config(const char *path)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MODE = 256, OPT_PIN_DIR, OPT_CHECK, OPT_SOCKET, OPT_METRICS };
+	enum { OPT_MODE = 256, OPT_PIN_DIR, OPT_CHECK, OPT_SOCKET, OPT_METRICS, OPT_LOG_FORMAT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "iface", required_argument, NULL, 'i' },
@@ -76,6 +78,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -141,6 +144,14 @@ int main(int argc, char **argv)
 		case OPT_CHECK:
 			check = true;
 			break;
+		case OPT_LOG_FORMAT:
+			if (log_parse_format(optarg, &opts.log_format)) {
+				fprintf(stderr, "floodgated: --log-format %s: use logfmt or json\n",
+					optarg);
+				return 2;
+			}
+			opts.log_format_set = true;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -166,9 +177,12 @@ int main(int argc, char **argv)
 	if (check)
 		return check_config(opts.config_path);
 
+	/* Until the config is read: the command line's settings (which then win). */
+	log_set_format(opts.log_format);
 	log_set_level(verbose >= 1 ? FG_LOG_DEBUG : FG_LOG_INFO);
+	opts.log_level_set = verbose >= 1;
 	log_setup_libbpf(verbose >= 2);
-	pr_info("msg=\"floodgated starting\" version=%s commit=%s", FG_VERSION, FG_COMMIT);
+	log_info("floodgated starting", LOG_STR("version", FG_VERSION), LOG_STR("commit", FG_COMMIT));
 
 	ret = agent_start(&a, &opts);
 	if (ret)

@@ -564,6 +564,11 @@ static size_t pending_out(const struct client *c)
 	return n;
 }
 
+size_t client_out_pending(const struct client *c)
+{
+	return pending_out(c);
+}
+
 static void on_write(uv_write_t *req, int status);
 
 static void start_write(struct client *c)

@@ -133,6 +133,9 @@ void client_set_push(struct client *c, bool on);
 bool client_wants_push(const struct client *c);
 void reply_push(struct client *c, size_t n);
 void client_flush(struct client *c);
+/* Bytes written for c and not yet taken by the socket: a pusher backs off
+ * above its own limit instead of growing them. */
+size_t client_out_pending(const struct client *c);
 
 /* Call fn for every connected client (e.g. to push to the subscribed ones).
  * fn must not close clients. */

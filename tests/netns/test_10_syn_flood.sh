@@ -46,7 +46,7 @@ grep -q "^$FG_A_IP4 .*auto" <<<"$bans" || fg_fail "flooding source was not auto-
 fg_ok "flooding source auto-banned after 3 violations"
 fg_assert_eq "$(fg_ctl list bans | grep -c "$FG_C_IP4" || true)" 0 "the client is not banned"
 
-fg_log_wait "msg=violation source=$FG_A_IP4 rule=signaling level=address" ||
+fg_log_wait "level=warn msg=violation source=$FG_A_IP4 rule=signaling scope=address" ||
 	fg_fail "no violation line for the flooding source in the agent log"
 fg_ok "violation reported in the log"
 fg_pass "single-source SYN flood dropped, client unaffected"

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * watch: XDP.WATCH on the socket (floodctl watch). A subscribed client gets
+ * every violation event as it is consumed from the ring buffer, pub/sub
+ * style: ["message", "violations", <JSON object>] (a RESP3 push after
+ * HELLO 3, an array in RESP2), see docs/api.md. A subscriber whose output
+ * is backed up past WATCH_MAX_PENDING bytes misses events instead of
+ * growing memory; the next event it gets says how many ("missed").
+ */
+#ifndef FG_WATCH_H
+#define FG_WATCH_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include <floodgate/abi.h>
+
+#ifndef WATCH_MAX_PENDING
+#define WATCH_MAX_PENDING (1u << 20) /* unsent bytes of a subscriber before it misses events */
+#endif
+
+struct events;
+struct server;
+struct watch;
+
+struct watch_stats {
+	uint64_t subscribers; /* now */
+	uint64_t pushed_total; /* events sent to subscribers */
+	uint64_t missed_total; /* events not sent: a subscriber's output was backed up */
+};
+
+/* Register XDP.WATCH and XDP.UNWATCH on s and an INFO watch section, and tap
+ * ev. s, ev and loop must outlive the watch. NULL with errno on failure. */
+struct watch *watch_new(uv_loop_t *loop, struct server *s, struct events *ev);
+
+void watch_get_stats(const struct watch *w, struct watch_stats *out);
+
+/* Close its loop handle; run the loop once more, then watch_free(). Free
+ * only once the server's clients are freed: their subscriptions point here. */
+void watch_close(struct watch *w);
+void watch_free(struct watch *w);
+
+/* The JSON object pushed for an event: ts_real_ms is the event's wall clock
+ * time (Unix ms); missed is added when not 0. Returns the length, like
+ * snprintf. */
+size_t watch_format(char *buf, size_t len, const struct fg_event *e, const char *rule,
+		    long long ts_real_ms, uint64_t missed);
+
+#endif /* FG_WATCH_H */

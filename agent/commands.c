@@ -137,12 +137,12 @@ static void auth_ban(struct agent *a, const char *policy, const char *addr, uint
 		return;
 	err = xdpmaps_ban(&a->maps, &cidr, (for_ms + 999) / 1000, FG_BAN_APP);
 	if (err) {
-		pr_warn("msg=\"app ban failed\" policy=%s source=%s error=\"%s\"", policy, addr,
-			strerror(-err));
+		log_warn("app ban failed", LOG_STR("policy", policy), LOG_STR("source", addr),
+			 LOG_ERRNO(-err));
 		return;
 	}
-	pr_warn("msg=\"app ban\" policy=%s source=%s for_s=%llu", policy, addr,
-		(unsigned long long)((for_ms + 999) / 1000));
+	log_warn("app ban", LOG_STR("policy", policy), LOG_STR("source", addr),
+		 LOG_UINT("for_s", (for_ms + 999) / 1000));
 	fleet_ban(a->fleet, &cidr, (for_ms + 999) / 1000);
 }
 
@@ -581,8 +581,8 @@ static void cmd_xdp_ban(struct client *c, int argc, const struct resp_arg *argv,
 		reply_error(c, "ERR cannot ban: %s", strerror(-err));
 		return;
 	}
-	pr_info("msg=\"manual ban\" source=%s for_s=%llu uid=%u", cidr_format(&cidr, buf, sizeof(buf)),
-		(unsigned long long)secs, (unsigned)client_uid(c));
+	log_info("manual ban", LOG_STR("source", cidr_format(&cidr, buf, sizeof(buf))),
+		 LOG_UINT("for_s", secs), LOG_UINT("uid", client_uid(c)));
 	fleet_ban(a->fleet, &cidr, secs);
 	reply_ok(c);
 }
@@ -607,8 +607,8 @@ static void cmd_xdp_unban(struct client *c, int argc, const struct resp_arg *arg
 		reply_error(c, "ERR cannot unban: %s", strerror(-err));
 		return;
 	}
-	pr_info("msg=\"unban\" source=%s uid=%u", cidr_format(&cidr, buf, sizeof(buf)),
-		(unsigned)client_uid(c));
+	log_info("unban", LOG_STR("source", cidr_format(&cidr, buf, sizeof(buf))),
+		 LOG_UINT("uid", client_uid(c)));
 	fleet_unban(a->fleet, &cidr);
 	reply_ok(c);
 }
@@ -752,8 +752,8 @@ static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, 
 		return;
 	}
 	if (agent_reload(ctx, err, sizeof(err))) {
-		pr_warn("msg=\"reload rejected, running config kept\" error=\"%s\" uid=%u", err,
-			(unsigned)client_uid(c));
+		log_warn("reload rejected, running config kept", LOG_STR("error", err),
+			 LOG_UINT("uid", client_uid(c)));
 		reply_error(c, "ERR %s (the running config is kept)", err);
 		return;
 	}

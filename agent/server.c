@@ -634,8 +634,7 @@ static void flush(struct client *c)
 		return;
 	}
 	if (sbuf_failed(ob) || sbuf_failed(&c->out)) {
-		pr_warn("msg=\"out of memory for replies; closing client\" id=%llu",
-			(unsigned long long)c->id);
+		log_warn("out of memory for replies; closing client", LOG_UINT("id", c->id));
 		sbuf_clear(ob);
 		client_close(c);
 		return;
@@ -665,8 +664,8 @@ static void flush(struct client *c)
 			sbuf_free(ob);
 	}
 	if (c->out.len + c->wbuf.len > SERVER_OUT_HARD_LIMIT) {
-		pr_warn("msg=\"client not reading its replies; closing\" id=%llu pending=%zu",
-			(unsigned long long)c->id, c->out.len + c->wbuf.len);
+		log_warn("client not reading its replies; closing", LOG_UINT("id", c->id),
+			 LOG_UINT("pending", c->out.len + c->wbuf.len));
 		s->st.errors[SERVER_ERR_TIMEOUT]++;
 		client_close(c);
 		return;
@@ -775,8 +774,8 @@ static size_t process(struct client *c, char *buf, size_t len)
 			reply_error_kind(
 				c, r == RESP_ETOOBIG ? SERVER_ERR_TOO_BIG : SERVER_ERR_PROTOCOL,
 				"ERR %s", c->parser.errmsg);
-			pr_debug("msg=\"closing client\" id=%llu error=\"%s\"",
-				 (unsigned long long)c->id, c->parser.errmsg);
+			log_debug("closing client", LOG_UINT("id", c->id),
+				  LOG_STR("error", c->parser.errmsg));
 			c->close_after_write = true;
 			off = len;
 			break;
@@ -933,14 +932,14 @@ static void on_connection(uv_stream_t *listener, int status)
 	uv_os_fd_t fd;
 
 	if (status < 0) {
-		pr_warn("msg=\"cannot accept a connection\" socket=%s error=\"%s\"", s->path,
-			uv_strerror(status));
+		log_warn("cannot accept a connection", LOG_STR("socket", s->path),
+			 LOG_STR("error", uv_strerror(status)));
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c || uv_pipe_init(s->loop, &c->pipe, 0)) {
 		free(c);
-		pr_warn("msg=\"out of memory accepting a connection\"");
+		log_warn("out of memory accepting a connection");
 		return;
 	}
 	c->pipe.data = c;
@@ -1002,14 +1001,13 @@ static void on_cron(uv_timer_t *h)
 			continue;
 		if (c->partial_since_ms &&
 		    now - c->partial_since_ms > SERVER_HALF_REQUEST_TIMEOUT_MS) {
-			pr_debug("msg=\"closing client: request incomplete for too long\" id=%llu",
-				 (unsigned long long)c->id);
+			log_debug("closing client: request incomplete for too long",
+				  LOG_UINT("id", c->id));
 			s->st.errors[SERVER_ERR_TIMEOUT]++;
 			client_close(c);
 		} else if (c->writing &&
 			   now - c->write_progress_ms > SERVER_WRITE_STALL_TIMEOUT_MS) {
-			pr_debug("msg=\"closing client: not reading its replies\" id=%llu",
-				 (unsigned long long)c->id);
+			log_debug("closing client: not reading its replies", LOG_UINT("id", c->id));
 			s->st.errors[SERVER_ERR_TIMEOUT]++;
 			client_close(c);
 		}
@@ -1591,9 +1589,8 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 	if (!path || !*path)
 		path = conf->path[0] ? conf->path : "/run/floodgate/floodgate.sock";
 	if (strlen(path) >= sizeof(s->path)) {
-		pr_warn("socket path %s is too long (at most %zu bytes); use a shorter socket.path "
-			"or --socket",
-			path, sizeof(s->path) - 1);
+		log_error("socket path is too long; use a shorter socket.path or --socket",
+			  LOG_STR("path", path), LOG_UINT("max_bytes", sizeof(s->path) - 1));
 		free(s->rbuf);
 		free(s);
 		errno = ENAMETOOLONG;
@@ -1615,15 +1612,14 @@ void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
 	if (!s)
 		return;
 	if (conf->path[0] && strcmp(conf->path, s->path) && strcmp(conf->path, s->conf.path))
-		pr_warn("msg=\"socket.path changes only at restart\" running=%s", s->path);
+		log_warn("socket.path changes only at restart", LOG_STR("running", s->path));
 	s->conf = *conf;
 	/* Rights follow the config: a peer removed from admin_uids loses them now. */
 	for (c = s->clients; c; c = c->next)
 		c->admin = c->uid != (uid_t)-1 && is_admin(&s->conf, c->uid, c->gid);
 	if (s->listening) {
 		if (chmod(s->path, s->conf.mode ? s->conf.mode : 0660))
-			pr_warn("msg=\"cannot chmod the socket\" path=%s error=\"%s\"", s->path,
-				strerror(errno));
+			log_warn("cannot chmod the socket", LOG_STR("path", s->path), LOG_ERRNO(errno));
 	}
 }
 
@@ -1663,6 +1659,7 @@ static int mkdir_parents(const char *path)
 /* A socket file is stale when nothing accepts on it. */
 static int remove_stale(const char *path)
 {
+	char m[PATH_MAX + 128];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd, err;
@@ -1673,8 +1670,11 @@ static int remove_stale(const char *path)
 		return -errno;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		pr_warn("%s exists and is not a socket; remove it or choose another socket.path",
-			path);
+		log_error(log_fmt(m, sizeof(m),
+				  "%s exists and is not a socket; remove it or choose another "
+				  "socket.path",
+				  path),
+			  LOG_STR("path", path));
 		return -EEXIST;
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
@@ -1684,18 +1684,19 @@ static int remove_stale(const char *path)
 	err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
 	close(fd);
 	if (err == 0) {
-		pr_warn("%s: another agent answers on this socket; stop it first or give --socket "
-			"another path",
-			path);
+		log_error("another agent answers on this socket; stop it first or give --socket "
+			  "another path",
+			  LOG_STR("path", path));
 		return -EADDRINUSE;
 	}
 	if (err != ECONNREFUSED) {
-		pr_warn("%s: cannot tell whether the socket is in use: %s", path, strerror(err));
+		log_error("cannot tell whether the socket is in use", LOG_STR("path", path),
+			  LOG_ERRNO(err));
 		return -err;
 	}
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
-	pr_info("msg=\"removed a stale socket\" path=%s", path);
+	log_info("removed a stale socket", LOG_STR("path", path));
 	return 0;
 }
 
@@ -1710,13 +1711,13 @@ static void raise_nofile(void)
 		return;
 	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
-		pr_warn("msg=\"open files limit below what max clients needs\" limit=%llu "
-			"want=%llu",
-			(unsigned long long)rl.rlim_cur, (unsigned long long)want);
+		log_warn("open files limit below what max clients needs",
+			 LOG_UINT("limit", rl.rlim_cur), LOG_UINT("want", want));
 }
 
 int server_listen(struct server *s)
 {
+	char m[PATH_MAX + 128];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	gid_t gid = (gid_t)-1;
 	mode_t old;
@@ -1727,8 +1728,8 @@ int server_listen(struct server *s)
 		char buf[4096];
 
 		if (getgrnam_r(s->conf.group, &grp, buf, sizeof(buf), &res) || !res) {
-			pr_warn("socket.group: no group named '%s'; create it or fix the config",
-				s->conf.group);
+			log_error("socket.group: no such group; create it or fix the config",
+				  LOG_STR("group", s->conf.group));
 			return -ENOENT;
 		}
 		gid = res->gr_gid;
@@ -1738,7 +1739,8 @@ int server_listen(struct server *s)
 	signal(SIGPIPE, SIG_IGN);
 	err = mkdir_parents(s->path);
 	if (err) {
-		pr_warn("cannot create the directory of %s: %s", s->path, strerror(-err));
+		log_error("cannot create the directory of the socket", LOG_STR("path", s->path),
+			  LOG_ERRNO(-err));
 		return err;
 	}
 	err = remove_stale(s->path);
@@ -1755,22 +1757,23 @@ int server_listen(struct server *s)
 	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
 	umask(old);
 	if (err) {
-		pr_warn("cannot bind %s: %s", s->path, strerror(-err));
+		log_error("cannot bind the socket", LOG_STR("path", s->path), LOG_ERRNO(-err));
 		goto fail_fd;
 	}
 	if (gid != (gid_t)-1 && chown(s->path, (uid_t)-1, gid)) {
 		err = -errno;
-		pr_warn("cannot give %s to group %s: %s", s->path, s->conf.group, strerror(-err));
+		log_error(log_fmt(m, sizeof(m), "cannot give %s to group %s", s->path, s->conf.group),
+			  LOG_STR("path", s->path), LOG_STR("group", s->conf.group), LOG_ERRNO(-err));
 		goto fail_unlink;
 	}
 	if (chmod(s->path, s->conf.mode ? s->conf.mode : 0660)) {
 		err = -errno;
-		pr_warn("cannot chmod %s: %s", s->path, strerror(-err));
+		log_error("cannot chmod the socket", LOG_STR("path", s->path), LOG_ERRNO(-err));
 		goto fail_unlink;
 	}
 	if (listen(fd, LISTEN_BACKLOG)) {
 		err = -errno;
-		pr_warn("cannot listen on %s: %s", s->path, strerror(-err));
+		log_error("cannot listen on the socket", LOG_STR("path", s->path), LOG_ERRNO(-err));
 		goto fail_unlink;
 	}
 
@@ -1785,7 +1788,8 @@ int server_listen(struct server *s)
 	s->resume_idle.data = s;
 	s->handles_open = true;
 	if (err) {
-		pr_warn("cannot listen on %s: %s", s->path, uv_strerror(err));
+		log_error("cannot listen on the socket", LOG_STR("path", s->path),
+			  LOG_STR("error", uv_strerror(err)));
 		unlink(s->path);
 		err = -EIO;
 		return err; /* server_close() closes the handles */
@@ -1793,8 +1797,9 @@ int server_listen(struct server *s)
 	uv_timer_start(&s->cron, on_cron, CRON_MS, CRON_MS);
 	s->listening = true;
 	s->st.start_ms = uv_now(s->loop);
-	pr_info("msg=\"listening\" socket=%s mode=%04o admin_uids=%d admin_gids=%d", s->path,
-		s->conf.mode ? s->conf.mode : 0660, s->conf.nadmin_uids, s->conf.nadmin_gids);
+	log_info("listening", LOG_STR("socket", s->path),
+		 LOG_STR("mode", log_fmt(m, sizeof(m), "%04o", s->conf.mode ? s->conf.mode : 0660)),
+		 LOG_INT("admin_uids", s->conf.nadmin_uids), LOG_INT("admin_gids", s->conf.nadmin_gids));
 	return 0;
 
 fail_unlink:

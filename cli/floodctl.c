@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "live.h"
 #include "loader.h"
 #include "pinned.h"
 #include "rpc.h"
@@ -71,7 +72,12 @@ static void usage(FILE *f)
 		"  status                        agent version, uptime, clients, interfaces, "
 		"policies\n"
 		"  top [-n N] [--by new|drops] [--watch [--interval S]]\n"
-		"                                the N (default 10) busiest sources\n"
+		"                                the N (default 10) busiest sources; --watch: a\n"
+		"                                live screen (attack state, drops/s by reason)\n"
+		"                                until q or Ctrl-C\n"
+		"  watch [-n COUNT]              violation events as they happen, one a line\n"
+		"                                (--json: the agent's JSON objects), until Ctrl-C\n"
+		"                                or COUNT events\n"
 		"  source ADDR                   counters, tokens and ban of an address and its "
 		"prefix\n"
 		"  verified ADDR                 whether the host talks to ADDR (exit 1 if not)\n"
@@ -639,14 +645,6 @@ out:
 
 /* --- XDP commands ---------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_watch;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_watch = 1;
-}
-
 static int top_once(struct rpc *r, const struct args *a)
 {
 	char n[16];
@@ -703,42 +701,16 @@ static int top_once(struct rpc *r, const struct args *a)
 
 static int sock_top(struct rpc *r, const struct args *a)
 {
-	struct sigaction sa = { .sa_handler = on_stop };
-	bool tty = isatty(STDOUT_FILENO), first = true;
-	struct timespec ts;
-	int ret;
+	struct live_top_opts o = {
+		.n = a->n, .by_drops = a->by_drops, .interval = a->interval, .json = a->json
+	};
 
-	if (!a->watch)
-		return top_once(r, a);
-	/* No SA_RESTART: Ctrl-C must cut the sleep short. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	while (!stop_watch) {
-		if (!a->json) {
-			time_t now = time(NULL);
-			char when[32];
+	return a->watch ? live_top(r, &o) : top_once(r, a);
+}
 
-			strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-			/* Home and clear: one screen, redrawn (a file gets every screen). */
-			if (tty)
-				printf("\033[H\033[2J");
-			else if (!first)
-				putchar('\n');
-			first = false;
-			printf("floodctl top: %d busiest by %s, every %gs, %s (Ctrl-C quits)\n\n",
-			       a->n, a->by_drops ? "drops" : "new flows", a->interval, when);
-		}
-		ret = top_once(r, a);
-		fflush(stdout);
-		if (ret)
-			return ret;
-		ts.tv_sec = (time_t)a->interval;
-		ts.tv_nsec = (long)((a->interval - (double)ts.tv_sec) * 1e9);
-		while (!stop_watch && nanosleep(&ts, &ts) && errno == EINTR)
-			;
-	}
-	return EXIT_OK;
+static int sock_watch(struct rpc *r, const struct args *a)
+{
+	return live_watch(r, a->json, (a->given & O_N) ? a->n : 0);
 }
 
 /* XDP.SOURCE addr: the reply, or NULL with *ret set. "Not tracked" is 1. */
@@ -1222,6 +1194,7 @@ static const struct command commands[] = {
 	{ "status", 0, 0, "status", sock_status, NULL },
 	{ "top", 0, O_N | O_BY | O_WATCH | O_INTERVAL,
 	  "top [-n N] [--by new|drops] [--watch [--interval S]]", sock_top, NULL },
+	{ "watch", 0, O_N, "watch [-n COUNT]", sock_watch, NULL },
 	{ "source", 1, 0, "source ADDR", sock_source, pin_source },
 	{ "verified", 1, 0, "verified ADDR", sock_verified, pin_verified },
 	{ "stats", 0, 0, "stats", sock_stats, pin_stats },

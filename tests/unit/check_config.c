@@ -10,6 +10,7 @@
 #include <check.h>
 
 #include "config.h"
+#include "log.h"
 #include "policy.h"
 
 static struct fg_conf conf;
@@ -672,6 +673,30 @@ START_TEST(test_metrics)
 }
 END_TEST
 
+START_TEST(test_log)
+{
+	ck_assert_int_eq(parse(""), 0);
+	ck_assert(!conf.log.format_set && !conf.log.json);
+	ck_assert(!conf.log.level_set);
+	ck_assert_int_eq(conf.log.level, FG_LOG_INFO);
+	ck_assert_uint_eq(conf.log.violation_lines_per_sec, 20);
+	ck_assert_uint_eq(conf.log.summary_interval_ms, 10000);
+	ck_assert_msg(parse("log:\n  format: json\n  level: debug\n  violation_lines_per_sec: 5\n"
+			    "  summary_interval: 30s\n") == 0,
+		      "%s", err);
+	ck_assert(conf.log.format_set && conf.log.json);
+	ck_assert(conf.log.level_set);
+	ck_assert_int_eq(conf.log.level, FG_LOG_DEBUG);
+	ck_assert_uint_eq(conf.log.violation_lines_per_sec, 5);
+	ck_assert_uint_eq(conf.log.summary_interval_ms, 30000);
+	ck_assert_msg(parse("log: { format: logfmt, level: warn }\n") == 0, "%s", err);
+	ck_assert(conf.log.format_set && !conf.log.json);
+	ck_assert_int_eq(conf.log.level, FG_LOG_WARN);
+	ck_assert_msg(parse("log: { level: error }\n") == 0, "%s", err);
+	ck_assert_int_eq(conf.log.level, FG_LOG_ERROR);
+}
+END_TEST
+
 /* The four policies of the issue, as an application owner writes them. */
 START_TEST(test_policies_values)
 {
@@ -845,6 +870,21 @@ static const struct {
 	 "t.yaml:2: metrics.lsten: unknown key (did you mean listen?)"},
 	{"metrics: 127.0.0.1:10150\n",
 	 "t.yaml:1: metrics: expected a mapping (key: value), got \"127.0.0.1:10150\""},
+	/* log */
+	{"log:\n  format: text\n", "t.yaml:2: log.format: \"text\": use logfmt or json"},
+	{"log:\n  level: verbose\n",
+	 "t.yaml:2: log.level: \"verbose\": use error, warn, info or debug"},
+	{"log:\n  violation_lines_per_sec: 0\n",
+	 "t.yaml:2: log.violation_lines_per_sec: 0 is out of range (1-100000)"},
+	{"log:\n  violation_lines_per_sec: many\n",
+	 "t.yaml:2: log.violation_lines_per_sec: expected an integer, got \"many\""},
+	{"log:\n  summary_interval: 500ms\n",
+	 "t.yaml:2: log.summary_interval: \"500ms\" is out of range (1s-1h)"},
+	{"log:\n  summary_interval: 2h\n",
+	 "t.yaml:2: log.summary_interval: \"2h\" is out of range (1s-1h)"},
+	{"log:\n  sumary_interval: 10s\n",
+	 "t.yaml:2: log.sumary_interval: unknown key (did you mean summary_interval?)"},
+	{"log: json\n", "t.yaml:1: log: expected a mapping (key: value), got \"json\""},
 	/* policies: common */
 	{"policies:\n  - name: a\n",
 	 "t.yaml:2: policies[0].type: missing (window, progressive, events or budget)"},
@@ -975,6 +1015,7 @@ static Suite *config_suite(void)
 	tcase_add_test(good, test_socket_store_values);
 	tcase_add_test(good, test_store_redis);
 	tcase_add_test(good, test_metrics);
+	tcase_add_test(good, test_log);
 	tcase_add_test(good, test_policies_values);
 	suite_add_tcase(s, good);
 

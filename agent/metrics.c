@@ -25,13 +25,20 @@
 #include "sbuf.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-#define HEALTH_MAX 256
-#define STR_(x) #x
-#define STR(x) STR_(x)
+#define HEALTH_MAX   256
+#define STR_(x)	     #x
+#define STR(x)	     STR_(x)
 
 /* The maps whose entries are counted (on the thread pool). */
 enum count_map {
-	CM_SRC, CM_PREFIX, CM_UDP, CM_VERIFIED, CM_BANS, CM_ALLOW, CM_DENY, CM__MAX,
+	CM_SRC,
+	CM_PREFIX,
+	CM_UDP,
+	CM_VERIFIED,
+	CM_BANS,
+	CM_ALLOW,
+	CM_DENY,
+	CM__MAX,
 };
 static const char *const count_map_names[CM__MAX] = {
 	"src_state", "prefix_state", "udp_flows", "verified", "bans", "allow", "deny",
@@ -63,12 +70,12 @@ struct metrics {
 	long entries[CM__MAX];
 	uint64_t bans[FG_BAN_ORIGIN_MAX];
 	double start_time_s; /* process_start_time_seconds */
-	double render_s; /* how long the last rendering took (loop time) */
+	double render_s;     /* how long the last rendering took (loop time) */
 
 	/* Shared with the HTTP thread, under lock. */
 	pthread_mutex_t lock;
-	struct sbuf text; /* the latest complete snapshot */
-	uint64_t rendered_ns; /* CLOCK_MONOTONIC of text */
+	struct sbuf text;	 /* the latest complete snapshot */
+	uint64_t rendered_ns;	 /* CLOCK_MONOTONIC of text */
 	char health[HEALTH_MAX]; /* "" = healthy, else why not */
 };
 
@@ -243,9 +250,9 @@ static bool xdp_check(const struct metrics *m, const char *ifname, const char **
 	else if (q.hw_prog_id && q.hw_prog_id == m->prog_id)
 		*mode = "offload";
 	else {
-		*why = q.prog_id || q.drv_prog_id || q.skb_prog_id ?
-			       "another XDP program is attached" :
-			       "XDP program detached";
+		*why = q.prog_id || q.drv_prog_id || q.skb_prog_id
+			       ? "another XDP program is attached"
+			       : "XDP program detached";
 		return false;
 	}
 	return true;
@@ -342,13 +349,20 @@ static void count_done(uv_work_t *req, int status)
 static struct bpf_map *count_map(struct floodgate_bpf *skel, enum count_map i)
 {
 	switch (i) {
-	case CM_SRC: return skel->maps.src_state;
-	case CM_PREFIX: return skel->maps.prefix_state;
-	case CM_UDP: return skel->maps.udp_flows;
-	case CM_VERIFIED: return skel->maps.verified;
-	case CM_BANS: return skel->maps.bans;
-	case CM_ALLOW: return skel->maps.allow_lpm;
-	default: return skel->maps.deny_lpm;
+	case CM_SRC:
+		return skel->maps.src_state;
+	case CM_PREFIX:
+		return skel->maps.prefix_state;
+	case CM_UDP:
+		return skel->maps.udp_flows;
+	case CM_VERIFIED:
+		return skel->maps.verified;
+	case CM_BANS:
+		return skel->maps.bans;
+	case CM_ALLOW:
+		return skel->maps.allow_lpm;
+	default:
+		return skel->maps.deny_lpm;
 	}
 }
 
@@ -401,7 +415,8 @@ static void render_attached(struct sbuf *b, struct metrics *m, char *health, siz
 	for (i = 0; i < a->conf.nifaces; i++) {
 		bool ok = xdp_check(m, a->conf.ifaces[i], &mode, &why);
 
-		u64(b, "floodgate_xdp_attached", ok, "iface", a->conf.ifaces[i], "mode", mode, NULL);
+		u64(b, "floodgate_xdp_attached", ok, "iface", a->conf.ifaces[i], "mode", mode,
+		    NULL);
 		if (!ok && !*health)
 			snprintf(health, hlen, "%s: %s", a->conf.ifaces[i], why);
 	}
@@ -445,8 +460,8 @@ static void render_packets(struct sbuf *b, struct metrics *m)
 		const char *name = f ? "floodgate_xdp_bytes_total" : "floodgate_xdp_packets_total";
 
 		family(b, name, "counter",
-		       f ? "Bytes seen by the XDP program, by interface, verdict and reason." :
-			   "Packets seen by the XDP program, by interface, verdict (pass, drop) "
+		       f ? "Bytes seen by the XDP program, by interface, verdict and reason."
+			 : "Packets seen by the XDP program, by interface, verdict (pass, drop) "
 			   "and reason.");
 		for (s = 0; s < FG_IF_SLOTS; s++) {
 			bool any = used[s];
@@ -728,8 +743,8 @@ static void render_socket(struct sbuf *b, struct metrics *m)
 	for (i = 0; (name = server_cmd_stats(s, i, &cs)); i++)
 		u64(b, "floodgate_socket_commands_total", cs.calls, "command", name, NULL);
 	family(b, "floodgate_command_duration_seconds", "histogram",
-	       "Time to run a command, from a sample (one call in " STR(SERVER_LAT_SAMPLE)
-	       " is timed: _count counts the timed calls).");
+	       "Time to run a command, from a sample (one call in " STR(
+		       SERVER_LAT_SAMPLE) " is timed: _count counts the timed calls).");
 	for (i = 0; (name = server_cmd_stats(s, i, &cs)); i++) {
 		uint64_t cum = 0;
 
@@ -746,8 +761,7 @@ static void render_socket(struct sbuf *b, struct metrics *m)
 		    "+Inf", NULL);
 		dbl(b, "floodgate_command_duration_seconds_sum", (double)cs.nsec / 1e9, "command",
 		    name, NULL);
-		u64(b, "floodgate_command_duration_seconds_count", cs.timed, "command", name,
-		    NULL);
+		u64(b, "floodgate_command_duration_seconds_count", cs.timed, "command", name, NULL);
 	}
 }
 
@@ -765,8 +779,8 @@ static void render_config(struct sbuf *b, struct metrics *m)
 	u64(b, "floodgate_config_last_reload_successful", a->last_reload_ok, NULL);
 	family(b, "floodgate_config_last_reload_success_timestamp_seconds", "gauge",
 	       "Unix time the running config was loaded (at start or by a reload).");
-	dbl(b, "floodgate_config_last_reload_success_timestamp_seconds",
-	    a->last_reload_success_s, NULL);
+	dbl(b, "floodgate_config_last_reload_success_timestamp_seconds", a->last_reload_success_s,
+	    NULL);
 }
 
 /* --- process_* (the client libraries' standard set) -------------------------- */
@@ -846,7 +860,8 @@ static void render_process(struct sbuf *b, struct metrics *m)
 		closedir(d);
 		fds--; /* the directory's own fd */
 	}
-	family(b, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+	family(b, "process_cpu_seconds_total", "counter",
+	       "Total user and system CPU time spent in seconds.");
 	dbl(b, "process_cpu_seconds_total", hz > 0 ? (double)(utime + stime) / (double)hz : 0,
 	    NULL);
 	family(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
@@ -890,7 +905,8 @@ static void render(struct metrics *m)
 	       "(one every second).");
 	dbl(b, "floodgate_metrics_render_seconds", m->render_s, NULL);
 	if (sbuf_failed(b)) {
-		pr_warn("msg=\"metrics: out of memory rendering a snapshot; serving the last one\"");
+		pr_warn("msg=\"metrics: out of memory rendering a snapshot; serving the last "
+			"one\"");
 		return;
 	}
 	pthread_mutex_lock(&m->lock);
@@ -972,7 +988,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		else
 			snprintf(body, sizeof(body), "ok\n");
 		pthread_mutex_unlock(&m->lock);
-		return reply(conn, strcmp(body, "ok\n") ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
+		return reply(conn,
+			     strcmp(body, "ok\n") ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
 			     "text/plain; charset=utf-8", body, strlen(body), false);
 	}
 	if (!strcmp(url, "/"))
@@ -1026,8 +1043,9 @@ int metrics_open(struct metrics **out, const char *listen_addr)
 		err = -errno;
 		pr_warn("metrics: cannot listen on %s: %s%s", listen_addr, strerror(errno),
 			err == -EADDRINUSE ? " (another program has the port: set metrics.listen "
-					     "to a free one)" :
-			err == -EADDRNOTAVAIL ? " (no interface has that address)" : "");
+					     "to a free one)"
+			: err == -EADDRNOTAVAIL ? " (no interface has that address)"
+						: "");
 		close(fd);
 		return err;
 	}
@@ -1069,9 +1087,9 @@ int metrics_start(struct metrics *m, struct agent *a)
 
 	m->daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		on_request, m, MHD_OPTION_LISTEN_SOCKET, m->listen_fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)10, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+		on_request, m, MHD_OPTION_LISTEN_SOCKET, m->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!m->daemon) {
 		pr_warn("metrics: cannot start the HTTP server on %s", m->listen);
 		return -EIO;

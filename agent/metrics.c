@@ -28,6 +28,8 @@
 #define HEALTH_MAX   256
 #define STR_(x)	     #x
 #define STR(x)	     STR_(x)
+/* Ends the label pairs of u64()/dbl(): a typed NULL through the varargs. */
+#define LABELS_END ((const char *)NULL)
 
 /* The maps whose entries are counted (on the thread pool). */
 enum count_map {
@@ -398,7 +400,7 @@ static void render_build(struct sbuf *b, struct metrics *m)
 {
 	family(b, "floodgate_build_info", "gauge",
 	       "Always 1; the labels say which floodgated is running.");
-	u64(b, "floodgate_build_info", 1, "version", FG_VERSION, "commit", FG_COMMIT, NULL);
+	u64(b, "floodgate_build_info", 1, "version", FG_VERSION, "commit", FG_COMMIT, LABELS_END);
 	(void)m;
 }
 
@@ -416,7 +418,7 @@ static void render_attached(struct sbuf *b, struct metrics *m, char *health, siz
 		bool ok = xdp_check(m, a->conf.ifaces[i], &mode, &why);
 
 		u64(b, "floodgate_xdp_attached", ok, "iface", a->conf.ifaces[i], "mode", mode,
-		    NULL);
+		    LABELS_END);
 		if (!ok && !*health)
 			snprintf(health, hlen, "%s: %s", a->conf.ifaces[i], why);
 	}
@@ -485,7 +487,7 @@ static void render_packets(struct sbuf *b, struct metrics *m)
 					if (act != natural && !st[s][r].packets[act])
 						continue;
 					u64(b, name, v[act], "iface", label, "action",
-					    act ? "drop" : "pass", "reason", reason, NULL);
+					    act ? "drop" : "pass", "reason", reason, LABELS_END);
 				}
 			}
 		}
@@ -514,33 +516,33 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 	for (id = 0; id < FG_MAX_RULES; id++)
 		if (have[id])
 			u64(b, "floodgate_xdp_new_flows_total", rs[id].new_flows, "rule",
-			    ids->names[id], "proto", rule_proto(a, id, ids->names[id]), NULL);
+			    ids->names[id], "proto", rule_proto(a, id, ids->names[id]), LABELS_END);
 	family(b, "floodgate_xdp_admitted_total", "counter",
 	       "New flows each rule let through (within every limit).");
 	for (id = 0; id < FG_MAX_RULES; id++)
 		if (have[id])
 			u64(b, "floodgate_xdp_admitted_total", rs[id].passed, "rule",
-			    ids->names[id], NULL);
+			    ids->names[id], LABELS_END);
 	family(b, "floodgate_xdp_dropped_total", "counter",
 	       "New flows each rule dropped, by the level whose limit was exceeded "
 	       "(address, prefix, global).");
 	for (id = 0; id < FG_MAX_RULES; id++)
 		for (lvl = 0; have[id] && lvl < FG_LEVEL_MAX; lvl++)
 			u64(b, "floodgate_xdp_dropped_total", rs[id].dropped[lvl], "rule",
-			    ids->names[id], "level", xdpmaps_level_name(lvl), NULL);
+			    ids->names[id], "level", xdpmaps_level_name(lvl), LABELS_END);
 	family(b, "floodgate_xdp_under_attack", "gauge",
 	       "1 while the rule's global new-flow budget is exceeded (plus attack_hold): "
 	       "unknown sources get no per-address state.");
 	for (id = 0; id < FG_MAX_RULES; id++)
 		if (have[id])
 			u64(b, "floodgate_xdp_under_attack", gs[id].attack_until_ns > now, "rule",
-			    ids->names[id], NULL);
+			    ids->names[id], LABELS_END);
 	family(b, "floodgate_xdp_attacks_total", "counter",
 	       "Times the rule entered under-attack mode.");
 	for (id = 0; id < FG_MAX_RULES; id++)
 		if (have[id])
 			u64(b, "floodgate_xdp_attacks_total", gs[id].attacks, "rule",
-			    ids->names[id], NULL);
+			    ids->names[id], LABELS_END);
 }
 
 static void render_maps(struct sbuf *b, struct metrics *m)
@@ -555,28 +557,29 @@ static void render_maps(struct sbuf *b, struct metrics *m)
 	       "prefix: per prefix and rule). Recounted every 10 s.");
 	if (m->entries[CM_SRC] >= 0)
 		u64(b, "floodgate_xdp_tracked_sources", (uint64_t)m->entries[CM_SRC], "level",
-		    "address", NULL);
+		    "address", LABELS_END);
 	if (m->entries[CM_PREFIX] >= 0)
 		u64(b, "floodgate_xdp_tracked_sources", (uint64_t)m->entries[CM_PREFIX], "level",
-		    "prefix", NULL);
+		    "prefix", LABELS_END);
 	family(b, "floodgate_xdp_map_entries", "gauge",
 	       "Entries in each bounded XDP map. Recounted every 10 s.");
 	for (i = 0; i < CM__MAX; i++)
 		if (m->entries[i] >= 0)
 			u64(b, "floodgate_xdp_map_entries", (uint64_t)m->entries[i], "map",
-			    count_map_names[i], NULL);
+			    count_map_names[i], LABELS_END);
 	family(b, "floodgate_xdp_map_capacity", "gauge",
 	       "Maximum entries of each bounded XDP map (LRU maps evict the least recently "
 	       "used entry beyond it).");
 	for (i = 0; i < CM__MAX; i++)
 		u64(b, "floodgate_xdp_map_capacity", bpf_map__max_entries(count_map(skel, i)),
-		    "map", count_map_names[i], NULL);
+		    "map", count_map_names[i], LABELS_END);
 	family(b, "floodgate_xdp_bans", "gauge",
 	       "Addresses and prefixes banned now, by who banned them (auto: the XDP program; "
 	       "manual: an operator; app: a policy's xdp_ban; fleet: another host). "
 	       "Recounted every 10 s.");
 	for (i = 0; i < FG_BAN_ORIGIN_MAX; i++)
-		u64(b, "floodgate_xdp_bans", m->bans[i], "origin", xdpmaps_origin_name(i), NULL);
+		u64(b, "floodgate_xdp_bans", m->bans[i], "origin", xdpmaps_origin_name(i),
+		    LABELS_END);
 }
 
 static void render_misc(struct sbuf *b, struct metrics *m)
@@ -603,7 +606,7 @@ static void render_misc(struct sbuf *b, struct metrics *m)
 		return;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		family(b, rows[i].name, "counter", rows[i].help);
-		u64(b, rows[i].name, misc[rows[i].idx], NULL);
+		u64(b, rows[i].name, misc[rows[i].idx], LABELS_END);
 	}
 }
 
@@ -624,13 +627,13 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 
 		policy_stats(p, &st);
 		u64(b, "floodgate_rl_decisions_total", st.allowed - st.warned, "policy", name,
-		    "result", "allowed", NULL);
+		    "result", "allowed", LABELS_END);
 		u64(b, "floodgate_rl_decisions_total", st.warned, "policy", name, "result",
-		    "warned", NULL);
+		    "warned", LABELS_END);
 		u64(b, "floodgate_rl_decisions_total", st.denied - st.blocked, "policy", name,
-		    "result", "denied", NULL);
+		    "result", "denied", LABELS_END);
 		u64(b, "floodgate_rl_decisions_total", st.blocked, "policy", name, "result",
-		    "blocked", NULL);
+		    "blocked", LABELS_END);
 	}
 	family(b, "floodgate_rl_auth_failures_total", "counter",
 	       "RL.AUTH.FAIL calls of each progressive policy.");
@@ -641,7 +644,7 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 			continue;
 		policy_stats(p, &st);
 		u64(b, "floodgate_rl_auth_failures_total", st.auth_failures, "policy",
-		    policy_name(p), NULL);
+		    policy_name(p), LABELS_END);
 	}
 	family(b, "floodgate_rl_xdp_bans_total", "counter",
 	       "Auth failures that asked for an XDP ban of the key (xdp_ban.after reached).");
@@ -651,7 +654,8 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 		if (policy_type(p) != POLICY_PROGRESSIVE)
 			continue;
 		policy_stats(p, &st);
-		u64(b, "floodgate_rl_xdp_bans_total", st.xdp_bans, "policy", policy_name(p), NULL);
+		u64(b, "floodgate_rl_xdp_bans_total", st.xdp_bans, "policy", policy_name(p),
+		    LABELS_END);
 	}
 	family(b, "floodgate_rl_auth_delay_seconds", "histogram",
 	       "Slowdown RL.AUTH.FAIL answered (0 while failures are free).");
@@ -671,40 +675,40 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 			cum += h->bucket[k];
 			le_text(le, sizeof(le), auth_bounds_s[k]);
 			u64(b, "floodgate_rl_auth_delay_seconds_bucket", cum, "policy",
-			    policy_name(p), "le", le, NULL);
+			    policy_name(p), "le", le, LABELS_END);
 		}
 		cum += h->bucket[AUTH_BUCKETS];
 		u64(b, "floodgate_rl_auth_delay_seconds_bucket", cum, "policy", policy_name(p),
-		    "le", "+Inf", NULL);
+		    "le", "+Inf", LABELS_END);
 		dbl(b, "floodgate_rl_auth_delay_seconds_sum", (double)h->sum_ms / 1000, "policy",
-		    policy_name(p), NULL);
+		    policy_name(p), LABELS_END);
 		u64(b, "floodgate_rl_auth_delay_seconds_count", h->count, "policy", policy_name(p),
-		    NULL);
+		    LABELS_END);
 	}
 	family(b, "floodgate_rl_keys", "gauge", "Keys with state, per policy.");
 	for (i = 0; i < n; i++) {
 		const struct policy *p = policies_at(ps, i);
 
 		policy_stats(p, &st);
-		u64(b, "floodgate_rl_keys", st.keys, "policy", policy_name(p), NULL);
+		u64(b, "floodgate_rl_keys", st.keys, "policy", policy_name(p), LABELS_END);
 	}
 	if (!ps)
 		return;
 	policies_store_stats(ps, &ss);
 	family(b, "floodgate_rl_store_keys", "gauge", "Keys in the policy store, all policies.");
-	u64(b, "floodgate_rl_store_keys", ss.keys, "store", ss.type, NULL);
+	u64(b, "floodgate_rl_store_keys", ss.keys, "store", ss.type, LABELS_END);
 	family(b, "floodgate_rl_store_max_keys", "gauge",
 	       "Capacity of the policy store (store.max_keys).");
-	u64(b, "floodgate_rl_store_max_keys", ss.max_keys, "store", ss.type, NULL);
+	u64(b, "floodgate_rl_store_max_keys", ss.max_keys, "store", ss.type, LABELS_END);
 	family(b, "floodgate_rl_evictions_total", "counter",
 	       "Live keys dropped because the store was full (store.max_keys).");
-	u64(b, "floodgate_rl_evictions_total", ss.evictions, "store", ss.type, NULL);
+	u64(b, "floodgate_rl_evictions_total", ss.evictions, "store", ss.type, LABELS_END);
 	family(b, "floodgate_rl_expired_total", "counter",
 	       "Keys reclaimed after their state expired.");
-	u64(b, "floodgate_rl_expired_total", ss.expired, "store", ss.type, NULL);
+	u64(b, "floodgate_rl_expired_total", ss.expired, "store", ss.type, LABELS_END);
 	family(b, "floodgate_rl_store_bytes", "gauge",
 	       "Memory the policy store holds, approximately.");
-	u64(b, "floodgate_rl_store_bytes", ss.bytes, "store", ss.type, NULL);
+	u64(b, "floodgate_rl_store_bytes", ss.bytes, "store", ss.type, LABELS_END);
 }
 
 static void render_socket(struct sbuf *b, struct metrics *m)
@@ -721,27 +725,27 @@ static void render_socket(struct sbuf *b, struct metrics *m)
 		return;
 	server_get_stats(s, &st);
 	family(b, "floodgate_socket_clients", "gauge", "Clients connected to the socket now.");
-	u64(b, "floodgate_socket_clients", st.connected, NULL);
+	u64(b, "floodgate_socket_clients", st.connected, LABELS_END);
 	family(b, "floodgate_socket_blocked_clients", "gauge",
 	       "Clients waiting for a deferred reply now.");
-	u64(b, "floodgate_socket_blocked_clients", st.blocked, NULL);
+	u64(b, "floodgate_socket_blocked_clients", st.blocked, LABELS_END);
 	family(b, "floodgate_socket_connections_total", "counter",
 	       "Connections accepted by the socket.");
-	u64(b, "floodgate_socket_connections_total", st.connections_total, NULL);
+	u64(b, "floodgate_socket_connections_total", st.connections_total, LABELS_END);
 	family(b, "floodgate_socket_received_bytes_total", "counter", "Bytes read from clients.");
-	u64(b, "floodgate_socket_received_bytes_total", st.bytes_in, NULL);
+	u64(b, "floodgate_socket_received_bytes_total", st.bytes_in, LABELS_END);
 	family(b, "floodgate_socket_sent_bytes_total", "counter", "Bytes written to clients.");
-	u64(b, "floodgate_socket_sent_bytes_total", st.bytes_out, NULL);
+	u64(b, "floodgate_socket_sent_bytes_total", st.bytes_out, LABELS_END);
 	family(b, "floodgate_socket_errors_total", "counter",
 	       "Errors of the socket by kind: protocol, too_big, unknown (command), arity, "
 	       "noperm, reply (any other error answer), maxclients, timeout.");
 	for (k = 0; k < SERVER_ERR__MAX; k++)
 		u64(b, "floodgate_socket_errors_total", st.errors[k], "kind",
-		    server_err_kind_name(k), NULL);
+		    server_err_kind_name(k), LABELS_END);
 	family(b, "floodgate_socket_commands_total", "counter",
 	       "Commands run, by command (\"unknown\": names no command has).");
 	for (i = 0; (name = server_cmd_stats(s, i, &cs)); i++)
-		u64(b, "floodgate_socket_commands_total", cs.calls, "command", name, NULL);
+		u64(b, "floodgate_socket_commands_total", cs.calls, "command", name, LABELS_END);
 	family(b, "floodgate_command_duration_seconds", "histogram",
 	       "Time to run a command, from a sample (one call in " STR(
 		       SERVER_LAT_SAMPLE) " is timed: _count counts the timed calls).");
@@ -754,14 +758,15 @@ static void render_socket(struct sbuf *b, struct metrics *m)
 			cum += cs.lat[k];
 			le_text(le, sizeof(le), server_lat_bounds_us[k] / 1e6);
 			u64(b, "floodgate_command_duration_seconds_bucket", cum, "command", name,
-			    "le", le, NULL);
+			    "le", le, LABELS_END);
 		}
 		cum += cs.lat[SERVER_LAT_BUCKETS];
 		u64(b, "floodgate_command_duration_seconds_bucket", cum, "command", name, "le",
-		    "+Inf", NULL);
+		    "+Inf", LABELS_END);
 		dbl(b, "floodgate_command_duration_seconds_sum", (double)cs.nsec / 1e9, "command",
-		    name, NULL);
-		u64(b, "floodgate_command_duration_seconds_count", cs.timed, "command", name, NULL);
+		    name, LABELS_END);
+		u64(b, "floodgate_command_duration_seconds_count", cs.timed, "command", name,
+		    LABELS_END);
 	}
 }
 
@@ -771,16 +776,17 @@ static void render_config(struct sbuf *b, struct metrics *m)
 
 	family(b, "floodgate_config_reloads_total", "counter",
 	       "Config reloads (SIGHUP, CONFIG RELOAD), by result: success, failure.");
-	u64(b, "floodgate_config_reloads_total", a->reloads_ok, "result", "success", NULL);
-	u64(b, "floodgate_config_reloads_total", a->reloads_failed, "result", "failure", NULL);
+	u64(b, "floodgate_config_reloads_total", a->reloads_ok, "result", "success", LABELS_END);
+	u64(b, "floodgate_config_reloads_total", a->reloads_failed, "result", "failure",
+	    LABELS_END);
 	family(b, "floodgate_config_last_reload_successful", "gauge",
 	       "1 when the last load or reload of the config succeeded, 0 when it was rejected "
 	       "(the running config was kept).");
-	u64(b, "floodgate_config_last_reload_successful", a->last_reload_ok, NULL);
+	u64(b, "floodgate_config_last_reload_successful", a->last_reload_ok, LABELS_END);
 	family(b, "floodgate_config_last_reload_success_timestamp_seconds", "gauge",
 	       "Unix time the running config was loaded (at start or by a reload).");
 	dbl(b, "floodgate_config_last_reload_success_timestamp_seconds", a->last_reload_success_s,
-	    NULL);
+	    LABELS_END);
 }
 
 /* --- process_* (the client libraries' standard set) -------------------------- */
@@ -863,22 +869,22 @@ static void render_process(struct sbuf *b, struct metrics *m)
 	family(b, "process_cpu_seconds_total", "counter",
 	       "Total user and system CPU time spent in seconds.");
 	dbl(b, "process_cpu_seconds_total", hz > 0 ? (double)(utime + stime) / (double)hz : 0,
-	    NULL);
+	    LABELS_END);
 	family(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
 	u64(b, "process_resident_memory_bytes", rss * (unsigned long long)(page > 0 ? page : 4096),
-	    NULL);
+	    LABELS_END);
 	family(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-	u64(b, "process_virtual_memory_bytes", vsize, NULL);
+	u64(b, "process_virtual_memory_bytes", vsize, LABELS_END);
 	family(b, "process_open_fds", "gauge", "Number of open file descriptors.");
-	u64(b, "process_open_fds", fds > 0 ? (uint64_t)fds : 0, NULL);
+	u64(b, "process_open_fds", fds > 0 ? (uint64_t)fds : 0, LABELS_END);
 	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
 		family(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
 		u64(b, "process_max_fds", rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur,
-		    NULL);
+		    LABELS_END);
 	}
 	family(b, "process_start_time_seconds", "gauge",
 	       "Start time of the process since unix epoch in seconds.");
-	dbl(b, "process_start_time_seconds", m->start_time_s, NULL);
+	dbl(b, "process_start_time_seconds", m->start_time_s, LABELS_END);
 }
 
 /* A whole snapshot into the spare buffer, then one swap under the lock. */
@@ -903,7 +909,7 @@ static void render(struct metrics *m)
 	family(b, "floodgate_metrics_render_seconds", "gauge",
 	       "Event-loop time the previous snapshot of these metrics took to render "
 	       "(one every second).");
-	dbl(b, "floodgate_metrics_render_seconds", m->render_s, NULL);
+	dbl(b, "floodgate_metrics_render_seconds", m->render_s, LABELS_END);
 	if (sbuf_failed(b)) {
 		pr_warn("msg=\"metrics: out of memory rendering a snapshot; serving the last "
 			"one\"");

@@ -254,10 +254,15 @@ static int push_own(const struct fg_cidr *c, const struct fg_ban *ban, void *arg
 void fleet_redis_up(struct fleet *f)
 {
 	char min[32];
-	const char *load[] = { "ZRANGEBYSCORE", f->set, min, "+inf", "WITHSCORES" };
+	const char *load[5];
 
 	if (!f)
 		return;
+	load[0] = "ZRANGEBYSCORE";
+	load[1] = f->set;
+	load[2] = min;
+	load[3] = "+inf";
+	load[4] = "WITHSCORES";
 	xdpmaps_list_each(f->maps->bans, true, push_own, f);
 	snprintf(min, sizeof(min), "(%llu", (unsigned long long)realtime_ms());
 	redis_command(f->r, 5, load, NULL, on_set, f);

@@ -21,7 +21,7 @@
 #define TICK_MS 1000
 /* The policy store's expired keys are reclaimed from here, a slice of the
  * table at a time (requests only check the LRU tail). */
-#define SWEEP_MS 100
+#define SWEEP_MS      100
 #define SWEEP_BUCKETS 16384
 
 /* The log settings of c, under --log-format and -v (which win). */
@@ -243,8 +243,9 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	apply_log(a, &a->conf);
 	apply_overrides(opts, &a->conf);
 	if (!a->conf.nifaces) {
-		log_error("no interface to protect: give -i IFACE or list interfaces: in the config",
-			  LOG_STR("file", opts->config_path));
+		log_error(
+			"no interface to protect: give -i IFACE or list interfaces: in the config",
+			LOG_STR("file", opts->config_path));
 		config_free(&a->conf);
 		return 2;
 	}

@@ -23,7 +23,8 @@ struct agent_opts {
 	const char *config_path;
 	const char *pin_dir;
 	const char *socket_path; /* --socket: overrides socket.path; NULL = config */
-	const char *metrics_listen; /* --metrics-listen: overrides metrics:; "" = off; NULL = config */
+	const char
+		*metrics_listen; /* --metrics-listen: overrides metrics:; "" = off; NULL = config */
 	char ifaces[FG_CONF_MAX_IFACES][16]; /* -i: replaces the config's list */
 	int nifaces;
 	bool mode_set; /* --xdp-mode given: overrides the config */
@@ -48,18 +49,18 @@ struct agent_list {
 
 struct agent {
 	struct agent_opts opts;
-	struct fg_conf conf; /* the running config */
+	struct fg_conf conf;	      /* the running config */
 	struct fg_compiled *compiled; /* what the maps hold */
-	struct policies *policies; /* app-layer limiters and their state */
+	struct policies *policies;    /* app-layer limiters and their state */
 	struct agent_list runtime_allow, runtime_deny;
 	struct loader loader;
 	struct xdpmaps maps;
 	struct events events;
-	struct server *server; /* the RESP socket */
+	struct server *server;	 /* the RESP socket */
 	struct metrics *metrics; /* the Prometheus endpoint; NULL when off */
-	struct redis *redis; /* store.type: redis: the shared store; else NULL */
-	struct fleet *fleet; /* fleet-wide bans through redis; NULL without it */
-	struct watch *watch; /* XDP.WATCH subscribers (floodctl watch) */
+	struct redis *redis;	 /* store.type: redis: the shared store; else NULL */
+	struct fleet *fleet;	 /* fleet-wide bans through redis; NULL without it */
+	struct watch *watch;	 /* XDP.WATCH subscribers (floodctl watch) */
 
 	uv_loop_t *loop;
 	uv_signal_t sig_hup, sig_term, sig_int;
@@ -68,7 +69,7 @@ struct agent {
 	uv_timer_t sweep; /* expired policy state, a slice at a time */
 	int exit_code;
 	uint64_t reloads_ok, reloads_failed;
-	bool last_reload_ok; /* the last load or reload was accepted */
+	bool last_reload_ok;	      /* the last load or reload was accepted */
 	double last_reload_success_s; /* Unix time the running config was loaded */
 };
 

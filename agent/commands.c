@@ -79,8 +79,9 @@ static struct policy *find_policy(struct agent *a, struct client *c, const struc
 			strcat(list, ", ");
 		strncat(list, policy_name(policies_at(a->policies, i)), 64);
 	}
-	reply_error(c, "ERR unknown policy '%.*s' (configured: %s)", (int)(name->len > 64 ? 64 : name->len),
-		    name->ptr, n ? list : "none; add one under policies: in the config");
+	reply_error(c, "ERR unknown policy '%.*s' (configured: %s)",
+		    (int)(name->len > 64 ? 64 : name->len), name->ptr,
+		    n ? list : "none; add one under policies: in the config");
 	return NULL;
 }
 
@@ -89,8 +90,8 @@ static void policy_error(struct client *c, struct policy *p, int err, const char
 {
 	switch (err) {
 	case -EOPNOTSUPP:
-		reply_error(c, "ERR policy '%s' is a %s policy: %s does not apply to it", policy_name(p),
-			    policy_type_name(p), cmd);
+		reply_error(c, "ERR policy '%s' is a %s policy: %s does not apply to it",
+			    policy_name(p), policy_type_name(p), cmd);
 		break;
 	case -ENOENT:
 		reply_error(c, "ERR unknown role for policy '%s': use a role its roles: list names",
@@ -100,8 +101,9 @@ static void policy_error(struct client *c, struct policy *p, int err, const char
 		reply_error(c, "ERR key is longer than %d bytes", POLICY_KEY_MAX);
 		break;
 	case -ERANGE:
-		reply_error(c, "ERR COST is larger than policy '%s' allows in any window: it could "
-			       "never pass",
+		reply_error(c,
+			    "ERR COST is larger than policy '%s' allows in any window: it could "
+			    "never pass",
 			    policy_name(p));
 		break;
 	case -EINVAL:
@@ -293,8 +295,9 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 		} else if (arg_is(&argv[i], "PEEK")) {
 			rq.peek = true;
 		} else {
-			reply_error(c, "ERR syntax error at '%.*s': RL.CHECK policy key [COST n] "
-				       "[ROLE r] [PEEK]",
+			reply_error(c,
+				    "ERR syntax error at '%.*s': RL.CHECK policy key [COST n] "
+				    "[ROLE r] [PEEK]",
 				    (int)(argv[i].len > 32 ? 32 : argv[i].len), argv[i].ptr);
 			return;
 		}
@@ -634,7 +637,8 @@ static void list_edit(struct client *c, int argc, const struct resp_arg *argv, s
 		return;
 	}
 	if (err == -EEXIST) {
-		reply_error(c, "ERR already on the %s list of the config file", allow ? "allow" : "deny");
+		reply_error(c, "ERR already on the %s list of the config file",
+			    allow ? "allow" : "deny");
 		return;
 	}
 	if (err) {
@@ -677,8 +681,9 @@ static int list_one(const struct fg_cidr *cidr, const struct fg_ban *ban, void *
 	reply_array(lr->c, 3);
 	reply_cstr(lr->c, buf);
 	reply_cstr(lr->c, xdpmaps_origin_name(ban->origin));
-	reply_int(lr->c, ban->expires_ns ? (long long)((ban->expires_ns - lr->mono_now) / 1000000000ULL)
-					 : -1);
+	reply_int(lr->c, ban->expires_ns
+				 ? (long long)((ban->expires_ns - lr->mono_now) / 1000000000ULL)
+				 : -1);
 	lr->n++;
 	return 0;
 }
@@ -773,7 +778,8 @@ static void info_xdp(struct sbuf *out, void *ctx)
 
 	for (i = 0; i < a->loader.nifaces; i++)
 		sbuf_printf(out, "iface_%s:mode=%s,ifindex=%d\r\n", a->loader.ifaces[i].name,
-			    loader_mode_name(a->loader.ifaces[i].mode), a->loader.ifaces[i].ifindex);
+			    loader_mode_name(a->loader.ifaces[i].mode),
+			    a->loader.ifaces[i].ifindex);
 	sbuf_printf(out, "dry_run:%d\r\n", a->conf.dry_run);
 	if (!xdpmaps_stats(&a->maps, st))
 		for (r = 0; r < FG_R_MAX; r++) {
@@ -814,8 +820,9 @@ static void info_policies(struct sbuf *out, void *ctx)
 	}
 	n = policies_count(a->policies);
 	policies_store_stats(a->policies, &ss);
-	sbuf_printf(out, "policies:%zu\r\nstore:%s\r\nkeys:%llu\r\nmax_keys:%llu\r\n"
-			 "evictions:%llu\r\nexpired:%llu\r\nstore_bytes:%llu\r\n",
+	sbuf_printf(out,
+		    "policies:%zu\r\nstore:%s\r\nkeys:%llu\r\nmax_keys:%llu\r\n"
+		    "evictions:%llu\r\nexpired:%llu\r\nstore_bytes:%llu\r\n",
 		    n, ss.type, (unsigned long long)ss.keys, (unsigned long long)ss.max_keys,
 		    (unsigned long long)ss.evictions, (unsigned long long)ss.expired,
 		    (unsigned long long)ss.bytes);
@@ -834,7 +841,8 @@ static void info_policies(struct sbuf *out, void *ctx)
 			    ss.fallback_active, (unsigned long long)ss.store_errors,
 			    (unsigned long long)ss.store_timeouts,
 			    (unsigned long long)ss.fallback_decisions,
-			    (unsigned long long)ss.outage_keys, (unsigned long long)ss.replayed_keys,
+			    (unsigned long long)ss.outage_keys,
+			    (unsigned long long)ss.replayed_keys,
 			    (unsigned long long)ss.replay_dropped, fs.subscribed,
 			    (unsigned long long)fs.published, (unsigned long long)fs.applied,
 			    (unsigned long long)fs.unbanned);
@@ -844,7 +852,8 @@ static void info_policies(struct sbuf *out, void *ctx)
 		struct policy_stats ps;
 
 		policy_stats(p, &ps);
-		sbuf_printf(out, "policy_%s:type=%s,keys=%llu,allowed=%llu,denied=%llu,warned=%llu\r\n",
+		sbuf_printf(out,
+			    "policy_%s:type=%s,keys=%llu,allowed=%llu,denied=%llu,warned=%llu\r\n",
 			    policy_name(p), policy_type_name(p), (unsigned long long)ps.keys,
 			    (unsigned long long)ps.allowed, (unsigned long long)ps.denied,
 			    (unsigned long long)ps.warned);

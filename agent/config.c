@@ -35,18 +35,19 @@ struct parser {
 	uint8_t *owner;
 };
 
-static const char *const top_keys[] = {"interfaces", "xdp_mode", "dry_run", "persist", "sources",
-				       "defaults",   "rules",	 "allow",   "deny",    "socket",
-				       "store",	     "policies", "metrics",  "log",	NULL};
+static const char *const top_keys[] = { "interfaces", "xdp_mode", "dry_run", "persist", "sources",
+					"defaults",   "rules",	  "allow",   "deny",	"socket",
+					"store",      "policies", "metrics", "log",	NULL };
 static const char *const source_keys[] = {
 	"ipv4_prefix",	"ipv6_prefix", "max_tracked", "max_prefixes", "max_udp_flows",
-	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL};
-static const char *const defaults_keys[] = {"tcp", "udp", NULL};
-static const char *const limits_keys[] = {"per_source", "per_prefix", "global", "ban", NULL};
-static const char *const rule_keys[] = {"name",	      "proto",	"ports", "per_source",
-					"per_prefix", "global", "ban",	 NULL};
-static const char *const limit_keys[] = {"rate", "burst", NULL};
-static const char *const ban_keys[] = {"after", "window", "for", NULL};
+	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL
+};
+static const char *const defaults_keys[] = { "tcp", "udp", NULL };
+static const char *const limits_keys[] = { "per_source", "per_prefix", "global", "ban", NULL };
+static const char *const rule_keys[] = { "name",       "proto",	 "ports", "per_source",
+					 "per_prefix", "global", "ban",	  NULL };
+static const char *const limit_keys[] = { "rate", "burst", NULL };
+static const char *const ban_keys[] = { "after", "window", "for", NULL };
 
 static unsigned long node_line(const yaml_node_t *n)
 {
@@ -293,8 +294,8 @@ static int get_u32(struct parser *p, const yaml_node_t *n, const char *path, lon
 
 static int get_bool(struct parser *p, const yaml_node_t *n, const char *path, bool *out)
 {
-	static const char *const yes[] = {"true", "yes", "on", NULL};
-	static const char *const no[] = {"false", "no", "off", NULL};
+	static const char *const yes[] = { "true", "yes", "on", NULL };
+	static const char *const no[] = { "false", "no", "off", NULL };
 	char b[64];
 	int i;
 
@@ -335,8 +336,8 @@ static int get_duration(struct parser *p, const yaml_node_t *n, const char *path
 	static const struct {
 		const char *unit;
 		uint64_t ms;
-	} units[] = {{"", 1000},       {"ms", 1},	   {"s", 1000},
-		     {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 86400 * 1000}};
+	} units[] = { { "", 1000 },	  { "ms", 1 },		{ "s", 1000 },
+		      { "m", 60 * 1000 }, { "h", 3600 * 1000 }, { "d", 86400 * 1000 } };
 	const char *s, *text;
 	uint64_t v = 0;
 	size_t i;
@@ -453,8 +454,8 @@ static int parse_ban(struct parser *p, const yaml_node_t *n, const char *path,
 static int parse_levels(struct parser *p, const yaml_node_t *map, const char *path,
 			struct fg_conf_limits *out)
 {
-	static const char *const names[] = {"per_source", "per_prefix", "global"};
-	struct fg_conf_limit *lims[] = {&out->per_source, &out->per_prefix, &out->global};
+	static const char *const names[] = { "per_source", "per_prefix", "global" };
+	struct fg_conf_limit *lims[] = { &out->per_source, &out->per_prefix, &out->global };
 	char kp[CONF_PATH_MAX];
 	yaml_node_t *n;
 	int i, err;
@@ -476,7 +477,7 @@ static int parse_levels(struct parser *p, const yaml_node_t *map, const char *pa
 
 static int parse_defaults(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
 {
-	static const char *const protos[] = {"tcp", "udp"};
+	static const char *const protos[] = { "tcp", "udp" };
 	char kp[CONF_PATH_MAX];
 	yaml_node_t *d;
 	int i, err;
@@ -509,15 +510,15 @@ static int parse_sources(struct parser *p, const yaml_node_t *n, struct fg_conf 
 		const char *key;
 		long long min, max;
 	} counts[] = {
-		{"ipv4_prefix", 1, 32},
-		{"ipv6_prefix", 1, 128},
-		{"max_tracked", 1, CONF_MAX_TABLE},
-		{"max_prefixes", 1, CONF_MAX_TABLE},
-		{"max_udp_flows", 1, CONF_MAX_TABLE},
-		{"max_verified", 1, CONF_MAX_TABLE},
+		{ "ipv4_prefix", 1, 32 },
+		{ "ipv6_prefix", 1, 128 },
+		{ "max_tracked", 1, CONF_MAX_TABLE },
+		{ "max_prefixes", 1, CONF_MAX_TABLE },
+		{ "max_udp_flows", 1, CONF_MAX_TABLE },
+		{ "max_verified", 1, CONF_MAX_TABLE },
 	};
-	static const char *const durations[] = {"udp_idle", "attack_hold", "verified_ttl"};
-	uint64_t *dur_out[] = {&c->udp_idle_ms, &c->attack_hold_ms, &c->verified_ttl_ms};
+	static const char *const durations[] = { "udp_idle", "attack_hold", "verified_ttl" };
+	uint64_t *dur_out[] = { &c->udp_idle_ms, &c->attack_hold_ms, &c->verified_ttl_ms };
 	char kp[CONF_PATH_MAX];
 	yaml_node_t *v;
 	long long val;
@@ -614,8 +615,8 @@ static int parse_ifaces(struct parser *p, const yaml_node_t *n, struct fg_conf *
 
 static int parse_xdp_mode(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
 {
-	static const char *const modes[] = {"auto", "native", "generic"};
-	static const enum fg_xdp_mode vals[] = {FG_XDP_AUTO, FG_XDP_NATIVE, FG_XDP_GENERIC};
+	static const char *const modes[] = { "auto", "native", "generic" };
+	static const enum fg_xdp_mode vals[] = { FG_XDP_AUTO, FG_XDP_NATIVE, FG_XDP_GENERIC };
 	char b[64];
 	int i;
 
@@ -691,7 +692,7 @@ static bool rule_name_ok(const char *s)
  * 1..65535) or -3 (lo > hi). */
 static int port_range_parse(const char *s, unsigned long *lo, unsigned long *hi)
 {
-	unsigned long v[2] = {0, 0};
+	unsigned long v[2] = { 0, 0 };
 	int i, nd;
 
 	for (i = 0; i < 2; i++) {
@@ -875,27 +876,28 @@ static int parse_rules(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 
 /* --- socket:, store:, policies: ------------------------------------------ */
 
-static const char *const socket_keys[] = {"path",	"mode",	      "group",
-					  "admin_uids", "admin_gids", NULL};
-static const char *const store_keys[] = {"type", "max_keys", "redis", NULL};
-static const char *const redis_keys[] = {"url", "password", "db", "timeout_ms", "prefix", NULL};
-static const char *const metrics_keys[] = {"listen", "enabled", NULL};
-static const char *const log_keys[] = {"format", "level", "violation_lines_per_sec",
-				       "summary_interval", NULL};
-static const char *const xdp_ban_keys[] = {"after", "for", NULL};
-static const char *const limit_entry_keys[] = {"count", "per", NULL};
+static const char *const socket_keys[] = {
+	"path", "mode", "group", "admin_uids", "admin_gids", NULL
+};
+static const char *const store_keys[] = { "type", "max_keys", "redis", NULL };
+static const char *const redis_keys[] = { "url", "password", "db", "timeout_ms", "prefix", NULL };
+static const char *const metrics_keys[] = { "listen", "enabled", NULL };
+static const char *const log_keys[] = { "format", "level", "violation_lines_per_sec",
+					"summary_interval", NULL };
+static const char *const xdp_ban_keys[] = { "after", "for", NULL };
+static const char *const limit_entry_keys[] = { "count", "per", NULL };
 /* Keys of each policy type, indexed by enum policy_type. */
 static const char *const policy_keys[][10] = {
-	[POLICY_WINDOW] = {"name", "type", "limits", "roles", "block_for", "warn_at",
-			   "on_store_error", NULL},
-	[POLICY_PROGRESSIVE] = {"name", "type", "free_failures", "base_delay", "factor",
-				"max_delay", "forget_after", "xdp_ban", "on_store_error", NULL},
-	[POLICY_EVENTS] = {"name", "type", "limit", "window", "warn_at", "exempt",
-			   "on_store_error", NULL},
-	[POLICY_BUDGET] = {"name", "type", "amount", "period", "roles", "warn_at",
-			   "on_store_error", NULL},
+	[POLICY_WINDOW] = { "name", "type", "limits", "roles", "block_for", "warn_at",
+			    "on_store_error", NULL },
+	[POLICY_PROGRESSIVE] = { "name", "type", "free_failures", "base_delay", "factor",
+				 "max_delay", "forget_after", "xdp_ban", "on_store_error", NULL },
+	[POLICY_EVENTS] = { "name", "type", "limit", "window", "warn_at", "exempt",
+			    "on_store_error", NULL },
+	[POLICY_BUDGET] = { "name", "type", "amount", "period", "roles", "warn_at",
+			    "on_store_error", NULL },
 };
-static const char *const policy_types[] = {"window", "progressive", "events", "budget"};
+static const char *const policy_types[] = { "window", "progressive", "events", "budget" };
 
 #define CONF_COUNT_MAX	1000000000LL
 #define CONF_AMOUNT_MAX 1000000000000000LL /* POLICY_COST_MAX */
@@ -1082,8 +1084,8 @@ static int parse_redis_url(struct parser *p, const yaml_node_t *v, struct fg_con
 	if (*h == '[') {
 		end = strchr(h, ']');
 		if (!end)
-			return fail(p, v, "store.redis.url", "\"%s\": no ']' after the IPv6 address",
-				    s);
+			return fail(p, v, "store.redis.url",
+				    "\"%s\": no ']' after the IPv6 address", s);
 		h++;
 		hlen = (size_t)(end - h);
 		colon = end[1] == ':' ? end + 1 : NULL;
@@ -1306,8 +1308,8 @@ static int parse_log(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
 		if (err)
 			return err;
 		if (c->log.summary_interval_ms < 1000 || c->log.summary_interval_ms > 3600 * 1000)
-			return fail(p, v, "log.summary_interval",
-				    "\"%s\" is out of range (1s-1h)", sval(v));
+			return fail(p, v, "log.summary_interval", "\"%s\" is out of range (1s-1h)",
+				    sval(v));
 	}
 	return 0;
 }
@@ -1626,7 +1628,7 @@ static int parse_policy(struct parser *p, const yaml_node_t *n, int idx, struct 
 	pc->period = POLICY_PERIOD_DAY;
 
 	if ((v = map_get(p, n, "on_store_error"))) {
-		static const char *const modes[] = {"memory", "allow", "deny"};
+		static const char *const modes[] = { "memory", "allow", "deny" };
 
 		join(kp, sizeof(kp), path, "on_store_error");
 		for (i = 0; i < 3; i++) {
@@ -1869,12 +1871,12 @@ void config_defaults(struct fg_conf *c)
 	c->udp_idle_ms = 30 * 1000;
 	c->attack_hold_ms = 2 * 1000;
 	c->verified_ttl_ms = 10 * 60 * 1000;
-	c->defaults[FG_PROTO_TCP].per_source = (struct fg_conf_limit){.rate = 20, .burst = 40};
-	c->defaults[FG_PROTO_UDP].per_source = (struct fg_conf_limit){.rate = 50, .burst = 100};
+	c->defaults[FG_PROTO_TCP].per_source = (struct fg_conf_limit){ .rate = 20, .burst = 40 };
+	c->defaults[FG_PROTO_UDP].per_source = (struct fg_conf_limit){ .rate = 50, .burst = 100 };
 	/* A global budget is what turns on under-attack mode: without one a
 	 * random-source flood gets one admission per spoofed address. */
-	c->defaults[FG_PROTO_TCP].global = (struct fg_conf_limit){.rate = 5000, .burst = 10000};
-	c->defaults[FG_PROTO_UDP].global = (struct fg_conf_limit){.rate = 20000, .burst = 40000};
+	c->defaults[FG_PROTO_TCP].global = (struct fg_conf_limit){ .rate = 5000, .burst = 10000 };
+	c->defaults[FG_PROTO_UDP].global = (struct fg_conf_limit){ .rate = 20000, .burst = 40000 };
 	strcpy(c->socket.path, "/run/floodgate/floodgate.sock");
 	c->socket.mode = 0660;
 	c->socket.admin_uids[0] = 0;

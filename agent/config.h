@@ -15,10 +15,10 @@
 #include "cidr.h"
 
 #define FG_CONF_MAX_IFACES 16
-#define FG_CONF_MAX_RULES 62 /* FG_MAX_RULES minus the two defaults */
+#define FG_CONF_MAX_RULES  62 /* FG_MAX_RULES minus the two defaults */
 #define FG_CONF_MAX_RANGES 64 /* port ranges per rule */
-#define FG_CONF_NAME_MAX 64
-#define FG_CONF_ERR_MAX 512
+#define FG_CONF_NAME_MAX   64
+#define FG_CONF_ERR_MAX	   512
 
 enum fg_xdp_mode {
 	FG_XDP_AUTO = 0,
@@ -65,7 +65,7 @@ struct fg_conf_rule {
 /* socket: the agent's Unix socket (RESP). */
 struct fg_conf_socket {
 	char path[108]; /* sun_path; default /run/floodgate/floodgate.sock */
-	uint32_t mode; /* default 0660 */
+	uint32_t mode;	/* default 0660 */
 	char group[64]; /* "" = the agent's group */
 	uint32_t admin_uids[FG_CONF_MAX_ADMIN_IDS]; /* default [0] */
 	int nadmin_uids;
@@ -85,20 +85,20 @@ enum fg_store_type {
 
 /* store.redis: the shared store of a fleet (docs/config.md). */
 struct fg_conf_redis {
-	char url[160];	   /* "redis://host:port" or "unix:///path" */
-	char host[128];	   /* from url: host name or IP literal; "" for unix */
-	uint16_t port;	   /* from url; default 6379 */
-	char path[108];	   /* from url: the Unix socket path; "" for TCP */
-	char password[128]; /* "" = no AUTH */
-	uint32_t db;	   /* SELECT db; default 0 */
+	char url[160];	     /* "redis://host:port" or "unix:///path" */
+	char host[128];	     /* from url: host name or IP literal; "" for unix */
+	uint16_t port;	     /* from url; default 6379 */
+	char path[108];	     /* from url: the Unix socket path; "" for TCP */
+	char password[128];  /* "" = no AUTH */
+	uint32_t db;	     /* SELECT db; default 0 */
 	uint32_t timeout_ms; /* per request; default FG_CONF_REDIS_TIMEOUT_MS */
-	char prefix[64];   /* of every key and channel; default FG_CONF_REDIS_PREFIX */
+	char prefix[64];     /* of every key and channel; default FG_CONF_REDIS_PREFIX */
 };
 
 /* store: where policies keep their per-key state. */
 struct fg_conf_store {
 	enum fg_store_type type; /* memory (default) or redis */
-	uint64_t max_keys; /* default FG_CONF_STORE_MAX_KEYS (memory, and redis's fallback) */
+	uint64_t max_keys;	 /* default FG_CONF_STORE_MAX_KEYS (memory, and redis's fallback) */
 	struct fg_conf_redis redis;
 };
 
@@ -109,18 +109,18 @@ struct fg_conf_store {
 
 /* metrics: the Prometheus endpoint (GET /metrics, GET /healthz). */
 struct fg_conf_metrics {
-	bool enabled; /* default true */
+	bool enabled;	 /* default true */
 	char listen[64]; /* "IPv4:port" or "[IPv6]:port"; "" = no endpoint */
 };
 
 /* log: stderr's format and level, and the violation lines' budget. */
 struct fg_conf_log {
-	bool format_set; /* log.format given (--log-format wins over it) */
-	bool json; /* format: json (default logfmt) */
-	bool level_set; /* log.level given (-v wins over it) */
-	int level; /* enum fg_log_level; default info */
+	bool format_set;		  /* log.format given (--log-format wins over it) */
+	bool json;			  /* format: json (default logfmt) */
+	bool level_set;			  /* log.level given (-v wins over it) */
+	int level;			  /* enum fg_log_level; default info */
 	uint32_t violation_lines_per_sec; /* default 20 */
-	uint64_t summary_interval_ms; /* default 10 s */
+	uint64_t summary_interval_ms;	  /* default 10 s */
 };
 
 struct fg_conf {
@@ -131,14 +131,14 @@ struct fg_conf {
 	bool persist;
 
 	/* sources: */
-	uint8_t ipv4_prefix; /* default 24 */
-	uint8_t ipv6_prefix; /* default 64 */
-	uint32_t max_tracked; /* per-address states; default FG_MAX_SOURCES */
-	uint32_t max_prefixes; /* default FG_MAX_PREFIXES */
-	uint32_t max_udp_flows; /* default FG_MAX_UDP_FLOWS */
-	uint32_t max_verified; /* default FG_MAX_VERIFIED */
-	uint64_t udp_idle_ms; /* sources.udp_idle, default 30 s */
-	uint64_t attack_hold_ms; /* sources.attack_hold, default 2 s */
+	uint8_t ipv4_prefix;	  /* default 24 */
+	uint8_t ipv6_prefix;	  /* default 64 */
+	uint32_t max_tracked;	  /* per-address states; default FG_MAX_SOURCES */
+	uint32_t max_prefixes;	  /* default FG_MAX_PREFIXES */
+	uint32_t max_udp_flows;	  /* default FG_MAX_UDP_FLOWS */
+	uint32_t max_verified;	  /* default FG_MAX_VERIFIED */
+	uint64_t udp_idle_ms;	  /* sources.udp_idle, default 30 s */
+	uint64_t attack_hold_ms;  /* sources.attack_hold, default 2 s */
 	uint64_t verified_ttl_ms; /* sources.verified_ttl, default 10 min */
 
 	struct fg_conf_limits defaults[2]; /* [FG_PROTO_TCP], [FG_PROTO_UDP] */

@@ -12,7 +12,7 @@
 #include "xdpmaps.h"
 
 #define NSEC_PER_SEC 1000000000ULL
-#define INDEX_SLOTS (2 * EVENTS_MAX_SOURCES)
+#define INDEX_SLOTS  (2 * EVENTS_MAX_SOURCES)
 _Static_assert(EVENTS_MAX_SOURCES < 65535, "index entries are u16");
 _Static_assert((INDEX_SLOTS & (INDEX_SLOTS - 1)) == 0, "a power of two");
 
@@ -23,7 +23,7 @@ struct events_src {
 	uint32_t level;
 	struct fg_event last;
 	uint32_t pending; /* events since its last line */
-	uint32_t banned; /* one of them banned the source */
+	uint32_t banned;  /* one of them banned the source */
 };
 
 const char *events_action(const struct fg_event *e)
@@ -92,8 +92,8 @@ static void window_roll(struct events *ev, uint64_t now_ns)
 }
 
 /* One violation line, if the second's budget allows it. */
-static void violation_line(struct events *ev, const struct fg_event *e, uint64_t now_ns,
-			   bool first, uint32_t count, bool banned)
+static void violation_line(struct events *ev, const struct fg_event *e, uint64_t now_ns, bool first,
+			   uint32_t count, bool banned)
 {
 	char src[FG_CIDR_STRLEN];
 	struct fg_event shown = *e;
@@ -220,7 +220,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 void events_set_limits(struct events *ev, uint32_t max_lines_per_sec, uint64_t summary_ms)
 {
-	ev->max_lines_per_sec = max_lines_per_sec ? max_lines_per_sec : EVENTS_DEFAULT_LINES_PER_SEC;
+	ev->max_lines_per_sec =
+		max_lines_per_sec ? max_lines_per_sec : EVENTS_DEFAULT_LINES_PER_SEC;
 	ev->summary_ns = (summary_ms ? summary_ms : EVENTS_DEFAULT_SUMMARY_MS) * 1000000ULL;
 }
 

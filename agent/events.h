@@ -32,7 +32,7 @@
 #define EVENTS_MAX_TAPS 4
 #endif
 #define EVENTS_DEFAULT_LINES_PER_SEC 20
-#define EVENTS_DEFAULT_SUMMARY_MS 10000
+#define EVENTS_DEFAULT_SUMMARY_MS    10000
 
 struct ring_buffer;
 struct events_src;
@@ -43,13 +43,13 @@ struct events {
 	struct ring_buffer *rb;
 	const struct fg_rule_ids *ids; /* names for rule ids; owned by caller */
 	uint32_t max_lines_per_sec;
-	uint64_t summary_ns; /* summary interval */
-	uint64_t window_start_ns; /* current one-second window */
+	uint64_t summary_ns;	    /* summary interval */
+	uint64_t window_start_ns;   /* current one-second window */
 	uint64_t interval_start_ns; /* current summary interval */
 	uint32_t lines_in_window;
 	uint64_t suppressed; /* lines not written since the last report */
-	uint64_t untracked; /* events of sources the table had no room for, idem */
-	uint64_t total; /* events consumed since start */
+	uint64_t untracked;  /* events of sources the table had no room for, idem */
+	uint64_t total;	     /* events consumed since start */
 	uint64_t lines_total, suppressed_total, untracked_total;
 
 	/* the aggregation table: entries[0..nsrc), an open-addressing index */

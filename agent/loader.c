@@ -26,7 +26,7 @@
 #define LINK_PREFIX "link_xdp_"
 /* Our TC egress filter's identity, so a restart replaces rather than adds. */
 #define FG_TC_HANDLE 0xf10d
-#define FG_TC_PRIO 0xf10d
+#define FG_TC_PRIO   0xf10d
 
 const char *loader_mode_name(enum fg_xdp_mode mode)
 {
@@ -103,7 +103,8 @@ static bool pinned_compatible(const char *path, const struct bpf_map *map, const
 		return false;
 	}
 	ok = info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
-	     info.value_size == bpf_map__value_size(map) && info.map_flags == bpf_map__map_flags(map);
+	     info.value_size == bpf_map__value_size(map) &&
+	     info.map_flags == bpf_map__map_flags(map);
 	*why = "has another layout";
 	if (ok && info.max_entries != bpf_map__max_entries(map)) {
 		ok = false;
@@ -169,7 +170,8 @@ static void vet_pinned_maps(struct loader *l)
 	}
 	l->adopted_maps = reused > 0;
 	if (reused)
-		log_info(log_fmt(m, sizeof(m), "adopting %d pinned maps (buckets, bans and counters kept)",
+		log_info(log_fmt(m, sizeof(m),
+				 "adopting %d pinned maps (buckets, bans and counters kept)",
 				 reused),
 			 LOG_INT("maps", reused), LOG_STR("pin_dir", l->pin_dir));
 }
@@ -303,18 +305,21 @@ static int create_link(struct loader *l, struct loader_iface *li, enum fg_xdp_mo
 		}
 		if (err == -EPERM) {
 			log_error(log_fmt(m, sizeof(m),
-					  "attaching to %s was refused: floodgated needs CAP_NET_ADMIN",
+					  "attaching to %s was refused: floodgated needs "
+					  "CAP_NET_ADMIN",
 					  li->name),
 				  LOG_STR("iface", li->name), LOG_ERRNO(-err));
 			return err;
 		}
 		if (ntries == 2 && i == 0)
-			log_info(log_fmt(m, sizeof(m), "native XDP is not available on %s; trying generic",
+			log_info(log_fmt(m, sizeof(m),
+					 "native XDP is not available on %s; trying generic",
 					 li->name),
 				 LOG_STR("iface", li->name), LOG_ERRNO(-err));
 	}
-	log_error(log_fmt(m, sizeof(m), "cannot attach XDP to %s", li->name), LOG_STR("iface", li->name),
-		  LOG_STR("mode", loader_mode_name(mode)), LOG_ERRNO(-err));
+	log_error(log_fmt(m, sizeof(m), "cannot attach XDP to %s", li->name),
+		  LOG_STR("iface", li->name), LOG_STR("mode", loader_mode_name(mode)),
+		  LOG_ERRNO(-err));
 	return err;
 }
 
@@ -329,8 +334,8 @@ static int attach_tc(struct loader *l, struct loader_iface *li)
 	err = bpf_tc_hook_create(&hook);
 	li->tc_qdisc_ours = !err;
 	if (err && err != -EEXIST) {
-		log_warn("cannot add a clsact qdisc for the egress program", LOG_STR("iface", li->name),
-			 LOG_ERRNO(-err));
+		log_warn("cannot add a clsact qdisc for the egress program",
+			 LOG_STR("iface", li->name), LOG_ERRNO(-err));
 		return err;
 	}
 	err = bpf_tc_attach(&hook, &opts);
@@ -378,7 +383,8 @@ int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
 	snprintf(li->name, sizeof(li->name), "%s", ifname);
 	li->ifindex = if_nametoindex(ifname);
 	if (!li->ifindex) {
-		log_error(log_fmt(m, sizeof(m), "unknown interface %s: check the name with 'ip link show'",
+		log_error(log_fmt(m, sizeof(m),
+				  "unknown interface %s: check the name with 'ip link show'",
 				  ifname),
 			  LOG_STR("iface", ifname));
 		return -ENODEV;
@@ -392,8 +398,8 @@ int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
 			return err;
 		if (bpf_obj_pin(li->link_fd, path)) {
 			err = -errno;
-			log_error("cannot pin the XDP link", LOG_STR("iface", ifname), LOG_STR("path", path),
-				  LOG_ERRNO(-err));
+			log_error("cannot pin the XDP link", LOG_STR("iface", ifname),
+				  LOG_STR("path", path), LOG_ERRNO(-err));
 			close(li->link_fd);
 			return err;
 		}
@@ -403,10 +409,12 @@ int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
 		li->mode = attached_mode(li->ifindex);
 		if (mode != FG_XDP_AUTO && mode != li->mode)
 			log_warn(log_fmt(m, sizeof(m),
-					 "%s keeps its XDP attachment from the earlier agent; restart "
+					 "%s keeps its XDP attachment from the earlier agent; "
+					 "restart "
 					 "without persist to change the mode",
 					 ifname),
-				 LOG_STR("iface", ifname), LOG_STR("mode", loader_mode_name(li->mode)),
+				 LOG_STR("iface", ifname),
+				 LOG_STR("mode", loader_mode_name(li->mode)),
 				 LOG_STR("asked", loader_mode_name(mode)));
 	}
 
@@ -414,7 +422,8 @@ int loader_attach(struct loader *l, const char *ifname, enum fg_xdp_mode mode)
 	if (err) {
 		/* Without the egress program nothing becomes verified, which
 		 * only matters under attack: protect anyway, and say so. */
-		log_warn("sources cannot be verified; under attack only the global budget admits new "
+		log_warn("sources cannot be verified; under attack only the global budget admits "
+			 "new "
 			 "clients",
 			 LOG_STR("iface", ifname));
 	}

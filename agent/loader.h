@@ -15,7 +15,7 @@
 
 #include "config.h"
 
-#define FG_DEFAULT_PIN_DIR "/sys/fs/bpf/floodgate"
+#define FG_DEFAULT_PIN_DIR   "/sys/fs/bpf/floodgate"
 #define FG_LOADER_MAX_IFACES FG_CONF_MAX_IFACES
 
 struct floodgate_bpf;
@@ -23,9 +23,9 @@ struct floodgate_bpf;
 struct loader_iface {
 	char name[16];
 	int ifindex;
-	int link_fd; /* XDP bpf_link */
+	int link_fd;	       /* XDP bpf_link */
 	enum fg_xdp_mode mode; /* what it really got: native or generic */
-	bool adopted; /* the link was pinned by an earlier agent */
+	bool adopted;	       /* the link was pinned by an earlier agent */
 	bool tc_attached;
 	bool tc_qdisc_ours; /* we added the clsact qdisc: remove it on detach */
 };

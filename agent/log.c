@@ -13,7 +13,7 @@
 
 /* Fields a pr_*() logfmt fragment may hold; more and it is logged whole. */
 #define LOG_LEGACY_FIELDS 32
-#define LOG_STACK_LINE 4096
+#define LOG_STACK_LINE	  4096
 
 static enum fg_log_level log_level = FG_LOG_INFO;
 static enum fg_log_format log_format = FG_LOG_LOGFMT;
@@ -247,7 +247,8 @@ static void lw_value(struct lw *w, enum fg_log_format format, const struct log_f
 }
 
 size_t log_format_line(char *buf, size_t len, enum fg_log_format format, long long ts_ms,
-		       enum fg_log_level level, const char *msg, const struct log_field *f, size_t n)
+		       enum fg_log_level level, const char *msg, const struct log_field *f,
+		       size_t n)
 {
 	struct lw w = { .p = buf, .cap = len };
 	time_t secs = (time_t)(ts_ms / 1000);
@@ -277,7 +278,8 @@ size_t log_format_line(char *buf, size_t len, enum fg_log_format format, long lo
 		if (!f[i].key || !*f[i].key)
 			continue;
 		/* a field never shadows the line's own ts, level or msg */
-		if (!strcmp(f[i].key, "ts") || !strcmp(f[i].key, "level") || !strcmp(f[i].key, "msg")) {
+		if (!strcmp(f[i].key, "ts") || !strcmp(f[i].key, "level") ||
+		    !strcmp(f[i].key, "msg")) {
 			char k[8];
 
 			snprintf(k, sizeof(k), "_%s", f[i].key);

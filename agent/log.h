@@ -52,14 +52,14 @@ struct log_field {
 	};
 };
 
-#define LOG_STR(k, v)  ((struct log_field){ .key = (k), .type = LOG_T_STR, .s = (v) })
-#define LOG_INT(k, v)  ((struct log_field){ .key = (k), .type = LOG_T_INT, .i = (long long)(v) })
+#define LOG_STR(k, v) ((struct log_field){ .key = (k), .type = LOG_T_STR, .s = (v) })
+#define LOG_INT(k, v) ((struct log_field){ .key = (k), .type = LOG_T_INT, .i = (long long)(v) })
 #define LOG_UINT(k, v)                                                                             \
 	((struct log_field){ .key = (k), .type = LOG_T_UINT, .u = (unsigned long long)(v) })
 #define LOG_DBL(k, v)  ((struct log_field){ .key = (k), .type = LOG_T_DBL, .d = (double)(v) })
 #define LOG_BOOL(k, v) ((struct log_field){ .key = (k), .type = LOG_T_BOOL, .b = !!(v) })
 /* error=<strerror(e)> for a positive errno value. */
-#define LOG_ERRNO(e)   LOG_STR("error", strerror(e))
+#define LOG_ERRNO(e) LOG_STR("error", strerror(e))
 
 /* Lines above level are dropped. Default FG_LOG_INFO. */
 void log_set_level(enum fg_log_level level);
@@ -87,7 +87,7 @@ size_t log_format_line(char *buf, size_t len, enum fg_log_format format, long lo
 
 /* log_kv(level, "msg", LOG_STR(...), ...): zero or more fields. */
 #define log_kv(level, msg, ...)                                                                    \
-	log_emit((level), (msg), (const struct log_field[]){ { 0 }, ##__VA_ARGS__ } + 1,          \
+	log_emit((level), (msg), (const struct log_field[]){ { 0 }, ##__VA_ARGS__ } + 1,           \
 		 sizeof((const struct log_field[]){ { 0 }, ##__VA_ARGS__ }) /                      \
 				 sizeof(struct log_field) -                                        \
 			 1)

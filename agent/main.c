@@ -22,13 +22,15 @@ static void usage(FILE *f)
 		"  -i, --iface IFACE     protect IFACE; repeat for several; replaces the\n"
 		"                        config's interfaces\n"
 		"      --xdp-mode MODE   native, generic or auto (native, else generic)\n"
-		"      --pin-dir DIR     where maps and links are pinned (default " FG_DEFAULT_PIN_DIR
-		")\n"
+		"      --pin-dir DIR     where maps and links are pinned "
+		"(default " FG_DEFAULT_PIN_DIR ")\n"
 		"      --socket PATH     the RESP socket (default: socket.path in the config,\n"
 		"                        else /run/floodgate/floodgate.sock)\n"
-		"      --metrics-listen ADDR  serve /metrics and /healthz on ADDR (127.0.0.1:PORT,\n"
+		"      --metrics-listen ADDR  serve /metrics and /healthz on ADDR "
+		"(127.0.0.1:PORT,\n"
 		"                        [::1]:PORT, 0.0.0.0:PORT); \"\" turns them off\n"
-		"                        (default: metrics: in the config, else " FG_CONF_METRICS_LISTEN ")\n"
+		"                        (default: metrics: in the config, "
+		"else " FG_CONF_METRICS_LISTEN ")\n"
 		"      --log-format FMT  stderr log lines as logfmt (default) or json (default:\n"
 		"                        log.format in the config)\n"
 		"      --check-config    validate the config file and exit (0 valid, 2 invalid)\n"
@@ -99,8 +101,9 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			if (opts.nifaces == FG_CONF_MAX_IFACES || strlen(optarg) >= 16) {
-				fprintf(stderr, "floodgated: -i %s: at most %d interfaces, names "
-						"under 16 characters\n",
+				fprintf(stderr,
+					"floodgated: -i %s: at most %d interfaces, names "
+					"under 16 characters\n",
 					optarg, FG_CONF_MAX_IFACES);
 				return 2;
 			}
@@ -108,8 +111,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MODE:
 			if (parse_mode(optarg, &opts.mode)) {
-				fprintf(stderr, "floodgated: --xdp-mode %s: use native, generic or "
-						"auto\n",
+				fprintf(stderr,
+					"floodgated: --xdp-mode %s: use native, generic or "
+					"auto\n",
 					optarg);
 				return 2;
 			}
@@ -120,8 +124,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SOCKET:
 			if (!*optarg || strlen(optarg) >= 108) {
-				fprintf(stderr, "floodgated: --socket %s: give a path under 108 "
-						"characters\n",
+				fprintf(stderr,
+					"floodgated: --socket %s: give a path under 108 "
+					"characters\n",
 					optarg);
 				return 2;
 			}
@@ -132,8 +137,9 @@ int main(int argc, char **argv)
 			const char *why;
 			socklen_t len;
 
-			if (*optarg && (strlen(optarg) >= sizeof(((struct fg_conf_metrics *)0)->listen) ||
-					config_parse_listen(optarg, &ss, &len, &why))) {
+			if (*optarg &&
+			    (strlen(optarg) >= sizeof(((struct fg_conf_metrics *)0)->listen) ||
+			     config_parse_listen(optarg, &ss, &len, &why))) {
 				fprintf(stderr, "floodgated: --metrics-listen %s: %s\n", optarg,
 					strlen(optarg) >= 64 ? "too long" : why);
 				return 2;
@@ -182,7 +188,8 @@ int main(int argc, char **argv)
 	log_set_level(verbose >= 1 ? FG_LOG_DEBUG : FG_LOG_INFO);
 	opts.log_level_set = verbose >= 1;
 	log_setup_libbpf(verbose >= 2);
-	log_info("floodgated starting", LOG_STR("version", FG_VERSION), LOG_STR("commit", FG_COMMIT));
+	log_info("floodgated starting", LOG_STR("version", FG_VERSION),
+		 LOG_STR("commit", FG_COMMIT));
 
 	ret = agent_start(&a, &opts);
 	if (ret)

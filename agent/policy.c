@@ -97,7 +97,7 @@ struct policies {
 	bool dead, dead_with_store;
 };
 
-static const char *const type_names[] = {"window", "progressive", "events", "budget"};
+static const char *const type_names[] = { "window", "progressive", "events", "budget" };
 
 /* --- config comparison: what "unchanged" means for a reload ------------ */
 
@@ -678,23 +678,23 @@ int policy_check(struct policy *p, const void *key, size_t klen, uint64_t cost, 
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));
 	if (p->conf.type == POLICY_WINDOW) {
-		struct window_op op = {.p = p,
-				       .wl = p->wl[r],
-				       .cost = cost,
-				       .now_ms = now_ms,
-				       .peek = peek,
-				       .out = out};
+		struct window_op op = { .p = p,
+					.wl = p->wl[r],
+					.cost = cost,
+					.now_ms = now_ms,
+					.peek = peek,
+					.out = out };
 
 		err = store_run(p->set->store, p->ns, key, klen, !peek, now_ms, window_fn, &op);
 		if (!err)
 			err = op.err;
 	} else {
-		struct budget_op op = {.p = p,
-				       .amount = r ? p->conf.roles[r - 1].amount : p->conf.amount,
-				       .cost = cost,
-				       .now_ms = now_ms,
-				       .peek = peek,
-				       .out = out};
+		struct budget_op op = { .p = p,
+					.amount = r ? p->conf.roles[r - 1].amount : p->conf.amount,
+					.cost = cost,
+					.now_ms = now_ms,
+					.peek = peek,
+					.out = out };
 
 		err = store_run(p->set->store, p->ns, key, klen, !peek, now_ms, budget_fn, &op);
 	}
@@ -786,7 +786,7 @@ static void count_auth(struct policy *p, bool fail, const struct rl_auth_result 
 static int auth_run(struct policy *p, const void *key, size_t klen, uint64_t now_ms, bool fail,
 		    struct rl_auth_result *out)
 {
-	struct auth_op op = {.p = p, .now_ms = now_ms, .fail = fail, .out = out};
+	struct auth_op op = { .p = p, .now_ms = now_ms, .fail = fail, .out = out };
 	int err;
 
 	if (p->conf.type != POLICY_PROGRESSIVE)
@@ -893,7 +893,7 @@ static bool event_exempt(const struct fg_conf_policy *c, const char *ev, size_t 
 int policy_event(struct policy *p, const void *conn, size_t clen, const char *event, size_t elen,
 		 uint64_t now_ms, struct rl_event_result *out)
 {
-	struct event_op op = {.p = p, .now_ms = now_ms, .out = out};
+	struct event_op op = { .p = p, .now_ms = now_ms, .out = out };
 	int err;
 
 	if (p->conf.type != POLICY_EVENTS)
@@ -953,7 +953,7 @@ static uint64_t block_fn(void *state, bool fresh, void *arg)
 
 int policy_block(struct policy *p, const void *key, size_t klen, uint64_t seconds, uint64_t now_ms)
 {
-	struct block_op op = {.p = p, .until = now_ms + seconds * 1000};
+	struct block_op op = { .p = p, .until = now_ms + seconds * 1000 };
 	int err;
 
 	if ((err = check_key(p, klen)))
@@ -965,7 +965,7 @@ int policy_block(struct policy *p, const void *key, size_t klen, uint64_t second
 
 int policy_unblock(struct policy *p, const void *key, size_t klen, uint64_t now_ms)
 {
-	struct block_op op = {.p = p, .until = 0};
+	struct block_op op = { .p = p, .until = 0 };
 	int err;
 
 	if ((err = check_key(p, klen)))
@@ -1060,28 +1060,27 @@ static const char lua_budget[] = LUA_PRELUDE
 	"return pre\n";
 
 /* auth_fn: ARGV 6 fail (1) or check (0). */
-static const char lua_auth[] = LUA_PRELUDE
-	"if ARGV[6] == '1' then local n = tonumber(f[2])\n"
-	"  if n > 0 and now - tonumber(f[3]) >= xp then n = 0 end\n"
-	"  f[2] = fmt(n + 1); f[3] = fmt(now); save() end\n"
-	"return pre\n";
+static const char lua_auth[] =
+	LUA_PRELUDE "if ARGV[6] == '1' then local n = tonumber(f[2])\n"
+		    "  if n > 0 and now - tonumber(f[3]) >= xp then n = 0 end\n"
+		    "  f[2] = fmt(n + 1); f[3] = fmt(now); save() end\n"
+		    "return pre\n";
 
 /* event_fn: ARGV 6 exempt (1). */
-static const char lua_event[] = LUA_PRELUDE
-	"if ARGV[6] ~= '1' and tonumber(f[1]) <= now then\n"
-	"  local n, st = tonumber(f[2]), tonumber(f[3])\n"
-	"  if n > 0 and now - st >= xp then n = 0 end\n"
-	"  if n == 0 then st = now end\n"
-	"  f[2] = fmt(n + 1); f[3] = fmt(st); save() end\n"
-	"return pre\n";
+static const char lua_event[] = LUA_PRELUDE "if ARGV[6] ~= '1' and tonumber(f[1]) <= now then\n"
+					    "  local n, st = tonumber(f[2]), tonumber(f[3])\n"
+					    "  if n > 0 and now - st >= xp then n = 0 end\n"
+					    "  if n == 0 then st = now end\n"
+					    "  f[2] = fmt(n + 1); f[3] = fmt(st); save() end\n"
+					    "return pre\n";
 
 /* block_fn: ARGV 6 seconds (0: unblock, only an existing key). */
-static const char lua_block[] = LUA_PRELUDE
-	"local secs = tonumber(ARGV[6])\n"
-	"if secs > 0 then local u = now + secs * 1000\n"
-	"  if u > tonumber(f[1]) then f[1] = fmt(u) end; save()\n"
-	"elseif found then f[1] = '0'; save() end\n"
-	"return pre\n";
+static const char lua_block[] =
+	LUA_PRELUDE "local secs = tonumber(ARGV[6])\n"
+		    "if secs > 0 then local u = now + secs * 1000\n"
+		    "  if u > tonumber(f[1]) then f[1] = fmt(u) end; save()\n"
+		    "elseif found then f[1] = '0'; save() end\n"
+		    "return pre\n";
 
 /*
  * Outage replay: add amount to a key without deciding anything. window:
@@ -1110,11 +1109,19 @@ static const char lua_replay[] = LUA_PRELUDE
 	"save()\n"
 	"return pre\n";
 
-enum { SCRIPT_WINDOW, SCRIPT_BUDGET, SCRIPT_AUTH, SCRIPT_EVENT, SCRIPT_BLOCK, SCRIPT_REPLAY, SCRIPT_N };
+enum {
+	SCRIPT_WINDOW,
+	SCRIPT_BUDGET,
+	SCRIPT_AUTH,
+	SCRIPT_EVENT,
+	SCRIPT_BLOCK,
+	SCRIPT_REPLAY,
+	SCRIPT_N
+};
 static const char *const lua_src[SCRIPT_N] = { lua_window, lua_budget, lua_auth,
 					       lua_event,  lua_block,  lua_replay };
 
-#define ARGS_MAX (8 + 2 * POLICY_MAX_LIMITS)
+#define ARGS_MAX    (8 + 2 * POLICY_MAX_LIMITS)
 #define JOURNAL_MAX 100000
 
 /* --- the outage journal: what memory counted while Redis was away ---------- */
@@ -1301,15 +1308,21 @@ static void mem_call_of(struct areq *q, uint64_t now_ms, struct mem_call *mc)
 	switch (q->rq.op) {
 	case POLICY_OP_CHECK:
 		if (p->conf.type == POLICY_WINDOW) {
-			mc->u.w = (struct window_op){ .p = p, .wl = p->wl[q->role], .cost = q->rq.cost,
-						      .now_ms = now_ms, .peek = q->rq.peek,
+			mc->u.w = (struct window_op){ .p = p,
+						      .wl = p->wl[q->role],
+						      .cost = q->rq.cost,
+						      .now_ms = now_ms,
+						      .peek = q->rq.peek,
 						      .out = &ans->u.check };
 			mc->fn = window_fn;
 		} else {
 			mc->u.b = (struct budget_op){
 				.p = p,
-				.amount = q->role ? p->conf.roles[q->role - 1].amount : p->conf.amount,
-				.cost = q->rq.cost, .now_ms = now_ms, .peek = q->rq.peek,
+				.amount = q->role ? p->conf.roles[q->role - 1].amount
+						  : p->conf.amount,
+				.cost = q->rq.cost,
+				.now_ms = now_ms,
+				.peek = q->rq.peek,
 				.out = &ans->u.check
 			};
 			mc->fn = budget_fn;
@@ -1318,14 +1331,16 @@ static void mem_call_of(struct areq *q, uint64_t now_ms, struct mem_call *mc)
 		break;
 	case POLICY_OP_AUTH_FAIL:
 	case POLICY_OP_AUTH_CHECK:
-		mc->u.au = (struct auth_op){ .p = p, .now_ms = now_ms,
+		mc->u.au = (struct auth_op){ .p = p,
+					     .now_ms = now_ms,
 					     .fail = q->rq.op == POLICY_OP_AUTH_FAIL,
 					     .out = &ans->u.auth };
 		mc->fn = auth_fn;
 		mc->create = mc->u.au.fail;
 		break;
 	case POLICY_OP_EVENT:
-		mc->u.ev = (struct event_op){ .p = p, .now_ms = now_ms,
+		mc->u.ev = (struct event_op){ .p = p,
+					      .now_ms = now_ms,
 					      .exempt = event_exempt(&p->conf, q->rq.event,
 								     q->rq.elen),
 					      .out = &ans->u.event };
@@ -1457,8 +1472,9 @@ static int decide_from_reply(struct areq *q, redisReply *rp)
 		memset(&q->ans.u, 0, sizeof(q->ans.u));
 		if (rp->type != REDIS_REPLY_INTEGER)
 			return -EPROTO;
-		return q->set->dead ? 0
-				    : store_del(q->set->store, p->ns, q->rq.key, q->rq.klen, q->now_ms);
+		return q->set->dead
+			       ? 0
+			       : store_del(q->set->store, p->ns, q->rq.key, q->rq.klen, q->now_ms);
 	}
 	if (rp->type != REDIS_REPLY_ARRAY || rp->elements != nf + 1)
 		return -EPROTO;

@@ -77,7 +77,7 @@ struct fg_conf_policy {
 	enum policy_type type;
 	int line; /* where it starts in the file, for messages */
 
-	enum policy_on_error on_store_error; /* Redis store only; default memory */
+	enum policy_on_error on_store_error;	     /* Redis store only; default memory */
 	uint32_t warn_at_milli;			     /* window, events, budget: default 800 (0.8) */
 	struct fg_conf_role roles[POLICY_MAX_ROLES]; /* window, budget */
 	int nroles;
@@ -232,14 +232,14 @@ struct policies_store_stats {
 	uint64_t bytes;	    /* memory held by the store, approximately */
 
 	/* The shared store (store.type: redis); all 0 without one. */
-	bool shared;			  /* store.type is redis */
-	bool fallback_active;		  /* Redis is not usable: decisions use on_store_error */
-	uint64_t store_errors;		  /* Redis failures: timeouts, errors, lost connections */
-	uint64_t store_timeouts;	  /* of store_errors: past store.redis.timeout_ms */
-	uint64_t fallback_decisions;	  /* decisions made by on_store_error */
-	uint64_t replayed_keys;		  /* outage counts added to Redis after recoveries */
-	uint64_t replay_dropped;	  /* outage counts not kept (journal full, lost replays) */
-	uint64_t outage_keys;		  /* keys with outage counts waiting for Redis */
+	bool shared;		     /* store.type is redis */
+	bool fallback_active;	     /* Redis is not usable: decisions use on_store_error */
+	uint64_t store_errors;	     /* Redis failures: timeouts, errors, lost connections */
+	uint64_t store_timeouts;     /* of store_errors: past store.redis.timeout_ms */
+	uint64_t fallback_decisions; /* decisions made by on_store_error */
+	uint64_t replayed_keys;	     /* outage counts added to Redis after recoveries */
+	uint64_t replay_dropped;     /* outage counts not kept (journal full, lost replays) */
+	uint64_t outage_keys;	     /* keys with outage counts waiting for Redis */
 };
 void policies_store_stats(const struct policies *ps, struct policies_store_stats *out);
 

@@ -16,7 +16,7 @@
 #define HANDSHAKE_MIN_MS 1000
 
 enum redis_state {
-	RS_DOWN = 0,	 /* no connection; the retry timer will make one */
+	RS_DOWN = 0,	   /* no connection; the retry timer will make one */
 	RS_CONNECTING = 1, /* connection and handshake under way */
 	RS_UP = 2,
 };
@@ -98,8 +98,8 @@ static void rearm(struct redis *r)
 		uv_timer_stop(&r->deadline);
 		return;
 	}
-	uv_timer_start(&r->deadline, on_deadline, r->head->deadline > now ? r->head->deadline - now : 0,
-		       0);
+	uv_timer_start(&r->deadline, on_deadline,
+		       r->head->deadline > now ? r->head->deadline - now : 0, 0);
 }
 
 static void list_add(struct redis *r, struct req *q, bool at_head)
@@ -272,8 +272,9 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 
 /* The handshake labels carry the script index: "SCRIPT<i>". */
 static const char *const script_labels[REDIS_MAX_SCRIPTS] = {
-	"SCRIPT0", "SCRIPT1", "SCRIPT2",  "SCRIPT3",  "SCRIPT4",  "SCRIPT5",  "SCRIPT6",  "SCRIPT7",
-	"SCRIPT8", "SCRIPT9", "SCRIPT10", "SCRIPT11", "SCRIPT12", "SCRIPT13", "SCRIPT14", "SCRIPT15",
+	"SCRIPT0",  "SCRIPT1",	"SCRIPT2",  "SCRIPT3",	"SCRIPT4",  "SCRIPT5",
+	"SCRIPT6",  "SCRIPT7",	"SCRIPT8",  "SCRIPT9",	"SCRIPT10", "SCRIPT11",
+	"SCRIPT12", "SCRIPT13", "SCRIPT14", "SCRIPT15",
 };
 
 static void on_connect(const redisAsyncContext *ac, int status)

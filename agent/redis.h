@@ -98,13 +98,13 @@ struct redisAsyncContext *redis_connect_extra(struct redis *r);
 
 struct redis_stats {
 	bool up;
-	uint64_t requests;    /* sent */
-	uint64_t errors;      /* timeouts, error replies, lost connections, refused while down */
-	uint64_t timeouts;    /* of errors: no answer within timeout_ms */
-	uint64_t trips;	      /* times the breaker opened */
-	uint64_t reconnects;  /* handshakes that succeeded */
+	uint64_t requests;	/* sent */
+	uint64_t errors;	/* timeouts, error replies, lost connections, refused while down */
+	uint64_t timeouts;	/* of errors: no answer within timeout_ms */
+	uint64_t trips;		/* times the breaker opened */
+	uint64_t reconnects;	/* handshakes that succeeded */
 	uint64_t down_since_ms; /* Unix ms the current outage began; 0 when up */
-	char last_error[160]; /* why the last outage began */
+	char last_error[160];	/* why the last outage began */
 };
 void redis_stats(const struct redis *r, struct redis_stats *out);
 

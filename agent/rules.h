@@ -23,7 +23,7 @@ struct fg_compiled {
 	struct fg_config cfg; /* active is left 0; xdpmaps picks the half */
 	struct fg_rule rules[FG_MAX_RULES];
 	uint32_t port_rule[FG_PORT_SLOTS]; /* [proto * 65536 + port] -> id */
-	struct fg_rule_ids ids; /* names of rules[i]: "tcp-default", ... */
+	struct fg_rule_ids ids;		   /* names of rules[i]: "tcp-default", ... */
 };
 
 /*

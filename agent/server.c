@@ -1619,7 +1619,8 @@ void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
 		c->admin = c->uid != (uid_t)-1 && is_admin(&s->conf, c->uid, c->gid);
 	if (s->listening) {
 		if (chmod(s->path, s->conf.mode ? s->conf.mode : 0660))
-			log_warn("cannot chmod the socket", LOG_STR("path", s->path), LOG_ERRNO(errno));
+			log_warn("cannot chmod the socket", LOG_STR("path", s->path),
+				 LOG_ERRNO(errno));
 	}
 }
 
@@ -1762,8 +1763,9 @@ int server_listen(struct server *s)
 	}
 	if (gid != (gid_t)-1 && chown(s->path, (uid_t)-1, gid)) {
 		err = -errno;
-		log_error(log_fmt(m, sizeof(m), "cannot give %s to group %s", s->path, s->conf.group),
-			  LOG_STR("path", s->path), LOG_STR("group", s->conf.group), LOG_ERRNO(-err));
+		log_error(
+			log_fmt(m, sizeof(m), "cannot give %s to group %s", s->path, s->conf.group),
+			LOG_STR("path", s->path), LOG_STR("group", s->conf.group), LOG_ERRNO(-err));
 		goto fail_unlink;
 	}
 	if (chmod(s->path, s->conf.mode ? s->conf.mode : 0660)) {
@@ -1799,7 +1801,8 @@ int server_listen(struct server *s)
 	s->st.start_ms = uv_now(s->loop);
 	log_info("listening", LOG_STR("socket", s->path),
 		 LOG_STR("mode", log_fmt(m, sizeof(m), "%04o", s->conf.mode ? s->conf.mode : 0660)),
-		 LOG_INT("admin_uids", s->conf.nadmin_uids), LOG_INT("admin_gids", s->conf.nadmin_gids));
+		 LOG_INT("admin_uids", s->conf.nadmin_uids),
+		 LOG_INT("admin_gids", s->conf.nadmin_gids));
 	return 0;
 
 fail_unlink:

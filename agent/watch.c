@@ -25,7 +25,7 @@ struct watch_sub {
 struct watch {
 	uv_loop_t *loop;
 	struct events *ev;
-	uv_idle_t flush; /* runs once after events were pushed */
+	uv_idle_t flush;		   /* runs once after events were pushed */
 	bool flush_init, flush_on, closed; /* the handle exists once events flowed */
 	struct watch_sub *subs;
 	struct watch_stats st;
@@ -234,8 +234,9 @@ static void info_watch(struct sbuf *out, void *ctx)
 {
 	struct watch *w = ctx;
 
-	sbuf_printf(out, "watch_subscribers:%llu\r\nwatch_pushed_total:%llu\r\n"
-			 "watch_missed_total:%llu\r\n",
+	sbuf_printf(out,
+		    "watch_subscribers:%llu\r\nwatch_pushed_total:%llu\r\n"
+		    "watch_missed_total:%llu\r\n",
 		    (unsigned long long)w->st.subscribers, (unsigned long long)w->st.pushed_total,
 		    (unsigned long long)w->st.missed_total);
 }

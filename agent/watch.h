@@ -25,7 +25,7 @@ struct server;
 struct watch;
 
 struct watch_stats {
-	uint64_t subscribers; /* now */
+	uint64_t subscribers;  /* now */
 	uint64_t pushed_total; /* events sent to subscribers */
 	uint64_t missed_total; /* events not sent: a subscriber's output was backed up */
 };

@@ -37,18 +37,18 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 static int *map_slot(struct xdpmaps *m, int i)
 {
 	int *slots[] = {
-		&m->settings, &m->rules,      &m->port_rules, &m->src_state, &m->prefix_state,
-		&m->global_state, &m->udp_flows, &m->verified, &m->allow,    &m->deny,
-		&m->bans,     &m->stats,      &m->rule_stats, &m->misc,      &m->events,
+		&m->settings,	  &m->rules,	 &m->port_rules, &m->src_state, &m->prefix_state,
+		&m->global_state, &m->udp_flows, &m->verified,	 &m->allow,	&m->deny,
+		&m->bans,	  &m->stats,	 &m->rule_stats, &m->misc,	&m->events,
 	};
 
 	return i < (int)(sizeof(slots) / sizeof(slots[0])) ? slots[i] : NULL;
 }
 
 static const char *const pin_names[] = {
-	"settings", "rules",	 "port_rules", "src_state",  "prefix_state",
-	"global_state", "udp_flows", "verified", "allow_lpm", "deny_lpm",
-	"bans",	    "stats",	 "rule_stats", "misc",	     "events",
+	"settings",	"rules",     "port_rules", "src_state", "prefix_state",
+	"global_state", "udp_flows", "verified",   "allow_lpm", "deny_lpm",
+	"bans",		"stats",     "rule_stats", "misc",	"events",
 };
 
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
@@ -309,7 +309,7 @@ int xdpmaps_list_each(int map_fd, bool is_bans, xdpmaps_list_fn fn, void *arg)
 		ret = fn(&c, is_bans ? &b : NULL, arg);
 		if (ret)
 			return ret;
-next:
+	next:
 		key = next;
 		prev = &key;
 	}
@@ -377,7 +377,7 @@ out:
 
 int xdpmaps_stats(struct xdpmaps *m, struct fg_stat out[FG_R_MAX])
 {
-	struct fg_stat (*slots)[FG_R_MAX] = calloc(FG_IF_SLOTS, sizeof(*slots));
+	struct fg_stat(*slots)[FG_R_MAX] = calloc(FG_IF_SLOTS, sizeof(*slots));
 	int err, slot, r, f;
 
 	if (!slots)
@@ -532,13 +532,20 @@ uint64_t xdpmaps_tokens(uint64_t tat_ns, const struct fg_limit *l, uint64_t now_
 const char *xdpmaps_reason_name(uint32_t reason)
 {
 	static const char *const names[FG_R_MAX] = {
-		[FG_R_PASS_NON_IP] = "non_ip",	     [FG_R_PASS_OTHER_L4] = "other_l4",
-		[FG_R_PASS_FRAGMENT] = "fragment",   [FG_R_PASS_ESTABLISHED] = "established",
-		[FG_R_PASS_UDP_KNOWN] = "udp_known", [FG_R_PASS_NEW_FLOW] = "new_flow",
-		[FG_R_PASS_ALLOW] = "allow",	     [FG_R_DROP_DENY] = "deny",
-		[FG_R_DROP_BAN] = "ban",	     [FG_R_DROP_SOURCE] = "source",
-		[FG_R_DROP_PREFIX] = "prefix",	     [FG_R_DROP_GLOBAL] = "global",
-		[FG_R_DROP_TCP_FLAGS] = "tcp_flags", [FG_R_DROP_TRUNCATED] = "truncated",
+		[FG_R_PASS_NON_IP] = "non_ip",
+		[FG_R_PASS_OTHER_L4] = "other_l4",
+		[FG_R_PASS_FRAGMENT] = "fragment",
+		[FG_R_PASS_ESTABLISHED] = "established",
+		[FG_R_PASS_UDP_KNOWN] = "udp_known",
+		[FG_R_PASS_NEW_FLOW] = "new_flow",
+		[FG_R_PASS_ALLOW] = "allow",
+		[FG_R_DROP_DENY] = "deny",
+		[FG_R_DROP_BAN] = "ban",
+		[FG_R_DROP_SOURCE] = "source",
+		[FG_R_DROP_PREFIX] = "prefix",
+		[FG_R_DROP_GLOBAL] = "global",
+		[FG_R_DROP_TCP_FLAGS] = "tcp_flags",
+		[FG_R_DROP_TRUNCATED] = "truncated",
 		[FG_R_DROP_MALFORMED] = "malformed",
 	};
 

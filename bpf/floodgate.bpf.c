@@ -288,7 +288,7 @@ static __always_inline bool level_take(struct ctx *c, void *map, const struct fg
 
 /* The rule's global budget; refusal puts the rule under attack. */
 static __always_inline bool global_take(struct ctx *c, struct fg_global_state *gs,
-				       const struct fg_rule_stat *rs, bool attack)
+					const struct fg_rule_stat *rs, bool attack)
 {
 	__u64 until;
 

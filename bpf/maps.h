@@ -119,7 +119,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FG_IF_SLOTS * FG_R_MAX);
+	__uint(max_entries, FG_IF_SLOTS *FG_R_MAX);
 	__type(key, __u32);
 	__type(value, struct fg_stat);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -11,21 +11,21 @@
 
 #include <floodgate/abi.h>
 
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86DD
-#define ETH_P_8021Q 0x8100
+#define ETH_P_IP     0x0800
+#define ETH_P_IPV6   0x86DD
+#define ETH_P_8021Q  0x8100
 #define ETH_P_8021AD 0x88A8
 
-#define IP_MF 0x2000
+#define IP_MF	  0x2000
 #define IP_OFFSET 0x1FFF
 
-#define NEXTHDR_HOP 0
-#define NEXTHDR_TCP 6
-#define NEXTHDR_UDP 17
-#define NEXTHDR_ROUTING 43
+#define NEXTHDR_HOP	 0
+#define NEXTHDR_TCP	 6
+#define NEXTHDR_UDP	 17
+#define NEXTHDR_ROUTING	 43
 #define NEXTHDR_FRAGMENT 44
-#define NEXTHDR_AUTH 51
-#define NEXTHDR_DEST 60
+#define NEXTHDR_AUTH	 51
+#define NEXTHDR_DEST	 60
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -41,11 +41,11 @@ struct cursor {
 struct pkt {
 	__u32 saddr[4];
 	__u32 daddr[4];
-	__u8 family; /* FG_AF_INET / FG_AF_INET6 */
+	__u8 family;  /* FG_AF_INET / FG_AF_INET6 */
 	__u8 l4proto; /* IPPROTO_* after extension headers */
 	__u8 tcp_flags;
 	__u8 fragment; /* 1: a non-first fragment (no L4 header) */
-	__u16 sport; /* network byte order */
+	__u16 sport;   /* network byte order */
 	__u16 dport;
 };
 

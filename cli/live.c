@@ -13,10 +13,10 @@
 #include "live.h"
 #include "table.h"
 
-#define EXIT_OK 0
-#define EXIT_ERROR 2
+#define EXIT_OK		 0
+#define EXIT_ERROR	 2
 #define LIVE_MAX_REASONS 64
-#define LIVE_MAX_FIELDS 24
+#define LIVE_MAX_FIELDS	 24
 
 static volatile sig_atomic_t live_stop;
 
@@ -315,7 +315,8 @@ static int sample_stats(struct rpc *r, struct top_sample *s)
 
 			if (!rep_is_str(k) || v->type != REDIS_REPLY_ARRAY || v->elements < 2)
 				continue;
-			snprintf(s->r[s->n].name, sizeof(s->r[0].name), "%.*s", (int)k->len, k->str);
+			snprintf(s->r[s->n].name, sizeof(s->r[0].name), "%.*s", (int)k->len,
+				 k->str);
 			s->r[s->n].passed = rep_ll(v->element[0]);
 			s->r[s->n].dropped = rep_ll(v->element[1]);
 			s->n++;
@@ -509,7 +510,8 @@ int live_top(struct rpc *r, const struct live_top_opts *o)
 		time_t now = time(NULL);
 		double until;
 
-		if (sample_stats(r, cur) || attack_state(r, attack, sizeof(attack), &nattack, &dry_run)) {
+		if (sample_stats(r, cur) ||
+		    attack_state(r, attack, sizeof(attack), &nattack, &dry_run)) {
 			ret = EXIT_ERROR;
 			break;
 		}

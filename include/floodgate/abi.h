@@ -22,7 +22,7 @@
 #define FG_ABI_VERSION 2
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
-#define FG_AF_INET 2
+#define FG_AF_INET  2
 #define FG_AF_INET6 10
 
 /* Rule ids 0 and 1 are the tcp and udp defaults; configured rules follow. */
@@ -41,21 +41,21 @@
  * Stable numbers: shared with metrics and tools, never renumbered.
  */
 enum fg_reason {
-	FG_R_PASS_NON_IP = 0, /* not IPv4/IPv6 (ARP, LLDP, ...) */
-	FG_R_PASS_OTHER_L4 = 1, /* IP but not TCP/UDP (ICMP, GRE, ...) */
-	FG_R_PASS_FRAGMENT = 2, /* non-first IP fragment: never a new flow */
+	FG_R_PASS_NON_IP = 0,	   /* not IPv4/IPv6 (ARP, LLDP, ...) */
+	FG_R_PASS_OTHER_L4 = 1,	   /* IP but not TCP/UDP (ICMP, GRE, ...) */
+	FG_R_PASS_FRAGMENT = 2,	   /* non-first IP fragment: never a new flow */
 	FG_R_PASS_ESTABLISHED = 3, /* TCP segment that is not a SYN */
-	FG_R_PASS_UDP_KNOWN = 4, /* UDP flow seen within the idle timeout */
-	FG_R_PASS_NEW_FLOW = 5, /* new TCP/UDP flow within every limit */
-	FG_R_PASS_ALLOW = 6, /* source on the allow list */
-	FG_R_DROP_DENY = 7, /* source on the deny list */
-	FG_R_DROP_BAN = 8, /* source banned (auto, manual, app, fleet) */
-	FG_R_DROP_SOURCE = 9, /* per-address new-flow limit */
-	FG_R_DROP_PREFIX = 10, /* per-prefix new-flow limit */
-	FG_R_DROP_GLOBAL = 11, /* rule's global new-flow budget */
-	FG_R_DROP_TCP_FLAGS = 12, /* SYN+FIN or SYN+RST */
-	FG_R_DROP_TRUNCATED = 13, /* header cut short (L2, L3 or L4) */
-	FG_R_DROP_MALFORMED = 14, /* impossible header field (IHL < 5, ...) */
+	FG_R_PASS_UDP_KNOWN = 4,   /* UDP flow seen within the idle timeout */
+	FG_R_PASS_NEW_FLOW = 5,	   /* new TCP/UDP flow within every limit */
+	FG_R_PASS_ALLOW = 6,	   /* source on the allow list */
+	FG_R_DROP_DENY = 7,	   /* source on the deny list */
+	FG_R_DROP_BAN = 8,	   /* source banned (auto, manual, app, fleet) */
+	FG_R_DROP_SOURCE = 9,	   /* per-address new-flow limit */
+	FG_R_DROP_PREFIX = 10,	   /* per-prefix new-flow limit */
+	FG_R_DROP_GLOBAL = 11,	   /* rule's global new-flow budget */
+	FG_R_DROP_TCP_FLAGS = 12,  /* SYN+FIN or SYN+RST */
+	FG_R_DROP_TRUNCATED = 13,  /* header cut short (L2, L3 or L4) */
+	FG_R_DROP_MALFORMED = 14,  /* impossible header field (IHL < 5, ...) */
 	FG_R_MAX = 15,
 };
 
@@ -74,10 +74,10 @@ enum fg_level {
 
 /* Who created a ban. */
 enum fg_ban_origin {
-	FG_BAN_AUTO = 0, /* the XDP program, after N violations */
+	FG_BAN_AUTO = 0,   /* the XDP program, after N violations */
 	FG_BAN_MANUAL = 1, /* an operator (XDP.BAN, floodctl ban) */
-	FG_BAN_APP = 2, /* application feedback (a policy's xdp_ban) */
-	FG_BAN_FLEET = 3, /* another host, through the shared store */
+	FG_BAN_APP = 2,	   /* application feedback (a policy's xdp_ban) */
+	FG_BAN_FLEET = 3,  /* another host, through the shared store */
 	FG_BAN_ORIGIN_MAX = 4,
 };
 
@@ -99,27 +99,27 @@ struct fg_rule {
 	__u64 ban_window_ns; /* violations counted within this window */
 	__u64 ban_duration_ns;
 	__u32 ban_after; /* violations that make a ban */
-	__u32 flags; /* FG_RULE_F_* */
+	__u32 flags;	 /* FG_RULE_F_* */
 };
 _Static_assert(sizeof(struct fg_rule) == 72, "abi");
 
-#define FG_CFG_F_DRY_RUN 0x1 /* count everything, drop nothing */
-#define FG_CFG_F_HAS_DENY 0x2 /* deny trie not empty (else its lookup is skipped) */
+#define FG_CFG_F_DRY_RUN   0x1 /* count everything, drop nothing */
+#define FG_CFG_F_HAS_DENY  0x2 /* deny trie not empty (else its lookup is skipped) */
 #define FG_CFG_F_HAS_ALLOW 0x4 /* allow trie not empty */
 
 /* The single entry of the config map. */
 struct fg_config {
 	__u32 abi_version; /* FG_ABI_VERSION of whoever wrote it */
-	__u32 flags; /* FG_CFG_F_* */
-	__u32 active; /* which half (0/1) of rules and port_rules is live */
-	__u8 ipv4_prefix; /* prefix length of the per-prefix level */
+	__u32 flags;	   /* FG_CFG_F_* */
+	__u32 active;	   /* which half (0/1) of rules and port_rules is live */
+	__u8 ipv4_prefix;  /* prefix length of the per-prefix level */
 	__u8 ipv6_prefix;
 	__u16 pad0;
-	__u64 udp_idle_ns; /* a UDP flow unseen this long is new again */
-	__u64 attack_hold_ns; /* under attack stays on this long after the
-				 * global budget was last exceeded */
+	__u64 udp_idle_ns;	 /* a UDP flow unseen this long is new again */
+	__u64 attack_hold_ns;	 /* under attack stays on this long after the
+				  * global budget was last exceeded */
 	__u64 event_interval_ns; /* at most one event per source per interval */
-	__u64 verified_ttl_ns; /* a verified source expires after this */
+	__u64 verified_ttl_ns;	 /* a verified source expires after this */
 };
 _Static_assert(sizeof(struct fg_config) == 48, "abi");
 
@@ -130,7 +130,7 @@ _Static_assert(sizeof(struct fg_config) == 48, "abi");
  * to (0 in the verified map).
  */
 struct fg_src_key {
-	__u8 family; /* FG_AF_INET or FG_AF_INET6 */
+	__u8 family;	/* FG_AF_INET or FG_AF_INET6 */
 	__u8 prefixlen; /* 32/128 for an address, else the prefix length */
 	__u16 rule;
 	__u32 addr[4];
@@ -139,23 +139,23 @@ _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 
 /* Per-address / per-prefix state. Written with atomics only. */
 struct fg_src_state {
-	__u64 tat_ns; /* GCRA theoretical arrival time of the bucket */
-	__u64 new_flows; /* new flows seen (passed or dropped) */
-	__u64 dropped; /* new flows dropped by this level */
+	__u64 tat_ns;	     /* GCRA theoretical arrival time of the bucket */
+	__u64 new_flows;     /* new flows seen (passed or dropped) */
+	__u64 dropped;	     /* new flows dropped by this level */
 	__u64 viol_start_ns; /* start of the current violation window */
 	__u64 last_event_ns; /* last violation event / violation counted */
-	__u32 violations; /* violations within the window */
+	__u32 violations;    /* violations within the window */
 	__u32 pad0;
 };
 _Static_assert(sizeof(struct fg_src_state) == 48, "abi");
 
 /* Per-rule global state (array indexed by rule id). */
 struct fg_global_state {
-	__u64 tat_ns; /* GCRA TAT of the rule's global budget */
+	__u64 tat_ns;	       /* GCRA TAT of the rule's global budget */
 	__u64 attack_until_ns; /* under attack while now < this */
-	__u64 pad0; /* counters live in rule_stats (per-CPU): no shared line */
+	__u64 pad0;	       /* counters live in rule_stats (per-CPU): no shared line */
 	__u64 pad1;
-	__u64 attacks; /* times the rule entered under-attack */
+	__u64 attacks;	     /* times the rule entered under-attack */
 	__u64 last_event_ns; /* last global-drop event of this rule */
 };
 _Static_assert(sizeof(struct fg_global_state) == 48, "abi");
@@ -172,8 +172,8 @@ _Static_assert(sizeof(struct fg_lpm_key) == 20, "abi");
 
 struct fg_ban {
 	__u64 expires_ns; /* CLOCK_MONOTONIC ns; 0 = never */
-	__u32 origin; /* enum fg_ban_origin */
-	__u32 rule; /* rule that caused an auto ban, else 0 */
+	__u32 origin;	  /* enum fg_ban_origin */
+	__u32 rule;	  /* rule that caused an auto ban, else 0 */
 };
 _Static_assert(sizeof(struct fg_ban) == 16, "abi");
 
@@ -194,8 +194,8 @@ _Static_assert(sizeof(struct fg_udp_key) == 24, "abi");
  * interfaces whose ifindex share a slot share a row (the agent reports them
  * together); 64 slots make that rare on one host.
  */
-#define FG_IF_SLOTS 64
-#define FG_IF_SLOT(ifindex) ((ifindex) % FG_IF_SLOTS)
+#define FG_IF_SLOTS		       64
+#define FG_IF_SLOT(ifindex)	       ((ifindex) % FG_IF_SLOTS)
 #define FG_STAT_INDEX(ifindex, reason) (FG_IF_SLOT(ifindex) * FG_R_MAX + (reason))
 struct fg_stat {
 	__u64 packets[2]; /* [0] passed, [1] dropped */
@@ -205,13 +205,13 @@ _Static_assert(sizeof(struct fg_stat) == 32, "abi");
 
 /* Ring buffer event: a source exceeded a limit (at most one per interval). */
 struct fg_event {
-	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	__u64 ts_ns;	       /* CLOCK_MONOTONIC */
 	struct fg_src_key src; /* address or prefix that violated */
-	__u32 reason; /* enum fg_reason */
-	__u32 level; /* enum fg_level */
-	__u32 violations; /* in the current window, after this one */
-	__u32 banned; /* 1 if this violation banned the source */
-	__u64 new_flows; /* counters of the source at the time */
+	__u32 reason;	       /* enum fg_reason */
+	__u32 level;	       /* enum fg_level */
+	__u32 violations;      /* in the current window, after this one */
+	__u32 banned;	       /* 1 if this violation banned the source */
+	__u64 new_flows;       /* counters of the source at the time */
 	__u64 dropped;
 	__u32 ifindex;
 	__u32 dry_run;
@@ -220,8 +220,8 @@ _Static_assert(sizeof(struct fg_event) == 72, "abi");
 
 /* Per-CPU per-rule counters (array indexed by rule id). */
 struct fg_rule_stat {
-	__u64 new_flows; /* new flows seen by the rule */
-	__u64 passed; /* new flows admitted */
+	__u64 new_flows;	     /* new flows seen by the rule */
+	__u64 passed;		     /* new flows admitted */
 	__u64 dropped[FG_LEVEL_MAX]; /* new flows dropped, by level */
 	__u64 pad0;
 };
@@ -229,12 +229,12 @@ _Static_assert(sizeof(struct fg_rule_stat) == 48, "abi");
 
 /* Per-CPU counters of things that are not packets (array indexed by these). */
 enum fg_misc {
-	FG_M_EVENTS = 0, /* violation events written to the ring buffer */
-	FG_M_EVENTS_LOST = 1, /* events not written: ring buffer full */
-	FG_M_BANS_AUTO = 2, /* bans the program made itself */
-	FG_M_ATTACKS = 3, /* times a rule entered under-attack mode */
+	FG_M_EVENTS = 0,	/* violation events written to the ring buffer */
+	FG_M_EVENTS_LOST = 1,	/* events not written: ring buffer full */
+	FG_M_BANS_AUTO = 2,	/* bans the program made itself */
+	FG_M_ATTACKS = 3,	/* times a rule entered under-attack mode */
 	FG_M_STATE_SKIPPED = 4, /* unverified sources refused new state under attack */
-	FG_M_VERIFIED = 5, /* sources the egress side marked verified */
+	FG_M_VERIFIED = 5,	/* sources the egress side marked verified */
 	FG_M_MAX = 8,
 };
 

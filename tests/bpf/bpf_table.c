@@ -97,7 +97,7 @@ static const char *verdict_name(__u32 v)
 
 static struct fg_limit lim(__u32 rate, __u32 burst)
 {
-	struct fg_limit l = {0};
+	struct fg_limit l = { 0 };
 
 	if (rate) {
 		l.rate = rate;
@@ -160,7 +160,7 @@ static int map_clear(int fd, size_t key_size)
 /* Fresh per-source state, lists and bans, then apply the case's config. */
 static int reset(void (*tweak)(struct fg_compiled *c))
 {
-	struct fg_global_state zero = {0};
+	struct fg_global_state zero = { 0 };
 	__u32 id;
 	int err = 0;
 
@@ -222,8 +222,8 @@ static bool src_state_of(const char *s, __u16 rule, struct fg_src_state *out)
 static int run_prog(int prog_fd, bool xdp, const uint8_t *frame, int len, __u32 *retval)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	uint8_t buf[PB_MAX_LEN + 32] = {0};
-	struct xdp_md md = {0};
+	uint8_t buf[PB_MAX_LEN + 32] = { 0 };
+	struct xdp_md md = { 0 };
 	int meta = 0;
 
 	if (len < 14) {
@@ -379,7 +379,7 @@ static bool setup_ban(char *why)
 static bool setup_ban_expired(char *why)
 {
 	struct fg_cidr a = cidr("198.51.100.67");
-	struct fg_ban b = {.expires_ns = xdpmaps_now_ns() - NS_PER_SEC, .origin = FG_BAN_MANUAL};
+	struct fg_ban b = { .expires_ns = xdpmaps_now_ns() - NS_PER_SEC, .origin = FG_BAN_MANUAL };
 	struct fg_lpm_key k;
 
 	cidr_to_lpm(&a, &k);
@@ -409,7 +409,7 @@ static void conf_prefix(struct fg_compiled *c)
 /* Four addresses of 192.0.2.0/24 take the prefix's burst of 4. */
 static bool setup_prefix(char *why)
 {
-	static const char *const srcs[] = {"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"};
+	static const char *const srcs[] = { "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4" };
 	size_t i;
 
 	for (i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
@@ -448,7 +448,8 @@ static bool setup_udp_flows(char *why)
 
 	for (sport = 1000; sport < 1003; sport++) {
 		struct pkt_spec s = {
-			.src = "192.0.2.30", .proto = IPPROTO_UDP, .sport = sport, .dport = 3478};
+			.src = "192.0.2.30", .proto = IPPROTO_UDP, .sport = sport, .dport = 3478
+		};
 
 		if (!expect(&s, XDP_PASS, FG_R_PASS_NEW_FLOW, why))
 			return false;
@@ -469,213 +470,213 @@ static bool check_rule_web(char *why)
 
 static const struct tcase table[] = {
 	/* new TCP flows and the per-address bucket (rate 1, burst 3) */
-	{"IPv4 SYN under limit", .pkt = SYN(.src = "192.0.2.1"), .verdict = XDP_PASS,
-	 .reason = FG_R_PASS_NEW_FLOW},
-	{"IPv4 SYN over limit: 3 pass, 4th dropped", .pkt = SYN(.src = "192.0.2.1"), .before = 3,
-	 .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_SOURCE},
-	{"IPv6 SYN under limit", .pkt = SYN(.src = "2001:db8::1"), .verdict = XDP_PASS,
-	 .reason = FG_R_PASS_NEW_FLOW},
-	{"IPv6 SYN over limit: 3 pass, 4th dropped", .pkt = SYN(.src = "2001:db8::1"), .before = 3,
-	 .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_SOURCE},
-	{"ACK is established", .pkt = {.src = "192.0.2.1", .tcp_flags = TH_ACK},
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_ESTABLISHED},
-	{"ACK from a source over its SYN limit is established",
-	 .pkt = {.src = "192.0.2.1", .tcp_flags = TH_ACK | TH_PSH, .payload = 100},
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_ESTABLISHED},
-	{"SYN-ACK is established", .pkt = {.src = "192.0.2.1", .tcp_flags = TH_SYN | TH_ACK},
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_ESTABLISHED},
-	{"SYN+FIN dropped", .pkt = {.src = "192.0.2.1", .tcp_flags = TH_SYN | TH_FIN},
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_TCP_FLAGS},
-	{"SYN+RST dropped", .pkt = {.src = "192.0.2.1", .tcp_flags = TH_SYN | TH_RST},
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_TCP_FLAGS},
+	{ "IPv4 SYN under limit", .pkt = SYN(.src = "192.0.2.1"), .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv4 SYN over limit: 3 pass, 4th dropped", .pkt = SYN(.src = "192.0.2.1"), .before = 3,
+	  .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_SOURCE },
+	{ "IPv6 SYN under limit", .pkt = SYN(.src = "2001:db8::1"), .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv6 SYN over limit: 3 pass, 4th dropped", .pkt = SYN(.src = "2001:db8::1"), .before = 3,
+	  .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_SOURCE },
+	{ "ACK is established", .pkt = { .src = "192.0.2.1", .tcp_flags = TH_ACK },
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_ESTABLISHED },
+	{ "ACK from a source over its SYN limit is established",
+	  .pkt = { .src = "192.0.2.1", .tcp_flags = TH_ACK | TH_PSH, .payload = 100 },
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_ESTABLISHED },
+	{ "SYN-ACK is established", .pkt = { .src = "192.0.2.1", .tcp_flags = TH_SYN | TH_ACK },
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_ESTABLISHED },
+	{ "SYN+FIN dropped", .pkt = { .src = "192.0.2.1", .tcp_flags = TH_SYN | TH_FIN },
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_TCP_FLAGS },
+	{ "SYN+RST dropped", .pkt = { .src = "192.0.2.1", .tcp_flags = TH_SYN | TH_RST },
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_TCP_FLAGS },
 
 	/* UDP */
-	{"UDP new flow", .pkt = {.src = "192.0.2.30", .proto = IPPROTO_UDP, .dport = 53},
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW},
-	{"UDP same flow again is known",
-	 .pkt = {.src = "192.0.2.30", .proto = IPPROTO_UDP, .dport = 53}, .before = 1,
-	 .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_PASS,
-	 .reason = FG_R_PASS_UDP_KNOWN},
-	{"UDP known flows pass with the rule's bucket empty",
-	 .pkt = {.src = "192.0.2.30", .proto = IPPROTO_UDP, .sport = 1000, .dport = 3478},
-	 .before = 10, .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_UDP_KNOWN,
-	 .setup = setup_udp_flows, .verdict = XDP_PASS, .reason = FG_R_PASS_UDP_KNOWN},
-	{"UDP new flows over the turn rule's limit dropped", .setup = setup_udp_flows,
-	 .pkt = {.src = "192.0.2.30", .proto = IPPROTO_UDP, .sport = 1003, .dport = 3478},
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE},
+	{ "UDP new flow", .pkt = { .src = "192.0.2.30", .proto = IPPROTO_UDP, .dport = 53 },
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "UDP same flow again is known",
+	  .pkt = { .src = "192.0.2.30", .proto = IPPROTO_UDP, .dport = 53 }, .before = 1,
+	  .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_UDP_KNOWN },
+	{ "UDP known flows pass with the rule's bucket empty",
+	  .pkt = { .src = "192.0.2.30", .proto = IPPROTO_UDP, .sport = 1000, .dport = 3478 },
+	  .before = 10, .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_UDP_KNOWN,
+	  .setup = setup_udp_flows, .verdict = XDP_PASS, .reason = FG_R_PASS_UDP_KNOWN },
+	{ "UDP new flows over the turn rule's limit dropped", .setup = setup_udp_flows,
+	  .pkt = { .src = "192.0.2.30", .proto = IPPROTO_UDP, .sport = 1003, .dport = 3478 },
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE },
 
 	/* rules by destination port range */
-	{"port in the web rule's range: 4th SYN passes (burst 5)",
-	 .pkt = SYN(.src = "192.0.2.60", .dport = 8080), .before = 3, .before_verdict = XDP_PASS,
-	 .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW,
-	 .check = check_rule_web},
-	{"port in the web rule's range: 6th SYN dropped",
-	 .pkt = SYN(.src = "192.0.2.60", .dport = 8099), .before = 5, .before_verdict = XDP_PASS,
-	 .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE},
-	{"port outside the web rule's range uses the default (4th dropped)",
-	 .pkt = SYN(.src = "192.0.2.60", .dport = 8100), .before = 3, .before_verdict = XDP_PASS,
-	 .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE},
+	{ "port in the web rule's range: 4th SYN passes (burst 5)",
+	  .pkt = SYN(.src = "192.0.2.60", .dport = 8080), .before = 3, .before_verdict = XDP_PASS,
+	  .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW,
+	  .check = check_rule_web },
+	{ "port in the web rule's range: 6th SYN dropped",
+	  .pkt = SYN(.src = "192.0.2.60", .dport = 8099), .before = 5, .before_verdict = XDP_PASS,
+	  .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE },
+	{ "port outside the web rule's range uses the default (4th dropped)",
+	  .pkt = SYN(.src = "192.0.2.60", .dport = 8100), .before = 3, .before_verdict = XDP_PASS,
+	  .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE },
 
 	/* L2: VLAN tags */
-	{"VLAN-tagged SYN from denied source", .setup = setup_deny,
-	 .pkt = SYN(.src = "203.0.113.7", .ntags = 1), .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_DENY},
-	{"QinQ (802.1ad + 802.1Q) SYN from denied source", .setup = setup_deny,
-	 .pkt = SYN(.src = "203.0.113.7", .ntags = 2, .tpid = {0x88a8, 0x8100}),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_DENY},
-	{"4 VLAN tags: SYN passes as a new flow",
-	 .pkt = SYN(.src = "192.0.2.1", .ntags = 4, .tpid = {0x88a8, 0x8100, 0x88a8, 0x8100}),
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW},
-	{"4 VLAN tags from denied source", .setup = setup_deny,
-	 .pkt = SYN(.src = "203.0.113.7", .ntags = 4), .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_DENY},
-	{"5 VLAN tags malformed", .pkt = SYN(.src = "192.0.2.1", .ntags = 5), .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_MALFORMED},
-	{"5 VLAN tags around ARP malformed", .pkt = {.ethertype = 0x0806, .ntags = 5},
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED},
-	{"VLAN tag cut short", .pkt = SYN(.src = "192.0.2.1", .ntags = 1, .cut = 16),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED},
+	{ "VLAN-tagged SYN from denied source", .setup = setup_deny,
+	  .pkt = SYN(.src = "203.0.113.7", .ntags = 1), .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_DENY },
+	{ "QinQ (802.1ad + 802.1Q) SYN from denied source", .setup = setup_deny,
+	  .pkt = SYN(.src = "203.0.113.7", .ntags = 2, .tpid = { 0x88a8, 0x8100 }),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_DENY },
+	{ "4 VLAN tags: SYN passes as a new flow",
+	  .pkt = SYN(.src = "192.0.2.1", .ntags = 4, .tpid = { 0x88a8, 0x8100, 0x88a8, 0x8100 }),
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "4 VLAN tags from denied source", .setup = setup_deny,
+	  .pkt = SYN(.src = "203.0.113.7", .ntags = 4), .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_DENY },
+	{ "5 VLAN tags malformed", .pkt = SYN(.src = "192.0.2.1", .ntags = 5), .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_MALFORMED },
+	{ "5 VLAN tags around ARP malformed", .pkt = { .ethertype = 0x0806, .ntags = 5 },
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED },
+	{ "VLAN tag cut short", .pkt = SYN(.src = "192.0.2.1", .ntags = 1, .cut = 16),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED },
 
 	/* IPv6 extension headers and fragments */
-	{"IPv6 hop-by-hop + fragment from denied source", .setup = setup_deny,
-	 .pkt = SYN(.src = "2001:db8:bad::1", .ext = {PB_EXT_HOP, PB_EXT_FRAG}, .frag_off = 0,
-		    .mf = 1),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_DENY},
-	{"IPv6 hop-by-hop + non-first fragment from denied source", .setup = setup_deny,
-	 .pkt = SYN(.src = "2001:db8:bad::1", .ext = {PB_EXT_HOP, PB_EXT_FRAG}, .frag_off = 100),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_DENY},
-	{"IPv6 first fragment with SYN is a new flow",
-	 .pkt = SYN(.src = "2001:db8::2", .ext = {PB_EXT_FRAG}, .mf = 1, .payload = 64),
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW},
-	{"IPv6 first fragment SYN over limit dropped",
-	 .pkt = SYN(.src = "2001:db8::2", .ext = {PB_EXT_FRAG}, .mf = 1, .payload = 64),
-	 .before = 3, .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_NEW_FLOW,
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE},
-	{"IPv6 non-first fragment",
-	 .pkt = SYN(.src = "2001:db8::2", .ext = {PB_EXT_FRAG}, .frag_off = 185, .mf = 1),
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_FRAGMENT},
-	{"IPv6 dest + routing + AH before SYN is a new flow",
-	 .pkt = SYN(.src = "2001:db8::3",
-		    .ext = {PB_EXT_HOP, PB_EXT_DEST, PB_EXT_ROUTING, PB_EXT_AUTH}),
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW},
-	{"IPv6 6 extension headers before SYN is a new flow",
-	 .pkt = SYN(.src = "2001:db8::3", .ext = {PB_EXT_HOP, PB_EXT_DEST, PB_EXT_ROUTING,
-						  PB_EXT_DEST, PB_EXT_DEST, PB_EXT_DEST}),
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW},
-	{"IPv6 7 extension headers malformed",
-	 .pkt = SYN(.src = "2001:db8::3",
-		    .ext = {PB_EXT_HOP, PB_EXT_DEST, PB_EXT_ROUTING, PB_EXT_DEST, PB_EXT_DEST,
-			    PB_EXT_DEST, PB_EXT_DEST}),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED},
+	{ "IPv6 hop-by-hop + fragment from denied source", .setup = setup_deny,
+	  .pkt = SYN(.src = "2001:db8:bad::1", .ext = { PB_EXT_HOP, PB_EXT_FRAG }, .frag_off = 0,
+		     .mf = 1),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_DENY },
+	{ "IPv6 hop-by-hop + non-first fragment from denied source", .setup = setup_deny,
+	  .pkt = SYN(.src = "2001:db8:bad::1", .ext = { PB_EXT_HOP, PB_EXT_FRAG }, .frag_off = 100),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_DENY },
+	{ "IPv6 first fragment with SYN is a new flow",
+	  .pkt = SYN(.src = "2001:db8::2", .ext = { PB_EXT_FRAG }, .mf = 1, .payload = 64),
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv6 first fragment SYN over limit dropped",
+	  .pkt = SYN(.src = "2001:db8::2", .ext = { PB_EXT_FRAG }, .mf = 1, .payload = 64),
+	  .before = 3, .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_NEW_FLOW,
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE },
+	{ "IPv6 non-first fragment",
+	  .pkt = SYN(.src = "2001:db8::2", .ext = { PB_EXT_FRAG }, .frag_off = 185, .mf = 1),
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_FRAGMENT },
+	{ "IPv6 dest + routing + AH before SYN is a new flow",
+	  .pkt = SYN(.src = "2001:db8::3",
+		     .ext = { PB_EXT_HOP, PB_EXT_DEST, PB_EXT_ROUTING, PB_EXT_AUTH }),
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv6 6 extension headers before SYN is a new flow",
+	  .pkt = SYN(.src = "2001:db8::3", .ext = { PB_EXT_HOP, PB_EXT_DEST, PB_EXT_ROUTING,
+						    PB_EXT_DEST, PB_EXT_DEST, PB_EXT_DEST }),
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv6 7 extension headers malformed",
+	  .pkt = SYN(.src = "2001:db8::3",
+		     .ext = { PB_EXT_HOP, PB_EXT_DEST, PB_EXT_ROUTING, PB_EXT_DEST, PB_EXT_DEST,
+			      PB_EXT_DEST, PB_EXT_DEST }),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED },
 	/* The walk gives up before the lists are consulted: dropped either
 	 * way, counted as malformed. */
-	{"IPv6 7 extension headers from denied source dropped (malformed)", .setup = setup_deny,
-	 .pkt = SYN(.src = "2001:db8:bad::1",
-		    .ext = {PB_EXT_HOP, PB_EXT_DEST, PB_EXT_ROUTING, PB_EXT_DEST, PB_EXT_DEST,
-			    PB_EXT_DEST, PB_EXT_DEST}),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED},
-	{"IPv6 extension header cut short",
-	 .pkt = SYN(.src = "2001:db8::3", .ext = {PB_EXT_HOP, PB_EXT_DEST}, .cut = 14 + 40 + 9),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED},
+	{ "IPv6 7 extension headers from denied source dropped (malformed)", .setup = setup_deny,
+	  .pkt = SYN(.src = "2001:db8:bad::1",
+		     .ext = { PB_EXT_HOP, PB_EXT_DEST, PB_EXT_ROUTING, PB_EXT_DEST, PB_EXT_DEST,
+			      PB_EXT_DEST, PB_EXT_DEST }),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED },
+	{ "IPv6 extension header cut short",
+	  .pkt = SYN(.src = "2001:db8::3", .ext = { PB_EXT_HOP, PB_EXT_DEST }, .cut = 14 + 40 + 9),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED },
 
 	/* IPv4 fragments and options */
-	{"IPv4 non-first fragment", .pkt = SYN(.src = "192.0.2.1", .frag_off = 185),
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_FRAGMENT},
-	{"IPv4 non-first fragment from denied source", .setup = setup_deny,
-	 .pkt = SYN(.src = "203.0.113.7", .frag_off = 185), .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_DENY},
-	{"IPv4 first fragment with SYN is a new flow",
-	 .pkt = SYN(.src = "192.0.2.1", .mf = 1, .payload = 64), .verdict = XDP_PASS,
-	 .reason = FG_R_PASS_NEW_FLOW},
-	{"IPv4 with options SYN", .pkt = SYN(.src = "192.0.2.1", .ip_opts = 12),
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW},
-	{"IPv4 with 40 bytes of options SYN over limit",
-	 .pkt = SYN(.src = "192.0.2.1", .ip_opts = 40), .before = 3, .before_verdict = XDP_PASS,
-	 .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE},
+	{ "IPv4 non-first fragment", .pkt = SYN(.src = "192.0.2.1", .frag_off = 185),
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_FRAGMENT },
+	{ "IPv4 non-first fragment from denied source", .setup = setup_deny,
+	  .pkt = SYN(.src = "203.0.113.7", .frag_off = 185), .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_DENY },
+	{ "IPv4 first fragment with SYN is a new flow",
+	  .pkt = SYN(.src = "192.0.2.1", .mf = 1, .payload = 64), .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv4 with options SYN", .pkt = SYN(.src = "192.0.2.1", .ip_opts = 12),
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv4 with 40 bytes of options SYN over limit",
+	  .pkt = SYN(.src = "192.0.2.1", .ip_opts = 40), .before = 3, .before_verdict = XDP_PASS,
+	  .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE },
 
 	/* truncated and malformed */
-	{"truncated Ethernet (10 bytes)", .pkt = SYN(.src = "192.0.2.1", .cut = 10),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED},
-	{"truncated IPv4 header", .pkt = SYN(.src = "192.0.2.1", .cut = 14 + 10),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED},
-	{"IPv4 options cut short", .pkt = SYN(.src = "192.0.2.1", .ip_opts = 20, .cut = 14 + 30),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED},
-	{"truncated IPv6 header", .pkt = SYN(.src = "2001:db8::1", .cut = 14 + 39),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED},
-	{"truncated TCP header", .pkt = SYN(.src = "192.0.2.1", .cut = 14 + 20 + 10),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED},
-	{"truncated TCP header from denied source", .setup = setup_deny,
-	 .pkt = SYN(.src = "203.0.113.7", .cut = 14 + 20 + 10), .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_DENY},
-	{"truncated UDP header",
-	 .pkt = {.src = "192.0.2.1", .proto = IPPROTO_UDP, .cut = 14 + 20 + 4}, .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_TRUNCATED},
-	{"IPv4 IHL < 5 malformed", .pkt = SYN(.src = "192.0.2.1", .ihl = 4), .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_MALFORMED},
-	{"TCP data offset < 5 malformed", .pkt = SYN(.src = "192.0.2.1", .doff = 4),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED},
+	{ "truncated Ethernet (10 bytes)", .pkt = SYN(.src = "192.0.2.1", .cut = 10),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED },
+	{ "truncated IPv4 header", .pkt = SYN(.src = "192.0.2.1", .cut = 14 + 10),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED },
+	{ "IPv4 options cut short", .pkt = SYN(.src = "192.0.2.1", .ip_opts = 20, .cut = 14 + 30),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED },
+	{ "truncated IPv6 header", .pkt = SYN(.src = "2001:db8::1", .cut = 14 + 39),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED },
+	{ "truncated TCP header", .pkt = SYN(.src = "192.0.2.1", .cut = 14 + 20 + 10),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED },
+	{ "truncated TCP header from denied source", .setup = setup_deny,
+	  .pkt = SYN(.src = "203.0.113.7", .cut = 14 + 20 + 10), .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_DENY },
+	{ "truncated UDP header",
+	  .pkt = { .src = "192.0.2.1", .proto = IPPROTO_UDP, .cut = 14 + 20 + 4 },
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_TRUNCATED },
+	{ "IPv4 IHL < 5 malformed", .pkt = SYN(.src = "192.0.2.1", .ihl = 4), .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_MALFORMED },
+	{ "TCP data offset < 5 malformed", .pkt = SYN(.src = "192.0.2.1", .doff = 4),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED },
 
 	/* not TCP/UDP, not IP */
-	{"ICMP passes", .pkt = {.src = "192.0.2.1", .proto = IPPROTO_ICMP}, .verdict = XDP_PASS,
-	 .reason = FG_R_PASS_OTHER_L4},
-	{"ICMPv6 passes", .pkt = {.src = "2001:db8::1", .proto = IPPROTO_ICMP}, .verdict = XDP_PASS,
-	 .reason = FG_R_PASS_OTHER_L4},
-	{"ARP passes", .pkt = {.ethertype = 0x0806}, .verdict = XDP_PASS,
-	 .reason = FG_R_PASS_NON_IP},
-	{"denied ICMP dropped (lists before the L4 shortcut)", .setup = setup_deny,
-	 .pkt = {.src = "203.0.113.7", .proto = IPPROTO_ICMP}, .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_DENY},
-	{"denied ICMPv6 dropped", .setup = setup_deny,
-	 .pkt = {.src = "2001:db8:bad::9", .proto = IPPROTO_ICMP}, .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_DENY},
-	{"denied ACK dropped", .setup = setup_deny,
-	 .pkt = {.src = "203.0.113.7", .tcp_flags = TH_ACK}, .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_DENY},
+	{ "ICMP passes", .pkt = { .src = "192.0.2.1", .proto = IPPROTO_ICMP }, .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_OTHER_L4 },
+	{ "ICMPv6 passes", .pkt = { .src = "2001:db8::1", .proto = IPPROTO_ICMP },
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_OTHER_L4 },
+	{ "ARP passes", .pkt = { .ethertype = 0x0806 }, .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_NON_IP },
+	{ "denied ICMP dropped (lists before the L4 shortcut)", .setup = setup_deny,
+	  .pkt = { .src = "203.0.113.7", .proto = IPPROTO_ICMP }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_DENY },
+	{ "denied ICMPv6 dropped", .setup = setup_deny,
+	  .pkt = { .src = "2001:db8:bad::9", .proto = IPPROTO_ICMP }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_DENY },
+	{ "denied ACK dropped", .setup = setup_deny,
+	  .pkt = { .src = "203.0.113.7", .tcp_flags = TH_ACK }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_DENY },
 
 	/* IPv4 lives at ::ffff:0:0/96 of the tries: IPv6 entries must not
 	 * reach it, nor may non-IP frames look like the address :: */
-	{"ARP passes with ::/0 denied", .setup = setup_deny_all6, .pkt = {.ethertype = 0x0806},
-	 .verdict = XDP_PASS, .reason = FG_R_PASS_NON_IP},
-	{"IPv6 SYN with ::/0 denied dropped", .setup = setup_deny_all6,
-	 .pkt = SYN(.src = "2001:db8::1"), .verdict = XDP_DROP, .reason = FG_R_DROP_DENY},
-	{"IPv4 SYN with ::/0 denied is not denied", .setup = setup_deny_all6,
-	 .pkt = SYN(.src = "192.0.2.1"), .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW},
-	{"IPv4 SYN over limit with ::/0 allowed is not allowed", .setup = setup_allow_all6,
-	 .pkt = SYN(.src = "192.0.2.1"), .before = 3, .before_verdict = XDP_PASS,
-	 .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE},
-	{"IPv4 /24 deny beside ::/0 allowed", .setup = setup_allow_all6,
-	 .pkt = SYN(.src = "203.0.113.9"), .verdict = XDP_DROP, .reason = FG_R_DROP_DENY},
+	{ "ARP passes with ::/0 denied", .setup = setup_deny_all6, .pkt = { .ethertype = 0x0806 },
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_NON_IP },
+	{ "IPv6 SYN with ::/0 denied dropped", .setup = setup_deny_all6,
+	  .pkt = SYN(.src = "2001:db8::1"), .verdict = XDP_DROP, .reason = FG_R_DROP_DENY },
+	{ "IPv4 SYN with ::/0 denied is not denied", .setup = setup_deny_all6,
+	  .pkt = SYN(.src = "192.0.2.1"), .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv4 SYN over limit with ::/0 allowed is not allowed", .setup = setup_allow_all6,
+	  .pkt = SYN(.src = "192.0.2.1"), .before = 3, .before_verdict = XDP_PASS,
+	  .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_DROP, .reason = FG_R_DROP_SOURCE },
+	{ "IPv4 /24 deny beside ::/0 allowed", .setup = setup_allow_all6,
+	  .pkt = SYN(.src = "203.0.113.9"), .verdict = XDP_DROP, .reason = FG_R_DROP_DENY },
 
 	/* lists and bans */
-	{"allowlisted source over the limit passes", .setup = setup_allow,
-	 .pkt = SYN(.src = "192.0.2.50"), .before = 5, .before_verdict = XDP_PASS,
-	 .before_reason = FG_R_PASS_ALLOW, .verdict = XDP_PASS, .reason = FG_R_PASS_ALLOW},
-	{"banned source dropped", .setup = setup_ban, .pkt = SYN(.src = "198.51.100.66"),
-	 .verdict = XDP_DROP, .reason = FG_R_DROP_BAN},
-	{"banned source's ACK dropped", .setup = setup_ban,
-	 .pkt = {.src = "198.51.100.66", .tcp_flags = TH_ACK}, .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_BAN},
-	{"expired ban no longer drops", .setup = setup_ban_expired,
-	 .pkt = SYN(.src = "198.51.100.67"), .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW},
-	{"prefix ban /24 covers an address", .setup = setup_ban,
-	 .pkt = {.src = "203.0.113.200", .proto = IPPROTO_UDP}, .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_BAN},
+	{ "allowlisted source over the limit passes", .setup = setup_allow,
+	  .pkt = SYN(.src = "192.0.2.50"), .before = 5, .before_verdict = XDP_PASS,
+	  .before_reason = FG_R_PASS_ALLOW, .verdict = XDP_PASS, .reason = FG_R_PASS_ALLOW },
+	{ "banned source dropped", .setup = setup_ban, .pkt = SYN(.src = "198.51.100.66"),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_BAN },
+	{ "banned source's ACK dropped", .setup = setup_ban,
+	  .pkt = { .src = "198.51.100.66", .tcp_flags = TH_ACK }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_BAN },
+	{ "expired ban no longer drops", .setup = setup_ban_expired,
+	  .pkt = SYN(.src = "198.51.100.67"), .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "prefix ban /24 covers an address", .setup = setup_ban,
+	  .pkt = { .src = "203.0.113.200", .proto = IPPROTO_UDP }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_BAN },
 
 	/* dry-run: counted as the drop reason, passed */
-	{"dry-run: over-limit SYN passes, counted as source", .conf = conf_dry_run,
-	 .pkt = SYN(.src = "192.0.2.40"), .before = 3, .before_verdict = XDP_PASS,
-	 .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_PASS, .reason = FG_R_DROP_SOURCE,
-	 .check = check_dry_run},
-	{"dry-run: denied source passes, counted as deny", .conf = conf_dry_run,
-	 .setup = setup_deny, .pkt = SYN(.src = "203.0.113.7"), .verdict = XDP_PASS,
-	 .reason = FG_R_DROP_DENY},
+	{ "dry-run: over-limit SYN passes, counted as source", .conf = conf_dry_run,
+	  .pkt = SYN(.src = "192.0.2.40"), .before = 3, .before_verdict = XDP_PASS,
+	  .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_PASS, .reason = FG_R_DROP_SOURCE,
+	  .check = check_dry_run },
+	{ "dry-run: denied source passes, counted as deny", .conf = conf_dry_run,
+	  .setup = setup_deny, .pkt = SYN(.src = "203.0.113.7"), .verdict = XDP_PASS,
+	  .reason = FG_R_DROP_DENY },
 
 	/* per-prefix level (/24, burst 4) */
-	{"per-prefix limit: 5th address of a /24 dropped, other /24 passes", .conf = conf_prefix,
-	 .setup = setup_prefix, .pkt = SYN(.src = "192.0.2.5"), .verdict = XDP_DROP,
-	 .reason = FG_R_DROP_PREFIX, .check = check_prefix},
+	{ "per-prefix limit: 5th address of a /24 dropped, other /24 passes", .conf = conf_prefix,
+	  .setup = setup_prefix, .pkt = SYN(.src = "192.0.2.5"), .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_PREFIX, .check = check_prefix },
 };
 
 static void run_case(const struct tcase *t)
@@ -875,7 +876,7 @@ static bool event_is(const struct fg_event *e, __u32 addr, __u32 violations, __u
 static void story_autoban(void)
 {
 	struct pkt_spec syn = SYN(.src = "192.0.2.9"),
-			ack = {.src = "192.0.2.9", .tcp_flags = TH_ACK};
+			ack = { .src = "192.0.2.9", .tcp_flags = TH_ACK };
 	struct fg_cidr host = cidr("192.0.2.9");
 	struct ring_buffer *rb = NULL;
 	struct fg_lpm_key k;
@@ -1069,7 +1070,8 @@ static void multicpu(__u32 rate, __u32 burst, int repeat, double tick_s)
 	pthread_barrier_init(&go, NULL, 3);
 	for (i = 0; i < 2; i++) {
 		runs[i] = (struct cpu_run){
-			.cpu = i, .repeat = repeat, .go = &go, .frame = frame, .len = len};
+			.cpu = i, .repeat = repeat, .go = &go, .frame = frame, .len = len
+		};
 		pthread_create(&th[i], NULL, cpu_thread, &runs[i]);
 	}
 	/* Both threads are waiting: t0 is at or before their first packet. */
@@ -1143,23 +1145,23 @@ static bool verified_is(const char *s, bool want, char *why)
 static void story_tc(void)
 {
 	/* Egress: the host (192.0.2.254 / 2001:db8::fe) sends to clients. */
-	struct pkt_spec ack = {.src = "192.0.2.254",
-			       .dst = "198.51.100.7",
-			       .tcp_flags = TH_ACK,
-			       .sport = 443,
-			       .dport = 40000},
-			ack6 = {.src = "2001:db8::fe",
-				.dst = "2001:db8:1::7",
-				.tcp_flags = TH_ACK | TH_PSH,
-				.payload = 20},
-			synack = {.src = "192.0.2.254",
-				  .dst = "198.51.100.8",
-				  .tcp_flags = TH_SYN | TH_ACK},
-			rst = {.src = "192.0.2.254", .dst = "198.51.100.9", .tcp_flags = TH_RST},
-			rstack = {.src = "192.0.2.254",
-				  .dst = "198.51.100.9",
-				  .tcp_flags = TH_RST | TH_ACK},
-			spoofed = {.src = "198.51.100.10", .tcp_flags = TH_ACK},
+	struct pkt_spec ack = { .src = "192.0.2.254",
+				.dst = "198.51.100.7",
+				.tcp_flags = TH_ACK,
+				.sport = 443,
+				.dport = 40000 },
+			ack6 = { .src = "2001:db8::fe",
+				 .dst = "2001:db8:1::7",
+				 .tcp_flags = TH_ACK | TH_PSH,
+				 .payload = 20 },
+			synack = { .src = "192.0.2.254",
+				   .dst = "198.51.100.8",
+				   .tcp_flags = TH_SYN | TH_ACK },
+			rst = { .src = "192.0.2.254", .dst = "198.51.100.9", .tcp_flags = TH_RST },
+			rstack = { .src = "192.0.2.254",
+				   .dst = "198.51.100.9",
+				   .tcp_flags = TH_RST | TH_ACK },
+			spoofed = { .src = "198.51.100.10", .tcp_flags = TH_ACK },
 			syn7 = SYN(.src = "198.51.100.7"), syn8 = SYN(.src = "198.51.100.8");
 	char why[WHY_LEN] = "";
 	uint64_t misc0[FG_M_MAX], misc1[FG_M_MAX];
@@ -1238,7 +1240,7 @@ static int open_skel(void)
 	xdp_fd = bpf_program__fd(skel->progs.fg_xdp);
 	tc_fd = bpf_program__fd(skel->progs.fg_tc_egress);
 	{
-		uint8_t frame[10] = {0};
+		uint8_t frame[10] = { 0 };
 		__u32 ret;
 
 		short_frames_ok = run_prog(xdp_fd, true, frame, sizeof(frame), &ret) == 0;
@@ -1268,8 +1270,8 @@ int main(void)
 	story_event_interval();
 	story_no_ban("auto-ban: a verified source is limited but never banned", "192.0.2.11", true,
 		     false);
-	story_no_ban("auto-ban: dry-run reports the ban but does not make it", "192.0.2.12",
-		     false, true);
+	story_no_ban("auto-ban: dry-run reports the ban but does not make it", "192.0.2.12", false,
+		     true);
 	story_tc();
 	story_multicpu();
 

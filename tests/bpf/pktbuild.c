@@ -180,9 +180,9 @@ static void put_ipv6(struct wr *w, const struct pkt_spec *s, const struct in6_ad
 
 int pkt_build(const struct pkt_spec *s, uint8_t *buf)
 {
-	static const uint8_t dmac[6] = {0x02, 0, 0, 0, 0, 0x01};
-	static const uint8_t smac[6] = {0x02, 0, 0, 0, 0, 0x02};
-	struct wr w = {.buf = buf};
+	static const uint8_t dmac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	static const uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	struct wr w = { .buf = buf };
 	struct in6_addr sa6, da6;
 	struct in_addr sa4, da4;
 	uint16_t ethertype = s->ethertype;

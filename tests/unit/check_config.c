@@ -248,205 +248,206 @@ static const struct {
 	const char *msg;
 } bad[] = {
 	/* ports */
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    proto: tcp\n"
-	 "    ports: [443, 70000]\n",
-	 "t.yaml:4: rules[0].ports: \"70000\" is not a port (1-65535)"},
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    proto: tcp\n"
-	 "    ports:\n"
-	 "      - 0\n",
-	 "t.yaml:5: rules[0].ports: \"0\" is not a port (1-65535)"},
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    proto: udp\n"
-	 "    ports: [\"9000-8000\"]\n",
-	 "t.yaml:4: rules[0].ports: \"9000-8000\" is not a port range (9000 > 8000)"},
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    proto: udp\n"
-	 "    ports: [\"1000-65536\"]\n",
-	 "t.yaml:4: rules[0].ports: \"1000-65536\" is not a port range (ports are 1-65535)"},
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    proto: udp\n"
-	 "    ports: [\"80 - 90\"]\n",
-	 "t.yaml:4: rules[0].ports: \"80 - 90\" is not a port or a port range (e.g. 443, "
-	 "\"8000-8100\")"},
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    proto: udp\n"
-	 "    ports: []\n",
-	 "t.yaml:4: rules[0].ports: at least one port is required"},
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    proto: tcp\n"
-	 "    ports: 443\n",
-	 "t.yaml:4: rules[0].ports: expected a list, got \"443\""},
-	{"rules:\n"
-	 "  - name: signaling\n"
-	 "    proto: tcp\n"
-	 "    ports: [443, \"8000-8100\"]\n"
-	 "  - name: other\n"
-	 "    proto: udp\n"
-	 "    ports: [8050]\n"
-	 "  - name: api\n"
-	 "    proto: tcp\n"
-	 "    ports:\n"
-	 "      - 80\n"
-	 "      - \"8090-8200\"\n",
-	 "t.yaml:12: rules[2].ports: \"8090-8200\" overlaps rule \"signaling\" (rules[0], line 2) "
-	 "at port 8090"},
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    proto: tcp\n"
-	 "    ports: [\"1-100\", 50]\n",
-	 "t.yaml:4: rules[0].ports: \"50\" overlaps another entry of this rule at port 50"},
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    proto: tcp\n"
+	  "    ports: [443, 70000]\n",
+	  "t.yaml:4: rules[0].ports: \"70000\" is not a port (1-65535)" },
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    proto: tcp\n"
+	  "    ports:\n"
+	  "      - 0\n",
+	  "t.yaml:5: rules[0].ports: \"0\" is not a port (1-65535)" },
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    proto: udp\n"
+	  "    ports: [\"9000-8000\"]\n",
+	  "t.yaml:4: rules[0].ports: \"9000-8000\" is not a port range (9000 > 8000)" },
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    proto: udp\n"
+	  "    ports: [\"1000-65536\"]\n",
+	  "t.yaml:4: rules[0].ports: \"1000-65536\" is not a port range (ports are 1-65535)" },
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    proto: udp\n"
+	  "    ports: [\"80 - 90\"]\n",
+	  "t.yaml:4: rules[0].ports: \"80 - 90\" is not a port or a port range (e.g. 443, "
+	  "\"8000-8100\")" },
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    proto: udp\n"
+	  "    ports: []\n",
+	  "t.yaml:4: rules[0].ports: at least one port is required" },
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    proto: tcp\n"
+	  "    ports: 443\n",
+	  "t.yaml:4: rules[0].ports: expected a list, got \"443\"" },
+	{ "rules:\n"
+	  "  - name: signaling\n"
+	  "    proto: tcp\n"
+	  "    ports: [443, \"8000-8100\"]\n"
+	  "  - name: other\n"
+	  "    proto: udp\n"
+	  "    ports: [8050]\n"
+	  "  - name: api\n"
+	  "    proto: tcp\n"
+	  "    ports:\n"
+	  "      - 80\n"
+	  "      - \"8090-8200\"\n",
+	  "t.yaml:12: rules[2].ports: \"8090-8200\" overlaps rule \"signaling\" (rules[0], line 2) "
+	  "at port 8090" },
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    proto: tcp\n"
+	  "    ports: [\"1-100\", 50]\n",
+	  "t.yaml:4: rules[0].ports: \"50\" overlaps another entry of this rule at port 50" },
 	/* names */
-	{"rules:\n"
-	 "  - { name: web, proto: tcp, ports: [80] }\n"
-	 "  - { name: web, proto: tcp, ports: [81] }\n",
-	 "t.yaml:3: rules[1].name: \"web\" is already the name of rules[0] (line 2)"},
-	{"rules:\n"
-	 "  - { proto: tcp, ports: [80] }\n",
-	 "t.yaml:2: rules[0].name: missing (every rule needs a name)"},
-	{"rules:\n"
-	 "  - { name: \"my rule\", proto: tcp, ports: [80] }\n",
-	 "t.yaml:2: rules[0].name: \"my rule\": use only letters, digits, '_', '.' and '-'"},
-	{"rules:\n"
-	 "  - { name: \"\", proto: tcp, ports: [80] }\n",
-	 "t.yaml:2: rules[0].name: cannot be empty"},
-	{"interfaces: [eth0, \"\"]\n", "t.yaml:1: interfaces: an interface name cannot be empty"},
-	{"rules:\n"
-	 "  - { name: tcp-default, proto: tcp, ports: [80] }\n",
-	 "t.yaml:2: rules[0].name: \"tcp-default\" is reserved (set it under defaults:)"},
-	{"rules:\n"
-	 "  - { name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, proto: tcp,"
-	 " ports: [80] }\n",
-	 "t.yaml:2: rules[0].name: \"aaaaaaaaaaaaaaaaaaaa...\" is too long (at most 63 "
-	 "characters)"},
-	{"rules:\n"
-	 "  - { name: a, ports: [80] }\n",
-	 "t.yaml:2: rules[0].proto: missing (tcp or udp)"},
-	{"rules:\n"
-	 "  - { name: a, proto: sctp, ports: [80] }\n",
-	 "t.yaml:2: rules[0].proto: expected tcp or udp, got \"sctp\""},
-	{"rules:\n"
-	 "  - { name: a, proto: tcp }\n",
-	 "t.yaml:2: rules[0].ports: missing (a list of ports and \"lo-hi\" ranges)"},
-	{"rules:\n"
-	 "  - just-a-name\n",
-	 "t.yaml:2: rules[0]: expected a rule (a mapping with name, proto, ports...), got "
-	 "\"just-a-name\""},
+	{ "rules:\n"
+	  "  - { name: web, proto: tcp, ports: [80] }\n"
+	  "  - { name: web, proto: tcp, ports: [81] }\n",
+	  "t.yaml:3: rules[1].name: \"web\" is already the name of rules[0] (line 2)" },
+	{ "rules:\n"
+	  "  - { proto: tcp, ports: [80] }\n",
+	  "t.yaml:2: rules[0].name: missing (every rule needs a name)" },
+	{ "rules:\n"
+	  "  - { name: \"my rule\", proto: tcp, ports: [80] }\n",
+	  "t.yaml:2: rules[0].name: \"my rule\": use only letters, digits, '_', '.' and '-'" },
+	{ "rules:\n"
+	  "  - { name: \"\", proto: tcp, ports: [80] }\n",
+	  "t.yaml:2: rules[0].name: cannot be empty" },
+	{ "interfaces: [eth0, \"\"]\n", "t.yaml:1: interfaces: an interface name cannot be empty" },
+	{ "rules:\n"
+	  "  - { name: tcp-default, proto: tcp, ports: [80] }\n",
+	  "t.yaml:2: rules[0].name: \"tcp-default\" is reserved (set it under defaults:)" },
+	{ "rules:\n"
+	  "  - { name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, proto: "
+	  "tcp,"
+	  " ports: [80] }\n",
+	  "t.yaml:2: rules[0].name: \"aaaaaaaaaaaaaaaaaaaa...\" is too long (at most 63 "
+	  "characters)" },
+	{ "rules:\n"
+	  "  - { name: a, ports: [80] }\n",
+	  "t.yaml:2: rules[0].proto: missing (tcp or udp)" },
+	{ "rules:\n"
+	  "  - { name: a, proto: sctp, ports: [80] }\n",
+	  "t.yaml:2: rules[0].proto: expected tcp or udp, got \"sctp\"" },
+	{ "rules:\n"
+	  "  - { name: a, proto: tcp }\n",
+	  "t.yaml:2: rules[0].ports: missing (a list of ports and \"lo-hi\" ranges)" },
+	{ "rules:\n"
+	  "  - just-a-name\n",
+	  "t.yaml:2: rules[0]: expected a rule (a mapping with name, proto, ports...), got "
+	  "\"just-a-name\"" },
 	/* unknown keys, named with their full path */
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    proto: tcp\n"
-	 "    ports: [80]\n"
-	 "    per_sorce: { rate: 10 }\n",
-	 "t.yaml:5: rules[0].per_sorce: unknown key (did you mean per_source?)"},
-	{"defaults:\n"
-	 "  tcp:\n"
-	 "    per_source: { rate: 10, brust: 20 }\n",
-	 "t.yaml:3: defaults.tcp.per_source.brust: unknown key (did you mean burst?)"},
-	{"interface: [eth0]\n", "t.yaml:1: interface: unknown key (did you mean interfaces?)"},
-	{"dry_run: false\nsources: { max_tracked: 10, colour: blue }\n",
-	 "t.yaml:2: sources.colour: unknown key"},
-	{"defaults:\n  icmp: {}\n", "t.yaml:2: defaults.icmp: unknown key"},
-	{"dry_run: false\ndry_run: true\n", "t.yaml:2: dry_run: duplicate key (first at line 1)"},
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    proto: tcp\n"
+	  "    ports: [80]\n"
+	  "    per_sorce: { rate: 10 }\n",
+	  "t.yaml:5: rules[0].per_sorce: unknown key (did you mean per_source?)" },
+	{ "defaults:\n"
+	  "  tcp:\n"
+	  "    per_source: { rate: 10, brust: 20 }\n",
+	  "t.yaml:3: defaults.tcp.per_source.brust: unknown key (did you mean burst?)" },
+	{ "interface: [eth0]\n", "t.yaml:1: interface: unknown key (did you mean interfaces?)" },
+	{ "dry_run: false\nsources: { max_tracked: 10, colour: blue }\n",
+	  "t.yaml:2: sources.colour: unknown key" },
+	{ "defaults:\n  icmp: {}\n", "t.yaml:2: defaults.icmp: unknown key" },
+	{ "dry_run: false\ndry_run: true\n", "t.yaml:2: dry_run: duplicate key (first at line 1)" },
 	/* ranges */
-	{"sources:\n  ipv4_prefix: 33\n",
-	 "t.yaml:2: sources.ipv4_prefix: 33 is out of range (1-32)"},
-	{"sources:\n  ipv6_prefix: 0\n",
-	 "t.yaml:2: sources.ipv6_prefix: 0 is out of range (1-128)"},
-	{"sources:\n  max_tracked: -5\n",
-	 "t.yaml:2: sources.max_tracked: -5 is out of range (1-100000000)"},
-	{"sources:\n  max_tracked: 99999999999999999999999\n",
-	 "t.yaml:2: sources.max_tracked: 99999999999999999999999 is out of range (1-100000000)"},
-	{"defaults:\n  udp: { per_source: { rate: 10, burst: 0 } }\n",
-	 "t.yaml:2: defaults.udp.per_source.burst: must be at least 1 when rate is set"},
-	{"defaults:\n  udp: { per_source: { burst: 10 } }\n",
-	 "t.yaml:2: defaults.udp.per_source.burst: burst without rate (add rate: new flows per "
-	 "second)"},
-	{"defaults:\n  udp: { global: { rate: 2000000000 } }\n",
-	 "t.yaml:2: defaults.udp.global.rate: 2000000000 is out of range (0-1000000000)"},
-	{"rules:\n"
-	 "  - { name: a, proto: tcp, ports: [80], ban: { after: 0 } }\n",
-	 "t.yaml:2: rules[0].ban.after: 0 is out of range (1-1000000)"},
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    proto: tcp\n"
-	 "    ports: [80]\n"
-	 "    ban: { for: 1h }\n",
-	 "t.yaml:5: rules[0].ban.after: missing (violations that make a ban)"},
+	{ "sources:\n  ipv4_prefix: 33\n",
+	  "t.yaml:2: sources.ipv4_prefix: 33 is out of range (1-32)" },
+	{ "sources:\n  ipv6_prefix: 0\n",
+	  "t.yaml:2: sources.ipv6_prefix: 0 is out of range (1-128)" },
+	{ "sources:\n  max_tracked: -5\n",
+	  "t.yaml:2: sources.max_tracked: -5 is out of range (1-100000000)" },
+	{ "sources:\n  max_tracked: 99999999999999999999999\n",
+	  "t.yaml:2: sources.max_tracked: 99999999999999999999999 is out of range (1-100000000)" },
+	{ "defaults:\n  udp: { per_source: { rate: 10, burst: 0 } }\n",
+	  "t.yaml:2: defaults.udp.per_source.burst: must be at least 1 when rate is set" },
+	{ "defaults:\n  udp: { per_source: { burst: 10 } }\n",
+	  "t.yaml:2: defaults.udp.per_source.burst: burst without rate (add rate: new flows per "
+	  "second)" },
+	{ "defaults:\n  udp: { global: { rate: 2000000000 } }\n",
+	  "t.yaml:2: defaults.udp.global.rate: 2000000000 is out of range (0-1000000000)" },
+	{ "rules:\n"
+	  "  - { name: a, proto: tcp, ports: [80], ban: { after: 0 } }\n",
+	  "t.yaml:2: rules[0].ban.after: 0 is out of range (1-1000000)" },
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    proto: tcp\n"
+	  "    ports: [80]\n"
+	  "    ban: { for: 1h }\n",
+	  "t.yaml:5: rules[0].ban.after: missing (violations that make a ban)" },
 	/* CIDRs */
-	{"allow: [\"192.0.2.0/24\"]\n"
-	 "deny:\n"
-	 "  - 203.0.113.66/32\n"
-	 "  - 198.51.100.7/24\n",
-	 "t.yaml:4: deny[1]: \"198.51.100.7/24\" has host bits set beyond /24 (did you mean "
-	 "198.51.100.0/24?)"},
-	{"allow: [\"2001:db8::1/48\"]\n",
-	 "t.yaml:1: allow[0]: \"2001:db8::1/48\" has host bits set beyond /48 (did you mean "
-	 "2001:db8::/48?)"},
-	{"allow: [\"192.0.2.0/33\"]\n",
-	 "t.yaml:1: allow[0]: \"192.0.2.0/33\" is not an address or prefix (e.g. 192.0.2.0/24, "
-	 "2001:db8::/32)"},
-	{"deny: \"192.0.2.0/24\"\n", "t.yaml:1: deny: expected a list, got \"192.0.2.0/24\""},
+	{ "allow: [\"192.0.2.0/24\"]\n"
+	  "deny:\n"
+	  "  - 203.0.113.66/32\n"
+	  "  - 198.51.100.7/24\n",
+	  "t.yaml:4: deny[1]: \"198.51.100.7/24\" has host bits set beyond /24 (did you mean "
+	  "198.51.100.0/24?)" },
+	{ "allow: [\"2001:db8::1/48\"]\n",
+	  "t.yaml:1: allow[0]: \"2001:db8::1/48\" has host bits set beyond /48 (did you mean "
+	  "2001:db8::/48?)" },
+	{ "allow: [\"192.0.2.0/33\"]\n",
+	  "t.yaml:1: allow[0]: \"192.0.2.0/33\" is not an address or prefix (e.g. 192.0.2.0/24, "
+	  "2001:db8::/32)" },
+	{ "deny: \"192.0.2.0/24\"\n", "t.yaml:1: deny: expected a list, got \"192.0.2.0/24\"" },
 	/* wrong types */
-	{"rules: {}\n", "t.yaml:1: rules: expected a list, got a mapping"},
-	{"sources: 5\n", "t.yaml:1: sources: expected a mapping (key: value), got \"5\""},
-	{"defaults:\n  tcp:\n    per_source: { rate: fast }\n",
-	 "t.yaml:3: defaults.tcp.per_source.rate: expected an integer, got \"fast\""},
-	{"defaults:\n  tcp:\n    per_source: { rate: \"20\" }\n",
-	 "t.yaml:3: defaults.tcp.per_source.rate: expected an integer, got the string \"20\" "
-	 "(drop the quotes)"},
-	{"defaults:\n  tcp:\n    per_source: [20, 40]\n",
-	 "t.yaml:3: defaults.tcp.per_source: expected a mapping (key: value), got a list"},
-	{"dry_run: maybe\n", "t.yaml:1: dry_run: expected true or false, got \"maybe\""},
-	{"persist:\n", "t.yaml:1: persist: expected true or false, got nothing"},
-	{"xdp_mode: turbo\n",
-	 "t.yaml:1: xdp_mode: expected native, generic or auto, got \"turbo\""},
-	{"interfaces: {eth0: yes}\n", "t.yaml:1: interfaces: expected a list, got a mapping"},
-	{"interfaces: [averyveryverylongname]\n",
-	 "t.yaml:1: interfaces: \"averyveryverylongname\" is too long for an interface name (at "
-	 "most 15)"},
-	{"interfaces: [eth0, eth0]\n", "t.yaml:1: interfaces: \"eth0\" is listed twice"},
-	{"- rules\n",
-	 "t.yaml:1: expected a mapping of keys (interfaces:, rules:, ...), got a list"},
+	{ "rules: {}\n", "t.yaml:1: rules: expected a list, got a mapping" },
+	{ "sources: 5\n", "t.yaml:1: sources: expected a mapping (key: value), got \"5\"" },
+	{ "defaults:\n  tcp:\n    per_source: { rate: fast }\n",
+	  "t.yaml:3: defaults.tcp.per_source.rate: expected an integer, got \"fast\"" },
+	{ "defaults:\n  tcp:\n    per_source: { rate: \"20\" }\n",
+	  "t.yaml:3: defaults.tcp.per_source.rate: expected an integer, got the string \"20\" "
+	  "(drop the quotes)" },
+	{ "defaults:\n  tcp:\n    per_source: [20, 40]\n",
+	  "t.yaml:3: defaults.tcp.per_source: expected a mapping (key: value), got a list" },
+	{ "dry_run: maybe\n", "t.yaml:1: dry_run: expected true or false, got \"maybe\"" },
+	{ "persist:\n", "t.yaml:1: persist: expected true or false, got nothing" },
+	{ "xdp_mode: turbo\n",
+	  "t.yaml:1: xdp_mode: expected native, generic or auto, got \"turbo\"" },
+	{ "interfaces: {eth0: yes}\n", "t.yaml:1: interfaces: expected a list, got a mapping" },
+	{ "interfaces: [averyveryverylongname]\n",
+	  "t.yaml:1: interfaces: \"averyveryverylongname\" is too long for an interface name (at "
+	  "most 15)" },
+	{ "interfaces: [eth0, eth0]\n", "t.yaml:1: interfaces: \"eth0\" is listed twice" },
+	{ "- rules\n",
+	  "t.yaml:1: expected a mapping of keys (interfaces:, rules:, ...), got a list" },
 	/* durations */
-	{"sources:\n  udp_idle: 30x\n",
-	 "t.yaml:2: sources.udp_idle: \"30x\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)"},
-	{"sources:\n  attack_hold: 1.5s\n",
-	 "t.yaml:2: sources.attack_hold: \"1.5s\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)"},
-	{"sources:\n  verified_ttl: 400d\n",
-	 "t.yaml:2: sources.verified_ttl: \"400d\" is too long (at most 365d)"},
-	{"rules:\n"
-	 "  - { name: a, proto: tcp, ports: [80], ban: { after: 3, window: 0s } }\n",
-	 "t.yaml:2: rules[0].ban.window: \"0s\" must be longer than 0"},
-	{"rules:\n"
-	 "  - { name: a, proto: tcp, ports: [80], ban: { after: 3, for: -1 } }\n",
-	 "t.yaml:2: rules[0].ban.for: \"-1\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)"},
+	{ "sources:\n  udp_idle: 30x\n",
+	  "t.yaml:2: sources.udp_idle: \"30x\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)" },
+	{ "sources:\n  attack_hold: 1.5s\n", "t.yaml:2: sources.attack_hold: \"1.5s\" is not a "
+					     "duration (e.g. 500ms, 30s, 5m, 1h, 1d)" },
+	{ "sources:\n  verified_ttl: 400d\n",
+	  "t.yaml:2: sources.verified_ttl: \"400d\" is too long (at most 365d)" },
+	{ "rules:\n"
+	  "  - { name: a, proto: tcp, ports: [80], ban: { after: 3, window: 0s } }\n",
+	  "t.yaml:2: rules[0].ban.window: \"0s\" must be longer than 0" },
+	{ "rules:\n"
+	  "  - { name: a, proto: tcp, ports: [80], ban: { after: 3, for: -1 } }\n",
+	  "t.yaml:2: rules[0].ban.for: \"-1\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)" },
 	/* YAML itself */
-	{"rules:\n"
-	 "  - name: web\n"
-	 "    proto: tcp\n"
-	 "   ports: [80]\n",
-	 "t.yaml:4: invalid YAML: did not find expected '-' indicator (while parsing a block "
-	 "collection at line 2)"},
-	{"rules:\n"
-	 "  - name: a\n"
-	 "    ports: [443\n",
-	 "t.yaml:4: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence "
-	 "at line 3)"},
-	{"rules:\n\t- a\n",
-	 "t.yaml:2: invalid YAML: found character that cannot start any token (while scanning for "
-	 "the next token at line 2)"},
-	{"dry_run: *x\n", "t.yaml:1: invalid YAML: found undefined alias"},
-	{"dry_run: true\n---\npersist: true\n",
-	 "t.yaml:3: a second YAML document (\"---\"); the config is one document"},
+	{ "rules:\n"
+	  "  - name: web\n"
+	  "    proto: tcp\n"
+	  "   ports: [80]\n",
+	  "t.yaml:4: invalid YAML: did not find expected '-' indicator (while parsing a block "
+	  "collection at line 2)" },
+	{ "rules:\n"
+	  "  - name: a\n"
+	  "    ports: [443\n",
+	  "t.yaml:4: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence "
+	  "at line 3)" },
+	{ "rules:\n\t- a\n",
+	  "t.yaml:2: invalid YAML: found character that cannot start any token (while scanning for "
+	  "the next token at line 2)" },
+	{ "dry_run: *x\n", "t.yaml:1: invalid YAML: found undefined alias" },
+	{ "dry_run: true\n---\npersist: true\n",
+	  "t.yaml:3: a second YAML document (\"---\"); the config is one document" },
 };
 
 START_TEST(test_bad)
@@ -596,23 +597,25 @@ START_TEST(test_store_redis)
 	ck_assert_int_eq(policy("b")->on_store_error, POLICY_ON_ERROR_MEMORY);
 	config_free(&conf);
 	/* Defaults: port 6379, timeout 20 ms, prefix fg, db 0; unix sockets; [IPv6]. */
-	ck_assert_msg(parse("store: { type: redis, redis: { url: \"redis://redis.example\" } }\n") ==
-			      0,
-		      "%s", err);
+	ck_assert_msg(
+		parse("store: { type: redis, redis: { url: \"redis://redis.example\" } }\n") == 0,
+		"%s", err);
 	ck_assert_str_eq(conf.store.redis.host, "redis.example");
 	ck_assert_uint_eq(conf.store.redis.port, 6379);
 	ck_assert_uint_eq(conf.store.redis.timeout_ms, 20);
 	ck_assert_str_eq(conf.store.redis.prefix, "fg");
 	ck_assert_uint_eq(conf.store.redis.db, 0);
 	config_free(&conf);
-	ck_assert_msg(parse("store: { type: redis, redis: { url: \"unix:///run/r.sock\" } }\n") == 0,
+	ck_assert_msg(parse("store: { type: redis, redis: { url: \"unix:///run/r.sock\" } }\n") ==
+			      0,
 		      "%s", err);
 	ck_assert_str_eq(conf.store.redis.path, "/run/r.sock");
 	ck_assert_str_eq(conf.store.redis.host, "");
 	config_free(&conf);
-	ck_assert_msg(parse("store: { type: redis, redis: { url: \"redis://[2001:db8::5]:7000\" } }\n") ==
-			      0,
-		      "%s", err);
+	ck_assert_msg(
+		parse("store: { type: redis, redis: { url: \"redis://[2001:db8::5]:7000\" } }\n") ==
+			0,
+		"%s", err);
 	ck_assert_str_eq(conf.store.redis.host, "2001:db8::5");
 	ck_assert_uint_eq(conf.store.redis.port, 7000);
 }
@@ -794,183 +797,187 @@ static const struct {
 	const char *msg;
 } bad_pol[] = {
 	/* socket */
-	{"socket: { mode: \"0669\" }\n",
-	 "t.yaml:1: socket.mode: \"0669\" is not an octal mode like \"0660\""},
-	{"socket: { mode: \"01777\" }\n", "t.yaml:1: socket.mode: \"01777\" is more than 0777"},
-	{"socket: { mode: \"0060\" }\n",
-	 "t.yaml:1: socket.mode: \"0060\" leaves the owner unable to use the socket (add 0600)"},
-	{"socket:\n  path: run/fg.sock\n",
-	 "t.yaml:2: socket.path: \"run/fg.sock\" is not an absolute path"},
-	{"socket:\n  admin_uids: [0, -1]\n",
-	 "t.yaml:2: socket.admin_uids[1]: -1 is out of range (0-4294967294)"},
-	{"socket:\n  admin_gids: [4, 4]\n", "t.yaml:2: socket.admin_gids[1]: 4 is listed twice"},
-	{"socket:\n  admin_uid: [0]\n",
-	 "t.yaml:2: socket.admin_uid: unknown key (did you mean admin_uids?)"},
-	{"socket: /run/fg.sock\n",
-	 "t.yaml:1: socket: expected a mapping (key: value), got \"/run/fg.sock\""},
+	{ "socket: { mode: \"0669\" }\n",
+	  "t.yaml:1: socket.mode: \"0669\" is not an octal mode like \"0660\"" },
+	{ "socket: { mode: \"01777\" }\n", "t.yaml:1: socket.mode: \"01777\" is more than 0777" },
+	{ "socket: { mode: \"0060\" }\n",
+	  "t.yaml:1: socket.mode: \"0060\" leaves the owner unable to use the socket (add 0600)" },
+	{ "socket:\n  path: run/fg.sock\n",
+	  "t.yaml:2: socket.path: \"run/fg.sock\" is not an absolute path" },
+	{ "socket:\n  admin_uids: [0, -1]\n",
+	  "t.yaml:2: socket.admin_uids[1]: -1 is out of range (0-4294967294)" },
+	{ "socket:\n  admin_gids: [4, 4]\n", "t.yaml:2: socket.admin_gids[1]: 4 is listed twice" },
+	{ "socket:\n  admin_uid: [0]\n",
+	  "t.yaml:2: socket.admin_uid: unknown key (did you mean admin_uids?)" },
+	{ "socket: /run/fg.sock\n",
+	  "t.yaml:1: socket: expected a mapping (key: value), got \"/run/fg.sock\"" },
 	/* store */
-	{"store:\n  type: redis\n",
-	 "t.yaml:2: store.redis: missing: the redis store needs a url (redis://host:port or "
-	 "unix:///path)"},
-	{"store:\n  type: disk\n", "t.yaml:2: store.type: expected memory or redis, got \"disk\""},
-	{"store:\n  redis: { url: \"redis://r:6379\" }\n",
-	 "t.yaml:2: store.redis: set store.type: redis to use it"},
-	{"store:\n  type: redis\n  redis:\n    url: \"http://r:6379\"\n",
-	 "t.yaml:4: store.redis.url: \"http://r:6379\" is not redis://host:port or unix:///path "
-	 "(rediss:// is not supported)"},
-	{"store:\n  type: redis\n  redis:\n    url: \"redis://r:0\"\n",
-	 "t.yaml:4: store.redis.url: \"redis://r:0\": the port must be a number from 1 to 65535"},
-	{"store:\n  type: redis\n  redis:\n    url: \"redis://:pw@r:6379\"\n",
-	 "t.yaml:4: store.redis.url: \"redis://:pw@r:6379\": give only host and port (the "
-	 "password goes in store.redis.password, the database in store.redis.db)"},
-	{"store:\n  type: redis\n  redis:\n    url: \"unix://run/redis.sock\"\n",
-	 "t.yaml:4: store.redis.url: \"unix://run/redis.sock\": a Unix socket needs an absolute "
-	 "path (unix:///run/redis/redis.sock)"},
-	{"store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    timeout_ms: 0\n",
-	 "t.yaml:5: store.redis.timeout_ms: 0 is out of range (1-10000)"},
-	{"store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    db: -1\n",
-	 "t.yaml:5: store.redis.db: -1 is out of range (0-1000000)"},
-	{"store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    prefix: \"a{b\"\n",
-	 "t.yaml:5: store.redis.prefix: \"a{b\": use only letters, digits, '_', '.', ':' and '-'"},
-	{"store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    timeout: 20\n",
-	 "t.yaml:5: store.redis.timeout: unknown key"},
-	{"policies:\n  - name: a\n    type: events\n    limit: 1\n    window: 1s\n"
-	 "    on_store_error: open\n",
-	 "t.yaml:6: policies[0].on_store_error: expected memory, allow or deny, got \"open\""},
-	{"store:\n  max_keys: 0\n", "t.yaml:2: store.max_keys: 0 is out of range (1-100000000)"},
+	{ "store:\n  type: redis\n",
+	  "t.yaml:2: store.redis: missing: the redis store needs a url (redis://host:port or "
+	  "unix:///path)" },
+	{ "store:\n  type: disk\n",
+	  "t.yaml:2: store.type: expected memory or redis, got \"disk\"" },
+	{ "store:\n  redis: { url: \"redis://r:6379\" }\n",
+	  "t.yaml:2: store.redis: set store.type: redis to use it" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"http://r:6379\"\n",
+	  "t.yaml:4: store.redis.url: \"http://r:6379\" is not redis://host:port or unix:///path "
+	  "(rediss:// is not supported)" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"redis://r:0\"\n",
+	  "t.yaml:4: store.redis.url: \"redis://r:0\": the port must be a number from 1 to 65535" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"redis://:pw@r:6379\"\n",
+	  "t.yaml:4: store.redis.url: \"redis://:pw@r:6379\": give only host and port (the "
+	  "password goes in store.redis.password, the database in store.redis.db)" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"unix://run/redis.sock\"\n",
+	  "t.yaml:4: store.redis.url: \"unix://run/redis.sock\": a Unix socket needs an absolute "
+	  "path (unix:///run/redis/redis.sock)" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    timeout_ms: 0\n",
+	  "t.yaml:5: store.redis.timeout_ms: 0 is out of range (1-10000)" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    db: -1\n",
+	  "t.yaml:5: store.redis.db: -1 is out of range (0-1000000)" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    prefix: \"a{b\"\n",
+	  "t.yaml:5: store.redis.prefix: \"a{b\": use only letters, digits, '_', '.', ':' and "
+	  "'-'" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    timeout: 20\n",
+	  "t.yaml:5: store.redis.timeout: unknown key" },
+	{ "policies:\n  - name: a\n    type: events\n    limit: 1\n    window: 1s\n"
+	  "    on_store_error: open\n",
+	  "t.yaml:6: policies[0].on_store_error: expected memory, allow or deny, got \"open\"" },
+	{ "store:\n  max_keys: 0\n", "t.yaml:2: store.max_keys: 0 is out of range (1-100000000)" },
 	/* metrics */
-	{"metrics:\n  listen: 127.0.0.1\n",
-	 "t.yaml:2: metrics.listen: \"127.0.0.1\": expected address:port, like \"127.0.0.1:10150\""},
-	{"metrics:\n  listen: \"127.0.0.1:0\"\n",
-	 "t.yaml:2: metrics.listen: \"127.0.0.1:0\": the port must be a number from 1 to 65535"},
-	{"metrics:\n  listen: \"127.0.0.1:70000\"\n",
-	 "t.yaml:2: metrics.listen: \"127.0.0.1:70000\": the port must be a number from 1 to "
-	 "65535"},
-	{"metrics:\n  listen: \"127.0.0.1: 80\"\n",
-	 "t.yaml:2: metrics.listen: \"127.0.0.1: 80\": the port must be a number from 1 to 65535"},
-	{"metrics:\n  listen: \"localhost:10150\"\n",
-	 "t.yaml:2: metrics.listen: \"localhost:10150\": not an IPv4 address (host names are not "
-	 "resolved; IPv6 goes in brackets)"},
-	{"metrics:\n  listen: \"::1:10150\"\n",
-	 "t.yaml:2: metrics.listen: \"::1:10150\": an IPv6 address goes in brackets: "
-	 "\"[::1]:10150\""},
-	{"metrics:\n  listen: \"[::1]10150\"\n",
-	 "t.yaml:2: metrics.listen: \"[::1]10150\": expected [IPv6]:port, like \"[::1]:10150\""},
-	{"metrics:\n  listen: \"[127.0.0.1]:10150\"\n",
-	 "t.yaml:2: metrics.listen: \"[127.0.0.1]:10150\": not an IPv6 address inside the "
-	 "brackets"},
-	{"metrics:\n  listen: \":10150\"\n",
-	 "t.yaml:2: metrics.listen: \":10150\": give an IP address before the port (127.0.0.1, "
-	 "0.0.0.0, [::1], [::])"},
-	{"metrics:\n  listen: [127.0.0.1, 10150]\n",
-	 "t.yaml:2: metrics.listen: expected an address:port like \"127.0.0.1:10150\", got a list"},
-	{"metrics:\n  enabled: maybe\n",
-	 "t.yaml:2: metrics.enabled: expected true or false, got \"maybe\""},
-	{"metrics:\n  lsten: \"127.0.0.1:9100\"\n",
-	 "t.yaml:2: metrics.lsten: unknown key (did you mean listen?)"},
-	{"metrics: 127.0.0.1:10150\n",
-	 "t.yaml:1: metrics: expected a mapping (key: value), got \"127.0.0.1:10150\""},
+	{ "metrics:\n  listen: 127.0.0.1\n", "t.yaml:2: metrics.listen: \"127.0.0.1\": expected "
+					     "address:port, like \"127.0.0.1:10150\"" },
+	{ "metrics:\n  listen: \"127.0.0.1:0\"\n",
+	  "t.yaml:2: metrics.listen: \"127.0.0.1:0\": the port must be a number from 1 to 65535" },
+	{ "metrics:\n  listen: \"127.0.0.1:70000\"\n",
+	  "t.yaml:2: metrics.listen: \"127.0.0.1:70000\": the port must be a number from 1 to "
+	  "65535" },
+	{ "metrics:\n  listen: \"127.0.0.1: 80\"\n", "t.yaml:2: metrics.listen: \"127.0.0.1: 80\": "
+						     "the port must be a number from 1 to 65535" },
+	{ "metrics:\n  listen: \"localhost:10150\"\n",
+	  "t.yaml:2: metrics.listen: \"localhost:10150\": not an IPv4 address (host names are not "
+	  "resolved; IPv6 goes in brackets)" },
+	{ "metrics:\n  listen: \"::1:10150\"\n",
+	  "t.yaml:2: metrics.listen: \"::1:10150\": an IPv6 address goes in brackets: "
+	  "\"[::1]:10150\"" },
+	{ "metrics:\n  listen: \"[::1]10150\"\n",
+	  "t.yaml:2: metrics.listen: \"[::1]10150\": expected [IPv6]:port, like \"[::1]:10150\"" },
+	{ "metrics:\n  listen: \"[127.0.0.1]:10150\"\n",
+	  "t.yaml:2: metrics.listen: \"[127.0.0.1]:10150\": not an IPv6 address inside the "
+	  "brackets" },
+	{ "metrics:\n  listen: \":10150\"\n",
+	  "t.yaml:2: metrics.listen: \":10150\": give an IP address before the port (127.0.0.1, "
+	  "0.0.0.0, [::1], [::])" },
+	{ "metrics:\n  listen: [127.0.0.1, 10150]\n",
+	  "t.yaml:2: metrics.listen: expected an address:port like \"127.0.0.1:10150\", got a "
+	  "list" },
+	{ "metrics:\n  enabled: maybe\n",
+	  "t.yaml:2: metrics.enabled: expected true or false, got \"maybe\"" },
+	{ "metrics:\n  lsten: \"127.0.0.1:9100\"\n",
+	  "t.yaml:2: metrics.lsten: unknown key (did you mean listen?)" },
+	{ "metrics: 127.0.0.1:10150\n",
+	  "t.yaml:1: metrics: expected a mapping (key: value), got \"127.0.0.1:10150\"" },
 	/* log */
-	{"log:\n  format: text\n", "t.yaml:2: log.format: \"text\": use logfmt or json"},
-	{"log:\n  level: verbose\n",
-	 "t.yaml:2: log.level: \"verbose\": use error, warn, info or debug"},
-	{"log:\n  violation_lines_per_sec: 0\n",
-	 "t.yaml:2: log.violation_lines_per_sec: 0 is out of range (1-100000)"},
-	{"log:\n  violation_lines_per_sec: many\n",
-	 "t.yaml:2: log.violation_lines_per_sec: expected an integer, got \"many\""},
-	{"log:\n  summary_interval: 500ms\n",
-	 "t.yaml:2: log.summary_interval: \"500ms\" is out of range (1s-1h)"},
-	{"log:\n  summary_interval: 2h\n",
-	 "t.yaml:2: log.summary_interval: \"2h\" is out of range (1s-1h)"},
-	{"log:\n  sumary_interval: 10s\n",
-	 "t.yaml:2: log.sumary_interval: unknown key (did you mean summary_interval?)"},
-	{"log: json\n", "t.yaml:1: log: expected a mapping (key: value), got \"json\""},
+	{ "log:\n  format: text\n", "t.yaml:2: log.format: \"text\": use logfmt or json" },
+	{ "log:\n  level: verbose\n",
+	  "t.yaml:2: log.level: \"verbose\": use error, warn, info or debug" },
+	{ "log:\n  violation_lines_per_sec: 0\n",
+	  "t.yaml:2: log.violation_lines_per_sec: 0 is out of range (1-100000)" },
+	{ "log:\n  violation_lines_per_sec: many\n",
+	  "t.yaml:2: log.violation_lines_per_sec: expected an integer, got \"many\"" },
+	{ "log:\n  summary_interval: 500ms\n",
+	  "t.yaml:2: log.summary_interval: \"500ms\" is out of range (1s-1h)" },
+	{ "log:\n  summary_interval: 2h\n",
+	  "t.yaml:2: log.summary_interval: \"2h\" is out of range (1s-1h)" },
+	{ "log:\n  sumary_interval: 10s\n",
+	  "t.yaml:2: log.sumary_interval: unknown key (did you mean summary_interval?)" },
+	{ "log: json\n", "t.yaml:1: log: expected a mapping (key: value), got \"json\"" },
 	/* policies: common */
-	{"policies:\n  - name: a\n",
-	 "t.yaml:2: policies[0].type: missing (window, progressive, events or budget)"},
-	{"policies:\n  - name: a\n    type: leaky\n",
-	 "t.yaml:3: policies[0].type: expected window, progressive, events or budget, got "
-	 "\"leaky\""},
-	{"policies:\n  - type: progressive\n",
-	 "t.yaml:2: policies[0].name: missing (every policy needs a name)"},
-	{"policies:\n  - { name: \"a b\", type: progressive }\n",
-	 "t.yaml:2: policies[0].name: \"a b\": use only letters, digits, '_', '.', ':' and '-'"},
-	{"policies:\n  - { name: a, type: progressive }\n  - { name: a, type: progressive }\n",
-	 "t.yaml:3: policies[1].name: \"a\" is already the name of policies[0] (line 2)"},
-	{"policies:\n  - name: a\n    type: progressive\n    limit: 10\n",
-	 "t.yaml:4: policies[0].limit: not a key of progressive policies (only of events)"},
-	{"policies:\n  - name: a\n    type: progressive\n    fre_failures: 10\n",
-	 "t.yaml:4: policies[0].fre_failures: unknown key (did you mean free_failures?)"},
-	{"policies:\n  - name: a\n    type: events\n    limit: 10\n    window: 1m\n    warn_at: "
-	 "1.2\n",
-	 "t.yaml:6: policies[0].warn_at: \"1.2\" is out of range (0.001-1)"},
-	{"policies:\n  - name: a\n    type: events\n    limit: 10\n    window: 1m\n    warn_at: "
-	 "80%\n",
-	 "t.yaml:6: policies[0].warn_at: expected a fraction of the limit (e.g. 0.8), got "
-	 "\"80%\""},
-	{"policies:\n  - a\n",
-	 "t.yaml:2: policies[0]: expected a policy (a mapping with name, type, ...), got \"a\""},
+	{ "policies:\n  - name: a\n",
+	  "t.yaml:2: policies[0].type: missing (window, progressive, events or budget)" },
+	{ "policies:\n  - name: a\n    type: leaky\n",
+	  "t.yaml:3: policies[0].type: expected window, progressive, events or budget, got "
+	  "\"leaky\"" },
+	{ "policies:\n  - type: progressive\n",
+	  "t.yaml:2: policies[0].name: missing (every policy needs a name)" },
+	{ "policies:\n  - { name: \"a b\", type: progressive }\n",
+	  "t.yaml:2: policies[0].name: \"a b\": use only letters, digits, '_', '.', ':' and '-'" },
+	{ "policies:\n  - { name: a, type: progressive }\n  - { name: a, type: progressive }\n",
+	  "t.yaml:3: policies[1].name: \"a\" is already the name of policies[0] (line 2)" },
+	{ "policies:\n  - name: a\n    type: progressive\n    limit: 10\n",
+	  "t.yaml:4: policies[0].limit: not a key of progressive policies (only of events)" },
+	{ "policies:\n  - name: a\n    type: progressive\n    fre_failures: 10\n",
+	  "t.yaml:4: policies[0].fre_failures: unknown key (did you mean free_failures?)" },
+	{ "policies:\n  - name: a\n    type: events\n    limit: 10\n    window: 1m\n    warn_at: "
+	  "1.2\n",
+	  "t.yaml:6: policies[0].warn_at: \"1.2\" is out of range (0.001-1)" },
+	{ "policies:\n  - name: a\n    type: events\n    limit: 10\n    window: 1m\n    warn_at: "
+	  "80%\n",
+	  "t.yaml:6: policies[0].warn_at: expected a fraction of the limit (e.g. 0.8), got "
+	  "\"80%\"" },
+	{ "policies:\n  - a\n",
+	  "t.yaml:2: policies[0]: expected a policy (a mapping with name, type, ...), got \"a\"" },
 	/* window */
-	{"policies:\n  - { name: a, type: window }\n",
-	 "t.yaml:2: policies[0].limits: missing (e.g. [ { count: 10, per: 1s }, { count: 100, "
-	 "per: 1m } ])"},
-	{"policies:\n  - name: a\n    type: window\n    limits: []\n",
-	 "t.yaml:4: policies[0].limits: at least one { count: N, per: DURATION } is required"},
-	{"policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 10 }\n",
-	 "t.yaml:5: policies[0].limits[0].per: missing (a duration, e.g. 1s, 1m, 1h)"},
-	{"policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 0, per: 1s }\n",
-	 "t.yaml:5: policies[0].limits[0].count: 0 is out of range (1-1000000000)"},
-	{"policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 1, per: 1.5s }\n",
-	 "t.yaml:5: policies[0].limits[0].per: \"1.5s\" is not a duration (e.g. 500ms, 30s, 5m, "
-	 "1h, 1d)"},
-	{"policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 1, per: 1s }\n"
-	 "      - { count: 2, per: 1000ms }\n",
-	 "t.yaml:6: policies[0].limits[1].per: policies[0].limits[0] has the same per already"},
-	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
-	 "    roles: { OWNER: 0 }\n",
-	 "t.yaml:5: policies[0].roles.OWNER: \"0\" is out of range (0.001-1000)"},
-	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
-	 "    roles: { GUEST: 0.05 }\n",
-	 "t.yaml:5: policies[0].roles.GUEST: 0.05 leaves limits[0] (10 per 1000ms) below one "
-	 "request"},
-	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
-	 "    roles: { OWNER: 1.2345 }\n",
-	 "t.yaml:5: policies[0].roles.OWNER: \"1.2345\": at most 3 decimals"},
-	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
-	 "    roles: { OWNER: 2, owner: 3 }\n",
-	 "t.yaml:5: policies[0].roles.owner: the same role as OWNER"},
-	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
-	 "    roles: { OWNER: \"2\" }\n",
-	 "t.yaml:5: policies[0].roles.OWNER: expected a multiplier (e.g. 1, 1.5, 3), got \"2\""},
-	{"policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
-	 "    block_for: 0s\n",
-	 "t.yaml:5: policies[0].block_for: \"0s\" must be longer than 0"},
+	{ "policies:\n  - { name: a, type: window }\n",
+	  "t.yaml:2: policies[0].limits: missing (e.g. [ { count: 10, per: 1s }, { count: 100, "
+	  "per: 1m } ])" },
+	{ "policies:\n  - name: a\n    type: window\n    limits: []\n",
+	  "t.yaml:4: policies[0].limits: at least one { count: N, per: DURATION } is required" },
+	{ "policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 10 }\n",
+	  "t.yaml:5: policies[0].limits[0].per: missing (a duration, e.g. 1s, 1m, 1h)" },
+	{ "policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 0, per: 1s }\n",
+	  "t.yaml:5: policies[0].limits[0].count: 0 is out of range (1-1000000000)" },
+	{ "policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 1, per: 1.5s "
+	  "}\n",
+	  "t.yaml:5: policies[0].limits[0].per: \"1.5s\" is not a duration (e.g. 500ms, 30s, 5m, "
+	  "1h, 1d)" },
+	{ "policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 1, per: 1s }\n"
+	  "      - { count: 2, per: 1000ms }\n",
+	  "t.yaml:6: policies[0].limits[1].per: policies[0].limits[0] has the same per already" },
+	{ "policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	  "    roles: { OWNER: 0 }\n",
+	  "t.yaml:5: policies[0].roles.OWNER: \"0\" is out of range (0.001-1000)" },
+	{ "policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	  "    roles: { GUEST: 0.05 }\n",
+	  "t.yaml:5: policies[0].roles.GUEST: 0.05 leaves limits[0] (10 per 1000ms) below one "
+	  "request" },
+	{ "policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	  "    roles: { OWNER: 1.2345 }\n",
+	  "t.yaml:5: policies[0].roles.OWNER: \"1.2345\": at most 3 decimals" },
+	{ "policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	  "    roles: { OWNER: 2, owner: 3 }\n",
+	  "t.yaml:5: policies[0].roles.owner: the same role as OWNER" },
+	{ "policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	  "    roles: { OWNER: \"2\" }\n",
+	  "t.yaml:5: policies[0].roles.OWNER: expected a multiplier (e.g. 1, 1.5, 3), got \"2\"" },
+	{ "policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	  "    block_for: 0s\n",
+	  "t.yaml:5: policies[0].block_for: \"0s\" must be longer than 0" },
 	/* progressive */
-	{"policies:\n  - name: a\n    type: progressive\n    factor: 0.5\n",
-	 "t.yaml:4: policies[0].factor: \"0.5\" is out of range (1-1000)"},
-	{"policies:\n  - name: a\n    type: progressive\n    base_delay: 1m\n",
-	 "t.yaml:2: policies[0].max_delay: 30000ms is shorter than base_delay (60000ms)"},
-	{"policies:\n  - name: a\n    type: progressive\n    xdp_ban: { after: 5 }\n",
-	 "t.yaml:4: policies[0].xdp_ban.for: missing (how long the ban lasts, e.g. 1h)"},
-	{"policies:\n  - name: a\n    type: progressive\n    xdp_ban: { after: 0, for: 1h }\n",
-	 "t.yaml:4: policies[0].xdp_ban.after: 0 is out of range (1-1000000)"},
+	{ "policies:\n  - name: a\n    type: progressive\n    factor: 0.5\n",
+	  "t.yaml:4: policies[0].factor: \"0.5\" is out of range (1-1000)" },
+	{ "policies:\n  - name: a\n    type: progressive\n    base_delay: 1m\n",
+	  "t.yaml:2: policies[0].max_delay: 30000ms is shorter than base_delay (60000ms)" },
+	{ "policies:\n  - name: a\n    type: progressive\n    xdp_ban: { after: 5 }\n",
+	  "t.yaml:4: policies[0].xdp_ban.for: missing (how long the ban lasts, e.g. 1h)" },
+	{ "policies:\n  - name: a\n    type: progressive\n    xdp_ban: { after: 0, for: 1h }\n",
+	  "t.yaml:4: policies[0].xdp_ban.after: 0 is out of range (1-1000000)" },
 	/* events */
-	{"policies:\n  - { name: a, type: events, window: 1m }\n",
-	 "t.yaml:2: policies[0].limit: missing (events per window, e.g. 100)"},
-	{"policies:\n  - { name: a, type: events, limit: 5 }\n",
-	 "t.yaml:2: policies[0].window: missing (a duration, e.g. 1m)"},
-	{"policies:\n  - name: a\n    type: events\n    limit: 5\n    window: 1m\n"
-	 "    exempt: [ping, ping]\n",
-	 "t.yaml:6: policies[0].exempt[1]: \"ping\" is listed twice"},
+	{ "policies:\n  - { name: a, type: events, window: 1m }\n",
+	  "t.yaml:2: policies[0].limit: missing (events per window, e.g. 100)" },
+	{ "policies:\n  - { name: a, type: events, limit: 5 }\n",
+	  "t.yaml:2: policies[0].window: missing (a duration, e.g. 1m)" },
+	{ "policies:\n  - name: a\n    type: events\n    limit: 5\n    window: 1m\n"
+	  "    exempt: [ping, ping]\n",
+	  "t.yaml:6: policies[0].exempt[1]: \"ping\" is listed twice" },
 	/* budget */
-	{"policies:\n  - { name: a, type: budget }\n",
-	 "t.yaml:2: policies[0].amount: missing (the amount per period, e.g. 500000)"},
-	{"policies:\n  - { name: a, type: budget, amount: 5, period: week }\n",
-	 "t.yaml:2: policies[0].period: expected hour or day, got \"week\""},
-	{"policies:\n  - name: a\n    type: budget\n    amount: 5\n    roles: { OWNER: 1.5 }\n",
-	 "t.yaml:5: policies[0].roles.OWNER: expected an integer, got \"1.5\""},
-	{"policies:\n  - name: a\n    type: budget\n    amount: 5\n    block_for: 1m\n",
-	 "t.yaml:5: policies[0].block_for: not a key of budget policies (only of window)"},
+	{ "policies:\n  - { name: a, type: budget }\n",
+	  "t.yaml:2: policies[0].amount: missing (the amount per period, e.g. 500000)" },
+	{ "policies:\n  - { name: a, type: budget, amount: 5, period: week }\n",
+	  "t.yaml:2: policies[0].period: expected hour or day, got \"week\"" },
+	{ "policies:\n  - name: a\n    type: budget\n    amount: 5\n    roles: { OWNER: 1.5 }\n",
+	  "t.yaml:5: policies[0].roles.OWNER: expected an integer, got \"1.5\"" },
+	{ "policies:\n  - name: a\n    type: budget\n    amount: 5\n    block_for: 1m\n",
+	  "t.yaml:5: policies[0].block_for: not a key of budget policies (only of window)" },
 };
 
 START_TEST(test_bad_policies)

@@ -25,9 +25,15 @@ static const char *fmt(enum fg_log_format f, const char *msg, const struct log_f
 START_TEST(test_logfmt)
 {
 	const struct log_field f[] = {
-		LOG_STR("iface", "veth-a"),    LOG_INT("n", -3),	  LOG_UINT("u", 7),
-		LOG_BOOL("ok", 1),	       LOG_STR("empty", ""),	  LOG_STR("sp", "a b"),
-		LOG_STR("q", "say \"hi\"\\"), LOG_STR("nl", "a\nb\x01"), LOG_STR("bad", "\xff"),
+		LOG_STR("iface", "veth-a"),
+		LOG_INT("n", -3),
+		LOG_UINT("u", 7),
+		LOG_BOOL("ok", 1),
+		LOG_STR("empty", ""),
+		LOG_STR("sp", "a b"),
+		LOG_STR("q", "say \"hi\"\\"),
+		LOG_STR("nl", "a\nb\x01"),
+		LOG_STR("bad", "\xff"),
 		LOG_STR("level", "x"),
 	};
 
@@ -60,8 +66,8 @@ END_TEST
 START_TEST(test_truncated_buffer)
 {
 	char small[16];
-	size_t need = log_format_line(small, sizeof(small), FG_LOG_LOGFMT, TS, FG_LOG_WARN, "m",
-				      NULL, 0);
+	size_t need =
+		log_format_line(small, sizeof(small), FG_LOG_LOGFMT, TS, FG_LOG_WARN, "m", NULL, 0);
 
 	ck_assert_uint_eq(need, strlen("ts=2026-11-25T20:22:40.616Z level=warn msg=m\n"));
 	ck_assert_uint_eq(strlen(small), sizeof(small) - 1);

@@ -299,7 +299,7 @@ START_TEST(test_keys)
 	struct policy *p;
 	struct rl_result r;
 	char big[POLICY_KEY_MAX + 1];
-	const char a[] = {'u', 0, 'a'}, b[] = {'u', 0, 'b'};
+	const char a[] = { 'u', 0, 'a' }, b[] = { 'u', 0, 'b' };
 
 	limit(add("api", POLICY_WINDOW), 1, 1000);
 	p = build("api");
@@ -359,7 +359,7 @@ END_TEST
 
 START_TEST(test_progressive_sequence)
 {
-	static const uint64_t want[] = {0, 0, 0, 1, 2, 4, 8, 16, 30, 30, 30};
+	static const uint64_t want[] = { 0, 0, 0, 1, 2, 4, 8, 16, 30, 30, 30 };
 	struct policy *p;
 	struct rl_auth_result r;
 	uint64_t t = T0;

@@ -24,9 +24,11 @@
 static const char yaml[] =
 	"store: { type: redis, redis: { url: \"unix:///tmp/x\", timeout_ms: 2000, prefix: ut } }\n"
 	"policies:\n"
-	"  - { name: api, type: window, limits: [ { count: 5, per: 1s }, { count: 20, per: 1m } ],\n"
+	"  - { name: api, type: window, limits: [ { count: 5, per: 1s }, { count: 20, per: 1m } "
+	"],\n"
 	"      roles: { PRO: 2.5 }, block_for: 3s }\n"
-	"  - { name: w3, type: window, limits: [ { count: 7, per: 700ms }, { count: 3, per: 1s } ] }\n"
+	"  - { name: w3, type: window, limits: [ { count: 7, per: 700ms }, { count: 3, per: 1s } ] "
+	"}\n"
 	"  - { name: login, type: progressive, free_failures: 2, base_delay: 100ms, factor: 1.5,\n"
 	"      max_delay: 5s, forget_after: 10s, xdp_ban: { after: 6, for: 1h } }\n"
 	"  - { name: chat, type: events, limit: 6, window: 2s, exempt: [ping] }\n"
@@ -48,8 +50,9 @@ static void start_redis(void)
 	snprintf(sock, sizeof(sock), "%s/r.sock", dir);
 	redis_pid = fork();
 	if (!redis_pid) {
-		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--save",
-		       "", "--appendonly", "no", "--dir", dir, "--logfile", "/dev/null", NULL);
+		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
+		       "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", "/dev/null",
+		       NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 200 && access(sock, F_OK); i++)
@@ -105,7 +108,8 @@ static void same(const struct policy_answer *m, const struct policy_answer *r, i
 				      m->u.check.retry_after_ms == r->u.check.retry_after_ms &&
 				      !strcmp(m->u.check.state, r->u.check.state) &&
 				      !strcmp(m->u.check.window, r->u.check.window),
-			      "step %d: memory %d %llu %llu %llu %llu %s %s, redis %d %llu %llu %llu %llu %s %s",
+			      "step %d: memory %d %llu %llu %llu %llu %s %s, redis %d %llu %llu "
+			      "%llu %llu %s %s",
 			      step, m->u.check.allowed, (unsigned long long)m->u.check.limit,
 			      (unsigned long long)m->u.check.remaining,
 			      (unsigned long long)m->u.check.reset_ms,
@@ -248,7 +252,8 @@ START_TEST(test_down_falls_back)
 	ck_assert_int_eq(policies_set_redis(red, r), 0);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	/* No Redis: answered at once, from memory, and counted. */
-	ck_assert_int_eq(policy_submit(policies_find(red, "api", 3), &rq, T0, &a, on_done, NULL), 0);
+	ck_assert_int_eq(policy_submit(policies_find(red, "api", 3), &rq, T0, &a, on_done, NULL),
+			 0);
 	ck_assert(a.fallback);
 	ck_assert_int_eq(a.u.check.allowed, 1);
 	ck_assert_uint_eq(a.u.check.remaining, 4);

@@ -200,22 +200,22 @@ static const struct {
 	int status;
 	const char *msg; /* substring of errmsg */
 } bad[] = {
-	{"*-1\r\n", 0, RESP_EPROTO, "invalid multibulk length"},
-	{"*1048577\r\n", 0, RESP_EPROTO, "invalid multibulk length"},
-	{"*abc\r\n", 0, RESP_EPROTO, "invalid multibulk length"},
-	{"*\r\n", 0, RESP_EPROTO, "invalid multibulk length"},
-	{"*+1\r\n", 0, RESP_EPROTO, "invalid multibulk length"},
-	{"*1\r\n$-1\r\n", 0, RESP_EPROTO, "invalid bulk length"},
-	{"*1\r\n$x\r\n", 0, RESP_EPROTO, "invalid bulk length"},
-	{"*1\r\n$99999999999999999999999\r\n", 0, RESP_EPROTO, "invalid bulk length"},
-	{"*1\r\n$1048577\r\n", 0, RESP_ETOOBIG, "invalid bulk length"},
-	{"*2\r\n$1048000\r\n", 0, RESP_AGAIN, NULL},
-	{"*1\r\n:1\r\n", 0, RESP_EPROTO, "expected '$', got ':'"},
-	{"*1\r\n$3\r\nabcd\r\n", 0, RESP_EPROTO, "after a bulk string"},
-	{"*1\rX", 0, RESP_EPROTO, "expected '\\n'"},
-	{"SET \"a\"b\r\n", 0, RESP_EPROTO, "unbalanced quotes"},
-	{"SET \"ab\r\n", 0, RESP_EPROTO, "unbalanced quotes"},
-	{"SET 'ab\r\n", 0, RESP_EPROTO, "unbalanced quotes"},
+	{ "*-1\r\n", 0, RESP_EPROTO, "invalid multibulk length" },
+	{ "*1048577\r\n", 0, RESP_EPROTO, "invalid multibulk length" },
+	{ "*abc\r\n", 0, RESP_EPROTO, "invalid multibulk length" },
+	{ "*\r\n", 0, RESP_EPROTO, "invalid multibulk length" },
+	{ "*+1\r\n", 0, RESP_EPROTO, "invalid multibulk length" },
+	{ "*1\r\n$-1\r\n", 0, RESP_EPROTO, "invalid bulk length" },
+	{ "*1\r\n$x\r\n", 0, RESP_EPROTO, "invalid bulk length" },
+	{ "*1\r\n$99999999999999999999999\r\n", 0, RESP_EPROTO, "invalid bulk length" },
+	{ "*1\r\n$1048577\r\n", 0, RESP_ETOOBIG, "invalid bulk length" },
+	{ "*2\r\n$1048000\r\n", 0, RESP_AGAIN, NULL },
+	{ "*1\r\n:1\r\n", 0, RESP_EPROTO, "expected '$', got ':'" },
+	{ "*1\r\n$3\r\nabcd\r\n", 0, RESP_EPROTO, "after a bulk string" },
+	{ "*1\rX", 0, RESP_EPROTO, "expected '\\n'" },
+	{ "SET \"a\"b\r\n", 0, RESP_EPROTO, "unbalanced quotes" },
+	{ "SET \"ab\r\n", 0, RESP_EPROTO, "unbalanced quotes" },
+	{ "SET 'ab\r\n", 0, RESP_EPROTO, "unbalanced quotes" },
 };
 
 START_TEST(test_bad_input)

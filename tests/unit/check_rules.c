@@ -182,7 +182,7 @@ END_TEST
 
 START_TEST(test_limit_zero_rate)
 {
-	struct fg_conf_limit in = {.rate = 0, .burst = 50};
+	struct fg_conf_limit in = { .rate = 0, .burst = 50 };
 	struct fg_limit l;
 
 	memset(&l, 0xff, sizeof(l));
@@ -191,7 +191,7 @@ START_TEST(test_limit_zero_rate)
 	ck_assert_uint_eq(l.burst, 0);
 	ck_assert_uint_eq(l.interval_ns, 0);
 
-	in = (struct fg_conf_limit){.rate = 7, .burst = 1};
+	in = (struct fg_conf_limit){ .rate = 7, .burst = 1 };
 	rules_limit(&in, &l);
 	ck_assert_uint_eq(l.rate, 7);
 	ck_assert_uint_eq(l.burst, 1);

@@ -40,7 +40,7 @@ static uint64_t inc_fn(void *state, bool fresh, void *arg)
 
 static uint64_t inc(const char *key, size_t klen, bool create, uint64_t now, uint64_t ttl)
 {
-	struct inc a = {.now = now, .ttl = ttl};
+	struct inc a = { .now = now, .ttl = ttl };
 
 	ck_assert_int_eq(store_run(s, ns, key, klen, create, now, inc_fn, &a), 0);
 	return a.seen;
@@ -68,9 +68,9 @@ static struct store_stats stats(void)
 
 START_TEST(test_run)
 {
-	const char k1[] = {'a', 0, 'b'}, k2[] = {'a', 0, 'c'};
+	const char k1[] = { 'a', 0, 'b' }, k2[] = { 'a', 0, 'c' };
 	char big[STORE_KEY_MAX + 1];
-	struct inc a = {.now = NOW, .ttl = 10};
+	struct inc a = { .now = NOW, .ttl = 10 };
 
 	ck_assert_uint_eq(inc("k", 1, true, NOW, 1000), 1);
 	ck_assert_uint_eq(inc("k", 1, true, NOW, 1000), 2);
@@ -183,7 +183,7 @@ START_TEST(test_namespaces)
 	ck_assert_uint_eq(store_ns_keys(s, ns2), 1);
 	store_ns_drop(s, ns);
 	ck_assert_uint_eq(store_ns_keys(s, ns), 0);
-	ck_assert_int_eq(store_run(s, ns, "k", 1, true, NOW, inc_fn, &(struct inc){0}), -EINVAL);
+	ck_assert_int_eq(store_run(s, ns, "k", 1, true, NOW, inc_fn, &(struct inc){ 0 }), -EINVAL);
 	/* The dropped namespace's key is reclaimed as garbage... */
 	ns = ns2;
 	for (i = 0; i < 5; i++)

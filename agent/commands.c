@@ -637,7 +637,10 @@ static void list_edit(struct client *c, int argc, const struct resp_arg *argv, s
 		return;
 	}
 	if (err == -EEXIST) {
-		reply_error(c, "ERR already on the %s list of the config file",
+		reply_error(c,
+			    del ? "ERR that entry comes from the config file's %s list: remove it "
+				  "there and reload"
+				: "ERR already on the %s list of the config file",
 			    allow ? "allow" : "deny");
 		return;
 	}

@@ -66,6 +66,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 IFACE ?=
 CONFIG ?= packaging/floodgate.yaml
 
+.PHONY: fuzz
 .PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-smoke bench-xdp \
 	bench-socket bench-flood bench-react bench-metrics \
 	vmlinux fmt lint clean install uninstall
@@ -168,6 +169,30 @@ test-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" test-unit
+
+# libFuzzer + ASan/UBSan on the parsers that take hostile input: RESP requests
+# and config files. FUZZ_SECONDS per target; seeds from the tests' own inputs.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Iagent \
+	       -I$(BUILD)
+$(BUILD)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c agent/resp.c agent/sbuf.c agent/resp.h | $(DEPS_STAMP)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c agent/config.c agent/cidr.c agent/log.c \
+			   $(AGENT_HDRS) | $(DEPS_STAMP)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lyaml -lbpf -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_resp $(BUILD)/fuzz/fuzz_config
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-resp $(BUILD)/fuzz/corpus-config
+	$(Q)printf '*2\r\n$$4\r\nECHO\r\n$$2\r\nhi\r\n' >$(BUILD)/fuzz/corpus-resp/seed-multibulk
+	$(Q)printf 'PING "a b"\r\n' >$(BUILD)/fuzz/corpus-resp/seed-inline
+	$(Q)cp packaging/floodgate.yaml tests/unit/configs/*.yaml $(BUILD)/fuzz/corpus-config/
+	$(BUILD)/fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus-resp
+	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		$(BUILD)/fuzz/corpus-config
 
 # --- running ----------------------------------------------------------------
 run: all

@@ -45,8 +45,11 @@ F2=$FG_LAST_PID
 fg_bg fg_in "$FG_A" "$FGNET" syn --dst "$FG_V_IP6_A" --dport $PORT --src "$FG_SPOOF6" \
 	--count 50000 --pps 20000 --seconds 10 >"$FG_TMP/f3.out"
 F3=$FG_LAST_PID
+# The global budget runs out within a moment of the flood's start.
+attack_on() { [ "$(fg_rule_stat 2 attack)" = yes ]; }
+attack=no
+fg_wait_for -t 5 attack_on && attack=yes
 c2=$(fg_in "$FG_C" "$FGNET" connect --dst "$FG_V_IP4_C" --dport $PORT --count 100 --interval-ms 50 --timeout-ms 3000)
-attack=$(fg_rule_stat 2 attack)
 fg_wait_pid "$F2" 20 || true
 fg_wait_pid "$F3" 20 || true
 

@@ -206,6 +206,16 @@ stage_bench() {
 	fi
 }
 
+# What the tests may touch on the host, before they run: after them it must
+# be the same (CI runs on this machine next; leftovers are a failure).
+host_state() {
+	stat -f -c %T /sys/fs/bpf 2>/dev/null
+	ls -A /sys/fs/bpf 2>/dev/null
+	ip netns list 2>/dev/null
+	nft list tables 2>/dev/null
+}
+host_before=$(host_state)
+
 for stage in $STAGES; do
 	case $stage in
 	unit) stage_unit ;;
@@ -219,10 +229,20 @@ for stage in $STAGES; do
 	esac
 done
 
-if [ $((passed + failed)) -eq 0 ]; then
+ran=$((passed + failed))
+if [ "$(host_state)" = "$host_before" ]; then
+	say "  PASS  no leftovers (bpffs, pins, namespaces, nftables as before the tests)"
+	passed=$((passed + 1))
+else
+	say "  FAIL  leftovers on the host:"
+	diff <(echo "$host_before") <(host_state) | sed 's/^/    /'
+	failed=$((failed + 1))
+fi
+
+if [ "$ran" -eq 0 ]; then
 	say "no test ran"
 fi
 summary="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 say "$summary"
-[ "$failed" -eq 0 ] && [ $((passed + failed)) -gt 0 ]
+[ "$failed" -eq 0 ] && [ "$ran" -gt 0 ]

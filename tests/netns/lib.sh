@@ -29,6 +29,10 @@ FG_PIDS=()        # background processes we started, stopped on exit
 FG_LINKS=()       # "ns ifname" of veths we created, deleted on exit
 FG_EXIT_HOOKS=()  # extra cleanup commands (fg_on_exit), run first, newest first
 FG_LAST_PID=
+# Whether bpffs was mounted before this test: if the test (or an agent it
+# ran) mounts it, cleanup unmounts it again once nothing is pinned there.
+FG_BPFFS_BEFORE=0
+[ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] && FG_BPFFS_BEFORE=1
 FG_TMP=
 FG_CLEANED=
 
@@ -272,6 +276,16 @@ fg_bpffs() {
 	mkdir -p "$FG_PIN_DIR" || fg_fail "cannot create $FG_PIN_DIR"
 }
 
+# Unmount a bpffs this test mounted, unless something is pinned there now
+# (the kernel's own maps.debug/progs.debug iterators do not count).
+_fg_bpffs_restore() {
+	[ "$FG_BPFFS_BEFORE" = 0 ] || return 0
+	[ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] || return 0
+	if [ -z "$(ls -A /sys/fs/bpf | grep -vx -e maps.debug -e progs.debug)" ]; then
+		umount /sys/fs/bpf || fg_log "cleanup: cannot unmount /sys/fs/bpf"
+	fi
+}
+
 # fg_topo_3ns — the standard topology:
 #
 #   C (client) veth-v ---- veth-c  V (victim)  veth-a ---- veth-v A (attacker)
@@ -362,6 +376,7 @@ fg_ns_cleanup() {
 	if [ -d "$FG_PIN_DIR" ]; then
 		rm -rf "$FG_PIN_DIR"
 	fi
+	_fg_bpffs_restore
 	[ -n "$FG_TMP" ] && rm -rf "$FG_TMP"
 	left=$(ip netns list 2>/dev/null | grep -c "^$FG_PREFIX")
 	[ "$left" = 0 ] || { echo "cleanup: $left namespaces $FG_PREFIX* left" >&2; rc=1; }

@@ -30,6 +30,7 @@ struct ctx {
 	__u32 rule_id;
 	__u32 ifindex;
 	__u64 now;
+	__s8 verified; /* the source is verified: 1/0, -1 not looked up yet */
 };
 
 /*
@@ -148,36 +149,34 @@ static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_co
 	return PARSE_OK;
 }
 
+/* Looked up at most once per packet (under attack, and again when a
+ * violation would ban). */
 static __always_inline bool is_verified(struct ctx *c)
 {
 	struct fg_src_key k;
 	__u64 *seen;
 
+	if (c->verified >= 0)
+		return c->verified;
 	src_key_of(&c->p, 0, 0, &k);
 	seen = bpf_map_lookup_elem(&verified, &k);
-	/* A stamp ahead of our coarse now (written by a finer clock, or by a
-	 * CPU that read the clock after us) is fresh, not 2^64 ns old. */
-	return seen && since(c->now, *seen) < c->cfg->verified_ttl_ns;
+	/* A stamp ahead of our now (written by a CPU that read the clock
+	 * after us) is fresh, not 2^64 ns old. */
+	c->verified = seen && since(c->now, *seen) < c->cfg->verified_ttl_ns;
+	return c->verified;
 }
 
-/* Ban the address or prefix of k for the rule's ban duration. */
-static __always_inline void ban_source(struct ctx *c, const struct fg_src_key *k)
+/* Ban the packet's source address for the rule's ban duration. */
+static __always_inline void ban_source(struct ctx *c)
 {
 	struct fg_ban b = {
 		.expires_ns = c->now + c->rule->ban_duration_ns,
 		.origin = FG_BAN_AUTO,
 		.rule = c->rule_id,
 	};
-	struct fg_lpm_key lk = {};
+	struct fg_lpm_key lk;
 
-	if (k->family == FG_AF_INET) {
-		lk.prefixlen = 96 + k->prefixlen;
-		lk.addr[2] = bpf_htonl(0xffff);
-		lk.addr[3] = k->addr[0];
-	} else {
-		lk.prefixlen = k->prefixlen;
-		__builtin_memcpy(lk.addr, k->addr, 16);
-	}
+	lpm_key_of(&c->p, &lk);
 	if (bpf_map_update_elem(&bans, &lk, &b, BPF_ANY) == 0)
 		count_misc(FG_M_BANS_AUTO);
 }
@@ -238,7 +237,7 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 	if ((c->rule->flags & FG_RULE_F_BAN) && level == FG_LEVEL_SOURCE &&
 	    v >= c->rule->ban_after && !is_verified(c)) {
 		if (!(c->cfg->flags & FG_CFG_F_DRY_RUN))
-			ban_source(c, k);
+			ban_source(c);
 		banned = 1;
 		st->violations = 0;
 	}
@@ -246,9 +245,10 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 }
 
 /*
- * One bucket level (address or prefix). Returns true if the flow may go on.
- * *taken tells the caller a token was taken (to refund if a later level
- * refuses). Under attack an unverified source without state gets none.
+ * One bucket level (address or prefix). Returns true if the flow may go on;
+ * *out is the state a token was taken from (to refund if a later level
+ * refuses), NULL if none. Under attack an unverified source without state
+ * gets none.
  */
 static __always_inline bool level_take(struct ctx *c, void *map, const struct fg_limit *lim,
 				       __u8 prefixlen, __u32 level, bool no_new_state,
@@ -432,7 +432,7 @@ int fg_xdp(struct xdp_md *xdp)
 		.pos = (void *)(long)xdp->data,
 		.end = (void *)(long)xdp->data_end,
 	};
-	struct ctx c = { .ifindex = xdp->ingress_ifindex };
+	struct ctx c = { .ifindex = xdp->ingress_ifindex, .verified = -1 };
 	__u32 zero = 0, reason;
 
 	c.cfg = bpf_map_lookup_elem(&settings, &zero);

@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "caps.h"
+#include "clock.h"
 #include "commands.h"
 #include "fleet.h"
 #include "log.h"
@@ -190,14 +191,6 @@ static int start_redis(struct agent *a)
 	return 0;
 }
 
-static double realtime_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* --metrics-listen wins over metrics:; "" means no endpoint. */
 static const char *metrics_listen(const struct agent *a)
 {
@@ -315,7 +308,7 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	if (caps_drop_to_runtime())
 		goto fail;
 	a->last_reload_ok = true;
-	a->last_reload_success_s = realtime_s();
+	a->last_reload_success_s = clock_realtime_ms() / 1e3;
 	metrics_start(a->metrics, a); /* logged; a failure leaves no endpoint */
 	log_info(a->conf.dry_run ? "protecting interfaces in dry-run (nothing dropped)"
 				 : "protecting interfaces",
@@ -418,7 +411,7 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 		log_warn("metrics: changes apply at restart; the endpoint stays as it is");
 	a->reloads_ok++;
 	a->last_reload_ok = true;
-	a->last_reload_success_s = realtime_s();
+	a->last_reload_success_s = clock_realtime_ms() / 1e3;
 	apply_log(a, &a->conf);
 	log_info("config reloaded", LOG_STR("file", a->opts.config_path),
 		 LOG_INT("rules", conf.nrules), LOG_INT("interfaces", conf.nifaces),
@@ -473,18 +466,13 @@ static void on_tick(uv_timer_t *h)
 static void on_sweep(uv_timer_t *h)
 {
 	struct agent *a = h->data;
-	struct timespec ts;
 
-	if (!a->policies)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	policies_sweep(a->policies, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000,
-		       SWEEP_BUCKETS);
+	if (a->policies)
+		policies_sweep(a->policies, clock_realtime_ms(), SWEEP_BUCKETS);
 }
 
 int agent_run(struct agent *a)
 {
-	a->loop = uv_default_loop();
 	a->sig_hup.data = a->sig_term.data = a->sig_int.data = a;
 	a->events_poll.data = a->tick.data = a;
 

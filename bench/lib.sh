@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# bench/lib.sh — sourced by bench/flood.sh and bench/react.sh, after
-# tests/netns/lib.sh and agent.sh.
+# bench/lib.sh — sourced by the bench/*.sh scripts, after tests/netns/lib.sh
+# and agent.sh.
 #
 # The benchmark topology is the tests' three namespaces (client C, victim V,
 # attacker A; documentation addresses), with what a flood benchmark on two
@@ -110,4 +110,31 @@ bench_median() {
 bench_facts() {
 	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs"
 	echo "- kernel: $(uname -sr); date: $(date -u +%F), commit $(git -C "$FG_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+}
+
+# bench_args "$@" — the options every benchmark takes: sets SMOKE (0 or 1, from
+# --smoke: tiny counts) and OUT (from --out DIR, default bench/results).
+# shellcheck disable=SC2034 # SMOKE and OUT are the calling script's
+bench_args() {
+	SMOKE=0 OUT=$FG_ROOT/bench/results
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--smoke) SMOKE=1 ;;
+		--out) OUT=$2 && shift ;;
+		*) echo "usage: $0 [--smoke] [--out DIR]" >&2 && exit 2 ;;
+		esac
+		shift
+	done
+}
+
+# bench_redis_run SOCK P CMD... — "rps p50 p99" of redis-benchmark running CMD
+# on SOCK with pipeline P (CLIENTS clients, N requests, KEYS random keys):
+# the median of RUNS runs by rps.
+bench_redis_run() {
+	local sock=$1 p=$2 i
+	shift 2
+	for ((i = 0; i < RUNS; i++)); do
+		redis-benchmark -s "$sock" -c "$CLIENTS" -n "$N" -P "$p" -r "$KEYS" --csv "$@" 2>/dev/null |
+			awk -F, 'NR == 2 { gsub(/"/, ""); print $2, $5, $7 }'
+	done | sort -n | awk -v r="$RUNS" '{ a[NR] = $0 } END { print a[int((r + 1) / 2)] }'
 }

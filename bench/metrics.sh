@@ -12,16 +12,9 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/netns/lib.sh"
 . "$ROOT/tests/netns/agent.sh"
+. "$ROOT/bench/lib.sh"
 
-SMOKE=0 OUT=$ROOT/bench/results
-while [ $# -gt 0 ]; do
-	case $1 in
-	--smoke) SMOKE=1 ;;
-	--out) OUT=$2 && shift ;;
-	*) echo "usage: $0 [--smoke] [--out DIR]" >&2 && exit 2 ;;
-	esac
-	shift
-done
+bench_args "$@"
 if [ $SMOKE = 1 ]; then N=2000 RUNS=1; else N=${N:-300000} RUNS=${RUNS:-7}; fi
 KEYS=100000
 CLIENTS=50
@@ -101,8 +94,7 @@ lines=$(fg_in "$FG_V" curl -s "http://$METRICS/metrics" | wc -l)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
 {
-	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs"
-	echo "- kernel: $(uname -sr); date: $(date -u +%F), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	bench_facts
 	echo "- method: redis-benchmark -c $CLIENTS -n $N (-P 16: $((N * 4))) -r $KEYS RL.CHECK (3 windows), median of $RUNS runs by req/s"
 	echo "- scrapes: $nscrapes, every 1 s, $size bytes ($lines lines) each, median $scrape_ms ms per GET"
 	echo

@@ -18,15 +18,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/netns/agent.sh"
 . "$ROOT/bench/lib.sh"
 
-SMOKE=0 OUT=$ROOT/bench/results
-while [ $# -gt 0 ]; do
-	case $1 in
-	--smoke) SMOKE=1 ;;
-	--out) OUT=$2 && shift ;;
-	*) echo "usage: $0 [--smoke] [--out DIR]" >&2 && exit 2 ;;
-	esac
-	shift
-done
+bench_args "$@"
 RUNS=${RUNS:-7}
 [ $SMOKE = 1 ] && RUNS=1
 FGWATCH=${FGWATCH:-$BUILD/bench/fgwatch}

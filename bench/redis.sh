@@ -3,18 +3,18 @@
 # redis, a local redis-server on a Unix socket), side by side in one run with
 # a client calling the equivalent Lua limiter (bench/gcra3.lua) on the same
 # redis-server directly. redis-benchmark drives both: 50 clients, -P 1 and
-# -P 16, random keys. Reports requests/s and p50/p99 (ms). --smoke: tiny counts.
+# -P 16, random keys. Reports requests/s and p50/p99 (ms). --smoke: tiny counts;
+# --out DIR: where redis.md goes (default bench/results).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/netns/lib.sh"
 . "$ROOT/tests/netns/agent.sh"
+. "$ROOT/bench/lib.sh"
 
-SMOKE=0
-[ "${1:-}" = --smoke ] && SMOKE=1
+bench_args "$@"
 if [ $SMOKE = 1 ]; then N=2000 RUNS=1; else N=${N:-200000} RUNS=${RUNS:-3}; fi
 KEYS=100000
 CLIENTS=50
-OUT=$ROOT/bench/results
 mkdir -p "$OUT"
 
 fg_require_cmd redis-server redis-benchmark redis-cli
@@ -35,20 +35,10 @@ fg_wait_for -t 10 sh -c "redis-cli -s '$FG_SOCK' INFO policies | grep -q '^store
 	fg_fail "the agent did not connect to redis"
 SHA=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$ROOT/bench/gcra3.lua")")
 
-# run SOCK P CMD... -> "rps p50 p99" (median of RUNS by rps)
-run() {
-	local sock=$1 p=$2 i
-	shift 2
-	for ((i = 0; i < RUNS; i++)); do
-		redis-benchmark -s "$sock" -c $CLIENTS -n "$N" -P "$p" -r "$KEYS" --csv "$@" 2>/dev/null |
-			awk -F, 'NR == 2 { gsub(/"/, ""); print $2, $5, $7 }'
-	done | sort -n | awk -v r="$RUNS" '{ a[NR] = $0 } END { print a[int((r + 1) / 2)] }'
-}
-
 declare -A RES
 for p in 1 16; do
-	RES["agent/$p"]=$(run "$FG_SOCK" $p RL.CHECK api k:__rand_int__)
-	RES["lua/$p"]=$(run "$RSOCK" $p EVALSHA "$SHA" 1 k:__rand_int__)
+	RES["agent/$p"]=$(bench_redis_run "$FG_SOCK" $p RL.CHECK api k:__rand_int__)
+	RES["lua/$p"]=$(bench_redis_run "$RSOCK" $p EVALSHA "$SHA" 1 k:__rand_int__)
 done
 fb=$(redis-cli -s "$FG_SOCK" INFO policies | tr -d '\r' | sed -n 's/^store_fallback_decisions_total://p')
 [ "$fb" = 0 ] || fg_log "warning: $fb decisions fell back during the run"

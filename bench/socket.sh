@@ -9,16 +9,9 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/netns/lib.sh"
 . "$ROOT/tests/netns/agent.sh"
+. "$ROOT/bench/lib.sh"
 
-SMOKE=0 OUT=$ROOT/bench/results
-while [ $# -gt 0 ]; do
-	case $1 in
-	--smoke) SMOKE=1 ;;
-	--out) OUT=$2 && shift ;;
-	*) echo "usage: $0 [--smoke] [--out DIR]" >&2 && exit 2 ;;
-	esac
-	shift
-done
+bench_args "$@"
 if [ $SMOKE = 1 ]; then N=2000 RUNS=1 KEYS=10000; else N=${N:-200000} RUNS=${RUNS:-3} KEYS=1000000; fi
 CLIENTS=50
 mkdir -p "$OUT"
@@ -48,22 +41,12 @@ fg_bg redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 --save ""
 fg_wait_for -t 10 test -S "$RSOCK" || fg_fail "redis-server did not start"
 SHA=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$ROOT/bench/gcra3.lua")")
 
-# run SOCK P CMD... -> "rps p50 p99" (median of RUNS by rps)
-run() {
-	local sock=$1 p=$2 i
-	shift 2
-	for ((i = 0; i < RUNS; i++)); do
-		redis-benchmark -s "$sock" -c $CLIENTS -n "$N" -P "$p" -r "$KEYS" --csv "$@" 2>/dev/null |
-			awk -F, 'NR == 2 { gsub(/"/, ""); print $2, $5, $7 }'
-	done | sort -n | awk -v r="$RUNS" '{ a[NR] = $0 } END { print a[int((r + 1) / 2)] }'
-}
-
 echo "side,command,pipeline,rps,p50_ms,p99_ms" >"$CSV"
 declare -A RES
 bench_row() { # NAME SIDE SOCK P CMD...
 	local name=$1 side=$2 sock=$3 p=$4 r
 	shift 4
-	r=$(run "$sock" "$p" "$@")
+	r=$(bench_redis_run "$sock" "$p" "$@")
 	RES["$name/$p"]=$r
 	echo "$side,$name,$p,${r// /,}" >>"$CSV"
 }

@@ -893,7 +893,18 @@ out:
 	return err;
 }
 
-static int cmd_connect(int argc, char **argv)
+/* Options of the client subcommands, connect and udp-talk. */
+struct client_opts {
+	struct fg_addr dst, src;
+	bool have_src;
+	bool graceful; /* connect only */
+	uint16_t dport;
+	uint64_t count, interval_ms, timeout_ms;
+};
+
+/* Parses connect's options (graceful) or udp-talk's into *o; 0 or EXIT_USAGE. */
+static int client_parse(const char *cmd, bool graceful_ok, int argc, char **argv,
+			struct client_opts *o)
 {
 	enum { O_DST = 1, O_DPORT, O_COUNT, O_INTERVAL, O_TIMEOUT, O_SRC, O_GRACEFUL };
 	static const struct option opts[] = {
@@ -906,42 +917,38 @@ static int cmd_connect(int argc, char **argv)
 		{ "graceful", no_argument, NULL, O_GRACEFUL },
 		{ 0 },
 	};
-	const char *cmd = "connect";
-	struct fg_addr dst, src;
-	bool have_dst = false, have_src = false, graceful = false;
-	uint16_t dport = 0;
-	uint64_t count = 10, interval_ms = 0, timeout_ms = 1000;
-	size_t ok = 0, fail = 0;
-	const char *last_err = "none";
-	double *lat;
+	bool have_dst = false;
 	int c;
 
+	*o = (struct client_opts){ .count = 10, .timeout_ms = 1000 };
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_DST:
-			if (!addr_parse(optarg, &dst))
+			if (!addr_parse(optarg, &o->dst))
 				return usage_error(cmd, "--dst: \"%s\" is not an IP address", optarg);
 			have_dst = true;
 			break;
 		case O_DPORT:
-			OPT_NUM(cmd, "dport", 1, 65535, dport);
+			OPT_NUM(cmd, "dport", 1, 65535, o->dport);
 			break;
 		case O_COUNT:
-			OPT_NUM(cmd, "count", 1, 10000000, count);
+			OPT_NUM(cmd, "count", 1, 10000000, o->count);
 			break;
 		case O_INTERVAL:
-			OPT_NUM(cmd, "interval-ms", 0, 3600000, interval_ms);
+			OPT_NUM(cmd, "interval-ms", 0, 3600000, o->interval_ms);
 			break;
 		case O_TIMEOUT:
-			OPT_NUM(cmd, "timeout-ms", 1, 3600000, timeout_ms);
+			OPT_NUM(cmd, "timeout-ms", 1, 3600000, o->timeout_ms);
 			break;
 		case O_SRC:
-			if (!addr_parse(optarg, &src))
+			if (!addr_parse(optarg, &o->src))
 				return usage_error(cmd, "--src: \"%s\" is not an IP address", optarg);
-			have_src = true;
+			o->have_src = true;
 			break;
 		case O_GRACEFUL:
-			graceful = true;
+			if (!graceful_ok)
+				return usage_error(cmd, "%s", "--graceful is for connect only");
+			o->graceful = true;
 			break;
 		default:
 			return usage_error(cmd, "%s", "unknown option");
@@ -949,24 +956,36 @@ static int cmd_connect(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
-	if (!have_dst || !dport)
+	if (!have_dst || !o->dport)
 		return usage_error(cmd, "%s", "--dst and --dport are required");
-	if (have_src && src.family != dst.family)
+	if (o->have_src && o->src.family != o->dst.family)
 		return usage_error(cmd, "%s", "--src is not of the --dst address family");
+	return 0;
+}
 
-	lat = calloc(count, sizeof(*lat));
+/*
+ * Runs once(o, i, ctx, &ms) o->count times, o->interval_ms apart, and prints
+ * the latency result line. once returns 0 or -errno.
+ */
+static int client_run(const char *cmd, const struct client_opts *o,
+		      int (*once)(const struct client_opts *o, uint64_t i, void *ctx, double *ms),
+		      void *ctx)
+{
+	size_t ok = 0, fail = 0;
+	const char *last_err = "none";
+	double *lat = calloc(o->count, sizeof(*lat));
+
 	if (!lat) {
-		pr_err("connect: out of memory\n");
+		pr_err("%s: out of memory\n", cmd);
 		return EXIT_SETUP;
 	}
 	install_stop_handlers();
-	for (uint64_t i = 0; i < count && !stop_requested; i++) {
+	for (uint64_t i = 0; i < o->count && !stop_requested; i++) {
 		double ms = 0;
-		int err = tcp_connect_once(&dst, dport, have_src ? &src : NULL,
-					   (unsigned int)timeout_ms, graceful, &ms);
+		int err = once(o, i, ctx, &ms);
 
-		if (err == -EADDRNOTAVAIL && have_src && ok + fail == 0) {
-			pr_err("connect: cannot bind to --src: %s\n", strerror(-err));
+		if (err == -EADDRNOTAVAIL && o->have_src && ok + fail == 0) {
+			pr_err("%s: cannot bind to --src: %s\n", cmd, strerror(-err));
 			free(lat);
 			return EXIT_SETUP;
 		}
@@ -976,12 +995,28 @@ static int cmd_connect(int argc, char **argv)
 		} else {
 			lat[ok++] = ms;
 		}
-		if (i + 1 < count)
-			sleep_ms((unsigned int)interval_ms);
+		if (i + 1 < o->count)
+			sleep_ms((unsigned int)o->interval_ms);
 	}
 	print_latency_result(ok, fail, lat, last_err);
 	free(lat);
 	return 0;
+}
+
+static int connect_once(const struct client_opts *o, uint64_t i, void *ctx, double *ms)
+{
+	(void)i;
+	(void)ctx;
+	return tcp_connect_once(&o->dst, o->dport, o->have_src ? &o->src : NULL,
+				(unsigned int)o->timeout_ms, o->graceful, ms);
+}
+
+static int cmd_connect(int argc, char **argv)
+{
+	struct client_opts o;
+	int rc = client_parse("connect", true, argc, argv, &o);
+
+	return rc ? rc : client_run("connect", &o, connect_once, NULL);
 }
 
 /* ---- serve: TCP accept-and-close and/or UDP echo --------------------------------- */
@@ -1185,108 +1220,50 @@ static int udp_talk_once(int fd, const struct talk_msg *msg, unsigned int timeou
 	}
 }
 
+struct talk_ctx {
+	int fd; /* connected to --dst */
+	struct talk_msg msg;
+};
+
+static int talk_once(const struct client_opts *o, uint64_t i, void *ctx, double *ms)
+{
+	struct talk_ctx *t = ctx;
+
+	t->msg.seq = i;
+	return udp_talk_once(t->fd, &t->msg, (unsigned int)o->timeout_ms, ms);
+}
+
 static int cmd_udp_talk(int argc, char **argv)
 {
-	enum { O_DST = 1, O_DPORT, O_COUNT, O_TIMEOUT, O_INTERVAL, O_SRC };
-	static const struct option opts[] = {
-		{ "dst", required_argument, NULL, O_DST },
-		{ "dport", required_argument, NULL, O_DPORT },
-		{ "count", required_argument, NULL, O_COUNT },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ "interval-ms", required_argument, NULL, O_INTERVAL },
-		{ "src", required_argument, NULL, O_SRC },
-		{ 0 },
-	};
-	const char *cmd = "udp-talk";
-	struct fg_addr dst, src;
-	bool have_dst = false, have_src = false;
-	uint16_t dport = 0;
-	uint64_t count = 10, timeout_ms = 1000, interval_ms = 0;
+	struct client_opts o;
+	struct talk_ctx t = { .fd = -1, .msg = { .magic = "fgtalk" } };
 	struct sockaddr_storage ss;
 	socklen_t len;
-	struct talk_msg msg = { .magic = "fgtalk" };
 	struct prng r;
-	size_t ok = 0, fail = 0;
-	const char *last_err = "none";
-	double *lat;
-	int c, fd;
+	int rc = client_parse("udp-talk", false, argc, argv, &o);
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case O_DST:
-			if (!addr_parse(optarg, &dst))
-				return usage_error(cmd, "--dst: \"%s\" is not an IP address", optarg);
-			have_dst = true;
-			break;
-		case O_DPORT:
-			OPT_NUM(cmd, "dport", 1, 65535, dport);
-			break;
-		case O_COUNT:
-			OPT_NUM(cmd, "count", 1, 10000000, count);
-			break;
-		case O_TIMEOUT:
-			OPT_NUM(cmd, "timeout-ms", 1, 3600000, timeout_ms);
-			break;
-		case O_INTERVAL:
-			OPT_NUM(cmd, "interval-ms", 0, 3600000, interval_ms);
-			break;
-		case O_SRC:
-			if (!addr_parse(optarg, &src))
-				return usage_error(cmd, "--src: \"%s\" is not an IP address", optarg);
-			have_src = true;
-			break;
-		default:
-			return usage_error(cmd, "%s", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
-	if (!have_dst || !dport)
-		return usage_error(cmd, "%s", "--dst and --dport are required");
-	if (have_src && src.family != dst.family)
-		return usage_error(cmd, "%s", "--src is not of the --dst address family");
-
-	fd = socket(dst.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (rc)
+		return rc;
+	t.fd = socket(o.dst.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t.fd < 0)
 		goto setup_err;
-	if (have_src) {
-		len = addr_to_sockaddr(&src, 0, &ss);
-		if (bind(fd, (struct sockaddr *)&ss, len))
+	if (o.have_src) {
+		len = addr_to_sockaddr(&o.src, 0, &ss);
+		if (bind(t.fd, (struct sockaddr *)&ss, len))
 			goto setup_err;
 	}
-	len = addr_to_sockaddr(&dst, dport, &ss);
-	if (connect(fd, (struct sockaddr *)&ss, len))
+	len = addr_to_sockaddr(&o.dst, o.dport, &ss);
+	if (connect(t.fd, (struct sockaddr *)&ss, len))
 		goto setup_err;
-	lat = calloc(count, sizeof(*lat));
-	if (!lat)
-		goto setup_err;
-
 	prng_seed(&r, 0);
-	msg.nonce = prng_next(&r);
-	install_stop_handlers();
-	for (uint64_t i = 0; i < count && !stop_requested; i++) {
-		double ms = 0;
-		int err;
-
-		msg.seq = i;
-		err = udp_talk_once(fd, &msg, (unsigned int)timeout_ms, &ms);
-		if (err) {
-			fail++;
-			last_err = strerrorname_np(-err) ? strerrorname_np(-err) : "unknown";
-		} else {
-			lat[ok++] = ms;
-		}
-		if (i + 1 < count)
-			sleep_ms((unsigned int)interval_ms);
-	}
-	close(fd);
-	print_latency_result(ok, fail, lat, last_err);
-	free(lat);
-	return 0;
+	t.msg.nonce = prng_next(&r);
+	rc = client_run("udp-talk", &o, talk_once, &t);
+	close(t.fd);
+	return rc;
 setup_err:
 	pr_err("udp-talk: socket setup failed: %s\n", strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	if (t.fd >= 0)
+		close(t.fd);
 	return EXIT_SETUP;
 }
 
@@ -1604,8 +1581,6 @@ static int cmd_sniff(int argc, char **argv)
 	return 0;
 }
 
-/* ---- main --------------------------------------------------------------------------- */
-
 /* ---- resp-clients: many idle (or half-request) clients on a Unix socket ------- */
 
 /*
@@ -1698,6 +1673,8 @@ static int cmd_resp_clients(int argc, char **argv)
 	free(fds);
 	return 0;
 }
+
+/* ---- main --------------------------------------------------------------------------- */
 
 static const char usage_text[] =
 	"usage: fgnet SUBCOMMAND [OPTIONS]   (one key=value result line on stdout)\n"

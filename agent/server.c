@@ -321,27 +321,26 @@ size_t reply_defer(struct client *c)
 static void set_deferred(struct client *c, size_t handle, char type, size_t n)
 {
 	struct sbuf *b = c->ob;
-	struct sbuf hdr = SBUF_INIT;
-	char tmp[32];
+	size_t end = b->len, hlen;
+	char hdr[32];
 
-	if (handle > b->len)
+	if (handle > end)
 		return;
-	/* format the header with the RESP writer, then slide it in */
+	/* append the header with the RESP writer, then rotate it into place */
 	if (type == '*')
-		resp_w_array(&hdr, n);
+		resp_w_array(b, n);
 	else
-		resp_w_map(&hdr, c->proto, n);
-	if (sbuf_failed(&hdr) || hdr.len > sizeof(tmp) || sbuf_reserve(b, hdr.len)) {
-		sbuf_free(&hdr);
+		resp_w_map(b, c->proto, n);
+	if (sbuf_failed(b))
+		return;
+	hlen = b->len - end;
+	if (hlen > sizeof(hdr)) {
 		b->failed = true;
 		return;
 	}
-	memcpy(tmp, hdr.data, hdr.len);
-	memmove(b->data + handle + hdr.len, b->data + handle, b->len - handle);
-	memcpy(b->data + handle, tmp, hdr.len);
-	b->len += hdr.len;
-	b->data[b->len] = '\0';
-	sbuf_free(&hdr);
+	memcpy(hdr, b->data + end, hlen);
+	memmove(b->data + handle + hlen, b->data + handle, end - handle);
+	memcpy(b->data + handle, hdr, hlen);
 }
 
 void reply_set_array(struct client *c, size_t handle, size_t n)

@@ -554,18 +554,13 @@ void client_unblock(struct client *c)
 
 /* --- writing ------------------------------------------------------------------ */
 
-static size_t pending_out(const struct client *c)
+size_t client_out_pending(const struct client *c)
 {
 	size_t n = c->out.len + c->wbuf.len;
 
 	if (c->ob == &c->srv->obuf)
 		n += c->srv->obuf.len;
 	return n;
-}
-
-size_t client_out_pending(const struct client *c)
-{
-	return pending_out(c);
 }
 
 static void on_write(uv_write_t *req, int status);
@@ -583,8 +578,7 @@ static void start_write(struct client *c)
 	c->out = tmp;
 	sbuf_clear(&c->out);
 	b = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
-	if (!c->writing)
-		c->write_progress_ms = uv_now(c->srv->loop);
+	c->write_progress_ms = uv_now(c->srv->loop);
 	err = uv_write(&c->wreq, (uv_stream_t *)&c->pipe, &b, 1, on_write);
 	if (err) {
 		client_close(c);
@@ -762,7 +756,7 @@ static size_t process(struct client *c, char *buf, size_t len)
 
 	c->in_process = true;
 	while (off < len && !c->closing && !c->close_after_write && !c->blocked) {
-		if (pending_out(c) > SERVER_OUT_SOFT_LIMIT) {
+		if (client_out_pending(c) > SERVER_OUT_SOFT_LIMIT) {
 			c->paused = true;
 			break;
 		}

@@ -36,8 +36,8 @@ F4=$FG_LAST_PID
 fg_bg fg_in "$FG_A" "$FGNET" syn --dst "$FG_V_IP6_A" --dport $PORT --src "$FG_SPOOF6" \
 	--count 120000 --pps 20000 --seconds 10 >"$FG_TMP/flood6.out"
 F6=$FG_LAST_PID
-fg_wait_for -t 5 bash -c "[ \"\$(\"$FLOODCTL\" -p \"$FG_PIN_DIR\" rules | awk '\$1 == 2 { print \$7 }')\" = yes ]" ||
-	fg_fail "rule never went under attack"
+attack_on() { [ "$(fg_rule_stat 2 attack)" = yes ]; }
+fg_wait_for -t 5 attack_on || fg_fail "rule never went under attack"
 fg_ok "rule under attack during the random-source flood"
 
 out=$(fg_in "$FG_C" "$FGNET" connect --dst "$FG_V_IP4_C" --dport $PORT --count $CONNECTS \

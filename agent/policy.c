@@ -486,6 +486,12 @@ static int role_index(const struct policy *p, const char *role, size_t rlen)
 	return -1;
 }
 
+/* A budget's amount per period for role (an index from role_index()). */
+static uint64_t budget_amount(const struct policy *p, int role)
+{
+	return role ? p->conf.roles[role - 1].amount : p->conf.amount;
+}
+
 /* --- window ---------------------------------------------------------------- */
 
 struct window_op {
@@ -493,7 +499,6 @@ struct window_op {
 	const struct wlimit *wl;
 	uint64_t cost, now_ms;
 	bool peek;
-	int err;
 	struct rl_result *out;
 };
 
@@ -520,12 +525,7 @@ static uint64_t window_fn(void *state, bool fresh, void *arg)
 	bool ok = true, blocked, charge, warn = false;
 
 	(void)fresh;
-	for (i = 0; i < n; i++) {
-		if (op->cost > op->wl[i].limit) {
-			op->err = -ERANGE;
-			return window_expiry(p, s);
-		}
-	}
+	/* validate() refused a cost above any limit before the store was asked. */
 	blocked = s->blocked_until > op->now_ms;
 	for (i = 0; i < n; i++) {
 		tat[i] = max_u64(s->tat[i], now_ns);
@@ -656,54 +656,6 @@ static void count_check(struct policy *p, const struct rl_result *out)
 		p->stats.blocked++;
 }
 
-static int check_key(const struct policy *p, size_t klen)
-{
-	(void)p;
-	return klen > POLICY_KEY_MAX ? -E2BIG : 0;
-}
-
-int policy_check(struct policy *p, const void *key, size_t klen, uint64_t cost, const char *role,
-		 size_t rlen, bool peek, uint64_t now_ms, struct rl_result *out)
-{
-	int r, err;
-
-	if (p->conf.type != POLICY_WINDOW && p->conf.type != POLICY_BUDGET)
-		return -EOPNOTSUPP;
-	if ((err = check_key(p, klen)))
-		return err;
-	if (cost > POLICY_COST_MAX)
-		return -EINVAL;
-	r = role_index(p, role, rlen);
-	if (r < 0)
-		return -ENOENT;
-	memset(out, 0, sizeof(*out));
-	if (p->conf.type == POLICY_WINDOW) {
-		struct window_op op = { .p = p,
-					.wl = p->wl[r],
-					.cost = cost,
-					.now_ms = now_ms,
-					.peek = peek,
-					.out = out };
-
-		err = store_run(p->set->store, p->ns, key, klen, !peek, now_ms, window_fn, &op);
-		if (!err)
-			err = op.err;
-	} else {
-		struct budget_op op = { .p = p,
-					.amount = r ? p->conf.roles[r - 1].amount : p->conf.amount,
-					.cost = cost,
-					.now_ms = now_ms,
-					.peek = peek,
-					.out = out };
-
-		err = store_run(p->set->store, p->ns, key, klen, !peek, now_ms, budget_fn, &op);
-	}
-	if (err)
-		return err;
-	count_check(p, out);
-	return 0;
-}
-
 /* --- progressive ----------------------------------------------------------- */
 
 /* min(base * factor^(n - free - 1), max) for n > free, else 0. */
@@ -783,47 +735,6 @@ static void count_auth(struct policy *p, bool fail, const struct rl_auth_result 
 	}
 }
 
-static int auth_run(struct policy *p, const void *key, size_t klen, uint64_t now_ms, bool fail,
-		    struct rl_auth_result *out)
-{
-	struct auth_op op = { .p = p, .now_ms = now_ms, .fail = fail, .out = out };
-	int err;
-
-	if (p->conf.type != POLICY_PROGRESSIVE)
-		return -EOPNOTSUPP;
-	if ((err = check_key(p, klen)))
-		return err;
-	memset(out, 0, sizeof(*out));
-	return store_run(p->set->store, p->ns, key, klen, fail, now_ms, auth_fn, &op);
-}
-
-int policy_auth_fail(struct policy *p, const void *key, size_t klen, uint64_t now_ms,
-		     struct rl_auth_result *out)
-{
-	int err = auth_run(p, key, klen, now_ms, true, out);
-
-	if (!err)
-		count_auth(p, true, out);
-	return err;
-}
-
-int policy_auth_check(struct policy *p, const void *key, size_t klen, uint64_t now_ms,
-		      struct rl_auth_result *out)
-{
-	int err = auth_run(p, key, klen, now_ms, false, out);
-
-	if (!err)
-		count_auth(p, false, out);
-	return err;
-}
-
-int policy_auth_ok(struct policy *p, const void *key, size_t klen, uint64_t now_ms)
-{
-	if (p->conf.type != POLICY_PROGRESSIVE)
-		return -EOPNOTSUPP;
-	return policy_reset(p, key, klen, now_ms);
-}
-
 /* --- events ---------------------------------------------------------------- */
 
 struct event_op {
@@ -890,32 +801,6 @@ static bool event_exempt(const struct fg_conf_policy *c, const char *ev, size_t 
 	return false;
 }
 
-int policy_event(struct policy *p, const void *conn, size_t clen, const char *event, size_t elen,
-		 uint64_t now_ms, struct rl_event_result *out)
-{
-	struct event_op op = { .p = p, .now_ms = now_ms, .out = out };
-	int err;
-
-	if (p->conf.type != POLICY_EVENTS)
-		return -EOPNOTSUPP;
-	if ((err = check_key(p, clen)))
-		return err;
-	memset(out, 0, sizeof(*out));
-	op.exempt = event_exempt(&p->conf, event, elen);
-	err = store_run(p->set->store, p->ns, conn, clen, !op.exempt, now_ms, event_fn, &op);
-	if (err)
-		return err;
-	count_event(p, out);
-	return 0;
-}
-
-int policy_conn_close(struct policy *p, const void *conn, size_t clen, uint64_t now_ms)
-{
-	if (p->conf.type != POLICY_EVENTS)
-		return -EOPNOTSUPP;
-	return policy_reset(p, conn, clen, now_ms);
-}
-
 /* --- block, unblock, reset --------------------------------------------------- */
 
 struct block_op {
@@ -949,37 +834,6 @@ static uint64_t block_fn(void *state, bool fresh, void *arg)
 	else
 		*blocked_until = max_u64(*blocked_until, op->until);
 	return state_expiry(op->p, state);
-}
-
-int policy_block(struct policy *p, const void *key, size_t klen, uint64_t seconds, uint64_t now_ms)
-{
-	struct block_op op = { .p = p, .until = now_ms + seconds * 1000 };
-	int err;
-
-	if ((err = check_key(p, klen)))
-		return err;
-	if (!seconds || seconds > BLOCK_MAX_S)
-		return -EINVAL;
-	return store_run(p->set->store, p->ns, key, klen, true, now_ms, block_fn, &op);
-}
-
-int policy_unblock(struct policy *p, const void *key, size_t klen, uint64_t now_ms)
-{
-	struct block_op op = { .p = p, .until = 0 };
-	int err;
-
-	if ((err = check_key(p, klen)))
-		return err;
-	return store_run(p->set->store, p->ns, key, klen, false, now_ms, block_fn, &op);
-}
-
-int policy_reset(struct policy *p, const void *key, size_t klen, uint64_t now_ms)
-{
-	int err;
-
-	if ((err = check_key(p, klen)))
-		return err;
-	return store_del(p->set->store, p->ns, key, klen, now_ms);
 }
 
 /* --- the shared store: Redis ------------------------------------------------ */
@@ -1254,8 +1108,9 @@ static size_t redis_key(const struct policies *ps, const struct policy *p, const
 struct areq {
 	struct policies *set;
 	struct policy *p;
-	struct policy_req rq; /* key, role and event point into data */
-	int role;	      /* window: index into wl */
+	struct policy_req rq; /* key points into data; role and event are not kept */
+	int role;	      /* from rq's role: index into wl (window), or budget_amount() */
+	bool exempt;	      /* event: rq's event is one of exempt */
 	uint64_t now_ms;      /* the agent's clock, for a fallback */
 	policy_done_fn done;
 	void *arg;
@@ -1316,15 +1171,12 @@ static void mem_call_of(struct areq *q, uint64_t now_ms, struct mem_call *mc)
 						      .out = &ans->u.check };
 			mc->fn = window_fn;
 		} else {
-			mc->u.b = (struct budget_op){
-				.p = p,
-				.amount = q->role ? p->conf.roles[q->role - 1].amount
-						  : p->conf.amount,
-				.cost = q->rq.cost,
-				.now_ms = now_ms,
-				.peek = q->rq.peek,
-				.out = &ans->u.check
-			};
+			mc->u.b = (struct budget_op){ .p = p,
+						      .amount = budget_amount(p, q->role),
+						      .cost = q->rq.cost,
+						      .now_ms = now_ms,
+						      .peek = q->rq.peek,
+						      .out = &ans->u.check };
 			mc->fn = budget_fn;
 		}
 		mc->create = !q->rq.peek;
@@ -1339,11 +1191,9 @@ static void mem_call_of(struct areq *q, uint64_t now_ms, struct mem_call *mc)
 		mc->create = mc->u.au.fail;
 		break;
 	case POLICY_OP_EVENT:
-		mc->u.ev = (struct event_op){ .p = p,
-					      .now_ms = now_ms,
-					      .exempt = event_exempt(&p->conf, q->rq.event,
-								     q->rq.elen),
-					      .out = &ans->u.event };
+		mc->u.ev = (struct event_op){
+			.p = p, .now_ms = now_ms, .exempt = q->exempt, .out = &ans->u.event
+		};
 		mc->fn = event_fn;
 		mc->create = !mc->u.ev.exempt;
 		break;
@@ -1392,8 +1242,6 @@ static int decide_memory(struct areq *q, bool journal)
 	mem_call_of(q, q->now_ms, &mc);
 	err = store_run(q->set->store, p->ns, q->rq.key, q->rq.klen, mc.create, q->now_ms, mc.fn,
 			&mc.u);
-	if (!err && q->rq.op == POLICY_OP_CHECK && p->conf.type == POLICY_WINDOW)
-		err = mc.u.w.err;
 	if (err)
 		return err;
 	count_answer(p, &q->ans);
@@ -1408,7 +1256,7 @@ static int decide_memory(struct areq *q, bool journal)
 		journal_add(q->set, p, 0, q->rq.key, q->rq.klen, 1);
 		break;
 	case POLICY_OP_EVENT:
-		if (strcmp(q->ans.u.event.state, "exempt"))
+		if (!q->exempt)
 			journal_add(q->set, p, 0, q->rq.key, q->rq.klen, 1);
 		break;
 	default:
@@ -1434,9 +1282,8 @@ static int decide_fallback(struct areq *q)
 		struct rl_result *r = &ans->u.check;
 
 		r->allowed = mode == POLICY_ON_ERROR_ALLOW;
-		r->limit = p->conf.type == POLICY_WINDOW
-				   ? p->wl[q->role][0].limit
-				   : (q->role ? p->conf.roles[q->role - 1].amount : p->conf.amount);
+		r->limit = p->conf.type == POLICY_WINDOW ? p->wl[q->role][0].limit
+							 : budget_amount(p, q->role);
 		r->remaining = r->allowed ? r->limit : 0;
 		r->retry_after_ms = r->allowed ? 0 : 1000;
 		r->state = r->allowed ? "ok" : "deny";
@@ -1506,8 +1353,6 @@ static int decide_from_reply(struct areq *q, redisReply *rp)
 		err = store_run(q->set->store, p->ns, q->rq.key, q->rq.klen, mc.create, now,
 				preset_fn, &po);
 	}
-	if (!err && q->rq.op == POLICY_OP_CHECK && p->conf.type == POLICY_WINDOW)
-		err = mc.u.w.err;
 	if (!err)
 		count_answer(p, &q->ans);
 	return err;
@@ -1567,7 +1412,7 @@ static int send_redis(struct areq *q)
 			}
 		} else {
 			script = SCRIPT_BUDGET;
-			arg_u64(&a, q->role ? p->conf.roles[q->role - 1].amount : p->conf.amount);
+			arg_u64(&a, budget_amount(p, q->role));
 			arg_u64(&a, q->rq.cost);
 			arg_u64(&a, q->rq.peek);
 		}
@@ -1579,7 +1424,7 @@ static int send_redis(struct areq *q)
 		break;
 	case POLICY_OP_EVENT:
 		script = SCRIPT_EVENT;
-		arg_u64(&a, event_exempt(&p->conf, q->rq.event, q->rq.elen));
+		arg_u64(&a, q->exempt);
 		break;
 	default: /* block, unblock */
 		script = SCRIPT_BLOCK;
@@ -1590,12 +1435,13 @@ static int send_redis(struct areq *q)
 			  on_redis_reply, q);
 }
 
-/* What the synchronous calls refuse before touching a store. */
-static int validate(struct policy *p, const struct policy_req *rq, int *role)
+/* What every call refuses before touching a store. */
+static int validate(struct policy *p, const struct policy_req *rq, int *role, bool *exempt)
 {
 	int i;
 
 	*role = 0;
+	*exempt = false;
 	if (rq->klen > POLICY_KEY_MAX)
 		return -E2BIG;
 	switch (rq->op) {
@@ -1617,7 +1463,10 @@ static int validate(struct policy *p, const struct policy_req *rq, int *role)
 	case POLICY_OP_AUTH_CHECK:
 		return p->conf.type == POLICY_PROGRESSIVE ? 0 : -EOPNOTSUPP;
 	case POLICY_OP_EVENT:
-		return p->conf.type == POLICY_EVENTS ? 0 : -EOPNOTSUPP;
+		if (p->conf.type != POLICY_EVENTS)
+			return -EOPNOTSUPP;
+		*exempt = event_exempt(&p->conf, rq->event, rq->elen);
+		return 0;
 	case POLICY_OP_BLOCK:
 		return !rq->seconds || rq->seconds > BLOCK_MAX_S ? -EINVAL : 0;
 	default:
@@ -1625,56 +1474,157 @@ static int validate(struct policy *p, const struct policy_req *rq, int *role)
 	}
 }
 
+/* q for rq on p at now_ms, once validate() accepts it; q->rq keeps rq's pointers. */
+static int areq_prepare(struct areq *q, struct policy *p, const struct policy_req *rq,
+			uint64_t now_ms)
+{
+	memset(q, 0, sizeof(*q));
+	q->set = p->set;
+	q->p = p;
+	q->rq = *rq;
+	q->now_ms = now_ms;
+	q->ans.op = rq->op;
+	return validate(p, rq, &q->role, &q->exempt);
+}
+
+/* --- the synchronous calls: the memory store decides at once ------------ */
+
+static int decide_now(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
+		      struct policy_answer *ans)
+{
+	struct areq q;
+	int err = areq_prepare(&q, p, rq, now_ms);
+
+	if (!err)
+		err = decide_memory(&q, false);
+	if (!err && ans)
+		*ans = q.ans;
+	return err;
+}
+
+int policy_check(struct policy *p, const void *key, size_t klen, uint64_t cost, const char *role,
+		 size_t rlen, bool peek, uint64_t now_ms, struct rl_result *out)
+{
+	struct policy_req rq = { .op = POLICY_OP_CHECK,
+				 .key = key,
+				 .klen = klen,
+				 .cost = cost,
+				 .role = role,
+				 .rlen = rlen,
+				 .peek = peek };
+	struct policy_answer ans;
+	int err = decide_now(p, &rq, now_ms, &ans);
+
+	if (!err)
+		*out = ans.u.check;
+	return err;
+}
+
+static int auth_now(struct policy *p, enum policy_op op, const void *key, size_t klen,
+		    uint64_t now_ms, struct rl_auth_result *out)
+{
+	struct policy_req rq = { .op = op, .key = key, .klen = klen };
+	struct policy_answer ans;
+	int err = decide_now(p, &rq, now_ms, &ans);
+
+	if (!err)
+		*out = ans.u.auth;
+	return err;
+}
+
+int policy_auth_fail(struct policy *p, const void *key, size_t klen, uint64_t now_ms,
+		     struct rl_auth_result *out)
+{
+	return auth_now(p, POLICY_OP_AUTH_FAIL, key, klen, now_ms, out);
+}
+
+int policy_auth_check(struct policy *p, const void *key, size_t klen, uint64_t now_ms,
+		      struct rl_auth_result *out)
+{
+	return auth_now(p, POLICY_OP_AUTH_CHECK, key, klen, now_ms, out);
+}
+
+int policy_auth_ok(struct policy *p, const void *key, size_t klen, uint64_t now_ms)
+{
+	if (p->conf.type != POLICY_PROGRESSIVE)
+		return -EOPNOTSUPP;
+	return policy_reset(p, key, klen, now_ms);
+}
+
+int policy_event(struct policy *p, const void *conn, size_t clen, const char *event, size_t elen,
+		 uint64_t now_ms, struct rl_event_result *out)
+{
+	struct policy_req rq = {
+		.op = POLICY_OP_EVENT, .key = conn, .klen = clen, .event = event, .elen = elen
+	};
+	struct policy_answer ans;
+	int err = decide_now(p, &rq, now_ms, &ans);
+
+	if (!err)
+		*out = ans.u.event;
+	return err;
+}
+
+int policy_conn_close(struct policy *p, const void *conn, size_t clen, uint64_t now_ms)
+{
+	if (p->conf.type != POLICY_EVENTS)
+		return -EOPNOTSUPP;
+	return policy_reset(p, conn, clen, now_ms);
+}
+
+int policy_block(struct policy *p, const void *key, size_t klen, uint64_t seconds, uint64_t now_ms)
+{
+	struct policy_req rq = {
+		.op = POLICY_OP_BLOCK, .key = key, .klen = klen, .seconds = seconds
+	};
+
+	return decide_now(p, &rq, now_ms, NULL);
+}
+
+int policy_unblock(struct policy *p, const void *key, size_t klen, uint64_t now_ms)
+{
+	struct policy_req rq = { .op = POLICY_OP_UNBLOCK, .key = key, .klen = klen };
+
+	return decide_now(p, &rq, now_ms, NULL);
+}
+
+int policy_reset(struct policy *p, const void *key, size_t klen, uint64_t now_ms)
+{
+	struct policy_req rq = { .op = POLICY_OP_RESET, .key = key, .klen = klen };
+
+	return decide_now(p, &rq, now_ms, NULL);
+}
+
+/* --- policy_submit ---------------------------------------------------------- */
+
 int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
 		  struct policy_answer *ans, policy_done_fn done, void *arg)
 {
 	struct policies *ps = p->set;
-	size_t extra = rq->klen + (rq->role ? rq->rlen : 0) + (rq->event ? rq->elen : 0);
 	struct areq local, *q;
-	unsigned char *d;
-	int err, role;
+	int err;
 
-	err = validate(p, rq, &role);
+	err = areq_prepare(&local, p, rq, now_ms);
 	if (err)
 		return err;
 	if (!redis_up(ps->redis)) {
 		/* Memory store, or Redis down: decide now, on the stack. */
-		memset(&local, 0, sizeof(local));
-		local.set = ps;
-		local.p = p;
-		local.rq = *rq;
-		local.role = role;
-		local.now_ms = now_ms;
-		local.ans.op = rq->op;
 		err = ps->redis ? decide_fallback(&local) : decide_memory(&local, false);
 		if (!err)
 			*ans = local.ans;
 		return err;
 	}
-	q = calloc(1, sizeof(*q) + extra);
+	q = malloc(sizeof(*q) + rq->klen);
 	if (!q)
 		return -ENOMEM;
-	q->set = ps;
-	q->p = p;
-	q->rq = *rq;
-	q->role = role;
-	q->now_ms = now_ms;
+	*q = local;
 	q->done = done;
 	q->arg = arg;
-	q->ans.op = rq->op;
-	d = q->data;
-	memcpy(d, rq->key, rq->klen);
-	q->rq.key = d;
-	d += rq->klen;
-	if (rq->role) {
-		memcpy(d, rq->role, rq->rlen);
-		q->rq.role = (const char *)d;
-		d += rq->rlen;
-	}
-	if (rq->event) {
-		memcpy(d, rq->event, rq->elen);
-		q->rq.event = (const char *)d;
-	}
+	memcpy(q->data, rq->key, rq->klen);
+	q->rq.key = q->data;
+	/* Already turned into role and exempt; the caller's buffers go away. */
+	q->rq.role = NULL;
+	q->rq.event = NULL;
 	err = send_redis(q);
 	if (err) {
 		/* Not sent (down a moment ago, too many in flight): decide now. */

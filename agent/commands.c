@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <bpf/bpf.h>
@@ -30,11 +29,6 @@ static uint64_t realtime_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static bool arg_is(const struct resp_arg *a, const char *word)
-{
-	return a->len == strlen(word) && !strncasecmp(a->ptr, word, a->len);
 }
 
 /* A non-negative decimal integer that fits in *out. */
@@ -284,15 +278,15 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 	int i;
 
 	for (i = 3; i < argc; i++) {
-		if (arg_is(&argv[i], "COST") && i + 1 < argc) {
+		if (resp_arg_is(&argv[i], "COST") && i + 1 < argc) {
 			if (!arg_u64(&argv[++i], &rq.cost)) {
 				reply_error(c, "ERR COST must be a non-negative integer");
 				return;
 			}
-		} else if (arg_is(&argv[i], "ROLE") && i + 1 < argc) {
+		} else if (resp_arg_is(&argv[i], "ROLE") && i + 1 < argc) {
 			rq.role = argv[++i].ptr;
 			rq.rlen = argv[i].len;
-		} else if (arg_is(&argv[i], "PEEK")) {
+		} else if (resp_arg_is(&argv[i], "PEEK")) {
 			rq.peek = true;
 		} else {
 			reply_error(c,
@@ -333,7 +327,7 @@ static void cmd_rl_key_op(struct client *c, int argc, const struct resp_arg *arg
 
 	(void)argc;
 	for (i = 0; i < sizeof(key_ops) / sizeof(key_ops[0]); i++)
-		if (arg_is(&argv[0], key_ops[i].name))
+		if (resp_arg_is(&argv[0], key_ops[i].name))
 			break;
 	if (i == sizeof(key_ops) / sizeof(key_ops[0])) {
 		reply_error(c, "ERR unknown command");
@@ -524,9 +518,9 @@ static void cmd_xdp_top(struct client *c, int argc, const struct resp_arg *argv,
 		return;
 	}
 	if (argc == 3) {
-		if (arg_is(&argv[2], "DROPS")) {
+		if (resp_arg_is(&argv[2], "DROPS")) {
 			by_drops = true;
-		} else if (!arg_is(&argv[2], "NEW")) {
+		} else if (!resp_arg_is(&argv[2], "NEW")) {
 			reply_error(c, "ERR XDP.TOP n [NEW|DROPS]");
 			return;
 		}
@@ -626,7 +620,7 @@ static void list_edit(struct client *c, int argc, const struct resp_arg *argv, s
 
 	if (!cidr_arg(c, &argv[1], false, &cidr))
 		return;
-	if (argc > 3 || (argc == 3 && !arg_is(&argv[2], "DEL"))) {
+	if (argc > 3 || (argc == 3 && !resp_arg_is(&argv[2], "DEL"))) {
 		reply_error(c, "ERR %s cidr [DEL]", allow ? "XDP.ALLOW" : "XDP.DENY");
 		return;
 	}
@@ -700,12 +694,12 @@ static void cmd_xdp_list(struct client *c, int argc, const struct resp_arg *argv
 	bool bans = false;
 
 	(void)argc;
-	if (arg_is(&argv[1], "BANS")) {
+	if (resp_arg_is(&argv[1], "BANS")) {
 		fd = a->maps.bans;
 		bans = true;
-	} else if (arg_is(&argv[1], "ALLOW")) {
+	} else if (resp_arg_is(&argv[1], "ALLOW")) {
 		fd = a->maps.allow;
-	} else if (arg_is(&argv[1], "DENY")) {
+	} else if (resp_arg_is(&argv[1], "DENY")) {
 		fd = a->maps.deny;
 	} else {
 		reply_error(c, "ERR XDP.LIST BANS|ALLOW|DENY");
@@ -746,11 +740,11 @@ static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, 
 	char err[FG_CONF_ERR_MAX];
 
 	/* Tools like redis-benchmark ask CONFIG GET on connect: nothing to show. */
-	if (arg_is(&argv[1], "GET") && argc == 3) {
+	if (resp_arg_is(&argv[1], "GET") && argc == 3) {
 		reply_map(c, 0);
 		return;
 	}
-	if (!arg_is(&argv[1], "RELOAD") || argc != 2) {
+	if (!resp_arg_is(&argv[1], "RELOAD") || argc != 2) {
 		reply_error(c, "ERR CONFIG RELOAD is the only CONFIG subcommand");
 		return;
 	}

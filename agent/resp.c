@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "resp.h"
 
@@ -328,6 +329,13 @@ again:
 		return fail(p, RESP_ETOOBIG, "Protocol error: request too big");
 	p->begun = true;
 	return RESP_AGAIN;
+}
+
+bool resp_arg_is(const struct resp_arg *a, const char *word)
+{
+	size_t n = strlen(word);
+
+	return a->len == n && !strncasecmp(a->ptr, word, n);
 }
 
 /* --- replies --------------------------------------------------------------- */

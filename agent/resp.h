@@ -75,6 +75,9 @@ bool resp_parser_pending(const struct resp_parser *p);
 int resp_parse(struct resp_parser *p, char *buf, size_t len, size_t *consumed, int *argc,
 	       const struct resp_arg **argv);
 
+/* a is word, ignoring ASCII case (command names, subcommands, options). */
+bool resp_arg_is(const struct resp_arg *a, const char *word);
+
 /* --- replies: append one RESP value to out; proto is 2 or 3 ---------------- */
 void resp_w_simple(struct sbuf *out, const char *s);  /* "+s"; \r\n in s become spaces */
 void resp_w_error(struct sbuf *out, const char *msg); /* "-msg"; msg starts with a code */

@@ -1009,13 +1009,6 @@ static void on_cron(uv_timer_t *h)
 
 /* --- connection commands ------------------------------------------------------ */
 
-static bool arg_eq(const struct resp_arg *a, const char *s)
-{
-	size_t n = strlen(s);
-
-	return a->len == n && !strncasecmp(a->ptr, s, n);
-}
-
 static bool arg_ll(const struct resp_arg *a, long long *out)
 {
 	char buf[24];
@@ -1088,7 +1081,7 @@ static int check_auth(struct client *c, const struct resp_arg *user, const struc
 			       "default user. Are you sure your configuration is correct?");
 		return -1;
 	}
-	if (!arg_eq(user, "default")) {
+	if (!resp_arg_is(user, "default")) {
 		reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
 		return -1;
 	}
@@ -1125,11 +1118,11 @@ static void cmd_hello(struct client *c, int argc, const struct resp_arg *argv, v
 		i = 2;
 	}
 	for (; i < argc; i++) {
-		if (arg_eq(&argv[i], "AUTH") && i + 2 < argc) {
+		if (resp_arg_is(&argv[i], "AUTH") && i + 2 < argc) {
 			if (check_auth(c, &argv[i + 1], &argv[i + 2]))
 				return;
 			i += 2;
-		} else if (arg_eq(&argv[i], "SETNAME") && i + 1 < argc) {
+		} else if (resp_arg_is(&argv[i], "SETNAME") && i + 1 < argc) {
 			if (set_name(c, &argv[i + 1]))
 				return;
 			i++;
@@ -1178,24 +1171,24 @@ static void cmd_client(struct client *c, int argc, const struct resp_arg *argv, 
 	const struct resp_arg *sub = &argv[1];
 
 	(void)ctx;
-	if (arg_eq(sub, "ID") && argc == 2) {
+	if (resp_arg_is(sub, "ID") && argc == 2) {
 		reply_int(c, (long long)c->id);
-	} else if (arg_eq(sub, "SETNAME") && argc == 3) {
+	} else if (resp_arg_is(sub, "SETNAME") && argc == 3) {
 		if (set_name(c, &argv[2]) == 0)
 			reply_ok(c);
-	} else if (arg_eq(sub, "GETNAME") && argc == 2) {
+	} else if (resp_arg_is(sub, "GETNAME") && argc == 2) {
 		if (c->name[0])
 			reply_cstr(c, c->name);
 		else
 			reply_null(c);
-	} else if (arg_eq(sub, "SETINFO") && argc == 4) {
+	} else if (resp_arg_is(sub, "SETINFO") && argc == 4) {
 		char *dst;
 		size_t cap;
 
-		if (arg_eq(&argv[2], "LIB-NAME")) {
+		if (resp_arg_is(&argv[2], "LIB-NAME")) {
 			dst = c->lib_name;
 			cap = sizeof(c->lib_name);
-		} else if (arg_eq(&argv[2], "LIB-VER")) {
+		} else if (resp_arg_is(&argv[2], "LIB-VER")) {
 			dst = c->lib_ver;
 			cap = sizeof(c->lib_ver);
 		} else {
@@ -1213,13 +1206,13 @@ static void cmd_client(struct client *c, int argc, const struct resp_arg *argv, 
 		memcpy(dst, argv[3].ptr, argv[3].len);
 		dst[argv[3].len] = '\0';
 		reply_ok(c);
-	} else if (arg_eq(sub, "INFO") && argc == 2) {
+	} else if (resp_arg_is(sub, "INFO") && argc == 2) {
 		struct sbuf b = SBUF_INIT;
 
 		client_info_line(c, &b);
 		reply_verbatim(c, b.data, b.len);
 		sbuf_free(&b);
-	} else if (arg_eq(sub, "LIST") && argc == 2) {
+	} else if (resp_arg_is(sub, "LIST") && argc == 2) {
 		struct sbuf b = SBUF_INIT;
 		struct client *o;
 
@@ -1228,9 +1221,9 @@ static void cmd_client(struct client *c, int argc, const struct resp_arg *argv, 
 				client_info_line(o, &b);
 		reply_verbatim(c, b.data ? b.data : "", b.len);
 		sbuf_free(&b);
-	} else if ((arg_eq(sub, "NO-EVICT") || arg_eq(sub, "NO-TOUCH")) && argc == 3) {
+	} else if ((resp_arg_is(sub, "NO-EVICT") || resp_arg_is(sub, "NO-TOUCH")) && argc == 3) {
 		reply_ok(c);
-	} else if (arg_eq(sub, "HELP")) {
+	} else if (resp_arg_is(sub, "HELP")) {
 		reply_array(c, 6);
 		reply_simple(c, "CLIENT <subcommand>. Subcommands are:");
 		reply_simple(c, "ID, INFO, LIST");
@@ -1312,13 +1305,13 @@ static void cmd_command(struct client *c, int argc, const struct resp_arg *argv,
 		reply_array(c, s->ncmds);
 		for (i = 0; i < s->ncmds; i++)
 			command_entry(c, &s->cmds[i]);
-	} else if (arg_eq(&argv[1], "COUNT") && argc == 2) {
+	} else if (resp_arg_is(&argv[1], "COUNT") && argc == 2) {
 		reply_int(c, (long long)s->ncmds);
-	} else if (arg_eq(&argv[1], "LIST") && argc == 2) {
+	} else if (resp_arg_is(&argv[1], "LIST") && argc == 2) {
 		reply_array(c, s->ncmds);
 		for (i = 0; i < s->ncmds; i++)
 			reply_cstr(c, s->cmds[i].name);
-	} else if (arg_eq(&argv[1], "INFO")) {
+	} else if (resp_arg_is(&argv[1], "INFO")) {
 		reply_array(c, (size_t)(argc - 2));
 		for (j = 2; j < argc; j++) {
 			cmd = cmd_lookup(s, argv[j].ptr, argv[j].len);
@@ -1327,7 +1320,7 @@ static void cmd_command(struct client *c, int argc, const struct resp_arg *argv,
 			else
 				resp_w_null_array(c->ob, c->proto);
 		}
-	} else if (arg_eq(&argv[1], "DOCS")) {
+	} else if (resp_arg_is(&argv[1], "DOCS")) {
 		/* No docs to give; an empty map is a valid answer (redis-cli asks on
 		 * connect for its hints). */
 		reply_map(c, 0);
@@ -1459,10 +1452,10 @@ static bool wanted(int argc, const struct resp_arg *argv, const char *name, int 
 	if (argc == 1)
 		return in == SEC_DEFAULT;
 	for (i = 1; i < argc; i++) {
-		if (arg_eq(&argv[i], name) || arg_eq(&argv[i], "all") ||
-		    arg_eq(&argv[i], "everything"))
+		if (resp_arg_is(&argv[i], name) || resp_arg_is(&argv[i], "all") ||
+		    resp_arg_is(&argv[i], "everything"))
 			return true;
-		if (arg_eq(&argv[i], "default") && in == SEC_DEFAULT)
+		if (resp_arg_is(&argv[i], "default") && in == SEC_DEFAULT)
 			return true;
 	}
 	return false;

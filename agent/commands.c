@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "clock.h"
 #include "commands.h"
 #include "fleet.h"
 #include "log.h"
@@ -21,15 +21,6 @@
 #include "server.h"
 
 #define TOP_MAX 1000
-
-/* Unix epoch ms: what policies count in (budgets reset at UTC boundaries). */
-static uint64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* A non-negative decimal integer that fits in *out. */
 static bool arg_u64(const struct resp_arg *a, uint64_t *out)
@@ -255,7 +246,7 @@ static void rl_submit(struct client *c, struct agent *a, struct policy *p, const
 		memcpy(x->addr, rq->key, rq->klen);
 		x->addr[rq->klen] = '\0';
 	}
-	r = policy_submit(p, rq, realtime_ms(), &ans, rl_done, x);
+	r = policy_submit(p, rq, clock_realtime_ms(), &ans, rl_done, x);
 	if (r == 1) {
 		client_block(c);
 		return;
@@ -416,7 +407,7 @@ static long long banned_until(struct agent *a, const struct fg_cidr *c)
 	cidr_to_lpm(c, &k);
 	if (bpf_map_lookup_elem(a->maps.bans, &k, &b))
 		return 0;
-	return ban_until_ms(&b, xdpmaps_now_ns(), realtime_ms());
+	return ban_until_ms(&b, xdpmaps_now_ns(), clock_realtime_ms());
 }
 
 struct source_sum {

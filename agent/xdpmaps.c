@@ -157,7 +157,7 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 	next.abi_version = FG_ABI_VERSION;
 	next.active = half;
 	/* The list flags describe the tries, not the config: keep them, or the
-	 * lists would be skipped until the next xdpmaps_list_flags(). */
+	 * lists would be skipped until the next list change. */
 	next.flags |= live.flags & (FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY);
 	return bpf_map_update_elem(m->settings, &zero, &next, BPF_ANY) ? -errno : 0;
 }
@@ -169,7 +169,8 @@ static bool map_empty(int fd)
 	return bpf_map_get_next_key(fd, NULL, &k) != 0;
 }
 
-int xdpmaps_list_flags(struct xdpmaps *m)
+/* Set the HAS_ALLOW / HAS_DENY flags from the tries' contents. */
+static int list_flags(struct xdpmaps *m)
 {
 	struct fg_config cfg;
 	__u32 zero = 0;
@@ -184,7 +185,7 @@ int xdpmaps_list_flags(struct xdpmaps *m)
 	return bpf_map_update_elem(m->settings, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-int xdpmaps_list_add(int map_fd, const struct fg_cidr *c)
+static int list_put(int map_fd, const struct fg_cidr *c)
 {
 	struct fg_lpm_key k;
 	__u32 family = c->family; /* the program matches only its own family */
@@ -193,12 +194,9 @@ int xdpmaps_list_add(int map_fd, const struct fg_cidr *c)
 	return bpf_map_update_elem(map_fd, &k, &family, BPF_ANY) ? -errno : 0;
 }
 
-int xdpmaps_list_del(int map_fd, const struct fg_cidr *c)
+int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c)
 {
-	struct fg_lpm_key k;
-
-	cidr_to_lpm(c, &k);
-	return bpf_map_delete_elem(map_fd, &k) ? -errno : 0;
+	return list_put(map_fd, c) ?: list_flags(m);
 }
 
 static bool list_has(const struct fg_cidr *list, int n, const struct fg_cidr *c)
@@ -221,7 +219,7 @@ int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list,
 	/* Add first, then remove what is gone: an entry in both the old and
 	 * the new list is never absent, not even for a moment. */
 	for (i = 0; i < n; i++) {
-		err = xdpmaps_list_add(map_fd, &list[i]);
+		err = list_put(map_fd, &list[i]);
 		if (err)
 			return err;
 	}
@@ -250,7 +248,7 @@ int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list,
 		if (bpf_map_delete_elem(map_fd, &stale[i]) && errno != ENOENT)
 			err = -errno;
 	free(stale);
-	return err ?: xdpmaps_list_flags(m);
+	return err ?: list_flags(m);
 }
 
 int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin)

@@ -52,18 +52,13 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 /* The live settings entry. */
 int xdpmaps_settings(struct xdpmaps *m, struct fg_config *out);
 
-/* Make the allow (or deny) trie hold exactly list[0..n). Returns 0 or -errno. */
+/*
+ * Make the allow (or deny) trie map_fd hold exactly list[0..n), or add one
+ * entry to it. Both keep the settings' HAS_ALLOW / HAS_DENY flags true to
+ * the tries (the program skips the lookup of an empty list). 0 or -errno.
+ */
 int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n);
-
-/* Set settings' HAS_ALLOW / HAS_DENY flags from the tries' contents (the
- * program skips the lookup of an empty list). Call after every change of
- * the allow or deny trie; xdpmaps_sync_list() does. */
-int xdpmaps_list_flags(struct xdpmaps *m);
-
-/* Add or remove one entry of the allow or deny trie (then call
- * xdpmaps_list_flags()). */
-int xdpmaps_list_add(int map_fd, const struct fg_cidr *c);
-int xdpmaps_list_del(int map_fd, const struct fg_cidr *c);
+int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c);
 
 /* Ban c for seconds (0 = until unbanned) with origin (enum fg_ban_origin). */
 int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin);

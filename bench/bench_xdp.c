@@ -198,24 +198,20 @@ static void setup_ban(void)
  * the same list (exact addresses: it has no prefixes) in every row. */
 static void fill_deny(void)
 {
+	static struct fg_cidr list[DENY_ENTRIES];
 	char s[64];
 	int i, err;
 
 	for (i = 0; i < DENY_ENTRIES; i++) {
-		struct fg_cidr c;
-
 		if (i < 256)
 			snprintf(s, sizeof(s), "203.0.113.%d", i);
 		else
 			snprintf(s, sizeof(s), "2001:db8:%x::/48", i);
-		c = cidr(s);
-		err = xdpmaps_list_add(maps.deny, &c);
-		if (err)
-			die("deny", err);
+		list[i] = cidr(s);
 	}
-	err = xdpmaps_list_flags(&maps);
+	err = xdpmaps_sync_list(&maps, maps.deny, list, DENY_ENTRIES);
 	if (err)
-		die("deny flags", err);
+		die("deny", err);
 }
 
 static void setup_deny(void)

@@ -197,14 +197,14 @@ static int deny(const char *s)
 {
 	struct fg_cidr c = cidr(s);
 
-	return xdpmaps_list_add(maps.deny, &c) ?: xdpmaps_list_flags(&maps);
+	return xdpmaps_list_add(&maps, maps.deny, &c);
 }
 
 static int allow(const char *s)
 {
 	struct fg_cidr c = cidr(s);
 
-	return xdpmaps_list_add(maps.allow, &c) ?: xdpmaps_list_flags(&maps);
+	return xdpmaps_list_add(&maps, maps.allow, &c);
 }
 
 static bool src_state_of(const char *s, __u16 rule, struct fg_src_state *out)

@@ -296,45 +296,57 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 }
 
 /* RL.AUTH.FAIL, RL.AUTH.CHECK, RL.AUTH.OK, RL.CONN.CLOSE, RL.UNBLOCK,
- * RL.RESET: policy, key. */
-static const struct {
-	const char *name;
-	enum policy_op op;
-	int type; /* the policy type the command needs, or -1 for any */
-} key_ops[] = {
-	{ "RL.AUTH.FAIL", POLICY_OP_AUTH_FAIL, -1 },
-	{ "RL.AUTH.CHECK", POLICY_OP_AUTH_CHECK, -1 },
-	{ "RL.AUTH.OK", POLICY_OP_RESET, POLICY_PROGRESSIVE },
-	{ "RL.CONN.CLOSE", POLICY_OP_RESET, POLICY_EVENTS },
-	{ "RL.UNBLOCK", POLICY_OP_UNBLOCK, -1 },
-	{ "RL.RESET", POLICY_OP_RESET, -1 },
-};
-
-static void cmd_rl_key_op(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+ * RL.RESET: policy, key. type: the policy type the command needs, or -1 for
+ * any. One handler each, so the server's lookup already says which. */
+static void rl_key_op(struct client *c, const struct resp_arg *argv, struct agent *a,
+		      const char *name, enum policy_op op, int type)
 {
-	struct policy_req rq = { 0 };
-	struct policy *p;
-	size_t i;
+	struct policy_req rq = { .op = op, .key = argv[2].ptr, .klen = argv[2].len };
+	struct policy *p = find_policy(a, c, &argv[1]);
 
-	(void)argc;
-	for (i = 0; i < sizeof(key_ops) / sizeof(key_ops[0]); i++)
-		if (resp_arg_is(&argv[0], key_ops[i].name))
-			break;
-	if (i == sizeof(key_ops) / sizeof(key_ops[0])) {
-		reply_error(c, "ERR unknown command");
-		return;
-	}
-	p = find_policy(ctx, c, &argv[1]);
 	if (!p)
 		return;
-	if (key_ops[i].type >= 0 && policy_type(p) != (enum policy_type)key_ops[i].type) {
-		policy_error(c, p, -EOPNOTSUPP, key_ops[i].name);
+	if (type >= 0 && policy_type(p) != (enum policy_type)type) {
+		policy_error(c, p, -EOPNOTSUPP, name);
 		return;
 	}
-	rq.op = key_ops[i].op;
-	rq.key = argv[2].ptr;
-	rq.klen = argv[2].len;
-	rl_submit(c, ctx, p, key_ops[i].name, &rq);
+	rl_submit(c, a, p, name, &rq);
+}
+
+static void cmd_rl_auth_fail(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	rl_key_op(c, argv, ctx, "RL.AUTH.FAIL", POLICY_OP_AUTH_FAIL, -1);
+}
+
+static void cmd_rl_auth_check(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	rl_key_op(c, argv, ctx, "RL.AUTH.CHECK", POLICY_OP_AUTH_CHECK, -1);
+}
+
+static void cmd_rl_auth_ok(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	rl_key_op(c, argv, ctx, "RL.AUTH.OK", POLICY_OP_RESET, POLICY_PROGRESSIVE);
+}
+
+static void cmd_rl_conn_close(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	rl_key_op(c, argv, ctx, "RL.CONN.CLOSE", POLICY_OP_RESET, POLICY_EVENTS);
+}
+
+static void cmd_rl_unblock(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	rl_key_op(c, argv, ctx, "RL.UNBLOCK", POLICY_OP_UNBLOCK, -1);
+}
+
+static void cmd_rl_reset(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	rl_key_op(c, argv, ctx, "RL.RESET", POLICY_OP_RESET, -1);
 }
 
 static void cmd_rl_event(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
@@ -857,14 +869,14 @@ int commands_register(struct server *s, struct agent *a)
 		unsigned flags;
 	} cmds[] = {
 		{ "RL.CHECK", cmd_rl_check, -3, 0 },
-		{ "RL.AUTH.FAIL", cmd_rl_key_op, 3, 0 },
-		{ "RL.AUTH.CHECK", cmd_rl_key_op, 3, 0 },
-		{ "RL.AUTH.OK", cmd_rl_key_op, 3, 0 },
+		{ "RL.AUTH.FAIL", cmd_rl_auth_fail, 3, 0 },
+		{ "RL.AUTH.CHECK", cmd_rl_auth_check, 3, 0 },
+		{ "RL.AUTH.OK", cmd_rl_auth_ok, 3, 0 },
 		{ "RL.EVENT", cmd_rl_event, 4, 0 },
-		{ "RL.CONN.CLOSE", cmd_rl_key_op, 3, 0 },
+		{ "RL.CONN.CLOSE", cmd_rl_conn_close, 3, 0 },
 		{ "RL.BLOCK", cmd_rl_block, 4, 0 },
-		{ "RL.UNBLOCK", cmd_rl_key_op, 3, 0 },
-		{ "RL.RESET", cmd_rl_key_op, 3, 0 },
+		{ "RL.UNBLOCK", cmd_rl_unblock, 3, 0 },
+		{ "RL.RESET", cmd_rl_reset, 3, 0 },
 		{ "XDP.SOURCE", cmd_xdp_source, 2, 0 },
 		{ "XDP.TOP", cmd_xdp_top, -2, 0 },
 		{ "XDP.BAN", cmd_xdp_ban, 3, SERVER_CMD_ADMIN },

@@ -69,6 +69,8 @@ struct policy {
 	struct wlimit wl[POLICY_MAX_ROLES + 1][POLICY_MAX_LIMITS];
 	struct policy_stats stats;
 	char conf_id[24]; /* Redis state of another config of this policy is ignored */
+	char rkey[2 * FG_CONF_NAME_MAX + 8]; /* "{prefix:name:", its Redis keys' start */
+	size_t rkeylen;
 };
 
 /* The outage journal: what memory counted while Redis was away (below). */
@@ -241,6 +243,7 @@ static struct policy *policy_compile(const struct fg_conf_policy *c)
 }
 
 static void journal_free(struct journal *j);
+static void redis_keys_init(struct policies *ps);
 
 static void set_free(struct policies *ps, bool with_store)
 {
@@ -344,6 +347,8 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 				store_ns_drop(store, prev->p[i]->ns);
 		}
 		ps->redis = prev->redis;
+		if (ps->redis)
+			redis_keys_init(ps);
 		memcpy(ps->scripts, prev->scripts, sizeof(ps->scripts));
 		ps->journal = prev->journal;
 		ps->sstats = prev->sstats;
@@ -1090,17 +1095,29 @@ static void args_common(struct rargs *a, const struct policy *p, uint64_t fixed_
 	arg_u64(a, p->state_size / 8);
 }
 
-/* {prefix:policy:key} into buf; the length, or 0 when it does not fit. */
-static size_t redis_key(const struct policies *ps, const struct policy *p, const void *key,
-			size_t klen, char *buf, size_t len)
+/* Once Redis is attached: the "{prefix:policy:" every key of a policy starts with. */
+static void redis_keys_init(struct policies *ps)
 {
-	int n = snprintf(buf, len, "{%s:%s:", redis_prefix(ps->redis), p->conf.name);
+	size_t i;
 
-	if (n < 0 || (size_t)n + klen + 2 > len)
+	for (i = 0; i < ps->n; i++) {
+		struct policy *p = ps->p[i];
+		int n = snprintf(p->rkey, sizeof(p->rkey), "{%s:%s:", redis_prefix(ps->redis),
+				 p->conf.name);
+
+		p->rkeylen = n > 0 && (size_t)n < sizeof(p->rkey) ? (size_t)n : 0;
+	}
+}
+
+/* {prefix:policy:key} into buf; the length, or 0 when it does not fit. */
+static size_t redis_key(const struct policy *p, const void *key, size_t klen, char *buf, size_t len)
+{
+	if (!p->rkeylen || p->rkeylen + klen + 2 > len)
 		return 0;
-	memcpy(buf + n, key, klen);
-	buf[n + klen] = '}';
-	return (size_t)n + klen + 1;
+	memcpy(buf, p->rkey, p->rkeylen);
+	memcpy(buf + p->rkeylen, key, klen);
+	buf[p->rkeylen + klen] = '}';
+	return p->rkeylen + klen + 1;
 }
 
 /* --- asynchronous requests -------------------------------------------------- */
@@ -1385,7 +1402,7 @@ static int send_redis(struct areq *q)
 	struct policies *ps = q->set;
 	struct policy *p = q->p;
 	char key[STORE_KEY_MAX + 2 * FG_CONF_NAME_MAX + 8];
-	size_t klen = redis_key(ps, p, q->rq.key, q->rq.klen, key, sizeof(key));
+	size_t klen = redis_key(p, q->rq.key, q->rq.klen, key, sizeof(key));
 	uint64_t fixed = ps->fixed_clock ? q->now_ms : 0;
 	struct rargs a;
 	int script, i;
@@ -1664,6 +1681,7 @@ int policies_set_redis(struct policies *ps, struct redis *r)
 		}
 	}
 	ps->redis = r;
+	redis_keys_init(ps);
 	return 0;
 }
 
@@ -1701,7 +1719,7 @@ void policies_redis_up(struct policies *ps)
 			int k;
 
 			next = e->next;
-			klen = p ? redis_key(ps, p, e->key, e->klen, key, sizeof(key)) : 0;
+			klen = p ? redis_key(p, e->key, e->klen, key, sizeof(key)) : 0;
 			if (!klen || (p->conf.type == POLICY_WINDOW && e->role > p->conf.nroles)) {
 				skipped++;
 				free(e);

@@ -246,19 +246,37 @@ static void lw_value(struct lw *w, enum fg_log_format format, const struct log_f
 	}
 }
 
+const char *log_format_ts(char *buf, size_t len, long long ts_ms)
+{
+	time_t secs = (time_t)(ts_ms / 1000);
+	struct tm tm;
+	size_t k;
+
+	gmtime_r(&secs, &tm);
+	k = strftime(buf, len > 8 ? len - 8 : 0, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + k, len - k, ".%03dZ", (int)(ts_ms % 1000));
+	return buf;
+}
+
+size_t log_escape(char *buf, size_t len, const char *s)
+{
+	struct lw w = { .p = buf, .cap = len };
+
+	lw_escaped(&w, s);
+	if (w.cap)
+		w.p[w.len < w.cap ? w.len : w.cap - 1] = '\0';
+	return w.len;
+}
+
 size_t log_format_line(char *buf, size_t len, enum fg_log_format format, long long ts_ms,
 		       enum fg_log_level level, const char *msg, const struct log_field *f,
 		       size_t n)
 {
 	struct lw w = { .p = buf, .cap = len };
-	time_t secs = (time_t)(ts_ms / 1000);
 	char ts[64];
-	struct tm tm;
-	size_t i, k;
+	size_t i;
 
-	gmtime_r(&secs, &tm);
-	k = strftime(ts, sizeof(ts) - 8, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + k, sizeof(ts) - k, ".%03dZ", (int)(ts_ms % 1000));
+	log_format_ts(ts, sizeof(ts), ts_ms);
 	if (format == FG_LOG_JSON) {
 		lw_s(&w, "{\"ts\":\"");
 		lw_s(&w, ts);

@@ -85,6 +85,15 @@ size_t log_format_line(char *buf, size_t len, enum fg_log_format format, long lo
 		       enum fg_log_level level, const char *msg, const struct log_field *f,
 		       size_t n);
 
+/* The ts of a line for ts_ms (Unix ms), "2026-11-25T20:22:40.616Z", into
+ * buf (32 bytes are enough); returns buf. */
+const char *log_format_ts(char *buf, size_t len, long long ts_ms);
+
+/* s as the body of a JSON string, escaped as log lines escape values
+ * (quotes, backslashes, control bytes, invalid UTF-8), NUL-terminated in
+ * buf. Returns the length it needed, like snprintf. */
+size_t log_escape(char *buf, size_t len, const char *s);
+
 /* log_kv(level, "msg", LOG_STR(...), ...): zero or more fields. */
 #define log_kv(level, msg, ...)                                                                    \
 	log_emit((level), (msg), (const struct log_field[]){ { 0 }, ##__VA_ARGS__ } + 1,           \

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cidr.h"
+#include "clock.h"
 #include "events.h"
 #include "log.h"
 #include "server.h"
@@ -31,47 +31,18 @@ struct watch {
 	struct watch_stats st;
 };
 
-/* JSON string body: rule names and addresses are plain, but never trust that. */
-static size_t json_escape(char *out, size_t len, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char tmp[8];
-		const char *put = tmp;
-
-		if (c == '"' || c == '\\')
-			snprintf(tmp, sizeof(tmp), "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-		else
-			tmp[0] = (char)c, tmp[1] = '\0';
-		for (; *put; put++, n++)
-			if (n + 1 < len)
-				out[n] = *put;
-	}
-	if (len)
-		out[n < len ? n : len - 1] = '\0';
-	return n;
-}
-
 size_t watch_format(char *buf, size_t len, const struct fg_event *e, const char *rule,
 		    long long ts_real_ms, uint64_t missed)
 {
 	char src[FG_CIDR_STRLEN], rule_js[6 * 64 + 8], ts[64], missed_js[40] = "";
 	struct fg_cidr c;
-	time_t secs = (time_t)(ts_real_ms / 1000);
-	struct tm tm;
-	size_t k;
 	int n;
 
 	cidr_from_src_key(&e->src, &c);
 	cidr_format(&c, src, sizeof(src));
-	json_escape(rule_js, sizeof(rule_js), rule);
-	gmtime_r(&secs, &tm);
-	k = strftime(ts, sizeof(ts) - 8, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + k, sizeof(ts) - k, ".%03dZ", (int)(ts_real_ms % 1000));
+	/* rule names are plain, but never trust that */
+	log_escape(rule_js, sizeof(rule_js), rule);
+	log_format_ts(ts, sizeof(ts), ts_real_ms);
 	if (missed)
 		snprintf(missed_js, sizeof(missed_js), ",\"missed\":%llu",
 			 (unsigned long long)missed);
@@ -88,14 +59,10 @@ size_t watch_format(char *buf, size_t len, const struct fg_event *e, const char 
 /* The event's wall-clock time: its monotonic stamp moved to CLOCK_REALTIME. */
 static long long event_real_ms(const struct fg_event *e)
 {
-	struct timespec ts;
 	uint64_t mono = xdpmaps_now_ns(), age;
-	long long now_ms;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	age = mono > e->ts_ns ? mono - e->ts_ns : 0;
-	return now_ms - (long long)(age / 1000000);
+	return (long long)clock_realtime_ms() - (long long)(age / 1000000);
 }
 
 static void on_flush(uv_idle_t *h)

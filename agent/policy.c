@@ -61,6 +61,8 @@ struct wlimit {
 
 struct policy {
 	struct fg_conf_policy conf;
+	size_t namelen;	    /* strlen(conf.name) */
+	uint64_t name_hash; /* of conf.name, for the outage journal */
 	struct policies *set;
 	uint32_t ns;
 	uint32_t state_size;
@@ -222,6 +224,8 @@ static struct policy *policy_compile(const struct fg_conf_policy *c)
 	if (!p)
 		return NULL;
 	p->conf = *c;
+	p->namelen = strlen(c->name);
+	p->name_hash = store_siphash(1, 2, c->name, p->namelen);
 	switch (c->type) {
 	case POLICY_WINDOW:
 		p->state_size = (uint32_t)(8 * (1 + c->nlimits));
@@ -387,9 +391,7 @@ struct policy *policies_find(struct policies *ps, const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; ps && i < ps->n; i++) {
-		const char *n = ps->p[i]->conf.name;
-
-		if (strlen(n) == len && !memcmp(n, name, len))
+		if (ps->p[i]->namelen == len && !memcmp(ps->p[i]->conf.name, name, len))
 			return ps->p[i];
 	}
 	return NULL;
@@ -1023,8 +1025,7 @@ static void journal_add(struct policies *ps, const struct policy *p, int role, c
 
 	if (!amount || !j)
 		return;
-	h = store_siphash(0x6a6f75726e616cULL, (uint64_t)role, key, klen) ^
-	    store_siphash(1, 2, p->conf.name, strlen(p->conf.name));
+	h = store_siphash(0x6a6f75726e616cULL, (uint64_t)role, key, klen) ^ p->name_hash;
 	for (e = j->buckets[h % JOURNAL_BUCKETS]; e; e = e->next) {
 		if (e->role == role && e->klen == klen && !strcmp(e->policy, p->conf.name) &&
 		    !memcmp(e->key, key, klen)) {

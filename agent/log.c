@@ -9,6 +9,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "log.h"
 
 /* Fields a pr_*() logfmt fragment may hold; more and it is logged whole. */
@@ -319,15 +320,13 @@ void log_emit(enum fg_log_level level, const char *msg, const struct log_field *
 {
 	char stack[LOG_STACK_LINE], *line = stack;
 	enum fg_log_format format = log_format;
-	struct timespec ts;
 	long long ms;
 	size_t len;
 	ssize_t w;
 
 	if (level > log_level)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	ms = (long long)clock_realtime_ms();
 	len = log_format_line(stack, sizeof(stack), format, ms, level, msg, f, n);
 	if (len >= sizeof(stack)) {
 		line = malloc(len + 1);

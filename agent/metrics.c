@@ -228,20 +228,19 @@ static const char *rule_proto(const struct agent *a, uint32_t id, const char *na
 	return "tcp";
 }
 
-/* Is our program attached to ifname? mode gets "native", "generic",
- * "offload" or "none"; why (when not) a short reason. */
-static bool xdp_check(const struct metrics *m, const char *ifname, const char **mode,
-		      const char **why)
+/* Is our program attached to ifindex (0: the interface is missing)? mode
+ * gets "native", "generic", "offload" or "none"; why (when not) a short
+ * reason. */
+static bool xdp_check(const struct metrics *m, int ifindex, const char **mode, const char **why)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	unsigned int ifindex = if_nametoindex(ifname);
 
 	*mode = "none";
-	if (!ifindex) {
+	if (ifindex <= 0) {
 		*why = "interface missing";
 		return false;
 	}
-	if (bpf_xdp_query((int)ifindex, 0, &q)) {
+	if (bpf_xdp_query(ifindex, 0, &q)) {
 		*why = "cannot query its XDP program";
 		return false;
 	}
@@ -404,8 +403,10 @@ static void render_build(struct sbuf *b, struct metrics *m)
 	(void)m;
 }
 
-/* XDP attachment of every configured interface; fills health. */
-static void render_attached(struct sbuf *b, struct metrics *m, char *health, size_t hlen)
+/* XDP attachment of every configured interface (ifindex: theirs, 0 when
+ * missing); fills health. */
+static void render_attached(struct sbuf *b, struct metrics *m, const int *ifindex, char *health,
+			    size_t hlen)
 {
 	const struct agent *a = m->a;
 	const char *mode, *why;
@@ -415,7 +416,7 @@ static void render_attached(struct sbuf *b, struct metrics *m, char *health, siz
 	       "1 when floodgate's XDP program is attached to the interface (mode: native, "
 	       "generic), 0 when it is not (mode none).");
 	for (i = 0; i < a->conf.nifaces; i++) {
-		bool ok = xdp_check(m, a->conf.ifaces[i], &mode, &why);
+		bool ok = xdp_check(m, ifindex[i], &mode, &why);
 
 		u64(b, "floodgate_xdp_attached", ok, "iface", a->conf.ifaces[i], "mode", mode,
 		    LABELS_END);
@@ -442,22 +443,19 @@ static void slot_label(const struct agent *a, const int *ifindex, int slot, char
 		snprintf(buf, len, "other");
 }
 
-static void render_packets(struct sbuf *b, struct metrics *m)
+static void render_packets(struct sbuf *b, struct metrics *m, const int *ifindex)
 {
 	static struct fg_stat st[FG_IF_SLOTS][FG_R_MAX]; /* loop thread only */
 	struct agent *a = m->a;
-	int ifindex[FG_CONF_MAX_IFACES];
 	bool used[FG_IF_SLOTS] = { false };
 	char label[FG_CONF_MAX_IFACES * 17 + 8];
 	int i, s, r, f;
 
 	if (xdpmaps_stats_slots(&a->maps, st))
 		return;
-	for (i = 0; i < a->conf.nifaces; i++) {
-		ifindex[i] = (int)if_nametoindex(a->conf.ifaces[i]);
+	for (i = 0; i < a->conf.nifaces; i++)
 		if (ifindex[i] > 0)
 			used[FG_IF_SLOT(ifindex[i])] = true;
-	}
 	for (f = 0; f < 2; f++) {
 		const char *name = f ? "floodgate_xdp_bytes_total" : "floodgate_xdp_packets_total";
 
@@ -892,13 +890,18 @@ static void render(struct metrics *m)
 {
 	struct sbuf *b = &m->spare;
 	char health[HEALTH_MAX] = "";
+	int ifindex[FG_CONF_MAX_IFACES];
 	uint64_t t0 = mono_ns();
 	struct sbuf old;
+	int i;
 
+	/* looked up once a snapshot: attachment and packet labels both need them */
+	for (i = 0; i < m->a->conf.nifaces; i++)
+		ifindex[i] = (int)if_nametoindex(m->a->conf.ifaces[i]);
 	sbuf_clear(b);
 	render_build(b, m);
-	render_attached(b, m, health, sizeof(health));
-	render_packets(b, m);
+	render_attached(b, m, ifindex, health, sizeof(health));
+	render_packets(b, m, ifindex);
 	render_rules(b, m);
 	render_maps(b, m);
 	render_misc(b, m);

@@ -147,9 +147,16 @@ static void set_error(struct redis *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void on_retry(uv_timer_t *t);
+
+static void schedule_retry(struct redis *r, uint64_t ms)
+{
+	uv_timer_start(&r->retry, on_retry, ms, 0);
+}
+
 /*
  * The connection is unusable: drop it (pending requests get NULL at once),
- * say so once, and try again in REDIS_RETRY_MS.
+ * say so once, and try again in REDIS_RETRY_MS (the retry timer, restarted).
  */
 static void go_down(struct redis *r)
 {
@@ -162,42 +169,30 @@ static void go_down(struct redis *r)
 	if (was_up) {
 		r->stats.trips++;
 		r->stats.down_since_ms = realtime_ms();
-		pr_warn("msg=\"redis store unavailable, fallback active\" url=%s error=\"%s\" "
-			"retry_ms=%d",
-			where(r), r->stats.last_error, REDIS_RETRY_MS);
-		strcpy(r->logged_error, r->stats.last_error);
-	} else if (strcmp(r->logged_error, r->stats.last_error)) {
+	}
+	if (was_up || strcmp(r->logged_error, r->stats.last_error)) {
 		pr_warn("msg=\"redis store unavailable, fallback active\" url=%s error=\"%s\" "
 			"retry_ms=%d",
 			where(r), r->stats.last_error, REDIS_RETRY_MS);
 		strcpy(r->logged_error, r->stats.last_error);
 	}
-	uv_timer_stop(&r->retry);
+	schedule_retry(r, REDIS_RETRY_MS);
 	if (ac)
 		redisAsyncFree(ac); /* inside a hiredis callback, hiredis defers it */
 	if (was_up && r->state_fn)
 		r->state_fn(false, r->state_arg);
 }
 
-static void on_retry(uv_timer_t *t);
-
-static void schedule_retry(struct redis *r, uint64_t ms)
-{
-	uv_timer_start(&r->retry, on_retry, ms, 0);
-}
-
 static void fail(struct redis *r)
 {
 	r->stats.errors++;
 	go_down(r);
-	schedule_retry(r, REDIS_RETRY_MS);
 }
 
 static void on_deadline(uv_timer_t *t)
 {
 	struct redis *r = t->data;
 	uint64_t now = uv_now(r->loop);
-	int n = 0;
 
 	while (r->head && r->head->deadline <= now) {
 		struct req *q = r->head;
@@ -206,16 +201,13 @@ static void on_deadline(uv_timer_t *t)
 		r->stats.errors++;
 		r->stats.timeouts++;
 		r->failures++;
-		n++;
 		answer(q, NULL, "timeout"); /* freed when hiredis hands back its reply */
 	}
 	if (r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES) {
 		set_error(r, "%d requests without an answer within %u ms", r->failures,
 			  r->conf.timeout_ms);
 		go_down(r);
-		schedule_retry(r, REDIS_RETRY_MS);
 	}
-	(void)n;
 	rearm(r);
 }
 
@@ -286,9 +278,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 	/* hiredis frees ac after this callback. */
 	r->ctx = NULL;
 	set_error(r, "cannot connect: %s", ac->errstr);
-	r->stats.errors++;
-	go_down(r);
-	schedule_retry(r, REDIS_RETRY_MS);
+	fail(r);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -300,9 +290,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 		return;
 	r->ctx = NULL; /* hiredis frees it */
 	set_error(r, "connection lost: %s", ac->err ? ac->errstr : "closed by the server");
-	r->stats.errors++;
-	go_down(r);
-	schedule_retry(r, REDIS_RETRY_MS);
+	fail(r);
 }
 
 static redisAsyncContext *open_ctx(struct redis *r, const char **err)
@@ -359,9 +347,7 @@ static void connect_now(struct redis *r)
 
 	if (!ac) {
 		set_error(r, "cannot connect: %s", err);
-		r->stats.errors++;
-		go_down(r);
-		schedule_retry(r, REDIS_RETRY_MS);
+		fail(r);
 		return;
 	}
 	ac->data = r;
@@ -531,10 +517,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	}
 	answer(q, rp, rp->type == REDIS_REPLY_ERROR ? rp->str : NULL);
 	free(q);
-	if (r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES && r->ctx) {
+	if (r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES && r->ctx)
 		go_down(r);
-		schedule_retry(r, REDIS_RETRY_MS);
-	}
 	rearm(r);
 }
 

@@ -935,13 +935,12 @@ static void on_render(uv_timer_t *t)
 
 /* --- HTTP (libmicrohttpd's thread) --------------------------------------------- */
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
-			     const char *body, size_t len, bool allow)
+/* Queue r with our headers, then release it; a NULL r (no memory) is MHD_NO. */
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int status, const char *type,
+			     struct MHD_Response *r, bool allow)
 {
-	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -953,6 +952,14 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, c
 	return ret;
 }
 
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
+			     const char *body, size_t len, bool allow)
+{
+	return queue(conn, status, type,
+		     MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY),
+		     allow);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -961,7 +968,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct metrics *m = cls;
 	char body[HEALTH_MAX + 64];
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 	uint64_t age_ms;
 
 	(void)version;
@@ -978,13 +984,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r = MHD_create_response_from_buffer(m->text.len, m->text.data,
 						    MHD_RESPMEM_MUST_COPY);
 		pthread_mutex_unlock(&m->lock);
-		if (!r)
-			return MHD_NO;
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-		ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-		MHD_destroy_response(r);
-		return ret;
+		/* copied under the lock, sent outside it */
+		return queue(conn, MHD_HTTP_OK, CONTENT_TYPE, r, false);
 	}
 	if (!strcmp(url, "/healthz")) {
 		pthread_mutex_lock(&m->lock);

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <hiredis/async.h>
 
+#include "clock.h"
 #include "fleet.h"
 #include "log.h"
 
@@ -26,14 +26,6 @@ struct fleet {
 	char channel[96];
 	struct fleet_stats stats;
 };
-
-static uint64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void on_ignore(redisReply *rp, const char *why, void *arg)
 {
@@ -60,7 +52,7 @@ static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool b
 		else
 			strcpy(score, "+inf");
 		redis_command(f->r, 4, zadd, NULL, on_ignore, NULL);
-		snprintf(now, sizeof(now), "(%llu", (unsigned long long)realtime_ms());
+		snprintf(now, sizeof(now), "(%llu", (unsigned long long)clock_realtime_ms());
 		redis_command(f->r, 4, trim, NULL, on_ignore, NULL);
 	} else {
 		snprintf(msg, sizeof(msg), "unban %s %s", f->host, cidr);
@@ -76,8 +68,8 @@ void fleet_ban(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)
 
 	if (!f)
 		return;
-	publish(f, cidr_format(c, buf, sizeof(buf)), seconds ? realtime_ms() + seconds * 1000 : 0,
-		true);
+	publish(f, cidr_format(c, buf, sizeof(buf)),
+		seconds ? clock_realtime_ms() + seconds * 1000 : 0, true);
 }
 
 void fleet_unban(struct fleet *f, const struct fg_cidr *c)
@@ -95,7 +87,7 @@ static uint64_t ban_end_ms(const struct fg_ban *b)
 
 	if (!b->expires_ns)
 		return 0;
-	return realtime_ms() + (b->expires_ns > mono ? (b->expires_ns - mono) / 1000000 : 0);
+	return clock_realtime_ms() + (b->expires_ns > mono ? (b->expires_ns - mono) / 1000000 : 0);
 }
 
 void fleet_event(struct fleet *f, const struct fg_event *e)
@@ -117,7 +109,7 @@ void fleet_event(struct fleet *f, const struct fg_event *e)
 /* Apply another host's ban, unless a local one already covers it. */
 static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 {
-	uint64_t end = strtoull(until, NULL, 10), now = realtime_ms(), secs = 0;
+	uint64_t end = strtoull(until, NULL, 10), now = clock_realtime_ms(), secs = 0;
 	struct fg_lpm_key k;
 	struct fg_cidr c;
 	struct fg_ban b;
@@ -264,7 +256,7 @@ void fleet_redis_up(struct fleet *f)
 	load[3] = "+inf";
 	load[4] = "WITHSCORES";
 	xdpmaps_list_each(f->maps->bans, true, push_own, f);
-	snprintf(min, sizeof(min), "(%llu", (unsigned long long)realtime_ms());
+	snprintf(min, sizeof(min), "(%llu", (unsigned long long)clock_realtime_ms());
 	redis_command(f->r, 5, load, NULL, on_set, f);
 	subscribe(f);
 }

@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <hiredis/async.h>
 #include <hiredis/adapters/libuv.h>
 
+#include "clock.h"
 #include "log.h"
 #include "redis.h"
 
@@ -55,14 +55,6 @@ struct redis {
 	struct redis_stats stats;
 	char logged_error[160]; /* the last outage reason logged: do not repeat it every retry */
 };
-
-static uint64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static const char *where(const struct redis *r)
 {
@@ -168,7 +160,7 @@ static void go_down(struct redis *r)
 	r->failures = 0;
 	if (was_up) {
 		r->stats.trips++;
-		r->stats.down_since_ms = realtime_ms();
+		r->stats.down_since_ms = clock_realtime_ms();
 	}
 	if (was_up || strcmp(r->logged_error, r->stats.last_error)) {
 		pr_warn("msg=\"redis store unavailable, fallback active\" url=%s error=\"%s\" "
@@ -226,7 +218,7 @@ static void up(struct redis *r)
 			r->conf.db, r->conf.timeout_ms);
 	else
 		pr_warn("msg=\"redis store back, fallback over\" url=%s outage_ms=%llu", where(r),
-			(unsigned long long)(since ? realtime_ms() - since : 0));
+			(unsigned long long)(since ? clock_realtime_ms() - since : 0));
 	if (r->state_fn)
 		r->state_fn(true, r->state_arg);
 }
@@ -400,7 +392,7 @@ struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf)
 	uv_timer_init(loop, &r->deadline);
 	uv_timer_init(loop, &r->retry);
 	r->deadline.data = r->retry.data = r;
-	r->stats.down_since_ms = realtime_ms();
+	r->stats.down_since_ms = clock_realtime_ms();
 	set_error(r, "not connected yet");
 	strcpy(r->logged_error, r->stats.last_error);
 	/* Connect from the loop, after every script has been registered. */

@@ -80,6 +80,12 @@ void fleet_unban(struct fleet *f, const struct fg_cidr *c)
 		publish(f, cidr_format(c, buf, sizeof(buf)), 0, false);
 }
 
+/* Not expired (a ban with no end never is). */
+static bool ban_live(const struct fg_ban *b)
+{
+	return !b->expires_ns || b->expires_ns > xdpmaps_now_ns();
+}
+
 /* Unix ms at which a ban ends (0: never), from its monotonic expiry. */
 static uint64_t ban_end_ms(const struct fg_ban *b)
 {
@@ -125,8 +131,7 @@ static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 		secs = (end - now + 999) / 1000;
 	}
 	cidr_to_lpm(&c, &k);
-	if (!bpf_map_lookup_elem(f->maps->bans, &k, &b) && b.origin != FG_BAN_FLEET &&
-	    (!b.expires_ns || b.expires_ns > xdpmaps_now_ns()))
+	if (!bpf_map_lookup_elem(f->maps->bans, &k, &b) && b.origin != FG_BAN_FLEET && ban_live(&b))
 		return;
 	err = xdpmaps_ban(f->maps, &c, secs, FG_BAN_FLEET);
 	if (err) {
@@ -148,7 +153,9 @@ static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
 	(void)ac;
 	if (!rp || rp->type != REDIS_REPLY_ARRAY || rp->elements != 3)
 		return;
-	if (rp->element[0]->type != REDIS_REPLY_STRING || strcmp(rp->element[0]->str, "message")) {
+	if (rp->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	if (strcmp(rp->element[0]->str, "message")) {
 		if (!strcmp(rp->element[0]->str, "subscribe"))
 			f->stats.subscribed = true;
 		return;
@@ -237,8 +244,7 @@ static int push_own(const struct fg_cidr *c, const struct fg_ban *ban, void *arg
 	struct fleet *f = arg;
 	char buf[FG_CIDR_STRLEN];
 
-	if (ban && ban->origin != FG_BAN_FLEET &&
-	    (!ban->expires_ns || ban->expires_ns > xdpmaps_now_ns()))
+	if (ban && ban->origin != FG_BAN_FLEET && ban_live(ban))
 		publish(f, cidr_format(c, buf, sizeof(buf)), ban_end_ms(ban), true);
 	return 0;
 }

@@ -112,7 +112,8 @@ struct server {
 	uint64_t next_id;
 	char *rbuf; /* shared read buffer */
 	bool rbuf_busy;
-	struct sbuf obuf; /* shared reply buffer of the client being processed */
+	struct sbuf obuf;    /* shared reply buffer of the client being processed */
+	struct sbuf scratch; /* INFO and CLIENT INFO/LIST text before its reply */
 
 	struct server_stats st;
 	uint64_t ops_last_total, ops_per_sec;
@@ -1166,6 +1167,29 @@ static void client_info_line(struct client *c, struct sbuf *b)
 		    c->lib_name, c->lib_ver);
 }
 
+/* The server's scratch buffer, empty: text whose length the reply states
+ * first is built here, not in a buffer allocated per request. */
+static struct sbuf *scratch_begin(struct server *s)
+{
+	sbuf_clear(&s->scratch);
+	return &s->scratch;
+}
+
+/* Reply with the scratch text as a verbatim string. */
+static void reply_scratch(struct client *c)
+{
+	struct sbuf *b = &c->srv->scratch;
+
+	if (sbuf_failed(b))
+		reply_error(c, "ERR out of memory");
+	else
+		reply_verbatim(c, b->data ? b->data : "", b->len);
+	sbuf_clear(b);
+	/* a huge CLIENT LIST must not pin memory */
+	if (b->cap > (1u << 20))
+		sbuf_free(b);
+}
+
 static void cmd_client(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	const struct resp_arg *sub = &argv[1];
@@ -1207,20 +1231,16 @@ static void cmd_client(struct client *c, int argc, const struct resp_arg *argv, 
 		dst[argv[3].len] = '\0';
 		reply_ok(c);
 	} else if (resp_arg_is(sub, "INFO") && argc == 2) {
-		struct sbuf b = SBUF_INIT;
-
-		client_info_line(c, &b);
-		reply_verbatim(c, b.data, b.len);
-		sbuf_free(&b);
+		client_info_line(c, scratch_begin(c->srv));
+		reply_scratch(c);
 	} else if (resp_arg_is(sub, "LIST") && argc == 2) {
-		struct sbuf b = SBUF_INIT;
+		struct sbuf *b = scratch_begin(c->srv);
 		struct client *o;
 
 		for (o = c->srv->clients; o; o = o->next)
 			if (!client_is_closed(o))
-				client_info_line(o, &b);
-		reply_verbatim(c, b.data ? b.data : "", b.len);
-		sbuf_free(&b);
+				client_info_line(o, b);
+		reply_scratch(c);
 	} else if ((resp_arg_is(sub, "NO-EVICT") || resp_arg_is(sub, "NO-TOUCH")) && argc == 3) {
 		reply_ok(c);
 	} else if (resp_arg_is(sub, "HELP")) {
@@ -1472,7 +1492,7 @@ static void section_header(struct sbuf *b, const char *title, bool *first)
 static void cmd_info(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	struct server *s = c->srv;
-	struct sbuf b = SBUF_INIT;
+	struct sbuf *b = scratch_begin(s);
 	bool first = true;
 	size_t i;
 
@@ -1480,20 +1500,16 @@ static void cmd_info(struct client *c, int argc, const struct resp_arg *argv, vo
 	for (i = 0; i < sizeof(builtin_sections) / sizeof(builtin_sections[0]); i++) {
 		if (!wanted(argc, argv, builtin_sections[i].name, builtin_sections[i].in))
 			continue;
-		section_header(&b, builtin_sections[i].title, &first);
-		builtin_sections[i].fn(s, &b);
+		section_header(b, builtin_sections[i].title, &first);
+		builtin_sections[i].fn(s, b);
 	}
 	for (i = 0; i < s->nsections; i++) {
 		if (!wanted(argc, argv, s->sections[i].name, SEC_DEFAULT))
 			continue;
-		section_header(&b, s->sections[i].name, &first);
-		s->sections[i].fn(&b, s->sections[i].ctx);
+		section_header(b, s->sections[i].name, &first);
+		s->sections[i].fn(b, s->sections[i].ctx);
 	}
-	if (sbuf_failed(&b))
-		reply_error(c, "ERR out of memory");
-	else
-		reply_verbatim(c, b.data ? b.data : "", b.len);
-	sbuf_free(&b);
+	reply_scratch(c);
 }
 
 int server_info_add_section(struct server *s, const char *name, server_info_fn fn, void *ctx)
@@ -1833,6 +1849,7 @@ void server_free(struct server *s)
 		client_free(c);
 	}
 	sbuf_free(&s->obuf);
+	sbuf_free(&s->scratch);
 	free(s->rbuf);
 	free(s);
 }

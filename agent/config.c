@@ -678,14 +678,29 @@ static int parse_cidrs(struct parser *p, const yaml_node_t *n, const char *key,
 	return 0;
 }
 
-static bool rule_name_ok(const char *s)
+/* Letters, digits, '_', '.', '-' and the characters of extra only. */
+static bool name_ok(const char *s, const char *extra)
 {
 	for (; *s; s++) {
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-' ||
+		      strchr(extra, *s)))
 			return false;
 	}
 	return true;
+}
+
+/* The decimal port after a ':' (1-65535, nothing after it), or 0. */
+static uint16_t port_after(const char *colon)
+{
+	unsigned long port;
+	char *e;
+
+	if (colon[1] < '0' || colon[1] > '9')
+		return 0;
+	errno = 0;
+	port = strtoul(colon + 1, &e, 10);
+	return *e || errno || port > 65535 ? 0 : (uint16_t)port;
 }
 
 /* "N" or "N-M". Returns 0, -1 (not a port or range), -2 (port out of
@@ -817,7 +832,7 @@ static int parse_rule(struct parser *p, const yaml_node_t *n, int idx, struct fg
 	if (strlen(s) >= FG_CONF_NAME_MAX)
 		return fail(p, v, kp, "\"%.20s...\" is too long (at most %d characters)", s,
 			    FG_CONF_NAME_MAX - 1);
-	if (!rule_name_ok(s))
+	if (!name_ok(s, ""))
 		return fail(p, v, kp, "\"%s\": use only letters, digits, '_', '.' and '-'", s);
 	if (!strcmp(s, "tcp-default") || !strcmp(s, "udp-default"))
 		return fail(p, v, kp, "\"%s\" is reserved (set it under defaults:)", s);
@@ -1044,9 +1059,8 @@ static int get_name(struct parser *p, const yaml_node_t *n, const char *path, co
 static int parse_redis_url(struct parser *p, const yaml_node_t *v, struct fg_conf_redis *r)
 {
 	const char *s, *h, *end, *colon;
-	unsigned long port = 6379;
+	uint16_t port = 6379;
 	size_t hlen;
-	char *e;
 	int err;
 
 	err = get_str(p, v, "store.redis.url", "a URL (redis://host:port or unix:///path)", &s);
@@ -1100,14 +1114,10 @@ static int parse_redis_url(struct parser *p, const yaml_node_t *v, struct fg_con
 			    hlen ? "the host name is too long" : "no host");
 	memcpy(r->host, h, hlen);
 	r->host[hlen] = '\0';
-	if (colon) {
-		errno = 0;
-		port = strtoul(colon + 1, &e, 10);
-		if (colon[1] < '0' || colon[1] > '9' || *e || errno || port < 1 || port > 65535)
-			return fail(p, v, "store.redis.url",
-				    "\"%s\": the port must be a number from 1 to 65535", s);
-	}
-	r->port = (uint16_t)port;
+	if (colon && !(port = port_after(colon)))
+		return fail(p, v, "store.redis.url",
+			    "\"%s\": the port must be a number from 1 to 65535", s);
+	r->port = port;
 	return 0;
 }
 
@@ -1202,9 +1212,8 @@ int config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *colon, *h = s, *end;
-	unsigned long port;
+	uint16_t port;
 	size_t hlen;
-	char *e;
 
 	memset(ss, 0, sizeof(*ss));
 	if (*s == '[') {
@@ -1228,9 +1237,8 @@ int config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 		}
 		hlen = (size_t)(colon - s);
 	}
-	errno = 0;
-	port = strtoul(colon + 1, &e, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *e || errno || port < 1 || port > 65535) {
+	port = port_after(colon);
+	if (!port) {
 		*why = "the port must be a number from 1 to 65535";
 		return -EINVAL;
 	}
@@ -1248,7 +1256,7 @@ int config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 			return -EINVAL;
 		}
 		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
+		a6->sin6_port = htons(port);
 		*len = sizeof(*a6);
 	} else {
 		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
@@ -1259,7 +1267,7 @@ int config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 			return -EINVAL;
 		}
 		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
+		a4->sin_port = htons(port);
 		*len = sizeof(*a4);
 	}
 	return 0;
@@ -1353,17 +1361,6 @@ static int parse_metrics(struct parser *p, const yaml_node_t *n, struct fg_conf 
 	return 0;
 }
 
-/* Policy, role and event names: no spaces or quotes to trip a client over. */
-static bool policy_name_ok(const char *s)
-{
-	for (; *s; s++) {
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-' || *s == ':'))
-			return false;
-	}
-	return true;
-}
-
 static int get_name(struct parser *p, const yaml_node_t *n, const char *path, const char *what,
 		    size_t max, const char **out)
 {
@@ -1376,7 +1373,8 @@ static int get_name(struct parser *p, const yaml_node_t *n, const char *path, co
 	if (strlen(*out) >= max)
 		return fail(p, n, path, "\"%.20s...\" is too long (at most %zu characters)", *out,
 			    max - 1);
-	if (!policy_name_ok(*out))
+	/* Policy, role and event names: no spaces or quotes to trip a client over. */
+	if (!name_ok(*out, ":"))
 		return fail(p, n, path, "\"%s\": use only letters, digits, '_', '.', ':' and '-'",
 			    *out);
 	return 0;

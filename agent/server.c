@@ -294,16 +294,6 @@ void reply_map(struct client *c, size_t npairs)
 	resp_w_map(c->ob, c->proto, npairs);
 }
 
-void reply_double(struct client *c, double d)
-{
-	resp_w_double(c->ob, c->proto, d);
-}
-
-void reply_bool(struct client *c, bool v)
-{
-	resp_w_bool(c->ob, c->proto, v);
-}
-
 void reply_verbatim(struct client *c, const void *p, size_t len)
 {
 	resp_w_verbatim(c->ob, c->proto, "txt", p, len);
@@ -319,7 +309,7 @@ size_t reply_defer(struct client *c)
 	return c->ob->len;
 }
 
-static void set_deferred(struct client *c, size_t handle, char type, size_t n)
+void reply_set_array(struct client *c, size_t handle, size_t n)
 {
 	struct sbuf *b = c->ob;
 	size_t end = b->len, hlen;
@@ -328,10 +318,7 @@ static void set_deferred(struct client *c, size_t handle, char type, size_t n)
 	if (handle > end)
 		return;
 	/* append the header with the RESP writer, then rotate it into place */
-	if (type == '*')
-		resp_w_array(b, n);
-	else
-		resp_w_map(b, c->proto, n);
+	resp_w_array(b, n);
 	if (sbuf_failed(b))
 		return;
 	hlen = b->len - end;
@@ -342,16 +329,6 @@ static void set_deferred(struct client *c, size_t handle, char type, size_t n)
 	memcpy(hdr, b->data + end, hlen);
 	memmove(b->data + handle + hlen, b->data + handle, end - handle);
 	memcpy(b->data + handle, hdr, hlen);
-}
-
-void reply_set_array(struct client *c, size_t handle, size_t n)
-{
-	set_deferred(c, handle, '*', n);
-}
-
-void reply_set_map(struct client *c, size_t handle, size_t npairs)
-{
-	set_deferred(c, handle, '%', npairs);
 }
 
 /* --- client accessors ------------------------------------------------------ */
@@ -369,31 +346,6 @@ int client_resp_version(const struct client *c)
 uid_t client_uid(const struct client *c)
 {
 	return c->uid;
-}
-
-gid_t client_gid(const struct client *c)
-{
-	return c->gid;
-}
-
-pid_t client_pid(const struct client *c)
-{
-	return c->pid;
-}
-
-uint64_t client_id(const struct client *c)
-{
-	return c->id;
-}
-
-const char *client_name(const struct client *c)
-{
-	return c->name;
-}
-
-struct server *client_server(const struct client *c)
-{
-	return c->srv;
 }
 
 bool client_is_closed(const struct client *c)
@@ -415,22 +367,6 @@ void *client_get_data(const struct client *c)
 void client_set_push(struct client *c, bool on)
 {
 	c->push = on;
-}
-
-bool client_wants_push(const struct client *c)
-{
-	return c->push;
-}
-
-void server_foreach_client(struct server *s, void (*fn)(struct client *c, void *ctx), void *ctx)
-{
-	struct client *c, *next;
-
-	for (c = s->clients; c; c = next) {
-		next = c->next;
-		if (!client_is_closed(c))
-			fn(c, ctx);
-	}
 }
 
 static bool is_admin(const struct fg_conf_socket *conf, uid_t uid, gid_t gid)
@@ -1629,11 +1565,6 @@ void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
 void server_set_config_file(struct server *s, const char *path)
 {
 	s->config_file = path;
-}
-
-const char *server_path(const struct server *s)
-{
-	return s->path;
 }
 
 static int mkdir_parents(const char *path)

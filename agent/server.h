@@ -81,28 +81,20 @@ void reply_cstr(struct client *c, const char *s); /* bulk string of s */
 void reply_null(struct client *c);		  /* RESP3 _, RESP2 $-1 */
 void reply_array(struct client *c, size_t n);	  /* then n values */
 void reply_map(struct client *c, size_t npairs);  /* RESP3 %, RESP2 array of 2n; then 2n values */
-void reply_double(struct client *c, double d);	  /* RESP3 ",", RESP2 bulk string */
-void reply_bool(struct client *c, bool v);	  /* RESP3 #t/#f, RESP2 :1/:0 */
 void reply_verbatim(struct client *c, const void *p, size_t len); /* RESP3 "=txt:", RESP2 bulk */
 
 /*
  * Length not known yet (e.g. a walk of a map): reply_defer() returns a
- * handle, write the elements, then reply_set_array(c, h, n) or
- * reply_set_map(c, h, npairs). Both must happen in the same handler call.
+ * handle, write the elements, then reply_set_array(c, h, n). Both must
+ * happen in the same handler call.
  */
 size_t reply_defer(struct client *c);
 void reply_set_array(struct client *c, size_t handle, size_t n);
-void reply_set_map(struct client *c, size_t handle, size_t npairs);
 
 /* --- the client -------------------------------------------------------------- */
 bool client_is_admin(const struct client *c);
 int client_resp_version(const struct client *c); /* 2 or 3 */
 uid_t client_uid(const struct client *c);
-gid_t client_gid(const struct client *c);
-pid_t client_pid(const struct client *c);
-uint64_t client_id(const struct client *c);
-const char *client_name(const struct client *c); /* "" when none */
-struct server *client_server(const struct client *c);
 
 /*
  * Deferred replies (e.g. a Redis store answering later). A handler calls
@@ -130,16 +122,11 @@ void *client_get_data(const struct client *c);
  * values, then client_flush(c). Only the loop thread may call these.
  */
 void client_set_push(struct client *c, bool on);
-bool client_wants_push(const struct client *c);
 void reply_push(struct client *c, size_t n);
 void client_flush(struct client *c);
 /* Bytes written for c and not yet taken by the socket: a pusher backs off
  * above its own limit instead of growing them. */
 size_t client_out_pending(const struct client *c);
-
-/* Call fn for every connected client (e.g. to push to the subscribed ones).
- * fn must not close clients. */
-void server_foreach_client(struct server *s, void (*fn)(struct client *c, void *ctx), void *ctx);
 
 /* --- INFO ------------------------------------------------------------------ */
 /*
@@ -221,8 +208,6 @@ void server_set_conf(struct server *s, const struct fg_conf_socket *conf);
 
 /* What INFO server reports as config_file (not copied). */
 void server_set_config_file(struct server *s, const char *path);
-
-const char *server_path(const struct server *s);
 
 /*
  * Stop listening, close every client, remove the socket file. Handles are

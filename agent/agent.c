@@ -49,22 +49,6 @@ static void apply_overrides(const struct agent_opts *o, struct fg_conf *c)
 		c->xdp_mode = o->mode;
 }
 
-static bool cidr_eq(const struct fg_cidr *x, const struct fg_cidr *y)
-{
-	return x->family == y->family && x->prefixlen == y->prefixlen &&
-	       !memcmp(x->addr, y->addr, sizeof(x->addr));
-}
-
-static int list_find(const struct fg_cidr *items, int n, const struct fg_cidr *c)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (cidr_eq(&items[i], c))
-			return i;
-	return -1;
-}
-
 /* Make a trie hold the config's list plus the run-time entries. */
 static int sync_list(struct agent *a, int fd, const struct fg_cidr *conf_items, int nconf,
 		     const struct agent_list *extra)
@@ -78,7 +62,7 @@ static int sync_list(struct agent *a, int fd, const struct fg_cidr *conf_items, 
 	if (nconf)
 		memcpy(all, conf_items, nconf * sizeof(*all));
 	for (i = 0; i < extra->n; i++)
-		if (list_find(all, n, &extra->items[i]) < 0)
+		if (cidr_find(all, n, &extra->items[i]) < 0)
 			all[n++] = extra->items[i];
 	err = xdpmaps_sync_list(&a->maps, fd, all, n);
 	free(all);
@@ -112,9 +96,9 @@ int agent_list_edit(struct agent *a, bool allow, const struct fg_cidr *c, bool d
 	const struct fg_cidr *conf_items = allow ? a->conf.allow : a->conf.deny;
 	int nconf = allow ? a->conf.nallow : a->conf.ndeny;
 	int fd = allow ? a->maps.allow : a->maps.deny;
-	int i = list_find(l->items, l->n, c);
+	int i = cidr_find(l->items, l->n, c);
 
-	if (list_find(conf_items, nconf, c) >= 0)
+	if (cidr_find(conf_items, nconf, c) >= 0)
 		return -EEXIST;
 	if (del) {
 		if (i < 0)

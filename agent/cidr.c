@@ -180,6 +180,22 @@ void cidr_mask(struct fg_cidr *c, uint8_t prefixlen)
 	c->prefixlen = prefixlen;
 }
 
+bool cidr_equal(const struct fg_cidr *a, const struct fg_cidr *b)
+{
+	return a->family == b->family && a->prefixlen == b->prefixlen &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+int cidr_find(const struct fg_cidr *list, int n, const struct fg_cidr *c)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (cidr_equal(&list[i], c))
+			return i;
+	return -1;
+}
+
 bool cidr_contains(const struct fg_cidr *a, const struct fg_cidr *b)
 {
 	struct fg_cidr m;

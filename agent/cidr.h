@@ -50,6 +50,12 @@ void cidr_from_src_key(const struct fg_src_key *key, struct fg_cidr *c);
 /* Truncate c to its first prefixlen bits (prefixlen <= current). */
 void cidr_mask(struct fg_cidr *c, uint8_t prefixlen);
 
+/* True if a and b are the same address or prefix. */
+bool cidr_equal(const struct fg_cidr *a, const struct fg_cidr *b);
+
+/* Index of c in list[0..n), or -1. */
+int cidr_find(const struct fg_cidr *list, int n, const struct fg_cidr *c);
+
 /* True if a contains b (same family, a shorter or equal and matching). */
 bool cidr_contains(const struct fg_cidr *a, const struct fg_cidr *b);
 

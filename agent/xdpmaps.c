@@ -199,17 +199,6 @@ int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c)
 	return list_put(map_fd, c) ?: list_flags(m);
 }
 
-static bool list_has(const struct fg_cidr *list, int n, const struct fg_cidr *c)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (list[i].family == c->family && list[i].prefixlen == c->prefixlen &&
-		    !memcmp(list[i].addr, c->addr, sizeof(c->addr)))
-			return true;
-	return false;
-}
-
 int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n)
 {
 	struct fg_lpm_key key, next, *stale = NULL;
@@ -227,7 +216,7 @@ int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list,
 		struct fg_cidr c;
 
 		cidr_from_lpm(&next, &c);
-		if (!list_has(list, n, &c)) {
+		if (cidr_find(list, n, &c) < 0) {
 			if (nstale == cap) {
 				struct fg_lpm_key *grown;
 

@@ -14,6 +14,12 @@
 
 #define CHANNEL "violations"
 
+struct watch_stats {
+	uint64_t subscribers;  /* now */
+	uint64_t pushed_total; /* events sent to subscribers */
+	uint64_t missed_total; /* events not sent: a subscriber's output was backed up */
+};
+
 /* A subscribed client (its client data). */
 struct watch_sub {
 	struct watch *w;
@@ -25,8 +31,8 @@ struct watch_sub {
 struct watch {
 	uv_loop_t *loop;
 	struct events *ev;
-	uv_idle_t flush;		   /* runs once after events were pushed */
-	bool flush_init, flush_on, closed; /* the handle exists once events flowed */
+	uv_idle_t flush;	   /* runs once after events were pushed */
+	bool flush_init, flush_on; /* the handle exists once events flowed */
 	struct watch_sub *subs;
 	struct watch_stats st;
 };
@@ -96,7 +102,7 @@ static void on_event(const struct fg_event *e, void *arg)
 	long long ts;
 	size_t n;
 
-	if (!w->subs || w->closed)
+	if (!w->subs)
 		return;
 	rule = events_rule_name(e, w->ev->ids);
 	ts = event_real_ms(e);
@@ -230,20 +236,6 @@ struct watch *watch_new(uv_loop_t *loop, struct server *s, struct events *ev)
 		return NULL;
 	}
 	return w;
-}
-
-void watch_get_stats(const struct watch *w, struct watch_stats *out)
-{
-	*out = w->st;
-}
-
-void watch_close(struct watch *w)
-{
-	if (!w || w->closed)
-		return;
-	w->closed = true;
-	if (w->flush_init && !uv_is_closing((uv_handle_t *)&w->flush))
-		uv_close((uv_handle_t *)&w->flush, NULL);
 }
 
 void watch_free(struct watch *w)

@@ -24,21 +24,13 @@ struct events;
 struct server;
 struct watch;
 
-struct watch_stats {
-	uint64_t subscribers;  /* now */
-	uint64_t pushed_total; /* events sent to subscribers */
-	uint64_t missed_total; /* events not sent: a subscriber's output was backed up */
-};
-
 /* Register XDP.WATCH and XDP.UNWATCH on s and an INFO watch section, and tap
  * ev. s, ev and loop must outlive the watch. NULL with errno on failure. */
 struct watch *watch_new(uv_loop_t *loop, struct server *s, struct events *ev);
 
-void watch_get_stats(const struct watch *w, struct watch_stats *out);
-
-/* Close its loop handle; run the loop once more, then watch_free(). Free
- * only once the server's clients are freed: their subscriptions point here. */
-void watch_close(struct watch *w);
+/* Free once the loop's handles are closed (the loop's own walk closes the
+ * watch's) and the server's clients are freed: their subscriptions point
+ * here. */
 void watch_free(struct watch *w);
 
 /* The JSON object pushed for an event: ts_real_ms is the event's wall clock

@@ -26,19 +26,9 @@ void log_set_level(enum fg_log_level level)
 	log_level = level;
 }
 
-enum fg_log_level log_get_level(void)
-{
-	return log_level;
-}
-
 void log_set_format(enum fg_log_format format)
 {
 	log_format = format;
-}
-
-enum fg_log_format log_get_format(void)
-{
-	return log_format;
 }
 
 const char *log_level_name(enum fg_log_level level)

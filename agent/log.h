@@ -63,9 +63,7 @@ struct log_field {
 
 /* Lines above level are dropped. Default FG_LOG_INFO. */
 void log_set_level(enum fg_log_level level);
-enum fg_log_level log_get_level(void);
 void log_set_format(enum fg_log_format format);
-enum fg_log_format log_get_format(void);
 
 /* "error", "warn", "info", "debug" <-> level; -EINVAL for another name. */
 const char *log_level_name(enum fg_log_level level);

@@ -114,6 +114,25 @@ static int hexval(char c)
 	return -1;
 }
 
+/* The byte a "double quoted" backslash escape \c stands for. */
+static char unescape(char c)
+{
+	switch (c) {
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	case 'b':
+		return '\b';
+	case 'a':
+		return '\a';
+	default:
+		return c;
+	}
+}
+
 /*
  * Split line[0..n) into arguments as redis' sdssplitargs() does: spaces
  * separate, "double quotes" take \n \r \t \b \a \\ \" \xHH escapes, 'single
@@ -130,58 +149,23 @@ static int split_inline(struct resp_parser *p, char *line, size_t n)
 		if (r == n)
 			return 0;
 		start = w;
-		if (line[r] == '"') {
-			r++;
+		if (line[r] == '"' || line[r] == '\'') {
+			char q = line[r++];
+
 			for (;;) {
 				if (r >= n)
 					return -1;
-				if (line[r] == '\\' && r + 3 < n && line[r + 1] == 'x' &&
-				    hexval(line[r + 2]) >= 0 && hexval(line[r + 3]) >= 0) {
+				if (q == '"' && line[r] == '\\' && r + 3 < n &&
+				    line[r + 1] == 'x' && hexval(line[r + 2]) >= 0 &&
+				    hexval(line[r + 3]) >= 0) {
 					line[w++] = (char)(hexval(line[r + 2]) * 16 +
 							   hexval(line[r + 3]));
 					r += 4;
-				} else if (line[r] == '\\' && r + 1 < n) {
-					char c = line[r + 1];
-
-					switch (c) {
-					case 'n':
-						c = '\n';
-						break;
-					case 'r':
-						c = '\r';
-						break;
-					case 't':
-						c = '\t';
-						break;
-					case 'b':
-						c = '\b';
-						break;
-					case 'a':
-						c = '\a';
-						break;
-					default:
-						break;
-					}
-					line[w++] = c;
+				} else if (line[r] == '\\' && r + 1 < n &&
+					   (q == '"' || line[r + 1] == '\'')) {
+					line[w++] = unescape(line[r + 1]);
 					r += 2;
-				} else if (line[r] == '"') {
-					r++;
-					if (r < n && !isspace((unsigned char)line[r]))
-						return -1;
-					break;
-				} else {
-					line[w++] = line[r++];
-				}
-			}
-		} else if (line[r] == '\'') {
-			r++;
-			for (;;) {
-				if (r >= n)
-					return -1;
-				if (line[r] == '\\' && r + 1 < n && line[r + 1] == '\'') {
-					line[w++] = '\'';
-					r += 2;
-				} else if (line[r] == '\'') {
+				} else if (line[r] == q) {
 					r++;
 					if (r < n && !isspace((unsigned char)line[r]))
 						return -1;

@@ -26,11 +26,16 @@ struct events_src {
 	uint32_t banned;  /* one of them banned the source */
 };
 
+static const char *action_name(bool dry_run, bool banned)
+{
+	if (dry_run)
+		return banned ? "would_ban" : "would_drop";
+	return banned ? "banned" : "dropped";
+}
+
 const char *events_action(const struct fg_event *e)
 {
-	if (e->dry_run)
-		return e->banned ? "would_ban" : "would_drop";
-	return e->banned ? "banned" : "dropped";
+	return action_name(e->dry_run, e->banned);
 }
 
 const char *events_rule_name(const struct fg_event *e, const struct fg_rule_ids *ids)
@@ -96,7 +101,6 @@ static void violation_line(struct events *ev, const struct fg_event *e, uint64_t
 			   uint32_t count, bool banned)
 {
 	char src[FG_CIDR_STRLEN];
-	struct fg_event shown = *e;
 	struct fg_cidr c;
 
 	window_roll(ev, now_ns);
@@ -107,7 +111,6 @@ static void violation_line(struct events *ev, const struct fg_event *e, uint64_t
 	}
 	ev->lines_in_window++;
 	ev->lines_total++;
-	shown.banned = banned;
 	cidr_from_src_key(&e->src, &c);
 	cidr_format(&c, src, sizeof(src));
 	/* scope, not level: level is the line's own severity */
@@ -115,7 +118,8 @@ static void violation_line(struct events *ev, const struct fg_event *e, uint64_t
 		 LOG_STR("scope", xdpmaps_level_name(e->level)),
 		 LOG_STR("reason", xdpmaps_reason_name(e->reason)),
 		 LOG_UINT("new_flows", e->new_flows), LOG_UINT("dropped", e->dropped),
-		 LOG_UINT("violations", e->violations), LOG_STR("action", events_action(&shown)),
+		 LOG_UINT("violations", e->violations),
+		 LOG_STR("action", action_name(e->dry_run, banned)),
 		 LOG_STR("report", first ? "first" : "interval"), LOG_UINT("events", count));
 }
 

@@ -56,6 +56,10 @@ struct count_job {
 	bool busy;
 };
 
+/* RL.AUTH.FAIL delay histogram bounds */
+static const double auth_bounds_s[] = { 0, 0.5, 1, 2, 4, 8, 16, 32, 64, 300 };
+#define AUTH_BUCKETS (sizeof(auth_bounds_s) / sizeof(auth_bounds_s[0]))
+
 struct metrics {
 	int listen_fd;
 	char listen[64];
@@ -73,6 +77,9 @@ struct metrics {
 	uint64_t bans[FG_BAN_ORIGIN_MAX];
 	double start_time_s; /* process_start_time_seconds */
 	double render_s;     /* how long the last rendering took (loop time) */
+	/* le labels of the histogram buckets, formatted once */
+	char auth_le[AUTH_BUCKETS][16];
+	char lat_le[SERVER_LAT_BUCKETS][16];
 
 	/* Shared with the HTTP thread, under lock. */
 	pthread_mutex_t lock;
@@ -82,9 +89,6 @@ struct metrics {
 };
 
 /* --- auth delay histograms (loop thread) ----------------------------------- */
-
-static const double auth_bounds_s[] = { 0, 0.5, 1, 2, 4, 8, 16, 32, 64, 300 };
-#define AUTH_BUCKETS (sizeof(auth_bounds_s) / sizeof(auth_bounds_s[0]))
 
 struct auth_hist {
 	char policy[FG_CONF_NAME_MAX];
@@ -205,11 +209,6 @@ static void dbl(struct sbuf *b, const char *name, double v, ...)
 	sample_start(b, name, ap);
 	va_end(ap);
 	sbuf_printf(b, "%.15g\n", v);
-}
-
-static void le_text(char *buf, size_t len, double bound)
-{
-	snprintf(buf, len, "%g", bound);
 }
 
 /* --- what the loop checks and counts ---------------------------------------- */
@@ -614,7 +613,6 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 	struct policies_store_stats ss;
 	struct policy_stats st;
 	size_t i, n = ps ? policies_count(ps) : 0;
-	char le[32];
 
 	family(b, "floodgate_rl_decisions_total", "counter",
 	       "Answers of the policies (RL.CHECK, RL.AUTH.CHECK, RL.EVENT), by result: allowed, "
@@ -671,9 +669,8 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 			h = &none;
 		for (k = 0; k < AUTH_BUCKETS; k++) {
 			cum += h->bucket[k];
-			le_text(le, sizeof(le), auth_bounds_s[k]);
 			u64(b, "floodgate_rl_auth_delay_seconds_bucket", cum, "policy",
-			    policy_name(p), "le", le, LABELS_END);
+			    policy_name(p), "le", m->auth_le[k], LABELS_END);
 		}
 		cum += h->bucket[AUTH_BUCKETS];
 		u64(b, "floodgate_rl_auth_delay_seconds_bucket", cum, "policy", policy_name(p),
@@ -715,7 +712,6 @@ static void render_socket(struct sbuf *b, struct metrics *m)
 	struct server_stats st;
 	struct server_cmd_stats cs;
 	const char *name;
-	char le[32];
 	size_t i;
 	int k;
 
@@ -754,9 +750,8 @@ static void render_socket(struct sbuf *b, struct metrics *m)
 			continue; /* never run: no 14 series of zeros per command */
 		for (k = 0; k < SERVER_LAT_BUCKETS; k++) {
 			cum += cs.lat[k];
-			le_text(le, sizeof(le), server_lat_bounds_us[k] / 1e6);
 			u64(b, "floodgate_command_duration_seconds_bucket", cum, "command", name,
-			    "le", le, LABELS_END);
+			    "le", m->lat_le[k], LABELS_END);
 		}
 		cum += cs.lat[SERVER_LAT_BUCKETS];
 		u64(b, "floodgate_command_duration_seconds_bucket", cum, "command", name, "le",
@@ -1081,11 +1076,17 @@ static uint32_t prog_id_of(int fd)
 
 int metrics_start(struct metrics *m, struct agent *a)
 {
+	size_t i;
+
 	if (!m)
 		return 0;
 	m->a = a;
 	m->prog_id = prog_id_of(bpf_program__fd(a->loader.skel->progs.fg_xdp));
 	m->start_time_s = process_start_time();
+	for (i = 0; i < AUTH_BUCKETS; i++)
+		snprintf(m->auth_le[i], sizeof(m->auth_le[i]), "%g", auth_bounds_s[i]);
+	for (i = 0; i < SERVER_LAT_BUCKETS; i++)
+		snprintf(m->lat_le[i], sizeof(m->lat_le[i]), "%g", server_lat_bounds_us[i] / 1e6);
 	uv_timer_init(a->loop, &m->render_timer);
 	uv_timer_init(a->loop, &m->count_timer);
 	m->render_timer.data = m->count_timer.data = m;

@@ -604,6 +604,19 @@ static void flush(struct client *c)
 	maybe_finish(c);
 }
 
+/* A batch of replies goes to the shared buffer, or behind what c has
+ * queued already (order); batch_end() sends it. */
+static void batch_begin(struct client *c)
+{
+	c->ob = (c->writing || c->out.len) ? &c->out : &c->srv->obuf;
+}
+
+static void batch_end(struct client *c)
+{
+	flush(c);
+	c->ob = &c->out;
+}
+
 void client_flush(struct client *c)
 {
 	if (c->in_process)
@@ -787,7 +800,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	s->st.bytes_in += (uint64_t)nread;
-	c->ob = (c->writing || c->out.len) ? &c->out : &s->obuf;
+	batch_begin(c);
 	if (shared) {
 		used = process(c, s->rbuf, (size_t)nread);
 		if (used < (size_t)nread && !c->close_after_write && !c->closing)
@@ -805,19 +818,17 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		sbuf_free(&c->in);
 	if (c->paused || c->blocked || c->close_after_write)
 		pause_reading(c);
-	flush(c);
-	c->ob = &c->out;
+	batch_end(c);
 }
 
 /* Continue a client that was paused or blocked: run what it sent meanwhile. */
 static void resume(struct client *c)
 {
-	struct server *s = c->srv;
 	size_t used;
 
 	if (c->closing)
 		return;
-	c->ob = (c->writing || c->out.len) ? &c->out : &s->obuf;
+	batch_begin(c);
 	if (c->in.len && !c->blocked) {
 		used = process(c, c->in.data, c->in.len);
 		if (c->close_after_write)
@@ -825,8 +836,7 @@ static void resume(struct client *c)
 		else
 			sbuf_consume(&c->in, used);
 	}
-	flush(c);
-	c->ob = &c->out;
+	batch_end(c);
 	if (c->closing)
 		return;
 	if (!c->paused && !c->blocked && !c->close_after_write && !c->eof && !c->reading) {
@@ -903,11 +913,10 @@ static void on_connection(uv_stream_t *listener, int status)
 
 	if (s->st.connected > SERVER_MAX_CLIENTS) {
 		s->st.rejected_total++;
-		c->ob = &s->obuf;
+		batch_begin(c);
 		reply_error_kind(c, SERVER_ERR_MAXCLIENTS, "ERR max number of clients reached");
 		c->close_after_write = true;
-		flush(c);
-		c->ob = &c->out;
+		batch_end(c);
 		return;
 	}
 	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read)) {

@@ -784,15 +784,40 @@ static void render_config(struct sbuf *b, struct metrics *m)
 
 /* --- process_* (the client libraries' standard set) -------------------------- */
 
-static double process_start_time(void)
+#define STAT_FIELDS 25 /* of /proc/self/stat: up to 24, rss */
+
+/* /proc/self/stat's numeric fields by their number in proc(5) (f[22] is
+ * starttime); fields not read are 0. False when the file cannot be read. */
+static bool self_stat(unsigned long long f[STAT_FIELDS])
 {
-	char line[256], buf[1024];
-	unsigned long long start = 0, btime = 0;
-	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f = fopen("/proc/stat", "r");
+	char buf[1024];
 	const char *p;
+	FILE *fp;
 	size_t n;
 	int i;
+
+	memset(f, 0, STAT_FIELDS * sizeof(*f));
+	fp = fopen("/proc/self/stat", "r");
+	if (!fp)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* comm may hold spaces */
+	if (!p)
+		return false;
+	/* p is before the space that starts field 3 */
+	for (i = 3; i < STAT_FIELDS && (p = strchr(p + 1, ' ')); i++)
+		f[i] = strtoull(p + 1, NULL, 10);
+	return true;
+}
+
+static double process_start_time(void)
+{
+	char line[256];
+	unsigned long long st[STAT_FIELDS], btime = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "r");
 
 	if (f) {
 		while (fgets(line, sizeof(line), f))
@@ -800,58 +825,25 @@ static double process_start_time(void)
 				break;
 		fclose(f);
 	}
-	f = fopen("/proc/self/stat", "r");
-	if (!f)
+	if (!self_stat(st))
 		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* comm may hold spaces */
-	if (!p)
-		return 0;
-	/* Field 22 is starttime; p points before field 3. */
-	for (i = 3; i <= 22 && p; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
-	return (double)btime + (hz > 0 ? (double)start / (double)hz : 0);
+	return (double)btime + (hz > 0 ? (double)st[22] / (double)hz : 0);
 }
 
 static void render_process(struct sbuf *b, struct metrics *m)
 {
-	unsigned long long utime = 0, stime = 0, vsize = 0, rss = 0;
+	unsigned long long st[STAT_FIELDS], utime, stime, vsize, rss;
 	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	struct rlimit rl;
-	char buf[1024];
-	const char *p;
 	struct dirent *de;
 	DIR *d;
 	long fds = 0;
-	size_t n;
-	FILE *f;
-	int i;
 
-	f = fopen("/proc/self/stat", "r");
-	if (f) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = '\0';
-		p = strrchr(buf, ')');
-		/* Fields 14 utime, 15 stime, 23 vsize, 24 rss (pages). */
-		for (i = 3; p && i <= 24; i++) {
-			p = strchr(p + 1, ' ');
-			if (!p)
-				break;
-			if (i == 14)
-				utime = strtoull(p + 1, NULL, 10);
-			else if (i == 15)
-				stime = strtoull(p + 1, NULL, 10);
-			else if (i == 23)
-				vsize = strtoull(p + 1, NULL, 10);
-			else if (i == 24)
-				rss = strtoull(p + 1, NULL, 10);
-		}
-	}
+	self_stat(st);
+	utime = st[14];
+	stime = st[15];
+	vsize = st[23];
+	rss = st[24]; /* pages */
 	d = opendir("/proc/self/fd");
 	if (d) {
 		while ((de = readdir(d)))

@@ -170,9 +170,7 @@ static int start_redis(struct agent *a)
 	if (!a->fleet)
 		return -errno;
 	redis_on_state(a->redis, on_redis_state, a);
-	a->events.on_event = on_event_tap;
-	a->events.arg = a;
-	return 0;
+	return events_add_tap(&a->events, on_event_tap, a);
 }
 
 /* --metrics-listen wins over metrics:; "" means no endpoint. */

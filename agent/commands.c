@@ -370,8 +370,9 @@ static void cmd_rl_block(struct client *c, int argc, const struct resp_arg *argv
 	struct policy *p;
 
 	(void)argc;
-	if (!arg_u64(&argv[3], &rq.seconds) || !rq.seconds || rq.seconds > 10ULL * 365 * 86400) {
-		reply_error(c, "ERR seconds must be an integer from 1 to 315360000");
+	if (!arg_u64(&argv[3], &rq.seconds) || !rq.seconds || rq.seconds > POLICY_BLOCK_MAX_S) {
+		reply_error(c, "ERR seconds must be an integer from 1 to %llu (365 days)",
+			    POLICY_BLOCK_MAX_S);
 		return;
 	}
 	p = find_policy(ctx, c, &argv[1]);

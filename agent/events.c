@@ -184,8 +184,6 @@ void events_handle(struct events *ev, const struct fg_event *e, uint64_t now_ns)
 	int i;
 
 	ev->total++;
-	if (ev->on_event)
-		ev->on_event(e, ev->arg);
 	for (i = 0; i < EVENTS_MAX_TAPS && ev->taps[i].fn; i++)
 		ev->taps[i].fn(e, ev->taps[i].arg);
 	events_flush(ev, now_ns);

@@ -57,8 +57,6 @@ struct events {
 	uint32_t nsrc;
 	uint16_t *index; /* 2 * EVENTS_MAX_SOURCES slots: entry + 1, 0 = empty */
 
-	void (*on_event)(const struct fg_event *e, void *arg); /* optional tap */
-	void *arg;
 	struct {
 		events_tap_fn fn;
 		void *arg;

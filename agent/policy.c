@@ -24,7 +24,6 @@
 #define NS_PER_MS   1000000ULL
 #define MS_PER_HOUR (3600ULL * 1000)
 #define MS_PER_DAY  (86400ULL * 1000)
-#define BLOCK_MAX_S (365ULL * 86400)
 
 /* State layouts; the block comes first in all of them. */
 struct st_window {
@@ -1486,7 +1485,7 @@ static int validate(struct policy *p, const struct policy_req *rq, int *role, bo
 		*exempt = event_exempt(&p->conf, rq->event, rq->elen);
 		return 0;
 	case POLICY_OP_BLOCK:
-		return !rq->seconds || rq->seconds > BLOCK_MAX_S ? -EINVAL : 0;
+		return !rq->seconds || rq->seconds > POLICY_BLOCK_MAX_S ? -EINVAL : 0;
 	default:
 		return 0;
 	}

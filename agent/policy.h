@@ -32,7 +32,8 @@
 #include "config.h"
 
 #define POLICY_KEY_MAX	      512
-#define POLICY_MAX_LIMITS     8 /* limits of a window policy */
+#define POLICY_BLOCK_MAX_S    (365ULL * 86400) /* longest RL.BLOCK */
+#define POLICY_MAX_LIMITS     8		       /* limits of a window policy */
 #define POLICY_MAX_ROLES      32
 #define POLICY_MAX_EXEMPT     32
 #define POLICY_ROLE_NAME_MAX  64

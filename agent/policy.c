@@ -525,7 +525,7 @@ static uint64_t window_fn(void *state, bool fresh, void *arg)
 	struct st_window *s = state;
 	struct rl_result *out = op->out;
 	uint64_t now_ns = op->now_ms * NS_PER_MS;
-	uint64_t tat[POLICY_MAX_LIMITS], next[POLICY_MAX_LIMITS];
+	uint64_t tat[POLICY_MAX_LIMITS] = { 0 }, next[POLICY_MAX_LIMITS] = { 0 };
 	uint64_t best_rem = UINT64_MAX, best_reset = 0, best_retry = 0;
 	int i, n = p->conf.nlimits, bind = 0;
 	bool ok = true, blocked, charge, warn = false;

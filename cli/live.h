@@ -15,10 +15,10 @@
 #include "rpc.h"
 
 struct live_top_opts {
-	int n; /* sources shown */
-	bool by_drops; /* XDP.TOP n DROPS, else NEW */
+	int n;		 /* sources shown */
+	bool by_drops;	 /* XDP.TOP n DROPS, else NEW */
 	double interval; /* seconds between refreshes */
-	bool json; /* one JSON object per refresh */
+	bool json;	 /* one JSON object per refresh */
 };
 
 /* floodctl top --watch. Returns the exit status (0 after q, SIGINT or SIGTERM). */

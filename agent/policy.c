@@ -10,6 +10,7 @@
  * events:      a fixed window per connection from its first counted event.
  * budget:      amount used + the UTC period (hour or day) it was used in.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "policy.h"
 #include "redis.h"
+#include "sbuf.h"
 #include "store.h"
 
 #define NS_PER_MS   1000000ULL
@@ -58,6 +60,8 @@ struct wlimit {
 	uint64_t burst_ns; /* limit * t_ns: how far ahead of now the TAT may run */
 };
 
+#define CONF_ID_LEN 16 /* hex digits of make_conf_id() */
+
 struct policy {
 	struct fg_conf_policy conf;
 	size_t namelen;	    /* strlen(conf.name) */
@@ -69,7 +73,7 @@ struct policy {
 	/* window: [role + 1][limit] */
 	struct wlimit wl[POLICY_MAX_ROLES + 1][POLICY_MAX_LIMITS];
 	struct policy_stats stats;
-	char conf_id[24]; /* Redis state of another config of this policy is ignored */
+	char conf_id[CONF_ID_LEN + 1]; /* Redis state of another config of this policy is ignored */
 	char rkey[2 * FG_CONF_NAME_MAX + 8]; /* "{prefix:name:", its Redis keys' start */
 	size_t rkeylen;
 };
@@ -845,129 +849,131 @@ static uint64_t block_fn(void *state, bool fresh, void *arg)
 /* --- the shared store: Redis ------------------------------------------------ */
 /*
  * Each decision is one Lua script run atomically by Redis on one key,
- * {prefix:policy:key} (one hash slot). The key holds the same fields as the
- * memory state, as decimal text: "<conf id> <blocked_until> <f2> <f3>...";
- * window TATs are exact integer nanoseconds (Lua numbers are doubles: the
- * script splits them into ms and sub-ms parts). Each script applies the
- * same state change as the memory callback, with the time of the Redis
- * server (TIME, in ms), and returns that time and the state it found. The
- * agent then runs the very memory callback on that state and time: the
- * reply is computed by the same code as with the memory store (identical
- * results by construction), and the new state is mirrored into the memory
- * store, so a fallback continues from the last shared state this host saw.
+ * {prefix:policy:key} (one hash slot). The value is the policy's config id
+ * (16 bytes: state of another config of the policy counts as none) and then
+ * the memory state as little-endian doubles, which Lua's struct library
+ * reads and writes without text conversions (they cost more than the rest of
+ * a script). Every field is an integer below 2^53, exact in a double;
+ * window TATs are split for that into base (ms) and a debt d_i (ns) with
+ * TAT_i = base * 10^6 + d_i, exact for windows up to 104 days.
  *
- * ARGV: 1 conf id, 2 fixed now (0: TIME), 3 kind (w p e b), 4 the expiry
- * parameter (forget_after, window, period ms), 5 state fields; then the
+ * Each script applies the same state change as the memory callback, with
+ * the time of the Redis server (TIME, in ms), and returns that time and
+ * the value it found. The agent then runs the very memory callback on that
+ * state and time: the reply is computed by the same code as with the memory
+ * store (identical results by construction), and the new state is mirrored
+ * into the memory store, so a fallback continues from the last shared state
+ * this host saw.
+ *
+ * ARGV: 1 the parameters (pack_params()): config id, then doubles kind
+ * (enum policy_type), xp (the expiry parameter: forget_after, window,
+ * period ms), x (window: block_for ms; budget: amount), n (window: limits)
+ * and n pairs (t_ns, burst_ns); 2 a fixed now in ms (0: TIME); then the
  * script's own.
  */
 #define LUA_PRELUDE                                                                                \
-	"local cid, kind, xp, nf = ARGV[1], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])\n"       \
-	"local now = tonumber(ARGV[2])\n"                                                          \
+	"local P, now = ARGV[1], tonumber(ARGV[2])\n"                                              \
 	"if now == 0 then local t = redis.call('TIME')\n"                                          \
-	"  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end\n"                  \
-	"local function fmt(x) return string.format('%d', x) end\n"                                \
-	"local function split(s) if #s > 6 then\n"                                                 \
-	"  return tonumber(string.sub(s, 1, -7)), tonumber(string.sub(s, -6)) end\n"               \
-	"  return 0, tonumber(s) end\n"                                                            \
-	"local f, found = {}, false\n"                                                             \
+	"  now = t[1] * 1000 + math.floor(t[2] / 1000) end\n"                                     \
+	"local cid = string.sub(P, 1, 16)\n"                                                       \
+	"local kind, xp, x, n = struct.unpack('<dddd', P, 17)\n"                                   \
+	"local nf = 3\n"                                                                           \
+	"if kind == 0 then nf = n + 2 end\n"                                                       \
+	"local fmt = '<' .. string.rep('d', nf)\n"                                                 \
 	"local v = redis.call('GET', KEYS[1])\n"                                                   \
-	"if v then local i = 0\n"                                                                  \
-	"  for w in string.gmatch(v, '%S+') do i = i + 1; f[i] = w end\n"                          \
-	"  if f[1] == cid then table.remove(f, 1); found = true else f = {} end end\n"             \
-	"for i = 1, nf do if f[i] == nil then f[i] = '0' end end\n"                                \
-	"local pre = {fmt(now)}\n"                                                                 \
-	"for i = 1, nf do pre[i + 1] = f[i] end\n"                                                 \
-	"local function expiry() local e = tonumber(f[1])\n"                                       \
-	"  if kind == 'w' then for i = 2, nf do local ms, sub = split(f[i])\n"                     \
-	"      if sub > 0 then ms = ms + 1 end; if ms > e then e = ms end end\n"                   \
-	"  elseif tonumber(f[2]) > 0 then local x\n"                                               \
-	"    if kind == 'b' then x = (tonumber(f[3]) + 1) * xp else x = tonumber(f[3]) + xp end\n" \
-	"    if x > e then e = x end end\n"                                                        \
-	"  return e end\n"                                                                         \
-	"local function save() local e = expiry()\n"                                               \
-	"  if e > now then redis.call('SET', KEYS[1], cid .. ' ' .. table.concat(f, ' '),\n"       \
-	"    'PX', fmt(e - now))\n"                                                                \
+	"local f, found = nil, false\n"                                                            \
+	"if v and #v == 16 + 8 * nf and string.sub(v, 1, 16) == cid then\n"                        \
+	"  f = {struct.unpack(fmt, v, 17)}; found = true\n"                                        \
+	"else f = {}; for i = 1, nf do f[i] = 0 end end\n"                                         \
+	"local function limit(i) return struct.unpack('<dd', P, 33 + 16 * i) end\n"                \
+	"local function save() local e = f[1]\n"                                                   \
+	"  if kind == 0 then local m = 0\n"                                                        \
+	"    for i = 3, nf do if f[i] > m then m = f[i] end end\n"                                 \
+	"    m = f[2] + math.ceil(m / 1000000); if m > e then e = m end\n"                         \
+	"  elseif f[2] > 0 then local y\n"                                                         \
+	"    if kind == 3 then y = (f[3] + 1) * xp else y = f[3] + xp end\n"                       \
+	"    if y > e then e = y end end\n"                                                        \
+	"  if e > now then redis.call('SET', KEYS[1], cid .. struct.pack(fmt, unpack(f, 1, nf)),\n" \
+	"    'PX', string.format('%d', e - now))\n"                                                \
 	"  else redis.call('DEL', KEYS[1]) end end\n"
 
-/* window_fn: ARGV 6 cost, 7 peek, 8 block_for ms, then t_ns and burst_ns per limit. */
+/* window_fn: ARGV 3 cost, 4 peek. */
 static const char lua_window[] = LUA_PRELUDE
-	"local cost, peek, bfor = tonumber(ARGV[6]), ARGV[7] == '1', tonumber(ARGV[8])\n"
-	"local blocked = tonumber(f[1]) > now\n"
-	"local ok, d = true, {}\n"
-	"for i = 1, nf - 1 do local ms, sub = split(f[i + 1])\n"
-	"  local di = (ms - now) * 1000000 + sub\n"
+	"local cost, peek = tonumber(ARGV[3]), ARGV[4] == '1'\n"
+	"local blocked = f[1] > now\n"
+	"local ok, d, shift = not blocked, {}, (f[2] - now) * 1000000\n"
+	"for i = 1, n do local t, b = limit(i)\n"
+	"  local di = shift + f[i + 2]\n"
 	"  if di < 0 then di = 0 end\n"
-	"  di = di + cost * tonumber(ARGV[7 + 2 * i])\n"
-	"  if di > tonumber(ARGV[8 + 2 * i]) then ok = false end\n"
+	"  di = di + cost * t\n"
+	"  if di > b then ok = false end\n"
 	"  d[i] = di end\n"
-	"ok = ok and not blocked\n"
 	"if ok and not peek and cost > 0 then\n"
-	"  for i = 1, nf - 1 do\n"
-	"    f[i + 1] = string.format('%d%06d', now + math.floor(d[i] / 1000000), d[i] % 1000000)\n"
-	"  end; save()\n"
-	"elseif not ok and not blocked and bfor > 0 and not peek then\n"
-	"  f[1] = fmt(now + bfor); save() end\n"
-	"return pre\n";
+	"  f[2] = now; for i = 1, n do f[i + 2] = d[i] end; save()\n"
+	"elseif not ok and not blocked and x > 0 and not peek then\n"
+	"  f[1] = now + x; save() end\n"
+	"return {now, v or false}\n";
 
-/* budget_fn: ARGV 6 amount, 7 cost, 8 peek. */
+/* budget_fn: ARGV 3 cost, 4 peek. */
 static const char lua_budget[] = LUA_PRELUDE
-	"local amount, cost, peek = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'\n"
+	"local cost, peek = tonumber(ARGV[3]), ARGV[4] == '1'\n"
 	"local period = math.floor(now / xp)\n"
 	"local used = 0\n"
-	"if tonumber(f[3]) == period then used = tonumber(f[2]) end\n"
-	"if tonumber(f[1]) <= now and cost <= amount and used <= amount - cost and not peek\n"
-	"   and cost > 0 then f[2] = fmt(used + cost); f[3] = fmt(period); save() end\n"
-	"return pre\n";
+	"if f[3] == period then used = f[2] end\n"
+	"if f[1] <= now and cost <= x and used <= x - cost and not peek and cost > 0 then\n"
+	"  f[2] = used + cost; f[3] = period; save() end\n"
+	"return {now, v or false}\n";
 
-/* auth_fn: ARGV 6 fail (1) or check (0). */
-static const char lua_auth[] =
-	LUA_PRELUDE "if ARGV[6] == '1' then local n = tonumber(f[2])\n"
-		    "  if n > 0 and now - tonumber(f[3]) >= xp then n = 0 end\n"
-		    "  f[2] = fmt(n + 1); f[3] = fmt(now); save() end\n"
-		    "return pre\n";
+/* auth_fn: ARGV 3 fail (1) or check (0). */
+static const char lua_auth[] = LUA_PRELUDE
+	"if ARGV[3] == '1' then\n"
+	"  if f[2] > 0 and now - f[3] >= xp then f[2] = 0 end\n"
+	"  f[2] = f[2] + 1; f[3] = now; save() end\n"
+	"return {now, v or false}\n";
 
-/* event_fn: ARGV 6 exempt (1). */
-static const char lua_event[] = LUA_PRELUDE "if ARGV[6] ~= '1' and tonumber(f[1]) <= now then\n"
-					    "  local n, st = tonumber(f[2]), tonumber(f[3])\n"
-					    "  if n > 0 and now - st >= xp then n = 0 end\n"
-					    "  if n == 0 then st = now end\n"
-					    "  f[2] = fmt(n + 1); f[3] = fmt(st); save() end\n"
-					    "return pre\n";
+/* event_fn: ARGV 3 exempt (1). */
+static const char lua_event[] = LUA_PRELUDE
+	"if ARGV[3] ~= '1' and f[1] <= now then\n"
+	"  local c, st = f[2], f[3]\n"
+	"  if c > 0 and now - st >= xp then c = 0 end\n"
+	"  if c == 0 then st = now end\n"
+	"  f[2] = c + 1; f[3] = st; save() end\n"
+	"return {now, v or false}\n";
 
-/* block_fn: ARGV 6 seconds (0: unblock, only an existing key). */
-static const char lua_block[] =
-	LUA_PRELUDE "local secs = tonumber(ARGV[6])\n"
-		    "if secs > 0 then local u = now + secs * 1000\n"
-		    "  if u > tonumber(f[1]) then f[1] = fmt(u) end; save()\n"
-		    "elseif found then f[1] = '0'; save() end\n"
-		    "return pre\n";
+/* block_fn: ARGV 3 seconds (0: unblock, only an existing key). */
+static const char lua_block[] = LUA_PRELUDE
+	"local secs = tonumber(ARGV[3])\n"
+	"if secs > 0 then local u = now + secs * 1000\n"
+	"  if u > f[1] then f[1] = u end; save()\n"
+	"elseif found then f[1] = 0; save() end\n"
+	"return {now, v or false}\n";
 
 /*
- * Outage replay: add amount to a key without deciding anything. window:
- * amount requests on every limit (ARGV 7.. t_ns, burst_ns), at most a full
- * window; budget: amount used in the current period; progressive: amount
- * failures, the last now; events: amount events in the current window.
+ * Outage replay (ARGV 3 amount): add amount to a key without deciding
+ * anything. window: amount requests on every limit, at most a full window;
+ * budget: amount used in the current period; progressive: amount failures,
+ * the last now; events: amount events in the current window.
  */
 static const char lua_replay[] = LUA_PRELUDE
-	"local a = tonumber(ARGV[6])\n"
-	"if kind == 'w' then\n"
-	"  for i = 1, nf - 1 do local ms, sub = split(f[i + 1])\n"
-	"    local di = (ms - now) * 1000000 + sub\n"
+	"local a = tonumber(ARGV[3])\n"
+	"if kind == 0 then local shift = (f[2] - now) * 1000000\n"
+	"  for i = 1, n do local t, b = limit(i)\n"
+	"    local di = shift + f[i + 2]\n"
 	"    if di < 0 then di = 0 end\n"
-	"    di = di + a * tonumber(ARGV[5 + 2 * i])\n"
-	"    local b = tonumber(ARGV[6 + 2 * i])\n"
+	"    di = di + a * t\n"
 	"    if di > b then di = b end\n"
-	"    f[i + 1] = string.format('%d%06d', now + math.floor(di / 1000000), di % 1000000) end\n"
-	"elseif kind == 'b' then local period = math.floor(now / xp)\n"
+	"    f[i + 2] = di end\n"
+	"  f[2] = now\n"
+	"elseif kind == 3 then local period = math.floor(now / xp)\n"
 	"  local used = 0\n"
-	"  if tonumber(f[3]) == period then used = tonumber(f[2]) end\n"
-	"  f[2] = fmt(used + a); f[3] = fmt(period)\n"
-	"else local n, t = tonumber(f[2]), tonumber(f[3])\n"
-	"  if n > 0 and now - t >= xp then n = 0 end\n"
-	"  if kind == 'p' or n == 0 then t = now end\n"
-	"  f[2] = fmt(n + a); f[3] = fmt(t) end\n"
+	"  if f[3] == period then used = f[2] end\n"
+	"  f[2] = used + a; f[3] = period\n"
+	"else local c, t = f[2], f[3]\n"
+	"  if c > 0 and now - t >= xp then c = 0 end\n"
+	"  if kind == 1 or c == 0 then t = now end\n"
+	"  f[2] = c + a; f[3] = t end\n"
 	"save()\n"
-	"return pre\n";
+	"return {now, v or false}\n";
 
 enum {
 	SCRIPT_WINDOW,
@@ -1048,27 +1054,40 @@ static void journal_add(struct policies *ps, const struct policy *p, int role, c
 
 /* --- building a script call ------------------------------------------------- */
 
+#define PARAMS_MAX (16 + 8 * (4 + 2 * POLICY_MAX_LIMITS))
+
+/* ARGV of a script: the parameters, a fixed now and up to two numbers. */
 struct rargs {
-	const char *v[ARGS_MAX];
-	size_t len[ARGS_MAX];
-	char buf[ARGS_MAX][24];
+	const char *v[4];
+	size_t len[4];
+	char num[3][24];
+	unsigned char params[PARAMS_MAX];
 	int n;
 };
 
-static void arg_str(struct rargs *a, const char *s, size_t len)
+static void put_double(unsigned char *buf, size_t *off, uint64_t v)
 {
-	a->v[a->n] = s;
-	a->len[a->n++] = len;
+	double d = (double)v;
+	uint64_t u;
+
+	memcpy(&u, &d, sizeof(u));
+	u = htole64(u);
+	memcpy(buf + *off, &u, sizeof(u));
+	*off += sizeof(u);
 }
 
-static void arg_u64(struct rargs *a, uint64_t v)
+static double get_double(const unsigned char *buf)
 {
-	int len = snprintf(a->buf[a->n], sizeof(a->buf[a->n]), "%llu", (unsigned long long)v);
+	uint64_t u;
+	double d;
 
-	arg_str(a, a->buf[a->n], (size_t)len);
+	memcpy(&u, buf, sizeof(u));
+	u = le64toh(u);
+	memcpy(&d, &u, sizeof(d));
+	return d;
 }
 
-/* The expiry parameter of a type (see expiry() in the script). */
+/* The expiry parameter of a type (see save() in the script). */
 static uint64_t xparam(const struct policy *p)
 {
 	switch (p->conf.type) {
@@ -1083,16 +1102,36 @@ static uint64_t xparam(const struct policy *p)
 	}
 }
 
-static void args_common(struct rargs *a, const struct policy *p, uint64_t fixed_now)
+static void arg_u64(struct rargs *a, uint64_t v)
 {
-	static char kinds[4][2] = { "w", "p", "e", "b" };
+	char *buf = a->num[a->n - 1];
 
-	a->n = 0;
-	arg_str(a, p->conf_id, strlen(p->conf_id));
+	a->v[a->n] = buf;
+	a->len[a->n++] = sbuf_fmt_ll(buf, (long long)v);
+}
+
+/* ARGV 1 and 2 of every script, for role (window limits, budget amount). */
+static void args_common(struct rargs *a, const struct policy *p, int role, uint64_t fixed_now)
+{
+	bool window = p->conf.type == POLICY_WINDOW;
+	size_t off = CONF_ID_LEN;
+	int i;
+
+	memcpy(a->params, p->conf_id, off);
+	put_double(a->params, &off, p->conf.type);
+	put_double(a->params, &off, xparam(p));
+	put_double(a->params, &off,
+		   window ? p->conf.block_for_ms
+			  : (p->conf.type == POLICY_BUDGET ? budget_amount(p, role) : 0));
+	put_double(a->params, &off, window ? (uint64_t)p->conf.nlimits : 0);
+	for (i = 0; window && i < p->conf.nlimits; i++) {
+		put_double(a->params, &off, p->wl[role][i].t_ns);
+		put_double(a->params, &off, p->wl[role][i].burst_ns);
+	}
+	a->v[0] = (const char *)a->params;
+	a->len[0] = off;
+	a->n = 1;
 	arg_u64(a, fixed_now);
-	arg_str(a, kinds[p->conf.type], 1);
-	arg_u64(a, xparam(p));
-	arg_u64(a, p->state_size / 8);
 }
 
 /* Once Redis is attached: the "{prefix:policy:" every key of a policy starts with. */
@@ -1322,12 +1361,44 @@ static int decide_fallback(struct areq *q)
 	return 0;
 }
 
+/* A double of a Redis state as the memory store's integer: anything but
+ * an integer in range (a value not written by these scripts) counts as 0. */
+static uint64_t state_u64(double d)
+{
+	return d >= 1 && d < 18446744073709551616.0 ? (uint64_t)d : 0;
+}
+
+/*
+ * The memory state in the value a script found (see the scripts): zeros,
+ * a fresh state, when it is of another config of the policy, or not one
+ * the scripts wrote (the scripts treat it the same way).
+ */
+static void decode_state(const struct policy *p, const char *v, size_t len, uint64_t *pre)
+{
+	const unsigned char *f = (const unsigned char *)v + CONF_ID_LEN;
+	size_t i, nf = p->state_size / 8;
+
+	if (p->conf.type == POLICY_WINDOW) {
+		if (len != CONF_ID_LEN + 8 * (nf + 1) || memcmp(v, p->conf_id, CONF_ID_LEN))
+			return;
+		pre[0] = state_u64(get_double(f));
+		for (i = 1; i < nf; i++)
+			pre[i] = state_u64(get_double(f + 8)) * NS_PER_MS +
+				 state_u64(get_double(f + 8 * (i + 1)));
+		return;
+	}
+	if (len != CONF_ID_LEN + 8 * nf || memcmp(v, p->conf_id, CONF_ID_LEN))
+		return;
+	for (i = 0; i < nf; i++)
+		pre[i] = state_u64(get_double(f + 8 * i));
+}
+
 /* Redis answered with the time and the state it found: the memory callback
  * computes the reply from them, and leaves the new state in memory. */
 static int decide_from_reply(struct areq *q, redisReply *rp)
 {
 	struct policy *p = q->p;
-	uint64_t pre[STORE_STATE_MAX / 8] = { 0 }, now = 0, nf = p->state_size / 8, i;
+	uint64_t pre[STORE_STATE_MAX / 8] = { 0 }, now;
 	struct mem_call mc;
 	struct preset_op po;
 	int err;
@@ -1340,23 +1411,14 @@ static int decide_from_reply(struct areq *q, redisReply *rp)
 			       ? 0
 			       : store_del(q->set->store, p->ns, q->rq.key, q->rq.klen, q->now_ms);
 	}
-	if (rp->type != REDIS_REPLY_ARRAY || rp->elements != nf + 1)
+	if (rp->type != REDIS_REPLY_ARRAY || rp->elements != 2 ||
+	    rp->element[0]->type != REDIS_REPLY_INTEGER || rp->element[0]->integer <= 0)
 		return -EPROTO;
-	for (i = 0; i <= nf; i++) {
-		redisReply *e = rp->element[i];
-		uint64_t v;
-
-		if (e->type == REDIS_REPLY_STRING)
-			v = strtoull(e->str, NULL, 10);
-		else if (e->type == REDIS_REPLY_INTEGER)
-			v = (uint64_t)e->integer;
-		else
-			return -EPROTO;
-		if (i == 0)
-			now = v;
-		else
-			pre[i - 1] = v;
-	}
+	now = (uint64_t)rp->element[0]->integer;
+	if (rp->element[1]->type == REDIS_REPLY_STRING)
+		decode_state(p, rp->element[1]->str, rp->element[1]->len, pre);
+	else if (rp->element[1]->type != REDIS_REPLY_NIL)
+		return -EPROTO;
 	memset(&q->ans.u, 0, sizeof(q->ans.u));
 	mem_call_of(q, now, &mc);
 	po = (struct preset_op){ .pre = pre, .size = p->state_size, .fn = mc.fn, .arg = &mc.u };
@@ -1405,7 +1467,7 @@ static int send_redis(struct areq *q)
 	size_t klen = redis_key(p, q->rq.key, q->rq.klen, key, sizeof(key));
 	uint64_t fixed = ps->fixed_clock ? q->now_ms : 0;
 	struct rargs a;
-	int script, i;
+	int script;
 
 	if (!klen)
 		return -E2BIG;
@@ -1415,24 +1477,12 @@ static int send_redis(struct areq *q)
 
 		return redis_command(ps->redis, 2, argv, lens, on_redis_reply, q);
 	}
-	args_common(&a, p, fixed);
+	args_common(&a, p, q->role, fixed);
 	switch (q->rq.op) {
 	case POLICY_OP_CHECK:
-		if (p->conf.type == POLICY_WINDOW) {
-			script = SCRIPT_WINDOW;
-			arg_u64(&a, q->rq.cost);
-			arg_u64(&a, q->rq.peek);
-			arg_u64(&a, p->conf.block_for_ms);
-			for (i = 0; i < p->conf.nlimits; i++) {
-				arg_u64(&a, p->wl[q->role][i].t_ns);
-				arg_u64(&a, p->wl[q->role][i].burst_ns);
-			}
-		} else {
-			script = SCRIPT_BUDGET;
-			arg_u64(&a, budget_amount(p, q->role));
-			arg_u64(&a, q->rq.cost);
-			arg_u64(&a, q->rq.peek);
-		}
+		script = p->conf.type == POLICY_WINDOW ? SCRIPT_WINDOW : SCRIPT_BUDGET;
+		arg_u64(&a, q->rq.cost);
+		arg_u64(&a, q->rq.peek);
 		break;
 	case POLICY_OP_AUTH_FAIL:
 	case POLICY_OP_AUTH_CHECK:
@@ -1716,7 +1766,6 @@ void policies_redis_up(struct policies *ps)
 			struct policy *p = policies_find(ps, e->policy, strlen(e->policy));
 			size_t klen;
 			struct rargs a;
-			int k;
 
 			next = e->next;
 			klen = p ? redis_key(p, e->key, e->klen, key, sizeof(key)) : 0;
@@ -1725,14 +1774,8 @@ void policies_redis_up(struct policies *ps)
 				free(e);
 				continue;
 			}
-			args_common(&a, p, 0);
+			args_common(&a, p, e->role, 0);
 			arg_u64(&a, e->amount);
-			if (p->conf.type == POLICY_WINDOW) {
-				for (k = 0; k < p->conf.nlimits; k++) {
-					arg_u64(&a, p->wl[e->role][k].t_ns);
-					arg_u64(&a, p->wl[e->role][k].burst_ns);
-				}
-			}
 			if (!redis_eval(ps->redis, ps->scripts[SCRIPT_REPLAY], key, klen, a.n, a.v,
 					a.len, on_replay_reply, ps)) {
 				ps->refs++;

@@ -816,7 +816,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	}
 	if (c->in.len == 0 && c->in.cap > PRIVATE_RBUF_MIN * 4)
 		sbuf_free(&c->in);
-	if (c->paused || c->blocked || c->close_after_write)
+	/* A blocked client keeps being read (stopping and restarting the read
+	 * costs two epoll_ctl per request) until it has sent a buffer's worth. */
+	if (c->paused || c->close_after_write || (c->blocked && c->in.len >= PRIVATE_RBUF_MIN))
 		pause_reading(c);
 	batch_end(c);
 }

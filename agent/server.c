@@ -506,10 +506,25 @@ static void start_write(struct client *c)
 {
 	struct sbuf tmp;
 	uv_buf_t b;
-	int err;
+	int err, n;
 
 	if (c->writing || !c->out.len || c->closing)
 		return;
+	/* Most replies fit the socket: written now, libuv's write request (and
+	 * the epoll_ctl that ends it) is only for the rest. */
+	b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+	n = uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
+	if (n < 0 && n != UV_EAGAIN) {
+		client_close(c);
+		return;
+	}
+	if (n > 0) {
+		c->srv->st.bytes_out += (uint64_t)n;
+		c->write_progress_ms = uv_now(c->srv->loop);
+		sbuf_consume(&c->out, (size_t)n);
+		if (!c->out.len)
+			return;
+	}
 	tmp = c->wbuf;
 	c->wbuf = c->out;
 	c->out = tmp;

@@ -874,7 +874,7 @@ static uint64_t block_fn(void *state, bool fresh, void *arg)
 #define LUA_PRELUDE                                                                                \
 	"local P, now = ARGV[1], tonumber(ARGV[2])\n"                                              \
 	"if now == 0 then local t = redis.call('TIME')\n"                                          \
-	"  now = t[1] * 1000 + math.floor(t[2] / 1000) end\n"                                     \
+	"  now = t[1] * 1000 + math.floor(t[2] / 1000) end\n"                                      \
 	"local cid = string.sub(P, 1, 16)\n"                                                       \
 	"local kind, xp, x, n = struct.unpack('<dddd', P, 17)\n"                                   \
 	"local nf = 3\n"                                                                           \
@@ -893,26 +893,26 @@ static uint64_t block_fn(void *state, bool fresh, void *arg)
 	"  elseif f[2] > 0 then local y\n"                                                         \
 	"    if kind == 3 then y = (f[3] + 1) * xp else y = f[3] + xp end\n"                       \
 	"    if y > e then e = y end end\n"                                                        \
-	"  if e > now then redis.call('SET', KEYS[1], cid .. struct.pack(fmt, unpack(f, 1, nf)),\n" \
-	"    'PX', string.format('%d', e - now))\n"                                                \
+	"  if e > now then local s = cid .. struct.pack(fmt, unpack(f, 1, nf))\n"                  \
+	"    redis.call('SET', KEYS[1], s, 'PX', string.format('%d', e - now))\n"                  \
 	"  else redis.call('DEL', KEYS[1]) end end\n"
 
 /* window_fn: ARGV 3 cost, 4 peek. */
-static const char lua_window[] = LUA_PRELUDE
-	"local cost, peek = tonumber(ARGV[3]), ARGV[4] == '1'\n"
-	"local blocked = f[1] > now\n"
-	"local ok, d, shift = not blocked, {}, (f[2] - now) * 1000000\n"
-	"for i = 1, n do local t, b = limit(i)\n"
-	"  local di = shift + f[i + 2]\n"
-	"  if di < 0 then di = 0 end\n"
-	"  di = di + cost * t\n"
-	"  if di > b then ok = false end\n"
-	"  d[i] = di end\n"
-	"if ok and not peek and cost > 0 then\n"
-	"  f[2] = now; for i = 1, n do f[i + 2] = d[i] end; save()\n"
-	"elseif not ok and not blocked and x > 0 and not peek then\n"
-	"  f[1] = now + x; save() end\n"
-	"return {now, v or false}\n";
+static const char lua_window[] =
+	LUA_PRELUDE "local cost, peek = tonumber(ARGV[3]), ARGV[4] == '1'\n"
+		    "local blocked = f[1] > now\n"
+		    "local ok, d, shift = not blocked, {}, (f[2] - now) * 1000000\n"
+		    "for i = 1, n do local t, b = limit(i)\n"
+		    "  local di = shift + f[i + 2]\n"
+		    "  if di < 0 then di = 0 end\n"
+		    "  di = di + cost * t\n"
+		    "  if di > b then ok = false end\n"
+		    "  d[i] = di end\n"
+		    "if ok and not peek and cost > 0 then\n"
+		    "  f[2] = now; for i = 1, n do f[i + 2] = d[i] end; save()\n"
+		    "elseif not ok and not blocked and x > 0 and not peek then\n"
+		    "  f[1] = now + x; save() end\n"
+		    "return {now, v or false}\n";
 
 /* budget_fn: ARGV 3 cost, 4 peek. */
 static const char lua_budget[] = LUA_PRELUDE
@@ -925,28 +925,25 @@ static const char lua_budget[] = LUA_PRELUDE
 	"return {now, v or false}\n";
 
 /* auth_fn: ARGV 3 fail (1) or check (0). */
-static const char lua_auth[] = LUA_PRELUDE
-	"if ARGV[3] == '1' then\n"
-	"  if f[2] > 0 and now - f[3] >= xp then f[2] = 0 end\n"
-	"  f[2] = f[2] + 1; f[3] = now; save() end\n"
-	"return {now, v or false}\n";
+static const char lua_auth[] = LUA_PRELUDE "if ARGV[3] == '1' then\n"
+					   "  if f[2] > 0 and now - f[3] >= xp then f[2] = 0 end\n"
+					   "  f[2] = f[2] + 1; f[3] = now; save() end\n"
+					   "return {now, v or false}\n";
 
 /* event_fn: ARGV 3 exempt (1). */
-static const char lua_event[] = LUA_PRELUDE
-	"if ARGV[3] ~= '1' and f[1] <= now then\n"
-	"  local c, st = f[2], f[3]\n"
-	"  if c > 0 and now - st >= xp then c = 0 end\n"
-	"  if c == 0 then st = now end\n"
-	"  f[2] = c + 1; f[3] = st; save() end\n"
-	"return {now, v or false}\n";
+static const char lua_event[] = LUA_PRELUDE "if ARGV[3] ~= '1' and f[1] <= now then\n"
+					    "  local c, st = f[2], f[3]\n"
+					    "  if c > 0 and now - st >= xp then c = 0 end\n"
+					    "  if c == 0 then st = now end\n"
+					    "  f[2] = c + 1; f[3] = st; save() end\n"
+					    "return {now, v or false}\n";
 
 /* block_fn: ARGV 3 seconds (0: unblock, only an existing key). */
-static const char lua_block[] = LUA_PRELUDE
-	"local secs = tonumber(ARGV[3])\n"
-	"if secs > 0 then local u = now + secs * 1000\n"
-	"  if u > f[1] then f[1] = u end; save()\n"
-	"elseif found then f[1] = 0; save() end\n"
-	"return {now, v or false}\n";
+static const char lua_block[] = LUA_PRELUDE "local secs = tonumber(ARGV[3])\n"
+					    "if secs > 0 then local u = now + secs * 1000\n"
+					    "  if u > f[1] then f[1] = u end; save()\n"
+					    "elseif found then f[1] = 0; save() end\n"
+					    "return {now, v or false}\n";
 
 /*
  * Outage replay (ARGV 3 amount): add amount to a key without deciding
@@ -954,26 +951,26 @@ static const char lua_block[] = LUA_PRELUDE
  * budget: amount used in the current period; progressive: amount failures,
  * the last now; events: amount events in the current window.
  */
-static const char lua_replay[] = LUA_PRELUDE
-	"local a = tonumber(ARGV[3])\n"
-	"if kind == 0 then local shift = (f[2] - now) * 1000000\n"
-	"  for i = 1, n do local t, b = limit(i)\n"
-	"    local di = shift + f[i + 2]\n"
-	"    if di < 0 then di = 0 end\n"
-	"    di = di + a * t\n"
-	"    if di > b then di = b end\n"
-	"    f[i + 2] = di end\n"
-	"  f[2] = now\n"
-	"elseif kind == 3 then local period = math.floor(now / xp)\n"
-	"  local used = 0\n"
-	"  if f[3] == period then used = f[2] end\n"
-	"  f[2] = used + a; f[3] = period\n"
-	"else local c, t = f[2], f[3]\n"
-	"  if c > 0 and now - t >= xp then c = 0 end\n"
-	"  if kind == 1 or c == 0 then t = now end\n"
-	"  f[2] = c + a; f[3] = t end\n"
-	"save()\n"
-	"return {now, v or false}\n";
+static const char lua_replay[] =
+	LUA_PRELUDE "local a = tonumber(ARGV[3])\n"
+		    "if kind == 0 then local shift = (f[2] - now) * 1000000\n"
+		    "  for i = 1, n do local t, b = limit(i)\n"
+		    "    local di = shift + f[i + 2]\n"
+		    "    if di < 0 then di = 0 end\n"
+		    "    di = di + a * t\n"
+		    "    if di > b then di = b end\n"
+		    "    f[i + 2] = di end\n"
+		    "  f[2] = now\n"
+		    "elseif kind == 3 then local period = math.floor(now / xp)\n"
+		    "  local used = 0\n"
+		    "  if f[3] == period then used = f[2] end\n"
+		    "  f[2] = used + a; f[3] = period\n"
+		    "else local c, t = f[2], f[3]\n"
+		    "  if c > 0 and now - t >= xp then c = 0 end\n"
+		    "  if kind == 1 or c == 0 then t = now end\n"
+		    "  f[2] = c + a; f[3] = t end\n"
+		    "save()\n"
+		    "return {now, v or false}\n";
 
 enum {
 	SCRIPT_WINDOW,

@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include <hiredis/async.h>
-#include <hiredis/adapters/libuv.h>
 
 #include "clock.h"
 #include "log.h"
 #include "redis.h"
+#include "redis_loop.h"
 
 /* A handshake that takes longer than this (or 5 timeouts) counts as failed. */
 #define HANDSHAKE_MIN_MS 1000
@@ -305,7 +305,7 @@ static redisAsyncContext *open_ctx(struct redis *r, const char **err)
 		redisAsyncFree(ac);
 		return NULL;
 	}
-	if (redisLibuvAttach(ac, r->loop) != REDIS_OK) {
+	if (redis_loop_attach(ac, r->loop) != REDIS_OK) {
 		*err = "cannot attach to the loop";
 		redisAsyncFree(ac);
 		return NULL;

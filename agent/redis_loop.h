@@ -11,8 +11,8 @@
  * (uv_prepare: nothing queued waits for an event), and as soon as
  * REDIS_LOOP_FLUSH_EVERY commands are queued, so Redis starts on the first
  * commands of a burst while the agent is still reading the rest (the two
- * overlap instead of taking turns). "Writable" is watched only while connecting and while the socket
- * is full.
+ * overlap instead of taking turns). "Writable" is watched only while connecting and while the
+ * socket is full.
  */
 #ifndef FG_REDIS_LOOP_H
 #define FG_REDIS_LOOP_H

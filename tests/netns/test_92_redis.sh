@@ -3,9 +3,14 @@
 # agents in two namespaces enforce one limit jointly for every policy type;
 # a killed redis-server costs no client more than timeout_ms (decisions go
 # on from memory, the log and INFO say so) and its return adds the outage's
-# counts; a ban on one agent is dropped by the other's XDP program within a
-# second, unbans follow, an agent started later loads the existing bans; a
-# wrong password is a clear error and a fallback, not a crash.
+# counts; a ban on one agent (manual, or made by its XDP program during a
+# flood) is dropped by the other's XDP program within a second, unbans
+# follow, an agent started later loads the existing bans; a wrong password
+# is a clear error and a fallback, not a crash.
+#
+# redis-server runs in A (the attacker's side stands in for the network
+# between hosts): agent A (in V) reaches it on a Unix socket, agent B (in W)
+# over TCP across its own protected link, as a second host would.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
@@ -27,21 +32,26 @@ mkdir -p "$PIN_A" "$PIN_B"
 fg_on_exit "rm -rf '$PIN_A' '$PIN_B'"
 SOCK_A=$FG_TMP/a.sock SOCK_B=$FG_TMP/b.sock
 RSOCK=$FG_TMP/redis.sock
+RTCP=192.0.2.2:6379 # A's end of the A-W link
 TIMEOUT_MS=50
 REDIS=
 
 redis_start() { # [ARGS...]
-	fg_bg redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 --save "" \
+	fg_bg fg_in "$FG_A" redis-server --bind 192.0.2.2 --port 6379 --protected-mode no \
+		--unixsocket "$RSOCK" --unixsocketperm 700 --save "" \
 		--appendonly no --dir "$FG_TMP" --logfile "$FG_TMP/redis.log" "$@"
 	REDIS=$FG_LAST_PID
 	fg_wait_for -t 10 redis-cli -s "$RSOCK" ${PASS:+-a "$PASS" --no-auth-warning} PING ||
 		fg_fail "redis-server did not start"
 }
-conf() { # FILE [PASSWORD]
+conf() { # FILE URL [PASSWORD]
 	cat >"$1" <<YAML
 store:
   type: redis
-  redis: { url: "unix://$RSOCK", timeout_ms: $TIMEOUT_MS, prefix: t92${2:+, password: "$2"} }
+  redis: { url: "$2", timeout_ms: $TIMEOUT_MS, prefix: t92${3:+, password: "$3"} }
+rules:
+  - { name: flood, proto: tcp, ports: [8443], per_source: { rate: 5, burst: 5 },
+      ban: { after: 2, window: 60s, for: 600s } }
 policies:
   - { name: api, type: window, limits: [ { count: 10, per: 1m } ] }
   - { name: api2, type: window, limits: [ { count: 1000, per: 1m } ] }
@@ -73,11 +83,12 @@ info() { redis-cli -s "$1" INFO policies | tr -d '\r' | sed -n "s/^$2://p"; }
 up_both() { [ "$(info "$SOCK_A" store_fallback_active)" = 0 ] && [ "$(info "$SOCK_B" store_fallback_active)" = 0 ]; }
 
 redis_start
-conf "$FG_TMP/fg.yaml"
+conf "$FG_TMP/fg.yaml" "unix://$RSOCK"
+conf "$FG_TMP/fg-b.yaml" "redis://$RTCP"
 agent_start a "$FG_TMP/fg.yaml"
-agent_start b "$FG_TMP/fg.yaml"
+agent_start b "$FG_TMP/fg-b.yaml"
 fg_wait_for -t 10 up_both || fg_fail "agents did not connect to redis"
-fg_ok "two agents on one redis-server"
+fg_ok "two agents on one redis-server (Unix socket and TCP)"
 
 # --- one limit, two hosts: 6 hits on each, limit 10 -> exactly 2 denied -----------
 denied=0
@@ -127,9 +138,25 @@ ca XDP.UNBAN $BAN >/dev/null
 fg_wait_for -t 1 sh -c "! redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^$BAN\$'" ||
 	fg_fail "the unban did not reach B within 1 s"
 fg_ok "an unban on A reaches B within 1 s"
+
+# The XDP program's own ban: A floods V's port 8443 from one address; V's
+# program bans it after 2 violations (counted once a second), and the ban
+# reaches B like any other.
+AUTO=203.0.113.70
+fg_bg fg_in "$FG_A" "$FGNET" syn --dst "$FG_V_IP4_A" --dport 8443 --src $AUTO \
+	--count 3000 --pps 1000 --seconds 5 >"$FG_TMP/auto.out"
+AUTO_FLOOD=$FG_LAST_PID
+fg_wait_for -t 5 sh -c "'$FLOODCTL' -p '$PIN_A' list bans | grep -q '^$AUTO .*auto'" ||
+	fg_fail "V's XDP program did not ban the flooding source"
+fg_wait_for -t 1 sh -c "redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^$AUTO\$'" ||
+	fg_fail "B did not get the XDP program's ban on A within 1 s"
+cb XDP.LIST BANS | grep -A1 "^$AUTO\$" | grep -q fleet || fg_fail "B's copy of the auto-ban is not origin fleet"
+fg_ok "a ban made by A's XDP program reaches B within 1 s (origin fleet)"
+fg_wait_pid "$AUTO_FLOOD" 20 || fg_fail "flood generator failed"
+
 ca XDP.BAN 203.0.113.60 600 >/dev/null
 fg_stop "$AGENT_B"
-agent_start b "$FG_TMP/fg.yaml"
+agent_start b "$FG_TMP/fg-b.yaml"
 fg_wait_for -t 5 sh -c "redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^203.0.113.60\$'" ||
 	fg_fail "an agent started later did not load the existing bans"
 fg_ok "an agent started later loads the existing bans"
@@ -181,7 +208,7 @@ fg_ok "a hung redis-server costs at most timeout_ms, then the breaker stops wait
 # --- a wrong password: clear error, fallback, no crash --------------------------------
 fg_stop "$REDIS"
 PASS=s3cret redis_start --requirepass s3cret
-conf "$FG_TMP/bad.yaml" wrong
+conf "$FG_TMP/bad.yaml" "redis://$RTCP" wrong
 fg_stop "$AGENT_B"
 agent_start b "$FG_TMP/bad.yaml"
 fg_wait_for -t 5 grep -q "AUTH failed" "$FG_TMP/agent-b.log" || { cat "$FG_TMP/agent-b.log"; fg_fail "no AUTH error in the log"; }
@@ -189,7 +216,7 @@ grep "AUTH failed" "$FG_TMP/agent-b.log" | head -1
 fg_assert_eq "$(cb RL.CHECK api w1 | head -1)" 1 "decisions go on with a wrong password"
 fg_assert_eq "$(info "$SOCK_B" store_fallback_active)" 1 "wrong password: fallback active"
 kill -0 "$AGENT_B" || fg_fail "the agent died"
-conf "$FG_TMP/good.yaml" s3cret
+conf "$FG_TMP/good.yaml" "redis://$RTCP" s3cret
 fg_stop "$AGENT_B"
 agent_start b "$FG_TMP/good.yaml"
 fg_wait_for -t 5 sh -c "[ \"\$(redis-cli -s '$SOCK_B' INFO policies | tr -d '\r' | sed -n 's/^store_fallback_active://p')\" = 0 ]" ||

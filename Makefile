@@ -68,7 +68,7 @@ CONFIG ?= packaging/floodgate.yaml
 
 .PHONY: fuzz
 .PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-smoke bench-xdp \
-	bench-socket bench-flood bench-react bench-metrics \
+	bench-socket bench-redis bench-flood bench-react bench-metrics \
 	vmlinux fmt lint clean install uninstall
 
 all: $(DEPS_STAMP) $(FLOODGATED) $(FLOODCTL) $(BUILD)/floodgate.bpf.o
@@ -214,6 +214,9 @@ bench-smoke: all $(BENCH_TOOLS) $(NET_TOOLS)
 
 bench-socket: all
 	$(Q)BUILD=$(BUILD) ./bench/socket.sh --out $(BUILD)/bench/results
+
+bench-redis: all
+	$(Q)BUILD=$(BUILD) ./bench/redis.sh --out $(BUILD)/bench/results
 
 bench-metrics: all
 	$(Q)BUILD=$(BUILD) ./bench/metrics.sh --out $(BUILD)/bench/results

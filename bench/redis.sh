@@ -3,8 +3,10 @@
 # redis, a local redis-server on a Unix socket), side by side in one run with
 # a client calling the equivalent Lua limiter (bench/gcra3.lua) on the same
 # redis-server directly. redis-benchmark drives both: 50 clients, -P 1 and
-# -P 16, random keys. Reports requests/s and p50/p99 (ms). --smoke: tiny counts;
-# --out DIR: where redis.md goes (default bench/results).
+# -P 16, random keys. Reports requests/s, p50/p99 (ms) and the CPU time
+# redis-server and the agent spent per decision (µs, /proc/PID/stat over the
+# runs). --smoke: tiny counts; --out DIR: where redis.md and redis.csv go
+# (default bench/results).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/netns/lib.sh"
@@ -22,6 +24,7 @@ fg_topo_3ns
 RSOCK=$FG_TMP/redis.sock
 fg_bg redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 --save "" \
 	--appendonly no --dir "$FG_TMP" --logfile "$FG_TMP/redis.log"
+REDIS=$FG_LAST_PID
 fg_wait_for -t 10 test -S "$RSOCK" || fg_fail "redis-server did not start"
 cat >"$FG_TMP/fg.yaml" <<YAML
 store: { type: redis, redis: { url: "unix://$RSOCK", timeout_ms: 200 } }
@@ -35,24 +38,36 @@ fg_wait_for -t 10 sh -c "redis-cli -s '$FG_SOCK' INFO policies | grep -q '^store
 	fg_fail "the agent did not connect to redis"
 SHA=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$ROOT/bench/gcra3.lua")")
 
-declare -A RES
+# cpu_ticks PID — user + system time of PID so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# measure NAME P SOCK CMD... — one CSV row: name,pipeline,rps,p50,p99,redis_us,agent_us.
+measure() {
+	local name=$1 p=$2 sock=$3 r0 a0 res
+	shift 3
+	r0=$(cpu_ticks "$REDIS") a0=$(cpu_ticks "$FG_AGENT")
+	res=$(bench_redis_run "$sock" "$p" "$@")
+	awk -v n="$name" -v p="$p" -v res="$res" -v tick="$(getconf CLK_TCK)" -v reqs=$((N * RUNS)) \
+		-v r=$(($(cpu_ticks "$REDIS") - r0)) -v a=$(($(cpu_ticks "$FG_AGENT") - a0)) '
+		BEGIN { split(res, x, " ")
+			printf "%s,%d,%s,%s,%s,%.1f,%.1f\n", n, p, x[1], x[2], x[3],
+				r * 1e6 / tick / reqs, a * 1e6 / tick / reqs }'
+}
+
+echo "client,pipeline,rps,p50_ms,p99_ms,redis_us_per_req,agent_us_per_req" >"$OUT/redis.csv"
 for p in 1 16; do
-	RES["agent/$p"]=$(bench_redis_run "$FG_SOCK" $p RL.CHECK api k:__rand_int__)
-	RES["lua/$p"]=$(bench_redis_run "$RSOCK" $p EVALSHA "$SHA" 1 k:__rand_int__)
+	measure agent $p "$FG_SOCK" RL.CHECK api k:__rand_int__ >>"$OUT/redis.csv"
+	measure lua $p "$RSOCK" EVALSHA "$SHA" 1 k:__rand_int__ >>"$OUT/redis.csv"
 done
 fb=$(redis-cli -s "$FG_SOCK" INFO policies | tr -d '\r' | sed -n 's/^store_fallback_decisions_total://p')
 [ "$fb" = 0 ] || fg_log "warning: $fb decisions fell back during the run"
 {
-	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs"
-	echo "- redis-server $(redis-server --version | awk '{ print $3 }' | cut -d= -f2) on a Unix socket, same machine; date $(date -u +%F), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	echo "- method: redis-benchmark -c $CLIENTS -n $N -r $KEYS, median of $RUNS runs by req/s; fallback decisions during the run: $fb"
+	echo "- method: redis-benchmark -c $CLIENTS -n $N -r $KEYS, median of $RUNS runs by req/s;" \
+		"CPU per decision over all $RUNS runs; fallback decisions during the run: $fb"
 	echo
-	echo "| client (50 clients) | pipeline | req/s | p50 ms | p99 ms |"
-	echo "|---|---:|---:|---:|---:|"
-	for p in 1 16; do
-		read -r rps p50 p99 <<<"${RES["agent/$p"]}"
-		echo "| floodgated RL.CHECK, Redis store (3 windows) | $p | $rps | $p50 | $p99 |"
-		read -r rps p50 p99 <<<"${RES["lua/$p"]}"
-		echo "| EVALSHA gcra3.lua on redis-server directly (3 windows) | $p | $rps | $p50 | $p99 |"
-	done
+	echo "| client (50 clients) | pipeline | req/s | p50 ms | p99 ms | redis-server CPU µs/decision | agent CPU µs/decision |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
+	awk -F, 'NR > 1 {
+		c = $1 == "agent" ? "floodgated RL.CHECK, Redis store (3 windows)" : "EVALSHA gcra3.lua on redis-server directly (3 windows)"
+		printf "| %s | %d | %.0f | %s | %s | %s | %s |\n", c, $2, $3, $4, $5, $6, ($1 == "agent" ? $7 : "-") }' "$OUT/redis.csv"
 } | tee "$OUT/redis.md"

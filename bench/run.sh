@@ -8,7 +8,8 @@
 #                                       docs untouched (make test runs it)
 #
 # Sections: xdp (bench_xdp paths), scale (bench_xdp scale), flood
-# (bench/flood.sh), socket (bench/socket.sh), react (bench/react.sh). Each
+# (bench/flood.sh), socket (bench/socket.sh), redis (bench/redis.sh), react
+# (bench/react.sh). Each
 # prints "PASS|FAIL bench-NAME"; the last line is "bench: N passed, N failed".
 # docs/performance.md is rewritten only between `<!-- bench:NAME begin -->`
 # and `<!-- bench:NAME end -->` markers: other sections of the file are kept.
@@ -30,7 +31,7 @@ fi
 DOC=$ROOT/docs/performance.md
 LOGS=$OUT/logs
 mkdir -p "$OUT" "$LOGS" || exit 1
-SECTIONS=${SECTIONS:-xdp scale flood socket react}
+SECTIONS=${SECTIONS:-xdp scale flood socket redis react}
 # xdp-filter's BPF objects ship in libxdp1 (a dependency of xdp-tools).
 XF_DIR=/usr/lib/$(gcc -print-multiarch 2>/dev/null)/bpf
 f=$(dpkg -L libxdp1 2>/dev/null | grep '/xdpfilt_alw_all\.o$' | head -n 1)
@@ -64,6 +65,7 @@ for s in $SECTIONS; do
 	scale) section scale 300 bash -c "'$BUILD/bench/bench_xdp' $ARGS --csv '$OUT' scale > '$OUT/scale.md'" ;;
 	flood) section flood 600 bash bench/flood.sh $ARGS --out "$OUT" ;;
 	socket) section socket 600 bash bench/socket.sh $ARGS --out "$OUT" ;;
+	redis) section redis 600 bash bench/redis.sh $ARGS --out "$OUT" ;;
 	react) section react 300 bash bench/react.sh $ARGS --out "$OUT" ;;
 	*) echo "  FAIL  unknown section '$s'" && failed=$((failed + 1)) ;;
 	esac
@@ -71,7 +73,7 @@ done
 
 # ---- goals: each a ratio from this run's CSVs --------------------------------
 goals() {
-	local x=$OUT/xdp.csv f=$OUT/flood.csv s=$OUT/socket.csv
+	local x=$OUT/xdp.csv f=$OUT/flood.csv s=$OUT/socket.csv r=$OUT/redis.csv
 	echo "| goal | measured | met |"
 	echo "|---|---|---|"
 	[ -f "$x" ] && awk -F, '
@@ -100,6 +102,10 @@ goals() {
 		$3 == 1 || $3 == 16 { rps[$2 "/" $3] = $4 }
 		END { for (p = 1; p <= 16; p += 15) { l = rps["Lua GCRA (3 windows)/" p]; c = rps["RL.CHECK (3 windows)/" p]
 			if (l > 0) printf "| socket decisions >= 2x redis-server Lua limiter (-P %d) | %.2fx (RL.CHECK %d vs %d req/s) | %s |\n", p, c / l, c, l, (c / l >= 2 ? "yes" : sprintf("no: %.1fx short", 2 / (c / l))) } }' "$s"
+	[ -f "$r" ] && awk -F, '
+		NR > 1 { rps[$1 "/" $2] = $3 }
+		END { for (p = 1; p <= 16; p += 15) { l = rps["lua/" p]; a = rps["agent/" p]
+			if (l > 0) printf "| Redis store: decisions through the agent >= the Lua limiter on Redis directly (-P %d) | %.2fx (%d vs %d req/s) | %s |\n", p, a / l, a, l, (a >= l ? "yes" : sprintf("no: %.0f%% of it", 100 * a / l)) } }' "$r"
 }
 goals >"$OUT/goals.md"
 
@@ -169,7 +175,7 @@ splice() {
 		!skip { print }' "$DOC" >"$tmp" && mv "$tmp" "$DOC"
 }
 if [ $SMOKE = 0 ]; then
-	for s in machine goals xdp scale flood socket react; do
+	for s in machine goals xdp scale flood socket redis react; do
 		splice "$s" "$OUT/$s.md"
 	done
 	echo "  report: $DOC, raw data: $OUT"

@@ -865,7 +865,7 @@ static uint64_t block_fn(void *state, bool fresh, void *arg)
  * into the memory store, so a fallback continues from the last shared state
  * this host saw.
  *
- * ARGV: 1 the parameters (pack_params()): config id, then doubles kind
+ * ARGV: 1 the parameters (args_common()): config id, then doubles kind
  * (enum policy_type), xp (the expiry parameter: forget_after, window,
  * period ms), x (window: block_for ms; budget: amount), n (window: limits)
  * and n pairs (t_ns, burst_ns); 2 a fixed now in ms (0: TIME); then the

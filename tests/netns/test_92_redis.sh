@@ -3,10 +3,11 @@
 # agents in two namespaces enforce one limit jointly for every policy type;
 # a killed redis-server costs no client more than timeout_ms (decisions go
 # on from memory, the log and INFO say so) and its return adds the outage's
-# counts; a ban on one agent (manual, or made by its XDP program during a
-# flood) is dropped by the other's XDP program within a second, unbans
-# follow, an agent started later loads the existing bans; a wrong password
-# is a clear error and a fallback, not a crash.
+# counts; a ban on one agent (manual, made by its XDP program during a
+# flood, or by an application's auth failures) reaches the other's ban map
+# within a second (its XDP program then drops the source) and its metrics,
+# unbans follow, an agent started later loads the existing bans; a wrong
+# password is a clear error and a fallback, not a crash.
 #
 # redis-server runs in A (the attacker's side stands in for the network
 # between hosts): agent A (in V) reaches it on a Unix socket, agent B (in W)
@@ -57,6 +58,7 @@ policies:
   - { name: api2, type: window, limits: [ { count: 1000, per: 1m } ] }
   - { name: tokens, type: budget, amount: 10, period: day }
   - { name: login, type: progressive, free_failures: 100 }
+  - { name: auth, type: progressive, free_failures: 100, xdp_ban: { after: 3, for: 10m } }
   - { name: chat, type: events, limit: 10, window: 1m }
   - { name: open, type: window, limits: [ { count: 1, per: 1m } ], on_store_error: allow }
 YAML
@@ -71,7 +73,7 @@ agent_start() { # a|b CONF
 		AGENT_A=$FG_LAST_PID
 	else
 		fg_bg fg_in "$FG_W" "$FLOODGATED" -c "$2" -i veth-a \
-			--pin-dir "$PIN_B" --socket "$SOCK_B" --metrics-listen "" >>"$log" 2>&1
+			--pin-dir "$PIN_B" --socket "$SOCK_B" --metrics-listen 127.0.0.1:10150 >>"$log" 2>&1
 		AGENT_B=$FG_LAST_PID
 	fi
 	fg_wait_for -t 20 _started "$log" "$mark" || { cat "$log" >&2; fg_fail "agent $who did not start"; }
@@ -153,6 +155,23 @@ fg_wait_for -t 1 sh -c "redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^$AUTO\$
 cb XDP.LIST BANS | grep -A1 "^$AUTO\$" | grep -q fleet || fg_fail "B's copy of the auto-ban is not origin fleet"
 fg_ok "a ban made by A's XDP program reaches B within 1 s (origin fleet)"
 fg_wait_pid "$AUTO_FLOOD" 20 || fg_fail "flood generator failed"
+
+# An application-feedback ban: the 3rd RL.AUTH.FAIL of an address on A.
+APP=203.0.113.90
+for i in 1 2 3; do ca RL.AUTH.FAIL auth $APP >/dev/null; done
+fg_wait_for -t 1 sh -c "redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^$APP\$'" ||
+	fg_fail "B did not get A's application-feedback ban within 1 s"
+fg_ok "an application-feedback ban on A reaches B within 1 s"
+# B's metrics count the two fleet bans in force (the auto-ban and this one;
+# the first was lifted). The gauge is recounted every 10 s.
+fleet_bans() {
+	fg_in "$FG_W" curl -s http://127.0.0.1:10150/metrics |
+		awk '$1 == "floodgate_xdp_bans{origin=\"fleet\"}" { print $2 }'
+}
+fleet_bans_are() { [ "$(fleet_bans)" = "$1" ]; }
+fg_wait_for -t 12 fleet_bans_are 2 ||
+	fg_fail "B's floodgate_xdp_bans{origin=\"fleet\"} is '$(fleet_bans)', want 2"
+fg_ok "B's metrics: floodgate_xdp_bans{origin=\"fleet\"} 2"
 
 ca XDP.BAN 203.0.113.60 600 >/dev/null
 fg_stop "$AGENT_B"

@@ -145,7 +145,7 @@ static void reply_auth(struct client *c, const char *first, const struct rl_auth
 /* What an answer needs besides itself: the policy's name (the policy may be
  * gone after a reload when a Redis answer arrives) and an IP-looking key. */
 struct rl_ctx {
-	struct client *c;
+	struct deferred *d; /* the reply's place, when it comes later */
 	struct agent *a;
 	char policy[FG_CONF_NAME_MAX];
 	char addr[FG_CIDR_STRLEN]; /* RL.AUTH.FAIL: the key when it may be an address */
@@ -204,25 +204,25 @@ static void rl_effects(const struct rl_ctx *x, const struct policy_answer *ans)
 		auth_ban(x->a, x->policy, x->addr, ans->u.auth.ban_for_ms);
 }
 
-/* A Redis answer (or its fallback) for a blocked client. */
+/* A Redis answer (or its fallback), in the place its request left. */
 static void rl_done(int err, const struct policy_answer *ans, void *arg)
 {
 	struct rl_ctx *x = arg;
+	struct client *c;
 
 	if (!err)
 		rl_effects(x, ans);
-	if (!client_is_closed(x->c)) {
-		if (err)
-			reply_error(x->c, "ERR policy '%s': %s", x->policy, strerror(-err));
-		else
-			rl_reply(x->c, ans);
-	}
-	client_unblock(x->c);
+	c = deferred_begin(x->d);
+	if (c && err)
+		reply_error(c, "ERR policy '%s': %s", x->policy, strerror(-err));
+	else if (c)
+		rl_reply(c, ans);
+	deferred_end(x->d);
 	free(x);
 }
 
 /* Decide rq on p: answered now (memory store, Redis down) or, with Redis,
- * later: the client is blocked until then (its next requests wait, in order). */
+ * later; the client's next requests go on meanwhile, replies keep their order. */
 static void rl_submit(struct client *c, struct agent *a, struct policy *p, const char *cmd,
 		      const struct policy_req *rq)
 {
@@ -237,7 +237,7 @@ static void rl_submit(struct client *c, struct agent *a, struct policy *p, const
 			return;
 		}
 	}
-	x->c = c;
+	x->d = NULL;
 	x->a = a;
 	snprintf(x->policy, sizeof(x->policy), "%s", policy_name(p));
 	x->addr[0] = '\0';
@@ -248,7 +248,8 @@ static void rl_submit(struct client *c, struct agent *a, struct policy *p, const
 	}
 	r = policy_submit(p, rq, clock_realtime_ms(), &ans, rl_done, x);
 	if (r == 1) {
-		client_block(c);
+		/* The answer comes from the loop, never before this returns. */
+		x->d = client_defer(c);
 		return;
 	}
 	if (r < 0) {

@@ -56,6 +56,17 @@ struct info_section {
 	void *ctx;
 };
 
+/* A reply held in order: a deferred one, or the replies of the requests
+ * that came after a deferred one (held: no deferral, filled at once). */
+struct deferred {
+	struct deferred *next;
+	struct client *c;
+	struct sbuf buf;
+	struct sbuf *next_ob; /* the client's reply target around deferred_begin/end */
+	bool ended;	      /* complete: written once the entries before it are */
+	bool held;
+};
+
 struct client {
 	uv_pipe_t pipe; /* pipe.data = the client */
 	struct server *srv;
@@ -82,8 +93,12 @@ struct client {
 	bool paused; /* too much output pending: not executing */
 	bool eof, close_after_write, closing, closed;
 	bool push;
-	int blocked; /* client_block() depth */
-	int refs;    /* blocks outstanding: the struct outlives the handle */
+	/* Replies in request order behind a deferred one (see client_defer()):
+	 * deferred entries and, between them, entries holding later replies. */
+	struct deferred *dhead, *dtail;
+	int ndeferred;	   /* deferred entries not ended yet */
+	size_t held_bytes; /* in the entries */
+	int refs;	   /* deferred replies outstanding: the struct outlives the handle */
 	uint64_t created_ms, last_cmd_ms;
 	uint64_t partial_since_ms; /* 0: no request begun */
 	uint64_t write_progress_ms;
@@ -386,6 +401,14 @@ static bool is_admin(const struct fg_conf_socket *conf, uid_t uid, gid_t gid)
 
 static void client_free(struct client *c)
 {
+	struct deferred *e, *next;
+
+	/* Only held entries are left: each deferred one holds a reference. */
+	for (e = c->dhead; e; e = next) {
+		next = e->next;
+		sbuf_free(&e->buf);
+		free(e);
+	}
 	if (c->data_free)
 		c->data_free(c->data);
 	resp_parser_free(&c->parser);
@@ -433,7 +456,7 @@ static void client_close(struct client *c)
 		return;
 	c->closing = true;
 	c->srv->st.connected--;
-	if (c->blocked)
+	if (c->ndeferred)
 		c->srv->st.blocked--;
 	if (c->reading)
 		uv_read_stop((uv_stream_t *)&c->pipe);
@@ -446,15 +469,14 @@ static void maybe_finish(struct client *c)
 {
 	if (c->closing || c->writing || c->out.len)
 		return;
-	if (c->close_after_write || (c->eof && !c->blocked && !c->paused))
+	if (c->close_after_write || (c->eof && !c->dhead && !c->paused))
 		client_close(c);
 }
 
-void client_block(struct client *c)
+/* Too many deferred replies outstanding: run none of c's requests for now. */
+static bool stalled(const struct client *c)
 {
-	if (!c->blocked++)
-		c->srv->st.blocked++;
-	c->refs++;
+	return c->ndeferred >= SERVER_MAX_DEFERRED;
 }
 
 static void resume_queue(struct client *c)
@@ -469,31 +491,114 @@ static void resume_queue(struct client *c)
 	uv_idle_start(&s->resume_idle, on_resume_idle);
 }
 
-void client_unblock(struct client *c)
+static struct deferred *entry_add(struct client *c, bool held)
 {
-	if (c->blocked <= 0)
+	struct deferred *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->c = c;
+	e->held = held;
+	if (c->dtail)
+		c->dtail->next = e;
+	else
+		c->dhead = e;
+	c->dtail = e;
+	return e;
+}
+
+/* Move the entries that may go now (ended, nothing pending before them)
+ * behind the client's replies already queued, in order. */
+static void entries_flush(struct client *c)
+{
+	struct deferred *e;
+
+	while ((e = c->dhead) && e->ended) {
+		c->dhead = e->next;
+		if (!c->dhead)
+			c->dtail = NULL;
+		c->held_bytes -= e->buf.len;
+		if (!client_is_closed(c))
+			sbuf_append(&c->out, e->buf.data, e->buf.len);
+		sbuf_free(&e->buf);
+		free(e);
+	}
+}
+
+struct deferred *client_defer(struct client *c)
+{
+	struct server *s = c->srv;
+	struct deferred *e;
+
+	/* Replies of this batch so far sit in the shared buffer, which is
+	 * written at the batch's end: put them in order before this one. */
+	if (c->ob == &s->obuf) {
+		sbuf_append(&c->out, s->obuf.data, s->obuf.len);
+		sbuf_clear(&s->obuf);
+		c->ob = &c->out;
+	}
+	e = entry_add(c, false);
+	if (!e) {
+		log_warn("out of memory for a deferred reply; closing client",
+			 LOG_UINT("id", c->id));
+		client_close(c);
+		return NULL;
+	}
+	if (!c->ndeferred++)
+		s->st.blocked++;
+	c->refs++;
+	return e;
+}
+
+struct client *deferred_begin(struct deferred *d)
+{
+	struct client *c;
+
+	if (!d || client_is_closed(d->c))
+		return NULL;
+	c = d->c;
+	d->next_ob = c->ob;
+	c->ob = &d->buf;
+	return c;
+}
+
+void deferred_end(struct deferred *d)
+{
+	struct client *c;
+	bool was_stalled;
+
+	if (!d)
 		return;
-	c->refs--;
-	if (--c->blocked == 0 && !c->closing)
+	c = d->c;
+	if (c->ob == &d->buf)
+		c->ob = d->next_ob;
+	d->ended = true;
+	c->held_bytes += d->buf.len;
+	was_stalled = stalled(c);
+	if (--c->ndeferred == 0 && !c->closing)
 		c->srv->st.blocked--;
+	c->refs--;
+	entries_flush(c);
 	if (c->closed) {
 		if (c->refs == 0)
 			client_free(c);
 		return;
 	}
-	/* Inside its own handler the running loop picks up where it was; from
-	 * anywhere else (another client's handler, a store callback) the
-	 * rest of the pipeline runs from the loop, never nested. */
-	if (c->in_process || c->blocked || c->closing)
+	if (c->closing)
 		return;
-	resume_queue(c);
+	/* From another client's handler or a store callback: write now, and
+	 * run the rest of a stalled client's pipeline from the loop, never
+	 * nested. */
+	client_flush(c);
+	if (was_stalled && !stalled(c) && !c->in_process)
+		resume_queue(c);
 }
 
 /* --- writing ------------------------------------------------------------------ */
 
 size_t client_out_pending(const struct client *c)
 {
-	size_t n = c->out.len + c->wbuf.len;
+	size_t n = c->out.len + c->wbuf.len + c->held_bytes;
 
 	if (c->ob == &c->srv->obuf)
 		n += c->srv->obuf.len;
@@ -706,11 +811,39 @@ static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv)
 	lat_record(&cmd->st, uv_hrtime() - t0);
 }
 
+/* A request behind a deferred reply: its reply is held in order (in the
+ * last held entry, or a new one) until the replies before it are written. */
+static void exec_held(struct client *c, int argc, const struct resp_arg *argv)
+{
+	struct deferred *prev = c->dtail, *h = prev->held ? prev : entry_add(c, true);
+	struct sbuf *ob = c->ob;
+	size_t before;
+
+	if (!h) {
+		log_warn("out of memory for a held reply; closing client", LOG_UINT("id", c->id));
+		client_close(c);
+		return;
+	}
+	before = h->buf.len;
+	h->ended = false; /* not written while it is being filled */
+	c->ob = &h->buf;
+	exec_cmd(c, argc, argv);
+	c->ob = ob;
+	h->ended = true;
+	c->held_bytes += h->buf.len - before;
+	if (h != prev && !h->buf.len && h->next) {
+		/* The request deferred its reply: the empty entry goes. */
+		prev->next = h->next;
+		free(h);
+	}
+	entries_flush(c);
+}
+
 /*
  * Run every complete request in buf[0..len) (the first byte is the start of
  * a request or of the parser's pending one). Returns the bytes used; the
  * rest is the start of an unfinished request, or held because the client
- * paused, blocked or is going away (then the caller discards it).
+ * paused, stalled or is going away (then the caller discards it).
  */
 static size_t process(struct client *c, char *buf, size_t len)
 {
@@ -720,7 +853,7 @@ static size_t process(struct client *c, char *buf, size_t len)
 	int argc, r;
 
 	c->in_process = true;
-	while (off < len && !c->closing && !c->close_after_write && !c->blocked) {
+	while (off < len && !c->closing && !c->close_after_write && !stalled(c)) {
 		if (client_out_pending(c) > SERVER_OUT_SOFT_LIMIT) {
 			c->paused = true;
 			break;
@@ -741,7 +874,10 @@ static size_t process(struct client *c, char *buf, size_t len)
 		off += n;
 		if (argc > 0) {
 			c->last_cmd_ms = uv_now(s->loop);
-			exec_cmd(c, argc, argv);
+			if (c->dtail)
+				exec_held(c, argc, argv);
+			else
+				exec_cmd(c, argc, argv);
 		}
 	}
 	c->in_process = false;
@@ -809,7 +945,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		}
 		/* half-close: answer what came, then go */
 		c->eof = true;
-		if (!c->paused && !c->blocked)
+		if (!c->paused && !stalled(c))
 			sbuf_clear(&c->in);
 		maybe_finish(c);
 		return;
@@ -831,14 +967,14 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	}
 	if (c->in.len == 0 && c->in.cap > PRIVATE_RBUF_MIN * 4)
 		sbuf_free(&c->in);
-	/* A blocked client keeps being read (stopping and restarting the read
-	 * costs two epoll_ctl per request) until it has sent a buffer's worth. */
-	if (c->paused || c->close_after_write || (c->blocked && c->in.len >= PRIVATE_RBUF_MIN))
+	/* A stalled client keeps being read (stopping and restarting the read
+	 * costs two epoll_ctl) until it has sent a buffer's worth. */
+	if (c->paused || c->close_after_write || (stalled(c) && c->in.len >= PRIVATE_RBUF_MIN))
 		pause_reading(c);
 	batch_end(c);
 }
 
-/* Continue a client that was paused or blocked: run what it sent meanwhile. */
+/* Continue a client that was paused or stalled: run what it sent meanwhile. */
 static void resume(struct client *c)
 {
 	size_t used;
@@ -846,7 +982,7 @@ static void resume(struct client *c)
 	if (c->closing)
 		return;
 	batch_begin(c);
-	if (c->in.len && !c->blocked) {
+	if (c->in.len && !stalled(c)) {
 		used = process(c, c->in.data, c->in.len);
 		if (c->close_after_write)
 			sbuf_free(&c->in);
@@ -856,11 +992,11 @@ static void resume(struct client *c)
 	batch_end(c);
 	if (c->closing)
 		return;
-	if (!c->paused && !c->blocked && !c->close_after_write && !c->eof && !c->reading) {
+	if (!c->paused && !stalled(c) && !c->close_after_write && !c->eof && !c->reading) {
 		if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) == 0)
 			c->reading = true;
 	}
-	if (c->eof && !c->paused && !c->blocked)
+	if (c->eof && !c->paused && !stalled(c))
 		sbuf_clear(&c->in);
 	maybe_finish(c);
 }
@@ -1124,7 +1260,7 @@ static void client_info_line(struct client *c, struct sbuf *b)
 		    (unsigned long long)c->id, c->srv->path, -1, c->name,
 		    (unsigned long long)(now - c->created_ms) / 1000,
 		    (unsigned long long)(now - c->last_cmd_ms) / 1000,
-		    c->blocked ? "b" : (c->push ? "P" : "N"), (long)c->uid, (long)c->gid,
+		    c->ndeferred ? "b" : (c->push ? "P" : "N"), (long)c->uid, (long)c->gid,
 		    (long)c->pid, c->admin, c->in.len, c->out.len + c->wbuf.len, c->proto,
 		    c->lib_name, c->lib_ver);
 }
@@ -1799,8 +1935,8 @@ void server_free(struct server *s)
 
 	if (!s)
 		return;
-	/* Clients still blocked in a module belong to it until unblocked;
-	 * at exit nothing will unblock them. */
+	/* Closed clients still waiting for a deferred reply belong to its
+	 * module until it ends; at exit nothing will. */
 	for (c = s->clients; c; c = next) {
 		next = c->next;
 		client_free(c);

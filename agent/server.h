@@ -39,6 +39,9 @@ struct client;
 #ifndef SERVER_WRITE_STALL_TIMEOUT_MS
 #define SERVER_WRITE_STALL_TIMEOUT_MS 60000 /* pending replies must move within */
 #endif
+#ifndef SERVER_MAX_DEFERRED
+#define SERVER_MAX_DEFERRED 1024 /* deferred replies a client may wait for at once */
+#endif
 #ifndef SERVER_OUT_SOFT_LIMIT
 #define SERVER_OUT_SOFT_LIMIT (4u << 20) /* pending replies: stop reading/executing */
 #endif
@@ -53,7 +56,7 @@ struct client;
  * are binary safe, not NUL-terminated, and valid only during the call (they
  * point into the read buffer: copy what must outlive it). Arity has been
  * checked. The handler writes exactly one reply (reply_array(n) followed by
- * n values counts as one), unless it calls client_block().
+ * n values counts as one), unless it calls client_defer().
  */
 typedef void (*server_cmd_fn)(struct client *c, int argc, const struct resp_arg *argv, void *ctx);
 
@@ -98,14 +101,22 @@ uid_t client_uid(const struct client *c);
 
 /*
  * Deferred replies (e.g. a Redis store answering later). A handler calls
- * client_block(c) and returns without replying; the server runs none of
- * c's later requests (order is kept) until client_unblock(c), which the
- * caller does after writing the reply. A client that disconnects while
- * blocked stays allocated until client_unblock(); client_is_closed() tells
- * the completion to skip writing.
+ * client_defer(c), which holds the place of its reply, and returns without
+ * replying. The server goes on with c's later requests (up to
+ * SERVER_MAX_DEFERRED waiting per client; then it waits for them), and
+ * sends every reply in request order: replies of later requests are held
+ * until the deferred ones before them are written. When the answer is
+ * known, deferred_begin(d) returns the client whose reply_*() calls now
+ * write d's reply (NULL when the client has gone: write nothing), and
+ * deferred_end(d), called in every case, completes and frees d. A client
+ * stays allocated until each of its deferred replies has ended.
+ * client_defer() returns NULL when out of memory (the client is then
+ * closed: its replies could no longer be kept in order).
  */
-void client_block(struct client *c);
-void client_unblock(struct client *c);
+struct deferred;
+struct deferred *client_defer(struct client *c);
+struct client *deferred_begin(struct deferred *d);
+void deferred_end(struct deferred *d);
 bool client_is_closed(const struct client *c);
 
 /*
@@ -159,7 +170,7 @@ extern const uint32_t server_lat_bounds_us[SERVER_LAT_BUCKETS];
 
 struct server_stats {
 	uint64_t connected; /* now */
-	uint64_t blocked;   /* now: clients in client_block() */
+	uint64_t blocked;   /* now: clients waiting for a deferred reply */
 	uint64_t connections_total;
 	uint64_t rejected_total; /* max clients reached */
 	uint64_t commands_total;

@@ -123,6 +123,33 @@ redis-cli -s "$RSOCK" --scan --pattern '{t92:api:*' | grep -q '{t92:api:u1}' ||
 	fg_fail "state key is not {prefix:policy:key}"
 fg_ok "keys carry the hash tag {t92:policy:key}"
 
+# --- one connection, pipelined (as ioredis sends): decided together, answered in order --
+# 30 RL.CHECKs of one key (limit 10) with a PING after each, in one write:
+# the first 10 allowed, the rest denied, every PONG in its place.
+python3 - "$SOCK_A" >"$FG_TMP/pipe.out" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b''.join(b'*3\r\n$8\r\nRL.CHECK\r\n$3\r\napi\r\n$2\r\np1\r\n*1\r\n$4\r\nPING\r\n'
+                   for _ in range(30)))
+f = s.makefile('rb')
+def value():
+    line = f.readline()
+    if line[:1] == b'*':
+        return [value() for _ in range(int(line[1:]))]
+    if line[:1] == b'$':
+        return f.read(int(line[1:]) + 2)[:-2].decode()
+    return line.strip().decode()
+seq = []
+for _ in range(30):
+    seq.append('allowed=' + value()[0][1:])  # the record's first field, ':1' or ':0'
+    seq.append(value())
+print(' '.join(seq))
+PY
+want=$(for i in $(seq 30); do [ "$i" -le 10 ] && printf 'allowed=1 +PONG ' || printf 'allowed=0 +PONG '; done)
+[ "$(<"$FG_TMP/pipe.out")" = "${want% }" ] || fg_fail "pipelined checks: $(<"$FG_TMP/pipe.out")"
+fg_ok "a pipeline of 30 checks on one connection: 10 allowed, then denied, PONGs in place"
+
 # --- fleet bans ----------------------------------------------------------------------
 BAN=203.0.113.50
 ca XDP.BAN $BAN 600 >/dev/null

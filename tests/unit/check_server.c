@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * The socket server on a real libuv loop and a real Unix socket in a
- * temporary directory: framing, pipelining order, errors, rights, blocked
- * clients, INFO sections. The loop runs in this thread between the test's
+ * temporary directory: framing, pipelining order, errors, rights, deferred
+ * replies, INFO sections. The loop runs in this thread between the test's
  * own non-blocking reads.
  */
 #include <errno.h>
@@ -23,15 +23,28 @@ static uv_loop_t loop;
 static struct server *srv;
 static char dir[64], path[100];
 
-static struct client *parked; /* a client blocked by cmd_later */
+#define PARK_MAX (SERVER_MAX_DEFERRED + 16)
+static struct deferred *parked[PARK_MAX]; /* replies cmd_later deferred, in order */
+static int nparked;
 
 static void cmd_later(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	(void)argc;
 	(void)argv;
 	(void)ctx;
-	client_block(c);
-	parked = c;
+	ck_assert_int_lt(nparked, PARK_MAX);
+	parked[nparked++] = client_defer(c);
+}
+
+/* Answer the i-th deferred reply with text. */
+static void answer_parked(int i, const char *text)
+{
+	struct client *c = deferred_begin(parked[i]);
+
+	if (c)
+		reply_cstr(c, text);
+	deferred_end(parked[i]);
+	parked[i] = NULL;
 }
 
 static void cmd_oops(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
@@ -88,7 +101,7 @@ static void setup(void)
 	ck_assert_int_eq(server_register(srv, "t.oops", cmd_oops, 2, 0, NULL), 0);
 	ck_assert_int_eq(server_info_add_section(srv, "test", info_test, &answer), 0);
 	ck_assert_int_eq(server_listen(srv), 0);
-	parked = NULL;
+	nparked = 0;
 }
 
 static void teardown(void)
@@ -152,6 +165,17 @@ static size_t hear_ms(int fd, char *buf, size_t cap, size_t want, bool *eof, uns
 	}
 	buf[got] = '\0';
 	return got;
+}
+
+/* Run the loop for ms. */
+static void spin_ms(unsigned ms)
+{
+	uint64_t end = now_ms() + ms;
+
+	while (now_ms() < end) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(200);
+	}
 }
 
 static size_t hear(int fd, char *buf, size_t cap, size_t want, bool *eof)
@@ -278,8 +302,9 @@ START_TEST(test_hello3)
 }
 END_TEST
 
-/* A blocked client's later requests wait; other clients do not. */
-START_TEST(test_blocked_keeps_order)
+/* A deferred reply holds the later replies of its client behind it, not
+ * the client's requests, nor other clients. */
+START_TEST(test_deferred_keeps_order)
 {
 	int a = dial(), b = dial();
 	char buf[64];
@@ -287,21 +312,83 @@ START_TEST(test_blocked_keeps_order)
 
 	say(a, "T.LATER\r\nPING\r\n", 15);
 	hear_ms(a, buf, sizeof(buf), 1, &eof, 200);
-	ck_assert_str_eq(buf, ""); /* nothing yet: PING waits behind T.LATER */
-	ck_assert_ptr_nonnull(parked);
+	ck_assert_str_eq(buf, ""); /* nothing yet: PONG waits behind T.LATER */
+	ck_assert_int_eq(nparked, 1);
 	say(b, "PING\r\n", 6);
 	expect(b, "+PONG\r\n");
-	reply_cstr(parked, "late");
-	client_unblock(parked);
+	answer_parked(0, "late");
 	expect(a, "$4\r\nlate\r\n+PONG\r\n");
 	close(a);
 	close(b);
 }
 END_TEST
 
-/* A client that leaves while blocked (reading is off then) goes away at
- * unblock: the late reply meets a closed peer, nothing breaks. */
-START_TEST(test_blocked_client_leaves)
+/* Several deferred replies of one pipeline, answered out of order: each
+ * request ran at once, the replies go in request order. */
+START_TEST(test_deferred_out_of_order)
+{
+	int a = dial();
+	char buf[64];
+	bool eof;
+
+	const char *req = "PING\r\nT.LATER\r\nPING x\r\nT.LATER\r\nT.LATER\r\nPING y\r\n";
+
+	say(a, req, strlen(req));
+	expect(a, "+PONG\r\n");
+	ck_assert_int_eq(nparked, 3); /* all three ran without waiting */
+	answer_parked(2, "c");
+	answer_parked(1, "b");
+	hear_ms(a, buf, sizeof(buf), 1, &eof, 100);
+	ck_assert_str_eq(buf, ""); /* the first is still pending */
+	answer_parked(0, "a");
+	expect(a, "$1\r\na\r\n$1\r\nx\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\ny\r\n");
+	say(a, "PING\r\n", 6);
+	expect(a, "+PONG\r\n");
+	close(a);
+}
+END_TEST
+
+/* SERVER_MAX_DEFERRED outstanding replies stall the client's pipeline;
+ * an answer lets it go on. */
+START_TEST(test_deferred_limit)
+{
+	static char req[(SERVER_MAX_DEFERRED + 1) * 9 + 7];
+	struct server_stats st;
+	size_t n = 0;
+	int a = dial(), i;
+	char buf[64];
+	bool eof;
+
+	for (i = 0; i <= SERVER_MAX_DEFERRED; i++) {
+		memcpy(req + n, "T.LATER\r\n", 9);
+		n += 9;
+	}
+	memcpy(req + n, "PING\r\n", 6);
+	say(a, req, n + 6);
+	hear_ms(a, buf, sizeof(buf), 1, &eof, 300);
+	ck_assert_int_eq(nparked, SERVER_MAX_DEFERRED);
+	server_get_stats(srv, &st);
+	ck_assert_uint_eq(st.blocked, 1);
+	answer_parked(0, "0");
+	hear_ms(a, buf, sizeof(buf), 4, &eof, 300);
+	ck_assert_str_eq(buf, "$1\r\n0\r\n");
+	ck_assert_int_eq(nparked, SERVER_MAX_DEFERRED + 1); /* the last T.LATER ran */
+	for (i = 1; i <= SERVER_MAX_DEFERRED; i++)
+		answer_parked(i, "z");
+	hear_ms(a, buf, sizeof(buf), 1, &eof, 100);
+	for (i = 0; i < 200; i++)
+		hear_ms(a, buf, sizeof(buf), sizeof(buf) - 1, &eof, 5);
+	say(a, "PING end\r\n", 10);
+	expect(a, "$3\r\nend\r\n");
+	server_get_stats(srv, &st);
+	ck_assert_uint_eq(st.blocked, 0);
+	close(a);
+}
+END_TEST
+
+/* A client that leaves while a reply is deferred goes away when it ends:
+ * the late reply meets a closed peer, nothing breaks. */
+START_TEST(test_deferred_client_leaves)
 {
 	struct server_stats st;
 	int a = dial(), b;
@@ -310,12 +397,12 @@ START_TEST(test_blocked_client_leaves)
 
 	say(a, "T.LATER\r\nPING\r\n", 15);
 	hear_ms(a, buf, sizeof(buf), 1, &eof, 200);
-	ck_assert_ptr_nonnull(parked);
+	ck_assert_int_eq(nparked, 1);
 	close(a);
+	spin_ms(50); /* the server sees the EOF */
 	server_get_stats(srv, &st);
 	ck_assert_uint_eq(st.blocked, 1);
-	reply_cstr(parked, "late");
-	client_unblock(parked);
+	answer_parked(0, "late");
 	b = dial();
 	hear_ms(b, buf, sizeof(buf), 1, &eof, 200);
 	server_get_stats(srv, &st);
@@ -401,8 +488,10 @@ static Suite *server_suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_quit_closes_after_reply);
 	tcase_add_test(tc, test_hello3);
-	tcase_add_test(tc, test_blocked_keeps_order);
-	tcase_add_test(tc, test_blocked_client_leaves);
+	tcase_add_test(tc, test_deferred_keeps_order);
+	tcase_add_test(tc, test_deferred_out_of_order);
+	tcase_add_test(tc, test_deferred_limit);
+	tcase_add_test(tc, test_deferred_client_leaves);
 	tcase_add_test(tc, test_info_sections);
 	tcase_add_test(tc, test_register_rules);
 	tcase_add_test(tc, test_socket_takeover);

@@ -2,8 +2,9 @@
 # bench/redis.sh: floodgated's RL.CHECK with the Redis store (store.type:
 # redis, a local redis-server on a Unix socket), side by side in one run with
 # a client calling the equivalent Lua limiter (bench/gcra3.lua) on the same
-# redis-server directly. redis-benchmark drives both: 50 clients, -P 1 and
-# -P 16, random keys. Reports requests/s, p50/p99 (ms) and the CPU time
+# redis-server directly. redis-benchmark drives both: 50 clients at -P 1 and
+# -P 16, and one client at -P 16 (an application pipelining on one
+# connection, as ioredis does), random keys. Reports requests/s, p50/p99 (ms) and the CPU time
 # redis-server and the agent spent per decision (µs, /proc/PID/stat over the
 # runs). --smoke: tiny counts; --out DIR: where redis.md and redis.csv go
 # (default bench/results).
@@ -41,33 +42,36 @@ SHA=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$ROOT/bench/gcra3.lua")")
 # cpu_ticks PID — user + system time of PID so far, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# measure NAME P SOCK CMD... — one CSV row: name,pipeline,rps,p50,p99,redis_us,agent_us.
+# measure NAME CLIENTS P SOCK CMD... — one CSV row:
+# name,clients,pipeline,rps,p50,p99,redis_us,agent_us.
 measure() {
-	local name=$1 p=$2 sock=$3 r0 a0 res
-	shift 3
+	local name=$1 CLIENTS=$2 p=$3 sock=$4 r0 a0 res
+	shift 4
 	r0=$(cpu_ticks "$REDIS") a0=$(cpu_ticks "$FG_AGENT")
 	res=$(bench_redis_run "$sock" "$p" "$@")
-	awk -v n="$name" -v p="$p" -v res="$res" -v tick="$(getconf CLK_TCK)" -v reqs=$((N * RUNS)) \
+	awk -v n="$name" -v c="$CLIENTS" -v p="$p" -v res="$res" -v tick="$(getconf CLK_TCK)" -v reqs=$((N * RUNS)) \
 		-v r=$(($(cpu_ticks "$REDIS") - r0)) -v a=$(($(cpu_ticks "$FG_AGENT") - a0)) '
 		BEGIN { split(res, x, " ")
-			printf "%s,%d,%s,%s,%s,%.1f,%.1f\n", n, p, x[1], x[2], x[3],
+			printf "%s,%d,%d,%s,%s,%s,%.1f,%.1f\n", n, c, p, x[1], x[2], x[3],
 				r * 1e6 / tick / reqs, a * 1e6 / tick / reqs }'
 }
 
-echo "client,pipeline,rps,p50_ms,p99_ms,redis_us_per_req,agent_us_per_req" >"$OUT/redis.csv"
-for p in 1 16; do
-	measure agent $p "$FG_SOCK" RL.CHECK api k:__rand_int__ >>"$OUT/redis.csv"
-	measure lua $p "$RSOCK" EVALSHA "$SHA" 1 k:__rand_int__ >>"$OUT/redis.csv"
+echo "client,clients,pipeline,rps,p50_ms,p99_ms,redis_us_per_req,agent_us_per_req" >"$OUT/redis.csv"
+for cp in "$CLIENTS 1" "$CLIENTS 16" "1 16"; do
+	# shellcheck disable=SC2086 # two words: clients, pipeline
+	set -- $cp
+	measure agent "$1" "$2" "$FG_SOCK" RL.CHECK api k:__rand_int__ >>"$OUT/redis.csv"
+	measure lua "$1" "$2" "$RSOCK" EVALSHA "$SHA" 1 k:__rand_int__ >>"$OUT/redis.csv"
 done
 fb=$(redis-cli -s "$FG_SOCK" INFO policies | tr -d '\r' | sed -n 's/^store_fallback_decisions_total://p')
 [ "$fb" = 0 ] || fg_log "warning: $fb decisions fell back during the run"
 {
-	echo "- method: redis-benchmark -c $CLIENTS -n $N -r $KEYS, median of $RUNS runs by req/s;" \
+	echo "- method: redis-benchmark -n $N -r $KEYS, median of $RUNS runs by req/s;" \
 		"CPU per decision over all $RUNS runs; fallback decisions during the run: $fb"
 	echo
-	echo "| client (50 clients) | pipeline | req/s | p50 ms | p99 ms | redis-server CPU µs/decision | agent CPU µs/decision |"
-	echo "|---|---:|---:|---:|---:|---:|---:|"
+	echo "| client | connections | pipeline | req/s | p50 ms | p99 ms | redis-server CPU µs/decision | agent CPU µs/decision |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	awk -F, 'NR > 1 {
 		c = $1 == "agent" ? "floodgated RL.CHECK, Redis store (3 windows)" : "EVALSHA gcra3.lua on redis-server directly (3 windows)"
-		printf "| %s | %d | %.0f | %s | %s | %s | %s |\n", c, $2, $3, $4, $5, $6, ($1 == "agent" ? $7 : "-") }' "$OUT/redis.csv"
+		printf "| %s | %d | %d | %.0f | %s | %s | %s | %s |\n", c, $2, $3, $4, $5, $6, $7, ($1 == "agent" ? $8 : "-") }' "$OUT/redis.csv"
 } | tee "$OUT/redis.md"

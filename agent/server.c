@@ -467,9 +467,9 @@ static void client_close(struct client *c)
 /* Close once nothing is left to do for a client that asked to go. */
 static void maybe_finish(struct client *c)
 {
-	if (c->closing || c->writing || c->out.len)
-		return;
-	if (c->close_after_write || (c->eof && !c->dhead && !c->paused))
+	if (c->closing || c->writing || c->out.len || c->dhead)
+		return; /* replies still to write, or still to come */
+	if (c->close_after_write || (c->eof && !c->paused))
 		client_close(c);
 }
 

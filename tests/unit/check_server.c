@@ -348,6 +348,25 @@ START_TEST(test_deferred_out_of_order)
 }
 END_TEST
 
+/* QUIT behind a deferred reply: that reply, then +OK, then the close. */
+START_TEST(test_deferred_then_quit)
+{
+	int a = dial();
+	char buf[64];
+	bool eof;
+
+	say(a, "T.LATER\r\nQUIT\r\n", 15);
+	hear_ms(a, buf, sizeof(buf), 1, &eof, 100);
+	ck_assert_str_eq(buf, "");
+	ck_assert(!eof);
+	answer_parked(0, "late");
+	hear_ms(a, buf, sizeof(buf), sizeof(buf) - 1, &eof, 500);
+	ck_assert_str_eq(buf, "$4\r\nlate\r\n+OK\r\n");
+	ck_assert(eof);
+	close(a);
+}
+END_TEST
+
 /* SERVER_MAX_DEFERRED outstanding replies stall the client's pipeline;
  * an answer lets it go on. */
 START_TEST(test_deferred_limit)
@@ -490,6 +509,7 @@ static Suite *server_suite(void)
 	tcase_add_test(tc, test_hello3);
 	tcase_add_test(tc, test_deferred_keeps_order);
 	tcase_add_test(tc, test_deferred_out_of_order);
+	tcase_add_test(tc, test_deferred_then_quit);
 	tcase_add_test(tc, test_deferred_limit);
 	tcase_add_test(tc, test_deferred_client_leaves);
 	tcase_add_test(tc, test_info_sections);

@@ -811,14 +811,32 @@ static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv)
 	lat_record(&cmd->st, uv_hrtime() - t0);
 }
 
-/* A request behind a deferred reply: its reply is held in order (in the
- * last held entry, or a new one) until the replies before it are written. */
-static void exec_held(struct client *c, int argc, const struct resp_arg *argv)
+/* The reply to a request the parser refused (err: its RESP_E* code). */
+static void reply_bad_request(struct client *c, int err, const struct resp_arg *unused)
 {
-	struct deferred *prev = c->dtail, *h = prev->held ? prev : entry_add(c, true);
+	(void)unused;
+	reply_error_kind(c, err == RESP_ETOOBIG ? SERVER_ERR_TOO_BIG : SERVER_ERR_PROTOCOL,
+			 "ERR %s", c->parser.errmsg);
+}
+
+/*
+ * Answer a request with fn. Behind a deferred reply the answer is held in
+ * order (in the last held entry, or a new one) until the replies before it
+ * are written.
+ */
+static void answer_in_order(struct client *c,
+			    void (*fn)(struct client *, int, const struct resp_arg *), int argc,
+			    const struct resp_arg *argv)
+{
+	struct deferred *prev = c->dtail, *h;
 	struct sbuf *ob = c->ob;
 	size_t before;
 
+	if (!prev) {
+		fn(c, argc, argv);
+		return;
+	}
+	h = prev->held ? prev : entry_add(c, true);
 	if (!h) {
 		log_warn("out of memory for a held reply; closing client", LOG_UINT("id", c->id));
 		client_close(c);
@@ -827,7 +845,7 @@ static void exec_held(struct client *c, int argc, const struct resp_arg *argv)
 	before = h->buf.len;
 	h->ended = false; /* not written while it is being filled */
 	c->ob = &h->buf;
-	exec_cmd(c, argc, argv);
+	fn(c, argc, argv);
 	c->ob = ob;
 	h->ended = true;
 	c->held_bytes += h->buf.len - before;
@@ -862,9 +880,7 @@ static size_t process(struct client *c, char *buf, size_t len)
 		if (r == RESP_AGAIN)
 			break;
 		if (r < 0) {
-			reply_error_kind(
-				c, r == RESP_ETOOBIG ? SERVER_ERR_TOO_BIG : SERVER_ERR_PROTOCOL,
-				"ERR %s", c->parser.errmsg);
+			answer_in_order(c, reply_bad_request, r, NULL);
 			log_debug("closing client", LOG_UINT("id", c->id),
 				  LOG_STR("error", c->parser.errmsg));
 			c->close_after_write = true;
@@ -874,10 +890,7 @@ static size_t process(struct client *c, char *buf, size_t len)
 		off += n;
 		if (argc > 0) {
 			c->last_cmd_ms = uv_now(s->loop);
-			if (c->dtail)
-				exec_held(c, argc, argv);
-			else
-				exec_cmd(c, argc, argv);
+			answer_in_order(c, exec_cmd, argc, argv);
 		}
 	}
 	c->in_process = false;

@@ -367,6 +367,24 @@ START_TEST(test_deferred_then_quit)
 }
 END_TEST
 
+/* A malformed request behind a deferred reply: that reply, the error, the close. */
+START_TEST(test_deferred_then_bad_request)
+{
+	int a = dial();
+	char buf[128];
+	bool eof;
+
+	say(a, "T.LATER\r\n*x\r\n", 14);
+	hear_ms(a, buf, sizeof(buf), 1, &eof, 100);
+	ck_assert_str_eq(buf, "");
+	answer_parked(0, "late");
+	hear_ms(a, buf, sizeof(buf), sizeof(buf) - 1, &eof, 500);
+	ck_assert_msg(!strncmp(buf, "$4\r\nlate\r\n-ERR ", 15), "got %s", buf);
+	ck_assert(eof);
+	close(a);
+}
+END_TEST
+
 /* SERVER_MAX_DEFERRED outstanding replies stall the client's pipeline;
  * an answer lets it go on. */
 START_TEST(test_deferred_limit)
@@ -510,6 +528,7 @@ static Suite *server_suite(void)
 	tcase_add_test(tc, test_deferred_keeps_order);
 	tcase_add_test(tc, test_deferred_out_of_order);
 	tcase_add_test(tc, test_deferred_then_quit);
+	tcase_add_test(tc, test_deferred_then_bad_request);
 	tcase_add_test(tc, test_deferred_limit);
 	tcase_add_test(tc, test_deferred_client_leaves);
 	tcase_add_test(tc, test_info_sections);

@@ -721,6 +721,12 @@ static void flush(struct client *c)
 		return;
 	}
 	start_write(c);
+	/* Written at once, without a write request whose end would resume a
+	 * client paused for its pending replies: resume it here. */
+	if (c->paused && !c->writing && client_out_pending(c) < SERVER_OUT_SOFT_LIMIT / 2) {
+		c->paused = false;
+		resume_queue(c);
+	}
 	maybe_finish(c);
 }
 

@@ -385,6 +385,64 @@ START_TEST(test_deferred_then_bad_request)
 }
 END_TEST
 
+/* Replies held behind a deferred one past SERVER_OUT_SOFT_LIMIT pause the
+ * client; once they are written, however they are written, it goes on. */
+START_TEST(test_deferred_held_past_soft_limit)
+{
+	size_t npings = SERVER_OUT_SOFT_LIMIT / 7 + 50000, n = 9 + npings * 6, got = 0, want;
+	char *req = malloc(n), *buf = malloc(n * 2);
+	int a = dial();
+	uint64_t end;
+	size_t i;
+	bool eof = false;
+
+	ck_assert_ptr_nonnull(req);
+	ck_assert_ptr_nonnull(buf);
+	memcpy(req, "T.LATER\r\n", 9);
+	for (i = 0; i < npings; i++)
+		memcpy(req + 9 + i * 6, "PING\r\n", 6);
+	/* Send until the server stops reading: it paused the client, more
+	 * than the soft limit of replies being held behind T.LATER. */
+	for (i = 0, end = now_ms() + 300; i < n && now_ms() < end;) {
+		ssize_t w = send(a, req + i, n - i, MSG_DONTWAIT);
+
+		if (w > 0) {
+			i += (size_t)w;
+			end = now_ms() + 300;
+		}
+		uv_run(&loop, UV_RUN_NOWAIT);
+	}
+	ck_assert_uint_lt(i, n);
+	ck_assert_int_eq(nparked, 1);
+	answer_parked(0, "late");
+	/* The rest of the requests, and every reply. */
+	want = 10 + npings * 7;
+	end = now_ms() + 3000;
+	while (got < want && now_ms() < end && !eof) {
+		ssize_t r;
+
+		if (i < n) {
+			r = send(a, req + i, n - i, MSG_DONTWAIT);
+			if (r > 0)
+				i += (size_t)r;
+		}
+		uv_run(&loop, UV_RUN_NOWAIT);
+		r = recv(a, buf + got, n * 2 - got, MSG_DONTWAIT);
+		if (r > 0)
+			got += (size_t)r;
+		else if (r == 0)
+			eof = true;
+	}
+	ck_assert_uint_eq(got, want);
+	ck_assert(!memcmp(buf, "$4\r\nlate\r\n+PONG\r\n", 17));
+	say(a, "PING x\r\n", 8);
+	expect(a, "$1\r\nx\r\n");
+	free(req);
+	free(buf);
+	close(a);
+}
+END_TEST
+
 /* SERVER_MAX_DEFERRED outstanding replies stall the client's pipeline;
  * an answer lets it go on. */
 START_TEST(test_deferred_limit)
@@ -530,6 +588,7 @@ static Suite *server_suite(void)
 	tcase_add_test(tc, test_deferred_then_quit);
 	tcase_add_test(tc, test_deferred_then_bad_request);
 	tcase_add_test(tc, test_deferred_limit);
+	tcase_add_test(tc, test_deferred_held_past_soft_limit);
 	tcase_add_test(tc, test_deferred_client_leaves);
 	tcase_add_test(tc, test_info_sections);
 	tcase_add_test(tc, test_register_rules);

@@ -75,6 +75,8 @@ struct client {
 	uint64_t id;
 	uid_t uid;
 	gid_t gid;
+	gid_t *groups; /* the peer's supplementary groups (SO_PEERGROUPS) */
+	int ngroups;
 	pid_t pid;
 	bool admin;
 	int proto;
@@ -384,17 +386,45 @@ void client_set_push(struct client *c, bool on)
 	c->push = on;
 }
 
-static bool is_admin(const struct fg_conf_socket *conf, uid_t uid, gid_t gid)
+/* Admin rights: the peer's uid in admin_uids, or its primary or one of its
+ * supplementary groups in admin_gids. */
+static bool is_admin(const struct fg_conf_socket *conf, const struct client *c)
 {
-	int i;
+	int i, k;
 
+	if (c->uid == (uid_t)-1)
+		return false;
 	for (i = 0; i < conf->nadmin_uids; i++)
-		if (conf->admin_uids[i] == uid)
+		if (conf->admin_uids[i] == c->uid)
 			return true;
-	for (i = 0; i < conf->nadmin_gids; i++)
-		if (conf->admin_gids[i] == gid)
+	for (i = 0; i < conf->nadmin_gids; i++) {
+		if (conf->admin_gids[i] == c->gid)
 			return true;
+		for (k = 0; k < c->ngroups; k++)
+			if (conf->admin_gids[i] == c->groups[k])
+				return true;
+	}
 	return false;
+}
+
+/* The peer's supplementary groups, as they were when it connected. */
+static void peer_groups(struct client *c, int fd)
+{
+	socklen_t len = 32 * sizeof(gid_t);
+	gid_t *g = malloc(len), *more;
+	bool ok = g && !getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len);
+
+	if (!ok && g && errno == ERANGE && (more = realloc(g, len))) {
+		/* More than 32: len is now the size they need. */
+		g = more;
+		ok = !getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len);
+	}
+	if (!ok) {
+		free(g);
+		return;
+	}
+	c->groups = g;
+	c->ngroups = (int)(len / sizeof(gid_t));
 }
 
 /* --- client lifetime ---------------------------------------------------------- */
@@ -411,6 +441,7 @@ static void client_free(struct client *c)
 	}
 	if (c->data_free)
 		c->data_free(c->data);
+	free(c->groups);
 	resp_parser_free(&c->parser);
 	sbuf_free(&c->in);
 	sbuf_free(&c->out);
@@ -1080,7 +1111,8 @@ static void on_connection(uv_stream_t *listener, int status)
 		c->uid = cred.uid;
 		c->gid = cred.gid;
 		c->pid = cred.pid;
-		c->admin = is_admin(&s->conf, cred.uid, cred.gid);
+		peer_groups(c, fd);
+		c->admin = is_admin(&s->conf, c);
 	}
 
 	if (s->st.connected > SERVER_MAX_CLIENTS) {
@@ -1735,7 +1767,7 @@ void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
 	s->conf = *conf;
 	/* Rights follow the config: a peer removed from admin_uids loses them now. */
 	for (c = s->clients; c; c = c->next)
-		c->admin = c->uid != (uid_t)-1 && is_admin(&s->conf, c->uid, c->gid);
+		c->admin = is_admin(&s->conf, c);
 	if (s->listening) {
 		if (chmod(s->path, s->conf.mode ? s->conf.mode : 0660))
 			log_warn("cannot chmod the socket", LOG_STR("path", s->path),

@@ -199,4 +199,18 @@ grep -q "^floodctl: NOPERM" <<<"$err" || fg_fail "no NOPERM message: $err"
 fg_ok "admin commands refused to a non-admin: $(head -1 <<<"$err")"
 fg_assert_eq "$(ctl list bans | grep -c 203.0.113.9 || true)" 0 "and nothing was banned"
 
+# --- admin by a supplementary group -----------------------------------------------------
+# An operator added to the agent's admin group (usermod -aG) is admin: the
+# group is one of the peer's supplementary groups, not its primary one.
+member() { setpriv --reuid=65534 --regid=65534 --groups=4242 "$FLOODCTL" -s "$FG_SOCK" "$@"; }
+err=$(member ban 203.0.113.9 2>&1) && fg_fail "gid 4242 could ban before it was an admin group"
+grep -q "^floodctl: NOPERM" <<<"$err" || fg_fail "no NOPERM message: $err"
+fg_ok "gid 4242 is not an admin group yet"
+sed -i 's/^socket: { mode: "0666" }$/socket: { mode: "0666", admin_gids: [4242] }/' "$FG_TMP/fg.yaml"
+ctl reload >/dev/null || fg_fail "reload failed"
+fg_assert_eq "$(rc member ban 203.0.113.9)" 0 "a peer whose supplementary group is in admin_gids may ban"
+fg_assert_eq "$(ctl list bans | grep -c 203.0.113.9 || true)" 1 "and the ban is in force"
+fg_assert_eq "$(rc nobody unban 203.0.113.9)" 2 "a peer without that group still may not unban"
+ctl unban 203.0.113.9 >/dev/null
+
 fg_pass "floodctl over the socket: status, bans enforced by XDP, limits, exit codes, JSON, permissions"

@@ -99,7 +99,7 @@ $(FLOODGATED): $(AGENT_OBJS)
 
 # floodctl takes only the agent modules it uses (the -p mode's map access),
 # not the whole agent: it stays small and links while the agent changes.
-CLI_AGENT_OBJS := $(BUILD)/agent/cidr.o $(BUILD)/agent/xdpmaps.o
+CLI_AGENT_OBJS := $(BUILD)/agent/cidr.o $(BUILD)/agent/duration.o $(BUILD)/agent/xdpmaps.o
 $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)): $(wildcard cli/*.h)
 $(FLOODCTL): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(CLI_AGENT_OBJS)
 	$(call msg,LD,$@)
@@ -179,7 +179,7 @@ $(BUILD)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c agent/resp.c agent/sbuf.c agent/
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c agent/config.c agent/cidr.c agent/log.c \
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c agent/config.c agent/cidr.c agent/duration.c agent/log.c \
 			   $(AGENT_HDRS) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -574,8 +574,9 @@ static void cmd_xdp_ban(struct client *c, int argc, const struct resp_arg *argv,
 	(void)argc;
 	if (!cidr_arg(c, &argv[1], false, &cidr))
 		return;
-	if (!arg_u64(&argv[2], &secs) || secs > 10ULL * 365 * 86400) {
-		reply_error(c, "ERR seconds must be an integer from 0 (no end) to 315360000");
+	if (!arg_u64(&argv[2], &secs) || secs > XDP_BAN_MAX_S) {
+		reply_error(c, "ERR seconds must be an integer from 0 (no end) to %llu",
+			    (unsigned long long)XDP_BAN_MAX_S);
 		return;
 	}
 	err = xdpmaps_ban(&a->maps, &cidr, secs, FG_BAN_MANUAL);

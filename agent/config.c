@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "duration.h"
 #include "events.h"
 #include "log.h"
 #include "policy.h"
@@ -333,41 +334,23 @@ static int get_str(struct parser *p, const yaml_node_t *n, const char *path, con
 /* "500ms", "30s", "5m", "1h", "1d" or bare seconds, into ms. */
 static int get_duration(struct parser *p, const yaml_node_t *n, const char *path, uint64_t *out_ms)
 {
-	static const struct {
-		const char *unit;
-		uint64_t ms;
-	} units[] = { { "", 1000 },	  { "ms", 1 },		{ "s", 1000 },
-		      { "m", 60 * 1000 }, { "h", 3600 * 1000 }, { "d", 86400 * 1000 } };
-	const char *s, *text;
-	uint64_t v = 0;
-	size_t i;
+	const char *text;
 	int err;
 
-	err = get_str(p, n, path, "a duration (e.g. 500ms, 30s, 5m, 1h, 1d)", &text);
+	err = get_str(p, n, path, "a duration (e.g. " DURATION_EXAMPLES ")", &text);
 	if (err)
 		return err;
-	for (s = text; *s >= '0' && *s <= '9'; s++) {
-		/* Anything past 12 digits is far beyond the maximum anyway. */
-		if (s - text >= 12)
-			goto too_long;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (s == text)
-		goto bad;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(s, units[i].unit))
-			continue;
-		if (v == 0)
-			return fail(p, n, path, "\"%s\" must be longer than 0", text);
-		if (v > CONF_DURATION_MAX_MS / units[i].ms)
-			goto too_long;
-		*out_ms = v * units[i].ms;
+	switch (duration_parse(text, CONF_DURATION_MAX_MS, out_ms)) {
+	case 0:
 		return 0;
+	case -EDOM:
+		return fail(p, n, path, "\"%s\" must be longer than 0", text);
+	case -ERANGE:
+		return fail(p, n, path, "\"%s\" is too long (at most 365d)", text);
+	default:
+		return fail(p, n, path, "\"%s\" is not a duration (e.g. " DURATION_EXAMPLES ")",
+			    text);
 	}
-bad:
-	return fail(p, n, path, "\"%s\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)", text);
-too_long:
-	return fail(p, n, path, "\"%s\" is too long (at most 365d)", text);
 }
 
 static int parse_limit(struct parser *p, const yaml_node_t *n, const char *path,

@@ -60,6 +60,8 @@ int xdpmaps_settings(struct xdpmaps *m, struct fg_config *out);
 int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n);
 int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c);
 
+#define XDP_BAN_MAX_S (10ULL * 365 * 86400) /* the longest ban XDP.BAN and floodctl take */
+
 /* Ban c for seconds (0 = until unbanned) with origin (enum fg_ban_origin). */
 int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin);
 /* Remove a ban; -ENOENT when c is not banned. */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "json.h"
 #include "live.h"
 #include "loader.h"
@@ -137,48 +138,6 @@ static int usage_error(const struct command *c, const char *fmt, ...)
 }
 
 /* --- parsing helpers -------------------------------------------------------- */
-
-/* "90", "90s", "10m", "1h30m", "2d" -> seconds; -1 when malformed or 0. */
-static long long parse_duration(const char *s)
-{
-	long long total = 0;
-
-	if (!*s)
-		return -1;
-	while (*s) {
-		long long v, mul;
-		char *end;
-
-		if (*s < '0' || *s > '9')
-			return -1;
-		errno = 0;
-		v = strtoll(s, &end, 10);
-		if (errno)
-			return -1;
-		switch (*end) {
-		case '\0':
-		case 's':
-			mul = 1;
-			break;
-		case 'm':
-			mul = 60;
-			break;
-		case 'h':
-			mul = 3600;
-			break;
-		case 'd':
-			mul = 86400;
-			break;
-		default:
-			return -1;
-		}
-		if (v > (LLONG_MAX - total) / mul)
-			return -1;
-		total += v * mul;
-		s = *end ? end + 1 : end;
-	}
-	return total > 0 ? total : -1;
-}
 
 static bool is_uint(const char *s)
 {
@@ -1362,17 +1321,18 @@ static const struct command *parse_args(int argc, char **argv, struct args *a, i
 			}
 			break;
 		case OPT_FOR: {
-			long long s = parse_duration(optarg);
+			uint64_t ms;
 
 			bit = O_FOR;
-			if (s <= 0) {
-				usage_error(cmd,
-					    "--for %s: give a duration like 90s, 10m, 1h or 2d "
-					    "(leave --for out to ban until unbanned)",
-					    optarg);
+			if (duration_parse(optarg, XDP_BAN_MAX_S * 1000, &ms)) {
+				usage_error(
+					cmd,
+					"--for %s: give a duration like 90s, 10m, 1h30m or 2d, at "
+					"most 3650d (leave --for out to ban until unbanned)",
+					optarg);
 				return NULL;
 			}
-			a->for_s = (uint64_t)s;
+			a->for_s = (ms + 999) / 1000; /* bans last whole seconds */
 			break;
 		}
 		case OPT_COST:

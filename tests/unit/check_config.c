@@ -205,7 +205,7 @@ START_TEST(test_values)
 			   "    proto: UDP\n"
 			   "    ports: [\"40000-49999\", 3478]\n"
 			   "    per_source: { rate: 0 }\n"
-			   "    ban: { after: 1, window: 5m, for: 1h }\n";
+			   "    ban: { after: 1, window: 5m, for: 1h30m }\n";
 
 	ck_assert_msg(parse(text) == 0, "%s", err);
 	ck_assert_int_eq(conf.nifaces, 1);
@@ -228,7 +228,7 @@ START_TEST(test_values)
 	ck_assert_uint_eq(conf.rules[0].ranges[1].lo, 3478);
 	ck_assert_uint_eq(conf.rules[0].limits.per_source.rate, 0);
 	ck_assert_uint_eq(conf.rules[0].limits.ban.window_ms, 300000);
-	ck_assert_uint_eq(conf.rules[0].limits.ban.for_ms, 3600000);
+	ck_assert_uint_eq(conf.rules[0].limits.ban.for_ms, 5400000);
 }
 END_TEST
 
@@ -418,10 +418,10 @@ static const struct {
 	{ "- rules\n",
 	  "t.yaml:1: expected a mapping of keys (interfaces:, rules:, ...), got a list" },
 	/* durations */
-	{ "sources:\n  udp_idle: 30x\n",
-	  "t.yaml:2: sources.udp_idle: \"30x\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)" },
+	{ "sources:\n  udp_idle: 30x\n", "t.yaml:2: sources.udp_idle: \"30x\" is not a duration "
+					 "(e.g. 500ms, 30s, 5m, 1h30m, 1d)" },
 	{ "sources:\n  attack_hold: 1.5s\n", "t.yaml:2: sources.attack_hold: \"1.5s\" is not a "
-					     "duration (e.g. 500ms, 30s, 5m, 1h, 1d)" },
+					     "duration (e.g. 500ms, 30s, 5m, 1h30m, 1d)" },
 	{ "sources:\n  verified_ttl: 400d\n",
 	  "t.yaml:2: sources.verified_ttl: \"400d\" is too long (at most 365d)" },
 	{ "rules:\n"
@@ -429,7 +429,7 @@ static const struct {
 	  "t.yaml:2: rules[0].ban.window: \"0s\" must be longer than 0" },
 	{ "rules:\n"
 	  "  - { name: a, proto: tcp, ports: [80], ban: { after: 3, for: -1 } }\n",
-	  "t.yaml:2: rules[0].ban.for: \"-1\" is not a duration (e.g. 500ms, 30s, 5m, 1h, 1d)" },
+	  "t.yaml:2: rules[0].ban.for: \"-1\" is not a duration (e.g. 500ms, 30s, 5m, 1h30m, 1d)" },
 	/* YAML itself */
 	{ "rules:\n"
 	  "  - name: web\n"
@@ -929,7 +929,7 @@ static const struct {
 	{ "policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 1, per: 1.5s "
 	  "}\n",
 	  "t.yaml:5: policies[0].limits[0].per: \"1.5s\" is not a duration (e.g. 500ms, 30s, 5m, "
-	  "1h, 1d)" },
+	  "1h30m, 1d)" },
 	{ "policies:\n  - name: a\n    type: window\n    limits:\n      - { count: 1, per: 1s }\n"
 	  "      - { count: 2, per: 1000ms }\n",
 	  "t.yaml:6: policies[0].limits[1].per: policies[0].limits[0] has the same per already" },

@@ -984,7 +984,6 @@ enum {
 static const char *const lua_src[SCRIPT_N] = { lua_window, lua_budget, lua_auth,
 					       lua_event,  lua_block,  lua_replay };
 
-#define ARGS_MAX    (8 + 2 * POLICY_MAX_LIMITS)
 #define JOURNAL_MAX 100000
 
 /* --- the outage journal: what memory counted while Redis was away ---------- */

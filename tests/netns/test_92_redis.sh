@@ -16,7 +16,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
 
-fg_require_cmd redis-server redis-cli python3
+fg_require_cmd redis-server redis-cli python3 node
 fg_topo_3ns
 fg_bpffs
 # W: a second protected host, reached from A over its own link.
@@ -56,6 +56,7 @@ rules:
 policies:
   - { name: api, type: window, limits: [ { count: 10, per: 1m } ] }
   - { name: api2, type: window, limits: [ { count: 1000, per: 1m } ] }
+  - { name: burst, type: window, limits: [ { count: 50, per: 1m } ] }
   - { name: tokens, type: budget, amount: 10, period: day }
   - { name: login, type: progressive, free_failures: 100 }
   - { name: auth, type: progressive, free_failures: 100, xdp_ban: { after: 3, for: 10m } }
@@ -149,6 +150,22 @@ PY
 want=$(for i in $(seq 30); do [ "$i" -le 10 ] && printf 'allowed=1 +PONG ' || printf 'allowed=0 +PONG '; done)
 [ "$(<"$FG_TMP/pipe.out")" = "${want% }" ] || fg_fail "pipelined checks: $(<"$FG_TMP/pipe.out")"
 fg_ok "a pipeline of 30 checks on one connection: 10 allowed, then denied, PONGs in place"
+
+# --- ioredis with auto-pipelining on both hosts at once: one limit of 50 -------------
+# Each agent gets 200 concurrent checks of one key on one connection; the
+# two hosts together must allow exactly 50, each in call order.
+NODE_BURST="node $FG_ROOT/tests/node/ioredis_burst.js"
+$NODE_BURST "$SOCK_A" burst b1 200 >"$FG_TMP/burst-a.out" &
+BURST_A=$!
+$NODE_BURST "$SOCK_B" burst b1 200 >"$FG_TMP/burst-b.out" ||
+	fg_fail "ioredis on B failed: $(<"$FG_TMP/burst-b.out")"
+wait "$BURST_A" || fg_fail "ioredis on A failed: $(<"$FG_TMP/burst-a.out")"
+fg_log "ioredis A: $(<"$FG_TMP/burst-a.out"); B: $(<"$FG_TMP/burst-b.out")"
+ra=$(<"$FG_TMP/burst-a.out") rb=$(<"$FG_TMP/burst-b.out")
+fg_assert_eq $(($(fg_kv allowed "$ra") + $(fg_kv allowed "$rb"))) 50 \
+	"ioredis, 2 x 200 concurrent checks on two hosts, limit 50: allowed in all"
+fg_assert_eq "$(fg_kv first "$ra")" "$(fg_kv allowed "$ra")" "A's allowed checks are its first ones"
+fg_assert_eq "$(fg_kv first "$rb")" "$(fg_kv allowed "$rb")" "B's allowed checks are its first ones"
 
 # --- fleet bans ----------------------------------------------------------------------
 BAN=203.0.113.50

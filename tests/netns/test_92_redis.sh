@@ -167,6 +167,13 @@ fg_assert_eq $(($(fg_kv allowed "$ra") + $(fg_kv allowed "$rb"))) 50 \
 fg_assert_eq "$(fg_kv first "$ra")" "$(fg_kv allowed "$ra")" "A's allowed checks are its first ones"
 fg_assert_eq "$(fg_kv first "$rb")" "$(fg_kv allowed "$rb")" "B's allowed checks are its first ones"
 
+# --- SCRIPT FLUSH (or a Redis that lost its script cache): NOSCRIPT, then EVAL -------
+fb=$(info "$SOCK_A" store_fallback_decisions_total)
+redis-cli -s "$RSOCK" SCRIPT FLUSH >/dev/null
+fg_assert_eq "$(ca RL.CHECK api2 ns1 | sed -n 3p)" 999 "a decision right after SCRIPT FLUSH is made by Redis"
+fg_assert_eq "$(ca RL.CHECK api2 ns1 | sed -n 3p)" 998 "and the next one too"
+fg_assert_eq "$(info "$SOCK_A" store_fallback_decisions_total)" "$fb" "no fallback on NOSCRIPT"
+
 # --- fleet bans ----------------------------------------------------------------------
 BAN=203.0.113.50
 ca XDP.BAN $BAN 600 >/dev/null

@@ -878,7 +878,8 @@ static const char *const socket_keys[] = {
 	"path", "mode", "group", "admin_uids", "admin_gids", NULL
 };
 static const char *const store_keys[] = { "type", "max_keys", "redis", NULL };
-static const char *const redis_keys[] = { "url", "password", "db", "timeout_ms", "prefix", NULL };
+static const char *const redis_keys[] = { "url",	"username", "password", "db",
+					  "timeout_ms", "prefix",   NULL };
 static const char *const metrics_keys[] = { "listen", "enabled", NULL };
 static const char *const log_keys[] = { "format", "level", "violation_lines_per_sec",
 					"summary_interval", NULL };
@@ -1119,6 +1120,15 @@ static int parse_redis(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 		return err;
 	if ((v = map_get(p, n, "url")) && (err = parse_redis_url(p, v, r)))
 		return err;
+	if ((v = map_get(p, n, "username")) && !is_null(v)) {
+		err = get_str(p, v, "store.redis.username", "an ACL user name", &s);
+		if (err)
+			return err;
+		if (!*s || strlen(s) >= sizeof(r->username))
+			return fail(p, v, "store.redis.username", "1 to %zu bytes",
+				    sizeof(r->username) - 1);
+		strcpy(r->username, s);
+	}
 	if ((v = map_get(p, n, "password")) && !is_null(v)) {
 		err = get_str(p, v, "store.redis.password", "a password", &s);
 		if (err)
@@ -1128,6 +1138,9 @@ static int parse_redis(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 				    sizeof(r->password) - 1);
 		strcpy(r->password, s);
 	}
+	if (r->username[0] && !r->password[0])
+		return fail(p, map_get(p, n, "username"), "store.redis.username",
+			    "needs store.redis.password (AUTH username password)");
 	if ((v = map_get(p, n, "db"))) {
 		err = get_int(p, v, "store.redis.db", 0, 1000000, &val);
 		if (err)

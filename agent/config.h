@@ -89,6 +89,7 @@ struct fg_conf_redis {
 	char host[128];	     /* from url: host name or IP literal; "" for unix */
 	uint16_t port;	     /* from url; default 6379 */
 	char path[108];	     /* from url: the Unix socket path; "" for TCP */
+	char username[64];   /* Redis 6 ACL user; "" = AUTH with the password alone */
 	char password[128];  /* "" = no AUTH */
 	uint32_t db;	     /* SELECT db; default 0 */
 	uint32_t timeout_ms; /* per request; default FG_CONF_REDIS_TIMEOUT_MS */

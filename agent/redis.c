@@ -235,7 +235,8 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 		return; /* a connection we already dropped */
 	if (rp->type == REDIS_REPLY_ERROR) {
 		if (!strcmp(step, "AUTH"))
-			set_error(r, "AUTH failed: %s (check store.redis.password)", rp->str);
+			set_error(r, "AUTH failed: %s (check store.redis.username and password)",
+				  rp->str);
 		else if (!strcmp(step, "SELECT"))
 			set_error(r, "SELECT %u failed: %s (check store.redis.db)", r->conf.db,
 				  rp->str);
@@ -316,9 +317,12 @@ static redisAsyncContext *open_ctx(struct redis *r, const char **err)
 static void auth_select(struct redis *r, redisAsyncContext *ac, redisCallbackFn *fn, int *count)
 {
 	if (r->conf.password[0]) {
-		const char *argv[] = { "AUTH", r->conf.password };
+		/* AUTH [username] password: a Redis 6 ACL user, or the default one. */
+		const char *argv[] = { "AUTH", r->conf.username, r->conf.password };
+		bool user = r->conf.username[0];
 
-		redisAsyncCommandArgv(ac, fn, (void *)"AUTH", 2, argv, NULL);
+		argv[1] = user ? r->conf.username : r->conf.password;
+		redisAsyncCommandArgv(ac, fn, (void *)"AUTH", user ? 3 : 2, argv, NULL);
 		(*count)++;
 	}
 	if (r->conf.db) {

@@ -45,11 +45,11 @@ redis_start() { # [ARGS...]
 	fg_wait_for -t 10 redis-cli -s "$RSOCK" ${PASS:+-a "$PASS" --no-auth-warning} PING ||
 		fg_fail "redis-server did not start"
 }
-conf() { # FILE URL [PASSWORD]
+conf() { # FILE URL [PASSWORD [USERNAME]]
 	cat >"$1" <<YAML
 store:
   type: redis
-  redis: { url: "$2", timeout_ms: $TIMEOUT_MS, prefix: t92${3:+, password: "$3"} }
+  redis: { url: "$2", timeout_ms: $TIMEOUT_MS, prefix: t92${3:+, password: "$3"}${4:+, username: "$4"} }
 rules:
   - { name: flood, proto: tcp, ports: [8443], per_source: { rate: 5, burst: 5 },
       ban: { after: 2, window: 60s, for: 600s } }
@@ -292,4 +292,17 @@ agent_start b "$FG_TMP/good.yaml"
 fg_wait_for -t 5 sh -c "[ \"\$(redis-cli -s '$SOCK_B' INFO policies | tr -d '\r' | sed -n 's/^store_fallback_active://p')\" = 0 ]" ||
 	fg_fail "the right password does not connect"
 fg_ok "the right password connects"
+
+# --- a Redis 6 ACL user (AUTH username password) ---------------------------------------
+redis-cli -s "$RSOCK" -a s3cret --no-auth-warning \
+	ACL SETUSER floodgate on '>fgpw' '~*' '&*' '+@all' >/dev/null || fg_fail "ACL SETUSER failed"
+conf "$FG_TMP/acl.yaml" "redis://$RTCP" fgpw floodgate
+fg_stop "$AGENT_B"
+agent_start b "$FG_TMP/acl.yaml"
+fg_wait_for -t 5 sh -c "[ \"\$(redis-cli -s '$SOCK_B' INFO policies | tr -d '\r' | sed -n 's/^store_fallback_active://p')\" = 0 ]" ||
+	fg_fail "the ACL user does not connect"
+fg_assert_eq "$(cb RL.CHECK api acl1 | sed -n 3p)" 9 "decisions on Redis as the ACL user"
+redis-cli -s "$RSOCK" -a s3cret --no-auth-warning CLIENT LIST | grep -q "user=floodgate" ||
+	fg_fail "no connection of user floodgate in CLIENT LIST"
+fg_ok "an ACL user (store.redis.username) connects as itself"
 fg_pass "redis store: shared limits, fallback, recovery, fleet bans"

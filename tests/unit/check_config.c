@@ -590,6 +590,7 @@ START_TEST(test_store_redis)
 	ck_assert_uint_eq(conf.store.redis.port, 6380);
 	ck_assert_str_eq(conf.store.redis.path, "");
 	ck_assert_str_eq(conf.store.redis.password, "s3cret");
+	ck_assert_str_eq(conf.store.redis.username, "");
 	ck_assert_uint_eq(conf.store.redis.db, 2);
 	ck_assert_uint_eq(conf.store.redis.timeout_ms, 50);
 	ck_assert_str_eq(conf.store.redis.prefix, "fg.prod");
@@ -618,6 +619,13 @@ START_TEST(test_store_redis)
 		"%s", err);
 	ck_assert_str_eq(conf.store.redis.host, "2001:db8::5");
 	ck_assert_uint_eq(conf.store.redis.port, 7000);
+	config_free(&conf);
+	/* A Redis 6 ACL user. */
+	ck_assert_msg(parse("store: { type: redis, redis: { url: \"redis://r\", username: "
+			    "floodgate, password: pw } }\n") == 0,
+		      "%s", err);
+	ck_assert_str_eq(conf.store.redis.username, "floodgate");
+	ck_assert_str_eq(conf.store.redis.password, "pw");
 }
 END_TEST
 
@@ -827,6 +835,8 @@ static const struct {
 	{ "store:\n  type: redis\n  redis:\n    url: \"redis://:pw@r:6379\"\n",
 	  "t.yaml:4: store.redis.url: \"redis://:pw@r:6379\": give only host and port (the "
 	  "password goes in store.redis.password, the database in store.redis.db)" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    username: fg\n",
+	  "t.yaml:5: store.redis.username: needs store.redis.password (AUTH username password)" },
 	{ "store:\n  type: redis\n  redis:\n    url: \"unix://run/redis.sock\"\n",
 	  "t.yaml:4: store.redis.url: \"unix://run/redis.sock\": a Unix socket needs an absolute "
 	  "path (unix:///run/redis/redis.sock)" },

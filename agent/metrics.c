@@ -21,7 +21,9 @@
 #include "floodgate.skel.h"
 #include "log.h"
 #include "metrics.h"
+#include "fleet.h"
 #include "policy.h"
+#include "redis.h"
 #include "sbuf.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -706,6 +708,68 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 	u64(b, "floodgate_rl_store_bytes", ss.bytes, "store", ss.type, LABELS_END);
 }
 
+/* The shared store (store.type: redis) and fleet-wide bans; nothing without them. */
+static void render_shared_store(struct sbuf *b, struct metrics *m)
+{
+	static const char *const le[REDIS_LAT_BUCKETS] = { "0.0001", "0.00025", "0.0005", "0.001",
+							   "0.0025", "0.005",	"0.01",	  "0.025",
+							   "0.05",   "0.1" };
+	struct policies_store_stats ss;
+	struct redis_stats rs;
+	struct fleet_stats fs = { 0 };
+	uint64_t cum = 0, count = 0;
+	int k;
+
+	if (!m->a->redis || !m->a->policies)
+		return;
+	policies_store_stats(m->a->policies, &ss);
+	redis_stats(m->a->redis, &rs);
+	if (m->a->fleet)
+		fleet_stats(m->a->fleet, &fs);
+	family(b, "floodgate_store_fallback_active", "gauge",
+	       "1 while Redis is not usable and decisions follow each policy's on_store_error.");
+	u64(b, "floodgate_store_fallback_active", ss.fallback_active, LABELS_END);
+	family(b, "floodgate_store_fallback_decisions_total", "counter",
+	       "Decisions made by on_store_error (Redis down, slow past timeout_ms, or failing).");
+	u64(b, "floodgate_store_fallback_decisions_total", ss.fallback_decisions, LABELS_END);
+	family(b, "floodgate_store_errors_total", "counter",
+	       "Redis requests that failed: timeouts, error replies, lost connections.");
+	u64(b, "floodgate_store_errors_total", ss.store_errors, LABELS_END);
+	family(b, "floodgate_store_timeouts_total", "counter",
+	       "Redis requests without an answer within store.redis.timeout_ms.");
+	u64(b, "floodgate_store_timeouts_total", ss.store_timeouts, LABELS_END);
+	family(b, "floodgate_store_outage_keys", "gauge",
+	       "Keys whose hits during a Redis outage wait to be added to Redis.");
+	u64(b, "floodgate_store_outage_keys", ss.outage_keys, LABELS_END);
+	family(b, "floodgate_store_replayed_keys_total", "counter",
+	       "Keys whose outage hits were added to Redis after it came back.");
+	u64(b, "floodgate_store_replayed_keys_total", ss.replayed_keys, LABELS_END);
+	family(b, "floodgate_store_replay_dropped_total", "counter",
+	       "Outage hits not added to Redis (journal full, replay failed).");
+	u64(b, "floodgate_store_replay_dropped_total", ss.replay_dropped, LABELS_END);
+	family(b, "floodgate_store_request_duration_seconds", "histogram",
+	       "Round trip of the Redis requests that were answered (decisions, bans).");
+	for (k = 0; k < REDIS_LAT_BUCKETS; k++) {
+		cum += rs.lat[k];
+		u64(b, "floodgate_store_request_duration_seconds_bucket", cum, "le", le[k],
+		    LABELS_END);
+	}
+	count = cum + rs.lat[REDIS_LAT_BUCKETS];
+	u64(b, "floodgate_store_request_duration_seconds_bucket", count, "le", "+Inf", LABELS_END);
+	dbl(b, "floodgate_store_request_duration_seconds_sum", (double)rs.lat_sum_us / 1e6,
+	    LABELS_END);
+	u64(b, "floodgate_store_request_duration_seconds_count", count, LABELS_END);
+	family(b, "floodgate_fleet_subscribed", "gauge",
+	       "1 while subscribed to the fleet's ban channel.");
+	u64(b, "floodgate_fleet_subscribed", fs.subscribed, LABELS_END);
+	family(b, "floodgate_fleet_messages_total", "counter",
+	       "Fleet ban messages: published (this host's bans and unbans), applied (other "
+	       "hosts' bans), unbanned (other hosts' unbans).");
+	u64(b, "floodgate_fleet_messages_total", fs.published, "kind", "published", LABELS_END);
+	u64(b, "floodgate_fleet_messages_total", fs.applied, "kind", "applied", LABELS_END);
+	u64(b, "floodgate_fleet_messages_total", fs.unbanned, "kind", "unbanned", LABELS_END);
+}
+
 static void render_socket(struct sbuf *b, struct metrics *m)
 {
 	const struct server *s = m->a->server;
@@ -893,6 +957,7 @@ static void render(struct metrics *m)
 	render_maps(b, m);
 	render_misc(b, m);
 	render_policies(b, m);
+	render_shared_store(b, m);
 	render_socket(b, m);
 	render_config(b, m);
 	render_process(b, m);

@@ -12,6 +12,9 @@
 #include "redis.h"
 #include "redis_loop.h"
 
+const uint32_t redis_lat_bounds_us[REDIS_LAT_BUCKETS] = { 100,	250,   500,   1000,  2500,
+							  5000, 10000, 25000, 50000, 100000 };
+
 /* A handshake that takes longer than this (or 5 timeouts) counts as failed. */
 #define HANDSHAKE_MIN_MS 1000
 
@@ -27,6 +30,7 @@ struct req {
 	redis_reply_fn cb;
 	void *arg;
 	uint64_t deadline; /* uv_now() ms */
+	uint64_t sent_ns;  /* uv_hrtime(), for the round-trip histogram */
 	bool answered;	   /* cb has run (timeout, failure): drop the late reply */
 	bool listed;
 	bool retried; /* NOSCRIPT: re-sent once as EVAL */
@@ -469,6 +473,16 @@ void redis_stats(const struct redis *r, struct redis_stats *out)
 
 /* --- requests ------------------------------------------------------------- */
 
+static void lat_record(struct redis_stats *st, uint64_t us)
+{
+	int i;
+
+	for (i = 0; i < REDIS_LAT_BUCKETS && us > redis_lat_bounds_us[i]; i++)
+		;
+	st->lat[i]++;
+	st->lat_sum_us += us;
+}
+
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct req *q = privdata;
@@ -510,6 +524,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		set_error(r, "error reply: %.100s", rp->str);
 	} else {
 		r->failures = 0;
+		lat_record(&r->stats, (uv_hrtime() - q->sent_ns) / 1000);
 	}
 	answer(q, rp, rp->type == REDIS_REPLY_ERROR ? rp->str : NULL);
 	free(q);
@@ -553,6 +568,7 @@ static int send_req(struct redis *r, int script, int argc, const char *const *ar
 		off += lens[i];
 	}
 	q->deadline = uv_now(r->loop) + r->conf.timeout_ms;
+	q->sent_ns = uv_hrtime();
 	if (redisAsyncCommandArgv(r->ctx, on_reply, q, argc, q->argv, q->lens) != REDIS_OK) {
 		free(q);
 		r->stats.errors++;

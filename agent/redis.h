@@ -96,6 +96,10 @@ int redis_command(struct redis *r, int argc, const char *const *argv, const size
  */
 struct redisAsyncContext *redis_connect_extra(struct redis *r);
 
+/* Upper bounds (µs) of the round-trip histogram; the last bucket is +Inf. */
+#define REDIS_LAT_BUCKETS 10
+extern const uint32_t redis_lat_bounds_us[REDIS_LAT_BUCKETS];
+
 struct redis_stats {
 	bool up;
 	uint64_t requests;	/* sent */
@@ -105,6 +109,9 @@ struct redis_stats {
 	uint64_t reconnects;	/* handshakes that succeeded */
 	uint64_t down_since_ms; /* Unix ms the current outage began; 0 when up */
 	char last_error[160];	/* why the last outage began */
+	/* Round trips of the requests Redis answered (not timeouts, not failures). */
+	uint64_t lat[REDIS_LAT_BUCKETS + 1];
+	uint64_t lat_sum_us;
 };
 void redis_stats(const struct redis *r, struct redis_stats *out);
 

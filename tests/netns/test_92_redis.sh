@@ -16,7 +16,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
 
-fg_require_cmd redis-server redis-cli python3 node
+fg_require_cmd redis-server redis-cli python3 node curl promtool
 fg_topo_3ns
 fg_bpffs
 # W: a second protected host, reached from A over its own link.
@@ -70,7 +70,8 @@ agent_start() { # a|b CONF
 	[ -f "$log" ] && mark=$(wc -l <"$log")
 	if [ "$who" = a ]; then
 		fg_bg fg_in "$FG_V" "$FLOODGATED" -c "$2" -i "$FG_V_IF_C" -i "$FG_V_IF_A" \
-			--pin-dir "$PIN_A" --socket "$SOCK_A" --metrics-listen "" >>"$log" 2>&1
+			--pin-dir "$PIN_A" --socket "$SOCK_A" --metrics-listen 127.0.0.1:10150 \
+			>>"$log" 2>&1
 		AGENT_A=$FG_LAST_PID
 	else
 		fg_bg fg_in "$FG_W" "$FLOODGATED" -c "$2" -i veth-a \
@@ -83,6 +84,11 @@ _started() { tail -n +"$(($2 + 1))" "$1" | grep -q "protecting "; }
 ca() { redis-cli -s "$SOCK_A" "$@"; }
 cb() { redis-cli -s "$SOCK_B" "$@"; }
 info() { redis-cli -s "$1" INFO policies | tr -d '\r' | sed -n "s/^$2://p"; }
+# metric NS NAME — a sample's value on the agent in NS (exposition rendered once a second).
+metric() {
+	fg_in "$1" curl -s http://127.0.0.1:10150/metrics | awk -v n="$2" '$1 == n { print $2 }'
+}
+metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
 up_both() { [ "$(info "$SOCK_A" store_fallback_active)" = 0 ] && [ "$(info "$SOCK_B" store_fallback_active)" = 0 ]; }
 
 redis_start
@@ -215,13 +221,11 @@ fg_wait_for -t 1 sh -c "redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^$APP\$'
 fg_ok "an application-feedback ban on A reaches B within 1 s"
 # B's metrics count the two fleet bans in force (the auto-ban and this one;
 # the first was lifted). The gauge is recounted every 10 s.
-fleet_bans() {
-	fg_in "$FG_W" curl -s http://127.0.0.1:10150/metrics |
-		awk '$1 == "floodgate_xdp_bans{origin=\"fleet\"}" { print $2 }'
-}
-fleet_bans_are() { [ "$(fleet_bans)" = "$1" ]; }
-fg_wait_for -t 12 fleet_bans_are 2 ||
-	fg_fail "B's floodgate_xdp_bans{origin=\"fleet\"} is '$(fleet_bans)', want 2"
+FLEET_BANS='floodgate_xdp_bans{origin="fleet"}'
+fg_wait_for -t 12 metric_is "$FG_W" "$FLEET_BANS" 2 ||
+	fg_fail "B's $FLEET_BANS is '$(metric "$FG_W" "$FLEET_BANS")', want 2"
+fg_assert_ge "$(metric "$FG_W" 'floodgate_fleet_messages_total{kind="applied"}')" 3 \
+	"B's metrics: the fleet bans it applied"
 fg_ok "B's metrics: floodgate_xdp_bans{origin=\"fleet\"} 2"
 
 ca XDP.BAN 203.0.113.60 600 >/dev/null
@@ -245,6 +249,9 @@ fg_assert_gt "$(fg_kv n "$lat")" 200 "decisions went on"
 grep -q "redis store unavailable, fallback active" "$FG_TMP/agent-a.log" || fg_fail "no fallback log line"
 fg_assert_eq "$(info "$SOCK_A" store_fallback_active)" 1 "INFO: store_fallback_active"
 fg_assert_gt "$(info "$SOCK_A" store_fallback_decisions_total)" 0 "INFO: fallback decisions counted"
+fg_wait_for -t 3 metric_is "$FG_V" floodgate_store_fallback_active 1 ||
+	fg_fail "metrics: floodgate_store_fallback_active is '$(metric "$FG_V" floodgate_store_fallback_active)', want 1"
+fg_assert_gt "$(metric "$FG_V" floodgate_store_fallback_decisions_total)" 0 "metrics: fallback decisions counted"
 fg_assert_eq "$(ca RL.CHECK open o1 | head -1)" 1 "on_store_error: allow lets through"
 fg_assert_eq "$(ca RL.CHECK open o1 | head -1)" 1 "on_store_error: allow lets through again"
 for i in 1 2 3 4; do ca RL.CHECK api u7 >/dev/null; done
@@ -257,6 +264,15 @@ grep -q "redis store back, fallback over" "$FG_TMP/agent-a.log" || fg_fail "no r
 fg_wait_for -t 2 sh -c "[ \"\$(redis-cli -s '$SOCK_A' INFO policies | tr -d '\r' | sed -n 's/^store_replayed_keys_total://p')\" -ge 1 ]" ||
 	fg_fail "the outage's hits were not replayed"
 fg_assert_eq "$(cb RL.CHECK api u7 | sed -n 3p)" 5 "B sees A's 4 outage hits (10 - 4 - 1 left)"
+fg_wait_for -t 3 metric_is "$FG_V" floodgate_store_fallback_active 0 ||
+	fg_fail "metrics: floodgate_store_fallback_active stays '$(metric "$FG_V" floodgate_store_fallback_active)' after recovery"
+fg_assert_ge "$(metric "$FG_V" floodgate_store_replayed_keys_total)" 1 "metrics: outage keys replayed"
+fg_assert_gt "$(metric "$FG_V" floodgate_store_request_duration_seconds_count)" 100 "metrics: Redis round trips timed"
+fg_in "$FG_V" curl -s http://127.0.0.1:10150/metrics >"$FG_TMP/metrics.txt"
+promtool check metrics <"$FG_TMP/metrics.txt" >"$FG_TMP/promtool.out" 2>&1 || {
+	cat "$FG_TMP/promtool.out" >&2
+	fg_fail "promtool check metrics rejects the scrape of a Redis-store agent"
+}
 fg_ok "redis back: shared again, outage hits added"
 
 # --- redis-server hangs (SIGSTOP): the deadline and the circuit breaker --------------

@@ -9,7 +9,6 @@
 #include <bpf/bpf.h>
 #include <hiredis/async.h>
 
-#include "clock.h"
 #include "fleet.h"
 #include "log.h"
 
@@ -52,7 +51,7 @@ static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool b
 		else
 			strcpy(score, "+inf");
 		redis_command(f->r, 4, zadd, NULL, on_ignore, NULL);
-		snprintf(now, sizeof(now), "(%llu", (unsigned long long)clock_realtime_ms());
+		snprintf(now, sizeof(now), "(%llu", (unsigned long long)redis_now_ms(f->r));
 		redis_command(f->r, 4, trim, NULL, on_ignore, NULL);
 	} else {
 		snprintf(msg, sizeof(msg), "unban %s %s", f->host, cidr);
@@ -69,7 +68,7 @@ void fleet_ban(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)
 	if (!f)
 		return;
 	publish(f, cidr_format(c, buf, sizeof(buf)),
-		seconds ? clock_realtime_ms() + seconds * 1000 : 0, true);
+		seconds ? redis_now_ms(f->r) + seconds * 1000 : 0, true);
 }
 
 void fleet_unban(struct fleet *f, const struct fg_cidr *c)
@@ -86,14 +85,14 @@ static bool ban_live(const struct fg_ban *b)
 	return !b->expires_ns || b->expires_ns > xdpmaps_now_ns();
 }
 
-/* Unix ms at which a ban ends (0: never), from its monotonic expiry. */
-static uint64_t ban_end_ms(const struct fg_ban *b)
+/* When a ban ends (0: never) on Redis's clock, from its monotonic expiry. */
+static uint64_t ban_end_ms(const struct fleet *f, const struct fg_ban *b)
 {
 	uint64_t mono = xdpmaps_now_ns();
 
 	if (!b->expires_ns)
 		return 0;
-	return clock_realtime_ms() + (b->expires_ns > mono ? (b->expires_ns - mono) / 1000000 : 0);
+	return redis_now_ms(f->r) + (b->expires_ns > mono ? (b->expires_ns - mono) / 1000000 : 0);
 }
 
 void fleet_event(struct fleet *f, const struct fg_event *e)
@@ -109,13 +108,13 @@ void fleet_event(struct fleet *f, const struct fg_event *e)
 	cidr_to_lpm(&c, &k);
 	if (bpf_map_lookup_elem(f->maps->bans, &k, &b) || b.origin != FG_BAN_AUTO)
 		return;
-	publish(f, cidr_format(&c, buf, sizeof(buf)), ban_end_ms(&b), true);
+	publish(f, cidr_format(&c, buf, sizeof(buf)), ban_end_ms(f, &b), true);
 }
 
 /* Apply another host's ban, unless a local one already covers it. */
 static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 {
-	uint64_t end = strtoull(until, NULL, 10), now = clock_realtime_ms(), secs = 0;
+	uint64_t end = strtoull(until, NULL, 10), now = redis_now_ms(f->r), secs = 0;
 	struct fg_lpm_key k;
 	struct fg_cidr c;
 	struct fg_ban b;
@@ -245,7 +244,7 @@ static int push_own(const struct fg_cidr *c, const struct fg_ban *ban, void *arg
 	char buf[FG_CIDR_STRLEN];
 
 	if (ban && ban->origin != FG_BAN_FLEET && ban_live(ban))
-		publish(f, cidr_format(c, buf, sizeof(buf)), ban_end_ms(ban), true);
+		publish(f, cidr_format(c, buf, sizeof(buf)), ban_end_ms(f, ban), true);
 	return 0;
 }
 
@@ -262,7 +261,7 @@ void fleet_redis_up(struct fleet *f)
 	load[3] = "+inf";
 	load[4] = "WITHSCORES";
 	xdpmaps_list_each(f->maps->bans, true, push_own, f);
-	snprintf(min, sizeof(min), "(%llu", (unsigned long long)clock_realtime_ms());
+	snprintf(min, sizeof(min), "(%llu", (unsigned long long)redis_now_ms(f->r));
 	redis_command(f->r, 5, load, NULL, on_set, f);
 	subscribe(f);
 }

@@ -57,7 +57,10 @@ struct redis {
 	redis_state_fn state_fn;
 	void *state_arg;
 	struct redis_stats stats;
-	char logged_error[160]; /* the last outage reason logged: do not repeat it every retry */
+	char logged_error[160];	 /* the last outage reason logged: do not repeat it every retry */
+	int64_t clock_offset_ms; /* Redis's TIME minus this host's wall clock */
+	uv_timer_t clock;	 /* asks Redis its TIME again now and then */
+	uint64_t time_sent_ms;	 /* wall clock when that TIME was sent */
 };
 
 static const char *where(const struct redis *r)
@@ -229,6 +232,43 @@ static void up(struct redis *r)
 
 /* --- connection -------------------------------------------------------------- */
 
+/* Redis's TIME (seconds, microseconds): the offset of the fleet's clock from
+ * ours, taken at the middle of the round trip. */
+static void learn_time(struct redis *r, const redisReply *rp)
+{
+	uint64_t now = clock_realtime_ms(), mid, redis_ms;
+
+	if (rp->type != REDIS_REPLY_ARRAY || rp->elements != 2 ||
+	    rp->element[0]->type != REDIS_REPLY_STRING ||
+	    rp->element[1]->type != REDIS_REPLY_STRING)
+		return;
+	redis_ms = strtoull(rp->element[0]->str, NULL, 10) * 1000 +
+		   strtoull(rp->element[1]->str, NULL, 10) / 1000;
+	mid = r->time_sent_ms + (now > r->time_sent_ms ? (now - r->time_sent_ms) / 2 : 0);
+	r->clock_offset_ms = (int64_t)(redis_ms - mid);
+}
+
+static void on_time(redisReply *rp, const char *why, void *arg)
+{
+	(void)why;
+	if (rp)
+		learn_time(arg, rp);
+}
+
+static void on_clock(uv_timer_t *t)
+{
+	struct redis *r = t->data;
+	const char *argv[] = { "TIME" };
+
+	r->time_sent_ms = clock_realtime_ms();
+	redis_command(r, 1, argv, NULL, on_time, r);
+}
+
+uint64_t redis_now_ms(const struct redis *r)
+{
+	return (uint64_t)((int64_t)clock_realtime_ms() + r->clock_offset_ms);
+}
+
 static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct redis *r = ac->data;
@@ -249,6 +289,8 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 		fail(r);
 		return;
 	}
+	if (!strcmp(step, "TIME"))
+		learn_time(r, rp);
 	if (!strncmp(step, "SCRIPT", 6) && rp->type == REDIS_REPLY_STRING && rp->len == 40) {
 		int i = atoi(step + 6);
 
@@ -364,6 +406,13 @@ static void connect_now(struct redis *r)
 		r->hs_left++;
 	}
 	{
+		const char *argv[] = { "TIME" };
+
+		r->time_sent_ms = clock_realtime_ms();
+		redisAsyncCommandArgv(ac, on_handshake, (void *)"TIME", 1, argv, NULL);
+		r->hs_left++;
+	}
+	{
 		const char *argv[] = { "PING" };
 
 		redisAsyncCommandArgv(ac, on_handshake, (void *)"PING", 1, argv, NULL);
@@ -399,7 +448,11 @@ struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf)
 		r->conf.timeout_ms = FG_CONF_REDIS_TIMEOUT_MS;
 	uv_timer_init(loop, &r->deadline);
 	uv_timer_init(loop, &r->retry);
-	r->deadline.data = r->retry.data = r;
+	uv_timer_init(loop, &r->clock);
+	r->deadline.data = r->retry.data = r->clock.data = r;
+	/* A wall clock stepped by NTP moves the offset: look again each minute. */
+	uv_timer_start(&r->clock, on_clock, REDIS_CLOCK_MS, REDIS_CLOCK_MS);
+	uv_unref((uv_handle_t *)&r->clock);
 	r->stats.down_since_ms = clock_realtime_ms();
 	set_error(r, "not connected yet");
 	strcpy(r->logged_error, r->stats.last_error);
@@ -433,6 +486,7 @@ void redis_free(struct redis *r)
 		answer(q, NULL, "shutting down");
 	}
 	uv_close((uv_handle_t *)&r->deadline, NULL);
+	uv_close((uv_handle_t *)&r->clock, NULL);
 	uv_close((uv_handle_t *)&r->retry, on_closed);
 }
 

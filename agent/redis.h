@@ -42,6 +42,9 @@
 #ifndef REDIS_MAX_SCRIPTS
 #define REDIS_MAX_SCRIPTS 16
 #endif
+#ifndef REDIS_CLOCK_MS
+#define REDIS_CLOCK_MS 60000 /* between TIME requests that keep redis_now_ms() right */
+#endif
 #ifndef REDIS_MAX_PENDING
 #define REDIS_MAX_PENDING 100000 /* requests in flight; more fail at once */
 #endif
@@ -73,6 +76,15 @@ int redis_script(struct redis *r, const char *src);
 
 /* True when connected, authenticated, scripts loaded and the breaker closed. */
 bool redis_up(const struct redis *r);
+
+/*
+ * Now in ms on Redis's clock: this host's wall clock corrected by the offset
+ * of Redis's TIME, taken at every connect and each REDIS_CLOCK_MS. What hosts
+ * write into Redis for each other (ban ends) uses it, so hosts whose clocks
+ * disagree still agree on when a ban ends. Without a connection yet: the
+ * host's own clock.
+ */
+uint64_t redis_now_ms(const struct redis *r);
 
 /* The configured key prefix ("fg"). */
 const char *redis_prefix(const struct redis *r);

@@ -6,7 +6,8 @@ set -eu
 PKGS="clang llvm lld libbpf-dev bpftool libelf-dev zlib1g-dev check pkg-config make gcc
       iproute2 util-linux libyaml-dev libuv1-dev libcap-dev libhiredis-dev libmicrohttpd-dev
       redis-tools redis-server netsniff-ng hping3 nftables tcpdump ethtool xdp-tools
-      procps psmisc coreutils netcat-openbsd python3 curl jq prometheus gnuplot-nox tmux"
+      procps psmisc coreutils netcat-openbsd python3 curl jq prometheus gnuplot-nox tmux
+      libfaketime"
 
 missing=""
 for p in $PKGS; do

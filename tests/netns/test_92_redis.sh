@@ -11,7 +11,8 @@
 #
 # redis-server runs in A (the attacker's side stands in for the network
 # between hosts): agent A (in V) reaches it on a Unix socket, agent B (in W)
-# over TCP across its own protected link, as a second host would.
+# over TCP across its own protected link, as a second host would, with its
+# wall clock 2 h ahead.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
@@ -28,6 +29,8 @@ fg_neigh "$FG_A" veth-w 192.0.2.1 02:00:00:00:03:01
 fg_neigh "$FG_W" veth-a 192.0.2.2 02:00:00:00:03:02
 ip -n "$FG_W" route add 203.0.113.0/24 via 192.0.2.2 dev veth-a
 
+SKEW_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketimeMT\.so\.1$' | head -1)
+[ -n "$SKEW_LIB" ] || fg_fail "libfaketime is not installed (scripts/deps.sh installs it)"
 PIN_A=$FG_PIN_DIR-a PIN_B=$FG_PIN_DIR-b
 mkdir -p "$PIN_A" "$PIN_B"
 fg_on_exit "rm -rf '$PIN_A' '$PIN_B'"
@@ -74,7 +77,11 @@ agent_start() { # a|b CONF
 			>>"$log" 2>&1
 		AGENT_A=$FG_LAST_PID
 	else
-		fg_bg fg_in "$FG_W" "$FLOODGATED" -c "$2" -i veth-a \
+		# B's wall clock runs 2 h ahead (libfaketime; CLOCK_MONOTONIC, which
+		# the XDP program shares, is left alone): decisions and bans must
+		# still agree, as they take Redis's time.
+		fg_bg fg_in "$FG_W" env LD_PRELOAD="$SKEW_LIB" FAKETIME=+2h FAKETIME_DONT_FAKE_MONOTONIC=1 \
+			"$FLOODGATED" -c "$2" -i veth-a \
 			--pin-dir "$PIN_B" --socket "$SOCK_B" --metrics-listen 127.0.0.1:10150 >>"$log" 2>&1
 		AGENT_B=$FG_LAST_PID
 	fi
@@ -98,6 +105,9 @@ agent_start a "$FG_TMP/fg.yaml"
 agent_start b "$FG_TMP/fg-b.yaml"
 fg_wait_for -t 10 up_both || fg_fail "agents did not connect to redis"
 fg_ok "two agents on one redis-server (Unix socket and TCP)"
+LOADED=floodgate_config_last_reload_success_timestamp_seconds
+skew=$(($(metric "$FG_W" $LOADED | cut -d. -f1) - $(metric "$FG_V" $LOADED | cut -d. -f1)))
+fg_assert_ge "$skew" 7000 "B's wall clock is 2 h ahead of A's"
 
 # --- one limit, two hosts: 6 hits on each, limit 10 -> exactly 2 denied -----------
 denied=0
@@ -197,6 +207,14 @@ ca XDP.UNBAN $BAN >/dev/null
 fg_wait_for -t 1 sh -c "! redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^$BAN\$'" ||
 	fg_fail "the unban did not reach B within 1 s"
 fg_ok "an unban on A reaches B within 1 s"
+# B's clock is 2 h ahead: its 60 s ban must still end on A in 60 s, not 2 h later.
+cb XDP.BAN 203.0.113.55 60 >/dev/null
+fg_wait_for -t 1 sh -c "redis-cli -s '$SOCK_A' XDP.LIST BANS | grep -q '^203.0.113.55\$'" ||
+	fg_fail "A did not get B's ban within 1 s"
+left=$(ca XDP.LIST BANS | grep -A2 '^203.0.113.55$' | sed -n 3p)
+fg_assert_le "$left" 60 "B's 60 s ban ends on A within 60 s despite B's clock"
+fg_assert_ge "$left" 55 "and lasts about 60 s there"
+cb XDP.UNBAN 203.0.113.55 >/dev/null
 
 # The XDP program's own ban: A floods V's port 8443 from one address; V's
 # program bans it after 2 violations (counted once a second), and the ban

@@ -532,6 +532,21 @@ static void status_print(const struct info_line *l, size_t n)
 		table_cell(&t, "%s, %s keys of %s", info_get(l, n, "policies", "store") ?: "?", v,
 			   v2);
 	}
+	if ((v = info_get(l, n, "policies", "shared_store"))) {
+		const char *fb = info_get(l, n, "policies", "store_fallback_active");
+		const char *sub = info_get(l, n, "policies", "fleet_subscribed");
+
+		table_cell(&t, "shared store");
+		table_cell(&t, "%s %s; %s fallback decisions, %s errors", v,
+			   fb && !strcmp(fb, "0") ? "up" : "UNUSABLE: fallback active",
+			   info_get(l, n, "policies", "store_fallback_decisions_total") ?: "?",
+			   info_get(l, n, "policies", "store_errors_total") ?: "?");
+		table_cell(&t, "fleet bans");
+		table_cell(&t, "%s; %s applied, %s published",
+			   sub && !strcmp(sub, "1") ? "subscribed" : "NOT subscribed",
+			   info_get(l, n, "policies", "fleet_applied_total") ?: "?",
+			   info_get(l, n, "policies", "fleet_published_total") ?: "?");
+	}
 	table_print(&t, stdout);
 	table_free(&t);
 }

@@ -105,6 +105,10 @@ agent_start a "$FG_TMP/fg.yaml"
 agent_start b "$FG_TMP/fg-b.yaml"
 fg_wait_for -t 10 up_both || fg_fail "agents did not connect to redis"
 fg_ok "two agents on one redis-server (Unix socket and TCP)"
+"$FLOODCTL" -s "$SOCK_B" status >"$FG_TMP/status.out"
+grep -Eq "^shared store +redis up" "$FG_TMP/status.out" && grep -Eq "^fleet bans +subscribed" "$FG_TMP/status.out" ||
+	fg_fail "floodctl status on B: $(cat "$FG_TMP/status.out")"
+fg_ok "floodctl status: shared store up, fleet bans subscribed"
 LOADED=floodgate_config_last_reload_success_timestamp_seconds
 skew=$(($(metric "$FG_W" $LOADED | cut -d. -f1) - $(metric "$FG_V" $LOADED | cut -d. -f1)))
 fg_assert_ge "$skew" 7000 "B's wall clock is 2 h ahead of A's"
@@ -270,6 +274,9 @@ fg_assert_gt "$(info "$SOCK_A" store_fallback_decisions_total)" 0 "INFO: fallbac
 fg_wait_for -t 3 metric_is "$FG_V" floodgate_store_fallback_active 1 ||
 	fg_fail "metrics: floodgate_store_fallback_active is '$(metric "$FG_V" floodgate_store_fallback_active)', want 1"
 fg_assert_gt "$(metric "$FG_V" floodgate_store_fallback_decisions_total)" 0 "metrics: fallback decisions counted"
+"$FLOODCTL" -s "$SOCK_A" status | grep -Eq "^shared store +redis UNUSABLE: fallback active" ||
+	fg_fail "floodctl status does not say the fallback is active: $("$FLOODCTL" -s "$SOCK_A" status)"
+fg_ok "floodctl status: the shared store is unusable, fallback active"
 fg_assert_eq "$(ca RL.CHECK open o1 | head -1)" 1 "on_store_error: allow lets through"
 fg_assert_eq "$(ca RL.CHECK open o1 | head -1)" 1 "on_store_error: allow lets through again"
 for i in 1 2 3 4; do ca RL.CHECK api u7 >/dev/null; done

@@ -82,6 +82,7 @@ struct metrics {
 	/* le labels of the histogram buckets, formatted once */
 	char auth_le[AUTH_BUCKETS][16];
 	char lat_le[SERVER_LAT_BUCKETS][16];
+	char redis_le[REDIS_LAT_BUCKETS][16];
 
 	/* Shared with the HTTP thread, under lock. */
 	pthread_mutex_t lock;
@@ -95,7 +96,6 @@ struct metrics {
 struct auth_hist {
 	char policy[FG_CONF_NAME_MAX];
 	uint64_t bucket[AUTH_BUCKETS + 1]; /* not cumulative; the last is +Inf */
-	uint64_t count;
 	uint64_t sum_ms;
 };
 /* One per policy name ever observed: bounded by the policies of the configs
@@ -137,7 +137,6 @@ void metrics_observe_auth_delay(const char *policy, uint64_t delay_ms)
 		if ((double)delay_ms <= auth_bounds_s[i] * 1000)
 			break;
 	h->bucket[i]++;
-	h->count++;
 	h->sum_ms += delay_ms;
 }
 
@@ -211,6 +210,41 @@ static void dbl(struct sbuf *b, const char *name, double v, ...)
 	sample_start(b, name, ap);
 	va_end(ap);
 	sbuf_printf(b, "%.15g\n", v);
+}
+
+/* A family of one sample without labels. */
+static void single(struct sbuf *b, const char *name, const char *type, const char *help, uint64_t v)
+{
+	family(b, name, type, help);
+	u64(b, name, v, LABELS_END);
+}
+
+/*
+ * One series of a histogram: counts[0..nbounds] per bucket, not cumulative
+ * (the last is above every bound), le[] the bounds as labels, sum in their
+ * unit; key, value: the series' label (key NULL: none). _count is the total.
+ */
+static void histogram(struct sbuf *b, const char *name, const uint64_t *counts, size_t nbounds,
+		      const char (*le)[16], double sum, const char *key, const char *value)
+{
+	char bucket[96], sum_name[96], count_name[96];
+	uint64_t cum = 0;
+	size_t k;
+
+	snprintf(bucket, sizeof(bucket), "%s_bucket", name);
+	snprintf(sum_name, sizeof(sum_name), "%s_sum", name);
+	snprintf(count_name, sizeof(count_name), "%s_count", name);
+	for (k = 0; k <= nbounds; k++) {
+		const char *bound = k < nbounds ? le[k] : "+Inf";
+
+		cum += counts[k];
+		if (key)
+			u64(b, bucket, cum, key, value, "le", bound, LABELS_END);
+		else
+			u64(b, bucket, cum, "le", bound, LABELS_END);
+	}
+	dbl(b, sum_name, sum, key, value, LABELS_END);
+	u64(b, count_name, cum, key, value, LABELS_END);
 }
 
 /* --- what the loop checks and counts ---------------------------------------- */
@@ -661,26 +695,14 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 		const struct policy *p = policies_at(ps, i);
 		const struct auth_hist *h;
 		static const struct auth_hist none;
-		uint64_t cum = 0;
-		size_t k;
 
 		if (policy_type(p) != POLICY_PROGRESSIVE)
 			continue;
 		h = auth_find(policy_name(p), false);
 		if (!h)
 			h = &none;
-		for (k = 0; k < AUTH_BUCKETS; k++) {
-			cum += h->bucket[k];
-			u64(b, "floodgate_rl_auth_delay_seconds_bucket", cum, "policy",
-			    policy_name(p), "le", m->auth_le[k], LABELS_END);
-		}
-		cum += h->bucket[AUTH_BUCKETS];
-		u64(b, "floodgate_rl_auth_delay_seconds_bucket", cum, "policy", policy_name(p),
-		    "le", "+Inf", LABELS_END);
-		dbl(b, "floodgate_rl_auth_delay_seconds_sum", (double)h->sum_ms / 1000, "policy",
-		    policy_name(p), LABELS_END);
-		u64(b, "floodgate_rl_auth_delay_seconds_count", h->count, "policy", policy_name(p),
-		    LABELS_END);
+		histogram(b, "floodgate_rl_auth_delay_seconds", h->bucket, AUTH_BUCKETS, m->auth_le,
+			  (double)h->sum_ms / 1000, "policy", policy_name(p));
 	}
 	family(b, "floodgate_rl_keys", "gauge", "Keys with state, per policy.");
 	for (i = 0; i < n; i++) {
@@ -711,14 +733,9 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 /* The shared store (store.type: redis) and fleet-wide bans; nothing without them. */
 static void render_shared_store(struct sbuf *b, struct metrics *m)
 {
-	static const char *const le[REDIS_LAT_BUCKETS] = { "0.0001", "0.00025", "0.0005", "0.001",
-							   "0.0025", "0.005",	"0.01",	  "0.025",
-							   "0.05",   "0.1" };
 	struct policies_store_stats ss;
 	struct redis_stats rs;
 	struct fleet_stats fs = { 0 };
-	uint64_t cum = 0, count = 0;
-	int k;
 
 	if (!m->a->redis || !m->a->policies)
 		return;
@@ -726,42 +743,30 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	redis_stats(m->a->redis, &rs);
 	if (m->a->fleet)
 		fleet_stats(m->a->fleet, &fs);
-	family(b, "floodgate_store_fallback_active", "gauge",
-	       "1 while Redis is not usable and decisions follow each policy's on_store_error.");
-	u64(b, "floodgate_store_fallback_active", ss.fallback_active, LABELS_END);
-	family(b, "floodgate_store_fallback_decisions_total", "counter",
-	       "Decisions made by on_store_error (Redis down, slow past timeout_ms, or failing).");
-	u64(b, "floodgate_store_fallback_decisions_total", ss.fallback_decisions, LABELS_END);
-	family(b, "floodgate_store_errors_total", "counter",
-	       "Redis requests that failed: timeouts, error replies, lost connections.");
-	u64(b, "floodgate_store_errors_total", ss.store_errors, LABELS_END);
-	family(b, "floodgate_store_timeouts_total", "counter",
-	       "Redis requests without an answer within store.redis.timeout_ms.");
-	u64(b, "floodgate_store_timeouts_total", ss.store_timeouts, LABELS_END);
-	family(b, "floodgate_store_outage_keys", "gauge",
-	       "Keys whose hits during a Redis outage wait to be added to Redis.");
-	u64(b, "floodgate_store_outage_keys", ss.outage_keys, LABELS_END);
-	family(b, "floodgate_store_replayed_keys_total", "counter",
-	       "Keys whose outage hits were added to Redis after it came back.");
-	u64(b, "floodgate_store_replayed_keys_total", ss.replayed_keys, LABELS_END);
-	family(b, "floodgate_store_replay_dropped_total", "counter",
-	       "Outage hits not added to Redis (journal full, replay failed).");
-	u64(b, "floodgate_store_replay_dropped_total", ss.replay_dropped, LABELS_END);
+	single(b, "floodgate_store_fallback_active", "gauge",
+	       "1 while Redis is not usable and decisions follow each policy's on_store_error.",
+	       ss.fallback_active);
+	single(b, "floodgate_store_fallback_decisions_total", "counter",
+	       "Decisions made by on_store_error (Redis down, slow past timeout_ms, or failing).",
+	       ss.fallback_decisions);
+	single(b, "floodgate_store_errors_total", "counter",
+	       "Redis requests that failed: timeouts, error replies, lost connections.",
+	       ss.store_errors);
+	single(b, "floodgate_store_timeouts_total", "counter",
+	       "Redis requests without an answer within store.redis.timeout_ms.",
+	       ss.store_timeouts);
+	single(b, "floodgate_store_outage_keys", "gauge",
+	       "Keys whose hits during a Redis outage wait to be added to Redis.", ss.outage_keys);
+	single(b, "floodgate_store_replayed_keys_total", "counter",
+	       "Keys whose outage hits were added to Redis after it came back.", ss.replayed_keys);
+	single(b, "floodgate_store_replay_dropped_total", "counter",
+	       "Outage hits not added to Redis (journal full, replay failed).", ss.replay_dropped);
 	family(b, "floodgate_store_request_duration_seconds", "histogram",
 	       "Round trip of the Redis requests that were answered (decisions, bans).");
-	for (k = 0; k < REDIS_LAT_BUCKETS; k++) {
-		cum += rs.lat[k];
-		u64(b, "floodgate_store_request_duration_seconds_bucket", cum, "le", le[k],
-		    LABELS_END);
-	}
-	count = cum + rs.lat[REDIS_LAT_BUCKETS];
-	u64(b, "floodgate_store_request_duration_seconds_bucket", count, "le", "+Inf", LABELS_END);
-	dbl(b, "floodgate_store_request_duration_seconds_sum", (double)rs.lat_sum_us / 1e6,
-	    LABELS_END);
-	u64(b, "floodgate_store_request_duration_seconds_count", count, LABELS_END);
-	family(b, "floodgate_fleet_subscribed", "gauge",
-	       "1 while subscribed to the fleet's ban channel.");
-	u64(b, "floodgate_fleet_subscribed", fs.subscribed, LABELS_END);
+	histogram(b, "floodgate_store_request_duration_seconds", rs.lat, REDIS_LAT_BUCKETS,
+		  m->redis_le, (double)rs.lat_sum_us / 1e6, NULL, NULL);
+	single(b, "floodgate_fleet_subscribed", "gauge",
+	       "1 while subscribed to the fleet's ban channel.", fs.subscribed);
 	family(b, "floodgate_fleet_messages_total", "counter",
 	       "Fleet ban messages: published (this host's bans and unbans), applied (other "
 	       "hosts' bans), unbanned (other hosts' unbans).");
@@ -782,18 +787,16 @@ static void render_socket(struct sbuf *b, struct metrics *m)
 	if (!s)
 		return;
 	server_get_stats(s, &st);
-	family(b, "floodgate_socket_clients", "gauge", "Clients connected to the socket now.");
-	u64(b, "floodgate_socket_clients", st.connected, LABELS_END);
-	family(b, "floodgate_socket_blocked_clients", "gauge",
-	       "Clients waiting for a deferred reply now.");
-	u64(b, "floodgate_socket_blocked_clients", st.blocked, LABELS_END);
-	family(b, "floodgate_socket_connections_total", "counter",
-	       "Connections accepted by the socket.");
-	u64(b, "floodgate_socket_connections_total", st.connections_total, LABELS_END);
-	family(b, "floodgate_socket_received_bytes_total", "counter", "Bytes read from clients.");
-	u64(b, "floodgate_socket_received_bytes_total", st.bytes_in, LABELS_END);
-	family(b, "floodgate_socket_sent_bytes_total", "counter", "Bytes written to clients.");
-	u64(b, "floodgate_socket_sent_bytes_total", st.bytes_out, LABELS_END);
+	single(b, "floodgate_socket_clients", "gauge", "Clients connected to the socket now.",
+	       st.connected);
+	single(b, "floodgate_socket_blocked_clients", "gauge",
+	       "Clients waiting for a deferred reply now.", st.blocked);
+	single(b, "floodgate_socket_connections_total", "counter",
+	       "Connections accepted by the socket.", st.connections_total);
+	single(b, "floodgate_socket_received_bytes_total", "counter", "Bytes read from clients.",
+	       st.bytes_in);
+	single(b, "floodgate_socket_sent_bytes_total", "counter", "Bytes written to clients.",
+	       st.bytes_out);
 	family(b, "floodgate_socket_errors_total", "counter",
 	       "Errors of the socket by kind: protocol, too_big, unknown (command), arity, "
 	       "noperm, reply (any other error answer), maxclients, timeout.");
@@ -808,22 +811,10 @@ static void render_socket(struct sbuf *b, struct metrics *m)
 	       "Time to run a command, from a sample (one call in " STR(
 		       SERVER_LAT_SAMPLE) " is timed: _count counts the timed calls).");
 	for (i = 0; (name = server_cmd_stats(s, i, &cs)); i++) {
-		uint64_t cum = 0;
-
 		if (!cs.timed)
 			continue; /* never run: no 14 series of zeros per command */
-		for (k = 0; k < SERVER_LAT_BUCKETS; k++) {
-			cum += cs.lat[k];
-			u64(b, "floodgate_command_duration_seconds_bucket", cum, "command", name,
-			    "le", m->lat_le[k], LABELS_END);
-		}
-		cum += cs.lat[SERVER_LAT_BUCKETS];
-		u64(b, "floodgate_command_duration_seconds_bucket", cum, "command", name, "le",
-		    "+Inf", LABELS_END);
-		dbl(b, "floodgate_command_duration_seconds_sum", (double)cs.nsec / 1e9, "command",
-		    name, LABELS_END);
-		u64(b, "floodgate_command_duration_seconds_count", cs.timed, "command", name,
-		    LABELS_END);
+		histogram(b, "floodgate_command_duration_seconds", cs.lat, SERVER_LAT_BUCKETS,
+			  m->lat_le, (double)cs.nsec / 1e9, "command", name);
 	}
 }
 
@@ -836,10 +827,10 @@ static void render_config(struct sbuf *b, struct metrics *m)
 	u64(b, "floodgate_config_reloads_total", a->reloads_ok, "result", "success", LABELS_END);
 	u64(b, "floodgate_config_reloads_total", a->reloads_failed, "result", "failure",
 	    LABELS_END);
-	family(b, "floodgate_config_last_reload_successful", "gauge",
+	single(b, "floodgate_config_last_reload_successful", "gauge",
 	       "1 when the last load or reload of the config succeeded, 0 when it was rejected "
-	       "(the running config was kept).");
-	u64(b, "floodgate_config_last_reload_successful", a->last_reload_ok, LABELS_END);
+	       "(the running config was kept).",
+	       a->last_reload_ok);
 	family(b, "floodgate_config_last_reload_success_timestamp_seconds", "gauge",
 	       "Unix time the running config was loaded (at start or by a reload).");
 	dbl(b, "floodgate_config_last_reload_success_timestamp_seconds", a->last_reload_success_s,
@@ -922,10 +913,9 @@ static void render_process(struct sbuf *b, struct metrics *m)
 	family(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
 	u64(b, "process_resident_memory_bytes", rss * (unsigned long long)(page > 0 ? page : 4096),
 	    LABELS_END);
-	family(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-	u64(b, "process_virtual_memory_bytes", vsize, LABELS_END);
-	family(b, "process_open_fds", "gauge", "Number of open file descriptors.");
-	u64(b, "process_open_fds", fds > 0 ? (uint64_t)fds : 0, LABELS_END);
+	single(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", vsize);
+	single(b, "process_open_fds", "gauge", "Number of open file descriptors.",
+	       fds > 0 ? (uint64_t)fds : 0);
 	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
 		family(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
 		u64(b, "process_max_fds", rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur,
@@ -1144,6 +1134,9 @@ int metrics_start(struct metrics *m, struct agent *a)
 		snprintf(m->auth_le[i], sizeof(m->auth_le[i]), "%g", auth_bounds_s[i]);
 	for (i = 0; i < SERVER_LAT_BUCKETS; i++)
 		snprintf(m->lat_le[i], sizeof(m->lat_le[i]), "%g", server_lat_bounds_us[i] / 1e6);
+	for (i = 0; i < REDIS_LAT_BUCKETS; i++)
+		snprintf(m->redis_le[i], sizeof(m->redis_le[i]), "%g",
+			 redis_lat_bounds_us[i] / 1e6);
 	uv_timer_init(a->loop, &m->render_timer);
 	uv_timer_init(a->loop, &m->count_timer);
 	m->render_timer.data = m->count_timer.data = m;

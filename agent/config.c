@@ -1613,13 +1613,7 @@ static int parse_policy(struct parser *p, const yaml_node_t *n, int idx, struct 
 	strcpy(pc->name, s);
 
 	/* Defaults first, then what the file says. */
-	pc->warn_at_milli = 800;
-	pc->free_failures = 3;
-	pc->base_delay_ms = 1000;
-	pc->factor_milli = 2000;
-	pc->max_delay_ms = 30000;
-	pc->forget_after_ms = 15 * 60 * 1000;
-	pc->period = POLICY_PERIOD_DAY;
+	config_policy_defaults(pc);
 
 	if ((v = map_get(p, n, "on_store_error"))) {
 		static const char *const modes[] = { "memory", "allow", "deny" };
@@ -1850,6 +1844,17 @@ static int yaml_fail(struct parser *p, yaml_parser_t *yp, const char *text, size
 		snprintf(p->err, p->errlen, "%s:%lu: invalid YAML: %s", p->file, line,
 			 yp->problem ? yp->problem : "syntax error");
 	return -EINVAL;
+}
+
+void config_policy_defaults(struct fg_conf_policy *pc)
+{
+	pc->warn_at_milli = 800;
+	pc->free_failures = 3;
+	pc->base_delay_ms = 1000;
+	pc->factor_milli = 2000;
+	pc->max_delay_ms = 30000;
+	pc->forget_after_ms = 15 * 60 * 1000;
+	pc->period = POLICY_PERIOD_DAY;
 }
 
 void config_defaults(struct fg_conf *c)

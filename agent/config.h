@@ -185,4 +185,8 @@ int config_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 /* Fill *c with the built-in defaults (what an empty file means). */
 void config_defaults(struct fg_conf *c);
 
+/* The defaults of a policy's optional keys (warn_at, progressive's delays,
+ * budget's period), set before the file's values. */
+void config_policy_defaults(struct fg_conf_policy *pc);
+
 #endif /* FG_CONFIG_H */

@@ -27,13 +27,7 @@ static struct fg_conf_policy *add(const char *name, enum policy_type type)
 	memset(c, 0, sizeof(*c));
 	strcpy(c->name, name);
 	c->type = type;
-	c->warn_at_milli = 800;
-	c->free_failures = 3;
-	c->base_delay_ms = 1000;
-	c->factor_milli = 2000;
-	c->max_delay_ms = 30000;
-	c->forget_after_ms = 15 * 60 * 1000;
-	c->period = POLICY_PERIOD_DAY;
+	config_policy_defaults(c);
 	return c;
 }
 

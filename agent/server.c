@@ -638,6 +638,17 @@ size_t client_out_pending(const struct client *c)
 
 static void on_write(uv_write_t *req, int status);
 
+/* A client paused for its pending replies goes on once they are below half
+ * the limit, however they were written (a write request's end, or at once),
+ * from the loop. */
+static void maybe_unpause(struct client *c)
+{
+	if (c->paused && client_out_pending(c) < SERVER_OUT_SOFT_LIMIT / 2) {
+		c->paused = false;
+		resume_queue(c);
+	}
+}
+
 static void start_write(struct client *c)
 {
 	struct sbuf tmp;
@@ -689,16 +700,9 @@ static void on_write(uv_write_t *req, int status)
 	c->write_progress_ms = uv_now(c->srv->loop);
 	/* A slow reader's buffers go; a fast one never gets here. */
 	sbuf_free(&c->wbuf);
-	if (c->out.len) {
+	if (c->out.len)
 		start_write(c);
-		if (c->out.len + c->wbuf.len >= SERVER_OUT_SOFT_LIMIT / 2)
-			return;
-	}
-	if (c->paused) {
-		c->paused = false;
-		resume(c);
-		return;
-	}
+	maybe_unpause(c);
 	maybe_finish(c);
 }
 
@@ -752,12 +756,7 @@ static void flush(struct client *c)
 		return;
 	}
 	start_write(c);
-	/* Written at once, without a write request whose end would resume a
-	 * client paused for its pending replies: resume it here. */
-	if (c->paused && !c->writing && client_out_pending(c) < SERVER_OUT_SOFT_LIMIT / 2) {
-		c->paused = false;
-		resume_queue(c);
-	}
+	maybe_unpause(c);
 	maybe_finish(c);
 }
 

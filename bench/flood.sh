@@ -12,10 +12,7 @@
 #
 #   bench/flood.sh [--smoke] [--out DIR]     (root; writes DIR/flood.csv, flood.md)
 set -eu
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$ROOT/tests/netns/lib.sh"
-. "$ROOT/tests/netns/agent.sh"
-. "$ROOT/bench/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 bench_args "$@"
 if [ $SMOKE = 1 ]; then
@@ -31,7 +28,6 @@ PORT=443
 # The same limits everywhere: 100 new connections/s per address (burst
 # 200), 2,000/s for everyone together (burst 4,000).
 SRC_RATE=100 SRC_BURST=200 GLB_RATE=2000 GLB_BURST=4000
-mkdir -p "$OUT"
 CSV=$OUT/flood.csv
 
 bench_topo

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# bench/lib.sh — sourced by the bench/*.sh scripts, after tests/netns/lib.sh
-# and agent.sh.
+# bench/lib.sh — sourced by the bench/*.sh scripts; it brings the tests'
+# tests/netns/lib.sh and agent.sh with it.
 #
 # The benchmark topology is the tests' three namespaces (client C, victim V,
 # attacker A; documentation addresses), with what a flood benchmark on two
@@ -15,6 +15,9 @@
 # - A's and C's receive work (SYN-ACKs coming back) is steered by RPS to the
 #   attacker CPU, so the victim CPU counts only the victim's work.
 # Everything is removed by lib.sh's EXIT trap.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/netns/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/netns/agent.sh"
 
 BENCH_ATT_CPU=${BENCH_ATT_CPU:-0}
 BENCH_VIC_CPU=${BENCH_VIC_CPU:-1}
@@ -113,7 +116,8 @@ bench_facts() {
 }
 
 # bench_args "$@" — the options every benchmark takes: sets SMOKE (0 or 1, from
-# --smoke: tiny counts) and OUT (from --out DIR, default bench/results).
+# --smoke: tiny counts) and OUT (from --out DIR, default bench/results), which
+# it creates.
 # shellcheck disable=SC2034 # SMOKE and OUT are the calling script's
 bench_args() {
 	SMOKE=0 OUT=$FG_ROOT/bench/results
@@ -125,6 +129,7 @@ bench_args() {
 		esac
 		shift
 	done
+	mkdir -p "$OUT"
 }
 
 # bench_redis_run SOCK P CMD... — "rps p50 p99" of redis-benchmark running CMD

@@ -9,17 +9,13 @@
 # off runs on a fresh agent first. Median of RUNS by req/s, with the spread.
 # --smoke: tiny counts; --out DIR: where metrics.md goes (default bench/results).
 set -eu
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$ROOT/tests/netns/lib.sh"
-. "$ROOT/tests/netns/agent.sh"
-. "$ROOT/bench/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 bench_args "$@"
 if [ $SMOKE = 1 ]; then N=2000 RUNS=1; else N=${N:-300000} RUNS=${RUNS:-7}; fi
 KEYS=100000
 CLIENTS=50
 METRICS=127.0.0.1:10150
-mkdir -p "$OUT"
 
 fg_require_cmd redis-benchmark redis-cli curl
 fg_topo_3ns

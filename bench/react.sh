@@ -13,10 +13,7 @@
 #
 #   bench/react.sh [--smoke] [--out DIR]     (root; writes DIR/react.csv, react.md)
 set -eu
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$ROOT/tests/netns/lib.sh"
-. "$ROOT/tests/netns/agent.sh"
-. "$ROOT/bench/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 bench_args "$@"
 RUNS=${RUNS:-7}
@@ -24,7 +21,6 @@ RUNS=${RUNS:-7}
 FGWATCH=${FGWATCH:-$BUILD/bench/fgwatch}
 [ -x "$FGWATCH" ] || fg_fail "$FGWATCH missing: make bench builds it"
 fg_require_cmd redis-cli
-mkdir -p "$OUT"
 CSV=$OUT/react.csv
 FLOOD_PORT=443 STREAM_PORT=8443 STREAM_PPS=20000
 BURST=200

@@ -9,16 +9,12 @@
 # runs). --smoke: tiny counts; --out DIR: where redis.md and redis.csv go
 # (default bench/results).
 set -eu
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$ROOT/tests/netns/lib.sh"
-. "$ROOT/tests/netns/agent.sh"
-. "$ROOT/bench/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 bench_args "$@"
 if [ $SMOKE = 1 ]; then N=2000 RUNS=1; else N=${N:-200000} RUNS=${RUNS:-3}; fi
 KEYS=100000
 CLIENTS=50
-mkdir -p "$OUT"
 
 fg_require_cmd redis-server redis-benchmark redis-cli
 fg_topo_3ns
@@ -37,7 +33,7 @@ YAML
 fg_agent_start "$FG_TMP/fg.yaml" --metrics-listen ""
 fg_wait_for -t 10 sh -c "redis-cli -s '$FG_SOCK' INFO policies | grep -q '^store_fallback_active:0'" ||
 	fg_fail "the agent did not connect to redis"
-SHA=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$ROOT/bench/gcra3.lua")")
+SHA=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$FG_ROOT/bench/gcra3.lua")")
 
 # cpu_ticks PID — user + system time of PID so far, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

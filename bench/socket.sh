@@ -6,15 +6,11 @@
 # the agent's RSS after 1,000,000 keys. --smoke: tiny counts (make test);
 # --out DIR: where socket.csv and socket.md go (default bench/results).
 set -eu
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$ROOT/tests/netns/lib.sh"
-. "$ROOT/tests/netns/agent.sh"
-. "$ROOT/bench/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 bench_args "$@"
 if [ $SMOKE = 1 ]; then N=2000 RUNS=1 KEYS=10000; else N=${N:-200000} RUNS=${RUNS:-3} KEYS=1000000; fi
 CLIENTS=50
-mkdir -p "$OUT"
 CSV=$OUT/socket.csv
 
 fg_require_cmd redis-server redis-benchmark redis-cli
@@ -39,7 +35,7 @@ RSOCK=$FG_TMP/redis.sock
 fg_bg redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 --save "" \
 	--appendonly no --dir "$FG_TMP" --logfile "$FG_TMP/redis.log"
 fg_wait_for -t 10 test -S "$RSOCK" || fg_fail "redis-server did not start"
-SHA=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$ROOT/bench/gcra3.lua")")
+SHA=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$FG_ROOT/bench/gcra3.lua")")
 
 echo "side,command,pipeline,rps,p50_ms,p99_ms" >"$CSV"
 declare -A RES
@@ -79,7 +75,7 @@ table() {
 {
 	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs"
 	echo "- kernel: $(uname -sr); redis-server $(redis-server --version | awk '{ print $3 }' | cut -d= -f2)"
-	echo "- date: $(date -u +%F), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "- date: $(date -u +%F), commit $(git -C "$FG_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	echo "- method: redis-benchmark -c $CLIENTS -n $N -r $KEYS, median of $RUNS runs by req/s"
 	echo
 	table 1

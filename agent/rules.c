@@ -8,14 +8,16 @@
 #define NS_PER_MS  1000000ULL
 #define NS_PER_SEC 1000000000ULL
 
-void rules_limit(const struct fg_conf_limit *in, struct fg_limit *out)
+struct fg_limit rules_limit(uint32_t rate, uint32_t burst)
 {
-	memset(out, 0, sizeof(*out));
-	if (!in->rate)
-		return;
-	out->rate = in->rate;
-	out->burst = in->burst;
-	out->interval_ns = NS_PER_SEC / in->rate;
+	struct fg_limit l = { 0 };
+
+	if (rate) {
+		l.rate = rate;
+		l.burst = burst;
+		l.interval_ns = NS_PER_SEC / rate;
+	}
+	return l;
 }
 
 int rules_find(const struct fg_rule_ids *ids, const char *name)
@@ -34,9 +36,9 @@ int rules_find(const struct fg_rule_ids *ids, const char *name)
 static void rule_compile(const struct fg_conf_limits *l, struct fg_rule *r)
 {
 	memset(r, 0, sizeof(*r));
-	rules_limit(&l->per_source, &r->per_source);
-	rules_limit(&l->per_prefix, &r->per_prefix);
-	rules_limit(&l->global, &r->global);
+	r->per_source = rules_limit(l->per_source.rate, l->per_source.burst);
+	r->per_prefix = rules_limit(l->per_prefix.rate, l->per_prefix.burst);
+	r->global = rules_limit(l->global.rate, l->global.burst);
 	if (l->ban.enabled) {
 		r->flags |= FG_RULE_F_BAN;
 		r->ban_after = l->ban.after;

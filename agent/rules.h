@@ -35,8 +35,8 @@ struct fg_compiled {
 int rules_compile(const struct fg_conf *conf, const struct fg_rule_ids *prev,
 		  struct fg_compiled *out);
 
-/* Convert a limit to the kernel's form (interval_ns = 1e9 / rate). */
-void rules_limit(const struct fg_conf_limit *in, struct fg_limit *out);
+/* A limit in the kernel's form (interval_ns = 1e9 / rate; rate 0: none). */
+struct fg_limit rules_limit(uint32_t rate, uint32_t burst);
 
 /* Id of the rule named name in ids, or -1. */
 int rules_find(const struct fg_rule_ids *ids, const char *name);

@@ -35,6 +35,7 @@
 #include "bench/noop.skel.h"
 #include "bench/clock_bench.skel.h"
 #include "pktbuild.h"
+#include "rules.h"
 #include "xdpmaps.h"
 
 #ifndef FG_COMMIT
@@ -82,18 +83,6 @@ struct bench {
 	const char *id; /* short name in the CSV */
 };
 
-static struct fg_limit lim(__u32 rate, __u32 burst)
-{
-	struct fg_limit l = { 0 };
-
-	if (rate) {
-		l.rate = rate;
-		l.burst = burst;
-		l.interval_ns = NS_PER_SEC / rate;
-	}
-	return l;
-}
-
 /* Every level of both defaults set so high nothing is refused: the new-flow
  * path runs all three buckets and admits. */
 static void conf_open(struct fg_compiled *c)
@@ -109,9 +98,9 @@ static void conf_open(struct fg_compiled *c)
 	c->cfg.event_interval_ns = NS_PER_SEC;
 	c->cfg.verified_ttl_ns = 600 * NS_PER_SEC;
 	for (r = 0; r < 2; r++) {
-		c->rules[r].per_source = lim(1000000000, 1000000000);
-		c->rules[r].per_prefix = lim(1000000000, 1000000000);
-		c->rules[r].global = lim(1000000000, 1000000000);
+		c->rules[r].per_source = rules_limit(1000000000, 1000000000);
+		c->rules[r].per_prefix = rules_limit(1000000000, 1000000000);
+		c->rules[r].global = rules_limit(1000000000, 1000000000);
 	}
 	snprintf(c->ids.names[0], FG_CONF_NAME_MAX, "tcp-default");
 	snprintf(c->ids.names[1], FG_CONF_NAME_MAX, "udp-default");
@@ -170,7 +159,7 @@ static void setup_open(void)
 static void setup_flood(void)
 {
 	reset();
-	conf.rules[FG_RULE_DEFAULT_TCP].per_source = lim(1, 1);
+	conf.rules[FG_RULE_DEFAULT_TCP].per_source = rules_limit(1, 1);
 	apply();
 }
 
@@ -750,7 +739,7 @@ static int bench_scale(void)
 		uint64_t skipped0[FG_M_MAX], skipped1[FG_M_MAX];
 		int i;
 
-		conf.rules[FG_RULE_DEFAULT_TCP].global = lim(1, 1);
+		conf.rules[FG_RULE_DEFAULT_TCP].global = rules_limit(1, 1);
 		apply();
 		set_src(frame, filled + 999999);
 		run_once(fg_fd, frame, len, 1, &ret);

@@ -29,6 +29,7 @@
 #include "floodgate.skel.h"
 #include "xdpmaps.h"
 #include "pktbuild.h"
+#include "rules.h"
 
 #define WHY_LEN	   256
 #define NS_PER_SEC 1000000000ULL
@@ -95,18 +96,6 @@ static const char *verdict_name(__u32 v)
 
 /* --- config and state ----------------------------------------------------- */
 
-static struct fg_limit lim(__u32 rate, __u32 burst)
-{
-	struct fg_limit l = { 0 };
-
-	if (rate) {
-		l.rate = rate;
-		l.burst = burst;
-		l.interval_ns = NS_PER_SEC / rate;
-	}
-	return l;
-}
-
 /*
  * The baseline every case starts from: tcp and udp defaults of 1 new flow
  * per second with a burst of 3 per address; a web rule on tcp 8000-8099
@@ -125,10 +114,10 @@ static void conf_base(struct fg_compiled *c)
 	c->cfg.event_interval_ns = NS_PER_SEC;
 	c->cfg.verified_ttl_ns = 600 * NS_PER_SEC;
 
-	c->rules[FG_RULE_DEFAULT_TCP].per_source = lim(1, 3);
-	c->rules[FG_RULE_DEFAULT_UDP].per_source = lim(1, 3);
-	c->rules[RULE_WEB].per_source = lim(1, 5);
-	c->rules[RULE_TURN].per_source = lim(1, 3);
+	c->rules[FG_RULE_DEFAULT_TCP].per_source = rules_limit(1, 3);
+	c->rules[FG_RULE_DEFAULT_UDP].per_source = rules_limit(1, 3);
+	c->rules[RULE_WEB].per_source = rules_limit(1, 5);
+	c->rules[RULE_TURN].per_source = rules_limit(1, 3);
 	snprintf(c->ids.names[FG_RULE_DEFAULT_TCP], FG_CONF_NAME_MAX, "tcp-default");
 	snprintf(c->ids.names[FG_RULE_DEFAULT_UDP], FG_CONF_NAME_MAX, "udp-default");
 	snprintf(c->ids.names[RULE_WEB], FG_CONF_NAME_MAX, "web");
@@ -403,7 +392,7 @@ static bool check_dry_run(char *why)
 
 static void conf_prefix(struct fg_compiled *c)
 {
-	c->rules[FG_RULE_DEFAULT_TCP].per_prefix = lim(1, 4);
+	c->rules[FG_RULE_DEFAULT_TCP].per_prefix = rules_limit(1, 4);
 }
 
 /* Four addresses of 192.0.2.0/24 take the prefix's burst of 4. */
@@ -723,9 +712,9 @@ static void conf_global(struct fg_compiled *c)
 {
 	struct fg_rule *r = &c->rules[FG_RULE_DEFAULT_TCP];
 
-	r->per_source = lim(100, 100);
-	r->per_prefix = lim(100, 100);
-	r->global = lim(1, 3);
+	r->per_source = rules_limit(100, 100);
+	r->per_prefix = rules_limit(100, 100);
+	r->global = rules_limit(1, 3);
 }
 
 static bool has_key(int fd, const char *s, __u16 rule)
@@ -844,7 +833,7 @@ static void conf_autoban(struct fg_compiled *c)
 	struct fg_rule *r = &c->rules[FG_RULE_DEFAULT_TCP];
 
 	c->cfg.event_interval_ns = 1;
-	r->per_source = lim(1, 1);
+	r->per_source = rules_limit(1, 1);
 	r->flags = FG_RULE_F_BAN;
 	r->ban_after = 2;
 	r->ban_window_ns = 60 * NS_PER_SEC;
@@ -1029,7 +1018,7 @@ static __u32 mc_rate, mc_burst;
 
 static void conf_multicpu(struct fg_compiled *c)
 {
-	c->rules[FG_RULE_DEFAULT_TCP].per_source = lim(mc_rate, mc_burst);
+	c->rules[FG_RULE_DEFAULT_TCP].per_source = rules_limit(mc_rate, mc_burst);
 }
 
 /*
@@ -1193,7 +1182,7 @@ static void story_tc(void)
 	/* End to end: under attack the address the host ACKed gets through,
 	 * the one it only SYN-ACKed does not. */
 	conf_base(&conf);
-	conf.rules[FG_RULE_DEFAULT_TCP].global = lim(1, 1);
+	conf.rules[FG_RULE_DEFAULT_TCP].global = rules_limit(1, 1);
 	err = xdpmaps_apply(&maps, &conf, NULL);
 	report("tc egress: under attack the ACKed address passes, the SYN-ACKed one does not",
 	       !err && expect(&syn8, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&

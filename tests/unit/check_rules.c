@@ -182,17 +182,13 @@ END_TEST
 
 START_TEST(test_limit_zero_rate)
 {
-	struct fg_conf_limit in = { .rate = 0, .burst = 50 };
-	struct fg_limit l;
+	struct fg_limit l = rules_limit(0, 50);
 
-	memset(&l, 0xff, sizeof(l));
-	rules_limit(&in, &l);
 	ck_assert_uint_eq(l.rate, 0);
 	ck_assert_uint_eq(l.burst, 0);
 	ck_assert_uint_eq(l.interval_ns, 0);
 
-	in = (struct fg_conf_limit){ .rate = 7, .burst = 1 };
-	rules_limit(&in, &l);
+	l = rules_limit(7, 1);
 	ck_assert_uint_eq(l.rate, 7);
 	ck_assert_uint_eq(l.burst, 1);
 	ck_assert_uint_eq(l.interval_ns, 142857142);

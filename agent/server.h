@@ -61,7 +61,7 @@ struct client;
 typedef void (*server_cmd_fn)(struct client *c, int argc, const struct resp_arg *argv, void *ctx);
 
 #define SERVER_CMD_ADMIN   0x1u /* only for admin peers (socket.admin_uids/gids) */
-#define SERVER_CMD_NOSTATS 0x2u /* not timed (e.g. a command that blocks) */
+#define SERVER_CMD_NOSTATS 0x2u /* not timed (XDP.WATCH: it lasts as long as it is subscribed) */
 
 /*
  * Add a command. name is case-insensitive ("RL.CHECK"), copied. arity is

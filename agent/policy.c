@@ -61,6 +61,8 @@ struct wlimit {
 };
 
 #define CONF_ID_LEN 16 /* hex digits of make_conf_id() */
+/* The scripts' packed parameters (pack_params()): the id, 4 doubles, 2 per limit. */
+#define PARAMS_MAX (CONF_ID_LEN + 8 * (4 + 2 * POLICY_MAX_LIMITS))
 
 struct policy {
 	struct fg_conf_policy conf;
@@ -74,6 +76,9 @@ struct policy {
 	struct wlimit wl[POLICY_MAX_ROLES + 1][POLICY_MAX_LIMITS];
 	struct policy_stats stats;
 	char conf_id[CONF_ID_LEN + 1]; /* Redis state of another config of this policy is ignored */
+	/* The Redis scripts' first argument, per role (window, budget), packed once. */
+	unsigned char params[POLICY_MAX_ROLES + 1][PARAMS_MAX];
+	size_t params_len;
 	char rkey[2 * FG_CONF_NAME_MAX + 8]; /* "{prefix:name:", its Redis keys' start */
 	size_t rkeylen;
 };
@@ -220,6 +225,8 @@ static void make_conf_id(struct policy *p)
 		 (unsigned long long)store_siphash(0x666c6f6f64676174ULL, 0x65ULL, &c, sizeof(c)));
 }
 
+static void pack_params(struct policy *p);
+
 static struct policy *policy_compile(const struct fg_conf_policy *c)
 {
 	struct policy *p = calloc(1, sizeof(*p));
@@ -246,6 +253,7 @@ static struct policy *policy_compile(const struct fg_conf_policy *c)
 		break;
 	}
 	make_conf_id(p);
+	pack_params(p);
 	return p;
 }
 
@@ -1050,14 +1058,11 @@ static void journal_add(struct policies *ps, const struct policy *p, int role, c
 
 /* --- building a script call ------------------------------------------------- */
 
-#define PARAMS_MAX (16 + 8 * (4 + 2 * POLICY_MAX_LIMITS))
-
 /* ARGV of a script: the parameters, a fixed now and up to two numbers. */
 struct rargs {
 	const char *v[4];
 	size_t len[4];
 	char num[3][24];
-	unsigned char params[PARAMS_MAX];
 	int n;
 };
 
@@ -1106,26 +1111,40 @@ static void arg_u64(struct rargs *a, uint64_t v)
 	a->len[a->n++] = sbuf_fmt_ll(buf, (long long)v);
 }
 
+/*
+ * The scripts' first argument for each role (see the comment above the
+ * scripts): the config id, then doubles kind, xp, x, n and the limits.
+ * Packed when the policy is compiled, not per decision.
+ */
+static void pack_params(struct policy *p)
+{
+	bool window = p->conf.type == POLICY_WINDOW;
+	int role, i;
+
+	for (role = 0; role <= p->conf.nroles; role++) {
+		unsigned char *buf = p->params[role];
+		size_t off = CONF_ID_LEN;
+
+		memcpy(buf, p->conf_id, off);
+		put_double(buf, &off, p->conf.type);
+		put_double(buf, &off, xparam(p));
+		put_double(buf, &off,
+			   window ? p->conf.block_for_ms
+				  : (p->conf.type == POLICY_BUDGET ? budget_amount(p, role) : 0));
+		put_double(buf, &off, window ? (uint64_t)p->conf.nlimits : 0);
+		for (i = 0; window && i < p->conf.nlimits; i++) {
+			put_double(buf, &off, p->wl[role][i].t_ns);
+			put_double(buf, &off, p->wl[role][i].burst_ns);
+		}
+		p->params_len = off;
+	}
+}
+
 /* ARGV 1 and 2 of every script, for role (window limits, budget amount). */
 static void args_common(struct rargs *a, const struct policy *p, int role, uint64_t fixed_now)
 {
-	bool window = p->conf.type == POLICY_WINDOW;
-	size_t off = CONF_ID_LEN;
-	int i;
-
-	memcpy(a->params, p->conf_id, off);
-	put_double(a->params, &off, p->conf.type);
-	put_double(a->params, &off, xparam(p));
-	put_double(a->params, &off,
-		   window ? p->conf.block_for_ms
-			  : (p->conf.type == POLICY_BUDGET ? budget_amount(p, role) : 0));
-	put_double(a->params, &off, window ? (uint64_t)p->conf.nlimits : 0);
-	for (i = 0; window && i < p->conf.nlimits; i++) {
-		put_double(a->params, &off, p->wl[role][i].t_ns);
-		put_double(a->params, &off, p->wl[role][i].burst_ns);
-	}
-	a->v[0] = (const char *)a->params;
-	a->len[0] = off;
+	a->v[0] = (const char *)p->params[role];
+	a->len[0] = p->params_len;
 	a->n = 1;
 	arg_u64(a, fixed_now);
 }

@@ -66,7 +66,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 IFACE ?=
 CONFIG ?= packaging/floodgate.yaml
 
-.PHONY: fuzz
+.PHONY: fuzz redteam
 .PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-smoke bench-xdp \
 	bench-socket bench-redis bench-flood bench-react bench-metrics \
 	vmlinux fmt lint clean install uninstall
@@ -193,6 +193,12 @@ fuzz: $(BUILD)/fuzz/fuzz_resp $(BUILD)/fuzz/fuzz_config
 	$(BUILD)/fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus-resp
 	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		$(BUILD)/fuzz/corpus-config
+
+# Hostile local users and peers against a running agent (socket, metrics, config,
+# Redis faults, packets): one HELD/BROKE line per attack with its figures. Bounded,
+# a few minutes; not part of make test.
+redteam: all $(NET_TOOLS) $(NODE_DEPS)
+	$(Q)BUILD=$(BUILD) ./tests/redteam/run.sh
 
 # --- running ----------------------------------------------------------------
 run: all

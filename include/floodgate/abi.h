@@ -19,7 +19,8 @@
 #include <linux/types.h>
 #endif
 
-#define FG_ABI_VERSION 2
+/* 3: reasons 15, 16 widened the stats map (FG_R_MAX). */
+#define FG_ABI_VERSION 3
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -56,7 +57,9 @@ enum fg_reason {
 	FG_R_DROP_TCP_FLAGS = 12,  /* SYN+FIN or SYN+RST */
 	FG_R_DROP_TRUNCATED = 13,  /* header cut short (L2, L3 or L4) */
 	FG_R_DROP_MALFORMED = 14,  /* impossible header field (IHL < 5, ...) */
-	FG_R_MAX = 15,
+	FG_R_DROP_BAD_SOURCE = 15, /* source no host sends from (::ffff:0:0/96) */
+	FG_R_DROP_TINY_FRAGMENT = 16, /* first fragment without a whole L4 header */
+	FG_R_MAX = 17,
 };
 
 static inline int fg_reason_drops(__u32 reason)

@@ -697,6 +697,166 @@ static void run_case(const struct tcase *t)
 	report(t->name, ok, why);
 }
 
+/* --- raw frames ----------------------------------------------------------- */
+
+/*
+ * Frames a spec cannot say: hex (the attack frames of issue 10, as
+ * captured), or a built frame with some bytes changed afterwards (an IP
+ * length that disagrees with the frame, a version nibble). The lists of
+ * setup_deny() are in place for every one of them.
+ */
+struct rawcase {
+	const char *name;
+	const char *hex;      /* the frame, or NULL: build pkt and patch it */
+	struct pkt_spec pkt;
+	int pad;	      /* bytes of zero appended (Ethernet padding) */
+	struct {
+		int off; /* from the start of the frame; 0 ends the list */
+		uint8_t val;
+	} patch[4];
+	__u32 verdict, reason;
+};
+
+static int unhex(const char *hex, uint8_t *out, int max)
+{
+	int n = 0;
+
+	for (; hex[0] && hex[1] && n < max; hex += 2)
+		if (sscanf(hex, "%2hhx", &out[n++]) != 1)
+			return -1;
+	return hex[0] ? -1 : n;
+}
+
+/* Issue 10's frames: UDP from ::ffff:203.0.113.7 to a dual-stack port. */
+#define HEX_MAPPED                                                                                 \
+	"02000000000102000000000286dd600000000011114000000000000000000000ffffcb007107fd9900000000" \
+	"000000000000000000019c401e610011914870696e672d37373737"
+/* 198.51.100.200: an 8-byte first fragment (ports and sequence number)
+ * padded with a trailer that reads "doff 5, ACK" where the TCP flags would
+ * be, then the rest of the SYN at offset 8. */
+#define HEX_TINY_FIRST                                                                             \
+	"02000000000102000000000208004500001ca5cd200040067fafc63364c80a630001271001bb4480a73b000000" \
+	"005010000000000000000000000000"
+#define HEX_TINY_REST                                                                              \
+	"020000000001020000000002080045000034a5cd000140069f96c63364c80a63000100000000a002faf0d2ef00" \
+	"00020405b40402080a000030390000000001030307"
+
+/* Offsets in a frame without VLAN tags. */
+#define OFF_IP	   14
+#define OFF_V4LEN  (14 + 2)
+#define OFF_V6PLEN (14 + 4)
+
+static const struct rawcase rawtable[] = {
+	{ "issue 10: UDP from ::ffff:203.0.113.7 (203.0.113.0/24 denied) dropped as bad source",
+	  .hex = HEX_MAPPED, .verdict = XDP_DROP, .reason = FG_R_DROP_BAD_SOURCE },
+	{ "SYN from IPv4-mapped ::ffff:192.0.2.1 (not denied) dropped as bad source",
+	  .pkt = SYN(.src = "::ffff:192.0.2.1"), .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_BAD_SOURCE },
+	{ "ACK from IPv4-mapped ::ffff:203.0.113.7 dropped as bad source",
+	  .pkt = { .src = "::ffff:203.0.113.7", .tcp_flags = TH_ACK }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_BAD_SOURCE },
+	{ "ICMPv6 from IPv4-mapped source dropped as bad source",
+	  .pkt = { .src = "::ffff:203.0.113.7", .proto = IPPROTO_ICMP }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_BAD_SOURCE },
+	{ "SYN from ::ffff:0:0 itself dropped as bad source", .pkt = SYN(.src = "::ffff:0.0.0.0"),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_BAD_SOURCE },
+	{ "SYN from ::fffe:cb00:7107 (next to the mapped block) is a new flow",
+	  .pkt = SYN(.src = "::fffe:cb00:7107"), .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+
+	{ "issue 10: tiny first fragment (8 bytes of TCP, ACK in the trailer) dropped",
+	  .hex = HEX_TINY_FIRST, .verdict = XDP_DROP, .reason = FG_R_DROP_TINY_FRAGMENT },
+	{ "issue 10: the SYN's second fragment passes as a fragment", .hex = HEX_TINY_REST,
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_FRAGMENT },
+	{ "IPv4 first fragment with 19 bytes of TCP dropped as tiny",
+	  .pkt = SYN(.src = "192.0.2.1", .mf = 1, .payload = 64),
+	  .patch = { { OFF_V4LEN, 0 }, { OFF_V4LEN + 1, 20 + 19 } }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_TINY_FRAGMENT },
+	{ "IPv4 first fragment with exactly 20 bytes of TCP is a new flow",
+	  .pkt = SYN(.src = "192.0.2.1", .mf = 1, .payload = 64),
+	  .patch = { { OFF_V4LEN, 0 }, { OFF_V4LEN + 1, 20 + 20 } }, .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv4 first UDP fragment with 4 bytes of UDP dropped as tiny",
+	  .pkt = { .src = "192.0.2.1", .proto = IPPROTO_UDP, .mf = 1, .payload = 32 },
+	  .patch = { { OFF_V4LEN, 0 }, { OFF_V4LEN + 1, 20 + 4 } }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_TINY_FRAGMENT },
+	{ "tiny first fragment from a denied source dropped (as tiny: decided before the lists)",
+	  .pkt = SYN(.src = "203.0.113.7", .mf = 1, .payload = 64),
+	  .patch = { { OFF_V4LEN, 0 }, { OFF_V4LEN + 1, 20 + 8 } }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_TINY_FRAGMENT },
+	{ "IPv4 SYN whose total length leaves 10 bytes of TCP (trailer after) truncated",
+	  .pkt = SYN(.src = "192.0.2.1", .payload = 20),
+	  .patch = { { OFF_V4LEN, 0 }, { OFF_V4LEN + 1, 20 + 10 } }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_TRUNCATED },
+	{ "IPv4 total length under the header length malformed", .pkt = SYN(.src = "192.0.2.1"),
+	  .patch = { { OFF_V4LEN, 0 }, { OFF_V4LEN + 1, 16 } }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_MALFORMED },
+	{ "IPv4 SYN padded to 64 bytes (Ethernet padding) is a new flow",
+	  .pkt = SYN(.src = "192.0.2.1"), .pad = 10, .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv4 total length 0 (BIG TCP): bounded by the frame, SYN is a new flow",
+	  .pkt = SYN(.src = "192.0.2.1"), .patch = { { OFF_V4LEN, 0 }, { OFF_V4LEN + 1, 0 } },
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv6 first fragment with 12 bytes of TCP dropped as tiny",
+	  .pkt = SYN(.src = "2001:db8::2", .ext = { PB_EXT_FRAG }, .mf = 1, .payload = 64),
+	  .patch = { { OFF_V6PLEN, 0 }, { OFF_V6PLEN + 1, 8 + 12 } }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_TINY_FRAGMENT },
+	{ "IPv6 hop-by-hop + first fragment with 8 bytes of TCP dropped as tiny",
+	  .pkt = SYN(.src = "2001:db8::2", .ext = { PB_EXT_HOP, PB_EXT_FRAG }, .mf = 1,
+		     .payload = 64),
+	  .patch = { { OFF_V6PLEN, 0 }, { OFF_V6PLEN + 1, 8 + 8 + 8 } }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_TINY_FRAGMENT },
+	{ "IPv6 SYN whose payload length leaves 10 bytes of TCP truncated",
+	  .pkt = SYN(.src = "2001:db8::2", .payload = 20),
+	  .patch = { { OFF_V6PLEN, 0 }, { OFF_V6PLEN + 1, 10 } }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_TRUNCATED },
+	{ "IPv6 extension headers longer than the payload length truncated",
+	  .pkt = SYN(.src = "2001:db8::2", .ext = { PB_EXT_HOP, PB_EXT_DEST }),
+	  .patch = { { OFF_V6PLEN, 0 }, { OFF_V6PLEN + 1, 12 } }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_TRUNCATED },
+	{ "IPv6 payload length 0 (jumbogram): bounded by the frame, SYN is a new flow",
+	  .pkt = SYN(.src = "2001:db8::2"), .patch = { { OFF_V6PLEN, 0 }, { OFF_V6PLEN + 1, 0 } },
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+
+	{ "IPv4 header under the IPv6 ethertype malformed",
+	  .pkt = SYN(.src = "192.0.2.1", .payload = 20), .patch = { { 12, 0x86 }, { 13, 0xdd } },
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED },
+	/* 0x65: version 6, and an IHL of 5 to an IPv4 reader. */
+	{ "IPv6 header under the IPv4 ethertype malformed", .pkt = SYN(.src = "2001:db8::1"),
+	  .patch = { { 12, 0x08 }, { 13, 0x00 }, { OFF_IP, 0x65 } }, .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_MALFORMED },
+	{ "IPv4 version 5 malformed", .pkt = SYN(.src = "192.0.2.1"),
+	  .patch = { { OFF_IP, 0x55 } }, .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED },
+};
+
+static void run_rawcase(const struct rawcase *t)
+{
+	uint8_t frame[PB_MAX_LEN] = { 0 };
+	char why[WHY_LEN] = "";
+	__u32 got;
+	int len, r, col, i, err = reset(NULL);
+	bool ok;
+
+	if (err) {
+		snprintf(why, sizeof(why), "reset: %s", strerror(-err));
+		report(t->name, false, why);
+		return;
+	}
+	len = t->hex ? unhex(t->hex, frame, PB_MAX_LEN) : pkt_build(&t->pkt, frame);
+	if (len < 0 || len + t->pad > PB_MAX_LEN) {
+		report(t->name, false, "bad frame in the test");
+		return;
+	}
+	len += t->pad;
+	for (i = 0; i < 4 && t->patch[i].off; i++)
+		frame[t->patch[i].off] = t->patch[i].val;
+	ok = setup_deny(why) && send_frame(frame, len, &got, &r, &col, why);
+	if (ok && (got != t->verdict || r != (int)t->reason || col != (t->verdict == XDP_DROP)))
+		ok = fail(why, "expected %s/%s got %s/%s", verdict_name(t->verdict),
+			  xdpmaps_reason_name(t->reason), verdict_name(got),
+			  r < 0 ? "no counter" : xdpmaps_reason_name((__u32)r));
+	report(t->name, ok, why);
+}
+
 /* --- stories -------------------------------------------------------------- */
 
 /* Stop a story at the first failed step: report it and return. */
@@ -1200,6 +1360,18 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* The verifier's work on a program (bpf_prog_info.verified_insns, 5.16+):
+ * the figure that must stay far from the 1,000,000 limit on old kernels. */
+static void print_verified_insns(const char *name, int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.verified_insns)
+		printf("# %s: %u instructions processed by the verifier\n", name,
+		       info.verified_insns);
+}
+
 static int open_skel(void)
 {
 	struct bpf_map *map;
@@ -1228,6 +1400,8 @@ static int open_skel(void)
 	xdpmaps_from_skel(&maps, skel);
 	xdp_fd = bpf_program__fd(skel->progs.fg_xdp);
 	tc_fd = bpf_program__fd(skel->progs.fg_tc_egress);
+	print_verified_insns("fg_xdp", xdp_fd);
+	print_verified_insns("fg_tc_egress", tc_fd);
 	{
 		uint8_t frame[10] = { 0 };
 		__u32 ret;
@@ -1254,6 +1428,8 @@ int main(void)
 	}
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		run_case(&table[i]);
+	for (i = 0; i < sizeof(rawtable) / sizeof(rawtable[0]); i++)
+		run_rawcase(&rawtable[i]);
 	story_global();
 	story_autoban();
 	story_event_interval();

@@ -26,14 +26,12 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "floodgate.skel.h"
-#include "xdpmaps.h"
 #include "pktbuild.h"
+#include "testobj.h"
 #include "rules.h"
 
 #define WHY_LEN	   256
 #define NS_PER_SEC 1000000000ULL
-#define SMALL_MAP  8192 /* entries of the hash maps while testing */
 
 #define TH_FIN 0x01
 #define TH_SYN 0x02
@@ -45,6 +43,7 @@
 #define RULE_WEB  2 /* tcp 8000-8099 */
 #define RULE_TURN 3 /* udp 3478-3479 */
 
+static struct testobj obj;
 static struct floodgate_bpf *skel;
 static struct xdpmaps maps;
 static int xdp_fd, tc_fd;
@@ -205,33 +204,9 @@ static bool src_state_of(const char *s, __u16 rule, struct fg_src_state *out)
 
 /* --- running packets ------------------------------------------------------ */
 
-/* Run prog on frame (len may be below ETH_HLEN: the kernel wants at least
- * 14 bytes of input, so a shorter frame is preceded by XDP metadata, which
- * the program does not see as packet data). */
 static int run_prog(int prog_fd, bool xdp, const uint8_t *frame, int len, __u32 *retval)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	uint8_t buf[PB_MAX_LEN + 32] = { 0 };
-	struct xdp_md md = { 0 };
-	int meta = 0;
-
-	if (len < 14) {
-		if (!xdp)
-			return -EINVAL;
-		meta = (14 - len + 3) & ~3;
-		md.data = (__u32)meta;
-		md.data_end = (__u32)(meta + len);
-		opts.ctx_in = &md;
-		opts.ctx_size_in = sizeof(md);
-	}
-	memcpy(buf + meta, frame, (size_t)len);
-	opts.data_in = buf;
-	opts.data_size_in = (__u32)(meta + len);
-	opts.repeat = 1;
-	if (bpf_prog_test_run_opts(prog_fd, &opts))
-		return -errno;
-	*retval = opts.retval;
-	return 0;
+	return testobj_run(prog_fd, xdp, frame, len, retval);
 }
 
 /*
@@ -1402,54 +1377,27 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* The verifier's work on a program (bpf_prog_info.verified_insns, 5.16+):
- * the figure that must stay far from the 1,000,000 limit on old kernels. */
 static void print_verified_insns(const char *name, int fd)
 {
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
+	__u32 n = testobj_verified_insns(fd);
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.verified_insns)
-		printf("# %s: %u instructions processed by the verifier\n", name,
-		       info.verified_insns);
+	if (n)
+		printf("# %s: %u instructions processed by the verifier\n", name, n);
 }
 
 static int open_skel(void)
 {
-	struct bpf_map *map;
-	int err;
+	int err = testobj_open(&obj);
 
-	skel = floodgate_bpf__open();
-	if (!skel)
-		return -errno;
-	/* Nothing under /sys/fs/bpf: the maps are LIBBPF_PIN_BY_NAME. */
-	bpf_object__for_each_map(map, skel->obj)
-	{
-		err = bpf_map__set_pin_path(map, NULL);
-		if (err)
-			return err;
-	}
-	bpf_map__set_max_entries(skel->maps.src_state, SMALL_MAP);
-	bpf_map__set_max_entries(skel->maps.prefix_state, SMALL_MAP);
-	bpf_map__set_max_entries(skel->maps.udp_flows, SMALL_MAP);
-	bpf_map__set_max_entries(skel->maps.verified, SMALL_MAP);
-	bpf_map__set_max_entries(skel->maps.allow_lpm, 1024);
-	bpf_map__set_max_entries(skel->maps.deny_lpm, 1024);
-	bpf_map__set_max_entries(skel->maps.bans, 1024);
-	err = floodgate_bpf__load(skel);
 	if (err)
 		return err;
-	xdpmaps_from_skel(&maps, skel);
-	xdp_fd = bpf_program__fd(skel->progs.fg_xdp);
-	tc_fd = bpf_program__fd(skel->progs.fg_tc_egress);
+	skel = obj.skel;
+	maps = obj.maps;
+	xdp_fd = obj.xdp_fd;
+	tc_fd = obj.tc_fd;
+	short_frames_ok = obj.short_frames_ok;
 	print_verified_insns("fg_xdp", xdp_fd);
 	print_verified_insns("fg_tc_egress", tc_fd);
-	{
-		uint8_t frame[10] = { 0 };
-		__u32 ret;
-
-		short_frames_ok = run_prog(xdp_fd, true, frame, sizeof(frame), &ret) == 0;
-	}
 	return 0;
 }
 
@@ -1465,7 +1413,7 @@ int main(void)
 		fprintf(stderr, "bpf_table: loading floodgate.bpf.o: %s (run as root)\n",
 			strerror(-err));
 		printf("bpf: 0 passed, 1 failed\n");
-		floodgate_bpf__destroy(skel);
+		testobj_close(&obj);
 		return 1;
 	}
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
@@ -1483,7 +1431,7 @@ int main(void)
 	story_tc();
 	story_multicpu();
 
-	floodgate_bpf__destroy(skel);
+	testobj_close(&obj);
 	printf("bpf: %d passed, %d failed\n", n_passed, n_failed);
 	return n_failed ? 1 : 0;
 }

@@ -664,10 +664,11 @@ static int parse_cidrs(struct parser *p, const yaml_node_t *n, const char *key,
 
 			if (!cidr_equal(&(*arr)[j], &c))
 				continue;
-			return fail(p, item, kp,
-				    "\"%s\" is the same entry as %s[%d] on line %lu (%s): list it once",
-				    s, key, j, node_line(seq_item(p, n, j)),
-				    cidr_format(&(*arr)[j], first, sizeof(first)));
+			return fail(
+				p, item, kp,
+				"\"%s\" is the same entry as %s[%d] on line %lu (%s): list it once",
+				s, key, j, node_line(seq_item(p, n, j)),
+				cidr_format(&(*arr)[j], first, sizeof(first)));
 		}
 		(*arr)[(*count)++] = c;
 	}

@@ -171,12 +171,11 @@ static void vet_pinned_maps(struct loader *l)
 			unlink(path);
 			continue;
 		}
-		if (!pinned_compatible(path, map,
-				       map == l->skel->maps.src_state ||
-					       map == l->skel->maps.prefix_state ||
-					       map == l->skel->maps.udp_flows ||
-					       map == l->skel->maps.verified,
-				       &why)) {
+		if (!pinned_compatible(
+			    path, map,
+			    map == l->skel->maps.src_state || map == l->skel->maps.prefix_state ||
+				    map == l->skel->maps.udp_flows || map == l->skel->maps.verified,
+			    &why)) {
 			log_warn("pinned map does not fit: replacing it (its state is lost)",
 				 LOG_STR("path", path), LOG_STR("why", why));
 			unlink(path);

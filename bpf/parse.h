@@ -130,8 +130,8 @@ static __always_inline int l4_fits(__s32 room, __u8 proto, __u32 first_frag)
 	 * room and walk more states). */
 	if (room >= (__s32)l4_need(proto))
 		return PARSE_OK;
-	return FG_R_DROP_TRUNCATED + (first_frag & 1) * (FG_R_DROP_TINY_FRAGMENT -
-							FG_R_DROP_TRUNCATED);
+	return FG_R_DROP_TRUNCATED +
+	       (first_frag & 1) * (FG_R_DROP_TINY_FRAGMENT - FG_R_DROP_TRUNCATED);
 }
 
 /* IPv4: fills addresses and protocol; the cursor ends at L4. */

@@ -682,9 +682,9 @@ static void run_case(const struct tcase *t)
  */
 struct rawcase {
 	const char *name;
-	const char *hex;      /* the frame, or NULL: build pkt and patch it */
+	const char *hex; /* the frame, or NULL: build pkt and patch it */
 	struct pkt_spec pkt;
-	int pad;	      /* bytes of zero appended (Ethernet padding) */
+	int pad; /* bytes of zero appended (Ethernet padding) */
 	struct {
 		int off; /* from the start of the frame; 0 ends the list */
 		uint8_t val;
@@ -710,10 +710,12 @@ static int unhex(const char *hex, uint8_t *out, int max)
  * padded with a trailer that reads "doff 5, ACK" where the TCP flags would
  * be, then the rest of the SYN at offset 8. */
 #define HEX_TINY_FIRST                                                                             \
-	"02000000000102000000000208004500001ca5cd200040067fafc63364c80a630001271001bb4480a73b000000" \
+	"02000000000102000000000208004500001ca5cd200040067fafc63364c80a630001271001bb4480a73b0000" \
+	"00"                                                                                       \
 	"005010000000000000000000000000"
 #define HEX_TINY_REST                                                                              \
-	"020000000001020000000002080045000034a5cd000140069f96c63364c80a63000100000000a002faf0d2ef00" \
+	"020000000001020000000002080045000034a5cd000140069f96c63364c80a63000100000000a002faf0d2ef" \
+	"00"                                                                                       \
 	"00020405b40402080a000030390000000001030307"
 
 /* Offsets in a frame without VLAN tags. */
@@ -736,7 +738,8 @@ static const struct rawcase rawtable[] = {
 	{ "SYN from ::ffff:0:0 itself dropped as bad source", .pkt = SYN(.src = "::ffff:0.0.0.0"),
 	  .verdict = XDP_DROP, .reason = FG_R_DROP_BAD_SOURCE },
 	{ "SYN from ::fffe:cb00:7107 (next to the mapped block) is a new flow",
-	  .pkt = SYN(.src = "::fffe:cb00:7107"), .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	  .pkt = SYN(.src = "::fffe:cb00:7107"), .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_NEW_FLOW },
 
 	{ "issue 10: tiny first fragment (8 bytes of TCP, ACK in the trailer) dropped",
 	  .hex = HEX_TINY_FIRST, .verdict = XDP_DROP, .reason = FG_R_DROP_TINY_FRAGMENT },
@@ -799,8 +802,8 @@ static const struct rawcase rawtable[] = {
 	{ "IPv6 header under the IPv4 ethertype malformed", .pkt = SYN(.src = "2001:db8::1"),
 	  .patch = { { 12, 0x08 }, { 13, 0x00 }, { OFF_IP, 0x65 } }, .verdict = XDP_DROP,
 	  .reason = FG_R_DROP_MALFORMED },
-	{ "IPv4 version 5 malformed", .pkt = SYN(.src = "192.0.2.1"),
-	  .patch = { { OFF_IP, 0x55 } }, .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED },
+	{ "IPv4 version 5 malformed", .pkt = SYN(.src = "192.0.2.1"), .patch = { { OFF_IP, 0x55 } },
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_MALFORMED },
 };
 
 static void run_rawcase(const struct rawcase *t)
@@ -1105,7 +1108,8 @@ static void story_event_interval(void)
  */
 static void story_window_from_first_violation(void)
 {
-	const char *name = "auto-ban: the violation window opens at the first violation, not at boot";
+	const char *name =
+		"auto-ban: the violation window opens at the first violation, not at boot";
 	struct pkt_spec syn = SYN(.src = "192.0.2.13");
 	struct fg_cidr host = cidr("192.0.2.13");
 	struct fg_lpm_key k;
@@ -1122,8 +1126,7 @@ static void story_window_from_first_violation(void)
 	cidr_to_lpm(&host, &k);
 	report(name,
 	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
-		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-		       (usleep(300000), true) &&
+		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) && (usleep(300000), true) &&
 		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
 		       (!bpf_map_lookup_elem(maps.bans, &k, &ban) ||
 			fail(why, "2 violations 300 ms apart in a window of %llu ms did not ban",

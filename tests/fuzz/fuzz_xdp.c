@@ -158,7 +158,7 @@ static void build_l4(struct frame *f, uint8_t proto, int depth)
 	case IPPROTO_TCP:
 		put16(f, (uint16_t)rnd());
 		put16(f, chance(50) ? 443 : (uint16_t)rnd());
-		put_random(f, 8); /* seq, ack */
+		put_random(f, 8);				     /* seq, ack */
 		n = chance(90) ? 5 + (int)below(11) : (int)below(5); /* data offset */
 		put8(f, (uint8_t)(n << 4));
 		put8(f, (uint8_t)rnd()); /* any flags: SYN, SYN+ACK, SYN+FIN, ... */
@@ -203,8 +203,10 @@ static void build_l4(struct frame *f, uint8_t proto, int depth)
 
 static uint8_t pick_proto(void)
 {
-	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_TCP, IPPROTO_TCP, IPPROTO_UDP,
-					  IPPROTO_UDP, IPPROTO_ICMP, 58, 47, 4, 41 };
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_TCP, IPPROTO_TCP,
+					  IPPROTO_UDP, IPPROTO_UDP, IPPROTO_ICMP,
+					  58,	       47,	    4,
+					  41 };
 
 	return chance(95) ? protos[below(sizeof(protos))] : (uint8_t)rnd();
 }
@@ -352,7 +354,8 @@ static void build_frame(struct frame *f)
 		while (n-- > 0 && f->len) {
 			int at = (int)below((uint32_t)f->len);
 
-			f->b[at] = chance(50) ? (uint8_t)(f->b[at] ^ (1u << below(8))) : (uint8_t)rnd();
+			f->b[at] = chance(50) ? (uint8_t)(f->b[at] ^ (1u << below(8)))
+					      : (uint8_t)rnd();
 		}
 	}
 	if (chance(10) && f->len > 1)
@@ -613,7 +616,8 @@ int main(int argc, char **argv)
 	err = testobj_open(&t);
 	err = err ?: configure(&t);
 	if (err) {
-		fprintf(stderr, "fuzz_xdp: loading and configuring floodgate.bpf.o: %s (run as root)\n",
+		fprintf(stderr,
+			"fuzz_xdp: loading and configuring floodgate.bpf.o: %s (run as root)\n",
 			strerror(-err));
 		printf("fuzz-xdp: 0 passed, 1 failed\n");
 		testobj_close(&t);
@@ -652,13 +656,15 @@ int main(int argc, char **argv)
 			print_hex("  frame", f.b, f.len);
 			fails++;
 		} else if (deny && verdict == XDP_PASS) {
-			printf("not ok - frame %llu: XDP_PASS of a frame Linux reads as from denied "
+			printf("not ok - frame %llu: XDP_PASS of a frame Linux reads as from "
+			       "denied "
 			       "%s\n",
 			       i, cidr_format(&src, s, sizeof(s)));
 			print_hex("  frame", f.b, f.len);
 			fails++;
 		} else if (l4_short && verdict == XDP_PASS) {
-			printf("not ok - frame %llu: XDP_PASS of a TCP/UDP packet (or first fragment) "
+			printf("not ok - frame %llu: XDP_PASS of a TCP/UDP packet (or first "
+			       "fragment) "
 			       "whose IP length leaves less than its whole L4 header\n",
 			       i);
 			print_hex("  frame", f.b, f.len);
@@ -667,11 +673,11 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!quiet || fails)
-		printf("# fuzz-xdp: %llu frames in %.1f s: %llu read by the reference as IP, %llu of "
+		printf("# fuzz-xdp: %llu frames in %.1f s: %llu read by the reference as IP, %llu "
+		       "of "
 		       "them from a denied source, %llu with less than their whole TCP/UDP header "
 		       "within the IP length; %llu dropped by the program; %d failures%s\n",
-		       i,
-		       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		       i, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 		       n_read, n_ref_denied, n_short, n_dropped, fails,
 		       fails >= MAX_FAILS ? " (stopped at the first ones)" : "");
 	testobj_close(&t);

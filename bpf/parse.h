@@ -21,9 +21,12 @@
 
 /*
  * bpf_ntohs() of a packet field, bounded in a way every verifier tracks:
- * the 6.1 verifier loses the bounds of a byte swap ("math between pkt
- * pointer and register with unbounded min value"), and the mask makes them
- * explicit again. The asm keeps clang from folding the mask away.
+ * the 6.1 verifier loses the bounds of a byte swap (an IP length added to
+ * a packet pointer was rejected there: "math between pkt pointer and
+ * register with unbounded min value"), and the mask makes them explicit
+ * again. The lengths are now only compared, never added to a pointer; the
+ * mask keeps the values in 0..65535 for the signed compares of l4_fits().
+ * The asm keeps clang from folding the mask away.
  */
 static __always_inline __u32 ntohs_bounded(__be16 v)
 {

@@ -57,6 +57,7 @@ NET_TOOLS  := $(BUILD)/tests/fgnet
 FLOODGATED := $(BUILD)/floodgated
 FLOODCTL   := $(BUILD)/floodctl
 BPFTEST    := $(BUILD)/tests/bpf_table
+FUZZXDP    := $(BUILD)/tests/fuzz_xdp
 BENCHXDP   := $(BUILD)/bench/bench_xdp
 # Everything make bench runs besides the agent and fgnet.
 BENCH_TOOLS := $(BENCHXDP) $(BUILD)/bench/fgwatch $(BUILD)/bench/drop.bpf.o
@@ -66,7 +67,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 IFACE ?=
 CONFIG ?= packaging/floodgate.yaml
 
-.PHONY: fuzz redteam
+.PHONY: fuzz fuzz-xdp redteam
 .PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-smoke bench-xdp \
 	bench-socket bench-redis bench-flood bench-react bench-metrics \
 	vmlinux fmt lint clean install uninstall
@@ -117,6 +118,12 @@ $(BPFTEST): $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS)) $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
+# The packet fuzzer shares the object loading of the table tests.
+$(FUZZXDP): $(BUILD)/tests/fuzz/fuzz_xdp.o $(BUILD)/tests/bpf/testobj.o $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/tests/fuzz/fuzz_xdp.o: ALL_CFLAGS += -Itests/bpf
+
 $(BUILD)/tests/fgnet: $(BUILD)/tests/netns/fgnet.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
@@ -152,13 +159,13 @@ $(NODE_DEPS): tests/node/package.json tests/node/package-lock.json | $(DEPS_STAM
 
 # Each stage prints its own summary; tests/run.sh adds them up and prints
 # the closing "N passed, N failed" line.
-test: all $(UNIT_BINS) $(BPFTEST) $(NET_TOOLS) $(NODE_DEPS) $(BENCH_TOOLS)
+test: all $(UNIT_BINS) $(BPFTEST) $(FUZZXDP) $(NET_TOOLS) $(NODE_DEPS) $(BENCH_TOOLS)
 	$(Q)BUILD=$(BUILD) ./tests/run.sh
 
 test-unit: $(UNIT_BINS)
 	$(Q)BUILD=$(BUILD) STAGES=unit ./tests/run.sh
 
-test-bpf: $(BPFTEST)
+test-bpf: $(BPFTEST) $(FUZZXDP)
 	$(Q)BUILD=$(BUILD) STAGES=bpf ./tests/run.sh
 
 test-netns: all $(NET_TOOLS) $(NODE_DEPS)
@@ -193,6 +200,13 @@ fuzz: $(BUILD)/fuzz/fuzz_resp $(BUILD)/fuzz/fuzz_config
 	$(BUILD)/fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus-resp
 	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		$(BUILD)/fuzz/corpus-config
+
+# Differential packet fuzzing of the XDP program (tests/fuzz/fuzz_xdp.c): FUZZ_XDP_FRAMES
+# structured and mutated frames through BPF_PROG_TEST_RUN; SEED=n repeats a run. make test
+# runs a 200,000-frame smoke of it in the bpf stage.
+FUZZ_XDP_FRAMES ?= 20000000
+fuzz-xdp: $(FUZZXDP)
+	$(FUZZXDP) --frames $(FUZZ_XDP_FRAMES) $(if $(SEED),--seed $(SEED))
 
 # Hostile local users and peers against a running agent (socket, metrics, config,
 # Redis faults, packets): one HELD/BROKE line per attack with its figures. Bounded,

@@ -100,11 +100,13 @@ int agent_list_edit(struct agent *a, bool allow, const struct fg_cidr *c, bool d
 
 	if (cidr_find(conf_items, nconf, c) >= 0)
 		return -EEXIST;
+	if (!del && i >= 0)
+		return -EALREADY;
 	if (del) {
 		if (i < 0)
 			return -ENOENT;
 		l->items[i] = l->items[--l->n];
-	} else if (i < 0) {
+	} else {
 		if (l->n == l->cap) {
 			int cap = l->cap ? l->cap * 2 : 16;
 			struct fg_cidr *grown = realloc(l->items, cap * sizeof(*grown));

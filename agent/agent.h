@@ -85,8 +85,9 @@ int agent_run(struct agent *a);
 int agent_reload(struct agent *a, char *err, size_t errlen);
 
 /* Add (or with del remove) a run-time allow or deny entry and make the
- * trie match. -EEXIST: already in the config's list; -ENOENT: del of an
- * entry that is not a run-time one. */
+ * trie match. -EEXIST: already in the config's list; -EALREADY: already a
+ * run-time entry (nothing changed); -ENOENT: del of an entry that is not a
+ * run-time one. */
 int agent_list_edit(struct agent *a, bool allow, const struct fg_cidr *c, bool del);
 
 /* Detach and unpin (unless persist), free everything. */

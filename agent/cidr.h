@@ -21,7 +21,9 @@ struct fg_cidr {
 
 /*
  * Parse "192.0.2.1", "192.0.2.0/24", "2001:db8::1", "2001:db8::/32".
- * A bare address gets the full prefix length. Host bits set beyond the
+ * A bare address gets the full prefix length. IPv4-mapped IPv6 with a
+ * prefix of 96 or more ("::ffff:192.0.2.0/120") is returned as the IPv4
+ * address or prefix it names ("192.0.2.0/24"). Host bits set beyond the
  * prefix are an error (-EINVAL; "198.51.100.7/24" is ambiguous), as are
  * out-of-range lengths and trailing junk. Returns 0 or -EINVAL.
  */

@@ -640,7 +640,14 @@ static void list_edit(struct client *c, int argc, const struct resp_arg *argv, s
 		reply_error(c,
 			    del ? "ERR that entry comes from the config file's %s list: remove it "
 				  "there and reload"
-				: "ERR already on the %s list of the config file",
+				: "ERR already on the %s list of the config file (nothing added)",
+			    allow ? "allow" : "deny");
+		return;
+	}
+	/* Said, not answered OK: "::ffff:192.0.2.1" is 192.0.2.1, and an
+	 * operator who thinks an entry was added must learn it was there. */
+	if (err == -EALREADY) {
+		reply_error(c, "ERR already on the %s list (nothing added)",
 			    allow ? "allow" : "deny");
 		return;
 	}

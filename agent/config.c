@@ -621,7 +621,7 @@ static int parse_cidrs(struct parser *p, const yaml_node_t *n, const char *key,
 	char kp[CONF_PATH_MAX];
 	struct fg_cidr c;
 	const char *s;
-	int i, len, err;
+	int i, j, len, err;
 
 	err = expect_kind(p, n, key, YAML_SEQUENCE_NODE);
 	if (err)
@@ -655,6 +655,20 @@ static int parse_cidrs(struct parser *p, const yaml_node_t *n, const char *key,
 				    "\"%s\" is not an address or prefix (e.g. 192.0.2.0/24, "
 				    "2001:db8::/32)",
 				    s);
+		}
+		/* One trie key per entry: a second spelling of an entry
+		 * (::ffff:192.0.2.0/120 after 192.0.2.0/24) would silently
+		 * replace or delete the first. */
+		for (j = 0; j < *count; j++) {
+			char first[FG_CIDR_STRLEN];
+
+			if (!cidr_equal(&(*arr)[j], &c))
+				continue;
+			return fail(
+				p, item, kp,
+				"\"%s\" is the same entry as %s[%d] on line %lu (%s): list it once",
+				s, key, j, node_line(seq_item(p, n, j)),
+				cidr_format(&(*arr)[j], first, sizeof(first)));
 		}
 		(*arr)[(*count)++] = c;
 	}

@@ -85,8 +85,10 @@ fail:
 	return -errno;
 }
 
-/* True when the map pinned at path can be reused for map (same shape). */
-static bool pinned_compatible(const char *path, const struct bpf_map *map, const char **why)
+/* True when the map pinned at path can be reused for map (same shape).
+ * sized: the config sets its capacity (else only another build does). */
+static bool pinned_compatible(const char *path, const struct bpf_map *map, bool sized,
+			      const char **why)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -108,7 +110,8 @@ static bool pinned_compatible(const char *path, const struct bpf_map *map, const
 	*why = "has another layout";
 	if (ok && info.max_entries != bpf_map__max_entries(map)) {
 		ok = false;
-		*why = "has another capacity (a sources.max_* setting changed)";
+		*why = sized ? "has another capacity (a sources.max_* setting changed)"
+			     : "has another capacity (made by another version of floodgated)";
 	}
 	close(fd);
 	return ok;
@@ -139,13 +142,24 @@ static __u32 pinned_abi_version(const char *pin_dir)
  */
 static void vet_pinned_maps(struct loader *l)
 {
-	char m[256];
+	char m[PATH_MAX + 256];
 	__u32 version = pinned_abi_version(l->pin_dir);
 	struct bpf_map *map;
 	char path[PATH_MAX];
 	const char *why;
 	int reused = 0;
 
+	/* Said once, before any map is looked at: after an upgrade every map
+	 * would otherwise look like one whose capacity setting changed. */
+	if (version && version != FG_ABI_VERSION)
+		log_warn(log_fmt(m, sizeof(m),
+				 "the pinned maps in %s are of map layout %u, this floodgated uses "
+				 "layout %u (floodgated was %s): replacing them, so buckets, bans "
+				 "and counters start empty",
+				 l->pin_dir, version, FG_ABI_VERSION,
+				 version < FG_ABI_VERSION ? "upgraded" : "downgraded"),
+			 LOG_STR("pin_dir", l->pin_dir), LOG_UINT("layout", version),
+			 LOG_UINT("ours", FG_ABI_VERSION));
 	bpf_object__for_each_map(map, l->skel->obj)
 	{
 		if (!bpf_map__pin_path(map))
@@ -154,13 +168,14 @@ static void vet_pinned_maps(struct loader *l)
 		if (access(path, F_OK))
 			continue;
 		if (version && version != FG_ABI_VERSION) {
-			log_warn("pinned map has another layout: replacing it (its state is lost)",
-				 LOG_STR("path", path), LOG_UINT("layout", version),
-				 LOG_UINT("ours", FG_ABI_VERSION));
 			unlink(path);
 			continue;
 		}
-		if (!pinned_compatible(path, map, &why)) {
+		if (!pinned_compatible(
+			    path, map,
+			    map == l->skel->maps.src_state || map == l->skel->maps.prefix_state ||
+				    map == l->skel->maps.udp_flows || map == l->skel->maps.verified,
+			    &why)) {
 			log_warn("pinned map does not fit: replacing it (its state is lost)",
 				 LOG_STR("path", path), LOG_STR("why", why));
 			unlink(path);

@@ -534,6 +534,8 @@ const char *xdpmaps_reason_name(uint32_t reason)
 		[FG_R_DROP_TCP_FLAGS] = "tcp_flags",
 		[FG_R_DROP_TRUNCATED] = "truncated",
 		[FG_R_DROP_MALFORMED] = "malformed",
+		[FG_R_DROP_BAD_SOURCE] = "bad_source",
+		[FG_R_DROP_TINY_FRAGMENT] = "tiny_fragment",
 	};
 
 	return reason < FG_R_MAX && names[reason] ? names[reason] : "unknown";

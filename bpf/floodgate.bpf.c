@@ -229,7 +229,10 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 	/* Only the CPU that moves last_event_ns reports this interval. */
 	if (__sync_val_compare_and_swap(&st->last_event_ns, last, c->now) != last)
 		return;
-	if (since(c->now, st->viol_start_ns) > c->rule->ban_window_ns) {
+	/* 0 is "no window yet", not a window that opened at boot: read as a
+	 * time, it would end ban_window_ns after boot, and on a host up less
+	 * than that the first window would be cut short. */
+	if (!st->viol_start_ns || since(c->now, st->viol_start_ns) > c->rule->ban_window_ns) {
 		st->viol_start_ns = c->now;
 		st->violations = 0;
 	}
@@ -304,7 +307,7 @@ static __always_inline bool global_take(struct ctx *c, struct fg_global_state *g
 			count_misc(FG_M_ATTACKS);
 		}
 	}
-	if (since(c->now, gs->last_event_ns) >= c->cfg->event_interval_ns) {
+	if (!gs->last_event_ns || since(c->now, gs->last_event_ns) >= c->cfg->event_interval_ns) {
 		struct fg_src_key k;
 
 		/* One event per rule per interval; the source it names is

@@ -19,6 +19,23 @@
 #define IP_MF	  0x2000
 #define IP_OFFSET 0x1FFF
 
+/*
+ * bpf_ntohs() of a packet field, bounded in a way every verifier tracks:
+ * the 6.1 verifier loses the bounds of a byte swap (an IP length added to
+ * a packet pointer was rejected there: "math between pkt pointer and
+ * register with unbounded min value"), and the mask makes them explicit
+ * again. The lengths are now only compared, never added to a pointer; the
+ * mask keeps the values in 0..65535 for the signed compares of l4_fits().
+ * The asm keeps clang from folding the mask away.
+ */
+static __always_inline __u32 ntohs_bounded(__be16 v)
+{
+	__u32 x = bpf_ntohs(v);
+
+	asm volatile("%0 &= 0xffff" : "+r"(x));
+	return x;
+}
+
 #define NEXTHDR_HOP	 0
 #define NEXTHDR_TCP	 6
 #define NEXTHDR_UDP	 17
@@ -83,22 +100,76 @@ static __always_inline int parse_eth(struct cursor *c)
 	return proto;
 }
 
+/*
+ * Bytes of the L4 header the flow decision reads (TCP 20, UDP 8, else 0),
+ * all of which must be in the first fragment. Computed without a branch on
+ * the protocol: a branch would let the verifier carry the protocol as a
+ * constant into everything after it and walk the rest of the program once
+ * per protocol (2-4x the instructions processed).
+ */
+static __always_inline __u64 l4_need(__u64 proto)
+{
+	__u64 tcp = proto, udp = proto;
+
+	/* (x ^ p) - 1 has its top bit set only when x == p. */
+	asm volatile("%0 ^= 6; %0 -= 1; %0 >>= 63; %0 *= 20" : "+r"(tcp));
+	asm volatile("%0 ^= 17; %0 -= 1; %0 >>= 63; %0 <<= 3" : "+r"(udp));
+	return tcp + udp;
+}
+
+/*
+ * The IP length leaves room bytes for L4 (the frame may hold more: Ethernet
+ * padding, or a trailer made to look like a TCP header). Too little for the
+ * header in a first fragment is the tiny-fragment attack (RFC 1858, RFC
+ * 7112: the flags we judge by would come in a later fragment, and Linux
+ * reassembles a SYN we never saw); in a whole packet Linux drops it as
+ * truncated. Decided in parse_l3(), before the lists, so that nothing of it
+ * is kept for later for the verifier to tell states apart by.
+ */
+static __always_inline int l4_fits(__s32 room, __u8 proto, __u32 first_frag)
+{
+	/* Signed: a negative room must not pass as a huge one. The compare
+	 * is never decided by constants (it would make the verifier track
+	 * room and walk more states). */
+	if (room >= (__s32)l4_need(proto))
+		return PARSE_OK;
+	return FG_R_DROP_TRUNCATED +
+	       (first_frag & 1) * (FG_R_DROP_TINY_FRAGMENT - FG_R_DROP_TRUNCATED);
+}
+
 /* IPv4: fills addresses and protocol; the cursor ends at L4. */
 static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 {
 	struct iphdr *ip = c->pos;
-	__u32 hlen;
+	__u32 hlen, tot_len, frag;
+	int r;
 
 	if ((void *)(ip + 1) > c->end)
 		return FG_R_DROP_TRUNCATED;
+	/* Linux drops any other version under this ethertype: so do we. */
+	if (ip->version != 4)
+		return FG_R_DROP_MALFORMED;
 	hlen = ip->ihl * 4;
 	if (hlen < sizeof(*ip))
 		return FG_R_DROP_MALFORMED;
+	tot_len = ntohs_bounded(ip->tot_len);
+	frag = ntohs_bounded(ip->frag_off);
+	/* A length of 0 is not sent on the wire (Linux drops it); our own
+	 * stack's BIG TCP packets carry it, and the frame end bounds them. */
+	if (tot_len) {
+		if (tot_len < hlen)
+			return FG_R_DROP_MALFORMED;
+		if (!(frag & IP_OFFSET)) {
+			r = l4_fits((__s32)(tot_len - hlen), ip->protocol, frag >> 13);
+			if (r != PARSE_OK)
+				return r;
+		}
+	}
 	p->family = FG_AF_INET;
 	p->saddr[0] = ip->saddr;
 	p->daddr[0] = ip->daddr;
 	p->l4proto = ip->protocol;
-	p->fragment = (bpf_ntohs(ip->frag_off) & IP_OFFSET) != 0;
+	p->fragment = (frag & IP_OFFSET) != 0;
 	/* Options make the header longer; the bound keeps the verifier happy. */
 	if (c->pos + hlen > c->end)
 		return FG_R_DROP_TRUNCATED;
@@ -118,18 +189,34 @@ struct frag_hdr_fg {
 	__be32 identification;
 };
 
+/* ::ffff:0:0/96: how a dual-stack socket spells an IPv4 peer, never an
+ * address a packet comes from. Linux would deliver it to such a socket as
+ * if the IPv4 host had sent it. */
+static __always_inline bool ipv6_is_v4mapped(const __u32 *a)
+{
+	return (a[0] | a[1]) == 0 && a[2] == bpf_htonl(0xffff);
+}
+
 /* IPv6 with a bounded walk of extension headers; the cursor ends at L4. */
 static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 {
 	struct ipv6hdr *ip6 = c->pos;
+	__u32 plen, first_frag = 0;
 	__u8 nh;
 	int i;
 
 	if ((void *)(ip6 + 1) > c->end)
 		return FG_R_DROP_TRUNCATED;
+	if (ip6->version != 6)
+		return FG_R_DROP_MALFORMED;
 	p->family = FG_AF_INET6;
 	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
 	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	if (ipv6_is_v4mapped(p->saddr))
+		return FG_R_DROP_BAD_SOURCE;
+	/* 0: a jumbogram or a BIG TCP packet of our own stack; the frame end
+	 * bounds those. */
+	plen = ntohs_bounded(ip6->payload_len);
 	nh = ip6->nexthdr;
 	c->pos = ip6 + 1;
 
@@ -154,21 +241,23 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 			break;
 		case NEXTHDR_FRAGMENT: {
 			struct frag_hdr_fg *fh = c->pos;
+			__u32 off;
 
 			if ((void *)(fh + 1) > c->end)
 				return FG_R_DROP_TRUNCATED;
 			nh = fh->nexthdr;
 			c->pos = fh + 1;
-			if (bpf_ntohs(fh->frag_off) & 0xFFF8) {
+			off = ntohs_bounded(fh->frag_off);
+			if (off & 0xFFF8) {
 				p->fragment = 1;
 				p->l4proto = nh;
 				return PARSE_OK;
 			}
+			first_frag = off & 1; /* M flag */
 			break;
 		}
 		default:
-			p->l4proto = nh;
-			return PARSE_OK;
+			goto l4;
 		}
 	}
 	/* Still in extension headers after the walk's bound: an attacker can
@@ -180,6 +269,17 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 	case NEXTHDR_AUTH:
 	case NEXTHDR_FRAGMENT:
 		return FG_R_DROP_MALFORMED;
+	}
+l4:
+	/* Extension headers longer than the payload (Linux drops it) leave a
+	 * negative room, which is too little for any header. */
+	if (plen) {
+		/* pkt - pkt: an unknown scalar to the verifier (CAP_PERFMON). */
+		__s32 ext = (__s32)((long)c->pos - (long)(ip6 + 1));
+		int r = l4_fits((__s32)plen - ext, nh, first_frag);
+
+		if (r != PARSE_OK)
+			return r;
 	}
 	p->l4proto = nh;
 	return PARSE_OK;
@@ -201,7 +301,8 @@ static __always_inline int parse_l3(struct cursor *c, struct pkt *p)
 }
 
 /* L4 ports and flags of a TCP or UDP packet that is not a non-first
- * fragment. Returns PARSE_OK or a drop reason. */
+ * fragment (its IP length was checked to hold the header by parse_l3()).
+ * Returns PARSE_OK or a drop reason. */
 static __always_inline int parse_l4(struct cursor *c, struct pkt *p)
 {
 	if (p->l4proto == IPPROTO_TCP) {

@@ -913,11 +913,18 @@ static int sock_unban(struct rpc *r, const struct args *a)
 static int sock_list_entry(struct rpc *r, const struct args *a, const char *cmd, const char *list)
 {
 	const char *argv[] = { cmd, a->pos[0], "DEL" };
-	redisReply *rep;
-	int ret = call(r, &rep, a->del ? 3 : 2, argv);
+	redisReply *rep = rpc_call(r, a->del ? 3 : 2, argv, NULL);
+	int ret;
 
-	if (ret)
+	if (!rep)
+		return EXIT_ERROR;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		rpc_print_error(rep);
+		/* Already listed is an answer, not a failure of floodctl. */
+		ret = is_err_containing(rep, "already on the") ? EXIT_DENIED : EXIT_ERROR;
+		freeReplyObject(rep);
 		return ret;
+	}
 	ret = print_ok(cmd, rep, a->json, "%s %s %s the %s list", a->del ? "removed" : "added",
 		       a->pos[0], a->del ? "from" : "to", list);
 	freeReplyObject(rep);

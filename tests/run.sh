@@ -5,7 +5,9 @@
 #
 # unit:  every $BUILD/tests/check_<x> built from tests/unit/check_<x>.c (Check suites);
 #        each check counts.
-# bpf:   $BUILD/tests/bpf_table; its last "bpf: N passed, N failed" line counts.
+# bpf:   $BUILD/tests/bpf_table; its last "bpf: N passed, N failed" line counts. Then a
+#        smoke run of the packet fuzzer $BUILD/tests/fuzz_xdp (FUZZ_XDP_FRAMES, default
+#        200000 frames; FUZZ_XDP_SEED, default the time, printed to repeat a run): one check.
 # netns: every tests/netns/test_*.sh, sorted, each under a timeout; exit 0 = pass,
 #        249 = skip, anything else = fail.
 # bench: bench/run.sh --smoke (every benchmark section with tiny counts, so the
@@ -131,6 +133,29 @@ stage_bpf() {
 	if [ "$f" -eq 0 ] && [ "$rc" -ne 0 ]; then
 		say "  FAIL  bpf_table: exited $rc although it reported no failure"
 		failed=$((failed + 1))
+	fi
+	stage_fuzz_xdp
+}
+
+# The differential packet fuzzer, briefly (make fuzz-xdp runs it long).
+stage_fuzz_xdp() {
+	local bin="$BUILD/tests/fuzz_xdp" log="$LOGS/bpf-fuzz-xdp.log" rc=0 t0
+	local frames=${FUZZ_XDP_FRAMES:-200000} seed=${FUZZ_XDP_SEED:-$(date +%s)}
+
+	if [ ! -x "$bin" ]; then
+		say "  FAIL  fuzz_xdp: $bin missing (build it: make $BUILD_ARG/tests/fuzz_xdp)"
+		failed=$((failed + 1))
+		return
+	fi
+	t0=$(date +%s%N)
+	run_logged "$log" "$BPF_TIMEOUT" "$bin" --frames "$frames" --seed "$seed" || rc=$?
+	indent <"$log"
+	if [ "$rc" -eq 0 ] && grep -qx 'fuzz-xdp: 1 passed, 0 failed' "$log"; then
+		passed=$((passed + 1))
+		say "  PASS  fuzz_xdp: $frames frames, seed $seed ($(elapsed "$t0")s)"
+	else
+		failed=$((failed + 1))
+		say "  FAIL  fuzz_xdp: exit $rc, seed $seed (repeat: $bin --frames $frames --seed $seed)"
 	fi
 }
 

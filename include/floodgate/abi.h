@@ -19,7 +19,8 @@
 #include <linux/types.h>
 #endif
 
-#define FG_ABI_VERSION 2
+/* 3: reasons 15, 16 widened the stats map (FG_R_MAX). */
+#define FG_ABI_VERSION 3
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -41,22 +42,24 @@
  * Stable numbers: shared with metrics and tools, never renumbered.
  */
 enum fg_reason {
-	FG_R_PASS_NON_IP = 0,	   /* not IPv4/IPv6 (ARP, LLDP, ...) */
-	FG_R_PASS_OTHER_L4 = 1,	   /* IP but not TCP/UDP (ICMP, GRE, ...) */
-	FG_R_PASS_FRAGMENT = 2,	   /* non-first IP fragment: never a new flow */
-	FG_R_PASS_ESTABLISHED = 3, /* TCP segment that is not a SYN */
-	FG_R_PASS_UDP_KNOWN = 4,   /* UDP flow seen within the idle timeout */
-	FG_R_PASS_NEW_FLOW = 5,	   /* new TCP/UDP flow within every limit */
-	FG_R_PASS_ALLOW = 6,	   /* source on the allow list */
-	FG_R_DROP_DENY = 7,	   /* source on the deny list */
-	FG_R_DROP_BAN = 8,	   /* source banned (auto, manual, app, fleet) */
-	FG_R_DROP_SOURCE = 9,	   /* per-address new-flow limit */
-	FG_R_DROP_PREFIX = 10,	   /* per-prefix new-flow limit */
-	FG_R_DROP_GLOBAL = 11,	   /* rule's global new-flow budget */
-	FG_R_DROP_TCP_FLAGS = 12,  /* SYN+FIN or SYN+RST */
-	FG_R_DROP_TRUNCATED = 13,  /* header cut short (L2, L3 or L4) */
-	FG_R_DROP_MALFORMED = 14,  /* impossible header field (IHL < 5, ...) */
-	FG_R_MAX = 15,
+	FG_R_PASS_NON_IP = 0,	      /* not IPv4/IPv6 (ARP, LLDP, ...) */
+	FG_R_PASS_OTHER_L4 = 1,	      /* IP but not TCP/UDP (ICMP, GRE, ...) */
+	FG_R_PASS_FRAGMENT = 2,	      /* non-first IP fragment: never a new flow */
+	FG_R_PASS_ESTABLISHED = 3,    /* TCP segment that is not a SYN */
+	FG_R_PASS_UDP_KNOWN = 4,      /* UDP flow seen within the idle timeout */
+	FG_R_PASS_NEW_FLOW = 5,	      /* new TCP/UDP flow within every limit */
+	FG_R_PASS_ALLOW = 6,	      /* source on the allow list */
+	FG_R_DROP_DENY = 7,	      /* source on the deny list */
+	FG_R_DROP_BAN = 8,	      /* source banned (auto, manual, app, fleet) */
+	FG_R_DROP_SOURCE = 9,	      /* per-address new-flow limit */
+	FG_R_DROP_PREFIX = 10,	      /* per-prefix new-flow limit */
+	FG_R_DROP_GLOBAL = 11,	      /* rule's global new-flow budget */
+	FG_R_DROP_TCP_FLAGS = 12,     /* SYN+FIN or SYN+RST */
+	FG_R_DROP_TRUNCATED = 13,     /* header cut short (L2, L3 or L4) */
+	FG_R_DROP_MALFORMED = 14,     /* impossible header field (IHL < 5, ...) */
+	FG_R_DROP_BAD_SOURCE = 15,    /* source no host sends from (::ffff:0:0/96) */
+	FG_R_DROP_TINY_FRAGMENT = 16, /* first fragment without a whole L4 header */
+	FG_R_MAX = 17,
 };
 
 static inline int fg_reason_drops(__u32 reason)

@@ -23,7 +23,16 @@ static const struct {
 	{ "2001:db8:dead::/48", "2001:db8:dead::/48" },
 	{ "::/0", "::/0" },
 	{ "::1", "::1" },
-	{ "::ffff:192.0.2.1", "::ffff:192.0.2.1" },
+	/* IPv4-mapped with a prefix of 96 or more is the IPv4 entry. */
+	{ "::ffff:192.0.2.1", "192.0.2.1" },
+	{ "::ffff:203.0.113.0/120", "203.0.113.0/24" },
+	{ "::FFFF:cb00:7100/120", "203.0.113.0/24" },
+	{ "::ffff:0:0/96", "0.0.0.0/0" },
+	{ "::ffff:203.0.113.7/128", "203.0.113.7" },
+	/* Shorter: an IPv6 prefix that happens to cover the mapped block. */
+	{ "::fffe:0:0/95", "::fffe:0:0/95" },
+	{ "::/64", "::/64" },
+	{ "::fffe:cb00:7107", "::fffe:cb00:7107" },
 };
 
 START_TEST(test_roundtrip)
@@ -237,7 +246,28 @@ START_TEST(test_contains)
 	ck_assert(!cidr_contains(&net, &other));
 	ck_assert(!cidr_contains(&net, &wide));
 	ck_assert(cidr_contains(&wide, &net));
-	ck_assert(!cidr_contains(&net, &v6));
+	/* ::ffff:192.0.2.77 is 192.0.2.77 (issue 10: a mapped deny entry took
+	 * the IPv4 entry's trie key and switched it off). */
+	ck_assert(cidr_contains(&net, &v6));
+}
+END_TEST
+
+START_TEST(test_mapped_is_ipv4)
+{
+	struct fg_cidr v4, mapped;
+	struct fg_lpm_key k4, km;
+
+	ck_assert_int_eq(cidr_parse("203.0.113.0/24", &v4), 0);
+	ck_assert_int_eq(cidr_parse("::ffff:203.0.113.0/120", &mapped), 0);
+	ck_assert(cidr_equal(&v4, &mapped));
+	cidr_to_lpm(&v4, &k4);
+	cidr_to_lpm(&mapped, &km);
+	ck_assert_mem_eq(&k4, &km, sizeof(k4));
+	/* Host bits are judged on the mapped spelling's own prefix. */
+	ck_assert_int_eq(cidr_parse("::ffff:203.0.113.7/120", &mapped), -EINVAL);
+	ck_assert_int_eq(cidr_parse_addr("::ffff:198.51.100.9", &mapped), 0);
+	ck_assert_uint_eq(mapped.family, FG_AF_INET);
+	ck_assert_uint_eq(mapped.prefixlen, 32);
 }
 END_TEST
 
@@ -258,6 +288,7 @@ static Suite *cidr_suite(void)
 	tcase_add_test(tc, test_src_key);
 	tcase_add_test(tc, test_mask);
 	tcase_add_test(tc, test_contains);
+	tcase_add_test(tc, test_mapped_is_ipv4);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -161,6 +161,20 @@ START_TEST(test_empty)
 }
 END_TEST
 
+/* A mapped entry alone is its IPv4 address (it used to be deleted from the
+ * trie at the first sync, the list still showing it). */
+START_TEST(test_mapped_entry)
+{
+	char buf[FG_CIDR_STRLEN];
+
+	ck_assert_int_eq(parse("deny: [\"::ffff:203.0.113.0/120\", \"::ffff:198.51.100.9\"]\n"), 0);
+	ck_assert_int_eq(conf.ndeny, 2);
+	ck_assert_uint_eq(conf.deny[0].family, FG_AF_INET);
+	ck_assert_str_eq(cidr_format(&conf.deny[0], buf, sizeof(buf)), "203.0.113.0/24");
+	ck_assert_str_eq(cidr_format(&conf.deny[1], buf, sizeof(buf)), "198.51.100.9");
+}
+END_TEST
+
 START_TEST(test_defaults_per_proto)
 {
 	/* A protocol left out keeps the built-in defaults; {} means unlimited. */
@@ -396,6 +410,17 @@ static const struct {
 	  "t.yaml:1: allow[0]: \"192.0.2.0/33\" is not an address or prefix (e.g. 192.0.2.0/24, "
 	  "2001:db8::/32)" },
 	{ "deny: \"192.0.2.0/24\"\n", "t.yaml:1: deny: expected a list, got \"192.0.2.0/24\"" },
+	/* issue 10: two spellings of one trie key; the second used to switch
+	 * the first off while --check-config said ok. */
+	{ "deny:\n"
+	  "  - 203.0.113.0/24\n"
+	  "  - 2001:db8::/32\n"
+	  "  - \"::ffff:203.0.113.0/120\"\n",
+	  "t.yaml:4: deny[2]: \"::ffff:203.0.113.0/120\" is the same entry as deny[0] on line 2 "
+	  "(203.0.113.0/24): list it once" },
+	{ "allow: [192.0.2.7, 198.51.100.1, 192.0.2.7]\n",
+	  "t.yaml:1: allow[2]: \"192.0.2.7\" is the same entry as allow[0] on line 1 (192.0.2.7): "
+	  "list it once" },
 	/* wrong types */
 	{ "rules: {}\n", "t.yaml:1: rules: expected a list, got a mapping" },
 	{ "sources: 5\n", "t.yaml:1: sources: expected a mapping (key: value), got \"5\"" },
@@ -1025,6 +1050,7 @@ static Suite *config_suite(void)
 	tcase_add_test(good, test_example);
 	tcase_add_test(good, test_packaging);
 	tcase_add_test(good, test_empty);
+	tcase_add_test(good, test_mapped_entry);
 	tcase_add_test(good, test_defaults_per_proto);
 	tcase_add_test(good, test_values);
 	tcase_add_test(good, test_same_port_two_protos);

@@ -49,9 +49,10 @@ static void fgv_tail(const char *log, size_t lines)
 	fprintf(stderr, "--- verifier log (tail) ---\n%s\n---\n", p);
 }
 
-/* Load the object with every program's log at `level`; 0 or -errno. */
-static int fgv_load(const char *path, unsigned level, char **logs, size_t nlogs,
-		    struct bpf_object **out)
+/* Load only program `idx` of the object with its log at `level` into `log`;
+ * 0 or -errno. The other programs are not loaded, so each program's verdict is
+ * its own (libbpf unloads every program when one fails). */
+static int fgv_load_one(const char *path, size_t idx, unsigned level, char *log, const char **name)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_program *prog;
@@ -60,71 +61,77 @@ static int fgv_load(const char *path, unsigned level, char **logs, size_t nlogs,
 
 	if (!obj)
 		return -errno;
+	log[0] = '\0';
 	bpf_object__for_each_program(prog, obj) {
-		if (i >= nlogs)
-			break;
-		logs[i][0] = '\0';
-		bpf_program__set_log_level(prog, level);
-		bpf_program__set_log_buf(prog, logs[i], FGV_LOG_SZ);
+		bpf_program__set_autoload(prog, i == idx);
+		if (i == idx) {
+			*name = strdup(bpf_program__name(prog));
+			bpf_program__set_log_level(prog, level);
+			bpf_program__set_log_buf(prog, log, FGV_LOG_SZ);
+		}
 		i++;
 	}
-	err = bpf_object__load(obj);
-	*out = obj;
+	err = idx < i ? bpf_object__load(obj) : -ENOENT;
+	bpf_object__close(obj);
 	return err;
+}
+
+static size_t fgv_count(const char *path)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	if (!obj)
+		return 0;
+	bpf_object__for_each_program(prog, obj)
+		n++;
+	bpf_object__close(obj);
+	return n;
 }
 
 int main(int argc, char **argv)
 {
-	struct bpf_object *obj = NULL;
-	struct bpf_program *prog;
-	char *logs[16];
-	size_t n = 0, i;
-	int err, bad = 0;
+	char *log = malloc(FGV_LOG_SZ);
+	size_t n, i, bad = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s OBJECT.bpf.o\n", argv[0]);
 		return 2;
 	}
+	if (!log) {
+		fprintf(stderr, "fgverify: out of memory for the verifier log\n");
+		return 2;
+	}
 	libbpf_set_print(fgv_quiet_print);
-	for (i = 0; i < 16; i++) {
-		logs[i] = malloc(FGV_LOG_SZ);
-		if (!logs[i]) {
-			fprintf(stderr, "fgverify: out of memory for verifier logs\n");
-			return 2;
-		}
-	}
-	/* 4 = BPF_LOG_STATS: only the summary, which says "processed N insns". */
-	err = fgv_load(argv[1], 4, logs, 16, &obj);
-	if (err) {
-		/* Reload with the full log so the failure can be read. */
-		bpf_object__close(obj);
-		obj = NULL;
-		fprintf(stderr, "fgverify: %s failed to load (%s); reloading with the full log\n",
-			argv[1], strerror(-err));
-		err = fgv_load(argv[1], 1 | 4, logs, 16, &obj);
-	}
-	if (!obj) {
-		fprintf(stderr, "fgverify: cannot open %s: %s\n", argv[1], strerror(-err));
+	n = fgv_count(argv[1]);
+	if (!n) {
+		fprintf(stderr, "fgverify: %s: cannot open it or it holds no program\n", argv[1]);
+		printf("programs 0 loaded 0\n");
 		return 1;
 	}
-	bpf_object__for_each_program(prog, obj) {
-		long insns = n < 16 ? fgv_processed(logs[n]) : -1;
-		int ok = bpf_program__fd(prog) >= 0;
+	for (i = 0; i < n; i++) {
+		const char *name = "?";
+		long insns;
+		/* 4 = BPF_LOG_STATS: only the summary, which says "processed N insns". */
+		int err = fgv_load_one(argv[1], i, 4, log, &name);
 
-		if (ok && insns >= 0)
-			printf("prog %s insns_processed %ld limit %d pct %.1f ok\n", bpf_program__name(prog),
-			       insns, FGV_LIMIT, 100.0 * insns / FGV_LIMIT);
-		else {
-			printf("prog %s insns_processed %ld limit %d pct %.1f FAILED\n",
-			       bpf_program__name(prog), insns, FGV_LIMIT,
-			       insns < 0 ? 0.0 : 100.0 * insns / FGV_LIMIT);
-			if (n < 16 && logs[n][0])
-				fgv_tail(logs[n], 40);
-			bad++;
+		insns = fgv_processed(log);
+		if (!err) {
+			printf("prog %s insns_processed %ld limit %d pct %.1f ok\n", name, insns,
+			       FGV_LIMIT, insns < 0 ? 0.0 : 100.0 * insns / FGV_LIMIT);
+			continue;
 		}
-		n++;
+		bad++;
+		printf("prog %s insns_processed %ld limit %d pct %.1f FAILED\n", name, insns, FGV_LIMIT,
+		       insns < 0 ? 0.0 : 100.0 * insns / FGV_LIMIT);
+		/* Again with the whole log, so the rejection can be read. */
+		fprintf(stderr, "fgverify: %s: program %s rejected (%s)\n", argv[1], name,
+			strerror(-err));
+		fgv_load_one(argv[1], i, 1 | 4, log, &name);
+		fgv_tail(log, 60);
 	}
 	printf("programs %zu loaded %zu\n", n, n - bad);
-	bpf_object__close(obj);
-	return bad || err ? 1 : 0;
+	free(log);
+	return bad ? 1 : 0;
 }

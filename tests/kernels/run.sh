@@ -130,6 +130,14 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroo
 mount -t tmpfs tmp /root/tmp && mount -t tmpfs run /root/run || fail "tmpfs"
 mkdir -p /root/tmp/fgout
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 fgout /root/tmp/fgout || fail "out share"
+# The repository (and build dir) at their own paths: seen through the tmpfs
+# when they live under /tmp, as a CI clone may.
+for e in $(cat /mounts); do
+	tag=${e%%=*} dir=${e#*=}
+	mkdir -p "/root$dir" 2>/dev/null
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 "$tag" "/root$dir" ||
+		fail "cannot mount $dir"
+done
 mount -t proc proc /root/proc
 mount -t sysfs sys /root/sys
 mount -t devtmpfs dev /root/dev
@@ -146,12 +154,16 @@ sync
 reboot -f
 INIT
 	chmod +x "$d/init"
+	printf '%s\n' "${MOUNTS[@]}" >"$d/mounts"
 	(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
 
 # Boot kernel $1 (vmlinuz) with initramfs $2 and out dir $3; console to $4.
 boot() {
-	local vmlinuz=$1 initrd=$2 out=$3 log=$4 accel=tcg cpu=max
+	local vmlinuz=$1 initrd=$2 out=$3 log=$4 accel=tcg cpu=max e extra=()
+	for e in "${MOUNTS[@]}"; do
+		extra+=(-virtfs "local,path=${e#*=},mount_tag=${e%%=*},security_model=none,readonly=on,multidevs=remap")
+	done
 	if [ -w /dev/kvm ]; then accel=kvm; cpu=host; fi
 	timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 \
 		-machine q35,accel=$accel -cpu $cpu -smp 2 -m "$MEM" \
@@ -160,6 +172,7 @@ boot() {
 		-append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs local,path="$out",mount_tag=fgout,security_model=none,multidevs=remap \
+		"${extra[@]}" \
 		</dev/null >"$log" 2>&1 &
 	QEMU_PID=$!
 	wait "$QEMU_PID"
@@ -168,8 +181,14 @@ boot() {
 	return $rc
 }
 
+# 9p exports mounted at the same path in the guest: tag=dir.
+MOUNTS=("fgrepo=$ROOT")
+case $BUILD/ in "$ROOT"/*) ;; *) MOUNTS+=("fgbuild=$BUILD") ;; esac
+
 rows=()
 fail=0
+n_pass=0
+n_fail=0
 for name in "${kernels[@]}"; do
 	re=$(awk -v n="$name" '$1 == n {print $2}' "$LIST")
 	if [ -z "$re" ]; then
@@ -177,23 +196,25 @@ for name in "${kernels[@]}"; do
 		exit 2
 	fi
 	t0=$(date +%s)
-	pkg=$(resolve_pkg "$re") || { echo "run.sh: $name: no package matches $re in the apt sources" >&2; rows+=("$name|-|-|-|-|no package|-|FAIL"); fail=1; continue; }
+	pkg=$(resolve_pkg "$re") || { echo "run.sh: $name: no package matches $re in the apt sources" >&2; rows+=("$name|-|-|-|-|no package|-|FAIL"); fail=1; n_fail=$((n_fail + 1)); continue; }
 	echo "== $name: $pkg" >&2
-	kroot=$(fetch_kernel "$pkg") || { echo "run.sh: $name: cannot fetch $pkg" >&2; rows+=("$name|$pkg|-|-|-|fetch failed|-|FAIL"); fail=1; continue; }
+	kroot=$(fetch_kernel "$pkg") || { echo "run.sh: $name: cannot fetch $pkg" >&2; rows+=("$name|$pkg|-|-|-|fetch failed|-|FAIL"); fail=1; n_fail=$((n_fail + 1)); continue; }
 	kver=$(ls "$kroot/lib/modules" | head -1)
 	vmlinuz=$kroot/boot/vmlinuz-$kver
 	out=$TMP/out-$name
 	mkdir -p "$out"
 	cp "$FGVERIFY" "$out/fgverify"
 	cp "$HERE/guest.sh" "$out/guest.sh"
+	# The object under test travels in the results share: it may live anywhere.
+	[ -n "$verify_obj" ] && cp "$verify_obj" "$out/object.bpf.o"
 	{
 		echo "FG_ROOT=$ROOT"
 		echo "FG_BUILD=$BUILD"
-		echo "FG_VERIFY_OBJ=${verify_obj:-$BUILD/floodgate.bpf.o}"
+		echo "FG_VERIFY_OBJ=$([ -n "$verify_obj" ] && echo /tmp/fgout/object.bpf.o || echo "$BUILD/floodgate.bpf.o")"
 		echo "FG_VERIFY_ONLY=$([ -n "$verify_obj" ] && echo 1 || echo 0)"
 	} >"$out/params"
 	build_initramfs "$kroot" "$kver" "$TMP/initrd-$name.gz" ||
-		{ echo "run.sh: $name: cannot build the initramfs" >&2; rows+=("$name|$kver|-|-|-|initramfs failed|-|FAIL"); fail=1; continue; }
+		{ echo "run.sh: $name: cannot build the initramfs" >&2; rows+=("$name|$kver|-|-|-|initramfs failed|-|FAIL"); fail=1; n_fail=$((n_fail + 1)); continue; }
 	boot "$vmlinuz" "$TMP/initrd-$name.gz" "$out" "$out/console.log"
 	brc=$?
 	secs=$(( $(date +%s) - t0 ))
@@ -205,6 +226,7 @@ for name in "${kernels[@]}"; do
 		tail -30 "$out/console.log" | sed "s/^/  [$name] /" >&2
 		rows+=("$name|$kver|-|-|-|no result|-|FAIL ${secs}s")
 		fail=1
+		n_fail=$((n_fail + 1))
 		continue
 	fi
 	loaded=$(awk '$1 == "programs" {print $4 "/" $2}' "$res")
@@ -213,7 +235,7 @@ for name in "${kernels[@]}"; do
 	bt=$(awk '$1 == "bpf_table" {print $2}' "$res")
 	sm=$(awk '$1 == "smoke" {print $2}' "$res")
 	verdict=PASS
-	awk '$1 == "programs" && $2 == $4 {ok=1} END {exit !ok}' "$res" || verdict=FAIL
+	awk '$1 == "programs" && $2 == $4 && $2 > 0 {ok=1} END {exit !ok}' "$res" || verdict=FAIL
 	if [ -n "$xdp_pct" ] && awk -v p="$xdp_pct" -v m=$HEADROOM_PCT 'BEGIN {exit !(p > m)}'; then
 		echo "run.sh: $name: fg_xdp uses $xdp_pct% of the verifier's limit, over the ${HEADROOM_PCT}% kept as headroom" >&2
 		verdict=FAIL
@@ -222,6 +244,16 @@ for name in "${kernels[@]}"; do
 	grep -q '^bpf_table .* FAIL' "$res" && verdict=FAIL
 	grep -q '^smoke .* FAIL' "$res" && verdict=FAIL
 	[ "$verdict" = PASS ] || fail=1
+	# Checks for the closing "N passed, N failed" line: each program's load, the
+	# headroom, each BPF table case, each smoke step.
+	read -r cp cf < <(awk -v m=$HEADROOM_PCT '
+		$1 == "prog" { if ($NF == "ok") p++; else f++ }
+		$1 == "prog" && $2 == "fg_xdp" { if ($8 <= m) p++; else f++ }
+		$1 == "bpf_table" || $1 == "smoke" { split($2, a, "/"); p += a[1]; f += a[2] - a[1] }
+		$1 == "programs" && $2 == 0 { f++ }
+		END { print p + 0, f + 0 }' "$res")
+	n_pass=$((n_pass + cp))
+	n_fail=$((n_fail + cf))
 	rows+=("$name|$kver|${loaded:--}|${insns:--}|${bt:--}|${sm:--}|$verdict ${secs}s")
 done
 
@@ -232,4 +264,5 @@ echo "Kernel matrix ($accel; verifier limit 1,000,000 insns, fg_xdp must stay <=
 	echo "kernel|release|progs loaded|insns processed (% of limit)|bpf table|smoke steps|result"
 	printf '%s\n' "${rows[@]}"
 } | column -t -s '|'
+echo "kernels: $n_pass passed, $n_fail failed"
 exit $fail

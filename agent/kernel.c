@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
 #include "log.h"
 
 /* One decimal component, at most 5 digits (no kernel number is longer). */
@@ -72,6 +75,7 @@ bool kernel_below_floor(const char *release, char *msg, size_t len)
 int kernel_check_floor(void)
 {
 	struct utsname u;
+	struct btf *btf;
 	char msg[256];
 
 	if (uname(&u)) {
@@ -83,6 +87,34 @@ int kernel_check_floor(void)
 		log_error(msg);
 		return -ENOTSUP;
 	}
+	/* The program's CO-RE relocations (packet headers, xdp_md) are resolved
+	 * against the kernel's own BTF: without it libbpf's error is cryptic. */
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		snprintf(msg, sizeof(msg),
+			 "floodgate needs the kernel's BTF (CONFIG_DEBUG_INFO_BTF=y, "
+			 "/sys/kernel/btf/vmlinux); this host runs %s without it",
+			 u.release);
+		log_error(msg);
+		return -ENOTSUP;
+	}
+	btf__free(btf);
 	log_debug("kernel at or above the floor", LOG_STR("release", u.release));
 	return 0;
+}
+
+struct kernel_features kernel_features;
+
+void kernel_probe_features(void)
+{
+	/* SYN cookies answered at XDP need bpf_tcp_raw_gen_syncookie_ipv4/6 and
+	 * their check helpers (6.0). Nothing uses them yet: probed so that the
+	 * feature, when it comes, is switched off (not a failed start) on 5.12-5.19. */
+	kernel_features.xdp_syncookies =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_tcp_raw_gen_syncookie_ipv4,
+					NULL) > 0 &&
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_tcp_raw_check_syncookie_ipv4,
+					NULL) > 0;
+	log_info("kernel features probed",
+		 LOG_BOOL("xdp_syncookies", kernel_features.xdp_syncookies));
 }

@@ -32,8 +32,19 @@ int kernel_parse_release(const char *release, struct kernel_version *v);
  * still has the last word). When below, `msg` gets the line to print. */
 bool kernel_below_floor(const char *release, char *msg, size_t len);
 
-/* The floor check at start, on uname's release: 0, or -ENOTSUP after logging
- * one error line naming the floor and the running release. */
+/* The floor check at start, on uname's release and the kernel's BTF (the
+ * program's CO-RE relocations need it): 0, or -ENOTSUP after logging one
+ * error line naming what is missing and the running release. */
 int kernel_check_floor(void);
+
+/* Features newer than the floor, probed once at start (libbpf's probes). A
+ * feature that needs one is switched off with a log line when it is false. */
+struct kernel_features {
+	bool xdp_syncookies; /* bpf_tcp_raw_{gen,check}_syncookie_ipv4 at XDP (6.0) */
+};
+extern struct kernel_features kernel_features;
+
+/* Fill kernel_features and log them in one line. Needs CAP_BPF. */
+void kernel_probe_features(void);
 
 #endif

@@ -195,6 +195,7 @@ int main(int argc, char **argv)
 		return 2;
 	log_info("floodgated starting", LOG_STR("version", FG_VERSION),
 		 LOG_STR("commit", FG_COMMIT));
+	kernel_probe_features();
 
 	ret = agent_start(&a, &opts);
 	if (ret)

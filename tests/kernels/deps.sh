@@ -4,7 +4,7 @@
 # fetched kernel's modules) and the decompressors of Debian's modules.
 # Kept apart so that `make test` stays lean.
 set -eu
-PKGS="qemu-system-x86 busybox-static kmod xz-utils zstd cpio gzip"
+PKGS="qemu-system-x86 busybox-static kmod xz-utils zstd cpio gzip bsdextrautils util-linux"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -15,12 +15,12 @@ echo "FGKERN-GUEST-BEGIN"
 echo "kernel $(uname -r), up $(cut -d' ' -f1 /proc/uptime) s"
 
 echo "-- verifier: $FG_VERIFY_OBJ"
-timeout 600 "$OUT/fgverify" "$FG_VERIFY_OBJ" | tee -a "$res"
+timeout 300 "$OUT/fgverify" "$FG_VERIFY_OBJ" | tee -a "$res"
 
 if [ "$FG_VERIFY_ONLY" != 1 ]; then
 	echo "-- bpf table: $FG_BUILD/tests/bpf_table"
 	cd "$FG_ROOT" || exit 1
-	timeout 600 "$FG_BUILD/tests/bpf_table" >"$OUT/bpf_table.log" 2>&1
+	timeout 300 "$FG_BUILD/tests/bpf_table" >"$OUT/bpf_table.log" 2>&1
 	rc=$?
 	grep -E '^(not ok|FAIL)|bpf: ' "$OUT/bpf_table.log"
 	line=$(grep -E '^bpf: [0-9]+ passed, [0-9]+ failed' "$OUT/bpf_table.log" | tail -1)
@@ -33,7 +33,7 @@ if [ "$FG_VERIFY_ONLY" != 1 ]; then
 	fi
 
 	echo "-- agent smoke test"
-	timeout 600 bash "$FG_ROOT/tests/kernels/smoke.sh" "$FG_BUILD" 2>&1 | tee "$OUT/smoke.log"
+	timeout 240 bash "$FG_ROOT/tests/kernels/smoke.sh" "$FG_BUILD" 2>&1 | tee "$OUT/smoke.log"
 	ok=$(grep -c '^smoke-step ok ' "$OUT/smoke.log")
 	bad=$(grep -c '^smoke-step FAIL ' "$OUT/smoke.log")
 	if [ "$bad" -eq 0 ] && [ "$ok" -gt 0 ]; then

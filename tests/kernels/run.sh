@@ -243,6 +243,18 @@ for name in "${kernels[@]}"; do
 	[ -z "$xdp_pct" ] && [ -z "$verify_obj" ] && verdict=FAIL
 	grep -q '^bpf_table .* FAIL' "$res" && verdict=FAIL
 	grep -q '^smoke .* FAIL' "$res" && verdict=FAIL
+	# A guest cut short (timeout, crash) reported only part of its stages.
+	missing=0
+	if [ -z "$verify_obj" ]; then
+		[ -n "$bt" ] || missing=$((missing + 1))
+		[ -n "$sm" ] || missing=$((missing + 1))
+	fi
+	if [ $missing -gt 0 ]; then
+		echo "run.sh: $name: the guest did not report every stage; console tail:" >&2
+		tail -30 "$out/console.log" | sed "s/^/  [$name] /" >&2
+		verdict=FAIL
+		n_fail=$((n_fail + missing))
+	fi
 	[ "$verdict" = PASS ] || fail=1
 	# Checks for the closing "N passed, N failed" line: each program's load, the
 	# headroom, each BPF table case, each smoke step.

@@ -107,6 +107,10 @@ struct kernel_features kernel_features;
 
 void kernel_probe_features(void)
 {
+	struct utsname u;
+
+	snprintf(kernel_features.release, sizeof(kernel_features.release), "%s",
+		 uname(&u) ? "unknown" : u.release);
 	/* SYN cookies answered at XDP need bpf_tcp_raw_gen_syncookie_ipv4/6 and
 	 * their check helpers (6.0). Nothing uses them yet: probed so that the
 	 * feature, when it comes, is switched off (not a failed start) on 5.12-5.19. */
@@ -115,6 +119,6 @@ void kernel_probe_features(void)
 					NULL) > 0 &&
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_tcp_raw_check_syncookie_ipv4,
 					NULL) > 0;
-	log_info("kernel features probed",
+	log_info("kernel features probed", LOG_STR("release", kernel_features.release),
 		 LOG_BOOL("xdp_syncookies", kernel_features.xdp_syncookies));
 }

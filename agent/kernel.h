@@ -40,6 +40,7 @@ int kernel_check_floor(void);
 /* Features newer than the floor, probed once at start (libbpf's probes). A
  * feature that needs one is switched off with a log line when it is false. */
 struct kernel_features {
+	char release[65];    /* uname -r */
 	bool xdp_syncookies; /* bpf_tcp_raw_{gen,check}_syncookie_ipv4 at XDP (6.0) */
 };
 extern struct kernel_features kernel_features;

@@ -67,9 +67,11 @@ step socket "floodctl status over the agent socket" sock
 
 metrics() {
 	fg_in "$FG_V" curl -sS --max-time 5 "http://127.0.0.1:$MPORT/metrics" >"$FG_TMP/metrics.txt" &&
-		grep -q '^floodgate_xdp_attached' "$FG_TMP/metrics.txt"
+		grep -q '^floodgate_xdp_attached' "$FG_TMP/metrics.txt" &&
+		grep -qF "floodgate_kernel_info{release=\"$(uname -r)\"} 1" "$FG_TMP/metrics.txt" &&
+		grep -qE '^floodgate_kernel_feature\{feature="xdp_syncookies"\} [01]$' "$FG_TMP/metrics.txt"
 }
-step metrics "GET /metrics" metrics
+step metrics "GET /metrics (kernel release and features included)" metrics
 
 hup() {
 	local prog

@@ -68,7 +68,8 @@ bool kernel_below_floor(const char *release, char *msg, size_t len)
 		return false;
 	if (msg && len)
 		snprintf(msg, len, "floodgate needs Linux >= %d.%d (%s); this host runs %s",
-			 FG_KERNEL_FLOOR_MAJOR, FG_KERNEL_FLOOR_MINOR, FG_KERNEL_FLOOR_WHY, release);
+			 FG_KERNEL_FLOOR_MAJOR, FG_KERNEL_FLOOR_MINOR, FG_KERNEL_FLOOR_WHY,
+			 release);
 	return true;
 }
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FGV_LIMIT 1000000 /* BPF_COMPLEXITY_LIMIT_INSNS since 5.2 */
+#define FGV_LIMIT  1000000 /* BPF_COMPLEXITY_LIMIT_INSNS since 5.2 */
 #define FGV_LOG_SZ (16u << 20)
 
 static int fgv_quiet_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -123,8 +123,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		bad++;
-		printf("prog %s insns_processed %ld limit %d pct %.1f FAILED\n", name, insns, FGV_LIMIT,
-		       insns < 0 ? 0.0 : 100.0 * insns / FGV_LIMIT);
+		printf("prog %s insns_processed %ld limit %d pct %.1f FAILED\n", name, insns,
+		       FGV_LIMIT, insns < 0 ? 0.0 : 100.0 * insns / FGV_LIMIT);
 		/* Again with the whole log, so the rejection can be read. */
 		fprintf(stderr, "fgverify: %s: program %s rejected (%s)\n", argv[1], name,
 			strerror(-err));

@@ -16,21 +16,21 @@ static const struct {
 	unsigned major, minor, patch;
 	bool below; /* below the 5.12 floor: floodgated refuses to start */
 } cases[] = {
-	{ "6.1.0-57-amd64", 0, 6, 1, 0, false },	    /* Debian 12 */
-	{ "6.12.118+deb12-amd64", 0, 6, 12, 118, false },   /* Debian 12 backports */
+	{ "6.1.0-57-amd64", 0, 6, 1, 0, false },	  /* Debian 12 */
+	{ "6.12.118+deb12-amd64", 0, 6, 12, 118, false }, /* Debian 12 backports */
 	{ "6.18.44-fc-v1252", 0, 6, 18, 44, false },
-	{ "5.10.0-28-amd64", 0, 5, 10, 0, true },	    /* Debian 11 */
-	{ "5.4.0-150-generic", 0, 5, 4, 0, true },	    /* Ubuntu 20.04 */
-	{ "5.15.0-1034-azure", 0, 5, 15, 0, false },	    /* Ubuntu 22.04 cloud */
-	{ "4.18.0-553.el8_10.x86_64", 0, 4, 18, 0, true }, /* RHEL 8 */
+	{ "5.10.0-28-amd64", 0, 5, 10, 0, true },		/* Debian 11 */
+	{ "5.4.0-150-generic", 0, 5, 4, 0, true },		/* Ubuntu 20.04 */
+	{ "5.15.0-1034-azure", 0, 5, 15, 0, false },		/* Ubuntu 22.04 cloud */
+	{ "4.18.0-553.el8_10.x86_64", 0, 4, 18, 0, true },	/* RHEL 8 */
 	{ "5.14.0-427.13.1.el9_4.x86_64", 0, 5, 14, 0, false }, /* RHEL 9 */
 	{ "5.11.22", 0, 5, 11, 22, true },
-	{ "5.12.0", 0, 5, 12, 0, false },		    /* the floor itself */
+	{ "5.12.0", 0, 5, 12, 0, false }, /* the floor itself */
 	{ "5.12", 0, 5, 12, 0, false },
 	{ "5.12-rc1", 0, 5, 12, 0, false },
 	{ "5.9", 0, 5, 9, 0, true },
 	{ "10.0.1", 0, 10, 0, 1, false },
-	{ "2.6.78-fc-v1252", 0, 2, 6, 78, true },	    /* setarch --uname-2.6 */
+	{ "2.6.78-fc-v1252", 0, 2, 6, 78, true }, /* setarch --uname-2.6 */
 	{ "3.10.0-1160.el7.x86_64", 0, 3, 10, 0, true },
 	/* Unreadable: not refused (the verifier still has the last word). */
 	{ "", -EINVAL, 0, 0, 0, false },

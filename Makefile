@@ -202,7 +202,7 @@ redteam: all $(NET_TOOLS) $(NODE_DEPS)
 
 # Boot each kernel of tests/kernels/kernels.list (Debian packages, fetched with apt)
 # in qemu: verifier load of every program, the BPF table, an agent smoke test.
-# KERNELS="debian12-6.1" for a subset. Root; ~1 min per kernel without KVM.
+# KERNELS="debian12-6.1" for a subset. Root; 1-2 min per kernel without KVM.
 test-kernels: all $(BPFTEST) $(NET_TOOLS)
 	$(Q)BUILD=$(BUILD) KERNELS="$(KERNELS)" ./tests/kernels/run.sh
 

@@ -85,9 +85,7 @@ fetch_kernel() {
 		flock 9 || exit 1
 		[ -f "$dir/.done" ] && exit 0
 		rm -rf "$dir/root" "$dir"/*.deb
-		(cd "$dir" && apt-get download -qq "$pkg" >/dev/null 2>&1) ||
-			{ apt-get update -qq >/dev/null 2>&1; (cd "$dir" && apt-get download -qq "$pkg" >&2); } ||
-			exit 1
+		(cd "$dir" && apt-get download -qq "$pkg" >&2) || exit 1
 		dpkg-deb -x "$dir"/*.deb "$dir/root" || exit 1
 		touch "$dir/.done"
 	) 9>"$dir/.lock" || return 1
@@ -196,9 +194,18 @@ for name in "${kernels[@]}"; do
 		exit 2
 	fi
 	t0=$(date +%s)
-	pkg=$(resolve_pkg "$re") || { echo "run.sh: $name: no package matches $re in the apt sources" >&2; rows+=("$name|-|-|-|-|no package|-|FAIL"); fail=1; n_fail=$((n_fail + 1)); continue; }
+	pkg=$(resolve_pkg "$re") || { echo "run.sh: $name: no package matches $re in the apt sources" >&2; rows+=("$name|-|-|-|-|-|FAIL (no package)"); fail=1; n_fail=$((n_fail + 1)); continue; }
 	echo "== $name: $pkg" >&2
-	kroot=$(fetch_kernel "$pkg") || { echo "run.sh: $name: cannot fetch $pkg" >&2; rows+=("$name|$pkg|-|-|-|fetch failed|-|FAIL"); fail=1; n_fail=$((n_fail + 1)); continue; }
+	kroot=$(fetch_kernel "$pkg")
+	if [ -z "$kroot" ] && [ $apt_updated -eq 0 ]; then
+		# An old package list may name a build the archive no longer has:
+		# refresh it once, choose again, fetch again.
+		echo "run.sh: $name: refreshing apt's package lists and choosing again" >&2
+		apt-get update -qq >/dev/null 2>&1
+		apt_updated=1
+		pkg=$(resolve_pkg "$re") && kroot=$(fetch_kernel "$pkg")
+	fi
+	[ -n "$kroot" ] || { echo "run.sh: $name: cannot fetch $pkg" >&2; rows+=("$name|$pkg|-|-|-|-|FAIL (fetch failed)"); fail=1; n_fail=$((n_fail + 1)); continue; }
 	kver=$(ls "$kroot/lib/modules" | head -1)
 	vmlinuz=$kroot/boot/vmlinuz-$kver
 	out=$TMP/out-$name
@@ -214,7 +221,7 @@ for name in "${kernels[@]}"; do
 		echo "FG_VERIFY_ONLY=$([ -n "$verify_obj" ] && echo 1 || echo 0)"
 	} >"$out/params"
 	build_initramfs "$kroot" "$kver" "$TMP/initrd-$name.gz" ||
-		{ echo "run.sh: $name: cannot build the initramfs" >&2; rows+=("$name|$kver|-|-|-|initramfs failed|-|FAIL"); fail=1; n_fail=$((n_fail + 1)); continue; }
+		{ echo "run.sh: $name: cannot build the initramfs" >&2; rows+=("$name|$kver|-|-|-|-|FAIL (initramfs)"); fail=1; n_fail=$((n_fail + 1)); continue; }
 	boot "$vmlinuz" "$TMP/initrd-$name.gz" "$out" "$out/console.log"
 	brc=$?
 	secs=$(( $(date +%s) - t0 ))
@@ -224,7 +231,7 @@ for name in "${kernels[@]}"; do
 	if [ ! -s "$res" ]; then
 		echo "run.sh: $name: the guest wrote no result (qemu exit $brc); console tail:" >&2
 		tail -30 "$out/console.log" | sed "s/^/  [$name] /" >&2
-		rows+=("$name|$kver|-|-|-|no result|-|FAIL ${secs}s")
+		rows+=("$name|$kver|-|-|-|-|FAIL ${secs}s (no result)")
 		fail=1
 		n_fail=$((n_fail + 1))
 		continue

@@ -67,7 +67,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 IFACE ?=
 CONFIG ?= packaging/floodgate.yaml
 
-.PHONY: fuzz fuzz-xdp redteam
+.PHONY: fuzz fuzz-xdp redteam test-kernels
 .PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-smoke bench-xdp \
 	bench-socket bench-redis bench-flood bench-react bench-metrics \
 	vmlinux fmt lint clean install uninstall
@@ -213,6 +213,12 @@ fuzz-xdp: $(FUZZXDP)
 # a few minutes; not part of make test.
 redteam: all $(NET_TOOLS) $(NODE_DEPS)
 	$(Q)BUILD=$(BUILD) ./tests/redteam/run.sh
+
+# Boot each kernel of tests/kernels/kernels.list (Debian packages, fetched with apt)
+# in qemu: verifier load of every program, the BPF table, an agent smoke test.
+# KERNELS="debian12-6.1" for a subset. Root; 1-2 min per kernel without KVM.
+test-kernels: all $(BPFTEST) $(NET_TOOLS)
+	$(Q)BUILD=$(BUILD) KERNELS="$(KERNELS)" ./tests/kernels/run.sh
 
 # --- running ----------------------------------------------------------------
 run: all

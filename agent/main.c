@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "kernel.h"
 #include "log.h"
 
 #define DEFAULT_CONFIG "/etc/floodgate/floodgate.yaml"
@@ -188,8 +189,13 @@ int main(int argc, char **argv)
 	log_set_level(verbose >= 1 ? FG_LOG_DEBUG : FG_LOG_INFO);
 	opts.log_level_set = verbose >= 1;
 	log_setup_libbpf(verbose >= 2);
+	/* Below the floor the verifier's dump would be all the operator sees: one
+	 * line instead, and exit 2, which the unit does not restart. */
+	if (kernel_check_floor())
+		return 2;
 	log_info("floodgated starting", LOG_STR("version", FG_VERSION),
 		 LOG_STR("commit", FG_COMMIT));
+	kernel_probe_features();
 
 	ret = agent_start(&a, &opts);
 	if (ret)

@@ -19,6 +19,7 @@
 
 #include "agent.h"
 #include "floodgate.skel.h"
+#include "kernel.h"
 #include "log.h"
 #include "metrics.h"
 #include "fleet.h"
@@ -436,6 +437,14 @@ static void render_build(struct sbuf *b, struct metrics *m)
 	       "Always 1; the labels say which floodgated is running.");
 	u64(b, "floodgate_build_info", 1, "version", FG_VERSION, "commit", FG_COMMIT, LABELS_END);
 	(void)m;
+	family(b, "floodgate_kernel_info", "gauge",
+	       "Always 1; release: the running kernel (floodgate needs >= 5.12, docs/kernels.md).");
+	u64(b, "floodgate_kernel_info", 1, "release", kernel_features.release, LABELS_END);
+	family(b, "floodgate_kernel_feature", "gauge",
+	       "1 when the kernel offers a feature newer than floodgate's 5.12 floor, 0 when "
+	       "the feature is switched off for want of it.");
+	u64(b, "floodgate_kernel_feature", kernel_features.xdp_syncookies, "feature",
+	    "xdp_syncookies", LABELS_END);
 }
 
 /* XDP attachment of every configured interface (ifindex: theirs, 0 when

@@ -483,6 +483,14 @@ static inline uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+/* Time since a stamp, 0 when the stamp is ahead of now: the wall clock can
+ * step back (NTP, an operator), and an unsigned now - stamp would then read
+ * as ages of time and forget a count or a failure history. */
+static inline uint64_t since_ms(uint64_t now, uint64_t stamp)
+{
+	return now > stamp ? now - stamp : 0;
+}
+
 static inline uint64_t ns_to_ms_ceil(uint64_t ns)
 {
 	return ns / NS_PER_MS + (ns % NS_PER_MS != 0);
@@ -721,7 +729,7 @@ static uint64_t auth_fn(void *state, bool fresh, void *arg)
 	uint64_t now = op->now_ms, delay, since;
 
 	(void)fresh;
-	if (s->failures && now - s->last_failure >= c->forget_after_ms)
+	if (s->failures && since_ms(now, s->last_failure) >= c->forget_after_ms)
 		s->failures = 0;
 	if (op->fail) {
 		if (s->failures < UINT64_MAX)
@@ -729,7 +737,7 @@ static uint64_t auth_fn(void *state, bool fresh, void *arg)
 		s->last_failure = now;
 	}
 	delay = progressive_delay(c, s->failures);
-	since = s->failures ? now - s->last_failure : 0;
+	since = s->failures ? since_ms(now, s->last_failure) : 0;
 	out->failures = s->failures;
 	out->delay_ms = delay > since ? delay - since : 0;
 	if (s->blocked_until > now)
@@ -776,7 +784,7 @@ static uint64_t event_fn(void *state, bool fresh, void *arg)
 	uint64_t warn_n = ((uint64_t)c->warn_at_milli * c->limit + 999) / 1000;
 
 	(void)fresh;
-	if (s->count && op->now_ms - s->start >= c->window_ms)
+	if (s->count && since_ms(op->now_ms, s->start) >= c->window_ms)
 		s->count = 0;
 	out->limit = c->limit;
 	if (op->exempt) {

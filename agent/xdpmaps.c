@@ -420,8 +420,17 @@ int xdpmaps_verified(struct xdpmaps *m, const struct fg_cidr *c, uint64_t *last_
 {
 	struct fg_src_key k;
 
+	struct fg_config cfg;
+
 	cidr_to_src_key(c, 0, &k);
-	return bpf_map_lookup_elem(m->verified, &k, last_seen_ns) ? -errno : 0;
+	if (bpf_map_lookup_elem(m->verified, &k, last_seen_ns))
+		return -errno;
+	/* An entry past its ttl is still in the map (LRU) but no longer lets
+	 * the source through: say so, as the program would. */
+	if (!xdpmaps_settings(m, &cfg) &&
+	    !xdpmaps_verified_live(*last_seen_ns, cfg.verified_ttl_ns, xdpmaps_now_ns()))
+		return -ESTALE;
+	return 0;
 }
 
 long xdpmaps_count(int map_fd, uint32_t key_size)

@@ -88,9 +88,24 @@ int xdpmaps_global(struct xdpmaps *m, uint32_t rule, struct fg_global_state *out
 int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 		   struct fg_src_state *out);
 
-/* When the egress side last saw the host talk to address c; -ENOENT if
- * never (or evicted). */
+/* Whether address c is verified as the XDP program judges it: 0 when the
+ * egress side saw the host talk to it within verified_ttl, -ESTALE when that
+ * was longer ago, -ENOENT if never (or evicted). last_seen_ns is filled for
+ * 0 and -ESTALE. */
 int xdpmaps_verified(struct xdpmaps *m, const struct fg_cidr *c, uint64_t *last_seen_ns);
+
+/* now - then, 0 when then is later (another CPU stamped after now was read;
+ * a clock read just after boot is small): never a wrapped 2^64. */
+static inline uint64_t xdpmaps_age_ns(uint64_t now_ns, uint64_t then_ns)
+{
+	return now_ns > then_ns ? now_ns - then_ns : 0;
+}
+
+/* The XDP program's test: a stamp counts while its age is below ttl. */
+static inline bool xdpmaps_verified_live(uint64_t seen_ns, uint64_t ttl_ns, uint64_t now_ns)
+{
+	return xdpmaps_age_ns(now_ns, seen_ns) < ttl_ns;
+}
 
 /* Entries in a hash or trie map (walks the keys: O(entries)). */
 long xdpmaps_count(int map_fd, uint32_t key_size);

@@ -285,16 +285,20 @@ int pinned_verified(struct xdpmaps *m, const char *arg, bool json)
 		fprintf(stderr, "floodctl: verified %s: not an address\n", arg);
 		return EXIT_ERROR;
 	}
-	if (xdpmaps_verified(m, &c, &seen)) {
+	int err = xdpmaps_verified(m, &c, &seen);
+	uint64_t age = xdpmaps_age_ns(xdpmaps_now_ns(), seen);
+
+	if (err && err != -ESTALE) {
 		printf(json ? "{\"verified\":false}\n" : "no\n");
 		return EXIT_DENIED;
 	}
 	if (json)
-		printf("{\"verified\":true,\"seen_ms_ago\":%llu}\n",
-		       (unsigned long long)((xdpmaps_now_ns() - seen) / 1000000));
+		printf("{\"verified\":%s,\"seen_ms_ago\":%llu}\n", err ? "false" : "true",
+		       (unsigned long long)(age / 1000000));
 	else
-		printf("yes (seen %.1fs ago)\n", (xdpmaps_now_ns() - seen) / 1e9);
-	return EXIT_OK;
+		printf("%s (seen %.1fs ago%s)\n", err ? "no" : "yes", age / 1e9,
+		       err ? ", past verified_ttl" : "");
+	return err ? EXIT_DENIED : EXIT_OK;
 }
 
 int pinned_count(struct xdpmaps *m, bool json)

@@ -480,6 +480,40 @@ START_TEST(test_events)
 }
 END_TEST
 
+/* The wall clock stepping back (NTP, an operator) keeps a failure history and
+ * an event count: now - stamp would otherwise read as ages and forget them. */
+START_TEST(test_clock_steps_back)
+{
+	struct fg_conf_policy *a = add("login", POLICY_PROGRESSIVE);
+	struct fg_conf_policy *e = add("socket_events", POLICY_EVENTS);
+	struct rl_auth_result r;
+	struct rl_event_result er;
+	struct policy *p, *q;
+	int i;
+
+	(void)a;
+	e->limit = 10;
+	e->window_ms = 60000;
+	p = build("login");
+	q = policies_find(ps, "socket_events", 13);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(policy_auth_fail(p, "k", 1, T0, &r), 0);
+	ck_assert_uint_eq(r.delay_ms, 2000);
+	ck_assert_int_eq(policy_auth_check(p, "k", 1, T0 - 1000, &r), 0);
+	ck_assert_uint_eq(r.failures, 5);
+	ck_assert_uint_eq(r.delay_ms, 2000);
+	ck_assert_int_eq(policy_auth_fail(p, "k", 1, T0 - 1000, &r), 0);
+	ck_assert_uint_eq(r.failures, 6);
+
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(policy_event(q, "c", 1, "msg", 3, T0, &er), 0);
+	ck_assert_str_eq(er.state, "disconnect");
+	ck_assert_int_eq(policy_event(q, "c", 1, "msg", 3, T0 - 1000, &er), 0);
+	ck_assert_str_eq(er.state, "disconnect");
+	ck_assert_uint_eq(er.count, 11);
+}
+END_TEST
+
 START_TEST(test_budget_utc_midnight)
 {
 	struct fg_conf_policy *c = add("ai_tokens", POLICY_BUDGET);
@@ -709,6 +743,7 @@ int main(void)
 	tcase_add_test(o, test_progressive_sequence);
 	tcase_add_test(o, test_progressive_forget_reset_ban);
 	tcase_add_test(o, test_events);
+	tcase_add_test(o, test_clock_steps_back);
 	tcase_add_test(o, test_budget_utc_midnight);
 	tcase_add_test(o, test_budget_hour);
 	tcase_add_test(o, test_eviction);

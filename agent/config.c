@@ -36,9 +36,10 @@ struct parser {
 	uint8_t *owner;
 };
 
-static const char *const top_keys[] = { "interfaces", "xdp_mode", "dry_run", "persist", "sources",
-					"defaults",   "rules",	  "allow",   "deny",	"socket",
-					"store",      "policies", "metrics", "log",	NULL };
+static const char *const top_keys[] = { "interfaces", "xdp_mode", "dry_run",  "persist",
+					"sources",    "defaults", "rules",    "allow",
+					"deny",	      "socket",	  "store",    "policies",
+					"metrics",    "log",	  "app_bans", NULL };
 static const char *const source_keys[] = {
 	"ipv4_prefix",	"ipv6_prefix", "max_tracked", "max_prefixes", "max_udp_flows",
 	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL
@@ -1769,6 +1770,35 @@ static int parse_policies(struct parser *p, const yaml_node_t *n, struct fg_conf
 	return 0;
 }
 
+static const char *const app_bans_keys[] = { "peer_uids", "peer_gids", "max", "per_peer", NULL };
+
+static int parse_app_bans(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	struct fg_conf_app_bans *ab = &c->app_bans;
+	yaml_node_t *v;
+	int err;
+
+	err = expect_kind(p, n, "app_bans", YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, "app_bans", app_bans_keys);
+	if (err)
+		return err;
+	if ((v = map_get(p, n, "peer_uids")) &&
+	    (err = parse_ids(p, v, "app_bans.peer_uids", ab->peer_uids, &ab->npeer_uids)))
+		return err;
+	if ((v = map_get(p, n, "peer_gids")) &&
+	    (err = parse_ids(p, v, "app_bans.peer_gids", ab->peer_gids, &ab->npeer_gids)))
+		return err;
+	/* At most half the ban map: the rest is for operators and the XDP program. */
+	if ((v = map_get(p, n, "max")) &&
+	    (err = get_u32(p, v, "app_bans.max", 0, FG_MAX_BANS / 2, &ab->max)))
+		return err;
+	if ((v = map_get(p, n, "per_peer")) &&
+	    (err = get_u32(p, v, "app_bans.per_peer", 0, FG_MAX_BANS / 2, &ab->per_peer)))
+		return err;
+	return 0;
+}
+
 static int parse_root(struct parser *p, const yaml_node_t *root, struct fg_conf *c)
 {
 	yaml_node_t *v;
@@ -1808,6 +1838,8 @@ static int parse_root(struct parser *p, const yaml_node_t *root, struct fg_conf 
 	    (err = parse_cidrs(p, v, "deny", &c->deny, &c->ndeny)))
 		return err;
 	if ((v = map_get(p, root, "socket")) && (err = parse_socket(p, v, c)))
+		return err;
+	if ((v = map_get(p, root, "app_bans")) && (err = parse_app_bans(p, v, c)))
 		return err;
 	if ((v = map_get(p, root, "store")) && (err = parse_store(p, v, c)))
 		return err;
@@ -1880,6 +1912,8 @@ void config_defaults(struct fg_conf *c)
 	c->socket.mode = 0660;
 	c->socket.admin_uids[0] = 0;
 	c->socket.nadmin_uids = 1;
+	c->app_bans.max = FG_CONF_APP_BANS_MAX;
+	c->app_bans.per_peer = FG_CONF_APP_BANS_PER_PEER;
 	c->store.type = FG_STORE_MEMORY;
 	c->store.max_keys = FG_CONF_STORE_MAX_KEYS;
 	c->store.redis.port = 6379;

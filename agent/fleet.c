@@ -102,7 +102,7 @@ void fleet_event(struct fleet *f, const struct fg_event *e)
 	struct fg_ban b;
 	char buf[FG_CIDR_STRLEN];
 
-	if (!f || !e->banned || e->dry_run)
+	if (!f || !(e->banned & FG_EV_BAN_DONE) || e->dry_run)
 		return;
 	cidr_from_src_key(&e->src, &c);
 	cidr_to_lpm(&c, &k);

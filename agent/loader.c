@@ -119,15 +119,16 @@ static int lock_pin_dir(struct loader *l)
 		return err;
 	}
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) || others_can_write(&st)) {
-		log_error(log_fmt(m, sizeof(m),
-				  "pin directory %s is owned by uid %u with mode %04o: another user "
-				  "could remove the pins and detach XDP; remove it (rm -r %s) or "
-				  "make it root's and not writable by others (chown root: %s; "
-				  "chmod 700 %s)",
-				  l->pin_dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
-				  l->pin_dir, l->pin_dir, l->pin_dir),
-			  LOG_STR("pin_dir", l->pin_dir), LOG_UINT("owner", st.st_uid),
-			  LOG_UINT("mode", st.st_mode & 07777));
+		log_error(
+			log_fmt(m, sizeof(m),
+				"pin directory %s is owned by uid %u with mode %04o: another user "
+				"could remove the pins and detach XDP; remove it (rm -r %s) or "
+				"make it root's and not writable by others (chown root: %s; "
+				"chmod 700 %s)",
+				l->pin_dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+				l->pin_dir, l->pin_dir, l->pin_dir),
+			LOG_STR("pin_dir", l->pin_dir), LOG_UINT("owner", st.st_uid),
+			LOG_UINT("mode", st.st_mode & 07777));
 		close(fd);
 		return -EPERM;
 	}

@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "agent.h"
+#include "banguard.h"
 #include "floodgate.skel.h"
 #include "log.h"
 #include "metrics.h"
@@ -627,6 +628,8 @@ static void render_misc(struct sbuf *b, struct metrics *m)
 		  "Violation events lost because the ring buffer was full." },
 		{ FG_M_BANS_AUTO, "floodgate_xdp_auto_bans_total",
 		  "Bans the XDP program made itself (after repeated violations)." },
+		{ FG_M_BANS_FAILED, "floodgate_xdp_auto_bans_failed_total",
+		  "Bans the XDP program could not make: the ban map was full." },
 		{ FG_M_STATE_SKIPPED, "floodgate_xdp_state_skipped_total",
 		  "New flows of unknown sources that got no per-address state under attack." },
 		{ FG_M_VERIFIED, "floodgate_xdp_verified_total",
@@ -641,6 +644,32 @@ static void render_misc(struct sbuf *b, struct metrics *m)
 		family(b, rows[i].name, "counter", rows[i].help);
 		u64(b, rows[i].name, misc[rows[i].idx], LABELS_END);
 	}
+}
+
+/* Application-feedback bans through the guard (banguard.h). */
+static void render_app_bans(struct sbuf *b, struct metrics *m)
+{
+	static const enum banguard_result shown[] = { BANGUARD_BANNED, BANGUARD_REFUSED_PEER,
+						      BANGUARD_REFUSED_ADDRESS, BANGUARD_QUOTA,
+						      BANGUARD_FAILED };
+	struct banguard_stats st;
+	size_t i;
+
+	if (!m->a->banguard)
+		return;
+	banguard_stats(m->a->banguard, &st);
+	family(b, "floodgate_app_bans_total", "counter",
+	       "XDP bans asked by policies (xdp_ban), by result: banned, refused_peer (the socket "
+	       "peer may not cause NIC bans), refused_address (own, special or allow-listed), "
+	       "quota (app_bans.max or per_peer reached), failed (the ban map refused it).");
+	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		u64(b, "floodgate_app_bans_total", st.results[shown[i]], "result",
+		    banguard_result_name(shown[i]), LABELS_END);
+	single(b, "floodgate_app_bans_evicted_total", "counter",
+	       "App bans removed to make room for an operator's ban in a full ban map.",
+	       st.evicted);
+	single(b, "floodgate_app_bans", "gauge", "App bans in force, as the agent counts them.",
+	       st.app_bans);
 }
 
 static void render_policies(struct sbuf *b, struct metrics *m)
@@ -946,6 +975,7 @@ static void render(struct metrics *m)
 	render_rules(b, m);
 	render_maps(b, m);
 	render_misc(b, m);
+	render_app_bans(b, m);
 	render_policies(b, m);
 	render_shared_store(b, m);
 	render_socket(b, m);

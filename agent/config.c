@@ -887,15 +887,16 @@ static const char *const log_keys[] = { "format", "level", "violation_lines_per_
 static const char *const xdp_ban_keys[] = { "after", "for", NULL };
 static const char *const limit_entry_keys[] = { "count", "per", NULL };
 /* Keys of each policy type, indexed by enum policy_type. */
-static const char *const policy_keys[][10] = {
+static const char *const policy_keys[][11] = {
 	[POLICY_WINDOW] = { "name", "type", "limits", "roles", "block_for", "warn_at",
-			    "on_store_error", NULL },
+			    "on_store_error", "max_keys", NULL },
 	[POLICY_PROGRESSIVE] = { "name", "type", "free_failures", "base_delay", "factor",
-				 "max_delay", "forget_after", "xdp_ban", "on_store_error", NULL },
+				 "max_delay", "forget_after", "xdp_ban", "on_store_error",
+				 "max_keys", NULL },
 	[POLICY_EVENTS] = { "name", "type", "limit", "window", "warn_at", "exempt",
-			    "on_store_error", NULL },
+			    "on_store_error", "max_keys", NULL },
 	[POLICY_BUDGET] = { "name", "type", "amount", "period", "roles", "warn_at",
-			    "on_store_error", NULL },
+			    "on_store_error", "max_keys", NULL },
 };
 static const char *const policy_types[] = { "window", "progressive", "events", "budget" };
 
@@ -1629,6 +1630,14 @@ static int parse_policy(struct parser *p, const yaml_node_t *n, int idx, struct 
 				    show(v, b, sizeof(b)));
 		pc->on_store_error = (enum policy_on_error)i;
 	}
+	if ((v = map_get(p, n, "max_keys"))) {
+		long long mk;
+
+		err = get_int(p, v, join(kp, sizeof(kp), path, "max_keys"), 1, CONF_MAX_TABLE, &mk);
+		if (err)
+			return err;
+		pc->max_keys = (uint64_t)mk;
+	}
 	if ((v = map_get(p, n, "warn_at"))) {
 		err = get_milli(p, v, join(kp, sizeof(kp), path, "warn_at"), 1, 1000,
 				"a fraction of the limit (e.g. 0.8)", &m);
@@ -1766,6 +1775,23 @@ static int parse_policies(struct parser *p, const yaml_node_t *n, struct fg_conf
 		if (err)
 			return err;
 		c->npolicies = i + 1;
+	}
+	/* Policies' own bounds must fit in the store's, leaving at least a key
+	 * for each policy that shares the rest (store: comes before policies:). */
+	{
+		uint64_t fixed = 0, shared = 0;
+
+		for (i = 0; i < len; i++) {
+			fixed += c->policies[i].max_keys;
+			shared += !c->policies[i].max_keys;
+		}
+		if (fixed + shared > c->store.max_keys)
+			return fail(
+				p, n, "policies",
+				"the policies' max_keys add up to %llu, more than store.max_keys "
+				"(%llu)%s: lower them or raise store.max_keys",
+				(unsigned long long)fixed, (unsigned long long)c->store.max_keys,
+				shared ? " with a key left for each policy without max_keys" : "");
 	}
 	return 0;
 }

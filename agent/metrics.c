@@ -740,6 +740,26 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 		policy_stats(p, &st);
 		u64(b, "floodgate_rl_keys", st.keys, "policy", policy_name(p), LABELS_END);
 	}
+	family(b, "floodgate_rl_policy_max_keys", "gauge",
+	       "Keys each policy may hold in the memory store (its max_keys, or a fair share "
+	       "of store.max_keys).");
+	for (i = 0; i < n; i++) {
+		const struct policy *p = policies_at(ps, i);
+
+		policy_stats(p, &st);
+		u64(b, "floodgate_rl_policy_max_keys", st.max_keys, "policy", policy_name(p),
+		    LABELS_END);
+	}
+	family(b, "floodgate_rl_policy_evictions_total", "counter",
+	       "Live keys of a policy evicted by its own new keys at its max_keys (never by "
+	       "another policy's).");
+	for (i = 0; i < n; i++) {
+		const struct policy *p = policies_at(ps, i);
+
+		policy_stats(p, &st);
+		u64(b, "floodgate_rl_policy_evictions_total", st.evictions, "policy",
+		    policy_name(p), LABELS_END);
+	}
 	if (!ps)
 		return;
 	policies_store_stats(ps, &ss);

@@ -170,6 +170,7 @@ static int start_redis(struct agent *a)
 	a->fleet = fleet_new(a->loop, a->redis, &a->maps);
 	if (!a->fleet)
 		return -errno;
+	fleet_set_guard(a->fleet, a->banguard);
 	redis_on_state(a->redis, on_redis_state, a);
 	return events_add_tap(&a->events, on_event_tap, a);
 }

@@ -268,6 +268,13 @@ static int refuse(struct banguard *g, enum banguard_result r, enum banguard_resu
 	return err;
 }
 
+bool banguard_address_refused(struct banguard *g, const struct xdpmaps *m, const struct fg_cidr *c,
+			      uint64_t now_ns)
+{
+	return banguard_address_special(c) || banguard_address_local(g, c, now_ns) ||
+	       allow_listed(m, c);
+}
+
 int banguard_app_ban(struct banguard *g, struct xdpmaps *m, uint32_t uid, bool peer_may,
 		     const struct fg_cidr *addr, uint64_t seconds, uint64_t now_ns,
 		     enum banguard_result *res)
@@ -278,8 +285,7 @@ int banguard_app_ban(struct banguard *g, struct xdpmaps *m, uint32_t uid, bool p
 
 	if (!peer_may)
 		return refuse(g, BANGUARD_REFUSED_PEER, res, -EPERM);
-	if (banguard_address_special(c) || banguard_address_local(g, c, now_ns) ||
-	    allow_listed(m, c))
+	if (banguard_address_refused(g, m, c, now_ns))
 		return refuse(g, BANGUARD_REFUSED_ADDRESS, res, -EADDRNOTAVAIL);
 	prune(g, now_ns);
 	at = find(g, c);

@@ -66,6 +66,11 @@ bool banguard_address_special(const struct fg_cidr *c);
 int banguard_set_local(struct banguard *g, const struct fg_cidr *addrs, int n);
 bool banguard_address_local(struct banguard *g, const struct fg_cidr *c, uint64_t now_ns);
 
+/* No one's ban may cover c: special, the host's own (c is or contains one),
+ * or on m's allow list. Also for bans that other hosts share (fleet). */
+bool banguard_address_refused(struct banguard *g, const struct xdpmaps *m, const struct fg_cidr *c,
+			      uint64_t now_ns);
+
 /*
  * An app ban of address c for seconds, asked by the peer of uid, which
  * banguard_peer_may_ban() judged (peer_may) when its request came: checked

@@ -822,6 +822,7 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	u64(b, "floodgate_fleet_messages_total", fs.published, "kind", "published", LABELS_END);
 	u64(b, "floodgate_fleet_messages_total", fs.applied, "kind", "applied", LABELS_END);
 	u64(b, "floodgate_fleet_messages_total", fs.unbanned, "kind", "unbanned", LABELS_END);
+	u64(b, "floodgate_fleet_messages_total", fs.refused, "kind", "refused", LABELS_END);
 }
 
 static void render_socket(struct sbuf *b, struct metrics *m)

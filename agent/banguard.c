@@ -287,6 +287,22 @@ int banguard_app_ban(struct banguard *g, struct xdpmaps *m, uint32_t uid, bool p
 		return refuse(g, BANGUARD_REFUSED_PEER, res, -EPERM);
 	if (banguard_address_refused(g, m, c, now_ns))
 		return refuse(g, BANGUARD_REFUSED_ADDRESS, res, -EADDRNOTAVAIL);
+	/* An operator's, the program's or the fleet's ban that lasts at least
+	 * as long stays as it is: an app ban must not shorten (or take over)
+	 * a permanent manual ban. */
+	{
+		uint64_t until = seconds ? now_ns + seconds * 1000000000ULL : 0;
+		struct fg_lpm_key k;
+		struct fg_ban b;
+
+		cidr_to_lpm(c, &k);
+		if (!bpf_map_lookup_elem(m->bans, &k, &b) && b.origin != FG_BAN_APP &&
+		    (!b.expires_ns || (until && b.expires_ns >= until))) {
+			g->st.results[BANGUARD_BANNED]++;
+			*res = BANGUARD_BANNED;
+			return 0;
+		}
+	}
 	prune(g, now_ns);
 	at = find(g, c);
 	if (at < 0) {

@@ -281,6 +281,30 @@ START_TEST(test_operator_evicts_oldest_app_ban)
 }
 END_TEST
 
+/* An app ban never shortens a stronger ban (a permanent manual one). */
+START_TEST(test_app_ban_keeps_stronger_ban)
+{
+	struct fg_cidr c = addr("203.0.113.8");
+	struct fg_lpm_key k;
+	struct fg_conf conf;
+	struct banguard *g;
+	struct fg_ban b;
+
+	if (!have_maps)
+		return;
+	conf_init(&conf);
+	g = banguard_new(&conf);
+	ck_assert_int_eq(banguard_set_local(g, NULL, 0), 0);
+	ck_assert_int_eq(banguard_ban(g, &maps, &c, 0, FG_BAN_MANUAL, NS), 0);
+	ck_assert_int_eq(app_ban(g, 1000, true, "203.0.113.8", 3600, NS), BANGUARD_BANNED);
+	cidr_to_lpm(&c, &k);
+	ck_assert_int_eq(bpf_map_lookup_elem(maps.bans, &k, &b), 0);
+	ck_assert_uint_eq(b.origin, FG_BAN_MANUAL);
+	ck_assert_uint_eq(b.expires_ns, 0);
+	banguard_free(g);
+}
+END_TEST
+
 static Suite *banguard_suite(void)
 {
 	Suite *s = suite_create("banguard");
@@ -293,6 +317,7 @@ static Suite *banguard_suite(void)
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_quota);
 	tcase_add_test(tc, test_operator_evicts_oldest_app_ban);
+	tcase_add_test(tc, test_app_ban_keeps_stronger_ban);
 	suite_add_tcase(s, tc);
 	return s;
 }

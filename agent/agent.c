@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "banguard.h"
 #include "caps.h"
 #include "clock.h"
 #include "commands.h"
@@ -171,6 +172,7 @@ static int start_redis(struct agent *a)
 	a->fleet = fleet_new(a->loop, a->redis, &a->maps);
 	if (!a->fleet)
 		return -errno;
+	fleet_set_guard(a->fleet, a->banguard);
 	redis_on_state(a->redis, on_redis_state, a);
 	return events_add_tap(&a->events, on_event_tap, a);
 }
@@ -232,7 +234,12 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 		return 2;
 	}
 	a->compiled = calloc(1, sizeof(*a->compiled));
-	if (!a->compiled) {
+	a->banguard = banguard_new(&a->conf);
+	if (!a->compiled || !a->banguard) {
+		free(a->compiled);
+		a->compiled = NULL;
+		banguard_free(a->banguard);
+		a->banguard = NULL;
 		config_free(&a->conf);
 		return 1;
 	}
@@ -317,6 +324,8 @@ fail:
 	a->policies = NULL;
 	free(a->compiled);
 	a->compiled = NULL;
+	banguard_free(a->banguard);
+	a->banguard = NULL;
 	return 1;
 }
 
@@ -387,6 +396,8 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 	config_free(&a->conf);
 	a->conf = conf;
 	server_set_conf(a->server, &a->conf.socket);
+	if (banguard_configure(a->banguard, &a->conf))
+		log_warn("app_bans: out of memory; the running bounds stay");
 	if (memcmp(&conf.store.redis, &prev_store.redis, sizeof(prev_store.redis)) ||
 	    conf.store.type != prev_store.type)
 		log_warn("store: type and redis change only at restart; the running store stays");
@@ -517,4 +528,6 @@ void agent_stop(struct agent *a)
 	free(a->runtime_deny.items);
 	free(a->compiled);
 	a->compiled = NULL;
+	banguard_free(a->banguard);
+	a->banguard = NULL;
 }

@@ -34,6 +34,7 @@ struct agent_opts {
 	bool log_level_set; /* -v given: overrides log.level */
 };
 
+struct banguard;
 struct fleet;
 struct metrics;
 struct policies;
@@ -56,11 +57,12 @@ struct agent {
 	struct loader loader;
 	struct xdpmaps maps;
 	struct events events;
-	struct server *server;	 /* the RESP socket */
-	struct metrics *metrics; /* the Prometheus endpoint; NULL when off */
-	struct redis *redis;	 /* store.type: redis: the shared store; else NULL */
-	struct fleet *fleet;	 /* fleet-wide bans through redis; NULL without it */
-	struct watch *watch;	 /* XDP.WATCH subscribers (floodctl watch) */
+	struct server *server;	   /* the RESP socket */
+	struct metrics *metrics;   /* the Prometheus endpoint; NULL when off */
+	struct redis *redis;	   /* store.type: redis: the shared store; else NULL */
+	struct fleet *fleet;	   /* fleet-wide bans through redis; NULL without it */
+	struct watch *watch;	   /* XDP.WATCH subscribers (floodctl watch) */
+	struct banguard *banguard; /* app bans: who may, which addresses, how many */
 
 	uv_loop_t *loop;
 	uv_signal_t sig_hup, sig_term, sig_int;

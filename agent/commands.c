@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "banguard.h"
 #include "clock.h"
 #include "commands.h"
 #include "fleet.h"
@@ -114,23 +115,64 @@ static void field(struct client *c, const char *name)
 		reply_cstr(c, name);
 }
 
-/* Application feedback: a key that is an IP address is banned at the NIC. */
-static void auth_ban(struct agent *a, const char *policy, const char *addr, uint64_t for_ms)
+/* Refused app bans are logged at most once a second per result: a peer
+ * that asks a million times must not flood the log. */
+static bool refusal_line(enum banguard_result r, uint64_t now_ns, uint64_t *suppressed)
 {
+	static uint64_t last_ns[BANGUARD_RESULT_MAX], skipped[BANGUARD_RESULT_MAX];
+
+	if (last_ns[r] && now_ns - last_ns[r] < 1000000000ULL) {
+		skipped[r]++;
+		return false;
+	}
+	last_ns[r] = now_ns;
+	*suppressed = skipped[r];
+	skipped[r] = 0;
+	return true;
+}
+
+static const char *refusal_msg(enum banguard_result r)
+{
+	switch (r) {
+	case BANGUARD_REFUSED_PEER:
+		return "app ban refused: this socket peer may not cause NIC bans "
+		       "(list it in app_bans.peer_uids or peer_gids)";
+	case BANGUARD_REFUSED_ADDRESS:
+		return "app ban refused: the host's own, a special or an allow-listed address";
+	case BANGUARD_QUOTA:
+		return "app ban refused: app bans are at their share of the ban map "
+		       "(app_bans.max, app_bans.per_peer)";
+	default:
+		return "app ban failed";
+	}
+}
+
+/* Application feedback: a key that is an IP address is banned at the NIC,
+ * if the guard lets this peer ban this address now. */
+static void auth_ban(struct agent *a, const char *policy, const char *addr, uint64_t for_ms,
+		     uint32_t uid, bool peer_may)
+{
+	uint64_t secs = (for_ms + 999) / 1000, now = xdpmaps_now_ns(), suppressed = 0;
+	enum banguard_result res;
 	struct fg_cidr cidr;
 	int err;
 
 	if (!addr[0] || cidr_parse_addr(addr, &cidr))
 		return;
-	err = xdpmaps_ban(&a->maps, &cidr, (for_ms + 999) / 1000, FG_BAN_APP);
+	/* The peer was judged when its request came (it may be gone now);
+	 * quotas count by its uid. */
+	err = banguard_app_ban(a->banguard, &a->maps, uid, peer_may, &cidr, secs, now, &res);
 	if (err) {
-		log_warn("app ban failed", LOG_STR("policy", policy), LOG_STR("source", addr),
-			 LOG_ERRNO(-err));
+		if (refusal_line(res, now, &suppressed))
+			log_warn(refusal_msg(res), LOG_STR("policy", policy),
+				 LOG_STR("source", addr), LOG_UINT("uid", uid),
+				 LOG_STR("result", banguard_result_name(res)),
+				 LOG_UINT("suppressed", suppressed), LOG_ERRNO(-err));
 		return;
 	}
 	log_warn("app ban", LOG_STR("policy", policy), LOG_STR("source", addr),
-		 LOG_UINT("for_s", (for_ms + 999) / 1000));
-	fleet_ban(a->fleet, &cidr, (for_ms + 999) / 1000);
+		 LOG_UINT("for_s", secs), LOG_UINT("uid", uid));
+	fleet_ban(a->fleet, &cidr, secs);
 }
 
 static void reply_auth(struct client *c, const char *first, const struct rl_auth_result *r)
@@ -149,6 +191,8 @@ struct rl_ctx {
 	struct agent *a;
 	char policy[FG_CONF_NAME_MAX];
 	char addr[FG_CIDR_STRLEN]; /* RL.AUTH.FAIL: the key when it may be an address */
+	uint32_t uid;		   /* the peer, for app ban quotas */
+	bool may_ban;		   /* the peer may cause NIC bans (app_bans) */
 };
 
 static void rl_reply(struct client *c, const struct policy_answer *ans)
@@ -201,7 +245,7 @@ static void rl_effects(const struct rl_ctx *x, const struct policy_answer *ans)
 		return;
 	metrics_observe_auth_delay(x->policy, ans->u.auth.delay_ms);
 	if (ans->u.auth.ban)
-		auth_ban(x->a, x->policy, x->addr, ans->u.auth.ban_for_ms);
+		auth_ban(x->a, x->policy, x->addr, ans->u.auth.ban_for_ms, x->uid, x->may_ban);
 }
 
 /* A Redis answer (or its fallback), in the place its request left. */
@@ -245,6 +289,16 @@ static void rl_submit(struct client *c, struct agent *a, struct policy *p, const
 	    !memchr(rq->key, '\0', rq->klen)) {
 		memcpy(x->addr, rq->key, rq->klen);
 		x->addr[rq->klen] = '\0';
+	}
+	x->uid = client_uid(c);
+	x->may_ban = false;
+	if (rq->op == POLICY_OP_AUTH_FAIL) {
+		struct banguard_peer peer = { .uid = client_uid(c), .gid = client_gid(c) };
+		const gid_t *groups;
+
+		peer.ngroups = client_groups(c, &groups);
+		peer.groups = groups;
+		x->may_ban = banguard_peer_may_ban(a->banguard, &peer);
 	}
 	r = policy_submit(p, rq, clock_realtime_ms(), &ans, rl_done, x);
 	if (r == 1) {
@@ -579,7 +633,8 @@ static void cmd_xdp_ban(struct client *c, int argc, const struct resp_arg *argv,
 			    (unsigned long long)XDP_BAN_MAX_S);
 		return;
 	}
-	err = xdpmaps_ban(&a->maps, &cidr, secs, FG_BAN_MANUAL);
+	/* A full map makes room by evicting the oldest app ban. */
+	err = banguard_ban(a->banguard, &a->maps, &cidr, secs, FG_BAN_MANUAL, xdpmaps_now_ns());
 	if (err) {
 		reply_error(c, "ERR cannot ban: %s", strerror(-err));
 		return;
@@ -610,6 +665,7 @@ static void cmd_xdp_unban(struct client *c, int argc, const struct resp_arg *arg
 		reply_error(c, "ERR cannot unban: %s", strerror(-err));
 		return;
 	}
+	banguard_forget(a->banguard, &cidr);
 	log_info("unban", LOG_STR("source", cidr_format(&cidr, buf, sizeof(buf))),
 		 LOG_UINT("uid", client_uid(c)));
 	fleet_unban(a->fleet, &cidr);

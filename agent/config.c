@@ -36,9 +36,10 @@ struct parser {
 	uint8_t *owner;
 };
 
-static const char *const top_keys[] = { "interfaces", "xdp_mode", "dry_run", "persist", "sources",
-					"defaults",   "rules",	  "allow",   "deny",	"socket",
-					"store",      "policies", "metrics", "log",	NULL };
+static const char *const top_keys[] = { "interfaces", "xdp_mode", "dry_run",  "persist",
+					"sources",    "defaults", "rules",    "allow",
+					"deny",	      "socket",	  "store",    "policies",
+					"metrics",    "log",	  "app_bans", NULL };
 static const char *const source_keys[] = {
 	"ipv4_prefix",	"ipv6_prefix", "max_tracked", "max_prefixes", "max_udp_flows",
 	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL
@@ -900,15 +901,16 @@ static const char *const log_keys[] = { "format", "level", "violation_lines_per_
 static const char *const xdp_ban_keys[] = { "after", "for", NULL };
 static const char *const limit_entry_keys[] = { "count", "per", NULL };
 /* Keys of each policy type, indexed by enum policy_type. */
-static const char *const policy_keys[][10] = {
+static const char *const policy_keys[][11] = {
 	[POLICY_WINDOW] = { "name", "type", "limits", "roles", "block_for", "warn_at",
-			    "on_store_error", NULL },
+			    "on_store_error", "max_keys", NULL },
 	[POLICY_PROGRESSIVE] = { "name", "type", "free_failures", "base_delay", "factor",
-				 "max_delay", "forget_after", "xdp_ban", "on_store_error", NULL },
+				 "max_delay", "forget_after", "xdp_ban", "on_store_error",
+				 "max_keys", NULL },
 	[POLICY_EVENTS] = { "name", "type", "limit", "window", "warn_at", "exempt",
-			    "on_store_error", NULL },
+			    "on_store_error", "max_keys", NULL },
 	[POLICY_BUDGET] = { "name", "type", "amount", "period", "roles", "warn_at",
-			    "on_store_error", NULL },
+			    "on_store_error", "max_keys", NULL },
 };
 static const char *const policy_types[] = { "window", "progressive", "events", "budget" };
 
@@ -1642,6 +1644,14 @@ static int parse_policy(struct parser *p, const yaml_node_t *n, int idx, struct 
 				    show(v, b, sizeof(b)));
 		pc->on_store_error = (enum policy_on_error)i;
 	}
+	if ((v = map_get(p, n, "max_keys"))) {
+		long long mk;
+
+		err = get_int(p, v, join(kp, sizeof(kp), path, "max_keys"), 1, CONF_MAX_TABLE, &mk);
+		if (err)
+			return err;
+		pc->max_keys = (uint64_t)mk;
+	}
 	if ((v = map_get(p, n, "warn_at"))) {
 		err = get_milli(p, v, join(kp, sizeof(kp), path, "warn_at"), 1, 1000,
 				"a fraction of the limit (e.g. 0.8)", &m);
@@ -1780,6 +1790,52 @@ static int parse_policies(struct parser *p, const yaml_node_t *n, struct fg_conf
 			return err;
 		c->npolicies = i + 1;
 	}
+	/* Policies' own bounds must fit in the store's, leaving at least a key
+	 * for each policy that shares the rest (store: comes before policies:). */
+	{
+		uint64_t fixed = 0, shared = 0;
+
+		for (i = 0; i < len; i++) {
+			fixed += c->policies[i].max_keys;
+			shared += !c->policies[i].max_keys;
+		}
+		if (fixed + shared > c->store.max_keys)
+			return fail(
+				p, n, "policies",
+				"the policies' max_keys add up to %llu, more than store.max_keys "
+				"(%llu)%s: lower them or raise store.max_keys",
+				(unsigned long long)fixed, (unsigned long long)c->store.max_keys,
+				shared ? " with a key left for each policy without max_keys" : "");
+	}
+	return 0;
+}
+
+static const char *const app_bans_keys[] = { "peer_uids", "peer_gids", "max", "per_peer", NULL };
+
+static int parse_app_bans(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
+{
+	struct fg_conf_app_bans *ab = &c->app_bans;
+	yaml_node_t *v;
+	int err;
+
+	err = expect_kind(p, n, "app_bans", YAML_MAPPING_NODE);
+	if (!err)
+		err = check_keys(p, n, "app_bans", app_bans_keys);
+	if (err)
+		return err;
+	if ((v = map_get(p, n, "peer_uids")) &&
+	    (err = parse_ids(p, v, "app_bans.peer_uids", ab->peer_uids, &ab->npeer_uids)))
+		return err;
+	if ((v = map_get(p, n, "peer_gids")) &&
+	    (err = parse_ids(p, v, "app_bans.peer_gids", ab->peer_gids, &ab->npeer_gids)))
+		return err;
+	/* At most half the ban map: the rest is for operators and the XDP program. */
+	if ((v = map_get(p, n, "max")) &&
+	    (err = get_u32(p, v, "app_bans.max", 0, FG_MAX_BANS / 2, &ab->max)))
+		return err;
+	if ((v = map_get(p, n, "per_peer")) &&
+	    (err = get_u32(p, v, "app_bans.per_peer", 0, FG_MAX_BANS / 2, &ab->per_peer)))
+		return err;
 	return 0;
 }
 
@@ -1822,6 +1878,8 @@ static int parse_root(struct parser *p, const yaml_node_t *root, struct fg_conf 
 	    (err = parse_cidrs(p, v, "deny", &c->deny, &c->ndeny)))
 		return err;
 	if ((v = map_get(p, root, "socket")) && (err = parse_socket(p, v, c)))
+		return err;
+	if ((v = map_get(p, root, "app_bans")) && (err = parse_app_bans(p, v, c)))
 		return err;
 	if ((v = map_get(p, root, "store")) && (err = parse_store(p, v, c)))
 		return err;
@@ -1894,6 +1952,8 @@ void config_defaults(struct fg_conf *c)
 	c->socket.mode = 0660;
 	c->socket.admin_uids[0] = 0;
 	c->socket.nadmin_uids = 1;
+	c->app_bans.max = FG_CONF_APP_BANS_MAX;
+	c->app_bans.per_peer = FG_CONF_APP_BANS_PER_PEER;
 	c->store.type = FG_STORE_MEMORY;
 	c->store.max_keys = FG_CONF_STORE_MAX_KEYS;
 	c->store.redis.port = 6379;

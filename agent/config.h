@@ -73,6 +73,19 @@ struct fg_conf_socket {
 	int nadmin_gids;
 };
 
+/* app_bans: which socket peers may get addresses banned at the NIC through
+ * a policy's xdp_ban, and how much of the ban map those bans may take. */
+#define FG_CONF_APP_BANS_MAX	  16384 /* default app_bans.max */
+#define FG_CONF_APP_BANS_PER_PEER 4096	/* default app_bans.per_peer */
+struct fg_conf_app_bans {
+	uint32_t peer_uids[FG_CONF_MAX_ADMIN_IDS]; /* besides root and the admins */
+	int npeer_uids;
+	uint32_t peer_gids[FG_CONF_MAX_ADMIN_IDS];
+	int npeer_gids;
+	uint32_t max;	   /* app bans at once, all peers; at most FG_MAX_BANS / 2 */
+	uint32_t per_peer; /* app bans at once caused by one peer uid */
+};
+
 struct fg_conf_policy; /* policies:, see policy.h */
 
 enum fg_store_type {
@@ -152,6 +165,7 @@ struct fg_conf {
 	int ndeny;
 
 	struct fg_conf_socket socket;
+	struct fg_conf_app_bans app_bans;
 	struct fg_conf_store store;
 	struct fg_conf_metrics metrics;
 	struct fg_conf_log log;

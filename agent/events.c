@@ -23,14 +23,17 @@ struct events_src {
 	uint32_t level;
 	struct fg_event last;
 	uint32_t pending; /* events since its last line */
-	uint32_t banned;  /* one of them banned the source */
+	uint32_t banned;  /* FG_EV_BAN_* bits of them: one banned the source, or failed to */
 };
 
-static const char *action_name(bool dry_run, bool banned)
+/* banned: FG_EV_BAN_* bits of the events summed up. */
+static const char *action_name(bool dry_run, uint32_t banned)
 {
 	if (dry_run)
 		return banned ? "would_ban" : "would_drop";
-	return banned ? "banned" : "dropped";
+	if (banned & FG_EV_BAN_DONE)
+		return "banned";
+	return banned & FG_EV_BAN_FAILED ? "ban_failed" : "dropped";
 }
 
 const char *events_action(const struct fg_event *e)
@@ -98,7 +101,7 @@ static void window_roll(struct events *ev, uint64_t now_ns)
 
 /* One violation line, if the second's budget allows it. */
 static void violation_line(struct events *ev, const struct fg_event *e, uint64_t now_ns, bool first,
-			   uint32_t count, bool banned)
+			   uint32_t count, uint32_t banned)
 {
 	char src[FG_CIDR_STRLEN];
 	struct fg_cidr c;

@@ -90,7 +90,8 @@ void events_flush(struct events *ev, uint64_t now_ns);
 
 void events_close(struct events *ev);
 
-/* What happened to the packets: dropped, banned, would_drop, would_ban. */
+/* What happened to the packets: dropped, banned, ban_failed (the ban map
+ * refused the ban), would_drop, would_ban. */
 const char *events_action(const struct fg_event *e);
 /* The rule's name, "?" when unknown. */
 const char *events_rule_name(const struct fg_event *e, const struct fg_rule_ids *ids);

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <hiredis/async.h>
 
+#include "banguard.h"
 #include "fleet.h"
 #include "log.h"
 
@@ -18,6 +19,7 @@ struct fleet {
 	uv_loop_t *loop;
 	struct redis *r;
 	struct xdpmaps *maps;
+	struct banguard *guard; /* refuses bans of our own, special, allow-listed addresses */
 	redisAsyncContext *sub;
 	uv_timer_t timer; /* keeps the subscriber connected */
 	char host[64];
@@ -102,7 +104,7 @@ void fleet_event(struct fleet *f, const struct fg_event *e)
 	struct fg_ban b;
 	char buf[FG_CIDR_STRLEN];
 
-	if (!f || !e->banned || e->dry_run)
+	if (!f || !(e->banned & FG_EV_BAN_DONE) || e->dry_run)
 		return;
 	cidr_from_src_key(&e->src, &c);
 	cidr_to_lpm(&c, &k);
@@ -128,6 +130,14 @@ static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 		if (end <= now)
 			return;
 		secs = (end - now + 999) / 1000;
+	}
+	/* Another host's word is no better than a local app's: never our own
+	 * addresses (a prefix holding one included), special or allow-listed. */
+	if (f->guard && banguard_address_refused(f->guard, f->maps, &c, xdpmaps_now_ns())) {
+		f->stats.refused++;
+		pr_warn("msg=\"fleet ban refused: own, special or allow-listed address\" source=%s",
+			cidr);
+		return;
 	}
 	cidr_to_lpm(&c, &k);
 	if (!bpf_map_lookup_elem(f->maps->bans, &k, &b) && b.origin != FG_BAN_FLEET && ban_live(&b))
@@ -264,6 +274,12 @@ void fleet_redis_up(struct fleet *f)
 	snprintf(min, sizeof(min), "(%llu", (unsigned long long)redis_now_ms(f->r));
 	redis_command(f->r, 5, load, NULL, on_set, f);
 	subscribe(f);
+}
+
+void fleet_set_guard(struct fleet *f, struct banguard *g)
+{
+	if (f)
+		f->guard = g;
 }
 
 struct fleet *fleet_new(uv_loop_t *loop, struct redis *r, struct xdpmaps *maps)

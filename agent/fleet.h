@@ -31,6 +31,10 @@ struct fleet;
 struct fleet *fleet_new(uv_loop_t *loop, struct redis *r, struct xdpmaps *maps);
 void fleet_free(struct fleet *f);
 
+/* Check others' bans with g (banguard_address_refused()) before applying them. */
+struct banguard;
+void fleet_set_guard(struct fleet *f, struct banguard *g);
+
 /* A ban (seconds 0: no end) or unban made on this host. f may be NULL. */
 void fleet_ban(struct fleet *f, const struct fg_cidr *c, uint64_t seconds);
 void fleet_unban(struct fleet *f, const struct fg_cidr *c);
@@ -46,6 +50,7 @@ struct fleet_stats {
 	uint64_t applied;   /* others' bans applied to the map */
 	uint64_t unbanned;  /* others' unbans applied */
 	uint64_t own;	    /* our own messages, ignored */
+	uint64_t refused;   /* others' bans of our own, special or allow-listed addresses */
 	bool subscribed;
 };
 void fleet_stats(const struct fleet *f, struct fleet_stats *out);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -83,6 +85,87 @@ static int prepare_pin_dir(const char *pin_dir)
 fail:
 	log_error("cannot create the pin directory", LOG_STR("pin_dir", path), LOG_ERRNO(errno));
 	return -errno;
+}
+
+/* Writable by someone other than root and us (group root or ours is ours). */
+static bool others_can_write(const struct stat *st)
+{
+	if (st->st_mode & S_IWOTH)
+		return true;
+	return (st->st_mode & S_IWGRP) && st->st_gid != 0 && st->st_gid != getegid();
+}
+
+/*
+ * The pin directory holds the XDP link: whoever may unlink there may detach
+ * the protection. It must be root's (or ours), writable by no one else, in
+ * a parent no one else can rename it out of. Then lock it for the life of
+ * the agent: a second agent on the same pins would take the links over and
+ * remove every pin on exit. Returns 0 (l->lock_fd open) or -errno, logged.
+ */
+static int lock_pin_dir(struct loader *l)
+{
+	char m[512], parent[PATH_MAX], *slash;
+	struct stat st, pst;
+	int fd;
+
+	fd = open(l->pin_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		int err = -errno;
+
+		log_error("cannot open the pin directory (a symlink is refused)",
+			  LOG_STR("pin_dir", l->pin_dir), LOG_ERRNO(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || others_can_write(&st)) {
+		log_error(
+			log_fmt(m, sizeof(m),
+				"pin directory %s is owned by uid %u with mode %04o: another user "
+				"could remove the pins and detach XDP; remove it (rm -r %s) or "
+				"make it root's and not writable by others (chown root: %s; "
+				"chmod 700 %s)",
+				l->pin_dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+				l->pin_dir, l->pin_dir, l->pin_dir),
+			LOG_STR("pin_dir", l->pin_dir), LOG_UINT("owner", st.st_uid),
+			LOG_UINT("mode", st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	snprintf(parent, sizeof(parent), "%s", l->pin_dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	else if (slash)
+		slash[1] = '\0';
+	if (slash && !stat(parent, &pst) && others_can_write(&pst) && !(pst.st_mode & S_ISVTX)) {
+		log_error(log_fmt(m, sizeof(m),
+				  "the parent of pin directory %s (%s, mode %04o) lets other users "
+				  "rename it: choose a pin directory in a directory only root can "
+				  "write, or set its sticky bit (chmod +t %s)",
+				  l->pin_dir, parent, (unsigned)(pst.st_mode & 07777), parent),
+			  LOG_STR("pin_dir", l->pin_dir), LOG_STR("parent", parent));
+		close(fd);
+		return -EPERM;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = -errno;
+
+		if (err == -EWOULDBLOCK)
+			log_error(log_fmt(m, sizeof(m),
+					  "pin directory %s is in use by another floodgated: stop "
+					  "that one first, or give this one its own --pin-dir",
+					  l->pin_dir),
+				  LOG_STR("pin_dir", l->pin_dir));
+		else
+			log_error("cannot lock the pin directory", LOG_STR("pin_dir", l->pin_dir),
+				  LOG_ERRNO(-err));
+		close(fd);
+		return err == -EWOULDBLOCK ? -EBUSY : err;
+	}
+	l->lock_fd = fd;
+	l->locked = true;
+	return 0;
 }
 
 /* True when the map pinned at path can be reused for map (same shape).
@@ -217,6 +300,8 @@ int loader_open(struct loader *l, const struct fg_conf *conf, const char *pin_di
 	memset(l, 0, sizeof(*l));
 	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir);
 	err = prepare_pin_dir(l->pin_dir);
+	if (!err)
+		err = lock_pin_dir(l);
 	if (err)
 		return err;
 
@@ -526,7 +611,7 @@ void loader_close(struct loader *l, bool keep)
 	}
 	l->nifaces = 0;
 	if (!l->skel)
-		return;
+		goto unlock;
 	if (!keep) {
 		bpf_object__for_each_map(map, l->skel->obj)
 		{
@@ -542,4 +627,9 @@ void loader_close(struct loader *l, bool keep)
 	}
 	floodgate_bpf__destroy(l->skel);
 	l->skel = NULL;
+unlock:
+	/* Last: the next agent may only start once our pins are settled. */
+	if (l->locked)
+		close(l->lock_fd);
+	l->locked = false;
 }

@@ -36,12 +36,16 @@ struct loader {
 	struct loader_iface ifaces[FG_LOADER_MAX_IFACES];
 	int nifaces;
 	bool adopted_maps; /* pinned maps of a compatible layout were reused */
+	bool locked;	   /* lock_fd holds the pin dir's flock (one agent per pin dir) */
+	int lock_fd;
 };
 
 /*
  * Open and load the programs with maps sized from conf, reusing maps pinned
  * in pin_dir when their layout is compatible (an incompatible or resized
- * map is replaced, and the log says so). Mounts bpffs when missing.
+ * map is replaced, and the log says so). Mounts bpffs when missing. The pin
+ * dir must be root's (or ours) and writable by no one else, and is locked
+ * until loader_close(): a second agent on it fails here (-EBUSY).
  * Returns 0 or -errno with the reason already logged.
  */
 int loader_open(struct loader *l, const struct fg_conf *conf, const char *pin_dir);

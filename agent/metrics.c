@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "agent.h"
+#include "banguard.h"
 #include "floodgate.skel.h"
 #include "kernel.h"
 #include "log.h"
@@ -636,6 +637,8 @@ static void render_misc(struct sbuf *b, struct metrics *m)
 		  "Violation events lost because the ring buffer was full." },
 		{ FG_M_BANS_AUTO, "floodgate_xdp_auto_bans_total",
 		  "Bans the XDP program made itself (after repeated violations)." },
+		{ FG_M_BANS_FAILED, "floodgate_xdp_auto_bans_failed_total",
+		  "Bans the XDP program could not make: the ban map was full." },
 		{ FG_M_STATE_SKIPPED, "floodgate_xdp_state_skipped_total",
 		  "New flows of unknown sources that got no per-address state under attack." },
 		{ FG_M_VERIFIED, "floodgate_xdp_verified_total",
@@ -650,6 +653,32 @@ static void render_misc(struct sbuf *b, struct metrics *m)
 		family(b, rows[i].name, "counter", rows[i].help);
 		u64(b, rows[i].name, misc[rows[i].idx], LABELS_END);
 	}
+}
+
+/* Application-feedback bans through the guard (banguard.h). */
+static void render_app_bans(struct sbuf *b, struct metrics *m)
+{
+	static const enum banguard_result shown[] = { BANGUARD_BANNED, BANGUARD_REFUSED_PEER,
+						      BANGUARD_REFUSED_ADDRESS, BANGUARD_QUOTA,
+						      BANGUARD_FAILED };
+	struct banguard_stats st;
+	size_t i;
+
+	if (!m->a->banguard)
+		return;
+	banguard_stats(m->a->banguard, &st);
+	family(b, "floodgate_app_bans_total", "counter",
+	       "XDP bans asked by policies (xdp_ban), by result: banned, refused_peer (the socket "
+	       "peer may not cause NIC bans), refused_address (own, special or allow-listed), "
+	       "quota (app_bans.max or per_peer reached), failed (the ban map refused it).");
+	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		u64(b, "floodgate_app_bans_total", st.results[shown[i]], "result",
+		    banguard_result_name(shown[i]), LABELS_END);
+	single(b, "floodgate_app_bans_evicted_total", "counter",
+	       "App bans removed to make room for an operator's ban in a full ban map.",
+	       st.evicted);
+	single(b, "floodgate_app_bans", "gauge", "App bans in force, as the agent counts them.",
+	       st.app_bans);
 }
 
 static void render_policies(struct sbuf *b, struct metrics *m)
@@ -720,6 +749,26 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 		policy_stats(p, &st);
 		u64(b, "floodgate_rl_keys", st.keys, "policy", policy_name(p), LABELS_END);
 	}
+	family(b, "floodgate_rl_policy_max_keys", "gauge",
+	       "Keys each policy may hold in the memory store (its max_keys, or a fair share "
+	       "of store.max_keys).");
+	for (i = 0; i < n; i++) {
+		const struct policy *p = policies_at(ps, i);
+
+		policy_stats(p, &st);
+		u64(b, "floodgate_rl_policy_max_keys", st.max_keys, "policy", policy_name(p),
+		    LABELS_END);
+	}
+	family(b, "floodgate_rl_policy_evictions_total", "counter",
+	       "Live keys of a policy evicted by its own new keys at its max_keys (never by "
+	       "another policy's).");
+	for (i = 0; i < n; i++) {
+		const struct policy *p = policies_at(ps, i);
+
+		policy_stats(p, &st);
+		u64(b, "floodgate_rl_policy_evictions_total", st.evictions, "policy",
+		    policy_name(p), LABELS_END);
+	}
 	if (!ps)
 		return;
 	policies_store_stats(ps, &ss);
@@ -782,6 +831,7 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	u64(b, "floodgate_fleet_messages_total", fs.published, "kind", "published", LABELS_END);
 	u64(b, "floodgate_fleet_messages_total", fs.applied, "kind", "applied", LABELS_END);
 	u64(b, "floodgate_fleet_messages_total", fs.unbanned, "kind", "unbanned", LABELS_END);
+	u64(b, "floodgate_fleet_messages_total", fs.refused, "kind", "refused", LABELS_END);
 }
 
 static void render_socket(struct sbuf *b, struct metrics *m)
@@ -955,6 +1005,7 @@ static void render(struct metrics *m)
 	render_rules(b, m);
 	render_maps(b, m);
 	render_misc(b, m);
+	render_app_bans(b, m);
 	render_policies(b, m);
 	render_shared_store(b, m);
 	render_socket(b, m);

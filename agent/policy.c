@@ -71,6 +71,7 @@ struct policy {
 	struct policies *set;
 	uint32_t ns;
 	uint32_t state_size;
+	uint64_t max_keys; /* its bound in the store: conf.max_keys or a fair share */
 	char wname[POLICY_MAX_LIMITS][24];
 	/* window: [role + 1][limit] */
 	struct wlimit wl[POLICY_MAX_ROLES + 1][POLICY_MAX_LIMITS];
@@ -219,6 +220,7 @@ static void make_conf_id(struct policy *p)
 	memset(c.name, 0, sizeof(c.name));
 	c.line = 0;
 	c.on_store_error = 0;
+	c.max_keys = 0;
 	if (c.type != POLICY_WINDOW && c.type != POLICY_BUDGET)
 		memset(c.roles, 0, sizeof(c.roles));
 	snprintf(p->conf_id, sizeof(p->conf_id), "%016llx",
@@ -344,6 +346,20 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 			goto fail_ns;
 		}
 	}
+	/* Each policy's own bound: its keys evict only its own (issue 10:
+	 * a flood of one policy's keys must not push out another's blocks and
+	 * auth failures). Bounds first, so the store's bound below only
+	 * reclaims what they left over. */
+	{
+		uint64_t share = policies_fair_share(conf);
+
+		for (i = 0; i < ps->n; i++) {
+			struct policy *pp = ps->p[i];
+
+			pp->max_keys = pp->conf.max_keys ? pp->conf.max_keys : share;
+			store_ns_set_max_keys(store, pp->ns, pp->max_keys, 0);
+		}
+	}
 	if (prev) {
 		ret = store_set_max_keys(store, max_keys, 0);
 		if (ret) {
@@ -442,6 +458,25 @@ void policy_stats(const struct policy *p, struct policy_stats *out)
 {
 	*out = p->stats;
 	out->keys = store_ns_keys(p->set->store, p->ns);
+	out->max_keys = p->max_keys;
+	out->evictions = store_ns_evictions(p->set->store, p->ns);
+}
+
+uint64_t policies_fair_share(const struct fg_conf *conf)
+{
+	uint64_t total = conf->store.max_keys ? conf->store.max_keys : FG_CONF_STORE_MAX_KEYS;
+	uint64_t fixed = 0, n = 0;
+	int i;
+
+	for (i = 0; i < conf->npolicies; i++) {
+		if (conf->policies[i].max_keys)
+			fixed += conf->policies[i].max_keys;
+		else
+			n++;
+	}
+	if (!n)
+		return 0;
+	return fixed < total && (total - fixed) / n ? (total - fixed) / n : 1;
 }
 
 void policies_store_stats(const struct policies *ps, struct policies_store_stats *out)

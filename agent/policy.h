@@ -78,8 +78,9 @@ struct fg_conf_policy {
 	enum policy_type type;
 	int line; /* where it starts in the file, for messages */
 
-	enum policy_on_error on_store_error;	     /* Redis store only; default memory */
-	uint32_t warn_at_milli;			     /* window, events, budget: default 800 (0.8) */
+	enum policy_on_error on_store_error; /* Redis store only; default memory */
+	uint64_t max_keys;	/* keys of this policy in the memory store; 0 = a fair share */
+	uint32_t warn_at_milli; /* window, events, budget: default 800 (0.8) */
 	struct fg_conf_role roles[POLICY_MAX_ROLES]; /* window, budget */
 	int nroles;
 
@@ -220,8 +221,15 @@ struct policy_stats {
 	uint64_t blocked;	/* checks refused because of a block */
 	uint64_t auth_failures; /* RL.AUTH.FAIL calls */
 	uint64_t xdp_bans;	/* auth failures that asked for an XDP ban */
+	uint64_t max_keys;	/* its bound in the memory store (max_keys or a fair share) */
+	uint64_t evictions;	/* its live keys its own new keys evicted (at max_keys) */
 };
 void policy_stats(const struct policy *p, struct policy_stats *out);
+
+/* The memory-store bound of each policy without max_keys: what the
+ * policies with max_keys leave of store.max_keys, shared equally (at
+ * least 1); 0 when every policy has its own. */
+uint64_t policies_fair_share(const struct fg_conf *conf);
 
 /* Store-wide counters for INFO and metrics. */
 struct policies_store_stats {

@@ -365,6 +365,17 @@ uid_t client_uid(const struct client *c)
 	return c->uid;
 }
 
+gid_t client_gid(const struct client *c)
+{
+	return c->gid;
+}
+
+int client_groups(const struct client *c, const gid_t **out)
+{
+	*out = c->groups;
+	return c->ngroups;
+}
+
 bool client_is_closed(const struct client *c)
 {
 	return c->closing || c->closed;

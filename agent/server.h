@@ -98,6 +98,9 @@ void reply_set_array(struct client *c, size_t handle, size_t n);
 bool client_is_admin(const struct client *c);
 int client_resp_version(const struct client *c); /* 2 or 3 */
 uid_t client_uid(const struct client *c);
+gid_t client_gid(const struct client *c);
+/* The peer's supplementary groups at connect time; *out valid while c is. */
+int client_groups(const struct client *c, const gid_t **out);
 
 /*
  * Deferred replies (e.g. a Redis store answering later). A handler calls

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
  * The memory store: a chained hash table sized once for max_keys (so the
- * request path never rehashes), threaded on an LRU list. Each operation
- * looks at a couple of entries at the LRU tail and one hash bucket (a
- * cursor that walks the table) and frees what has expired or belongs to a
- * dropped namespace; a full store evicts its least recently used entry.
+ * request path never rehashes), threaded on one LRU list per namespace.
+ * Each operation looks at a couple of entries at its namespace's LRU tail
+ * and frees what has expired; the sweep timer walks the buckets. A
+ * namespace at its own bound (ns_set_max_keys) evicts its own least
+ * recently used entry, so one policy's keys never push out another's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,6 +37,9 @@ struct mns {
 	uint32_t state_size;
 	bool live;
 	uint64_t keys;
+	uint64_t max_keys;	    /* 0 = bounded by the store's max_keys only */
+	uint64_t evictions;	    /* its live keys dropped to stay within a bound */
+	struct mentry *head, *tail; /* most and least recently used */
 };
 
 struct mstore {
@@ -43,8 +47,10 @@ struct mstore {
 	struct mentry **buckets;
 	uint64_t nbuckets; /* power of 2 */
 	uint64_t mask;
-	uint64_t cursor;	    /* next bucket the sweep looks at */
-	struct mentry *head, *tail; /* most and least recently used */
+	uint64_t cursor;      /* next bucket the sweep looks at */
+	uint32_t tail_cursor; /* next namespace whose tail the sweep looks at */
+	uint32_t dead_cursor; /* a dropped namespace that may still hold keys */
+	uint64_t dead_keys;   /* keys of dropped namespaces, not reclaimed yet */
 	uint64_t count;
 	uint64_t max_keys;
 	uint64_t evictions;
@@ -152,25 +158,29 @@ static inline unsigned char *entry_key(const struct mstore *m, struct mentry *e)
 
 static void lru_unlink(struct mstore *m, struct mentry *e)
 {
+	struct mns *n = &m->ns[e->ns];
+
 	if (e->prev)
 		e->prev->next = e->next;
 	else
-		m->head = e->next;
+		n->head = e->next;
 	if (e->next)
 		e->next->prev = e->prev;
 	else
-		m->tail = e->prev;
+		n->tail = e->prev;
 }
 
 static void lru_push(struct mstore *m, struct mentry *e)
 {
+	struct mns *n = &m->ns[e->ns];
+
 	e->prev = NULL;
-	e->next = m->head;
-	if (m->head)
-		m->head->prev = e;
+	e->next = n->head;
+	if (n->head)
+		n->head->prev = e;
 	else
-		m->tail = e;
-	m->head = e;
+		n->tail = e;
+	n->head = e;
 }
 
 static void entry_free(struct mstore *m, struct mentry *e)
@@ -181,6 +191,8 @@ static void entry_free(struct mstore *m, struct mentry *e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
 	lru_unlink(m, e);
+	if (!m->ns[e->ns].live)
+		m->dead_keys--;
 	m->bytes -= entry_size(m, e);
 	m->ns[e->ns].keys--;
 	m->count--;
@@ -192,15 +204,31 @@ static inline bool garbage(const struct mstore *m, const struct mentry *e, uint6
 	return e->expire_ms <= now_ms || !m->ns[e->ns].live;
 }
 
-/* The incremental part of expiry: a few entries per operation. */
-static size_t reclaim(struct mstore *m, uint64_t now_ms, int tail, uint64_t buckets)
+/* The incremental part of expiry: a few entries at the LRU tail of
+ * namespace ns per operation, and buckets of the table. */
+static size_t reclaim(struct mstore *m, uint32_t ns, uint64_t now_ms, int tail, uint64_t buckets)
 {
+	struct mns *s = &m->ns[ns];
 	size_t n = 0;
 	uint64_t i;
 
-	while (tail-- > 0 && m->tail && garbage(m, m->tail, now_ms)) {
-		entry_free(m, m->tail);
+	while (tail > 0 && s->tail && garbage(m, s->tail, now_ms)) {
+		entry_free(m, s->tail);
 		n++;
+		tail--;
+	}
+	/* Keys of a dropped namespace are garbage too, a few per operation. */
+	for (i = 0; tail > 0 && m->dead_keys && i < STORE_NS_MAX; i++) {
+		struct mns *d = &m->ns[m->dead_cursor];
+
+		while (tail > 0 && !d->live && d->tail) {
+			entry_free(m, d->tail);
+			n++;
+			tail--;
+		}
+		if (!d->live && d->tail)
+			break;
+		m->dead_cursor = (m->dead_cursor + 1) % STORE_NS_MAX;
 	}
 	for (i = 0; i < buckets; i++) {
 		struct mentry *e = m->buckets[m->cursor], *next;
@@ -231,16 +259,62 @@ static struct mentry *lookup(struct mstore *m, uint32_t ns, uint32_t h, const vo
 	return NULL;
 }
 
-/* Down to at most keep entries, from the LRU tail: garbage is counted as
- * expired, live entries as evictions. */
+/* Namespace ns down to at most keep entries, from its LRU tail: garbage
+ * is counted as expired, live entries as evictions. */
+static void evict_ns(struct mstore *m, uint32_t ns, uint64_t keep, uint64_t now_ms)
+{
+	struct mns *s = &m->ns[ns];
+
+	while (s->keys > keep && s->tail) {
+		if (garbage(m, s->tail, now_ms)) {
+			m->expired++;
+		} else {
+			m->evictions++;
+			s->evictions++;
+		}
+		entry_free(m, s->tail);
+	}
+}
+
+/*
+ * The whole store down to keep entries: dropped namespaces' entries first,
+ * then the LRU tail of the largest namespaces. With per-namespace bounds
+ * that add up to no more than the store's, this only reclaims garbage.
+ */
 static void evict_to(struct mstore *m, uint64_t keep, uint64_t now_ms)
 {
-	while (m->count > keep && m->tail) {
-		if (garbage(m, m->tail, now_ms))
-			m->expired++;
-		else
-			m->evictions++;
-		entry_free(m, m->tail);
+	uint32_t i, big, second;
+
+	for (i = 0; i < STORE_NS_MAX && m->count > keep; i++) {
+		uint64_t over = m->count - keep, have = m->ns[i].keys;
+
+		if (!m->ns[i].live && have)
+			evict_ns(m, i, have > over ? have - over : 0, now_ms);
+	}
+	while (m->count > keep) {
+		big = second = STORE_NS_MAX;
+		for (i = 0; i < STORE_NS_MAX; i++) {
+			if (!m->ns[i].keys)
+				continue;
+			if (big == STORE_NS_MAX || m->ns[i].keys > m->ns[big].keys) {
+				second = big;
+				big = i;
+			} else if (second == STORE_NS_MAX || m->ns[i].keys > m->ns[second].keys) {
+				second = i;
+			}
+		}
+		if (big == STORE_NS_MAX)
+			break;
+		/* Down to the second largest (at least one entry), or to keep. */
+		{
+			uint64_t floor = second == STORE_NS_MAX ? 0 : m->ns[second].keys;
+			uint64_t over = m->count - keep, target;
+
+			if (floor >= m->ns[big].keys)
+				floor = m->ns[big].keys - 1;
+			target = m->ns[big].keys - floor > over ? m->ns[big].keys - over : floor;
+			evict_ns(m, big, target, now_ms);
+		}
 	}
 }
 
@@ -258,7 +332,7 @@ static int mem_run(struct store *s, uint32_t ns, const void *key, size_t klen, b
 	if (ns >= STORE_NS_MAX || !m->ns[ns].live)
 		return -EINVAL;
 	size = m->ns[ns].state_size;
-	reclaim(m, now_ms, MEM_TAIL_CHECK, MEM_SWEEP_BUCKETS);
+	reclaim(m, ns, now_ms, MEM_TAIL_CHECK, MEM_SWEEP_BUCKETS);
 	h = hash_of(m, ns, key, klen);
 	e = lookup(m, ns, h, key, klen);
 	if (e) {
@@ -272,7 +346,7 @@ static int mem_run(struct store *s, uint32_t ns, const void *key, size_t klen, b
 			return 0;
 		}
 		e->expire_ms = exp;
-		if (m->head != e) {
+		if (m->ns[ns].head != e) {
 			lru_unlink(m, e);
 			lru_push(m, e);
 		}
@@ -285,7 +359,11 @@ static int mem_run(struct store *s, uint32_t ns, const void *key, size_t klen, b
 	exp = fn(tmp, true, arg);
 	if (!create || exp <= now_ms)
 		return 0;
-	evict_to(m, m->max_keys - 1, now_ms);
+	/* Room comes from this namespace's own least recently used keys. */
+	if (m->ns[ns].max_keys && m->ns[ns].keys >= m->ns[ns].max_keys)
+		evict_ns(m, ns, m->ns[ns].max_keys - 1, now_ms);
+	if (m->count >= m->max_keys)
+		evict_to(m, m->max_keys - 1, now_ms);
 	e = malloc(sizeof(*e) + size + klen);
 	if (!e)
 		return -ENOMEM;
@@ -314,7 +392,7 @@ static int mem_del(struct store *s, uint32_t ns, const void *key, size_t klen, u
 		return -E2BIG;
 	if (ns >= STORE_NS_MAX || !m->ns[ns].live)
 		return -EINVAL;
-	reclaim(m, now_ms, MEM_TAIL_CHECK, MEM_SWEEP_BUCKETS);
+	reclaim(m, ns, now_ms, MEM_TAIL_CHECK, MEM_SWEEP_BUCKETS);
 	e = lookup(m, ns, hash_of(m, ns, key, klen), key, klen);
 	if (e)
 		entry_free(m, e);
@@ -324,12 +402,11 @@ static int mem_del(struct store *s, uint32_t ns, const void *key, size_t klen, u
 /* Free every entry of dropped namespaces now (rare: all slots in use). */
 static void purge_dead(struct mstore *m)
 {
-	struct mentry *e, *next;
+	int i;
 
-	for (e = m->head; e; e = next) {
-		next = e->next;
-		if (!m->ns[e->ns].live) {
-			entry_free(m, e);
+	for (i = 0; i < STORE_NS_MAX; i++) {
+		while (!m->ns[i].live && m->ns[i].tail) {
+			entry_free(m, m->ns[i].tail);
 			m->expired++;
 		}
 	}
@@ -347,6 +424,8 @@ static int mem_ns_new(struct store *s, uint32_t state_size, uint32_t *ns)
 			if (!m->ns[i].live && !m->ns[i].keys) {
 				m->ns[i].live = true;
 				m->ns[i].state_size = state_size;
+				m->ns[i].max_keys = 0;
+				m->ns[i].evictions = 0;
 				*ns = (uint32_t)i;
 				return 0;
 			}
@@ -360,8 +439,10 @@ static void mem_ns_drop(struct store *s, uint32_t ns)
 {
 	struct mstore *m = mem(s);
 
-	if (ns < STORE_NS_MAX)
+	if (ns < STORE_NS_MAX && m->ns[ns].live) {
 		m->ns[ns].live = false;
+		m->dead_keys += m->ns[ns].keys;
+	}
 }
 
 static uint64_t mem_ns_keys(const struct store *s, uint32_t ns)
@@ -369,6 +450,25 @@ static uint64_t mem_ns_keys(const struct store *s, uint32_t ns)
 	const struct mstore *m = (const struct mstore *)s;
 
 	return ns < STORE_NS_MAX && m->ns[ns].live ? m->ns[ns].keys : 0;
+}
+
+static int mem_ns_set_max_keys(struct store *s, uint32_t ns, uint64_t max_keys, uint64_t now_ms)
+{
+	struct mstore *m = mem(s);
+
+	if (ns >= STORE_NS_MAX || !m->ns[ns].live)
+		return -EINVAL;
+	m->ns[ns].max_keys = max_keys;
+	if (max_keys)
+		evict_ns(m, ns, max_keys, now_ms);
+	return 0;
+}
+
+static uint64_t mem_ns_evictions(const struct store *s, uint32_t ns)
+{
+	const struct mstore *m = (const struct mstore *)s;
+
+	return ns < STORE_NS_MAX && m->ns[ns].live ? m->ns[ns].evictions : 0;
 }
 
 static uint64_t buckets_for(uint64_t max_keys)
@@ -415,8 +515,19 @@ static int mem_set_max_keys(struct store *s, uint64_t max_keys, uint64_t now_ms)
 static size_t mem_sweep(struct store *s, uint64_t now_ms, size_t budget)
 {
 	struct mstore *m = mem(s);
+	int tails = (int)(budget < 1024 ? budget : 1024);
+	size_t n = 0;
+	uint32_t i;
 
-	return reclaim(m, now_ms, (int)(budget < 1024 ? budget : 1024), budget);
+	/* The hot tails first, namespaces in turn, then a slice of the table. */
+	for (i = 0; i < STORE_NS_MAX && (int)n < tails; i++) {
+		uint32_t ns = (m->tail_cursor + i) % STORE_NS_MAX;
+
+		if (m->ns[ns].tail)
+			n += reclaim(m, ns, now_ms, tails - (int)n, 0);
+	}
+	m->tail_cursor = (m->tail_cursor + i) % STORE_NS_MAX;
+	return n + reclaim(m, 0, now_ms, 0, budget);
 }
 
 static void mem_stats(const struct store *s, struct store_stats *out)
@@ -435,10 +546,13 @@ static void mem_free(struct store *s)
 {
 	struct mstore *m = mem(s);
 	struct mentry *e, *next;
+	int i;
 
-	for (e = m->head; e; e = next) {
-		next = e->next;
-		free(e);
+	for (i = 0; i < STORE_NS_MAX; i++) {
+		for (e = m->ns[i].head; e; e = next) {
+			next = e->next;
+			free(e);
+		}
 	}
 	free(m->buckets);
 	free(m);
@@ -448,6 +562,8 @@ static const struct store_ops mem_ops = {
 	.ns_new = mem_ns_new,
 	.ns_drop = mem_ns_drop,
 	.ns_keys = mem_ns_keys,
+	.ns_set_max_keys = mem_ns_set_max_keys,
+	.ns_evictions = mem_ns_evictions,
 	.run = mem_run,
 	.del = mem_del,
 	.set_max_keys = mem_set_max_keys,

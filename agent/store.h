@@ -53,6 +53,12 @@ struct store_ops {
 	/* Drop a namespace: its keys become garbage, reclaimed incrementally. */
 	void (*ns_drop)(struct store *s, uint32_t ns);
 	uint64_t (*ns_keys)(const struct store *s, uint32_t ns);
+	/* A namespace's own bound (0 = only the store's): a new key of a full
+	 * namespace evicts that namespace's least recently used key, never
+	 * another namespace's. Evicts down to it at once. */
+	int (*ns_set_max_keys)(struct store *s, uint32_t ns, uint64_t max_keys, uint64_t now_ms);
+	/* Live keys of ns dropped to stay within a bound. */
+	uint64_t (*ns_evictions)(const struct store *s, uint32_t ns);
 	/* Run fn on the state of (ns, key); create = keep a fresh key fn left
 	 * unexpired. Without create a missing key stays missing (fn still runs
 	 * on zeroes, its changes are discarded). */
@@ -60,7 +66,8 @@ struct store_ops {
 		   uint64_t now_ms, store_fn fn, void *arg);
 	/* Delete (ns, key); 0 whether or not it existed. */
 	int (*del)(struct store *s, uint32_t ns, const void *key, size_t klen, uint64_t now_ms);
-	/* Change the bound; evicts least recently used keys down to it. */
+	/* Change the store's bound; evicts down to it at once (dropped
+	 * namespaces' keys first, then the largest namespaces' LRU keys). */
 	int (*set_max_keys)(struct store *s, uint64_t max_keys, uint64_t now_ms);
 	/* Reclaim up to budget expired keys (for an idle-time timer). Returns how many. */
 	size_t (*sweep)(struct store *s, uint64_t now_ms, size_t budget);
@@ -89,6 +96,17 @@ static inline void store_ns_drop(struct store *s, uint32_t ns)
 static inline uint64_t store_ns_keys(const struct store *s, uint32_t ns)
 {
 	return s->ops->ns_keys(s, ns);
+}
+
+static inline int store_ns_set_max_keys(struct store *s, uint32_t ns, uint64_t max_keys,
+					uint64_t now_ms)
+{
+	return s->ops->ns_set_max_keys(s, ns, max_keys, now_ms);
+}
+
+static inline uint64_t store_ns_evictions(const struct store *s, uint32_t ns)
+{
+	return s->ops->ns_evictions(s, ns);
 }
 
 static inline int store_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool create,

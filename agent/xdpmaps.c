@@ -199,45 +199,146 @@ int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c)
 	return list_put(map_fd, c) ?: list_flags(m);
 }
 
-int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n)
+/* A trie entry as the list code handles it: key, value, and where it came
+ * from in the caller's list (ties keep list order: the first one wins). */
+struct list_entry {
+	struct fg_lpm_key k;
+	__u32 family;
+	int idx;
+};
+
+static int lpm_cmp(const void *x, const void *y)
 {
-	struct fg_lpm_key key, next, *stale = NULL;
-	int nstale = 0, cap = 0, i, err = 0;
+	const struct list_entry *a = x, *b = y;
+	int d = memcmp(&a->k, &b->k, sizeof(a->k));
+
+	return d ? d : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Every key of the trie map_fd (with its value), sorted; *out owned by the caller. */
+static int list_read(int map_fd, struct list_entry **out, int *n)
+{
+	struct list_entry *v = NULL, *grown;
+	struct fg_lpm_key key, next;
 	void *prev = NULL;
+	int len = 0, cap = 0;
 
-	/* Add first, then remove what is gone: an entry in both the old and
-	 * the new list is never absent, not even for a moment. */
-	for (i = 0; i < n; i++) {
-		err = list_put(map_fd, &list[i]);
-		if (err)
-			return err;
-	}
 	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
-		struct fg_cidr c;
-
-		cidr_from_lpm(&next, &c);
-		if (cidr_find(list, n, &c) < 0) {
-			if (nstale == cap) {
-				struct fg_lpm_key *grown;
-
-				cap = cap ? cap * 2 : 64;
-				grown = realloc(stale, cap * sizeof(*stale));
-				if (!grown) {
-					free(stale);
-					return -ENOMEM;
-				}
-				stale = grown;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 1024;
+			grown = realloc(v, (size_t)cap * sizeof(*v));
+			if (!grown) {
+				free(v);
+				return -ENOMEM;
 			}
-			stale[nstale++] = next;
+			v = grown;
 		}
+		v[len].k = next;
+		v[len].idx = len;
+		if (bpf_map_lookup_elem(map_fd, &next, &v[len].family))
+			v[len].family = 0;
+		len++;
 		key = next;
 		prev = &key;
 	}
-	for (i = 0; i < nstale; i++)
-		if (bpf_map_delete_elem(map_fd, &stale[i]) && errno != ENOENT)
+	if (len)
+		qsort(v, len, sizeof(*v), lpm_cmp);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+/* Put a trie back the way it was: drop what was added, restore what was removed. */
+static void list_rollback(int map_fd, const struct list_entry *added, int nadded,
+			  const struct list_entry *removed, int nremoved)
+{
+	int i;
+
+	for (i = 0; i < nadded; i++)
+		bpf_map_delete_elem(map_fd, &added[i].k);
+	for (i = 0; i < nremoved; i++)
+		bpf_map_update_elem(map_fd, &removed[i].k, &removed[i].family, BPF_ANY);
+}
+
+int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n)
+{
+	struct list_entry *want = NULL, *have = NULL, *gone = NULL, *added = NULL;
+	int nwant = 0, nhave = 0, ngone = 0, nadded = 0, i, j, err;
+
+	/*
+	 * A diff, entries that leave first: a trie at its capacity can take a
+	 * whole new list of that size (adding first needs room for both). An
+	 * entry in both lists is never touched, so it is never absent. Any
+	 * failure puts the old content back: never a half-applied list.
+	 */
+	want = calloc(n ? n : 1, sizeof(*want));
+	if (!want)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		cidr_to_lpm(&list[i], &want[i].k);
+		want[i].family = list[i].family; /* the program matches only its own family */
+		want[i].idx = i;
+	}
+	qsort(want, n, sizeof(*want), lpm_cmp);
+	for (i = 0, j = 0; i < n; i++) /* duplicates: the first in list order stays */
+		if (!j || memcmp(&want[j - 1].k, &want[i].k, sizeof(want[i].k)))
+			want[j++] = want[i];
+	nwant = j;
+
+	err = list_read(map_fd, &have, &nhave);
+	if (err)
+		goto out;
+	gone = calloc(nhave ? nhave : 1, sizeof(*gone));
+	added = calloc(nwant ? nwant : 1, sizeof(*added));
+	if (!gone || !added) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0, j = 0; i < nhave; i++) {
+		int d = 1;
+
+		while (j < nwant && (d = memcmp(&want[j].k, &have[i].k, sizeof(have[i].k))) < 0)
+			j++;
+		if (j < nwant && !d)
+			continue;
+		if (bpf_map_delete_elem(map_fd, &have[i].k) && errno != ENOENT) {
 			err = -errno;
-	free(stale);
-	return err ?: list_flags(m);
+			goto undo;
+		}
+		gone[ngone++] = have[i];
+	}
+	for (i = 0, j = 0; i < nwant; i++) {
+		int d = 1;
+
+		while (j < nhave && (d = memcmp(&have[j].k, &want[i].k, sizeof(want[i].k))) < 0)
+			j++;
+		if (j < nhave && !d) {
+			/* Kept: only its value may change (the family of a mapped entry). */
+			if (have[j].family != want[i].family &&
+			    bpf_map_update_elem(map_fd, &want[i].k, &want[i].family, BPF_EXIST)) {
+				err = -errno;
+				goto undo;
+			}
+			continue;
+		}
+		if (bpf_map_update_elem(map_fd, &want[i].k, &want[i].family, BPF_NOEXIST) &&
+		    errno != EEXIST) {
+			err = -errno;
+			goto undo;
+		}
+		added[nadded++] = want[i];
+	}
+	err = list_flags(m);
+	goto out;
+undo:
+	list_rollback(map_fd, added, nadded, gone, ngone);
+	list_flags(m);
+out:
+	free(want);
+	free(have);
+	free(gone);
+	free(added);
+	return err;
 }
 
 int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin)

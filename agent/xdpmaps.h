@@ -54,7 +54,9 @@ int xdpmaps_settings(struct xdpmaps *m, struct fg_config *out);
 
 /*
  * Make the allow (or deny) trie map_fd hold exactly list[0..n), or add one
- * entry to it. Both keep the settings' HAS_ALLOW / HAS_DENY flags true to
+ * entry to it. sync applies a diff (leaving entries first, so a full trie
+ * takes a new list of its capacity; kept entries are never absent) and on
+ * failure puts the previous content back. Both keep the settings' HAS_ALLOW / HAS_DENY flags true to
  * the tries (the program skips the lookup of an empty list). 0 or -errno.
  */
 int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n);

@@ -166,8 +166,9 @@ static __always_inline bool is_verified(struct ctx *c)
 	return c->verified;
 }
 
-/* Ban the packet's source address for the rule's ban duration. */
-static __always_inline void ban_source(struct ctx *c)
+/* Ban the packet's source address for the rule's ban duration; false when
+ * the ban map refused it (full): the caller reports a failed ban. */
+static __always_inline bool ban_source(struct ctx *c)
 {
 	struct fg_ban b = {
 		.expires_ns = c->now + c->rule->ban_duration_ns,
@@ -177,8 +178,12 @@ static __always_inline void ban_source(struct ctx *c)
 	struct fg_lpm_key lk;
 
 	lpm_key_of(&c->p, &lk);
-	if (bpf_map_update_elem(&bans, &lk, &b, BPF_ANY) == 0)
+	if (bpf_map_update_elem(&bans, &lk, &b, BPF_ANY) == 0) {
 		count_misc(FG_M_BANS_AUTO);
+		return true;
+	}
+	count_misc(FG_M_BANS_FAILED);
+	return false;
 }
 
 static __always_inline void emit_event(struct ctx *c, const struct fg_src_key *k, __u32 reason,
@@ -239,9 +244,9 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 	v = __sync_add_and_fetch(&st->violations, 1);
 	if ((c->rule->flags & FG_RULE_F_BAN) && level == FG_LEVEL_SOURCE &&
 	    v >= c->rule->ban_after && !is_verified(c)) {
-		if (!(c->cfg->flags & FG_CFG_F_DRY_RUN))
-			ban_source(c);
-		banned = 1;
+		banned = FG_EV_BAN_DONE;
+		if (!(c->cfg->flags & FG_CFG_F_DRY_RUN) && !ban_source(c))
+			banned = FG_EV_BAN_FAILED;
 		st->violations = 0;
 	}
 	emit_event(c, k, reason, level, v, banned, st->new_flows, st->dropped);

@@ -213,13 +213,17 @@ struct fg_event {
 	__u32 reason;	       /* enum fg_reason */
 	__u32 level;	       /* enum fg_level */
 	__u32 violations;      /* in the current window, after this one */
-	__u32 banned;	       /* 1 if this violation banned the source */
+	__u32 banned;	       /* FG_EV_BAN_* bits: what this violation did about a ban */
 	__u64 new_flows;       /* counters of the source at the time */
 	__u64 dropped;
 	__u32 ifindex;
 	__u32 dry_run;
 };
 _Static_assert(sizeof(struct fg_event) == 72, "abi");
+
+/* fg_event.banned: bits, so events of one source can be or'ed together. */
+#define FG_EV_BAN_DONE	 0x1 /* banned (in dry-run: would have been) */
+#define FG_EV_BAN_FAILED 0x2 /* a ban was due but the ban map refused it (full) */
 
 /* Per-CPU per-rule counters (array indexed by rule id). */
 struct fg_rule_stat {
@@ -238,6 +242,7 @@ enum fg_misc {
 	FG_M_ATTACKS = 3,	/* times a rule entered under-attack mode */
 	FG_M_STATE_SKIPPED = 4, /* unverified sources refused new state under attack */
 	FG_M_VERIFIED = 5,	/* sources the egress side marked verified */
+	FG_M_BANS_FAILED = 6,	/* bans the program could not make (ban map full) */
 	FG_M_MAX = 8,
 };
 

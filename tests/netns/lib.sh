@@ -274,6 +274,8 @@ fg_bpffs() {
 		mount -t bpf bpf /sys/fs/bpf || fg_fail "cannot mount bpffs at /sys/fs/bpf"
 	fi
 	mkdir -p "$FG_PIN_DIR" || fg_fail "cannot create $FG_PIN_DIR"
+	# floodgated refuses a pin dir others can write, whatever the umask.
+	chmod 700 "$FG_PIN_DIR"
 }
 
 # Unmount a bpffs this test mounted, unless something is pinned there now

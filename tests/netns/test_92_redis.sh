@@ -207,6 +207,14 @@ ca XDP.UNBAN $BAN >/dev/null
 fg_wait_for -t 1 sh -c "! redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^$BAN\$'" ||
 	fg_fail "the unban did not reach B within 1 s"
 fg_ok "an unban on A reaches B within 1 s"
+# Another host's ban of a prefix holding one of B's own addresses (W has
+# 192.0.2.1) is refused on B, as an app ban of it would be.
+ca XDP.BAN 192.0.2.0/24 60 >/dev/null
+fg_wait_for -t 2 grep -q 'fleet ban refused' "$FG_TMP/agent-b.log" ||
+	fg_fail "B did not refuse a fleet ban of a prefix holding its own address"
+cb XDP.LIST BANS | grep -q '^192.0.2.0/24$' && fg_fail "B holds a fleet ban of its own prefix"
+ca XDP.UNBAN 192.0.2.0/24 >/dev/null
+fg_ok "B refuses another host's ban of a prefix holding its own address"
 # B's clock is 2 h ahead: its 60 s ban must still end on A in 60 s, not 2 h later.
 cb XDP.BAN 203.0.113.55 60 >/dev/null
 fg_wait_for -t 1 sh -c "redis-cli -s '$SOCK_A' XDP.LIST BANS | grep -q '^203.0.113.55\$'" ||

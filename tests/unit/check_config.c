@@ -996,6 +996,15 @@ static const struct {
 	  "t.yaml:4: policies[0].xdp_ban.for: missing (how long the ban lasts, e.g. 1h)" },
 	{ "policies:\n  - name: a\n    type: progressive\n    xdp_ban: { after: 0, for: 1h }\n",
 	  "t.yaml:4: policies[0].xdp_ban.after: 0 is out of range (1-1000000)" },
+	/* max_keys: the policies' own bounds fit in the store's */
+	{ "store: { max_keys: 100 }\npolicies:\n  - { name: a, type: progressive, max_keys: 60 }\n"
+	  "  - { name: b, type: progressive, max_keys: 50 }\n",
+	  "t.yaml:3: policies: the policies' max_keys add up to 110, more than store.max_keys "
+	  "(100): "
+	  "lower them or raise store.max_keys" },
+	{ "policies:\n  - { name: a, type: progressive, max_keys: 0 }\n",
+	  "t.yaml:2: policies[0].max_keys: 0 is out of range (1-100000000)" },
+	{ "app_bans: { max: 40000 }\n", "t.yaml:1: app_bans.max: 40000 is out of range (0-32768)" },
 	/* events */
 	{ "policies:\n  - { name: a, type: events, window: 1m }\n",
 	  "t.yaml:2: policies[0].limit: missing (events per window, e.g. 100)" },

@@ -631,6 +631,79 @@ START_TEST(test_eviction)
 }
 END_TEST
 
+/* Issue 10: 1.1 M keys of a low-value budget policy evicted another
+ * policy's 8 login failures and its active 5-minute block. Each policy now
+ * has its own bound (a fair share of store.max_keys by default). */
+START_TEST(test_policy_bounds)
+{
+	struct policy_stats sl, sb;
+	struct policies_store_stats ss;
+	struct rl_auth_result r;
+	struct policy *l, *b;
+	char key[24];
+	int i;
+
+	conf.store.max_keys = 1000000;
+	add("login", POLICY_PROGRESSIVE);
+	add("ai_tokens", POLICY_BUDGET)->amount = 1000;
+	build(NULL);
+	l = policies_find(ps, "login", 5);
+	b = policies_find(ps, "ai_tokens", 9);
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(policy_auth_fail(l, "alice", 5, T0, &r), 0);
+	ck_assert_int_eq(policy_block(l, "mallory", 7, 300, T0), 0);
+	for (i = 0; i < 1100000; i++) {
+		snprintf(key, sizeof(key), "u%d", i);
+		chk(b, key, 1, NULL, false, T0 + (uint64_t)i / 10000);
+	}
+	ck_assert_int_eq(policy_auth_check(l, "alice", 5, T0 + 120000, &r), 0);
+	ck_assert_uint_eq(r.failures, 8);
+	ck_assert_int_eq(policy_auth_check(l, "mallory", 7, T0 + 120000, &r), 0);
+	ck_assert_uint_eq(r.delay_ms, 180000); /* the block's remaining 3 minutes */
+	policy_stats(l, &sl);
+	policy_stats(b, &sb);
+	ck_assert_uint_eq(sl.max_keys, 500000);
+	ck_assert_uint_eq(sb.max_keys, 500000);
+	ck_assert_uint_eq(sl.evictions, 0);
+	ck_assert_uint_eq(sb.keys, 500000);
+	ck_assert_uint_eq(sb.evictions, 600000);
+	policies_store_stats(ps, &ss);
+	ck_assert_uint_le(ss.keys, 1000000);
+}
+END_TEST
+
+/* A policy's own max_keys: its least recently used key goes, no other's. */
+START_TEST(test_policy_max_keys)
+{
+	struct policy_stats st;
+	struct rl_auth_result r;
+	struct policy *a, *o;
+
+	conf.store.max_keys = 100;
+	add("a", POLICY_PROGRESSIVE)->max_keys = 3;
+	add("o", POLICY_PROGRESSIVE);
+	build(NULL);
+	a = policies_find(ps, "a", 1);
+	o = policies_find(ps, "o", 1);
+	ck_assert_uint_eq(policies_fair_share(&conf), 97);
+	policy_auth_fail(o, "x", 1, T0, &r);
+	policy_auth_fail(a, "1", 1, T0, &r);
+	policy_auth_fail(a, "2", 1, T0 + 1, &r);
+	policy_auth_fail(a, "3", 1, T0 + 2, &r);
+	policy_auth_fail(a, "1", 1, T0 + 3, &r); /* 1 is the most recent now */
+	policy_auth_fail(a, "4", 1, T0 + 4, &r);
+	ck_assert_int_eq(policy_auth_check(a, "2", 1, T0 + 5, &r), 0);
+	ck_assert_uint_eq(r.failures, 0); /* 2 was the least recently used */
+	ck_assert_int_eq(policy_auth_check(a, "1", 1, T0 + 5, &r), 0);
+	ck_assert_uint_eq(r.failures, 2);
+	ck_assert_int_eq(policy_auth_check(o, "x", 1, T0 + 5, &r), 0);
+	ck_assert_uint_eq(r.failures, 1);
+	policy_stats(a, &st);
+	ck_assert_uint_eq(st.keys, 3);
+	ck_assert_uint_eq(st.evictions, 1);
+}
+END_TEST
+
 /* A reload keeps state of unchanged policies and drops changed ones. */
 START_TEST(test_reload)
 {
@@ -725,6 +798,7 @@ int main(void)
 	Suite *s = suite_create("policy");
 	TCase *w = tcase_create("window");
 	TCase *o = tcase_create("other");
+	TCase *big = tcase_create("bounds");
 	SRunner *sr;
 	int failed;
 
@@ -746,11 +820,18 @@ int main(void)
 	tcase_add_test(o, test_clock_steps_back);
 	tcase_add_test(o, test_budget_utc_midnight);
 	tcase_add_test(o, test_budget_hour);
+	tcase_add_test(o, test_policy_max_keys);
 	tcase_add_test(o, test_eviction);
 	tcase_add_test(o, test_reload);
 	tcase_add_test(o, test_reload_store_size);
 	tcase_add_test(o, test_empty_set);
 	suite_add_tcase(s, o);
+
+	/* 1.1 M keys: seconds, more under the sanitizers. */
+	tcase_add_checked_fixture(big, setup, teardown);
+	tcase_set_timeout(big, 120);
+	tcase_add_test(big, test_policy_bounds);
+	suite_add_tcase(s, big);
 
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

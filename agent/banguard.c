@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "banguard.h"
+
+#define LOCAL_REFRESH_NS 1000000000ULL /* interface addresses re-read at most once a second */
+#define LOCAL_MAX	 4096
+
+/* One app ban the guard counts, oldest first in g->bans. */
+struct app_ban {
+	struct fg_cidr c;
+	uint32_t uid;
+	uint64_t expires_ns; /* 0 = never */
+};
+
+struct banguard {
+	struct fg_conf_socket admins;
+	struct fg_conf_app_bans conf;
+	struct app_ban *bans; /* in ban order: [0] is the oldest */
+	uint32_t n, cap;
+	struct fg_cidr *local;
+	int nlocal;
+	bool local_fixed; /* set by a test: do not re-read */
+	bool local_read;
+	uint64_t local_read_ns;
+	struct banguard_stats st;
+};
+
+struct banguard *banguard_new(const struct fg_conf *conf)
+{
+	struct banguard *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	if (banguard_configure(g, conf)) {
+		free(g);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return g;
+}
+
+void banguard_free(struct banguard *g)
+{
+	if (!g)
+		return;
+	free(g->bans);
+	free(g->local);
+	free(g);
+}
+
+int banguard_configure(struct banguard *g, const struct fg_conf *conf)
+{
+	uint32_t cap = conf->app_bans.max ? conf->app_bans.max : 1;
+
+	if (cap > g->cap) {
+		struct app_ban *grown = realloc(g->bans, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		g->bans = grown;
+		g->cap = cap;
+	}
+	g->admins = conf->socket;
+	g->conf = conf->app_bans;
+	return 0;
+}
+
+static bool has_id(const uint32_t *ids, int n, uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static bool in_groups(const uint32_t *gids, int n, const struct banguard_peer *p)
+{
+	int i;
+
+	if (has_id(gids, n, p->gid))
+		return true;
+	for (i = 0; p->groups && i < p->ngroups; i++)
+		if (has_id(gids, n, p->groups[i]))
+			return true;
+	return false;
+}
+
+bool banguard_peer_may_ban(const struct banguard *g, const struct banguard_peer *p)
+{
+	if (p->uid == (uint32_t)-1) /* credentials unknown */
+		return false;
+	if (p->uid == 0 || has_id(g->admins.admin_uids, g->admins.nadmin_uids, p->uid) ||
+	    in_groups(g->admins.admin_gids, g->admins.nadmin_gids, p))
+		return true;
+	return has_id(g->conf.peer_uids, g->conf.npeer_uids, p->uid) ||
+	       in_groups(g->conf.peer_gids, g->conf.npeer_gids, p);
+}
+
+/* ::ffff:a.b.c.d is a.b.c.d: the ban trie keys both the same way. */
+static struct fg_cidr unmapped(const struct fg_cidr *c)
+{
+	struct fg_cidr v = *c;
+
+	if (c->family == FG_AF_INET6 && !c->addr[0] && !c->addr[1] && c->addr[2] == htonl(0xffff) &&
+	    c->prefixlen >= 96) {
+		memset(&v, 0, sizeof(v));
+		v.family = FG_AF_INET;
+		v.prefixlen = (uint8_t)(c->prefixlen - 96);
+		v.addr[0] = c->addr[3];
+	}
+	return v;
+}
+
+bool banguard_address_special(const struct fg_cidr *in)
+{
+	struct fg_cidr c = unmapped(in);
+
+	if (c.family == FG_AF_INET) {
+		uint32_t a = ntohl(c.addr[0]);
+
+		return (a >> 24) == 0 ||   /* 0.0.0.0/8: unspecified, "this network" */
+		       (a >> 24) == 127 || /* loopback */
+		       (a >> 28) >= 0xe;   /* 224/4 multicast, 240/4 reserved + broadcast */
+	}
+	if (!c.addr[0] && !c.addr[1] && !c.addr[2] && (!c.addr[3] || c.addr[3] == htonl(1)))
+		return true;			 /* :: and ::1 */
+	return (ntohl(c.addr[0]) >> 24) == 0xff; /* ff00::/8 multicast */
+}
+
+int banguard_set_local(struct banguard *g, const struct fg_cidr *addrs, int n)
+{
+	struct fg_cidr *copy = NULL;
+
+	if (n < 0) {
+		g->local_fixed = false;
+		g->local_read = false;
+		return 0;
+	}
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, addrs, n * sizeof(*copy));
+	}
+	free(g->local);
+	g->local = copy;
+	g->nlocal = n;
+	g->local_fixed = true;
+	return 0;
+}
+
+static void add_sockaddr(struct fg_cidr *out, int *n, const struct sockaddr *sa)
+{
+	struct fg_cidr c = {};
+
+	if (!sa || *n >= LOCAL_MAX)
+		return;
+	if (sa->sa_family == AF_INET) {
+		c.family = FG_AF_INET;
+		c.prefixlen = 32;
+		c.addr[0] = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		c.family = FG_AF_INET6;
+		c.prefixlen = 128;
+		memcpy(c.addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	} else {
+		return;
+	}
+	out[(*n)++] = c;
+}
+
+/* The interfaces' addresses (and IPv4 broadcasts) of our network namespace. */
+static void read_local(struct banguard *g)
+{
+	struct ifaddrs *ifa, *i;
+	struct fg_cidr *next;
+	int n = 0;
+
+	if (getifaddrs(&ifa))
+		return; /* keep the last list */
+	next = malloc(LOCAL_MAX * sizeof(*next));
+	if (!next) {
+		freeifaddrs(ifa);
+		return;
+	}
+	for (i = ifa; i; i = i->ifa_next) {
+		add_sockaddr(next, &n, i->ifa_addr);
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    (i->ifa_flags & IFF_BROADCAST))
+			add_sockaddr(next, &n, i->ifa_broadaddr);
+	}
+	freeifaddrs(ifa);
+	free(g->local);
+	g->local = next;
+	g->nlocal = n;
+}
+
+bool banguard_address_local(struct banguard *g, const struct fg_cidr *in, uint64_t now_ns)
+{
+	struct fg_cidr c = unmapped(in);
+	int i;
+
+	if (!g->local_fixed && (!g->local_read || now_ns - g->local_read_ns >= LOCAL_REFRESH_NS)) {
+		read_local(g);
+		g->local_read = true;
+		g->local_read_ns = now_ns;
+	}
+	for (i = 0; i < g->nlocal; i++)
+		if (cidr_contains(&c, &g->local[i]) || cidr_contains(&g->local[i], &c))
+			return true;
+	return false;
+}
+
+/* Does the allow trie hold (a prefix of) c? */
+static bool allow_listed(const struct xdpmaps *m, const struct fg_cidr *c)
+{
+	struct fg_lpm_key k;
+	__u32 family;
+
+	if (m->allow < 0)
+		return false;
+	cidr_to_lpm(c, &k);
+	return !bpf_map_lookup_elem(m->allow, &k, &family);
+}
+
+static void remove_at(struct banguard *g, uint32_t i)
+{
+	memmove(&g->bans[i], &g->bans[i + 1], (g->n - i - 1) * sizeof(g->bans[0]));
+	g->n--;
+}
+
+/* Drop expired bans from the count (the agent's sweep deletes them from the map). */
+static void prune(struct banguard *g, uint64_t now_ns)
+{
+	uint32_t i, j = 0;
+
+	for (i = 0; i < g->n; i++)
+		if (!g->bans[i].expires_ns || g->bans[i].expires_ns > now_ns)
+			g->bans[j++] = g->bans[i];
+	g->n = j;
+}
+
+static int find(const struct banguard *g, const struct fg_cidr *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (cidr_equal(&g->bans[i].c, c))
+			return (int)i;
+	return -1;
+}
+
+static int refuse(struct banguard *g, enum banguard_result r, enum banguard_result *res, int err)
+{
+	g->st.results[r]++;
+	*res = r;
+	return err;
+}
+
+bool banguard_address_refused(struct banguard *g, const struct xdpmaps *m, const struct fg_cidr *c,
+			      uint64_t now_ns)
+{
+	return banguard_address_special(c) || banguard_address_local(g, c, now_ns) ||
+	       allow_listed(m, c);
+}
+
+int banguard_app_ban(struct banguard *g, struct xdpmaps *m, uint32_t uid, bool peer_may,
+		     const struct fg_cidr *addr, uint64_t seconds, uint64_t now_ns,
+		     enum banguard_result *res)
+{
+	struct fg_cidr u = unmapped(addr), *c = &u;
+	uint32_t i, mine = 0;
+	int at, err;
+
+	if (!peer_may)
+		return refuse(g, BANGUARD_REFUSED_PEER, res, -EPERM);
+	if (banguard_address_refused(g, m, c, now_ns))
+		return refuse(g, BANGUARD_REFUSED_ADDRESS, res, -EADDRNOTAVAIL);
+	/* An operator's, the program's or the fleet's ban that lasts at least
+	 * as long stays as it is: an app ban must not shorten (or take over)
+	 * a permanent manual ban. */
+	{
+		uint64_t until = seconds ? now_ns + seconds * 1000000000ULL : 0;
+		struct fg_lpm_key k;
+		struct fg_ban b;
+
+		cidr_to_lpm(c, &k);
+		if (!bpf_map_lookup_elem(m->bans, &k, &b) && b.origin != FG_BAN_APP &&
+		    (!b.expires_ns || (until && b.expires_ns >= until))) {
+			g->st.results[BANGUARD_BANNED]++;
+			*res = BANGUARD_BANNED;
+			return 0;
+		}
+	}
+	prune(g, now_ns);
+	at = find(g, c);
+	if (at < 0) {
+		for (i = 0; i < g->n; i++)
+			mine += g->bans[i].uid == uid;
+		if (g->n >= g->conf.max || mine >= g->conf.per_peer)
+			return refuse(g, BANGUARD_QUOTA, res, -EDQUOT);
+	}
+	err = xdpmaps_ban(m, c, seconds, FG_BAN_APP);
+	if (err)
+		return refuse(g, BANGUARD_FAILED, res, err);
+	/* A ban made again counts as new: it is the youngest now. */
+	if (at >= 0)
+		remove_at(g, (uint32_t)at);
+	g->bans[g->n].c = *c;
+	g->bans[g->n].uid = uid;
+	g->bans[g->n].expires_ns = seconds ? now_ns + seconds * 1000000000ULL : 0;
+	g->n++;
+	g->st.results[BANGUARD_BANNED]++;
+	*res = BANGUARD_BANNED;
+	return 0;
+}
+
+/* Remove the oldest app ban still in the map as one; false when none. */
+static bool evict_oldest(struct banguard *g, struct xdpmaps *m)
+{
+	while (g->n) {
+		struct fg_lpm_key k;
+		struct fg_ban b;
+		bool app;
+
+		cidr_to_lpm(&g->bans[0].c, &k);
+		/* Overwritten since (an operator's or the program's ban): not ours to drop. */
+		app = !bpf_map_lookup_elem(m->bans, &k, &b) && b.origin == FG_BAN_APP;
+		remove_at(g, 0);
+		if (app && !bpf_map_delete_elem(m->bans, &k)) {
+			g->st.evicted++;
+			return true;
+		}
+	}
+	return false;
+}
+
+int banguard_ban(struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds,
+		 uint32_t origin, uint64_t now_ns)
+{
+	int err = xdpmaps_ban(m, c, seconds, origin);
+
+	if (err == -ENOSPC) {
+		prune(g, now_ns);
+		if (evict_oldest(g, m))
+			err = xdpmaps_ban(m, c, seconds, origin);
+	}
+	if (!err)
+		banguard_forget(g, c);
+	return err;
+}
+
+void banguard_forget(struct banguard *g, const struct fg_cidr *c)
+{
+	struct fg_cidr u = unmapped(c);
+	int at = find(g, &u);
+
+	if (at >= 0)
+		remove_at(g, (uint32_t)at);
+}
+
+void banguard_stats(const struct banguard *g, struct banguard_stats *out)
+{
+	*out = g->st;
+	out->app_bans = g->n;
+}
+
+const char *banguard_result_name(enum banguard_result r)
+{
+	static const char *const names[BANGUARD_RESULT_MAX] = {
+		"banned", "refused_peer", "refused_address", "quota", "failed",
+	};
+
+	return r < BANGUARD_RESULT_MAX ? names[r] : "unknown";
+}

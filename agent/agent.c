@@ -388,7 +388,9 @@ static int reload_apply(struct agent *a, struct fg_conf *parsed, char *err, size
 	    conf.store.type != prev_store.type)
 		log_warn("store: type and redis change only at restart; the running store stays");
 	if (strcmp(conf.metrics.listen, prev_metrics.listen) ||
-	    conf.metrics.enabled != prev_metrics.enabled)
+	    conf.metrics.enabled != prev_metrics.enabled ||
+	    conf.metrics.max_connections != prev_metrics.max_connections ||
+	    conf.metrics.timeout_ms != prev_metrics.timeout_ms)
 		log_warn("metrics: changes apply at restart; the endpoint stays as it is");
 	a->reloads_ok++;
 	a->last_reload_ok = true;

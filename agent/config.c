@@ -891,7 +891,8 @@ static const char *const socket_keys[] = {
 static const char *const store_keys[] = { "type", "max_keys", "redis", NULL };
 static const char *const redis_keys[] = { "url",	"username", "password", "db",
 					  "timeout_ms", "prefix",   NULL };
-static const char *const metrics_keys[] = { "listen", "enabled", NULL };
+static const char *const metrics_keys[] = { "listen", "enabled", "max_connections", "timeout",
+					     NULL };
 static const char *const log_keys[] = { "format", "level", "violation_lines_per_sec",
 					"summary_interval", NULL };
 static const char *const xdp_ban_keys[] = { "after", "for", NULL };
@@ -1346,6 +1347,18 @@ static int parse_metrics(struct parser *p, const yaml_node_t *n, struct fg_conf 
 	if ((v = map_get(p, n, "enabled")) &&
 	    (err = get_bool(p, v, "metrics.enabled", &c->metrics.enabled)))
 		return err;
+	if ((v = map_get(p, n, "max_connections")) &&
+	    (err = get_u32(p, v, "metrics.max_connections", 1, FG_CONF_METRICS_MAX_CONN_MAX,
+			   &c->metrics.max_connections)))
+		return err;
+	if ((v = map_get(p, n, "timeout"))) {
+		err = get_duration(p, v, "metrics.timeout", &c->metrics.timeout_ms);
+		if (err)
+			return err;
+		if (c->metrics.timeout_ms < 1000 || c->metrics.timeout_ms > 300 * 1000)
+			return fail(p, v, "metrics.timeout", "\"%s\" is out of range (1s-5m)",
+				    sval(v));
+	}
 	if ((v = map_get(p, n, "listen"))) {
 		/* "" (or nothing) switches the endpoint off, like enabled: false. */
 		if (is_null(v) || (v->type == YAML_SCALAR_NODE && !v->data.scalar.length)) {
@@ -1974,6 +1987,8 @@ void config_defaults(struct fg_conf *c)
 	strcpy(c->store.redis.prefix, FG_CONF_REDIS_PREFIX);
 	c->metrics.enabled = true;
 	strcpy(c->metrics.listen, FG_CONF_METRICS_LISTEN);
+	c->metrics.max_connections = FG_CONF_METRICS_MAX_CONN;
+	c->metrics.timeout_ms = FG_CONF_METRICS_TIMEOUT_MS;
 	c->log.level = FG_LOG_INFO;
 	c->log.violation_lines_per_sec = EVENTS_DEFAULT_LINES_PER_SEC;
 	c->log.summary_interval_ms = EVENTS_DEFAULT_SUMMARY_MS;

@@ -808,6 +808,16 @@ START_TEST(test_metrics)
 	ck_assert_str_eq(conf.metrics.listen, "");
 	ck_assert_msg(parse("metrics:\n") == 0, "%s", err);
 	ck_assert_str_eq(conf.metrics.listen, "127.0.0.1:10150");
+	ck_assert_uint_eq(conf.metrics.max_connections, 1024);
+	ck_assert_uint_eq(conf.metrics.timeout_ms, 5000);
+	ck_assert_msg(parse("metrics: { max_connections: 64, timeout: 2s, listen: \"\" }\n") == 0,
+		      "%s", err);
+	ck_assert_uint_eq(conf.metrics.max_connections, 64);
+	ck_assert_uint_eq(conf.metrics.timeout_ms, 2000);
+	ck_assert_int_eq(parse("metrics:\n  max_connections: 0\n"), -EINVAL);
+	ck_assert_str_eq(err, "t.yaml:2: metrics.max_connections: 0 is out of range (1-65536)");
+	ck_assert_int_eq(parse("metrics:\n  timeout: 500ms\n"), -EINVAL);
+	ck_assert_str_eq(err, "t.yaml:2: metrics.timeout: \"500ms\" is out of range (1s-5m)");
 }
 END_TEST
 

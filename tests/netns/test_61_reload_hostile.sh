@@ -29,7 +29,8 @@ has_policy() { ! cli RL.CHECK "$1" k | grep -q ERR; }
 now_ms() { date +%s%3N; }
 rejected() { grep -c 'reload rejected' "$FG_AGENT_LOG" || true; }
 # wait_rejected N: until the log holds N rejections (5 s at most)
-wait_rejected() { fg_wait_for -t 5 test "$(rejected)" -ge "$1"; }
+wait_rejected() { fg_wait_for -t 5 rejected_ge "$1"; }
+rejected_ge() { [ "$(rejected)" -ge "$1" ]; }
 
 gen 1
 fg_agent_start "$CONF"
@@ -93,7 +94,7 @@ fg_assert_eq "$bad_health" 0 "/healthz answers 200 during the slow reloads"
 has_policy g1 || fg_fail "running config lost after the slow reloads"
 
 # 4. A SIGHUP storm while the file changes: 200 in about 10 s; the last wins.
-fg_wait_for -t 5 test "$(rejected)" -ge 7 || true # the 5 slow ones, unless coalesced
+fg_wait_for -t 5 rejected_ge 7 || true # the 5 slow ones, unless coalesced
 rej_before=$(rejected)
 ok_before=$(fg_in "$FG_V" curl -s --max-time 2 "$URL/metrics" |
 	awk '$1 == "floodgate_config_reloads_total{result=\"success\"}" { print $2 }')

@@ -549,7 +549,6 @@ int agent_reload_async(struct agent *a, agent_reload_cb cb, void *arg)
 	return 0;
 }
 
-
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct agent *a = h->data;

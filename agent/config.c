@@ -35,7 +35,7 @@
 #define CONF_MAX_DEPTH	 64
 #define CONF_MAX_VALUES	 524288
 #define CONF_MAX_ALIASES 1024 /* anchors and aliases: billion-laughs files */
-#define CONF_PATH_MAX	     160
+#define CONF_PATH_MAX	 160
 
 struct parser {
 	const char *file;
@@ -892,7 +892,7 @@ static const char *const store_keys[] = { "type", "max_keys", "redis", NULL };
 static const char *const redis_keys[] = { "url",	"username", "password", "db",
 					  "timeout_ms", "prefix",   NULL };
 static const char *const metrics_keys[] = { "listen", "enabled", "max_connections", "timeout",
-					     NULL };
+					    NULL };
 static const char *const log_keys[] = { "format", "level", "violation_lines_per_sec",
 					"summary_interval", NULL };
 static const char *const xdp_ban_keys[] = { "after", "for", NULL };
@@ -1912,10 +1912,11 @@ static int yaml_bounds(struct parser *p, const char *text, size_t len)
 					 p->file, line, CONF_MAX_VALUES);
 				ret = -EINVAL;
 			}
-			if (!ret && (ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.anchor
-				     : ev.type == YAML_SEQUENCE_START_EVENT
-					     ? ev.data.sequence_start.anchor
-					     : ev.data.mapping_start.anchor) &&
+			if (!ret &&
+			    (ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.anchor
+			     : ev.type == YAML_SEQUENCE_START_EVENT
+				     ? ev.data.sequence_start.anchor
+				     : ev.data.mapping_start.anchor) &&
 			    ++aliases > CONF_MAX_ALIASES)
 				ret = -E2BIG;
 			break;
@@ -2073,9 +2074,9 @@ out_parser:
 
 static const char *file_kind(mode_t m)
 {
-	return S_ISFIFO(m) ? "fifo"
-	       : S_ISCHR(m) ? "character device"
-	       : S_ISBLK(m) ? "block device"
+	return S_ISFIFO(m)   ? "fifo"
+	       : S_ISCHR(m)  ? "character device"
+	       : S_ISBLK(m)  ? "block device"
 	       : S_ISSOCK(m) ? "socket"
 			     : "not a file";
 }

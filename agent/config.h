@@ -108,7 +108,7 @@ struct fg_conf_store {
 /* The default metrics.listen: loopback and floodgate's port (docs/metrics.md). */
 #define FG_CONF_METRICS_LISTEN "127.0.0.1:10150"
 
-#define FG_CONF_METRICS_MAX_CONN	   1024
+#define FG_CONF_METRICS_MAX_CONN     1024
 #define FG_CONF_METRICS_MAX_CONN_MAX 65536
 #define FG_CONF_METRICS_TIMEOUT_MS   5000
 

@@ -1225,7 +1225,10 @@ int metrics_open(struct metrics **out, const char *listen_addr)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+	/* A deep backlog: a burst of connections (a scrape storm, or slow
+	 * clients holding slots) waits to be accepted instead of having its
+	 * handshakes dropped and retried seconds later. */
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
 		err = -errno;
 		pr_warn("metrics: cannot listen on %s: %s%s", listen_addr, strerror(errno),
 			err == -EADDRINUSE ? " (another program has the port: set metrics.listen "

@@ -553,7 +553,6 @@ START_TEST(test_err_null)
 }
 END_TEST
 
-
 /* --- hostile files: refused at once, never a hang or a long parse --------- */
 
 static double now_s(void)

@@ -329,17 +329,16 @@ fail:
 	return 1;
 }
 
-int agent_reload(struct agent *a, char *err, size_t errlen)
+/* Make conf (parsed, owned from here on) the running config; on any error
+ * the running config stays. Loop thread. */
+static int reload_apply(struct agent *a, struct fg_conf *parsed, char *err, size_t errlen)
 {
 	struct fg_conf_metrics prev_metrics = a->conf.metrics;
 	struct fg_conf_store prev_store = a->conf.store;
 	struct fg_compiled *next;
-	struct fg_conf conf;
+	struct fg_conf conf = *parsed;
 	int i, ret;
 
-	ret = config_load(a->opts.config_path, &conf, err, errlen);
-	if (ret)
-		goto rejected;
 	apply_overrides(&a->opts, &conf);
 	if (!conf.nifaces) {
 		snprintf(err, errlen, "%s: no interface to protect", a->opts.config_path);
@@ -402,7 +401,9 @@ int agent_reload(struct agent *a, char *err, size_t errlen)
 	    conf.store.type != prev_store.type)
 		log_warn("store: type and redis change only at restart; the running store stays");
 	if (strcmp(conf.metrics.listen, prev_metrics.listen) ||
-	    conf.metrics.enabled != prev_metrics.enabled)
+	    conf.metrics.enabled != prev_metrics.enabled ||
+	    conf.metrics.max_connections != prev_metrics.max_connections ||
+	    conf.metrics.timeout_ms != prev_metrics.timeout_ms)
 		log_warn("metrics: changes apply at restart; the endpoint stays as it is");
 	a->reloads_ok++;
 	a->last_reload_ok = true;
@@ -419,14 +420,156 @@ rejected:
 	return ret;
 }
 
+int agent_reload(struct agent *a, char *err, size_t errlen)
+{
+	struct fg_conf conf;
+	int ret;
+
+	ret = config_load(a->opts.config_path, &conf, err, errlen);
+	if (ret) {
+		a->reloads_failed++;
+		a->last_reload_ok = false;
+		return ret;
+	}
+	return reload_apply(a, &conf, err, errlen);
+}
+
+/* --- reloads off the loop ---------------------------------------------------- */
+
+struct reload_waiter {
+	agent_reload_cb cb;
+	void *arg;
+	struct reload_waiter *next;
+};
+
+/* One parse on libuv's thread pool: the loop keeps serving meanwhile. */
+struct reload_job {
+	uv_work_t req;
+	struct agent *a;
+	struct fg_conf conf; /* the worker's result, applied by reload_done() */
+	int ret;
+	char err[FG_CONF_ERR_MAX];
+	bool hup; /* a SIGHUP asked: log the outcome */
+	struct reload_waiter *waiters;
+};
+
+static void reload_work(uv_work_t *req)
+{
+	struct reload_job *job = req->data;
+
+	/* Reads only opts.config_path, which never changes. */
+	job->ret = config_load(job->a->opts.config_path, &job->conf, job->err, sizeof(job->err));
+}
+
+static void reload_start(struct agent *a, bool hup, struct reload_waiter *waiters);
+
+static void reload_answer(struct reload_waiter *w, bool hup, int ret, const char *err)
+{
+	struct reload_waiter *next;
+
+	if (hup && ret)
+		log_warn("reload rejected, running config kept", LOG_STR("error", err));
+	for (; w; w = next) {
+		next = w->next;
+		w->cb(ret, err, w->arg);
+		free(w);
+	}
+}
+
+static void reload_done(uv_work_t *req, int status)
+{
+	struct reload_job *job = req->data;
+	struct agent *a = job->a;
+
+	a->reload_running = NULL;
+	if (status || a->stopping) {
+		if (!job->ret)
+			config_free(&job->conf);
+		job->ret = -ECANCELED;
+		snprintf(job->err, sizeof(job->err), "the agent is stopping");
+		job->hup = false;
+	} else if (job->ret) {
+		a->reloads_failed++;
+		a->last_reload_ok = false;
+	} else {
+		job->ret = reload_apply(a, &job->conf, job->err, sizeof(job->err));
+	}
+	reload_answer(job->waiters, job->hup, job->ret, job->err);
+	free(job);
+	/* Everything asked while this one parsed: one more parse, which reads
+	 * the file as it is now. */
+	if (a->reload_pending) {
+		struct reload_waiter *w = a->reload_waiting;
+		bool hup = a->reload_pending_hup;
+
+		a->reload_pending = a->reload_pending_hup = false;
+		a->reload_waiting = NULL;
+		if (a->stopping)
+			reload_answer(w, false, -ECANCELED, "the agent is stopping");
+		else
+			reload_start(a, hup, w);
+	}
+}
+
+static void reload_start(struct agent *a, bool hup, struct reload_waiter *waiters)
+{
+	struct reload_job *job = calloc(1, sizeof(*job));
+	int err;
+
+	if (!job) {
+		reload_answer(waiters, hup, -ENOMEM, "out of memory");
+		return;
+	}
+	job->a = a;
+	job->hup = hup;
+	job->waiters = waiters;
+	job->req.data = job;
+	err = uv_queue_work(a->loop, &job->req, reload_work, reload_done);
+	if (err) {
+		free(job);
+		reload_answer(waiters, hup, -EAGAIN, "cannot queue the config parse");
+		return;
+	}
+	a->reload_running = job;
+}
+
+int agent_reload_async(struct agent *a, agent_reload_cb cb, void *arg)
+{
+	struct reload_waiter *w = NULL;
+
+	if (a->stopping)
+		return -ECANCELED;
+	if (cb) {
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		w->cb = cb;
+		w->arg = arg;
+	}
+	if (!a->reload_running) {
+		reload_start(a, !cb, w);
+		return 0;
+	}
+	/* A parse is under way and may have read the file before the change
+	 * this request is about: coalesce into one parse after it. */
+	a->reload_pending = true;
+	if (!cb)
+		a->reload_pending_hup = true;
+	if (w) {
+		w->next = a->reload_waiting;
+		a->reload_waiting = w;
+	}
+	return 0;
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct agent *a = h->data;
-	char err[FG_CONF_ERR_MAX];
 
 	if (signum == SIGHUP) {
-		if (agent_reload(a, err, sizeof(err)))
-			log_warn("reload rejected, running config kept", LOG_STR("error", err));
+		/* Parsed off the loop (a slow or hostile file must not stop the
+		 * socket and /healthz); the outcome is logged when applied. */
+		agent_reload_async(a, NULL, NULL);
 		return;
 	}
 	log_info("stopping", LOG_STR("signal", signum == SIGINT ? "SIGINT" : "SIGTERM"));
@@ -498,6 +641,10 @@ static void close_handle(uv_handle_t *h, void *arg)
 
 void agent_stop(struct agent *a)
 {
+	/* A parse in flight is dropped, not applied, when it ends below. */
+	a->stopping = true;
+	if (a->reload_running)
+		uv_cancel((uv_req_t *)&a->reload_running->req);
 	/* The server closes its own handles first: their callbacks free clients. */
 	server_close(a->server);
 	metrics_stop(a->metrics); /* no scrape reads the state freed below */

@@ -37,6 +37,8 @@ struct agent_opts {
 struct banguard;
 struct fleet;
 struct metrics;
+struct reload_job;
+struct reload_waiter;
 struct policies;
 struct redis;
 struct watch;
@@ -73,6 +75,13 @@ struct agent {
 	uint64_t reloads_ok, reloads_failed;
 	bool last_reload_ok;	      /* the last load or reload was accepted */
 	double last_reload_success_s; /* Unix time the running config was loaded */
+
+	/* agent_reload_async(): the parse on the thread pool, and whether
+	 * (and for whom) one more is due once it ends. */
+	struct reload_job *reload_running;
+	struct reload_waiter *reload_waiting;
+	bool reload_pending, reload_pending_hup;
+	bool stopping; /* agent_stop() began: no reload is applied */
 };
 
 /* Load the config, load and attach the programs, apply the config. Returns
@@ -85,6 +94,17 @@ int agent_run(struct agent *a);
 /* Re-read the config file and apply it without detaching. On any error the
  * running config stays and err says why. Returns 0 or -errno. */
 int agent_reload(struct agent *a, char *err, size_t errlen);
+
+/*
+ * The same, with the file parsed on libuv's thread pool and the result
+ * applied on the loop thread, so the socket and /metrics keep answering.
+ * Requests made while a parse runs are coalesced into one more parse after
+ * it. cb (loop thread) gets 0 or -errno and the error text; NULL cb: a
+ * SIGHUP, whose rejection is logged here. Returns 0 (cb will be called) or
+ * -errno (it will not).
+ */
+typedef void (*agent_reload_cb)(int ret, const char *err, void *arg);
+int agent_reload_async(struct agent *a, agent_reload_cb cb, void *arg);
 
 /* Add (or with del remove) a run-time allow or deny entry and make the
  * trie match. -EEXIST: already in the config's list; -EALREADY: already a

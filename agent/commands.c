@@ -804,9 +804,32 @@ static void cmd_xdp_stats(struct client *c, int argc, const struct resp_arg *arg
 	}
 }
 
+/* A CONFIG RELOAD's answer, once the parse (off the loop) is applied. */
+struct reload_reply {
+	struct deferred *d;
+	uid_t uid;
+};
+
+static void config_reloaded(int ret, const char *err, void *arg)
+{
+	struct reload_reply *r = arg;
+	struct client *c = deferred_begin(r->d);
+
+	if (ret)
+		log_warn("reload rejected, running config kept", LOG_STR("error", err),
+			 LOG_UINT("uid", r->uid));
+	if (c && ret)
+		reply_error(c, "ERR %s (the running config is kept)", err);
+	else if (c)
+		reply_ok(c);
+	deferred_end(r->d);
+	free(r);
+}
+
 static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	char err[FG_CONF_ERR_MAX];
+	struct reload_reply *r;
+	int err;
 
 	/* Tools like redis-benchmark ask CONFIG GET on connect: nothing to show. */
 	if (resp_arg_is(&argv[1], "GET") && argc == 3) {
@@ -822,13 +845,22 @@ static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, 
 			       "or gid in socket.admin_gids)");
 		return;
 	}
-	if (agent_reload(ctx, err, sizeof(err))) {
-		log_warn("reload rejected, running config kept", LOG_STR("error", err),
-			 LOG_UINT("uid", client_uid(c)));
-		reply_error(c, "ERR %s (the running config is kept)", err);
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		reply_error(c, "ERR out of memory (the running config is kept)");
 		return;
 	}
-	reply_ok(c);
+	r->uid = client_uid(c);
+	r->d = client_defer(c);
+	if (!r->d) {
+		free(r); /* the client was closed */
+		return;
+	}
+	/* The answer waits for the parse; this client's and everyone else's
+	 * other requests are served meanwhile. */
+	err = agent_reload_async(ctx, config_reloaded, r);
+	if (err)
+		config_reloaded(err, strerror(-err), r);
 }
 
 /* --- INFO sections --------------------------------------------------------- */

@@ -7,8 +7,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "config.h"
@@ -24,7 +28,14 @@
 #define CONF_DURATION_MAX_MS (365ULL * 86400 * 1000)
 #define CONF_MAX_TABLE	     100000000LL
 #define CONF_FILE_MAX	     (16 << 20)
-#define CONF_PATH_MAX	     160
+/* Bounds checked on libyaml's events before a document is built: libyaml
+ * scans deep flow nesting in quadratic time (100k "[" took 18 s) and a
+ * document's node count is its memory. A real config is a few levels deep
+ * and a maximum-size deny list is 65,536 values. */
+#define CONF_MAX_DEPTH	 64
+#define CONF_MAX_VALUES	 524288
+#define CONF_MAX_ALIASES 1024 /* anchors and aliases: billion-laughs files */
+#define CONF_PATH_MAX	 160
 
 struct parser {
 	const char *file;
@@ -895,7 +906,8 @@ static const char *const socket_keys[] = {
 static const char *const store_keys[] = { "type", "max_keys", "redis", NULL };
 static const char *const redis_keys[] = { "url",	"username", "password", "db",
 					  "timeout_ms", "prefix",   NULL };
-static const char *const metrics_keys[] = { "listen", "enabled", NULL };
+static const char *const metrics_keys[] = { "listen", "enabled", "max_connections", "timeout",
+					    NULL };
 static const char *const log_keys[] = { "format", "level", "violation_lines_per_sec",
 					"summary_interval", NULL };
 static const char *const xdp_ban_keys[] = { "after", "for", NULL };
@@ -1351,6 +1363,18 @@ static int parse_metrics(struct parser *p, const yaml_node_t *n, struct fg_conf 
 	if ((v = map_get(p, n, "enabled")) &&
 	    (err = get_bool(p, v, "metrics.enabled", &c->metrics.enabled)))
 		return err;
+	if ((v = map_get(p, n, "max_connections")) &&
+	    (err = get_u32(p, v, "metrics.max_connections", 1, FG_CONF_METRICS_MAX_CONN_MAX,
+			   &c->metrics.max_connections)))
+		return err;
+	if ((v = map_get(p, n, "timeout"))) {
+		err = get_duration(p, v, "metrics.timeout", &c->metrics.timeout_ms);
+		if (err)
+			return err;
+		if (c->metrics.timeout_ms < 1000 || c->metrics.timeout_ms > 300 * 1000)
+			return fail(p, v, "metrics.timeout", "\"%s\" is out of range (1s-5m)",
+				    sval(v));
+	}
 	if ((v = map_get(p, n, "listen"))) {
 		/* "" (or nothing) switches the endpoint off, like enabled: false. */
 		if (is_null(v) || (v->type == YAML_SCALAR_NODE && !v->data.scalar.length)) {
@@ -1918,6 +1942,83 @@ static int yaml_fail(struct parser *p, yaml_parser_t *yp, const char *text, size
 	return -EINVAL;
 }
 
+/* Depth, values and aliases of the whole stream, from libyaml's events,
+ * before a document is built: each stops the scan at once, at its line. */
+static int yaml_bounds(struct parser *p, const char *text, size_t len)
+{
+	long depth = 0, values = 0, aliases = 0;
+	unsigned long line;
+	yaml_parser_t yp;
+	yaml_event_t ev;
+	int ret = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&yp)) {
+		snprintf(p->err, p->errlen, "%s: out of memory", p->file);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	while (!done && !ret) {
+		if (!yaml_parser_parse(&yp, &ev)) {
+			ret = yaml_fail(p, &yp, text, len);
+			break;
+		}
+		line = (unsigned long)ev.start_mark.line + 1;
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > CONF_MAX_DEPTH) {
+				snprintf(p->err, p->errlen,
+					 "%s:%lu: nested deeper than %d levels; a config is a few "
+					 "levels deep",
+					 p->file, line, CONF_MAX_DEPTH);
+				ret = -EINVAL;
+			}
+			/* a collection is a value too */
+			__attribute__((fallthrough));
+		case YAML_SCALAR_EVENT:
+			if (!ret && ++values > CONF_MAX_VALUES) {
+				snprintf(p->err, p->errlen,
+					 "%s:%lu: more than %d values; the largest config (65,536 "
+					 "deny entries) has far fewer",
+					 p->file, line, CONF_MAX_VALUES);
+				ret = -EINVAL;
+			}
+			if (!ret &&
+			    (ev.type == YAML_SCALAR_EVENT ? ev.data.scalar.anchor
+			     : ev.type == YAML_SEQUENCE_START_EVENT
+				     ? ev.data.sequence_start.anchor
+				     : ev.data.mapping_start.anchor) &&
+			    ++aliases > CONF_MAX_ALIASES)
+				ret = -E2BIG;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_ALIAS_EVENT:
+			if (++aliases > CONF_MAX_ALIASES)
+				ret = -E2BIG;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		if (ret == -E2BIG) {
+			snprintf(p->err, p->errlen,
+				 "%s:%lu: more than %d anchors and aliases (&name, *name); refused "
+				 "as an alias bomb",
+				 p->file, line, CONF_MAX_ALIASES);
+			ret = -EINVAL;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&yp);
+	return ret;
+}
+
 void config_policy_defaults(struct fg_conf_policy *pc)
 {
 	pc->warn_at_milli = 800;
@@ -1961,6 +2062,8 @@ void config_defaults(struct fg_conf *c)
 	strcpy(c->store.redis.prefix, FG_CONF_REDIS_PREFIX);
 	c->metrics.enabled = true;
 	strcpy(c->metrics.listen, FG_CONF_METRICS_LISTEN);
+	c->metrics.max_connections = FG_CONF_METRICS_MAX_CONN;
+	c->metrics.timeout_ms = FG_CONF_METRICS_TIMEOUT_MS;
 	c->log.level = FG_LOG_INFO;
 	c->log.violation_lines_per_sec = EVENTS_DEFAULT_LINES_PER_SEC;
 	c->log.summary_interval_ms = EVENTS_DEFAULT_SUMMARY_MS;
@@ -1998,6 +2101,12 @@ int config_parse(const char *name, const char *text, size_t len, struct fg_conf 
 	if (!p.owner) {
 		snprintf(p.err, p.errlen, "%s: out of memory", p.file);
 		return -ENOMEM;
+	}
+	ret = yaml_bounds(&p, text, len);
+	if (ret) {
+		free(p.owner);
+		memset(out, 0, sizeof(*out));
+		return ret;
 	}
 	if (!yaml_parser_initialize(&yp)) {
 		free(p.owner);
@@ -2037,59 +2146,114 @@ out_parser:
 	return ret;
 }
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m)   ? "fifo"
+	       : S_ISCHR(m)  ? "character device"
+	       : S_ISBLK(m)  ? "block device"
+	       : S_ISSOCK(m) ? "socket"
+			     : "not a file";
+}
+
+/* The whole file at fd (a regular file, checked) into *buf, at most
+ * CONF_FILE_MAX bytes. */
+static int read_all(int fd, size_t hint, char **buf, size_t *len)
+{
+	size_t cap = hint + 1, n = 0;
+	char *b = malloc(cap), *nb;
+	ssize_t r;
+
+	if (!b)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			if (cap > CONF_FILE_MAX) {
+				free(b);
+				return -EFBIG; /* grew while we read */
+			}
+			cap *= 2;
+			nb = realloc(b, cap);
+			if (!nb) {
+				free(b);
+				return -ENOMEM;
+			}
+			b = nb;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			r = -errno;
+			free(b);
+			return (int)r;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > CONF_FILE_MAX) {
+		free(b);
+		return -EFBIG;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
 int config_load(const char *path, struct fg_conf *out, char *err, size_t errlen)
 {
-	char *buf = NULL, *nbuf;
-	size_t len = 0, cap = 0, n;
-	FILE *f;
-	int ret;
+	char dummy[1], *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	int fd, ret;
 
+	if (!err || !errlen) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
 	memset(out, 0, sizeof(*out));
-	f = fopen(path, "r");
-	if (!f) {
+	/* Non-blocking: opening a FIFO (or a device) must not wait for a
+	 * writer; symlinks are followed, as /etc's usually are. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		ret = -errno;
-		goto fail_errno;
-	}
-	errno = 0;
-	for (;;) {
-		if (len == cap) {
-			if (cap >= CONF_FILE_MAX) {
-				fclose(f);
-				free(buf);
-				if (err && errlen)
-					snprintf(err, errlen,
-						 "%s: larger than %d MiB, not a config", path,
-						 CONF_FILE_MAX >> 20);
-				return -EFBIG;
-			}
-			cap = cap ? cap * 2 : 8192;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				ret = -ENOMEM;
-				goto fail_file;
-			}
-			buf = nbuf;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		/* fread keeps errno from the failing read (EISDIR, EIO). */
-		ret = errno ? -errno : -EIO;
-		goto fail_file;
-	}
-	fclose(f);
-	ret = config_parse(path, buf ? buf : "", len, out, err, errlen);
-	free(buf);
-	return ret;
-
-fail_file:
-	fclose(f);
-	free(buf);
-fail_errno:
-	if (err && errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ret = -EISDIR;
+		snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, errlen,
+			 "%s: not a regular file (%s): give the path of the YAML config file", path,
+			 file_kind(st.st_mode));
+		goto out;
+	}
+	if (st.st_size > CONF_FILE_MAX) {
+		ret = -EFBIG;
+		snprintf(err, errlen, "%s: larger than %d MiB (%lld bytes), not a config", path,
+			 CONF_FILE_MAX >> 20, (long long)st.st_size);
+		goto out;
+	}
+	ret = read_all(fd, (size_t)st.st_size, &buf, &len);
+	if (ret == -EFBIG)
+		snprintf(err, errlen, "%s: larger than %d MiB, not a config", path,
+			 CONF_FILE_MAX >> 20);
+	else if (ret)
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+out:
+	close(fd);
+	if (ret)
+		return ret;
+	ret = config_parse(path, buf, len, out, err, errlen);
+	free(buf);
 	return ret;
 }

@@ -121,10 +121,16 @@ struct fg_conf_store {
 /* The default metrics.listen: loopback and floodgate's port (docs/metrics.md). */
 #define FG_CONF_METRICS_LISTEN "127.0.0.1:10150"
 
+#define FG_CONF_METRICS_MAX_CONN     1024
+#define FG_CONF_METRICS_MAX_CONN_MAX 65536
+#define FG_CONF_METRICS_TIMEOUT_MS   5000
+
 /* metrics: the Prometheus endpoint (GET /metrics, GET /healthz). */
 struct fg_conf_metrics {
-	bool enabled;	 /* default true */
-	char listen[64]; /* "IPv4:port" or "[IPv6]:port"; "" = no endpoint */
+	bool enabled;		  /* default true */
+	char listen[64];	  /* "IPv4:port" or "[IPv6]:port"; "" = no endpoint */
+	uint32_t max_connections; /* open HTTP connections; default FG_CONF_METRICS_MAX_CONN */
+	uint64_t timeout_ms; /* a request's whole deadline; default FG_CONF_METRICS_TIMEOUT_MS */
 };
 
 /* log: stderr's format and level, and the violation lines' budget. */

@@ -29,6 +29,11 @@
 #include "sbuf.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* A request's headers (and the connection's parsing state) fit in this:
+ * a larger header gets 431 and the connection closes. */
+#define HTTP_MEMORY_LIMIT (16 * 1024)
+/* How often the deadline thread looks for connections past their time. */
+#define HTTP_REAP_MS 200
 #define HEALTH_MAX   256
 #define STR_(x)	     #x
 #define STR(x)	     STR_(x)
@@ -86,11 +91,31 @@ struct metrics {
 	char lat_le[SERVER_LAT_BUCKETS][16];
 	char redis_le[REDIS_LAT_BUCKETS][16];
 
+	/* Open HTTP connections and their deadlines: the MHD thread adds and
+	 * removes them, the reaper thread shuts down those past it. Under
+	 * conn_lock; MHD closes a descriptor only after its CLOSED
+	 * notification, which takes the lock, so a listed fd is still ours. */
+	pthread_mutex_t conn_lock;
+	pthread_cond_t reap_cond;
+	pthread_t reaper;
+	bool reaper_on, reaper_stop;
+	struct http_conn *conns;
+	uint64_t timeout_ms;
+	uint64_t timed_out; /* connections closed at their deadline */
+	uint32_t max_conns;
+
 	/* Shared with the HTTP thread, under lock. */
 	pthread_mutex_t lock;
 	struct sbuf text;	 /* the latest complete snapshot */
 	uint64_t rendered_ns;	 /* CLOCK_MONOTONIC of text */
 	char health[HEALTH_MAX]; /* "" = healthy, else why not */
+};
+
+struct http_conn {
+	struct http_conn *prev, *next;
+	int fd;
+	bool shut;
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC */
 };
 
 /* --- auth delay histograms (loop thread) ----------------------------------- */
@@ -985,6 +1010,19 @@ static void render_process(struct sbuf *b, struct metrics *m)
 	dbl(b, "process_start_time_seconds", m->start_time_s, LABELS_END);
 }
 
+static void render_http(struct sbuf *b, struct metrics *m)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&m->conn_lock);
+	n = m->timed_out;
+	pthread_mutex_unlock(&m->conn_lock);
+	single(b, "floodgate_metrics_http_timeouts_total", "counter",
+	       "Connections to this endpoint closed because a request was not received and "
+	       "answered within metrics.timeout (slow or idle clients).",
+	       n);
+}
+
 /* A whole snapshot into the spare buffer, then one swap under the lock. */
 static void render(struct metrics *m)
 {
@@ -1011,6 +1049,7 @@ static void render(struct metrics *m)
 	render_socket(b, m);
 	render_config(b, m);
 	render_process(b, m);
+	render_http(b, m);
 	family(b, "floodgate_metrics_render_seconds", "gauge",
 	       "Event-loop time the previous snapshot of these metrics took to render "
 	       "(one every second).");
@@ -1125,6 +1164,101 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	pr_debug("msg=\"metrics http: %s\"", msg);
 }
 
+/*
+ * libmicrohttpd's connection timeout restarts on every byte received, so a
+ * client sending a header byte a second holds a connection for ever (70 of
+ * them took every slot). Each connection gets a deadline instead: its
+ * request must arrive and be answered within metrics.timeout of the
+ * connection's start or of its previous request's end (keep-alive).
+ */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct metrics *m = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *h = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		h = calloc(1, sizeof(*h));
+		if (!h || !ci) {
+			free(h); /* no deadline: MHD's idle timeout still applies */
+			return;
+		}
+		h->fd = ci->connect_fd;
+		h->deadline_ns = mono_ns() + m->timeout_ms * 1000000;
+		pthread_mutex_lock(&m->conn_lock);
+		h->next = m->conns;
+		if (m->conns)
+			m->conns->prev = h;
+		m->conns = h;
+		pthread_mutex_unlock(&m->conn_lock);
+		*socket_context = h;
+		return;
+	}
+	if (!h)
+		return;
+	pthread_mutex_lock(&m->conn_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		m->conns = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&m->conn_lock);
+	*socket_context = NULL;
+	free(h);
+}
+
+/* A request answered: the next one on this connection gets a full timeout. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct metrics *m = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *h;
+
+	(void)con_cls;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	h = ci ? ci->socket_context : NULL;
+	if (!h)
+		return;
+	pthread_mutex_lock(&m->conn_lock);
+	h->deadline_ns = mono_ns() + m->timeout_ms * 1000000;
+	pthread_mutex_unlock(&m->conn_lock);
+}
+
+/* Shut down (not close: the descriptor stays MHD's) what is past its
+ * deadline; MHD then sees the end of the stream and frees the slot. */
+static void *reaper_main(void *arg)
+{
+	struct metrics *m = arg;
+	struct http_conn *h;
+	struct timespec ts;
+	uint64_t now;
+
+	pthread_mutex_lock(&m->conn_lock);
+	while (!m->reaper_stop) {
+		now = mono_ns();
+		for (h = m->conns; h; h = h->next) {
+			if (h->shut || now < h->deadline_ns)
+				continue;
+			shutdown(h->fd, SHUT_RDWR);
+			h->shut = true;
+			m->timed_out++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += HTTP_REAP_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&m->reap_cond, &m->conn_lock, &ts);
+	}
+	pthread_mutex_unlock(&m->conn_lock);
+	return NULL;
+}
+
 /* --- lifetime ------------------------------------------------------------------ */
 
 int metrics_open(struct metrics **out, const char *listen_addr)
@@ -1151,7 +1285,10 @@ int metrics_open(struct metrics **out, const char *listen_addr)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+	/* A deep backlog: a burst of connections (a scrape storm, or slow
+	 * clients holding slots) waits to be accepted instead of having its
+	 * handshakes dropped and retried seconds later. */
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
 		err = -errno;
 		pr_warn("metrics: cannot listen on %s: %s%s", listen_addr, strerror(errno),
 			err == -EADDRINUSE ? " (another program has the port: set metrics.listen "
@@ -1169,6 +1306,15 @@ int metrics_open(struct metrics **out, const char *listen_addr)
 	m->listen_fd = fd;
 	snprintf(m->listen, sizeof(m->listen), "%s", listen_addr);
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->conn_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&m->reap_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	*out = m;
 	return 0;
 }
@@ -1184,6 +1330,7 @@ static uint32_t prog_id_of(int fd)
 int metrics_start(struct metrics *m, struct agent *a)
 {
 	size_t i;
+	int err;
 
 	if (!m)
 		return 0;
@@ -1206,17 +1353,38 @@ int metrics_start(struct metrics *m, struct agent *a)
 	uv_timer_start(&m->render_timer, on_render, METRICS_RENDER_MS, METRICS_RENDER_MS);
 	uv_timer_start(&m->count_timer, on_count, METRICS_COUNT_MS, METRICS_COUNT_MS);
 
+	m->max_conns = a->conf.metrics.max_connections;
+	m->timeout_ms = a->conf.metrics.timeout_ms;
+	if (!m->max_conns)
+		m->max_conns = FG_CONF_METRICS_MAX_CONN;
+	if (!m->timeout_ms)
+		m->timeout_ms = FG_CONF_METRICS_TIMEOUT_MS;
+	/* The logger first: MHD reports options it reads before it on stderr
+	 * (and says so, on every start). epoll: no FD_SETSIZE bound on
+	 * max_connections. */
 	m->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		on_request, m, MHD_OPTION_LISTEN_SOCKET, m->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, m,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, m->listen_fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)m->max_conns,
+		/* idle: a second past the deadline, which always comes first */
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)((m->timeout_ms + 999) / 1000 + 1),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, m, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, m, MHD_OPTION_END);
 	if (!m->daemon) {
 		pr_warn("metrics: cannot start the HTTP server on %s", m->listen);
 		return -EIO;
 	}
 	m->listen_fd = -1; /* the daemon owns it now */
-	pr_info("msg=\"metrics listening\" listen=%s paths=/metrics,/healthz", m->listen);
+	err = pthread_create(&m->reaper, NULL, reaper_main, m);
+	if (err)
+		pr_warn("msg=\"metrics: no deadline thread (%s): slow clients are closed only "
+			"when idle for metrics.timeout\"",
+			strerror(err));
+	m->reaper_on = !err;
+	pr_info("msg=\"metrics listening\" listen=%s paths=/metrics,/healthz max_connections=%u "
+		"timeout_ms=%llu",
+		m->listen, m->max_conns, (unsigned long long)m->timeout_ms);
 	return 0;
 }
 
@@ -1224,6 +1392,14 @@ void metrics_stop(struct metrics *m)
 {
 	if (!m)
 		return;
+	if (m->reaper_on) {
+		pthread_mutex_lock(&m->conn_lock);
+		m->reaper_stop = true;
+		pthread_cond_signal(&m->reap_cond);
+		pthread_mutex_unlock(&m->conn_lock);
+		pthread_join(m->reaper, NULL);
+		m->reaper_on = false;
+	}
 	if (m->daemon)
 		MHD_stop_daemon(m->daemon); /* joins the thread, closes the socket */
 	m->daemon = NULL;
@@ -1247,5 +1423,7 @@ void metrics_free(struct metrics *m)
 	sbuf_free(&m->spare);
 	sbuf_free(&m->text);
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->conn_lock);
+	pthread_cond_destroy(&m->reap_cond);
 	free(m);
 }

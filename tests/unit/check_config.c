@@ -7,6 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
 #include <check.h>
 
 #include "config.h"
@@ -572,6 +578,126 @@ START_TEST(test_err_null)
 }
 END_TEST
 
+/* --- hostile files: refused at once, never a hang or a long parse --------- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A FIFO with no writer used to block the open (SIGHUP hung ~10 min). */
+START_TEST(test_fifo_refused)
+{
+	char dir[] = "/tmp/fg-check-config-XXXXXX", path[64], want[160];
+	double t0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/config.yaml", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	t0 = now_s();
+	ck_assert_int_eq(config_load(path, &conf, err, sizeof(err)), -EINVAL);
+	ck_assert_double_lt(now_s() - t0, 1.0);
+	snprintf(want, sizeof(want),
+		 "%s: not a regular file (fifo): give the path of the YAML config file", path);
+	ck_assert_str_eq(err, want);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_device_refused)
+{
+	ck_assert_int_eq(config_load("/dev/zero", &conf, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "/dev/zero: not a regular file (character device): give the path "
+			      "of the YAML config file");
+}
+END_TEST
+
+/* A sparse 17 MiB file: refused from its size, nothing read. */
+START_TEST(test_size_refused)
+{
+	char path[] = "/tmp/fg-check-config-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 17 << 20), 0);
+	close(fd);
+	ck_assert_int_eq(config_load(path, &conf, err, sizeof(err)), -EFBIG);
+	ck_assert_ptr_nonnull(strstr(err, ": larger than 16 MiB (17825792 bytes), not a config"));
+	unlink(path);
+}
+END_TEST
+
+static char *repeat(const char *head, const char *unit, long n, const char *tail)
+{
+	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+	char *s = malloc(hl + ul * (size_t)n + tl + 1), *q = s;
+	long i;
+
+	ck_assert_ptr_nonnull(s);
+	memcpy(q, head, hl);
+	q += hl;
+	for (i = 0; i < n; i++, q += ul)
+		memcpy(q, unit, ul);
+	memcpy(q, tail, tl + 1);
+	return s;
+}
+
+/* 100k "[" took 18 s (libyaml's scan is quadratic in flow depth). */
+START_TEST(test_deep_nesting_refused)
+{
+	char *text = repeat("", "[", 100000, "\n");
+	double t0 = now_s();
+
+	ck_assert_int_eq(parse(text), -EINVAL);
+	ck_assert_double_lt(now_s() - t0, 1.0);
+	ck_assert_str_eq(err, "t.yaml:1: nested deeper than 64 levels; a config is a few levels "
+			      "deep");
+	free(text);
+	/* Block nesting counts the same; 64 levels are still read. */
+	text = repeat("", "- ", 65, "x\n");
+	ck_assert_int_eq(parse(text), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "nested deeper than 64 levels"));
+	free(text);
+	/* 64 levels (the top map and 63 lists) reach the schema's checks. */
+	text = repeat("dry_run: ", "[", 63, "");
+	{
+		char *close = repeat(text, "]", 63, "\n");
+
+		ck_assert_int_eq(parse(close), -EINVAL);
+		ck_assert_ptr_null(strstr(err, "nested deeper"));
+		free(close);
+	}
+	free(text);
+}
+END_TEST
+
+START_TEST(test_aliases_refused)
+{
+	/* A billion-laughs shape: each level refers to the one before ten times. */
+	char *text = repeat("a: &a [x]\nb: [", "*a, ", 1100, "*a]\n");
+
+	ck_assert_int_eq(parse(text), -EINVAL);
+	ck_assert_str_eq(err, "t.yaml:2: more than 1024 anchors and aliases (&name, *name); "
+			      "refused as an alias bomb");
+	free(text);
+}
+END_TEST
+
+START_TEST(test_values_refused)
+{
+	char *text = repeat("deny: [", "1,", 600000, "1]\n");
+
+	ck_assert_int_eq(parse(text), -EINVAL);
+	ck_assert_str_eq(err, "t.yaml:1: more than 524288 values; the largest config (65,536 "
+			      "deny entries) has far fewer");
+	free(text);
+}
+END_TEST
+
 /* --- socket:, store:, policies: -------------------------------------------- */
 
 static const struct fg_conf_policy *policy(const char *name)
@@ -706,6 +832,16 @@ START_TEST(test_metrics)
 	ck_assert_str_eq(conf.metrics.listen, "");
 	ck_assert_msg(parse("metrics:\n") == 0, "%s", err);
 	ck_assert_str_eq(conf.metrics.listen, "127.0.0.1:10150");
+	ck_assert_uint_eq(conf.metrics.max_connections, 1024);
+	ck_assert_uint_eq(conf.metrics.timeout_ms, 5000);
+	ck_assert_msg(parse("metrics: { max_connections: 64, timeout: 2s, listen: \"\" }\n") == 0,
+		      "%s", err);
+	ck_assert_uint_eq(conf.metrics.max_connections, 64);
+	ck_assert_uint_eq(conf.metrics.timeout_ms, 2000);
+	ck_assert_int_eq(parse("metrics:\n  max_connections: 0\n"), -EINVAL);
+	ck_assert_str_eq(err, "t.yaml:2: metrics.max_connections: 0 is out of range (1-65536)");
+	ck_assert_int_eq(parse("metrics:\n  timeout: 500ms\n"), -EINVAL);
+	ck_assert_str_eq(err, "t.yaml:2: metrics.timeout: \"500ms\" is out of range (1s-5m)");
 }
 END_TEST
 
@@ -1081,6 +1217,12 @@ static Suite *config_suite(void)
 	tcase_add_test(bads, test_err_null);
 	tcase_add_loop_test(bads, test_bad_policies, 0, sizeof(bad_pol) / sizeof(bad_pol[0]));
 	tcase_add_test(bads, test_bad_policy_file);
+	tcase_add_test(bads, test_fifo_refused);
+	tcase_add_test(bads, test_device_refused);
+	tcase_add_test(bads, test_size_refused);
+	tcase_add_test(bads, test_deep_nesting_refused);
+	tcase_add_test(bads, test_aliases_refused);
+	tcase_add_test(bads, test_values_refused);
 	suite_add_tcase(s, bads);
 	return s;
 }

@@ -6,6 +6,7 @@
  * own non-blocking reads.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -568,6 +569,81 @@ START_TEST(test_socket_takeover)
 }
 END_TEST
 
+/* A socket replaced by a symlink (its directory writable by someone) and a
+ * reload: the file the link points to keeps its mode. */
+START_TEST(test_reload_symlink)
+{
+	struct fg_conf_socket conf = { .mode = 0666 };
+	char victim[160], moved[160];
+	struct stat st;
+	int fd;
+
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(moved, sizeof(moved), "%s/moved.sock", dir);
+	fd = open(victim, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(chmod(victim, 0600), 0);
+	ck_assert_int_eq(rename(path, moved), 0);
+	ck_assert_int_eq(symlink(victim, path), 0);
+	conf.admin_uids[0] = 4294967294u;
+	conf.nadmin_uids = 1;
+	server_set_conf(srv, &conf);
+	ck_assert_int_eq(stat(victim, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	/* the socket put back is the agent's own: a reload changes its mode */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rename(moved, path), 0);
+	server_set_conf(srv, &conf);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0666);
+	unlink(victim);
+}
+END_TEST
+
+/* A directory others can write (not sticky), or owned by another user, is
+ * refused; a sticky one (/tmp) is fine. */
+START_TEST(test_unsafe_dir)
+{
+	struct fg_conf_socket conf = { .mode = 0600 };
+	char d2[160], p2[200];
+	struct server *other;
+
+	snprintf(d2, sizeof(d2), "%s/open", dir);
+	snprintf(p2, sizeof(p2), "%s/fg.sock", d2);
+	ck_assert_int_eq(mkdir(d2, 0700), 0);
+	ck_assert_int_eq(chmod(d2, 0777), 0);
+	other = server_new(&loop, &conf, p2);
+	ck_assert_int_eq(server_listen(other), -EPERM);
+	ck_assert_int_ne(access(p2, F_OK), 0);
+	server_free(other);
+
+	ck_assert_int_eq(chmod(d2, 0775), 0);
+	if (getegid() != 0) {
+		other = server_new(&loop, &conf, p2);
+		ck_assert_int_eq(server_listen(other), -EPERM);
+		server_free(other);
+	}
+
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chmod(d2, 0755), 0);
+		ck_assert_int_eq(chown(d2, 65534, 65534), 0);
+		other = server_new(&loop, &conf, p2);
+		ck_assert_int_eq(server_listen(other), -EPERM);
+		server_free(other);
+		ck_assert_int_eq(chown(d2, 0, 0), 0);
+	}
+
+	ck_assert_int_eq(chmod(d2, 01777), 0);
+	other = server_new(&loop, &conf, p2);
+	ck_assert_int_eq(server_listen(other), 0);
+	server_close(other);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	server_free(other);
+	ck_assert_int_eq(rmdir(d2), 0);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
 	Suite *s = suite_create("server");
@@ -587,6 +663,8 @@ static Suite *server_suite(void)
 	tcase_add_test(tc, test_info_sections);
 	tcase_add_test(tc, test_register_rules);
 	tcase_add_test(tc, test_socket_takeover);
+	tcase_add_test(tc, test_reload_symlink);
+	tcase_add_test(tc, test_unsafe_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1390,7 +1390,7 @@ static void on_cron(uv_timer_t *h)
 			s->st.errors[SERVER_ERR_TIMEOUT]++;
 			client_close(c);
 		} else if (s->idle_ms && now - c->last_cmd_ms > s->idle_ms && !c->push &&
-			   !c->ndeferred && !c->writing && !c->out.len) {
+			   !c->partial_since_ms && !c->ndeferred && !c->writing && !c->out.len) {
 			/* As redis' timeout: subscribers and clients waiting for a
 			 * reply are not idle. Closed silently: clients reconnect. */
 			log_debug("closing client: idle past socket.idle_timeout",

@@ -681,6 +681,15 @@ static void client_close(struct client *c)
 	c->srv->st.buffered -= c->acct;
 	c->acct = 0;
 	limits_remove(c);
+	/* Its buffers go now, not when the loop gets to the close callback:
+	 * evicted clients must make room before the next read of this loop
+	 * iteration (up to 1024 events) grows another one. Not while its own
+	 * requests run: their arguments point into c->in. */
+	if (!c->in_process) {
+		sbuf_free(&c->in);
+		if (c->ob != &c->out)
+			sbuf_free(&c->out);
+	}
 	if (c->ndeferred)
 		c->srv->st.blocked--;
 	if (c->reading)
@@ -1138,6 +1147,28 @@ static size_t process(struct client *c, char *buf, size_t len)
 	return off;
 }
 
+/* sbuf_reserve() for a read buffer: doubling, but never past the largest
+ * request (sbuf's power of two would make a 1 MB request hold 2 MB). */
+static int in_reserve(struct sbuf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1, top = RESP_MAX_REQUEST + 4096 + 1, cap;
+	char *p;
+
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : PRIVATE_RBUF_MIN;
+	while (cap < need)
+		cap *= 2;
+	if (cap > top && need <= top)
+		cap = top;
+	p = realloc(b->data, cap);
+	if (!p)
+		return -ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct client *c = h->data;
@@ -1157,7 +1188,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	if (want > RESP_MAX_REQUEST + 4096 - c->in.len)
 		want = RESP_MAX_REQUEST + 4096 > c->in.len ? RESP_MAX_REQUEST + 4096 - c->in.len
 							   : 4096;
-	if (sbuf_reserve(&c->in, want)) {
+	if (in_reserve(&c->in, want)) {
 		*buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
 		return;
 	}

@@ -150,6 +150,7 @@ else
 fi
 
 # --- 10: symlink in place of the socket, then SIGHUP -----------------------------------------
+conf # a config every build reloads: the reload must succeed to reach the chmod
 echo secret >"$FG_TMP/secret"
 chmod 0600 "$FG_TMP/secret"
 mv "$SOCK" "$FG_TMP/run/saved.sock"

@@ -874,12 +874,18 @@ static int parse_rules(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 
 /* --- socket:, store:, policies: ------------------------------------------ */
 
-static const char *const socket_keys[] = {
-	"path",		"mode",		"group",       "admin_uids",
-	"admin_gids",	"max_clients",	"max_clients_per_uid",
-	"admin_reserve", "idle_timeout", "max_buffers", "client_output_limit",
-	NULL
-};
+static const char *const socket_keys[] = { "path",
+					   "mode",
+					   "group",
+					   "admin_uids",
+					   "admin_gids",
+					   "max_clients",
+					   "max_clients_per_uid",
+					   "admin_reserve",
+					   "idle_timeout",
+					   "max_buffers",
+					   "client_output_limit",
+					   NULL };
 static const char *const store_keys[] = { "type", "max_keys", "redis", NULL };
 static const char *const redis_keys[] = { "url",	"username", "password", "db",
 					  "timeout_ms", "prefix",   NULL };
@@ -975,9 +981,9 @@ static int get_bytes(struct parser *p, const yaml_node_t *n, const char *path, u
 	static const struct {
 		const char *sfx;
 		unsigned shift;
-	} units[] = { { "", 0 },   { "b", 0 },	  { "k", 10 },	 { "kb", 10 }, { "kib", 10 },
-		      { "m", 20 }, { "mb", 20 }, { "mib", 20 }, { "g", 30 }, { "gb", 30 },
-		      { "gib", 30 } };
+	} units[] = { { "", 0 },     { "b", 0 },   { "k", 10 },	 { "kb", 10 },
+		      { "kib", 10 }, { "m", 20 },  { "mb", 20 }, { "mib", 20 },
+		      { "g", 30 },   { "gb", 30 }, { "gib", 30 } };
 	const char *text, *s;
 	uint64_t v = 0;
 	size_t i;

@@ -534,8 +534,8 @@ static void limits_set(struct server *s, const struct fg_conf_socket *conf)
 						 : FG_CONF_SOCKET_CLIENT_OUTPUT_LIMIT;
 	/* Stop running a client's requests well before its replies reach the
 	 * limit: a fast pipeline then waits instead of being closed. */
-	s->out_soft = SERVER_OUT_SOFT_LIMIT < s->out_limit / 2 ? SERVER_OUT_SOFT_LIMIT
-								: s->out_limit / 2;
+	s->out_soft =
+		SERVER_OUT_SOFT_LIMIT < s->out_limit / 2 ? SERVER_OUT_SOFT_LIMIT : s->out_limit / 2;
 }
 
 static size_t client_mem(const struct client *c)
@@ -574,7 +574,8 @@ static void evict(struct server *s)
 			 LOG_UINT("id", victim->id), LOG_UINT("uid", victim->uid),
 			 LOG_INT("pid", victim->pid), LOG_UINT("client_bytes", victim->acct),
 			 LOG_UINT("input_bytes", victim->in.cap),
-			 LOG_UINT("output_bytes", victim->out.cap + victim->wbuf.cap + victim->held_bytes),
+			 LOG_UINT("output_bytes",
+				  victim->out.cap + victim->wbuf.cap + victim->held_bytes),
 			 LOG_UINT("buffered_bytes", s->st.buffered));
 		s->st.closed[SERVER_CLOSE_MEMORY]++;
 		client_close(victim);

@@ -179,7 +179,7 @@ enum server_close_reason {
 	SERVER_CLOSE_IDLE,	   /* no command for socket.idle_timeout */
 	SERVER_CLOSE__MAX,
 };
-const char *server_reject_name(enum server_reject r);	      /* "max_clients", "per_uid" */
+const char *server_reject_name(enum server_reject r);	   /* "max_clients", "per_uid" */
 const char *server_close_name(enum server_close_reason r); /* "memory", ... */
 
 struct server_stats {

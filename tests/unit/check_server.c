@@ -688,8 +688,10 @@ static void dial_as_nobody(int n, int *fds)
 		for (i = 0; i < n; i++) {
 			char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 			struct iovec iov = { .iov_base = "x", .iov_len = 1 };
-			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-					     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+			struct msghdr mh = { .msg_iov = &iov,
+					     .msg_iovlen = 1,
+					     .msg_control = cbuf,
+					     .msg_controllen = sizeof(cbuf) };
 			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 			int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
@@ -709,7 +711,9 @@ static void dial_as_nobody(int n, int *fds)
 	for (i = 0; i < n; i++) {
 		char cbuf[CMSG_SPACE(sizeof(int))], x;
 		struct iovec iov = { .iov_base = &x, .iov_len = 1 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = cbuf,
 				     .msg_controllen = sizeof(cbuf) };
 
 		ck_assert_int_eq(recvmsg(sp[0], &mh, 0), 1);

@@ -39,13 +39,14 @@ PID=$FG_AGENT
 info() { redis-cli -s "$SOCK" INFO "$1" | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
 
 # load UID NAME MODE N [ARGS] — sockload as UID in the background until its
-# phase is done; its line in $out, its pid in PID_NAME.
+# phase is done; its line in $out, its pid in LPID[NAME].
+declare -A LPID
 load() {
 	local uid=$1 name=$2
 	shift 2
 	fg_bg setpriv --reuid="$uid" --regid="$uid" --clear-groups "$PY" "$LOAD" "$SOCK" "$@" \
 		--ready "$FG_TMP/nb/$name.ready" >"$FG_TMP/$name.out" 2>"$FG_TMP/$name.err"
-	eval "PID_$name=$FG_LAST_PID"
+	LPID[$name]=$FG_LAST_PID
 	fg_wait_for -t 30 test -e "$FG_TMP/nb/$name.ready" || {
 		cat "$FG_TMP/$name.err" >&2
 		fg_fail "sockload $* as uid $uid did not finish"
@@ -63,7 +64,7 @@ load 65533 b hold 10 --hold 60
 fg_assert_eq "$(fg_kv open "$out")" 5 "uid 65533 gets the places left outside the reserve"
 [[ $out == *"first_refusal=-ERR max number of clients reached (40, the last 5 kept for admins)"* ]] ||
 	fg_fail "refusal text: $out"
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	got=$(redis-cli -s "$SOCK" PING 2>&1 | tr -d '\r')
 	[ "$got" = PONG ] || fg_fail "root refused while others hold the rest: $got"
 done
@@ -77,8 +78,8 @@ fg_assert_eq "$rc" 2 "floodctl refused exits 2 (not 141, SIGPIPE)"
 fg_ok "floodctl says: $msg"
 fg_assert_eq "$(info stats rejected_connections_per_uid)" 10 "INFO counts per-uid refusals"
 fg_assert_ge "$(info stats rejected_connections_max_clients)" 6 "INFO counts max-clients refusals"
-fg_stop "$PID_a"
-fg_stop "$PID_b"
+fg_stop "${LPID[a]}"
+fg_stop "${LPID[b]}"
 fg_wait_for -t 5 eval '[ "$(info clients connected_clients)" -le 1 ]' || fg_fail "clients did not leave"
 
 # Memory: 30 partial requests of 1 MB against max_buffers 16mb.
@@ -88,7 +89,7 @@ fg_assert_ge "$(info stats closed_clients_memory)" 10 "INFO counts them"
 fg_assert_le "$(info clients client_buffers_bytes)" $((16 << 20)) "buffers under max_buffers"
 grep -q 'socket buffers over socket.max_buffers.*uid=65534' "$FG_AGENT_LOG" ||
 	fg_fail "no log line naming the evicted client's uid"
-fg_stop "$PID_c"
+fg_stop "${LPID[c]}"
 fg_wait_for -t 5 eval '[ "$(info clients client_buffers_bytes)" -lt 1048576 ]' ||
 	fg_fail "buffers not given back: $(info clients client_buffers_bytes)"
 fg_ok "buffers given back: $(info clients client_buffers_bytes) bytes"
@@ -102,6 +103,6 @@ load 65534 d hold 20 --hold 30
 fg_assert_eq "$(fg_kv open "$out")" 20 "20 idle clients connected"
 fg_wait_for -t 5 eval '[ "$(info stats closed_clients_idle)" -ge 20 ]' || fg_fail "idle clients not closed"
 fg_ok "idle clients closed: $(info stats closed_clients_idle)"
-fg_stop "$PID_d"
+fg_stop "${LPID[d]}"
 kill -0 "$PID" || fg_fail "agent died"
 fg_pass "socket limits: per uid, admin reserve, floodctl refusal, max_buffers, idle_timeout"

@@ -30,7 +30,7 @@ broke() {
 fg_topo_3ns
 chmod 0755 "$FG_TMP"
 mkdir -m 0755 "$FG_TMP/run"
-mkdir -m 0700 "$FG_TMP/nb" && chown 65534:65534 "$FG_TMP/nb" # nobody's ready files
+mkdir -m 1777 "$FG_TMP/nb" # the attackers' ready files
 SOCK=$FG_TMP/run/fg.sock
 conf() { # conf [EXTRA socket: LINES]
 	cat >"$FG_TMP/fg.yaml" <<YAML
@@ -96,6 +96,39 @@ if [ "$ctl_rc" = 2 ] && [ -n "$ctl_out" ]; then
 	held "floodctl refused: exit $ctl_rc, says: $ctl_out"
 else
 	broke "floodctl refused: exit $ctl_rc (141 = killed by SIGPIPE), says: '$ctl_out'"
+fi
+
+# --- 6: lockout by several users: the admin reserve ------------------------------------------
+pids=()
+for uid in 65530 65531 65532 65533; do
+	(ulimit -n 4000 && exec setpriv --reuid=$uid --regid=$uid --clear-groups "$PY" "$LOAD" "$SOCK" \
+		hold 2600 --hold 60 --ready "$FG_TMP/nb/u$uid.ready") >"$FG_TMP/u$uid.out" 2>&1 &
+	pids+=($!)
+	FG_PIDS+=($!)
+done
+all_ready() {
+	local u
+	for u in 65530 65531 65532 65533; do [ -e "$FG_TMP/nb/u$u.ready" ] || return 1; done
+}
+fg_wait_for -t 90 all_ready
+(ulimit -n 4000 && exec "${NOBODY[@]}" "$PY" "$LOAD" "$SOCK" hold 100 --hold 60 \
+	--ready "$FG_TMP/nb/u65534.ready") >"$FG_TMP/u65534.out" 2>&1 &
+pids+=($!)
+FG_PIDS+=($!)
+fg_wait_for -t 30 test -e "$FG_TMP/nb/u65534.ready"
+sleep 1 # the agent has answered every connection
+t0=$(ms)
+root_ping=$(timeout 5 redis-cli -s "$SOCK" PING 2>&1 | tr -d '\r\n')
+t_root=$(($(ms) - t0))
+held_total=$(($(info clients connected_clients) - 1))
+late=$(info stats rejected_connections_max_clients)
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+fig="5 users asked 10500, held $held_total, refused at max_clients: $late; root PING: '$root_ping' in ${t_root} ms"
+if [ "$root_ping" = PONG ]; then
+	held "socket lockout by 5 users: $fig"
+else
+	broke "socket lockout by 5 users: $fig"
 fi
 
 # --- 7: memory -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
 
-fg_require_cmd redis-cli setpriv
+fg_require_cmd redis-cli setpriv curl
 PY=/usr/bin/python3 # every uid can run it (pyenv's shims live under /root)
 [ -x "$PY" ] || fg_skip "no $PY"
 LOAD="$FG_ROOT/tests/netns/sockload.py"
@@ -34,8 +34,13 @@ policies:
 YAML
 }
 conf 0
-fg_agent_start "$FG_TMP/fg.yaml" --socket "$SOCK" --metrics-listen ""
+METRICS=127.0.0.1:10193
+fg_agent_start "$FG_TMP/fg.yaml" --socket "$SOCK" --metrics-listen "$METRICS"
 PID=$FG_AGENT
+metric() { # metric 'NAME{LABELS}' — its value on /metrics
+	fg_in "$FG_V" curl -sS --max-time 2 "http://$METRICS/metrics" |
+		awk -v m="$1" '$1 == m { print $2 }'
+}
 info() { redis-cli -s "$SOCK" INFO "$1" | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
 
 # load UID NAME MODE N [ARGS] — sockload as UID in the background until its
@@ -104,5 +109,12 @@ fg_assert_eq "$(fg_kv open "$out")" 20 "20 idle clients connected"
 fg_wait_for -t 5 eval '[ "$(info stats closed_clients_idle)" -ge 20 ]' || fg_fail "idle clients not closed"
 fg_ok "idle clients closed: $(info stats closed_clients_idle)"
 fg_stop "${LPID[d]}"
+fg_assert_eq "$(metric 'floodgate_socket_clients_rejected_total{reason="per_uid"}')" 10 \
+	"per-uid refusals on /metrics"
+fg_assert_ge "$(metric 'floodgate_socket_clients_closed_total{reason="memory"}')" 10 \
+	"clients closed for memory on /metrics"
+fg_assert_ge "$(metric 'floodgate_socket_clients_closed_total{reason="idle"}')" 20 \
+	"idle clients closed on /metrics"
+metric floodgate_socket_buffered_bytes | grep -qx '[0-9]*' || fg_fail "no buffered_bytes gauge"
 kill -0 "$PID" || fg_fail "agent died"
 fg_pass "socket limits: per uid, admin reserve, floodctl refusal, max_buffers, idle_timeout"

@@ -2127,9 +2127,12 @@ static int apply_perms(struct server *s, gid_t gid, mode_t mode, bool first)
 	}
 	if (gid != (gid_t)-1 && st.st_gid != gid &&
 	    fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH)) {
+		char m[PATH_MAX + 128];
+
 		err = -errno;
-		log_error("cannot give the socket to its group", LOG_STR("path", s->path),
-			  LOG_STR("group", s->conf.group), LOG_ERRNO(-err));
+		log_error(
+			log_fmt(m, sizeof(m), "cannot give %s to group %s", s->path, s->conf.group),
+			LOG_STR("path", s->path), LOG_STR("group", s->conf.group), LOG_ERRNO(-err));
 		goto out;
 	}
 	/* fchmod() refuses O_PATH descriptors; the /proc link of one names

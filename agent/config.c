@@ -900,9 +900,18 @@ static int parse_rules(struct parser *p, const yaml_node_t *n, struct fg_conf *c
 
 /* --- socket:, store:, policies: ------------------------------------------ */
 
-static const char *const socket_keys[] = {
-	"path", "mode", "group", "admin_uids", "admin_gids", NULL
-};
+static const char *const socket_keys[] = { "path",
+					   "mode",
+					   "group",
+					   "admin_uids",
+					   "admin_gids",
+					   "max_clients",
+					   "max_clients_per_uid",
+					   "admin_reserve",
+					   "idle_timeout",
+					   "max_buffers",
+					   "client_output_limit",
+					   NULL };
 static const char *const store_keys[] = { "type", "max_keys", "redis", NULL };
 static const char *const redis_keys[] = { "url",	"username", "password", "db",
 					  "timeout_ms", "prefix",   NULL };
@@ -992,6 +1001,109 @@ static int parse_ids(struct parser *p, const yaml_node_t *n, const char *key, ui
 	return 0;
 }
 
+/* "256mb", "64kb", "1gb", "512b" or a bare number of bytes (k/m/g and
+ * kib/mib/gib too: all powers of 1024, as redis reads them). */
+static int get_bytes(struct parser *p, const yaml_node_t *n, const char *path, uint64_t min,
+		     uint64_t max, uint64_t *out)
+{
+	static const struct {
+		const char *sfx;
+		unsigned shift;
+	} units[] = { { "", 0 },     { "b", 0 },   { "k", 10 },	 { "kb", 10 },
+		      { "kib", 10 }, { "m", 20 },  { "mb", 20 }, { "mib", 20 },
+		      { "g", 30 },   { "gb", 30 }, { "gib", 30 } };
+	const char *text, *s;
+	uint64_t v = 0;
+	size_t i;
+	int err;
+
+	err = get_str(p, n, path, "a size (e.g. 512kb, 32mb, 1gb)", &text);
+	if (err)
+		return err;
+	for (s = text; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return fail(p, n, path, "\"%s\" is too big", text);
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (s == text)
+		return fail(p, n, path, "\"%s\" is not a size (e.g. 512kb, 32mb, 1gb)", text);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcasecmp(s, units[i].sfx))
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		return fail(p, n, path, "\"%s\": unknown unit (use b, kb, mb or gb)", text);
+	if (v > (max >> units[i].shift) || (v << units[i].shift) < min)
+		return fail(p, n, path, "\"%s\" is out of range (%llu-%llu bytes)", text,
+			    (unsigned long long)min, (unsigned long long)max);
+	*out = v << units[i].shift;
+	return 0;
+}
+
+/* socket: limits on clients (issue: one user must not lock the operator out
+ * or exhaust the agent's memory). Defaults come from config_defaults(). */
+static int parse_socket_limits(struct parser *p, const yaml_node_t *n, struct fg_conf_socket *so)
+{
+	yaml_node_t *v, *per_uid, *reserve, *outlim;
+	int err;
+
+	if ((v = map_get(p, n, "max_clients")) &&
+	    (err = get_u32(p, v, "socket.max_clients", 1, 1000000, &so->max_clients)))
+		return err;
+	if ((per_uid = map_get(p, n, "max_clients_per_uid"))) {
+		err = get_u32(p, per_uid, "socket.max_clients_per_uid", 1, 1000000,
+			      &so->max_clients_per_uid);
+		if (err)
+			return err;
+		if (so->max_clients_per_uid > so->max_clients)
+			return fail(p, per_uid, "socket.max_clients_per_uid",
+				    "%u is more than socket.max_clients (%u)",
+				    so->max_clients_per_uid, so->max_clients);
+	} else {
+		so->max_clients_per_uid = so->max_clients / 4 ? so->max_clients / 4 : 1;
+	}
+	if ((reserve = map_get(p, n, "admin_reserve"))) {
+		err = get_u32(p, reserve, "socket.admin_reserve", 0, 1000000, &so->admin_reserve);
+		if (err)
+			return err;
+		if (so->admin_reserve >= so->max_clients)
+			return fail(p, reserve, "socket.admin_reserve",
+				    "%u leaves no connection for applications (socket.max_clients "
+				    "is %u)",
+				    so->admin_reserve, so->max_clients);
+	} else if (so->admin_reserve >= so->max_clients) {
+		so->admin_reserve = so->max_clients / 2;
+	}
+	if ((v = map_get(p, n, "idle_timeout"))) {
+		const char *t;
+
+		/* 0 turns it off: duration_parse() refuses 0, so it is read here. */
+		if (v->type == YAML_SCALAR_NODE && (t = sval(v)) && !strcmp(t, "0"))
+			so->idle_timeout_ms = 0;
+		else if ((err = get_duration(p, v, "socket.idle_timeout", &so->idle_timeout_ms)))
+			return err;
+		else if (so->idle_timeout_ms < 1000)
+			return fail(p, v, "socket.idle_timeout",
+				    "\"%s\" is shorter than 1s (0 turns the timeout off)", sval(v));
+	}
+	if ((v = map_get(p, n, "max_buffers")) &&
+	    (err = get_bytes(p, v, "socket.max_buffers", 1ull << 20, 1ull << 40, &so->max_buffers)))
+		return err;
+	if ((outlim = map_get(p, n, "client_output_limit"))) {
+		err = get_bytes(p, outlim, "socket.client_output_limit", 64ull << 10, 1ull << 40,
+				&so->client_output_limit);
+		if (err)
+			return err;
+	}
+	if (!outlim && so->client_output_limit > so->max_buffers)
+		so->client_output_limit = so->max_buffers;
+	if (so->client_output_limit > so->max_buffers)
+		return fail(p, outlim, "socket.client_output_limit",
+			    "%llu bytes is more than socket.max_buffers (%llu)",
+			    (unsigned long long)so->client_output_limit,
+			    (unsigned long long)so->max_buffers);
+	return 0;
+}
+
 static int parse_socket(struct parser *p, const yaml_node_t *n, struct fg_conf *c)
 {
 	struct fg_conf_socket *so = &c->socket;
@@ -1060,7 +1172,7 @@ static int parse_socket(struct parser *p, const yaml_node_t *n, struct fg_conf *
 	if ((v = map_get(p, n, "admin_gids")) &&
 	    (err = parse_ids(p, v, "socket.admin_gids", so->admin_gids, &so->nadmin_gids)))
 		return err;
-	return 0;
+	return parse_socket_limits(p, n, so);
 }
 
 static int get_name(struct parser *p, const yaml_node_t *n, const char *path, const char *what,
@@ -2055,6 +2167,12 @@ void config_defaults(struct fg_conf *c)
 	c->socket.nadmin_uids = 1;
 	c->app_bans.max = FG_CONF_APP_BANS_MAX;
 	c->app_bans.per_peer = FG_CONF_APP_BANS_PER_PEER;
+	c->socket.max_clients = FG_CONF_SOCKET_MAX_CLIENTS;
+	c->socket.max_clients_per_uid = FG_CONF_SOCKET_MAX_CLIENTS / 4;
+	c->socket.admin_reserve = FG_CONF_SOCKET_ADMIN_RESERVE;
+	c->socket.idle_timeout_ms = FG_CONF_SOCKET_IDLE_TIMEOUT_MS;
+	c->socket.max_buffers = FG_CONF_SOCKET_MAX_BUFFERS;
+	c->socket.client_output_limit = FG_CONF_SOCKET_CLIENT_OUTPUT_LIMIT;
 	c->store.type = FG_STORE_MEMORY;
 	c->store.max_keys = FG_CONF_STORE_MAX_KEYS;
 	c->store.redis.port = 6379;

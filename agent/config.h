@@ -71,8 +71,21 @@ struct fg_conf_socket {
 	int nadmin_uids;
 	uint32_t admin_gids[FG_CONF_MAX_ADMIN_IDS];
 	int nadmin_gids;
+	/* Limits of the socket (docs/config.md); 0 in a zeroed struct (not from
+	 * config_load) means the default, except idle_timeout_ms: never. */
+	uint32_t max_clients;	      /* default FG_CONF_SOCKET_MAX_CLIENTS */
+	uint32_t max_clients_per_uid; /* default max_clients / 4 */
+	uint32_t admin_reserve;	      /* default 32, kept for admins and root */
+	uint64_t idle_timeout_ms;     /* default 5 min; 0 = never */
+	uint64_t max_buffers;	      /* bytes buffered for all clients; default 256 MiB */
+	uint64_t client_output_limit; /* pending replies of one client; default 32 MiB */
 };
 
+#define FG_CONF_SOCKET_MAX_CLIENTS	   10000
+#define FG_CONF_SOCKET_ADMIN_RESERVE	   32
+#define FG_CONF_SOCKET_IDLE_TIMEOUT_MS	   (5 * 60 * 1000)
+#define FG_CONF_SOCKET_MAX_BUFFERS	   (256ull << 20)
+#define FG_CONF_SOCKET_CLIENT_OUTPUT_LIMIT (32ull << 20)
 /* app_bans: which socket peers may get addresses banned at the NIC through
  * a policy's xdp_ban, and how much of the ban map those bans may take. */
 #define FG_CONF_APP_BANS_MAX	  16384 /* default app_bans.max */

@@ -887,6 +887,21 @@ static void render_socket(struct sbuf *b, struct metrics *m)
 	for (k = 0; k < SERVER_ERR__MAX; k++)
 		u64(b, "floodgate_socket_errors_total", st.errors[k], "kind",
 		    server_err_kind_name(k), LABELS_END);
+	family(b, "floodgate_socket_clients_rejected_total", "counter",
+	       "Connections refused by the socket's limits, by reason: max_clients (the "
+	       "last admin_reserve places are for admins), per_uid (max_clients_per_uid).");
+	for (k = 0; k < SERVER_REJECT__MAX; k++)
+		u64(b, "floodgate_socket_clients_rejected_total", st.rejected[k], "reason",
+		    server_reject_name(k), LABELS_END);
+	family(b, "floodgate_socket_clients_closed_total", "counter",
+	       "Clients closed by the socket, by reason: memory (held the most while over "
+	       "max_buffers), output_limit (replies over client_output_limit), idle "
+	       "(idle_timeout).");
+	for (k = 0; k < SERVER_CLOSE__MAX; k++)
+		u64(b, "floodgate_socket_clients_closed_total", st.closed[k], "reason",
+		    server_close_name(k), LABELS_END);
+	single(b, "floodgate_socket_buffered_bytes", "gauge",
+	       "Bytes of input and output buffers held for socket clients now.", st.buffered);
 	family(b, "floodgate_socket_commands_total", "counter",
 	       "Commands run, by command (\"unknown\": names no command has).");
 	for (i = 0; (name = server_cmd_stats(s, i, &cs)); i++)

@@ -62,11 +62,16 @@ static bool parse_ll(const char *s, size_t n, long long *out)
 			return false;
 	}
 	for (; i < n; i++) {
+		unsigned d;
+
 		if (s[i] < '0' || s[i] > '9')
 			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-		if (v > (unsigned long long)INT64_MAX)
+		d = (unsigned)(s[i] - '0');
+		/* Checked before v * 10 + d: afterwards a wrapped value (2^64 reads
+		 * as 0) is indistinguishable from a small one. */
+		if (v > ((unsigned long long)INT64_MAX - d) / 10)
 			return false;
+		v = v * 10 + d;
 	}
 	*out = neg ? -(long long)v : (long long)v;
 	return true;

@@ -37,7 +37,8 @@ void sbuf_append(struct sbuf *b, const void *p, size_t n)
 {
 	if (sbuf_reserve(b, n))
 		return;
-	memcpy(b->data + b->len, p, n);
+	if (n) /* p may be NULL then (an empty sbuf's data): memcpy must not see it */
+		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +29,7 @@
 #define CLIENT_NAME_MAX	  128
 #define LISTEN_BACKLOG	  511
 #define CRON_MS		  1000
+#define UID_BUCKETS	  256 /* power of two */
 /* The version redis clients see in INFO/HELLO: libraries gate features on it. */
 #define REDIS_COMPAT_VERSION "7.2.0"
 
@@ -38,6 +42,23 @@ static const char *const err_kind_names[SERVER_ERR__MAX] = {
 	[SERVER_ERR_UNKNOWN] = "unknown",	[SERVER_ERR_ARITY] = "arity",
 	[SERVER_ERR_NOPERM] = "noperm",		[SERVER_ERR_REPLY] = "reply",
 	[SERVER_ERR_MAXCLIENTS] = "maxclients", [SERVER_ERR_TIMEOUT] = "timeout",
+};
+
+static const char *const reject_names[SERVER_REJECT__MAX] = {
+	[SERVER_REJECT_MAX_CLIENTS] = "max_clients",
+	[SERVER_REJECT_PER_UID] = "per_uid",
+};
+static const char *const close_names[SERVER_CLOSE__MAX] = {
+	[SERVER_CLOSE_MEMORY] = "memory",
+	[SERVER_CLOSE_OUTPUT_LIMIT] = "output_limit",
+	[SERVER_CLOSE_IDLE] = "idle",
+};
+
+/* Connections of one peer uid (socket.max_clients_per_uid). */
+struct uid_count {
+	struct uid_count *next;
+	uid_t uid;
+	uint32_t n;
 };
 
 struct cmd {
@@ -79,6 +100,7 @@ struct client {
 	int ngroups;
 	pid_t pid;
 	bool admin;
+	bool counted; /* in the client limits (not a refused connection) */
 	int proto;
 	char name[CLIENT_NAME_MAX];
 	char lib_name[64], lib_ver[64];
@@ -101,6 +123,7 @@ struct client {
 	int ndeferred;	   /* deferred entries not ended yet */
 	size_t held_bytes; /* in the entries */
 	int refs;	   /* deferred replies outstanding: the struct outlives the handle */
+	size_t acct;	   /* its buffers' bytes as counted in the server's st.buffered */
 	uint64_t created_ms, last_cmd_ms;
 	uint64_t partial_since_ms; /* 0: no request begun */
 	uint64_t write_progress_ms;
@@ -117,6 +140,8 @@ struct server {
 	uv_timer_t cron;
 	uv_idle_t resume_idle;
 	bool listening, handles_open;
+	dev_t sock_dev; /* the socket file bound at listen: a file found at */
+	ino_t sock_ino; /* path later is only touched if it is this one */
 
 	struct cmd cmds[SERVER_MAX_COMMANDS + 1]; /* the last slot: "unknown" */
 	size_t ncmds;
@@ -134,6 +159,13 @@ struct server {
 
 	struct server_stats st;
 	uint64_t ops_last_total, ops_per_sec;
+
+	/* The client limits in force (socket.*, defaults filled in). */
+	uint32_t max_clients, per_uid, reserve;
+	uint64_t idle_ms, max_buffers, out_limit, out_soft;
+	uint32_t nclients; /* counted clients (refused ones are not) */
+	struct uid_count *uids[UID_BUCKETS];
+	uint64_t trim_mark; /* st.buffered high-water since the last malloc_trim() */
 };
 
 static void client_close(struct client *c);
@@ -438,6 +470,166 @@ static void peer_groups(struct client *c, int fd)
 	c->ngroups = (int)(len / sizeof(gid_t));
 }
 
+/* --- client limits -------------------------------------------------------------- */
+
+static struct uid_count **uid_slot(struct server *s, uid_t uid)
+{
+	struct uid_count **pp = &s->uids[(uid * 2654435761u) & (UID_BUCKETS - 1)];
+
+	while (*pp && (*pp)->uid != uid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static uint32_t uid_clients(struct server *s, uid_t uid)
+{
+	struct uid_count *u = *uid_slot(s, uid);
+
+	return u ? u->n : 0;
+}
+
+/* Count c in the limits. -ENOMEM leaves it uncounted. */
+static int limits_add(struct client *c)
+{
+	struct server *s = c->srv;
+	struct uid_count **pp = uid_slot(s, c->uid);
+
+	if (!*pp) {
+		*pp = calloc(1, sizeof(**pp));
+		if (!*pp)
+			return -ENOMEM;
+		(*pp)->uid = c->uid;
+	}
+	(*pp)->n++;
+	s->nclients++;
+	c->counted = true;
+	return 0;
+}
+
+static void limits_remove(struct client *c)
+{
+	struct server *s = c->srv;
+	struct uid_count **pp, *u;
+
+	if (!c->counted)
+		return;
+	c->counted = false;
+	s->nclients--;
+	pp = uid_slot(s, c->uid);
+	u = *pp;
+	if (u && --u->n == 0) {
+		*pp = u->next;
+		free(u);
+	}
+}
+
+/* Admins of the config and root get the reserve and no per-uid limit. */
+static bool privileged(const struct client *c)
+{
+	return c->admin || c->uid == 0;
+}
+
+/* The limits of conf, defaults for what a zeroed struct leaves at 0. */
+static void limits_set(struct server *s, const struct fg_conf_socket *conf)
+{
+	s->max_clients = conf->max_clients ? conf->max_clients : FG_CONF_SOCKET_MAX_CLIENTS;
+	s->per_uid = conf->max_clients_per_uid ? conf->max_clients_per_uid : s->max_clients / 4;
+	if (!s->per_uid)
+		s->per_uid = 1;
+	s->reserve = conf->max_clients ? conf->admin_reserve : FG_CONF_SOCKET_ADMIN_RESERVE;
+	if (s->reserve >= s->max_clients)
+		s->reserve = s->max_clients / 2;
+	s->idle_ms = conf->idle_timeout_ms;
+	s->max_buffers = conf->max_buffers ? conf->max_buffers : FG_CONF_SOCKET_MAX_BUFFERS;
+	s->out_limit = conf->client_output_limit ? conf->client_output_limit
+						 : FG_CONF_SOCKET_CLIENT_OUTPUT_LIMIT;
+	/* Stop running a client's requests well before its replies reach the
+	 * limit: a fast pipeline then waits instead of being closed. */
+	s->out_soft =
+		SERVER_OUT_SOFT_LIMIT < s->out_limit / 2 ? SERVER_OUT_SOFT_LIMIT : s->out_limit / 2;
+}
+
+static size_t client_mem(const struct client *c)
+{
+	return c->in.cap + c->out.cap + c->wbuf.cap + c->held_bytes +
+	       (size_t)c->parser.argcap * sizeof(struct resp_arg);
+}
+
+static void client_close(struct client *c);
+
+/*
+ * Over socket.max_buffers: close the clients holding the most until under
+ * it. Admins (and root) go last: an operator's large XDP.LIST reply must not
+ * be what a flood of partial requests costs.
+ */
+static void evict(struct server *s)
+{
+	struct client *c, *victim;
+	char m[192];
+
+	while (s->st.buffered > s->max_buffers) {
+		victim = NULL;
+		for (c = s->clients; c; c = c->next) {
+			if (c->closing || !c->acct)
+				continue;
+			if (!victim || (privileged(victim) && !privileged(c)) ||
+			    (privileged(victim) == privileged(c) && c->acct > victim->acct))
+				victim = c;
+		}
+		if (!victim)
+			return;
+		log_warn(log_fmt(m, sizeof(m),
+				 "socket buffers over socket.max_buffers (%llu bytes): closing the "
+				 "client that holds the most",
+				 (unsigned long long)s->max_buffers),
+			 LOG_UINT("id", victim->id), LOG_UINT("uid", victim->uid),
+			 LOG_INT("pid", victim->pid), LOG_UINT("client_bytes", victim->acct),
+			 LOG_UINT("input_bytes", victim->in.cap),
+			 LOG_UINT("output_bytes",
+				  victim->out.cap + victim->wbuf.cap + victim->held_bytes),
+			 LOG_UINT("buffered_bytes", s->st.buffered));
+		s->st.closed[SERVER_CLOSE_MEMORY]++;
+		client_close(victim);
+	}
+}
+
+/* c's buffers changed: update the total, and keep it under the cap. */
+static void account(struct client *c)
+{
+	struct server *s = c->srv;
+	size_t now;
+
+	if (c->closing)
+		return;
+	now = client_mem(c);
+	s->st.buffered = s->st.buffered - c->acct + now;
+	c->acct = now;
+	if (s->st.buffered > s->trim_mark)
+		s->trim_mark = s->st.buffered;
+	if (s->st.buffered > s->max_buffers)
+		evict(s);
+}
+
+/* A large request's buffer goes back once most of it has been used. */
+static void shrink_in(struct client *c)
+{
+	size_t want = c->in.len * 2 + PRIVATE_RBUF_MIN;
+	char *p;
+
+	if (c->in.len == 0) {
+		if (c->in.cap > PRIVATE_RBUF_MIN * 4)
+			sbuf_free(&c->in);
+		return;
+	}
+	if (c->in.cap <= PRIVATE_RBUF_MIN * 4 || c->in.len >= c->in.cap / 4)
+		return;
+	p = realloc(c->in.data, want);
+	if (!p)
+		return;
+	c->in.data = p;
+	c->in.cap = want;
+}
+
 /* --- client lifetime ---------------------------------------------------------- */
 
 static void client_free(struct client *c)
@@ -498,6 +690,18 @@ static void client_close(struct client *c)
 		return;
 	c->closing = true;
 	c->srv->st.connected--;
+	c->srv->st.buffered -= c->acct;
+	c->acct = 0;
+	limits_remove(c);
+	/* Its buffers go now, not when the loop gets to the close callback:
+	 * evicted clients must make room before the next read of this loop
+	 * iteration (up to 1024 events) grows another one. Not while its own
+	 * requests run: their arguments point into c->in. */
+	if (!c->in_process) {
+		sbuf_free(&c->in);
+		if (c->ob != &c->out)
+			sbuf_free(&c->out);
+	}
 	if (c->ndeferred)
 		c->srv->st.blocked--;
 	if (c->reading)
@@ -654,7 +858,7 @@ static void on_write(uv_write_t *req, int status);
  * from the loop. */
 static void maybe_unpause(struct client *c)
 {
-	if (c->paused && client_out_pending(c) < SERVER_OUT_SOFT_LIMIT / 2) {
+	if (c->paused && client_out_pending(c) < c->srv->out_soft / 2) {
 		c->paused = false;
 		resume_queue(c);
 	}
@@ -715,6 +919,7 @@ static void on_write(uv_write_t *req, int status)
 		start_write(c);
 	maybe_unpause(c);
 	maybe_finish(c);
+	account(c);
 }
 
 /* Send what the client's replies so far; called after each batch. */
@@ -759,16 +964,20 @@ static void flush(struct client *c)
 		if (ob->cap > (1u << 20))
 			sbuf_free(ob);
 	}
-	if (c->out.len + c->wbuf.len > SERVER_OUT_HARD_LIMIT) {
-		log_warn("client not reading its replies; closing", LOG_UINT("id", c->id),
-			 LOG_UINT("pending", c->out.len + c->wbuf.len));
-		s->st.errors[SERVER_ERR_TIMEOUT]++;
+	if (c->out.len + c->wbuf.len + c->held_bytes > s->out_limit) {
+		log_warn("client not reading its replies: over socket.client_output_limit; closing",
+			 LOG_UINT("id", c->id), LOG_UINT("uid", c->uid), LOG_INT("pid", c->pid),
+			 LOG_UINT("pending", c->out.len + c->wbuf.len + c->held_bytes),
+			 LOG_UINT("limit", s->out_limit));
+		s->st.closed[SERVER_CLOSE_OUTPUT_LIMIT]++;
 		client_close(c);
 		return;
 	}
 	start_write(c);
 	maybe_unpause(c);
 	maybe_finish(c);
+	if (!c->closing)
+		account(c);
 }
 
 /* A batch of replies goes to the shared buffer, or behind what c has
@@ -919,7 +1128,7 @@ static size_t process(struct client *c, char *buf, size_t len)
 
 	c->in_process = true;
 	while (off < len && !c->closing && !c->close_after_write && !stalled(c)) {
-		if (client_out_pending(c) > SERVER_OUT_SOFT_LIMIT) {
+		if (client_out_pending(c) > s->out_soft) {
 			c->paused = true;
 			break;
 		}
@@ -950,6 +1159,28 @@ static size_t process(struct client *c, char *buf, size_t len)
 	return off;
 }
 
+/* sbuf_reserve() for a read buffer: doubling, but never past the largest
+ * request (sbuf's power of two would make a 1 MB request hold 2 MB). */
+static int in_reserve(struct sbuf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1, top = RESP_MAX_REQUEST + 4096 + 1, cap;
+	char *p;
+
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : PRIVATE_RBUF_MIN;
+	while (cap < need)
+		cap *= 2;
+	if (cap > top && need <= top)
+		cap = top;
+	p = realloc(b->data, cap);
+	if (!p)
+		return -ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct client *c = h->data;
@@ -969,7 +1200,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	if (want > RESP_MAX_REQUEST + 4096 - c->in.len)
 		want = RESP_MAX_REQUEST + 4096 > c->in.len ? RESP_MAX_REQUEST + 4096 - c->in.len
 							   : 4096;
-	if (sbuf_reserve(&c->in, want)) {
+	if (in_reserve(&c->in, want)) {
 		*buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
 		return;
 	}
@@ -1025,8 +1256,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		else
 			sbuf_consume(&c->in, used);
 	}
-	if (c->in.len == 0 && c->in.cap > PRIVATE_RBUF_MIN * 4)
-		sbuf_free(&c->in);
+	shrink_in(c);
 	/* A stalled client keeps being read (stopping and restarting the read
 	 * costs two epoll_ctl) until it has sent a buffer's worth. */
 	if (c->paused || c->close_after_write || (stalled(c) && c->in.len >= PRIVATE_RBUF_MIN))
@@ -1048,6 +1278,7 @@ static void resume(struct client *c)
 			sbuf_free(&c->in);
 		else
 			sbuf_consume(&c->in, used);
+		shrink_in(c);
 	}
 	batch_end(c);
 	if (c->closing)
@@ -1075,6 +1306,27 @@ static void on_resume_idle(uv_idle_t *h)
 }
 
 /* --- accepting ---------------------------------------------------------------- */
+
+/* Answer a connection over the limits with why, then close it. */
+static void __attribute__((format(printf, 3, 4)))
+refuse(struct client *c, enum server_reject why, const char *fmt, ...)
+{
+	struct server *s = c->srv;
+	va_list ap;
+
+	s->st.rejected_total++;
+	s->st.rejected[why]++;
+	/* One line per refusal would let a flood of refused connections flood
+	 * the log too: debug only; the counters say how many. */
+	log_debug("connection refused", LOG_STR("reason", reject_names[why]),
+		  LOG_UINT("uid", c->uid), LOG_INT("pid", c->pid));
+	batch_begin(c);
+	va_start(ap, fmt);
+	reply_verror(c, SERVER_ERR_MAXCLIENTS, fmt, ap);
+	va_end(ap);
+	c->close_after_write = true;
+	batch_end(c);
+}
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -1125,12 +1377,29 @@ static void on_connection(uv_stream_t *listener, int status)
 		c->admin = is_admin(&s->conf, c);
 	}
 
-	if (s->st.connected > SERVER_MAX_CLIENTS) {
-		s->st.rejected_total++;
-		batch_begin(c);
-		reply_error_kind(c, SERVER_ERR_MAXCLIENTS, "ERR max number of clients reached");
-		c->close_after_write = true;
-		batch_end(c);
+	/*
+	 * The last admin_reserve places are for admins and root, and no uid
+	 * but theirs may hold more than max_clients_per_uid: one local user
+	 * with idle connections cannot lock the operator out.
+	 */
+	if (s->nclients >= s->max_clients ||
+	    (!privileged(c) && s->nclients >= s->max_clients - s->reserve)) {
+		refuse(c, SERVER_REJECT_MAX_CLIENTS,
+		       "ERR max number of clients reached (%u, the last %u kept for admins): close "
+		       "idle connections or raise socket.max_clients",
+		       s->max_clients, s->reserve);
+		return;
+	}
+	if (!privileged(c) && uid_clients(s, c->uid) >= s->per_uid) {
+		refuse(c, SERVER_REJECT_PER_UID,
+		       "ERR max clients per uid reached (%u): uid %u has %u connections; close "
+		       "some or raise socket.max_clients_per_uid",
+		       s->per_uid, (unsigned)c->uid, uid_clients(s, c->uid));
+		return;
+	}
+	if (limits_add(c)) {
+		log_warn("out of memory accepting a connection");
+		client_close(c);
 		return;
 	}
 	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read)) {
@@ -1163,7 +1432,21 @@ static void on_cron(uv_timer_t *h)
 			log_debug("closing client: not reading its replies", LOG_UINT("id", c->id));
 			s->st.errors[SERVER_ERR_TIMEOUT]++;
 			client_close(c);
+		} else if (s->idle_ms && now - c->last_cmd_ms > s->idle_ms && !c->push &&
+			   !c->partial_since_ms && !c->ndeferred && !c->writing && !c->out.len) {
+			/* As redis' timeout: subscribers and clients waiting for a
+			 * reply are not idle. Closed silently: clients reconnect. */
+			log_debug("closing client: idle past socket.idle_timeout",
+				  LOG_UINT("id", c->id), LOG_UINT("uid", c->uid));
+			s->st.closed[SERVER_CLOSE_IDLE]++;
+			client_close(c);
 		}
+	}
+	/* Buffers of gone clients go back to the system, not to a free list
+	 * that keeps the peak (the big ones are mmapped, see server_new()). */
+	if (s->trim_mark > s->st.buffered + SERVER_TRIM_STEP) {
+		malloc_trim(0);
+		s->trim_mark = s->st.buffered;
 	}
 }
 
@@ -1542,9 +1825,17 @@ static void info_clients(struct server *s, struct sbuf *b)
 	sbuf_printf(b,
 		    "connected_clients:%llu\r\n"
 		    "blocked_clients:%llu\r\n"
-		    "maxclients:%d\r\n",
+		    "maxclients:%u\r\n"
+		    "maxclients_per_uid:%u\r\n"
+		    "admin_reserve:%u\r\n"
+		    "idle_timeout_sec:%llu\r\n"
+		    "client_buffers_bytes:%llu\r\n"
+		    "max_buffers:%llu\r\n"
+		    "client_output_limit:%llu\r\n",
 		    (unsigned long long)s->st.connected, (unsigned long long)s->st.blocked,
-		    SERVER_MAX_CLIENTS);
+		    s->max_clients, s->per_uid, s->reserve, (unsigned long long)s->idle_ms / 1000,
+		    (unsigned long long)s->st.buffered, (unsigned long long)s->max_buffers,
+		    (unsigned long long)s->out_limit);
 }
 
 static void info_stats(struct server *s, struct sbuf *b)
@@ -1569,6 +1860,12 @@ static void info_stats(struct server *s, struct sbuf *b)
 	for (k = 0; k < SERVER_ERR__MAX; k++)
 		sbuf_printf(b, "errors_%s:%llu\r\n", err_kind_names[k],
 			    (unsigned long long)s->st.errors[k]);
+	for (k = 0; k < SERVER_REJECT__MAX; k++)
+		sbuf_printf(b, "rejected_connections_%s:%llu\r\n", reject_names[k],
+			    (unsigned long long)s->st.rejected[k]);
+	for (k = 0; k < SERVER_CLOSE__MAX; k++)
+		sbuf_printf(b, "closed_clients_%s:%llu\r\n", close_names[k],
+			    (unsigned long long)s->st.closed[k]);
 }
 
 static void info_commandstats(struct server *s, struct sbuf *b)
@@ -1696,6 +1993,16 @@ int server_info_add_section(struct server *s, const char *name, server_info_fn f
 
 /* --- stats ------------------------------------------------------------------- */
 
+const char *server_reject_name(enum server_reject r)
+{
+	return r < SERVER_REJECT__MAX ? reject_names[r] : "";
+}
+
+const char *server_close_name(enum server_close_reason r)
+{
+	return r < SERVER_CLOSE__MAX ? close_names[r] : "";
+}
+
 const char *server_err_kind_name(enum server_err_kind k)
 {
 	return (unsigned)k < SERVER_ERR__MAX ? err_kind_names[k] : "?";
@@ -1747,6 +2054,15 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 	}
 	s->loop = loop;
 	s->conf = *conf;
+	limits_set(s, conf);
+#ifdef M_MMAP_THRESHOLD
+	/* glibc raises its mmap threshold after each large free, so 1 MB client
+	 * buffers end up on the heap, which keeps its peak after the clients
+	 * leave (475 MB after 2000 partial requests). A fixed threshold keeps
+	 * them mmapped: freed means given back. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 4 << 20);
+#endif
 	if (!path || !*path)
 		path = conf->path[0] ? conf->path : "/run/floodgate/floodgate.sock";
 	if (strlen(path) >= sizeof(s->path)) {
@@ -1766,23 +2082,99 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 	return s;
 }
 
+/* socket.group's gid, (gid_t)-1 for none; -ENOENT logged. */
+static int group_gid(const char *group, gid_t *out)
+{
+	struct group grp, *res = NULL;
+	char buf[4096];
+
+	*out = (gid_t)-1;
+	if (!group[0])
+		return 0;
+	if (getgrnam_r(group, &grp, buf, sizeof(buf), &res) || !res) {
+		log_error("socket.group: no such group; create it or fix the config",
+			  LOG_STR("group", group));
+		return -ENOENT;
+	}
+	*out = res->gr_gid;
+	return 0;
+}
+
+/*
+ * Give the socket file its group and mode through a descriptor of the file
+ * itself (O_PATH|O_NOFOLLOW): chmod(path) follows a symlink, so a socket
+ * replaced by a link to /etc/shadow would hand that file the socket's mode.
+ * At listen the file found is recorded; later (reload) only that same file
+ * is changed. Returns 0 or -errno, logged.
+ */
+static int apply_perms(struct server *s, gid_t gid, mode_t mode, bool first)
+{
+	char proc[64];
+	struct stat st;
+	int fd, err = 0;
+
+	fd = open(s->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		log_error("cannot open the socket file to set its mode", LOG_STR("path", s->path),
+			  LOG_ERRNO(-err));
+		return err;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid() ||
+	    (!first && (st.st_dev != s->sock_dev || st.st_ino != s->sock_ino))) {
+		log_error("the socket file was replaced by something else; not changing its mode "
+			  "or group (restart the agent to recreate the socket)",
+			  LOG_STR("path", s->path));
+		err = -ESTALE;
+		goto out;
+	}
+	if (first) {
+		s->sock_dev = st.st_dev;
+		s->sock_ino = st.st_ino;
+	}
+	if (gid != (gid_t)-1 && st.st_gid != gid &&
+	    fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH)) {
+		char m[PATH_MAX + 128];
+
+		err = -errno;
+		log_error(
+			log_fmt(m, sizeof(m), "cannot give %s to group %s", s->path, s->conf.group),
+			LOG_STR("path", s->path), LOG_STR("group", s->conf.group), LOG_ERRNO(-err));
+		goto out;
+	}
+	/* fchmod() refuses O_PATH descriptors; the /proc link of one names
+	 * the file itself, never what a path would resolve to now. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((st.st_mode & 07777) != mode && chmod(proc, mode)) {
+		err = -errno;
+		log_error("cannot chmod the socket (through /proc/self/fd: is /proc mounted?)",
+			  LOG_STR("path", s->path), LOG_ERRNO(-err));
+	}
+out:
+	close(fd);
+	return err;
+}
+
 void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
 {
 	struct client *c;
+	gid_t gid;
 
 	if (!s)
 		return;
 	if (conf->path[0] && strcmp(conf->path, s->path) && strcmp(conf->path, s->conf.path))
 		log_warn("socket.path changes only at restart", LOG_STR("running", s->path));
 	s->conf = *conf;
+	limits_set(s, conf);
 	/* Rights follow the config: a peer removed from admin_uids loses them now. */
 	for (c = s->clients; c; c = c->next)
 		c->admin = is_admin(&s->conf, c);
-	if (s->listening) {
-		if (chmod(s->path, s->conf.mode ? s->conf.mode : 0660))
-			log_warn("cannot chmod the socket", LOG_STR("path", s->path),
-				 LOG_ERRNO(errno));
-	}
+	if (s->listening && group_gid(s->conf.group, &gid) == 0)
+		apply_perms(s, gid, s->conf.mode ? s->conf.mode : 0660, false);
 }
 
 void server_set_config_file(struct server *s, const char *path)
@@ -1810,6 +2202,77 @@ static int mkdir_parents(const char *path)
 	}
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return -errno;
+	return 0;
+}
+
+/*
+ * Whoever can write the socket's directory (or one above it) can replace
+ * the socket: with a symlink, a file of their own, or a socket of their own
+ * that collects the agent's clients. Every directory on the way must belong
+ * to root or to the agent's user and be writable by no one else, unless it
+ * is sticky (/tmp: others cannot rename what is not theirs).
+ */
+static int check_dirs(const char *path)
+{
+	char dir[PATH_MAX], real[PATH_MAX], m[PATH_MAX + 256];
+	struct stat st;
+	char *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	p = strrchr(dir, '/');
+	if (!p)
+		return 0;
+	if (p == dir)
+		p[1] = '\0';
+	else
+		*p = '\0';
+	if (!realpath(dir, real)) {
+		int err = -errno;
+
+		log_error("cannot resolve the directory of the socket", LOG_STR("dir", dir),
+			  LOG_ERRNO(-err));
+		return err;
+	}
+	for (p = real;;) {
+		char save = *p;
+
+		*p = '\0';
+		if (stat(p == real ? "/" : real, &st)) {
+			int err = -errno;
+
+			*p = save;
+			log_error("cannot stat a directory of the socket", LOG_STR("dir", real),
+				  LOG_ERRNO(-err));
+			return err;
+		}
+		if (st.st_uid != 0 && st.st_uid != geteuid()) {
+			log_error(log_fmt(m, sizeof(m),
+					  "the socket's directory %s belongs to uid %u, who could "
+					  "replace the socket; use a directory owned by root or "
+					  "by the agent's user (socket.path)",
+					  p == real ? "/" : real, (unsigned)st.st_uid),
+				  LOG_STR("dir", p == real ? "/" : real));
+			*p = save;
+			return -EPERM;
+		}
+		if (!(st.st_mode & S_ISVTX) &&
+		    ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0))) {
+			log_error(log_fmt(m, sizeof(m),
+					  "the socket's directory %s is writable by others (mode "
+					  "%04o): they could replace the socket; chmod go-w it (or "
+					  "+t), or choose another socket.path",
+					  p == real ? "/" : real, (unsigned)(st.st_mode & 07777)),
+				  LOG_STR("dir", p == real ? "/" : real));
+			*p = save;
+			return -EPERM;
+		}
+		*p = save;
+		if (!save)
+			break;
+		p = strchr(p + 1, '/');
+		if (!p)
+			p = real + strlen(real);
+	}
 	return 0;
 }
 
@@ -1858,10 +2321,10 @@ static int remove_stale(const char *path)
 }
 
 /* Each client is a descriptor: a soft limit of 1024 (systemd's default)
- * would refuse clients long before SERVER_MAX_CLIENTS. */
-static void raise_nofile(void)
+ * would refuse clients long before socket.max_clients. */
+static void raise_nofile(const struct server *s)
 {
-	rlim_t want = SERVER_MAX_CLIENTS + 256;
+	rlim_t want = (rlim_t)s->max_clients + 256;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
@@ -1876,22 +2339,14 @@ int server_listen(struct server *s)
 {
 	char m[PATH_MAX + 128];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	gid_t gid = (gid_t)-1;
+	gid_t gid;
 	mode_t old;
 	int fd = -1, err;
 
-	if (s->conf.group[0]) {
-		struct group grp, *res = NULL;
-		char buf[4096];
-
-		if (getgrnam_r(s->conf.group, &grp, buf, sizeof(buf), &res) || !res) {
-			log_error("socket.group: no such group; create it or fix the config",
-				  LOG_STR("group", s->conf.group));
-			return -ENOENT;
-		}
-		gid = res->gr_gid;
-	}
-	raise_nofile();
+	err = group_gid(s->conf.group, &gid);
+	if (err)
+		return err;
+	raise_nofile(s);
 	/* A peer that goes away mid-reply must cost an EPIPE, not the agent. */
 	signal(SIGPIPE, SIG_IGN);
 	err = mkdir_parents(s->path);
@@ -1900,6 +2355,9 @@ int server_listen(struct server *s)
 			  LOG_ERRNO(-err));
 		return err;
 	}
+	err = check_dirs(s->path);
+	if (err)
+		return err;
 	err = remove_stale(s->path);
 	if (err)
 		return err;
@@ -1917,18 +2375,10 @@ int server_listen(struct server *s)
 		log_error("cannot bind the socket", LOG_STR("path", s->path), LOG_ERRNO(-err));
 		goto fail_fd;
 	}
-	if (gid != (gid_t)-1 && chown(s->path, (uid_t)-1, gid)) {
-		err = -errno;
-		log_error(
-			log_fmt(m, sizeof(m), "cannot give %s to group %s", s->path, s->conf.group),
-			LOG_STR("path", s->path), LOG_STR("group", s->conf.group), LOG_ERRNO(-err));
+	/* Nobody can connect before listen(): opened up to socket.mode now. */
+	err = apply_perms(s, gid, s->conf.mode ? s->conf.mode : 0660, true);
+	if (err)
 		goto fail_unlink;
-	}
-	if (chmod(s->path, s->conf.mode ? s->conf.mode : 0660)) {
-		err = -errno;
-		log_error("cannot chmod the socket", LOG_STR("path", s->path), LOG_ERRNO(-err));
-		goto fail_unlink;
-	}
 	if (listen(fd, LISTEN_BACKLOG)) {
 		err = -errno;
 		log_error("cannot listen on the socket", LOG_STR("path", s->path), LOG_ERRNO(-err));
@@ -1985,7 +2435,11 @@ void server_close(struct server *s)
 		s->handles_open = false;
 	}
 	if (s->listening) {
-		unlink(s->path);
+		struct stat st;
+
+		/* Only the socket this agent made: not what replaced it since. */
+		if (!lstat(s->path, &st) && st.st_dev == s->sock_dev && st.st_ino == s->sock_ino)
+			unlink(s->path);
 		s->listening = false;
 	}
 }
@@ -1993,6 +2447,8 @@ void server_close(struct server *s)
 void server_free(struct server *s)
 {
 	struct client *c, *next;
+	struct uid_count *u;
+	int i;
 
 	if (!s)
 		return;
@@ -2002,6 +2458,11 @@ void server_free(struct server *s)
 		next = c->next;
 		client_free(c);
 	}
+	for (i = 0; i < UID_BUCKETS; i++)
+		while ((u = s->uids[i])) {
+			s->uids[i] = u->next;
+			free(u);
+		}
 	sbuf_free(&s->obuf);
 	sbuf_free(&s->scratch);
 	free(s->rbuf);

@@ -26,10 +26,9 @@
 struct server;
 struct client;
 
-/* Tunables (see STYLE: one #ifndef each). */
-#ifndef SERVER_MAX_CLIENTS
-#define SERVER_MAX_CLIENTS 10000
-#endif
+/* Tunables (see STYLE: one #ifndef each). The client limits
+ * (socket.max_clients, max_clients_per_uid, admin_reserve, idle_timeout,
+ * max_buffers, client_output_limit) come from the config. */
 #ifndef SERVER_MAX_COMMANDS
 #define SERVER_MAX_COMMANDS 128 /* registered names, connection commands included */
 #endif
@@ -45,8 +44,8 @@ struct client;
 #ifndef SERVER_OUT_SOFT_LIMIT
 #define SERVER_OUT_SOFT_LIMIT (4u << 20) /* pending replies: stop reading/executing */
 #endif
-#ifndef SERVER_OUT_HARD_LIMIT
-#define SERVER_OUT_HARD_LIMIT (64u << 20) /* pending replies: close the client */
+#ifndef SERVER_TRIM_STEP
+#define SERVER_TRIM_STEP (8u << 20) /* buffers freed since the last malloc_trim() */
 #endif
 
 /* --- commands ---------------------------------------------------------------- */
@@ -171,11 +170,29 @@ const char *server_err_kind_name(enum server_err_kind k); /* "protocol", ... */
 #define SERVER_LAT_BUCKETS 12
 extern const uint32_t server_lat_bounds_us[SERVER_LAT_BUCKETS];
 
+/* Why a connection was refused, or a client closed by the server. */
+enum server_reject {
+	SERVER_REJECT_MAX_CLIENTS = 0, /* socket.max_clients (minus the admin reserve) */
+	SERVER_REJECT_PER_UID,	       /* socket.max_clients_per_uid */
+	SERVER_REJECT__MAX,
+};
+enum server_close_reason {
+	SERVER_CLOSE_MEMORY = 0,   /* largest buffers while over socket.max_buffers */
+	SERVER_CLOSE_OUTPUT_LIMIT, /* pending replies over socket.client_output_limit */
+	SERVER_CLOSE_IDLE,	   /* no command for socket.idle_timeout */
+	SERVER_CLOSE__MAX,
+};
+const char *server_reject_name(enum server_reject r);	   /* "max_clients", "per_uid" */
+const char *server_close_name(enum server_close_reason r); /* "memory", ... */
+
 struct server_stats {
-	uint64_t connected; /* now */
+	uint64_t connected; /* now, refused ones being closed included */
 	uint64_t blocked;   /* now: clients waiting for a deferred reply */
 	uint64_t connections_total;
-	uint64_t rejected_total; /* max clients reached */
+	uint64_t rejected_total; /* refused, any reason */
+	uint64_t rejected[SERVER_REJECT__MAX];
+	uint64_t closed[SERVER_CLOSE__MAX];
+	uint64_t buffered; /* now: bytes of input and output buffers held for clients */
 	uint64_t commands_total;
 	uint64_t bytes_in, bytes_out;
 	uint64_t errors[SERVER_ERR__MAX];
@@ -216,8 +233,9 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
  */
 int server_listen(struct server *s);
 
-/* Take the admin lists (and mode/group) of a reloaded config; the path
- * changes only at restart. */
+/* Take the admin lists, mode/group and client limits of a reloaded config
+ * (a lower limit refuses new clients, it closes none); the path changes only
+ * at restart. */
 void server_set_conf(struct server *s, const struct fg_conf_socket *conf);
 
 /* What INFO server reports as config_file (not copied). */

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <errno.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -74,6 +77,9 @@ int rpc_connect(struct rpc *r, const char *path)
 
 	r->ctx = NULL;
 	r->path = path;
+	/* An agent that refuses us (max clients) or stops closes the socket:
+	 * the write must fail with EPIPE and be explained, not kill us silently. */
+	signal(SIGPIPE, SIG_IGN);
 	if (!*path || strlen(path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "floodctl: socket path '%s' is %s (at most %zu bytes)\n", path,
 			*path ? "too long" : "empty", sizeof(sa.sun_path) - 1);
@@ -128,12 +134,35 @@ int rpc_connect(struct rpc *r, const char *path)
 	return -err;
 }
 
+/*
+ * An agent at its client limits answers a new connection with one error
+ * line and closes it, often before our request is written (EPIPE): the
+ * line is still waiting in our receive queue. Prints it and returns true.
+ */
+static bool rpc_print_refusal(struct rpc *r)
+{
+	char buf[512];
+	ssize_t n;
+
+	if (r->ctx->fd < 0)
+		return false;
+	n = recv(r->ctx->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n < 2 || buf[0] != '-')
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	fprintf(stderr, "floodctl: %s: the agent refused the connection: %s\n", r->path, buf + 1);
+	return true;
+}
+
 redisReply *rpc_call(struct rpc *r, int argc, const char **argv, const size_t *argvlen)
 {
 	redisReply *reply = redisCommandArgv(r->ctx, argc, argv, argvlen);
 
 	if (reply)
 		return reply;
+	if (rpc_print_refusal(r))
+		return NULL;
 	switch (r->ctx->err == REDIS_ERR_IO ? rpc_errno_of(r->ctx->errstr) : 0) {
 	case EAGAIN:
 	case ETIMEDOUT:
@@ -143,8 +172,8 @@ redisReply *rpc_call(struct rpc *r, int argc, const char **argv, const size_t *a
 	default:
 		if (r->ctx->err == REDIS_ERR_EOF || r->ctx->err == REDIS_ERR_IO)
 			fprintf(stderr,
-				"floodctl: %s: the agent closed the connection during %s (%s): "
-				"did floodgated stop?\n",
+				"floodctl: %s: connection closed by agent during %s (%s): did "
+				"floodgated stop, or refuse clients? (see its log)\n",
 				r->path, argv[0], r->ctx->errstr);
 		else
 			fprintf(stderr, "floodctl: %s: %s: %s\n", r->path, argv[0], r->ctx->errstr);

@@ -25,14 +25,15 @@ struct rpc {
 	const char *path; /* not copied */
 };
 
-/* Connect to path. Returns 0, or -errno after printing why and what to do. */
+/* Connect to path (SIGPIPE is ignored from then on: a closed connection is
+ * an error to explain). Returns 0, or -errno after printing why and what to do. */
 int rpc_connect(struct rpc *r, const char *path);
 
 /*
  * Send one command (argv[i], lengths from strlen, or argvlen when not NULL)
  * and wait for its reply. Returns the reply (free with freeReplyObject()),
  * which may be an error reply; NULL after printing why the connection
- * failed.
+ * failed (the agent's refusal when it turned the connection away).
  */
 redisReply *rpc_call(struct rpc *r, int argc, const char **argv, const size_t *argvlen);
 

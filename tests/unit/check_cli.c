@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* floodctl's output modules: JSON escaping and nesting, table widths. */
+/* floodctl's output modules: JSON escaping and nesting, table widths; its
+ * connection to the agent when the agent turns it away. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <check.h>
 
 #include "json.h"
+#include "rpc.h"
 #include "table.h"
 
 /* Run fn on a memory stream and return what it wrote (free it). */
@@ -136,6 +142,69 @@ START_TEST(test_table)
 }
 END_TEST
 
+/*
+ * An agent at its client limits writes one error line and closes the
+ * connection before floodctl's request is written: floodctl must not die
+ * of SIGPIPE, and says what the agent said. A plain close says so too.
+ */
+static char *refused_call(const char *greeting)
+{
+	char dir[] = "/tmp/fg-check-cli.XXXXXX", path[64], *out;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *argv[] = { "XDP.BAN", "192.0.2.1", "60" };
+	int lfd, cfd, errfd, saved;
+	struct rpc r;
+	long len;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	ck_assert_int_eq(rpc_connect(&r, path), 0);
+	cfd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(cfd, 0);
+	if (*greeting)
+		ck_assert_int_eq(write(cfd, greeting, strlen(greeting)), (ssize_t)strlen(greeting));
+	close(cfd);
+
+	f = tmpfile();
+	errfd = fileno(f);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(errfd, 2);
+	ck_assert_ptr_null(rpc_call(&r, 3, argv, NULL));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rpc_close(&r);
+	len = lseek(errfd, 0, SEEK_END);
+	out = calloc(1, (size_t)len + 1);
+	ck_assert_int_eq(pread(errfd, out, (size_t)len, 0), len);
+	fclose(f);
+	close(lfd);
+	unlink(path);
+	rmdir(dir);
+	return out;
+}
+
+START_TEST(test_refused)
+{
+	char *got = refused_call("-ERR max clients per uid reached (3): uid 65534 has 3 "
+				 "connections\r\n");
+
+	ck_assert_msg(strstr(got, "the agent refused the connection: ERR max clients per uid "
+				  "reached (3): uid 65534 has 3 connections\n"),
+		      "%s", got);
+	free(got);
+	got = refused_call("");
+	ck_assert_msg(strstr(got, "connection closed by agent during XDP.BAN"), "%s", got);
+	free(got);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -144,6 +213,7 @@ static Suite *cli_suite(void)
 	tcase_add_loop_test(tc, test_escape, 0, sizeof(escapes) / sizeof(escapes[0]));
 	tcase_add_test(tc, test_nesting);
 	tcase_add_test(tc, test_table);
+	tcase_add_test(tc, test_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

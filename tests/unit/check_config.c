@@ -721,6 +721,12 @@ START_TEST(test_socket_store_defaults)
 	ck_assert_int_eq(conf.socket.nadmin_uids, 1);
 	ck_assert_uint_eq(conf.socket.admin_uids[0], 0);
 	ck_assert_int_eq(conf.socket.nadmin_gids, 0);
+	ck_assert_uint_eq(conf.socket.max_clients, 10000);
+	ck_assert_uint_eq(conf.socket.max_clients_per_uid, 2500);
+	ck_assert_uint_eq(conf.socket.admin_reserve, 32);
+	ck_assert_uint_eq(conf.socket.idle_timeout_ms, 300000);
+	ck_assert_uint_eq(conf.socket.max_buffers, 256u << 20);
+	ck_assert_uint_eq(conf.socket.client_output_limit, 32u << 20);
 	ck_assert_int_eq(conf.store.type, FG_STORE_MEMORY);
 	ck_assert_uint_eq(conf.store.max_keys, 1000000);
 	ck_assert_int_eq(conf.npolicies, 0);
@@ -802,6 +808,25 @@ START_TEST(test_socket_store_values)
 	config_free(&conf);
 	ck_assert_msg(parse("socket: { mode: 660 }\n") == 0, "%s", err);
 	ck_assert_uint_eq(conf.socket.mode, 0660);
+	config_free(&conf);
+	/* Client limits; max_clients_per_uid follows max_clients when not given. */
+	ck_assert_msg(parse("socket: { max_clients: 400, admin_reserve: 8, idle_timeout: 90s,\n"
+			    "          max_buffers: 64mb, client_output_limit: 512kb }\n") == 0,
+		      "%s", err);
+	ck_assert_uint_eq(conf.socket.max_clients, 400);
+	ck_assert_uint_eq(conf.socket.max_clients_per_uid, 100);
+	ck_assert_uint_eq(conf.socket.admin_reserve, 8);
+	ck_assert_uint_eq(conf.socket.idle_timeout_ms, 90000);
+	ck_assert_uint_eq(conf.socket.max_buffers, 64u << 20);
+	ck_assert_uint_eq(conf.socket.client_output_limit, 512u << 10);
+	config_free(&conf);
+	ck_assert_msg(parse("socket: { max_clients_per_uid: 7, idle_timeout: 0,\n"
+			    "          max_buffers: 16MB }\n") == 0,
+		      "%s", err);
+	ck_assert_uint_eq(conf.socket.max_clients_per_uid, 7);
+	ck_assert_uint_eq(conf.socket.idle_timeout_ms, 0);
+	ck_assert_uint_eq(conf.socket.max_buffers, 16u << 20);
+	ck_assert_uint_eq(conf.socket.client_output_limit, 16u << 20); /* follows max_buffers */
 }
 END_TEST
 
@@ -976,6 +1001,28 @@ static const struct {
 	{ "socket:\n  admin_uids: [0, -1]\n",
 	  "t.yaml:2: socket.admin_uids[1]: -1 is out of range (0-4294967294)" },
 	{ "socket:\n  admin_gids: [4, 4]\n", "t.yaml:2: socket.admin_gids[1]: 4 is listed twice" },
+	{ "socket:\n  max_clients: 0\n",
+	  "t.yaml:2: socket.max_clients: 0 is out of range (1-1000000)" },
+	{ "socket:\n  max_clients: 100\n  max_clients_per_uid: 101\n",
+	  "t.yaml:3: socket.max_clients_per_uid: 101 is more than socket.max_clients (100)" },
+	{ "socket:\n  max_clients: 100\n  admin_reserve: 100\n",
+	  "t.yaml:3: socket.admin_reserve: 100 leaves no connection for applications "
+	  "(socket.max_clients is 100)" },
+	{ "socket:\n  idle_timeout: 500ms\n",
+	  "t.yaml:2: socket.idle_timeout: \"500ms\" is shorter than 1s (0 turns the timeout off)" },
+	{ "socket:\n  idle_timeout: -1\n", "t.yaml:2: socket.idle_timeout: \"-1\" is not a "
+					   "duration (e.g. 500ms, 30s, 5m, 1h30m, 1d)" },
+	{ "socket:\n  max_buffers: 256 mb\n",
+	  "t.yaml:2: socket.max_buffers: \"256 mb\": unknown unit (use b, kb, mb or gb)" },
+	{ "socket:\n  max_buffers: 100kb\n",
+	  "t.yaml:2: socket.max_buffers: \"100kb\" is out of range (1048576-1099511627776 bytes)" },
+	{ "socket:\n  max_buffers: 99999999999999999999999\n",
+	  "t.yaml:2: socket.max_buffers: \"99999999999999999999999\" is too big" },
+	{ "socket:\n  max_buffers: mb\n",
+	  "t.yaml:2: socket.max_buffers: \"mb\" is not a size (e.g. 512kb, 32mb, 1gb)" },
+	{ "socket:\n  max_buffers: 16mb\n  client_output_limit: 32mb\n",
+	  "t.yaml:3: socket.client_output_limit: 33554432 bytes is more than socket.max_buffers "
+	  "(16777216)" },
 	{ "socket:\n  admin_uid: [0]\n",
 	  "t.yaml:2: socket.admin_uid: unknown key (did you mean admin_uids?)" },
 	{ "socket: /run/fg.sock\n",

@@ -6,11 +6,13 @@
  * own non-blocking reads.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -568,6 +570,344 @@ START_TEST(test_socket_takeover)
 }
 END_TEST
 
+/* A socket replaced by a symlink (its directory writable by someone) and a
+ * reload: the file the link points to keeps its mode. */
+START_TEST(test_reload_symlink)
+{
+	struct fg_conf_socket conf = { .mode = 0666 };
+	char victim[160], moved[160];
+	struct stat st;
+	int fd;
+
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(moved, sizeof(moved), "%s/moved.sock", dir);
+	fd = open(victim, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(chmod(victim, 0600), 0);
+	ck_assert_int_eq(rename(path, moved), 0);
+	ck_assert_int_eq(symlink(victim, path), 0);
+	conf.admin_uids[0] = 4294967294u;
+	conf.nadmin_uids = 1;
+	server_set_conf(srv, &conf);
+	ck_assert_int_eq(stat(victim, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	/* the socket put back is the agent's own: a reload changes its mode */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rename(moved, path), 0);
+	server_set_conf(srv, &conf);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0666);
+	unlink(victim);
+}
+END_TEST
+
+/* A directory others can write (not sticky), or owned by another user, is
+ * refused; a sticky one (/tmp) is fine. */
+START_TEST(test_unsafe_dir)
+{
+	struct fg_conf_socket conf = { .mode = 0600 };
+	char d2[160], p2[200];
+	struct server *other;
+
+	snprintf(d2, sizeof(d2), "%s/open", dir);
+	snprintf(p2, sizeof(p2), "%s/fg.sock", d2);
+	ck_assert_int_eq(mkdir(d2, 0700), 0);
+	ck_assert_int_eq(chmod(d2, 0777), 0);
+	other = server_new(&loop, &conf, p2);
+	ck_assert_int_eq(server_listen(other), -EPERM);
+	ck_assert_int_ne(access(p2, F_OK), 0);
+	server_free(other);
+
+	ck_assert_int_eq(chmod(d2, 0775), 0);
+	if (getegid() != 0) {
+		other = server_new(&loop, &conf, p2);
+		ck_assert_int_eq(server_listen(other), -EPERM);
+		server_free(other);
+	}
+
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chmod(d2, 0755), 0);
+		ck_assert_int_eq(chown(d2, 65534, 65534), 0);
+		other = server_new(&loop, &conf, p2);
+		ck_assert_int_eq(server_listen(other), -EPERM);
+		server_free(other);
+		ck_assert_int_eq(chown(d2, 0, 0), 0);
+	}
+
+	ck_assert_int_eq(chmod(d2, 01777), 0);
+	other = server_new(&loop, &conf, p2);
+	ck_assert_int_eq(server_listen(other), 0);
+	server_close(other);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	server_free(other);
+	ck_assert_int_eq(rmdir(d2), 0);
+}
+END_TEST
+
+/* --- client limits --------------------------------------------------------- */
+
+/* The setup's config with limits; the socket and its directories open to
+ * everyone, for peers of another uid. */
+static void set_limits(uint32_t max, uint32_t per_uid, uint32_t reserve, uint64_t idle_ms,
+		       uint64_t max_buffers)
+{
+	struct fg_conf_socket conf = { .mode = 0666 };
+	char sub[160];
+
+	conf.admin_uids[0] = 4294967294u;
+	conf.nadmin_uids = 1;
+	conf.max_clients = max;
+	conf.max_clients_per_uid = per_uid;
+	conf.admin_reserve = reserve;
+	conf.idle_timeout_ms = idle_ms;
+	conf.max_buffers = max_buffers;
+	server_set_conf(srv, &conf);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(chmod(sub, 0755), 0);
+}
+
+/* n connections made by a child running as uid 65534 (their SO_PEERCRED),
+ * handed back over SCM_RIGHTS; the server accepts them as the loop runs. */
+static void dial_as_nobody(int n, int *fds)
+{
+	int sp[2], i, status;
+	pid_t pid;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		close(sp[0]);
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		for (i = 0; i < n; i++) {
+			char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+			struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+			struct msghdr mh = { .msg_iov = &iov,
+					     .msg_iovlen = 1,
+					     .msg_control = cbuf,
+					     .msg_controllen = sizeof(cbuf) };
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+				_exit(3);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+			if (sendmsg(sp[1], &mh, 0) != 1)
+				_exit(4);
+			close(fd);
+		}
+		_exit(0);
+	}
+	close(sp[1]);
+	for (i = 0; i < n; i++) {
+		char cbuf[CMSG_SPACE(sizeof(int))], x;
+		struct iovec iov = { .iov_base = &x, .iov_len = 1 };
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+
+		ck_assert_int_eq(recvmsg(sp[0], &mh, 0), 1);
+		memcpy(&fds[i], CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
+		uv_run(&loop, UV_RUN_NOWAIT); /* accept in order */
+	}
+	close(sp[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+}
+
+/* Write all of p, running the loop while the socket is full. Returns the
+ * bytes written before the server closed the connection. */
+static size_t say_all(int fd, const char *p, size_t n)
+{
+	size_t off = 0;
+	uint64_t end = now_ms() + 5000;
+	ssize_t w;
+
+	while (off < n && now_ms() < end) {
+		w = send(fd, p + off, n - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0)
+			off += (size_t)w;
+		else if (w < 0 && errno != EAGAIN)
+			break;
+		uv_run(&loop, UV_RUN_NOWAIT);
+	}
+	return off;
+}
+
+/* PONG, or the refusal then EOF. */
+static void expect_pong(int fd)
+{
+	say(fd, "PING\r\n", 6);
+	expect(fd, "+PONG\r\n");
+}
+
+static void expect_refused(int fd, const char *want)
+{
+	char buf[4096];
+	bool eof;
+
+	hear(fd, buf, sizeof(buf), sizeof(buf), &eof);
+	ck_assert_msg(!strncmp(buf, want, strlen(want)), "got '%s', want '%s...'", buf, want);
+	ck_assert(eof);
+}
+
+/* One uid holds at most max_clients_per_uid; root is not counted against it. */
+START_TEST(test_per_uid_limit)
+{
+	struct server_stats st;
+	int fds[4], i, r;
+
+	if (geteuid() != 0)
+		return; /* peers of another uid need root */
+	set_limits(20, 3, 2, 0, 0);
+	dial_as_nobody(4, fds);
+	for (i = 0; i < 3; i++)
+		expect_pong(fds[i]);
+	expect_refused(fds[3], "-ERR max clients per uid reached (3): uid 65534 has 3 "
+			       "connections; close some or raise socket.max_clients_per_uid\r\n");
+	for (i = 0; i < 4; i++) {
+		r = dial();
+		expect_pong(r);
+		close(r);
+	}
+	server_get_stats(srv, &st);
+	ck_assert_uint_eq(st.rejected[SERVER_REJECT_PER_UID], 1);
+	ck_assert_uint_eq(st.rejected_total, 1);
+	/* one leaves: its place is free again */
+	close(fds[0]);
+	spin_ms(20);
+	dial_as_nobody(1, &fds[0]);
+	expect_pong(fds[0]);
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+}
+END_TEST
+
+/* The last admin_reserve places are for admins and root. */
+START_TEST(test_admin_reserve)
+{
+	int fds[5], root[3], i;
+
+	if (geteuid() != 0)
+		return;
+	set_limits(6, 6, 2, 0, 0);
+	dial_as_nobody(5, fds);
+	for (i = 0; i < 4; i++)
+		expect_pong(fds[i]);
+	expect_refused(fds[4], "-ERR max number of clients reached (6, the last 2 kept for "
+			       "admins): close idle connections or raise socket.max_clients\r\n");
+	root[0] = dial();
+	root[1] = dial();
+	expect_pong(root[0]);
+	expect_pong(root[1]);
+	root[2] = dial(); /* over max_clients: root too */
+	expect_refused(root[2], "-ERR max number of clients reached (6,");
+	for (i = 0; i < 5; i++)
+		close(fds[i]);
+	for (i = 0; i < 3; i++)
+		close(root[i]);
+}
+END_TEST
+
+/* A client that sends no command for idle_timeout is closed; one that
+ * keeps talking is not. */
+START_TEST(test_idle_timeout)
+{
+	struct server_stats st;
+	int idle, busy, i;
+	char buf[64];
+	bool eof = false;
+
+	set_limits(0, 0, 0, 300, 0);
+	idle = dial();
+	busy = dial();
+	expect_pong(idle);
+	for (i = 0; i < 30 && !eof; i++) {
+		expect_pong(busy);
+		hear_ms(idle, buf, sizeof(buf), sizeof(buf), &eof, 100);
+	}
+	ck_assert_msg(eof, "idle client still open after 3 s");
+	ck_assert_str_eq(buf, ""); /* closed without a word: clients reconnect */
+	expect_pong(busy);
+	server_get_stats(srv, &st);
+	ck_assert_uint_eq(st.closed[SERVER_CLOSE_IDLE], 1);
+	close(idle);
+	close(busy);
+}
+END_TEST
+
+/* Over max_buffers the client holding the most goes, a non-admin first;
+ * the others keep working and their memory is counted back down. */
+START_TEST(test_max_buffers_evicts_largest)
+{
+	static char big[700 * 1024];
+	struct server_stats st;
+	int small, a, b, fds[1];
+	const char *hdr = "*2\r\n$4\r\nECHO\r\n$1000000\r\n";
+	char buf[64];
+	bool eof;
+
+	if (geteuid() != 0)
+		return;
+	set_limits(0, 0, 0, 0, 1792u << 10);
+	memset(big, 'x', sizeof(big));
+	small = dial();
+	a = dial();
+	say(a, hdr, strlen(hdr));
+	say_all(a, big, sizeof(big)); /* a partial request: ~1-2 MB of buffer */
+	spin_ms(50);
+	dial_as_nobody(1, fds);
+	b = fds[0];
+	say(b, hdr, strlen(hdr));
+	say_all(b, big, 100 * 1024);
+	spin_ms(50);
+	server_get_stats(srv, &st);
+	ck_assert_uint_eq(st.closed[SERVER_CLOSE_MEMORY], 0);
+	/* over 1.75 MB together: b goes (not an admin), though a holds as much */
+	say_all(b, big, 600 * 1024);
+	hear_ms(b, buf, sizeof(buf), sizeof(buf), &eof, 1000);
+	ck_assert(eof);
+	server_get_stats(srv, &st);
+	ck_assert_uint_eq(st.closed[SERVER_CLOSE_MEMORY], 1);
+	ck_assert_uint_le(st.buffered, 1792u << 10);
+	expect_pong(small);
+	/* a finishes its request, and its buffer is given back */
+	say_all(a, big, 1000000 - sizeof(big));
+	say(a, "\r\n", 2);
+	hear_ms(a, buf, sizeof(buf), 12, &eof, 1000);
+	ck_assert(!strncmp(buf, "$1000000\r\nxx", 12));
+	{
+		size_t total = strlen(buf);
+		uint64_t end = now_ms() + 3000;
+		ssize_t n;
+
+		while (total < 1000012 && now_ms() < end) {
+			uv_run(&loop, UV_RUN_NOWAIT);
+			n = recv(a, big, sizeof(big), MSG_DONTWAIT);
+			if (n > 0)
+				total += (size_t)n;
+		}
+		ck_assert_uint_eq(total, 1000012);
+	}
+	spin_ms(100);
+	server_get_stats(srv, &st);
+	ck_assert_uint_lt(st.buffered, 256u << 10);
+	close(small);
+	close(a);
+	close(b);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
 	Suite *s = suite_create("server");
@@ -587,6 +927,12 @@ static Suite *server_suite(void)
 	tcase_add_test(tc, test_info_sections);
 	tcase_add_test(tc, test_register_rules);
 	tcase_add_test(tc, test_socket_takeover);
+	tcase_add_test(tc, test_reload_symlink);
+	tcase_add_test(tc, test_unsafe_dir);
+	tcase_add_test(tc, test_per_uid_limit);
+	tcase_add_test(tc, test_admin_reserve);
+	tcase_add_test(tc, test_idle_timeout);
+	tcase_add_test(tc, test_max_buffers_evicts_largest);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -220,6 +220,7 @@ struct policy_stats {
 	uint64_t blocked;	/* checks refused because of a block */
 	uint64_t auth_failures; /* RL.AUTH.FAIL calls */
 	uint64_t xdp_bans;	/* auth failures that asked for an XDP ban */
+	uint64_t store_key_errors; /* Redis error replies about one key (WRONGTYPE...) */
 };
 void policy_stats(const struct policy *p, struct policy_stats *out);
 
@@ -241,6 +242,9 @@ struct policies_store_stats {
 	uint64_t replayed_keys;	     /* outage counts added to Redis after recoveries */
 	uint64_t replay_dropped;     /* outage counts not kept (journal full, lost replays) */
 	uint64_t outage_keys;	     /* keys with outage counts waiting for Redis */
+	uint64_t late_applied;	     /* timed-out requests Redis ran after all (not replayed) */
+	uint64_t switches;	     /* changes between Redis and the fallback, both ways */
+	uint64_t key_errors;	     /* error replies about one key, every policy */
 };
 void policies_store_stats(const struct policies *ps, struct policies_store_stats *out);
 
@@ -257,7 +261,8 @@ int policies_set_redis(struct policies *ps, struct redis *r);
 
 /*
  * Redis came back: add what was counted in memory during the outage (per
- * key, replayed into Redis as a cost; docs/redis.md) and forget it.
+ * key, replayed into Redis as a cost; docs/redis.md), in the background,
+ * at most a few scripts at a time, and forget it.
  */
 void policies_redis_up(struct policies *ps);
 

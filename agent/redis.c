@@ -34,6 +34,9 @@ struct req {
 	bool answered;	   /* cb has run (timeout, failure): drop the late reply */
 	bool listed;
 	bool retried; /* NOSCRIPT: re-sent once as EVAL */
+	bool background; /* no deadline, never counted by the breaker (outage replay) */
+	redis_reply_fn late; /* after a timeout: told what became of the request */
+	void *late_arg;
 	int script;   /* -1 for plain commands */
 	int argc;
 	const char **argv; /* copies, in the same allocation */
@@ -53,7 +56,9 @@ struct redis {
 	uint64_t npending;
 	uv_timer_t deadline; /* the oldest pending request's deadline */
 	uv_timer_t retry;    /* reconnect (down) or handshake deadline (connecting) */
-	int failures;	     /* in a row */
+	int failures;	     /* callers' failures in a row */
+	uint64_t first_failure; /* uv_now() of the first of them */
+	struct req *answering;	/* the request whose timeout is being answered */
 	redis_state_fn state_fn;
 	void *state_arg;
 	struct redis_stats stats;
@@ -167,6 +172,7 @@ static void go_down(struct redis *r)
 	r->failures = 0;
 	if (was_up) {
 		r->stats.trips++;
+		r->stats.switches++;
 		r->stats.down_since_ms = clock_realtime_ms();
 	}
 	if (was_up || strcmp(r->logged_error, r->stats.last_error)) {
@@ -188,6 +194,31 @@ static void fail(struct redis *r)
 	go_down(r);
 }
 
+/* How long callers must have failed in a row before the breaker opens. */
+static uint64_t trip_ms(const struct redis *r)
+{
+	uint64_t ms = (uint64_t)r->conf.timeout_ms * REDIS_TRIP_TIMEOUTS;
+
+	return ms > REDIS_TRIP_MIN_MS ? ms : REDIS_TRIP_MIN_MS;
+}
+
+static void caller_failed(struct redis *r)
+{
+	if (!r->failures++)
+		r->first_failure = uv_now(r->loop);
+}
+
+/*
+ * Open the breaker only when callers have failed REDIS_TRIP_FAILURES times
+ * in a row AND for trip_ms(): a burst of timeouts behind one slow script
+ * (each caller already answered at its deadline) is not an outage.
+ */
+static bool breaker_trips(const struct redis *r)
+{
+	return r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES &&
+	       uv_now(r->loop) - r->first_failure >= trip_ms(r);
+}
+
 static void on_deadline(uv_timer_t *t)
 {
 	struct redis *r = t->data;
@@ -199,12 +230,15 @@ static void on_deadline(uv_timer_t *t)
 		list_del(r, q);
 		r->stats.errors++;
 		r->stats.timeouts++;
-		r->failures++;
+		caller_failed(r);
+		r->answering = q; /* redis_want_late() */
 		answer(q, NULL, "timeout"); /* freed when hiredis hands back its reply */
+		r->answering = NULL;
 	}
-	if (r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES) {
-		set_error(r, "%d requests without an answer within %u ms", r->failures,
-			  r->conf.timeout_ms);
+	if (breaker_trips(r)) {
+		set_error(r, "%d requests in a row without an answer within %u ms, for %llu ms",
+			  r->failures, r->conf.timeout_ms,
+			  (unsigned long long)(uv_now(r->loop) - r->first_failure));
 		go_down(r);
 	}
 	rearm(r);
@@ -217,6 +251,7 @@ static void up(struct redis *r)
 	r->st = RS_UP;
 	r->failures = 0;
 	r->stats.reconnects++;
+	r->stats.switches++;
 	r->stats.down_since_ms = 0;
 	r->logged_error[0] = '\0';
 	uv_timer_stop(&r->retry);
@@ -545,6 +580,9 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
 	(void)ac;
 	if (q->answered) {
+		/* A late reply (or NULL: the connection went first). */
+		if (q->late)
+			q->late(rp, rp ? NULL : "disconnected", q->late_arg);
 		free(q);
 		return;
 	}
@@ -568,27 +606,36 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		q->lens[1] = strlen(r->scripts[q->script]);
 		if (redisAsyncCommandArgv(r->ctx, on_reply, q, q->argc, q->argv, q->lens) ==
 		    REDIS_OK) {
-			list_add(r, q, true);
+			if (!q->background)
+				list_add(r, q, true);
 			return;
 		}
 	}
 	if (rp->type == REDIS_REPLY_ERROR) {
 		r->stats.errors++;
-		r->failures++;
-		set_error(r, "error reply: %.100s", rp->str);
+		if (redis_key_error(rp)) {
+			/* The key's own error (WRONGTYPE...): Redis is fine. */
+			r->stats.key_errors++;
+			if (!q->background)
+				r->failures = 0;
+		} else if (!q->background) {
+			caller_failed(r);
+			set_error(r, "error reply: %.100s", rp->str);
+		}
 	} else {
-		r->failures = 0;
+		if (!q->background)
+			r->failures = 0;
 		lat_record(&r->stats, (uv_hrtime() - q->sent_ns) / 1000);
 	}
 	answer(q, rp, rp->type == REDIS_REPLY_ERROR ? rp->str : NULL);
 	free(q);
-	if (r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES && r->ctx)
+	if (r->ctx && breaker_trips(r))
 		go_down(r);
 	rearm(r);
 }
 
-static int send_req(struct redis *r, int script, int argc, const char *const *argv,
-		    const size_t *lens, redis_reply_fn cb, void *arg)
+static int send_req(struct redis *r, int script, bool background, int argc,
+		    const char *const *argv, const size_t *lens, redis_reply_fn cb, void *arg)
 {
 	size_t total = 0, off;
 	struct req *q;
@@ -611,6 +658,7 @@ static int send_req(struct redis *r, int script, int argc, const char *const *ar
 	q->cb = cb;
 	q->arg = arg;
 	q->script = script;
+	q->background = background;
 	q->argc = argc;
 	q->argv = (const char **)(q + 1);
 	q->lens = (size_t *)(q->argv + argc);
@@ -629,12 +677,13 @@ static int send_req(struct redis *r, int script, int argc, const char *const *ar
 		return -EIO;
 	}
 	r->stats.requests++;
-	list_add(r, q, false);
+	if (!background)
+		list_add(r, q, false);
 	return 0;
 }
 
-int redis_eval(struct redis *r, int script, const void *key, size_t klen, int nargs,
-	       const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
+static int eval(struct redis *r, int script, bool background, const void *key, size_t klen,
+		int nargs, const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
 {
 	const char *argv[64];
 	size_t alen[64];
@@ -654,7 +703,52 @@ int redis_eval(struct redis *r, int script, const void *key, size_t klen, int na
 		argv[4 + i] = args[i];
 		alen[4 + i] = lens ? lens[i] : strlen(args[i]);
 	}
-	return send_req(r, script, 4 + nargs, argv, alen, cb, arg);
+	return send_req(r, script, background, 4 + nargs, argv, alen, cb, arg);
+}
+
+int redis_eval(struct redis *r, int script, const void *key, size_t klen, int nargs,
+	       const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
+{
+	return eval(r, script, false, key, klen, nargs, args, lens, cb, arg);
+}
+
+int redis_eval_background(struct redis *r, int script, const void *key, size_t klen, int nargs,
+			  const char *const *args, const size_t *lens, redis_reply_fn cb,
+			  void *arg)
+{
+	return eval(r, script, true, key, klen, nargs, args, lens, cb, arg);
+}
+
+int redis_want_late(struct redis *r, redis_reply_fn late, void *arg)
+{
+	if (!r->answering || !r->ctx)
+		return -EINVAL;
+	r->answering->late = late;
+	r->answering->late_arg = arg;
+	return 0;
+}
+
+/*
+ * Errors of the server as a whole (loading, busy with a script, read-only
+ * replica, out of memory, not authenticated...) count toward the breaker;
+ * any other error reply to a script is about its key or its data.
+ */
+bool redis_key_error(const redisReply *rp)
+{
+	static const char *const server_wide[] = { "LOADING", "BUSY",	  "READONLY", "MASTERDOWN",
+						   "MISCONF", "NOAUTH",	  "NOPERM",   "OOM",
+						   "CLUSTERDOWN", "TRYAGAIN", "MOVED", "ASK",
+						   "NOSCRIPT", "NOREPLICAS" };
+	size_t i, n;
+
+	if (!rp || rp->type != REDIS_REPLY_ERROR || !rp->str)
+		return false;
+	for (i = 0; i < sizeof(server_wide) / sizeof(server_wide[0]); i++) {
+		n = strlen(server_wide[i]);
+		if (!strncmp(rp->str, server_wide[i], n) && (rp->str[n] == ' ' || !rp->str[n]))
+			return false;
+	}
+	return true;
 }
 
 int redis_command(struct redis *r, int argc, const char *const *argv, const size_t *lens,
@@ -667,7 +761,7 @@ int redis_command(struct redis *r, int argc, const char *const *argv, const size
 		return -EINVAL;
 	for (i = 0; i < argc; i++)
 		alen[i] = lens ? lens[i] : strlen(argv[i]);
-	return send_req(r, -1, argc, argv, alen, cb, arg);
+	return send_req(r, -1, false, argc, argv, alen, cb, arg);
 }
 
 static void on_extra_handshake(redisAsyncContext *ac, void *reply, void *privdata)

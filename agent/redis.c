@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,15 @@ static void on_deadline(uv_timer_t *t)
 {
 	struct redis *r = t->data;
 	uint64_t now = uv_now(r->loop);
+	struct pollfd pfd;
+
+	/* libuv runs timers before it reads sockets: replies that arrived while
+	 * this process was not scheduled are read first, not taken for timeouts. */
+	if (r->ctx && r->st == RS_UP) {
+		pfd = (struct pollfd){ .fd = r->ctx->c.fd, .events = POLLIN };
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
+			redisAsyncHandleRead(r->ctx);
+	}
 
 	while (r->head && r->head->deadline <= now) {
 		struct req *q = r->head;

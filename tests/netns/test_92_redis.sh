@@ -136,9 +136,9 @@ cb RL.UNBLOCK api u9 >/dev/null
 fg_assert_eq "$(ca RL.CHECK api u9 | head -1)" 1 "an unblock on B holds on A"
 ca RL.RESET api u1 >/dev/null
 fg_assert_eq "$(cb RL.CHECK api u1 | sed -n 3p)" 9 "a reset on A holds on B"
-redis-cli -s "$RSOCK" --scan --pattern '{t92:api:*' | grep -q '{t92:api:u1}' ||
-	fg_fail "state key is not {prefix:policy:key}"
-fg_ok "keys carry the hash tag {t92:policy:key}"
+redis-cli -s "$RSOCK" --scan --pattern '{t92:3:api:*' | grep -q '{t92:3:api:u1}' ||
+	fg_fail "state key is not {prefix:len(policy):policy:key}"
+fg_ok "keys carry the hash tag {t92:len(policy):policy:key}"
 
 # --- one connection, pipelined (as ioredis sends): decided together, answered in order --
 # 30 RL.CHECKs of one key (limit 10) with a PING after each, in one write:

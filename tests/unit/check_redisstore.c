@@ -37,7 +37,8 @@ static const char yaml[] =
 	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000 } }\n"
 	"  - { name: strict, type: window, limits: [ { count: 5, per: 1s } ], on_store_error: deny }\n"
 	"  - { name: \"x:y\", type: window, limits: [ { count: 1, per: 1m } ] }\n"
-	"  - { name: x, type: window, limits: [ { count: 1, per: 1m } ] }\n";
+	"  - { name: x, type: window, limits: [ { count: 1, per: 1m } ] }\n"
+	"  - { name: long, type: window, limits: [ { count: 1000, per: 1h } ] }\n";
 
 static uv_loop_t loop;
 static pid_t redis_pid;
@@ -483,7 +484,7 @@ START_TEST(test_replay_in_background)
 		struct policy_req rq = { .op = POLICY_OP_CHECK, .key = key, .cost = 1 };
 
 		rq.klen = (size_t)snprintf(key, sizeof(key), "o%d", i);
-		ck_assert_int_eq(policy_submit(P("api"), &rq, NOW, &a, on_done, NULL), 0);
+		ck_assert_int_eq(policy_submit(P("long"), &rq, NOW, &a, on_done, NULL), 0);
 		ck_assert(a.fallback);
 	}
 	policies_store_stats(tset, &ss);
@@ -506,10 +507,10 @@ START_TEST(test_replay_in_background)
 	ck_assert_uint_eq(ss.replay_dropped, 0);
 	ck_assert_uint_eq(ss.outage_keys, 0);
 	ck_assert(redis_up(tred));
-	/* The replayed hit is in Redis: 1 of o7's 5 per second used. */
-	ck_assert_int_eq(check("api", "o7", NOW, &a), 0);
+	/* The replayed hit is in Redis: 1 of o7's 1000 per hour used. */
+	ck_assert_int_eq(check("long", "o7", NOW, &a), 0);
 	ck_assert(!a.fallback);
-	ck_assert_uint_eq(a.u.check.remaining, 3);
+	ck_assert_uint_eq(a.u.check.remaining, 998);
 	teardown_set();
 }
 END_TEST
@@ -530,7 +531,7 @@ START_TEST(test_late_reply_not_replayed)
 	setup_set(20, true);
 	kill(redis_pid, SIGSTOP);
 	done_n = 0;
-	ck_assert_int_eq(policy_submit(P("api"), &rq, NOW, &a, on_done, NULL), 1);
+	ck_assert_int_eq(policy_submit(P("long"), &rq, NOW, &a, on_done, NULL), 1);
 	while (!done_n)
 		uv_run(&loop, UV_RUN_ONCE);
 	ck_assert(got.fallback);
@@ -547,9 +548,9 @@ START_TEST(test_late_reply_not_replayed)
 	ck_assert(redis_up(tred));
 	/* Trigger a replay (nothing left) and read the key: charged once. */
 	policies_redis_up(tset);
-	ck_assert_int_eq(check("api", "late", NOW, &a), 0);
+	ck_assert_int_eq(check("long", "late", NOW, &a), 0);
 	ck_assert(!a.fallback);
-	ck_assert_uint_eq(a.u.check.remaining, 3);
+	ck_assert_uint_eq(a.u.check.remaining, 998);
 	teardown_set();
 }
 END_TEST

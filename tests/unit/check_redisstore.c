@@ -555,6 +555,33 @@ START_TEST(test_late_reply_not_replayed)
 }
 END_TEST
 
+/* SCRIPT FLUSH (a Redis that lost its script cache): NOSCRIPT, then EVAL, no fallback. */
+START_TEST(test_script_flush)
+{
+	struct policy_answer a;
+	struct policies_store_stats ss;
+	uint64_t fb;
+	int i;
+
+	start_redis();
+	setup_set(2000, true);
+	for (i = 0; i < 20; i++) {
+		policies_store_stats(tset, &ss);
+		fb = ss.fallback_decisions;
+		redis_do("SCRIPT %s", "FLUSH");
+		ck_assert_int_eq(check("long", "f1", NOW, &a), 0);
+		ck_assert_msg(!a.fallback, "round %d: fell back after SCRIPT FLUSH", i);
+		ck_assert_uint_eq(a.u.check.remaining, 999 - 2 * (uint64_t)i);
+		ck_assert_int_eq(check("long", "f1", NOW, &a), 0);
+		ck_assert_msg(!a.fallback, "round %d: the next one fell back", i);
+		ck_assert_uint_eq(a.u.check.remaining, 998 - 2 * (uint64_t)i);
+		policies_store_stats(tset, &ss);
+		ck_assert_uint_eq(ss.fallback_decisions, fb);
+	}
+	teardown_set();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("redisstore");
@@ -570,6 +597,7 @@ int main(void)
 	tcase_add_test(tc, test_breaker_needs_time);
 	tcase_add_test(tc, test_replay_in_background);
 	tcase_add_test(tc, test_late_reply_not_replayed);
+	tcase_add_test(tc, test_script_flush);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -848,11 +848,10 @@ static void info_policies(struct sbuf *out, void *ctx)
 			    (unsigned long long)ss.fallback_decisions,
 			    (unsigned long long)ss.outage_keys,
 			    (unsigned long long)ss.replayed_keys,
-			    (unsigned long long)ss.replay_dropped,
-			    (unsigned long long)ss.switches, (unsigned long long)ss.key_errors,
-			    (unsigned long long)ss.late_applied, fs.subscribed,
-			    (unsigned long long)fs.published, (unsigned long long)fs.applied,
-			    (unsigned long long)fs.unbanned);
+			    (unsigned long long)ss.replay_dropped, (unsigned long long)ss.switches,
+			    (unsigned long long)ss.key_errors, (unsigned long long)ss.late_applied,
+			    fs.subscribed, (unsigned long long)fs.published,
+			    (unsigned long long)fs.applied, (unsigned long long)fs.unbanned);
 	}
 	for (i = 0; i < n; i++) {
 		struct policy *p = policies_at(a->policies, i);

@@ -769,7 +769,8 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	       "replayed.",
 	       ss.late_applied);
 	family(b, "floodgate_store_key_errors_total", "counter",
-	       "Redis error replies about one key (WRONGTYPE...): that request got on_store_error.");
+	       "Redis error replies about one key (WRONGTYPE...): that request got "
+	       "on_store_error.");
 	for (size_t i = 0; i < policies_count(m->a->policies); i++) {
 		struct policy *p = policies_at(m->a->policies, i);
 		struct policy_stats st;

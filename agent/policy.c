@@ -69,7 +69,7 @@ struct wlimit {
 
 struct policy {
 	struct fg_conf_policy conf;
-	size_t namelen;	    /* strlen(conf.name) */
+	size_t namelen; /* strlen(conf.name) */
 	struct policies *set;
 	uint32_t ns;
 	uint32_t state_size;
@@ -100,9 +100,9 @@ struct journal {
 	uint64_t n;
 	struct jentry *replay, *replay_tail; /* handed to Redis in the background */
 	uint64_t nreplay;
-	unsigned inflight;	 /* replay scripts in Redis */
-	unsigned refs;		 /* replies still to come: replays, late replies */
-	struct policies *owner;	 /* the current set; NULL once it is freed */
+	unsigned inflight;		/* replay scripts in Redis */
+	unsigned refs;			/* replies still to come: replays, late replies */
+	struct policies *owner;		/* the current set; NULL once it is freed */
 	uint64_t run_sent, run_dropped; /* of the replay under way */
 	struct shared_stats stats;
 };
@@ -1994,7 +1994,8 @@ void policies_redis_up(struct policies *ps)
 		j->buckets[i] = NULL;
 	}
 	if (j->nreplay)
-		pr_info("msg=\"redis store: adding the outage's counts to redis in the background\" "
+		pr_info("msg=\"redis store: adding the outage's counts to redis in the "
+			"background\" "
 			"keys=%llu",
 			(unsigned long long)j->nreplay);
 	replay_pump(j);

@@ -34,11 +34,11 @@ struct req {
 	uint64_t sent_ns;  /* uv_hrtime(), for the round-trip histogram */
 	bool answered;	   /* cb has run (timeout, failure): drop the late reply */
 	bool listed;
-	bool retried; /* NOSCRIPT: re-sent once as EVAL */
-	bool background; /* no deadline, never counted by the breaker (outage replay) */
+	bool retried;	     /* NOSCRIPT: re-sent once as EVAL */
+	bool background;     /* no deadline, never counted by the breaker (outage replay) */
 	redis_reply_fn late; /* after a timeout: told what became of the request */
 	void *late_arg;
-	int script;   /* -1 for plain commands */
+	int script; /* -1 for plain commands */
 	int argc;
 	const char **argv; /* copies, in the same allocation */
 	size_t *lens;
@@ -55,9 +55,9 @@ struct redis {
 	int nscripts;
 	struct req *head, *tail;
 	uint64_t npending;
-	uv_timer_t deadline; /* the oldest pending request's deadline */
-	uv_timer_t retry;    /* reconnect (down) or handshake deadline (connecting) */
-	int failures;	     /* callers' failures in a row */
+	uv_timer_t deadline;	/* the oldest pending request's deadline */
+	uv_timer_t retry;	/* reconnect (down) or handshake deadline (connecting) */
+	int failures;		/* callers' failures in a row */
 	uint64_t first_failure; /* uv_now() of the first of them */
 	struct req *answering;	/* the request whose timeout is being answered */
 	redis_state_fn state_fn;
@@ -241,7 +241,7 @@ static void on_deadline(uv_timer_t *t)
 		r->stats.errors++;
 		r->stats.timeouts++;
 		caller_failed(r);
-		r->answering = q; /* redis_want_late() */
+		r->answering = q;	    /* redis_want_late() */
 		answer(q, NULL, "timeout"); /* freed when hiredis hands back its reply */
 		r->answering = NULL;
 	}
@@ -644,8 +644,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	rearm(r);
 }
 
-static int send_req(struct redis *r, int script, bool background, int argc,
-		    const char *const *argv, const size_t *lens, redis_reply_fn cb, void *arg)
+static int send_req(struct redis *r, int script, bool background, int argc, const char *const *argv,
+		    const size_t *lens, redis_reply_fn cb, void *arg)
 {
 	size_t total = 0, off;
 	struct req *q;
@@ -693,7 +693,8 @@ static int send_req(struct redis *r, int script, bool background, int argc,
 }
 
 static int eval(struct redis *r, int script, bool background, const void *key, size_t klen,
-		int nargs, const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
+		int nargs, const char *const *args, const size_t *lens, redis_reply_fn cb,
+		void *arg)
 {
 	const char *argv[64];
 	size_t alen[64];
@@ -723,8 +724,7 @@ int redis_eval(struct redis *r, int script, const void *key, size_t klen, int na
 }
 
 int redis_eval_background(struct redis *r, int script, const void *key, size_t klen, int nargs,
-			  const char *const *args, const size_t *lens, redis_reply_fn cb,
-			  void *arg)
+			  const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
 {
 	return eval(r, script, true, key, klen, nargs, args, lens, cb, arg);
 }
@@ -745,10 +745,11 @@ int redis_want_late(struct redis *r, redis_reply_fn late, void *arg)
  */
 bool redis_key_error(const redisReply *rp)
 {
-	static const char *const server_wide[] = { "LOADING", "BUSY",	  "READONLY", "MASTERDOWN",
-						   "MISCONF", "NOAUTH",	  "NOPERM",   "OOM",
-						   "CLUSTERDOWN", "TRYAGAIN", "MOVED", "ASK",
-						   "NOSCRIPT", "NOREPLICAS" };
+	static const char *const server_wide[] = { "LOADING",	 "BUSY",      "READONLY",
+						   "MASTERDOWN", "MISCONF",   "NOAUTH",
+						   "NOPERM",	 "OOM",	      "CLUSTERDOWN",
+						   "TRYAGAIN",	 "MOVED",     "ASK",
+						   "NOSCRIPT",	 "NOREPLICAS" };
 	size_t i, n;
 
 	if (!rp || rp->type != REDIS_REPLY_ERROR || !rp->str)

@@ -35,7 +35,8 @@ static const char yaml[] =
 	"      max_delay: 5s, forget_after: 10s, xdp_ban: { after: 6, for: 1h } }\n"
 	"  - { name: chat, type: events, limit: 6, window: 2s, exempt: [ping] }\n"
 	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000 } }\n"
-	"  - { name: strict, type: window, limits: [ { count: 5, per: 1s } ], on_store_error: deny }\n"
+	"  - { name: strict, type: window, limits: [ { count: 5, per: 1s } ], on_store_error: deny "
+	"}\n"
 	"  - { name: \"x:y\", type: window, limits: [ { count: 1, per: 1m } ] }\n"
 	"  - { name: x, type: window, limits: [ { count: 1, per: 1m } ] }\n"
 	"  - { name: long, type: window, limits: [ { count: 1000, per: 1h } ] }\n";

@@ -60,6 +60,11 @@ struct redis {
 	int failures;		/* callers' failures in a row */
 	uint64_t first_failure; /* uv_now() of the first of them */
 	struct req *answering;	/* the request whose timeout is being answered */
+	unsigned ctx_inflight;	/* requests on ctx whose reply (callback) is due */
+	/* A connection the breaker gave up on, kept to read the late replies. */
+	redisAsyncContext *draining;
+	unsigned drain_left; /* its replies still due */
+	uv_timer_t drain_timer;
 	redis_state_fn state_fn;
 	void *state_arg;
 	struct redis_stats stats;
@@ -220,6 +225,61 @@ static bool breaker_trips(const struct redis *r)
 	       uv_now(r->loop) - r->first_failure >= trip_ms(r);
 }
 
+/*
+ * The old connection's last reply came (or it closed, or REDIS_DRAIN_MS
+ * passed): what was still due is unknown from here on. Being back up is
+ * announced only now, so the outage replay starts after the late replies
+ * have taken what they prove out of the journal.
+ */
+static void drain_end(struct redis *r, bool free_ctx)
+{
+	redisAsyncContext *ac = r->draining;
+
+	if (!ac)
+		return;
+	r->draining = NULL;
+	uv_timer_stop(&r->drain_timer);
+	if (free_ctx)
+		redisAsyncFree(ac); /* its callbacks run with NULL (deferred inside one) */
+	if (r->st == RS_UP && r->state_fn)
+		r->state_fn(true, r->state_arg);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+	drain_end(t->data, true);
+}
+
+/*
+ * The breaker opens on a Redis that stopped answering in time. The callers
+ * still waiting are answered now, and the connection is kept, read only,
+ * for up to REDIS_DRAIN_MS: a Redis that was only stopped or slow runs what
+ * it had received when it resumes, and each late reply tells whether the
+ * request ran (redis_want_late), instead of leaving it unknown.
+ */
+static void trip(struct redis *r)
+{
+	redisAsyncContext *ac = r->ctx;
+
+	if (ac && !r->draining && r->ctx_inflight) {
+		r->draining = ac;
+		r->drain_left = r->ctx_inflight;
+		r->ctx_inflight = 0;
+		r->ctx = NULL;
+		while (r->head) {
+			struct req *q = r->head;
+
+			list_del(r, q);
+			r->stats.errors++;
+			r->answering = q;
+			answer(q, NULL, "timeout");
+			r->answering = NULL;
+		}
+		uv_timer_start(&r->drain_timer, on_drain_timeout, REDIS_DRAIN_MS, 0);
+	}
+	go_down(r);
+}
+
 static void on_deadline(uv_timer_t *t)
 {
 	struct redis *r = t->data;
@@ -249,7 +309,7 @@ static void on_deadline(uv_timer_t *t)
 		set_error(r, "%d requests in a row without an answer within %u ms, for %llu ms",
 			  r->failures, r->conf.timeout_ms,
 			  (unsigned long long)(uv_now(r->loop) - r->first_failure));
-		go_down(r);
+		trip(r);
 	}
 	rearm(r);
 }
@@ -265,13 +325,14 @@ static void up(struct redis *r)
 	r->stats.down_since_ms = 0;
 	r->logged_error[0] = '\0';
 	uv_timer_stop(&r->retry);
+	r->ctx_inflight = 0;
 	if (r->stats.reconnects == 1 && !r->stats.trips && !r->stats.errors)
 		pr_info("msg=\"redis store connected\" url=%s db=%u timeout_ms=%u", where(r),
 			r->conf.db, r->conf.timeout_ms);
 	else
 		pr_warn("msg=\"redis store back, fallback over\" url=%s outage_ms=%llu", where(r),
 			(unsigned long long)(since ? clock_realtime_ms() - since : 0));
-	if (r->state_fn)
+	if (r->state_fn && !r->draining)
 		r->state_fn(true, r->state_arg);
 }
 
@@ -370,6 +431,10 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 	struct redis *r = ac->data;
 
 	(void)status;
+	if (r && ac == r->draining) {
+		drain_end(r, false); /* hiredis frees it */
+		return;
+	}
 	if (!r || ac != r->ctx)
 		return;
 	r->ctx = NULL; /* hiredis frees it */
@@ -441,6 +506,7 @@ static void connect_now(struct redis *r)
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	r->ctx = ac;
+	r->ctx_inflight = 0;
 	r->st = RS_CONNECTING;
 	r->hs_left = 0;
 	auth_select(r, ac, on_handshake, &r->hs_left);
@@ -494,7 +560,8 @@ struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf)
 	uv_timer_init(loop, &r->deadline);
 	uv_timer_init(loop, &r->retry);
 	uv_timer_init(loop, &r->clock);
-	r->deadline.data = r->retry.data = r->clock.data = r;
+	uv_timer_init(loop, &r->drain_timer);
+	r->deadline.data = r->retry.data = r->clock.data = r->drain_timer.data = r;
 	/* A wall clock stepped by NTP moves the offset: look again each minute. */
 	uv_timer_start(&r->clock, on_clock, REDIS_CLOCK_MS, REDIS_CLOCK_MS);
 	uv_unref((uv_handle_t *)&r->clock);
@@ -524,6 +591,7 @@ void redis_free(struct redis *r)
 	r->st = RS_DOWN;
 	if (ac)
 		redisAsyncFree(ac); /* pending callbacks run with NULL */
+	drain_end(r, true);
 	while (r->head) {
 		struct req *q = r->head;
 
@@ -532,6 +600,7 @@ void redis_free(struct redis *r)
 	}
 	uv_close((uv_handle_t *)&r->deadline, NULL);
 	uv_close((uv_handle_t *)&r->clock, NULL);
+	uv_close((uv_handle_t *)&r->drain_timer, NULL);
 	uv_close((uv_handle_t *)&r->retry, on_closed);
 }
 
@@ -582,13 +651,10 @@ static void lat_record(struct redis_stats *st, uint64_t us)
 	st->lat_sum_us += us;
 }
 
-static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
-{
-	struct req *q = privdata;
-	struct redis *r = q->r;
-	redisReply *rp = reply;
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
 
-	(void)ac;
+static void handle_reply(struct redis *r, struct req *q, redisReply *rp)
+{
 	if (q->answered) {
 		/* A late reply (or NULL: the connection went first). */
 		if (q->late)
@@ -616,6 +682,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		q->lens[1] = strlen(r->scripts[q->script]);
 		if (redisAsyncCommandArgv(r->ctx, on_reply, q, q->argc, q->argv, q->lens) ==
 		    REDIS_OK) {
+			r->ctx_inflight++;
 			if (!q->background)
 				list_add(r, q, true);
 			return;
@@ -642,6 +709,22 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	if (r->ctx && breaker_trips(r))
 		go_down(r);
 	rearm(r);
+}
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct req *q = privdata;
+	struct redis *r = q->r;
+	bool last = false;
+
+	if (ac == r->draining)
+		last = --r->drain_left == 0;
+	else if (ac == r->ctx && r->ctx_inflight)
+		r->ctx_inflight--;
+	handle_reply(r, q, reply);
+	/* After the last late reply has been handled (the replay waits for it). */
+	if (last)
+		drain_end(r, reply != NULL);
 }
 
 static int send_req(struct redis *r, int script, bool background, int argc, const char *const *argv,
@@ -687,6 +770,7 @@ static int send_req(struct redis *r, int script, bool background, int argc, cons
 		return -EIO;
 	}
 	r->stats.requests++;
+	r->ctx_inflight++;
 	if (!background)
 		list_add(r, q, false);
 	return 0;
@@ -731,7 +815,7 @@ int redis_eval_background(struct redis *r, int script, const void *key, size_t k
 
 int redis_want_late(struct redis *r, redis_reply_fn late, void *arg)
 {
-	if (!r->answering || !r->ctx)
+	if (!r->answering)
 		return -EINVAL;
 	r->answering->late = late;
 	r->answering->late_arg = arg;

@@ -45,6 +45,9 @@
 #ifndef REDIS_TRIP_MIN_MS
 #define REDIS_TRIP_MIN_MS 100 /* ... and at least this long */
 #endif
+#ifndef REDIS_DRAIN_MS
+#define REDIS_DRAIN_MS 60000 /* how long a tripped connection is read for late replies */
+#endif
 #ifndef REDIS_RETRY_MS
 #define REDIS_RETRY_MS 1000 /* between connection attempts while the breaker is open */
 #endif

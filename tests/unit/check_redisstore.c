@@ -461,7 +461,8 @@ START_TEST(test_breaker_needs_time)
 	ck_assert_msg(!redis_up(tred), "the breaker never opened on a hung Redis");
 	ck_assert_msg(t >= 80, "the breaker opened after %llu ms (< 3 x timeout_ms, 100 ms)",
 		      (unsigned long long)t);
-	ck_assert_msg(worst <= 20 + 15, "a caller waited %llu ms (timeout_ms 20)",
+	/* The deadline plus scheduling slack on a loaded machine (as test_92). */
+	ck_assert_msg(worst <= 20 + 100, "a caller waited %llu ms (timeout_ms 20)",
 		      (unsigned long long)worst);
 	teardown_set();
 }
@@ -556,6 +557,62 @@ START_TEST(test_late_reply_not_replayed)
 }
 END_TEST
 
+/*
+ * Issue 10 item 19 when the breaker opens: a hung Redis (SIGSTOP) trips it;
+ * the requests that timed out were charged by the fallback and journaled.
+ * When Redis resumes it runs them; their late replies, read on the tripped
+ * connection, take them out of the journal before the replay: charged once.
+ */
+START_TEST(test_trip_late_replies_not_replayed)
+{
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "t", .klen = 1, .cost = 1 };
+	struct policy_answer a;
+	struct policies_store_stats ss;
+	uint64_t sent = 0, t0;
+	int i;
+
+	start_redis();
+	setup_set(20, true);
+	kill(redis_pid, SIGSTOP);
+	for (i = 0; i < 200 && redis_up(tred); i++) {
+		int r = policy_submit(P("long"), &rq, NOW, &a, on_done, NULL);
+
+		if (r == 1) {
+			sent++;
+			done_n = 0;
+			while (!done_n)
+				uv_run(&loop, UV_RUN_ONCE);
+		}
+	}
+	ck_assert(!redis_up(tred));
+	ck_assert_uint_ge(sent, 3);
+	kill(redis_pid, SIGCONT);
+	policies_store_stats(tset, &ss);
+	t0 = uv_hrtime();
+	/* Back up (a retry each second), replay done, late replies in (5 s at most). */
+	while (uv_hrtime() - t0 < 5000000000ULL &&
+	       (!redis_up(tred) || ss.outage_keys || ss.late_applied < sent)) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		policies_store_stats(tset, &ss);
+		usleep(1000);
+	}
+	ck_assert(redis_up(tred));
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	/* PEEK (charges nothing, even from a fallback), until Redis answers. */
+	rq.peek = true;
+	for (i = 0, a.fallback = true; i < 20 && a.fallback; i++)
+		ck_assert_int_eq(run(P("long"), &rq, NOW, &a), 0);
+	ck_assert(!a.fallback);
+	ck_assert_msg(a.u.check.remaining == 1000 - sent,
+		      "%llu requests ran in Redis, remaining %llu (want %llu): charged twice",
+		      (unsigned long long)sent, (unsigned long long)a.u.check.remaining,
+		      (unsigned long long)(1000 - sent));
+	ck_assert_msg(ss.late_applied == sent, "late replies %llu of %llu",
+		      (unsigned long long)ss.late_applied, (unsigned long long)sent);
+	teardown_set();
+}
+END_TEST
+
 /* SCRIPT FLUSH (a Redis that lost its script cache): NOSCRIPT, then EVAL, no fallback. */
 START_TEST(test_script_flush)
 {
@@ -599,6 +656,7 @@ int main(void)
 	tcase_add_test(tc, test_replay_in_background);
 	tcase_add_test(tc, test_late_reply_not_replayed);
 	tcase_add_test(tc, test_script_flush);
+	tcase_add_test(tc, test_trip_late_replies_not_replayed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -15,7 +15,10 @@
  *   connection; requests then fail at once (no waiting) and a new connection
  *   is tried every REDIS_RETRY_MS until the handshake succeeds again. An
  *   error reply about one key (WRONGTYPE, a script error) is that request's
- *   error only, and background requests (the outage replay) never count;
+ *   error only, and background requests (the outage replay) never count.
+ *   A connection given up on for missing answers is kept, read only, for
+ *   REDIS_DRAIN_MS: its late replies still reach redis_want_late(), and
+ *   being up again is announced only after them;
  * - EVALSHA of a registered script, re-sent as EVAL (which caches it again)
  *   when Redis answers NOSCRIPT (a restart, SCRIPT FLUSH);
  * - counters for INFO and metrics.

@@ -381,7 +381,7 @@ START_TEST(test_key_error_stays_with_key)
 	}
 	ck_assert_msg(redis_up(tred), "one bad key opened the breaker");
 	for (i = 0; i < 5; i++) {
-		char key[8];
+		char key[16];
 
 		snprintf(key, sizeof(key), "ok%d", i);
 		ck_assert_int_eq(check("strict", key, NOW, &a), 0);

@@ -844,6 +844,24 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	       "Keys whose outage hits were added to Redis after it came back.", ss.replayed_keys);
 	single(b, "floodgate_store_replay_dropped_total", "counter",
 	       "Outage hits not added to Redis (journal full, replay failed).", ss.replay_dropped);
+	single(b, "floodgate_store_switches_total", "counter",
+	       "Changes between Redis and the fallback (either way; the first connect is one).",
+	       ss.switches);
+	single(b, "floodgate_store_late_applied_total", "counter",
+	       "Requests that timed out but ran in Redis after all: their fallback hits are not "
+	       "replayed.",
+	       ss.late_applied);
+	family(b, "floodgate_store_key_errors_total", "counter",
+	       "Redis error replies about one key (WRONGTYPE...): that request got "
+	       "on_store_error.");
+	for (size_t i = 0; i < policies_count(m->a->policies); i++) {
+		struct policy *p = policies_at(m->a->policies, i);
+		struct policy_stats st;
+
+		policy_stats(p, &st);
+		u64(b, "floodgate_store_key_errors_total", st.store_key_errors, "policy",
+		    policy_name(p), LABELS_END);
+	}
 	family(b, "floodgate_store_request_duration_seconds", "histogram",
 	       "Round trip of the Redis requests that were answered (decisions, bans).");
 	histogram(b, "floodgate_store_request_duration_seconds", rs.lat, REDIS_LAT_BUCKETS,

@@ -61,13 +61,15 @@ struct wlimit {
 };
 
 #define CONF_ID_LEN 16 /* hex digits of make_conf_id() */
+/* "{prefix:len:name:" and a whole Redis key. */
+#define RKEY_PREFIX_MAX (2 * FG_CONF_NAME_MAX + 16)
+#define RKEY_MAX	(RKEY_PREFIX_MAX + STORE_KEY_MAX + 2)
 /* The scripts' packed parameters (pack_params()): the id, 4 doubles, 2 per limit. */
 #define PARAMS_MAX (CONF_ID_LEN + 8 * (4 + 2 * POLICY_MAX_LIMITS))
 
 struct policy {
 	struct fg_conf_policy conf;
-	size_t namelen;	    /* strlen(conf.name) */
-	uint64_t name_hash; /* of conf.name, for the outage journal */
+	size_t namelen; /* strlen(conf.name) */
 	struct policies *set;
 	uint32_t ns;
 	uint32_t state_size;
@@ -80,19 +82,30 @@ struct policy {
 	/* The Redis scripts' first argument, per role (window, budget), packed once. */
 	unsigned char params[POLICY_MAX_ROLES + 1][PARAMS_MAX];
 	size_t params_len;
-	char rkey[2 * FG_CONF_NAME_MAX + 8]; /* "{prefix:name:", its Redis keys' start */
+	char rkey[RKEY_PREFIX_MAX]; /* "{prefix:len(name):name:", its Redis keys' start */
 	size_t rkeylen;
 };
 
-/* The outage journal: what memory counted while Redis was away (below). */
+struct shared_stats {
+	uint64_t fallback_decisions, replayed_keys, replay_dropped, late_applied;
+};
+
+/*
+ * The outage journal: what memory counted while Redis was away (below).
+ * Shared by the sets of successive reloads (owner: the current one); it
+ * outlives them while replies it waits for (replays, late replies) are due.
+ */
 struct jentry;
 struct journal {
 	struct jentry **buckets; /* JOURNAL_BUCKETS chains */
 	uint64_t n;
-};
-
-struct shared_stats {
-	uint64_t fallback_decisions, replayed_keys, replay_dropped;
+	struct jentry *replay, *replay_tail; /* handed to Redis in the background */
+	uint64_t nreplay;
+	unsigned inflight;		/* replay scripts in Redis */
+	unsigned refs;			/* replies still to come: replays, late replies */
+	struct policies *owner;		/* the current set; NULL once it is freed */
+	uint64_t run_sent, run_dropped; /* of the replay under way */
+	struct shared_stats stats;
 };
 
 struct policies {
@@ -237,7 +250,6 @@ static struct policy *policy_compile(const struct fg_conf_policy *c)
 		return NULL;
 	p->conf = *c;
 	p->namelen = strlen(c->name);
-	p->name_hash = store_siphash(1, 2, c->name, p->namelen);
 	switch (c->type) {
 	case POLICY_WINDOW:
 		p->state_size = (uint32_t)(8 * (1 + c->nlimits));
@@ -259,7 +271,7 @@ static struct policy *policy_compile(const struct fg_conf_policy *c)
 	return p;
 }
 
-static void journal_free(struct journal *j);
+static void journal_release(struct journal *j);
 static void redis_keys_init(struct policies *ps);
 
 static void set_free(struct policies *ps, bool with_store)
@@ -273,10 +285,8 @@ static void set_free(struct policies *ps, bool with_store)
 		ps->dead_with_store = with_store;
 		return;
 	}
-	if (with_store) {
-		journal_free(ps->journal);
-		free(ps->sstats);
-	}
+	if (with_store)
+		journal_release(ps->journal);
 	for (i = 0; i < ps->n; i++)
 		free(ps->p[i]);
 	free(ps->p);
@@ -383,6 +393,8 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 		memcpy(ps->scripts, prev->scripts, sizeof(ps->scripts));
 		ps->journal = prev->journal;
 		ps->sstats = prev->sstats;
+		if (ps->journal)
+			ps->journal->owner = ps;
 		ps->fixed_clock = prev->fixed_clock;
 		set_free(prev, false);
 	}
@@ -495,7 +507,10 @@ void policies_store_stats(const struct policies *ps, struct policies_store_stats
 		out->fallback_decisions = ps->sstats->fallback_decisions;
 		out->replayed_keys = ps->sstats->replayed_keys;
 		out->replay_dropped = ps->sstats->replay_dropped;
-		out->outage_keys = ps->journal ? ps->journal->n : 0;
+		out->late_applied = ps->sstats->late_applied;
+		out->outage_keys = ps->journal ? ps->journal->n + ps->journal->nreplay : 0;
+		out->switches = rs.switches;
+		out->key_errors = rs.key_errors;
 	}
 	store_stats(ps->store, &s);
 	out->type = s.type;
@@ -1036,11 +1051,15 @@ static const char *const lua_src[SCRIPT_N] = { lua_window, lua_budget, lua_auth,
 					       lua_event,  lua_block,  lua_replay };
 
 #define JOURNAL_MAX 100000
+/* Replay scripts in Redis at once: callers' decisions queue behind at most these. */
+#ifndef REPLAY_INFLIGHT
+#define REPLAY_INFLIGHT 16
+#endif
 
 /* --- the outage journal: what memory counted while Redis was away ---------- */
 
 struct jentry {
-	struct jentry *next;
+	struct jentry *next; /* bucket chain, or the replay list */
 	uint64_t amount;
 	uint8_t role; /* window: the role index the limits came from */
 	uint16_t klen;
@@ -1050,42 +1069,91 @@ struct jentry {
 
 #define JOURNAL_BUCKETS 65536
 
+static void chain_free(struct jentry *e)
+{
+	struct jentry *next;
+
+	for (; e; e = next) {
+		next = e->next;
+		free(e);
+	}
+}
+
 static void journal_free(struct journal *j)
 {
 	uint64_t i;
 
 	if (!j)
 		return;
-	for (i = 0; i < JOURNAL_BUCKETS; i++) {
-		struct jentry *e = j->buckets[i], *next;
-
-		for (; e; e = next) {
-			next = e->next;
-			free(e);
-		}
-	}
+	for (i = 0; i < JOURNAL_BUCKETS; i++)
+		chain_free(j->buckets[i]);
+	chain_free(j->replay);
 	free(j->buckets);
 	free(j);
+}
+
+static struct journal *journal_new(void)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+
+	if (j && !(j->buckets = calloc(JOURNAL_BUCKETS, sizeof(struct jentry *)))) {
+		free(j);
+		j = NULL;
+	}
+	return j;
+}
+
+/* Its set is freed: free it now, or when the last reply it waits for comes. */
+static void journal_release(struct journal *j)
+{
+	if (!j)
+		return;
+	j->owner = NULL;
+	if (!j->refs)
+		journal_free(j);
+}
+
+static void journal_put(struct journal *j)
+{
+	if (--j->refs == 0 && !j->owner)
+		journal_free(j);
+}
+
+static uint64_t journal_hash(const char *policy, int role, const void *key, size_t klen)
+{
+	return store_siphash(0x6a6f75726e616cULL, (uint64_t)role, key, klen) ^
+	       store_siphash(1, 2, policy, strlen(policy));
+}
+
+static struct jentry **journal_find(struct journal *j, const char *policy, int role,
+				    const void *key, size_t klen)
+{
+	struct jentry **pp = &j->buckets[journal_hash(policy, role, key, klen) % JOURNAL_BUCKETS];
+
+	for (; *pp; pp = &(*pp)->next) {
+		struct jentry *e = *pp;
+
+		if (e->role == role && e->klen == klen && !strcmp(e->policy, policy) &&
+		    !memcmp(e->key, key, klen))
+			break;
+	}
+	return pp;
 }
 
 static void journal_add(struct policies *ps, const struct policy *p, int role, const void *key,
 			size_t klen, uint64_t amount)
 {
 	struct journal *j = ps->journal;
-	struct jentry *e;
-	uint64_t h;
+	struct jentry *e, **pp;
 
 	if (!amount || !j)
 		return;
-	h = store_siphash(0x6a6f75726e616cULL, (uint64_t)role, key, klen) ^ p->name_hash;
-	for (e = j->buckets[h % JOURNAL_BUCKETS]; e; e = e->next) {
-		if (e->role == role && e->klen == klen && !strcmp(e->policy, p->conf.name) &&
-		    !memcmp(e->key, key, klen)) {
-			e->amount += amount;
-			return;
-		}
+	pp = journal_find(j, p->conf.name, role, key, klen);
+	if (*pp) {
+		(*pp)->amount += amount;
+		return;
 	}
-	if (j->n >= JOURNAL_MAX || !(e = calloc(1, sizeof(*e) + klen))) {
+	if (j->n + j->nreplay >= JOURNAL_MAX || !(e = calloc(1, sizeof(*e) + klen))) {
 		ps->sstats->replay_dropped++;
 		return;
 	}
@@ -1094,9 +1162,26 @@ static void journal_add(struct policies *ps, const struct policy *p, int role, c
 	e->klen = (uint16_t)klen;
 	strcpy(e->policy, p->conf.name);
 	memcpy(e->key, key, klen);
-	e->next = j->buckets[h % JOURNAL_BUCKETS];
-	j->buckets[h % JOURNAL_BUCKETS] = e;
+	*pp = e;
 	j->n++;
+}
+
+/* amount of (policy, role, key) did reach Redis after all: not to replay. */
+static bool journal_sub(struct journal *j, const char *policy, int role, const void *key,
+			size_t klen, uint64_t amount)
+{
+	struct jentry **pp = journal_find(j, policy, role, key, klen), *e = *pp;
+
+	if (!e)
+		return false;
+	if (e->amount > amount) {
+		e->amount -= amount;
+		return true;
+	}
+	*pp = e->next;
+	free(e);
+	j->n--;
+	return true;
 }
 
 /* --- building a script call ------------------------------------------------- */
@@ -1192,21 +1277,25 @@ static void args_common(struct rargs *a, const struct policy *p, int role, uint6
 	arg_u64(a, fixed_now);
 }
 
-/* Once Redis is attached: the "{prefix:policy:" every key of a policy starts with. */
+/*
+ * Once Redis is attached: the "{prefix:len:policy:" every key of a policy
+ * starts with. The policy name's length makes the split unambiguous: policy
+ * "x:y" key "K" and policy "x" key "y:K" are {p:3:x:y:K} and {p:1:x:y:K}.
+ */
 static void redis_keys_init(struct policies *ps)
 {
 	size_t i;
 
 	for (i = 0; i < ps->n; i++) {
 		struct policy *p = ps->p[i];
-		int n = snprintf(p->rkey, sizeof(p->rkey), "{%s:%s:", redis_prefix(ps->redis),
-				 p->conf.name);
+		int n = snprintf(p->rkey, sizeof(p->rkey), "{%s:%zu:%s:", redis_prefix(ps->redis),
+				 p->namelen, p->conf.name);
 
 		p->rkeylen = n > 0 && (size_t)n < sizeof(p->rkey) ? (size_t)n : 0;
 	}
 }
 
-/* {prefix:policy:key} into buf; the length, or 0 when it does not fit. */
+/* {prefix:len:policy:key} into buf; the length, or 0 when it does not fit. */
 static size_t redis_key(const struct policy *p, const void *key, size_t klen, char *buf, size_t len)
 {
 	if (!p->rkeylen || p->rkeylen + klen + 2 > len)
@@ -1225,6 +1314,7 @@ struct areq {
 	struct policy_req rq; /* key points into data; role and event are not kept */
 	int role;	      /* from rq's role: index into wl (window), or budget_amount() */
 	bool exempt;	      /* event: rq's event is one of exempt */
+	uint64_t journaled;   /* what the fallback added to the outage journal */
 	uint64_t now_ms;      /* the agent's clock, for a fallback */
 	policy_done_fn done;
 	void *arg;
@@ -1364,23 +1454,25 @@ static int decide_memory(struct areq *q, bool journal)
 	switch (q->rq.op) {
 	case POLICY_OP_CHECK:
 		if (q->ans.u.check.allowed && !q->rq.peek)
-			journal_add(q->set, p, q->role, q->rq.key, q->rq.klen, q->rq.cost);
+			q->journaled = q->rq.cost;
 		break;
 	case POLICY_OP_AUTH_FAIL:
-		journal_add(q->set, p, 0, q->rq.key, q->rq.klen, 1);
+		q->journaled = 1;
 		break;
 	case POLICY_OP_EVENT:
-		if (!q->exempt)
-			journal_add(q->set, p, 0, q->rq.key, q->rq.klen, 1);
+		q->journaled = !q->exempt;
 		break;
 	default:
 		break;
 	}
+	journal_add(q->set, p, q->rq.op == POLICY_OP_CHECK ? q->role : 0, q->rq.key, q->rq.klen,
+		    q->journaled);
 	return 0;
 }
 
-/* Redis failed or is down: the policy's on_store_error decides now. */
-static int decide_fallback(struct areq *q)
+/* Redis failed or is down: the policy's on_store_error decides now; with
+ * journal, what memory charges is added to Redis when it is back. */
+static int decide_fallback(struct areq *q, bool journal)
 {
 	struct policy *p = q->p;
 	struct policy_answer *ans = &q->ans;
@@ -1389,7 +1481,7 @@ static int decide_fallback(struct areq *q)
 	q->set->sstats->fallback_decisions++;
 	ans->fallback = true;
 	if (mode == POLICY_ON_ERROR_MEMORY || q->rq.op >= POLICY_OP_BLOCK)
-		return decide_memory(q, true);
+		return decide_memory(q, journal);
 	memset(&ans->u, 0, sizeof(ans->u));
 	switch (q->rq.op) {
 	case POLICY_OP_CHECK: {
@@ -1495,11 +1587,69 @@ static int decide_from_reply(struct areq *q, redisReply *rp)
 	return err;
 }
 
+/* What a timed-out request charged in the fallback, until its late reply. */
+struct late {
+	struct journal *j;
+	uint64_t amount;
+	int role;
+	size_t klen;
+	char policy[FG_CONF_NAME_MAX];
+	unsigned char key[];
+};
+
+/*
+ * The reply of a request that timed out: Redis ran it after all, so what
+ * the fallback journaled for it is already in Redis: replaying it would
+ * charge it twice. Without a reply (the connection closed first) nobody
+ * knows: the journal keeps it (docs/redis.md, "After a timeout").
+ */
+static void on_late_reply(redisReply *rp, const char *why, void *arg)
+{
+	struct late *l = arg;
+	struct journal *j = l->j;
+
+	(void)why;
+	if (rp && rp->type != REDIS_REPLY_ERROR &&
+	    journal_sub(j, l->policy, l->role, l->key, l->klen, l->amount))
+		j->stats.late_applied++;
+	free(l);
+	journal_put(j);
+}
+
+static void want_late(struct areq *q)
+{
+	struct journal *j = q->set->journal;
+	struct late *l;
+
+	if (!j || !q->journaled || !(l = malloc(sizeof(*l) + q->rq.klen)))
+		return;
+	l->j = j;
+	l->amount = q->journaled;
+	l->role = q->rq.op == POLICY_OP_CHECK ? q->role : 0;
+	l->klen = q->rq.klen;
+	strcpy(l->policy, q->p->conf.name);
+	memcpy(l->key, q->rq.key, q->rq.klen);
+	if (redis_want_late(q->set->redis, on_late_reply, l)) {
+		free(l);
+		return;
+	}
+	j->refs++;
+}
+
 static void on_redis_reply(redisReply *rp, const char *why, void *arg)
 {
 	struct areq *q = arg;
 	int err = -EIO;
 
+	if (rp && rp->type == REDIS_REPLY_ERROR && redis_key_error(rp)) {
+		/* This key's own error (a value of the wrong type...): this
+		 * request alone gets on_store_error, nothing to replay. */
+		q->p->stats.store_key_errors++;
+		pr_debug("msg=\"redis store: error on one key\" policy=%s error=\"%.100s\"",
+			 q->p->conf.name, rp->str);
+		err = decide_fallback(q, false);
+		goto done;
+	}
 	if (rp && rp->type != REDIS_REPLY_ERROR) {
 		err = decide_from_reply(q, rp);
 		if (err == -EPROTO)
@@ -1509,8 +1659,11 @@ static void on_redis_reply(redisReply *rp, const char *why, void *arg)
 	if (err == -EIO || err == -EPROTO) {
 		pr_debug("msg=\"redis store: decision falls back\" policy=%s why=\"%s\"",
 			 q->p->conf.name, why ? why : "bad reply");
-		err = decide_fallback(q);
+		err = decide_fallback(q, true);
+		if (!err && !rp && why && !strcmp(why, "timeout"))
+			want_late(q);
 	}
+done:
 	q->done(err, err ? NULL : &q->ans, q->arg);
 	set_put(q->set);
 	free(q);
@@ -1521,7 +1674,7 @@ static int send_redis(struct areq *q)
 {
 	struct policies *ps = q->set;
 	struct policy *p = q->p;
-	char key[STORE_KEY_MAX + 2 * FG_CONF_NAME_MAX + 8];
+	char key[RKEY_MAX];
 	size_t klen = redis_key(p, q->rq.key, q->rq.klen, key, sizeof(key));
 	uint64_t fixed = ps->fixed_clock ? q->now_ms : 0;
 	struct rargs a;
@@ -1734,7 +1887,7 @@ int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms
 		return err;
 	if (!redis_up(ps->redis)) {
 		/* Memory store, or Redis down: decide now, on the stack. */
-		err = ps->redis ? decide_fallback(&local) : decide_memory(&local, false);
+		err = ps->redis ? decide_fallback(&local, true) : decide_memory(&local, false);
 		if (!err)
 			*ans = local.ans;
 		return err;
@@ -1753,7 +1906,7 @@ int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms
 	err = send_redis(q);
 	if (err) {
 		/* Not sent (down a moment ago, too many in flight): decide now. */
-		err = decide_fallback(q);
+		err = decide_fallback(q, true);
 		if (!err)
 			*ans = q->ans;
 		free(q);
@@ -1776,17 +1929,11 @@ int policies_set_redis(struct policies *ps, struct redis *r)
 		ps->scripts[i] = id;
 	}
 	if (!ps->journal) {
-		ps->journal = calloc(1, sizeof(*ps->journal));
-		if (ps->journal)
-			ps->journal->buckets = calloc(JOURNAL_BUCKETS, sizeof(struct jentry *));
-		ps->sstats = calloc(1, sizeof(*ps->sstats));
-		if (!ps->journal || !ps->journal->buckets || !ps->sstats) {
-			journal_free(ps->journal);
-			free(ps->sstats);
-			ps->journal = NULL;
-			ps->sstats = NULL;
+		ps->journal = journal_new();
+		if (!ps->journal)
 			return -ENOMEM;
-		}
+		ps->journal->owner = ps;
+		ps->sstats = &ps->journal->stats;
 	}
 	ps->redis = r;
 	redis_keys_init(ps);
@@ -1798,56 +1945,101 @@ void policies_redis_fixed_clock(struct policies *ps, bool on)
 	ps->fixed_clock = on;
 }
 
+static void replay_pump(struct journal *j);
+
 static void on_replay_reply(redisReply *rp, const char *why, void *arg)
 {
-	struct policies *ps = arg;
+	struct journal *j = arg;
 
+	j->inflight--;
 	if (!rp || rp->type == REDIS_REPLY_ERROR) {
-		ps->sstats->replay_dropped++;
+		j->stats.replay_dropped++;
+		j->run_dropped++;
 		pr_debug("msg=\"redis store: outage replay failed\" why=\"%s\"", why ? why : "?");
+	} else {
+		j->stats.replayed_keys++;
+		j->run_sent++;
 	}
-	set_put(ps);
+	replay_pump(j);
+	journal_put(j);
+}
+
+/*
+ * Keep up to REPLAY_INFLIGHT replay scripts in Redis, the next one sent as
+ * one comes back: the backlog of a long outage goes in the background, and
+ * a caller's decision waits behind at most REPLAY_INFLIGHT short scripts
+ * (not behind the whole backlog, which made it time out and the breaker
+ * open again, over and over). Entries not sent stay for the next recovery.
+ */
+static void replay_pump(struct journal *j)
+{
+	struct policies *ps = j->owner;
+	char key[RKEY_MAX];
+
+	while (ps && j->inflight < REPLAY_INFLIGHT && j->replay && redis_up(ps->redis)) {
+		struct jentry *e = j->replay;
+		struct policy *p = policies_find(ps, e->policy, strlen(e->policy));
+		size_t klen = p ? redis_key(p, e->key, e->klen, key, sizeof(key)) : 0;
+		struct rargs a;
+		int err = -EINVAL;
+
+		if (klen && (p->conf.type != POLICY_WINDOW || e->role <= p->conf.nroles)) {
+			args_common(&a, p, e->role, 0);
+			arg_u64(&a, e->amount);
+			err = redis_eval_background(ps->redis, ps->scripts[SCRIPT_REPLAY], key,
+						    klen, a.n, a.v, a.len, on_replay_reply, j);
+			if (err == -EAGAIN)
+				break; /* down again: the rest waits for the next recovery */
+		}
+		j->replay = e->next;
+		if (!j->replay)
+			j->replay_tail = NULL;
+		j->nreplay--;
+		free(e);
+		if (err) {
+			j->stats.replay_dropped++;
+			j->run_dropped++;
+			continue;
+		}
+		j->inflight++;
+		j->refs++;
+	}
+	if (!j->replay && !j->inflight && (j->run_sent || j->run_dropped)) {
+		pr_warn("msg=\"redis store: outage counts added to redis\" keys=%llu dropped=%llu",
+			(unsigned long long)j->run_sent, (unsigned long long)j->run_dropped);
+		j->run_sent = j->run_dropped = 0;
+	}
 }
 
 void policies_redis_up(struct policies *ps)
 {
 	struct journal *j = ps ? ps->journal : NULL;
-	uint64_t i, sent = 0, skipped = 0;
-	char key[STORE_KEY_MAX + 2 * FG_CONF_NAME_MAX + 8];
+	uint64_t i;
 
-	if (!j || !ps->redis || !j->n)
+	if (!j || !ps->redis)
 		return;
-	for (i = 0; i < JOURNAL_BUCKETS; i++) {
+	/* The journal's entries join the replay list (after those a new outage
+	 * interrupted); what the fallback counts from now on starts a new journal. */
+	for (i = 0; i < JOURNAL_BUCKETS && j->n; i++) {
 		struct jentry *e = j->buckets[i], *next;
 
 		for (; e; e = next) {
-			struct policy *p = policies_find(ps, e->policy, strlen(e->policy));
-			size_t klen;
-			struct rargs a;
-
 			next = e->next;
-			klen = p ? redis_key(p, e->key, e->klen, key, sizeof(key)) : 0;
-			if (!klen || (p->conf.type == POLICY_WINDOW && e->role > p->conf.nroles)) {
-				skipped++;
-				free(e);
-				continue;
-			}
-			args_common(&a, p, e->role, 0);
-			arg_u64(&a, e->amount);
-			if (!redis_eval(ps->redis, ps->scripts[SCRIPT_REPLAY], key, klen, a.n, a.v,
-					a.len, on_replay_reply, ps)) {
-				ps->refs++;
-				sent++;
-			} else {
-				skipped++;
-			}
-			free(e);
+			e->next = NULL;
+			if (j->replay_tail)
+				j->replay_tail->next = e;
+			else
+				j->replay = e;
+			j->replay_tail = e;
+			j->nreplay++;
+			j->n--;
 		}
 		j->buckets[i] = NULL;
 	}
-	j->n = 0;
-	ps->sstats->replayed_keys += sent;
-	ps->sstats->replay_dropped += skipped;
-	pr_warn("msg=\"redis store: outage counts added to redis\" keys=%llu dropped=%llu",
-		(unsigned long long)sent, (unsigned long long)skipped);
+	if (j->nreplay)
+		pr_info("msg=\"redis store: adding the outage's counts to redis in the "
+			"background\" "
+			"keys=%llu",
+			(unsigned long long)j->nreplay);
+	replay_pump(j);
 }

@@ -223,6 +223,7 @@ struct policy_stats {
 	uint64_t xdp_bans;	/* auth failures that asked for an XDP ban */
 	uint64_t max_keys;	/* its bound in the memory store (max_keys or a fair share) */
 	uint64_t evictions;	/* its live keys its own new keys evicted (at max_keys) */
+	uint64_t store_key_errors; /* Redis error replies about one key (WRONGTYPE...) */
 };
 void policy_stats(const struct policy *p, struct policy_stats *out);
 
@@ -249,6 +250,9 @@ struct policies_store_stats {
 	uint64_t replayed_keys;	     /* outage counts added to Redis after recoveries */
 	uint64_t replay_dropped;     /* outage counts not kept (journal full, lost replays) */
 	uint64_t outage_keys;	     /* keys with outage counts waiting for Redis */
+	uint64_t late_applied;	     /* timed-out requests Redis ran after all (not replayed) */
+	uint64_t switches;	     /* changes between Redis and the fallback, both ways */
+	uint64_t key_errors;	     /* error replies about one key, every policy */
 };
 void policies_store_stats(const struct policies *ps, struct policies_store_stats *out);
 
@@ -265,7 +269,8 @@ int policies_set_redis(struct policies *ps, struct redis *r);
 
 /*
  * Redis came back: add what was counted in memory during the outage (per
- * key, replayed into Redis as a cost; docs/redis.md) and forget it.
+ * key, replayed into Redis as a cost; docs/redis.md), in the background,
+ * at most a few scripts at a time, and forget it.
  */
 void policies_redis_up(struct policies *ps);
 

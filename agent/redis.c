@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +34,11 @@ struct req {
 	uint64_t sent_ns;  /* uv_hrtime(), for the round-trip histogram */
 	bool answered;	   /* cb has run (timeout, failure): drop the late reply */
 	bool listed;
-	bool retried; /* NOSCRIPT: re-sent once as EVAL */
-	int script;   /* -1 for plain commands */
+	bool retried;	     /* NOSCRIPT: re-sent once as EVAL */
+	bool background;     /* no deadline, never counted by the breaker (outage replay) */
+	redis_reply_fn late; /* after a timeout: told what became of the request */
+	void *late_arg;
+	int script; /* -1 for plain commands */
 	int argc;
 	const char **argv; /* copies, in the same allocation */
 	size_t *lens;
@@ -51,9 +55,16 @@ struct redis {
 	int nscripts;
 	struct req *head, *tail;
 	uint64_t npending;
-	uv_timer_t deadline; /* the oldest pending request's deadline */
-	uv_timer_t retry;    /* reconnect (down) or handshake deadline (connecting) */
-	int failures;	     /* in a row */
+	uv_timer_t deadline;	/* the oldest pending request's deadline */
+	uv_timer_t retry;	/* reconnect (down) or handshake deadline (connecting) */
+	int failures;		/* callers' failures in a row */
+	uint64_t first_failure; /* uv_now() of the first of them */
+	struct req *answering;	/* the request whose timeout is being answered */
+	unsigned ctx_inflight;	/* requests on ctx whose reply (callback) is due */
+	/* A connection the breaker gave up on, kept to read the late replies. */
+	redisAsyncContext *draining;
+	unsigned drain_left; /* its replies still due */
+	uv_timer_t drain_timer;
 	redis_state_fn state_fn;
 	void *state_arg;
 	struct redis_stats stats;
@@ -167,6 +178,7 @@ static void go_down(struct redis *r)
 	r->failures = 0;
 	if (was_up) {
 		r->stats.trips++;
+		r->stats.switches++;
 		r->stats.down_since_ms = clock_realtime_ms();
 	}
 	if (was_up || strcmp(r->logged_error, r->stats.last_error)) {
@@ -188,10 +200,99 @@ static void fail(struct redis *r)
 	go_down(r);
 }
 
+/* How long callers must have failed in a row before the breaker opens. */
+static uint64_t trip_ms(const struct redis *r)
+{
+	uint64_t ms = (uint64_t)r->conf.timeout_ms * REDIS_TRIP_TIMEOUTS;
+
+	return ms > REDIS_TRIP_MIN_MS ? ms : REDIS_TRIP_MIN_MS;
+}
+
+static void caller_failed(struct redis *r)
+{
+	if (!r->failures++)
+		r->first_failure = uv_now(r->loop);
+}
+
+/*
+ * Open the breaker only when callers have failed REDIS_TRIP_FAILURES times
+ * in a row AND for trip_ms(): a burst of timeouts behind one slow script
+ * (each caller already answered at its deadline) is not an outage.
+ */
+static bool breaker_trips(const struct redis *r)
+{
+	return r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES &&
+	       uv_now(r->loop) - r->first_failure >= trip_ms(r);
+}
+
+/*
+ * The old connection's last reply came (or it closed, or REDIS_DRAIN_MS
+ * passed): what was still due is unknown from here on. Being back up is
+ * announced only now, so the outage replay starts after the late replies
+ * have taken what they prove out of the journal.
+ */
+static void drain_end(struct redis *r, bool free_ctx)
+{
+	redisAsyncContext *ac = r->draining;
+
+	if (!ac)
+		return;
+	r->draining = NULL;
+	uv_timer_stop(&r->drain_timer);
+	if (free_ctx)
+		redisAsyncFree(ac); /* its callbacks run with NULL (deferred inside one) */
+	if (r->st == RS_UP && r->state_fn)
+		r->state_fn(true, r->state_arg);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+	drain_end(t->data, true);
+}
+
+/*
+ * The breaker opens on a Redis that stopped answering in time. The callers
+ * still waiting are answered now, and the connection is kept, read only,
+ * for up to REDIS_DRAIN_MS: a Redis that was only stopped or slow runs what
+ * it had received when it resumes, and each late reply tells whether the
+ * request ran (redis_want_late), instead of leaving it unknown.
+ */
+static void trip(struct redis *r)
+{
+	redisAsyncContext *ac = r->ctx;
+
+	if (ac && !r->draining && r->ctx_inflight) {
+		r->draining = ac;
+		r->drain_left = r->ctx_inflight;
+		r->ctx_inflight = 0;
+		r->ctx = NULL;
+		while (r->head) {
+			struct req *q = r->head;
+
+			list_del(r, q);
+			r->stats.errors++;
+			r->answering = q;
+			answer(q, NULL, "timeout");
+			r->answering = NULL;
+		}
+		uv_timer_start(&r->drain_timer, on_drain_timeout, REDIS_DRAIN_MS, 0);
+	}
+	go_down(r);
+}
+
 static void on_deadline(uv_timer_t *t)
 {
 	struct redis *r = t->data;
 	uint64_t now = uv_now(r->loop);
+	struct pollfd pfd;
+
+	/* libuv runs timers before it reads sockets: replies that arrived while
+	 * this process was not scheduled are read first, not taken for timeouts. */
+	if (r->ctx && r->st == RS_UP) {
+		pfd = (struct pollfd){ .fd = r->ctx->c.fd, .events = POLLIN };
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
+			redisAsyncHandleRead(r->ctx);
+	}
 
 	while (r->head && r->head->deadline <= now) {
 		struct req *q = r->head;
@@ -199,13 +300,16 @@ static void on_deadline(uv_timer_t *t)
 		list_del(r, q);
 		r->stats.errors++;
 		r->stats.timeouts++;
-		r->failures++;
+		caller_failed(r);
+		r->answering = q;	    /* redis_want_late() */
 		answer(q, NULL, "timeout"); /* freed when hiredis hands back its reply */
+		r->answering = NULL;
 	}
-	if (r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES) {
-		set_error(r, "%d requests without an answer within %u ms", r->failures,
-			  r->conf.timeout_ms);
-		go_down(r);
+	if (breaker_trips(r)) {
+		set_error(r, "%d requests in a row without an answer within %u ms, for %llu ms",
+			  r->failures, r->conf.timeout_ms,
+			  (unsigned long long)(uv_now(r->loop) - r->first_failure));
+		trip(r);
 	}
 	rearm(r);
 }
@@ -217,16 +321,18 @@ static void up(struct redis *r)
 	r->st = RS_UP;
 	r->failures = 0;
 	r->stats.reconnects++;
+	r->stats.switches++;
 	r->stats.down_since_ms = 0;
 	r->logged_error[0] = '\0';
 	uv_timer_stop(&r->retry);
+	r->ctx_inflight = 0;
 	if (r->stats.reconnects == 1 && !r->stats.trips && !r->stats.errors)
 		pr_info("msg=\"redis store connected\" url=%s db=%u timeout_ms=%u", where(r),
 			r->conf.db, r->conf.timeout_ms);
 	else
 		pr_warn("msg=\"redis store back, fallback over\" url=%s outage_ms=%llu", where(r),
 			(unsigned long long)(since ? clock_realtime_ms() - since : 0));
-	if (r->state_fn)
+	if (r->state_fn && !r->draining)
 		r->state_fn(true, r->state_arg);
 }
 
@@ -325,6 +431,10 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 	struct redis *r = ac->data;
 
 	(void)status;
+	if (r && ac == r->draining) {
+		drain_end(r, false); /* hiredis frees it */
+		return;
+	}
 	if (!r || ac != r->ctx)
 		return;
 	r->ctx = NULL; /* hiredis frees it */
@@ -396,6 +506,7 @@ static void connect_now(struct redis *r)
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	r->ctx = ac;
+	r->ctx_inflight = 0;
 	r->st = RS_CONNECTING;
 	r->hs_left = 0;
 	auth_select(r, ac, on_handshake, &r->hs_left);
@@ -449,7 +560,8 @@ struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf)
 	uv_timer_init(loop, &r->deadline);
 	uv_timer_init(loop, &r->retry);
 	uv_timer_init(loop, &r->clock);
-	r->deadline.data = r->retry.data = r->clock.data = r;
+	uv_timer_init(loop, &r->drain_timer);
+	r->deadline.data = r->retry.data = r->clock.data = r->drain_timer.data = r;
 	/* A wall clock stepped by NTP moves the offset: look again each minute. */
 	uv_timer_start(&r->clock, on_clock, REDIS_CLOCK_MS, REDIS_CLOCK_MS);
 	uv_unref((uv_handle_t *)&r->clock);
@@ -479,6 +591,7 @@ void redis_free(struct redis *r)
 	r->st = RS_DOWN;
 	if (ac)
 		redisAsyncFree(ac); /* pending callbacks run with NULL */
+	drain_end(r, true);
 	while (r->head) {
 		struct req *q = r->head;
 
@@ -487,6 +600,7 @@ void redis_free(struct redis *r)
 	}
 	uv_close((uv_handle_t *)&r->deadline, NULL);
 	uv_close((uv_handle_t *)&r->clock, NULL);
+	uv_close((uv_handle_t *)&r->drain_timer, NULL);
 	uv_close((uv_handle_t *)&r->retry, on_closed);
 }
 
@@ -537,14 +651,14 @@ static void lat_record(struct redis_stats *st, uint64_t us)
 	st->lat_sum_us += us;
 }
 
-static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
-{
-	struct req *q = privdata;
-	struct redis *r = q->r;
-	redisReply *rp = reply;
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
 
-	(void)ac;
+static void handle_reply(struct redis *r, struct req *q, redisReply *rp)
+{
 	if (q->answered) {
+		/* A late reply (or NULL: the connection went first). */
+		if (q->late)
+			q->late(rp, rp ? NULL : "disconnected", q->late_arg);
 		free(q);
 		return;
 	}
@@ -568,26 +682,52 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		q->lens[1] = strlen(r->scripts[q->script]);
 		if (redisAsyncCommandArgv(r->ctx, on_reply, q, q->argc, q->argv, q->lens) ==
 		    REDIS_OK) {
-			list_add(r, q, true);
+			r->ctx_inflight++;
+			if (!q->background)
+				list_add(r, q, true);
 			return;
 		}
 	}
 	if (rp->type == REDIS_REPLY_ERROR) {
 		r->stats.errors++;
-		r->failures++;
-		set_error(r, "error reply: %.100s", rp->str);
+		if (redis_key_error(rp)) {
+			/* The key's own error (WRONGTYPE...): Redis is fine. */
+			r->stats.key_errors++;
+			if (!q->background)
+				r->failures = 0;
+		} else if (!q->background) {
+			caller_failed(r);
+			set_error(r, "error reply: %.100s", rp->str);
+		}
 	} else {
-		r->failures = 0;
+		if (!q->background)
+			r->failures = 0;
 		lat_record(&r->stats, (uv_hrtime() - q->sent_ns) / 1000);
 	}
 	answer(q, rp, rp->type == REDIS_REPLY_ERROR ? rp->str : NULL);
 	free(q);
-	if (r->st == RS_UP && r->failures >= REDIS_TRIP_FAILURES && r->ctx)
+	if (r->ctx && breaker_trips(r))
 		go_down(r);
 	rearm(r);
 }
 
-static int send_req(struct redis *r, int script, int argc, const char *const *argv,
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct req *q = privdata;
+	struct redis *r = q->r;
+	bool last = false;
+
+	if (ac == r->draining)
+		last = --r->drain_left == 0;
+	else if (ac == r->ctx && r->ctx_inflight)
+		r->ctx_inflight--;
+	handle_reply(r, q, reply);
+	/* After the last late reply has been handled (the replay waits for it). */
+	if (last)
+		drain_end(r, reply != NULL);
+}
+
+static int send_req(struct redis *r, int script, bool background, int argc, const char *const *argv,
 		    const size_t *lens, redis_reply_fn cb, void *arg)
 {
 	size_t total = 0, off;
@@ -611,6 +751,7 @@ static int send_req(struct redis *r, int script, int argc, const char *const *ar
 	q->cb = cb;
 	q->arg = arg;
 	q->script = script;
+	q->background = background;
 	q->argc = argc;
 	q->argv = (const char **)(q + 1);
 	q->lens = (size_t *)(q->argv + argc);
@@ -629,12 +770,15 @@ static int send_req(struct redis *r, int script, int argc, const char *const *ar
 		return -EIO;
 	}
 	r->stats.requests++;
-	list_add(r, q, false);
+	r->ctx_inflight++;
+	if (!background)
+		list_add(r, q, false);
 	return 0;
 }
 
-int redis_eval(struct redis *r, int script, const void *key, size_t klen, int nargs,
-	       const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
+static int eval(struct redis *r, int script, bool background, const void *key, size_t klen,
+		int nargs, const char *const *args, const size_t *lens, redis_reply_fn cb,
+		void *arg)
 {
 	const char *argv[64];
 	size_t alen[64];
@@ -654,7 +798,52 @@ int redis_eval(struct redis *r, int script, const void *key, size_t klen, int na
 		argv[4 + i] = args[i];
 		alen[4 + i] = lens ? lens[i] : strlen(args[i]);
 	}
-	return send_req(r, script, 4 + nargs, argv, alen, cb, arg);
+	return send_req(r, script, background, 4 + nargs, argv, alen, cb, arg);
+}
+
+int redis_eval(struct redis *r, int script, const void *key, size_t klen, int nargs,
+	       const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
+{
+	return eval(r, script, false, key, klen, nargs, args, lens, cb, arg);
+}
+
+int redis_eval_background(struct redis *r, int script, const void *key, size_t klen, int nargs,
+			  const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
+{
+	return eval(r, script, true, key, klen, nargs, args, lens, cb, arg);
+}
+
+int redis_want_late(struct redis *r, redis_reply_fn late, void *arg)
+{
+	if (!r->answering)
+		return -EINVAL;
+	r->answering->late = late;
+	r->answering->late_arg = arg;
+	return 0;
+}
+
+/*
+ * Errors of the server as a whole (loading, busy with a script, read-only
+ * replica, out of memory, not authenticated...) count toward the breaker;
+ * any other error reply to a script is about its key or its data.
+ */
+bool redis_key_error(const redisReply *rp)
+{
+	static const char *const server_wide[] = { "LOADING",	 "BUSY",      "READONLY",
+						   "MASTERDOWN", "MISCONF",   "NOAUTH",
+						   "NOPERM",	 "OOM",	      "CLUSTERDOWN",
+						   "TRYAGAIN",	 "MOVED",     "ASK",
+						   "NOSCRIPT",	 "NOREPLICAS" };
+	size_t i, n;
+
+	if (!rp || rp->type != REDIS_REPLY_ERROR || !rp->str)
+		return false;
+	for (i = 0; i < sizeof(server_wide) / sizeof(server_wide[0]); i++) {
+		n = strlen(server_wide[i]);
+		if (!strncmp(rp->str, server_wide[i], n) && (rp->str[n] == ' ' || !rp->str[n]))
+			return false;
+	}
+	return true;
 }
 
 int redis_command(struct redis *r, int argc, const char *const *argv, const size_t *lens,
@@ -667,7 +856,7 @@ int redis_command(struct redis *r, int argc, const char *const *argv, const size
 		return -EINVAL;
 	for (i = 0; i < argc; i++)
 		alen[i] = lens ? lens[i] : strlen(argv[i]);
-	return send_req(r, -1, argc, argv, alen, cb, arg);
+	return send_req(r, -1, false, argc, argv, alen, cb, arg);
 }
 
 static void on_extra_handshake(redisAsyncContext *ac, void *reply, void *privdata)

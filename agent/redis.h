@@ -9,10 +9,16 @@
  * - a deadline per request (store.redis.timeout_ms): the callback runs
  *   exactly once, with the reply or with NULL when Redis failed, is down, or
  *   did not answer in time; a late reply is dropped;
- * - a circuit breaker: a lost connection, a failed handshake or
- *   REDIS_TRIP_FAILURES failures in a row close the connection; requests
- *   then fail at once (no waiting) and a new connection is tried every
- *   REDIS_RETRY_MS until the handshake succeeds again;
+ * - a circuit breaker: a lost connection, a failed handshake, or callers'
+ *   requests failing REDIS_TRIP_FAILURES times in a row for at least
+ *   REDIS_TRIP_TIMEOUTS x timeout_ms (REDIS_TRIP_MIN_MS at least) close the
+ *   connection; requests then fail at once (no waiting) and a new connection
+ *   is tried every REDIS_RETRY_MS until the handshake succeeds again. An
+ *   error reply about one key (WRONGTYPE, a script error) is that request's
+ *   error only, and background requests (the outage replay) never count.
+ *   A connection given up on for missing answers is kept, read only, for
+ *   REDIS_DRAIN_MS: its late replies still reach redis_want_late(), and
+ *   being up again is announced only after them;
  * - EVALSHA of a registered script, re-sent as EVAL (which caches it again)
  *   when Redis answers NOSCRIPT (a restart, SCRIPT FLUSH);
  * - counters for INFO and metrics.
@@ -35,6 +41,15 @@
 
 #ifndef REDIS_TRIP_FAILURES
 #define REDIS_TRIP_FAILURES 3 /* failures in a row that open the breaker */
+#endif
+#ifndef REDIS_TRIP_TIMEOUTS
+#define REDIS_TRIP_TIMEOUTS 3 /* ... for at least this many timeout_ms */
+#endif
+#ifndef REDIS_TRIP_MIN_MS
+#define REDIS_TRIP_MIN_MS 100 /* ... and at least this long */
+#endif
+#ifndef REDIS_DRAIN_MS
+#define REDIS_DRAIN_MS 60000 /* how long a tripped connection is read for late replies */
 #endif
 #ifndef REDIS_RETRY_MS
 #define REDIS_RETRY_MS 1000 /* between connection attempts while the breaker is open */
@@ -97,6 +112,27 @@ const char *redis_prefix(const struct redis *r);
 int redis_eval(struct redis *r, int script, const void *key, size_t klen, int nargs,
 	       const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg);
 
+/*
+ * redis_eval for work no caller waits on (the outage replay): no deadline
+ * (it ends with its reply or with the connection) and its failures never
+ * open the breaker. The caller bounds how many it keeps in flight.
+ */
+int redis_eval_background(struct redis *r, int script, const void *key, size_t klen, int nargs,
+			  const char *const *args, const size_t *lens, redis_reply_fn cb,
+			  void *arg);
+
+/*
+ * Only from inside a reply callback called with why "timeout": the request
+ * may still run in Redis. late then runs once, later, with its reply when
+ * it arrives, or with NULL when the connection closes first (it may or may
+ * not have run). 0, or -EINVAL outside such a callback.
+ */
+int redis_want_late(struct redis *r, redis_reply_fn late, void *arg);
+
+/* An error reply about the request's key or data (WRONGTYPE, a script
+ * error), not about the server (LOADING, BUSY, OOM, READONLY, NOAUTH...). */
+bool redis_key_error(const redisReply *rp);
+
 /* Any command (argv[0] is its name), with the same deadline and contract. */
 int redis_command(struct redis *r, int argc, const char *const *argv, const size_t *lens,
 		  redis_reply_fn cb, void *arg);
@@ -118,6 +154,8 @@ struct redis_stats {
 	uint64_t errors;	/* timeouts, error replies, lost connections, refused while down */
 	uint64_t timeouts;	/* of errors: no answer within timeout_ms */
 	uint64_t trips;		/* times the breaker opened */
+	uint64_t switches;	/* changes between Redis and the fallback, both ways */
+	uint64_t key_errors;	/* of errors: error replies about one key (WRONGTYPE...) */
 	uint64_t reconnects;	/* handshakes that succeeded */
 	uint64_t down_since_ms; /* Unix ms the current outage began; 0 when up */
 	char last_error[160];	/* why the last outage began */

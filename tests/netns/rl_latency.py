@@ -3,8 +3,10 @@
 
 Prints one line: n=... max_ms=... p99_ms=... allowed=... denied=... errors=...
 (the test kills redis-server meanwhile and asserts on max_ms).
+With SLOW_MS set, each slower answer is also printed to stderr with its time.
 usage: rl_latency.py SOCKET SECONDS POLICY KEYPREFIX
 """
+import os
 import socket
 import sys
 import time
@@ -44,13 +46,18 @@ def main():
     s.connect(path)
     f = s.makefile("rb")
     lat, allowed, denied, errors, i = [], 0, 0, 0, 0
-    end = time.monotonic() + secs
+    start = time.monotonic()
+    end = start + secs
+    slow = float(os.environ.get("SLOW_MS", "inf"))
     while time.monotonic() < end:
         i += 1
         t0 = time.monotonic()
         s.sendall(cmd("RL.CHECK", policy, "%s%d" % (prefix, i % 50)))
         r = read_reply(f)
         lat.append((time.monotonic() - t0) * 1000)
+        if lat[-1] > slow:
+            print("slow at %.3f s (%s): %.1f ms" % (t0 - start, time.strftime("%T"), lat[-1]),
+                  file=sys.stderr)
         if isinstance(r, Exception):
             errors += 1
         elif r[0] == 1:

@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <hiredis/hiredis.h>
 #include <uv.h>
 
+#include "clock.h"
 #include "config.h"
 #include "policy.h"
 #include "redis.h"
@@ -32,7 +34,12 @@ static const char yaml[] =
 	"  - { name: login, type: progressive, free_failures: 2, base_delay: 100ms, factor: 1.5,\n"
 	"      max_delay: 5s, forget_after: 10s, xdp_ban: { after: 6, for: 1h } }\n"
 	"  - { name: chat, type: events, limit: 6, window: 2s, exempt: [ping] }\n"
-	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000 } }\n";
+	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000 } }\n"
+	"  - { name: strict, type: window, limits: [ { count: 5, per: 1s } ], on_store_error: deny "
+	"}\n"
+	"  - { name: \"x:y\", type: window, limits: [ { count: 1, per: 1m } ] }\n"
+	"  - { name: x, type: window, limits: [ { count: 1, per: 1m } ] }\n"
+	"  - { name: long, type: window, limits: [ { count: 1000, per: 1h } ] }\n";
 
 static uv_loop_t loop;
 static pid_t redis_pid;
@@ -41,13 +48,17 @@ static int done_n;
 static struct policy_answer got;
 static int got_err;
 
-static void start_redis(void)
+static void make_dir(void)
 {
-	int i;
-
 	strcpy(dir, "/tmp/fgut-redis.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(sock, sizeof(sock), "%s/r.sock", dir);
+}
+
+static void spawn_redis(void)
+{
+	int i;
+
 	redis_pid = fork();
 	if (!redis_pid) {
 		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
@@ -58,6 +69,12 @@ static void start_redis(void)
 	for (i = 0; i < 200 && access(sock, F_OK); i++)
 		usleep(20000);
 	ck_assert_msg(!access(sock, F_OK), "redis-server did not start (is it installed?)");
+}
+
+static void start_redis(void)
+{
+	make_dir();
+	spawn_redis();
 }
 
 static void stop_redis(void)
@@ -271,6 +288,358 @@ START_TEST(test_down_falls_back)
 }
 END_TEST
 
+/* A set on a fresh redis-server (or on sock before it starts), timeout_ms given. */
+static struct fg_conf tconf;
+/* Redis's own TIME (the replay's clock) and the requests' agree. */
+#define NOW clock_realtime_ms()
+static struct policies *tset;
+static struct redis *tred;
+
+/* As the agent does: Redis (back) up, the outage's counts go to it. */
+static void on_state(bool up, void *arg)
+{
+	if (up)
+		policies_redis_up(arg);
+}
+
+static void setup_set(unsigned timeout_ms, bool wait_up)
+{
+	char e[256];
+	int i;
+
+	ck_assert_msg(!config_parse("t.yaml", yaml, strlen(yaml), &tconf, e, sizeof(e)), "%s", e);
+	snprintf(tconf.store.redis.path, sizeof(tconf.store.redis.path), "%s", sock);
+	tconf.store.redis.timeout_ms = timeout_ms;
+	uv_loop_init(&loop);
+	tset = policies_new(&tconf, NULL, 2, e, sizeof(e));
+	ck_assert_ptr_nonnull(tset);
+	tred = redis_new(&loop, &tconf.store.redis);
+	ck_assert_int_eq(policies_set_redis(tset, tred), 0);
+	redis_on_state(tred, on_state, tset);
+	policies_redis_fixed_clock(tset, true);
+	for (i = 0; wait_up && i < 100000 && !redis_up(tred); i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert(!wait_up || redis_up(tred));
+}
+
+static void teardown_set(void)
+{
+	policies_free(tset);
+	redis_free(tred);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	config_free(&tconf);
+	stop_redis();
+}
+
+static struct policy *P(const char *name)
+{
+	struct policy *p = policies_find(tset, name, strlen(name));
+
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+static int check(const char *policy, const char *key, uint64_t now, struct policy_answer *a)
+{
+	struct policy_req rq = {
+		.op = POLICY_OP_CHECK, .key = key, .klen = strlen(key), .cost = 1
+	};
+
+	return run(P(policy), &rq, now, a);
+}
+
+static void redis_do(const char *cmd, const char *key)
+{
+	redisContext *c = redisConnectUnix(sock);
+	redisReply *rp;
+
+	ck_assert(c && !c->err);
+	rp = redisCommand(c, cmd, key);
+	ck_assert_ptr_nonnull(rp);
+	freeReplyObject(rp);
+	redisFree(c);
+}
+
+/* Issue 10 item 17: a value of the wrong type at one key is that key's error. */
+START_TEST(test_key_error_stays_with_key)
+{
+	struct policy_answer a;
+	struct policy_stats st;
+	int i;
+
+	start_redis();
+	setup_set(2000, true);
+	/* The key under its name, and under the old (policy:key) name. */
+	redis_do("LPUSH %s x", "{ut:6:strict:bad}");
+	redis_do("LPUSH %s x", "{ut:strict:bad}");
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(check("strict", "bad", NOW, &a), 0);
+		ck_assert_msg(a.fallback && !a.u.check.allowed,
+			      "the bad key gets on_store_error: deny (fallback %d allowed %d)",
+			      a.fallback, a.u.check.allowed);
+	}
+	ck_assert_msg(redis_up(tred), "one bad key opened the breaker");
+	for (i = 0; i < 5; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "ok%d", i);
+		ck_assert_int_eq(check("strict", key, NOW, &a), 0);
+		ck_assert_msg(!a.fallback && a.u.check.allowed, "other keys stay on Redis");
+	}
+	policy_stats(P("strict"), &st);
+	ck_assert_uint_eq(st.store_key_errors, 10);
+	teardown_set();
+}
+END_TEST
+
+/* Issue 10 item 18: policy "x:y" key "K" and policy "x" key "y:K" are two keys. */
+START_TEST(test_no_key_collision)
+{
+	struct policy_answer a;
+	redisContext *c;
+	redisReply *rp;
+
+	start_redis();
+	setup_set(2000, true);
+	ck_assert_int_eq(check("x:y", "K", NOW, &a), 0);
+	ck_assert(!a.fallback && a.u.check.allowed);
+	ck_assert_int_eq(check("x", "y:K", NOW, &a), 0);
+	ck_assert_msg(!a.fallback && a.u.check.allowed,
+		      "policy x key y:K shares policy x:y key K's state");
+	c = redisConnectUnix(sock);
+	ck_assert(c && !c->err);
+	rp = redisCommand(c, "EXISTS {ut:3:x:y:K} {ut:1:x:y:K}");
+	ck_assert(rp && rp->type == REDIS_REPLY_INTEGER);
+	ck_assert_int_eq(rp->integer, 2);
+	freeReplyObject(rp);
+	redisFree(c);
+	teardown_set();
+}
+END_TEST
+
+/*
+ * Issue 10 item 16, the breaker: a few timeouts at once (a slow moment) do
+ * not open it; callers failing for 3 x timeout_ms (100 ms at least) do, and
+ * no caller waits past its deadline meanwhile.
+ */
+START_TEST(test_breaker_needs_time)
+{
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "b", .klen = 1, .cost = 1 };
+	struct policy_answer a;
+	uint64_t t0, t, worst = 0, first = 0;
+	int i, n;
+
+	start_redis();
+	setup_set(20, true);
+	kill(redis_pid, SIGSTOP);
+	done_n = 0;
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(policy_submit(P("api"), &rq, NOW, &a, on_done, NULL), 1);
+	t0 = uv_hrtime();
+	while (done_n < 3)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert(got.fallback);
+	ck_assert_msg(redis_up(tred), "3 timeouts at once opened the breaker");
+	/* One caller at a time until the breaker opens. */
+	for (n = 0; n < 200 && redis_up(tred); n++) {
+		int r = policy_submit(P("api"), &rq, NOW, &a, on_done, NULL);
+
+		t = uv_hrtime();
+		if (r == 1) {
+			done_n = 0;
+			while (!done_n)
+				uv_run(&loop, UV_RUN_ONCE);
+		}
+		t = (uv_hrtime() - t) / 1000000;
+		worst = t > worst ? t : worst;
+		if (!first)
+			first = 1;
+	}
+	t = (uv_hrtime() - t0) / 1000000;
+	kill(redis_pid, SIGCONT);
+	ck_assert_msg(!redis_up(tred), "the breaker never opened on a hung Redis");
+	ck_assert_msg(t >= 80, "the breaker opened after %llu ms (< 3 x timeout_ms, 100 ms)",
+		      (unsigned long long)t);
+	/* The deadline plus scheduling slack on a loaded machine (as test_92). */
+	ck_assert_msg(worst <= 20 + 100, "a caller waited %llu ms (timeout_ms 20)",
+		      (unsigned long long)worst);
+	teardown_set();
+}
+END_TEST
+
+/*
+ * Issue 10 item 16, the replay: 30,000 outage keys are added to Redis in the
+ * background: a caller's decision right after the recovery is made by Redis
+ * within its deadline (not queued behind the backlog), and nothing is dropped.
+ */
+START_TEST(test_replay_in_background)
+{
+	struct policy_answer a;
+	struct policies_store_stats ss;
+	char key[16];
+	int i;
+
+	make_dir();
+	setup_set(20, false);
+	for (i = 0; i < 30000; i++) {
+		struct policy_req rq = { .op = POLICY_OP_CHECK, .key = key, .cost = 1 };
+
+		rq.klen = (size_t)snprintf(key, sizeof(key), "o%d", i);
+		ck_assert_int_eq(policy_submit(P("long"), &rq, NOW, &a, on_done, NULL), 0);
+		ck_assert(a.fallback);
+	}
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.outage_keys, 30000);
+	spawn_redis();
+	for (i = 0; i < 100000 && !redis_up(tred); i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert(redis_up(tred));
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(check("api", "fresh", NOW, &a), 0);
+		ck_assert_msg(!a.fallback, "a decision after the recovery fell back (check %d)", i);
+	}
+	policies_store_stats(tset, &ss);
+	ck_assert_msg(ss.outage_keys > 0, "the replay did not run in the background");
+	for (i = 0; i < 1000000 && ss.replayed_keys + ss.replay_dropped < 30000; i++) {
+		uv_run(&loop, UV_RUN_ONCE);
+		policies_store_stats(tset, &ss);
+	}
+	ck_assert_uint_eq(ss.replayed_keys, 30000);
+	ck_assert_uint_eq(ss.replay_dropped, 0);
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	ck_assert(redis_up(tred));
+	/* The replayed hit is in Redis: 1 of o7's 1000 per hour used. */
+	ck_assert_int_eq(check("long", "o7", NOW, &a), 0);
+	ck_assert(!a.fallback);
+	ck_assert_uint_eq(a.u.check.remaining, 998);
+	teardown_set();
+}
+END_TEST
+
+/*
+ * Issue 10 item 19: a request that timed out (answered and journaled by the
+ * fallback) but ran in Redis later is recognised by its late reply and not
+ * replayed: charged once.
+ */
+START_TEST(test_late_reply_not_replayed)
+{
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "late", .klen = 4, .cost = 1 };
+	struct policy_answer a;
+	struct policies_store_stats ss;
+	int i;
+
+	start_redis();
+	setup_set(20, true);
+	kill(redis_pid, SIGSTOP);
+	done_n = 0;
+	ck_assert_int_eq(policy_submit(P("long"), &rq, NOW, &a, on_done, NULL), 1);
+	while (!done_n)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert(got.fallback);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.outage_keys, 1);
+	kill(redis_pid, SIGCONT);
+	for (i = 0; i < 100000 && !ss.late_applied; i++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		policies_store_stats(tset, &ss);
+		usleep(100);
+	}
+	ck_assert_uint_eq(ss.late_applied, 1);
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	ck_assert(redis_up(tred));
+	/* Trigger a replay (nothing left) and read the key: charged once. */
+	policies_redis_up(tset);
+	ck_assert_int_eq(check("long", "late", NOW, &a), 0);
+	ck_assert(!a.fallback);
+	ck_assert_uint_eq(a.u.check.remaining, 998);
+	teardown_set();
+}
+END_TEST
+
+/*
+ * Issue 10 item 19 when the breaker opens: a hung Redis (SIGSTOP) trips it;
+ * the requests that timed out were charged by the fallback and journaled.
+ * When Redis resumes it runs them; their late replies, read on the tripped
+ * connection, take them out of the journal before the replay: charged once.
+ */
+START_TEST(test_trip_late_replies_not_replayed)
+{
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "t", .klen = 1, .cost = 1 };
+	struct policy_answer a;
+	struct policies_store_stats ss;
+	uint64_t sent = 0, t0;
+	int i;
+
+	start_redis();
+	setup_set(20, true);
+	kill(redis_pid, SIGSTOP);
+	for (i = 0; i < 200 && redis_up(tred); i++) {
+		int r = policy_submit(P("long"), &rq, NOW, &a, on_done, NULL);
+
+		if (r == 1) {
+			sent++;
+			done_n = 0;
+			while (!done_n)
+				uv_run(&loop, UV_RUN_ONCE);
+		}
+	}
+	ck_assert(!redis_up(tred));
+	ck_assert_uint_ge(sent, 3);
+	kill(redis_pid, SIGCONT);
+	policies_store_stats(tset, &ss);
+	t0 = uv_hrtime();
+	/* Back up (a retry each second), replay done, late replies in (5 s at most). */
+	while (uv_hrtime() - t0 < 5000000000ULL &&
+	       (!redis_up(tred) || ss.outage_keys || ss.late_applied < sent)) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		policies_store_stats(tset, &ss);
+		usleep(1000);
+	}
+	ck_assert(redis_up(tred));
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	/* PEEK (charges nothing, even from a fallback), until Redis answers. */
+	rq.peek = true;
+	for (i = 0, a.fallback = true; i < 20 && a.fallback; i++)
+		ck_assert_int_eq(run(P("long"), &rq, NOW, &a), 0);
+	ck_assert(!a.fallback);
+	ck_assert_msg(a.u.check.remaining == 1000 - sent,
+		      "%llu requests ran in Redis, remaining %llu (want %llu): charged twice",
+		      (unsigned long long)sent, (unsigned long long)a.u.check.remaining,
+		      (unsigned long long)(1000 - sent));
+	ck_assert_msg(ss.late_applied == sent, "late replies %llu of %llu",
+		      (unsigned long long)ss.late_applied, (unsigned long long)sent);
+	teardown_set();
+}
+END_TEST
+
+/* SCRIPT FLUSH (a Redis that lost its script cache): NOSCRIPT, then EVAL, no fallback. */
+START_TEST(test_script_flush)
+{
+	struct policy_answer a;
+	struct policies_store_stats ss;
+	uint64_t fb;
+	int i;
+
+	start_redis();
+	setup_set(2000, true);
+	for (i = 0; i < 20; i++) {
+		policies_store_stats(tset, &ss);
+		fb = ss.fallback_decisions;
+		redis_do("SCRIPT %s", "FLUSH");
+		ck_assert_int_eq(check("long", "f1", NOW, &a), 0);
+		ck_assert_msg(!a.fallback, "round %d: fell back after SCRIPT FLUSH", i);
+		ck_assert_uint_eq(a.u.check.remaining, 999 - 2 * (uint64_t)i);
+		ck_assert_int_eq(check("long", "f1", NOW, &a), 0);
+		ck_assert_msg(!a.fallback, "round %d: the next one fell back", i);
+		ck_assert_uint_eq(a.u.check.remaining, 998 - 2 * (uint64_t)i);
+		policies_store_stats(tset, &ss);
+		ck_assert_uint_eq(ss.fallback_decisions, fb);
+	}
+	teardown_set();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("redisstore");
@@ -281,6 +650,13 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_same_answers);
 	tcase_add_test(tc, test_down_falls_back);
+	tcase_add_test(tc, test_key_error_stays_with_key);
+	tcase_add_test(tc, test_no_key_collision);
+	tcase_add_test(tc, test_breaker_needs_time);
+	tcase_add_test(tc, test_replay_in_background);
+	tcase_add_test(tc, test_late_reply_not_replayed);
+	tcase_add_test(tc, test_script_flush);
+	tcase_add_test(tc, test_trip_late_replies_not_replayed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

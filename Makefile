@@ -281,7 +281,9 @@ FGLIBDIR       ?= $(PREFIX)/lib/floodgate
 DOCDIR         ?= $(PREFIX)/share/doc/floodgate
 SYSCONFDIR     ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR         ?= $(PREFIX)/share/man
 DOCS           := README.md $(wildcard docs/*.md)
+MANPAGES       := $(wildcard docs/man/*.[58])
 CONFIG_DEST    := $(DESTDIR)$(SYSCONFDIR)/floodgate/floodgate.yaml
 
 # The config is 0640: store.redis.password may be in it. An existing config is the
@@ -294,6 +296,9 @@ install: all
 	$(Q)install -d -m 0755 "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(SYSTEMDUNITDIR)" \
 		"$(DESTDIR)$(SYSCONFDIR)/floodgate"
 	$(Q)install -m 0644 $(DOCS) "$(DESTDIR)$(DOCDIR)/"
+	$(Q)for m in $(MANPAGES); do \
+		install -D -m 0644 "$$m" "$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}" || exit 1; \
+	done
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		-e 's|@DOCDIR@|$(DOCDIR)|g' packaging/floodgated.service.in \
 		>"$(DESTDIR)$(SYSTEMDUNITDIR)/floodgated.service"
@@ -314,7 +319,8 @@ uninstall:
 	$(Q)rm -f "$(DESTDIR)$(SBINDIR)/floodgated" "$(DESTDIR)$(BINDIR)/floodctl" \
 		"$(DESTDIR)$(FGLIBDIR)/floodgate.bpf.o" \
 		"$(DESTDIR)$(SYSTEMDUNITDIR)/floodgated.service" "$(CONFIG_DEST).example" \
-		$(addprefix "$(DESTDIR)$(DOCDIR)/,$(addsuffix ",$(notdir $(DOCS))))
+		$(addprefix "$(DESTDIR)$(DOCDIR)/,$(addsuffix ",$(notdir $(DOCS)))) \
+		$(foreach m,$(MANPAGES),"$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))")
 	$(Q)rmdir "$(DESTDIR)$(FGLIBDIR)" "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
 	$(Q)if cmp -s packaging/floodgate.yaml "$(CONFIG_DEST)"; then \
 		rm -f "$(CONFIG_DEST)"; rmdir "$(DESTDIR)$(SYSCONFDIR)/floodgate" 2>/dev/null || true; \

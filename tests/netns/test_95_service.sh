@@ -19,6 +19,8 @@ expected() {
 	for d in "$FG_ROOT"/docs/*.md; do
 		echo "/usr/share/doc/floodgate/$(basename "$d")"
 	done
+	printf '%s\n' /usr/share/man/man8/floodgated.8 /usr/share/man/man8/floodctl.8 \
+		/usr/share/man/man5/floodgate.yaml.5
 }
 installed() { (cd "$D" && find . -type f | sed 's/^\.//' | sort); }
 

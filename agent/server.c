@@ -702,6 +702,10 @@ static void client_close(struct client *c)
 		if (c->ob != &c->out)
 			sbuf_free(&c->out);
 	}
+	/* A write in flight is cancelled by uv_close: libuv writes no more of
+	 * wbuf and its ECANCELED callback does not read it, so it goes now too
+	 * (a slow reader's megabytes are what an eviction is for). */
+	sbuf_free(&c->wbuf);
 	if (c->ndeferred)
 		c->srv->st.blocked--;
 	if (c->reading)

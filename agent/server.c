@@ -699,8 +699,9 @@ static void client_close(struct client *c)
 	 * requests run: their arguments point into c->in. */
 	if (!c->in_process) {
 		sbuf_free(&c->in);
-		if (c->ob != &c->out)
-			sbuf_free(&c->out);
+		/* c->ob is &c->out between batches too: out goes whatever ob
+		 * says (an evicted never-reading client's megabytes are in it) */
+		sbuf_free(&c->out);
 	}
 	/* A write in flight is cancelled by uv_close: libuv writes no more of
 	 * wbuf and its ECANCELED callback does not read it, so it goes now too
@@ -1230,8 +1231,13 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	if (shared)
 		s->rbuf_busy = false;
 	c->rd_shared = false;
-	if (nread == 0 || c->closing)
+	if (c->closing)
 		return;
+	if (nread == 0) {
+		/* EAGAIN: on_alloc may have grown c->in all the same */
+		account(c);
+		return;
+	}
 	if (nread < 0) {
 		pause_reading(c);
 		if (nread != UV_EOF) {

@@ -17,7 +17,6 @@
 
 #include "config.h"
 #include "duration.h"
-#include "events.h"
 #include "log.h"
 #include "policy.h"
 
@@ -2183,8 +2182,8 @@ void config_defaults(struct fg_conf *c)
 	c->metrics.max_connections = FG_CONF_METRICS_MAX_CONN;
 	c->metrics.timeout_ms = FG_CONF_METRICS_TIMEOUT_MS;
 	c->log.level = FG_LOG_INFO;
-	c->log.violation_lines_per_sec = EVENTS_DEFAULT_LINES_PER_SEC;
-	c->log.summary_interval_ms = EVENTS_DEFAULT_SUMMARY_MS;
+	c->log.violation_lines_per_sec = FG_CONF_LOG_LINES_PER_SEC;
+	c->log.summary_interval_ms = FG_CONF_LOG_SUMMARY_MS;
 }
 
 void config_free(struct fg_conf *c)

@@ -20,6 +20,10 @@
 #define FG_CONF_NAME_MAX   64
 #define FG_CONF_ERR_MAX	   512
 
+/* log: defaults, also what events_* take for 0 */
+#define FG_CONF_LOG_LINES_PER_SEC  20
+#define FG_CONF_LOG_SUMMARY_MS	   10000
+
 enum fg_xdp_mode {
 	FG_XDP_AUTO = 0,
 	FG_XDP_NATIVE = 1,
@@ -152,8 +156,8 @@ struct fg_conf_log {
 	bool json;			  /* format: json (default logfmt) */
 	bool level_set;			  /* log.level given (-v wins over it) */
 	int level;			  /* enum fg_log_level; default info */
-	uint32_t violation_lines_per_sec; /* default 20 */
-	uint64_t summary_interval_ms;	  /* default 10 s */
+	uint32_t violation_lines_per_sec; /* default FG_CONF_LOG_LINES_PER_SEC */
+	uint64_t summary_interval_ms;	  /* default FG_CONF_LOG_SUMMARY_MS */
 };
 
 struct fg_conf {

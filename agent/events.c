@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 
 #include "cidr.h"
+#include "config.h"
 #include "events.h"
 #include "log.h"
 #include "xdpmaps.h"
@@ -226,8 +227,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 void events_set_limits(struct events *ev, uint32_t max_lines_per_sec, uint64_t summary_ms)
 {
 	ev->max_lines_per_sec =
-		max_lines_per_sec ? max_lines_per_sec : EVENTS_DEFAULT_LINES_PER_SEC;
-	ev->summary_ns = (summary_ms ? summary_ms : EVENTS_DEFAULT_SUMMARY_MS) * 1000000ULL;
+		max_lines_per_sec ? max_lines_per_sec : FG_CONF_LOG_LINES_PER_SEC;
+	ev->summary_ns = (summary_ms ? summary_ms : FG_CONF_LOG_SUMMARY_MS) * 1000000ULL;
 }
 
 int events_add_tap(struct events *ev, events_tap_fn fn, void *arg)

@@ -31,8 +31,6 @@
 #ifndef EVENTS_MAX_TAPS
 #define EVENTS_MAX_TAPS 4
 #endif
-#define EVENTS_DEFAULT_LINES_PER_SEC 20
-#define EVENTS_DEFAULT_SUMMARY_MS    10000
 
 struct ring_buffer;
 struct events_src;

@@ -18,7 +18,10 @@
 #include "config.h"
 #include "duration.h"
 #include "log.h"
-#include "policy.h"
+#include "policy-t.h"
+
+/* A policy's name is checked against FG_CONF_NAME_MAX like a rule's. */
+_Static_assert(POLICY_NAME_MAX == FG_CONF_NAME_MAX, "policy names are config names");
 
 /* 1e9 flows/s keeps interval_ns = 1e9 / rate at 1 ns or more. */
 #define CONF_RATE_MAX	   1000000000LL

@@ -103,7 +103,7 @@ struct fg_conf_app_bans {
 	uint32_t per_peer; /* app bans at once caused by one peer uid */
 };
 
-struct fg_conf_policy; /* policies:, see policy.h */
+struct fg_conf_policy; /* policies:, see policy-t.h */
 
 enum fg_store_type {
 	FG_STORE_MEMORY = 0,

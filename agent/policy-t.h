@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * policy-t: the types of a policy's configuration (one entry of `policies:`),
+ * apart from policy.h so that config.c can fill them without depending on
+ * the limiters (policy.h includes config.h; this header includes nothing of
+ * the agent's, which keeps the include graph free of cycles).
+ */
+#ifndef FG_POLICY_T_H
+#define FG_POLICY_T_H
+
+#include <stdint.h>
+
+#define POLICY_KEY_MAX	      512
+#define POLICY_BLOCK_MAX_S    (365ULL * 86400) /* longest RL.BLOCK */
+#define POLICY_MAX_LIMITS     8		       /* limits of a window policy */
+#define POLICY_MAX_ROLES      32
+#define POLICY_MAX_EXEMPT     32
+#define POLICY_ROLE_NAME_MAX  64
+#define POLICY_EVENT_NAME_MAX 64
+#define POLICY_COST_MAX	      1000000000000000ULL /* 1e15 */
+#define POLICY_MAX	      256		  /* policies in a config */
+#define POLICY_NAME_MAX	      64 /* = FG_CONF_NAME_MAX (asserted in config.c) */
+
+enum policy_type {
+	POLICY_WINDOW = 0,
+	POLICY_PROGRESSIVE = 1,
+	POLICY_EVENTS = 2,
+	POLICY_BUDGET = 3,
+};
+
+/* What a decision does when the Redis store fails or times out. */
+enum policy_on_error {
+	POLICY_ON_ERROR_MEMORY = 0, /* decide from this host's memory store (default) */
+	POLICY_ON_ERROR_ALLOW = 1,  /* fail open */
+	POLICY_ON_ERROR_DENY = 2,   /* fail closed */
+};
+
+enum policy_period {
+	POLICY_PERIOD_HOUR = 0,
+	POLICY_PERIOD_DAY = 1,
+};
+
+struct fg_conf_window_limit {
+	uint64_t count;	 /* requests ... */
+	uint64_t per_ms; /* ... per this long */
+};
+
+/* A role: a multiplier of every window limit (window), or an amount (budget). */
+struct fg_conf_role {
+	char name[POLICY_ROLE_NAME_MAX];
+	uint32_t mult_milli; /* window: multiplier x 1000 (1.5 -> 1500) */
+	uint64_t amount;     /* budget: amount per period for this role */
+};
+
+/* One entry of `policies:`; which fields count depends on type. */
+struct fg_conf_policy {
+	char name[POLICY_NAME_MAX]; /* unique, [A-Za-z0-9_.:-]+ */
+	enum policy_type type;
+	int line; /* where it starts in the file, for messages */
+
+	enum policy_on_error on_store_error; /* Redis store only; default memory */
+	uint64_t max_keys;	/* keys of this policy in the memory store; 0 = a fair share */
+	uint32_t warn_at_milli; /* window, events, budget: default 800 (0.8) */
+	struct fg_conf_role roles[POLICY_MAX_ROLES]; /* window, budget */
+	int nroles;
+
+	/* window */
+	struct fg_conf_window_limit limits[POLICY_MAX_LIMITS];
+	int nlimits;
+	uint64_t block_for_ms; /* 0 = no block after a rejection */
+
+	/* progressive */
+	uint32_t free_failures;	  /* default 3 */
+	uint64_t base_delay_ms;	  /* default 1 s */
+	uint32_t factor_milli;	  /* default 2000 (2) */
+	uint64_t max_delay_ms;	  /* default 30 s */
+	uint64_t forget_after_ms; /* default 15 min */
+	uint32_t xdp_ban_after;	  /* failures; 0 = no XDP ban */
+	uint64_t xdp_ban_for_ms;
+
+	/* events */
+	uint64_t limit; /* events per window */
+	uint64_t window_ms;
+	char exempt[POLICY_MAX_EXEMPT][POLICY_EVENT_NAME_MAX];
+	int nexempt;
+
+	/* budget */
+	uint64_t amount; /* per period, for requests without a ROLE */
+	enum policy_period period;
+};
+
+#endif /* FG_POLICY_T_H */

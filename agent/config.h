@@ -21,8 +21,8 @@
 #define FG_CONF_ERR_MAX	   512
 
 /* log: defaults, also what events_* take for 0 */
-#define FG_CONF_LOG_LINES_PER_SEC  20
-#define FG_CONF_LOG_SUMMARY_MS	   10000
+#define FG_CONF_LOG_LINES_PER_SEC 20
+#define FG_CONF_LOG_SUMMARY_MS	  10000
 
 enum fg_xdp_mode {
 	FG_XDP_AUTO = 0,

@@ -19,7 +19,7 @@
 #define POLICY_EVENT_NAME_MAX 64
 #define POLICY_COST_MAX	      1000000000000000ULL /* 1e15 */
 #define POLICY_MAX	      256		  /* policies in a config */
-#define POLICY_NAME_MAX	      64 /* = FG_CONF_NAME_MAX (asserted in config.c) */
+#define POLICY_NAME_MAX	      64		  /* = FG_CONF_NAME_MAX (asserted in config.c) */
 
 enum policy_type {
 	POLICY_WINDOW = 0,

@@ -178,6 +178,28 @@ static int start_redis(struct agent *a)
 }
 
 /* --metrics-listen wins over metrics:; "" means no endpoint. */
+/* metrics_view_fn: what /metrics renders, as of now. */
+static void metrics_view(struct metrics_view *v, void *arg)
+{
+	struct agent *a = arg;
+
+	*v = (struct metrics_view){
+		.conf = &a->conf,
+		.compiled = a->compiled,
+		.policies = a->policies,
+		.maps = &a->maps,
+		.skel = a->loader.skel,
+		.banguard = a->banguard,
+		.redis = a->redis,
+		.fleet = a->fleet,
+		.server = a->server,
+		.reloads_ok = a->reloads_ok,
+		.reloads_failed = a->reloads_failed,
+		.last_reload_ok = a->last_reload_ok,
+		.last_reload_success_s = a->last_reload_success_s,
+	};
+}
+
 static const char *metrics_listen(const struct agent *a)
 {
 	if (a->opts.metrics_listen)
@@ -300,7 +322,8 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 		goto fail;
 	a->last_reload_ok = true;
 	a->last_reload_success_s = clock_realtime_ms() / 1e3;
-	metrics_start(a->metrics, a); /* logged; a failure leaves no endpoint */
+	/* logged; a failure leaves no endpoint */
+	metrics_start(a->metrics, a->loop, metrics_view, a);
 	log_info(a->conf.dry_run ? "protecting interfaces in dry-run (nothing dropped)"
 				 : "protecting interfaces",
 		 LOG_INT("interfaces", a->conf.nifaces), LOG_INT("rules", a->conf.nrules),

@@ -17,8 +17,8 @@
 #include <linux/if_link.h>
 #include <microhttpd.h>
 
-#include "agent.h"
 #include "banguard.h"
+#include "config.h"
 #include "floodgate.skel.h"
 #include "kernel.h"
 #include "log.h"
@@ -26,7 +26,10 @@
 #include "fleet.h"
 #include "policy.h"
 #include "redis.h"
+#include "rules.h"
 #include "sbuf.h"
+#include "server.h"
+#include "xdpmaps.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 /* A request's headers (and the connection's parsing state) fit in this:
@@ -73,7 +76,10 @@ struct metrics {
 	int listen_fd;
 	char listen[64];
 	struct MHD_Daemon *daemon;
-	struct agent *a;
+	uv_loop_t *loop;
+	metrics_view_fn view; /* the agent's state, asked for at each render and count */
+	void *view_arg;
+	struct metrics_view v; /* loop thread only: as of the last ask */
 	uv_timer_t render_timer, count_timer;
 	bool timers_on;
 	uint32_t prog_id; /* our XDP program: what /healthz expects on each interface */
@@ -276,7 +282,7 @@ static void histogram(struct sbuf *b, const char *name, const uint64_t *counts, 
 
 /* --- what the loop checks and counts ---------------------------------------- */
 
-static const char *rule_proto(const struct agent *a, uint32_t id, const char *name)
+static const char *rule_proto(const struct metrics_view *a, uint32_t id, const char *name)
 {
 	int i;
 
@@ -284,9 +290,9 @@ static const char *rule_proto(const struct agent *a, uint32_t id, const char *na
 		return "tcp";
 	if (id == FG_RULE_DEFAULT_UDP)
 		return "udp";
-	for (i = 0; i < a->conf.nrules; i++)
-		if (!strcmp(a->conf.rules[i].name, name))
-			return a->conf.rules[i].proto == FG_PROTO_UDP ? "udp" : "tcp";
+	for (i = 0; i < a->conf->nrules; i++)
+		if (!strcmp(a->conf->rules[i].name, name))
+			return a->conf->rules[i].proto == FG_PROTO_UDP ? "udp" : "tcp";
 	return "tcp";
 }
 
@@ -432,11 +438,13 @@ static struct bpf_map *count_map(struct floodgate_bpf *skel, enum count_map i)
 static void count_start(struct metrics *m)
 {
 	struct count_job *j = &m->job;
-	struct floodgate_bpf *skel = m->a->loader.skel;
+	struct floodgate_bpf *skel;
 	int i;
 
 	if (j->busy)
 		return; /* the last count is still running: a huge map; skip a turn */
+	m->view(&m->v, m->view_arg);
+	skel = m->v.skel;
 	for (i = 0; i < CM__MAX; i++) {
 		struct bpf_map *map = count_map(skel, i);
 
@@ -446,7 +454,7 @@ static void count_start(struct metrics *m)
 	}
 	j->m = m;
 	j->req.data = j;
-	if (!uv_queue_work(m->a->loop, &j->req, count_work, count_done))
+	if (!uv_queue_work(m->loop, &j->req, count_work, count_done))
 		j->busy = true;
 }
 
@@ -478,36 +486,37 @@ static void render_build(struct sbuf *b, struct metrics *m)
 static void render_attached(struct sbuf *b, struct metrics *m, const int *ifindex, char *health,
 			    size_t hlen)
 {
-	const struct agent *a = m->a;
+	const struct metrics_view *a = &m->v;
 	const char *mode, *why;
 	int i;
 
 	family(b, "floodgate_xdp_attached", "gauge",
 	       "1 when floodgate's XDP program is attached to the interface (mode: native, "
 	       "generic), 0 when it is not (mode none).");
-	for (i = 0; i < a->conf.nifaces; i++) {
+	for (i = 0; i < a->conf->nifaces; i++) {
 		bool ok = xdp_check(m, ifindex[i], &mode, &why);
 
-		u64(b, "floodgate_xdp_attached", ok, "iface", a->conf.ifaces[i], "mode", mode,
+		u64(b, "floodgate_xdp_attached", ok, "iface", a->conf->ifaces[i], "mode", mode,
 		    LABELS_END);
 		if (!ok && !*health)
-			snprintf(health, hlen, "%s: %s", a->conf.ifaces[i], why);
+			snprintf(health, hlen, "%s: %s", a->conf->ifaces[i], why);
 	}
 }
 
 /* Label of an interface slot: the configured interfaces that map to it,
  * comma-joined, or "other" (an interface of an earlier config). */
-static void slot_label(const struct agent *a, const int *ifindex, int slot, char *buf, size_t len)
+static void slot_label(const struct metrics_view *a, const int *ifindex, int slot, char *buf,
+		       size_t len)
 {
 	size_t n = 0;
 	int i;
 
 	buf[0] = '\0';
-	for (i = 0; i < a->conf.nifaces; i++) {
+	for (i = 0; i < a->conf->nifaces; i++) {
 		if (ifindex[i] <= 0 || FG_IF_SLOT(ifindex[i]) != slot)
 			continue;
 		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
-				      a->conf.ifaces[i]);
+				      a->conf->ifaces[i]);
 	}
 	if (!buf[0])
 		snprintf(buf, len, "other");
@@ -516,14 +525,14 @@ static void slot_label(const struct agent *a, const int *ifindex, int slot, char
 static void render_packets(struct sbuf *b, struct metrics *m, const int *ifindex)
 {
 	static struct fg_stat st[FG_IF_SLOTS][FG_R_MAX]; /* loop thread only */
-	struct agent *a = m->a;
+	const struct metrics_view *a = &m->v;
 	bool used[FG_IF_SLOTS] = { false };
 	char label[FG_CONF_MAX_IFACES * 17 + 8];
 	int i, s, r, f;
 
-	if (xdpmaps_stats_slots(&a->maps, st))
+	if (xdpmaps_stats_slots(a->maps, st))
 		return;
-	for (i = 0; i < a->conf.nifaces; i++)
+	for (i = 0; i < a->conf->nifaces; i++)
 		if (ifindex[i] > 0)
 			used[FG_IF_SLOT(ifindex[i])] = true;
 	for (f = 0; f < 2; f++) {
@@ -564,7 +573,7 @@ static void render_packets(struct sbuf *b, struct metrics *m, const int *ifindex
 
 static void render_rules(struct sbuf *b, struct metrics *m)
 {
-	struct agent *a = m->a;
+	const struct metrics_view *a = &m->v;
 	const struct fg_rule_ids *ids = &a->compiled->ids;
 	static struct fg_rule_stat rs[FG_MAX_RULES];
 	static struct fg_global_state gs[FG_MAX_RULES];
@@ -576,8 +585,8 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 	for (id = 0; id < FG_MAX_RULES; id++) {
 		if (!ids->names[id][0])
 			continue;
-		have[id] = !xdpmaps_rule_stats(&a->maps, id, &rs[id]) &&
-			   !xdpmaps_global(&a->maps, id, &gs[id]);
+		have[id] = !xdpmaps_rule_stats(a->maps, id, &rs[id]) &&
+			   !xdpmaps_global(a->maps, id, &gs[id]);
 	}
 	family(b, "floodgate_xdp_new_flows_total", "counter",
 	       "New TCP/UDP flows (SYN without ACK, new UDP source) seen by each rule.");
@@ -615,7 +624,7 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 
 static void render_maps(struct sbuf *b, struct metrics *m)
 {
-	struct floodgate_bpf *skel = m->a->loader.skel;
+	struct floodgate_bpf *skel = m->v.skel;
 	int i;
 
 	if (!m->counted)
@@ -672,7 +681,7 @@ static void render_misc(struct sbuf *b, struct metrics *m)
 	uint64_t misc[FG_M_MAX];
 	size_t i;
 
-	if (xdpmaps_misc(&m->a->maps, misc))
+	if (xdpmaps_misc(m->v.maps, misc))
 		return;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		family(b, rows[i].name, "counter", rows[i].help);
@@ -689,9 +698,9 @@ static void render_app_bans(struct sbuf *b, struct metrics *m)
 	struct banguard_stats st;
 	size_t i;
 
-	if (!m->a->banguard)
+	if (!m->v.banguard)
 		return;
-	banguard_stats(m->a->banguard, &st);
+	banguard_stats(m->v.banguard, &st);
 	family(b, "floodgate_app_bans_total", "counter",
 	       "XDP bans asked by policies (xdp_ban), by result: banned, refused_peer (the socket "
 	       "peer may not cause NIC bans), refused_address (own, special or allow-listed), "
@@ -708,7 +717,7 @@ static void render_app_bans(struct sbuf *b, struct metrics *m)
 
 static void render_policies(struct sbuf *b, struct metrics *m)
 {
-	struct policies *ps = m->a->policies;
+	struct policies *ps = m->v.policies;
 	struct policies_store_stats ss;
 	struct policy_stats st;
 	size_t i, n = ps ? policies_count(ps) : 0;
@@ -820,12 +829,12 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	struct redis_stats rs;
 	struct fleet_stats fs = { 0 };
 
-	if (!m->a->redis || !m->a->policies)
+	if (!m->v.redis || !m->v.policies)
 		return;
-	policies_store_stats(m->a->policies, &ss);
-	redis_stats(m->a->redis, &rs);
-	if (m->a->fleet)
-		fleet_stats(m->a->fleet, &fs);
+	policies_store_stats(m->v.policies, &ss);
+	redis_stats(m->v.redis, &rs);
+	if (m->v.fleet)
+		fleet_stats(m->v.fleet, &fs);
 	single(b, "floodgate_store_fallback_active", "gauge",
 	       "1 while Redis is not usable and decisions follow each policy's on_store_error.",
 	       ss.fallback_active);
@@ -854,8 +863,8 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	family(b, "floodgate_store_key_errors_total", "counter",
 	       "Redis error replies about one key (WRONGTYPE...): that request got "
 	       "on_store_error.");
-	for (size_t i = 0; i < policies_count(m->a->policies); i++) {
-		struct policy *p = policies_at(m->a->policies, i);
+	for (size_t i = 0; i < policies_count(m->v.policies); i++) {
+		struct policy *p = policies_at(m->v.policies, i);
 		struct policy_stats st;
 
 		policy_stats(p, &st);
@@ -879,7 +888,7 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 
 static void render_socket(struct sbuf *b, struct metrics *m)
 {
-	const struct server *s = m->a->server;
+	const struct server *s = m->v.server;
 	struct server_stats st;
 	struct server_cmd_stats cs;
 	const char *name;
@@ -937,7 +946,7 @@ static void render_socket(struct sbuf *b, struct metrics *m)
 
 static void render_config(struct sbuf *b, struct metrics *m)
 {
-	const struct agent *a = m->a;
+	const struct metrics_view *a = &m->v;
 
 	family(b, "floodgate_config_reloads_total", "counter",
 	       "Config reloads (SIGHUP, CONFIG RELOAD), by result: success, failure.");
@@ -1066,9 +1075,10 @@ static void render(struct metrics *m)
 	struct sbuf old;
 	int i;
 
+	m->view(&m->v, m->view_arg); /* the agent's state now (a reload may have changed it) */
 	/* looked up once a snapshot: attachment and packet labels both need them */
-	for (i = 0; i < m->a->conf.nifaces; i++)
-		ifindex[i] = (int)if_nametoindex(m->a->conf.ifaces[i]);
+	for (i = 0; i < m->v.conf->nifaces; i++)
+		ifindex[i] = (int)if_nametoindex(m->v.conf->ifaces[i]);
 	sbuf_clear(b);
 	render_build(b, m);
 	render_attached(b, m, ifindex, health, sizeof(health));
@@ -1360,15 +1370,18 @@ static uint32_t prog_id_of(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
-int metrics_start(struct metrics *m, struct agent *a)
+int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void *arg)
 {
 	size_t i;
 	int err;
 
 	if (!m)
 		return 0;
-	m->a = a;
-	m->prog_id = prog_id_of(bpf_program__fd(a->loader.skel->progs.fg_xdp));
+	m->loop = loop;
+	m->view = view;
+	m->view_arg = arg;
+	view(&m->v, arg);
+	m->prog_id = prog_id_of(bpf_program__fd(m->v.skel->progs.fg_xdp));
 	m->start_time_s = process_start_time();
 	for (i = 0; i < AUTH_BUCKETS; i++)
 		snprintf(m->auth_le[i], sizeof(m->auth_le[i]), "%g", auth_bounds_s[i]);
@@ -1377,8 +1390,8 @@ int metrics_start(struct metrics *m, struct agent *a)
 	for (i = 0; i < REDIS_LAT_BUCKETS; i++)
 		snprintf(m->redis_le[i], sizeof(m->redis_le[i]), "%g",
 			 redis_lat_bounds_us[i] / 1e6);
-	uv_timer_init(a->loop, &m->render_timer);
-	uv_timer_init(a->loop, &m->count_timer);
+	uv_timer_init(loop, &m->render_timer);
+	uv_timer_init(loop, &m->count_timer);
 	m->render_timer.data = m->count_timer.data = m;
 	m->timers_on = true;
 	render(m);
@@ -1386,8 +1399,8 @@ int metrics_start(struct metrics *m, struct agent *a)
 	uv_timer_start(&m->render_timer, on_render, METRICS_RENDER_MS, METRICS_RENDER_MS);
 	uv_timer_start(&m->count_timer, on_count, METRICS_COUNT_MS, METRICS_COUNT_MS);
 
-	m->max_conns = a->conf.metrics.max_connections;
-	m->timeout_ms = a->conf.metrics.timeout_ms;
+	m->max_conns = m->v.conf->metrics.max_connections;
+	m->timeout_ms = m->v.conf->metrics.timeout_ms;
 	if (!m->max_conns)
 		m->max_conns = FG_CONF_METRICS_MAX_CONN;
 	if (!m->timeout_ms)

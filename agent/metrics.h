@@ -13,7 +13,10 @@
 #ifndef FG_METRICS_H
 #define FG_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include <uv.h>
 
 #ifndef METRICS_RENDER_MS
 #define METRICS_RENDER_MS 1000 /* a new snapshot this often */
@@ -25,8 +28,39 @@
 #define METRICS_STALE_MS 5000 /* /healthz: a snapshot older than this = loop stalled */
 #endif
 
-struct agent;
+struct banguard;
+struct fg_compiled;
+struct fg_conf;
+struct fleet;
+struct floodgate_bpf;
 struct metrics;
+struct policies;
+struct redis;
+struct server;
+struct xdpmaps;
+
+/* What a snapshot is rendered from: the running state of whoever owns it
+ * (the agent), so metrics depends on the modules it reports and not on
+ * the agent. Pointers stay valid until the next call of the view function;
+ * policies, banguard, redis, fleet and server may be NULL. */
+struct metrics_view {
+	const struct fg_conf *conf;
+	const struct fg_compiled *compiled;
+	struct policies *policies;
+	struct xdpmaps *maps;
+	struct floodgate_bpf *skel;
+	struct banguard *banguard;
+	struct redis *redis;
+	struct fleet *fleet;
+	const struct server *server;
+	uint64_t reloads_ok, reloads_failed;
+	bool last_reload_ok;
+	double last_reload_success_s; /* Unix time */
+};
+
+/* Fill v with the state as of now; called on the loop thread at each
+ * render and each map count. */
+typedef void (*metrics_view_fn)(struct metrics_view *v, void *arg);
 
 /*
  * Bind and listen on listen ("127.0.0.1:10150", "[::1]:PORT"; NULL or ""
@@ -36,9 +70,10 @@ struct metrics;
  */
 int metrics_open(struct metrics **out, const char *listen);
 
-/* Render the first snapshot, start the timers on a's loop and the HTTP
- * thread. m may be NULL (no endpoint). Returns 0 or -errno, logged. */
-int metrics_start(struct metrics *m, struct agent *a);
+/* Render the first snapshot, start the timers on loop and the HTTP
+ * thread; view(v, arg) gives what to render (arg must outlive m). m may be
+ * NULL (no endpoint). Returns 0 or -errno, logged. */
+int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void *arg);
 
 /* Stop serving (joins the HTTP thread) and close the timers; run the loop
  * once more (pending counts finish), then metrics_free(). NULL is fine. */

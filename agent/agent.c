@@ -12,7 +12,6 @@
 #include "banguard.h"
 #include "caps.h"
 #include "clock.h"
-#include "commands.h"
 #include "fleet.h"
 #include "log.h"
 #include "metrics.h"
@@ -299,7 +298,7 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	if (!a->server)
 		goto fail;
 	server_set_config_file(a->server, opts->config_path);
-	err = commands_register(a->server, a);
+	err = opts->on_socket ? opts->on_socket(a, a->server) : 0;
 	if (err) {
 		log_error("cannot register the socket commands", LOG_ERRNO(-err));
 		goto fail;

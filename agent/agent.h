@@ -19,6 +19,8 @@
 #include "server.h"
 #include "xdpmaps.h"
 
+struct agent;
+
 struct agent_opts {
 	const char *config_path;
 	const char *pin_dir;
@@ -32,6 +34,9 @@ struct agent_opts {
 	bool log_format_set; /* --log-format given: overrides log.format */
 	enum fg_log_format log_format;
 	bool log_level_set; /* -v given: overrides log.level */
+	/* Called once the socket exists, before it listens, to register the
+	 * product commands on it (main.c); NULL: none. Returns 0 or -errno. */
+	int (*on_socket)(struct agent *a, struct server *s);
 };
 
 struct banguard;

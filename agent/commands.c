@@ -11,15 +11,19 @@
 
 #include <bpf/bpf.h>
 
-#include "agent.h"
 #include "banguard.h"
+#include "cidr.h"
 #include "clock.h"
 #include "commands.h"
+#include "config.h"
 #include "fleet.h"
+#include "loader.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
+#include "rules.h"
 #include "server.h"
+#include "xdpmaps.h"
 
 #define TOP_MAX 1000
 
@@ -52,18 +56,18 @@ static bool arg_str(const struct resp_arg *a, char *buf, size_t len)
 }
 
 /* Reply with an error naming the policy set when name is unknown. */
-static struct policy *find_policy(struct agent *a, struct client *c, const struct resp_arg *name)
+static struct policy *find_policy(const struct commands_env *a, struct client *c, const struct resp_arg *name)
 {
-	struct policy *p = a->policies ? policies_find(a->policies, name->ptr, name->len) : NULL;
+	struct policy *p = *a->policies ? policies_find(*a->policies, name->ptr, name->len) : NULL;
 	char list[256] = "";
-	size_t i, n = a->policies ? policies_count(a->policies) : 0;
+	size_t i, n = *a->policies ? policies_count(*a->policies) : 0;
 
 	if (p)
 		return p;
 	for (i = 0; i < n && strlen(list) < sizeof(list) - 70; i++) {
 		if (i)
 			strcat(list, ", ");
-		strncat(list, policy_name(policies_at(a->policies, i)), 64);
+		strncat(list, policy_name(policies_at(*a->policies, i)), 64);
 	}
 	reply_error(c, "ERR unknown policy '%.*s' (configured: %s)",
 		    (int)(name->len > 64 ? 64 : name->len), name->ptr,
@@ -149,7 +153,7 @@ static const char *refusal_msg(enum banguard_result r)
 
 /* Application feedback: a key that is an IP address is banned at the NIC,
  * if the guard lets this peer ban this address now. */
-static void auth_ban(struct agent *a, const char *policy, const char *addr, uint64_t for_ms,
+static void auth_ban(const struct commands_env *a, const char *policy, const char *addr, uint64_t for_ms,
 		     uint32_t uid, bool peer_may)
 {
 	uint64_t secs = (for_ms + 999) / 1000, now = xdpmaps_now_ns(), suppressed = 0;
@@ -161,7 +165,7 @@ static void auth_ban(struct agent *a, const char *policy, const char *addr, uint
 		return;
 	/* The peer was judged when its request came (it may be gone now);
 	 * quotas count by its uid. */
-	err = banguard_app_ban(a->banguard, &a->maps, uid, peer_may, &cidr, secs, now, &res);
+	err = banguard_app_ban(*a->banguard, a->maps, uid, peer_may, &cidr, secs, now, &res);
 	if (err) {
 		if (refusal_line(res, now, &suppressed))
 			log_warn(refusal_msg(res), LOG_STR("policy", policy),
@@ -172,7 +176,7 @@ static void auth_ban(struct agent *a, const char *policy, const char *addr, uint
 	}
 	log_warn("app ban", LOG_STR("policy", policy), LOG_STR("source", addr),
 		 LOG_UINT("for_s", secs), LOG_UINT("uid", uid));
-	fleet_ban(a->fleet, &cidr, secs);
+	fleet_ban(*a->fleet, &cidr, secs);
 }
 
 static void reply_auth(struct client *c, const char *first, const struct rl_auth_result *r)
@@ -188,7 +192,7 @@ static void reply_auth(struct client *c, const char *first, const struct rl_auth
  * gone after a reload when a Redis answer arrives) and an IP-looking key. */
 struct rl_ctx {
 	struct deferred *d; /* the reply's place, when it comes later */
-	struct agent *a;
+	const struct commands_env *a;
 	char policy[FG_CONF_NAME_MAX];
 	char addr[FG_CIDR_STRLEN]; /* RL.AUTH.FAIL: the key when it may be an address */
 	uint32_t uid;		   /* the peer, for app ban quotas */
@@ -267,14 +271,14 @@ static void rl_done(int err, const struct policy_answer *ans, void *arg)
 
 /* Decide rq on p: answered now (memory store, Redis down) or, with Redis,
  * later; the client's next requests go on meanwhile, replies keep their order. */
-static void rl_submit(struct client *c, struct agent *a, struct policy *p, const char *cmd,
+static void rl_submit(struct client *c, const struct commands_env *a, struct policy *p, const char *cmd,
 		      const struct policy_req *rq)
 {
 	struct rl_ctx local, *x = &local;
 	struct policy_answer ans;
 	int r;
 
-	if (a->redis) {
+	if (*a->redis) {
 		x = malloc(sizeof(*x));
 		if (!x) {
 			reply_error(c, "ERR out of memory");
@@ -298,7 +302,7 @@ static void rl_submit(struct client *c, struct agent *a, struct policy *p, const
 
 		peer.ngroups = client_groups(c, &groups);
 		peer.groups = groups;
-		x->may_ban = banguard_peer_may_ban(a->banguard, &peer);
+		x->may_ban = banguard_peer_may_ban(*a->banguard, &peer);
 	}
 	r = policy_submit(p, rq, clock_realtime_ms(), &ans, rl_done, x);
 	if (r == 1) {
@@ -318,7 +322,7 @@ static void rl_submit(struct client *c, struct agent *a, struct policy *p, const
 
 static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	struct agent *a = ctx;
+	const struct commands_env *a = ctx;
 	struct policy_req rq = { .op = POLICY_OP_CHECK, .cost = 1 };
 	struct policy *p;
 	int i;
@@ -353,7 +357,7 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 /* RL.AUTH.FAIL, RL.AUTH.CHECK, RL.AUTH.OK, RL.CONN.CLOSE, RL.UNBLOCK,
  * RL.RESET: policy, key. type: the policy type the command needs, or -1 for
  * any. One handler each, so the server's lookup already says which. */
-static void rl_key_op(struct client *c, const struct resp_arg *argv, struct agent *a,
+static void rl_key_op(struct client *c, const struct resp_arg *argv, const struct commands_env *a,
 		      const char *name, enum policy_op op, int type)
 {
 	struct policy_req rq = { .op = op, .key = argv[2].ptr, .klen = argv[2].len };
@@ -467,13 +471,13 @@ static long long ban_until_ms(const struct fg_ban *b, uint64_t mono_now, uint64_
 }
 
 /* Longest-prefix ban covering c, as Unix ms (0 when none). */
-static long long banned_until(struct agent *a, const struct fg_cidr *c)
+static long long banned_until(const struct commands_env *a, const struct fg_cidr *c)
 {
 	struct fg_lpm_key k;
 	struct fg_ban b;
 
 	cidr_to_lpm(c, &k);
-	if (bpf_map_lookup_elem(a->maps.bans, &k, &b))
+	if (bpf_map_lookup_elem(a->maps->bans, &k, &b))
 		return 0;
 	return ban_until_ms(&b, xdpmaps_now_ns(), clock_realtime_ms());
 }
@@ -484,7 +488,7 @@ struct source_sum {
 };
 
 /* Sum an address's (or prefix's) state over every rule that tracks it. */
-static void source_sum(struct agent *a, const struct fg_cidr *c, bool prefix,
+static void source_sum(const struct commands_env *a, const struct fg_cidr *c, bool prefix,
 		       struct source_sum *out)
 {
 	uint64_t now = xdpmaps_now_ns();
@@ -493,12 +497,12 @@ static void source_sum(struct agent *a, const struct fg_cidr *c, bool prefix,
 	memset(out, 0, sizeof(*out));
 	out->tokens = -1;
 	for (id = 0; id < FG_MAX_RULES; id++) {
-		const struct fg_rule *r = &a->compiled->rules[id];
+		const struct fg_rule *r = &(*a->compiled)->rules[id];
 		const struct fg_limit *l = prefix ? &r->per_prefix : &r->per_source;
 		struct fg_src_state st;
 		long long t;
 
-		if (!a->compiled->ids.names[id][0] || xdpmaps_source(&a->maps, c, id, &st))
+		if (!(*a->compiled)->ids.names[id][0] || xdpmaps_source(a->maps, c, id, &st))
 			continue;
 		out->new_flows += st.new_flows;
 		out->dropped += st.dropped;
@@ -535,7 +539,7 @@ static void reply_sum(struct client *c, const char *pfx, const struct source_sum
 
 static void cmd_xdp_source(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	struct agent *a = ctx;
+	const struct commands_env *a = ctx;
 	char buf[FG_CIDR_STRLEN];
 	struct source_sum addr_sum, pfx_sum;
 	struct fg_cidr addr, pfx;
@@ -545,7 +549,7 @@ static void cmd_xdp_source(struct client *c, int argc, const struct resp_arg *ar
 	if (!cidr_arg(c, &argv[1], true, &addr))
 		return;
 	pfx = addr;
-	cidr_mask(&pfx, addr.family == FG_AF_INET ? a->conf.ipv4_prefix : a->conf.ipv6_prefix);
+	cidr_mask(&pfx, addr.family == FG_AF_INET ? a->conf->ipv4_prefix : a->conf->ipv6_prefix);
 	source_sum(a, &addr, false, &addr_sum);
 	source_sum(a, &pfx, true, &pfx_sum);
 
@@ -553,7 +557,7 @@ static void cmd_xdp_source(struct client *c, int argc, const struct resp_arg *ar
 	reply_cstr(c, "address");
 	reply_cstr(c, cidr_format(&addr, buf, sizeof(buf)));
 	reply_cstr(c, "verified");
-	reply_int(c, !xdpmaps_verified(&a->maps, &addr, &seen));
+	reply_int(c, !xdpmaps_verified(a->maps, &addr, &seen));
 	reply_sum(c, "", &addr_sum, banned_until(a, &addr));
 	reply_cstr(c, "prefix");
 	reply_cstr(c, cidr_format(&pfx, buf, sizeof(buf)));
@@ -562,7 +566,7 @@ static void cmd_xdp_source(struct client *c, int argc, const struct resp_arg *ar
 
 static void cmd_xdp_top(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	struct agent *a = ctx;
+	const struct commands_env *a = ctx;
 	struct xdpmaps_top_entry *top;
 	bool by_drops = false;
 	uint64_t n;
@@ -589,7 +593,7 @@ static void cmd_xdp_top(struct client *c, int argc, const struct resp_arg *argv,
 		reply_error(c, "ERR out of memory");
 		return;
 	}
-	got = xdpmaps_top(&a->maps, (int)n, by_drops, top);
+	got = xdpmaps_top(a->maps, (int)n, by_drops, top);
 	if (got < 0) {
 		reply_error(c, "ERR cannot read the source table: %s", strerror(-got));
 		free(top);
@@ -606,8 +610,8 @@ static void cmd_xdp_top(struct client *c, int argc, const struct resp_arg *argv,
 		field(c, "address");
 		reply_cstr(c, cidr_format(&addr, buf, sizeof(buf)));
 		field(c, "rule");
-		reply_cstr(c, rule < FG_MAX_RULES && a->compiled->ids.names[rule][0]
-				      ? a->compiled->ids.names[rule]
+		reply_cstr(c, rule < FG_MAX_RULES && (*a->compiled)->ids.names[rule][0]
+				      ? (*a->compiled)->ids.names[rule]
 				      : "?");
 		field(c, "new_flows");
 		reply_int(c, (long long)top[i].new_flows);
@@ -619,7 +623,7 @@ static void cmd_xdp_top(struct client *c, int argc, const struct resp_arg *argv,
 
 static void cmd_xdp_ban(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	struct agent *a = ctx;
+	const struct commands_env *a = ctx;
 	char buf[FG_CIDR_STRLEN];
 	struct fg_cidr cidr;
 	uint64_t secs;
@@ -634,20 +638,20 @@ static void cmd_xdp_ban(struct client *c, int argc, const struct resp_arg *argv,
 		return;
 	}
 	/* A full map makes room by evicting the oldest app ban. */
-	err = banguard_ban(a->banguard, &a->maps, &cidr, secs, FG_BAN_MANUAL, xdpmaps_now_ns());
+	err = banguard_ban(*a->banguard, a->maps, &cidr, secs, FG_BAN_MANUAL, xdpmaps_now_ns());
 	if (err) {
 		reply_error(c, "ERR cannot ban: %s", strerror(-err));
 		return;
 	}
 	log_info("manual ban", LOG_STR("source", cidr_format(&cidr, buf, sizeof(buf))),
 		 LOG_UINT("for_s", secs), LOG_UINT("uid", client_uid(c)));
-	fleet_ban(a->fleet, &cidr, secs);
+	fleet_ban(*a->fleet, &cidr, secs);
 	reply_ok(c);
 }
 
 static void cmd_xdp_unban(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	struct agent *a = ctx;
+	const struct commands_env *a = ctx;
 	char buf[FG_CIDR_STRLEN];
 	struct fg_cidr cidr;
 	int err;
@@ -655,7 +659,7 @@ static void cmd_xdp_unban(struct client *c, int argc, const struct resp_arg *arg
 	(void)argc;
 	if (!cidr_arg(c, &argv[1], false, &cidr))
 		return;
-	err = xdpmaps_unban(&a->maps, &cidr);
+	err = xdpmaps_unban(a->maps, &cidr);
 	if (err == -ENOENT) {
 		reply_error(c, "ERR %s is not banned (see XDP.LIST BANS)",
 			    cidr_format(&cidr, buf, sizeof(buf)));
@@ -665,15 +669,15 @@ static void cmd_xdp_unban(struct client *c, int argc, const struct resp_arg *arg
 		reply_error(c, "ERR cannot unban: %s", strerror(-err));
 		return;
 	}
-	banguard_forget(a->banguard, &cidr);
+	banguard_forget(*a->banguard, &cidr);
 	log_info("unban", LOG_STR("source", cidr_format(&cidr, buf, sizeof(buf))),
 		 LOG_UINT("uid", client_uid(c)));
-	fleet_unban(a->fleet, &cidr);
+	fleet_unban(*a->fleet, &cidr);
 	reply_ok(c);
 }
 
 /* XDP.ALLOW / XDP.DENY cidr [DEL]; ctx of the registration says which. */
-static void list_edit(struct client *c, int argc, const struct resp_arg *argv, struct agent *a,
+static void list_edit(struct client *c, int argc, const struct resp_arg *argv, const struct commands_env *a,
 		      bool allow)
 {
 	bool del = false;
@@ -687,7 +691,7 @@ static void list_edit(struct client *c, int argc, const struct resp_arg *argv, s
 		return;
 	}
 	del = argc == 3;
-	err = agent_list_edit(a, allow, &cidr, del);
+	err = a->list_edit(a->arg, allow, &cidr, del);
 	if (err == -ENOENT) {
 		reply_error(c, "ERR not on the %s list", allow ? "allow" : "deny");
 		return;
@@ -756,7 +760,7 @@ static int list_one(const struct fg_cidr *cidr, const struct fg_ban *ban, void *
 
 static void cmd_xdp_list(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	struct agent *a = ctx;
+	const struct commands_env *a = ctx;
 	struct list_reply lr = { .c = c, .mono_now = xdpmaps_now_ns() };
 	size_t h;
 	int fd;
@@ -764,12 +768,12 @@ static void cmd_xdp_list(struct client *c, int argc, const struct resp_arg *argv
 
 	(void)argc;
 	if (resp_arg_is(&argv[1], "BANS")) {
-		fd = a->maps.bans;
+		fd = a->maps->bans;
 		bans = true;
 	} else if (resp_arg_is(&argv[1], "ALLOW")) {
-		fd = a->maps.allow;
+		fd = a->maps->allow;
 	} else if (resp_arg_is(&argv[1], "DENY")) {
-		fd = a->maps.deny;
+		fd = a->maps->deny;
 	} else {
 		reply_error(c, "ERR XDP.LIST BANS|ALLOW|DENY");
 		return;
@@ -781,14 +785,14 @@ static void cmd_xdp_list(struct client *c, int argc, const struct resp_arg *argv
 
 static void cmd_xdp_stats(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	struct agent *a = ctx;
+	const struct commands_env *a = ctx;
 	struct fg_stat st[FG_R_MAX];
 	uint32_t r;
 	int err;
 
 	(void)argc;
 	(void)argv;
-	err = xdpmaps_stats(&a->maps, st);
+	err = xdpmaps_stats(a->maps, st);
 	if (err) {
 		reply_error(c, "ERR cannot read the counters: %s", strerror(-err));
 		return;
@@ -828,6 +832,7 @@ static void config_reloaded(int ret, const char *err, void *arg)
 
 static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
+	const struct commands_env *a = ctx;
 	struct reload_reply *r;
 	int err;
 
@@ -858,7 +863,7 @@ static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, 
 	}
 	/* The answer waits for the parse; this client's and everyone else's
 	 * other requests are served meanwhile. */
-	err = agent_reload_async(ctx, config_reloaded, r);
+	err = a->reload_async(a->arg, config_reloaded, r);
 	if (err)
 		config_reloaded(err, strerror(-err), r);
 }
@@ -867,19 +872,19 @@ static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, 
 
 static void info_xdp(struct sbuf *out, void *ctx)
 {
-	struct agent *a = ctx;
+	const struct commands_env *a = ctx;
 	struct fg_stat st[FG_R_MAX];
 	uint64_t misc[FG_M_MAX] = { 0 }, now = xdpmaps_now_ns();
 	uint64_t passed = 0, dropped = 0;
 	int i, attack = 0;
 	uint32_t r, id;
 
-	for (i = 0; i < a->loader.nifaces; i++)
-		sbuf_printf(out, "iface_%s:mode=%s,ifindex=%d\r\n", a->loader.ifaces[i].name,
-			    loader_mode_name(a->loader.ifaces[i].mode),
-			    a->loader.ifaces[i].ifindex);
-	sbuf_printf(out, "dry_run:%d\r\n", a->conf.dry_run);
-	if (!xdpmaps_stats(&a->maps, st))
+	for (i = 0; i < a->loader->nifaces; i++)
+		sbuf_printf(out, "iface_%s:mode=%s,ifindex=%d\r\n", a->loader->ifaces[i].name,
+			    loader_mode_name(a->loader->ifaces[i].mode),
+			    a->loader->ifaces[i].ifindex);
+	sbuf_printf(out, "dry_run:%d\r\n", a->conf->dry_run);
+	if (!xdpmaps_stats(a->maps, st))
 		for (r = 0; r < FG_R_MAX; r++) {
 			passed += st[r].packets[0];
 			dropped += st[r].packets[1];
@@ -892,14 +897,14 @@ static void info_xdp(struct sbuf *out, void *ctx)
 	for (id = 0; id < FG_MAX_RULES; id++) {
 		struct fg_global_state gs;
 
-		if (a->compiled->ids.names[id][0] && !xdpmaps_global(&a->maps, id, &gs) &&
+		if ((*a->compiled)->ids.names[id][0] && !xdpmaps_global(a->maps, id, &gs) &&
 		    now < gs.attack_until_ns) {
-			sbuf_printf(out, "under_attack_%s:1\r\n", a->compiled->ids.names[id]);
+			sbuf_printf(out, "under_attack_%s:1\r\n", (*a->compiled)->ids.names[id]);
 			attack++;
 		}
 	}
 	sbuf_printf(out, "rules_under_attack:%d\r\n", attack);
-	if (!xdpmaps_misc(&a->maps, misc))
+	if (!xdpmaps_misc(a->maps, misc))
 		sbuf_printf(out, "events:%llu\r\nevents_lost:%llu\r\nbans_auto:%llu\r\n",
 			    (unsigned long long)misc[FG_M_EVENTS],
 			    (unsigned long long)misc[FG_M_EVENTS_LOST],
@@ -908,16 +913,16 @@ static void info_xdp(struct sbuf *out, void *ctx)
 
 static void info_policies(struct sbuf *out, void *ctx)
 {
-	struct agent *a = ctx;
+	const struct commands_env *a = ctx;
 	struct policies_store_stats ss;
 	size_t i, n;
 
-	if (!a->policies) {
+	if (!*a->policies) {
 		sbuf_puts(out, "policies:0\r\n");
 		return;
 	}
-	n = policies_count(a->policies);
-	policies_store_stats(a->policies, &ss);
+	n = policies_count(*a->policies);
+	policies_store_stats(*a->policies, &ss);
 	sbuf_printf(out,
 		    "policies:%zu\r\nstore:%s\r\nkeys:%llu\r\nmax_keys:%llu\r\n"
 		    "evictions:%llu\r\nexpired:%llu\r\nstore_bytes:%llu\r\n",
@@ -927,8 +932,8 @@ static void info_policies(struct sbuf *out, void *ctx)
 	if (ss.shared) {
 		struct fleet_stats fs = { 0 };
 
-		if (a->fleet)
-			fleet_stats(a->fleet, &fs);
+		if (*a->fleet)
+			fleet_stats(*a->fleet, &fs);
 		sbuf_printf(out,
 			    "shared_store:redis\r\nstore_fallback_active:%d\r\n"
 			    "store_errors_total:%llu\r\nstore_timeouts_total:%llu\r\n"
@@ -949,7 +954,7 @@ static void info_policies(struct sbuf *out, void *ctx)
 			    (unsigned long long)fs.applied, (unsigned long long)fs.unbanned);
 	}
 	for (i = 0; i < n; i++) {
-		struct policy *p = policies_at(a->policies, i);
+		struct policy *p = policies_at(*a->policies, i);
 		struct policy_stats ps;
 
 		policy_stats(p, &ps);
@@ -961,7 +966,7 @@ static void info_policies(struct sbuf *out, void *ctx)
 	}
 }
 
-int commands_register(struct server *s, struct agent *a)
+int commands_register(struct server *s, struct commands_env *a)
 {
 	static const struct {
 		const char *name;

@@ -3,11 +3,46 @@
 #ifndef FG_COMMANDS_H
 #define FG_COMMANDS_H
 
-struct agent;
+#include <stdbool.h>
+
+struct banguard;
+struct fg_cidr;
+struct fg_compiled;
+struct fg_conf;
+struct fleet;
+struct loader;
+struct policies;
+struct redis;
 struct server;
+struct xdpmaps;
+
+/* Called once a CONFIG RELOAD is decided: 0 or -errno and why. */
+typedef void (*commands_reload_cb)(int ret, const char *err, void *arg);
+
+/*
+ * What the commands need of the agent, without depending on it (the agent
+ * sits above them; main.c fills this). The double pointers are read at
+ * each use: a reload replaces the policies and the compiled rules, and
+ * agent_stop() clears them all (NULL).
+ */
+struct commands_env {
+	const struct fg_conf *conf; /* the running config */
+	struct xdpmaps *maps;
+	const struct loader *loader; /* the attached interfaces */
+	struct policies *const *policies;
+	struct fg_compiled *const *compiled;
+	struct banguard *const *banguard;
+	struct fleet *const *fleet; /* *fleet NULL: no fleet-wide bans */
+	struct redis *const *redis; /* *redis NULL: the memory store */
+	/* XDP.ALLOW / XDP.DENY and CONFIG RELOAD, as agent_list_edit() and
+	 * agent_reload_async() promise them; arg is passed through. */
+	int (*list_edit)(void *arg, bool allow, const struct fg_cidr *c, bool del);
+	int (*reload_async)(void *arg, commands_reload_cb cb, void *cb_arg);
+	void *arg;
+};
 
 /* Register every product command and the INFO xdp/policies sections on s;
- * handlers use a (which must outlive s). Returns 0 or -errno. */
-int commands_register(struct server *s, struct agent *a);
+ * handlers use env (which must outlive s). Returns 0 or -errno. */
+int commands_register(struct server *s, struct commands_env *env);
 
 #endif /* FG_COMMANDS_H */

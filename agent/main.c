@@ -7,10 +7,44 @@
 #include <string.h>
 
 #include "agent.h"
+#include "commands.h"
 #include "kernel.h"
 #include "log.h"
 
 #define DEFAULT_CONFIG "/etc/floodgate/floodgate.yaml"
+
+/* The commands reach the agent through this (main is the only module that
+ * sees both), so neither includes the other. */
+static int commands_list_edit(void *arg, bool allow, const struct fg_cidr *c, bool del)
+{
+	return agent_list_edit(arg, allow, c, del);
+}
+
+static int commands_reload_async(void *arg, commands_reload_cb cb, void *cb_arg)
+{
+	return agent_reload_async(arg, cb, cb_arg);
+}
+
+/* agent_opts.on_socket: the product commands on the agent's socket. */
+static int register_commands(struct agent *a, struct server *s)
+{
+	static struct commands_env env; /* outlives the socket */
+
+	env = (struct commands_env){
+		.conf = &a->conf,
+		.maps = &a->maps,
+		.loader = &a->loader,
+		.policies = &a->policies,
+		.compiled = &a->compiled,
+		.banguard = &a->banguard,
+		.fleet = &a->fleet,
+		.redis = &a->redis,
+		.list_edit = commands_list_edit,
+		.reload_async = commands_reload_async,
+		.arg = a,
+	};
+	return commands_register(s, &env);
+}
 
 static void usage(FILE *f)
 {
@@ -90,6 +124,7 @@ int main(int argc, char **argv)
 	struct agent_opts opts = {
 		.config_path = DEFAULT_CONFIG,
 		.pin_dir = FG_DEFAULT_PIN_DIR,
+		.on_socket = register_commands,
 	};
 	bool check = false;
 	int verbose = 0, c, ret;

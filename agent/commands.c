@@ -56,7 +56,8 @@ static bool arg_str(const struct resp_arg *a, char *buf, size_t len)
 }
 
 /* Reply with an error naming the policy set when name is unknown. */
-static struct policy *find_policy(const struct commands_env *a, struct client *c, const struct resp_arg *name)
+static struct policy *find_policy(const struct commands_env *a, struct client *c,
+				  const struct resp_arg *name)
 {
 	struct policy *p = *a->policies ? policies_find(*a->policies, name->ptr, name->len) : NULL;
 	char list[256] = "";
@@ -153,8 +154,8 @@ static const char *refusal_msg(enum banguard_result r)
 
 /* Application feedback: a key that is an IP address is banned at the NIC,
  * if the guard lets this peer ban this address now. */
-static void auth_ban(const struct commands_env *a, const char *policy, const char *addr, uint64_t for_ms,
-		     uint32_t uid, bool peer_may)
+static void auth_ban(const struct commands_env *a, const char *policy, const char *addr,
+		     uint64_t for_ms, uint32_t uid, bool peer_may)
 {
 	uint64_t secs = (for_ms + 999) / 1000, now = xdpmaps_now_ns(), suppressed = 0;
 	enum banguard_result res;
@@ -271,8 +272,8 @@ static void rl_done(int err, const struct policy_answer *ans, void *arg)
 
 /* Decide rq on p: answered now (memory store, Redis down) or, with Redis,
  * later; the client's next requests go on meanwhile, replies keep their order. */
-static void rl_submit(struct client *c, const struct commands_env *a, struct policy *p, const char *cmd,
-		      const struct policy_req *rq)
+static void rl_submit(struct client *c, const struct commands_env *a, struct policy *p,
+		      const char *cmd, const struct policy_req *rq)
 {
 	struct rl_ctx local, *x = &local;
 	struct policy_answer ans;
@@ -677,8 +678,8 @@ static void cmd_xdp_unban(struct client *c, int argc, const struct resp_arg *arg
 }
 
 /* XDP.ALLOW / XDP.DENY cidr [DEL]; ctx of the registration says which. */
-static void list_edit(struct client *c, int argc, const struct resp_arg *argv, const struct commands_env *a,
-		      bool allow)
+static void list_edit(struct client *c, int argc, const struct resp_arg *argv,
+		      const struct commands_env *a, bool allow)
 {
 	bool del = false;
 	struct fg_cidr cidr;

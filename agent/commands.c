@@ -248,7 +248,7 @@ static void rl_effects(const struct rl_ctx *x, const struct policy_answer *ans)
 {
 	if (ans->op != POLICY_OP_AUTH_FAIL)
 		return;
-	metrics_observe_auth_delay(x->policy, ans->u.auth.delay_ms);
+	metrics_observe_auth_delay(*x->a->metrics, x->policy, ans->u.auth.delay_ms);
 	if (ans->u.auth.ban)
 		auth_ban(x->a, x->policy, x->addr, ans->u.auth.ban_for_ms, x->uid, x->may_ban);
 }

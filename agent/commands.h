@@ -11,6 +11,7 @@ struct fg_compiled;
 struct fg_conf;
 struct fleet;
 struct loader;
+struct metrics;
 struct policies;
 struct redis;
 struct server;
@@ -32,8 +33,9 @@ struct commands_env {
 	struct policies *const *policies;
 	struct fg_compiled *const *compiled;
 	struct banguard *const *banguard;
-	struct fleet *const *fleet; /* *fleet NULL: no fleet-wide bans */
-	struct redis *const *redis; /* *redis NULL: the memory store */
+	struct fleet *const *fleet;	/* *fleet NULL: no fleet-wide bans */
+	struct redis *const *redis;	/* *redis NULL: the memory store */
+	struct metrics *const *metrics; /* RL.AUTH.FAIL delays; *metrics NULL: no endpoint */
 	/* XDP.ALLOW / XDP.DENY and CONFIG RELOAD, as agent_list_edit() and
 	 * agent_reload_async() promise them; arg is passed through. */
 	int (*list_edit)(void *arg, bool allow, const struct fg_cidr *c, bool del);

@@ -39,6 +39,7 @@ static int register_commands(struct agent *a, struct server *s)
 		.banguard = &a->banguard,
 		.fleet = &a->fleet,
 		.redis = &a->redis,
+		.metrics = &a->metrics,
 		.list_edit = commands_list_edit,
 		.reload_async = commands_reload_async,
 		.arg = a,

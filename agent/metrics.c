@@ -94,6 +94,10 @@ struct metrics {
 	double render_s;     /* how long the last rendering took (loop time) */
 	/* le labels of the histogram buckets, formatted once */
 	char auth_le[AUTH_BUCKETS][16];
+	/* RL.AUTH.FAIL delays, one histogram per policy name ever observed:
+	 * bounded by the policies of the configs this process has run. */
+	struct auth_hist *auth_hists;
+	size_t auth_n, auth_cap;
 	char lat_le[SERVER_LAT_BUCKETS][16];
 	char redis_le[REDIS_LAT_BUCKETS][16];
 
@@ -131,37 +135,34 @@ struct auth_hist {
 	uint64_t bucket[AUTH_BUCKETS + 1]; /* not cumulative; the last is +Inf */
 	uint64_t sum_ms;
 };
-/* One per policy name ever observed: bounded by the policies of the configs
- * this process has run (POLICY_MAX each). */
-static struct auth_hist *auth_hists;
-static size_t auth_n, auth_cap;
-
-static struct auth_hist *auth_find(const char *policy, bool add)
+/* At most POLICY_MAX per config, four configs' worth. */
+static struct auth_hist *auth_find(struct metrics *m, const char *policy, bool add)
 {
 	size_t i;
 
-	for (i = 0; i < auth_n; i++)
-		if (!strcmp(auth_hists[i].policy, policy))
-			return &auth_hists[i];
-	if (!add || auth_n >= 4 * POLICY_MAX)
+	for (i = 0; i < m->auth_n; i++)
+		if (!strcmp(m->auth_hists[i].policy, policy))
+			return &m->auth_hists[i];
+	if (!add || m->auth_n >= 4 * POLICY_MAX)
 		return NULL;
-	if (auth_n == auth_cap) {
-		size_t cap = auth_cap ? auth_cap * 2 : 16;
-		struct auth_hist *grown = realloc(auth_hists, cap * sizeof(*grown));
+	if (m->auth_n == m->auth_cap) {
+		size_t cap = m->auth_cap ? m->auth_cap * 2 : 16;
+		struct auth_hist *grown = realloc(m->auth_hists, cap * sizeof(*grown));
 
 		if (!grown)
 			return NULL;
-		auth_hists = grown;
-		auth_cap = cap;
+		m->auth_hists = grown;
+		m->auth_cap = cap;
 	}
-	memset(&auth_hists[auth_n], 0, sizeof(auth_hists[auth_n]));
-	snprintf(auth_hists[auth_n].policy, sizeof(auth_hists[auth_n].policy), "%s", policy);
-	return &auth_hists[auth_n++];
+	memset(&m->auth_hists[m->auth_n], 0, sizeof(m->auth_hists[m->auth_n]));
+	snprintf(m->auth_hists[m->auth_n].policy, sizeof(m->auth_hists[m->auth_n].policy), "%s",
+		 policy);
+	return &m->auth_hists[m->auth_n++];
 }
 
-void metrics_observe_auth_delay(const char *policy, uint64_t delay_ms)
+void metrics_observe_auth_delay(struct metrics *m, const char *policy, uint64_t delay_ms)
 {
-	struct auth_hist *h = auth_find(policy, true);
+	struct auth_hist *h = m ? auth_find(m, policy, true) : NULL;
 	size_t i;
 
 	if (!h)
@@ -770,7 +771,7 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 
 		if (policy_type(p) != POLICY_PROGRESSIVE)
 			continue;
-		h = auth_find(policy_name(p), false);
+		h = auth_find(m, policy_name(p), false);
 		if (!h)
 			h = &none;
 		histogram(b, "floodgate_rl_auth_delay_seconds", h->bucket, AUTH_BUCKETS, m->auth_le,
@@ -1468,6 +1469,7 @@ void metrics_free(struct metrics *m)
 		close(m->listen_fd);
 	sbuf_free(&m->spare);
 	sbuf_free(&m->text);
+	free(m->auth_hists);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->conn_lock);
 	pthread_cond_destroy(&m->reap_cond);

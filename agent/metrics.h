@@ -80,8 +80,8 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 void metrics_stop(struct metrics *m);
 void metrics_free(struct metrics *m);
 
-/* Record the delay an RL.AUTH.FAIL answered for policy (loop thread only;
- * works whether or not an endpoint is open). */
-void metrics_observe_auth_delay(const char *policy, uint64_t delay_ms);
+/* Record the delay an RL.AUTH.FAIL answered for policy in m's histogram
+ * (loop thread only). m NULL (no endpoint): nothing to record it for. */
+void metrics_observe_auth_delay(struct metrics *m, const char *policy, uint64_t delay_ms);
 
 #endif /* FG_METRICS_H */

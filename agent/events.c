@@ -226,8 +226,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 void events_set_limits(struct events *ev, uint32_t max_lines_per_sec, uint64_t summary_ms)
 {
-	ev->max_lines_per_sec =
-		max_lines_per_sec ? max_lines_per_sec : FG_CONF_LOG_LINES_PER_SEC;
+	ev->max_lines_per_sec = max_lines_per_sec ? max_lines_per_sec : FG_CONF_LOG_LINES_PER_SEC;
 	ev->summary_ns = (summary_ms ? summary_ms : FG_CONF_LOG_SUMMARY_MS) * 1000000ULL;
 }
 

@@ -269,6 +269,7 @@ lint: $(BPF_SKELS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
 		--suppress=missingIncludeSystem --inline-suppr -Iinclude -Iagent -I$(BUILD) \
 		--include=scripts/cppcheck-macros.h agent cli
+	@python3 scripts/incgraph.py # agent/ include graph: no cycles
 
 # --- installing -------------------------------------------------------------------
 # Binaries, the BPF object, docs and the unit go under PREFIX; the config goes to

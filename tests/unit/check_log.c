@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* log: the line format (escaping, both formats, legacy fragments) and the
+/* log: the line format (escaping, both formats) and the
  * violation line budget of events (clock injected, stderr captured). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -75,7 +75,7 @@ int caps_drop_to_runtime(void)
 	cur = cap_get_proc();
 	if (!cur) {
 		err = -errno;
-		pr_warn("cannot read the process capabilities: %s", strerror(-err));
+		log_warn("cannot read the process capabilities", LOG_ERRNO(-err));
 		return err;
 	}
 	next = cap_init();
@@ -106,26 +106,27 @@ int caps_drop_to_runtime(void)
 		cap_reset_ambient();
 	if (cap_set_proc(next)) {
 		err = -errno;
-		pr_warn("cannot drop capabilities: %s", strerror(-err));
+		log_warn("cannot drop capabilities", LOG_ERRNO(-err));
 		goto out;
 	}
 	/* A uid-0 process gets its bounding set back on execve; no_new_privs
 	 * caps it at what we keep now. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		err = -errno;
-		pr_warn("cannot set no_new_privs: %s", strerror(-err));
+		log_warn("cannot set no_new_privs", LOG_ERRNO(-err));
 		goto out;
 	}
-	pr_info("msg=\"capabilities dropped\" kept=%s bounding=%s no_new_privs=1",
-		kept_names[0] ? kept_names : "none", bound_names[0] ? bound_names : "none");
+	log_info("capabilities dropped", LOG_STR("kept", kept_names[0] ? kept_names : "none"),
+		 LOG_STR("bounding", bound_names[0] ? bound_names : "none"),
+		 LOG_UINT("no_new_privs", 1));
 	if (nthreads > 1)
-		pr_warn("msg=\"capabilities are per thread: %d threads started before the drop "
-			"keep theirs\"",
-			nthreads - 1);
+		log_warn("capabilities are per thread: threads started before the drop keep "
+			 "theirs",
+			 LOG_INT("threads", nthreads - 1));
 	goto out;
 fail_build:
 	err = -errno;
-	pr_warn("cannot build the capability set to keep: %s", strerror(-err));
+	log_warn("cannot build the capability set to keep", LOG_ERRNO(-err));
 out:
 	cap_free(next);
 	cap_free(cur);

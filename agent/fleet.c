@@ -32,7 +32,7 @@ static void on_ignore(redisReply *rp, const char *why, void *arg)
 {
 	(void)arg;
 	if (!rp || rp->type == REDIS_REPLY_ERROR)
-		pr_debug("msg=\"fleet: redis command failed\" why=\"%s\"", why ? why : "?");
+		log_debug("fleet: redis command failed", LOG_STR("why", why ? why : "?"));
 }
 
 static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool ban)
@@ -135,8 +135,8 @@ static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 	 * addresses (a prefix holding one included), special or allow-listed. */
 	if (f->guard && banguard_address_refused(f->guard, f->maps, &c, xdpmaps_now_ns())) {
 		f->stats.refused++;
-		pr_warn("msg=\"fleet ban refused: own, special or allow-listed address\" source=%s",
-			cidr);
+		log_warn("fleet ban refused: own, special or allow-listed address",
+			 LOG_STR("source", cidr));
 		return;
 	}
 	cidr_to_lpm(&c, &k);
@@ -144,11 +144,11 @@ static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 		return;
 	err = xdpmaps_ban(f->maps, &c, secs, FG_BAN_FLEET);
 	if (err) {
-		pr_warn("msg=\"fleet ban failed\" source=%s error=\"%s\"", cidr, strerror(-err));
+		log_warn("fleet ban failed", LOG_STR("source", cidr), LOG_ERRNO(-err));
 		return;
 	}
 	f->stats.applied++;
-	pr_info("msg=\"fleet ban\" source=%s for_s=%llu", cidr, (unsigned long long)secs);
+	log_info("fleet ban", LOG_STR("source", cidr), LOG_UINT("for_s", secs));
 }
 
 static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
@@ -184,7 +184,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
 	} else if (!strcmp(kind, "unban") && !cidr_parse(cidr, &c)) {
 		if (!xdpmaps_unban(f->maps, &c)) {
 			f->stats.unbanned++;
-			pr_info("msg=\"fleet unban\" source=%s", cidr);
+			log_info("fleet unban", LOG_STR("source", cidr));
 		}
 	}
 }
@@ -237,7 +237,7 @@ static void on_set(redisReply *rp, const char *why, void *arg)
 	size_t i;
 
 	if (!rp || rp->type != REDIS_REPLY_ARRAY) {
-		pr_warn("msg=\"fleet: cannot load the ban set\" why=\"%s\"", why ? why : "?");
+		log_warn("fleet: cannot load the ban set", LOG_STR("why", why ? why : "?"));
 		return;
 	}
 	for (i = 0; i + 1 < rp->elements; i += 2) {
@@ -245,7 +245,7 @@ static void on_set(redisReply *rp, const char *why, void *arg)
 		    rp->element[i + 1]->type == REDIS_REPLY_STRING)
 			apply_ban(f, rp->element[i]->str, rp->element[i + 1]->str);
 	}
-	pr_info("msg=\"fleet: ban set loaded\" members=%zu", rp->elements / 2);
+	log_info("fleet: ban set loaded", LOG_UINT("members", rp->elements / 2));
 }
 
 static int push_own(const struct fg_cidr *c, const struct fg_ban *ban, void *arg)

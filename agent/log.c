@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,8 @@
 #include "clock.h"
 #include "log.h"
 
-/* Fields a pr_*() logfmt fragment may hold; more and it is logged whole. */
-#define LOG_LEGACY_FIELDS 32
-#define LOG_STACK_LINE	  4096
+/* Longer lines take one malloc. */
+#define LOG_STACK_LINE 4096
 
 static enum fg_log_level log_level = FG_LOG_INFO;
 static enum fg_log_format log_format = FG_LOG_LOGFMT;
@@ -343,135 +343,6 @@ const char *log_fmt(char *buf, size_t len, const char *fmt, ...)
 	return buf;
 }
 
-/* --- pr_*(): printf text or a logfmt fragment -------------------------------- */
-
-static bool key_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '.' || c == '-';
-}
-
-/* A decimal integer JSON accepts as a number (no leading zero, no '+'). */
-static bool is_json_int(const char *s)
-{
-	size_t i = *s == '-' ? 1 : 0, n = strlen(s);
-
-	if (n == i || n - i > 18 || (s[i] == '0' && n - i > 1))
-		return false;
-	for (; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-/*
- * Parse "msg=... key=value key=\"quoted value\"" in place (text is
- * modified: keys and values are cut out and unescaped). Returns the number
- * of fields, f[0] being msg, or -1 when it is not such a fragment.
- */
-static int parse_fragment(char *text, struct log_field *f, int max)
-{
-	char *p = text, *out, *val;
-	int n = 0;
-
-	while (*p) {
-		char *key = p;
-
-		while (key_char(*p))
-			p++;
-		if (p == key || *p != '=' || n == max)
-			return -1;
-		*p++ = '\0';
-		f[n].key = key;
-		f[n].type = LOG_T_STR;
-		if (*p == '"') {
-			out = val = ++p;
-			f[n].s = val;
-			while (*p && *p != '"') {
-				if (*p == '\\' && p[1]) {
-					p++;
-					*out++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
-					p++;
-					continue;
-				}
-				*out++ = *p++;
-			}
-			if (*p != '"')
-				return -1;
-			p++;
-			*out = '\0';
-			if (*p && *p != ' ')
-				return -1;
-		} else {
-			val = p;
-			f[n].s = val;
-			while (*p && *p != ' ')
-				p++;
-			if (*p)
-				*p++ = '\0';
-		}
-		/* the tail of a quoted value was cut at its closing quote */
-		while (*p == ' ')
-			*p++ = '\0';
-		n++;
-	}
-	if (!n || strcmp(f[0].key, "msg"))
-		return -1;
-	return n;
-}
-
-static void emit_text(enum fg_log_level level, char *text, const struct log_field *extra,
-		      size_t nextra)
-{
-	struct log_field f[LOG_LEGACY_FIELDS + 2];
-	char *copy;
-	size_t n, i;
-	int got;
-
-	n = strlen(text);
-	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
-		text[--n] = '\0';
-	if (strncmp(text, "msg=", 4) || !(copy = strdup(text))) {
-		log_emit(level, text, extra, nextra);
-		return;
-	}
-	got = parse_fragment(copy, f, LOG_LEGACY_FIELDS);
-	if (got < 0) {
-		log_emit(level, text, extra, nextra);
-	} else {
-		for (i = 1; i < (size_t)got; i++)
-			if (is_json_int(f[i].s)) {
-				long long v = strtoll(f[i].s, NULL, 10);
-
-				f[i].type = LOG_T_INT;
-				f[i].i = v;
-			}
-		for (i = 0; i < nextra && (size_t)got < sizeof(f) / sizeof(f[0]); i++)
-			f[got++] = extra[i];
-		log_emit(level, f[0].s, f + 1, (size_t)got - 1);
-	}
-	free(copy);
-}
-
-void log_vmsg(enum fg_log_level level, const char *fmt, va_list ap)
-{
-	char text[2048];
-
-	if (level > log_level)
-		return;
-	vsnprintf(text, sizeof(text), fmt, ap);
-	emit_text(level, text, NULL, 0);
-}
-
-void log_msg(enum fg_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vmsg(level, fmt, ap);
-	va_end(ap);
-}
-
 static bool libbpf_debug;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -480,7 +351,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	 * program's verifier log among them) are our info, its info is our
 	 * debug; its debug chatter only when asked for. */
 	enum fg_log_level ours = level == LIBBPF_WARN ? FG_LOG_INFO : FG_LOG_DEBUG;
-	const struct log_field src = LOG_STR("src", "libbpf");
 	char *text = NULL, *line, *save = NULL;
 
 	if ((level == LIBBPF_DEBUG && !libbpf_debug) || ours > log_level)
@@ -490,7 +360,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	/* The verifier log comes as one message of many lines: one line each,
 	 * so it stays readable and every line stays a log line. */
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		log_emit(ours, line, &src, 1);
+		log_kv(ours, line, LOG_STR("src", "libbpf"));
 	free(text);
 	return 0;
 }

@@ -11,16 +11,12 @@
  * invalid UTF-8), so any string is safe to log. libbpf's messages come
  * through here too, one line per line of theirs, with src=libbpf.
  *
- * Write new call sites with the typed form:
+ * A call site gives a fixed message and typed fields:
  *   log_info("attached", LOG_STR("iface", name), LOG_INT("ifindex", idx));
- * pr_warn/pr_info/pr_debug keep printf text for older call sites: the text
- * is the message, or, when it starts with msg=, a logfmt fragment that is
- * parsed into fields (and is the message whole if it does not parse).
  */
 #ifndef FG_LOG_H
 #define FG_LOG_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -108,16 +104,8 @@ size_t log_escape(char *buf, size_t len, const char *s);
 const char *log_fmt(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* printf text (see above); for call sites not converted yet. */
-void log_msg(enum fg_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_vmsg(enum fg_log_level level, const char *fmt, va_list ap);
-
 /* Route libbpf's output through the log, one level lower than libbpf
  * gives it; debug adds libbpf's own debug output. */
 void log_setup_libbpf(bool debug);
-
-#define pr_warn(...)  log_msg(FG_LOG_WARN, __VA_ARGS__)
-#define pr_info(...)  log_msg(FG_LOG_INFO, __VA_ARGS__)
-#define pr_debug(...) log_msg(FG_LOG_DEBUG, __VA_ARGS__)
 
 #endif /* FG_LOG_H */

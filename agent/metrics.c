@@ -1099,8 +1099,7 @@ static void render(struct metrics *m)
 	       "(one every second).");
 	dbl(b, "floodgate_metrics_render_seconds", m->render_s, LABELS_END);
 	if (sbuf_failed(b)) {
-		pr_warn("msg=\"metrics: out of memory rendering a snapshot; serving the last "
-			"one\"");
+		log_warn("metrics: out of memory rendering a snapshot; serving the last one");
 		return;
 	}
 	pthread_mutex_lock(&m->lock);
@@ -1197,15 +1196,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[256];
-	size_t n;
+	char msg[256] = "metrics http: ";
+	size_t n = strlen(msg);
 
 	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	pr_debug("msg=\"metrics http: %s\"", msg);
+	log_debug(msg);
 }
 
 /*
@@ -1309,7 +1308,7 @@ int metrics_open(struct metrics **out, const char *listen_addr)
 {
 	struct sockaddr_storage ss;
 	struct metrics *m;
-	const char *why;
+	const char *why, *hint;
 	socklen_t len;
 	int fd, one = 1, err;
 
@@ -1317,13 +1316,15 @@ int metrics_open(struct metrics **out, const char *listen_addr)
 	if (!listen_addr || !*listen_addr)
 		return 0;
 	if (config_parse_listen(listen_addr, &ss, &len, &why)) {
-		pr_warn("metrics.listen %s: %s", listen_addr, why);
+		log_warn("metrics.listen: not an address to listen on",
+			 LOG_STR("listen", listen_addr), LOG_STR("why", why));
 		return -EINVAL;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		err = -errno;
-		pr_warn("metrics: cannot create a socket for %s: %s", listen_addr, strerror(errno));
+		log_warn("metrics: cannot create a socket", LOG_STR("listen", listen_addr),
+			 LOG_ERRNO(-err));
 		return err;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -1334,11 +1335,16 @@ int metrics_open(struct metrics **out, const char *listen_addr)
 	 * handshakes dropped and retried seconds later. */
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
 		err = -errno;
-		pr_warn("metrics: cannot listen on %s: %s%s", listen_addr, strerror(errno),
-			err == -EADDRINUSE ? " (another program has the port: set metrics.listen "
-					     "to a free one)"
-			: err == -EADDRNOTAVAIL ? " (no interface has that address)"
-						: "");
+		hint = err == -EADDRINUSE ? "another program has the port: set metrics.listen to a "
+					    "free one"
+		       : err == -EADDRNOTAVAIL ? "no interface has that address"
+					       : NULL;
+		if (hint)
+			log_warn("metrics: cannot listen", LOG_STR("listen", listen_addr),
+				 LOG_ERRNO(-err), LOG_STR("hint", hint));
+		else
+			log_warn("metrics: cannot listen", LOG_STR("listen", listen_addr),
+				 LOG_ERRNO(-err));
 		close(fd);
 		return err;
 	}
@@ -1419,19 +1425,19 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, m, MHD_OPTION_NOTIFY_COMPLETED,
 		on_completed, m, MHD_OPTION_END);
 	if (!m->daemon) {
-		pr_warn("metrics: cannot start the HTTP server on %s", m->listen);
+		log_warn("metrics: cannot start the HTTP server", LOG_STR("listen", m->listen));
 		return -EIO;
 	}
 	m->listen_fd = -1; /* the daemon owns it now */
 	err = pthread_create(&m->reaper, NULL, reaper_main, m);
 	if (err)
-		pr_warn("msg=\"metrics: no deadline thread (%s): slow clients are closed only "
-			"when idle for metrics.timeout\"",
-			strerror(err));
+		log_warn("metrics: no deadline thread: slow clients are closed only when idle for "
+			 "metrics.timeout",
+			 LOG_ERRNO(err));
 	m->reaper_on = !err;
-	pr_info("msg=\"metrics listening\" listen=%s paths=/metrics,/healthz max_connections=%u "
-		"timeout_ms=%llu",
-		m->listen, m->max_conns, (unsigned long long)m->timeout_ms);
+	log_info("metrics listening", LOG_STR("listen", m->listen),
+		 LOG_STR("paths", "/metrics,/healthz"), LOG_UINT("max_connections", m->max_conns),
+		 LOG_UINT("timeout_ms", m->timeout_ms));
 	return 0;
 }
 

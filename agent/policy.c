@@ -1639,26 +1639,27 @@ static void want_late(struct areq *q)
 static void on_redis_reply(redisReply *rp, const char *why, void *arg)
 {
 	struct areq *q = arg;
+	char e[101]; /* a script's error, cut short */
 	int err = -EIO;
 
 	if (rp && rp->type == REDIS_REPLY_ERROR && redis_key_error(rp)) {
 		/* This key's own error (a value of the wrong type...): this
 		 * request alone gets on_store_error, nothing to replay. */
 		q->p->stats.store_key_errors++;
-		pr_debug("msg=\"redis store: error on one key\" policy=%s error=\"%.100s\"",
-			 q->p->conf.name, rp->str);
+		log_debug("redis store: error on one key", LOG_STR("policy", q->p->conf.name),
+			  LOG_STR("error", log_fmt(e, sizeof(e), "%s", rp->str)));
 		err = decide_fallback(q, false);
 		goto done;
 	}
 	if (rp && rp->type != REDIS_REPLY_ERROR) {
 		err = decide_from_reply(q, rp);
 		if (err == -EPROTO)
-			pr_warn("msg=\"redis store: unexpected script reply\" policy=%s",
-				q->p->conf.name);
+			log_warn("redis store: unexpected script reply",
+				 LOG_STR("policy", q->p->conf.name));
 	}
 	if (err == -EIO || err == -EPROTO) {
-		pr_debug("msg=\"redis store: decision falls back\" policy=%s why=\"%s\"",
-			 q->p->conf.name, why ? why : "bad reply");
+		log_debug("redis store: decision falls back", LOG_STR("policy", q->p->conf.name),
+			  LOG_STR("why", why ? why : "bad reply"));
 		err = decide_fallback(q, true);
 		if (!err && !rp && why && !strcmp(why, "timeout"))
 			want_late(q);
@@ -1955,7 +1956,7 @@ static void on_replay_reply(redisReply *rp, const char *why, void *arg)
 	if (!rp || rp->type == REDIS_REPLY_ERROR) {
 		j->stats.replay_dropped++;
 		j->run_dropped++;
-		pr_debug("msg=\"redis store: outage replay failed\" why=\"%s\"", why ? why : "?");
+		log_debug("redis store: outage replay failed", LOG_STR("why", why ? why : "?"));
 	} else {
 		j->stats.replayed_keys++;
 		j->run_sent++;
@@ -2005,8 +2006,8 @@ static void replay_pump(struct journal *j)
 		j->refs++;
 	}
 	if (!j->replay && !j->inflight && (j->run_sent || j->run_dropped)) {
-		pr_warn("msg=\"redis store: outage counts added to redis\" keys=%llu dropped=%llu",
-			(unsigned long long)j->run_sent, (unsigned long long)j->run_dropped);
+		log_warn("redis store: outage counts added to redis", LOG_UINT("keys", j->run_sent),
+			 LOG_UINT("dropped", j->run_dropped));
 		j->run_sent = j->run_dropped = 0;
 	}
 }
@@ -2037,9 +2038,7 @@ void policies_redis_up(struct policies *ps)
 		j->buckets[i] = NULL;
 	}
 	if (j->nreplay)
-		pr_info("msg=\"redis store: adding the outage's counts to redis in the "
-			"background\" "
-			"keys=%llu",
-			(unsigned long long)j->nreplay);
+		log_info("redis store: adding the outage's counts to redis in the background",
+			 LOG_UINT("keys", j->nreplay));
 	replay_pump(j);
 }

@@ -182,9 +182,9 @@ static void go_down(struct redis *r)
 		r->stats.down_since_ms = clock_realtime_ms();
 	}
 	if (was_up || strcmp(r->logged_error, r->stats.last_error)) {
-		pr_warn("msg=\"redis store unavailable, fallback active\" url=%s error=\"%s\" "
-			"retry_ms=%d",
-			where(r), r->stats.last_error, REDIS_RETRY_MS);
+		log_warn("redis store unavailable, fallback active", LOG_STR("url", where(r)),
+			 LOG_STR("error", r->stats.last_error),
+			 LOG_INT("retry_ms", REDIS_RETRY_MS));
 		strcpy(r->logged_error, r->stats.last_error);
 	}
 	schedule_retry(r, REDIS_RETRY_MS);
@@ -327,11 +327,11 @@ static void up(struct redis *r)
 	uv_timer_stop(&r->retry);
 	r->ctx_inflight = 0;
 	if (r->stats.reconnects == 1 && !r->stats.trips && !r->stats.errors)
-		pr_info("msg=\"redis store connected\" url=%s db=%u timeout_ms=%u", where(r),
-			r->conf.db, r->conf.timeout_ms);
+		log_info("redis store connected", LOG_STR("url", where(r)),
+			 LOG_UINT("db", r->conf.db), LOG_UINT("timeout_ms", r->conf.timeout_ms));
 	else
-		pr_warn("msg=\"redis store back, fallback over\" url=%s outage_ms=%llu", where(r),
-			(unsigned long long)(since ? clock_realtime_ms() - since : 0));
+		log_warn("redis store back, fallback over", LOG_STR("url", where(r)),
+			 LOG_UINT("outage_ms", since ? clock_realtime_ms() - since : 0));
 	if (r->state_fn && !r->draining)
 		r->state_fn(true, r->state_arg);
 }
@@ -865,8 +865,8 @@ static void on_extra_handshake(redisAsyncContext *ac, void *reply, void *privdat
 
 	(void)ac;
 	if (rp && rp->type == REDIS_REPLY_ERROR)
-		pr_debug("msg=\"redis: %s failed on the subscriber connection\" error=\"%s\"",
-			 (const char *)privdata, rp->str);
+		log_debug("redis: command failed on the subscriber connection",
+			  LOG_STR("command", (const char *)privdata), LOG_STR("error", rp->str));
 }
 
 struct redisAsyncContext *redis_connect_extra(struct redis *r)

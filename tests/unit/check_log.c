@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-/* log: the line format (escaping, both formats, legacy fragments) and the
+/* log: the line format (escaping, both formats) and the
  * violation line budget of events (clock injected, stderr captured). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
 #include <check.h>
 
 #include "cidr.h"
@@ -196,6 +198,53 @@ START_TEST(test_table_bounded)
 }
 END_TEST
 
+static libbpf_print_fn_t libbpf_cb;
+
+static void libbpf_say(enum libbpf_print_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	libbpf_cb(level, fmt, ap);
+	va_end(ap);
+}
+
+static void libbpf_lines(void *arg)
+{
+	(void)arg;
+	libbpf_say(LIBBPF_WARN, "prog '%s': BPF program load failed\n0: R1=ctx\n", "xdp_main");
+	libbpf_say(LIBBPF_INFO, "libbpf info %d\n", 1);
+	libbpf_say(LIBBPF_DEBUG, "libbpf debug %d\n", 1);
+	log_set_level(FG_LOG_DEBUG);
+	libbpf_say(LIBBPF_INFO, "libbpf info %d\n", 2);
+	libbpf_say(LIBBPF_DEBUG, "libbpf debug %d\n", 2);
+	log_set_level(FG_LOG_WARN);
+	libbpf_say(LIBBPF_WARN, "libbpf warn %d\n", 3);
+	log_set_level(FG_LOG_INFO);
+}
+
+/* libbpf's output: one level lower, one log line per line of its text (the
+ * verifier log), src=libbpf; its debug output only when asked for. */
+START_TEST(test_libbpf)
+{
+	char *out;
+
+	log_set_format(FG_LOG_LOGFMT);
+	log_setup_libbpf(false);
+	libbpf_cb = libbpf_set_print(NULL);
+	libbpf_set_print(libbpf_cb);
+	ck_assert_ptr_nonnull(libbpf_cb);
+	out = captured(libbpf_lines, NULL);
+	ck_assert_msg(strstr(out, " level=info msg=\"prog 'xdp_main': BPF program load failed\" "
+				  "src=libbpf\n"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, " level=info msg=\"0: R1=ctx\" src=libbpf\n"), "%s", out);
+	ck_assert_msg(strstr(out, " level=debug msg=\"libbpf info 2\" src=libbpf\n"), "%s", out);
+	ck_assert_int_eq(count(out, "\n"), 3);
+	free(out);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
 	Suite *s = suite_create("log");
@@ -206,6 +255,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_truncated_buffer);
 	tcase_add_test(tc, test_violation_budget);
 	tcase_add_test(tc, test_table_bounded);
+	tcase_add_test(tc, test_libbpf);
 	suite_add_tcase(s, tc);
 	return s;
 }

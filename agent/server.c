@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "sockfile.h"
 
 #define CMD_NAME_MAX	  32
 #define CMD_HASH_SIZE	  256 /* power of two, >= 2 * SERVER_MAX_COMMANDS */
@@ -140,8 +141,8 @@ struct server {
 	uv_timer_t cron;
 	uv_idle_t resume_idle;
 	bool listening, handles_open;
-	dev_t sock_dev; /* the socket file bound at listen: a file found at */
-	ino_t sock_ino; /* path later is only touched if it is this one */
+	struct sockfile_id sock_id; /* the socket file bound at listen: a file found at
+				     * path later is only touched if it is this one */
 
 	struct cmd cmds[SERVER_MAX_COMMANDS + 1]; /* the last slot: "unknown" */
 	size_t ncmds;
@@ -2092,83 +2093,6 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 	return s;
 }
 
-/* socket.group's gid, (gid_t)-1 for none; -ENOENT logged. */
-static int group_gid(const char *group, gid_t *out)
-{
-	struct group grp, *res = NULL;
-	char buf[4096];
-
-	*out = (gid_t)-1;
-	if (!group[0])
-		return 0;
-	if (getgrnam_r(group, &grp, buf, sizeof(buf), &res) || !res) {
-		log_error("socket.group: no such group; create it or fix the config",
-			  LOG_STR("group", group));
-		return -ENOENT;
-	}
-	*out = res->gr_gid;
-	return 0;
-}
-
-/*
- * Give the socket file its group and mode through a descriptor of the file
- * itself (O_PATH|O_NOFOLLOW): chmod(path) follows a symlink, so a socket
- * replaced by a link to /etc/shadow would hand that file the socket's mode.
- * At listen the file found is recorded; later (reload) only that same file
- * is changed. Returns 0 or -errno, logged.
- */
-static int apply_perms(struct server *s, gid_t gid, mode_t mode, bool first)
-{
-	char proc[64];
-	struct stat st;
-	int fd, err = 0;
-
-	fd = open(s->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		log_error("cannot open the socket file to set its mode", LOG_STR("path", s->path),
-			  LOG_ERRNO(-err));
-		return err;
-	}
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid() ||
-	    (!first && (st.st_dev != s->sock_dev || st.st_ino != s->sock_ino))) {
-		log_error("the socket file was replaced by something else; not changing its mode "
-			  "or group (restart the agent to recreate the socket)",
-			  LOG_STR("path", s->path));
-		err = -ESTALE;
-		goto out;
-	}
-	if (first) {
-		s->sock_dev = st.st_dev;
-		s->sock_ino = st.st_ino;
-	}
-	if (gid != (gid_t)-1 && st.st_gid != gid &&
-	    fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH)) {
-		char m[PATH_MAX + 128];
-
-		err = -errno;
-		log_error(
-			log_fmt(m, sizeof(m), "cannot give %s to group %s", s->path, s->conf.group),
-			LOG_STR("path", s->path), LOG_STR("group", s->conf.group), LOG_ERRNO(-err));
-		goto out;
-	}
-	/* fchmod() refuses O_PATH descriptors; the /proc link of one names
-	 * the file itself, never what a path would resolve to now. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if ((st.st_mode & 07777) != mode && chmod(proc, mode)) {
-		err = -errno;
-		log_error("cannot chmod the socket (through /proc/self/fd: is /proc mounted?)",
-			  LOG_STR("path", s->path), LOG_ERRNO(-err));
-	}
-out:
-	close(fd);
-	return err;
-}
-
 void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
 {
 	struct client *c;
@@ -2183,151 +2107,14 @@ void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
 	/* Rights follow the config: a peer removed from admin_uids loses them now. */
 	for (c = s->clients; c; c = c->next)
 		c->admin = is_admin(&s->conf, c);
-	if (s->listening && group_gid(s->conf.group, &gid) == 0)
-		apply_perms(s, gid, s->conf.mode ? s->conf.mode : 0660, false);
+	if (s->listening && sockfile_group_gid(s->conf.group, &gid) == 0)
+		sockfile_set_perms(s->path, s->conf.group, gid, s->conf.mode ? s->conf.mode : 0660,
+				   &s->sock_id);
 }
 
 void server_set_config_file(struct server *s, const char *path)
 {
 	s->config_file = path;
-}
-
-static int mkdir_parents(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *p;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	p = strrchr(dir, '/');
-	if (!p || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/*
- * Whoever can write the socket's directory (or one above it) can replace
- * the socket: with a symlink, a file of their own, or a socket of their own
- * that collects the agent's clients. Every directory on the way must belong
- * to root or to the agent's user and be writable by no one else, unless it
- * is sticky (/tmp: others cannot rename what is not theirs).
- */
-static int check_dirs(const char *path)
-{
-	char dir[PATH_MAX], real[PATH_MAX], m[PATH_MAX + 256];
-	struct stat st;
-	char *p;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	p = strrchr(dir, '/');
-	if (!p)
-		return 0;
-	if (p == dir)
-		p[1] = '\0';
-	else
-		*p = '\0';
-	if (!realpath(dir, real)) {
-		int err = -errno;
-
-		log_error("cannot resolve the directory of the socket", LOG_STR("dir", dir),
-			  LOG_ERRNO(-err));
-		return err;
-	}
-	for (p = real;;) {
-		char save = *p;
-
-		*p = '\0';
-		if (stat(p == real ? "/" : real, &st)) {
-			int err = -errno;
-
-			*p = save;
-			log_error("cannot stat a directory of the socket", LOG_STR("dir", real),
-				  LOG_ERRNO(-err));
-			return err;
-		}
-		if (st.st_uid != 0 && st.st_uid != geteuid()) {
-			log_error(log_fmt(m, sizeof(m),
-					  "the socket's directory %s belongs to uid %u, who could "
-					  "replace the socket; use a directory owned by root or "
-					  "by the agent's user (socket.path)",
-					  p == real ? "/" : real, (unsigned)st.st_uid),
-				  LOG_STR("dir", p == real ? "/" : real));
-			*p = save;
-			return -EPERM;
-		}
-		if (!(st.st_mode & S_ISVTX) &&
-		    ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0))) {
-			log_error(log_fmt(m, sizeof(m),
-					  "the socket's directory %s is writable by others (mode "
-					  "%04o): they could replace the socket; chmod go-w it (or "
-					  "+t), or choose another socket.path",
-					  p == real ? "/" : real, (unsigned)(st.st_mode & 07777)),
-				  LOG_STR("dir", p == real ? "/" : real));
-			*p = save;
-			return -EPERM;
-		}
-		*p = save;
-		if (!save)
-			break;
-		p = strchr(p + 1, '/');
-		if (!p)
-			p = real + strlen(real);
-	}
-	return 0;
-}
-
-/* A socket file is stale when nothing accepts on it. */
-static int remove_stale(const char *path)
-{
-	char m[PATH_MAX + 128];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, err;
-
-	if (lstat(path, &st)) {
-		if (errno == ENOENT)
-			return 0;
-		return -errno;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		log_error(log_fmt(m, sizeof(m),
-				  "%s exists and is not a socket; remove it or choose another "
-				  "socket.path",
-				  path),
-			  LOG_STR("path", path));
-		return -EEXIST;
-	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
-	close(fd);
-	if (err == 0) {
-		log_error("another agent answers on this socket; stop it first or give --socket "
-			  "another path",
-			  LOG_STR("path", path));
-		return -EADDRINUSE;
-	}
-	if (err != ECONNREFUSED) {
-		log_error("cannot tell whether the socket is in use", LOG_STR("path", path),
-			  LOG_ERRNO(err));
-		return -err;
-	}
-	if (unlink(path) && errno != ENOENT)
-		return -errno;
-	log_info("removed a stale socket", LOG_STR("path", path));
-	return 0;
 }
 
 /* Each client is a descriptor: a soft limit of 1024 (systemd's default)
@@ -2348,52 +2135,19 @@ static void raise_nofile(const struct server *s)
 int server_listen(struct server *s)
 {
 	char m[PATH_MAX + 128];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	gid_t gid;
-	mode_t old;
-	int fd = -1, err;
+	int fd, err;
 
-	err = group_gid(s->conf.group, &gid);
+	err = sockfile_group_gid(s->conf.group, &gid);
 	if (err)
 		return err;
 	raise_nofile(s);
 	/* A peer that goes away mid-reply must cost an EPIPE, not the agent. */
 	signal(SIGPIPE, SIG_IGN);
-	err = mkdir_parents(s->path);
-	if (err) {
-		log_error("cannot create the directory of the socket", LOG_STR("path", s->path),
-			  LOG_ERRNO(-err));
-		return err;
-	}
-	err = check_dirs(s->path);
-	if (err)
-		return err;
-	err = remove_stale(s->path);
-	if (err)
-		return err;
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = sockfile_open(s->path, s->conf.group, gid, s->conf.mode ? s->conf.mode : 0660,
+			   LISTEN_BACKLOG, &s->sock_id);
 	if (fd < 0)
-		return -errno;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
-	/* Created owner-only, opened up by chmod below: never briefly wider
-	 * than socket.mode. */
-	old = umask(0177);
-	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
-	umask(old);
-	if (err) {
-		log_error("cannot bind the socket", LOG_STR("path", s->path), LOG_ERRNO(-err));
-		goto fail_fd;
-	}
-	/* Nobody can connect before listen(): opened up to socket.mode now. */
-	err = apply_perms(s, gid, s->conf.mode ? s->conf.mode : 0660, true);
-	if (err)
-		goto fail_unlink;
-	if (listen(fd, LISTEN_BACKLOG)) {
-		err = -errno;
-		log_error("cannot listen on the socket", LOG_STR("path", s->path), LOG_ERRNO(-err));
-		goto fail_unlink;
-	}
+		return fd;
 
 	uv_pipe_init(s->loop, &s->listener, 0);
 	s->listener.data = s;
@@ -2420,12 +2174,6 @@ int server_listen(struct server *s)
 		 LOG_INT("admin_uids", s->conf.nadmin_uids),
 		 LOG_INT("admin_gids", s->conf.nadmin_gids));
 	return 0;
-
-fail_unlink:
-	unlink(s->path);
-fail_fd:
-	close(fd);
-	return err;
 }
 
 void server_close(struct server *s)
@@ -2445,11 +2193,8 @@ void server_close(struct server *s)
 		s->handles_open = false;
 	}
 	if (s->listening) {
-		struct stat st;
-
 		/* Only the socket this agent made: not what replaced it since. */
-		if (!lstat(s->path, &st) && st.st_dev == s->sock_dev && st.st_ino == s->sock_ino)
-			unlink(s->path);
+		sockfile_remove(s->path, &s->sock_id);
 		s->listening = false;
 	}
 }

@@ -5,13 +5,11 @@
 #include <limits.h>
 #include <grp.h>
 #include <malloc.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -2066,14 +2064,6 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 	s->loop = loop;
 	s->conf = *conf;
 	limits_set(s, conf);
-#ifdef M_MMAP_THRESHOLD
-	/* glibc raises its mmap threshold after each large free, so 1 MB client
-	 * buffers end up on the heap, which keeps its peak after the clients
-	 * leave (475 MB after 2000 partial requests). A fixed threshold keeps
-	 * them mmapped: freed means given back. */
-	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 4 << 20);
-#endif
 	if (!path || !*path)
 		path = conf->path[0] ? conf->path : "/run/floodgate/floodgate.sock";
 	if (strlen(path) >= sizeof(s->path)) {
@@ -2112,24 +2102,14 @@ void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
 				   &s->sock_id);
 }
 
+uint64_t server_fd_need(const struct server *s)
+{
+	return (uint64_t)s->max_clients + 256;
+}
+
 void server_set_config_file(struct server *s, const char *path)
 {
 	s->config_file = path;
-}
-
-/* Each client is a descriptor: a soft limit of 1024 (systemd's default)
- * would refuse clients long before socket.max_clients. */
-static void raise_nofile(const struct server *s)
-{
-	rlim_t want = (rlim_t)s->max_clients + 256;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
-		log_warn("open files limit below what max clients needs",
-			 LOG_UINT("limit", rl.rlim_cur), LOG_UINT("want", want));
 }
 
 int server_listen(struct server *s)
@@ -2141,9 +2121,6 @@ int server_listen(struct server *s)
 	err = sockfile_group_gid(s->conf.group, &gid);
 	if (err)
 		return err;
-	raise_nofile(s);
-	/* A peer that goes away mid-reply must cost an EPIPE, not the agent. */
-	signal(SIGPIPE, SIG_IGN);
 	fd = sockfile_open(s->path, s->conf.group, gid, s->conf.mode ? s->conf.mode : 0660,
 			   LISTEN_BACKLOG, &s->sock_id);
 	if (fd < 0)

@@ -229,7 +229,8 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 /*
  * Bind and listen: creates the parent directory (0755) if missing, removes
  * a stale socket file only when nothing answers on it, applies mode and
- * group. Returns 0 or -errno, logged with what to do.
+ * group (sockfile.h). Returns 0 or -errno, logged with what to do. The
+ * process must ignore SIGPIPE (process_setup()).
  */
 int server_listen(struct server *s);
 
@@ -237,6 +238,10 @@ int server_listen(struct server *s);
  * (a lower limit refuses new clients, it closes none); the path changes only
  * at restart. */
 void server_set_conf(struct server *s, const struct fg_conf_socket *conf);
+
+/* Descriptors the process needs for socket.max_clients clients (and some
+ * to spare): what main() raises RLIMIT_NOFILE to (process.h). */
+uint64_t server_fd_need(const struct server *s);
 
 /* What INFO server reports as config_file (not copied). */
 void server_set_config_file(struct server *s, const char *path);

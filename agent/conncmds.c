@@ -30,7 +30,7 @@ static void cmd_ping(struct client *c, int argc, const struct resp_arg *argv, vo
 	(void)ctx;
 	if (argc > 2) {
 		server_reply_error_kind(c, SERVER_ERR_ARITY,
-				 "ERR wrong number of arguments for 'ping' command");
+					"ERR wrong number of arguments for 'ping' command");
 		return;
 	}
 	if (argc == 2)
@@ -339,7 +339,6 @@ static const struct {
 	{ "select", cmd_select, 2 },	{ "quit", cmd_quit, -1 },     { "reset", cmd_reset, 1 },
 	{ "command", cmd_command, -1 },
 };
-
 
 int conncmds_register(struct server *s)
 {

@@ -211,4 +211,3 @@ int server_info_add_section(struct server *s, const char *name, server_info_fn f
 	sec->ctx = ctx;
 	return 0;
 }
-

@@ -943,21 +943,23 @@ static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv)
 		}
 		s->cmds[s->ncmds].st.calls++;
 		server_reply_error_kind(c, SERVER_ERR_UNKNOWN,
-				 "ERR unknown command '%.*s', with args beginning with: %s",
-				 (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr, args);
+					"ERR unknown command '%.*s', with args beginning with: %s",
+					(int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr,
+					args);
 		return;
 	}
 	if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) {
 		cmd->st.rejected++;
 		server_reply_error_kind(c, SERVER_ERR_ARITY,
-				 "ERR wrong number of arguments for '%s' command", cmd->name);
+					"ERR wrong number of arguments for '%s' command",
+					cmd->name);
 		return;
 	}
 	if ((cmd->flags & SERVER_CMD_ADMIN) && !c->admin) {
 		cmd->st.rejected++;
 		server_reply_error_kind(c, SERVER_ERR_NOPERM,
-				 "NOPERM this command needs an admin peer (uid in "
-				 "socket.admin_uids or gid in socket.admin_gids)");
+					"NOPERM this command needs an admin peer (uid in "
+					"socket.admin_uids or gid in socket.admin_gids)");
 		return;
 	}
 	/* calls 1, 1 + SAMPLE, ...: a rare command's first call is timed */
@@ -975,7 +977,7 @@ static void reply_bad_request(struct client *c, int err, const struct resp_arg *
 {
 	(void)unused;
 	server_reply_error_kind(c, err == RESP_ETOOBIG ? SERVER_ERR_TOO_BIG : SERVER_ERR_PROTOCOL,
-			 "ERR %s", c->parser.errmsg);
+				"ERR %s", c->parser.errmsg);
 }
 
 /*

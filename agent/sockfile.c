@@ -75,9 +75,8 @@ static int apply_perms(const char *path, const char *group, gid_t gid, mode_t mo
 		char m[PATH_MAX + 128];
 
 		err = -errno;
-		log_error(
-			log_fmt(m, sizeof(m), "cannot give %s to group %s", path, group),
-			LOG_STR("path", path), LOG_STR("group", group), LOG_ERRNO(-err));
+		log_error(log_fmt(m, sizeof(m), "cannot give %s to group %s", path, group),
+			  LOG_STR("path", path), LOG_STR("group", group), LOG_ERRNO(-err));
 		goto out;
 	}
 	/* fchmod() refuses O_PATH descriptors; the /proc link of one names
@@ -92,7 +91,6 @@ out:
 	close(fd);
 	return err;
 }
-
 
 static int mkdir_parents(const char *path)
 {

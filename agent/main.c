@@ -10,6 +10,8 @@
 #include "commands.h"
 #include "kernel.h"
 #include "log.h"
+#include "process.h"
+#include "server.h"
 
 #define DEFAULT_CONFIG "/etc/floodgate/floodgate.yaml"
 
@@ -233,9 +235,12 @@ int main(int argc, char **argv)
 		 LOG_STR("commit", FG_COMMIT));
 	kernel_probe_features();
 
+	process_setup();
 	ret = agent_start(&a, &opts);
 	if (ret)
 		return ret;
+	/* Before the loop accepts anyone: one descriptor per client. */
+	process_raise_nofile(server_fd_need(a.server));
 	ret = agent_run(&a);
 	agent_stop(&a);
 	return ret;

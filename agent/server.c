@@ -1,37 +1,26 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <grp.h>
 #include <malloc.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "conncmds.h"
 #include "server.h"
+#include "server_int.h"
+#include "sockfile.h"
 
-#define CMD_NAME_MAX	  32
-#define CMD_HASH_SIZE	  256 /* power of two, >= 2 * SERVER_MAX_COMMANDS */
-#define MAX_INFO_SECTIONS 16
-#define SHARED_RBUF	  65536 /* one read of a client without a pending request */
-#define PRIVATE_RBUF_MIN  16384
-#define CLIENT_NAME_MAX	  128
-#define LISTEN_BACKLOG	  511
-#define CRON_MS		  1000
-#define UID_BUCKETS	  256 /* power of two */
-/* The version redis clients see in INFO/HELLO: libraries gate features on it. */
-#define REDIS_COMPAT_VERSION "7.2.0"
+#define SHARED_RBUF	 65536 /* one read of a client without a pending request */
+#define PRIVATE_RBUF_MIN 16384
+#define LISTEN_BACKLOG	 511
+#define CRON_MS		 1000
 
 const uint32_t server_lat_bounds_us[SERVER_LAT_BUCKETS] = {
 	1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000, 10000,
@@ -61,22 +50,6 @@ struct uid_count {
 	uint32_t n;
 };
 
-struct cmd {
-	char name[CMD_NAME_MAX]; /* lower case */
-	size_t namelen;
-	server_cmd_fn fn;
-	int arity;
-	unsigned flags;
-	void *ctx;
-	struct server_cmd_stats st;
-};
-
-struct info_section {
-	char name[24]; /* lower case */
-	server_info_fn fn;
-	void *ctx;
-};
-
 /* A reply held in order: a deferred one, or the replies of the requests
  * that came after a deferred one (held: no deferral, filled at once). */
 struct deferred {
@@ -86,86 +59,6 @@ struct deferred {
 	struct sbuf *next_ob; /* the client's reply target around deferred_begin/end */
 	bool ended;	      /* complete: written once the entries before it are */
 	bool held;
-};
-
-struct client {
-	uv_pipe_t pipe; /* pipe.data = the client */
-	struct server *srv;
-	struct client *prev, *next; /* all clients */
-	struct client *resume_next; /* server's resume queue */
-	uint64_t id;
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups; /* the peer's supplementary groups (SO_PEERGROUPS) */
-	int ngroups;
-	pid_t pid;
-	bool admin;
-	bool counted; /* in the client limits (not a refused connection) */
-	int proto;
-	char name[CLIENT_NAME_MAX];
-	char lib_name[64], lib_ver[64];
-
-	struct resp_parser parser;
-	struct sbuf in;	  /* bytes not executed yet (partial request, or held while paused) */
-	struct sbuf out;  /* replies waiting for the write in flight */
-	struct sbuf wbuf; /* the write in flight */
-	struct sbuf *ob;  /* where replies go now: the server's shared buffer or out */
-	uv_write_t wreq;
-
-	bool rd_shared; /* the read in progress landed in the shared buffer */
-	bool reading, writing, in_process, queued;
-	bool paused; /* too much output pending: not executing */
-	bool eof, close_after_write, closing, closed;
-	bool push;
-	/* Replies in request order behind a deferred one (see client_defer()):
-	 * deferred entries and, between them, entries holding later replies. */
-	struct deferred *dhead, *dtail;
-	int ndeferred;	   /* deferred entries not ended yet */
-	size_t held_bytes; /* in the entries */
-	int refs;	   /* deferred replies outstanding: the struct outlives the handle */
-	size_t acct;	   /* its buffers' bytes as counted in the server's st.buffered */
-	uint64_t created_ms, last_cmd_ms;
-	uint64_t partial_since_ms; /* 0: no request begun */
-	uint64_t write_progress_ms;
-	void *data;
-	void (*data_free)(void *data);
-};
-
-struct server {
-	uv_loop_t *loop;
-	struct fg_conf_socket conf;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	const char *config_file;
-	uv_pipe_t listener;
-	uv_timer_t cron;
-	uv_idle_t resume_idle;
-	bool listening, handles_open;
-	dev_t sock_dev; /* the socket file bound at listen: a file found at */
-	ino_t sock_ino; /* path later is only touched if it is this one */
-
-	struct cmd cmds[SERVER_MAX_COMMANDS + 1]; /* the last slot: "unknown" */
-	size_t ncmds;
-	int16_t hash[CMD_HASH_SIZE]; /* index into cmds, -1 empty */
-	struct info_section sections[MAX_INFO_SECTIONS];
-	size_t nsections;
-
-	struct client *clients;
-	struct client *resume_head;
-	uint64_t next_id;
-	char *rbuf; /* shared read buffer */
-	bool rbuf_busy;
-	struct sbuf obuf;    /* shared reply buffer of the client being processed */
-	struct sbuf scratch; /* INFO and CLIENT INFO/LIST text before its reply */
-
-	struct server_stats st;
-	uint64_t ops_last_total, ops_per_sec;
-
-	/* The client limits in force (socket.*, defaults filled in). */
-	uint32_t max_clients, per_uid, reserve;
-	uint64_t idle_ms, max_buffers, out_limit, out_soft;
-	uint32_t nclients; /* counted clients (refused ones are not) */
-	struct uid_count *uids[UID_BUCKETS];
-	uint64_t trim_mark; /* st.buffered high-water since the last malloc_trim() */
 };
 
 static void client_close(struct client *c);
@@ -209,7 +102,7 @@ static bool eq_lower(const char *lname, const char *s, size_t n)
 	return true;
 }
 
-static struct cmd *cmd_lookup(struct server *s, const char *name, size_t n)
+struct cmd *server_cmd_lookup(struct server *s, const char *name, size_t n)
 {
 	uint32_t h;
 	int16_t i;
@@ -239,7 +132,7 @@ int server_register(struct server *s, const char *name, server_cmd_fn fn, int ar
 	for (i = 0; i < n; i++)
 		if (isspace((unsigned char)name[i]))
 			return -EINVAL;
-	if (cmd_lookup(s, name, n))
+	if (server_cmd_lookup(s, name, n))
 		return -EEXIST;
 	if (s->ncmds == SERVER_MAX_COMMANDS)
 		return -ENOSPC;
@@ -294,8 +187,8 @@ static void reply_verror(struct client *c, enum server_err_kind kind, const char
 	resp_w_error(c->ob, msg);
 }
 
-static void __attribute__((format(printf, 3, 4)))
-reply_error_kind(struct client *c, enum server_err_kind kind, const char *fmt, ...)
+void __attribute__((format(printf, 3, 4)))
+server_reply_error_kind(struct client *c, enum server_err_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -1023,7 +916,7 @@ static void lat_record(struct server_cmd_stats *st, uint64_t ns)
 static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv)
 {
 	struct server *s = c->srv;
-	struct cmd *cmd = cmd_lookup(s, argv[0].ptr, argv[0].len);
+	struct cmd *cmd = server_cmd_lookup(s, argv[0].ptr, argv[0].len);
 	uint64_t t0;
 
 	s->st.commands_total++;
@@ -1044,22 +937,24 @@ static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv)
 				n = sizeof(args) - 1;
 		}
 		s->cmds[s->ncmds].st.calls++;
-		reply_error_kind(c, SERVER_ERR_UNKNOWN,
-				 "ERR unknown command '%.*s', with args beginning with: %s",
-				 (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr, args);
+		server_reply_error_kind(c, SERVER_ERR_UNKNOWN,
+					"ERR unknown command '%.*s', with args beginning with: %s",
+					(int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr,
+					args);
 		return;
 	}
 	if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) {
 		cmd->st.rejected++;
-		reply_error_kind(c, SERVER_ERR_ARITY,
-				 "ERR wrong number of arguments for '%s' command", cmd->name);
+		server_reply_error_kind(c, SERVER_ERR_ARITY,
+					"ERR wrong number of arguments for '%s' command",
+					cmd->name);
 		return;
 	}
 	if ((cmd->flags & SERVER_CMD_ADMIN) && !c->admin) {
 		cmd->st.rejected++;
-		reply_error_kind(c, SERVER_ERR_NOPERM,
-				 "NOPERM this command needs an admin peer (uid in "
-				 "socket.admin_uids or gid in socket.admin_gids)");
+		server_reply_error_kind(c, SERVER_ERR_NOPERM,
+					"NOPERM this command needs an admin peer (uid in "
+					"socket.admin_uids or gid in socket.admin_gids)");
 		return;
 	}
 	/* calls 1, 1 + SAMPLE, ...: a rare command's first call is timed */
@@ -1076,8 +971,8 @@ static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv)
 static void reply_bad_request(struct client *c, int err, const struct resp_arg *unused)
 {
 	(void)unused;
-	reply_error_kind(c, err == RESP_ETOOBIG ? SERVER_ERR_TOO_BIG : SERVER_ERR_PROTOCOL,
-			 "ERR %s", c->parser.errmsg);
+	server_reply_error_kind(c, err == RESP_ETOOBIG ? SERVER_ERR_TOO_BIG : SERVER_ERR_PROTOCOL,
+				"ERR %s", c->parser.errmsg);
 }
 
 /*
@@ -1460,175 +1355,16 @@ static void on_cron(uv_timer_t *h)
 	}
 }
 
-/* --- connection commands ------------------------------------------------------ */
-
-static bool arg_ll(const struct resp_arg *a, long long *out)
-{
-	char buf[24];
-	char *end;
-
-	if (a->len == 0 || a->len >= sizeof(buf))
-		return false;
-	memcpy(buf, a->ptr, a->len);
-	buf[a->len] = '\0';
-	errno = 0;
-	*out = strtoll(buf, &end, 10);
-	return !errno && *end == '\0' && !isspace((unsigned char)buf[0]);
-}
-
-static void cmd_ping(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	(void)ctx;
-	if (argc > 2) {
-		reply_error_kind(c, SERVER_ERR_ARITY,
-				 "ERR wrong number of arguments for 'ping' command");
-		return;
-	}
-	if (argc == 2)
-		reply_bulk(c, argv[1].ptr, argv[1].len);
-	else
-		sbuf_append(c->ob, "+PONG\r\n", 7);
-}
-
-static void cmd_echo(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	(void)ctx;
-	(void)argc;
-	reply_bulk(c, argv[1].ptr, argv[1].len);
-}
-
-static bool name_ok(const struct resp_arg *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->len; i++)
-		if (a->ptr[i] < '!' || a->ptr[i] > '~')
-			return false;
-	return true;
-}
-
-static int set_name(struct client *c, const struct resp_arg *a)
-{
-	if (!name_ok(a)) {
-		reply_error(c, "ERR Client names cannot contain spaces, newlines or special "
-			       "characters.");
-		return -1;
-	}
-	if (a->len >= sizeof(c->name)) {
-		reply_error(c, "ERR Client names are limited to %d characters",
-			    (int)sizeof(c->name) - 1);
-		return -1;
-	}
-	memcpy(c->name, a->ptr, a->len);
-	c->name[a->len] = '\0';
-	return 0;
-}
-
-/* AUTH as redis answers it with no password set for the default user: the
- * socket's permissions are the authentication. */
-static int check_auth(struct client *c, const struct resp_arg *user, const struct resp_arg *pass)
-{
-	(void)pass;
-	if (!user) {
-		reply_error(c, "ERR AUTH <password> called without any password configured for the "
-			       "default user. Are you sure your configuration is correct?");
-		return -1;
-	}
-	if (!resp_arg_is(user, "default")) {
-		reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
-		return -1;
-	}
-	return 0;
-}
-
-static void cmd_auth(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	(void)ctx;
-	if (argc > 3) {
-		reply_error_kind(c, SERVER_ERR_ARITY, "ERR syntax error");
-		return;
-	}
-	if (check_auth(c, argc == 3 ? &argv[1] : NULL, &argv[argc - 1]) == 0)
-		reply_ok(c);
-}
-
-static void cmd_hello(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	int proto = c->proto, i = 1;
-	long long v;
-
-	(void)ctx;
-	if (argc >= 2) {
-		if (!arg_ll(&argv[1], &v)) {
-			reply_error(c, "ERR Protocol version is not an integer or out of range");
-			return;
-		}
-		if (v != 2 && v != 3) {
-			reply_error(c, "NOPROTO sorry, this protocol version is not supported.");
-			return;
-		}
-		proto = (int)v;
-		i = 2;
-	}
-	for (; i < argc; i++) {
-		if (resp_arg_is(&argv[i], "AUTH") && i + 2 < argc) {
-			if (check_auth(c, &argv[i + 1], &argv[i + 2]))
-				return;
-			i += 2;
-		} else if (resp_arg_is(&argv[i], "SETNAME") && i + 1 < argc) {
-			if (set_name(c, &argv[i + 1]))
-				return;
-			i++;
-		} else {
-			reply_error(c, "ERR Syntax error in HELLO option '%.*s'",
-				    (int)(argv[i].len < 64 ? argv[i].len : 64), argv[i].ptr);
-			return;
-		}
-	}
-	c->proto = proto;
-	reply_map(c, 7);
-	reply_cstr(c, "server");
-	reply_cstr(c, "floodgate");
-	reply_cstr(c, "version");
-	reply_cstr(c, FG_VERSION);
-	reply_cstr(c, "proto");
-	reply_int(c, proto);
-	reply_cstr(c, "id");
-	reply_int(c, (long long)c->id);
-	reply_cstr(c, "mode");
-	reply_cstr(c, "standalone");
-	reply_cstr(c, "role");
-	reply_cstr(c, "master");
-	reply_cstr(c, "modules");
-	reply_array(c, 0);
-}
-
-static void client_info_line(struct client *c, struct sbuf *b)
-{
-	uint64_t now = uv_now(c->srv->loop);
-
-	sbuf_printf(b,
-		    "id=%llu addr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=0 "
-		    "uid=%ld gid=%ld pid=%ld admin=%d qbuf=%zu obl=%zu resp=%d lib-name=%s "
-		    "lib-ver=%s\n",
-		    (unsigned long long)c->id, c->srv->path, -1, c->name,
-		    (unsigned long long)(now - c->created_ms) / 1000,
-		    (unsigned long long)(now - c->last_cmd_ms) / 1000,
-		    c->ndeferred ? "b" : (c->push ? "P" : "N"), (long)c->uid, (long)c->gid,
-		    (long)c->pid, c->admin, c->in.len, c->out.len + c->wbuf.len, c->proto,
-		    c->lib_name, c->lib_ver);
-}
-
 /* The server's scratch buffer, empty: text whose length the reply states
  * first is built here, not in a buffer allocated per request. */
-static struct sbuf *scratch_begin(struct server *s)
+struct sbuf *server_scratch_begin(struct server *s)
 {
 	sbuf_clear(&s->scratch);
 	return &s->scratch;
 }
 
 /* Reply with the scratch text as a verbatim string. */
-static void reply_scratch(struct client *c)
+void server_reply_scratch(struct client *c)
 {
 	struct sbuf *b = &c->srv->scratch;
 
@@ -1640,365 +1376,6 @@ static void reply_scratch(struct client *c)
 	/* a huge CLIENT LIST must not pin memory */
 	if (b->cap > (1u << 20))
 		sbuf_free(b);
-}
-
-static void cmd_client(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	const struct resp_arg *sub = &argv[1];
-
-	(void)ctx;
-	if (resp_arg_is(sub, "ID") && argc == 2) {
-		reply_int(c, (long long)c->id);
-	} else if (resp_arg_is(sub, "SETNAME") && argc == 3) {
-		if (set_name(c, &argv[2]) == 0)
-			reply_ok(c);
-	} else if (resp_arg_is(sub, "GETNAME") && argc == 2) {
-		if (c->name[0])
-			reply_cstr(c, c->name);
-		else
-			reply_null(c);
-	} else if (resp_arg_is(sub, "SETINFO") && argc == 4) {
-		char *dst;
-		size_t cap;
-
-		if (resp_arg_is(&argv[2], "LIB-NAME")) {
-			dst = c->lib_name;
-			cap = sizeof(c->lib_name);
-		} else if (resp_arg_is(&argv[2], "LIB-VER")) {
-			dst = c->lib_ver;
-			cap = sizeof(c->lib_ver);
-		} else {
-			reply_error(c, "ERR Unrecognized option '%.*s'",
-				    (int)(argv[2].len < 64 ? argv[2].len : 64), argv[2].ptr);
-			return;
-		}
-		if (!name_ok(&argv[3]) || argv[3].len >= cap) {
-			reply_error(c,
-				    "ERR %s cannot contain spaces, newlines or special characters "
-				    "and is limited to %zu characters",
-				    dst == c->lib_name ? "lib-name" : "lib-ver", cap - 1);
-			return;
-		}
-		memcpy(dst, argv[3].ptr, argv[3].len);
-		dst[argv[3].len] = '\0';
-		reply_ok(c);
-	} else if (resp_arg_is(sub, "INFO") && argc == 2) {
-		client_info_line(c, scratch_begin(c->srv));
-		reply_scratch(c);
-	} else if (resp_arg_is(sub, "LIST") && argc == 2) {
-		struct sbuf *b = scratch_begin(c->srv);
-		struct client *o;
-
-		for (o = c->srv->clients; o; o = o->next)
-			if (!client_is_closed(o))
-				client_info_line(o, b);
-		reply_scratch(c);
-	} else if ((resp_arg_is(sub, "NO-EVICT") || resp_arg_is(sub, "NO-TOUCH")) && argc == 3) {
-		reply_ok(c);
-	} else if (resp_arg_is(sub, "HELP")) {
-		reply_array(c, 6);
-		reply_simple(c, "CLIENT <subcommand>. Subcommands are:");
-		reply_simple(c, "ID, INFO, LIST");
-		reply_simple(c, "SETNAME <name>, GETNAME");
-		reply_simple(c, "SETINFO LIB-NAME|LIB-VER <value>");
-		reply_simple(c, "NO-EVICT|NO-TOUCH ON|OFF (accepted, no effect)");
-		reply_simple(c, "HELP");
-	} else {
-		reply_error(c,
-			    "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
-			    "Try CLIENT HELP.",
-			    (int)(sub->len < 64 ? sub->len : 64), sub->ptr);
-	}
-}
-
-static void cmd_select(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	long long db;
-
-	(void)ctx;
-	(void)argc;
-	if (!arg_ll(&argv[1], &db))
-		reply_error(c, "ERR value is not an integer or out of range");
-	else if (db != 0)
-		reply_error(c, "ERR DB index is out of range (floodgate has only db 0)");
-	else
-		reply_ok(c);
-}
-
-static void cmd_quit(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	(void)argc;
-	(void)argv;
-	(void)ctx;
-	reply_ok(c);
-	c->close_after_write = true;
-}
-
-static void cmd_reset(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	(void)argc;
-	(void)argv;
-	(void)ctx;
-	c->proto = 2;
-	c->name[0] = '\0';
-	c->push = false;
-	reply_simple(c, "RESET");
-}
-
-static void command_entry(struct client *c, const struct cmd *cmd)
-{
-	reply_array(c, 10);
-	reply_cstr(c, cmd->name);
-	reply_int(c, cmd->arity);
-	if (cmd->flags & SERVER_CMD_ADMIN) {
-		resp_w_set(c->ob, c->proto, 1);
-		resp_w_simple(c->ob, "admin");
-	} else {
-		resp_w_set(c->ob, c->proto, 0);
-	}
-	reply_int(c, 0); /* first key: floodgate keys are not redis keys */
-	reply_int(c, 0);
-	reply_int(c, 0);
-	resp_w_set(c->ob, c->proto, 0); /* acl categories */
-	reply_array(c, 0);		/* tips */
-	reply_array(c, 0);		/* key specs */
-	reply_array(c, 0);		/* subcommands */
-}
-
-static void cmd_command(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	struct server *s = c->srv;
-	struct cmd *cmd;
-	size_t i;
-	int j;
-
-	(void)ctx;
-	if (argc == 1) {
-		reply_array(c, s->ncmds);
-		for (i = 0; i < s->ncmds; i++)
-			command_entry(c, &s->cmds[i]);
-	} else if (resp_arg_is(&argv[1], "COUNT") && argc == 2) {
-		reply_int(c, (long long)s->ncmds);
-	} else if (resp_arg_is(&argv[1], "LIST") && argc == 2) {
-		reply_array(c, s->ncmds);
-		for (i = 0; i < s->ncmds; i++)
-			reply_cstr(c, s->cmds[i].name);
-	} else if (resp_arg_is(&argv[1], "INFO")) {
-		reply_array(c, (size_t)(argc - 2));
-		for (j = 2; j < argc; j++) {
-			cmd = cmd_lookup(s, argv[j].ptr, argv[j].len);
-			if (cmd)
-				command_entry(c, cmd);
-			else
-				resp_w_null_array(c->ob, c->proto);
-		}
-	} else if (resp_arg_is(&argv[1], "DOCS")) {
-		/* No docs to give; an empty map is a valid answer (redis-cli asks on
-		 * connect for its hints). */
-		reply_map(c, 0);
-	} else {
-		reply_error(c, "ERR unknown subcommand '%.*s'. Try COMMAND HELP.",
-			    (int)(argv[1].len < 64 ? argv[1].len : 64), argv[1].ptr);
-	}
-}
-
-/* --- INFO --------------------------------------------------------------------- */
-
-static void info_server(struct server *s, struct sbuf *b)
-{
-	uint64_t up = (uv_now(s->loop) - s->st.start_ms) / 1000;
-	struct utsname u;
-
-	if (uname(&u))
-		memset(&u, 0, sizeof(u));
-	sbuf_printf(b,
-		    "redis_version:" REDIS_COMPAT_VERSION "\r\n"
-		    "floodgate_version:%s\r\n"
-		    "floodgate_git_sha1:%s\r\n"
-		    "redis_mode:standalone\r\n"
-		    "os:%s %s %s\r\n"
-		    "arch_bits:%d\r\n"
-		    "multiplexing_api:libuv %s\r\n"
-		    "process_id:%ld\r\n"
-		    "tcp_port:0\r\n"
-		    "unix_socket:%s\r\n"
-		    "uptime_in_seconds:%llu\r\n"
-		    "uptime_in_days:%llu\r\n"
-		    "config_file:%s\r\n",
-		    FG_VERSION, FG_COMMIT, u.sysname, u.release, u.machine, (int)sizeof(long) * 8,
-		    uv_version_string(), (long)getpid(), s->path, (unsigned long long)up,
-		    (unsigned long long)up / 86400, s->config_file ? s->config_file : "");
-}
-
-static void info_clients(struct server *s, struct sbuf *b)
-{
-	sbuf_printf(b,
-		    "connected_clients:%llu\r\n"
-		    "blocked_clients:%llu\r\n"
-		    "maxclients:%u\r\n"
-		    "maxclients_per_uid:%u\r\n"
-		    "admin_reserve:%u\r\n"
-		    "idle_timeout_sec:%llu\r\n"
-		    "client_buffers_bytes:%llu\r\n"
-		    "max_buffers:%llu\r\n"
-		    "client_output_limit:%llu\r\n",
-		    (unsigned long long)s->st.connected, (unsigned long long)s->st.blocked,
-		    s->max_clients, s->per_uid, s->reserve, (unsigned long long)s->idle_ms / 1000,
-		    (unsigned long long)s->st.buffered, (unsigned long long)s->max_buffers,
-		    (unsigned long long)s->out_limit);
-}
-
-static void info_stats(struct server *s, struct sbuf *b)
-{
-	uint64_t errs = 0;
-	int k;
-
-	for (k = 0; k < SERVER_ERR__MAX; k++)
-		errs += s->st.errors[k];
-	sbuf_printf(b,
-		    "total_connections_received:%llu\r\n"
-		    "total_commands_processed:%llu\r\n"
-		    "instantaneous_ops_per_sec:%llu\r\n"
-		    "total_net_input_bytes:%llu\r\n"
-		    "total_net_output_bytes:%llu\r\n"
-		    "rejected_connections:%llu\r\n"
-		    "total_error_replies:%llu\r\n",
-		    (unsigned long long)s->st.connections_total,
-		    (unsigned long long)s->st.commands_total, (unsigned long long)s->ops_per_sec,
-		    (unsigned long long)s->st.bytes_in, (unsigned long long)s->st.bytes_out,
-		    (unsigned long long)s->st.rejected_total, (unsigned long long)errs);
-	for (k = 0; k < SERVER_ERR__MAX; k++)
-		sbuf_printf(b, "errors_%s:%llu\r\n", err_kind_names[k],
-			    (unsigned long long)s->st.errors[k]);
-	for (k = 0; k < SERVER_REJECT__MAX; k++)
-		sbuf_printf(b, "rejected_connections_%s:%llu\r\n", reject_names[k],
-			    (unsigned long long)s->st.rejected[k]);
-	for (k = 0; k < SERVER_CLOSE__MAX; k++)
-		sbuf_printf(b, "closed_clients_%s:%llu\r\n", close_names[k],
-			    (unsigned long long)s->st.closed[k]);
-}
-
-static void info_commandstats(struct server *s, struct sbuf *b)
-{
-	size_t i;
-
-	for (i = 0; i <= s->ncmds; i++) {
-		const struct server_cmd_stats *st = &s->cmds[i].st;
-		double per_call = st->timed ? (double)st->nsec / 1000.0 / (double)st->timed : 0.0;
-
-		if (!st->calls && !st->rejected)
-			continue;
-		sbuf_printf(b,
-			    "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%"
-			    "llu\r\n",
-			    i == s->ncmds ? "unknown" : s->cmds[i].name,
-			    (unsigned long long)st->calls,
-			    /* usec is estimated from the timed sample */
-			    (unsigned long long)(per_call * (double)st->calls), per_call,
-			    (unsigned long long)st->rejected);
-	}
-}
-
-static void info_errorstats(struct server *s, struct sbuf *b)
-{
-	int k;
-
-	for (k = 0; k < SERVER_ERR__MAX; k++)
-		if (s->st.errors[k])
-			sbuf_printf(b, "errorstat_%s:count=%llu\r\n", err_kind_names[k],
-				    (unsigned long long)s->st.errors[k]);
-}
-
-static void info_persistence(struct server *s, struct sbuf *b)
-{
-	(void)s;
-	/* ioredis' ready check waits while loading is not 0 */
-	sbuf_puts(b, "loading:0\r\n");
-}
-
-enum { SEC_DEFAULT = 1, SEC_ALL = 2 };
-
-static const struct {
-	const char *name, *title;
-	void (*fn)(struct server *s, struct sbuf *b);
-	int in; /* SEC_DEFAULT: in INFO and INFO all; SEC_ALL: only INFO all */
-} builtin_sections[] = {
-	{ "server", "Server", info_server, SEC_DEFAULT },
-	{ "clients", "Clients", info_clients, SEC_DEFAULT },
-	{ "persistence", "Persistence", info_persistence, SEC_DEFAULT },
-	{ "stats", "Stats", info_stats, SEC_DEFAULT },
-	{ "commandstats", "Commandstats", info_commandstats, SEC_ALL },
-	{ "errorstats", "Errorstats", info_errorstats, SEC_ALL },
-};
-
-static bool wanted(int argc, const struct resp_arg *argv, const char *name, int in)
-{
-	int i;
-
-	if (argc == 1)
-		return in == SEC_DEFAULT;
-	for (i = 1; i < argc; i++) {
-		if (resp_arg_is(&argv[i], name) || resp_arg_is(&argv[i], "all") ||
-		    resp_arg_is(&argv[i], "everything"))
-			return true;
-		if (resp_arg_is(&argv[i], "default") && in == SEC_DEFAULT)
-			return true;
-	}
-	return false;
-}
-
-static void section_header(struct sbuf *b, const char *title, bool *first)
-{
-	if (!*first)
-		sbuf_append(b, "\r\n", 2);
-	*first = false;
-	sbuf_printf(b, "# %c%s\r\n", toupper((unsigned char)title[0]), title + 1);
-}
-
-static void cmd_info(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
-{
-	struct server *s = c->srv;
-	struct sbuf *b = scratch_begin(s);
-	bool first = true;
-	size_t i;
-
-	(void)ctx;
-	for (i = 0; i < sizeof(builtin_sections) / sizeof(builtin_sections[0]); i++) {
-		if (!wanted(argc, argv, builtin_sections[i].name, builtin_sections[i].in))
-			continue;
-		section_header(b, builtin_sections[i].title, &first);
-		builtin_sections[i].fn(s, b);
-	}
-	for (i = 0; i < s->nsections; i++) {
-		if (!wanted(argc, argv, s->sections[i].name, SEC_DEFAULT))
-			continue;
-		section_header(b, s->sections[i].name, &first);
-		s->sections[i].fn(b, s->sections[i].ctx);
-	}
-	reply_scratch(c);
-}
-
-int server_info_add_section(struct server *s, const char *name, server_info_fn fn, void *ctx)
-{
-	struct info_section *sec;
-	size_t n = name ? strlen(name) : 0, i;
-
-	if (!fn || n == 0 || n >= sizeof(sec->name))
-		return -EINVAL;
-	for (i = 0; i < sizeof(builtin_sections) / sizeof(builtin_sections[0]); i++)
-		if (!strcasecmp(builtin_sections[i].name, name))
-			return -EEXIST;
-	for (i = 0; i < s->nsections; i++)
-		if (!strcasecmp(s->sections[i].name, name))
-			return -EEXIST;
-	if (s->nsections == MAX_INFO_SECTIONS)
-		return -ENOSPC;
-	sec = &s->sections[s->nsections++];
-	for (i = 0; i <= n; i++)
-		sec->name[i] = (char)tolower((unsigned char)name[i]);
-	sec->fn = fn;
-	sec->ctx = ctx;
-	return 0;
 }
 
 /* --- stats ------------------------------------------------------------------- */
@@ -2038,21 +1415,9 @@ const char *server_cmd_stats(const struct server *s, size_t i, struct server_cmd
 
 /* --- lifetime ------------------------------------------------------------------ */
 
-static const struct {
-	const char *name;
-	server_cmd_fn fn;
-	int arity;
-} conn_cmds[] = {
-	{ "ping", cmd_ping, -1 },	{ "echo", cmd_echo, 2 },      { "hello", cmd_hello, -1 },
-	{ "auth", cmd_auth, -2 },	{ "client", cmd_client, -2 }, { "info", cmd_info, -1 },
-	{ "select", cmd_select, 2 },	{ "quit", cmd_quit, -1 },     { "reset", cmd_reset, 1 },
-	{ "command", cmd_command, -1 },
-};
-
 struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, const char *path)
 {
 	struct server *s = calloc(1, sizeof(*s));
-	size_t i;
 
 	if (!s)
 		return NULL;
@@ -2065,14 +1430,6 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 	s->loop = loop;
 	s->conf = *conf;
 	limits_set(s, conf);
-#ifdef M_MMAP_THRESHOLD
-	/* glibc raises its mmap threshold after each large free, so 1 MB client
-	 * buffers end up on the heap, which keeps its peak after the clients
-	 * leave (475 MB after 2000 partial requests). A fixed threshold keeps
-	 * them mmapped: freed means given back. */
-	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 4 << 20);
-#endif
 	if (!path || !*path)
 		path = conf->path[0] ? conf->path : "/run/floodgate/floodgate.sock";
 	if (strlen(path) >= sizeof(s->path)) {
@@ -2087,86 +1444,10 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 	lower_tab_init();
 	memset(s->hash, 0xff, sizeof(s->hash));
 	snprintf(s->cmds[0].name, sizeof(s->cmds[0].name), "unknown");
-	for (i = 0; i < sizeof(conn_cmds) / sizeof(conn_cmds[0]); i++)
-		server_register(s, conn_cmds[i].name, conn_cmds[i].fn, conn_cmds[i].arity, 0, NULL);
+	/* Through server_register() like any module's commands; the first
+	 * registered, so a module cannot take their names. */
+	(void)conncmds_register(s); /* cannot fail on an empty table */
 	return s;
-}
-
-/* socket.group's gid, (gid_t)-1 for none; -ENOENT logged. */
-static int group_gid(const char *group, gid_t *out)
-{
-	struct group grp, *res = NULL;
-	char buf[4096];
-
-	*out = (gid_t)-1;
-	if (!group[0])
-		return 0;
-	if (getgrnam_r(group, &grp, buf, sizeof(buf), &res) || !res) {
-		log_error("socket.group: no such group; create it or fix the config",
-			  LOG_STR("group", group));
-		return -ENOENT;
-	}
-	*out = res->gr_gid;
-	return 0;
-}
-
-/*
- * Give the socket file its group and mode through a descriptor of the file
- * itself (O_PATH|O_NOFOLLOW): chmod(path) follows a symlink, so a socket
- * replaced by a link to /etc/shadow would hand that file the socket's mode.
- * At listen the file found is recorded; later (reload) only that same file
- * is changed. Returns 0 or -errno, logged.
- */
-static int apply_perms(struct server *s, gid_t gid, mode_t mode, bool first)
-{
-	char proc[64];
-	struct stat st;
-	int fd, err = 0;
-
-	fd = open(s->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		log_error("cannot open the socket file to set its mode", LOG_STR("path", s->path),
-			  LOG_ERRNO(-err));
-		return err;
-	}
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid() ||
-	    (!first && (st.st_dev != s->sock_dev || st.st_ino != s->sock_ino))) {
-		log_error("the socket file was replaced by something else; not changing its mode "
-			  "or group (restart the agent to recreate the socket)",
-			  LOG_STR("path", s->path));
-		err = -ESTALE;
-		goto out;
-	}
-	if (first) {
-		s->sock_dev = st.st_dev;
-		s->sock_ino = st.st_ino;
-	}
-	if (gid != (gid_t)-1 && st.st_gid != gid &&
-	    fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH)) {
-		char m[PATH_MAX + 128];
-
-		err = -errno;
-		log_error(
-			log_fmt(m, sizeof(m), "cannot give %s to group %s", s->path, s->conf.group),
-			LOG_STR("path", s->path), LOG_STR("group", s->conf.group), LOG_ERRNO(-err));
-		goto out;
-	}
-	/* fchmod() refuses O_PATH descriptors; the /proc link of one names
-	 * the file itself, never what a path would resolve to now. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if ((st.st_mode & 07777) != mode && chmod(proc, mode)) {
-		err = -errno;
-		log_error("cannot chmod the socket (through /proc/self/fd: is /proc mounted?)",
-			  LOG_STR("path", s->path), LOG_ERRNO(-err));
-	}
-out:
-	close(fd);
-	return err;
 }
 
 void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
@@ -2183,8 +1464,14 @@ void server_set_conf(struct server *s, const struct fg_conf_socket *conf)
 	/* Rights follow the config: a peer removed from admin_uids loses them now. */
 	for (c = s->clients; c; c = c->next)
 		c->admin = is_admin(&s->conf, c);
-	if (s->listening && group_gid(s->conf.group, &gid) == 0)
-		apply_perms(s, gid, s->conf.mode ? s->conf.mode : 0660, false);
+	if (s->listening && sockfile_group_gid(s->conf.group, &gid) == 0)
+		sockfile_set_perms(s->path, s->conf.group, gid, s->conf.mode ? s->conf.mode : 0660,
+				   &s->sock_id);
+}
+
+uint64_t server_fd_need(const struct server *s)
+{
+	return (uint64_t)s->max_clients + 256;
 }
 
 void server_set_config_file(struct server *s, const char *path)
@@ -2192,208 +1479,19 @@ void server_set_config_file(struct server *s, const char *path)
 	s->config_file = path;
 }
 
-static int mkdir_parents(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *p;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	p = strrchr(dir, '/');
-	if (!p || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/*
- * Whoever can write the socket's directory (or one above it) can replace
- * the socket: with a symlink, a file of their own, or a socket of their own
- * that collects the agent's clients. Every directory on the way must belong
- * to root or to the agent's user and be writable by no one else, unless it
- * is sticky (/tmp: others cannot rename what is not theirs).
- */
-static int check_dirs(const char *path)
-{
-	char dir[PATH_MAX], real[PATH_MAX], m[PATH_MAX + 256];
-	struct stat st;
-	char *p;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	p = strrchr(dir, '/');
-	if (!p)
-		return 0;
-	if (p == dir)
-		p[1] = '\0';
-	else
-		*p = '\0';
-	if (!realpath(dir, real)) {
-		int err = -errno;
-
-		log_error("cannot resolve the directory of the socket", LOG_STR("dir", dir),
-			  LOG_ERRNO(-err));
-		return err;
-	}
-	for (p = real;;) {
-		char save = *p;
-
-		*p = '\0';
-		if (stat(p == real ? "/" : real, &st)) {
-			int err = -errno;
-
-			*p = save;
-			log_error("cannot stat a directory of the socket", LOG_STR("dir", real),
-				  LOG_ERRNO(-err));
-			return err;
-		}
-		if (st.st_uid != 0 && st.st_uid != geteuid()) {
-			log_error(log_fmt(m, sizeof(m),
-					  "the socket's directory %s belongs to uid %u, who could "
-					  "replace the socket; use a directory owned by root or "
-					  "by the agent's user (socket.path)",
-					  p == real ? "/" : real, (unsigned)st.st_uid),
-				  LOG_STR("dir", p == real ? "/" : real));
-			*p = save;
-			return -EPERM;
-		}
-		if (!(st.st_mode & S_ISVTX) &&
-		    ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0))) {
-			log_error(log_fmt(m, sizeof(m),
-					  "the socket's directory %s is writable by others (mode "
-					  "%04o): they could replace the socket; chmod go-w it (or "
-					  "+t), or choose another socket.path",
-					  p == real ? "/" : real, (unsigned)(st.st_mode & 07777)),
-				  LOG_STR("dir", p == real ? "/" : real));
-			*p = save;
-			return -EPERM;
-		}
-		*p = save;
-		if (!save)
-			break;
-		p = strchr(p + 1, '/');
-		if (!p)
-			p = real + strlen(real);
-	}
-	return 0;
-}
-
-/* A socket file is stale when nothing accepts on it. */
-static int remove_stale(const char *path)
-{
-	char m[PATH_MAX + 128];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, err;
-
-	if (lstat(path, &st)) {
-		if (errno == ENOENT)
-			return 0;
-		return -errno;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		log_error(log_fmt(m, sizeof(m),
-				  "%s exists and is not a socket; remove it or choose another "
-				  "socket.path",
-				  path),
-			  LOG_STR("path", path));
-		return -EEXIST;
-	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
-	close(fd);
-	if (err == 0) {
-		log_error("another agent answers on this socket; stop it first or give --socket "
-			  "another path",
-			  LOG_STR("path", path));
-		return -EADDRINUSE;
-	}
-	if (err != ECONNREFUSED) {
-		log_error("cannot tell whether the socket is in use", LOG_STR("path", path),
-			  LOG_ERRNO(err));
-		return -err;
-	}
-	if (unlink(path) && errno != ENOENT)
-		return -errno;
-	log_info("removed a stale socket", LOG_STR("path", path));
-	return 0;
-}
-
-/* Each client is a descriptor: a soft limit of 1024 (systemd's default)
- * would refuse clients long before socket.max_clients. */
-static void raise_nofile(const struct server *s)
-{
-	rlim_t want = (rlim_t)s->max_clients + 256;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
-		log_warn("open files limit below what max clients needs",
-			 LOG_UINT("limit", rl.rlim_cur), LOG_UINT("want", want));
-}
-
 int server_listen(struct server *s)
 {
 	char m[PATH_MAX + 128];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	gid_t gid;
-	mode_t old;
-	int fd = -1, err;
+	int fd, err;
 
-	err = group_gid(s->conf.group, &gid);
+	err = sockfile_group_gid(s->conf.group, &gid);
 	if (err)
 		return err;
-	raise_nofile(s);
-	/* A peer that goes away mid-reply must cost an EPIPE, not the agent. */
-	signal(SIGPIPE, SIG_IGN);
-	err = mkdir_parents(s->path);
-	if (err) {
-		log_error("cannot create the directory of the socket", LOG_STR("path", s->path),
-			  LOG_ERRNO(-err));
-		return err;
-	}
-	err = check_dirs(s->path);
-	if (err)
-		return err;
-	err = remove_stale(s->path);
-	if (err)
-		return err;
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = sockfile_open(s->path, s->conf.group, gid, s->conf.mode ? s->conf.mode : 0660,
+			   LISTEN_BACKLOG, &s->sock_id);
 	if (fd < 0)
-		return -errno;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
-	/* Created owner-only, opened up by chmod below: never briefly wider
-	 * than socket.mode. */
-	old = umask(0177);
-	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
-	umask(old);
-	if (err) {
-		log_error("cannot bind the socket", LOG_STR("path", s->path), LOG_ERRNO(-err));
-		goto fail_fd;
-	}
-	/* Nobody can connect before listen(): opened up to socket.mode now. */
-	err = apply_perms(s, gid, s->conf.mode ? s->conf.mode : 0660, true);
-	if (err)
-		goto fail_unlink;
-	if (listen(fd, LISTEN_BACKLOG)) {
-		err = -errno;
-		log_error("cannot listen on the socket", LOG_STR("path", s->path), LOG_ERRNO(-err));
-		goto fail_unlink;
-	}
+		return fd;
 
 	uv_pipe_init(s->loop, &s->listener, 0);
 	s->listener.data = s;
@@ -2420,12 +1518,6 @@ int server_listen(struct server *s)
 		 LOG_INT("admin_uids", s->conf.nadmin_uids),
 		 LOG_INT("admin_gids", s->conf.nadmin_gids));
 	return 0;
-
-fail_unlink:
-	unlink(s->path);
-fail_fd:
-	close(fd);
-	return err;
 }
 
 void server_close(struct server *s)
@@ -2445,11 +1537,8 @@ void server_close(struct server *s)
 		s->handles_open = false;
 	}
 	if (s->listening) {
-		struct stat st;
-
 		/* Only the socket this agent made: not what replaced it since. */
-		if (!lstat(s->path, &st) && st.st_dev == s->sock_dev && st.st_ino == s->sock_ino)
-			unlink(s->path);
+		sockfile_remove(s->path, &s->sock_id);
 		s->listening = false;
 	}
 }

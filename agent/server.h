@@ -2,9 +2,11 @@
 /*
  * server: the agent's Unix socket, speaking RESP2 (RESP3 after HELLO 3) to
  * any Redis client, on the agent's libuv loop. It owns connections,
- * framing, pipelining, backpressure, peer credentials and the connection
- * commands (PING, ECHO, HELLO, AUTH, CLIENT, INFO, SELECT, QUIT, COMMAND);
- * other modules register their commands (RL.*, XDP.*, CONFIG) with
+ * framing, pipelining, backpressure, client limits and eviction, peer
+ * credentials and dispatch. The connection commands (PING, ECHO, HELLO,
+ * AUTH, CLIENT, INFO, SELECT, QUIT, COMMAND) live in conncmds.c and info.c,
+ * the socket file in sockfile.c; server_new() registers the connection
+ * commands, and other modules register theirs (RL.*, XDP.*, CONFIG) with
  * server_register() and answer through the reply_*() writers.
  *
  * Everything runs on the loop thread; nothing here is thread-safe.
@@ -146,7 +148,7 @@ size_t client_out_pending(const struct client *c);
  * INFO <name> (and INFO, INFO all/everything) includes this section: fn
  * appends "key:value\r\n" lines to out (the "# Name" header is written by the
  * server from name: "xdp" -> "# Xdp"). name is copied; at most 16 sections.
- * Returns 0, -EEXIST, -ENOSPC or -EINVAL.
+ * Returns 0, -EEXIST, -ENOSPC or -EINVAL. (Implemented in info.c.)
  */
 typedef void (*server_info_fn)(struct sbuf *out, void *ctx);
 int server_info_add_section(struct server *s, const char *name, server_info_fn fn, void *ctx);
@@ -229,7 +231,8 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 /*
  * Bind and listen: creates the parent directory (0755) if missing, removes
  * a stale socket file only when nothing answers on it, applies mode and
- * group. Returns 0 or -errno, logged with what to do.
+ * group (sockfile.h). Returns 0 or -errno, logged with what to do. The
+ * process must ignore SIGPIPE (process_setup()).
  */
 int server_listen(struct server *s);
 
@@ -237,6 +240,10 @@ int server_listen(struct server *s);
  * (a lower limit refuses new clients, it closes none); the path changes only
  * at restart. */
 void server_set_conf(struct server *s, const struct fg_conf_socket *conf);
+
+/* Descriptors the process needs for socket.max_clients clients (and some
+ * to spare): what main() raises RLIMIT_NOFILE to (process.h). */
+uint64_t server_fd_need(const struct server *s);
 
 /* What INFO server reports as config_file (not copied). */
 void server_set_config_file(struct server *s, const char *path);

@@ -20,6 +20,7 @@
 
 #include <check.h>
 
+#include "process.h"
 #include "server.h"
 
 static uv_loop_t loop;
@@ -1020,6 +1021,8 @@ int main(void)
 	SRunner *sr = srunner_create(server_suite());
 	int failed;
 
+	/* What floodgated's main() sets before the server runs (SIGPIPE, malloc). */
+	process_setup();
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -5,7 +5,7 @@
  * and stats (INFO, INFO default), commandstats and errorstats (INFO all /
  * everything, or by name), then the sections other modules added with
  * server_info_add_section() (server.h; implemented here). Registered among
- * the connection commands (conncmds.h); reads the server's insides
+ * the connection commands (conncmds.c); reads the server's insides
  * (server_int.h).
  */
 #ifndef FG_INFO_H

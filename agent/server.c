@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "conncmds.h"
 #include "server.h"
 #include "server_int.h"
 #include "sockfile.h"

@@ -138,4 +138,12 @@ void server_reply_error_kind(struct client *c, enum server_err_kind kind, const 
 struct sbuf *server_scratch_begin(struct server *s);
 void server_reply_scratch(struct client *c);
 
+/*
+ * The connection commands every Redis client library expects (PING, ECHO,
+ * HELLO, AUTH, CLIENT, INFO, SELECT, QUIT, RESET, COMMAND; conncmds.c),
+ * registered by server_new() before any module's, so that no module can take
+ * their names. Returns 0 or -errno of server_register().
+ */
+int conncmds_register(struct server *s);
+
 #endif /* FG_SERVER_INT_H */

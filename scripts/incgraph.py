@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Include graph of agent/ by module: an edge a -> b when a.c or a.h includes
-b.h (a != b). Prints the cycles (strongly connected components of more than
+b.h (a != b). A private header name_int.h belongs to module name (the
+insides a module shares with its own helper files). Prints the cycles (strongly connected components of more than
 one module) and exits 1 when there is one; with -v also the layers, lowest
 first (a module depends only on modules of lower layers)."""
 import glob
@@ -11,16 +12,20 @@ import sys
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 inc = re.compile(r'^\s*#\s*include\s+"([^"]+)\.h"')
 graph = {}
+def module(name):
+    return name[:-4] if name.endswith("_int") else name
+
 for path in sorted(glob.glob(os.path.join(root, "agent", "*.[ch]"))):
-    mod = os.path.splitext(os.path.basename(path))[0]
+    mod = module(os.path.splitext(os.path.basename(path))[0])
     deps = graph.setdefault(mod, set())
     with open(path) as f:
         for line in f:
             m = inc.match(line)
             if m and os.path.exists(os.path.join(root, "agent", m.group(1) + ".h")):
-                if m.group(1) != mod:
-                    deps.add(m.group(1))
-                    graph.setdefault(m.group(1), set())
+                dep = module(m.group(1))
+                if dep != mod:
+                    deps.add(dep)
+                    graph.setdefault(dep, set())
 
 # Tarjan's strongly connected components.
 index, low, stack, on, sccs = {}, {}, [], set(), []

@@ -28,8 +28,10 @@ DEPS_STAMP := $(BUILD)/.deps-$(shell cksum scripts/deps.sh | cut -d' ' -f1)
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 # CFLAGS is the user's to override (make test-asan does); these always apply.
-ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Iagent -I$(BUILD) \
+# lib/ and cli/ build without -Iagent: they cannot include an agent header.
+BASE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -I$(BUILD) \
 	   -DFG_VERSION='"$(VERSION)"' -DFG_COMMIT='"$(COMMIT)"'
+ALL_CFLAGS := $(BASE_CFLAGS) -Iagent
 LDLIBS  := -lbpf -lelf -lz -lyaml -luv -lcap -lmicrohttpd -lhiredis -lpthread
 
 BPF_ARCH := x86
@@ -107,6 +109,7 @@ $(FLOODGATED): $(AGENT_OBJS) $(LIB_SHARED_OBJS)
 # floodctl links lib/ (the -p mode's map access) and none of agent/: it stays
 # small and links while the agent changes.
 $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)): $(wildcard cli/*.h)
+$(LIB_SHARED_OBJS) $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)): ALL_CFLAGS := $(BASE_CFLAGS)
 $(FLOODCTL): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(LIB_SHARED_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -lhiredis -o $@

@@ -28,8 +28,10 @@ DEPS_STAMP := $(BUILD)/.deps-$(shell cksum scripts/deps.sh | cut -d' ' -f1)
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 # CFLAGS is the user's to override (make test-asan does); these always apply.
-ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iagent -I$(BUILD) \
+# lib/ and cli/ build without -Iagent: they cannot include an agent header.
+BASE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -I$(BUILD) \
 	   -DFG_VERSION='"$(VERSION)"' -DFG_COMMIT='"$(COMMIT)"'
+ALL_CFLAGS := $(BASE_CFLAGS) -Iagent
 LDLIBS  := -lbpf -lelf -lz -lyaml -luv -lcap -lmicrohttpd -lhiredis -lpthread
 
 BPF_ARCH := x86
@@ -41,11 +43,17 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/floodgate/*.h)
 
+# lib/: the modules shared by the agent, floodctl, the tests and the bench
+# (addresses, durations, string buffers, the clock, the XDP maps).
+LIB_SHARED_SRCS := $(wildcard lib/*.c)
+LIB_SHARED_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SHARED_SRCS))
+LIB_SHARED_HDRS := $(wildcard lib/*.h)
+
 AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS))
-# Every agent module but main: what the unit tests and tools link against.
-LIB_OBJS   := $(filter-out $(BUILD)/agent/main.o,$(AGENT_OBJS))
-AGENT_HDRS := $(wildcard agent/*.h)
+# lib/ and every agent module but main: what the unit tests and tools link against.
+LIB_OBJS   := $(LIB_SHARED_OBJS) $(filter-out $(BUILD)/agent/main.o,$(AGENT_OBJS))
+AGENT_HDRS := $(wildcard agent/*.h) $(LIB_SHARED_HDRS)
 
 CLI_SRCS   := $(wildcard cli/*.c)
 
@@ -94,15 +102,15 @@ $(BUILD)/%.o: %.c $(AGENT_HDRS) $(BPF_SKELS) $(wildcard include/floodgate/*.h) |
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(FLOODGATED): $(AGENT_OBJS)
+$(FLOODGATED): $(AGENT_OBJS) $(LIB_SHARED_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# floodctl takes only the agent modules it uses (the -p mode's map access),
-# not the whole agent: it stays small and links while the agent changes.
-CLI_AGENT_OBJS := $(BUILD)/agent/cidr.o $(BUILD)/agent/duration.o $(BUILD)/agent/xdpmaps.o
+# floodctl links lib/ (the -p mode's map access) and none of agent/: it stays
+# small and links while the agent changes.
 $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)): $(wildcard cli/*.h)
-$(FLOODCTL): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(CLI_AGENT_OBJS)
+$(LIB_SHARED_OBJS) $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)): ALL_CFLAGS := $(BASE_CFLAGS)
+$(FLOODCTL): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(LIB_SHARED_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -lhiredis -o $@
 
@@ -180,13 +188,13 @@ test-asan:
 # libFuzzer + ASan/UBSan on the parsers that take hostile input: RESP requests
 # and config files. FUZZ_SECONDS per target; seeds from the tests' own inputs.
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Iagent \
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Ilib -Iagent \
 	       -I$(BUILD)
-$(BUILD)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c agent/resp.c agent/sbuf.c agent/resp.h | $(DEPS_STAMP)
+$(BUILD)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c agent/resp.c lib/sbuf.c agent/resp.h | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c agent/config.c agent/cidr.c agent/duration.c agent/log.c \
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c agent/config.c lib/cidr.c lib/duration.c agent/log.c \
 			   $(AGENT_HDRS) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -262,13 +270,13 @@ vmlinux:
 	@echo "vmlinux.h regenerated from $$(uname -r); update vmlinux/README.md"
 
 fmt:
-	clang-format -i $(AGENT_SRCS) $(AGENT_HDRS) $(CLI_SRCS) $(BPF_SRCS) $(wildcard bpf/*.h) \
+	clang-format -i $(LIB_SHARED_SRCS) $(AGENT_SRCS) $(AGENT_HDRS) $(CLI_SRCS) $(BPF_SRCS) $(wildcard bpf/*.h) \
 		$(UNIT_SRCS) $(BPFT_SRCS) include/floodgate/*.h
 
 lint: $(BPF_SKELS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-		--suppress=missingIncludeSystem --inline-suppr -Iinclude -Iagent -I$(BUILD) \
-		--include=scripts/cppcheck-macros.h agent cli
+		--suppress=missingIncludeSystem --inline-suppr -Iinclude -Ilib -Iagent -I$(BUILD) \
+		--include=scripts/cppcheck-macros.h lib agent cli
 	@python3 scripts/incgraph.py # agent/ include graph: no cycles
 
 # --- installing -------------------------------------------------------------------

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include <floodgate/paths.h>
+
 #include "config.h"
 #include "duration.h"
 #include "log.h"
@@ -2163,7 +2165,7 @@ void config_defaults(struct fg_conf *c)
 	 * random-source flood gets one admission per spoofed address. */
 	c->defaults[FG_PROTO_TCP].global = (struct fg_conf_limit){ .rate = 5000, .burst = 10000 };
 	c->defaults[FG_PROTO_UDP].global = (struct fg_conf_limit){ .rate = 20000, .burst = 40000 };
-	strcpy(c->socket.path, "/run/floodgate/floodgate.sock");
+	strcpy(c->socket.path, FG_DEFAULT_SOCKET);
 	c->socket.mode = 0660;
 	c->socket.admin_uids[0] = 0;
 	c->socket.nadmin_uids = 1;

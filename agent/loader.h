@@ -15,7 +15,6 @@
 
 #include "config.h"
 
-#define FG_DEFAULT_PIN_DIR   "/sys/fs/bpf/floodgate"
 #define FG_LOADER_MAX_IFACES FG_CONF_MAX_IFACES
 
 struct floodgate_bpf;

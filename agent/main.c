@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <floodgate/paths.h>
+
 #include "agent.h"
 #include "commands.h"
 #include "kernel.h"
 #include "log.h"
 #include "process.h"
 #include "server.h"
-
-#define DEFAULT_CONFIG "/etc/floodgate/floodgate.yaml"
 
 /* The commands reach the agent through this (main is the only module that
  * sees both), so neither includes the other. */
@@ -56,14 +56,14 @@ static void usage(FILE *f)
 		"                  [--pin-dir DIR] [--socket PATH] [--metrics-listen ADDR]\n"
 		"                  [--log-format logfmt|json] [--check-config] [-v]\n"
 		"\n"
-		"  -c, --config FILE     config file (default " DEFAULT_CONFIG ")\n"
+		"  -c, --config FILE     config file (default " FG_DEFAULT_CONFIG ")\n"
 		"  -i, --iface IFACE     protect IFACE; repeat for several; replaces the\n"
 		"                        config's interfaces\n"
 		"      --xdp-mode MODE   native, generic or auto (native, else generic)\n"
 		"      --pin-dir DIR     where maps and links are pinned "
 		"(default " FG_DEFAULT_PIN_DIR ")\n"
 		"      --socket PATH     the RESP socket (default: socket.path in the config,\n"
-		"                        else /run/floodgate/floodgate.sock)\n"
+		"                        else " FG_DEFAULT_SOCKET ")\n"
 		"      --metrics-listen ADDR  serve /metrics and /healthz on ADDR "
 		"(127.0.0.1:PORT,\n"
 		"                        [::1]:PORT, 0.0.0.0:PORT); \"\" turns them off\n"
@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct agent_opts opts = {
-		.config_path = DEFAULT_CONFIG,
+		.config_path = FG_DEFAULT_CONFIG,
 		.pin_dir = FG_DEFAULT_PIN_DIR,
 		.on_socket = register_commands,
 	};

@@ -12,19 +12,10 @@
 
 #include <floodgate/abi.h>
 
+#include "compiled.h"
 #include "config.h"
 
-/* Which rule id belongs to which name; kept by the agent across reloads. */
-struct fg_rule_ids {
-	char names[FG_MAX_RULES][FG_CONF_NAME_MAX]; /* "" = free id */
-};
-
-struct fg_compiled {
-	struct fg_config cfg; /* active is left 0; xdpmaps picks the half */
-	struct fg_rule rules[FG_MAX_RULES];
-	uint32_t port_rule[FG_PORT_SLOTS]; /* [proto * 65536 + port] -> id */
-	struct fg_rule_ids ids;		   /* names of rules[i]: "tcp-default", ... */
-};
+_Static_assert(FG_RULE_NAME_MAX == FG_CONF_NAME_MAX, "a rule id's name holds any rule name");
 
 /*
  * Compile conf into *out. prev (may be NULL) holds the ids of the running

@@ -11,6 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <floodgate/paths.h>
+
 #include "log.h"
 #include "server.h"
 #include "server_int.h"
@@ -1430,7 +1432,7 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 	s->conf = *conf;
 	limits_set(s, conf);
 	if (!path || !*path)
-		path = conf->path[0] ? conf->path : "/run/floodgate/floodgate.sock";
+		path = conf->path[0] ? conf->path : FG_DEFAULT_SOCKET;
 	if (strlen(path) >= sizeof(s->path)) {
 		log_error("socket path is too long; use a shorter socket.path or --socket",
 			  LOG_STR("path", path), LOG_UINT("max_bytes", sizeof(s->path) - 1));

@@ -16,10 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <floodgate/paths.h>
+
 #include "duration.h"
 #include "json.h"
 #include "live.h"
-#include "loader.h"
 #include "pinned.h"
 #include "rpc.h"
 #include "table.h"
@@ -106,7 +107,7 @@ static void usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  -s, --socket PATH    floodgated's socket (default $FLOODGATE_SOCKET, else\n"
-		"                       " RPC_DEFAULT_SOCKET ")\n"
+		"                       " FG_DEFAULT_SOCKET ")\n"
 		"  -p, --pin-dir DIR    read/write the pinned maps in DIR instead of asking the "
 		"agent\n"
 		"                       (stats, rules, source, list, ban, unban, verified, count;\n"
@@ -1259,7 +1260,7 @@ static const struct command *parse_args(int argc, char **argv, struct args *a, i
 	a->interval = 1;
 	a->sock = getenv("FLOODGATE_SOCKET");
 	if (!a->sock || !*a->sock)
-		a->sock = RPC_DEFAULT_SOCKET;
+		a->sock = FG_DEFAULT_SOCKET;
 	opterr = 0;
 	/* First the options before the command ("+": stop at it)... */
 	while ((c = getopt_long(argc, argv, "+:s:p:jhn:", longopts, NULL)) != -1) {
@@ -1445,7 +1446,7 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 				"floodctl: %s needs the agent socket: drop -p (and give -s PATH if "
 				"the socket is not %s)\n",
-				cmd->name, RPC_DEFAULT_SOCKET);
+				cmd->name, FG_DEFAULT_SOCKET);
 			return EXIT_ERROR;
 		}
 		ret = pinned_open(&m, a.pin_dir ? a.pin_dir : FG_DEFAULT_PIN_DIR);

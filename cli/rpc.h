@@ -10,9 +10,6 @@
 
 #include <hiredis/hiredis.h>
 
-#ifndef RPC_DEFAULT_SOCKET
-#define RPC_DEFAULT_SOCKET "/run/floodgate/floodgate.sock"
-#endif
 #ifndef RPC_CONNECT_TIMEOUT_MS
 #define RPC_CONNECT_TIMEOUT_MS 2000
 #endif

@@ -14,7 +14,7 @@
 #include <floodgate/abi.h>
 
 #include "cidr.h"
-#include "rules.h"
+#include "compiled.h"
 
 struct floodgate_bpf;
 

@@ -397,6 +397,33 @@ static int reference_l3(const uint8_t *b, int len, uint16_t *et)
  * dual-stack socket reads it. Returns false when Linux would not read a
  * source at all.
  */
+/* The IPv4 header at b + off as Linux takes it: version 4, IHL >= 5, a
+ * total length that holds the header and fits the frame. Its IHL in bytes
+ * and total length in *ihl and *tot, or false. */
+static bool reference_ipv4(const uint8_t *b, int len, int off, int *ihl, int *tot)
+{
+	const uint8_t *ip = b + off;
+
+	if (len - off < 20 || ip[0] >> 4 != 4)
+		return false;
+	*ihl = (ip[0] & 15) * 4;
+	*tot = get16(ip + 2);
+	return *ihl >= 20 && *tot >= *ihl && off + *tot <= len;
+}
+
+/* The IPv6 header at b + off as Linux takes it: version 6 and a payload
+ * length that fits the frame (0: bounded by the frame). Its payload length
+ * in *plen, or false. */
+static bool reference_ipv6(const uint8_t *b, int len, int off, int *plen)
+{
+	const uint8_t *ip6 = b + off;
+
+	if (len - off < 40 || ip6[0] >> 4 != 6)
+		return false;
+	*plen = get16(ip6 + 4);
+	return !*plen || off + 40 + *plen <= len;
+}
+
 static bool reference_source(const uint8_t *b, int len, struct fg_cidr *src)
 {
 	uint16_t et;
@@ -409,11 +436,7 @@ static bool reference_source(const uint8_t *b, int len, struct fg_cidr *src)
 		const uint8_t *ip = b + off;
 		int ihl, tot;
 
-		if (len - off < 20 || ip[0] >> 4 != 4)
-			return false;
-		ihl = (ip[0] & 15) * 4;
-		tot = get16(ip + 2);
-		if (ihl < 20 || tot < ihl || off + tot > len)
+		if (!reference_ipv4(b, len, off, &ihl, &tot))
 			return false;
 		src->family = FG_AF_INET;
 		src->prefixlen = 32;
@@ -424,10 +447,7 @@ static bool reference_source(const uint8_t *b, int len, struct fg_cidr *src)
 		const uint8_t *ip6 = b + off;
 		int plen;
 
-		if (len - off < 40 || ip6[0] >> 4 != 6)
-			return false;
-		plen = get16(ip6 + 4);
-		if (plen && off + 40 + plen > len)
+		if (!reference_ipv6(b, len, off, &plen))
 			return false;
 		if (!memcmp(ip6 + 8, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
 			src->family = FG_AF_INET;
@@ -463,11 +483,7 @@ static bool reference_l4_short(const uint8_t *b, int len)
 		const uint8_t *ip = b + off;
 		int ihl, tot;
 
-		if (len - off < 20 || ip[0] >> 4 != 4)
-			return false;
-		ihl = (ip[0] & 15) * 4;
-		tot = get16(ip + 2);
-		if (ihl < 20 || tot < ihl || off + tot > len || (get16(ip + 6) & 0x1fff))
+		if (!reference_ipv4(b, len, off, &ihl, &tot) || (get16(ip + 6) & 0x1fff))
 			return false;
 		proto = ip[9];
 		room = tot - ihl;
@@ -475,10 +491,7 @@ static bool reference_l4_short(const uint8_t *b, int len)
 		const uint8_t *ip6 = b + off;
 		int plen, at;
 
-		if (len - off < 40 || ip6[0] >> 4 != 6)
-			return false;
-		plen = get16(ip6 + 4);
-		if (!plen || off + 40 + plen > len)
+		if (!reference_ipv6(b, len, off, &plen) || !plen)
 			return false;
 		proto = ip6[6];
 		at = 0; /* bytes of the payload taken by extension headers */

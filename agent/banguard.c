@@ -107,25 +107,11 @@ bool banguard_peer_may_ban(const struct banguard *g, const struct banguard_peer 
 	       in_groups(g->conf.peer_gids, g->conf.npeer_gids, p);
 }
 
-/* ::ffff:a.b.c.d is a.b.c.d: the ban trie keys both the same way. */
-static struct fg_cidr unmapped(const struct fg_cidr *c)
-{
-	struct fg_cidr v = *c;
-
-	if (c->family == FG_AF_INET6 && !c->addr[0] && !c->addr[1] && c->addr[2] == htonl(0xffff) &&
-	    c->prefixlen >= 96) {
-		memset(&v, 0, sizeof(v));
-		v.family = FG_AF_INET;
-		v.prefixlen = (uint8_t)(c->prefixlen - 96);
-		v.addr[0] = c->addr[3];
-	}
-	return v;
-}
-
 bool banguard_address_special(const struct fg_cidr *in)
 {
-	struct fg_cidr c = unmapped(in);
+	struct fg_cidr c = *in;
 
+	cidr_unmap(&c);
 	if (c.family == FG_AF_INET) {
 		uint32_t a = ntohl(c.addr[0]);
 
@@ -208,9 +194,10 @@ static void read_local(struct banguard *g)
 
 bool banguard_address_local(struct banguard *g, const struct fg_cidr *in, uint64_t now_ns)
 {
-	struct fg_cidr c = unmapped(in);
+	struct fg_cidr c = *in;
 	int i;
 
+	cidr_unmap(&c);
 	if (!g->local_fixed && (!g->local_read || now_ns - g->local_read_ns >= LOCAL_REFRESH_NS)) {
 		read_local(g);
 		g->local_read = true;
@@ -279,10 +266,11 @@ int banguard_app_ban(struct banguard *g, struct xdpmaps *m, uint32_t uid, bool p
 		     const struct fg_cidr *addr, uint64_t seconds, uint64_t now_ns,
 		     enum banguard_result *res)
 {
-	struct fg_cidr u = unmapped(addr), *c = &u;
+	struct fg_cidr u = *addr, *c = &u;
 	uint32_t i, mine = 0;
 	int at, err;
 
+	cidr_unmap(&u);
 	if (!peer_may)
 		return refuse(g, BANGUARD_REFUSED_PEER, res, -EPERM);
 	if (banguard_address_refused(g, m, c, now_ns))
@@ -363,9 +351,11 @@ int banguard_ban(struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c,
 
 void banguard_forget(struct banguard *g, const struct fg_cidr *c)
 {
-	struct fg_cidr u = unmapped(c);
-	int at = find(g, &u);
+	struct fg_cidr u = *c;
+	int at;
 
+	cidr_unmap(&u);
+	at = find(g, &u);
 	if (at >= 0)
 		remove_at(g, (uint32_t)at);
 }

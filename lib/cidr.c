@@ -68,19 +68,23 @@ static int cidr_parse_common(const char *s, struct fg_cidr *out, bool mask)
 			return -EINVAL;
 		c = m;
 	}
-	/* ::ffff:a.b.c.d/n (n >= 96) is a.b.c.d/(n - 96): the same trie key,
-	 * so two spellings must not be two entries. Shorter prefixes that
-	 * cover the mapped block (::/0, ::/64) stay IPv6: they never match
-	 * IPv4 packets, and mapped sources are dropped on the wire. */
-	if (c.family == FG_AF_INET6 && c.prefixlen >= 96 && !c.addr[0] && !c.addr[1] &&
-	    c.addr[2] == htonl(0xffff)) {
-		c.family = FG_AF_INET;
-		c.prefixlen -= 96;
-		c.addr[0] = c.addr[3];
-		c.addr[2] = c.addr[3] = 0;
-	}
+	/* Two spellings of one trie key must not be two entries. */
+	cidr_unmap(&c);
 	*out = c;
 	return 0;
+}
+
+/* Shorter prefixes that cover the mapped block (::/0, ::/64) stay IPv6:
+ * they never match IPv4 packets, and mapped sources are dropped on the wire. */
+void cidr_unmap(struct fg_cidr *c)
+{
+	if (c->family == FG_AF_INET6 && c->prefixlen >= 96 && !c->addr[0] && !c->addr[1] &&
+	    c->addr[2] == htonl(0xffff)) {
+		c->family = FG_AF_INET;
+		c->prefixlen = (uint8_t)(c->prefixlen - 96);
+		c->addr[0] = c->addr[3];
+		c->addr[2] = c->addr[3] = 0;
+	}
 }
 
 int cidr_parse(const char *s, struct fg_cidr *out)

@@ -19,6 +19,11 @@ struct fg_cidr {
 
 #define FG_CIDR_STRLEN 50 /* "ffff:...:ffff/128" and a NUL */
 
+/* Rewrites ::ffff:a.b.c.d/n (n >= 96) in place as a.b.c.d/(n - 96), the form
+ * the LPM tries key both spellings by; anything else is left as it is.
+ * cidr_parse() returns it so. */
+void cidr_unmap(struct fg_cidr *c);
+
 /*
  * Parse "192.0.2.1", "192.0.2.0/24", "2001:db8::1", "2001:db8::/32".
  * A bare address gets the full prefix length. IPv4-mapped IPv6 with a

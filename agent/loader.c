@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "floodgate.skel.h"
+#include "dirperm.h"
 #include "loader.h"
 #include "log.h"
 
@@ -87,14 +88,6 @@ fail:
 	return -errno;
 }
 
-/* Writable by someone other than root and us (group root or ours is ours). */
-static bool others_can_write(const struct stat *st)
-{
-	if (st->st_mode & S_IWOTH)
-		return true;
-	return (st->st_mode & S_IWGRP) && st->st_gid != 0 && st->st_gid != getegid();
-}
-
 /*
  * The pin directory holds the XDP link: whoever may unlink there may detach
  * the protection. It must be root's (or ours), writable by no one else, in
@@ -118,7 +111,7 @@ static int lock_pin_dir(struct loader *l)
 			close(fd);
 		return err;
 	}
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || others_can_write(&st)) {
+	if (!dirperm_owner_ok(&st) || dirperm_others_can_write(&st)) {
 		log_error(
 			log_fmt(m, sizeof(m),
 				"pin directory %s is owned by uid %u with mode %04o: another user "
@@ -138,7 +131,8 @@ static int lock_pin_dir(struct loader *l)
 		*slash = '\0';
 	else if (slash)
 		slash[1] = '\0';
-	if (slash && !stat(parent, &pst) && others_can_write(&pst) && !(pst.st_mode & S_ISVTX)) {
+	if (slash && !stat(parent, &pst) && dirperm_others_can_write(&pst) &&
+	    !(pst.st_mode & S_ISVTX)) {
 		log_error(log_fmt(m, sizeof(m),
 				  "the parent of pin directory %s (%s, mode %04o) lets other users "
 				  "rename it: choose a pin directory in a directory only root can "

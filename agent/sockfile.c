@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "dirperm.h"
 #include "sockfile.h"
 
 /* socket.group's gid, (gid_t)-1 for none; -ENOENT logged. */
@@ -155,7 +156,7 @@ static int check_dirs(const char *path)
 				  LOG_ERRNO(-err));
 			return err;
 		}
-		if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		if (!dirperm_owner_ok(&st)) {
 			log_error(log_fmt(m, sizeof(m),
 					  "the socket's directory %s belongs to uid %u, who could "
 					  "replace the socket; use a directory owned by root or "
@@ -165,8 +166,7 @@ static int check_dirs(const char *path)
 			*p = save;
 			return -EPERM;
 		}
-		if (!(st.st_mode & S_ISVTX) &&
-		    ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0))) {
+		if (!(st.st_mode & S_ISVTX) && dirperm_others_can_write(&st)) {
 			log_error(log_fmt(m, sizeof(m),
 					  "the socket's directory %s is writable by others (mode "
 					  "%04o): they could replace the socket; chmod go-w it (or "

@@ -1,0 +1,155 @@
+// Types of the floodgate package (CommonJS and ESM export the same objects).
+
+import { EventEmitter } from 'node:events';
+
+/** Who decided: the agent, or the client's failure policy while the agent could not answer. */
+export type DecisionSource = 'agent' | 'failure_allow' | 'failure_deny' | 'insurance';
+export type FailurePolicy = 'allow' | 'deny' | 'insurance';
+
+export interface CheckResult {
+  policy: string;
+  key: string | Buffer;
+  allowed: boolean;
+  /** Limit of the binding window, role applied (0 when the failure policy allow/deny decided). */
+  limit: number;
+  remaining: number;
+  /** Until the binding window is back to its full limit. */
+  resetMs: number;
+  /** 0 when allowed; else until a request of this cost would pass. */
+  retryAfterMs: number;
+  state: 'ok' | 'warn' | 'deny' | 'blocked';
+  /** Name of the binding window: "1s", "1m", "hour", "day" ... ("" from allow/deny). */
+  window: string;
+  /** The key that refused the request (null when allowed). */
+  refusedKey: string | Buffer | null;
+  source: DecisionSource;
+  /** Why the failure policy decided (absent when source is "agent"). */
+  error?: Error;
+}
+
+export interface AuthCheckResult {
+  policy: string; key: string | Buffer; waitMs: number; failures: number; source: DecisionSource; error?: Error;
+}
+export interface AuthFailResult {
+  policy: string; key: string | Buffer; delayMs: number; failures: number; source: DecisionSource; error?: Error;
+}
+export interface EventResult {
+  policy: string;
+  connId: string | Buffer;
+  event: string;
+  state: 'ok' | 'warn' | 'disconnect' | 'exempt';
+  count: number;
+  limit: number;
+  source: DecisionSource;
+  error?: Error;
+}
+
+export interface InsuranceOptions {
+  /** Keys held at most (least recently used forgotten first). Default 100000. */
+  maxKeys?: number;
+  default?: InsurancePolicy;
+  /** Per policy name. */
+  policies?: Record<string, InsurancePolicy>;
+}
+export interface InsurancePolicy {
+  /** RL.CHECK: count per perMs (GCRA). Default 60 per 60000. */
+  window?: { count?: number; perMs?: number };
+  /** RL.EVENT: default 100 per 60000 ms, warning at 0.8. */
+  events?: { limit?: number; windowMs?: number; warnAt?: number };
+  /** RL.AUTH.*: default 3 free failures, 1 s doubling up to 30 s, forgotten after 15 min. */
+  progressive?: { freeFailures?: number; baseDelayMs?: number; factor?: number; maxDelayMs?: number; forgetAfterMs?: number };
+}
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export interface ClientOptions {
+  /** Socket path. Default: env FLOODGATE_SOCKET, else /run/floodgate/floodgate.sock. */
+  path?: string;
+  /** Per call: past it the failure policy decides. Default 200. */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** What decides while the agent cannot answer. Default "insurance". */
+  failure?: FailurePolicy;
+  insurance?: InsuranceOptions;
+  /** retryAfterMs / waitMs that failure "deny" answers. Default 1000. */
+  denyRetryAfterMs?: number;
+  reconnect?: { minMs?: number; maxMs?: number };
+  /** Calls in flight at most; beyond, the failure policy decides. Default 10000. */
+  maxPending?: number;
+  /** A call unanswered this long means the agent is stuck: reconnect. Default max(5 x timeoutMs, 2000). */
+  stallMs?: number;
+  /** Default console; null for no log. */
+  logger?: Logger | null;
+  /** Reply size limits of the RESP reader. */
+  resp?: Partial<RespLimits>;
+  /** Do not connect before the first call. */
+  lazyConnect?: boolean;
+  /** Clock of the insurance limiter (ms). */
+  now?: () => number;
+}
+
+export interface RespLimits {
+  maxBulk: number; maxElements: number; maxDepth: number; maxLine: number; maxBuffered: number;
+}
+
+export interface ClientStats {
+  calls: number; agent: number; failure_allow: number; failure_deny: number; insurance: number;
+  timeouts: number; reconnects: number; protocol_errors: number;
+  state: 'connecting' | 'ready' | 'down' | 'closed'; degraded: boolean; inflight: number;
+}
+
+export type Key = string | Buffer;
+
+export declare class Client extends EventEmitter {
+  constructor(opts?: ClientOptions);
+  readonly path: string;
+  readonly failure: FailurePolicy;
+  readonly state: 'connecting' | 'ready' | 'down' | 'closed';
+  check(policy: string, key: Key, opts?: { cost?: number; role?: string; peek?: boolean }): Promise<CheckResult>;
+  authCheck(policy: string, key: Key): Promise<AuthCheckResult>;
+  authFail(policy: string, key: Key): Promise<AuthFailResult>;
+  /** true when the agent recorded it, false when it could not be reached. */
+  authOk(policy: string, key: Key): Promise<boolean>;
+  event(policy: string, connId: Key, event: string): Promise<EventResult>;
+  connClose(policy: string, connId: Key): Promise<boolean>;
+  /** Rejects with FloodgateUnavailableError when the agent cannot be reached. */
+  block(policy: string, key: Key, seconds: number): Promise<true>;
+  unblock(policy: string, key: Key): Promise<true>;
+  reset(policy: string, key: Key): Promise<true>;
+  ping(): Promise<true>;
+  close(): void;
+  stats(): ClientStats;
+
+  on(event: 'connect', listener: () => void): this;
+  on(event: 'disconnect', listener: (err?: Error) => void): this;
+  on(event: 'degraded', listener: (e: { path: string; failure: FailurePolicy; error: Error }) => void): this;
+  on(event: 'recovered', listener: (e: { path: string }) => void): this;
+  on(event: 'fallback', listener: (e: { source: DecisionSource; command: string; error: Error }) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export declare function createClient(opts?: ClientOptions): Client;
+
+export declare class FloodgateUnavailableError extends Error { code: 'EFGUNAVAILABLE'; }
+export declare class FloodgateCommandError extends Error { code: string; }
+export declare class RespProtocolError extends Error { code: 'EFGPROTO'; }
+export declare class ReplyError extends Error { code: string; }
+
+export declare class InsuranceLimiter {
+  constructor(opts?: InsuranceOptions);
+}
+
+export declare class RespReader {
+  constructor(limits?: Partial<RespLimits>);
+  /** Replies completed by chunk; throws RespProtocolError on invalid or oversized input. */
+  feed(chunk: Buffer): unknown[];
+}
+
+/** One spelling of an address (IPv4-mapped -> IPv4); with ipv6Prefix an IPv6 address becomes "net::/len". */
+export declare function normalizeIp(addr: string, ipv6Prefix?: number): string | null;
+
+export declare const DEFAULT_SOCKET: string;

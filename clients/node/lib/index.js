@@ -1,0 +1,20 @@
+'use strict';
+// floodgate: rate limits for Node.js servers from floodgated's Unix socket.
+
+const client = require('./client');
+const { InsuranceLimiter } = require('./insurance');
+const { RespReader, RespProtocolError, ReplyError } = require('./resp');
+const ip = require('./ip');
+
+module.exports = {
+  Client: client.Client,
+  createClient: client.createClient,
+  FloodgateUnavailableError: client.FloodgateUnavailableError,
+  FloodgateCommandError: client.FloodgateCommandError,
+  InsuranceLimiter,
+  RespReader,
+  RespProtocolError,
+  ReplyError,
+  normalizeIp: ip.normalizeIp,
+  DEFAULT_SOCKET: client.DEFAULT_SOCKET,
+};

@@ -153,3 +153,70 @@ export declare class RespReader {
 export declare function normalizeIp(addr: string, ipv6Prefix?: number): string | null;
 
 export declare const DEFAULT_SOCKET: string;
+
+// ---- Express / Connect ------------------------------------------------------
+// Request and response are typed loosely so the package needs no @types/express.
+
+type Req = any;
+type Res = any;
+type Next = (err?: unknown) => void;
+type OrFn<T> = T | ((req: Req, res: Res) => T | Promise<T>);
+
+export interface RateLimitOptions {
+  client: Client;
+  /** The floodgated policy (window or budget) that decides. */
+  policy: string | ((req: Req, res: Res) => string);
+  /** Default: the client address from req.ip (Express's "trust proxy"), IPv4-mapped as IPv4. */
+  key?: (req: Req, res: Res) => Key | Promise<Key>;
+  /** With the default key: key IPv6 clients by this prefix (e.g. 64). */
+  ipv6Prefix?: number;
+  cost?: OrFn<number | undefined>;
+  role?: OrFn<string | undefined>;
+  /** RateLimit-Policy and RateLimit (IETF httpapi draft). Default true. */
+  headers?: boolean;
+  /** X-RateLimit-Limit, -Remaining, -Reset (Unix seconds). Default false. */
+  legacyHeaders?: boolean;
+  /** Policy name in the headers (default: policy). */
+  headerName?: OrFn<string>;
+  /** Default 429. */
+  statusCode?: number;
+  /** Body of a refusal: a string (text/plain) or a JSON value. */
+  message?: OrFn<unknown>;
+  skip?: (req: Req, res: Res) => boolean | Promise<boolean>;
+  /** Answers a refused request instead of the default 429 (Retry-After is already set). */
+  handler?: (req: Req, res: Res, next: Next, result: CheckResult) => unknown;
+  /** Where the result is put on req. Default "rateLimit". */
+  requestPropertyName?: string;
+}
+
+export declare function rateLimit(opts: RateLimitOptions): (req: Req, res: Res, next: Next) => Promise<void>;
+
+export interface LoginOptions {
+  client: Client;
+  /** A progressive floodgated policy. */
+  policy: string;
+  /** Default: the client address (as rateLimit's default key). */
+  key?: (req: Req) => Key | Promise<Key>;
+  ipv6Prefix?: number;
+  statusCode?: number;
+  message?: OrFn<unknown>;
+  /** Default "floodgateLogin". */
+  requestPropertyName?: string;
+}
+
+export interface LoginRequestState {
+  key: Key;
+  wait: AuthCheckResult;
+  /** Records a failed attempt; sets Retry-After on the response when a delay now applies. */
+  fail(res?: Res): Promise<AuthFailResult>;
+  ok(): Promise<boolean>;
+}
+
+export declare function progressiveLogin(opts: LoginOptions): {
+  check: (req: Req, res: Res, next: Next) => Promise<void>;
+  fail: (req: Req, res?: Res) => Promise<AuthFailResult>;
+  ok: (req: Req) => Promise<boolean>;
+};
+
+/** The draft's field values for a result, or null when it carries no limit. */
+export declare function draftHeaders(name: string, result: CheckResult): { policy: string; limit: string } | null;

@@ -5,6 +5,7 @@ const client = require('./client');
 const { InsuranceLimiter } = require('./insurance');
 const { RespReader, RespProtocolError, ReplyError } = require('./resp');
 const ip = require('./ip');
+const express = require('./express');
 
 module.exports = {
   Client: client.Client,
@@ -16,5 +17,8 @@ module.exports = {
   RespProtocolError,
   ReplyError,
   normalizeIp: ip.normalizeIp,
+  rateLimit: express.rateLimit,
+  progressiveLogin: express.progressiveLogin,
+  draftHeaders: express.draftHeaders,
   DEFAULT_SOCKET: client.DEFAULT_SOCKET,
 };

@@ -220,3 +220,70 @@ export declare function progressiveLogin(opts: LoginOptions): {
 
 /** The draft's field values for a result, or null when it carries no limit. */
 export declare function draftHeaders(name: string, result: CheckResult): { policy: string; limit: string } | null;
+
+// ---- Socket.IO ----------------------------------------------------------------
+// Sockets are typed loosely so the package needs no socket.io types.
+
+type IoSocket = any;
+type IoNext = (err?: Error) => void;
+
+/** What Express's "trust proxy" takes: false, true, a hop count, CIDRs/addresses, or a function. */
+export type TrustProxy = boolean | number | string | string[] | ((addr: string, hop: number) => boolean);
+
+export interface ConnectionLimiterOptions {
+  client: Client;
+  /** A window policy, charged once per connection attempt. */
+  policy: string;
+  /** Default: the client address (through trusted proxies). */
+  key?: (socket: IoSocket) => Key | Promise<Key>;
+  /** Default false: X-Forwarded-For is ignored. */
+  trustProxy?: TrustProxy;
+  ipv6Prefix?: number;
+  /** connect_error message. Default "rate limited" (err.data: { policy, retryAfterMs, state }). */
+  message?: string;
+  onAudit?: (e: AuditEvent) => void;
+}
+
+export interface AuditEvent {
+  type: 'connect_refused' | 'warn' | 'disconnect' | 'close' | 'error';
+  socketId: string;
+  userId?: unknown;
+  key?: Key;
+  event?: string;
+  count?: number;
+  limit?: number;
+  policy: string;
+  source?: DecisionSource;
+  retryAfterMs?: number;
+  /** close: whether the agent recorded RL.CONN.CLOSE. */
+  recorded?: boolean;
+  error?: Error;
+}
+
+export declare function connectionLimiter(opts: ConnectionLimiterOptions): (socket: IoSocket, next: IoNext) => Promise<void>;
+
+export interface EventLimiterOptions {
+  client: Client;
+  /** An events policy. */
+  policy?: string;
+  /** A policy per event type (null: not limited). Default: policy. */
+  policyFor?: (event: string) => string | null | undefined;
+  /** Event names never counted (besides the policy's own exempt list). */
+  exempt?: string[];
+  /** Sent to the client at the warning. Default "rate_limit:warning" ({ event, count, limit }). */
+  warnEvent?: string;
+  /** Sent before the disconnect. Default "rate_limit:exceeded" ({ reason, event, count, limit }). */
+  limitEvent?: string;
+  /** Default socket.id. */
+  connId?: (socket: IoSocket) => Key;
+  /** For audit events. Default socket.data.userId ?? socket.data.user?.id. */
+  userId?: (socket: IoSocket) => unknown;
+  onAudit?: (e: AuditEvent) => void;
+}
+
+export declare function eventLimiter(opts: EventLimiterOptions): {
+  /** Call in io.on("connection"). */
+  attach(socket: IoSocket): void;
+  /** Or as io.use(limiter.middleware). */
+  middleware(socket: IoSocket, next: IoNext): void;
+};

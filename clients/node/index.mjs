@@ -4,6 +4,6 @@ import cjs from './lib/index.js';
 export const {
   Client, createClient, FloodgateUnavailableError, FloodgateCommandError, InsuranceLimiter,
   RespReader, RespProtocolError, ReplyError, normalizeIp, DEFAULT_SOCKET,
-  rateLimit, progressiveLogin, draftHeaders,
+  rateLimit, progressiveLogin, draftHeaders, connectionLimiter, eventLimiter,
 } = cjs;
 export default cjs;

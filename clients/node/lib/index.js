@@ -6,6 +6,7 @@ const { InsuranceLimiter } = require('./insurance');
 const { RespReader, RespProtocolError, ReplyError } = require('./resp');
 const ip = require('./ip');
 const express = require('./express');
+const socketio = require('./socketio');
 
 module.exports = {
   Client: client.Client,
@@ -20,5 +21,7 @@ module.exports = {
   rateLimit: express.rateLimit,
   progressiveLogin: express.progressiveLogin,
   draftHeaders: express.draftHeaders,
+  connectionLimiter: socketio.connectionLimiter,
+  eventLimiter: socketio.eventLimiter,
   DEFAULT_SOCKET: client.DEFAULT_SOCKET,
 };

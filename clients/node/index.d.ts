@@ -287,3 +287,35 @@ export declare function eventLimiter(opts: EventLimiterOptions): {
   /** Or as io.use(limiter.middleware). */
   middleware(socket: IoSocket, next: IoNext): void;
 };
+
+// ---- NestJS -------------------------------------------------------------------
+
+export interface RateLimitDecoratorOptions {
+  /** The floodgated policy for this controller or handler. */
+  policy: string;
+  key?: Key | ((req: Req) => Key | Promise<Key>);
+  cost?: number | ((req: Req) => number | Promise<number>);
+  role?: string | ((req: Req) => string | undefined | Promise<string | undefined>);
+  headerName?: string;
+}
+
+export interface FloodgateGuardOptions extends Partial<RateLimitDecoratorOptions> {
+  client: Client;
+  ipv6Prefix?: number;
+  /** RateLimit-Policy and RateLimit. Default true. */
+  headers?: boolean;
+  legacyHeaders?: boolean;
+  /** The HttpException class to throw (default: the application's @nestjs/common one). */
+  HttpException?: new (response: unknown, status: number) => Error;
+}
+
+/** A guard for app.useGlobalGuards(), @UseGuards() or an APP_GUARD provider (useValue). */
+export declare class FloodgateGuard {
+  constructor(opts: FloodgateGuardOptions);
+  canActivate(context: any): Promise<boolean>;
+}
+
+/** Class and method decorator: the policy (and key, cost, role) of a controller or route. */
+export declare function RateLimit(opts: RateLimitDecoratorOptions): ClassDecorator & MethodDecorator;
+/** Class and method decorator: not checked. */
+export declare function SkipRateLimit(): ClassDecorator & MethodDecorator;

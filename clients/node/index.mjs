@@ -5,5 +5,6 @@ export const {
   Client, createClient, FloodgateUnavailableError, FloodgateCommandError, InsuranceLimiter,
   RespReader, RespProtocolError, ReplyError, normalizeIp, DEFAULT_SOCKET,
   rateLimit, progressiveLogin, draftHeaders, connectionLimiter, eventLimiter,
+  FloodgateGuard, RateLimit, SkipRateLimit,
 } = cjs;
 export default cjs;

@@ -7,6 +7,7 @@ const { RespReader, RespProtocolError, ReplyError } = require('./resp');
 const ip = require('./ip');
 const express = require('./express');
 const socketio = require('./socketio');
+const nestjs = require('./nestjs');
 
 module.exports = {
   Client: client.Client,
@@ -23,5 +24,8 @@ module.exports = {
   draftHeaders: express.draftHeaders,
   connectionLimiter: socketio.connectionLimiter,
   eventLimiter: socketio.eventLimiter,
+  FloodgateGuard: nestjs.FloodgateGuard,
+  RateLimit: nestjs.RateLimit,
+  SkipRateLimit: nestjs.SkipRateLimit,
   DEFAULT_SOCKET: client.DEFAULT_SOCKET,
 };

@@ -12,7 +12,8 @@ test('require and import give the same objects', async () => {
   const cjs = require('floodgate');
   const esm = await import('floodgate');
   for (const name of ['Client', 'rateLimit', 'progressiveLogin', 'connectionLimiter', 'eventLimiter',
-    'FloodgateCommandError', 'FloodgateUnavailableError', 'normalizeIp', 'draftHeaders'])
+    'FloodgateCommandError', 'FloodgateUnavailableError', 'normalizeIp', 'draftHeaders', 'FloodgateGuard',
+    'RateLimit', 'SkipRateLimit'])
     assert.equal(esm[name], cjs[name], name);
   assert.equal(esm.default, cjs);
 });
@@ -31,7 +32,7 @@ test('the declarations compile under --strict, and catch misuse', {
   skip: !require('node:fs').existsSync(tsc) && 'typescript not installed',
 }, () => {
   const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext',
-    '--moduleResolution', 'nodenext', '--target', 'es2022', 'test/types/usage.ts', 'test/types/misuse.ts'],
+    '--moduleResolution', 'nodenext', '--target', 'es2022', '--experimentalDecorators', 'test/types/usage.ts', 'test/types/misuse.ts'],
   { cwd: PKG, encoding: 'utf8' });
   const errors = r.stdout.split('\n').filter((l) => /error TS/.test(l));
   assert.deepEqual(errors.filter((l) => !l.startsWith('test/types/misuse.ts')), [], 'usage.ts compiles');
@@ -44,7 +45,7 @@ test('the tarball holds the code, the types and the README, not the tests', () =
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PKG, encoding: 'utf8' });
   const files = JSON.parse(out)[0].files.map((f) => f.path).sort();
   for (const f of ['README.md', 'index.d.ts', 'index.mjs', 'lib/client.js', 'lib/express.js', 'lib/index.js',
-    'lib/insurance.js', 'lib/ip.js', 'lib/resp.js', 'lib/socketio.js', 'package.json'])
+    'lib/insurance.js', 'lib/ip.js', 'lib/nestjs.js', 'lib/resp.js', 'lib/socketio.js', 'package.json'])
     assert.ok(files.includes(f), `${f} missing from ${files}`);
   assert.ok(!files.some((f) => f.startsWith('test/')), 'tests are not shipped');
 });

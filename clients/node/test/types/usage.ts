@@ -24,3 +24,12 @@ const login = progressiveLogin({ client: fg, policy: 'login' });
 void login.check;
 connectionLimiter({ client: fg, policy: 'sio_connect', trustProxy: ['10.0.0.0/8'] });
 eventLimiter({ client: fg, policy: 'socket_events', exempt: ['ping'], onAudit: (a) => console.log(a.type) }).middleware;
+
+import { FloodgateGuard, RateLimit, SkipRateLimit } from 'floodgate';
+@RateLimit({ policy: 'api', role: (req) => req.user?.role })
+class Ctl {
+  @RateLimit({ policy: 'ai', cost: 5 }) ask(): void {}
+  @SkipRateLimit() health(): void {}
+}
+void Ctl;
+void new FloodgateGuard({ client: fg, policy: 'api', ipv6Prefix: 64 });

@@ -218,6 +218,28 @@ export declare function progressiveLogin(opts: LoginOptions): {
   ok: (req: Req) => Promise<boolean>;
 };
 
+export interface BudgetOptions extends Omit<RateLimitOptions, 'cost' | 'key' | 'role'> {
+  /** A budget policy. */
+  policy: string;
+  key?: (req: Req) => Key | Promise<Key>;
+  role?: OrFn<string | undefined>;
+  /** What the check requires to be left (charged nothing). Default 1. */
+  estimate?: OrFn<number>;
+}
+
+export interface ChargeResult {
+  charged: number;
+  /** Use above what was left: lost until the agent can debit below zero. */
+  uncharged: number;
+  remaining: number | null;
+}
+
+/** Check before (no charge), charge the actual use after (req.floodgateBudget.charge(n)). */
+export declare function budget(opts: BudgetOptions): {
+  check: (req: Req, res: Res, next: Next) => Promise<void>;
+  charge: (req: Req, n: number) => Promise<ChargeResult>;
+};
+
 /** The draft's field values for a result, or null when it carries no limit. */
 export declare function draftHeaders(name: string, result: CheckResult): { policy: string; limit: string } | null;
 

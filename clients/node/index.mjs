@@ -4,7 +4,7 @@ import cjs from './lib/index.js';
 export const {
   Client, createClient, FloodgateUnavailableError, FloodgateCommandError, InsuranceLimiter,
   RespReader, RespProtocolError, ReplyError, normalizeIp, DEFAULT_SOCKET,
-  rateLimit, progressiveLogin, draftHeaders, connectionLimiter, eventLimiter,
+  rateLimit, progressiveLogin, budget, draftHeaders, connectionLimiter, eventLimiter,
   FloodgateGuard, RateLimit, SkipRateLimit,
 } = cjs;
 export default cjs;

@@ -174,4 +174,63 @@ function progressiveLogin(opts) {
   return { check, fail, ok };
 }
 
-module.exports = { rateLimit, progressiveLogin, draftHeaders, ipKey };
+/**
+ * budget({ client, policy, key?, role?, estimate?, ... }) -> { check, charge(req, n) }
+ *
+ * For costs known only after the work (AI tokens): check is middleware that
+ * refuses (429, as rateLimit) when the key's budget cannot cover estimate(req)
+ * (default 1) and charges nothing; after the work, charge(req, n) (or
+ * req.floodgateBudget.charge(n)) takes the actual use. Until the agent has a
+ * debit that may go below zero (issue 12, RL.CHARGE), a use above what is left
+ * takes what is left: { charged, uncharged, remaining } says how much was lost.
+ */
+function budget(opts) {
+  if (!opts?.client) throw new TypeError('floodgate: budget needs { client }');
+  if (!opts.policy) throw new TypeError('floodgate: budget needs { policy }');
+  const { client, policy } = opts;
+  const keyFn = opts.key ?? ((req) => ipKey(req, opts.ipv6Prefix));
+  const keys = new WeakMap();
+  const roles = new WeakMap();
+
+  async function ids(req) {
+    if (!keys.has(req)) {
+      const k = await keyFn(req);
+      if (k === undefined || k === null || k === '') throw new Error('floodgate: the key function returned no key');
+      keys.set(req, k);
+      roles.set(req, await valueOf(opts.role, req));
+    }
+    return { key: keys.get(req), role: roles.get(req) };
+  }
+
+  async function charge(req, n) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`floodgate: charge needs a non-negative integer, not ${n}`);
+    const { key, role } = await ids(req);
+    let charged = 0;
+    let remaining = null;
+    // Take what is left when n is more; a few rounds in case others charge meanwhile.
+    for (let i = 0; i < 4 && charged < n; i++) {
+      const p = await client.check(policy, key, { role, peek: true });
+      remaining = p.remaining;
+      const c = Math.min(n - charged, p.remaining);
+      if (c <= 0) break;
+      const r = await client.check(policy, key, { role, cost: c });
+      remaining = r.remaining;
+      if (r.allowed) charged += c;
+    }
+    return { charged, uncharged: n - charged, remaining };
+  }
+
+  // The check must not charge: PEEK through a client wrapper.
+  const peekClient = { check: (p, k, o) => client.check(p, k, { ...o, peek: true }) };
+  const peekLimiter = rateLimit({ ...opts, client: peekClient, key: async (req) => (await ids(req)).key,
+    role: (req) => roles.get(req), cost: opts.estimate ?? 1 });
+
+  async function check(req, res, next) {
+    req.floodgateBudget = { charge: (n) => charge(req, n) };
+    return peekLimiter(req, res, next);
+  }
+
+  return { check, charge };
+}
+
+module.exports = { rateLimit, progressiveLogin, budget, draftHeaders, ipKey };

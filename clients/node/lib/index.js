@@ -21,6 +21,7 @@ module.exports = {
   normalizeIp: ip.normalizeIp,
   rateLimit: express.rateLimit,
   progressiveLogin: express.progressiveLogin,
+  budget: express.budget,
   draftHeaders: express.draftHeaders,
   connectionLimiter: socketio.connectionLimiter,
   eventLimiter: socketio.eventLimiter,

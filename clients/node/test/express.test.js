@@ -10,7 +10,7 @@ const express = require('express');
 const { startAgent } = require('./helpers/agent');
 const CONFIG = require('./helpers/config');
 const { checkPolicyField, checkLimitField } = require('./helpers/sf');
-const { Client, rateLimit, progressiveLogin } = require('..');
+const { Client, rateLimit, progressiveLogin, budget } = require('..');
 
 const servers = [];
 const clients = [];
@@ -207,5 +207,28 @@ describe('express middleware against floodgated', async () => {
     assert.deepEqual(await client.authCheck('login', '198.51.100.77'),
       { policy: 'login', key: '198.51.100.77', waitMs: 0, failures: 0, source: 'agent' });
   });
-});
 
+  it('budget: checked before without a charge, the actual use charged after, refused once spent', async () => {
+    const b = budget({ client, policy: 'tokens', key: (req) => `user:${req.get('x-user')}` });
+    const a = express();
+    a.post('/ai', b.check, async (req, res) => {
+      const used = Number(req.get('x-used'));
+      res.json(await req.floodgateBudget.charge(used));
+    });
+    const base = await serve(a);
+    const ask = (used) => get(base, '/ai', null, { method: 'POST', headers: { 'x-user': 'b1', 'x-used': String(used) } });
+    let r = await ask(60);
+    assert.equal(r.status, 200);
+    assert.deepEqual(checkPolicyField(r.headers.get('ratelimit-policy')), [{ id: 'tokens', q: 100, w: 86400 }]);
+    assert.equal(checkLimitField(r.headers.get('ratelimit'))[0].r, 100, 'the check charged nothing');
+    assert.deepEqual(await r.json(), { charged: 60, uncharged: 0, remaining: 40 });
+    r = await ask(500);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { charged: 40, uncharged: 460, remaining: 0 }, 'more than is left takes what is left');
+    r = await ask(1);
+    assert.equal(r.status, 429);
+    const body = await r.json();
+    assert.equal(body.window, 'day');
+    assert.ok(body.retryAfterMs > 0 && body.retryAfterMs <= 86_400_000);
+  });
+});

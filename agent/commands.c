@@ -85,7 +85,8 @@ static void policy_error(struct client *c, struct policy *p, int err, const char
 
 		/* "an events policy", "a window policy": the article follows the sound. */
 		reply_error(c, "ERR policy '%s' is %s %s policy: %s does not apply to it",
-			    policy_name(p), type[0] && strchr("aeiou", type[0]) ? "an" : "a", type, cmd);
+			    policy_name(p), type[0] && strchr("aeiou", type[0]) ? "an" : "a", type,
+			    cmd);
 		break;
 	}
 	case -ENOENT:

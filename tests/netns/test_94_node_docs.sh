@@ -1,0 +1,38 @@
+#!/bin/bash
+# docs/api.md's Node.js code, run as an application copies it, with ioredis 5
+# (RESP2), ioredis 6 and node-redis 6 (RESP3, their default, and RESP2): exact
+# decisions (10 of 15 on 10/s), every field by name with its type, the login
+# order, clear errors, and fail open / closed while the agent does not answer.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agent.sh"
+
+fg_require_cmd node
+for m in ioredis ioredis6 redis; do
+	[ -d "$FG_ROOT/tests/node/node_modules/$m" ] || fg_fail "node module $m missing: run make test-netns (npm ci)"
+done
+fg_topo_3ns
+cat >"$FG_TMP/fg.yaml" <<YAML
+policies:
+  - { name: api10, type: window, limits: [ { count: 10, per: 1s } ], roles: { OWNER: 2 } }
+  - { name: events10, type: events, limit: 10, window: 1m }
+  - { name: login, type: progressive }
+YAML
+fg_agent_start "$FG_TMP/fg.yaml"
+fg_wait_for -t 10 test -S "$FG_SOCK" || fg_fail "no socket at $FG_SOCK"
+
+for run in "ioredis5 2" "ioredis6 3" "ioredis6 2" "node-redis 3" "node-redis 2"; do
+	set -- $run
+	out=$(node "$FG_ROOT/tests/node/docs_api.js" "$1" "$2" "$FG_SOCK" "$FG_ROOT/docs/api.md" \
+		"$FG_AGENT" 2>&1) || {
+		kill -CONT "$FG_AGENT" 2>/dev/null || true
+		printf '%s\n' "$out" >&2
+		fg_fail "docs/api.md's code with $1 in RESP$2"
+	}
+	kill -CONT "$FG_AGENT" 2>/dev/null || true
+	fg_log "$(printf '%s\n' "$out" | grep -v ': ok$' | tr '\n' ' ')"
+	fg_ok "docs/api.md's code with $1 in RESP$2: exact decisions, fail open/closed"
+done
+
+kill -0 "$FG_AGENT" || fg_fail "agent died"
+fg_pass "docs/api.md's Node.js code with ioredis 5, ioredis 6, node-redis 6, RESP2 and RESP3"

@@ -2,10 +2,25 @@
 # docs/api.md's Node.js code, run as an application copies it, with ioredis 5
 # (RESP2), ioredis 6 and node-redis 6 (RESP3, their default, and RESP2): exact
 # decisions (10 of 15 on 10/s), every field by name with its type, the login
-# order, clear errors, and fail open / closed while the agent does not answer.
+# order, clear errors, and fail open / closed while the agent does not answer;
+# and docs/config.md lists every top-level key the config parser takes.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
+
+# docs/config.md's table of top-level keys lists every key the config parser
+# takes (its top_keys table, wherever agent/ keeps it).
+docs_keys_missing() { # CONFIG_MD
+	local k keys
+	keys=$(sed -n '/top_keys\[\] = {/,/};/p' "$FG_ROOT"/agent/*.c | grep -o '"[a-z_]*"' | tr -d '"')
+	[ -n "$keys" ] || { echo "(no top_keys table found in agent/*.c)"; return; }
+	for k in $keys; do
+		sed -n '/^## Top-level keys/,/^## [^T]/p' "$1" | grep -q "^| \`$k\` " || echo "$k"
+	done
+}
+missing=$(docs_keys_missing "$FG_ROOT/docs/config.md")
+[ -z "$missing" ] || fg_fail "docs/config.md's top-level keys lack: $missing"
+fg_ok "docs/config.md lists every top-level key the parser takes"
 
 fg_require_cmd node
 for m in ioredis ioredis6 redis; do

@@ -37,16 +37,18 @@ fg_agent_start "$FG_TMP/fg.yaml"
 fg_wait_for -t 10 test -S "$FG_SOCK" || fg_fail "no socket at $FG_SOCK"
 
 for run in "ioredis5 2" "ioredis6 3" "ioredis6 2" "node-redis 3" "node-redis 2"; do
-	set -- $run
-	out=$(node "$FG_ROOT/tests/node/docs_api.js" "$1" "$2" "$FG_SOCK" "$FG_ROOT/docs/api.md" \
-		"$FG_AGENT" 2>&1) || {
-		kill -CONT "$FG_AGENT" 2>/dev/null || true
-		printf '%s\n' "$out" >&2
-		fg_fail "docs/api.md's code with $1 in RESP$2"
-	}
+	read -r cl proto <<<"$run"
+	rc=0
+	out=$(node "$FG_ROOT/tests/node/docs_api.js" "$cl" "$proto" "$FG_SOCK" "$FG_ROOT/docs/api.md" \
+		"$FG_AGENT" 2>&1) || rc=$?
+	# The script stops the agent for a moment: never leave it stopped.
 	kill -CONT "$FG_AGENT" 2>/dev/null || true
+	if [ "$rc" != 0 ]; then
+		printf '%s\n' "$out" >&2
+		fg_fail "docs/api.md's code with $cl in RESP$proto"
+	fi
 	fg_log "$(printf '%s\n' "$out" | grep -v ': ok$' | tr '\n' ' ')"
-	fg_ok "docs/api.md's code with $1 in RESP$2: exact decisions, fail open/closed"
+	fg_ok "docs/api.md's code with $cl in RESP$proto: exact decisions, fail open/closed"
 done
 
 kill -0 "$FG_AGENT" || fg_fail "agent died"

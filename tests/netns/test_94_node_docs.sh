@@ -29,7 +29,7 @@ done
 fg_topo_3ns
 cat >"$FG_TMP/fg.yaml" <<YAML
 policies:
-  - { name: api10, type: window, limits: [ { count: 10, per: 1s } ], roles: { OWNER: 2 } }
+  - { name: api10, type: window, limits: [ { count: 10, per: 1m } ], roles: { OWNER: 2 } }
   - { name: events10, type: events, limit: 10, window: 1m }
   - { name: login, type: progressive }
 YAML

@@ -79,24 +79,24 @@ async function main() {
   if (proto === '2') assert.ok(Array.isArray(raw) && raw[0] === 1, `${tag}: RESP2 array: ${raw}`);
   else assert.ok(!Array.isArray(raw) || raw[0] === 'allowed', `${tag}: RESP3 map: ${raw}`);
 
-  // 15 requests at once on "10 per second": exactly the first 10 pass.
+  // 15 requests at once on "10 per minute": exactly the first 10 pass, however
+  // slowly a loaded machine answers (a minute window does not refill meanwhile).
   const t0 = Date.now();
   const res = await Promise.all(Array.from({ length: 15 }, () => check('api10', `user:${id}`)));
   const took = Date.now() - t0;
-  assert.ok(took < 100, `${tag}: 15 checks took ${took} ms; a 10/s window refills one per 100 ms`);
   const allowed = res.filter((r) => r.allowed === true).length;
-  console.log(`${tag}: ${allowed} of 15 allowed on 10/s (${took} ms)`);
-  assert.equal(allowed, 10, `${tag}: allowed on 10/s`);
+  console.log(`${tag}: ${allowed} of 15 allowed on 10/min (${took} ms)`);
+  assert.equal(allowed, 10, `${tag}: allowed on 10/min`);
   res.forEach((r, i) => {
     const ok = i < 10;
     assert.equal(r.allowed, ok, `${tag}: request ${i + 1}`);
     assert.equal(r.limit, 10);
     assert.equal(r.remaining, ok ? 9 - i : 0, `${tag}: remaining after ${i + 1}`);
     assert.equal(typeof r.resetMs, 'number');
-    assert.ok(r.resetMs > 0 && r.resetMs <= 1000, `${tag}: reset_ms ${r.resetMs}`);
+    assert.ok(r.resetMs > 0 && r.resetMs <= 60000, `${tag}: reset_ms ${r.resetMs}`);
     assert.equal(typeof r.retryAfterMs, 'number');
     if (ok) assert.equal(r.retryAfterMs, 0);
-    else assert.ok(r.retryAfterMs > 0 && r.retryAfterMs <= 100, `retry_after_ms ${r.retryAfterMs}`);
+    else assert.ok(r.retryAfterMs > 0 && r.retryAfterMs <= 6000, `retry_after_ms ${r.retryAfterMs}`);
     assert.ok(ok ? ['ok', 'warn'].includes(r.state) : r.state === 'deny', `${tag}: state ${r.state}`);
     assert.equal(r.unchecked, undefined);
   });
@@ -108,7 +108,7 @@ async function main() {
     assert.equal(typeof c[f], 'number', `${tag}: ${f} is a number`);
   assert.equal(c.allowed, 0);
   assert.equal(c.state, 'deny');
-  assert.equal(c.window, '1s');
+  assert.equal(c.window, '1m');
   const ev = fields(EVENT, await rl('RL.EVENT', 'events10', `conn:${id}`, 'msg'));
   assert.deepEqual(ev, { state: 'ok', count: 1, limit: 10 }, `${tag}: RL.EVENT`);
 

@@ -91,7 +91,8 @@ static int set_interval(struct cmdline_args *a, const struct cmdline_option *o, 
  * Every option. Global ones (bit 0) go anywhere and are listed by --help;
  * command options go after the command, which must take them (its opts),
  * and show in its synopsis. The order is getopt_long's (it matters for
- * abbreviations such as --pe).
+ * abbreviations such as --pe). Columns: long name, short name, value name,
+ * O_* bit, O_* it needs, setter, field, bad-value message, --help text.
  */
 const struct cmdline_option cmdline_options[] = {
 	{ "socket", 's', "PATH", 0, 0, set_str, FIELD(sock), NULL,
@@ -401,8 +402,7 @@ static int add_positional(const struct cmdline_command *cmd, struct cmdline_args
 	return 0;
 }
 
-const struct cmdline_command *cmdline_parse(int argc, char **argv, struct cmdline_args *a,
-					    int *ret)
+const struct cmdline_command *cmdline_parse(int argc, char **argv, struct cmdline_args *a, int *ret)
 {
 	struct option longopts[NOPTS + 1];
 	char optstring[3 + 2 * NOPTS + 1];
@@ -417,6 +417,7 @@ const struct cmdline_command *cmdline_parse(int argc, char **argv, struct cmdlin
 	if (!a->sock || !*a->sock)
 		a->sock = FG_DEFAULT_SOCKET;
 	opterr = 0;
+	optind = 0; /* getopt starts afresh: floodctl's tests parse more than once */
 	/* First the options before the command ("+": stop at it)... */
 	build_getopt(longopts, optstring, "+:");
 	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
@@ -472,9 +473,9 @@ const struct cmdline_command *cmdline_parse(int argc, char **argv, struct cmdlin
 		char name[40], needs[40];
 
 		if ((a->given & o->bit) && o->needs && !(a->given & o->needs)) {
-			cmdline_usage_error(cmd, "%s goes with %s", opt_display(o, name, sizeof(name)),
-					    opt_display(option_of_bit(o->needs), needs,
-							sizeof(needs)));
+			cmdline_usage_error(
+				cmd, "%s goes with %s", opt_display(o, name, sizeof(name)),
+				opt_display(option_of_bit(o->needs), needs, sizeof(needs)));
 			return NULL;
 		}
 	}

@@ -60,20 +60,18 @@ struct cmdline_command {
 	int (*pin)(struct xdpmaps *m, const struct cmdline_args *a); /* NULL: socket only */
 };
 
-struct cmdline_option;
-
 struct cmdline_option {
-	const char *name;	/* long name, NULL: short only */
-	char short_name;	/* 0: long only */
-	const char *value;	/* its value's name in --help ("PATH"); NULL: a flag */
-	unsigned bit;		/* O_*: a command option; 0: global (any place) */
-	unsigned needs;		/* O_* that must be given too ("--interval goes with --watch") */
+	const char *name;  /* long name, NULL: short only */
+	char short_name;   /* 0: long only */
+	const char *value; /* its value's name in --help ("PATH"); NULL: a flag */
+	unsigned bit;	   /* O_*: a command option; 0: global (any place) */
+	unsigned needs;	   /* O_* that must be given too ("--interval goes with --watch") */
 	/* Store the value (NULL for a flag) in a. Returns 0, CMDLINE_HELP, or
 	 * -EINVAL for a value that is not one (then "invalid" is the message). */
 	int (*set)(struct cmdline_args *a, const struct cmdline_option *o, const char *value);
-	size_t field;		/* offsetof() the field a generic setter fills */
-	const char *invalid;	/* "give a whole number, 0 or more" */
-	const char *help;	/* global options: --help's text ('\n' continues it) */
+	size_t field;	     /* offsetof() the field a generic setter fills */
+	const char *invalid; /* "give a whole number, 0 or more" */
+	const char *help;    /* global options: --help's text ('\n' continues it) */
 };
 
 #define CMDLINE_HELP 1

@@ -170,7 +170,7 @@ void reply_cell(struct table *t, const redisReply *e)
  * or a JSON object with those names.
  */
 int reply_print_fields(const char *cmd, const redisReply *rep, const char *const *names, size_t n,
-			bool json)
+		       bool json)
 {
 	struct table t;
 	struct json j;

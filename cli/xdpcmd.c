@@ -231,7 +231,8 @@ int xdpcmd_stats(struct rpc *r, const struct cmdline_args *a)
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2)
 		goto bad;
 	for (i = 0; i < rep->elements; i += 2)
-		if (!reply_is_str(rep->element[i]) || rep->element[i + 1]->type != REDIS_REPLY_ARRAY ||
+		if (!reply_is_str(rep->element[i]) ||
+		    rep->element[i + 1]->type != REDIS_REPLY_ARRAY ||
 		    rep->element[i + 1]->elements < 4)
 			goto bad;
 	if (a->json) {
@@ -279,7 +280,7 @@ int xdpcmd_ban(struct rpc *r, const struct cmdline_args *a)
 		return ret;
 	reply_fmt_duration(dur, sizeof(dur), a->for_s ? (long long)a->for_s : -1);
 	ret = reply_print_ok("XDP.BAN", rep, a->json, "banned %s %s%s", a->pos[0],
-		       a->for_s ? "for " : "until unbanned", a->for_s ? dur : "");
+			     a->for_s ? "for " : "until unbanned", a->for_s ? dur : "");
 	freeReplyObject(rep);
 	return ret;
 }
@@ -304,7 +305,8 @@ int xdpcmd_unban(struct rpc *r, const struct cmdline_args *a)
 	return ret;
 }
 
-static int list_entry(struct rpc *r, const struct cmdline_args *a, const char *cmd, const char *list)
+static int list_entry(struct rpc *r, const struct cmdline_args *a, const char *cmd,
+		      const char *list)
 {
 	const char *argv[] = { cmd, a->pos[0], "DEL" };
 	redisReply *rep = rpc_call(r, a->del ? 3 : 2, argv, NULL);
@@ -319,8 +321,8 @@ static int list_entry(struct rpc *r, const struct cmdline_args *a, const char *c
 		freeReplyObject(rep);
 		return ret;
 	}
-	ret = reply_print_ok(cmd, rep, a->json, "%s %s %s the %s list", a->del ? "removed" : "added",
-		       a->pos[0], a->del ? "from" : "to", list);
+	ret = reply_print_ok(cmd, rep, a->json, "%s %s %s the %s list",
+			     a->del ? "removed" : "added", a->pos[0], a->del ? "from" : "to", list);
 	freeReplyObject(rep);
 	return ret;
 }
@@ -354,7 +356,8 @@ int xdpcmd_list(struct rpc *r, const struct cmdline_args *a)
 	else if (!strcmp(what, "deny"))
 		arg = "DENY";
 	else
-		return cmdline_usage_error(cmdline_find_command("list"), "list %s: use bans, allow or deny", what);
+		return cmdline_usage_error(cmdline_find_command("list"),
+					   "list %s: use bans, allow or deny", what);
 	{
 		const char *argv[] = { "XDP.LIST", arg };
 

@@ -394,7 +394,8 @@ static int apply(const struct cmdline_option *o, const char *v, const struct cmd
 
 static int add_positional(const struct cmdline_command *cmd, struct cmdline_args *a, char *arg)
 {
-	if (a->npos == cmd->npos) {
+	/* The bound keeps a row that asks for more arguments than pos holds safe. */
+	if (a->npos == cmd->npos || a->npos == (int)(sizeof(a->pos) / sizeof(a->pos[0]))) {
 		cmdline_usage_error(cmd, "%s: unexpected argument '%s'", cmd->name, arg);
 		return -EINVAL;
 	}

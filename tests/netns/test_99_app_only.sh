@@ -48,10 +48,15 @@ bpffs_state() {
 }
 BPFFS_BEFORE=$(bpffs_state)
 
-# no_bpf PID WHAT — the process holds no BPF object (map, program, link).
+# no_bpf PID WHAT — the process holds no BPF object (map, program, link, BTF) and
+# nothing under /sys/fs/bpf open.
 no_bpf() {
-	local n
-	n=$(ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'anon_inode:bpf' || true)
+	local fd n=0
+	for fd in /proc/"$1"/fd/*; do
+		case $(readlink "$fd" 2>/dev/null) in
+		anon_inode:bpf* | anon_inode:btf | /sys/fs/bpf*) n=$((n + 1)) ;;
+		esac
+	done
 	fg_assert_eq "$n" 0 "$2: no BPF map, program or link open"
 }
 # no_caps PID WHAT — nothing in the permitted or effective sets.
@@ -59,8 +64,9 @@ no_caps() {
 	local prm eff
 	prm=$(awk '/^CapPrm:/ { print $2 }' "/proc/$1/status")
 	eff=$(awk '/^CapEff:/ { print $2 }' "/proc/$1/status")
-	[ "$prm" = 0000000000000000 ] && [ "$eff" = 0000000000000000 ] ||
+	if [ "$prm" != 0000000000000000 ] || [ "$eff" != 0000000000000000 ]; then
 		fg_fail "$2: capabilities left: CapPrm=$prm CapEff=$eff"
+	fi
 	fg_ok "$2: no capability (CapPrm=CapEff=0)"
 }
 

@@ -7,8 +7,9 @@
 # 127.0.0.1), counts a policy's xdp_ban as not applied, keeps its state
 # across SIGHUP and CONFIG RELOAD (its own uid is an admin), checks configs,
 # shares state through Redis, picks $XDG_RUNTIME_DIR for its socket when none
-# is given, and never loads a BPF object or touches /sys/fs/bpf. As root with
-# app_only: true in the file it does the same and keeps no capability.
+# is given, keeps the socket's directory and admin checks, and never loads a
+# BPF object or touches /sys/fs/bpf. As root with --app-only it does the same
+# and keeps no capability.
 #
 # No namespace: the agent serves a Unix socket and loopback HTTP, as on a
 # laptop. Every process is recorded by PID and stopped by PID.
@@ -272,7 +273,39 @@ else
 	fg_ok "it says to give --socket or socket.path"
 fi
 
-# ---- 4. the Redis store, as nobody ---------------------------------------------------------
+# ---- 4. the socket's checks hold for a non-root owner ------------------------------------
+# A directory another user owns and anyone may write: refused, as for root.
+mkdir -m 777 "$FG_TMP/w"
+chown 1 "$FG_TMP/w"
+rc=0
+out=$(as_nobody timeout 10 "$FLOODGATED" -c "$KEYCONF" --socket "$FG_TMP/w/fg.sock" \
+	--metrics-listen "" 2>&1) || rc=$?
+fg_assert_ne "$rc" 0 "a socket directory owned by uid 1, mode 0777: refused"
+grep -q "belongs to uid 1" <<<"$out" || fg_fail "the refusal does not name the owner: '$out'"
+[ ! -e "$FG_TMP/w/fg.sock" ] || fg_fail "a socket was left in the refused directory"
+# An open socket (mode 0666): another uid decides, but is no admin; the agent's uid is.
+PEERCONF=$U/peer.yaml
+printf 'app_only: true
+socket: { mode: "0666" }
+policies:
+  - { name: api, type: window, limits: [ { count: 3, per: 1h } ] }
+' \
+	>"$PEERCONF"
+chmod 644 "$PEERCONF"
+chmod 711 "$U"
+start_agent "$FG_TMP/peer.log" "${AS_NOBODY[@]}" "$FLOODGATED" -c "$PEERCONF" \
+	--socket "$U/p/fg.sock" --metrics-listen ""
+as_uid1() { setpriv --reuid=1 --regid=1 --clear-groups -- "$@"; }
+same "$(as_uid1 redis-cli -s "$U/p/fg.sock" RL.CHECK api k | head -1)" 1 \
+	"another uid (1) may decide on an open socket"
+out=$(as_uid1 redis-cli -s "$U/p/fg.sock" CONFIG RELOAD)
+grep -q "^NOPERM" <<<"$out" || fg_fail "CONFIG RELOAD from uid 1 was not refused: '$out'"
+fg_ok "CONFIG RELOAD from uid 1: NOPERM"
+same "$(as_nobody redis-cli -s "$U/p/fg.sock" CONFIG RELOAD)" OK "CONFIG RELOAD from the agent's uid"
+fg_stop "$AGENT" 10 || fg_fail "the open-socket agent exited with an error"
+chmod 700 "$U"
+
+# ---- 5. the Redis store, as nobody ---------------------------------------------------------
 RSOCK=$U/redis.sock
 fg_bg "${AS_NOBODY[@]}" redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 --save "" \
 	--appendonly no --dir "$U" --logfile "$U/redis.log"
@@ -297,18 +330,19 @@ fg_assert_gt "$(redis-cli -s "$RSOCK" --scan --pattern '{t99:*' | wc -l)" 0 \
 no_bpf "$RA" "Redis store, as nobody"
 fg_stop "$RA" 10 || fg_fail "the Redis agent exited with an error"
 
-# ---- 5. root, app_only: true in the file: the same, and no capability kept ---------------
+# ---- 6. root with --app-only: the same, and no capability kept -------------------------------
 mkdir -m 700 "$FG_TMP/root"
-# Root's own copy: without CAP_DAC_OVERRIDE (dropped) it could not re-read
-# the file in nobody's 0700 directory on SIGHUP.
-cp "$KEYCONF" "$FG_TMP/root/key.yaml"
-start_agent "$FG_TMP/root.log" "$FLOODGATED" -c "$FG_TMP/root/key.yaml" --socket "$FG_TMP/root/fg.sock" \
-	--pin-dir "$FG_PIN_DIR" --metrics-listen ""
+# Root's own copy (the production-like file, interfaces and all): without
+# CAP_DAC_OVERRIDE (dropped) it could not re-read one in nobody's 0700
+# directory on SIGHUP.
+cp "$CONF" "$FG_TMP/root/fg.yaml"
+start_agent "$FG_TMP/root.log" "$FLOODGATED" --app-only -c "$FG_TMP/root/fg.yaml" \
+	--socket "$FG_TMP/root/fg.sock" --pin-dir "$FG_PIN_DIR" --metrics-listen ""
 RT=$AGENT
 no_caps "$RT" "as root in app-only mode"
 no_bpf "$RT" "as root in app-only mode"
-same "$(window_counts "$FG_TMP/root/fg.sock" api k 4)" "1 2,1 1,1 0,0 0" \
-	"as root: 3 per hour, then denied"
+same "$(window_counts "$FG_TMP/root/fg.sock" api k 6)" "1 4,1 3,1 2,1 1,1 0,0 0" \
+	"as root: 5 per hour, then denied"
 assert_app_err "as root: XDP.STATS" "$(redis-cli -s "$FG_TMP/root/fg.sock" XDP.STATS)"
 redis-cli -s "$FG_TMP/root/fg.sock" INFO xdp | tr -d '\r' | grep -qx 'mode:app-only' ||
 	fg_fail "as root: INFO has no mode:app-only"

@@ -1,13 +1,13 @@
 #!/bin/bash
 # The Node.js package (clients/node, npm name floodgate): its node:test suites
 # against a real floodgated, which they start themselves (test/helpers/agent.js:
-# a namespace of their own with a veth pair until the agent has --app-only).
+# --app-only, as nobody when run as root; an agent without that mode runs as
+# root in a namespace of their own with a veth pair).
 # npm ci from the committed lockfile when node_modules is older than it.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-fg_require_root
-fg_require_cmd node npm ip nsenter
+fg_require_cmd node npm setpriv
 [ -x "$BUILD/floodgated" ] || fg_fail "$BUILD/floodgated missing: run make"
 major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 18 ] || fg_skip "needs Node.js 18 or later (have $(node --version))"
@@ -19,7 +19,8 @@ if [ ! -f "$PKG/node_modules/.package-lock.json" ] ||
 	(cd "$PKG" && npm ci --no-audit --no-fund --silent) || fg_fail "npm ci failed in clients/node"
 fi
 
-# Whatever a killed test file leaves (namespaces, pins) carries this prefix.
+# Whatever a killed test file leaves (namespaces, pins of the fallback without
+# --app-only) carries this prefix.
 export FG_NS_PREFIX="fgt-$$-n"
 cleanup_node() {
 	local ns

@@ -27,6 +27,14 @@ describe('client against floodgated', async () => {
     await agent.close();
   });
 
+  it('the agent under test: app-only and unprivileged when the binary has --app-only', (t) => {
+    if (!agent.appOnly) return t.skip('floodgated without --app-only: run as root in a namespace');
+    const uid = /^Uid:\s+(\d+)/m.exec(require('node:fs').readFileSync(`/proc/${agent.proc.pid}/status`, 'utf8'))[1];
+    assert.notEqual(Number(uid), 0, 'not root');
+    if (process.getuid() === 0) assert.equal(Number(uid), 65534, 'nobody');
+    return undefined;
+  });
+
   it('window: exactly 5 allowed, then refused with the wait, nothing charged by refusals', async () => {
     const c = client();
     const rs = [];

@@ -1,11 +1,13 @@
 'use strict';
 // Starts a real floodgated for a test file: the ONE place that knows how.
 //
-// With an agent that has --app-only (no XDP, no root) it runs it directly.
-// Until then: as root, in a network namespace of its own with a veth pair
-// (192.0.2.1/24 <-> 192.0.2.2/24) for the agent to attach to, pins under
-// /sys/fs/bpf/fgn-<pid>-<n>, all removed on stop and on process exit.
-// Otherwise the tests skip (startAgent resolves { skip: reason }).
+// An agent with --app-only (no XDP) runs unprivileged: as the test's own
+// user, or, when the tests run as root, as nobody (setpriv, no capability)
+// with its socket and config in a directory nobody owns. An older agent
+// without it runs as root in a network namespace of its own with a veth pair
+// (192.0.2.1/24 <-> 192.0.2.2/24) to attach to, pins under
+// /sys/fs/bpf/<namespace>, all removed on stop and on process exit; without
+// root then, the tests skip (startAgent resolves { skip: reason }).
 
 const { spawn, execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -16,6 +18,7 @@ const net = require('node:net');
 const ROOT = path.resolve(__dirname, '../../../..');
 const BUILD = process.env.BUILD ? path.resolve(ROOT, process.env.BUILD) : path.join(ROOT, 'build');
 const FLOODGATED = process.env.FLOODGATED ?? path.join(BUILD, 'floodgated');
+const NOBODY = 65534;
 
 let seq = 0;
 const live = new Set();
@@ -78,11 +81,20 @@ async function startAgent(yaml) {
   if (!appOnly && process.getuid?.() !== 0)
     return { skip: 'floodgated needs root (no --app-only mode yet)' };
   const n = seq++;
+  const asRoot = process.getuid?.() === 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fgn-${process.pid}-`));
-  fs.chmodSync(dir, 0o700);
-  const a = { dir, socket: path.join(dir, 'fg.sock'), conf: path.join(dir, 'fg.yaml'),
+  // As root with app-only, nobody runs the agent in a directory of its own,
+  // reached through this one (0711).
+  fs.chmodSync(dir, appOnly && asRoot ? 0o711 : 0o700);
+  const home = appOnly && asRoot ? path.join(dir, 'u') : dir;
+  if (home !== dir) {
+    fs.mkdirSync(home, { mode: 0o700 });
+    fs.chownSync(home, NOBODY, NOBODY);
+  }
+  const a = { dir, socket: path.join(home, 'fg.sock'), conf: path.join(home, 'fg.yaml'),
     logFile: path.join(dir, 'agent.log'), proc: null, ns: null, pinDir: null, appOnly };
   fs.writeFileSync(a.conf, yaml);
+  if (home !== dir) fs.chownSync(a.conf, NOBODY, NOBODY);
   live.add(a);
   if (!appOnly) {
     // FG_NS_PREFIX: tests/netns/test_99_node_pkg.sh passes its own, so its
@@ -107,7 +119,10 @@ async function startAgent(yaml) {
   a.start = async () => {
     const out = fs.openSync(a.logFile, 'a');
     const args = ['-c', a.conf, '--socket', a.socket, '--metrics-listen', ''];
-    if (appOnly) a.proc = spawn(FLOODGATED, ['--app-only', ...args], { stdio: ['ignore', out, out] });
+    if (appOnly && asRoot)
+      a.proc = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all',
+        '--bounding-set=-all', '--', FLOODGATED, '--app-only', ...args], { stdio: ['ignore', out, out] });
+    else if (appOnly) a.proc = spawn(FLOODGATED, ['--app-only', ...args], { stdio: ['ignore', out, out] });
     else
       a.proc = spawn('nsenter', [`--net=/run/netns/${a.ns}`, '--', FLOODGATED, ...args, '-i', 'fg0',
         '--pin-dir', a.pinDir], { stdio: ['ignore', out, out] });

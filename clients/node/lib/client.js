@@ -91,7 +91,7 @@ class Client extends EventEmitter {
     sock.once('connect', () => {
       clearTimeout(ct);
       this.state = 'ready';
-      this.backoff = this.minBackoff;
+      sock.readyAt = Date.now();
       if (this.degraded) {
         this.degraded = false;
         this.logger.info(`floodgate: agent at ${this.path} is back; decisions come from it again`);
@@ -115,10 +115,18 @@ class Client extends EventEmitter {
       for (const r of replies) {
         const c = this.inflight.shift();
         if (!c) {
+          // The agent's refusal of the connection itself (max clients ...)
+          // comes as an error nobody asked for: say what it was.
           this.counters.protocol_errors++;
-          sock.destroy(new RespProtocolError('a reply nobody asked for'));
+          const e = r instanceof ReplyError ? Object.assign(new Error(`agent refused the connection: ${r.message}`),
+            { code: r.code }) : new RespProtocolError('a reply nobody asked for');
+          this.logger.error(`floodgate: ${e.message}`);
+          sock.destroy(e);
           return;
         }
+        // An answer to a call is what proves the agent healthy (not a connect
+        // that it closes at once): only then does the backoff start again.
+        this.backoff = this.minBackoff;
         if (!c.done) this.settle(c, r);
       }
     });
@@ -133,9 +141,11 @@ class Client extends EventEmitter {
       for (const c of lost) if (!c.done) this.fallback(c, err ?? new Error('connection closed'));
       if (this.state === 'closed') return;
       this.emit('disconnect', err);
-      if (wasReady && !err) {
-        // A clean close of a working connection (the agent's idle timeout,
-        // a restart): try again at once, keeping calls queued meanwhile.
+      if (wasReady && !err && Date.now() - sock.readyAt >= 1000) {
+        // A clean close of a connection that worked a while (the agent's idle
+        // timeout, a restart): try again at once, keeping calls queued
+        // meanwhile. One closed right after it opened goes through the
+        // backoff, so a flapping agent is not hammered.
         this.state = 'connecting';
         this.counters.reconnects++;
         setImmediate(() => this.connect());

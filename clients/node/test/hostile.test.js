@@ -135,3 +135,43 @@ describe('hostile agents', () => {
     c.close();
   });
 });
+
+describe('agents that close connections', () => {
+  it('one that closes every connection at once is retried with backoff, not in a loop', async () => {
+    let accepted = 0;
+    const f = await fake(() => {});
+    f.conns.length = 0;
+    const srv2Path = f.path + '.2';
+    const srv2 = net.createServer((s) => { accepted++; s.end(); });
+    srv2.listen(srv2Path);
+    await once(srv2, 'listening');
+    const c = new Client({ path: srv2Path, timeoutMs: 50, failure: 'allow', logger: null,
+      reconnect: { minMs: 50, maxMs: 200 } });
+    await new Promise((r) => setTimeout(r, 600));
+    c.close();
+    srv2.close();
+    f.close();
+    assert.ok(accepted >= 2 && accepted <= 12, `${accepted} connections in 600 ms`);
+  });
+
+  it('the agent\'s refusal line (max clients) is logged as such', async () => {
+    const lines = [];
+    const f = await fake(() => {});
+    const p = f.path + '.3';
+    let accepted = 0;
+    const srv = net.createServer((s) => {
+      accepted++;
+      s.end('-ERR max clients per uid reached (2500): close some\r\n');
+    });
+    srv.listen(p);
+    await once(srv, 'listening');
+    const c = new Client({ path: p, timeoutMs: 50, failure: 'deny', logger: { info() {}, warn() {},
+      error: (m) => lines.push(m) }, reconnect: { minMs: 50, maxMs: 200 } });
+    await new Promise((r) => setTimeout(r, 600));
+    c.close();
+    srv.close();
+    f.close();
+    assert.match(lines[0], /agent refused the connection: ERR max clients per uid reached/);
+    assert.ok(accepted >= 2 && accepted <= 12, `${accepted} connections in 600 ms: backed off`);
+  });
+});

@@ -268,7 +268,8 @@ export interface ConnectionLimiterOptions {
 
 export interface AuditEvent {
   type: 'connect_refused' | 'warn' | 'disconnect' | 'close' | 'error';
-  socketId: string;
+  /** null for handshakeLimiter (no socket yet). */
+  socketId: string | null;
   userId?: unknown;
   key?: Key;
   event?: string;
@@ -283,6 +284,21 @@ export interface AuditEvent {
 }
 
 export declare function connectionLimiter(opts: ConnectionLimiterOptions): (socket: IoSocket, next: IoNext) => Promise<void>;
+
+export interface HandshakeLimiterOptions {
+  client: Client;
+  /** A window policy, charged once per new Engine.IO session. */
+  policy: string;
+  /** Default: the client address (through trusted proxies). */
+  key?: (req: any) => Key | Promise<Key>;
+  trustProxy?: TrustProxy;
+  ipv6Prefix?: number;
+  onAudit?: (e: AuditEvent) => void;
+}
+
+/** allowRequest for new Server(http, { allowRequest }): refuses new sessions with HTTP 403. */
+export declare function handshakeLimiter(opts: HandshakeLimiterOptions):
+  (req: any, callback: (err: string | null | undefined, success: boolean) => void) => void;
 
 export interface EventLimiterOptions {
   client: Client;

@@ -1,7 +1,7 @@
 // Compiled by test/package.test.js with tsc --strict: the declarations cover
 // what the README shows, and misuse is a type error.
 import {
-  Client, rateLimit, progressiveLogin, connectionLimiter, eventLimiter, CheckResult, EventResult,
+  Client, rateLimit, progressiveLogin, connectionLimiter, eventLimiter, handshakeLimiter, budget, CheckResult, EventResult,
   FloodgateCommandError, normalizeIp,
 } from 'floodgate';
 
@@ -21,8 +21,10 @@ async function main(): Promise<void> {
 void main;
 rateLimit({ client: fg, policy: 'api', ipv6Prefix: 64, legacyHeaders: true, key: (req) => String(req.ip) });
 const login = progressiveLogin({ client: fg, policy: 'login' });
+void budget({ client: fg, policy: 'ai', estimate: 100, key: (req) => String(req.user) }).check;
 void login.check;
 connectionLimiter({ client: fg, policy: 'sio_connect', trustProxy: ['10.0.0.0/8'] });
+handshakeLimiter({ client: fg, policy: 'sio_connect', trustProxy: 1 });
 eventLimiter({ client: fg, policy: 'socket_events', exempt: ['ping'], onAudit: (a) => console.log(a.type) }).middleware;
 
 import { FloodgateGuard, RateLimit, SkipRateLimit } from 'floodgate';

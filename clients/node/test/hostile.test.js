@@ -46,6 +46,23 @@ describe('hostile agents', () => {
     f.close();
   });
 
+  it('an agent stuck for stallMs: the connection is dropped and made again', async () => {
+    const f = await fake(() => {});
+    const c = new Client({ path: f.path, timeoutMs: 30, stallMs: 100, failure: 'allow', logger: null,
+      reconnect: { minMs: 10, maxMs: 10 } });
+    await once(c, 'connect');
+    await c.check('api', 'a'); // times out; its slot stays in flight
+    await new Promise((r) => setTimeout(r, 120));
+    const dropped = once(c, 'disconnect');
+    await c.check('api', 'b'); // its timeout finds the first call 150 ms old
+    await dropped;
+    await once(c, 'connect');
+    assert.equal(f.conns.length, 2, 'a second connection');
+    assert.equal(c.stats().inflight, 0);
+    c.close();
+    f.close();
+  });
+
   it('a late reply after a timeout goes to nobody; the next call gets its own', async () => {
     let t0 = 0;
     const f = await fake((s) => {

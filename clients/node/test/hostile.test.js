@@ -31,7 +31,7 @@ async function fake(onData) {
 
 const OK7 = '*7\r\n:1\r\n:10\r\n:9\r\n:1000\r\n:0\r\n+ok\r\n$2\r\n1s\r\n';
 
-describe('hostile agents', () => {
+describe('hostile agents', { timeout: 90_000 }, () => {
   it('an agent that never answers: each call decided by the failure policy after timeoutMs', async () => {
     const f = await fake(() => {});
     const c = new Client({ path: f.path, timeoutMs: 50, failure: 'deny', logger: null });
@@ -40,7 +40,7 @@ describe('hostile agents', () => {
     const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => c.check('api', `k${i}`)));
     const took = Date.now() - t0;
     assert.ok(rs.every((r) => r.allowed === false && r.source === 'failure_deny'));
-    assert.ok(took >= 45 && took < 1000, `took ${took} ms`);
+    assert.ok(took >= 45 && took < 3000, `took ${took} ms`);
     assert.equal(c.stats().timeouts, 20);
     c.close();
     f.close();
@@ -66,17 +66,17 @@ describe('hostile agents', () => {
   it('a late reply after a timeout goes to nobody; the next call gets its own', async () => {
     let t0 = 0;
     const f = await fake((s) => {
-      // In order, as a RESP server answers: the first reply after 100 ms
-      // (too late), the second just after it.
+      // In order, as a RESP server answers: the first reply after 300 ms
+      // (too late for its 200 ms), the second just after it.
       if (!t0) {
         t0 = Date.now();
-        setTimeout(() => s.write(OK7), 100);
+        setTimeout(() => s.write(OK7), 300);
       } else {
         setTimeout(() => s.write('*7\r\n:1\r\n:10\r\n:3\r\n:1000\r\n:0\r\n+ok\r\n$2\r\n1s\r\n'),
-          Math.max(0, t0 + 105 - Date.now()));
+          Math.max(0, t0 + 305 - Date.now()));
       }
     });
-    const c = new Client({ path: f.path, timeoutMs: 80, failure: 'allow', logger: null });
+    const c = new Client({ path: f.path, timeoutMs: 200, failure: 'allow', logger: null });
     await once(c, 'connect');
     const first = await c.check('api', 'a');
     assert.equal(first.source, 'failure_allow');
@@ -153,7 +153,7 @@ describe('hostile agents', () => {
   });
 });
 
-describe('agents that close connections', () => {
+describe('agents that close connections', { timeout: 90_000 }, () => {
   it('one that closes every connection at once is retried with backoff, not in a loop', async () => {
     let accepted = 0;
     const f = await fake(() => {});

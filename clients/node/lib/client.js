@@ -86,8 +86,13 @@ class Client extends EventEmitter {
     const sock = net.createConnection({ path: this.path });
     this.sock = sock;
     const reader = new RespReader(this.respLimits);
-    const ct = setTimeout(() => sock.destroy(new Error(`connect timed out after ${this.connectTimeoutMs} ms`)),
-      this.connectTimeoutMs);
+    // Timers run before I/O in the event loop: after a stall of the
+    // application's own loop the timer would fire although the connection (or
+    // reply) is already there. setImmediate lets pending I/O be read first.
+    const ct = setTimeout(() => setImmediate(() => {
+      if (this.sock === sock && this.state === 'connecting')
+        sock.destroy(new Error(`connect timed out after ${this.connectTimeoutMs} ms`));
+    }), this.connectTimeoutMs);
     sock.once('connect', () => {
       clearTimeout(ct);
       this.state = 'ready';
@@ -211,14 +216,15 @@ class Client extends EventEmitter {
         this.fallback(c, new Error(`${this.maxPending} calls already waiting`));
         return;
       }
-      c.timer = setTimeout(() => {
+      c.timer = setTimeout(() => setImmediate(() => {
+        if (c.done) return; // the reply was waiting behind a stall of this process's loop
         this.counters.timeouts++;
         // The reply may still come: its slot stays in inflight and is skipped.
         const oldest = this.inflight[0];
         if (oldest && Date.now() - oldest.sentAt > this.stallMs && this.sock)
           this.sock.destroy(new Error(`agent stalled: no reply for ${this.stallMs} ms`));
         this.fallback(c, new Error(`no reply within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+      }), this.timeoutMs);
       if (this.state === 'ready') this.write(c);
       else this.queued.push(c);
     });

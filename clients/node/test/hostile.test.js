@@ -192,3 +192,41 @@ describe('agents that close connections', { timeout: 90_000 }, () => {
     assert.ok(accepted >= 2 && accepted <= 12, `${accepted} connections in 600 ms: backed off`);
   });
 });
+
+describe('a stalled application event loop', { timeout: 90_000 }, () => {
+  it('a reply that arrived during the stall is used, not the failure policy', async () => {
+    // The fake agent lives in this process: it answers, then stalls the loop
+    // for 300 ms (as a big require() or JSON.parse does), past the call's 50 ms.
+    const f = await fake((s) => {
+      s.write(OK7);
+      const end = Date.now() + 300;
+      while (Date.now() < end) { /* stall */ }
+    });
+    const c = new Client({ path: f.path, timeoutMs: 50, failure: 'deny', logger: null });
+    await once(c, 'connect');
+    const r = await c.check('api', 'k');
+    assert.equal(r.source, 'agent');
+    assert.equal(c.stats().timeouts, 0);
+    c.close();
+    f.close();
+  });
+
+  it('a connection made during the stall is used, not timed out', () => {
+    // In a process of its own, so nothing else runs in its loop: a client made,
+    // then the loop stalled 300 ms past the 20 ms connect timeout.
+    const sock = path.join(dir, 'stall.sock');
+    const script = `
+      const net = require('node:net');
+      const { Client } = require(${JSON.stringify(path.resolve(__dirname, '..'))});
+      const srv = net.createServer((s) => s.on('data', () => s.write(${JSON.stringify(OK7)})));
+      srv.listen(${JSON.stringify(sock)}, () => {
+        const c = new Client({ path: ${JSON.stringify(sock)}, timeoutMs: 5000, connectTimeoutMs: 20,
+          failure: 'deny', logger: null });
+        const end = Date.now() + 300;
+        while (Date.now() < end) { /* stall */ }
+        c.check('api', 'k').then((r) => { console.log(r.source); c.close(); srv.close(); });
+      });`;
+    const out = require('node:child_process').execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    assert.equal(out.trim(), 'agent');
+  });
+});

@@ -121,6 +121,7 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o $(LIB_OBJS)
 $(BUILD)/tests/check_cli: $(BUILD)/cli/json.o $(BUILD)/cli/table.o $(BUILD)/cli/rpc.o
 $(BUILD)/tests/unit/check_cli.o: ALL_CFLAGS += -Icli
 $(BUILD)/tests/unit/check_cli.o: $(wildcard cli/*.h)
+$(BUILD)/tests/unit/check_policy.o: tests/unit/policy_sync.h
 
 $(BPFTEST): $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS)) $(LIB_OBJS)
 	$(call msg,LD,$@)

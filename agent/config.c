@@ -1898,6 +1898,8 @@ static int parse_policy(struct parser *p, const yaml_node_t *n, int idx, struct 
 					    show(v, b, sizeof(b)));
 		}
 		break;
+	case POLICY_TYPE_N:
+		break;
 	}
 	/* Roles last: a window role is checked against every limit. */
 	if ((v = map_get(p, n, "roles")) &&

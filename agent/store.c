@@ -240,8 +240,7 @@ static size_t reclaim(struct store *m, uint32_t ns, uint64_t now_ms, int tail, u
 	return n;
 }
 
-static struct mentry *lookup(struct store *m, uint32_t ns, uint32_t h, const void *key,
-			     size_t klen)
+static struct mentry *lookup(struct store *m, uint32_t ns, uint32_t h, const void *key, size_t klen)
 {
 	struct mentry *e;
 
@@ -313,7 +312,7 @@ static void evict_to(struct store *m, uint64_t keep, uint64_t now_ms)
 }
 
 int store_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool create,
-		   uint64_t now_ms, store_fn fn, void *arg)
+	      uint64_t now_ms, store_fn fn, void *arg)
 {
 	struct store *m = s;
 	uint64_t tmp[STORE_STATE_MAX / 8];

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "policy.h"
+#include "policy_sync.h"
 
 /* 2026-11-25 12:00:00 UTC, a round second: edges are easy to place. */
 #define T0     1795608000000ULL

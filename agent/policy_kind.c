@@ -4,6 +4,9 @@
 
 #include "policy_kind.h"
 
+extern const struct policy_kind policy_kind_window, policy_kind_progressive, policy_kind_events,
+	policy_kind_budget;
+
 const struct policy_kind *const policy_kinds[POLICY_TYPE_N] = {
 	[POLICY_WINDOW] = &policy_kind_window,
 	[POLICY_PROGRESSIVE] = &policy_kind_progressive,

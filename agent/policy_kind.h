@@ -21,6 +21,7 @@
 #include "policy-t.h"
 #include "store.h"
 
+struct cy_key;
 struct policy;
 struct policy_call;
 
@@ -34,6 +35,17 @@ enum policy_lua {
 
 struct policy_kind {
 	const char *name; /* the config's `type:`, INFO's and the metrics' */
+
+	/*
+	 * The config (config_policies.c): the type's keys of a policy entry
+	 * besides name, type, on_store_error and max_keys, as rows of the YAML
+	 * reader (config_yaml.h; fields are offsets in struct fg_conf_policy)
+	 * in the order they are read and offered by did-you-mean; their
+	 * defaults (.def) are every policy's. conf_defaults sets the defaults
+	 * no row holds (enums, thousandths); NULL when there are none.
+	 */
+	const struct cy_key *conf_keys;
+	void (*conf_defaults)(struct fg_conf_policy *pc);
 
 	/*
 	 * What "unchanged" means for a reload: copy the fields of src that

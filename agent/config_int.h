@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * config_int: what config.c shares with its section files (config_xdp.c,
+ * config_service.c, config_policies.c) and no other module includes: the
+ * bounds more than one section checks and each section's entry point.
+ */
+#ifndef FG_CONFIG_INT_H
+#define FG_CONFIG_INT_H
+
+#include "config.h"
+#include "config_yaml.h"
+
+_Static_assert(CY_MSG_MAX == FG_CONF_ERR_MAX, "a problem's text fits in a message");
+
+/* 1e9 flows/s keeps interval_ns = 1e9 / rate at 1 ns or more. */
+#define CONF_RATE_MAX	   1000000000LL
+#define CONF_BAN_AFTER_MAX 1000000LL
+#define CONF_MAX_TABLE	   100000000LL
+
+/* Each reads the section's value n (present) into c: 0, or -errno with the
+ * message in p->err. */
+int config_parse_ifaces(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+int config_parse_xdp_mode(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+int config_parse_sources(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+int config_parse_defaults(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+int config_parse_rules(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+int config_parse_cidrs(struct cy_parser *p, const yaml_node_t *n, const char *key,
+		       struct fg_cidr **arr, int *count);
+int config_parse_socket(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+int config_parse_app_bans(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+int config_parse_store(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+int config_parse_metrics(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+int config_parse_log(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+/* policies: after store (their max_keys must fit in store.max_keys). */
+int config_parse_policies(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+
+#endif /* FG_CONFIG_INT_H */

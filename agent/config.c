@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,16 +24,50 @@
 
 #define CONF_FILE_MAX (16 << 20)
 
-static const char *const top_keys[] = { "interfaces", "xdp_mode", "dry_run",  "persist",
-					"sources",    "defaults", "rules",    "allow",
-					"deny",	      "socket",	  "store",    "policies",
-					"metrics",    "log",	  "app_bans", NULL };
+/* The sections whose readers keep the (p, n, c) form, as root rows. */
+#define SECTION(name)                                                                              \
+	static int parse_##name(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v, \
+				const char *path, void *dst)                                       \
+	{                                                                                          \
+		(void)map;                                                                         \
+		(void)path;                                                                        \
+		return config_parse_##name(p, v, dst);                                             \
+	}
+SECTION(socket)
+SECTION(app_bans)
+SECTION(store)
+SECTION(metrics)
+SECTION(log)
+SECTION(policies)
 
-static int parse_root(struct cy_parser *p, const yaml_node_t *root, struct fg_conf *c)
+/*
+ * The top level, in the order the sections are read (store before policies:
+ * the policies' max_keys must fit in store.max_keys). The XDP sections are in
+ * config_xdp.c, the services' in config_service.c, policies in
+ * config_policies.c.
+ */
+static const struct cy_key root_keys[] = {
+	CY_READER("interfaces", 0, config_parse_ifaces),
+	CY_READER("xdp_mode", 0, config_parse_xdp_mode),
+	CY_VALUE("dry_run", CY_BOOL, offsetof(struct fg_conf, dry_run), false, 0, 0),
+	CY_VALUE("persist", CY_BOOL, offsetof(struct fg_conf, persist), false, 0, 0),
+	CY_SECTION("sources", 0, config_sources_keys),
+	CY_SECTION("defaults", 0, config_defaults_keys),
+	CY_READER("rules", 0, config_parse_rules),
+	CY_READER("allow", 0, config_parse_allow),
+	CY_READER("deny", 0, config_parse_deny),
+	CY_READER("socket", 0, parse_socket),
+	CY_READER("app_bans", 0, parse_app_bans),
+	CY_READER("store", 0, parse_store),
+	CY_READER("metrics", 0, parse_metrics),
+	CY_READER("log", 0, parse_log),
+	CY_READER("policies", 0, parse_policies),
+	CY_TABLE_END,
+};
+
+static int parse_root(struct cy_parser *p, const yaml_node_t *root)
 {
-	yaml_node_t *v;
 	char b[64];
-	int err;
 
 	/* An empty file, or one with only comments, means all defaults. */
 	if (!root || cy_is_null(root))
@@ -42,60 +77,15 @@ static int parse_root(struct cy_parser *p, const yaml_node_t *root, struct fg_co
 			       "expected a mapping of keys (interfaces:, rules:, ...), "
 			       "got %s",
 			       cy_show(root, b, sizeof(b)));
-	err = cy_check_keys(p, root, "", top_keys);
-	if (err)
-		return err;
-
-	if ((v = cy_map_get(p, root, "interfaces")) && (err = config_parse_ifaces(p, v, c)))
-		return err;
-	if ((v = cy_map_get(p, root, "xdp_mode")) && (err = config_parse_xdp_mode(p, v, c)))
-		return err;
-	if ((v = cy_map_get(p, root, "dry_run")) &&
-	    (err = cy_get_bool(p, v, "dry_run", &c->dry_run)))
-		return err;
-	if ((v = cy_map_get(p, root, "persist")) &&
-	    (err = cy_get_bool(p, v, "persist", &c->persist)))
-		return err;
-	if ((v = cy_map_get(p, root, "sources")) && (err = config_parse_sources(p, v, c)))
-		return err;
-	if ((v = cy_map_get(p, root, "defaults")) && (err = config_parse_defaults(p, v, c)))
-		return err;
-	if ((v = cy_map_get(p, root, "rules")) && (err = config_parse_rules(p, v, c)))
-		return err;
-	if ((v = cy_map_get(p, root, "allow")) &&
-	    (err = config_parse_cidrs(p, v, "allow", &c->allow, &c->nallow)))
-		return err;
-	if ((v = cy_map_get(p, root, "deny")) &&
-	    (err = config_parse_cidrs(p, v, "deny", &c->deny, &c->ndeny)))
-		return err;
-	if ((v = cy_map_get(p, root, "socket")) && (err = config_parse_socket(p, v, c)))
-		return err;
-	if ((v = cy_map_get(p, root, "app_bans")) && (err = config_parse_app_bans(p, v, c)))
-		return err;
-	if ((v = cy_map_get(p, root, "store")) && (err = config_parse_store(p, v, c)))
-		return err;
-	if ((v = cy_map_get(p, root, "metrics")) && (err = config_parse_metrics(p, v, c)))
-		return err;
-	if ((v = cy_map_get(p, root, "log")) && (err = config_parse_log(p, v, c)))
-		return err;
-	if ((v = cy_map_get(p, root, "policies")) && (err = config_parse_policies(p, v, c)))
-		return err;
-	return 0;
+	return cy_walk(p, root, "", root_keys, p->conf);
 }
 
 void config_defaults(struct fg_conf *c)
 {
 	memset(c, 0, sizeof(*c));
+	/* Numbers, bools and durations: the .def of their rows. */
+	cy_defaults(root_keys, c);
 	c->xdp_mode = FG_XDP_AUTO;
-	c->ipv4_prefix = 24;
-	c->ipv6_prefix = 64;
-	c->max_tracked = FG_MAX_SOURCES;
-	c->max_prefixes = FG_MAX_PREFIXES;
-	c->max_udp_flows = FG_MAX_UDP_FLOWS;
-	c->max_verified = FG_MAX_VERIFIED;
-	c->udp_idle_ms = 30 * 1000;
-	c->attack_hold_ms = 2 * 1000;
-	c->verified_ttl_ms = 10 * 60 * 1000;
 	c->defaults[FG_PROTO_TCP].per_source = (struct fg_conf_limit){ .rate = 20, .burst = 40 };
 	c->defaults[FG_PROTO_UDP].per_source = (struct fg_conf_limit){ .rate = 50, .burst = 100 };
 	/* A global budget is what turns on under-attack mode: without one a
@@ -139,11 +129,6 @@ void config_free(struct fg_conf *c)
 	c->npolicies = 0;
 }
 
-static int parse_root_node(struct cy_parser *p, const yaml_node_t *root)
-{
-	return parse_root(p, root, p->conf);
-}
-
 int config_parse(const char *name, const char *text, size_t len, struct fg_conf *out, char *err,
 		 size_t errlen)
 {
@@ -158,7 +143,7 @@ int config_parse(const char *name, const char *text, size_t len, struct fg_conf 
 
 	config_defaults(out);
 	p.err[0] = '\0';
-	ret = cy_load(&p, text, len, parse_root_node);
+	ret = cy_load(&p, text, len, parse_root);
 	if (ret) {
 		config_free(out);
 		memset(out, 0, sizeof(*out));

@@ -17,21 +17,31 @@ _Static_assert(CY_MSG_MAX == FG_CONF_ERR_MAX, "a problem's text fits in a messag
 #define CONF_BAN_AFTER_MAX 1000000LL
 #define CONF_MAX_TABLE	   100000000LL
 
-/* Each reads the section's value n (present) into c: 0, or -errno with the
- * message in p->err. */
-int config_parse_ifaces(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
-int config_parse_xdp_mode(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
-int config_parse_sources(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
-int config_parse_defaults(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
-int config_parse_rules(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
-int config_parse_cidrs(struct cy_parser *p, const yaml_node_t *n, const char *key,
-		       struct fg_cidr **arr, int *count);
+/* config_xdp.c: the keys and readers of interfaces, xdp_mode, sources,
+ * defaults, rules, allow and deny (root rows: dst is the struct fg_conf). */
+extern const struct cy_key config_sources_keys[];
+extern const struct cy_key config_defaults_keys[];
+int config_parse_ifaces(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+			const char *path, void *dst);
+int config_parse_xdp_mode(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+			  const char *path, void *dst);
+int config_parse_rules(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+		       const char *path, void *dst);
+int config_parse_allow(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+		       const char *path, void *dst);
+int config_parse_deny(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+		      const char *path, void *dst);
+
+/* config_service.c: each reads the section's value n (present) into c: 0, or
+ * -errno with the message in p->err. */
 int config_parse_socket(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
 int config_parse_app_bans(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
 int config_parse_store(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
 int config_parse_metrics(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
 int config_parse_log(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
-/* policies: after store (their max_keys must fit in store.max_keys). */
+
+/* config_policies.c: policies, after store (their max_keys must fit in
+ * store.max_keys). */
 int config_parse_policies(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
 
 #endif /* FG_CONFIG_INT_H */

@@ -4,6 +4,7 @@
  * sources, defaults, rules, allow and deny.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,217 +13,119 @@
 #include "config.h"
 #include "config_int.h"
 
-static const char *const source_keys[] = {
-	"ipv4_prefix",	"ipv6_prefix", "max_tracked", "max_prefixes", "max_udp_flows",
-	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL
+#define MS(s) ((s)*1000ULL)
+
+/* sources: the sizes of the program's tables and how long their entries live. */
+#define CONF(f) offsetof(struct fg_conf, f)
+
+const struct cy_key config_sources_keys[] = {
+	CY_VALUE("ipv4_prefix", CY_U8, CONF(ipv4_prefix), 24, 1, 32),
+	CY_VALUE("ipv6_prefix", CY_U8, CONF(ipv6_prefix), 64, 1, 128),
+	CY_VALUE("max_tracked", CY_U32, CONF(max_tracked), FG_MAX_SOURCES, 1, CONF_MAX_TABLE),
+	CY_VALUE("max_prefixes", CY_U32, CONF(max_prefixes), FG_MAX_PREFIXES, 1, CONF_MAX_TABLE),
+	CY_VALUE("max_udp_flows", CY_U32, CONF(max_udp_flows), FG_MAX_UDP_FLOWS, 1, CONF_MAX_TABLE),
+	CY_VALUE("max_verified", CY_U32, CONF(max_verified), FG_MAX_VERIFIED, 1, CONF_MAX_TABLE),
+	CY_VALUE("udp_idle", CY_DURATION, CONF(udp_idle_ms), MS(30), 0, 0),
+	CY_VALUE("attack_hold", CY_DURATION, CONF(attack_hold_ms), MS(2), 0, 0),
+	CY_VALUE("verified_ttl", CY_DURATION, CONF(verified_ttl_ms), MS(10 * 60), 0, 0),
+	CY_TABLE_END,
 };
-static const char *const defaults_keys[] = { "tcp", "udp", NULL };
-static const char *const limits_keys[] = { "per_source", "per_prefix", "global", "ban", NULL };
-static const char *const rule_keys[] = { "name",       "proto",	 "ports", "per_source",
-					 "per_prefix", "global", "ban",	  NULL };
-static const char *const limit_keys[] = { "rate", "burst", NULL };
-static const char *const ban_keys[] = { "after", "window", "for", NULL };
 
-static int parse_limit(struct cy_parser *p, const yaml_node_t *n, const char *path,
-		       struct fg_conf_limit *out)
+static int parse_burst(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+		       const char *path, void *dst)
 {
-	yaml_node_t *rate, *burst;
-	char kp[CY_PATH_MAX];
+	struct fg_conf_limit *l = dst;
 	int err;
 
-	memset(out, 0, sizeof(*out));
-	err = cy_expect_kind(p, n, path, YAML_MAPPING_NODE);
-	if (!err)
-		err = cy_check_keys(p, n, path, limit_keys);
+	if (!cy_map_get(p, map, "rate"))
+		return cy_fail(p, v, path, "burst without rate (add rate: new flows per second)");
+	err = cy_get_u32(p, v, path, 0, CONF_RATE_MAX, &l->burst);
 	if (err)
 		return err;
-	rate = cy_map_get(p, n, "rate");
-	burst = cy_map_get(p, n, "burst");
-	if (rate) {
-		err = cy_get_u32(p, rate, cy_join(kp, sizeof(kp), path, "rate"), 0, CONF_RATE_MAX,
-				 &out->rate);
-		if (err)
-			return err;
-	}
-	if (!burst) {
-		/* No burst given: allow one second's worth at once. */
-		out->burst = out->rate;
-		return 0;
-	}
-	cy_join(kp, sizeof(kp), path, "burst");
-	if (!rate)
-		return cy_fail(p, burst, kp, "burst without rate (add rate: new flows per second)");
-	err = cy_get_u32(p, burst, kp, 0, CONF_RATE_MAX, &out->burst);
-	if (err)
-		return err;
-	if (out->rate && out->burst < 1)
-		return cy_fail(p, burst, kp, "must be at least 1 when rate is set");
+	if (l->rate && l->burst < 1)
+		return cy_fail(p, v, path, "must be at least 1 when rate is set");
 	return 0;
 }
 
-static int parse_ban(struct cy_parser *p, const yaml_node_t *n, const char *path,
-		     struct fg_conf_ban *out)
+static int burst_default(struct cy_parser *p, const yaml_node_t *map, const char *path, void *dst)
 {
-	yaml_node_t *after, *window, *dur;
-	char kp[CY_PATH_MAX];
+	struct fg_conf_limit *l = dst;
+
+	(void)path;
+	/* No burst given: allow one second's worth at once. */
+	if (!cy_map_get(p, map, "burst"))
+		l->burst = l->rate;
+	return 0;
+}
+
+/* A level: new flows per second and the burst. */
+static const struct cy_key limit_keys[] = {
+	CY_VALUE("rate", CY_U32, offsetof(struct fg_conf_limit, rate), 0, 0, CONF_RATE_MAX),
+	CY_READER("burst", 0, parse_burst),
+	CY_CHECK_AT(0, burst_default),
+	CY_TABLE_END,
+};
+
+#define BAN(f) offsetof(struct fg_conf_ban, f)
+
+static const struct cy_key ban_keys[] = {
+	{ .name = "after",
+	  .kind = CY_U32,
+	  .off = BAN(after),
+	  .min = 1,
+	  .max = CONF_BAN_AFTER_MAX,
+	  .need = "violations that make a ban" },
+	CY_VALUE("window", CY_DURATION, BAN(window_ms), MS(60), 0, 0),
+	CY_VALUE("for", CY_DURATION, BAN(for_ms), MS(300), 0, 0),
+	CY_TABLE_END,
+};
+
+static int parse_ban(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+		     const char *path, void *dst)
+{
+	struct fg_conf_ban *ban = dst;
 	int err;
 
-	memset(out, 0, sizeof(*out));
+	(void)map;
+	memset(ban, 0, sizeof(*ban));
 	/* "ban:" with nothing after it: no ban, as if absent. */
-	if (cy_is_null(n))
+	if (cy_is_null(v))
 		return 0;
-	err = cy_expect_kind(p, n, path, YAML_MAPPING_NODE);
-	if (!err)
-		err = cy_check_keys(p, n, path, ban_keys);
+	cy_defaults(ban_keys, ban);
+	err = cy_walk(p, v, path, ban_keys, ban);
 	if (err)
 		return err;
-	after = cy_map_get(p, n, "after");
-	window = cy_map_get(p, n, "window");
-	dur = cy_map_get(p, n, "for");
-	if (!after)
-		return cy_fail(p, n, cy_join(kp, sizeof(kp), path, "after"),
-			       "missing (violations that make a ban)");
-	err = cy_get_u32(p, after, cy_join(kp, sizeof(kp), path, "after"), 1, CONF_BAN_AFTER_MAX,
-			 &out->after);
-	if (err)
-		return err;
-	out->window_ms = 60 * 1000;
-	out->for_ms = 300 * 1000;
-	if (window) {
-		err = cy_get_duration(p, window, cy_join(kp, sizeof(kp), path, "window"),
-				      &out->window_ms);
-		if (err)
-			return err;
-	}
-	if (dur) {
-		err = cy_get_duration(p, dur, cy_join(kp, sizeof(kp), path, "for"), &out->for_ms);
-		if (err)
-			return err;
-	}
-	out->enabled = true;
+	ban->enabled = true;
 	return 0;
 }
 
-/* per_source, per_prefix, global and ban of a rule or a default. */
-static int parse_levels(struct cy_parser *p, const yaml_node_t *map, const char *path,
-			struct fg_conf_limits *out)
+/* per_source, per_prefix, global and ban of a protocol's defaults (a rule has
+ * the same rows in rule_keys). */
+#define LIMITS(f) offsetof(struct fg_conf_limits, f)
+
+static const struct cy_key limits_keys[] = {
+	CY_SECTION("per_source", LIMITS(per_source), limit_keys),
+	CY_SECTION("per_prefix", LIMITS(per_prefix), limit_keys),
+	CY_SECTION("global", LIMITS(global), limit_keys),
+	CY_READER("ban", LIMITS(ban), parse_ban),
+	CY_TABLE_END,
+};
+
+/* defaults.tcp or defaults.udp: given, it replaces the built-in levels wholly. */
+static int parse_proto_defaults(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+				const char *path, void *dst)
 {
-	static const char *const names[] = { "per_source", "per_prefix", "global" };
-	struct fg_conf_limit *lims[] = { &out->per_source, &out->per_prefix, &out->global };
-	char kp[CY_PATH_MAX];
-	yaml_node_t *n;
-	int i, err;
-
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < 3; i++) {
-		n = cy_map_get(p, map, names[i]);
-		if (!n)
-			continue;
-		err = parse_limit(p, n, cy_join(kp, sizeof(kp), path, names[i]), lims[i]);
-		if (err)
-			return err;
-	}
-	n = cy_map_get(p, map, "ban");
-	if (n)
-		return parse_ban(p, n, cy_join(kp, sizeof(kp), path, "ban"), &out->ban);
-	return 0;
+	(void)map;
+	memset(dst, 0, sizeof(struct fg_conf_limits));
+	return cy_walk(p, v, path, limits_keys, dst);
 }
 
-int config_parse_defaults(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c)
-{
-	static const char *const protos[] = { "tcp", "udp" };
-	char kp[CY_PATH_MAX];
-	yaml_node_t *d;
-	int i, err;
-
-	err = cy_expect_kind(p, n, "defaults", YAML_MAPPING_NODE);
-	if (!err)
-		err = cy_check_keys(p, n, "defaults", defaults_keys);
-	if (err)
-		return err;
-	for (i = 0; i < 2; i++) {
-		/* A protocol left out keeps its built-in defaults. */
-		d = cy_map_get(p, n, protos[i]);
-		if (!d)
-			continue;
-		cy_join(kp, sizeof(kp), "defaults", protos[i]);
-		err = cy_expect_kind(p, d, kp, YAML_MAPPING_NODE);
-		if (!err)
-			err = cy_check_keys(p, d, kp, limits_keys);
-		if (!err)
-			err = parse_levels(p, d, kp, &c->defaults[i]);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-int config_parse_sources(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c)
-{
-	static const struct {
-		const char *key;
-		long long min, max;
-	} counts[] = {
-		{ "ipv4_prefix", 1, 32 },
-		{ "ipv6_prefix", 1, 128 },
-		{ "max_tracked", 1, CONF_MAX_TABLE },
-		{ "max_prefixes", 1, CONF_MAX_TABLE },
-		{ "max_udp_flows", 1, CONF_MAX_TABLE },
-		{ "max_verified", 1, CONF_MAX_TABLE },
-	};
-	static const char *const durations[] = { "udp_idle", "attack_hold", "verified_ttl" };
-	uint64_t *dur_out[] = { &c->udp_idle_ms, &c->attack_hold_ms, &c->verified_ttl_ms };
-	char kp[CY_PATH_MAX];
-	yaml_node_t *v;
-	long long val;
-	size_t i;
-	int err;
-
-	err = cy_expect_kind(p, n, "sources", YAML_MAPPING_NODE);
-	if (!err)
-		err = cy_check_keys(p, n, "sources", source_keys);
-	if (err)
-		return err;
-	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		v = cy_map_get(p, n, counts[i].key);
-		if (!v)
-			continue;
-		err = cy_get_int(p, v, cy_join(kp, sizeof(kp), "sources", counts[i].key),
-				 counts[i].min, counts[i].max, &val);
-		if (err)
-			return err;
-		switch (i) {
-		case 0:
-			c->ipv4_prefix = (uint8_t)val;
-			break;
-		case 1:
-			c->ipv6_prefix = (uint8_t)val;
-			break;
-		case 2:
-			c->max_tracked = (uint32_t)val;
-			break;
-		case 3:
-			c->max_prefixes = (uint32_t)val;
-			break;
-		case 4:
-			c->max_udp_flows = (uint32_t)val;
-			break;
-		default:
-			c->max_verified = (uint32_t)val;
-			break;
-		}
-	}
-	for (i = 0; i < 3; i++) {
-		v = cy_map_get(p, n, durations[i]);
-		if (!v)
-			continue;
-		err = cy_get_duration(p, v, cy_join(kp, sizeof(kp), "sources", durations[i]),
-				      dur_out[i]);
-		if (err)
-			return err;
-	}
-	return 0;
-}
+/* A protocol left out keeps its built-in defaults. */
+const struct cy_key config_defaults_keys[] = {
+	CY_READER("tcp", CONF(defaults[FG_PROTO_TCP]), parse_proto_defaults),
+	CY_READER("udp", CONF(defaults[FG_PROTO_UDP]), parse_proto_defaults),
+	CY_TABLE_END,
+};
 
 static int add_iface(struct cy_parser *p, const yaml_node_t *n, const char *path, struct fg_conf *c)
 {
@@ -253,10 +156,14 @@ static int add_iface(struct cy_parser *p, const yaml_node_t *n, const char *path
 	return 0;
 }
 
-int config_parse_ifaces(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c)
+int config_parse_ifaces(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+			const char *path, void *dst)
 {
+	struct fg_conf *c = dst;
 	int i, err;
 
+	(void)map;
+	(void)path;
 	if (cy_is_null(n))
 		return 0;
 	if (n->type == YAML_SCALAR_NODE)
@@ -267,13 +174,17 @@ int config_parse_ifaces(struct cy_parser *p, const yaml_node_t *n, struct fg_con
 	return err;
 }
 
-int config_parse_xdp_mode(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c)
+int config_parse_xdp_mode(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+			  const char *path, void *dst)
 {
+	struct fg_conf *c = dst;
 	static const char *const modes[] = { "auto", "native", "generic" };
 	static const enum fg_xdp_mode vals[] = { FG_XDP_AUTO, FG_XDP_NATIVE, FG_XDP_GENERIC };
 	char b[64];
 	int i;
 
+	(void)map;
+	(void)path;
 	if (n->type == YAML_SCALAR_NODE) {
 		for (i = 0; i < 3; i++) {
 			if (!strcmp(cy_text(n), modes[i])) {
@@ -286,7 +197,7 @@ int config_parse_xdp_mode(struct cy_parser *p, const yaml_node_t *n, struct fg_c
 		       cy_show(n, b, sizeof(b)));
 }
 
-int config_parse_cidrs(struct cy_parser *p, const yaml_node_t *n, const char *key,
+static int parse_cidrs(struct cy_parser *p, const yaml_node_t *n, const char *key,
 		       struct fg_cidr **arr, int *count)
 {
 	char kp[CY_PATH_MAX];
@@ -442,13 +353,85 @@ static int parse_ports(struct cy_parser *p, const yaml_node_t *n, const char *pa
 	return 0;
 }
 
+static int rule_index(const struct cy_parser *p, const struct fg_conf_rule *r)
+{
+	return (int)(r - p->conf->rules);
+}
+
+static int parse_rule_name(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			   const char *path, void *dst)
+{
+	const struct fg_conf *c = p->conf;
+	struct fg_conf_rule *r = dst;
+	int i, idx = rule_index(p, r);
+	const char *s;
+	int err;
+
+	(void)map;
+	err = cy_get_str(p, v, path, "a rule name", &s);
+	if (err)
+		return err;
+	/* An empty name would read as a free slot in struct fg_rule_ids. */
+	if (!*s)
+		return cy_fail(p, v, path, "cannot be empty");
+	if (strlen(s) >= FG_CONF_NAME_MAX)
+		return cy_fail(p, v, path, "\"%.20s...\" is too long (at most %d characters)", s,
+			       FG_CONF_NAME_MAX - 1);
+	if (!cy_name_ok(s, ""))
+		return cy_fail(p, v, path, "\"%s\": use only letters, digits, '_', '.' and '-'", s);
+	if (!strcmp(s, "tcp-default") || !strcmp(s, "udp-default"))
+		return cy_fail(p, v, path, "\"%s\" is reserved (set it under defaults:)", s);
+	for (i = 0; i < idx; i++) {
+		if (!strcmp(c->rules[i].name, s))
+			return cy_fail(p, v, path,
+				       "\"%s\" is already the name of rules[%d] (line %d)", s, i,
+				       c->rules[i].line);
+	}
+	strcpy(r->name, s);
+	return 0;
+}
+
+static int parse_rule_proto(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			    const char *path, void *dst)
+{
+	struct fg_conf_rule *r = dst;
+	char b[64];
+
+	(void)map;
+	if (v->type == YAML_SCALAR_NODE && !strcasecmp(cy_text(v), "tcp"))
+		r->proto = FG_PROTO_TCP;
+	else if (v->type == YAML_SCALAR_NODE && !strcasecmp(cy_text(v), "udp"))
+		r->proto = FG_PROTO_UDP;
+	else
+		return cy_fail(p, v, path, "expected tcp or udp, got %s", cy_show(v, b, sizeof(b)));
+	return 0;
+}
+
+static int parse_rule_ports(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			    const char *path, void *dst)
+{
+	(void)map;
+	return parse_ports(p, v, path, rule_index(p, dst), dst);
+}
+
+/* A rule: name, proto and ports first (the ports' overlap check needs the
+ * proto), then the levels as in limits_keys. */
+#define RULE(f) offsetof(struct fg_conf_rule, f)
+
+static const struct cy_key rule_keys[] = {
+	CY_NEEDED("name", 0, parse_rule_name, "every rule needs a name"),
+	CY_NEEDED("proto", 0, parse_rule_proto, "tcp or udp"),
+	CY_NEEDED("ports", 0, parse_rule_ports, "a list of ports and \"lo-hi\" ranges"),
+	CY_SECTION("per_source", RULE(limits.per_source), limit_keys),
+	CY_SECTION("per_prefix", RULE(limits.per_prefix), limit_keys),
+	CY_SECTION("global", RULE(limits.global), limit_keys),
+	CY_READER("ban", RULE(limits.ban), parse_ban),
+	CY_TABLE_END,
+};
+
 static int parse_rule(struct cy_parser *p, const yaml_node_t *n, int idx, struct fg_conf_rule *r)
 {
-	struct fg_conf *c = p->conf;
-	char path[32], kp[CY_PATH_MAX];
-	yaml_node_t *v;
-	const char *s;
-	int i, err;
+	char path[32];
 
 	snprintf(path, sizeof(path), "rules[%d]", idx);
 	if (n->type != YAML_MAPPING_NODE) {
@@ -459,65 +442,18 @@ static int parse_rule(struct cy_parser *p, const yaml_node_t *n, int idx, struct
 			       "got %s",
 			       cy_show(n, b, sizeof(b)));
 	}
-	err = cy_check_keys(p, n, path, rule_keys);
-	if (err)
-		return err;
 	r->line = (int)cy_line(n);
-
-	cy_join(kp, sizeof(kp), path, "name");
-	v = cy_map_get(p, n, "name");
-	if (!v)
-		return cy_fail(p, n, kp, "missing (every rule needs a name)");
-	err = cy_get_str(p, v, kp, "a rule name", &s);
-	if (err)
-		return err;
-	/* An empty name would read as a free slot in struct fg_rule_ids. */
-	if (!*s)
-		return cy_fail(p, v, kp, "cannot be empty");
-	if (strlen(s) >= FG_CONF_NAME_MAX)
-		return cy_fail(p, v, kp, "\"%.20s...\" is too long (at most %d characters)", s,
-			       FG_CONF_NAME_MAX - 1);
-	if (!cy_name_ok(s, ""))
-		return cy_fail(p, v, kp, "\"%s\": use only letters, digits, '_', '.' and '-'", s);
-	if (!strcmp(s, "tcp-default") || !strcmp(s, "udp-default"))
-		return cy_fail(p, v, kp, "\"%s\" is reserved (set it under defaults:)", s);
-	for (i = 0; i < idx; i++) {
-		if (!strcmp(c->rules[i].name, s))
-			return cy_fail(p, v, kp,
-				       "\"%s\" is already the name of rules[%d] (line %d)", s, i,
-				       c->rules[i].line);
-	}
-	strcpy(r->name, s);
-
-	cy_join(kp, sizeof(kp), path, "proto");
-	v = cy_map_get(p, n, "proto");
-	if (!v)
-		return cy_fail(p, n, kp, "missing (tcp or udp)");
-	if (v->type == YAML_SCALAR_NODE && !strcasecmp(cy_text(v), "tcp")) {
-		r->proto = FG_PROTO_TCP;
-	} else if (v->type == YAML_SCALAR_NODE && !strcasecmp(cy_text(v), "udp")) {
-		r->proto = FG_PROTO_UDP;
-	} else {
-		char b[64];
-
-		return cy_fail(p, v, kp, "expected tcp or udp, got %s", cy_show(v, b, sizeof(b)));
-	}
-
-	cy_join(kp, sizeof(kp), path, "ports");
-	v = cy_map_get(p, n, "ports");
-	if (!v)
-		return cy_fail(p, n, kp, "missing (a list of ports and \"lo-hi\" ranges)");
-	err = parse_ports(p, v, kp, idx, r);
-	if (err)
-		return err;
-
-	return parse_levels(p, n, path, &r->limits);
+	return cy_walk(p, n, path, rule_keys, r);
 }
 
-int config_parse_rules(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c)
+int config_parse_rules(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+		       const char *path, void *dst)
 {
+	struct fg_conf *c = dst;
 	int i, err;
 
+	(void)map;
+	(void)path;
 	err = cy_expect_kind(p, n, "rules", YAML_SEQUENCE_NODE);
 	if (err)
 		return err;
@@ -541,4 +477,24 @@ int config_parse_rules(struct cy_parser *p, const yaml_node_t *n, struct fg_conf
 	free(p->scratch);
 	p->scratch = NULL;
 	return err;
+}
+
+int config_parse_allow(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+		       const char *path, void *dst)
+{
+	struct fg_conf *c = dst;
+
+	(void)map;
+	(void)path;
+	return parse_cidrs(p, n, "allow", &c->allow, &c->nallow);
+}
+
+int config_parse_deny(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+		      const char *path, void *dst)
+{
+	struct fg_conf *c = dst;
+
+	(void)map;
+	(void)path;
+	return parse_cidrs(p, n, "deny", &c->deny, &c->ndeny);
 }

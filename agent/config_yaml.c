@@ -581,3 +581,126 @@ out_parser:
 	yaml_parser_delete(&yp);
 	return ret;
 }
+
+/* A bound of a duration as the file would say it: 1000 -> "1s", 300000 -> "5m". */
+static const char *show_ms(uint64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t ms;
+		const char *unit;
+	} units[] = { { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" } };
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms && ms % units[i].ms == 0) {
+			snprintf(buf, len, "%llu%s", (unsigned long long)(ms / units[i].ms),
+				 units[i].unit);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llums", (unsigned long long)ms);
+	return buf;
+}
+
+/* The present value v of row k, at path, into dst. */
+static int read_key(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+		    const char *path, const struct cy_key *k, void *dst)
+{
+	char lo[24], hi[24];
+	long long val;
+	int err;
+
+	switch (k->kind) {
+	case CY_BOOL:
+		return cy_get_bool(p, v, path, dst);
+	case CY_U8:
+		err = cy_get_int(p, v, path, k->min, k->max, &val);
+		if (!err)
+			*(uint8_t *)dst = (uint8_t)val;
+		return err;
+	case CY_U32:
+		return cy_get_u32(p, v, path, k->min, k->max, dst);
+	case CY_U64:
+		return cy_get_u64(p, v, path, k->min, k->max, dst);
+	case CY_DURATION:
+		err = cy_get_duration(p, v, path, dst);
+		if (err || !k->max)
+			return err;
+		if (*(uint64_t *)dst < (uint64_t)k->min || *(uint64_t *)dst > (uint64_t)k->max)
+			return cy_fail(p, v, path, "\"%s\" is out of range (%s-%s)", cy_text(v),
+				       show_ms((uint64_t)k->min, lo, sizeof(lo)),
+				       show_ms((uint64_t)k->max, hi, sizeof(hi)));
+		return 0;
+	case CY_BYTES:
+		return cy_get_bytes(p, v, path, (uint64_t)k->min, (uint64_t)k->max, dst);
+	case CY_MAP:
+		return cy_walk(p, v, path, k->keys, dst);
+	case CY_CUSTOM:
+		return k->parse(p, map, v, path, dst);
+	default:
+		return -EINVAL; /* CY_END, CY_CHECK: not keys */
+	}
+}
+
+int cy_walk(struct cy_parser *p, const yaml_node_t *n, const char *path, const struct cy_key *keys,
+	    void *base)
+{
+	const char *names[CY_KEYS_MAX + 1];
+	const struct cy_key *k;
+	char kp[CY_PATH_MAX];
+	yaml_node_t *v;
+	int nn = 0, err;
+
+	for (k = keys; k->kind != CY_END && nn < CY_KEYS_MAX; k++) {
+		if (k->name)
+			names[nn++] = k->name;
+	}
+	names[nn] = NULL;
+	err = cy_expect_kind(p, n, path, YAML_MAPPING_NODE);
+	if (!err)
+		err = cy_check_keys(p, n, path, names);
+	for (k = keys; !err && k->kind != CY_END; k++) {
+		if (k->kind == CY_CHECK) {
+			err = k->check(p, n, path, (char *)base + k->off);
+			continue;
+		}
+		cy_join(kp, sizeof(kp), path, k->name);
+		v = cy_map_get(p, n, k->name);
+		if (v)
+			err = read_key(p, n, v, kp, k, (char *)base + k->off);
+		else if (k->need)
+			err = cy_fail(p, n, kp, "missing (%s)", k->need);
+	}
+	return err;
+}
+
+void cy_defaults(const struct cy_key *keys, void *base)
+{
+	const struct cy_key *k;
+
+	for (k = keys; k->kind != CY_END; k++) {
+		void *dst = (char *)base + k->off;
+
+		switch (k->kind) {
+		case CY_BOOL:
+			*(bool *)dst = k->def;
+			break;
+		case CY_U8:
+			*(uint8_t *)dst = (uint8_t)k->def;
+			break;
+		case CY_U32:
+			*(uint32_t *)dst = (uint32_t)k->def;
+			break;
+		case CY_U64:
+		case CY_DURATION:
+		case CY_BYTES:
+			*(uint64_t *)dst = k->def;
+			break;
+		case CY_MAP:
+			cy_defaults(k->keys, dst);
+			break;
+		default:
+			break;
+		}
+	}
+}

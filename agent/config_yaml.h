@@ -19,6 +19,7 @@
 
 #define CY_PATH_MAX 160 /* a key's dotted path in messages */
 #define CY_MSG_MAX  512 /* a problem's text; = FG_CONF_ERR_MAX, the whole message */
+#define CY_KEYS_MAX 32	/* rows with a key in one table */
 
 struct fg_conf;
 
@@ -76,6 +77,34 @@ struct cy_key {
 	cy_parse_fn parse;	   /* CY_CUSTOM */
 	cy_check_fn check;	   /* CY_CHECK */
 };
+
+/* A table's rows, one line each: a number, bool, duration or size (default,
+ * bounds); a nested mapping; a custom reader (required when why is set); a
+ * check; the end. */
+#define CY_VALUE(n, k, o, d, lo, hi)                                                               \
+	{                                                                                          \
+		.name = (n), .kind = (k), .off = (o), .def = (d), .min = (lo), .max = (hi)         \
+	}
+#define CY_SECTION(n, o, t)                                                                        \
+	{                                                                                          \
+		.name = (n), .kind = CY_MAP, .off = (o), .keys = (t)                               \
+	}
+#define CY_READER(n, o, fn)                                                                        \
+	{                                                                                          \
+		.name = (n), .kind = CY_CUSTOM, .off = (o), .parse = (fn)                          \
+	}
+#define CY_NEEDED(n, o, fn, why)                                                                   \
+	{                                                                                          \
+		.name = (n), .kind = CY_CUSTOM, .off = (o), .parse = (fn), .need = (why)           \
+	}
+#define CY_CHECK_AT(o, fn)                                                                         \
+	{                                                                                          \
+		.kind = CY_CHECK, .off = (o), .check = (fn)                                        \
+	}
+#define CY_TABLE_END                                                                               \
+	{                                                                                          \
+		.kind = CY_END                                                                     \
+	}
 
 /* "file:line: key: problem" (key may be NULL) into p->err. Returns -EINVAL. */
 __attribute__((format(printf, 4, 5))) int cy_fail(struct cy_parser *p, const yaml_node_t *n,
@@ -140,8 +169,9 @@ bool cy_name_ok(const char *s, const char *extra);
 int cy_walk(struct cy_parser *p, const yaml_node_t *n, const char *path, const struct cy_key *keys,
 	    void *base);
 
-/* Write the defaults of keys' number, bool and duration rows (and of their
- * CY_MAP tables) into base. */
+/* Write the defaults (.def) of keys' number, bool, duration and size rows,
+ * and of their CY_MAP tables, into base. Other kinds have their defaults
+ * set by the section's owner (config_defaults()). */
 void cy_defaults(const struct cy_key *keys, void *base);
 
 /*

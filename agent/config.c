@@ -24,7 +24,7 @@
 
 #define CONF_FILE_MAX (16 << 20)
 
-/* The sections whose readers keep the (p, n, c) form, as root rows. */
+/* policies keeps its (p, n, c) reader; as a root row: */
 #define SECTION(name)                                                                              \
 	static int parse_##name(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v, \
 				const char *path, void *dst)                                       \
@@ -33,11 +33,6 @@
 		(void)path;                                                                        \
 		return config_parse_##name(p, v, dst);                                             \
 	}
-SECTION(socket)
-SECTION(app_bans)
-SECTION(store)
-SECTION(metrics)
-SECTION(log)
 SECTION(policies)
 
 /*
@@ -56,11 +51,11 @@ static const struct cy_key root_keys[] = {
 	CY_READER("rules", 0, config_parse_rules),
 	CY_READER("allow", 0, config_parse_allow),
 	CY_READER("deny", 0, config_parse_deny),
-	CY_READER("socket", 0, parse_socket),
-	CY_READER("app_bans", 0, parse_app_bans),
-	CY_READER("store", 0, parse_store),
-	CY_READER("metrics", 0, parse_metrics),
-	CY_READER("log", 0, parse_log),
+	CY_SECTION("socket", offsetof(struct fg_conf, socket), config_socket_keys),
+	CY_SECTION("app_bans", offsetof(struct fg_conf, app_bans), config_app_bans_keys),
+	CY_SECTION("store", offsetof(struct fg_conf, store), config_store_keys),
+	CY_SECTION("metrics", offsetof(struct fg_conf, metrics), config_metrics_keys),
+	CY_SECTION("log", offsetof(struct fg_conf, log), config_log_keys),
 	CY_READER("policies", 0, parse_policies),
 	CY_TABLE_END,
 };
@@ -83,8 +78,9 @@ static int parse_root(struct cy_parser *p, const yaml_node_t *root)
 void config_defaults(struct fg_conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	/* Numbers, bools and durations: the .def of their rows. */
+	/* Numbers, bools, durations and sizes: the .def of their rows. */
 	cy_defaults(root_keys, c);
+	/* The rest: values read by a custom row, and the protocols' levels. */
 	c->xdp_mode = FG_XDP_AUTO;
 	c->defaults[FG_PROTO_TCP].per_source = (struct fg_conf_limit){ .rate = 20, .burst = 40 };
 	c->defaults[FG_PROTO_UDP].per_source = (struct fg_conf_limit){ .rate = 50, .burst = 100 };
@@ -96,26 +92,12 @@ void config_defaults(struct fg_conf *c)
 	c->socket.mode = 0660;
 	c->socket.admin_uids[0] = 0;
 	c->socket.nadmin_uids = 1;
-	c->app_bans.max = FG_CONF_APP_BANS_MAX;
-	c->app_bans.per_peer = FG_CONF_APP_BANS_PER_PEER;
-	c->socket.max_clients = FG_CONF_SOCKET_MAX_CLIENTS;
-	c->socket.max_clients_per_uid = FG_CONF_SOCKET_MAX_CLIENTS / 4;
-	c->socket.admin_reserve = FG_CONF_SOCKET_ADMIN_RESERVE;
 	c->socket.idle_timeout_ms = FG_CONF_SOCKET_IDLE_TIMEOUT_MS;
-	c->socket.max_buffers = FG_CONF_SOCKET_MAX_BUFFERS;
-	c->socket.client_output_limit = FG_CONF_SOCKET_CLIENT_OUTPUT_LIMIT;
 	c->store.type = FG_STORE_MEMORY;
-	c->store.max_keys = FG_CONF_STORE_MAX_KEYS;
 	c->store.redis.port = 6379;
-	c->store.redis.timeout_ms = FG_CONF_REDIS_TIMEOUT_MS;
 	strcpy(c->store.redis.prefix, FG_CONF_REDIS_PREFIX);
-	c->metrics.enabled = true;
 	strcpy(c->metrics.listen, FG_CONF_METRICS_LISTEN);
-	c->metrics.max_connections = FG_CONF_METRICS_MAX_CONN;
-	c->metrics.timeout_ms = FG_CONF_METRICS_TIMEOUT_MS;
 	c->log.level = FG_LOG_INFO;
-	c->log.violation_lines_per_sec = FG_CONF_LOG_LINES_PER_SEC;
-	c->log.summary_interval_ms = FG_CONF_LOG_SUMMARY_MS;
 }
 
 void config_free(struct fg_conf *c)

@@ -32,13 +32,13 @@ int config_parse_allow(struct cy_parser *p, const yaml_node_t *map, const yaml_n
 int config_parse_deny(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
 		      const char *path, void *dst);
 
-/* config_service.c: each reads the section's value n (present) into c: 0, or
- * -errno with the message in p->err. */
-int config_parse_socket(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
-int config_parse_app_bans(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
-int config_parse_store(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
-int config_parse_metrics(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
-int config_parse_log(struct cy_parser *p, const yaml_node_t *n, struct fg_conf *c);
+/* config_service.c: the tables of socket, app_bans, store, metrics and log
+ * (each read at its struct in struct fg_conf). */
+extern const struct cy_key config_socket_keys[];
+extern const struct cy_key config_app_bans_keys[];
+extern const struct cy_key config_store_keys[];
+extern const struct cy_key config_metrics_keys[];
+extern const struct cy_key config_log_keys[];
 
 /* config_policies.c: policies, after store (their max_keys must fit in
  * store.max_keys). */

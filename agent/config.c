@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * config: the top level of the config (the root key table), the built-in
+ * defaults, reading the file and config.h's API. The sections are read in
+ * config_xdp.c, config_service.c and config_policies.c, with the YAML reader
+ * config_yaml.c.
+ */
 #include <errno.h>
 #include <stddef.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/stat.h>
-#include <yaml.h>
 
 #include <floodgate/paths.h>
 
@@ -24,16 +24,14 @@
 
 #define CONF_FILE_MAX (16 << 20)
 
-/* policies keeps its (p, n, c) reader; as a root row: */
-#define SECTION(name)                                                                              \
-	static int parse_##name(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v, \
-				const char *path, void *dst)                                       \
-	{                                                                                          \
-		(void)map;                                                                         \
-		(void)path;                                                                        \
-		return config_parse_##name(p, v, dst);                                             \
-	}
-SECTION(policies)
+/* policies: config_policies.c keeps its own reader, called as a root row. */
+static int parse_policies(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			  const char *path, void *dst)
+{
+	(void)map;
+	(void)path;
+	return config_parse_policies(p, v, dst);
+}
 
 /*
  * The top level, in the order the sections are read (store before policies:

@@ -651,9 +651,16 @@ int cy_walk(struct cy_parser *p, const yaml_node_t *n, const char *path, const s
 	yaml_node_t *v;
 	int nn = 0, err;
 
-	for (k = keys; k->kind != CY_END && nn < CY_KEYS_MAX; k++) {
-		if (k->name)
-			names[nn++] = k->name;
+	for (k = keys; k->kind != CY_END; k++) {
+		if (!k->name)
+			continue;
+		/* A table larger than names[] is a bug of ours, not of the file. */
+		if (nn == CY_KEYS_MAX) {
+			snprintf(p->err, p->errlen, "%s: %s: more than %d keys in a table", p->file,
+				 path, CY_KEYS_MAX);
+			return -E2BIG;
+		}
+		names[nn++] = k->name;
 	}
 	names[nn] = NULL;
 	err = cy_expect_kind(p, n, path, YAML_MAPPING_NODE);

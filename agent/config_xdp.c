@@ -13,11 +13,10 @@
 #include "config.h"
 #include "config_int.h"
 
-#define MS(s) ((s)*1000ULL)
-
-/* sources: the sizes of the program's tables and how long their entries live. */
+#define MS(s)	((s)*1000ULL) /* seconds as a duration row's ms */
 #define CONF(f) offsetof(struct fg_conf, f)
 
+/* sources: the sizes of the program's tables and how long their entries live. */
 const struct cy_key config_sources_keys[] = {
 	CY_VALUE("ipv4_prefix", CY_U8, CONF(ipv4_prefix), 24, 1, 32),
 	CY_VALUE("ipv6_prefix", CY_U8, CONF(ipv6_prefix), 64, 1, 128),
@@ -69,12 +68,8 @@ static const struct cy_key limit_keys[] = {
 #define BAN(f) offsetof(struct fg_conf_ban, f)
 
 static const struct cy_key ban_keys[] = {
-	{ .name = "after",
-	  .kind = CY_U32,
-	  .off = BAN(after),
-	  .min = 1,
-	  .max = CONF_BAN_AFTER_MAX,
-	  .need = "violations that make a ban" },
+	CY_REQUIRED("after", CY_U32, BAN(after), 1, CONF_BAN_AFTER_MAX,
+		    "violations that make a ban"),
 	CY_VALUE("window", CY_DURATION, BAN(window_ms), MS(60), 0, 0),
 	CY_VALUE("for", CY_DURATION, BAN(for_ms), MS(300), 0, 0),
 	CY_TABLE_END,

@@ -78,33 +78,24 @@ struct cy_key {
 	cy_check_fn check;	   /* CY_CHECK */
 };
 
-/* A table's rows, one line each: a number, bool, duration or size (default,
- * bounds); a nested mapping; a custom reader (required when why is set); a
- * check; the end. */
-#define CY_VALUE(n, k, o, d, lo, hi)                                                               \
-	{                                                                                          \
-		.name = (n), .kind = (k), .off = (o), .def = (d), .min = (lo), .max = (hi)         \
-	}
-#define CY_SECTION(n, o, t)                                                                        \
-	{                                                                                          \
-		.name = (n), .kind = CY_MAP, .off = (o), .keys = (t)                               \
-	}
-#define CY_READER(n, o, fn)                                                                        \
-	{                                                                                          \
-		.name = (n), .kind = CY_CUSTOM, .off = (o), .parse = (fn)                          \
-	}
-#define CY_NEEDED(n, o, fn, why)                                                                   \
-	{                                                                                          \
-		.name = (n), .kind = CY_CUSTOM, .off = (o), .parse = (fn), .need = (why)           \
-	}
-#define CY_CHECK_AT(o, fn)                                                                         \
-	{                                                                                          \
-		.kind = CY_CHECK, .off = (o), .check = (fn)                                        \
-	}
-#define CY_TABLE_END                                                                               \
-	{                                                                                          \
-		.kind = CY_END                                                                     \
-	}
+/*
+ * A table's rows, one line each: CY_VALUE a number, bool, duration or size
+ * with its default and bounds; CY_REQUIRED one without default, "missing
+ * (why)" when absent; CY_SECTION a nested mapping; CY_READER a custom reader
+ * (CY_NEEDED: required); CY_CHECK_AT a check; CY_TABLE_END the end.
+ */
+/* clang-format off */
+#define CY_VALUE(n, k, o, d, lo, hi) \
+	{ .name = (n), .kind = (k), .off = (o), .def = (d), .min = (lo), .max = (hi) }
+#define CY_REQUIRED(n, k, o, lo, hi, why) \
+	{ .name = (n), .kind = (k), .off = (o), .min = (lo), .max = (hi), .need = (why) }
+#define CY_SECTION(n, o, t) { .name = (n), .kind = CY_MAP, .off = (o), .keys = (t) }
+#define CY_READER(n, o, fn) { .name = (n), .kind = CY_CUSTOM, .off = (o), .parse = (fn) }
+#define CY_NEEDED(n, o, fn, why) \
+	{ .name = (n), .kind = CY_CUSTOM, .off = (o), .parse = (fn), .need = (why) }
+#define CY_CHECK_AT(o, fn) { .kind = CY_CHECK, .off = (o), .check = (fn) }
+#define CY_TABLE_END { .kind = CY_END }
+/* clang-format on */
 
 /* "file:line: key: problem" (key may be NULL) into p->err. Returns -EINVAL. */
 __attribute__((format(printf, 4, 5))) int cy_fail(struct cy_parser *p, const yaml_node_t *n,

@@ -68,9 +68,9 @@ struct fg_conf_rule {
 
 /* socket: the agent's Unix socket (RESP). */
 struct fg_conf_socket {
-	char path[108];				    /* sun_path; default FG_DEFAULT_SOCKET */
-	uint32_t mode;				    /* default 0660 */
-	char group[64];				    /* "" = the agent's group */
+	char path[108]; /* sun_path; default FG_DEFAULT_SOCKET */
+	uint32_t mode;	/* default 0660 */
+	char group[64]; /* "" = the agent's group */
 	uint32_t admin_uids[FG_CONF_MAX_ADMIN_IDS]; /* default [0] */
 	int nadmin_uids;
 	uint32_t admin_gids[FG_CONF_MAX_ADMIN_IDS];

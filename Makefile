@@ -195,7 +195,7 @@ $(BUILD)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c agent/resp.c lib/sbuf.c agent/re
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c agent/config.c lib/cidr.c lib/duration.c agent/log.c \
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(wildcard agent/config*.c) lib/cidr.c lib/duration.c agent/log.c \
 			   $(AGENT_HDRS) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)

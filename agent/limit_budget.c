@@ -4,6 +4,7 @@
  * credits, bytes, tokens); roles have their own amounts. The state is the
  * amount used and the period it was used in.
  */
+#include "config_policies.h"
 #include "policy_int.h"
 #include "policy_lua.h"
 
@@ -142,8 +143,59 @@ static const char lua_check[] = POLICY_LUA(LUA_STATE, LUA_CHECK);
 static const char lua_block[] = POLICY_LUA(LUA_STATE, POLICY_LUA_BLOCK_BODY);
 static const char lua_replay[] = POLICY_LUA(LUA_STATE, LUA_REPLAY);
 
+/* --- config ------------------------------------------------------------------ */
+
+static int budget_period(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			 const char *path, void *dst)
+{
+	char b[64];
+
+	(void)map;
+	if (v->type == YAML_SCALAR_NODE && !strcmp(cy_text(v), "hour"))
+		*(enum policy_period *)dst = POLICY_PERIOD_HOUR;
+	else if (v->type == YAML_SCALAR_NODE && !strcmp(cy_text(v), "day"))
+		*(enum policy_period *)dst = POLICY_PERIOD_DAY;
+	else
+		return cy_fail(p, v, path, "expected hour or day, got %s", cy_show(v, b, sizeof(b)));
+	return 0;
+}
+
+/* A role's own amount per period. */
+static int budget_role(struct cy_parser *p, const yaml_node_t *v, const char *path,
+		       struct fg_conf_policy *pc, struct fg_conf_role *r)
+{
+	(void)pc;
+	return cy_get_u64(p, v, path, 0, CONF_POLICY_AMOUNT_MAX, &r->amount);
+}
+
+static int budget_roles(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			const char *path, void *dst)
+{
+	(void)map;
+	return config_policy_roles(p, v, path, dst, budget_role);
+}
+
+static void budget_defaults(struct fg_conf_policy *pc)
+{
+	pc->period = POLICY_PERIOD_DAY;
+}
+
+static const struct cy_key budget_keys[] = {
+	CONF_POLICY_WARN_AT,
+	{ .name = "amount",
+	  .kind = CY_U64,
+	  .off = CONF_POLICY_AT(amount),
+	  .max = CONF_POLICY_AMOUNT_MAX,
+	  .need = "the amount per period, e.g. 500000" },
+	CY_READER("period", CONF_POLICY_AT(period), budget_period),
+	CY_READER("roles", 0, budget_roles),
+	CY_TABLE_END,
+};
+
 const struct policy_kind policy_kind_budget = {
 	.name = "budget",
+	.conf_keys = budget_keys,
+	.conf_defaults = budget_defaults,
 	.canon = budget_canon,
 	.state_size = budget_state_size,
 	.decide = { [POLICY_OP_CHECK] = budget_check },

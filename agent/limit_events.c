@@ -5,6 +5,7 @@
  * "warn" once on the way, "disconnect" at the limit. Exempt events are not
  * counted.
  */
+#include "config_policies.h"
 #include "policy_int.h"
 #include "policy_lua.h"
 
@@ -122,8 +123,65 @@ static const char lua_event[] = POLICY_LUA(POLICY_LUA_STATE_STAMP, LUA_EVENT);
 static const char lua_block[] = POLICY_LUA(POLICY_LUA_STATE_STAMP, POLICY_LUA_BLOCK_BODY);
 static const char lua_replay[] = POLICY_LUA(POLICY_LUA_STATE_STAMP, LUA_REPLAY);
 
+/* --- config ------------------------------------------------------------------ */
+
+static int events_exempt(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+			 const char *path, void *dst)
+{
+	struct fg_conf_policy *pc = dst;
+	char kp[CY_PATH_MAX + 16];
+	const char *s;
+	int i, k, err;
+
+	(void)map;
+	err = cy_expect_kind(p, n, path, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	if (cy_seq_len(n) > POLICY_MAX_EXEMPT)
+		return cy_fail(p, n, path, "%d events, at most %d", cy_seq_len(n),
+			       POLICY_MAX_EXEMPT);
+	for (i = 0; i < cy_seq_len(n); i++) {
+		yaml_node_t *item = cy_seq_item(p, n, i);
+
+		snprintf(kp, sizeof(kp), "%s[%d]", path, i);
+		err = cy_get_str(p, item, kp, "an event name", &s);
+		if (err)
+			return err;
+		if (!*s)
+			return cy_fail(p, item, kp, "cannot be empty");
+		if (strlen(s) >= POLICY_EVENT_NAME_MAX)
+			return cy_fail(p, item, kp,
+				       "\"%.20s...\" is too long (at most %d characters)", s,
+				       POLICY_EVENT_NAME_MAX - 1);
+		for (k = 0; k < i; k++) {
+			if (!strcmp(pc->exempt[k], s))
+				return cy_fail(p, item, kp, "\"%s\" is listed twice", s);
+		}
+		strcpy(pc->exempt[i], s);
+		pc->nexempt = i + 1;
+	}
+	return 0;
+}
+
+static const struct cy_key events_keys[] = {
+	CONF_POLICY_WARN_AT,
+	{ .name = "limit",
+	  .kind = CY_U64,
+	  .off = CONF_POLICY_AT(limit),
+	  .min = 1,
+	  .max = CONF_POLICY_COUNT_MAX,
+	  .need = "events per window, e.g. 100" },
+	{ .name = "window",
+	  .kind = CY_DURATION,
+	  .off = CONF_POLICY_AT(window_ms),
+	  .need = "a duration, e.g. 1m" },
+	CY_READER("exempt", 0, events_exempt),
+	CY_TABLE_END,
+};
+
 const struct policy_kind policy_kind_events = {
 	.name = "events",
+	.conf_keys = events_keys,
 	.canon = events_canon,
 	.state_size = events_state_size,
 	.decide = { [POLICY_OP_EVENT] = events_event },

@@ -5,6 +5,7 @@
  * xdp_ban.after. The state is the failure count and the time of the last
  * failure; failures are forgotten forget_after the last one.
  */
+#include "config_policies.h"
 #include "policy_int.h"
 #include "policy_lua.h"
 
@@ -128,8 +129,86 @@ static const char lua_auth[] = POLICY_LUA(POLICY_LUA_STATE_STAMP, LUA_AUTH);
 static const char lua_block[] = POLICY_LUA(POLICY_LUA_STATE_STAMP, POLICY_LUA_BLOCK_BODY);
 static const char lua_replay[] = POLICY_LUA(POLICY_LUA_STATE_STAMP, LUA_REPLAY);
 
+/* --- config ------------------------------------------------------------------ */
+
+static const char *const xdp_ban_keys[] = { "after", "for", NULL };
+
+static int progressive_factor(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			      const char *path, void *dst)
+{
+	uint64_t m;
+	int err;
+
+	(void)map;
+	err = cy_get_milli(p, v, path, 1000, 1000000, "a growth factor (e.g. 2)", &m);
+	if (!err)
+		*(uint32_t *)dst = (uint32_t)m;
+	return err;
+}
+
+/* After max_delay (with the defaults of what the file leaves out). */
+static int progressive_delays(struct cy_parser *p, const yaml_node_t *map, const char *path,
+			      void *dst)
+{
+	const struct fg_conf_policy *pc = dst;
+	const yaml_node_t *v = cy_map_get(p, map, "max_delay");
+	char kp[CY_PATH_MAX];
+
+	if (pc->max_delay_ms >= pc->base_delay_ms)
+		return 0;
+	return cy_fail(p, v ? v : map, cy_join(kp, sizeof(kp), path, "max_delay"),
+		       "%llums is shorter than base_delay (%llums)",
+		       (unsigned long long)pc->max_delay_ms, (unsigned long long)pc->base_delay_ms);
+}
+
+/* xdp_ban: { after: N, for: DURATION }; empty = no ban. */
+static int progressive_xdp_ban(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			       const char *path, void *dst)
+{
+	struct fg_conf_policy *pc = dst;
+	char kp[CY_PATH_MAX];
+	yaml_node_t *x;
+	int err;
+
+	(void)map;
+	err = cy_expect_kind(p, v, path, YAML_MAPPING_NODE);
+	if (!err)
+		err = cy_check_keys(p, v, path, xdp_ban_keys);
+	if (err || cy_is_null(v))
+		return err;
+	cy_join(kp, sizeof(kp), path, "after");
+	if (!(x = cy_map_get(p, v, "after")))
+		return cy_fail(p, v, kp, "missing (failures before the XDP ban)");
+	if ((err = cy_get_u32(p, x, kp, 1, CONF_POLICY_FAILURES_MAX, &pc->xdp_ban_after)))
+		return err;
+	cy_join(kp, sizeof(kp), path, "for");
+	if (!(x = cy_map_get(p, v, "for")))
+		return cy_fail(p, v, kp, "missing (how long the ban lasts, e.g. 1h)");
+	return cy_get_duration(p, x, kp, &pc->xdp_ban_for_ms);
+}
+
+static void progressive_defaults(struct fg_conf_policy *pc)
+{
+	pc->factor_milli = 2000;
+}
+
+static const struct cy_key progressive_keys[] = {
+	CY_VALUE("free_failures", CY_U32, CONF_POLICY_AT(free_failures), 3, 0,
+		 CONF_POLICY_FAILURES_MAX),
+	CY_VALUE("base_delay", CY_DURATION, CONF_POLICY_AT(base_delay_ms), 1000, 0, 0),
+	CY_READER("factor", CONF_POLICY_AT(factor_milli), progressive_factor),
+	CY_VALUE("max_delay", CY_DURATION, CONF_POLICY_AT(max_delay_ms), 30000, 0, 0),
+	CY_CHECK_AT(0, progressive_delays),
+	CY_VALUE("forget_after", CY_DURATION, CONF_POLICY_AT(forget_after_ms), 15 * 60 * 1000, 0,
+		 0),
+	CY_READER("xdp_ban", 0, progressive_xdp_ban),
+	CY_TABLE_END,
+};
+
 const struct policy_kind policy_kind_progressive = {
 	.name = "progressive",
+	.conf_keys = progressive_keys,
+	.conf_defaults = progressive_defaults,
 	.canon = progressive_canon,
 	.state_size = progressive_state_size,
 	.decide = { [POLICY_OP_AUTH_FAIL] = progressive_auth,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "config_policies.h"
 #include "policy_int.h"
 #include "policy_lua.h"
 
@@ -277,8 +278,116 @@ static const char lua_check[] = POLICY_LUA(LUA_STATE, LUA_CHECK);
 static const char lua_block[] = POLICY_LUA(LUA_STATE, POLICY_LUA_BLOCK_BODY);
 static const char lua_replay[] = POLICY_LUA(LUA_STATE, LUA_REPLAY);
 
+/* --- config ------------------------------------------------------------------ */
+
+static const char *const limit_entry_keys[] = { "count", "per", NULL };
+
+static int window_limits(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
+			 const char *path, void *dst)
+{
+	struct fg_conf_policy *pc = dst;
+	char ip[CY_PATH_MAX + 16], kp[CY_PATH_MAX];
+	yaml_node_t *item, *v;
+	int i, k, err;
+
+	(void)map;
+	err = cy_expect_kind(p, n, path, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	if (!cy_seq_len(n))
+		return cy_fail(p, n, path, "at least one { count: N, per: DURATION } is required");
+	if (cy_seq_len(n) > POLICY_MAX_LIMITS)
+		return cy_fail(p, n, path, "%d limits, at most %d", cy_seq_len(n),
+			       POLICY_MAX_LIMITS);
+	for (i = 0; i < cy_seq_len(n); i++) {
+		struct fg_conf_window_limit *l = &pc->limits[i];
+
+		item = cy_seq_item(p, n, i);
+		snprintf(ip, sizeof(ip), "%s[%d]", path, i);
+		if (item->type != YAML_MAPPING_NODE) {
+			char b[64];
+
+			return cy_fail(p, item, ip, "expected { count: N, per: DURATION }, got %s",
+				       cy_show(item, b, sizeof(b)));
+		}
+		err = cy_check_keys(p, item, ip, limit_entry_keys);
+		if (err)
+			return err;
+		cy_join(kp, sizeof(kp), ip, "count");
+		if (!(v = cy_map_get(p, item, "count")))
+			return cy_fail(p, item, kp, "missing (requests allowed per `per`)");
+		err = cy_get_u64(p, v, kp, 1, CONF_POLICY_COUNT_MAX, &l->count);
+		if (err)
+			return err;
+		cy_join(kp, sizeof(kp), ip, "per");
+		if (!(v = cy_map_get(p, item, "per")))
+			return cy_fail(p, item, kp, "missing (a duration, e.g. 1s, 1m, 1h)");
+		err = cy_get_duration(p, v, kp, &l->per_ms);
+		if (err)
+			return err;
+		/* GCRA spaces requests at per / count: keep that >= 1 ns (x 1000 roles). */
+		if (l->count > l->per_ms * 1000)
+			return cy_fail(p, v, ip,
+				       "%llu per %llums is more than one request per microsecond",
+				       (unsigned long long)l->count, (unsigned long long)l->per_ms);
+		for (k = 0; k < i; k++) {
+			if (pc->limits[k].per_ms == l->per_ms)
+				return cy_fail(p, v, kp, "%s[%d] has the same per already", path,
+					       k);
+		}
+		pc->nlimits = i + 1;
+	}
+	return 0;
+}
+
+/* A multiplier of every limit; none may fall below one request or above
+ * one per nanosecond. */
+static int window_role(struct cy_parser *p, const yaml_node_t *v, const char *path,
+		       struct fg_conf_policy *pc, struct fg_conf_role *r)
+{
+	uint64_t m;
+	int k, err;
+
+	err = cy_get_milli(p, v, path, 1, 1000000, "a multiplier (e.g. 1, 1.5, 3)", &m);
+	if (err)
+		return err;
+	r->mult_milli = (uint32_t)m;
+	for (k = 0; k < pc->nlimits; k++) {
+		const struct fg_conf_window_limit *l = &pc->limits[k];
+
+		if ((unsigned __int128)l->count * m < 1000)
+			return cy_fail(p, v, path,
+				       "%s leaves limits[%d] (%llu per %llums) below one request",
+				       cy_text(v), k, (unsigned long long)l->count,
+				       (unsigned long long)l->per_ms);
+		if ((unsigned __int128)l->count * m > (unsigned __int128)l->per_ms * 1000000000ULL)
+			return cy_fail(p, v, path,
+				       "%s makes limits[%d] more than one request per nanosecond",
+				       cy_text(v), k);
+	}
+	return 0;
+}
+
+static int window_roles(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			const char *path, void *dst)
+{
+	(void)map;
+	return config_policy_roles(p, v, path, dst, window_role);
+}
+
+/* In the order they are read: roles last, checked against every limit. */
+static const struct cy_key window_keys[] = {
+	CONF_POLICY_WARN_AT,
+	CY_NEEDED("limits", 0, window_limits,
+		  "e.g. [ { count: 10, per: 1s }, { count: 100, per: 1m } ]"),
+	CY_VALUE("block_for", CY_DURATION, CONF_POLICY_AT(block_for_ms), 0, 0, 0),
+	CY_READER("roles", 0, window_roles),
+	CY_TABLE_END,
+};
+
 const struct policy_kind policy_kind_window = {
 	.name = "window",
+	.conf_keys = window_keys,
 	.canon = window_canon,
 	.state_size = window_state_size,
 	.priv_size = sizeof(struct window),

@@ -22,7 +22,10 @@
  * The fields of c that make its decisions, in a copy whose other bytes are
  * fixed (zeroes and the config's defaults): the kind says which are its.
  * The only definition of "unchanged": conf_equal() compares copies, the
- * Redis state's config id hashes one.
+ * Redis state's config id hashes one. The copy starts from every type's
+ * defaults, as the parser's policies do, so the ids of configs written
+ * before the kinds (which hashed the whole parsed policy) stay the same and
+ * Redis state survives the upgrade.
  */
 static void conf_canon(const struct fg_conf_policy *c, struct fg_conf_policy *out)
 {

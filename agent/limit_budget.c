@@ -17,16 +17,9 @@ struct st_budget {
 
 static void budget_canon(struct fg_conf_policy *d, const struct fg_conf_policy *s)
 {
-	int i;
-
 	d->amount = s->amount;
 	d->period = s->period;
-	for (i = 0; i < s->nroles; i++) {
-		strcpy(d->roles[i].name, s->roles[i].name);
-		d->roles[i].mult_milli = s->roles[i].mult_milli;
-		d->roles[i].amount = s->roles[i].amount;
-	}
-	d->nroles = s->nroles;
+	policy_canon_roles(d, s);
 }
 
 static uint32_t budget_state_size(const struct fg_conf_policy *c)

@@ -46,12 +46,7 @@ static void window_canon(struct fg_conf_policy *d, const struct fg_conf_policy *
 		d->limits[i] = s->limits[i];
 	d->nlimits = s->nlimits;
 	d->block_for_ms = s->block_for_ms;
-	for (i = 0; i < s->nroles; i++) {
-		strcpy(d->roles[i].name, s->roles[i].name);
-		d->roles[i].mult_milli = s->roles[i].mult_milli;
-		d->roles[i].amount = s->roles[i].amount;
-	}
-	d->nroles = s->nroles;
+	policy_canon_roles(d, s);
 }
 
 static uint32_t window_state_size(const struct fg_conf_policy *c)

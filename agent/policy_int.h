@@ -139,6 +139,20 @@ static inline uint64_t ns_to_ms_ceil(uint64_t ns)
 	return ns / NS_PER_MS + (ns % NS_PER_MS != 0);
 }
 
+/* canon's copy of the roles (of the types that have roles:), names
+ * zero-padded so that equal roles compare equal byte for byte. */
+static inline void policy_canon_roles(struct fg_conf_policy *d, const struct fg_conf_policy *s)
+{
+	int i;
+
+	for (i = 0; i < s->nroles; i++) {
+		strcpy(d->roles[i].name, s->roles[i].name);
+		d->roles[i].mult_milli = s->roles[i].mult_milli;
+		d->roles[i].amount = s->roles[i].amount;
+	}
+	d->nroles = s->nroles;
+}
+
 /* The RL.CHECK answer of on_store_error. */
 static inline void policy_check_fallback(struct rl_result *r, bool allow, uint64_t limit,
 					 const char *window)

@@ -34,8 +34,9 @@ static const char *type_list(char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (t = 0; t < POLICY_TYPE_N && off < len; t++) {
-		n = snprintf(buf + off, len - off, "%s%s",
-			     !t ? "" : t == POLICY_TYPE_N - 1 ? " or " : ", ", policy_kinds[t]->name);
+		const char *sep = t == POLICY_TYPE_N - 1 ? " or " : ", ";
+
+		n = snprintf(buf + off, len - off, "%s%s", t ? sep : "", policy_kinds[t]->name);
 		off += n > 0 ? (size_t)n : 0;
 	}
 	return buf;

@@ -22,7 +22,8 @@
 /* warn_at: a fraction of the limit (0.001-1), as thousandths. */
 int config_policy_warn_at(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
 			  const char *path, void *dst);
-#define CONF_POLICY_WARN_AT CY_READER("warn_at", CONF_POLICY_AT(warn_at_milli), config_policy_warn_at)
+#define CONF_POLICY_WARN_AT                                                                        \
+	CY_READER("warn_at", CONF_POLICY_AT(warn_at_milli), config_policy_warn_at)
 
 /* One role's value (v, at path) into r: a type's part of a roles: mapping. */
 typedef int (*config_role_fn)(struct cy_parser *p, const yaml_node_t *v, const char *path,

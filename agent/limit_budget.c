@@ -149,7 +149,8 @@ static int budget_period(struct cy_parser *p, const yaml_node_t *map, const yaml
 	else if (v->type == YAML_SCALAR_NODE && !strcmp(cy_text(v), "day"))
 		*(enum policy_period *)dst = POLICY_PERIOD_DAY;
 	else
-		return cy_fail(p, v, path, "expected hour or day, got %s", cy_show(v, b, sizeof(b)));
+		return cy_fail(p, v, path, "expected hour or day, got %s",
+			       cy_show(v, b, sizeof(b)));
 	return 0;
 }
 

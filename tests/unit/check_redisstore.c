@@ -524,11 +524,13 @@ END_TEST
  */
 START_TEST(test_replay_every_type)
 {
-	struct policy_req big = { .op = POLICY_OP_CHECK, .key = "t", .klen = 1, .cost = 10,
-				  .role = "BIG", .rlen = 3 };
+	struct policy_req big = {
+		.op = POLICY_OP_CHECK, .key = "t", .klen = 1, .cost = 10, .role = "BIG", .rlen = 3
+	};
 	struct policy_req fail = { .op = POLICY_OP_AUTH_FAIL, .key = "l", .klen = 1 };
-	struct policy_req ev = { .op = POLICY_OP_EVENT, .key = "c", .klen = 1, .event = "msg",
-				 .elen = 3 };
+	struct policy_req ev = {
+		.op = POLICY_OP_EVENT, .key = "c", .klen = 1, .event = "msg", .elen = 3
+	};
 	struct policy_req ping = ev;
 	struct policy_answer a;
 	struct policies_store_stats ss;

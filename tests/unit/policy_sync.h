@@ -52,14 +52,14 @@ static inline int sync_auth(struct policy *p, enum policy_op op, const void *key
 	return err;
 }
 
-static inline int policy_auth_fail(struct policy *p, const void *key, size_t klen,
-				   uint64_t now_ms, struct rl_auth_result *out)
+static inline int policy_auth_fail(struct policy *p, const void *key, size_t klen, uint64_t now_ms,
+				   struct rl_auth_result *out)
 {
 	return sync_auth(p, POLICY_OP_AUTH_FAIL, key, klen, now_ms, out);
 }
 
-static inline int policy_auth_check(struct policy *p, const void *key, size_t klen,
-				    uint64_t now_ms, struct rl_auth_result *out)
+static inline int policy_auth_check(struct policy *p, const void *key, size_t klen, uint64_t now_ms,
+				    struct rl_auth_result *out)
 {
 	return sync_auth(p, POLICY_OP_AUTH_CHECK, key, klen, now_ms, out);
 }

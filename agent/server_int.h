@@ -28,6 +28,7 @@
 
 struct deferred;
 struct uid_count;
+struct pubsub_client;
 
 struct cmd {
 	char name[CMD_NAME_MAX]; /* lower case */
@@ -86,6 +87,10 @@ struct client {
 	uint64_t write_progress_ms;
 	void *data;
 	void (*data_free)(void *data);
+	/* pub/sub (pubsub.c): NULL until the first SUBSCRIBE or PSUBSCRIBE */
+	struct pubsub_client *ps;
+	struct client *sub_prev, *sub_next; /* the server's subscribers while ps is */
+	bool multi_refused; /* MULTI was refused: other commands are refused until EXEC */
 };
 
 struct server {
@@ -122,6 +127,8 @@ struct server {
 	uint64_t idle_ms, max_buffers, out_limit, out_soft;
 	uint32_t nclients; /* counted clients (refused ones are not) */
 	struct uid_count *uids[UID_BUCKETS];
+	struct client *subs;  /* clients with a ps (pubsub.c) */
+	uint64_t nsubscribed; /* of them, with at least one subscription */
 	uint64_t trim_mark; /* st.buffered high-water since the last malloc_trim() */
 };
 
@@ -145,5 +152,15 @@ void server_reply_scratch(struct client *c);
  * their names. Returns 0 or -errno of server_register().
  */
 int conncmds_register(struct server *s);
+
+/*
+ * Pub/sub (pubsub.c): SUBSCRIBE and friends, registered by server_new()
+ * right after the connection commands. Returns 0 or -errno.
+ */
+int pubsub_register(struct server *s);
+/* Whether c is in subscribed mode (a channel or a pattern). */
+bool pubsub_subscribed(const struct client *c);
+/* Drop every subscription of c without a reply (RESET, client gone). */
+void pubsub_client_reset(struct client *c);
 
 #endif /* FG_SERVER_INT_H */

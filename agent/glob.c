@@ -8,44 +8,30 @@
  * the last '*' is ever retried (one more byte each time).
  */
 
-/* The end of the one-byte token starting at pat[i] (not '*'). */
-static size_t token_end(const char *pat, size_t plen, size_t i)
-{
-	if (pat[i] == '\\')
-		return i + 2 <= plen ? i + 2 : i + 1;
-	if (pat[i] != '[')
-		return i + 1;
-	i++;
-	if (i < plen && pat[i] == '^')
-		i++;
-	while (i < plen && pat[i] != ']') {
-		if (pat[i] == '\\' && i + 1 < plen)
-			i++;
-		i++;
-	}
-	return i < plen ? i + 1 : plen; /* past ']', or an unclosed set ends the pattern */
-}
-
-/* Whether the set pat[i..end) ("[...]", the ']' may be missing) holds ch. */
-static bool set_has(const char *pat, size_t i, size_t end, unsigned char ch)
+/*
+ * The set starting at pat[i] ('['): whether it holds ch, and *end past it.
+ * Redis's reading: a backslash escapes the next byte, an unescaped ']' closes it
+ * (a range's upper end may be ']'), none closes it at the pattern's end.
+ */
+static bool set_walk(const char *pat, size_t plen, size_t i, unsigned char ch, size_t *end)
 {
 	bool neg = false, hit = false;
 
 	i++; /* '[' */
-	if (end > i && pat[end - 1] == ']')
-		end--;
-	if (i < end && pat[i] == '^') {
+	if (i < plen && pat[i] == '^') {
 		neg = true;
 		i++;
 	}
-	while (i < end) {
+	while (i < plen) {
 		unsigned char lo = (unsigned char)pat[i], hi;
 
-		if (lo == '\\' && i + 1 < end) {
-			lo = (unsigned char)pat[++i];
-			hit |= lo == ch;
+		if (lo == '\\' && i + 1 < plen) {
+			hit |= (unsigned char)pat[i + 1] == ch;
+			i += 2;
+		} else if (lo == ']') {
 			i++;
-		} else if (i + 2 < end && pat[i + 1] == '-') {
+			break;
+		} else if (i + 2 < plen && pat[i + 1] == '-') {
 			hi = (unsigned char)pat[i + 2];
 			if (lo > hi) {
 				unsigned char t = lo;
@@ -60,20 +46,28 @@ static bool set_has(const char *pat, size_t i, size_t end, unsigned char ch)
 			i++;
 		}
 	}
+	*end = i;
 	return neg ? !hit : hit;
 }
 
-/* Whether the token pat[i..end) matches the byte ch. */
-static bool token_match(const char *pat, size_t i, size_t end, unsigned char ch)
+/* Whether the one-byte token at pat[i] (not '*') matches ch; *end past it. */
+static bool token_match(const char *pat, size_t plen, size_t i, unsigned char ch, size_t *end)
 {
 	switch (pat[i]) {
 	case '?':
+		*end = i + 1;
 		return true;
 	case '[':
-		return set_has(pat, i, end, ch);
+		return set_walk(pat, plen, i, ch, end);
 	case '\\':
-		return (unsigned char)pat[end - 1] == ch; /* a trailing '\' is itself */
+		if (i + 1 < plen) {
+			*end = i + 2;
+			return (unsigned char)pat[i + 1] == ch;
+		}
+		*end = i + 1; /* a trailing backslash is itself */
+		return ch == '\\';
 	default:
+		*end = i + 1;
 		return (unsigned char)pat[i] == ch;
 	}
 }
@@ -95,8 +89,7 @@ bool glob_match(const char *pat, size_t plen, const char *s, size_t slen)
 			continue;
 		}
 		if (pi < plen) {
-			end = token_end(pat, plen, pi);
-			if (token_match(pat, pi, end, (unsigned char)s[si])) {
+			if (token_match(pat, plen, pi, (unsigned char)s[si], &end)) {
 				pi = end;
 				si++;
 				continue;

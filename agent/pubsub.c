@@ -387,8 +387,7 @@ int pubsub_register(struct server *s)
 
 	for (i = 0; i < sizeof(pubsub_cmds) / sizeof(pubsub_cmds[0]); i++) {
 		err = server_register(s, pubsub_cmds[i].name, pubsub_cmds[i].fn,
-				      pubsub_cmds[i].arity, SERVER_CMD_PUBSUB,
-				      NULL);
+				      pubsub_cmds[i].arity, SERVER_CMD_PUBSUB, NULL);
 		if (err)
 			return err;
 	}

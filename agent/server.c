@@ -964,9 +964,10 @@ static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv)
 		/* Run nothing a client sent for its transaction: it expects all
 		 * of it or none. */
 		cmd->st.rejected++;
-		reply_error(c, "ERR not run: MULTI is not supported by floodgate (each RL.* command "
-			       "is already atomic: send the commands without MULTI); EXEC or DISCARD "
-			       "ends the refused transaction");
+		reply_error(c,
+			    "ERR not run: MULTI is not supported by floodgate (each RL.* command "
+			    "is already atomic: send the commands without MULTI); EXEC or DISCARD "
+			    "ends the refused transaction");
 		return;
 	}
 	if (c->proto == 2 && !(cmd->flags & SERVER_CMD_PUBSUB) && pubsub_subscribed(c)) {

@@ -5,8 +5,9 @@
  * framing, pipelining, backpressure, client limits and eviction, peer
  * credentials and dispatch. The connection commands (PING, ECHO, HELLO,
  * AUTH, CLIENT, INFO, SELECT, QUIT, COMMAND) live in conncmds.c and info.c,
- * the socket file in sockfile.c; server_new() registers the connection
- * commands, and other modules register theirs (RL.*, XDP.*, CONFIG) with
+ * pub/sub (SUBSCRIBE...) in pubsub.c, the socket file in sockfile.c;
+ * server_new() registers the connection commands, and other modules
+ * register theirs (RL.*, XDP.*, CONFIG) with
  * server_register() and answer through the reply_*() writers.
  *
  * Everything runs on the loop thread; nothing here is thread-safe.

@@ -127,9 +127,10 @@ struct server {
 	uint64_t idle_ms, max_buffers, out_limit, out_soft;
 	uint32_t nclients; /* counted clients (refused ones are not) */
 	struct uid_count *uids[UID_BUCKETS];
+	uint64_t trim_mark; /* st.buffered high-water since the last malloc_trim() */
+
 	struct client *subs;  /* clients with a ps (pubsub.c) */
 	uint64_t nsubscribed; /* of them, with at least one subscription */
-	uint64_t trim_mark; /* st.buffered high-water since the last malloc_trim() */
 };
 
 /* The registered command named name[0..n) (any case), or NULL. */

@@ -49,7 +49,7 @@ static const struct {
 	{ "[a\\-z]", "b", false },
 	{ "[abc", "b", true }, /* an unclosed set runs to the end */
 	{ "[abc", "[", false },
-	{ "[a-]", "]", true }, /* a range may end with ']': the set is then unclosed */
+	{ "[a-]", "]", true },	/* a range may end with ']': the set is then unclosed */
 	{ "[a-]b", "b", true }, /* the set is {a..], b} */
 	{ "a\\", "a\\", true }, /* a trailing backslash is itself */
 	{ "a\\", "a", false },
@@ -142,10 +142,10 @@ START_TEST(test_random_against_reference)
 		for (k = 0; k < sl; k++)
 			s[k] = schars[rand() % (sizeof(schars) - 1)];
 		p[pl] = s[sl] = '\0';
-		ck_assert_msg(glob_match(p, (size_t)pl, s, (size_t)sl) ==
-				      ref_match(p, p + pl, s, s + sl),
-			      "seed %u: \"%s\" ~ \"%s\": glob %d, reference %d", seed, p, s,
-			      glob_match(p, (size_t)pl, s, (size_t)sl), ref_match(p, p + pl, s, s + sl));
+		ck_assert_msg(
+			glob_match(p, (size_t)pl, s, (size_t)sl) == ref_match(p, p + pl, s, s + sl),
+			"seed %u: \"%s\" ~ \"%s\": glob %d, reference %d", seed, p, s,
+			glob_match(p, (size_t)pl, s, (size_t)sl), ref_match(p, p + pl, s, s + sl));
 	}
 }
 END_TEST

@@ -310,8 +310,12 @@ static size_t with_missed(char *buf, size_t cap, uint64_t missed, void *arg)
 
 START_TEST(test_backed_up_subscriber_misses)
 {
-	struct server_msg m = { .channels = chans, .nchannels = 1, .payload = "x", .len = 1,
-				.max_pending = 0, .missed_fmt = with_missed };
+	struct server_msg m = { .channels = chans,
+				.nchannels = 1,
+				.payload = "x",
+				.len = 1,
+				.max_pending = 0,
+				.missed_fmt = with_missed };
 	struct server_pub_result r;
 	int fd = dial();
 
@@ -339,9 +343,10 @@ START_TEST(test_multi_refused)
 	int fd = dial();
 
 	say(fd, "EXEC\r\nDISCARD\r\nUNWATCH\r\nWATCH k\r\n");
-	expect(fd, "-ERR EXEC without MULTI\r\n-ERR DISCARD without MULTI\r\n+OK\r\n"
-		   "-ERR WATCH is not supported by floodgate: there are no transactions (see MULTI) "
-		   "and no Redis keys to watch\r\n");
+	expect(fd,
+	       "-ERR EXEC without MULTI\r\n-ERR DISCARD without MULTI\r\n+OK\r\n"
+	       "-ERR WATCH is not supported by floodgate: there are no transactions (see MULTI) "
+	       "and no Redis keys to watch\r\n");
 	/* node-redis .multi().exec(): MULTI, the commands, EXEC in one write */
 	say(fd, "MULTI\r\nRL.T\r\nMULTI\r\nEXEC\r\nRL.T\r\n");
 	expect(fd, "-ERR MULTI is not supported by floodgate: each RL.* command is already "

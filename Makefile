@@ -117,8 +117,8 @@ $(FLOODCTL): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(LIB_SHARED_OBJS)
 $(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(CHECK_LIBS) -o $@
-# floodctl's output modules and its connection to the agent.
-$(BUILD)/tests/check_cli: $(BUILD)/cli/json.o $(BUILD)/cli/table.o $(BUILD)/cli/rpc.o
+# floodctl's modules (all but its main) and its connection to the agent.
+$(BUILD)/tests/check_cli: $(filter-out $(BUILD)/cli/floodctl.o,$(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)))
 $(BUILD)/tests/unit/check_cli.o: ALL_CFLAGS += -Icli
 $(BUILD)/tests/unit/check_cli.o: $(wildcard cli/*.h)
 

@@ -80,12 +80,19 @@ static struct policy *find_policy(const struct commands_env *a, struct client *c
 static void policy_error(struct client *c, struct policy *p, int err, const char *cmd)
 {
 	switch (err) {
-	case -EOPNOTSUPP:
-		reply_error(c, "ERR policy '%s' is a %s policy: %s does not apply to it",
-			    policy_name(p), policy_type_name(p), cmd);
+	case -EOPNOTSUPP: {
+		const char *type = policy_type_name(p);
+
+		/* "an events policy", "a window policy": the article follows the sound. */
+		reply_error(c, "ERR policy '%s' is %s %s policy: %s does not apply to it",
+			    policy_name(p), type[0] && strchr("aeiou", type[0]) ? "an" : "a", type,
+			    cmd);
 		break;
+	}
 	case -ENOENT:
-		reply_error(c, "ERR unknown role for policy '%s': use a role its roles: list names",
+		reply_error(c,
+			    "ERR unknown role for policy '%s': ROLE takes one of the names listed "
+			    "under the policy's roles: in the config",
 			    policy_name(p));
 		break;
 	case -E2BIG:

@@ -329,6 +329,7 @@ static void deliver(struct client *c, const struct server_msg *m, const char *p,
 void server_publish(struct server *s, const struct server_msg *m, struct server_pub_result *r)
 {
 	struct server_pub_result res = { 0, 0 };
+	struct push_ctx pc;
 	char buf[1024];
 	struct client *c;
 
@@ -337,7 +338,9 @@ void server_publish(struct server *s, const struct server_msg *m, struct server_
 
 		if (client_is_closed(c) || !wants(ps, m))
 			continue;
-		if (client_out_pending(c) > m->max_pending) {
+		/* held replies count: they are written once a deferred one is */
+		if (client_out_pending(c) + client_held_bytes(c) > m->max_pending ||
+		    client_push_begin(c, &pc)) {
 			ps->missed++;
 			res.missed++;
 			continue;
@@ -349,6 +352,7 @@ void server_publish(struct server *s, const struct server_msg *m, struct server_
 		} else {
 			deliver(c, m, m->payload, m->len);
 		}
+		client_push_end(c, &pc);
 		ps->missed = 0;
 		res.delivered++;
 	}

@@ -894,6 +894,40 @@ static void batch_end(struct client *c)
 	c->ob = &c->out;
 }
 
+int client_push_begin(struct client *c, struct push_ctx *p)
+{
+	struct deferred *h;
+
+	p->ob = c->ob;
+	p->h = NULL;
+	if (!c->dtail)
+		return 0;
+	/* Behind a deferred reply: a message must not overtake the replies
+	 * before it (RESP2 cannot tell them apart), so it is held with them. */
+	h = c->dtail->held ? c->dtail : entry_add(c, true);
+	if (!h)
+		return -ENOMEM;
+	p->h = h;
+	p->before = h->buf.len;
+	h->ended = false;
+	c->ob = &h->buf;
+	return 0;
+}
+
+void client_push_end(struct client *c, struct push_ctx *p)
+{
+	c->ob = p->ob;
+	if (p->h) {
+		p->h->ended = true;
+		c->held_bytes += p->h->buf.len - p->before;
+	}
+}
+
+size_t client_held_bytes(const struct client *c)
+{
+	return c->held_bytes;
+}
+
 void client_flush(struct client *c)
 {
 	if (c->in_process)

@@ -155,6 +155,22 @@ void server_reply_scratch(struct client *c);
 int conncmds_register(struct server *s);
 
 /*
+ * A push (pub/sub message) to c outside a command: between
+ * client_push_begin() and client_push_end() the reply_*() calls write it
+ * behind every reply c is still owed (deferred ones and those held behind
+ * them), in order. client_push_begin() returns 0 or -ENOMEM (write nothing).
+ */
+struct push_ctx {
+	struct sbuf *ob;
+	struct deferred *h;
+	size_t before;
+};
+int client_push_begin(struct client *c, struct push_ctx *p);
+void client_push_end(struct client *c, struct push_ctx *p);
+/* Bytes of replies held behind a deferred one. */
+size_t client_held_bytes(const struct client *c);
+
+/*
  * Pub/sub (pubsub.c): SUBSCRIBE and friends, registered by server_new()
  * right after the connection commands. Returns 0 or -errno.
  */

@@ -23,6 +23,16 @@ static uv_loop_t loop;
 static struct server *srv;
 static char dir[64], path[100];
 static int t_calls;
+static struct deferred *parked; /* the reply T.LATER deferred */
+
+/* stands for an RL.* command answered later (the Redis store) */
+static void cmd_later(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	parked = client_defer(c);
+}
 
 /* stands for an RL.* command: counts its runs */
 static void cmd_t(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
@@ -45,6 +55,7 @@ static void setup(void)
 	srv = server_new(&loop, &conf, path);
 	ck_assert_ptr_nonnull(srv);
 	ck_assert_int_eq(server_register(srv, "RL.T", cmd_t, 1, 0, NULL), 0);
+	ck_assert_int_eq(server_register(srv, "T.LATER", cmd_later, 1, 0, NULL), 0);
 	ck_assert_int_eq(server_listen(srv), 0);
 	t_calls = 0;
 }
@@ -338,6 +349,30 @@ START_TEST(test_backed_up_subscriber_misses)
 }
 END_TEST
 
+/* A message never overtakes a reply the client is still owed: RESP2 could
+ * not tell them apart. */
+START_TEST(test_message_waits_for_deferred_reply)
+{
+	struct client *c;
+	int fd = dial();
+
+	say(fd, "T.LATER\r\nSUBSCRIBE violations\r\n");
+	expect_nothing(fd);
+	ck_assert_ptr_nonnull(parked);
+	publish("m1");
+	expect_nothing(fd);
+	c = deferred_begin(parked);
+	ck_assert_ptr_nonnull(c);
+	reply_cstr(c, "later");
+	deferred_end(parked);
+	publish("m2");
+	expect(fd, "$5\r\nlater\r\n*3\r\n$9\r\nsubscribe\r\n$10\r\nviolations\r\n:1\r\n"
+		   "*3\r\n$7\r\nmessage\r\n$10\r\nviolations\r\n$2\r\nm1\r\n"
+		   "*3\r\n$7\r\nmessage\r\n$10\r\nviolations\r\n$2\r\nm2\r\n");
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_multi_refused)
 {
 	int fd = dial();
@@ -380,6 +415,7 @@ static Suite *pubsub_suite(void)
 	tcase_add_test(tc, test_resp3_pushes);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_backed_up_subscriber_misses);
+	tcase_add_test(tc, test_message_waits_for_deferred_reply);
 	tcase_add_test(tc, test_multi_refused);
 	suite_add_tcase(s, tc);
 	return s;

@@ -51,10 +51,10 @@ struct parser {
 	uint8_t *owner;
 };
 
-static const char *const top_keys[] = { "interfaces", "xdp_mode", "dry_run",  "persist",
-					"sources",    "defaults", "rules",    "allow",
-					"deny",	      "socket",	  "store",    "policies",
-					"metrics",    "log",	  "app_bans", NULL };
+static const char *const top_keys[] = { "interfaces", "xdp_mode", "dry_run", "persist", "sources",
+					"defaults",   "rules",	  "allow",   "deny",	"socket",
+					"store",      "policies", "metrics", "log",	"app_bans",
+					"app_only",   NULL };
 static const char *const source_keys[] = {
 	"ipv4_prefix",	"ipv6_prefix", "max_tracked", "max_prefixes", "max_udp_flows",
 	"max_verified", "udp_idle",    "attack_hold", "verified_ttl", NULL
@@ -2004,6 +2004,8 @@ static int parse_root(struct parser *p, const yaml_node_t *root, struct fg_conf 
 	if ((v = map_get(p, root, "dry_run")) && (err = get_bool(p, v, "dry_run", &c->dry_run)))
 		return err;
 	if ((v = map_get(p, root, "persist")) && (err = get_bool(p, v, "persist", &c->persist)))
+		return err;
+	if ((v = map_get(p, root, "app_only")) && (err = get_bool(p, v, "app_only", &c->app_only)))
 		return err;
 	if ((v = map_get(p, root, "sources")) && (err = parse_sources(p, v, c)))
 		return err;

@@ -368,8 +368,9 @@ START_TEST(test_many_channels_match_right)
 	static char buf[1 << 16];
 	char name[16];
 	const char *one[1] = { name };
-	struct server_msg m = { .channels = one, .nchannels = 1, .payload = "e", .len = 1,
-				.max_pending = 1u << 20 };
+	struct server_msg m = {
+		.channels = one, .nchannels = 1, .payload = "e", .len = 1, .max_pending = 1u << 20
+	};
 	int fd = dial(), round, i;
 	size_t got = 0, k;
 	const char *p;

@@ -167,6 +167,13 @@ NODE_DEPS := tests/node/node_modules/.package-lock.json
 $(NODE_DEPS): tests/node/package.json tests/node/package-lock.json | $(DEPS_STAMP)
 	$(call msg,NPM,tests/node)
 	$(Q)cd tests/node && npm ci --no-audit --no-fund --silent
+# The floodgate npm package's dev dependencies (express, socket.io, NestJS, typescript), installed
+# before the test run so tests/netns/test_99_node_pkg.sh spends its time on the tests.
+NODE_PKG_DEPS := clients/node/node_modules/.package-lock.json
+$(NODE_PKG_DEPS): clients/node/package.json clients/node/package-lock.json | $(DEPS_STAMP)
+	$(call msg,NPM,clients/node)
+	$(Q)cd clients/node && npm ci --no-audit --no-fund --silent
+NODE_DEPS += $(NODE_PKG_DEPS)
 
 # Each stage prints its own summary; tests/run.sh adds them up and prints
 # the closing "N passed, N failed" line.

@@ -72,11 +72,26 @@ struct redis {
 	int64_t clock_offset_ms; /* Redis's TIME minus this host's wall clock */
 	uv_timer_t clock;	 /* asks Redis its TIME again now and then */
 	uint64_t time_sent_ms;	 /* wall clock when that TIME was sent */
+	/*
+	 * Sentinel mode (conf.nsentinels): conf.host and conf.port are the
+	 * master the sentinels named last; every connect asks them again.
+	 */
+	redisAsyncContext *sq;	   /* asking sentinel sq_idx for the master */
+	int sq_idx;
+	redisAsyncContext *ssub;   /* subscribed to +switch-master on one sentinel */
+	int ssub_next;		   /* the sentinel to subscribe on next */
+	uv_timer_t sentinel_timer; /* keeps ssub connected */
+	char where[256];	   /* the url, or "sentinel master NAME at host:port" */
 };
 
 static const char *where(const struct redis *r)
 {
-	return r->conf.url;
+	return r->where;
+}
+
+static bool sentinel_mode(const struct redis *r)
+{
+	return r->conf.nsentinels > 0;
 }
 
 /* --- pending requests ------------------------------------------------------ */
@@ -397,6 +412,20 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 	}
 	if (!strcmp(step, "TIME"))
 		learn_time(r, rp);
+	if (!strcmp(step, "ROLE") &&
+	    (rp->type != REDIS_REPLY_ARRAY || !rp->elements ||
+	     rp->element[0]->type != REDIS_REPLY_STRING || strcmp(rp->element[0]->str, "master"))) {
+		/* A sentinel's answer can be stale (a fail-over under way): never
+		 * write to a replica, ask again at the next retry. */
+		set_error(r, "%s:%u is not a master (ROLE: %.20s): asking the sentinels again",
+			  r->conf.host, r->conf.port,
+			  rp->type == REDIS_REPLY_ARRAY && rp->elements &&
+				  rp->element[0]->type == REDIS_REPLY_STRING
+			  ? rp->element[0]->str
+			  : "?");
+		fail(r);
+		return;
+	}
 	if (!strncmp(step, "SCRIPT", 6) && rp->type == REDIS_REPLY_STRING && rp->len == 40) {
 		int i = atoi(step + 6);
 
@@ -442,14 +471,15 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 	fail(r);
 }
 
-static redisAsyncContext *open_ctx(struct redis *r, const char **err)
+static redisAsyncContext *open_addr(struct redis *r, const char *path, const char *host,
+				     uint16_t port, const char **err)
 {
 	redisAsyncContext *ac;
 
-	if (r->conf.path[0])
-		ac = redisAsyncConnectUnix(r->conf.path);
+	if (path && path[0])
+		ac = redisAsyncConnectUnix(path);
 	else
-		ac = redisAsyncConnect(r->conf.host, r->conf.port);
+		ac = redisAsyncConnect(host, port);
 	if (!ac) {
 		*err = "out of memory";
 		return NULL;
@@ -468,6 +498,11 @@ static redisAsyncContext *open_ctx(struct redis *r, const char **err)
 		return NULL;
 	}
 	return ac;
+}
+
+static redisAsyncContext *open_ctx(struct redis *r, const char **err)
+{
+	return open_addr(r, r->conf.path, r->conf.host, r->conf.port, err);
 }
 
 static void auth_select(struct redis *r, redisAsyncContext *ac, redisCallbackFn *fn, int *count)
@@ -489,6 +524,12 @@ static void auth_select(struct redis *r, redisAsyncContext *ac, redisCallbackFn 
 		redisAsyncCommandArgv(ac, fn, (void *)"SELECT", 2, argv, NULL);
 		(*count)++;
 	}
+}
+
+/* How long a handshake (or a sentinel's answer) may take. */
+static uint64_t handshake_ms(const struct redis *r)
+{
+	return r->conf.timeout_ms * 5 > HANDSHAKE_MIN_MS ? r->conf.timeout_ms * 5 : HANDSHAKE_MIN_MS;
 }
 
 static void connect_now(struct redis *r)
@@ -523,6 +564,12 @@ static void connect_now(struct redis *r)
 		redisAsyncCommandArgv(ac, on_handshake, (void *)"TIME", 1, argv, NULL);
 		r->hs_left++;
 	}
+	if (sentinel_mode(r)) {
+		const char *argv[] = { "ROLE" };
+
+		redisAsyncCommandArgv(ac, on_handshake, (void *)"ROLE", 1, argv, NULL);
+		r->hs_left++;
+	}
 	{
 		const char *argv[] = { "PING" };
 
@@ -530,21 +577,264 @@ static void connect_now(struct redis *r)
 		r->hs_left++;
 	}
 	/* The retry timer is the handshake's deadline while connecting. */
-	schedule_retry(r, r->conf.timeout_ms * 5 > HANDSHAKE_MIN_MS ? r->conf.timeout_ms * 5
-								    : HANDSHAKE_MIN_MS);
+	schedule_retry(r, handshake_ms(r));
+}
+
+/* --- sentinel ---------------------------------------------------------------- */
+
+static void sentinel_auth(struct redis *r, redisAsyncContext *ac, redisCallbackFn *fn)
+{
+	const char *argv[] = { "AUTH", r->conf.sentinel_username, r->conf.sentinel_password };
+	bool user = r->conf.sentinel_username[0];
+
+	if (!r->conf.sentinel_password[0])
+		return;
+	argv[1] = user ? r->conf.sentinel_username : r->conf.sentinel_password;
+	redisAsyncCommandArgv(ac, fn, (void *)"AUTH", user ? 3 : 2, argv, NULL);
+}
+
+static void ask_sentinel(struct redis *r, int i);
+
+/* The sentinel being asked failed (why is in last_error): ask the next. */
+static void sq_next(struct redis *r, redisAsyncContext *ac, bool free_it)
+{
+	r->sq = NULL;
+	if (free_it && ac)
+		redisAsyncFree(ac); /* deferred by hiredis inside one of its callbacks */
+	ask_sentinel(r, r->sq_idx + 1);
+}
+
+static void on_sq_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct redis *r = ac->data;
+	const struct fg_conf_redis_addr *s;
+	redisReply *rp = reply;
+	unsigned long port;
+	char *e;
+
+	(void)privdata;
+	if (!r || ac != r->sq || !rp)
+		return;
+	s = &r->conf.sentinels[r->sq_idx];
+	if (rp->type == REDIS_REPLY_ARRAY && rp->elements == 2 &&
+	    rp->element[0]->type == REDIS_REPLY_STRING &&
+	    rp->element[1]->type == REDIS_REPLY_STRING && rp->element[0]->len > 0 &&
+	    rp->element[0]->len < sizeof(r->conf.host) &&
+	    !memchr(rp->element[0]->str, '\0', rp->element[0]->len)) {
+		errno = 0;
+		port = strtoul(rp->element[1]->str, &e, 10);
+		if (!*e && !errno && port >= 1 && port <= 65535 && rp->element[1]->str[0] != '-') {
+			if (strcmp(r->conf.host, rp->element[0]->str) || r->conf.port != port)
+				log_info("redis: the sentinels name the master",
+					 LOG_STR("master_name", r->conf.master_name),
+					 LOG_STR("addr", rp->element[0]->str), LOG_UINT("port", port),
+					 LOG_STR("sentinel", s->host));
+			memcpy(r->conf.host, rp->element[0]->str, rp->element[0]->len + 1);
+			r->conf.port = (uint16_t)port;
+			r->conf.path[0] = '\0';
+			snprintf(r->where, sizeof(r->where), "sentinel master %s at %s:%u",
+				 r->conf.master_name, r->conf.host, r->conf.port);
+			r->sq = NULL;
+			redisAsyncFree(ac);
+			connect_now(r);
+			return;
+		}
+	}
+	if (rp->type == REDIS_REPLY_NIL)
+		set_error(r, "sentinel %s:%u does not know the master %s (check master_name)",
+			  s->host, s->port, r->conf.master_name);
+	else if (rp->type == REDIS_REPLY_ERROR)
+		set_error(r, "sentinel %s:%u: %.80s%s", s->host, s->port, rp->str,
+			  strstr(rp->str, "AUTH") || strstr(rp->str, "WRONGPASS")
+				  ? " (check store.redis.sentinel_username and sentinel_password)"
+				  : "");
+	else
+		set_error(r, "sentinel %s:%u: not a master address in its answer", s->host,
+			  s->port);
+	sq_next(r, ac, true);
+}
+
+static void on_sq_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	(void)ac;
+	(void)reply;
+	(void)privdata; /* an AUTH error shows in the next reply (NOAUTH) */
+}
+
+static void on_sq_connect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+	const struct fg_conf_redis_addr *s;
+
+	if (!r || ac != r->sq || status == REDIS_OK)
+		return;
+	s = &r->conf.sentinels[r->sq_idx];
+	set_error(r, "sentinel %s:%u: cannot connect: %s", s->host, s->port, ac->errstr);
+	sq_next(r, NULL, false); /* hiredis frees ac */
+}
+
+static void on_sq_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+	const struct fg_conf_redis_addr *s;
+
+	(void)status;
+	if (!r || ac != r->sq)
+		return;
+	s = &r->conf.sentinels[r->sq_idx];
+	set_error(r, "sentinel %s:%u: connection lost", s->host, s->port);
+	sq_next(r, NULL, false);
+}
+
+/*
+ * Ask sentinel i (or the next that can be reached) for the master's
+ * address; its answer connects there. When none answers, the store is down
+ * and the retry timer asks again from the first.
+ */
+static void ask_sentinel(struct redis *r, int i)
+{
+	const char *err = NULL;
+	redisAsyncContext *ac = NULL;
+
+	for (; i < r->conf.nsentinels; i++) {
+		const struct fg_conf_redis_addr *s = &r->conf.sentinels[i];
+
+		ac = open_addr(r, NULL, s->host, s->port, &err);
+		if (ac)
+			break;
+		set_error(r, "sentinel %s:%u: cannot connect: %s", s->host, s->port, err);
+	}
+	if (!ac) {
+		fail(r); /* last_error: the last sentinel's failure */
+		return;
+	}
+	ac->data = r;
+	redisAsyncSetConnectCallback(ac, on_sq_connect);
+	redisAsyncSetDisconnectCallback(ac, on_sq_disconnect);
+	r->sq = ac;
+	r->sq_idx = i;
+	r->st = RS_CONNECTING;
+	sentinel_auth(r, ac, on_sq_auth);
+	{
+		const char *argv[] = { "SENTINEL", "get-master-addr-by-name", r->conf.master_name };
+
+		redisAsyncCommandArgv(ac, on_sq_reply, NULL, 3, argv, NULL);
+	}
+	/* The retry timer is this sentinel's deadline: then the next one. */
+	schedule_retry(r, handshake_ms(r));
+}
+
+/* Drop the connection to an old master and ask the sentinels again now. */
+static void recheck_master(struct redis *r)
+{
+	if (r->ctx)
+		fail(r);
+	if (!r->sq)
+		schedule_retry(r, 0);
+}
+
+/* "+switch-master <name> <old-ip> <old-port> <new-ip> <new-port>" from a sentinel. */
+static void on_switch(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct redis *r = ac->data;
+	redisReply *rp = reply, *m;
+	char name[64], host[128];
+	unsigned port;
+
+	(void)privdata;
+	if (!r || ac != r->ssub || !rp || rp->type != REDIS_REPLY_ARRAY || rp->elements != 3 ||
+	    rp->element[0]->type != REDIS_REPLY_STRING || strcmp(rp->element[0]->str, "message"))
+		return;
+	m = rp->element[2];
+	if (m->type != REDIS_REPLY_STRING || m->len > 400 ||
+	    sscanf(m->str, "%63s %*s %*s %127s %5u", name, host, &port) != 3 || !port ||
+	    port > 65535 || strcmp(name, r->conf.master_name))
+		return;
+	r->stats.master_switches++;
+	log_warn("redis: the sentinels switched the master", LOG_STR("master_name", name),
+		 LOG_STR("from", r->conf.host), LOG_UINT("from_port", r->conf.port),
+		 LOG_STR("to", host), LOG_UINT("to_port", port));
+	if (r->st == RS_UP && !strcmp(r->conf.host, host) && r->conf.port == port)
+		return; /* already there (an error made us ask first) */
+	set_error(r, "the sentinels switched the master to %s:%u", host, port);
+	recheck_master(r);
+}
+
+static void on_ssub_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+
+	(void)status;
+	if (r && ac == r->ssub)
+		r->ssub = NULL; /* hiredis frees it; the timer subscribes again */
+}
+
+static void on_ssub_connect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+
+	if (r && ac == r->ssub && status != REDIS_OK)
+		r->ssub = NULL;
+}
+
+/* Keep one sentinel connection subscribed to +switch-master (the next
+ * sentinel of the list each time one is lost). */
+static void sentinel_subscribe(struct redis *r)
+{
+	redisAsyncContext *ac = NULL;
+	const char *err = NULL;
+	int n;
+
+	if (r->ssub)
+		return;
+	for (n = 0; n < r->conf.nsentinels && !ac; n++) {
+		const struct fg_conf_redis_addr *s =
+			&r->conf.sentinels[r->ssub_next++ % r->conf.nsentinels];
+
+		ac = open_addr(r, NULL, s->host, s->port, &err);
+	}
+	if (!ac)
+		return;
+	ac->data = r;
+	redisAsyncSetConnectCallback(ac, on_ssub_connect);
+	redisAsyncSetDisconnectCallback(ac, on_ssub_disconnect);
+	r->ssub = ac;
+	sentinel_auth(r, ac, on_sq_auth);
+	{
+		const char *argv[] = { "SUBSCRIBE", "+switch-master" };
+
+		redisAsyncCommandArgv(ac, on_switch, NULL, 2, argv, NULL);
+	}
+}
+
+static void on_sentinel_timer(uv_timer_t *t)
+{
+	sentinel_subscribe(t->data);
 }
 
 static void on_retry(uv_timer_t *t)
 {
 	struct redis *r = t->data;
 
+	if (r->st == RS_CONNECTING && r->sq) {
+		const struct fg_conf_redis_addr *s = &r->conf.sentinels[r->sq_idx];
+
+		set_error(r, "sentinel %s:%u: no answer within %llu ms", s->host, s->port,
+			  (unsigned long long)handshake_ms(r));
+		sq_next(r, r->sq, true);
+		return;
+	}
 	if (r->st == RS_CONNECTING) {
 		set_error(r, "no answer to the connection handshake");
 		fail(r);
 		return;
 	}
-	if (r->st == RS_DOWN)
-		connect_now(r);
+	if (r->st == RS_DOWN) {
+		if (sentinel_mode(r))
+			ask_sentinel(r, 0);
+		else
+			connect_now(r);
+	}
 }
 
 struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf)
@@ -568,6 +858,16 @@ struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf)
 	r->stats.down_since_ms = clock_realtime_ms();
 	set_error(r, "not connected yet");
 	strcpy(r->logged_error, r->stats.last_error);
+	uv_timer_init(loop, &r->sentinel_timer);
+	r->sentinel_timer.data = r;
+	if (sentinel_mode(r)) {
+		snprintf(r->where, sizeof(r->where), "sentinel master %s", r->conf.master_name);
+		/* Subscribed before the first ask: a switch during it is not missed. */
+		uv_timer_start(&r->sentinel_timer, on_sentinel_timer, 0, REDIS_RETRY_MS);
+		uv_unref((uv_handle_t *)&r->sentinel_timer);
+	} else {
+		snprintf(r->where, sizeof(r->where), "%s", r->conf.url);
+	}
 	/* Connect from the loop, after every script has been registered. */
 	schedule_retry(r, 0);
 	return r;
@@ -591,6 +891,14 @@ void redis_free(struct redis *r)
 	r->st = RS_DOWN;
 	if (ac)
 		redisAsyncFree(ac); /* pending callbacks run with NULL */
+	ac = r->sq;
+	r->sq = NULL;
+	if (ac)
+		redisAsyncFree(ac);
+	ac = r->ssub;
+	r->ssub = NULL;
+	if (ac)
+		redisAsyncFree(ac);
 	drain_end(r, true);
 	while (r->head) {
 		struct req *q = r->head;
@@ -601,6 +909,7 @@ void redis_free(struct redis *r)
 	uv_close((uv_handle_t *)&r->deadline, NULL);
 	uv_close((uv_handle_t *)&r->clock, NULL);
 	uv_close((uv_handle_t *)&r->drain_timer, NULL);
+	uv_close((uv_handle_t *)&r->sentinel_timer, NULL);
 	uv_close((uv_handle_t *)&r->retry, on_closed);
 }
 
@@ -655,6 +964,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
 
 static void handle_reply(struct redis *r, struct req *q, redisReply *rp)
 {
+	bool readonly;
+
 	if (q->answered) {
 		/* A late reply (or NULL: the connection went first). */
 		if (q->late)
@@ -704,10 +1015,17 @@ static void handle_reply(struct redis *r, struct req *q, redisReply *rp)
 			r->failures = 0;
 		lat_record(&r->stats, (uv_hrtime() - q->sent_ns) / 1000);
 	}
+	readonly = rp->type == REDIS_REPLY_ERROR && !strncmp(rp->str, "READONLY", 8);
 	answer(q, rp, rp->type == REDIS_REPLY_ERROR ? rp->str : NULL);
 	free(q);
-	if (r->ctx && breaker_trips(r))
+	if (readonly && r->ctx && sentinel_mode(r)) {
+		/* Our master was made a replica: the sentinels know the new one. */
+		set_error(r, "%s:%u answered READONLY (a replica now): asking the sentinels",
+			  r->conf.host, r->conf.port);
+		recheck_master(r);
+	} else if (r->ctx && breaker_trips(r)) {
 		go_down(r);
+	}
 	rearm(r);
 }
 

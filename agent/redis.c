@@ -628,7 +628,7 @@ static void on_sq_reply(redisAsyncContext *ac, void *reply, void *privdata)
 				log_info("redis: the sentinels name the master",
 					 LOG_STR("master_name", r->conf.master_name),
 					 LOG_STR("addr", rp->element[0]->str), LOG_UINT("port", port),
-					 LOG_STR("sentinel", s->host));
+					 LOG_STR("sentinel", s->host), LOG_UINT("sentinel_port", s->port));
 			memcpy(r->conf.host, rp->element[0]->str, rp->element[0]->len + 1);
 			r->conf.port = (uint16_t)port;
 			r->conf.path[0] = '\0';

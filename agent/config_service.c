@@ -518,9 +518,10 @@ static int parse_sentinel_addr(struct cy_parser *p, const yaml_node_t *v, const 
 	}
 	if (!hlen || hlen >= sizeof(a->host) || strpbrk(s, "/@? "))
 		return cy_fail(p, v, path, "\"%s\": %s", s,
-			       !hlen			  ? "no host"
-			       : hlen >= sizeof(a->host) ? "the host name is too long"
-							  : "expected host:port (a sentinel's address)");
+			       !hlen ? "no host"
+			       : hlen >= sizeof(a->host)
+				       ? "the host name is too long"
+				       : "expected host:port (a sentinel's address)");
 	memcpy(a->host, h, hlen);
 	a->host[hlen] = '\0';
 	if (colon && !(port = port_after(colon)))
@@ -552,7 +553,8 @@ static int parse_redis_sentinels(struct cy_parser *p, const yaml_node_t *map, co
 		if (err)
 			return err;
 		for (k = 0; k < i; k++)
-			if (r->sentinels[k].port == a->port && !strcmp(r->sentinels[k].host, a->host))
+			if (r->sentinels[k].port == a->port &&
+			    !strcmp(r->sentinels[k].host, a->host))
 				return cy_fail(p, cy_seq_item(p, v, i), kp, "%s:%u is listed twice",
 					       a->host, a->port);
 		r->nsentinels = i + 1;
@@ -633,12 +635,12 @@ static int check_redis_where(struct cy_parser *p, const yaml_node_t *map, const 
 			       "missing: sentinels need the master's name (as in their "
 			       "\"sentinel monitor NAME ...\" line)");
 	if (!r->nsentinels && (r->master_name[0] || r->sentinel_password[0]))
-		return cy_fail(p,
-			       cy_map_get(p, map,
-					  r->master_name[0] ? "master_name" : "sentinel_password"),
-			       cy_join(kp, sizeof(kp), path,
-				       r->master_name[0] ? "master_name" : "sentinel_password"),
-			       "only with sentinels");
+		return cy_fail(
+			p,
+			cy_map_get(p, map, r->master_name[0] ? "master_name" : "sentinel_password"),
+			cy_join(kp, sizeof(kp), path,
+				r->master_name[0] ? "master_name" : "sentinel_password"),
+			"only with sentinels");
 	if (r->sentinel_username[0] && !r->sentinel_password[0])
 		return cy_fail(p, cy_map_get(p, map, "sentinel_username"),
 			       cy_join(kp, sizeof(kp), path, "sentinel_username"),

@@ -76,7 +76,7 @@ struct redis {
 	 * Sentinel mode (conf.nsentinels): conf.host and conf.port are the
 	 * master the sentinels named last; every connect asks them again.
 	 */
-	redisAsyncContext *sq;	   /* asking sentinel sq_idx for the master */
+	redisAsyncContext *sq; /* asking sentinel sq_idx for the master */
 	int sq_idx;
 	redisAsyncContext *ssub;   /* subscribed to +switch-master on one sentinel */
 	int ssub_next;		   /* the sentinel to subscribe on next */
@@ -420,9 +420,9 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 		set_error(r, "%s:%u is not a master (ROLE: %.20s): asking the sentinels again",
 			  r->conf.host, r->conf.port,
 			  rp->type == REDIS_REPLY_ARRAY && rp->elements &&
-				  rp->element[0]->type == REDIS_REPLY_STRING
-			  ? rp->element[0]->str
-			  : "?");
+					  rp->element[0]->type == REDIS_REPLY_STRING
+				  ? rp->element[0]->str
+				  : "?");
 		fail(r);
 		return;
 	}
@@ -472,7 +472,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 }
 
 static redisAsyncContext *open_addr(struct redis *r, const char *path, const char *host,
-				     uint16_t port, const char **err)
+				    uint16_t port, const char **err)
 {
 	redisAsyncContext *ac;
 
@@ -529,7 +529,8 @@ static void auth_select(struct redis *r, redisAsyncContext *ac, redisCallbackFn 
 /* How long a handshake (or a sentinel's answer) may take. */
 static uint64_t handshake_ms(const struct redis *r)
 {
-	return r->conf.timeout_ms * 5 > HANDSHAKE_MIN_MS ? r->conf.timeout_ms * 5 : HANDSHAKE_MIN_MS;
+	return r->conf.timeout_ms * 5 > HANDSHAKE_MIN_MS ? r->conf.timeout_ms * 5
+							 : HANDSHAKE_MIN_MS;
 }
 
 static void connect_now(struct redis *r)
@@ -627,8 +628,9 @@ static void on_sq_reply(redisAsyncContext *ac, void *reply, void *privdata)
 			if (strcmp(r->conf.host, rp->element[0]->str) || r->conf.port != port)
 				log_info("redis: the sentinels name the master",
 					 LOG_STR("master_name", r->conf.master_name),
-					 LOG_STR("addr", rp->element[0]->str), LOG_UINT("port", port),
-					 LOG_STR("sentinel", s->host), LOG_UINT("sentinel_port", s->port));
+					 LOG_STR("addr", rp->element[0]->str),
+					 LOG_UINT("port", port), LOG_STR("sentinel", s->host),
+					 LOG_UINT("sentinel_port", s->port));
 			memcpy(r->conf.host, rp->element[0]->str, rp->element[0]->len + 1);
 			r->conf.port = (uint16_t)port;
 			r->conf.path[0] = '\0';

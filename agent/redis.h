@@ -159,7 +159,7 @@ struct redis_stats {
 	uint64_t reconnects;	/* handshakes that succeeded */
 	uint64_t down_since_ms; /* Unix ms the current outage began; 0 when up */
 	uint64_t master_switches; /* +switch-master events of our master (sentinel mode) */
-	char last_error[160];	/* why the last outage began */
+	char last_error[160];	  /* why the last outage began */
 	/* Round trips of the requests Redis answered (not timeouts, not failures). */
 	uint64_t lat[REDIS_LAT_BUCKETS + 1];
 	uint64_t lat_sum_us;

@@ -1082,7 +1082,8 @@ static const struct {
 	{ "store:\n  type: redis\n  redis:\n    sentinels: []\n    master_name: m\n",
 	  "t.yaml:4: store.redis.sentinels: 0 entries: give 1 to 8 sentinels" },
 	{ "store:\n  type: redis\n  redis:\n    sentinels: [\"s1:0\"]\n    master_name: m\n",
-	  "t.yaml:4: store.redis.sentinels[0]: \"s1:0\": the port must be a number from 1 to 65535" },
+	  "t.yaml:4: store.redis.sentinels[0]: \"s1:0\": the port must be a number from 1 to "
+	  "65535" },
 	{ "store:\n  type: redis\n  redis:\n    sentinels: [\"2001:db8::1:26379\"]\n"
 	  "    master_name: m\n",
 	  "t.yaml:4: store.redis.sentinels[0]: \"2001:db8::1:26379\": write an IPv6 address as "

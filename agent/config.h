@@ -138,6 +138,9 @@ struct fg_conf_redis {
 	char master_name[64];	     /* SENTINEL get-master-addr-by-name */
 	char sentinel_username[64];  /* AUTH on the sentinels; "" = the password alone */
 	char sentinel_password[128]; /* "" = no AUTH on the sentinels */
+	/* Cluster mode (instead of url): seeds the slot map is asked of. */
+	struct fg_conf_redis_addr cluster[FG_CONF_REDIS_MAX_SENTINELS];
+	int ncluster;
 };
 
 /* store: where policies keep their per-key state. */

@@ -487,12 +487,13 @@ static int parse_redis_prefix(struct cy_parser *p, const yaml_node_t *map, const
 	return 0;
 }
 
-/* One "host:port" of store.redis.sentinels ("[v6]:port"; port default 26379). */
+/* One "host:port" of store.redis.sentinels or cluster ("[v6]:port"; port default
+ * def_port). */
 static int parse_sentinel_addr(struct cy_parser *p, const yaml_node_t *v, const char *path,
-			       struct fg_conf_redis_addr *a)
+			       struct fg_conf_redis_addr *a, uint16_t def_port)
 {
 	const char *s, *h, *end, *colon;
-	uint16_t port = FG_CONF_SENTINEL_PORT;
+	uint16_t port = def_port;
 	size_t hlen;
 	int err;
 
@@ -521,7 +522,7 @@ static int parse_sentinel_addr(struct cy_parser *p, const yaml_node_t *v, const 
 			       !hlen ? "no host"
 			       : hlen >= sizeof(a->host)
 				       ? "the host name is too long"
-				       : "expected host:port (a sentinel's address)");
+				       : "expected host:port");
 	memcpy(a->host, h, hlen);
 	a->host[hlen] = '\0';
 	if (colon && !(port = port_after(colon)))
@@ -530,36 +531,53 @@ static int parse_sentinel_addr(struct cy_parser *p, const yaml_node_t *v, const 
 	return 0;
 }
 
+static int parse_addr_list(struct cy_parser *p, const yaml_node_t *v, const char *path,
+			   struct fg_conf_redis_addr *list, int *count, uint16_t def_port,
+			   const char *what)
+{
+	char kp[CY_PATH_MAX];
+	int i, k, err;
+
+	err = cy_expect_kind(p, v, path, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	*count = 0;
+	if (!cy_seq_len(v) || cy_seq_len(v) > FG_CONF_REDIS_MAX_SENTINELS)
+		return cy_fail(p, v, path, "%d entries: give 1 to %d %s", cy_seq_len(v),
+			       FG_CONF_REDIS_MAX_SENTINELS, what);
+	for (i = 0; i < cy_seq_len(v); i++) {
+		struct fg_conf_redis_addr *a = &list[i];
+
+		snprintf(kp, sizeof(kp), "%s[%d]", path, i);
+		err = parse_sentinel_addr(p, cy_seq_item(p, v, i), kp, a, def_port);
+		if (err)
+			return err;
+		for (k = 0; k < i; k++)
+			if (list[k].port == a->port && !strcmp(list[k].host, a->host))
+				return cy_fail(p, cy_seq_item(p, v, i), kp, "%s:%u is listed twice",
+					       a->host, a->port);
+		*count = i + 1;
+	}
+	return 0;
+}
+
 static int parse_redis_sentinels(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
 				 const char *path, void *dst)
 {
 	struct fg_conf_redis *r = dst;
-	char kp[CY_PATH_MAX];
-	int i, k, err;
 
 	(void)map;
-	err = cy_expect_kind(p, v, path, YAML_SEQUENCE_NODE);
-	if (err)
-		return err;
-	r->nsentinels = 0;
-	if (!cy_seq_len(v) || cy_seq_len(v) > FG_CONF_REDIS_MAX_SENTINELS)
-		return cy_fail(p, v, path, "%d entries: give 1 to %d sentinels", cy_seq_len(v),
-			       FG_CONF_REDIS_MAX_SENTINELS);
-	for (i = 0; i < cy_seq_len(v); i++) {
-		struct fg_conf_redis_addr *a = &r->sentinels[i];
+	return parse_addr_list(p, v, path, r->sentinels, &r->nsentinels, FG_CONF_SENTINEL_PORT,
+			       "sentinels");
+}
 
-		snprintf(kp, sizeof(kp), "%s[%d]", path, i);
-		err = parse_sentinel_addr(p, cy_seq_item(p, v, i), kp, a);
-		if (err)
-			return err;
-		for (k = 0; k < i; k++)
-			if (r->sentinels[k].port == a->port &&
-			    !strcmp(r->sentinels[k].host, a->host))
-				return cy_fail(p, cy_seq_item(p, v, i), kp, "%s:%u is listed twice",
-					       a->host, a->port);
-		r->nsentinels = i + 1;
-	}
-	return 0;
+static int parse_redis_cluster(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			       const char *path, void *dst)
+{
+	struct fg_conf_redis *r = dst;
+
+	(void)map;
+	return parse_addr_list(p, v, path, r->cluster, &r->ncluster, 6379, "seed nodes");
 }
 
 static int parse_master_name(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
@@ -624,11 +642,14 @@ static int check_redis_where(struct cy_parser *p, const yaml_node_t *map, const 
 	const struct fg_conf_redis *r = dst;
 	char kp[CY_PATH_MAX];
 
-	if (r->url[0] && r->nsentinels)
-		return cy_fail(p, cy_map_get(p, map, "sentinels"),
-			       cy_join(kp, sizeof(kp), path, "sentinels"),
-			       "give either url (one Redis) or sentinels (the master they name), "
-			       "not both");
+	if ((r->url[0] && r->nsentinels) || (r->ncluster && (r->url[0] || r->nsentinels)))
+		return cy_fail(p, cy_map_get(p, map, r->ncluster ? "cluster" : "sentinels"),
+			       cy_join(kp, sizeof(kp), path, r->ncluster ? "cluster" : "sentinels"),
+			       "give one of url (one Redis), sentinels (the master they name) or "
+			       "cluster (seed nodes)");
+	if (r->ncluster && r->db)
+		return cy_fail(p, cy_map_get(p, map, "db"), cy_join(kp, sizeof(kp), path, "db"),
+			       "a Redis Cluster has only database 0");
 	if (r->nsentinels && !r->master_name[0])
 		return cy_fail(p, cy_map_get(p, map, "sentinels"),
 			       cy_join(kp, sizeof(kp), path, "master_name"),
@@ -653,13 +674,14 @@ static const struct cy_key redis_keys[] = {
 	CY_READER("url", 0, parse_redis_url),
 	CY_READER("sentinels", 0, parse_redis_sentinels),
 	CY_READER("master_name", 0, parse_master_name),
+	CY_READER("cluster", 0, parse_redis_cluster),
 	CY_READER("username", 0, parse_redis_username),
 	CY_READER("password", 0, parse_redis_password),
 	CY_CHECK_AT(0, check_redis_auth),
 	CY_READER("sentinel_username", 0, parse_sentinel_username),
 	CY_READER("sentinel_password", 0, parse_sentinel_password),
-	CY_CHECK_AT(0, check_redis_where),
 	CY_VALUE("db", CY_U32, REDIS(db), 0, 0, 1000000),
+	CY_CHECK_AT(0, check_redis_where),
 	CY_VALUE("timeout_ms", CY_U32, REDIS(timeout_ms), FG_CONF_REDIS_TIMEOUT_MS, 1, 10000),
 	CY_READER("prefix", 0, parse_redis_prefix),
 	CY_TABLE_END,
@@ -689,11 +711,12 @@ static int check_store(struct cy_parser *p, const yaml_node_t *map, const char *
 	const struct fg_conf_store *st = dst;
 	char kp[CY_PATH_MAX];
 
-	if (st->type == FG_STORE_REDIS && !st->redis.url[0] && !st->redis.nsentinels)
+	if (st->type == FG_STORE_REDIS && !st->redis.url[0] && !st->redis.nsentinels &&
+	    !st->redis.ncluster)
 		return cy_fail(p, rv ? rv : tv,
 			       cy_join(kp, sizeof(kp), path, rv ? "redis.url" : "redis"),
 			       "missing: the redis store needs a url (redis://host:port or "
-			       "unix:///path) or sentinels and a master_name");
+			       "unix:///path), sentinels and a master_name, or cluster");
 	if (st->type != FG_STORE_REDIS && rv && !cy_is_null(rv))
 		return cy_fail(p, rv, cy_join(kp, sizeof(kp), path, "redis"),
 			       "set store.type: redis to use it");

@@ -822,6 +822,15 @@ START_TEST(test_store_redis)
 	ck_assert_str_eq(conf.store.redis.password, "pw");
 	ck_assert_str_eq(conf.store.redis.sentinel_username, "sent");
 	ck_assert_str_eq(conf.store.redis.sentinel_password, "spw");
+	config_free(&conf);
+	ck_assert_msg(parse("store: { type: redis, redis: { cluster: [\"10.0.0.1:7000\", n2] } }\n") ==
+			      0,
+		      "%s", err);
+	ck_assert_int_eq(conf.store.redis.ncluster, 2);
+	ck_assert_str_eq(conf.store.redis.cluster[0].host, "10.0.0.1");
+	ck_assert_uint_eq(conf.store.redis.cluster[0].port, 7000);
+	ck_assert_str_eq(conf.store.redis.cluster[1].host, "n2");
+	ck_assert_uint_eq(conf.store.redis.cluster[1].port, 6379);
 }
 END_TEST
 
@@ -1069,11 +1078,17 @@ static const struct {
 	/* store */
 	{ "store:\n  type: redis\n",
 	  "t.yaml:2: store.redis: missing: the redis store needs a url (redis://host:port or "
-	  "unix:///path) or sentinels and a master_name" },
+	  "unix:///path), sentinels and a master_name, or cluster" },
+	{ "store:\n  type: redis\n  redis:\n    sentinels: [s1]\n    master_name: m\n"
+	  "    cluster: [c1]\n",
+	  "t.yaml:6: store.redis.cluster: give one of url (one Redis), sentinels (the master they "
+	  "name) or cluster (seed nodes)" },
+	{ "store:\n  type: redis\n  redis:\n    cluster: [c1]\n    db: 2\n",
+	  "t.yaml:5: store.redis.db: a Redis Cluster has only database 0" },
 	{ "store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    sentinels: [\"s1:26379\"]\n"
 	  "    master_name: m\n",
-	  "t.yaml:5: store.redis.sentinels: give either url (one Redis) or sentinels (the master "
-	  "they name), not both" },
+	  "t.yaml:5: store.redis.sentinels: give one of url (one Redis), sentinels (the master "
+	  "they name) or cluster (seed nodes)" },
 	{ "store:\n  type: redis\n  redis:\n    sentinels: [\"s1:26379\"]\n",
 	  "t.yaml:4: store.redis.master_name: missing: sentinels need the master's name (as in "
 	  "their \"sentinel monitor NAME ...\" line)" },
@@ -1092,8 +1107,7 @@ static const struct {
 	  "    master_name: m\n",
 	  "t.yaml:4: store.redis.sentinels[1]: s1:26379 is listed twice" },
 	{ "store:\n  type: redis\n  redis:\n    sentinels: [\"redis://s1\"]\n    master_name: m\n",
-	  "t.yaml:4: store.redis.sentinels[0]: \"redis://s1\": expected host:port (a "
-	  "sentinel's address)" },
+	  "t.yaml:4: store.redis.sentinels[0]: \"redis://s1\": expected host:port" },
 	{ "store:\n  type: redis\n  redis:\n    sentinels: [s1]\n    master_name: m\n"
 	  "    sentinel_username: u\n",
 	  "t.yaml:6: store.redis.sentinel_username: needs store.redis.sentinel_password (AUTH "

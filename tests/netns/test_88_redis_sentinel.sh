@@ -182,6 +182,7 @@ python3 "$(dirname "$0")/rl_latency.py" "$SOCK_A" 4 api2 k >"$FG_TMP/lat2.out" &
 LAT=$!
 sleep 0.5
 kill -KILL "${RPID[m2]}"
+wait "${RPID[m2]}" 2>/dev/null || true
 # The connection is lost at once: the fallback decides until the sentinels
 # (down-after 1 s, then an election) name another master; the hits made
 # meanwhile go to the outage journal ...

@@ -1663,8 +1663,11 @@ static int cl_submit(struct redis *r, struct redis *n, int script, bool backgrou
 	struct clreq *c;
 	int err;
 
-	if (!n || n->st != RS_UP)
+	if (!n || n->st != RS_UP) {
+		if (n)
+			n->stats.errors++; /* refused while down: its slots fall back */
 		return -EAGAIN;
+	}
 	c = cl_req(r, script, background, argc, argv, lens, cb, arg);
 	if (!c)
 		return -ENOMEM;

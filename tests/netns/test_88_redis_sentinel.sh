@@ -20,7 +20,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
 
-fg_require_cmd redis-server redis-cli python3
+fg_require_cmd redis-server redis-cli python3 curl
 fg_ns_add N && N=$FG_NS_LAST
 fg_ns_add P && P=$FG_NS_LAST
 fg_veth "$N" veth-a "$P" peer-a
@@ -168,6 +168,8 @@ fg_assert_eq "$(fg_kv errors "$lat")" 0 "fail-over: no decision failed"
 fg_assert_le "$(fg_kv max_ms "$lat")" $((TIMEOUT_MS + 100)) "fail-over: no client waited longer than timeout_ms + 100 ms"
 grep -q "sentinels switched the master" "$FG_TMP/agent-a.log" ||
 	fg_fail "agent a did not log the +switch-master"
+sw=$(fg_in "$N" curl -s http://127.0.0.1:10151/metrics | awk '$1 == "floodgate_store_master_switches_total" { print $2 }')
+fg_assert_ge "${sw:-0}" 1 "metrics: floodgate_store_master_switches_total"
 shared $M2 u2 "after SENTINEL FAILOVER"
 fleet "$SOCK_B" "$SOCK_A" 203.0.113.2 "after SENTINEL FAILOVER"
 fleet "$SOCK_A" "$SOCK_B" 203.0.113.3 "after SENTINEL FAILOVER (the other way)"

@@ -13,7 +13,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
 
-fg_require_cmd redis-server redis-cli python3
+fg_require_cmd redis-server redis-cli python3 curl
 fg_ns_add N && N=$FG_NS_LAST
 fg_ns_add P && P=$FG_NS_LAST
 fg_veth "$N" veth-a "$P" peer-a
@@ -69,6 +69,10 @@ agent_start() { # a|b
 ca() { redis-cli -s "$SOCK_A" "$@"; }
 cb() { redis-cli -s "$SOCK_B" "$@"; }
 info() { redis-cli -s "$1" INFO policies | tr -d '\r' | sed -n "s/^$2://p"; }
+# metric PORT NAME — a sample's value on the agent with metrics on PORT.
+metric() { fg_in "$N" curl -s "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'; }
+metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
+metric_ge() { local v; v=$(metric "$1" "$2"); [ -n "$v" ] && [ "$v" -ge "$3" ]; }
 up_both() { [ "$(info "$SOCK_A" store_fallback_active)" = 0 ] && [ "$(info "$SOCK_B" store_fallback_active)" = 0 ]; }
 # The master serving KEY's slot (its port).
 owner() {
@@ -166,6 +170,9 @@ fg_assert_eq "$(ca RL.CHECK api mv | sed -n 3p)" 3 "and again (the map knows the
 fg_assert_eq "$(info "$SOCK_A" store_fallback_decisions_total)" "$fb" "no decision fell back during the migration"
 fg_assert_eq "$(rc "$DST" EXISTS "$KEY")" 1 "the key is on :$DST"
 fg_ok "slot $SLOT moved :$SRC -> :$DST: ASK and MOVED followed, counts exact"
+fg_wait_for -t 3 metric_ge 10151 floodgate_store_redirects_total 2 ||
+	fg_fail "metrics: floodgate_store_redirects_total is '$(metric 10151 floodgate_store_redirects_total)', want >= 2"
+fg_ok "metrics: the redirections followed are counted"
 
 # --- a master killed: its keys fall back, the others stay shared ----------------------
 DEAD=7002
@@ -197,6 +204,12 @@ fg_log "decisions while a master died: $lat"
 fg_assert_eq "$(fg_kv errors "$lat")" 0 "master killed: no decision failed"
 fg_assert_le "$(fg_kv max_ms "$lat")" $((TIMEOUT_MS + 100)) "master killed: no client waited longer than timeout_ms + 100 ms"
 fleet "$SOCK_A" "$SOCK_B" 203.0.113.3 "fleet bans with one master down"
+UP='floodgate_store_node_up{node="redis://127.0.0.1:'
+fg_wait_for -t 3 metric_is 10151 "${UP}7002\"}" 0 ||
+	fg_fail "metrics: ${UP}7002\"} is '$(metric 10151 "${UP}7002\"}")', want 0"
+fg_assert_eq "$(metric 10151 "${UP}7000\"}")" 1 "metrics: :7000 up"
+fg_assert_eq "$(metric 10151 "${UP}7001\"}")" 1 "metrics: :7001 up"
+fg_ok "metrics: the dead master's node_up is 0, the others 1"
 
 fg_stop "$AGENT_A"
 fg_stop "$AGENT_B"

@@ -90,6 +90,9 @@ struct redis {
 	uint8_t *slots; /* REDIS_SLOTS node indexes, SLOT_NONE when unknown */
 	bool map_known;
 	struct redis *answering_node; /* redis_want_late() goes there */
+	struct redis *parent;	      /* a cluster's node: its router */
+	bool map_inflight;	      /* CLUSTER SLOTS asked of a node */
+	bool closing;		      /* redis_free() under way: start nothing */
 };
 
 static bool cluster_mode(const struct redis *r)
@@ -927,6 +930,7 @@ void redis_free(struct redis *r)
 	if (!r)
 		return;
 	r->state_fn = NULL;
+	r->closing = true;
 	while (r->nnodes > 0)
 		redis_free(r->nodes[--r->nnodes]);
 	free(r->slots);
@@ -1366,6 +1370,7 @@ static int node_for(struct redis *r, const char *host, uint16_t port)
 	for (i = 0; i < r->nscripts; i++)
 		redis_script(n, r->scripts[i]);
 	redis_on_state(n, on_node_state, r);
+	n->parent = r;
 	r->nodes[r->nnodes] = n;
 	log_info("redis cluster: node", LOG_STR("node", cc.url), LOG_INT("index", r->nnodes));
 	return r->nnodes++;
@@ -1413,38 +1418,64 @@ static bool slots_entry(struct redis *r, const redisReply *e, const char *seed_h
 	return true;
 }
 
+/* A CLUSTER SLOTS answer from host:port becomes the map: false when it is
+ * not one (the map is then left as it was). */
+static bool apply_map(struct redis *r, const redisReply *rp, const char *host, uint16_t port)
+{
+	size_t i, covered = 0;
+	bool was_full;
+
+	if (!rp || rp->type != REDIS_REPLY_ARRAY || !rp->elements)
+		return false;
+	for (i = 0; i < REDIS_SLOTS; i++)
+		covered += r->slots[i] != SLOT_NONE;
+	was_full = r->map_known && covered == REDIS_SLOTS;
+	memset(r->slots, SLOT_NONE, REDIS_SLOTS);
+	for (i = 0; i < rp->elements; i++)
+		slots_entry(r, rp->element[i], host);
+	for (i = 0, covered = 0; i < REDIS_SLOTS; i++)
+		covered += r->slots[i] != SLOT_NONE;
+	if (!r->map_known || !was_full || covered != REDIS_SLOTS)
+		log_info("redis cluster: slot map", LOG_UINT("slots", covered),
+			 LOG_INT("nodes", r->nnodes), LOG_STR("from", host),
+			 LOG_UINT("from_port", port));
+	r->map_known = true;
+	r->stats.map_refreshes++;
+	return true;
+}
+
 static void on_cq_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct redis *r = ac->data;
 	const struct fg_conf_redis_addr *s;
 	redisReply *rp = reply;
-	size_t i, covered = 0;
 
 	(void)privdata;
 	if (!r || ac != r->sq || !rp)
 		return;
 	s = &r->conf.cluster[r->sq_idx];
-	if (rp->type != REDIS_REPLY_ARRAY || !rp->elements) {
+	if (!apply_map(r, rp, s->host, s->port)) {
 		set_error(r, "cluster seed %s:%u: CLUSTER SLOTS: %.80s", s->host, s->port,
 			  rp->type == REDIS_REPLY_ERROR ? rp->str : "no slots");
 		cq_next(r, ac, true);
 		return;
 	}
-	memset(r->slots, SLOT_NONE, REDIS_SLOTS);
-	for (i = 0; i < rp->elements; i++)
-		if (slots_entry(r, rp->element[i], s->host))
-			covered++;
-	for (i = 0, covered = 0; i < REDIS_SLOTS; i++)
-		covered += r->slots[i] != SLOT_NONE;
-	if (!r->map_known || covered != REDIS_SLOTS)
-		log_info("redis cluster: slot map", LOG_UINT("slots", covered),
-			 LOG_INT("nodes", r->nnodes), LOG_STR("seed", s->host),
-			 LOG_UINT("seed_port", s->port));
-	r->map_known = true;
-	r->stats.map_refreshes++;
 	r->sq = NULL;
 	redisAsyncFree(ac);
 	schedule_retry(r, REDIS_CLUSTER_REFRESH_MS);
+}
+
+/* The map asked of a master already connected (no new connection to a seed
+ * every few seconds); the seeds are for the start and when none is up. */
+static void on_node_map(redisReply *rp, const char *why, void *arg)
+{
+	struct redis *n = arg, *r = n->parent;
+
+	(void)why;
+	r->map_inflight = false;
+	if (r->closing || apply_map(r, rp, n->conf.host, n->conf.port))
+		return;
+	cluster_ask(r, 0); /* that master failed to answer: the seeds */
 }
 
 static void on_cq_connect(const redisAsyncContext *ac, int status)
@@ -1510,11 +1541,25 @@ static void cluster_ask(struct redis *r, int i)
 /* The retry timer in cluster mode: the map's refresh (or a seed's deadline). */
 static void cluster_retry(struct redis *r)
 {
+	struct redis *n = any_up_node(r);
+
 	if (r->sq) {
 		set_error(r, "cluster seed: no answer to CLUSTER SLOTS");
 		cq_next(r, r->sq, true);
 		return;
 	}
+	if (n && r->map_known && !r->map_inflight) {
+		const char *argv[] = { "CLUSTER", "SLOTS" };
+		size_t lens[] = { 7, 5 };
+
+		/* With the node's deadline; its failure is counted as a caller's. */
+		if (!send_req(n, -1, false, 2, argv, lens, on_node_map, n)) {
+			r->map_inflight = true;
+			schedule_retry(r, REDIS_CLUSTER_REFRESH_MS);
+			return;
+		}
+	}
+	r->map_inflight = false;
 	cluster_ask(r, 0);
 }
 

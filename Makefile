@@ -102,6 +102,9 @@ $(BUILD)/%.o: %.c $(AGENT_HDRS) $(BPF_SKELS) $(wildcard include/floodgate/*.h) |
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The status page is built into the agent (.incbin).
+$(BUILD)/agent/status.o: agent/status.html
+
 $(FLOODGATED): $(AGENT_OBJS) $(LIB_SHARED_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

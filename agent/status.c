@@ -1005,8 +1005,14 @@ static void render_text(struct sbuf *b, struct status *st, const struct metrics_
 int status_update(struct status *st, uv_loop_t *loop, const struct metrics_view *v,
 		  const char *text, size_t len, const char *health)
 {
+	return status_update_at(st, loop, v, text, len, health, mono_ns(), clock_realtime_ms());
+}
+
+int status_update_at(struct status *st, uv_loop_t *loop, const struct metrics_view *v,
+		     const char *text, size_t len, const char *health, uint64_t now_ns,
+		     uint64_t now_ms)
+{
 	const char *p = text, *end = text + len, *nl;
-	uint64_t now_ns = mono_ns(), now_ms = clock_realtime_ms();
 	struct sample s;
 	struct sbuf old;
 	int i;
@@ -1053,9 +1059,30 @@ int status_update(struct status *st, uv_loop_t *loop, const struct metrics_view 
 
 /* --- HTTP (libmicrohttpd's thread) -------------------------------------------------- */
 
+int status_copy(struct status *st, bool text, char **out, size_t *len)
+{
+	const struct sbuf *b;
+	char *copy;
+
+	pthread_mutex_lock(&st->lock);
+	b = text ? &st->text : &st->json;
+	copy = malloc(b->len + 1);
+	if (copy) {
+		if (b->len)
+			memcpy(copy, b->data, b->len);
+		copy[b->len] = '\0';
+		*len = b->len;
+	}
+	pthread_mutex_unlock(&st->lock);
+	*out = copy;
+	return copy ? 0 : -ENOMEM;
+}
+
 bool status_http(struct status *st, const char *url, struct MHD_Response **resp, const char **type)
 {
-	struct MHD_Response *r;
+	struct MHD_Response *r = NULL;
+	size_t len;
+	char *copy;
 
 	if (!st)
 		return false;
@@ -1063,18 +1090,16 @@ bool status_http(struct status *st, const char *url, struct MHD_Response **resp,
 		r = MHD_create_response_from_buffer((size_t)(status_html_end - status_html),
 						    (void *)status_html, MHD_RESPMEM_PERSISTENT);
 		*type = "text/html; charset=utf-8";
-	} else if (!strcmp(url, "/status.json")) {
-		pthread_mutex_lock(&st->lock);
-		r = MHD_create_response_from_buffer(st->json.len, st->json.data,
-						    MHD_RESPMEM_MUST_COPY);
-		pthread_mutex_unlock(&st->lock);
-		*type = "application/json";
-	} else if (!strcmp(url, "/status.txt")) {
-		pthread_mutex_lock(&st->lock);
-		r = MHD_create_response_from_buffer(st->text.len, st->text.data,
-						    MHD_RESPMEM_MUST_COPY);
-		pthread_mutex_unlock(&st->lock);
-		*type = "text/plain; charset=utf-8";
+	} else if (!strcmp(url, "/status.json") || !strcmp(url, "/status.txt")) {
+		bool text = url[8] == 't';
+
+		/* copied under the lock, sent (and freed by MHD) outside it */
+		if (!status_copy(st, text, &copy, &len)) {
+			r = MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
+			if (!r)
+				free(copy);
+		}
+		*type = text ? "text/plain; charset=utf-8" : "application/json";
 	} else {
 		return false;
 	}

@@ -44,6 +44,12 @@ int status_new(struct status **out);
 int status_update(struct status *st, uv_loop_t *loop, const struct metrics_view *v,
 		  const char *text, size_t len, const char *health);
 
+/* The same at a given time: now_ns on CLOCK_MONOTONIC (the samples' clock),
+ * now_ms Unix ms (the times the JSON shows). For the unit tests. */
+int status_update_at(struct status *st, uv_loop_t *loop, const struct metrics_view *v,
+		     const char *text, size_t len, const char *health, uint64_t now_ns,
+		     uint64_t now_ms);
+
 /*
  * HTTP thread: the answer for url when it is the page's ("/" or
  * "/status.json"): *resp (with its security headers; NULL when out of
@@ -51,6 +57,11 @@ int status_update(struct status *st, uv_loop_t *loop, const struct metrics_view 
  * false when it is not (nothing is set).
  */
 bool status_http(struct status *st, const char *url, struct MHD_Response **resp, const char **type);
+
+/* A copy of the latest JSON (text: its text form) in *out (malloc'ed, NUL
+ * terminated; the caller frees it) and its length in *len. Any thread.
+ * Returns 0 or -ENOMEM. */
+int status_copy(struct status *st, bool text, char **out, size_t *len);
 
 /* Stop walking (a walk in progress finishes on its own: run the loop once
  * more before status_free). NULL is fine. */

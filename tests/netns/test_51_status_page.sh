@@ -7,8 +7,9 @@
 # started, its drop rate and a growing 1 s history, the flooding source on
 # top of the sources by drops with its auto ban, the ban among the newest;
 # its numbers are those of /metrics; it says so when an interface is
-# detached; hostile HTTP clients (slow headers, a pipelining reader that
-# never reads) do not stop it answering; floodctl overview prints the same.
+# detached, and an app-only agent shows no XDP part; hostile HTTP clients
+# (slow headers, a pipelining reader that never reads) do not stop it
+# answering; floodctl overview prints the same.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
@@ -160,4 +161,15 @@ fg_wait_for -t 5 detached || fg_fail "the JSON never showed veth-a detached"
 is "$(q 'd["healthy"]')" False "not healthy"
 is "$(q 'd["health"]')" "veth-a: XDP program detached" "the reason"
 fg_ok "a detached interface shows, with the reason"
+
+# App-only mode (no XDP): the page's data says so, with the policies.
+fg_stop "$FG_AGENT"
+sed -i 's/10150/10151/' "$FG_TMP/fg.yaml"
+fg_bg fg_in "$FG_V" "$FLOODGATED" --app-only -c "$FG_TMP/fg.yaml" --socket "$FG_TMP/app.sock" \
+	>"$FG_TMP/app.log" 2>&1
+URL=http://127.0.0.1:10151
+fg_wait_for -t 10 json || fg_fail "the app-only agent's /status.json never answered"
+is "$(q '(d["mode"], d["interfaces"], d["rules"], d["top_sources"], [p["name"] for p in d["policies"]])')" \
+	"('app-only', [], [], None, ['api'])" "app-only: no interface, rule or source; the policies"
+get "$URL/status.txt" | grep -q '^interfaces: none (app-only: no XDP)$' || fg_fail "app-only: the text"
 fg_pass "status page and /status.json"

@@ -609,12 +609,20 @@ static void json_str(struct sbuf *b, const char *s)
 	sbuf_putc(b, '"');
 }
 
-/* A rate or gauge: finite, one decimal (the page's precision). */
+/* A rate or gauge: finite, one decimal (the page's precision). No printf:
+ * the chart writes 600 of these per rule and second. */
 static void json_num(struct sbuf *b, double v)
 {
-	if (!isfinite(v))
+	long long tenths;
+
+	if (!isfinite(v) || v < 0)
 		v = 0;
-	sbuf_printf(b, "%.1f", v);
+	if (v > 1e15)
+		v = 1e15;
+	tenths = (long long)(v * 10 + 0.5);
+	sbuf_put_ll(b, tenths / 10);
+	sbuf_putc(b, '.');
+	sbuf_putc(b, (char)('0' + tenths % 10));
 }
 
 static void json_rate(struct sbuf *b, bool known, double v)

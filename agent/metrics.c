@@ -1124,7 +1124,8 @@ static void render(struct metrics *m)
 	pthread_mutex_unlock(&m->lock);
 	*b = old; /* the old snapshot's memory renders the next one */
 	/* The status page reads the snapshot just made (only this thread writes it). */
-	if (status_update(m->status, m->loop, &m->v, m->text.data, m->text.len, health))
+	if (status_update(m->status, m->loop, &(struct status_src){ m->v.maps, m->v.compiled },
+			  m->text.data, m->text.len, health))
 		log_warn("metrics: out of memory rendering the status page; serving the last one");
 	m->render_s = (double)(mono_ns() - t0) / 1e9;
 }
@@ -1455,8 +1456,8 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 			 LOG_ERRNO(err));
 	m->reaper_on = !err;
 	log_info("metrics listening", LOG_STR("listen", m->listen),
-		 LOG_STR("paths", "/metrics,/healthz,/,/status.json"), LOG_UINT("max_connections", m->max_conns),
-		 LOG_UINT("timeout_ms", m->timeout_ms));
+		 LOG_STR("paths", "/metrics,/healthz,/,/status.json"),
+		 LOG_UINT("max_connections", m->max_conns), LOG_UINT("timeout_ms", m->timeout_ms));
 	return 0;
 }
 

@@ -13,7 +13,6 @@
 #include "cidr.h"
 #include "clock.h"
 #include "config.h"
-#include "metrics.h"
 #include "rules.h"
 #include "sbuf.h"
 #include "status.h"
@@ -25,11 +24,15 @@ __asm__(".pushsection .rodata\n"
 	".type status_html, @object\n"
 	"status_html:\n"
 	".incbin \"agent/status.html\"\n"
-	".global status_html_end\n"
 	"status_html_end:\n"
 	".byte 0\n"
+	".balign 8\n"
+	".global status_html_len\n"
+	"status_html_len:\n"
+	".quad status_html_end - status_html\n"
 	".popsection\n");
-extern const char status_html[], status_html_end[];
+extern const char status_html[];
+extern const uint64_t status_html_len;
 
 /* Only what the page itself needs: its inline script and style, and
  * fetches of /status.json from this origin; nothing else loads. */
@@ -573,7 +576,7 @@ static void walk_done(uv_work_t *req, int status)
 	st->walked_ms = clock_realtime_ms();
 }
 
-static void walk_start(struct status *st, uv_loop_t *loop, const struct metrics_view *v,
+static void walk_start(struct status *st, uv_loop_t *loop, const struct status_src *v,
 		       uint64_t now_ns)
 {
 	uint64_t asked = __atomic_load_n(&st->last_request_ns, __ATOMIC_RELAXED);
@@ -633,7 +636,7 @@ static void json_rate(struct sbuf *b, bool known, double v)
 		sbuf_puts(b, "null");
 }
 
-static const char *rule_name(const struct metrics_view *v, uint16_t id)
+static const char *rule_name(const struct status_src *v, uint16_t id)
 {
 	if (v->compiled && id < FG_MAX_RULES && v->compiled->ids.names[id][0])
 		return v->compiled->ids.names[id];
@@ -719,7 +722,7 @@ static void render_rules(struct sbuf *b, struct status *st)
 	sbuf_putc(b, ']');
 }
 
-static void render_sources(struct sbuf *b, struct status *st, const struct metrics_view *v,
+static void render_sources(struct sbuf *b, struct status *st, const struct status_src *v,
 			   uint64_t now_ns)
 {
 	char buf[FG_CIDR_STRLEN];
@@ -786,7 +789,7 @@ static void render_sources(struct sbuf *b, struct status *st, const struct metri
 	sbuf_puts(b, "]}");
 }
 
-static void render_json(struct sbuf *b, struct status *st, const struct metrics_view *v,
+static void render_json(struct sbuf *b, struct status *st, const struct status_src *v,
 			const char *health, uint64_t now_ms, uint64_t now_ns)
 {
 	bool first = true;
@@ -890,7 +893,7 @@ static void text_ban(struct sbuf *b, const struct fg_ban *ban, uint64_t now_ns)
 		sbuf_printf(b, "%lld s left", left);
 }
 
-static void render_text(struct sbuf *b, struct status *st, const struct metrics_view *v,
+static void render_text(struct sbuf *b, struct status *st, const struct status_src *v,
 			const char *health, uint64_t now_ms, uint64_t now_ns)
 {
 	char buf[FG_CIDR_STRLEN], when[16];
@@ -1010,13 +1013,13 @@ static void render_text(struct sbuf *b, struct status *st, const struct metrics_
 	sbuf_putc(b, '\n');
 }
 
-int status_update(struct status *st, uv_loop_t *loop, const struct metrics_view *v,
-		  const char *text, size_t len, const char *health)
+int status_update(struct status *st, uv_loop_t *loop, const struct status_src *v, const char *text,
+		  size_t len, const char *health)
 {
 	return status_update_at(st, loop, v, text, len, health, mono_ns(), clock_realtime_ms());
 }
 
-int status_update_at(struct status *st, uv_loop_t *loop, const struct metrics_view *v,
+int status_update_at(struct status *st, uv_loop_t *loop, const struct status_src *v,
 		     const char *text, size_t len, const char *health, uint64_t now_ns,
 		     uint64_t now_ms)
 {
@@ -1095,8 +1098,8 @@ bool status_http(struct status *st, const char *url, struct MHD_Response **resp,
 	if (!st)
 		return false;
 	if (!strcmp(url, "/")) {
-		r = MHD_create_response_from_buffer((size_t)(status_html_end - status_html),
-						    (void *)status_html, MHD_RESPMEM_PERSISTENT);
+		r = MHD_create_response_from_buffer((size_t)status_html_len, (void *)status_html,
+						    MHD_RESPMEM_PERSISTENT);
 		*type = "text/html; charset=utf-8";
 	} else if (!strcmp(url, "/status.json") || !strcmp(url, "/status.txt")) {
 		bool text = url[8] == 't';

@@ -28,8 +28,17 @@
 #define STATUS_IDLE_MS 30000 /* ...while the page was requested this recently */
 
 struct MHD_Response;
-struct metrics_view;
+struct fg_compiled;
 struct status;
+struct xdpmaps;
+
+/* The agent's state the status reads besides the exposition text: the maps
+ * (walked for the top sources and bans; NULL in app-only mode: no walk) and
+ * the running config's rule ids (names of the top sources' rules). */
+struct status_src {
+	const struct xdpmaps *maps;
+	const struct fg_compiled *compiled;
+};
 
 /* A new status (no sample yet: the JSON says "starting"). 0 or -ENOMEM. */
 int status_new(struct status **out);
@@ -41,12 +50,12 @@ int status_new(struct status **out);
  * thread pool when one is due, and render the JSON the HTTP thread serves.
  * Returns 0 or -ENOMEM (the previous JSON is kept).
  */
-int status_update(struct status *st, uv_loop_t *loop, const struct metrics_view *v,
-		  const char *text, size_t len, const char *health);
+int status_update(struct status *st, uv_loop_t *loop, const struct status_src *v, const char *text,
+		  size_t len, const char *health);
 
 /* The same at a given time: now_ns on CLOCK_MONOTONIC (the samples' clock),
  * now_ms Unix ms (the times the JSON shows). For the unit tests. */
-int status_update_at(struct status *st, uv_loop_t *loop, const struct metrics_view *v,
+int status_update_at(struct status *st, uv_loop_t *loop, const struct status_src *v,
 		     const char *text, size_t len, const char *health, uint64_t now_ns,
 		     uint64_t now_ms);
 

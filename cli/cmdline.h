@@ -45,7 +45,8 @@ struct cmdline_args {
 	bool peek, del, watch, by_drops;
 	int n;
 	double interval;
-	const char *url; /* the metrics listener's base URL (overview); NULL: the default */
+	/* overview: the metrics listener's URL; NULL: the default */
+	const char *url;
 	char *pos[4]; /* positional arguments after the command */
 	int npos;
 };

@@ -139,7 +139,7 @@ while time.monotonic() - t < 10:
     time.sleep(0.5)   # never reads
 PY
 NOREAD=$FG_LAST_PID
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	t=$(get -o /dev/null -w '%{http_code} %{time_total}' "$URL/status.json")
 	is "${t% *}" 200 "status.json beside hostile clients"
 	fg_assert_lt "$(awk -v t="${t#* }" 'BEGIN { print int(t * 1000) }')" 1000 "answered within 1 s (${t#* } s)"

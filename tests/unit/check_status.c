@@ -10,7 +10,6 @@
 #include <check.h>
 #include <microhttpd.h>
 
-#include "metrics.h"
 #include "status.h"
 
 #define SEC  1000000000ull
@@ -18,7 +17,7 @@
 #define T0MS 1700000000000ull
 
 static struct status *st;
-static struct metrics_view view;
+static struct status_src view;
 
 static void setup(void)
 {

@@ -121,9 +121,12 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(CHECK_LIBS) -o $@
 # floodctl's modules (all but its main) and its connection to the agent.
+# counts pubsub.c's pattern matches (check_pubsub.c's __wrap_glob_match)
+$(BUILD)/tests/check_pubsub: LDFLAGS += -Wl,--wrap=glob_match
 $(BUILD)/tests/check_cli: $(filter-out $(BUILD)/cli/floodctl.o,$(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)))
 $(BUILD)/tests/unit/check_cli.o: ALL_CFLAGS += -Icli
 $(BUILD)/tests/unit/check_cli.o: $(wildcard cli/*.h)
+$(BUILD)/tests/unit/check_policy.o: tests/unit/policy_sync.h
 
 $(BPFTEST): $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS)) $(LIB_OBJS)
 	$(call msg,LD,$@)
@@ -197,8 +200,9 @@ $(BUILD)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c agent/resp.c lib/sbuf.c agent/re
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+# The policy kinds' rows carry their config keys (agent/limit_*.c).
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(wildcard agent/config*.c) lib/cidr.c lib/duration.c agent/log.c \
-			   $(AGENT_HDRS) | $(DEPS_STAMP)
+			   agent/policy_kind.c $(wildcard agent/limit_*.c) $(AGENT_HDRS) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lyaml -lbpf -o $@

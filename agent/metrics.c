@@ -757,7 +757,7 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 	for (i = 0; i < n; i++) {
 		const struct policy *p = policies_at(ps, i);
 
-		if (policy_type(p) != POLICY_PROGRESSIVE)
+		if (!policy_supports(p, POLICY_OP_AUTH_FAIL))
 			continue;
 		policy_stats(p, &st);
 		u64(b, "floodgate_rl_auth_failures_total", st.auth_failures, "policy",
@@ -768,7 +768,7 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 	for (i = 0; i < n; i++) {
 		const struct policy *p = policies_at(ps, i);
 
-		if (policy_type(p) != POLICY_PROGRESSIVE)
+		if (!policy_supports(p, POLICY_OP_AUTH_FAIL))
 			continue;
 		policy_stats(p, &st);
 		u64(b, "floodgate_rl_xdp_bans_total", st.xdp_bans, "policy", policy_name(p),
@@ -781,7 +781,7 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 		const struct auth_hist *h;
 		static const struct auth_hist none;
 
-		if (policy_type(p) != POLICY_PROGRESSIVE)
+		if (!policy_supports(p, POLICY_OP_AUTH_FAIL))
 			continue;
 		h = auth_find(m, policy_name(p), false);
 		if (!h)

@@ -35,13 +35,14 @@ fg_agent_start "$FG_TMP/fg.yaml"
 URL=http://127.0.0.1:10150
 get() { fg_in "$FG_V" curl -sS --max-time 5 "$@"; }
 json() { get "$URL/status.json" >"$FG_TMP/status.json"; }
+json_now() { json || fg_fail "GET /status.json failed"; }
 # q EXPR — a Python expression on the last JSON, d (prints its value).
 # is GOT WANT WHAT — an exact (string) comparison.
 is() { [ "$1" = "$2" ] || fg_fail "$3: got '$1', want '$2'"; fg_ok "$3 ($1)"; }
 q() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$FG_TMP/status.json"; }
 
 # The page: HTML, self-contained, small, locked down.
-get -D "$FG_TMP/page.hdr" "$URL/" >"$FG_TMP/page.html"
+get -D "$FG_TMP/page.hdr" "$URL/" >"$FG_TMP/page.html" || fg_fail "GET / failed"
 grep -qi '^content-type: text/html; charset=utf-8' "$FG_TMP/page.hdr" || fg_fail "/ is not HTML"
 grep -qi "^content-security-policy: default-src 'none'; script-src 'unsafe-inline'" "$FG_TMP/page.hdr" ||
 	fg_fail "/ has no strict Content-Security-Policy"
@@ -54,7 +55,7 @@ if grep -Eiq '<(script|img|iframe|link)[^>]* (src|href)=|@import|url\(|https?://
 fi
 fg_ok "GET / is one self-contained HTML page ($size bytes, CSP default-src 'none')"
 
-json
+json_now
 is "$(q 'd["mode"]')" xdp "mode"
 is "$(q '[(f["name"], f["attached"]) for f in d["interfaces"]] == [("veth-c", True), ("veth-a", True)]')" True "both interfaces attached"
 is "$(q '[r["under_attack"] for r in d["rules"] if r["name"] == "signaling"]')" "[False]" "signaling not under attack"
@@ -69,7 +70,7 @@ fg_bg fg_in "$FG_A" "$FGNET" syn --dst "$FG_V_IP4_A" --dport $PORT --src "$FG_A_
 	--count 16000 --pps 2000 --seconds 8 >"$FG_TMP/single.out"
 SINGLE=$FG_LAST_PID
 # Someone looks at the page: the top sources and bans get walked.
-json
+json_now
 has_source() {
 	json && [ "$(q "[s['banned'] for s in (d['top_sources'] or {}).get('rows', []) if s['address'] == '$FG_A_IP4' and s['rule'] == 'signaling']")" = "[True]" ]
 }
@@ -78,17 +79,18 @@ fg_ok "the flooding source $FG_A_IP4 is in the top sources by drops, banned ($(q
 is "$(q "'$FG_A_IP4' in [b['cidr'] for b in d['bans']['newest']]")" True "the ban is among the newest"
 fg_assert_ge "$(q 'd["bans"]["total"]')" 1 "bans counted"
 
-t0=$(date +%s%N)
+t0=$(date +%s%3N)
 fg_bg fg_in "$FG_A" "$FGNET" syn --dst "$FG_V_IP4_A" --dport $PORT --src "$FG_SPOOF4" \
-	--count 15000 --pps 3000 --seconds 5 >"$FG_TMP/random.out"
+	--count 30000 --pps 3000 --seconds 10 >"$FG_TMP/random.out"
 RANDOM_FLOOD=$FG_LAST_PID
 attacked() { json && [ "$(q '[r["under_attack"] for r in d["rules"] if r["name"] == "signaling"]')" = "[True]" ]; }
-fg_wait_for -t 3 attacked || { cat "$FG_TMP/status.json" >&2; fg_fail "signaling not under attack 3 s into the flood"; }
-took=$((($(date +%s%N) - t0) / 1000000))
-fg_ok "signaling under attack on /status.json ${took} ms into the random flood"
+# Polling (curl, python) is slow on a loaded machine: the 3 s are measured
+# on the agent's own clock, from the flood's start to the first snapshot
+# that showed the attack (attack_since_ms); seeing it may take longer here.
+fg_wait_for -t 10 attacked || { cat "$FG_TMP/status.json" >&2; fg_fail "signaling never under attack"; }
 since=$(q '[r["attack_since_ms"] for r in d["rules"] if r["name"] == "signaling"][0]')
-now=$(q 'd["time_ms"]')
-fg_assert_le "$((now - since))" 3000 "the attack's start time is the last seconds'"
+fg_assert_le "$((since - t0))" 3000 "signaling under attack on /status.json $((since - t0)) ms into the random flood"
+fg_assert_le "$(q 'd["time_ms"]')" "$((since + 10000))" "the attack's start time is the last seconds'"
 dropping() { json && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); r=[r for r in d['rules'] if r['name']=='signaling'][0]; sys.exit(not (r['dropped_per_s'] > 100 and r['dropped_per_s_by_level']['global'] > 0 and max(r['history']['dropped_per_s']) > 100))" "$FG_TMP/status.json"; }
 fg_wait_for -t 5 dropping || { cat "$FG_TMP/status.json" >&2; fg_fail "no drop rate on the page"; }
 fg_ok "drops per second show now and in the history: $(q '[r["dropped_per_s"] for r in d["rules"] if r["name"] == "signaling"][0]')/s"
@@ -104,16 +106,16 @@ fg_assert_gt "$n2" "$n1" "the history grows a sample a second ($n1 -> $n2)"
 fg_assert_le "$n2" 300 "the history holds at most 5 minutes"
 
 # The same numbers as /metrics (both from one rendering): attacks counted.
-get "$URL/metrics" >"$FG_TMP/metrics.txt"
-json
+get "$URL/metrics" >"$FG_TMP/metrics.txt" || fg_fail "GET /metrics failed"
+json_now
 m=$(awk '$1 == "floodgate_xdp_attacks_total{rule=\"signaling\"}" { print $2 }' "$FG_TMP/metrics.txt")
 is "$(q '[r["attacks"] for r in d["rules"] if r["name"] == "signaling"][0]')" "$m" "attacks as in /metrics"
 
 # floodctl overview prints the same JSON, and the same as text.
-out=$(fg_in "$FG_V" "$FLOODCTL" overview --json --url "$URL")
+out=$(fg_in "$FG_V" "$FLOODCTL" overview --json --url "$URL") || fg_fail "floodctl overview --json failed: $out"
 python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['mode'] == 'xdp' and any(r['name'] == 'signaling' for r in d['rules'])" "$out" ||
 	fg_fail "floodctl overview --json: $out"
-out=$(fg_in "$FG_V" "$FLOODCTL" overview --url "$URL")
+out=$(fg_in "$FG_V" "$FLOODCTL" overview --url "$URL") || fg_fail "floodctl overview failed: $out"
 grep -q '^signaling ' <<<"$out" || fg_fail "floodctl overview: no signaling row: $out"
 grep -q "$FG_A_IP4" <<<"$out" || fg_fail "floodctl overview: no top source: $out"
 fg_ok "floodctl overview (--json) prints the page's summary"
@@ -140,10 +142,11 @@ while time.monotonic() - t < 10:
 PY
 NOREAD=$FG_LAST_PID
 for _ in 1 2 3; do
-	t=$(get -o /dev/null -w '%{http_code} %{time_total}' "$URL/status.json")
+	t=$(get -o /dev/null -w '%{http_code} %{time_total}' "$URL/status.json") ||
+		fg_fail "GET /status.json beside hostile clients failed ($t)"
 	is "${t% *}" 200 "status.json beside hostile clients"
 	fg_assert_lt "$(awk -v t="${t#* }" 'BEGIN { print int(t * 1000) }')" 1000 "answered within 1 s (${t#* } s)"
-	t=$(get -o /dev/null -w '%{http_code}' "$URL/")
+	t=$(get -o /dev/null -w '%{http_code}' "$URL/") || fg_fail "GET / beside hostile clients failed ($t)"
 	is "$t" 200 "/ beside hostile clients"
 done
 fg_wait_pid "$SLOW" 20 || true

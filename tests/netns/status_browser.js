@@ -120,6 +120,7 @@ async function main() {
   const png = await s("Page.captureScreenshot", { format: "png" });
   fs.writeFileSync(shot, Buffer.from(png.data, "base64"));
   await cdp.send("Target.closeTarget", { targetId });
+  await cdp.send("Browser.close").catch(() => {}); // a clean exit: nothing left behind
   cdp.close();
   console.log(`badge_ms=${badgeMs} points=${v.points} drawn=${v.drawn} source=${v.source} ` +
     `source_row="${v.sourceRow}" since="${v.since}" state="${v.state}"`);

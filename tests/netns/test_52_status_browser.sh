@@ -41,10 +41,10 @@ fg_serve $PORT
 fg_agent_start "$FG_TMP/fg.yaml"
 URL=http://127.0.0.1:10150
 
-# Chromium in V (the listener is V's loopback), its profile in the test's
-# directory; as root it needs --no-sandbox.
+# Chromium in V (the listener is V's loopback), its profile and temporary
+# files in the test's directory; as root it needs --no-sandbox.
 mkdir -p "$FG_TMP/chromium"
-HOME=$FG_TMP/chromium fg_bg fg_in "$FG_V" chromium --headless=new --no-sandbox --disable-gpu \
+HOME=$FG_TMP/chromium TMPDIR=$FG_TMP/chromium fg_bg fg_in "$FG_V" chromium --headless=new --no-sandbox --disable-gpu \
 	--no-first-run --no-default-browser-check --disable-extensions --disable-dev-shm-usage \
 	--user-data-dir="$FG_TMP/chromium" --remote-debugging-port=$DEVTOOLS --hide-scrollbars \
 	about:blank >"$FG_TMP/chromium.log" 2>&1

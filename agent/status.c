@@ -140,6 +140,7 @@ struct status {
 	struct ban_row bans[STATUS_TOP_N];
 	uint64_t walk_due_ns;
 	bool stopped;
+	bool overflow; /* a rule of this snapshot found no slot */
 	struct sbuf spare, spare_text;
 
 	/* Shared with the HTTP thread. */
@@ -291,8 +292,10 @@ static struct st_rule *rule_slot(struct status *st, const char *name)
 		if (!r->used && !free_slot)
 			free_slot = r;
 	}
-	if (!free_slot)
-		return NULL; /* more rule names within 5 minutes than rules: not charted */
+	if (!free_slot) {
+		st->overflow = true; /* status_update_at() makes room and reads again */
+		return NULL;
+	}
 	memset(free_slot, 0, sizeof(*free_slot));
 	free_slot->used = true;
 	snprintf(free_slot->name, sizeof(free_slot->name), "%s", name);
@@ -329,8 +332,10 @@ static struct st_policy *policy_present(struct status *st, const char *name)
 		if (!p->name[0] && !free_slot)
 			free_slot = p;
 	}
-	if (!free_slot)
+	if (!free_slot) {
+		st->overflow = true; /* policies renamed by reloads: room is made */
 		return NULL;
+	}
 	memset(free_slot, 0, sizeof(*free_slot));
 	snprintf(free_slot->name, sizeof(free_slot->name), "%s", name);
 	free_slot->present = true;
@@ -1019,18 +1024,14 @@ int status_update(struct status *st, uv_loop_t *loop, const struct status_src *v
 	return status_update_at(st, loop, v, text, len, health, mono_ns(), clock_realtime_ms());
 }
 
-int status_update_at(struct status *st, uv_loop_t *loop, const struct status_src *v,
-		     const char *text, size_t len, const char *health, uint64_t now_ns,
-		     uint64_t now_ms)
+/* Take a snapshot's text in: its values replace the last one's. */
+static void parse_all(struct status *st, const char *text, size_t len, uint64_t now_ms)
 {
 	const char *p = text, *end = text + len, *nl;
 	struct sample s;
-	struct sbuf old;
 	int i;
 
-	if (!st)
-		return 0;
-	/* This snapshot's values replace the last one's. */
+	st->overflow = false;
 	for (i = 0; i < MAX_RULES; i++)
 		st->rules[i].present = false;
 	for (i = 0; i < MAX_POLICY; i++)
@@ -1046,6 +1047,31 @@ int status_update_at(struct status *st, uv_loop_t *loop, const struct status_src
 		if (parse_line(p, nl, &s))
 			take(st, &s, now_ms);
 		p = nl + 1;
+	}
+}
+
+int status_update_at(struct status *st, uv_loop_t *loop, const struct status_src *v,
+		     const char *text, size_t len, const char *health, uint64_t now_ns,
+		     uint64_t now_ms)
+{
+	struct sbuf old;
+	int i;
+
+	if (!st)
+		return 0;
+	parse_all(st, text, len, now_ms);
+	if (st->overflow) {
+		/* Reloads renamed more rules than there are slots within the
+		 * chart's 5 minutes (or more policies than slots): those gone
+		 * from this snapshot lose their history, and the snapshot is
+		 * read again. */
+		for (i = 0; i < MAX_RULES; i++)
+			if (!st->rules[i].present)
+				st->rules[i].used = false;
+		for (i = 0; i < MAX_POLICY; i++)
+			if (!st->policies[i].present)
+				st->policies[i].name[0] = '\0';
+		parse_all(st, text, len, now_ms);
 	}
 	advance(st, now_ns, now_ms);
 	walk_start(st, loop, v, now_ns);

@@ -255,6 +255,43 @@ START_TEST(test_hostile_text)
 }
 END_TEST
 
+/* A reload that renames all 64 rules (or policies) within the chart's 5
+ * minutes: the new names take the slots of the gone ones. */
+static void renamed(const char *fmt)
+{
+	static char text[64 * 128];
+	char *j, name[32];
+	int k, r, n;
+
+	for (k = 0; k < 2; k++) {
+		n = 0;
+		for (r = 0; r < 64; r++)
+			n += snprintf(text + n, sizeof(text) - (size_t)n, fmt, k ? 'b' : 'a', r);
+		status_update_at(st, NULL, &view, text, (size_t)n, "", T0NS + (uint64_t)k * SEC,
+				 T0MS + (uint64_t)k * 1000);
+	}
+	j = json();
+	for (r = 0; r < 64; r++) {
+		snprintf(name, sizeof(name), "\"name\":\"b%d\"", r);
+		ck_assert_msg(strstr(j, name), "%s missing", name);
+		snprintf(name, sizeof(name), "\"name\":\"a%d\"", r);
+		ck_assert_ptr_null(strstr(j, name));
+	}
+	free(j);
+}
+
+START_TEST(test_renamed_rules)
+{
+	renamed("floodgate_xdp_admitted_total{rule=\"%c%d\"} 1\n");
+}
+END_TEST
+
+START_TEST(test_renamed_policies)
+{
+	renamed("floodgate_rl_decisions_total{policy=\"%c%d\",result=\"allowed\"} 1\n");
+}
+END_TEST
+
 START_TEST(test_http_routes)
 {
 	struct MHD_Response *r = NULL;
@@ -290,6 +327,8 @@ static Suite *status_suite(void)
 	tcase_add_test(tc, test_attack_start_and_health);
 	tcase_add_test(tc, test_counter_reset);
 	tcase_add_test(tc, test_hostile_text);
+	tcase_add_test(tc, test_renamed_rules);
+	tcase_add_test(tc, test_renamed_policies);
 	tcase_add_test(tc, test_http_routes);
 	suite_add_tcase(s, tc);
 	return s;

@@ -13,6 +13,7 @@
 #include "cidr.h"
 #include "clock.h"
 #include "config.h"
+#include "policy-t.h"
 #include "rules.h"
 #include "sbuf.h"
 #include "status.h"
@@ -43,7 +44,7 @@ extern const uint64_t status_html_len;
 
 #define NAME_MAX_  FG_CONF_NAME_MAX
 #define MAX_RULES  FG_MAX_RULES
-#define MAX_POLICY 64
+#define MAX_POLICY POLICY_MAX
 #define MAX_IFACES FG_CONF_MAX_IFACES
 #define NLEVELS	   3 /* address, prefix, global: the level labels of dropped_total */
 #define MAX_LABELS 4

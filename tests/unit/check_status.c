@@ -10,6 +10,8 @@
 #include <check.h>
 #include <microhttpd.h>
 
+#include "policy-t.h"
+#include "rules.h"
 #include "status.h"
 
 #define SEC  1000000000ull
@@ -255,23 +257,23 @@ START_TEST(test_hostile_text)
 }
 END_TEST
 
-/* A reload that renames all 64 rules (or policies) within the chart's 5
- * minutes: the new names take the slots of the gone ones. */
-static void renamed(const char *fmt)
+/* A reload that renames all rules (or policies) of a full config within
+ * the chart's 5 minutes: the new names take the slots of the gone ones. */
+static void renamed(const char *fmt, int count)
 {
-	static char text[64 * 128];
+	static char text[POLICY_MAX * 128];
 	char *j, name[32];
 	int k, r, n;
 
 	for (k = 0; k < 2; k++) {
 		n = 0;
-		for (r = 0; r < 64; r++)
+		for (r = 0; r < count; r++)
 			n += snprintf(text + n, sizeof(text) - (size_t)n, fmt, k ? 'b' : 'a', r);
 		status_update_at(st, NULL, &view, text, (size_t)n, "", T0NS + (uint64_t)k * SEC,
 				 T0MS + (uint64_t)k * 1000);
 	}
 	j = json();
-	for (r = 0; r < 64; r++) {
+	for (r = 0; r < count; r++) {
 		snprintf(name, sizeof(name), "\"name\":\"b%d\"", r);
 		ck_assert_msg(strstr(j, name), "%s missing", name);
 		snprintf(name, sizeof(name), "\"name\":\"a%d\"", r);
@@ -282,13 +284,13 @@ static void renamed(const char *fmt)
 
 START_TEST(test_renamed_rules)
 {
-	renamed("floodgate_xdp_admitted_total{rule=\"%c%d\"} 1\n");
+	renamed("floodgate_xdp_admitted_total{rule=\"%c%d\"} 1\n", FG_MAX_RULES);
 }
 END_TEST
 
 START_TEST(test_renamed_policies)
 {
-	renamed("floodgate_rl_decisions_total{policy=\"%c%d\",result=\"allowed\"} 1\n");
+	renamed("floodgate_rl_decisions_total{policy=\"%c%d\",result=\"allowed\"} 1\n", POLICY_MAX);
 }
 END_TEST
 

@@ -29,6 +29,7 @@
 #include "rules.h"
 #include "sbuf.h"
 #include "server.h"
+#include "status.h"
 #include "xdpmaps.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -119,6 +120,8 @@ struct metrics {
 	struct sbuf text;	 /* the latest complete snapshot */
 	uint64_t rendered_ns;	 /* CLOCK_MONOTONIC of text */
 	char health[HEALTH_MAX]; /* "" = healthy, else why not */
+
+	struct status *status; /* GET / and /status.json (status.h); NULL: not served */
 };
 
 struct http_conn {
@@ -1156,6 +1159,10 @@ static void render(struct metrics *m)
 	memcpy(m->health, health, sizeof(health));
 	pthread_mutex_unlock(&m->lock);
 	*b = old; /* the old snapshot's memory renders the next one */
+	/* The status page reads the snapshot just made (only this thread writes it). */
+	if (status_update(m->status, m->loop, &(struct status_src){ m->v.maps, m->v.compiled },
+			  m->text.data, m->text.len, health))
+		log_warn("metrics: out of memory rendering the status page; serving the last one");
 	m->render_s = (double)(mono_ns() - t0) / 1e9;
 }
 
@@ -1195,8 +1202,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
-	static const char index_page[] = "floodgated: see /metrics and /healthz\n";
 	struct metrics *m = cls;
+	const char *type;
 	char body[HEALTH_MAX + 64];
 	struct MHD_Response *r;
 	uint64_t age_ms;
@@ -1233,10 +1240,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			     strcmp(body, "ok\n") ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
 			     "text/plain; charset=utf-8", body, strlen(body), false);
 	}
-	if (!strcmp(url, "/"))
-		return reply(conn, MHD_HTTP_OK, "text/plain; charset=utf-8", index_page,
-			     sizeof(index_page) - 1, false);
-	snprintf(body, sizeof(body), "not found: try /metrics or /healthz\n");
+	if (status_http(m->status, url, &r, &type))
+		return queue(conn, MHD_HTTP_OK, type, r, false);
+	snprintf(body, sizeof(body), "not found: try /, /status.json, /metrics or /healthz\n");
 	return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", body, strlen(body),
 		     false);
 }
@@ -1438,6 +1444,8 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 	if (m->v.skel)
 		m->prog_id = prog_id_of(bpf_program__fd(m->v.skel->progs.fg_xdp));
 	m->start_time_s = process_start_time();
+	if (status_new(&m->status))
+		log_warn("metrics: out of memory: no status page (/metrics is served)");
 	for (i = 0; i < AUTH_BUCKETS; i++)
 		snprintf(m->auth_le[i], sizeof(m->auth_le[i]), "%g", auth_bounds_s[i]);
 	for (i = 0; i < SERVER_LAT_BUCKETS; i++)
@@ -1484,8 +1492,8 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 			 LOG_ERRNO(err));
 	m->reaper_on = !err;
 	log_info("metrics listening", LOG_STR("listen", m->listen),
-		 LOG_STR("paths", "/metrics,/healthz"), LOG_UINT("max_connections", m->max_conns),
-		 LOG_UINT("timeout_ms", m->timeout_ms));
+		 LOG_STR("paths", "/metrics,/healthz,/,/status.json"),
+		 LOG_UINT("max_connections", m->max_conns), LOG_UINT("timeout_ms", m->timeout_ms));
 	return 0;
 }
 
@@ -1503,6 +1511,7 @@ void metrics_stop(struct metrics *m)
 	}
 	if (m->daemon)
 		MHD_stop_daemon(m->daemon); /* joins the thread, closes the socket */
+	status_stop(m->status);
 	m->daemon = NULL;
 	if (m->timers_on) {
 		uv_timer_stop(&m->render_timer);
@@ -1524,6 +1533,7 @@ void metrics_free(struct metrics *m)
 	sbuf_free(&m->spare);
 	sbuf_free(&m->text);
 	free(m->auth_hists);
+	status_free(m->status);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->conn_lock);
 	pthread_cond_destroy(&m->reap_cond);

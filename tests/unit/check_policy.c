@@ -290,6 +290,94 @@ START_TEST(test_window_block_for)
 }
 END_TEST
 
+/*
+ * Issue 12 item 2: during a block, retry_after_ms is until the block ends
+ * AND the window takes the request. 2 per 10 s, block_for 3 s: the third
+ * request is blocked with retry 5 s; 1 s later the block has 2 s left but
+ * the window 4 s: 4 s, and a request then passes (obeying 2 s was refused
+ * and blocked again). remaining and reset_ms are the window's real ones.
+ */
+START_TEST(test_window_block_retry)
+{
+	struct fg_conf_policy *c = add("blk_short", POLICY_WINDOW);
+	struct policy *p;
+	struct rl_result r;
+
+	limit(c, 2, 10000);
+	c->block_for_ms = 3000;
+	p = build("blk_short");
+	ck_assert_int_eq(allowed_n(p, "k", 2, T0), 2);
+	r = chk(p, "k", 1, NULL, false, T0);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 5000);
+	r = chk(p, "k", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 4000);
+	ck_assert_uint_eq(r.limit, 2);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.reset_ms, 9000);
+	/* Obeying the block's 2 s (the old answer): refused and blocked again. */
+	r = chk(p, "k", 1, NULL, false, T0 + 3000);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.retry_after_ms, 3000);
+	/* Obeying the answer passes. */
+	ck_assert_int_eq(policy_reset(p, "k", 1, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "k", 2, T0), 2);
+	chk(p, "k", 1, NULL, false, T0);
+	r = chk(p, "k", 1, NULL, false, T0 + 1000);
+	ck_assert(chk(p, "k", 1, NULL, false, T0 + 1000 + r.retry_after_ms).allowed);
+
+	/* RL.BLOCK on a key with room: the block's time, the window's real
+	 * remaining (one used of two) and reset. */
+	ck_assert_int_eq(allowed_n(p, "b", 1, T0), 1);
+	ck_assert_int_eq(policy_block(p, "b", 1, 60, T0), 0);
+	r = chk(p, "b", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 59000);
+	ck_assert_uint_eq(r.remaining, 1);
+	ck_assert_uint_eq(r.reset_ms, 4000);
+	/* A cost of 2 needs the window's whole 10 s back: past the block's end. */
+	ck_assert_int_eq(policy_block(p, "c", 1, 1, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "c", 2, T0), 0);
+	ck_assert_int_eq(policy_unblock(p, "c", 1, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "c", 2, T0), 2);
+	ck_assert_int_eq(policy_block(p, "c", 1, 1, T0), 0);
+	r = chk(p, "c", 2, NULL, false, T0 + 500);
+	ck_assert_uint_eq(r.retry_after_ms, 9500);
+}
+END_TEST
+
+/* Issue 12 item 2, the budget: RL.BLOCK k 5 on an exhausted key waits
+ * until the budget is back (the next period), not 5 s. */
+START_TEST(test_budget_block_retry)
+{
+	struct fg_conf_policy *c = add("ai_tokens", POLICY_BUDGET);
+	uint64_t midnight = (T0 / DAY_MS + 1) * DAY_MS, t = midnight - 74 * 60000;
+	struct policy *p;
+	struct rl_result r;
+
+	c->amount = 1000;
+	p = build("ai_tokens");
+	ck_assert(chk(p, "k", 1000, NULL, false, t).allowed);
+	ck_assert_int_eq(policy_block(p, "k", 1, 5, t), 0);
+	r = chk(p, "k", 1, NULL, false, t + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 74 * 60000 - 1000);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.reset_ms, 74 * 60000 - 1000);
+	/* A key with enough left waits for the block only; cost 0 too. */
+	ck_assert(chk(p, "m", 400, NULL, false, t).allowed);
+	ck_assert_int_eq(policy_block(p, "m", 1, 5, t), 0);
+	r = chk(p, "m", 600, NULL, false, t + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 4000);
+	ck_assert_uint_eq(r.remaining, 600);
+	ck_assert_uint_eq(chk(p, "m", 601, NULL, false, t + 1000).retry_after_ms,
+			  74 * 60000 - 1000);
+	ck_assert(chk(p, "m", 600, NULL, false, t + 5000).allowed);
+}
+END_TEST
+
 START_TEST(test_keys)
 {
 	struct policy *p;
@@ -482,6 +570,47 @@ START_TEST(test_events)
 }
 END_TEST
 
+/* Issue 12 item 4: a limit of 2 or more warns once before the event that
+ * disconnects: at min(ceil(warn_at x limit), limit - 1). */
+START_TEST(test_events_small_limits)
+{
+	static const struct {
+		uint64_t limit;
+		uint32_t warn_at;
+		uint64_t warn_n; /* 0: never */
+	} t[] = { { 3, 800, 2 }, { 2, 800, 1 }, { 1, 800, 0 }, { 5, 800, 4 },
+		  { 10, 800, 8 }, { 10, 1000, 9 }, { 10, 1, 1 }, { 4, 500, 2 } };
+	struct rl_event_result r;
+	struct policy *p;
+	char name[16];
+	size_t i;
+	uint64_t n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct fg_conf_policy *c;
+
+		setup();
+		snprintf(name, sizeof(name), "e%zu", i);
+		c = add(name, POLICY_EVENTS);
+		c->limit = t[i].limit;
+		c->window_ms = 60000;
+		c->warn_at_milli = t[i].warn_at;
+		p = build(name);
+		for (n = 1; n <= t[i].limit; n++) {
+			const char *want = n == t[i].limit	? "disconnect"
+					   : n == t[i].warn_n ? "warn"
+							      : "ok";
+
+			ck_assert_int_eq(policy_event(p, "c", 1, "m", 1, T0, &r), 0);
+			ck_assert_msg(!strcmp(r.state, want), "limit %llu warn_at %u event %llu: %s",
+				      (unsigned long long)t[i].limit, t[i].warn_at,
+				      (unsigned long long)n, r.state);
+		}
+		teardown();
+	}
+}
+END_TEST
+
 /* The wall clock stepping back (NTP, an operator) keeps a failure history and
  * an event count: now - stamp would otherwise read as ages and forget them. */
 START_TEST(test_clock_steps_back)
@@ -557,9 +686,16 @@ START_TEST(test_budget_utc_midnight)
 	ck_assert(r.allowed);
 	ck_assert_uint_eq(r.limit, 3000000);
 	ck_assert_uint_eq(r.remaining, 1);
-	r = chk(p, "reader", 1, "READER", false, midnight);
-	ck_assert(!r.allowed);
+	/* READER's amount is 0: any cost could never pass (the error a window
+	 * gives for a cost above its limit), not a wait until midnight. */
+	ck_assert_int_eq(policy_check(p, "reader", 6, 1, "READER", 6, false, midnight, &r), -ERANGE);
+	r = chk(p, "reader", 0, "READER", false, midnight);
+	ck_assert(r.allowed);
 	ck_assert_uint_eq(r.limit, 0);
+	ck_assert_int_eq(policy_check(p, "user", 4, 500001, NULL, 0, false, midnight, &r), -ERANGE);
+	ck_assert_int_eq(policy_check(p, "owner", 5, 3000001, "OWNER", 5, true, midnight, &r),
+			 -ERANGE);
+	ck_assert(chk(p, "owner2", 3000000, "OWNER", false, midnight).allowed);
 	ck_assert_int_eq(policy_check(p, "x", 1, 1, "GUEST", 5, false, midnight, &r), -ENOENT);
 }
 END_TEST
@@ -891,6 +1027,7 @@ int main(void)
 	tcase_add_test(w, test_window_warn);
 	tcase_add_test(w, test_window_roles);
 	tcase_add_test(w, test_window_block_for);
+	tcase_add_test(w, test_window_block_retry);
 	tcase_add_test(w, test_keys);
 	suite_add_tcase(s, w);
 
@@ -902,6 +1039,8 @@ int main(void)
 	tcase_add_test(o, test_clock_steps_back);
 	tcase_add_test(o, test_budget_utc_midnight);
 	tcase_add_test(o, test_budget_hour);
+	tcase_add_test(o, test_budget_block_retry);
+	tcase_add_test(o, test_events_small_limits);
 	tcase_add_test(o, test_policy_max_keys);
 	tcase_add_test(o, test_eviction);
 	tcase_add_test(o, test_reload);

@@ -34,7 +34,10 @@ static const char yaml[] =
 	"  - { name: login, type: progressive, free_failures: 2, base_delay: 100ms, factor: 1.5,\n"
 	"      max_delay: 5s, forget_after: 10s, xdp_ban: { after: 6, for: 1h } }\n"
 	"  - { name: chat, type: events, limit: 6, window: 2s, exempt: [ping] }\n"
-	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000 } }\n"
+	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000, NONE: 0 } "
+	"}\n"
+	"  - { name: ev3, type: events, limit: 3, window: 1s }\n"
+	"  - { name: blk, type: window, limits: [ { count: 2, per: 10s } ], block_for: 3s }\n"
 	"  - { name: strict, type: window, limits: [ { count: 5, per: 1s } ], on_store_error: deny "
 	"}\n"
 	"  - { name: \"x:y\", type: window, limits: [ { count: 1, per: 1m } ] }\n"
@@ -173,7 +176,7 @@ static uint64_t rnd(uint64_t n)
 
 START_TEST(test_same_answers)
 {
-	static const char *const names[] = { "api", "w3", "login", "chat", "tokens" };
+	static const char *const names[] = { "api", "w3", "login", "chat", "tokens", "ev3", "blk" };
 	struct fg_conf conf;
 	struct policies *mem, *red;
 	struct redis *r;
@@ -196,8 +199,8 @@ START_TEST(test_same_answers)
 		uv_run(&loop, UV_RUN_ONCE);
 	ck_assert_msg(redis_up(r), "no connection to redis-server");
 
-	for (step = 0; step < 4000; step++) {
-		const char *pn = names[rnd(5)];
+	for (step = 0; step < 6000; step++) {
+		const char *pn = names[rnd(sizeof(names) / sizeof(names[0]))];
 		struct policy *pm = policies_find(mem, pn, strlen(pn));
 		struct policy *pr = policies_find(red, pn, strlen(pn));
 		struct policy_req rq = { 0 };
@@ -218,12 +221,15 @@ START_TEST(test_same_answers)
 			rq.op = POLICY_OP_RESET;
 		} else if (t == POLICY_WINDOW || t == POLICY_BUDGET) {
 			rq.op = POLICY_OP_CHECK;
-			rq.cost = rnd(10) < 7 ? 1 : rnd(t == POLICY_BUDGET ? 60 : 4);
+			/* Budget costs above the amount (and role NONE's 0): -ERANGE. */
+			rq.cost = rnd(10) < 7 ? 1 : rnd(t == POLICY_BUDGET ? 120 : 4);
 			rq.peek = rnd(10) == 0;
 			if (rnd(3) == 0) {
-				rq.role = t == POLICY_BUDGET ? "BIG" : "PRO";
-				rq.rlen = 3;
+				rq.role = t == POLICY_BUDGET ? rnd(4) ? "BIG" : "NONE" : "PRO";
+				rq.rlen = strlen(rq.role);
 			}
+			if (rq.role && !strcmp(pn, "blk"))
+				rq.role = NULL;
 		} else if (t == POLICY_PROGRESSIVE) {
 			rq.op = rnd(3) ? POLICY_OP_AUTH_FAIL : POLICY_OP_AUTH_CHECK;
 		} else {
@@ -240,7 +246,7 @@ START_TEST(test_same_answers)
 			checked++;
 		}
 	}
-	ck_assert_int_gt(checked, 3500);
+	ck_assert_int_gt(checked, 5000);
 	policies_free(mem);
 	policies_free(red);
 	redis_free(r);

@@ -24,6 +24,13 @@ static void budget_canon(struct fg_conf_policy *d, const struct fg_conf_policy *
 	policy_canon_roles(d, s);
 }
 
+/* used is an amount of the period numbered in the state: another period
+ * length renumbers them; another amount or role keeps what was used. */
+static void budget_layout(struct fg_conf_policy *d, const struct fg_conf_policy *s)
+{
+	d->period = s->period;
+}
+
 static uint32_t budget_state_size(const struct fg_conf_policy *c)
 {
 	(void)c;
@@ -205,6 +212,7 @@ const struct policy_kind policy_kind_budget = {
 	.conf_keys = budget_keys,
 	.conf_defaults = budget_defaults,
 	.canon = budget_canon,
+	.layout = budget_layout,
 	.state_size = budget_state_size,
 	.decide = { [POLICY_OP_CHECK] = budget_check },
 	.validate = budget_validate,

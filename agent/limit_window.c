@@ -49,6 +49,17 @@ static void window_canon(struct fg_conf_policy *d, const struct fg_conf_policy *
 	policy_canon_roles(d, s);
 }
 
+/* A TAT is a time debt per limit: it means the same under any count, role
+ * or block_for, as long as the limits keep their per, in their order. */
+static void window_layout(struct fg_conf_policy *d, const struct fg_conf_policy *s)
+{
+	int i;
+
+	for (i = 0; i < s->nlimits; i++)
+		d->limits[i].per_ms = s->limits[i].per_ms;
+	d->nlimits = s->nlimits;
+}
+
 static uint32_t window_state_size(const struct fg_conf_policy *c)
 {
 	return (uint32_t)(8 * (1 + c->nlimits));
@@ -389,6 +400,7 @@ const struct policy_kind policy_kind_window = {
 	.name = "window",
 	.conf_keys = window_keys,
 	.canon = window_canon,
+	.layout = window_layout,
 	.state_size = window_state_size,
 	.priv_size = sizeof(struct window),
 	.compile = window_compile,

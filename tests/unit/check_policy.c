@@ -842,7 +842,8 @@ START_TEST(test_policy_max_keys)
 }
 END_TEST
 
-/* A reload keeps state of unchanged policies and drops changed ones. */
+/* A reload keeps the state of unchanged policies and what still means
+ * something of changed ones (issue 12); removed policies' goes. */
 START_TEST(test_reload)
 {
 	struct fg_conf_policy *api, *login;
@@ -876,17 +877,90 @@ START_TEST(test_reload)
 	ck_assert_uint_eq(r.remaining, 1);
 	policy_stats(p, &st);
 	ck_assert_uint_eq(st.allowed, 4); /* counters carried over too */
+	/* Another free_failures: the failures stay. */
 	ck_assert_int_eq(policy_auth_check(l, "k", 1, T0, &ar), 0);
-	ck_assert_uint_eq(ar.failures, 0);
+	ck_assert_uint_eq(ar.failures, 2);
 
-	/* A changed limit drops that policy's state. */
+	/* Another count, the same per: the key's state stays, as the share
+	 * of the window used (4 of 5 used: 800 ms of 1 s; of 6, one left). */
 	pol[0].limits[0].count = 6;
 	p = build("api");
 	ck_assert_ptr_nonnull(policies_find(ps, "fresh", 5));
-	ck_assert_uint_eq(chk(p, "k", 1, NULL, true, T0).remaining, 6);
+	ck_assert_uint_eq(chk(p, "k", 1, NULL, true, T0).remaining, 1);
+	ck_assert_int_eq(allowed_n(p, "k", 3, T0), 1);
 	policy_stats(p, &st);
-	ck_assert_uint_eq(st.allowed, 1);
-	ck_assert_uint_eq(st.keys, 0);
+	ck_assert_uint_eq(st.allowed, 6);
+	ck_assert_uint_eq(st.keys, 1);
+}
+END_TEST
+
+/*
+ * Issue 12: what a change of parameters keeps. Blocks always (same type);
+ * window counters while the limits keep their per (in order); budget
+ * counters while the period stays; every other type's state always. A
+ * change of type starts fresh, blocks included.
+ */
+START_TEST(test_reload_keeps_blocks)
+{
+	struct fg_conf_policy *w, *b;
+	struct policy *p, *q;
+	struct rl_result r;
+	struct rl_auth_result ar;
+
+	w = add("w", POLICY_WINDOW);
+	limit(w, 10, 1000);
+	limit(w, 100, 60000);
+	w->block_for_ms = 60000;
+	b = add("b", POLICY_BUDGET);
+	b->amount = 100;
+	build(NULL);
+	p = policies_find(ps, "w", 1);
+	q = policies_find(ps, "b", 1);
+	ck_assert_int_eq(allowed_n(p, "used", 5, T0), 5);
+	ck_assert_int_eq(allowed_n(p, "full", 12, T0), 10); /* the 11th blocks it for 1 min */
+	ck_assert_int_eq(policy_block(p, "manual", 6, 600, T0), 0);
+	ck_assert(chk(q, "spent", 60, NULL, false, T0).allowed);
+	ck_assert_int_eq(policy_block(q, "bb", 2, 600, T0), 0);
+
+	/* Counts, roles and block_for change; the pers stay: all of it stays. */
+	w->limits[0].count = 20;
+	w->limits[1].count = 50;
+	w->block_for_ms = 1000;
+	role(w, "PRO", 2000, 0);
+	b->amount = 200;
+	p = build("w");
+	q = policies_find(ps, "b", 1);
+	r = chk(p, "used", 1, NULL, true, T0);
+	ck_assert_uint_eq(r.remaining, 10); /* 5 of 10 per 1s used: 10 of 20 */
+	ck_assert_str_eq(r.window, "1s");
+	r = chk(p, "full", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 59000);
+	ck_assert_str_eq(chk(p, "manual", 1, NULL, false, T0 + 1000).state, "blocked");
+	ck_assert_uint_eq(chk(q, "spent", 1, NULL, true, T0).remaining, 140);
+	ck_assert_str_eq(chk(q, "bb", 1, NULL, false, T0).state, "blocked");
+
+	/* A limit added: the counters start fresh, the blocks stay. */
+	limit(w, 1000, 3600000);
+	b->period = POLICY_PERIOD_HOUR;
+	p = build("w");
+	q = policies_find(ps, "b", 1);
+	ck_assert_uint_eq(chk(p, "used", 1, NULL, true, T0).remaining, 20);
+	r = chk(p, "full", 1, NULL, false, T0 + 2000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 58000);
+	ck_assert_str_eq(chk(p, "manual", 1, NULL, false, T0 + 2000).state, "blocked");
+	ck_assert_uint_eq(chk(q, "spent", 1, NULL, true, T0).remaining, 200);
+	ck_assert_str_eq(chk(q, "bb", 1, NULL, false, T0).state, "blocked");
+	/* The block ends when it did: then the key passes. */
+	ck_assert(chk(p, "full", 1, NULL, false, T0 + 60000).allowed);
+
+	/* Another type: nothing stays, blocks neither. */
+	w->type = POLICY_PROGRESSIVE;
+	build(NULL);
+	p = policies_find(ps, "w", 1);
+	ck_assert_int_eq(policy_auth_check(p, "manual", 6, T0 + 2000, &ar), 0);
+	ck_assert_uint_eq(ar.delay_ms, 0);
 }
 END_TEST
 
@@ -929,18 +1003,25 @@ START_TEST(test_reload_unchanged_per_type)
 	ck_assert_int_eq(policy_auth_check(policies_find(ps, "g", 1), "k", 1, T0, &ar), 0);
 	ck_assert_uint_eq(ar.failures, 1);
 
-	/* Theirs: a role's multiplier, the budget's period, an exempt event, xdp_ban. */
+	/* Theirs, and the state still means the same (issue 12): a role's
+	 * multiplier (1 of PRO's 10: 10% of the window, 13 of 15 left), an
+	 * exempt event, xdp_ban keep it; the budget's period does not. */
 	w->roles[0].mult_milli = 3000;
 	b->period = POLICY_PERIOD_HOUR;
 	strcpy(e->exempt[0], "pong");
 	g->xdp_ban_after = 5;
 	build(NULL);
-	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 15);
+	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 13);
 	ck_assert_uint_eq(chk(policies_find(ps, "b", 1), "k", 1, NULL, true, T0).remaining, 100);
 	ck_assert_int_eq(policy_event(policies_find(ps, "e", 1), "c", 1, "m", 1, T0, &er), 0);
-	ck_assert_uint_eq(er.count, 1);
+	ck_assert_uint_eq(er.count, 3);
 	ck_assert_int_eq(policy_auth_check(policies_find(ps, "g", 1), "k", 1, T0, &ar), 0);
-	ck_assert_uint_eq(ar.failures, 0);
+	ck_assert_uint_eq(ar.failures, 1);
+
+	/* A window's per changes: its counters start fresh. */
+	w->limits[0].per_ms = 2000;
+	build(NULL);
+	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 15);
 }
 END_TEST
 
@@ -1046,6 +1127,7 @@ int main(void)
 	tcase_add_test(o, test_reload);
 	tcase_add_test(o, test_reload_store_size);
 	tcase_add_test(o, test_reload_unchanged_per_type);
+	tcase_add_test(o, test_reload_keeps_blocks);
 	tcase_add_test(o, test_kind_table);
 	tcase_add_test(o, test_empty_set);
 	suite_add_tcase(s, o);

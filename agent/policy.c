@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * The set of policies of a config: compiling it (carrying the state of
- * unchanged policies over a reload), finding a policy, and taking a request
+ * The set of policies of a config: compiling it (carrying over a reload
+ * what a policy's state still means), finding a policy, and taking a request
  * through the store: generic checks, then the policy's kind (policy_kind.h)
  * decides in one store_run() callback, so all windows of a request are
  * checked and charged together (or not at all). The limiters are in
@@ -21,11 +21,11 @@
 /*
  * The fields of c that make its decisions, in a copy whose other bytes are
  * fixed (zeroes and the config's defaults): the kind says which are its.
- * The only definition of "unchanged": conf_equal() compares copies, the
- * Redis state's config id hashes one. The copy starts from every type's
- * defaults, as the parser's policies do, so the ids of configs written
- * before the kinds (which hashed the whole parsed policy) stay the same and
- * Redis state survives the upgrade.
+ * The only definition of "unchanged": conf_equal() compares copies (a
+ * policy keeps its keys untouched), the Redis legacy id hashes one. The
+ * copy starts from every type's defaults, as the parser's policies do, so
+ * the ids of configs written before the kinds (which hashed the whole
+ * parsed policy) stay the same and Redis state survives the upgrade.
  */
 static void conf_canon(const struct fg_conf_policy *c, struct fg_conf_policy *out)
 {

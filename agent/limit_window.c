@@ -161,7 +161,8 @@ static uint64_t window_check(void *state, bool fresh, void *arg)
 		uint64_t at = charge ? next[i] : tat[i];
 		/* A TAT past the burst (written with a role's or an older config's
 		 * limit: a reload keeps state) leaves nothing, not a wrapped count. */
-		uint64_t rem = at - now_ns < w->burst_ns ? (w->burst_ns - (at - now_ns)) / w->t_ns : 0;
+		uint64_t rem =
+			at - now_ns < w->burst_ns ? (w->burst_ns - (at - now_ns)) / w->t_ns : 0;
 		uint64_t reset = at - now_ns;
 		uint64_t retry =
 			next[i] - now_ns > w->burst_ns ? next[i] - w->burst_ns - now_ns : 0;

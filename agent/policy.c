@@ -79,12 +79,12 @@ static bool state_equal(const struct fg_conf_policy *a, const struct fg_conf_pol
 static void make_conf_id(struct policy *p)
 {
 	struct fg_conf_policy c;
+	uint64_t h;
 
 	state_canon(&p->conf, &c);
+	h = store_siphash(0x666c6f6f64676174ULL, 0x73ULL, &c, sizeof(c)) >> 4; /* 15 hex digits */
 	snprintf(p->conf_id, sizeof(p->conf_id), "%c%015llx", 'G' + (int)p->conf.type,
-		 (unsigned long long)(store_siphash(0x666c6f6f64676174ULL, 0x73ULL, &c,
-						    sizeof(c)) >>
-				      4));
+		 (unsigned long long)h);
 	conf_canon(&p->conf, &c);
 	snprintf(p->legacy_id, sizeof(p->legacy_id), "%016llx",
 		 (unsigned long long)store_siphash(0x666c6f6f64676174ULL, 0x65ULL, &c, sizeof(c)));

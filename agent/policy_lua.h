@@ -40,7 +40,7 @@
 	"local P, now = ARGV[1], tonumber(ARGV[2])\n"                                              \
 	"if now == 0 then local t = redis.call('TIME')\n"                                          \
 	"  now = t[1] * 1000 + math.floor(t[2] / 1000) end\n"                                      \
-	"local cid, lid = string.sub(P, 1, 16), string.sub(P, -16)\n"                             \
+	"local cid, lid = string.sub(P, 1, 16), string.sub(P, -16)\n"                              \
 	"local xp, x, n = struct.unpack('<ddd', P, 17)\n"                                          \
 	"local function limit(i) return struct.unpack('<dd', P, 25 + 16 * i) end\n"
 

@@ -276,8 +276,8 @@ static void decode_state(const struct policy *p, const char *v, size_t len, uint
 {
 	const unsigned char *f = (const unsigned char *)v + CONF_ID_LEN;
 	size_t i, nf = p->state_size / 8;
-	bool ours = len >= CONF_ID_LEN && (!memcmp(v, p->conf_id, CONF_ID_LEN) ||
-					   !memcmp(v, p->legacy_id, CONF_ID_LEN));
+	bool ours = len >= CONF_ID_LEN &&
+		    (!memcmp(v, p->conf_id, CONF_ID_LEN) || !memcmp(v, p->legacy_id, CONF_ID_LEN));
 
 	if (!ours && len >= CONF_ID_LEN + 8 && v[0] == p->conf_id[0]) {
 		pre[0] = policy_get_u64(f);

@@ -578,8 +578,8 @@ START_TEST(test_events_small_limits)
 		uint64_t limit;
 		uint32_t warn_at;
 		uint64_t warn_n; /* 0: never */
-	} t[] = { { 3, 800, 2 }, { 2, 800, 1 }, { 1, 800, 0 }, { 5, 800, 4 },
-		  { 10, 800, 8 }, { 10, 1000, 9 }, { 10, 1, 1 }, { 4, 500, 2 } };
+	} t[] = { { 3, 800, 2 },  { 2, 800, 1 },   { 1, 800, 0 }, { 5, 800, 4 },
+		  { 10, 800, 8 }, { 10, 1000, 9 }, { 10, 1, 1 },  { 4, 500, 2 } };
 	struct rl_event_result r;
 	struct policy *p;
 	char name[16];
@@ -597,12 +597,13 @@ START_TEST(test_events_small_limits)
 		c->warn_at_milli = t[i].warn_at;
 		p = build(name);
 		for (n = 1; n <= t[i].limit; n++) {
-			const char *want = n == t[i].limit	? "disconnect"
+			const char *want = n == t[i].limit    ? "disconnect"
 					   : n == t[i].warn_n ? "warn"
 							      : "ok";
 
 			ck_assert_int_eq(policy_event(p, "c", 1, "m", 1, T0, &r), 0);
-			ck_assert_msg(!strcmp(r.state, want), "limit %llu warn_at %u event %llu: %s",
+			ck_assert_msg(!strcmp(r.state, want),
+				      "limit %llu warn_at %u event %llu: %s",
 				      (unsigned long long)t[i].limit, t[i].warn_at,
 				      (unsigned long long)n, r.state);
 		}
@@ -688,7 +689,8 @@ START_TEST(test_budget_utc_midnight)
 	ck_assert_uint_eq(r.remaining, 1);
 	/* READER's amount is 0: any cost could never pass (the error a window
 	 * gives for a cost above its limit), not a wait until midnight. */
-	ck_assert_int_eq(policy_check(p, "reader", 6, 1, "READER", 6, false, midnight, &r), -ERANGE);
+	ck_assert_int_eq(policy_check(p, "reader", 6, 1, "READER", 6, false, midnight, &r),
+			 -ERANGE);
 	r = chk(p, "reader", 0, "READER", false, midnight);
 	ck_assert(r.allowed);
 	ck_assert_uint_eq(r.limit, 0);

@@ -34,7 +34,8 @@ static const char yaml[] =
 	"  - { name: login, type: progressive, free_failures: 2, base_delay: 100ms, factor: 1.5,\n"
 	"      max_delay: 5s, forget_after: 10s, xdp_ban: { after: 6, for: 1h } }\n"
 	"  - { name: chat, type: events, limit: 6, window: 2s, exempt: [ping] }\n"
-	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000, NONE: 0 } "
+	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000, NONE: 0 "
+	"} "
 	"}\n"
 	"  - { name: ev3, type: events, limit: 3, window: 1s }\n"
 	"  - { name: blk, type: window, limits: [ { count: 2, per: 10s } ], block_for: 3s }\n"
@@ -232,7 +233,9 @@ static void reload_blocks(struct policies *mem, struct policies *red, const char
 
 	for (i = 0; i < n; i++) {
 		int t = (int)policy_type(policies_find(mem, names[i], strlen(names[i])));
-		struct policy_req op = { .key = "kc", .klen = 2, .cost = 1, .event = "msg", .elen = 3 };
+		struct policy_req op = {
+			.key = "kc", .klen = 2, .cost = 1, .event = "msg", .elen = 3
+		};
 
 		rq.seconds = before ? 10 : 1;
 		both(mem, red, names[i], &rq, now, step);

@@ -55,6 +55,7 @@ struct store {
 	uint64_t evictions;
 	uint64_t expired;
 	uint64_t bytes;
+	uint64_t last_now; /* the latest now_ms seen: what had expired by then stays gone */
 	uint64_t k0, k1;
 	struct mns ns[STORE_NS_MAX];
 };
@@ -206,6 +207,8 @@ static size_t reclaim(struct store *m, uint32_t ns, uint64_t now_ms, int tail, u
 	size_t n = 0;
 	uint64_t i;
 
+	if (now_ms > m->last_now)
+		m->last_now = now_ms;
 	while (tail > 0 && s->tail && garbage(m, s->tail, now_ms)) {
 		entry_free(m, s->tail);
 		n++;
@@ -477,7 +480,9 @@ uint64_t store_ns_move(struct store *s, uint32_t from, uint32_t to, store_move_f
 		prev = e->prev;
 		memcpy(src, e->data, m->ns[from].state_size);
 		memset(dst, 0, m->ns[to].state_size);
-		exp = fn(dst, src, arg);
+		/* Expired but not reclaimed yet: a longer expiry under the new
+		 * config must not bring it back (Redis deleted it already). */
+		exp = e->expire_ms > m->last_now ? fn(dst, src, arg) : 0;
 		if (from == to && exp) {
 			memcpy(e->data, dst, m->ns[to].state_size);
 			e->expire_ms = exp;

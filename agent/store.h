@@ -67,7 +67,8 @@ void store_ns_drop(struct store *s, uint32_t ns);
  * A reload's rewrite of every key of namespace from into namespace to
  * (from == to: in place). fn gets the new state (to's size, zeroed) and the
  * old one, fills the new one and returns its expiry (Unix ms); 0 drops the
- * key. Keys keep their LRU order; a key that cannot be allocated is dropped.
+ * key, as does a key that had expired by the latest now_ms the store saw.
+ * Keys keep their LRU order; a key that cannot be allocated is dropped.
  * Nothing is evicted or reclaimed meanwhile: the caller applies to's bound
  * after. Returns the keys kept.
  */

@@ -231,6 +231,12 @@ START_TEST(test_ns_move)
 	ck_assert_uint_eq(store_ns_move(s, ns, to, x10_fn, NULL), 5);
 	ck_assert_uint_eq(store_ns_keys(s, ns), 0);
 	ck_assert_uint_eq(store_ns_keys(s, to), 5);
+	/* An expired key stays gone, whatever its new expiry. */
+	inc("old", 3, true, NOW - 5000, 1000);
+	inc("old", 3, true, NOW - 5000, 1000); /* at 2: x10_fn would keep it */
+	ck_assert_uint_eq(store_ns_keys(s, ns), 1);
+	ck_assert_uint_eq(store_ns_move(s, ns, to, x10_fn, NULL), 0);
+	ck_assert_uint_eq(store_ns_keys(s, to), 5);
 	/* The LRU order stays: k0 is the least recently used, evicted first. */
 	store_ns_set_max_keys(s, to, 4, NOW);
 	ck_assert_uint_eq(store_ns_keys(s, to), 4);

@@ -211,7 +211,7 @@ static uint64_t x10_fn(void *dst, const void *src, void *arg)
 START_TEST(test_ns_move)
 {
 	uint32_t to;
-	char key[8];
+	char key[16];
 	int i;
 
 	store_ns_set_max_keys(s, ns, 0, NOW);

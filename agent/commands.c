@@ -100,8 +100,8 @@ static void policy_error(struct client *c, struct policy *p, int err, const char
 		break;
 	case -ERANGE:
 		reply_error(c,
-			    "ERR COST is larger than policy '%s' allows in any window: it could "
-			    "never pass",
+			    "ERR COST is larger than policy '%s' allows in a window (or a budget's "
+			    "period, for this ROLE): it could never pass",
 			    policy_name(p));
 		break;
 	case -EINVAL:

@@ -4,6 +4,8 @@
  * credits, bytes, tokens); roles have their own amounts. The state is the
  * amount used and the period it was used in.
  */
+#include <errno.h>
+
 #include "config_policies.h"
 #include "policy_int.h"
 #include "policy_lua.h"
@@ -20,6 +22,13 @@ static void budget_canon(struct fg_conf_policy *d, const struct fg_conf_policy *
 	d->amount = s->amount;
 	d->period = s->period;
 	policy_canon_roles(d, s);
+}
+
+/* used is an amount of the period numbered in the state: another period
+ * length renumbers them; another amount or role keeps what was used. */
+static void budget_layout(struct fg_conf_policy *d, const struct fg_conf_policy *s)
+{
+	d->period = s->period;
 }
 
 static uint32_t budget_state_size(const struct fg_conf_policy *c)
@@ -43,6 +52,14 @@ static uint64_t budget_period_ms(const struct policy *p)
 static const char *budget_window(const struct policy *p)
 {
 	return p->conf.period == POLICY_PERIOD_HOUR ? "hour" : "day";
+}
+
+/* A cost above the role's whole amount (all of it, for an amount of 0)
+ * could never pass: the error a window gives, not a wait until the next
+ * period that ends in the same refusal. */
+static int budget_validate(struct policy_call *c)
+{
+	return c->rq->cost > budget_amount(c->p, c->role) ? -ERANGE : 0;
 }
 
 static uint64_t budget_expiry(const struct policy *p, const void *state)
@@ -83,7 +100,11 @@ static uint64_t budget_check(void *state, bool fresh, void *arg)
 				     ? "warn"
 				     : "ok";
 	} else if (blocked) {
+		/* Until the block ends AND the budget has this cost again: the
+		 * next period when this one's rest is too little. */
 		out->retry_after_ms = s->blocked_until - op->now_ms;
+		if (cost > amount || used > amount - cost)
+			out->retry_after_ms = max_u64(out->retry_after_ms, out->reset_ms);
 		out->state = "blocked";
 	} else {
 		out->retry_after_ms = out->reset_ms;
@@ -191,8 +212,10 @@ const struct policy_kind policy_kind_budget = {
 	.conf_keys = budget_keys,
 	.conf_defaults = budget_defaults,
 	.canon = budget_canon,
+	.layout = budget_layout,
 	.state_size = budget_state_size,
 	.decide = { [POLICY_OP_CHECK] = budget_check },
+	.validate = budget_validate,
 	.expiry = budget_expiry,
 	.fallback = budget_fallback,
 	.lua = { [POLICY_LUA_DECIDE] = lua_check,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * The set of policies of a config: compiling it (carrying the state of
- * unchanged policies over a reload), finding a policy, and taking a request
+ * The set of policies of a config: compiling it (carrying over a reload
+ * what a policy's state still means), finding a policy, and taking a request
  * through the store: generic checks, then the policy's kind (policy_kind.h)
  * decides in one store_run() callback, so all windows of a request are
  * checked and charged together (or not at all). The limiters are in
@@ -21,11 +21,11 @@
 /*
  * The fields of c that make its decisions, in a copy whose other bytes are
  * fixed (zeroes and the config's defaults): the kind says which are its.
- * The only definition of "unchanged": conf_equal() compares copies, the
- * Redis state's config id hashes one. The copy starts from every type's
- * defaults, as the parser's policies do, so the ids of configs written
- * before the kinds (which hashed the whole parsed policy) stay the same and
- * Redis state survives the upgrade.
+ * The only definition of "unchanged": conf_equal() compares copies (a
+ * policy keeps its keys untouched), the Redis legacy id hashes one. The
+ * copy starts from every type's defaults, as the parser's policies do, so
+ * the ids of configs written before the kinds (which hashed the whole
+ * parsed policy) stay the same and Redis state survives the upgrade.
  */
 static void conf_canon(const struct fg_conf_policy *c, struct fg_conf_policy *out)
 {
@@ -47,14 +47,67 @@ static bool conf_equal(const struct fg_conf_policy *a, const struct fg_conf_poli
 	return !memcmp(&ca, &cb, sizeof(ca));
 }
 
-/* A short id of what conf_equal() compares (name aside: it is in the key). */
+/* What a key's state means (the kind's layout), in a copy like conf_canon's. */
+static void state_canon(const struct fg_conf_policy *c, struct fg_conf_policy *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = c->type;
+	if (policy_kinds[c->type]->layout)
+		policy_kinds[c->type]->layout(out, c);
+}
+
+/* Whether a key's state under a reads the same under b (same name and type). */
+static bool state_equal(const struct fg_conf_policy *a, const struct fg_conf_policy *b)
+{
+	struct fg_conf_policy ca, cb;
+
+	if (strcmp(a->name, b->name) || a->type != b->type)
+		return false;
+	state_canon(a, &ca);
+	state_canon(b, &cb);
+	return !memcmp(&ca, &cb, sizeof(ca));
+}
+
+/*
+ * The Redis state's ids (name aside: it is in the key). conf_id: the type's
+ * tag ('G' + type: never a lowercase hex digit, so never the first byte of
+ * a legacy id) and 15 hex digits of the state's meaning, so that a reload
+ * that keeps a key's state in memory keeps it in Redis, and one that keeps
+ * only blocks there finds the block (same tag) there too. legacy_id: what
+ * agents before that wrote, a hash of conf_canon's copy.
+ */
 static void make_conf_id(struct policy *p)
 {
 	struct fg_conf_policy c;
+	uint64_t h;
 
+	state_canon(&p->conf, &c);
+	h = store_siphash(0x666c6f6f64676174ULL, 0x73ULL, &c, sizeof(c)) >> 4; /* 15 hex digits */
+	snprintf(p->conf_id, sizeof(p->conf_id), "%c%015llx", 'G' + (int)p->conf.type,
+		 (unsigned long long)h);
 	conf_canon(&p->conf, &c);
-	snprintf(p->conf_id, sizeof(p->conf_id), "%016llx",
+	snprintf(p->legacy_id, sizeof(p->legacy_id), "%016llx",
 		 (unsigned long long)store_siphash(0x666c6f6f64676174ULL, 0x65ULL, &c, sizeof(c)));
+}
+
+/* A key's state under a new config of its policy, from the old one's:
+ * all of it (same layout, recomputing the expiry under the new parameters)
+ * or its block alone. */
+struct carry {
+	const struct policy *p; /* the new policy */
+	uint32_t old_size;
+	bool all;
+};
+
+static uint64_t carry_fn(void *dst, const void *src, void *arg)
+{
+	const struct carry *c = arg;
+
+	if (c->all)
+		memcpy(dst, src, c->old_size);
+	else
+		memcpy(dst, src, sizeof(uint64_t)); /* the block's end: every state's first field */
+	return c->p->kind->expiry(c->p, dst);
 }
 
 /* --- compiling ------------------------------------------------------------ */
@@ -118,6 +171,7 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 	size_t i, made = 0;
 	int ret = 0;
 	bool *kept = NULL;
+	struct policy **from = NULL; /* prev's policy of the same name and type */
 
 	ps = calloc(1, sizeof(*ps));
 	if (!ps)
@@ -125,7 +179,8 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 	ps->n = conf->npolicies > 0 ? (size_t)conf->npolicies : 0;
 	ps->p = calloc(ps->n ? ps->n : 1, sizeof(*ps->p));
 	kept = calloc(ps->n ? ps->n : 1, sizeof(*kept));
-	if (!ps->p || !kept)
+	from = calloc(ps->n ? ps->n : 1, sizeof(*from));
+	if (!ps->p || !kept || !from)
 		goto nomem;
 	for (i = 0; i < ps->n; i++) {
 		struct policy *old = find_conf(prev, conf->policies[i].name);
@@ -134,7 +189,13 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 		if (!ps->p[i])
 			goto nomem;
 		ps->p[i]->set = ps;
-		if (old && conf_equal(&old->conf, &conf->policies[i])) {
+		if (!old || old->conf.type != conf->policies[i].type)
+			continue; /* new, or another type: fresh state */
+		from[i] = old;
+		/* The state means the same: the namespace stays (its keys are
+		 * rewritten below when parameters changed); so do the counters. */
+		if (state_equal(&old->conf, &conf->policies[i]) &&
+		    old->state_size == ps->p[i]->state_size) {
 			ps->p[i]->ns = old->ns;
 			ps->p[i]->stats = old->stats;
 			kept[i] = true;
@@ -180,7 +241,19 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 				 strerror(-ret));
 			goto fail_ns;
 		}
-		/* State of changed and removed policies goes. */
+		/* What a changed policy keeps (issue 12): all of its keys' state
+		 * when it still means the same, else their blocks. Only now:
+		 * nothing of prev changes before every fallible step is done. */
+		for (i = 0; i < ps->n; i++) {
+			struct carry c = { .p = ps->p[i], .all = kept[i] };
+
+			if (!from[i] || (kept[i] && conf_equal(&from[i]->conf, &conf->policies[i])))
+				continue;
+			c.old_size = from[i]->state_size;
+			store_ns_move(store, from[i]->ns, ps->p[i]->ns, carry_fn, &c);
+			store_ns_set_max_keys(store, ps->p[i]->ns, ps->p[i]->max_keys, 0);
+		}
+		/* State of removed policies and of the old namespaces goes. */
 		for (i = 0; i < prev->n; i++) {
 			size_t k;
 			bool still = false;
@@ -195,6 +268,7 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 	}
 	ps->store = store;
 	free(kept);
+	free(from);
 	return ps;
 
 fail_ns:
@@ -211,6 +285,7 @@ nomem:
 fail:
 	set_free(ps, false);
 	free(kept);
+	free(from);
 	errno = -ret;
 	return NULL;
 }

@@ -40,9 +40,10 @@ struct policy;	 /* one policy of a set; valid until the set is freed */
 
 /*
  * Compile conf->policies (and conf->store) into a new set. State of every
- * policy of prev that is unchanged in conf (same name, type and parameters)
- * is carried over; state of changed or removed policies is dropped. prev
- * may be NULL.
+ * policy of prev that keeps its name and type in conf is carried over as
+ * far as it still means something (all of it when its kind's layout is
+ * unchanged, else its blocks; docs/config.md "Reload"); state of removed
+ * policies and of policies of another type is dropped. prev may be NULL.
  * On success prev is CONSUMED (freed: do not use it or its struct policy
  * pointers again) and the new set is returned. On failure NULL is returned
  * with errno set and a message in err, and prev is untouched and still
@@ -98,7 +99,7 @@ struct rl_event_result {
 };
 
 /* Per-policy counters for INFO and metrics (monotonic; kept across a
- * reload when the policy is unchanged). */
+ * reload while the policy keeps its keys' state). */
 struct policy_stats {
 	uint64_t keys;		/* keys with state now */
 	uint64_t allowed;	/* check: allowed; auth_check: wait 0; event: ok/warn/exempt */

@@ -23,7 +23,7 @@
 #define RKEY_PREFIX_MAX (2 * FG_CONF_NAME_MAX + 16)
 #define RKEY_MAX	(RKEY_PREFIX_MAX + STORE_KEY_MAX + 2)
 /* The scripts' packed parameters: the id, 3 doubles, 2 per window limit. */
-#define PARAMS_MAX (CONF_ID_LEN + 8 * (3 + 2 * POLICY_MAX_LIMITS))
+#define PARAMS_MAX (2 * CONF_ID_LEN + 8 * (3 + 2 * POLICY_MAX_LIMITS))
 
 struct policy {
 	struct fg_conf_policy conf;
@@ -34,7 +34,13 @@ struct policy {
 	uint32_t state_size;
 	uint64_t max_keys; /* its bound in the store: conf.max_keys or a fair share */
 	struct policy_stats stats;
-	char conf_id[CONF_ID_LEN + 1]; /* Redis state of another config of this policy is ignored */
+	/* The Redis state's id: a tag of the type ('G' + type), then a hash of
+	 * what the state means (kind->layout). State of another id is ignored
+	 * but for its block when the tag is the same (policy_lua.h). */
+	char conf_id[CONF_ID_LEN + 1];
+	/* The id agents before issue 12 wrote (a hash of the whole canon copy):
+	 * their state of this very config is read as this config's. */
+	char legacy_id[CONF_ID_LEN + 1];
 	/* The Redis scripts' first argument, per role, packed once. */
 	unsigned char params[POLICY_MAX_ROLES + 1][PARAMS_MAX];
 	size_t params_len;

@@ -55,6 +55,15 @@ struct policy_kind {
 	 * state's config id is a hash of the copy (policy.c).
 	 */
 	void (*canon)(struct fg_conf_policy *dst, const struct fg_conf_policy *src);
+	/*
+	 * What a key's state means (issue 12: a reload keeps what it can):
+	 * copy the fields of src without which the state of a key reads as
+	 * something else (window: each limit's per; budget: the period) into
+	 * dst (zeroed, type set). A change of parameters that leaves this copy
+	 * equal keeps every key's state; one that changes it keeps only blocks;
+	 * NULL: every change keeps the state. The Redis state's id hashes it.
+	 */
+	void (*layout)(struct fg_conf_policy *dst, const struct fg_conf_policy *src);
 
 	/* Bytes of state per key (<= STORE_STATE_MAX, 8-byte fields, the
 	 * block's end in ms first: block, unblock and reset are generic). */

@@ -204,7 +204,8 @@ void policy_redis_pack(struct policy *p)
 
 		memcpy(p->params[role], p->conf_id, off);
 		p->kind->pack(p, role, p->params[role], &off);
-		p->params_len = off;
+		memcpy(p->params[role] + off, p->legacy_id, CONF_ID_LEN);
+		p->params_len = off + CONF_ID_LEN;
 	}
 }
 
@@ -267,15 +268,22 @@ static uint64_t preset_fn(void *state, bool fresh, void *arg)
 
 /*
  * The memory state in the value a script found (see policy_lua.h): zeros,
- * a fresh state, when it is of another config of the policy, or not one
- * the scripts wrote (the scripts treat it the same way).
+ * a fresh state, when it is of another config of the policy (but for the
+ * block of the same type's), or not one the scripts wrote (the scripts
+ * treat it the same way).
  */
 static void decode_state(const struct policy *p, const char *v, size_t len, uint64_t *pre)
 {
 	const unsigned char *f = (const unsigned char *)v + CONF_ID_LEN;
 	size_t i, nf = p->state_size / 8;
+	bool ours = len >= CONF_ID_LEN &&
+		    (!memcmp(v, p->conf_id, CONF_ID_LEN) || !memcmp(v, p->legacy_id, CONF_ID_LEN));
 
-	if (len < CONF_ID_LEN || (len - CONF_ID_LEN) % 8 || memcmp(v, p->conf_id, CONF_ID_LEN))
+	if (!ours && len >= CONF_ID_LEN + 8 && v[0] == p->conf_id[0]) {
+		pre[0] = policy_get_u64(f);
+		return;
+	}
+	if (!ours || (len - CONF_ID_LEN) % 8)
 		return;
 	if (p->kind->decode) {
 		if (!p->kind->decode(p, f, (len - CONF_ID_LEN) / 8, pre))

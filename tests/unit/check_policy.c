@@ -290,6 +290,94 @@ START_TEST(test_window_block_for)
 }
 END_TEST
 
+/*
+ * Issue 12 item 2: during a block, retry_after_ms is until the block ends
+ * AND the window takes the request. 2 per 10 s, block_for 3 s: the third
+ * request is blocked with retry 5 s; 1 s later the block has 2 s left but
+ * the window 4 s: 4 s, and a request then passes (obeying 2 s was refused
+ * and blocked again). remaining and reset_ms are the window's real ones.
+ */
+START_TEST(test_window_block_retry)
+{
+	struct fg_conf_policy *c = add("blk_short", POLICY_WINDOW);
+	struct policy *p;
+	struct rl_result r;
+
+	limit(c, 2, 10000);
+	c->block_for_ms = 3000;
+	p = build("blk_short");
+	ck_assert_int_eq(allowed_n(p, "k", 2, T0), 2);
+	r = chk(p, "k", 1, NULL, false, T0);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 5000);
+	r = chk(p, "k", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 4000);
+	ck_assert_uint_eq(r.limit, 2);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.reset_ms, 9000);
+	/* Obeying the block's 2 s (the old answer): refused and blocked again. */
+	r = chk(p, "k", 1, NULL, false, T0 + 3000);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.retry_after_ms, 3000);
+	/* Obeying the answer passes. */
+	ck_assert_int_eq(policy_reset(p, "k", 1, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "k", 2, T0), 2);
+	chk(p, "k", 1, NULL, false, T0);
+	r = chk(p, "k", 1, NULL, false, T0 + 1000);
+	ck_assert(chk(p, "k", 1, NULL, false, T0 + 1000 + r.retry_after_ms).allowed);
+
+	/* RL.BLOCK on a key with room: the block's time, the window's real
+	 * remaining (one used of two) and reset. */
+	ck_assert_int_eq(allowed_n(p, "b", 1, T0), 1);
+	ck_assert_int_eq(policy_block(p, "b", 1, 60, T0), 0);
+	r = chk(p, "b", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 59000);
+	ck_assert_uint_eq(r.remaining, 1);
+	ck_assert_uint_eq(r.reset_ms, 4000);
+	/* A cost of 2 needs the window's whole 10 s back: past the block's end. */
+	ck_assert_int_eq(policy_block(p, "c", 1, 1, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "c", 2, T0), 0);
+	ck_assert_int_eq(policy_unblock(p, "c", 1, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "c", 2, T0), 2);
+	ck_assert_int_eq(policy_block(p, "c", 1, 1, T0), 0);
+	r = chk(p, "c", 2, NULL, false, T0 + 500);
+	ck_assert_uint_eq(r.retry_after_ms, 9500);
+}
+END_TEST
+
+/* Issue 12 item 2, the budget: RL.BLOCK k 5 on an exhausted key waits
+ * until the budget is back (the next period), not 5 s. */
+START_TEST(test_budget_block_retry)
+{
+	struct fg_conf_policy *c = add("ai_tokens", POLICY_BUDGET);
+	uint64_t midnight = (T0 / DAY_MS + 1) * DAY_MS, t = midnight - 74 * 60000;
+	struct policy *p;
+	struct rl_result r;
+
+	c->amount = 1000;
+	p = build("ai_tokens");
+	ck_assert(chk(p, "k", 1000, NULL, false, t).allowed);
+	ck_assert_int_eq(policy_block(p, "k", 1, 5, t), 0);
+	r = chk(p, "k", 1, NULL, false, t + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 74 * 60000 - 1000);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.reset_ms, 74 * 60000 - 1000);
+	/* A key with enough left waits for the block only; cost 0 too. */
+	ck_assert(chk(p, "m", 400, NULL, false, t).allowed);
+	ck_assert_int_eq(policy_block(p, "m", 1, 5, t), 0);
+	r = chk(p, "m", 600, NULL, false, t + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 4000);
+	ck_assert_uint_eq(r.remaining, 600);
+	ck_assert_uint_eq(chk(p, "m", 601, NULL, false, t + 1000).retry_after_ms,
+			  74 * 60000 - 1000);
+	ck_assert(chk(p, "m", 600, NULL, false, t + 5000).allowed);
+}
+END_TEST
+
 START_TEST(test_keys)
 {
 	struct policy *p;
@@ -482,6 +570,48 @@ START_TEST(test_events)
 }
 END_TEST
 
+/* Issue 12 item 4: a limit of 2 or more warns once before the event that
+ * disconnects: at min(ceil(warn_at x limit), limit - 1). */
+START_TEST(test_events_small_limits)
+{
+	static const struct {
+		uint64_t limit;
+		uint32_t warn_at;
+		uint64_t warn_n; /* 0: never */
+	} t[] = { { 3, 800, 2 },  { 2, 800, 1 },   { 1, 800, 0 }, { 5, 800, 4 },
+		  { 10, 800, 8 }, { 10, 1000, 9 }, { 10, 1, 1 },  { 4, 500, 2 } };
+	struct rl_event_result r;
+	struct policy *p;
+	char name[16];
+	size_t i;
+	uint64_t n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct fg_conf_policy *c;
+
+		setup();
+		snprintf(name, sizeof(name), "e%zu", i);
+		c = add(name, POLICY_EVENTS);
+		c->limit = t[i].limit;
+		c->window_ms = 60000;
+		c->warn_at_milli = t[i].warn_at;
+		p = build(name);
+		for (n = 1; n <= t[i].limit; n++) {
+			const char *want = n == t[i].limit    ? "disconnect"
+					   : n == t[i].warn_n ? "warn"
+							      : "ok";
+
+			ck_assert_int_eq(policy_event(p, "c", 1, "m", 1, T0, &r), 0);
+			ck_assert_msg(!strcmp(r.state, want),
+				      "limit %llu warn_at %u event %llu: %s",
+				      (unsigned long long)t[i].limit, t[i].warn_at,
+				      (unsigned long long)n, r.state);
+		}
+		teardown();
+	}
+}
+END_TEST
+
 /* The wall clock stepping back (NTP, an operator) keeps a failure history and
  * an event count: now - stamp would otherwise read as ages and forget them. */
 START_TEST(test_clock_steps_back)
@@ -557,9 +687,17 @@ START_TEST(test_budget_utc_midnight)
 	ck_assert(r.allowed);
 	ck_assert_uint_eq(r.limit, 3000000);
 	ck_assert_uint_eq(r.remaining, 1);
-	r = chk(p, "reader", 1, "READER", false, midnight);
-	ck_assert(!r.allowed);
+	/* READER's amount is 0: any cost could never pass (the error a window
+	 * gives for a cost above its limit), not a wait until midnight. */
+	ck_assert_int_eq(policy_check(p, "reader", 6, 1, "READER", 6, false, midnight, &r),
+			 -ERANGE);
+	r = chk(p, "reader", 0, "READER", false, midnight);
+	ck_assert(r.allowed);
 	ck_assert_uint_eq(r.limit, 0);
+	ck_assert_int_eq(policy_check(p, "user", 4, 500001, NULL, 0, false, midnight, &r), -ERANGE);
+	ck_assert_int_eq(policy_check(p, "owner", 5, 3000001, "OWNER", 5, true, midnight, &r),
+			 -ERANGE);
+	ck_assert(chk(p, "owner2", 3000000, "OWNER", false, midnight).allowed);
 	ck_assert_int_eq(policy_check(p, "x", 1, 1, "GUEST", 5, false, midnight, &r), -ENOENT);
 }
 END_TEST
@@ -706,7 +844,8 @@ START_TEST(test_policy_max_keys)
 }
 END_TEST
 
-/* A reload keeps state of unchanged policies and drops changed ones. */
+/* A reload keeps the state of unchanged policies and what still means
+ * something of changed ones (issue 12); removed policies' goes. */
 START_TEST(test_reload)
 {
 	struct fg_conf_policy *api, *login;
@@ -740,17 +879,90 @@ START_TEST(test_reload)
 	ck_assert_uint_eq(r.remaining, 1);
 	policy_stats(p, &st);
 	ck_assert_uint_eq(st.allowed, 4); /* counters carried over too */
+	/* Another free_failures: the failures stay. */
 	ck_assert_int_eq(policy_auth_check(l, "k", 1, T0, &ar), 0);
-	ck_assert_uint_eq(ar.failures, 0);
+	ck_assert_uint_eq(ar.failures, 2);
 
-	/* A changed limit drops that policy's state. */
+	/* Another count, the same per: the key's state stays, as the share
+	 * of the window used (4 of 5 used: 800 ms of 1 s; of 6, one left). */
 	pol[0].limits[0].count = 6;
 	p = build("api");
 	ck_assert_ptr_nonnull(policies_find(ps, "fresh", 5));
-	ck_assert_uint_eq(chk(p, "k", 1, NULL, true, T0).remaining, 6);
+	ck_assert_uint_eq(chk(p, "k", 1, NULL, true, T0).remaining, 1);
+	ck_assert_int_eq(allowed_n(p, "k", 3, T0), 1);
 	policy_stats(p, &st);
-	ck_assert_uint_eq(st.allowed, 1);
-	ck_assert_uint_eq(st.keys, 0);
+	ck_assert_uint_eq(st.allowed, 6);
+	ck_assert_uint_eq(st.keys, 1);
+}
+END_TEST
+
+/*
+ * Issue 12: what a change of parameters keeps. Blocks always (same type);
+ * window counters while the limits keep their per (in order); budget
+ * counters while the period stays; every other type's state always. A
+ * change of type starts fresh, blocks included.
+ */
+START_TEST(test_reload_keeps_blocks)
+{
+	struct fg_conf_policy *w, *b;
+	struct policy *p, *q;
+	struct rl_result r;
+	struct rl_auth_result ar;
+
+	w = add("w", POLICY_WINDOW);
+	limit(w, 10, 1000);
+	limit(w, 100, 60000);
+	w->block_for_ms = 60000;
+	b = add("b", POLICY_BUDGET);
+	b->amount = 100;
+	build(NULL);
+	p = policies_find(ps, "w", 1);
+	q = policies_find(ps, "b", 1);
+	ck_assert_int_eq(allowed_n(p, "used", 5, T0), 5);
+	ck_assert_int_eq(allowed_n(p, "full", 12, T0), 10); /* the 11th blocks it for 1 min */
+	ck_assert_int_eq(policy_block(p, "manual", 6, 600, T0), 0);
+	ck_assert(chk(q, "spent", 60, NULL, false, T0).allowed);
+	ck_assert_int_eq(policy_block(q, "bb", 2, 600, T0), 0);
+
+	/* Counts, roles and block_for change; the pers stay: all of it stays. */
+	w->limits[0].count = 20;
+	w->limits[1].count = 50;
+	w->block_for_ms = 1000;
+	role(w, "PRO", 2000, 0);
+	b->amount = 200;
+	p = build("w");
+	q = policies_find(ps, "b", 1);
+	r = chk(p, "used", 1, NULL, true, T0);
+	ck_assert_uint_eq(r.remaining, 10); /* 5 of 10 per 1s used: 10 of 20 */
+	ck_assert_str_eq(r.window, "1s");
+	r = chk(p, "full", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 59000);
+	ck_assert_str_eq(chk(p, "manual", 1, NULL, false, T0 + 1000).state, "blocked");
+	ck_assert_uint_eq(chk(q, "spent", 1, NULL, true, T0).remaining, 140);
+	ck_assert_str_eq(chk(q, "bb", 1, NULL, false, T0).state, "blocked");
+
+	/* A limit added: the counters start fresh, the blocks stay. */
+	limit(w, 1000, 3600000);
+	b->period = POLICY_PERIOD_HOUR;
+	p = build("w");
+	q = policies_find(ps, "b", 1);
+	ck_assert_uint_eq(chk(p, "used", 1, NULL, true, T0).remaining, 20);
+	r = chk(p, "full", 1, NULL, false, T0 + 2000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 58000);
+	ck_assert_str_eq(chk(p, "manual", 1, NULL, false, T0 + 2000).state, "blocked");
+	ck_assert_uint_eq(chk(q, "spent", 1, NULL, true, T0).remaining, 200);
+	ck_assert_str_eq(chk(q, "bb", 1, NULL, false, T0).state, "blocked");
+	/* The block ends when it did: then the key passes. */
+	ck_assert(chk(p, "full", 1, NULL, false, T0 + 60000).allowed);
+
+	/* Another type: nothing stays, blocks neither. */
+	w->type = POLICY_PROGRESSIVE;
+	build(NULL);
+	p = policies_find(ps, "w", 1);
+	ck_assert_int_eq(policy_auth_check(p, "manual", 6, T0 + 2000, &ar), 0);
+	ck_assert_uint_eq(ar.delay_ms, 0);
 }
 END_TEST
 
@@ -793,18 +1005,25 @@ START_TEST(test_reload_unchanged_per_type)
 	ck_assert_int_eq(policy_auth_check(policies_find(ps, "g", 1), "k", 1, T0, &ar), 0);
 	ck_assert_uint_eq(ar.failures, 1);
 
-	/* Theirs: a role's multiplier, the budget's period, an exempt event, xdp_ban. */
+	/* Theirs, and the state still means the same (issue 12): a role's
+	 * multiplier (1 of PRO's 10: 10% of the window, 13 of 15 left), an
+	 * exempt event, xdp_ban keep it; the budget's period does not. */
 	w->roles[0].mult_milli = 3000;
 	b->period = POLICY_PERIOD_HOUR;
 	strcpy(e->exempt[0], "pong");
 	g->xdp_ban_after = 5;
 	build(NULL);
-	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 15);
+	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 13);
 	ck_assert_uint_eq(chk(policies_find(ps, "b", 1), "k", 1, NULL, true, T0).remaining, 100);
 	ck_assert_int_eq(policy_event(policies_find(ps, "e", 1), "c", 1, "m", 1, T0, &er), 0);
-	ck_assert_uint_eq(er.count, 1);
+	ck_assert_uint_eq(er.count, 3);
 	ck_assert_int_eq(policy_auth_check(policies_find(ps, "g", 1), "k", 1, T0, &ar), 0);
-	ck_assert_uint_eq(ar.failures, 0);
+	ck_assert_uint_eq(ar.failures, 1);
+
+	/* A window's per changes: its counters start fresh. */
+	w->limits[0].per_ms = 2000;
+	build(NULL);
+	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 15);
 }
 END_TEST
 
@@ -891,6 +1110,7 @@ int main(void)
 	tcase_add_test(w, test_window_warn);
 	tcase_add_test(w, test_window_roles);
 	tcase_add_test(w, test_window_block_for);
+	tcase_add_test(w, test_window_block_retry);
 	tcase_add_test(w, test_keys);
 	suite_add_tcase(s, w);
 
@@ -902,11 +1122,14 @@ int main(void)
 	tcase_add_test(o, test_clock_steps_back);
 	tcase_add_test(o, test_budget_utc_midnight);
 	tcase_add_test(o, test_budget_hour);
+	tcase_add_test(o, test_budget_block_retry);
+	tcase_add_test(o, test_events_small_limits);
 	tcase_add_test(o, test_policy_max_keys);
 	tcase_add_test(o, test_eviction);
 	tcase_add_test(o, test_reload);
 	tcase_add_test(o, test_reload_store_size);
 	tcase_add_test(o, test_reload_unchanged_per_type);
+	tcase_add_test(o, test_reload_keeps_blocks);
 	tcase_add_test(o, test_kind_table);
 	tcase_add_test(o, test_empty_set);
 	suite_add_tcase(s, o);

@@ -34,12 +34,54 @@ static const char yaml[] =
 	"  - { name: login, type: progressive, free_failures: 2, base_delay: 100ms, factor: 1.5,\n"
 	"      max_delay: 5s, forget_after: 10s, xdp_ban: { after: 6, for: 1h } }\n"
 	"  - { name: chat, type: events, limit: 6, window: 2s, exempt: [ping] }\n"
-	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000 } }\n"
+	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000, NONE: 0 "
+	"} "
+	"}\n"
+	"  - { name: ev3, type: events, limit: 3, window: 1s }\n"
+	"  - { name: blk, type: window, limits: [ { count: 2, per: 10s } ], block_for: 3s }\n"
 	"  - { name: strict, type: window, limits: [ { count: 5, per: 1s } ], on_store_error: deny "
 	"}\n"
 	"  - { name: \"x:y\", type: window, limits: [ { count: 1, per: 1m } ] }\n"
 	"  - { name: x, type: window, limits: [ { count: 1, per: 1m } ] }\n"
 	"  - { name: long, type: window, limits: [ { count: 1000, per: 1h } ] }\n";
+
+/*
+ * The stream's reloads (issue 12): reload2 changes parameters that keep
+ * the state (counts, roles, block_for, amounts, events' limit and window,
+ * progressive's delays) but w3's per (its counters go, blocks stay) and
+ * blk's type (fresh); reload3 adds a limit to api and changes the budget's
+ * period (blocks stay).
+ */
+static const char reload2[] =
+	"store: { type: redis, redis: { url: \"unix:///tmp/x\", timeout_ms: 2000, prefix: ut } }\n"
+	"policies:\n"
+	"  - { name: api, type: window, limits: [ { count: 8, per: 1s }, { count: 30, per: 1m } "
+	"],\n"
+	"      roles: { PRO: 3 }, block_for: 2s }\n"
+	"  - { name: w3, type: window, limits: [ { count: 7, per: 800ms }, { count: 3, per: 1s } ] "
+	"}\n"
+	"  - { name: login, type: progressive, free_failures: 1, base_delay: 200ms, factor: 2,\n"
+	"      max_delay: 4s, forget_after: 8s }\n"
+	"  - { name: chat, type: events, limit: 4, window: 3s, exempt: [ping, pong] }\n"
+	"  - { name: tokens, type: budget, amount: 150, period: hour, roles: { BIG: 500, NONE: 0 } "
+	"}\n"
+	"  - { name: ev3, type: events, limit: 2, window: 1s }\n"
+	"  - { name: blk, type: budget, amount: 20 }\n";
+static const char reload3[] =
+	"store: { type: redis, redis: { url: \"unix:///tmp/x\", timeout_ms: 2000, prefix: ut } }\n"
+	"policies:\n"
+	"  - { name: api, type: window, limits: [ { count: 8, per: 1s }, { count: 30, per: 1m }, "
+	"{ count: 50, per: 1h } ],\n"
+	"      roles: { PRO: 3 }, block_for: 2s }\n"
+	"  - { name: w3, type: window, limits: [ { count: 7, per: 800ms }, { count: 3, per: 1s } ] "
+	"}\n"
+	"  - { name: login, type: progressive, free_failures: 1, base_delay: 200ms, factor: 2,\n"
+	"      max_delay: 4s, forget_after: 8s }\n"
+	"  - { name: chat, type: events, limit: 4, window: 3s, exempt: [ping, pong] }\n"
+	"  - { name: tokens, type: budget, amount: 150, period: day, roles: { BIG: 500, NONE: 0 } "
+	"}\n"
+	"  - { name: ev3, type: events, limit: 2, window: 1s }\n"
+	"  - { name: blk, type: budget, amount: 20 }\n";
 
 static uv_loop_t loop;
 static pid_t redis_pid;
@@ -162,6 +204,55 @@ static void same(const struct policy_answer *m, const struct policy_answer *r, i
 	}
 }
 
+/* The same request to both sets: the same error, and the same answer. */
+static void both(struct policies *mem, struct policies *red, const char *pn,
+		 const struct policy_req *rq, uint64_t now, int step)
+{
+	struct policy_answer am, ar;
+	int em = run(policies_find(mem, pn, strlen(pn)), rq, now, &am);
+	int er = run(policies_find(red, pn, strlen(pn)), rq, now, &ar);
+
+	ck_assert_msg(em == er, "step %d (%s op %d): memory %d, redis %d", step, pn, rq->op, em,
+		      er);
+	if (!em)
+		same(&am, &ar, step);
+}
+
+/*
+ * Around a reload (the stream's keys have mostly expired by then): before,
+ * key kb of every policy blocked for 10 s and key kc given 3 requests of
+ * its type; after, a shorter RL.BLOCK must not shorten the block kept
+ * (same type), and each type's own request on kb and kc answers the same on
+ * both stores (counters kept on one and fresh on the other would differ).
+ */
+static void reload_blocks(struct policies *mem, struct policies *red, const char *const *names,
+			  size_t n, uint64_t now, int step, bool before)
+{
+	struct policy_req rq = { .op = POLICY_OP_BLOCK, .key = "kb", .klen = 2, .seconds = 10 };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int t = (int)policy_type(policies_find(mem, names[i], strlen(names[i])));
+		struct policy_req op = {
+			.key = "kc", .klen = 2, .cost = 1, .event = "msg", .elen = 3
+		};
+
+		rq.seconds = before ? 10 : 1;
+		both(mem, red, names[i], &rq, now, step);
+		op.op = t == POLICY_PROGRESSIVE ? POLICY_OP_AUTH_FAIL
+			: t == POLICY_EVENTS	? POLICY_OP_EVENT
+						: POLICY_OP_CHECK;
+		both(mem, red, names[i], &op, now, step);
+		both(mem, red, names[i], &op, now, step);
+		if (!before) {
+			op.key = "kb";
+			both(mem, red, names[i], &op, now + 2000, step);
+			continue;
+		}
+		both(mem, red, names[i], &op, now, step);
+	}
+}
+
 static uint64_t rnd_state = 88172645463325252ULL;
 static uint64_t rnd(uint64_t n)
 {
@@ -173,8 +264,8 @@ static uint64_t rnd(uint64_t n)
 
 START_TEST(test_same_answers)
 {
-	static const char *const names[] = { "api", "w3", "login", "chat", "tokens" };
-	struct fg_conf conf;
+	static const char *const names[] = { "api", "w3", "login", "chat", "tokens", "ev3", "blk" };
+	struct fg_conf conf, conf2, conf3;
 	struct policies *mem, *red;
 	struct redis *r;
 	char e[256], key[8];
@@ -195,9 +286,13 @@ START_TEST(test_same_answers)
 	for (i = 0; i < 100000 && !redis_up(r); i++)
 		uv_run(&loop, UV_RUN_ONCE);
 	ck_assert_msg(redis_up(r), "no connection to redis-server");
+	ck_assert_msg(!config_parse("t2.yaml", reload2, strlen(reload2), &conf2, e, sizeof(e)),
+		      "%s", e);
+	ck_assert_msg(!config_parse("t3.yaml", reload3, strlen(reload3), &conf3, e, sizeof(e)),
+		      "%s", e);
 
-	for (step = 0; step < 4000; step++) {
-		const char *pn = names[rnd(5)];
+	for (step = 0; step < 6000; step++) {
+		const char *pn = names[rnd(sizeof(names) / sizeof(names[0]))];
 		struct policy *pm = policies_find(mem, pn, strlen(pn));
 		struct policy *pr = policies_find(red, pn, strlen(pn));
 		struct policy_req rq = { 0 };
@@ -218,12 +313,15 @@ START_TEST(test_same_answers)
 			rq.op = POLICY_OP_RESET;
 		} else if (t == POLICY_WINDOW || t == POLICY_BUDGET) {
 			rq.op = POLICY_OP_CHECK;
-			rq.cost = rnd(10) < 7 ? 1 : rnd(t == POLICY_BUDGET ? 60 : 4);
+			/* Budget costs above the amount (and role NONE's 0): -ERANGE. */
+			rq.cost = rnd(10) < 7 ? 1 : rnd(t == POLICY_BUDGET ? 120 : 4);
 			rq.peek = rnd(10) == 0;
 			if (rnd(3) == 0) {
-				rq.role = t == POLICY_BUDGET ? "BIG" : "PRO";
-				rq.rlen = 3;
+				rq.role = t == POLICY_BUDGET ? rnd(4) ? "BIG" : "NONE" : "PRO";
+				rq.rlen = strlen(rq.role);
 			}
+			if (rq.role && !strcmp(pn, "blk"))
+				rq.role = NULL;
 		} else if (t == POLICY_PROGRESSIVE) {
 			rq.op = rnd(3) ? POLICY_OP_AUTH_FAIL : POLICY_OP_AUTH_CHECK;
 		} else {
@@ -239,14 +337,27 @@ START_TEST(test_same_answers)
 			same(&am, &ar, step);
 			checked++;
 		}
+		if (step == 1999 || step == 3999) {
+			const struct fg_conf *c = step == 1999 ? &conf2 : &conf3;
+			size_t nn = sizeof(names) / sizeof(names[0]);
+
+			reload_blocks(mem, red, names, nn, now, step, true);
+			mem = policies_new(c, mem, 1, e, sizeof(e));
+			ck_assert_msg(mem, "%s", e);
+			red = policies_new(c, red, 2, e, sizeof(e));
+			ck_assert_msg(red, "%s", e);
+			reload_blocks(mem, red, names, nn, now, step, false);
+		}
 	}
-	ck_assert_int_gt(checked, 3500);
+	ck_assert_int_gt(checked, 5000);
 	policies_free(mem);
 	policies_free(red);
 	redis_free(r);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	config_free(&conf);
+	config_free(&conf2);
+	config_free(&conf3);
 	stop_redis();
 }
 END_TEST

@@ -76,6 +76,8 @@ static int push_config(struct agent *a, const struct fg_conf *conf, struct fg_co
 	int err;
 
 	err = rules_compile(conf, prev, next);
+	if (!err)
+		err = syncookies_fill(&a->cookies, conf, next);
 	if (err) {
 		log_warn("cannot compile rules", LOG_ERRNO(-err));
 		return err;
@@ -621,6 +623,7 @@ static void on_tick(uv_timer_t *h)
 	 * events that arrived between two wakeups. */
 	events_consume(&a->events);
 	events_flush(&a->events, now);
+	syncookies_tick(&a->cookies, &a->conf, &a->maps, a->compiled, now);
 }
 
 static void on_sweep(uv_timer_t *h)
@@ -689,6 +692,8 @@ void agent_stop(struct agent *a)
 	metrics_free(a->metrics);
 	a->metrics = NULL;
 	events_close(&a->events);
+	if (a->compiled)
+		syncookies_restore(&a->cookies, &a->maps, a->compiled);
 	loader_close(&a->loader, a->conf.persist);
 	config_free(&a->conf);
 	policies_free(a->policies);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "rules.h"
 #include "server.h"
+#include "syncookies.h"
 #include "xdpmaps.h"
 
 struct agent;
@@ -70,6 +71,7 @@ struct agent {
 	struct fleet *fleet;	   /* fleet-wide bans through redis; NULL without it */
 	struct watch *watch;	   /* XDP.WATCH subscribers (floodctl watch) */
 	struct banguard *banguard; /* app bans: who may, which addresses, how many */
+	struct syncookies cookies; /* the namespace's TCP settings for SYN cookies */
 
 	uv_loop_t *loop;
 	uv_signal_t sig_hup, sig_term, sig_int;

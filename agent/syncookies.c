@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "kernel.h"
+#include "log.h"
+#include "rules.h"
+#include "syncookies.h"
+
+#define SYSCTL_SYNCOOKIES "/proc/sys/net/ipv4/tcp_syncookies"
+#define SYSCTL_TIMESTAMPS "/proc/sys/net/ipv4/tcp_timestamps"
+#define SYSCTL_TCP_RMEM	  "/proc/sys/net/ipv4/tcp_rmem"
+#define SYSCTL_RMEM_MAX	  "/proc/sys/net/core/rmem_max"
+
+#define TCP_MAX_WSCALE 14
+
+const char *syncookies_mode_name(enum fg_conf_cookies mode)
+{
+	switch (mode) {
+	case FG_COOKIES_OFF:
+		return "off";
+	case FG_COOKIES_ALWAYS:
+		return "always";
+	default:
+		return "auto";
+	}
+}
+
+uint8_t syncookies_wscale(uint64_t tcp_rmem_max, uint64_t rmem_max)
+{
+	uint64_t space = tcp_rmem_max > rmem_max ? tcp_rmem_max : rmem_max;
+	int log2 = 0;
+
+	while (space >>= 1)
+		log2++;
+	log2 -= 15;
+	return (uint8_t)(log2 < 0 ? 0 : log2 > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : log2);
+}
+
+/* The last number of a /proc/sys file (tcp_rmem holds three), or -1.
+ * /proc/sys/net is the reading task's namespace: the protected one. */
+static long long sysctl_read(const char *path)
+{
+	char buf[128], *p, *end;
+	long long v = -1;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (p = buf; *p;) {
+		long long x = strtoll(p, &end, 10);
+
+		if (end == p)
+			break;
+		v = x;
+		p = end;
+	}
+	return v;
+}
+
+static int sysctl_write(const char *path, int v)
+{
+	char buf[16];
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0, len;
+
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%d\n", v);
+	if (write(fd, buf, (size_t)len) != len)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Smallest MTU of the protected interfaces (SIOCGIFMTU answers for the
+ * agent's namespace, which /sys/class/net may not), or 1500 if none reads. */
+static int min_mtu(const struct fg_conf *conf)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), mtu = 0, i;
+
+	for (i = 0; fd >= 0 && i < conf->nifaces; i++) {
+		struct ifreq ifr = { 0 };
+
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", conf->ifaces[i]);
+		if (!ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0 && (!mtu || ifr.ifr_mtu < mtu))
+			mtu = ifr.ifr_mtu;
+	}
+	if (fd >= 0)
+		close(fd);
+	return mtu ? mtu : 1500;
+}
+
+int syncookies_fill(struct syncookies *ck, const struct fg_conf *conf, struct fg_compiled *out)
+{
+	uint32_t rate =
+		conf->syn_cookies.max_rate ? conf->syn_cookies.max_rate : FG_CONF_COOKIE_MAX_RATE;
+	long long rmem = sysctl_read(SYSCTL_TCP_RMEM), rmax = sysctl_read(SYSCTL_RMEM_MAX);
+	int mtu = min_mtu(conf), i;
+	bool any = false;
+	uint8_t ws;
+
+	for (i = 0; i < FG_MAX_RULES; i++)
+		any |= (out->rules[i].flags & (FG_RULE_F_COOKIE_AUTO | FG_RULE_F_COOKIE_ALWAYS)) !=
+		       0;
+	/* Dry-run changes nothing: no SYN is answered, no ACK judged. A
+	 * kernel without the helpers logged so at start (kernel features). */
+	if (!any || conf->dry_run || !kernel_features.xdp_syncookies)
+		return 0;
+	out->cfg.flags |= FG_CFG_F_COOKIES;
+	if (ck->active && ck->ts)
+		out->cfg.flags |= FG_CFG_F_COOKIE_TS;
+	/* A tenth of a second of the rate at once: enough for a burst of
+	 * real clients, little for a reflection. */
+	out->cfg.cookie_cap = rules_limit(rate, rate / 10 ? rate / 10 : 1);
+	/* The MSS the SYN-ACK announces must fit the smallest link; IPv6
+	 * links carry at least 1280. */
+	out->cfg.cookie_mss4 = (uint16_t)(mtu > 576 ? mtu - 40 : 536);
+	out->cfg.cookie_mss6 = (uint16_t)(mtu > 1280 ? mtu - 60 : 1220);
+	ws = syncookies_wscale(rmem > 0 ? (uint64_t)rmem : 0, rmax > 0 ? (uint64_t)rmax : 0);
+	out->cfg.cookie_wscale = ws;
+	log_debug("syn cookies: SYN-ACK figures", LOG_UINT("mss4", out->cfg.cookie_mss4),
+		  LOG_UINT("mss6", out->cfg.cookie_mss6), LOG_UINT("wscale", ws),
+		  LOG_UINT("max_rate", rate));
+	return 0;
+}
+
+/* Which rule needs cookies now, if any ("" = none). */
+static bool need_cookies(const struct fg_compiled *c, struct xdpmaps *maps, uint64_t now, char *why,
+			 size_t len)
+{
+	int id;
+
+	if (!(c->cfg.flags & FG_CFG_F_COOKIES))
+		return false;
+	for (id = 0; id < FG_MAX_RULES; id++) {
+		const struct fg_rule *r = &c->rules[id];
+		struct fg_global_state gs;
+
+		if (!c->ids.names[id][0])
+			continue;
+		if (r->flags & FG_RULE_F_COOKIE_ALWAYS) {
+			snprintf(why, len, "rule %s says syn_cookies: always", c->ids.names[id]);
+			return true;
+		}
+		if ((r->flags & FG_RULE_F_COOKIE_AUTO) &&
+		    !xdpmaps_global(maps, (uint32_t)id, &gs) && gs.attack_until_ns > now) {
+			snprintf(why, len, "rule %s is under attack", c->ids.names[id]);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Write the live settings entry's FG_CFG_F_COOKIE_TS (and the copy a
+ * reload starts from). */
+static void set_ts_flag(struct xdpmaps *maps, struct fg_compiled *compiled, bool on)
+{
+	struct fg_config cfg;
+	__u32 zero = 0;
+
+	if (on)
+		compiled->cfg.flags |= FG_CFG_F_COOKIE_TS;
+	else
+		compiled->cfg.flags &= ~FG_CFG_F_COOKIE_TS;
+	if (xdpmaps_settings(maps, &cfg))
+		return;
+	cfg.flags = on ? cfg.flags | FG_CFG_F_COOKIE_TS : cfg.flags & ~FG_CFG_F_COOKIE_TS;
+	if (bpf_map_update_elem(maps->settings, &zero, &cfg, BPF_ANY))
+		log_warn("cannot update the XDP settings for cookie timestamps", LOG_ERRNO(errno));
+}
+
+static void activate(struct syncookies *ck, const struct fg_conf *conf, struct xdpmaps *maps,
+		     struct fg_compiled *compiled)
+{
+	char m[384];
+	long long sc = sysctl_read(SYSCTL_SYNCOOKIES), ts = sysctl_read(SYSCTL_TIMESTAMPS);
+	int err = 0;
+
+	ck->saved_syncookies = (int)sc;
+	ck->saved_timestamps = -1;
+	ck->ts = false;
+	/* Timestamps first: no cookie is made before tcp_syncookies=2, and by
+	 * then every SYN-ACK's timestamp is one the kernel can read back. */
+	if (!conf->syn_cookies.timestamps_off && ts == 1) {
+		err = sysctl_write(SYSCTL_TIMESTAMPS, 2);
+		if (!err) {
+			ck->saved_timestamps = 1;
+			ck->ts = true;
+		}
+	} else if (!conf->syn_cookies.timestamps_off && ts == 2) {
+		ck->ts = true;
+	}
+	if (!err && sc != 2)
+		err = sysctl_write(SYSCTL_SYNCOOKIES, 2);
+	if (err) {
+		if (!ck->warned)
+			log_warn(log_fmt(m, sizeof(m),
+					 "syn cookies: %s, but the namespace's TCP settings cannot "
+					 "be changed: SYNs take the rules' ordinary path (let "
+					 "floodgated write /proc/sys/net/ipv4, or set "
+					 "net.ipv4.tcp_syncookies=2 yourself)",
+					 ck->why),
+				 LOG_ERRNO(-err));
+		ck->warned = true;
+		if (ck->saved_timestamps == 1)
+			sysctl_write(SYSCTL_TIMESTAMPS, 1);
+		ck->saved_timestamps = -1;
+		return;
+	}
+	ck->active = true;
+	set_ts_flag(maps, compiled, ck->ts);
+	log_info(log_fmt(m, sizeof(m),
+			 "syn cookies on: %s; net.ipv4.tcp_syncookies %lld -> 2%s until %llu s "
+			 "after it ends; SYN-ACKs %s timestamps",
+			 ck->why, sc,
+			 ck->saved_timestamps == 1 ? ", net.ipv4.tcp_timestamps 1 -> 2" : "",
+			 FG_COOKIE_HOLD_NS / 1000000000ULL,
+			 ck->ts ? "with" : "without (so without SACK and window scaling)"),
+		 LOG_INT("tcp_syncookies_was", sc), LOG_INT("tcp_timestamps_was", ts));
+}
+
+void syncookies_restore(struct syncookies *ck, struct xdpmaps *maps, struct fg_compiled *compiled)
+{
+	char m[256];
+
+	if (!ck->active)
+		return;
+	if (compiled)
+		set_ts_flag(maps, compiled, false);
+	/* Only what the agent changed, and only if nobody changed it since. */
+	if (ck->saved_syncookies >= 0 && ck->saved_syncookies != 2 &&
+	    sysctl_read(SYSCTL_SYNCOOKIES) == 2)
+		sysctl_write(SYSCTL_SYNCOOKIES, ck->saved_syncookies);
+	if (ck->saved_timestamps == 1 && sysctl_read(SYSCTL_TIMESTAMPS) == 2)
+		sysctl_write(SYSCTL_TIMESTAMPS, 1);
+	log_info(log_fmt(m, sizeof(m), "syn cookies off: net.ipv4.tcp_syncookies back to %d%s",
+			 ck->saved_syncookies,
+			 ck->saved_timestamps == 1 ? ", net.ipv4.tcp_timestamps back to 1" : ""));
+	ck->active = false;
+	ck->ts = false;
+}
+
+void syncookies_tick(struct syncookies *ck, const struct fg_conf *conf, struct xdpmaps *maps,
+		     struct fg_compiled *compiled, uint64_t now_ns)
+{
+	char why[sizeof(ck->why)];
+
+	if (need_cookies(compiled, maps, now_ns, why, sizeof(why))) {
+		ck->last_need_ns = now_ns;
+		if (!ck->active) {
+			snprintf(ck->why, sizeof(ck->why), "%s", why);
+			activate(ck, conf, maps, compiled);
+		}
+		return;
+	}
+	if (ck->active && now_ns - ck->last_need_ns > FG_COOKIE_HOLD_NS)
+		syncookies_restore(ck, maps, compiled);
+}

@@ -117,8 +117,8 @@ $(FLOODCTL): $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)) $(LIB_SHARED_OBJS)
 $(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(CHECK_LIBS) -o $@
-# floodctl's output modules and its connection to the agent.
-$(BUILD)/tests/check_cli: $(BUILD)/cli/json.o $(BUILD)/cli/table.o $(BUILD)/cli/rpc.o
+# floodctl's modules (all but its main) and its connection to the agent.
+$(BUILD)/tests/check_cli: $(filter-out $(BUILD)/cli/floodctl.o,$(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)))
 $(BUILD)/tests/unit/check_cli.o: ALL_CFLAGS += -Icli
 $(BUILD)/tests/unit/check_cli.o: $(wildcard cli/*.h)
 
@@ -194,20 +194,26 @@ $(BUILD)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c agent/resp.c lib/sbuf.c agent/re
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c agent/config.c lib/cidr.c lib/duration.c agent/log.c \
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(wildcard agent/config*.c) lib/cidr.c lib/duration.c agent/log.c \
 			   $(AGENT_HDRS) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lyaml -lbpf -o $@
 
-fuzz: $(BUILD)/fuzz/fuzz_resp $(BUILD)/fuzz/fuzz_config
-	$(Q)mkdir -p $(BUILD)/fuzz/corpus-resp $(BUILD)/fuzz/corpus-config
+$(BUILD)/fuzz/fuzz_glob: tests/fuzz/fuzz_glob.c agent/glob.c agent/glob.h | $(DEPS_STAMP)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_resp $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_glob
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-resp $(BUILD)/fuzz/corpus-config $(BUILD)/fuzz/corpus-glob
 	$(Q)printf '*2\r\n$$4\r\nECHO\r\n$$2\r\nhi\r\n' >$(BUILD)/fuzz/corpus-resp/seed-multibulk
 	$(Q)printf 'PING "a b"\r\n' >$(BUILD)/fuzz/corpus-resp/seed-inline
 	$(Q)cp packaging/floodgate.yaml tests/unit/configs/*.yaml $(BUILD)/fuzz/corpus-config/
 	$(BUILD)/fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus-resp
 	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		$(BUILD)/fuzz/corpus-config
+	$(BUILD)/fuzz/fuzz_glob -max_total_time=$(FUZZ_SECONDS) -max_len=256 $(BUILD)/fuzz/corpus-glob
 
 # Differential packet fuzzing of the XDP program (tests/fuzz/fuzz_xdp.c): FUZZ_XDP_FRAMES
 # structured and mutated frames through BPF_PROG_TEST_RUN; SEED=n repeats a run. make test

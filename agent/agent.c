@@ -8,13 +8,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <floodgate/paths.h>
+
 #include "agent.h"
 #include "banguard.h"
 #include "caps.h"
 #include "clock.h"
 #include "fleet.h"
+#include "kernel.h"
 #include "log.h"
 #include "metrics.h"
+#include "policy-t.h"
 #include "policy.h"
 #include "redis.h"
 #include "watch.h"
@@ -35,9 +39,44 @@ static void apply_log(struct agent *a, const struct fg_conf *c)
 	events_set_limits(&a->events, c->log.violation_lines_per_sec, c->log.summary_interval_ms);
 }
 
-/* -i and --xdp-mode win over the file, on start and on every reload. */
-static void apply_overrides(const struct agent_opts *o, struct fg_conf *c)
+/*
+ * App-only mode reads the same file as a protecting agent (a developer runs
+ * the production config): its interfaces are set aside with a warning, the
+ * agent's own uid is an admin (without privileges there is nothing to keep
+ * from it: it may signal, reload or stop the agent anyway), and each policy
+ * with xdp_ban says once per load that its bans are not applied.
+ */
+static void apply_app_only(struct fg_conf *c)
 {
+	uint32_t me = (uint32_t)geteuid();
+	struct fg_conf_socket *so = &c->socket;
+	int i;
+
+	if (c->nifaces) {
+		log_warn("app-only mode: interfaces: in the config are ignored (no XDP)",
+			 LOG_INT("interfaces", c->nifaces), LOG_STR("first", c->ifaces[0]));
+		c->nifaces = 0;
+	}
+	for (i = 0; i < so->nadmin_uids && so->admin_uids[i] != me; i++)
+		;
+	if (i == so->nadmin_uids && so->nadmin_uids < FG_CONF_MAX_ADMIN_IDS)
+		so->admin_uids[so->nadmin_uids++] = me;
+	else if (i == so->nadmin_uids)
+		log_warn("app-only mode: socket.admin_uids is full; the agent's own uid is not "
+			 "an admin",
+			 LOG_UINT("uid", me));
+	for (i = 0; i < c->npolicies; i++)
+		if (c->policies[i].xdp_ban_after)
+			log_warn("app-only mode: this policy's xdp_ban is not applied (no XDP); "
+				 "its answers are unchanged",
+				 LOG_STR("policy", c->policies[i].name));
+}
+
+/* -i and --xdp-mode win over the file, on start and on every reload; in
+ * app-only mode, apply_app_only(). */
+static void apply_overrides(const struct agent *a, struct fg_conf *c)
+{
+	const struct agent_opts *o = &a->opts;
 	int i;
 
 	if (o->nifaces) {
@@ -47,6 +86,8 @@ static void apply_overrides(const struct agent_opts *o, struct fg_conf *c)
 	}
 	if (o->mode_set)
 		c->xdp_mode = o->mode;
+	if (a->app_only)
+		apply_app_only(c);
 }
 
 /* Make a trie hold the config's list plus the run-time entries. */
@@ -168,8 +209,8 @@ static int start_redis(struct agent *a)
 	if (!a->redis)
 		return -errno;
 	err = policies_set_redis(a->policies, a->redis);
-	if (err)
-		return err;
+	if (err || a->app_only)
+		return err; /* fleet-wide bans live in the XDP ban map */
 	a->fleet = fleet_new(a->loop, a->redis, &a->maps);
 	if (!a->fleet)
 		return -errno;
@@ -185,10 +226,11 @@ static void metrics_view(struct metrics_view *v, void *arg)
 	struct agent *a = arg;
 
 	*v = (struct metrics_view){
+		.app_only = a->app_only,
 		.conf = &a->conf,
 		.compiled = a->compiled,
 		.policies = a->policies,
-		.maps = &a->maps,
+		.maps = a->app_only ? NULL : &a->maps,
 		.skel = a->loader.skel,
 		.banguard = a->banguard,
 		.redis = a->redis,
@@ -230,10 +272,84 @@ static int attach_all(struct agent *a, const struct fg_conf *c)
 	return 0;
 }
 
+/*
+ * The XDP half of the start, which app-only mode skips: load the program
+ * (or adopt the pins of an earlier agent), write the config into its maps,
+ * attach to the interfaces and open the events ring buffer. Returns 0 or
+ * nonzero, logged; agent_start()'s failure path undoes what was done.
+ */
+static int start_xdp(struct agent *a)
+{
+	const struct fg_rule_ids *prev;
+	int err;
+
+	kernel_probe_features();
+	if (loader_open(&a->loader, &a->conf, a->opts.pin_dir))
+		return -EIO;
+	xdpmaps_from_skel(&a->maps, a->loader.skel);
+
+	/* Adopted maps: rule ids come out the same for the same config, so
+	 * treating them as unchanged keeps the global budgets and attack state. */
+	err = rules_compile(&a->conf, NULL, a->compiled);
+	prev = a->loader.adopted_maps && !err ? &a->compiled->ids : NULL;
+	if (err || (err = push_config(a, &a->conf, a->compiled, prev)))
+		return err;
+
+	loader_detach_stale(&a->loader, a->conf.ifaces, a->conf.nifaces);
+	err = attach_all(a, &a->conf);
+	if (err)
+		return err;
+
+	err = events_open(&a->events, a->maps.events, &a->compiled->ids,
+			  a->conf.log.violation_lines_per_sec);
+	if (err)
+		log_error("cannot read the events ring buffer", LOG_ERRNO(-err));
+	return err;
+}
+
+/*
+ * The socket's path: --socket, else socket.path. A user other than root
+ * cannot create the default's directory (/run/floodgate): unless it is there
+ * and writable, such an agent listens at $XDG_RUNTIME_DIR/floodgate/ instead
+ * (the user's own runtime directory, as systemd-logind makes it), and
+ * without XDG_RUNTIME_DIR it says what to set. buf holds a made path.
+ * NULL (logged) when there is none.
+ */
+static const char *socket_path(const struct agent *a, char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char dir[sizeof(FG_DEFAULT_SOCKET)];
+	int n;
+
+	if (a->opts.socket_path)
+		return a->opts.socket_path;
+	if (strcmp(a->conf.socket.path, FG_DEFAULT_SOCKET) || geteuid() == 0)
+		return a->conf.socket.path;
+	snprintf(dir, sizeof(dir), "%s", FG_DEFAULT_SOCKET);
+	*strrchr(dir, '/') = '\0';
+	if (!access(dir, W_OK | X_OK))
+		return a->conf.socket.path;
+	if (!xdg || xdg[0] != '/') {
+		log_error("not root: cannot create the default socket " FG_DEFAULT_SOCKET
+			  "; give --socket PATH or socket.path in the config (or set "
+			  "XDG_RUNTIME_DIR)",
+			  LOG_UINT("uid", geteuid()));
+		return NULL;
+	}
+	n = snprintf(buf, len, "%s/floodgate/floodgate.sock", xdg);
+	if (n < 0 || (size_t)n >= len) {
+		log_error("XDG_RUNTIME_DIR is too long for a socket path; give --socket PATH or "
+			  "socket.path in the config",
+			  LOG_STR("XDG_RUNTIME_DIR", xdg));
+		return NULL;
+	}
+	return buf;
+}
+
 int agent_start(struct agent *a, const struct agent_opts *opts)
 {
-	char err_msg[FG_CONF_ERR_MAX];
-	const struct fg_rule_ids *prev;
+	char err_msg[FG_CONF_ERR_MAX], sock_buf[sizeof(a->conf.socket.path)];
+	const char *sock;
 	int err;
 
 	memset(a, 0, sizeof(*a));
@@ -243,11 +359,33 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 		return 2;
 	}
 	apply_log(a, &a->conf);
-	apply_overrides(opts, &a->conf);
-	if (!a->conf.nifaces) {
-		log_error(
-			"no interface to protect: give -i IFACE or list interfaces: in the config",
-			LOG_STR("file", opts->config_path));
+	a->app_only = opts->app_only || a->conf.app_only;
+	if (a->app_only && opts->nifaces) {
+		log_error("-i IFACE and app-only mode exclude each other: app-only mode protects "
+			  "no interface (drop -i, or app_only: true from the config)",
+			  LOG_STR("file", opts->config_path));
+		config_free(&a->conf);
+		return 2;
+	}
+	/* Below the floor the verifier's dump would be all the operator sees: one
+	 * line instead, and exit 2, which the unit does not restart. App-only
+	 * mode loads no program: any kernel will do. */
+	if (!a->app_only && kernel_check_floor()) {
+		config_free(&a->conf);
+		return 2;
+	}
+	log_info("floodgated starting", LOG_STR("version", FG_VERSION),
+		 LOG_STR("commit", FG_COMMIT), LOG_STR("mode", a->app_only ? "app-only" : "xdp"));
+	apply_overrides(a, &a->conf);
+	if (!a->app_only && !a->conf.nifaces) {
+		log_error("no interface to protect: give -i IFACE or list interfaces: in the "
+			  "config (or run without XDP: --app-only)",
+			  LOG_STR("file", opts->config_path));
+		config_free(&a->conf);
+		return 2;
+	}
+	sock = socket_path(a, sock_buf, sizeof(sock_buf));
+	if (!sock) {
 		config_free(&a->conf);
 		return 2;
 	}
@@ -267,27 +405,8 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 		return 1;
 	}
 
-	if (loader_open(&a->loader, &a->conf, opts->pin_dir))
+	if (!a->app_only && start_xdp(a))
 		goto fail;
-	xdpmaps_from_skel(&a->maps, a->loader.skel);
-
-	/* Adopted maps: rule ids come out the same for the same config, so
-	 * treating them as unchanged keeps the global budgets and attack state. */
-	err = rules_compile(&a->conf, NULL, a->compiled);
-	prev = a->loader.adopted_maps && !err ? &a->compiled->ids : NULL;
-	if (err || push_config(a, &a->conf, a->compiled, prev))
-		goto fail;
-
-	loader_detach_stale(&a->loader, a->conf.ifaces, a->conf.nifaces);
-	if (attach_all(a, &a->conf))
-		goto fail;
-
-	err = events_open(&a->events, a->maps.events, &a->compiled->ids,
-			  a->conf.log.violation_lines_per_sec);
-	if (err) {
-		log_error("cannot read the events ring buffer", LOG_ERRNO(-err));
-		goto fail;
-	}
 	apply_log(a, &a->conf);
 	/* The socket comes last: failing to bind it leaves no handle to close. */
 	a->loop = uv_default_loop();
@@ -296,7 +415,7 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 		log_error("cannot set up the redis store", LOG_ERRNO(-err));
 		goto fail;
 	}
-	a->server = server_new(a->loop, &a->conf.socket, opts->socket_path);
+	a->server = server_new(a->loop, &a->conf.socket, sock);
 	if (!a->server)
 		goto fail;
 	server_set_config_file(a->server, opts->config_path);
@@ -305,10 +424,13 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 		log_error("cannot register the socket commands", LOG_ERRNO(-err));
 		goto fail;
 	}
-	a->watch = watch_new(a->loop, a->server, &a->events);
-	if (!a->watch) {
-		log_error("cannot register XDP.WATCH", LOG_ERRNO(errno));
-		goto fail;
+	/* App-only mode: no events to watch; XDP.WATCH says why (commands.c). */
+	if (!a->app_only) {
+		a->watch = watch_new(a->loop, a->server, &a->events);
+		if (!a->watch) {
+			log_error("cannot register XDP.WATCH", LOG_ERRNO(errno));
+			goto fail;
+		}
 	}
 	if (server_listen(a->server))
 		goto fail;
@@ -317,19 +439,26 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	 * the protection: the log says so and Prometheus sees the target down. */
 	if (metrics_open(&a->metrics, metrics_listen(a)))
 		log_warn("no metrics endpoint: see above");
-	/* Loaded, attached, bound: from here on CAP_BPF and CAP_NET_ADMIN do.
-	 * Capabilities are per thread: start threads after this line. */
-	if (caps_drop_to_runtime())
+	/* Loaded, attached, bound: from here on CAP_BPF and CAP_NET_ADMIN do
+	 * (nothing in app-only mode). Capabilities are per thread: start
+	 * threads after this line. */
+	if (caps_drop_to_runtime(!a->app_only))
 		goto fail;
 	a->last_reload_ok = true;
 	a->last_reload_success_s = clock_realtime_ms() / 1e3;
 	/* logged; a failure leaves no endpoint */
 	metrics_start(a->metrics, a->loop, metrics_view, a);
-	log_info(a->conf.dry_run ? "protecting interfaces in dry-run (nothing dropped)"
-				 : "protecting interfaces",
-		 LOG_INT("interfaces", a->conf.nifaces), LOG_INT("rules", a->conf.nrules),
-		 LOG_BOOL("dry_run", a->conf.dry_run), LOG_STR("config", opts->config_path),
-		 LOG_STR("pins", opts->pin_dir));
+	if (a->app_only)
+		log_info("serving applications in app-only mode (no XDP: nothing is dropped at "
+			 "the NIC)",
+			 LOG_STR("socket", sock), LOG_INT("policies", a->conf.npolicies),
+			 LOG_STR("config", opts->config_path));
+	else
+		log_info(a->conf.dry_run ? "protecting interfaces in dry-run (nothing dropped)"
+					 : "protecting interfaces",
+			 LOG_INT("interfaces", a->conf.nifaces), LOG_INT("rules", a->conf.nrules),
+			 LOG_BOOL("dry_run", a->conf.dry_run), LOG_STR("config", opts->config_path),
+			 LOG_STR("pins", opts->pin_dir));
 	return 0;
 
 fail:
@@ -353,6 +482,28 @@ fail:
 	return 1;
 }
 
+/* The XDP half of a reload, which app-only mode skips: conf into the maps
+ * (compiled into next), or on failure the running config back in them; then
+ * detach from the interfaces conf no longer lists and attach to new ones.
+ * Returns 0 or -errno (nothing changed). */
+static int reload_xdp(struct agent *a, const struct fg_conf *conf, struct fg_compiled *next)
+{
+	int i, ret;
+
+	ret = push_config(a, conf, next, &a->compiled->ids);
+	if (ret) {
+		/* Put the running config back: it is still what we promise. */
+		push_config(a, &a->conf, a->compiled, &next->ids);
+		return ret;
+	}
+	for (i = a->loader.nifaces - 1; i >= 0; i--)
+		if (!iface_listed(conf, a->loader.ifaces[i].name))
+			loader_detach(&a->loader, a->loader.ifaces[i].name);
+	if (attach_all(a, conf))
+		log_warn("reload: some interfaces could not be attached; see above");
+	return 0;
+}
+
 /* Make conf (parsed, owned from here on) the running config; on any error
  * the running config stays. Loop thread. */
 static int reload_apply(struct agent *a, struct fg_conf *parsed, char *err, size_t errlen)
@@ -361,10 +512,13 @@ static int reload_apply(struct agent *a, struct fg_conf *parsed, char *err, size
 	struct fg_conf_store prev_store = a->conf.store;
 	struct fg_compiled *next;
 	struct fg_conf conf = *parsed;
-	int i, ret;
+	int ret;
 
-	apply_overrides(&a->opts, &conf);
-	if (!conf.nifaces) {
+	apply_overrides(a, &conf);
+	if (!a->opts.app_only && conf.app_only != a->app_only)
+		log_warn("app_only changes only at restart; the running mode stays",
+			 LOG_STR("mode", a->app_only ? "app-only" : "xdp"));
+	if (!a->app_only && !conf.nifaces) {
 		snprintf(err, errlen, "%s: no interface to protect", a->opts.config_path);
 		ret = -EINVAL;
 		config_free(&conf);
@@ -397,21 +551,13 @@ static int reload_apply(struct agent *a, struct fg_conf *parsed, char *err, size
 		free(next);
 		goto rejected;
 	}
-	ret = push_config(a, &conf, next, &a->compiled->ids);
+	ret = a->app_only ? 0 : reload_xdp(a, &conf, next);
 	if (ret) {
-		/* Put the running config back: it is still what we promise. */
-		push_config(a, &a->conf, a->compiled, &next->ids);
 		snprintf(err, errlen, "cannot apply %s: %s", a->opts.config_path, strerror(-ret));
 		config_free(&conf);
 		free(next);
 		goto rejected;
 	}
-
-	for (i = a->loader.nifaces - 1; i >= 0; i--)
-		if (!iface_listed(&conf, a->loader.ifaces[i].name))
-			loader_detach(&a->loader, a->loader.ifaces[i].name);
-	if (attach_all(a, &conf))
-		log_warn("reload: some interfaces could not be attached; see above");
 
 	free(a->compiled);
 	a->compiled = next;
@@ -645,10 +791,13 @@ int agent_run(struct agent *a)
 	uv_signal_start(&a->sig_term, on_signal, SIGTERM);
 	uv_signal_init(a->loop, &a->sig_int);
 	uv_signal_start(&a->sig_int, on_signal, SIGINT);
-	uv_poll_init(a->loop, &a->events_poll, events_fd(&a->events));
-	uv_poll_start(&a->events_poll, UV_READABLE, on_events);
-	uv_timer_init(a->loop, &a->tick);
-	uv_timer_start(&a->tick, on_tick, TICK_MS, TICK_MS);
+	/* XDP's events and ban expiry: nothing to read or sweep in app-only mode. */
+	if (!a->app_only) {
+		uv_poll_init(a->loop, &a->events_poll, events_fd(&a->events));
+		uv_poll_start(&a->events_poll, UV_READABLE, on_events);
+		uv_timer_init(a->loop, &a->tick);
+		uv_timer_start(&a->tick, on_tick, TICK_MS, TICK_MS);
+	}
 	a->sweep.data = a;
 	uv_timer_init(a->loop, &a->sweep);
 	uv_timer_start(&a->sweep, on_sweep, SWEEP_MS, SWEEP_MS);

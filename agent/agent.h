@@ -35,6 +35,7 @@ struct agent_opts {
 	bool log_format_set; /* --log-format given: overrides log.format */
 	enum fg_log_format log_format;
 	bool log_level_set; /* -v given: overrides log.level */
+	bool app_only;	    /* --app-only: no XDP, whatever app_only: in the config says */
 	/* Called once the socket exists, before it listens, to register the
 	 * product commands on it (main.c); NULL: none. Returns 0 or -errno. */
 	int (*on_socket)(struct agent *a, struct server *s);
@@ -72,6 +73,9 @@ struct agent {
 	struct watch *watch;	   /* XDP.WATCH subscribers (floodctl watch) */
 	struct banguard *banguard; /* app bans: who may, which addresses, how many */
 	struct syncookies cookies; /* the namespace's TCP settings for SYN cookies */
+	/* Fixed at start (--app-only or app_only: true): no program, maps,
+	 * pins, events or capabilities; loader and maps stay empty. */
+	bool app_only;
 
 	uv_loop_t *loop;
 	uv_signal_t sig_hup, sig_term, sig_int;
@@ -91,8 +95,9 @@ struct agent {
 	bool stopping; /* agent_stop() began: no reload is applied */
 };
 
-/* Load the config, load and attach the programs, apply the config. Returns
- * 0, or a process exit code (2: bad config, 1: anything else), logged. */
+/* Load the config, load and attach the programs (not in app-only mode),
+ * apply the config, listen. Returns 0, or a process exit code (2: bad
+ * config or kernel below the floor, 1: anything else), logged. */
 int agent_start(struct agent *a, const struct agent_opts *opts);
 
 /* Run the event loop until SIGTERM/SIGINT; returns the exit code. */

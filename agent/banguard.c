@@ -215,7 +215,7 @@ static bool allow_listed(const struct xdpmaps *m, const struct fg_cidr *c)
 	struct fg_lpm_key k;
 	__u32 family;
 
-	if (m->allow < 0)
+	if (!m || m->allow < 0)
 		return false;
 	cidr_to_lpm(c, &k);
 	return !bpf_map_lookup_elem(m->allow, &k, &family);
@@ -271,6 +271,9 @@ int banguard_app_ban(struct banguard *g, struct xdpmaps *m, uint32_t uid, bool p
 	int at, err;
 
 	cidr_unmap(&u);
+	/* Whoever asks: without XDP there is nothing to ban in (said at load). */
+	if (!m)
+		return refuse(g, BANGUARD_NO_XDP, res, -EOPNOTSUPP);
 	if (!peer_may)
 		return refuse(g, BANGUARD_REFUSED_PEER, res, -EPERM);
 	if (banguard_address_refused(g, m, c, now_ns))
@@ -369,7 +372,7 @@ void banguard_stats(const struct banguard *g, struct banguard_stats *out)
 const char *banguard_result_name(enum banguard_result r)
 {
 	static const char *const names[BANGUARD_RESULT_MAX] = {
-		"banned", "refused_peer", "refused_address", "quota", "failed",
+		"banned", "refused_peer", "refused_address", "quota", "failed", "no_xdp",
 	};
 
 	return r < BANGUARD_RESULT_MAX ? names[r] : "unknown";

@@ -28,7 +28,8 @@ enum banguard_result {
 	BANGUARD_REFUSED_ADDRESS = 2, /* own, special or allow-listed address */
 	BANGUARD_QUOTA = 3,	      /* app_bans.max or app_bans.per_peer reached */
 	BANGUARD_FAILED = 4,	      /* the map refused the update */
-	BANGUARD_RESULT_MAX = 5,
+	BANGUARD_NO_XDP = 5,	      /* app-only mode: there is no ban map */
+	BANGUARD_RESULT_MAX = 6,
 };
 
 struct banguard_stats {
@@ -76,7 +77,8 @@ bool banguard_address_refused(struct banguard *g, const struct xdpmaps *m, const
  * banguard_peer_may_ban() judged (peer_may) when its request came: checked
  * as above, then written to m's ban map and counted. *res says what
  * happened. Returns 0 when banned, else -EPERM (peer), -EADDRNOTAVAIL
- * (address), -EDQUOT (quota) or the map's -errno.
+ * (address), -EDQUOT (quota) or the map's -errno; m NULL (app-only mode, no
+ * XDP) counts the request as BANGUARD_NO_XDP and returns -EOPNOTSUPP.
  */
 int banguard_app_ban(struct banguard *g, struct xdpmaps *m, uint32_t uid, bool peer_may,
 		     const struct fg_cidr *c, uint64_t seconds, uint64_t now_ns,

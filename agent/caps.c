@@ -22,11 +22,12 @@
  */
 static const cap_value_t keep[] = { CAP_BPF, CAP_NET_ADMIN };
 
-static bool kept(cap_value_t c)
+/* Is c among the first nkeep of keep[] (all, or none in app-only mode)? */
+static bool kept(cap_value_t c, size_t nkeep)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+	for (i = 0; i < nkeep; i++)
 		if (keep[i] == c)
 			return true;
 	return false;
@@ -63,12 +64,13 @@ static int thread_count(void)
 	return n;
 }
 
-int caps_drop_to_runtime(void)
+int caps_drop_to_runtime(bool xdp)
 {
 	char kept_names[128] = "", bound_names[1024] = "";
 	cap_t cur, next = NULL;
 	bool can_bound;
 	int nthreads = thread_count(), err = 0;
+	size_t nkeep = xdp ? sizeof(keep) / sizeof(keep[0]) : 0;
 	cap_value_t c;
 	size_t i;
 
@@ -81,7 +83,7 @@ int caps_drop_to_runtime(void)
 	next = cap_init();
 	if (!next)
 		goto fail_build;
-	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+	for (i = 0; i < nkeep; i++) {
 		if (!has(cur, keep[i], CAP_PERMITTED))
 			continue;
 		if (cap_set_flag(next, CAP_PERMITTED, 1, &keep[i], CAP_SET) ||
@@ -97,7 +99,7 @@ int caps_drop_to_runtime(void)
 	for (c = 0; c < (cap_value_t)cap_max_bits(); c++) {
 		if (cap_get_bound(c) != 1)
 			continue;
-		if (can_bound && !kept(c) && !cap_drop_bound(c))
+		if (can_bound && !kept(c, nkeep) && !cap_drop_bound(c))
 			continue;
 		name_append(bound_names, sizeof(bound_names), c);
 	}

@@ -8,14 +8,17 @@
 #ifndef FG_CAPS_H
 #define FG_CAPS_H
 
+#include <stdbool.h>
+
 /*
- * Keep CAP_BPF and CAP_NET_ADMIN (those of them the process has) in the
- * permitted and effective sets, drop every other capability from them,
+ * Keep CAP_BPF and CAP_NET_ADMIN (those of them the process has; none when
+ * xdp is false: app-only mode loads nothing) in the permitted and effective
+ * sets, drop every other capability from them,
  * empty the inheritable and ambient sets, shrink the bounding set too when
  * CAP_SETPCAP allows it, and set no_new_privs so an execve cannot win the
  * rest back. Logs one line naming what is kept. Capabilities are per
  * thread: call it before any thread starts. Returns 0 or -errno (logged).
  */
-int caps_drop_to_runtime(void);
+int caps_drop_to_runtime(bool xdp);
 
 #endif /* FG_CAPS_H */

@@ -80,12 +80,19 @@ static struct policy *find_policy(const struct commands_env *a, struct client *c
 static void policy_error(struct client *c, struct policy *p, int err, const char *cmd)
 {
 	switch (err) {
-	case -EOPNOTSUPP:
-		reply_error(c, "ERR policy '%s' is a %s policy: %s does not apply to it",
-			    policy_name(p), policy_type_name(p), cmd);
+	case -EOPNOTSUPP: {
+		const char *type = policy_type_name(p);
+
+		/* "an events policy", "a window policy": the article follows the sound. */
+		reply_error(c, "ERR policy '%s' is %s %s policy: %s does not apply to it",
+			    policy_name(p), type[0] && strchr("aeiou", type[0]) ? "an" : "a", type,
+			    cmd);
 		break;
+	}
 	case -ENOENT:
-		reply_error(c, "ERR unknown role for policy '%s': use a role its roles: list names",
+		reply_error(c,
+			    "ERR unknown role for policy '%s': ROLE takes one of the names listed "
+			    "under the policy's roles: in the config",
 			    policy_name(p));
 		break;
 	case -E2BIG:
@@ -167,6 +174,8 @@ static void auth_ban(const struct commands_env *a, const char *policy, const cha
 	/* The peer was judged when its request came (it may be gone now);
 	 * quotas count by its uid. */
 	err = banguard_app_ban(*a->banguard, a->maps, uid, peer_may, &cidr, secs, now, &res);
+	if (err && res == BANGUARD_NO_XDP)
+		return; /* app-only mode: counted; the agent said so once per policy at load */
 	if (err) {
 		if (refusal_line(res, now, &suppressed))
 			log_warn(refusal_msg(res), LOG_STR("policy", policy),
@@ -869,6 +878,16 @@ static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, 
 		config_reloaded(err, strerror(-err), r);
 }
 
+/* App-only mode: every XDP.* name, whatever its arguments, says why it
+ * cannot answer (rather than "unknown command" or an arity error). */
+static void cmd_xdp_app_only(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	reply_error(c, COMMANDS_APP_ONLY_ERR);
+}
+
 /* --- INFO sections --------------------------------------------------------- */
 
 static void info_xdp(struct sbuf *out, void *ctx)
@@ -880,6 +899,16 @@ static void info_xdp(struct sbuf *out, void *ctx)
 	int i, attack = 0;
 	uint32_t r, id;
 
+	if (!a->maps) {
+		struct banguard_stats bs = { 0 };
+
+		if (*a->banguard)
+			banguard_stats(*a->banguard, &bs);
+		sbuf_printf(out, "mode:app-only\r\nxdp_bans_not_applied:%llu\r\n",
+			    (unsigned long long)bs.results[BANGUARD_NO_XDP]);
+		return;
+	}
+	sbuf_puts(out, "mode:xdp\r\n");
 	for (i = 0; i < a->loader->nifaces; i++)
 		sbuf_printf(out, "iface_%s:mode=%s,ifindex=%d\r\n", a->loader->ifaces[i].name,
 			    loader_mode_name(a->loader->ifaces[i].mode),
@@ -998,10 +1027,17 @@ int commands_register(struct server *s, struct commands_env *a)
 	int err;
 
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		err = server_register(s, cmds[i].name, cmds[i].fn, cmds[i].arity, cmds[i].flags, a);
+		if (!a->maps && !strncmp(cmds[i].name, "XDP.", 4))
+			err = server_register(s, cmds[i].name, cmd_xdp_app_only, -1, 0, a);
+		else
+			err = server_register(s, cmds[i].name, cmds[i].fn, cmds[i].arity,
+					      cmds[i].flags, a);
 		if (err)
 			return err;
 	}
+	/* watch.c registers XDP.WATCH when there are events to watch. */
+	if (!a->maps && (err = server_register(s, "XDP.WATCH", cmd_xdp_app_only, -1, 0, a)))
+		return err;
 	err = server_info_add_section(s, "xdp", info_xdp, a);
 	return err ?: server_info_add_section(s, "policies", info_policies, a);
 }

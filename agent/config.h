@@ -181,6 +181,7 @@ struct fg_conf {
 	enum fg_xdp_mode xdp_mode;
 	bool dry_run;
 	bool persist;
+	bool app_only; /* no XDP: the socket and metrics only (floodgated --app-only) */
 
 	/* sources: */
 	uint8_t ipv4_prefix;	  /* default 24 */

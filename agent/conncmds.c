@@ -4,7 +4,8 @@
  * PING, ECHO, HELLO (RESP2/3), AUTH (the socket's permissions are the
  * authentication: only the default user, any password), CLIENT (ID, SETNAME,
  * GETNAME, SETINFO, INFO, LIST, NO-EVICT/NO-TOUCH, HELP), INFO (info.h),
- * SELECT (db 0 only), QUIT, RESET and COMMAND (COUNT, LIST, INFO, DOCS).
+ * SELECT (db 0 only), QUIT, RESET and COMMAND (COUNT, LIST, INFO, DOCS), and
+ * MULTI, EXEC, DISCARD, WATCH refused with a reason (no transactions).
  * They are registered through server_register() like the product commands
  * (RL.*, XDP.*, CONFIG), by server_new(), before any module's: a module
  * cannot take their names. They are part of the socket server and read its
@@ -42,10 +43,16 @@ static void cmd_ping(struct client *c, int argc, const struct resp_arg *argv, vo
 					"ERR wrong number of arguments for 'ping' command");
 		return;
 	}
-	if (argc == 2)
+	if (c->proto == 2 && pubsub_subscribed(c)) {
+		/* Redis in RESP2 subscribed mode: a reply shaped as a message */
+		reply_array(c, 2);
+		reply_cstr(c, "pong");
+		reply_bulk(c, argc == 2 ? argv[1].ptr : "", argc == 2 ? argv[1].len : 0);
+	} else if (argc == 2) {
 		reply_bulk(c, argv[1].ptr, argv[1].len);
-	else
+	} else {
 		sbuf_append(c->ob, "+PONG\r\n", 7);
+	}
 }
 
 static void cmd_echo(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
@@ -276,8 +283,79 @@ static void cmd_reset(struct client *c, int argc, const struct resp_arg *argv, v
 	(void)ctx;
 	c->proto = 2;
 	c->name[0] = '\0';
+	pubsub_client_reset(c); /* as Redis: no unsubscribe replies */
 	c->push = false;
+	c->multi_refused = false;
 	reply_simple(c, "RESET");
+}
+
+/* --- transactions: refused, saying why ------------------------------------------ */
+
+/*
+ * MULTI is refused rather than half supported: every RL.* command already
+ * decides and charges in one step, and a queue would have to hold replies
+ * the Redis store defers. What follows a refused MULTI up to EXEC/DISCARD is
+ * refused too (server.c): a client that pipelines MULTI, commands, EXEC
+ * expects all of them to run or none, and must not be charged for a
+ * transaction it is told failed.
+ */
+static void cmd_multi(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	if (c->multi_refused) {
+		reply_error(c, "ERR MULTI calls can not be nested");
+		return;
+	}
+	c->multi_refused = true;
+	reply_error(c, "ERR MULTI is not supported by floodgate: each RL.* command is already "
+		       "atomic; send the commands without MULTI (pipelining works). Commands up to "
+		       "EXEC or DISCARD are refused");
+}
+
+static void cmd_exec(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	if (!c->multi_refused) {
+		reply_error(c, "ERR EXEC without MULTI");
+		return;
+	}
+	c->multi_refused = false;
+	reply_error(c, "EXECABORT Transaction discarded: MULTI is not supported by floodgate; "
+		       "send the commands without MULTI (pipelining works)");
+}
+
+static void cmd_discard(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	if (!c->multi_refused) {
+		reply_error(c, "ERR DISCARD without MULTI");
+		return;
+	}
+	c->multi_refused = false;
+	reply_ok(c);
+}
+
+static void cmd_watch(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	reply_error(c, "ERR WATCH is not supported by floodgate: there are no transactions (see "
+		       "MULTI) and no Redis keys to watch");
+}
+
+static void cmd_unwatch(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	reply_ok(c); /* nothing is watched: as Redis answers then */
 }
 
 static void command_entry(struct client *c, const struct cmd *cmd)
@@ -337,16 +415,30 @@ static void cmd_command(struct client *c, int argc, const struct resp_arg *argv,
 	}
 }
 
+#define PUBSUB SERVER_CMD_PUBSUB
+#define TXCTL  SERVER_CMD_TXCTL
 /* In this order in COMMAND, COMMAND LIST and the per-command stats. */
 static const struct {
 	const char *name;
 	server_cmd_fn fn;
 	int arity;
+	unsigned flags;
 } conn_cmds[] = {
-	{ "ping", cmd_ping, -1 },	{ "echo", cmd_echo, 2 },      { "hello", cmd_hello, -1 },
-	{ "auth", cmd_auth, -2 },	{ "client", cmd_client, -2 }, { "info", info_cmd, -1 },
-	{ "select", cmd_select, 2 },	{ "quit", cmd_quit, -1 },     { "reset", cmd_reset, 1 },
-	{ "command", cmd_command, -1 },
+	{ "ping", cmd_ping, -1, PUBSUB },
+	{ "echo", cmd_echo, 2, 0 },
+	{ "hello", cmd_hello, -1, 0 },
+	{ "auth", cmd_auth, -2, 0 },
+	{ "client", cmd_client, -2, 0 },
+	{ "info", info_cmd, -1, 0 },
+	{ "select", cmd_select, 2, 0 },
+	{ "quit", cmd_quit, -1, PUBSUB | TXCTL },
+	{ "reset", cmd_reset, 1, PUBSUB | TXCTL },
+	{ "command", cmd_command, -1, 0 },
+	{ "multi", cmd_multi, 1, TXCTL },
+	{ "exec", cmd_exec, 1, TXCTL },
+	{ "discard", cmd_discard, 1, TXCTL },
+	{ "watch", cmd_watch, -2, 0 },
+	{ "unwatch", cmd_unwatch, 1, 0 },
 };
 
 int conncmds_register(struct server *s)
@@ -355,8 +447,8 @@ int conncmds_register(struct server *s)
 	int err;
 
 	for (i = 0; i < sizeof(conn_cmds) / sizeof(conn_cmds[0]); i++) {
-		err = server_register(s, conn_cmds[i].name, conn_cmds[i].fn, conn_cmds[i].arity, 0,
-				      NULL);
+		err = server_register(s, conn_cmds[i].name, conn_cmds[i].fn, conn_cmds[i].arity,
+				      conn_cmds[i].flags, NULL);
 		if (err)
 			return err;
 	}

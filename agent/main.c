@@ -10,7 +10,6 @@
 
 #include "agent.h"
 #include "commands.h"
-#include "kernel.h"
 #include "log.h"
 #include "process.h"
 #include "server.h"
@@ -27,15 +26,16 @@ static int commands_reload_async(void *arg, commands_reload_cb cb, void *cb_arg)
 	return agent_reload_async(arg, cb, cb_arg);
 }
 
-/* agent_opts.on_socket: the product commands on the agent's socket. */
+/* agent_opts.on_socket: the product commands on the agent's socket; in
+ * app-only mode without maps, so the XDP commands say why they cannot. */
 static int register_commands(struct agent *a, struct server *s)
 {
 	static struct commands_env env; /* outlives the socket */
 
 	env = (struct commands_env){
 		.conf = &a->conf,
-		.maps = &a->maps,
-		.loader = &a->loader,
+		.maps = a->app_only ? NULL : &a->maps,
+		.loader = a->app_only ? NULL : &a->loader,
 		.policies = &a->policies,
 		.compiled = &a->compiled,
 		.banguard = &a->banguard,
@@ -54,16 +54,20 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: floodgated [-c FILE] [-i IFACE ...] [--xdp-mode native|generic|auto]\n"
 		"                  [--pin-dir DIR] [--socket PATH] [--metrics-listen ADDR]\n"
-		"                  [--log-format logfmt|json] [--check-config] [-v]\n"
+		"                  [--log-format logfmt|json] [--app-only] [--check-config] [-v]\n"
 		"\n"
 		"  -c, --config FILE     config file (default " FG_DEFAULT_CONFIG ")\n"
 		"  -i, --iface IFACE     protect IFACE; repeat for several; replaces the\n"
 		"                        config's interfaces\n"
+		"      --app-only        no XDP: serve the socket and metrics only, as any\n"
+		"                        user, no root, bpffs or interface needed (also\n"
+		"                        app_only: true in the config)\n"
 		"      --xdp-mode MODE   native, generic or auto (native, else generic)\n"
 		"      --pin-dir DIR     where maps and links are pinned "
 		"(default " FG_DEFAULT_PIN_DIR ")\n"
 		"      --socket PATH     the RESP socket (default: socket.path in the config,\n"
-		"                        else " FG_DEFAULT_SOCKET ")\n"
+		"                        else " FG_DEFAULT_SOCKET "; not root:\n"
+		"                        $XDG_RUNTIME_DIR/floodgate/floodgate.sock)\n"
 		"      --metrics-listen ADDR  serve /metrics and /healthz on ADDR "
 		"(127.0.0.1:PORT,\n"
 		"                        [::1]:PORT, 0.0.0.0:PORT); \"\" turns them off\n"
@@ -92,24 +96,44 @@ static int parse_mode(const char *s, enum fg_xdp_mode *mode)
 	return 0;
 }
 
-static int check_config(const char *path)
+/* --check-config: the file as floodgated would take it, in the mode it
+ * would run in (--app-only or app_only: true). */
+static int check_config(const char *path, const struct agent_opts *o)
 {
 	char err[FG_CONF_ERR_MAX];
 	struct fg_conf conf;
+	int ret = 0;
 
 	if (config_load(path, &conf, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	printf("%s: ok (%d rules, %d allow, %d deny)\n", path, conf.nrules, conf.nallow,
-	       conf.ndeny);
+	if ((o->app_only || conf.app_only) && o->nifaces) {
+		fprintf(stderr, "%s: -i IFACE and app-only mode exclude each other\n", path);
+		ret = 2;
+	} else if (o->app_only || conf.app_only) {
+		printf("%s: ok (app-only mode: %d policies; %d interfaces, %d rules and the "
+		       "allow/deny lists are not used)\n",
+		       path, conf.npolicies, conf.nifaces, conf.nrules);
+	} else {
+		printf("%s: ok (%d rules, %d allow, %d deny)\n", path, conf.nrules, conf.nallow,
+		       conf.ndeny);
+	}
 	config_free(&conf);
-	return 0;
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MODE = 256, OPT_PIN_DIR, OPT_CHECK, OPT_SOCKET, OPT_METRICS, OPT_LOG_FORMAT };
+	enum {
+		OPT_MODE = 256,
+		OPT_PIN_DIR,
+		OPT_CHECK,
+		OPT_SOCKET,
+		OPT_METRICS,
+		OPT_LOG_FORMAT,
+		OPT_APP_ONLY,
+	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "iface", required_argument, NULL, 'i' },
@@ -119,6 +143,7 @@ int main(int argc, char **argv)
 		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "app-only", no_argument, NULL, OPT_APP_ONLY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -189,6 +214,9 @@ int main(int argc, char **argv)
 		case OPT_CHECK:
 			check = true;
 			break;
+		case OPT_APP_ONLY:
+			opts.app_only = true;
+			break;
 		case OPT_LOG_FORMAT:
 			if (log_parse_format(optarg, &opts.log_format)) {
 				fprintf(stderr, "floodgated: --log-format %s: use logfmt or json\n",
@@ -219,22 +247,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (opts.app_only && opts.nifaces) {
+		fprintf(stderr, "floodgated: -i and --app-only exclude each other: app-only mode "
+				"protects no interface\n");
+		return 2;
+	}
 	if (check)
-		return check_config(opts.config_path);
+		return check_config(opts.config_path, &opts);
 
 	/* Until the config is read: the command line's settings (which then win). */
 	log_set_format(opts.log_format);
 	log_set_level(verbose >= 1 ? FG_LOG_DEBUG : FG_LOG_INFO);
 	opts.log_level_set = verbose >= 1;
 	log_setup_libbpf(verbose >= 2);
-	/* Below the floor the verifier's dump would be all the operator sees: one
-	 * line instead, and exit 2, which the unit does not restart. */
-	if (kernel_check_floor())
-		return 2;
-	log_info("floodgated starting", LOG_STR("version", FG_VERSION),
-		 LOG_STR("commit", FG_COMMIT));
-	kernel_probe_features();
-
 	process_setup();
 	ret = agent_start(&a, &opts);
 	if (ret)

@@ -446,6 +446,8 @@ static void count_start(struct metrics *m)
 		return; /* the last count is still running: a huge map; skip a turn */
 	m->view(&m->v, m->view_arg);
 	skel = m->v.skel;
+	if (!skel)
+		return; /* app-only mode: no maps to count */
 	for (i = 0; i < CM__MAX; i++) {
 		struct bpf_map *map = count_map(skel, i);
 
@@ -471,7 +473,12 @@ static void render_build(struct sbuf *b, struct metrics *m)
 	family(b, "floodgate_build_info", "gauge",
 	       "Always 1; the labels say which floodgated is running.");
 	u64(b, "floodgate_build_info", 1, "version", FG_VERSION, "commit", FG_COMMIT, LABELS_END);
-	(void)m;
+	family(b, "floodgate_mode_info", "gauge",
+	       "Always 1; mode: xdp (XDP protection and the socket) or app-only (floodgated "
+	       "--app-only: the socket and metrics, no XDP, no floodgate_xdp_* families).");
+	u64(b, "floodgate_mode_info", 1, "mode", m->v.app_only ? "app-only" : "xdp", LABELS_END);
+	if (m->v.app_only)
+		return; /* the kernel's features matter to the XDP program only */
 	family(b, "floodgate_kernel_info", "gauge",
 	       "Always 1; release: the running kernel (floodgate needs >= 5.12, docs/kernels.md).");
 	u64(b, "floodgate_kernel_info", 1, "release", kernel_features.release, LABELS_END);
@@ -693,9 +700,10 @@ static void render_misc(struct sbuf *b, struct metrics *m)
 /* Application-feedback bans through the guard (banguard.h). */
 static void render_app_bans(struct sbuf *b, struct metrics *m)
 {
-	static const enum banguard_result shown[] = { BANGUARD_BANNED, BANGUARD_REFUSED_PEER,
-						      BANGUARD_REFUSED_ADDRESS, BANGUARD_QUOTA,
-						      BANGUARD_FAILED };
+	static const enum banguard_result shown[] = {
+		BANGUARD_BANNED, BANGUARD_REFUSED_PEER, BANGUARD_REFUSED_ADDRESS,
+		BANGUARD_QUOTA,	 BANGUARD_FAILED,	BANGUARD_NO_XDP
+	};
 	struct banguard_stats st;
 	size_t i;
 
@@ -705,7 +713,8 @@ static void render_app_bans(struct sbuf *b, struct metrics *m)
 	family(b, "floodgate_app_bans_total", "counter",
 	       "XDP bans asked by policies (xdp_ban), by result: banned, refused_peer (the socket "
 	       "peer may not cause NIC bans), refused_address (own, special or allow-listed), "
-	       "quota (app_bans.max or per_peer reached), failed (the ban map refused it).");
+	       "quota (app_bans.max or per_peer reached), failed (the ban map refused it), "
+	       "no_xdp (app-only mode: not applied, there is no XDP).");
 	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
 		u64(b, "floodgate_app_bans_total", st.results[shown[i]], "result",
 		    banguard_result_name(shown[i]), LABELS_END);
@@ -1082,11 +1091,13 @@ static void render(struct metrics *m)
 		ifindex[i] = (int)if_nametoindex(m->v.conf->ifaces[i]);
 	sbuf_clear(b);
 	render_build(b, m);
-	render_attached(b, m, ifindex, health, sizeof(health));
-	render_packets(b, m, ifindex);
-	render_rules(b, m);
-	render_maps(b, m);
-	render_misc(b, m);
+	if (!m->v.app_only) {
+		render_attached(b, m, ifindex, health, sizeof(health));
+		render_packets(b, m, ifindex);
+		render_rules(b, m);
+		render_maps(b, m);
+		render_misc(b, m);
+	}
 	render_app_bans(b, m);
 	render_policies(b, m);
 	render_shared_store(b, m);
@@ -1388,7 +1399,8 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 	m->view = view;
 	m->view_arg = arg;
 	view(&m->v, arg);
-	m->prog_id = prog_id_of(bpf_program__fd(m->v.skel->progs.fg_xdp));
+	if (m->v.skel)
+		m->prog_id = prog_id_of(bpf_program__fd(m->v.skel->progs.fg_xdp));
 	m->start_time_s = process_start_time();
 	for (i = 0; i < AUTH_BUCKETS; i++)
 		snprintf(m->auth_le[i], sizeof(m->auth_le[i]), "%g", auth_bounds_s[i]);

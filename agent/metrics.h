@@ -42,8 +42,10 @@ struct xdpmaps;
 /* What a snapshot is rendered from: the running state of whoever owns it
  * (the agent), so metrics depends on the modules it reports and not on
  * the agent. Pointers stay valid until the next call of the view function;
- * policies, banguard, redis, fleet and server may be NULL. */
+ * policies, banguard, redis, fleet and server may be NULL; in app-only mode
+ * maps and skel are NULL and no XDP family is rendered. */
 struct metrics_view {
+	bool app_only; /* no XDP: the socket and metrics only */
 	const struct fg_conf *conf;
 	const struct fg_compiled *compiled;
 	struct policies *policies;

@@ -538,6 +538,7 @@ static void client_free(struct client *c)
 	}
 	if (c->data_free)
 		c->data_free(c->data);
+	pubsub_client_reset(c);
 	free(c->groups);
 	resp_parser_free(&c->parser);
 	sbuf_free(&c->in);
@@ -583,6 +584,7 @@ static void client_close(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	pubsub_client_reset(c); /* no more messages, and the subscriber count is now */
 	c->srv->st.connected--;
 	c->srv->st.buffered -= c->acct;
 	c->acct = 0;
@@ -892,6 +894,40 @@ static void batch_end(struct client *c)
 	c->ob = &c->out;
 }
 
+int client_push_begin(struct client *c, struct push_ctx *p)
+{
+	struct deferred *h;
+
+	p->ob = c->ob;
+	p->h = NULL;
+	if (!c->dtail)
+		return 0;
+	/* Behind a deferred reply: a message must not overtake the replies
+	 * before it (RESP2 cannot tell them apart), so it is held with them. */
+	h = c->dtail->held ? c->dtail : entry_add(c, true);
+	if (!h)
+		return -ENOMEM;
+	p->h = h;
+	p->before = h->buf.len;
+	h->ended = false;
+	c->ob = &h->buf;
+	return 0;
+}
+
+void client_push_end(struct client *c, struct push_ctx *p)
+{
+	c->ob = p->ob;
+	if (p->h) {
+		p->h->ended = true;
+		c->held_bytes += p->h->buf.len - p->before;
+	}
+}
+
+size_t client_held_bytes(const struct client *c)
+{
+	return c->held_bytes;
+}
+
 void client_flush(struct client *c)
 {
 	if (c->in_process)
@@ -956,6 +992,25 @@ static void exec_cmd(struct client *c, int argc, const struct resp_arg *argv)
 		server_reply_error_kind(c, SERVER_ERR_NOPERM,
 					"NOPERM this command needs an admin peer (uid in "
 					"socket.admin_uids or gid in socket.admin_gids)");
+		return;
+	}
+	if (c->multi_refused && !(cmd->flags & SERVER_CMD_TXCTL)) {
+		/* Run nothing a client sent for its transaction: it expects all
+		 * of it or none. */
+		cmd->st.rejected++;
+		reply_error(c,
+			    "ERR not run: MULTI is not supported by floodgate (each RL.* command "
+			    "is already atomic: send the commands without MULTI); EXEC or DISCARD "
+			    "ends the refused transaction");
+		return;
+	}
+	if (c->proto == 2 && !(cmd->flags & SERVER_CMD_PUBSUB) && pubsub_subscribed(c)) {
+		/* RESP2 cannot tell a reply from a message: Redis's rule and text */
+		cmd->st.rejected++;
+		reply_error(c,
+			    "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
+			    "PING / QUIT / RESET are allowed in this context",
+			    cmd->name);
 		return;
 	}
 	/* calls 1, 1 + SAMPLE, ...: a rare command's first call is timed */
@@ -1448,6 +1503,7 @@ struct server *server_new(uv_loop_t *loop, const struct fg_conf_socket *conf, co
 	/* Through server_register() like any module's commands; the first
 	 * registered, so a module cannot take their names. */
 	(void)conncmds_register(s); /* cannot fail on an empty table */
+	(void)pubsub_register(s);
 	return s;
 }
 

@@ -5,8 +5,9 @@
  * framing, pipelining, backpressure, client limits and eviction, peer
  * credentials and dispatch. The connection commands (PING, ECHO, HELLO,
  * AUTH, CLIENT, INFO, SELECT, QUIT, COMMAND) live in conncmds.c and info.c,
- * the socket file in sockfile.c; server_new() registers the connection
- * commands, and other modules register theirs (RL.*, XDP.*, CONFIG) with
+ * pub/sub (SUBSCRIBE...) in pubsub.c, the socket file in sockfile.c;
+ * server_new() registers the connection commands, and other modules
+ * register theirs (RL.*, XDP.*, CONFIG) with
  * server_register() and answer through the reply_*() writers.
  *
  * Everything runs on the loop thread; nothing here is thread-safe.
@@ -63,6 +64,8 @@ typedef void (*server_cmd_fn)(struct client *c, int argc, const struct resp_arg 
 
 #define SERVER_CMD_ADMIN   0x1u /* only for admin peers (socket.admin_uids/gids) */
 #define SERVER_CMD_NOSTATS 0x2u /* not timed (XDP.WATCH: it lasts as long as it is subscribed) */
+#define SERVER_CMD_PUBSUB  0x4u /* allowed on a RESP2 connection in subscribed mode */
+#define SERVER_CMD_TXCTL   0x8u /* runs after a refused MULTI (EXEC, DISCARD, QUIT, RESET) */
 
 /*
  * Add a command. name is case-insensitive ("RL.CHECK"), copied. arity is
@@ -142,6 +145,54 @@ void client_flush(struct client *c);
 /* Bytes written for c and not yet taken by the socket: a pusher backs off
  * above its own limit instead of growing them. */
 size_t client_out_pending(const struct client *c);
+
+/* --- pub/sub (pubsub.c) ---------------------------------------------------- */
+/*
+ * SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE and PUNSUBSCRIBE as Redis answers them
+ * (RESP2 arrays, RESP3 pushes), registered by server_new(). Other modules
+ * publish; nothing a client sends publishes (there is no PUBLISH).
+ */
+#ifndef SERVER_MAX_CHANNELS
+#define SERVER_MAX_CHANNELS 64 /* channels a client may be subscribed to */
+#endif
+#ifndef SERVER_MAX_PATTERNS
+#define SERVER_MAX_PATTERNS 64 /* patterns a client may be subscribed to */
+#endif
+#ifndef SERVER_MAX_CHANNEL_LEN
+#define SERVER_MAX_CHANNEL_LEN 256 /* bytes of a channel name or pattern */
+#endif
+
+/*
+ * One message for server_publish(): payload goes to every client subscribed
+ * to one of channels[] ("message") or to a pattern that matches one
+ * ("pmessage", once per matching pattern and channel, as Redis does). A
+ * client with more than max_pending bytes unsent misses the message (it is
+ * counted, not queued); the next one it gets is missed_fmt(buf, cap, n, arg)
+ * instead of payload when missed_fmt is set (n: the messages it missed).
+ */
+struct server_msg {
+	const char *const *channels;
+	size_t nchannels;
+	const char *payload;
+	size_t len;
+	size_t max_pending;
+	size_t (*missed_fmt)(char *buf, size_t cap, uint64_t missed, void *arg);
+	void *arg;
+};
+struct server_pub_result {
+	uint64_t delivered; /* clients the message was written for */
+	uint64_t missed;    /* clients that missed it (backed up) */
+};
+/* Write m for its subscribers (sent by server_pubsub_flush()); r may be NULL. */
+void server_publish(struct server *s, const struct server_msg *m, struct server_pub_result *r);
+/* Send what server_publish() wrote: once after a batch of messages. */
+void server_pubsub_flush(struct server *s);
+/* Clients subscribed to at least one channel or pattern now. */
+uint64_t server_subscribers(const struct server *s);
+/* What "SUBSCRIBE channel" / "UNSUBSCRIBE channel" does and replies, for a
+ * command that is an alias of it (XDP.WATCH). */
+void client_subscribe(struct client *c, const char *channel);
+void client_unsubscribe(struct client *c, const char *channel);
 
 /* --- INFO ------------------------------------------------------------------ */
 /*

@@ -28,6 +28,7 @@
 
 struct deferred;
 struct uid_count;
+struct pubsub_client;
 
 struct cmd {
 	char name[CMD_NAME_MAX]; /* lower case */
@@ -86,6 +87,10 @@ struct client {
 	uint64_t write_progress_ms;
 	void *data;
 	void (*data_free)(void *data);
+	/* pub/sub (pubsub.c): NULL until the first SUBSCRIBE or PSUBSCRIBE */
+	struct pubsub_client *ps;
+	struct client *sub_prev, *sub_next; /* the server's subscribers while ps is */
+	bool multi_refused; /* MULTI was refused: other commands are refused until EXEC */
 };
 
 struct server {
@@ -123,6 +128,9 @@ struct server {
 	uint32_t nclients; /* counted clients (refused ones are not) */
 	struct uid_count *uids[UID_BUCKETS];
 	uint64_t trim_mark; /* st.buffered high-water since the last malloc_trim() */
+
+	struct client *subs;  /* clients with a ps (pubsub.c) */
+	uint64_t nsubscribed; /* of them, with at least one subscription */
 };
 
 /* The registered command named name[0..n) (any case), or NULL. */
@@ -145,5 +153,31 @@ void server_reply_scratch(struct client *c);
  * their names. Returns 0 or -errno of server_register().
  */
 int conncmds_register(struct server *s);
+
+/*
+ * A push (pub/sub message) to c outside a command: between
+ * client_push_begin() and client_push_end() the reply_*() calls write it
+ * behind every reply c is still owed (deferred ones and those held behind
+ * them), in order. client_push_begin() returns 0 or -ENOMEM (write nothing).
+ */
+struct push_ctx {
+	struct sbuf *ob;
+	struct deferred *h;
+	size_t before;
+};
+int client_push_begin(struct client *c, struct push_ctx *p);
+void client_push_end(struct client *c, struct push_ctx *p);
+/* Bytes of replies held behind a deferred one. */
+size_t client_held_bytes(const struct client *c);
+
+/*
+ * Pub/sub (pubsub.c): SUBSCRIBE and friends, registered by server_new()
+ * right after the connection commands. Returns 0 or -errno.
+ */
+int pubsub_register(struct server *s);
+/* Whether c is in subscribed mode (a channel or a pattern). */
+bool pubsub_subscribed(const struct client *c);
+/* Drop every subscription of c without a reply (RESET, client gone). */
+void pubsub_client_reset(struct client *c);
 
 #endif /* FG_SERVER_INT_H */

@@ -12,28 +12,17 @@
 #include "watch.h"
 #include "xdpmaps.h"
 
-#define CHANNEL "violations"
-
 struct watch_stats {
-	uint64_t subscribers;  /* now */
-	uint64_t pushed_total; /* events sent to subscribers */
+	uint64_t pushed_total; /* events sent to subscribers (one per subscriber and event) */
 	uint64_t missed_total; /* events not sent: a subscriber's output was backed up */
-};
-
-/* A subscribed client (its client data). */
-struct watch_sub {
-	struct watch *w;
-	struct client *c;
-	uint64_t missed; /* events it did not get since the last one it got */
-	struct watch_sub *prev, *next;
 };
 
 struct watch {
 	uv_loop_t *loop;
+	struct server *srv;
 	struct events *ev;
-	uv_idle_t flush;	   /* runs once after events were pushed */
+	uv_idle_t flush;	   /* runs once after events were published */
 	bool flush_init, flush_on; /* the handle exists once events flowed */
-	struct watch_sub *subs;
 	struct watch_stats st;
 };
 
@@ -74,59 +63,59 @@ static long long event_real_ms(const struct fg_event *e)
 static void on_flush(uv_idle_t *h)
 {
 	struct watch *w = h->data;
-	struct watch_sub *s, *next;
 
 	uv_idle_stop(h);
 	w->flush_on = false;
-	for (s = w->subs; s; s = next) {
-		next = s->next; /* a failed write may close (not free) the client */
-		if (!client_is_closed(s->c))
-			client_flush(s->c);
-	}
+	server_pubsub_flush(w->srv);
 }
 
-static void push_one(struct watch_sub *s, const char *payload, size_t len)
+/* The event being published, for the payload of a subscriber that missed
+ * some before it. */
+struct pub_event {
+	const struct fg_event *e;
+	const char *rule;
+	long long ts;
+};
+
+static size_t missed_fmt(char *buf, size_t cap, uint64_t missed, void *arg)
 {
-	reply_push(s->c, 3);
-	reply_cstr(s->c, "message");
-	reply_cstr(s->c, CHANNEL);
-	reply_bulk(s->c, payload, len);
+	const struct pub_event *p = arg;
+
+	return watch_format(buf, cap, p->e, p->rule, p->ts, missed);
 }
 
 static void on_event(const struct fg_event *e, void *arg)
 {
 	struct watch *w = arg;
-	struct watch_sub *s;
-	const char *rule;
-	char buf[512];
-	long long ts;
+	struct server_pub_result r;
+	char buf[512], per_rule[SERVER_MAX_CHANNEL_LEN + 1];
+	const char *channels[2] = { WATCH_CHANNEL, per_rule };
+	struct pub_event pe;
+	struct server_msg m;
 	size_t n;
 
-	if (!w->subs)
+	if (!server_subscribers(w->srv))
 		return;
-	rule = events_rule_name(e, w->ev->ids);
-	ts = event_real_ms(e);
-	n = watch_format(buf, sizeof(buf), e, rule, ts, 0);
-	for (s = w->subs; s; s = s->next) {
-		if (client_is_closed(s->c))
-			continue;
-		/* Backed up: miss events rather than grow the buffer. */
-		if (client_out_pending(s->c) > WATCH_MAX_PENDING) {
-			s->missed++;
-			w->st.missed_total++;
-			continue;
-		}
-		if (s->missed) {
-			char tmp[512];
-			size_t m = watch_format(tmp, sizeof(tmp), e, rule, ts, s->missed);
-
-			push_one(s, tmp, m < sizeof(tmp) ? m : sizeof(tmp) - 1);
-			s->missed = 0;
-		} else {
-			push_one(s, buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
-		}
-		w->st.pushed_total++;
-	}
+	pe.e = e;
+	pe.rule = events_rule_name(e, w->ev->ids);
+	pe.ts = event_real_ms(e);
+	n = watch_format(buf, sizeof(buf), e, pe.rule, pe.ts, 0);
+	snprintf(per_rule, sizeof(per_rule), WATCH_CHANNEL ":%s", pe.rule);
+	m = (struct server_msg){
+		.channels = channels,
+		.nchannels = 2,
+		.payload = buf,
+		.len = n < sizeof(buf) ? n : sizeof(buf) - 1,
+		/* backed up: miss events rather than grow the buffer */
+		.max_pending = WATCH_MAX_PENDING,
+		.missed_fmt = missed_fmt,
+		.arg = &pe,
+	};
+	server_publish(w->srv, &m, &r);
+	w->st.pushed_total += r.delivered;
+	w->st.missed_total += r.missed;
+	if (!r.delivered)
+		return;
 	if (!w->flush_init) {
 		uv_idle_init(w->loop, &w->flush);
 		w->flush.data = w;
@@ -138,69 +127,22 @@ static void on_event(const struct fg_event *e, void *arg)
 	}
 }
 
-static void sub_free(void *data)
-{
-	struct watch_sub *s = data;
-	struct watch *w = s->w;
-
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		w->subs = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	w->st.subscribers--;
-	free(s);
-}
-
-static void subscribe_reply(struct client *c, const char *kind, long long n)
-{
-	/* as Redis answers SUBSCRIBE: a push in RESP3, an array in RESP2 */
-	reply_push(c, 3);
-	reply_cstr(c, kind);
-	reply_cstr(c, CHANNEL);
-	reply_int(c, n);
-}
-
+/* XDP.WATCH and XDP.UNWATCH: SUBSCRIBE / UNSUBSCRIBE violations, kept for
+ * floodctl watch and scripts written before SUBSCRIBE existed. */
 static void cmd_watch(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	struct watch *w = ctx;
-	struct watch_sub *s = client_get_data(c);
-
 	(void)argc;
 	(void)argv;
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s) {
-			reply_error(c, "ERR out of memory");
-			return;
-		}
-		s->w = w;
-		s->c = c;
-		s->next = w->subs;
-		if (w->subs)
-			w->subs->prev = s;
-		w->subs = s;
-		w->st.subscribers++;
-		client_set_data(c, s, sub_free);
-		client_set_push(c, true);
-	}
-	subscribe_reply(c, "subscribe", 1);
+	(void)ctx;
+	client_subscribe(c, WATCH_CHANNEL);
 }
 
 static void cmd_unwatch(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	struct watch_sub *s = client_get_data(c);
-
 	(void)argc;
 	(void)argv;
 	(void)ctx;
-	if (s) {
-		client_set_data(c, NULL, NULL);
-		client_set_push(c, false);
-		sub_free(s);
-	}
-	subscribe_reply(c, "unsubscribe", 0);
+	client_unsubscribe(c, WATCH_CHANNEL);
 }
 
 static void info_watch(struct sbuf *out, void *ctx)
@@ -210,8 +152,8 @@ static void info_watch(struct sbuf *out, void *ctx)
 	sbuf_printf(out,
 		    "watch_subscribers:%llu\r\nwatch_pushed_total:%llu\r\n"
 		    "watch_missed_total:%llu\r\n",
-		    (unsigned long long)w->st.subscribers, (unsigned long long)w->st.pushed_total,
-		    (unsigned long long)w->st.missed_total);
+		    (unsigned long long)server_subscribers(w->srv),
+		    (unsigned long long)w->st.pushed_total, (unsigned long long)w->st.missed_total);
 }
 
 struct watch *watch_new(uv_loop_t *loop, struct server *s, struct events *ev)
@@ -222,10 +164,12 @@ struct watch *watch_new(uv_loop_t *loop, struct server *s, struct events *ev)
 	if (!w)
 		return NULL;
 	w->loop = loop;
+	w->srv = s;
 	w->ev = ev;
-	err = server_register(s, "XDP.WATCH", cmd_watch, 1, SERVER_CMD_NOSTATS, w);
+	/* open to every socket peer, as SUBSCRIBE (they only read) */
+	err = server_register(s, "XDP.WATCH", cmd_watch, 1, SERVER_CMD_PUBSUB, w);
 	if (!err)
-		err = server_register(s, "XDP.UNWATCH", cmd_unwatch, 1, SERVER_CMD_NOSTATS, w);
+		err = server_register(s, "XDP.UNWATCH", cmd_unwatch, 1, SERVER_CMD_PUBSUB, w);
 	if (!err)
 		err = server_info_add_section(s, "watch", info_watch, w);
 	if (!err)
@@ -240,15 +184,5 @@ struct watch *watch_new(uv_loop_t *loop, struct server *s, struct events *ev)
 
 void watch_free(struct watch *w)
 {
-	struct watch_sub *s;
-
-	if (!w)
-		return;
-	/* clients still there (not yet freed) must not call back into w */
-	while ((s = w->subs)) {
-		w->subs = s->next;
-		client_set_data(s->c, NULL, NULL);
-		free(s);
-	}
 	free(w);
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * watch: XDP.WATCH on the socket (floodctl watch). A subscribed client gets
- * every violation event as it is consumed from the ring buffer, pub/sub
- * style: ["message", "violations", <JSON object>] (a RESP3 push after
- * HELLO 3, an array in RESP2), see docs/api.md. A subscriber whose output
- * is backed up past WATCH_MAX_PENDING bytes misses events instead of
- * growing memory; the next event it gets says how many ("missed").
+ * watch: violation events for socket subscribers. Every event consumed from
+ * the ring buffer is published (server_publish) as one JSON object on the
+ * channels "violations" and "violations:<rule>", which clients SUBSCRIBE or
+ * PSUBSCRIBE to (docs/api.md); XDP.WATCH / XDP.UNWATCH (floodctl watch) are
+ * SUBSCRIBE / UNSUBSCRIBE violations. A subscriber whose output is backed up
+ * past WATCH_MAX_PENDING bytes misses events instead of growing memory; the
+ * next event it gets says how many ("missed").
  */
 #ifndef FG_WATCH_H
 #define FG_WATCH_H
@@ -20,6 +21,8 @@
 #define WATCH_MAX_PENDING (1u << 20) /* unsent bytes of a subscriber before it misses events */
 #endif
 
+#define WATCH_CHANNEL "violations" /* every event; "violations:<rule>": one rule's */
+
 struct events;
 struct server;
 struct watch;
@@ -29,8 +32,7 @@ struct watch;
 struct watch *watch_new(uv_loop_t *loop, struct server *s, struct events *ev);
 
 /* Free once the loop's handles are closed (the loop's own walk closes the
- * watch's) and the server's clients are freed: their subscriptions point
- * here. */
+ * watch's). */
 void watch_free(struct watch *w);
 
 /* The JSON object pushed for an event: ts_real_ms is the event's wall clock

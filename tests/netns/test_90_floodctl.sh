@@ -175,6 +175,14 @@ for bad in "" "frobnicate" "ban" "ban 192.0.2.1 extra" "ban 192.0.2.1 --for soon
 	# shellcheck disable=SC2086 # split the invocation into words
 	fg_assert_eq "$(rc ctl $bad)" 2 "bad invocation 'floodctl $bad' exits 2"
 done
+# A typo gets a suggestion from the command and option tables.
+err=$(ctl verfied 192.0.2.1 2>&1) && fg_fail "an unknown command succeeded"
+grep -q "^floodctl: unknown command 'verfied' (did you mean 'verified'?)$" <<<"$err" ||
+	fg_fail "no did-you-mean for a mistyped command: $err"
+err=$(ctl ban 192.0.2.1 --fro 1h 2>&1) && fg_fail "an unknown option succeeded"
+grep -q "^floodctl: unknown option --fro (did you mean --for?)$" <<<"$err" ||
+	fg_fail "no did-you-mean for a mistyped option: $err"
+fg_ok "typos get a did-you-mean"
 err=$("$FLOODCTL" -s "$FG_TMP/nothing.sock" status 2>&1) && fg_fail "status without an agent succeeded"
 fg_assert_eq "$(rc "$FLOODCTL" -s "$FG_TMP/nothing.sock" status)" 2 "no socket: exit 2"
 grep -q "cannot connect to $FG_TMP/nothing.sock: No such file or directory — is floodgated running?" \

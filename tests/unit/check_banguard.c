@@ -305,6 +305,34 @@ START_TEST(test_app_ban_keeps_stronger_ban)
 }
 END_TEST
 
+/* App-only mode has no ban map: every app ban, from whoever, is counted as
+ * no_xdp and nothing else (no quota used, no refusal counted). */
+START_TEST(test_app_only_no_map)
+{
+	struct fg_cidr c = addr("198.51.100.7");
+	struct banguard_stats st;
+	enum banguard_result r = BANGUARD_BANNED;
+	struct fg_conf conf;
+	struct banguard *g;
+
+	conf_init(&conf);
+	g = banguard_new(&conf);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_int_eq(banguard_app_ban(g, NULL, 0, true, &c, 60, 1, &r), -EOPNOTSUPP);
+	ck_assert_int_eq(r, BANGUARD_NO_XDP);
+	ck_assert_int_eq(banguard_app_ban(g, NULL, 65534, false, &c, 60, 2, &r), -EOPNOTSUPP);
+	ck_assert_int_eq(r, BANGUARD_NO_XDP);
+	ck_assert(!banguard_address_refused(g, NULL, &c, 3));
+	banguard_stats(g, &st);
+	ck_assert_uint_eq(st.results[BANGUARD_NO_XDP], 2);
+	ck_assert_uint_eq(st.results[BANGUARD_BANNED], 0);
+	ck_assert_uint_eq(st.results[BANGUARD_REFUSED_PEER], 0);
+	ck_assert_uint_eq(st.app_bans, 0);
+	ck_assert_str_eq(banguard_result_name(BANGUARD_NO_XDP), "no_xdp");
+	banguard_free(g);
+}
+END_TEST
+
 static Suite *banguard_suite(void)
 {
 	Suite *s = suite_create("banguard");
@@ -318,6 +346,7 @@ static Suite *banguard_suite(void)
 	tcase_add_test(tc, test_quota);
 	tcase_add_test(tc, test_operator_evicts_oldest_app_ban);
 	tcase_add_test(tc, test_app_ban_keeps_stronger_ban);
+	tcase_add_test(tc, test_app_only_no_map);
 	suite_add_tcase(s, tc);
 	return s;
 }

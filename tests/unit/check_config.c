@@ -167,6 +167,27 @@ START_TEST(test_empty)
 }
 END_TEST
 
+/* app_only: (floodgated --app-only as a key): off unless set; the file's
+ * interfaces are still read (the agent sets them aside in that mode). */
+START_TEST(test_app_only)
+{
+	ck_assert_int_eq(parse(""), 0);
+	ck_assert(!conf.app_only);
+	config_free(&conf);
+	ck_assert_int_eq(parse("app_only: true\ninterfaces: [eth0]\n"), 0);
+	ck_assert(conf.app_only);
+	ck_assert_int_eq(conf.nifaces, 1);
+	config_free(&conf);
+	ck_assert_int_eq(parse("app_only: false\n"), 0);
+	ck_assert(!conf.app_only);
+	config_free(&conf);
+	ck_assert_int_eq(parse("app_only: maybe\n"), -EINVAL);
+	ck_assert_str_eq(err, "t.yaml:1: app_only: expected true or false, got \"maybe\"");
+	ck_assert_int_eq(parse("app_onyl: true\n"), -EINVAL);
+	ck_assert_str_eq(err, "t.yaml:1: app_onyl: unknown key (did you mean app_only?)");
+}
+END_TEST
+
 /* A mapped entry alone is its IPv4 address (it used to be deleted from the
  * trie at the first sync, the list still showing it). */
 START_TEST(test_mapped_entry)
@@ -1242,6 +1263,7 @@ static Suite *config_suite(void)
 	tcase_add_test(good, test_example);
 	tcase_add_test(good, test_packaging);
 	tcase_add_test(good, test_empty);
+	tcase_add_test(good, test_app_only);
 	tcase_add_test(good, test_mapped_entry);
 	tcase_add_test(good, test_defaults_per_proto);
 	tcase_add_test(good, test_values);

@@ -175,7 +175,8 @@ static int parse_cookie_timestamps(struct cy_parser *p, const yaml_node_t *map,
 		 (!strcmp(cy_text(v), "off") || !strcmp(cy_text(v), "false")))
 		c->syn_cookies.timestamps_off = true;
 	else
-		return cy_fail(p, v, path, "expected auto or off, got %s", cy_show(v, b, sizeof(b)));
+		return cy_fail(p, v, path, "expected auto or off, got %s",
+			       cy_show(v, b, sizeof(b)));
 	return 0;
 }
 

@@ -290,7 +290,8 @@ START_TEST(test_syn_cookies)
 	ck_assert_msg(parse("rules:\n"
 			    "  - { name: a, proto: tcp, ports: [443] }\n"
 			    "  - { name: b, proto: tcp, ports: [444], syn_cookies: off }\n"
-			    "  - { name: c, proto: tcp, ports: [445], syn_cookies: always }\n") == 0,
+			    "  - { name: c, proto: tcp, ports: [445], syn_cookies: always }\n") ==
+			      0,
 		      "%s", err);
 	ck_assert_int_eq(conf.rules[0].limits.syn_cookies, FG_COOKIES_AUTO);
 	ck_assert_int_eq(conf.rules[1].limits.syn_cookies, FG_COOKIES_OFF);

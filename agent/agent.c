@@ -262,12 +262,15 @@ static bool iface_listed(const struct fg_conf *c, const char *name)
 
 static int attach_all(struct agent *a, const struct fg_conf *c)
 {
-	int i, err;
+	int i, j, err;
 
 	for (i = 0; i < c->nifaces; i++) {
 		err = loader_attach(&a->loader, c->ifaces[i], c->xdp_mode);
 		if (err)
 			return err;
+		for (j = 0; j < a->loader.nifaces; j++)
+			if (!strcmp(a->loader.ifaces[j].name, c->ifaces[i]))
+				syncookies_check_iface(c, c->ifaces[i], a->loader.ifaces[j].mode);
 	}
 	return 0;
 }

@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+
 #include <bpf/bpf.h>
 
 #include "kernel.h"
@@ -136,6 +139,62 @@ int syncookies_fill(struct syncookies *ck, const struct fg_conf *conf, struct fg
 	log_debug("syn cookies: SYN-ACK figures", LOG_UINT("mss4", out->cfg.cookie_mss4),
 		  LOG_UINT("mss6", out->cfg.cookie_mss6), LOG_UINT("wscale", ws),
 		  LOG_UINT("max_rate", rate));
+	return 0;
+}
+
+static bool conf_uses_cookies(const struct fg_conf *conf)
+{
+	int i;
+
+	if (conf->dry_run)
+		return false;
+	if (conf->defaults[FG_PROTO_TCP].syn_cookies != FG_COOKIES_OFF)
+		return true;
+	for (i = 0; i < conf->nrules; i++)
+		if (conf->rules[i].proto == FG_PROTO_TCP &&
+		    conf->rules[i].limits.syn_cookies != FG_COOKIES_OFF)
+			return true;
+	return false;
+}
+
+/* The interface's driver ("veth", ...), or "" when it does not say. */
+static void driver_of(const char *ifname, char *out, size_t len)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		snprintf(out, len, "%s", info.driver);
+	close(fd);
+}
+
+int syncookies_check_iface(const struct fg_conf *conf, const char *ifname, enum fg_xdp_mode mode)
+{
+	char drv[32], m[512];
+
+	if (!conf_uses_cookies(conf) || mode != FG_XDP_NATIVE)
+		return 0;
+	driver_of(ifname, drv, sizeof(drv));
+	if (strcmp(drv, "veth"))
+		return 0;
+	/* The SYN-ACK goes out with XDP_TX, which a veth in native mode hands
+	 * to its peer only when the peer runs an XDP program itself: without
+	 * one the SYN-ACKs sit in the peer's queue until other traffic comes
+	 * (the clients see a handshake that stalls). Whether the peer (often
+	 * in another namespace) has one cannot be told from here. */
+	log_warn(log_fmt(m, sizeof(m),
+			 "%s is a veth in native XDP mode: the SYN-ACKs of syn_cookies are sent "
+			 "with XDP_TX, which a veth delivers only when its peer has an XDP program "
+			 "attached; attach one there (any program that passes), or use "
+			 "xdp_mode: generic, or syn_cookies: off",
+			 ifname),
+		 LOG_STR("iface", ifname));
 	return 0;
 }
 

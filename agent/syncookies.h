@@ -49,6 +49,10 @@ int syncookies_fill(struct syncookies *ck, const struct fg_conf *conf, struct fg
 void syncookies_tick(struct syncookies *ck, const struct fg_conf *conf, struct xdpmaps *maps,
 		     struct fg_compiled *compiled, uint64_t now_ns);
 
+/* After attaching to ifname in mode: say so when cookie SYN-ACKs may not
+ * leave it (a veth in native mode). Returns 0. */
+int syncookies_check_iface(const struct fg_conf *conf, const char *ifname, enum fg_xdp_mode mode);
+
 /* Restore the namespace's settings (agent stop). */
 void syncookies_restore(struct syncookies *ck, struct xdpmaps *maps, struct fg_compiled *compiled);
 

@@ -633,7 +633,7 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 	       "0 for every mode under dry_run or on a kernel without the helpers.");
 	for (id = 0; id < FG_MAX_RULES; id++) {
 		uint32_t f = a->compiled->rules[id].flags;
-		bool on = a->compiled->cfg.flags & FG_CFG_F_COOKIES;
+		bool on = !a->conf->dry_run && kernel_features.xdp_syncookies;
 
 		if (!have[id] || strcmp(rule_proto(a, id, ids->names[id]), "tcp"))
 			continue;

@@ -117,6 +117,7 @@ int syncookies_fill(struct syncookies *ck, const struct fg_conf *conf, struct fg
 	bool any = false;
 	uint8_t ws;
 
+	ck->configured = false;
 	for (i = 0; i < FG_MAX_RULES; i++)
 		any |= (out->rules[i].flags & (FG_RULE_F_COOKIE_AUTO | FG_RULE_F_COOKIE_ALWAYS)) !=
 		       0;
@@ -124,9 +125,9 @@ int syncookies_fill(struct syncookies *ck, const struct fg_conf *conf, struct fg
 	 * kernel without the helpers logged so at start (kernel features). */
 	if (!any || conf->dry_run || !kernel_features.xdp_syncookies)
 		return 0;
-	out->cfg.flags |= FG_CFG_F_COOKIES;
-	if (ck->active && ck->ts)
-		out->cfg.flags |= FG_CFG_F_COOKIE_TS;
+	ck->configured = true;
+	if (ck->active)
+		out->cfg.flags |= FG_CFG_F_COOKIES | (ck->ts ? FG_CFG_F_COOKIE_TS : 0);
 	/* A tenth of a second of the rate at once: enough for a burst of
 	 * real clients, little for a reflection. */
 	out->cfg.cookie_cap = rules_limit(rate, rate / 10 ? rate / 10 : 1);
@@ -199,12 +200,12 @@ int syncookies_check_iface(const struct fg_conf *conf, const char *ifname, enum 
 }
 
 /* Which rule needs cookies now, if any ("" = none). */
-static bool need_cookies(const struct fg_compiled *c, struct xdpmaps *maps, uint64_t now, char *why,
-			 size_t len)
+static bool need_cookies(const struct syncookies *ck, const struct fg_compiled *c,
+			 struct xdpmaps *maps, uint64_t now, char *why, size_t len)
 {
 	int id;
 
-	if (!(c->cfg.flags & FG_CFG_F_COOKIES))
+	if (!ck->configured)
 		return false;
 	for (id = 0; id < FG_MAX_RULES; id++) {
 		const struct fg_rule *r = &c->rules[id];
@@ -225,22 +226,21 @@ static bool need_cookies(const struct fg_compiled *c, struct xdpmaps *maps, uint
 	return false;
 }
 
-/* Write the live settings entry's FG_CFG_F_COOKIE_TS (and the copy a
- * reload starts from). */
-static void set_ts_flag(struct xdpmaps *maps, struct fg_compiled *compiled, bool on)
+/* Write the live settings entry's cookie flags (and those of the copy a
+ * reload starts from): FG_CFG_F_COOKIES, and FG_CFG_F_COOKIE_TS with ts. */
+static void set_flags(struct xdpmaps *maps, struct fg_compiled *compiled, bool on, bool ts)
 {
+	__u32 mask = FG_CFG_F_COOKIES | FG_CFG_F_COOKIE_TS, set = 0, zero = 0;
 	struct fg_config cfg;
-	__u32 zero = 0;
 
 	if (on)
-		compiled->cfg.flags |= FG_CFG_F_COOKIE_TS;
-	else
-		compiled->cfg.flags &= ~FG_CFG_F_COOKIE_TS;
+		set = FG_CFG_F_COOKIES | (ts ? FG_CFG_F_COOKIE_TS : 0);
+	compiled->cfg.flags = (compiled->cfg.flags & ~mask) | set;
 	if (xdpmaps_settings(maps, &cfg))
 		return;
-	cfg.flags = on ? cfg.flags | FG_CFG_F_COOKIE_TS : cfg.flags & ~FG_CFG_F_COOKIE_TS;
+	cfg.flags = (cfg.flags & ~mask) | set;
 	if (bpf_map_update_elem(maps->settings, &zero, &cfg, BPF_ANY))
-		log_warn("cannot update the XDP settings for cookie timestamps", LOG_ERRNO(errno));
+		log_warn("cannot update the XDP settings for SYN cookies", LOG_ERRNO(errno));
 }
 
 static void activate(struct syncookies *ck, const struct fg_conf *conf, struct xdpmaps *maps,
@@ -282,7 +282,7 @@ static void activate(struct syncookies *ck, const struct fg_conf *conf, struct x
 		return;
 	}
 	ck->active = true;
-	set_ts_flag(maps, compiled, ck->ts);
+	set_flags(maps, compiled, true, ck->ts);
 	log_info(log_fmt(m, sizeof(m),
 			 "syn cookies on: %s; net.ipv4.tcp_syncookies %lld -> 2%s until %llu s "
 			 "after it ends; SYN-ACKs %s timestamps",
@@ -300,7 +300,7 @@ void syncookies_restore(struct syncookies *ck, struct xdpmaps *maps, struct fg_c
 	if (!ck->active)
 		return;
 	if (compiled)
-		set_ts_flag(maps, compiled, false);
+		set_flags(maps, compiled, false, false);
 	/* Only what the agent changed, and only if nobody changed it since. */
 	if (ck->saved_syncookies >= 0 && ck->saved_syncookies != 2 &&
 	    sysctl_read(SYSCTL_SYNCOOKIES) == 2)
@@ -319,7 +319,7 @@ void syncookies_tick(struct syncookies *ck, const struct fg_conf *conf, struct x
 {
 	char why[sizeof(ck->why)];
 
-	if (need_cookies(compiled, maps, now_ns, why, sizeof(why))) {
+	if (need_cookies(ck, compiled, maps, now_ns, why, sizeof(why))) {
 		ck->last_need_ns = now_ns;
 		if (!ck->active) {
 			snprintf(ck->why, sizeof(ck->why), "%s", why);

@@ -28,6 +28,7 @@
 #define FG_COOKIE_HOLD_NS (120ULL * 1000000000ULL)
 
 struct syncookies {
+	bool configured;       /* some rule has syn_cookies auto or always */
 	bool active;	       /* the sysctls are set for cookies */
 	bool warned;	       /* a sysctl write failed (said once) */
 	int saved_syncookies;  /* what the agent found; -1 unknown */
@@ -45,7 +46,9 @@ int syncookies_fill(struct syncookies *ck, const struct fg_conf *conf, struct fg
 
 /* Once a tick: switch the namespace's settings on when a rule needs cookies
  * (an auto rule under attack, an always rule) and off FG_COOKIE_HOLD_NS after
- * the last need; keeps the settings map's FG_CFG_F_COOKIE_TS in step. */
+ * the last need, and the settings map's FG_CFG_F_COOKIES (and _COOKIE_TS)
+ * with them: the program answers no SYN and checks no ACK before the kernel
+ * can take cookies, and nothing costs anything in peacetime. */
 void syncookies_tick(struct syncookies *ck, const struct fg_conf *conf, struct xdpmaps *maps,
 		     struct fg_compiled *compiled, uint64_t now_ns);
 

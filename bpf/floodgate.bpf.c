@@ -372,8 +372,10 @@ static __always_inline __u32 new_flow(struct ctx *c)
 	 * spoofed flood is made of. The budget is still charged, so that
 	 * "under attack" means the same with cookies as without. The
 	 * reason returned (with WANT_COOKIE) is the answer when no cookie
-	 * can be made. Dry-run answers none: it must change nothing. */
-	if (c->p.l4proto == IPPROTO_TCP && !(c->cfg->flags & FG_CFG_F_DRY_RUN))
+	 * can be made. FG_CFG_F_COOKIES is on while the agent has the kernel
+	 * ready for cookies (tcp_syncookies=2); dry-run answers none. */
+	if (c->p.l4proto == IPPROTO_TCP &&
+	    (c->cfg->flags & (FG_CFG_F_COOKIES | FG_CFG_F_DRY_RUN)) == FG_CFG_F_COOKIES)
 		want = c->rule->flags & (FG_RULE_F_COOKIE_AUTO | FG_RULE_F_COOKIE_ALWAYS);
 	/* Under attack the global budget is for unverified sources only:
 	 * clients the host already talks to keep opening connections. */

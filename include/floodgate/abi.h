@@ -123,7 +123,9 @@ _Static_assert(sizeof(struct fg_rule) == 72, "abi");
 #define FG_CFG_F_DRY_RUN   0x1 /* count everything, drop nothing */
 #define FG_CFG_F_HAS_DENY  0x2 /* deny trie not empty (else its lookup is skipped) */
 #define FG_CFG_F_HAS_ALLOW 0x4 /* allow trie not empty */
-/* Some rule answers SYN cookies: ACKs from unverified sources are checked. */
+/* SYN cookies are on (the agent set tcp_syncookies=2 because a rule needs
+ * them now): the rules' syn_cookies apply, and ACKs from unverified sources
+ * to their listeners are checked. Off, the program behaves as without. */
 #define FG_CFG_F_COOKIES 0x8
 /* Cookie SYN-ACKs carry timestamps (and so SACK and window scaling): the
  * agent set tcp_timestamps=2, without the per-connection offset a program

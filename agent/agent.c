@@ -290,6 +290,8 @@ static int start_xdp(struct agent *a)
 	if (loader_open(&a->loader, &a->conf, a->opts.pin_dir))
 		return -EIO;
 	xdpmaps_from_skel(&a->maps, a->loader.skel);
+	if (a->loader.adopted_maps)
+		syncookies_recover(&a->cookies, &a->maps, xdpmaps_now_ns());
 
 	/* Adopted maps: rule ids come out the same for the same config, so
 	 * treating them as unchanged keeps the global budgets and attack state. */

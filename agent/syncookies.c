@@ -108,6 +108,34 @@ static int min_mtu(const struct fg_conf *conf)
 	return mtu ? mtu : 1500;
 }
 
+/* A sysctl value as kept in fg_config's saved_* (+ 1; 0 = none). */
+static uint8_t saved_byte(int v)
+{
+	return v >= 0 && v < 255 ? (uint8_t)(v + 1) : 0;
+}
+
+int syncookies_recover(struct syncookies *ck, struct xdpmaps *maps, uint64_t now_ns)
+{
+	char m[256];
+	struct fg_config cfg;
+
+	if (xdpmaps_settings(maps, &cfg) || cfg.abi_version != FG_ABI_VERSION ||
+	    !cfg.saved_syncookies)
+		return 0;
+	ck->active = true;
+	ck->saved_syncookies = cfg.saved_syncookies - 1;
+	ck->saved_timestamps = cfg.saved_timestamps ? cfg.saved_timestamps - 1 : -1;
+	ck->ts = (cfg.flags & FG_CFG_F_COOKIE_TS) != 0;
+	ck->last_need_ns = now_ns;
+	snprintf(ck->why, sizeof(ck->why), "the previous floodgated left them on");
+	log_info(log_fmt(m, sizeof(m),
+			 "syn cookies: the previous floodgated left the TCP settings for cookies "
+			 "(it found net.ipv4.tcp_syncookies=%d): they are put back when no rule "
+			 "needs cookies",
+			 ck->saved_syncookies));
+	return 1;
+}
+
 int syncookies_fill(struct syncookies *ck, const struct fg_conf *conf, struct fg_compiled *out)
 {
 	uint32_t rate =
@@ -128,6 +156,8 @@ int syncookies_fill(struct syncookies *ck, const struct fg_conf *conf, struct fg
 	ck->configured = true;
 	if (ck->active)
 		out->cfg.flags |= FG_CFG_F_COOKIES | (ck->ts ? FG_CFG_F_COOKIE_TS : 0);
+	out->cfg.saved_syncookies = ck->active ? saved_byte(ck->saved_syncookies) : 0;
+	out->cfg.saved_timestamps = ck->active ? saved_byte(ck->saved_timestamps) : 0;
 	/* A tenth of a second of the rate at once: enough for a burst of
 	 * real clients, little for a reflection. */
 	out->cfg.cookie_cap = rules_limit(rate, rate / 10 ? rate / 10 : 1);
@@ -228,17 +258,24 @@ static bool need_cookies(const struct syncookies *ck, const struct fg_compiled *
 
 /* Write the live settings entry's cookie flags (and those of the copy a
  * reload starts from): FG_CFG_F_COOKIES, and FG_CFG_F_COOKIE_TS with ts. */
-static void set_flags(struct xdpmaps *maps, struct fg_compiled *compiled, bool on, bool ts)
+static void set_flags(const struct syncookies *ck, struct xdpmaps *maps,
+		      struct fg_compiled *compiled, bool on)
 {
 	__u32 mask = FG_CFG_F_COOKIES | FG_CFG_F_COOKIE_TS, set = 0, zero = 0;
+	uint8_t sc = on ? saved_byte(ck->saved_syncookies) : 0;
+	uint8_t ts = on ? saved_byte(ck->saved_timestamps) : 0;
 	struct fg_config cfg;
 
 	if (on)
-		set = FG_CFG_F_COOKIES | (ts ? FG_CFG_F_COOKIE_TS : 0);
+		set = FG_CFG_F_COOKIES | (ck->ts ? FG_CFG_F_COOKIE_TS : 0);
 	compiled->cfg.flags = (compiled->cfg.flags & ~mask) | set;
+	compiled->cfg.saved_syncookies = sc;
+	compiled->cfg.saved_timestamps = ts;
 	if (xdpmaps_settings(maps, &cfg))
 		return;
 	cfg.flags = (cfg.flags & ~mask) | set;
+	cfg.saved_syncookies = sc;
+	cfg.saved_timestamps = ts;
 	if (bpf_map_update_elem(maps->settings, &zero, &cfg, BPF_ANY))
 		log_warn("cannot update the XDP settings for SYN cookies", LOG_ERRNO(errno));
 }
@@ -282,7 +319,7 @@ static void activate(struct syncookies *ck, const struct fg_conf *conf, struct x
 		return;
 	}
 	ck->active = true;
-	set_flags(maps, compiled, true, ck->ts);
+	set_flags(ck, maps, compiled, true);
 	log_info(log_fmt(m, sizeof(m),
 			 "syn cookies on: %s; net.ipv4.tcp_syncookies %lld -> 2%s until %llu s "
 			 "after it ends; SYN-ACKs %s timestamps",
@@ -300,7 +337,7 @@ void syncookies_restore(struct syncookies *ck, struct xdpmaps *maps, struct fg_c
 	if (!ck->active)
 		return;
 	if (compiled)
-		set_flags(maps, compiled, false, false);
+		set_flags(ck, maps, compiled, false);
 	/* Only what the agent changed, and only if nobody changed it since. */
 	if (ck->saved_syncookies >= 0 && ck->saved_syncookies != 2 &&
 	    sysctl_read(SYSCTL_SYNCOOKIES) == 2)

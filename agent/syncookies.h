@@ -56,6 +56,12 @@ void syncookies_tick(struct syncookies *ck, const struct fg_conf *conf, struct x
  * leave it (a veth in native mode). Returns 0. */
 int syncookies_check_iface(const struct fg_conf *conf, const char *ifname, enum fg_xdp_mode mode);
 
+/* At start, before the config is written into adopted maps: when the
+ * pinned settings say an agent set the TCP settings for cookies and did not
+ * put them back (it crashed), take over what it found, so that they are
+ * restored when no rule needs cookies any more. 1 when it did, else 0. */
+int syncookies_recover(struct syncookies *ck, struct xdpmaps *maps, uint64_t now_ns);
+
 /* Restore the namespace's settings (agent stop). */
 void syncookies_restore(struct syncookies *ck, struct xdpmaps *maps, struct fg_compiled *compiled);
 

@@ -154,8 +154,13 @@ struct fg_config {
 	/* the window scale the kernel will give the connection: ilog2 of
 	 * max(tcp_rmem[2], rmem_max) - 15, at most 14 */
 	__u8 cookie_wscale;
+	/* the agent's, not the program's: tcp_syncookies and tcp_timestamps
+	 * as it found them before setting them for cookies, + 1 (0: it did
+	 * not), kept in the pinned map so that the agent after a crash can
+	 * put them back */
+	__u8 saved_syncookies;
+	__u8 saved_timestamps;
 	__u8 pad1;
-	__u16 pad2;
 };
 _Static_assert(sizeof(struct fg_config) == 72, "abi");
 

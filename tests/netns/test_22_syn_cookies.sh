@@ -3,7 +3,8 @@
 # IPv6) that puts the rule under attack with a scarce global budget, brand-new clients
 # (each from an address never seen before) connect and get a 1 MB response within 3 s;
 # the victim keeps no half-open sockets; the SYN-ACKs stay under max_rate; the agent
-# switches the namespace's TCP settings on for the attack and restores them. The same
+# switches the namespace's TCP settings on for the attack and restores them (also the
+# agent started after one that crashed). The same
 # with syn_cookies: off is reported for comparison (new clients mostly fail), not asserted.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -112,7 +113,14 @@ bound=$(python3 -c "print(int($MAX_RATE * ($t1 - $t0) + $MAX_RATE / 10 + 1))")
 fg_assert_le "$sent" "$bound" "SYN-ACKs within max_rate ($MAX_RATE/s over the flood)"
 fg_ctl verified 192.0.2.10 >/dev/null || fg_fail "a cookie client was not marked verified"
 
-# The agent restores the namespace's settings when it stops (here: before the 2 min hold).
+# An agent that crashes leaves the settings; the next one (adopting the pins) takes over
+# what the first found, and restores it when it stops (here: before the 2 min hold).
+kill -KILL "$FG_AGENT"
+wait "$FG_AGENT" 2>/dev/null || true
+fg_assert_eq "$(fg_in "$FG_V" sysctl -n net.ipv4.tcp_syncookies)" 2 "a crashed agent leaves tcp_syncookies=2"
+fg_agent_start "$FG_TMP/fg.yaml" --xdp-mode generic
+fg_log_wait "the previous floodgated left the TCP settings for cookies (it found net.ipv4.tcp_syncookies=$syncookies0)" 5 ||
+	fg_fail "the next agent did not take over the saved settings: $(grep -i cookie "$FG_AGENT_LOG")"
 fg_stop "$FG_AGENT" 10 || fg_fail "agent exited with an error on SIGTERM"
 fg_assert_eq "$(fg_in "$FG_V" sysctl -n net.ipv4.tcp_syncookies)" "$syncookies0" "tcp_syncookies restored"
 fg_assert_eq "$(fg_in "$FG_V" sysctl -n net.ipv4.tcp_timestamps)" "$timestamps0" "tcp_timestamps restored"

@@ -102,6 +102,9 @@ $(BUILD)/%.o: %.c $(AGENT_HDRS) $(BPF_SKELS) $(wildcard include/floodgate/*.h) |
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The status page is built into the agent (.incbin).
+$(BUILD)/agent/status.o: agent/status.html
+
 $(FLOODGATED): $(AGENT_OBJS) $(LIB_SHARED_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -118,9 +121,12 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(CHECK_LIBS) -o $@
 # floodctl's modules (all but its main) and its connection to the agent.
+# counts pubsub.c's pattern matches (check_pubsub.c's __wrap_glob_match)
+$(BUILD)/tests/check_pubsub: LDFLAGS += -Wl,--wrap=glob_match
 $(BUILD)/tests/check_cli: $(filter-out $(BUILD)/cli/floodctl.o,$(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS)))
 $(BUILD)/tests/unit/check_cli.o: ALL_CFLAGS += -Icli
 $(BUILD)/tests/unit/check_cli.o: $(wildcard cli/*.h)
+$(BUILD)/tests/unit/check_policy.o: tests/unit/policy_sync.h
 
 $(BPFTEST): $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS)) $(LIB_OBJS)
 	$(call msg,LD,$@)
@@ -164,6 +170,13 @@ NODE_DEPS := tests/node/node_modules/.package-lock.json
 $(NODE_DEPS): tests/node/package.json tests/node/package-lock.json | $(DEPS_STAMP)
 	$(call msg,NPM,tests/node)
 	$(Q)cd tests/node && npm ci --no-audit --no-fund --silent
+# The floodgate npm package's dev dependencies (express, socket.io, NestJS, typescript), installed
+# before the test run so tests/netns/test_99_node_pkg.sh spends its time on the tests.
+NODE_PKG_DEPS := clients/node/node_modules/.package-lock.json
+$(NODE_PKG_DEPS): clients/node/package.json clients/node/package-lock.json | $(DEPS_STAMP)
+	$(call msg,NPM,clients/node)
+	$(Q)cd clients/node && npm ci --no-audit --no-fund --silent
+NODE_DEPS += $(NODE_PKG_DEPS)
 
 # Each stage prints its own summary; tests/run.sh adds them up and prints
 # the closing "N passed, N failed" line.
@@ -194,8 +207,9 @@ $(BUILD)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c agent/resp.c lib/sbuf.c agent/re
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+# The policy kinds' rows carry their config keys (agent/limit_*.c).
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(wildcard agent/config*.c) lib/cidr.c lib/duration.c agent/log.c \
-			   $(AGENT_HDRS) | $(DEPS_STAMP)
+			   agent/policy_kind.c $(wildcard agent/limit_*.c) $(AGENT_HDRS) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lyaml -lbpf -o $@
@@ -294,6 +308,7 @@ BINDIR         ?= $(PREFIX)/bin
 SBINDIR        ?= $(PREFIX)/sbin
 FGLIBDIR       ?= $(PREFIX)/lib/floodgate
 DOCDIR         ?= $(PREFIX)/share/doc/floodgate
+DATADIR        ?= $(PREFIX)/share/floodgate
 SYSCONFDIR     ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR         ?= $(PREFIX)/share/man
@@ -311,6 +326,10 @@ install: all
 	$(Q)install -d -m 0755 "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(SYSTEMDUNITDIR)" \
 		"$(DESTDIR)$(SYSCONFDIR)/floodgate"
 	$(Q)install -m 0644 $(DOCS) "$(DESTDIR)$(DOCDIR)/"
+	$(Q)install -D -m 0644 packaging/prometheus/floodgate.rules.yml \
+		"$(DESTDIR)$(DATADIR)/prometheus/floodgate.rules.yml"
+	$(Q)install -D -m 0644 packaging/grafana/floodgate.json \
+		"$(DESTDIR)$(DATADIR)/grafana/floodgate.json"
 	$(Q)for m in $(MANPAGES); do \
 		install -D -m 0644 "$$m" "$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}" || exit 1; \
 	done
@@ -334,9 +353,12 @@ uninstall:
 	$(Q)rm -f "$(DESTDIR)$(SBINDIR)/floodgated" "$(DESTDIR)$(BINDIR)/floodctl" \
 		"$(DESTDIR)$(FGLIBDIR)/floodgate.bpf.o" \
 		"$(DESTDIR)$(SYSTEMDUNITDIR)/floodgated.service" "$(CONFIG_DEST).example" \
+		"$(DESTDIR)$(DATADIR)/prometheus/floodgate.rules.yml" \
+		"$(DESTDIR)$(DATADIR)/grafana/floodgate.json" \
 		$(addprefix "$(DESTDIR)$(DOCDIR)/,$(addsuffix ",$(notdir $(DOCS)))) \
 		$(foreach m,$(MANPAGES),"$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))")
-	$(Q)rmdir "$(DESTDIR)$(FGLIBDIR)" "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
+	$(Q)rmdir "$(DESTDIR)$(FGLIBDIR)" "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(DATADIR)/prometheus" \
+		"$(DESTDIR)$(DATADIR)/grafana" "$(DESTDIR)$(DATADIR)" 2>/dev/null || true
 	$(Q)if cmp -s packaging/floodgate.yaml "$(CONFIG_DEST)"; then \
 		rm -f "$(CONFIG_DEST)"; rmdir "$(DESTDIR)$(SYSCONFDIR)/floodgate" 2>/dev/null || true; \
 	elif [ -e "$(CONFIG_DEST)" ]; then \

@@ -102,9 +102,10 @@ static int sync_list(struct agent *a, int fd, const struct fg_cidr *conf_items, 
 		return -ENOMEM;
 	if (nconf)
 		memcpy(all, conf_items, nconf * sizeof(*all));
+	/* xdpmaps_sync_list() drops repeats itself, in n log n (a search per
+	 * entry here was quadratic on full lists) */
 	for (i = 0; i < extra->n; i++)
-		if (cidr_find(all, n, &extra->items[i]) < 0)
-			all[n++] = extra->items[i];
+		all[n++] = extra->items[i];
 	err = xdpmaps_sync_list(&a->maps, fd, all, n);
 	free(all);
 	return err;

@@ -365,17 +365,18 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 }
 
 /* RL.AUTH.FAIL, RL.AUTH.CHECK, RL.AUTH.OK, RL.CONN.CLOSE, RL.UNBLOCK,
- * RL.RESET: policy, key. type: the policy type the command needs, or -1 for
- * any. One handler each, so the server's lookup already says which. */
+ * RL.RESET: policy, key. need: what the policy's type must also decide
+ * (RL.AUTH.OK resets a policy that takes RL.AUTH.FAIL; POLICY_OP_RESET:
+ * any type). One handler each, so the server's lookup already says which. */
 static void rl_key_op(struct client *c, const struct resp_arg *argv, const struct commands_env *a,
-		      const char *name, enum policy_op op, int type)
+		      const char *name, enum policy_op op, enum policy_op need)
 {
 	struct policy_req rq = { .op = op, .key = argv[2].ptr, .klen = argv[2].len };
 	struct policy *p = find_policy(a, c, &argv[1]);
 
 	if (!p)
 		return;
-	if (type >= 0 && policy_type(p) != (enum policy_type)type) {
+	if (!policy_supports(p, need)) {
 		policy_error(c, p, -EOPNOTSUPP, name);
 		return;
 	}
@@ -385,37 +386,37 @@ static void rl_key_op(struct client *c, const struct resp_arg *argv, const struc
 static void cmd_rl_auth_fail(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	(void)argc;
-	rl_key_op(c, argv, ctx, "RL.AUTH.FAIL", POLICY_OP_AUTH_FAIL, -1);
+	rl_key_op(c, argv, ctx, "RL.AUTH.FAIL", POLICY_OP_AUTH_FAIL, POLICY_OP_RESET);
 }
 
 static void cmd_rl_auth_check(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	(void)argc;
-	rl_key_op(c, argv, ctx, "RL.AUTH.CHECK", POLICY_OP_AUTH_CHECK, -1);
+	rl_key_op(c, argv, ctx, "RL.AUTH.CHECK", POLICY_OP_AUTH_CHECK, POLICY_OP_RESET);
 }
 
 static void cmd_rl_auth_ok(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	(void)argc;
-	rl_key_op(c, argv, ctx, "RL.AUTH.OK", POLICY_OP_RESET, POLICY_PROGRESSIVE);
+	rl_key_op(c, argv, ctx, "RL.AUTH.OK", POLICY_OP_RESET, POLICY_OP_AUTH_FAIL);
 }
 
 static void cmd_rl_conn_close(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	(void)argc;
-	rl_key_op(c, argv, ctx, "RL.CONN.CLOSE", POLICY_OP_RESET, POLICY_EVENTS);
+	rl_key_op(c, argv, ctx, "RL.CONN.CLOSE", POLICY_OP_RESET, POLICY_OP_EVENT);
 }
 
 static void cmd_rl_unblock(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	(void)argc;
-	rl_key_op(c, argv, ctx, "RL.UNBLOCK", POLICY_OP_UNBLOCK, -1);
+	rl_key_op(c, argv, ctx, "RL.UNBLOCK", POLICY_OP_UNBLOCK, POLICY_OP_RESET);
 }
 
 static void cmd_rl_reset(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	(void)argc;
-	rl_key_op(c, argv, ctx, "RL.RESET", POLICY_OP_RESET, -1);
+	rl_key_op(c, argv, ctx, "RL.RESET", POLICY_OP_RESET, POLICY_OP_RESET);
 }
 
 static void cmd_rl_event(struct client *c, int argc, const struct resp_arg *argv, void *ctx)

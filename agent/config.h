@@ -127,6 +127,14 @@ enum fg_store_type {
 
 #define FG_CONF_REDIS_TIMEOUT_MS 20
 #define FG_CONF_REDIS_PREFIX	 "fg"
+#define FG_CONF_REDIS_MAX_SENTINELS 8
+#define FG_CONF_SENTINEL_PORT	    26379
+
+/* A host:port of store.redis.sentinels. */
+struct fg_conf_redis_addr {
+	char host[128];
+	uint16_t port;
+};
 
 /* store.redis: the shared store of a fleet (docs/config.md). */
 struct fg_conf_redis {
@@ -139,6 +147,15 @@ struct fg_conf_redis {
 	uint32_t db;	     /* SELECT db; default 0 */
 	uint32_t timeout_ms; /* per request; default FG_CONF_REDIS_TIMEOUT_MS */
 	char prefix[64];     /* of every key and channel; default FG_CONF_REDIS_PREFIX */
+	/* Sentinel mode (instead of url): the master is asked of these. */
+	struct fg_conf_redis_addr sentinels[FG_CONF_REDIS_MAX_SENTINELS];
+	int nsentinels;
+	char master_name[64];	     /* SENTINEL get-master-addr-by-name */
+	char sentinel_username[64];  /* AUTH on the sentinels; "" = the password alone */
+	char sentinel_password[128]; /* "" = no AUTH on the sentinels */
+	/* Cluster mode (instead of url): seeds the slot map is asked of. */
+	struct fg_conf_redis_addr cluster[FG_CONF_REDIS_MAX_SENTINELS];
+	int ncluster;
 };
 
 /* store: where policies keep their per-key state. */

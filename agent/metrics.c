@@ -29,6 +29,7 @@
 #include "rules.h"
 #include "sbuf.h"
 #include "server.h"
+#include "status.h"
 #include "xdpmaps.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -119,6 +120,8 @@ struct metrics {
 	struct sbuf text;	 /* the latest complete snapshot */
 	uint64_t rendered_ns;	 /* CLOCK_MONOTONIC of text */
 	char health[HEALTH_MAX]; /* "" = healthy, else why not */
+
+	struct status *status; /* GET / and /status.json (status.h); NULL: not served */
 };
 
 struct http_conn {
@@ -784,7 +787,7 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 	for (i = 0; i < n; i++) {
 		const struct policy *p = policies_at(ps, i);
 
-		if (policy_type(p) != POLICY_PROGRESSIVE)
+		if (!policy_supports(p, POLICY_OP_AUTH_FAIL))
 			continue;
 		policy_stats(p, &st);
 		u64(b, "floodgate_rl_auth_failures_total", st.auth_failures, "policy",
@@ -795,7 +798,7 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 	for (i = 0; i < n; i++) {
 		const struct policy *p = policies_at(ps, i);
 
-		if (policy_type(p) != POLICY_PROGRESSIVE)
+		if (!policy_supports(p, POLICY_OP_AUTH_FAIL))
 			continue;
 		policy_stats(p, &st);
 		u64(b, "floodgate_rl_xdp_bans_total", st.xdp_bans, "policy", policy_name(p),
@@ -808,7 +811,7 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 		const struct auth_hist *h;
 		static const struct auth_hist none;
 
-		if (policy_type(p) != POLICY_PROGRESSIVE)
+		if (!policy_supports(p, POLICY_OP_AUTH_FAIL))
 			continue;
 		h = auth_find(m, policy_name(p), false);
 		if (!h)
@@ -860,6 +863,41 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 	family(b, "floodgate_rl_store_bytes", "gauge",
 	       "Memory the policy store holds, approximately.");
 	u64(b, "floodgate_rl_store_bytes", ss.bytes, "store", ss.type, LABELS_END);
+}
+
+/* Per Redis node: a cluster's masters, or the one server (url, or the master
+ * the sentinels name), so a dashboard shows which node fails. */
+static void render_store_nodes(struct sbuf *b, struct metrics *m)
+{
+	int i, n = redis_nodes(m->v.redis);
+	struct redis_stats rs;
+	const char *addr;
+
+	redis_stats(m->v.redis, &rs);
+	single(b, "floodgate_store_redirects_total", "counter",
+	       "Redis Cluster MOVED and ASK redirections followed.", rs.redirects);
+	single(b, "floodgate_store_master_switches_total", "counter",
+	       "Fail-overs of the master announced by the sentinels (+switch-master).",
+	       rs.master_switches);
+	family(b, "floodgate_store_node_up", "gauge",
+	       "1 while this Redis node is connected and usable; its keys fall back while 0.");
+	for (i = 0; i < n; i++)
+		if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+			u64(b, "floodgate_store_node_up", rs.up, "node", addr, LABELS_END);
+	family(b, "floodgate_store_node_errors_total", "counter",
+	       "Requests for this node that failed (timeouts, errors, lost connections) or were "
+	       "refused while it was down.");
+	for (i = 0; i < n; i++)
+		if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+			u64(b, "floodgate_store_node_errors_total", rs.errors, "node", addr,
+			    LABELS_END);
+	family(b, "floodgate_store_node_request_duration_seconds", "histogram",
+	       "Round trip of the requests this node answered.");
+	for (i = 0; i < n; i++)
+		if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+			histogram(b, "floodgate_store_node_request_duration_seconds", rs.lat,
+				  REDIS_LAT_BUCKETS, m->redis_le, (double)rs.lat_sum_us / 1e6,
+				  "node", addr);
 }
 
 /* The shared store (store.type: redis) and fleet-wide bans; nothing without them. */
@@ -915,6 +953,7 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	       "Round trip of the Redis requests that were answered (decisions, bans).");
 	histogram(b, "floodgate_store_request_duration_seconds", rs.lat, REDIS_LAT_BUCKETS,
 		  m->redis_le, (double)rs.lat_sum_us / 1e6, NULL, NULL);
+	render_store_nodes(b, m);
 	single(b, "floodgate_fleet_subscribed", "gauge",
 	       "1 while subscribed to the fleet's ban channel.", fs.subscribed);
 	family(b, "floodgate_fleet_messages_total", "counter",
@@ -1150,6 +1189,10 @@ static void render(struct metrics *m)
 	memcpy(m->health, health, sizeof(health));
 	pthread_mutex_unlock(&m->lock);
 	*b = old; /* the old snapshot's memory renders the next one */
+	/* The status page reads the snapshot just made (only this thread writes it). */
+	if (status_update(m->status, m->loop, &(struct status_src){ m->v.maps, m->v.compiled },
+			  m->text.data, m->text.len, health))
+		log_warn("metrics: out of memory rendering the status page; serving the last one");
 	m->render_s = (double)(mono_ns() - t0) / 1e9;
 }
 
@@ -1189,8 +1232,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
-	static const char index_page[] = "floodgated: see /metrics and /healthz\n";
 	struct metrics *m = cls;
+	const char *type;
 	char body[HEALTH_MAX + 64];
 	struct MHD_Response *r;
 	uint64_t age_ms;
@@ -1227,10 +1270,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			     strcmp(body, "ok\n") ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
 			     "text/plain; charset=utf-8", body, strlen(body), false);
 	}
-	if (!strcmp(url, "/"))
-		return reply(conn, MHD_HTTP_OK, "text/plain; charset=utf-8", index_page,
-			     sizeof(index_page) - 1, false);
-	snprintf(body, sizeof(body), "not found: try /metrics or /healthz\n");
+	if (status_http(m->status, url, &r, &type))
+		return queue(conn, MHD_HTTP_OK, type, r, false);
+	snprintf(body, sizeof(body), "not found: try /, /status.json, /metrics or /healthz\n");
 	return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", body, strlen(body),
 		     false);
 }
@@ -1432,6 +1474,8 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 	if (m->v.skel)
 		m->prog_id = prog_id_of(bpf_program__fd(m->v.skel->progs.fg_xdp));
 	m->start_time_s = process_start_time();
+	if (status_new(&m->status))
+		log_warn("metrics: out of memory: no status page (/metrics is served)");
 	for (i = 0; i < AUTH_BUCKETS; i++)
 		snprintf(m->auth_le[i], sizeof(m->auth_le[i]), "%g", auth_bounds_s[i]);
 	for (i = 0; i < SERVER_LAT_BUCKETS; i++)
@@ -1478,8 +1522,8 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 			 LOG_ERRNO(err));
 	m->reaper_on = !err;
 	log_info("metrics listening", LOG_STR("listen", m->listen),
-		 LOG_STR("paths", "/metrics,/healthz"), LOG_UINT("max_connections", m->max_conns),
-		 LOG_UINT("timeout_ms", m->timeout_ms));
+		 LOG_STR("paths", "/metrics,/healthz,/,/status.json"),
+		 LOG_UINT("max_connections", m->max_conns), LOG_UINT("timeout_ms", m->timeout_ms));
 	return 0;
 }
 
@@ -1497,6 +1541,7 @@ void metrics_stop(struct metrics *m)
 	}
 	if (m->daemon)
 		MHD_stop_daemon(m->daemon); /* joins the thread, closes the socket */
+	status_stop(m->status);
 	m->daemon = NULL;
 	if (m->timers_on) {
 		uv_timer_stop(&m->render_timer);
@@ -1518,6 +1563,7 @@ void metrics_free(struct metrics *m)
 	sbuf_free(&m->spare);
 	sbuf_free(&m->text);
 	free(m->auth_hists);
+	status_free(m->status);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->conn_lock);
 	pthread_cond_destroy(&m->reap_cond);

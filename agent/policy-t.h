@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * policy-t: the types of a policy's configuration (one entry of `policies:`),
- * apart from policy.h so that config.c can fill them without depending on
+ * policy-t: the types of a policy's configuration (one entry of `policies:`)
+ * and the operations on policies, apart from policy.h so that config.c and
+ * the policy kind table (policy_kind.h) can use them without depending on
  * the limiters (policy.h includes config.h; this header includes nothing of
  * the agent's, which keeps the include graph free of cycles).
  */
@@ -21,12 +22,28 @@
 #define POLICY_MAX	      256		  /* policies in a config */
 #define POLICY_NAME_MAX	      64		  /* = FG_CONF_NAME_MAX (asserted in config.c) */
 
+/* Indexes policy_kinds[] (policy_kind.h), where each type is described. */
 enum policy_type {
 	POLICY_WINDOW = 0,
 	POLICY_PROGRESSIVE = 1,
 	POLICY_EVENTS = 2,
 	POLICY_BUDGET = 3,
+	POLICY_TYPE_N /* the number of types; keep last */
 };
+
+/* What a request asks of a policy (policy_submit). */
+enum policy_op {
+	POLICY_OP_CHECK = 0,	  /* RL.CHECK */
+	POLICY_OP_AUTH_FAIL = 1,  /* RL.AUTH.FAIL */
+	POLICY_OP_AUTH_CHECK = 2, /* RL.AUTH.CHECK */
+	POLICY_OP_EVENT = 3,	  /* RL.EVENT */
+	POLICY_OP_BLOCK = 4,	  /* RL.BLOCK */
+	POLICY_OP_UNBLOCK = 5,	  /* RL.UNBLOCK */
+	POLICY_OP_RESET = 6,	  /* RL.RESET, RL.AUTH.OK, RL.CONN.CLOSE */
+};
+/* The operations a type decides itself (policy_kind.decide); block, unblock
+ * and reset work the same on every type. */
+#define POLICY_OP_DECIDE_N (POLICY_OP_EVENT + 1)
 
 /* What a decision does when the Redis store fails or times out. */
 enum policy_on_error {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * policy: the application-layer limiters named under `policies:` in the
- * config (window, progressive, events, budget) and the state they keep per
- * key in a store (memory now, Redis next).
+ * config and the state they keep per key: in this host's memory store
+ * (store.h) and, with store.type redis, in Redis (one Lua script per
+ * decision, the state mirrored into memory for the fallback). What each
+ * type does is described by its row of the kind table (policy_kind.h) and
+ * implemented in its limiter file (limit_<type>.c).
  *
  * Conventions for every function below:
  * - Time is always injected: now_ms is Unix epoch milliseconds (the caller
@@ -11,8 +14,8 @@
  * - Keys (and connection ids) are binary-safe byte strings of 0..
  *   POLICY_KEY_MAX bytes; longer ones are refused with -E2BIG.
  * - Functions that act return 0 or -errno:
- *     -EOPNOTSUPP  the call does not apply to this policy's type
- *                  (e.g. policy_check() on a progressive policy)
+ *     -EOPNOTSUPP  the operation does not apply to this policy's type
+ *                  (e.g. RL.CHECK on a progressive policy)
  *     -ENOENT      unknown role (a ROLE the policy does not list)
  *     -E2BIG       key longer than POLICY_KEY_MAX
  *     -EINVAL      bad argument (COST above POLICY_COST_MAX, seconds 0 ...)
@@ -61,8 +64,10 @@ struct policy *policies_at(struct policies *ps, size_t i);
 
 const char *policy_name(const struct policy *p);
 enum policy_type policy_type(const struct policy *p);
-/* "window", "progressive", "events" or "budget". */
+/* Its type's name in the config ("window", "progressive", ...). */
 const char *policy_type_name(const struct policy *p);
+/* Whether p's type decides op (block, unblock and reset: every type). */
+bool policy_supports(const struct policy *p, enum policy_op op);
 /* The policy's config (read-only; lives as long as the set). */
 const struct fg_conf_policy *policy_conf(const struct policy *p);
 
@@ -77,16 +82,6 @@ struct rl_result {
 	const char *window;	 /* binding window: "1s", "1m", "90s", "hour", "day" ... */
 };
 
-/*
- * RL.CHECK for window and budget policies: check every window (or the
- * budget) for cost and charge all of them at once, or none when the
- * request is refused. peek checks without charging or blocking. role may
- * be NULL (multiplier 1 / default amount); otherwise it must be one the
- * policy lists (-ENOENT). cost 0 behaves like peek.
- */
-int policy_check(struct policy *p, const void *key, size_t klen, uint64_t cost, const char *role,
-		 size_t rlen, bool peek, uint64_t now_ms, struct rl_result *out);
-
 /* RL.AUTH.* replies (progressive policies). */
 struct rl_auth_result {
 	uint64_t delay_ms; /* auth_fail: slowdown that now applies; auth_check: wait left */
@@ -95,44 +90,12 @@ struct rl_auth_result {
 	uint64_t ban_for_ms; /* xdp_ban.for when ban is set */
 };
 
-/* RL.AUTH.FAIL: record a failure (forgetting old ones first), return the delay. */
-int policy_auth_fail(struct policy *p, const void *key, size_t klen, uint64_t now_ms,
-		     struct rl_auth_result *out);
-/* RL.AUTH.CHECK: wait = max(0, delay - (now - last failure)); changes nothing. */
-int policy_auth_check(struct policy *p, const void *key, size_t klen, uint64_t now_ms,
-		      struct rl_auth_result *out);
-/* RL.AUTH.OK: forget the key's failures (and any block). */
-int policy_auth_ok(struct policy *p, const void *key, size_t klen, uint64_t now_ms);
-
 /* RL.EVENT reply (events policies). */
 struct rl_event_result {
 	const char *state; /* "ok", "warn", "disconnect" or "exempt" */
 	uint64_t count;	   /* counted events of the connection in its current window */
 	uint64_t limit;
 };
-
-/*
- * RL.EVENT: count one event of connection conn. The window is fixed per
- * connection and starts at its first counted event. The event bringing the
- * count to ceil(warn_at x limit) is "warn" (once per window), the one
- * reaching limit and every later one in the window "disconnect"; events in
- * the exempt list (exact, case-sensitive names) are "exempt", not counted.
- */
-int policy_event(struct policy *p, const void *conn, size_t clen, const char *event, size_t elen,
-		 uint64_t now_ms, struct rl_event_result *out);
-/* RL.CONN.CLOSE: drop the connection's state (events policies only). */
-int policy_conn_close(struct policy *p, const void *conn, size_t clen, uint64_t now_ms);
-
-/*
- * RL.BLOCK: block key for seconds from now, on any policy type: checks
- * answer "blocked", auth waits cover the block, events "disconnect".
- * A block never shortens a longer one already in place.
- */
-int policy_block(struct policy *p, const void *key, size_t klen, uint64_t seconds, uint64_t now_ms);
-/* RL.UNBLOCK: lift a block (by RL.BLOCK or block_for); counters stay. */
-int policy_unblock(struct policy *p, const void *key, size_t klen, uint64_t now_ms);
-/* RL.RESET: forget everything about key (counters, failures, block). */
-int policy_reset(struct policy *p, const void *key, size_t klen, uint64_t now_ms);
 
 /* Per-policy counters for INFO and metrics (monotonic; kept across a
  * reload when the policy is unchanged). */
@@ -200,17 +163,29 @@ void policies_redis_up(struct policies *ps);
 /* Tests only: the scripts use now_ms instead of Redis's TIME. */
 void policies_redis_fixed_clock(struct policies *ps, bool on);
 
-enum policy_op {
-	POLICY_OP_CHECK = 0,	  /* RL.CHECK */
-	POLICY_OP_AUTH_FAIL = 1,  /* RL.AUTH.FAIL */
-	POLICY_OP_AUTH_CHECK = 2, /* RL.AUTH.CHECK */
-	POLICY_OP_EVENT = 3,	  /* RL.EVENT */
-	POLICY_OP_BLOCK = 4,	  /* RL.BLOCK */
-	POLICY_OP_UNBLOCK = 5,	  /* RL.UNBLOCK */
-	POLICY_OP_RESET = 6,	  /* RL.RESET, RL.AUTH.OK, RL.CONN.CLOSE */
-};
-
-/* One request; pointers need to stay valid only during policy_submit(). */
+/*
+ * One request; pointers need to stay valid only during policy_submit().
+ * What each operation does (docs/api.md has the replies):
+ * - CHECK (window, budget): check every window (or the budget) for cost and
+ *   charge all of them at once, or none when the request is refused. peek
+ *   checks without charging or blocking; cost 0 behaves like peek. role
+ *   may be NULL (multiplier 1 / default amount); otherwise it must be one
+ *   the policy lists (-ENOENT). -ERANGE: cost above a window's limit.
+ * - AUTH_FAIL (progressive): record a failure (forgetting old ones first),
+ *   answer the delay. AUTH_CHECK: wait = max(0, delay - (now - last
+ *   failure)); changes nothing.
+ * - EVENT (events): count one event of connection key. The window is fixed
+ *   per connection and starts at its first counted event. The event
+ *   bringing the count to ceil(warn_at x limit) is "warn" (once per
+ *   window), the one reaching limit and every later one in the window
+ *   "disconnect"; events in the exempt list (exact, case-sensitive names)
+ *   are "exempt", not counted.
+ * - BLOCK (every type): block key for seconds from now: checks answer
+ *   "blocked", auth waits cover the block, events "disconnect". A block
+ *   never shortens a longer one already in place. UNBLOCK lifts a block
+ *   (by RL.BLOCK or block_for); counters stay. RESET forgets everything
+ *   about key (counters, failures, block).
+ */
 struct policy_req {
 	enum policy_op op;
 	const void *key; /* or the connection of RL.EVENT */
@@ -242,8 +217,8 @@ typedef void (*policy_done_fn)(int err, const struct policy_answer *ans, void *a
  * decides) the answer is written to *ans and 0 returned; with Redis up the
  * request is sent, 1 is returned and done runs later, exactly once, from
  * the loop (within store.redis.timeout_ms: past it on_store_error decides).
- * -errno (the same as the policy_*() calls) when the request is refused
- * before any store is asked; then done never runs.
+ * -errno (see the top of this file) when the request is refused before
+ * any store is asked; then done never runs.
  */
 int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
 		  struct policy_answer *ans, policy_done_fn done, void *arg);

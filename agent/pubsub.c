@@ -7,6 +7,13 @@
  * patterns. A client's subscriptions are bounded (SERVER_MAX_CHANNELS,
  * SERVER_MAX_PATTERNS, SERVER_MAX_CHANNEL_LEN) and a backed-up subscriber
  * misses messages instead of growing its buffer.
+ *
+ * A pattern is matched against a channel once, not once per message: a
+ * hostile pattern costs tens of microseconds to match, and a few hundred
+ * clients holding 64 each would otherwise stall the loop for seconds on
+ * every violation event. Channels get small ids as they are first published
+ * (there are few: "violations" and one per rule), and each pattern keeps
+ * two bitmaps over those ids: matched yet, and matches.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +21,20 @@
 #include "glob.h"
 #include "server_int.h"
 
+#define CHAN_IDS 128 /* channel ids remembered; then the table starts over */
+
 struct sub {
 	char *p;
 	size_t len;
+	/* patterns: glob_match() per channel id of the table's generation gen */
+	uint32_t gen;
+	uint64_t seen[CHAN_IDS / 64], hit[CHAN_IDS / 64];
+};
+
+struct pubsub_chans {
+	char name[CHAN_IDS][SERVER_MAX_CHANNEL_LEN + 1];
+	uint32_t n;
+	uint32_t gen; /* from 1; bumped when the table starts over: memos are void */
 };
 
 struct pubsub_client {
@@ -187,8 +205,7 @@ static void do_subscribe(struct client *c, int argc, const struct resp_arg *argv
 			if (p) {
 				memcpy(p, argv[i].ptr, argv[i].len);
 				p[argv[i].len] = '\0';
-				v[*n].p = p;
-				v[*n].len = argv[i].len;
+				v[*n] = (struct sub){ .p = p, .len = argv[i].len };
 				(*n)++;
 			}
 			/* out of memory: the count in the reply says it was not added */
@@ -279,27 +296,74 @@ void client_unsubscribe(struct client *c, const char *channel)
 	do_unsubscribe(c, 2, argv, false);
 }
 
-/* Whether m has anything for c. */
-static bool wants(const struct pubsub_client *ps, const struct server_msg *m)
+/* The id of channel ch in t (added when new), or -1 for a name too long to be one. */
+static int chan_id(struct pubsub_chans *t, const char *ch, size_t len)
+{
+	uint32_t i;
+
+	if (len > SERVER_MAX_CHANNEL_LEN)
+		return -1;
+	for (i = 0; i < t->n; i++)
+		if (!strncmp(t->name[i], ch, sizeof(t->name[i])))
+			return (int)i;
+	if (t->n == CHAN_IDS) {
+		t->n = 0;
+		t->gen++;
+	}
+	memcpy(t->name[t->n], ch, len + 1);
+	return (int)t->n++;
+}
+
+/* Whether pattern pt matches channel ch (id in t, or -1: not remembered). */
+static bool pat_match(struct sub *pt, const struct pubsub_chans *t, int id, const char *ch,
+		      size_t len)
+{
+	uint64_t bit;
+	int w;
+
+	if (!t || id < 0)
+		return glob_match(pt->p, pt->len, ch, len);
+	if (pt->gen != t->gen) {
+		pt->gen = t->gen;
+		memset(pt->seen, 0, sizeof(pt->seen));
+		memset(pt->hit, 0, sizeof(pt->hit));
+	}
+	w = id / 64;
+	bit = 1ULL << (id % 64);
+	if (!(pt->seen[w] & bit)) {
+		pt->seen[w] |= bit;
+		if (glob_match(pt->p, pt->len, ch, len))
+			pt->hit[w] |= bit;
+	}
+	return pt->hit[w] & bit;
+}
+
+#define MSG_IDS 4 /* channels of one message with an id; more are matched each time */
+
+/* Whether m (its channels' ids in ids) has anything for c. */
+static bool wants(struct pubsub_client *ps, const struct pubsub_chans *t, const int *ids,
+		  const struct server_msg *m)
 {
 	size_t i;
 	int k;
 
 	for (i = 0; i < m->nchannels; i++) {
 		size_t len = strlen(m->channels[i]);
+		int id = i < MSG_IDS ? ids[i] : -1;
 
 		if (sub_find(ps->ch, ps->nch, m->channels[i], len) >= 0)
 			return true;
 		for (k = 0; k < ps->npat; k++)
-			if (glob_match(ps->pat[k].p, ps->pat[k].len, m->channels[i], len))
+			if (pat_match(&ps->pat[k], t, id, m->channels[i], len))
 				return true;
 	}
 	return false;
 }
 
-static void deliver(struct client *c, const struct server_msg *m, const char *p, size_t len)
+static void deliver(struct client *c, const struct pubsub_chans *t, const int *ids,
+		    const struct server_msg *m, const char *p, size_t len)
 {
-	const struct pubsub_client *ps = c->ps;
+	struct pubsub_client *ps = c->ps;
 	size_t i;
 	int k;
 
@@ -307,6 +371,7 @@ static void deliver(struct client *c, const struct server_msg *m, const char *p,
 	for (i = 0; i < m->nchannels; i++) {
 		const char *ch = m->channels[i];
 		size_t chlen = strlen(ch);
+		int id = i < MSG_IDS ? ids[i] : -1;
 
 		if (sub_find(ps->ch, ps->nch, ch, chlen) >= 0) {
 			reply_push(c, 3);
@@ -315,7 +380,7 @@ static void deliver(struct client *c, const struct server_msg *m, const char *p,
 			reply_bulk(c, p, len);
 		}
 		for (k = 0; k < ps->npat; k++) {
-			if (!glob_match(ps->pat[k].p, ps->pat[k].len, ch, chlen))
+			if (!pat_match(&ps->pat[k], t, id, ch, chlen))
 				continue;
 			reply_push(c, 4);
 			reply_cstr(c, "pmessage");
@@ -329,14 +394,25 @@ static void deliver(struct client *c, const struct server_msg *m, const char *p,
 void server_publish(struct server *s, const struct server_msg *m, struct server_pub_result *r)
 {
 	struct server_pub_result res = { 0, 0 };
+	int ids[MSG_IDS] = { -1, -1, -1, -1 };
 	struct push_ctx pc;
 	char buf[1024];
 	struct client *c;
+	size_t i;
 
+	if (!s->chans && (s->chans = calloc(1, sizeof(*s->chans))))
+		s->chans->gen = 1;
+	for (i = 0; s->chans && i < m->nchannels && i < MSG_IDS; i++) {
+		uint32_t gen = s->chans->gen;
+
+		ids[i] = chan_id(s->chans, m->channels[i], strlen(m->channels[i]));
+		if (s->chans->gen != gen)
+			i = (size_t)-1; /* the table started over: earlier ids are void */
+	}
 	for (c = s->subs; c; c = c->sub_next) {
 		struct pubsub_client *ps = c->ps;
 
-		if (client_is_closed(c) || !wants(ps, m))
+		if (client_is_closed(c) || !wants(ps, s->chans, ids, m))
 			continue;
 		/* held replies count: they are written once a deferred one is */
 		if (client_out_pending(c) + client_held_bytes(c) > m->max_pending ||
@@ -348,9 +424,9 @@ void server_publish(struct server *s, const struct server_msg *m, struct server_
 		if (ps->missed && m->missed_fmt) {
 			size_t n = m->missed_fmt(buf, sizeof(buf), ps->missed, m->arg);
 
-			deliver(c, m, buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
+			deliver(c, s->chans, ids, m, buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
 		} else {
-			deliver(c, m, m->payload, m->len);
+			deliver(c, s->chans, ids, m, m->payload, m->len);
 		}
 		client_push_end(c, &pc);
 		ps->missed = 0;

@@ -1622,5 +1622,6 @@ void server_free(struct server *s)
 	sbuf_free(&s->obuf);
 	sbuf_free(&s->scratch);
 	free(s->rbuf);
+	free(s->chans);
 	free(s);
 }

@@ -29,6 +29,7 @@
 struct deferred;
 struct uid_count;
 struct pubsub_client;
+struct pubsub_chans;
 
 struct cmd {
 	char name[CMD_NAME_MAX]; /* lower case */
@@ -131,6 +132,7 @@ struct server {
 
 	struct client *subs;  /* clients with a ps (pubsub.c) */
 	uint64_t nsubscribed; /* of them, with at least one subscription */
+	struct pubsub_chans *chans; /* channels published so far (pubsub.c) */
 };
 
 /* The registered command named name[0..n) (any case), or NULL. */

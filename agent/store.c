@@ -4,7 +4,7 @@
  * request path never rehashes), threaded on one LRU list per namespace.
  * Each operation looks at a couple of entries at its namespace's LRU tail
  * and frees what has expired; the sweep timer walks the buckets. A
- * namespace at its own bound (ns_set_max_keys) evicts its own least
+ * namespace at its own bound (store_ns_set_max_keys) evicts its own least
  * recently used entry, so one policy's keys never push out another's.
  */
 #include <errno.h>
@@ -42,8 +42,7 @@ struct mns {
 	struct mentry *head, *tail; /* most and least recently used */
 };
 
-struct mstore {
-	struct store base;
+struct store {
 	struct mentry **buckets;
 	uint64_t nbuckets; /* power of 2 */
 	uint64_t mask;
@@ -133,12 +132,7 @@ uint64_t store_siphash(uint64_t k0, uint64_t k1, const void *data, size_t len)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static inline struct mstore *mem(struct store *s)
-{
-	return (struct mstore *)s;
-}
-
-static inline uint32_t hash_of(const struct mstore *m, uint32_t ns, const void *key, size_t klen)
+static inline uint32_t hash_of(const struct store *m, uint32_t ns, const void *key, size_t klen)
 {
 	/* The namespace goes into the key so equal keys of two policies spread. */
 	uint64_t h = store_siphash(m->k0, m->k1 ^ ns, key, klen);
@@ -146,17 +140,17 @@ static inline uint32_t hash_of(const struct mstore *m, uint32_t ns, const void *
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-static inline size_t entry_size(const struct mstore *m, const struct mentry *e)
+static inline size_t entry_size(const struct store *m, const struct mentry *e)
 {
 	return sizeof(*e) + m->ns[e->ns].state_size + e->klen;
 }
 
-static inline unsigned char *entry_key(const struct mstore *m, struct mentry *e)
+static inline unsigned char *entry_key(const struct store *m, struct mentry *e)
 {
 	return (unsigned char *)e->data + m->ns[e->ns].state_size;
 }
 
-static void lru_unlink(struct mstore *m, struct mentry *e)
+static void lru_unlink(struct store *m, struct mentry *e)
 {
 	struct mns *n = &m->ns[e->ns];
 
@@ -170,7 +164,7 @@ static void lru_unlink(struct mstore *m, struct mentry *e)
 		n->tail = e->prev;
 }
 
-static void lru_push(struct mstore *m, struct mentry *e)
+static void lru_push(struct store *m, struct mentry *e)
 {
 	struct mns *n = &m->ns[e->ns];
 
@@ -183,7 +177,7 @@ static void lru_push(struct mstore *m, struct mentry *e)
 	n->head = e;
 }
 
-static void entry_free(struct mstore *m, struct mentry *e)
+static void entry_free(struct store *m, struct mentry *e)
 {
 	struct mentry **pp = &m->buckets[e->hash & m->mask];
 
@@ -199,14 +193,14 @@ static void entry_free(struct mstore *m, struct mentry *e)
 	free(e);
 }
 
-static inline bool garbage(const struct mstore *m, const struct mentry *e, uint64_t now_ms)
+static inline bool garbage(const struct store *m, const struct mentry *e, uint64_t now_ms)
 {
 	return e->expire_ms <= now_ms || !m->ns[e->ns].live;
 }
 
 /* The incremental part of expiry: a few entries at the LRU tail of
  * namespace ns per operation, and buckets of the table. */
-static size_t reclaim(struct mstore *m, uint32_t ns, uint64_t now_ms, int tail, uint64_t buckets)
+static size_t reclaim(struct store *m, uint32_t ns, uint64_t now_ms, int tail, uint64_t buckets)
 {
 	struct mns *s = &m->ns[ns];
 	size_t n = 0;
@@ -246,8 +240,7 @@ static size_t reclaim(struct mstore *m, uint32_t ns, uint64_t now_ms, int tail, 
 	return n;
 }
 
-static struct mentry *lookup(struct mstore *m, uint32_t ns, uint32_t h, const void *key,
-			     size_t klen)
+static struct mentry *lookup(struct store *m, uint32_t ns, uint32_t h, const void *key, size_t klen)
 {
 	struct mentry *e;
 
@@ -261,7 +254,7 @@ static struct mentry *lookup(struct mstore *m, uint32_t ns, uint32_t h, const vo
 
 /* Namespace ns down to at most keep entries, from its LRU tail: garbage
  * is counted as expired, live entries as evictions. */
-static void evict_ns(struct mstore *m, uint32_t ns, uint64_t keep, uint64_t now_ms)
+static void evict_ns(struct store *m, uint32_t ns, uint64_t keep, uint64_t now_ms)
 {
 	struct mns *s = &m->ns[ns];
 
@@ -281,7 +274,7 @@ static void evict_ns(struct mstore *m, uint32_t ns, uint64_t keep, uint64_t now_
  * then the LRU tail of the largest namespaces. With per-namespace bounds
  * that add up to no more than the store's, this only reclaims garbage.
  */
-static void evict_to(struct mstore *m, uint64_t keep, uint64_t now_ms)
+static void evict_to(struct store *m, uint64_t keep, uint64_t now_ms)
 {
 	uint32_t i, big, second;
 
@@ -318,10 +311,10 @@ static void evict_to(struct mstore *m, uint64_t keep, uint64_t now_ms)
 	}
 }
 
-static int mem_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool create,
-		   uint64_t now_ms, store_fn fn, void *arg)
+int store_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool create,
+	      uint64_t now_ms, store_fn fn, void *arg)
 {
-	struct mstore *m = mem(s);
+	struct store *m = s;
 	uint64_t tmp[STORE_STATE_MAX / 8];
 	struct mentry *e;
 	uint32_t size, h;
@@ -383,9 +376,9 @@ static int mem_run(struct store *s, uint32_t ns, const void *key, size_t klen, b
 	return 0;
 }
 
-static int mem_del(struct store *s, uint32_t ns, const void *key, size_t klen, uint64_t now_ms)
+int store_del(struct store *s, uint32_t ns, const void *key, size_t klen, uint64_t now_ms)
 {
-	struct mstore *m = mem(s);
+	struct store *m = s;
 	struct mentry *e;
 
 	if (klen > STORE_KEY_MAX)
@@ -400,7 +393,7 @@ static int mem_del(struct store *s, uint32_t ns, const void *key, size_t klen, u
 }
 
 /* Free every entry of dropped namespaces now (rare: all slots in use). */
-static void purge_dead(struct mstore *m)
+static void purge_dead(struct store *m)
 {
 	int i;
 
@@ -412,9 +405,9 @@ static void purge_dead(struct mstore *m)
 	}
 }
 
-static int mem_ns_new(struct store *s, uint32_t state_size, uint32_t *ns)
+int store_ns_new(struct store *s, uint32_t state_size, uint32_t *ns)
 {
-	struct mstore *m = mem(s);
+	struct store *m = s;
 	int pass, i;
 
 	if (state_size > STORE_STATE_MAX || state_size % 8)
@@ -435,9 +428,9 @@ static int mem_ns_new(struct store *s, uint32_t state_size, uint32_t *ns)
 	return -ENOSPC;
 }
 
-static void mem_ns_drop(struct store *s, uint32_t ns)
+void store_ns_drop(struct store *s, uint32_t ns)
 {
-	struct mstore *m = mem(s);
+	struct store *m = s;
 
 	if (ns < STORE_NS_MAX && m->ns[ns].live) {
 		m->ns[ns].live = false;
@@ -445,16 +438,16 @@ static void mem_ns_drop(struct store *s, uint32_t ns)
 	}
 }
 
-static uint64_t mem_ns_keys(const struct store *s, uint32_t ns)
+uint64_t store_ns_keys(const struct store *s, uint32_t ns)
 {
-	const struct mstore *m = (const struct mstore *)s;
+	const struct store *m = s;
 
 	return ns < STORE_NS_MAX && m->ns[ns].live ? m->ns[ns].keys : 0;
 }
 
-static int mem_ns_set_max_keys(struct store *s, uint32_t ns, uint64_t max_keys, uint64_t now_ms)
+int store_ns_set_max_keys(struct store *s, uint32_t ns, uint64_t max_keys, uint64_t now_ms)
 {
-	struct mstore *m = mem(s);
+	struct store *m = s;
 
 	if (ns >= STORE_NS_MAX || !m->ns[ns].live)
 		return -EINVAL;
@@ -464,9 +457,9 @@ static int mem_ns_set_max_keys(struct store *s, uint32_t ns, uint64_t max_keys, 
 	return 0;
 }
 
-static uint64_t mem_ns_evictions(const struct store *s, uint32_t ns)
+uint64_t store_ns_evictions(const struct store *s, uint32_t ns)
 {
-	const struct mstore *m = (const struct mstore *)s;
+	const struct store *m = s;
 
 	return ns < STORE_NS_MAX && m->ns[ns].live ? m->ns[ns].evictions : 0;
 }
@@ -480,9 +473,9 @@ static uint64_t buckets_for(uint64_t max_keys)
 	return n;
 }
 
-static int mem_set_max_keys(struct store *s, uint64_t max_keys, uint64_t now_ms)
+int store_set_max_keys(struct store *s, uint64_t max_keys, uint64_t now_ms)
 {
-	struct mstore *m = mem(s);
+	struct store *m = s;
 	uint64_t n = buckets_for(max_keys), i;
 	struct mentry **nb, *e, *next;
 
@@ -512,9 +505,9 @@ static int mem_set_max_keys(struct store *s, uint64_t max_keys, uint64_t now_ms)
 	return 0;
 }
 
-static size_t mem_sweep(struct store *s, uint64_t now_ms, size_t budget)
+size_t store_sweep(struct store *s, uint64_t now_ms, size_t budget)
 {
-	struct mstore *m = mem(s);
+	struct store *m = s;
 	int tails = (int)(budget < 1024 ? budget : 1024);
 	size_t n = 0;
 	uint32_t i;
@@ -530,9 +523,9 @@ static size_t mem_sweep(struct store *s, uint64_t now_ms, size_t budget)
 	return n + reclaim(m, 0, now_ms, 0, budget);
 }
 
-static void mem_stats(const struct store *s, struct store_stats *out)
+void store_stats(const struct store *s, struct store_stats *out)
 {
-	const struct mstore *m = (const struct mstore *)s;
+	const struct store *m = s;
 
 	out->type = "memory";
 	out->keys = m->count;
@@ -542,12 +535,14 @@ static void mem_stats(const struct store *s, struct store_stats *out)
 	out->bytes = m->bytes;
 }
 
-static void mem_free(struct store *s)
+void store_free(struct store *s)
 {
-	struct mstore *m = mem(s);
+	struct store *m = s;
 	struct mentry *e, *next;
 	int i;
 
+	if (!m)
+		return;
 	for (i = 0; i < STORE_NS_MAX; i++) {
 		for (e = m->ns[i].head; e; e = next) {
 			next = e->next;
@@ -558,23 +553,9 @@ static void mem_free(struct store *s)
 	free(m);
 }
 
-static const struct store_ops mem_ops = {
-	.ns_new = mem_ns_new,
-	.ns_drop = mem_ns_drop,
-	.ns_keys = mem_ns_keys,
-	.ns_set_max_keys = mem_ns_set_max_keys,
-	.ns_evictions = mem_ns_evictions,
-	.run = mem_run,
-	.del = mem_del,
-	.set_max_keys = mem_set_max_keys,
-	.sweep = mem_sweep,
-	.stats = mem_stats,
-	.free = mem_free,
-};
-
 struct store *store_memory_new(uint64_t max_keys, uint64_t seed)
 {
-	struct mstore *m;
+	struct store *m;
 
 	if (!max_keys) {
 		errno = EINVAL;
@@ -583,7 +564,6 @@ struct store *store_memory_new(uint64_t max_keys, uint64_t seed)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
-	m->base.ops = &mem_ops;
 	m->nbuckets = buckets_for(max_keys);
 	m->mask = m->nbuckets - 1;
 	/* calloc'd pages stay untouched (no RSS) until keys land in them. */
@@ -596,5 +576,5 @@ struct store *store_memory_new(uint64_t max_keys, uint64_t seed)
 	m->bytes = sizeof(*m) + m->nbuckets * sizeof(*m->buckets);
 	m->k0 = seed ^ 0x5851f42d4c957f2dULL;
 	m->k1 = (seed * 0x9e3779b97f4a7c15ULL) ^ 0x14057b7ef767814fULL;
-	return &m->base;
+	return m;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * store: where policies keep per-key state. An interface (struct store_ops)
- * with one implementation today, the bounded in-memory store; the Redis store
- * of the next issue plugs in behind the same calls.
+ * store: the memory store, where policies keep per-key state on this host:
+ * bounded, with expiry, one per agent (carried across reloads). The shared
+ * Redis store is not behind this interface: it runs each decision as a Lua
+ * script (policy_redis.c) and mirrors the resulting state into this store,
+ * which is also what decides while Redis is down (docs/redis.md).
  *
  * State lives in namespaces (one per policy of a config, so a reload can keep
  * or drop a policy's state as a whole). A namespace has a fixed state size; a
@@ -12,9 +14,8 @@
  *
  * Decisions run through store_run(): the store finds (or makes) the state of
  * a key and hands it to a callback that reads and writes it in place and
- * returns when that state expires. The memory store runs the callback on its
- * own entry, so one decision is atomic by construction; a remote store must
- * run the same decision server-side (Redis: one Lua script per decision).
+ * returns when that state expires. The store runs the callback on its own
+ * entry, so one decision is atomic by construction.
  */
 #ifndef FG_STORE_H
 #define FG_STORE_H
@@ -45,102 +46,51 @@ struct store_stats {
 	uint64_t bytes;	    /* approximate memory held */
 };
 
+/* The memory store: a hash table + one LRU list per namespace. */
 struct store;
 
-struct store_ops {
-	/* A new namespace whose keys hold state_size bytes (<= STORE_STATE_MAX). */
-	int (*ns_new)(struct store *s, uint32_t state_size, uint32_t *ns);
-	/* Drop a namespace: its keys become garbage, reclaimed incrementally. */
-	void (*ns_drop)(struct store *s, uint32_t ns);
-	uint64_t (*ns_keys)(const struct store *s, uint32_t ns);
-	/* A namespace's own bound (0 = only the store's): a new key of a full
-	 * namespace evicts that namespace's least recently used key, never
-	 * another namespace's. Evicts down to it at once. */
-	int (*ns_set_max_keys)(struct store *s, uint32_t ns, uint64_t max_keys, uint64_t now_ms);
-	/* Live keys of ns dropped to stay within a bound. */
-	uint64_t (*ns_evictions)(const struct store *s, uint32_t ns);
-	/* Run fn on the state of (ns, key); create = keep a fresh key fn left
-	 * unexpired. Without create a missing key stays missing (fn still runs
-	 * on zeroes, its changes are discarded). */
-	int (*run)(struct store *s, uint32_t ns, const void *key, size_t klen, bool create,
-		   uint64_t now_ms, store_fn fn, void *arg);
-	/* Delete (ns, key); 0 whether or not it existed. */
-	int (*del)(struct store *s, uint32_t ns, const void *key, size_t klen, uint64_t now_ms);
-	/* Change the store's bound; evicts down to it at once (dropped
-	 * namespaces' keys first, then the largest namespaces' LRU keys). */
-	int (*set_max_keys)(struct store *s, uint64_t max_keys, uint64_t now_ms);
-	/* Reclaim up to budget expired keys (for an idle-time timer). Returns how many. */
-	size_t (*sweep)(struct store *s, uint64_t now_ms, size_t budget);
-	void (*stats)(const struct store *s, struct store_stats *out);
-	void (*free)(struct store *s);
-};
-
-struct store {
-	const struct store_ops *ops;
-};
-
-/* A bounded in-memory store (hash table + LRU list). seed keys SipHash so a
- * client cannot pick colliding keys. NULL with errno on failure. */
+/* A bounded in-memory store. seed keys SipHash so a client cannot pick
+ * colliding keys. NULL with errno on failure. */
 struct store *store_memory_new(uint64_t max_keys, uint64_t seed);
 
-static inline int store_ns_new(struct store *s, uint32_t state_size, uint32_t *ns)
-{
-	return s->ops->ns_new(s, state_size, ns);
-}
+/* Free the store and every key. NULL is fine. */
+void store_free(struct store *s);
 
-static inline void store_ns_drop(struct store *s, uint32_t ns)
-{
-	s->ops->ns_drop(s, ns);
-}
+/* A new namespace whose keys hold state_size bytes (<= STORE_STATE_MAX).
+ * -ENOSPC when STORE_NS_MAX namespaces are alive. */
+int store_ns_new(struct store *s, uint32_t state_size, uint32_t *ns);
 
-static inline uint64_t store_ns_keys(const struct store *s, uint32_t ns)
-{
-	return s->ops->ns_keys(s, ns);
-}
+/* Drop a namespace: its keys become garbage, reclaimed incrementally. */
+void store_ns_drop(struct store *s, uint32_t ns);
 
-static inline int store_ns_set_max_keys(struct store *s, uint32_t ns, uint64_t max_keys,
-					uint64_t now_ms)
-{
-	return s->ops->ns_set_max_keys(s, ns, max_keys, now_ms);
-}
+/* Keys of ns now. */
+uint64_t store_ns_keys(const struct store *s, uint32_t ns);
 
-static inline uint64_t store_ns_evictions(const struct store *s, uint32_t ns)
-{
-	return s->ops->ns_evictions(s, ns);
-}
+/* A namespace's own bound (0 = only the store's): a new key of a full
+ * namespace evicts that namespace's least recently used key, never
+ * another namespace's. Evicts down to it at once. */
+int store_ns_set_max_keys(struct store *s, uint32_t ns, uint64_t max_keys, uint64_t now_ms);
 
-static inline int store_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool create,
-			    uint64_t now_ms, store_fn fn, void *arg)
-{
-	return s->ops->run(s, ns, key, klen, create, now_ms, fn, arg);
-}
+/* Live keys of ns dropped to stay within a bound. */
+uint64_t store_ns_evictions(const struct store *s, uint32_t ns);
 
-static inline int store_del(struct store *s, uint32_t ns, const void *key, size_t klen,
-			    uint64_t now_ms)
-{
-	return s->ops->del(s, ns, key, klen, now_ms);
-}
+/* Run fn on the state of (ns, key); create = keep a fresh key fn left
+ * unexpired. Without create a missing key stays missing (fn still runs on
+ * zeroes, its changes are discarded). -E2BIG for a key over STORE_KEY_MAX. */
+int store_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool create,
+	      uint64_t now_ms, store_fn fn, void *arg);
 
-static inline int store_set_max_keys(struct store *s, uint64_t max_keys, uint64_t now_ms)
-{
-	return s->ops->set_max_keys(s, max_keys, now_ms);
-}
+/* Delete (ns, key); 0 whether or not it existed. */
+int store_del(struct store *s, uint32_t ns, const void *key, size_t klen, uint64_t now_ms);
 
-static inline size_t store_sweep(struct store *s, uint64_t now_ms, size_t budget)
-{
-	return s->ops->sweep(s, now_ms, budget);
-}
+/* Change the store's bound; evicts down to it at once (dropped namespaces'
+ * keys first, then the largest namespaces' LRU keys). */
+int store_set_max_keys(struct store *s, uint64_t max_keys, uint64_t now_ms);
 
-static inline void store_stats(const struct store *s, struct store_stats *out)
-{
-	s->ops->stats(s, out);
-}
+/* Reclaim up to budget expired keys (for an idle-time timer). Returns how many. */
+size_t store_sweep(struct store *s, uint64_t now_ms, size_t budget);
 
-static inline void store_free(struct store *s)
-{
-	if (s)
-		s->ops->free(s);
-}
+void store_stats(const struct store *s, struct store_stats *out);
 
 /* SipHash-1-3 of data under a 128-bit key (exposed for tests). */
 uint64_t store_siphash(uint64_t k0, uint64_t k1, const void *data, size_t len);

@@ -117,6 +117,7 @@ const struct cmdline_option cmdline_options[] = {
 	{ "interval", 0, "S", O_INTERVAL, O_WATCH, set_interval, 0, "give seconds from 0.1 to 3600",
 	  NULL },
 	{ NULL, 'n', "N", O_N, 0, set_n, 0, "give a count from 1 to 1000", NULL },
+	{ "url", 0, "URL", O_URL, 0, set_str, FIELD(url), NULL, NULL },
 };
 const size_t cmdline_noptions = sizeof(cmdline_options) / sizeof(cmdline_options[0]);
 

@@ -78,6 +78,14 @@ fg_assert_le "$wait_ms" 1000 "auth check wait"
 fg_assert_gt "$wait_ms" 0 "auth check wait"
 expect 'OK|' RL.AUTH.OK login bob
 expect '1) (integer) 0|2) (integer) 0|' RL.AUTH.CHECK login bob
+# An operation of another type: refused, the error names the policy's type.
+expect "(error) ERR policy 'api' is a window policy: RL.AUTH.OK does not apply to it|" RL.AUTH.OK api bob
+expect "(error) ERR policy 'login' is a progressive policy: RL.CONN.CLOSE does not apply to it|" \
+	RL.CONN.CLOSE login c1
+expect "(error) ERR policy 'socket_events' is an events policy: RL.CHECK does not apply to it|" \
+	RL.CHECK socket_events k
+expect "(error) ERR policy 'ai_tokens' is a budget policy: RL.AUTH.FAIL does not apply to it|" \
+	RL.AUTH.FAIL ai_tokens bob
 
 # App feedback: 5 failures of an IP key ban it at the NIC.
 for i in 1 2 3 4 5; do rc RL.AUTH.FAIL login 203.0.113.77 >/dev/null; done

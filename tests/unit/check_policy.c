@@ -10,6 +10,8 @@
 
 #include "config.h"
 #include "policy.h"
+#include "policy_kind.h"
+#include "policy_sync.h"
 
 /* 2026-11-25 12:00:00 UTC, a round second: edges are easy to place. */
 #define T0     1795608000000ULL
@@ -752,6 +754,86 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/* What "unchanged" means, per type: a field the type decides with drops its
+ * state, anything else (another type's field, on_store_error, max_keys) keeps it. */
+START_TEST(test_reload_unchanged_per_type)
+{
+	struct fg_conf_policy *w, *b, *e, *g;
+	struct rl_auth_result ar;
+	struct rl_event_result er;
+
+	w = add("w", POLICY_WINDOW);
+	limit(w, 5, 1000);
+	role(w, "PRO", 2000, 0);
+	b = add("b", POLICY_BUDGET);
+	b->amount = 100;
+	e = add("e", POLICY_EVENTS);
+	e->limit = 10;
+	e->window_ms = 60000;
+	strcpy(e->exempt[e->nexempt++], "ping");
+	g = add("g", POLICY_PROGRESSIVE);
+	build(NULL);
+	chk(policies_find(ps, "w", 1), "k", 1, "PRO", false, T0);
+	chk(policies_find(ps, "b", 1), "k", 7, NULL, false, T0);
+	ck_assert_int_eq(policy_event(policies_find(ps, "e", 1), "c", 1, "m", 1, T0, &er), 0);
+	ck_assert_int_eq(policy_auth_fail(policies_find(ps, "g", 1), "k", 1, T0, &ar), 0);
+
+	/* Not theirs: all four keep their state. */
+	w->amount = 5;
+	w->on_store_error = POLICY_ON_ERROR_DENY;
+	b->free_failures = 9;
+	b->max_keys = 10;
+	e->block_for_ms = 1000;
+	g->limit = 3;
+	build(NULL);
+	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 9);
+	ck_assert_uint_eq(chk(policies_find(ps, "b", 1), "k", 1, NULL, true, T0).remaining, 93);
+	ck_assert_int_eq(policy_event(policies_find(ps, "e", 1), "c", 1, "m", 1, T0, &er), 0);
+	ck_assert_uint_eq(er.count, 2);
+	ck_assert_int_eq(policy_auth_check(policies_find(ps, "g", 1), "k", 1, T0, &ar), 0);
+	ck_assert_uint_eq(ar.failures, 1);
+
+	/* Theirs: a role's multiplier, the budget's period, an exempt event, xdp_ban. */
+	w->roles[0].mult_milli = 3000;
+	b->period = POLICY_PERIOD_HOUR;
+	strcpy(e->exempt[0], "pong");
+	g->xdp_ban_after = 5;
+	build(NULL);
+	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 15);
+	ck_assert_uint_eq(chk(policies_find(ps, "b", 1), "k", 1, NULL, true, T0).remaining, 100);
+	ck_assert_int_eq(policy_event(policies_find(ps, "e", 1), "c", 1, "m", 1, T0, &er), 0);
+	ck_assert_uint_eq(er.count, 1);
+	ck_assert_int_eq(policy_auth_check(policies_find(ps, "g", 1), "k", 1, T0, &ar), 0);
+	ck_assert_uint_eq(ar.failures, 0);
+}
+END_TEST
+
+/* Every type's row is whole: what the set and the Redis store call is there. */
+START_TEST(test_kind_table)
+{
+	int t, u, i, ops;
+
+	for (t = 0; t < POLICY_TYPE_N; t++) {
+		const struct policy_kind *k = policy_kinds[t];
+
+		ck_assert_ptr_nonnull(k);
+		ck_assert_ptr_nonnull(k->name);
+		ck_assert_int_eq(policy_kind_find(k->name, strlen(k->name)), t);
+		for (u = 0; u < t; u++)
+			ck_assert_str_ne(policy_kinds[u]->name, k->name);
+		ck_assert(k->canon && k->state_size && k->expiry && k->fallback && k->pack);
+		ck_assert_int_eq(!k->priv_size, !k->compile);
+		for (i = 0, ops = 0; i < POLICY_OP_DECIDE_N; i++)
+			ops += !!k->decide[i];
+		ck_assert_msg(ops, "%s decides nothing", k->name);
+		for (i = 0; i < POLICY_LUA_N; i++)
+			ck_assert_ptr_nonnull(k->lua[i]);
+	}
+	ck_assert_int_eq(policy_kind_find("windows", 7), -1);
+	ck_assert_int_eq(policy_kind_find("window", 5), -1);
+}
+END_TEST
+
 START_TEST(test_reload_store_size)
 {
 	struct policies_store_stats ss;
@@ -824,6 +906,8 @@ int main(void)
 	tcase_add_test(o, test_eviction);
 	tcase_add_test(o, test_reload);
 	tcase_add_test(o, test_reload_store_size);
+	tcase_add_test(o, test_reload_unchanged_per_type);
+	tcase_add_test(o, test_kind_table);
 	tcase_add_test(o, test_empty_set);
 	suite_add_tcase(s, o);
 

@@ -17,6 +17,7 @@
 
 #include <check.h>
 
+#include "glob.h"
 #include "server.h"
 
 static uv_loop_t loop;
@@ -313,6 +314,86 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/* Linked with -Wl,--wrap=glob_match: counts the pattern matches pubsub.c does. */
+static unsigned long glob_calls;
+bool __real_glob_match(const char *pat, size_t plen, const char *s, size_t slen);
+bool __wrap_glob_match(const char *pat, size_t plen, const char *s, size_t slen);
+bool __wrap_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
+{
+	glob_calls++;
+	return __real_glob_match(pat, plen, s, slen);
+}
+
+/*
+ * A pattern is matched against a channel once, not once per message: 64
+ * costly patterns held by each of a few hundred clients would otherwise
+ * stall the loop on every violation event (tens of us per match).
+ */
+START_TEST(test_pattern_matched_once_per_channel)
+{
+	char cmd[SERVER_MAX_PATTERNS * 40 + 64], got[SERVER_MAX_PATTERNS * 64], want[4096];
+	int fd = dial(), i, n;
+
+	n = snprintf(cmd, sizeof(cmd), "PSUBSCRIBE");
+	for (i = 0; i < SERVER_MAX_PATTERNS - 1; i++)
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " *[a-z]*[a-z]*[a-z]*x%d", i);
+	snprintf(cmd + n, sizeof(cmd) - (size_t)n, " violations:sig*\r\n");
+	say(fd, cmd);
+	/* the replies (their bytes are tested above), up to the 64th */
+	n = 0;
+	while (!memmem(got, (size_t)n, ":64\r\n", 5) && n < (int)sizeof(got) - 1) {
+		size_t k = hear(fd, got + n, sizeof(got) - (size_t)n, 1);
+
+		ck_assert_uint_gt(k, 0);
+		n += (int)k;
+	}
+	expect_nothing(fd);
+	glob_calls = 0;
+	for (i = 0; i < 50; i++)
+		publish("e");
+	/* each message: one pmessage, from the one pattern that matches */
+	want[0] = '\0';
+	for (i = 0; i < 50; i++)
+		strcat(want, "*4\r\n$8\r\npmessage\r\n$15\r\nviolations:sig*\r\n"
+			     "$20\r\nviolations:signaling\r\n$1\r\ne\r\n");
+	expect(fd, want);
+	ck_assert_uint_le(glob_calls, 2 * SERVER_MAX_PATTERNS);
+	close(fd);
+}
+END_TEST
+
+/* More channels than ids are remembered: the table starts over, no answer goes stale. */
+START_TEST(test_many_channels_match_right)
+{
+	static char buf[1 << 16];
+	char name[16];
+	const char *one[1] = { name };
+	struct server_msg m = {
+		.channels = one, .nchannels = 1, .payload = "e", .len = 1, .max_pending = 1u << 20
+	};
+	int fd = dial(), round, i;
+	size_t got = 0, k;
+	const char *p;
+	unsigned hits = 0;
+
+	say(fd, "PSUBSCRIBE c1*\r\n");
+	expect(fd, "*3\r\n$10\r\npsubscribe\r\n$3\r\nc1*\r\n:1\r\n");
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 200; i++) {
+			snprintf(name, sizeof(name), "c%d", i);
+			server_publish(srv, &m, NULL);
+		}
+	server_pubsub_flush(srv);
+	/* c1, c10..c19, c100..c199 match: 111 a round */
+	while ((k = hear(fd, buf + got, sizeof(buf) - got, 1)) > 0)
+		got += k;
+	for (p = buf; (p = strstr(p, "pmessage")); p++)
+		hits++;
+	ck_assert_uint_eq(hits, 2 * 111);
+	close(fd);
+}
+END_TEST
+
 static size_t with_missed(char *buf, size_t cap, uint64_t missed, void *arg)
 {
 	(void)arg;
@@ -417,6 +498,8 @@ static Suite *pubsub_suite(void)
 	tcase_add_test(tc, test_backed_up_subscriber_misses);
 	tcase_add_test(tc, test_message_waits_for_deferred_reply);
 	tcase_add_test(tc, test_multi_refused);
+	tcase_add_test(tc, test_pattern_matched_once_per_channel);
+	tcase_add_test(tc, test_many_channels_match_right);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -518,6 +518,69 @@ START_TEST(test_replay_in_background)
 END_TEST
 
 /*
+ * The replay of every type (each has its own script): what the fallback
+ * counted during an outage is in Redis after the recovery, with a ROLE's
+ * own parameters for a budget.
+ */
+START_TEST(test_replay_every_type)
+{
+	struct policy_req big = {
+		.op = POLICY_OP_CHECK, .key = "t", .klen = 1, .cost = 10, .role = "BIG", .rlen = 3
+	};
+	struct policy_req fail = { .op = POLICY_OP_AUTH_FAIL, .key = "l", .klen = 1 };
+	struct policy_req ev = {
+		.op = POLICY_OP_EVENT, .key = "c", .klen = 1, .event = "msg", .elen = 3
+	};
+	struct policy_req ping = ev;
+	struct policy_answer a;
+	struct policies_store_stats ss;
+	int i;
+
+	ping.event = "ping";
+	ping.elen = 4;
+	make_dir();
+	setup_set(20, false);
+	ck_assert_int_eq(check("x", "k", NOW, &a), 0);
+	ck_assert(a.fallback && a.u.check.allowed);
+	ck_assert_int_eq(policy_submit(P("tokens"), &big, NOW, &a, on_done, NULL), 0);
+	ck_assert(a.fallback && a.u.check.allowed);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(policy_submit(P("login"), &fail, NOW, &a, on_done, NULL), 0);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(policy_submit(P("chat"), &ev, NOW, &a, on_done, NULL), 0);
+	ck_assert_int_eq(policy_submit(P("chat"), &ping, NOW, &a, on_done, NULL), 0);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.outage_keys, 4);
+	/* Redis's answers start from the state Redis holds, not this host's memory. */
+	spawn_redis();
+	for (i = 0; i < 1000000 && ss.replayed_keys + ss.replay_dropped < 4; i++) {
+		uv_run(&loop, UV_RUN_ONCE);
+		policies_store_stats(tset, &ss);
+	}
+	ck_assert_uint_eq(ss.replayed_keys, 4);
+	ck_assert_uint_eq(ss.replay_dropped, 0);
+	/* window: its one request per minute is used. */
+	ck_assert_int_eq(check("x", "k", NOW, &a), 0);
+	ck_assert(!a.fallback);
+	ck_assert_int_eq(a.u.check.allowed, 0);
+	/* budget: 10 of BIG's 1000 per hour used, and now 10 more. */
+	ck_assert_int_eq(run(P("tokens"), &big, NOW, &a), 0);
+	ck_assert(!a.fallback);
+	ck_assert_uint_eq(a.u.check.remaining, 980);
+	/* progressive: the 3 failures are remembered. */
+	fail.op = POLICY_OP_AUTH_CHECK;
+	ck_assert_int_eq(run(P("login"), &fail, NOW, &a), 0);
+	ck_assert(!a.fallback);
+	ck_assert_uint_eq(a.u.auth.failures, 3);
+	/* events: 2 counted (ping is exempt), this one is the third. */
+	ck_assert_int_eq(run(P("chat"), &ev, NOW, &a), 0);
+	ck_assert(!a.fallback);
+	ck_assert_uint_eq(a.u.event.count, 3);
+	teardown_set();
+}
+END_TEST
+
+/*
  * Issue 10 item 19: a request that timed out (answered and journaled by the
  * fallback) but ran in Redis later is recognised by its late reply and not
  * replayed: charged once.
@@ -614,6 +677,20 @@ START_TEST(test_trip_late_replies_not_replayed)
 END_TEST
 
 /* SCRIPT FLUSH (a Redis that lost its script cache): NOSCRIPT, then EVAL, no fallback. */
+/* Cluster routing: Redis's own CLUSTER KEYSLOT answers (redis-cli, 7.0). */
+START_TEST(test_key_slot)
+{
+	ck_assert_uint_eq(redis_key_slot("foo", 3), 12182);
+	ck_assert_uint_eq(redis_key_slot("somekey", 7), 11058);
+	ck_assert_uint_eq(redis_key_slot("{user1000}.following", 20), 3443);
+	ck_assert_uint_eq(redis_key_slot("user1000", 8), 3443);
+	/* An empty tag is no tag: the whole key is hashed. */
+	ck_assert_uint_eq(redis_key_slot("{}foo", 5), 9500);
+	ck_assert_uint_eq(redis_key_slot("{t:3:api:u1}", 12), redis_key_slot("t:3:api:u1", 10));
+	ck_assert_uint_eq(redis_key_slot("a{b", 3), redis_key_slot("a{b", 3));
+}
+END_TEST
+
 START_TEST(test_script_flush)
 {
 	struct policy_answer a;
@@ -655,7 +732,9 @@ int main(void)
 	tcase_add_test(tc, test_breaker_needs_time);
 	tcase_add_test(tc, test_replay_in_background);
 	tcase_add_test(tc, test_late_reply_not_replayed);
+	tcase_add_test(tc, test_replay_every_type);
 	tcase_add_test(tc, test_script_flush);
+	tcase_add_test(tc, test_key_slot);
 	tcase_add_test(tc, test_trip_late_replies_not_replayed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

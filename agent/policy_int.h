@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * policy_int: the insides of the policy module, shared by the set
+ * (policy.c), the Redis store (policy_redis.c) and the limiters
+ * (limit_*.c). Nothing outside those files includes it.
+ */
+#ifndef FG_POLICY_INT_H
+#define FG_POLICY_INT_H
+
+#include <endian.h>
+#include <string.h>
+
+#include "policy.h"
+#include "policy_kind.h"
+#include "store.h"
+
+#define NS_PER_MS   1000000ULL
+#define MS_PER_HOUR (3600ULL * 1000)
+#define MS_PER_DAY  (86400ULL * 1000)
+
+#define CONF_ID_LEN 16 /* hex digits of a policy's config id */
+/* "{prefix:len:name:" and a whole Redis key. */
+#define RKEY_PREFIX_MAX (2 * FG_CONF_NAME_MAX + 16)
+#define RKEY_MAX	(RKEY_PREFIX_MAX + STORE_KEY_MAX + 2)
+/* The scripts' packed parameters: the id, 3 doubles, 2 per window limit. */
+#define PARAMS_MAX (CONF_ID_LEN + 8 * (3 + 2 * POLICY_MAX_LIMITS))
+
+struct policy {
+	struct fg_conf_policy conf;
+	const struct policy_kind *kind; /* policy_kinds[conf.type] */
+	size_t namelen;			/* strlen(conf.name) */
+	struct policies *set;
+	uint32_t ns;
+	uint32_t state_size;
+	uint64_t max_keys; /* its bound in the store: conf.max_keys or a fair share */
+	struct policy_stats stats;
+	char conf_id[CONF_ID_LEN + 1]; /* Redis state of another config of this policy is ignored */
+	/* The Redis scripts' first argument, per role, packed once. */
+	unsigned char params[POLICY_MAX_ROLES + 1][PARAMS_MAX];
+	size_t params_len;
+	char rkey[RKEY_PREFIX_MAX]; /* "{prefix:len(name):name:", its Redis keys' start */
+	size_t rkeylen;
+	uint64_t priv[]; /* the kind's compiled parameters (kind->priv_size bytes) */
+};
+
+struct shared_stats {
+	uint64_t fallback_decisions, replayed_keys, replay_dropped, late_applied;
+};
+
+struct journal; /* the outage journal (policy_redis.c) */
+
+struct policies {
+	struct store *store;
+	size_t n;
+	struct policy **p;
+	/* The shared store; carried over by policies_new like the memory store. */
+	struct redis *redis;
+	int scripts[POLICY_TYPE_N][POLICY_LUA_N];
+	struct journal *journal; /* outage counts, per key */
+	struct shared_stats *sstats;
+	bool fixed_clock;
+	/* Requests in flight hold the set: a reload frees it when the last ends. */
+	unsigned refs;
+	bool dead, dead_with_store;
+};
+
+/* One decision as a limiter sees it: the arg of its store callback. */
+struct policy_call {
+	const struct policy *p;
+	const struct policy_req *rq;
+	uint64_t now_ms; /* the decision's clock: the agent's, or Redis's */
+	int role;	 /* check: 0 = no ROLE, else 1 + index into conf.roles */
+	bool exempt;	 /* event: rq's event is one of conf.exempt */
+	struct policy_answer *ans;
+};
+
+/* A request on its way through a store (in flight while Redis decides). */
+struct areq {
+	struct policies *set;
+	struct policy *p;
+	struct policy_req rq; /* key points into data; role and event are not kept */
+	int role;	      /* what validation made of rq's role ... */
+	bool exempt;	      /* ... and event */
+	uint64_t journaled;   /* what the fallback added to the outage journal */
+	uint64_t now_ms;      /* the agent's clock, for a fallback */
+	policy_done_fn done;
+	void *arg;
+	struct policy_answer ans;
+	unsigned char data[];
+};
+
+/* --- policy.c for policy_redis.c ------------------------------------------ */
+
+/* The call of q at now (its decision function and whether it creates a key). */
+void policy_call_of(struct areq *q, uint64_t now_ms, struct policy_call *c, store_fn *fn,
+		    bool *create);
+/* Count ans in p's stats. */
+void policy_count(struct policy *p, const struct policy_answer *ans);
+/* The memory store decides q (journal: add what it charges to the outage journal). */
+int policy_decide_memory(struct areq *q, bool journal);
+/* on_store_error decides q (memory: policy_decide_memory). */
+int policy_decide_fallback(struct areq *q, bool journal);
+/* A request of ps ended: the set goes if a reload replaced it meanwhile. */
+void policies_put(struct policies *ps);
+
+/* --- policy_redis.c for policy.c ------------------------------------------ */
+
+/* Send q to Redis: 0 when sent (its reply ends it), -errno when not. */
+int policy_redis_send(struct areq *q);
+/* p's scripts' first argument, per role (after conf_id and the kind's compile). */
+void policy_redis_pack(struct policy *p);
+/* ps replaces prev (a reload): it takes prev's Redis, scripts and journal. */
+void policy_redis_carry(struct policies *ps, const struct policies *prev);
+/* What the fallback charged for (policy, role, key): added to Redis later. */
+void policy_redis_journal(struct policies *ps, const struct policy *p, int role, const void *key,
+			  size_t klen, uint64_t amount);
+/* The set owning j is freed: j goes now or with its last reply. NULL is fine. */
+void policy_redis_release(struct journal *j);
+/* The shared store's part of policies_store_stats(). */
+void policy_redis_stats(const struct policies *ps, struct policies_store_stats *out);
+
+/* --- for the limiters ------------------------------------------------------ */
+
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Time since a stamp, 0 when the stamp is ahead of now: the wall clock can
+ * step back (NTP, an operator), and an unsigned now - stamp would then read
+ * as ages of time and forget a count or a failure history. */
+static inline uint64_t since_ms(uint64_t now, uint64_t stamp)
+{
+	return now > stamp ? now - stamp : 0;
+}
+
+static inline uint64_t ns_to_ms_ceil(uint64_t ns)
+{
+	return ns / NS_PER_MS + (ns % NS_PER_MS != 0);
+}
+
+/* canon's copy of the roles (of the types that have roles:), names
+ * zero-padded so that equal roles compare equal byte for byte. */
+static inline void policy_canon_roles(struct fg_conf_policy *d, const struct fg_conf_policy *s)
+{
+	int i;
+
+	for (i = 0; i < s->nroles; i++) {
+		strcpy(d->roles[i].name, s->roles[i].name);
+		d->roles[i].mult_milli = s->roles[i].mult_milli;
+		d->roles[i].amount = s->roles[i].amount;
+	}
+	d->nroles = s->nroles;
+}
+
+/* The RL.CHECK answer of on_store_error. */
+static inline void policy_check_fallback(struct rl_result *r, bool allow, uint64_t limit,
+					 const char *window)
+{
+	r->allowed = allow;
+	r->limit = limit;
+	r->remaining = allow ? limit : 0;
+	r->retry_after_ms = allow ? 0 : 1000;
+	r->state = allow ? "ok" : "deny";
+	r->window = window;
+}
+
+/* The scripts' numbers: little-endian doubles (exact below 2^53). */
+static inline void policy_put_double(unsigned char *buf, size_t *off, uint64_t v)
+{
+	double d = (double)v;
+	uint64_t u;
+
+	memcpy(&u, &d, sizeof(u));
+	u = htole64(u);
+	memcpy(buf + *off, &u, sizeof(u));
+	*off += sizeof(u);
+}
+
+/* A double of a Redis state as the memory store's integer: anything but
+ * an integer in range (a value not written by the scripts) counts as 0. */
+static inline uint64_t policy_get_u64(const unsigned char *buf)
+{
+	uint64_t u;
+	double d;
+
+	memcpy(&u, buf, sizeof(u));
+	u = le64toh(u);
+	memcpy(&d, &u, sizeof(d));
+	return d >= 1 && d < 18446744073709551616.0 ? (uint64_t)d : 0;
+}
+
+#endif /* FG_POLICY_INT_H */

@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * The shared store: decisions of a set with store.type redis go to Redis as
+ * the policy kind's Lua scripts (policy_lua.h says how they work), and
+ * their replies are decided by the same memory callbacks (policy.c). While
+ * Redis fails, on_store_error decides and the outage journal keeps what
+ * memory counted, replayed into Redis in the background when it is back
+ * (docs/redis.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "policy_int.h"
+#include "redis.h"
+#include "sbuf.h"
+
+/* Every kind's scripts fit in what the Redis connection registers. */
+_Static_assert(POLICY_TYPE_N *POLICY_LUA_N <= REDIS_MAX_SCRIPTS, "raise REDIS_MAX_SCRIPTS");
+
+/*
+ * The outage journal: what memory counted while Redis was away (below).
+ * Shared by the sets of successive reloads (owner: the current one); it
+ * outlives them while replies it waits for (replays, late replies) are due.
+ */
+struct jentry;
+struct journal {
+	struct jentry **buckets; /* JOURNAL_BUCKETS chains */
+	uint64_t n;
+	struct jentry *replay, *replay_tail; /* handed to Redis in the background */
+	uint64_t nreplay;
+	unsigned inflight;		/* replay scripts in Redis */
+	unsigned refs;			/* replies still to come: replays, late replies */
+	struct policies *owner;		/* the current set; NULL once it is freed */
+	uint64_t run_sent, run_dropped; /* of the replay under way */
+	struct shared_stats stats;
+};
+
+#define JOURNAL_MAX 100000
+/* Replay scripts in Redis at once: callers' decisions queue behind at most these. */
+#ifndef REPLAY_INFLIGHT
+#define REPLAY_INFLIGHT 16
+#endif
+
+/* --- the outage journal: what memory counted while Redis was away ---------- */
+
+struct jentry {
+	struct jentry *next; /* bucket chain, or the replay list */
+	uint64_t amount;
+	uint8_t role; /* window: the role index the limits came from */
+	uint16_t klen;
+	char policy[FG_CONF_NAME_MAX];
+	unsigned char key[];
+};
+
+#define JOURNAL_BUCKETS 65536
+
+static void chain_free(struct jentry *e)
+{
+	struct jentry *next;
+
+	for (; e; e = next) {
+		next = e->next;
+		free(e);
+	}
+}
+
+static void journal_free(struct journal *j)
+{
+	uint64_t i;
+
+	if (!j)
+		return;
+	for (i = 0; i < JOURNAL_BUCKETS; i++)
+		chain_free(j->buckets[i]);
+	chain_free(j->replay);
+	free(j->buckets);
+	free(j);
+}
+
+static struct journal *journal_new(void)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+
+	if (j && !(j->buckets = calloc(JOURNAL_BUCKETS, sizeof(struct jentry *)))) {
+		free(j);
+		j = NULL;
+	}
+	return j;
+}
+
+/* Its set is freed: free it now, or when the last reply it waits for comes. */
+void policy_redis_release(struct journal *j)
+{
+	if (!j)
+		return;
+	j->owner = NULL;
+	if (!j->refs)
+		journal_free(j);
+}
+
+static void journal_put(struct journal *j)
+{
+	if (--j->refs == 0 && !j->owner)
+		journal_free(j);
+}
+
+static uint64_t journal_hash(const char *policy, int role, const void *key, size_t klen)
+{
+	return store_siphash(0x6a6f75726e616cULL, (uint64_t)role, key, klen) ^
+	       store_siphash(1, 2, policy, strlen(policy));
+}
+
+static struct jentry **journal_find(struct journal *j, const char *policy, int role,
+				    const void *key, size_t klen)
+{
+	struct jentry **pp = &j->buckets[journal_hash(policy, role, key, klen) % JOURNAL_BUCKETS];
+
+	for (; *pp; pp = &(*pp)->next) {
+		struct jentry *e = *pp;
+
+		if (e->role == role && e->klen == klen && !strcmp(e->policy, policy) &&
+		    !memcmp(e->key, key, klen))
+			break;
+	}
+	return pp;
+}
+
+void policy_redis_journal(struct policies *ps, const struct policy *p, int role, const void *key,
+			  size_t klen, uint64_t amount)
+{
+	struct journal *j = ps->journal;
+	struct jentry *e, **pp;
+
+	if (!amount || !j)
+		return;
+	pp = journal_find(j, p->conf.name, role, key, klen);
+	if (*pp) {
+		(*pp)->amount += amount;
+		return;
+	}
+	if (j->n + j->nreplay >= JOURNAL_MAX || !(e = calloc(1, sizeof(*e) + klen))) {
+		ps->sstats->replay_dropped++;
+		return;
+	}
+	e->amount = amount;
+	e->role = (uint8_t)role;
+	e->klen = (uint16_t)klen;
+	strcpy(e->policy, p->conf.name);
+	memcpy(e->key, key, klen);
+	*pp = e;
+	j->n++;
+}
+
+/* amount of (policy, role, key) did reach Redis after all: not to replay. */
+static bool journal_sub(struct journal *j, const char *policy, int role, const void *key,
+			size_t klen, uint64_t amount)
+{
+	struct jentry **pp = journal_find(j, policy, role, key, klen), *e = *pp;
+
+	if (!e)
+		return false;
+	if (e->amount > amount) {
+		e->amount -= amount;
+		return true;
+	}
+	*pp = e->next;
+	free(e);
+	j->n--;
+	return true;
+}
+
+/* --- building a script call ------------------------------------------------- */
+
+/* ARGV of a script: the parameters, a fixed now and up to two numbers. */
+struct rargs {
+	const char *v[4];
+	size_t len[4];
+	char num[3][24];
+	int n;
+};
+
+static void arg_u64(struct rargs *a, uint64_t v)
+{
+	char *buf = a->num[a->n - 1];
+
+	a->v[a->n] = buf;
+	a->len[a->n++] = sbuf_fmt_ll(buf, (long long)v);
+}
+
+/*
+ * The scripts' first argument for each role (policy_lua.h): the config id,
+ * then the kind's doubles xp, x, n and its pairs. Packed when the policy is
+ * compiled, not per decision.
+ */
+void policy_redis_pack(struct policy *p)
+{
+	int role;
+
+	for (role = 0; role <= p->conf.nroles; role++) {
+		size_t off = CONF_ID_LEN;
+
+		memcpy(p->params[role], p->conf_id, off);
+		p->kind->pack(p, role, p->params[role], &off);
+		p->params_len = off;
+	}
+}
+
+/* ARGV 1 and 2 of every script, for role (window limits, budget amount). */
+static void args_common(struct rargs *a, const struct policy *p, int role, uint64_t fixed_now)
+{
+	a->v[0] = (const char *)p->params[role];
+	a->len[0] = p->params_len;
+	a->n = 1;
+	arg_u64(a, fixed_now);
+}
+
+/*
+ * Once Redis is attached: the "{prefix:len:policy:" every key of a policy
+ * starts with. The policy name's length makes the split unambiguous: policy
+ * "x:y" key "K" and policy "x" key "y:K" are {p:3:x:y:K} and {p:1:x:y:K}.
+ */
+static void redis_keys_init(struct policies *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++) {
+		struct policy *p = ps->p[i];
+		int n = snprintf(p->rkey, sizeof(p->rkey), "{%s:%zu:%s:", redis_prefix(ps->redis),
+				 p->namelen, p->conf.name);
+
+		p->rkeylen = n > 0 && (size_t)n < sizeof(p->rkey) ? (size_t)n : 0;
+	}
+}
+
+/* {prefix:len:policy:key} into buf; the length, or 0 when it does not fit. */
+static size_t redis_key(const struct policy *p, const void *key, size_t klen, char *buf, size_t len)
+{
+	if (!p->rkeylen || p->rkeylen + klen + 2 > len)
+		return 0;
+	memcpy(buf, p->rkey, p->rkeylen);
+	memcpy(buf + p->rkeylen, key, klen);
+	buf[p->rkeylen + klen] = '}';
+	return p->rkeylen + klen + 1;
+}
+
+/* --- asynchronous requests -------------------------------------------------- */
+
+/* Run the memory callback of the request on pre (the state Redis found) at now. */
+struct preset_op {
+	const uint64_t *pre;
+	uint32_t size;
+	store_fn fn;
+	void *arg;
+};
+
+static uint64_t preset_fn(void *state, bool fresh, void *arg)
+{
+	struct preset_op *op = arg;
+
+	(void)fresh;
+	memcpy(state, op->pre, op->size);
+	return op->fn(state, false, op->arg);
+}
+
+/*
+ * The memory state in the value a script found (see policy_lua.h): zeros,
+ * a fresh state, when it is of another config of the policy, or not one
+ * the scripts wrote (the scripts treat it the same way).
+ */
+static void decode_state(const struct policy *p, const char *v, size_t len, uint64_t *pre)
+{
+	const unsigned char *f = (const unsigned char *)v + CONF_ID_LEN;
+	size_t i, nf = p->state_size / 8;
+
+	if (len < CONF_ID_LEN || (len - CONF_ID_LEN) % 8 || memcmp(v, p->conf_id, CONF_ID_LEN))
+		return;
+	if (p->kind->decode) {
+		if (!p->kind->decode(p, f, (len - CONF_ID_LEN) / 8, pre))
+			memset(pre, 0, p->state_size);
+		return;
+	}
+	if (len != CONF_ID_LEN + 8 * nf)
+		return;
+	for (i = 0; i < nf; i++)
+		pre[i] = policy_get_u64(f + 8 * i);
+}
+
+/* Redis answered with the time and the state it found: the memory callback
+ * computes the reply from them, and leaves the new state in memory. */
+static int decide_from_reply(struct areq *q, redisReply *rp)
+{
+	struct policy *p = q->p;
+	uint64_t pre[STORE_STATE_MAX / 8] = { 0 }, now;
+	struct policy_call c;
+	struct preset_op po;
+	store_fn fn;
+	bool create;
+	int err;
+
+	if (q->rq.op == POLICY_OP_RESET) {
+		memset(&q->ans.u, 0, sizeof(q->ans.u));
+		if (rp->type != REDIS_REPLY_INTEGER)
+			return -EPROTO;
+		return q->set->dead
+			       ? 0
+			       : store_del(q->set->store, p->ns, q->rq.key, q->rq.klen, q->now_ms);
+	}
+	if (rp->type != REDIS_REPLY_ARRAY || rp->elements != 2 ||
+	    rp->element[0]->type != REDIS_REPLY_INTEGER || rp->element[0]->integer <= 0)
+		return -EPROTO;
+	now = (uint64_t)rp->element[0]->integer;
+	if (rp->element[1]->type == REDIS_REPLY_STRING)
+		decode_state(p, rp->element[1]->str, rp->element[1]->len, pre);
+	else if (rp->element[1]->type != REDIS_REPLY_NIL)
+		return -EPROTO;
+	memset(&q->ans.u, 0, sizeof(q->ans.u));
+	policy_call_of(q, now, &c, &fn, &create);
+	po = (struct preset_op){ .pre = pre, .size = p->state_size, .fn = fn, .arg = &c };
+	if (q->set->dead) {
+		/* The set was replaced: its memory namespaces may be gone. */
+		uint64_t tmp[STORE_STATE_MAX / 8];
+
+		preset_fn(tmp, false, &po);
+		err = 0;
+	} else {
+		err = store_run(q->set->store, p->ns, q->rq.key, q->rq.klen, create, now, preset_fn,
+				&po);
+	}
+	if (!err)
+		policy_count(p, &q->ans);
+	return err;
+}
+
+/* What a timed-out request charged in the fallback, until its late reply. */
+struct late {
+	struct journal *j;
+	uint64_t amount;
+	int role;
+	size_t klen;
+	char policy[FG_CONF_NAME_MAX];
+	unsigned char key[];
+};
+
+/*
+ * The reply of a request that timed out: Redis ran it after all, so what
+ * the fallback journaled for it is already in Redis: replaying it would
+ * charge it twice. Without a reply (the connection closed first) nobody
+ * knows: the journal keeps it (docs/redis.md, "After a timeout").
+ */
+static void on_late_reply(redisReply *rp, const char *why, void *arg)
+{
+	struct late *l = arg;
+	struct journal *j = l->j;
+
+	(void)why;
+	if (rp && rp->type != REDIS_REPLY_ERROR &&
+	    journal_sub(j, l->policy, l->role, l->key, l->klen, l->amount))
+		j->stats.late_applied++;
+	free(l);
+	journal_put(j);
+}
+
+static void want_late(struct areq *q)
+{
+	struct journal *j = q->set->journal;
+	struct late *l;
+
+	if (!j || !q->journaled || !(l = malloc(sizeof(*l) + q->rq.klen)))
+		return;
+	l->j = j;
+	l->amount = q->journaled;
+	l->role = q->rq.op == POLICY_OP_CHECK ? q->role : 0;
+	l->klen = q->rq.klen;
+	strcpy(l->policy, q->p->conf.name);
+	memcpy(l->key, q->rq.key, q->rq.klen);
+	if (redis_want_late(q->set->redis, on_late_reply, l)) {
+		free(l);
+		return;
+	}
+	j->refs++;
+}
+
+static void on_redis_reply(redisReply *rp, const char *why, void *arg)
+{
+	struct areq *q = arg;
+	char e[101]; /* a script's error, cut short */
+	int err = -EIO;
+
+	if (rp && rp->type == REDIS_REPLY_ERROR && redis_key_error(rp)) {
+		/* This key's own error (a value of the wrong type...): this
+		 * request alone gets on_store_error, nothing to replay. */
+		q->p->stats.store_key_errors++;
+		log_debug("redis store: error on one key", LOG_STR("policy", q->p->conf.name),
+			  LOG_STR("error", log_fmt(e, sizeof(e), "%s", rp->str)));
+		err = policy_decide_fallback(q, false);
+		goto done;
+	}
+	if (rp && rp->type != REDIS_REPLY_ERROR) {
+		err = decide_from_reply(q, rp);
+		if (err == -EPROTO)
+			log_warn("redis store: unexpected script reply",
+				 LOG_STR("policy", q->p->conf.name));
+	}
+	if (err == -EIO || err == -EPROTO) {
+		log_debug("redis store: decision falls back", LOG_STR("policy", q->p->conf.name),
+			  LOG_STR("why", why ? why : "bad reply"));
+		err = policy_decide_fallback(q, true);
+		if (!err && !rp && why && !strcmp(why, "timeout"))
+			want_late(q);
+	}
+done:
+	q->done(err, err ? NULL : &q->ans, q->arg);
+	policies_put(q->set);
+	free(q);
+}
+
+/* Send q to Redis: 0 when sent, -EAGAIN when Redis is not up. */
+int policy_redis_send(struct areq *q)
+{
+	struct policies *ps = q->set;
+	struct policy *p = q->p;
+	char key[RKEY_MAX];
+	size_t klen = redis_key(p, q->rq.key, q->rq.klen, key, sizeof(key));
+	uint64_t fixed = ps->fixed_clock ? q->now_ms : 0;
+	struct rargs a;
+	int script = ps->scripts[p->conf.type][POLICY_LUA_DECIDE];
+
+	if (!klen)
+		return -E2BIG;
+	if (q->rq.op == POLICY_OP_RESET) {
+		const char *argv[] = { "DEL", key };
+		size_t lens[] = { 3, klen };
+
+		return redis_command(ps->redis, 2, argv, lens, on_redis_reply, q);
+	}
+	args_common(&a, p, q->role, fixed);
+	switch (q->rq.op) {
+	case POLICY_OP_CHECK:
+		arg_u64(&a, q->rq.cost);
+		arg_u64(&a, q->rq.peek);
+		break;
+	case POLICY_OP_AUTH_FAIL:
+	case POLICY_OP_AUTH_CHECK:
+		arg_u64(&a, q->rq.op == POLICY_OP_AUTH_FAIL);
+		break;
+	case POLICY_OP_EVENT:
+		arg_u64(&a, q->exempt);
+		break;
+	default: /* block, unblock */
+		script = ps->scripts[p->conf.type][POLICY_LUA_BLOCK];
+		arg_u64(&a, q->rq.op == POLICY_OP_BLOCK ? q->rq.seconds : 0);
+		break;
+	}
+	return redis_eval(ps->redis, script, key, klen, a.n, a.v, a.len, on_redis_reply, q);
+}
+
+void policy_redis_carry(struct policies *ps, const struct policies *prev)
+{
+	ps->redis = prev->redis;
+	if (ps->redis)
+		redis_keys_init(ps);
+	memcpy(ps->scripts, prev->scripts, sizeof(ps->scripts));
+	ps->journal = prev->journal;
+	ps->sstats = prev->sstats;
+	if (ps->journal)
+		ps->journal->owner = ps;
+	ps->fixed_clock = prev->fixed_clock;
+}
+
+void policy_redis_stats(const struct policies *ps, struct policies_store_stats *out)
+{
+	struct redis_stats rs;
+
+	if (!ps->redis)
+		return;
+	redis_stats(ps->redis, &rs);
+	out->shared = true;
+	out->fallback_active = !rs.up;
+	out->store_errors = rs.errors;
+	out->store_timeouts = rs.timeouts;
+	out->fallback_decisions = ps->sstats->fallback_decisions;
+	out->replayed_keys = ps->sstats->replayed_keys;
+	out->replay_dropped = ps->sstats->replay_dropped;
+	out->late_applied = ps->sstats->late_applied;
+	out->outage_keys = ps->journal ? ps->journal->n + ps->journal->nreplay : 0;
+	out->switches = rs.switches;
+	out->key_errors = rs.key_errors;
+}
+
+int policies_set_redis(struct policies *ps, struct redis *r)
+{
+	int t, i, id;
+
+	if (!r || ps->redis == r)
+		return 0;
+	for (t = 0; t < POLICY_TYPE_N; t++) {
+		for (i = 0; i < POLICY_LUA_N; i++) {
+			id = redis_script(r, policy_kinds[t]->lua[i]);
+			if (id < 0)
+				return id;
+			ps->scripts[t][i] = id;
+		}
+	}
+	if (!ps->journal) {
+		ps->journal = journal_new();
+		if (!ps->journal)
+			return -ENOMEM;
+		ps->journal->owner = ps;
+		ps->sstats = &ps->journal->stats;
+	}
+	ps->redis = r;
+	redis_keys_init(ps);
+	return 0;
+}
+
+void policies_redis_fixed_clock(struct policies *ps, bool on)
+{
+	ps->fixed_clock = on;
+}
+
+static void replay_pump(struct journal *j);
+
+static void on_replay_reply(redisReply *rp, const char *why, void *arg)
+{
+	struct journal *j = arg;
+
+	j->inflight--;
+	if (!rp || rp->type == REDIS_REPLY_ERROR) {
+		j->stats.replay_dropped++;
+		j->run_dropped++;
+		log_debug("redis store: outage replay failed", LOG_STR("why", why ? why : "?"));
+	} else {
+		j->stats.replayed_keys++;
+		j->run_sent++;
+	}
+	replay_pump(j);
+	journal_put(j);
+}
+
+/*
+ * Keep up to REPLAY_INFLIGHT replay scripts in Redis, the next one sent as
+ * one comes back: the backlog of a long outage goes in the background, and
+ * a caller's decision waits behind at most REPLAY_INFLIGHT short scripts
+ * (not behind the whole backlog, which made it time out and the breaker
+ * open again, over and over). Entries not sent stay for the next recovery.
+ */
+static void replay_pump(struct journal *j)
+{
+	struct policies *ps = j->owner;
+	char key[RKEY_MAX];
+
+	while (ps && j->inflight < REPLAY_INFLIGHT && j->replay && redis_up(ps->redis)) {
+		struct jentry *e = j->replay;
+		struct policy *p = policies_find(ps, e->policy, strlen(e->policy));
+		size_t klen = p ? redis_key(p, e->key, e->klen, key, sizeof(key)) : 0;
+		struct rargs a;
+		int err = -EINVAL;
+
+		if (klen && e->role <= p->conf.nroles) {
+			args_common(&a, p, e->role, 0);
+			arg_u64(&a, e->amount);
+			err = redis_eval_background(ps->redis,
+						    ps->scripts[p->conf.type][POLICY_LUA_REPLAY],
+						    key, klen, a.n, a.v, a.len, on_replay_reply, j);
+			if (err == -EAGAIN)
+				break; /* down again: the rest waits for the next recovery */
+		}
+		j->replay = e->next;
+		if (!j->replay)
+			j->replay_tail = NULL;
+		j->nreplay--;
+		free(e);
+		if (err) {
+			j->stats.replay_dropped++;
+			j->run_dropped++;
+			continue;
+		}
+		j->inflight++;
+		j->refs++;
+	}
+	if (!j->replay && !j->inflight && (j->run_sent || j->run_dropped)) {
+		log_warn("redis store: outage counts added to redis", LOG_UINT("keys", j->run_sent),
+			 LOG_UINT("dropped", j->run_dropped));
+		j->run_sent = j->run_dropped = 0;
+	}
+}
+
+void policies_redis_up(struct policies *ps)
+{
+	struct journal *j = ps ? ps->journal : NULL;
+	uint64_t i;
+
+	if (!j || !ps->redis)
+		return;
+	/* The journal's entries join the replay list (after those a new outage
+	 * interrupted); what the fallback counts from now on starts a new journal. */
+	for (i = 0; i < JOURNAL_BUCKETS && j->n; i++) {
+		struct jentry *e = j->buckets[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			e->next = NULL;
+			if (j->replay_tail)
+				j->replay_tail->next = e;
+			else
+				j->replay = e;
+			j->replay_tail = e;
+			j->nreplay++;
+			j->n--;
+		}
+		j->buckets[i] = NULL;
+	}
+	if (j->nreplay)
+		log_info("redis store: adding the outage's counts to redis in the background",
+			 LOG_UINT("keys", j->nreplay));
+	replay_pump(j);
+}

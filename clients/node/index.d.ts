@@ -1,0 +1,359 @@
+// Types of the floodgate package (CommonJS and ESM export the same objects).
+
+import { EventEmitter } from 'node:events';
+
+/** Who decided: the agent, or the client's failure policy while the agent could not answer. */
+export type DecisionSource = 'agent' | 'failure_allow' | 'failure_deny' | 'insurance';
+export type FailurePolicy = 'allow' | 'deny' | 'insurance';
+
+export interface CheckResult {
+  policy: string;
+  key: string | Buffer;
+  allowed: boolean;
+  /** Limit of the binding window, role applied (0 when the failure policy allow/deny decided). */
+  limit: number;
+  remaining: number;
+  /** Until the binding window is back to its full limit. */
+  resetMs: number;
+  /** 0 when allowed; else until a request of this cost would pass. */
+  retryAfterMs: number;
+  state: 'ok' | 'warn' | 'deny' | 'blocked';
+  /** Name of the binding window: "1s", "1m", "hour", "day" ... ("" from allow/deny). */
+  window: string;
+  /** The key that refused the request (null when allowed). */
+  refusedKey: string | Buffer | null;
+  source: DecisionSource;
+  /** Why the failure policy decided (absent when source is "agent"). */
+  error?: Error;
+}
+
+export interface AuthCheckResult {
+  policy: string; key: string | Buffer; waitMs: number; failures: number; source: DecisionSource; error?: Error;
+}
+export interface AuthFailResult {
+  policy: string; key: string | Buffer; delayMs: number; failures: number; source: DecisionSource; error?: Error;
+}
+export interface EventResult {
+  policy: string;
+  connId: string | Buffer;
+  event: string;
+  state: 'ok' | 'warn' | 'disconnect' | 'exempt';
+  count: number;
+  limit: number;
+  source: DecisionSource;
+  error?: Error;
+}
+
+export interface InsuranceOptions {
+  /** Keys held at most (least recently used forgotten first). Default 100000. */
+  maxKeys?: number;
+  default?: InsurancePolicy;
+  /** Per policy name. */
+  policies?: Record<string, InsurancePolicy>;
+}
+export interface InsurancePolicy {
+  /** RL.CHECK: count per perMs (GCRA). Default 60 per 60000. */
+  window?: { count?: number; perMs?: number };
+  /** RL.EVENT: default 100 per 60000 ms, warning at 0.8. */
+  events?: { limit?: number; windowMs?: number; warnAt?: number };
+  /** RL.AUTH.*: default 3 free failures, 1 s doubling up to 30 s, forgotten after 15 min. */
+  progressive?: { freeFailures?: number; baseDelayMs?: number; factor?: number; maxDelayMs?: number; forgetAfterMs?: number };
+}
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export interface ClientOptions {
+  /** Socket path. Default: env FLOODGATE_SOCKET, else /run/floodgate/floodgate.sock. */
+  path?: string;
+  /** Per call: past it the failure policy decides. Default 200. */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** What decides while the agent cannot answer. Default "insurance". */
+  failure?: FailurePolicy;
+  insurance?: InsuranceOptions;
+  /** retryAfterMs / waitMs that failure "deny" answers. Default 1000. */
+  denyRetryAfterMs?: number;
+  reconnect?: { minMs?: number; maxMs?: number };
+  /** Calls in flight at most; beyond, the failure policy decides. Default 10000. */
+  maxPending?: number;
+  /** A call unanswered this long means the agent is stuck: reconnect. Default max(5 x timeoutMs, 2000). */
+  stallMs?: number;
+  /** Default console; null for no log. */
+  logger?: Logger | null;
+  /** Reply size limits of the RESP reader. */
+  resp?: Partial<RespLimits>;
+  /** Do not connect before the first call. */
+  lazyConnect?: boolean;
+  /** Clock of the insurance limiter (ms). */
+  now?: () => number;
+}
+
+export interface RespLimits {
+  maxBulk: number; maxElements: number; maxDepth: number; maxLine: number; maxBuffered: number;
+}
+
+export interface ClientStats {
+  calls: number; agent: number; failure_allow: number; failure_deny: number; insurance: number;
+  timeouts: number; reconnects: number; protocol_errors: number;
+  state: 'connecting' | 'ready' | 'down' | 'closed'; degraded: boolean; inflight: number;
+}
+
+export type Key = string | Buffer;
+
+export declare class Client extends EventEmitter {
+  constructor(opts?: ClientOptions);
+  readonly path: string;
+  readonly failure: FailurePolicy;
+  readonly state: 'connecting' | 'ready' | 'down' | 'closed';
+  check(policy: string, key: Key, opts?: { cost?: number; role?: string; peek?: boolean }): Promise<CheckResult>;
+  authCheck(policy: string, key: Key): Promise<AuthCheckResult>;
+  authFail(policy: string, key: Key): Promise<AuthFailResult>;
+  /** true when the agent recorded it, false when it could not be reached. */
+  authOk(policy: string, key: Key): Promise<boolean>;
+  event(policy: string, connId: Key, event: string): Promise<EventResult>;
+  connClose(policy: string, connId: Key): Promise<boolean>;
+  /** Rejects with FloodgateUnavailableError when the agent cannot be reached. */
+  block(policy: string, key: Key, seconds: number): Promise<true>;
+  unblock(policy: string, key: Key): Promise<true>;
+  reset(policy: string, key: Key): Promise<true>;
+  ping(): Promise<true>;
+  close(): void;
+  stats(): ClientStats;
+
+  on(event: 'connect', listener: () => void): this;
+  on(event: 'disconnect', listener: (err?: Error) => void): this;
+  on(event: 'degraded', listener: (e: { path: string; failure: FailurePolicy; error: Error }) => void): this;
+  on(event: 'recovered', listener: (e: { path: string }) => void): this;
+  on(event: 'fallback', listener: (e: { source: DecisionSource; command: string; error: Error }) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export declare function createClient(opts?: ClientOptions): Client;
+
+export declare class FloodgateUnavailableError extends Error { code: 'EFGUNAVAILABLE'; }
+export declare class FloodgateCommandError extends Error { code: string; }
+export declare class RespProtocolError extends Error { code: 'EFGPROTO'; }
+export declare class ReplyError extends Error { code: string; }
+
+export declare class InsuranceLimiter {
+  constructor(opts?: InsuranceOptions);
+}
+
+export declare class RespReader {
+  constructor(limits?: Partial<RespLimits>);
+  /** Replies completed by chunk; throws RespProtocolError on invalid or oversized input. */
+  feed(chunk: Buffer): unknown[];
+}
+
+/** One spelling of an address (IPv4-mapped -> IPv4); with ipv6Prefix an IPv6 address becomes "net::/len". */
+export declare function normalizeIp(addr: string, ipv6Prefix?: number): string | null;
+
+export declare const DEFAULT_SOCKET: string;
+
+// ---- Express / Connect ------------------------------------------------------
+// Request and response are typed loosely so the package needs no @types/express.
+
+type Req = any;
+type Res = any;
+type Next = (err?: unknown) => void;
+type OrFn<T> = T | ((req: Req, res: Res) => T | Promise<T>);
+
+export interface RateLimitOptions {
+  client: Client;
+  /** The floodgated policy (window or budget) that decides. */
+  policy: string | ((req: Req, res: Res) => string);
+  /** Default: the client address from req.ip (Express's "trust proxy"), IPv4-mapped as IPv4. */
+  key?: (req: Req, res: Res) => Key | Promise<Key>;
+  /** With the default key: key IPv6 clients by this prefix (e.g. 64). */
+  ipv6Prefix?: number;
+  cost?: OrFn<number | undefined>;
+  role?: OrFn<string | undefined>;
+  /** RateLimit-Policy and RateLimit (IETF httpapi draft). Default true. */
+  headers?: boolean;
+  /** X-RateLimit-Limit, -Remaining, -Reset (Unix seconds). Default false. */
+  legacyHeaders?: boolean;
+  /** Policy name in the headers (default: policy). */
+  headerName?: OrFn<string>;
+  /** Default 429. */
+  statusCode?: number;
+  /** Body of a refusal: a string (text/plain) or a JSON value. */
+  message?: OrFn<unknown>;
+  skip?: (req: Req, res: Res) => boolean | Promise<boolean>;
+  /** Answers a refused request instead of the default 429 (Retry-After is already set). */
+  handler?: (req: Req, res: Res, next: Next, result: CheckResult) => unknown;
+  /** Where the result is put on req. Default "rateLimit". */
+  requestPropertyName?: string;
+}
+
+export declare function rateLimit(opts: RateLimitOptions): (req: Req, res: Res, next: Next) => Promise<void>;
+
+export interface LoginOptions {
+  client: Client;
+  /** A progressive floodgated policy. */
+  policy: string;
+  /** Default: the client address (as rateLimit's default key). */
+  key?: (req: Req) => Key | Promise<Key>;
+  ipv6Prefix?: number;
+  statusCode?: number;
+  message?: OrFn<unknown>;
+  /** Default "floodgateLogin". */
+  requestPropertyName?: string;
+}
+
+export interface LoginRequestState {
+  key: Key;
+  wait: AuthCheckResult;
+  /** Records a failed attempt; sets Retry-After on the response when a delay now applies. */
+  fail(res?: Res): Promise<AuthFailResult>;
+  ok(): Promise<boolean>;
+}
+
+export declare function progressiveLogin(opts: LoginOptions): {
+  check: (req: Req, res: Res, next: Next) => Promise<void>;
+  fail: (req: Req, res?: Res) => Promise<AuthFailResult>;
+  ok: (req: Req) => Promise<boolean>;
+};
+
+export interface BudgetOptions extends Omit<RateLimitOptions, 'cost' | 'key' | 'role'> {
+  /** A budget policy. */
+  policy: string;
+  key?: (req: Req) => Key | Promise<Key>;
+  role?: OrFn<string | undefined>;
+  /** What the check requires to be left (charged nothing). Default 1. */
+  estimate?: OrFn<number>;
+}
+
+export interface ChargeResult {
+  charged: number;
+  /** Use above what was left: lost until the agent can debit below zero. */
+  uncharged: number;
+  remaining: number | null;
+}
+
+/** Check before (no charge), charge the actual use after (req.floodgateBudget.charge(n)). */
+export declare function budget(opts: BudgetOptions): {
+  check: (req: Req, res: Res, next: Next) => Promise<void>;
+  charge: (req: Req, n: number) => Promise<ChargeResult>;
+};
+
+/** The draft's field values for a result, or null when it carries no limit. */
+export declare function draftHeaders(name: string, result: CheckResult): { policy: string; limit: string } | null;
+
+// ---- Socket.IO ----------------------------------------------------------------
+// Sockets are typed loosely so the package needs no socket.io types.
+
+type IoSocket = any;
+type IoNext = (err?: Error) => void;
+
+/** What Express's "trust proxy" takes: false, true, a hop count, CIDRs/addresses, or a function. */
+export type TrustProxy = boolean | number | string | string[] | ((addr: string, hop: number) => boolean);
+
+export interface ConnectionLimiterOptions {
+  client: Client;
+  /** A window policy, charged once per connection attempt. */
+  policy: string;
+  /** Default: the client address (through trusted proxies). */
+  key?: (socket: IoSocket) => Key | Promise<Key>;
+  /** Default false: X-Forwarded-For is ignored. */
+  trustProxy?: TrustProxy;
+  ipv6Prefix?: number;
+  /** connect_error message. Default "rate limited" (err.data: { policy, retryAfterMs, state }). */
+  message?: string;
+  onAudit?: (e: AuditEvent) => void;
+}
+
+export interface AuditEvent {
+  type: 'connect_refused' | 'warn' | 'disconnect' | 'close' | 'error';
+  /** null for handshakeLimiter (no socket yet). */
+  socketId: string | null;
+  userId?: unknown;
+  key?: Key;
+  event?: string;
+  count?: number;
+  limit?: number;
+  policy: string;
+  source?: DecisionSource;
+  retryAfterMs?: number;
+  /** close: whether the agent recorded RL.CONN.CLOSE. */
+  recorded?: boolean;
+  error?: Error;
+}
+
+export declare function connectionLimiter(opts: ConnectionLimiterOptions): (socket: IoSocket, next: IoNext) => Promise<void>;
+
+export interface HandshakeLimiterOptions {
+  client: Client;
+  /** A window policy, charged once per new Engine.IO session. */
+  policy: string;
+  /** Default: the client address (through trusted proxies). */
+  key?: (req: any) => Key | Promise<Key>;
+  trustProxy?: TrustProxy;
+  ipv6Prefix?: number;
+  onAudit?: (e: AuditEvent) => void;
+}
+
+/** allowRequest for new Server(http, { allowRequest }): refuses new sessions with HTTP 403. */
+export declare function handshakeLimiter(opts: HandshakeLimiterOptions):
+  (req: any, callback: (err: string | null | undefined, success: boolean) => void) => void;
+
+export interface EventLimiterOptions {
+  client: Client;
+  /** An events policy. */
+  policy?: string;
+  /** A policy per event type (null: not limited). Default: policy. */
+  policyFor?: (event: string) => string | null | undefined;
+  /** Event names never counted (besides the policy's own exempt list). */
+  exempt?: string[];
+  /** Sent to the client at the warning. Default "rate_limit:warning" ({ event, count, limit }). */
+  warnEvent?: string;
+  /** Sent before the disconnect. Default "rate_limit:exceeded" ({ reason, event, count, limit }). */
+  limitEvent?: string;
+  /** Default socket.id. */
+  connId?: (socket: IoSocket) => Key;
+  /** For audit events. Default socket.data.userId ?? socket.data.user?.id. */
+  userId?: (socket: IoSocket) => unknown;
+  onAudit?: (e: AuditEvent) => void;
+}
+
+export declare function eventLimiter(opts: EventLimiterOptions): {
+  /** Call in io.on("connection"). */
+  attach(socket: IoSocket): void;
+  /** Or as io.use(limiter.middleware). */
+  middleware(socket: IoSocket, next: IoNext): void;
+};
+
+// ---- NestJS -------------------------------------------------------------------
+
+export interface RateLimitDecoratorOptions {
+  /** The floodgated policy for this controller or handler. */
+  policy: string;
+  key?: Key | ((req: Req) => Key | Promise<Key>);
+  cost?: number | ((req: Req) => number | Promise<number>);
+  role?: string | ((req: Req) => string | undefined | Promise<string | undefined>);
+  headerName?: string;
+}
+
+export interface FloodgateGuardOptions extends Partial<RateLimitDecoratorOptions> {
+  client: Client;
+  ipv6Prefix?: number;
+  /** RateLimit-Policy and RateLimit. Default true. */
+  headers?: boolean;
+  legacyHeaders?: boolean;
+  /** The HttpException class to throw (default: the application's @nestjs/common one). */
+  HttpException?: new (response: unknown, status: number) => Error;
+}
+
+/** A guard for app.useGlobalGuards(), @UseGuards() or an APP_GUARD provider (useValue). */
+export declare class FloodgateGuard {
+  constructor(opts: FloodgateGuardOptions);
+  canActivate(context: any): Promise<boolean>;
+}
+
+/** Class and method decorator: the policy (and key, cost, role) of a controller or route. */
+export declare function RateLimit(opts: RateLimitDecoratorOptions): ClassDecorator & MethodDecorator;
+/** Class and method decorator: not checked. */
+export declare function SkipRateLimit(): ClassDecorator & MethodDecorator;

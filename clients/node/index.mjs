@@ -1,0 +1,10 @@
+// ESM entry: the same objects as the CommonJS build (one copy of the state).
+import cjs from './lib/index.js';
+
+export const {
+  Client, createClient, FloodgateUnavailableError, FloodgateCommandError, InsuranceLimiter,
+  RespReader, RespProtocolError, ReplyError, normalizeIp, DEFAULT_SOCKET,
+  rateLimit, progressiveLogin, budget, draftHeaders, connectionLimiter, eventLimiter, handshakeLimiter,
+  FloodgateGuard, RateLimit, SkipRateLimit,
+} = cjs;
+export default cjs;

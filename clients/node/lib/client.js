@@ -1,0 +1,474 @@
+'use strict';
+// Client of floodgated's Unix socket: one pipelined connection, reconnects with
+// backoff, a timeout per call, and a declared failure policy for the time the
+// agent cannot answer.
+
+const net = require('node:net');
+const { EventEmitter } = require('node:events');
+const { RespReader, RespProtocolError, ReplyError, encodeCommand } = require('./resp');
+const { InsuranceLimiter } = require('./insurance');
+
+const DEFAULT_SOCKET = '/run/floodgate/floodgate.sock';
+const FAILURE_POLICIES = ['allow', 'deny', 'insurance'];
+const CHECK_STATES = new Set(['ok', 'warn', 'deny', 'blocked']);
+const EVENT_STATES = new Set(['ok', 'warn', 'disconnect', 'exempt']);
+
+// The agent could not decide (unreachable, too slow, a broken reply): the
+// failure policy answers instead. Thrown only by calls that have no decision
+// to fall back on (block, unblock, reset).
+class FloodgateUnavailableError extends Error {
+  constructor(message, cause) {
+    super(message, cause ? { cause } : undefined);
+    this.name = 'FloodgateUnavailableError';
+    this.code = 'EFGUNAVAILABLE';
+  }
+}
+
+// The agent refused the command itself (-ERR unknown policy, bad role ...):
+// a mistake in the application or the config, never decided by the failure policy.
+class FloodgateCommandError extends Error {
+  constructor(replyError, args) {
+    super(`floodgate: ${args[0]} ${args[1] ?? ''}: ${replyError.message}`);
+    this.name = 'FloodgateCommandError';
+    this.code = replyError.code;
+  }
+}
+
+const noopLogger = { info() {}, warn() {}, error() {} };
+
+class Client extends EventEmitter {
+  /**
+   * opts: path, timeoutMs (per call, default 200), connectTimeoutMs (1000),
+   * failure ('allow' | 'deny' | 'insurance', default 'insurance'), insurance
+   * (InsuranceLimiter options), denyRetryAfterMs (what 'deny' tells callers to
+   * wait, default 1000), reconnect { minMs, maxMs }, maxPending (calls in
+   * flight, default 10000), logger ({info,warn,error}; default console, null for
+   * none), resp (reader limits), now (clock, for tests).
+   */
+  constructor(opts = {}) {
+    super();
+    this.path = opts.path ?? process.env.FLOODGATE_SOCKET ?? DEFAULT_SOCKET;
+    this.timeoutMs = opts.timeoutMs ?? 200;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 1000;
+    this.failure = opts.failure ?? 'insurance';
+    if (!FAILURE_POLICIES.includes(this.failure))
+      throw new TypeError(`floodgate: failure must be one of ${FAILURE_POLICIES.join(', ')}, not ${this.failure}`);
+    this.insurance = this.failure === 'insurance' ? new InsuranceLimiter(opts.insurance) : null;
+    this.denyRetryAfterMs = opts.denyRetryAfterMs ?? 1000;
+    this.minBackoff = opts.reconnect?.minMs ?? 25;
+    this.maxBackoff = opts.reconnect?.maxMs ?? 2000;
+    this.maxPending = opts.maxPending ?? 10_000;
+    this.logger = opts.logger === null ? noopLogger : (opts.logger ?? console);
+    this.respLimits = opts.resp ?? {};
+    this.now = opts.now ?? Date.now;
+    // An agent that keeps a call unanswered this long is stuck: drop the
+    // connection so in-flight calls do not pile up behind it.
+    this.stallMs = opts.stallMs ?? Math.max(5 * this.timeoutMs, 2000);
+
+    this.state = 'connecting'; // connecting | ready | down | closed
+    this.sock = null;
+    this.inflight = []; // calls written, waiting for their reply in order
+    this.queued = []; // calls made while connecting, written once connected
+    this.backoff = this.minBackoff;
+    this.timer = null;
+    this.degraded = false;
+    this.counters = {
+      calls: 0, agent: 0, failure_allow: 0, failure_deny: 0, insurance: 0,
+      timeouts: 0, reconnects: 0, protocol_errors: 0,
+    };
+    if (opts.lazyConnect !== true) this.connect();
+  }
+
+  // ---- connection --------------------------------------------------------
+
+  connect() {
+    if (this.state === 'closed' || this.sock) return;
+    const sock = net.createConnection({ path: this.path });
+    this.sock = sock;
+    const reader = new RespReader(this.respLimits);
+    // Timers run before I/O in the event loop: after a stall of the
+    // application's own loop the timer would fire although the connection (or
+    // reply) is already there. setImmediate lets pending I/O be read first.
+    const ct = setTimeout(() => setImmediate(() => {
+      if (this.sock === sock && this.state === 'connecting')
+        sock.destroy(new Error(`connect timed out after ${this.connectTimeoutMs} ms`));
+    }), this.connectTimeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(ct);
+      this.state = 'ready';
+      sock.readyAt = Date.now();
+      if (this.degraded) {
+        this.degraded = false;
+        this.logger.info(`floodgate: agent at ${this.path} is back; decisions come from it again`);
+        this.emit('recovered', { path: this.path });
+      }
+      this.emit('connect');
+      const q = this.queued;
+      this.queued = [];
+      for (const c of q) if (!c.done) this.write(c);
+    });
+    sock.on('data', (chunk) => {
+      let replies;
+      try {
+        replies = reader.feed(chunk);
+      } catch (e) {
+        this.counters.protocol_errors++;
+        this.logger.error(e.message);
+        sock.destroy(e);
+        return;
+      }
+      for (const r of replies) {
+        const c = this.inflight.shift();
+        if (!c) {
+          // The agent's refusal of the connection itself (max clients ...)
+          // comes as an error nobody asked for: say what it was.
+          this.counters.protocol_errors++;
+          const e = r instanceof ReplyError ? Object.assign(new Error(`agent refused the connection: ${r.message}`),
+            { code: r.code }) : new RespProtocolError('a reply nobody asked for');
+          this.logger.error(`floodgate: ${e.message}`);
+          sock.destroy(e);
+          return;
+        }
+        // An answer to a call is what proves the agent healthy (not a connect
+        // that it closes at once): only then does the backoff start again.
+        this.backoff = this.minBackoff;
+        if (!c.done) this.settle(c, r);
+      }
+    });
+    sock.on('error', (err) => { sock.lastError = err; });
+    sock.on('close', () => {
+      clearTimeout(ct);
+      if (this.sock === sock) this.sock = null;
+      const err = sock.lastError;
+      const wasReady = this.state === 'ready';
+      const lost = this.inflight;
+      this.inflight = [];
+      for (const c of lost) if (!c.done) this.fallback(c, err ?? new Error('connection closed'));
+      if (this.state === 'closed') return;
+      this.emit('disconnect', err);
+      if (wasReady && !err && Date.now() - sock.readyAt >= 1000) {
+        // A clean close of a connection that worked a while (the agent's idle
+        // timeout, a restart): try again at once, keeping calls queued
+        // meanwhile. One closed right after it opened goes through the
+        // backoff, so a flapping agent is not hammered.
+        this.state = 'connecting';
+        this.counters.reconnects++;
+        setImmediate(() => this.connect());
+        return;
+      }
+      this.markDown(err ?? new Error('connection closed'));
+    });
+  }
+
+  markDown(err) {
+    this.state = 'down';
+    const q = this.queued;
+    this.queued = [];
+    for (const c of q) if (!c.done) this.fallback(c, err);
+    if (!this.degraded) {
+      this.degraded = true;
+      const what = { allow: 'allowing every request', deny: 'refusing every request',
+        insurance: 'deciding with the in-process insurance limiter' }[this.failure];
+      this.logger.warn(`floodgate: agent at ${this.path} unreachable (${err.code ?? err.message}); ` +
+        `failure policy "${this.failure}": ${what} until it is back`);
+      this.emit('degraded', { path: this.path, failure: this.failure, error: err });
+    }
+    const delay = Math.round(this.backoff * (0.5 + Math.random() / 2));
+    this.backoff = Math.min(this.backoff * 2, this.maxBackoff);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.state === 'closed') return;
+      this.state = 'connecting';
+      this.counters.reconnects++;
+      this.connect();
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  // Closes the connection; later calls are decided by the failure policy.
+  close() {
+    this.state = 'closed';
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const c of this.queued) if (!c.done) this.fallback(c, new Error('client closed'));
+    this.queued = [];
+    if (this.sock) this.sock.end();
+  }
+
+  // Counters of decisions by source: a metrics hook can read them.
+  stats() {
+    return { ...this.counters, state: this.state, degraded: this.degraded, inflight: this.inflight.length };
+  }
+
+  // ---- calls --------------------------------------------------------------
+
+  // Sends a command; resolves with parse(reply) from the agent, or with
+  // fallback(err) when the agent cannot answer in time.
+  call(args, parse, fallback) {
+    this.counters.calls++;
+    return new Promise((resolve, reject) => {
+      const c = { args, parse, fallbackFn: fallback, resolve, reject, done: false, timer: null };
+      if (this.state === 'closed' || this.state === 'down') {
+        this.fallback(c, new Error(this.state === 'closed' ? 'client closed' : 'agent unreachable'));
+        return;
+      }
+      if (this.inflight.length + this.queued.length >= this.maxPending) {
+        this.fallback(c, new Error(`${this.maxPending} calls already waiting`));
+        return;
+      }
+      c.timer = setTimeout(() => setImmediate(() => {
+        if (c.done) return; // the reply was waiting behind a stall of this process's loop
+        this.counters.timeouts++;
+        // The reply may still come: its slot stays in inflight and is skipped.
+        const oldest = this.inflight[0];
+        if (oldest && Date.now() - oldest.sentAt > this.stallMs && this.sock)
+          this.sock.destroy(new Error(`agent stalled: no reply for ${this.stallMs} ms`));
+        this.fallback(c, new Error(`no reply within ${this.timeoutMs} ms`));
+      }), this.timeoutMs);
+      if (this.state === 'ready') this.write(c);
+      else this.queued.push(c);
+    });
+  }
+
+  write(c) {
+    let buf;
+    try {
+      buf = encodeCommand(c.args);
+    } catch (e) {
+      c.done = true;
+      clearTimeout(c.timer);
+      c.reject(e);
+      return;
+    }
+    c.sentAt = Date.now();
+    this.inflight.push(c);
+    const sock = this.sock;
+    // Calls made in one tick leave in one write (pipelining without a
+    // syscall per command).
+    if (!sock.writableCorked) {
+      sock.cork();
+      process.nextTick(() => sock.uncork());
+    }
+    sock.write(buf);
+  }
+
+  settle(c, reply) {
+    c.done = true;
+    clearTimeout(c.timer);
+    if (reply instanceof ReplyError) {
+      c.reject(new FloodgateCommandError(reply, c.args));
+      return;
+    }
+    let v;
+    try {
+      v = c.parse(reply);
+    } catch (e) {
+      // A reply of the wrong shape: the agent and this client disagree; never
+      // read it as a decision.
+      this.counters.protocol_errors++;
+      this.logger.error(`floodgate: ${c.args[0]}: ${e.message}`);
+      c.done = false;
+      this.fallback(c, e);
+      return;
+    }
+    this.counters.agent++;
+    c.resolve(v);
+  }
+
+  fallback(c, err) {
+    if (c.done) return;
+    c.done = true;
+    clearTimeout(c.timer);
+    if (!c.fallbackFn) {
+      c.reject(new FloodgateUnavailableError(`floodgate: ${c.args[0]}: agent unavailable: ${err.message}`, err));
+      return;
+    }
+    try {
+      const v = c.fallbackFn(err);
+      c.resolve(v);
+    } catch (e) {
+      c.reject(e);
+    }
+  }
+
+  failureSource() {
+    return this.failure === 'insurance' ? 'insurance' : `failure_${this.failure}`;
+  }
+
+  decided(kind, err, v) {
+    const source = this.failureSource();
+    this.counters[source]++;
+    this.emit('fallback', { source, command: kind, error: err });
+    return { ...v, source, error: err };
+  }
+
+  // ---- commands -------------------------------------------------------------
+
+  /**
+   * RL.CHECK: a window or budget decision. opts: cost, role, peek.
+   * Resolves a CheckResult; rejects with FloodgateCommandError on a usage error.
+   */
+  check(policy, key, opts = {}) {
+    const args = ['RL.CHECK', policy, key];
+    const cost = opts.cost ?? 1;
+    if (!Number.isSafeInteger(cost) || cost < 0)
+      return Promise.reject(new TypeError(`floodgate: cost must be a non-negative integer, not ${opts.cost}`));
+    if (opts.cost !== undefined) args.push('COST', cost);
+    if (opts.role !== undefined && opts.role !== null && opts.role !== '') args.push('ROLE', String(opts.role));
+    if (opts.peek) args.push('PEEK');
+    return this.call(args, (r) => parseCheck(r, policy, key), (err) => {
+      if (this.failure === 'allow')
+        return this.decided('check', err, { policy, key, allowed: true, limit: 0, remaining: 0, resetMs: 0,
+          retryAfterMs: 0, state: 'ok', window: '', refusedKey: null });
+      if (this.failure === 'deny')
+        return this.decided('check', err, { policy, key, allowed: false, limit: 0, remaining: 0, resetMs: 0,
+          retryAfterMs: this.denyRetryAfterMs, state: 'deny', window: '', refusedKey: key });
+      const v = this.insurance.check(policy, String(key), cost, !!opts.peek, this.now());
+      return this.decided('check', err, { policy, key, ...v, refusedKey: v.allowed ? null : key });
+    });
+  }
+
+  /** RL.AUTH.CHECK: how long the caller must wait before the next attempt. */
+  authCheck(policy, key) {
+    return this.call(['RL.AUTH.CHECK', policy, key], (r) => {
+      const [waitMs, failures] = ints(r, 2, 'RL.AUTH.CHECK');
+      return { policy, key, waitMs, failures, source: 'agent' };
+    }, (err) => this.authFallback('authCheck', err, policy, key, () =>
+      this.insurance.authCheck(policy, String(key), this.now())));
+  }
+
+  /** RL.AUTH.FAIL: records a failed attempt; resolves the delay that now applies. */
+  authFail(policy, key) {
+    return this.call(['RL.AUTH.FAIL', policy, key], (r) => {
+      const [delayMs, failures] = ints(r, 2, 'RL.AUTH.FAIL');
+      return { policy, key, delayMs, failures, source: 'agent' };
+    }, (err) => this.authFallback('authFail', err, policy, key, () => {
+      const v = this.insurance.authFail(policy, String(key), this.now());
+      return v;
+    }));
+  }
+
+  authFallback(kind, err, policy, key, insured) {
+    if (this.failure === 'allow')
+      return this.decided(kind, err, { policy, key, waitMs: 0, delayMs: 0, failures: 0 });
+    if (this.failure === 'deny')
+      return this.decided(kind, err, { policy, key, waitMs: this.denyRetryAfterMs,
+        delayMs: this.denyRetryAfterMs, failures: 0 });
+    const v = insured();
+    return this.decided(kind, err, { policy, key, waitMs: v.waitMs ?? v.delayMs, delayMs: v.delayMs ?? v.waitMs,
+      failures: v.failures });
+  }
+
+  /** RL.AUTH.OK: a successful login forgets the key's failures. Resolves true (agent) or false (not reached). */
+  authOk(policy, key) {
+    return this.call(['RL.AUTH.OK', policy, key], okReply('RL.AUTH.OK'), () => {
+      this.insurance?.authOk(policy, String(key));
+      return false;
+    });
+  }
+
+  /** RL.EVENT: one event of a connection; resolves { state, count, limit, source }. */
+  event(policy, connId, eventName) {
+    return this.call(['RL.EVENT', policy, connId, eventName], (r) => {
+      if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== 'string' || !EVENT_STATES.has(r[0]) ||
+          !Number.isSafeInteger(r[1]) || !Number.isSafeInteger(r[2]))
+        throw new RespProtocolError(`RL.EVENT reply is not [state, count, limit]: ${show(r)}`);
+      return { policy, connId, event: eventName, state: r[0], count: r[1], limit: r[2], source: 'agent' };
+    }, (err) => {
+      if (this.failure === 'allow')
+        return this.decided('event', err, { policy, connId, event: eventName, state: 'ok', count: 0, limit: 0 });
+      if (this.failure === 'deny')
+        return this.decided('event', err, { policy, connId, event: eventName, state: 'disconnect', count: 0, limit: 0 });
+      const v = this.insurance.event(policy, String(connId), this.now());
+      return this.decided('event', err, { policy, connId, event: eventName, ...v });
+    });
+  }
+
+  /** RL.CONN.CLOSE: forgets a connection's counters. Resolves true, or false when the agent was not reached. */
+  connClose(policy, connId) {
+    return this.call(['RL.CONN.CLOSE', policy, connId], okReply('RL.CONN.CLOSE'), () => {
+      this.insurance?.connClose(policy, String(connId));
+      return false;
+    });
+  }
+
+  /** RL.BLOCK policy key seconds (rejects with FloodgateUnavailableError when the agent is not reached). */
+  block(policy, key, seconds) {
+    if (!Number.isSafeInteger(seconds) || seconds < 1)
+      return Promise.reject(new TypeError(`floodgate: block seconds must be a positive integer, not ${seconds}`));
+    return this.call(['RL.BLOCK', policy, key, seconds], okReply('RL.BLOCK'), null);
+  }
+
+  unblock(policy, key) {
+    return this.call(['RL.UNBLOCK', policy, key], okReply('RL.UNBLOCK'), null);
+  }
+
+  reset(policy, key) {
+    return this.call(['RL.RESET', policy, key], okReply('RL.RESET'), null);
+  }
+
+  /** PING: resolves true when the agent answers. */
+  ping() {
+    return this.call(['PING'], (r) => {
+      if (r !== 'PONG') throw new RespProtocolError(`PING answered ${show(r)}`);
+      return true;
+    }, null);
+  }
+}
+
+function show(r) {
+  const s = JSON.stringify(r);
+  return s && s.length > 120 ? `${s.slice(0, 120)}...` : String(s);
+}
+
+function ints(r, n, what) {
+  if (!Array.isArray(r) || r.length !== n || !r.every((x) => Number.isSafeInteger(x) && x >= 0))
+    throw new RespProtocolError(`${what} reply is not ${n} non-negative integers: ${show(r)}`);
+  return r;
+}
+
+function okReply(what) {
+  return (r) => {
+    if (r !== 'OK') throw new RespProtocolError(`${what} answered ${show(r)}, not OK`);
+    return true;
+  };
+}
+
+// [allowed, limit, remaining, reset_ms, retry_after_ms, state, window]
+function parseCheck(r, policy, key) {
+  if (!Array.isArray(r) || r.length !== 7)
+    throw new RespProtocolError(`RL.CHECK reply is not a 7-element array: ${show(r)}`);
+  for (let i = 0; i < 5; i++)
+    if (!Number.isSafeInteger(r[i]) || r[i] < 0)
+      throw new RespProtocolError(`RL.CHECK reply field ${i} is not a non-negative integer: ${show(r)}`);
+  if (r[0] !== 0 && r[0] !== 1) throw new RespProtocolError(`RL.CHECK allowed is ${r[0]}, not 0 or 1`);
+  if (typeof r[5] !== 'string' || !CHECK_STATES.has(r[5]))
+    throw new RespProtocolError(`RL.CHECK state ${show(r[5])} is unknown`);
+  if (typeof r[6] !== 'string') throw new RespProtocolError(`RL.CHECK window ${show(r[6])} is not a string`);
+  const allowed = r[0] === 1;
+  if (allowed !== (r[5] === 'ok' || r[5] === 'warn'))
+    throw new RespProtocolError(`RL.CHECK allowed=${r[0]} contradicts state ${r[5]}`);
+  return {
+    policy, key, allowed, limit: r[1], remaining: r[2], resetMs: r[3], retryAfterMs: r[4], state: r[5],
+    window: r[6], refusedKey: allowed ? null : key, source: 'agent',
+  };
+}
+
+// A window name of a reply ("1s", "10m", "hour", "day") in seconds, or null.
+function windowSeconds(name) {
+  if (name === 'hour') return 3600;
+  if (name === 'day') return 86400;
+  const m = /^([0-9]{1,9})(ms|s|m|h|d)$/.exec(name ?? '');
+  if (!m) return null;
+  const n = Number(m[1]);
+  return { ms: n / 1000, s: n, m: n * 60, h: n * 3600, d: n * 86400 }[m[2]];
+}
+
+function createClient(opts) {
+  return new Client(opts);
+}
+
+module.exports = {
+  Client, createClient, FloodgateUnavailableError, FloodgateCommandError, windowSeconds, parseCheck,
+  DEFAULT_SOCKET,
+};

@@ -1,0 +1,165 @@
+'use strict';
+// Socket.IO on floodgated: a limiter of connections per client address for
+// the namespace handshake (io.use), and a per-socket event limiter
+// (socket.use) that warns, then disconnects with a reason the client sees.
+
+const { normalizeIp, compileTrust, clientAddress } = require('./ip');
+
+/** The client address of a Socket.IO handshake, through trusted proxies. */
+function handshakeAddress(socket, trust, ipv6Prefix) {
+  const h = socket.handshake ?? {};
+  const remote = socket.conn?.remoteAddress ?? h.address;
+  const addr = clientAddress(remote, h.headers?.['x-forwarded-for'], trust);
+  return normalizeIp(addr, ipv6Prefix) ?? String(addr);
+}
+
+/**
+ * connectionLimiter({ client, policy, key?, trustProxy?, ipv6Prefix?,
+ * onAudit?, message? }) -> io.use middleware (socket, next)
+ *
+ * One RL.CHECK per connection attempt, keyed by the client address (through
+ * proxies trusted as Express's "trust proxy" values are: false, true, a hop
+ * count, CIDRs, or a function). Refused: next(err) with err.message "rate
+ * limited" and err.data { retryAfterMs, policy }: the client gets both in
+ * its connect_error.
+ */
+function connectionLimiter(opts) {
+  if (!opts?.client) throw new TypeError('floodgate: connectionLimiter needs { client }');
+  if (!opts.policy) throw new TypeError('floodgate: connectionLimiter needs { policy }');
+  const { client, policy } = opts;
+  const trust = compileTrust(opts.trustProxy ?? false);
+  const keyFn = opts.key ?? ((socket) => handshakeAddress(socket, trust, opts.ipv6Prefix));
+  return async function floodgateConnectionLimiter(socket, next) {
+    let r;
+    try {
+      r = await client.check(policy, await keyFn(socket));
+    } catch (err) {
+      return next(err);
+    }
+    socket.data ??= {};
+    socket.data.rateLimit = r;
+    if (r.allowed) return next();
+    opts.onAudit?.({ type: 'connect_refused', socketId: socket.id, key: r.key, policy, count: r.limit - r.remaining,
+      limit: r.limit, retryAfterMs: r.retryAfterMs, source: r.source });
+    const err = new Error(opts.message ?? 'rate limited');
+    err.data = { policy, retryAfterMs: r.retryAfterMs, state: r.state };
+    next(err);
+  };
+}
+
+/**
+ * eventLimiter({ client, policy, policyFor?, exempt?, warnEvent?, limitEvent?,
+ * connId?, userId?, onAudit? }) -> { attach(socket), middleware }
+ *
+ * Every event a socket sends is one RL.EVENT (policyFor(event) may pick a
+ * policy per event type; default policy). The agent's answer decides:
+ * ok/exempt: the event goes on; warn: warnEvent { event, count, limit } is
+ * sent to the client first; disconnect: limitEvent { reason, event, count,
+ * limit } is sent, the event dropped and the socket disconnected (the client
+ * sees limitEvent, then "io server disconnect"). Names in exempt are never
+ * counted; Socket.IO's own events (connect, disconnect, ...) never pass
+ * socket.use. On disconnect, RL.CONN.CLOSE for each policy the socket used.
+ * onAudit gets { type: warn | disconnect | close, socketId, userId, event,
+ * count, limit, policy, source }.
+ */
+function eventLimiter(opts) {
+  if (!opts?.client) throw new TypeError('floodgate: eventLimiter needs { client }');
+  if (!opts.policy && !opts.policyFor) throw new TypeError('floodgate: eventLimiter needs { policy } or { policyFor }');
+  const { client } = opts;
+  const exempt = new Set(opts.exempt ?? []);
+  const warnEvent = opts.warnEvent ?? 'rate_limit:warning';
+  const limitEvent = opts.limitEvent ?? 'rate_limit:exceeded';
+  const policyFor = opts.policyFor ?? (() => opts.policy);
+  const connIdOf = opts.connId ?? ((socket) => socket.id);
+  const userIdOf = opts.userId ?? ((socket) => socket.data?.userId ?? socket.data?.user?.id ?? null);
+  const audit = (e) => {
+    try {
+      opts.onAudit?.(e);
+    } catch { /* an audit hook must not break the connection */ }
+  };
+
+  function attach(socket) {
+    const connId = connIdOf(socket);
+    const used = new Set();
+    let cut = false;
+    socket.use((packet, next) => {
+      const event = String(packet[0]);
+      if (cut) return undefined; // disconnecting: later events are dropped
+      if (exempt.has(event)) return next();
+      const policy = policyFor(event);
+      if (!policy) return next();
+      used.add(policy);
+      client.event(policy, connId, event).then((r) => {
+        if (cut) return;
+        const base = { socketId: socket.id, userId: userIdOf(socket), event, count: r.count, limit: r.limit,
+          policy, source: r.source };
+        if (r.state === 'warn') {
+          socket.emit(warnEvent, { event, count: r.count, limit: r.limit });
+          audit({ type: 'warn', ...base });
+          next();
+        } else if (r.state === 'disconnect') {
+          cut = true;
+          socket.emit(limitEvent, { reason: 'rate limit exceeded', event, count: r.count, limit: r.limit });
+          audit({ type: 'disconnect', ...base });
+          socket.disconnect(true);
+        } else next();
+      }, (err) => {
+        // A usage error (unknown policy): the event is not let through unchecked.
+        cut = true;
+        audit({ type: 'error', socketId: socket.id, userId: userIdOf(socket), event, policy, error: err });
+        socket.disconnect(true);
+      });
+      return undefined;
+    });
+    socket.once('disconnect', () => {
+      for (const policy of used)
+        client.connClose(policy, connId).then((ok) => audit({ type: 'close', socketId: socket.id,
+          userId: userIdOf(socket), policy, recorded: ok }), () => {});
+    });
+  }
+
+  return {
+    attach,
+    middleware(socket, next) {
+      attach(socket);
+      next();
+    },
+  };
+}
+
+/**
+ * handshakeLimiter({ client, policy, key?, trustProxy?, ipv6Prefix?, onAudit? })
+ * -> allowRequest(req, callback) for new Server(http, { allowRequest }).
+ *
+ * Engine.IO asks it for each new session only (a request without a sid),
+ * before any session state exists: the cheapest place to refuse a connection
+ * flood. Refused: HTTP 403 with "rate limited, retry after N s". Requests of
+ * established sessions (polling, upgrades) are not counted.
+ */
+function handshakeLimiter(opts) {
+  if (!opts?.client) throw new TypeError('floodgate: handshakeLimiter needs { client }');
+  if (!opts.policy) throw new TypeError('floodgate: handshakeLimiter needs { policy }');
+  const { client, policy } = opts;
+  const trust = compileTrust(opts.trustProxy ?? false);
+  const keyFn = opts.key ?? ((req) => {
+    const addr = clientAddress(req.socket?.remoteAddress, req.headers?.['x-forwarded-for'], trust);
+    return normalizeIp(addr, opts.ipv6Prefix) ?? String(addr);
+  });
+  return function floodgateAllowRequest(req, callback) {
+    Promise.resolve()
+      .then(() => keyFn(req))
+      .then((key) => client.check(policy, key))
+      .then((r) => {
+        if (r.allowed) return callback(null, true);
+        opts.onAudit?.({ type: 'connect_refused', socketId: null, key: r.key, policy, count: r.limit - r.remaining,
+          limit: r.limit, retryAfterMs: r.retryAfterMs, source: r.source });
+        return callback(`rate limited, retry after ${Math.max(1, Math.ceil(r.retryAfterMs / 1000))} s`, false);
+      }, (err) => {
+        // A usage error refuses rather than lets everyone in; say why in the server's log.
+        opts.onAudit?.({ type: 'error', socketId: null, policy, error: err });
+        callback('rate limiter error', false);
+      });
+  };
+}
+
+module.exports = { connectionLimiter, eventLimiter, handshakeLimiter, handshakeAddress };

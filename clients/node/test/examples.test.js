@@ -1,0 +1,173 @@
+'use strict';
+// The examples, each with its own floodgate.yaml in a real agent, driven by
+// real HTTP requests and a real socket.io-client.
+const { describe, it, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { once } = require('node:events');
+const { io: ioc } = require('socket.io-client');
+const { startAgent } = require('./helpers/agent');
+const { Client } = require('..');
+
+const EX = path.join(__dirname, '..', 'examples');
+
+async function setup(name, t) {
+  const agent = await startAgent(fs.readFileSync(path.join(EX, name, 'floodgate.yaml'), 'utf8'));
+  if (agent.skip) return { skip: agent.skip };
+  const client = new Client({ path: agent.socket, logger: null, timeoutMs: 3000 });
+  return { agent, client };
+}
+
+function connect(url, opts = {}) {
+  const s = ioc(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...opts });
+  return new Promise((resolve) => {
+    s.once('connect', () => resolve({ s, ok: true }));
+    s.once('connect_error', (err) => resolve({ s, ok: false, err }));
+  });
+}
+
+describe('example: push-to-talk', { timeout: 90_000 }, async () => {
+  const env = await setup('push-to-talk');
+  if (env.skip) return it.skip(env.skip);
+  const { createServer } = require('../examples/push-to-talk/server');
+  const { httpServer, io } = createServer({ client: env.client });
+  httpServer.listen(0, '127.0.0.1');
+  await once(httpServer, 'listening');
+  const base = `http://127.0.0.1:${httpServer.address().port}`;
+  const sockets = [];
+  after(async () => {
+    for (const s of sockets) s.close();
+    await new Promise((r) => io.close(() => r()));
+    env.client.close();
+    await env.agent.close();
+  });
+  const login = (ip, user, password) => fetch(`${base}/login`, { method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ user, password }) });
+
+  it('login: a failure means a 1 s wait (429 meanwhile), then the right password gets a token', async () => {
+    let r = await login('198.51.100.60', 'alice', 'nope');
+    assert.equal(r.status, 401);
+    assert.equal((await r.json()).retryAfterMs, 1000);
+    assert.equal(r.headers.get('retry-after'), '1');
+    r = await login('198.51.100.60', 'alice', 'wonderland');
+    assert.equal(r.status, 429);
+    const { retryAfterMs } = await r.json();
+    await new Promise((res) => setTimeout(res, retryAfterMs + 20));
+    r = await login('198.51.100.60', 'alice', 'wonderland');
+    assert.equal(r.status, 200);
+    assert.match((await r.json()).token, /^[0-9a-f]{32}$/);
+  });
+
+  it('login attempts: 10 per address per 15 minutes, the RateLimit headers say so', async () => {
+    // A fresh address each failure would dodge the slowdown but not the window:
+    // the slowdown is per address too, so correct logins are used here.
+    const codes = [];
+    for (let i = 0; i < 11; i++) {
+      const r = await login('198.51.100.61', 'bob', 'builder');
+      codes.push(r.status);
+      if (i === 0) assert.equal(r.headers.get('ratelimit-policy'), '"ptt_login_attempts";q=10;w=900');
+    }
+    assert.deepEqual(codes, [...Array(10).fill(200), 429]);
+  });
+
+  it('connections: 20 per address per minute; talk bursts: 60 per user per minute', async () => {
+    const { token } = await (await login('198.51.100.62', 'bob', 'builder')).json();
+    // All at once: the connect window refills one every 3 s, the talk window one a second.
+    const conns = await Promise.all(Array.from({ length: 21 }, () =>
+      connect(base, { auth: { token }, extraHeaders: { 'x-forwarded-for': '203.0.113.62' } })));
+    for (const c of conns) sockets.push(c.s);
+    assert.equal(conns.filter((c) => c.ok).length, 20);
+    assert.deepEqual(conns.filter((c) => !c.ok).map((c) => c.err.message), ['rate limited']);
+    const s = conns.find((c) => c.ok).s;
+    const acks = await Promise.all(Array.from({ length: 61 }, () => s.timeout(3000).emitWithAck('ptt:start', 'ch1')));
+    assert.equal(acks.filter((a) => a.ok).length, 60);
+    const refused = acks.filter((a) => !a.ok);
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0].error, 'rate_limited');
+    assert.ok(refused[0].retryAfterMs > 0 && refused[0].retryAfterMs <= 1000, `retry ${refused[0].retryAfterMs}`);
+    assert.equal(Math.min(...acks.filter((a) => a.ok).map((a) => a.remaining)), 0);
+  });
+});
+
+describe('example: socket.io events', { timeout: 90_000 }, async () => {
+  const env = await setup('socketio-events');
+  if (env.skip) return it.skip(env.skip);
+  const { createServer } = require('../examples/socketio-events/server');
+  const audit = [];
+  const { httpServer, io } = createServer({ client: env.client, audit: (e) => audit.push(e) });
+  httpServer.listen(0, '127.0.0.1');
+  await once(httpServer, 'listening');
+  const url = `http://127.0.0.1:${httpServer.address().port}`;
+  after(async () => {
+    await new Promise((r) => io.close(() => r()));
+    env.client.close();
+    await env.agent.close();
+  });
+
+  it('100 per minute: slow_down with the 80th, rate_limited and a disconnect at the 100th; heartbeats free', async () => {
+    const { s } = await connect(url, { auth: { user: 'carol' } });
+    const warned = [];
+    const limited = [];
+    s.on('slow_down', (w) => warned.push(w));
+    s.on('rate_limited', (e) => limited.push(e));
+    const gone = once(s, 'disconnect');
+    for (let i = 0; i < 50; i++) assert.equal(await s.timeout(3000).emitWithAck('heartbeat'), 'ok');
+    for (let i = 1; i <= 99; i++) {
+      assert.equal(await s.timeout(3000).emitWithAck('chat', `m${i}`), 'ok');
+      if (i === 79) assert.equal(warned.length, 0);
+      if (i === 80) assert.deepEqual(warned, [{ event: 'chat', count: 80, limit: 100 }]);
+    }
+    s.emit('chat', 'm100');
+    assert.equal((await gone)[0], 'io server disconnect');
+    assert.deepEqual(limited, [{ reason: 'rate limit exceeded', event: 'chat', count: 100, limit: 100 }]);
+    assert.deepEqual(audit.filter((e) => e.type !== 'close').map((e) => [e.type, e.userId, e.count]),
+      [['warn', 'carol', 80], ['disconnect', 'carol', 100]]);
+    s.close();
+  });
+});
+
+describe('example: nestjs api', { timeout: 90_000 }, async () => {
+  const env = await setup('nestjs-api');
+  if (env.skip) return it.skip(env.skip);
+  const { createApp } = require('../examples/nestjs-api/app');
+  const app = await createApp({ client: env.client })();
+  await app.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${app.getHttpServer().address().port}`;
+  after(async () => {
+    await app.close();
+    env.client.close();
+    await env.agent.close();
+  });
+  const call = (p, who, init = {}) => fetch(base + p, { ...init,
+    headers: { authorization: `Bearer ${who}`, 'x-forwarded-for': '198.51.100.90' } });
+
+  it('3 per 30 s for a reader, 9 for an owner (x3); the health check is never limited', async () => {
+    const burst = async (who, n) => {
+      const codes = await Promise.all(Array.from({ length: n }, () => call('/api/profile', who).then((r) => r.status)));
+      return codes.filter((c) => c === 200).length;
+    };
+    assert.equal(await burst('rita:READER', 5), 3);
+    assert.equal(await burst('olga:OWNER', 12), 9);
+    for (let i = 0; i < 5; i++) assert.equal((await call('/api/health', 'rita:READER')).status, 200);
+    const r = await call('/api/profile', 'rita:READER');
+    assert.equal(r.status, 429);
+    assert.equal(r.headers.get('ratelimit-policy'), '"nest_api";q=3;w=30');
+  });
+
+  it('AI tokens: checked before, the actual use charged after, refused once the day\'s budget is spent', async () => {
+    // WRITER: 2000 tokens a day; each call uses 10 per prompt character.
+    let r = await call('/api/ask?prompt=' + 'x'.repeat(150), 'wes:WRITER', { method: 'POST' });
+    assert.equal(r.status, 201);
+    assert.deepEqual(await r.json(), { text: `echo: ${'x'.repeat(150)}`, tokens: 1500, charged: 1500, uncharged: 0,
+      remaining: 500 });
+    r = await call('/api/ask?prompt=' + 'y'.repeat(80), 'wes:WRITER', { method: 'POST' });
+    const body = await r.json();
+    assert.deepEqual([body.tokens, body.charged, body.uncharged, body.remaining], [800, 500, 300, 0]);
+    r = await call('/api/ask?prompt=z', 'wes:WRITER', { method: 'POST' });
+    assert.equal(r.status, 429);
+    assert.equal((await r.json()).window, 'day');
+    r = await call('/api/ask?prompt=z', 'rex:READER', { method: 'POST' });
+    assert.equal(r.status, 429, 'readers have no AI budget');
+  });
+});

@@ -1,0 +1,233 @@
+'use strict';
+// The Express middleware and the login helper against a real floodgated, over
+// real HTTP: exact counts, the draft's headers parsed strictly, proxies, IPv6
+// prefixes, hooks, failure policies and login slowdowns.
+const { describe, it, after } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const os = require('node:os');
+const express = require('express');
+const { startAgent } = require('./helpers/agent');
+const CONFIG = require('./helpers/config');
+const { checkPolicyField, checkLimitField } = require('./helpers/sf');
+const { Client, rateLimit, progressiveLogin, budget } = require('..');
+
+const servers = [];
+const clients = [];
+
+async function serve(app) {
+  const srv = app.listen(0, '127.0.0.1');
+  await new Promise((r) => srv.once('listening', r));
+  servers.push(srv);
+  return `http://127.0.0.1:${srv.address().port}`;
+}
+
+function get(base, p, xff, init = {}) {
+  return fetch(base + p, { ...init, headers: { ...(xff ? { 'X-Forwarded-For': xff } : {}), ...(init.headers ?? {}) } });
+}
+
+describe('express middleware against floodgated', { timeout: 90_000 }, async () => {
+  const agent = await startAgent(CONFIG);
+  if (agent.skip) return it.skip(agent.skip);
+  const client = new Client({ path: agent.socket, logger: null, timeoutMs: 3000 });
+  clients.push(client);
+  after(async () => {
+    for (const s of servers) s.close();
+    for (const c of clients) c.close();
+    await agent.close();
+  });
+
+  function app(limiterOpts, setup) {
+    const a = express();
+    setup?.(a);
+    a.get('/r', rateLimit({ client, policy: 'api', ...limiterOpts }), (req, res) =>
+      res.json({ ok: true, remaining: req.rateLimit?.remaining }));
+    return serve(a);
+  }
+
+  it('exactly 5 requests pass, then 429 with Retry-After, a JSON body and the draft headers', async () => {
+    const base = await app({}, (a) => a.set('trust proxy', 'loopback'));
+    const codes = [];
+    const seen = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await get(base, '/r', '198.51.100.10');
+      codes.push(r.status);
+      const pol = checkPolicyField(r.headers.get('ratelimit-policy'));
+      const lim = checkLimitField(r.headers.get('ratelimit'));
+      assert.deepEqual(pol, [{ id: 'api', q: 5, w: 60 }]);
+      assert.equal(lim[0].id, 'api');
+      assert.ok(lim[0].t >= 1 && lim[0].t <= 60, `t=${lim[0].t}`);
+      seen.push(lim[0].r);
+      if (r.status === 429) {
+        const body = await r.json();
+        assert.equal(body.error, 'rate_limited');
+        assert.equal(body.policy, 'api');
+        assert.ok(body.retryAfterMs > 6_000 && body.retryAfterMs <= 12_000, `retry ${body.retryAfterMs}`);
+        assert.equal(r.headers.get('retry-after'), String(Math.ceil(body.retryAfterMs / 1000)));
+        assert.match(r.headers.get('content-type'), /^application\/json/);
+      } else {
+        assert.equal(r.headers.get('retry-after'), null);
+        await r.json();
+      }
+    }
+    assert.deepEqual(codes, [200, 200, 200, 200, 200, 429, 429]);
+    assert.deepEqual(seen, [4, 3, 2, 1, 0, 0, 0]);
+  });
+
+  it('without trust proxy, X-Forwarded-For is not the key (no bucket per forged header)', async () => {
+    const base = await app({ policy: 'blk' });
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await get(base, '/r', `203.0.113.${i + 1}`)).status);
+    assert.deepEqual(codes, [200, 200, 429]);
+  });
+
+  it('IPv6 keyed by /64 when asked: two addresses of one /64 share a bucket, another /64 does not', async () => {
+    const b64 = await app({ policy: 'blk', ipv6Prefix: 64 }, (a) => a.set('trust proxy', 'loopback'));
+    const seq = [];
+    for (const ip of ['2001:db8:1:2::5', '2001:db8:1:2:ffff::6', '2001:db8:1:2::7', '2001:db8:1:3::1'])
+      seq.push((await get(b64, '/r', ip)).status);
+    assert.deepEqual(seq, [200, 200, 429, 200]);
+    const b128 = await app({ policy: 'blk' }, (a) => a.set('trust proxy', 'loopback'));
+    const seq2 = [];
+    for (const ip of ['2001:db8:9:2::5', '2001:db8:9:2::6', '::ffff:198.51.100.99', '198.51.100.99', '198.51.100.99'])
+      seq2.push((await get(b128, '/r', ip)).status);
+    assert.deepEqual(seq2, [200, 200, 200, 200, 429], 'an IPv4-mapped address is the IPv4 address');
+  });
+
+  it('legacy X-RateLimit-* headers as an option', async () => {
+    const base = await app({ legacyHeaders: true, headers: false }, (a) => a.set('trust proxy', 'loopback'));
+    const r = await get(base, '/r', '198.51.100.20');
+    assert.equal(r.headers.get('x-ratelimit-limit'), '5');
+    assert.equal(r.headers.get('x-ratelimit-remaining'), '4');
+    const reset = Number(r.headers.get('x-ratelimit-reset'));
+    const now = Date.now() / 1000;
+    assert.ok(reset > now + 10 && reset <= Math.ceil(now) + 61, `reset ${reset} vs now ${now}`);
+    assert.equal(r.headers.get('ratelimit'), null);
+    assert.equal(r.headers.get('ratelimit-policy'), null);
+  });
+
+  it('key, cost and role functions; skip and handler hooks', async () => {
+    const base = await app({
+      key: (req) => `user:${req.get('x-user')}`,
+      role: (req) => req.get('x-role'),
+      cost: (req) => Number(req.get('x-cost') ?? 1),
+      skip: (req) => req.get('x-skip') === '1',
+      handler: (req, res, _next, result) => res.status(503).json({ mine: true, refused: result.refusedKey }),
+    });
+    let r = await get(base, '/r', null, { headers: { 'x-user': 'k1', 'x-role': 'OWNER' } });
+    assert.deepEqual(checkPolicyField(r.headers.get('ratelimit-policy')), [{ id: 'api', q: 10, w: 60 }]);
+    assert.equal((await r.json()).remaining, 9);
+    r = await get(base, '/r', null, { headers: { 'x-user': 'k1', 'x-role': 'OWNER', 'x-cost': '9' } });
+    assert.equal((await r.json()).remaining, 0);
+    r = await get(base, '/r', null, { headers: { 'x-user': 'k1', 'x-role': 'OWNER', 'x-skip': '1' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('ratelimit'), null, 'skipped: not counted, no headers');
+    r = await get(base, '/r', null, { headers: { 'x-user': 'k1', 'x-role': 'OWNER' } });
+    assert.equal(r.status, 503);
+    assert.deepEqual(await r.json(), { mine: true, refused: 'user:k1' });
+  });
+
+  it('a usage error (unknown policy) is an error response, never a pass', async () => {
+    const a = express();
+    a.get('/r', rateLimit({ client, policy: 'nosuch' }), (req, res) => res.send('through'));
+    const base = await serve(a);
+    const r = await get(base, '/r');
+    assert.equal(r.status, 500);
+    assert.notEqual(await r.text(), 'through');
+  });
+
+  it('failure policies when the agent cannot be reached: allow, deny, insurance', async () => {
+    const gone = path.join(os.tmpdir(), `fgn-none-${process.pid}.sock`);
+    const mk = (failure, extra) => {
+      const c = new Client({ path: gone, failure, logger: null, ...extra });
+      clients.push(c);
+      return c;
+    };
+    const a = express();
+    a.get('/allow', rateLimit({ client: mk('allow'), policy: 'api' }), (q, s) => s.send('ok'));
+    a.get('/deny', rateLimit({ client: mk('deny', { denyRetryAfterMs: 1500 }), policy: 'api' }), (q, s) => s.send('ok'));
+    a.get('/ins', rateLimit({ client: mk('insurance', { insurance: { default: { window: { count: 2, perMs: 60_000 } } } }),
+      policy: 'api' }), (q, s) => s.send('ok'));
+    const base = await serve(a);
+    const al = await get(base, '/allow');
+    assert.equal(al.status, 200);
+    assert.equal(al.headers.get('ratelimit'), null, 'no limit known: no headers');
+    const de = await get(base, '/deny');
+    assert.equal(de.status, 429);
+    assert.equal(de.headers.get('retry-after'), '2');
+    const codes = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await get(base, '/ins');
+      codes.push(r.status);
+      if (i === 0) assert.deepEqual(checkPolicyField(r.headers.get('ratelimit-policy')), [{ id: 'api', q: 2, w: 60 }]);
+    }
+    assert.deepEqual(codes, [200, 200, 429]);
+  });
+
+  it('progressive login: 2 free failures, then 429 with the wait, let through after it, ok forgets', async () => {
+    const login = progressiveLogin({ client, policy: 'login' });
+    const a = express();
+    a.set('trust proxy', 'loopback');
+    a.use(express.json());
+    a.post('/login', login.check, async (req, res) => {
+      if (req.body.password === 'right') {
+        await req.floodgateLogin.ok();
+        return res.json({ ok: true });
+      }
+      const f = await req.floodgateLogin.fail();
+      res.status(401).json({ ok: false, delayMs: f.delayMs });
+    });
+    const base = await serve(a);
+    const post = (password) => get(base, '/login', '198.51.100.77', {
+      method: 'POST', body: JSON.stringify({ password }), headers: { 'content-type': 'application/json' } });
+
+    const delays = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await post('wrong');
+      assert.equal(r.status, 401);
+      delays.push((await r.json()).delayMs);
+    }
+    assert.deepEqual(delays, [0, 0, 1000]);
+    let r = await post('right');
+    assert.equal(r.status, 429, 'during the wait even the right password waits');
+    assert.equal(r.headers.get('retry-after'), '1');
+    const body = await r.json();
+    assert.equal(body.error, 'too_many_attempts');
+    assert.ok(body.retryAfterMs > 0 && body.retryAfterMs <= 1000, `wait ${body.retryAfterMs}`);
+    await new Promise((res) => setTimeout(res, body.retryAfterMs + 50)); // measured by the agent before the reply: waiting it from here is enough
+    r = await post('wrong');
+    assert.equal(r.status, 401, 'never a lockout: after the wait the attempt is made');
+    assert.equal((await r.json()).delayMs, 2000);
+    assert.equal(r.headers.get('retry-after'), '2');
+    const w = await client.authCheck('login', '198.51.100.77');
+    await new Promise((res) => setTimeout(res, w.waitMs + 20));
+    r = await post('right');
+    assert.equal(r.status, 200);
+    assert.deepEqual(await client.authCheck('login', '198.51.100.77'),
+      { policy: 'login', key: '198.51.100.77', waitMs: 0, failures: 0, source: 'agent' });
+  });
+
+  it('budget: checked before without a charge, the actual use charged after, refused once spent', async () => {
+    const b = budget({ client, policy: 'tokens', key: (req) => `user:${req.get('x-user')}` });
+    const a = express();
+    a.post('/ai', b.check, async (req, res) => {
+      const used = Number(req.get('x-used'));
+      res.json(await req.floodgateBudget.charge(used));
+    });
+    const base = await serve(a);
+    const ask = (used) => get(base, '/ai', null, { method: 'POST', headers: { 'x-user': 'b1', 'x-used': String(used) } });
+    let r = await ask(60);
+    assert.equal(r.status, 200);
+    assert.deepEqual(checkPolicyField(r.headers.get('ratelimit-policy')), [{ id: 'tokens', q: 100, w: 86400 }]);
+    assert.equal(checkLimitField(r.headers.get('ratelimit'))[0].r, 100, 'the check charged nothing');
+    assert.deepEqual(await r.json(), { charged: 60, uncharged: 0, remaining: 40 });
+    r = await ask(500);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { charged: 40, uncharged: 460, remaining: 0 }, 'more than is left takes what is left');
+    r = await ask(1);
+    assert.equal(r.status, 429);
+    const body = await r.json();
+    assert.equal(body.window, 'day');
+    assert.ok(body.retryAfterMs > 0 && body.retryAfterMs <= 86_400_000);
+  });
+});

@@ -1,0 +1,77 @@
+'use strict';
+// The RESP2 reader on its own: valid replies in any chunking, and every kind
+// of hostile or oversized reply refused with a clear error, never buffered.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { RespReader, RespProtocolError, ReplyError, encodeCommand } = require('../lib/resp');
+
+const CHECK = '*7\r\n:1\r\n:10\r\n:9\r\n:6000\r\n:0\r\n+ok\r\n$2\r\n1m\r\n';
+
+test('a check reply, whole and one byte at a time', () => {
+  const want = [[1, 10, 9, 6000, 0, 'ok', '1m']];
+  assert.deepEqual(new RespReader().feed(Buffer.from(CHECK)), want);
+  const r = new RespReader();
+  const got = [];
+  for (const b of Buffer.from(CHECK)) got.push(...r.feed(Buffer.from([b])));
+  assert.deepEqual(got, want);
+});
+
+test('pipelined replies come out in order, with errors as values', () => {
+  const r = new RespReader();
+  const out = r.feed(Buffer.from(`+OK\r\n-ERR unknown policy 'x'\r\n:-1\r\n$-1\r\n*-1\r\n*0\r\n${CHECK}`));
+  assert.equal(out.length, 7);
+  assert.equal(out[0], 'OK');
+  assert.ok(out[1] instanceof ReplyError);
+  assert.equal(out[1].code, 'ERR');
+  assert.deepEqual(out.slice(2, 6), [-1, null, null, []]);
+});
+
+test('a bulk string split across chunks waits for all its bytes', () => {
+  const r = new RespReader();
+  assert.deepEqual(r.feed(Buffer.from('$10\r\n01234')), []);
+  assert.deepEqual(r.feed(Buffer.from('567')), []);
+  assert.deepEqual(r.feed(Buffer.from('89\r\n+x\r\n')), ['0123456789', 'x']);
+});
+
+const hostile = [
+  ['an oversized bulk string', '$2000000\r\n', /bulk length 2000000/],
+  ['a negative bulk length', '$-2\r\n', /bulk length -2/],
+  ['a huge array', '*100000\r\n', /array length 100000/],
+  ["too many elements in all", `*2\r\n*1023\r\n`, /more than 1024 elements/],
+  ['deep nesting', '*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n', /nested deeper/],
+  ['a RESP3 map', '%1\r\n', /RESP3/],
+  ['an unknown type byte', 'hello\r\n', /type byte 0x68/],
+  ['a line without CR', '+OK\n', /CRLF/],
+  ['an integer with a plus', ':+1\r\n', /not an integer/],
+  ['an integer with leading zeros', ':01\r\n', /not an integer/],
+  ['an integer out of range', ':99999999999999999999\r\n', /not an integer/],
+  ['a bulk without its CRLF', '$2\r\nabcd', /not followed by CRLF/],
+];
+for (const [name, bytes, re] of hostile) {
+  test(`refused: ${name}`, () => {
+    const r = new RespReader();
+    assert.throws(() => r.feed(Buffer.from(bytes)), (e) => e instanceof RespProtocolError && re.test(e.message));
+    // Dead afterwards: the stream can no longer be trusted.
+    assert.throws(() => r.feed(Buffer.from('+OK\r\n')), RespProtocolError);
+  });
+}
+
+test('a line that never ends is refused at maxLine, not buffered', () => {
+  const r = new RespReader();
+  assert.deepEqual(r.feed(Buffer.from('+' + 'a'.repeat(4000))), []);
+  assert.throws(() => r.feed(Buffer.from('a'.repeat(200))), /longer than 4096/);
+});
+
+test('an unfinished reply is refused at maxBuffered', () => {
+  const r = new RespReader({ maxBuffered: 4096 });
+  r.feed(Buffer.from("$100000\r\n"));
+  for (let i = 0; i < 3; i++) r.feed(Buffer.alloc(999, 97)); // 3004 bytes of 1000 + no end
+  assert.throws(() => r.feed(Buffer.alloc(2000, 97)), /more than 4096 bytes/);
+});
+
+test('commands are arrays of bulk strings; bad arguments are refused', () => {
+  assert.equal(encodeCommand(['RL.CHECK', 'api', Buffer.from('k\r\n'), 5]).toString(),
+    '*4\r\n$8\r\nRL.CHECK\r\n$3\r\napi\r\n$3\r\nk\r\n\r\n$1\r\n5\r\n');
+  assert.throws(() => encodeCommand(['RL.CHECK', {}]), TypeError);
+  assert.throws(() => encodeCommand(['RL.CHECK', NaN]), TypeError);
+});

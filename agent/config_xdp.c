@@ -94,8 +94,34 @@ static int parse_ban(struct cy_parser *p, const yaml_node_t *map, const yaml_nod
 	return 0;
 }
 
-/* per_source, per_prefix, global and ban of a protocol's defaults (a rule has
- * the same rows in rule_keys). */
+/* syn_cookies of a TCP rule (or defaults.tcp): auto, off or always. */
+static int parse_cookies_mode(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			      const char *path, void *dst)
+{
+	static const char *const modes[] = { "auto", "off", "always" };
+	static const enum fg_conf_cookies vals[] = { FG_COOKIES_AUTO, FG_COOKIES_OFF,
+						     FG_COOKIES_ALWAYS };
+	char b[64];
+	int i;
+
+	(void)map;
+	/* YAML 1.1 readers take a bare off for false: so do we. */
+	if (v->type == YAML_SCALAR_NODE && !strcmp(cy_text(v), "false")) {
+		*(enum fg_conf_cookies *)dst = FG_COOKIES_OFF;
+		return 0;
+	}
+	for (i = 0; v->type == YAML_SCALAR_NODE && i < 3; i++) {
+		if (!strcmp(cy_text(v), modes[i])) {
+			*(enum fg_conf_cookies *)dst = vals[i];
+			return 0;
+		}
+	}
+	return cy_fail(p, v, path, "expected auto, off or always, got %s",
+		       cy_show(v, b, sizeof(b)));
+}
+
+/* per_source, per_prefix, global, ban and syn_cookies of a protocol's
+ * defaults (a rule has the same rows in rule_keys). */
 #define LIMITS(f) offsetof(struct fg_conf_limits, f)
 
 static const struct cy_key limits_keys[] = {
@@ -103,17 +129,62 @@ static const struct cy_key limits_keys[] = {
 	CY_SECTION("per_prefix", LIMITS(per_prefix), limit_keys),
 	CY_SECTION("global", LIMITS(global), limit_keys),
 	CY_READER("ban", LIMITS(ban), parse_ban),
+	CY_READER("syn_cookies", LIMITS(syn_cookies), parse_cookies_mode),
 	CY_TABLE_END,
 };
+
+/* SYN cookies answer TCP SYNs: on UDP the key would be silently meaningless. */
+static int cookies_tcp_only(struct cy_parser *p, const yaml_node_t *map, const char *path)
+{
+	const yaml_node_t *v = cy_map_get(p, map, "syn_cookies");
+
+	if (!v)
+		return 0;
+	return cy_fail(p, v, path, "syn_cookies answer TCP SYNs: a udp %s cannot have them",
+		       strncmp(path, "rules", 5) ? "default" : "rule");
+}
 
 /* defaults.tcp or defaults.udp: given, it replaces the built-in levels wholly. */
 static int parse_proto_defaults(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
 				const char *path, void *dst)
 {
+	size_t n = strlen(path);
+	int err;
+
 	(void)map;
 	memset(dst, 0, sizeof(struct fg_conf_limits));
-	return cy_walk(p, v, path, limits_keys, dst);
+	err = cy_walk(p, v, path, limits_keys, dst);
+	if (!err && n >= 4 && !strcmp(path + n - 4, ".udp") && v->type == YAML_MAPPING_NODE)
+		err = cookies_tcp_only(p, v, path);
+	return err;
 }
+
+/* syn_cookies: (top level) what all rules' cookies share. */
+#define COOKIES(f) offsetof(struct fg_conf, syn_cookies.f)
+
+static int parse_cookie_timestamps(struct cy_parser *p, const yaml_node_t *map,
+				   const yaml_node_t *v, const char *path, void *dst)
+{
+	struct fg_conf *c = dst;
+	char b[64];
+
+	(void)map;
+	if (v->type == YAML_SCALAR_NODE && !strcmp(cy_text(v), "auto"))
+		c->syn_cookies.timestamps_off = false;
+	else if (v->type == YAML_SCALAR_NODE &&
+		 (!strcmp(cy_text(v), "off") || !strcmp(cy_text(v), "false")))
+		c->syn_cookies.timestamps_off = true;
+	else
+		return cy_fail(p, v, path, "expected auto or off, got %s",
+			       cy_show(v, b, sizeof(b)));
+	return 0;
+}
+
+const struct cy_key config_syn_cookies_keys[] = {
+	CY_VALUE("max_rate", CY_U32, COOKIES(max_rate), FG_CONF_COOKIE_MAX_RATE, 1, CONF_RATE_MAX),
+	CY_READER("timestamps", 0, parse_cookie_timestamps),
+	CY_TABLE_END,
+};
 
 /* A protocol left out keeps its built-in defaults. */
 const struct cy_key config_defaults_keys[] = {
@@ -480,12 +551,14 @@ static const struct cy_key rule_keys[] = {
 	CY_SECTION("per_prefix", RULE(limits.per_prefix), limit_keys),
 	CY_SECTION("global", RULE(limits.global), limit_keys),
 	CY_READER("ban", RULE(limits.ban), parse_ban),
+	CY_READER("syn_cookies", RULE(limits.syn_cookies), parse_cookies_mode),
 	CY_TABLE_END,
 };
 
 static int parse_rule(struct cy_parser *p, const yaml_node_t *n, int idx, struct fg_conf_rule *r)
 {
 	char path[32];
+	int err;
 
 	snprintf(path, sizeof(path), "rules[%d]", idx);
 	if (n->type != YAML_MAPPING_NODE) {
@@ -497,7 +570,10 @@ static int parse_rule(struct cy_parser *p, const yaml_node_t *n, int idx, struct
 			       cy_show(n, b, sizeof(b)));
 	}
 	r->line = (int)cy_line(n);
-	return cy_walk(p, n, path, rule_keys, r);
+	err = cy_walk(p, n, path, rule_keys, r);
+	if (!err && r->proto == FG_PROTO_UDP)
+		err = cookies_tcp_only(p, n, path);
+	return err;
 }
 
 int config_parse_rules(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,

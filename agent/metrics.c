@@ -631,6 +631,23 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 		if (have[id])
 			u64(b, "floodgate_xdp_attacks_total", gs[id].attacks, "rule",
 			    ids->names[id], LABELS_END);
+	family(b, "floodgate_xdp_syn_cookies", "gauge",
+	       "1 for each TCP rule's syn_cookies mode (auto: while under attack, off, always); "
+	       "0 for every mode under dry_run or on a kernel without the helpers.");
+	for (id = 0; id < FG_MAX_RULES; id++) {
+		uint32_t f = a->compiled->rules[id].flags;
+		bool on = !a->conf->dry_run && kernel_features.xdp_syncookies;
+
+		if (!have[id] || strcmp(rule_proto(a, id, ids->names[id]), "tcp"))
+			continue;
+		u64(b, "floodgate_xdp_syn_cookies", on && (f & FG_RULE_F_COOKIE_AUTO), "rule",
+		    ids->names[id], "mode", "auto", LABELS_END);
+		u64(b, "floodgate_xdp_syn_cookies",
+		    on && !(f & (FG_RULE_F_COOKIE_AUTO | FG_RULE_F_COOKIE_ALWAYS)), "rule",
+		    ids->names[id], "mode", "off", LABELS_END);
+		u64(b, "floodgate_xdp_syn_cookies", on && (f & FG_RULE_F_COOKIE_ALWAYS), "rule",
+		    ids->names[id], "mode", "always", LABELS_END);
+	}
 }
 
 static void render_maps(struct sbuf *b, struct metrics *m)
@@ -688,6 +705,19 @@ static void render_misc(struct sbuf *b, struct metrics *m)
 		  "New flows of unknown sources that got no per-address state under attack." },
 		{ FG_M_VERIFIED, "floodgate_xdp_verified_total",
 		  "Sources the egress program marked verified (the host talked to them)." },
+		{ FG_M_COOKIES_SENT, "floodgate_xdp_syn_cookies_sent_total",
+		  "SYN-ACKs with a SYN cookie the XDP program sent (XDP_TX)." },
+		{ FG_M_COOKIE_ACKS_VALID, "floodgate_xdp_syn_cookie_acks_valid_total",
+		  "ACKs with a valid SYN cookie, passed to the kernel." },
+		{ FG_M_COOKIE_ACKS_BAD, "floodgate_xdp_syn_cookie_acks_bad_total",
+		  "ACKs to a listener from unverified sources without a valid cookie, dropped." },
+		{ FG_M_COOKIE_VERIFIED, "floodgate_xdp_syn_cookie_verified_total",
+		  "Sources marked verified by a valid SYN cookie." },
+		{ FG_M_COOKIES_CAPPED, "floodgate_xdp_syn_cookies_capped_total",
+		  "SYNs not answered: syn_cookies.max_rate SYN-ACKs per second used up." },
+		{ FG_M_COOKIES_DECLINED, "floodgate_xdp_syn_cookies_declined_total",
+		  "SYNs a cookie was wanted for but not made (no listener, IP options, data, bad "
+		  "checksum, tcp_syncookies not 2): the rule's ordinary path." },
 	};
 	uint64_t misc[FG_M_MAX];
 	size_t i;

@@ -284,10 +284,50 @@ START_TEST(test_same_port_two_protos)
 }
 END_TEST
 
+/* syn_cookies: per TCP rule (auto by default), and what all rules share. */
+START_TEST(test_syn_cookies)
+{
+	ck_assert_msg(parse("rules:\n"
+			    "  - { name: a, proto: tcp, ports: [443] }\n"
+			    "  - { name: b, proto: tcp, ports: [444], syn_cookies: off }\n"
+			    "  - { name: c, proto: tcp, ports: [445], syn_cookies: always }\n") ==
+			      0,
+		      "%s", err);
+	ck_assert_int_eq(conf.rules[0].limits.syn_cookies, FG_COOKIES_AUTO);
+	ck_assert_int_eq(conf.rules[1].limits.syn_cookies, FG_COOKIES_OFF);
+	ck_assert_int_eq(conf.rules[2].limits.syn_cookies, FG_COOKIES_ALWAYS);
+	ck_assert_int_eq(conf.defaults[FG_PROTO_TCP].syn_cookies, FG_COOKIES_AUTO);
+	ck_assert_uint_eq(conf.syn_cookies.max_rate, FG_CONF_COOKIE_MAX_RATE);
+	ck_assert(!conf.syn_cookies.timestamps_off);
+	config_free(&conf);
+	ck_assert_msg(parse("defaults: { tcp: { syn_cookies: off } }\n"
+			    "syn_cookies: { max_rate: 2000, timestamps: off }\n") == 0,
+		      "%s", err);
+	ck_assert_int_eq(conf.defaults[FG_PROTO_TCP].syn_cookies, FG_COOKIES_OFF);
+	ck_assert_uint_eq(conf.syn_cookies.max_rate, 2000);
+	ck_assert(conf.syn_cookies.timestamps_off);
+}
+END_TEST
+
 static const struct {
 	const char *yaml;
 	const char *msg;
 } bad[] = {
+	/* syn_cookies */
+	{ "rules:\n"
+	  "  - { name: a, proto: tcp, ports: [443], syn_cookies: sometimes }\n",
+	  "t.yaml:2: rules[0].syn_cookies: expected auto, off or always, got \"sometimes\"" },
+	{ "rules:\n"
+	  "  - { name: a, proto: udp, ports: [443], syn_cookies: always }\n",
+	  "t.yaml:2: rules[0]: syn_cookies answer TCP SYNs: a udp rule cannot have them" },
+	{ "defaults: { udp: { syn_cookies: off } }\n",
+	  "t.yaml:1: defaults.udp: syn_cookies answer TCP SYNs: a udp default cannot have them" },
+	{ "syn_cookies: { max_rate: 0 }\n",
+	  "t.yaml:1: syn_cookies.max_rate: 0 is out of range (1-1000000000)" },
+	{ "syn_cookies: { timestamps: on }\n",
+	  "t.yaml:1: syn_cookies.timestamps: expected auto or off, got \"on\"" },
+	{ "syn_cookies: { max_rat: 10 }\n",
+	  "t.yaml:1: syn_cookies.max_rat: unknown key (did you mean max_rate?)" },
 	/* ports */
 	{ "rules:\n"
 	  "  - name: a\n"
@@ -1339,6 +1379,7 @@ static Suite *config_suite(void)
 	tcase_add_test(good, test_defaults_per_proto);
 	tcase_add_test(good, test_values);
 	tcase_add_test(good, test_same_port_two_protos);
+	tcase_add_test(good, test_syn_cookies);
 	tcase_add_test(good, test_socket_store_defaults);
 	tcase_add_test(good, test_socket_store_values);
 	tcase_add_test(good, test_store_redis);

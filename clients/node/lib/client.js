@@ -31,6 +31,10 @@ class FloodgateCommandError extends Error {
     super(`floodgate: ${args[0]} ${args[1] ?? ''}: ${replyError.message}`);
     this.name = 'FloodgateCommandError';
     this.code = replyError.code;
+    // The agent's answer to a cost above what the policy ever allows for this
+    // role (a budget role of amount 0, a cost above a window's limit): waiting
+    // does not help, and a limiter refuses such a request rather than fail.
+    this.neverPasses = /could never pass/.test(replyError.message);
   }
 }
 

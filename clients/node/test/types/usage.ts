@@ -9,7 +9,7 @@ const fg = new Client({ failure: 'insurance', timeoutMs: 100, insurance: { defau
 async function main(): Promise<void> {
   const r: CheckResult = await fg.check('api', 'user:1', { cost: 2, role: 'OWNER', peek: false });
   const n: number = r.retryAfterMs + r.remaining + r.limit + r.resetMs;
-  const s: 'ok' | 'warn' | 'deny' | 'blocked' = r.state;
+  const s: 'ok' | 'warn' | 'deny' | 'blocked' | 'never' = r.state;
   const src: string = r.source;
   const e: EventResult = await fg.event('socket_events', 'sock1', 'msg');
   const d: number = (await fg.authFail('login', '192.0.2.1')).delayMs + (await fg.authCheck('login', 'x')).waitMs;

@@ -419,42 +419,58 @@ const struct cy_key config_app_bans_keys[] = {
 
 #define REDIS(f) offsetof(struct fg_conf_redis, f)
 
-static int parse_redis_username(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
-				const char *path, void *dst)
+/* An ACL user name (null: none) into buf[cap]. */
+static int read_acl_user(struct cy_parser *p, const yaml_node_t *v, const char *path, char *buf,
+			 size_t cap)
 {
-	struct fg_conf_redis *r = dst;
 	const char *s;
 	int err;
 
-	(void)map;
 	if (cy_is_null(v))
 		return 0;
 	err = cy_get_str(p, v, path, "an ACL user name", &s);
 	if (err)
 		return err;
-	if (!*s || strlen(s) >= sizeof(r->username))
-		return cy_fail(p, v, path, "1 to %zu bytes", sizeof(r->username) - 1);
-	strcpy(r->username, s);
+	if (!*s || strlen(s) >= cap)
+		return cy_fail(p, v, path, "1 to %zu bytes", cap - 1);
+	strcpy(buf, s);
 	return 0;
+}
+
+/* A password (null: none) into buf[cap]. */
+static int read_password(struct cy_parser *p, const yaml_node_t *v, const char *path, char *buf,
+			 size_t cap)
+{
+	const char *s;
+	int err;
+
+	if (cy_is_null(v))
+		return 0;
+	err = cy_get_str(p, v, path, "a password", &s);
+	if (err)
+		return err;
+	if (strlen(s) >= cap)
+		return cy_fail(p, v, path, "too long (at most %zu bytes)", cap - 1);
+	strcpy(buf, s);
+	return 0;
+}
+
+static int parse_redis_username(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+				const char *path, void *dst)
+{
+	struct fg_conf_redis *r = dst;
+
+	(void)map;
+	return read_acl_user(p, v, path, r->username, sizeof(r->username));
 }
 
 static int parse_redis_password(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
 				const char *path, void *dst)
 {
 	struct fg_conf_redis *r = dst;
-	const char *s;
-	int err;
 
 	(void)map;
-	if (cy_is_null(v))
-		return 0;
-	err = cy_get_str(p, v, path, "a password", &s);
-	if (err)
-		return err;
-	if (strlen(s) >= sizeof(r->password))
-		return cy_fail(p, v, path, "too long (at most %zu bytes)", sizeof(r->password) - 1);
-	strcpy(r->password, s);
-	return 0;
+	return read_password(p, v, path, r->password, sizeof(r->password));
 }
 
 static int check_redis_auth(struct cy_parser *p, const yaml_node_t *map, const char *path,
@@ -519,10 +535,9 @@ static int parse_sentinel_addr(struct cy_parser *p, const yaml_node_t *v, const 
 	}
 	if (!hlen || hlen >= sizeof(a->host) || strpbrk(s, "/@? "))
 		return cy_fail(p, v, path, "\"%s\": %s", s,
-			       !hlen ? "no host"
-			       : hlen >= sizeof(a->host)
-				       ? "the host name is too long"
-				       : "expected host:port");
+			       !hlen			 ? "no host"
+			       : hlen >= sizeof(a->host) ? "the host name is too long"
+							 : "expected host:port");
 	memcpy(a->host, h, hlen);
 	a->host[hlen] = '\0';
 	if (colon && !(port = port_after(colon)))
@@ -600,39 +615,18 @@ static int parse_sentinel_username(struct cy_parser *p, const yaml_node_t *map,
 				   const yaml_node_t *v, const char *path, void *dst)
 {
 	struct fg_conf_redis *r = dst;
-	const char *s;
-	int err;
 
 	(void)map;
-	if (cy_is_null(v))
-		return 0;
-	err = cy_get_str(p, v, path, "an ACL user name", &s);
-	if (err)
-		return err;
-	if (!*s || strlen(s) >= sizeof(r->sentinel_username))
-		return cy_fail(p, v, path, "1 to %zu bytes", sizeof(r->sentinel_username) - 1);
-	strcpy(r->sentinel_username, s);
-	return 0;
+	return read_acl_user(p, v, path, r->sentinel_username, sizeof(r->sentinel_username));
 }
 
 static int parse_sentinel_password(struct cy_parser *p, const yaml_node_t *map,
 				   const yaml_node_t *v, const char *path, void *dst)
 {
 	struct fg_conf_redis *r = dst;
-	const char *s;
-	int err;
 
 	(void)map;
-	if (cy_is_null(v))
-		return 0;
-	err = cy_get_str(p, v, path, "a password", &s);
-	if (err)
-		return err;
-	if (strlen(s) >= sizeof(r->sentinel_password))
-		return cy_fail(p, v, path, "too long (at most %zu bytes)",
-			       sizeof(r->sentinel_password) - 1);
-	strcpy(r->sentinel_password, s);
-	return 0;
+	return read_password(p, v, path, r->sentinel_password, sizeof(r->sentinel_password));
 }
 
 /* Either one address (url) or sentinels that name the master: not both. */

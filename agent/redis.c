@@ -1105,13 +1105,41 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		drain_end(r, reply != NULL);
 }
 
+/*
+ * One zeroed allocation of head bytes followed by a copy of argv (pointers,
+ * lengths, then the bytes), so a request owns its arguments until it ends:
+ * *cargv and *clens point into it. NULL when out of memory.
+ */
+static void *argv_alloc(size_t head, int argc, const char *const *argv, const size_t *lens,
+			const char ***cargv, size_t **clens)
+{
+	size_t total = 0, off = 0;
+	char *block, *data;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		total += lens[i];
+	block = calloc(1, head + (size_t)argc * (sizeof(char *) + sizeof(size_t)) + total);
+	if (!block)
+		return NULL;
+	*cargv = (const char **)(block + head);
+	*clens = (size_t *)(*cargv + argc);
+	data = (char *)(*clens + argc);
+	for (i = 0; i < argc; i++) {
+		memcpy(data + off, argv[i], lens[i]);
+		(*cargv)[i] = data + off;
+		(*clens)[i] = lens[i];
+		off += lens[i];
+	}
+	return block;
+}
+
 static int send_req(struct redis *r, int script, bool background, int argc, const char *const *argv,
 		    const size_t *lens, redis_reply_fn cb, void *arg)
 {
-	size_t total = 0, off;
+	const char **cargv;
+	size_t *clens;
 	struct req *q;
-	char *data;
-	int i;
 
 	if (r->st != RS_UP || !r->ctx)
 		return -EAGAIN;
@@ -1119,27 +1147,17 @@ static int send_req(struct redis *r, int script, bool background, int argc, cons
 		r->stats.errors++;
 		return -EAGAIN;
 	}
-	for (i = 0; i < argc; i++)
-		total += lens[i];
-	q = malloc(sizeof(*q) + (size_t)argc * (sizeof(char *) + sizeof(size_t)) + total);
+	q = argv_alloc(sizeof(*q), argc, argv, lens, &cargv, &clens);
 	if (!q)
 		return -ENOMEM;
-	memset(q, 0, sizeof(*q));
 	q->r = r;
 	q->cb = cb;
 	q->arg = arg;
 	q->script = script;
 	q->background = background;
 	q->argc = argc;
-	q->argv = (const char **)(q + 1);
-	q->lens = (size_t *)(q->argv + argc);
-	data = (char *)(q->lens + argc);
-	for (i = 0, off = 0; i < argc; i++) {
-		memcpy(data + off, argv[i], lens[i]);
-		q->argv[i] = data + off;
-		q->lens[i] = lens[i];
-		off += lens[i];
-	}
+	q->argv = cargv;
+	q->lens = clens;
 	q->deadline = uv_now(r->loop) + r->conf.timeout_ms;
 	q->sent_ns = uv_hrtime();
 	if (redisAsyncCommandArgv(r->ctx, on_reply, q, argc, q->argv, q->lens) != REDIS_OK) {
@@ -1672,32 +1690,21 @@ static struct clreq *cl_req(struct redis *r, int script, bool background, int ar
 			    const char *const *argv, const size_t *lens, redis_reply_fn cb,
 			    void *arg)
 {
-	size_t total = 0, off = 0;
+	const char **cargv;
+	size_t *clens;
 	struct clreq *c;
-	char *data;
-	int i;
 
-	for (i = 0; i < argc; i++)
-		total += lens[i];
-	c = malloc(sizeof(*c) + (size_t)argc * (sizeof(char *) + sizeof(size_t)) + total);
+	c = argv_alloc(sizeof(*c), argc, argv, lens, &cargv, &clens);
 	if (!c)
 		return NULL;
-	memset(c, 0, sizeof(*c));
 	c->r = r;
 	c->cb = cb;
 	c->arg = arg;
 	c->script = script;
 	c->background = background;
 	c->argc = argc;
-	c->argv = (const char **)(c + 1);
-	c->lens = (size_t *)(c->argv + argc);
-	data = (char *)(c->lens + argc);
-	for (i = 0; i < argc; i++) {
-		memcpy(data + off, argv[i], lens[i]);
-		c->argv[i] = data + off;
-		c->lens[i] = lens[i];
-		off += lens[i];
-	}
+	c->argv = cargv;
+	c->lens = clens;
 	return c;
 }
 

@@ -298,6 +298,7 @@ lint: $(BPF_SKELS)
 		--suppress=missingIncludeSystem --inline-suppr -Iinclude -Ilib -Iagent -I$(BUILD) \
 		--include=scripts/cppcheck-macros.h lib agent cli
 	@python3 scripts/incgraph.py # agent/ include graph: no cycles
+	@scripts/layoutcheck.sh # the README's layout table names every module
 
 # --- installing -------------------------------------------------------------------
 # Binaries, the BPF object, docs and the unit go under PREFIX; the config goes to

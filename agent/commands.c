@@ -212,7 +212,8 @@ struct rl_ctx {
 static void rl_reply(struct client *c, const struct policy_answer *ans)
 {
 	switch (ans->op) {
-	case POLICY_OP_CHECK: {
+	case POLICY_OP_CHECK:
+	case POLICY_OP_CHARGE: {
 		const struct rl_result *r = &ans->u.check;
 
 		reply_record(c, 7);
@@ -362,6 +363,45 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 	rq.key = argv[2].ptr;
 	rq.klen = argv[2].len;
 	rl_submit(c, a, p, "RL.CHECK", &rq);
+}
+
+/* RL.CHARGE, RL.REFUND policy key amount [ROLE r]. */
+static void rl_charge(struct client *c, int argc, const struct resp_arg *argv,
+		      const struct commands_env *a, const char *name, bool refund)
+{
+	struct policy_req rq = { .op = POLICY_OP_CHARGE, .refund = refund };
+	struct policy *p;
+
+	if (!arg_u64(&argv[3], &rq.cost) || rq.cost > POLICY_COST_MAX) {
+		reply_error(c, "ERR amount must be an integer from 0 to %llu%s", POLICY_COST_MAX,
+			    !refund && argv[3].len && argv[3].ptr[0] == '-'
+				    ? " (RL.REFUND gives an amount back)"
+				    : "");
+		return;
+	}
+	if (argc == 6 && resp_arg_is(&argv[4], "ROLE")) {
+		rq.role = argv[5].ptr;
+		rq.rlen = argv[5].len;
+	} else if (argc != 4) {
+		reply_error(c, "ERR syntax error: %s policy key amount [ROLE r]", name);
+		return;
+	}
+	p = find_policy(a, c, &argv[1]);
+	if (!p)
+		return;
+	rq.key = argv[2].ptr;
+	rq.klen = argv[2].len;
+	rl_submit(c, a, p, name, &rq);
+}
+
+static void cmd_rl_charge(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	rl_charge(c, argc, argv, ctx, "RL.CHARGE", false);
+}
+
+static void cmd_rl_refund(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	rl_charge(c, argc, argv, ctx, "RL.REFUND", true);
 }
 
 /* RL.AUTH.FAIL, RL.AUTH.CHECK, RL.AUTH.OK, RL.CONN.CLOSE, RL.UNBLOCK,
@@ -1006,6 +1046,8 @@ int commands_register(struct server *s, struct commands_env *a)
 		unsigned flags;
 	} cmds[] = {
 		{ "RL.CHECK", cmd_rl_check, -3, 0 },
+		{ "RL.CHARGE", cmd_rl_charge, -4, 0 },
+		{ "RL.REFUND", cmd_rl_refund, -4, 0 },
 		{ "RL.AUTH.FAIL", cmd_rl_auth_fail, 3, 0 },
 		{ "RL.AUTH.CHECK", cmd_rl_auth_check, 3, 0 },
 		{ "RL.AUTH.OK", cmd_rl_auth_ok, 3, 0 },

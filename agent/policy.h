@@ -180,6 +180,12 @@ void policies_redis_fixed_clock(struct policies *ps, bool on);
  *   window), the one reaching limit and every later one in the window
  *   "disconnect"; events in the exempt list (exact, case-sensitive names)
  *   are "exempt", not counted.
+ * - CHARGE (budget): record cost as used whatever is left (actual usage
+ *   known after the request: AI tokens), up to POLICY_DEBT_MAX; used above
+ *   the amount is a debt paid back by the amount of each new period (the
+ *   amount of the request's role) before requests pass again. refund takes
+ *   cost back instead, never below nothing used. The answer is RL.CHECK's
+ *   for a request of cost 1 with peek, after the charge (role as given).
  * - BLOCK (every type): block key for seconds from now: checks answer
  *   "blocked", auth waits cover the block, events "disconnect". A block
  *   never shortens a longer one already in place. UNBLOCK lifts a block
@@ -194,6 +200,7 @@ struct policy_req {
 	const char *role;
 	size_t rlen;
 	bool peek;
+	bool refund; /* charge: take cost back */
 	const char *event; /* event */
 	size_t elen;
 	uint64_t seconds; /* block */

@@ -114,10 +114,19 @@ void policy_redis_carry(struct policies *ps, const struct policies *prev);
 /* What the fallback charged for (policy, role, key): added to Redis later. */
 void policy_redis_journal(struct policies *ps, const struct policy *p, int role, const void *key,
 			  size_t klen, uint64_t amount);
+/* A refund during an outage: less of (policy, role, key) to add to Redis. */
+void policy_redis_unjournal(struct policies *ps, const struct policy *p, int role, const void *key,
+			    size_t klen, uint64_t amount);
 /* The set owning j is freed: j goes now or with its last reply. NULL is fine. */
 void policy_redis_release(struct journal *j);
 /* The shared store's part of policies_store_stats(). */
 void policy_redis_stats(const struct policies *ps, struct policies_store_stats *out);
+
+/* Operations that take COST and ROLE (the journal keys them by role). */
+static inline bool policy_op_has_role(enum policy_op op)
+{
+	return op == POLICY_OP_CHECK || op == POLICY_OP_CHARGE;
+}
 
 /* --- for the limiters ------------------------------------------------------ */
 

@@ -172,6 +172,13 @@ static bool journal_sub(struct journal *j, const char *policy, int role, const v
 	return true;
 }
 
+void policy_redis_unjournal(struct policies *ps, const struct policy *p, int role, const void *key,
+			    size_t klen, uint64_t amount)
+{
+	if (ps->journal && amount)
+		journal_sub(ps->journal, p->conf.name, role, key, klen, amount);
+}
+
 /* --- building a script call ------------------------------------------------- */
 
 /* ARGV of a script: the parameters, a fixed now and up to two numbers. */
@@ -372,7 +379,7 @@ static void want_late(struct areq *q)
 		return;
 	l->j = j;
 	l->amount = q->journaled;
-	l->role = q->rq.op == POLICY_OP_CHECK ? q->role : 0;
+	l->role = policy_op_has_role(q->rq.op) ? q->role : 0;
 	l->klen = q->rq.klen;
 	strcpy(l->policy, q->p->conf.name);
 	memcpy(l->key, q->rq.key, q->rq.klen);
@@ -448,6 +455,10 @@ int policy_redis_send(struct areq *q)
 		break;
 	case POLICY_OP_EVENT:
 		arg_u64(&a, q->exempt);
+		break;
+	case POLICY_OP_CHARGE: /* the decide script: ARGV 4 is 2 (charge) or 3 (refund) */
+		arg_u64(&a, q->rq.cost);
+		arg_u64(&a, q->rq.refund ? 3 : 2);
 		break;
 	default: /* block, unblock */
 		script = ps->scripts[p->conf.type][POLICY_LUA_BLOCK];

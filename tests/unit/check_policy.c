@@ -583,6 +583,65 @@ START_TEST(test_budget_hour)
 }
 END_TEST
 
+static struct rl_result charge(struct policy *p, const char *key, uint64_t amount, bool refund,
+			       uint64_t now)
+{
+	struct rl_result res;
+
+	ck_assert_int_eq(policy_charge(p, key, strlen(key), amount, refund, NULL, now, &res), 0);
+	return res;
+}
+
+/* Issue 12 item 7: usage known after the call is recorded whatever is left;
+ * the debt is paid back by later periods before requests pass again. */
+START_TEST(test_budget_charge)
+{
+	struct fg_conf_policy *c = add("ai", POLICY_BUDGET);
+	struct fg_conf_policy *w = add("w", POLICY_WINDOW);
+	uint64_t hour = 3600000, h0 = (T0 / hour + 1) * hour, t = h0 + 1000;
+	struct policy *p, *pw;
+	struct rl_result r;
+
+	c->amount = 1000;
+	c->period = POLICY_PERIOD_HOUR;
+	limit(w, 10, 1000);
+	p = build("ai");
+	pw = policies_find(ps, "w", 1);
+	ck_assert(chk(p, "u", 900, NULL, false, t).allowed);
+	/* 100 left, the call used 5000: recorded, 4900 of debt. */
+	r = charge(p, "u", 5000, false, t);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.state, "deny");
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.limit, 1000);
+	/* used 5900: the hours h0+1..h0+5 pay 5000, h0+6 brings room for 1. */
+	ck_assert_uint_eq(r.retry_after_ms, 5 * hour - 1000);
+	ck_assert_uint_eq(r.reset_ms, 6 * hour - 1000);
+	ck_assert(!chk(p, "u", 1, NULL, false, h0 + 4 * hour).allowed);
+	r = chk(p, "u", 100, NULL, true, h0 + 5 * hour);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 100);
+	/* A refund gives back, never below nothing used. */
+	r = charge(p, "u", 600, true, h0 + 5 * hour);
+	ck_assert_uint_eq(r.remaining, 700);
+	r = charge(p, "u", 1000000, true, h0 + 5 * hour);
+	ck_assert_uint_eq(r.remaining, 1000);
+	ck_assert_str_eq(r.state, "ok");
+	/* Charges are bounded; a refund of a key never seen creates nothing. */
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	/* A debt is remembered for at most 1000000 periods. */
+	ck_assert_uint_eq(r.reset_ms, 1000000 * hour - 1000);
+	ck_assert_int_eq(policy_charge(p, "v", 1, POLICY_COST_MAX + 1, false, NULL, t, &r),
+			 -EINVAL);
+	ck_assert_int_eq(policy_charge(p, "v", 1, 1, false, "NOPE", t, &r), -ENOENT);
+	ck_assert_int_eq(policy_charge(pw, "v", 1, 1, false, NULL, t, &r), -EOPNOTSUPP);
+}
+END_TEST
+
 START_TEST(test_eviction)
 {
 	struct policies_store_stats ss;
@@ -902,6 +961,7 @@ int main(void)
 	tcase_add_test(o, test_clock_steps_back);
 	tcase_add_test(o, test_budget_utc_midnight);
 	tcase_add_test(o, test_budget_hour);
+	tcase_add_test(o, test_budget_charge);
 	tcase_add_test(o, test_policy_max_keys);
 	tcase_add_test(o, test_eviction);
 	tcase_add_test(o, test_reload);

@@ -118,6 +118,7 @@ static void same(const struct policy_answer *m, const struct policy_answer *r, i
 	ck_assert_msg(!r->fallback, "step %d: answered by the fallback", step);
 	switch (m->op) {
 	case POLICY_OP_CHECK:
+	case POLICY_OP_CHARGE:
 		ck_assert_msg(m->u.check.allowed == r->u.check.allowed &&
 				      m->u.check.limit == r->u.check.limit &&
 				      m->u.check.remaining == r->u.check.remaining &&
@@ -223,6 +224,13 @@ START_TEST(test_same_answers)
 			if (rnd(3) == 0) {
 				rq.role = t == POLICY_BUDGET ? "BIG" : "PRO";
 				rq.rlen = 3;
+			}
+			/* RL.CHARGE past the amount (debts over periods), RL.REFUND. */
+			if (t == POLICY_BUDGET && rnd(4) == 0) {
+				rq.op = POLICY_OP_CHARGE;
+				rq.cost = rnd(5) ? rnd(300) : rnd(3000);
+				rq.refund = rnd(3) == 0;
+				rq.peek = false;
 			}
 		} else if (t == POLICY_PROGRESSIVE) {
 			rq.op = rnd(3) ? POLICY_OP_AUTH_FAIL : POLICY_OP_AUTH_CHECK;
@@ -544,6 +552,18 @@ START_TEST(test_replay_every_type)
 	ck_assert(a.fallback && a.u.check.allowed);
 	ck_assert_int_eq(policy_submit(P("tokens"), &big, NOW, &a, on_done, NULL), 0);
 	ck_assert(a.fallback && a.u.check.allowed);
+	/* RL.CHARGE 100 and RL.REFUND 30 go into the journal as 70 more. */
+	big.op = POLICY_OP_CHARGE;
+	big.cost = 100;
+	ck_assert_int_eq(policy_submit(P("tokens"), &big, NOW, &a, on_done, NULL), 0);
+	big.refund = true;
+	big.cost = 30;
+	ck_assert_int_eq(policy_submit(P("tokens"), &big, NOW, &a, on_done, NULL), 0);
+	ck_assert(a.fallback);
+	ck_assert_uint_eq(a.u.check.remaining, 920);
+	big.op = POLICY_OP_CHECK;
+	big.refund = false;
+	big.cost = 10;
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(policy_submit(P("login"), &fail, NOW, &a, on_done, NULL), 0);
 	for (i = 0; i < 2; i++)
@@ -563,10 +583,10 @@ START_TEST(test_replay_every_type)
 	ck_assert_int_eq(check("x", "k", NOW, &a), 0);
 	ck_assert(!a.fallback);
 	ck_assert_int_eq(a.u.check.allowed, 0);
-	/* budget: 10 of BIG's 1000 per hour used, and now 10 more. */
+	/* budget: 10 + 100 - 30 of BIG's 1000 per hour used, and now 10 more. */
 	ck_assert_int_eq(run(P("tokens"), &big, NOW, &a), 0);
 	ck_assert(!a.fallback);
-	ck_assert_uint_eq(a.u.check.remaining, 980);
+	ck_assert_uint_eq(a.u.check.remaining, 910);
 	/* progressive: the 3 failures are remembered. */
 	fail.op = POLICY_OP_AUTH_CHECK;
 	ck_assert_int_eq(run(P("login"), &fail, NOW, &a), 0);

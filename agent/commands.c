@@ -365,6 +365,152 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 	rl_submit(c, a, p, "RL.CHECK", &rq);
 }
 
+/* RL.CHECKM: the pairs' names and keys, for the reply (a Redis answer may
+ * come after a reload). */
+struct rlm_ctx {
+	struct deferred *d;
+	size_t n;
+	char policy[POLICY_MULTI_MAX][FG_CONF_NAME_MAX];
+	const char *key[POLICY_MULTI_MAX]; /* into keys */
+	size_t klen[POLICY_MULTI_MAX];
+	char keys[];
+};
+
+static void rlm_reply(struct client *c, const struct rlm_ctx *x,
+		      const struct policy_multi_answer *ans)
+{
+	const struct rl_result *r = &ans->check;
+	int b = ans->binding;
+
+	reply_record(c, 10);
+	field(c, "allowed");
+	reply_int(c, r->allowed);
+	field(c, "limit");
+	reply_int(c, (long long)r->limit);
+	field(c, "remaining");
+	reply_int(c, (long long)r->remaining);
+	field(c, "reset_ms");
+	reply_int(c, (long long)r->reset_ms);
+	field(c, "retry_after_ms");
+	reply_int(c, (long long)r->retry_after_ms);
+	field(c, "state");
+	reply_cstr(c, r->state);
+	field(c, "window");
+	reply_cstr(c, r->window);
+	field(c, "refused");
+	reply_int(c, ans->refused);
+	field(c, "policy");
+	reply_cstr(c, x->policy[b]);
+	field(c, "key");
+	reply_bulk(c, x->key[b], x->klen[b]);
+}
+
+static void rlm_error(struct client *c, int err)
+{
+	if (err == -EXDEV)
+		reply_error(c, "ERR RL.CHECKM: Redis Cluster keeps these keys in different hash "
+			       "slots, so they cannot be decided atomically; nothing was charged "
+			       "(docs/redis.md, RL.CHECKM on Redis Cluster)");
+	else
+		reply_error(c, "ERR RL.CHECKM failed: %s", strerror(-err));
+}
+
+static void rlm_done(int err, const struct policy_multi_answer *ans, void *arg)
+{
+	struct rlm_ctx *x = arg;
+	struct client *c = deferred_begin(x->d);
+
+	if (c && err)
+		rlm_error(c, err);
+	else if (c)
+		rlm_reply(c, x, ans);
+	deferred_end(x->d);
+	free(x);
+}
+
+/* RL.CHECKM numpairs policy key [policy key ...] [COST n] [ROLE r] [PEEK] */
+static void cmd_rl_checkm(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	const struct commands_env *a = ctx;
+	struct policy_pair pairs[POLICY_MULTI_MAX];
+	struct policy_multi_answer ans;
+	const char *role = NULL;
+	size_t rlen = 0, total = 0, off = 0;
+	uint64_t n, cost = 1;
+	struct rlm_ctx *x;
+	bool peek = false;
+	int i, r, bad;
+
+	if (!arg_u64(&argv[1], &n) || n < 1 || n > POLICY_MULTI_MAX) {
+		reply_error(c, "ERR numpairs must be an integer from 1 to %d", POLICY_MULTI_MAX);
+		return;
+	}
+	if ((uint64_t)argc < 2 + 2 * n) {
+		reply_error(c, "ERR RL.CHECKM %llu needs %llu policy key pairs",
+			    (unsigned long long)n, (unsigned long long)n);
+		return;
+	}
+	for (i = 2 + 2 * (int)n; i < argc; i++) {
+		if (resp_arg_is(&argv[i], "COST") && i + 1 < argc) {
+			if (!arg_u64(&argv[++i], &cost)) {
+				reply_error(c, "ERR COST must be a non-negative integer");
+				return;
+			}
+		} else if (resp_arg_is(&argv[i], "ROLE") && i + 1 < argc) {
+			role = argv[++i].ptr;
+			rlen = argv[i].len;
+		} else if (resp_arg_is(&argv[i], "PEEK")) {
+			peek = true;
+		} else {
+			reply_error(c,
+				    "ERR syntax error at '%.*s': RL.CHECKM numpairs policy key "
+				    "[policy key ...] [COST n] [ROLE r] [PEEK]",
+				    (int)(argv[i].len > 32 ? 32 : argv[i].len), argv[i].ptr);
+			return;
+		}
+	}
+	for (i = 0; i < (int)n; i++) {
+		pairs[i].p = find_policy(a, c, &argv[2 + 2 * i]);
+		if (!pairs[i].p)
+			return;
+		pairs[i].key = argv[3 + 2 * i].ptr;
+		pairs[i].klen = argv[3 + 2 * i].len;
+		total += pairs[i].klen;
+	}
+	x = malloc(sizeof(*x) + total);
+	if (!x) {
+		reply_error(c, "ERR out of memory");
+		return;
+	}
+	x->d = NULL;
+	x->n = n;
+	for (i = 0; i < (int)n; i++) {
+		snprintf(x->policy[i], sizeof(x->policy[i]), "%s", policy_name(pairs[i].p));
+		memcpy(x->keys + off, pairs[i].key, pairs[i].klen);
+		x->key[i] = x->keys + off;
+		x->klen[i] = pairs[i].klen;
+		off += pairs[i].klen;
+	}
+	r = policy_submit_multi(*a->policies, pairs, n, cost, role, rlen, peek, clock_realtime_ms(),
+				&ans, rlm_done, x, &bad);
+	if (r == 1) {
+		x->d = client_defer(c);
+		return;
+	}
+	if (r == -EALREADY)
+		reply_error(c,
+			    "ERR RL.CHECKM: pair %d repeats an earlier pair (%s and the same key)",
+			    bad + 1, x->policy[bad]);
+	else if (r == -ENOENT && role)
+		reply_error(c, "ERR unknown role: none of the RL.CHECKM policies lists it under "
+			       "roles: (ROLE applies to the pairs whose policy lists it)");
+	else if (r < 0)
+		policy_error(c, pairs[bad].p, r, "RL.CHECKM");
+	else
+		rlm_reply(c, x, &ans);
+	free(x);
+}
+
 /* RL.CHARGE, RL.REFUND policy key amount [ROLE r]. */
 static void rl_charge(struct client *c, int argc, const struct resp_arg *argv,
 		      const struct commands_env *a, const char *name, bool refund)
@@ -1046,6 +1192,7 @@ int commands_register(struct server *s, struct commands_env *a)
 		unsigned flags;
 	} cmds[] = {
 		{ "RL.CHECK", cmd_rl_check, -3, 0 },
+		{ "RL.CHECKM", cmd_rl_checkm, -4, 0 },
 		{ "RL.CHARGE", cmd_rl_charge, -4, 0 },
 		{ "RL.REFUND", cmd_rl_refund, -4, 0 },
 		{ "RL.AUTH.FAIL", cmd_rl_auth_fail, 3, 0 },

@@ -132,9 +132,10 @@ static uint64_t budget_check(void *state, bool fresh, void *arg)
 		out->retry_after_ms = out->reset_ms;
 		/* In debt: the period whose start leaves room for cost. */
 		if (cost <= amount && used + cost > amount)
-			out->retry_after_ms = (period + budget_periods(used + cost - amount, amount)) *
-						      period_ms -
-					      op->now_ms;
+			out->retry_after_ms =
+				(period + budget_periods(used + cost - amount, amount)) *
+					period_ms -
+				op->now_ms;
 		out->state = "deny";
 	}
 	return budget_expiry(p, s);
@@ -186,7 +187,7 @@ _Static_assert(POLICY_DEBT_MAX == 4000000000000000ULL, "DEBT_MAX");
 #define LUA_STATE                                                                                  \
 	"local nf = 3\n"                                                                           \
 	"local function expiry(f) local e, ma, k = f[1], limit(1), 1\n"                            \
-	"  if ma > 0 and f[2] > ma then k = math.min(math.ceil(f[2] / ma), 1000000) end\n"          \
+	"  if ma > 0 and f[2] > ma then k = math.min(math.ceil(f[2] / ma), 1000000) end\n"         \
 	"  if f[2] > 0 and (f[3] + k) * xp > e then e = (f[3] + k) * xp end\n"                     \
 	"  return e end\n"
 
@@ -207,7 +208,7 @@ _Static_assert(POLICY_DEBT_MAX == 4000000000000000ULL, "DEBT_MAX");
 	"local period = math.floor(now / xp)\n"                                                    \
 	"local used = carried(period)\n"                                                           \
 	"if ARGV[4] == '2' or ARGV[4] == '3' then\n"                                               \
-	"  if ARGV[4] == '2' then used = math.min(used + cost, " DEBT_MAX ")\n"                     \
+	"  if ARGV[4] == '2' then used = math.min(used + cost, " DEBT_MAX ")\n"                    \
 	"  else used = math.max(used - cost, 0) end\n"                                             \
 	"  f[2] = used; f[3] = period; save(); return {now, v or false} end\n"                     \
 	"if f[1] <= now and cost <= x and used <= x - cost and not peek and cost > 0 then\n"       \
@@ -219,7 +220,7 @@ _Static_assert(POLICY_DEBT_MAX == 4000000000000000ULL, "DEBT_MAX");
 	LUA_CARRIED                                                                                \
 	"local a = tonumber(ARGV[3])\n"                                                            \
 	"local period = math.floor(now / xp)\n"                                                    \
-	"f[2] = math.min(carried(period) + a, " DEBT_MAX "); f[3] = period\n"                                                         \
+	"f[2] = math.min(carried(period) + a, " DEBT_MAX "); f[3] = period\n"                      \
 	"save()\n"                                                                                 \
 	"return {now, v or false}\n"
 

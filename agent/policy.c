@@ -541,6 +541,11 @@ static int areq_prepare(struct areq *q, struct policy *p, const struct policy_re
 	return validate(q);
 }
 
+int policy_prepare(struct areq *q, struct policy *p, const struct policy_req *rq, uint64_t now_ms)
+{
+	return areq_prepare(q, p, rq, now_ms);
+}
+
 void policies_put(struct policies *ps)
 {
 	if (--ps->refs == 0 && ps->dead)

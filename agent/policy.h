@@ -200,7 +200,7 @@ struct policy_req {
 	const char *role;
 	size_t rlen;
 	bool peek;
-	bool refund; /* charge: take cost back */
+	bool refund;	   /* charge: take cost back */
 	const char *event; /* event */
 	size_t elen;
 	uint64_t seconds; /* block */
@@ -229,6 +229,45 @@ typedef void (*policy_done_fn)(int err, const struct policy_answer *ans, void *a
  */
 int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
 		  struct policy_answer *ans, policy_done_fn done, void *arg);
+
+/* --- several (policy, key) pairs in one decision (RL.CHECKM) ----------------- */
+
+#define POLICY_MULTI_MAX 16 /* pairs of one decision */
+
+struct policy_pair {
+	struct policy *p; /* of the set the decision is submitted to */
+	const void *key;
+	size_t klen;
+};
+
+struct policy_multi_answer {
+	bool fallback; /* decided by on_store_error (Redis failed or is down) */
+	int refused;   /* the pair that refused (the one holding it back longest), or -1 */
+	int binding;   /* the pair whose fields are in check: refused, else the least remaining */
+	struct rl_result check; /* that pair's; state "warn" when any pair warns */
+};
+
+typedef void (*policy_multi_done_fn)(int err, const struct policy_multi_answer *ans, void *arg);
+
+/*
+ * RL.CHECKM: check n (1..POLICY_MULTI_MAX) pairs of window and budget
+ * policies for cost (PEEK: charge nothing) and charge all of them, or none
+ * when any pair refuses: a refused pair alone gets what a refusal brings it
+ * (block_for). role applies to the pairs whose policy lists it (-ENOENT when
+ * none does). Memory store: decided now, in one callback per pair with
+ * nothing in between (atomic by construction), 0 returned. Redis: one
+ * script over every key (CAS on the states it found, decided by the same
+ * callbacks), 1 returned and done runs later, exactly once; Redis down:
+ * each pair's on_store_error, memory pairs decided together. -errno with
+ * *bad the pair at fault when refused before any store is asked (those of
+ * policy_submit, and -EALREADY: a pair repeats an earlier one; -EINVAL:
+ * n out of range). done may get -EXDEV: Redis Cluster put the keys in
+ * several hash slots (no atomic decision possible; nothing charged).
+ */
+int policy_submit_multi(struct policies *ps, const struct policy_pair *pairs, size_t n,
+			uint64_t cost, const char *role, size_t rlen, bool peek, uint64_t now_ms,
+			struct policy_multi_answer *ans, policy_multi_done_fn done, void *arg,
+			int *bad);
 
 /* Reclaim up to budget expired keys now (for an idle-time timer; requests
  * already reclaim a few each). Returns how many went. */

@@ -17,8 +17,8 @@
 #include "redis.h"
 #include "sbuf.h"
 
-/* Every kind's scripts fit in what the Redis connection registers. */
-_Static_assert(POLICY_TYPE_N *POLICY_LUA_N <= REDIS_MAX_SCRIPTS, "raise REDIS_MAX_SCRIPTS");
+/* Every kind's scripts and RL.CHECKM's fit in what the Redis connection registers. */
+_Static_assert(POLICY_TYPE_N *POLICY_LUA_N + 1 <= REDIS_MAX_SCRIPTS, "raise REDIS_MAX_SCRIPTS");
 
 /*
  * The outage journal: what memory counted while Redis was away (below).
@@ -253,6 +253,11 @@ static size_t redis_key(const struct policy *p, const void *key, size_t klen, ch
 	return p->rkeylen + klen + 1;
 }
 
+size_t policy_redis_key(const struct policy *p, const void *key, size_t klen, char *buf, size_t len)
+{
+	return redis_key(p, key, klen, buf, len);
+}
+
 /* --- asynchronous requests -------------------------------------------------- */
 
 /* Run the memory callback of the request on pre (the state Redis found) at now. */
@@ -474,6 +479,7 @@ void policy_redis_carry(struct policies *ps, const struct policies *prev)
 	if (ps->redis)
 		redis_keys_init(ps);
 	memcpy(ps->scripts, prev->scripts, sizeof(ps->scripts));
+	ps->multi_script = prev->multi_script;
 	ps->journal = prev->journal;
 	ps->sstats = prev->sstats;
 	if (ps->journal)
@@ -515,6 +521,12 @@ int policies_set_redis(struct policies *ps, struct redis *r)
 			ps->scripts[t][i] = id;
 		}
 	}
+	if (!policy_multi_lua())
+		return -ENOMEM;
+	id = redis_script(r, policy_multi_lua());
+	if (id < 0)
+		return id;
+	ps->multi_script = id;
 	if (!ps->journal) {
 		ps->journal = journal_new();
 		if (!ps->journal)

@@ -642,6 +642,85 @@ START_TEST(test_budget_charge)
 }
 END_TEST
 
+static int multi(struct policy *a, const char *ka, struct policy *b, const char *kb, uint64_t cost,
+		 const char *r, bool peek, uint64_t now, struct policy_multi_answer *out)
+{
+	struct policy_pair pp[2] = { { a, ka, strlen(ka) }, { b, kb, strlen(kb) } };
+	int bad;
+
+	return policy_submit_multi(ps, pp, 2, cost, r, r ? strlen(r) : 0, peek, now, out, NULL,
+				   NULL, &bad);
+}
+
+/* Issue 12 item 6: per user AND per IP in one decision: a refusal by the
+ * IP charges the user nothing, and says which pair refused. */
+START_TEST(test_multi)
+{
+	struct fg_conf_policy *u = add("user", POLICY_WINDOW);
+	struct fg_conf_policy *ip = add("ip", POLICY_WINDOW);
+	struct fg_conf_policy *bu = add("tok", POLICY_BUDGET);
+	struct fg_conf_policy *pr = add("login", POLICY_PROGRESSIVE);
+	struct policy *pu, *pi, *pb;
+	struct policy_multi_answer m;
+	struct rl_result r;
+	int i, bad;
+
+	(void)pr;
+	limit(u, 5, 1000);
+	role(u, "PRO", 2000, 0);
+	limit(ip, 3, 1000);
+	ip->block_for_ms = 10000;
+	bu->amount = 100;
+	pu = build("user");
+	pi = policies_find(ps, "ip", 2);
+	pb = policies_find(ps, "tok", 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.7", 1, NULL, false, T0, &m), 0);
+		ck_assert(m.check.allowed);
+		ck_assert_int_eq(m.refused, -1);
+	}
+	/* Binding: the ip's window, 0 left (the user has 2). */
+	ck_assert_int_eq(m.binding, 1);
+	ck_assert_uint_eq(m.check.remaining, 0);
+	ck_assert_str_eq(m.check.state, "warn");
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.7", 1, NULL, false, T0, &m), 0);
+	ck_assert(!m.check.allowed);
+	ck_assert_int_eq(m.refused, 1);
+	ck_assert_int_eq(m.binding, 1);
+	ck_assert_str_eq(m.check.state, "blocked"); /* the ip's own block_for */
+	ck_assert_uint_eq(m.check.retry_after_ms, 10000);
+	/* alice was charged 3, not 4: 2 left; the ip is blocked, not charged. */
+	r = chk(pu, "alice", 1, NULL, true, T0);
+	ck_assert_uint_eq(r.remaining, 2);
+	r = chk(pi, "192.0.2.7", 1, NULL, true, T0);
+	ck_assert_str_eq(r.state, "blocked");
+	/* Another address: alice passes twice more, then the user refuses. */
+	ck_assert(!multi(pu, "alice", pi, "192.0.2.8", 2, NULL, false, T0, &m) && m.check.allowed);
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.8", 1, NULL, false, T0, &m), 0);
+	ck_assert_int_eq(m.refused, 0);
+	ck_assert_uint_eq(chk(pi, "192.0.2.8", 1, NULL, true, T0).remaining, 1);
+	/* ROLE applies where the policy lists it (ip has no roles). */
+	ck_assert(!multi(pu, "alice", pi, "192.0.2.9", 1, NULL, true, T0 + 100, &m));
+	ck_assert(!m.check.allowed);
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.9", 1, "PRO", false, T0 + 100, &m), 0);
+	ck_assert(m.check.allowed);
+	ck_assert_uint_eq(chk(pu, "alice", 1, "PRO", true, T0 + 100).remaining, 0);
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.9", 1, "NOPE", false, T0, &m), -ENOENT);
+	/* A budget with a window; PEEK charges nothing. */
+	ck_assert_int_eq(multi(pb, "bob", pu, "bob", 60, NULL, false, T0, &m), -ERANGE);
+	ck_assert_int_eq(multi(pb, "bob", pi, "bob", 1, NULL, true, T0, &m), 0);
+	ck_assert_uint_eq(chk(pb, "bob", 1, NULL, true, T0).remaining, 100);
+	/* Refused before any store: a progressive pair, a repeated pair, n. */
+	ck_assert_int_eq(multi(pu, "x", policies_find(ps, "login", 5), "x", 1, NULL, false, T0, &m),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(multi(pu, "x", pu, "x", 1, NULL, false, T0, &m), -EALREADY);
+	ck_assert_int_eq(
+		policy_submit_multi(ps, NULL, 0, 1, NULL, 0, false, T0, &m, NULL, NULL, &bad),
+		-EINVAL);
+	ck_assert_uint_eq(chk(pu, "x", 1, NULL, true, T0).remaining, 5);
+}
+END_TEST
+
 START_TEST(test_eviction)
 {
 	struct policies_store_stats ss;
@@ -962,6 +1041,7 @@ int main(void)
 	tcase_add_test(o, test_budget_utc_midnight);
 	tcase_add_test(o, test_budget_hour);
 	tcase_add_test(o, test_budget_charge);
+	tcase_add_test(o, test_multi);
 	tcase_add_test(o, test_policy_max_keys);
 	tcase_add_test(o, test_eviction);
 	tcase_add_test(o, test_reload);

@@ -163,6 +163,43 @@ static void same(const struct policy_answer *m, const struct policy_answer *r, i
 	}
 }
 
+static struct policy_multi_answer got_m;
+
+static void on_done_m(int err, const struct policy_multi_answer *ans, void *arg)
+{
+	(void)arg;
+	got_err = err;
+	if (ans)
+		got_m = *ans;
+	done_n++;
+}
+
+/* RL.CHECKM on set ps (pairs' policies found by name there), waiting for Redis. */
+static int run_multi(struct policies *ps, const char *const *names, const char *const *keys,
+		     size_t n, uint64_t cost, const char *role, bool peek, uint64_t now,
+		     struct policy_multi_answer *ans)
+{
+	struct policy_pair pp[POLICY_MULTI_MAX];
+	size_t i;
+	int r, bad, k;
+
+	for (i = 0; i < n; i++) {
+		pp[i].p = policies_find(ps, names[i], strlen(names[i]));
+		pp[i].key = keys[i];
+		pp[i].klen = strlen(keys[i]);
+	}
+	r = policy_submit_multi(ps, pp, n, cost, role, role ? strlen(role) : 0, peek, now, ans,
+				on_done_m, NULL, &bad);
+	if (r != 1)
+		return r;
+	done_n = 0;
+	for (k = 0; k < 100000 && !done_n; k++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_eq(done_n, 1);
+	*ans = got_m;
+	return got_err;
+}
+
 static uint64_t rnd_state = 88172645463325252ULL;
 static uint64_t rnd(uint64_t n)
 {
@@ -180,7 +217,7 @@ START_TEST(test_same_answers)
 	struct redis *r;
 	char e[256], key[8];
 	uint64_t now = T0;
-	int step, i, checked = 0;
+	int step, i, checked = 0, multis = 0;
 
 	start_redis();
 	ck_assert_msg(!config_parse("t.yaml", yaml, strlen(yaml), &conf, e, sizeof(e)), "%s", e);
@@ -239,6 +276,40 @@ START_TEST(test_same_answers)
 			rq.event = rnd(8) ? "msg" : "ping";
 			rq.elen = strlen(rq.event);
 		}
+		if (rnd(6) == 0) {
+			/* RL.CHECKM over 2 or 3 pairs of the window and budget policies. */
+			static const char *const mp[] = { "api", "w3", "tokens" };
+			const char *pn3[3], *keys[3];
+			char kb[3][8];
+			struct policy_multi_answer mm, mr;
+			size_t n = 2 + rnd(2), j;
+			const char *role = rnd(3) ? NULL : rnd(2) ? "BIG" : "PRO";
+			uint64_t cost = rnd(10) < 7 ? 1 : rnd(4);
+			bool peek = rnd(10) == 0;
+
+			for (j = 0; j < n; j++) {
+				pn3[j] = mp[rnd(3)];
+				snprintf(kb[j], sizeof(kb[j]), "k%d", (int)rnd(4));
+				keys[j] = kb[j];
+			}
+			em = run_multi(mem, pn3, keys, n, cost, role, peek, now, &mm);
+			er = run_multi(red, pn3, keys, n, cost, role, peek, now, &mr);
+			ck_assert_msg(em == er, "step %d: RL.CHECKM memory %d, redis %d", step, em,
+				      er);
+			if (!em) {
+				am.op = ar.op = POLICY_OP_CHECK;
+				am.fallback = false;
+				ar.fallback = mr.fallback;
+				am.u.check = mm.check;
+				ar.u.check = mr.check;
+				ck_assert_msg(mm.refused == mr.refused && mm.binding == mr.binding,
+					      "step %d: RL.CHECKM refused %d/%d binding %d/%d",
+					      step, mm.refused, mr.refused, mm.binding, mr.binding);
+				same(&am, &ar, step);
+				multis++;
+			}
+			continue;
+		}
 		em = run(pm, &rq, now, &am);
 		er = run(pr, &rq, now, &ar);
 		ck_assert_msg(em == er, "step %d (%s op %d): memory %d, redis %d", step, pn, rq.op,
@@ -248,7 +319,8 @@ START_TEST(test_same_answers)
 			checked++;
 		}
 	}
-	ck_assert_int_gt(checked, 3500);
+	ck_assert_int_gt(checked, 2800);
+	ck_assert_int_gt(multis, 400);
 	policies_free(mem);
 	policies_free(red);
 	redis_free(r);

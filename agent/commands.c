@@ -365,6 +365,77 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 	rl_submit(c, a, p, "RL.CHECK", &rq);
 }
 
+/* RL.POLICY [name [ROLE r]]: a policy's quotas and parameters and a ready
+ * RateLimit-Policy value; without a name the configured names. */
+static void cmd_rl_policy(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	static const char *const on_err[] = { "memory", "allow", "deny" };
+	const struct commands_env *a = ctx;
+	const struct fg_conf_policy *pc;
+	const char *role = NULL;
+	struct policy_desc d;
+	struct policy *p;
+	char hdr[1024];
+	size_t i, n = *a->policies ? policies_count(*a->policies) : 0;
+	int k;
+
+	if (argc == 1) {
+		reply_array(c, n);
+		for (i = 0; i < n; i++)
+			reply_cstr(c, policy_name(policies_at(*a->policies, i)));
+		return;
+	}
+	if (argc == 4 && resp_arg_is(&argv[2], "ROLE")) {
+		role = argv[3].ptr;
+	} else if (argc != 2) {
+		reply_error(c, "ERR syntax error: RL.POLICY [policy [ROLE r]]");
+		return;
+	}
+	p = find_policy(a, c, &argv[1]);
+	if (!p)
+		return;
+	if (policy_describe(p, role, role ? argv[3].len : 0, &d, hdr, sizeof(hdr))) {
+		policy_error(c, p, -ENOENT, "RL.POLICY");
+		return;
+	}
+	pc = policy_conf(p);
+	reply_record(c, 9 + (size_t)d.nparam);
+	field(c, "name");
+	reply_cstr(c, policy_name(p));
+	field(c, "type");
+	reply_cstr(c, policy_type_name(p));
+	field(c, "quotas");
+	reply_array(c, (size_t)d.nq);
+	for (k = 0; k < d.nq; k++) {
+		reply_record(c, 3);
+		field(c, "window");
+		reply_cstr(c, d.q[k].window);
+		field(c, "quota");
+		reply_int(c, (long long)d.q[k].quota);
+		field(c, "window_ms");
+		reply_int(c, (long long)d.q[k].window_ms);
+	}
+	for (k = 0; k < d.nparam; k++) {
+		field(c, d.param[k].name);
+		reply_int(c, (long long)d.param[k].v);
+	}
+	field(c, "warn_at_milli");
+	reply_int(c, pc->warn_at_milli);
+	field(c, "role");
+	if (role)
+		reply_bulk(c, role, argv[3].len);
+	else
+		reply_null(c);
+	field(c, "roles");
+	reply_array(c, (size_t)pc->nroles);
+	for (k = 0; k < pc->nroles; k++)
+		reply_cstr(c, pc->roles[k].name);
+	field(c, "on_store_error");
+	reply_cstr(c, on_err[pc->on_store_error]);
+	field(c, "ratelimit_policy");
+	reply_cstr(c, hdr);
+}
+
 /* RL.CHECKM: the pairs' names and keys, for the reply (a Redis answer may
  * come after a reload). */
 struct rlm_ctx {
@@ -1193,6 +1264,7 @@ int commands_register(struct server *s, struct commands_env *a)
 	} cmds[] = {
 		{ "RL.CHECK", cmd_rl_check, -3, 0 },
 		{ "RL.CHECKM", cmd_rl_checkm, -4, 0 },
+		{ "RL.POLICY", cmd_rl_policy, -1, 0 },
 		{ "RL.CHARGE", cmd_rl_charge, -4, 0 },
 		{ "RL.REFUND", cmd_rl_refund, -4, 0 },
 		{ "RL.AUTH.FAIL", cmd_rl_auth_fail, 3, 0 },

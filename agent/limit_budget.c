@@ -163,6 +163,15 @@ static uint64_t budget_charge(void *state, bool fresh, void *arg)
 	return budget_check(state, fresh, &peek);
 }
 
+static void budget_describe(const struct policy *p, int role, struct policy_desc *d)
+{
+	d->q[0].quota = budget_amount(p, role);
+	d->q[0].window_ms = budget_period_ms(p);
+	d->q[0].window = budget_window(p);
+	d->nq = 1;
+	d->http = true;
+}
+
 static void budget_fallback(struct policy_call *c, bool allow)
 {
 	policy_check_fallback(&c->ans->u.check, allow, budget_amount(c->p, c->role),
@@ -287,6 +296,7 @@ const struct policy_kind policy_kind_budget = {
 	.decide = { [POLICY_OP_CHECK] = budget_check, [POLICY_OP_CHARGE] = budget_charge },
 	.expiry = budget_expiry,
 	.fallback = budget_fallback,
+	.describe = budget_describe,
 	.lua = { [POLICY_LUA_DECIDE] = lua_check,
 		 [POLICY_LUA_BLOCK] = lua_block,
 		 [POLICY_LUA_REPLAY] = lua_replay },

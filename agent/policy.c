@@ -552,6 +552,34 @@ void policies_put(struct policies *ps)
 		set_free(ps, ps->dead_with_store);
 }
 
+/* --- RL.POLICY -------------------------------------------------------------- */
+
+int policy_describe(const struct policy *p, const char *role, size_t rlen, struct policy_desc *d,
+		    char *hdr, size_t hdrlen)
+{
+	int r = role_index(p, role, rlen), i;
+	size_t off = 0;
+
+	if (r < 0)
+		return -ENOENT;
+	memset(d, 0, sizeof(*d));
+	p->kind->describe(p, r, d);
+	hdr[0] = '\0';
+	for (i = 0; d->http && i < d->nq; i++) {
+		int n = snprintf(hdr + off, hdrlen - off, "%s\"%s-%s\";q=%llu;w=%llu",
+				 i ? ", " : "", p->conf.name, d->q[i].window,
+				 (unsigned long long)d->q[i].quota,
+				 (unsigned long long)((d->q[i].window_ms + 999) / 1000));
+
+		if (n < 0 || (size_t)n >= hdrlen - off) {
+			hdr[0] = '\0';
+			break;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 /* --- policy_submit ---------------------------------------------------------- */
 
 int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms,

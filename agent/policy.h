@@ -230,6 +230,36 @@ typedef void (*policy_done_fn)(int err, const struct policy_answer *ans, void *a
 int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
 		  struct policy_answer *ans, policy_done_fn done, void *arg);
 
+/* --- introspection (RL.POLICY) ---------------------------------------------- */
+
+#define POLICY_DESC_PARAMS 8
+
+/* What a policy allows, for a role: from its kind's describe row. */
+struct policy_desc {
+	struct {
+		uint64_t quota;	    /* requests, amount or events ... */
+		uint64_t window_ms; /* ... per this long */
+		const char *window; /* its name, as RL.CHECK's window field */
+	} q[POLICY_MAX_LIMITS];
+	int nq;
+	bool http; /* the quotas are an HTTP client's (RateLimit-Policy applies) */
+	/* The type's other parameters, by name (block_for_ms, base_delay_ms, ...). */
+	struct {
+		const char *name;
+		uint64_t v;
+	} param[POLICY_DESC_PARAMS];
+	int nparam;
+};
+
+/*
+ * Describe p for role (NULL: none; -ENOENT unknown), and write the value
+ * of an IETF RateLimit-Policy field (draft-ietf-httpapi-ratelimit-headers:
+ * a List of "policy-window";q=quota;w=seconds, windows rounded up to whole
+ * seconds) into hdr ("" when the type has no HTTP quotas, or it does not fit).
+ */
+int policy_describe(const struct policy *p, const char *role, size_t rlen, struct policy_desc *d,
+		    char *hdr, size_t hdrlen);
+
 /* --- several (policy, key) pairs in one decision (RL.CHECKM) ----------------- */
 
 #define POLICY_MULTI_MAX 16 /* pairs of one decision */

@@ -721,6 +721,57 @@ START_TEST(test_multi)
 }
 END_TEST
 
+/* Issue 12 item 10: RL.POLICY's description and RateLimit-Policy value. */
+START_TEST(test_describe)
+{
+	struct fg_conf_policy *w = add("api", POLICY_WINDOW);
+	struct fg_conf_policy *b = add("ai", POLICY_BUDGET);
+	struct fg_conf_policy *pr = add("login", POLICY_PROGRESSIVE);
+	struct fg_conf_policy *e = add("chat", POLICY_EVENTS);
+	struct policy_desc d;
+	char h[256];
+
+	(void)pr;
+	limit(w, 10, 1000);
+	limit(w, 100, 60000);
+	limit(w, 7, 700);
+	role(w, "PRO", 2500, 0);
+	w->block_for_ms = 3000;
+	b->amount = 500000;
+	role(b, "OWNER", 0, 3000000);
+	e->limit = 100;
+	e->window_ms = 60000;
+	build(NULL);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), NULL, 0, &d, h, sizeof(h)),
+			 0);
+	ck_assert_int_eq(d.nq, 3);
+	ck_assert(d.http);
+	ck_assert_str_eq(h, "\"api-1s\";q=10;w=1, \"api-1m\";q=100;w=60, \"api-700ms\";q=7;w=1");
+	ck_assert_int_eq(d.nparam, 1);
+	ck_assert_str_eq(d.param[0].name, "block_for_ms");
+	ck_assert_uint_eq(d.param[0].v, 3000);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), "pro", 3, &d, h, sizeof(h)),
+			 0);
+	ck_assert_uint_eq(d.q[1].quota, 250);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), "X", 1, &d, h, sizeof(h)),
+			 -ENOENT);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "ai", 2), "OWNER", 5, &d, h, sizeof(h)),
+			 0);
+	ck_assert_str_eq(h, "\"ai-day\";q=3000000;w=86400");
+	ck_assert_int_eq(policy_describe(policies_find(ps, "login", 5), NULL, 0, &d, h, sizeof(h)),
+			 0);
+	ck_assert_str_eq(h, "");
+	ck_assert_int_eq(d.nparam, 7);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "chat", 4), NULL, 0, &d, h, sizeof(h)),
+			 0);
+	ck_assert_str_eq(h, "");
+	ck_assert_uint_eq(d.q[0].quota, 100);
+	/* Too small a buffer: no value rather than a cut one. */
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), NULL, 0, &d, h, 30), 0);
+	ck_assert_str_eq(h, "");
+}
+END_TEST
+
 START_TEST(test_eviction)
 {
 	struct policies_store_stats ss;
@@ -959,7 +1010,8 @@ START_TEST(test_kind_table)
 		ck_assert_int_eq(policy_kind_find(k->name, strlen(k->name)), t);
 		for (u = 0; u < t; u++)
 			ck_assert_str_ne(policy_kinds[u]->name, k->name);
-		ck_assert(k->canon && k->state_size && k->expiry && k->fallback && k->pack);
+		ck_assert(k->canon && k->state_size && k->expiry && k->fallback && k->pack &&
+			  k->describe);
 		ck_assert_int_eq(!k->priv_size, !k->compile);
 		for (i = 0, ops = 0; i < POLICY_OP_DECIDE_N; i++)
 			ops += !!k->decide[i];
@@ -1042,6 +1094,7 @@ int main(void)
 	tcase_add_test(o, test_budget_hour);
 	tcase_add_test(o, test_budget_charge);
 	tcase_add_test(o, test_multi);
+	tcase_add_test(o, test_describe);
 	tcase_add_test(o, test_policy_max_keys);
 	tcase_add_test(o, test_eviction);
 	tcase_add_test(o, test_reload);

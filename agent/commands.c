@@ -399,7 +399,7 @@ static void cmd_rl_policy(struct client *c, int argc, const struct resp_arg *arg
 		return;
 	}
 	pc = policy_conf(p);
-	reply_record(c, 9 + (size_t)d.nparam);
+	reply_record(c, 8 + (size_t)d.nparam);
 	field(c, "name");
 	reply_cstr(c, policy_name(p));
 	field(c, "type");

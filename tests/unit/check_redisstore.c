@@ -441,6 +441,59 @@ static void redis_do(const char *cmd, const char *key)
 	redisFree(c);
 }
 
+static int single_done;
+static struct policy_answer single_ans;
+
+static void on_single(int err, const struct policy_answer *ans, void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(err, 0);
+	single_ans = *ans;
+	single_done++;
+}
+
+/*
+ * Issue 12 item 6: another decision on one of RL.CHECKM's keys lands
+ * between its read and its apply (pipelined behind the read): the apply
+ * finds the key changed, applies nothing, and the pair is decided again on
+ * the new state: charged once each, nothing lost.
+ */
+START_TEST(test_multi_conflict)
+{
+	struct policy_pair pp[2];
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "k", .klen = 1, .cost = 1 };
+	struct policy_multi_answer m;
+	struct policy_answer a;
+	uint64_t now = NOW;
+	int bad, i;
+
+	start_redis();
+	setup_set(2000, true);
+	pp[0] = (struct policy_pair){ P("api"), "k", 1 };
+	pp[1] = (struct policy_pair){ P("tokens"), "k", 1 };
+	done_n = single_done = 0;
+	ck_assert_int_eq(
+		policy_submit_multi(tset, pp, 2, 1, NULL, 0, false, now, &m, on_done_m, NULL, &bad),
+		1);
+	ck_assert_int_eq(policy_submit(P("api"), &rq, now, &a, on_single, NULL), 1);
+	for (i = 0; i < 100000 && (!done_n || !single_done); i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_eq(done_n, 1);
+	ck_assert_int_eq(single_done, 1);
+	ck_assert_int_eq(got_err, 0);
+	ck_assert(!got_m.fallback);
+	ck_assert(got_m.check.allowed);
+	/* The single check ran between the read and the apply: it took the first. */
+	ck_assert_uint_eq(single_ans.u.check.remaining, 4);
+	ck_assert_int_eq(got_m.binding, 0);
+	ck_assert_uint_eq(got_m.check.remaining, 3);
+	rq.peek = true;
+	ck_assert_int_eq(run(P("api"), &rq, now, &a), 0);
+	ck_assert_uint_eq(a.u.check.remaining, 3);
+	teardown_set();
+}
+END_TEST
+
 /* Issue 10 item 17: a value of the wrong type at one key is that key's error. */
 START_TEST(test_key_error_stays_with_key)
 {
@@ -804,6 +857,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_same_answers);
+	tcase_add_test(tc, test_multi_conflict);
 	tcase_add_test(tc, test_down_falls_back);
 	tcase_add_test(tc, test_key_error_stays_with_key);
 	tcase_add_test(tc, test_no_key_collision);

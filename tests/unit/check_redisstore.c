@@ -494,6 +494,49 @@ START_TEST(test_multi_conflict)
 }
 END_TEST
 
+/* Redis down: each pair gets its on_store_error; a pair that fails closed
+ * refuses the decision and the memory pair is not charged (nor journaled). */
+START_TEST(test_multi_down)
+{
+	struct policy_pair pp[2];
+	struct policy_multi_answer m;
+	struct policies_store_stats ss;
+	struct policy_answer a;
+	int bad;
+
+	make_dir();
+	setup_set(20, false);
+	pp[0] = (struct policy_pair){ P("api"), "k", 1 };
+	pp[1] = (struct policy_pair){ P("strict"), "k", 1 };
+	ck_assert_int_eq(
+		policy_submit_multi(tset, pp, 2, 1, NULL, 0, false, NOW, &m, on_done_m, NULL, &bad),
+		0);
+	ck_assert(m.fallback);
+	ck_assert(!m.check.allowed);
+	ck_assert_int_eq(m.refused, 1);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	/* Without the failing-closed pair: decided from memory, journaled. */
+	pp[1] = (struct policy_pair){ P("long"), "k", 1 };
+	ck_assert_int_eq(
+		policy_submit_multi(tset, pp, 2, 1, NULL, 0, false, NOW, &m, on_done_m, NULL, &bad),
+		0);
+	ck_assert(m.fallback && m.check.allowed);
+	ck_assert_int_eq(m.refused, -1);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.outage_keys, 2);
+	ck_assert_int_eq(check("api", "k", NOW, &a), 0);
+	ck_assert_uint_eq(a.u.check.remaining, 3); /* 5 per second: 2 used */
+	/* teardown_set() without a redis-server to stop. */
+	policies_free(tset);
+	redis_free(tred);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	config_free(&tconf);
+	rmdir(dir);
+}
+END_TEST
+
 /* Issue 10 item 17: a value of the wrong type at one key is that key's error. */
 START_TEST(test_key_error_stays_with_key)
 {
@@ -858,6 +901,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_same_answers);
 	tcase_add_test(tc, test_multi_conflict);
+	tcase_add_test(tc, test_multi_down);
 	tcase_add_test(tc, test_down_falls_back);
 	tcase_add_test(tc, test_key_error_stays_with_key);
 	tcase_add_test(tc, test_no_key_collision);

@@ -98,6 +98,16 @@ static uint64_t events_event(void *state, bool fresh, void *arg)
 	return events_expiry(op->p, s);
 }
 
+/* Per connection, not an HTTP client's quota: no RateLimit-Policy. */
+static void events_describe(const struct policy *p, int role, struct policy_desc *d)
+{
+	(void)role;
+	d->q[0].quota = p->conf.limit;
+	d->q[0].window_ms = p->conf.window_ms;
+	d->q[0].window = "window";
+	d->nq = 1;
+}
+
 static void events_fallback(struct policy_call *c, bool allow)
 {
 	c->ans->u.event.state = allow ? "ok" : "disconnect";
@@ -201,6 +211,7 @@ const struct policy_kind policy_kind_events = {
 	.validate = events_validate,
 	.expiry = events_expiry,
 	.fallback = events_fallback,
+	.describe = events_describe,
 	.lua = { [POLICY_LUA_DECIDE] = lua_event,
 		 [POLICY_LUA_BLOCK] = lua_block,
 		 [POLICY_LUA_REPLAY] = lua_replay },

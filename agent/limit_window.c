@@ -209,6 +209,21 @@ static uint64_t window_check(void *state, bool fresh, void *arg)
 	return window_expiry(p, s);
 }
 
+static void window_describe(const struct policy *p, int role, struct policy_desc *d)
+{
+	int i;
+
+	for (i = 0; i < p->conf.nlimits; i++) {
+		d->q[i].quota = win(p)->wl[role][i].limit;
+		d->q[i].window_ms = p->conf.limits[i].per_ms;
+		d->q[i].window = win(p)->wname[i];
+	}
+	d->nq = p->conf.nlimits;
+	d->http = true;
+	d->param[d->nparam].name = "block_for_ms";
+	d->param[d->nparam++].v = p->conf.block_for_ms;
+}
+
 static void window_fallback(struct policy_call *c, bool allow)
 {
 	policy_check_fallback(&c->ans->u.check, allow, win(c->p)->wl[c->role][0].limit,
@@ -409,6 +424,7 @@ const struct policy_kind policy_kind_window = {
 	.validate = window_validate,
 	.expiry = window_expiry,
 	.fallback = window_fallback,
+	.describe = window_describe,
 	.lua = { [POLICY_LUA_DECIDE] = lua_check,
 		 [POLICY_LUA_BLOCK] = lua_block,
 		 [POLICY_LUA_REPLAY] = lua_replay },

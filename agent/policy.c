@@ -493,6 +493,9 @@ void policy_call_of(struct areq *q, uint64_t now_ms, struct policy_call *c, stor
 	case POLICY_OP_EVENT:
 		*create = !q->exempt;
 		break;
+	case POLICY_OP_CHARGE:
+		*create = !q->rq.refund;
+		break;
 	default:
 		*create = q->rq.op == POLICY_OP_BLOCK;
 		break;
@@ -529,10 +532,19 @@ int policy_decide_memory(struct areq *q, bool journal)
 	case POLICY_OP_EVENT:
 		q->journaled = !q->exempt;
 		break;
+	case POLICY_OP_CHARGE:
+		/* A refund takes back what this outage counted, if anything: one
+		 * lost is a refund not given, never a charge given twice. */
+		if (q->rq.refund)
+			policy_redis_unjournal(q->set, p, q->role, q->rq.key, q->rq.klen,
+					       q->rq.cost);
+		else
+			q->journaled = q->rq.cost;
+		break;
 	default:
 		break;
 	}
-	policy_redis_journal(q->set, p, q->rq.op == POLICY_OP_CHECK ? q->role : 0, q->rq.key,
+	policy_redis_journal(q->set, p, policy_op_has_role(q->rq.op) ? q->role : 0, q->rq.key,
 			     q->rq.klen, q->journaled);
 	return 0;
 }
@@ -548,7 +560,10 @@ int policy_decide_fallback(struct areq *q, bool journal)
 
 	q->set->sstats->fallback_decisions++;
 	ans->fallback = true;
-	if (mode == POLICY_ON_ERROR_MEMORY || q->rq.op >= POLICY_OP_DECIDE_N)
+	/* A charge records usage that happened: kept (and replayed) whatever
+	 * on_store_error says about decisions. */
+	if (mode == POLICY_ON_ERROR_MEMORY || q->rq.op >= POLICY_OP_DECIDE_N ||
+	    q->rq.op == POLICY_OP_CHARGE)
 		return policy_decide_memory(q, journal);
 	memset(&ans->u, 0, sizeof(ans->u));
 	policy_call_of(q, q->now_ms, &c, &fn, &create);
@@ -573,7 +588,7 @@ static int validate(struct areq *q)
 		return -EINVAL;
 	if (!policy_supports(p, rq->op))
 		return -EOPNOTSUPP;
-	if (rq->op == POLICY_OP_CHECK) {
+	if (policy_op_has_role(rq->op)) {
 		if (rq->cost > POLICY_COST_MAX)
 			return -EINVAL;
 		q->role = role_index(p, rq->role, rq->rlen);
@@ -601,10 +616,43 @@ static int areq_prepare(struct areq *q, struct policy *p, const struct policy_re
 	return validate(q);
 }
 
+int policy_prepare(struct areq *q, struct policy *p, const struct policy_req *rq, uint64_t now_ms)
+{
+	return areq_prepare(q, p, rq, now_ms);
+}
+
 void policies_put(struct policies *ps)
 {
 	if (--ps->refs == 0 && ps->dead)
 		set_free(ps, ps->dead_with_store);
+}
+
+/* --- RL.POLICY -------------------------------------------------------------- */
+
+int policy_describe(const struct policy *p, const char *role, size_t rlen, struct policy_desc *d,
+		    char *hdr, size_t hdrlen)
+{
+	int r = role_index(p, role, rlen), i;
+	size_t off = 0;
+
+	if (r < 0)
+		return -ENOENT;
+	memset(d, 0, sizeof(*d));
+	p->kind->describe(p, r, d);
+	hdr[0] = '\0';
+	for (i = 0; d->http && i < d->nq; i++) {
+		int n = snprintf(hdr + off, hdrlen - off, "%s\"%s-%s\";q=%llu;w=%llu",
+				 i ? ", " : "", p->conf.name, d->q[i].window,
+				 (unsigned long long)d->q[i].quota,
+				 (unsigned long long)((d->q[i].window_ms + 999) / 1000));
+
+		if (n < 0 || (size_t)n >= hdrlen - off) {
+			hdr[0] = '\0';
+			break;
+		}
+		off += (size_t)n;
+	}
+	return 0;
 }
 
 /* --- policy_submit ---------------------------------------------------------- */

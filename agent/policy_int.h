@@ -65,6 +65,7 @@ struct policies {
 	struct journal *journal; /* outage counts, per key */
 	struct shared_stats *sstats;
 	bool fixed_clock;
+	int multi_script; /* RL.CHECKM's (policy_multi.c), with Redis */
 	/* Requests in flight hold the set: a reload frees it when the last ends. */
 	unsigned refs;
 	bool dead, dead_with_store;
@@ -109,6 +110,14 @@ int policy_decide_fallback(struct areq *q, bool journal);
 /* A request of ps ended: the set goes if a reload replaced it meanwhile. */
 void policies_put(struct policies *ps);
 
+/* areq_prepare: q for rq on p at now, validated (q->rq keeps rq's pointers). */
+int policy_prepare(struct areq *q, struct policy *p, const struct policy_req *rq, uint64_t now_ms);
+
+/* --- policy_multi.c --------------------------------------------------------- */
+
+/* The RL.CHECKM script's source (built once; lives until exit). NULL: no memory. */
+const char *policy_multi_lua(void);
+
 /* --- policy_redis.c for policy.c ------------------------------------------ */
 
 /* Send q to Redis: 0 when sent (its reply ends it), -errno when not. */
@@ -120,10 +129,22 @@ void policy_redis_carry(struct policies *ps, const struct policies *prev);
 /* What the fallback charged for (policy, role, key): added to Redis later. */
 void policy_redis_journal(struct policies *ps, const struct policy *p, int role, const void *key,
 			  size_t klen, uint64_t amount);
+/* {prefix:len:policy:key} into buf; its length, or 0 when it does not fit. */
+size_t policy_redis_key(const struct policy *p, const void *key, size_t klen, char *buf,
+			size_t len);
+/* A refund during an outage: less of (policy, role, key) to add to Redis. */
+void policy_redis_unjournal(struct policies *ps, const struct policy *p, int role, const void *key,
+			    size_t klen, uint64_t amount);
 /* The set owning j is freed: j goes now or with its last reply. NULL is fine. */
 void policy_redis_release(struct journal *j);
 /* The shared store's part of policies_store_stats(). */
 void policy_redis_stats(const struct policies *ps, struct policies_store_stats *out);
+
+/* Operations that take COST and ROLE (the journal keys them by role). */
+static inline bool policy_op_has_role(enum policy_op op)
+{
+	return op == POLICY_OP_CHECK || op == POLICY_OP_CHARGE;
+}
 
 /* --- for the limiters ------------------------------------------------------ */
 

@@ -23,6 +23,7 @@
 
 struct cy_key;
 struct policy;
+struct policy_desc;
 struct policy_call;
 
 /* The Lua scripts of a type (policy_lua.h builds them), by what they do. */
@@ -84,6 +85,9 @@ struct policy_kind {
 	int (*validate)(struct policy_call *c);
 	/* When state stops being worth more than zeroes (Unix ms). */
 	uint64_t (*expiry)(const struct policy *p, const void *state);
+	/* RL.POLICY: the quotas and parameters of p for role (0: none, else
+	 * 1 + index into conf.roles), into d (zeroed). */
+	void (*describe)(const struct policy *p, int role, struct policy_desc *d);
 	/* The answer of on_store_error allow (allow) or deny (!allow). */
 	void (*fallback)(struct policy_call *c, bool allow);
 

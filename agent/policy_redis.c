@@ -17,8 +17,8 @@
 #include "redis.h"
 #include "sbuf.h"
 
-/* Every kind's scripts fit in what the Redis connection registers. */
-_Static_assert(POLICY_TYPE_N *POLICY_LUA_N <= REDIS_MAX_SCRIPTS, "raise REDIS_MAX_SCRIPTS");
+/* Every kind's scripts and RL.CHECKM's fit in what the Redis connection registers. */
+_Static_assert(POLICY_TYPE_N *POLICY_LUA_N + 1 <= REDIS_MAX_SCRIPTS, "raise REDIS_MAX_SCRIPTS");
 
 /*
  * The outage journal: what memory counted while Redis was away (below).
@@ -172,6 +172,13 @@ static bool journal_sub(struct journal *j, const char *policy, int role, const v
 	return true;
 }
 
+void policy_redis_unjournal(struct policies *ps, const struct policy *p, int role, const void *key,
+			    size_t klen, uint64_t amount)
+{
+	if (ps->journal && amount)
+		journal_sub(ps->journal, p->conf.name, role, key, klen, amount);
+}
+
 /* --- building a script call ------------------------------------------------- */
 
 /* ARGV of a script: the parameters, a fixed now and up to two numbers. */
@@ -245,6 +252,11 @@ static size_t redis_key(const struct policy *p, const void *key, size_t klen, ch
 	memcpy(buf + p->rkeylen, key, klen);
 	buf[p->rkeylen + klen] = '}';
 	return p->rkeylen + klen + 1;
+}
+
+size_t policy_redis_key(const struct policy *p, const void *key, size_t klen, char *buf, size_t len)
+{
+	return redis_key(p, key, klen, buf, len);
 }
 
 /* --- asynchronous requests -------------------------------------------------- */
@@ -380,7 +392,7 @@ static void want_late(struct areq *q)
 		return;
 	l->j = j;
 	l->amount = q->journaled;
-	l->role = q->rq.op == POLICY_OP_CHECK ? q->role : 0;
+	l->role = policy_op_has_role(q->rq.op) ? q->role : 0;
 	l->klen = q->rq.klen;
 	strcpy(l->policy, q->p->conf.name);
 	memcpy(l->key, q->rq.key, q->rq.klen);
@@ -457,6 +469,10 @@ int policy_redis_send(struct areq *q)
 	case POLICY_OP_EVENT:
 		arg_u64(&a, q->exempt);
 		break;
+	case POLICY_OP_CHARGE: /* the decide script: ARGV 4 is 2 (charge) or 3 (refund) */
+		arg_u64(&a, q->rq.cost);
+		arg_u64(&a, q->rq.refund ? 3 : 2);
+		break;
 	default: /* block, unblock */
 		script = ps->scripts[p->conf.type][POLICY_LUA_BLOCK];
 		arg_u64(&a, q->rq.op == POLICY_OP_BLOCK ? q->rq.seconds : 0);
@@ -471,6 +487,7 @@ void policy_redis_carry(struct policies *ps, const struct policies *prev)
 	if (ps->redis)
 		redis_keys_init(ps);
 	memcpy(ps->scripts, prev->scripts, sizeof(ps->scripts));
+	ps->multi_script = prev->multi_script;
 	ps->journal = prev->journal;
 	ps->sstats = prev->sstats;
 	if (ps->journal)
@@ -512,6 +529,12 @@ int policies_set_redis(struct policies *ps, struct redis *r)
 			ps->scripts[t][i] = id;
 		}
 	}
+	if (!policy_multi_lua())
+		return -ENOMEM;
+	id = redis_script(r, policy_multi_lua());
+	if (id < 0)
+		return id;
+	ps->multi_script = id;
 	if (!ps->journal) {
 		ps->journal = journal_new();
 		if (!ps->journal)

@@ -1213,6 +1213,35 @@ int redis_eval_background(struct redis *r, int script, const void *key, size_t k
 	return eval(r, script, true, key, klen, nargs, args, lens, cb, arg);
 }
 
+int redis_evalm(struct redis *r, int script, int nkeys, const void *const *keys,
+		const size_t *klens, int nargs, const char *const *args, const size_t *lens,
+		redis_reply_fn cb, void *arg)
+{
+	const char *argv[REDIS_EVALM_ARGS];
+	size_t alen[REDIS_EVALM_ARGS];
+	char num[16];
+	int i, n = 0;
+
+	if (script < 0 || script >= r->nscripts || nkeys < 1 || nargs < 0 ||
+	    3 + nkeys + nargs > REDIS_EVALM_ARGS)
+		return -EINVAL;
+	argv[n] = "EVALSHA";
+	alen[n++] = 7;
+	argv[n] = r->sha[script];
+	alen[n++] = 40;
+	argv[n] = num;
+	alen[n++] = (size_t)snprintf(num, sizeof(num), "%d", nkeys);
+	for (i = 0; i < nkeys; i++, n++) {
+		argv[n] = keys[i];
+		alen[n] = klens[i];
+	}
+	for (i = 0; i < nargs; i++, n++) {
+		argv[n] = args[i];
+		alen[n] = lens[i];
+	}
+	return send_req(r, script, false, n, argv, alen, cb, arg);
+}
+
 int redis_want_late(struct redis *r, redis_reply_fn late, void *arg)
 {
 	if (r->answering_node)

@@ -132,6 +132,15 @@ int redis_eval_background(struct redis *r, int script, const void *key, size_t k
 			  void *arg);
 
 /*
+ * redis_eval with nkeys keys (one script over several keys, atomic in
+ * Redis): 3 + nkeys + nargs <= REDIS_EVALM_ARGS, or -EINVAL.
+ */
+#define REDIS_EVALM_ARGS 160
+int redis_evalm(struct redis *r, int script, int nkeys, const void *const *keys,
+		const size_t *klens, int nargs, const char *const *args, const size_t *lens,
+		redis_reply_fn cb, void *arg);
+
+/*
  * Only from inside a reply callback called with why "timeout": the request
  * may still run in Redis. late then runs once, later, with its reply when
  * it arrives, or with NULL when the connection closes first (it may or may

@@ -721,6 +721,195 @@ START_TEST(test_budget_hour)
 }
 END_TEST
 
+static struct rl_result charge(struct policy *p, const char *key, uint64_t amount, bool refund,
+			       uint64_t now)
+{
+	struct rl_result res;
+
+	ck_assert_int_eq(policy_charge(p, key, strlen(key), amount, refund, NULL, now, &res), 0);
+	return res;
+}
+
+/* Issue 12 item 7: usage known after the call is recorded whatever is left;
+ * the debt is paid back by later periods before requests pass again. */
+START_TEST(test_budget_charge)
+{
+	struct fg_conf_policy *c = add("ai", POLICY_BUDGET);
+	struct fg_conf_policy *w = add("w", POLICY_WINDOW);
+	uint64_t hour = 3600000, h0 = (T0 / hour + 1) * hour, t = h0 + 1000;
+	struct policy *p, *pw;
+	struct rl_result r;
+
+	c->amount = 1000;
+	c->period = POLICY_PERIOD_HOUR;
+	limit(w, 10, 1000);
+	p = build("ai");
+	pw = policies_find(ps, "w", 1);
+	ck_assert(chk(p, "u", 900, NULL, false, t).allowed);
+	/* 100 left, the call used 5000: recorded, 4900 of debt. */
+	r = charge(p, "u", 5000, false, t);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.state, "deny");
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.limit, 1000);
+	/* used 5900: the hours h0+1..h0+5 pay 5000, h0+6 brings room for 1. */
+	ck_assert_uint_eq(r.retry_after_ms, 5 * hour - 1000);
+	ck_assert_uint_eq(r.reset_ms, 6 * hour - 1000);
+	ck_assert(!chk(p, "u", 1, NULL, false, h0 + 4 * hour).allowed);
+	r = chk(p, "u", 100, NULL, true, h0 + 5 * hour);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 100);
+	/* A refund gives back, never below nothing used. */
+	r = charge(p, "u", 600, true, h0 + 5 * hour);
+	ck_assert_uint_eq(r.remaining, 700);
+	r = charge(p, "u", 1000000, true, h0 + 5 * hour);
+	ck_assert_uint_eq(r.remaining, 1000);
+	ck_assert_str_eq(r.state, "ok");
+	/* Charges are bounded; a refund of a key never seen creates nothing. */
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	/* A debt is remembered for at most 1000000 periods. */
+	ck_assert_uint_eq(r.reset_ms, 1000000 * hour - 1000);
+	ck_assert_int_eq(policy_charge(p, "v", 1, POLICY_COST_MAX + 1, false, NULL, t, &r),
+			 -EINVAL);
+	ck_assert_int_eq(policy_charge(p, "v", 1, 1, false, "NOPE", t, &r), -ENOENT);
+	ck_assert_int_eq(policy_charge(pw, "v", 1, 1, false, NULL, t, &r), -EOPNOTSUPP);
+}
+END_TEST
+
+static int multi(struct policy *a, const char *ka, struct policy *b, const char *kb, uint64_t cost,
+		 const char *r, bool peek, uint64_t now, struct policy_multi_answer *out)
+{
+	struct policy_pair pp[2] = { { a, ka, strlen(ka) }, { b, kb, strlen(kb) } };
+	int bad;
+
+	return policy_submit_multi(ps, pp, 2, cost, r, r ? strlen(r) : 0, peek, now, out, NULL,
+				   NULL, &bad);
+}
+
+/* Issue 12 item 6: per user AND per IP in one decision: a refusal by the
+ * IP charges the user nothing, and says which pair refused. */
+START_TEST(test_multi)
+{
+	struct fg_conf_policy *u = add("user", POLICY_WINDOW);
+	struct fg_conf_policy *ip = add("ip", POLICY_WINDOW);
+	struct fg_conf_policy *bu = add("tok", POLICY_BUDGET);
+	struct fg_conf_policy *pr = add("login", POLICY_PROGRESSIVE);
+	struct policy *pu, *pi, *pb;
+	struct policy_multi_answer m;
+	struct rl_result r;
+	int i, bad;
+
+	(void)pr;
+	limit(u, 5, 1000);
+	role(u, "PRO", 2000, 0);
+	limit(ip, 3, 1000);
+	ip->block_for_ms = 10000;
+	bu->amount = 100;
+	pu = build("user");
+	pi = policies_find(ps, "ip", 2);
+	pb = policies_find(ps, "tok", 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.7", 1, NULL, false, T0, &m), 0);
+		ck_assert(m.check.allowed);
+		ck_assert_int_eq(m.refused, -1);
+	}
+	/* Binding: the ip's window, 0 left (the user has 2). */
+	ck_assert_int_eq(m.binding, 1);
+	ck_assert_uint_eq(m.check.remaining, 0);
+	ck_assert_str_eq(m.check.state, "warn");
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.7", 1, NULL, false, T0, &m), 0);
+	ck_assert(!m.check.allowed);
+	ck_assert_int_eq(m.refused, 1);
+	ck_assert_int_eq(m.binding, 1);
+	ck_assert_str_eq(m.check.state, "blocked"); /* the ip's own block_for */
+	ck_assert_uint_eq(m.check.retry_after_ms, 10000);
+	/* alice was charged 3, not 4: 2 left; the ip is blocked, not charged. */
+	r = chk(pu, "alice", 1, NULL, true, T0);
+	ck_assert_uint_eq(r.remaining, 2);
+	r = chk(pi, "192.0.2.7", 1, NULL, true, T0);
+	ck_assert_str_eq(r.state, "blocked");
+	/* Another address: alice passes twice more, then the user refuses. */
+	ck_assert(!multi(pu, "alice", pi, "192.0.2.8", 2, NULL, false, T0, &m) && m.check.allowed);
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.8", 1, NULL, false, T0, &m), 0);
+	ck_assert_int_eq(m.refused, 0);
+	ck_assert_uint_eq(chk(pi, "192.0.2.8", 1, NULL, true, T0).remaining, 1);
+	/* ROLE applies where the policy lists it (ip has no roles). */
+	ck_assert(!multi(pu, "alice", pi, "192.0.2.9", 1, NULL, true, T0 + 100, &m));
+	ck_assert(!m.check.allowed);
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.9", 1, "PRO", false, T0 + 100, &m), 0);
+	ck_assert(m.check.allowed);
+	ck_assert_uint_eq(chk(pu, "alice", 1, "PRO", true, T0 + 100).remaining, 0);
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.9", 1, "NOPE", false, T0, &m), -ENOENT);
+	/* A budget with a window; PEEK charges nothing. */
+	ck_assert_int_eq(multi(pb, "bob", pu, "bob", 60, NULL, false, T0, &m), -ERANGE);
+	ck_assert_int_eq(multi(pb, "bob", pi, "bob", 1, NULL, true, T0, &m), 0);
+	ck_assert_uint_eq(chk(pb, "bob", 1, NULL, true, T0).remaining, 100);
+	/* Refused before any store: a progressive pair, a repeated pair, n. */
+	ck_assert_int_eq(multi(pu, "x", policies_find(ps, "login", 5), "x", 1, NULL, false, T0, &m),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(multi(pu, "x", pu, "x", 1, NULL, false, T0, &m), -EALREADY);
+	ck_assert_int_eq(
+		policy_submit_multi(ps, NULL, 0, 1, NULL, 0, false, T0, &m, NULL, NULL, &bad),
+		-EINVAL);
+	ck_assert_uint_eq(chk(pu, "x", 1, NULL, true, T0).remaining, 5);
+}
+END_TEST
+
+/* Issue 12 item 10: RL.POLICY's description and RateLimit-Policy value. */
+START_TEST(test_describe)
+{
+	struct fg_conf_policy *w = add("api", POLICY_WINDOW);
+	struct fg_conf_policy *b = add("ai", POLICY_BUDGET);
+	struct fg_conf_policy *pr = add("login", POLICY_PROGRESSIVE);
+	struct fg_conf_policy *e = add("chat", POLICY_EVENTS);
+	struct policy_desc d;
+	char h[256];
+
+	(void)pr;
+	limit(w, 10, 1000);
+	limit(w, 100, 60000);
+	limit(w, 7, 700);
+	role(w, "PRO", 2500, 0);
+	w->block_for_ms = 3000;
+	b->amount = 500000;
+	role(b, "OWNER", 0, 3000000);
+	e->limit = 100;
+	e->window_ms = 60000;
+	build(NULL);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), NULL, 0, &d, h, sizeof(h)),
+			 0);
+	ck_assert_int_eq(d.nq, 3);
+	ck_assert(d.http);
+	ck_assert_str_eq(h, "\"api-1s\";q=10;w=1, \"api-1m\";q=100;w=60, \"api-700ms\";q=7;w=1");
+	ck_assert_int_eq(d.nparam, 1);
+	ck_assert_str_eq(d.param[0].name, "block_for_ms");
+	ck_assert_uint_eq(d.param[0].v, 3000);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), "pro", 3, &d, h, sizeof(h)),
+			 0);
+	ck_assert_uint_eq(d.q[1].quota, 250);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), "X", 1, &d, h, sizeof(h)),
+			 -ENOENT);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "ai", 2), "OWNER", 5, &d, h, sizeof(h)),
+			 0);
+	ck_assert_str_eq(h, "\"ai-day\";q=3000000;w=86400");
+	ck_assert_int_eq(policy_describe(policies_find(ps, "login", 5), NULL, 0, &d, h, sizeof(h)),
+			 0);
+	ck_assert_str_eq(h, "");
+	ck_assert_int_eq(d.nparam, 7);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "chat", 4), NULL, 0, &d, h, sizeof(h)),
+			 0);
+	ck_assert_str_eq(h, "");
+	ck_assert_uint_eq(d.q[0].quota, 100);
+	/* Too small a buffer: no value rather than a cut one. */
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), NULL, 0, &d, h, 30), 0);
+	ck_assert_str_eq(h, "");
+}
+END_TEST
+
 START_TEST(test_eviction)
 {
 	struct policies_store_stats ss;
@@ -1040,7 +1229,8 @@ START_TEST(test_kind_table)
 		ck_assert_int_eq(policy_kind_find(k->name, strlen(k->name)), t);
 		for (u = 0; u < t; u++)
 			ck_assert_str_ne(policy_kinds[u]->name, k->name);
-		ck_assert(k->canon && k->state_size && k->expiry && k->fallback && k->pack);
+		ck_assert(k->canon && k->state_size && k->expiry && k->fallback && k->pack &&
+			  k->describe);
 		ck_assert_int_eq(!k->priv_size, !k->compile);
 		for (i = 0, ops = 0; i < POLICY_OP_DECIDE_N; i++)
 			ops += !!k->decide[i];
@@ -1124,6 +1314,9 @@ int main(void)
 	tcase_add_test(o, test_budget_hour);
 	tcase_add_test(o, test_budget_block_retry);
 	tcase_add_test(o, test_events_small_limits);
+	tcase_add_test(o, test_budget_charge);
+	tcase_add_test(o, test_multi);
+	tcase_add_test(o, test_describe);
 	tcase_add_test(o, test_policy_max_keys);
 	tcase_add_test(o, test_eviction);
 	tcase_add_test(o, test_reload);

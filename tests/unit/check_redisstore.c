@@ -160,6 +160,7 @@ static void same(const struct policy_answer *m, const struct policy_answer *r, i
 	ck_assert_msg(!r->fallback, "step %d: answered by the fallback", step);
 	switch (m->op) {
 	case POLICY_OP_CHECK:
+	case POLICY_OP_CHARGE:
 		ck_assert_msg(m->u.check.allowed == r->u.check.allowed &&
 				      m->u.check.limit == r->u.check.limit &&
 				      m->u.check.remaining == r->u.check.remaining &&
@@ -253,6 +254,43 @@ static void reload_blocks(struct policies *mem, struct policies *red, const char
 	}
 }
 
+static struct policy_multi_answer got_m;
+
+static void on_done_m(int err, const struct policy_multi_answer *ans, void *arg)
+{
+	(void)arg;
+	got_err = err;
+	if (ans)
+		got_m = *ans;
+	done_n++;
+}
+
+/* RL.CHECKM on set ps (pairs' policies found by name there), waiting for Redis. */
+static int run_multi(struct policies *ps, const char *const *names, const char *const *keys,
+		     size_t n, uint64_t cost, const char *role, bool peek, uint64_t now,
+		     struct policy_multi_answer *ans)
+{
+	struct policy_pair pp[POLICY_MULTI_MAX];
+	size_t i;
+	int r, bad, k;
+
+	for (i = 0; i < n; i++) {
+		pp[i].p = policies_find(ps, names[i], strlen(names[i]));
+		pp[i].key = keys[i];
+		pp[i].klen = strlen(keys[i]);
+	}
+	r = policy_submit_multi(ps, pp, n, cost, role, role ? strlen(role) : 0, peek, now, ans,
+				on_done_m, NULL, &bad);
+	if (r != 1)
+		return r;
+	done_n = 0;
+	for (k = 0; k < 100000 && !done_n; k++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_eq(done_n, 1);
+	*ans = got_m;
+	return got_err;
+}
+
 static uint64_t rnd_state = 88172645463325252ULL;
 static uint64_t rnd(uint64_t n)
 {
@@ -270,7 +308,7 @@ START_TEST(test_same_answers)
 	struct redis *r;
 	char e[256], key[8];
 	uint64_t now = T0;
-	int step, i, checked = 0;
+	int step, i, checked = 0, multis = 0;
 
 	start_redis();
 	ck_assert_msg(!config_parse("t.yaml", yaml, strlen(yaml), &conf, e, sizeof(e)), "%s", e);
@@ -322,12 +360,53 @@ START_TEST(test_same_answers)
 			}
 			if (rq.role && !strcmp(pn, "blk"))
 				rq.role = NULL;
+			/* RL.CHARGE past the amount (debts over periods), RL.REFUND. */
+			if (t == POLICY_BUDGET && rnd(4) == 0) {
+				rq.op = POLICY_OP_CHARGE;
+				rq.cost = rnd(5) ? rnd(300) : rnd(3000);
+				rq.refund = rnd(3) == 0;
+				rq.peek = false;
+			}
 		} else if (t == POLICY_PROGRESSIVE) {
 			rq.op = rnd(3) ? POLICY_OP_AUTH_FAIL : POLICY_OP_AUTH_CHECK;
 		} else {
 			rq.op = POLICY_OP_EVENT;
 			rq.event = rnd(8) ? "msg" : "ping";
 			rq.elen = strlen(rq.event);
+		}
+		if (rnd(6) == 0) {
+			/* RL.CHECKM over 2 or 3 pairs of the window and budget policies. */
+			static const char *const mp[] = { "api", "w3", "tokens" };
+			const char *pn3[3], *keys[3];
+			char kb[3][8];
+			struct policy_multi_answer mm, mr;
+			size_t n = 2 + rnd(2), j;
+			const char *role = rnd(3) ? NULL : rnd(2) ? "BIG" : "PRO";
+			uint64_t cost = rnd(10) < 7 ? 1 : rnd(4);
+			bool peek = rnd(10) == 0;
+
+			for (j = 0; j < n; j++) {
+				pn3[j] = mp[rnd(3)];
+				snprintf(kb[j], sizeof(kb[j]), "k%d", (int)rnd(4));
+				keys[j] = kb[j];
+			}
+			em = run_multi(mem, pn3, keys, n, cost, role, peek, now, &mm);
+			er = run_multi(red, pn3, keys, n, cost, role, peek, now, &mr);
+			ck_assert_msg(em == er, "step %d: RL.CHECKM memory %d, redis %d", step, em,
+				      er);
+			if (!em) {
+				am.op = ar.op = POLICY_OP_CHECK;
+				am.fallback = false;
+				ar.fallback = mr.fallback;
+				am.u.check = mm.check;
+				ar.u.check = mr.check;
+				ck_assert_msg(mm.refused == mr.refused && mm.binding == mr.binding,
+					      "step %d: RL.CHECKM refused %d/%d binding %d/%d",
+					      step, mm.refused, mr.refused, mm.binding, mr.binding);
+				same(&am, &ar, step);
+				multis++;
+			}
+			continue;
 		}
 		em = run(pm, &rq, now, &am);
 		er = run(pr, &rq, now, &ar);
@@ -349,7 +428,8 @@ START_TEST(test_same_answers)
 			reload_blocks(mem, red, names, nn, now, step, false);
 		}
 	}
-	ck_assert_int_gt(checked, 5000);
+	ck_assert_int_gt(checked, 2800);
+	ck_assert_int_gt(multis, 400);
 	policies_free(mem);
 	policies_free(red);
 	redis_free(r);
@@ -471,6 +551,102 @@ static void redis_do(const char *cmd, const char *key)
 	freeReplyObject(rp);
 	redisFree(c);
 }
+
+static int single_done;
+static struct policy_answer single_ans;
+
+static void on_single(int err, const struct policy_answer *ans, void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(err, 0);
+	single_ans = *ans;
+	single_done++;
+}
+
+/*
+ * Issue 12 item 6: another decision on one of RL.CHECKM's keys lands
+ * between its read and its apply (pipelined behind the read): the apply
+ * finds the key changed, applies nothing, and the pair is decided again on
+ * the new state: charged once each, nothing lost.
+ */
+START_TEST(test_multi_conflict)
+{
+	struct policy_pair pp[2];
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "k", .klen = 1, .cost = 1 };
+	struct policy_multi_answer m;
+	struct policy_answer a;
+	uint64_t now = NOW;
+	int bad, i;
+
+	start_redis();
+	setup_set(2000, true);
+	pp[0] = (struct policy_pair){ P("api"), "k", 1 };
+	pp[1] = (struct policy_pair){ P("tokens"), "k", 1 };
+	done_n = single_done = 0;
+	ck_assert_int_eq(
+		policy_submit_multi(tset, pp, 2, 1, NULL, 0, false, now, &m, on_done_m, NULL, &bad),
+		1);
+	ck_assert_int_eq(policy_submit(P("api"), &rq, now, &a, on_single, NULL), 1);
+	for (i = 0; i < 100000 && (!done_n || !single_done); i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_eq(done_n, 1);
+	ck_assert_int_eq(single_done, 1);
+	ck_assert_int_eq(got_err, 0);
+	ck_assert(!got_m.fallback);
+	ck_assert(got_m.check.allowed);
+	/* The single check ran between the read and the apply: it took the first. */
+	ck_assert_uint_eq(single_ans.u.check.remaining, 4);
+	ck_assert_int_eq(got_m.binding, 0);
+	ck_assert_uint_eq(got_m.check.remaining, 3);
+	rq.peek = true;
+	ck_assert_int_eq(run(P("api"), &rq, now, &a), 0);
+	ck_assert_uint_eq(a.u.check.remaining, 3);
+	teardown_set();
+}
+END_TEST
+
+/* Redis down: each pair gets its on_store_error; a pair that fails closed
+ * refuses the decision and the memory pair is not charged (nor journaled). */
+START_TEST(test_multi_down)
+{
+	struct policy_pair pp[2];
+	struct policy_multi_answer m;
+	struct policies_store_stats ss;
+	struct policy_answer a;
+	int bad;
+
+	make_dir();
+	setup_set(20, false);
+	pp[0] = (struct policy_pair){ P("api"), "k", 1 };
+	pp[1] = (struct policy_pair){ P("strict"), "k", 1 };
+	ck_assert_int_eq(
+		policy_submit_multi(tset, pp, 2, 1, NULL, 0, false, NOW, &m, on_done_m, NULL, &bad),
+		0);
+	ck_assert(m.fallback);
+	ck_assert(!m.check.allowed);
+	ck_assert_int_eq(m.refused, 1);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	/* Without the failing-closed pair: decided from memory, journaled. */
+	pp[1] = (struct policy_pair){ P("long"), "k", 1 };
+	ck_assert_int_eq(
+		policy_submit_multi(tset, pp, 2, 1, NULL, 0, false, NOW, &m, on_done_m, NULL, &bad),
+		0);
+	ck_assert(m.fallback && m.check.allowed);
+	ck_assert_int_eq(m.refused, -1);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.outage_keys, 2);
+	ck_assert_int_eq(check("api", "k", NOW, &a), 0);
+	ck_assert_uint_eq(a.u.check.remaining, 3); /* 5 per second: 2 used */
+	/* teardown_set() without a redis-server to stop. */
+	policies_free(tset);
+	redis_free(tred);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	config_free(&tconf);
+	rmdir(dir);
+}
+END_TEST
 
 /* Issue 10 item 17: a value of the wrong type at one key is that key's error. */
 START_TEST(test_key_error_stays_with_key)
@@ -655,6 +831,18 @@ START_TEST(test_replay_every_type)
 	ck_assert(a.fallback && a.u.check.allowed);
 	ck_assert_int_eq(policy_submit(P("tokens"), &big, NOW, &a, on_done, NULL), 0);
 	ck_assert(a.fallback && a.u.check.allowed);
+	/* RL.CHARGE 100 and RL.REFUND 30 go into the journal as 70 more. */
+	big.op = POLICY_OP_CHARGE;
+	big.cost = 100;
+	ck_assert_int_eq(policy_submit(P("tokens"), &big, NOW, &a, on_done, NULL), 0);
+	big.refund = true;
+	big.cost = 30;
+	ck_assert_int_eq(policy_submit(P("tokens"), &big, NOW, &a, on_done, NULL), 0);
+	ck_assert(a.fallback);
+	ck_assert_uint_eq(a.u.check.remaining, 920);
+	big.op = POLICY_OP_CHECK;
+	big.refund = false;
+	big.cost = 10;
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(policy_submit(P("login"), &fail, NOW, &a, on_done, NULL), 0);
 	for (i = 0; i < 2; i++)
@@ -674,10 +862,10 @@ START_TEST(test_replay_every_type)
 	ck_assert_int_eq(check("x", "k", NOW, &a), 0);
 	ck_assert(!a.fallback);
 	ck_assert_int_eq(a.u.check.allowed, 0);
-	/* budget: 10 of BIG's 1000 per hour used, and now 10 more. */
+	/* budget: 10 + 100 - 30 of BIG's 1000 per hour used, and now 10 more. */
 	ck_assert_int_eq(run(P("tokens"), &big, NOW, &a), 0);
 	ck_assert(!a.fallback);
-	ck_assert_uint_eq(a.u.check.remaining, 980);
+	ck_assert_uint_eq(a.u.check.remaining, 910);
 	/* progressive: the 3 failures are remembered. */
 	fail.op = POLICY_OP_AUTH_CHECK;
 	ck_assert_int_eq(run(P("login"), &fail, NOW, &a), 0);
@@ -837,6 +1025,8 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_same_answers);
+	tcase_add_test(tc, test_multi_conflict);
+	tcase_add_test(tc, test_multi_down);
 	tcase_add_test(tc, test_down_falls_back);
 	tcase_add_test(tc, test_key_error_stays_with_key);
 	tcase_add_test(tc, test_no_key_collision);

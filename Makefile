@@ -189,7 +189,7 @@ test-unit: $(UNIT_BINS)
 test-bpf: $(BPFTEST) $(FUZZXDP)
 	$(Q)BUILD=$(BUILD) STAGES=bpf ./tests/run.sh
 
-test-netns: all $(NET_TOOLS) $(NODE_DEPS)
+test-netns: all $(NET_TOOLS) $(NODE_DEPS) $(LIVEGEN)
 	$(Q)BUILD=$(BUILD) STAGES=netns ./tests/run.sh
 
 # User-space code under AddressSanitizer and UBSan.

@@ -215,7 +215,7 @@ flood_once() {
 # row to CSV.
 native_once() {
 	local csv=$1 filter=$2 flood=$3 run=$4 client=$5 busy0 busy1 c0 c1 d0 d1 i0 i1 t0 t1
-	local out cli="ok=0 fail=0 p50_ms=0 p99_ms=0" fpid cpid= v0 v1 agent=
+	local out cli="ok=0 fail=0 p50_ms=0 p99_ms=0" fpid cpid="" v0 v1 agent=""
 	shift 5
 	[ "$filter" = floodgate ] && agent=$FG_AGENT
 	c0=$(vstat xdp_packets)
@@ -343,7 +343,7 @@ native_checks() {
 		if ($1 == "none" && $10 + 256 < $8) { printf "none/%s run %s: %s frames consumed, %s reached TCP (bad checksums?)\n", $2, $3, $8, $10; bad = 1 }
 		if ($1 == "xdp-drop" && $9 != $8) { printf "xdp-drop/%s run %s: dropped %s of %s\n", $2, $3, $9, $8; bad = 1 }
 	} END { exit bad }' "$NCSV" || fg_fail "native-path counts do not add up"
-	local rc=0 base=(flood --dev "$FG_A_IF" --dst-mac "$FG_V_MAC_A" --dst "$FG_V_IP4_A" --dport $PORT)
+	local rc=0 base=(flood --dev "$FG_A_IF" --dst-mac "$FG_V_MAC_A" --dst "$FG_V_IP4_A" --dport "$PORT")
 	fg_in "$FG_A" "$LIVEGEN" "${base[@]}" --count 10 --seconds 1 --src 10.0.0.0/8 2>/dev/null || rc=$?
 	[ $rc = 2 ] || fg_fail "livegen flooded from 10.0.0.0/8 without --wide (exit $rc)"
 	rc=0

@@ -26,15 +26,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before load (rodata). Addresses and the masks are in
  * network byte order, IPv4 in word 0. */
-const volatile __u32 cfg_v6;	     /* 0: IPv4, 1: IPv6 */
-const volatile __u32 cfg_proto;	     /* IPPROTO_TCP or IPPROTO_UDP */
-const volatile __u32 cfg_base[4];    /* the source prefix */
+const volatile __u32 cfg_v6;	      /* 0: IPv4, 1: IPv6 */
+const volatile __u32 cfg_proto;	      /* IPPROTO_TCP or IPPROTO_UDP */
+const volatile __u32 cfg_base[4];     /* the source prefix */
 const volatile __u32 cfg_hostmask[4]; /* its host bits: 0 = a single source */
-const volatile __u32 cfg_nsources;   /* > 0: only this many distinct sources */
-const volatile __u32 cfg_idx_word;   /* which word the source index goes into */
-const volatile __u32 cfg_sport;	     /* network order; 0: random per frame */
-const volatile __u64 cfg_ip_sum;     /* IPv4 header sum with saddr zero */
-const volatile __u64 cfg_l4_sum;     /* L4 sum (pseudo header too), fields zero */
+const volatile __u32 cfg_nsources;    /* > 0: only this many distinct sources */
+const volatile __u32 cfg_idx_word;    /* which word the source index goes into */
+const volatile __u32 cfg_sport;	      /* network order; 0: random per frame */
+const volatile __u64 cfg_ip_sum;      /* IPv4 header sum with saddr zero */
+const volatile __u64 cfg_l4_sum;      /* L4 sum (pseudo header too), fields zero */
 
 /* Frames the program could not rewrite (shorter than the template). */
 __u64 bad_frames;
@@ -66,17 +66,18 @@ int xdp_livegen(struct xdp_md *ctx)
 	if (data + ETH_HLEN + IP4_HLEN + 24 > data_end)
 		goto bad;
 
-	/* The source: the prefix with random host bits, or one of
-	 * cfg_nsources sources (index times an odd constant is a bijection
-	 * modulo 2^32, so indexes below 2^host_bits give distinct addresses
-	 * spread over the prefix). */
+		/* The source: the prefix with random host bits, or one of
+		 * cfg_nsources sources (index times an odd constant is a bijection
+		 * modulo 2^32, so indexes below 2^host_bits give distinct addresses
+		 * spread over the prefix). */
 #pragma unroll
 	for (i = 0; i < 4; i++) {
 		__u32 host = 0;
 
 		if (cfg_hostmask[i]) {
 			if (cfg_nsources && (__u32)i == cfg_idx_word)
-				host = bpf_htonl((bpf_get_prandom_u32() % cfg_nsources) * 0x9e3779b1u);
+				host = bpf_htonl((bpf_get_prandom_u32() % cfg_nsources) *
+						 0x9e3779b1u);
 			else if (!cfg_nsources)
 				host = bpf_get_prandom_u32();
 		}

@@ -258,8 +258,8 @@ struct flood_opts {
  * sequence number and checksums zero; the sums the program finishes from go
  * to ip_sum and l4_sum. Returns the frame length.
  */
-static size_t frame_build(const struct flood_opts *o, const uint8_t src_mac[ETH_ALEN],
-			  uint8_t *buf, uint64_t *ip_sum, uint64_t *l4_sum)
+static size_t frame_build(const struct flood_opts *o, const uint8_t src_mac[ETH_ALEN], uint8_t *buf,
+			  uint64_t *ip_sum, uint64_t *l4_sum)
 {
 	bool v6 = o->dst.family == FG_AF_INET6;
 	size_t l3 = v6 ? IP6_HLEN : IP4_HLEN;
@@ -412,8 +412,9 @@ static int flood_run(const struct flood_opts *o)
 				n = o->pps / 1000 ? o->pps / 1000 : 1; /* ~1 ms of frames */
 		}
 		n = n < left ? n : left;
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
-			    .ctx_in = &xmd, .ctx_size_in = sizeof(xmd), .repeat = (uint32_t)n,
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+			    .data_size_in = (uint32_t)len, .ctx_in = &xmd,
+			    .ctx_size_in = sizeof(xmd), .repeat = (uint32_t)n,
 			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_livegen), &opts);
 		if (err) {
@@ -455,8 +456,21 @@ static int usage(const char *fmt, const char *arg)
 
 static int cmd_flood(int argc, char **argv)
 {
-	enum { O_DEV = 1, O_MAC, O_DST, O_DPORT, O_SRC, O_SOURCES, O_WIDE, O_UDP, O_SPORT,
-	       O_COUNT, O_SECONDS, O_PPS, O_BATCH };
+	enum {
+		O_DEV = 1,
+		O_MAC,
+		O_DST,
+		O_DPORT,
+		O_SRC,
+		O_SOURCES,
+		O_WIDE,
+		O_UDP,
+		O_SPORT,
+		O_COUNT,
+		O_SECONDS,
+		O_PPS,
+		O_BATCH
+	};
 	static const struct option opts[] = {
 		{ "dev", required_argument, NULL, O_DEV },
 		{ "dst-mac", required_argument, NULL, O_MAC },
@@ -503,13 +517,15 @@ static int cmd_flood(int argc, char **argv)
 			break;
 		case O_SRC:
 			if (cidr_parse(optarg, &o.src))
-				return usage("--src: \"%s\" is not ADDR or ADDR/PLEN with no host bits",
-					     optarg);
+				return usage(
+					"--src: \"%s\" is not ADDR or ADDR/PLEN with no host bits",
+					optarg);
 			have_src = true;
 			break;
 		case O_SOURCES:
 			if (!parse_u64(optarg, 1, UINT32_MAX, &o.nsources))
-				return usage("--sources: \"%s\" is not a count (1-4294967295)", optarg);
+				return usage("--sources: \"%s\" is not a count (1-4294967295)",
+					     optarg);
 			break;
 		case O_WIDE:
 			o.wide = true;
@@ -531,7 +547,8 @@ static int cmd_flood(int argc, char **argv)
 			errno = 0;
 			o.seconds = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(o.seconds > 0) || o.seconds > 3600)
-				return usage("--seconds: \"%s\" is not a duration (0-3600 s)", optarg);
+				return usage("--seconds: \"%s\" is not a duration (0-3600 s)",
+					     optarg);
 			break;
 		case O_PPS:
 			if (!parse_u64(optarg, 1, 1000000000, &o.pps))
@@ -579,9 +596,12 @@ static int cmd_flood(int argc, char **argv)
 static int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "dev", required_argument, NULL, 'd' },  { "prog", required_argument, NULL, 'p' },
-		{ "rate", required_argument, NULL, 'r' }, { "burst", required_argument, NULL, 'b' },
-		{ "entries", required_argument, NULL, 'e' }, { 0 },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "prog", required_argument, NULL, 'p' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "burst", required_argument, NULL, 'b' },
+		{ "entries", required_argument, NULL, 'e' },
+		{ 0 },
 	};
 	uint64_t rate = 100, burst = 200, entries = 1000000;
 	const char *dev = NULL, *prog = NULL;
@@ -606,11 +626,13 @@ static int cmd_attach(int argc, char **argv)
 			break;
 		case 'b':
 			if (!parse_u64(optarg, 1, 1000000000, &burst))
-				return usage("--burst: \"%s\" is not a count (1-1000000000)", optarg);
+				return usage("--burst: \"%s\" is not a count (1-1000000000)",
+					     optarg);
 			break;
 		case 'e':
 			if (!parse_u64(optarg, 1, 1u << 26, &entries))
-				return usage("--entries: \"%s\" is not a count (1-67108864)", optarg);
+				return usage("--entries: \"%s\" is not a count (1-67108864)",
+					     optarg);
 			break;
 		default:
 			return usage("%s", "unknown option");

@@ -23,7 +23,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader: the bucket's refill interval (1 s / rate) and how far
  * its arrival time may run ahead of now (burst intervals). */
-const volatile __u64 cfg_interval_ns = 10000000;  /* 100/s */
+const volatile __u64 cfg_interval_ns = 10000000;    /* 100/s */
 const volatile __u64 cfg_tolerance_ns = 2000000000; /* burst 200 */
 
 struct {

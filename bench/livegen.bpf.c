@@ -66,17 +66,18 @@ int xdp_livegen(struct xdp_md *ctx)
 	if (data + ETH_HLEN + IP4_HLEN + 24 > data_end)
 		goto bad;
 
-		/* The source: the prefix with random host bits, or one of
-		 * cfg_nsources sources (index times an odd constant is a bijection
-		 * modulo 2^32, so indexes below 2^host_bits give distinct addresses
-		 * spread over the prefix). */
 #pragma unroll
 	for (i = 0; i < 4; i++) {
 		__u32 host = 0;
 
+		/* The source: the prefix with random host bits, or one of
+		 * cfg_nsources sources: (index + 1) times an odd constant is a
+		 * bijection modulo 2^host_bits, so up to 2^host_bits - 1
+		 * sources are distinct, spread over the prefix, and none is
+		 * the prefix's all-zero host. */
 		if (cfg_hostmask[i]) {
 			if (cfg_nsources && (__u32)i == cfg_idx_word)
-				host = bpf_htonl((bpf_get_prandom_u32() % cfg_nsources) *
+				host = bpf_htonl((bpf_get_prandom_u32() % cfg_nsources + 1) *
 						 0x9e3779b1u);
 			else if (!cfg_nsources)
 				host = bpf_get_prandom_u32();

@@ -585,8 +585,10 @@ static int cmd_flood(int argc, char **argv)
 	if (o.nsources) {
 		int host = (o.src.family == FG_AF_INET6 ? 128 : 32) - o.src.prefixlen;
 
-		if (host < 32 && o.nsources > (1ull << host))
-			return usage("%s", "--sources: more sources than --src has addresses");
+		if (host < 33 && o.nsources >= (1ull << host))
+			return usage("%s",
+				     "--sources: --src has fewer host addresses (2^host_bits - 1, "
+				     "the all-zero host excluded)");
 	}
 	return flood_run(&o);
 }

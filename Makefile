@@ -67,8 +67,9 @@ FLOODCTL   := $(BUILD)/floodctl
 BPFTEST    := $(BUILD)/tests/bpf_table
 FUZZXDP    := $(BUILD)/tests/fuzz_xdp
 BENCHXDP   := $(BUILD)/bench/bench_xdp
+LIVEGEN    := $(BUILD)/bench/livegen
 # Everything make bench runs besides the agent and fgnet.
-BENCH_TOOLS := $(BENCHXDP) $(BUILD)/bench/fgwatch $(BUILD)/bench/drop.bpf.o
+BENCH_TOOLS := $(BENCHXDP) $(BUILD)/bench/fgwatch $(BUILD)/bench/drop.bpf.o $(LIVEGEN)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
@@ -150,6 +151,18 @@ $(BUILD)/bench/fgwatch: $(BUILD)/bench/fgwatch.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# livegen: the live-frames flood generator and the flood yardsticks' loader.
+$(LIVEGEN): $(BUILD)/bench/livegen.o $(BUILD)/lib/cidr.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
+$(BUILD)/bench/livegen.o: $(BUILD)/bench/livegen.skel.h $(BUILD)/bench/victim.skel.h
+$(BUILD)/bench/livegen.skel.h: $(BUILD)/bench/livegen.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name livegen > $@
+$(BUILD)/bench/victim.skel.h: $(BUILD)/bench/victim.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name victim > $@
+
 $(BUILD)/bench/bench_xdp.o: ALL_CFLAGS += -Itests/bpf
 $(BUILD)/bench/bench_xdp.o: $(BUILD)/bench/noop.skel.h $(BUILD)/bench/clock_bench.skel.h \
 	tests/bpf/pktbuild.h
@@ -189,7 +202,7 @@ test-unit: $(UNIT_BINS)
 test-bpf: $(BPFTEST) $(FUZZXDP)
 	$(Q)BUILD=$(BUILD) STAGES=bpf ./tests/run.sh
 
-test-netns: all $(NET_TOOLS) $(NODE_DEPS)
+test-netns: all $(NET_TOOLS) $(NODE_DEPS) $(LIVEGEN)
 	$(Q)BUILD=$(BUILD) STAGES=netns ./tests/run.sh
 
 # User-space code under AddressSanitizer and UBSan.

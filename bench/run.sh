@@ -63,7 +63,7 @@ for s in $SECTIONS; do
 	case $s in
 	xdp) section xdp 300 bash -c "'$BUILD/bench/bench_xdp' $ARGS --xdp-filter '$XF_DIR' --csv '$OUT' paths > '$OUT/xdp.md'" ;;
 	scale) section scale 300 bash -c "'$BUILD/bench/bench_xdp' $ARGS --csv '$OUT' scale > '$OUT/scale.md'" ;;
-	flood) section flood 600 bash bench/flood.sh $ARGS --out "$OUT" ;;
+	flood) section flood 1500 bash bench/flood.sh $ARGS --out "$OUT" ;;
 	socket) section socket 600 bash bench/socket.sh $ARGS --out "$OUT" ;;
 	multikey) section multikey 600 bash bench/multikey.sh $ARGS --out "$OUT" ;;
 	redis) section redis 600 bash bench/redis.sh $ARGS --out "$OUT" ;;
@@ -74,7 +74,7 @@ done
 
 # ---- goals: each a ratio from this run's CSVs --------------------------------
 goals() {
-	local x=$OUT/xdp.csv f=$OUT/flood.csv s=$OUT/socket.csv r=$OUT/redis.csv
+	local x=$OUT/xdp.csv f=$OUT/flood.csv s=$OUT/socket.csv r=$OUT/redis.csv n=$OUT/flood_native.csv
 	echo "| goal | measured | met |"
 	echo "|---|---|---|"
 	[ -f "$x" ] && awk -F, '
@@ -94,11 +94,23 @@ goals() {
 			fg = med("floodgate/single/cpu"); a = med("nft-input/single/cpu"); b = med("nft-ingress/single/cpu")
 			best = (a < b ? a : b)
 			d = med("floodgate/single/drop")
-			printf "| single-source flood: drops at the rate veth delivers | %.1f%% of received packets dropped | %s |\n", 100 * d, (d >= 0.99 ? "yes" : "no")
+			printf "| skb path, single-source flood: drops at the rate veth delivers | %.1f%% of received packets dropped | %s |\n", 100 * d, (d >= 0.99 ? "yes" : "no")
 			if (best > 0) { r = best / fg
-				printf "| single-source flood: victim CPU per Mpkt >= 5x lower than the best nftables | %.2fx lower (%.0f vs %.0f ms/Mpkt) | %s |\n", r, fg, best, (r >= 5 ? "yes" : sprintf("no: %.1fx short", 5 / r)) }
+				printf "| skb path, single-source flood: victim CPU per Mpkt >= 5x lower than the best nftables | %.2fx lower (%.0f vs %.0f ms/Mpkt) | %s |\n", r, fg, best, (r >= 5 ? "yes" : sprintf("no: %.1fx short", 5 / r)) }
 			ok = med("floodgate/random/ok")
-			printf "| random-source flood: legitimate clients >= 99%% connect success | %.1f%% | %s |\n", ok, (ok >= 99 ? "yes" : "no") }' "$f"
+			printf "| skb path, random-source flood: legitimate clients >= 99%% connect success | %.1f%% | %s |\n", ok, (ok >= 99 ? "yes" : "no") }' "$f"
+	# Issue 18's goals on the native path (victim CPU ns per frame consumed).
+	[ -f "$n" ] && awk -F, '
+		function med(k,   m, i, j, t, v) { m = split(vals[k], v, " ")
+			for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+			return v[int((m + 1) / 2)] }
+		NR > 1 && $8 > 0 { vals[$1 "/" $2] = vals[$1 "/" $2] " " $11 / $8 }
+		END { for (f = 1; f <= 2; f++) { fl = f == 1 ? "single" : "random"
+			fg = med("floodgate/" fl); po = med("parse-only/" fl); lr = med("lru-limit/" fl); nf = med("nft-ingress/" fl)
+			if (fg <= 0) continue
+			if (po > 0) printf "| native path, %s-source flood: victim CPU per packet <= 1.5x parse-only | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / po, fg, po, (fg / po <= 1.5 ? "yes" : sprintf("no: %.2fx over", fg / po / 1.5))
+			if (lr > 0) printf "| native path, %s-source flood: victim CPU per packet <= 1.0x the minimal LRU limiter | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / lr, fg, lr, (fg <= lr ? "yes" : sprintf("no: %.2fx over", fg / lr))
+			if (nf > 0) printf "| native path, %s-source flood: victim CPU per packet >= 3x lower than nftables netdev per-source limit | %.2fx lower (%.0f vs %.0f ns) | %s |\n", fl, nf / fg, fg, nf, (nf / fg >= 3 ? "yes" : sprintf("no: %.1fx short", 3 / (nf / fg))) } }' "$n"
 	[ -f "$s" ] && awk -F, '
 		$3 == 1 || $3 == 16 { rps[$2 "/" $3] = $4 }
 		END { for (p = 1; p <= 16; p += 15) { l = rps["Lua GCRA (3 windows)/" p]; c = rps["RL.CHECK (3 windows)/" p]
@@ -158,6 +170,47 @@ set yrange [0:*]
 plot '$OUT/flood_cpu2.dat' using 2:xtic(1) title 'single source', '' using 3 title 'random sources'
 GP
 		rm -f "$OUT/flood_cpu.dat" "$OUT/flood_cpu2.dat"
+	fi
+	if [ -f "$OUT/flood_native.csv" ]; then
+		# filter, median ns/pkt single, random (in the order of the run)
+		awk -F, 'NR > 1 && $8 > 0 { k = $1; if (!(k in s)) { s[k] = 1; o[++n] = k } v[k "/" $2] = v[k "/" $2] " " $11 / $8 }
+			function med(x,   m, i, j, t, a) { m = split(x, a, " "); for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }; return m ? a[int((m + 1) / 2)] : 0 }
+			END { for (i = 1; i <= n; i++) print o[i], med(v[o[i] "/single"]), med(v[o[i] "/random"]) }' \
+			"$OUT/flood_native.csv" >"$OUT/flood_native.dat"
+		gnuplot <<GP || echo "  note: native flood plot failed"
+set terminal pngcairo size 900,450 noenhanced
+set output '$OUT/flood_native.png'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set ylabel 'victim CPU ns per packet (log scale)'
+set title 'SYN floods on the native XDP path (livegen): victim CPU per packet (lower is better)'
+set grid ytics
+plot '$OUT/flood_native.dat' using 2:xtic(1) title 'single source', '' using 3 title 'random sources (/24)'
+GP
+		rm -f "$OUT/flood_native.dat"
+	fi
+	if [ -f "$OUT/flood_scale.csv" ]; then
+		# filter sources (2^30 for random over 128.0.0.0/2) median ns/pkt, median drop %
+		awk -F, 'NR > 1 && $8 > 0 { k = $1 " " ($18 == 0 ? 1073741824 : $18); if (!(k in s)) { s[k] = 1; o[++n] = k }
+				ns[k] = ns[k] " " $11 / $8; dr[k] = dr[k] " " 100 * $9 / $8 }
+			function med(x,   m, i, j, t, a) { m = split(x, a, " "); for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }; return m ? a[int((m + 1) / 2)] : 0 }
+			END { for (i = 1; i <= n; i++) print o[i], med(ns[o[i]]), med(dr[o[i]]) }' \
+			"$OUT/flood_scale.csv" >"$OUT/flood_scale.dat"
+		gnuplot <<GP || echo "  note: scale flood plot failed"
+set terminal pngcairo size 800,450 noenhanced
+set output '$OUT/flood_scale.png'
+set logscale xy
+set xlabel 'distinct spoofed sources (2^30: random over 128.0.0.0/2)'
+set ylabel 'victim CPU ns per packet (log scale)'
+set title 'native-path SYN flood: victim CPU per packet as sources grow'
+set key left top
+set grid
+plot '< grep ^floodgate $OUT/flood_scale.dat' using 2:3 with linespoints title 'floodgate', \
+     '< grep ^lru-limit $OUT/flood_scale.dat' using 2:3 with linespoints title 'minimal LRU limiter'
+GP
+		rm -f "$OUT/flood_scale.dat"
 	fi
 }
 plots

@@ -563,10 +563,13 @@ static __always_inline void egress_udp(const struct pkt *p, const struct fg_conf
 }
 
 /*
- * Egress: the host sending a TCP segment that is neither a SYN nor a RST to
- * an address means a handshake with that address completed, which a
- * spoofed source cannot do (it never sees our SYN-ACK). UDP does not verify:
- * a reply to a spoofed UDP packet goes to the spoofed address.
+ * Egress: the host sending data or a FIN to an address means a handshake
+ * with that address completed, which a spoofed source cannot do (it never
+ * sees our SYN-ACK). A pure ACK proves nothing: the kernel sends one to any
+ * source whose second SYN hits a pending connection's 4-tuple (an
+ * out-of-window answer of the request socket, RFC 5961's challenge ACK), so
+ * two spoofed SYNs from one address and port made it verified. UDP does not
+ * verify: a reply to a spoofed UDP packet goes to the spoofed address.
  */
 SEC("tc")
 int fg_tc_egress(struct __sk_buff *skb)
@@ -593,6 +596,14 @@ int fg_tc_egress(struct __sk_buff *skb)
 	}
 	if (p.tcp_flags & (TCP_SYN | TCP_RST) || !(p.tcp_flags & TCP_ACK))
 		return TC_ACT_OK;
+	if (!(p.tcp_flags & TCP_FIN)) {
+		struct tcphdr *th = cur.pos;
+		/* what follows the TCP header in this skb (GSO: all its segments) */
+		long hdrs = (long)cur.pos - (long)skb->data;
+
+		if ((void *)(th + 1) > cur.end || (long)skb->len <= hdrs + th->doff * 4)
+			return TC_ACT_OK;
+	}
 
 	k.family = p.family;
 	k.prefixlen = p.family == FG_AF_INET ? 32 : 128;

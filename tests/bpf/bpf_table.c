@@ -1319,9 +1319,14 @@ static void story_tc(void)
 	/* Egress: the host (192.0.2.254 / 2001:db8::fe) sends to clients. */
 	struct pkt_spec ack = { .src = "192.0.2.254",
 				.dst = "198.51.100.7",
-				.tcp_flags = TH_ACK,
+				.tcp_flags = TH_ACK | TH_PSH,
 				.sport = 443,
-				.dport = 40000 },
+				.dport = 40000,
+				.payload = 1 },
+			pure_ack = { .src = "192.0.2.254", .dst = "198.51.100.11", .tcp_flags = TH_ACK },
+			fin = { .src = "192.0.2.254",
+				.dst = "198.51.100.12",
+				.tcp_flags = TH_FIN | TH_ACK },
 			ack6 = { .src = "2001:db8::fe",
 				 .dst = "2001:db8:1::7",
 				 .tcp_flags = TH_ACK | TH_PSH,
@@ -1344,13 +1349,18 @@ static void story_tc(void)
 		return;
 	}
 	xdpmaps_misc(&maps, misc0);
-	report("tc egress: outgoing ACK marks the address verified",
+	report("tc egress: outgoing data marks the address verified",
 	       tc_send(&ack, why) && verified_is("198.51.100.7", true, why), why);
-	report("tc egress: outgoing IPv6 ACK marks the address verified",
+	report("tc egress: outgoing IPv6 data marks the address verified",
 	       tc_send(&ack6, why) && verified_is("2001:db8:1::7", true, why), why);
+	report("tc egress: outgoing FIN marks the address verified",
+	       tc_send(&fin, why) && verified_is("198.51.100.12", true, why), why);
 	xdpmaps_misc(&maps, misc1);
-	report("tc egress: verified counter", misc1[FG_M_VERIFIED] - misc0[FG_M_VERIFIED] == 2,
-	       "misc verified did not move by 2");
+	report("tc egress: verified counter", misc1[FG_M_VERIFIED] - misc0[FG_M_VERIFIED] == 3,
+	       "misc verified did not move by 3");
+	/* The kernel's answer to a second spoofed SYN on a pending 4-tuple. */
+	report("tc egress: outgoing pure ACK (challenge ACK) does not verify",
+	       tc_send(&pure_ack, why) && verified_is("198.51.100.11", false, why), why);
 	report("tc egress: outgoing SYN-ACK does not verify",
 	       tc_send(&synack, why) && verified_is("198.51.100.8", false, why), why);
 	report("tc egress: outgoing RST and RST-ACK do not verify",

@@ -88,6 +88,14 @@ struct policy_kind {
 	const char *lua[POLICY_LUA_N];
 	void (*pack)(const struct policy *p, int role, unsigned char *buf, size_t *off);
 	bool (*decode)(const struct policy *p, const unsigned char *f, size_t nf, uint64_t *state);
+	/*
+	 * Optional: a mode of the type whose state differs (window's
+	 * algorithm: sliding): policies for which lua_alt_of() is true run
+	 * the POLICY_LUA_N scripts of lua_alt instead of lua[] (one such set
+	 * in all: REDIS_MAX_SCRIPTS).
+	 */
+	bool (*lua_alt_of)(const struct policy *p);
+	const char *const *lua_alt;
 };
 
 extern const struct policy_kind policy_kind_window, policy_kind_progressive, policy_kind_events,

@@ -24,8 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_KEY_MAX	512
-#define STORE_STATE_MAX 128  /* bytes of state per key, at most */
+#define STORE_KEY_MAX 512
+/* Bytes of state per key, at most (a namespace's own size is what its keys
+ * take: a window policy's 24 to 72, a sliding log's 16 + 16 per entry). */
+#define STORE_STATE_MAX 16384
 #define STORE_NS_MAX	1024 /* namespaces alive (or holding keys) at once */
 
 /*

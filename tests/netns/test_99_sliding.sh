@@ -49,7 +49,7 @@ policies:
 
 # figure SOCK WHAT — the scaled figure on the agent at SOCK.
 figure() {
-	local sock=$1 what=$2 t0 t1= t nsl=0 ngc=0 r
+	local sock=$1 what=$2 t0 t1='' t nsl=0 ngc=0 r
 	t0=$(now_ms)
 	# For 5 s: all in one interval of 6 s at the agent, the refused check too.
 	while t=$(now_ms) && [ $((t - t0)) -lt 5000 ]; do

@@ -40,6 +40,11 @@ static uint32_t window_state_size(const struct fg_conf_policy *c)
 	return (uint32_t)(8 * (1 + c->nlimits));
 }
 
+static store_used_fn window_state_used(const struct fg_conf_policy *c)
+{
+	return c->algorithm == POLICY_ALGO_SLIDING ? window_sliding_used : NULL;
+}
+
 static void window_name(uint64_t ms, char *buf, size_t len)
 {
 	if (ms % MS_PER_DAY == 0)
@@ -449,6 +454,7 @@ const struct policy_kind policy_kind_window = {
 	.conf_keys = window_keys,
 	.canon = window_canon,
 	.state_size = window_state_size,
+	.state_used = window_state_used,
 	.priv_size = sizeof(struct window),
 	.compile = window_compile,
 	.decide = { [POLICY_OP_CHECK] = window_decide_check },

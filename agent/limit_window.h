@@ -46,6 +46,8 @@ static inline uint64_t window_role_limit(uint64_t count, uint64_t mult_milli)
 /* --- limit_window_sliding.c: the same functions for algorithm: sliding ---- */
 
 uint32_t window_sliding_state_size(const struct fg_conf_policy *c);
+/* What a log uses of its state (the store keeps only that per key). */
+uint32_t window_sliding_used(const void *state);
 /* Fills w->longest and w->cap (after the GCRA parameters). */
 void window_sliding_compile(const struct fg_conf_policy *c, struct window *w);
 uint64_t window_sliding_check(void *state, bool fresh, void *arg);

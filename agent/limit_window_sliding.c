@@ -11,8 +11,9 @@
  * The log of one key holds at most its longest window's count (x the
  * largest role multiplier) entries, since each charged entry counts at
  * least one request in that window: the config bounds that number
- * (POLICY_SLIDING_MAX), so a key's state is 16 + 16 x cap bytes, fixed per
- * policy (the memory store's namespaces have one state size).
+ * (POLICY_SLIDING_MAX), so a key's state is at most 16 + 16 x cap bytes;
+ * the memory store keeps what it uses (window_sliding_used), in 128-byte
+ * steps.
  */
 #include <errno.h>
 #include <string.h>
@@ -61,6 +62,14 @@ uint32_t window_sliding_state_size(const struct fg_conf_policy *c)
 {
 	return (uint32_t)(sizeof(struct st_sliding) +
 			  sliding_cap(c, NULL) * sizeof(struct sl_entry));
+}
+
+uint32_t window_sliding_used(const void *state)
+{
+	const struct st_sliding *s = state;
+
+	return (uint32_t)(sizeof(*s) + (s->n < POLICY_SLIDING_MAX ? s->n : POLICY_SLIDING_MAX) *
+					       sizeof(s->e[0]));
 }
 
 void window_sliding_compile(const struct fg_conf_policy *c, struct window *w)

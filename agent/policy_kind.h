@@ -59,6 +59,9 @@ struct policy_kind {
 	/* Bytes of state per key (<= STORE_STATE_MAX, 8-byte fields, the
 	 * block's end in ms first: block, unblock and reset are generic). */
 	uint32_t (*state_size)(const struct fg_conf_policy *c);
+	/* Optional: for states that grow and shrink, what a state uses
+	 * (store_ns_set_used); NULL or returning NULL: state_size per key. */
+	store_used_fn (*state_used)(const struct fg_conf_policy *c);
 	/* Bytes of compiled parameters (struct policy's priv), filled by
 	 * compile; 0 and NULL when the config is all the type needs. */
 	size_t priv_size;

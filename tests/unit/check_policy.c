@@ -887,8 +887,9 @@ START_TEST(test_sliding_clock_back)
 }
 END_TEST
 
-/* A log's memory: 16 bytes per entry of the longest window's count (x the
- * largest multiplier), counted in the store's bytes; max_keys still bounds. */
+/* A log's memory: 16 bytes per entry a key holds (in 128-byte steps), up to
+ * the longest window's count (x the largest multiplier), counted in the
+ * store's bytes; max_keys still bounds the keys. */
 START_TEST(test_sliding_memory)
 {
 	struct fg_conf_policy *c = add_sliding("sl");
@@ -896,7 +897,7 @@ START_TEST(test_sliding_memory)
 	struct policy_stats st;
 	struct policy *p;
 	char key[16];
-	int i;
+	int i, n = 0;
 
 	limit(c, 10, 1000);
 	limit(c, 100, 3600000);
@@ -906,21 +907,28 @@ START_TEST(test_sliding_memory)
 	policies_store_stats(ps, &a);
 	ck_assert_int_eq(allowed_n(p, "k", 1, T0), 1);
 	policies_store_stats(ps, &b);
-	ck_assert_uint_ge(b.bytes - a.bytes, 16 + 16 * 250);
-	ck_assert_uint_lt(b.bytes - a.bytes, 16 + 16 * 250 + 128);
-	/* PRO fills its 250 in the hour (25 per second) without overflowing. */
+	/* One entry: the key, its entry and 128 bytes of state, not 4 KB. */
+	ck_assert_uint_ge(b.bytes - a.bytes, 128);
+	ck_assert_uint_lt(b.bytes - a.bytes, 200);
+	/* 10 per second until the hour's 100 are used; no overflow. */
 	for (i = 0; i < 20; i++)
 		ck_assert_int_eq(allowed_n(p, "k", 30, T0 + 1000 * (uint64_t)(i + 1)), i < 9 ? 10
 										       : i == 9
 											       ? 9
 											       : 0);
-	{
-		int n = 0;
-
-		for (i = 0; i < 300; i++)
-			n += chk(p, "pro", 1, "PRO", false, T0 + 100 * (uint64_t)i).allowed;
-		ck_assert_int_eq(n, 250);
-	}
+	/* PRO: 250 in the hour, 25 per second: its key grows to 250 entries. */
+	policies_store_stats(ps, &a);
+	for (i = 0; i < 300; i++)
+		n += chk(p, "pro", 1, "PRO", false, T0 + 100 * (uint64_t)i).allowed;
+	ck_assert_int_eq(n, 250);
+	policies_store_stats(ps, &b);
+	ck_assert_uint_ge(b.bytes - a.bytes, 16 + 16 * 250);
+	ck_assert_uint_lt(b.bytes - a.bytes, 16 + 16 * 250 + 256);
+	/* An hour later its log is one entry again, and so is its memory. */
+	ck_assert(chk(p, "pro", 1, "PRO", false, T0 + 3600000 + 30000).allowed);
+	policies_store_stats(ps, &b);
+	ck_assert_uint_lt(b.bytes, a.bytes + 200);
+	ck_assert_int_eq(allowed_n(p, "k", 1, T0 + 3600000 + 30000), 1);
 	for (i = 0; i < 80; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
 		chk(p, key, 1, NULL, false, T0);

@@ -44,7 +44,8 @@ static const char yaml[] =
 	"  - { name: sl, type: window, algorithm: sliding, block_for: 2s, roles: { PRO: 2.5 },\n"
 	"      limits: [ { count: 4, per: 1s }, { count: 9, per: 10s }, { count: 15, per: 1m } ] "
 	"}\n"
-	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n";
+	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n"
+	"  - { name: slbig, type: window, algorithm: sliding, limits: [ { count: 1000, per: 1h } ] }\n";
 
 static uv_loop_t loop;
 static pid_t redis_pid;
@@ -613,6 +614,18 @@ START_TEST(test_sliding_two_hosts)
 		n += a.u.check.allowed;
 	}
 	ck_assert_int_eq(n, 4);
+	/* The largest log (1000 entries) goes through the scripts' unpack and
+	 * pack, and both hosts see it. */
+	rq.key = "b";
+	for (n = 0, i = 0; i < 1003; i++) {
+		ck_assert_int_eq(run(i % 2 ? policies_find(set2, "slbig", 5) : P("slbig"), &rq,
+				     T0 + (uint64_t)i, &a), 0);
+		ck_assert(!a.fallback);
+		n += a.u.check.allowed;
+	}
+	ck_assert_int_eq(n, 1000);
+	ck_assert_int_eq(redis_strlen("{ut:5:slbig:b}"), 16 + 8 + 16 * 1000);
+	ck_assert_uint_eq(a.u.check.retry_after_ms, 3600000 - 1002);
 	policies_free(set2);
 	redis_free(red2);
 	teardown_set();

@@ -8,17 +8,20 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limits = { {10, 1000000}, {100, 60000000} }
 local key = KEYS[1]
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 60000000)
+-- Scores as integer text: a Lua number prints with 14 digits (%.14g), too
+-- few for a time in µs.
+local function num(x) return string.format('%d', x) end
+redis.call('ZREMRANGEBYSCORE', key, '-inf', num(now - 60000000))
 local allowed, remaining = 1, nil
 for _, l in ipairs(limits) do
-  local used = redis.call('ZCOUNT', key, '(' .. (now - l[2]), '+inf')
+  local used = redis.call('ZCOUNT', key, '(' .. num(now - l[2]), '+inf')
   if used + 1 > l[1] then allowed = 0 end
   local left = l[1] - used - 1
   if remaining == nil or left < remaining then remaining = left end
 end
 if allowed == 1 then
   -- A unique member per request, even two in one microsecond.
-  redis.call('ZADD', key, now, now .. ':' .. redis.call('ZCARD', key))
+  redis.call('ZADD', key, num(now), num(now) .. ':' .. redis.call('ZCARD', key))
   redis.call('PEXPIRE', key, 60000)
 end
 return {allowed, math.max(remaining, 0)}

@@ -45,7 +45,8 @@ static const char yaml[] =
 	"      limits: [ { count: 4, per: 1s }, { count: 9, per: 10s }, { count: 15, per: 1m } ] "
 	"}\n"
 	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n"
-	"  - { name: slbig, type: window, algorithm: sliding, limits: [ { count: 1000, per: 1h } ] }\n";
+	"  - { name: slbig, type: window, algorithm: sliding, limits: [ { count: 1000, per: 1h } ] "
+	"}\n";
 
 static uv_loop_t loop;
 static pid_t redis_pid;
@@ -619,7 +620,8 @@ START_TEST(test_sliding_two_hosts)
 	rq.key = "b";
 	for (n = 0, i = 0; i < 1003; i++) {
 		ck_assert_int_eq(run(i % 2 ? policies_find(set2, "slbig", 5) : P("slbig"), &rq,
-				     T0 + (uint64_t)i, &a), 0);
+				     T0 + (uint64_t)i, &a),
+				 0);
 		ck_assert(!a.fallback);
 		n += a.u.check.allowed;
 	}

@@ -102,6 +102,9 @@ $(BUILD)/%.o: %.c $(AGENT_HDRS) $(BPF_SKELS) $(wildcard include/floodgate/*.h) |
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The status page is built into the agent (.incbin).
+$(BUILD)/agent/status.o: agent/status.html
+
 $(FLOODGATED): $(AGENT_OBJS) $(LIB_SHARED_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -167,6 +170,13 @@ NODE_DEPS := tests/node/node_modules/.package-lock.json
 $(NODE_DEPS): tests/node/package.json tests/node/package-lock.json | $(DEPS_STAMP)
 	$(call msg,NPM,tests/node)
 	$(Q)cd tests/node && npm ci --no-audit --no-fund --silent
+# The floodgate npm package's dev dependencies (express, socket.io, NestJS, typescript), installed
+# before the test run so tests/netns/test_99_node_pkg.sh spends its time on the tests.
+NODE_PKG_DEPS := clients/node/node_modules/.package-lock.json
+$(NODE_PKG_DEPS): clients/node/package.json clients/node/package-lock.json | $(DEPS_STAMP)
+	$(call msg,NPM,clients/node)
+	$(Q)cd clients/node && npm ci --no-audit --no-fund --silent
+NODE_DEPS += $(NODE_PKG_DEPS)
 
 # Each stage prints its own summary; tests/run.sh adds them up and prints
 # the closing "N passed, N failed" line.
@@ -288,6 +298,7 @@ lint: $(BPF_SKELS)
 		--suppress=missingIncludeSystem --inline-suppr -Iinclude -Ilib -Iagent -I$(BUILD) \
 		--include=scripts/cppcheck-macros.h lib agent cli
 	@python3 scripts/incgraph.py # agent/ include graph: no cycles
+	@scripts/layoutcheck.sh # the README's layout table names every module
 
 # --- installing -------------------------------------------------------------------
 # Binaries, the BPF object, docs and the unit go under PREFIX; the config goes to
@@ -298,6 +309,7 @@ BINDIR         ?= $(PREFIX)/bin
 SBINDIR        ?= $(PREFIX)/sbin
 FGLIBDIR       ?= $(PREFIX)/lib/floodgate
 DOCDIR         ?= $(PREFIX)/share/doc/floodgate
+DATADIR        ?= $(PREFIX)/share/floodgate
 SYSCONFDIR     ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR         ?= $(PREFIX)/share/man
@@ -315,6 +327,10 @@ install: all
 	$(Q)install -d -m 0755 "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(SYSTEMDUNITDIR)" \
 		"$(DESTDIR)$(SYSCONFDIR)/floodgate"
 	$(Q)install -m 0644 $(DOCS) "$(DESTDIR)$(DOCDIR)/"
+	$(Q)install -D -m 0644 packaging/prometheus/floodgate.rules.yml \
+		"$(DESTDIR)$(DATADIR)/prometheus/floodgate.rules.yml"
+	$(Q)install -D -m 0644 packaging/grafana/floodgate.json \
+		"$(DESTDIR)$(DATADIR)/grafana/floodgate.json"
 	$(Q)for m in $(MANPAGES); do \
 		install -D -m 0644 "$$m" "$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}" || exit 1; \
 	done
@@ -338,9 +354,12 @@ uninstall:
 	$(Q)rm -f "$(DESTDIR)$(SBINDIR)/floodgated" "$(DESTDIR)$(BINDIR)/floodctl" \
 		"$(DESTDIR)$(FGLIBDIR)/floodgate.bpf.o" \
 		"$(DESTDIR)$(SYSTEMDUNITDIR)/floodgated.service" "$(CONFIG_DEST).example" \
+		"$(DESTDIR)$(DATADIR)/prometheus/floodgate.rules.yml" \
+		"$(DESTDIR)$(DATADIR)/grafana/floodgate.json" \
 		$(addprefix "$(DESTDIR)$(DOCDIR)/,$(addsuffix ",$(notdir $(DOCS)))) \
 		$(foreach m,$(MANPAGES),"$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))")
-	$(Q)rmdir "$(DESTDIR)$(FGLIBDIR)" "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
+	$(Q)rmdir "$(DESTDIR)$(FGLIBDIR)" "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(DATADIR)/prometheus" \
+		"$(DESTDIR)$(DATADIR)/grafana" "$(DESTDIR)$(DATADIR)" 2>/dev/null || true
 	$(Q)if cmp -s packaging/floodgate.yaml "$(CONFIG_DEST)"; then \
 		rm -f "$(CONFIG_DEST)"; rmdir "$(DESTDIR)$(SYSCONFDIR)/floodgate" 2>/dev/null || true; \
 	elif [ -e "$(CONFIG_DEST)" ]; then \

@@ -102,9 +102,10 @@ static int sync_list(struct agent *a, int fd, const struct fg_cidr *conf_items, 
 		return -ENOMEM;
 	if (nconf)
 		memcpy(all, conf_items, nconf * sizeof(*all));
+	/* xdpmaps_sync_list() drops repeats itself, in n log n (a search per
+	 * entry here was quadratic on full lists) */
 	for (i = 0; i < extra->n; i++)
-		if (cidr_find(all, n, &extra->items[i]) < 0)
-			all[n++] = extra->items[i];
+		all[n++] = extra->items[i];
 	err = xdpmaps_sync_list(&a->maps, fd, all, n);
 	free(all);
 	return err;
@@ -117,6 +118,8 @@ static int push_config(struct agent *a, const struct fg_conf *conf, struct fg_co
 	int err;
 
 	err = rules_compile(conf, prev, next);
+	if (!err)
+		err = syncookies_fill(&a->cookies, conf, next);
 	if (err) {
 		log_warn("cannot compile rules", LOG_ERRNO(-err));
 		return err;
@@ -260,12 +263,15 @@ static bool iface_listed(const struct fg_conf *c, const char *name)
 
 static int attach_all(struct agent *a, const struct fg_conf *c)
 {
-	int i, err;
+	int i, j, err;
 
 	for (i = 0; i < c->nifaces; i++) {
 		err = loader_attach(&a->loader, c->ifaces[i], c->xdp_mode);
 		if (err)
 			return err;
+		for (j = 0; j < a->loader.nifaces; j++)
+			if (!strcmp(a->loader.ifaces[j].name, c->ifaces[i]))
+				syncookies_check_iface(c, c->ifaces[i], a->loader.ifaces[j].mode);
 	}
 	return 0;
 }
@@ -285,6 +291,8 @@ static int start_xdp(struct agent *a)
 	if (loader_open(&a->loader, &a->conf, a->opts.pin_dir))
 		return -EIO;
 	xdpmaps_from_skel(&a->maps, a->loader.skel);
+	if (a->loader.adopted_maps)
+		syncookies_recover(&a->cookies, &a->maps, xdpmaps_now_ns());
 
 	/* Adopted maps: rule ids come out the same for the same config, so
 	 * treating them as unchanged keeps the global budgets and attack state. */
@@ -767,6 +775,7 @@ static void on_tick(uv_timer_t *h)
 	 * events that arrived between two wakeups. */
 	events_consume(&a->events);
 	events_flush(&a->events, now);
+	syncookies_tick(&a->cookies, &a->conf, &a->maps, a->compiled, now);
 }
 
 static void on_sweep(uv_timer_t *h)
@@ -838,6 +847,8 @@ void agent_stop(struct agent *a)
 	metrics_free(a->metrics);
 	a->metrics = NULL;
 	events_close(&a->events);
+	if (a->compiled)
+		syncookies_restore(&a->cookies, &a->maps, a->compiled);
 	loader_close(&a->loader, a->conf.persist);
 	config_free(&a->conf);
 	policies_free(a->policies);

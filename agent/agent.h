@@ -17,6 +17,7 @@
 #include "log.h"
 #include "rules.h"
 #include "server.h"
+#include "syncookies.h"
 #include "xdpmaps.h"
 
 struct agent;
@@ -71,6 +72,7 @@ struct agent {
 	struct fleet *fleet;	   /* fleet-wide bans through redis; NULL without it */
 	struct watch *watch;	   /* XDP.WATCH subscribers (floodctl watch) */
 	struct banguard *banguard; /* app bans: who may, which addresses, how many */
+	struct syncookies cookies; /* the namespace's TCP settings for SYN cookies */
 	/* Fixed at start (--app-only or app_only: true): no program, maps,
 	 * pins, events or capabilities; loader and maps stay empty. */
 	bool app_only;

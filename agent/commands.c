@@ -100,8 +100,8 @@ static void policy_error(struct client *c, struct policy *p, int err, const char
 		break;
 	case -ERANGE:
 		reply_error(c,
-			    "ERR COST is larger than policy '%s' allows in any window: it could "
-			    "never pass",
+			    "ERR COST is larger than policy '%s' allows in a window (or a budget's "
+			    "period, for this ROLE): it could never pass",
 			    policy_name(p));
 		break;
 	case -EINVAL:
@@ -212,7 +212,8 @@ struct rl_ctx {
 static void rl_reply(struct client *c, const struct policy_answer *ans)
 {
 	switch (ans->op) {
-	case POLICY_OP_CHECK: {
+	case POLICY_OP_CHECK:
+	case POLICY_OP_CHARGE: {
 		const struct rl_result *r = &ans->u.check;
 
 		reply_record(c, 7);
@@ -362,6 +363,262 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 	rq.key = argv[2].ptr;
 	rq.klen = argv[2].len;
 	rl_submit(c, a, p, "RL.CHECK", &rq);
+}
+
+/* RL.POLICY [name [ROLE r]]: a policy's quotas and parameters and a ready
+ * RateLimit-Policy value; without a name the configured names. */
+static void cmd_rl_policy(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	static const char *const on_err[] = { "memory", "allow", "deny" };
+	const struct commands_env *a = ctx;
+	const struct fg_conf_policy *pc;
+	const char *role = NULL;
+	struct policy_desc d;
+	struct policy *p;
+	char hdr[1024];
+	size_t i, n = *a->policies ? policies_count(*a->policies) : 0;
+	int k;
+
+	if (argc == 1) {
+		reply_array(c, n);
+		for (i = 0; i < n; i++)
+			reply_cstr(c, policy_name(policies_at(*a->policies, i)));
+		return;
+	}
+	if (argc == 4 && resp_arg_is(&argv[2], "ROLE")) {
+		role = argv[3].ptr;
+	} else if (argc != 2) {
+		reply_error(c, "ERR syntax error: RL.POLICY [policy [ROLE r]]");
+		return;
+	}
+	p = find_policy(a, c, &argv[1]);
+	if (!p)
+		return;
+	if (policy_describe(p, role, role ? argv[3].len : 0, &d, hdr, sizeof(hdr))) {
+		policy_error(c, p, -ENOENT, "RL.POLICY");
+		return;
+	}
+	pc = policy_conf(p);
+	reply_record(c, 8 + (size_t)d.nparam);
+	field(c, "name");
+	reply_cstr(c, policy_name(p));
+	field(c, "type");
+	reply_cstr(c, policy_type_name(p));
+	field(c, "quotas");
+	reply_array(c, (size_t)d.nq);
+	for (k = 0; k < d.nq; k++) {
+		reply_record(c, 3);
+		field(c, "window");
+		reply_cstr(c, d.q[k].window);
+		field(c, "quota");
+		reply_int(c, (long long)d.q[k].quota);
+		field(c, "window_ms");
+		reply_int(c, (long long)d.q[k].window_ms);
+	}
+	for (k = 0; k < d.nparam; k++) {
+		field(c, d.param[k].name);
+		reply_int(c, (long long)d.param[k].v);
+	}
+	field(c, "warn_at_milli");
+	reply_int(c, pc->warn_at_milli);
+	field(c, "role");
+	if (role)
+		reply_bulk(c, role, argv[3].len);
+	else
+		reply_null(c);
+	field(c, "roles");
+	reply_array(c, (size_t)pc->nroles);
+	for (k = 0; k < pc->nroles; k++)
+		reply_cstr(c, pc->roles[k].name);
+	field(c, "on_store_error");
+	reply_cstr(c, on_err[pc->on_store_error]);
+	field(c, "ratelimit_policy");
+	reply_cstr(c, hdr);
+}
+
+/* RL.CHECKM: the pairs' names and keys, for the reply (a Redis answer may
+ * come after a reload). */
+struct rlm_ctx {
+	struct deferred *d;
+	size_t n;
+	char policy[POLICY_MULTI_MAX][FG_CONF_NAME_MAX];
+	const char *key[POLICY_MULTI_MAX]; /* into keys */
+	size_t klen[POLICY_MULTI_MAX];
+	char keys[];
+};
+
+static void rlm_reply(struct client *c, const struct rlm_ctx *x,
+		      const struct policy_multi_answer *ans)
+{
+	const struct rl_result *r = &ans->check;
+	int b = ans->binding;
+
+	reply_record(c, 10);
+	field(c, "allowed");
+	reply_int(c, r->allowed);
+	field(c, "limit");
+	reply_int(c, (long long)r->limit);
+	field(c, "remaining");
+	reply_int(c, (long long)r->remaining);
+	field(c, "reset_ms");
+	reply_int(c, (long long)r->reset_ms);
+	field(c, "retry_after_ms");
+	reply_int(c, (long long)r->retry_after_ms);
+	field(c, "state");
+	reply_cstr(c, r->state);
+	field(c, "window");
+	reply_cstr(c, r->window);
+	field(c, "refused");
+	reply_int(c, ans->refused);
+	field(c, "policy");
+	reply_cstr(c, x->policy[b]);
+	field(c, "key");
+	reply_bulk(c, x->key[b], x->klen[b]);
+}
+
+static void rlm_error(struct client *c, int err)
+{
+	if (err == -EXDEV)
+		reply_error(c, "ERR RL.CHECKM: Redis Cluster keeps these keys in different hash "
+			       "slots, so they cannot be decided atomically; nothing was charged "
+			       "(docs/redis.md, RL.CHECKM on Redis Cluster)");
+	else
+		reply_error(c, "ERR RL.CHECKM failed: %s", strerror(-err));
+}
+
+static void rlm_done(int err, const struct policy_multi_answer *ans, void *arg)
+{
+	struct rlm_ctx *x = arg;
+	struct client *c = deferred_begin(x->d);
+
+	if (c && err)
+		rlm_error(c, err);
+	else if (c)
+		rlm_reply(c, x, ans);
+	deferred_end(x->d);
+	free(x);
+}
+
+/* RL.CHECKM numpairs policy key [policy key ...] [COST n] [ROLE r] [PEEK] */
+static void cmd_rl_checkm(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	const struct commands_env *a = ctx;
+	struct policy_pair pairs[POLICY_MULTI_MAX];
+	struct policy_multi_answer ans;
+	const char *role = NULL;
+	size_t rlen = 0, total = 0, off = 0;
+	uint64_t n, cost = 1;
+	struct rlm_ctx *x;
+	bool peek = false;
+	int i, r, bad;
+
+	if (!arg_u64(&argv[1], &n) || n < 1 || n > POLICY_MULTI_MAX) {
+		reply_error(c, "ERR numpairs must be an integer from 1 to %d", POLICY_MULTI_MAX);
+		return;
+	}
+	if ((uint64_t)argc < 2 + 2 * n) {
+		reply_error(c, "ERR RL.CHECKM %llu needs %llu policy key pairs",
+			    (unsigned long long)n, (unsigned long long)n);
+		return;
+	}
+	for (i = 2 + 2 * (int)n; i < argc; i++) {
+		if (resp_arg_is(&argv[i], "COST") && i + 1 < argc) {
+			if (!arg_u64(&argv[++i], &cost)) {
+				reply_error(c, "ERR COST must be a non-negative integer");
+				return;
+			}
+		} else if (resp_arg_is(&argv[i], "ROLE") && i + 1 < argc) {
+			role = argv[++i].ptr;
+			rlen = argv[i].len;
+		} else if (resp_arg_is(&argv[i], "PEEK")) {
+			peek = true;
+		} else {
+			reply_error(c,
+				    "ERR syntax error at '%.*s': RL.CHECKM numpairs policy key "
+				    "[policy key ...] [COST n] [ROLE r] [PEEK]",
+				    (int)(argv[i].len > 32 ? 32 : argv[i].len), argv[i].ptr);
+			return;
+		}
+	}
+	for (i = 0; i < (int)n; i++) {
+		pairs[i].p = find_policy(a, c, &argv[2 + 2 * i]);
+		if (!pairs[i].p)
+			return;
+		pairs[i].key = argv[3 + 2 * i].ptr;
+		pairs[i].klen = argv[3 + 2 * i].len;
+		total += pairs[i].klen;
+	}
+	x = malloc(sizeof(*x) + total);
+	if (!x) {
+		reply_error(c, "ERR out of memory");
+		return;
+	}
+	x->d = NULL;
+	x->n = n;
+	for (i = 0; i < (int)n; i++) {
+		snprintf(x->policy[i], sizeof(x->policy[i]), "%s", policy_name(pairs[i].p));
+		memcpy(x->keys + off, pairs[i].key, pairs[i].klen);
+		x->key[i] = x->keys + off;
+		x->klen[i] = pairs[i].klen;
+		off += pairs[i].klen;
+	}
+	r = policy_submit_multi(*a->policies, pairs, n, cost, role, rlen, peek, clock_realtime_ms(),
+				&ans, rlm_done, x, &bad);
+	if (r == 1) {
+		x->d = client_defer(c);
+		return;
+	}
+	if (r == -EALREADY)
+		reply_error(c,
+			    "ERR RL.CHECKM: pair %d repeats an earlier pair (%s and the same key)",
+			    bad + 1, x->policy[bad]);
+	else if (r == -ENOENT && role)
+		reply_error(c, "ERR unknown role: none of the RL.CHECKM policies lists it under "
+			       "roles: (ROLE applies to the pairs whose policy lists it)");
+	else if (r < 0)
+		policy_error(c, pairs[bad].p, r, "RL.CHECKM");
+	else
+		rlm_reply(c, x, &ans);
+	free(x);
+}
+
+/* RL.CHARGE, RL.REFUND policy key amount [ROLE r]. */
+static void rl_charge(struct client *c, int argc, const struct resp_arg *argv,
+		      const struct commands_env *a, const char *name, bool refund)
+{
+	struct policy_req rq = { .op = POLICY_OP_CHARGE, .refund = refund };
+	struct policy *p;
+
+	if (!arg_u64(&argv[3], &rq.cost) || rq.cost > POLICY_COST_MAX) {
+		reply_error(c, "ERR amount must be an integer from 0 to %llu%s", POLICY_COST_MAX,
+			    !refund && argv[3].len && argv[3].ptr[0] == '-'
+				    ? " (RL.REFUND gives an amount back)"
+				    : "");
+		return;
+	}
+	if (argc == 6 && resp_arg_is(&argv[4], "ROLE")) {
+		rq.role = argv[5].ptr;
+		rq.rlen = argv[5].len;
+	} else if (argc != 4) {
+		reply_error(c, "ERR syntax error: %s policy key amount [ROLE r]", name);
+		return;
+	}
+	p = find_policy(a, c, &argv[1]);
+	if (!p)
+		return;
+	rq.key = argv[2].ptr;
+	rq.klen = argv[2].len;
+	rl_submit(c, a, p, name, &rq);
+}
+
+static void cmd_rl_charge(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	rl_charge(c, argc, argv, ctx, "RL.CHARGE", false);
+}
+
+static void cmd_rl_refund(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	rl_charge(c, argc, argv, ctx, "RL.REFUND", true);
 }
 
 /* RL.AUTH.FAIL, RL.AUTH.CHECK, RL.AUTH.OK, RL.CONN.CLOSE, RL.UNBLOCK,
@@ -1006,6 +1263,10 @@ int commands_register(struct server *s, struct commands_env *a)
 		unsigned flags;
 	} cmds[] = {
 		{ "RL.CHECK", cmd_rl_check, -3, 0 },
+		{ "RL.CHECKM", cmd_rl_checkm, -4, 0 },
+		{ "RL.POLICY", cmd_rl_policy, -1, 0 },
+		{ "RL.CHARGE", cmd_rl_charge, -4, 0 },
+		{ "RL.REFUND", cmd_rl_refund, -4, 0 },
 		{ "RL.AUTH.FAIL", cmd_rl_auth_fail, 3, 0 },
 		{ "RL.AUTH.CHECK", cmd_rl_auth_check, 3, 0 },
 		{ "RL.AUTH.OK", cmd_rl_auth_ok, 3, 0 },

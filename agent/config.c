@@ -48,6 +48,7 @@ static const struct cy_key root_keys[] = {
 	CY_SECTION("sources", 0, config_sources_keys),
 	CY_SECTION("defaults", 0, config_defaults_keys),
 	CY_READER("rules", 0, config_parse_rules),
+	CY_SECTION("syn_cookies", 0, config_syn_cookies_keys),
 	CY_READER("allow", 0, config_parse_allow),
 	CY_READER("deny", 0, config_parse_deny),
 	CY_SECTION("socket", offsetof(struct fg_conf, socket), config_socket_keys),

@@ -47,12 +47,27 @@ struct fg_conf_range {
 	uint16_t lo, hi; /* inclusive, 1..65535 */
 };
 
+/* syn_cookies of a TCP rule: auto (0, the default), off, always. */
+enum fg_conf_cookies {
+	FG_COOKIES_AUTO = 0,
+	FG_COOKIES_OFF = 1,
+	FG_COOKIES_ALWAYS = 2,
+};
+
 /* Limits of a rule or of a protocol's defaults. */
 struct fg_conf_limits {
 	struct fg_conf_limit per_source;
 	struct fg_conf_limit per_prefix;
 	struct fg_conf_limit global;
 	struct fg_conf_ban ban;
+	enum fg_conf_cookies syn_cookies; /* TCP only */
+};
+
+/* syn_cookies: (top level) */
+#define FG_CONF_COOKIE_MAX_RATE 50000 /* default SYN-ACKs per second */
+struct fg_conf_cookies_opts {
+	uint32_t max_rate;   /* SYN-ACKs per second, all rules; 0 in a zeroed struct: default */
+	bool timestamps_off; /* timestamps: off (no timestamp, SACK, window scale) */
 };
 
 struct fg_conf_rule {
@@ -112,6 +127,14 @@ enum fg_store_type {
 
 #define FG_CONF_REDIS_TIMEOUT_MS 20
 #define FG_CONF_REDIS_PREFIX	 "fg"
+#define FG_CONF_REDIS_MAX_SENTINELS 8
+#define FG_CONF_SENTINEL_PORT	    26379
+
+/* A host:port of store.redis.sentinels. */
+struct fg_conf_redis_addr {
+	char host[128];
+	uint16_t port;
+};
 
 /* store.redis: the shared store of a fleet (docs/config.md). */
 struct fg_conf_redis {
@@ -124,6 +147,15 @@ struct fg_conf_redis {
 	uint32_t db;	     /* SELECT db; default 0 */
 	uint32_t timeout_ms; /* per request; default FG_CONF_REDIS_TIMEOUT_MS */
 	char prefix[64];     /* of every key and channel; default FG_CONF_REDIS_PREFIX */
+	/* Sentinel mode (instead of url): the master is asked of these. */
+	struct fg_conf_redis_addr sentinels[FG_CONF_REDIS_MAX_SENTINELS];
+	int nsentinels;
+	char master_name[64];	     /* SENTINEL get-master-addr-by-name */
+	char sentinel_username[64];  /* AUTH on the sentinels; "" = the password alone */
+	char sentinel_password[128]; /* "" = no AUTH on the sentinels */
+	/* Cluster mode (instead of url): seeds the slot map is asked of. */
+	struct fg_conf_redis_addr cluster[FG_CONF_REDIS_MAX_SENTINELS];
+	int ncluster;
 };
 
 /* store: where policies keep their per-key state. */
@@ -180,6 +212,7 @@ struct fg_conf {
 	uint64_t verified_ttl_ms; /* sources.verified_ttl, default 10 min */
 
 	struct fg_conf_limits defaults[2]; /* [FG_PROTO_TCP], [FG_PROTO_UDP] */
+	struct fg_conf_cookies_opts syn_cookies;
 	struct fg_conf_rule rules[FG_CONF_MAX_RULES];
 	int nrules;
 

@@ -21,6 +21,7 @@ _Static_assert(CY_MSG_MAX == FG_CONF_ERR_MAX, "a problem's text fits in a messag
  * defaults, rules, allow and deny (root rows: dst is the struct fg_conf). */
 extern const struct cy_key config_sources_keys[];
 extern const struct cy_key config_defaults_keys[];
+extern const struct cy_key config_syn_cookies_keys[];
 int config_parse_ifaces(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,
 			const char *path, void *dst);
 int config_parse_xdp_mode(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,

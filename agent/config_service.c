@@ -419,42 +419,58 @@ const struct cy_key config_app_bans_keys[] = {
 
 #define REDIS(f) offsetof(struct fg_conf_redis, f)
 
-static int parse_redis_username(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
-				const char *path, void *dst)
+/* An ACL user name (null: none) into buf[cap]. */
+static int read_acl_user(struct cy_parser *p, const yaml_node_t *v, const char *path, char *buf,
+			 size_t cap)
 {
-	struct fg_conf_redis *r = dst;
 	const char *s;
 	int err;
 
-	(void)map;
 	if (cy_is_null(v))
 		return 0;
 	err = cy_get_str(p, v, path, "an ACL user name", &s);
 	if (err)
 		return err;
-	if (!*s || strlen(s) >= sizeof(r->username))
-		return cy_fail(p, v, path, "1 to %zu bytes", sizeof(r->username) - 1);
-	strcpy(r->username, s);
+	if (!*s || strlen(s) >= cap)
+		return cy_fail(p, v, path, "1 to %zu bytes", cap - 1);
+	strcpy(buf, s);
 	return 0;
+}
+
+/* A password (null: none) into buf[cap]. */
+static int read_password(struct cy_parser *p, const yaml_node_t *v, const char *path, char *buf,
+			 size_t cap)
+{
+	const char *s;
+	int err;
+
+	if (cy_is_null(v))
+		return 0;
+	err = cy_get_str(p, v, path, "a password", &s);
+	if (err)
+		return err;
+	if (strlen(s) >= cap)
+		return cy_fail(p, v, path, "too long (at most %zu bytes)", cap - 1);
+	strcpy(buf, s);
+	return 0;
+}
+
+static int parse_redis_username(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+				const char *path, void *dst)
+{
+	struct fg_conf_redis *r = dst;
+
+	(void)map;
+	return read_acl_user(p, v, path, r->username, sizeof(r->username));
 }
 
 static int parse_redis_password(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
 				const char *path, void *dst)
 {
 	struct fg_conf_redis *r = dst;
-	const char *s;
-	int err;
 
 	(void)map;
-	if (cy_is_null(v))
-		return 0;
-	err = cy_get_str(p, v, path, "a password", &s);
-	if (err)
-		return err;
-	if (strlen(s) >= sizeof(r->password))
-		return cy_fail(p, v, path, "too long (at most %zu bytes)", sizeof(r->password) - 1);
-	strcpy(r->password, s);
-	return 0;
+	return read_password(p, v, path, r->password, sizeof(r->password));
 }
 
 static int check_redis_auth(struct cy_parser *p, const yaml_node_t *map, const char *path,
@@ -487,13 +503,179 @@ static int parse_redis_prefix(struct cy_parser *p, const yaml_node_t *map, const
 	return 0;
 }
 
+/* One "host:port" of store.redis.sentinels or cluster ("[v6]:port"; port default
+ * def_port). */
+static int parse_sentinel_addr(struct cy_parser *p, const yaml_node_t *v, const char *path,
+			       struct fg_conf_redis_addr *a, uint16_t def_port)
+{
+	const char *s, *h, *end, *colon;
+	uint16_t port = def_port;
+	size_t hlen;
+	int err;
+
+	err = cy_get_str(p, v, path, "host:port", &s);
+	if (err)
+		return err;
+	h = s;
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (!end)
+			return cy_fail(p, v, path, "\"%s\": no ']' after the IPv6 address", s);
+		h++;
+		hlen = (size_t)(end - h);
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] && !colon)
+			return cy_fail(p, v, path, "\"%s\": expected :port after ']'", s);
+	} else {
+		colon = strchr(h, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return cy_fail(p, v, path, "\"%s\": write an IPv6 address as [addr]:port",
+				       s);
+		hlen = colon ? (size_t)(colon - h) : strlen(h);
+	}
+	if (!hlen || hlen >= sizeof(a->host) || strpbrk(s, "/@? "))
+		return cy_fail(p, v, path, "\"%s\": %s", s,
+			       !hlen			 ? "no host"
+			       : hlen >= sizeof(a->host) ? "the host name is too long"
+							 : "expected host:port");
+	memcpy(a->host, h, hlen);
+	a->host[hlen] = '\0';
+	if (colon && !(port = port_after(colon)))
+		return cy_fail(p, v, path, "\"%s\": the port must be a number from 1 to 65535", s);
+	a->port = port;
+	return 0;
+}
+
+static int parse_addr_list(struct cy_parser *p, const yaml_node_t *v, const char *path,
+			   struct fg_conf_redis_addr *list, int *count, uint16_t def_port,
+			   const char *what)
+{
+	char kp[CY_PATH_MAX];
+	int i, k, err;
+
+	err = cy_expect_kind(p, v, path, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	*count = 0;
+	if (!cy_seq_len(v) || cy_seq_len(v) > FG_CONF_REDIS_MAX_SENTINELS)
+		return cy_fail(p, v, path, "%d entries: give 1 to %d %s", cy_seq_len(v),
+			       FG_CONF_REDIS_MAX_SENTINELS, what);
+	for (i = 0; i < cy_seq_len(v); i++) {
+		struct fg_conf_redis_addr *a = &list[i];
+
+		snprintf(kp, sizeof(kp), "%s[%d]", path, i);
+		err = parse_sentinel_addr(p, cy_seq_item(p, v, i), kp, a, def_port);
+		if (err)
+			return err;
+		for (k = 0; k < i; k++)
+			if (list[k].port == a->port && !strcmp(list[k].host, a->host))
+				return cy_fail(p, cy_seq_item(p, v, i), kp, "%s:%u is listed twice",
+					       a->host, a->port);
+		*count = i + 1;
+	}
+	return 0;
+}
+
+static int parse_redis_sentinels(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+				 const char *path, void *dst)
+{
+	struct fg_conf_redis *r = dst;
+
+	(void)map;
+	return parse_addr_list(p, v, path, r->sentinels, &r->nsentinels, FG_CONF_SENTINEL_PORT,
+			       "sentinels");
+}
+
+static int parse_redis_cluster(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			       const char *path, void *dst)
+{
+	struct fg_conf_redis *r = dst;
+
+	(void)map;
+	return parse_addr_list(p, v, path, r->cluster, &r->ncluster, 6379, "seed nodes");
+}
+
+static int parse_master_name(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			     const char *path, void *dst)
+{
+	struct fg_conf_redis *r = dst;
+	const char *s;
+	int err;
+
+	(void)map;
+	err = cy_get_name(p, v, path, "the master's name in the sentinels' config",
+			  sizeof(r->master_name), &s);
+	if (err)
+		return err;
+	strcpy(r->master_name, s);
+	return 0;
+}
+
+static int parse_sentinel_username(struct cy_parser *p, const yaml_node_t *map,
+				   const yaml_node_t *v, const char *path, void *dst)
+{
+	struct fg_conf_redis *r = dst;
+
+	(void)map;
+	return read_acl_user(p, v, path, r->sentinel_username, sizeof(r->sentinel_username));
+}
+
+static int parse_sentinel_password(struct cy_parser *p, const yaml_node_t *map,
+				   const yaml_node_t *v, const char *path, void *dst)
+{
+	struct fg_conf_redis *r = dst;
+
+	(void)map;
+	return read_password(p, v, path, r->sentinel_password, sizeof(r->sentinel_password));
+}
+
+/* Either one address (url) or sentinels that name the master: not both. */
+static int check_redis_where(struct cy_parser *p, const yaml_node_t *map, const char *path,
+			     void *dst)
+{
+	const struct fg_conf_redis *r = dst;
+	char kp[CY_PATH_MAX];
+
+	if ((r->url[0] && r->nsentinels) || (r->ncluster && (r->url[0] || r->nsentinels)))
+		return cy_fail(p, cy_map_get(p, map, r->ncluster ? "cluster" : "sentinels"),
+			       cy_join(kp, sizeof(kp), path, r->ncluster ? "cluster" : "sentinels"),
+			       "give one of url (one Redis), sentinels (the master they name) or "
+			       "cluster (seed nodes)");
+	if (r->ncluster && r->db)
+		return cy_fail(p, cy_map_get(p, map, "db"), cy_join(kp, sizeof(kp), path, "db"),
+			       "a Redis Cluster has only database 0");
+	if (r->nsentinels && !r->master_name[0])
+		return cy_fail(p, cy_map_get(p, map, "sentinels"),
+			       cy_join(kp, sizeof(kp), path, "master_name"),
+			       "missing: sentinels need the master's name (as in their "
+			       "\"sentinel monitor NAME ...\" line)");
+	if (!r->nsentinels && (r->master_name[0] || r->sentinel_password[0]))
+		return cy_fail(
+			p,
+			cy_map_get(p, map, r->master_name[0] ? "master_name" : "sentinel_password"),
+			cy_join(kp, sizeof(kp), path,
+				r->master_name[0] ? "master_name" : "sentinel_password"),
+			"only with sentinels");
+	if (r->sentinel_username[0] && !r->sentinel_password[0])
+		return cy_fail(p, cy_map_get(p, map, "sentinel_username"),
+			       cy_join(kp, sizeof(kp), path, "sentinel_username"),
+			       "needs store.redis.sentinel_password (AUTH username password)");
+	return 0;
+}
+
 /* store.redis: the url's port and the prefix's default are set by config_defaults(). */
 static const struct cy_key redis_keys[] = {
 	CY_READER("url", 0, parse_redis_url),
+	CY_READER("sentinels", 0, parse_redis_sentinels),
+	CY_READER("master_name", 0, parse_master_name),
+	CY_READER("cluster", 0, parse_redis_cluster),
 	CY_READER("username", 0, parse_redis_username),
 	CY_READER("password", 0, parse_redis_password),
 	CY_CHECK_AT(0, check_redis_auth),
+	CY_READER("sentinel_username", 0, parse_sentinel_username),
+	CY_READER("sentinel_password", 0, parse_sentinel_password),
 	CY_VALUE("db", CY_U32, REDIS(db), 0, 0, 1000000),
+	CY_CHECK_AT(0, check_redis_where),
 	CY_VALUE("timeout_ms", CY_U32, REDIS(timeout_ms), FG_CONF_REDIS_TIMEOUT_MS, 1, 10000),
 	CY_READER("prefix", 0, parse_redis_prefix),
 	CY_TABLE_END,
@@ -523,11 +705,12 @@ static int check_store(struct cy_parser *p, const yaml_node_t *map, const char *
 	const struct fg_conf_store *st = dst;
 	char kp[CY_PATH_MAX];
 
-	if (st->type == FG_STORE_REDIS && !st->redis.url[0])
+	if (st->type == FG_STORE_REDIS && !st->redis.url[0] && !st->redis.nsentinels &&
+	    !st->redis.ncluster)
 		return cy_fail(p, rv ? rv : tv,
 			       cy_join(kp, sizeof(kp), path, rv ? "redis.url" : "redis"),
 			       "missing: the redis store needs a url (redis://host:port or "
-			       "unix:///path)");
+			       "unix:///path), sentinels and a master_name, or cluster");
 	if (st->type != FG_STORE_REDIS && rv && !cy_is_null(rv))
 		return cy_fail(p, rv, cy_join(kp, sizeof(kp), path, "redis"),
 			       "set store.type: redis to use it");

@@ -94,8 +94,34 @@ static int parse_ban(struct cy_parser *p, const yaml_node_t *map, const yaml_nod
 	return 0;
 }
 
-/* per_source, per_prefix, global and ban of a protocol's defaults (a rule has
- * the same rows in rule_keys). */
+/* syn_cookies of a TCP rule (or defaults.tcp): auto, off or always. */
+static int parse_cookies_mode(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			      const char *path, void *dst)
+{
+	static const char *const modes[] = { "auto", "off", "always" };
+	static const enum fg_conf_cookies vals[] = { FG_COOKIES_AUTO, FG_COOKIES_OFF,
+						     FG_COOKIES_ALWAYS };
+	char b[64];
+	int i;
+
+	(void)map;
+	/* YAML 1.1 readers take a bare off for false: so do we. */
+	if (v->type == YAML_SCALAR_NODE && !strcmp(cy_text(v), "false")) {
+		*(enum fg_conf_cookies *)dst = FG_COOKIES_OFF;
+		return 0;
+	}
+	for (i = 0; v->type == YAML_SCALAR_NODE && i < 3; i++) {
+		if (!strcmp(cy_text(v), modes[i])) {
+			*(enum fg_conf_cookies *)dst = vals[i];
+			return 0;
+		}
+	}
+	return cy_fail(p, v, path, "expected auto, off or always, got %s",
+		       cy_show(v, b, sizeof(b)));
+}
+
+/* per_source, per_prefix, global, ban and syn_cookies of a protocol's
+ * defaults (a rule has the same rows in rule_keys). */
 #define LIMITS(f) offsetof(struct fg_conf_limits, f)
 
 static const struct cy_key limits_keys[] = {
@@ -103,17 +129,62 @@ static const struct cy_key limits_keys[] = {
 	CY_SECTION("per_prefix", LIMITS(per_prefix), limit_keys),
 	CY_SECTION("global", LIMITS(global), limit_keys),
 	CY_READER("ban", LIMITS(ban), parse_ban),
+	CY_READER("syn_cookies", LIMITS(syn_cookies), parse_cookies_mode),
 	CY_TABLE_END,
 };
+
+/* SYN cookies answer TCP SYNs: on UDP the key would be silently meaningless. */
+static int cookies_tcp_only(struct cy_parser *p, const yaml_node_t *map, const char *path)
+{
+	const yaml_node_t *v = cy_map_get(p, map, "syn_cookies");
+
+	if (!v)
+		return 0;
+	return cy_fail(p, v, path, "syn_cookies answer TCP SYNs: a udp %s cannot have them",
+		       strncmp(path, "rules", 5) ? "default" : "rule");
+}
 
 /* defaults.tcp or defaults.udp: given, it replaces the built-in levels wholly. */
 static int parse_proto_defaults(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
 				const char *path, void *dst)
 {
+	size_t n = strlen(path);
+	int err;
+
 	(void)map;
 	memset(dst, 0, sizeof(struct fg_conf_limits));
-	return cy_walk(p, v, path, limits_keys, dst);
+	err = cy_walk(p, v, path, limits_keys, dst);
+	if (!err && n >= 4 && !strcmp(path + n - 4, ".udp") && v->type == YAML_MAPPING_NODE)
+		err = cookies_tcp_only(p, v, path);
+	return err;
 }
+
+/* syn_cookies: (top level) what all rules' cookies share. */
+#define COOKIES(f) offsetof(struct fg_conf, syn_cookies.f)
+
+static int parse_cookie_timestamps(struct cy_parser *p, const yaml_node_t *map,
+				   const yaml_node_t *v, const char *path, void *dst)
+{
+	struct fg_conf *c = dst;
+	char b[64];
+
+	(void)map;
+	if (v->type == YAML_SCALAR_NODE && !strcmp(cy_text(v), "auto"))
+		c->syn_cookies.timestamps_off = false;
+	else if (v->type == YAML_SCALAR_NODE &&
+		 (!strcmp(cy_text(v), "off") || !strcmp(cy_text(v), "false")))
+		c->syn_cookies.timestamps_off = true;
+	else
+		return cy_fail(p, v, path, "expected auto or off, got %s",
+			       cy_show(v, b, sizeof(b)));
+	return 0;
+}
+
+const struct cy_key config_syn_cookies_keys[] = {
+	CY_VALUE("max_rate", CY_U32, COOKIES(max_rate), FG_CONF_COOKIE_MAX_RATE, 1, CONF_RATE_MAX),
+	CY_READER("timestamps", 0, parse_cookie_timestamps),
+	CY_TABLE_END,
+};
 
 /* A protocol left out keeps its built-in defaults. */
 const struct cy_key config_defaults_keys[] = {
@@ -192,13 +263,81 @@ int config_parse_xdp_mode(struct cy_parser *p, const yaml_node_t *map, const yam
 		       cy_show(n, b, sizeof(b)));
 }
 
+/* items[i] of parse_cidrs: an address or prefix, into *c. */
+static int parse_cidr_item(struct cy_parser *p, const yaml_node_t *item, const char *kp,
+			   struct fg_cidr *c)
+{
+	char buf[FG_CIDR_STRLEN];
+	const char *s;
+	int err;
+
+	err = cy_get_str(p, item, kp, "an address or prefix", &s);
+	if (err)
+		return err;
+	if (!cidr_parse(s, c))
+		return 0;
+	if (!cidr_parse_loose(s, c))
+		return cy_fail(p, item, kp,
+			       "\"%s\" has host bits set beyond /%u (did you mean %s?)", s,
+			       c->prefixlen, cidr_format(c, buf, sizeof(buf)));
+	return cy_fail(p, item, kp,
+		       "\"%s\" is not an address or prefix (e.g. 192.0.2.0/24, "
+		       "2001:db8::/32)",
+		       s);
+}
+
+static const struct fg_cidr *sort_base; /* qsort has no argument for it */
+
+/* By entry, then by position: equal entries end up side by side, earliest first. */
+static int cmp_entry(const void *a, const void *b)
+{
+	int i = *(const int *)a, j = *(const int *)b;
+	const struct fg_cidr *x = &sort_base[i], *y = &sort_base[j];
+	int d = (int)x->family - (int)y->family;
+
+	if (!d)
+		d = (int)x->prefixlen - (int)y->prefixlen;
+	if (!d)
+		d = memcmp(x->addr, y->addr, sizeof(x->addr));
+	return d ? d : i - j;
+}
+
+/*
+ * The first entry of arr[0..n) (in list order) that repeats an earlier one:
+ * its index, and the earlier one's in *first; -1 when all differ. Sorting
+ * keeps a full list (65,536 entries) at n log n: comparing each entry with
+ * every earlier one took 3 s of CPU for one config load.
+ */
+static int first_repeat(const struct fg_cidr *arr, int n, int *first)
+{
+	int *idx = malloc((size_t)n * sizeof(*idx));
+	int i, best = -1;
+
+	if (!idx)
+		return -2;
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	sort_base = arr;
+	qsort(idx, (size_t)n, sizeof(*idx), cmp_entry);
+	for (i = 1; i < n; i++) {
+		/* in a run of equal entries, the second is the first repeat */
+		if (!cidr_equal(&arr[idx[i - 1]], &arr[idx[i]]) ||
+		    (i > 1 && cidr_equal(&arr[idx[i - 2]], &arr[idx[i]])))
+			continue;
+		if (best < 0 || idx[i] < best) {
+			best = idx[i];
+			*first = idx[i - 1];
+		}
+	}
+	free(idx);
+	return best;
+}
+
 static int parse_cidrs(struct cy_parser *p, const yaml_node_t *n, const char *key,
 		       struct fg_cidr **arr, int *count)
 {
-	char kp[CY_PATH_MAX];
-	struct fg_cidr c;
-	const char *s;
-	int i, j, len, err;
+	char kp[CY_PATH_MAX], first_s[FG_CIDR_STRLEN];
+	int i, j = 0, len, err = 0, dup;
 
 	err = cy_expect_kind(p, n, key, YAML_SEQUENCE_NODE);
 	if (err)
@@ -214,42 +353,33 @@ static int parse_cidrs(struct cy_parser *p, const yaml_node_t *n, const char *ke
 		snprintf(p->err, p->errlen, "%s: out of memory", p->file);
 		return -ENOMEM;
 	}
-	for (i = 0; i < len; i++) {
-		yaml_node_t *item = cy_seq_item(p, n, i);
-		char buf[FG_CIDR_STRLEN];
-
+	for (i = 0; i < len && !err; i++) {
 		snprintf(kp, sizeof(kp), "%s[%d]", key, i);
-		err = cy_get_str(p, item, kp, "an address or prefix", &s);
-		if (err)
-			return err;
-		if (cidr_parse(s, &c)) {
-			if (!cidr_parse_loose(s, &c))
-				return cy_fail(
-					p, item, kp,
-					"\"%s\" has host bits set beyond /%u (did you mean %s?)", s,
-					c.prefixlen, cidr_format(&c, buf, sizeof(buf)));
-			return cy_fail(p, item, kp,
-				       "\"%s\" is not an address or prefix (e.g. 192.0.2.0/24, "
-				       "2001:db8::/32)",
-				       s);
-		}
-		/* One trie key per entry: a second spelling of an entry
-		 * (::ffff:192.0.2.0/120 after 192.0.2.0/24) would silently
-		 * replace or delete the first. */
-		for (j = 0; j < *count; j++) {
-			char first[FG_CIDR_STRLEN];
-
-			if (!cidr_equal(&(*arr)[j], &c))
-				continue;
-			return cy_fail(
-				p, item, kp,
-				"\"%s\" is the same entry as %s[%d] on line %lu (%s): list it once",
-				s, key, j, cy_line(cy_seq_item(p, n, j)),
-				cidr_format(&(*arr)[j], first, sizeof(first)));
-		}
-		(*arr)[(*count)++] = c;
+		err = parse_cidr_item(p, cy_seq_item(p, n, i), kp, &(*arr)[i]);
+		if (!err)
+			*count = i + 1;
 	}
-	return 0;
+	/*
+	 * One trie key per entry: a second spelling of an entry
+	 * (::ffff:192.0.2.0/120 after 192.0.2.0/24) would silently replace or
+	 * delete the first. A repeat before a bad item is reported first, as
+	 * a reading in list order would.
+	 */
+	dup = first_repeat(*arr, *count, &j);
+	if (dup == -2) {
+		snprintf(p->err, p->errlen, "%s: out of memory", p->file);
+		return -ENOMEM;
+	}
+	if (dup >= 0) {
+		const yaml_node_t *item = cy_seq_item(p, n, dup);
+
+		snprintf(kp, sizeof(kp), "%s[%d]", key, dup);
+		return cy_fail(p, item, kp,
+			       "\"%s\" is the same entry as %s[%d] on line %lu (%s): list it once",
+			       cy_text(item), key, j, cy_line(cy_seq_item(p, n, j)),
+			       cidr_format(&(*arr)[j], first_s, sizeof(first_s)));
+	}
+	return err;
 }
 
 /* "N" or "N-M". Returns 0, -1 (not a port or range), -2 (port out of
@@ -421,12 +551,14 @@ static const struct cy_key rule_keys[] = {
 	CY_SECTION("per_prefix", RULE(limits.per_prefix), limit_keys),
 	CY_SECTION("global", RULE(limits.global), limit_keys),
 	CY_READER("ban", RULE(limits.ban), parse_ban),
+	CY_READER("syn_cookies", RULE(limits.syn_cookies), parse_cookies_mode),
 	CY_TABLE_END,
 };
 
 static int parse_rule(struct cy_parser *p, const yaml_node_t *n, int idx, struct fg_conf_rule *r)
 {
 	char path[32];
+	int err;
 
 	snprintf(path, sizeof(path), "rules[%d]", idx);
 	if (n->type != YAML_MAPPING_NODE) {
@@ -438,7 +570,10 @@ static int parse_rule(struct cy_parser *p, const yaml_node_t *n, int idx, struct
 			       cy_show(n, b, sizeof(b)));
 	}
 	r->line = (int)cy_line(n);
-	return cy_walk(p, n, path, rule_keys, r);
+	err = cy_walk(p, n, path, rule_keys, r);
+	if (!err && r->proto == FG_PROTO_UDP)
+		err = cookies_tcp_only(p, n, path);
+	return err;
 }
 
 int config_parse_rules(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *n,

@@ -9,6 +9,7 @@
 
 #include "config_yaml.h"
 #include "duration.h"
+#include "editdist.h"
 
 /* A year in ms: every duration times 1e6 stays far inside a u64 of ns. */
 #define CY_DURATION_MAX_MS (365ULL * 86400 * 1000)
@@ -111,36 +112,6 @@ yaml_node_t *cy_seq_item(struct cy_parser *p, const yaml_node_t *n, int i)
 	return yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
 }
 
-/* Edit distance of short keys, for "did you mean" hints. */
-static int distance(const char *a, const char *b)
-{
-	int la = (int)strlen(a), lb = (int)strlen(b);
-	int row[CY_PATH_MAX + 1];
-	int i, j;
-
-	if (la > CY_PATH_MAX || lb > CY_PATH_MAX)
-		return CY_PATH_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		int diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			int up = row[j];
-			int v = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /* Every key of map must be one of keys, once: a typo must not pass. */
 int cy_check_keys(struct cy_parser *p, const yaml_node_t *map, const char *path,
 		  const char *const *keys)
@@ -173,7 +144,7 @@ int cy_check_keys(struct cy_parser *p, const yaml_node_t *map, const char *path,
 			if (!strcmp(keys[i], cy_text(k)))
 				break;
 			/* Close enough to be a typo, not a different word. */
-			d = distance(keys[i], cy_text(k));
+			d = editdist(keys[i], cy_text(k));
 			if (d < bestd && 2 * d < (int)strlen(cy_text(k))) {
 				bestd = d;
 				best = keys[i];

@@ -270,10 +270,22 @@ void fleet_redis_up(struct fleet *f)
 	load[2] = min;
 	load[3] = "+inf";
 	load[4] = "WITHSCORES";
+	/* A new connection may be to another server (a Sentinel fail-over):
+	 * subscribe anew there, so bans published on the new master arrive. */
+	if (f->sub) {
+		redisAsyncContext *ac = f->sub;
+
+		f->sub = NULL;
+		f->stats.subscribed = false;
+		ac->data = NULL;
+		redisAsyncFree(ac);
+	}
+	/* Subscribed before the set is read: a ban published in between is
+	 * not missed (one seen twice is applied once). */
+	subscribe(f);
 	xdpmaps_list_each(f->maps->bans, true, push_own, f);
 	snprintf(min, sizeof(min), "(%llu", (unsigned long long)redis_now_ms(f->r));
 	redis_command(f->r, 5, load, NULL, on_set, f);
-	subscribe(f);
 }
 
 void fleet_set_guard(struct fleet *f, struct banguard *g)

@@ -112,14 +112,15 @@ void kernel_probe_features(void)
 
 	snprintf(kernel_features.release, sizeof(kernel_features.release), "%s",
 		 uname(&u) ? "unknown" : u.release);
-	/* SYN cookies answered at XDP need bpf_tcp_raw_gen_syncookie_ipv4/6 and
-	 * their check helpers (6.0). Nothing uses them yet: probed so that the
-	 * feature, when it comes, is switched off (not a failed start) on 5.12-5.19. */
+	/* SYN cookies answered at XDP use bpf_skc_lookup_tcp (5.2),
+	 * bpf_tcp_gen_syncookie (5.3) and bpf_tcp_check_syncookie (5.2), all
+	 * below the floor: probed so that a kernel built without them (or
+	 * without CONFIG_SYN_COOKIES, where they answer -EOPNOTSUPP at run
+	 * time) says so in the log. */
 	kernel_features.xdp_syncookies =
-		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_tcp_raw_gen_syncookie_ipv4,
-					NULL) > 0 &&
-		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_tcp_raw_check_syncookie_ipv4,
-					NULL) > 0;
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_skc_lookup_tcp, NULL) > 0 &&
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_tcp_gen_syncookie, NULL) > 0 &&
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_tcp_check_syncookie, NULL) > 0;
 	log_info("kernel features probed", LOG_STR("release", kernel_features.release),
 		 LOG_BOOL("xdp_syncookies", kernel_features.xdp_syncookies));
 }

@@ -41,7 +41,7 @@ int kernel_check_floor(void);
  * feature that needs one is switched off with a log line when it is false. */
 struct kernel_features {
 	char release[65];    /* uname -r */
-	bool xdp_syncookies; /* bpf_tcp_raw_{gen,check}_syncookie_ipv4 at XDP (6.0) */
+	bool xdp_syncookies; /* bpf_skc_lookup_tcp, bpf_tcp_{gen,check}_syncookie at XDP */
 };
 extern struct kernel_features kernel_features;
 

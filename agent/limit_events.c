@@ -54,13 +54,26 @@ static uint64_t events_expiry(const struct policy *p, const void *state)
 	return max_u64(s->blocked_until, s->count ? s->start + p->conf.window_ms : 0);
 }
 
+/*
+ * The count answered "warn": ceil(warn_at x limit), but at most limit - 1,
+ * so that a limit of 2 or more warns once before the event that
+ * disconnects (limit 3, warn_at 0.8: ceil(2.4) = 3 would be the limit
+ * itself). A limit of 1 disconnects at the first event: no warning.
+ */
+static uint64_t events_warn_at(const struct fg_conf_policy *c)
+{
+	uint64_t n = ((uint64_t)c->warn_at_milli * c->limit + 999) / 1000;
+
+	return c->limit >= 2 && n > c->limit - 1 ? c->limit - 1 : n;
+}
+
 static uint64_t events_event(void *state, bool fresh, void *arg)
 {
 	struct policy_call *op = arg;
 	const struct fg_conf_policy *c = &op->p->conf;
 	struct st_events *s = state;
 	struct rl_event_result *out = &op->ans->u.event;
-	uint64_t warn_n = ((uint64_t)c->warn_at_milli * c->limit + 999) / 1000;
+	uint64_t warn_n = events_warn_at(c);
 
 	(void)fresh;
 	if (s->count && since_ms(op->now_ms, s->start) >= c->window_ms)
@@ -83,6 +96,16 @@ static uint64_t events_event(void *state, bool fresh, void *arg)
 	}
 	out->count = s->count;
 	return events_expiry(op->p, s);
+}
+
+/* Per connection, not an HTTP client's quota: no RateLimit-Policy. */
+static void events_describe(const struct policy *p, int role, struct policy_desc *d)
+{
+	(void)role;
+	d->q[0].quota = p->conf.limit;
+	d->q[0].window_ms = p->conf.window_ms;
+	d->q[0].window = "window";
+	d->nq = 1;
 }
 
 static void events_fallback(struct policy_call *c, bool allow)
@@ -188,6 +211,7 @@ const struct policy_kind policy_kind_events = {
 	.validate = events_validate,
 	.expiry = events_expiry,
 	.fallback = events_fallback,
+	.describe = events_describe,
 	.lua = { [POLICY_LUA_DECIDE] = lua_event,
 		 [POLICY_LUA_BLOCK] = lua_block,
 		 [POLICY_LUA_REPLAY] = lua_replay },

@@ -95,6 +95,28 @@ static uint64_t progressive_auth(void *state, bool fresh, void *arg)
 	return progressive_expiry(op->p, s);
 }
 
+/* A slowdown, not a quota: parameters only. */
+static void progressive_describe(const struct policy *p, int role, struct policy_desc *d)
+{
+	const struct fg_conf_policy *c = &p->conf;
+	const struct {
+		const char *name;
+		uint64_t v;
+	} v[] = {
+		{ "free_failures", c->free_failures },	   { "base_delay_ms", c->base_delay_ms },
+		{ "factor_milli", c->factor_milli },	   { "max_delay_ms", c->max_delay_ms },
+		{ "forget_after_ms", c->forget_after_ms }, { "xdp_ban_after", c->xdp_ban_after },
+		{ "xdp_ban_for_ms", c->xdp_ban_for_ms },
+	};
+	size_t i;
+
+	(void)role;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		d->param[d->nparam].name = v[i].name;
+		d->param[d->nparam++].v = v[i].v;
+	}
+}
+
 static void progressive_fallback(struct policy_call *c, bool allow)
 {
 	c->ans->u.auth.delay_ms = allow ? 0 : c->p->conf.base_delay_ms;
@@ -215,6 +237,7 @@ const struct policy_kind policy_kind_progressive = {
 		    [POLICY_OP_AUTH_CHECK] = progressive_auth },
 	.expiry = progressive_expiry,
 	.fallback = progressive_fallback,
+	.describe = progressive_describe,
 	.lua = { [POLICY_LUA_DECIDE] = lua_auth,
 		 [POLICY_LUA_BLOCK] = lua_block,
 		 [POLICY_LUA_REPLAY] = lua_replay },

@@ -33,6 +33,25 @@ static void window_canon(struct fg_conf_policy *d, const struct fg_conf_policy *
 	policy_canon_roles(d, s);
 }
 
+/* A TAT is a time debt per limit: it means the same under any count, role
+ * or block_for, as long as the limits keep their per, in their order. A
+ * sliding log is no TAT (algorithm), and its state's size follows its
+ * counts and roles (the cap): a log is kept only while they stay the same. */
+static void window_layout(struct fg_conf_policy *d, const struct fg_conf_policy *s)
+{
+	int i;
+
+	for (i = 0; i < s->nlimits; i++)
+		d->limits[i].per_ms = s->limits[i].per_ms;
+	d->nlimits = s->nlimits;
+	d->algorithm = s->algorithm;
+	if (s->algorithm == POLICY_ALGO_SLIDING) {
+		for (i = 0; i < s->nlimits; i++)
+			d->limits[i].count = s->limits[i].count;
+		policy_canon_roles(d, s);
+	}
+}
+
 static uint32_t window_state_size(const struct fg_conf_policy *c)
 {
 	if (c->algorithm == POLICY_ALGO_SLIDING)
@@ -122,7 +141,7 @@ static uint64_t window_check(void *state, bool fresh, void *arg)
 	struct rl_result *out = &op->ans->u.check;
 	uint64_t cost = op->rq->cost, now_ns = op->now_ms * NS_PER_MS;
 	uint64_t tat[POLICY_MAX_LIMITS] = { 0 }, next[POLICY_MAX_LIMITS] = { 0 };
-	uint64_t best_rem = UINT64_MAX, best_reset = 0, best_retry = 0;
+	uint64_t best_rem = UINT64_MAX, best_reset = 0, best_retry = 0, wait = 0;
 	int i, n = p->conf.nlimits, bind = 0;
 	bool ok = true, blocked, charge, warn = false, peek = op->rq->peek;
 
@@ -143,10 +162,15 @@ static uint64_t window_check(void *state, bool fresh, void *arg)
 	for (i = 0; i < n; i++) {
 		const struct wlimit *w = &wl[i];
 		uint64_t at = charge ? next[i] : tat[i];
-		uint64_t rem = (w->burst_ns - (at - now_ns)) / w->t_ns;
+		/* A TAT past the burst (written with a role's or an older config's
+		 * limit: a reload keeps state) leaves nothing, not a wrapped count. */
+		uint64_t rem =
+			at - now_ns < w->burst_ns ? (w->burst_ns - (at - now_ns)) / w->t_ns : 0;
 		uint64_t reset = at - now_ns;
 		uint64_t retry =
 			next[i] - now_ns > w->burst_ns ? next[i] - w->burst_ns - now_ns : 0;
+
+		wait = max_u64(wait, retry);
 
 		/* Used >= warn_at of any window warns, not only the binding one. */
 		if ((w->limit - rem) * 1000 >= (uint64_t)p->conf.warn_at_milli * w->limit)
@@ -165,15 +189,16 @@ static uint64_t window_check(void *state, bool fresh, void *arg)
 	}
 	out->allowed = ok;
 	out->limit = wl[bind].limit;
-	out->remaining =
-		(wl[bind].burst_ns - ((charge ? next[bind] : tat[bind]) - now_ns)) / wl[bind].t_ns;
+	out->remaining = best_rem;
 	out->reset_ms = ns_to_ms_ceil((charge ? next[bind] : tat[bind]) - now_ns);
 	out->window = win(p)->wname[bind];
 	if (ok) {
 		out->retry_after_ms = 0;
 		out->state = warn ? "warn" : "ok";
 	} else if (blocked) {
-		out->retry_after_ms = s->blocked_until - op->now_ms;
+		/* Until the block ends AND every window takes this cost: a client
+		 * obeying a shorter wait would be refused (and blocked) again. */
+		out->retry_after_ms = max_u64(s->blocked_until - op->now_ms, ns_to_ms_ceil(wait));
 		out->state = "blocked";
 	} else {
 		out->retry_after_ms = ns_to_ms_ceil(best_retry);
@@ -200,6 +225,21 @@ static uint64_t window_decide_check(void *state, bool fresh, void *arg)
 static bool window_lua_alt_of(const struct policy *p)
 {
 	return window_sliding(p);
+}
+
+static void window_describe(const struct policy *p, int role, struct policy_desc *d)
+{
+	int i;
+
+	for (i = 0; i < p->conf.nlimits; i++) {
+		d->q[i].quota = win(p)->wl[role][i].limit;
+		d->q[i].window_ms = p->conf.limits[i].per_ms;
+		d->q[i].window = win(p)->wname[i];
+	}
+	d->nq = p->conf.nlimits;
+	d->http = true;
+	d->param[d->nparam].name = "block_for_ms";
+	d->param[d->nparam++].v = p->conf.block_for_ms;
 }
 
 static void window_fallback(struct policy_call *c, bool allow)
@@ -453,6 +493,7 @@ const struct policy_kind policy_kind_window = {
 	.name = "window",
 	.conf_keys = window_keys,
 	.canon = window_canon,
+	.layout = window_layout,
 	.state_size = window_state_size,
 	.state_used = window_state_used,
 	.priv_size = sizeof(struct window),
@@ -461,6 +502,7 @@ const struct policy_kind policy_kind_window = {
 	.validate = window_validate,
 	.expiry = window_expiry,
 	.fallback = window_fallback,
+	.describe = window_describe,
 	.lua = { [POLICY_LUA_DECIDE] = lua_check,
 		 [POLICY_LUA_BLOCK] = lua_block,
 		 [POLICY_LUA_REPLAY] = lua_replay },

@@ -283,16 +283,24 @@ bool window_sliding_decode(const struct policy *p, const unsigned char *f, size_
  * COST, and a second key or a sentinel member for the block). The log only
  * holds the live entries, so the value is short for a short log; its
  * length varies, so the load is this file's own (f: block, then stamp,
- * count pairs; m entries of which first..m are in the longest window).
+ * count pairs; m entries of which first..m are in the longest window). As
+ * the frame's load: a value of the legacy id is this config's, one of
+ * another config of the type keeps its block alone.
  */
 #define LUA_LOAD                                                                                   \
 	"local cap = limit(n + 1)\n"                                                               \
 	"local v = redis.call('GET', KEYS[1])\n"                                                   \
 	"local f, found, m = {0}, false, 0\n"                                                      \
+	"local vid = v and string.sub(v, 1, 16)\n"                                                 \
 	"if v and #v >= 24 and (#v - 24) % 16 == 0 and (#v - 24) / 16 <= cap\n"                    \
-	"  and string.sub(v, 1, 16) == cid then m = (#v - 24) / 16\n"                              \
+	"  and (vid == cid or vid == lid) then m = (#v - 24) / 16\n"                               \
 	"  f = {struct.unpack('<' .. string.rep('d', 1 + 2 * m), v, 17)}\n"                        \
-	"  f[2 + 2 * m] = nil; found = true end\n"                                                 \
+	"  f[2 + 2 * m] = nil; found = true\n"                                                     \
+	"elseif v and vid ~= cid and vid ~= lid and #v >= 24 and\n"                                \
+	"    string.byte(v, 1) == string.byte(cid, 1) then\n"                                      \
+	"  local b = struct.unpack('<d', v, 17)\n"                                                 \
+	"  if b >= 1 and b < 18446744073709551616 then f[1] = math.floor(b); found = true end\n"   \
+	"end\n"                                                                                    \
 	"local first = 1\n"                                                                        \
 	"while first <= m and f[2 * first] + xp <= now do first = first + 1 end\n"                 \
 	"local function save() local o, e = {f[1]}, f[1]\n"                                        \

@@ -29,6 +29,7 @@
 #include "rules.h"
 #include "sbuf.h"
 #include "server.h"
+#include "status.h"
 #include "xdpmaps.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -119,6 +120,8 @@ struct metrics {
 	struct sbuf text;	 /* the latest complete snapshot */
 	uint64_t rendered_ns;	 /* CLOCK_MONOTONIC of text */
 	char health[HEALTH_MAX]; /* "" = healthy, else why not */
+
+	struct status *status; /* GET / and /status.json (status.h); NULL: not served */
 };
 
 struct http_conn {
@@ -628,6 +631,23 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 		if (have[id])
 			u64(b, "floodgate_xdp_attacks_total", gs[id].attacks, "rule",
 			    ids->names[id], LABELS_END);
+	family(b, "floodgate_xdp_syn_cookies", "gauge",
+	       "1 for each TCP rule's syn_cookies mode (auto: while under attack, off, always); "
+	       "0 for every mode under dry_run or on a kernel without the helpers.");
+	for (id = 0; id < FG_MAX_RULES; id++) {
+		uint32_t f = a->compiled->rules[id].flags;
+		bool on = !a->conf->dry_run && kernel_features.xdp_syncookies;
+
+		if (!have[id] || strcmp(rule_proto(a, id, ids->names[id]), "tcp"))
+			continue;
+		u64(b, "floodgate_xdp_syn_cookies", on && (f & FG_RULE_F_COOKIE_AUTO), "rule",
+		    ids->names[id], "mode", "auto", LABELS_END);
+		u64(b, "floodgate_xdp_syn_cookies",
+		    on && !(f & (FG_RULE_F_COOKIE_AUTO | FG_RULE_F_COOKIE_ALWAYS)), "rule",
+		    ids->names[id], "mode", "off", LABELS_END);
+		u64(b, "floodgate_xdp_syn_cookies", on && (f & FG_RULE_F_COOKIE_ALWAYS), "rule",
+		    ids->names[id], "mode", "always", LABELS_END);
+	}
 }
 
 static void render_maps(struct sbuf *b, struct metrics *m)
@@ -685,6 +705,19 @@ static void render_misc(struct sbuf *b, struct metrics *m)
 		  "New flows of unknown sources that got no per-address state under attack." },
 		{ FG_M_VERIFIED, "floodgate_xdp_verified_total",
 		  "Sources the egress program marked verified (the host talked to them)." },
+		{ FG_M_COOKIES_SENT, "floodgate_xdp_syn_cookies_sent_total",
+		  "SYN-ACKs with a SYN cookie the XDP program sent (XDP_TX)." },
+		{ FG_M_COOKIE_ACKS_VALID, "floodgate_xdp_syn_cookie_acks_valid_total",
+		  "ACKs with a valid SYN cookie, passed to the kernel." },
+		{ FG_M_COOKIE_ACKS_BAD, "floodgate_xdp_syn_cookie_acks_bad_total",
+		  "ACKs to a listener from unverified sources without a valid cookie, dropped." },
+		{ FG_M_COOKIE_VERIFIED, "floodgate_xdp_syn_cookie_verified_total",
+		  "Sources marked verified by a valid SYN cookie." },
+		{ FG_M_COOKIES_CAPPED, "floodgate_xdp_syn_cookies_capped_total",
+		  "SYNs not answered: syn_cookies.max_rate SYN-ACKs per second used up." },
+		{ FG_M_COOKIES_DECLINED, "floodgate_xdp_syn_cookies_declined_total",
+		  "SYNs a cookie was wanted for but not made (no listener, IP options, data, bad "
+		  "checksum, tcp_syncookies not 2): the rule's ordinary path." },
 	};
 	uint64_t misc[FG_M_MAX];
 	size_t i;
@@ -832,6 +865,41 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 	u64(b, "floodgate_rl_store_bytes", ss.bytes, "store", ss.type, LABELS_END);
 }
 
+/* Per Redis node: a cluster's masters, or the one server (url, or the master
+ * the sentinels name), so a dashboard shows which node fails. */
+static void render_store_nodes(struct sbuf *b, struct metrics *m)
+{
+	int i, n = redis_nodes(m->v.redis);
+	struct redis_stats rs;
+	const char *addr;
+
+	redis_stats(m->v.redis, &rs);
+	single(b, "floodgate_store_redirects_total", "counter",
+	       "Redis Cluster MOVED and ASK redirections followed.", rs.redirects);
+	single(b, "floodgate_store_master_switches_total", "counter",
+	       "Fail-overs of the master announced by the sentinels (+switch-master).",
+	       rs.master_switches);
+	family(b, "floodgate_store_node_up", "gauge",
+	       "1 while this Redis node is connected and usable; its keys fall back while 0.");
+	for (i = 0; i < n; i++)
+		if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+			u64(b, "floodgate_store_node_up", rs.up, "node", addr, LABELS_END);
+	family(b, "floodgate_store_node_errors_total", "counter",
+	       "Requests for this node that failed (timeouts, errors, lost connections) or were "
+	       "refused while it was down.");
+	for (i = 0; i < n; i++)
+		if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+			u64(b, "floodgate_store_node_errors_total", rs.errors, "node", addr,
+			    LABELS_END);
+	family(b, "floodgate_store_node_request_duration_seconds", "histogram",
+	       "Round trip of the requests this node answered.");
+	for (i = 0; i < n; i++)
+		if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+			histogram(b, "floodgate_store_node_request_duration_seconds", rs.lat,
+				  REDIS_LAT_BUCKETS, m->redis_le, (double)rs.lat_sum_us / 1e6,
+				  "node", addr);
+}
+
 /* The shared store (store.type: redis) and fleet-wide bans; nothing without them. */
 static void render_shared_store(struct sbuf *b, struct metrics *m)
 {
@@ -885,6 +953,7 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	       "Round trip of the Redis requests that were answered (decisions, bans).");
 	histogram(b, "floodgate_store_request_duration_seconds", rs.lat, REDIS_LAT_BUCKETS,
 		  m->redis_le, (double)rs.lat_sum_us / 1e6, NULL, NULL);
+	render_store_nodes(b, m);
 	single(b, "floodgate_fleet_subscribed", "gauge",
 	       "1 while subscribed to the fleet's ban channel.", fs.subscribed);
 	family(b, "floodgate_fleet_messages_total", "counter",
@@ -1120,6 +1189,10 @@ static void render(struct metrics *m)
 	memcpy(m->health, health, sizeof(health));
 	pthread_mutex_unlock(&m->lock);
 	*b = old; /* the old snapshot's memory renders the next one */
+	/* The status page reads the snapshot just made (only this thread writes it). */
+	if (status_update(m->status, m->loop, &(struct status_src){ m->v.maps, m->v.compiled },
+			  m->text.data, m->text.len, health))
+		log_warn("metrics: out of memory rendering the status page; serving the last one");
 	m->render_s = (double)(mono_ns() - t0) / 1e9;
 }
 
@@ -1159,8 +1232,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
-	static const char index_page[] = "floodgated: see /metrics and /healthz\n";
 	struct metrics *m = cls;
+	const char *type;
 	char body[HEALTH_MAX + 64];
 	struct MHD_Response *r;
 	uint64_t age_ms;
@@ -1197,10 +1270,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			     strcmp(body, "ok\n") ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
 			     "text/plain; charset=utf-8", body, strlen(body), false);
 	}
-	if (!strcmp(url, "/"))
-		return reply(conn, MHD_HTTP_OK, "text/plain; charset=utf-8", index_page,
-			     sizeof(index_page) - 1, false);
-	snprintf(body, sizeof(body), "not found: try /metrics or /healthz\n");
+	if (status_http(m->status, url, &r, &type))
+		return queue(conn, MHD_HTTP_OK, type, r, false);
+	snprintf(body, sizeof(body), "not found: try /, /status.json, /metrics or /healthz\n");
 	return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", body, strlen(body),
 		     false);
 }
@@ -1402,6 +1474,8 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 	if (m->v.skel)
 		m->prog_id = prog_id_of(bpf_program__fd(m->v.skel->progs.fg_xdp));
 	m->start_time_s = process_start_time();
+	if (status_new(&m->status))
+		log_warn("metrics: out of memory: no status page (/metrics is served)");
 	for (i = 0; i < AUTH_BUCKETS; i++)
 		snprintf(m->auth_le[i], sizeof(m->auth_le[i]), "%g", auth_bounds_s[i]);
 	for (i = 0; i < SERVER_LAT_BUCKETS; i++)
@@ -1448,8 +1522,8 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 			 LOG_ERRNO(err));
 	m->reaper_on = !err;
 	log_info("metrics listening", LOG_STR("listen", m->listen),
-		 LOG_STR("paths", "/metrics,/healthz"), LOG_UINT("max_connections", m->max_conns),
-		 LOG_UINT("timeout_ms", m->timeout_ms));
+		 LOG_STR("paths", "/metrics,/healthz,/,/status.json"),
+		 LOG_UINT("max_connections", m->max_conns), LOG_UINT("timeout_ms", m->timeout_ms));
 	return 0;
 }
 
@@ -1467,6 +1541,7 @@ void metrics_stop(struct metrics *m)
 	}
 	if (m->daemon)
 		MHD_stop_daemon(m->daemon); /* joins the thread, closes the socket */
+	status_stop(m->status);
 	m->daemon = NULL;
 	if (m->timers_on) {
 		uv_timer_stop(&m->render_timer);
@@ -1488,6 +1563,7 @@ void metrics_free(struct metrics *m)
 	sbuf_free(&m->spare);
 	sbuf_free(&m->text);
 	free(m->auth_hists);
+	status_free(m->status);
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->conn_lock);
 	pthread_cond_destroy(&m->reap_cond);

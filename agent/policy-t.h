@@ -19,6 +19,7 @@
 #define POLICY_ROLE_NAME_MAX  64
 #define POLICY_EVENT_NAME_MAX 64
 #define POLICY_COST_MAX	      1000000000000000ULL /* 1e15 */
+#define POLICY_DEBT_MAX	      4000000000000000ULL /* used of a budget, charges included (< 2^53) */
 #define POLICY_MAX	      256		  /* policies in a config */
 #define POLICY_NAME_MAX	      64		  /* = FG_CONF_NAME_MAX (asserted in config.c) */
 
@@ -37,13 +38,15 @@ enum policy_op {
 	POLICY_OP_AUTH_FAIL = 1,  /* RL.AUTH.FAIL */
 	POLICY_OP_AUTH_CHECK = 2, /* RL.AUTH.CHECK */
 	POLICY_OP_EVENT = 3,	  /* RL.EVENT */
-	POLICY_OP_BLOCK = 4,	  /* RL.BLOCK */
-	POLICY_OP_UNBLOCK = 5,	  /* RL.UNBLOCK */
-	POLICY_OP_RESET = 6,	  /* RL.RESET, RL.AUTH.OK, RL.CONN.CLOSE */
+	POLICY_OP_CHARGE = 4,	  /* RL.CHARGE, RL.REFUND */
+	POLICY_OP_BLOCK = 5,	  /* RL.BLOCK */
+	POLICY_OP_UNBLOCK = 6,	  /* RL.UNBLOCK */
+	POLICY_OP_RESET = 7,	  /* RL.RESET, RL.AUTH.OK, RL.CONN.CLOSE */
 };
 /* The operations a type decides itself (policy_kind.decide); block, unblock
- * and reset work the same on every type. */
-#define POLICY_OP_DECIDE_N (POLICY_OP_EVENT + 1)
+ * and reset work the same on every type. (Not stored anywhere: renumbered
+ * freely.) */
+#define POLICY_OP_DECIDE_N (POLICY_OP_CHARGE + 1)
 
 /* What a decision does when the Redis store fails or times out. */
 enum policy_on_error {

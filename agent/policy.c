@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * The set of policies of a config: compiling it (carrying the state of
- * unchanged policies over a reload), finding a policy, and taking a request
+ * The set of policies of a config: compiling it (carrying over a reload
+ * what a policy's state still means), finding a policy, and taking a request
  * through the store: generic checks, then the policy's kind (policy_kind.h)
  * decides in one store_run() callback, so all windows of a request are
  * checked and charged together (or not at all). The limiters are in
@@ -21,11 +21,11 @@
 /*
  * The fields of c that make its decisions, in a copy whose other bytes are
  * fixed (zeroes and the config's defaults): the kind says which are its.
- * The only definition of "unchanged": conf_equal() compares copies, the
- * Redis state's config id hashes one. The copy starts from every type's
- * defaults, as the parser's policies do, so the ids of configs written
- * before the kinds (which hashed the whole parsed policy) stay the same and
- * Redis state survives the upgrade.
+ * The only definition of "unchanged": conf_equal() compares copies (a
+ * policy keeps its keys untouched), the Redis legacy id hashes one. The
+ * copy starts from every type's defaults, as the parser's policies do, so
+ * the ids of configs written before the kinds (which hashed the whole
+ * parsed policy) stay the same and Redis state survives the upgrade.
  */
 static void conf_canon(const struct fg_conf_policy *c, struct fg_conf_policy *out)
 {
@@ -47,14 +47,67 @@ static bool conf_equal(const struct fg_conf_policy *a, const struct fg_conf_poli
 	return !memcmp(&ca, &cb, sizeof(ca));
 }
 
-/* A short id of what conf_equal() compares (name aside: it is in the key). */
+/* What a key's state means (the kind's layout), in a copy like conf_canon's. */
+static void state_canon(const struct fg_conf_policy *c, struct fg_conf_policy *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = c->type;
+	if (policy_kinds[c->type]->layout)
+		policy_kinds[c->type]->layout(out, c);
+}
+
+/* Whether a key's state under a reads the same under b (same name and type). */
+static bool state_equal(const struct fg_conf_policy *a, const struct fg_conf_policy *b)
+{
+	struct fg_conf_policy ca, cb;
+
+	if (strcmp(a->name, b->name) || a->type != b->type)
+		return false;
+	state_canon(a, &ca);
+	state_canon(b, &cb);
+	return !memcmp(&ca, &cb, sizeof(ca));
+}
+
+/*
+ * The Redis state's ids (name aside: it is in the key). conf_id: the type's
+ * tag ('G' + type: never a lowercase hex digit, so never the first byte of
+ * a legacy id) and 15 hex digits of the state's meaning, so that a reload
+ * that keeps a key's state in memory keeps it in Redis, and one that keeps
+ * only blocks there finds the block (same tag) there too. legacy_id: what
+ * agents before that wrote, a hash of conf_canon's copy.
+ */
 static void make_conf_id(struct policy *p)
 {
 	struct fg_conf_policy c;
+	uint64_t h;
 
+	state_canon(&p->conf, &c);
+	h = store_siphash(0x666c6f6f64676174ULL, 0x73ULL, &c, sizeof(c)) >> 4; /* 15 hex digits */
+	snprintf(p->conf_id, sizeof(p->conf_id), "%c%015llx", 'G' + (int)p->conf.type,
+		 (unsigned long long)h);
 	conf_canon(&p->conf, &c);
-	snprintf(p->conf_id, sizeof(p->conf_id), "%016llx",
+	snprintf(p->legacy_id, sizeof(p->legacy_id), "%016llx",
 		 (unsigned long long)store_siphash(0x666c6f6f64676174ULL, 0x65ULL, &c, sizeof(c)));
+}
+
+/* A key's state under a new config of its policy, from the old one's:
+ * all of it (same layout, recomputing the expiry under the new parameters)
+ * or its block alone. */
+struct carry {
+	const struct policy *p; /* the new policy */
+	uint32_t old_size;
+	bool all;
+};
+
+static uint64_t carry_fn(void *dst, const void *src, void *arg)
+{
+	const struct carry *c = arg;
+
+	if (c->all)
+		memcpy(dst, src, c->old_size);
+	else
+		memcpy(dst, src, sizeof(uint64_t)); /* the block's end: every state's first field */
+	return c->p->kind->expiry(c->p, dst);
 }
 
 /* --- compiling ------------------------------------------------------------ */
@@ -118,6 +171,7 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 	size_t i, made = 0;
 	int ret = 0;
 	bool *kept = NULL;
+	struct policy **from = NULL; /* prev's policy of the same name and type */
 
 	ps = calloc(1, sizeof(*ps));
 	if (!ps)
@@ -125,7 +179,8 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 	ps->n = conf->npolicies > 0 ? (size_t)conf->npolicies : 0;
 	ps->p = calloc(ps->n ? ps->n : 1, sizeof(*ps->p));
 	kept = calloc(ps->n ? ps->n : 1, sizeof(*kept));
-	if (!ps->p || !kept)
+	from = calloc(ps->n ? ps->n : 1, sizeof(*from));
+	if (!ps->p || !kept || !from)
 		goto nomem;
 	for (i = 0; i < ps->n; i++) {
 		struct policy *old = find_conf(prev, conf->policies[i].name);
@@ -134,7 +189,13 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 		if (!ps->p[i])
 			goto nomem;
 		ps->p[i]->set = ps;
-		if (old && conf_equal(&old->conf, &conf->policies[i])) {
+		if (!old || old->conf.type != conf->policies[i].type)
+			continue; /* new, or another type: fresh state */
+		from[i] = old;
+		/* The state means the same: the namespace stays (its keys are
+		 * rewritten below when parameters changed); so do the counters. */
+		if (state_equal(&old->conf, &conf->policies[i]) &&
+		    old->state_size == ps->p[i]->state_size) {
 			ps->p[i]->ns = old->ns;
 			ps->p[i]->stats = old->stats;
 			kept[i] = true;
@@ -184,7 +245,19 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 				 strerror(-ret));
 			goto fail_ns;
 		}
-		/* State of changed and removed policies goes. */
+		/* What a changed policy keeps (issue 12): all of its keys' state
+		 * when it still means the same, else their blocks. Only now:
+		 * nothing of prev changes before every fallible step is done. */
+		for (i = 0; i < ps->n; i++) {
+			struct carry c = { .p = ps->p[i], .all = kept[i] };
+
+			if (!from[i] || (kept[i] && conf_equal(&from[i]->conf, &conf->policies[i])))
+				continue;
+			c.old_size = from[i]->state_size;
+			store_ns_move(store, from[i]->ns, ps->p[i]->ns, carry_fn, &c);
+			store_ns_set_max_keys(store, ps->p[i]->ns, ps->p[i]->max_keys, 0);
+		}
+		/* State of removed policies and of the old namespaces goes. */
 		for (i = 0; i < prev->n; i++) {
 			size_t k;
 			bool still = false;
@@ -199,6 +272,7 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 	}
 	ps->store = store;
 	free(kept);
+	free(from);
 	return ps;
 
 fail_ns:
@@ -215,6 +289,7 @@ nomem:
 fail:
 	set_free(ps, false);
 	free(kept);
+	free(from);
 	errno = -ret;
 	return NULL;
 }
@@ -422,6 +497,9 @@ void policy_call_of(struct areq *q, uint64_t now_ms, struct policy_call *c, stor
 	case POLICY_OP_EVENT:
 		*create = !q->exempt;
 		break;
+	case POLICY_OP_CHARGE:
+		*create = !q->rq.refund;
+		break;
 	default:
 		*create = q->rq.op == POLICY_OP_BLOCK;
 		break;
@@ -458,10 +536,19 @@ int policy_decide_memory(struct areq *q, bool journal)
 	case POLICY_OP_EVENT:
 		q->journaled = !q->exempt;
 		break;
+	case POLICY_OP_CHARGE:
+		/* A refund takes back what this outage counted, if anything: one
+		 * lost is a refund not given, never a charge given twice. */
+		if (q->rq.refund)
+			policy_redis_unjournal(q->set, p, q->role, q->rq.key, q->rq.klen,
+					       q->rq.cost);
+		else
+			q->journaled = q->rq.cost;
+		break;
 	default:
 		break;
 	}
-	policy_redis_journal(q->set, p, q->rq.op == POLICY_OP_CHECK ? q->role : 0, q->rq.key,
+	policy_redis_journal(q->set, p, policy_op_has_role(q->rq.op) ? q->role : 0, q->rq.key,
 			     q->rq.klen, q->journaled);
 	return 0;
 }
@@ -477,7 +564,10 @@ int policy_decide_fallback(struct areq *q, bool journal)
 
 	q->set->sstats->fallback_decisions++;
 	ans->fallback = true;
-	if (mode == POLICY_ON_ERROR_MEMORY || q->rq.op >= POLICY_OP_DECIDE_N)
+	/* A charge records usage that happened: kept (and replayed) whatever
+	 * on_store_error says about decisions. */
+	if (mode == POLICY_ON_ERROR_MEMORY || q->rq.op >= POLICY_OP_DECIDE_N ||
+	    q->rq.op == POLICY_OP_CHARGE)
 		return policy_decide_memory(q, journal);
 	memset(&ans->u, 0, sizeof(ans->u));
 	policy_call_of(q, q->now_ms, &c, &fn, &create);
@@ -502,7 +592,7 @@ static int validate(struct areq *q)
 		return -EINVAL;
 	if (!policy_supports(p, rq->op))
 		return -EOPNOTSUPP;
-	if (rq->op == POLICY_OP_CHECK) {
+	if (policy_op_has_role(rq->op)) {
 		if (rq->cost > POLICY_COST_MAX)
 			return -EINVAL;
 		q->role = role_index(p, rq->role, rq->rlen);
@@ -530,10 +620,43 @@ static int areq_prepare(struct areq *q, struct policy *p, const struct policy_re
 	return validate(q);
 }
 
+int policy_prepare(struct areq *q, struct policy *p, const struct policy_req *rq, uint64_t now_ms)
+{
+	return areq_prepare(q, p, rq, now_ms);
+}
+
 void policies_put(struct policies *ps)
 {
 	if (--ps->refs == 0 && ps->dead)
 		set_free(ps, ps->dead_with_store);
+}
+
+/* --- RL.POLICY -------------------------------------------------------------- */
+
+int policy_describe(const struct policy *p, const char *role, size_t rlen, struct policy_desc *d,
+		    char *hdr, size_t hdrlen)
+{
+	int r = role_index(p, role, rlen), i;
+	size_t off = 0;
+
+	if (r < 0)
+		return -ENOENT;
+	memset(d, 0, sizeof(*d));
+	p->kind->describe(p, r, d);
+	hdr[0] = '\0';
+	for (i = 0; d->http && i < d->nq; i++) {
+		int n = snprintf(hdr + off, hdrlen - off, "%s\"%s-%s\";q=%llu;w=%llu",
+				 i ? ", " : "", p->conf.name, d->q[i].window,
+				 (unsigned long long)d->q[i].quota,
+				 (unsigned long long)((d->q[i].window_ms + 999) / 1000));
+
+		if (n < 0 || (size_t)n >= hdrlen - off) {
+			hdr[0] = '\0';
+			break;
+		}
+		off += (size_t)n;
+	}
+	return 0;
 }
 
 /* --- policy_submit ---------------------------------------------------------- */

@@ -40,9 +40,10 @@ struct policy;	 /* one policy of a set; valid until the set is freed */
 
 /*
  * Compile conf->policies (and conf->store) into a new set. State of every
- * policy of prev that is unchanged in conf (same name, type and parameters)
- * is carried over; state of changed or removed policies is dropped. prev
- * may be NULL.
+ * policy of prev that keeps its name and type in conf is carried over as
+ * far as it still means something (all of it when its kind's layout is
+ * unchanged, else its blocks; docs/config.md "Reload"); state of removed
+ * policies and of policies of another type is dropped. prev may be NULL.
  * On success prev is CONSUMED (freed: do not use it or its struct policy
  * pointers again) and the new set is returned. On failure NULL is returned
  * with errno set and a message in err, and prev is untouched and still
@@ -98,7 +99,7 @@ struct rl_event_result {
 };
 
 /* Per-policy counters for INFO and metrics (monotonic; kept across a
- * reload when the policy is unchanged). */
+ * reload while the policy keeps its keys' state). */
 struct policy_stats {
 	uint64_t keys;		/* keys with state now */
 	uint64_t allowed;	/* check: allowed; auth_check: wait 0; event: ok/warn/exempt */
@@ -180,6 +181,12 @@ void policies_redis_fixed_clock(struct policies *ps, bool on);
  *   window), the one reaching limit and every later one in the window
  *   "disconnect"; events in the exempt list (exact, case-sensitive names)
  *   are "exempt", not counted.
+ * - CHARGE (budget): record cost as used whatever is left (actual usage
+ *   known after the request: AI tokens), up to POLICY_DEBT_MAX; used above
+ *   the amount is a debt paid back by the amount of each new period (the
+ *   amount of the request's role) before requests pass again. refund takes
+ *   cost back instead, never below nothing used. The answer is RL.CHECK's
+ *   for a request of cost 1 with peek, after the charge (role as given).
  * - BLOCK (every type): block key for seconds from now: checks answer
  *   "blocked", auth waits cover the block, events "disconnect". A block
  *   never shortens a longer one already in place. UNBLOCK lifts a block
@@ -194,6 +201,7 @@ struct policy_req {
 	const char *role;
 	size_t rlen;
 	bool peek;
+	bool refund;	   /* charge: take cost back */
 	const char *event; /* event */
 	size_t elen;
 	uint64_t seconds; /* block */
@@ -222,6 +230,75 @@ typedef void (*policy_done_fn)(int err, const struct policy_answer *ans, void *a
  */
 int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
 		  struct policy_answer *ans, policy_done_fn done, void *arg);
+
+/* --- introspection (RL.POLICY) ---------------------------------------------- */
+
+#define POLICY_DESC_PARAMS 8
+
+/* What a policy allows, for a role: from its kind's describe row. */
+struct policy_desc {
+	struct {
+		uint64_t quota;	    /* requests, amount or events ... */
+		uint64_t window_ms; /* ... per this long */
+		const char *window; /* its name, as RL.CHECK's window field */
+	} q[POLICY_MAX_LIMITS];
+	int nq;
+	bool http; /* the quotas are an HTTP client's (RateLimit-Policy applies) */
+	/* The type's other parameters, by name (block_for_ms, base_delay_ms, ...). */
+	struct {
+		const char *name;
+		uint64_t v;
+	} param[POLICY_DESC_PARAMS];
+	int nparam;
+};
+
+/*
+ * Describe p for role (NULL: none; -ENOENT unknown), and write the value
+ * of an IETF RateLimit-Policy field (draft-ietf-httpapi-ratelimit-headers:
+ * a List of "policy-window";q=quota;w=seconds, windows rounded up to whole
+ * seconds) into hdr ("" when the type has no HTTP quotas, or it does not fit).
+ */
+int policy_describe(const struct policy *p, const char *role, size_t rlen, struct policy_desc *d,
+		    char *hdr, size_t hdrlen);
+
+/* --- several (policy, key) pairs in one decision (RL.CHECKM) ----------------- */
+
+#define POLICY_MULTI_MAX 16 /* pairs of one decision */
+
+struct policy_pair {
+	struct policy *p; /* of the set the decision is submitted to */
+	const void *key;
+	size_t klen;
+};
+
+struct policy_multi_answer {
+	bool fallback; /* decided by on_store_error (Redis failed or is down) */
+	int refused;   /* the pair that refused (the one holding it back longest), or -1 */
+	int binding;   /* the pair whose fields are in check: refused, else the least remaining */
+	struct rl_result check; /* that pair's; state "warn" when any pair warns */
+};
+
+typedef void (*policy_multi_done_fn)(int err, const struct policy_multi_answer *ans, void *arg);
+
+/*
+ * RL.CHECKM: check n (1..POLICY_MULTI_MAX) pairs of window and budget
+ * policies for cost (PEEK: charge nothing) and charge all of them, or none
+ * when any pair refuses: a refused pair alone gets what a refusal brings it
+ * (block_for). role applies to the pairs whose policy lists it (-ENOENT when
+ * none does). Memory store: decided now, in one callback per pair with
+ * nothing in between (atomic by construction), 0 returned. Redis: one
+ * script over every key (CAS on the states it found, decided by the same
+ * callbacks), 1 returned and done runs later, exactly once; Redis down:
+ * each pair's on_store_error, memory pairs decided together. -errno with
+ * *bad the pair at fault when refused before any store is asked (those of
+ * policy_submit, and -EALREADY: a pair repeats an earlier one; -EINVAL:
+ * n out of range). done may get -EXDEV: Redis Cluster put the keys in
+ * several hash slots (no atomic decision possible; nothing charged).
+ */
+int policy_submit_multi(struct policies *ps, const struct policy_pair *pairs, size_t n,
+			uint64_t cost, const char *role, size_t rlen, bool peek, uint64_t now_ms,
+			struct policy_multi_answer *ans, policy_multi_done_fn done, void *arg,
+			int *bad);
 
 /* Reclaim up to budget expired keys now (for an idle-time timer; requests
  * already reclaim a few each). Returns how many went. */

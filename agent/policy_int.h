@@ -22,9 +22,9 @@
 /* "{prefix:len:name:" and a whole Redis key. */
 #define RKEY_PREFIX_MAX (2 * FG_CONF_NAME_MAX + 16)
 #define RKEY_MAX	(RKEY_PREFIX_MAX + STORE_KEY_MAX + 2)
-/* The scripts' packed parameters: the id, 3 doubles, 2 per window limit
+/* The scripts' packed parameters: the ids, 3 doubles, 2 per window limit
  * and 2 more (a sliding window's cap). */
-#define PARAMS_MAX (CONF_ID_LEN + 8 * (3 + 2 * POLICY_MAX_LIMITS + 2))
+#define PARAMS_MAX (2 * CONF_ID_LEN + 8 * (3 + 2 * POLICY_MAX_LIMITS + 2))
 
 struct policy {
 	struct fg_conf_policy conf;
@@ -35,7 +35,13 @@ struct policy {
 	uint32_t state_size;
 	uint64_t max_keys; /* its bound in the store: conf.max_keys or a fair share */
 	struct policy_stats stats;
-	char conf_id[CONF_ID_LEN + 1]; /* Redis state of another config of this policy is ignored */
+	/* The Redis state's id: a tag of the type ('G' + type), then a hash of
+	 * what the state means (kind->layout). State of another id is ignored
+	 * but for its block when the tag is the same (policy_lua.h). */
+	char conf_id[CONF_ID_LEN + 1];
+	/* The id agents before issue 12 wrote (a hash of the whole canon copy):
+	 * their state of this very config is read as this config's. */
+	char legacy_id[CONF_ID_LEN + 1];
 	/* The Redis scripts' first argument, per role, packed once. */
 	unsigned char params[POLICY_MAX_ROLES + 1][PARAMS_MAX];
 	size_t params_len;
@@ -60,6 +66,7 @@ struct policies {
 	struct journal *journal;		     /* outage counts, per key */
 	struct shared_stats *sstats;
 	bool fixed_clock;
+	int multi_script; /* RL.CHECKM's (policy_multi.c), with Redis */
 	/* Requests in flight hold the set: a reload frees it when the last ends. */
 	unsigned refs;
 	bool dead, dead_with_store;
@@ -104,6 +111,14 @@ int policy_decide_fallback(struct areq *q, bool journal);
 /* A request of ps ended: the set goes if a reload replaced it meanwhile. */
 void policies_put(struct policies *ps);
 
+/* areq_prepare: q for rq on p at now, validated (q->rq keeps rq's pointers). */
+int policy_prepare(struct areq *q, struct policy *p, const struct policy_req *rq, uint64_t now_ms);
+
+/* --- policy_multi.c --------------------------------------------------------- */
+
+/* The RL.CHECKM script's source (built once; lives until exit). NULL: no memory. */
+const char *policy_multi_lua(void);
+
 /* --- policy_redis.c for policy.c ------------------------------------------ */
 
 /* Send q to Redis: 0 when sent (its reply ends it), -errno when not. */
@@ -115,10 +130,22 @@ void policy_redis_carry(struct policies *ps, const struct policies *prev);
 /* What the fallback charged for (policy, role, key): added to Redis later. */
 void policy_redis_journal(struct policies *ps, const struct policy *p, int role, const void *key,
 			  size_t klen, uint64_t amount);
+/* {prefix:len:policy:key} into buf; its length, or 0 when it does not fit. */
+size_t policy_redis_key(const struct policy *p, const void *key, size_t klen, char *buf,
+			size_t len);
+/* A refund during an outage: less of (policy, role, key) to add to Redis. */
+void policy_redis_unjournal(struct policies *ps, const struct policy *p, int role, const void *key,
+			    size_t klen, uint64_t amount);
 /* The set owning j is freed: j goes now or with its last reply. NULL is fine. */
 void policy_redis_release(struct journal *j);
 /* The shared store's part of policies_store_stats(). */
 void policy_redis_stats(const struct policies *ps, struct policies_store_stats *out);
+
+/* Operations that take COST and ROLE (the journal keys them by role). */
+static inline bool policy_op_has_role(enum policy_op op)
+{
+	return op == POLICY_OP_CHECK || op == POLICY_OP_CHARGE;
+}
 
 /* --- for the limiters ------------------------------------------------------ */
 

@@ -23,6 +23,7 @@
 
 struct cy_key;
 struct policy;
+struct policy_desc;
 struct policy_call;
 
 /* The Lua scripts of a type (policy_lua.h builds them), by what they do. */
@@ -55,6 +56,15 @@ struct policy_kind {
 	 * state's config id is a hash of the copy (policy.c).
 	 */
 	void (*canon)(struct fg_conf_policy *dst, const struct fg_conf_policy *src);
+	/*
+	 * What a key's state means (issue 12: a reload keeps what it can):
+	 * copy the fields of src without which the state of a key reads as
+	 * something else (window: each limit's per; budget: the period) into
+	 * dst (zeroed, type set). A change of parameters that leaves this copy
+	 * equal keeps every key's state; one that changes it keeps only blocks;
+	 * NULL: every change keeps the state. The Redis state's id hashes it.
+	 */
+	void (*layout)(struct fg_conf_policy *dst, const struct fg_conf_policy *src);
 
 	/* Bytes of state per key (<= STORE_STATE_MAX, 8-byte fields, the
 	 * block's end in ms first: block, unblock and reset are generic). */
@@ -78,6 +88,9 @@ struct policy_kind {
 	int (*validate)(struct policy_call *c);
 	/* When state stops being worth more than zeroes (Unix ms). */
 	uint64_t (*expiry)(const struct policy *p, const void *state);
+	/* RL.POLICY: the quotas and parameters of p for role (0: none, else
+	 * 1 + index into conf.roles), into d (zeroed). */
+	void (*describe)(const struct policy *p, int role, struct policy_desc *d);
 	/* The answer of on_store_error allow (allow) or deny (!allow). */
 	void (*fallback)(struct policy_call *c, bool allow);
 

@@ -20,13 +20,18 @@
  * shared state this host saw.
  *
  * ARGV: 1 the parameters: config id, then doubles xp (the type's expiry
- * parameter), x and n (the type's own), and n pairs read by limit(i); 2 a
- * fixed now in ms (0: TIME); then the script's own.
+ * parameter), x and n (the type's own), n pairs read by limit(i), and last
+ * the legacy id (struct policy); 2 a fixed now in ms (0: TIME); then the
+ * script's own.
+ *
+ * A value of another config of the same type (the id's first byte, its
+ * type's tag, is the same: a reload changed what the state means, issue
+ * 12) keeps its block, the first field, and nothing else.
  *
  * state: Lua defining nf (the number of fields) and expiry(f) (when the
  * state f is worth no more than zeroes, Unix ms; f[1] is the block's end).
  * body: the script's work on f (zeroes when Redis had no state of this
- * config); save() writes f back with its expiry, or deletes the key.
+ * config, but for a block kept); save() writes f back with its expiry, or deletes the key.
  */
 #ifndef FG_POLICY_LUA_H
 #define FG_POLICY_LUA_H
@@ -35,7 +40,7 @@
 	"local P, now = ARGV[1], tonumber(ARGV[2])\n"                                              \
 	"if now == 0 then local t = redis.call('TIME')\n"                                          \
 	"  now = t[1] * 1000 + math.floor(t[2] / 1000) end\n"                                      \
-	"local cid = string.sub(P, 1, 16)\n"                                                       \
+	"local cid, lid = string.sub(P, 1, 16), string.sub(P, -16)\n"                              \
 	"local xp, x, n = struct.unpack('<ddd', P, 17)\n"                                          \
 	"local function limit(i) return struct.unpack('<dd', P, 25 + 16 * i) end\n"
 
@@ -43,9 +48,15 @@
 	"local fmt = '<' .. string.rep('d', nf)\n"                                                 \
 	"local v = redis.call('GET', KEYS[1])\n"                                                   \
 	"local f, found = nil, false\n"                                                            \
-	"if v and #v == 16 + 8 * nf and string.sub(v, 1, 16) == cid then\n"                        \
+	"local vid = v and string.sub(v, 1, 16)\n"                                                 \
+	"if v and #v == 16 + 8 * nf and (vid == cid or vid == lid) then\n"                         \
 	"  f = {struct.unpack(fmt, v, 17)}; found = true\n"                                        \
-	"else f = {}; for i = 1, nf do f[i] = 0 end end\n"                                         \
+	"else f = {}; for i = 1, nf do f[i] = 0 end\n"                                             \
+	"  if v and vid ~= cid and vid ~= lid and #v >= 24 and\n"                                  \
+	"      string.byte(v, 1) == string.byte(cid, 1) then\n"                                    \
+	"    local b = struct.unpack('<d', v, 17)\n"                                               \
+	"    if b >= 1 and b < 18446744073709551616 then f[1] = math.floor(b); found = true end\n" \
+	"  end end\n"                                                                              \
 	"local function save() local e = expiry(f)\n"                                              \
 	"  if e > now then local s = cid .. struct.pack(fmt, unpack(f, 1, nf))\n"                  \
 	"    redis.call('SET', KEYS[1], s, 'PX', string.format('%d', e - now))\n"                  \

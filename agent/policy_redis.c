@@ -17,9 +17,10 @@
 #include "redis.h"
 #include "sbuf.h"
 
-/* Every kind's scripts (and one kind's second set, lua_alt) fit in what the
- * Redis connection registers. */
-_Static_assert((POLICY_TYPE_N + 1) * POLICY_LUA_N <= REDIS_MAX_SCRIPTS, "raise REDIS_MAX_SCRIPTS");
+/* Every kind's scripts (and one kind's second set, lua_alt) and RL.CHECKM's
+ * fit in what the Redis connection registers. */
+_Static_assert((POLICY_TYPE_N + 1) * POLICY_LUA_N + 1 <= REDIS_MAX_SCRIPTS,
+	       "raise REDIS_MAX_SCRIPTS");
 
 /*
  * The outage journal: what memory counted while Redis was away (below).
@@ -173,6 +174,13 @@ static bool journal_sub(struct journal *j, const char *policy, int role, const v
 	return true;
 }
 
+void policy_redis_unjournal(struct policies *ps, const struct policy *p, int role, const void *key,
+			    size_t klen, uint64_t amount)
+{
+	if (ps->journal && amount)
+		journal_sub(ps->journal, p->conf.name, role, key, klen, amount);
+}
+
 /* --- building a script call ------------------------------------------------- */
 
 /* The script of p that does what (its kind's, or the kind's second set). */
@@ -213,7 +221,8 @@ void policy_redis_pack(struct policy *p)
 
 		memcpy(p->params[role], p->conf_id, off);
 		p->kind->pack(p, role, p->params[role], &off);
-		p->params_len = off;
+		memcpy(p->params[role] + off, p->legacy_id, CONF_ID_LEN);
+		p->params_len = off + CONF_ID_LEN;
 	}
 }
 
@@ -255,6 +264,11 @@ static size_t redis_key(const struct policy *p, const void *key, size_t klen, ch
 	return p->rkeylen + klen + 1;
 }
 
+size_t policy_redis_key(const struct policy *p, const void *key, size_t klen, char *buf, size_t len)
+{
+	return redis_key(p, key, klen, buf, len);
+}
+
 /* --- asynchronous requests -------------------------------------------------- */
 
 /* Run the memory callback of the request on pre (the state Redis found) at now. */
@@ -276,15 +290,22 @@ static uint64_t preset_fn(void *state, bool fresh, void *arg)
 
 /*
  * The memory state in the value a script found (see policy_lua.h): zeros,
- * a fresh state, when it is of another config of the policy, or not one
- * the scripts wrote (the scripts treat it the same way).
+ * a fresh state, when it is of another config of the policy (but for the
+ * block of the same type's), or not one the scripts wrote (the scripts
+ * treat it the same way).
  */
 static void decode_state(const struct policy *p, const char *v, size_t len, uint64_t *pre)
 {
 	const unsigned char *f = (const unsigned char *)v + CONF_ID_LEN;
 	size_t i, nf = p->state_size / 8;
+	bool ours = len >= CONF_ID_LEN &&
+		    (!memcmp(v, p->conf_id, CONF_ID_LEN) || !memcmp(v, p->legacy_id, CONF_ID_LEN));
 
-	if (len < CONF_ID_LEN || (len - CONF_ID_LEN) % 8 || memcmp(v, p->conf_id, CONF_ID_LEN))
+	if (!ours && len >= CONF_ID_LEN + 8 && v[0] == p->conf_id[0]) {
+		pre[0] = policy_get_u64(f);
+		return;
+	}
+	if (!ours || (len - CONF_ID_LEN) % 8)
 		return;
 	if (p->kind->decode) {
 		if (!p->kind->decode(p, f, (len - CONF_ID_LEN) / 8, pre))
@@ -382,7 +403,7 @@ static void want_late(struct areq *q)
 		return;
 	l->j = j;
 	l->amount = q->journaled;
-	l->role = q->rq.op == POLICY_OP_CHECK ? q->role : 0;
+	l->role = policy_op_has_role(q->rq.op) ? q->role : 0;
 	l->klen = q->rq.klen;
 	strcpy(l->policy, q->p->conf.name);
 	memcpy(l->key, q->rq.key, q->rq.klen);
@@ -459,6 +480,10 @@ int policy_redis_send(struct areq *q)
 	case POLICY_OP_EVENT:
 		arg_u64(&a, q->exempt);
 		break;
+	case POLICY_OP_CHARGE: /* the decide script: ARGV 4 is 2 (charge) or 3 (refund) */
+		arg_u64(&a, q->rq.cost);
+		arg_u64(&a, q->rq.refund ? 3 : 2);
+		break;
 	default: /* block, unblock */
 		script = script_of(ps, p, POLICY_LUA_BLOCK);
 		arg_u64(&a, q->rq.op == POLICY_OP_BLOCK ? q->rq.seconds : 0);
@@ -473,6 +498,7 @@ void policy_redis_carry(struct policies *ps, const struct policies *prev)
 	if (ps->redis)
 		redis_keys_init(ps);
 	memcpy(ps->scripts, prev->scripts, sizeof(ps->scripts));
+	ps->multi_script = prev->multi_script;
 	ps->journal = prev->journal;
 	ps->sstats = prev->sstats;
 	if (ps->journal)
@@ -522,6 +548,12 @@ int policies_set_redis(struct policies *ps, struct redis *r)
 			ps->scripts[t][1][i] = id;
 		}
 	}
+	if (!policy_multi_lua())
+		return -ENOMEM;
+	id = redis_script(r, policy_multi_lua());
+	if (id < 0)
+		return id;
+	ps->multi_script = id;
 	if (!ps->journal) {
 		ps->journal = journal_new();
 		if (!ps->journal)

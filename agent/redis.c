@@ -16,6 +16,8 @@
 const uint32_t redis_lat_bounds_us[REDIS_LAT_BUCKETS] = { 100,	250,   500,   1000,  2500,
 							  5000, 10000, 25000, 50000, 100000 };
 
+#define SLOT_NONE 0xff /* a slot no known node serves */
+
 /* A handshake that takes longer than this (or 5 timeouts) counts as failed. */
 #define HANDSHAKE_MIN_MS 1000
 
@@ -72,11 +74,49 @@ struct redis {
 	int64_t clock_offset_ms; /* Redis's TIME minus this host's wall clock */
 	uv_timer_t clock;	 /* asks Redis its TIME again now and then */
 	uint64_t time_sent_ms;	 /* wall clock when that TIME was sent */
+	/*
+	 * Sentinel mode (conf.nsentinels): conf.host and conf.port are the
+	 * master the sentinels named last; every connect asks them again.
+	 */
+	redisAsyncContext *sq; /* asking sentinel sq_idx for the master */
+	int sq_idx;
+	redisAsyncContext *ssub;   /* subscribed to +switch-master on one sentinel */
+	int ssub_next;		   /* the sentinel to subscribe on next */
+	uv_timer_t sentinel_timer; /* keeps ssub connected */
+	char where[256];	   /* the url, or "sentinel master NAME at host:port" */
+	/* Cluster mode (conf.ncluster): a router over one struct redis per master. */
+	struct redis *nodes[REDIS_MAX_NODES];
+	int nnodes;
+	uint8_t *slots; /* REDIS_SLOTS node indexes, SLOT_NONE when unknown */
+	bool map_known;
+	struct redis *answering_node; /* redis_want_late() goes there */
+	struct redis *parent;	      /* a cluster's node: its router */
+	bool map_inflight;	      /* CLUSTER SLOTS asked of a node */
+	bool closing;		      /* redis_free() under way: start nothing */
 };
+
+static bool cluster_mode(const struct redis *r)
+{
+	return r->conf.ncluster > 0;
+}
+
+static void cluster_retry(struct redis *r);
+static struct redis *any_up_node(const struct redis *r);
+static int cl_eval(struct redis *r, int script, bool background, const void *key, size_t klen,
+		   int nargs, const char *const *args, const size_t *lens, redis_reply_fn cb,
+		   void *arg);
+static int cl_command(struct redis *r, int argc, const char *const *argv, const size_t *lens,
+		      redis_reply_fn cb, void *arg);
+static void cl_stats(const struct redis *r, struct redis_stats *out);
 
 static const char *where(const struct redis *r)
 {
-	return r->conf.url;
+	return r->where;
+}
+
+static bool sentinel_mode(const struct redis *r)
+{
+	return r->conf.nsentinels > 0;
 }
 
 /* --- pending requests ------------------------------------------------------ */
@@ -372,6 +412,11 @@ static void on_clock(uv_timer_t *t)
 
 uint64_t redis_now_ms(const struct redis *r)
 {
+	if (cluster_mode(r)) {
+		const struct redis *n = any_up_node(r);
+
+		return n ? redis_now_ms(n) : clock_realtime_ms();
+	}
 	return (uint64_t)((int64_t)clock_realtime_ms() + r->clock_offset_ms);
 }
 
@@ -397,6 +442,20 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 	}
 	if (!strcmp(step, "TIME"))
 		learn_time(r, rp);
+	if (!strcmp(step, "ROLE") &&
+	    (rp->type != REDIS_REPLY_ARRAY || !rp->elements ||
+	     rp->element[0]->type != REDIS_REPLY_STRING || strcmp(rp->element[0]->str, "master"))) {
+		/* A sentinel's answer can be stale (a fail-over under way): never
+		 * write to a replica, ask again at the next retry. */
+		set_error(r, "%s:%u is not a master (ROLE: %.20s): asking the sentinels again",
+			  r->conf.host, r->conf.port,
+			  rp->type == REDIS_REPLY_ARRAY && rp->elements &&
+					  rp->element[0]->type == REDIS_REPLY_STRING
+				  ? rp->element[0]->str
+				  : "?");
+		fail(r);
+		return;
+	}
 	if (!strncmp(step, "SCRIPT", 6) && rp->type == REDIS_REPLY_STRING && rp->len == 40) {
 		int i = atoi(step + 6);
 
@@ -442,14 +501,15 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 	fail(r);
 }
 
-static redisAsyncContext *open_ctx(struct redis *r, const char **err)
+static redisAsyncContext *open_addr(struct redis *r, const char *path, const char *host,
+				    uint16_t port, const char **err)
 {
 	redisAsyncContext *ac;
 
-	if (r->conf.path[0])
-		ac = redisAsyncConnectUnix(r->conf.path);
+	if (path && path[0])
+		ac = redisAsyncConnectUnix(path);
 	else
-		ac = redisAsyncConnect(r->conf.host, r->conf.port);
+		ac = redisAsyncConnect(host, port);
 	if (!ac) {
 		*err = "out of memory";
 		return NULL;
@@ -468,6 +528,11 @@ static redisAsyncContext *open_ctx(struct redis *r, const char **err)
 		return NULL;
 	}
 	return ac;
+}
+
+static redisAsyncContext *open_ctx(struct redis *r, const char **err)
+{
+	return open_addr(r, r->conf.path, r->conf.host, r->conf.port, err);
 }
 
 static void auth_select(struct redis *r, redisAsyncContext *ac, redisCallbackFn *fn, int *count)
@@ -489,6 +554,13 @@ static void auth_select(struct redis *r, redisAsyncContext *ac, redisCallbackFn 
 		redisAsyncCommandArgv(ac, fn, (void *)"SELECT", 2, argv, NULL);
 		(*count)++;
 	}
+}
+
+/* How long a handshake (or a sentinel's answer) may take. */
+static uint64_t handshake_ms(const struct redis *r)
+{
+	return r->conf.timeout_ms * 5 > HANDSHAKE_MIN_MS ? r->conf.timeout_ms * 5
+							 : HANDSHAKE_MIN_MS;
 }
 
 static void connect_now(struct redis *r)
@@ -523,6 +595,12 @@ static void connect_now(struct redis *r)
 		redisAsyncCommandArgv(ac, on_handshake, (void *)"TIME", 1, argv, NULL);
 		r->hs_left++;
 	}
+	if (sentinel_mode(r)) {
+		const char *argv[] = { "ROLE" };
+
+		redisAsyncCommandArgv(ac, on_handshake, (void *)"ROLE", 1, argv, NULL);
+		r->hs_left++;
+	}
 	{
 		const char *argv[] = { "PING" };
 
@@ -530,21 +608,269 @@ static void connect_now(struct redis *r)
 		r->hs_left++;
 	}
 	/* The retry timer is the handshake's deadline while connecting. */
-	schedule_retry(r, r->conf.timeout_ms * 5 > HANDSHAKE_MIN_MS ? r->conf.timeout_ms * 5
-								    : HANDSHAKE_MIN_MS);
+	schedule_retry(r, handshake_ms(r));
+}
+
+/* --- sentinel ---------------------------------------------------------------- */
+
+static void sentinel_auth(struct redis *r, redisAsyncContext *ac, redisCallbackFn *fn)
+{
+	const char *argv[] = { "AUTH", r->conf.sentinel_username, r->conf.sentinel_password };
+	bool user = r->conf.sentinel_username[0];
+
+	if (!r->conf.sentinel_password[0])
+		return;
+	argv[1] = user ? r->conf.sentinel_username : r->conf.sentinel_password;
+	redisAsyncCommandArgv(ac, fn, (void *)"AUTH", user ? 3 : 2, argv, NULL);
+}
+
+static void ask_sentinel(struct redis *r, int i);
+
+/* The sentinel being asked failed (why is in last_error): ask the next. */
+static void sq_next(struct redis *r, redisAsyncContext *ac, bool free_it)
+{
+	r->sq = NULL;
+	if (free_it && ac)
+		redisAsyncFree(ac); /* deferred by hiredis inside one of its callbacks */
+	ask_sentinel(r, r->sq_idx + 1);
+}
+
+static void on_sq_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct redis *r = ac->data;
+	const struct fg_conf_redis_addr *s;
+	redisReply *rp = reply;
+	unsigned long port;
+	char *e;
+
+	(void)privdata;
+	if (!r || ac != r->sq || !rp)
+		return;
+	s = &r->conf.sentinels[r->sq_idx];
+	if (rp->type == REDIS_REPLY_ARRAY && rp->elements == 2 &&
+	    rp->element[0]->type == REDIS_REPLY_STRING &&
+	    rp->element[1]->type == REDIS_REPLY_STRING && rp->element[0]->len > 0 &&
+	    rp->element[0]->len < sizeof(r->conf.host) &&
+	    !memchr(rp->element[0]->str, '\0', rp->element[0]->len)) {
+		errno = 0;
+		port = strtoul(rp->element[1]->str, &e, 10);
+		if (!*e && !errno && port >= 1 && port <= 65535 && rp->element[1]->str[0] != '-') {
+			if (strcmp(r->conf.host, rp->element[0]->str) || r->conf.port != port)
+				log_info("redis: the sentinels name the master",
+					 LOG_STR("master_name", r->conf.master_name),
+					 LOG_STR("addr", rp->element[0]->str),
+					 LOG_UINT("port", port), LOG_STR("sentinel", s->host),
+					 LOG_UINT("sentinel_port", s->port));
+			memcpy(r->conf.host, rp->element[0]->str, rp->element[0]->len + 1);
+			r->conf.port = (uint16_t)port;
+			r->conf.path[0] = '\0';
+			snprintf(r->where, sizeof(r->where), "sentinel master %s at %s:%u",
+				 r->conf.master_name, r->conf.host, r->conf.port);
+			r->sq = NULL;
+			redisAsyncFree(ac);
+			connect_now(r);
+			return;
+		}
+	}
+	if (rp->type == REDIS_REPLY_NIL)
+		set_error(r, "sentinel %s:%u does not know the master %s (check master_name)",
+			  s->host, s->port, r->conf.master_name);
+	else if (rp->type == REDIS_REPLY_ERROR)
+		set_error(r, "sentinel %s:%u: %.80s%s", s->host, s->port, rp->str,
+			  strstr(rp->str, "AUTH") || strstr(rp->str, "WRONGPASS")
+				  ? " (check store.redis.sentinel_username and sentinel_password)"
+				  : "");
+	else
+		set_error(r, "sentinel %s:%u: not a master address in its answer", s->host,
+			  s->port);
+	sq_next(r, ac, true);
+}
+
+static void on_sq_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	(void)ac;
+	(void)reply;
+	(void)privdata; /* an AUTH error shows in the next reply (NOAUTH) */
+}
+
+static void on_sq_connect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+	const struct fg_conf_redis_addr *s;
+
+	if (!r || ac != r->sq || status == REDIS_OK)
+		return;
+	s = &r->conf.sentinels[r->sq_idx];
+	set_error(r, "sentinel %s:%u: cannot connect: %s", s->host, s->port, ac->errstr);
+	sq_next(r, NULL, false); /* hiredis frees ac */
+}
+
+static void on_sq_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+	const struct fg_conf_redis_addr *s;
+
+	(void)status;
+	if (!r || ac != r->sq)
+		return;
+	s = &r->conf.sentinels[r->sq_idx];
+	set_error(r, "sentinel %s:%u: connection lost", s->host, s->port);
+	sq_next(r, NULL, false);
+}
+
+/*
+ * Ask sentinel i (or the next that can be reached) for the master's
+ * address; its answer connects there. When none answers, the store is down
+ * and the retry timer asks again from the first.
+ */
+static void ask_sentinel(struct redis *r, int i)
+{
+	const char *err = NULL;
+	redisAsyncContext *ac = NULL;
+
+	for (; i < r->conf.nsentinels; i++) {
+		const struct fg_conf_redis_addr *s = &r->conf.sentinels[i];
+
+		ac = open_addr(r, NULL, s->host, s->port, &err);
+		if (ac)
+			break;
+		set_error(r, "sentinel %s:%u: cannot connect: %s", s->host, s->port, err);
+	}
+	if (!ac) {
+		fail(r); /* last_error: the last sentinel's failure */
+		return;
+	}
+	ac->data = r;
+	redisAsyncSetConnectCallback(ac, on_sq_connect);
+	redisAsyncSetDisconnectCallback(ac, on_sq_disconnect);
+	r->sq = ac;
+	r->sq_idx = i;
+	r->st = RS_CONNECTING;
+	sentinel_auth(r, ac, on_sq_auth);
+	{
+		const char *argv[] = { "SENTINEL", "get-master-addr-by-name", r->conf.master_name };
+
+		redisAsyncCommandArgv(ac, on_sq_reply, NULL, 3, argv, NULL);
+	}
+	/* The retry timer is this sentinel's deadline: then the next one. */
+	schedule_retry(r, handshake_ms(r));
+}
+
+/* Drop the connection to an old master and ask the sentinels again now. */
+static void recheck_master(struct redis *r)
+{
+	if (r->ctx)
+		fail(r);
+	if (!r->sq)
+		schedule_retry(r, 0);
+}
+
+/* "+switch-master <name> <old-ip> <old-port> <new-ip> <new-port>" from a sentinel. */
+static void on_switch(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct redis *r = ac->data;
+	redisReply *rp = reply, *m;
+	char name[64], host[128];
+	unsigned port;
+
+	(void)privdata;
+	if (!r || ac != r->ssub || !rp || rp->type != REDIS_REPLY_ARRAY || rp->elements != 3 ||
+	    rp->element[0]->type != REDIS_REPLY_STRING || strcmp(rp->element[0]->str, "message"))
+		return;
+	m = rp->element[2];
+	if (m->type != REDIS_REPLY_STRING || m->len > 400 ||
+	    sscanf(m->str, "%63s %*s %*s %127s %5u", name, host, &port) != 3 || !port ||
+	    port > 65535 || strcmp(name, r->conf.master_name))
+		return;
+	r->stats.master_switches++;
+	log_warn("redis: the sentinels switched the master", LOG_STR("master_name", name),
+		 LOG_STR("from", r->conf.host), LOG_UINT("from_port", r->conf.port),
+		 LOG_STR("to", host), LOG_UINT("to_port", port));
+	if (r->st == RS_UP && !strcmp(r->conf.host, host) && r->conf.port == port)
+		return; /* already there (an error made us ask first) */
+	set_error(r, "the sentinels switched the master to %s:%u", host, port);
+	recheck_master(r);
+}
+
+static void on_ssub_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+
+	(void)status;
+	if (r && ac == r->ssub)
+		r->ssub = NULL; /* hiredis frees it; the timer subscribes again */
+}
+
+static void on_ssub_connect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+
+	if (r && ac == r->ssub && status != REDIS_OK)
+		r->ssub = NULL;
+}
+
+/* Keep one sentinel connection subscribed to +switch-master (the next
+ * sentinel of the list each time one is lost). */
+static void sentinel_subscribe(struct redis *r)
+{
+	redisAsyncContext *ac = NULL;
+	const char *err = NULL;
+	int n;
+
+	if (r->ssub)
+		return;
+	for (n = 0; n < r->conf.nsentinels && !ac; n++) {
+		const struct fg_conf_redis_addr *s =
+			&r->conf.sentinels[r->ssub_next++ % r->conf.nsentinels];
+
+		ac = open_addr(r, NULL, s->host, s->port, &err);
+	}
+	if (!ac)
+		return;
+	ac->data = r;
+	redisAsyncSetConnectCallback(ac, on_ssub_connect);
+	redisAsyncSetDisconnectCallback(ac, on_ssub_disconnect);
+	r->ssub = ac;
+	sentinel_auth(r, ac, on_sq_auth);
+	{
+		const char *argv[] = { "SUBSCRIBE", "+switch-master" };
+
+		redisAsyncCommandArgv(ac, on_switch, NULL, 2, argv, NULL);
+	}
+}
+
+static void on_sentinel_timer(uv_timer_t *t)
+{
+	sentinel_subscribe(t->data);
 }
 
 static void on_retry(uv_timer_t *t)
 {
 	struct redis *r = t->data;
 
+	if (cluster_mode(r)) {
+		cluster_retry(r);
+		return;
+	}
+	if (r->st == RS_CONNECTING && r->sq) {
+		const struct fg_conf_redis_addr *s = &r->conf.sentinels[r->sq_idx];
+
+		set_error(r, "sentinel %s:%u: no answer within %llu ms", s->host, s->port,
+			  (unsigned long long)handshake_ms(r));
+		sq_next(r, r->sq, true);
+		return;
+	}
 	if (r->st == RS_CONNECTING) {
 		set_error(r, "no answer to the connection handshake");
 		fail(r);
 		return;
 	}
-	if (r->st == RS_DOWN)
-		connect_now(r);
+	if (r->st == RS_DOWN) {
+		if (sentinel_mode(r))
+			ask_sentinel(r, 0);
+		else
+			connect_now(r);
+	}
 }
 
 struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf)
@@ -568,6 +894,24 @@ struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf)
 	r->stats.down_since_ms = clock_realtime_ms();
 	set_error(r, "not connected yet");
 	strcpy(r->logged_error, r->stats.last_error);
+	uv_timer_init(loop, &r->sentinel_timer);
+	r->sentinel_timer.data = r;
+	if (cluster_mode(r)) {
+		r->slots = malloc(REDIS_SLOTS);
+		if (!r->slots) {
+			free(r);
+			return NULL;
+		}
+		memset(r->slots, SLOT_NONE, REDIS_SLOTS);
+		snprintf(r->where, sizeof(r->where), "cluster");
+	} else if (sentinel_mode(r)) {
+		snprintf(r->where, sizeof(r->where), "sentinel master %s", r->conf.master_name);
+		/* Subscribed before the first ask: a switch during it is not missed. */
+		uv_timer_start(&r->sentinel_timer, on_sentinel_timer, 0, REDIS_RETRY_MS);
+		uv_unref((uv_handle_t *)&r->sentinel_timer);
+	} else {
+		snprintf(r->where, sizeof(r->where), "%s", r->conf.url);
+	}
 	/* Connect from the loop, after every script has been registered. */
 	schedule_retry(r, 0);
 	return r;
@@ -586,11 +930,24 @@ void redis_free(struct redis *r)
 	if (!r)
 		return;
 	r->state_fn = NULL;
+	r->closing = true;
+	while (r->nnodes > 0)
+		redis_free(r->nodes[--r->nnodes]);
+	free(r->slots);
+	r->slots = NULL;
 	ac = r->ctx;
 	r->ctx = NULL;
 	r->st = RS_DOWN;
 	if (ac)
 		redisAsyncFree(ac); /* pending callbacks run with NULL */
+	ac = r->sq;
+	r->sq = NULL;
+	if (ac)
+		redisAsyncFree(ac);
+	ac = r->ssub;
+	r->ssub = NULL;
+	if (ac)
+		redisAsyncFree(ac);
 	drain_end(r, true);
 	while (r->head) {
 		struct req *q = r->head;
@@ -601,6 +958,7 @@ void redis_free(struct redis *r)
 	uv_close((uv_handle_t *)&r->deadline, NULL);
 	uv_close((uv_handle_t *)&r->clock, NULL);
 	uv_close((uv_handle_t *)&r->drain_timer, NULL);
+	uv_close((uv_handle_t *)&r->sentinel_timer, NULL);
 	uv_close((uv_handle_t *)&r->retry, on_closed);
 }
 
@@ -620,11 +978,15 @@ int redis_script(struct redis *r, const char *src)
 	if (r->nscripts == REDIS_MAX_SCRIPTS)
 		return -ENOSPC;
 	r->scripts[r->nscripts] = src;
+	for (i = 0; i < r->nnodes; i++)
+		redis_script(r->nodes[i], src);
 	return r->nscripts++;
 }
 
 bool redis_up(const struct redis *r)
 {
+	if (r && cluster_mode(r))
+		return r->map_known && any_up_node(r);
 	return r && r->st == RS_UP;
 }
 
@@ -635,6 +997,10 @@ const char *redis_prefix(const struct redis *r)
 
 void redis_stats(const struct redis *r, struct redis_stats *out)
 {
+	if (cluster_mode(r)) {
+		cl_stats(r, out);
+		return;
+	}
 	*out = r->stats;
 	out->up = r->st == RS_UP;
 }
@@ -655,6 +1021,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
 
 static void handle_reply(struct redis *r, struct req *q, redisReply *rp)
 {
+	bool readonly;
+
 	if (q->answered) {
 		/* A late reply (or NULL: the connection went first). */
 		if (q->late)
@@ -695,6 +1063,9 @@ static void handle_reply(struct redis *r, struct req *q, redisReply *rp)
 			r->stats.key_errors++;
 			if (!q->background)
 				r->failures = 0;
+		} else if (!strncmp(rp->str, "MOVED ", 6) || !strncmp(rp->str, "ASK ", 4)) {
+			/* A slot moved (cluster mode): the router follows it; this
+			 * node is fine. */
 		} else if (!q->background) {
 			caller_failed(r);
 			set_error(r, "error reply: %.100s", rp->str);
@@ -704,10 +1075,17 @@ static void handle_reply(struct redis *r, struct req *q, redisReply *rp)
 			r->failures = 0;
 		lat_record(&r->stats, (uv_hrtime() - q->sent_ns) / 1000);
 	}
+	readonly = rp->type == REDIS_REPLY_ERROR && !strncmp(rp->str, "READONLY", 8);
 	answer(q, rp, rp->type == REDIS_REPLY_ERROR ? rp->str : NULL);
 	free(q);
-	if (r->ctx && breaker_trips(r))
+	if (readonly && r->ctx && sentinel_mode(r)) {
+		/* Our master was made a replica: the sentinels know the new one. */
+		set_error(r, "%s:%u answered READONLY (a replica now): asking the sentinels",
+			  r->conf.host, r->conf.port);
+		recheck_master(r);
+	} else if (r->ctx && breaker_trips(r)) {
 		go_down(r);
+	}
 	rearm(r);
 }
 
@@ -727,13 +1105,41 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		drain_end(r, reply != NULL);
 }
 
+/*
+ * One zeroed allocation of head bytes followed by a copy of argv (pointers,
+ * lengths, then the bytes), so a request owns its arguments until it ends:
+ * *cargv and *clens point into it. NULL when out of memory.
+ */
+static void *argv_alloc(size_t head, int argc, const char *const *argv, const size_t *lens,
+			const char ***cargv, size_t **clens)
+{
+	size_t total = 0, off = 0;
+	char *block, *data;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		total += lens[i];
+	block = calloc(1, head + (size_t)argc * (sizeof(char *) + sizeof(size_t)) + total);
+	if (!block)
+		return NULL;
+	*cargv = (const char **)(block + head);
+	*clens = (size_t *)(*cargv + argc);
+	data = (char *)(*clens + argc);
+	for (i = 0; i < argc; i++) {
+		memcpy(data + off, argv[i], lens[i]);
+		(*cargv)[i] = data + off;
+		(*clens)[i] = lens[i];
+		off += lens[i];
+	}
+	return block;
+}
+
 static int send_req(struct redis *r, int script, bool background, int argc, const char *const *argv,
 		    const size_t *lens, redis_reply_fn cb, void *arg)
 {
-	size_t total = 0, off;
+	const char **cargv;
+	size_t *clens;
 	struct req *q;
-	char *data;
-	int i;
 
 	if (r->st != RS_UP || !r->ctx)
 		return -EAGAIN;
@@ -741,27 +1147,17 @@ static int send_req(struct redis *r, int script, bool background, int argc, cons
 		r->stats.errors++;
 		return -EAGAIN;
 	}
-	for (i = 0; i < argc; i++)
-		total += lens[i];
-	q = malloc(sizeof(*q) + (size_t)argc * (sizeof(char *) + sizeof(size_t)) + total);
+	q = argv_alloc(sizeof(*q), argc, argv, lens, &cargv, &clens);
 	if (!q)
 		return -ENOMEM;
-	memset(q, 0, sizeof(*q));
 	q->r = r;
 	q->cb = cb;
 	q->arg = arg;
 	q->script = script;
 	q->background = background;
 	q->argc = argc;
-	q->argv = (const char **)(q + 1);
-	q->lens = (size_t *)(q->argv + argc);
-	data = (char *)(q->lens + argc);
-	for (i = 0, off = 0; i < argc; i++) {
-		memcpy(data + off, argv[i], lens[i]);
-		q->argv[i] = data + off;
-		q->lens[i] = lens[i];
-		off += lens[i];
-	}
+	q->argv = cargv;
+	q->lens = clens;
 	q->deadline = uv_now(r->loop) + r->conf.timeout_ms;
 	q->sent_ns = uv_hrtime();
 	if (redisAsyncCommandArgv(r->ctx, on_reply, q, argc, q->argv, q->lens) != REDIS_OK) {
@@ -804,17 +1200,52 @@ static int eval(struct redis *r, int script, bool background, const void *key, s
 int redis_eval(struct redis *r, int script, const void *key, size_t klen, int nargs,
 	       const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
 {
+	if (cluster_mode(r))
+		return cl_eval(r, script, false, key, klen, nargs, args, lens, cb, arg);
 	return eval(r, script, false, key, klen, nargs, args, lens, cb, arg);
 }
 
 int redis_eval_background(struct redis *r, int script, const void *key, size_t klen, int nargs,
 			  const char *const *args, const size_t *lens, redis_reply_fn cb, void *arg)
 {
+	if (cluster_mode(r))
+		return cl_eval(r, script, true, key, klen, nargs, args, lens, cb, arg);
 	return eval(r, script, true, key, klen, nargs, args, lens, cb, arg);
+}
+
+int redis_evalm(struct redis *r, int script, int nkeys, const void *const *keys,
+		const size_t *klens, int nargs, const char *const *args, const size_t *lens,
+		redis_reply_fn cb, void *arg)
+{
+	const char *argv[REDIS_EVALM_ARGS];
+	size_t alen[REDIS_EVALM_ARGS];
+	char num[16];
+	int i, n = 0;
+
+	if (script < 0 || script >= r->nscripts || nkeys < 1 || nargs < 0 ||
+	    3 + nkeys + nargs > REDIS_EVALM_ARGS)
+		return -EINVAL;
+	argv[n] = "EVALSHA";
+	alen[n++] = 7;
+	argv[n] = r->sha[script];
+	alen[n++] = 40;
+	argv[n] = num;
+	alen[n++] = (size_t)snprintf(num, sizeof(num), "%d", nkeys);
+	for (i = 0; i < nkeys; i++, n++) {
+		argv[n] = keys[i];
+		alen[n] = klens[i];
+	}
+	for (i = 0; i < nargs; i++, n++) {
+		argv[n] = args[i];
+		alen[n] = lens[i];
+	}
+	return send_req(r, script, false, n, argv, alen, cb, arg);
 }
 
 int redis_want_late(struct redis *r, redis_reply_fn late, void *arg)
 {
+	if (r->answering_node)
+		return redis_want_late(r->answering_node, late, arg);
 	if (!r->answering)
 		return -EINVAL;
 	r->answering->late = late;
@@ -856,6 +1287,8 @@ int redis_command(struct redis *r, int argc, const char *const *argv, const size
 		return -EINVAL;
 	for (i = 0; i < argc; i++)
 		alen[i] = lens ? lens[i] : strlen(argv[i]);
+	if (cluster_mode(r))
+		return cl_command(r, argc, argv, alen, cb, arg);
 	return send_req(r, -1, false, argc, argv, alen, cb, arg);
 }
 
@@ -872,11 +1305,539 @@ static void on_extra_handshake(redisAsyncContext *ac, void *reply, void *privdat
 struct redisAsyncContext *redis_connect_extra(struct redis *r)
 {
 	const char *err = NULL;
-	redisAsyncContext *ac = open_ctx(r, &err);
+	redisAsyncContext *ac;
 	int n = 0;
 
+	if (cluster_mode(r)) {
+		/* A cluster relays every PUBLISH to every node: any one will do. */
+		struct redis *node = any_up_node(r);
+
+		return node ? redis_connect_extra(node) : NULL;
+	}
+	ac = open_ctx(r, &err);
 	if (!ac)
 		return NULL;
 	auth_select(r, ac, on_extra_handshake, &n);
 	return ac;
+}
+
+/* --- cluster ------------------------------------------------------------------
+ *
+ * Cluster mode (conf.ncluster) makes r a router: one struct redis per master
+ * (a node: its own connection, handshake, scripts, deadline, breaker and
+ * late replies, exactly as a single Redis), and a map of the 16384 slots to
+ * them from CLUSTER SLOTS. A request goes to its key's node; a node that is
+ * down fails only the requests of its slots (-EAGAIN: the caller's fallback
+ * decides them), the others go on. MOVED updates the map (and asks for a new
+ * one) and re-sends the request there; ASK sends ASKING and the request to
+ * the named node once. Both at most REDIS_MAX_REDIRECTS times.
+ */
+
+struct clreq {
+	struct redis *r;
+	redis_reply_fn cb;
+	void *arg;
+	int script; /* -1: a plain command */
+	bool background;
+	int redirects;
+	struct redis *late_node; /* the node it was sent to last */
+	int argc; /* the key and arguments (eval) or the command (argv[0] its name) */
+	const char **argv;
+	size_t *lens;
+};
+
+static void on_ignore_reply(redisReply *rp, const char *why, void *arg)
+{
+	(void)rp;
+	(void)why;
+	(void)arg;
+}
+
+/* CRC16-CCITT (XMODEM), as Redis Cluster hashes keys. */
+static uint16_t crc16(const char *buf, size_t len)
+{
+	uint16_t crc = 0;
+	size_t i;
+	int b;
+
+	for (i = 0; i < len; i++) {
+		crc ^= (uint16_t)((uint8_t)buf[i] << 8);
+		for (b = 0; b < 8; b++)
+			crc = crc & 0x8000 ? (uint16_t)(crc << 1 ^ 0x1021) : (uint16_t)(crc << 1);
+	}
+	return crc;
+}
+
+/* The slot of a key: its hash tag ({...}, non-empty) when it has one. */
+uint16_t redis_key_slot(const void *key, size_t len)
+{
+	const char *k = key, *open = memchr(k, '{', len), *close;
+
+	if (open) {
+		close = memchr(open + 1, '}', len - (size_t)(open + 1 - k));
+		if (close && close > open + 1)
+			return crc16(open + 1, (size_t)(close - open - 1)) & (REDIS_SLOTS - 1);
+	}
+	return crc16(k, len) & (REDIS_SLOTS - 1);
+}
+
+static void on_node_state(bool up, void *arg)
+{
+	struct redis *r = arg;
+
+	/* Each node back replays what the fallback counted (keys of the nodes
+	 * still down wait: their send fails with -EAGAIN) and re-subscribes. */
+	if (up && r->state_fn)
+		r->state_fn(true, r->state_arg);
+}
+
+/* The node at host:port, made (connecting in the background) when new. */
+static int node_for(struct redis *r, const char *host, uint16_t port)
+{
+	struct fg_conf_redis cc;
+	struct redis *n;
+	int i;
+
+	for (i = 0; i < r->nnodes; i++)
+		if (r->nodes[i]->conf.port == port && !strcmp(r->nodes[i]->conf.host, host))
+			return i;
+	if (r->nnodes == REDIS_MAX_NODES || strlen(host) >= sizeof(cc.host))
+		return -ENOSPC;
+	cc = r->conf;
+	cc.ncluster = 0;
+	cc.nsentinels = 0;
+	cc.path[0] = '\0';
+	memcpy(cc.host, host, strlen(host) + 1); /* length checked above */
+	cc.port = port;
+	snprintf(cc.url, sizeof(cc.url), strchr(host, ':') ? "redis://[%s]:%u" : "redis://%s:%u",
+		 host, port);
+	n = redis_new(r->loop, &cc);
+	if (!n)
+		return -errno;
+	for (i = 0; i < r->nscripts; i++)
+		redis_script(n, r->scripts[i]);
+	redis_on_state(n, on_node_state, r);
+	n->parent = r;
+	r->nodes[r->nnodes] = n;
+	log_info("redis cluster: node", LOG_STR("node", cc.url), LOG_INT("index", r->nnodes));
+	return r->nnodes++;
+}
+
+static void cluster_ask(struct redis *r, int i);
+
+static void cq_next(struct redis *r, redisAsyncContext *ac, bool free_it)
+{
+	r->sq = NULL;
+	if (free_it && ac)
+		redisAsyncFree(ac);
+	cluster_ask(r, r->sq_idx + 1);
+}
+
+/* One CLUSTER SLOTS entry: [start, end, [host, port, ...], replicas...]. */
+static bool slots_entry(struct redis *r, const redisReply *e, const char *seed_host)
+{
+	const redisReply *m;
+	long long lo, hi;
+	char host[128];
+	int node;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+	    e->element[0]->type != REDIS_REPLY_INTEGER ||
+	    e->element[1]->type != REDIS_REPLY_INTEGER)
+		return false;
+	lo = e->element[0]->integer;
+	hi = e->element[1]->integer;
+	m = e->element[2];
+	if (lo < 0 || hi < lo || hi >= REDIS_SLOTS || m->type != REDIS_REPLY_ARRAY ||
+	    m->elements < 2 || m->element[0]->type != REDIS_REPLY_STRING ||
+	    m->element[1]->type != REDIS_REPLY_INTEGER || m->element[1]->integer < 1 ||
+	    m->element[1]->integer > 65535 || m->element[0]->len >= sizeof(host) ||
+	    memchr(m->element[0]->str, '\0', m->element[0]->len))
+		return false;
+	/* An empty host (or "?") is the node we asked. */
+	snprintf(host, sizeof(host), "%s",
+		 m->element[0]->len && strcmp(m->element[0]->str, "?") ? m->element[0]->str
+								       : seed_host);
+	node = node_for(r, host, (uint16_t)m->element[1]->integer);
+	if (node < 0)
+		return false;
+	memset(r->slots + lo, node, (size_t)(hi - lo + 1));
+	return true;
+}
+
+/* A CLUSTER SLOTS answer from host:port becomes the map: false when it is
+ * not one (the map is then left as it was). */
+static bool apply_map(struct redis *r, const redisReply *rp, const char *host, uint16_t port)
+{
+	size_t i, covered = 0;
+	bool was_full;
+
+	if (!rp || rp->type != REDIS_REPLY_ARRAY || !rp->elements)
+		return false;
+	for (i = 0; i < REDIS_SLOTS; i++)
+		covered += r->slots[i] != SLOT_NONE;
+	was_full = r->map_known && covered == REDIS_SLOTS;
+	memset(r->slots, SLOT_NONE, REDIS_SLOTS);
+	for (i = 0; i < rp->elements; i++)
+		slots_entry(r, rp->element[i], host);
+	for (i = 0, covered = 0; i < REDIS_SLOTS; i++)
+		covered += r->slots[i] != SLOT_NONE;
+	if (!r->map_known || !was_full || covered != REDIS_SLOTS)
+		log_info("redis cluster: slot map", LOG_UINT("slots", covered),
+			 LOG_INT("nodes", r->nnodes), LOG_STR("from", host),
+			 LOG_UINT("from_port", port));
+	r->map_known = true;
+	r->stats.map_refreshes++;
+	return true;
+}
+
+static void on_cq_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct redis *r = ac->data;
+	const struct fg_conf_redis_addr *s;
+	redisReply *rp = reply;
+
+	(void)privdata;
+	if (!r || ac != r->sq || !rp)
+		return;
+	s = &r->conf.cluster[r->sq_idx];
+	if (!apply_map(r, rp, s->host, s->port)) {
+		set_error(r, "cluster seed %s:%u: CLUSTER SLOTS: %.80s", s->host, s->port,
+			  rp->type == REDIS_REPLY_ERROR ? rp->str : "no slots");
+		cq_next(r, ac, true);
+		return;
+	}
+	r->sq = NULL;
+	redisAsyncFree(ac);
+	schedule_retry(r, REDIS_CLUSTER_REFRESH_MS);
+}
+
+/* The map asked of a master already connected (no new connection to a seed
+ * every few seconds); the seeds are for the start and when none is up. */
+static void on_node_map(redisReply *rp, const char *why, void *arg)
+{
+	struct redis *n = arg, *r = n->parent;
+
+	(void)why;
+	r->map_inflight = false;
+	if (r->closing || apply_map(r, rp, n->conf.host, n->conf.port))
+		return;
+	cluster_ask(r, 0); /* that master failed to answer: the seeds */
+}
+
+static void on_cq_connect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+	const struct fg_conf_redis_addr *s;
+
+	if (!r || ac != r->sq || status == REDIS_OK)
+		return;
+	s = &r->conf.cluster[r->sq_idx];
+	set_error(r, "cluster seed %s:%u: cannot connect: %s", s->host, s->port, ac->errstr);
+	cq_next(r, NULL, false);
+}
+
+static void on_cq_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redis *r = ac->data;
+
+	(void)status;
+	if (!r || ac != r->sq)
+		return;
+	set_error(r, "cluster seed: connection lost");
+	cq_next(r, NULL, false);
+}
+
+/* Ask seed i (or the next reachable one) for CLUSTER SLOTS; then the known
+ * nodes. Without an answer the map stays as it was, asked again later. */
+static void cluster_ask(struct redis *r, int i)
+{
+	redisAsyncContext *ac = NULL;
+	const char *err = NULL;
+	int dummy = 0;
+
+	for (; i < r->conf.ncluster; i++) {
+		const struct fg_conf_redis_addr *s = &r->conf.cluster[i];
+
+		ac = open_addr(r, NULL, s->host, s->port, &err);
+		if (ac)
+			break;
+		set_error(r, "cluster seed %s:%u: cannot connect: %s", s->host, s->port, err);
+	}
+	if (!ac) {
+		if (!r->map_known)
+			log_warn("redis cluster: no seed answered CLUSTER SLOTS",
+				 LOG_STR("error", r->stats.last_error));
+		schedule_retry(r, REDIS_RETRY_MS);
+		return;
+	}
+	ac->data = r;
+	redisAsyncSetConnectCallback(ac, on_cq_connect);
+	redisAsyncSetDisconnectCallback(ac, on_cq_disconnect);
+	r->sq = ac;
+	r->sq_idx = i;
+	auth_select(r, ac, on_sq_auth, &dummy);
+	{
+		const char *argv[] = { "CLUSTER", "SLOTS" };
+
+		redisAsyncCommandArgv(ac, on_cq_reply, NULL, 2, argv, NULL);
+	}
+	schedule_retry(r, handshake_ms(r));
+}
+
+/* The retry timer in cluster mode: the map's refresh (or a seed's deadline). */
+static void cluster_retry(struct redis *r)
+{
+	struct redis *n = any_up_node(r);
+
+	if (r->sq) {
+		set_error(r, "cluster seed: no answer to CLUSTER SLOTS");
+		cq_next(r, r->sq, true);
+		return;
+	}
+	if (n && r->map_known && !r->map_inflight) {
+		const char *argv[] = { "CLUSTER", "SLOTS" };
+		size_t lens[] = { 7, 5 };
+
+		/* With the node's deadline; its failure is counted as a caller's. */
+		if (!send_req(n, -1, false, 2, argv, lens, on_node_map, n)) {
+			r->map_inflight = true;
+			schedule_retry(r, REDIS_CLUSTER_REFRESH_MS);
+			return;
+		}
+	}
+	r->map_inflight = false;
+	cluster_ask(r, 0);
+}
+
+/* Ask for a new map soon (after MOVED), once at a time. */
+static void cluster_refresh_soon(struct redis *r)
+{
+	if (!r->sq)
+		schedule_retry(r, 0);
+}
+
+static struct redis *node_of(const struct redis *r, const void *key, size_t klen)
+{
+	uint8_t n;
+
+	if (!r->map_known)
+		return NULL;
+	n = r->slots[redis_key_slot(key, klen)];
+	return n == SLOT_NONE ? NULL : r->nodes[n];
+}
+
+static struct redis *any_up_node(const struct redis *r)
+{
+	int i;
+
+	for (i = 0; i < r->nnodes; i++)
+		if (r->nodes[i]->st == RS_UP)
+			return r->nodes[i];
+	return NULL;
+}
+
+static int cl_send(struct redis *n, struct clreq *c);
+
+/* "MOVED 3999 127.0.0.1:6381" / "ASK 3999 127.0.0.1:6381": the node, or -1. */
+static int redirect_target(struct redis *r, const char *s, bool *ask, long *slot)
+{
+	char host[128];
+	const char *sp, *colon;
+	unsigned long port;
+	char *e;
+
+	*ask = !strncmp(s, "ASK ", 4);
+	if (!*ask && strncmp(s, "MOVED ", 6))
+		return -1;
+	s += *ask ? 4 : 6;
+	*slot = strtol(s, &e, 10);
+	if (e == s || *e != ' ' || *slot < 0 || *slot >= REDIS_SLOTS)
+		return -1;
+	sp = e + 1;
+	colon = strrchr(sp, ':');
+	if (!colon || (size_t)(colon - sp) >= sizeof(host))
+		return -1;
+	memcpy(host, sp, (size_t)(colon - sp));
+	host[colon - sp] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &e, 10);
+	if (*e || errno || !port || port > 65535)
+		return -1;
+	if (!host[0]) /* "MOVED 1 :6380": the host the reply came from (not kept): refresh */
+		return -1;
+	return node_for(r, host, (uint16_t)port);
+}
+
+static void cl_on_reply(redisReply *rp, const char *why, void *arg)
+{
+	struct clreq *c = arg;
+	struct redis *r = c->r;
+	bool ask;
+	long slot;
+	int t;
+
+	if (rp && rp->type == REDIS_REPLY_ERROR && c->redirects < REDIS_MAX_REDIRECTS &&
+	    (t = redirect_target(r, rp->str, &ask, &slot)) >= 0) {
+		struct redis *n = r->nodes[t];
+
+		c->redirects++;
+		r->stats.redirects++;
+		if (!ask) {
+			r->slots[slot] = (uint8_t)t;
+			cluster_refresh_soon(r);
+		} else if (n->st == RS_UP) {
+			const char *argv[] = { "ASKING" };
+			size_t len = 6;
+
+			send_req(n, -1, true, 1, argv, &len, on_ignore_reply, NULL);
+		}
+		if (!cl_send(n, c))
+			return;
+		rp = NULL;
+		why = "redirected to a node that is down";
+	} else if (rp && rp->type == REDIS_REPLY_ERROR && !strncmp(rp->str, "MOVED ", 6)) {
+		cluster_refresh_soon(r);
+	}
+	if (why && !strcmp(why, "timeout"))
+		r->answering_node = c->late_node;
+	c->cb(rp, why, c->arg);
+	r->answering_node = NULL;
+	free(c);
+}
+
+static int cl_send(struct redis *n, struct clreq *c)
+{
+	c->late_node = n;
+	if (c->script >= 0)
+		return eval(n, c->script, c->background, c->argv[0], c->lens[0], c->argc - 1,
+			    c->argv + 1, c->lens + 1, cl_on_reply, c);
+	return send_req(n, -1, c->background, c->argc, c->argv, c->lens, cl_on_reply, c);
+}
+
+static struct clreq *cl_req(struct redis *r, int script, bool background, int argc,
+			    const char *const *argv, const size_t *lens, redis_reply_fn cb,
+			    void *arg)
+{
+	const char **cargv;
+	size_t *clens;
+	struct clreq *c;
+
+	c = argv_alloc(sizeof(*c), argc, argv, lens, &cargv, &clens);
+	if (!c)
+		return NULL;
+	c->r = r;
+	c->cb = cb;
+	c->arg = arg;
+	c->script = script;
+	c->background = background;
+	c->argc = argc;
+	c->argv = cargv;
+	c->lens = clens;
+	return c;
+}
+
+/* A request to n (the key's node): -EAGAIN when it is down or unknown. */
+static int cl_submit(struct redis *r, struct redis *n, int script, bool background, int argc,
+		     const char *const *argv, const size_t *lens, redis_reply_fn cb, void *arg)
+{
+	struct clreq *c;
+	int err;
+
+	if (!n || n->st != RS_UP) {
+		if (n)
+			n->stats.errors++; /* refused while down: its slots fall back */
+		return -EAGAIN;
+	}
+	c = cl_req(r, script, background, argc, argv, lens, cb, arg);
+	if (!c)
+		return -ENOMEM;
+	err = cl_send(n, c);
+	if (err)
+		free(c);
+	return err;
+}
+
+static int cl_eval(struct redis *r, int script, bool background, const void *key, size_t klen,
+		   int nargs, const char *const *args, const size_t *lens, redis_reply_fn cb,
+		   void *arg)
+{
+	const char *argv[64];
+	size_t alen[64];
+	int i;
+
+	if (script < 0 || script >= r->nscripts || nargs > 60)
+		return -EINVAL;
+	argv[0] = key;
+	alen[0] = klen;
+	for (i = 0; i < nargs; i++) {
+		argv[1 + i] = args[i];
+		alen[1 + i] = lens ? lens[i] : strlen(args[i]);
+	}
+	return cl_submit(r, node_of(r, key, klen), script, background, 1 + nargs, argv, alen, cb,
+			 arg);
+}
+
+/* Commands without a key (TIME, PING, PUBLISH: a cluster relays it to every
+ * node) go to any node that is up; the others to their key's node. */
+static int cl_command(struct redis *r, int argc, const char *const *argv, const size_t *lens,
+		      redis_reply_fn cb, void *arg)
+{
+	bool keyless = argc < 2 || !strcasecmp(argv[0], "PUBLISH") ||
+		       !strcasecmp(argv[0], "TIME") || !strcasecmp(argv[0], "PING");
+
+	return cl_submit(r, keyless ? any_up_node(r) : node_of(r, argv[1], lens[1]), -1, false,
+			 argc, argv, lens, cb, arg);
+}
+
+static void cl_stats(const struct redis *r, struct redis_stats *out)
+{
+	int i, j;
+
+	*out = r->stats;
+	out->up = r->map_known && r->nnodes > 0;
+	for (i = 0; i < r->nnodes; i++) {
+		struct redis_stats ns;
+
+		redis_stats(r->nodes[i], &ns);
+		out->up = out->up && ns.up;
+		out->requests += ns.requests;
+		out->errors += ns.errors;
+		out->timeouts += ns.timeouts;
+		out->trips += ns.trips;
+		out->switches += ns.switches;
+		out->key_errors += ns.key_errors;
+		out->reconnects += ns.reconnects;
+		if (!ns.up && (!out->down_since_ms || ns.down_since_ms < out->down_since_ms)) {
+			out->down_since_ms = ns.down_since_ms;
+			snprintf(out->last_error, sizeof(out->last_error), "%.40s: %.110s",
+				 r->nodes[i]->where, ns.last_error);
+		}
+		for (j = 0; j <= REDIS_LAT_BUCKETS; j++)
+			out->lat[j] += ns.lat[j];
+		out->lat_sum_us += ns.lat_sum_us;
+	}
+	if (out->up)
+		out->down_since_ms = 0;
+}
+
+int redis_nodes(const struct redis *r)
+{
+	return r->conf.ncluster ? r->nnodes : 1;
+}
+
+int redis_node_stats(const struct redis *r, int i, struct redis_stats *out, const char **addr)
+{
+	if (!r->conf.ncluster) {
+		if (i)
+			return -ENOENT;
+		redis_stats(r, out);
+		*addr = r->where;
+		return 0;
+	}
+	if (i < 0 || i >= r->nnodes)
+		return -ENOENT;
+	redis_stats(r->nodes[i], out);
+	*addr = r->nodes[i]->where;
+	return 0;
 }

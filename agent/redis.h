@@ -60,6 +60,16 @@
 #ifndef REDIS_CLOCK_MS
 #define REDIS_CLOCK_MS 60000 /* between TIME requests that keep redis_now_ms() right */
 #endif
+#ifndef REDIS_MAX_NODES
+#define REDIS_MAX_NODES 64 /* masters of a cluster */
+#endif
+#ifndef REDIS_MAX_REDIRECTS
+#define REDIS_MAX_REDIRECTS 3 /* MOVED/ASK followed per request */
+#endif
+#ifndef REDIS_CLUSTER_REFRESH_MS
+#define REDIS_CLUSTER_REFRESH_MS 5000 /* between CLUSTER SLOTS without a MOVED */
+#endif
+#define REDIS_SLOTS 16384
 #ifndef REDIS_MAX_PENDING
 #define REDIS_MAX_PENDING 100000 /* requests in flight; more fail at once */
 #endif
@@ -122,6 +132,15 @@ int redis_eval_background(struct redis *r, int script, const void *key, size_t k
 			  void *arg);
 
 /*
+ * redis_eval with nkeys keys (one script over several keys, atomic in
+ * Redis): 3 + nkeys + nargs <= REDIS_EVALM_ARGS, or -EINVAL.
+ */
+#define REDIS_EVALM_ARGS 160
+int redis_evalm(struct redis *r, int script, int nkeys, const void *const *keys,
+		const size_t *klens, int nargs, const char *const *args, const size_t *lens,
+		redis_reply_fn cb, void *arg);
+
+/*
  * Only from inside a reply callback called with why "timeout": the request
  * may still run in Redis. late then runs once, later, with its reply when
  * it arrives, or with NULL when the connection closes first (it may or may
@@ -158,11 +177,24 @@ struct redis_stats {
 	uint64_t key_errors;	/* of errors: error replies about one key (WRONGTYPE...) */
 	uint64_t reconnects;	/* handshakes that succeeded */
 	uint64_t down_since_ms; /* Unix ms the current outage began; 0 when up */
-	char last_error[160];	/* why the last outage began */
+	uint64_t master_switches; /* +switch-master events of our master (sentinel mode) */
+	uint64_t redirects;	  /* MOVED and ASK followed (cluster mode) */
+	uint64_t map_refreshes;	  /* CLUSTER SLOTS answers (cluster mode) */
+	char last_error[160];	  /* why the last outage began */
 	/* Round trips of the requests Redis answered (not timeouts, not failures). */
 	uint64_t lat[REDIS_LAT_BUCKETS + 1];
 	uint64_t lat_sum_us;
 };
 void redis_stats(const struct redis *r, struct redis_stats *out);
+
+/* Cluster: the slot (0..REDIS_SLOTS-1) of a key, by its {hash tag}. */
+uint16_t redis_key_slot(const void *key, size_t len);
+
+/* Nodes behind r: a cluster's masters (as known now), else 1. */
+int redis_nodes(const struct redis *r);
+
+/* Node i's stats and address ("redis://host:port"; valid until r changes).
+ * 0, or -ENOENT past the last node. */
+int redis_node_stats(const struct redis *r, int i, struct redis_stats *out, const char **addr);
 
 #endif /* FG_REDIS_H */

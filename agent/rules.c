@@ -33,7 +33,7 @@ int rules_find(const struct fg_rule_ids *ids, const char *name)
 	return -1;
 }
 
-static void rule_compile(const struct fg_conf_limits *l, struct fg_rule *r)
+static void rule_compile(const struct fg_conf_limits *l, int proto, struct fg_rule *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->per_source = rules_limit(l->per_source.rate, l->per_source.burst);
@@ -45,6 +45,11 @@ static void rule_compile(const struct fg_conf_limits *l, struct fg_rule *r)
 		r->ban_window_ns = l->ban.window_ms * NS_PER_MS;
 		r->ban_duration_ns = l->ban.for_ms * NS_PER_MS;
 	}
+	/* SYN cookies are TCP's; a UDP rule's setting is not read. */
+	if (proto == FG_PROTO_TCP && l->syn_cookies == FG_COOKIES_AUTO)
+		r->flags |= FG_RULE_F_COOKIE_AUTO;
+	else if (proto == FG_PROTO_TCP && l->syn_cookies == FG_COOKIES_ALWAYS)
+		r->flags |= FG_RULE_F_COOKIE_ALWAYS;
 }
 
 /* Lowest id >= 2 free in out; with avoid set, also not named in prev (so a
@@ -85,8 +90,8 @@ int rules_compile(const struct fg_conf *conf, const struct fg_rule_ids *prev,
 
 	snprintf(out->ids.names[FG_RULE_DEFAULT_TCP], FG_CONF_NAME_MAX, "tcp-default");
 	snprintf(out->ids.names[FG_RULE_DEFAULT_UDP], FG_CONF_NAME_MAX, "udp-default");
-	rule_compile(&conf->defaults[FG_PROTO_TCP], &out->rules[FG_RULE_DEFAULT_TCP]);
-	rule_compile(&conf->defaults[FG_PROTO_UDP], &out->rules[FG_RULE_DEFAULT_UDP]);
+	rule_compile(&conf->defaults[FG_PROTO_TCP], FG_PROTO_TCP, &out->rules[FG_RULE_DEFAULT_TCP]);
+	rule_compile(&conf->defaults[FG_PROTO_UDP], FG_PROTO_UDP, &out->rules[FG_RULE_DEFAULT_UDP]);
 
 	/* Names that survive keep their ids first, so new names cannot take them. */
 	for (i = 0; i < conf->nrules; i++) {
@@ -117,8 +122,8 @@ int rules_compile(const struct fg_conf *conf, const struct fg_rule_ids *prev,
 		const struct fg_conf_rule *r = &conf->rules[i];
 		int k;
 
-		rule_compile(&r->limits, &out->rules[ids[i]]);
 		proto = r->proto == FG_PROTO_UDP ? FG_PROTO_UDP : FG_PROTO_TCP;
+		rule_compile(&r->limits, proto, &out->rules[ids[i]]);
 		for (k = 0; k < r->nranges; k++) {
 			for (port = r->ranges[k].lo; port <= r->ranges[k].hi; port++)
 				out->port_rule[proto * 65536 + port] = (uint32_t)ids[i];

@@ -60,6 +60,7 @@ struct store {
 	uint64_t evictions;
 	uint64_t expired;
 	uint64_t bytes;
+	uint64_t last_now; /* the latest now_ms seen: what had expired by then stays gone */
 	uint64_t k0, k1;
 	struct mns ns[STORE_NS_MAX];
 };
@@ -184,6 +185,25 @@ static void lru_push(struct store *m, struct mentry *e)
 	n->head = e;
 }
 
+/* The allocation for used bytes of state: in steps of 128 bytes, so that a
+ * growing log is not reallocated on every request. */
+static uint32_t cap_for(const struct mns *n, uint32_t used)
+{
+	uint32_t c = (used + 127) / 128 * 128;
+
+	return c < n->state_size ? c : n->state_size;
+}
+
+/* What a state of a sized namespace uses, within its bounds. */
+static uint32_t sized_used(const struct mns *n, const void *state)
+{
+	uint32_t used = n->used(state);
+
+	return used >= n->min_size && used <= n->state_size ? used : n->state_size;
+}
+
+static struct mentry *entry_resize(struct store *m, struct mentry *e, uint32_t scap);
+
 static void entry_free(struct store *m, struct mentry *e)
 {
 	struct mentry **pp = &m->buckets[e->hash & m->mask];
@@ -213,6 +233,8 @@ static size_t reclaim(struct store *m, uint32_t ns, uint64_t now_ms, int tail, u
 	size_t n = 0;
 	uint64_t i;
 
+	if (now_ms > m->last_now)
+		m->last_now = now_ms;
 	while (tail > 0 && s->tail && garbage(m, s->tail, now_ms)) {
 		entry_free(m, s->tail);
 		n++;
@@ -316,15 +338,6 @@ static void evict_to(struct store *m, uint64_t keep, uint64_t now_ms)
 			evict_ns(m, big, target, now_ms);
 		}
 	}
-}
-
-/* The allocation for used bytes of state: in steps of 128 bytes, so that a
- * growing log is not reallocated on every request. */
-static uint32_t cap_for(const struct mns *n, uint32_t used)
-{
-	uint32_t c = (used + 127) / 128 * 128;
-
-	return c < n->state_size ? c : n->state_size;
 }
 
 /* e with room for scap bytes of state (its links moved over), or NULL. */
@@ -545,6 +558,82 @@ void store_ns_drop(struct store *s, uint32_t ns)
 		m->ns[ns].live = false;
 		m->dead_keys += m->ns[ns].keys;
 	}
+}
+
+/* An entry of namespace ns like e, with state new_state (ns's size). */
+static struct mentry *entry_dup(struct store *m, struct mentry *e, uint32_t ns,
+				const uint64_t *new_state, uint64_t exp)
+{
+	uint32_t size = m->ns[ns].state_size;
+	struct mentry *n;
+	const unsigned char *key = entry_key(m, e);
+
+	if (m->ns[ns].used)
+		size = cap_for(&m->ns[ns], sized_used(&m->ns[ns], new_state));
+	n = malloc(sizeof(*n) + size + e->klen);
+	if (!n)
+		return NULL;
+	n->expire_ms = exp;
+	n->ns = (uint16_t)ns;
+	n->klen = e->klen;
+	n->scap = size;
+	n->pad = 0;
+	n->hash = hash_of(m, ns, key, e->klen);
+	memcpy(n->data, new_state, size);
+	if (e->klen)
+		memcpy((unsigned char *)n->data + size, key, e->klen);
+	n->hnext = m->buckets[n->hash & m->mask];
+	m->buckets[n->hash & m->mask] = n;
+	lru_push(m, n);
+	m->count++;
+	m->ns[ns].keys++;
+	m->bytes += entry_size(m, n);
+	return n;
+}
+
+uint64_t store_ns_move(struct store *s, uint32_t from, uint32_t to, store_move_fn fn, void *arg)
+{
+	struct store *m = s;
+	uint64_t src[STORE_STATE_MAX / 8], dst[STORE_STATE_MAX / 8], exp, kept = 0;
+	struct mentry *e, *prev;
+
+	if (from >= STORE_NS_MAX || to >= STORE_NS_MAX || !m->ns[from].live || !m->ns[to].live)
+		return 0;
+	/* From the least recently used: each pushed in front keeps the order. */
+	for (e = m->ns[from].tail; e; e = prev) {
+		prev = e->prev;
+		/* A sized key holds scap bytes; what follows reads as zeroes. */
+		memcpy(src, e->data, e->scap);
+		memset((unsigned char *)src + e->scap, 0, m->ns[from].state_size - e->scap);
+		memset(dst, 0, m->ns[to].state_size);
+		/* Expired but not reclaimed yet: a longer expiry under the new
+		 * config must not bring it back (Redis deleted it already). */
+		exp = e->expire_ms > m->last_now ? fn(dst, src, arg) : 0;
+		if (from == to && exp && m->ns[to].used) {
+			uint32_t used = sized_used(&m->ns[to], dst),
+				 cap = cap_for(&m->ns[to], used);
+			struct mentry *r = cap != e->scap ? entry_resize(m, e, cap) : e;
+
+			if (r) {
+				memcpy(r->data, dst, used);
+				r->expire_ms = exp;
+				kept++;
+			} else {
+				entry_free(m, e);
+			}
+			continue;
+		}
+		if (from == to && exp) {
+			memcpy(e->data, dst, m->ns[to].state_size);
+			e->expire_ms = exp;
+			kept++;
+			continue;
+		}
+		if (from != to && exp)
+			kept += entry_dup(m, e, to, dst, exp) != NULL;
+		entry_free(m, e);
+	}
+	return kept;
 }
 
 uint64_t store_ns_keys(const struct store *s, uint32_t ns)

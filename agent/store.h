@@ -81,6 +81,18 @@ int store_ns_set_used(struct store *s, uint32_t ns, store_used_fn used);
 /* Drop a namespace: its keys become garbage, reclaimed incrementally. */
 void store_ns_drop(struct store *s, uint32_t ns);
 
+/*
+ * A reload's rewrite of every key of namespace from into namespace to
+ * (from == to: in place). fn gets the new state (to's size, zeroed) and the
+ * old one, fills the new one and returns its expiry (Unix ms); 0 drops the
+ * key, as does a key that had expired by the latest now_ms the store saw.
+ * Keys keep their LRU order; a key that cannot be allocated is dropped.
+ * Nothing is evicted or reclaimed meanwhile: the caller applies to's bound
+ * after. Returns the keys kept.
+ */
+typedef uint64_t (*store_move_fn)(void *dst, const void *src, void *arg);
+uint64_t store_ns_move(struct store *s, uint32_t from, uint32_t to, store_move_fn fn, void *arg);
+
 /* Keys of ns now. */
 uint64_t store_ns_keys(const struct store *s, uint32_t ns);
 

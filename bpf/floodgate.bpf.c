@@ -17,6 +17,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "limit.h"
+#include "cookie.h"
 
 #define TC_ACT_OK 0
 
@@ -30,8 +31,12 @@ struct ctx {
 	__u32 rule_id;
 	__u32 ifindex;
 	__u64 now;
+	__u32 l4off;   /* offset of the L4 header in the frame */
 	__s8 verified; /* the source is verified: 1/0, -1 not looked up yet */
 };
+
+/* new_flow()'s reason | this: answer the SYN with a cookie if one can be made. */
+#define WANT_COOKIE 0x100
 
 /*
  * The clock of every timestamp in the maps (CLOCK_MONOTONIC, as user space
@@ -70,6 +75,8 @@ static __always_inline int verdict(struct xdp_md *xdp, const struct fg_config *c
 		st->packets[drop] += 1;
 		st->bytes[drop] += xdp->data_end - xdp->data;
 	}
+	if (reason == FG_R_TX_SYN_COOKIE)
+		return XDP_TX;
 	return drop ? XDP_DROP : XDP_PASS;
 }
 
@@ -332,6 +339,7 @@ static __always_inline __u32 new_flow(struct ctx *c)
 	struct fg_global_state *gs;
 	struct fg_rule_stat *rs;
 	bool attack, unverified = false;
+	__u32 want = 0;
 	__u8 plen;
 	__u32 reason = FG_R_PASS_NEW_FLOW;
 
@@ -359,15 +367,25 @@ static __always_inline __u32 new_flow(struct ctx *c)
 		rs->dropped[FG_LEVEL_PREFIX] += 1;
 		goto refund;
 	}
+	/* syn_cookies: always answers every SYN with a cookie; auto the
+	 * unverified SYNs beyond the global budget, which are the ones a
+	 * spoofed flood is made of. The budget is still charged, so that
+	 * "under attack" means the same with cookies as without. The
+	 * reason returned (with WANT_COOKIE) is the answer when no cookie
+	 * can be made. FG_CFG_F_COOKIES is on while the agent has the kernel
+	 * ready for cookies (tcp_syncookies=2); dry-run answers none. */
+	if (c->p.l4proto == IPPROTO_TCP &&
+	    (c->cfg->flags & (FG_CFG_F_COOKIES | FG_CFG_F_DRY_RUN)) == FG_CFG_F_COOKIES)
+		want = c->rule->flags & (FG_RULE_F_COOKIE_AUTO | FG_RULE_F_COOKIE_ALWAYS);
 	/* Under attack the global budget is for unverified sources only:
 	 * clients the host already talks to keep opening connections. */
 	if (c->rule->global.rate && (!attack || unverified) && !global_take(c, gs, rs, attack)) {
-		reason = FG_R_DROP_GLOBAL;
+		reason = FG_R_DROP_GLOBAL | (want ? WANT_COOKIE : 0);
 		rs->dropped[FG_LEVEL_GLOBAL] += 1;
 		goto refund_prefix;
 	}
 	rs->passed += 1;
-	return FG_R_PASS_NEW_FLOW;
+	return FG_R_PASS_NEW_FLOW | (want & FG_RULE_F_COOKIE_ALWAYS ? WANT_COOKIE : 0);
 
 refund_prefix:
 	if (pfx)
@@ -392,18 +410,69 @@ static __always_inline bool rule_of(struct ctx *c, __u32 proto)
 	return c->rule != NULL;
 }
 
-static __always_inline __u32 tcp_packet(struct ctx *c)
+/*
+ * A segment that is not a SYN while some rule answers cookies: for an
+ * unverified source on a rule whose cookies are on now, an ACK to a
+ * listener must carry a cookie the listener issued. A valid one verifies
+ * the source (its next SYNs and its UDP pass while the attack lasts).
+ * The coarse clock is enough to tell "under attack" and the verified ttl,
+ * and costs a few ns where bpf_ktime_get_ns() costs 25-110.
+ */
+static __always_inline __u32 cookie_ack(struct xdp_md *xdp, struct ctx *c)
+{
+	struct fg_global_state *gs;
+	struct fg_src_key k;
+	__u32 reason;
+
+	if ((c->p.tcp_flags & (TCP_SYN | TCP_RST | TCP_ACK)) != TCP_ACK)
+		return FG_R_PASS_ESTABLISHED;
+	if (!rule_of(c, FG_PROTO_TCP) ||
+	    !(c->rule->flags & (FG_RULE_F_COOKIE_AUTO | FG_RULE_F_COOKIE_ALWAYS)))
+		return FG_R_PASS_ESTABLISHED;
+	c->now = bpf_ktime_get_coarse_ns();
+	if (!(c->rule->flags & FG_RULE_F_COOKIE_ALWAYS)) {
+		gs = bpf_map_lookup_elem(&global_state, &c->rule_id);
+		if (!gs || c->now >= gs->attack_until_ns)
+			return FG_R_PASS_ESTABLISHED;
+	}
+	if (is_verified(c))
+		return FG_R_PASS_ESTABLISHED;
+	if (c->p.family == FG_AF_INET6)
+		reason = fg_cookie_ack6(xdp, c->l4off);
+	else
+		reason = fg_cookie_ack4(xdp, c->l4off);
+	if (reason == FG_R_PASS_COOKIE_ACK) {
+		src_key_of(&c->p, 0, 0, &k);
+		if (bpf_map_update_elem(&verified, &k, &c->now, BPF_ANY) == 0)
+			count_misc(FG_M_COOKIE_VERIFIED);
+	}
+	return reason;
+}
+
+static __always_inline __u32 tcp_packet(struct xdp_md *xdp, struct ctx *c)
 {
 	__u8 f = c->p.tcp_flags;
+	__u32 reason;
+	int r;
 
-	if (!(f & TCP_SYN) || (f & TCP_ACK))
+	if (!(f & TCP_SYN) || (f & TCP_ACK)) {
+		if (c->cfg->flags & FG_CFG_F_COOKIES)
+			return cookie_ack(xdp, c);
 		return FG_R_PASS_ESTABLISHED;
+	}
 	if (f & (TCP_FIN | TCP_RST))
 		return FG_R_DROP_TCP_FLAGS;
 	if (!rule_of(c, FG_PROTO_TCP))
 		return FG_R_PASS_NEW_FLOW;
 	c->now = fg_now();
-	return new_flow(c);
+	reason = new_flow(c);
+	if (!(reason & WANT_COOKIE))
+		return reason;
+	if (c->p.family == FG_AF_INET6)
+		r = fg_cookie_syn6(xdp, c->l4off, c->now);
+	else
+		r = fg_cookie_syn4(xdp, c->l4off, c->now);
+	return r == FG_R_MAX ? reason & ~WANT_COOKIE : (__u32)r;
 }
 
 static __always_inline __u32 udp_packet(struct ctx *c)
@@ -465,9 +534,10 @@ int fg_xdp(struct xdp_md *xdp)
 	if (reason != PARSE_OK)
 		return verdict(xdp, c.cfg, reason);
 
-	if (c.p.l4proto == IPPROTO_TCP)
-		reason = tcp_packet(&c);
-	else
+	if (c.p.l4proto == IPPROTO_TCP) {
+		c.l4off = (long)cur.pos - (long)xdp->data;
+		reason = tcp_packet(xdp, &c);
+	} else
 		reason = udp_packet(&c);
 	return verdict(xdp, c.cfg, reason);
 }

@@ -14,6 +14,7 @@
 
 #include "cmdline.h"
 #include "duration.h"
+#include "editdist.h"
 
 /* --- setters: each stores one option's value ------------------------------------ */
 
@@ -117,6 +118,7 @@ const struct cmdline_option cmdline_options[] = {
 	{ "interval", 0, "S", O_INTERVAL, O_WATCH, set_interval, 0, "give seconds from 0.1 to 3600",
 	  NULL },
 	{ NULL, 'n', "N", O_N, 0, set_n, 0, "give a count from 1 to 1000", NULL },
+	{ "url", 0, "URL", O_URL, 0, set_str, FIELD(url), NULL, NULL },
 };
 const size_t cmdline_noptions = sizeof(cmdline_options) / sizeof(cmdline_options[0]);
 
@@ -214,33 +216,6 @@ const struct cmdline_command *cmdline_find_command(const char *name)
 
 #define NEAR_MAX 32 /* longer words get no suggestion */
 
-/* Edit distance (insert, delete, substitute), NEAR_MAX for long words. */
-static int distance(const char *a, const char *b)
-{
-	int la = (int)strlen(a), lb = (int)strlen(b), row[NEAR_MAX + 1], i, j;
-
-	if (la > NEAR_MAX || lb > NEAR_MAX)
-		return NEAR_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		int diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			int up = row[j], v = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 const char *cmdline_nearest(const char *word, const char *const *names, size_t n)
 {
 	const char *best = NULL;
@@ -248,7 +223,7 @@ const char *cmdline_nearest(const char *word, const char *const *names, size_t n
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		int d = distance(word, names[i]);
+		int d = editdist(word, names[i]);
 
 		if (d < best_d && d < (int)strlen(word)) {
 			best = names[i];

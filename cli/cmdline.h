@@ -31,6 +31,7 @@ enum {
 	O_BY = 1u << 6,
 	O_WATCH = 1u << 7,
 	O_INTERVAL = 1u << 8,
+	O_URL = 1u << 9,
 };
 
 /* What the command line asked for; the handlers read it. */
@@ -44,6 +45,8 @@ struct cmdline_args {
 	bool peek, del, watch, by_drops;
 	int n;
 	double interval;
+	/* overview: the metrics listener's URL; NULL: the default */
+	const char *url;
 	char *pos[4]; /* positional arguments after the command */
 	int npos;
 };

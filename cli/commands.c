@@ -14,6 +14,11 @@
 const struct cmdline_command commands_all[] = {
 	{ "status", 0, 0, "status", NULL, "agent version, uptime, clients, interfaces, policies",
 	  "XDP (live counts and bans):", agentcmd_status, NULL },
+	{ "overview", 0, O_URL, "overview [--url URL]", NULL,
+	  "the status page's summary (GET /status.txt, --json:\n"
+	  "/status.json on metrics.listen; default URL\n"
+	  "http://127.0.0.1:10150)",
+	  NULL, NULL, NULL }, /* neither: floodctl.c runs pagecmd_overview() */
 	{ "top", 0, O_N | O_BY | O_WATCH | O_INTERVAL,
 	  "top [-n N] [--by new|drops] [--watch [--interval S]]", NULL,
 	  "the N (default 10) busiest sources; --watch: a\n"

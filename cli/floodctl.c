@@ -7,10 +7,12 @@
  * those of cmdline.c; this file only runs the one asked for.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <floodgate/paths.h>
 
 #include "cmdline.h"
+#include "pagecmd.h"
 #include "pinned.h"
 
 int main(int argc, char **argv)
@@ -24,6 +26,9 @@ int main(int argc, char **argv)
 	cmd = cmdline_parse(argc, argv, &a, &ret);
 	if (!cmd)
 		return ret;
+	/* overview reads the metrics listener (the status page's data). */
+	if (!strcmp(cmd->name, "overview"))
+		return pagecmd_overview(&a);
 	/* rules and count have no socket command: they always read the maps. */
 	if (a.pin_dir || !cmd->sock) {
 		if (!cmd->pin) {

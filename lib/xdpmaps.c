@@ -646,6 +646,10 @@ const char *xdpmaps_reason_name(uint32_t reason)
 		[FG_R_DROP_MALFORMED] = "malformed",
 		[FG_R_DROP_BAD_SOURCE] = "bad_source",
 		[FG_R_DROP_TINY_FRAGMENT] = "tiny_fragment",
+		[FG_R_TX_SYN_COOKIE] = "syn_cookie",
+		[FG_R_PASS_COOKIE_ACK] = "cookie_ack",
+		[FG_R_DROP_BAD_COOKIE] = "bad_cookie",
+		[FG_R_DROP_COOKIE_CAP] = "cookie_cap",
 	};
 
 	return reason < FG_R_MAX && names[reason] ? names[reason] : "unknown";

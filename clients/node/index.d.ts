@@ -17,7 +17,9 @@ export interface CheckResult {
   resetMs: number;
   /** 0 when allowed; else until a request of this cost would pass. */
   retryAfterMs: number;
-  state: 'ok' | 'warn' | 'deny' | 'blocked';
+  /** 'never' (Express middleware only): the cost is above what the policy ever allows
+   * for this role (e.g. a budget role of amount 0); refused without Retry-After. */
+  state: 'ok' | 'warn' | 'deny' | 'blocked' | 'never';
   /** Name of the binding window: "1s", "1m", "hour", "day" ... ("" from allow/deny). */
   window: string;
   /** The key that refused the request (null when allowed). */
@@ -135,7 +137,11 @@ export declare class Client extends EventEmitter {
 export declare function createClient(opts?: ClientOptions): Client;
 
 export declare class FloodgateUnavailableError extends Error { code: 'EFGUNAVAILABLE'; }
-export declare class FloodgateCommandError extends Error { code: string; }
+export declare class FloodgateCommandError extends Error {
+  code: string;
+  /** The agent's "could never pass": a cost above what the policy ever allows for this role. */
+  neverPasses: boolean;
+}
 export declare class RespProtocolError extends Error { code: 'EFGPROTO'; }
 export declare class ReplyError extends Error { code: string; }
 
@@ -268,7 +274,8 @@ export interface ConnectionLimiterOptions {
 
 export interface AuditEvent {
   type: 'connect_refused' | 'warn' | 'disconnect' | 'close' | 'error';
-  socketId: string;
+  /** null for handshakeLimiter (no socket yet). */
+  socketId: string | null;
   userId?: unknown;
   key?: Key;
   event?: string;
@@ -283,6 +290,21 @@ export interface AuditEvent {
 }
 
 export declare function connectionLimiter(opts: ConnectionLimiterOptions): (socket: IoSocket, next: IoNext) => Promise<void>;
+
+export interface HandshakeLimiterOptions {
+  client: Client;
+  /** A window policy, charged once per new Engine.IO session. */
+  policy: string;
+  /** Default: the client address (through trusted proxies). */
+  key?: (req: any) => Key | Promise<Key>;
+  trustProxy?: TrustProxy;
+  ipv6Prefix?: number;
+  onAudit?: (e: AuditEvent) => void;
+}
+
+/** allowRequest for new Server(http, { allowRequest }): refuses new sessions with HTTP 403. */
+export declare function handshakeLimiter(opts: HandshakeLimiterOptions):
+  (req: any, callback: (err: string | null | undefined, success: boolean) => void) => void;
 
 export interface EventLimiterOptions {
   client: Client;

@@ -4,7 +4,7 @@ import cjs from './lib/index.js';
 export const {
   Client, createClient, FloodgateUnavailableError, FloodgateCommandError, InsuranceLimiter,
   RespReader, RespProtocolError, ReplyError, normalizeIp, DEFAULT_SOCKET,
-  rateLimit, progressiveLogin, budget, draftHeaders, connectionLimiter, eventLimiter,
+  rateLimit, progressiveLogin, budget, draftHeaders, connectionLimiter, eventLimiter, handshakeLimiter,
   FloodgateGuard, RateLimit, SkipRateLimit,
 } = cjs;
 export default cjs;

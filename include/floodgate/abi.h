@@ -19,8 +19,9 @@
 #include <linux/types.h>
 #endif
 
-/* 3: reasons 15, 16 widened the stats map (FG_R_MAX). */
-#define FG_ABI_VERSION 3
+/* 3: reasons 15, 16 widened the stats map (FG_R_MAX).
+ * 4: SYN cookies: reasons 17-20, fg_config's cookie fields, misc 7-12. */
+#define FG_ABI_VERSION 4
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -59,12 +60,22 @@ enum fg_reason {
 	FG_R_DROP_MALFORMED = 14,     /* impossible header field (IHL < 5, ...) */
 	FG_R_DROP_BAD_SOURCE = 15,    /* source no host sends from (::ffff:0:0/96) */
 	FG_R_DROP_TINY_FRAGMENT = 16, /* first fragment without a whole L4 header */
-	FG_R_MAX = 17,
+	FG_R_TX_SYN_COOKIE = 17,      /* SYN answered with a SYN cookie (XDP_TX) */
+	FG_R_PASS_COOKIE_ACK = 18,    /* ACK carrying a valid SYN cookie */
+	FG_R_DROP_BAD_COOKIE = 19,    /* ACK to a listener without a valid SYN cookie */
+	FG_R_DROP_COOKIE_CAP = 20,    /* SYN over syn_cookies.max_rate SYN-ACKs/s */
+	FG_R_MAX = 21,
 };
+
+/* The reasons whose natural action is a drop (the others pass, or for
+ * FG_R_TX_SYN_COOKIE send the SYN-ACK back: counted as not dropped). */
+#define FG_R_DROP_MASK                                                                             \
+	((((1U << (FG_R_DROP_TINY_FRAGMENT + 1)) - 1) & ~((1U << FG_R_DROP_DENY) - 1)) |           \
+	 (1U << FG_R_DROP_BAD_COOKIE) | (1U << FG_R_DROP_COOKIE_CAP))
 
 static inline int fg_reason_drops(__u32 reason)
 {
-	return reason >= FG_R_DROP_DENY && reason < FG_R_MAX;
+	return reason < FG_R_MAX && ((FG_R_DROP_MASK >> reason) & 1);
 }
 
 /* Bucket levels, used in events and per-level drop counters. */
@@ -93,6 +104,9 @@ struct fg_limit {
 _Static_assert(sizeof(struct fg_limit) == 16, "abi");
 
 #define FG_RULE_F_BAN 0x1 /* ban sources after ban_after violations */
+/* syn_cookies: auto (unverified SYNs beyond the global budget), always (every SYN) */
+#define FG_RULE_F_COOKIE_AUTO	0x2
+#define FG_RULE_F_COOKIE_ALWAYS 0x4
 
 /* A compiled rule: what limits apply to new flows to its ports. */
 struct fg_rule {
@@ -109,6 +123,14 @@ _Static_assert(sizeof(struct fg_rule) == 72, "abi");
 #define FG_CFG_F_DRY_RUN   0x1 /* count everything, drop nothing */
 #define FG_CFG_F_HAS_DENY  0x2 /* deny trie not empty (else its lookup is skipped) */
 #define FG_CFG_F_HAS_ALLOW 0x4 /* allow trie not empty */
+/* SYN cookies are on (the agent set tcp_syncookies=2 because a rule needs
+ * them now): the rules' syn_cookies apply, and ACKs from unverified sources
+ * to their listeners are checked. Off, the program behaves as without. */
+#define FG_CFG_F_COOKIES 0x8
+/* Cookie SYN-ACKs carry timestamps (and so SACK and window scaling): the
+ * agent set tcp_timestamps=2, without the per-connection offset a program
+ * cannot know. */
+#define FG_CFG_F_COOKIE_TS 0x10
 
 /* The single entry of the config map. */
 struct fg_config {
@@ -123,8 +145,24 @@ struct fg_config {
 				  * global budget was last exceeded */
 	__u64 event_interval_ns; /* at most one event per source per interval */
 	__u64 verified_ttl_ns;	 /* a verified source expires after this */
+	/* SYN cookies: SYN-ACKs per second, all rules (rate 0: no cap) */
+	struct fg_limit cookie_cap;
+	/* the MSS a cookie SYN-ACK announces: the smallest MTU of the
+	 * protected interfaces - 40 (IPv4) / - 60 (IPv6) */
+	__u16 cookie_mss4;
+	__u16 cookie_mss6;
+	/* the window scale the kernel will give the connection: ilog2 of
+	 * max(tcp_rmem[2], rmem_max) - 15, at most 14 */
+	__u8 cookie_wscale;
+	/* the agent's, not the program's: tcp_syncookies and tcp_timestamps
+	 * as it found them before setting them for cookies, + 1 (0: it did
+	 * not), kept in the pinned map so that the agent after a crash can
+	 * put them back */
+	__u8 saved_syncookies;
+	__u8 saved_timestamps;
+	__u8 pad1;
 };
-_Static_assert(sizeof(struct fg_config) == 48, "abi");
+_Static_assert(sizeof(struct fg_config) == 72, "abi");
 
 /*
  * Key of per-address and per-prefix bucket state. IPv4 lives in addr[0]
@@ -243,7 +281,19 @@ enum fg_misc {
 	FG_M_STATE_SKIPPED = 4, /* unverified sources refused new state under attack */
 	FG_M_VERIFIED = 5,	/* sources the egress side marked verified */
 	FG_M_BANS_FAILED = 6,	/* bans the program could not make (ban map full) */
-	FG_M_MAX = 8,
+	/* SYN cookies: SYN-ACKs sent (XDP_TX); ACKs with a valid cookie
+	 * passed; ACKs to a listener without one dropped; sources verified by
+	 * a valid one; SYNs not answered over syn_cookies.max_rate; SYNs a
+	 * cookie was wanted for but not made (no listener, IP options or
+	 * extension headers, data, bad checksum, the kernel declined): those
+	 * took the rule's ordinary path. */
+	FG_M_COOKIES_SENT = 7,
+	FG_M_COOKIE_ACKS_VALID = 8,
+	FG_M_COOKIE_ACKS_BAD = 9,
+	FG_M_COOKIE_VERIFIED = 10,
+	FG_M_COOKIES_CAPPED = 11,
+	FG_M_COOKIES_DECLINED = 12,
+	FG_M_MAX = 16,
 };
 
 /* Size of the port -> rule table: one half holds tcp then udp ports. */

@@ -10,7 +10,9 @@
  * Output: "ok - name" / "not ok - name: why" per case, then
  * "bpf: N passed, N failed"; exit 1 if anything failed.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1371,6 +1374,545 @@ static void story_tc(void)
 	       why);
 }
 
+/* --- SYN cookies ---------------------------------------------------------- */
+
+/*
+ * The cookie helpers need a listening socket in the namespace the frame is
+ * run in (BPF_PROG_TEST_RUN runs XDP on that namespace's loopback): the
+ * story runs in a namespace of its own, with a dual-stack listener on the
+ * test frames' port 443, tcp_syncookies=2, and comes back after.
+ */
+#define CK_PORT	   443
+#define CK_NOLSN   444 /* no listener */
+#define CK_WSCALE  9
+#define CK_TSVAL   0x11223344u
+#define CK_SYN_SEQ 0x01020304u
+
+struct ck_frame {
+	bool v6;
+	int ntags;
+	const char *src;
+	uint16_t dport;
+	uint8_t flags;
+	uint32_t seq, ack;
+	bool ts; /* SYN options: Linux's set (MSS, SACK-permitted, TS, NOP, WS 7) */
+	bool bad_csum;
+};
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, int len)
+{
+	int i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fin(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* The TCP checksum of the segment at l4 (length tlen) over its pseudo
+ * header, as the folded sum: 0xffff when the checksum field is right. */
+static uint16_t tcp_sum(const uint8_t *l3, bool v6, const uint8_t *l4, int tlen)
+{
+	uint32_t sum = v6 ? csum_add(0, l3 + 8, 32) : csum_add(0, l3 + 12, 8);
+
+	sum += IPPROTO_TCP + (uint32_t)tlen;
+	return csum_fin(csum_add(sum, l4, tlen));
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A frame the way a client's stack sends it, with correct checksums. */
+static int ck_build(const struct ck_frame *f, uint8_t *b)
+{
+	static const uint8_t opts[20] = { 2,	4,    0x05, 0xb4, 4, 2, 8, 10, 0x11, 0x22,
+					  0x33, 0x44, 0,    0,	  0, 0, 1, 3,  3,    7 };
+	int l2 = 14 + 4 * f->ntags, l3 = f->v6 ? 40 : 20, olen = f->ts ? 20 : 4, i;
+	uint8_t *ip = b + l2, *th = ip + l3;
+	int tlen = 20 + olen;
+
+	memset(b, 0, 128);
+	memcpy(b, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
+	for (i = 0; i < f->ntags; i++) {
+		put16(b + 12 + 4 * i, 0x8100);
+		put16(b + 14 + 4 * i, 100 + i);
+	}
+	put16(b + l2 - 2, f->v6 ? 0x86dd : 0x0800);
+	if (f->v6) {
+		ip[0] = 0x60;
+		put16(ip + 4, (uint16_t)tlen);
+		ip[6] = IPPROTO_TCP;
+		ip[7] = 64;
+		inet_pton(AF_INET6, f->src, ip + 8);
+		inet_pton(AF_INET6, "2001:db8::fe", ip + 24);
+	} else {
+		ip[0] = 0x45;
+		put16(ip + 2, (uint16_t)(20 + tlen));
+		ip[8] = 64;
+		ip[9] = IPPROTO_TCP;
+		inet_pton(AF_INET, f->src, ip + 12);
+		inet_pton(AF_INET, "192.0.2.254", ip + 16);
+		put16(ip + 10, (uint16_t)~csum_fin(csum_add(0, ip, 20)));
+	}
+	put16(th, 40000);
+	put16(th + 2, f->dport ? f->dport : CK_PORT);
+	put32(th + 4, f->seq);
+	put32(th + 8, f->ack);
+	th[12] = (uint8_t)(tlen / 4) << 4;
+	th[13] = f->flags;
+	put16(th + 14, 64240);
+	if (f->ts)
+		memcpy(th + 20, opts, 20);
+	else
+		memcpy(th + 20, opts, 4);
+	put16(th + 16, (uint16_t)~tcp_sum(ip, f->v6, th, tlen));
+	if (f->bad_csum)
+		th[17] ^= 0x5a;
+	return l2 + l3 + tlen;
+}
+
+/* Run a frame; out gets the frame as the program left it. *reason as in
+ * send_frame(). */
+static bool ck_run(const uint8_t *frame, int len, uint8_t *out, int *out_len, __u32 *verdict,
+		   int *reason, char *why)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	struct fg_stat before[FG_R_MAX], after[FG_R_MAX];
+	int r, moved = 0;
+
+	*reason = -1;
+	if (xdpmaps_stats(&maps, before))
+		return fail(why, "reading stats: %s", strerror(errno));
+	opts.data_in = frame;
+	opts.data_size_in = (__u32)len;
+	opts.data_out = out;
+	opts.data_size_out = PB_MAX_LEN;
+	opts.repeat = 1;
+	if (bpf_prog_test_run_opts(xdp_fd, &opts))
+		return fail(why, "BPF_PROG_TEST_RUN: %s", strerror(errno));
+	*verdict = opts.retval;
+	*out_len = (int)opts.data_size_out;
+	if (xdpmaps_stats(&maps, after))
+		return fail(why, "reading stats: %s", strerror(errno));
+	for (r = 0; r < FG_R_MAX; r++) {
+		__u64 d = after[r].packets[0] + after[r].packets[1] - before[r].packets[0] -
+			  before[r].packets[1];
+
+		if (d) {
+			moved += (int)d;
+			*reason = r;
+		}
+	}
+	if (moved != 1)
+		return fail(why, "%d counters moved for one packet", moved);
+	return true;
+}
+
+static bool ck_expect(const struct ck_frame *f, __u32 verdict, __u32 reason, uint8_t *out,
+		      int *out_len, char *why)
+{
+	uint8_t in[PB_MAX_LEN];
+	int len = ck_build(f, in), r;
+	__u32 got = 0;
+
+	if (!ck_run(in, len, out, out_len, &got, &r, why))
+		return false;
+	if (got != verdict || r != (int)reason)
+		return fail(why, "expected %s/%s got %s/%s", verdict_name(verdict),
+			    xdpmaps_reason_name(reason), verdict_name(got),
+			    r < 0 ? "no counter" : xdpmaps_reason_name((__u32)r));
+	if (verdict != XDP_TX && (*out_len != len || memcmp(in, out, (size_t)len)))
+		return fail(why, "the frame was changed (%d bytes, was %d)", *out_len, len);
+	return true;
+}
+
+/*
+ * The SYN-ACK a SYN f got: addresses and ports swapped, SYN|ACK acking
+ * the SYN, MSS from the config, and with f->ts the client's options
+ * echoed into the timestamp the way the kernel decodes them; both
+ * checksums right. *cookie gets its sequence number.
+ */
+static bool ck_synack_ok(const struct ck_frame *f, const uint8_t *o, int len, uint32_t *cookie,
+			 char *why)
+{
+	int l2 = 14 + 4 * f->ntags, l3 = f->v6 ? 40 : 20, tlen = f->ts ? 40 : 24;
+	const uint8_t *ip = o + l2, *th = ip + l3;
+	uint8_t saddr[16], daddr[16];
+	uint16_t mss = f->v6 ? 1440 : 1460;
+
+	if (len != l2 + l3 + tlen)
+		return fail(why, "SYN-ACK of %d bytes, want %d", len, l2 + l3 + tlen);
+	if (memcmp(o, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12))
+		return fail(why, "MAC addresses not swapped");
+	if (f->ntags && (o[12] != 0x81 || o[15] != 100))
+		return fail(why, "VLAN tag not kept");
+	inet_pton(f->v6 ? AF_INET6 : AF_INET, f->src, daddr);
+	inet_pton(f->v6 ? AF_INET6 : AF_INET, f->v6 ? "2001:db8::fe" : "192.0.2.254", saddr);
+	if (f->v6 ? (memcmp(ip + 8, saddr, 16) || memcmp(ip + 24, daddr, 16) || ip[0] >> 4 != 6 ||
+		     ip[6] != IPPROTO_TCP || (ip[4] << 8 | ip[5]) != tlen)
+		  : (memcmp(ip + 12, saddr, 4) || memcmp(ip + 16, daddr, 4) || ip[0] != 0x45 ||
+		     (ip[2] << 8 | ip[3]) != 20 + tlen || csum_fin(csum_add(0, ip, 20)) != 0xffff))
+		return fail(why, "IP header wrong (addresses, length or header checksum)");
+	if ((th[0] << 8 | th[1]) != (f->dport ? f->dport : CK_PORT) ||
+	    (th[2] << 8 | th[3]) != 40000)
+		return fail(why, "ports not swapped");
+	if (th[13] != 0x12 || get32(th + 8) != f->seq + 1 || th[12] >> 4 != tlen / 4)
+		return fail(why, "flags %#x ack %#x doff %d: want SYN|ACK, %#x, %d", th[13],
+			    get32(th + 8), th[12] >> 4, f->seq + 1, tlen / 4);
+	if ((th[14] << 8 | th[15]) != 65535 / mss * mss)
+		return fail(why, "window %u", th[14] << 8 | th[15]);
+	if (th[20] != 2 || th[21] != 4 || (th[22] << 8 | th[23]) != mss)
+		return fail(why, "MSS option %u, want %u", th[22] << 8 | th[23], mss);
+	if (f->ts) {
+		uint64_t now_ms = xdpmaps_now_ns() / 1000000;
+		uint32_t tsv = get32(th + 28);
+
+		if (th[24] != 4 || th[25] != 2 || th[26] != 8 || th[27] != 10)
+			return fail(why, "no SACK-permitted + timestamp option");
+		if (get32(th + 32) != CK_TSVAL)
+			return fail(why, "timestamp echo %#x, want %#x", get32(th + 32), CK_TSVAL);
+		/* wscale 7 and SACK, as the kernel's cookie_timestamp_decode() reads them */
+		if ((tsv & 0x3f) != (7 | 0x10))
+			return fail(why, "timestamp %#x does not encode wscale 7 + SACK", tsv);
+		if (tsv > (uint32_t)now_ms || (uint32_t)now_ms - tsv > 1000)
+			return fail(why, "timestamp %u not just behind the clock (%u ms)", tsv,
+				    (uint32_t)now_ms);
+		if (th[36] != 1 || th[37] != 3 || th[38] != 3 || th[39] != CK_WSCALE)
+			return fail(why, "window scale option %u %u %u %u", th[36], th[37], th[38],
+				    th[39]);
+	}
+	if (tcp_sum(ip, f->v6, th, tlen) != 0xffff)
+		return fail(why, "TCP checksum wrong");
+	*cookie = get32(th + 4);
+	return true;
+}
+
+static void conf_cookies(struct fg_compiled *c)
+{
+	struct fg_rule *r = &c->rules[FG_RULE_DEFAULT_TCP];
+
+	r->per_source = rules_limit(100, 100);
+	r->per_prefix = rules_limit(100, 100);
+	r->global = rules_limit(1, 1);
+	r->flags |= FG_RULE_F_COOKIE_AUTO;
+	c->cfg.flags |= FG_CFG_F_COOKIES | FG_CFG_F_COOKIE_TS;
+	c->cfg.cookie_mss4 = 1460;
+	c->cfg.cookie_mss6 = 1440;
+	c->cfg.cookie_wscale = CK_WSCALE;
+	c->cfg.cookie_cap = rules_limit(1000, 1000);
+}
+
+static bool write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	bool ok = fd >= 0 && write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static int ck_listen(uint16_t port)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), off = 0;
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A full max_rate budget again (reset() leaves the cap's bucket). */
+static int ck_cap_reset(void)
+{
+	__u32 zero = 0;
+	__u64 tat = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.cookie_cap), &zero, &tat, BPF_ANY)
+		       ? -errno
+		       : 0;
+}
+
+static void story_cookies_in_ns(void)
+{
+	struct ck_frame a = { .src = "192.0.2.1", .flags = TH_SYN, .seq = CK_SYN_SEQ, .ts = true },
+			b = { .src = "203.0.113.9",
+			      .flags = TH_SYN,
+			      .seq = CK_SYN_SEQ,
+			      .ts = true },
+			b6 = { .v6 = true,
+			       .src = "2001:db8:77::5",
+			       .flags = TH_SYN,
+			       .seq = CK_SYN_SEQ,
+			       .ts = true },
+			vl = { .ntags = 2,
+			       .src = "203.0.113.10",
+			       .flags = TH_SYN,
+			       .seq = CK_SYN_SEQ,
+			       .ts = true },
+			nots = { .src = "203.0.113.11", .flags = TH_SYN, .seq = CK_SYN_SEQ }, ack;
+	uint8_t out[PB_MAX_LEN];
+	uint64_t m0[FG_M_MAX], m1[FG_M_MAX];
+	uint32_t cookie = 0;
+	char why[WHY_LEN] = "";
+	int olen, err = reset(conf_cookies) ?: ck_cap_reset();
+
+	if (err) {
+		report("syn cookies: setup", false, strerror(-err));
+		return;
+	}
+	xdpmaps_misc(&maps, m0);
+	STEP("syn cookies: a SYN within the global budget passes as today",
+	     ck_expect(&a, XDP_PASS, FG_R_PASS_NEW_FLOW, out, &olen, why));
+	report("syn cookies: a SYN within the global budget passes as today", true, NULL);
+
+	STEP("syn cookies: unverified SYN under attack -> SYN-ACK (XDP_TX), options and checksums",
+	     ck_expect(&b, XDP_TX, FG_R_TX_SYN_COOKIE, out, &olen, why) &&
+		     ck_synack_ok(&b, out, olen, &cookie, why));
+	report("syn cookies: unverified SYN under attack -> SYN-ACK (XDP_TX), options and "
+	       "checksums",
+	       true, NULL);
+
+	ack = b;
+	ack.flags = TH_ACK;
+	ack.ts = false;
+	ack.seq = CK_SYN_SEQ + 1;
+	ack.ack = cookie + 1;
+	STEP("syn cookies: the client's ACK with the cookie passes and verifies the source",
+	     ck_expect(&ack, XDP_PASS, FG_R_PASS_COOKIE_ACK, out, &olen, why) &&
+		     (has_key(maps.verified, "203.0.113.9", 0) || fail(why, "not verified")));
+	report("syn cookies: the client's ACK with the cookie passes and verifies the source", true,
+	       NULL);
+	STEP("syn cookies: the verified source's next SYN takes today's path",
+	     ck_expect(&b, XDP_PASS, FG_R_PASS_NEW_FLOW, out, &olen, why));
+	report("syn cookies: the verified source's next SYN takes today's path", true, NULL);
+
+	ack.src = "203.0.113.20";
+	ack.ack = cookie + 1; /* made for another source */
+	STEP("syn cookies: an ACK with a wrong cookie is dropped",
+	     ck_expect(&ack, XDP_DROP, FG_R_DROP_BAD_COOKIE, out, &olen, why) &&
+		     (!has_key(maps.verified, "203.0.113.20", 0) || fail(why, "verified")));
+	report("syn cookies: an ACK with a wrong cookie is dropped", true, NULL);
+	ack.dport = CK_NOLSN;
+	STEP("syn cookies: an ACK to a port without a listener passes as today",
+	     ck_expect(&ack, XDP_PASS, FG_R_PASS_ESTABLISHED, out, &olen, why));
+	report("syn cookies: an ACK to a port without a listener passes as today", true, NULL);
+
+	ack = b6;
+	STEP("syn cookies: IPv6 SYN -> SYN-ACK, its ACK passes",
+	     ck_expect(&b6, XDP_TX, FG_R_TX_SYN_COOKIE, out, &olen, why) &&
+		     ck_synack_ok(&b6, out, olen, &cookie, why) &&
+		     (ack.flags = TH_ACK, ack.ts = false, ack.seq = CK_SYN_SEQ + 1,
+		      ack.ack = cookie + 1, true) &&
+		     ck_expect(&ack, XDP_PASS, FG_R_PASS_COOKIE_ACK, out, &olen, why));
+	report("syn cookies: IPv6 SYN -> SYN-ACK, its ACK passes", true, NULL);
+
+	STEP("syn cookies: VLAN-tagged SYN -> SYN-ACK with its tags",
+	     ck_expect(&vl, XDP_TX, FG_R_TX_SYN_COOKIE, out, &olen, why) &&
+		     ck_synack_ok(&vl, out, olen, &cookie, why));
+	report("syn cookies: VLAN-tagged SYN -> SYN-ACK with its tags", true, NULL);
+	/* (b's SYN put the rule under attack, and got state as the first one
+	 * over the budget does without cookies) */
+	STEP("syn cookies: under attack no state is kept for an answered SYN",
+	     !has_key(maps.src_state, "203.0.113.10", 0) || fail(why, "src_state has it"));
+	report("syn cookies: under attack no state is kept for an answered SYN", true, NULL);
+	STEP("syn cookies: SYN without timestamps -> SYN-ACK with MSS only",
+	     ck_expect(&nots, XDP_TX, FG_R_TX_SYN_COOKIE, out, &olen, why) &&
+		     ck_synack_ok(&nots, out, olen, &cookie, why));
+	report("syn cookies: SYN without timestamps -> SYN-ACK with MSS only", true, NULL);
+
+	nots.src = "203.0.113.12";
+	nots.bad_csum = true;
+	STEP("syn cookies: SYN with a bad checksum gets no answer (today's path)",
+	     ck_expect(&nots, XDP_DROP, FG_R_DROP_GLOBAL, out, &olen, why));
+	report("syn cookies: SYN with a bad checksum gets no answer (today's path)", true, NULL);
+	nots.bad_csum = false;
+	nots.dport = CK_NOLSN;
+	STEP("syn cookies: SYN to a port without a listener takes today's path",
+	     ck_expect(&nots, XDP_DROP, FG_R_DROP_GLOBAL, out, &olen, why));
+	report("syn cookies: SYN to a port without a listener takes today's path", true, NULL);
+	xdpmaps_misc(&maps, m1);
+	STEP("syn cookies: misc counters",
+	     (m1[FG_M_COOKIES_SENT] - m0[FG_M_COOKIES_SENT] == 4 &&
+	      m1[FG_M_COOKIE_ACKS_VALID] - m0[FG_M_COOKIE_ACKS_VALID] == 2 &&
+	      m1[FG_M_COOKIE_ACKS_BAD] - m0[FG_M_COOKIE_ACKS_BAD] == 1 &&
+	      m1[FG_M_COOKIE_VERIFIED] - m0[FG_M_COOKIE_VERIFIED] == 2 &&
+	      m1[FG_M_COOKIES_DECLINED] - m0[FG_M_COOKIES_DECLINED] == 1) ||
+		     fail(why, "sent %llu valid %llu bad %llu verified %llu declined %llu",
+			  (unsigned long long)(m1[FG_M_COOKIES_SENT] - m0[FG_M_COOKIES_SENT]),
+			  (unsigned long long)(m1[FG_M_COOKIE_ACKS_VALID] -
+					       m0[FG_M_COOKIE_ACKS_VALID]),
+			  (unsigned long long)(m1[FG_M_COOKIE_ACKS_BAD] - m0[FG_M_COOKIE_ACKS_BAD]),
+			  (unsigned long long)(m1[FG_M_COOKIE_VERIFIED] - m0[FG_M_COOKIE_VERIFIED]),
+			  (unsigned long long)(m1[FG_M_COOKIES_DECLINED] -
+					       m0[FG_M_COOKIES_DECLINED])));
+	report("syn cookies: misc counters", true, NULL);
+
+	/* The cap: 2 SYN-ACKs, then drops. */
+	conf.cfg.cookie_cap = rules_limit(1, 2);
+	err = xdpmaps_apply(&maps, &conf, &conf.ids);
+	nots.dport = CK_PORT;
+	nots.src = "203.0.113.13";
+	STEP("syn cookies: beyond max_rate SYNs are dropped, not answered",
+	     (!err || fail(why, "apply: %s", strerror(-err))) &&
+		     ck_expect(&nots, XDP_TX, FG_R_TX_SYN_COOKIE, out, &olen, why) &&
+		     ck_expect(&nots, XDP_TX, FG_R_TX_SYN_COOKIE, out, &olen, why) &&
+		     ck_expect(&nots, XDP_DROP, FG_R_DROP_COOKIE_CAP, out, &olen, why));
+	report("syn cookies: beyond max_rate SYNs are dropped, not answered", true, NULL);
+
+	/* off: the same attack, today's path. */
+	conf.rules[FG_RULE_DEFAULT_TCP].flags &= ~FG_RULE_F_COOKIE_AUTO;
+	conf.cfg.cookie_cap = rules_limit(1000, 1000);
+	err = xdpmaps_apply(&maps, &conf, &conf.ids);
+	nots.src = "203.0.113.14";
+	ack.v6 = false;
+	ack.src = "203.0.113.15";
+	ack.dport = CK_PORT;
+	STEP("syn cookies: off -> today's path for SYNs and ACKs",
+	     (!err || fail(why, "apply: %s", strerror(-err))) &&
+		     ck_expect(&nots, XDP_DROP, FG_R_DROP_GLOBAL, out, &olen, why) &&
+		     ck_expect(&ack, XDP_PASS, FG_R_PASS_ESTABLISHED, out, &olen, why));
+	report("syn cookies: off -> today's path for SYNs and ACKs", true, NULL);
+
+	/* always: a SYN within the budget, from anyone, gets a cookie too. */
+	err = reset(conf_cookies) ?: ck_cap_reset();
+	conf.rules[FG_RULE_DEFAULT_TCP].flags ^= FG_RULE_F_COOKIE_AUTO | FG_RULE_F_COOKIE_ALWAYS;
+	err = err ?: xdpmaps_apply(&maps, &conf, &conf.ids);
+	STEP("syn cookies: always -> every SYN answered, in peace too",
+	     (!err || fail(why, "apply: %s", strerror(-err))) &&
+		     ck_expect(&a, XDP_TX, FG_R_TX_SYN_COOKIE, out, &olen, why) &&
+		     ck_synack_ok(&a, out, olen, &cookie, why));
+	report("syn cookies: always -> every SYN answered, in peace too", true, NULL);
+}
+
+/* Mean BPF_PROG_TEST_RUN duration (ns, one run each, harness included) of a frame. */
+static double ck_ns(const uint8_t *frame, int len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	uint8_t out[PB_MAX_LEN];
+
+	opts.data_in = frame;
+	opts.data_size_in = (__u32)len;
+	opts.data_out = out;
+	opts.data_size_out = sizeof(out);
+	opts.repeat = 1;
+	if (bpf_prog_test_run_opts(xdp_fd, &opts))
+		return -1;
+	return opts.duration;
+}
+
+/*
+ * What each path costs here (printed, not asserted: performance is the
+ * bench's): a SYN dropped by the global budget, a SYN answered with a
+ * cookie, its valid ACK (from a new source each time: a verified one takes
+ * the short path), a bad cookie ACK. Cap and budget as in conf_cookies.
+ */
+static void ck_costs(void)
+{
+	enum { N = 400 };
+	double nonip = 0, drop = 0, syn = 0, ack = 0, bad = 0;
+	uint8_t f[PB_MAX_LEN], out[PB_MAX_LEN];
+	char src[32], why[WHY_LEN];
+	int i, len, olen, r;
+	__u32 v;
+
+	if (reset(conf_cookies) || ck_cap_reset())
+		return;
+	conf.cfg.cookie_cap = rules_limit(1000000000, 1000000000);
+	if (xdpmaps_apply(&maps, &conf, &conf.ids))
+		return;
+	for (i = 0; i < N; i++) {
+		struct ck_frame s = { .src = src, .flags = TH_SYN, .seq = CK_SYN_SEQ, .ts = true };
+		struct ck_frame a = { .src = src, .flags = TH_ACK, .seq = CK_SYN_SEQ + 1 };
+		uint32_t cookie;
+
+		snprintf(src, sizeof(src), "203.0.%d.%d", 113 + i / 250, 1 + i % 250);
+		len = ck_build(&s, f);
+		if (!ck_run(f, len, out, &olen, &v, &r, why) || v != XDP_TX ||
+		    !ck_synack_ok(&s, out, olen, &cookie, why))
+			continue; /* the first SYNs go within the budget */
+		syn += ck_ns(f, len);
+		a.ack = cookie + 1;
+		len = ck_build(&a, f);
+		ack += ck_ns(f, len);
+		a.ack = cookie + 7;
+		len = ck_build(&a, f);
+		bad += ck_ns(f, len);
+	}
+	conf.rules[FG_RULE_DEFAULT_TCP].flags &= ~FG_RULE_F_COOKIE_AUTO;
+	if (xdpmaps_apply(&maps, &conf, &conf.ids))
+		return;
+	for (i = 0; i < N; i++) {
+		struct ck_frame s = {
+			.src = "203.0.113.250", .flags = TH_SYN, .seq = 1, .ts = true
+		};
+
+		len = ck_build(&s, f);
+		drop += ck_ns(f, len);
+	}
+	for (i = 0; i < N; i++) {
+		struct pkt_spec arp = { .ethertype = 0x0806, .payload = 28 };
+
+		len = pkt_build(&arp, f);
+		nonip += ck_ns(f, len);
+	}
+	printf("# syn cookies, ns per frame (BPF_PROG_TEST_RUN, one run each, harness included, "
+	       "mean of %d): ARP (parse, pass) %.0f; SYN dropped by the global budget %.0f; SYN "
+	       "answered with a cookie %.0f; valid cookie ACK %.0f; bad cookie ACK %.0f\n",
+	       N, nonip / N, drop / N, syn / N, ack / N, bad / N);
+}
+
+static void story_cookies(void)
+{
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), lsn;
+
+	if (home < 0 || unshare(CLONE_NEWNET)) {
+		report("syn cookies: a namespace for the listener", false, strerror(errno));
+		if (home >= 0)
+			close(home);
+		return;
+	}
+	lsn = ck_listen(CK_PORT);
+	if (lsn < 0 || !write_sysctl("/proc/sys/net/ipv4/tcp_syncookies", "2"))
+		report("syn cookies: listener and tcp_syncookies=2", false, strerror(errno));
+	else {
+		story_cookies_in_ns();
+		ck_costs();
+	}
+	if (lsn >= 0)
+		close(lsn);
+	if (setns(home, CLONE_NEWNET))
+		report("syn cookies: back to the test's namespace", false, strerror(errno));
+	close(home);
+}
+
 /* --- setup ---------------------------------------------------------------- */
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -1433,6 +1975,7 @@ int main(void)
 		     true);
 	story_tc();
 	story_multicpu();
+	story_cookies();
 
 	testobj_close(&obj);
 	printf("bpf: %d passed, %d failed\n", n_passed, n_failed);

@@ -78,6 +78,8 @@ fg_ok "every family of the issue is exposed"
 val() { awk -v s="$1" '$1 == s { print $2 }' "$FG_TMP/metrics.txt"; }
 fg_assert_eq "$(val 'floodgate_xdp_attached{iface="veth-a",mode="native"}')" 1 "veth-a attached (native)"
 fg_assert_ge "$(val 'floodgate_xdp_new_flows_total{rule="signaling",proto="tcp"}')" 5 "the client's SYNs counted on the rule"
+fg_assert_eq "$(val 'floodgate_xdp_syn_cookies{rule="signaling",mode="auto"}')" 1 "syn_cookies: auto by default"
+grep -q '^floodgate_xdp_syn_cookies_sent_total ' "$FG_TMP/metrics.txt" || fg_fail "no cookie counters"
 fg_assert_ge "$(val 'floodgate_xdp_packets_total{iface="veth-c",action="pass",reason="new_flow"}')" 5 "new flows counted on veth-c"
 fg_assert_eq "$(val 'floodgate_rl_decisions_total{policy="api",result="allowed"}')" 1 "api: first check allowed"
 fg_assert_eq "$(val 'floodgate_rl_decisions_total{policy="api",result="warned"}')" 1 "api: second allowed with a warning"

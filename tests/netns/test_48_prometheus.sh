@@ -27,6 +27,7 @@ fg_agent_start "$FG_TMP/fg.yaml" --metrics-listen "$METRICS"
 
 cat >"$FG_TMP/prometheus.yml" <<YAML
 global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }
+rule_files: ["$FG_ROOT/packaging/prometheus/floodgate.rules.yml"]
 scrape_configs:
   - job_name: floodgate
     static_configs: [ { targets: ["$METRICS"] } ]
@@ -67,6 +68,15 @@ levels=$(fg_in "$FG_V" curl -sS "http://$PROM/api/v1/query" --data-urlencode "qu
 fg_ok "PromQL: $DROPS (levels: $levels)"
 case ",$levels," in *,global,*) ;; *) fg_fail "the global level is not among the drops" ;; esac
 fg_ok "the random-source flood is dropped at the global level"
+
+# The shipped rules on live data: the dashboard's rate is recorded, and the
+# alert is pending (its for: is 1m; the flood is shorter).
+REC='instance_rule:floodgate_xdp_dropped:rate1m{job="floodgate",rule="signaling"} > 0'
+fg_wait_for -t 10 has "$REC" || fg_fail "the recording rule never recorded the drops"
+fg_ok "packaging/prometheus rules: $REC"
+PENDING='ALERTS{alertname="FloodgateUnderAttack",alertstate="pending",rule="signaling"}'
+fg_wait_for -t 10 has "$PENDING" || fg_fail "FloodgateUnderAttack never went pending"
+fg_ok "packaging/prometheus rules: $PENDING"
 
 fg_stop "$F4" 5 || true
 fg_log "flood: $(<"$FG_TMP/flood4.out")"

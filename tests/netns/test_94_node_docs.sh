@@ -9,11 +9,12 @@ set -eu
 . "$(dirname "$0")/agent.sh"
 
 # docs/config.md's table of top-level keys lists every key the config parser
-# takes (its top_keys table, wherever agent/ keeps it).
+# takes (the rows of its root_keys table in agent/config.c).
 docs_keys_missing() { # CONFIG_MD
 	local k keys
-	keys=$(sed -n '/top_keys\[\] = {/,/};/p' "$FG_ROOT"/agent/*.c | grep -o '"[a-z_]*"' | tr -d '"')
-	[ -n "$keys" ] || { echo "(no top_keys table found in agent/*.c)"; return; }
+	keys=$(sed -n '/root_keys\[\] = {/,/};/p' "$FG_ROOT"/agent/config.c |
+		grep -o 'CY_[A-Z]*("[a-z_]*"' | grep -o '"[a-z_]*"' | tr -d '"')
+	[ -n "$keys" ] || { echo "(no root_keys table found in agent/config.c)"; return; }
 	for k in $keys; do
 		sed -n '/^## Top-level keys/,/^## [^T]/p' "$1" | grep -q "^| \`$k\` " || echo "$k"
 	done

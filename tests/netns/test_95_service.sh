@@ -15,7 +15,8 @@ expected() {
 	local d
 	printf '%s\n' /usr/sbin/floodgated /usr/bin/floodctl /usr/lib/floodgate/floodgate.bpf.o \
 		/usr/lib/systemd/system/floodgated.service /etc/floodgate/floodgate.yaml \
-		/usr/share/doc/floodgate/README.md
+		/usr/share/doc/floodgate/README.md /usr/share/floodgate/prometheus/floodgate.rules.yml \
+		/usr/share/floodgate/grafana/floodgate.json
 	for d in "$FG_ROOT"/docs/*.md; do
 		echo "/usr/share/doc/floodgate/$(basename "$d")"
 	done

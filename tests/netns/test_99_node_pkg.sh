@@ -33,8 +33,11 @@ cleanup_node() {
 trap cleanup_node EXIT
 
 # One file at a time where node can (20.10+): each starts its own agent, the machine is shared.
+# A test that hangs fails by name after 60 s (where node has --test-timeout).
 conc=()
-node --help 2>/dev/null | grep -q -- --test-concurrency && conc=(--test-concurrency=1)
+help=$(node --help 2>/dev/null)
+grep -q -- --test-concurrency <<<"$help" && conc+=(--test-concurrency=1)
+grep -q -- --test-timeout <<<"$help" && conc+=(--test-timeout=60000)
 out=$(mktemp "/tmp/fgt-$$.node.XXXXXX")
 rc=0
 (cd "$PKG" && BUILD="$BUILD" node --test "${conc[@]}" --test-reporter=spec test/*.test.js) >"$out" 2>&1 || rc=$?

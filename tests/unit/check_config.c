@@ -284,10 +284,50 @@ START_TEST(test_same_port_two_protos)
 }
 END_TEST
 
+/* syn_cookies: per TCP rule (auto by default), and what all rules share. */
+START_TEST(test_syn_cookies)
+{
+	ck_assert_msg(parse("rules:\n"
+			    "  - { name: a, proto: tcp, ports: [443] }\n"
+			    "  - { name: b, proto: tcp, ports: [444], syn_cookies: off }\n"
+			    "  - { name: c, proto: tcp, ports: [445], syn_cookies: always }\n") ==
+			      0,
+		      "%s", err);
+	ck_assert_int_eq(conf.rules[0].limits.syn_cookies, FG_COOKIES_AUTO);
+	ck_assert_int_eq(conf.rules[1].limits.syn_cookies, FG_COOKIES_OFF);
+	ck_assert_int_eq(conf.rules[2].limits.syn_cookies, FG_COOKIES_ALWAYS);
+	ck_assert_int_eq(conf.defaults[FG_PROTO_TCP].syn_cookies, FG_COOKIES_AUTO);
+	ck_assert_uint_eq(conf.syn_cookies.max_rate, FG_CONF_COOKIE_MAX_RATE);
+	ck_assert(!conf.syn_cookies.timestamps_off);
+	config_free(&conf);
+	ck_assert_msg(parse("defaults: { tcp: { syn_cookies: off } }\n"
+			    "syn_cookies: { max_rate: 2000, timestamps: off }\n") == 0,
+		      "%s", err);
+	ck_assert_int_eq(conf.defaults[FG_PROTO_TCP].syn_cookies, FG_COOKIES_OFF);
+	ck_assert_uint_eq(conf.syn_cookies.max_rate, 2000);
+	ck_assert(conf.syn_cookies.timestamps_off);
+}
+END_TEST
+
 static const struct {
 	const char *yaml;
 	const char *msg;
 } bad[] = {
+	/* syn_cookies */
+	{ "rules:\n"
+	  "  - { name: a, proto: tcp, ports: [443], syn_cookies: sometimes }\n",
+	  "t.yaml:2: rules[0].syn_cookies: expected auto, off or always, got \"sometimes\"" },
+	{ "rules:\n"
+	  "  - { name: a, proto: udp, ports: [443], syn_cookies: always }\n",
+	  "t.yaml:2: rules[0]: syn_cookies answer TCP SYNs: a udp rule cannot have them" },
+	{ "defaults: { udp: { syn_cookies: off } }\n",
+	  "t.yaml:1: defaults.udp: syn_cookies answer TCP SYNs: a udp default cannot have them" },
+	{ "syn_cookies: { max_rate: 0 }\n",
+	  "t.yaml:1: syn_cookies.max_rate: 0 is out of range (1-1000000000)" },
+	{ "syn_cookies: { timestamps: on }\n",
+	  "t.yaml:1: syn_cookies.timestamps: expected auto or off, got \"on\"" },
+	{ "syn_cookies: { max_rat: 10 }\n",
+	  "t.yaml:1: syn_cookies.max_rat: unknown key (did you mean max_rate?)" },
 	/* ports */
 	{ "rules:\n"
 	  "  - name: a\n"
@@ -448,6 +488,17 @@ static const struct {
 	{ "allow: [192.0.2.7, 198.51.100.1, 192.0.2.7]\n",
 	  "t.yaml:1: allow[2]: \"192.0.2.7\" is the same entry as allow[0] on line 1 (192.0.2.7): "
 	  "list it once" },
+	/* the first repeat in list order, and the earlier of its twins; an
+	 * error later in the list comes after it, one earlier before it */
+	{ "deny: [192.0.2.9, 192.0.2.8, 192.0.2.9, 192.0.2.8, 192.0.2.8, 192.0.2.0/33]\n",
+	  "t.yaml:1: deny[2]: \"192.0.2.9\" is the same entry as deny[0] on line 1 (192.0.2.9): "
+	  "list it once" },
+	{ "deny: [192.0.2.8, 192.0.2.9, 192.0.2.1, 192.0.2.9, 192.0.2.8]\n",
+	  "t.yaml:1: deny[3]: \"192.0.2.9\" is the same entry as deny[1] on line 1 (192.0.2.9): "
+	  "list it once" },
+	{ "deny: [192.0.2.8, 192.0.2.0/33, 192.0.2.8]\n",
+	  "t.yaml:1: deny[1]: \"192.0.2.0/33\" is not an address or prefix (e.g. 192.0.2.0/24, "
+	  "2001:db8::/32)" },
 	/* wrong types */
 	{ "rules: {}\n", "t.yaml:1: rules: expected a list, got a mapping" },
 	{ "sources: 5\n", "t.yaml:1: sources: expected a mapping (key: value), got \"5\"" },
@@ -804,6 +855,33 @@ START_TEST(test_store_redis)
 		      "%s", err);
 	ck_assert_str_eq(conf.store.redis.username, "floodgate");
 	ck_assert_str_eq(conf.store.redis.password, "pw");
+	config_free(&conf);
+	/* Sentinels name the master; their own AUTH is separate from the master's. */
+	ck_assert_msg(parse("store: { type: redis, redis: { sentinels: [\"10.0.0.1:26380\", "
+			    "s2, \"[2001:db8::7]:5000\"], master_name: media.main, password: "
+			    "pw, sentinel_username: sent, sentinel_password: spw } }\n") == 0,
+		      "%s", err);
+	ck_assert_int_eq(conf.store.redis.nsentinels, 3);
+	ck_assert_str_eq(conf.store.redis.sentinels[0].host, "10.0.0.1");
+	ck_assert_uint_eq(conf.store.redis.sentinels[0].port, 26380);
+	ck_assert_str_eq(conf.store.redis.sentinels[1].host, "s2");
+	ck_assert_uint_eq(conf.store.redis.sentinels[1].port, 26379);
+	ck_assert_str_eq(conf.store.redis.sentinels[2].host, "2001:db8::7");
+	ck_assert_uint_eq(conf.store.redis.sentinels[2].port, 5000);
+	ck_assert_str_eq(conf.store.redis.master_name, "media.main");
+	ck_assert_str_eq(conf.store.redis.url, "");
+	ck_assert_str_eq(conf.store.redis.password, "pw");
+	ck_assert_str_eq(conf.store.redis.sentinel_username, "sent");
+	ck_assert_str_eq(conf.store.redis.sentinel_password, "spw");
+	config_free(&conf);
+	ck_assert_msg(parse("store: { type: redis, redis: { cluster: [\"10.0.0.1:7000\", n2] } }\n") ==
+			      0,
+		      "%s", err);
+	ck_assert_int_eq(conf.store.redis.ncluster, 2);
+	ck_assert_str_eq(conf.store.redis.cluster[0].host, "10.0.0.1");
+	ck_assert_uint_eq(conf.store.redis.cluster[0].port, 7000);
+	ck_assert_str_eq(conf.store.redis.cluster[1].host, "n2");
+	ck_assert_uint_eq(conf.store.redis.cluster[1].port, 6379);
 }
 END_TEST
 
@@ -1059,7 +1137,40 @@ static const struct {
 	/* store */
 	{ "store:\n  type: redis\n",
 	  "t.yaml:2: store.redis: missing: the redis store needs a url (redis://host:port or "
-	  "unix:///path)" },
+	  "unix:///path), sentinels and a master_name, or cluster" },
+	{ "store:\n  type: redis\n  redis:\n    sentinels: [s1]\n    master_name: m\n"
+	  "    cluster: [c1]\n",
+	  "t.yaml:6: store.redis.cluster: give one of url (one Redis), sentinels (the master they "
+	  "name) or cluster (seed nodes)" },
+	{ "store:\n  type: redis\n  redis:\n    cluster: [c1]\n    db: 2\n",
+	  "t.yaml:5: store.redis.db: a Redis Cluster has only database 0" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    sentinels: [\"s1:26379\"]\n"
+	  "    master_name: m\n",
+	  "t.yaml:5: store.redis.sentinels: give one of url (one Redis), sentinels (the master "
+	  "they name) or cluster (seed nodes)" },
+	{ "store:\n  type: redis\n  redis:\n    sentinels: [\"s1:26379\"]\n",
+	  "t.yaml:4: store.redis.master_name: missing: sentinels need the master's name (as in "
+	  "their \"sentinel monitor NAME ...\" line)" },
+	{ "store:\n  type: redis\n  redis:\n    url: \"redis://r\"\n    master_name: m\n",
+	  "t.yaml:5: store.redis.master_name: only with sentinels" },
+	{ "store:\n  type: redis\n  redis:\n    sentinels: []\n    master_name: m\n",
+	  "t.yaml:4: store.redis.sentinels: 0 entries: give 1 to 8 sentinels" },
+	{ "store:\n  type: redis\n  redis:\n    sentinels: [\"s1:0\"]\n    master_name: m\n",
+	  "t.yaml:4: store.redis.sentinels[0]: \"s1:0\": the port must be a number from 1 to "
+	  "65535" },
+	{ "store:\n  type: redis\n  redis:\n    sentinels: [\"2001:db8::1:26379\"]\n"
+	  "    master_name: m\n",
+	  "t.yaml:4: store.redis.sentinels[0]: \"2001:db8::1:26379\": write an IPv6 address as "
+	  "[addr]:port" },
+	{ "store:\n  type: redis\n  redis:\n    sentinels: [\"s1\", \"s1:26379\"]\n"
+	  "    master_name: m\n",
+	  "t.yaml:4: store.redis.sentinels[1]: s1:26379 is listed twice" },
+	{ "store:\n  type: redis\n  redis:\n    sentinels: [\"redis://s1\"]\n    master_name: m\n",
+	  "t.yaml:4: store.redis.sentinels[0]: \"redis://s1\": expected host:port" },
+	{ "store:\n  type: redis\n  redis:\n    sentinels: [s1]\n    master_name: m\n"
+	  "    sentinel_username: u\n",
+	  "t.yaml:6: store.redis.sentinel_username: needs store.redis.sentinel_password (AUTH "
+	  "username password)" },
 	{ "store:\n  type: disk\n",
 	  "t.yaml:2: store.type: expected memory or redis, got \"disk\"" },
 	{ "store:\n  redis: { url: \"redis://r:6379\" }\n",
@@ -1292,6 +1403,7 @@ static Suite *config_suite(void)
 	tcase_add_test(good, test_defaults_per_proto);
 	tcase_add_test(good, test_values);
 	tcase_add_test(good, test_same_port_two_protos);
+	tcase_add_test(good, test_syn_cookies);
 	tcase_add_test(good, test_socket_store_defaults);
 	tcase_add_test(good, test_socket_store_values);
 	tcase_add_test(good, test_store_redis);

@@ -290,6 +290,94 @@ START_TEST(test_window_block_for)
 }
 END_TEST
 
+/*
+ * Issue 12 item 2: during a block, retry_after_ms is until the block ends
+ * AND the window takes the request. 2 per 10 s, block_for 3 s: the third
+ * request is blocked with retry 5 s; 1 s later the block has 2 s left but
+ * the window 4 s: 4 s, and a request then passes (obeying 2 s was refused
+ * and blocked again). remaining and reset_ms are the window's real ones.
+ */
+START_TEST(test_window_block_retry)
+{
+	struct fg_conf_policy *c = add("blk_short", POLICY_WINDOW);
+	struct policy *p;
+	struct rl_result r;
+
+	limit(c, 2, 10000);
+	c->block_for_ms = 3000;
+	p = build("blk_short");
+	ck_assert_int_eq(allowed_n(p, "k", 2, T0), 2);
+	r = chk(p, "k", 1, NULL, false, T0);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 5000);
+	r = chk(p, "k", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 4000);
+	ck_assert_uint_eq(r.limit, 2);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.reset_ms, 9000);
+	/* Obeying the block's 2 s (the old answer): refused and blocked again. */
+	r = chk(p, "k", 1, NULL, false, T0 + 3000);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.retry_after_ms, 3000);
+	/* Obeying the answer passes. */
+	ck_assert_int_eq(policy_reset(p, "k", 1, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "k", 2, T0), 2);
+	chk(p, "k", 1, NULL, false, T0);
+	r = chk(p, "k", 1, NULL, false, T0 + 1000);
+	ck_assert(chk(p, "k", 1, NULL, false, T0 + 1000 + r.retry_after_ms).allowed);
+
+	/* RL.BLOCK on a key with room: the block's time, the window's real
+	 * remaining (one used of two) and reset. */
+	ck_assert_int_eq(allowed_n(p, "b", 1, T0), 1);
+	ck_assert_int_eq(policy_block(p, "b", 1, 60, T0), 0);
+	r = chk(p, "b", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 59000);
+	ck_assert_uint_eq(r.remaining, 1);
+	ck_assert_uint_eq(r.reset_ms, 4000);
+	/* A cost of 2 needs the window's whole 10 s back: past the block's end. */
+	ck_assert_int_eq(policy_block(p, "c", 1, 1, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "c", 2, T0), 0);
+	ck_assert_int_eq(policy_unblock(p, "c", 1, T0), 0);
+	ck_assert_int_eq(allowed_n(p, "c", 2, T0), 2);
+	ck_assert_int_eq(policy_block(p, "c", 1, 1, T0), 0);
+	r = chk(p, "c", 2, NULL, false, T0 + 500);
+	ck_assert_uint_eq(r.retry_after_ms, 9500);
+}
+END_TEST
+
+/* Issue 12 item 2, the budget: RL.BLOCK k 5 on an exhausted key waits
+ * until the budget is back (the next period), not 5 s. */
+START_TEST(test_budget_block_retry)
+{
+	struct fg_conf_policy *c = add("ai_tokens", POLICY_BUDGET);
+	uint64_t midnight = (T0 / DAY_MS + 1) * DAY_MS, t = midnight - 74 * 60000;
+	struct policy *p;
+	struct rl_result r;
+
+	c->amount = 1000;
+	p = build("ai_tokens");
+	ck_assert(chk(p, "k", 1000, NULL, false, t).allowed);
+	ck_assert_int_eq(policy_block(p, "k", 1, 5, t), 0);
+	r = chk(p, "k", 1, NULL, false, t + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 74 * 60000 - 1000);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.reset_ms, 74 * 60000 - 1000);
+	/* A key with enough left waits for the block only; cost 0 too. */
+	ck_assert(chk(p, "m", 400, NULL, false, t).allowed);
+	ck_assert_int_eq(policy_block(p, "m", 1, 5, t), 0);
+	r = chk(p, "m", 600, NULL, false, t + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 4000);
+	ck_assert_uint_eq(r.remaining, 600);
+	ck_assert_uint_eq(chk(p, "m", 601, NULL, false, t + 1000).retry_after_ms,
+			  74 * 60000 - 1000);
+	ck_assert(chk(p, "m", 600, NULL, false, t + 5000).allowed);
+}
+END_TEST
+
 START_TEST(test_keys)
 {
 	struct policy *p;
@@ -482,6 +570,48 @@ START_TEST(test_events)
 }
 END_TEST
 
+/* Issue 12 item 4: a limit of 2 or more warns once before the event that
+ * disconnects: at min(ceil(warn_at x limit), limit - 1). */
+START_TEST(test_events_small_limits)
+{
+	static const struct {
+		uint64_t limit;
+		uint32_t warn_at;
+		uint64_t warn_n; /* 0: never */
+	} t[] = { { 3, 800, 2 },  { 2, 800, 1 },   { 1, 800, 0 }, { 5, 800, 4 },
+		  { 10, 800, 8 }, { 10, 1000, 9 }, { 10, 1, 1 },  { 4, 500, 2 } };
+	struct rl_event_result r;
+	struct policy *p;
+	char name[16];
+	size_t i;
+	uint64_t n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct fg_conf_policy *c;
+
+		setup();
+		snprintf(name, sizeof(name), "e%zu", i);
+		c = add(name, POLICY_EVENTS);
+		c->limit = t[i].limit;
+		c->window_ms = 60000;
+		c->warn_at_milli = t[i].warn_at;
+		p = build(name);
+		for (n = 1; n <= t[i].limit; n++) {
+			const char *want = n == t[i].limit    ? "disconnect"
+					   : n == t[i].warn_n ? "warn"
+							      : "ok";
+
+			ck_assert_int_eq(policy_event(p, "c", 1, "m", 1, T0, &r), 0);
+			ck_assert_msg(!strcmp(r.state, want),
+				      "limit %llu warn_at %u event %llu: %s",
+				      (unsigned long long)t[i].limit, t[i].warn_at,
+				      (unsigned long long)n, r.state);
+		}
+		teardown();
+	}
+}
+END_TEST
+
 /* The wall clock stepping back (NTP, an operator) keeps a failure history and
  * an event count: now - stamp would otherwise read as ages and forget them. */
 START_TEST(test_clock_steps_back)
@@ -557,9 +687,17 @@ START_TEST(test_budget_utc_midnight)
 	ck_assert(r.allowed);
 	ck_assert_uint_eq(r.limit, 3000000);
 	ck_assert_uint_eq(r.remaining, 1);
-	r = chk(p, "reader", 1, "READER", false, midnight);
-	ck_assert(!r.allowed);
+	/* READER's amount is 0: any cost could never pass (the error a window
+	 * gives for a cost above its limit), not a wait until midnight. */
+	ck_assert_int_eq(policy_check(p, "reader", 6, 1, "READER", 6, false, midnight, &r),
+			 -ERANGE);
+	r = chk(p, "reader", 0, "READER", false, midnight);
+	ck_assert(r.allowed);
 	ck_assert_uint_eq(r.limit, 0);
+	ck_assert_int_eq(policy_check(p, "user", 4, 500001, NULL, 0, false, midnight, &r), -ERANGE);
+	ck_assert_int_eq(policy_check(p, "owner", 5, 3000001, "OWNER", 5, true, midnight, &r),
+			 -ERANGE);
+	ck_assert(chk(p, "owner2", 3000000, "OWNER", false, midnight).allowed);
 	ck_assert_int_eq(policy_check(p, "x", 1, 1, "GUEST", 5, false, midnight, &r), -ENOENT);
 }
 END_TEST
@@ -580,6 +718,195 @@ START_TEST(test_budget_hour)
 	ck_assert_str_eq(r.window, "hour");
 	ck_assert_uint_eq(r.retry_after_ms, 1);
 	ck_assert(chk(p, "k", 10, NULL, false, t + 1).allowed);
+}
+END_TEST
+
+static struct rl_result charge(struct policy *p, const char *key, uint64_t amount, bool refund,
+			       uint64_t now)
+{
+	struct rl_result res;
+
+	ck_assert_int_eq(policy_charge(p, key, strlen(key), amount, refund, NULL, now, &res), 0);
+	return res;
+}
+
+/* Issue 12 item 7: usage known after the call is recorded whatever is left;
+ * the debt is paid back by later periods before requests pass again. */
+START_TEST(test_budget_charge)
+{
+	struct fg_conf_policy *c = add("ai", POLICY_BUDGET);
+	struct fg_conf_policy *w = add("w", POLICY_WINDOW);
+	uint64_t hour = 3600000, h0 = (T0 / hour + 1) * hour, t = h0 + 1000;
+	struct policy *p, *pw;
+	struct rl_result r;
+
+	c->amount = 1000;
+	c->period = POLICY_PERIOD_HOUR;
+	limit(w, 10, 1000);
+	p = build("ai");
+	pw = policies_find(ps, "w", 1);
+	ck_assert(chk(p, "u", 900, NULL, false, t).allowed);
+	/* 100 left, the call used 5000: recorded, 4900 of debt. */
+	r = charge(p, "u", 5000, false, t);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.state, "deny");
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.limit, 1000);
+	/* used 5900: the hours h0+1..h0+5 pay 5000, h0+6 brings room for 1. */
+	ck_assert_uint_eq(r.retry_after_ms, 5 * hour - 1000);
+	ck_assert_uint_eq(r.reset_ms, 6 * hour - 1000);
+	ck_assert(!chk(p, "u", 1, NULL, false, h0 + 4 * hour).allowed);
+	r = chk(p, "u", 100, NULL, true, h0 + 5 * hour);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 100);
+	/* A refund gives back, never below nothing used. */
+	r = charge(p, "u", 600, true, h0 + 5 * hour);
+	ck_assert_uint_eq(r.remaining, 700);
+	r = charge(p, "u", 1000000, true, h0 + 5 * hour);
+	ck_assert_uint_eq(r.remaining, 1000);
+	ck_assert_str_eq(r.state, "ok");
+	/* Charges are bounded; a refund of a key never seen creates nothing. */
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	r = charge(p, "v", POLICY_COST_MAX, false, t);
+	/* A debt is remembered for at most 1000000 periods. */
+	ck_assert_uint_eq(r.reset_ms, 1000000 * hour - 1000);
+	ck_assert_int_eq(policy_charge(p, "v", 1, POLICY_COST_MAX + 1, false, NULL, t, &r),
+			 -EINVAL);
+	ck_assert_int_eq(policy_charge(p, "v", 1, 1, false, "NOPE", t, &r), -ENOENT);
+	ck_assert_int_eq(policy_charge(pw, "v", 1, 1, false, NULL, t, &r), -EOPNOTSUPP);
+}
+END_TEST
+
+static int multi(struct policy *a, const char *ka, struct policy *b, const char *kb, uint64_t cost,
+		 const char *r, bool peek, uint64_t now, struct policy_multi_answer *out)
+{
+	struct policy_pair pp[2] = { { a, ka, strlen(ka) }, { b, kb, strlen(kb) } };
+	int bad;
+
+	return policy_submit_multi(ps, pp, 2, cost, r, r ? strlen(r) : 0, peek, now, out, NULL,
+				   NULL, &bad);
+}
+
+/* Issue 12 item 6: per user AND per IP in one decision: a refusal by the
+ * IP charges the user nothing, and says which pair refused. */
+START_TEST(test_multi)
+{
+	struct fg_conf_policy *u = add("user", POLICY_WINDOW);
+	struct fg_conf_policy *ip = add("ip", POLICY_WINDOW);
+	struct fg_conf_policy *bu = add("tok", POLICY_BUDGET);
+	struct fg_conf_policy *pr = add("login", POLICY_PROGRESSIVE);
+	struct policy *pu, *pi, *pb;
+	struct policy_multi_answer m;
+	struct rl_result r;
+	int i, bad;
+
+	(void)pr;
+	limit(u, 5, 1000);
+	role(u, "PRO", 2000, 0);
+	limit(ip, 3, 1000);
+	ip->block_for_ms = 10000;
+	bu->amount = 100;
+	pu = build("user");
+	pi = policies_find(ps, "ip", 2);
+	pb = policies_find(ps, "tok", 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.7", 1, NULL, false, T0, &m), 0);
+		ck_assert(m.check.allowed);
+		ck_assert_int_eq(m.refused, -1);
+	}
+	/* Binding: the ip's window, 0 left (the user has 2). */
+	ck_assert_int_eq(m.binding, 1);
+	ck_assert_uint_eq(m.check.remaining, 0);
+	ck_assert_str_eq(m.check.state, "warn");
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.7", 1, NULL, false, T0, &m), 0);
+	ck_assert(!m.check.allowed);
+	ck_assert_int_eq(m.refused, 1);
+	ck_assert_int_eq(m.binding, 1);
+	ck_assert_str_eq(m.check.state, "blocked"); /* the ip's own block_for */
+	ck_assert_uint_eq(m.check.retry_after_ms, 10000);
+	/* alice was charged 3, not 4: 2 left; the ip is blocked, not charged. */
+	r = chk(pu, "alice", 1, NULL, true, T0);
+	ck_assert_uint_eq(r.remaining, 2);
+	r = chk(pi, "192.0.2.7", 1, NULL, true, T0);
+	ck_assert_str_eq(r.state, "blocked");
+	/* Another address: alice passes twice more, then the user refuses. */
+	ck_assert(!multi(pu, "alice", pi, "192.0.2.8", 2, NULL, false, T0, &m) && m.check.allowed);
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.8", 1, NULL, false, T0, &m), 0);
+	ck_assert_int_eq(m.refused, 0);
+	ck_assert_uint_eq(chk(pi, "192.0.2.8", 1, NULL, true, T0).remaining, 1);
+	/* ROLE applies where the policy lists it (ip has no roles). */
+	ck_assert(!multi(pu, "alice", pi, "192.0.2.9", 1, NULL, true, T0 + 100, &m));
+	ck_assert(!m.check.allowed);
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.9", 1, "PRO", false, T0 + 100, &m), 0);
+	ck_assert(m.check.allowed);
+	ck_assert_uint_eq(chk(pu, "alice", 1, "PRO", true, T0 + 100).remaining, 0);
+	ck_assert_int_eq(multi(pu, "alice", pi, "192.0.2.9", 1, "NOPE", false, T0, &m), -ENOENT);
+	/* A budget with a window; PEEK charges nothing. */
+	ck_assert_int_eq(multi(pb, "bob", pu, "bob", 60, NULL, false, T0, &m), -ERANGE);
+	ck_assert_int_eq(multi(pb, "bob", pi, "bob", 1, NULL, true, T0, &m), 0);
+	ck_assert_uint_eq(chk(pb, "bob", 1, NULL, true, T0).remaining, 100);
+	/* Refused before any store: a progressive pair, a repeated pair, n. */
+	ck_assert_int_eq(multi(pu, "x", policies_find(ps, "login", 5), "x", 1, NULL, false, T0, &m),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(multi(pu, "x", pu, "x", 1, NULL, false, T0, &m), -EALREADY);
+	ck_assert_int_eq(
+		policy_submit_multi(ps, NULL, 0, 1, NULL, 0, false, T0, &m, NULL, NULL, &bad),
+		-EINVAL);
+	ck_assert_uint_eq(chk(pu, "x", 1, NULL, true, T0).remaining, 5);
+}
+END_TEST
+
+/* Issue 12 item 10: RL.POLICY's description and RateLimit-Policy value. */
+START_TEST(test_describe)
+{
+	struct fg_conf_policy *w = add("api", POLICY_WINDOW);
+	struct fg_conf_policy *b = add("ai", POLICY_BUDGET);
+	struct fg_conf_policy *pr = add("login", POLICY_PROGRESSIVE);
+	struct fg_conf_policy *e = add("chat", POLICY_EVENTS);
+	struct policy_desc d;
+	char h[256];
+
+	(void)pr;
+	limit(w, 10, 1000);
+	limit(w, 100, 60000);
+	limit(w, 7, 700);
+	role(w, "PRO", 2500, 0);
+	w->block_for_ms = 3000;
+	b->amount = 500000;
+	role(b, "OWNER", 0, 3000000);
+	e->limit = 100;
+	e->window_ms = 60000;
+	build(NULL);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), NULL, 0, &d, h, sizeof(h)),
+			 0);
+	ck_assert_int_eq(d.nq, 3);
+	ck_assert(d.http);
+	ck_assert_str_eq(h, "\"api-1s\";q=10;w=1, \"api-1m\";q=100;w=60, \"api-700ms\";q=7;w=1");
+	ck_assert_int_eq(d.nparam, 1);
+	ck_assert_str_eq(d.param[0].name, "block_for_ms");
+	ck_assert_uint_eq(d.param[0].v, 3000);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), "pro", 3, &d, h, sizeof(h)),
+			 0);
+	ck_assert_uint_eq(d.q[1].quota, 250);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), "X", 1, &d, h, sizeof(h)),
+			 -ENOENT);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "ai", 2), "OWNER", 5, &d, h, sizeof(h)),
+			 0);
+	ck_assert_str_eq(h, "\"ai-day\";q=3000000;w=86400");
+	ck_assert_int_eq(policy_describe(policies_find(ps, "login", 5), NULL, 0, &d, h, sizeof(h)),
+			 0);
+	ck_assert_str_eq(h, "");
+	ck_assert_int_eq(d.nparam, 7);
+	ck_assert_int_eq(policy_describe(policies_find(ps, "chat", 4), NULL, 0, &d, h, sizeof(h)),
+			 0);
+	ck_assert_str_eq(h, "");
+	ck_assert_uint_eq(d.q[0].quota, 100);
+	/* Too small a buffer: no value rather than a cut one. */
+	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), NULL, 0, &d, h, 30), 0);
+	ck_assert_str_eq(h, "");
 }
 END_TEST
 
@@ -954,6 +1281,30 @@ START_TEST(test_sliding_reload)
 	ck_assert_int_eq(allowed_n(p, "k", 3, T0), 2);
 	p = build("api");
 	ck_assert_int_eq(allowed_n(p, "k", 3, T0 + 1), 0);
+	/* A change that keeps the log's layout (block_for) moves the logs to
+	 * the new config: still full; 200 keys of sized state move intact. */
+	{
+		char key[16];
+		int i;
+
+		for (i = 0; i < 200; i++) {
+			snprintf(key, sizeof(key), "m%d", i);
+			ck_assert_int_eq(allowed_n(p, key, 1 + i % 3, T0 + 2),
+					 1 + i % 3 > 2 ? 2 : 1 + i % 3);
+		}
+		c->block_for_ms = 1000;
+		p = build("api");
+		ck_assert_int_eq(allowed_n(p, "k", 3, T0 + 3), 0);
+		for (i = 0; i < 200; i++) {
+			snprintf(key, sizeof(key), "m%d", i);
+			ck_assert_int_eq(allowed_n(p, key, 1, T0 + 4), 1 + i % 3 >= 2 ? 0 : 1);
+		}
+	}
+	/* A change of count changes a log's bound: only blocks stay. */
+	c->limits[0].count = 3;
+	p = build("api");
+	ck_assert_int_eq(allowed_n(p, "k", 5, T0 + 5), 0); /* blocked at T0 + 3 */
+	ck_assert_int_eq(allowed_n(p, "k", 5, T0 + 1003), 3);
 }
 END_TEST
 
@@ -1030,7 +1381,8 @@ START_TEST(test_policy_max_keys)
 }
 END_TEST
 
-/* A reload keeps state of unchanged policies and drops changed ones. */
+/* A reload keeps the state of unchanged policies and what still means
+ * something of changed ones (issue 12); removed policies' goes. */
 START_TEST(test_reload)
 {
 	struct fg_conf_policy *api, *login;
@@ -1064,17 +1416,90 @@ START_TEST(test_reload)
 	ck_assert_uint_eq(r.remaining, 1);
 	policy_stats(p, &st);
 	ck_assert_uint_eq(st.allowed, 4); /* counters carried over too */
+	/* Another free_failures: the failures stay. */
 	ck_assert_int_eq(policy_auth_check(l, "k", 1, T0, &ar), 0);
-	ck_assert_uint_eq(ar.failures, 0);
+	ck_assert_uint_eq(ar.failures, 2);
 
-	/* A changed limit drops that policy's state. */
+	/* Another count, the same per: the key's state stays, as the share
+	 * of the window used (4 of 5 used: 800 ms of 1 s; of 6, one left). */
 	pol[0].limits[0].count = 6;
 	p = build("api");
 	ck_assert_ptr_nonnull(policies_find(ps, "fresh", 5));
-	ck_assert_uint_eq(chk(p, "k", 1, NULL, true, T0).remaining, 6);
+	ck_assert_uint_eq(chk(p, "k", 1, NULL, true, T0).remaining, 1);
+	ck_assert_int_eq(allowed_n(p, "k", 3, T0), 1);
 	policy_stats(p, &st);
-	ck_assert_uint_eq(st.allowed, 1);
-	ck_assert_uint_eq(st.keys, 0);
+	ck_assert_uint_eq(st.allowed, 6);
+	ck_assert_uint_eq(st.keys, 1);
+}
+END_TEST
+
+/*
+ * Issue 12: what a change of parameters keeps. Blocks always (same type);
+ * window counters while the limits keep their per (in order); budget
+ * counters while the period stays; every other type's state always. A
+ * change of type starts fresh, blocks included.
+ */
+START_TEST(test_reload_keeps_blocks)
+{
+	struct fg_conf_policy *w, *b;
+	struct policy *p, *q;
+	struct rl_result r;
+	struct rl_auth_result ar;
+
+	w = add("w", POLICY_WINDOW);
+	limit(w, 10, 1000);
+	limit(w, 100, 60000);
+	w->block_for_ms = 60000;
+	b = add("b", POLICY_BUDGET);
+	b->amount = 100;
+	build(NULL);
+	p = policies_find(ps, "w", 1);
+	q = policies_find(ps, "b", 1);
+	ck_assert_int_eq(allowed_n(p, "used", 5, T0), 5);
+	ck_assert_int_eq(allowed_n(p, "full", 12, T0), 10); /* the 11th blocks it for 1 min */
+	ck_assert_int_eq(policy_block(p, "manual", 6, 600, T0), 0);
+	ck_assert(chk(q, "spent", 60, NULL, false, T0).allowed);
+	ck_assert_int_eq(policy_block(q, "bb", 2, 600, T0), 0);
+
+	/* Counts, roles and block_for change; the pers stay: all of it stays. */
+	w->limits[0].count = 20;
+	w->limits[1].count = 50;
+	w->block_for_ms = 1000;
+	role(w, "PRO", 2000, 0);
+	b->amount = 200;
+	p = build("w");
+	q = policies_find(ps, "b", 1);
+	r = chk(p, "used", 1, NULL, true, T0);
+	ck_assert_uint_eq(r.remaining, 10); /* 5 of 10 per 1s used: 10 of 20 */
+	ck_assert_str_eq(r.window, "1s");
+	r = chk(p, "full", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 59000);
+	ck_assert_str_eq(chk(p, "manual", 1, NULL, false, T0 + 1000).state, "blocked");
+	ck_assert_uint_eq(chk(q, "spent", 1, NULL, true, T0).remaining, 140);
+	ck_assert_str_eq(chk(q, "bb", 1, NULL, false, T0).state, "blocked");
+
+	/* A limit added: the counters start fresh, the blocks stay. */
+	limit(w, 1000, 3600000);
+	b->period = POLICY_PERIOD_HOUR;
+	p = build("w");
+	q = policies_find(ps, "b", 1);
+	ck_assert_uint_eq(chk(p, "used", 1, NULL, true, T0).remaining, 20);
+	r = chk(p, "full", 1, NULL, false, T0 + 2000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 58000);
+	ck_assert_str_eq(chk(p, "manual", 1, NULL, false, T0 + 2000).state, "blocked");
+	ck_assert_uint_eq(chk(q, "spent", 1, NULL, true, T0).remaining, 200);
+	ck_assert_str_eq(chk(q, "bb", 1, NULL, false, T0).state, "blocked");
+	/* The block ends when it did: then the key passes. */
+	ck_assert(chk(p, "full", 1, NULL, false, T0 + 60000).allowed);
+
+	/* Another type: nothing stays, blocks neither. */
+	w->type = POLICY_PROGRESSIVE;
+	build(NULL);
+	p = policies_find(ps, "w", 1);
+	ck_assert_int_eq(policy_auth_check(p, "manual", 6, T0 + 2000, &ar), 0);
+	ck_assert_uint_eq(ar.delay_ms, 0);
 }
 END_TEST
 
@@ -1117,18 +1542,25 @@ START_TEST(test_reload_unchanged_per_type)
 	ck_assert_int_eq(policy_auth_check(policies_find(ps, "g", 1), "k", 1, T0, &ar), 0);
 	ck_assert_uint_eq(ar.failures, 1);
 
-	/* Theirs: a role's multiplier, the budget's period, an exempt event, xdp_ban. */
+	/* Theirs, and the state still means the same (issue 12): a role's
+	 * multiplier (1 of PRO's 10: 10% of the window, 13 of 15 left), an
+	 * exempt event, xdp_ban keep it; the budget's period does not. */
 	w->roles[0].mult_milli = 3000;
 	b->period = POLICY_PERIOD_HOUR;
 	strcpy(e->exempt[0], "pong");
 	g->xdp_ban_after = 5;
 	build(NULL);
-	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 15);
+	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 13);
 	ck_assert_uint_eq(chk(policies_find(ps, "b", 1), "k", 1, NULL, true, T0).remaining, 100);
 	ck_assert_int_eq(policy_event(policies_find(ps, "e", 1), "c", 1, "m", 1, T0, &er), 0);
-	ck_assert_uint_eq(er.count, 1);
+	ck_assert_uint_eq(er.count, 3);
 	ck_assert_int_eq(policy_auth_check(policies_find(ps, "g", 1), "k", 1, T0, &ar), 0);
-	ck_assert_uint_eq(ar.failures, 0);
+	ck_assert_uint_eq(ar.failures, 1);
+
+	/* A window's per changes: its counters start fresh. */
+	w->limits[0].per_ms = 2000;
+	build(NULL);
+	ck_assert_uint_eq(chk(policies_find(ps, "w", 1), "k", 1, "PRO", true, T0).remaining, 15);
 }
 END_TEST
 
@@ -1145,7 +1577,8 @@ START_TEST(test_kind_table)
 		ck_assert_int_eq(policy_kind_find(k->name, strlen(k->name)), t);
 		for (u = 0; u < t; u++)
 			ck_assert_str_ne(policy_kinds[u]->name, k->name);
-		ck_assert(k->canon && k->state_size && k->expiry && k->fallback && k->pack);
+		ck_assert(k->canon && k->state_size && k->expiry && k->fallback && k->pack &&
+			  k->describe);
 		ck_assert_int_eq(!k->priv_size, !k->compile);
 		for (i = 0, ops = 0; i < POLICY_OP_DECIDE_N; i++)
 			ops += !!k->decide[i];
@@ -1215,6 +1648,7 @@ int main(void)
 	tcase_add_test(w, test_window_warn);
 	tcase_add_test(w, test_window_roles);
 	tcase_add_test(w, test_window_block_for);
+	tcase_add_test(w, test_window_block_retry);
 	tcase_add_test(w, test_keys);
 	tcase_add_test(w, test_sliding_issue_figure);
 	tcase_add_test(w, test_sliding_exact);
@@ -1233,11 +1667,17 @@ int main(void)
 	tcase_add_test(o, test_clock_steps_back);
 	tcase_add_test(o, test_budget_utc_midnight);
 	tcase_add_test(o, test_budget_hour);
+	tcase_add_test(o, test_budget_block_retry);
+	tcase_add_test(o, test_events_small_limits);
+	tcase_add_test(o, test_budget_charge);
+	tcase_add_test(o, test_multi);
+	tcase_add_test(o, test_describe);
 	tcase_add_test(o, test_policy_max_keys);
 	tcase_add_test(o, test_eviction);
 	tcase_add_test(o, test_reload);
 	tcase_add_test(o, test_reload_store_size);
 	tcase_add_test(o, test_reload_unchanged_per_type);
+	tcase_add_test(o, test_reload_keeps_blocks);
 	tcase_add_test(o, test_kind_table);
 	tcase_add_test(o, test_empty_set);
 	suite_add_tcase(s, o);

@@ -35,7 +35,11 @@ static const char yaml[] =
 	"  - { name: login, type: progressive, free_failures: 2, base_delay: 100ms, factor: 1.5,\n"
 	"      max_delay: 5s, forget_after: 10s, xdp_ban: { after: 6, for: 1h } }\n"
 	"  - { name: chat, type: events, limit: 6, window: 2s, exempt: [ping] }\n"
-	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000 } }\n"
+	"  - { name: tokens, type: budget, amount: 100, period: hour, roles: { BIG: 1000, NONE: 0 "
+	"} "
+	"}\n"
+	"  - { name: ev3, type: events, limit: 3, window: 1s }\n"
+	"  - { name: blk, type: window, limits: [ { count: 2, per: 10s } ], block_for: 3s }\n"
 	"  - { name: strict, type: window, limits: [ { count: 5, per: 1s } ], on_store_error: deny "
 	"}\n"
 	"  - { name: \"x:y\", type: window, limits: [ { count: 1, per: 1m } ] }\n"
@@ -47,6 +51,52 @@ static const char yaml[] =
 	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n"
 	"  - { name: slbig, type: window, algorithm: sliding, limits: [ { count: 1000, per: 1h } ] "
 	"}\n";
+
+/*
+ * The stream's reloads (issue 12): reload2 changes parameters that keep
+ * the state (counts, roles, block_for, amounts, events' limit and window,
+ * progressive's delays) but w3's per (its counters go, blocks stay) and
+ * blk's type (fresh); reload3 adds a limit to api and changes the budget's
+ * period (blocks stay).
+ */
+static const char reload2[] =
+	"store: { type: redis, redis: { url: \"unix:///tmp/x\", timeout_ms: 2000, prefix: ut } }\n"
+	"policies:\n"
+	"  - { name: api, type: window, limits: [ { count: 8, per: 1s }, { count: 30, per: 1m } "
+	"],\n"
+	"      roles: { PRO: 3 }, block_for: 2s }\n"
+	"  - { name: w3, type: window, limits: [ { count: 7, per: 800ms }, { count: 3, per: 1s } ] "
+	"}\n"
+	"  - { name: login, type: progressive, free_failures: 1, base_delay: 200ms, factor: 2,\n"
+	"      max_delay: 4s, forget_after: 8s }\n"
+	"  - { name: chat, type: events, limit: 4, window: 3s, exempt: [ping, pong] }\n"
+	"  - { name: tokens, type: budget, amount: 150, period: hour, roles: { BIG: 500, NONE: 0 } "
+	"}\n"
+	"  - { name: ev3, type: events, limit: 2, window: 1s }\n"
+	"  - { name: blk, type: budget, amount: 20 }\n"
+	"  - { name: sl, type: window, algorithm: sliding, block_for: 2s, roles: { PRO: 2.5 },\n"
+	"      limits: [ { count: 5, per: 1s }, { count: 9, per: 10s }, { count: 15, per: 1m } ] "
+	"}\n"
+	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n";
+static const char reload3[] =
+	"store: { type: redis, redis: { url: \"unix:///tmp/x\", timeout_ms: 2000, prefix: ut } }\n"
+	"policies:\n"
+	"  - { name: api, type: window, limits: [ { count: 8, per: 1s }, { count: 30, per: 1m }, "
+	"{ count: 50, per: 1h } ],\n"
+	"      roles: { PRO: 3 }, block_for: 2s }\n"
+	"  - { name: w3, type: window, limits: [ { count: 7, per: 800ms }, { count: 3, per: 1s } ] "
+	"}\n"
+	"  - { name: login, type: progressive, free_failures: 1, base_delay: 200ms, factor: 2,\n"
+	"      max_delay: 4s, forget_after: 8s }\n"
+	"  - { name: chat, type: events, limit: 4, window: 3s, exempt: [ping, pong] }\n"
+	"  - { name: tokens, type: budget, amount: 150, period: day, roles: { BIG: 500, NONE: 0 } "
+	"}\n"
+	"  - { name: ev3, type: events, limit: 2, window: 1s }\n"
+	"  - { name: blk, type: budget, amount: 20 }\n"
+	"  - { name: sl, type: window, algorithm: sliding, block_for: 2s, roles: { PRO: 2.5 },\n"
+	"      limits: [ { count: 5, per: 1s }, { count: 9, per: 10s }, { count: 15, per: 1m } ] "
+	"}\n"
+	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n";
 
 static uv_loop_t loop;
 static pid_t redis_pid;
@@ -125,6 +175,7 @@ static void same(const struct policy_answer *m, const struct policy_answer *r, i
 	ck_assert_msg(!r->fallback, "step %d: answered by the fallback", step);
 	switch (m->op) {
 	case POLICY_OP_CHECK:
+	case POLICY_OP_CHARGE:
 		ck_assert_msg(m->u.check.allowed == r->u.check.allowed &&
 				      m->u.check.limit == r->u.check.limit &&
 				      m->u.check.remaining == r->u.check.remaining &&
@@ -169,6 +220,92 @@ static void same(const struct policy_answer *m, const struct policy_answer *r, i
 	}
 }
 
+/* The same request to both sets: the same error, and the same answer. */
+static void both(struct policies *mem, struct policies *red, const char *pn,
+		 const struct policy_req *rq, uint64_t now, int step)
+{
+	struct policy_answer am, ar;
+	int em = run(policies_find(mem, pn, strlen(pn)), rq, now, &am);
+	int er = run(policies_find(red, pn, strlen(pn)), rq, now, &ar);
+
+	ck_assert_msg(em == er, "step %d (%s op %d): memory %d, redis %d", step, pn, rq->op, em,
+		      er);
+	if (!em)
+		same(&am, &ar, step);
+}
+
+/*
+ * Around a reload (the stream's keys have mostly expired by then): before,
+ * key kb of every policy blocked for 10 s and key kc given 3 requests of
+ * its type; after, a shorter RL.BLOCK must not shorten the block kept
+ * (same type), and each type's own request on kb and kc answers the same on
+ * both stores (counters kept on one and fresh on the other would differ).
+ */
+static void reload_blocks(struct policies *mem, struct policies *red, const char *const *names,
+			  size_t n, uint64_t now, int step, bool before)
+{
+	struct policy_req rq = { .op = POLICY_OP_BLOCK, .key = "kb", .klen = 2, .seconds = 10 };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int t = (int)policy_type(policies_find(mem, names[i], strlen(names[i])));
+		struct policy_req op = {
+			.key = "kc", .klen = 2, .cost = 1, .event = "msg", .elen = 3
+		};
+
+		rq.seconds = before ? 10 : 1;
+		both(mem, red, names[i], &rq, now, step);
+		op.op = t == POLICY_PROGRESSIVE ? POLICY_OP_AUTH_FAIL
+			: t == POLICY_EVENTS	? POLICY_OP_EVENT
+						: POLICY_OP_CHECK;
+		both(mem, red, names[i], &op, now, step);
+		both(mem, red, names[i], &op, now, step);
+		if (!before) {
+			op.key = "kb";
+			both(mem, red, names[i], &op, now + 2000, step);
+			continue;
+		}
+		both(mem, red, names[i], &op, now, step);
+	}
+}
+
+static struct policy_multi_answer got_m;
+
+static void on_done_m(int err, const struct policy_multi_answer *ans, void *arg)
+{
+	(void)arg;
+	got_err = err;
+	if (ans)
+		got_m = *ans;
+	done_n++;
+}
+
+/* RL.CHECKM on set ps (pairs' policies found by name there), waiting for Redis. */
+static int run_multi(struct policies *ps, const char *const *names, const char *const *keys,
+		     size_t n, uint64_t cost, const char *role, bool peek, uint64_t now,
+		     struct policy_multi_answer *ans)
+{
+	struct policy_pair pp[POLICY_MULTI_MAX];
+	size_t i;
+	int r, bad, k;
+
+	for (i = 0; i < n; i++) {
+		pp[i].p = policies_find(ps, names[i], strlen(names[i]));
+		pp[i].key = keys[i];
+		pp[i].klen = strlen(keys[i]);
+	}
+	r = policy_submit_multi(ps, pp, n, cost, role, role ? strlen(role) : 0, peek, now, ans,
+				on_done_m, NULL, &bad);
+	if (r != 1)
+		return r;
+	done_n = 0;
+	for (k = 0; k < 100000 && !done_n; k++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_eq(done_n, 1);
+	*ans = got_m;
+	return got_err;
+}
+
 static uint64_t rnd_state = 88172645463325252ULL;
 static uint64_t rnd(uint64_t n)
 {
@@ -180,13 +317,14 @@ static uint64_t rnd(uint64_t n)
 
 START_TEST(test_same_answers)
 {
-	static const char *const names[] = { "api", "w3", "login", "chat", "tokens", "sl", "sl3" };
-	struct fg_conf conf;
+	static const char *const names[] = { "api", "w3",  "login", "chat", "tokens",
+					     "ev3", "blk", "sl",    "sl3" };
+	struct fg_conf conf, conf2, conf3;
 	struct policies *mem, *red;
 	struct redis *r;
 	char e[256], key[8];
 	uint64_t now = T0;
-	int step, i, checked = 0;
+	int step, i, checked = 0, multis = 0;
 
 	start_redis();
 	ck_assert_msg(!config_parse("t.yaml", yaml, strlen(yaml), &conf, e, sizeof(e)), "%s", e);
@@ -202,9 +340,13 @@ START_TEST(test_same_answers)
 	for (i = 0; i < 100000 && !redis_up(r); i++)
 		uv_run(&loop, UV_RUN_ONCE);
 	ck_assert_msg(redis_up(r), "no connection to redis-server");
+	ck_assert_msg(!config_parse("t2.yaml", reload2, strlen(reload2), &conf2, e, sizeof(e)),
+		      "%s", e);
+	ck_assert_msg(!config_parse("t3.yaml", reload3, strlen(reload3), &conf3, e, sizeof(e)),
+		      "%s", e);
 
 	for (step = 0; step < 6000; step++) {
-		const char *pn = names[rnd(7)];
+		const char *pn = names[rnd(sizeof(names) / sizeof(names[0]))];
 		struct policy *pm = policies_find(mem, pn, strlen(pn));
 		struct policy *pr = policies_find(red, pn, strlen(pn));
 		struct policy_req rq = { 0 };
@@ -228,11 +370,21 @@ START_TEST(test_same_answers)
 			rq.op = POLICY_OP_RESET;
 		} else if (t == POLICY_WINDOW || t == POLICY_BUDGET) {
 			rq.op = POLICY_OP_CHECK;
-			rq.cost = rnd(10) < 7 ? 1 : rnd(t == POLICY_BUDGET ? 60 : 4);
+			/* Budget costs above the amount (and role NONE's 0): -ERANGE. */
+			rq.cost = rnd(10) < 7 ? 1 : rnd(t == POLICY_BUDGET ? 120 : 4);
 			rq.peek = rnd(10) == 0;
 			if (rnd(3) == 0 && strcmp(pn, "sl3")) {
-				rq.role = t == POLICY_BUDGET ? "BIG" : "PRO";
-				rq.rlen = 3;
+				rq.role = t == POLICY_BUDGET ? rnd(4) ? "BIG" : "NONE" : "PRO";
+				rq.rlen = strlen(rq.role);
+			}
+			if (rq.role && !strcmp(pn, "blk"))
+				rq.role = NULL;
+			/* RL.CHARGE past the amount (debts over periods), RL.REFUND. */
+			if (t == POLICY_BUDGET && rnd(4) == 0) {
+				rq.op = POLICY_OP_CHARGE;
+				rq.cost = rnd(5) ? rnd(300) : rnd(3000);
+				rq.refund = rnd(3) == 0;
+				rq.peek = false;
 			}
 		} else if (t == POLICY_PROGRESSIVE) {
 			rq.op = rnd(3) ? POLICY_OP_AUTH_FAIL : POLICY_OP_AUTH_CHECK;
@@ -240,6 +392,40 @@ START_TEST(test_same_answers)
 			rq.op = POLICY_OP_EVENT;
 			rq.event = rnd(8) ? "msg" : "ping";
 			rq.elen = strlen(rq.event);
+		}
+		if (rnd(6) == 0) {
+			/* RL.CHECKM over 2 or 3 pairs of the window and budget policies. */
+			static const char *const mp[] = { "api", "w3", "tokens" };
+			const char *pn3[3], *keys[3];
+			char kb[3][8];
+			struct policy_multi_answer mm, mr;
+			size_t n = 2 + rnd(2), j;
+			const char *role = rnd(3) ? NULL : rnd(2) ? "BIG" : "PRO";
+			uint64_t cost = rnd(10) < 7 ? 1 : rnd(4);
+			bool peek = rnd(10) == 0;
+
+			for (j = 0; j < n; j++) {
+				pn3[j] = mp[rnd(3)];
+				snprintf(kb[j], sizeof(kb[j]), "k%d", (int)rnd(4));
+				keys[j] = kb[j];
+			}
+			em = run_multi(mem, pn3, keys, n, cost, role, peek, now, &mm);
+			er = run_multi(red, pn3, keys, n, cost, role, peek, now, &mr);
+			ck_assert_msg(em == er, "step %d: RL.CHECKM memory %d, redis %d", step, em,
+				      er);
+			if (!em) {
+				am.op = ar.op = POLICY_OP_CHECK;
+				am.fallback = false;
+				ar.fallback = mr.fallback;
+				am.u.check = mm.check;
+				ar.u.check = mr.check;
+				ck_assert_msg(mm.refused == mr.refused && mm.binding == mr.binding,
+					      "step %d: RL.CHECKM refused %d/%d binding %d/%d",
+					      step, mm.refused, mr.refused, mm.binding, mr.binding);
+				same(&am, &ar, step);
+				multis++;
+			}
+			continue;
 		}
 		em = run(pm, &rq, now, &am);
 		er = run(pr, &rq, now, &ar);
@@ -249,14 +435,28 @@ START_TEST(test_same_answers)
 			same(&am, &ar, step);
 			checked++;
 		}
+		if (step == 1999 || step == 3999) {
+			const struct fg_conf *c = step == 1999 ? &conf2 : &conf3;
+			size_t nn = sizeof(names) / sizeof(names[0]);
+
+			reload_blocks(mem, red, names, nn, now, step, true);
+			mem = policies_new(c, mem, 1, e, sizeof(e));
+			ck_assert_msg(mem, "%s", e);
+			red = policies_new(c, red, 2, e, sizeof(e));
+			ck_assert_msg(red, "%s", e);
+			reload_blocks(mem, red, names, nn, now, step, false);
+		}
 	}
-	ck_assert_int_gt(checked, 5200);
+	ck_assert_int_gt(checked, 2800);
+	ck_assert_int_gt(multis, 400);
 	policies_free(mem);
 	policies_free(red);
 	redis_free(r);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	config_free(&conf);
+	config_free(&conf2);
+	config_free(&conf3);
 	stop_redis();
 }
 END_TEST
@@ -370,6 +570,102 @@ static void redis_do(const char *cmd, const char *key)
 	freeReplyObject(rp);
 	redisFree(c);
 }
+
+static int single_done;
+static struct policy_answer single_ans;
+
+static void on_single(int err, const struct policy_answer *ans, void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(err, 0);
+	single_ans = *ans;
+	single_done++;
+}
+
+/*
+ * Issue 12 item 6: another decision on one of RL.CHECKM's keys lands
+ * between its read and its apply (pipelined behind the read): the apply
+ * finds the key changed, applies nothing, and the pair is decided again on
+ * the new state: charged once each, nothing lost.
+ */
+START_TEST(test_multi_conflict)
+{
+	struct policy_pair pp[2];
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "k", .klen = 1, .cost = 1 };
+	struct policy_multi_answer m;
+	struct policy_answer a;
+	uint64_t now = NOW;
+	int bad, i;
+
+	start_redis();
+	setup_set(2000, true);
+	pp[0] = (struct policy_pair){ P("api"), "k", 1 };
+	pp[1] = (struct policy_pair){ P("tokens"), "k", 1 };
+	done_n = single_done = 0;
+	ck_assert_int_eq(
+		policy_submit_multi(tset, pp, 2, 1, NULL, 0, false, now, &m, on_done_m, NULL, &bad),
+		1);
+	ck_assert_int_eq(policy_submit(P("api"), &rq, now, &a, on_single, NULL), 1);
+	for (i = 0; i < 100000 && (!done_n || !single_done); i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_eq(done_n, 1);
+	ck_assert_int_eq(single_done, 1);
+	ck_assert_int_eq(got_err, 0);
+	ck_assert(!got_m.fallback);
+	ck_assert(got_m.check.allowed);
+	/* The single check ran between the read and the apply: it took the first. */
+	ck_assert_uint_eq(single_ans.u.check.remaining, 4);
+	ck_assert_int_eq(got_m.binding, 0);
+	ck_assert_uint_eq(got_m.check.remaining, 3);
+	rq.peek = true;
+	ck_assert_int_eq(run(P("api"), &rq, now, &a), 0);
+	ck_assert_uint_eq(a.u.check.remaining, 3);
+	teardown_set();
+}
+END_TEST
+
+/* Redis down: each pair gets its on_store_error; a pair that fails closed
+ * refuses the decision and the memory pair is not charged (nor journaled). */
+START_TEST(test_multi_down)
+{
+	struct policy_pair pp[2];
+	struct policy_multi_answer m;
+	struct policies_store_stats ss;
+	struct policy_answer a;
+	int bad;
+
+	make_dir();
+	setup_set(20, false);
+	pp[0] = (struct policy_pair){ P("api"), "k", 1 };
+	pp[1] = (struct policy_pair){ P("strict"), "k", 1 };
+	ck_assert_int_eq(
+		policy_submit_multi(tset, pp, 2, 1, NULL, 0, false, NOW, &m, on_done_m, NULL, &bad),
+		0);
+	ck_assert(m.fallback);
+	ck_assert(!m.check.allowed);
+	ck_assert_int_eq(m.refused, 1);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	/* Without the failing-closed pair: decided from memory, journaled. */
+	pp[1] = (struct policy_pair){ P("long"), "k", 1 };
+	ck_assert_int_eq(
+		policy_submit_multi(tset, pp, 2, 1, NULL, 0, false, NOW, &m, on_done_m, NULL, &bad),
+		0);
+	ck_assert(m.fallback && m.check.allowed);
+	ck_assert_int_eq(m.refused, -1);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.outage_keys, 2);
+	ck_assert_int_eq(check("api", "k", NOW, &a), 0);
+	ck_assert_uint_eq(a.u.check.remaining, 3); /* 5 per second: 2 used */
+	/* teardown_set() without a redis-server to stop. */
+	policies_free(tset);
+	redis_free(tred);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	config_free(&tconf);
+	rmdir(dir);
+}
+END_TEST
 
 /* Issue 10 item 17: a value of the wrong type at one key is that key's error. */
 START_TEST(test_key_error_stays_with_key)
@@ -661,6 +957,18 @@ START_TEST(test_replay_every_type)
 	ck_assert(a.fallback && a.u.check.allowed);
 	ck_assert_int_eq(policy_submit(P("tokens"), &big, NOW, &a, on_done, NULL), 0);
 	ck_assert(a.fallback && a.u.check.allowed);
+	/* RL.CHARGE 100 and RL.REFUND 30 go into the journal as 70 more. */
+	big.op = POLICY_OP_CHARGE;
+	big.cost = 100;
+	ck_assert_int_eq(policy_submit(P("tokens"), &big, NOW, &a, on_done, NULL), 0);
+	big.refund = true;
+	big.cost = 30;
+	ck_assert_int_eq(policy_submit(P("tokens"), &big, NOW, &a, on_done, NULL), 0);
+	ck_assert(a.fallback);
+	ck_assert_uint_eq(a.u.check.remaining, 920);
+	big.op = POLICY_OP_CHECK;
+	big.refund = false;
+	big.cost = 10;
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(policy_submit(P("login"), &fail, NOW, &a, on_done, NULL), 0);
 	for (i = 0; i < 2; i++)
@@ -683,10 +991,10 @@ START_TEST(test_replay_every_type)
 	ck_assert_int_eq(check("x", "k", NOW, &a), 0);
 	ck_assert(!a.fallback);
 	ck_assert_int_eq(a.u.check.allowed, 0);
-	/* budget: 10 of BIG's 1000 per hour used, and now 10 more. */
+	/* budget: 10 + 100 - 30 of BIG's 1000 per hour used, and now 10 more. */
 	ck_assert_int_eq(run(P("tokens"), &big, NOW, &a), 0);
 	ck_assert(!a.fallback);
-	ck_assert_uint_eq(a.u.check.remaining, 980);
+	ck_assert_uint_eq(a.u.check.remaining, 910);
 	/* progressive: the 3 failures are remembered. */
 	fail.op = POLICY_OP_AUTH_CHECK;
 	ck_assert_int_eq(run(P("login"), &fail, NOW, &a), 0);
@@ -801,6 +1109,20 @@ START_TEST(test_trip_late_replies_not_replayed)
 END_TEST
 
 /* SCRIPT FLUSH (a Redis that lost its script cache): NOSCRIPT, then EVAL, no fallback. */
+/* Cluster routing: Redis's own CLUSTER KEYSLOT answers (redis-cli, 7.0). */
+START_TEST(test_key_slot)
+{
+	ck_assert_uint_eq(redis_key_slot("foo", 3), 12182);
+	ck_assert_uint_eq(redis_key_slot("somekey", 7), 11058);
+	ck_assert_uint_eq(redis_key_slot("{user1000}.following", 20), 3443);
+	ck_assert_uint_eq(redis_key_slot("user1000", 8), 3443);
+	/* An empty tag is no tag: the whole key is hashed. */
+	ck_assert_uint_eq(redis_key_slot("{}foo", 5), 9500);
+	ck_assert_uint_eq(redis_key_slot("{t:3:api:u1}", 12), redis_key_slot("t:3:api:u1", 10));
+	ck_assert_uint_eq(redis_key_slot("a{b", 3), redis_key_slot("a{b", 3));
+}
+END_TEST
+
 START_TEST(test_script_flush)
 {
 	struct policy_answer a;
@@ -837,6 +1159,8 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_same_answers);
 	tcase_add_test(tc, test_sliding_two_hosts);
+	tcase_add_test(tc, test_multi_conflict);
+	tcase_add_test(tc, test_multi_down);
 	tcase_add_test(tc, test_down_falls_back);
 	tcase_add_test(tc, test_key_error_stays_with_key);
 	tcase_add_test(tc, test_no_key_collision);
@@ -845,6 +1169,7 @@ int main(void)
 	tcase_add_test(tc, test_late_reply_not_replayed);
 	tcase_add_test(tc, test_replay_every_type);
 	tcase_add_test(tc, test_script_flush);
+	tcase_add_test(tc, test_key_slot);
 	tcase_add_test(tc, test_trip_late_replies_not_replayed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -75,7 +75,9 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(out->rules[0].per_prefix.interval_ns, 0);
 	ck_assert_uint_eq(out->rules[0].global.rate, 5000);
 	ck_assert_uint_eq(out->rules[0].global.burst, 10000);
-	ck_assert_uint_eq(out->rules[0].flags, 0);
+	/* syn_cookies: auto by default, for TCP only */
+	ck_assert_uint_eq(out->rules[0].flags, FG_RULE_F_COOKIE_AUTO);
+	ck_assert_uint_eq(out->rules[1].flags, 0);
 	ck_assert_uint_eq(out->rules[1].global.rate, 20000);
 	ck_assert_uint_eq(out->rules[1].per_source.rate, 50);
 	ck_assert_uint_eq(out->rules[1].per_source.burst, 100);
@@ -162,7 +164,7 @@ START_TEST(test_limits_and_ban)
 	ck_assert_uint_eq(out->rules[0].per_prefix.rate, 3);
 	ck_assert_uint_eq(out->rules[0].per_prefix.burst, 9);
 	ck_assert_uint_eq(out->rules[0].per_prefix.interval_ns, 333333333);
-	ck_assert_uint_eq(out->rules[0].flags, FG_RULE_F_BAN);
+	ck_assert_uint_eq(out->rules[0].flags, FG_RULE_F_BAN | FG_RULE_F_COOKIE_AUTO);
 	ck_assert_uint_eq(out->rules[0].ban_after, 2);
 	ck_assert_uint_eq(out->rules[0].ban_window_ns, 10000000000ULL);
 	ck_assert_uint_eq(out->rules[0].ban_duration_ns, 60000000000ULL);
@@ -173,7 +175,7 @@ START_TEST(test_limits_and_ban)
 	ck_assert_uint_eq(out->rules[2].global.rate, 1000000000);
 	ck_assert_uint_eq(out->rules[2].global.burst, 1000000000);
 	ck_assert_uint_eq(out->rules[2].global.interval_ns, 1);
-	ck_assert_uint_eq(out->rules[2].flags, FG_RULE_F_BAN);
+	ck_assert_uint_eq(out->rules[2].flags, FG_RULE_F_BAN | FG_RULE_F_COOKIE_AUTO);
 	ck_assert_uint_eq(out->rules[2].ban_after, 5);
 	ck_assert_uint_eq(out->rules[2].ban_window_ns, 60000000000ULL);
 	ck_assert_uint_eq(out->rules[2].ban_duration_ns, 300000000000ULL);

@@ -196,6 +196,63 @@ START_TEST(test_namespaces)
 }
 END_TEST
 
+/* A reload's rewrite: x10 each counter, drop those at 1 (0 = drop). */
+static uint64_t x10_fn(void *dst, const void *src, void *arg)
+{
+	const struct ctr *o = src;
+	uint64_t *d = dst; /* the new state: 3 fields */
+
+	(void)arg;
+	d[0] = o->n * 10;
+	d[2] = 7;
+	return o->n == 1 ? 0 : NOW + 1000;
+}
+
+START_TEST(test_ns_move)
+{
+	uint32_t to;
+	char key[16];
+	int i;
+
+	store_ns_set_max_keys(s, ns, 0, NOW);
+	for (i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		inc(key, strlen(key), true, NOW, 1000);
+		if (i % 2 == 0)
+			inc(key, strlen(key), true, NOW, 1000); /* even keys: 2 */
+	}
+	/* In place: the odd keys (at 1) go, the others are rewritten. */
+	ck_assert_uint_eq(store_ns_move(s, ns, ns, x10_fn, NULL), 5);
+	ck_assert_uint_eq(store_ns_keys(s, ns), 5);
+	ck_assert_uint_eq(inc("k2", 2, true, NOW, 1000), 21);
+	ck_assert_uint_eq(inc("k3", 2, false, NOW, 1000), 1);
+	/* Into a larger namespace: the keys move, the old one is empty. */
+	ck_assert_int_eq(store_ns_new(s, 24, &to), 0);
+	ck_assert_uint_eq(store_ns_move(s, ns, to, x10_fn, NULL), 5);
+	ck_assert_uint_eq(store_ns_keys(s, ns), 0);
+	ck_assert_uint_eq(store_ns_keys(s, to), 5);
+	/* An expired key stays gone, whatever its new expiry. */
+	inc("old", 3, true, NOW - 5000, 1000);
+	inc("old", 3, true, NOW - 5000, 1000); /* at 2: x10_fn would keep it */
+	ck_assert_uint_eq(store_ns_keys(s, ns), 1);
+	ck_assert_uint_eq(store_ns_move(s, ns, to, x10_fn, NULL), 0);
+	ck_assert_uint_eq(store_ns_keys(s, to), 5);
+	/* The LRU order stays: k0 is the least recently used, evicted first. */
+	store_ns_set_max_keys(s, to, 4, NOW);
+	ck_assert_uint_eq(store_ns_keys(s, to), 4);
+	ck_assert_uint_eq(store_ns_evictions(s, to), 1);
+	{
+		struct inc b = { .now = NOW, .ttl = 1000 };
+
+		ck_assert_int_eq(store_run(s, to, "k0", 2, false, NOW, inc_fn, &b), 0);
+		ck_assert(b.fresh);
+		ck_assert_int_eq(store_run(s, to, "k2", 2, false, NOW, inc_fn, &b), 0);
+		ck_assert(!b.fresh);
+		ck_assert_uint_eq(b.seen, 211);
+	}
+}
+END_TEST
+
 START_TEST(test_siphash)
 {
 	/* SipHash's key matters: the same data hashes apart under two seeds. */
@@ -359,6 +416,7 @@ int main(void)
 	tcase_add_test(tc, test_lru_eviction);
 	tcase_add_test(tc, test_incremental_expiry);
 	tcase_add_test(tc, test_namespaces);
+	tcase_add_test(tc, test_ns_move);
 	tcase_add_test(tc, test_siphash);
 	tcase_add_test(tc, test_sized_state);
 	tcase_add_test(tc, test_memory_per_key);

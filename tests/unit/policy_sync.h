@@ -9,6 +9,7 @@
 #define FG_TEST_POLICY_SYNC_H
 
 #include <errno.h>
+#include <string.h>
 
 #include "policy.h"
 
@@ -32,6 +33,26 @@ static inline int policy_check(struct policy *p, const void *key, size_t klen, u
 				 .role = role,
 				 .rlen = rlen,
 				 .peek = peek };
+	struct policy_answer ans;
+	int err = sync_submit(p, &rq, now_ms, &ans);
+
+	if (!err)
+		*out = ans.u.check;
+	return err;
+}
+
+/* RL.CHARGE (refund false) and RL.REFUND. */
+static inline int policy_charge(struct policy *p, const void *key, size_t klen, uint64_t amount,
+				bool refund, const char *role, uint64_t now_ms,
+				struct rl_result *out)
+{
+	struct policy_req rq = { .op = POLICY_OP_CHARGE,
+				 .key = key,
+				 .klen = klen,
+				 .cost = amount,
+				 .refund = refund,
+				 .role = role,
+				 .rlen = role ? strlen(role) : 0 };
 	struct policy_answer ans;
 	int err = sync_submit(p, &rq, now_ms, &ans);
 

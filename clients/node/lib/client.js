@@ -31,6 +31,10 @@ class FloodgateCommandError extends Error {
     super(`floodgate: ${args[0]} ${args[1] ?? ''}: ${replyError.message}`);
     this.name = 'FloodgateCommandError';
     this.code = replyError.code;
+    // The agent's answer to a cost above what the policy ever allows for this
+    // role (a budget role of amount 0, a cost above a window's limit): waiting
+    // does not help, and a limiter refuses such a request rather than fail.
+    this.neverPasses = /could never pass/.test(replyError.message);
   }
 }
 
@@ -86,8 +90,13 @@ class Client extends EventEmitter {
     const sock = net.createConnection({ path: this.path });
     this.sock = sock;
     const reader = new RespReader(this.respLimits);
-    const ct = setTimeout(() => sock.destroy(new Error(`connect timed out after ${this.connectTimeoutMs} ms`)),
-      this.connectTimeoutMs);
+    // Timers run before I/O in the event loop: after a stall of the
+    // application's own loop the timer would fire although the connection (or
+    // reply) is already there. setImmediate lets pending I/O be read first.
+    const ct = setTimeout(() => setImmediate(() => {
+      if (this.sock === sock && this.state === 'connecting')
+        sock.destroy(new Error(`connect timed out after ${this.connectTimeoutMs} ms`));
+    }), this.connectTimeoutMs);
     sock.once('connect', () => {
       clearTimeout(ct);
       this.state = 'ready';
@@ -211,14 +220,15 @@ class Client extends EventEmitter {
         this.fallback(c, new Error(`${this.maxPending} calls already waiting`));
         return;
       }
-      c.timer = setTimeout(() => {
+      c.timer = setTimeout(() => setImmediate(() => {
+        if (c.done) return; // the reply was waiting behind a stall of this process's loop
         this.counters.timeouts++;
         // The reply may still come: its slot stays in inflight and is skipped.
         const oldest = this.inflight[0];
         if (oldest && Date.now() - oldest.sentAt > this.stallMs && this.sock)
           this.sock.destroy(new Error(`agent stalled: no reply for ${this.stallMs} ms`));
         this.fallback(c, new Error(`no reply within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+      }), this.timeoutMs);
       if (this.state === 'ready') this.write(c);
       else this.queued.push(c);
     });

@@ -73,9 +73,16 @@ function rateLimit(opts) {
         throw new Error('floodgate: the key function returned no key');
       const cost = await valueOf(opts.cost, req, res);
       const role = await valueOf(opts.role, req, res);
-      result = await client.check(policy, key, { cost, role });
+      try {
+        result = await client.check(policy, key, { cost, role });
+      } catch (err) {
+        if (!err.neverPasses) throw err;
+        result = { policy, key, allowed: false, limit: 0, remaining: 0, resetMs: 0, retryAfterMs: 0,
+          state: 'never', window: '', refusedKey: key, source: 'agent' };
+      }
       req[prop] = result;
-      if (headers && !res.headersSent) {
+      // a request that can never pass has no window to describe in headers
+      if (headers && !res.headersSent && result.state !== 'never') {
         const h = draftHeaders(valueOf(opts.headerName, req, res) ?? policy, result);
         if (h) {
           res.setHeader('RateLimit-Policy', h.policy);
@@ -91,11 +98,14 @@ function rateLimit(opts) {
       return next(err);
     }
     if (result.allowed) return next();
-    if (!res.headersSent) res.setHeader('Retry-After', String(retryAfterSeconds(result.retryAfterMs)));
+    if (!res.headersSent && result.state !== 'never') // waiting would not help
+      res.setHeader('Retry-After', String(retryAfterSeconds(result.retryAfterMs)));
     if (opts.handler) return opts.handler(req, res, next, result);
     const body = opts.message !== undefined ? valueOf(opts.message, req, res) : {
       error: 'rate_limited',
-      message: result.state === 'blocked' ? 'Too many requests: temporarily blocked' : 'Too many requests',
+      message: result.state === 'blocked' ? 'Too many requests: temporarily blocked'
+        : result.state === 'never' ? 'Too many requests: more than this policy ever allows (for this role)'
+          : 'Too many requests',
       policy: result.policy,
       window: result.window || undefined,
       retryAfterMs: result.retryAfterMs,

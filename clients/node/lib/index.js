@@ -25,6 +25,7 @@ module.exports = {
   draftHeaders: express.draftHeaders,
   connectionLimiter: socketio.connectionLimiter,
   eventLimiter: socketio.eventLimiter,
+  handshakeLimiter: socketio.handshakeLimiter,
   FloodgateGuard: nestjs.FloodgateGuard,
   RateLimit: nestjs.RateLimit,
   SkipRateLimit: nestjs.SkipRateLimit,

@@ -127,4 +127,39 @@ function eventLimiter(opts) {
   };
 }
 
-module.exports = { connectionLimiter, eventLimiter, handshakeAddress };
+/**
+ * handshakeLimiter({ client, policy, key?, trustProxy?, ipv6Prefix?, onAudit? })
+ * -> allowRequest(req, callback) for new Server(http, { allowRequest }).
+ *
+ * Engine.IO asks it for each new session only (a request without a sid),
+ * before any session state exists: the cheapest place to refuse a connection
+ * flood. Refused: HTTP 403 with "rate limited, retry after N s". Requests of
+ * established sessions (polling, upgrades) are not counted.
+ */
+function handshakeLimiter(opts) {
+  if (!opts?.client) throw new TypeError('floodgate: handshakeLimiter needs { client }');
+  if (!opts.policy) throw new TypeError('floodgate: handshakeLimiter needs { policy }');
+  const { client, policy } = opts;
+  const trust = compileTrust(opts.trustProxy ?? false);
+  const keyFn = opts.key ?? ((req) => {
+    const addr = clientAddress(req.socket?.remoteAddress, req.headers?.['x-forwarded-for'], trust);
+    return normalizeIp(addr, opts.ipv6Prefix) ?? String(addr);
+  });
+  return function floodgateAllowRequest(req, callback) {
+    Promise.resolve()
+      .then(() => keyFn(req))
+      .then((key) => client.check(policy, key))
+      .then((r) => {
+        if (r.allowed) return callback(null, true);
+        opts.onAudit?.({ type: 'connect_refused', socketId: null, key: r.key, policy, count: r.limit - r.remaining,
+          limit: r.limit, retryAfterMs: r.retryAfterMs, source: r.source });
+        return callback(`rate limited, retry after ${Math.max(1, Math.ceil(r.retryAfterMs / 1000))} s`, false);
+      }, (err) => {
+        // A usage error refuses rather than lets everyone in; say why in the server's log.
+        opts.onAudit?.({ type: 'error', socketId: null, policy, error: err });
+        callback('rate limiter error', false);
+      });
+  };
+}
+
+module.exports = { connectionLimiter, eventLimiter, handshakeLimiter, handshakeAddress };

@@ -18,7 +18,7 @@ function client(opts = {}) {
   return c;
 }
 
-describe('client against floodgated', async () => {
+describe('client against floodgated', { timeout: 90_000 }, async () => {
   const a = await startAgent(CONFIG);
   if (a.skip) return it.skip(a.skip);
   agent = a;
@@ -47,8 +47,8 @@ describe('client against floodgated', async () => {
     assert.equal(last.window, '1m');
     assert.equal(last.refusedKey, 'u:exact');
     assert.equal(last.source, 'agent');
-    assert.ok(last.retryAfterMs > 11_000 && last.retryAfterMs <= 12_000, `retry ${last.retryAfterMs}`);
-    assert.ok(last.resetMs > 59_000 && last.resetMs <= 60_000, `reset ${last.resetMs}`);
+    assert.ok(last.retryAfterMs > 6_000 && last.retryAfterMs <= 12_000, `retry ${last.retryAfterMs}`);
+    assert.ok(last.resetMs > 54_000 && last.resetMs <= 60_000, `reset ${last.resetMs}`);
     assert.equal(rs[0].refusedKey, null);
   });
 
@@ -92,7 +92,7 @@ describe('client against floodgated', async () => {
     assert.deepEqual(d, [0, 0, 1000, 2000, 4000, 4000]);
     const w = await c.authCheck('login', 'ip:192.0.2.9');
     assert.equal(w.failures, 6);
-    assert.ok(w.waitMs > 3000 && w.waitMs <= 4000, `wait ${w.waitMs}`);
+    assert.ok(w.waitMs > 2000 && w.waitMs <= 4000, `wait ${w.waitMs}`);
     assert.equal(await c.authOk('login', 'ip:192.0.2.9'), true);
     assert.deepEqual(await c.authCheck('login', 'ip:192.0.2.9'),
       { policy: 'login', key: 'ip:192.0.2.9', waitMs: 0, failures: 0, source: 'agent' });
@@ -115,7 +115,7 @@ describe('client against floodgated', async () => {
     const r = await c.check('blk', 'u:b');
     assert.equal(r.state, 'blocked');
     assert.equal(r.allowed, false);
-    assert.ok(r.retryAfterMs > 29_000, `retry ${r.retryAfterMs}`);
+    assert.ok(r.retryAfterMs > 25_000 && r.retryAfterMs <= 30_000, `retry ${r.retryAfterMs}`);
     await c.unblock('blk', 'u:b');
     assert.equal((await c.check('blk', 'u:b')).allowed, true);
     assert.equal((await c.check('blk', 'u:b')).allowed, true);
@@ -164,7 +164,8 @@ describe('client against floodgated', async () => {
     assert.equal(await ins.connClose('socket_events', 'c'), false);
 
     await agent.start();
-    await once(ins, 'recovered');
+    // It may be back already (its retry can land while start() still polls).
+    if (ins.degraded) await once(ins, 'recovered');
     assert.deepEqual(events, [['degraded', 'insurance'], ['recovered']]);
     for (const c of [allow, deny]) if (c.state !== 'ready') await once(c, 'connect');
     for (const c of [allow, deny, ins]) {

@@ -27,7 +27,7 @@ function connect(url, opts = {}) {
   });
 }
 
-describe('example: push-to-talk', async () => {
+describe('example: push-to-talk', { timeout: 90_000 }, async () => {
   const env = await setup('push-to-talk');
   if (env.skip) return it.skip(env.skip);
   const { createServer } = require('../examples/push-to-talk/server');
@@ -73,26 +73,24 @@ describe('example: push-to-talk', async () => {
 
   it('connections: 20 per address per minute; talk bursts: 60 per user per minute', async () => {
     const { token } = await (await login('198.51.100.62', 'bob', 'builder')).json();
-    const results = [];
-    for (let i = 0; i < 21; i++) {
-      const c = await connect(base, { auth: { token }, extraHeaders: { 'x-forwarded-for': '203.0.113.62' } });
-      sockets.push(c.s);
-      results.push(c.ok);
-      if (!c.ok) assert.equal(c.err.message, 'rate limited');
-    }
-    assert.deepEqual(results, [...Array(20).fill(true), false]);
-    const s = sockets[0];
-    const acks = [];
-    for (let i = 0; i < 61; i++) acks.push(await s.timeout(3000).emitWithAck('ptt:start', 'ch1'));
-    assert.ok(acks.slice(0, 60).every((a) => a.ok));
-    assert.equal(acks[59].remaining, 0);
-    assert.equal(acks[60].ok, false);
-    assert.equal(acks[60].error, 'rate_limited');
-    assert.ok(acks[60].retryAfterMs > 0 && acks[60].retryAfterMs <= 1000, `retry ${acks[60].retryAfterMs}`);
+    // All at once: the connect window refills one every 3 s, the talk window one a second.
+    const conns = await Promise.all(Array.from({ length: 21 }, () =>
+      connect(base, { auth: { token }, extraHeaders: { 'x-forwarded-for': '203.0.113.62' } })));
+    for (const c of conns) sockets.push(c.s);
+    assert.equal(conns.filter((c) => c.ok).length, 20);
+    assert.deepEqual(conns.filter((c) => !c.ok).map((c) => c.err.message), ['rate limited']);
+    const s = conns.find((c) => c.ok).s;
+    const acks = await Promise.all(Array.from({ length: 61 }, () => s.timeout(3000).emitWithAck('ptt:start', 'ch1')));
+    assert.equal(acks.filter((a) => a.ok).length, 60);
+    const refused = acks.filter((a) => !a.ok);
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0].error, 'rate_limited');
+    assert.ok(refused[0].retryAfterMs > 0 && refused[0].retryAfterMs <= 1000, `retry ${refused[0].retryAfterMs}`);
+    assert.equal(Math.min(...acks.filter((a) => a.ok).map((a) => a.remaining)), 0);
   });
 });
 
-describe('example: socket.io events', async () => {
+describe('example: socket.io events', { timeout: 90_000 }, async () => {
   const env = await setup('socketio-events');
   if (env.skip) return it.skip(env.skip);
   const { createServer } = require('../examples/socketio-events/server');
@@ -126,5 +124,50 @@ describe('example: socket.io events', async () => {
     assert.deepEqual(audit.filter((e) => e.type !== 'close').map((e) => [e.type, e.userId, e.count]),
       [['warn', 'carol', 80], ['disconnect', 'carol', 100]]);
     s.close();
+  });
+});
+
+describe('example: nestjs api', { timeout: 90_000 }, async () => {
+  const env = await setup('nestjs-api');
+  if (env.skip) return it.skip(env.skip);
+  const { createApp } = require('../examples/nestjs-api/app');
+  const app = await createApp({ client: env.client })();
+  await app.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${app.getHttpServer().address().port}`;
+  after(async () => {
+    await app.close();
+    env.client.close();
+    await env.agent.close();
+  });
+  const call = (p, who, init = {}) => fetch(base + p, { ...init,
+    headers: { authorization: `Bearer ${who}`, 'x-forwarded-for': '198.51.100.90' } });
+
+  it('3 per 30 s for a reader, 9 for an owner (x3); the health check is never limited', async () => {
+    const burst = async (who, n) => {
+      const codes = await Promise.all(Array.from({ length: n }, () => call('/api/profile', who).then((r) => r.status)));
+      return codes.filter((c) => c === 200).length;
+    };
+    assert.equal(await burst('rita:READER', 5), 3);
+    assert.equal(await burst('olga:OWNER', 12), 9);
+    for (let i = 0; i < 5; i++) assert.equal((await call('/api/health', 'rita:READER')).status, 200);
+    const r = await call('/api/profile', 'rita:READER');
+    assert.equal(r.status, 429);
+    assert.equal(r.headers.get('ratelimit-policy'), '"nest_api";q=3;w=30');
+  });
+
+  it('AI tokens: checked before, the actual use charged after, refused once the day\'s budget is spent', async () => {
+    // WRITER: 2000 tokens a day; each call uses 10 per prompt character.
+    let r = await call('/api/ask?prompt=' + 'x'.repeat(150), 'wes:WRITER', { method: 'POST' });
+    assert.equal(r.status, 201);
+    assert.deepEqual(await r.json(), { text: `echo: ${'x'.repeat(150)}`, tokens: 1500, charged: 1500, uncharged: 0,
+      remaining: 500 });
+    r = await call('/api/ask?prompt=' + 'y'.repeat(80), 'wes:WRITER', { method: 'POST' });
+    const body = await r.json();
+    assert.deepEqual([body.tokens, body.charged, body.uncharged, body.remaining], [800, 500, 300, 0]);
+    r = await call('/api/ask?prompt=z', 'wes:WRITER', { method: 'POST' });
+    assert.equal(r.status, 429);
+    assert.equal((await r.json()).window, 'day');
+    r = await call('/api/ask?prompt=z', 'rex:READER', { method: 'POST' });
+    assert.equal(r.status, 429, 'readers have no AI budget');
   });
 });

@@ -10,7 +10,7 @@ const CONFIG = require('./helpers/config');
 const { checkPolicyField, checkLimitField } = require('./helpers/sf');
 const { Client, FloodgateGuard, RateLimit, SkipRateLimit } = require('..');
 
-describe('nestjs guard against floodgated', async () => {
+describe('nestjs guard against floodgated', { timeout: 90_000 }, async () => {
   const agent = await startAgent(CONFIG);
   if (agent.skip) return it.skip(agent.skip);
   const { Controller, Get, Module } = require('@nestjs/common');
@@ -61,7 +61,7 @@ describe('nestjs guard against floodgated', async () => {
     const body = await last.json();
     assert.equal(body.error, 'rate_limited');
     assert.equal(body.statusCode, 429);
-    assert.ok(body.retryAfterMs > 29_000 && body.retryAfterMs <= 30_000, `retry ${body.retryAfterMs}`);
+    assert.ok(body.retryAfterMs > 25_000 && body.retryAfterMs <= 30_000, `retry ${body.retryAfterMs}`);
     assert.equal(last.headers.get('retry-after'), String(Math.ceil(body.retryAfterMs / 1000)));
   });
 

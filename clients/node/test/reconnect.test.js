@@ -8,7 +8,7 @@ const { startAgent } = require('./helpers/agent');
 const CONFIG = require('./helpers/config');
 const { Client } = require('..');
 
-describe('idle connections closed by the agent', async () => {
+describe('idle connections closed by the agent', { timeout: 90_000 }, async () => {
   const agent = await startAgent(`socket:\n  idle_timeout: 1s\n${CONFIG}`);
   if (agent.skip) return it.skip(agent.skip);
   const c = new Client({ path: agent.socket, logger: null, timeoutMs: 3000, failure: 'deny' });

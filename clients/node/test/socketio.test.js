@@ -11,9 +11,9 @@ const { Server } = require('socket.io');
 const { io: ioc } = require('socket.io-client');
 const { startAgent, waitFor } = require('./helpers/agent');
 const CONFIG = require('./helpers/config');
-const { Client, connectionLimiter, eventLimiter } = require('..');
+const { Client, connectionLimiter, eventLimiter, handshakeLimiter } = require('..');
 
-describe('socket.io against floodgated', async () => {
+describe('socket.io against floodgated', { timeout: 90_000 }, async () => {
   const agent = await startAgent(CONFIG);
   if (agent.skip) return it.skip(agent.skip);
   const client = new Client({ path: agent.socket, logger: null, timeoutMs: 3000 });
@@ -24,9 +24,9 @@ describe('socket.io against floodgated', async () => {
     await agent.close();
   });
 
-  async function server(setup) {
+  async function server(setup, serverOpts) {
     const httpServer = http.createServer();
-    const io = new Server(httpServer);
+    const io = new Server(httpServer, serverOpts);
     setup(io);
     httpServer.listen(0, '127.0.0.1');
     await once(httpServer, 'listening');
@@ -56,11 +56,30 @@ describe('socket.io against floodgated', async () => {
     const { err } = res[3];
     assert.equal(err.message, 'rate limited');
     assert.equal(err.data.policy, 'sio_connect');
-    assert.ok(err.data.retryAfterMs > 19_000 && err.data.retryAfterMs <= 20_000, `retry ${err.data.retryAfterMs}`);
+    assert.ok(err.data.retryAfterMs > 15_000 && err.data.retryAfterMs <= 20_000, `retry ${err.data.retryAfterMs}`);
     assert.equal((await connect(url, xff('198.51.100.31'))).ok, true);
     assert.equal(audit.length, 1);
     assert.equal(audit[0].type, 'connect_refused');
     assert.equal(audit[0].key, '198.51.100.30');
+  });
+
+  it('engine.io handshakes (allowRequest): exactly 3 new sessions per address, then HTTP 403 with the wait', async () => {
+    const url = await server(() => {}, { allowRequest: handshakeLimiter({ client, policy: 'sio_connect',
+      trustProxy: 'loopback' }) });
+    const res = [];
+    for (let i = 0; i < 4; i++)
+      res.push(await connect(url, { transports: ['polling'], extraHeaders: { 'X-Forwarded-For': '198.51.100.35' } }));
+    assert.deepEqual(res.map((r) => r.ok), [true, true, true, false]);
+    const { err } = res[3];
+    assert.equal(err.description, 403);
+    const raw = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { 'X-Forwarded-For': '198.51.100.35' } });
+    assert.equal(raw.status, 403);
+    const body = await raw.json();
+    assert.equal(body.code, 4);
+    assert.match(body.message, /^rate limited, retry after (1[0-9]|20) s$/);
+    // Polling requests of the established sessions were never counted: they still work.
+    assert.equal(res[0].s.connected, true);
+    assert.equal((await connect(url, { transports: ['polling'], extraHeaders: { 'X-Forwarded-For': '198.51.100.36' } })).ok, true);
   });
 
   it('connections: without trusted proxies a forged X-Forwarded-For does not make a new address', async () => {

@@ -1,7 +1,7 @@
 // Compiled by test/package.test.js with tsc --strict: the declarations cover
 // what the README shows, and misuse is a type error.
 import {
-  Client, rateLimit, progressiveLogin, connectionLimiter, eventLimiter, CheckResult, EventResult,
+  Client, rateLimit, progressiveLogin, connectionLimiter, eventLimiter, handshakeLimiter, budget, CheckResult, EventResult,
   FloodgateCommandError, normalizeIp,
 } from 'floodgate';
 
@@ -9,7 +9,7 @@ const fg = new Client({ failure: 'insurance', timeoutMs: 100, insurance: { defau
 async function main(): Promise<void> {
   const r: CheckResult = await fg.check('api', 'user:1', { cost: 2, role: 'OWNER', peek: false });
   const n: number = r.retryAfterMs + r.remaining + r.limit + r.resetMs;
-  const s: 'ok' | 'warn' | 'deny' | 'blocked' = r.state;
+  const s: 'ok' | 'warn' | 'deny' | 'blocked' | 'never' = r.state;
   const src: string = r.source;
   const e: EventResult = await fg.event('socket_events', 'sock1', 'msg');
   const d: number = (await fg.authFail('login', '192.0.2.1')).delayMs + (await fg.authCheck('login', 'x')).waitMs;
@@ -21,8 +21,10 @@ async function main(): Promise<void> {
 void main;
 rateLimit({ client: fg, policy: 'api', ipv6Prefix: 64, legacyHeaders: true, key: (req) => String(req.ip) });
 const login = progressiveLogin({ client: fg, policy: 'login' });
+void budget({ client: fg, policy: 'ai', estimate: 100, key: (req) => String(req.user) }).check;
 void login.check;
 connectionLimiter({ client: fg, policy: 'sio_connect', trustProxy: ['10.0.0.0/8'] });
+handshakeLimiter({ client: fg, policy: 'sio_connect', trustProxy: 1 });
 eventLimiter({ client: fg, policy: 'socket_events', exempt: ['ping'], onAudit: (a) => console.log(a.type) }).middleware;
 
 import { FloodgateGuard, RateLimit, SkipRateLimit } from 'floodgate';

@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/*
+ * RL.CHECKM: several (policy, key) pairs of window and budget policies in
+ * one decision, all or nothing (per user AND per IP: a refusal by the IP
+ * charges the user nothing).
+ *
+ * Every pair is first checked as with PEEK; then, when all pass, each is
+ * charged, or, when one refuses, the refused pairs alone are checked for
+ * real (what a refusal brings: block_for). Both steps run the types' own
+ * check callbacks, so a pair gets exactly what RL.CHECK would give it.
+ *
+ * Memory store: both steps in one call, nothing of the loop in between:
+ * atomic by construction. Redis: the states are read by one script, the
+ * agent decides on them with the callbacks at Redis's time, and a second
+ * run of the script applies the decision (the types' own RL.CHECK scripts,
+ * on that same time) only if no state changed in between; else it returns
+ * the new states and the agent decides again (at most MULTI_TRIES times,
+ * then on_store_error decides). One script call covers every key, so the
+ * apply step is atomic in Redis too, and the semantics stay in one place
+ * per store (the C callbacks, the types' scripts).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "policy_int.h"
+#include "redis.h"
+#include "sbuf.h"
+
+#define MULTI_TRIES 4 /* apply attempts before on_store_error decides */
+
+/* Per pair in the script's ARGV: type, params, cost, run ('0': check and
+ * charge, '-': leave), expected value ('' none, '=' .. value). */
+#define MULTI_PAIR_ARGS 5
+
+struct mreq {
+	struct policies *set;
+	size_t n;
+	bool peek;
+	uint64_t now_ms; /* the agent's, for a fallback */
+	int tries;
+	bool ok[POLICY_MULTI_MAX];  /* the first step's verdict */
+	bool run[POLICY_MULTI_MAX]; /* the second step's pairs */
+	/* Redis: the values the last read found (NULL: no key) and its time. */
+	char *val[POLICY_MULTI_MAX];
+	size_t vlen[POLICY_MULTI_MAX];
+	uint64_t rnow;
+	policy_multi_done_fn done;
+	void *arg;
+	struct policy_multi_answer ans;
+	struct areq *q[POLICY_MULTI_MAX]; /* each with its key in its data */
+};
+
+static void mreq_free(struct mreq *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free(m->q[i]);
+		free(m->val[i]);
+	}
+	free(m);
+}
+
+/* --- deciding on states ---------------------------------------------------- */
+
+struct preset {
+	const uint64_t *pre;
+	uint32_t size;
+	store_fn fn;
+	void *arg;
+};
+
+static uint64_t preset_fn(void *state, bool fresh, void *arg)
+{
+	struct preset *op = arg;
+
+	(void)fresh;
+	memcpy(state, op->pre, op->size);
+	return op->fn(state, false, op->arg);
+}
+
+/* The state Redis holds for pair i (zeroes: none of this config). */
+static void redis_state(const struct mreq *m, size_t i, uint64_t *pre)
+{
+	const struct policy *p = m->q[i]->p;
+	const unsigned char *f;
+	size_t k, nf = p->state_size / 8, len = m->vlen[i];
+
+	memset(pre, 0, STORE_STATE_MAX);
+	if (!m->val[i] || len < CONF_ID_LEN || (len - CONF_ID_LEN) % 8 ||
+	    memcmp(m->val[i], p->conf_id, CONF_ID_LEN))
+		return;
+	f = (const unsigned char *)m->val[i] + CONF_ID_LEN;
+	if (p->kind->decode) {
+		if (!p->kind->decode(p, f, (len - CONF_ID_LEN) / 8, pre))
+			memset(pre, 0, STORE_STATE_MAX);
+		return;
+	}
+	if (len != CONF_ID_LEN + 8 * nf)
+		return;
+	for (k = 0; k < nf; k++)
+		pre[k] = policy_get_u64(f + 8 * k);
+}
+
+/*
+ * Pair i's check at now, as PEEK or for real: on the memory store (redis
+ * false), or on the state Redis found, into memory (mirror, the applied
+ * step) or into a scratch copy.
+ */
+static int run_pair(struct mreq *m, size_t i, bool peek, uint64_t now, bool redis, bool mirror)
+{
+	struct areq *q = m->q[i];
+	struct policy *p = q->p;
+	uint64_t pre[STORE_STATE_MAX / 8], tmp[STORE_STATE_MAX / 8];
+	struct policy_call c;
+	struct preset po;
+	store_fn fn;
+	bool create;
+
+	q->rq.peek = peek || m->peek;
+	memset(&q->ans.u, 0, sizeof(q->ans.u));
+	policy_call_of(q, now, &c, &fn, &create);
+	if (!redis)
+		return store_run(m->set->store, p->ns, q->rq.key, q->rq.klen, create, now, fn, &c);
+	redis_state(m, i, pre);
+	if (!mirror || m->set->dead) {
+		memcpy(tmp, pre, sizeof(tmp));
+		fn(tmp, false, &c);
+		return 0;
+	}
+	po = (struct preset){ .pre = pre, .size = p->state_size, .fn = fn, .arg = &c };
+	return store_run(m->set->store, p->ns, q->rq.key, q->rq.klen, create, now, preset_fn, &po);
+}
+
+/* Whether pair i is decided by its on_store_error alone (allow, deny). */
+static bool by_mode(const struct mreq *m, size_t i, bool fallback)
+{
+	return fallback && m->q[i]->p->conf.on_store_error != POLICY_ON_ERROR_MEMORY;
+}
+
+/* The first step: every pair as with PEEK; which pairs the second runs.
+ * Returns whether there is a second step. */
+static int first_step(struct mreq *m, uint64_t now, bool redis, bool fallback, bool *second)
+{
+	bool all = true;
+	size_t i;
+	int err;
+
+	for (i = 0; i < m->n; i++) {
+		struct areq *q = m->q[i];
+
+		if (by_mode(m, i, fallback)) {
+			struct policy_call c;
+			store_fn fn;
+			bool create;
+
+			memset(&q->ans.u, 0, sizeof(q->ans.u));
+			policy_call_of(q, now, &c, &fn, &create);
+			q->p->kind->fallback(&c,
+					     q->p->conf.on_store_error == POLICY_ON_ERROR_ALLOW);
+		} else if ((err = run_pair(m, i, true, now, redis, false))) {
+			return err;
+		}
+		m->ok[i] = q->ans.u.check.allowed;
+		all &= m->ok[i];
+	}
+	*second = false;
+	for (i = 0; i < m->n; i++) {
+		m->run[i] = !m->peek && !by_mode(m, i, fallback) && (all || !m->ok[i]);
+		*second |= m->run[i];
+	}
+	return 0;
+}
+
+/* The second step, on the states the first saw (Redis: they are applied). */
+static int second_step(struct mreq *m, uint64_t now, bool redis, bool journal)
+{
+	bool all = true;
+	size_t i;
+	int err;
+
+	for (i = 0; i < m->n; i++)
+		all &= m->ok[i];
+	for (i = 0; i < m->n; i++) {
+		struct areq *q = m->q[i];
+
+		if (!m->run[i])
+			continue;
+		err = run_pair(m, i, false, now, redis, true);
+		if (err)
+			return err;
+		if (journal && all && q->rq.cost)
+			policy_redis_journal(m->set, q->p, q->role, q->rq.key, q->rq.klen,
+					     q->rq.cost);
+	}
+	return 0;
+}
+
+/* The answer of the pairs' answers; each pair's policy counts its part. */
+static void conclude(struct mreq *m)
+{
+	struct policy_multi_answer *a = &m->ans;
+	bool all = true, warn = false;
+	size_t i;
+	int b = -1;
+
+	for (i = 0; i < m->n; i++)
+		all &= m->ok[i];
+	for (i = 0; i < m->n; i++) {
+		const struct rl_result *r = &m->q[i]->ans.u.check;
+		struct policy_answer counted = m->q[i]->ans;
+
+		warn |= !strcmp(r->state, "warn");
+		if (all ? b < 0 || r->remaining < m->q[b]->ans.u.check.remaining
+			: !m->ok[i] && (b < 0 ||
+					r->retry_after_ms > m->q[b]->ans.u.check.retry_after_ms))
+			b = (int)i;
+		/* A pair not charged because another refused was refused too. */
+		counted.u.check.allowed = all && r->allowed;
+		policy_count(m->q[i]->p, &counted);
+	}
+	a->binding = b;
+	a->refused = all ? -1 : b;
+	a->check = m->q[b]->ans.u.check;
+	if (all && warn)
+		a->check.state = "warn";
+}
+
+/* Redis down or failed: each pair's on_store_error; the memory pairs
+ * decided together (what they charge goes to the outage journal). */
+static int decide_fallback(struct mreq *m, bool journal)
+{
+	bool second;
+	int err;
+
+	m->set->sstats->fallback_decisions++;
+	m->ans.fallback = true;
+	err = first_step(m, m->now_ms, false, true, &second);
+	if (!err && second)
+		err = second_step(m, m->now_ms, false, journal);
+	if (!err)
+		conclude(m);
+	return err;
+}
+
+static int decide_memory(struct mreq *m)
+{
+	bool second;
+	int err = first_step(m, m->now_ms, false, false, &second);
+
+	if (!err && second)
+		err = second_step(m, m->now_ms, false, false);
+	if (!err)
+		conclude(m);
+	return err;
+}
+
+/* --- Redis ------------------------------------------------------------------ */
+
+static char *multi_src;
+
+/*
+ * The script: each type's own RL.CHECK script as a function of (KEYS, ARGV)
+ * (their text is a chunk: as a function body it runs unchanged), and the
+ * read / compare-and-apply around them. ARGV 1: a fixed now (tests; 0:
+ * TIME); 2: '0' to read, else the now to apply at; then MULTI_PAIR_ARGS per
+ * pair. Returns {applied, now, value...}: the values found (false: none).
+ */
+const char *policy_multi_lua(void)
+{
+	struct sbuf b = { 0 };
+	int t;
+
+	if (multi_src)
+		return multi_src;
+	sbuf_puts(&b, "local D = {}\n");
+	for (t = 0; t < POLICY_TYPE_N; t++) {
+		if (!policy_kinds[t]->decide[POLICY_OP_CHECK])
+			continue;
+		sbuf_printf(&b, "D[%d] = function(KEYS, ARGV)\n%s\nend\n", t,
+			    policy_kinds[t]->lua[POLICY_LUA_DECIDE]);
+		/* A mode with scripts of its own (window's sliding): D[type + N]. */
+		if (policy_kinds[t]->lua_alt)
+			sbuf_printf(&b, "D[%d] = function(KEYS, ARGV)\n%s\nend\n",
+				    t + POLICY_TYPE_N, policy_kinds[t]->lua_alt[POLICY_LUA_DECIDE]);
+	}
+	sbuf_puts(&b,
+		  "local function clock()\n"
+		  "  local now = tonumber(ARGV[1])\n"
+		  "  if now == 0 then local t = redis.call('TIME')\n"
+		  "    now = t[1] * 1000 + math.floor(t[2] / 1000) end\n"
+		  "  return now end\n"
+		  "local n, at = #KEYS, tonumber(ARGV[2])\n"
+		  "local out, same = {0, 0}, at > 0\n"
+		  "for i = 1, n do local v = redis.call('GET', KEYS[i])\n"
+		  "  local e = ARGV[2 + 5 * (i - 1) + 5]\n"
+		  "  if not ((not v and e == '') or (v and e == '=' .. v)) then same = false end\n"
+		  "  out[2 + i] = v or false end\n"
+		  "if not same then out[2] = clock(); return out end\n"
+		  "local now = string.format('%d', at)\n"
+		  "for i = 1, n do local b = 2 + 5 * (i - 1)\n"
+		  "  if ARGV[b + 4] == '0' then\n"
+		  "    D[tonumber(ARGV[b + 1])]({KEYS[i]}, {ARGV[b + 2], now, ARGV[b + 3], '0'}) "
+		  "end end\n"
+		  "out[1] = 1; out[2] = at\n"
+		  "return out\n");
+	if (sbuf_failed(&b)) {
+		sbuf_free(&b);
+		return NULL;
+	}
+	multi_src = b.data; /* kept until exit: Redis re-loads it on every connect */
+	return multi_src;
+}
+
+static void on_multi_reply(redisReply *rp, const char *why, void *arg);
+
+/* Send the read (apply false) or the apply of the second step. */
+static int multi_send(struct mreq *m, bool apply)
+{
+	const void *keys[POLICY_MULTI_MAX];
+	size_t klens[POLICY_MULTI_MAX];
+	char kbuf[POLICY_MULTI_MAX][RKEY_MAX];
+	const char *argv[2 + MULTI_PAIR_ARGS * POLICY_MULTI_MAX];
+	size_t alen[2 + MULTI_PAIR_ARGS * POLICY_MULTI_MAX];
+	char num[2 + 2 * POLICY_MULTI_MAX][24];
+	char *exp[POLICY_MULTI_MAX] = { 0 };
+	size_t i, a = 0, nn = 0;
+	int err = -ENOMEM;
+
+	for (i = 0; i < m->n; i++) {
+		struct areq *q = m->q[i];
+
+		klens[i] = policy_redis_key(q->p, q->rq.key, q->rq.klen, kbuf[i], RKEY_MAX);
+		if (!klens[i])
+			return -E2BIG;
+		keys[i] = kbuf[i];
+	}
+	argv[a] = num[nn];
+	alen[a++] =
+		(size_t)sbuf_fmt_ll(num[nn++], (long long)(m->set->fixed_clock ? m->now_ms : 0));
+	argv[a] = num[nn];
+	alen[a++] = (size_t)sbuf_fmt_ll(num[nn++], apply ? (long long)m->rnow : 0);
+	for (i = 0; i < m->n; i++) {
+		struct areq *q = m->q[i];
+
+		argv[a] = num[nn];
+		alen[a++] = (size_t)sbuf_fmt_ll(
+			num[nn++], (long long)q->p->conf.type +
+					   (q->p->kind->lua_alt_of && q->p->kind->lua_alt_of(q->p)
+						    ? POLICY_TYPE_N
+						    : 0));
+		argv[a] = (const char *)q->p->params[q->role];
+		alen[a++] = q->p->params_len;
+		argv[a] = num[nn];
+		alen[a++] = (size_t)sbuf_fmt_ll(num[nn++], (long long)q->rq.cost);
+		argv[a] = apply && m->run[i] ? "0" : "-";
+		alen[a++] = 1;
+		if (apply && m->val[i]) {
+			exp[i] = malloc(m->vlen[i] + 1);
+			if (!exp[i])
+				goto out;
+			exp[i][0] = '=';
+			memcpy(exp[i] + 1, m->val[i], m->vlen[i]);
+			argv[a] = exp[i];
+			alen[a++] = m->vlen[i] + 1;
+		} else {
+			argv[a] = "";
+			alen[a++] = 0;
+		}
+	}
+	err = redis_evalm(m->set->redis, m->set->multi_script, (int)m->n, keys, klens, (int)a, argv,
+			  alen, on_multi_reply, m);
+out:
+	for (i = 0; i < m->n; i++)
+		free(exp[i]);
+	return err;
+}
+
+/* Keep what the read found: {applied, now, value...}. */
+static int take_values(struct mreq *m, redisReply *rp, bool *applied)
+{
+	size_t i;
+
+	if (rp->type != REDIS_REPLY_ARRAY || rp->elements != 2 + m->n ||
+	    rp->element[0]->type != REDIS_REPLY_INTEGER ||
+	    rp->element[1]->type != REDIS_REPLY_INTEGER || rp->element[1]->integer <= 0)
+		return -EPROTO;
+	*applied = rp->element[0]->integer == 1;
+	if (*applied)
+		return 0; /* the values are those of the last read */
+	m->rnow = (uint64_t)rp->element[1]->integer;
+	for (i = 0; i < m->n; i++) {
+		redisReply *e = rp->element[2 + i];
+
+		free(m->val[i]);
+		m->val[i] = NULL;
+		m->vlen[i] = 0;
+		if (e->type == REDIS_REPLY_STRING) {
+			m->val[i] = malloc(e->len ? e->len : 1);
+			if (!m->val[i])
+				return -ENOMEM;
+			memcpy(m->val[i], e->str, e->len);
+			m->vlen[i] = e->len;
+		} else if (e->type != REDIS_REPLY_NIL) {
+			return -EPROTO;
+		}
+	}
+	return 0;
+}
+
+static void multi_end(struct mreq *m, int err)
+{
+	struct policies *set = m->set;
+
+	m->done(err, err ? NULL : &m->ans, m->arg);
+	mreq_free(m);
+	policies_put(set);
+}
+
+static void on_multi_reply(redisReply *rp, const char *why, void *arg)
+{
+	struct mreq *m = arg;
+	bool applied = false, second = false;
+	int err = -EIO;
+
+	if (rp && rp->type == REDIS_REPLY_ERROR && !strncmp(rp->str, "CROSSSLOT", 9)) {
+		multi_end(m, -EXDEV);
+		return;
+	}
+	if (rp && rp->type == REDIS_REPLY_ERROR && redis_key_error(rp)) {
+		log_debug("redis store: RL.CHECKM error", LOG_STR("error", rp->str));
+		multi_end(m, decide_fallback(m, false));
+		return;
+	}
+	if (rp && rp->type != REDIS_REPLY_ERROR)
+		err = take_values(m, rp, &applied);
+	if (!err && applied) {
+		err = second_step(m, m->rnow, true, false);
+		if (!err)
+			conclude(m);
+		multi_end(m, err);
+		return;
+	}
+	if (!err && ++m->tries <= MULTI_TRIES) {
+		err = first_step(m, m->rnow, true, false, &second);
+		if (!err && !second) {
+			conclude(m); /* PEEK: nothing to apply */
+			multi_end(m, 0);
+			return;
+		}
+		if (!err && !(err = multi_send(m, true)))
+			return;
+	}
+	/* Redis failed, or the states kept changing under us. */
+	log_debug("redis store: RL.CHECKM falls back", LOG_STR("why", why ? why : "retries"));
+	multi_end(m, decide_fallback(m, true));
+}
+
+/* --- submitting ------------------------------------------------------------ */
+
+/* Pair i, validated, into m->q[i]; role applies when its policy lists it. */
+static int prepare_pair(struct mreq *m, size_t i, const struct policy_pair *pp,
+			const struct policy_req *rq, bool *role_used)
+{
+	struct policy_req r = *rq;
+	struct areq *q = malloc(sizeof(*q) + pp->klen);
+	int err;
+
+	if (!q)
+		return -ENOMEM;
+	m->q[i] = q;
+	r.key = pp->key;
+	r.klen = pp->klen;
+	err = policy_prepare(q, pp->p, &r, m->now_ms);
+	if (err == -ENOENT) {
+		r.role = NULL;
+		r.rlen = 0;
+		err = policy_prepare(q, pp->p, &r, m->now_ms);
+	} else if (!err && r.role) {
+		*role_used = true;
+	}
+	if (err)
+		return err;
+	memcpy(q->data, pp->key, pp->klen);
+	q->rq.key = q->data;
+	q->rq.role = NULL;
+	return 0;
+}
+
+int policy_submit_multi(struct policies *ps, const struct policy_pair *pairs, size_t n,
+			uint64_t cost, const char *role, size_t rlen, bool peek, uint64_t now_ms,
+			struct policy_multi_answer *ans, policy_multi_done_fn done, void *arg,
+			int *bad)
+{
+	struct policy_req rq = {
+		.op = POLICY_OP_CHECK, .cost = cost, .role = role, .rlen = rlen, .peek = peek
+	};
+	struct mreq *m;
+	bool role_used = false;
+	size_t i, k;
+	int err = 0;
+
+	*bad = 0;
+	if (!n || n > POLICY_MULTI_MAX)
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->set = ps;
+	m->peek = peek;
+	m->now_ms = now_ms;
+	m->done = done;
+	m->arg = arg;
+	for (i = 0; i < n && !err; i++) {
+		m->n = i + 1;
+		*bad = (int)i;
+		if (pairs[i].p->set != ps) {
+			err = -EINVAL;
+			break;
+		}
+		for (k = 0; k < i && !err; k++) {
+			if (pairs[k].p == pairs[i].p && pairs[k].klen == pairs[i].klen &&
+			    !memcmp(pairs[k].key, pairs[i].key, pairs[i].klen))
+				err = -EALREADY;
+		}
+		if (!err)
+			err = prepare_pair(m, i, &pairs[i], &rq, &role_used);
+	}
+	if (!err && role && !role_used) {
+		*bad = 0;
+		err = -ENOENT;
+	}
+	if (err)
+		goto out;
+	if (redis_up(ps->redis)) {
+		err = multi_send(m, false);
+		if (!err) {
+			ps->refs++;
+			return 1;
+		}
+	}
+	/* Memory store, or Redis down (or not taking requests a moment ago). */
+	err = ps->redis ? decide_fallback(m, true) : decide_memory(m);
+	if (!err)
+		*ans = m->ans;
+out:
+	mreq_free(m);
+	return err;
+}

@@ -394,8 +394,9 @@ START_TEST(test_same_answers)
 			rq.elen = strlen(rq.event);
 		}
 		if (rnd(6) == 0) {
-			/* RL.CHECKM over 2 or 3 pairs of the window and budget policies. */
-			static const char *const mp[] = { "api", "w3", "tokens" };
+			/* RL.CHECKM over 2 or 3 pairs of the window (gcra and sliding) and budget
+			 * policies. */
+			static const char *const mp[] = { "api", "w3", "tokens", "sl" };
 			const char *pn3[3], *keys[3];
 			char kb[3][8];
 			struct policy_multi_answer mm, mr;
@@ -405,7 +406,7 @@ START_TEST(test_same_answers)
 			bool peek = rnd(10) == 0;
 
 			for (j = 0; j < n; j++) {
-				pn3[j] = mp[rnd(3)];
+				pn3[j] = mp[rnd(4)];
 				snprintf(kb[j], sizeof(kb[j]), "k%d", (int)rnd(4));
 				keys[j] = kb[j];
 			}

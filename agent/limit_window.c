@@ -3,13 +3,14 @@
  * window: up to POLICY_MAX_LIMITS "count per duration" limits, checked and
  * charged together by RL.CHECK. GCRA (a theoretical arrival time per limit,
  * in ns): exact, O(1) memory, no reset edge where twice the limit could
- * pass. Roles multiply every limit.
+ * pass. Roles multiply every limit. algorithm: sliding keeps a log instead
+ * (limit_window_sliding.c): the row's functions hand such policies to it.
  */
 #include <errno.h>
 #include <stdio.h>
 
 #include "config_policies.h"
-#include "policy_int.h"
+#include "limit_window.h"
 #include "policy_lua.h"
 
 /* The state; the block comes first. */
@@ -20,24 +21,6 @@ struct st_window {
 
 _Static_assert(sizeof(struct st_window) <= STORE_STATE_MAX, "window state");
 
-/* A window limit for one role (index 0 = no role). */
-struct wlimit {
-	uint64_t limit;	   /* requests */
-	uint64_t t_ns;	   /* emission interval: per / limit */
-	uint64_t burst_ns; /* limit * t_ns: how far ahead of now the TAT may run */
-};
-
-/* Compiled once per policy (struct policy's priv). */
-struct window {
-	char wname[POLICY_MAX_LIMITS][24];
-	struct wlimit wl[POLICY_MAX_ROLES + 1][POLICY_MAX_LIMITS]; /* [role + 1][limit] */
-};
-
-static const struct window *win(const struct policy *p)
-{
-	return (const struct window *)p->priv;
-}
-
 static void window_canon(struct fg_conf_policy *d, const struct fg_conf_policy *s)
 {
 	int i;
@@ -46,11 +29,14 @@ static void window_canon(struct fg_conf_policy *d, const struct fg_conf_policy *
 		d->limits[i] = s->limits[i];
 	d->nlimits = s->nlimits;
 	d->block_for_ms = s->block_for_ms;
+	d->algorithm = s->algorithm;
 	policy_canon_roles(d, s);
 }
 
 /* A TAT is a time debt per limit: it means the same under any count, role
- * or block_for, as long as the limits keep their per, in their order. */
+ * or block_for, as long as the limits keep their per, in their order. A
+ * sliding log is no TAT (algorithm), and its state's size follows its
+ * counts and roles (the cap): a log is kept only while they stay the same. */
 static void window_layout(struct fg_conf_policy *d, const struct fg_conf_policy *s)
 {
 	int i;
@@ -58,11 +44,24 @@ static void window_layout(struct fg_conf_policy *d, const struct fg_conf_policy 
 	for (i = 0; i < s->nlimits; i++)
 		d->limits[i].per_ms = s->limits[i].per_ms;
 	d->nlimits = s->nlimits;
+	d->algorithm = s->algorithm;
+	if (s->algorithm == POLICY_ALGO_SLIDING) {
+		for (i = 0; i < s->nlimits; i++)
+			d->limits[i].count = s->limits[i].count;
+		policy_canon_roles(d, s);
+	}
 }
 
 static uint32_t window_state_size(const struct fg_conf_policy *c)
 {
+	if (c->algorithm == POLICY_ALGO_SLIDING)
+		return window_sliding_state_size(c);
 	return (uint32_t)(8 * (1 + c->nlimits));
+}
+
+static store_used_fn window_state_used(const struct fg_conf_policy *c)
+{
+	return c->algorithm == POLICY_ALGO_SLIDING ? window_sliding_used : NULL;
 }
 
 static void window_name(uint64_t ms, char *buf, size_t len)
@@ -104,6 +103,8 @@ static void window_compile(struct policy *p)
 			l->burst_ns = l->limit * l->t_ns;
 		}
 	}
+	if (window_sliding(p))
+		window_sliding_compile(c, w);
 }
 
 /* A cost above a window's limit could never pass. */
@@ -124,6 +125,8 @@ static uint64_t window_expiry(const struct policy *p, const void *state)
 	uint64_t exp = s->blocked_until;
 	int i;
 
+	if (window_sliding(p))
+		return window_sliding_expiry(p, state);
 	for (i = 0; i < p->conf.nlimits; i++)
 		exp = max_u64(exp, ns_to_ms_ceil(s->tat[i]));
 	return exp;
@@ -209,6 +212,21 @@ static uint64_t window_check(void *state, bool fresh, void *arg)
 	return window_expiry(p, s);
 }
 
+/* RL.CHECK, by the policy's algorithm. */
+static uint64_t window_decide_check(void *state, bool fresh, void *arg)
+{
+	const struct policy_call *op = arg;
+
+	if (window_sliding(op->p))
+		return window_sliding_check(state, fresh, arg);
+	return window_check(state, fresh, arg);
+}
+
+static bool window_lua_alt_of(const struct policy *p)
+{
+	return window_sliding(p);
+}
+
 static void window_describe(const struct policy *p, int role, struct policy_desc *d)
 {
 	int i;
@@ -235,6 +253,10 @@ static void window_pack(const struct policy *p, int role, unsigned char *buf, si
 {
 	int i;
 
+	if (window_sliding(p)) {
+		window_sliding_pack(p, role, buf, off);
+		return;
+	}
 	policy_put_double(buf, off, 0);
 	policy_put_double(buf, off, p->conf.block_for_ms);
 	policy_put_double(buf, off, (uint64_t)p->conf.nlimits);
@@ -254,6 +276,8 @@ static bool window_decode(const struct policy *p, const unsigned char *f, size_t
 {
 	size_t i, n = (size_t)p->conf.nlimits;
 
+	if (window_sliding(p))
+		return window_sliding_decode(p, f, nf, state);
 	if (nf != n + 2)
 		return false;
 	state[0] = policy_get_u64(f);
@@ -402,13 +426,66 @@ static int window_roles(struct cy_parser *p, const yaml_node_t *map, const yaml_
 	return config_policy_roles(p, v, path, dst, window_role);
 }
 
+static int window_algorithm(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			    const char *path, void *dst)
+{
+	char b[64];
+
+	(void)map;
+	if (v->type == YAML_SCALAR_NODE && !strcmp(cy_text(v), "gcra"))
+		*(enum policy_algorithm *)dst = POLICY_ALGO_GCRA;
+	else if (v->type == YAML_SCALAR_NODE && !strcmp(cy_text(v), "sliding"))
+		*(enum policy_algorithm *)dst = POLICY_ALGO_SLIDING;
+	else
+		return cy_fail(p, v, path, "expected sliding or gcra, got %s",
+			       cy_show(v, b, sizeof(b)));
+	return 0;
+}
+
+/* A sliding log keeps an entry per request: every limit x every role's
+ * multiplier at most POLICY_SLIDING_MAX, so a key's state stays bounded. */
+static int window_sliding_bound(struct cy_parser *p, const yaml_node_t *map, const char *path,
+				void *dst)
+{
+	const struct fg_conf_policy *pc = dst;
+	const yaml_node_t *at = cy_map_get(p, map, "algorithm");
+	char kp[CY_PATH_MAX];
+	int i, r;
+
+	if (pc->algorithm != POLICY_ALGO_SLIDING)
+		return 0;
+	cy_join(kp, sizeof(kp), path, "algorithm");
+	for (i = 0; i < pc->nlimits; i++) {
+		const struct fg_conf_window_limit *l = &pc->limits[i];
+
+		for (r = 0; r <= pc->nroles; r++) {
+			uint64_t m = r ? pc->roles[r - 1].mult_milli : 1000;
+
+			if (window_role_limit(l->count, m) <= POLICY_SLIDING_MAX)
+				continue;
+			return cy_fail(
+				p, at, kp,
+				"sliding keeps one entry per request (16 bytes per key each): "
+				"limits[%d] (%llu per %llums%s%s) allows %llu, at most %d; "
+				"use algorithm: gcra for it",
+				i, (unsigned long long)l->count, (unsigned long long)l->per_ms,
+				r ? " for role " : "", r ? pc->roles[r - 1].name : "",
+				(unsigned long long)window_role_limit(l->count, m),
+				POLICY_SLIDING_MAX);
+		}
+	}
+	return 0;
+}
+
 /* In the order they are read: roles last, checked against every limit. */
 static const struct cy_key window_keys[] = {
 	CONF_POLICY_WARN_AT,
+	CY_READER("algorithm", CONF_POLICY_AT(algorithm), window_algorithm),
 	CY_NEEDED("limits", 0, window_limits,
 		  "e.g. [ { count: 10, per: 1s }, { count: 100, per: 1m } ]"),
 	CY_VALUE("block_for", CY_DURATION, CONF_POLICY_AT(block_for_ms), 0, 0, 0),
 	CY_READER("roles", 0, window_roles),
+	CY_CHECK_AT(0, window_sliding_bound),
 	CY_TABLE_END,
 };
 
@@ -418,9 +495,10 @@ const struct policy_kind policy_kind_window = {
 	.canon = window_canon,
 	.layout = window_layout,
 	.state_size = window_state_size,
+	.state_used = window_state_used,
 	.priv_size = sizeof(struct window),
 	.compile = window_compile,
-	.decide = { [POLICY_OP_CHECK] = window_check },
+	.decide = { [POLICY_OP_CHECK] = window_decide_check },
 	.validate = window_validate,
 	.expiry = window_expiry,
 	.fallback = window_fallback,
@@ -430,4 +508,6 @@ const struct policy_kind policy_kind_window = {
 		 [POLICY_LUA_REPLAY] = lua_replay },
 	.pack = window_pack,
 	.decode = window_decode,
+	.lua_alt_of = window_lua_alt_of,
+	.lua_alt = window_sliding_lua,
 };

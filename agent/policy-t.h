@@ -55,6 +55,15 @@ enum policy_on_error {
 	POLICY_ON_ERROR_DENY = 2,   /* fail closed */
 };
 
+/* How a window policy counts (its algorithm: key). */
+enum policy_algorithm {
+	POLICY_ALGO_GCRA = 0,	 /* default: 16 bytes per limit and key, any count */
+	POLICY_ALGO_SLIDING = 1, /* a log: at most count in any interval of length per */
+};
+/* Requests a sliding window's log holds per key (count x a role's multiplier):
+ * 16 bytes each (limit_window_sliding.c). */
+#define POLICY_SLIDING_MAX 1000
+
 enum policy_period {
 	POLICY_PERIOD_HOUR = 0,
 	POLICY_PERIOD_DAY = 1,
@@ -79,6 +88,9 @@ struct fg_conf_policy {
 	int line; /* where it starts in the file, for messages */
 
 	enum policy_on_error on_store_error; /* Redis store only; default memory */
+	/* window. Here, in what was padding, so that the config ids of gcra
+	 * policies (a hash of the canonical copy, policy.c) stay the same. */
+	enum policy_algorithm algorithm;
 	uint64_t max_keys;	/* keys of this policy in the memory store; 0 = a fair share */
 	uint32_t warn_at_milli; /* window, events, budget: default 800 (0.8) */
 	struct fg_conf_role roles[POLICY_MAX_ROLES]; /* window, budget */

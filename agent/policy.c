@@ -214,6 +214,10 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 		if (kept[i])
 			continue;
 		ret = store_ns_new(store, ps->p[i]->state_size, &ps->p[i]->ns);
+		if (!ret && ps->p[i]->kind->state_used &&
+		    ps->p[i]->kind->state_used(&ps->p[i]->conf))
+			ret = store_ns_set_used(store, ps->p[i]->ns,
+						ps->p[i]->kind->state_used(&ps->p[i]->conf));
 		if (ret) {
 			snprintf(err, errlen, "policies: no room for policy \"%s\" in the store",
 				 ps->p[i]->conf.name);

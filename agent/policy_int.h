@@ -22,8 +22,9 @@
 /* "{prefix:len:name:" and a whole Redis key. */
 #define RKEY_PREFIX_MAX (2 * FG_CONF_NAME_MAX + 16)
 #define RKEY_MAX	(RKEY_PREFIX_MAX + STORE_KEY_MAX + 2)
-/* The scripts' packed parameters: the id, 3 doubles, 2 per window limit. */
-#define PARAMS_MAX (2 * CONF_ID_LEN + 8 * (3 + 2 * POLICY_MAX_LIMITS))
+/* The scripts' packed parameters: the ids, 3 doubles, 2 per window limit
+ * and 2 more (a sliding window's cap). */
+#define PARAMS_MAX (2 * CONF_ID_LEN + 8 * (3 + 2 * POLICY_MAX_LIMITS + 2))
 
 struct policy {
 	struct fg_conf_policy conf;
@@ -61,8 +62,8 @@ struct policies {
 	struct policy **p;
 	/* The shared store; carried over by policies_new like the memory store. */
 	struct redis *redis;
-	int scripts[POLICY_TYPE_N][POLICY_LUA_N];
-	struct journal *journal; /* outage counts, per key */
+	int scripts[POLICY_TYPE_N][2][POLICY_LUA_N]; /* [type][lua_alt_of][script] */
+	struct journal *journal;		     /* outage counts, per key */
 	struct shared_stats *sstats;
 	bool fixed_clock;
 	int multi_script; /* RL.CHECKM's (policy_multi.c), with Redis */

@@ -69,6 +69,9 @@ struct policy_kind {
 	/* Bytes of state per key (<= STORE_STATE_MAX, 8-byte fields, the
 	 * block's end in ms first: block, unblock and reset are generic). */
 	uint32_t (*state_size)(const struct fg_conf_policy *c);
+	/* Optional: for states that grow and shrink, what a state uses
+	 * (store_ns_set_used); NULL or returning NULL: state_size per key. */
+	store_used_fn (*state_used)(const struct fg_conf_policy *c);
 	/* Bytes of compiled parameters (struct policy's priv), filled by
 	 * compile; 0 and NULL when the config is all the type needs. */
 	size_t priv_size;
@@ -101,6 +104,14 @@ struct policy_kind {
 	const char *lua[POLICY_LUA_N];
 	void (*pack)(const struct policy *p, int role, unsigned char *buf, size_t *off);
 	bool (*decode)(const struct policy *p, const unsigned char *f, size_t nf, uint64_t *state);
+	/*
+	 * Optional: a mode of the type whose state differs (window's
+	 * algorithm: sliding): policies for which lua_alt_of() is true run
+	 * the POLICY_LUA_N scripts of lua_alt instead of lua[] (one such set
+	 * in all: REDIS_MAX_SCRIPTS).
+	 */
+	bool (*lua_alt_of)(const struct policy *p);
+	const char *const *lua_alt;
 };
 
 extern const struct policy_kind policy_kind_window, policy_kind_progressive, policy_kind_events,

@@ -282,6 +282,10 @@ const char *policy_multi_lua(void)
 			continue;
 		sbuf_printf(&b, "D[%d] = function(KEYS, ARGV)\n%s\nend\n", t,
 			    policy_kinds[t]->lua[POLICY_LUA_DECIDE]);
+		/* A mode with scripts of its own (window's sliding): D[type + N]. */
+		if (policy_kinds[t]->lua_alt)
+			sbuf_printf(&b, "D[%d] = function(KEYS, ARGV)\n%s\nend\n",
+				    t + POLICY_TYPE_N, policy_kinds[t]->lua_alt[POLICY_LUA_DECIDE]);
 	}
 	sbuf_puts(&b,
 		  "local function clock()\n"
@@ -343,7 +347,11 @@ static int multi_send(struct mreq *m, bool apply)
 		struct areq *q = m->q[i];
 
 		argv[a] = num[nn];
-		alen[a++] = (size_t)sbuf_fmt_ll(num[nn++], (long long)q->p->conf.type);
+		alen[a++] = (size_t)sbuf_fmt_ll(
+			num[nn++], (long long)q->p->conf.type +
+					   (q->p->kind->lua_alt_of && q->p->kind->lua_alt_of(q->p)
+						    ? POLICY_TYPE_N
+						    : 0));
 		argv[a] = (const char *)q->p->params[q->role];
 		alen[a++] = q->p->params_len;
 		argv[a] = num[nn];

@@ -17,8 +17,10 @@
 #include "redis.h"
 #include "sbuf.h"
 
-/* Every kind's scripts and RL.CHECKM's fit in what the Redis connection registers. */
-_Static_assert(POLICY_TYPE_N *POLICY_LUA_N + 1 <= REDIS_MAX_SCRIPTS, "raise REDIS_MAX_SCRIPTS");
+/* Every kind's scripts (and one kind's second set, lua_alt) and RL.CHECKM's
+ * fit in what the Redis connection registers. */
+_Static_assert((POLICY_TYPE_N + 1) * POLICY_LUA_N + 1 <= REDIS_MAX_SCRIPTS,
+	       "raise REDIS_MAX_SCRIPTS");
 
 /*
  * The outage journal: what memory counted while Redis was away (below).
@@ -181,6 +183,14 @@ void policy_redis_unjournal(struct policies *ps, const struct policy *p, int rol
 
 /* --- building a script call ------------------------------------------------- */
 
+/* The script of p that does what (its kind's, or the kind's second set). */
+static int script_of(const struct policies *ps, const struct policy *p, enum policy_lua what)
+{
+	bool alt = p->kind->lua_alt_of && p->kind->lua_alt_of(p);
+
+	return ps->scripts[p->conf.type][alt][what];
+}
+
 /* ARGV of a script: the parameters, a fixed now and up to two numbers. */
 struct rargs {
 	const char *v[4];
@@ -313,7 +323,7 @@ static void decode_state(const struct policy *p, const char *v, size_t len, uint
 static int decide_from_reply(struct areq *q, redisReply *rp)
 {
 	struct policy *p = q->p;
-	uint64_t pre[STORE_STATE_MAX / 8] = { 0 }, now;
+	uint64_t pre[STORE_STATE_MAX / 8], now;
 	struct policy_call c;
 	struct preset_op po;
 	store_fn fn;
@@ -328,6 +338,7 @@ static int decide_from_reply(struct areq *q, redisReply *rp)
 			       ? 0
 			       : store_del(q->set->store, p->ns, q->rq.key, q->rq.klen, q->now_ms);
 	}
+	memset(pre, 0, p->state_size);
 	if (rp->type != REDIS_REPLY_ARRAY || rp->elements != 2 ||
 	    rp->element[0]->type != REDIS_REPLY_INTEGER || rp->element[0]->integer <= 0)
 		return -EPROTO;
@@ -446,7 +457,7 @@ int policy_redis_send(struct areq *q)
 	size_t klen = redis_key(p, q->rq.key, q->rq.klen, key, sizeof(key));
 	uint64_t fixed = ps->fixed_clock ? q->now_ms : 0;
 	struct rargs a;
-	int script = ps->scripts[p->conf.type][POLICY_LUA_DECIDE];
+	int script = script_of(ps, p, POLICY_LUA_DECIDE);
 
 	if (!klen)
 		return -E2BIG;
@@ -474,7 +485,7 @@ int policy_redis_send(struct areq *q)
 		arg_u64(&a, q->rq.refund ? 3 : 2);
 		break;
 	default: /* block, unblock */
-		script = ps->scripts[p->conf.type][POLICY_LUA_BLOCK];
+		script = script_of(ps, p, POLICY_LUA_BLOCK);
 		arg_u64(&a, q->rq.op == POLICY_OP_BLOCK ? q->rq.seconds : 0);
 		break;
 	}
@@ -522,11 +533,19 @@ int policies_set_redis(struct policies *ps, struct redis *r)
 	if (!r || ps->redis == r)
 		return 0;
 	for (t = 0; t < POLICY_TYPE_N; t++) {
+		const struct policy_kind *k = policy_kinds[t];
+
 		for (i = 0; i < POLICY_LUA_N; i++) {
-			id = redis_script(r, policy_kinds[t]->lua[i]);
+			id = redis_script(r, k->lua[i]);
 			if (id < 0)
 				return id;
-			ps->scripts[t][i] = id;
+			ps->scripts[t][0][i] = ps->scripts[t][1][i] = id;
+			if (!k->lua_alt)
+				continue;
+			id = redis_script(r, k->lua_alt[i]);
+			if (id < 0)
+				return id;
+			ps->scripts[t][1][i] = id;
 		}
 	}
 	if (!policy_multi_lua())
@@ -593,8 +612,7 @@ static void replay_pump(struct journal *j)
 		if (klen && e->role <= p->conf.nroles) {
 			args_common(&a, p, e->role, 0);
 			arg_u64(&a, e->amount);
-			err = redis_eval_background(ps->redis,
-						    ps->scripts[p->conf.type][POLICY_LUA_REPLAY],
+			err = redis_eval_background(ps->redis, script_of(ps, p, POLICY_LUA_REPLAY),
 						    key, klen, a.n, a.v, a.len, on_replay_reply, j);
 			if (err == -EAGAIN)
 				break; /* down again: the rest waits for the next recovery */

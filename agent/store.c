@@ -30,11 +30,16 @@ struct mentry {
 	uint32_t hash;
 	uint16_t ns;
 	uint16_t klen;
-	uint64_t data[]; /* state (ns state_size bytes), then the key */
+	uint32_t scap; /* bytes of state allocated: the ns's state_size, or less when it has a
+			  used() */
+	uint32_t pad;
+	uint64_t data[]; /* state (scap bytes), then the key */
 };
 
 struct mns {
-	uint32_t state_size;
+	uint32_t state_size; /* at most */
+	uint32_t min_size;   /* used() of zeroes: what a fresh state has zeroed */
+	store_used_fn used;  /* NULL: every key has state_size bytes */
 	bool live;
 	uint64_t keys;
 	uint64_t max_keys;	    /* 0 = bounded by the store's max_keys only */
@@ -143,12 +148,14 @@ static inline uint32_t hash_of(const struct store *m, uint32_t ns, const void *k
 
 static inline size_t entry_size(const struct store *m, const struct mentry *e)
 {
-	return sizeof(*e) + m->ns[e->ns].state_size + e->klen;
+	(void)m;
+	return sizeof(*e) + e->scap + e->klen;
 }
 
 static inline unsigned char *entry_key(const struct store *m, struct mentry *e)
 {
-	return (unsigned char *)e->data + m->ns[e->ns].state_size;
+	(void)m;
+	return (unsigned char *)e->data + e->scap;
 }
 
 static void lru_unlink(struct store *m, struct mentry *e)
@@ -177,6 +184,25 @@ static void lru_push(struct store *m, struct mentry *e)
 		n->tail = e;
 	n->head = e;
 }
+
+/* The allocation for used bytes of state: in steps of 128 bytes, so that a
+ * growing log is not reallocated on every request. */
+static uint32_t cap_for(const struct mns *n, uint32_t used)
+{
+	uint32_t c = (used + 127) / 128 * 128;
+
+	return c < n->state_size ? c : n->state_size;
+}
+
+/* What a state of a sized namespace uses, within its bounds. */
+static uint32_t sized_used(const struct mns *n, const void *state)
+{
+	uint32_t used = n->used(state);
+
+	return used >= n->min_size && used <= n->state_size ? used : n->state_size;
+}
+
+static struct mentry *entry_resize(struct store *m, struct mentry *e, uint32_t scap);
 
 static void entry_free(struct store *m, struct mentry *e)
 {
@@ -314,6 +340,72 @@ static void evict_to(struct store *m, uint64_t keep, uint64_t now_ms)
 	}
 }
 
+/* e with room for scap bytes of state (its links moved over), or NULL. */
+static struct mentry *entry_resize(struct store *m, struct mentry *e, uint32_t scap)
+{
+	struct mentry *n = malloc(sizeof(*n) + scap + e->klen), **pp;
+
+	if (!n)
+		return NULL;
+	*n = *e;
+	n->scap = scap;
+	memcpy((unsigned char *)n->data + scap, entry_key(m, e), e->klen);
+	for (pp = &m->buckets[e->hash & m->mask]; *pp != e;)
+		pp = &(*pp)->hnext;
+	*pp = n;
+	if (e->prev)
+		e->prev->next = n;
+	else
+		m->ns[e->ns].head = n;
+	if (e->next)
+		e->next->prev = n;
+	else
+		m->ns[e->ns].tail = n;
+	m->bytes = m->bytes - e->scap + scap;
+	free(e);
+	return n;
+}
+
+/* A namespace with used(): fn runs on a copy of the key's state in tmp
+ * (zeroed up to min_size when fresh; past its used bytes unspecified) and
+ * the entry is resized to what it uses. */
+static int run_sized(struct store *m, struct mentry *e, uint64_t *tmp, uint64_t now_ms, store_fn fn,
+		     void *arg)
+{
+	struct mns *n = &m->ns[e->ns];
+	bool fresh = e->expire_ms <= now_ms;
+	uint64_t exp;
+	uint32_t used, cap;
+
+	if (fresh)
+		memset(tmp, 0, n->min_size);
+	else
+		memcpy(tmp, e->data, e->scap);
+	exp = fn(tmp, fresh, arg);
+	if (exp <= now_ms) {
+		entry_free(m, e);
+		return 0;
+	}
+	used = n->used(tmp);
+	if (used < n->min_size || used > n->state_size) /* cannot happen: a callback's bug */
+		used = n->state_size;
+	cap = cap_for(n, used);
+	if (used > e->scap || cap + 256 < e->scap) {
+		struct mentry *r = entry_resize(m, e, cap);
+
+		if (!r && used > e->scap)
+			return -ENOMEM;
+		e = r ? r : e;
+	}
+	memcpy(e->data, tmp, used);
+	e->expire_ms = exp;
+	if (n->head != e) {
+		lru_unlink(m, e);
+		lru_push(m, e);
+	}
+	return 0;
+}
+
 int store_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool create,
 	      uint64_t now_ms, store_fn fn, void *arg)
 {
@@ -331,6 +423,8 @@ int store_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool c
 	reclaim(m, ns, now_ms, MEM_TAIL_CHECK, MEM_SWEEP_BUCKETS);
 	h = hash_of(m, ns, key, klen);
 	e = lookup(m, ns, h, key, klen);
+	if (e && m->ns[ns].used)
+		return run_sized(m, e, tmp, now_ms, fn, arg);
 	if (e) {
 		bool fresh = e->expire_ms <= now_ms;
 
@@ -351,10 +445,16 @@ int store_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool c
 
 	/* A missing key is decided on zeroes first: a refused or read-only
 	 * request allocates nothing. */
-	memset(tmp, 0, size);
+	memset(tmp, 0, m->ns[ns].used ? m->ns[ns].min_size : size);
 	exp = fn(tmp, true, arg);
 	if (!create || exp <= now_ms)
 		return 0;
+	if (m->ns[ns].used) {
+		uint32_t used = m->ns[ns].used(tmp);
+
+		size = cap_for(&m->ns[ns],
+			       used >= m->ns[ns].min_size && used <= size ? used : size);
+	}
 	/* Room comes from this namespace's own least recently used keys. */
 	if (m->ns[ns].max_keys && m->ns[ns].keys >= m->ns[ns].max_keys)
 		evict_ns(m, ns, m->ns[ns].max_keys - 1, now_ms);
@@ -367,6 +467,8 @@ int store_run(struct store *s, uint32_t ns, const void *key, size_t klen, bool c
 	e->hash = h;
 	e->ns = (uint16_t)ns;
 	e->klen = (uint16_t)klen;
+	e->scap = size;
+	e->pad = 0;
 	memcpy(e->data, tmp, size);
 	if (klen)
 		memcpy((unsigned char *)e->data + size, key, klen);
@@ -420,6 +522,8 @@ int store_ns_new(struct store *s, uint32_t state_size, uint32_t *ns)
 			if (!m->ns[i].live && !m->ns[i].keys) {
 				m->ns[i].live = true;
 				m->ns[i].state_size = state_size;
+				m->ns[i].min_size = state_size;
+				m->ns[i].used = NULL;
 				m->ns[i].max_keys = 0;
 				m->ns[i].evictions = 0;
 				*ns = (uint32_t)i;
@@ -429,6 +533,21 @@ int store_ns_new(struct store *s, uint32_t state_size, uint32_t *ns)
 		purge_dead(m);
 	}
 	return -ENOSPC;
+}
+
+int store_ns_set_used(struct store *s, uint32_t ns, store_used_fn used)
+{
+	static const uint64_t zero[STORE_STATE_MAX / 8];
+	struct mns *n;
+
+	if (ns >= STORE_NS_MAX || !s->ns[ns].live || s->ns[ns].keys || !used)
+		return -EINVAL;
+	n = &s->ns[ns];
+	n->min_size = used(zero);
+	if (n->min_size > n->state_size || n->min_size % 8)
+		return -EINVAL;
+	n->used = used;
+	return 0;
 }
 
 void store_ns_drop(struct store *s, uint32_t ns)
@@ -446,14 +565,19 @@ static struct mentry *entry_dup(struct store *m, struct mentry *e, uint32_t ns,
 				const uint64_t *new_state, uint64_t exp)
 {
 	uint32_t size = m->ns[ns].state_size;
-	struct mentry *n = malloc(sizeof(*n) + size + e->klen);
+	struct mentry *n;
 	const unsigned char *key = entry_key(m, e);
 
+	if (m->ns[ns].used)
+		size = cap_for(&m->ns[ns], sized_used(&m->ns[ns], new_state));
+	n = malloc(sizeof(*n) + size + e->klen);
 	if (!n)
 		return NULL;
 	n->expire_ms = exp;
 	n->ns = (uint16_t)ns;
 	n->klen = e->klen;
+	n->scap = size;
+	n->pad = 0;
 	n->hash = hash_of(m, ns, key, e->klen);
 	memcpy(n->data, new_state, size);
 	if (e->klen)
@@ -478,11 +602,27 @@ uint64_t store_ns_move(struct store *s, uint32_t from, uint32_t to, store_move_f
 	/* From the least recently used: each pushed in front keeps the order. */
 	for (e = m->ns[from].tail; e; e = prev) {
 		prev = e->prev;
-		memcpy(src, e->data, m->ns[from].state_size);
+		/* A sized key holds scap bytes; what follows reads as zeroes. */
+		memcpy(src, e->data, e->scap);
+		memset((unsigned char *)src + e->scap, 0, m->ns[from].state_size - e->scap);
 		memset(dst, 0, m->ns[to].state_size);
 		/* Expired but not reclaimed yet: a longer expiry under the new
 		 * config must not bring it back (Redis deleted it already). */
 		exp = e->expire_ms > m->last_now ? fn(dst, src, arg) : 0;
+		if (from == to && exp && m->ns[to].used) {
+			uint32_t used = sized_used(&m->ns[to], dst),
+				 cap = cap_for(&m->ns[to], used);
+			struct mentry *r = cap != e->scap ? entry_resize(m, e, cap) : e;
+
+			if (r) {
+				memcpy(r->data, dst, used);
+				r->expire_ms = exp;
+				kept++;
+			} else {
+				entry_free(m, e);
+			}
+			continue;
+		}
 		if (from == to && exp) {
 			memcpy(e->data, dst, m->ns[to].state_size);
 			e->expire_ms = exp;

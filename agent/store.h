@@ -7,8 +7,10 @@
  * which is also what decides while Redis is down (docs/redis.md).
  *
  * State lives in namespaces (one per policy of a config, so a reload can keep
- * or drop a policy's state as a whole). A namespace has a fixed state size; a
- * key is 0..STORE_KEY_MAX binary-safe bytes. Every call that can touch state
+ * or drop a policy's state as a whole). A namespace has a state size, which
+ * each key has, or at most when the namespace says what a state uses
+ * (store_ns_set_used: a sliding log); a key is 0..STORE_KEY_MAX binary-safe
+ * bytes. Every call that can touch state
  * takes now_ms (injected time) and reclaims a few expired entries as it goes:
  * no timers per key and no full scans on the request path.
  *
@@ -24,8 +26,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_KEY_MAX	512
-#define STORE_STATE_MAX 128  /* bytes of state per key, at most */
+#define STORE_KEY_MAX 512
+/* Bytes of state per key, at most (a namespace's own size: a GCRA window
+ * policy's 24 to 72 bytes; a sliding log's 16 + 16 per entry up to 1000
+ * entries, of which a key holds what it uses: store_ns_set_used). */
+#define STORE_STATE_MAX 16384
 #define STORE_NS_MAX	1024 /* namespaces alive (or holding keys) at once */
 
 /*
@@ -36,6 +41,10 @@
  * nothing when it had none).
  */
 typedef uint64_t (*store_fn)(void *state, bool fresh, void *arg);
+
+/* Bytes of a state in use (a multiple of 8, <= the namespace's state
+ * size): of a namespace whose keys grow and shrink (store_ns_set_used). */
+typedef uint32_t (*store_used_fn)(const void *state);
 
 struct store_stats {
 	const char *type; /* "memory" */
@@ -59,6 +68,15 @@ void store_free(struct store *s);
 /* A new namespace whose keys hold state_size bytes (<= STORE_STATE_MAX).
  * -ENOSPC when STORE_NS_MAX namespaces are alive. */
 int store_ns_new(struct store *s, uint32_t state_size, uint32_t *ns);
+
+/*
+ * Keys of ns (new, still empty) hold only the bytes used() says their state
+ * uses (in 128-byte steps), not state_size each: a sliding log that grows
+ * with its requests. Its callbacks then see, past those bytes, unspecified
+ * ones (not zeroes), and a fresh state is zeroed over used(zeroes) bytes.
+ * -EINVAL for a namespace with keys.
+ */
+int store_ns_set_used(struct store *s, uint32_t ns, store_used_fn used);
 
 /* Drop a namespace: its keys become garbage, reclaimed incrementally. */
 void store_ns_drop(struct store *s, uint32_t ns);

@@ -2,7 +2,9 @@
 # bench/redis.sh: floodgated's RL.CHECK with the Redis store (store.type:
 # redis, a local redis-server on a Unix socket), side by side in one run with
 # a client calling the equivalent Lua limiter (bench/gcra3.lua) on the same
-# redis-server directly. redis-benchmark drives both: 50 clients at -P 1 and
+# redis-server directly; and the same for exact sliding windows: a policy
+# with algorithm: sliding against a sorted-set sliding-log limiter in Lua
+# (bench/sliding2.lua, 10/1s and 100/1m). redis-benchmark drives both: 50 clients at -P 1 and
 # -P 16, and one client at -P 16 (an application pipelining on one
 # connection, as ioredis does), random keys. Reports requests/s, p50/p99 (ms) and the CPU time
 # redis-server and the agent spent per decision (µs, /proc/PID/stat over the
@@ -29,11 +31,16 @@ policies:
   - name: api
     type: window
     limits: [ { count: 10, per: 1s }, { count: 100, per: 1m }, { count: 1000, per: 1h } ]
+  - name: api_sliding
+    type: window
+    algorithm: sliding
+    limits: [ { count: 10, per: 1s }, { count: 100, per: 1m } ]
 YAML
 fg_agent_start "$FG_TMP/fg.yaml" --metrics-listen ""
 fg_wait_for -t 10 sh -c "redis-cli -s '$FG_SOCK' INFO policies | grep -q '^store_fallback_active:0'" ||
 	fg_fail "the agent did not connect to redis"
 SHA=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$FG_ROOT/bench/gcra3.lua")")
+SHA_SL=$(redis-cli -s "$RSOCK" SCRIPT LOAD "$(cat "$FG_ROOT/bench/sliding2.lua")")
 
 # cpu_ticks PID — user + system time of PID so far, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -58,6 +65,8 @@ for cp in "$CLIENTS 1" "$CLIENTS 16" "1 16"; do
 	set -- $cp
 	measure agent "$1" "$2" "$FG_SOCK" RL.CHECK api k:__rand_int__ >>"$OUT/redis.csv"
 	measure lua "$1" "$2" "$RSOCK" EVALSHA "$SHA" 1 k:__rand_int__ >>"$OUT/redis.csv"
+	measure agent_sliding "$1" "$2" "$FG_SOCK" RL.CHECK api_sliding s:__rand_int__ >>"$OUT/redis.csv"
+	measure lua_sliding "$1" "$2" "$RSOCK" EVALSHA "$SHA_SL" 1 s:__rand_int__ >>"$OUT/redis.csv"
 done
 fb=$(redis-cli -s "$FG_SOCK" INFO policies | tr -d '\r' | sed -n 's/^store_fallback_decisions_total://p')
 [ "$fb" = 0 ] || fg_log "warning: $fb decisions fell back during the run"
@@ -68,6 +77,6 @@ fb=$(redis-cli -s "$FG_SOCK" INFO policies | tr -d '\r' | sed -n 's/^store_fallb
 	echo "| client | connections | pipeline | req/s | p50 ms | p99 ms | redis-server CPU µs/decision | agent CPU µs/decision |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	awk -F, 'NR > 1 {
-		c = $1 == "agent" ? "floodgated RL.CHECK, Redis store (3 windows)" : "EVALSHA gcra3.lua on redis-server directly (3 windows)"
-		printf "| %s | %d | %d | %.0f | %s | %s | %s | %s |\n", c, $2, $3, $4, $5, $6, $7, ($1 == "agent" ? $8 : "-") }' "$OUT/redis.csv"
+		c = $1 == "agent" ? "floodgated RL.CHECK, Redis store (3 windows)" : $1 == "lua" ? "EVALSHA gcra3.lua on redis-server directly (3 windows)" : $1 == "agent_sliding" ? "floodgated RL.CHECK, Redis store, algorithm: sliding (2 windows)" : "EVALSHA sliding2.lua (sorted-set log) on redis-server directly (2 windows)"
+		printf "| %s | %d | %d | %.0f | %s | %s | %s | %s |\n", c, $2, $3, $4, $5, $6, $7, ($1 ~ /^agent/ ? $8 : "-") }' "$OUT/redis.csv"
 } | tee "$OUT/redis.md"

@@ -119,7 +119,9 @@ goals() {
 	[ -f "$r" ] && awk -F, '
 		NR > 1 && $2 == 50 { rps[$1 "/" $3] = $4 }
 		END { for (p = 1; p <= 16; p += 15) { l = rps["lua/" p]; a = rps["agent/" p]
-			if (l > 0) printf "| Redis store: decisions through the agent >= the Lua limiter on Redis directly (50 connections, -P %d) | %.2fx (%d vs %d req/s) | %s |\n", p, a / l, a, l, (a >= l ? "yes" : sprintf("no: %.0f%% of it", 100 * a / l)) } }' "$r"
+			if (l > 0) printf "| Redis store: decisions through the agent >= the Lua limiter on Redis directly (50 connections, -P %d) | %.2fx (%d vs %d req/s) | %s |\n", p, a / l, a, l, (a >= l ? "yes" : sprintf("no: %.0f%% of it", 100 * a / l))
+			l = rps["lua_sliding/" p]; a = rps["agent_sliding/" p]
+			if (l > 0) printf "| Redis store: sliding windows through the agent >= a Lua sliding-log limiter on Redis directly (50 connections, -P %d) | %.2fx (%d vs %d req/s) | %s |\n", p, a / l, a, l, (a >= l ? "yes" : sprintf("no: %.0f%% of it", 100 * a / l)) } }' "$r"
 }
 goals >"$OUT/goals.md"
 

@@ -1027,10 +1027,18 @@ START_TEST(test_policies_values)
 		"    roles: { OWNER: 3000000, MAINTAINER: 1000000, WRITER: 500000, READER: 0 }\n"
 		"  - name: \"tenant:v2.x-y\"\n"
 		"    type: progressive\n"
-		"  - { name: hourly, type: budget, amount: 0, period: hour, warn_at: 1 }\n";
+		"  - { name: hourly, type: budget, amount: 0, period: hour, warn_at: 1 }\n"
+		"  - { name: exact, type: window, algorithm: sliding, roles: { PRO: 2.5 },\n"
+		"      limits: [ { count: 3, per: 1m }, { count: 400, per: 1h } ] }\n"
+		"  - { name: gc, type: window, algorithm: gcra, limits: [ { count: 1, per: 1s } ] "
+		"}\n";
 
 	ck_assert_msg(parse(text) == 0, "%s", err);
-	ck_assert_int_eq(conf.npolicies, 6);
+	ck_assert_int_eq(conf.npolicies, 8);
+	/* The default is gcra; sliding when asked. */
+	ck_assert_int_eq(policy("api")->algorithm, POLICY_ALGO_GCRA);
+	ck_assert_int_eq(policy("gc")->algorithm, POLICY_ALGO_GCRA);
+	ck_assert_int_eq(policy("exact")->algorithm, POLICY_ALGO_SLIDING);
 	p = policy("login");
 	ck_assert_int_eq(p->type, POLICY_PROGRESSIVE);
 	ck_assert_int_eq(p->line, 2);
@@ -1302,6 +1310,22 @@ static const struct {
 	{ "policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
 	  "    block_for: 0s\n",
 	  "t.yaml:5: policies[0].block_for: \"0s\" must be longer than 0" },
+	{ "policies:\n  - name: a\n    type: window\n    limits: [ { count: 10, per: 1s } ]\n"
+	  "    algorithm: fixed\n",
+	  "t.yaml:5: policies[0].algorithm: expected sliding or gcra, got \"fixed\"" },
+	{ "policies:\n  - name: a\n    type: window\n    algorithm: sliding\n"
+	  "    limits: [ { count: 10, per: 1s }, { count: 5000, per: 1d } ]\n",
+	  "t.yaml:4: policies[0].algorithm: sliding keeps one entry per request (16 bytes per key "
+	  "each): limits[1] (5000 per 86400000ms) allows 5000, at most 1000; use algorithm: gcra "
+	  "for it" },
+	{ "policies:\n  - name: a\n    type: window\n    algorithm: sliding\n"
+	  "    limits: [ { count: 500, per: 1h } ]\n    roles: { PRO: 2.5 }\n",
+	  "t.yaml:4: policies[0].algorithm: sliding keeps one entry per request (16 bytes per key "
+	  "each): limits[0] (500 per 3600000ms for role PRO) allows 1250, at most 1000; use "
+	  "algorithm: gcra for it" },
+	{ "policies:\n  - name: a\n    type: events\n    limit: 5\n    window: 1s\n"
+	  "    algorithm: sliding\n",
+	  "t.yaml:6: policies[0].algorithm: not a key of events policies (only of window)" },
 	/* progressive */
 	{ "policies:\n  - name: a\n    type: progressive\n    factor: 0.5\n",
 	  "t.yaml:4: policies[0].factor: \"0.5\" is out of range (1-1000)" },

@@ -960,6 +960,354 @@ START_TEST(test_eviction)
 }
 END_TEST
 
+/* --- window, algorithm: sliding ----------------------------------------- */
+
+static struct fg_conf_policy *add_sliding(const char *name)
+{
+	struct fg_conf_policy *c = add(name, POLICY_WINDOW);
+
+	c->algorithm = POLICY_ALGO_SLIDING;
+	return c;
+}
+
+/*
+ * Issue 12 item 5: "3 per 1m", a client retrying every 2 s for 60 s. The
+ * sliding log lets exactly 3 through; GCRA (the default) lets 5: its
+ * documented count + count * t / per (3 + 3 * 40 s / 60 s after the burst).
+ */
+START_TEST(test_sliding_issue_figure)
+{
+	struct policy *sl, *gc;
+	struct rl_result r;
+	uint64_t t;
+	int nsl = 0, ngc = 0;
+
+	limit(add_sliding("sl"), 3, 60000);
+	limit(add("gc", POLICY_WINDOW), 3, 60000);
+	sl = build("sl");
+	gc = policies_find(ps, "gc", 2);
+	for (t = 0; t < 60000; t += 2000) {
+		nsl += chk(sl, "k", 1, NULL, false, T0 + t).allowed;
+		ngc += chk(gc, "k", 1, NULL, false, T0 + t).allowed;
+	}
+	ck_assert_int_eq(nsl, 3);
+	ck_assert_int_eq(ngc, 5);
+
+	/* The reply: the first request (T0) leaves the window at T0 + 60 s. */
+	r = chk(sl, "k", 1, NULL, false, T0 + 58000);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.state, "deny");
+	ck_assert_str_eq(r.window, "1m");
+	ck_assert_uint_eq(r.limit, 3);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.retry_after_ms, 2000);
+	ck_assert_uint_eq(r.reset_ms, 4000 + 60000 - 58000);
+	ck_assert(!chk(sl, "k", 1, NULL, false, T0 + 59999).allowed);
+	r = chk(sl, "k", 1, NULL, false, T0 + 60000);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.reset_ms, 60000);
+	/* A request of cost 2 waits for two to leave: T0 + 2 s and T0 + 4 s. */
+	r = chk(sl, "k", 2, NULL, true, T0 + 60000);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.retry_after_ms, 4000);
+}
+END_TEST
+
+/* A reference log: what was allowed, checked against every request. */
+struct oracle {
+	uint64_t at[4096], cost[4096];
+	int n;
+};
+
+static uint64_t oracle_used(const struct oracle *o, uint64_t per, uint64_t now)
+{
+	uint64_t used = 0;
+	int i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->at[i] + per > now)
+			used += o->cost[i];
+	return used;
+}
+
+/*
+ * Random requests (costs, peeks, roles, bursts and pauses) on a policy of
+ * three limits: every answer is what an exact log says, and retry_after is
+ * exact: one millisecond earlier the same request is refused, at it allowed.
+ */
+START_TEST(test_sliding_exact)
+{
+	static const uint64_t per[3] = { 1000, 10000, 60000 }, cnt[3] = { 5, 12, 20 };
+	struct fg_conf_policy *c = add_sliding("sl");
+	static struct oracle o;
+	uint64_t now = T0, rs = 12345;
+	struct policy *p;
+	int step, i, allowed = 0, refused = 0;
+
+	for (i = 0; i < 3; i++)
+		limit(c, cnt[i], per[i]);
+	role(c, "PRO", 2000, 0);
+	p = build("sl");
+	o.n = 0;
+	for (step = 0; step < 3000; step++) {
+		uint64_t cost, m;
+		const char *rl;
+		bool peek, want = true;
+		struct rl_result r;
+
+		rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+		now += rs % 10 < 7 ? rs % 300 : rs % 10 < 9 ? rs % 5000 : rs % 70000;
+		cost = rs % 7 < 5 ? 1 : 1 + rs % 4;
+		peek = rs % 11 == 0;
+		rl = rs % 13 < 3 ? "PRO" : NULL;
+		m = rl ? 2 : 1;
+		for (i = 0; i < 3; i++)
+			want = want && oracle_used(&o, per[i], now) + cost <= cnt[i] * m;
+		r = chk(p, "k", cost, rl, peek, now);
+		ck_assert_msg(r.allowed == want,
+			      "step %d: cost %llu role %s peek %d got %d %s %s rem %llu", step,
+			      (unsigned long long)cost, rl ? rl : "-", peek, r.allowed, r.state,
+			      r.window, (unsigned long long)r.remaining);
+		if (want && !peek) {
+			o.at[o.n] = now;
+			o.cost[o.n++] = cost;
+		}
+		if (want) {
+			allowed++;
+			continue;
+		}
+		refused++;
+		ck_assert_uint_gt(r.retry_after_ms, 0);
+		/* Exact retry: check with peeks (they change nothing); the
+		 * clock moves on to it (time only goes forward here). */
+		ck_assert(!chk(p, "k", cost, rl, true, now + r.retry_after_ms - 1).allowed);
+		ck_assert(chk(p, "k", cost, rl, true, now + r.retry_after_ms).allowed);
+		now += r.retry_after_ms;
+	}
+	/* Never more than count in any interval of length per: every request
+	 * starts an interval (the worst ones start at a request). */
+	for (i = 0; i < o.n; i++) {
+		int k, w;
+
+		for (w = 0; w < 3; w++) {
+			uint64_t sum = 0;
+
+			for (k = i; k < o.n && o.at[k] < o.at[i] + per[w]; k++)
+				sum += o.cost[k];
+			ck_assert_uint_le(sum, cnt[w] * 2);
+		}
+	}
+	ck_assert_int_gt(allowed, 500);
+	ck_assert_int_gt(refused, 300);
+}
+END_TEST
+
+/* All windows are checked and charged at once; the binding window, warn_at,
+ * a peek, a refused request: as with GCRA. */
+START_TEST(test_sliding_windows_warn_peek)
+{
+	struct fg_conf_policy *c = add_sliding("sl");
+	struct policy *p;
+	struct rl_result r;
+	int i;
+
+	limit(c, 2, 1000);
+	limit(c, 3, 60000);
+	p = build("sl");
+	ck_assert_int_eq(allowed_n(p, "k", 5, T0), 2);
+	r = chk(p, "k", 1, NULL, false, T0 + 500);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.window, "1s");
+	ck_assert_uint_eq(r.retry_after_ms, 500);
+	/* Refused requests charged nothing: the third passes at 1 s. */
+	r = chk(p, "k", 1, NULL, false, T0 + 1000);
+	ck_assert(r.allowed);
+	ck_assert_str_eq(r.window, "1m");
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_str_eq(r.state, "warn");
+	r = chk(p, "k", 1, NULL, false, T0 + 2000);
+	ck_assert(!r.allowed);
+	ck_assert_str_eq(r.window, "1m");
+	ck_assert_uint_eq(r.retry_after_ms, 58000);
+	ck_assert_uint_eq(r.reset_ms, 59000);
+	ck_assert_int_eq(allowed_n(p, "k", 5, T0 + 60000), 2);
+	/* A cost above a window's whole limit can never pass. */
+	ck_assert_int_eq(policy_check(p, "k", 1, 3, NULL, 0, false, T0, &r), -ERANGE);
+
+	/* warn_at 0.8 of 10: the 8th, 9th and 10th warn. */
+	limit(add_sliding("w"), 10, 1000);
+	p = build("w");
+	r = chk(p, "k", 4, NULL, true, T0);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 10);
+	for (i = 1; i <= 11; i++) {
+		r = chk(p, "k", 1, NULL, false, T0 + (uint64_t)i);
+		ck_assert_str_eq(r.state, i < 8 ? "ok" : i <= 10 ? "warn" : "deny");
+		ck_assert_uint_eq(r.remaining, i <= 10 ? 10 - (uint64_t)i : 0);
+	}
+	/* 11th at T0 + 11: until the first leaves at T0 + 1001. */
+	ck_assert_uint_eq(r.retry_after_ms, 990);
+	ck_assert_uint_eq(r.reset_ms, 999);
+}
+END_TEST
+
+/* block_for, RL.BLOCK, RL.UNBLOCK, RL.RESET and roles on a log. During a
+ * block, retry_after covers the block and the window's own wait. */
+START_TEST(test_sliding_block_roles)
+{
+	struct fg_conf_policy *c = add_sliding("sl");
+	struct policy *p;
+	struct rl_result r;
+
+	limit(c, 2, 10000);
+	c->block_for_ms = 3000;
+	role(c, "PRO", 1500, 0);
+	p = build("sl");
+	ck_assert_int_eq(allowed_n(p, "k", 2, T0), 2);
+	r = chk(p, "k", 1, NULL, true, T0);
+	ck_assert_str_eq(r.state, "deny");
+	r = chk(p, "k", 1, NULL, false, T0);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 10000);
+	r = chk(p, "k", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 9000);
+	ck_assert_uint_eq(r.remaining, 0);
+	ck_assert_uint_eq(r.reset_ms, 9000);
+	/* Obeying retry_after passes: no new block. */
+	ck_assert(chk(p, "k", 1, NULL, false, T0 + 10000).allowed);
+
+	ck_assert_int_eq(policy_block(p, "x", 1, 60, T0), 0);
+	r = chk(p, "x", 1, NULL, false, T0 + 1000);
+	ck_assert_str_eq(r.state, "blocked");
+	ck_assert_uint_eq(r.retry_after_ms, 59000);
+	ck_assert_uint_eq(r.remaining, 2);
+	ck_assert_int_eq(policy_unblock(p, "x", 1, T0 + 2000), 0);
+	ck_assert_int_eq(allowed_n(p, "x", 5, T0 + 2000), 2);
+	ck_assert_int_eq(policy_reset(p, "x", 1, T0 + 2000), 0);
+	ck_assert_int_eq(allowed_n(p, "x", 1, T0 + 2000), 1);
+
+	/* PRO: 3 per 10 s. */
+	r = chk(p, "p", 1, "PRO", false, T0);
+	ck_assert_uint_eq(r.limit, 3);
+	ck_assert_uint_eq(r.remaining, 2);
+	/* One log for every role: the PRO request counts for the plain 2. */
+	ck_assert(chk(p, "p", 1, NULL, false, T0).allowed);
+	ck_assert(chk(p, "p", 1, "PRO", false, T0).allowed);
+	ck_assert(!chk(p, "p", 1, "PRO", false, T0).allowed);
+}
+END_TEST
+
+/* The clock stepping back: stamps never go back, the log stays ordered and
+ * nothing is forgotten. */
+START_TEST(test_sliding_clock_back)
+{
+	struct policy *p;
+
+	limit(add_sliding("sl"), 3, 60000);
+	p = build("sl");
+	ck_assert_int_eq(allowed_n(p, "k", 2, T0 + 30000), 2);
+	ck_assert_int_eq(allowed_n(p, "k", 5, T0), 1);
+	ck_assert_int_eq(allowed_n(p, "k", 5, T0 + 89999), 0);
+	ck_assert_int_eq(allowed_n(p, "k", 5, T0 + 90000), 3);
+}
+END_TEST
+
+/* A log's memory: 16 bytes per entry a key holds (in 128-byte steps), up to
+ * the longest window's count (x the largest multiplier), counted in the
+ * store's bytes; max_keys still bounds the keys. */
+START_TEST(test_sliding_memory)
+{
+	struct fg_conf_policy *c = add_sliding("sl");
+	struct policies_store_stats a, b;
+	struct policy_stats st;
+	struct policy *p;
+	char key[16];
+	int i, n = 0;
+
+	limit(c, 10, 1000);
+	limit(c, 100, 3600000);
+	role(c, "PRO", 2500, 0);
+	c->max_keys = 50;
+	p = build("sl");
+	policies_store_stats(ps, &a);
+	ck_assert_int_eq(allowed_n(p, "k", 1, T0), 1);
+	policies_store_stats(ps, &b);
+	/* One entry: the key, its entry and 128 bytes of state, not 4 KB. */
+	ck_assert_uint_ge(b.bytes - a.bytes, 128);
+	ck_assert_uint_lt(b.bytes - a.bytes, 200);
+	/* 10 per second until the hour's 100 are used; no overflow. */
+	for (i = 0; i < 20; i++)
+		ck_assert_int_eq(allowed_n(p, "k", 30, T0 + 1000 * (uint64_t)(i + 1)), i < 9 ? 10
+										       : i == 9
+											       ? 9
+											       : 0);
+	/* PRO: 250 in the hour, 25 per second: its key grows to 250 entries. */
+	policies_store_stats(ps, &a);
+	for (i = 0; i < 300; i++)
+		n += chk(p, "pro", 1, "PRO", false, T0 + 100 * (uint64_t)i).allowed;
+	ck_assert_int_eq(n, 250);
+	policies_store_stats(ps, &b);
+	ck_assert_uint_ge(b.bytes - a.bytes, 16 + 16 * 250);
+	ck_assert_uint_lt(b.bytes - a.bytes, 16 + 16 * 250 + 256);
+	/* An hour later its log is one entry again, and so is its memory. */
+	ck_assert(chk(p, "pro", 1, "PRO", false, T0 + 3600000 + 30000).allowed);
+	policies_store_stats(ps, &b);
+	ck_assert_uint_lt(b.bytes, a.bytes + 200);
+	ck_assert_int_eq(allowed_n(p, "k", 1, T0 + 3600000 + 30000), 1);
+	for (i = 0; i < 80; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		chk(p, key, 1, NULL, false, T0);
+	}
+	policy_stats(p, &st);
+	ck_assert_uint_eq(st.keys, 50);
+	ck_assert_uint_ge(st.evictions, 30);
+}
+END_TEST
+
+/* A change of algorithm is a change of the policy: its state starts over
+ * (a GCRA state is not a log). The same algorithm keeps it. */
+START_TEST(test_sliding_reload)
+{
+	struct fg_conf_policy *c = add("api", POLICY_WINDOW);
+	struct policy *p;
+
+	limit(c, 2, 60000);
+	p = build("api");
+	ck_assert_int_eq(allowed_n(p, "k", 3, T0), 2);
+	c->algorithm = POLICY_ALGO_SLIDING;
+	p = build("api");
+	ck_assert_int_eq(allowed_n(p, "k", 3, T0), 2);
+	p = build("api");
+	ck_assert_int_eq(allowed_n(p, "k", 3, T0 + 1), 0);
+	/* A change that keeps the log's layout (block_for) moves the logs to
+	 * the new config: still full; 200 keys of sized state move intact. */
+	{
+		char key[16];
+		int i;
+
+		for (i = 0; i < 200; i++) {
+			snprintf(key, sizeof(key), "m%d", i);
+			ck_assert_int_eq(allowed_n(p, key, 1 + i % 3, T0 + 2),
+					 1 + i % 3 > 2 ? 2 : 1 + i % 3);
+		}
+		c->block_for_ms = 1000;
+		p = build("api");
+		ck_assert_int_eq(allowed_n(p, "k", 3, T0 + 3), 0);
+		for (i = 0; i < 200; i++) {
+			snprintf(key, sizeof(key), "m%d", i);
+			ck_assert_int_eq(allowed_n(p, key, 1, T0 + 4), 1 + i % 3 >= 2 ? 0 : 1);
+		}
+	}
+	/* A change of count changes a log's bound: only blocks stay. */
+	c->limits[0].count = 3;
+	p = build("api");
+	ck_assert_int_eq(allowed_n(p, "k", 5, T0 + 5), 0); /* blocked at T0 + 3 */
+	ck_assert_int_eq(allowed_n(p, "k", 5, T0 + 1003), 3);
+}
+END_TEST
+
 /* Issue 10: 1.1 M keys of a low-value budget policy evicted another
  * policy's 8 login failures and its active 5-minute block. Each policy now
  * has its own bound (a fair share of store.max_keys by default). */
@@ -1302,6 +1650,13 @@ int main(void)
 	tcase_add_test(w, test_window_block_for);
 	tcase_add_test(w, test_window_block_retry);
 	tcase_add_test(w, test_keys);
+	tcase_add_test(w, test_sliding_issue_figure);
+	tcase_add_test(w, test_sliding_exact);
+	tcase_add_test(w, test_sliding_windows_warn_peek);
+	tcase_add_test(w, test_sliding_block_roles);
+	tcase_add_test(w, test_sliding_clock_back);
+	tcase_add_test(w, test_sliding_memory);
+	tcase_add_test(w, test_sliding_reload);
 	suite_add_tcase(s, w);
 
 	tcase_add_checked_fixture(o, setup, teardown);

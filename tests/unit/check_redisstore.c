@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* The Redis store against the memory store: the same random stream of
  * requests (every policy type and command, roles, COST, PEEK, blocks,
- * resets, time jumps past windows and periods) goes to a set on the memory
+ * resets, time jumps past windows and periods; window policies of both
+ * algorithms, gcra and sliding) goes to a set on the memory
  * store and to a set on a real redis-server (started here on a Unix socket,
  * with the scripts on the same injected clock); every answer must be equal. */
 #include <errno.h>
@@ -43,7 +44,13 @@ static const char yaml[] =
 	"}\n"
 	"  - { name: \"x:y\", type: window, limits: [ { count: 1, per: 1m } ] }\n"
 	"  - { name: x, type: window, limits: [ { count: 1, per: 1m } ] }\n"
-	"  - { name: long, type: window, limits: [ { count: 1000, per: 1h } ] }\n";
+	"  - { name: long, type: window, limits: [ { count: 1000, per: 1h } ] }\n"
+	"  - { name: sl, type: window, algorithm: sliding, block_for: 2s, roles: { PRO: 2.5 },\n"
+	"      limits: [ { count: 4, per: 1s }, { count: 9, per: 10s }, { count: 15, per: 1m } ] "
+	"}\n"
+	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n"
+	"  - { name: slbig, type: window, algorithm: sliding, limits: [ { count: 1000, per: 1h } ] "
+	"}\n";
 
 /*
  * The stream's reloads (issue 12): reload2 changes parameters that keep
@@ -66,7 +73,11 @@ static const char reload2[] =
 	"  - { name: tokens, type: budget, amount: 150, period: hour, roles: { BIG: 500, NONE: 0 } "
 	"}\n"
 	"  - { name: ev3, type: events, limit: 2, window: 1s }\n"
-	"  - { name: blk, type: budget, amount: 20 }\n";
+	"  - { name: blk, type: budget, amount: 20 }\n"
+	"  - { name: sl, type: window, algorithm: sliding, block_for: 2s, roles: { PRO: 2.5 },\n"
+	"      limits: [ { count: 5, per: 1s }, { count: 9, per: 10s }, { count: 15, per: 1m } ] "
+	"}\n"
+	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n";
 static const char reload3[] =
 	"store: { type: redis, redis: { url: \"unix:///tmp/x\", timeout_ms: 2000, prefix: ut } }\n"
 	"policies:\n"
@@ -81,7 +92,11 @@ static const char reload3[] =
 	"  - { name: tokens, type: budget, amount: 150, period: day, roles: { BIG: 500, NONE: 0 } "
 	"}\n"
 	"  - { name: ev3, type: events, limit: 2, window: 1s }\n"
-	"  - { name: blk, type: budget, amount: 20 }\n";
+	"  - { name: blk, type: budget, amount: 20 }\n"
+	"  - { name: sl, type: window, algorithm: sliding, block_for: 2s, roles: { PRO: 2.5 },\n"
+	"      limits: [ { count: 5, per: 1s }, { count: 9, per: 10s }, { count: 15, per: 1m } ] "
+	"}\n"
+	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n";
 
 static uv_loop_t loop;
 static pid_t redis_pid;
@@ -302,7 +317,8 @@ static uint64_t rnd(uint64_t n)
 
 START_TEST(test_same_answers)
 {
-	static const char *const names[] = { "api", "w3", "login", "chat", "tokens", "ev3", "blk" };
+	static const char *const names[] = { "api", "w3",  "login", "chat", "tokens",
+					     "ev3", "blk", "sl",    "sl3" };
 	struct fg_conf conf, conf2, conf3;
 	struct policies *mem, *red;
 	struct redis *r;
@@ -337,8 +353,11 @@ START_TEST(test_same_answers)
 		struct policy_answer am, ar;
 		int em, er, t = (int)policy_type(pm), x = (int)rnd(100);
 
-		/* Mostly small steps; now and then past a window, a period. */
-		now += rnd(10) < 8 ? rnd(400) : rnd(10) < 9 ? rnd(20000) : rnd(4000000);
+		/* Mostly small steps, half of them round (requests land exactly
+		 * one window after others); now and then past a window, a period. */
+		now += rnd(10) < 8   ? (rnd(2) ? rnd(400) : 250 * rnd(3))
+		       : rnd(10) < 9 ? rnd(20000)
+				     : rnd(4000000);
 		snprintf(key, sizeof(key), "k%d", (int)rnd(4));
 		rq.key = key;
 		rq.klen = strlen(key);
@@ -354,7 +373,7 @@ START_TEST(test_same_answers)
 			/* Budget costs above the amount (and role NONE's 0): -ERANGE. */
 			rq.cost = rnd(10) < 7 ? 1 : rnd(t == POLICY_BUDGET ? 120 : 4);
 			rq.peek = rnd(10) == 0;
-			if (rnd(3) == 0) {
+			if (rnd(3) == 0 && strcmp(pn, "sl3")) {
 				rq.role = t == POLICY_BUDGET ? rnd(4) ? "BIG" : "NONE" : "PRO";
 				rq.rlen = strlen(rq.role);
 			}
@@ -375,8 +394,9 @@ START_TEST(test_same_answers)
 			rq.elen = strlen(rq.event);
 		}
 		if (rnd(6) == 0) {
-			/* RL.CHECKM over 2 or 3 pairs of the window and budget policies. */
-			static const char *const mp[] = { "api", "w3", "tokens" };
+			/* RL.CHECKM over 2 or 3 pairs of the window (gcra and sliding) and budget
+			 * policies. */
+			static const char *const mp[] = { "api", "w3", "tokens", "sl" };
 			const char *pn3[3], *keys[3];
 			char kb[3][8];
 			struct policy_multi_answer mm, mr;
@@ -386,7 +406,7 @@ START_TEST(test_same_answers)
 			bool peek = rnd(10) == 0;
 
 			for (j = 0; j < n; j++) {
-				pn3[j] = mp[rnd(3)];
+				pn3[j] = mp[rnd(4)];
 				snprintf(kb[j], sizeof(kb[j]), "k%d", (int)rnd(4));
 				keys[j] = kb[j];
 			}
@@ -804,6 +824,113 @@ START_TEST(test_replay_in_background)
 }
 END_TEST
 
+/* The bytes of a Redis key's value (0: none). */
+static long long redis_strlen(const char *key)
+{
+	redisContext *c = redisConnectUnix(sock);
+	redisReply *rp;
+	long long n;
+
+	ck_assert(c && !c->err);
+	rp = redisCommand(c, "STRLEN %s", key);
+	ck_assert(rp && rp->type == REDIS_REPLY_INTEGER);
+	n = rp->integer;
+	freeReplyObject(rp);
+	redisFree(c);
+	return n;
+}
+
+/*
+ * Issue 12 item 5 on the shared store: "3 per 1m", a request every 2 s for
+ * 60 s, from two hosts in turn: exactly 3 pass, the 4th exactly when the
+ * first leaves the window. Redis holds the live log only (16 bytes an entry).
+ */
+START_TEST(test_sliding_two_hosts)
+{
+	struct policies *set2;
+	struct redis *red2;
+	struct policy *p2, *sl2;
+	struct policy_answer a;
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "k", .klen = 1, .cost = 1 };
+	char e[256];
+	uint64_t t;
+	int i, n = 0;
+
+	make_dir();
+	spawn_redis();
+	setup_set(2000, true);
+	set2 = policies_new(&tconf, NULL, 3, e, sizeof(e));
+	ck_assert_ptr_nonnull(set2);
+	red2 = redis_new(&loop, &tconf.store.redis);
+	ck_assert_int_eq(policies_set_redis(set2, red2), 0);
+	policies_redis_fixed_clock(set2, true);
+	for (i = 0; i < 100000 && !redis_up(red2); i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	p2 = policies_find(set2, "sl3", 3);
+	for (t = 0; t < 60000; t += 2000) {
+		if (t / 2000 % 2)
+			ck_assert_int_eq(run(p2, &rq, T0 + t, &a), 0);
+		else
+			ck_assert_int_eq(check("sl3", "k", T0 + t, &a), 0);
+		ck_assert(!a.fallback);
+		n += a.u.check.allowed;
+	}
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(redis_strlen("{ut:3:sl3:k}"), 16 + 8 * (1 + 2 * 3));
+	ck_assert_int_eq(run(p2, &rq, T0 + 59999, &a), 0);
+	ck_assert(!a.u.check.allowed);
+	ck_assert_uint_eq(a.u.check.retry_after_ms, 1);
+	ck_assert_uint_eq(a.u.check.reset_ms, 4001);
+	ck_assert_int_eq(check("sl3", "k", T0 + 60000, &a), 0);
+	ck_assert(!a.fallback && a.u.check.allowed);
+	ck_assert_uint_eq(a.u.check.remaining, 0);
+	ck_assert_int_eq(run(p2, &rq, T0 + 60000, &a), 0);
+	ck_assert(!a.u.check.allowed);
+	ck_assert_uint_eq(a.u.check.retry_after_ms, 2000);
+	/* The entry of T0 went with the last write. */
+	ck_assert_int_eq(redis_strlen("{ut:3:sl3:k}"), 16 + 8 * (1 + 2 * 3));
+	/* COST 2 on a fresh key: one entry of count 2. */
+	rq.key = "c";
+	rq.cost = 2;
+	ck_assert_int_eq(run(p2, &rq, T0, &a), 0);
+	ck_assert(a.u.check.allowed);
+	ck_assert_int_eq(redis_strlen("{ut:3:sl3:c}"), 16 + 8 * 3);
+	ck_assert_int_eq(check("sl3", "c", T0 + 1, &a), 0);
+	ck_assert(a.u.check.allowed);
+	ck_assert_uint_eq(a.u.check.remaining, 0);
+	/* sl's 4 per 1s: 4 at T0, then at T0 + 1 s (the 4 have left that
+	 * window, not the 10 s one of 9) 4 more from both hosts, not 5. */
+	rq.key = "s";
+	rq.cost = 1;
+	sl2 = policies_find(set2, "sl", 2);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(run(i % 2 ? sl2 : P("sl"), &rq, T0, &a), 0);
+		ck_assert(a.u.check.allowed);
+	}
+	for (n = 0, i = 0; i < 6; i++) {
+		ck_assert_int_eq(run(i % 2 ? sl2 : P("sl"), &rq, T0 + 1000, &a), 0);
+		n += a.u.check.allowed;
+	}
+	ck_assert_int_eq(n, 4);
+	/* The largest log (1000 entries) goes through the scripts' unpack and
+	 * pack, and both hosts see it. */
+	rq.key = "b";
+	for (n = 0, i = 0; i < 1003; i++) {
+		ck_assert_int_eq(run(i % 2 ? policies_find(set2, "slbig", 5) : P("slbig"), &rq,
+				     T0 + (uint64_t)i, &a),
+				 0);
+		ck_assert(!a.fallback);
+		n += a.u.check.allowed;
+	}
+	ck_assert_int_eq(n, 1000);
+	ck_assert_int_eq(redis_strlen("{ut:5:slbig:b}"), 16 + 8 + 16 * 1000);
+	ck_assert_uint_eq(a.u.check.retry_after_ms, 3600000 - 1002);
+	policies_free(set2);
+	redis_free(red2);
+	teardown_set();
+}
+END_TEST
+
 /*
  * The replay of every type (each has its own script): what the fallback
  * counted during an outage is in Redis after the recovery, with a ROLE's
@@ -848,15 +975,18 @@ START_TEST(test_replay_every_type)
 	for (i = 0; i < 2; i++)
 		ck_assert_int_eq(policy_submit(P("chat"), &ev, NOW, &a, on_done, NULL), 0);
 	ck_assert_int_eq(policy_submit(P("chat"), &ping, NOW, &a, on_done, NULL), 0);
+	ck_assert_int_eq(check("sl3", "k", NOW, &a), 0);
+	ck_assert_int_eq(check("sl3", "k", NOW, &a), 0);
+	ck_assert(a.fallback && a.u.check.allowed);
 	policies_store_stats(tset, &ss);
-	ck_assert_uint_eq(ss.outage_keys, 4);
+	ck_assert_uint_eq(ss.outage_keys, 5);
 	/* Redis's answers start from the state Redis holds, not this host's memory. */
 	spawn_redis();
-	for (i = 0; i < 1000000 && ss.replayed_keys + ss.replay_dropped < 4; i++) {
+	for (i = 0; i < 1000000 && ss.replayed_keys + ss.replay_dropped < 5; i++) {
 		uv_run(&loop, UV_RUN_ONCE);
 		policies_store_stats(tset, &ss);
 	}
-	ck_assert_uint_eq(ss.replayed_keys, 4);
+	ck_assert_uint_eq(ss.replayed_keys, 5);
 	ck_assert_uint_eq(ss.replay_dropped, 0);
 	/* window: its one request per minute is used. */
 	ck_assert_int_eq(check("x", "k", NOW, &a), 0);
@@ -875,6 +1005,10 @@ START_TEST(test_replay_every_type)
 	ck_assert_int_eq(run(P("chat"), &ev, NOW, &a), 0);
 	ck_assert(!a.fallback);
 	ck_assert_uint_eq(a.u.event.count, 3);
+	/* sliding: 2 of the 3 per minute used, and now the third. */
+	ck_assert_int_eq(check("sl3", "k", NOW, &a), 0);
+	ck_assert(!a.fallback && a.u.check.allowed);
+	ck_assert_uint_eq(a.u.check.remaining, 0);
 	teardown_set();
 }
 END_TEST
@@ -1025,6 +1159,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_same_answers);
+	tcase_add_test(tc, test_sliding_two_hosts);
 	tcase_add_test(tc, test_multi_conflict);
 	tcase_add_test(tc, test_multi_down);
 	tcase_add_test(tc, test_down_falls_back);

@@ -263,6 +263,115 @@ START_TEST(test_siphash)
 }
 END_TEST
 
+/* A growing state: word 0 counts the words after it. */
+static uint32_t list_used(const void *state)
+{
+	const uint64_t *w = state;
+
+	return (uint32_t)(8 * (1 + w[0]));
+}
+
+/* Appends v (0: empties the list), checks what was there. */
+struct push {
+	uint64_t now, v, want_len, want_sum;
+};
+
+static uint64_t push_fn(void *state, bool fresh, void *arg)
+{
+	uint64_t *w = state, sum = 0, i;
+	struct push *a = arg;
+
+	(void)fresh;
+	for (i = 1; i <= w[0]; i++)
+		sum += w[i];
+	ck_assert_uint_eq(w[0], a->want_len);
+	ck_assert_uint_eq(sum, a->want_sum);
+	if (!a->v)
+		w[0] = 0;
+	else
+		w[++w[0]] = a->v;
+	return a->now + 60000;
+}
+
+/*
+ * store_ns_set_used: keys hold what their state uses (in 128-byte steps),
+ * grow and shrink with it, keep their contents, LRU order and hash chains
+ * through the moves, and the byte count returns to where it started.
+ */
+START_TEST(test_sized_state)
+{
+	static uint64_t len[64], sum[64];
+	struct store_stats st0, st;
+	uint64_t rs = 99;
+	uint32_t lns;
+	char key[16];
+	int i, k;
+
+	ck_assert_int_eq(store_ns_new(s, 4096, &lns), 0);
+	ck_assert_int_eq(store_ns_set_used(s, lns, list_used), 0);
+	ck_assert_int_eq(store_ns_set_max_keys(s, lns, 64, NOW), 0);
+	store_stats(s, &st0);
+	for (i = 0; i < 20000; i++) {
+		struct push a = { .now = NOW };
+
+		rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+		k = (int)(rs % 64);
+		a.v = rs % 50 ? 1 + rs % 1000 : 0;
+		if (len[k] == 511)
+			a.v = 0;
+		a.want_len = len[k];
+		a.want_sum = sum[k];
+		snprintf(key, sizeof(key), "k%d", k);
+		ck_assert_int_eq(store_run(s, lns, key, strlen(key), true, NOW, push_fn, &a), 0);
+		len[k] = a.v ? len[k] + 1 : 0;
+		sum[k] = a.v ? sum[k] + a.v : 0;
+	}
+	store_stats(s, &st);
+	ck_assert_uint_eq(st.keys, 64);
+	{
+		uint64_t want = 0;
+
+		for (k = 0; k < 64; k++) {
+			uint64_t c = (8 * (1 + len[k]) + 127) / 128 * 128;
+
+			want += c; /* at least what each uses, at most 256 bytes more */
+		}
+		ck_assert_uint_ge(st.bytes - st0.bytes, want);
+		ck_assert_uint_le(st.bytes - st0.bytes, want + 64 * (256 + 64 + 8));
+	}
+	/* A 65th key evicts the least recently used: k's order survived the moves. */
+	for (k = 0; k < 64; k++) {
+		struct push a = { .now = NOW, .v = 1, .want_len = len[k], .want_sum = sum[k] };
+
+		snprintf(key, sizeof(key), "k%d", k);
+		ck_assert_int_eq(store_run(s, lns, key, strlen(key), true, NOW, push_fn, &a), 0);
+		len[k]++;
+		sum[k]++;
+	}
+	{
+		struct push a = { .now = NOW, .v = 1 };
+
+		ck_assert_int_eq(store_run(s, lns, "new", 3, true, NOW, push_fn, &a), 0);
+		/* k0 went: a missing key runs on zeroes; k1 is intact. */
+		ck_assert_int_eq(store_run(s, lns, "k0", 2, false, NOW, push_fn, &a), 0);
+		a.want_len = len[1];
+		a.want_sum = sum[1];
+		a.v = 0;
+		ck_assert_int_eq(store_run(s, lns, "k1", 2, true, NOW, push_fn, &a), 0);
+	}
+	for (k = 1; k < 64; k++) {
+		snprintf(key, sizeof(key), "k%d", k);
+		ck_assert_int_eq(store_del(s, lns, key, strlen(key), NOW), 0);
+	}
+	ck_assert_int_eq(store_del(s, lns, "new", 3, NOW), 0);
+	store_stats(s, &st);
+	ck_assert_uint_eq(st.bytes, st0.bytes);
+	/* Only a namespace without keys changes its kind of state. */
+	inc("x", 1, true, NOW, 1000);
+	ck_assert_int_eq(store_ns_set_used(s, ns, list_used), -EINVAL);
+}
+END_TEST
+
 /* What a million keys cost: the bound the issue sets is ~100-200 bytes. */
 START_TEST(test_memory_per_key)
 {
@@ -309,6 +418,7 @@ int main(void)
 	tcase_add_test(tc, test_namespaces);
 	tcase_add_test(tc, test_ns_move);
 	tcase_add_test(tc, test_siphash);
+	tcase_add_test(tc, test_sized_state);
 	tcase_add_test(tc, test_memory_per_key);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);

@@ -262,6 +262,8 @@ pre_client() {
 
 XF_OK=0
 command -v xdp-filter >/dev/null && XF_OK=1
+# libxdp leaves its (empty) pin dir behind; take it away if it was not there before.
+[ -e /sys/fs/bpf/xdp ] || fg_on_exit "rmdir /sys/fs/bpf/xdp 2>/dev/null || true"
 run_native() {
 	local filter flood r src
 	local filters="none xdp-drop parse-only lru-limit floodgate xdp-filter nft-ingress nft-input"

@@ -148,7 +148,9 @@ grep -q "the sentinels name the master.*port=$M1" "$FG_TMP/agent-a.log" ||
 	fg_fail "agent a does not say where the sentinels sent it: $(cat "$FG_TMP/agent-a.log")"
 fg_ok "both agents reached the master :$M1 through the sentinels"
 shared $M1 u1 "before the fail-over"
-[ "$(rc $M2 EXISTS '{t88:3:api:u1}')" = 1 ] || fg_fail "the replica does not hold the key (replication)"
+# replication is asynchronous: the replica gets the write a moment later
+replica_has_u1() { [ "$(rc $M2 EXISTS '{t88:3:api:u1}')" = 1 ]; }
+fg_wait_for -t 5 replica_has_u1 || fg_fail "the replica does not hold the key (replication)"
 fleet "$SOCK_A" "$SOCK_B" 203.0.113.1 "before the fail-over"
 
 # --- 1. SENTINEL FAILOVER: the replica :M2 becomes the master ----------------------------

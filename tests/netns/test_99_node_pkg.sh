@@ -39,6 +39,7 @@ help=$(node --help 2>/dev/null)
 grep -q -- --test-concurrency <<<"$help" && conc+=(--test-concurrency=1)
 grep -q -- --test-timeout <<<"$help" && conc+=(--test-timeout=60000)
 out=$(mktemp "/tmp/fgt-$$.node.XXXXXX")
+trap 'cleanup_node; rm -f "$out"' EXIT # a test killed by its timeout leaves no file
 rc=0
 (cd "$PKG" && BUILD="$BUILD" node --test "${conc[@]}" --test-reporter=spec test/*.test.js) >"$out" 2>&1 || rc=$?
 cat "$out"

@@ -209,6 +209,27 @@ struct rl_ctx {
 	bool may_ban;		   /* the peer may cause NIC bans (app_bans) */
 };
 
+/* The fields of an RL.CHECK reply (RL_CHECK_FIELDS of them), for a record
+ * the caller opened: RL.CHECK's and RL.CHARGE's own, the start of RL.CHECKM's. */
+#define RL_CHECK_FIELDS 7
+static void reply_check_fields(struct client *c, const struct rl_result *r)
+{
+	field(c, "allowed");
+	reply_int(c, r->allowed);
+	field(c, "limit");
+	reply_int(c, (long long)r->limit);
+	field(c, "remaining");
+	reply_int(c, (long long)r->remaining);
+	field(c, "reset_ms");
+	reply_int(c, (long long)r->reset_ms);
+	field(c, "retry_after_ms");
+	reply_int(c, (long long)r->retry_after_ms);
+	field(c, "state");
+	reply_cstr(c, r->state);
+	field(c, "window");
+	reply_cstr(c, r->window);
+}
+
 static void rl_reply(struct client *c, const struct policy_answer *ans)
 {
 	switch (ans->op) {
@@ -216,21 +237,8 @@ static void rl_reply(struct client *c, const struct policy_answer *ans)
 	case POLICY_OP_CHARGE: {
 		const struct rl_result *r = &ans->u.check;
 
-		reply_record(c, 7);
-		field(c, "allowed");
-		reply_int(c, r->allowed);
-		field(c, "limit");
-		reply_int(c, (long long)r->limit);
-		field(c, "remaining");
-		reply_int(c, (long long)r->remaining);
-		field(c, "reset_ms");
-		reply_int(c, (long long)r->reset_ms);
-		field(c, "retry_after_ms");
-		reply_int(c, (long long)r->retry_after_ms);
-		field(c, "state");
-		reply_cstr(c, r->state);
-		field(c, "window");
-		reply_cstr(c, r->window);
+		reply_record(c, RL_CHECK_FIELDS);
+		reply_check_fields(c, r);
 		break;
 	}
 	case POLICY_OP_AUTH_FAIL:
@@ -453,21 +461,8 @@ static void rlm_reply(struct client *c, const struct rlm_ctx *x,
 	const struct rl_result *r = &ans->check;
 	int b = ans->binding;
 
-	reply_record(c, 10);
-	field(c, "allowed");
-	reply_int(c, r->allowed);
-	field(c, "limit");
-	reply_int(c, (long long)r->limit);
-	field(c, "remaining");
-	reply_int(c, (long long)r->remaining);
-	field(c, "reset_ms");
-	reply_int(c, (long long)r->reset_ms);
-	field(c, "retry_after_ms");
-	reply_int(c, (long long)r->retry_after_ms);
-	field(c, "state");
-	reply_cstr(c, r->state);
-	field(c, "window");
-	reply_cstr(c, r->window);
+	reply_record(c, RL_CHECK_FIELDS + 3);
+	reply_check_fields(c, r);
 	field(c, "refused");
 	reply_int(c, ans->refused);
 	field(c, "policy");

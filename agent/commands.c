@@ -570,6 +570,8 @@ static void cmd_rl_checkm(struct client *c, int argc, const struct resp_arg *arg
 	else if (r == -ENOENT && role)
 		reply_error(c, "ERR unknown role: none of the RL.CHECKM policies lists it under "
 			       "roles: (ROLE applies to the pairs whose policy lists it)");
+	else if (r == -EXDEV)
+		rlm_error(c, r);
 	else if (r < 0)
 		policy_error(c, pairs[bad].p, r, "RL.CHECKM");
 	else

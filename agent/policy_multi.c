@@ -541,6 +541,8 @@ int policy_submit_multi(struct policies *ps, const struct policy_pair *pairs, si
 			ps->refs++;
 			return 1;
 		}
+		if (err == -EXDEV) /* keys on several cluster slots: never atomic */
+			goto out;
 	}
 	/* Memory store, or Redis down (or not taking requests a moment ago). */
 	err = ps->redis ? decide_fallback(m, true) : decide_memory(m);

@@ -102,6 +102,7 @@ static bool cluster_mode(const struct redis *r)
 
 static void cluster_retry(struct redis *r);
 static struct redis *any_up_node(const struct redis *r);
+static struct redis *node_of(const struct redis *r, const void *key, size_t klen);
 static int cl_eval(struct redis *r, int script, bool background, const void *key, size_t klen,
 		   int nargs, const char *const *args, const size_t *lens, redis_reply_fn cb,
 		   void *arg);
@@ -1172,29 +1173,42 @@ static int send_req(struct redis *r, int script, bool background, int argc, cons
 	return 0;
 }
 
+/* EVALSHA of script over nkeys keys and nargs arguments (lens NULL: C
+ * strings); -EINVAL past REDIS_EVALM_ARGS in all. */
+static int evalsha(struct redis *r, int script, bool background, int nkeys, const void *const *keys,
+		   const size_t *klens, int nargs, const char *const *args, const size_t *lens,
+		   redis_reply_fn cb, void *arg)
+{
+	const char *argv[REDIS_EVALM_ARGS];
+	size_t alen[REDIS_EVALM_ARGS];
+	char num[16];
+	int i, n = 0;
+
+	if (script < 0 || script >= r->nscripts || nkeys < 1 || nargs < 0 ||
+	    3 + nkeys + nargs > REDIS_EVALM_ARGS)
+		return -EINVAL;
+	argv[n] = "EVALSHA";
+	alen[n++] = 7;
+	argv[n] = r->sha[script];
+	alen[n++] = 40;
+	argv[n] = num;
+	alen[n++] = (size_t)snprintf(num, sizeof(num), "%d", nkeys);
+	for (i = 0; i < nkeys; i++, n++) {
+		argv[n] = keys[i];
+		alen[n] = klens[i];
+	}
+	for (i = 0; i < nargs; i++, n++) {
+		argv[n] = args[i];
+		alen[n] = lens ? lens[i] : strlen(args[i]);
+	}
+	return send_req(r, script, background, n, argv, alen, cb, arg);
+}
+
 static int eval(struct redis *r, int script, bool background, const void *key, size_t klen,
 		int nargs, const char *const *args, const size_t *lens, redis_reply_fn cb,
 		void *arg)
 {
-	const char *argv[64];
-	size_t alen[64];
-	int i;
-
-	if (script < 0 || script >= r->nscripts || nargs > 60)
-		return -EINVAL;
-	argv[0] = "EVALSHA";
-	alen[0] = 7;
-	argv[1] = r->sha[script];
-	alen[1] = 40;
-	argv[2] = "1";
-	alen[2] = 1;
-	argv[3] = key;
-	alen[3] = klen;
-	for (i = 0; i < nargs; i++) {
-		argv[4 + i] = args[i];
-		alen[4 + i] = lens ? lens[i] : strlen(args[i]);
-	}
-	return send_req(r, script, background, 4 + nargs, argv, alen, cb, arg);
+	return evalsha(r, script, background, 1, &key, &klen, nargs, args, lens, cb, arg);
 }
 
 int redis_eval(struct redis *r, int script, const void *key, size_t klen, int nargs,
@@ -1217,29 +1231,22 @@ int redis_evalm(struct redis *r, int script, int nkeys, const void *const *keys,
 		const size_t *klens, int nargs, const char *const *args, const size_t *lens,
 		redis_reply_fn cb, void *arg)
 {
-	const char *argv[REDIS_EVALM_ARGS];
-	size_t alen[REDIS_EVALM_ARGS];
-	char num[16];
-	int i, n = 0;
+	int i;
 
-	if (script < 0 || script >= r->nscripts || nkeys < 1 || nargs < 0 ||
-	    3 + nkeys + nargs > REDIS_EVALM_ARGS)
+	if (nkeys < 1)
 		return -EINVAL;
-	argv[n] = "EVALSHA";
-	alen[n++] = 7;
-	argv[n] = r->sha[script];
-	alen[n++] = 40;
-	argv[n] = num;
-	alen[n++] = (size_t)snprintf(num, sizeof(num), "%d", nkeys);
-	for (i = 0; i < nkeys; i++, n++) {
-		argv[n] = keys[i];
-		alen[n] = klens[i];
+	if (cluster_mode(r)) {
+		/* one script runs on one node: its keys must share a slot */
+		uint16_t slot = redis_key_slot(keys[0], klens[0]);
+
+		for (i = 1; i < nkeys; i++)
+			if (redis_key_slot(keys[i], klens[i]) != slot)
+				return -EXDEV;
+		r = node_of(r, keys[0], klens[0]);
+		if (!r)
+			return -EAGAIN;
 	}
-	for (i = 0; i < nargs; i++, n++) {
-		argv[n] = args[i];
-		alen[n] = lens[i];
-	}
-	return send_req(r, script, false, n, argv, alen, cb, arg);
+	return evalsha(r, script, false, nkeys, keys, klens, nargs, args, lens, cb, arg);
 }
 
 int redis_want_late(struct redis *r, redis_reply_fn late, void *arg)

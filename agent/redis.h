@@ -133,7 +133,10 @@ int redis_eval_background(struct redis *r, int script, const void *key, size_t k
 
 /*
  * redis_eval with nkeys keys (one script over several keys, atomic in
- * Redis): 3 + nkeys + nargs <= REDIS_EVALM_ARGS, or -EINVAL.
+ * Redis): 3 + nkeys + nargs <= REDIS_EVALM_ARGS, or -EINVAL. On a cluster
+ * the keys must share a slot (-EXDEV, nothing sent) and the script goes to
+ * that slot's master as the map knows it (-EAGAIN when none); a MOVED or ASK
+ * comes back as the reply (no redirection is followed for it).
  */
 #define REDIS_EVALM_ARGS 160
 int redis_evalm(struct redis *r, int script, int nkeys, const void *const *keys,

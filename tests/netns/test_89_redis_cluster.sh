@@ -237,6 +237,20 @@ done
 fg_assert_eq "$used" $(($(fg_kv n "$ra") + $(fg_kv n "$rb"))) \
 	"migration under load: the 50 keys' use in Redis equals the requests made"
 
+# --- RL.CHECKM ------------------------------------------------------------------------
+# RL.CHECKM: one pair is decided by its slot's master; pairs on several slots are
+# refused before anything is sent (it used to fall back to memory without a word).
+fb=$(info "$SOCK_A" store_fallback_decisions_total)
+out=$(ca RL.CHECKM 1 api m1 | head -1)
+fg_assert_eq "$out" 1 "RL.CHECKM with one pair on the cluster: allowed"
+fg_assert_eq "$(rc "$(owner '{t89:3:api:m1}')" EXISTS '{t89:3:api:m1}')" 1 \
+	"RL.CHECKM's one pair is charged on its slot's master"
+out=$(ca RL.CHECKM 2 api m2 api m3 2>&1)
+[[ $out == *"different hash slots"* ]] || fg_fail "RL.CHECKM over two slots: $out"
+fg_assert_eq "$(rc "$(owner '{t89:3:api:m2}')" EXISTS '{t89:3:api:m2}')" 0 \
+	"RL.CHECKM over two slots charges nothing"
+fg_assert_eq "$(info "$SOCK_A" store_fallback_decisions_total)" "$fb" "RL.CHECKM on the cluster: no fallback"
+
 # --- a master killed: its keys fall back, the others stay shared ----------------------
 DEAD=7002
 declare -a LIVE_KEYS=() DEAD_KEYS=()

@@ -89,14 +89,14 @@ static void redis_state(const struct mreq *m, size_t i, uint64_t *pre)
 	const unsigned char *f;
 	size_t k, nf = p->state_size / 8, len = m->vlen[i];
 
-	memset(pre, 0, STORE_STATE_MAX);
+	memset(pre, 0, p->state_size);
 	if (!m->val[i] || len < CONF_ID_LEN || (len - CONF_ID_LEN) % 8 ||
 	    memcmp(m->val[i], p->conf_id, CONF_ID_LEN))
 		return;
 	f = (const unsigned char *)m->val[i] + CONF_ID_LEN;
 	if (p->kind->decode) {
 		if (!p->kind->decode(p, f, (len - CONF_ID_LEN) / 8, pre))
-			memset(pre, 0, STORE_STATE_MAX);
+			memset(pre, 0, p->state_size);
 		return;
 	}
 	if (len != CONF_ID_LEN + 8 * nf)

@@ -37,6 +37,39 @@ _fg_agent_ready() {
 	tail -n +"$(($1 + 1))" "$FG_AGENT_LOG" | grep -q "protecting "
 }
 
+# fg_nobody_dir — a directory U under FG_TMP that nobody (65534) owns, for an
+# unprivileged agent's socket and files, and AS_NOBODY: the prefix that runs a
+# command as nobody with no capability at all. A prefix, not a function: in
+# the background setpriv is then the recorded PID, and it execs the command.
+NOBODY=65534
+fg_nobody_dir() {
+	chmod 711 "$FG_TMP"
+	U=$FG_TMP/u
+	mkdir -m 700 "$U"
+	chown "$NOBODY:$NOBODY" "$U"
+	AS_NOBODY=(setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups --inh-caps=-all
+		--bounding-set=-all --)
+}
+
+# fg_app_agent_start LOG CMD... — CMD (floodgated --app-only, wrapped as the
+# caller wants, e.g. in AS_NOBODY) in the background, output in LOG; waits for
+# its ready line. AGENT is its PID.
+AGENT=
+fg_app_agent_start() {
+	local log=$1
+	shift
+	fg_bg "$@" >"$log" 2>&1
+	AGENT=$FG_LAST_PID
+	fg_wait_for -t 20 _fg_app_ready "$log" || {
+		cat "$log" >&2
+		fg_fail "floodgated did not start in app-only mode"
+	}
+}
+_fg_app_ready() {
+	kill -0 "$AGENT" 2>/dev/null || return 2
+	grep -q "serving applications in app-only mode" "$1"
+}
+
 # fg_log_wait PATTERN [SECONDS] — wait for a line matching PATTERN in the agent log.
 fg_log_wait() {
 	fg_wait_for -t "${2:-10}" grep -q -- "$1" "$FG_AGENT_LOG"

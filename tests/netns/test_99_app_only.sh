@@ -22,17 +22,9 @@ fg_ns_setup
 [ -x "$FLOODGATED" ] || fg_fail "$FLOODGATED missing: run make"
 [ -x "$FLOODCTL" ] || fg_fail "$FLOODCTL missing: run make"
 
-NOBODY=65534
 APP_ERR="ERR app-only mode: floodgated runs without XDP (--app-only); XDP commands are not available"
 # nobody reaches its own directory through the test's (root's, 0711) one.
-chmod 711 "$FG_TMP"
-U=$FG_TMP/u
-mkdir -m 700 "$U"
-chown "$NOBODY:$NOBODY" "$U"
-# A prefix, not a function: in the background setpriv is then the recorded
-# PID, and it execs the agent (stopping that PID stops the agent).
-AS_NOBODY=(setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups --inh-caps=-all
-	--bounding-set=-all --)
+fg_nobody_dir
 as_nobody() { "${AS_NOBODY[@]}" "$@"; }
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -71,23 +63,7 @@ no_caps() {
 	fg_ok "$2: no capability (CapPrm=CapEff=0)"
 }
 
-# start_agent LOG ARGS... — floodgated ARGS (as the caller wraps it) in the
-# background; waits for its ready line; AGENT is its PID.
-AGENT=
-start_agent() {
-	local log=$1
-	shift
-	fg_bg "$@" >"$log" 2>&1
-	AGENT=$FG_LAST_PID
-	fg_wait_for -t 20 _ready "$log" || {
-		cat "$log" >&2
-		fg_fail "floodgated did not start in app-only mode"
-	}
-}
-_ready() {
-	kill -0 "$AGENT" 2>/dev/null || return 2
-	grep -q "serving applications in app-only mode" "$1"
-}
+start_agent() { fg_app_agent_start "$@"; }
 
 # rl_check SOCK POLICY KEY — "allowed remaining" of one RL.CHECK.
 rl_check() {

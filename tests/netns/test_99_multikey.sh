@@ -16,28 +16,11 @@ fg_ns_setup
 [ -d "$FG_ROOT/tests/node/node_modules/ioredis6" ] ||
 	fg_fail "node module ioredis6 missing: run make test-netns (npm ci)"
 
-NOBODY=65534
-chmod 711 "$FG_TMP"
-U=$FG_TMP/u
-mkdir -m 700 "$U"
-chown "$NOBODY:$NOBODY" "$U"
-AS_NOBODY=(setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups --inh-caps=-all
-	--bounding-set=-all --)
-
-AGENT=
-_ready() {
-	kill -0 "$AGENT" 2>/dev/null || return 2
-	grep -q "serving applications in app-only mode" "$1"
-}
+fg_nobody_dir
 # start_agent CONF SOCK LOG
 start_agent() {
-	fg_bg "${AS_NOBODY[@]}" "$FLOODGATED" --app-only -c "$1" --socket "$2" --metrics-listen "" \
-		>"$3" 2>&1
-	AGENT=$FG_LAST_PID
-	fg_wait_for -t 20 _ready "$3" || {
-		cat "$3" >&2
-		fg_fail "floodgated did not start"
-	}
+	fg_app_agent_start "$3" "${AS_NOBODY[@]}" "$FLOODGATED" --app-only -c "$1" --socket "$2" \
+		--metrics-listen ""
 }
 # same GOT WANT WHAT
 same() {

@@ -17,29 +17,8 @@ fg_require_cmd setpriv redis-cli redis-server
 fg_ns_setup
 [ -x "$FLOODGATED" ] || fg_fail "$FLOODGATED missing: run make"
 
-NOBODY=65534
-chmod 711 "$FG_TMP"
-U=$FG_TMP/u
-mkdir -m 700 "$U"
-chown "$NOBODY:$NOBODY" "$U"
-AS_NOBODY=(setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups --inh-caps=-all
-	--bounding-set=-all --)
-
-AGENT=
-start_agent() {
-	local log=$1
-	shift
-	fg_bg "$@" >"$log" 2>&1
-	AGENT=$FG_LAST_PID
-	fg_wait_for -t 20 _ready "$log" || {
-		cat "$log" >&2
-		fg_fail "floodgated did not start in app-only mode"
-	}
-}
-_ready() {
-	kill -0 "$AGENT" 2>/dev/null || return 2
-	grep -q "serving applications in app-only mode" "$1"
-}
+fg_nobody_dir
+start_agent() { fg_app_agent_start "$@"; }
 now_ms() { date +%s%3N; }
 
 POLICIES='

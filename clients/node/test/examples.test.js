@@ -159,11 +159,12 @@ describe('example: nestjs api', { timeout: 90_000 }, async () => {
     // WRITER: 2000 tokens a day; each call uses 10 per prompt character.
     let r = await call('/api/ask?prompt=' + 'x'.repeat(150), 'wes:WRITER', { method: 'POST' });
     assert.equal(r.status, 201);
-    assert.deepEqual(await r.json(), { text: `echo: ${'x'.repeat(150)}`, tokens: 1500, charged: 1500, uncharged: 0,
-      remaining: 500 });
+    assert.deepEqual(await r.json(), { text: `echo: ${'x'.repeat(150)}`, tokens: 1500, used: 1500, reserved: 1,
+      charged: 1499, refunded: 0, remaining: 500, exhausted: false, retryAfterMs: 0, recorded: true, source: 'agent' });
     r = await call('/api/ask?prompt=' + 'y'.repeat(80), 'wes:WRITER', { method: 'POST' });
     const body = await r.json();
-    assert.deepEqual([body.tokens, body.charged, body.uncharged, body.remaining], [800, 500, 300, 0]);
+    assert.deepEqual([body.tokens, body.charged, body.remaining, body.exhausted], [800, 799, 0, true],
+      '800 of 500 left is recorded: the budget goes 300 below zero');
     r = await call('/api/ask?prompt=z', 'wes:WRITER', { method: 'POST' });
     assert.equal(r.status, 429);
     assert.equal((await r.json()).window, 'day');

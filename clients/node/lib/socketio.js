@@ -15,9 +15,11 @@ function handshakeAddress(socket, trust, ipv6Prefix) {
 }
 
 /**
- * connectionLimiter({ client, policy, key?, trustProxy?, ipv6Prefix?,
+ * connectionLimiter({ client, policy, key? | keys?, trustProxy?, ipv6Prefix?,
  * onAudit?, message? }) -> io.use middleware (socket, next)
  *
+ * keys ({ user: fn, ip: {} }, as rateLimit's) decides several keys with one
+ * RL.CHECKM; err.data.refused and the audit event name the one that refused.
  * One RL.CHECK per connection attempt, keyed by the client address (through
  * proxies trusted as Express's "trust proxy" values are: false, true, a hop
  * count, CIDRs, or a function). Refused: next(err) with err.message "rate
@@ -143,9 +145,11 @@ function eventLimiter(opts) {
 }
 
 /**
- * handshakeLimiter({ client, policy, key?, trustProxy?, ipv6Prefix?, onAudit? })
- * -> allowRequest(req, callback) for new Server(http, { allowRequest }).
+ * handshakeLimiter({ client, policy, key? | keys?, trustProxy?, ipv6Prefix?,
+ * onAudit? }) -> allowRequest(req, callback) for new Server(http, { allowRequest }).
  *
+ * keys: several keys in one RL.CHECKM (as connectionLimiter); the 403 says
+ * which refused: "rate limited (ip), retry after N s".
  * Engine.IO asks it for each new session only (a request without a sid),
  * before any session state exists: the cheapest place to refuse a connection
  * flood. Refused: HTTP 403 with "rate limited, retry after N s". Requests of

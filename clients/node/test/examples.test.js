@@ -27,14 +27,12 @@ function connect(url, opts = {}) {
   });
 }
 
-describe('example: push-to-talk', { timeout: 90_000 }, async () => {
-  const env = await setup('push-to-talk');
-  if (env.skip) return it.skip(env.skip);
-  const { createServer } = require('../examples/push-to-talk/server');
-  const { httpServer, io } = createServer({ client: env.client });
+// Starts an example's HTTP + Socket.IO server on a free port; after the suite
+// closes the sockets the test made, the server, the client and the agent.
+async function listenIo(env, createServer, opts = {}) {
+  const { httpServer, io } = createServer({ client: env.client, ...opts });
   httpServer.listen(0, '127.0.0.1');
   await once(httpServer, 'listening');
-  const base = `http://127.0.0.1:${httpServer.address().port}`;
   const sockets = [];
   after(async () => {
     for (const s of sockets) s.close();
@@ -42,6 +40,13 @@ describe('example: push-to-talk', { timeout: 90_000 }, async () => {
     env.client.close();
     await env.agent.close();
   });
+  return { base: `http://127.0.0.1:${httpServer.address().port}`, sockets };
+}
+
+describe('example: push-to-talk', { timeout: 90_000 }, async () => {
+  const env = await setup('push-to-talk');
+  if (env.skip) return it.skip(env.skip);
+  const { base, sockets } = await listenIo(env, require('../examples/push-to-talk/server').createServer);
   const login = (ip, user, password) => fetch(`${base}/login`, { method: 'POST',
     headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ user, password }) });
 
@@ -93,17 +98,9 @@ describe('example: push-to-talk', { timeout: 90_000 }, async () => {
 describe('example: socket.io events', { timeout: 90_000 }, async () => {
   const env = await setup('socketio-events');
   if (env.skip) return it.skip(env.skip);
-  const { createServer } = require('../examples/socketio-events/server');
   const audit = [];
-  const { httpServer, io } = createServer({ client: env.client, audit: (e) => audit.push(e) });
-  httpServer.listen(0, '127.0.0.1');
-  await once(httpServer, 'listening');
-  const url = `http://127.0.0.1:${httpServer.address().port}`;
-  after(async () => {
-    await new Promise((r) => io.close(() => r()));
-    env.client.close();
-    await env.agent.close();
-  });
+  const { base: url } = await listenIo(env, require('../examples/socketio-events/server').createServer,
+    { audit: (e) => audit.push(e) });
 
   it('100 per minute: slow_down with the 80th, rate_limited and a disconnect at the 100th; heartbeats free', async () => {
     const { s } = await connect(url, { auth: { user: 'carol' } });
@@ -176,19 +173,9 @@ describe('example: nestjs api', { timeout: 90_000 }, async () => {
 describe('example: meeting server', { timeout: 90_000 }, async () => {
   const env = await setup('meeting-server');
   if (env.skip) return it.skip(env.skip);
-  const { createServer } = require('../examples/meeting-server/server');
   const lines = [];
-  const { httpServer, io } = createServer({ client: env.client, audit: (e) => lines.push(JSON.stringify(e)) });
-  httpServer.listen(0, '127.0.0.1');
-  await once(httpServer, 'listening');
-  const base = `http://127.0.0.1:${httpServer.address().port}`;
-  const sockets = [];
-  after(async () => {
-    for (const s of sockets) s.close();
-    await new Promise((r) => io.close(() => r()));
-    env.client.close();
-    await env.agent.close();
-  });
+  const { base, sockets } = await listenIo(env, require('../examples/meeting-server/server').createServer,
+    { audit: (e) => lines.push(JSON.stringify(e)) });
   const audit = () => lines.map((l) => JSON.parse(l));
   const token = (user, ip) => fetch(`${base}/token`, { method: 'POST',
     headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ user }) });

@@ -305,9 +305,11 @@ function budget(opts) {
     };
     return limiter(req, res, (err) => {
       const u = uses.get(req);
-      if (!err && u && req[opts.requestPropertyName ?? 'rateLimit']?.allowed) {
-        // What the check took is recorded (the failure policy's insurance limiter took it otherwise).
-        u.recorded = u.reserved;
+      const decision = req[opts.requestPropertyName ?? 'rateLimit'];
+      if (!err && u && decision?.allowed) {
+        // What the agent holds for this request: the reservation, unless the failure
+        // policy decided the check (then the agent, once back, is charged the whole use).
+        u.recorded = decision.source === 'agent' ? u.reserved : 0;
         Object.assign(req.floodgateBudget, { key: u.key, role: u.role, reserved: u.reserved });
         res.once('finish', () => finished(req, res));
         res.once('close', () => finished(req, res));

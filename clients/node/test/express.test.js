@@ -148,7 +148,16 @@ describe('express middleware against floodgated', { timeout: 90_000 }, async () 
     a.get('/deny', rateLimit({ client: mk('deny', { denyRetryAfterMs: 1500 }), policy: 'api' }), (q, s) => s.send('ok'));
     a.get('/ins', rateLimit({ client: mk('insurance', { insurance: { default: { window: { count: 2, perMs: 60_000 } } } }),
       policy: 'api' }), (q, s) => s.send('ok'));
+    const insured = mk('insurance', { insurance: { default: { window: { count: 100, perMs: 60_000 } } } });
+    const b = budget({ client: insured, policy: 'tokens', estimate: 10 });
+    a.get('/budget', b.check, async (req, res) => res.json(await req.floodgateBudget.charge(150)));
     const base = await serve(a);
+    const bud = await get(base, '/budget');
+    assert.equal(bud.status, 200);
+    const spent = await bud.json();
+    assert.deepEqual([spent.recorded, spent.source, spent.charged, spent.exhausted], [false, 'insurance', 150, true],
+      'the insurance limiter takes the whole use (the agent holds no reservation) and refuses the next');
+    assert.equal((await get(base, '/budget')).status, 429);
     const al = await get(base, '/allow');
     assert.equal(al.status, 200);
     assert.equal(al.headers.get('ratelimit'), null, 'no limit known: no headers');

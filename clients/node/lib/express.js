@@ -277,17 +277,22 @@ function budget(opts) {
     return settle(req, u, 0);
   }
 
-  // The response is done: settle with what the handler reported, if it did not itself.
+  // The response is done: settle with what the handler reported, if it did not
+  // itself. Nobody awaits this: a mistake or an agent error is logged.
   function finished(req, res) {
     const u = uses.get(req);
     if (!u || u.reported) return;
-    const reported = res.locals?.[costProperty];
     u.reported = true;
-    let n = null;
-    if (reported !== undefined && reported !== null) n = amount(reported, `res.locals.${costProperty}`);
-    else if (failed(req, res)) n = 0;
-    if (n === null || n === u.recorded) return;
-    settle(req, u, n).catch((err) => req.app?.emit?.('error', err));
+    const logged = (err) => client.logger?.error?.(`floodgate: budget ${policy}: ${err.message}`);
+    try {
+      const reported = res.locals?.[costProperty];
+      let n = null;
+      if (reported !== undefined && reported !== null) n = amount(reported, `res.locals.${costProperty}`);
+      else if (failed(req, res)) n = 0;
+      if (n !== null && n !== u.recorded) settle(req, u, n).catch(logged);
+    } catch (err) {
+      logged(err);
+    }
   }
 
   const limiter = rateLimit({ ...opts, keys: undefined, key: async (req) => (await use(req)).key,

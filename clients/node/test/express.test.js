@@ -297,5 +297,19 @@ describe('express middleware against floodgated', { timeout: 90_000 }, async () 
     assert.ok(refused.retryAfterMs > 4 * 86_400_000 && refused.retryAfterMs <= 5 * 86_400_000,
       `a debt of 465 at 100 a day is paid in the 5th period: ${refused.retryAfterMs}`);
     assert.equal((await ask('charge', 1, 'b2')).status, 200, 'another key is not in debt');
+    // A bad cost in res.locals is logged; the server goes on.
+    const logs = [];
+    const c2 = new Client({ path: agent.socket, timeoutMs: 3000, logger: { info() {}, warn() {}, error: (m) => logs.push(m) } });
+    clients.push(c2);
+    const b2 = budget({ client: c2, policy: 'tokens', key: () => 'user:b3' });
+    const a2 = express();
+    a2.get('/bad', b2.check, (req, res) => {
+      res.locals.floodgateCost = -5;
+      res.send('done');
+    });
+    const base2 = await serve(a2);
+    assert.equal(await (await get(base2, '/bad')).text(), 'done');
+    await waitFor(() => logs.length === 1, 5000, 'the log line');
+    assert.match(logs[0], /budget tokens: .*res\.locals\.floodgateCost.* -5/);
   });
 });

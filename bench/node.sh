@@ -23,9 +23,10 @@ printf 'app_only: true\npolicies:\n  - { name: bench_api, type: window, limits: 
 chmod 644 "$U/fg.yaml"
 fg_bg setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all -- \
 	"$FLOODGATED" --app-only -c "$U/fg.yaml" --socket "$U/fg.sock" --metrics-listen "" >"$FG_TMP/agent.log" 2>&1
+AGENT_PID=$FG_LAST_PID # setpriv execs floodgated: its CPU time is read from /proc
 fg_wait_for -t 20 redis-cli -s "$U/fg.sock" PING >/dev/null || { cat "$FG_TMP/agent.log"; fg_fail "floodgated did not start"; }
 
-args=(--socket "$U/fg.sock" --csv "$OUT/node.csv")
+args=(--socket "$U/fg.sock" --csv "$OUT/node.csv" --agent-pid "$AGENT_PID" --clk-tck "$(getconf CLK_TCK)")
 [ "$SMOKE" = 1 ] && args+=(--smoke)
 node "$FG_ROOT/bench/node_http.js" "${args[@]}" ${ROUNDS:+--rounds "$ROUNDS"} ${DURATION:+--duration "$DURATION"} |
 	tee "$OUT/node.md"

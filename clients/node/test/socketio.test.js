@@ -105,6 +105,18 @@ describe('socket.io against floodgated', { timeout: 90_000 }, async () => {
     assert.equal((await client.check('per_user', 'user:cid', { peek: true })).remaining, 3);
   });
 
+  it('io.use connections per user AND per address: connect_error data names the refusing key', async () => {
+    const url = await server((io) => io.use(connectionLimiter({ client, trustProxy: 'loopback',
+      keys: { user: { policy: 'per_user', key: (socket) => `cu:${socket.handshake.auth.user}` }, ip: { policy: 'per_ip' } } })));
+    const as = (user) => connect(url, { auth: { user }, extraHeaders: { 'X-Forwarded-For': '198.51.100.45' } });
+    const got = [];
+    for (const u of ['ann', 'ann', 'ann', 'ann', 'bob', 'cid']) {
+      const r = await as(u);
+      got.push(r.ok ? 'ok' : `${r.err.message}:${r.err.data.refused}:${r.err.data.policy}`);
+    }
+    assert.deepEqual(got, ['ok', 'ok', 'ok', 'rate limited:user:per_user', 'ok', 'rate limited:ip:per_ip']);
+  });
+
   it('connections: without trusted proxies a forged X-Forwarded-For does not make a new address', async () => {
     const url = await server((io) => io.use(connectionLimiter({ client, policy: 'blk' })));
     const res = [];

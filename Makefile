@@ -78,7 +78,7 @@ CONFIG ?= packaging/floodgate.yaml
 
 .PHONY: fuzz fuzz-xdp redteam test-kernels
 .PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-smoke bench-xdp \
-	bench-socket bench-redis bench-flood bench-react bench-metrics \
+	bench-socket bench-redis bench-flood bench-react bench-metrics bench-node \
 	vmlinux fmt lint clean install uninstall
 
 all: $(DEPS_STAMP) $(FLOODGATED) $(FLOODCTL) $(BUILD)/floodgate.bpf.o
@@ -273,10 +273,10 @@ demo: all $(NET_TOOLS)
 # docs/performance.md (its own sections only), bench/results/*.csv and plots.
 # make bench-smoke: the same with tiny counts, into a scratch directory (make
 # test runs it). The other targets run one section and print it.
-bench: all $(BENCH_TOOLS) $(NET_TOOLS)
+bench: all $(BENCH_TOOLS) $(NET_TOOLS) $(NODE_PKG_DEPS)
 	$(Q)BUILD=$(BUILD) ./bench/run.sh
 
-bench-smoke: all $(BENCH_TOOLS) $(NET_TOOLS)
+bench-smoke: all $(BENCH_TOOLS) $(NET_TOOLS) $(NODE_PKG_DEPS)
 	$(Q)BUILD=$(BUILD) ./bench/run.sh --smoke
 
 bench-socket: all
@@ -296,6 +296,9 @@ bench-flood: all $(BENCH_TOOLS) $(NET_TOOLS)
 
 bench-react: all $(BENCH_TOOLS) $(NET_TOOLS)
 	$(Q)BUILD=$(BUILD) ./bench/react.sh --out $(BUILD)/bench/results
+
+bench-node: all $(NET_TOOLS) $(NODE_PKG_DEPS)
+	$(Q)BUILD=$(BUILD) ./bench/node.sh --out $(BUILD)/bench/results
 
 # Regenerate vmlinux/vmlinux.h from the running kernel's BTF.
 vmlinux:

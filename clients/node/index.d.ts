@@ -24,9 +24,24 @@ export interface CheckResult {
   window: string;
   /** The key that refused the request (null when allowed). */
   refusedKey: string | Buffer | null;
+  /** Several keys (checkMulti): index of the refusing pair (-1 when allowed), of the binding pair. */
+  refusedIndex?: number;
+  bindingIndex?: number;
+  /** Named keys (rateLimit / handshakeLimiter / connectionLimiter keys): the name that refused ("user", "ip"), or null. */
+  refused?: string | null;
+  /** Named keys: the binding pair's name, and every name's key. */
+  binding?: string | null;
+  keys?: Record<string, Key>;
   source: DecisionSource;
   /** Why the failure policy decided (absent when source is "agent"). */
   error?: Error;
+}
+
+/** RL.CHARGE / RL.REFUND: what a request of cost 1 would get now, after the usage was recorded. */
+export interface UsageResult extends CheckResult {
+  amount: number;
+  /** false: the agent was not reached (the insurance limiter, if it is the failure policy, took it). */
+  recorded: boolean;
 }
 
 export interface AuthCheckResult {
@@ -112,6 +127,13 @@ export declare class Client extends EventEmitter {
   readonly failure: FailurePolicy;
   readonly state: 'connecting' | 'ready' | 'down' | 'closed';
   check(policy: string, key: Key, opts?: { cost?: number; role?: string; peek?: boolean }): Promise<CheckResult>;
+  /** RL.CHECKM: 1-16 (policy, key) pairs decided at once, all or nothing. */
+  checkMulti(pairs: Array<[string, Key] | { policy: string; key: Key }>,
+    opts?: { cost?: number; role?: string; peek?: boolean }): Promise<CheckResult>;
+  /** RL.CHARGE: usage known after the request (budget policies); may go below zero. */
+  charge(policy: string, key: Key, amount: number, opts?: { role?: string }): Promise<UsageResult>;
+  /** RL.REFUND: gives usage back (never past nothing used). */
+  refund(policy: string, key: Key, amount: number, opts?: { role?: string }): Promise<UsageResult>;
   authCheck(policy: string, key: Key): Promise<AuthCheckResult>;
   authFail(policy: string, key: Key): Promise<AuthFailResult>;
   /** true when the agent recorded it, false when it could not be reached. */
@@ -168,12 +190,18 @@ type Res = any;
 type Next = (err?: unknown) => void;
 type OrFn<T> = T | ((req: Req, res: Res) => T | Promise<T>);
 
+/** A named key of one decision: its key function (default: the client address) and policy (default: the limiter's). */
+export type NamedKey<F> = F | { key?: F; policy?: string | ((...args: any[]) => string) };
+
 export interface RateLimitOptions {
   client: Client;
-  /** The floodgated policy (window or budget) that decides. */
-  policy: string | ((req: Req, res: Res) => string);
+  /** The floodgated policy (window or budget) that decides (with keys: of each name without its own). */
+  policy?: string | ((req: Req, res: Res) => string);
   /** Default: the client address from req.ip (Express's "trust proxy"), IPv4-mapped as IPv4. */
   key?: (req: Req, res: Res) => Key | Promise<Key>;
+  /** Several keys in one decision (RL.CHECKM), e.g. { user: (req) => `user:${req.user.id}`, ip: {} };
+   * a refusal says which name refused (result.refused, the 429 body's "refused"). Not with key. */
+  keys?: Record<string, NamedKey<(req: Req, res: Res) => Key | Promise<Key>>>;
   /** With the default key: key IPv6 clients by this prefix (e.g. 64). */
   ipv6Prefix?: number;
   cost?: OrFn<number | undefined>;
@@ -224,26 +252,56 @@ export declare function progressiveLogin(opts: LoginOptions): {
   ok: (req: Req) => Promise<boolean>;
 };
 
-export interface BudgetOptions extends Omit<RateLimitOptions, 'cost' | 'key' | 'role'> {
+export interface BudgetOptions extends Omit<RateLimitOptions, 'cost' | 'key' | 'keys' | 'role'> {
   /** A budget policy. */
   policy: string;
   key?: (req: Req) => Key | Promise<Key>;
   role?: OrFn<string | undefined>;
-  /** What the check requires to be left (charged nothing). Default 1. */
+  /** Reserved by the check (RL.CHECK COST), settled against the actual use after. Default 1. */
   estimate?: OrFn<number>;
+  /** res.locals property read for the actual use when the response finishes. Default "floodgateCost". */
+  costProperty?: string;
+  /** A finished response with no cost reported is a failure: its reservation is refunded. Default: status >= 400. */
+  failed?: (req: Req, res: Res) => boolean;
+  /** Each settlement (for metrics or an audit log). */
+  onCharge?: (req: Req, result: ChargeResult) => void;
 }
 
 export interface ChargeResult {
+  /** The actual use now recorded for this request. */
+  used: number;
+  /** What the check reserved. */
+  reserved: number;
+  /** RL.CHARGE above the reservation (may take the budget below zero). */
   charged: number;
-  /** Use above what was left: lost until the agent can debit below zero. */
-  uncharged: number;
-  remaining: number | null;
+  /** RL.REFUND of an unused reservation. */
+  refunded: number;
+  /** Left now (0 when used up or in debt). */
+  remaining: number;
+  /** The next request (cost 1) would be refused. */
+  exhausted: boolean;
+  retryAfterMs: number;
+  /** false: the agent was not reached (decided by the failure policy). */
+  recorded: boolean;
+  source: DecisionSource;
 }
 
-/** Check before (no charge), charge the actual use after (req.floodgateBudget.charge(n)). */
+/** What budget's check puts on the request. */
+export interface BudgetRequestState {
+  key: Key;
+  role: string | undefined;
+  reserved: number;
+  /** Settles the actual use now (RL.CHARGE or RL.REFUND against the reservation). */
+  charge(n: number): Promise<ChargeResult>;
+  /** The work failed: the reservation is refunded. */
+  fail(): Promise<ChargeResult>;
+}
+
+/** Reserve before (estimate), settle the actual use after: req.floodgateBudget.charge(n) or res.locals.floodgateCost = n. */
 export declare function budget(opts: BudgetOptions): {
   check: (req: Req, res: Res, next: Next) => Promise<void>;
   charge: (req: Req, n: number) => Promise<ChargeResult>;
+  fail: (req: Req) => Promise<ChargeResult>;
 };
 
 /** The draft's field values for a result, or null when it carries no limit. */
@@ -260,10 +318,12 @@ export type TrustProxy = boolean | number | string | string[] | ((addr: string, 
 
 export interface ConnectionLimiterOptions {
   client: Client;
-  /** A window policy, charged once per connection attempt. */
-  policy: string;
+  /** A window policy, charged once per connection attempt (with keys: of each name without its own). */
+  policy?: string;
   /** Default: the client address (through trusted proxies). */
   key?: (socket: IoSocket) => Key | Promise<Key>;
+  /** Several keys in one decision (RL.CHECKM); a refusal names which (err.data.refused, audit refused). */
+  keys?: Record<string, NamedKey<(socket: IoSocket) => Key | Promise<Key>>>;
   /** Default false: X-Forwarded-For is ignored. */
   trustProxy?: TrustProxy;
   ipv6Prefix?: number;
@@ -282,6 +342,8 @@ export interface AuditEvent {
   count?: number;
   limit?: number;
   policy: string;
+  /** With keys: the name that refused. */
+  refused?: string | null;
   source?: DecisionSource;
   retryAfterMs?: number;
   /** close: whether the agent recorded RL.CONN.CLOSE. */
@@ -293,10 +355,12 @@ export declare function connectionLimiter(opts: ConnectionLimiterOptions): (sock
 
 export interface HandshakeLimiterOptions {
   client: Client;
-  /** A window policy, charged once per new Engine.IO session. */
-  policy: string;
+  /** A window policy, charged once per new Engine.IO session (with keys: of each name without its own). */
+  policy?: string;
   /** Default: the client address (through trusted proxies). */
   key?: (req: any) => Key | Promise<Key>;
+  /** Several keys in one decision (RL.CHECKM); refused with 403 "rate limited (<name>), retry after N s". */
+  keys?: Record<string, NamedKey<(req: any) => Key | Promise<Key>>>;
   trustProxy?: TrustProxy;
   ipv6Prefix?: number;
   onAudit?: (e: AuditEvent) => void;

@@ -12,6 +12,7 @@ const DEFAULT_SOCKET = '/run/floodgate/floodgate.sock';
 const FAILURE_POLICIES = ['allow', 'deny', 'insurance'];
 const CHECK_STATES = new Set(['ok', 'warn', 'deny', 'blocked']);
 const EVENT_STATES = new Set(['ok', 'warn', 'disconnect', 'exempt']);
+const MAX_PAIRS = 16; // RL.CHECKM's bound (docs/api.md)
 
 // The agent could not decide (unreachable, too slow, a broken reply): the
 // failure policy answers instead. Thrown only by calls that have no decision
@@ -332,6 +333,86 @@ class Client extends EventEmitter {
     });
   }
 
+  /**
+   * RL.CHECKM: several (policy, key) pairs in one decision, all or nothing.
+   * pairs: [[policy, key], ...] or [{ policy, key }, ...] (1-16). opts: cost,
+   * role, peek (for every pair). Resolves a CheckResult for the binding pair
+   * (policy, key: the refusing one, else the one with the least remaining),
+   * with refusedIndex (-1 when allowed) and refusedKey.
+   */
+  checkMulti(pairs, opts = {}) {
+    if (!Array.isArray(pairs) || pairs.length < 1 || pairs.length > MAX_PAIRS)
+      return Promise.reject(new TypeError(`floodgate: checkMulti needs 1-${MAX_PAIRS} (policy, key) pairs`));
+    const list = pairs.map((p) => (Array.isArray(p) ? { policy: p[0], key: p[1] } : { policy: p?.policy, key: p?.key }));
+    for (const [i, p] of list.entries())
+      if (!p.policy || p.key === undefined || p.key === null || p.key === '')
+        return Promise.reject(new TypeError(`floodgate: checkMulti pair ${i} needs a policy and a key`));
+    const cost = opts.cost ?? 1;
+    if (!Number.isSafeInteger(cost) || cost < 0)
+      return Promise.reject(new TypeError(`floodgate: cost must be a non-negative integer, not ${opts.cost}`));
+    const args = ['RL.CHECKM', list.length];
+    for (const p of list) args.push(p.policy, p.key);
+    if (opts.cost !== undefined) args.push('COST', cost);
+    if (opts.role !== undefined && opts.role !== null && opts.role !== '') args.push('ROLE', String(opts.role));
+    if (opts.peek) args.push('PEEK');
+    return this.call(args, (r) => parseCheckMulti(r, list), (err) => {
+      const none = { limit: 0, remaining: 0, resetMs: 0, window: '' };
+      if (this.failure === 'allow')
+        return this.decided('checkMulti', err, { ...list[0], ...none, allowed: true, retryAfterMs: 0, state: 'ok',
+          bindingIndex: 0, refusedIndex: -1, refusedKey: null });
+      if (this.failure === 'deny')
+        return this.decided('checkMulti', err, { ...list[0], ...none, allowed: false,
+          retryAfterMs: this.denyRetryAfterMs, state: 'deny', bindingIndex: 0, refusedIndex: 0, refusedKey: list[0].key });
+      // As the agent: every pair checked first, all charged only when all pass.
+      const now = this.now();
+      const each = list.map((p) => this.insurance.check(p.policy, String(p.key), cost, true, now));
+      let bind = -1;
+      each.forEach((v, i) => {
+        if (!v.allowed && (bind < 0 || v.retryAfterMs > each[bind].retryAfterMs)) bind = i;
+      });
+      if (bind >= 0)
+        return this.decided('checkMulti', err, { ...list[bind], ...each[bind], bindingIndex: bind, refusedIndex: bind,
+          refusedKey: list[bind].key });
+      const done = opts.peek ? each : list.map((p) => this.insurance.check(p.policy, String(p.key), cost, false, now));
+      done.forEach((v, i) => { if (bind < 0 || v.remaining < done[bind].remaining) bind = i; });
+      return this.decided('checkMulti', err, { ...list[bind], ...done[bind], bindingIndex: bind, refusedIndex: -1,
+        refusedKey: null });
+    });
+  }
+
+  /**
+   * RL.CHARGE: records usage known after the request (budget policies; may go
+   * below zero). Resolves RL.CHECK's record for a request of cost 1 now, with
+   * recorded: true; recorded: false when the agent could not be reached (the
+   * insurance limiter, if that is the failure policy, takes the charge).
+   */
+  charge(policy, key, amount, opts = {}) {
+    return this.usage('RL.CHARGE', policy, key, amount, opts);
+  }
+
+  /** RL.REFUND: gives back usage charged before (never past nothing used). Resolves as charge(). */
+  refund(policy, key, amount, opts = {}) {
+    return this.usage('RL.REFUND', policy, key, amount, opts);
+  }
+
+  usage(cmd, policy, key, amount, opts) {
+    if (!Number.isSafeInteger(amount) || amount < 0)
+      return Promise.reject(new TypeError(`floodgate: ${cmd} amount must be a non-negative integer, not ${amount}`));
+    const args = [cmd, policy, key, amount];
+    if (opts.role !== undefined && opts.role !== null && opts.role !== '') args.push('ROLE', String(opts.role));
+    return this.call(args, (r) => ({ ...parseCheck(r, policy, key, cmd), amount, recorded: true }), (err) => {
+      const kind = cmd === 'RL.CHARGE' ? 'charge' : 'refund';
+      if (this.failure !== 'insurance')
+        return this.decided(kind, err, { policy, key, amount, recorded: false, allowed: this.failure === 'allow',
+          limit: 0, remaining: 0, resetMs: 0, retryAfterMs: this.failure === 'allow' ? 0 : this.denyRetryAfterMs,
+          state: this.failure === 'allow' ? 'ok' : 'deny', window: '', refusedKey: null });
+      const now = this.now();
+      this.insurance.usage(policy, String(key), kind === 'charge' ? amount : -amount, now);
+      const v = this.insurance.check(policy, String(key), 1, true, now);
+      return this.decided(kind, err, { policy, key, amount, recorded: false, ...v, refusedKey: null });
+    });
+  }
+
   /** RL.AUTH.CHECK: how long the caller must wait before the next attempt. */
   authCheck(policy, key) {
     return this.call(['RL.AUTH.CHECK', policy, key], (r) => {
@@ -438,24 +519,41 @@ function okReply(what) {
   };
 }
 
-// [allowed, limit, remaining, reset_ms, retry_after_ms, state, window]
-function parseCheck(r, policy, key) {
-  if (!Array.isArray(r) || r.length !== 7)
-    throw new RespProtocolError(`RL.CHECK reply is not a 7-element array: ${show(r)}`);
+// [allowed, limit, remaining, reset_ms, retry_after_ms, state, window] (the
+// head of RL.CHECKM's reply too: n is its length).
+function parseCheck(r, policy, key, what = 'RL.CHECK', n = 7) {
+  if (!Array.isArray(r) || r.length !== n)
+    throw new RespProtocolError(`${what} reply is not a ${n}-element array: ${show(r)}`);
   for (let i = 0; i < 5; i++)
     if (!Number.isSafeInteger(r[i]) || r[i] < 0)
-      throw new RespProtocolError(`RL.CHECK reply field ${i} is not a non-negative integer: ${show(r)}`);
-  if (r[0] !== 0 && r[0] !== 1) throw new RespProtocolError(`RL.CHECK allowed is ${r[0]}, not 0 or 1`);
+      throw new RespProtocolError(`${what} reply field ${i} is not a non-negative integer: ${show(r)}`);
+  if (r[0] !== 0 && r[0] !== 1) throw new RespProtocolError(`${what} allowed is ${r[0]}, not 0 or 1`);
   if (typeof r[5] !== 'string' || !CHECK_STATES.has(r[5]))
-    throw new RespProtocolError(`RL.CHECK state ${show(r[5])} is unknown`);
-  if (typeof r[6] !== 'string') throw new RespProtocolError(`RL.CHECK window ${show(r[6])} is not a string`);
+    throw new RespProtocolError(`${what} state ${show(r[5])} is unknown`);
+  if (typeof r[6] !== 'string') throw new RespProtocolError(`${what} window ${show(r[6])} is not a string`);
   const allowed = r[0] === 1;
   if (allowed !== (r[5] === 'ok' || r[5] === 'warn'))
-    throw new RespProtocolError(`RL.CHECK allowed=${r[0]} contradicts state ${r[5]}`);
+    throw new RespProtocolError(`${what} allowed=${r[0]} contradicts state ${r[5]}`);
   return {
     policy, key, allowed, limit: r[1], remaining: r[2], resetMs: r[3], retryAfterMs: r[4], state: r[5],
     window: r[6], refusedKey: allowed ? null : key, source: 'agent',
   };
+}
+
+// RL.CHECK's seven fields, then refused (index or -1), policy, key of the
+// binding pair; the pair must be one that was asked (a reply for another key
+// is never read as this decision).
+function parseCheckMulti(r, pairs) {
+  const v = parseCheck(Array.isArray(r) ? r.slice(0, 7) : r, null, null, 'RL.CHECKM', 7);
+  if (r.length !== 10) throw new RespProtocolError(`RL.CHECKM reply is not a 10-element array: ${show(r)}`);
+  const [refused, policy, key] = r.slice(7);
+  if (!Number.isSafeInteger(refused) || refused < -1 || refused >= pairs.length || (refused === -1) !== v.allowed)
+    throw new RespProtocolError(`RL.CHECKM refused index ${show(refused)} does not fit the decision: ${show(r)}`);
+  const at = refused >= 0 ? refused : pairs.findIndex((p) => String(p.policy) === policy && String(p.key) === key);
+  if (at < 0 || String(pairs[at].policy) !== policy || String(pairs[at].key) !== key)
+    throw new RespProtocolError(`RL.CHECKM names a pair that was not asked: ${show(r)}`);
+  return { ...v, policy: pairs[at].policy, key: pairs[at].key, bindingIndex: at, refusedIndex: refused,
+    refusedKey: refused >= 0 ? pairs[at].key : null };
 }
 
 // A window name of a reply ("1s", "10m", "hour", "day") in seconds, or null.
@@ -473,6 +571,7 @@ function createClient(opts) {
 }
 
 module.exports = {
-  Client, createClient, FloodgateUnavailableError, FloodgateCommandError, windowSeconds, parseCheck,
+  Client, createClient, FloodgateUnavailableError, FloodgateCommandError, windowSeconds, parseCheck, parseCheckMulti,
+  MAX_PAIRS,
   DEFAULT_SOCKET,
 };

@@ -4,6 +4,7 @@
 
 const { windowSeconds } = require('./client');
 const { normalizeIp } = require('./ip');
+const { compileKeys, decideKeys } = require('./keys');
 
 // An sf-string (RFC 8941 3.3.3): printable ASCII, '"' and '\' escaped.
 function sfString(s) {
@@ -44,46 +45,58 @@ function ipKey(req, ipv6Prefix) {
 const valueOf = (v, req, res) => (typeof v === 'function' ? v(req, res) : v);
 
 /**
- * rateLimit({ client, policy, key?, cost?, role?, ipv6Prefix?, headers?,
- *   legacyHeaders?, headerName?, statusCode?, message?, skip?, handler?,
- *   requestPropertyName? }) -> (req, res, next)
+ * rateLimit({ client, policy, key? | keys?, cost?, role?, ipv6Prefix?,
+ *   headers?, legacyHeaders?, headerName?, statusCode?, message?, skip?,
+ *   handler?, requestPropertyName? }) -> (req, res, next)
  *
- * Decides each request with RL.CHECK. Allowed: headers set, req.rateLimit is
- * the result, next(). Refused: 429 (statusCode) with Retry-After and a JSON
- * body, or handler(req, res, next, result). A usage error from the agent
- * (unknown policy or role) goes to next(err): it never lets requests through.
+ * Decides each request with RL.CHECK, or, with keys ({ user: fn, ip: fn },
+ * each a key function or { key?, policy? }), with one RL.CHECKM over all of
+ * them: all or nothing, and result.refused names the key that refused.
+ * Allowed: headers set, req.rateLimit is the result, next(). Refused: 429
+ * (statusCode) with Retry-After and a JSON body, or handler(req, res, next,
+ * result). A usage error from the agent (unknown policy or role) goes to
+ * next(err): it never lets requests through.
  */
 function rateLimit(opts) {
   if (!opts?.client) throw new TypeError('floodgate: rateLimit needs { client }');
-  if (!opts.policy) throw new TypeError('floodgate: rateLimit needs { policy }');
+  if (opts.keys && opts.key) throw new TypeError('floodgate: rateLimit takes key or keys, not both');
   const { client } = opts;
+  const defaultKey = (req) => ipKey(req, opts.ipv6Prefix);
+  const specs = opts.keys ? compileKeys(opts.keys, opts.policy, defaultKey, 'rateLimit') : null;
+  if (!specs && !opts.policy) throw new TypeError('floodgate: rateLimit needs { policy }');
   const headers = opts.headers ?? true;
   const legacy = opts.legacyHeaders ?? false;
   const statusCode = opts.statusCode ?? 429;
   const prop = opts.requestPropertyName ?? 'rateLimit';
-  const keyFn = opts.key ?? ((req) => ipKey(req, opts.ipv6Prefix));
+  const keyFn = opts.key ?? defaultKey;
+
+  async function decideOne(req, res, cost, role) {
+    const policy = valueOf(opts.policy, req, res);
+    const key = await keyFn(req, res);
+    if (key === undefined || key === null || key === '')
+      throw new Error('floodgate: the key function returned no key');
+    try {
+      return await client.check(policy, key, { cost, role });
+    } catch (err) {
+      if (!err.neverPasses) throw err;
+      return { policy, key, allowed: false, limit: 0, remaining: 0, resetMs: 0, retryAfterMs: 0,
+        state: 'never', window: '', refusedKey: key, source: 'agent' };
+    }
+  }
 
   return async function floodgateRateLimit(req, res, next) {
     let result;
     try {
       if (opts.skip && (await opts.skip(req, res))) return next();
-      const policy = valueOf(opts.policy, req, res);
-      const key = await keyFn(req, res);
-      if (key === undefined || key === null || key === '')
-        throw new Error('floodgate: the key function returned no key');
       const cost = await valueOf(opts.cost, req, res);
       const role = await valueOf(opts.role, req, res);
-      try {
-        result = await client.check(policy, key, { cost, role });
-      } catch (err) {
-        if (!err.neverPasses) throw err;
-        result = { policy, key, allowed: false, limit: 0, remaining: 0, resetMs: 0, retryAfterMs: 0,
-          state: 'never', window: '', refusedKey: key, source: 'agent' };
-      }
+      result = specs ? await decideKeys(client, specs, [req, res], { cost, role })
+        : await decideOne(req, res, cost, role);
       req[prop] = result;
       // a request that can never pass has no window to describe in headers
       if (headers && !res.headersSent && result.state !== 'never') {
-        const h = draftHeaders(valueOf(opts.headerName, req, res) ?? policy, result);
+        // several keys: the binding pair's policy (the refusing one, else the one with least left)
+        const h = draftHeaders(valueOf(opts.headerName, req, res) ?? result.policy, result);
         if (h) {
           res.setHeader('RateLimit-Policy', h.policy);
           res.setHeader('RateLimit', h.limit);
@@ -107,6 +120,7 @@ function rateLimit(opts) {
         : result.state === 'never' ? 'Too many requests: more than this policy ever allows (for this role)'
           : 'Too many requests',
       policy: result.policy,
+      refused: result.refused ?? undefined, // with keys: the name of the key that refused ("user", "ip")
       window: result.window || undefined,
       retryAfterMs: result.retryAfterMs,
     };
@@ -185,62 +199,131 @@ function progressiveLogin(opts) {
 }
 
 /**
- * budget({ client, policy, key?, role?, estimate?, ... }) -> { check, charge(req, n) }
+ * budget({ client, policy, key?, role?, estimate?, costProperty?, failed?,
+ *   onCharge?, ... }) -> { check, charge(req, n), fail(req) }
  *
- * For costs known only after the work (AI tokens): check is middleware that
- * refuses (429, as rateLimit) when the key's budget cannot cover estimate(req)
- * (default 1) and charges nothing; after the work, charge(req, n) (or
- * req.floodgateBudget.charge(n)) takes the actual use. Until the agent has a
- * debit that may go below zero (issue 12, RL.CHARGE), a use above what is left
- * takes what is left: { charged, uncharged, remaining } says how much was lost.
+ * For costs known only after the work (AI tokens). check is middleware: it
+ * reserves estimate(req) (default 1) with RL.CHECK COST (429 as rateLimit when
+ * the budget cannot cover it; nothing is taken then) and puts
+ * req.floodgateBudget { key, role, reserved, charge(n), fail() } on the request.
+ * After the work the actual use n is settled against the reservation: RL.CHARGE
+ * n - reserved when it is more (the budget may go below zero: later requests
+ * wait until new periods pay the debt back), RL.REFUND reserved - n when less.
+ * Report n by calling req.floodgateBudget.charge(n) (resolves a ChargeResult
+ * at once) or by setting res.locals[costProperty] (default "floodgateCost"),
+ * read when the response has finished; fail() (or a finished response for
+ * which failed(req, res) holds, default a status >= 400, with no cost
+ * reported) refunds the whole reservation. A response finished with no report
+ * and no failure keeps the reservation as the cost. Settling again later
+ * corrects the earlier settlement (a charge(n) after the response was sent).
  */
 function budget(opts) {
   if (!opts?.client) throw new TypeError('floodgate: budget needs { client }');
   if (!opts.policy) throw new TypeError('floodgate: budget needs { policy }');
+  if (opts.keys) throw new TypeError('floodgate: budget takes one key (a budget is charged to one key)');
   const { client, policy } = opts;
   const keyFn = opts.key ?? ((req) => ipKey(req, opts.ipv6Prefix));
-  const keys = new WeakMap();
-  const roles = new WeakMap();
+  const costProperty = opts.costProperty ?? 'floodgateCost';
+  const failed = opts.failed ?? ((req, res) => res.statusCode >= 400);
+  const uses = new WeakMap();
 
-  async function ids(req) {
-    if (!keys.has(req)) {
-      const k = await keyFn(req);
-      if (k === undefined || k === null || k === '') throw new Error('floodgate: the key function returned no key');
-      keys.set(req, k);
-      roles.set(req, await valueOf(opts.role, req));
+  async function use(req) {
+    let u = uses.get(req);
+    if (!u) {
+      const key = await keyFn(req);
+      if (key === undefined || key === null || key === '') throw new Error('floodgate: the key function returned no key');
+      u = { key, role: await valueOf(opts.role, req), reserved: 0, recorded: 0, reported: false, chain: null };
+      uses.set(req, u);
     }
-    return { key: keys.get(req), role: roles.get(req) };
+    return u;
+  }
+
+  function amount(n, what) {
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new TypeError(`floodgate: ${what} needs a non-negative integer cost, not ${n}`);
+    return n;
+  }
+
+  // Moves what is recorded for this request from u.recorded to n: one call
+  // at a time per request, so a late charge corrects an earlier settlement.
+  function settle(req, u, n) {
+    const run = async () => {
+      const diff = n - u.recorded;
+      const r = diff >= 0 ? await client.charge(policy, u.key, diff, { role: u.role })
+        : await client.refund(policy, u.key, -diff, { role: u.role });
+      if (r.recorded) u.recorded = n;
+      const out = { used: n, reserved: u.reserved, charged: Math.max(diff, 0), refunded: Math.max(-diff, 0),
+        remaining: r.remaining, exhausted: !r.allowed, retryAfterMs: r.retryAfterMs, recorded: r.recorded,
+        source: r.source };
+      try {
+        opts.onCharge?.(req, out);
+      } catch { /* a metrics hook must not break the request */ }
+      return out;
+    };
+    u.chain = (u.chain ?? Promise.resolve()).catch(() => {}).then(run);
+    return u.chain;
   }
 
   async function charge(req, n) {
-    if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`floodgate: charge needs a non-negative integer, not ${n}`);
-    const { key, role } = await ids(req);
-    let charged = 0;
-    let remaining = null;
-    // Take what is left when n is more; a few rounds in case others charge meanwhile.
-    for (let i = 0; i < 4 && charged < n; i++) {
-      const p = await client.check(policy, key, { role, peek: true });
-      remaining = p.remaining;
-      const c = Math.min(n - charged, p.remaining);
-      if (c <= 0) break;
-      const r = await client.check(policy, key, { role, cost: c });
-      remaining = r.remaining;
-      if (r.allowed) charged += c;
-    }
-    return { charged, uncharged: n - charged, remaining };
+    amount(n, 'charge');
+    const u = await use(req);
+    u.reported = true;
+    return settle(req, u, n);
   }
 
-  // The check must not charge: PEEK through a client wrapper.
-  const peekClient = { check: (p, k, o) => client.check(p, k, { ...o, peek: true }) };
-  const peekLimiter = rateLimit({ ...opts, client: peekClient, key: async (req) => (await ids(req)).key,
-    role: (req) => roles.get(req), cost: opts.estimate ?? 1 });
+  async function fail(req) {
+    const u = await use(req);
+    u.reported = true;
+    return settle(req, u, 0);
+  }
+
+  // The response is done: settle with what the handler reported, if it did not
+  // itself. Nobody awaits this: a mistake or an agent error is logged.
+  function finished(req, res) {
+    const u = uses.get(req);
+    if (!u || u.reported) return;
+    u.reported = true;
+    const logged = (err) => client.logger?.error?.(`floodgate: budget ${policy}: ${err.message}`);
+    try {
+      const reported = res.locals?.[costProperty];
+      let n = null;
+      if (reported !== undefined && reported !== null) n = amount(reported, `res.locals.${costProperty}`);
+      else if (failed(req, res)) n = 0;
+      if (n !== null && n !== u.recorded) settle(req, u, n).catch(logged);
+    } catch (err) {
+      logged(err);
+    }
+  }
+
+  const limiter = rateLimit({ ...opts, keys: undefined, key: async (req) => (await use(req)).key,
+    role: async (req) => (await use(req)).role,
+    cost: async (req, res) => {
+      const u = await use(req);
+      u.reserved = amount(await valueOf(opts.estimate ?? 1, req, res), 'estimate');
+      return u.reserved;
+    } });
 
   async function check(req, res, next) {
-    req.floodgateBudget = { charge: (n) => charge(req, n) };
-    return peekLimiter(req, res, next);
+    req.floodgateBudget = {
+      charge: (n) => charge(req, n),
+      fail: () => fail(req),
+    };
+    return limiter(req, res, (err) => {
+      const u = uses.get(req);
+      const decision = req[opts.requestPropertyName ?? 'rateLimit'];
+      if (!err && u && decision?.allowed) {
+        // What the agent holds for this request: the reservation, unless the failure
+        // policy decided the check (then the agent, once back, is charged the whole use).
+        u.recorded = decision.source === 'agent' ? u.reserved : 0;
+        Object.assign(req.floodgateBudget, { key: u.key, role: u.role, reserved: u.reserved });
+        res.once('finish', () => finished(req, res));
+        res.once('close', () => finished(req, res));
+      }
+      next(err);
+    });
   }
 
-  return { check, charge };
+  return { check, charge, fail };
 }
 
 module.exports = { rateLimit, progressiveLogin, budget, draftHeaders, ipKey };

@@ -68,6 +68,16 @@ class InsuranceLimiter {
     };
   }
 
+  // Usage known after the request (RL.CHARGE > 0, RL.REFUND < 0): moves the
+  // key's GCRA time by amount requests' worth; a charge may put it past the
+  // window (a debt paid back as time passes), a refund never before now.
+  usage(policy, key, amount, now) {
+    const { count, perMs } = this.conf(policy, 'window');
+    const k = `c\0${policy}\0${key}`;
+    const tat = Math.max(this.get(k) ?? now, now);
+    this.put(k, Math.max(now, tat + (perMs / count) * amount));
+  }
+
   event(policy, conn, now) {
     const { limit, windowMs, warnAt } = this.conf(policy, 'events');
     const k = `e\0${policy}\0${conn}`;

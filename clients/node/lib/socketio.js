@@ -4,6 +4,7 @@
 // (socket.use) that warns, then disconnects with a reason the client sees.
 
 const { normalizeIp, compileTrust, clientAddress } = require('./ip');
+const { compileKeys, decideKeys } = require('./keys');
 
 /** The client address of a Socket.IO handshake, through trusted proxies. */
 function handshakeAddress(socket, trust, ipv6Prefix) {
@@ -14,9 +15,11 @@ function handshakeAddress(socket, trust, ipv6Prefix) {
 }
 
 /**
- * connectionLimiter({ client, policy, key?, trustProxy?, ipv6Prefix?,
+ * connectionLimiter({ client, policy, key? | keys?, trustProxy?, ipv6Prefix?,
  * onAudit?, message? }) -> io.use middleware (socket, next)
  *
+ * keys ({ user: fn, ip: {} }, as rateLimit's) decides several keys with one
+ * RL.CHECKM; err.data.refused and the audit event name the one that refused.
  * One RL.CHECK per connection attempt, keyed by the client address (through
  * proxies trusted as Express's "trust proxy" values are: false, true, a hop
  * count, CIDRs, or a function). Refused: next(err) with err.message "rate
@@ -25,26 +28,40 @@ function handshakeAddress(socket, trust, ipv6Prefix) {
  */
 function connectionLimiter(opts) {
   if (!opts?.client) throw new TypeError('floodgate: connectionLimiter needs { client }');
-  if (!opts.policy) throw new TypeError('floodgate: connectionLimiter needs { policy }');
-  const { client, policy } = opts;
+  const { client } = opts;
   const trust = compileTrust(opts.trustProxy ?? false);
-  const keyFn = opts.key ?? ((socket) => handshakeAddress(socket, trust, opts.ipv6Prefix));
+  const defaultKey = (socket) => handshakeAddress(socket, trust, opts.ipv6Prefix);
+  const decide = decider(opts, defaultKey, 'connectionLimiter');
   return async function floodgateConnectionLimiter(socket, next) {
     let r;
     try {
-      r = await client.check(policy, await keyFn(socket));
+      r = await decide(socket);
     } catch (err) {
       return next(err);
     }
     socket.data ??= {};
     socket.data.rateLimit = r;
     if (r.allowed) return next();
-    opts.onAudit?.({ type: 'connect_refused', socketId: socket.id, key: r.key, policy, count: r.limit - r.remaining,
-      limit: r.limit, retryAfterMs: r.retryAfterMs, source: r.source });
+    opts.onAudit?.({ type: 'connect_refused', socketId: socket.id, key: r.key, policy: r.policy,
+      refused: r.refused, count: r.limit - r.remaining, limit: r.limit, retryAfterMs: r.retryAfterMs, source: r.source });
     const err = new Error(opts.message ?? 'rate limited');
-    err.data = { policy, retryAfterMs: r.retryAfterMs, state: r.state };
+    err.data = { policy: r.policy, retryAfterMs: r.retryAfterMs, state: r.state };
+    if (r.refused) err.data.refused = r.refused;
     next(err);
   };
+}
+
+// One key (RL.CHECK) or named keys (one RL.CHECKM): (ctx) -> CheckResult,
+// with refused naming the key that refused when keys are named.
+function decider(opts, defaultKey, who) {
+  if (opts.keys && opts.key) throw new TypeError(`floodgate: ${who} takes key or keys, not both`);
+  if (opts.keys) {
+    const specs = compileKeys(opts.keys, opts.policy, defaultKey, who);
+    return (ctx) => decideKeys(opts.client, specs, [ctx]);
+  }
+  if (!opts.policy) throw new TypeError(`floodgate: ${who} needs { policy }`);
+  const keyFn = opts.key ?? defaultKey;
+  return async (ctx) => opts.client.check(opts.policy, await keyFn(ctx));
 }
 
 /**
@@ -128,9 +145,11 @@ function eventLimiter(opts) {
 }
 
 /**
- * handshakeLimiter({ client, policy, key?, trustProxy?, ipv6Prefix?, onAudit? })
- * -> allowRequest(req, callback) for new Server(http, { allowRequest }).
+ * handshakeLimiter({ client, policy, key? | keys?, trustProxy?, ipv6Prefix?,
+ * onAudit? }) -> allowRequest(req, callback) for new Server(http, { allowRequest }).
  *
+ * keys: several keys in one RL.CHECKM (as connectionLimiter); the 403 says
+ * which refused: "rate limited (ip), retry after N s".
  * Engine.IO asks it for each new session only (a request without a sid),
  * before any session state exists: the cheapest place to refuse a connection
  * flood. Refused: HTTP 403 with "rate limited, retry after N s". Requests of
@@ -138,25 +157,23 @@ function eventLimiter(opts) {
  */
 function handshakeLimiter(opts) {
   if (!opts?.client) throw new TypeError('floodgate: handshakeLimiter needs { client }');
-  if (!opts.policy) throw new TypeError('floodgate: handshakeLimiter needs { policy }');
-  const { client, policy } = opts;
   const trust = compileTrust(opts.trustProxy ?? false);
-  const keyFn = opts.key ?? ((req) => {
+  const decide = decider(opts, (req) => {
     const addr = clientAddress(req.socket?.remoteAddress, req.headers?.['x-forwarded-for'], trust);
     return normalizeIp(addr, opts.ipv6Prefix) ?? String(addr);
-  });
+  }, 'handshakeLimiter');
   return function floodgateAllowRequest(req, callback) {
     Promise.resolve()
-      .then(() => keyFn(req))
-      .then((key) => client.check(policy, key))
+      .then(() => decide(req))
       .then((r) => {
         if (r.allowed) return callback(null, true);
-        opts.onAudit?.({ type: 'connect_refused', socketId: null, key: r.key, policy, count: r.limit - r.remaining,
-          limit: r.limit, retryAfterMs: r.retryAfterMs, source: r.source });
-        return callback(`rate limited, retry after ${Math.max(1, Math.ceil(r.retryAfterMs / 1000))} s`, false);
+        opts.onAudit?.({ type: 'connect_refused', socketId: null, key: r.key, policy: r.policy, refused: r.refused,
+          count: r.limit - r.remaining, limit: r.limit, retryAfterMs: r.retryAfterMs, source: r.source });
+        const wait = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+        return callback(`rate limited${r.refused ? ` (${r.refused})` : ''}, retry after ${wait} s`, false);
       }, (err) => {
         // A usage error refuses rather than lets everyone in; say why in the server's log.
-        opts.onAudit?.({ type: 'error', socketId: null, policy, error: err });
+        opts.onAudit?.({ type: 'error', socketId: null, policy: opts.policy ?? null, error: err });
         callback('rate limiter error', false);
       });
   };

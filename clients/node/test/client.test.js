@@ -133,6 +133,34 @@ describe('client against floodgated', { timeout: 90_000 }, async () => {
     assert.equal((await c.check('tokens', 'u:t', { cost: 40 })).remaining, 0);
   });
 
+  it('several keys in one decision (RL.CHECKM): the binding pair, the refusing index, nothing charged on refusal', async () => {
+    const c = client();
+    const pairs = [['per_user', 'cu:1'], { policy: 'per_ip', key: '198.51.100.200' }];
+    let m = await c.checkMulti(pairs);
+    assert.deepEqual([m.allowed, m.policy, m.key, m.bindingIndex, m.refusedIndex, m.refusedKey, m.limit, m.remaining,
+      m.source], [true, 'per_user', 'cu:1', 0, -1, null, 3, 2, 'agent']);
+    m = await c.checkMulti(pairs, { cost: 2 });
+    assert.deepEqual([m.allowed, m.remaining, m.policy], [true, 0, 'per_user']);
+    m = await c.checkMulti([['per_ip', '198.51.100.200'], ['per_user', 'cu:1']]);
+    assert.deepEqual([m.allowed, m.state, m.policy, m.refusedIndex, m.refusedKey], [false, 'deny', 'per_user', 1, 'cu:1']);
+    assert.ok(m.retryAfterMs > 50_000, `retry ${m.retryAfterMs}`);
+    assert.equal((await c.check('per_ip', '198.51.100.200', { peek: true })).remaining, 1, 'the refusal charged no pair');
+    await assert.rejects(c.checkMulti([]), TypeError);
+    await assert.rejects(c.checkMulti([['per_user', '']]), /pair 0 needs a policy and a key/);
+    await assert.rejects(c.checkMulti([['nosuch', 'k']]), FloodgateCommandError);
+  });
+
+  it('charge after use (RL.CHARGE) may go below zero; RL.REFUND gives back', async () => {
+    const c = client();
+    let r = await c.charge('tokens', 'u:ch', 150);
+    assert.deepEqual([r.recorded, r.allowed, r.state, r.remaining, r.amount, r.source], [true, false, 'deny', 0, 150, 'agent']);
+    assert.ok(r.retryAfterMs > 0 && r.retryAfterMs <= 2 * 86_400_000, 'the next day pays the debt');
+    r = await c.refund('tokens', 'u:ch', 100);
+    assert.deepEqual([r.allowed, r.remaining], [true, 50]);
+    await assert.rejects(c.charge('per_user', 'x', 1), /window policy/);
+    await assert.rejects(c.charge('tokens', 'x', -1), TypeError);
+  });
+
   // Failure policies: the agent is stopped, each client decides as declared,
   // and once the agent is back every client is back on it.
   it('failure policies with the agent stopped and restarted', async () => {
@@ -161,6 +189,17 @@ describe('client against floodgated', { timeout: 90_000 }, async () => {
     assert.equal(fallbacks.length, 6);
     assert.equal(ins.stats().insurance, 6);
     await assert.rejects(ins.block('api', 'u:down', 5), FloodgateUnavailableError);
+    // Several keys from the insurance limiter, all or nothing as the agent decides them.
+    for (let i = 0; i < 3; i++) assert.equal((await ins.checkMulti([['api', 'm:a'], ['api', 'm:b']])).allowed, true);
+    const m = await ins.checkMulti([['api', 'm:c'], ['api', 'm:a']]);
+    assert.deepEqual([m.allowed, m.refusedIndex, m.refusedKey, m.source], [false, 1, 'm:a', 'insurance']);
+    assert.equal((await ins.check('api', 'm:c')).remaining, 2, 'the refusal charged m:c nothing');
+    const ch = await ins.charge('api', 'm:d', 3);
+    assert.deepEqual([ch.recorded, ch.source, ch.allowed], [false, 'insurance', false], 'a charge the insurance keeps');
+    assert.equal((await ins.refund('api', 'm:d', 1)).allowed, true);
+    assert.equal((await deny.checkMulti([['api', 'x'], ['api', 'y']])).refusedIndex, 0);
+    assert.equal((await allow.charge('tokens', 'x', 5)).recorded, false);
+
     assert.equal(await ins.connClose('socket_events', 'c'), false);
 
     await agent.start();

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { once } = require('node:events');
 const { io: ioc } = require('socket.io-client');
-const { startAgent } = require('./helpers/agent');
+const { startAgent, waitFor } = require('./helpers/agent');
 const { Client } = require('..');
 
 const EX = path.join(__dirname, '..', 'examples');
@@ -27,14 +27,12 @@ function connect(url, opts = {}) {
   });
 }
 
-describe('example: push-to-talk', { timeout: 90_000 }, async () => {
-  const env = await setup('push-to-talk');
-  if (env.skip) return it.skip(env.skip);
-  const { createServer } = require('../examples/push-to-talk/server');
-  const { httpServer, io } = createServer({ client: env.client });
+// Starts an example's HTTP + Socket.IO server on a free port; after the suite
+// closes the sockets the test made, the server, the client and the agent.
+async function listenIo(env, createServer, opts = {}) {
+  const { httpServer, io } = createServer({ client: env.client, ...opts });
   httpServer.listen(0, '127.0.0.1');
   await once(httpServer, 'listening');
-  const base = `http://127.0.0.1:${httpServer.address().port}`;
   const sockets = [];
   after(async () => {
     for (const s of sockets) s.close();
@@ -42,6 +40,13 @@ describe('example: push-to-talk', { timeout: 90_000 }, async () => {
     env.client.close();
     await env.agent.close();
   });
+  return { base: `http://127.0.0.1:${httpServer.address().port}`, sockets };
+}
+
+describe('example: push-to-talk', { timeout: 90_000 }, async () => {
+  const env = await setup('push-to-talk');
+  if (env.skip) return it.skip(env.skip);
+  const { base, sockets } = await listenIo(env, require('../examples/push-to-talk/server').createServer);
   const login = (ip, user, password) => fetch(`${base}/login`, { method: 'POST',
     headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ user, password }) });
 
@@ -93,17 +98,9 @@ describe('example: push-to-talk', { timeout: 90_000 }, async () => {
 describe('example: socket.io events', { timeout: 90_000 }, async () => {
   const env = await setup('socketio-events');
   if (env.skip) return it.skip(env.skip);
-  const { createServer } = require('../examples/socketio-events/server');
   const audit = [];
-  const { httpServer, io } = createServer({ client: env.client, audit: (e) => audit.push(e) });
-  httpServer.listen(0, '127.0.0.1');
-  await once(httpServer, 'listening');
-  const url = `http://127.0.0.1:${httpServer.address().port}`;
-  after(async () => {
-    await new Promise((r) => io.close(() => r()));
-    env.client.close();
-    await env.agent.close();
-  });
+  const { base: url } = await listenIo(env, require('../examples/socketio-events/server').createServer,
+    { audit: (e) => audit.push(e) });
 
   it('100 per minute: slow_down with the 80th, rate_limited and a disconnect at the 100th; heartbeats free', async () => {
     const { s } = await connect(url, { auth: { user: 'carol' } });
@@ -159,15 +156,160 @@ describe('example: nestjs api', { timeout: 90_000 }, async () => {
     // WRITER: 2000 tokens a day; each call uses 10 per prompt character.
     let r = await call('/api/ask?prompt=' + 'x'.repeat(150), 'wes:WRITER', { method: 'POST' });
     assert.equal(r.status, 201);
-    assert.deepEqual(await r.json(), { text: `echo: ${'x'.repeat(150)}`, tokens: 1500, charged: 1500, uncharged: 0,
-      remaining: 500 });
+    assert.deepEqual(await r.json(), { text: `echo: ${'x'.repeat(150)}`, tokens: 1500, used: 1500, reserved: 1,
+      charged: 1499, refunded: 0, remaining: 500, exhausted: false, retryAfterMs: 0, recorded: true, source: 'agent' });
     r = await call('/api/ask?prompt=' + 'y'.repeat(80), 'wes:WRITER', { method: 'POST' });
     const body = await r.json();
-    assert.deepEqual([body.tokens, body.charged, body.uncharged, body.remaining], [800, 500, 300, 0]);
+    assert.deepEqual([body.tokens, body.charged, body.remaining, body.exhausted], [800, 799, 0, true],
+      '800 of 500 left is recorded: the budget goes 300 below zero');
     r = await call('/api/ask?prompt=z', 'wes:WRITER', { method: 'POST' });
     assert.equal(r.status, 429);
     assert.equal((await r.json()).window, 'day');
     r = await call('/api/ask?prompt=z', 'rex:READER', { method: 'POST' });
     assert.equal(r.status, 429, 'readers have no AI budget');
+  });
+});
+
+describe('example: meeting server', { timeout: 90_000 }, async () => {
+  const env = await setup('meeting-server');
+  if (env.skip) return it.skip(env.skip);
+  const lines = [];
+  const { base, sockets } = await listenIo(env, require('../examples/meeting-server/server').createServer,
+    { audit: (e) => lines.push(JSON.stringify(e)) });
+  const audit = () => lines.map((l) => JSON.parse(l));
+  const token = (user, ip) => fetch(`${base}/token`, { method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ user }) });
+  async function join(user, ip) {
+    const { token: t } = await (await token(user, ip)).json();
+    const c = await connect(base, { auth: { token: t }, extraHeaders: { 'x-forwarded-for': ip } });
+    sockets.push(c.s);
+    return c;
+  }
+
+  it('tokens: 5 per user AND 8 per address in one decision; the 429 names the violation', async () => {
+    const got = [];
+    for (const u of ['dan', 'dan', 'dan', 'dan', 'dan', 'dan', 'eve', 'eve', 'eve', 'eve']) {
+      const r = await token(u, '198.51.100.70');
+      got.push(r.status === 200 ? 200 : (await r.json()).violation);
+    }
+    assert.deepEqual(got, [200, 200, 200, 200, 200, 'user', 200, 200, 200, 'ip'],
+      'dan\'s 6th is his own limit and does not count for the address: eve gets 3 of its 8');
+    assert.deepEqual(audit().filter((e) => e.type === 'token_refused').map((e) => e.violation), ['user', 'ip']);
+  });
+
+  it('handshakes: 10 new sessions per address a minute, then 403 and an audit line', async () => {
+    const res = await Promise.all(Array.from({ length: 11 }, () =>
+      connect(base, { transports: ['polling'], extraHeaders: { 'x-forwarded-for': '203.0.113.71' } })));
+    for (const c of res) sockets.push(c.s);
+    assert.equal(res.filter((c) => c.err?.description === 403).length, 1);
+    assert.equal(res.filter((c) => !c.ok && c.err?.description !== 403).length, 10, 'the others get in (and no token)');
+    assert.deepEqual(audit().filter((e) => e.type === 'connect_refused').map((e) => [e.key, e.policy]),
+      [['203.0.113.71', 'meet_connect']]);
+  });
+
+  it('signaling per socket: each event type counted apart, warning at 80 %, disconnect at the limit, RL.CONN.CLOSE', async () => {
+    const { s: host, ok } = await join('fay', '198.51.100.72');
+    assert.ok(ok);
+    const { room } = await host.timeout(3000).emitWithAck('create-room');
+    const warned = [];
+    const cut = [];
+    host.on('slow_down', (w) => warned.push(w));
+    host.on('rate_limited', (e) => cut.push(e));
+    for (let i = 1; i <= 45; i++) assert.deepEqual(await host.timeout(3000).emitWithAck('ice-candidate', room, i), { ok: true });
+    for (let i = 1; i <= 9; i++) assert.deepEqual(await host.timeout(3000).emitWithAck('offer', room, i), { ok: true });
+    assert.deepEqual(await host.timeout(3000).emitWithAck('kick', room, 'x'), { ok: true });
+    assert.deepEqual(warned, [{ event: 'ice-candidate', count: 40, limit: 50 }, { event: 'offer', count: 8, limit: 10 }],
+      '45 ICE candidates do not use up the offers: each type has its own limit');
+    const gone = once(host, 'disconnect');
+    host.emit('offer', room, 10, () => {});
+    assert.equal((await gone)[0], 'io server disconnect');
+    assert.deepEqual(cut, [{ reason: 'rate limit exceeded', event: 'offer', count: 10, limit: 10 }]);
+    const id = audit().find((e) => e.type === 'disconnect').socketId;
+    await waitFor(() => audit().filter((e) => e.type === 'close' && e.socketId === id).length === 3, 5000, 'RL.CONN.CLOSE');
+    assert.deepEqual(audit().filter((e) => e.type === 'close' && e.socketId === id).map((e) => [e.policy, e.recorded]).sort(),
+      [['meet_host', true], ['meet_ice', true], ['meet_offer', true]]);
+    assert.equal((await env.client.event('meet_offer', id, 'offer')).count, 1, 'the agent forgot the socket');
+    assert.deepEqual(audit().filter((e) => e.type === 'warn' || e.type === 'disconnect').map((e) => [e.type, e.userId, e.event, e.count]),
+      [['warn', 'fay', 'ice-candidate', 40], ['warn', 'fay', 'offer', 8], ['disconnect', 'fay', 'offer', 10]]);
+  });
+
+  it('host actions: 3 a minute per socket, the warning with the 2nd, a disconnect at the 3rd', async () => {
+    const { s } = await join('gus', '198.51.100.73');
+    const { room } = await s.timeout(3000).emitWithAck('create-room');
+    const warned = [];
+    s.on('slow_down', (w) => warned.push(w));
+    assert.deepEqual(await s.timeout(3000).emitWithAck('mute-all', room, null), { ok: true });
+    assert.deepEqual(await s.timeout(3000).emitWithAck('kick', room, 'x'), { ok: true });
+    assert.deepEqual(warned, [{ event: 'kick', count: 2, limit: 3 }]);
+    const gone = once(s, 'disconnect');
+    s.emit('end-meeting', room, null, () => {});
+    assert.equal((await gone)[0], 'io server disconnect');
+  });
+});
+
+describe('example: voice endpoints', { timeout: 90_000 }, async () => {
+  const env = await setup('voice-endpoints');
+  if (env.skip) return it.skip(env.skip);
+  const { createApp } = require('../examples/voice-endpoints/server');
+  const srv = createApp({ client: env.client }).listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const base = `http://127.0.0.1:${srv.address().port}`;
+  after(async () => {
+    srv.close();
+    env.client.close();
+    await env.agent.close();
+  });
+  const post = (p, body, ip, token) => fetch(base + p, { method: 'POST', body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': ip, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  const signIn = async (user, password, ip) => (await (await post('/api/auth/login', { user, password }, ip)).json()).token;
+
+  it('login: 2 free failures, then a wait (429 meanwhile), never a lockout', async () => {
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await post('/api/auth/login', { user: 'ann', password: 'x' }, '198.51.100.80')).status);
+    assert.deepEqual(codes, [401, 401, 401]);
+    const r = await post('/api/auth/login', { user: 'ann', password: 'opensesame' }, '198.51.100.80');
+    assert.equal(r.status, 429);
+    const { retryAfterMs } = await r.json();
+    assert.ok(retryAfterMs > 0 && retryAfterMs <= 1000, `wait ${retryAfterMs}`);
+    await new Promise((res) => setTimeout(res, retryAfterMs + 20));
+    assert.match(await signIn('ann', 'opensesame', '198.51.100.80'), /^[0-9a-f]{32}$/);
+  });
+
+  it('voice calls: per user AND per address in one decision, sliding windows, the violation type, a 2 min block', async () => {
+    const ann = await signIn('ann', 'opensesame', '198.51.100.81');
+    const ben = await signIn('ben', 'letmein', '198.51.100.81');
+    const call = (token) => post('/api/voice/transcribe', { audio: 'xyz' }, '198.51.100.81', token);
+    const got = [];
+    for (const t of [ann, ann, ann, ann, ann, ann, ann, ben, ben, ben, ben]) {
+      const r = await call(t);
+      const b = await r.json();
+      got.push(r.status === 200 ? 200 : `${b.error}:${b.violation}`);
+      if (r.status === 429) assert.equal(r.headers.get('retry-after'), String(Math.ceil(b.retryAfterMs / 1000)));
+      if (b.error === 'temporarily_blocked') assert.ok(b.retryAfterMs > 110_000, `blocked for ~2 min: ${b.retryAfterMs}`);
+    }
+    // The refusal that goes over starts the block (block_for) at once.
+    assert.deepEqual(got, [200, 200, 200, 200, 200, 'temporarily_blocked:user', 'temporarily_blocked:user', 200, 200, 200,
+      'temporarily_blocked:ip'], 'ann\'s refusals did not count for the address: ben gets its 6th to 8th');
+    const r = await post('/api/voice/synthesize', { text: 'hi' }, '198.51.100.82', ben);
+    assert.equal(r.status, 200, 'from another address ben still has 1 of his 5');
+  });
+
+  it('assistant: 200 tokens reserved, the actual use charged after (into debt), a failed call refunded', async () => {
+    const cy = await signIn('ben', 'letmein', '198.51.100.83');
+    const ask = (prompt) => post('/api/voice/assistant', { prompt }, '198.51.100.83', cy);
+    const left = async () => (await env.client.check('voice_ai_tokens', 'user:ben', { peek: true })).remaining;
+    let r = await ask('x'.repeat(120));
+    assert.deepEqual(await r.json(), { text: `echo: ${'x'.repeat(120)}`, tokens: 1200 });
+    await waitFor(async () => (await left()) === 800, 5000, '1200 of 2000 charged after the call');
+    r = await ask('fail');
+    assert.equal(r.status, 502);
+    await waitFor(async () => (await left()) === 800, 5000, 'the failed call\'s 200 refunded');
+    r = await ask('y'.repeat(100));
+    assert.equal(r.status, 200);
+    await waitFor(async () => (await env.client.check('voice_ai_tokens', 'user:ben', { peek: true })).allowed === false,
+      5000, '1000 of 800 left: 200 below zero');
+    r = await ask('z');
+    assert.equal(r.status, 429);
+    assert.equal((await r.json()).window, 'day');
   });
 });

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const os = require('node:os');
 const express = require('express');
-const { startAgent } = require('./helpers/agent');
+const { startAgent, waitFor } = require('./helpers/agent');
 const CONFIG = require('./helpers/config');
 const { checkPolicyField, checkLimitField } = require('./helpers/sf');
 const { Client, rateLimit, progressiveLogin, budget } = require('..');
@@ -148,7 +148,16 @@ describe('express middleware against floodgated', { timeout: 90_000 }, async () 
     a.get('/deny', rateLimit({ client: mk('deny', { denyRetryAfterMs: 1500 }), policy: 'api' }), (q, s) => s.send('ok'));
     a.get('/ins', rateLimit({ client: mk('insurance', { insurance: { default: { window: { count: 2, perMs: 60_000 } } } }),
       policy: 'api' }), (q, s) => s.send('ok'));
+    const insured = mk('insurance', { insurance: { default: { window: { count: 100, perMs: 60_000 } } } });
+    const b = budget({ client: insured, policy: 'tokens', estimate: 10 });
+    a.get('/budget', b.check, async (req, res) => res.json(await req.floodgateBudget.charge(150)));
     const base = await serve(a);
+    const bud = await get(base, '/budget');
+    assert.equal(bud.status, 200);
+    const spent = await bud.json();
+    assert.deepEqual([spent.recorded, spent.source, spent.charged, spent.exhausted], [false, 'insurance', 150, true],
+      'the insurance limiter takes the whole use (the agent holds no reservation) and refuses the next');
+    assert.equal((await get(base, '/budget')).status, 429);
     const al = await get(base, '/allow');
     assert.equal(al.status, 200);
     assert.equal(al.headers.get('ratelimit'), null, 'no limit known: no headers');
@@ -207,27 +216,100 @@ describe('express middleware against floodgated', { timeout: 90_000 }, async () 
       { policy: 'login', key: '198.51.100.77', waitMs: 0, failures: 0, source: 'agent' });
   });
 
-  it('budget: checked before without a charge, the actual use charged after, refused once spent', async () => {
-    const b = budget({ client, policy: 'tokens', key: (req) => `user:${req.get('x-user')}` });
+  it('user AND ip in one decision: the refusing key is named, the other is not charged', async () => {
+    const seen = [];
+    const a = express();
+    a.set('trust proxy', 'loopback');
+    a.get('/k', rateLimit({ client, keys: { user: { policy: 'per_user', key: (req) => `user:${req.get('x-user')}` },
+      ip: { policy: 'per_ip' } } }), (req, res) => res.json({ binding: req.rateLimit.binding, keys: req.rateLimit.keys }));
+    a.get('/h', rateLimit({ client, policy: 'per_ip', keys: { user: (req) => `hu:${req.get('x-user')}`, ip: {} },
+      handler: (req, res, _n, r) => { seen.push(r); res.status(429).json({ violation: r.refused }); } }), (req, res) => res.send('ok'));
+    const base = await serve(a);
+    const as = (p, user, ip) => get(base, p, ip, { headers: { 'x-user': user } });
+    let r = await as('/k', 'u1', '198.51.100.120');
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { binding: 'user', keys: { user: 'user:u1', ip: '198.51.100.120' } });
+    assert.deepEqual(checkPolicyField(r.headers.get('ratelimit-policy')), [{ id: 'per_user', q: 3, w: 60 }],
+      'the binding pair (least remaining) names the headers');
+    for (let i = 0; i < 2; i++) assert.equal((await as('/k', 'u1', '198.51.100.120')).status, 200);
+    r = await as('/k', 'u1', '198.51.100.120');
+    assert.equal(r.status, 429);
+    let body = await r.json();
+    assert.deepEqual([body.refused, body.policy], ['user', 'per_user']);
+    assert.ok(body.retryAfterMs > 50_000, `sliding: the oldest of 3 leaves after ~60 s, not ${body.retryAfterMs}`);
+    // The user's refusal charged the address nothing: 1 of 4 left, so u2 passes once, then the address refuses.
+    assert.equal((await as('/k', 'u2', '198.51.100.120')).status, 200);
+    r = await as('/k', 'u2', '198.51.100.120');
+    assert.equal(r.status, 429);
+    body = await r.json();
+    assert.deepEqual([body.refused, body.policy], ['ip', 'per_ip']);
+    assert.equal(r.headers.get('retry-after'), String(Math.ceil(body.retryAfterMs / 1000)));
+    const u2 = await client.check('per_user', 'user:u2', { peek: true });
+    assert.equal(u2.remaining, 2, 'the address refused: the user was not charged');
+    // A shared policy, the handler hook gets the name.
+    for (let i = 0; i < 4; i++) assert.equal((await as('/h', `x${i}`, '198.51.100.121')).status, 200);
+    r = await as('/h', 'x9', '198.51.100.121');
+    assert.deepEqual(await r.json(), { violation: 'ip' });
+    assert.equal(seen[0].refusedKey, '198.51.100.121');
+    assert.deepEqual(seen[0].keys, { user: 'hu:x9', ip: '198.51.100.121' });
+    assert.throws(() => rateLimit({ client, keys: { user: () => 'u' } }), /keys\.user has no policy/);
+    assert.throws(() => rateLimit({ client, policy: 'api', keys: {} }), /1-16/);
+  });
+
+  it('budget: a reservation before, the actual use after (into debt), refunds on failure and for unused cost', async () => {
+    const b = budget({ client, policy: 'tokens', key: (req) => `user:${req.get('x-user')}`,
+      estimate: (req) => Number(req.get('x-estimate') ?? 10) });
     const a = express();
     a.post('/ai', b.check, async (req, res) => {
       const used = Number(req.get('x-used'));
-      res.json(await req.floodgateBudget.charge(used));
+      const how = req.get('x-how');
+      if (how === 'fail') return res.status(502).json({ error: 'model down' });
+      if (how === 'locals') {
+        res.locals.floodgateCost = used;
+        return res.json({ reserved: req.floodgateBudget.reserved });
+      }
+      return res.json(await req.floodgateBudget.charge(used));
     });
     const base = await serve(a);
-    const ask = (used) => get(base, '/ai', null, { method: 'POST', headers: { 'x-user': 'b1', 'x-used': String(used) } });
-    let r = await ask(60);
+    const ask = (how, used, user = 'b1') => get(base, '/ai', null, { method: 'POST',
+      headers: { 'x-user': user, 'x-used': String(used), 'x-how': how } });
+    const left = async () => (await client.check('tokens', 'user:b1', { peek: true })).remaining;
+    let r = await ask('charge', 60);
     assert.equal(r.status, 200);
     assert.deepEqual(checkPolicyField(r.headers.get('ratelimit-policy')), [{ id: 'tokens', q: 100, w: 86400 }]);
-    assert.equal(checkLimitField(r.headers.get('ratelimit'))[0].r, 100, 'the check charged nothing');
-    assert.deepEqual(await r.json(), { charged: 60, uncharged: 0, remaining: 40 });
-    r = await ask(500);
-    assert.equal(r.status, 200);
-    assert.deepEqual(await r.json(), { charged: 40, uncharged: 460, remaining: 0 }, 'more than is left takes what is left');
-    r = await ask(1);
-    assert.equal(r.status, 429);
+    assert.equal(checkLimitField(r.headers.get('ratelimit'))[0].r, 90, 'the check reserved the estimate');
+    assert.deepEqual(await r.json(), { used: 60, reserved: 10, charged: 50, refunded: 0, remaining: 40, exhausted: false,
+      retryAfterMs: 0, recorded: true, source: 'agent' });
+    r = await ask('fail', 0);
+    assert.equal(r.status, 502);
+    await waitFor(async () => (await left()) === 40, 5000, 'the failed request\'s reservation refunded');
+    r = await ask('locals', 5);
+    assert.deepEqual(await r.json(), { reserved: 10 });
+    await waitFor(async () => (await left()) === 35, 5000, 'res.locals.floodgateCost settled (5 of 10 reserved)');
+    r = await ask('charge', 500);
     const body = await r.json();
-    assert.equal(body.window, 'day');
-    assert.ok(body.retryAfterMs > 0 && body.retryAfterMs <= 86_400_000);
+    assert.deepEqual([body.used, body.charged, body.remaining, body.exhausted], [500, 490, 0, true],
+      'more than is left is recorded: 465 below zero');
+    r = await ask('charge', 1);
+    assert.equal(r.status, 429);
+    const refused = await r.json();
+    assert.equal(refused.window, 'day');
+    assert.ok(refused.retryAfterMs > 4 * 86_400_000 && refused.retryAfterMs <= 5 * 86_400_000,
+      `a debt of 465 at 100 a day is paid in the 5th period: ${refused.retryAfterMs}`);
+    assert.equal((await ask('charge', 1, 'b2')).status, 200, 'another key is not in debt');
+    // A bad cost in res.locals is logged; the server goes on.
+    const logs = [];
+    const c2 = new Client({ path: agent.socket, timeoutMs: 3000, logger: { info() {}, warn() {}, error: (m) => logs.push(m) } });
+    clients.push(c2);
+    const b2 = budget({ client: c2, policy: 'tokens', key: () => 'user:b3' });
+    const a2 = express();
+    a2.get('/bad', b2.check, (req, res) => {
+      res.locals.floodgateCost = -5;
+      res.send('done');
+    });
+    const base2 = await serve(a2);
+    assert.equal(await (await get(base2, '/bad')).text(), 'done');
+    await waitFor(() => logs.length === 1, 5000, 'the log line');
+    assert.match(logs[0], /budget tokens: .*res\.locals\.floodgateCost.* -5/);
   });
 });

@@ -64,27 +64,25 @@ describe('hostile agents', { timeout: 90_000 }, () => {
   });
 
   it('a late reply after a timeout goes to nobody; the next call gets its own', async () => {
-    let t0 = 0;
-    const f = await fake((s) => {
-      // In order, as a RESP server answers: the first reply after 300 ms
-      // (too late for its 200 ms), the second just after it.
-      if (!t0) {
-        t0 = Date.now();
-        setTimeout(() => s.write(OK7), 300);
-      } else {
-        setTimeout(() => s.write('*7\r\n:1\r\n:10\r\n:3\r\n:1000\r\n:0\r\n+ok\r\n$2\r\n1s\r\n'),
-          Math.max(0, t0 + 305 - Date.now()));
-      }
+    // The first call's reply is held until the client has decided that call by
+    // its failure policy (a wait on the client, not on a timer, so a loaded
+    // machine cannot run the 200 ms timer after the reply is in); then both
+    // replies come in order, as a RESP server answers.
+    const f = await fake((s, d) => {
+      if (String(d).includes('$1\r\nb\r\n')) s.write(`${OK7}*7\r\n:1\r\n:10\r\n:3\r\n:1000\r\n:0\r\n+ok\r\n$2\r\n1s\r\n`);
     });
     const c = new Client({ path: f.path, timeoutMs: 200, failure: 'allow', logger: null });
-    await once(c, 'connect');
-    const first = await c.check('api', 'a');
-    assert.equal(first.source, 'failure_allow');
-    const second = await c.check('api', 'b');
-    assert.equal(second.source, 'agent');
-    assert.equal(second.remaining, 3, 'the reply meant for the second call, not the late first one');
-    c.close();
-    f.close();
+    try {
+      await once(c, 'connect');
+      const first = await c.check('api', 'a');
+      assert.equal(first.source, 'failure_allow');
+      const second = await c.check('api', 'b');
+      assert.equal(second.source, 'agent');
+      assert.equal(second.remaining, 3, 'the reply meant for the second call, not the late first one');
+    } finally {
+      c.close();
+      f.close();
+    }
   });
 
   for (const [name, bytes] of [

@@ -45,7 +45,7 @@ test('the tarball holds the code, the types and the README, not the tests', () =
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PKG, encoding: 'utf8' });
   const files = JSON.parse(out)[0].files.map((f) => f.path).sort();
   for (const f of ['README.md', 'index.d.ts', 'index.mjs', 'lib/client.js', 'lib/express.js', 'lib/index.js',
-    'lib/insurance.js', 'lib/ip.js', 'lib/nestjs.js', 'lib/resp.js', 'lib/socketio.js', 'package.json'])
+    'lib/insurance.js', 'lib/ip.js', 'lib/keys.js', 'lib/nestjs.js', 'lib/resp.js', 'lib/socketio.js', 'package.json'])
     assert.ok(files.includes(f), `${f} missing from ${files}`);
   assert.ok(!files.some((f) => f.startsWith('test/')), 'tests are not shipped');
 });

@@ -75,3 +75,20 @@ test('commands are arrays of bulk strings; bad arguments are refused', () => {
   assert.throws(() => encodeCommand(['RL.CHECK', {}]), TypeError);
   assert.throws(() => encodeCommand(['RL.CHECK', NaN]), TypeError);
 });
+
+test('RL.CHECKM replies: a refused index or a binding pair that does not fit the request is never a decision', () => {
+  const { parseCheckMulti } = require('../lib/client');
+  const pairs = [{ policy: 'u', key: 'user:1' }, { policy: 'ip', key: '192.0.2.1' }];
+  const ok = [1, 3, 2, 60000, 0, 'ok', '1m', -1, 'ip', '192.0.2.1'];
+  const v = parseCheckMulti(ok, pairs);
+  assert.deepEqual([v.policy, v.key, v.bindingIndex, v.refusedIndex, v.refusedKey], ['ip', '192.0.2.1', 1, -1, null]);
+  const bad = [
+    [1, 3, 2, 60000, 0, 'ok', '1m', 0, 'u', 'user:1'], // allowed, yet a pair refused
+    [0, 3, 0, 60000, 9, 'deny', '1m', -1, 'u', 'user:1'], // refused, yet no pair did
+    [0, 3, 0, 60000, 9, 'deny', '1m', 2, 'u', 'user:1'], // no pair 2
+    [0, 3, 0, 60000, 9, 'deny', '1m', 0, 'ip', '192.0.2.1'], // pair 0 is not that one
+    [1, 3, 2, 60000, 0, 'ok', '1m', -1, 'u', 'user:2'], // a key that was not asked
+    [1, 3, 2, 60000, 0, 'ok', '1m', -1, 'u'], // short
+  ];
+  for (const r of bad) assert.throws(() => parseCheckMulti(r, pairs), RespProtocolError, JSON.stringify(r));
+});

@@ -82,6 +82,41 @@ describe('socket.io against floodgated', { timeout: 90_000 }, async () => {
     assert.equal((await connect(url, { transports: ['polling'], extraHeaders: { 'X-Forwarded-For': '198.51.100.36' } })).ok, true);
   });
 
+  it('handshakes per user AND per address in one decision: the refusal names which, the other is not charged', async () => {
+    const audit = [];
+    const url = await server(() => {}, { allowRequest: handshakeLimiter({ client, trustProxy: 'loopback',
+      keys: { user: { policy: 'per_user', key: (req) => `user:${new URL(req.url, 'http://h').searchParams.get('user')}` },
+        ip: { policy: 'per_ip' } }, onAudit: (e) => audit.push(e) }) });
+    const hs = (user) => fetch(`${url}/socket.io/?EIO=4&transport=polling&user=${user}`,
+      { headers: { 'X-Forwarded-For': '198.51.100.40' } });
+    const codes = [];
+    for (const u of ['ann', 'ann', 'ann', 'ann', 'bob', 'cid']) {
+      const r = await hs(u);
+      codes.push(r.status);
+      if (r.status === 403) {
+        const { message } = await r.json();
+        codes.push(/^rate limited \((user|ip)\), retry after [0-9]+ s$/.exec(message)?.[1] ?? message);
+      } else await r.text();
+    }
+    assert.deepEqual(codes, [200, 200, 200, 403, 'user', 200, 403, 'ip'],
+      'ann\'s 4th is refused by her own limit and charges the address nothing: bob gets the 4th of 4');
+    assert.deepEqual(audit.map((e) => [e.type, e.refused, e.policy, e.key]),
+      [['connect_refused', 'user', 'per_user', 'user:ann'], ['connect_refused', 'ip', 'per_ip', '198.51.100.40']]);
+    assert.equal((await client.check('per_user', 'user:cid', { peek: true })).remaining, 3);
+  });
+
+  it('io.use connections per user AND per address: connect_error data names the refusing key', async () => {
+    const url = await server((io) => io.use(connectionLimiter({ client, trustProxy: 'loopback',
+      keys: { user: { policy: 'per_user', key: (socket) => `cu:${socket.handshake.auth.user}` }, ip: { policy: 'per_ip' } } })));
+    const as = (user) => connect(url, { auth: { user }, extraHeaders: { 'X-Forwarded-For': '198.51.100.45' } });
+    const got = [];
+    for (const u of ['ann', 'ann', 'ann', 'ann', 'bob', 'cid']) {
+      const r = await as(u);
+      got.push(r.ok ? 'ok' : `${r.err.message}:${r.err.data.refused}:${r.err.data.policy}`);
+    }
+    assert.deepEqual(got, ['ok', 'ok', 'ok', 'rate limited:user:per_user', 'ok', 'rate limited:ip:per_ip']);
+  });
+
   it('connections: without trusted proxies a forged X-Forwarded-For does not make a new address', async () => {
     const url = await server((io) => io.use(connectionLimiter({ client, policy: 'blk' })));
     const res = [];

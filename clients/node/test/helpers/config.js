@@ -26,4 +26,12 @@ module.exports = `policies:
     type: budget
     amount: 100
     period: day
+
+  - name: per_user
+    type: window
+    algorithm: sliding
+    limits: [ { count: 3, per: 1m } ]
+  - name: per_ip
+    type: window
+    limits: [ { count: 4, per: 1m } ]
 `;

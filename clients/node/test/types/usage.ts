@@ -16,12 +16,21 @@ async function main(): Promise<void> {
   const ok: boolean = await fg.authOk('login', 'x');
   await fg.block('api', 'k', 10);
   fg.on('degraded', (ev) => console.log(ev.failure));
+  const m: CheckResult = await fg.checkMulti([['api_user', 'user:1'], { policy: 'api_ip', key: '192.0.2.1' }], { cost: 1 });
+  const why: string | null | undefined = m.refused;
+  const u = await fg.charge('ai', 'user:1', 5000, { role: 'pro' });
+  const rec: boolean = u.recorded && (await fg.refund('ai', 'user:1', 10)).recorded;
+  void [why, rec];
   void [n, s, src, e, d, ok, normalizeIp('::1', 64), FloodgateCommandError];
 }
 void main;
 rateLimit({ client: fg, policy: 'api', ipv6Prefix: 64, legacyHeaders: true, key: (req) => String(req.ip) });
 const login = progressiveLogin({ client: fg, policy: 'login' });
-void budget({ client: fg, policy: 'ai', estimate: 100, key: (req) => String(req.user) }).check;
+void budget({ client: fg, policy: 'ai', estimate: 100, key: (req) => String(req.user), costProperty: 'tokens',
+  failed: (_req, res) => res.statusCode >= 500, onCharge: (_req, c) => console.log(c.used, c.charged, c.refunded) }).fail;
+rateLimit({ client: fg, policy: 'api', keys: { user: (req) => `user:${req.user.id}`, ip: {} },
+  handler: (_req, res, _next, r) => res.status(429).json({ violation: r.refused }) });
+handshakeLimiter({ client: fg, keys: { ip: { policy: 'sio_ip' }, user: { policy: 'sio_user', key: (req) => String(req.url) } } });
 void login.check;
 connectionLimiter({ client: fg, policy: 'sio_connect', trustProxy: ['10.0.0.0/8'] });
 handshakeLimiter({ client: fg, policy: 'sio_connect', trustProxy: 1 });

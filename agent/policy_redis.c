@@ -216,7 +216,7 @@ void policy_redis_pack(struct policy *p)
 {
 	int role;
 
-	for (role = 0; role <= p->conf.nroles; role++) {
+	for (role = 0; role < policy_rows(&p->conf); role++) {
 		size_t off = CONF_ID_LEN;
 
 		memcpy(p->params[role], p->conf_id, off);
@@ -226,7 +226,8 @@ void policy_redis_pack(struct policy *p)
 	}
 }
 
-/* ARGV 1 and 2 of every script, for role (window limits, budget amount). */
+/* ARGV 1 and 2 of every script, for row role (window limits, budget amount,
+ * an event type's limit). */
 static void args_common(struct rargs *a, const struct policy *p, int role, uint64_t fixed_now)
 {
 	a->v[0] = (const char *)p->params[role];
@@ -403,7 +404,7 @@ static void want_late(struct areq *q)
 		return;
 	l->j = j;
 	l->amount = q->journaled;
-	l->role = policy_op_has_role(q->rq.op) ? q->role : 0;
+	l->role = policy_op_row(q->rq.op, q->role);
 	l->klen = q->rq.klen;
 	strcpy(l->policy, q->p->conf.name);
 	memcpy(l->key, q->rq.key, q->rq.klen);
@@ -609,7 +610,7 @@ static void replay_pump(struct journal *j)
 		struct rargs a;
 		int err = -EINVAL;
 
-		if (klen && e->role <= p->conf.nroles) {
+		if (klen && e->role < policy_rows(&p->conf)) {
 			args_common(&a, p, e->role, 0);
 			arg_u64(&a, e->amount);
 			err = redis_eval_background(ps->redis, script_of(ps, p, POLICY_LUA_REPLAY),

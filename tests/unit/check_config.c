@@ -115,14 +115,18 @@ START_TEST(test_packaging)
 	}
 	ck_assert(tcp443);
 	ck_assert(udp40000);
-	/* The four example policies, and the socket's defaults. */
-	ck_assert_int_eq(conf.npolicies, 4);
+	/* The issue's four example policies and the meeting server's per-type
+	 * events, and the socket's defaults. */
+	ck_assert_int_eq(conf.npolicies, 5);
 	ck_assert_str_eq(conf.policies[0].name, "login");
 	ck_assert_int_eq(conf.policies[0].type, POLICY_PROGRESSIVE);
 	ck_assert_int_eq(conf.policies[1].type, POLICY_EVENTS);
-	ck_assert_int_eq(conf.policies[2].type, POLICY_WINDOW);
-	ck_assert_int_eq(conf.policies[2].nlimits, 3);
-	ck_assert_int_eq(conf.policies[3].type, POLICY_BUDGET);
+	ck_assert_int_eq(conf.policies[2].type, POLICY_EVENTS);
+	ck_assert_int_eq(conf.policies[2].nevtypes, 3);
+	ck_assert_uint_eq(conf.policies[2].limit, 0);
+	ck_assert_int_eq(conf.policies[3].type, POLICY_WINDOW);
+	ck_assert_int_eq(conf.policies[3].nlimits, 3);
+	ck_assert_int_eq(conf.policies[4].type, POLICY_BUDGET);
 	ck_assert_str_eq(conf.socket.path, "/run/floodgate/floodgate.sock");
 	ck_assert_uint_eq(conf.socket.mode, 0660);
 	ck_assert_uint_eq(conf.store.max_keys, 1000000);

@@ -409,7 +409,7 @@ static void cmd_rl_policy(struct client *c, int argc, const struct resp_arg *arg
 	const char *role = NULL;
 	struct policy_desc d;
 	struct policy *p;
-	char hdr[1024];
+	char hdr[4096]; /* 17 event types with 63-character names fit */
 	size_t i, n = *a->policies ? policies_count(*a->policies) : 0;
 	int k;
 

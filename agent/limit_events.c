@@ -290,15 +290,10 @@ static int events_exempt(struct cy_parser *p, const yaml_node_t *map, const yaml
 		yaml_node_t *item = cy_seq_item(p, n, i);
 
 		snprintf(kp, sizeof(kp), "%s[%d]", path, i);
-		err = cy_get_str(p, item, kp, "an event name", &s);
+		/* As RL.EVENT gives them: any characters ("chat message"). */
+		err = cy_get_text(p, item, kp, "an event name", POLICY_EVENT_NAME_MAX, &s);
 		if (err)
 			return err;
-		if (!*s)
-			return cy_fail(p, item, kp, "cannot be empty");
-		if (strlen(s) >= POLICY_EVENT_NAME_MAX)
-			return cy_fail(p, item, kp,
-				       "\"%.20s...\" is too long (at most %d characters)", s,
-				       POLICY_EVENT_NAME_MAX - 1);
 		for (k = 0; k < i; k++) {
 			if (!strcmp(pc->exempt[k], s))
 				return cy_fail(p, item, kp, "\"%s\" is listed twice", s);
@@ -353,15 +348,9 @@ static int events_types(struct cy_parser *p, const yaml_node_t *map, const yaml_
 		yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
 		struct fg_conf_event_type *t = &pc->evtypes[i];
 
-		err = cy_get_str(p, kn, path, "an event type name", &s);
+		err = cy_get_text(p, kn, path, "an event type name", POLICY_EVENT_NAME_MAX, &s);
 		if (err)
 			return err;
-		if (!*s)
-			return cy_fail(p, kn, path, "an event type name cannot be empty");
-		if (strlen(s) >= POLICY_EVENT_NAME_MAX)
-			return cy_fail(p, kn, path,
-				       "\"%.20s...\" is too long (at most %d characters)", s,
-				       POLICY_EVENT_NAME_MAX - 1);
 		if (!strcmp(s, "*"))
 			return cy_fail(p, kn, path,
 				       "\"*\" is what replies call the policy's own limit: use "

@@ -111,6 +111,9 @@ event_types() {
 	same "$(events "$1" meet sock:2 offer 1)" ok/1/10/offer "$2: another connection counts apart"
 	got=$("$FLOODCTL" -s "$1" --json event meet sock:2 offer)
 	same "$got" '{"state":"ok","count":2,"limit":10,"type":"offer"}' "$2: floodctl event names the type"
+	same "$(redis-cli -s "$1" RL.POLICY meet | tail -1)" \
+		'"meet-offer";q=10;w=60, "meet-ice-candidate";q=50;w=60, "meet-host-action";q=3;w=60' \
+		"$2: RL.POLICY gives the per-type limits as a RateLimit-Policy value"
 	same "$(redis-cli -s "$1" RL.CONN.CLOSE meet sock:1)" OK "$2: one RL.CONN.CLOSE"
 	same "$(events "$1" meet sock:1 offer 1),$(events "$1" meet sock:1 ice-candidate 1),$(events "$1" meet sock:1 host-action 1)" \
 		"ok/1/10/offer,ok/1/50/ice-candidate,ok/1/3/host-action" \

@@ -14,20 +14,61 @@
 #include "policy_lua.h"
 
 /*
- * The state; the block comes first. One counter per row (policy_rows): the
- * policy's limit, then each type of events: in the file's order, so that a
- * connection's whole state is one key (RL.CONN.CLOSE forgets every type at
- * once) and its size is fixed by the config, never by what a peer sends.
+ * The state: the block, then a count and its window's start per row
+ * (policy_rows): the policy's limit, then each type of events: in the
+ * file's order, so that a connection's whole state is one key
+ * (RL.CONN.CLOSE forgets every type at once) and its size is fixed by the
+ * config, never by what a peer sends. With events:, each row starts with
+ * its type's tag (a hash of its name), so that a reload that adds or
+ * removes types keeps the counts of the others (events_remap; the Redis
+ * value says the same). Without events: the state is as it always was
+ * (block, count, start).
  */
-struct ev_slot {
-	uint64_t count;
-	uint64_t start; /* ms, start of the window */
+struct ev_row {
+	uint64_t *count; /* count[1]: the start of the window, ms */
+	uint64_t *tag;	 /* NULL without events: */
 };
 
-struct st_events {
-	uint64_t blocked_until;
-	struct ev_slot slot[];
+/* Fields per row: tag, count, start with events:; count, start without. */
+static int row_fields(const struct fg_conf_policy *c)
+{
+	return c->nevtypes ? 3 : 2;
+}
+
+static struct ev_row ev_row(const struct fg_conf_policy *c, uint64_t *state, int row)
+{
+	uint64_t *r = state + 1 + row * row_fields(c);
+
+	if (!c->nevtypes)
+		return (struct ev_row){ .count = r };
+	return (struct ev_row){ .count = r + 1, .tag = r };
+}
+
+/* The tags of the rows (compile): 52 bits of a hash of the type's name, ""
+ * for the policy's own limit, never 0; exact in the scripts' doubles. */
+struct ev_priv {
+	uint64_t tag[POLICY_MAX_EVENT_TYPES + 1];
 };
+
+static uint64_t ev_tag_of(const char *name)
+{
+	return (store_siphash(0x6576656e74746167ULL, 0x74ULL, name, strlen(name)) >> 12) | 1;
+}
+
+static const struct ev_priv *ev_priv(const struct policy *p)
+{
+	return (const struct ev_priv *)p->priv;
+}
+
+static void events_compile(struct policy *p)
+{
+	struct ev_priv *e = (struct ev_priv *)p->priv;
+	int i;
+
+	e->tag[0] = ev_tag_of("");
+	for (i = 0; i < p->conf.nevtypes; i++)
+		e->tag[i + 1] = ev_tag_of(p->conf.evtypes[i].name);
+}
 
 /* The limit, window and warn_at of a row. */
 struct ev_limit {
@@ -71,11 +112,12 @@ static void events_canon(struct fg_conf_policy *d, const struct fg_conf_policy *
 }
 
 /*
- * A counter belongs to the type of its place: the names in order. Limits,
- * windows and warn_at may change and keep every count (as a policy without
- * events: keeps its count when its limit or window changes); a type added,
- * removed or moved starts every count afresh (blocks stay). Without events:
- * the copy is empty, as it was before the types existed.
+ * A row's place: the names in order. Limits, windows and warn_at may
+ * change and keep every count as it is (as a policy without events: keeps
+ * its count when its limit or window changes); a type added, removed or
+ * moved changes the places, and events_remap keeps the counts of the types
+ * still named by their tags (a new type starts at nothing). Without
+ * events: the copy is empty, as it was before the types existed.
  */
 static void events_layout(struct fg_conf_policy *d, const struct fg_conf_policy *s)
 {
@@ -88,8 +130,38 @@ static void events_layout(struct fg_conf_policy *d, const struct fg_conf_policy 
 
 static uint32_t events_state_size(const struct fg_conf_policy *c)
 {
-	return (uint32_t)(sizeof(struct st_events) +
-			  (size_t)policy_rows(c) * sizeof(struct ev_slot));
+	return (uint32_t)(8 * (1 + policy_rows(c) * row_fields(c)));
+}
+
+/*
+ * A state of another layout (a reload that added, removed or moved types;
+ * a Redis value of another config): the block, and the count of each old
+ * row whose tag is one of p's rows' (a state without events: is one row,
+ * the policy's own limit). Anything else is read as nothing.
+ */
+static void events_remap(const struct policy *p, const uint64_t *old, uint32_t old_size,
+			 uint64_t *state)
+{
+	const struct fg_conf_policy *c = &p->conf;
+	uint32_t n = old_size / 8, j;
+	int i;
+
+	if (!n)
+		return;
+	state[0] = old[0];
+	for (j = 0; n == 3 ? j < 1 : (n - 1) % 3 == 0 && j < (n - 1) / 3; j++) {
+		uint64_t tag = n == 3 ? ev_priv(p)->tag[0] : old[1 + 3 * j];
+		const uint64_t *oc = n == 3 ? old + 1 : old + 2 + 3 * j;
+
+		for (i = 0; i < policy_rows(c); i++) {
+			struct ev_row r = ev_row(c, state, i);
+
+			if (ev_priv(p)->tag[i] != tag)
+				continue;
+			r.count[0] = oc[0];
+			r.count[1] = oc[1];
+		}
+	}
 }
 
 static bool name_is(const char *name, const char *s, size_t len)
@@ -128,13 +200,14 @@ static const char *exempt_type(const struct fg_conf_policy *c)
 
 static uint64_t events_expiry(const struct policy *p, const void *state)
 {
-	const struct st_events *s = state;
-	uint64_t e = s->blocked_until;
+	uint64_t *s = (uint64_t *)state, e = s[0];
 	int i;
 
 	for (i = 0; i < policy_rows(&p->conf); i++) {
-		if (s->slot[i].count)
-			e = max_u64(e, s->slot[i].start + ev_limit(&p->conf, i).window_ms);
+		struct ev_row r = ev_row(&p->conf, s, i);
+
+		if (r.count[0])
+			e = max_u64(e, r.count[1] + ev_limit(&p->conf, i).window_ms);
 	}
 	return e;
 }
@@ -155,33 +228,39 @@ static uint64_t events_warn_at(const struct ev_limit *l)
 static uint64_t events_event(void *state, bool fresh, void *arg)
 {
 	struct policy_call *op = arg;
-	struct st_events *s = state;
-	struct ev_slot *sl = &s->slot[op->role];
+	const struct fg_conf_policy *c = &op->p->conf;
+	uint64_t *s = state;
+	struct ev_row r = ev_row(c, s, op->role);
+	uint64_t *count = &r.count[0], *start = &r.count[1];
 	struct rl_event_result *out = &op->ans->u.event;
-	struct ev_limit l = ev_limit(&op->p->conf, op->role);
+	struct ev_limit l = ev_limit(c, op->role);
 	uint64_t warn_n = events_warn_at(&l);
+	int i;
 
 	(void)fresh;
-	if (sl->count && since_ms(op->now_ms, sl->start) >= l.window_ms)
-		sl->count = 0;
+	/* Every row says whose it is (a fresh state's tags are zeroes). */
+	for (i = 0; c->nevtypes && i < policy_rows(c); i++)
+		*ev_row(c, s, i).tag = ev_priv(op->p)->tag[i];
+	if (*count && since_ms(op->now_ms, *start) >= l.window_ms)
+		*count = 0;
 	out->limit = l.limit;
-	out->type = op->exempt ? exempt_type(&op->p->conf) : l.type;
+	out->type = op->exempt ? exempt_type(c) : l.type;
 	if (op->exempt) {
 		out->state = "exempt";
-	} else if (s->blocked_until > op->now_ms) {
+	} else if (s[0] > op->now_ms) {
 		out->state = "disconnect";
 	} else {
-		if (!sl->count)
-			sl->start = op->now_ms;
-		sl->count++;
-		if (sl->count >= l.limit)
+		if (!*count)
+			*start = op->now_ms;
+		(*count)++;
+		if (*count >= l.limit)
 			out->state = "disconnect";
-		else if (sl->count == warn_n)
+		else if (*count == warn_n)
 			out->state = "warn";
 		else
 			out->state = "ok";
 	}
-	out->count = sl->count;
+	out->count = *count;
 	return events_expiry(op->p, s);
 }
 
@@ -218,8 +297,8 @@ static void events_fallback(struct policy_call *c, bool allow)
 	c->ans->u.event.type = c->exempt ? exempt_type(&c->p->conf) : l.type;
 }
 
-/* xp: the window of the row in ms; x: the row; n pairs: every row's limit
- * and window (the expiry looks at all of them). */
+/* xp: the window of the row in ms; x: the row; n pairs: every row's
+ * window and tag (the expiry looks at all of them; the remap at the tags). */
 static void events_pack(const struct policy *p, int role, unsigned char *buf, size_t *off)
 {
 	int i, n = policy_rows(&p->conf);
@@ -228,27 +307,47 @@ static void events_pack(const struct policy *p, int role, unsigned char *buf, si
 	policy_put_double(buf, off, (uint64_t)role);
 	policy_put_double(buf, off, (uint64_t)n);
 	for (i = 0; i < n; i++) {
-		struct ev_limit l = ev_limit(&p->conf, i);
-
-		policy_put_double(buf, off, l.limit);
-		policy_put_double(buf, off, l.window_ms);
+		policy_put_double(buf, off, ev_limit(&p->conf, i).window_ms);
+		policy_put_double(buf, off, ev_priv(p)->tag[i]);
 	}
 }
 
-/* A count and its window's start per row x (f[2 + 2x], f[3 + 2x]; its limit and
- * window: limit(x + 1)): the
- * state lasts until the last window of a counted row ends. */
+/* The rows as in struct ev_row: with events: (n > 1) f[2 + 3i] the tag of
+ * row i, f[3 + 3i] its count, f[4 + 3i] its start; without, f[2], f[3].
+ * ci(i): the index of row i's count. The state lasts until the last
+ * window of a counted row ends. */
 #define LUA_STATE                                                                                  \
-	"local nf = 1 + 2 * n\n"                                                                   \
+	"local typed = n > 1\n"                                                                    \
+	"local nf = typed and 1 + 3 * n or 3\n"                                                    \
+	"local function ci(i) if typed then return 3 + 3 * i end return 2 end\n"                   \
 	"local function expiry(f) local e = f[1]\n"                                                \
-	"  for i = 0, n - 1 do local _, w = limit(i + 1)\n"                                        \
-	"    if f[2 + 2 * i] > 0 and f[3 + 2 * i] + w > e then e = f[3 + 2 * i] + w end end\n"     \
+	"  for i = 0, n - 1 do local w = limit(i + 1)\n"                                           \
+	"    if f[ci(i)] > 0 and f[ci(i) + 1] + w > e then e = f[ci(i) + 1] + w end end\n"         \
 	"  return e end\n"
+
+/* events_remap: a value of another config: its block, and the count of
+ * each of its rows whose tag is one of ours (40 bytes: a state without
+ * events:, one row, the policy's own limit). */
+#define LUA_REMAP                                                                                  \
+	POLICY_LUA_KEEP_BLOCK                                                                      \
+	"    local m, typ = 0, false\n"                                                            \
+	"    if #v == 40 then m = 1 elseif (#v - 24) % 24 == 0 then m = (#v - 24) / 24;\n"         \
+	"      typ = true end\n"                                                                   \
+	"    for j = 0, m - 1 do local tg, c, st\n"                                                \
+	"      if typ then tg, c, st = struct.unpack('<ddd', v, 25 + 24 * j)\n"                    \
+	"      else tg = select(2, limit(1)); c, st = struct.unpack('<dd', v, 25) end\n"           \
+	"      for i = 0, n - 1 do local _, t = limit(i + 1)\n"                                    \
+	"        if t == tg then f[ci(i)] = c; f[ci(i) + 1] = st; found = true end end end\n"
+
+/* Every row says whose it is (a fresh state's tags are zeroes). */
+#define LUA_TAGS                                                                                   \
+	"if typed then for i = 0, n - 1 do local _, t = limit(i + 1); f[2 + 3 * i] = t end end\n"
 
 /* events_event: ARGV 3 exempt (1); row x, its window xp. */
 #define LUA_EVENT                                                                                  \
+	LUA_TAGS                                                                                   \
 	"if ARGV[3] ~= '1' and f[1] <= now then\n"                                                 \
-	"  local i = 2 + 2 * x\n"                                                                  \
+	"  local i = ci(x)\n"                                                                      \
 	"  local c, st = f[i], f[i + 1]\n"                                                         \
 	"  if c > 0 and now - st >= xp then c = 0 end\n"                                           \
 	"  if c == 0 then st = now end\n"                                                          \
@@ -257,7 +356,8 @@ static void events_pack(const struct policy *p, int role, unsigned char *buf, si
 
 /* Outage replay (ARGV 3 amount): amount events of row x in its current window. */
 #define LUA_REPLAY                                                                                 \
-	"local a, i = tonumber(ARGV[3]), 2 + 2 * x\n"                                              \
+	LUA_TAGS                                                                                   \
+	"local a, i = tonumber(ARGV[3]), ci(x)\n"                                                  \
 	"local c, t = f[i], f[i + 1]\n"                                                            \
 	"if c > 0 and now - t >= xp then c = 0 end\n"                                              \
 	"if c == 0 then t = now end\n"                                                             \
@@ -265,9 +365,9 @@ static void events_pack(const struct policy *p, int role, unsigned char *buf, si
 	"save()\n"                                                                                 \
 	"return {now, v or false}\n"
 
-static const char lua_event[] = POLICY_LUA(LUA_STATE, LUA_EVENT);
-static const char lua_block[] = POLICY_LUA(LUA_STATE, POLICY_LUA_BLOCK_BODY);
-static const char lua_replay[] = POLICY_LUA(LUA_STATE, LUA_REPLAY);
+static const char lua_event[] = POLICY_LUA_REMAP(LUA_STATE, LUA_REMAP, LUA_EVENT);
+static const char lua_block[] = POLICY_LUA_REMAP(LUA_STATE, LUA_REMAP, POLICY_LUA_BLOCK_BODY);
+static const char lua_replay[] = POLICY_LUA_REMAP(LUA_STATE, LUA_REMAP, LUA_REPLAY);
 
 /* --- config ------------------------------------------------------------------ */
 
@@ -422,7 +522,10 @@ const struct policy_kind policy_kind_events = {
 	.conf_keys = events_keys,
 	.canon = events_canon,
 	.layout = events_layout,
+	.remap = events_remap,
 	.state_size = events_state_size,
+	.priv_size = sizeof(struct ev_priv),
+	.compile = events_compile,
 	.decide = { [POLICY_OP_EVENT] = events_event },
 	.validate = events_validate,
 	.expiry = events_expiry,

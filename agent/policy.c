@@ -100,8 +100,8 @@ static void make_conf_id(struct policy *p)
 }
 
 /* A key's state under a new config of its policy, from the old one's:
- * all of it (same layout, recomputing the expiry under the new parameters)
- * or its block alone. */
+ * all of it (same layout, recomputing the expiry under the new parameters),
+ * what the kind's remap keeps, or its block alone. */
 struct carry {
 	const struct policy *p; /* the new policy */
 	uint32_t old_size;
@@ -114,6 +114,8 @@ static uint64_t carry_fn(void *dst, const void *src, void *arg)
 
 	if (c->all)
 		memcpy(dst, src, c->old_size);
+	else if (c->p->kind->remap)
+		c->p->kind->remap(c->p, src, c->old_size, dst);
 	else
 		memcpy(dst, src, sizeof(uint64_t)); /* the block's end: every state's first field */
 	return c->p->kind->expiry(c->p, dst);

@@ -303,7 +303,16 @@ static void decode_state(const struct policy *p, const char *v, size_t len, uint
 		    (!memcmp(v, p->conf_id, CONF_ID_LEN) || !memcmp(v, p->legacy_id, CONF_ID_LEN));
 
 	if (!ours && len >= CONF_ID_LEN + 8 && v[0] == p->conf_id[0]) {
-		pre[0] = policy_get_u64(f);
+		uint64_t old[STORE_STATE_MAX / 8];
+		size_t n = (len - CONF_ID_LEN) / 8;
+
+		if (!p->kind->remap || (len - CONF_ID_LEN) % 8 || n > STORE_STATE_MAX / 8) {
+			pre[0] = policy_get_u64(f);
+			return;
+		}
+		for (i = 0; i < n; i++)
+			old[i] = policy_get_u64(f + 8 * i);
+		p->kind->remap(p, old, (uint32_t)(n * 8), pre);
 		return;
 	}
 	if (!ours || (len - CONF_ID_LEN) % 8)

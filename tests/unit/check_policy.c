@@ -747,9 +747,29 @@ START_TEST(test_event_types_others)
 }
 END_TEST
 
-/* A reload keeps each type's count while the set of types stays (limits,
- * windows and warn_at may change); a type added starts the counts afresh
- * and keeps the connection's block. */
+/* One event of each type in want ("type count, ..."), on connection c1 at
+ * now: the counts they answer are want's. */
+static void counts(struct policy *p, uint64_t now, const char *want)
+{
+	char got[256] = "", one[96];
+
+	for (const char *w = want; *w;) {
+		char type[64];
+		int used = 0;
+
+		ck_assert_int_eq(sscanf(w, "%63s %*u%n", type, &used), 1);
+		snprintf(one, sizeof(one), "%s%s %llu", *got ? ", " : "", type,
+			 (unsigned long long)ev(p, "c1", type, now).count);
+		strcat(got, one);
+		w += used;
+		w += strspn(w, ", ");
+	}
+	ck_assert_str_eq(got, want);
+}
+
+/* A reload keeps each type's count while the type is still named (limits,
+ * windows and warn_at may change, types come and go), and the connection's
+ * block; a type added starts at nothing. */
 START_TEST(test_event_types_reload)
 {
 	struct policy *p = meeting(0);
@@ -771,11 +791,29 @@ START_TEST(test_event_types_reload)
 	ck_assert_uint_eq(ev(p, "c1", "ice-candidate", T0 + 20000).count, 21);
 	ck_assert_uint_eq(ev(p, "c1", "host:kick", T0 + 1).count, 2);
 
+	/* A type added: the others keep their counts, the new one starts at 1. */
 	evtype(c, "chat", 30, 60000, 0);
 	p = build("meet");
-	ck_assert_uint_eq(ev(p, "c1", "offer", T0 + 2).count, 1);
-	ck_assert_uint_eq(ev(p, "c1", "chat", T0 + 2).count, 1);
+	counts(p, T0 + 2, "offer 12, chat 1");
 	ck_assert_str_eq(ev(p, "c2", "offer", T0 + 2).state, "disconnect");
+	/* A type removed (and the rest moved up): the others keep theirs. */
+	c->evtypes[1] = c->evtypes[2];
+	c->evtypes[2] = c->evtypes[3];
+	c->nevtypes = 3;
+	p = build("meet");
+	counts(p, T0 + 3, "host:kick 3, chat 2, offer 13");
+	/* Put back, it starts afresh: nothing of it was kept meanwhile. */
+	evtype(c, "ice-candidate", 50, 10000, 0);
+	p = build("meet");
+	counts(p, T0 + 4, "ice-candidate 1, offer 14");
+	/* Down to no events: (the policy's own limit): the "*" count would be
+	 * kept; a state with only named types has none, so 1. */
+	c->nevtypes = 0;
+	c->limit = 100;
+	c->window_ms = 60000;
+	p = build("meet");
+	ck_assert_uint_eq(ev(p, "c1", "offer", T0 + 5).count, 1);
+	ck_assert_str_eq(ev(p, "c2", "offer", T0 + 5).state, "disconnect");
 }
 END_TEST
 

@@ -276,6 +276,12 @@ static void reload_blocks(struct policies *mem, struct policies *red, const char
 		op.op = t == POLICY_PROGRESSIVE ? POLICY_OP_AUTH_FAIL
 			: t == POLICY_EVENTS	? POLICY_OP_EVENT
 						: POLICY_OP_CHECK;
+		/* meet and meet0: a named type, whose count a reload that adds or
+		 * removes other types keeps (memory and Redis alike). */
+		if (!strncmp(names[i], "meet", 4)) {
+			op.event = "offer";
+			op.elen = 5;
+		}
 		both(mem, red, names[i], &op, now, step);
 		both(mem, red, names[i], &op, now, step);
 		if (!before) {

@@ -76,6 +76,24 @@ static struct policy *find_policy(const struct commands_env *a, struct client *c
 	return NULL;
 }
 
+/* An event type an events policy neither names nor has a limit: for. */
+static void event_type_error(struct client *c, struct policy *p, const struct policy_req *rq)
+{
+	const struct fg_conf_policy *pc = policy_conf(p);
+	char list[256] = "";
+	int i;
+
+	for (i = 0; i < pc->nevtypes && strlen(list) < sizeof(list) - 70; i++) {
+		if (i)
+			strcat(list, ", ");
+		strncat(list, pc->evtypes[i].name, 64);
+	}
+	reply_error(c,
+		    "ERR unknown event type '%.*s' for policy '%s' (its events: %s): name it "
+		    "under events:, or give the policy a limit: and window: for the others",
+		    (int)(rq->elen > 64 ? 64 : rq->elen), rq->event, policy_name(p), list);
+}
+
 /* Turn a policy function's -errno into a clear error reply. */
 static void policy_error(struct client *c, struct policy *p, int err, const char *cmd)
 {
@@ -248,13 +266,19 @@ static void rl_reply(struct client *c, const struct policy_answer *ans)
 		reply_auth(c, "wait_ms", &ans->u.auth);
 		break;
 	case POLICY_OP_EVENT:
-		reply_record(c, 3);
+		/* A policy with events: says which type's counter it was; one
+		 * without keeps the three fields apps have always read. */
+		reply_record(c, ans->u.event.type ? 4 : 3);
 		field(c, "state");
 		reply_cstr(c, ans->u.event.state);
 		field(c, "count");
 		reply_int(c, (long long)ans->u.event.count);
 		field(c, "limit");
 		reply_int(c, (long long)ans->u.event.limit);
+		if (ans->u.event.type) {
+			field(c, "type");
+			reply_cstr(c, ans->u.event.type);
+		}
 		break;
 	default:
 		reply_ok(c);
@@ -329,7 +353,9 @@ static void rl_submit(struct client *c, const struct commands_env *a, struct pol
 		x->d = client_defer(c);
 		return;
 	}
-	if (r < 0) {
+	if (r == -ENOENT && rq->op == POLICY_OP_EVENT) {
+		event_type_error(c, p, rq);
+	} else if (r < 0) {
 		policy_error(c, p, r, cmd);
 	} else {
 		rl_effects(x, &ans);
@@ -383,7 +409,7 @@ static void cmd_rl_policy(struct client *c, int argc, const struct resp_arg *arg
 	const char *role = NULL;
 	struct policy_desc d;
 	struct policy *p;
-	char hdr[1024];
+	char hdr[4096]; /* 17 event types with 63-character names fit */
 	size_t i, n = *a->policies ? policies_count(*a->policies) : 0;
 	int k;
 

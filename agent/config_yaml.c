@@ -362,7 +362,7 @@ int cy_get_bytes(struct cy_parser *p, const yaml_node_t *n, const char *path, ui
 	return 0;
 }
 
-int cy_get_name(struct cy_parser *p, const yaml_node_t *n, const char *path, const char *what,
+int cy_get_text(struct cy_parser *p, const yaml_node_t *n, const char *path, const char *what,
 		size_t max, const char **out)
 {
 	int err = cy_get_str(p, n, path, what, out);
@@ -374,6 +374,16 @@ int cy_get_name(struct cy_parser *p, const yaml_node_t *n, const char *path, con
 	if (strlen(*out) >= max)
 		return cy_fail(p, n, path, "\"%.20s...\" is too long (at most %zu characters)",
 			       *out, max - 1);
+	return 0;
+}
+
+int cy_get_name(struct cy_parser *p, const yaml_node_t *n, const char *path, const char *what,
+		size_t max, const char **out)
+{
+	int err = cy_get_text(p, n, path, what, max, out);
+
+	if (err)
+		return err;
 	/* Policy, role and event names: no spaces or quotes to trip a client over. */
 	if (!cy_name_ok(*out, ":"))
 		return cy_fail(p, n, path,

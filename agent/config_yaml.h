@@ -145,6 +145,9 @@ int cy_get_milli(struct cy_parser *p, const yaml_node_t *n, const char *path, ui
 /* "256mb", "64kb", "1gb", "512b" or bytes (k/m/g, kib/mib/gib: powers of 1024). */
 int cy_get_bytes(struct cy_parser *p, const yaml_node_t *n, const char *path, uint64_t min,
 		 uint64_t max, uint64_t *out);
+/* A non-empty text shorter than max, any characters. */
+int cy_get_text(struct cy_parser *p, const yaml_node_t *n, const char *path, const char *what,
+		size_t max, const char **out);
 /* A non-empty name shorter than max of letters, digits and _ . : - */
 int cy_get_name(struct cy_parser *p, const yaml_node_t *n, const char *path, const char *what,
 		size_t max, const char **out);

@@ -11,17 +11,18 @@
 
 #include <stdint.h>
 
-#define POLICY_KEY_MAX	      512
-#define POLICY_BLOCK_MAX_S    (365ULL * 86400) /* longest RL.BLOCK */
-#define POLICY_MAX_LIMITS     8		       /* limits of a window policy */
-#define POLICY_MAX_ROLES      32
-#define POLICY_MAX_EXEMPT     32
-#define POLICY_ROLE_NAME_MAX  64
-#define POLICY_EVENT_NAME_MAX 64
-#define POLICY_COST_MAX	      1000000000000000ULL /* 1e15 */
-#define POLICY_DEBT_MAX	      4000000000000000ULL /* used of a budget, charges included (< 2^53) */
-#define POLICY_MAX	      256		  /* policies in a config */
-#define POLICY_NAME_MAX	      64		  /* = FG_CONF_NAME_MAX (asserted in config.c) */
+#define POLICY_KEY_MAX	       512
+#define POLICY_BLOCK_MAX_S     (365ULL * 86400) /* longest RL.BLOCK */
+#define POLICY_MAX_LIMITS      8		/* limits of a window policy */
+#define POLICY_MAX_ROLES       32
+#define POLICY_MAX_EXEMPT      32
+#define POLICY_ROLE_NAME_MAX   64
+#define POLICY_EVENT_NAME_MAX  64
+#define POLICY_MAX_EVENT_TYPES 16 /* an events policy's events: (own counters each) */
+#define POLICY_COST_MAX	       1000000000000000ULL /* 1e15 */
+#define POLICY_DEBT_MAX	       4000000000000000ULL /* used of a budget, charges included (< 2^53) */
+#define POLICY_MAX	       256		   /* policies in a config */
+#define POLICY_NAME_MAX	       64		   /* = FG_CONF_NAME_MAX (asserted in config.c) */
 
 /* Indexes policy_kinds[] (policy_kind.h), where each type is described. */
 enum policy_type {
@@ -74,6 +75,15 @@ struct fg_conf_window_limit {
 	uint64_t per_ms; /* ... per this long */
 };
 
+/* An event type of an events policy with its own limit (events:). */
+struct fg_conf_event_type {
+	char name[POLICY_EVENT_NAME_MAX];
+	uint64_t limit;		/* events ... */
+	uint64_t per_ms;	/* ... per this long (the window from its first event) */
+	uint32_t warn_at_milli; /* default: the policy's warn_at */
+	uint32_t pad;
+};
+
 /* A role: a multiplier of every window limit (window), or an amount (budget). */
 struct fg_conf_role {
 	char name[POLICY_ROLE_NAME_MAX];
@@ -111,7 +121,8 @@ struct fg_conf_policy {
 	uint64_t xdp_ban_for_ms;
 
 	/* events */
-	uint64_t limit; /* events per window */
+	/* events per window; with events: of the types it does not name (0: refused) */
+	uint64_t limit;
 	uint64_t window_ms;
 	char exempt[POLICY_MAX_EXEMPT][POLICY_EVENT_NAME_MAX];
 	int nexempt;
@@ -119,6 +130,15 @@ struct fg_conf_policy {
 	/* budget */
 	uint64_t amount; /* per period, for requests without a ROLE */
 	enum policy_period period;
+
+	/*
+	 * events: the event types with their own counters (events:), in the
+	 * file's order. Last, and hashed into the Redis ids only when there
+	 * are some (policy.c, make_conf_id), so that the ids of every policy
+	 * without them stay what they were before they existed.
+	 */
+	struct fg_conf_event_type evtypes[POLICY_MAX_EVENT_TYPES];
+	int nevtypes;
 };
 
 #endif /* FG_POLICY_T_H */

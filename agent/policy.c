@@ -8,6 +8,7 @@
  * limit_*.c, the Redis store in policy_redis.c.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,23 +77,31 @@ static bool state_equal(const struct fg_conf_policy *a, const struct fg_conf_pol
  * only blocks there finds the block (same tag) there too. legacy_id: what
  * agents before that wrote, a hash of conf_canon's copy.
  */
+static size_t hashed_len(const struct fg_conf_policy *c)
+{
+	/* The event types came last: without them, the bytes hashed before. */
+	return c->nevtypes ? sizeof(*c) : offsetof(struct fg_conf_policy, evtypes);
+}
+
 static void make_conf_id(struct policy *p)
 {
 	struct fg_conf_policy c;
 	uint64_t h;
 
 	state_canon(&p->conf, &c);
-	h = store_siphash(0x666c6f6f64676174ULL, 0x73ULL, &c, sizeof(c)) >> 4; /* 15 hex digits */
+	h = store_siphash(0x666c6f6f64676174ULL, 0x73ULL, &c, hashed_len(&c)) >>
+	    4; /* 15 hex digits */
 	snprintf(p->conf_id, sizeof(p->conf_id), "%c%015llx", 'G' + (int)p->conf.type,
 		 (unsigned long long)h);
 	conf_canon(&p->conf, &c);
 	snprintf(p->legacy_id, sizeof(p->legacy_id), "%016llx",
-		 (unsigned long long)store_siphash(0x666c6f6f64676174ULL, 0x65ULL, &c, sizeof(c)));
+		 (unsigned long long)store_siphash(0x666c6f6f64676174ULL, 0x65ULL, &c,
+						   hashed_len(&c)));
 }
 
 /* A key's state under a new config of its policy, from the old one's:
- * all of it (same layout, recomputing the expiry under the new parameters)
- * or its block alone. */
+ * all of it (same layout, recomputing the expiry under the new parameters),
+ * what the kind's remap keeps, or its block alone. */
 struct carry {
 	const struct policy *p; /* the new policy */
 	uint32_t old_size;
@@ -105,6 +114,8 @@ static uint64_t carry_fn(void *dst, const void *src, void *arg)
 
 	if (c->all)
 		memcpy(dst, src, c->old_size);
+	else if (c->p->kind->remap)
+		c->p->kind->remap(c->p, src, c->old_size, dst);
 	else
 		memcpy(dst, src, sizeof(uint64_t)); /* the block's end: every state's first field */
 	return c->p->kind->expiry(c->p, dst);
@@ -548,8 +559,8 @@ int policy_decide_memory(struct areq *q, bool journal)
 	default:
 		break;
 	}
-	policy_redis_journal(q->set, p, policy_op_has_role(q->rq.op) ? q->role : 0, q->rq.key,
-			     q->rq.klen, q->journaled);
+	policy_redis_journal(q->set, p, policy_op_row(q->rq.op, q->role), q->rq.key, q->rq.klen,
+			     q->journaled);
 	return 0;
 }
 
@@ -604,6 +615,8 @@ static int validate(struct areq *q)
 	policy_call_of(q, q->now_ms, &c, &fn, &create);
 	err = p->kind->validate(&c);
 	q->exempt = c.exempt;
+	if (rq->op == POLICY_OP_EVENT)
+		q->role = c.role; /* the event type's row */
 	return err;
 }
 

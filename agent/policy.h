@@ -16,7 +16,8 @@
  * - Functions that act return 0 or -errno:
  *     -EOPNOTSUPP  the operation does not apply to this policy's type
  *                  (e.g. RL.CHECK on a progressive policy)
- *     -ENOENT      unknown role (a ROLE the policy does not list)
+ *     -ENOENT      unknown role (a ROLE the policy does not list), or an
+ *                  event type an events policy without a limit: does not name
  *     -E2BIG       key longer than POLICY_KEY_MAX
  *     -EINVAL      bad argument (COST above POLICY_COST_MAX, seconds 0 ...)
  *     -ERANGE      COST larger than a window's limit (it could never pass)
@@ -94,8 +95,12 @@ struct rl_auth_result {
 /* RL.EVENT reply (events policies). */
 struct rl_event_result {
 	const char *state; /* "ok", "warn", "disconnect" or "exempt" */
-	uint64_t count;	   /* counted events of the connection in its current window */
+	uint64_t count;	   /* counted events of the connection (of the type) in its window */
 	uint64_t limit;
+	/* With events: in the policy, the counter the event went to: its type's
+	 * name, or "*" (the policy's limit, shared by the types it does not
+	 * name); NULL without events:. Lives as long as the policy's set. */
+	const char *type;
 };
 
 /* Per-policy counters for INFO and metrics (monotonic; kept across a
@@ -180,7 +185,10 @@ void policies_redis_fixed_clock(struct policies *ps, bool on);
  *   bringing the count to ceil(warn_at x limit) is "warn" (once per
  *   window), the one reaching limit and every later one in the window
  *   "disconnect"; events in the exempt list (exact, case-sensitive names)
- *   are "exempt", not counted.
+ *   are "exempt", not counted. An event type the policy's events: names
+ *   has a counter, limit, window and warn_at of its own (on the same key:
+ *   RESET forgets all of them); any other shares the policy's limit, or is
+ *   refused with -ENOENT when the policy has none.
  * - CHARGE (budget): record cost as used whatever is left (actual usage
  *   known after the request: AI tokens), up to POLICY_DEBT_MAX; used above
  *   the amount is a debt paid back by the amount of each new period (the
@@ -234,14 +242,18 @@ int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms
 /* --- introspection (RL.POLICY) ---------------------------------------------- */
 
 #define POLICY_DESC_PARAMS 8
+/* Quotas of a description: a window's limits, or an events policy's limit
+ * and event types. */
+#define POLICY_DESC_QUOTAS (POLICY_MAX_EVENT_TYPES + 1)
+_Static_assert(POLICY_DESC_QUOTAS >= POLICY_MAX_LIMITS, "a quota per window limit");
 
 /* What a policy allows, for a role: from its kind's describe row. */
 struct policy_desc {
 	struct {
 		uint64_t quota;	    /* requests, amount or events ... */
 		uint64_t window_ms; /* ... per this long */
-		const char *window; /* its name, as RL.CHECK's window field */
-	} q[POLICY_MAX_LIMITS];
+		const char *window; /* its name, as RL.CHECK's window field (RL.EVENT's type) */
+	} q[POLICY_DESC_QUOTAS];
 	int nq;
 	bool http; /* the quotas are an HTTP client's (RateLimit-Policy applies) */
 	/* The type's other parameters, by name (block_for_ms, base_delay_ms, ...). */

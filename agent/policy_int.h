@@ -23,8 +23,12 @@
 #define RKEY_PREFIX_MAX (2 * FG_CONF_NAME_MAX + 16)
 #define RKEY_MAX	(RKEY_PREFIX_MAX + STORE_KEY_MAX + 2)
 /* The scripts' packed parameters: the ids, 3 doubles, 2 per window limit
- * and 2 more (a sliding window's cap). */
-#define PARAMS_MAX (2 * CONF_ID_LEN + 8 * (3 + 2 * POLICY_MAX_LIMITS + 2))
+ * and 2 more (a sliding window's cap), or 2 per event type and the rest. */
+#define PARAMS_PAIRS_MAX                                                                           \
+	(POLICY_MAX_LIMITS + 1 > POLICY_MAX_EVENT_TYPES + 1 ? POLICY_MAX_LIMITS + 1                \
+							    : POLICY_MAX_EVENT_TYPES + 1)
+#define PARAMS_MAX (2 * CONF_ID_LEN + 8 * (3 + 2 * PARAMS_PAIRS_MAX))
+_Static_assert(POLICY_MAX_EVENT_TYPES <= POLICY_MAX_ROLES, "a params row per event type");
 
 struct policy {
 	struct fg_conf_policy conf;
@@ -42,7 +46,7 @@ struct policy {
 	/* The id agents before issue 12 wrote (a hash of the whole canon copy):
 	 * their state of this very config is read as this config's. */
 	char legacy_id[CONF_ID_LEN + 1];
-	/* The Redis scripts' first argument, per role, packed once. */
+	/* The Redis scripts' first argument, per row (policy_rows), packed once. */
 	unsigned char params[POLICY_MAX_ROLES + 1][PARAMS_MAX];
 	size_t params_len;
 	char rkey[RKEY_PREFIX_MAX]; /* "{prefix:len(name):name:", its Redis keys' start */
@@ -77,7 +81,8 @@ struct policy_call {
 	const struct policy *p;
 	const struct policy_req *rq;
 	uint64_t now_ms; /* the decision's clock: the agent's, or Redis's */
-	int role;	 /* check: 0 = no ROLE, else 1 + index into conf.roles */
+	int role;	 /* check: 0 = no ROLE, else 1 + index into conf.roles;
+			  * event: 0 = the policy's limit, else 1 + index into conf.evtypes */
 	bool exempt;	 /* event: rq's event is one of conf.exempt */
 	struct policy_answer *ans;
 };
@@ -87,7 +92,7 @@ struct areq {
 	struct policies *set;
 	struct policy *p;
 	struct policy_req rq; /* key points into data; role and event are not kept */
-	int role;	      /* what validation made of rq's role ... */
+	int role;	      /* what validation made of rq's role or event type ... */
 	bool exempt;	      /* ... and event */
 	uint64_t journaled;   /* what the fallback added to the outage journal */
 	uint64_t now_ms;      /* the agent's clock, for a fallback */
@@ -141,10 +146,24 @@ void policy_redis_release(struct journal *j);
 /* The shared store's part of policies_store_stats(). */
 void policy_redis_stats(const struct policies *ps, struct policies_store_stats *out);
 
-/* Operations that take COST and ROLE (the journal keys them by role). */
+/* Operations that take COST and ROLE. */
 static inline bool policy_op_has_role(enum policy_op op)
 {
 	return op == POLICY_OP_CHECK || op == POLICY_OP_CHARGE;
+}
+
+/* The row of p's parameters (params[], the journal's role) a request of op
+ * uses: its role, or its event type's; 0 for the others. */
+static inline int policy_op_row(enum policy_op op, int role)
+{
+	return policy_op_has_role(op) || op == POLICY_OP_EVENT ? role : 0;
+}
+
+/* Rows of parameters: no role and each role, or the policy's limit and each
+ * event type (a policy has one or the other). */
+static inline int policy_rows(const struct fg_conf_policy *c)
+{
+	return 1 + c->nroles + c->nevtypes;
 }
 
 /* --- for the limiters ------------------------------------------------------ */

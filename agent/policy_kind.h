@@ -66,6 +66,17 @@ struct policy_kind {
 	 */
 	void (*layout)(struct fg_conf_policy *dst, const struct fg_conf_policy *src);
 
+	/*
+	 * Optional: a key's state under another layout of the type (old,
+	 * old_size bytes, 8-byte fields) into state (zeroed: the block, and
+	 * what the old state says of itself that still holds: events' counts
+	 * of the types still named). Used by a reload that changes the layout
+	 * and by the Redis store on a value of another config (its scripts
+	 * do the same, POLICY_LUA_REMAP). NULL: the block alone is kept.
+	 */
+	void (*remap)(const struct policy *p, const uint64_t *old, uint32_t old_size,
+		      uint64_t *state);
+
 	/* Bytes of state per key (<= STORE_STATE_MAX, 8-byte fields, the
 	 * block's end in ms first: block, unblock and reset are generic). */
 	uint32_t (*state_size)(const struct fg_conf_policy *c);

@@ -26,7 +26,8 @@
  *
  * A value of another config of the same type (the id's first byte, its
  * type's tag, is the same: a reload changed what the state means, issue
- * 12) keeps its block, the first field, and nothing else.
+ * 12) keeps its block, the first field, and nothing else, unless the kind
+ * remaps it (POLICY_LUA_REMAP: events' counts of the types still named).
  *
  * state: Lua defining nf (the number of fields) and expiry(f) (when the
  * state f is worth no more than zeroes, Unix ms; f[1] is the block's end).
@@ -44,7 +45,9 @@
 	"local xp, x, n = struct.unpack('<ddd', P, 17)\n"                                          \
 	"local function limit(i) return struct.unpack('<dd', P, 25 + 16 * i) end\n"
 
-#define POLICY_LUA_LOAD                                                                            \
+/* other: what a value of another config of the type gives f (zeroes): its
+ * block (POLICY_LUA_KEEP_BLOCK), or more when the kind can tell (remap). */
+#define POLICY_LUA_LOAD_WITH(other)                                                                \
 	"local fmt = '<' .. string.rep('d', nf)\n"                                                 \
 	"local v = redis.call('GET', KEYS[1])\n"                                                   \
 	"local f, found = nil, false\n"                                                            \
@@ -53,16 +56,22 @@
 	"  f = {struct.unpack(fmt, v, 17)}; found = true\n"                                        \
 	"else f = {}; for i = 1, nf do f[i] = 0 end\n"                                             \
 	"  if v and vid ~= cid and vid ~= lid and #v >= 24 and\n"                                  \
-	"      string.byte(v, 1) == string.byte(cid, 1) then\n"                                    \
-	"    local b = struct.unpack('<d', v, 17)\n"                                               \
-	"    if b >= 1 and b < 18446744073709551616 then f[1] = math.floor(b); found = true end\n" \
-	"  end end\n"                                                                              \
+	"      string.byte(v, 1) == string.byte(cid, 1) then\n" other "  end end\n"                \
 	"local function save() local e = expiry(f)\n"                                              \
 	"  if e > now then local s = cid .. struct.pack(fmt, unpack(f, 1, nf))\n"                  \
 	"    redis.call('SET', KEYS[1], s, 'PX', string.format('%d', e - now))\n"                  \
 	"  else redis.call('DEL', KEYS[1]) end end\n"
 
+#define POLICY_LUA_KEEP_BLOCK                                                                      \
+	"    local b = struct.unpack('<d', v, 17)\n"                                               \
+	"    if b >= 1 and b < 18446744073709551616 then f[1] = math.floor(b); found = true end\n"
+
+#define POLICY_LUA_LOAD POLICY_LUA_LOAD_WITH(POLICY_LUA_KEEP_BLOCK)
+
 #define POLICY_LUA(state, body) POLICY_LUA_HEAD state POLICY_LUA_LOAD body
+/* A kind with a remap (policy_kind.h): other reads more of another
+ * config's value than its block, as the kind's remap does in memory. */
+#define POLICY_LUA_REMAP(state, other, body) POLICY_LUA_HEAD state POLICY_LUA_LOAD_WITH(other) body
 
 /* The block script's body, the same for every type: ARGV 3 seconds (0:
  * unblock, only an existing key). */

@@ -216,7 +216,7 @@ void policy_redis_pack(struct policy *p)
 {
 	int role;
 
-	for (role = 0; role <= p->conf.nroles; role++) {
+	for (role = 0; role < policy_rows(&p->conf); role++) {
 		size_t off = CONF_ID_LEN;
 
 		memcpy(p->params[role], p->conf_id, off);
@@ -226,7 +226,8 @@ void policy_redis_pack(struct policy *p)
 	}
 }
 
-/* ARGV 1 and 2 of every script, for role (window limits, budget amount). */
+/* ARGV 1 and 2 of every script, for row role (window limits, budget amount,
+ * an event type's limit). */
 static void args_common(struct rargs *a, const struct policy *p, int role, uint64_t fixed_now)
 {
 	a->v[0] = (const char *)p->params[role];
@@ -302,7 +303,16 @@ static void decode_state(const struct policy *p, const char *v, size_t len, uint
 		    (!memcmp(v, p->conf_id, CONF_ID_LEN) || !memcmp(v, p->legacy_id, CONF_ID_LEN));
 
 	if (!ours && len >= CONF_ID_LEN + 8 && v[0] == p->conf_id[0]) {
-		pre[0] = policy_get_u64(f);
+		uint64_t old[STORE_STATE_MAX / 8];
+		size_t n = (len - CONF_ID_LEN) / 8;
+
+		if (!p->kind->remap || (len - CONF_ID_LEN) % 8 || n > STORE_STATE_MAX / 8) {
+			pre[0] = policy_get_u64(f);
+			return;
+		}
+		for (i = 0; i < n; i++)
+			old[i] = policy_get_u64(f + 8 * i);
+		p->kind->remap(p, old, (uint32_t)(n * 8), pre);
 		return;
 	}
 	if (!ours || (len - CONF_ID_LEN) % 8)
@@ -403,7 +413,7 @@ static void want_late(struct areq *q)
 		return;
 	l->j = j;
 	l->amount = q->journaled;
-	l->role = policy_op_has_role(q->rq.op) ? q->role : 0;
+	l->role = policy_op_row(q->rq.op, q->role);
 	l->klen = q->rq.klen;
 	strcpy(l->policy, q->p->conf.name);
 	memcpy(l->key, q->rq.key, q->rq.klen);
@@ -609,7 +619,7 @@ static void replay_pump(struct journal *j)
 		struct rargs a;
 		int err = -EINVAL;
 
-		if (klen && e->role <= p->conf.nroles) {
+		if (klen && e->role < policy_rows(&p->conf)) {
 			args_common(&a, p, e->role, 0);
 			arg_u64(&a, e->amount);
 			err = redis_eval_background(ps->redis, script_of(ps, p, POLICY_LUA_REPLAY),

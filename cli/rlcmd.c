@@ -80,14 +80,17 @@ int rlcmd_auth_ok(struct rpc *r, const struct cmdline_args *a)
 
 int rlcmd_event(struct rpc *r, const struct cmdline_args *a)
 {
-	static const char *const names[] = { "state", "count", "limit" };
+	static const char *const names[] = { "state", "count", "limit", "type" };
 	const char *argv[] = { "RL.EVENT", a->pos[0], a->pos[1], a->pos[2] };
 	redisReply *rep;
 	int ret = reply_call(r, &rep, 4, argv);
 
 	if (ret)
 		return ret;
-	ret = reply_print_fields("RL.EVENT", rep, names, 3, a->json);
+	/* A policy with per-type limits (events:) adds the type it counted. */
+	ret = reply_print_fields("RL.EVENT", rep, names,
+				 rep->type == REDIS_REPLY_ARRAY && rep->elements >= 4 ? 4 : 3,
+				 a->json);
 	if (!ret && reply_str_eq(rep->element[0], "disconnect"))
 		ret = EXIT_DENIED;
 	freeReplyObject(rep);

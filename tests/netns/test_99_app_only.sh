@@ -5,7 +5,9 @@
 # answers RL.CHECK and RL.AUTH.* exactly, XDP.* with one clear error (also
 # through floodctl), says its mode in INFO and /metrics (scraped over HTTP on
 # 127.0.0.1), counts a policy's xdp_ban as not applied, keeps its state
-# across SIGHUP and CONFIG RELOAD (its own uid is an admin), checks configs,
+# across SIGHUP and CONFIG RELOAD (its own uid is an admin), limits three
+# event types of one connection independently and forgets them with one
+# RL.CONN.CLOSE (memory and Redis stores), checks configs,
 # shares state through Redis, picks $XDG_RUNTIME_DIR for its socket when none
 # is given, keeps the socket's directory and admin checks, and never loads a
 # BPF object or touches /sys/fs/bpf. As root with --app-only it does the same
@@ -77,6 +79,47 @@ window_counts() {
 	done
 	printf '%s\n' "${out%,}"
 }
+# events SOCK POLICY CONN TYPE N — N RL.EVENTs in one redis-cli: each reply's
+# state/count/limit/type, comma-joined.
+events() {
+	local i
+	for ((i = 0; i < $5; i++)); do
+		printf 'RL.EVENT %s %s %s\n' "$2" "$3" "$4"
+	done | redis-cli -s "$1" | paste -d/ - - - - | paste -sd, -
+}
+# event_types SOCK WHAT — the meeting server's plan on connection sock:1 of
+# policy meet: offers, ICE candidates and host actions limited each by its
+# own limit on one connection, an unnamed type refused, one RL.CONN.CLOSE
+# forgetting all three.
+event_types() {
+	local o i got
+	o=$(events "$1" meet sock:1 offer 11)
+	same "$o" "$(for i in 1 2 3 4 5 6 7; do printf 'ok/%d/10/offer,' $i; done
+		echo warn/8/10/offer,ok/9/10/offer,disconnect/10/10/offer,disconnect/11/10/offer)" \
+		"$2: offers 10/min: warn at the 8th, disconnect at the 10th"
+	got=$(events "$1" meet sock:1 ice-candidate 50 | tr , '\n')
+	same "$(sed -n '1p;40p;49p;50p' <<<"$got" | paste -sd, -)" \
+		"ok/1/50/ice-candidate,warn/40/50/ice-candidate,ok/49/50/ice-candidate,disconnect/50/50/ice-candidate" \
+		"$2: ICE candidates 50/min on the same connection, untouched by the offers' disconnect"
+	same "$(events "$1" meet sock:1 host-action 3)" \
+		"ok/1/3/host-action,warn/2/3/host-action,disconnect/3/3/host-action" \
+		"$2: host actions 3/min"
+	got=$(redis-cli -s "$1" RL.EVENT meet sock:1 chat)
+	grep -q "^ERR unknown event type 'chat' for policy 'meet' (its events: offer, ice-candidate, host-action)" <<<"$got" ||
+		fg_fail "$2: an unnamed type is not refused clearly: '$got'"
+	fg_ok "$2: an unnamed type is refused ($got)"
+	same "$(events "$1" meet sock:2 offer 1)" ok/1/10/offer "$2: another connection counts apart"
+	got=$("$FLOODCTL" -s "$1" --json event meet sock:2 offer)
+	same "$got" '{"state":"ok","count":2,"limit":10,"type":"offer"}' "$2: floodctl event names the type"
+	same "$(redis-cli -s "$1" RL.POLICY meet | tail -1)" \
+		'"meet-offer";q=10;w=60, "meet-ice-candidate";q=50;w=60, "meet-host-action";q=3;w=60' \
+		"$2: RL.POLICY gives the per-type limits as a RateLimit-Policy value"
+	same "$(redis-cli -s "$1" RL.CONN.CLOSE meet sock:1)" OK "$2: one RL.CONN.CLOSE"
+	same "$(events "$1" meet sock:1 offer 1),$(events "$1" meet sock:1 ice-candidate 1),$(events "$1" meet sock:1 host-action 1)" \
+		"ok/1/10/offer,ok/1/50/ice-candidate,ok/1/3/host-action" \
+		"$2: RL.CONN.CLOSE forgot all three types"
+}
+
 # same GOT WANT WHAT — string equality (fg_assert_eq compares numbers).
 same() {
 	[ "$1" = "$2" ] || fg_fail "$3: got '$1', expected '$2'"
@@ -101,6 +144,12 @@ policies:
   - { name: api, type: window, limits: [ { count: 5, per: 1h } ] }
   - { name: login, type: progressive, free_failures: 2, base_delay: 1s, factor: 2,
       xdp_ban: { after: 3, for: 10m } }
+  - name: meet
+    type: events
+    events:
+      offer: { limit: 10, per: 1m }
+      ice-candidate: { limit: 50, per: 1m }
+      host-action: { limit: 3, per: 1m }
 YAML
 chown "$NOBODY:$NOBODY" "$CONF"
 SOCK=$U/fg.sock
@@ -139,6 +188,9 @@ fg_assert_eq "$fails" 4 "RL.AUTH.CHECK counts 4 failures"
 same "$(redis-cli -s "$SOCK" RL.AUTH.OK login 192.0.2.7)" OK "RL.AUTH.OK"
 same "$(redis-cli -s "$SOCK" RL.AUTH.CHECK login 192.0.2.7 | tr '\n' ' ')" "0 0 " \
 	"RL.AUTH.OK forgets the key (wait 0, 0 failures)"
+
+# Per-event-type limits in one events policy (issue 12 item 8).
+event_types "$SOCK" memory
 
 # XDP commands: one clear error, whatever the arguments, also through floodctl.
 for cmd in "XDP.STATS" "XDP.BAN 192.0.2.9 60" "XDP.SOURCE 192.0.2.9" "xdp.top 5" \
@@ -203,7 +255,7 @@ fg_ok "the socket is removed at exit"
 # ---- 2. the config check, and what app-only mode refuses ---------------------------------
 out=$(as_nobody "$FLOODGATED" --check-config --app-only "$CONF" 2>&1) ||
 	fg_fail "--check-config --app-only: $out"
-grep -q "ok (app-only mode: 3 policies" <<<"$out" || fg_fail "--check-config --app-only: $out"
+grep -q "ok (app-only mode: 4 policies" <<<"$out" || fg_fail "--check-config --app-only: $out"
 fg_ok "--check-config --app-only, as nobody: $out"
 KEYCONF=$U/key.yaml
 printf 'app_only: true\npolicies:\n  - { name: api, type: window, limits: [ { count: 3, per: 1h } ] }\n' \
@@ -292,6 +344,8 @@ app_only: true
 store: { type: redis, redis: { url: "unix://$RSOCK", timeout_ms: 200, prefix: t99 } }
 policies:
   - { name: api, type: window, limits: [ { count: 4, per: 1h } ] }
+  - { name: meet, type: events, events: { offer: { limit: 10, per: 1m },
+      ice-candidate: { limit: 50, per: 1m }, host-action: { limit: 3, per: 1m } } }
 YAML
 chmod 644 "$RCONF"
 start_agent "$FG_TMP/redis-agent.log" "${AS_NOBODY[@]}" "$FLOODGATED" -c "$RCONF" --socket "$U/r.sock" \
@@ -303,6 +357,9 @@ same "$(window_counts "$U/r.sock" api k 5)" "1 3,1 2,1 1,1 0,0 0" \
 	"Redis store: 4 per hour, then denied"
 fg_assert_gt "$(redis-cli -s "$RSOCK" --scan --pattern '{t99:*' | wc -l)" 0 \
 	"the state is in Redis ({t99:...} keys)"
+event_types "$U/r.sock" "Redis store"
+fg_assert_eq "$(redis-cli -s "$RSOCK" --scan --pattern '{t99:4:meet:sock:1}' | wc -l)" 1 \
+	"Redis store: one key holds every type of the connection"
 no_bpf "$RA" "Redis store, as nobody"
 fg_stop "$RA" 10 || fg_fail "the Redis agent exited with an error"
 

@@ -115,14 +115,18 @@ START_TEST(test_packaging)
 	}
 	ck_assert(tcp443);
 	ck_assert(udp40000);
-	/* The issue's four example policies, and the socket's defaults. */
-	ck_assert_int_eq(conf.npolicies, 4);
+	/* The issue's four example policies and the meeting server's per-type
+	 * events, and the socket's defaults. */
+	ck_assert_int_eq(conf.npolicies, 5);
 	ck_assert_str_eq(conf.policies[0].name, "login");
 	ck_assert_int_eq(conf.policies[0].type, POLICY_PROGRESSIVE);
 	ck_assert_int_eq(conf.policies[1].type, POLICY_EVENTS);
-	ck_assert_int_eq(conf.policies[2].type, POLICY_WINDOW);
-	ck_assert_int_eq(conf.policies[2].nlimits, 3);
-	ck_assert_int_eq(conf.policies[3].type, POLICY_BUDGET);
+	ck_assert_int_eq(conf.policies[2].type, POLICY_EVENTS);
+	ck_assert_int_eq(conf.policies[2].nevtypes, 3);
+	ck_assert_uint_eq(conf.policies[2].limit, 0);
+	ck_assert_int_eq(conf.policies[3].type, POLICY_WINDOW);
+	ck_assert_int_eq(conf.policies[3].nlimits, 3);
+	ck_assert_int_eq(conf.policies[4].type, POLICY_BUDGET);
 	ck_assert_str_eq(conf.socket.path, "/run/floodgate/floodgate.sock");
 	ck_assert_uint_eq(conf.socket.mode, 0660);
 	ck_assert_uint_eq(conf.store.max_keys, 1000000);
@@ -874,9 +878,9 @@ START_TEST(test_store_redis)
 	ck_assert_str_eq(conf.store.redis.sentinel_username, "sent");
 	ck_assert_str_eq(conf.store.redis.sentinel_password, "spw");
 	config_free(&conf);
-	ck_assert_msg(parse("store: { type: redis, redis: { cluster: [\"10.0.0.1:7000\", n2] } }\n") ==
-			      0,
-		      "%s", err);
+	ck_assert_msg(
+		parse("store: { type: redis, redis: { cluster: [\"10.0.0.1:7000\", n2] } }\n") == 0,
+		"%s", err);
 	ck_assert_int_eq(conf.store.redis.ncluster, 2);
 	ck_assert_str_eq(conf.store.redis.cluster[0].host, "10.0.0.1");
 	ck_assert_uint_eq(conf.store.redis.cluster[0].port, 7000);
@@ -990,6 +994,38 @@ START_TEST(test_log)
 	ck_assert_int_eq(conf.log.level, FG_LOG_WARN);
 	ck_assert_msg(parse("log: { level: error }\n") == 0, "%s", err);
 	ck_assert_int_eq(conf.log.level, FG_LOG_ERROR);
+}
+END_TEST
+
+/* Issue 12 item 8: an events policy's types, each with its limit, window and
+ * warn_at; without limit: the policy has no counter for the other types. */
+START_TEST(test_policies_event_types)
+{
+	const struct fg_conf_policy *p;
+
+	ck_assert_msg(parse("policies:\n"
+			    "  - name: meet\n"
+			    "    type: events\n"
+			    "    events:\n"
+			    "      offer: { limit: 10, per: 1m }\n"
+			    "      \"ice candidate\": { limit: 50, per: 1m }\n"
+			    "      host-action: { limit: 3, per: 1m, warn_at: 0.5 }\n"
+			    "    exempt: [ping]\n"
+			    "  - { name: chat, type: events, limit: 100, window: 1m,\n"
+			    "      events: { typing: { limit: 20, per: 10s } } }\n") == 0,
+		      "%s", err);
+	p = policy("meet");
+	ck_assert_int_eq(p->nevtypes, 3);
+	ck_assert_uint_eq(p->limit, 0);
+	ck_assert_str_eq(p->evtypes[1].name, "ice candidate");
+	ck_assert_uint_eq(p->evtypes[1].limit, 50);
+	ck_assert_uint_eq(p->evtypes[1].per_ms, 60000);
+	ck_assert_uint_eq(p->evtypes[0].warn_at_milli, 0); /* the policy's */
+	ck_assert_uint_eq(p->evtypes[2].warn_at_milli, 500);
+	p = policy("chat");
+	ck_assert_uint_eq(p->limit, 100);
+	ck_assert_int_eq(p->nevtypes, 1);
+	ck_assert_uint_eq(p->evtypes[0].per_ms, 10000);
 }
 END_TEST
 
@@ -1352,6 +1388,38 @@ static const struct {
 	{ "policies:\n  - name: a\n    type: events\n    limit: 5\n    window: 1m\n"
 	  "    exempt: [ping, ping]\n",
 	  "t.yaml:6: policies[0].exempt[1]: \"ping\" is listed twice" },
+	{ "policies:\n  - { name: a, type: events, events: { offer: { per: 1m } } }\n",
+	  "t.yaml:2: policies[0].events.offer.limit: missing (events of this type per window, "
+	  "e.g. 10)" },
+	{ "policies:\n  - { name: a, type: events, events: { offer: { limit: 3 } } }\n",
+	  "t.yaml:2: policies[0].events.offer.per: missing (the window, a duration, e.g. 1m)" },
+	{ "policies:\n  - { name: a, type: events, events: { offer: { limit: 3, per: 1m, "
+	  "window: 1m } } }\n",
+	  "t.yaml:2: policies[0].events.offer.window: unknown key" },
+	{ "policies:\n  - { name: a, type: events, window: 1m, events: { o: { limit: 3, per: "
+	  "1m } } }\n",
+	  "t.yaml:2: policies[0].limit: missing (events per window of the types events: does not "
+	  "name, e.g. 100; or leave out window: to refuse them)" },
+	{ "policies:\n  - { name: a, type: events, exempt: [o], events: { o: { limit: 3, per: "
+	  "1m } } }\n",
+	  "t.yaml:2: policies[0].exempt: \"o\" is also under events: an exempt event is not "
+	  "counted; list it in one of them" },
+	{ "policies:\n  - { name: a, type: events, events: { \"*\": { limit: 3, per: 1m } } }\n",
+	  "t.yaml:2: policies[0].events: \"*\" is what replies call the policy's own limit: use "
+	  "limit: and window: for the events not named here" },
+	{ "policies:\n  - { name: a, type: events, events: [offer] }\n",
+	  "t.yaml:2: policies[0].events: expected a mapping (key: value), got a list" },
+	{ "policies:\n  - { name: a, type: events, events: { a: { limit: 1, per: 1s }, b: { "
+	  "limit: 1, per: 1s }, c: { limit: 1, per: 1s }, d: { limit: 1, per: 1s }, e: { limit: "
+	  "1, per: 1s }, f: { limit: 1, per: 1s }, g: { limit: 1, per: 1s }, h: { limit: 1, per: "
+	  "1s }, i: { limit: 1, per: 1s }, j: { limit: 1, per: 1s }, k: { limit: 1, per: 1s }, l: "
+	  "{ limit: 1, per: 1s }, m: { limit: 1, per: 1s }, n: { limit: 1, per: 1s }, o: { limit: "
+	  "1, per: 1s }, p: { limit: 1, per: 1s }, q: { limit: 1, per: 1s } } }\n",
+	  "t.yaml:2: policies[0].events: more than 16 event types (each has a counter in every "
+	  "connection's state): share a limit: among the others" },
+	{ "policies:\n  - { name: a, type: events, events: { o: { limit: 1, per: 1s }, o: { "
+	  "limit: 2, per: 1s } } }\n",
+	  "t.yaml:2: policies[0].events.o: \"o\" is listed twice" },
 	/* budget */
 	{ "policies:\n  - { name: a, type: budget }\n",
 	  "t.yaml:2: policies[0].amount: missing (the amount per period, e.g. 500000)" },
@@ -1395,6 +1463,7 @@ static Suite *config_suite(void)
 	TCase *bads = tcase_create("bad");
 
 	tcase_add_checked_fixture(good, NULL, teardown);
+	tcase_add_test(good, test_policies_event_types);
 	tcase_add_test(good, test_example);
 	tcase_add_test(good, test_packaging);
 	tcase_add_test(good, test_empty);

@@ -612,6 +612,240 @@ START_TEST(test_events_small_limits)
 }
 END_TEST
 
+/* An event type of an events policy (events:). */
+static void evtype(struct fg_conf_policy *c, const char *name, uint64_t limit, uint64_t per_ms,
+		   uint32_t warn_at_milli)
+{
+	struct fg_conf_event_type *t = &c->evtypes[c->nevtypes++];
+
+	strcpy(t->name, name);
+	t->limit = limit;
+	t->per_ms = per_ms;
+	t->warn_at_milli = warn_at_milli;
+}
+
+static struct rl_event_result ev(struct policy *p, const char *conn, const char *event,
+				 uint64_t now)
+{
+	struct rl_event_result r;
+
+	ck_assert_int_eq(policy_event(p, conn, strlen(conn), event, strlen(event), now, &r), 0);
+	return r;
+}
+
+/* The meeting server's plan (issue 12 item 8): 50 offers, 50 ICE candidates,
+ * 50 host actions: each type answered by its own limit (10/1m, 50/10s,
+ * 3/1m with warn_at 0.5), the other types untouched by one's disconnect. */
+static struct policy *meeting(uint64_t other_limit)
+{
+	struct fg_conf_policy *c = add("meet", POLICY_EVENTS);
+
+	c->limit = other_limit;
+	c->window_ms = other_limit ? 1000 : 0;
+	evtype(c, "offer", 10, 60000, 0);
+	evtype(c, "ice-candidate", 50, 10000, 0);
+	evtype(c, "host:kick", 3, 60000, 500);
+	strcpy(c->exempt[c->nexempt++], "ping");
+	return build("meet");
+}
+
+START_TEST(test_event_types)
+{
+	struct policy *p = meeting(0);
+	struct rl_event_result r;
+	int i;
+
+	for (i = 1; i <= 12; i++) {
+		r = ev(p, "c1", "offer", T0 + (uint64_t)i);
+		ck_assert_str_eq(r.state, i == 8 ? "warn" : i >= 10 ? "disconnect" : "ok");
+		ck_assert_uint_eq(r.count, (uint64_t)i);
+		ck_assert_uint_eq(r.limit, 10);
+		ck_assert_str_eq(r.type, "offer");
+	}
+	/* The offers' disconnect leaves the ICE candidates' count alone. */
+	for (i = 1; i <= 50; i++) {
+		r = ev(p, "c1", "ice-candidate", T0 + 100);
+		ck_assert_str_eq(r.state, i == 40 ? "warn" : i == 50 ? "disconnect" : "ok");
+		ck_assert_uint_eq(r.count, (uint64_t)i);
+		ck_assert_str_eq(r.type, "ice-candidate");
+	}
+	/* Its own warn_at: 0.5 x 3 -> the 2nd warns, the 3rd disconnects. */
+	ck_assert_str_eq(ev(p, "c1", "host:kick", T0 + 200).state, "ok");
+	r = ev(p, "c1", "host:kick", T0 + 200);
+	ck_assert_str_eq(r.state, "warn");
+	ck_assert_uint_eq(r.limit, 3);
+	ck_assert_str_eq(ev(p, "c1", "host:kick", T0 + 200).state, "disconnect");
+	/* Exempt: counted nowhere, no type. */
+	r = ev(p, "c1", "ping", T0 + 200);
+	ck_assert_str_eq(r.state, "exempt");
+	ck_assert_str_eq(r.type, "");
+	/* Names are exact: no limit: for the others, so they are refused, and
+	 * refusing them keeps no state. */
+	ck_assert_int_eq(policy_event(p, "c1", 2, "Offer", 5, T0, &r), -ENOENT);
+	ck_assert_int_eq(policy_event(p, "c9", 2, "chat", 4, T0, &r), -ENOENT);
+	/* Each type's own window: the ICE candidates' 10 s is over, the offers'
+	 * minute is not. */
+	r = ev(p, "c1", "ice-candidate", T0 + 10100);
+	ck_assert_str_eq(r.state, "ok");
+	ck_assert_uint_eq(r.count, 1);
+	ck_assert_str_eq(ev(p, "c1", "offer", T0 + 10100).state, "disconnect");
+	/* Another connection has counts of its own. */
+	r = ev(p, "c2", "offer", T0 + 10100);
+	ck_assert_uint_eq(r.count, 1);
+	/* One RL.CONN.CLOSE forgets every type of the connection. */
+	ck_assert_int_eq(policy_conn_close(p, "c1", 2, T0 + 10200), 0);
+	ck_assert_uint_eq(ev(p, "c1", "offer", T0 + 10200).count, 1);
+	ck_assert_uint_eq(ev(p, "c1", "ice-candidate", T0 + 10200).count, 1);
+	ck_assert_str_eq(ev(p, "c1", "host:kick", T0 + 10200).state, "ok");
+	/* One RL.BLOCK of the connection disconnects every type. */
+	ck_assert_int_eq(policy_block(p, "c2", 2, 5, T0 + 10300), 0);
+	ck_assert_str_eq(ev(p, "c2", "ice-candidate", T0 + 10300).state, "disconnect");
+	ck_assert_str_eq(ev(p, "c2", "host:kick", T0 + 10300).state, "disconnect");
+}
+END_TEST
+
+/* With a limit: of its own, the types events: does not name share it (one
+ * counter, "*"): a peer sending a new name each time gets no new state and
+ * no new allowance. A policy without events: answers as it always did. */
+START_TEST(test_event_types_others)
+{
+	struct policy *p = meeting(5), *old;
+	struct fg_conf_policy *o = add("plain", POLICY_EVENTS);
+	struct rl_event_result r;
+	struct policy_stats st;
+	char name[32];
+	int i;
+
+	o->limit = 3;
+	o->window_ms = 1000;
+	p = build("meet");
+	old = policies_find(ps, "plain", 5);
+	for (i = 1; i <= 1000; i++) {
+		snprintf(name, sizeof(name), "evil%d", i);
+		r = ev(p, "c1", name, T0);
+		ck_assert_str_eq(r.type, "*");
+		ck_assert_uint_eq(r.limit, 5);
+		if (i <= 5)
+			ck_assert_str_eq(r.state, i == 4 ? "warn" : i == 5 ? "disconnect" : "ok");
+	}
+	ck_assert_str_eq(r.state, "disconnect");
+	ck_assert_uint_eq(r.count, 1000);
+	/* The named types are not held back by the others' disconnect. */
+	r = ev(p, "c1", "offer", T0);
+	ck_assert_str_eq(r.state, "ok");
+	ck_assert_uint_eq(r.count, 1);
+	policy_stats(p, &st);
+	ck_assert_uint_eq(st.keys, 1);
+	/* The others' window is the policy's: 1 s. */
+	r = ev(p, "c1", "evil1", T0 + 1000);
+	ck_assert_uint_eq(r.count, 1);
+
+	r = ev(old, "c1", "anything", T0);
+	ck_assert(r.type == NULL);
+	ck_assert_uint_eq(r.count, 1);
+	ck_assert_uint_eq(r.limit, 3);
+}
+END_TEST
+
+/* One event of each type in want ("type count, ..."), on connection c1 at
+ * now: the counts they answer are want's. */
+static void counts(struct policy *p, uint64_t now, const char *want)
+{
+	char got[256] = "", one[96];
+
+	for (const char *w = want; *w;) {
+		char type[64];
+		int used = 0;
+
+		ck_assert_int_eq(sscanf(w, "%63s %*u%n", type, &used), 1);
+		snprintf(one, sizeof(one), "%s%s %llu", *got ? ", " : "", type,
+			 (unsigned long long)ev(p, "c1", type, now).count);
+		strcat(got, one);
+		w += used;
+		w += strspn(w, ", ");
+	}
+	ck_assert_str_eq(got, want);
+}
+
+/* A reload keeps each type's count while the type is still named (limits,
+ * windows and warn_at may change, types come and go), and the connection's
+ * block; a type added starts at nothing. */
+START_TEST(test_event_types_reload)
+{
+	struct policy *p = meeting(0);
+	struct fg_conf_policy *c = &pol[0];
+	int i;
+
+	for (i = 0; i < 9; i++)
+		ev(p, "c1", "offer", T0);
+	for (i = 0; i < 20; i++)
+		ev(p, "c1", "ice-candidate", T0);
+	ev(p, "c1", "host:kick", T0);
+	ck_assert_int_eq(policy_block(p, "c2", 2, 60, T0), 0);
+
+	c->evtypes[0].limit = 20;     /* offers: 20/1m */
+	c->evtypes[1].per_ms = 30000; /* ICE: a longer window */
+	p = build("meet");
+	ck_assert_uint_eq(ev(p, "c1", "offer", T0 + 1).count, 10);
+	ck_assert_str_eq(ev(p, "c1", "offer", T0 + 1).state, "ok");
+	ck_assert_uint_eq(ev(p, "c1", "ice-candidate", T0 + 20000).count, 21);
+	ck_assert_uint_eq(ev(p, "c1", "host:kick", T0 + 1).count, 2);
+
+	/* A type added: the others keep their counts, the new one starts at 1. */
+	evtype(c, "chat", 30, 60000, 0);
+	p = build("meet");
+	counts(p, T0 + 2, "offer 12, chat 1");
+	ck_assert_str_eq(ev(p, "c2", "offer", T0 + 2).state, "disconnect");
+	/* A type removed (and the rest moved up): the others keep theirs. */
+	c->evtypes[1] = c->evtypes[2];
+	c->evtypes[2] = c->evtypes[3];
+	c->nevtypes = 3;
+	p = build("meet");
+	counts(p, T0 + 3, "host:kick 3, chat 2, offer 13");
+	/* Put back, it starts afresh: nothing of it was kept meanwhile. */
+	evtype(c, "ice-candidate", 50, 10000, 0);
+	p = build("meet");
+	counts(p, T0 + 4, "ice-candidate 1, offer 14");
+	/* Down to no events: (the policy's own limit): the "*" count would be
+	 * kept; a state with only named types has none, so 1. */
+	c->nevtypes = 0;
+	c->limit = 100;
+	c->window_ms = 60000;
+	p = build("meet");
+	ck_assert_uint_eq(ev(p, "c1", "offer", T0 + 5).count, 1);
+	ck_assert_str_eq(ev(p, "c2", "offer", T0 + 5).state, "disconnect");
+}
+END_TEST
+
+/* RL.POLICY of an events policy with events: every type's quota, named as
+ * RL.EVENT's type field, and a RateLimit-Policy value of them. */
+START_TEST(test_event_types_describe)
+{
+	struct policy *p = meeting(5);
+	struct policy_desc d;
+	char h[512];
+
+	ck_assert_int_eq(policy_describe(p, NULL, 0, &d, h, sizeof(h)), 0);
+	ck_assert_int_eq(d.nq, 4);
+	ck_assert_str_eq(d.q[0].window, "*");
+	ck_assert_uint_eq(d.q[0].quota, 5);
+	ck_assert_str_eq(d.q[1].window, "offer");
+	ck_assert_uint_eq(d.q[1].quota, 10);
+	ck_assert_uint_eq(d.q[1].window_ms, 60000);
+	ck_assert_str_eq(d.q[3].window, "host:kick");
+	ck_assert_uint_eq(d.q[3].quota, 3);
+	ck_assert(d.http);
+	ck_assert_str_eq(h, "\"meet-*\";q=5;w=1, \"meet-offer\";q=10;w=60, "
+			    "\"meet-ice-candidate\";q=50;w=10, \"meet-host:kick\";q=3;w=60");
+	teardown();
+	setup();
+	p = meeting(0);
+	ck_assert_int_eq(policy_describe(p, NULL, 0, &d, h, sizeof(h)), 0);
+	ck_assert_int_eq(d.nq, 3);
+	ck_assert_str_eq(d.q[0].window, "offer");
+}
+END_TEST
+
 /* The wall clock stepping back (NTP, an operator) keeps a failure history and
  * an event count: now - stamp would otherwise read as ages and forget them. */
 START_TEST(test_clock_steps_back)
@@ -1669,6 +1903,10 @@ int main(void)
 	tcase_add_test(o, test_budget_hour);
 	tcase_add_test(o, test_budget_block_retry);
 	tcase_add_test(o, test_events_small_limits);
+	tcase_add_test(o, test_event_types);
+	tcase_add_test(o, test_event_types_others);
+	tcase_add_test(o, test_event_types_reload);
+	tcase_add_test(o, test_event_types_describe);
 	tcase_add_test(o, test_budget_charge);
 	tcase_add_test(o, test_multi);
 	tcase_add_test(o, test_describe);

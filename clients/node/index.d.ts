@@ -57,6 +57,8 @@ export interface EventResult {
   state: 'ok' | 'warn' | 'disconnect' | 'exempt';
   count: number;
   limit: number;
+  /** The event type whose count answered: a policy with per-type limits (`events:`; '*' for the types it does not name), else null. */
+  type: string | null;
   source: DecisionSource;
   error?: Error;
 }
@@ -339,6 +341,8 @@ export interface AuditEvent {
   userId?: unknown;
   key?: Key;
   event?: string;
+  /** warn, disconnect, with a policy with per-type limits: the type whose count answered (EventResult.type). */
+  eventType?: string;
   count?: number;
   limit?: number;
   policy: string;
@@ -378,9 +382,9 @@ export interface EventLimiterOptions {
   policyFor?: (event: string) => string | null | undefined;
   /** Event names never counted (besides the policy's own exempt list). */
   exempt?: string[];
-  /** Sent to the client at the warning. Default "rate_limit:warning" ({ event, count, limit }). */
+  /** Sent to the client at the warning. Default "rate_limit:warning" ({ event, eventType, count, limit }). */
   warnEvent?: string;
-  /** Sent before the disconnect. Default "rate_limit:exceeded" ({ reason, event, count, limit }). */
+  /** Sent before the disconnect. Default "rate_limit:exceeded" ({ reason, event, eventType, count, limit }). */
   limitEvent?: string;
   /** Default socket.id. */
   connId?: (socket: IoSocket) => Key;

@@ -452,20 +452,26 @@ class Client extends EventEmitter {
     });
   }
 
-  /** RL.EVENT: one event of a connection; resolves { state, count, limit, source }. */
+  /**
+   * RL.EVENT: one event of a connection; resolves { state, count, limit, type, source }.
+   * type is the event type whose count answered (a policy with per-type limits
+   * under `events:`; '*' for the types it does not name), or null.
+   */
   event(policy, connId, eventName) {
     return this.call(['RL.EVENT', policy, connId, eventName], (r) => {
-      if (!Array.isArray(r) || r.length !== 3 || typeof r[0] !== 'string' || !EVENT_STATES.has(r[0]) ||
-          !Number.isSafeInteger(r[1]) || !Number.isSafeInteger(r[2]))
-        throw new RespProtocolError(`RL.EVENT reply is not [state, count, limit]: ${show(r)}`);
-      return { policy, connId, event: eventName, state: r[0], count: r[1], limit: r[2], source: 'agent' };
+      if (!Array.isArray(r) || (r.length !== 3 && r.length !== 4) || typeof r[0] !== 'string' ||
+          !EVENT_STATES.has(r[0]) || !Number.isSafeInteger(r[1]) || !Number.isSafeInteger(r[2]) ||
+          (r.length === 4 && typeof r[3] !== 'string'))
+        throw new RespProtocolError(`RL.EVENT reply is not [state, count, limit, type?]: ${show(r)}`);
+      return { policy, connId, event: eventName, state: r[0], count: r[1], limit: r[2],
+        type: r.length === 4 ? r[3] : null, source: 'agent' };
     }, (err) => {
       if (this.failure === 'allow')
-        return this.decided('event', err, { policy, connId, event: eventName, state: 'ok', count: 0, limit: 0 });
+        return this.decided('event', err, { policy, connId, event: eventName, state: 'ok', count: 0, limit: 0, type: null });
       if (this.failure === 'deny')
-        return this.decided('event', err, { policy, connId, event: eventName, state: 'disconnect', count: 0, limit: 0 });
+        return this.decided('event', err, { policy, connId, event: eventName, state: 'disconnect', count: 0, limit: 0, type: null });
       const v = this.insurance.event(policy, String(connId), this.now());
-      return this.decided('event', err, { policy, connId, event: eventName, ...v });
+      return this.decided('event', err, { policy, connId, event: eventName, type: null, ...v });
     });
   }
 

@@ -70,14 +70,17 @@ function decider(opts, defaultKey, who) {
  *
  * Every event a socket sends is one RL.EVENT (policyFor(event) may pick a
  * policy per event type; default policy). The agent's answer decides:
- * ok/exempt: the event goes on; warn: warnEvent { event, count, limit } is
- * sent to the client first; disconnect: limitEvent { reason, event, count,
- * limit } is sent, the event dropped and the socket disconnected (the client
+ * ok/exempt: the event goes on; warn: warnEvent { event, eventType, count,
+ * limit } is sent to the client first; disconnect: limitEvent { reason, event,
+ * eventType, count, limit } is sent, the event dropped and the socket disconnected (the client
  * sees limitEvent, then "io server disconnect"). Names in exempt are never
  * counted; Socket.IO's own events (connect, disconnect, ...) never pass
  * socket.use. On disconnect, RL.CONN.CLOSE for each policy the socket used.
  * onAudit gets { type: warn | disconnect | close, socketId, userId, event,
- * count, limit, policy, source }.
+ * eventType, count, limit, policy, source }; eventType (also in the warn
+ * and limit payloads) is the event type whose count answered, given only by a
+ * policy with per-type limits under `events:` ('*' for the types it does not
+ * name).
  */
 function eventLimiter(opts) {
   if (!opts?.client) throw new TypeError('floodgate: eventLimiter needs { client }');
@@ -108,15 +111,17 @@ function eventLimiter(opts) {
       used.add(policy);
       client.event(policy, connId, event).then((r) => {
         if (cut) return;
-        const base = { socketId: socket.id, userId: userIdOf(socket), event, count: r.count, limit: r.limit,
-          policy, source: r.source };
+        // Only a policy with per-type limits answers a type: other payloads keep their shape.
+        const typed = r.type == null ? {} : { eventType: r.type };
+        const base = { socketId: socket.id, userId: userIdOf(socket), event, ...typed, count: r.count,
+          limit: r.limit, policy, source: r.source };
         if (r.state === 'warn') {
-          socket.emit(warnEvent, { event, count: r.count, limit: r.limit });
+          socket.emit(warnEvent, { event, ...typed, count: r.count, limit: r.limit });
           audit({ type: 'warn', ...base });
           next();
         } else if (r.state === 'disconnect') {
           cut = true;
-          socket.emit(limitEvent, { reason: 'rate limit exceeded', event, count: r.count, limit: r.limit });
+          socket.emit(limitEvent, { reason: 'rate limit exceeded', event, ...typed, count: r.count, limit: r.limit });
           audit({ type: 'disconnect', ...base });
           socket.disconnect(true);
         } else next();

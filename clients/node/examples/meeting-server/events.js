@@ -1,16 +1,15 @@
 'use strict';
 // Which events policy counts each signaling event of a socket: the ONE place
-// that knows. Today each event type has an events policy of its own (see
-// floodgate.yaml); once floodgated counts event types apart inside one events
-// policy, every entry here names that one policy and nothing else changes
-// (eventLimiter already sends the event's name with each RL.EVENT).
+// that knows. One events policy, meet_signal, counts every event type apart
+// (its `events:` in floodgate.yaml); the host actions are not named there and
+// share its own limit. eventLimiter sends the event's name with each RL.EVENT.
 const EVENT_POLICIES = Object.freeze({
-  offer: 'meet_offer',
-  'ice-candidate': 'meet_ice',
-  'mute-all': 'meet_host', // host actions share one limit
-  kick: 'meet_host',
-  'end-meeting': 'meet_host',
-  'join-room': 'meet_join',
+  offer: 'meet_signal',
+  'ice-candidate': 'meet_signal',
+  'mute-all': 'meet_signal', // host actions share the policy's own limit
+  kick: 'meet_signal',
+  'end-meeting': 'meet_signal',
+  'join-room': 'meet_signal',
 });
 
 // eventLimiter's policyFor: an event with no policy here is not limited.

@@ -1273,9 +1273,8 @@ static void info_redis_node(struct sbuf *out, const struct redis *r, int i, cons
 	sbuf_printf(out, "node_%d:addr=", i);
 	info_text(out, addr ? addr : where);
 	sbuf_printf(out, ",up=%d,fallback=%d,rtt_us=%llu,requests=%llu,errors=%llu,timeouts=%llu",
-		    rs.up, !rs.up, (unsigned long long)rs.rtt_us,
-		    (unsigned long long)rs.requests, (unsigned long long)rs.errors,
-		    (unsigned long long)rs.timeouts);
+		    rs.up, !rs.up, (unsigned long long)rs.rtt_us, (unsigned long long)rs.requests,
+		    (unsigned long long)rs.errors, (unsigned long long)rs.timeouts);
 	if (redis_mode(r) == REDIS_MODE_CLUSTER) {
 		slots = redis_node_slots(r, i, ranges, sizeof(ranges));
 		for (char *c = ranges; *c; c++)
@@ -1321,7 +1320,8 @@ static void info_redis(struct sbuf *out, void *ctx)
 			sbuf_printf(out, ",reachable=%d,subscribed=%d,master=", sn.reachable,
 				    sn.subscribed);
 			info_text(out, sn.master);
-			sbuf_printf(out, ",last_ok_ms=%llu,error=", (unsigned long long)sn.last_ok_ms);
+			sbuf_printf(out,
+				    ",last_ok_ms=%llu,error=", (unsigned long long)sn.last_ok_ms);
 			info_text(out, sn.error);
 			sbuf_puts(out, "\r\n");
 		}

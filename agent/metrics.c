@@ -884,8 +884,8 @@ static void render_store_topology(struct sbuf *b, struct metrics *m)
 		for (i = 0; i < n; i++)
 			if (!redis_node_stats(m->v.redis, i, &rs, &addr))
 				u64(b, "floodgate_store_node_slots",
-				    redis_node_slots(m->v.redis, i, none, sizeof(none)), "node", addr,
-				    LABELS_END);
+				    redis_node_slots(m->v.redis, i, none, sizeof(none)), "node",
+				    addr, LABELS_END);
 		family(b, "floodgate_store_node_redirects_total", "counter",
 		       "MOVED and ASK replies this cluster master sent (followed elsewhere).");
 		for (i = 0; i < n; i++)

@@ -1538,7 +1538,7 @@ static int node_for(struct redis *r, const char *host, uint16_t port)
 	/* A host name or an IP literal: the address becomes a metric label and
 	 * an INFO line, so a reply naming anything else is not followed. */
 	if (!host[0] || host[strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				     "0123456789.-_:%")])
+					  "0123456789.-_:%")])
 		return -EINVAL;
 	cc = r->conf;
 	cc.ncluster = 0;
@@ -2053,14 +2053,16 @@ int redis_node_stats(const struct redis *r, int i, struct redis_stats *out, cons
 
 enum redis_mode redis_mode(const struct redis *r)
 {
-	return cluster_mode(r) ? REDIS_MODE_CLUSTER
+	return cluster_mode(r)	  ? REDIS_MODE_CLUSTER
 	       : sentinel_mode(r) ? REDIS_MODE_SENTINEL
 				  : REDIS_MODE_SINGLE;
 }
 
 const char *redis_mode_name(enum redis_mode m)
 {
-	return m == REDIS_MODE_CLUSTER ? "cluster" : m == REDIS_MODE_SENTINEL ? "sentinel" : "single";
+	return m == REDIS_MODE_CLUSTER	  ? "cluster"
+	       : m == REDIS_MODE_SENTINEL ? "sentinel"
+					  : "single";
 }
 
 const char *redis_master_addr(const struct redis *r, char *buf, size_t len)

@@ -286,9 +286,9 @@ START_TEST(test_redis_topology)
 				"10.0.0.2:6379\",\"up\":false,\"slots\":8192}],\"sentinels\":[]"),
 		      "%s", j);
 	free(j);
-	ck_assert_int_eq(status_update_at(st, NULL, &view, t2, sizeof(t2) - 1, "", T0NS + SEC,
-					  T0MS + 1000),
-			 0);
+	ck_assert_int_eq(
+		status_update_at(st, NULL, &view, t2, sizeof(t2) - 1, "", T0NS + SEC, T0MS + 1000),
+		0);
 	j = json();
 	ck_assert_msg(strstr(j, "\"deployment\":\"sentinel\",\"nodes\":[{\"addr\":\"m\","
 				"\"up\":true}],\"sentinels\":[{\"addr\":\"s1:26379\",\"up\":true},"

@@ -1633,7 +1633,7 @@ static void on_prune(uv_timer_t *t)
 {
 	struct redis *r = t->data, *gone[REDIS_MAX_NODES];
 	uint64_t now = uv_now(r->loop);
-	bool owns[REDIS_MAX_NODES] = { false };
+	bool owns[REDIS_MAX_NODES] = { false }, any = false;
 	uint8_t remap[REDIS_MAX_NODES];
 	int i, kept = 0, ngone = 0;
 
@@ -1641,7 +1641,9 @@ static void on_prune(uv_timer_t *t)
 		return;
 	for (i = 0; i < REDIS_SLOTS; i++)
 		if (r->slots[i] != SLOT_NONE)
-			owns[r->slots[i]] = true;
+			owns[r->slots[i]] = any = true;
+	if (!any)
+		return; /* a map of nothing says nothing about who left */
 	for (i = 0; i < r->nnodes; i++) {
 		struct redis *n = r->nodes[i];
 

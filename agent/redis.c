@@ -1603,6 +1603,22 @@ static bool slots_entry(struct redis *r, const redisReply *e, const char *seed_h
 	return true;
 }
 
+/*
+ * Until the next CLUSTER SLOTS: REDIS_CLUSTER_REFRESH_MS, but each
+ * REDIS_RETRY_MS while a master is down, so that the replica the cluster
+ * promotes (or the master its slots are given to) is used within a second
+ * of the new map, and a master removed is forgotten as soon.
+ */
+static uint64_t refresh_ms(const struct redis *r)
+{
+	int i;
+
+	for (i = 0; i < r->nnodes; i++)
+		if (r->nodes[i]->st != RS_UP)
+			return REDIS_RETRY_MS;
+	return REDIS_CLUSTER_REFRESH_MS;
+}
+
 /* Counters of a node the router forgets stay in its totals (they are
  * Prometheus counters: they never go down). */
 static void stats_add(struct redis_stats *to, const struct redis_stats *from)
@@ -1723,7 +1739,7 @@ static void on_cq_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	}
 	r->sq = NULL;
 	redisAsyncFree(ac);
-	schedule_retry(r, REDIS_CLUSTER_REFRESH_MS);
+	schedule_retry(r, refresh_ms(r));
 }
 
 /* The map asked of a master already connected (no new connection to a seed
@@ -1816,7 +1832,7 @@ static void cluster_retry(struct redis *r)
 		/* With the node's deadline; its failure is counted as a caller's. */
 		if (!send_req(n, -1, false, 2, argv, lens, on_node_map, n)) {
 			r->map_inflight = true;
-			schedule_retry(r, REDIS_CLUSTER_REFRESH_MS);
+			schedule_retry(r, refresh_ms(r));
 			return;
 		}
 	}

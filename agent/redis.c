@@ -93,7 +93,8 @@ struct redis {
 	struct redis *parent;	      /* a cluster's node: its router */
 	bool map_inflight;	      /* CLUSTER SLOTS asked of a node */
 	bool closing;		      /* redis_free() under way: start nothing */
-	uint64_t wanted_ms; /* a node: uv_now() when it was made or a redirection last named it */
+	uint64_t wanted_ms; /* a node: uv_now() when a redirection last named it */
+	bool map_missed;    /* the router: the last map named masters it had no room for */
 	uv_timer_t prune;   /* the router: forgets the masters a new map no longer names */
 	/* Sentinel mode: each sentinel asked for the master every REDIS_SENTINEL_PROBE_MS. */
 	struct sprobe {
@@ -117,6 +118,7 @@ static bool cluster_mode(const struct redis *r)
 
 static void cluster_retry(struct redis *r);
 static void on_prune(uv_timer_t *t);
+static void cluster_refresh_soon(struct redis *r);
 static struct redis *any_up_node(const struct redis *r);
 static struct redis *node_of(const struct redis *r, const void *key, size_t klen);
 static int cl_eval(struct redis *r, int script, bool background, const void *key, size_t klen,
@@ -1555,7 +1557,6 @@ static int node_for(struct redis *r, const char *host, uint16_t port)
 		redis_script(n, r->scripts[i]);
 	redis_on_state(n, on_node_state, r);
 	n->parent = r;
-	n->wanted_ms = uv_now(r->loop);
 	r->nodes[r->nnodes] = n;
 	log_info("redis cluster: node", LOG_STR("node", cc.url), LOG_INT("index", r->nnodes));
 	return r->nnodes++;
@@ -1597,6 +1598,8 @@ static bool slots_entry(struct redis *r, const redisReply *e, const char *seed_h
 		 m->element[0]->len && strcmp(m->element[0]->str, "?") ? m->element[0]->str
 								       : seed_host);
 	node = node_for(r, host, (uint16_t)m->element[1]->integer);
+	if (node == -ENOSPC)
+		r->map_missed = true; /* room is made for it after the map (on_prune) */
 	if (node < 0)
 		return false;
 	memset(r->slots + lo, node, (size_t)(hi - lo + 1));
@@ -1639,9 +1642,9 @@ static void stats_add(struct redis_stats *to, const struct redis_stats *from)
 
 /*
  * After a map: forget the masters it no longer names (removed from the
- * cluster, emptied by a reshard, or made up by a bad reply), unless made or
- * named by a redirection within REDIS_CLUSTER_REFRESH_MS (a master being
- * filled by a migration is named by ASK before it owns a slot).
+ * cluster, emptied by a reshard, or made up by a bad reply), unless named
+ * by a redirection within REDIS_CLUSTER_REFRESH_MS (a master being filled
+ * by a migration is named by ASK before it owns a slot).
  * Their connections close, their requests end as lost connections, their
  * metric series go; their counters stay in the totals.
  */
@@ -1658,7 +1661,7 @@ static void on_prune(uv_timer_t *t)
 	for (i = 0; i < REDIS_SLOTS; i++)
 		if (r->slots[i] != SLOT_NONE)
 			owns[r->slots[i]] = any = true;
-	if (!any)
+	if (!any && !r->map_missed)
 		return; /* a map of nothing says nothing about who left */
 	for (i = 0; i < r->nnodes; i++) {
 		struct redis *n = r->nodes[i];
@@ -1673,6 +1676,12 @@ static void on_prune(uv_timer_t *t)
 	}
 	if (!ngone)
 		return;
+	if (r->map_missed) {
+		/* Masters of the map had no room (a bad map had filled the
+		 * REDIS_MAX_NODES places): now there is, ask again. */
+		r->map_missed = false;
+		cluster_refresh_soon(r);
+	}
 	r->nnodes = kept;
 	for (i = 0; i < REDIS_SLOTS; i++)
 		if (r->slots[i] != SLOT_NONE)
@@ -1706,6 +1715,7 @@ static bool apply_map(struct redis *r, const redisReply *rp, const char *host, u
 		covered += r->slots[i] != SLOT_NONE;
 	was_full = r->map_known && covered == REDIS_SLOTS;
 	memset(r->slots, SLOT_NONE, REDIS_SLOTS);
+	r->map_missed = false;
 	for (i = 0; i < rp->elements; i++)
 		slots_entry(r, rp->element[i], host);
 	for (i = 0, covered = 0; i < REDIS_SLOTS; i++)

@@ -338,6 +338,67 @@ fg_wait_for -t 5 left_is "${DEAD_KEYS[0]}" 0 ||
 	fg_fail "${DEAD_KEYS[0]}: $(ca RL.CHECK api "${DEAD_KEYS[0]}" PEEK | sed -n 3p) left on :7000, want 0 (12 outage hits replayed)"
 fg_ok ":7002 left the slot map: forgotten (no series, 2 masters), its keys' outage hits replayed on :7000"
 
+# --- a hostile slot map: bounded, and forgotten --------------------------------------
+# A fake seed answers CLUSTER SLOTS with 200 masters on closed ports and three
+# whose host is no address (quote, space, newline): agent C knows at most 64
+# (connections and metric series), follows none of the three; once the seed
+# answers a sane map (:7000 for every slot) the 64 are forgotten and :7000 is
+# used, although the bad map had taken every place.
+cat >"$FG_TMP/fake_seed.py" <<'PY'
+import os, socket, sys, threading
+port, sane = int(sys.argv[1]), sys.argv[2]
+def bulk(b): return b'$%d\r\n%s\r\n' % (len(b), b)
+def entry(lo, hi, host, p):
+    return b'*3\r\n:%d\r\n:%d\r\n*2\r\n%s:%d\r\n' % (lo, hi, bulk(host), p)
+def slots():
+    if os.path.exists(sane):
+        return b'*1\r\n' + entry(0, 16383, b'127.0.0.1', 7000)
+    e = [entry(i * 80, i * 80 + 79, b'127.0.0.1', 20000 + i) for i in range(200)]
+    e += [entry(16100 + i, 16100 + i, h, 7000) for i, h in enumerate([b'a"b', b'a b', b'x\ny'])]
+    return b'*%d\r\n' % len(e) + b''.join(e)
+def serve(c):
+    f = c.makefile('rb')
+    try:
+        while True:
+            line = f.readline()
+            if not line:
+                return
+            args = [f.read(int(f.readline()[1:]) + 2)[:-2] for _ in range(int(line[1:]))]
+            c.sendall(slots() if args[:2] == [b'CLUSTER', b'SLOTS'] else b'+OK\r\n')
+    except Exception:
+        return
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', port))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+SEED=7999
+fg_bg fg_in "$N" python3 "$FG_TMP/fake_seed.py" $SEED "$FG_TMP/sane"
+fg_wait_for -t 5 rc $SEED PING >/dev/null || fg_fail "the fake seed did not start"
+sed -e "s/cluster: .*/cluster: [\"127.0.0.1:$SEED\"]/" "$FG_TMP/fg.yaml" >"$FG_TMP/fg-c.yaml"
+fg_bg fg_in "$N" "$FLOODGATED" --app-only -c "$FG_TMP/fg-c.yaml" --socket "$FG_TMP/c.sock" \
+	--metrics-listen 127.0.0.1:10153 >"$FG_TMP/agent-c.log" 2>&1
+AGENT_C=$FG_LAST_PID
+node_series() { fg_in "$N" curl -s http://127.0.0.1:10153/metrics | grep -c '^floodgate_store_node_up{' || true; }
+series_is() { [ "$(node_series)" = "$1" ]; }
+fg_wait_for -t 10 series_is 64 || fg_fail "agent c: $(node_series) node series for a map of 203 masters, want 64"
+fg_in "$N" curl -s http://127.0.0.1:10153/metrics | grep -Eq 'node="redis://(a|x)' &&
+	fg_fail "agent c followed a master whose host is no address"
+fg_assert_eq "$(redis-cli -s "$FG_TMP/c.sock" INFO redis | tr -d '\r' | sed -n 's/^nodes://p')" 64 "INFO redis: 64 nodes"
+fg_ok "a map of 203 masters: 64 known (connections, series), none of the 3 bad hosts"
+touch "$FG_TMP/sane"
+fg_wait_for -t 10 series_is 1 || fg_fail "agent c: $(node_series) node series after a sane map, want 1"
+c_up() { [ "$(info "$FG_TMP/c.sock" store_fallback_active)" = 0 ]; }
+fg_wait_for -t 5 c_up || fg_fail "agent c is not on :7000: $(tail -3 "$FG_TMP/agent-c.log")"
+CK=$(for i in $(seq 1 20); do [ "$(owner "{t89:3:api:c$i}")" = 7000 ] && echo "c$i" && break; done)
+fg_assert_eq "$(redis-cli -s "$FG_TMP/c.sock" RL.CHECK api "$CK" | sed -n 3p)" 9 "agent c decides $CK"
+fg_assert_eq "$(rc 7000 EXISTS "{t89:3:api:$CK}")" 1 "agent c's decision is in :7000 (not the fallback)"
+fg_ok "the sane map: the 64 forgotten, :7000 used"
+fg_stop "$AGENT_C"
+
 fg_stop "$AGENT_A"
 fg_stop "$AGENT_B"
 fg_pass "Cluster: limits shared per slot, ASK and MOVED followed, a dead master costs only its slots"

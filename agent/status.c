@@ -939,6 +939,24 @@ static void render_json(struct sbuf *b, struct status *st, const struct status_s
 
 /* --- the same as text (floodctl overview) ------------------------------------------ */
 
+/* "; cluster: 3 masters, 1 down" / "; sentinel: 2 of 3 sentinels reachable" */
+static void text_topology(struct sbuf *b, const struct status *st)
+{
+	int i, n[2] = { 0, 0 }, up[2] = { 0, 0 };
+
+	if (!st->deployment[0])
+		return;
+	for (i = 0; i < st->nnodes; i++) {
+		n[st->nodes[i].sentinel]++;
+		up[st->nodes[i].sentinel] += st->nodes[i].up != 0;
+	}
+	sbuf_printf(b, "; %s", st->deployment);
+	if (!strcmp(st->deployment, "cluster"))
+		sbuf_printf(b, ": %d masters, %d down", n[0], n[0] - up[0]);
+	else if (!strcmp(st->deployment, "sentinel"))
+		sbuf_printf(b, ": %d of %d sentinels reachable", up[1], n[1]);
+}
+
 static void hhmmss(uint64_t ms, char *buf, size_t len)
 {
 	time_t t = (time_t)(ms / 1000);
@@ -1083,6 +1101,7 @@ static void render_text(struct sbuf *b, struct status *st, const struct status_s
 		if (st->have_fleet)
 			sbuf_printf(b, ", fleet bans %s",
 				    st->fleet_subscribed ? "subscribed" : "NOT subscribed");
+		text_topology(b, st);
 	}
 	sbuf_putc(b, '\n');
 }

@@ -277,6 +277,7 @@ START_TEST(test_redis_topology)
 				 "floodgate_store_sentinel_up{sentinel=\"s1:26379\"} 1\n"
 				 "floodgate_store_sentinel_up{sentinel=\"s2:26379\"} 0\n";
 	char *j;
+	size_t len;
 
 	ck_assert_int_eq(status_update_at(st, NULL, &view, t1, sizeof(t1) - 1, "", T0NS, T0MS), 0);
 	j = json();
@@ -295,6 +296,9 @@ START_TEST(test_redis_topology)
 				"{\"addr\":\"s2:26379\",\"up\":false}]"),
 		      "%s", j);
 	ck_assert_ptr_null(strstr(j, "10.0.0.2"));
+	free(j);
+	ck_assert_int_eq(status_copy(st, true, &j, &len), 0);
+	ck_assert_msg(strstr(j, "; sentinel: 1 of 2 sentinels reachable"), "%s", j);
 	free(j);
 }
 END_TEST

@@ -42,7 +42,7 @@ for p in $CL; do
 	redis_start "c$p" "$p" --cluster-enabled yes --cluster-config-file "$FG_TMP/c$p/nodes.conf" \
 		--cluster-node-timeout 5000 --cluster-require-full-coverage no
 done
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046,SC2086 # CL: three words
 fg_in "$NS" redis-cli --cluster create $(printf '127.0.0.1:%s ' $CL) --cluster-replicas 0 \
 	--cluster-yes >"$FG_TMP/create.out" 2>&1 || fg_fail "cluster create: $(cat "$FG_TMP/create.out")"
 cluster_ok() { for p in $CL; do rc "$p" CLUSTER INFO | grep -q '^cluster_state:ok' || return 1; done; }

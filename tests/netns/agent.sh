@@ -110,7 +110,8 @@ fg_serve() {
 # ---- two agents sharing a Redis (test_88, test_89, test_92) ---------------------------
 # fg_ab_setup — A's and B's pin directories PIN_A, PIN_B (removed on exit) and
 # sockets SOCK_A, SOCK_B; ca/cb talk to each, info reads INFO policies.
-AGENT_A= AGENT_B=
+# shellcheck disable=SC2034 # AGENT_A, AGENT_B are the tests'
+AGENT_A='' AGENT_B=''
 fg_ab_setup() {
 	PIN_A=$FG_PIN_DIR-a PIN_B=$FG_PIN_DIR-b
 	mkdir -p "$PIN_A" "$PIN_B" && chmod 700 "$PIN_A" "$PIN_B"
@@ -135,6 +136,7 @@ fg_ab_start() {
 	[ -f "$log" ] && mark=$(wc -l <"$log")
 	fg_bg "${prefix[@]}" "$FLOODGATED" -c "$conf" --pin-dir "$pin" --socket "$sock" \
 		--metrics-listen "127.0.0.1:$port" "$@" >>"$log" 2>&1
+	# shellcheck disable=SC2034
 	if [ "$who" = a ]; then AGENT_A=$FG_LAST_PID; else AGENT_B=$FG_LAST_PID; fi
 	fg_wait_for -t 20 _fg_ab_ready "$FG_LAST_PID" "$log" "$mark" || {
 		cat "$log" >&2

@@ -220,38 +220,7 @@ fleet "$SOCK_B" "$SOCK_A" 203.0.113.5 "after the master was killed (the other wa
 # master. Agent C must check ROLE, refuse it and decide from its fallback.
 redis_start m2 $M2 --replicaof 127.0.0.1 $M1
 FAKE=26399
-cat >"$FG_TMP/fake_sentinel.py" <<'PY'
-import socket, sys, threading
-port, master = int(sys.argv[1]), sys.argv[2].encode()
-def serve(c):
-    f = c.makefile('rb')
-    try:
-        while True:
-            line = f.readline()
-            if not line:
-                return
-            args = []
-            for _ in range(int(line[1:])):
-                n = int(f.readline()[1:])
-                args.append(f.read(n + 2)[:-2])
-            cmd = args[0].upper()
-            if cmd == b'SENTINEL':
-                c.sendall(b'*2\r\n$9\r\n127.0.0.1\r\n$%d\r\n%s\r\n' % (len(master), master))
-            elif cmd == b'SUBSCRIBE':
-                c.sendall(b'*3\r\n$9\r\nsubscribe\r\n$14\r\n+switch-master\r\n:1\r\n')
-            else:
-                c.sendall(b'+OK\r\n')
-    except Exception:
-        return
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', port))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-fg_bg fg_in "$N" python3 "$FG_TMP/fake_sentinel.py" $FAKE $M2
+fg_bg fg_in "$N" python3 "$(dirname "$0")/fake_redis.py" $FAKE sentinel $M2
 fg_wait_for -t 5 rc $FAKE PING >/dev/null || fg_fail "the fake sentinel did not start"
 fg_wait_for -t 20 role_is $M2 slave || fg_fail ":$M2 did not come back as a replica"
 sed -e "s/sentinels: .*/sentinels: [\"127.0.0.1:$FAKE\"]/" "$FG_TMP/fg.yaml" >"$FG_TMP/fg-c.yaml"

@@ -344,39 +344,8 @@ fg_ok ":7002 left the slot map: forgotten (no series, 2 masters), its keys' outa
 # (connections and metric series), follows none of the three; once the seed
 # answers a sane map (:7000 for every slot) the 64 are forgotten and :7000 is
 # used, although the bad map had taken every place.
-cat >"$FG_TMP/fake_seed.py" <<'PY'
-import os, socket, sys, threading
-port, sane = int(sys.argv[1]), sys.argv[2]
-def bulk(b): return b'$%d\r\n%s\r\n' % (len(b), b)
-def entry(lo, hi, host, p):
-    return b'*3\r\n:%d\r\n:%d\r\n*2\r\n%s:%d\r\n' % (lo, hi, bulk(host), p)
-def slots():
-    if os.path.exists(sane):
-        return b'*1\r\n' + entry(0, 16383, b'127.0.0.1', 7000)
-    e = [entry(i * 80, i * 80 + 79, b'127.0.0.1', 20000 + i) for i in range(200)]
-    e += [entry(16100 + i, 16100 + i, h, 7000) for i, h in enumerate([b'a"b', b'a b', b'x\ny'])]
-    return b'*%d\r\n' % len(e) + b''.join(e)
-def serve(c):
-    f = c.makefile('rb')
-    try:
-        while True:
-            line = f.readline()
-            if not line:
-                return
-            args = [f.read(int(f.readline()[1:]) + 2)[:-2] for _ in range(int(line[1:]))]
-            c.sendall(slots() if args[:2] == [b'CLUSTER', b'SLOTS'] else b'+OK\r\n')
-    except Exception:
-        return
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', port))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
 SEED=7999
-fg_bg fg_in "$N" python3 "$FG_TMP/fake_seed.py" $SEED "$FG_TMP/sane"
+fg_bg fg_in "$N" python3 "$(dirname "$0")/fake_redis.py" $SEED seed "$FG_TMP/sane"
 fg_wait_for -t 5 rc $SEED PING >/dev/null || fg_fail "the fake seed did not start"
 sed -e "s/cluster: .*/cluster: [\"127.0.0.1:$SEED\"]/" "$FG_TMP/fg.yaml" >"$FG_TMP/fg-c.yaml"
 fg_bg fg_in "$N" "$FLOODGATED" --app-only -c "$FG_TMP/fg-c.yaml" --socket "$FG_TMP/c.sock" \

@@ -78,7 +78,7 @@ CONFIG ?= packaging/floodgate.yaml
 
 .PHONY: fuzz fuzz-xdp redteam test-kernels
 .PHONY: all deps test test-unit test-bpf test-netns test-asan run demo bench bench-smoke bench-xdp \
-	bench-socket bench-redis bench-flood bench-react bench-metrics bench-node \
+	bench-socket bench-redis bench-topology bench-flood bench-react bench-metrics bench-node \
 	vmlinux fmt lint clean install uninstall
 
 all: $(DEPS_STAMP) $(FLOODGATED) $(FLOODCTL) $(BUILD)/floodgate.bpf.o
@@ -284,6 +284,9 @@ bench-socket: all
 
 bench-redis: all
 	$(Q)BUILD=$(BUILD) ./bench/redis.sh --out $(BUILD)/bench/results
+
+bench-topology: all
+	$(Q)BUILD=$(BUILD) ./bench/topology.sh --out $(BUILD)/bench/results
 
 bench-metrics: all
 	$(Q)BUILD=$(BUILD) ./bench/metrics.sh --out $(BUILD)/bench/results

@@ -210,13 +210,17 @@ static int start_redis(struct agent *a)
 	if (!a->redis)
 		return -errno;
 	err = policies_set_redis(a->policies, a->redis);
-	if (err || a->app_only)
-		return err; /* fleet-wide bans live in the XDP ban map */
+	if (err)
+		return err;
+	/* The outage replay in both modes (app-only agents never replayed:
+	 * the callback was set with the fleet's). */
+	redis_on_state(a->redis, on_redis_state, a);
+	if (a->app_only)
+		return 0; /* fleet-wide bans live in the XDP ban map */
 	a->fleet = fleet_new(a->loop, a->redis, &a->maps);
 	if (!a->fleet)
 		return -errno;
 	fleet_set_guard(a->fleet, a->banguard);
-	redis_on_state(a->redis, on_redis_state, a);
 	return events_add_tap(&a->events, on_event_tap, a);
 }
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
+#include "redis.h"
 #include "rules.h"
 #include "server.h"
 #include "xdpmaps.h"
@@ -1277,6 +1278,86 @@ static void info_policies(struct sbuf *out, void *ctx)
 	}
 }
 
+/* An INFO field's free text (an address, an error): no comma, CR or LF, which
+ * would split the field or the line. */
+static void info_text(struct sbuf *out, const char *s)
+{
+	for (; *s; s++)
+		sbuf_putc(out, *s == ',' ? ';' : *s == '\r' || *s == '\n' ? ' ' : *s);
+}
+
+/* One node: "node_I:addr=...,up=...,..." (docs/api.md, INFO redis). */
+static void info_redis_node(struct sbuf *out, const struct redis *r, int i, const char *addr)
+{
+	struct redis_stats rs;
+	const char *where;
+	char ranges[256];
+	unsigned slots;
+
+	if (redis_node_stats(r, i, &rs, &where))
+		return;
+	sbuf_printf(out, "node_%d:addr=", i);
+	info_text(out, addr ? addr : where);
+	sbuf_printf(out, ",up=%d,fallback=%d,rtt_us=%llu,requests=%llu,errors=%llu,timeouts=%llu",
+		    rs.up, !rs.up, (unsigned long long)rs.rtt_us, (unsigned long long)rs.requests,
+		    (unsigned long long)rs.errors, (unsigned long long)rs.timeouts);
+	if (redis_mode(r) == REDIS_MODE_CLUSTER) {
+		slots = redis_node_slots(r, i, ranges, sizeof(ranges));
+		for (char *c = ranges; *c; c++)
+			*c = *c == ',' ? ' ' : *c; /* a list inside one field */
+		sbuf_printf(out, ",redirects=%llu,slots=%u,ranges=%s",
+			    (unsigned long long)rs.redirects, slots, ranges);
+	}
+	if (!rs.up) {
+		sbuf_puts(out, ",error=");
+		info_text(out, rs.last_error);
+	}
+	sbuf_puts(out, "\r\n");
+}
+
+/* INFO redis: the shared store's deployment and each node (floodctl status). */
+static void info_redis(struct sbuf *out, void *ctx)
+{
+	const struct commands_env *a = ctx;
+	const struct redis *r = *a->redis;
+	enum redis_mode mode;
+	struct redis_sentinel sn;
+	char master[160];
+	int i, n, reachable = 0;
+
+	if (!r) {
+		sbuf_puts(out, "deployment:none\r\n");
+		return;
+	}
+	mode = redis_mode(r);
+	n = redis_nodes(r);
+	sbuf_printf(out, "deployment:%s\r\nnodes:%d\r\n", redis_mode_name(mode), n);
+	if (mode == REDIS_MODE_SENTINEL) {
+		sbuf_puts(out, "master_name:");
+		info_text(out, (*a->conf).store.redis.master_name);
+		sbuf_puts(out, "\r\nmaster:");
+		info_text(out, redis_master_addr(r, master, sizeof(master)));
+		for (i = 0; !redis_sentinel(r, i, &sn); i++)
+			reachable += sn.reachable;
+		sbuf_printf(out, "\r\nsentinels:%d\r\nsentinels_reachable:%d\r\n", i, reachable);
+		for (i = 0; !redis_sentinel(r, i, &sn); i++) {
+			sbuf_printf(out, "sentinel_%d:addr=", i);
+			info_text(out, sn.addr);
+			sbuf_printf(out, ",reachable=%d,subscribed=%d,master=", sn.reachable,
+				    sn.subscribed);
+			info_text(out, sn.master);
+			sbuf_printf(out,
+				    ",last_ok_ms=%llu,error=", (unsigned long long)sn.last_ok_ms);
+			info_text(out, sn.error);
+			sbuf_puts(out, "\r\n");
+		}
+		info_redis_node(out, r, 0, master[0] ? master : NULL);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		info_redis_node(out, r, i, NULL);
+}
+
 int commands_register(struct server *s, struct commands_env *a)
 {
 	static const struct {
@@ -1324,5 +1405,6 @@ int commands_register(struct server *s, struct commands_env *a)
 	if (!a->maps && (err = server_register(s, "XDP.WATCH", cmd_xdp_app_only, -1, 0, a)))
 		return err;
 	err = server_info_add_section(s, "xdp", info_xdp, a);
-	return err ?: server_info_add_section(s, "policies", info_policies, a);
+	err = err ?: server_info_add_section(s, "policies", info_policies, a);
+	return err ?: server_info_add_section(s, "redis", info_redis, a);
 }

@@ -865,6 +865,44 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 	u64(b, "floodgate_rl_store_bytes", ss.bytes, "store", ss.type, LABELS_END);
 }
 
+/* The deployment, a cluster master's slots and redirections, the sentinels. */
+static void render_store_topology(struct sbuf *b, struct metrics *m)
+{
+	enum redis_mode mode = redis_mode(m->v.redis);
+	int i, n = redis_nodes(m->v.redis);
+	struct redis_sentinel sn;
+	struct redis_stats rs;
+	const char *addr;
+	char none[1];
+
+	family(b, "floodgate_store_deployment", "gauge",
+	       "1 for the shared store's deployment: single, sentinel or cluster.");
+	u64(b, "floodgate_store_deployment", 1, "deployment", redis_mode_name(mode), LABELS_END);
+	if (mode == REDIS_MODE_CLUSTER) {
+		family(b, "floodgate_store_node_slots", "gauge",
+		       "Hash slots this cluster master serves in the agent's slot map.");
+		for (i = 0; i < n; i++)
+			if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+				u64(b, "floodgate_store_node_slots",
+				    redis_node_slots(m->v.redis, i, none, sizeof(none)), "node",
+				    addr, LABELS_END);
+		family(b, "floodgate_store_node_redirects_total", "counter",
+		       "MOVED and ASK replies this cluster master sent (followed elsewhere).");
+		for (i = 0; i < n; i++)
+			if (!redis_node_stats(m->v.redis, i, &rs, &addr))
+				u64(b, "floodgate_store_node_redirects_total", rs.redirects, "node",
+				    addr, LABELS_END);
+	}
+	if (mode == REDIS_MODE_SENTINEL) {
+		family(b, "floodgate_store_sentinel_up", "gauge",
+		       "1 while this sentinel answers the agent's probe (every 5 s) with a "
+		       "master.");
+		for (i = 0; !redis_sentinel(m->v.redis, i, &sn); i++)
+			u64(b, "floodgate_store_sentinel_up", sn.reachable, "sentinel", sn.addr,
+			    LABELS_END);
+	}
+}
+
 /* Per Redis node: a cluster's masters, or the one server (url, or the master
  * the sentinels name), so a dashboard shows which node fails. */
 static void render_store_nodes(struct sbuf *b, struct metrics *m)
@@ -898,6 +936,7 @@ static void render_store_nodes(struct sbuf *b, struct metrics *m)
 			histogram(b, "floodgate_store_node_request_duration_seconds", rs.lat,
 				  REDIS_LAT_BUCKETS, m->redis_le, (double)rs.lat_sum_us / 1e6,
 				  "node", addr);
+	render_store_topology(b, m);
 }
 
 /* The shared store (store.type: redis) and fleet-wide bans; nothing without them. */

@@ -37,6 +37,7 @@ struct journal {
 	unsigned refs;			/* replies still to come: replays, late replies */
 	struct policies *owner;		/* the current set; NULL once it is freed */
 	uint64_t run_sent, run_dropped; /* of the replay under way */
+	uint64_t run_later;		/* of it: back in the journal, their node is down */
 	struct shared_stats stats;
 };
 
@@ -50,6 +51,7 @@ struct journal {
 
 struct jentry {
 	struct jentry *next; /* bucket chain, or the replay list */
+	struct journal *j;   /* while its replay script is in Redis */
 	uint64_t amount;
 	uint8_t role; /* window: the role index the limits came from */
 	uint16_t klen;
@@ -172,6 +174,24 @@ static bool journal_sub(struct journal *j, const char *policy, int role, const v
 	free(e);
 	j->n--;
 	return true;
+}
+
+/*
+ * e (off every list) goes back into the journal, merged with what the
+ * fallback counted for its key since: replayed at the next recovery.
+ */
+static void journal_readd(struct journal *j, struct jentry *e)
+{
+	struct jentry **pp = journal_find(j, e->policy, e->role, e->key, e->klen);
+
+	if (*pp) {
+		(*pp)->amount += e->amount;
+		free(e);
+		return;
+	}
+	e->next = NULL;
+	*pp = e;
+	j->n++;
 }
 
 void policy_redis_unjournal(struct policies *ps, const struct policy *p, int role, const void *key,
@@ -585,10 +605,18 @@ static void replay_pump(struct journal *j);
 
 static void on_replay_reply(redisReply *rp, const char *why, void *arg)
 {
-	struct journal *j = arg;
+	struct jentry *e = arg;
+	struct journal *j = e->j;
 
 	j->inflight--;
-	if (!rp || rp->type == REDIS_REPLY_ERROR) {
+	if (rp && rp->type == REDIS_REPLY_ERROR && !redis_key_error(rp)) {
+		/* The server refused it (CLUSTERDOWN of a master that is
+		 * rejoining, LOADING...): it did not run; the next recovery
+		 * replays it. */
+		journal_readd(j, e);
+		j->run_later++;
+		e = NULL;
+	} else if (!rp || rp->type == REDIS_REPLY_ERROR) {
 		j->stats.replay_dropped++;
 		j->run_dropped++;
 		log_debug("redis store: outage replay failed", LOG_STR("why", why ? why : "?"));
@@ -596,6 +624,7 @@ static void on_replay_reply(redisReply *rp, const char *why, void *arg)
 		j->stats.replayed_keys++;
 		j->run_sent++;
 	}
+	free(e);
 	replay_pump(j);
 	journal_put(j);
 }
@@ -605,7 +634,9 @@ static void on_replay_reply(redisReply *rp, const char *why, void *arg)
  * one comes back: the backlog of a long outage goes in the background, and
  * a caller's decision waits behind at most REPLAY_INFLIGHT short scripts
  * (not behind the whole backlog, which made it time out and the breaker
- * open again, over and over). Entries not sent stay for the next recovery.
+ * open again, over and over). On a cluster each entry goes to its key's
+ * master: one that is still down (-EAGAIN) sends its entries back to the
+ * journal, for its own recovery, and the others' entries go on.
  */
 static void replay_pump(struct journal *j)
 {
@@ -622,17 +653,22 @@ static void replay_pump(struct journal *j)
 		if (klen && e->role < policy_rows(&p->conf)) {
 			args_common(&a, p, e->role, 0);
 			arg_u64(&a, e->amount);
+			e->j = j;
 			err = redis_eval_background(ps->redis, script_of(ps, p, POLICY_LUA_REPLAY),
-						    key, klen, a.n, a.v, a.len, on_replay_reply, j);
-			if (err == -EAGAIN)
-				break; /* down again: the rest waits for the next recovery */
+						    key, klen, a.n, a.v, a.len, on_replay_reply, e);
 		}
 		j->replay = e->next;
 		if (!j->replay)
 			j->replay_tail = NULL;
 		j->nreplay--;
-		free(e);
+		if (err == -EAGAIN) {
+			/* Its node is down (or all are: redis_up ends the loop). */
+			journal_readd(j, e);
+			j->run_later++;
+			continue;
+		}
 		if (err) {
+			free(e);
 			j->stats.replay_dropped++;
 			j->run_dropped++;
 			continue;
@@ -642,8 +678,9 @@ static void replay_pump(struct journal *j)
 	}
 	if (!j->replay && !j->inflight && (j->run_sent || j->run_dropped)) {
 		log_warn("redis store: outage counts added to redis", LOG_UINT("keys", j->run_sent),
-			 LOG_UINT("dropped", j->run_dropped));
-		j->run_sent = j->run_dropped = 0;
+			 LOG_UINT("dropped", j->run_dropped),
+			 LOG_UINT("waiting_for_their_node", j->run_later));
+		j->run_sent = j->run_dropped = j->run_later = 0;
 	}
 }
 

@@ -93,6 +93,22 @@ struct redis {
 	struct redis *parent;	      /* a cluster's node: its router */
 	bool map_inflight;	      /* CLUSTER SLOTS asked of a node */
 	bool closing;		      /* redis_free() under way: start nothing */
+	uint64_t wanted_ms; /* a node: uv_now() when a redirection last named it */
+	bool map_missed;    /* the router: the last map named masters it had no room for */
+	uv_timer_t prune;   /* the router: forgets the masters a new map no longer names */
+	/* Sentinel mode: each sentinel asked for the master every REDIS_SENTINEL_PROBE_MS. */
+	struct sprobe {
+		struct redis *r;
+		redisAsyncContext *ac; /* kept open between probes */
+		int idx;
+		bool asked;	     /* a probe is waiting for its answer */
+		bool reachable;	     /* the last probe was answered */
+		uint64_t last_ok_ms; /* Unix ms of that answer */
+		char master[144];    /* "host:port" it named */
+		char error[120];     /* why the last probe failed */
+	} probes[FG_CONF_REDIS_MAX_SENTINELS];
+	unsigned sentinel_ticks;
+	int ssub_idx; /* the sentinel ssub is on */
 };
 
 static bool cluster_mode(const struct redis *r)
@@ -101,6 +117,8 @@ static bool cluster_mode(const struct redis *r)
 }
 
 static void cluster_retry(struct redis *r);
+static void on_prune(uv_timer_t *t);
+static void cluster_refresh_soon(struct redis *r);
 static struct redis *any_up_node(const struct redis *r);
 static struct redis *node_of(const struct redis *r, const void *key, size_t klen);
 static int cl_eval(struct redis *r, int script, bool background, const void *key, size_t klen,
@@ -832,6 +850,7 @@ static void sentinel_subscribe(struct redis *r)
 	redisAsyncSetConnectCallback(ac, on_ssub_connect);
 	redisAsyncSetDisconnectCallback(ac, on_ssub_disconnect);
 	r->ssub = ac;
+	r->ssub_idx = (r->ssub_next - 1) % r->conf.nsentinels;
 	sentinel_auth(r, ac, on_sq_auth);
 	{
 		const char *argv[] = { "SUBSCRIBE", "+switch-master" };
@@ -840,9 +859,106 @@ static void sentinel_subscribe(struct redis *r)
 	}
 }
 
+/* A probe's answer: the sentinel is reachable and names this master. */
+static void on_probe_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct sprobe *p = privdata;
+	redisReply *rp = reply;
+
+	if (!rp || p->ac != ac)
+		return;
+	p->asked = false;
+	if (rp->type == REDIS_REPLY_ARRAY && rp->elements == 2 &&
+	    rp->element[0]->type == REDIS_REPLY_STRING &&
+	    rp->element[1]->type == REDIS_REPLY_STRING) {
+		p->reachable = true;
+		p->last_ok_ms = clock_realtime_ms();
+		p->error[0] = '\0';
+		snprintf(p->master, sizeof(p->master), "%.100s:%.8s", rp->element[0]->str,
+			 rp->element[1]->str);
+		return;
+	}
+	p->reachable = false;
+	p->master[0] = '\0';
+	snprintf(p->error, sizeof(p->error), "%.100s",
+		 rp->type == REDIS_REPLY_ERROR ? rp->str
+		 : rp->type == REDIS_REPLY_NIL ? "does not know the master"
+					       : "not a master address in its answer");
+}
+
+static void probe_lost(struct sprobe *p, const char *why, const char *detail)
+{
+	p->ac = NULL;
+	p->asked = false;
+	p->reachable = false;
+	snprintf(p->error, sizeof(p->error), "%s%s%.80s", why, detail ? ": " : "",
+		 detail ? detail : "");
+}
+
+static void on_probe_connect(const redisAsyncContext *ac, int status)
+{
+	struct sprobe *p = ac->data;
+
+	if (p && p->ac == ac && status != REDIS_OK)
+		probe_lost(p, "cannot connect", ac->errstr); /* hiredis frees ac */
+}
+
+static void on_probe_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct sprobe *p = ac->data;
+
+	(void)status;
+	if (p && p->ac == ac)
+		probe_lost(p, "connection lost", NULL);
+}
+
+/*
+ * Ask every sentinel for the master (one connection each, kept): which
+ * sentinels answer and what they name is what floodctl status shows. A
+ * sentinel still silent since the last probe is counted unreachable and
+ * its connection made anew.
+ */
+static void sentinel_probe(struct redis *r)
+{
+	int i;
+
+	for (i = 0; i < r->conf.nsentinels; i++) {
+		struct sprobe *p = &r->probes[i];
+		const struct fg_conf_redis_addr *s = &r->conf.sentinels[i];
+		const char *argv[] = { "SENTINEL", "get-master-addr-by-name", r->conf.master_name };
+		const char *err = NULL;
+
+		p->r = r;
+		p->idx = i;
+		if (p->ac && p->asked) {
+			redisAsyncContext *ac = p->ac;
+
+			probe_lost(p, "no answer", NULL);
+			redisAsyncFree(ac);
+		}
+		if (!p->ac) {
+			p->ac = open_addr(r, NULL, s->host, s->port, &err);
+			if (!p->ac) {
+				probe_lost(p, "cannot connect", err);
+				continue;
+			}
+			p->ac->data = p;
+			redisAsyncSetConnectCallback(p->ac, on_probe_connect);
+			redisAsyncSetDisconnectCallback(p->ac, on_probe_disconnect);
+			sentinel_auth(r, p->ac, on_sq_auth);
+		}
+		p->asked = true;
+		redisAsyncCommandArgv(p->ac, on_probe_reply, p, 3, argv, NULL);
+	}
+}
+
 static void on_sentinel_timer(uv_timer_t *t)
 {
-	sentinel_subscribe(t->data);
+	struct redis *r = t->data;
+
+	sentinel_subscribe(r);
+	if (r->sentinel_ticks++ % (REDIS_SENTINEL_PROBE_MS / REDIS_RETRY_MS) == 0)
+		sentinel_probe(r);
 }
 
 static void on_retry(uv_timer_t *t)
@@ -896,7 +1012,8 @@ struct redis *redis_new(uv_loop_t *loop, const struct fg_conf_redis *conf)
 	set_error(r, "not connected yet");
 	strcpy(r->logged_error, r->stats.last_error);
 	uv_timer_init(loop, &r->sentinel_timer);
-	r->sentinel_timer.data = r;
+	uv_timer_init(loop, &r->prune);
+	r->sentinel_timer.data = r->prune.data = r;
 	if (cluster_mode(r)) {
 		r->slots = malloc(REDIS_SLOTS);
 		if (!r->slots) {
@@ -927,6 +1044,7 @@ static void on_closed(uv_handle_t *h)
 void redis_free(struct redis *r)
 {
 	redisAsyncContext *ac;
+	int i;
 
 	if (!r)
 		return;
@@ -949,6 +1067,12 @@ void redis_free(struct redis *r)
 	r->ssub = NULL;
 	if (ac)
 		redisAsyncFree(ac);
+	for (i = 0; i < FG_CONF_REDIS_MAX_SENTINELS; i++) {
+		ac = r->probes[i].ac;
+		r->probes[i].ac = NULL;
+		if (ac)
+			redisAsyncFree(ac);
+	}
 	drain_end(r, true);
 	while (r->head) {
 		struct req *q = r->head;
@@ -960,6 +1084,7 @@ void redis_free(struct redis *r)
 	uv_close((uv_handle_t *)&r->clock, NULL);
 	uv_close((uv_handle_t *)&r->drain_timer, NULL);
 	uv_close((uv_handle_t *)&r->sentinel_timer, NULL);
+	uv_close((uv_handle_t *)&r->prune, NULL);
 	uv_close((uv_handle_t *)&r->retry, on_closed);
 }
 
@@ -1016,6 +1141,8 @@ static void lat_record(struct redis_stats *st, uint64_t us)
 		;
 	st->lat[i]++;
 	st->lat_sum_us += us;
+	/* 1/8 of each new answer: what the round trip is now, not since start */
+	st->rtt_us = st->rtt_us ? (st->rtt_us * 7 + us) / 8 : us;
 }
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
@@ -1410,6 +1537,11 @@ static int node_for(struct redis *r, const char *host, uint16_t port)
 			return i;
 	if (r->nnodes == REDIS_MAX_NODES || strlen(host) >= sizeof(cc.host))
 		return -ENOSPC;
+	/* A host name or an IP literal: the address becomes a metric label and
+	 * an INFO line, so a reply naming anything else is not followed. */
+	if (!host[0] || host[strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					  "0123456789.-_:%")])
+		return -EINVAL;
 	cc = r->conf;
 	cc.ncluster = 0;
 	cc.nsentinels = 0;
@@ -1466,10 +1598,108 @@ static bool slots_entry(struct redis *r, const redisReply *e, const char *seed_h
 		 m->element[0]->len && strcmp(m->element[0]->str, "?") ? m->element[0]->str
 								       : seed_host);
 	node = node_for(r, host, (uint16_t)m->element[1]->integer);
+	if (node == -ENOSPC)
+		r->map_missed = true; /* room is made for it after the map (on_prune) */
 	if (node < 0)
 		return false;
 	memset(r->slots + lo, node, (size_t)(hi - lo + 1));
 	return true;
+}
+
+/*
+ * Until the next CLUSTER SLOTS: REDIS_CLUSTER_REFRESH_MS, but each
+ * REDIS_RETRY_MS while a master is down, so that the replica the cluster
+ * promotes (or the master its slots are given to) is used within a second
+ * of the new map, and a master removed is forgotten as soon.
+ */
+static uint64_t refresh_ms(const struct redis *r)
+{
+	int i;
+
+	for (i = 0; i < r->nnodes; i++)
+		if (r->nodes[i]->st != RS_UP)
+			return REDIS_RETRY_MS;
+	return REDIS_CLUSTER_REFRESH_MS;
+}
+
+/* Counters of a node the router forgets stay in its totals (they are
+ * Prometheus counters: they never go down). */
+static void stats_add(struct redis_stats *to, const struct redis_stats *from)
+{
+	int j;
+
+	to->requests += from->requests;
+	to->errors += from->errors;
+	to->timeouts += from->timeouts;
+	to->trips += from->trips;
+	to->switches += from->switches;
+	to->key_errors += from->key_errors;
+	to->reconnects += from->reconnects;
+	for (j = 0; j <= REDIS_LAT_BUCKETS; j++)
+		to->lat[j] += from->lat[j];
+	to->lat_sum_us += from->lat_sum_us;
+}
+
+/*
+ * After a map: forget the masters it no longer names (removed from the
+ * cluster, emptied by a reshard, or made up by a bad reply), unless named
+ * by a redirection within REDIS_CLUSTER_REFRESH_MS (a master being filled
+ * by a migration is named by ASK before it owns a slot).
+ * Their connections close, their requests end as lost connections, their
+ * metric series go; their counters stay in the totals.
+ */
+static void on_prune(uv_timer_t *t)
+{
+	struct redis *r = t->data, *gone[REDIS_MAX_NODES];
+	uint64_t now = uv_now(r->loop);
+	bool owns[REDIS_MAX_NODES] = { false }, any = false;
+	uint8_t remap[REDIS_MAX_NODES];
+	int i, kept = 0, ngone = 0;
+
+	if (r->closing || !r->map_known)
+		return;
+	for (i = 0; i < REDIS_SLOTS; i++)
+		if (r->slots[i] != SLOT_NONE)
+			owns[r->slots[i]] = any = true;
+	if (!any && !r->map_missed)
+		return; /* a map of nothing says nothing about who left */
+	for (i = 0; i < r->nnodes; i++) {
+		struct redis *n = r->nodes[i];
+
+		if (owns[i] || now - n->wanted_ms < REDIS_CLUSTER_REFRESH_MS) {
+			remap[i] = (uint8_t)kept;
+			r->nodes[kept++] = n;
+		} else {
+			remap[i] = SLOT_NONE;
+			gone[ngone++] = n;
+		}
+	}
+	if (!ngone)
+		return;
+	if (r->map_missed) {
+		/* Masters of the map had no room (a bad map had filled the
+		 * REDIS_MAX_NODES places): now there is, ask again. */
+		r->map_missed = false;
+		cluster_refresh_soon(r);
+	}
+	r->nnodes = kept;
+	for (i = 0; i < REDIS_SLOTS; i++)
+		if (r->slots[i] != SLOT_NONE)
+			r->slots[i] = remap[r->slots[i]];
+	/* The router is whole again before the nodes' callbacks run. */
+	for (i = 0; i < ngone; i++) {
+		struct redis_stats ns;
+
+		redis_stats(gone[i], &ns);
+		stats_add(&r->stats, &ns);
+		log_info("redis cluster: node left the slot map, forgotten",
+			 LOG_STR("node", gone[i]->where));
+		redis_free(gone[i]);
+	}
+	/* The fleet's subscription may have been on one of them; the journal
+	 * may hold keys whose slots moved to a node that is up. */
+	if (any_up_node(r) && r->state_fn)
+		r->state_fn(true, r->state_arg);
 }
 
 /* A CLUSTER SLOTS answer from host:port becomes the map: false when it is
@@ -1485,6 +1715,7 @@ static bool apply_map(struct redis *r, const redisReply *rp, const char *host, u
 		covered += r->slots[i] != SLOT_NONE;
 	was_full = r->map_known && covered == REDIS_SLOTS;
 	memset(r->slots, SLOT_NONE, REDIS_SLOTS);
+	r->map_missed = false;
 	for (i = 0; i < rp->elements; i++)
 		slots_entry(r, rp->element[i], host);
 	for (i = 0, covered = 0; i < REDIS_SLOTS; i++)
@@ -1495,6 +1726,8 @@ static bool apply_map(struct redis *r, const redisReply *rp, const char *host, u
 			 LOG_UINT("from_port", port));
 	r->map_known = true;
 	r->stats.map_refreshes++;
+	/* Not from inside this reply's callback: forgetting frees nodes. */
+	uv_timer_start(&r->prune, on_prune, 0, 0);
 	return true;
 }
 
@@ -1516,7 +1749,7 @@ static void on_cq_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	}
 	r->sq = NULL;
 	redisAsyncFree(ac);
-	schedule_retry(r, REDIS_CLUSTER_REFRESH_MS);
+	schedule_retry(r, refresh_ms(r));
 }
 
 /* The map asked of a master already connected (no new connection to a seed
@@ -1609,7 +1842,7 @@ static void cluster_retry(struct redis *r)
 		/* With the node's deadline; its failure is counted as a caller's. */
 		if (!send_req(n, -1, false, 2, argv, lens, on_node_map, n)) {
 			r->map_inflight = true;
-			schedule_retry(r, REDIS_CLUSTER_REFRESH_MS);
+			schedule_retry(r, refresh_ms(r));
 			return;
 		}
 	}
@@ -1653,6 +1886,7 @@ static int redirect_target(struct redis *r, const char *s, bool *ask, long *slot
 	const char *sp, *colon;
 	unsigned long port;
 	char *e;
+	int t;
 
 	*ask = !strncmp(s, "ASK ", 4);
 	if (!*ask && strncmp(s, "MOVED ", 6))
@@ -1673,7 +1907,10 @@ static int redirect_target(struct redis *r, const char *s, bool *ask, long *slot
 		return -1;
 	if (!host[0]) /* "MOVED 1 :6380": the host the reply came from (not kept): refresh */
 		return -1;
-	return node_for(r, host, (uint16_t)port);
+	t = node_for(r, host, (uint16_t)port);
+	if (t >= 0) /* kept a while even without slots: an ASK names a master being filled */
+		r->nodes[t]->wanted_ms = uv_now(r->loop);
+	return t;
 }
 
 static void cl_on_reply(redisReply *rp, const char *why, void *arg)
@@ -1690,6 +1927,8 @@ static void cl_on_reply(redisReply *rp, const char *why, void *arg)
 
 		c->redirects++;
 		r->stats.redirects++;
+		if (c->late_node)
+			c->late_node->stats.redirects++; /* the node that sent it */
 		if (!ask) {
 			r->slots[slot] = (uint8_t)t;
 			cluster_refresh_soon(r);
@@ -1799,7 +2038,7 @@ static int cl_command(struct redis *r, int argc, const char *const *argv, const 
 
 static void cl_stats(const struct redis *r, struct redis_stats *out)
 {
-	int i, j;
+	int i;
 
 	*out = r->stats;
 	out->up = r->map_known && r->nnodes > 0;
@@ -1808,21 +2047,12 @@ static void cl_stats(const struct redis *r, struct redis_stats *out)
 
 		redis_stats(r->nodes[i], &ns);
 		out->up = out->up && ns.up;
-		out->requests += ns.requests;
-		out->errors += ns.errors;
-		out->timeouts += ns.timeouts;
-		out->trips += ns.trips;
-		out->switches += ns.switches;
-		out->key_errors += ns.key_errors;
-		out->reconnects += ns.reconnects;
+		stats_add(out, &ns);
 		if (!ns.up && (!out->down_since_ms || ns.down_since_ms < out->down_since_ms)) {
 			out->down_since_ms = ns.down_since_ms;
 			snprintf(out->last_error, sizeof(out->last_error), "%.40s: %.110s",
 				 r->nodes[i]->where, ns.last_error);
 		}
-		for (j = 0; j <= REDIS_LAT_BUCKETS; j++)
-			out->lat[j] += ns.lat[j];
-		out->lat_sum_us += ns.lat_sum_us;
 	}
 	if (out->up)
 		out->down_since_ms = 0;
@@ -1847,4 +2077,82 @@ int redis_node_stats(const struct redis *r, int i, struct redis_stats *out, cons
 	redis_stats(r->nodes[i], out);
 	*addr = r->nodes[i]->where;
 	return 0;
+}
+
+enum redis_mode redis_mode(const struct redis *r)
+{
+	return cluster_mode(r)	  ? REDIS_MODE_CLUSTER
+	       : sentinel_mode(r) ? REDIS_MODE_SENTINEL
+				  : REDIS_MODE_SINGLE;
+}
+
+const char *redis_mode_name(enum redis_mode m)
+{
+	return m == REDIS_MODE_CLUSTER	  ? "cluster"
+	       : m == REDIS_MODE_SENTINEL ? "sentinel"
+					  : "single";
+}
+
+const char *redis_master_addr(const struct redis *r, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (sentinel_mode(r) && r->conf.host[0])
+		snprintf(buf, len, strchr(r->conf.host, ':') ? "[%s]:%u" : "%s:%u", r->conf.host,
+			 r->conf.port);
+	return buf;
+}
+
+int redis_sentinel(const struct redis *r, int i, struct redis_sentinel *out)
+{
+	const struct sprobe *p;
+	const struct fg_conf_redis_addr *s;
+
+	if (!sentinel_mode(r) || i < 0 || i >= r->conf.nsentinels)
+		return -ENOENT;
+	p = &r->probes[i];
+	s = &r->conf.sentinels[i];
+	memset(out, 0, sizeof(*out));
+	snprintf(out->addr, sizeof(out->addr), strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
+		 s->port);
+	out->reachable = p->reachable;
+	out->subscribed = r->ssub && r->ssub_idx == i;
+	out->last_ok_ms = p->last_ok_ms;
+	snprintf(out->master, sizeof(out->master), "%s", p->master);
+	snprintf(out->error, sizeof(out->error), "%s",
+		 p->error[0] || p->last_ok_ms ? p->error : "not probed yet");
+	return 0;
+}
+
+unsigned redis_node_slots(const struct redis *r, int i, char *buf, size_t len)
+{
+	unsigned count = 0;
+	size_t used = 0;
+	bool cut = false;
+	int lo = -1, slot;
+
+	if (len)
+		buf[0] = '\0';
+	if (!cluster_mode(r) || i < 0 || i >= r->nnodes || !r->map_known)
+		return 0;
+	cut = len < 8; /* count only */
+	for (slot = 0; slot <= REDIS_SLOTS; slot++) {
+		if (slot < REDIS_SLOTS && r->slots[slot] == i) {
+			count++;
+			lo = lo < 0 ? slot : lo;
+			continue;
+		}
+		if (lo < 0)
+			continue;
+		/* 24: the longest range and room for "..." after it */
+		if (!cut && used + 24 < len)
+			used += (size_t)snprintf(buf + used, len - used,
+						 lo == slot - 1 ? "%s%d" : "%s%d-%d",
+						 used ? "," : "", lo, slot - 1);
+		else if (!cut) {
+			used += (size_t)snprintf(buf + used, len - used, "...");
+			cut = true;
+		}
+		lo = -1;
+	}
+	return count;
 }

@@ -69,6 +69,9 @@
 #ifndef REDIS_CLUSTER_REFRESH_MS
 #define REDIS_CLUSTER_REFRESH_MS 5000 /* between CLUSTER SLOTS without a MOVED */
 #endif
+#ifndef REDIS_SENTINEL_PROBE_MS
+#define REDIS_SENTINEL_PROBE_MS 5000 /* between probes of every sentinel (floodctl status) */
+#endif
 #define REDIS_SLOTS 16384
 #ifndef REDIS_MAX_PENDING
 #define REDIS_MAX_PENDING 100000 /* requests in flight; more fail at once */
@@ -181,12 +184,13 @@ struct redis_stats {
 	uint64_t reconnects;	/* handshakes that succeeded */
 	uint64_t down_since_ms; /* Unix ms the current outage began; 0 when up */
 	uint64_t master_switches; /* +switch-master events of our master (sentinel mode) */
-	uint64_t redirects;	  /* MOVED and ASK followed (cluster mode) */
+	uint64_t redirects;	  /* MOVED and ASK followed (cluster mode; a node's: it sent) */
 	uint64_t map_refreshes;	  /* CLUSTER SLOTS answers (cluster mode) */
 	char last_error[160];	  /* why the last outage began */
 	/* Round trips of the requests Redis answered (not timeouts, not failures). */
 	uint64_t lat[REDIS_LAT_BUCKETS + 1];
 	uint64_t lat_sum_us;
+	uint64_t rtt_us; /* recent round trip: moving average of the last few answers */
 };
 void redis_stats(const struct redis *r, struct redis_stats *out);
 
@@ -199,5 +203,30 @@ int redis_nodes(const struct redis *r);
 /* Node i's stats and address ("redis://host:port"; valid until r changes).
  * 0, or -ENOENT past the last node. */
 int redis_node_stats(const struct redis *r, int i, struct redis_stats *out, const char **addr);
+
+/* --- topology (floodctl status, the status page) --- */
+
+enum redis_mode { REDIS_MODE_SINGLE, REDIS_MODE_SENTINEL, REDIS_MODE_CLUSTER };
+enum redis_mode redis_mode(const struct redis *r);
+const char *redis_mode_name(enum redis_mode m); /* "single", "sentinel", "cluster" */
+
+/* Sentinel mode: the master the sentinels named last ("host:port"), "" before. */
+const char *redis_master_addr(const struct redis *r, char *buf, size_t len);
+
+struct redis_sentinel {
+	char addr[144];	     /* "host:port" as configured */
+	bool reachable;	     /* answered the last probe */
+	bool subscribed;     /* +switch-master is followed on this one */
+	uint64_t last_ok_ms; /* Unix ms of its last answer; 0 never */
+	char master[144];    /* the master it named */
+	char error[120];     /* why the last probe failed */
+};
+/* Sentinel i of the config (probed every REDIS_SENTINEL_PROBE_MS): 0, or
+ * -ENOENT past the last (or when r is not in sentinel mode). */
+int redis_sentinel(const struct redis *r, int i, struct redis_sentinel *out);
+
+/* Cluster: node i's slots as ranges ("0-5460,10923"; cut with "..." when
+ * buf is short; "" for none); returns how many slots it serves. */
+unsigned redis_node_slots(const struct redis *r, int i, char *buf, size_t len);
 
 #endif /* FG_REDIS_H */

@@ -48,6 +48,8 @@ extern const uint64_t status_html_len;
 #define MAX_IFACES FG_CONF_MAX_IFACES
 #define NLEVELS	   3 /* address, prefix, global: the level labels of dropped_total */
 #define MAX_LABELS 4
+/* Redis nodes and sentinels shown (the agent keeps at most REDIS_MAX_NODES + sentinels). */
+#define STATUS_MAX_NODES 72
 /* A render sooner than this after the last sample (the extra one after a
  * map count) refreshes the JSON but takes no sample: one a second. */
 #define MIN_SAMPLE_NS 500000000ull
@@ -123,6 +125,13 @@ struct status {
 	double pkts_c[2], pkts_p[2], pkts_r[2]; /* pass, drop */
 	bool have_pkts;
 	bool redis;
+	char deployment[16];
+	struct st_node {
+		char addr[160]; /* node or sentinel label */
+		double up, slots;
+		bool sentinel;
+	} nodes[STATUS_MAX_NODES];
+	int nnodes;
 	double fallback, fleet_subscribed, reload_ok;
 	bool have_fleet;
 	double rt_sum_c, rt_cnt_c, rt_sum_p, rt_cnt_p, err_c, err_p, err_r;
@@ -280,6 +289,30 @@ static const char *label(const struct sample *s, const char *key)
 	return "";
 }
 
+/* A Redis node's (or sentinel's) sample: its row, found by its label. */
+static void take_node(struct status *st, const struct sample *s, const char *n)
+{
+	bool sentinel = !strcmp(n, "floodgate_store_sentinel_up");
+	const char *addr = label(s, sentinel ? "sentinel" : "node");
+	struct st_node *x = NULL;
+	int i;
+
+	for (i = 0; i < st->nnodes && !x; i++)
+		if (st->nodes[i].sentinel == sentinel && !strcmp(st->nodes[i].addr, addr))
+			x = &st->nodes[i];
+	if (!x) {
+		if (st->nnodes == STATUS_MAX_NODES)
+			return;
+		x = &st->nodes[st->nnodes++];
+		*x = (struct st_node){ .sentinel = sentinel, .slots = -1 };
+		snprintf(x->addr, sizeof(x->addr), "%s", addr);
+	}
+	if (!strcmp(n, "floodgate_store_node_slots"))
+		x->slots = s->value;
+	else
+		x->up = s->value;
+}
+
 static struct st_rule *rule_slot(struct status *st, const char *name)
 {
 	struct st_rule *free_slot = NULL;
@@ -407,6 +440,12 @@ static void take(struct status *st, const struct sample *s, uint64_t now_ms)
 	} else if (!strcmp(n, "floodgate_store_fallback_active")) {
 		st->redis = true;
 		st->fallback = s->value;
+	} else if (!strcmp(n, "floodgate_store_deployment")) {
+		snprintf(st->deployment, sizeof(st->deployment), "%s", label(s, "deployment"));
+	} else if (!strcmp(n, "floodgate_store_node_up") ||
+		   !strcmp(n, "floodgate_store_node_slots") ||
+		   !strcmp(n, "floodgate_store_sentinel_up")) {
+		take_node(st, s, n);
 	} else if (!strcmp(n, "floodgate_store_errors_total")) {
 		st->err_c = s->value;
 	} else if (!strcmp(n, "floodgate_store_request_duration_seconds_sum")) {
@@ -795,6 +834,34 @@ static void render_sources(struct sbuf *b, struct status *st, const struct statu
 	sbuf_puts(b, "]}");
 }
 
+/* The store's deployment, its nodes (up, a cluster master's slots) and sentinels. */
+static void json_topology(struct sbuf *b, const struct status *st)
+{
+	int i, k;
+
+	sbuf_puts(b, ",\"deployment\":");
+	json_str(b, st->deployment[0] ? st->deployment : "single");
+	for (k = 0; k < 2; k++) {
+		bool first = true;
+
+		sbuf_puts(b, k ? ",\"sentinels\":[" : ",\"nodes\":[");
+		for (i = 0; i < st->nnodes; i++) {
+			const struct st_node *x = &st->nodes[i];
+
+			if (x->sentinel != (k == 1))
+				continue;
+			sbuf_puts(b, first ? "{\"addr\":" : ",{\"addr\":");
+			first = false;
+			json_str(b, x->addr);
+			sbuf_printf(b, ",\"up\":%s", x->up ? "true" : "false");
+			if (x->slots >= 0)
+				sbuf_printf(b, ",\"slots\":%.0f", x->slots);
+			sbuf_putc(b, '}');
+		}
+		sbuf_putc(b, ']');
+	}
+}
+
 static void render_json(struct sbuf *b, struct status *st, const struct status_src *v,
 			const char *health, uint64_t now_ms, uint64_t now_ns)
 {
@@ -862,6 +929,7 @@ static void render_json(struct sbuf *b, struct status *st, const struct status_s
 		json_rate(b, st->sampled, st->err_r);
 		sbuf_puts(b, ",\"fleet_subscribed\":");
 		sbuf_puts(b, !st->have_fleet ? "null" : st->fleet_subscribed ? "true" : "false");
+		json_topology(b, st);
 	} else {
 		sbuf_puts(b, ",\"redis_up\":null,\"fallback\":false,\"round_trip_ms\":null,"
 			     "\"errors_per_s\":null,\"fleet_subscribed\":null");
@@ -870,6 +938,24 @@ static void render_json(struct sbuf *b, struct status *st, const struct status_s
 }
 
 /* --- the same as text (floodctl overview) ------------------------------------------ */
+
+/* "; cluster: 3 masters, 1 down" / "; sentinel: 2 of 3 sentinels reachable" */
+static void text_topology(struct sbuf *b, const struct status *st)
+{
+	int i, n[2] = { 0, 0 }, up[2] = { 0, 0 };
+
+	if (!st->deployment[0])
+		return;
+	for (i = 0; i < st->nnodes; i++) {
+		n[st->nodes[i].sentinel]++;
+		up[st->nodes[i].sentinel] += st->nodes[i].up != 0;
+	}
+	sbuf_printf(b, "; %s", st->deployment);
+	if (!strcmp(st->deployment, "cluster"))
+		sbuf_printf(b, ": %d masters, %d down", n[0], n[0] - up[0]);
+	else if (!strcmp(st->deployment, "sentinel"))
+		sbuf_printf(b, ": %d of %d sentinels reachable", up[1], n[1]);
+}
 
 static void hhmmss(uint64_t ms, char *buf, size_t len)
 {
@@ -1015,6 +1101,7 @@ static void render_text(struct sbuf *b, struct status *st, const struct status_s
 		if (st->have_fleet)
 			sbuf_printf(b, ", fleet bans %s",
 				    st->fleet_subscribed ? "subscribed" : "NOT subscribed");
+		text_topology(b, st);
 	}
 	sbuf_putc(b, '\n');
 }
@@ -1039,6 +1126,8 @@ static void parse_all(struct status *st, const char *text, size_t len, uint64_t 
 		st->policies[i].present = false;
 	st->nifaces = 0;
 	st->have_pkts = st->have_bans = st->redis = st->have_fleet = false;
+	st->nnodes = 0;
+	st->deployment[0] = '\0';
 	memset(st->pkts_c, 0, sizeof(st->pkts_c));
 	st->store[0] = '\0';
 	while (p < end) {

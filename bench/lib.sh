@@ -132,6 +132,15 @@ bench_args() {
 	mkdir -p "$OUT"
 }
 
+# bench_redis_counts — N and RUNS (tiny with --smoke; N=, RUNS= from the
+# environment win), KEYS and CLIENTS: the redis-benchmark runs of
+# bench/redis.sh and bench/topology.sh.
+# shellcheck disable=SC2034 # the calling script's
+bench_redis_counts() {
+	if [ "$SMOKE" = 1 ]; then N=2000 RUNS=1; else N=${N:-200000} RUNS=${RUNS:-3}; fi
+	KEYS=100000 CLIENTS=50
+}
+
 # bench_redis_run SOCK P CMD... — "rps p50 p99" of redis-benchmark running CMD
 # on SOCK with pipeline P (CLIENTS clients, N requests, KEYS random keys):
 # the median of RUNS runs by rps.

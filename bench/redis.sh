@@ -14,9 +14,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 bench_args "$@"
-if [ $SMOKE = 1 ]; then N=2000 RUNS=1; else N=${N:-200000} RUNS=${RUNS:-3}; fi
-KEYS=100000
-CLIENTS=50
+bench_redis_counts
 
 fg_require_cmd redis-server redis-benchmark redis-cli
 fg_topo_3ns

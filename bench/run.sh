@@ -9,8 +9,9 @@
 #
 # Sections: xdp (bench_xdp paths), scale (bench_xdp scale), flood
 # (bench/flood.sh), socket (bench/socket.sh), multikey (bench/multikey.sh),
-# redis (bench/redis.sh), react (bench/react.sh), node (bench/node.sh: the
-# Express middleware of clients/node against express-rate-limit). Each
+# redis (bench/redis.sh), topology (bench/topology.sh), react (bench/react.sh),
+# node (bench/node.sh: the Express middleware of clients/node against
+# express-rate-limit). Each
 # prints "PASS|FAIL bench-NAME"; the last line is "bench: N passed, N failed".
 # docs/performance.md is rewritten only between `<!-- bench:NAME begin -->`
 # and `<!-- bench:NAME end -->` markers: other sections of the file are kept.
@@ -32,7 +33,7 @@ fi
 DOC=$ROOT/docs/performance.md
 LOGS=$OUT/logs
 mkdir -p "$OUT" "$LOGS" || exit 1
-SECTIONS=${SECTIONS:-xdp scale flood socket multikey redis react node}
+SECTIONS=${SECTIONS:-xdp scale flood socket multikey redis topology react node}
 # xdp-filter's BPF objects ship in libxdp1 (a dependency of xdp-tools).
 XF_DIR=/usr/lib/$(gcc -print-multiarch 2>/dev/null)/bpf
 f=$(dpkg -L libxdp1 2>/dev/null | grep '/xdpfilt_alw_all\.o$' | head -n 1)
@@ -68,6 +69,7 @@ for s in $SECTIONS; do
 	socket) section socket 600 bash bench/socket.sh $ARGS --out "$OUT" ;;
 	multikey) section multikey 600 bash bench/multikey.sh $ARGS --out "$OUT" ;;
 	redis) section redis 600 bash bench/redis.sh $ARGS --out "$OUT" ;;
+	topology) section topology 600 bash bench/topology.sh $ARGS --out "$OUT" ;;
 	react) section react 300 bash bench/react.sh $ARGS --out "$OUT" ;;
 	node) section node 600 bash bench/node.sh $ARGS --out "$OUT" ;;
 	*) echo "  FAIL  unknown section '$s'" && failed=$((failed + 1)) ;;
@@ -234,7 +236,7 @@ splice() {
 		!skip { print }' "$DOC" >"$tmp" && mv "$tmp" "$DOC"
 }
 if [ $SMOKE = 0 ]; then
-	for s in machine goals xdp scale flood socket multikey redis react node; do
+	for s in machine goals xdp scale flood socket multikey redis topology react node; do
 		splice "$s" "$OUT/$s.md"
 	done
 	echo "  report: $DOC, raw data: $OUT"

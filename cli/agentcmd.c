@@ -90,6 +90,77 @@ static const char *kv_get(const char *s, const char *k, char *out, size_t len)
 	return out;
 }
 
+/* One Redis node of INFO redis ("addr=...,up=1,..."): a row of the table. */
+static void redis_node_row(struct table *t, const char *v)
+{
+	char addr[160], up[8], rtt[24], slots[16], ranges[256], redir[24], err[160];
+	char cell[768];
+
+	kv_get(v, "addr", addr, sizeof(addr));
+	kv_get(v, "up", up, sizeof(up));
+	kv_get(v, "rtt_us", rtt, sizeof(rtt));
+	kv_get(v, "slots", slots, sizeof(slots));
+	kv_get(v, "ranges", ranges, sizeof(ranges));
+	kv_get(v, "redirects", redir, sizeof(redir));
+	kv_get(v, "error", err, sizeof(err));
+	cell[0] = '\0';
+	list_add(cell, sizeof(cell), "%s %s", addr,
+		 strcmp(up, "1") ? "DOWN: its keys fall back" : "up");
+	if (*slots)
+		list_add(cell, sizeof(cell), "%s slots%s%s", slots, *ranges ? " " : "", ranges);
+	if (*rtt && strcmp(up, "0"))
+		list_add(cell, sizeof(cell), "round trip %.2f ms", atof(rtt) / 1000.0);
+	if (*redir)
+		list_add(cell, sizeof(cell), "%s redirect%s", redir, strcmp(redir, "1") ? "s" : "");
+	if (*err)
+		list_add(cell, sizeof(cell), "%s", err);
+	table_cell(t, "  %s", *slots ? "master" : "node");
+	table_cell(t, "%s", cell);
+}
+
+/* The Redis topology (INFO redis): the deployment, then a row per node
+ * and, with Sentinel, per sentinel. */
+static void redis_rows(struct table *t, const struct info_line *l, size_t n)
+{
+	const char *mode = info_get(l, n, "redis", "deployment"), *v;
+	char a[160], m[160], e[160], r[8], sub[8];
+	size_t i;
+
+	if (!mode || !strcmp(mode, "none"))
+		return;
+	table_cell(t, "redis");
+	if (!strcmp(mode, "sentinel")) {
+		v = info_get(l, n, "redis", "master");
+		table_cell(t, "sentinel: master %s at %s; %s of %s sentinels reachable",
+			   info_get(l, n, "redis", "master_name") ?: "?", v && *v ? v : "(unknown)",
+			   info_get(l, n, "redis", "sentinels_reachable") ?: "?",
+			   info_get(l, n, "redis", "sentinels") ?: "?");
+	} else if (!strcmp(mode, "cluster")) {
+		table_cell(t, "cluster: %s masters", info_get(l, n, "redis", "nodes") ?: "?");
+	} else {
+		table_cell(t, "%s", mode);
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(l[i].section, "redis"))
+			continue;
+		if (!strncmp(l[i].key, "node_", 5)) {
+			redis_node_row(t, l[i].value);
+		} else if (!strncmp(l[i].key, "sentinel_", 9)) {
+			kv_get(l[i].value, "addr", a, sizeof(a));
+			kv_get(l[i].value, "reachable", r, sizeof(r));
+			kv_get(l[i].value, "subscribed", sub, sizeof(sub));
+			kv_get(l[i].value, "master", m, sizeof(m));
+			kv_get(l[i].value, "error", e, sizeof(e));
+			table_cell(t, "  sentinel");
+			if (!strcmp(r, "1"))
+				table_cell(t, "%s reachable, names %s%s", a, m,
+					   !strcmp(sub, "1") ? ", fail-overs followed here" : "");
+			else
+				table_cell(t, "%s UNREACHABLE: %s", a, e);
+		}
+	}
+}
+
 /* The human summary of INFO: one line per aspect an operator asks about. */
 static void status_print(const struct info_line *l, size_t n)
 {
@@ -190,6 +261,7 @@ static void status_print(const struct info_line *l, size_t n)
 			   info_get(l, n, "policies", "fleet_applied_total") ?: "?",
 			   info_get(l, n, "policies", "fleet_published_total") ?: "?");
 	}
+	redis_rows(&t, l, n);
 	table_print(&t, stdout);
 	table_free(&t);
 }

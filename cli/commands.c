@@ -12,7 +12,9 @@
 #include "xdpcmd.h"
 
 const struct cmdline_command commands_all[] = {
-	{ "status", 0, 0, "status", NULL, "agent version, uptime, clients, interfaces, policies",
+	{ "status", 0, 0, "status", NULL,
+	  "agent version, uptime, clients, interfaces, policies,\n"
+	  "the shared store's Redis topology",
 	  "XDP (live counts and bans):", agentcmd_status, NULL },
 	{ "overview", 0, O_URL, "overview [--url URL]", NULL,
 	  "the status page's summary (GET /status.txt, --json:\n"

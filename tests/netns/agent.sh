@@ -106,3 +106,58 @@ fg_serve() {
 		>"$FG_TMP/serve.$port.out"
 	fg_wait_file "$FG_TMP/serve.$port" || fg_fail "server on $port did not start"
 }
+
+# ---- two agents sharing a Redis (test_88, test_89, test_92) ---------------------------
+# fg_ab_setup — A's and B's pin directories PIN_A, PIN_B (removed on exit) and
+# sockets SOCK_A, SOCK_B; ca/cb talk to each, info reads INFO policies.
+# shellcheck disable=SC2034 # AGENT_A, AGENT_B are the tests'
+AGENT_A='' AGENT_B=''
+fg_ab_setup() {
+	PIN_A=$FG_PIN_DIR-a PIN_B=$FG_PIN_DIR-b
+	mkdir -p "$PIN_A" "$PIN_B" && chmod 700 "$PIN_A" "$PIN_B"
+	fg_on_exit "rm -rf '$PIN_A' '$PIN_B'"
+	SOCK_A=$FG_TMP/a.sock SOCK_B=$FG_TMP/b.sock
+}
+
+# fg_ab_start a|b CONF PORT PREFIX... [-- ARGS...] — floodgated -c CONF with a's
+# (b's) pins and socket, /metrics on 127.0.0.1:PORT, run by PREFIX (fg_in NS,
+# env ...), ARGS added (-i IFACE...); log $FG_TMP/agent-a.log (appended across
+# restarts). Waits for its "protecting " line: AGENT_A (AGENT_B) is its PID.
+fg_ab_start() {
+	local who=$1 conf=$2 port=$3 log=$FG_TMP/agent-$1.log mark=0 pin=$PIN_A sock=$SOCK_A
+	local -a prefix=()
+	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		prefix+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	[ "$who" = b ] && pin=$PIN_B sock=$SOCK_B
+	[ -f "$log" ] && mark=$(wc -l <"$log")
+	fg_bg "${prefix[@]}" "$FLOODGATED" -c "$conf" --pin-dir "$pin" --socket "$sock" \
+		--metrics-listen "127.0.0.1:$port" "$@" >>"$log" 2>&1
+	# shellcheck disable=SC2034
+	if [ "$who" = a ]; then AGENT_A=$FG_LAST_PID; else AGENT_B=$FG_LAST_PID; fi
+	fg_wait_for -t 20 _fg_ab_ready "$FG_LAST_PID" "$log" "$mark" || {
+		cat "$log" >&2
+		fg_fail "agent $who did not start"
+	}
+}
+_fg_ab_ready() {
+	kill -0 "$1" 2>/dev/null || return 2
+	tail -n +"$(($3 + 1))" "$2" | grep -q "protecting "
+}
+ca() { redis-cli -s "$SOCK_A" "$@"; }
+cb() { redis-cli -s "$SOCK_B" "$@"; }
+# info SOCK FIELD — FIELD of INFO policies (the shared store's counters).
+info() { redis-cli -s "$1" INFO policies | tr -d '\r' | sed -n "s/^$2://p"; }
+up_both() { [ "$(info "$SOCK_A" store_fallback_active)" = 0 ] && [ "$(info "$SOCK_B" store_fallback_active)" = 0 ]; }
+# fg_ab_fleet FROM_SOCK TO_SOCK ADDR WHAT — a ban on one agent reaches the
+# other's ban map, with origin fleet.
+fg_ab_fleet() {
+	redis-cli -s "$1" XDP.BAN "$3" 600 >/dev/null
+	fg_wait_for -t 2 sh -c "redis-cli -s '$2' XDP.LIST BANS | grep -q '^$3\$'" ||
+		fg_fail "$4: the ban of $3 did not reach the other agent"
+	redis-cli -s "$2" XDP.LIST BANS | grep -A1 "^$3\$" | grep -q fleet || fg_fail "$4: not origin fleet"
+	fg_ok "$4: a ban of $3 reached the other agent (origin fleet)"
+}

@@ -30,10 +30,7 @@ fg_bpffs
 
 M1=6379 M2=6380 S1=26379 S2=26380 S3=26381
 TIMEOUT_MS=50
-PIN_A=$FG_PIN_DIR-a PIN_B=$FG_PIN_DIR-b
-mkdir -p "$PIN_A" "$PIN_B" && chmod 700 "$PIN_A" "$PIN_B"
-fg_on_exit "rm -rf '$PIN_A' '$PIN_B'"
-SOCK_A=$FG_TMP/a.sock SOCK_B=$FG_TMP/b.sock
+fg_ab_setup
 
 rc() { fg_in "$N" redis-cli -p "$@"; }
 declare -A RPID
@@ -94,20 +91,11 @@ policies:
   - { name: api, type: window, limits: [ { count: 10, per: 1h } ] }
   - { name: api2, type: window, limits: [ { count: 100000, per: 1m } ] }
 YAML
-AGENT_A= AGENT_B=
 agent_start() { # a|b
-	local who=$1 pin sock port
-	[ "$who" = a ] && pin=$PIN_A sock=$SOCK_A port=10151 || pin=$PIN_B sock=$SOCK_B port=10152
-	fg_bg fg_in "$N" "$FLOODGATED" -c "$FG_TMP/fg.yaml" -i "veth-$who" --pin-dir "$pin" \
-		--socket "$sock" --metrics-listen "127.0.0.1:$port" >>"$FG_TMP/agent-$who.log" 2>&1
-	[ "$who" = a ] && AGENT_A=$FG_LAST_PID || AGENT_B=$FG_LAST_PID
-	fg_wait_for -t 20 grep -q "protecting " "$FG_TMP/agent-$who.log" ||
-		{ cat "$FG_TMP/agent-$who.log" >&2; fg_fail "agent $who did not start"; }
+	local port=10151
+	[ "$1" = b ] && port=10152
+	fg_ab_start "$1" "$FG_TMP/fg.yaml" $port fg_in "$N" -- -i "veth-$1"
 }
-ca() { redis-cli -s "$SOCK_A" "$@"; }
-cb() { redis-cli -s "$SOCK_B" "$@"; }
-info() { redis-cli -s "$1" INFO policies | tr -d '\r' | sed -n "s/^$2://p"; }
-up_both() { [ "$(info "$SOCK_A" store_fallback_active)" = 0 ] && [ "$(info "$SOCK_B" store_fallback_active)" = 0 ]; }
 # moved MARK_A MARK_B PORT — both agents logged, after their logs' line MARK,
 # that the sentinels sent them to PORT.
 moved() {
@@ -132,14 +120,7 @@ shared() {
 	role_is "$1" master || fg_fail "$3: :$1 is not the master"
 	fg_ok "$3: the key is on :$1, the master"
 }
-# fleet FROM TO ADDR — a ban on one agent reaches the other's ban map.
-fleet() {
-	redis-cli -s "$1" XDP.BAN "$3" 600 >/dev/null
-	fg_wait_for -t 2 sh -c "redis-cli -s '$2' XDP.LIST BANS | grep -q '^$3\$'" ||
-		fg_fail "$4: the ban of $3 did not reach the other agent"
-	redis-cli -s "$2" XDP.LIST BANS | grep -A1 "^$3\$" | grep -q fleet || fg_fail "$4: not origin fleet"
-	fg_ok "$4: a ban of $3 reached the other agent (origin fleet)"
-}
+fleet() { fg_ab_fleet "$@"; }
 
 agent_start a
 agent_start b
@@ -147,6 +128,21 @@ fg_wait_for -t 10 up_both || fg_fail "agents did not reach the master through th
 grep -q "the sentinels name the master.*port=$M1" "$FG_TMP/agent-a.log" ||
 	fg_fail "agent a does not say where the sentinels sent it: $(cat "$FG_TMP/agent-a.log")"
 fg_ok "both agents reached the master :$M1 through the sentinels"
+# floodctl status: the deployment, the master, each sentinel.
+status_has() { "$FLOODCTL" -s "$SOCK_A" status | grep -q -- "$1"; }
+status_must() { # WHAT PATTERN...
+	local what=$1 pat
+	shift
+	for pat in "$@"; do
+		fg_wait_for -t 10 status_has "$pat" ||
+			fg_fail "floodctl status ($what): no line like '$pat' in: $("$FLOODCTL" -s "$SOCK_A" status)"
+	done
+	fg_ok "floodctl status: $what"
+}
+status_must "sentinel, master fgm at :$M1, 3 of 3 sentinels reachable" \
+	"^redis  *sentinel: master fgm at 127.0.0.1:$M1; 3 of 3 sentinels reachable" \
+	"^  sentinel  *127.0.0.1:$S2 reachable, names 127.0.0.1:$M1" \
+	"^  node  *127.0.0.1:$M1 up, round trip"
 shared $M1 u1 "before the fail-over"
 # replication is asynchronous: the replica gets the write a moment later
 replica_has_u1() { [ "$(rc $M2 EXISTS '{t88:3:api:u1}')" = 1 ]; }
@@ -193,6 +189,8 @@ wait "${RPID[m2]}" 2>/dev/null || true
 fg_wait_for -t 1 falling_back "$SOCK_A" ||
 	fg_fail "agent a did not fall back when the master died"
 for i in 1 2 3 4; do ca RL.CHECK api r1 >/dev/null; done
+status_has "^  node  *127.0.0.1:$M2 DOWN" || status_has "master fgm at 127.0.0.1:$M1" ||
+	fg_fail "floodctl status with the master dead: $("$FLOODCTL" -s "$SOCK_A" status)"
 fg_assert_eq "$(info "$SOCK_A" store_fallback_active)" 1 "the 4 hits were made during the outage"
 wait "$LAT"
 lat=$(<"$FG_TMP/lat2.out")
@@ -210,6 +208,8 @@ fg_wait_for -t 10 up_both || fg_fail "the agents are not back on Redis after the
 fg_wait_for -t 5 left_is "$SOCK_B" r1 6 ||
 	fg_fail "the outage's 4 hits were not replayed on :$M1: B sees $(cb RL.CHECK api r1 PEEK | sed -n 3p) left"
 fg_ok "the outage's 4 hits were replayed on the new master :$M1 (B sees 6 of 10 left)"
+status_must "the new master :$M1" "^redis  *sentinel: master fgm at 127.0.0.1:$M1;" \
+	"^  node  *127.0.0.1:$M1 up"
 fg_assert_gt "$(info "$SOCK_A" store_replayed_keys_total)" 0 "INFO: keys replayed"
 shared $M1 u3 "after the master was killed"
 fleet "$SOCK_A" "$SOCK_B" 203.0.113.4 "after the master was killed"
@@ -220,38 +220,7 @@ fleet "$SOCK_B" "$SOCK_A" 203.0.113.5 "after the master was killed (the other wa
 # master. Agent C must check ROLE, refuse it and decide from its fallback.
 redis_start m2 $M2 --replicaof 127.0.0.1 $M1
 FAKE=26399
-cat >"$FG_TMP/fake_sentinel.py" <<'PY'
-import socket, sys, threading
-port, master = int(sys.argv[1]), sys.argv[2].encode()
-def serve(c):
-    f = c.makefile('rb')
-    try:
-        while True:
-            line = f.readline()
-            if not line:
-                return
-            args = []
-            for _ in range(int(line[1:])):
-                n = int(f.readline()[1:])
-                args.append(f.read(n + 2)[:-2])
-            cmd = args[0].upper()
-            if cmd == b'SENTINEL':
-                c.sendall(b'*2\r\n$9\r\n127.0.0.1\r\n$%d\r\n%s\r\n' % (len(master), master))
-            elif cmd == b'SUBSCRIBE':
-                c.sendall(b'*3\r\n$9\r\nsubscribe\r\n$14\r\n+switch-master\r\n:1\r\n')
-            else:
-                c.sendall(b'+OK\r\n')
-    except Exception:
-        return
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', port))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-fg_bg fg_in "$N" python3 "$FG_TMP/fake_sentinel.py" $FAKE $M2
+fg_bg fg_in "$N" python3 "$(dirname "$0")/fake_redis.py" $FAKE sentinel $M2
 fg_wait_for -t 5 rc $FAKE PING >/dev/null || fg_fail "the fake sentinel did not start"
 fg_wait_for -t 20 role_is $M2 slave || fg_fail ":$M2 did not come back as a replica"
 sed -e "s/sentinels: .*/sentinels: [\"127.0.0.1:$FAKE\"]/" "$FG_TMP/fg.yaml" >"$FG_TMP/fg-c.yaml"
@@ -266,6 +235,12 @@ fg_assert_eq "$(info "$SOCK_C" store_fallback_active)" 1 "the store is down whil
 grep -q "redis store connected" "$FG_TMP/agent-c.log" && fg_fail "agent c connected to a replica"
 fg_ok "a sentinel naming a replica: refused (ROLE), the fallback decides"
 fg_stop "$AGENT_C"
+
+# A sentinel gone: floodctl status counts it out and says why.
+kill -KILL "${RPID[s3]}"
+wait "${RPID[s3]}" 2>/dev/null || true
+status_must "a dead sentinel is unreachable" "2 of 3 sentinels reachable" \
+	"^  sentinel  *127.0.0.1:$S3 UNREACHABLE"
 
 fg_stop "$AGENT_A"
 fg_stop "$AGENT_B"

@@ -23,10 +23,7 @@ fg_bpffs
 
 PORTS="7000 7001 7002"
 TIMEOUT_MS=50
-PIN_A=$FG_PIN_DIR-a PIN_B=$FG_PIN_DIR-b
-mkdir -p "$PIN_A" "$PIN_B" && chmod 700 "$PIN_A" "$PIN_B"
-fg_on_exit "rm -rf '$PIN_A' '$PIN_B'"
-SOCK_A=$FG_TMP/a.sock SOCK_B=$FG_TMP/b.sock
+fg_ab_setup
 
 rc() { fg_in "$N" redis-cli -p "$@"; }
 declare -A RPID
@@ -59,22 +56,14 @@ policies:
   - { name: hot, type: budget, amount: 1000000, period: day }
 YAML
 agent_start() { # a|b
-	local who=$1 pin sock port
-	[ "$who" = a ] && pin=$PIN_A sock=$SOCK_A port=10151 || pin=$PIN_B sock=$SOCK_B port=10152
-	fg_bg fg_in "$N" "$FLOODGATED" -c "$FG_TMP/fg.yaml" -i "veth-$who" --pin-dir "$pin" \
-		--socket "$sock" --metrics-listen "127.0.0.1:$port" >>"$FG_TMP/agent-$who.log" 2>&1
-	[ "$who" = a ] && AGENT_A=$FG_LAST_PID || AGENT_B=$FG_LAST_PID
-	fg_wait_for -t 20 grep -q "protecting " "$FG_TMP/agent-$who.log" ||
-		{ cat "$FG_TMP/agent-$who.log" >&2; fg_fail "agent $who did not start"; }
+	local port=10151
+	[ "$1" = b ] && port=10152
+	fg_ab_start "$1" "$FG_TMP/fg.yaml" $port fg_in "$N" -- -i "veth-$1"
 }
-ca() { redis-cli -s "$SOCK_A" "$@"; }
-cb() { redis-cli -s "$SOCK_B" "$@"; }
-info() { redis-cli -s "$1" INFO policies | tr -d '\r' | sed -n "s/^$2://p"; }
 # metric PORT NAME — a sample's value on the agent with metrics on PORT.
 metric() { fg_in "$N" curl -s "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'; }
 metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
 metric_ge() { local v; v=$(metric "$1" "$2"); [ -n "$v" ] && [ "$v" -ge "$3" ]; }
-up_both() { [ "$(info "$SOCK_A" store_fallback_active)" = 0 ] && [ "$(info "$SOCK_B" store_fallback_active)" = 0 ]; }
 # owners KEY... — the port of the master serving each key's slot (one line
 # each), from one CLUSTER NODES and the slot's CRC16 (binascii.crc_hqx is
 # Redis's CRC16-XMODEM).
@@ -134,13 +123,7 @@ for key in sys.argv[3:]:
 print(' '.join(out))
 PY
 }
-# fleet FROM TO ADDR WHAT — a ban on one agent reaches the other's ban map.
-fleet() {
-	redis-cli -s "$1" XDP.BAN "$3" 600 >/dev/null
-	fg_wait_for -t 2 sh -c "redis-cli -s '$2' XDP.LIST BANS | grep -q '^$3\$'" ||
-		fg_fail "$4: the ban of $3 did not reach the other agent"
-	fg_ok "$4: a ban of $3 reached the other agent"
-}
+fleet() { fg_ab_fleet "$@"; }
 
 agent_start a
 agent_start b
@@ -148,6 +131,14 @@ fg_wait_for -t 10 up_both || fg_fail "agents did not reach every master"
 grep -q 'redis cluster: slot map.*slots=16384 nodes=3' "$FG_TMP/agent-a.log" ||
 	fg_fail "agent a has no full slot map: $(grep cluster "$FG_TMP/agent-a.log")"
 fg_ok "both agents: a map of the 16384 slots over 3 masters"
+# floodctl status: the deployment and each master with its slots, up.
+"$FLOODCTL" -s "$SOCK_A" status >"$FG_TMP/status1.out" || fg_fail "floodctl status failed"
+grep -q '^redis  *cluster: 3 masters' "$FG_TMP/status1.out" ||
+	fg_fail "floodctl status: no 'cluster: 3 masters' row: $(cat "$FG_TMP/status1.out")"
+fg_assert_eq "$(grep -c '^  master  *redis://127.0.0.1:700[012] up, [0-9]* slots [0-9]' "$FG_TMP/status1.out")" 3 \
+	"floodctl status: a row per master, up, with its slot ranges"
+fg_assert_eq "$(sed -n 's/.* up, \([0-9]*\) slots .*/\1/p' "$FG_TMP/status1.out" | paste -sd+ | bc)" 16384 \
+	"floodctl status: the masters' slots add up to 16384"
 
 # --- 30 keys, spread over the three masters: each shared exactly ---------------------
 KEYS=$(seq -f 'k%g' 1 30 | tr '\n' ' ')
@@ -289,6 +280,94 @@ fg_wait_for -t 3 metric_is 10151 "${UP}7002\"}" 0 ||
 fg_assert_eq "$(metric 10151 "${UP}7000\"}")" 1 "metrics: :7000 up"
 fg_assert_eq "$(metric 10151 "${UP}7001\"}")" 1 "metrics: :7001 up"
 fg_ok "metrics: the dead master's node_up is 0, the others 1"
+"$FLOODCTL" -s "$SOCK_A" status >"$FG_TMP/status2.out"
+grep -q '^  master  *redis://127.0.0.1:7002 DOWN: its keys fall back' "$FG_TMP/status2.out" ||
+	fg_fail "floodctl status does not show :7002 down: $(cat "$FG_TMP/status2.out")"
+fg_ok "floodctl status: :7002 DOWN (its keys fall back), the others up"
+
+# --- replay past a master that is still down -----------------------------------------
+# :7001 stops answering writes (CLIENT PAUSE) while :7002 is still dead: the
+# hits A makes on :7001's keys meanwhile go to its journal beside :7002's.
+# When :7001 answers again its keys are replayed at once; :7002's wait for
+# :7002 (they used to block the whole replay behind the first of them).
+J0=$(info "$SOCK_A" store_outage_keys)
+fg_assert_gt "$J0" 0 "A's journal holds :7002's keys"
+R_OWNERS=($(owners $(seq -f '{t89:3:api:r%g}' 1 40)))
+declare -a R_KEYS=()
+for i in $(seq 1 40); do [ "${R_OWNERS[$((i - 1))]}" = 7001 ] && R_KEYS+=("r$i"); done
+fg_assert_gt "${#R_KEYS[@]}" 5 "keys on :7001"
+rc 7001 CLIENT PAUSE 2500 WRITE >/dev/null
+for k in "${R_KEYS[@]}"; do ca RL.CHECK api "$k" >/dev/null; done
+fg_assert_eq "$(info "$SOCK_A" store_fallback_active)" 1 "hits on :7001's keys during the pause"
+fg_assert_gt "$(info "$SOCK_A" store_outage_keys)" "$J0" "A's journal holds :7001's keys too"
+outage_is() { [ "$(info "$SOCK_A" store_outage_keys)" = "$1" ]; }
+fg_wait_for -t 10 outage_is "$J0" ||
+	fg_fail "A's journal holds $(info "$SOCK_A" store_outage_keys) keys after :7001 came back, want :7002's $J0"
+for k in "${R_KEYS[@]}"; do
+	fg_assert_eq "$(cb RL.CHECK api "$k" PEEK | sed -n 3p)" 9 "$k: A's hit during the pause is in :7001 (B sees it)"
+done
+fg_ok "${#R_KEYS[@]} keys of :7001 replayed while :7002 is still down ($J0 keys wait for it)"
+
+# --- a master that left: forgotten -----------------------------------------------------
+# :7002's slots are given to :7000 (as after a fail-over or a reshard of a dead
+# master): the next slot map (each second while :7002 is down) no longer names
+# :7002, so the agents forget it (its metric series go), and its keys' outage
+# hits replay to :7000.
+python3 - "$(node_id 7000)" "$(rc 7000 CLUSTER NODES | awk '$2 ~ /:7002@/ { for (i = 9; i <= NF; i++) print $i }')" >"$FG_TMP/setslot.txt" <<'PY'
+import sys
+to = sys.argv[1]
+for r in sys.argv[2].split():
+    lo, _, hi = r.partition("-")
+    for slot in range(int(lo), int(hi or lo) + 1):  # RESP, for redis-cli --pipe
+        a = [b"CLUSTER", b"SETSLOT", b"%d" % slot, b"NODE", to.encode()]
+        sys.stdout.buffer.write(b"*5\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a))
+PY
+fg_assert_gt "$(grep -c SETSLOT "$FG_TMP/setslot.txt")" 1000 ":7002's slots listed"
+for p in 7000 7001; do
+	fg_in "$N" redis-cli -p $p --pipe <"$FG_TMP/setslot.txt" >"$FG_TMP/setslot.$p.out" 2>&1
+	grep -q '^errors: 0,' "$FG_TMP/setslot.$p.out" || fg_fail "SETSLOT on :$p: $(cat "$FG_TMP/setslot.$p.out")"
+done
+no_7002() { ! fg_in "$N" curl -s http://127.0.0.1:10151/metrics | grep -q 'node="redis://127.0.0.1:7002"'; }
+fg_wait_for -t 8 no_7002 || fg_fail "agent a did not forget :7002 (its series are still exported)"
+grep -q 'node left the slot map, forgotten.*7002' "$FG_TMP/agent-a.log" || fg_fail "agent a did not log forgetting :7002"
+"$FLOODCTL" -s "$SOCK_A" status >"$FG_TMP/status3.out"
+grep -q '^redis  *cluster: 2 masters' "$FG_TMP/status3.out" || fg_fail "floodctl status after :7002 left: $(cat "$FG_TMP/status3.out")"
+fg_wait_for -t 5 outage_is 0 || fg_fail "A's journal still holds $(info "$SOCK_A" store_outage_keys) keys after :7002's slots moved to :7000"
+# 6 hits on each agent while :7002 was dead, limit 10: both replayed, none left.
+left_is() { [ "$(ca RL.CHECK api "$1" PEEK | sed -n 3p)" = "$2" ]; }
+fg_wait_for -t 5 left_is "${DEAD_KEYS[0]}" 0 ||
+	fg_fail "${DEAD_KEYS[0]}: $(ca RL.CHECK api "${DEAD_KEYS[0]}" PEEK | sed -n 3p) left on :7000, want 0 (12 outage hits replayed)"
+fg_ok ":7002 left the slot map: forgotten (no series, 2 masters), its keys' outage hits replayed on :7000"
+
+# --- a hostile slot map: bounded, and forgotten --------------------------------------
+# A fake seed answers CLUSTER SLOTS with 200 masters on closed ports and three
+# whose host is no address (quote, space, newline): agent C knows at most 64
+# (connections and metric series), follows none of the three; once the seed
+# answers a sane map (:7000 for every slot) the 64 are forgotten and :7000 is
+# used, although the bad map had taken every place.
+SEED=7999
+fg_bg fg_in "$N" python3 "$(dirname "$0")/fake_redis.py" $SEED seed "$FG_TMP/sane"
+fg_wait_for -t 5 rc $SEED PING >/dev/null || fg_fail "the fake seed did not start"
+sed -e "s/cluster: .*/cluster: [\"127.0.0.1:$SEED\"]/" "$FG_TMP/fg.yaml" >"$FG_TMP/fg-c.yaml"
+fg_bg fg_in "$N" "$FLOODGATED" --app-only -c "$FG_TMP/fg-c.yaml" --socket "$FG_TMP/c.sock" \
+	--metrics-listen 127.0.0.1:10153 >"$FG_TMP/agent-c.log" 2>&1
+AGENT_C=$FG_LAST_PID
+node_series() { fg_in "$N" curl -s http://127.0.0.1:10153/metrics | grep -c '^floodgate_store_node_up{' || true; }
+series_is() { [ "$(node_series)" = "$1" ]; }
+fg_wait_for -t 10 series_is 64 || fg_fail "agent c: $(node_series) node series for a map of 203 masters, want 64"
+fg_in "$N" curl -s http://127.0.0.1:10153/metrics | grep -Eq 'node="redis://(a|x)' &&
+	fg_fail "agent c followed a master whose host is no address"
+fg_assert_eq "$(redis-cli -s "$FG_TMP/c.sock" INFO redis | tr -d '\r' | sed -n 's/^nodes://p')" 64 "INFO redis: 64 nodes"
+fg_ok "a map of 203 masters: 64 known (connections, series), none of the 3 bad hosts"
+touch "$FG_TMP/sane"
+fg_wait_for -t 10 series_is 1 || fg_fail "agent c: $(node_series) node series after a sane map, want 1"
+c_up() { [ "$(info "$FG_TMP/c.sock" store_fallback_active)" = 0 ]; }
+fg_wait_for -t 5 c_up || fg_fail "agent c is not on :7000: $(tail -3 "$FG_TMP/agent-c.log")"
+CK=$(for i in $(seq 1 20); do [ "$(owner "{t89:3:api:c$i}")" = 7000 ] && echo "c$i" && break; done)
+fg_assert_eq "$(redis-cli -s "$FG_TMP/c.sock" RL.CHECK api "$CK" | sed -n 3p)" 9 "agent c decides $CK"
+fg_assert_eq "$(rc 7000 EXISTS "{t89:3:api:$CK}")" 1 "agent c's decision is in :7000 (not the fallback)"
+fg_ok "the sane map: the 64 forgotten, :7000 used"
+fg_stop "$AGENT_C"
 
 fg_stop "$AGENT_A"
 fg_stop "$AGENT_B"

@@ -31,10 +31,7 @@ ip -n "$FG_W" route add 203.0.113.0/24 via 192.0.2.2 dev veth-a
 
 SKEW_LIB=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketimeMT\.so\.1$' | head -1)
 [ -n "$SKEW_LIB" ] || fg_fail "libfaketime is not installed (scripts/deps.sh installs it)"
-PIN_A=$FG_PIN_DIR-a PIN_B=$FG_PIN_DIR-b
-mkdir -p "$PIN_A" "$PIN_B"
-fg_on_exit "rm -rf '$PIN_A' '$PIN_B'"
-SOCK_A=$FG_TMP/a.sock SOCK_B=$FG_TMP/b.sock
+fg_ab_setup
 RSOCK=$FG_TMP/redis.sock
 RTCP=192.0.2.2:6379 # A's end of the A-W link
 # Long enough that a busy 2-core machine (a helper build, a flood) answers in time:
@@ -69,36 +66,22 @@ policies:
   - { name: open, type: window, limits: [ { count: 1, per: 1m } ], on_store_error: allow }
 YAML
 }
-AGENT_A= AGENT_B=
 agent_start() { # a|b CONF
-	local who=$1 log=$FG_TMP/agent-$1.log mark=0
-	[ -f "$log" ] && mark=$(wc -l <"$log")
-	if [ "$who" = a ]; then
-		fg_bg fg_in "$FG_V" "$FLOODGATED" -c "$2" -i "$FG_V_IF_C" -i "$FG_V_IF_A" \
-			--pin-dir "$PIN_A" --socket "$SOCK_A" --metrics-listen 127.0.0.1:10150 \
-			>>"$log" 2>&1
-		AGENT_A=$FG_LAST_PID
+	if [ "$1" = a ]; then
+		fg_ab_start a "$2" 10150 fg_in "$FG_V" -- -i "$FG_V_IF_C" -i "$FG_V_IF_A"
 	else
 		# B's wall clock runs 2 h ahead (libfaketime; CLOCK_MONOTONIC, which
 		# the XDP program shares, is left alone): decisions and bans must
 		# still agree, as they take Redis's time.
-		fg_bg fg_in "$FG_W" env LD_PRELOAD="$SKEW_LIB" FAKETIME=+2h FAKETIME_DONT_FAKE_MONOTONIC=1 \
-			"$FLOODGATED" -c "$2" -i veth-a \
-			--pin-dir "$PIN_B" --socket "$SOCK_B" --metrics-listen 127.0.0.1:10150 >>"$log" 2>&1
-		AGENT_B=$FG_LAST_PID
+		fg_ab_start b "$2" 10150 fg_in "$FG_W" env LD_PRELOAD="$SKEW_LIB" FAKETIME=+2h \
+			FAKETIME_DONT_FAKE_MONOTONIC=1 -- -i veth-a
 	fi
-	fg_wait_for -t 20 _started "$log" "$mark" || { cat "$log" >&2; fg_fail "agent $who did not start"; }
 }
-_started() { tail -n +"$(($2 + 1))" "$1" | grep -q "protecting "; }
-ca() { redis-cli -s "$SOCK_A" "$@"; }
-cb() { redis-cli -s "$SOCK_B" "$@"; }
-info() { redis-cli -s "$1" INFO policies | tr -d '\r' | sed -n "s/^$2://p"; }
 # metric NS NAME — a sample's value on the agent in NS (exposition rendered once a second).
 metric() {
 	fg_in "$1" curl -s http://127.0.0.1:10150/metrics | awk -v n="$2" '$1 == n { print $2 }'
 }
 metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
-up_both() { [ "$(info "$SOCK_A" store_fallback_active)" = 0 ] && [ "$(info "$SOCK_B" store_fallback_active)" = 0 ]; }
 
 redis_start
 conf "$FG_TMP/fg.yaml" "unix://$RSOCK"

@@ -337,6 +337,7 @@ chmod 700 "$U"
 RSOCK=$U/redis.sock
 fg_bg "${AS_NOBODY[@]}" redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 --save "" \
 	--appendonly no --dir "$U" --logfile "$U/redis.log"
+RPID=$FG_LAST_PID
 fg_wait_for -t 10 redis-cli -s "$RSOCK" PING || fg_fail "redis-server did not start"
 RCONF=$U/redis.yaml
 cat >"$RCONF" <<YAML
@@ -360,6 +361,17 @@ fg_assert_gt "$(redis-cli -s "$RSOCK" --scan --pattern '{t99:*' | wc -l)" 0 \
 event_types "$U/r.sock" "Redis store"
 fg_assert_eq "$(redis-cli -s "$RSOCK" --scan --pattern '{t99:4:meet:sock:1}' | wc -l)" 1 \
 	"Redis store: one key holds every type of the connection"
+# Redis gone: 2 hits on o from the fallback; back: they are replayed into it
+# (an app-only agent used to keep them in its journal for good).
+fg_stop "$RPID" || true
+for i in 1 2; do redis-cli -s "$U/r.sock" RL.CHECK api o >/dev/null; done
+fg_assert_eq "$(redis-cli -s "$U/r.sock" INFO policies | tr -d '\r' | sed -n 's/^store_outage_keys://p')" 1 \
+	"Redis down: o's hits journalled"
+fg_bg "${AS_NOBODY[@]}" redis-server --port 0 --unixsocket "$RSOCK" --unixsocketperm 700 --save "" \
+	--appendonly no --dir "$U" --logfile "$U/redis.log"
+replayed() { [ "$(redis-cli -s "$U/r.sock" INFO policies | tr -d '\r' | sed -n 's/^store_replayed_keys_total://p')" = 1 ]; }
+fg_wait_for -t 10 replayed || fg_fail "the outage's hits were not replayed: $(redis-cli -s "$U/r.sock" INFO policies | grep -E 'outage|replay')"
+same "$(redis-cli -s "$U/r.sock" RL.CHECK api o PEEK | sed -n 3p)" 2 "the 2 outage hits are in Redis (2 of 4 left)"
 no_bpf "$RA" "Redis store, as nobody"
 fg_stop "$RA" 10 || fg_fail "the Redis agent exited with an error"
 

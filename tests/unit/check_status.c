@@ -257,6 +257,52 @@ START_TEST(test_hostile_text)
 }
 END_TEST
 
+/* The store's topology: the deployment and each node from the node series
+ * (a cluster master's slots), the sentinels; a node gone from the exposition
+ * (forgotten) is gone from the next snapshot's JSON too. */
+START_TEST(test_redis_topology)
+{
+	static const char t1[] =
+		"floodgate_rl_store_keys{store=\"redis\"} 0\n"
+		"floodgate_store_fallback_active 1\n"
+		"floodgate_store_deployment{deployment=\"cluster\"} 1\n"
+		"floodgate_store_node_up{node=\"redis://10.0.0.1:6379\"} 1\n"
+		"floodgate_store_node_up{node=\"redis://10.0.0.2:6379\"} 0\n"
+		"floodgate_store_node_slots{node=\"redis://10.0.0.1:6379\"} 8192\n"
+		"floodgate_store_node_slots{node=\"redis://10.0.0.2:6379\"} 8192\n";
+	static const char t2[] = "floodgate_rl_store_keys{store=\"redis\"} 0\n"
+				 "floodgate_store_fallback_active 0\n"
+				 "floodgate_store_deployment{deployment=\"sentinel\"} 1\n"
+				 "floodgate_store_node_up{node=\"m\"} 1\n"
+				 "floodgate_store_sentinel_up{sentinel=\"s1:26379\"} 1\n"
+				 "floodgate_store_sentinel_up{sentinel=\"s2:26379\"} 0\n";
+	char *j;
+	size_t len;
+
+	ck_assert_int_eq(status_update_at(st, NULL, &view, t1, sizeof(t1) - 1, "", T0NS, T0MS), 0);
+	j = json();
+	assert_json_shape(j);
+	ck_assert_msg(strstr(j, "\"deployment\":\"cluster\",\"nodes\":[{\"addr\":\"redis://"
+				"10.0.0.1:6379\",\"up\":true,\"slots\":8192},{\"addr\":\"redis://"
+				"10.0.0.2:6379\",\"up\":false,\"slots\":8192}],\"sentinels\":[]"),
+		      "%s", j);
+	free(j);
+	ck_assert_int_eq(
+		status_update_at(st, NULL, &view, t2, sizeof(t2) - 1, "", T0NS + SEC, T0MS + 1000),
+		0);
+	j = json();
+	ck_assert_msg(strstr(j, "\"deployment\":\"sentinel\",\"nodes\":[{\"addr\":\"m\","
+				"\"up\":true}],\"sentinels\":[{\"addr\":\"s1:26379\",\"up\":true},"
+				"{\"addr\":\"s2:26379\",\"up\":false}]"),
+		      "%s", j);
+	ck_assert_ptr_null(strstr(j, "10.0.0.2"));
+	free(j);
+	ck_assert_int_eq(status_copy(st, true, &j, &len), 0);
+	ck_assert_msg(strstr(j, "; sentinel: 1 of 2 sentinels reachable"), "%s", j);
+	free(j);
+}
+END_TEST
+
 /* A reload that renames all rules (or policies) of a full config within
  * the chart's 5 minutes: the new names take the slots of the gone ones. */
 static void renamed(const char *fmt, int count)
@@ -329,6 +375,7 @@ static Suite *status_suite(void)
 	tcase_add_test(tc, test_attack_start_and_health);
 	tcase_add_test(tc, test_counter_reset);
 	tcase_add_test(tc, test_hostile_text);
+	tcase_add_test(tc, test_redis_topology);
 	tcase_add_test(tc, test_renamed_rules);
 	tcase_add_test(tc, test_renamed_policies);
 	tcase_add_test(tc, test_http_routes);

@@ -1150,6 +1150,118 @@ START_TEST(test_script_flush)
 }
 END_TEST
 
+
+/* CL.THROTTLE on a set, waiting for Redis when it defers. */
+static struct policy_cell_answer got_c;
+
+static void on_done_c(int err, const struct policy_cell_answer *ans, void *arg)
+{
+	(void)arg;
+	got_err = err;
+	if (ans)
+		got_c = *ans;
+	done_n++;
+}
+
+static int run_cell(struct policies *ps, const struct policy_cell_req *rq, uint64_t now,
+		    struct policy_cell_answer *ans)
+{
+	int r = policy_submit_cell(ps, rq, now, ans, on_done_c, NULL);
+	int i;
+
+	if (r != 1)
+		return r;
+	done_n = 0;
+	for (i = 0; i < 100000 && !done_n; i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_eq(done_n, 1);
+	*ans = got_c;
+	return got_err;
+}
+
+/*
+ * CL.THROTTLE (limits given per call) on memory and on Redis: a random
+ * stream of calls (limits changing now and then on a key, quantities 0 to
+ * above the burst, time jumps) answers alike, through Redis (no fallback),
+ * interleaved with RL.CHECK of policy x on the same key names; the Redis
+ * keys are {ut:3:@cl:key}, never a policy's.
+ */
+START_TEST(test_cell_same_answers)
+{
+	static const uint64_t lim[][3] = { { 4, 1, 1 },	  { 15, 30, 60 }, { 0, 1, 10 },
+					   { 9, 10, 1 },  { 2, 3, 7 },	  { 99, 1000, 3600 } };
+	struct policies *mem;
+	struct policy_answer am, ar;
+	char e[256], key[8];
+	uint64_t now = T0;
+	int step, checked = 0, limited = 0;
+	redisContext *c;
+	redisReply *rp;
+
+	start_redis();
+	setup_set(2000, true);
+	mem = policies_new(&tconf, NULL, 1, e, sizeof(e));
+	ck_assert_msg(mem, "%s", e);
+	for (step = 0; step < 3000; step++) {
+		const uint64_t *l = lim[rnd(6)];
+		struct policy_cell_req rq = { .key = key };
+		struct policy_cell_answer cm, cr;
+		int em, er;
+
+		now += rnd(10) < 8 ? rnd(700) : rnd(10) < 9 ? rnd(30000) : rnd(4000000);
+		snprintf(key, sizeof(key), "k%d", (int)rnd(4));
+		rq.klen = strlen(key);
+		if (rnd(8) == 0) {
+			/* The policy's keys of the same names: apart from CL's. */
+			struct policy_req pr = {
+				.op = POLICY_OP_CHECK, .key = key, .klen = rq.klen, .cost = 1
+			};
+
+			ck_assert_int_eq(run(policies_find(mem, "x", 1), &pr, now, &am), 0);
+			ck_assert_int_eq(run(P("x"), &pr, now, &ar), 0);
+			same(&am, &ar, step);
+			continue;
+		}
+		/* Mostly one key's own limits; now and then another's. */
+		if (rnd(5))
+			l = lim[key[1] - '0'];
+		rq.max_burst = l[0];
+		rq.count = l[1];
+		rq.period_s = l[2];
+		rq.quantity = rnd(10) < 7 ? 1 : rnd(10) ? rnd(l[0] + 3) : 1000000000000ULL;
+		em = run_cell(mem, &rq, now, &cm);
+		er = run_cell(tset, &rq, now, &cr);
+		ck_assert_msg(em == er, "step %d: memory %d, redis %d", step, em, er);
+		ck_assert_int_eq(em, 0);
+		ck_assert_msg(!cr.fallback, "step %d: answered by the fallback", step);
+		ck_assert_msg(cm.limited == cr.limited && cm.limit == cr.limit &&
+				      cm.remaining == cr.remaining &&
+				      cm.retry_after_s == cr.retry_after_s &&
+				      cm.reset_after_s == cr.reset_after_s,
+			      "step %d: CL.THROTTLE %s %llu %llu %llu %llu: memory [%d %lld %lld "
+			      "%lld %lld], redis [%d %lld %lld %lld %lld]",
+			      step, key, (unsigned long long)rq.max_burst,
+			      (unsigned long long)rq.count, (unsigned long long)rq.period_s,
+			      (unsigned long long)rq.quantity, cm.limited, cm.limit, cm.remaining,
+			      cm.retry_after_s, cm.reset_after_s, cr.limited, cr.limit, cr.remaining,
+			      cr.retry_after_s, cr.reset_after_s);
+		checked++;
+		limited += cm.limited;
+	}
+	ck_assert_int_gt(checked, 2300);
+	ck_assert_int_gt(limited, 200);
+	c = redisConnectUnix(sock);
+	ck_assert(c && !c->err);
+	rp = redisCommand(c, "KEYS {ut:3:@cl:*");
+	ck_assert(rp && rp->type == REDIS_REPLY_ARRAY);
+	ck_assert_int_gt((int)rp->elements, 0);
+	freeReplyObject(rp);
+	redisFree(c);
+	policies_free(mem);
+	teardown_set();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("redisstore");
@@ -1172,6 +1284,7 @@ int main(void)
 	tcase_add_test(tc, test_script_flush);
 	tcase_add_test(tc, test_key_slot);
 	tcase_add_test(tc, test_trip_late_replies_not_replayed);
+	tcase_add_test(tc, test_cell_same_answers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -122,10 +122,15 @@ static void cell_end(struct cell_call *cc)
 	struct policy_stats *t = &cc->tmpl->stats;
 	const struct policy_stats *s = &cc->p->stats;
 
-	t->allowed += s->allowed;
-	t->denied += s->denied;
-	t->warned += s->warned;
-	t->blocked += s->blocked;
+	/* A quantity that never passes was a peek underneath: it is limited. */
+	if (cc->never) {
+		t->denied += s->allowed + s->denied;
+	} else {
+		t->allowed += s->allowed;
+		t->denied += s->denied;
+		t->warned += s->warned;
+		t->blocked += s->blocked;
+	}
 	free(cc->p);
 	free(cc);
 }

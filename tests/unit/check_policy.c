@@ -1727,6 +1727,10 @@ START_TEST(test_cell_apart_reload_errors)
 	cell_is("k3", 0, 1, 60, 1, T0, 1, 1, 0, 60, 60);
 	ck_assert(policies_cell(ps, NULL, &st));
 	ck_assert_uint_eq(st.denied, 2);
+	cell_is("k3", 0, 1, 60, 2, T0, 1, 1, 0, -1, 60); /* never: counted as limited */
+	ck_assert(policies_cell(ps, NULL, &st));
+	ck_assert_uint_eq(st.denied, 3);
+	ck_assert_uint_eq(st.allowed, 4);
 
 	/* Bad limits, refused before any store. */
 	ck_assert_int_eq(policy_cell(ps, "x", 0, 0, 60, 1, T0, &a), -EINVAL);

@@ -490,6 +490,50 @@ static void cmd_cl_throttle(struct client *c, int argc, const struct resp_arg *a
 	free(x);
 }
 
+static void clr_done(int err, const struct policy_answer *ans, void *arg)
+{
+	struct cl_ctx *x = arg;
+	struct client *c = deferred_begin(x->d);
+
+	(void)ans;
+	if (c && err)
+		reply_error(c, "ERR CL.RESET failed: %s", strerror(-err));
+	else if (c)
+		reply_ok(c);
+	deferred_end(x->d);
+	free(x);
+}
+
+/* CL.RESET key: forget CL.THROTTLE's state of key (floodgate's own; redis-cell
+ * has none: there a DEL of the key does it). */
+static void cmd_cl_reset(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	const struct commands_env *a = ctx;
+	struct cl_ctx *x = NULL;
+	int r;
+
+	(void)argc;
+	if (!*a->policies) {
+		cl_error(c, a, -EOPNOTSUPP);
+		return;
+	}
+	if (*a->redis && !(x = calloc(1, sizeof(*x)))) {
+		reply_error(c, "ERR out of memory");
+		return;
+	}
+	r = policy_reset_cell(*a->policies, argv[1].ptr, argv[1].len, clock_realtime_ms(), clr_done,
+			      x);
+	if (r == 1) {
+		x->d = client_defer(c);
+		return;
+	}
+	if (r < 0)
+		cl_error(c, a, r);
+	else
+		reply_ok(c);
+	free(x);
+}
+
 /* RL.POLICY [name [ROLE r]]: a policy's quotas and parameters and a ready
  * RateLimit-Policy value; without a name the configured names. */
 static void cmd_rl_policy(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
@@ -1404,6 +1448,7 @@ int commands_register(struct server *s, struct commands_env *a)
 		{ "RL.UNBLOCK", cmd_rl_unblock, 3, 0 },
 		{ "RL.RESET", cmd_rl_reset, 3, 0 },
 		{ "CL.THROTTLE", cmd_cl_throttle, -2, 0 },
+		{ "CL.RESET", cmd_cl_reset, 2, 0 },
 		{ "XDP.SOURCE", cmd_xdp_source, 2, 0 },
 		{ "XDP.TOP", cmd_xdp_top, -2, 0 },
 		{ "XDP.BAN", cmd_xdp_ban, 3, SERVER_CMD_ADMIN },

@@ -335,6 +335,12 @@ typedef void (*policy_cell_done_fn)(int err, const struct policy_cell_answer *an
 int policy_submit_cell(struct policies *ps, const struct policy_cell_req *rq, uint64_t now_ms,
 		       struct policy_cell_answer *ans, policy_cell_done_fn done, void *arg);
 
+/* CL.RESET: forget key's CL.THROTTLE state (memory and Redis), as
+ * policy_submit's RESET (0 now, 1 when done runs later). -EOPNOTSUPP when
+ * per_call_limits is disabled, -E2BIG for a key too long. */
+int policy_reset_cell(struct policies *ps, const void *key, size_t klen, uint64_t now_ms,
+		      policy_done_fn done, void *arg);
+
 /* per_call_limits of ps (its bounds), and CL.THROTTLE's counters (as a
  * policy's); false when it is disabled. */
 bool policies_cell(const struct policies *ps, struct fg_conf_per_call *conf,

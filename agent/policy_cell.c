@@ -211,3 +211,15 @@ int policy_submit_cell(struct policies *ps, const struct policy_cell_req *rq, ui
 	cell_end(cc);
 	return err;
 }
+
+int policy_reset_cell(struct policies *ps, const void *key, size_t klen, uint64_t now_ms,
+		      policy_done_fn done, void *arg)
+{
+	struct policy_req rq = { .op = POLICY_OP_RESET, .key = key, .klen = klen };
+	struct policy_answer ans;
+
+	if (!ps->cell)
+		return -EOPNOTSUPP;
+	/* The state does not depend on a call's limits: the set's policy does it. */
+	return policy_submit(ps->cell, &rq, now_ms, &ans, done, arg);
+}

@@ -364,6 +364,9 @@ cl_is "1 2 0 3600 7200" "then limited" k 1 1 3600
 same "$(redis-cli -s "$RSOCK" EXISTS '{t99:3:@cl:k}')" 1 "its state is {t99:3:@cl:k} in Redis"
 redis-cli -s "$RSOCK" DEL '{t99:3:@cl:k}' >/dev/null
 cl_is "0 2 1 -1 3600" "Redis decides CL.THROTTLE (its key deleted there: a fresh burst)" k 1 1 3600
+same "$(redis-cli -s "$SOCK" CL.RESET k)" OK "CL.RESET k"
+same "$(redis-cli -s "$RSOCK" EXISTS '{t99:3:@cl:k}')" 0 "CL.RESET deletes its Redis key"
+cl_is "0 2 1 -1 3600" "after CL.RESET: a fresh burst" k 1 1 3600
 no_bpf "$RA" "Redis store, as nobody"
 fg_stop "$RA" 10 || fg_fail "the Redis agent exited with an error"
 

@@ -1743,11 +1743,17 @@ START_TEST(test_cell_apart_reload_errors)
 	/* A huge quantity is refused as never passing, not multiplied. */
 	cell_is("x", 0, 1, 1, 1000000000000000ULL, T0, 1, 1, 1, -1, 0);
 
+	/* CL.RESET forgets a key: its burst is back. */
+	ck_assert_int_eq(policy_reset_cell(ps, "k3", 2, T0, NULL, NULL), 0);
+	cell_is("k3", 0, 1, 60, 1, T0, 0, 1, 0, -1, 60);
+	ck_assert_int_eq(policy_reset_cell(ps, "k3", 2, T0, NULL, NULL), 0);
+
 	/* Disabled: refused, and its keys go with the reload. */
 	conf.per_call.enabled = false;
 	build(NULL);
 	ck_assert(!policies_cell(ps, NULL, NULL));
 	ck_assert_int_eq(policy_cell(ps, "k3", 0, 1, 60, 1, T0, &a), -EOPNOTSUPP);
+	ck_assert_int_eq(policy_reset_cell(ps, "k3", 2, T0, NULL, NULL), -EOPNOTSUPP);
 	cell_on(2);
 	build(NULL);
 	cell_is("k3", 0, 1, 60, 1, T0, 0, 1, 0, -1, 60);

@@ -1183,7 +1183,7 @@ static int run_cell(struct policies *ps, const struct policy_cell_req *rq, uint6
  * CL.THROTTLE (limits given per call) on memory and on Redis: a random
  * stream of calls (limits changing now and then on a key, quantities 0 to
  * above the burst, time jumps) answers alike, through Redis (no fallback),
- * interleaved with RL.CHECK of policy x on the same key names; the Redis
+ * interleaved with RL.CHECK of policy x on the same key names and CL.RESET; the Redis
  * keys are {ut:3:@cl:key}, never a policy's.
  */
 START_TEST(test_cell_same_answers)
@@ -1194,7 +1194,7 @@ START_TEST(test_cell_same_answers)
 	struct policy_answer am, ar;
 	char e[256], key[8];
 	uint64_t now = T0;
-	int step, checked = 0, limited = 0;
+	int step, checked = 0, limited = 0, resets = 0;
 	redisContext *c;
 	redisReply *rp;
 
@@ -1220,6 +1220,18 @@ START_TEST(test_cell_same_answers)
 			ck_assert_int_eq(run(policies_find(mem, "x", 1), &pr, now, &am), 0);
 			ck_assert_int_eq(run(P("x"), &pr, now, &ar), 0);
 			same(&am, &ar, step);
+			continue;
+		}
+		if (rnd(40) == 0) {
+			/* CL.RESET on both. */
+			ck_assert_int_eq(policy_reset_cell(mem, key, rq.klen, now, on_done, NULL), 0);
+			done_n = 0;
+			ck_assert_int_eq(policy_reset_cell(tset, key, rq.klen, now, on_done, NULL), 1);
+			for (em = 0; em < 100000 && !done_n; em++)
+				uv_run(&loop, UV_RUN_ONCE);
+			ck_assert_int_eq(done_n, 1);
+			ck_assert_int_eq(got_err, 0);
+			resets++;
 			continue;
 		}
 		/* Mostly one key's own limits; now and then another's. */
@@ -1250,6 +1262,7 @@ START_TEST(test_cell_same_answers)
 	}
 	ck_assert_int_gt(checked, 2300);
 	ck_assert_int_gt(limited, 200);
+	ck_assert_int_gt(resets, 30);
 	c = redisConnectUnix(sock);
 	ck_assert(c && !c->err);
 	rp = redisCommand(c, "KEYS {ut:3:@cl:*");

@@ -376,7 +376,8 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 /* --- CL.THROTTLE: limits given with the call (redis-cell's command) -------- */
 
 struct cl_ctx {
-	struct deferred *d;
+	struct deferred *d; /* the reply's place, when it comes later */
+	const struct commands_env *a;
 };
 
 /* redis-cell's reply: limited, limit, remaining, retry_after, reset_after. */
@@ -388,19 +389,6 @@ static void cl_reply(struct client *c, const struct policy_cell_answer *r)
 	reply_int(c, r->remaining);
 	reply_int(c, r->retry_after_s);
 	reply_int(c, r->reset_after_s);
-}
-
-static void cl_done(int err, const struct policy_cell_answer *ans, void *arg)
-{
-	struct cl_ctx *x = arg;
-	struct client *c = deferred_begin(x->d);
-
-	if (c && err)
-		reply_error(c, "ERR CL.THROTTLE failed: %s", strerror(-err));
-	else if (c)
-		cl_reply(c, ans);
-	deferred_end(x->d);
-	free(x);
 }
 
 static void cl_error(struct client *c, const struct commands_env *a, int err)
@@ -434,8 +422,67 @@ static void cl_error(struct client *c, const struct commands_env *a, int err)
 		reply_error(c, "ERR key is longer than %d bytes", POLICY_KEY_MAX);
 		break;
 	default:
-		reply_error(c, "ERR CL.THROTTLE failed: %s", strerror(-err));
+		reply_error(c, "ERR CL.* failed: %s", strerror(-err));
 	}
+}
+
+/* CL.THROTTLE's answer (ans), CL.RESET's OK (no ans), or the error. */
+static void cl_answer(struct client *c, const struct commands_env *a, int err,
+		      const struct policy_cell_answer *ans)
+{
+	if (err < 0)
+		cl_error(c, a, err);
+	else if (ans)
+		cl_reply(c, ans);
+	else
+		reply_ok(c);
+}
+
+static void cl_done(int err, const struct policy_cell_answer *ans, void *arg)
+{
+	struct cl_ctx *x = arg;
+	struct client *c = deferred_begin(x->d);
+
+	if (c)
+		cl_answer(c, x->a, err, ans);
+	deferred_end(x->d);
+	free(x);
+}
+
+static void clr_done(int err, const struct policy_answer *ans, void *arg)
+{
+	(void)ans;
+	cl_done(err, NULL, arg);
+}
+
+/* CL.THROTTLE (rq) or CL.RESET (rq NULL) of key: answered now (memory
+ * store, Redis down) or, with Redis, later, in the order of requests. */
+static void cl_submit(struct client *c, const struct commands_env *a,
+		      const struct policy_cell_req *rq, const struct resp_arg *key)
+{
+	struct policy_cell_answer ans;
+	struct cl_ctx *x = NULL;
+	int r;
+
+	if (!*a->policies) {
+		cl_error(c, a, -EOPNOTSUPP);
+		return;
+	}
+	if (*a->redis && !(x = calloc(1, sizeof(*x)))) {
+		reply_error(c, "ERR out of memory");
+		return;
+	}
+	if (x)
+		x->a = a;
+	r = rq ? policy_submit_cell(*a->policies, rq, clock_realtime_ms(), &ans, cl_done, x)
+	       : policy_reset_cell(*a->policies, key->ptr, key->len, clock_realtime_ms(), clr_done,
+				   x);
+	if (r == 1) {
+		x->d = client_defer(c);
+		return;
+	}
+	cl_answer(c, a, r, rq ? &ans : NULL);
+	free(x);
 }
 
 /* CL.THROTTLE key max_burst count period [quantity]: numbers as redis-cell
@@ -443,12 +490,9 @@ static void cl_error(struct client *c, const struct commands_env *a, int err)
 static void cmd_cl_throttle(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	static const char *const names[] = { "max_burst", "count", "period", "quantity" };
-	const struct commands_env *a = ctx;
 	struct policy_cell_req rq = { .key = argv[1].ptr, .klen = argv[1].len, .quantity = 1 };
 	uint64_t *v[] = { &rq.max_burst, &rq.count, &rq.period_s, &rq.quantity };
-	struct policy_cell_answer ans;
-	struct cl_ctx *x = NULL;
-	int i, r;
+	int i;
 
 	if (argc != 5 && argc != 6) {
 		reply_error(c, "ERR wrong number of arguments: CL.THROTTLE key max_burst count "
@@ -470,68 +514,15 @@ static void cmd_cl_throttle(struct client *c, int argc, const struct resp_arg *a
 			    rq.count ? "period (seconds)" : "count (requests per period)");
 		return;
 	}
-	if (!*a->policies) {
-		cl_error(c, a, -EOPNOTSUPP);
-		return;
-	}
-	if (*a->redis && !(x = calloc(1, sizeof(*x)))) {
-		reply_error(c, "ERR out of memory");
-		return;
-	}
-	r = policy_submit_cell(*a->policies, &rq, clock_realtime_ms(), &ans, cl_done, x);
-	if (r == 1) {
-		x->d = client_defer(c);
-		return;
-	}
-	if (r < 0)
-		cl_error(c, a, r);
-	else
-		cl_reply(c, &ans);
-	free(x);
-}
-
-static void clr_done(int err, const struct policy_answer *ans, void *arg)
-{
-	struct cl_ctx *x = arg;
-	struct client *c = deferred_begin(x->d);
-
-	(void)ans;
-	if (c && err)
-		reply_error(c, "ERR CL.RESET failed: %s", strerror(-err));
-	else if (c)
-		reply_ok(c);
-	deferred_end(x->d);
-	free(x);
+	cl_submit(c, ctx, &rq, &argv[1]);
 }
 
 /* CL.RESET key: forget CL.THROTTLE's state of key (floodgate's own; redis-cell
  * has none: there a DEL of the key does it). */
 static void cmd_cl_reset(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	const struct commands_env *a = ctx;
-	struct cl_ctx *x = NULL;
-	int r;
-
 	(void)argc;
-	if (!*a->policies) {
-		cl_error(c, a, -EOPNOTSUPP);
-		return;
-	}
-	if (*a->redis && !(x = calloc(1, sizeof(*x)))) {
-		reply_error(c, "ERR out of memory");
-		return;
-	}
-	r = policy_reset_cell(*a->policies, argv[1].ptr, argv[1].len, clock_realtime_ms(), clr_done,
-			      x);
-	if (r == 1) {
-		x->d = client_defer(c);
-		return;
-	}
-	if (r < 0)
-		cl_error(c, a, r);
-	else
-		reply_ok(c);
-	free(x);
+	cl_submit(c, ctx, NULL, &argv[1]);
 }
 
 /* RL.POLICY [name [ROLE r]]: a policy's quotas and parameters and a ready

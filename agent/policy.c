@@ -227,7 +227,8 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 	}
 	ret = policy_cell_new(ps, conf, prev, store);
 	if (ret) {
-		snprintf(err, errlen, "per_call_limits: no room for CL.THROTTLE's keys in the store");
+		snprintf(err, errlen,
+			 "per_call_limits: no room for CL.THROTTLE's keys in the store");
 		goto fail_ns;
 	}
 	/* Each policy's own bound: its keys evict only its own (issue 10:

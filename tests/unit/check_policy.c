@@ -1632,7 +1632,6 @@ START_TEST(test_empty_set)
 }
 END_TEST
 
-
 /* --- CL.THROTTLE: limits given per call ------------------------------------ */
 
 static void cell_on(uint64_t max_keys)

@@ -154,18 +154,26 @@ static void on_done(int err, const struct policy_answer *ans, void *arg)
 	done_n++;
 }
 
-static int run(struct policy *p, const struct policy_req *rq, uint64_t now,
-	       struct policy_answer *ans)
+/* A request went to Redis (done_n 0 before it was submitted): its one callback. */
+static void wait_done(void)
 {
-	int r = policy_submit(p, rq, now, ans, on_done, NULL);
 	int i;
 
-	if (r != 1)
-		return r;
-	done_n = 0;
 	for (i = 0; i < 100000 && !done_n; i++)
 		uv_run(&loop, UV_RUN_ONCE);
 	ck_assert_int_eq(done_n, 1);
+}
+
+static int run(struct policy *p, const struct policy_req *rq, uint64_t now,
+	       struct policy_answer *ans)
+{
+	int r;
+
+	done_n = 0;
+	r = policy_submit(p, rq, now, ans, on_done, NULL);
+	if (r != 1)
+		return r;
+	wait_done();
 	*ans = got;
 	return got_err;
 }
@@ -287,7 +295,7 @@ static int run_multi(struct policies *ps, const char *const *names, const char *
 {
 	struct policy_pair pp[POLICY_MULTI_MAX];
 	size_t i;
-	int r, bad, k;
+	int r, bad;
 
 	for (i = 0; i < n; i++) {
 		pp[i].p = policies_find(ps, names[i], strlen(names[i]));
@@ -299,9 +307,7 @@ static int run_multi(struct policies *ps, const char *const *names, const char *
 	if (r != 1)
 		return r;
 	done_n = 0;
-	for (k = 0; k < 100000 && !done_n; k++)
-		uv_run(&loop, UV_RUN_ONCE);
-	ck_assert_int_eq(done_n, 1);
+	wait_done();
 	*ans = got_m;
 	return got_err;
 }
@@ -1150,7 +1156,6 @@ START_TEST(test_script_flush)
 }
 END_TEST
 
-
 /* CL.THROTTLE on a set, waiting for Redis when it defers. */
 static struct policy_cell_answer got_c;
 
@@ -1166,15 +1171,13 @@ static void on_done_c(int err, const struct policy_cell_answer *ans, void *arg)
 static int run_cell(struct policies *ps, const struct policy_cell_req *rq, uint64_t now,
 		    struct policy_cell_answer *ans)
 {
-	int r = policy_submit_cell(ps, rq, now, ans, on_done_c, NULL);
-	int i;
+	int r;
 
+	done_n = 0;
+	r = policy_submit_cell(ps, rq, now, ans, on_done_c, NULL);
 	if (r != 1)
 		return r;
-	done_n = 0;
-	for (i = 0; i < 100000 && !done_n; i++)
-		uv_run(&loop, UV_RUN_ONCE);
-	ck_assert_int_eq(done_n, 1);
+	wait_done();
 	*ans = got_c;
 	return got_err;
 }
@@ -1188,8 +1191,8 @@ static int run_cell(struct policies *ps, const struct policy_cell_req *rq, uint6
  */
 START_TEST(test_cell_same_answers)
 {
-	static const uint64_t lim[][3] = { { 4, 1, 1 },	  { 15, 30, 60 }, { 0, 1, 10 },
-					   { 9, 10, 1 },  { 2, 3, 7 },	  { 99, 1000, 3600 } };
+	static const uint64_t lim[][3] = { { 4, 1, 1 },	 { 15, 30, 60 }, { 0, 1, 10 },
+					   { 9, 10, 1 }, { 2, 3, 7 },	 { 99, 1000, 3600 } };
 	struct policies *mem;
 	struct policy_answer am, ar;
 	char e[256], key[8];
@@ -1224,12 +1227,12 @@ START_TEST(test_cell_same_answers)
 		}
 		if (rnd(40) == 0) {
 			/* CL.RESET on both. */
-			ck_assert_int_eq(policy_reset_cell(mem, key, rq.klen, now, on_done, NULL), 0);
+			ck_assert_int_eq(policy_reset_cell(mem, key, rq.klen, now, on_done, NULL),
+					 0);
 			done_n = 0;
-			ck_assert_int_eq(policy_reset_cell(tset, key, rq.klen, now, on_done, NULL), 1);
-			for (em = 0; em < 100000 && !done_n; em++)
-				uv_run(&loop, UV_RUN_ONCE);
-			ck_assert_int_eq(done_n, 1);
+			ck_assert_int_eq(policy_reset_cell(tset, key, rq.klen, now, on_done, NULL),
+					 1);
+			wait_done();
 			ck_assert_int_eq(got_err, 0);
 			resets++;
 			continue;
@@ -1255,8 +1258,8 @@ START_TEST(test_cell_same_answers)
 			      step, key, (unsigned long long)rq.max_burst,
 			      (unsigned long long)rq.count, (unsigned long long)rq.period_s,
 			      (unsigned long long)rq.quantity, cm.limited, cm.limit, cm.remaining,
-			      cm.retry_after_s, cm.reset_after_s, cr.limited, cr.limit, cr.remaining,
-			      cr.retry_after_s, cr.reset_after_s);
+			      cm.retry_after_s, cm.reset_after_s, cr.limited, cr.limit,
+			      cr.remaining, cr.retry_after_s, cr.reset_after_s);
 		checked++;
 		limited += cm.limited;
 	}

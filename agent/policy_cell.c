@@ -13,10 +13,17 @@
 #include <string.h>
 
 #include "limit_window.h"
+#include "redis.h"
 
 /* Its name: no policy of a config can have it ('@' is not a name's
  * character), so its Redis keys, {prefix:3:@cl:key}, are no policy's. */
 #define CELL_NAME "@cl"
+
+/* The compiled limits of a policy of ours, to set a call's. */
+static struct window *win_mut(struct policy *p)
+{
+	return (struct window *)p->priv;
+}
 
 int policy_cell_new(struct policies *ps, const struct fg_conf *conf, const struct policies *prev,
 		    struct store *store)
@@ -88,7 +95,8 @@ bool policies_cell(const struct policies *ps, struct fg_conf_per_call *conf,
 	return true;
 }
 
-/* One call in flight: its own copy of the policy, with the call's limit. */
+/* One call: the set's policy with the call's limit (decided at once), or,
+ * when it goes to Redis, a copy of its own while in flight. */
 struct cell_call {
 	struct policy *tmpl, *p;
 	bool never; /* quantity above max_burst + 1: peeked, answered limited */
@@ -116,21 +124,24 @@ static void cell_answer(const struct cell_call *cc, const struct policy_answer *
 	out->reset_after_s = ms_to_s_ceil(r->reset_ms);
 }
 
-/* The copy's counts go to the set's policy (metrics, INFO), then it goes. */
+/* A call's counts s into the set's policy's t (metrics, INFO). */
+static void cell_count(struct policy_stats *t, const struct policy_stats *s, bool never)
+{
+	/* A quantity that never passes was a peek underneath: it is limited. */
+	if (never) {
+		t->denied += s->allowed + s->denied;
+		return;
+	}
+	t->allowed += s->allowed;
+	t->denied += s->denied;
+	t->warned += s->warned;
+	t->blocked += s->blocked;
+}
+
+/* The copy's counts go to the set's policy, then it goes. */
 static void cell_end(struct cell_call *cc)
 {
-	struct policy_stats *t = &cc->tmpl->stats;
-	const struct policy_stats *s = &cc->p->stats;
-
-	/* A quantity that never passes was a peek underneath: it is limited. */
-	if (cc->never) {
-		t->denied += s->allowed + s->denied;
-	} else {
-		t->allowed += s->allowed;
-		t->denied += s->denied;
-		t->warned += s->warned;
-		t->blocked += s->blocked;
-	}
+	cell_count(&cc->tmpl->stats, &cc->p->stats, cc->never);
 	free(cc->p);
 	free(cc);
 }
@@ -175,6 +186,7 @@ int policy_submit_cell(struct policies *ps, const struct policy_cell_req *rq, ui
 	struct policy_answer pa;
 	struct cell_call *cc;
 	struct wlimit wl;
+	bool never;
 	int err;
 
 	if (!ps->cell)
@@ -184,6 +196,27 @@ int policy_submit_cell(struct policies *ps, const struct policy_cell_req *rq, ui
 	err = cell_limit(&ps->cell_conf, rq, &wl);
 	if (err)
 		return err;
+	/* More than max_burst + 1 at once never passes (redis-cell: limited,
+	 * retry_after -1): what the key has left is peeked, nothing charged. */
+	never = rq->quantity > wl.limit;
+	prq.cost = never ? 0 : rq->quantity;
+	prq.peek = !prq.cost;
+	if (!redis_up(ps->redis)) {
+		/* Decided now (memory, or Redis's fallback): the set's policy
+		 * itself, no copy; its counters are the call's meanwhile. */
+		struct cell_call now = { .tmpl = ps->cell, .p = ps->cell, .never = never };
+		struct policy_stats saved = ps->cell->stats, delta;
+
+		win_mut(ps->cell)->wl[0][0] = wl;
+		memset(&ps->cell->stats, 0, sizeof(ps->cell->stats));
+		err = policy_submit(ps->cell, &prq, now_ms, &pa, NULL, NULL);
+		delta = ps->cell->stats;
+		ps->cell->stats = saved;
+		cell_count(&ps->cell->stats, &delta, never);
+		if (!err)
+			cell_answer(&now, &pa, ans);
+		return err;
+	}
 	cc = calloc(1, sizeof(*cc));
 	if (cc)
 		cc->p = malloc(sizeof(struct policy) + k->priv_size);
@@ -193,16 +226,12 @@ int policy_submit_cell(struct policies *ps, const struct policy_cell_req *rq, ui
 	}
 	memcpy(cc->p, ps->cell, sizeof(struct policy) + k->priv_size);
 	memset(&cc->p->stats, 0, sizeof(cc->p->stats));
-	((struct window *)cc->p->priv)->wl[0][0] = wl;
+	win_mut(cc->p)->wl[0][0] = wl;
 	policy_redis_pack(cc->p);
 	cc->tmpl = ps->cell;
 	cc->done = done;
 	cc->arg = arg;
-	/* More than max_burst + 1 at once never passes (redis-cell: limited,
-	 * retry_after -1): what the key has left is peeked, nothing charged. */
-	cc->never = rq->quantity > wl.limit;
-	prq.cost = cc->never ? 0 : rq->quantity;
-	prq.peek = !prq.cost;
+	cc->never = never;
 	err = policy_submit(cc->p, &prq, now_ms, &pa, cell_done, cc);
 	if (err == 1)
 		return 1;

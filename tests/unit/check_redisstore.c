@@ -104,6 +104,8 @@ static char dir[64], sock[96];
 static int done_n;
 static struct policy_answer got;
 static int got_err;
+struct policy_cell_answer;
+static void on_done_c(int err, const struct policy_cell_answer *ans, void *arg);
 
 static void make_dir(void)
 {
@@ -497,6 +499,25 @@ START_TEST(test_down_falls_back)
 	ck_assert_uint_eq(ss.fallback_decisions, 1);
 	ck_assert_uint_eq(ss.outage_keys, 1);
 	ck_assert_uint_ge(ss.store_errors, 1);
+	/* CL.THROTTLE too, from memory, and its count is not journaled for a
+	 * replay (the call's limits would be gone by then). */
+	{
+		struct policy_cell_req cr = {
+			.key = "k", .klen = 1, .max_burst = 1, .count = 1, .period_s = 10, .quantity = 1
+		};
+		struct policy_cell_answer ca;
+		int i;
+
+		for (i = 0; i < 3; i++) {
+			ck_assert_int_eq(policy_submit_cell(red, &cr, T0, &ca, on_done_c, NULL), 0);
+			ck_assert(ca.fallback);
+			ck_assert_int_eq(ca.limited, i == 2);
+			ck_assert_int_eq(ca.remaining, i < 2 ? 1 - i : 0);
+		}
+		policies_store_stats(red, &ss);
+		ck_assert_uint_eq(ss.outage_keys, 1);
+		ck_assert_uint_eq(ss.fallback_decisions, 4);
+	}
 	policies_free(red);
 	redis_free(r);
 	uv_run(&loop, UV_RUN_DEFAULT);

@@ -98,6 +98,7 @@ interfaces: [eth0]
 rules:
   - { name: https, proto: tcp, ports: [443], per_source: { rate: 5, burst: 5 } }
 metrics: { listen: "127.0.0.1:$PORT" }
+per_call_limits: { max_keys: 100 }
 policies:
   - { name: api, type: window, limits: [ { count: 5, per: 1h } ] }
   - { name: login, type: progressive, free_failures: 2, base_delay: 1s, factor: 2,
@@ -244,6 +245,13 @@ same "$(as_nobody redis-cli -s "$SOCK" CONFIG RELOAD)" OK \
 	"CONFIG RELOAD by the agent's own uid (an admin in app-only mode)"
 same "$(rl_check "$SOCK" extra k)" "0 0" "after CONFIG RELOAD: the state is kept"
 cl_is "0 3 0 -1 180" "after both: CL.THROTTLE's key is kept" user:1 2 1 60 0
+# A peer's flood of new keys stays within per_call_limits.max_keys (100) and evicts only
+# CL.THROTTLE's keys: api's used-up key is still used up.
+for ((i = 0; i < 1000; i++)); do printf 'CL.THROTTLE flood:%d 0 1 3600\n' "$i"; done |
+	redis-cli -s "$SOCK" >/dev/null
+same "$(redis-cli -s "$SOCK" INFO policies | tr -d '\r' | sed -n 's/^per_call:enabled=1,keys=\([0-9]*\),max_keys=\([0-9]*\),.*/\1 of \2/p')" \
+	"100 of 100" "1000 new CL.THROTTLE keys: the memory store keeps per_call_limits.max_keys"
+same "$(rl_check "$SOCK" api user:1)" "0 0" "the flood evicted no policy's state (api user:1 still used up)"
 fg_assert_eq "$(rl_check "$SOCK" api user:1 | cut -d' ' -f1)" 0 "after both: api still denies"
 same "$(rl_check "$SOCK" api user:2 | tr ' ' /)" 1/3 "after both: user:2's count goes on"
 kill -0 "$NB" || fg_fail "the agent died"

@@ -4,9 +4,10 @@
  * them, decided by the window type's GCRA (limit_window.c) and its Redis
  * script, not by a second GCRA. One hidden window policy per set (not in
  * its list, so never found by name, INFO's or RL.POLICY's) holds the
- * namespace, the Redis key prefix and the counters; each call runs on a
- * copy of it whose only limit is the call's: T = period / count, up to
- * max_burst + 1 requests at once.
+ * namespace, the Redis key prefix and the counters; each call runs on it
+ * with the call's limit as its only one (T = period / count, up to
+ * max_burst + 1 requests at once), or, while the call waits for Redis, on a
+ * copy of it of its own.
  */
 #include <errno.h>
 #include <stdlib.h>

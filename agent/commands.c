@@ -400,6 +400,158 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 	rl_submit(c, a, p, "RL.CHECK", &rq);
 }
 
+/* --- CL.THROTTLE: limits given with the call (redis-cell's command) -------- */
+
+struct cl_ctx {
+	struct deferred *d; /* the reply's place, when it comes later */
+	const struct commands_env *a;
+};
+
+/* redis-cell's reply: limited, limit, remaining, retry_after, reset_after. */
+static void cl_reply(struct client *c, const struct policy_cell_answer *r)
+{
+	reply_array(c, 5);
+	reply_int(c, r->limited);
+	reply_int(c, r->limit);
+	reply_int(c, r->remaining);
+	reply_int(c, r->retry_after_s);
+	reply_int(c, r->reset_after_s);
+}
+
+static void cl_error(struct client *c, const struct commands_env *a, int err)
+{
+	struct fg_conf_per_call pc = { 0 };
+
+	if (*a->policies)
+		policies_cell(*a->policies, &pc, NULL);
+	switch (err) {
+	case -EOPNOTSUPP:
+		reply_error(c, "ERR CL.THROTTLE is disabled on this agent (per_call_limits.enabled "
+			       "is false in its config)");
+		break;
+	case -EINVAL:
+		reply_error(c, "ERR CL.THROTTLE: count and period must be at least 1");
+		break;
+	case -ERANGE:
+		reply_error(c,
+			    "ERR CL.THROTTLE: above per_call_limits: max_burst at most %llu, count "
+			    "at most %llu, period at most %llu seconds",
+			    (unsigned long long)pc.max_burst, (unsigned long long)pc.max_count,
+			    (unsigned long long)(pc.max_period_ms / 1000));
+		break;
+	case -EOVERFLOW:
+		reply_error(c,
+			    "ERR CL.THROTTLE: (max_burst + 1) x period / count is longer than %llu "
+			    "days; lower max_burst or period",
+			    (unsigned long long)(FG_CONF_PER_CALL_PERIOD_MAX / 86400000));
+		break;
+	case -E2BIG:
+		reply_error(c, "ERR key is longer than %d bytes", POLICY_KEY_MAX);
+		break;
+	default:
+		reply_error(c, "ERR CL.* failed: %s", strerror(-err));
+	}
+}
+
+/* CL.THROTTLE's answer (ans), CL.RESET's OK (no ans), or the error. */
+static void cl_answer(struct client *c, const struct commands_env *a, int err,
+		      const struct policy_cell_answer *ans)
+{
+	if (err < 0)
+		cl_error(c, a, err);
+	else if (ans)
+		cl_reply(c, ans);
+	else
+		reply_ok(c);
+}
+
+static void cl_done(int err, const struct policy_cell_answer *ans, void *arg)
+{
+	struct cl_ctx *x = arg;
+	struct client *c = deferred_begin(x->d);
+
+	if (c)
+		cl_answer(c, x->a, err, ans);
+	deferred_end(x->d);
+	free(x);
+}
+
+static void clr_done(int err, const struct policy_answer *ans, void *arg)
+{
+	(void)ans;
+	cl_done(err, NULL, arg);
+}
+
+/* CL.THROTTLE (rq) or CL.RESET (rq NULL) of key: answered now (memory
+ * store, Redis down) or, with Redis, later, in the order of requests. */
+static void cl_submit(struct client *c, const struct commands_env *a,
+		      const struct policy_cell_req *rq, const struct resp_arg *key)
+{
+	struct policy_cell_answer ans;
+	struct cl_ctx *x = NULL;
+	int r;
+
+	if (!*a->policies) {
+		cl_error(c, a, -EOPNOTSUPP);
+		return;
+	}
+	if (*a->redis && !(x = calloc(1, sizeof(*x)))) {
+		reply_error(c, "ERR out of memory");
+		return;
+	}
+	if (x)
+		x->a = a;
+	r = rq ? policy_submit_cell(*a->policies, rq, clock_realtime_ms(), &ans, cl_done, x)
+	       : policy_reset_cell(*a->policies, key->ptr, key->len, clock_realtime_ms(), clr_done,
+				   x);
+	if (r == 1) {
+		x->d = client_defer(c);
+		return;
+	}
+	cl_answer(c, a, r, rq ? &ans : NULL);
+	free(x);
+}
+
+/* CL.THROTTLE key max_burst count period [quantity]: numbers as redis-cell
+ * takes them, each refused with its name when it is not an integer >= 0. */
+static void cmd_cl_throttle(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	static const char *const names[] = { "max_burst", "count", "period", "quantity" };
+	struct policy_cell_req rq = { .key = argv[1].ptr, .klen = argv[1].len, .quantity = 1 };
+	uint64_t *v[] = { &rq.max_burst, &rq.count, &rq.period_s, &rq.quantity };
+	int i;
+
+	if (argc != 5 && argc != 6) {
+		reply_error(c, "ERR wrong number of arguments: CL.THROTTLE key max_burst count "
+			       "period [quantity]");
+		return;
+	}
+	for (i = 2; i < argc; i++) {
+		if (!arg_u64(&argv[i], v[i - 2]) || *v[i - 2] > POLICY_COST_MAX) {
+			reply_error(c,
+				    "ERR CL.THROTTLE %s must be an integer from 0 to %llu, got "
+				    "'%.*s'",
+				    names[i - 2], (unsigned long long)POLICY_COST_MAX,
+				    (int)(argv[i].len > 32 ? 32 : argv[i].len), argv[i].ptr);
+			return;
+		}
+	}
+	if (!rq.count || !rq.period_s) {
+		reply_error(c, "ERR CL.THROTTLE %s must be at least 1",
+			    rq.count ? "period (seconds)" : "count (requests per period)");
+		return;
+	}
+	cl_submit(c, ctx, &rq, &argv[1]);
+}
+
+/* CL.RESET key: forget CL.THROTTLE's state of key (floodgate's own; redis-cell
+ * has none: there a DEL of the key does it). */
+static void cmd_cl_reset(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	(void)argc;
+	cl_submit(c, ctx, NULL, &argv[1]);
+}
+
 /* RL.POLICY [name [ROLE r]]: a policy's quotas and parameters and a ready
  * RateLimit-Policy value; without a name the configured names. */
 static void cmd_rl_policy(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
@@ -1276,6 +1428,20 @@ static void info_policies(struct sbuf *out, void *ctx)
 			    (unsigned long long)ps.allowed, (unsigned long long)ps.denied,
 			    (unsigned long long)ps.warned);
 	}
+	{
+		struct policy_stats ps;
+		bool on = policies_cell(*a->policies, NULL, &ps);
+
+		/* "per_call", not "policy_...": no policy of the config is it. */
+		if (on)
+			sbuf_printf(out,
+				    "per_call:enabled=1,keys=%llu,max_keys=%llu,allowed=%llu,"
+				    "denied=%llu\r\n",
+				    (unsigned long long)ps.keys, (unsigned long long)ps.max_keys,
+				    (unsigned long long)ps.allowed, (unsigned long long)ps.denied);
+		else
+			sbuf_puts(out, "per_call:enabled=0\r\n");
+	}
 }
 
 /* An INFO field's free text (an address, an error): no comma, CR or LF, which
@@ -1379,6 +1545,8 @@ int commands_register(struct server *s, struct commands_env *a)
 		{ "RL.BLOCK", cmd_rl_block, 4, 0 },
 		{ "RL.UNBLOCK", cmd_rl_unblock, 3, 0 },
 		{ "RL.RESET", cmd_rl_reset, 3, 0 },
+		{ "CL.THROTTLE", cmd_cl_throttle, -2, 0 },
+		{ "CL.RESET", cmd_cl_reset, 2, 0 },
 		{ "XDP.SOURCE", cmd_xdp_source, 2, 0 },
 		{ "XDP.TOP", cmd_xdp_top, -2, 0 },
 		{ "XDP.BAN", cmd_xdp_ban, 3, SERVER_CMD_ADMIN },

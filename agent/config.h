@@ -167,6 +167,23 @@ struct fg_conf_store {
 
 #define FG_CONF_STORE_MAX_KEYS 1000000
 
+/* per_call_limits: CL.THROTTLE, limits given with each call (redis-cell's
+ * command, docs/api.md), with its own keys apart from the policies'. */
+struct fg_conf_per_call {
+	bool enabled;	    /* default true */
+	uint64_t max_keys;  /* its keys in the memory store; default FG_CONF_PER_CALL_MAX_KEYS */
+	uint64_t max_burst; /* the largest max_burst a call may give */
+	uint64_t max_count; /* the largest count per period */
+	uint64_t max_period_ms; /* the longest period (whole seconds in calls) */
+};
+
+#define FG_CONF_PER_CALL_MAX_KEYS  100000
+#define FG_CONF_PER_CALL_MAX_BURST 1000000
+#define FG_CONF_PER_CALL_MAX_COUNT 1000000
+/* A GCRA debt up to 104 days is exact in the Redis state's doubles (ns). */
+#define FG_CONF_PER_CALL_PERIOD_MS  (86400ULL * 1000)
+#define FG_CONF_PER_CALL_PERIOD_MAX (100 * 86400ULL * 1000)
+
 /* The default metrics.listen: loopback and floodgate's port (docs/metrics.md). */
 #define FG_CONF_METRICS_LISTEN "127.0.0.1:10150"
 
@@ -224,6 +241,7 @@ struct fg_conf {
 	struct fg_conf_socket socket;
 	struct fg_conf_app_bans app_bans;
 	struct fg_conf_store store;
+	struct fg_conf_per_call per_call;
 	struct fg_conf_metrics metrics;
 	struct fg_conf_log log;
 	struct fg_conf_policy *policies; /* malloc'd array, owned by the conf */

@@ -726,6 +726,26 @@ const struct cy_key config_store_keys[] = {
 	CY_TABLE_END,
 };
 
+/* per_call_limits: ---------------------------------------------------------- */
+
+#define PER_CALL(f) offsetof(struct fg_conf_per_call, f)
+
+/* Bounds on what a socket peer may ask of CL.THROTTLE: its keys share the
+ * memory store, and its GCRA debt (max_burst + 1 periods / count) stays
+ * exact in Redis's doubles whatever the call gives (commands refuse more). */
+const struct cy_key config_per_call_keys[] = {
+	CY_VALUE("enabled", CY_BOOL, PER_CALL(enabled), true, 0, 0),
+	CY_VALUE("max_keys", CY_U64, PER_CALL(max_keys), FG_CONF_PER_CALL_MAX_KEYS, 1,
+		 CONF_MAX_TABLE),
+	CY_VALUE("max_burst", CY_U64, PER_CALL(max_burst), FG_CONF_PER_CALL_MAX_BURST, 0,
+		 1000000000),
+	CY_VALUE("max_count", CY_U64, PER_CALL(max_count), FG_CONF_PER_CALL_MAX_COUNT, 1,
+		 1000000000),
+	CY_VALUE("max_period", CY_DURATION, PER_CALL(max_period_ms), FG_CONF_PER_CALL_PERIOD_MS,
+		 1000, FG_CONF_PER_CALL_PERIOD_MAX),
+	CY_TABLE_END,
+};
+
 /* metrics: ----------------------------------------------------------------- */
 
 static int parse_metrics_listen(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,

@@ -846,6 +846,18 @@ static void render_policies(struct sbuf *b, struct metrics *m)
 		u64(b, "floodgate_rl_policy_evictions_total", st.evictions, "policy",
 		    policy_name(p), LABELS_END);
 	}
+	/* CL.THROTTLE: one series per result, never per key or per limit
+	 * (callers choose both: a label of them would grow without bound). */
+	if (ps && policies_cell(ps, NULL, &st)) {
+		family(b, "floodgate_cl_throttle_total", "counter",
+		       "CL.THROTTLE answers (limits given per call), by result: allowed, limited.");
+		u64(b, "floodgate_cl_throttle_total", st.allowed, "result", "allowed", LABELS_END);
+		u64(b, "floodgate_cl_throttle_total", st.denied, "result", "limited", LABELS_END);
+		single(b, "floodgate_cl_throttle_keys", "gauge",
+		       "Keys with CL.THROTTLE state in the memory store (at most "
+		       "per_call_limits.max_keys).",
+		       st.keys);
+	}
 	if (!ps)
 		return;
 	policies_store_stats(ps, &ss);

@@ -123,7 +123,7 @@ static uint64_t carry_fn(void *dst, const void *src, void *arg)
 
 /* --- compiling ------------------------------------------------------------ */
 
-static struct policy *policy_compile(const struct fg_conf_policy *c)
+struct policy *policy_compile(const struct fg_conf_policy *c)
 {
 	const struct policy_kind *k = policy_kinds[c->type];
 	struct policy *p = calloc(1, sizeof(*p) + k->priv_size);
@@ -157,6 +157,7 @@ static void set_free(struct policies *ps, bool with_store)
 	for (i = 0; i < ps->n; i++)
 		free(ps->p[i]);
 	free(ps->p);
+	free(ps->cell);
 	if (with_store)
 		store_free(ps->store);
 	free(ps);
@@ -235,6 +236,12 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 			goto fail_ns;
 		}
 	}
+	ret = policy_cell_new(ps, conf, prev, store);
+	if (ret) {
+		snprintf(err, errlen,
+			 "per_call_limits: no room for CL.THROTTLE's keys in the store");
+		goto fail_ns;
+	}
 	/* Each policy's own bound: its keys evict only its own (issue 10:
 	 * a flood of one policy's keys must not push out another's blocks and
 	 * auth failures). Bounds first, so the store's bound below only
@@ -278,8 +285,11 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 			if (!still)
 				store_ns_drop(store, prev->p[i]->ns);
 		}
+		policy_cell_commit(ps, prev, store);
 		policy_redis_carry(ps, prev);
 		set_free(prev, false);
+	} else {
+		policy_cell_commit(ps, NULL, store);
 	}
 	ps->store = store;
 	free(kept);
@@ -287,6 +297,7 @@ struct policies *policies_new(const struct fg_conf *conf, struct policies *prev,
 	return ps;
 
 fail_ns:
+	policy_cell_abort(ps, prev, store);
 	for (i = 0; i < made; i++) {
 		if (!kept[i])
 			store_ns_drop(store, ps->p[i]->ns);

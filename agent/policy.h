@@ -312,6 +312,52 @@ int policy_submit_multi(struct policies *ps, const struct policy_pair *pairs, si
 			struct policy_multi_answer *ans, policy_multi_done_fn done, void *arg,
 			int *bad);
 
+/* --- limits given per call (CL.THROTTLE, redis-cell's command) --------------- */
+
+/*
+ * GCRA (the window type's) with the limits of the call: max_burst + 1
+ * requests at once, count per period_s seconds on average; quantity 0
+ * peeks. State per key in a namespace of its own (the memory store's
+ * namespace of per_call_limits, a Redis key no policy's can be), kept
+ * across calls with other limits (a TAT, as redis-cell keeps it).
+ */
+struct policy_cell_req {
+	const void *key;
+	size_t klen;
+	uint64_t max_burst, count, period_s, quantity;
+};
+
+/* redis-cell's reply: retry_after_s -1 when allowed or never (quantity
+ * above max_burst + 1); both times rounded up to whole seconds. */
+struct policy_cell_answer {
+	bool limited;
+	bool fallback; /* decided by this host's memory (Redis failed or is down) */
+	long long limit, remaining, retry_after_s, reset_after_s;
+};
+
+typedef void (*policy_cell_done_fn)(int err, const struct policy_cell_answer *ans, void *arg);
+
+/*
+ * CL.THROTTLE: as policy_submit (0: *ans written now; 1: done runs later,
+ * exactly once). Refused before any store: -EOPNOTSUPP per_call_limits is
+ * disabled; -EINVAL count or period 0; -ERANGE max_burst, count or period
+ * above per_call_limits; -EOVERFLOW (max_burst + 1) x period / count past
+ * FG_CONF_PER_CALL_PERIOD_MAX; -E2BIG key too long.
+ */
+int policy_submit_cell(struct policies *ps, const struct policy_cell_req *rq, uint64_t now_ms,
+		       struct policy_cell_answer *ans, policy_cell_done_fn done, void *arg);
+
+/* CL.RESET: forget key's CL.THROTTLE state (memory and Redis), as
+ * policy_submit's RESET (0 now, 1 when done runs later). -EOPNOTSUPP when
+ * per_call_limits is disabled, -E2BIG for a key too long. */
+int policy_reset_cell(struct policies *ps, const void *key, size_t klen, uint64_t now_ms,
+		      policy_done_fn done, void *arg);
+
+/* per_call_limits of ps (its bounds), and CL.THROTTLE's counters (as a
+ * policy's); false when it is disabled. */
+bool policies_cell(const struct policies *ps, struct fg_conf_per_call *conf,
+		   struct policy_stats *stats);
+
 /* Reclaim up to budget expired keys now (for an idle-time timer; requests
  * already reclaim a few each). Returns how many went. */
 size_t policies_sweep(struct policies *ps, uint64_t now_ms, size_t budget);

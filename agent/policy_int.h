@@ -51,6 +51,9 @@ struct policy {
 	size_t params_len;
 	char rkey[RKEY_PREFIX_MAX]; /* "{prefix:len(name):name:", its Redis keys' start */
 	size_t rkeylen;
+	/* CL.THROTTLE's (policy_cell.c): what an outage counted is not
+	 * replayed (each call's limits are gone by then). */
+	bool per_call;
 	uint64_t priv[]; /* the kind's compiled parameters (kind->priv_size bytes) */
 };
 
@@ -71,6 +74,9 @@ struct policies {
 	struct shared_stats *sstats;
 	bool fixed_clock;
 	int multi_script; /* RL.CHECKM's (policy_multi.c), with Redis */
+	/* CL.THROTTLE's policy (policy_cell.c): not in p[], NULL when disabled. */
+	struct policy *cell;
+	struct fg_conf_per_call cell_conf;
 	/* Requests in flight hold the set: a reload frees it when the last ends. */
 	unsigned refs;
 	bool dead, dead_with_store;
@@ -102,11 +108,14 @@ struct areq {
 	unsigned char data[];
 };
 
-/* --- policy.c for policy_redis.c ------------------------------------------ */
+/* --- policy.c for policy_redis.c and policy_cell.c ------------------------------------------ */
 
 /* The call of q at now (its decision function and whether it creates a key). */
 void policy_call_of(struct areq *q, uint64_t now_ms, struct policy_call *c, store_fn *fn,
 		    bool *create);
+/* A policy for c (its kind's compile, ids and Redis parameters); set,
+ * ns and max_keys are the caller's. NULL: out of memory. */
+struct policy *policy_compile(const struct fg_conf_policy *c);
 /* Count ans in p's stats. */
 void policy_count(struct policy *p, const struct policy_answer *ans);
 /* The memory store decides q (journal: add what it charges to the outage journal). */
@@ -118,6 +127,17 @@ void policies_put(struct policies *ps);
 
 /* areq_prepare: q for rq on p at now, validated (q->rq keeps rq's pointers). */
 int policy_prepare(struct areq *q, struct policy *p, const struct policy_req *rq, uint64_t now_ms);
+
+/* --- policy_cell.c ---------------------------------------------------------- */
+
+/* ps->cell for conf, in store: prev's namespace and counters when prev had
+ * one; -errno with nothing made. policy_cell_commit() once policies_new
+ * cannot fail any more (drops prev's namespace when conf disables it);
+ * policy_cell_abort() undoes a policy_cell_new() of a set that fails. */
+int policy_cell_new(struct policies *ps, const struct fg_conf *conf, const struct policies *prev,
+		    struct store *store);
+void policy_cell_commit(struct policies *ps, const struct policies *prev, struct store *store);
+void policy_cell_abort(struct policies *ps, const struct policies *prev, struct store *store);
 
 /* --- policy_multi.c --------------------------------------------------------- */
 

@@ -138,7 +138,7 @@ void policy_redis_journal(struct policies *ps, const struct policy *p, int role,
 	struct journal *j = ps->journal;
 	struct jentry *e, **pp;
 
-	if (!amount || !j)
+	if (!amount || !j || p->per_call)
 		return;
 	pp = journal_find(j, p->conf.name, role, key, klen);
 	if (*pp) {
@@ -261,17 +261,22 @@ static void args_common(struct rargs *a, const struct policy *p, int role, uint6
  * starts with. The policy name's length makes the split unambiguous: policy
  * "x:y" key "K" and policy "x" key "y:K" are {p:3:x:y:K} and {p:1:x:y:K}.
  */
+static void redis_key_init(struct policies *ps, struct policy *p)
+{
+	int n = snprintf(p->rkey, sizeof(p->rkey), "{%s:%zu:%s:", redis_prefix(ps->redis),
+			 p->namelen, p->conf.name);
+
+	p->rkeylen = n > 0 && (size_t)n < sizeof(p->rkey) ? (size_t)n : 0;
+}
+
 static void redis_keys_init(struct policies *ps)
 {
 	size_t i;
 
-	for (i = 0; i < ps->n; i++) {
-		struct policy *p = ps->p[i];
-		int n = snprintf(p->rkey, sizeof(p->rkey), "{%s:%zu:%s:", redis_prefix(ps->redis),
-				 p->namelen, p->conf.name);
-
-		p->rkeylen = n > 0 && (size_t)n < sizeof(p->rkey) ? (size_t)n : 0;
-	}
+	for (i = 0; i < ps->n; i++)
+		redis_key_init(ps, ps->p[i]);
+	if (ps->cell) /* CL.THROTTLE's: "@cl", a name no policy has */
+		redis_key_init(ps, ps->cell);
 }
 
 /* {prefix:len:policy:key} into buf; the length, or 0 when it does not fit. */

@@ -431,3 +431,6 @@ export declare class FloodgateGuard {
 export declare function RateLimit(opts: RateLimitDecoratorOptions): ClassDecorator & MethodDecorator;
 /** Class and method decorator: not checked. */
 export declare function SkipRateLimit(): ClassDecorator & MethodDecorator;
+
+// Limits given per call (CL.THROTTLE) and the drop-in stores on it: lib/stores.d.ts.
+export * from './lib/stores';

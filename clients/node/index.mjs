@@ -6,5 +6,6 @@ export const {
   RespReader, RespProtocolError, ReplyError, normalizeIp, DEFAULT_SOCKET,
   rateLimit, progressiveLogin, budget, draftHeaders, connectionLimiter, eventLimiter, handshakeLimiter,
   FloodgateGuard, RateLimit, SkipRateLimit,
+  throttle, throttleReset, FloodgateThrottlerStorage, FloodgateStore,
 } = cjs;
 export default cjs;

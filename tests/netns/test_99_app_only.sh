@@ -7,7 +7,8 @@
 # 127.0.0.1), counts a policy's xdp_ban as not applied, keeps its state
 # across SIGHUP and CONFIG RELOAD (its own uid is an admin), limits three
 # event types of one connection independently and forgets them with one
-# RL.CONN.CLOSE (memory and Redis stores), checks configs,
+# RL.CONN.CLOSE (memory and Redis stores), answers CL.THROTTLE as redis-cell
+# does (keys apart from the policies', through Redis too), checks configs,
 # shares state through Redis, picks $XDG_RUNTIME_DIR for its socket when none
 # is given, keeps the socket's directory and admin checks, and never loads a
 # BPF object or touches /sys/fs/bpf. As root with --app-only it does the same
@@ -140,6 +141,7 @@ interfaces: [eth0]
 rules:
   - { name: https, proto: tcp, ports: [443], per_source: { rate: 5, burst: 5 } }
 metrics: { listen: "127.0.0.1:$PORT" }
+per_call_limits: { max_keys: 100 }
 policies:
   - { name: api, type: window, limits: [ { count: 5, per: 1h } ] }
   - { name: login, type: progressive, free_failures: 2, base_delay: 1s, factor: 2,
@@ -232,6 +234,56 @@ fg_ok "/metrics: the policy decisions (api denied 2)"
 fg_assert_eq "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
 	"http://127.0.0.1:$PORT/healthz")" 200 "/healthz: 200"
 
+# CL.THROTTLE (limits given per call): redis-cell's README example and reply, a burst of
+# max_burst + 1 then limited, quantity 0 peeks, keys apart from api's, errors by argument.
+cl() { redis-cli -s "$SOCK" CL.THROTTLE "$@" | tr '\n' ' ' | sed 's/ *$//'; }
+# cl_is WANT WHAT ARGS... — CL.THROTTLE ARGS answers WANT: its first three fields exactly,
+# its two times (seconds, rounded up; -1 exactly) up to 10 s lower, as time has passed
+# since the key's first call on a loaded machine (unit tests check them to the second).
+cl_is() {
+	local want=$1 what=$2 got i
+	shift 2
+	got=$(cl "$@")
+	local -a g=($got) w=($want)
+	[ "${#g[@]}" = 5 ] && [ "${g[*]:0:3}" = "${w[*]:0:3}" ] || fg_fail "$what: got '$got', expected '$want'"
+	for i in 3 4; do
+		if [ "${w[i]}" = -1 ]; then
+			[ "${g[i]}" = -1 ] || fg_fail "$what: got '$got', expected '$want'"
+		elif ((g[i] > w[i] || g[i] < w[i] - 10)); then
+			fg_fail "$what: got '$got', expected '$want' (times within 10 s)"
+		fi
+	done
+	fg_ok "$what ($got)"
+}
+same "$(cl user123 15 30 60)" "0 16 15 -1 2" "CL.THROTTLE user123 15 30 60 (redis-cell's README)"
+cl_is "0 3 2 -1 60" "CL.THROTTLE user:1 2 1 60: 1 of 3 at once" user:1 2 1 60
+cl_is "0 3 1 -1 120" "2 of 3" user:1 2 1 60
+cl_is "0 3 0 -1 180" "3 of 3" user:1 2 1 60
+cl_is "1 3 0 60 180" "then limited for 60 s" user:1 2 1 60
+cl_is "0 3 0 -1 180" "quantity 0 peeks" user:1 2 1 60 0
+cl_is "1 3 0 -1 180" "quantity above max_burst + 1: never (-1)" user:1 2 1 60 4
+same "$(rl_check "$SOCK" api user:1)" "0 0" "RL.CHECK api user:1 is api's own key (still used up)"
+cl_is "0 1 0 -1 60" "CL key 'api' is no policy's" api 0 1 60
+same "$(redis-cli -3 -s "$SOCK" CL.THROTTLE r3 15 30 60 | tr '\n' ' ' | sed 's/ $//')" \
+	"0 16 15 -1 2" "CL.THROTTLE in RESP3: the same five integers"
+same "$(cl k x 1 1)" "ERR CL.THROTTLE max_burst must be an integer from 0 to 1000000000000000, got 'x'" \
+	"CL.THROTTLE refuses a non-integer by name"
+same "$(cl k -1 1 1)" "ERR CL.THROTTLE max_burst must be an integer from 0 to 1000000000000000, got '-1'" \
+	"CL.THROTTLE refuses a negative"
+same "$(cl k 1 1 0)" "ERR CL.THROTTLE period (seconds) must be at least 1" "CL.THROTTLE period 0"
+same "$(cl k 1 1 999999)" \
+	"ERR CL.THROTTLE: above per_call_limits: max_burst at most 1000000, count at most 1000000, period at most 86400 seconds" \
+	"CL.THROTTLE period above per_call_limits.max_period"
+same "$(cl k 1000000 1 86400)" \
+	"ERR CL.THROTTLE: (max_burst + 1) x period / count is longer than 100 days; lower max_burst or period" \
+	"CL.THROTTLE burst x period overflowing what Redis keeps exact"
+same "$(cl k 1 1)" "ERR wrong number of arguments: CL.THROTTLE key max_burst count period [quantity]" \
+	"CL.THROTTLE with too few arguments"
+m=$(metrics)
+grep -q '^floodgate_cl_throttle_total{result="limited"} 2$' <<<"$m" ||
+	fg_fail "/metrics: CL.THROTTLE limited not 2: $(grep cl_throttle <<<"$m")"
+fg_ok '/metrics: floodgate_cl_throttle_total{result="limited"} 2'
+
 # SIGHUP and CONFIG RELOAD (by the agent's own uid: an admin) keep the state.
 cat >>"$CONF" <<YAML
   - { name: extra, type: window, limits: [ { count: 1, per: 1h } ] }
@@ -244,6 +296,14 @@ same "$(rl_check "$SOCK" extra k)" "1 0" "after SIGHUP: the new policy answers"
 same "$(as_nobody redis-cli -s "$SOCK" CONFIG RELOAD)" OK \
 	"CONFIG RELOAD by the agent's own uid (an admin in app-only mode)"
 same "$(rl_check "$SOCK" extra k)" "0 0" "after CONFIG RELOAD: the state is kept"
+cl_is "0 3 0 -1 180" "after both: CL.THROTTLE's key is kept" user:1 2 1 60 0
+# A peer's flood of new keys stays within per_call_limits.max_keys (100) and evicts only
+# CL.THROTTLE's keys: api's used-up key is still used up.
+for ((i = 0; i < 1000; i++)); do printf 'CL.THROTTLE flood:%d 0 1 3600\n' "$i"; done |
+	redis-cli -s "$SOCK" >/dev/null
+same "$(redis-cli -s "$SOCK" INFO policies | tr -d '\r' | sed -n 's/^per_call:enabled=1,keys=\([0-9]*\),max_keys=\([0-9]*\),.*/\1 of \2/p')" \
+	"100 of 100" "1000 new CL.THROTTLE keys: the memory store keeps per_call_limits.max_keys"
+same "$(rl_check "$SOCK" api user:1)" "0 0" "the flood evicted no policy's state (api user:1 still used up)"
 fg_assert_eq "$(rl_check "$SOCK" api user:1 | cut -d' ' -f1)" 0 "after both: api still denies"
 same "$(rl_check "$SOCK" api user:2 | tr ' ' /)" 1/3 "after both: user:2's count goes on"
 kill -0 "$NB" || fg_fail "the agent died"
@@ -361,6 +421,18 @@ fg_assert_gt "$(redis-cli -s "$RSOCK" --scan --pattern '{t99:*' | wc -l)" 0 \
 event_types "$U/r.sock" "Redis store"
 fg_assert_eq "$(redis-cli -s "$RSOCK" --scan --pattern '{t99:4:meet:sock:1}' | wc -l)" 1 \
 	"Redis store: one key holds every type of the connection"
+# CL.THROTTLE through Redis: its state is the key {t99:3:@cl:k} (a policy's never is);
+# deleting it there gives the key its burst back.
+SOCK=$U/r.sock
+cl_is "0 2 1 -1 3600" "Redis store: CL.THROTTLE k 1 1 3600, 1 of 2" k 1 1 3600
+cl_is "0 2 0 -1 7200" "2 of 2" k 1 1 3600
+cl_is "1 2 0 3600 7200" "then limited" k 1 1 3600
+same "$(redis-cli -s "$RSOCK" EXISTS '{t99:3:@cl:k}')" 1 "its state is {t99:3:@cl:k} in Redis"
+redis-cli -s "$RSOCK" DEL '{t99:3:@cl:k}' >/dev/null
+cl_is "0 2 1 -1 3600" "Redis decides CL.THROTTLE (its key deleted there: a fresh burst)" k 1 1 3600
+same "$(redis-cli -s "$SOCK" CL.RESET k)" OK "CL.RESET k"
+same "$(redis-cli -s "$RSOCK" EXISTS '{t99:3:@cl:k}')" 0 "CL.RESET deletes its Redis key"
+cl_is "0 2 1 -1 3600" "after CL.RESET: a fresh burst" k 1 1 3600
 # Redis gone: 2 hits on o from the fallback; back: they are replayed into it
 # (an app-only agent used to keep them in its journal for good).
 fg_stop "$RPID" || true

@@ -903,6 +903,19 @@ START_TEST(test_socket_store_values)
 	ck_assert_int_eq(conf.socket.nadmin_gids, 1);
 	ck_assert_uint_eq(conf.socket.admin_gids[0], 27);
 	ck_assert_uint_eq(conf.store.max_keys, 2000);
+	/* per_call_limits (CL.THROTTLE): on by default, bounded. */
+	ck_assert(conf.per_call.enabled);
+	ck_assert_uint_eq(conf.per_call.max_keys, 100000);
+	ck_assert_uint_eq(conf.per_call.max_period_ms, 86400000);
+	config_free(&conf);
+	ck_assert_msg(parse("per_call_limits: { enabled: false, max_keys: 10, max_burst: 0,\n"
+			    "                   max_count: 5, max_period: 1h }\n") == 0,
+		      "%s", err);
+	ck_assert(!conf.per_call.enabled);
+	ck_assert_uint_eq(conf.per_call.max_keys, 10);
+	ck_assert_uint_eq(conf.per_call.max_burst, 0);
+	ck_assert_uint_eq(conf.per_call.max_count, 5);
+	ck_assert_uint_eq(conf.per_call.max_period_ms, 3600000);
 	config_free(&conf);
 	/* A mode is octal however it is written; an empty admin list is allowed. */
 	ck_assert_msg(parse("socket: { mode: 0640, admin_uids: [] }\n") == 0, "%s", err);
@@ -1237,6 +1250,12 @@ static const struct {
 	  "    on_store_error: open\n",
 	  "t.yaml:6: policies[0].on_store_error: expected memory, allow or deny, got \"open\"" },
 	{ "store:\n  max_keys: 0\n", "t.yaml:2: store.max_keys: 0 is out of range (1-100000000)" },
+	{ "per_call_limits:\n  max_count: 0\n",
+	  "t.yaml:2: per_call_limits.max_count: 0 is out of range (1-1000000000)" },
+	{ "per_call_limits:\n  max_period: 200d\n",
+	  "t.yaml:2: per_call_limits.max_period: \"200d\" is out of range (1s-100d)" },
+	{ "per_call_limits:\n  max_burts: 3\n",
+	  "t.yaml:2: per_call_limits.max_burts: unknown key (did you mean max_burst?)" },
 	/* metrics */
 	{ "metrics:\n  listen: 127.0.0.1\n", "t.yaml:2: metrics.listen: \"127.0.0.1\": expected "
 					     "address:port, like \"127.0.0.1:10150\"" },

@@ -1866,6 +1866,133 @@ START_TEST(test_empty_set)
 }
 END_TEST
 
+/* --- CL.THROTTLE: limits given per call ------------------------------------ */
+
+static void cell_on(uint64_t max_keys)
+{
+	conf.per_call = (struct fg_conf_per_call){ .enabled = true,
+						   .max_keys = max_keys,
+						   .max_burst = 1000000,
+						   .max_count = 1000000,
+						   .max_period_ms = DAY_MS };
+}
+
+/* limited, limit, remaining, retry_after, reset_after of one call. */
+static void cell_is(const char *key, uint64_t burst, uint64_t count, uint64_t period, uint64_t q,
+		    uint64_t now, int limited, long long limit, long long rem, long long retry,
+		    long long reset)
+{
+	struct policy_cell_answer a;
+
+	ck_assert_int_eq(policy_cell(ps, key, burst, count, period, q, now, &a), 0);
+	ck_assert_msg(a.limited == limited && a.limit == limit && a.remaining == rem &&
+			      a.retry_after_s == retry && a.reset_after_s == reset,
+		      "CL.THROTTLE %s %llu %llu %llu %llu at +%llums: [%d %lld %lld %lld %lld], "
+		      "want [%d %lld %lld %lld %lld]",
+		      key, (unsigned long long)burst, (unsigned long long)count,
+		      (unsigned long long)period, (unsigned long long)q,
+		      (unsigned long long)(now - T0), a.limited, a.limit, a.remaining,
+		      a.retry_after_s, a.reset_after_s, limited, limit, rem, retry, reset);
+}
+
+/*
+ * redis-cell's documented answers: its README's first call (15 30 60:
+ * 0 16 15 -1 2) and the table of its limiter's own test (max_burst 4, one
+ * per second), times rounded up to whole seconds as its command does.
+ */
+START_TEST(test_cell_redis_cell_cases)
+{
+	cell_on(1000);
+	build(NULL);
+	cell_is("user123", 15, 30, 60, 1, T0, 0, 16, 15, -1, 2);
+
+	/* More than max_burst + 1 at once never passes: nothing charged. */
+	cell_is("foo", 4, 1, 1, 6, T0, 1, 5, 5, -1, 0);
+	cell_is("foo", 4, 1, 1, 1, T0, 0, 5, 4, -1, 1);
+	cell_is("foo", 4, 1, 1, 1, T0, 0, 5, 3, -1, 2);
+	cell_is("foo", 4, 1, 1, 1, T0, 0, 5, 2, -1, 3);
+	cell_is("foo", 4, 1, 1, 1, T0, 0, 5, 1, -1, 4);
+	cell_is("foo", 4, 1, 1, 1, T0, 0, 5, 0, -1, 5);
+	cell_is("foo", 4, 1, 1, 1, T0, 1, 5, 0, 1, 5);
+	cell_is("foo", 4, 1, 1, 1, T0 + 3000, 0, 5, 2, -1, 3);
+	cell_is("foo", 4, 1, 1, 1, T0 + 3100, 0, 5, 1, -1, 4); /* 3.9 s: 4 */
+	cell_is("foo", 4, 1, 1, 1, T0 + 4000, 0, 5, 1, -1, 4);
+	cell_is("foo", 4, 1, 1, 1, T0 + 8000, 0, 5, 4, -1, 1);
+	cell_is("foo", 4, 1, 1, 1, T0 + 9500, 0, 5, 4, -1, 1);
+	/* Quantity 0 peeks; 2 takes two; 5 does not fit in the 2 left: 3 s. */
+	cell_is("foo", 4, 1, 1, 0, T0 + 9500, 0, 5, 4, -1, 1);
+	cell_is("foo", 4, 1, 1, 2, T0 + 9500, 0, 5, 2, -1, 3);
+	cell_is("foo", 4, 1, 1, 5, T0 + 9500, 1, 5, 2, 3, 3);
+}
+END_TEST
+
+/* Its keys are no policy's: CL "login" and policy login's "login" are two
+ * states; a reload keeps CL state, disabling drops it; errors. */
+START_TEST(test_cell_apart_reload_errors)
+{
+	struct policy_cell_answer a;
+	struct policy_stats st;
+	struct fg_conf_per_call pc;
+	struct policy *p;
+
+	limit(add("login", POLICY_WINDOW), 1, 60000);
+	cell_on(2);
+	p = build("login");
+	cell_is("login", 0, 1, 60, 1, T0, 0, 1, 0, -1, 60);
+	ck_assert(chk(p, "login", 1, NULL, false, T0).allowed);
+	ck_assert(!chk(p, "login", 1, NULL, false, T0).allowed);
+	cell_is("login", 0, 1, 60, 1, T0, 1, 1, 0, 60, 60);
+
+	/* Limits of another call on the same key read the same TAT. */
+	cell_is("login", 1, 1, 60, 1, T0, 0, 2, 0, -1, 120);
+
+	/* max_keys: the third key evicts the least recently used. */
+	cell_is("k2", 0, 1, 60, 1, T0, 0, 1, 0, -1, 60);
+	cell_is("k3", 0, 1, 60, 1, T0, 0, 1, 0, -1, 60);
+	ck_assert(policies_cell(ps, &pc, &st));
+	ck_assert_uint_eq(st.keys, 2);
+	ck_assert_uint_eq(st.allowed, 4);
+	ck_assert_uint_eq(st.denied, 1);
+	ck_assert_uint_eq(pc.max_burst, 1000000);
+
+	/* A reload keeps the keys and the counters. */
+	p = build("login");
+	cell_is("k3", 0, 1, 60, 1, T0, 1, 1, 0, 60, 60);
+	ck_assert(policies_cell(ps, NULL, &st));
+	ck_assert_uint_eq(st.denied, 2);
+	cell_is("k3", 0, 1, 60, 2, T0, 1, 1, 0, -1, 60); /* never: counted as limited */
+	ck_assert(policies_cell(ps, NULL, &st));
+	ck_assert_uint_eq(st.denied, 3);
+	ck_assert_uint_eq(st.allowed, 4);
+
+	/* Bad limits, refused before any store. */
+	ck_assert_int_eq(policy_cell(ps, "x", 0, 0, 60, 1, T0, &a), -EINVAL);
+	ck_assert_int_eq(policy_cell(ps, "x", 0, 1, 0, 1, T0, &a), -EINVAL);
+	ck_assert_int_eq(policy_cell(ps, "x", 1000001, 1, 1, 1, T0, &a), -ERANGE);
+	ck_assert_int_eq(policy_cell(ps, "x", 0, 1000001, 1000, 1, T0, &a), -ERANGE);
+	ck_assert_int_eq(policy_cell(ps, "x", 0, 1, 86401, 1, T0, &a), -ERANGE);
+	/* 1e6 + 1 periods of a day: far past what Redis's doubles keep exact. */
+	ck_assert_int_eq(policy_cell(ps, "x", 1000000, 1, 86400, 1, T0, &a), -EOVERFLOW);
+	/* A huge quantity is refused as never passing, not multiplied. */
+	cell_is("x", 0, 1, 1, 1000000000000000ULL, T0, 1, 1, 1, -1, 0);
+
+	/* CL.RESET forgets a key: its burst is back. */
+	ck_assert_int_eq(policy_reset_cell(ps, "k3", 2, T0, NULL, NULL), 0);
+	cell_is("k3", 0, 1, 60, 1, T0, 0, 1, 0, -1, 60);
+	ck_assert_int_eq(policy_reset_cell(ps, "k3", 2, T0, NULL, NULL), 0);
+
+	/* Disabled: refused, and its keys go with the reload. */
+	conf.per_call.enabled = false;
+	build(NULL);
+	ck_assert(!policies_cell(ps, NULL, NULL));
+	ck_assert_int_eq(policy_cell(ps, "k3", 0, 1, 60, 1, T0, &a), -EOPNOTSUPP);
+	ck_assert_int_eq(policy_reset_cell(ps, "k3", 2, T0, NULL, NULL), -EOPNOTSUPP);
+	cell_on(2);
+	build(NULL);
+	cell_is("k3", 0, 1, 60, 1, T0, 0, 1, 0, -1, 60);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("policy");
@@ -1918,6 +2045,8 @@ int main(void)
 	tcase_add_test(o, test_reload_keeps_blocks);
 	tcase_add_test(o, test_kind_table);
 	tcase_add_test(o, test_empty_set);
+	tcase_add_test(o, test_cell_redis_cell_cases);
+	tcase_add_test(o, test_cell_apart_reload_errors);
 	suite_add_tcase(s, o);
 
 	/* 1.1 M keys: seconds, more under the sanitizers. */

@@ -119,6 +119,8 @@ static char dir[64], sock[96];
 static int done_n;
 static struct policy_answer got;
 static int got_err;
+struct policy_cell_answer;
+static void on_done_c(int err, const struct policy_cell_answer *ans, void *arg);
 
 static void make_dir(void)
 {
@@ -169,18 +171,26 @@ static void on_done(int err, const struct policy_answer *ans, void *arg)
 	done_n++;
 }
 
-static int run(struct policy *p, const struct policy_req *rq, uint64_t now,
-	       struct policy_answer *ans)
+/* A request went to Redis (done_n 0 before it was submitted): its one callback. */
+static void wait_done(void)
 {
-	int r = policy_submit(p, rq, now, ans, on_done, NULL);
 	int i;
 
-	if (r != 1)
-		return r;
-	done_n = 0;
 	for (i = 0; i < 100000 && !done_n; i++)
 		uv_run(&loop, UV_RUN_ONCE);
 	ck_assert_int_eq(done_n, 1);
+}
+
+static int run(struct policy *p, const struct policy_req *rq, uint64_t now,
+	       struct policy_answer *ans)
+{
+	int r;
+
+	done_n = 0;
+	r = policy_submit(p, rq, now, ans, on_done, NULL);
+	if (r != 1)
+		return r;
+	wait_done();
 	*ans = got;
 	return got_err;
 }
@@ -311,7 +321,7 @@ static int run_multi(struct policies *ps, const char *const *names, const char *
 {
 	struct policy_pair pp[POLICY_MULTI_MAX];
 	size_t i;
-	int r, bad, k;
+	int r, bad;
 
 	for (i = 0; i < n; i++) {
 		pp[i].p = policies_find(ps, names[i], strlen(names[i]));
@@ -323,9 +333,7 @@ static int run_multi(struct policies *ps, const char *const *names, const char *
 	if (r != 1)
 		return r;
 	done_n = 0;
-	for (k = 0; k < 100000 && !done_n; k++)
-		uv_run(&loop, UV_RUN_ONCE);
-	ck_assert_int_eq(done_n, 1);
+	wait_done();
 	*ans = got_m;
 	return got_err;
 }
@@ -518,6 +526,25 @@ START_TEST(test_down_falls_back)
 	ck_assert_uint_eq(ss.fallback_decisions, 1);
 	ck_assert_uint_eq(ss.outage_keys, 1);
 	ck_assert_uint_ge(ss.store_errors, 1);
+	/* CL.THROTTLE too, from memory, and its count is not journaled for a
+	 * replay (the call's limits would be gone by then). */
+	{
+		struct policy_cell_req cr = {
+			.key = "k", .klen = 1, .max_burst = 1, .count = 1, .period_s = 10, .quantity = 1
+		};
+		struct policy_cell_answer ca;
+		int i;
+
+		for (i = 0; i < 3; i++) {
+			ck_assert_int_eq(policy_submit_cell(red, &cr, T0, &ca, on_done_c, NULL), 0);
+			ck_assert(ca.fallback);
+			ck_assert_int_eq(ca.limited, i == 2);
+			ck_assert_int_eq(ca.remaining, i < 2 ? 1 - i : 0);
+		}
+		policies_store_stats(red, &ss);
+		ck_assert_uint_eq(ss.outage_keys, 1);
+		ck_assert_uint_eq(ss.fallback_decisions, 4);
+	}
 	policies_free(red);
 	redis_free(r);
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -1177,6 +1204,128 @@ START_TEST(test_script_flush)
 }
 END_TEST
 
+/* CL.THROTTLE on a set, waiting for Redis when it defers. */
+static struct policy_cell_answer got_c;
+
+static void on_done_c(int err, const struct policy_cell_answer *ans, void *arg)
+{
+	(void)arg;
+	got_err = err;
+	if (ans)
+		got_c = *ans;
+	done_n++;
+}
+
+static int run_cell(struct policies *ps, const struct policy_cell_req *rq, uint64_t now,
+		    struct policy_cell_answer *ans)
+{
+	int r;
+
+	done_n = 0;
+	r = policy_submit_cell(ps, rq, now, ans, on_done_c, NULL);
+	if (r != 1)
+		return r;
+	wait_done();
+	*ans = got_c;
+	return got_err;
+}
+
+/*
+ * CL.THROTTLE (limits given per call) on memory and on Redis: a random
+ * stream of calls (limits changing now and then on a key, quantities 0 to
+ * above the burst, time jumps) answers alike, through Redis (no fallback),
+ * interleaved with RL.CHECK of policy x on the same key names and CL.RESET; the Redis
+ * keys are {ut:3:@cl:key}, never a policy's.
+ */
+START_TEST(test_cell_same_answers)
+{
+	static const uint64_t lim[][3] = { { 4, 1, 1 },	 { 15, 30, 60 }, { 0, 1, 10 },
+					   { 9, 10, 1 }, { 2, 3, 7 },	 { 99, 1000, 3600 } };
+	struct policies *mem;
+	struct policy_answer am, ar;
+	char e[256], key[8];
+	uint64_t now = T0;
+	int step, checked = 0, limited = 0, resets = 0;
+	redisContext *c;
+	redisReply *rp;
+
+	start_redis();
+	setup_set(2000, true);
+	mem = policies_new(&tconf, NULL, 1, e, sizeof(e));
+	ck_assert_msg(mem, "%s", e);
+	for (step = 0; step < 3000; step++) {
+		const uint64_t *l = lim[rnd(6)];
+		struct policy_cell_req rq = { .key = key };
+		struct policy_cell_answer cm, cr;
+		int em, er;
+
+		now += rnd(10) < 8 ? rnd(700) : rnd(10) < 9 ? rnd(30000) : rnd(4000000);
+		snprintf(key, sizeof(key), "k%d", (int)rnd(4));
+		rq.klen = strlen(key);
+		if (rnd(8) == 0) {
+			/* The policy's keys of the same names: apart from CL's. */
+			struct policy_req pr = {
+				.op = POLICY_OP_CHECK, .key = key, .klen = rq.klen, .cost = 1
+			};
+
+			ck_assert_int_eq(run(policies_find(mem, "x", 1), &pr, now, &am), 0);
+			ck_assert_int_eq(run(P("x"), &pr, now, &ar), 0);
+			same(&am, &ar, step);
+			continue;
+		}
+		if (rnd(40) == 0) {
+			/* CL.RESET on both. */
+			ck_assert_int_eq(policy_reset_cell(mem, key, rq.klen, now, on_done, NULL),
+					 0);
+			done_n = 0;
+			ck_assert_int_eq(policy_reset_cell(tset, key, rq.klen, now, on_done, NULL),
+					 1);
+			wait_done();
+			ck_assert_int_eq(got_err, 0);
+			resets++;
+			continue;
+		}
+		/* Mostly one key's own limits; now and then another's. */
+		if (rnd(5))
+			l = lim[key[1] - '0'];
+		rq.max_burst = l[0];
+		rq.count = l[1];
+		rq.period_s = l[2];
+		rq.quantity = rnd(10) < 7 ? 1 : rnd(10) ? rnd(l[0] + 3) : 1000000000000ULL;
+		em = run_cell(mem, &rq, now, &cm);
+		er = run_cell(tset, &rq, now, &cr);
+		ck_assert_msg(em == er, "step %d: memory %d, redis %d", step, em, er);
+		ck_assert_int_eq(em, 0);
+		ck_assert_msg(!cr.fallback, "step %d: answered by the fallback", step);
+		ck_assert_msg(cm.limited == cr.limited && cm.limit == cr.limit &&
+				      cm.remaining == cr.remaining &&
+				      cm.retry_after_s == cr.retry_after_s &&
+				      cm.reset_after_s == cr.reset_after_s,
+			      "step %d: CL.THROTTLE %s %llu %llu %llu %llu: memory [%d %lld %lld "
+			      "%lld %lld], redis [%d %lld %lld %lld %lld]",
+			      step, key, (unsigned long long)rq.max_burst,
+			      (unsigned long long)rq.count, (unsigned long long)rq.period_s,
+			      (unsigned long long)rq.quantity, cm.limited, cm.limit, cm.remaining,
+			      cm.retry_after_s, cm.reset_after_s, cr.limited, cr.limit,
+			      cr.remaining, cr.retry_after_s, cr.reset_after_s);
+		checked++;
+		limited += cm.limited;
+	}
+	ck_assert_int_gt(checked, 2300);
+	ck_assert_int_gt(limited, 200);
+	ck_assert_int_gt(resets, 30);
+	c = redisConnectUnix(sock);
+	ck_assert(c && !c->err);
+	rp = redisCommand(c, "KEYS {ut:3:@cl:*");
+	ck_assert(rp && rp->type == REDIS_REPLY_ARRAY);
+	ck_assert_int_gt((int)rp->elements, 0);
+	freeReplyObject(rp);
+	redisFree(c);
+	policies_free(mem);
+	teardown_set();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("redisstore");
@@ -1199,6 +1348,7 @@ int main(void)
 	tcase_add_test(tc, test_script_flush);
 	tcase_add_test(tc, test_key_slot);
 	tcase_add_test(tc, test_trip_late_replies_not_replayed);
+	tcase_add_test(tc, test_cell_same_answers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -140,4 +140,20 @@ static inline int policy_conn_close(struct policy *p, const void *conn, size_t c
 	return policy_reset(p, conn, clen, now_ms);
 }
 
+/* CL.THROTTLE key max_burst count period quantity. */
+static inline int policy_cell(struct policies *ps, const char *key, uint64_t max_burst,
+			      uint64_t count, uint64_t period_s, uint64_t quantity, uint64_t now_ms,
+			      struct policy_cell_answer *out)
+{
+	struct policy_cell_req rq = { .key = key,
+				      .klen = strlen(key),
+				      .max_burst = max_burst,
+				      .count = count,
+				      .period_s = period_s,
+				      .quantity = quantity };
+	int err = policy_submit_cell(ps, &rq, now_ms, out, NULL, NULL);
+
+	return err > 0 ? -EINPROGRESS : err;
+}
+
 #endif /* FG_TEST_POLICY_SYNC_H */

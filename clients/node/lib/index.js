@@ -8,6 +8,7 @@ const ip = require('./ip');
 const express = require('./express');
 const socketio = require('./socketio');
 const nestjs = require('./nestjs');
+const stores = require('./stores');
 
 module.exports = {
   Client: client.Client,
@@ -30,4 +31,8 @@ module.exports = {
   RateLimit: nestjs.RateLimit,
   SkipRateLimit: nestjs.SkipRateLimit,
   DEFAULT_SOCKET: client.DEFAULT_SOCKET,
+  throttle: stores.throttle,
+  throttleReset: stores.throttleReset,
+  FloodgateThrottlerStorage: stores.FloodgateThrottlerStorage,
+  FloodgateStore: stores.FloodgateStore,
 };

@@ -1,16 +1,17 @@
 #!/bin/bash
 # make bench (section node): an Express app with no limiter, with floodgate's
-# rateLimit (clients/node) on floodgated's socket, and with express-rate-limit's
-# default memory store, side by side in one run (bench/node_http.js drives them
-# with autocannon, requests/s and p99 latency). The agent runs as nobody in
-# app-only mode. --smoke: a few hundred requests each; --out DIR: node.csv, node.md.
+# rateLimit (clients/node) on floodgated's socket, with express-rate-limit's
+# default memory store and with rate-limit-redis on a local redis-server, side by
+# side in one run (bench/node_http.js drives them
+# with autocannon, requests/s and p99 latency). The agent and redis-server run as
+# nobody (floodgated in app-only mode). --smoke: a few hundred requests each; --out DIR: node.csv, node.md.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 bench_args "$@"
-fg_require_cmd node setpriv redis-cli
+fg_require_cmd node setpriv redis-cli redis-server
 PKG=$FG_ROOT/clients/node
-for m in autocannon express express-rate-limit; do
+for m in autocannon express express-rate-limit rate-limit-redis ioredis; do
 	[ -d "$PKG/node_modules/$m" ] || fg_fail "clients/node/node_modules/$m missing: run 'npm ci' in clients/node (make test does)"
 done
 
@@ -26,7 +27,13 @@ fg_bg setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bound
 AGENT_PID=$FG_LAST_PID # setpriv execs floodgated: its CPU time is read from /proc
 fg_wait_for -t 20 redis-cli -s "$U/fg.sock" PING >/dev/null || { cat "$FG_TMP/agent.log"; fg_fail "floodgated did not start"; }
 
-args=(--socket "$U/fg.sock" --csv "$OUT/node.csv" --agent-pid "$AGENT_PID" --clk-tck "$(getconf CLK_TCK)")
+fg_bg setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all -- \
+	redis-server --port 0 --unixsocket "$U/redis.sock" --unixsocketperm 700 --save "" --appendonly no \
+	--dir "$U" --logfile "$U/redis.log"
+REDIS_PID=$FG_LAST_PID
+fg_wait_for -t 20 redis-cli -s "$U/redis.sock" PING >/dev/null || fg_fail "redis-server did not start: $(cat "$U/redis.log")"
+
+args=(--socket "$U/fg.sock" --redis "$U/redis.sock" --redis-pid "$REDIS_PID" --csv "$OUT/node.csv" --agent-pid "$AGENT_PID" --clk-tck "$(getconf CLK_TCK)")
 [ "$SMOKE" = 1 ] && args+=(--smoke)
 node "$FG_ROOT/bench/node_http.js" "${args[@]}" ${ROUNDS:+--rounds "$ROUNDS"} ${DURATION:+--duration "$DURATION"} |
 	tee "$OUT/node.md"

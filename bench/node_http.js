@@ -1,12 +1,13 @@
 'use strict';
-// make bench (section node): one Express app three ways, driven by autocannon
-// in one run: no limiter, floodgate's rateLimit on floodgated's socket, and
-// express-rate-limit with its default memory store; same limit, high enough
-// that every request passes (the cost of a decision, not of a refusal).
+// make bench (section node): one Express app four ways, driven by autocannon
+// in one run: no limiter, floodgate's rateLimit on floodgated's socket,
+// express-rate-limit with its default memory store, and express-rate-limit
+// with rate-limit-redis on a local redis-server (ioredis); same limit, high
+// enough that every request passes (the cost of a decision, not of a refusal).
 //
-//   node bench/node_http.js --socket SOCK [--agent-pid PID] [--clk-tck HZ] [--smoke] [--rounds N]
-//                           [--duration S] [--csv FILE]
-//   node bench/node_http.js --serve VARIANT --socket SOCK   (one server; prints its port)
+//   node bench/node_http.js --socket SOCK --redis RSOCK [--agent-pid PID] [--redis-pid PID]
+//                           [--clk-tck HZ] [--smoke] [--rounds N] [--duration S] [--csv FILE]
+//   node bench/node_http.js --serve VARIANT --socket SOCK --redis RSOCK   (one server; prints its port)
 //
 // Each server runs in a process of its own, so autocannon (in this process)
 // does not share its event loop; the variants are run in turns, round after
@@ -24,7 +25,7 @@ const os = require('node:os');
 
 const PKG = path.resolve(__dirname, '..', 'clients', 'node');
 const need = createRequire(path.join(PKG, 'package.json'));
-const VARIANTS = ['none', 'floodgate', 'express-rate-limit'];
+const VARIANTS = ['none', 'floodgate', 'express-rate-limit', 'rate-limit-redis'];
 const LIMIT = 50_000_000; // per minute: never reached, so every request is decided and passes
 
 function arg(name, def) {
@@ -32,7 +33,7 @@ function arg(name, def) {
   return i < 0 ? def : process.argv[i + 1];
 }
 
-async function serve(variant, socket) {
+async function serve(variant, socket, redisSocket) {
   const express = need('express');
   const app = express();
   if (variant === 'floodgate') {
@@ -43,14 +44,22 @@ async function serve(variant, socket) {
   } else if (variant === 'express-rate-limit') {
     const { rateLimit } = need('express-rate-limit');
     app.use(rateLimit({ windowMs: 60_000, limit: LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
+  } else if (variant === 'rate-limit-redis') {
+    const { rateLimit } = need('express-rate-limit');
+    const { RedisStore } = need('rate-limit-redis');
+    const Redis = need('ioredis');
+    const redis = new Redis({ path: redisSocket, lazyConnect: true, enableOfflineQueue: false });
+    await redis.connect();
+    app.use(rateLimit({ windowMs: 60_000, limit: LIMIT, standardHeaders: 'draft-8', legacyHeaders: false,
+      store: new RedisStore({ sendCommand: (command, ...args) => redis.call(command, ...args) }) }));
   } else if (variant !== 'none') throw new Error(`unknown variant ${variant}`);
   app.get('/r', (req, res) => res.json({ ok: true }));
   const srv = app.listen(0, '127.0.0.1', () => process.stdout.write(`${srv.address().port}\n`));
 }
 
-function startServer(variant, socket) {
+function startServer(variant, socket, redisSocket) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [__filename, '--serve', variant, '--socket', socket], {
+    const p = spawn(process.execPath, [__filename, '--serve', variant, '--socket', socket, '--redis', redisSocket], {
       stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => {
@@ -70,12 +79,15 @@ function cpuTicks(pid) {
   return Number(f[11]) + Number(f[12]);
 }
 
+// The process a variant's decisions are made in besides the app: the agent, or redis-server.
+const sidePid = (variant, opts) => ({ floodgate: opts.agentPid, 'rate-limit-redis': opts.redisPid })[variant] ?? 0;
+
 async function measure(variant, socket, opts) {
   const autocannon = need('autocannon');
-  const { p, port } = await startServer(variant, socket);
+  const { p, port } = await startServer(variant, socket, opts.redisSocket);
   try {
     const app0 = cpuTicks(p.pid);
-    const agent0 = cpuTicks(opts.agentPid);
+    const side0 = cpuTicks(sidePid(variant, opts));
     // autocannon's own latency histogram counts whole milliseconds: each response's
     // time (a float in ms) is kept here instead, for percentiles in microseconds.
     const times = [];
@@ -87,7 +99,8 @@ async function measure(variant, socket, opts) {
       throw new Error(`${variant}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
     const usPerReq = (ticks) => (ticks * 1e6) / opts.clkTck / r.requests.total;
     const appUs = usPerReq(cpuTicks(p.pid) - app0);
-    const agentUs = variant === 'floodgate' ? usPerReq(cpuTicks(opts.agentPid) - agent0) : 0;
+    const sidePidNow = sidePid(variant, opts);
+    const agentUs = sidePidNow ? usPerReq(cpuTicks(sidePidNow) - side0) : 0;
     times.sort((a, b) => a - b);
     const pct = (q) => Number(times[Math.min(times.length - 1, Math.floor(q * times.length))].toFixed(3));
     const rps = r.requests.total / (r.duration || 1);
@@ -102,10 +115,13 @@ const median = (xs, f) => [...xs].sort((a, b) => f(a) - f(b))[Math.floor((xs.len
 
 async function main() {
   const socket = arg('socket');
-  if (!socket) throw new Error('usage: node bench/node_http.js --socket SOCK [--smoke] [--rounds N] [--duration S]');
+  const redisSocket = arg('redis');
+  if (!socket || !redisSocket)
+    throw new Error('usage: node bench/node_http.js --socket SOCK --redis RSOCK [--smoke] [--rounds N] [--duration S]');
   const smoke = process.argv.includes('--smoke');
   const opts = { connections: smoke ? 2 : 10, amount: smoke ? 300 : 0, duration: Number(arg('duration', 10)),
-    agentPid: Number(arg('agent-pid', 0)), clkTck: Number(arg('clk-tck', 100)) };
+    agentPid: Number(arg('agent-pid', 0)), redisPid: Number(arg('redis-pid', 0)), redisSocket,
+    clkTck: Number(arg('clk-tck', 100)) };
   const rounds = smoke ? 1 : Number(arg('rounds', 3));
   const runs = Object.fromEntries(VARIANTS.map((v) => [v, []]));
   const load0 = os.loadavg();
@@ -120,30 +136,34 @@ async function main() {
         `${v},${i},${r.rps},${r.p50},${r.p99},${r.total},${r.appUs},${r.agentUs}`))].join('\n') + '\n');
   const fmt = (x) => x.toFixed(2);
   const name = { none: 'no limiter', floodgate: 'floodgate rateLimit (floodgated socket)',
-    'express-rate-limit': 'express-rate-limit, default memory store' };
+    'express-rate-limit': 'express-rate-limit, default memory store',
+    'rate-limit-redis': 'express-rate-limit + rate-limit-redis (ioredis, local redis-server)' };
   console.log(`- load average: ${load0.map(fmt).join(' ')} before, ${load1.map(fmt).join(' ')} after ` +
     `(${os.cpus().length} CPUs; the machine is shared)`);
   console.log(`- method: autocannon ${version('autocannon')}, ${opts.connections} connections, ` +
     `${opts.amount ? `${opts.amount} requests` : `${opts.duration} s`} per run, ${rounds} round(s) in turns, ` +
     `median round by req/s (requests / run time), latency percentiles from each response's time; express ${version('express')}, express-rate-limit ` +
-    `${version('express-rate-limit')}, Node.js ${process.version}; one key (127.0.0.1), ` +
+    `${version('express-rate-limit')}, rate-limit-redis ${version('rate-limit-redis')}, ioredis ${version('ioredis')}, ` +
+    `Node.js ${process.version}; one key (127.0.0.1), ` +
     `a limit of ${LIMIT} a minute: every request is decided and passes`);
   console.log('');
   // CPU per request: the median over the rounds, each figure on its own.
   const cpu = Object.fromEntries(VARIANTS.map((v) => [v, {
     app: median(runs[v], (r) => r.appUs).appUs, agent: median(runs[v], (r) => r.agentUs).agentUs }]));
   const total = (v) => cpu[v].app + cpu[v].agent;
-  console.log('| app | req/s | p50 ms | p99 ms | req/s vs no limiter | req/s vs express-rate-limit | added p99 ms | ' +
-    'app CPU µs/req | agent CPU µs/req | limiter CPU µs/req (over no limiter) |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| app | req/s | p50 ms | p99 ms | req/s vs no limiter | req/s vs express-rate-limit | ' +
+    'req/s vs rate-limit-redis | added p99 ms | app CPU µs/req | agent or Redis CPU µs/req | ' +
+    'limiter CPU µs/req (over no limiter) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const v of VARIANTS) {
     const r = med[v];
     console.log(`| ${name[v]} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${fmt(r.rps / med.none.rps)}x | ` +
-      `${fmt(r.rps / med['express-rate-limit'].rps)}x | ${v === 'none' ? '' : fmt(r.p99 - med.none.p99)} | ` +
-      `${cpu[v].app.toFixed(1)} | ${v === 'floodgate' ? cpu[v].agent.toFixed(1) : ''} | ` +
+      `${fmt(r.rps / med['express-rate-limit'].rps)}x | ${fmt(r.rps / med['rate-limit-redis'].rps)}x | ` +
+      `${v === 'none' ? '' : fmt(r.p99 - med.none.p99)} | ` +
+      `${cpu[v].app.toFixed(1)} | ${sidePid(v, opts) ? cpu[v].agent.toFixed(1) : ''} | ` +
       `${v === 'none' ? '' : (total(v) - total('none')).toFixed(1)} |`);
   }
 }
 
-if (process.argv.includes('--serve')) serve(arg('serve'), arg('socket')).catch((e) => { console.error(e); process.exit(1); });
+if (process.argv.includes('--serve')) serve(arg('serve'), arg('socket'), arg('redis')).catch((e) => { console.error(e); process.exit(1); });
 else main().catch((e) => { console.error(e.message); process.exit(1); });

@@ -22,6 +22,9 @@
 #define POLICY_DEBT_MAX	      4000000000000000ULL /* used of a budget, charges included (< 2^53) */
 #define POLICY_MAX	      256		  /* policies in a config */
 #define POLICY_NAME_MAX	      64		  /* = FG_CONF_NAME_MAX (asserted in config.c) */
+#define POLICY_TZ_NAME_MAX    64		  /* = TZONE_NAME_MAX (asserted in limit_budget.c) */
+
+struct tzone;
 
 /* Indexes policy_kinds[] (policy_kind.h), where each type is described. */
 enum policy_type {
@@ -119,6 +122,14 @@ struct fg_conf_policy {
 	/* budget */
 	uint64_t amount; /* per period, for requests without a ROLE */
 	enum policy_period period;
+	/*
+	 * budget: the zone its periods are local to ("" and NULL: UTC) and its
+	 * table (tzone_get). Last, on an 8-byte boundary: the Redis ids hash
+	 * the bytes before it as they were before it existed, and the name
+	 * only when there is one (policy.c), so existing state keeps its id.
+	 */
+	_Alignas(8) char timezone[POLICY_TZ_NAME_MAX];
+	const struct tzone *tz;
 };
 
 #endif /* FG_POLICY_T_H */

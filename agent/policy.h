@@ -248,6 +248,7 @@ struct policy_desc {
 	struct {
 		const char *name;
 		uint64_t v;
+		const char *s; /* a string value instead of v (NULL: v) */
 	} param[POLICY_DESC_PARAMS];
 	int nparam;
 };

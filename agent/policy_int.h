@@ -45,6 +45,9 @@ struct policy {
 	/* The Redis scripts' first argument, per role, packed once. */
 	unsigned char params[POLICY_MAX_ROLES + 1][PARAMS_MAX];
 	size_t params_len;
+	/* The agent time they were packed for, and the last time they hold
+	 * for (kind->pack_until; a budget's zone window): repacked after it. */
+	uint64_t params_at, params_until;
 	char rkey[RKEY_PREFIX_MAX]; /* "{prefix:len(name):name:", its Redis keys' start */
 	size_t rkeylen;
 	uint64_t priv[]; /* the kind's compiled parameters (kind->priv_size bytes) */
@@ -124,7 +127,9 @@ const char *policy_multi_lua(void);
 /* Send q to Redis: 0 when sent (its reply ends it), -errno when not. */
 int policy_redis_send(struct areq *q);
 /* p's scripts' first argument, per role (after conf_id and the kind's compile). */
-void policy_redis_pack(struct policy *p);
+void policy_redis_pack(struct policy *p, uint64_t at_ms);
+/* p's packed parameters for role, repacked first when they do not hold at now_ms. */
+const unsigned char *policy_redis_params(struct policy *p, int role, uint64_t now_ms);
 /* ps replaces prev (a reload): it takes prev's Redis, scripts and journal. */
 void policy_redis_carry(struct policies *ps, const struct policies *prev);
 /* What the fallback charged for (policy, role, key): added to Redis later. */

@@ -255,14 +255,14 @@ static void budget_pack(const struct policy *p, int role, unsigned char *buf, si
 	policy_put_double(buf, off, budget_amount(p, role));
 	policy_put_double(buf, off, n ? 2 + n : 1);
 	policy_put_double(buf, off, budget_min_amount(p));
-	policy_put_double(buf, off, p->conf.tz ? -p->conf.tz->min_off_ms : 0);
+	policy_put_sdouble(buf, off, p->conf.tz ? -p->conf.tz->min_off_ms : 0);
 	if (!n)
 		return;
-	policy_put_double(buf, off, seg[0].floor_ms);
+	policy_put_sdouble(buf, off, seg[0].floor_ms);
 	policy_put_double(buf, off, 0);
 	for (i = 0; i < n; i++) {
-		policy_put_double(buf, off, seg[i].start_ms);
-		policy_put_double(buf, off, seg[i].off_ms);
+		policy_put_sdouble(buf, off, seg[i].start_ms);
+		policy_put_sdouble(buf, off, seg[i].off_ms);
 	}
 }
 _Static_assert(2 * CONF_ID_LEN + 8 * (3 + 4 + 2 * BUDGET_LUA_SEGS) <= PARAMS_MAX, "params");

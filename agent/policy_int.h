@@ -199,15 +199,25 @@ static inline void policy_check_fallback(struct rl_result *r, bool allow, uint64
 }
 
 /* The scripts' numbers: little-endian doubles (exact below 2^53). */
-static inline void policy_put_double(unsigned char *buf, size_t *off, uint64_t v)
+static inline void policy_put_f64(unsigned char *buf, size_t *off, double d)
 {
-	double d = (double)v;
 	uint64_t u;
 
 	memcpy(&u, &d, sizeof(u));
 	u = htole64(u);
 	memcpy(buf + *off, &u, sizeof(u));
 	*off += sizeof(u);
+}
+
+static inline void policy_put_double(unsigned char *buf, size_t *off, uint64_t v)
+{
+	policy_put_f64(buf, off, (double)v);
+}
+
+/* The same for a signed v (a zone's offsets and times). */
+static inline void policy_put_sdouble(unsigned char *buf, size_t *off, int64_t v)
+{
+	policy_put_f64(buf, off, (double)v);
 }
 
 /* A double of a Redis state as the memory store's integer: anything but

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "policy.h"
+#include "policy_int.h" /* the Redis state's ids, which must not move */
 #include "policy_kind.h"
 #include "policy_sync.h"
 #include "tzone.h"
@@ -830,6 +831,36 @@ START_TEST(test_budget_tz_reload)
 	in_zone(c, "UTC");
 	p = build("d");
 	ck_assert_uint_eq(chk(p, "u", 0, NULL, true, t + 2).remaining, 3);
+}
+END_TEST
+
+/* The Redis state's ids of configs without a zone are those agents before
+ * zones wrote (values of a30f093): their state in Redis stays theirs. A
+ * daily budget's zone is not part of what its state means; an hourly's is. */
+START_TEST(test_budget_tz_ids)
+{
+	struct fg_conf_policy *c = add("ai", POLICY_BUDGET), *w = add("api", POLICY_WINDOW);
+	struct policy *p;
+	char id[CONF_ID_LEN + 1];
+
+	c->amount = 500;
+	role(c, "BIG", 0, 5000);
+	limit(w, 5, 1000);
+	p = build("ai");
+	ck_assert_str_eq(p->conf_id, "J5ec2b505ce5e67f");
+	ck_assert_str_eq(p->legacy_id, "13763e520b12acc1");
+	ck_assert_str_eq(policies_find(ps, "api", 3)->conf_id, "Ge48975d7b176e00");
+	ck_assert_str_eq(policies_find(ps, "api", 3)->legacy_id, "8cbc20f74cf88e40");
+	in_zone(c, "Europe/Berlin");
+	p = build("ai");
+	ck_assert_str_eq(p->conf_id, "J5ec2b505ce5e67f");
+	ck_assert_str_ne(p->legacy_id, "13763e520b12acc1");
+	c->period = POLICY_PERIOD_HOUR;
+	p = build("ai");
+	strcpy(id, p->conf_id);
+	in_zone(c, "UTC");
+	p = build("ai");
+	ck_assert_str_ne(p->conf_id, id);
 }
 END_TEST
 
@@ -1785,6 +1816,7 @@ int main(void)
 	tcase_add_test(o, test_budget_tz_berlin);
 	tcase_add_test(o, test_budget_tz_new_york_0530);
 	tcase_add_test(o, test_budget_tz_reload);
+	tcase_add_test(o, test_budget_tz_ids);
 	tcase_add_test(o, test_multi);
 	tcase_add_test(o, test_describe);
 	tcase_add_test(o, test_policy_max_keys);

@@ -339,7 +339,7 @@ int tzone_parse_tzif(const void *buf, size_t len, struct tzone *z, char *err, si
 	unsigned tsize = 4;
 	int64_t last = 0, off0;
 	bool have_last = false;
-	struct posix_tz ptz;
+	struct posix_tz ptz = { 0 };
 	bool footer = false;
 	uint32_t i, first = 0;
 	int e;

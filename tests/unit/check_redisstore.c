@@ -57,7 +57,8 @@ static const char yaml[] =
 	"}\n"
 	"  - { name: tzd, type: budget, amount: 100, timezone: Test/Flip, roles: { BIG: 1000 } }\n"
 	"  - { name: tzh, type: budget, amount: 50, period: hour, timezone: \"+05:30\",\n"
-	"      roles: { BIG: 200 } }\n";
+	"      roles: { BIG: 200 } }\n"
+	"  - { name: berlin, type: budget, amount: 10, timezone: Europe/Berlin }\n";
 
 /*
  * The stream's reloads (issue 12): reload2 changes parameters that keep
@@ -1156,6 +1157,40 @@ END_TEST
 
 /* SCRIPT FLUSH (a Redis that lost its script cache): NOSCRIPT, then EVAL, no fallback. */
 /* Cluster routing: Redis's own CLUSTER KEYSLOT answers (redis-cli, 7.0). */
+/* Issue 12 item 9 on the Redis store: Berlin's 2026-03-29 has 23 hours,
+ * decided by the scripts on the same clock as memory. */
+START_TEST(test_budget_berlin_dst)
+{
+	const uint64_t d29 = 1774738800000ULL, h = 3600000; /* 03-29 00:00 CET */
+	struct policy_answer a;
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "u", .klen = 1, .cost = 10 };
+	static const struct {
+		uint64_t at, cost;
+		bool allowed;
+		uint64_t reset, retry;
+	} want[] = {
+		{ d29 - h / 2, 10, true, h / 2, 0 },
+		{ d29 - 1, 1, false, 1, 1 },
+		{ d29, 10, true, 23 * h, 0 },
+		{ d29 + 23 * h - 1, 1, false, 1, 1 },
+		{ d29 + 23 * h, 10, true, 24 * h, 0 },
+	};
+	size_t i;
+
+	start_redis();
+	setup_set(2000, true);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		rq.cost = want[i].cost;
+		ck_assert_int_eq(run(P("berlin"), &rq, want[i].at, &a), 0);
+		ck_assert_msg(!a.fallback, "%zu: fell back", i);
+		ck_assert_int_eq(a.u.check.allowed, want[i].allowed);
+		ck_assert_uint_eq(a.u.check.reset_ms, want[i].reset);
+		ck_assert_uint_eq(a.u.check.retry_after_ms, want[i].retry);
+	}
+	teardown_set();
+}
+END_TEST
+
 START_TEST(test_key_slot)
 {
 	ck_assert_uint_eq(redis_key_slot("foo", 3), 12182);
@@ -1217,6 +1252,7 @@ int main(void)
 	tcase_add_test(tc, test_replay_every_type);
 	tcase_add_test(tc, test_script_flush);
 	tcase_add_test(tc, test_key_slot);
+	tcase_add_test(tc, test_budget_berlin_dst);
 	tcase_add_test(tc, test_trip_late_replies_not_replayed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -169,8 +169,8 @@ static uint64_t budget_check(void *state, bool fresh, void *arg)
 		uint64_t wait = out->reset_ms;
 
 		if (cost <= amount && used + cost > amount)
-			wait = budget_start(p, period + budget_periods(used + cost - amount,
-									 amount)) -
+			wait = budget_start(p,
+					    period + budget_periods(used + cost - amount, amount)) -
 			       op->now_ms;
 		if (blocked) {
 			/* until the block ends AND the budget has the cost */
@@ -249,7 +249,8 @@ static void budget_pack(const struct policy *p, int role, unsigned char *buf, si
 	struct tzone_seg seg[BUDGET_LUA_SEGS];
 	uint64_t until;
 	size_t n = tzone_window(p->conf.tz, budget_window_at(p->params_at), seg, BUDGET_LUA_SEGS,
-				&until), i;
+				&until),
+	       i;
 
 	policy_put_double(buf, off, budget_period_ms(p));
 	policy_put_double(buf, off, budget_amount(p, role));
@@ -289,9 +290,9 @@ _Static_assert(POLICY_DEBT_MAX == 4000000000000000ULL, "DEBT_MAX");
 	"local function expiry(f) local e, k = f[1], 1\n"                                          \
 	"  local ma, late = limit(1)\n"                                                            \
 	"  if ma > 0 and f[2] > ma then k = math.min(math.ceil(f[2] / ma), 1000000) end\n"         \
-	"  if f[2] > 0 and (f[3] + k) * xp + late > e then e = (f[3] + k) * xp + late end\n"      \
+	"  if f[2] > 0 and (f[3] + k) * xp + late > e then e = (f[3] + k) * xp + late end\n"       \
 	"  return e end\n"                                                                         \
-	"local function lperiod(t) if n < 3 then return math.floor(t / xp) end\n"                 \
+	"local function lperiod(t) if n < 3 then return math.floor(t / xp) end\n"                  \
 	"  local fl = limit(2)\n"                                                                  \
 	"  local s, o = limit(3)\n"                                                                \
 	"  for i = 4, n do local s2, o2 = limit(i)\n"                                              \

@@ -22,7 +22,7 @@
 #define POLICY_DEBT_MAX	      4000000000000000ULL /* used of a budget, charges included (< 2^53) */
 #define POLICY_MAX	      256		  /* policies in a config */
 #define POLICY_NAME_MAX	      64		  /* = FG_CONF_NAME_MAX (asserted in config.c) */
-#define POLICY_TZ_NAME_MAX    64		  /* = TZONE_NAME_MAX (asserted in limit_budget.c) */
+#define POLICY_TZ_NAME_MAX    64 /* = TZONE_NAME_MAX (asserted in limit_budget.c) */
 
 struct tzone;
 

@@ -19,7 +19,7 @@
 #include "tzone.h"
 
 #define OFF_MAX_S (26 * 3600) /* RFC 8536: -89999..93599 s */
-#define SEC_MAX	  (1LL << 40)	      /* times in ms stay far below 2^53 */
+#define SEC_MAX	  (1LL << 40) /* times in ms stay far below 2^53 */
 
 /* --- the table ------------------------------------------------------------- */
 
@@ -59,7 +59,8 @@ static void seg_finish(struct tzone *z)
 	for (i = 1; i < z->n; i++) {
 		int64_t reached = z->seg[i].start_ms - 1 + z->seg[i - 1].off_ms;
 
-		z->seg[i].floor_ms = reached > z->seg[i - 1].floor_ms ? reached : z->seg[i - 1].floor_ms;
+		z->seg[i].floor_ms =
+			reached > z->seg[i - 1].floor_ms ? reached : z->seg[i - 1].floor_ms;
 		if (z->seg[i].off_ms < z->min_off_ms)
 			z->min_off_ms = z->seg[i].off_ms;
 	}
@@ -77,7 +78,8 @@ static int64_t days_of(int64_t y, int m, int d)
 {
 	static const int before[] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
 	int64_t p = y - 1; /* leap days before year y, less those before 1970 */
-	int64_t days = (y - 1970) * 365 + (p / 4 - p / 100 + p / 400) - (1969 / 4 - 1969 / 100 + 1969 / 400);
+	int64_t days = (y - 1970) * 365 + (p / 4 - p / 100 + p / 400) -
+		       (1969 / 4 - 1969 / 100 + 1969 / 400);
 
 	return days + before[m - 1] + (m > 2 && leap(y)) + d - 1;
 }
@@ -419,7 +421,7 @@ int tzone_parse_tzif(const void *buf, size_t len, struct tzone *z, char *err, si
 	if (e) {
 		z->n = 0;
 		return fail(err, errlen, e,
-			    e == -E2BIG ? "more changes of offset than floodgate keeps (1024)"
+			    e == -E2BIG	   ? "more changes of offset than floodgate keeps (1024)"
 			    : e == -ENOMEM ? "out of memory"
 					   : "not a TZif file (times out of order)");
 	}

@@ -1388,9 +1388,9 @@ static const struct {
 	{ "policies:\n  - { name: a, type: budget, amount: 5, timezone: [Europe/Berlin] }\n",
 	  "t.yaml:2: policies[0].timezone: expected a time zone (an IANA name like Europe/Berlin, "
 	  "or an offset like +05:30), got a list" },
-	{ "policies:\n  - { name: a, type: window, limits: [ { count: 1, per: 1s } ], timezone: UTC "
-	  "}\n",
-	  "t.yaml:2: policies[0].timezone: not a key of window policies (only of budget)" },
+	{ "policies:\n  - { name: a, type: window, limits: [ { count: 1, per: 1s } ],\n"
+	  "      timezone: UTC }\n",
+	  "t.yaml:3: policies[0].timezone: not a key of window policies (only of budget)" },
 };
 
 START_TEST(test_bad_policies)

@@ -777,7 +777,7 @@ END_TEST
 START_TEST(test_budget_tz_new_york_0530)
 {
 	struct fg_conf_policy *c = add("ny", POLICY_BUDGET), *k = add("in", POLICY_BUDGET);
-	uint64_t n1 = 1793505600000ULL;	 /* 2026-11-01 00:00 EDT = 04:00 UTC */
+	uint64_t n1 = 1793505600000ULL;	   /* 2026-11-01 00:00 EDT = 04:00 UTC */
 	uint64_t h = 1795545000000ULL + 5; /* 2026-11-25 00:00:00.005 +05:30 */
 	struct policy *p, *q;
 	struct rl_result r;

@@ -108,7 +108,8 @@ static const char reload3[] =
 	"      limits: [ { count: 5, per: 1s }, { count: 9, per: 10s }, { count: 15, per: 1m } ] "
 	"}\n"
 	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n"
-	"  - { name: tzd, type: budget, amount: 120, timezone: Europe/Berlin, roles: { BIG: 900 } }\n"
+	"  - { name: tzd, type: budget, amount: 120, timezone: Europe/Berlin, roles: { BIG: 900 } "
+	"}\n"
 	"  - { name: tzh, type: budget, amount: 50, period: hour, timezone: America/New_York,\n"
 	"      roles: { BIG: 200 } }\n";
 
@@ -1169,10 +1170,8 @@ START_TEST(test_budget_berlin_dst)
 		bool allowed;
 		uint64_t reset, retry;
 	} want[] = {
-		{ d29 - h / 2, 10, true, h / 2, 0 },
-		{ d29 - 1, 1, false, 1, 1 },
-		{ d29, 10, true, 23 * h, 0 },
-		{ d29 + 23 * h - 1, 1, false, 1, 1 },
+		{ d29 - h / 2, 10, true, h / 2, 0 },   { d29 - 1, 1, false, 1, 1 },
+		{ d29, 10, true, 23 * h, 0 },	       { d29 + 23 * h - 1, 1, false, 1, 1 },
 		{ d29 + 23 * h, 10, true, 24 * h, 0 },
 	};
 	size_t i;

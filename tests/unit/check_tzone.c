@@ -43,11 +43,11 @@ START_TEST(test_berlin_2026)
 {
 	const struct tzone *z = zone("Europe/Berlin");
 
-	day_is(z, 1774652400000ULL, 24);  /* 2026-03-28 00:00 CET */
-	day_is(z, 1774738800000ULL, 23);  /* 2026-03-29: 02:00 CET -> 03:00 CEST */
-	day_is(z, 1774821600000ULL, 24);  /* 2026-03-30 00:00 CEST */
-	day_is(z, 1792879200000ULL, 25);  /* 2026-10-25: 03:00 CEST -> 02:00 CET */
-	day_is(z, 1792969200000ULL, 24);  /* 2026-10-26 00:00 CET */
+	day_is(z, 1774652400000ULL, 24); /* 2026-03-28 00:00 CET */
+	day_is(z, 1774738800000ULL, 23); /* 2026-03-29: 02:00 CET -> 03:00 CEST */
+	day_is(z, 1774821600000ULL, 24); /* 2026-03-30 00:00 CEST */
+	day_is(z, 1792879200000ULL, 25); /* 2026-10-25: 03:00 CEST -> 02:00 CET */
+	day_is(z, 1792969200000ULL, 24); /* 2026-10-26 00:00 CET */
 	/* Day numbers are dates: 2026-03-29 is day 20541 since 1970-01-01. */
 	ck_assert_uint_eq(tzone_period(z, 1774738800000ULL, DAY), 20541);
 	/* The hour 02:00-03:00 CEST repeats as 02:00-03:00 CET: the clock
@@ -132,9 +132,15 @@ END_TEST
 
 START_TEST(test_refused)
 {
-	static const char *const bad[] = { "Europe/Berln", "../../etc/passwd", "/etc/localtime",
-					   "+25:00",	   "+05:3",	       "Europe/./Berlin",
-					   "",		   "Europe/Berlin\n",  "05:30" };
+	static const char *const bad[] = { "Europe/Berln",
+					   "../../etc/passwd",
+					   "/etc/localtime",
+					   "+25:00",
+					   "+05:3",
+					   "Europe/./Berlin",
+					   "",
+					   "Europe/Berlin\n",
+					   "05:30" };
 	const struct tzone *z = (const struct tzone *)1;
 	char err[256], dir[] = "/tmp/fgut-tz.XXXXXX", path[300];
 	size_t i;

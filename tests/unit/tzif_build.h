@@ -24,7 +24,7 @@ static inline size_t tzb_be32(unsigned char *p, uint32_t v)
  * before the first. The file into buf (room for 64 + 40 * n + footer):
  * its length. */
 static inline size_t tzb_make(unsigned char *buf, int32_t off0, const int64_t *at_s,
-		       const int32_t *off_s, uint32_t n, const char *footer)
+			      const int32_t *off_s, uint32_t n, const char *footer)
 {
 	size_t o = 0, k;
 	uint32_t i, part;
@@ -35,9 +35,9 @@ static inline size_t tzb_make(unsigned char *buf, int32_t off0, const int64_t *a
 		memcpy(buf + o, "TZif2", 5);
 		memset(buf + o + 5, 0, 15);
 		o += 20;
-		o += tzb_be32(buf + o, 0);	   /* isut */
-		o += tzb_be32(buf + o, 0);	   /* isstd */
-		o += tzb_be32(buf + o, 0);	   /* leap */
+		o += tzb_be32(buf + o, 0);	      /* isut */
+		o += tzb_be32(buf + o, 0);	      /* isstd */
+		o += tzb_be32(buf + o, 0);	      /* leap */
 		o += tzb_be32(buf + o, part ? n : 0); /* v1 data: none */
 		o += tzb_be32(buf + o, 1 + (part ? n : 0));
 		o += tzb_be32(buf + o, 4);
@@ -64,7 +64,7 @@ static inline size_t tzb_make(unsigned char *buf, int32_t off0, const int64_t *a
 
 /* The same into dir/name; 0 or -1. */
 static inline int tzb_write(const char *dir, const char *name, int32_t off0, const int64_t *at_s,
-		     const int32_t *off_s, uint32_t n, const char *footer)
+			    const int32_t *off_s, uint32_t n, const char *footer)
 {
 	unsigned char buf[4096];
 	char path[256];

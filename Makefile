@@ -222,7 +222,7 @@ $(BUILD)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c agent/resp.c lib/sbuf.c agent/re
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 # The policy kinds' rows carry their config keys (agent/limit_*.c).
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(wildcard agent/config*.c) lib/cidr.c lib/duration.c lib/editdist.c agent/log.c \
-			   agent/policy_kind.c $(wildcard agent/limit_*.c) $(AGENT_HDRS) | $(DEPS_STAMP)
+			   agent/policy_kind.c $(wildcard agent/limit_*.c) agent/tzone.c $(AGENT_HDRS) | $(DEPS_STAMP)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lyaml -lbpf -o $@
@@ -232,8 +232,14 @@ $(BUILD)/fuzz/fuzz_glob: tests/fuzz/fuzz_glob.c agent/glob.c agent/glob.h | $(DE
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
-fuzz: $(BUILD)/fuzz/fuzz_resp $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_glob
-	$(Q)mkdir -p $(BUILD)/fuzz/corpus-resp $(BUILD)/fuzz/corpus-config $(BUILD)/fuzz/corpus-glob
+$(BUILD)/fuzz/fuzz_tzone: tests/fuzz/fuzz_tzone.c agent/tzone.c agent/tzone.h | $(DEPS_STAMP)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_resp $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_glob $(BUILD)/fuzz/fuzz_tzone
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-resp $(BUILD)/fuzz/corpus-config $(BUILD)/fuzz/corpus-glob \
+		$(BUILD)/fuzz/corpus-tzone
 	$(Q)printf '*2\r\n$$4\r\nECHO\r\n$$2\r\nhi\r\n' >$(BUILD)/fuzz/corpus-resp/seed-multibulk
 	$(Q)printf 'PING "a b"\r\n' >$(BUILD)/fuzz/corpus-resp/seed-inline
 	$(Q)cp packaging/floodgate.yaml tests/unit/configs/*.yaml $(BUILD)/fuzz/corpus-config/
@@ -241,6 +247,9 @@ fuzz: $(BUILD)/fuzz/fuzz_resp $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_glob
 	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		$(BUILD)/fuzz/corpus-config
 	$(BUILD)/fuzz/fuzz_glob -max_total_time=$(FUZZ_SECONDS) -max_len=256 $(BUILD)/fuzz/corpus-glob
+	$(Q)for z in Europe/Berlin America/New_York Asia/Kolkata Australia/Lord_Howe UTC; do \
+		cp $${TZDIR:-/usr/share/zoneinfo}/$$z $(BUILD)/fuzz/corpus-tzone/$$(echo $$z | tr / _); done
+	$(BUILD)/fuzz/fuzz_tzone -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(BUILD)/fuzz/corpus-tzone
 
 # Differential packet fuzzing of the XDP program (tests/fuzz/fuzz_xdp.c): FUZZ_XDP_FRAMES
 # structured and mutated frames through BPF_PROG_TEST_RUN; SEED=n repeats a run. make test

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * budget: an amount per UTC hour or day that RL.CHECK charges by cost (API
- * credits, bytes, tokens); roles have their own amounts. The state is the
- * amount used and the period it was used in. RL.CHARGE records usage known
+ * budget: an amount per hour or day that RL.CHECK charges by cost (API
+ * credits, bytes, tokens); roles have their own amounts. Periods are UTC's
+ * or those of the policy's time zone (tzone.h: local midnight, 23- and
+ * 25-hour days). The state is the amount used and the number of the
+ * (local) period it was used in. RL.CHARGE records usage known
  * only afterwards and may go past the amount: the excess is a debt that
  * each new period pays back by its amount before requests pass again.
  */
@@ -11,26 +13,37 @@
 #include "config_policies.h"
 #include "policy_int.h"
 #include "policy_lua.h"
+#include "tzone.h"
+
+_Static_assert(POLICY_TZ_NAME_MAX == TZONE_NAME_MAX, "a policy's zone is a tzone name");
 
 /* The state; the block comes first. */
 struct st_budget {
 	uint64_t blocked_until;
 	uint64_t used;
-	uint64_t period; /* now_ms / period_ms when used was charged */
+	uint64_t period; /* tzone_period() when used was charged */
 };
 
 static void budget_canon(struct fg_conf_policy *d, const struct fg_conf_policy *s)
 {
 	d->amount = s->amount;
 	d->period = s->period;
+	memcpy(d->timezone, s->timezone, sizeof(d->timezone));
+	d->tz = s->tz;
 	policy_canon_roles(d, s);
 }
 
 /* used is an amount of the period numbered in the state: another period
- * length renumbers them; another amount or role keeps what was used. */
+ * length renumbers them; another amount or role keeps what was used. A day
+ * is numbered by its date in any zone, so another zone keeps the day's use
+ * (dropped when the new zone's date has already turned); an hour's number
+ * moves with the zone's offset, so another zone starts an hourly budget
+ * afresh (blocks stay). */
 static void budget_layout(struct fg_conf_policy *d, const struct fg_conf_policy *s)
 {
 	d->period = s->period;
+	if (s->period == POLICY_PERIOD_HOUR)
+		memcpy(d->timezone, s->timezone, sizeof(d->timezone));
 }
 
 static uint32_t budget_state_size(const struct fg_conf_policy *c)
@@ -106,12 +119,18 @@ static uint64_t budget_used(const struct st_budget *s, uint64_t period, uint64_t
 	return paid >= s->used ? 0 : s->used - (uint64_t)paid;
 }
 
+/* When local period n starts. */
+static uint64_t budget_start(const struct policy *p, uint64_t n)
+{
+	return tzone_period_start(p->conf.tz, n, budget_period_ms(p));
+}
+
 static uint64_t budget_expiry(const struct policy *p, const void *state)
 {
 	const struct st_budget *s = state;
 	uint64_t k = budget_periods(s->used, budget_min_amount(p));
 
-	return max_u64(s->blocked_until, s->used ? (s->period + k) * budget_period_ms(p) : 0);
+	return max_u64(s->blocked_until, s->used ? budget_start(p, s->period + k) : 0);
 }
 
 static uint64_t budget_check(void *state, bool fresh, void *arg)
@@ -121,9 +140,9 @@ static uint64_t budget_check(void *state, bool fresh, void *arg)
 	struct st_budget *s = state;
 	struct rl_result *out = &op->ans->u.check;
 	uint64_t amount = budget_amount(p, op->role), cost = op->rq->cost;
-	uint64_t period_ms = budget_period_ms(p);
-	/* Unix time has no leap seconds: every UTC day is exactly 86400 s. */
-	uint64_t period = op->now_ms / period_ms;
+	/* Unix time has no leap seconds: every UTC day is exactly 86400 s;
+	 * a zone's are not (tzone.h). */
+	uint64_t period = tzone_period(p->conf.tz, op->now_ms, budget_period_ms(p));
 	uint64_t used = budget_used(s, period, amount);
 	bool blocked = s->blocked_until > op->now_ms;
 	bool ok = !blocked && cost <= amount && used <= amount - cost;
@@ -137,7 +156,7 @@ static uint64_t budget_check(void *state, bool fresh, void *arg)
 	out->allowed = ok;
 	out->limit = amount;
 	out->remaining = used < amount ? amount - used : 0;
-	out->reset_ms = (period + budget_periods(used, amount)) * period_ms - op->now_ms;
+	out->reset_ms = budget_start(p, period + budget_periods(used, amount)) - op->now_ms;
 	out->window = budget_window(p);
 	if (ok) {
 		out->retry_after_ms = 0;
@@ -150,7 +169,8 @@ static uint64_t budget_check(void *state, bool fresh, void *arg)
 		uint64_t wait = out->reset_ms;
 
 		if (cost <= amount && used + cost > amount)
-			wait = (period + budget_periods(used + cost - amount, amount)) * period_ms -
+			wait = budget_start(p,
+					    period + budget_periods(used + cost - amount, amount)) -
 			       op->now_ms;
 		if (blocked) {
 			/* until the block ends AND the budget has the cost */
@@ -173,7 +193,7 @@ static uint64_t budget_charge(void *state, bool fresh, void *arg)
 	struct policy_call *op = arg, peek = *op;
 	struct policy_req rq = *op->rq;
 	struct st_budget *s = state;
-	uint64_t period = op->now_ms / budget_period_ms(op->p);
+	uint64_t period = tzone_period(op->p->conf.tz, op->now_ms, budget_period_ms(op->p));
 	uint64_t used = budget_used(s, period, budget_amount(op->p, op->role));
 
 	if (rq.refund)
@@ -195,6 +215,8 @@ static void budget_describe(const struct policy *p, int role, struct policy_desc
 	d->q[0].window = budget_window(p);
 	d->nq = 1;
 	d->http = true;
+	d->param[d->nparam].name = "timezone";
+	d->param[d->nparam++].s = p->conf.tz ? p->conf.timezone : "UTC";
 }
 
 static void budget_fallback(struct policy_call *c, bool allow)
@@ -203,27 +225,80 @@ static void budget_fallback(struct policy_call *c, bool allow)
 			      budget_window(c->p));
 }
 
-/* xp: the period in ms; x: the amount of role; one pair: the smallest
- * amount (budget_min_amount), 0. */
+/* Zone segments a script gets (policy_lua.h's PARAMS_MAX holds them). */
+#define BUDGET_LUA_SEGS 6
+/* How far the Redis server's clock may run ahead of the agent's and still
+ * find its period in the zone's window. */
+#define BUDGET_SKEW_MS MS_PER_DAY
+
+static uint64_t budget_window_at(uint64_t at_ms)
+{
+	return at_ms > BUDGET_SKEW_MS ? at_ms - BUDGET_SKEW_MS : 0;
+}
+
+/*
+ * xp: the period in ms; x: the amount of role; pairs: the smallest amount
+ * (budget_min_amount) and how much later than its UTC count a period may
+ * start (-the zone's smallest offset, for expiries); with a zone, then the
+ * floor of the first segment, 0 and the segments (start, offset) in effect
+ * from a day before the time packed for (tzone_window): the scripts compute
+ * tzone_period from them, on Redis's clock, as the memory store does.
+ */
 static void budget_pack(const struct policy *p, int role, unsigned char *buf, size_t *off)
 {
+	struct tzone_seg seg[BUDGET_LUA_SEGS];
+	uint64_t until;
+	size_t n = tzone_window(p->conf.tz, budget_window_at(p->params_at), seg, BUDGET_LUA_SEGS,
+				&until),
+	       i;
+
 	policy_put_double(buf, off, budget_period_ms(p));
 	policy_put_double(buf, off, budget_amount(p, role));
-	policy_put_double(buf, off, 1);
+	policy_put_double(buf, off, n ? 2 + n : 1);
 	policy_put_double(buf, off, budget_min_amount(p));
+	policy_put_sdouble(buf, off, p->conf.tz ? -p->conf.tz->min_off_ms : 0);
+	if (!n)
+		return;
+	policy_put_sdouble(buf, off, seg[0].floor_ms);
 	policy_put_double(buf, off, 0);
+	for (i = 0; i < n; i++) {
+		policy_put_sdouble(buf, off, seg[i].start_ms);
+		policy_put_sdouble(buf, off, seg[i].off_ms);
+	}
+}
+_Static_assert(2 * CONF_ID_LEN + 8 * (3 + 4 + 2 * BUDGET_LUA_SEGS) <= PARAMS_MAX, "params");
+
+/* The packed window holds until its first segment left out starts, less
+ * the skew; a zone without changes there holds forever. */
+static uint64_t budget_pack_until(const struct policy *p, uint64_t at_ms)
+{
+	struct tzone_seg seg[BUDGET_LUA_SEGS];
+	uint64_t until;
+
+	tzone_window(p->conf.tz, budget_window_at(at_ms), seg, BUDGET_LUA_SEGS, &until);
+	return until == UINT64_MAX ? until : until > BUDGET_SKEW_MS ? until - BUDGET_SKEW_MS : 0;
 }
 
 #define DEBT_MAX "4000000000000000" /* POLICY_DEBT_MAX */
 _Static_assert(POLICY_DEBT_MAX == 4000000000000000ULL, "DEBT_MAX");
 
-/* expiry: budget_expiry. */
+/* expiry: budget_expiry, at the latest a period can start (the zone's
+ * smallest offset): a key kept a little longer reads the same. lperiod:
+ * tzone_period, from the packed segments. */
 #define LUA_STATE                                                                                  \
 	"local nf = 3\n"                                                                           \
-	"local function expiry(f) local e, ma, k = f[1], limit(1), 1\n"                            \
+	"local function expiry(f) local e, k = f[1], 1\n"                                          \
+	"  local ma, late = limit(1)\n"                                                            \
 	"  if ma > 0 and f[2] > ma then k = math.min(math.ceil(f[2] / ma), 1000000) end\n"         \
-	"  if f[2] > 0 and (f[3] + k) * xp > e then e = (f[3] + k) * xp end\n"                     \
-	"  return e end\n"
+	"  if f[2] > 0 and (f[3] + k) * xp + late > e then e = (f[3] + k) * xp + late end\n"       \
+	"  return e end\n"                                                                         \
+	"local function lperiod(t) if n < 3 then return math.floor(t / xp) end\n"                  \
+	"  local fl = limit(2)\n"                                                                  \
+	"  local s, o = limit(3)\n"                                                                \
+	"  for i = 4, n do local s2, o2 = limit(i)\n"                                              \
+	"    if t < s2 then break end\n"                                                           \
+	"    fl = math.max(fl, s2 - 1 + o); s, o = s2, o2 end\n"                                   \
+	"  return math.floor(math.max(t + o, fl, 0) / xp) end\n"
 
 /* After the state is loaded (it reads f): budget_used. */
 #define LUA_CARRIED                                                                                \
@@ -239,7 +314,7 @@ _Static_assert(POLICY_DEBT_MAX == 4000000000000000ULL, "DEBT_MAX");
 #define LUA_CHECK                                                                                  \
 	LUA_CARRIED                                                                                \
 	"local cost, peek = tonumber(ARGV[3]), ARGV[4] == '1'\n"                                   \
-	"local period = math.floor(now / xp)\n"                                                    \
+	"local period = lperiod(now)\n"                                                            \
 	"local used = carried(period)\n"                                                           \
 	"if ARGV[4] == '2' or ARGV[4] == '3' then\n"                                               \
 	"  if ARGV[4] == '2' then used = math.min(used + cost, " DEBT_MAX ")\n"                    \
@@ -253,7 +328,7 @@ _Static_assert(POLICY_DEBT_MAX == 4000000000000000ULL, "DEBT_MAX");
 #define LUA_REPLAY                                                                                 \
 	LUA_CARRIED                                                                                \
 	"local a = tonumber(ARGV[3])\n"                                                            \
-	"local period = math.floor(now / xp)\n"                                                    \
+	"local period = lperiod(now)\n"                                                            \
 	"f[2] = math.min(carried(period) + a, " DEBT_MAX "); f[3] = period\n"                      \
 	"save()\n"                                                                                 \
 	"return {now, v or false}\n"
@@ -277,6 +352,40 @@ static int budget_period(struct cy_parser *p, const yaml_node_t *map, const yaml
 	else
 		return cy_fail(p, v, path, "expected hour or day, got %s",
 			       cy_show(v, b, sizeof(b)));
+	return 0;
+}
+
+/* timezone: an IANA name or an offset, resolved now (tzone_get): a
+ * decision never reads a file, and a zone that is not one is refused here. */
+static int budget_timezone(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			   const char *path, void *dst)
+{
+	static const char what[] = "(an IANA name like Europe/Berlin, or an offset like +05:30)";
+	struct fg_conf_policy *pc = dst;
+	char b[80], why[320];
+	const char *s;
+	int err;
+
+	(void)map;
+	if (v->type != YAML_SCALAR_NODE)
+		return cy_fail(p, v, path, "expected a time zone %s, got %s", what,
+			       cy_show(v, b, sizeof(b)));
+	s = cy_text(v);
+	if (strlen(s) >= sizeof(pc->timezone))
+		return cy_fail(p, v, path, "%s is not a time zone %s", cy_show(v, b, sizeof(b)),
+			       what);
+	why[0] = '\0';
+	err = tzone_get(s, &pc->tz, why, sizeof(why));
+	if (err == -ENOENT && strncmp(why, "no ", 3))
+		return cy_fail(p, v, path, "\"%s\" is not a time zone %s", s, what);
+	if (err == -EINVAL && !strcmp(why, "not a zone name"))
+		return cy_fail(p, v, path, "%s is not a time zone %s", cy_show(v, b, sizeof(b)),
+			       what);
+	if (err)
+		return cy_fail(p, v, path, "\"%s\" cannot be used: %s", s, why);
+	/* UTC under any spelling is the default, whose state ids are unchanged */
+	if (pc->tz)
+		strcpy(pc->timezone, s);
 	return 0;
 }
 
@@ -308,6 +417,7 @@ static const struct cy_key budget_keys[] = {
 	  .max = CONF_POLICY_AMOUNT_MAX,
 	  .need = "the amount per period, e.g. 500000" },
 	CY_READER("period", CONF_POLICY_AT(period), budget_period),
+	CY_READER("timezone", 0, budget_timezone),
 	CY_READER("roles", 0, budget_roles),
 	CY_TABLE_END,
 };
@@ -328,4 +438,5 @@ const struct policy_kind policy_kind_budget = {
 		 [POLICY_LUA_BLOCK] = lua_block,
 		 [POLICY_LUA_REPLAY] = lua_replay },
 	.pack = budget_pack,
+	.pack_until = budget_pack_until,
 };

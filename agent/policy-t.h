@@ -23,6 +23,9 @@
 #define POLICY_DEBT_MAX	       4000000000000000ULL /* used of a budget, charges included (< 2^53) */
 #define POLICY_MAX	       256		   /* policies in a config */
 #define POLICY_NAME_MAX	       64		   /* = FG_CONF_NAME_MAX (asserted in config.c) */
+#define POLICY_TZ_NAME_MAX     64 /* = TZONE_NAME_MAX (asserted in limit_budget.c) */
+
+struct tzone;
 
 /* Indexes policy_kinds[] (policy_kind.h), where each type is described. */
 enum policy_type {
@@ -139,6 +142,13 @@ struct fg_conf_policy {
 	 */
 	struct fg_conf_event_type evtypes[POLICY_MAX_EVENT_TYPES];
 	int nevtypes;
+	/*
+	 * budget: the zone its periods are local to ("" and NULL: UTC) and its
+	 * table (tzone_get). After the event types, on an 8-byte boundary:
+	 * hashed into the Redis ids only when there is a name (policy.c).
+	 */
+	_Alignas(8) char timezone[POLICY_TZ_NAME_MAX];
+	const struct tzone *tz;
 };
 
 #endif /* FG_POLICY_T_H */

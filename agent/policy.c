@@ -77,10 +77,26 @@ static bool state_equal(const struct fg_conf_policy *a, const struct fg_conf_pol
  * only blocks there finds the block (same tag) there too. legacy_id: what
  * agents before that wrote, a hash of conf_canon's copy.
  */
-static size_t hashed_len(const struct fg_conf_policy *c)
+/*
+ * A canon copy's hash: the bytes the struct had before the event types and
+ * the time zone were added (it ended where evtypes starts), then the event
+ * types when there are some, then the zone's name when there is one: the
+ * copies with neither hash as they always did.
+ */
+_Static_assert(offsetof(struct fg_conf_policy, evtypes) == 4952,
+	       "fields before evtypes change every policy's Redis id");
+static uint64_t conf_hash(const struct fg_conf_policy *c, uint64_t k1)
 {
-	/* The event types came last: without them, the bytes hashed before. */
-	return c->nevtypes ? sizeof(*c) : offsetof(struct fg_conf_policy, evtypes);
+	uint64_t h = store_siphash(0x666c6f6f64676174ULL, k1, c,
+				   offsetof(struct fg_conf_policy, evtypes));
+
+	if (c->nevtypes)
+		h = store_siphash(h, k1, c->evtypes,
+				  offsetof(struct fg_conf_policy, timezone) -
+					  offsetof(struct fg_conf_policy, evtypes));
+	if (c->timezone[0])
+		h = store_siphash(h, k1, c->timezone, strlen(c->timezone));
+	return h;
 }
 
 static void make_conf_id(struct policy *p)
@@ -89,14 +105,12 @@ static void make_conf_id(struct policy *p)
 	uint64_t h;
 
 	state_canon(&p->conf, &c);
-	h = store_siphash(0x666c6f6f64676174ULL, 0x73ULL, &c, hashed_len(&c)) >>
-	    4; /* 15 hex digits */
+	h = conf_hash(&c, 0x73ULL) >> 4; /* 15 hex digits */
 	snprintf(p->conf_id, sizeof(p->conf_id), "%c%015llx", 'G' + (int)p->conf.type,
 		 (unsigned long long)h);
 	conf_canon(&p->conf, &c);
 	snprintf(p->legacy_id, sizeof(p->legacy_id), "%016llx",
-		 (unsigned long long)store_siphash(0x666c6f6f64676174ULL, 0x65ULL, &c,
-						   hashed_len(&c)));
+		 (unsigned long long)conf_hash(&c, 0x65ULL));
 }
 
 /* A key's state under a new config of its policy, from the old one's:
@@ -137,7 +151,7 @@ struct policy *policy_compile(const struct fg_conf_policy *c)
 	if (k->compile)
 		k->compile(p);
 	make_conf_id(p);
-	policy_redis_pack(p);
+	policy_redis_pack(p, 0); /* a zone's window: packed again at the first request */
 	return p;
 }
 

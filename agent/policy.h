@@ -9,8 +9,9 @@
  *
  * Conventions for every function below:
  * - Time is always injected: now_ms is Unix epoch milliseconds (the caller
- *   reads CLOCK_REALTIME), so budget periods reset at exact UTC hour/day
- *   boundaries. Nothing in policy or store reads a clock.
+ *   reads CLOCK_REALTIME), so budget periods reset at exact hour/day
+ *   boundaries of UTC or of the budget's zone (tzone.h, resolved at config
+ *   load). Nothing in policy or store reads a clock or a file.
  * - Keys (and connection ids) are binary-safe byte strings of 0..
  *   POLICY_KEY_MAX bytes; longer ones are refused with -E2BIG.
  * - Functions that act return 0 or -errno:
@@ -260,6 +261,7 @@ struct policy_desc {
 	struct {
 		const char *name;
 		uint64_t v;
+		const char *s; /* a string value instead of v (NULL: v) */
 	} param[POLICY_DESC_PARAMS];
 	int nparam;
 };

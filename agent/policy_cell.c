@@ -228,7 +228,7 @@ int policy_submit_cell(struct policies *ps, const struct policy_cell_req *rq, ui
 	memcpy(cc->p, ps->cell, sizeof(struct policy) + k->priv_size);
 	memset(&cc->p->stats, 0, sizeof(cc->p->stats));
 	win_mut(cc->p)->wl[0][0] = wl;
-	policy_redis_pack(cc->p);
+	policy_redis_pack(cc->p, now_ms);
 	cc->tmpl = ps->cell;
 	cc->done = done;
 	cc->arg = arg;

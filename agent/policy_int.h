@@ -49,6 +49,9 @@ struct policy {
 	/* The Redis scripts' first argument, per row (policy_rows), packed once. */
 	unsigned char params[POLICY_MAX_ROLES + 1][PARAMS_MAX];
 	size_t params_len;
+	/* The agent time they were packed for, and the last time they hold
+	 * for (kind->pack_until; a budget's zone window): repacked after it. */
+	uint64_t params_at, params_until;
 	char rkey[RKEY_PREFIX_MAX]; /* "{prefix:len(name):name:", its Redis keys' start */
 	size_t rkeylen;
 	/* CL.THROTTLE's (policy_cell.c): what an outage counted is not
@@ -149,7 +152,9 @@ const char *policy_multi_lua(void);
 /* Send q to Redis: 0 when sent (its reply ends it), -errno when not. */
 int policy_redis_send(struct areq *q);
 /* p's scripts' first argument, per role (after conf_id and the kind's compile). */
-void policy_redis_pack(struct policy *p);
+void policy_redis_pack(struct policy *p, uint64_t at_ms);
+/* p's packed parameters for role, repacked first when they do not hold at now_ms. */
+const unsigned char *policy_redis_params(struct policy *p, int role, uint64_t now_ms);
 /* ps replaces prev (a reload): it takes prev's Redis, scripts and journal. */
 void policy_redis_carry(struct policies *ps, const struct policies *prev);
 /* What the fallback charged for (policy, role, key): added to Redis later. */
@@ -233,15 +238,25 @@ static inline void policy_check_fallback(struct rl_result *r, bool allow, uint64
 }
 
 /* The scripts' numbers: little-endian doubles (exact below 2^53). */
-static inline void policy_put_double(unsigned char *buf, size_t *off, uint64_t v)
+static inline void policy_put_f64(unsigned char *buf, size_t *off, double d)
 {
-	double d = (double)v;
 	uint64_t u;
 
 	memcpy(&u, &d, sizeof(u));
 	u = htole64(u);
 	memcpy(buf + *off, &u, sizeof(u));
 	*off += sizeof(u);
+}
+
+static inline void policy_put_double(unsigned char *buf, size_t *off, uint64_t v)
+{
+	policy_put_f64(buf, off, (double)v);
+}
+
+/* The same for a signed v (a zone's offsets and times). */
+static inline void policy_put_sdouble(unsigned char *buf, size_t *off, int64_t v)
+{
+	policy_put_f64(buf, off, (double)v);
 }
 
 /* A double of a Redis state as the memory store's integer: anything but

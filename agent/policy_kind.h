@@ -114,6 +114,9 @@ struct policy_kind {
 	 */
 	const char *lua[POLICY_LUA_N];
 	void (*pack)(const struct policy *p, int role, unsigned char *buf, size_t *off);
+	/* Optional: the last agent time at which what pack packed for the time
+	 * p->params_at still holds (packed again after it); NULL: forever. */
+	uint64_t (*pack_until)(const struct policy *p, uint64_t at_ms);
 	bool (*decode)(const struct policy *p, const unsigned char *f, size_t nf, uint64_t *state);
 	/*
 	 * Optional: a mode of the type whose state differs (window's

@@ -352,7 +352,7 @@ static int multi_send(struct mreq *m, bool apply)
 					   (q->p->kind->lua_alt_of && q->p->kind->lua_alt_of(q->p)
 						    ? POLICY_TYPE_N
 						    : 0));
-		argv[a] = (const char *)q->p->params[q->role];
+		argv[a] = (const char *)policy_redis_params(q->p, q->role, m->now_ms);
 		alen[a++] = q->p->params_len;
 		argv[a] = num[nn];
 		alen[a++] = (size_t)sbuf_fmt_ll(num[nn++], (long long)q->rq.cost);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "policy_int.h"
 #include "redis.h"
@@ -232,10 +233,12 @@ static void arg_u64(struct rargs *a, uint64_t v)
  * then the kind's doubles xp, x, n and its pairs. Packed when the policy is
  * compiled, not per decision.
  */
-void policy_redis_pack(struct policy *p)
+void policy_redis_pack(struct policy *p, uint64_t at_ms)
 {
 	int role;
 
+	p->params_at = at_ms;
+	p->params_until = p->kind->pack_until ? p->kind->pack_until(p, at_ms) : UINT64_MAX;
 	for (role = 0; role < policy_rows(&p->conf); role++) {
 		size_t off = CONF_ID_LEN;
 
@@ -246,11 +249,20 @@ void policy_redis_pack(struct policy *p)
 	}
 }
 
-/* ARGV 1 and 2 of every script, for row role (window limits, budget amount,
- * an event type's limit). */
-static void args_common(struct rargs *a, const struct policy *p, int role, uint64_t fixed_now)
+const unsigned char *policy_redis_params(struct policy *p, int role, uint64_t now_ms)
 {
-	a->v[0] = (const char *)p->params[role];
+	if (now_ms > p->params_until || now_ms < p->params_at)
+		policy_redis_pack(p, now_ms);
+	return p->params[role];
+}
+
+/* ARGV 1 and 2 of every script, for row role (window limits, budget amount,
+ * an event type's limit),
+ * with parameters that hold at now_ms (the agent's clock). */
+static void args_common(struct rargs *a, struct policy *p, int role, uint64_t now_ms,
+			uint64_t fixed_now)
+{
+	a->v[0] = (const char *)policy_redis_params(p, role, now_ms);
 	a->len[0] = p->params_len;
 	a->n = 1;
 	arg_u64(a, fixed_now);
@@ -502,7 +514,7 @@ int policy_redis_send(struct areq *q)
 
 		return redis_command(ps->redis, 2, argv, lens, on_redis_reply, q);
 	}
-	args_common(&a, p, q->role, fixed);
+	args_common(&a, p, q->role, q->now_ms, fixed);
 	switch (q->rq.op) {
 	case POLICY_OP_CHECK:
 		arg_u64(&a, q->rq.cost);
@@ -656,7 +668,7 @@ static void replay_pump(struct journal *j)
 		int err = -EINVAL;
 
 		if (klen && e->role < policy_rows(&p->conf)) {
-			args_common(&a, p, e->role, 0);
+			args_common(&a, p, e->role, clock_realtime_ms(), 0);
 			arg_u64(&a, e->amount);
 			e->j = j;
 			err = redis_eval_background(ps->redis, script_of(ps, p, POLICY_LUA_REPLAY),

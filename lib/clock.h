@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * clock: wall-clock time as the agent counts it. Policies and Redis count in
- * Unix epoch milliseconds (budgets reset at UTC boundaries); timestamps in
+ * Unix epoch milliseconds (budgets reset at UTC boundaries or their zone's,
+ * agent/tzone.h); timestamps in
  * the BPF maps are CLOCK_MONOTONIC ns (xdpmaps_now_ns()).
  */
 #ifndef FG_CLOCK_H

@@ -7,7 +7,7 @@ PKGS="clang llvm lld libbpf-dev bpftool libelf-dev zlib1g-dev check pkg-config m
       iproute2 util-linux libyaml-dev libuv1-dev libcap-dev libhiredis-dev libmicrohttpd-dev
       redis-tools redis-server netsniff-ng hping3 nftables tcpdump ethtool xdp-tools
       procps psmisc coreutils netcat-openbsd python3 curl jq prometheus gnuplot-nox tmux
-      libfaketime chromium"
+      libfaketime chromium tzdata"
 
 missing=""
 for p in $PKGS; do

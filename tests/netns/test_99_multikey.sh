@@ -2,7 +2,9 @@
 # Issue 12 items 6, 7, 10 at the socket, as an application sees them: RL.CHECKM
 # (per user AND per IP in one decision: a refusal by the IP charges the user
 # nothing and names the pair), RL.CHARGE / RL.REFUND (usage after the call,
-# past the budget), RL.POLICY (a ready RateLimit-Policy value), with redis-cli
+# past the budget), RL.POLICY (a ready RateLimit-Policy value), item 9 (a
+# budget whose day is America/New_York's: reset_ms points at its midnight, as
+# `TZ=America/New_York date` has it, DST days included), with redis-cli
 # (RESP2) and ioredis 6 (RESP3), on the memory store and on a Redis store.
 # The agent runs as nobody in app-only mode (no namespace, no XDP); every
 # process is recorded by PID and stopped by PID.
@@ -37,7 +39,8 @@ r() {
 POLICIES='policies:
   - { name: user, type: window, limits: [ { count: 5, per: 1h } ] }
   - { name: ip, type: window, limits: [ { count: 3, per: 1h } ], block_for: 1m }
-  - { name: ai, type: budget, amount: 1000, period: day, roles: { PRO: 10000 } }'
+  - { name: ai, type: budget, amount: 1000, period: day, roles: { PRO: 10000 } }
+  - { name: aitz, type: budget, amount: 100, timezone: America/New_York }'
 
 # checks SOCK WHAT — the same answers whatever the store.
 checks() {
@@ -72,7 +75,25 @@ checks() {
 		"ERR amount must be an integer from 0 to 1000000000000000 (RL.REFUND gives an amount back)" \
 		"$w: a negative charge"
 
-	same "$(r "$s" RL.POLICY)" "user ip ai" "$w: RL.POLICY lists the policies"
+	# The day of aitz ends at New York's midnight (its reply says when).
+	local t0 mid reset
+	t0=$(date +%s%3N)
+	got=$(r "$s" RL.CHECK aitz carol COST 60)
+	mid=$(TZ=America/New_York date -d "@$((t0 / 1000))" +%F)
+	mid=$(TZ=America/New_York date -d "$mid 00:00 tomorrow" +%s%3N)
+	same "$(cut -d' ' -f1,3,7 <<<"$got")" "1 40 day" "$w: aitz: 60 of 100 used"
+	reset=$(cut -d' ' -f4 <<<"$got")
+	fg_assert_lt "$(((t0 + reset - mid) < 0 ? mid - t0 - reset : t0 + reset - mid))" 5000 \
+		"$w: aitz: reset_ms $reset ends at New York's next midnight ($mid)"
+	got=$(r "$s" RL.CHECK aitz carol COST 50)
+	same "$(cut -d' ' -f1,6 <<<"$got")" "0 deny" "$w: aitz: 50 more refused"
+	got=$(($(cut -d' ' -f5 <<<"$got") - reset))
+	fg_assert_lt "$((got < 0 ? -got : got))" 5000 "$w: aitz: retry at that midnight"
+	same "$(redis-cli -s "$s" RL.POLICY aitz | sed -n 6p)" America/New_York \
+		"$w: RL.POLICY aitz names its zone"
+	same "$(redis-cli -s "$s" RL.POLICY ai | sed -n 6p)" UTC "$w: RL.POLICY ai: UTC by default"
+
+	same "$(r "$s" RL.POLICY)" "user ip ai aitz" "$w: RL.POLICY lists the policies"
 	same "$(redis-cli -s "$s" RL.POLICY ai ROLE PRO | tail -1)" '"ai-day";q=10000;w=86400' \
 		"$w: RL.POLICY ai ROLE PRO: RateLimit-Policy"
 	same "$(redis-cli -s "$s" RL.POLICY ip | sed -n '2,6p' | tr '\n' ' ')" "window 1h 3 3600000 60000 " \

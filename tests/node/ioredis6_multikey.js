@@ -1,7 +1,8 @@
 // RL.CHECKM, RL.CHARGE, RL.REFUND and RL.POLICY through ioredis 6 in its
 // default protocol (RESP3: records arrive as maps, which ioredis 6 hands over
 // as [name, value, ...]). Policies (tests/netns/test_99_multikey.sh):
-// user 5/h, ip 3/h, ai budget 1000/day. Exits 0 when every answer is right.
+// user 5/h, ip 3/h, ai budget 1000/day, aitz 100 per New York day. Exits 0
+// when every answer is right.
 'use strict';
 const Redis = require('ioredis6');
 const assert = require('assert/strict');
@@ -57,7 +58,8 @@ async function main() {
   assert.equal(p.type, 'window');
   assert.equal(p.ratelimit_policy, '"user-1h";q=5;w=3600');
   assert.equal(rec(p.quotas[0]).quota, 5);
-  assert.deepEqual(await fg.call('RL.POLICY'), ['user', 'ip', 'ai']);
+  assert.equal(rec(await fg.call('RL.POLICY', 'aitz')).timezone, 'America/New_York');
+  assert.deepEqual(await fg.call('RL.POLICY'), ['user', 'ip', 'ai', 'aitz']);
   fg.disconnect();
   console.log('ioredis6 RESP3: RL.CHECKM, RL.CHARGE, RL.REFUND, RL.POLICY ok');
 }

@@ -1080,10 +1080,13 @@ START_TEST(test_policies_values)
 		"  - { name: exact, type: window, algorithm: sliding, roles: { PRO: 2.5 },\n"
 		"      limits: [ { count: 3, per: 1m }, { count: 400, per: 1h } ] }\n"
 		"  - { name: gc, type: window, algorithm: gcra, limits: [ { count: 1, per: 1s } ] "
-		"}\n";
+		"}\n"
+		"  - { name: berlin, type: budget, amount: 5, timezone: Europe/Berlin }\n"
+		"  - { name: india, type: budget, amount: 5, period: hour, timezone: \"+05:30\" }\n"
+		"  - { name: utc, type: budget, amount: 5, timezone: \"+00:00\" }\n";
 
 	ck_assert_msg(parse(text) == 0, "%s", err);
-	ck_assert_int_eq(conf.npolicies, 8);
+	ck_assert_int_eq(conf.npolicies, 11);
 	/* The default is gcra; sliding when asked. */
 	ck_assert_int_eq(policy("api")->algorithm, POLICY_ALGO_GCRA);
 	ck_assert_int_eq(policy("gc")->algorithm, POLICY_ALGO_GCRA);
@@ -1136,6 +1139,17 @@ START_TEST(test_policies_values)
 	p = policy("hourly");
 	ck_assert_int_eq(p->period, POLICY_PERIOD_HOUR);
 	ck_assert_uint_eq(p->warn_at_milli, 1000);
+	/* No zone is UTC; a zone is resolved to its table when read. */
+	ck_assert_str_eq(policy("ai_tokens")->timezone, "");
+	ck_assert_ptr_null(policy("ai_tokens")->tz);
+	p = policy("berlin");
+	ck_assert_str_eq(p->timezone, "Europe/Berlin");
+	ck_assert_ptr_nonnull(p->tz);
+	ck_assert_str_eq(policy("india")->timezone, "+05:30");
+	ck_assert_ptr_nonnull(policy("india")->tz);
+	/* UTC under any spelling is the default (same state ids) */
+	ck_assert_str_eq(policy("utc")->timezone, "");
+	ck_assert_ptr_null(policy("utc")->tz);
 	config_free(&conf);
 	ck_assert_ptr_null(conf.policies);
 	ck_assert_int_eq(conf.npolicies, 0);
@@ -1448,6 +1462,22 @@ static const struct {
 	  "t.yaml:5: policies[0].roles.OWNER: expected an integer, got \"1.5\"" },
 	{ "policies:\n  - name: a\n    type: budget\n    amount: 5\n    block_for: 1m\n",
 	  "t.yaml:5: policies[0].block_for: not a key of budget policies (only of window)" },
+	/* budget: timezone (issue 12 item 9) */
+	{ "policies:\n  - name: a\n    type: budget\n    amount: 5\n    timezone: Europe/Berln\n",
+	  "t.yaml:5: policies[0].timezone: \"Europe/Berln\" is not a time zone (an IANA name like "
+	  "Europe/Berlin, or an offset like +05:30)" },
+	{ "policies:\n  - { name: a, type: budget, amount: 5, timezone: \"+25:00\" }\n",
+	  "t.yaml:2: policies[0].timezone: \"+25:00\" is not a time zone (an IANA name like "
+	  "Europe/Berlin, or an offset like +05:30)" },
+	{ "policies:\n  - { name: a, type: budget, amount: 5, timezone: ../../etc/passwd }\n",
+	  "t.yaml:2: policies[0].timezone: \"../../etc/passwd\" is not a time zone (an IANA name "
+	  "like Europe/Berlin, or an offset like +05:30)" },
+	{ "policies:\n  - { name: a, type: budget, amount: 5, timezone: [Europe/Berlin] }\n",
+	  "t.yaml:2: policies[0].timezone: expected a time zone (an IANA name like Europe/Berlin, "
+	  "or an offset like +05:30), got a list" },
+	{ "policies:\n  - { name: a, type: window, limits: [ { count: 1, per: 1s } ],\n"
+	  "      timezone: UTC }\n",
+	  "t.yaml:3: policies[0].timezone: not a key of window policies (only of budget)" },
 };
 
 START_TEST(test_bad_policies)

@@ -10,8 +10,10 @@
 
 #include "config.h"
 #include "policy.h"
+#include "policy_int.h" /* the Redis state's ids, which must not move */
 #include "policy_kind.h"
 #include "policy_sync.h"
+#include "tzone.h"
 
 /* 2026-11-25 12:00:00 UTC, a round second: edges are easy to place. */
 #define T0     1795608000000ULL
@@ -952,6 +954,147 @@ START_TEST(test_budget_hour)
 	ck_assert_str_eq(r.window, "hour");
 	ck_assert_uint_eq(r.retry_after_ms, 1);
 	ck_assert(chk(p, "k", 10, NULL, false, t + 1).allowed);
+}
+END_TEST
+
+static struct rl_result charge(struct policy *p, const char *key, uint64_t amount, bool refund,
+			       uint64_t now);
+
+/* Issue 12 item 9: c's periods in the zone spec. */
+static void in_zone(struct fg_conf_policy *c, const char *spec)
+{
+	char e[256];
+
+	ck_assert_msg(!tzone_get(spec, &c->tz, e, sizeof(e)), "%s", e);
+	snprintf(c->timezone, sizeof(c->timezone), "%s", c->tz ? spec : "");
+}
+
+#define HOUR_MS 3600000ULL
+
+/* A daily budget in Europe/Berlin: the day is Berlin's, 23 hours on
+ * 2026-03-29, and reset_ms / retry_after_ms point at Berlin's midnight. */
+START_TEST(test_budget_tz_berlin)
+{
+	struct fg_conf_policy *c = add("ai", POLICY_BUDGET);
+	uint64_t d29 = 1774738800000ULL; /* 2026-03-29 00:00 CET = 03-28 23:00 UTC */
+	struct policy *p;
+	struct rl_result r;
+
+	c->amount = 10;
+	in_zone(c, "Europe/Berlin");
+	p = build("ai");
+	/* 22:30 UTC on the 28th is 23:30 in Berlin: half an hour left */
+	r = chk(p, "u", 10, NULL, false, d29 - HOUR_MS / 2);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.reset_ms, HOUR_MS / 2);
+	r = chk(p, "u", 1, NULL, false, d29 - 1);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.retry_after_ms, 1);
+	/* midnight in Berlin, 23:00 UTC: the amount is back; this day ends 23
+	 * hours later (clocks skip 02:00-03:00) */
+	r = chk(p, "u", 10, NULL, false, d29);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.reset_ms, 23 * HOUR_MS);
+	r = chk(p, "u", 1, NULL, false, d29 + 22 * HOUR_MS);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.retry_after_ms, HOUR_MS);
+	ck_assert(chk(p, "u", 10, NULL, false, d29 + 23 * HOUR_MS).allowed);
+	/* A debt is paid by Berlin's days: 25 over 10 a day lasts 3 of them. */
+	charge(p, "debt", 25, false, d29);
+	r = chk(p, "debt", 1, NULL, false, d29);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.reset_ms, (23 + 24 + 24) * HOUR_MS);
+}
+END_TEST
+
+/* America/New_York's 2026-11-01 has 25 hours; +05:30's hours start at :30. */
+START_TEST(test_budget_tz_new_york_0530)
+{
+	struct fg_conf_policy *c = add("ny", POLICY_BUDGET), *k = add("in", POLICY_BUDGET);
+	uint64_t n1 = 1793505600000ULL;	   /* 2026-11-01 00:00 EDT = 04:00 UTC */
+	uint64_t h = 1795545000000ULL + 5; /* 2026-11-25 00:00:00.005 +05:30 */
+	struct policy *p, *q;
+	struct rl_result r;
+
+	c->amount = 3;
+	in_zone(c, "America/New_York");
+	k->amount = 2;
+	k->period = POLICY_PERIOD_HOUR;
+	in_zone(k, "+05:30");
+	p = build("ny");
+	q = policies_find(ps, "in", 2);
+	r = chk(p, "u", 3, NULL, false, n1 + 1);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.reset_ms, 25 * HOUR_MS - 1);
+	ck_assert(!chk(p, "u", 1, NULL, false, n1 + 25 * HOUR_MS - 1).allowed);
+	ck_assert(chk(p, "u", 1, NULL, false, n1 + 25 * HOUR_MS).allowed);
+	/* local midnight is 18:30 UTC: an hour of +05:30 ends at 19:30 UTC */
+	r = chk(q, "u", 2, NULL, false, h);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.reset_ms, HOUR_MS - 5);
+	ck_assert(!chk(q, "u", 1, NULL, false, h + HOUR_MS - 6).allowed);
+	ck_assert(chk(q, "u", 1, NULL, false, h + HOUR_MS - 5).allowed);
+}
+END_TEST
+
+/* A reload that changes only a daily budget's zone keeps the day's
+ * spending (a day is numbered by its date in any zone); an hourly one's
+ * starts afresh (its hours are numbered by the zone's offset). */
+START_TEST(test_budget_tz_reload)
+{
+	struct fg_conf_policy *c = add("d", POLICY_BUDGET), *k = add("h", POLICY_BUDGET);
+	uint64_t t = T0; /* 12:00 UTC, 13:00 in Berlin: the same date */
+	struct policy *p;
+	struct rl_result r;
+
+	c->amount = 10;
+	k->amount = 10;
+	k->period = POLICY_PERIOD_HOUR;
+	p = build("d");
+	ck_assert(chk(p, "u", 7, NULL, false, t).allowed);
+	ck_assert(chk(policies_find(ps, "h", 1), "u", 7, NULL, false, t).allowed);
+	in_zone(c, "Europe/Berlin");
+	in_zone(k, "Europe/Berlin");
+	p = build("d");
+	r = chk(p, "u", 0, NULL, true, t + 1);
+	ck_assert_uint_eq(r.remaining, 3);
+	ck_assert_uint_eq(r.reset_ms, 11 * HOUR_MS - 1); /* Berlin's midnight */
+	r = chk(policies_find(ps, "h", 1), "u", 0, NULL, true, t + 1);
+	ck_assert_uint_eq(r.remaining, 10);
+	/* back to UTC: still the same date, still the same spending */
+	in_zone(c, "UTC");
+	p = build("d");
+	ck_assert_uint_eq(chk(p, "u", 0, NULL, true, t + 2).remaining, 3);
+}
+END_TEST
+
+/* The Redis state's ids of configs without a zone are those agents before
+ * zones wrote (values of a30f093): their state in Redis stays theirs. A
+ * daily budget's zone is not part of what its state means; an hourly's is. */
+START_TEST(test_budget_tz_ids)
+{
+	struct fg_conf_policy *c = add("ai", POLICY_BUDGET), *w = add("api", POLICY_WINDOW);
+	struct policy *p;
+	char id[CONF_ID_LEN + 1];
+
+	c->amount = 500;
+	role(c, "BIG", 0, 5000);
+	limit(w, 5, 1000);
+	p = build("ai");
+	ck_assert_str_eq(p->conf_id, "J5ec2b505ce5e67f");
+	ck_assert_str_eq(p->legacy_id, "13763e520b12acc1");
+	ck_assert_str_eq(policies_find(ps, "api", 3)->conf_id, "Ge48975d7b176e00");
+	ck_assert_str_eq(policies_find(ps, "api", 3)->legacy_id, "8cbc20f74cf88e40");
+	in_zone(c, "Europe/Berlin");
+	p = build("ai");
+	ck_assert_str_eq(p->conf_id, "J5ec2b505ce5e67f");
+	ck_assert_str_ne(p->legacy_id, "13763e520b12acc1");
+	c->period = POLICY_PERIOD_HOUR;
+	p = build("ai");
+	strcpy(id, p->conf_id);
+	in_zone(c, "UTC");
+	p = build("ai");
+	ck_assert_str_ne(p->conf_id, id);
 }
 END_TEST
 
@@ -2035,6 +2178,10 @@ int main(void)
 	tcase_add_test(o, test_event_types_reload);
 	tcase_add_test(o, test_event_types_describe);
 	tcase_add_test(o, test_budget_charge);
+	tcase_add_test(o, test_budget_tz_berlin);
+	tcase_add_test(o, test_budget_tz_new_york_0530);
+	tcase_add_test(o, test_budget_tz_reload);
+	tcase_add_test(o, test_budget_tz_ids);
 	tcase_add_test(o, test_multi);
 	tcase_add_test(o, test_describe);
 	tcase_add_test(o, test_policy_max_keys);

@@ -2,7 +2,9 @@
 /* The Redis store against the memory store: the same random stream of
  * requests (every policy type and command, roles, COST, PEEK, blocks,
  * resets, time jumps past windows and periods; window policies of both
- * algorithms, gcra and sliding) goes to a set on the memory
+ * algorithms, gcra and sliding; budgets in time zones, one of them made up
+ * to change its offset every few hours, back over midnight too) goes to a
+ * set on the memory
  * store and to a set on a real redis-server (started here on a Unix socket,
  * with the scripts on the same injected clock); every answer must be equal. */
 #include <errno.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@
 #include "config.h"
 #include "policy.h"
 #include "redis.h"
+#include "tzif_build.h"
 
 #define T0 1795608000000ULL
 
@@ -55,7 +59,11 @@ static const char yaml[] =
 	"}\n"
 	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n"
 	"  - { name: slbig, type: window, algorithm: sliding, limits: [ { count: 1000, per: 1h } ] "
-	"}\n";
+	"}\n"
+	"  - { name: tzd, type: budget, amount: 100, timezone: Test/Flip, roles: { BIG: 1000 } }\n"
+	"  - { name: tzh, type: budget, amount: 50, period: hour, timezone: \"+05:30\",\n"
+	"      roles: { BIG: 200 } }\n"
+	"  - { name: berlin, type: budget, amount: 10, timezone: Europe/Berlin }\n";
 
 /*
  * The stream's reloads (issue 12): reload2 changes parameters that keep
@@ -88,7 +96,10 @@ static const char reload2[] =
 	"  - { name: sl, type: window, algorithm: sliding, block_for: 2s, roles: { PRO: 2.5 },\n"
 	"      limits: [ { count: 5, per: 1s }, { count: 9, per: 10s }, { count: 15, per: 1m } ] "
 	"}\n"
-	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n";
+	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n"
+	"  - { name: tzd, type: budget, amount: 120, timezone: Test/Flip, roles: { BIG: 900 } }\n"
+	"  - { name: tzh, type: budget, amount: 50, period: hour, timezone: \"+05:30\",\n"
+	"      roles: { BIG: 200 } }\n";
 static const char reload3[] =
 	"store: { type: redis, redis: { url: \"unix:///tmp/x\", timeout_ms: 2000, prefix: ut } }\n"
 	"policies:\n"
@@ -111,7 +122,11 @@ static const char reload3[] =
 	"  - { name: sl, type: window, algorithm: sliding, block_for: 2s, roles: { PRO: 2.5 },\n"
 	"      limits: [ { count: 5, per: 1s }, { count: 9, per: 10s }, { count: 15, per: 1m } ] "
 	"}\n"
-	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n";
+	"  - { name: sl3, type: window, algorithm: sliding, limits: [ { count: 3, per: 1m } ] }\n"
+	"  - { name: tzd, type: budget, amount: 120, timezone: Europe/Berlin, roles: { BIG: 900 } "
+	"}\n"
+	"  - { name: tzh, type: budget, amount: 50, period: hour, timezone: America/New_York,\n"
+	"      roles: { BIG: 200 } }\n";
 
 static uv_loop_t loop;
 static pid_t redis_pid;
@@ -143,6 +158,37 @@ static void spawn_redis(void)
 	for (i = 0; i < 200 && access(sock, F_OK); i++)
 		usleep(20000);
 	ck_assert_msg(!access(sock, F_OK), "redis-server did not start (is it installed?)");
+}
+
+static char zdir[64];
+
+/* Test/Flip in zdir (TZDIR, for every test): a new offset every 5 hours from T0 + 1 h on,
+ * for 5 days (the stream's clock), some of them back over midnight. */
+static int make_zone(void)
+{
+	static const int32_t offs[] = { 7200, 0, 3600, 19800, -18000, 3600, -3600 };
+	int64_t at[24];
+	int32_t off[24];
+	char path[160];
+	int i;
+
+	for (i = 0; i < 24; i++) {
+		at[i] = (int64_t)(T0 / 1000) + 3600 + 5 * 3600 * i;
+		off[i] = offs[i % 7];
+	}
+	snprintf(path, sizeof(path), "%s/Test", zdir);
+	if (mkdir(path, 0755))
+		return -1;
+	/* the real zones a reload moves to, beside it */
+	snprintf(path, sizeof(path), "%s/Europe", zdir);
+	if (symlink("/usr/share/zoneinfo/Europe", path))
+		return -1;
+	snprintf(path, sizeof(path), "%s/America", zdir);
+	if (symlink("/usr/share/zoneinfo/America", path))
+		return -1;
+	if (tzb_write(zdir, "Test/Flip", 3600, at, off, 24, ""))
+		return -1;
+	return setenv("TZDIR", zdir, 1);
 }
 
 static void start_redis(void)
@@ -350,7 +396,7 @@ static uint64_t rnd(uint64_t n)
 START_TEST(test_same_answers)
 {
 	static const char *const names[] = { "api", "w3", "login", "chat", "tokens", "ev3",
-					     "blk", "sl", "sl3",   "meet", "meet0" };
+					     "blk", "sl", "sl3",   "meet", "meet0", "tzd", "tzh" };
 	struct fg_conf conf, conf2, conf3;
 	struct policies *mem, *red;
 	struct redis *r;
@@ -431,7 +477,7 @@ START_TEST(test_same_answers)
 		if (rnd(6) == 0) {
 			/* RL.CHECKM over 2 or 3 pairs of the window (gcra and sliding) and budget
 			 * policies. */
-			static const char *const mp[] = { "api", "w3", "tokens", "sl" };
+			static const char *const mp[] = { "api", "w3", "tzd", "sl" };
 			const char *pn3[3], *keys[3];
 			char kb[3][8];
 			struct policy_multi_answer mm, mr;
@@ -465,6 +511,7 @@ START_TEST(test_same_answers)
 		}
 		em = run(pm, &rq, now, &am);
 		er = run(pr, &rq, now, &ar);
+
 		ck_assert_msg(em == er, "step %d (%s op %d): memory %d, redis %d", step, pn, rq.op,
 			      em, er);
 		if (!em) {
@@ -1165,6 +1212,38 @@ END_TEST
 
 /* SCRIPT FLUSH (a Redis that lost its script cache): NOSCRIPT, then EVAL, no fallback. */
 /* Cluster routing: Redis's own CLUSTER KEYSLOT answers (redis-cli, 7.0). */
+/* Issue 12 item 9 on the Redis store: Berlin's 2026-03-29 has 23 hours,
+ * decided by the scripts on the same clock as memory. */
+START_TEST(test_budget_berlin_dst)
+{
+	const uint64_t d29 = 1774738800000ULL, h = 3600000; /* 03-29 00:00 CET */
+	struct policy_answer a;
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "u", .klen = 1, .cost = 10 };
+	static const struct {
+		uint64_t at, cost;
+		bool allowed;
+		uint64_t reset, retry;
+	} want[] = {
+		{ d29 - h / 2, 10, true, h / 2, 0 },   { d29 - 1, 1, false, 1, 1 },
+		{ d29, 10, true, 23 * h, 0 },	       { d29 + 23 * h - 1, 1, false, 1, 1 },
+		{ d29 + 23 * h, 10, true, 24 * h, 0 },
+	};
+	size_t i;
+
+	start_redis();
+	setup_set(2000, true);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		rq.cost = want[i].cost;
+		ck_assert_int_eq(run(P("berlin"), &rq, want[i].at, &a), 0);
+		ck_assert_msg(!a.fallback, "%zu: fell back", i);
+		ck_assert_int_eq(a.u.check.allowed, want[i].allowed);
+		ck_assert_uint_eq(a.u.check.reset_ms, want[i].reset);
+		ck_assert_uint_eq(a.u.check.retry_after_ms, want[i].retry);
+	}
+	teardown_set();
+}
+END_TEST
+
 START_TEST(test_key_slot)
 {
 	ck_assert_uint_eq(redis_key_slot("foo", 3), 12182);
@@ -1332,6 +1411,7 @@ int main(void)
 	TCase *tc = tcase_create("redisstore");
 	SRunner *sr;
 	int failed;
+	char rm[96];
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_same_answers);
@@ -1347,12 +1427,21 @@ int main(void)
 	tcase_add_test(tc, test_replay_every_type);
 	tcase_add_test(tc, test_script_flush);
 	tcase_add_test(tc, test_key_slot);
+	tcase_add_test(tc, test_budget_berlin_dst);
 	tcase_add_test(tc, test_trip_late_replies_not_replayed);
 	tcase_add_test(tc, test_cell_same_answers);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
+	strcpy(zdir, "/tmp/fgut-tz.XXXXXX");
+	if (!mkdtemp(zdir) || make_zone()) {
+		perror(zdir);
+		return 1;
+	}
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	snprintf(rm, sizeof(rm), "rm -rf %s", zdir);
+	if (system(rm))
+		failed++;
 	return failed ? 1 : 0;
 }

@@ -808,21 +808,30 @@ static void cmd_xdp_source(struct client *c, int argc, const struct resp_arg *ar
 	char buf[FG_CIDR_STRLEN];
 	struct source_sum addr_sum, pfx_sum;
 	struct fg_cidr addr, pfx;
-	uint64_t seen;
+	struct fg_verified v;
+	uint64_t until = 0, now = xdpmaps_now_ns();
+	int by = -1;
 
 	(void)argc;
 	if (!cidr_arg(c, &argv[1], true, &addr))
 		return;
+	if (!xdpmaps_verified(a->maps, &addr, &v))
+		by = xdpmaps_verified_by(&v, a->conf->verified_ttl_ms * 1000000ULL, now, &until);
 	pfx = addr;
 	cidr_mask(&pfx, addr.family == FG_AF_INET ? a->conf->ipv4_prefix : a->conf->ipv6_prefix);
 	source_sum(a, &addr, false, &addr_sum);
 	source_sum(a, &pfx, true, &pfx_sum);
 
-	reply_map(c, 13);
+	reply_map(c, 15);
 	reply_cstr(c, "address");
 	reply_cstr(c, cidr_format(&addr, buf, sizeof(buf)));
 	reply_cstr(c, "verified");
-	reply_int(c, !xdpmaps_verified(a->maps, &addr, &seen));
+	reply_int(c, by >= 0);
+	/* how (tcp, vouched, fleet) and until when (Unix ms; 0: not verified) */
+	reply_cstr(c, "verified_by");
+	reply_cstr(c, by >= 0 ? xdpmaps_verified_origin_name((uint32_t)by) : "none");
+	reply_cstr(c, "verified_until_ms");
+	reply_int(c, by >= 0 ? (long long)(clock_realtime_ms() + (until - now) / 1000000) : 0);
 	reply_sum(c, "", &addr_sum, banned_until(a, &addr));
 	reply_cstr(c, "prefix");
 	reply_cstr(c, cidr_format(&pfx, buf, sizeof(buf)));

@@ -96,15 +96,21 @@ static bool in_groups(const uint32_t *gids, int n, const struct banguard_peer *p
 	return false;
 }
 
-bool banguard_peer_may_ban(const struct banguard *g, const struct banguard_peer *p)
+bool banguard_peer_named(const struct fg_conf_socket *admins, const uint32_t *uids, int nuids,
+			 const uint32_t *gids, int ngids, const struct banguard_peer *p)
 {
 	if (p->uid == (uint32_t)-1) /* credentials unknown */
 		return false;
-	if (p->uid == 0 || has_id(g->admins.admin_uids, g->admins.nadmin_uids, p->uid) ||
-	    in_groups(g->admins.admin_gids, g->admins.nadmin_gids, p))
+	if (p->uid == 0 || has_id(admins->admin_uids, admins->nadmin_uids, p->uid) ||
+	    in_groups(admins->admin_gids, admins->nadmin_gids, p))
 		return true;
-	return has_id(g->conf.peer_uids, g->conf.npeer_uids, p->uid) ||
-	       in_groups(g->conf.peer_gids, g->conf.npeer_gids, p);
+	return has_id(uids, nuids, p->uid) || in_groups(gids, ngids, p);
+}
+
+bool banguard_peer_may_ban(const struct banguard *g, const struct banguard_peer *p)
+{
+	return banguard_peer_named(&g->admins, g->conf.peer_uids, g->conf.npeer_uids,
+				   g->conf.peer_gids, g->conf.npeer_gids, p);
 }
 
 bool banguard_address_special(const struct fg_cidr *in)

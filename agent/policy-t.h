@@ -109,6 +109,9 @@ struct fg_conf_policy {
 	uint64_t forget_after_ms; /* default 15 min */
 	uint32_t xdp_ban_after;	  /* failures; 0 = no XDP ban */
 	uint64_t xdp_ban_for_ms;
+	/* RL.AUTH.OK ... ADDR vouches for ADDR this long; 0 = it does not. Not
+	 * in the state's meaning (canon): a change keeps every key's state. */
+	uint64_t vouch_on_success_ms;
 
 	/* events */
 	uint64_t limit; /* events per window */

@@ -172,6 +172,24 @@ static void add_sockaddr(struct fg_cidr *out, int *n, const struct sockaddr *sa)
 	out[(*n)++] = c;
 }
 
+/* The all-ones host of an IPv4 subnet: a directed broadcast whether or not
+ * the interface was given it as its broadcast address (ip addr add without
+ * brd leaves none). /31 and /32 have no broadcast. */
+static void add_directed_broadcast(struct fg_cidr *out, int *n, const struct ifaddrs *i)
+{
+	struct sockaddr_in b = { .sin_family = AF_INET };
+	uint32_t a, m;
+
+	if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
+		return;
+	a = ((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+	m = ((const struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr;
+	if (ntohl(m) >= 0xfffffffeU)
+		return;
+	b.sin_addr.s_addr = a | ~m;
+	add_sockaddr(out, n, (const struct sockaddr *)&b);
+}
+
 /* The interfaces' addresses (and IPv4 broadcasts) of our network namespace. */
 static void read_local(struct banguard *g)
 {
@@ -191,6 +209,7 @@ static void read_local(struct banguard *g)
 		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
 		    (i->ifa_flags & IFF_BROADCAST))
 			add_sockaddr(next, &n, i->ifa_broadaddr);
+		add_directed_broadcast(next, &n, i);
 	}
 	freeifaddrs(ifa);
 	free(g->local);

@@ -217,6 +217,7 @@ static int start_redis(struct agent *a)
 	if (!a->fleet)
 		return -errno;
 	fleet_set_guard(a->fleet, a->banguard);
+	fleet_set_vouch(a->fleet, a->vouch);
 	redis_on_state(a->redis, on_redis_state, a);
 	return events_add_tap(&a->events, on_event_tap, a);
 }

@@ -287,6 +287,7 @@ static void auth_vouch(const struct rl_ctx *x)
 	}
 	log_debug("vouch on success", LOG_STR("policy", x->policy), LOG_STR("source", buf),
 		  LOG_UINT("for_s", x->vouch_s), LOG_UINT("uid", x->uid));
+	fleet_vouch(*x->a->fleet, &x->vouch_addr, vouch_seconds(*x->a->vouch, x->vouch_s));
 }
 
 /* Side effects of an answer that do not depend on the client being there. */
@@ -1101,6 +1102,7 @@ static void cmd_xdp_vouch(struct client *c, int argc, const struct resp_arg *arg
 	secs = vouch_seconds(*a->vouch, secs);
 	log_info("vouch", LOG_STR("source", buf), LOG_UINT("for_s", secs),
 		 LOG_UINT("uid", peer.uid));
+	fleet_vouch(*a->fleet, &cidr, secs);
 	reply_int(c, (long long)secs);
 }
 
@@ -1131,6 +1133,7 @@ static void cmd_xdp_unvouch(struct client *c, int argc, const struct resp_arg *a
 		return;
 	}
 	log_info("unvouch", LOG_STR("source", buf), LOG_UINT("uid", peer.uid));
+	fleet_unvouch(*a->fleet, &cidr);
 	reply_ok(c);
 }
 

@@ -777,7 +777,7 @@ static void render_vouches(struct sbuf *b, struct metrics *m)
 	vouch_stats(m->v.vouch, &st);
 	family(b, "floodgate_vouches_total", "counter",
 	       "Vouch requests by origin (socket: XDP.VOUCH; auth_ok: RL.AUTH.OK on a "
-	       "vouch_on_success policy) and result: vouched, refused_peer (the socket peer may "
+	       "vouch_on_success policy; fleet: another agent's) and result: vouched, refused_peer (the socket peer may "
 	       "not vouch), refused_address (own, special or IPv4-mapped), denied, banned, rate "
 	       "(vouch.rate), quota (vouch.max or per_peer), failed, no_xdp (app-only mode).");
 	for (o = 0; o < VOUCH_ORIGIN_MAX; o++)

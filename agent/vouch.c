@@ -21,6 +21,7 @@
 struct entry {
 	struct fg_cidr c;
 	uint32_t uid;
+	bool fleet; /* another agent's: not published again */
 	uint64_t until_ns;
 };
 
@@ -188,15 +189,57 @@ static int refuse(struct vouch *v, enum vouch_origin o, enum vouch_result r,
 	return err;
 }
 
+/* The checks every vouch gets, whoever made it: a unicast address of a
+ * client, not denied, not banned. VOUCH_VOUCHED when it passes. */
+static enum vouch_result check_address(struct banguard *g, const struct xdpmaps *m,
+				       const struct fg_cidr *c, uint64_t now_ns, int *err)
+{
+	*err = -EADDRNOTAVAIL;
+	if (c->prefixlen != (c->family == FG_AF_INET ? 32 : 128) || mapped(c) ||
+	    banguard_address_special(c) || banguard_address_local(g, c, now_ns))
+		return VOUCH_REFUSED_ADDRESS;
+	*err = -EACCES;
+	if (denied(m, c))
+		return VOUCH_DENIED;
+	if (banned(m, c, now_ns))
+		return VOUCH_BANNED;
+	*err = 0;
+	return VOUCH_VOUCHED;
+}
+
+/* Write the vouch and count it: at is its entry (-1: a new one). */
+static int record(struct vouch *v, struct xdpmaps *m, int at, const struct fg_cidr *c,
+		  uint32_t uid, bool fleet, uint64_t until, enum vouch_origin origin,
+		  enum vouch_result *res)
+{
+	int err = xdpmaps_vouch(m, c, until, fleet ? FG_VERIFIED_FLEET : FG_VERIFIED_VOUCH, NULL);
+
+	if (err)
+		return refuse(v, origin, VOUCH_FAILED, res, err);
+	/* A vouch made again keeps its owner (its quota) and takes the new end. */
+	if (at < 0) {
+		at = (int)v->n++;
+		v->e[at].c = *c;
+		v->e[at].uid = uid;
+		v->e[at].fleet = fleet;
+	} else if (!fleet) {
+		v->e[at].fleet = false;
+	}
+	v->e[at].until_ns = until;
+	v->st.results[origin][VOUCH_VOUCHED]++;
+	*res = VOUCH_VOUCHED;
+	return 0;
+}
+
 int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t uid, bool peer_may,
 	      const struct fg_cidr *c, uint64_t seconds, enum vouch_origin origin, uint64_t now_ns,
 	      enum vouch_result *res)
 {
-	uint64_t until;
+	enum vouch_result r;
 	uint32_t i, mine = 0;
 	int at, err;
 
-	if (origin >= VOUCH_ORIGIN_MAX)
+	if (origin >= VOUCH_ORIGIN_MAX || origin == VOUCH_FROM_FLEET)
 		origin = VOUCH_FROM_SOCKET;
 	if (!m)
 		return refuse(v, origin, VOUCH_NO_XDP, res, -EOPNOTSUPP);
@@ -206,35 +249,53 @@ int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t u
 	 * is held to the rate as well. */
 	if (!rate_take(v, uid, now_ns))
 		return refuse(v, origin, VOUCH_RATE, res, -EAGAIN);
-	if (c->prefixlen != (c->family == FG_AF_INET ? 32 : 128) || mapped(c) ||
-	    banguard_address_special(c) || banguard_address_local(g, c, now_ns))
-		return refuse(v, origin, VOUCH_REFUSED_ADDRESS, res, -EADDRNOTAVAIL);
-	if (denied(m, c))
-		return refuse(v, origin, VOUCH_DENIED, res, -EACCES);
-	if (banned(m, c, now_ns))
-		return refuse(v, origin, VOUCH_BANNED, res, -EACCES);
+	r = check_address(g, m, c, now_ns, &err);
+	if (r != VOUCH_VOUCHED)
+		return refuse(v, origin, r, res, err);
 	vouch_sweep(v, m, now_ns);
 	at = find(v, c);
 	if (at < 0) {
 		for (i = 0; i < v->n; i++)
-			mine += v->e[i].uid == uid;
+			mine += v->e[i].uid == uid && !v->e[i].fleet;
 		if (v->n >= v->conf.max || v->n >= v->cap || mine >= v->conf.per_peer)
 			return refuse(v, origin, VOUCH_QUOTA, res, -EDQUOT);
 	}
-	until = now_ns + vouch_seconds(v, seconds) * NS_PER_S;
-	err = xdpmaps_vouch(m, c, until, FG_VERIFIED_VOUCH, NULL);
-	if (err)
-		return refuse(v, origin, VOUCH_FAILED, res, err);
-	/* A vouch made again keeps its owner (its quota) and takes the new end. */
-	if (at < 0) {
-		at = (int)v->n++;
-		v->e[at].c = *c;
-		v->e[at].uid = uid;
+	return record(v, m, at, c, uid, false, now_ns + vouch_seconds(v, seconds) * NS_PER_S,
+		      origin, res);
+}
+
+int vouch_add_fleet(struct vouch *v, struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c,
+		    uint64_t seconds, uint64_t now_ns, enum vouch_result *res)
+{
+	const enum vouch_origin o = VOUCH_FROM_FLEET;
+	uint64_t until = now_ns + vouch_seconds(v, seconds) * NS_PER_S;
+	enum vouch_result r;
+	int at, err;
+
+	if (!m)
+		return refuse(v, o, VOUCH_NO_XDP, res, -EOPNOTSUPP);
+	r = check_address(g, m, c, now_ns, &err);
+	if (r != VOUCH_VOUCHED)
+		return refuse(v, o, r, res, err);
+	vouch_sweep(v, m, now_ns);
+	at = find(v, c);
+	if (at >= 0 && v->e[at].until_ns >= until) {
+		v->st.results[o][VOUCH_VOUCHED]++;
+		*res = VOUCH_VOUCHED;
+		return 0;
 	}
-	v->e[at].until_ns = until;
-	v->st.results[origin][VOUCH_VOUCHED]++;
-	*res = VOUCH_VOUCHED;
-	return 0;
+	if (at < 0 && (v->n >= v->conf.max || v->n >= v->cap))
+		return refuse(v, o, VOUCH_QUOTA, res, -EDQUOT);
+	return record(v, m, at, c, (uint32_t)-1, at < 0 || v->e[at].fleet, until, o, res);
+}
+
+void vouch_each_local(const struct vouch *v, uint64_t now_ns, vouch_each_fn fn, void *arg)
+{
+	uint32_t i;
+
+	for (i = 0; v && i < v->n; i++)
+		if (!v->e[i].fleet && v->e[i].until_ns > now_ns)
+			fn(&v->e[i].c, v->e[i].until_ns, arg);
 }
 
 int vouch_remove(struct vouch *v, struct xdpmaps *m, const struct fg_cidr *c, uint64_t now_ns)
@@ -293,7 +354,7 @@ const char *vouch_result_name(enum vouch_result r)
 
 const char *vouch_origin_name(enum vouch_origin o)
 {
-	static const char *const names[VOUCH_ORIGIN_MAX] = { "socket", "auth_ok" };
+	static const char *const names[VOUCH_ORIGIN_MAX] = { "socket", "auth_ok", "fleet" };
 
 	return o < VOUCH_ORIGIN_MAX ? names[o] : "unknown";
 }

@@ -44,7 +44,8 @@ enum vouch_result {
 enum vouch_origin {
 	VOUCH_FROM_SOCKET = 0,	/* XDP.VOUCH (floodctl vouch) */
 	VOUCH_FROM_AUTH_OK = 1, /* RL.AUTH.OK ... ADDR on a vouch_on_success policy */
-	VOUCH_ORIGIN_MAX = 2,
+	VOUCH_FROM_FLEET = 2,	/* another agent's, through the shared store (fleet.c) */
+	VOUCH_ORIGIN_MAX = 3,
 };
 
 struct vouch_stats {
@@ -85,6 +86,21 @@ uint64_t vouch_seconds(const struct vouch *v, uint64_t seconds);
 int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t uid, bool peer_may,
 	      const struct fg_cidr *c, uint64_t seconds, enum vouch_origin origin, uint64_t now_ns,
 	      enum vouch_result *res);
+
+/*
+ * Another agent's vouch of c for seconds (it judged the peer, its rate and
+ * its quota): the address, deny and ban checks as above and vouch.max in
+ * all (a shared store's writer must not fill the map either). A longer
+ * vouch already in force is kept. Written with origin FG_VERIFIED_FLEET and
+ * never published again. Returns as vouch_add().
+ */
+int vouch_add_fleet(struct vouch *v, struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c,
+		    uint64_t seconds, uint64_t now_ns, enum vouch_result *res);
+
+/* Visit the vouches made on this host still in force (not the fleet's):
+ * what an agent publishes when the shared store comes (back). */
+typedef void (*vouch_each_fn)(const struct fg_cidr *c, uint64_t until_ns, void *arg);
+void vouch_each_local(const struct vouch *v, uint64_t now_ns, vouch_each_fn fn, void *arg);
 
 /* End c's vouch (xdpmaps_unvouch()) and stop counting it. -ENOENT when no
  * vouch holds for c. */

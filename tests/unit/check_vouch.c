@@ -401,6 +401,68 @@ START_TEST(test_sweep_and_remove)
 }
 END_TEST
 
+static void count_local(const struct fg_cidr *c, uint64_t until_ns, void *arg)
+{
+	(void)c;
+	(void)until_ns;
+	(*(int *)arg)++;
+}
+
+/* Another agent's vouches: the address checks and vouch.max hold (no peer,
+ * rate or per_peer: the other agent judged those), a longer vouch in force
+ * is kept, and they are not this host's to publish. */
+START_TEST(test_fleet)
+{
+	uint64_t now = xdpmaps_now_ns();
+	struct fg_cidr own = addr("192.0.2.1"), c;
+	struct vouch_stats st;
+	struct fg_verified got;
+	enum vouch_result r;
+	struct fg_conf conf;
+	struct banguard *g;
+	struct vouch *v;
+	int i, n = 0;
+	char a[32];
+
+	if (!have_maps)
+		return;
+	conf_init(&conf);
+	conf.vouch.max = 4;
+	conf.vouch.per_peer = 1;
+	conf.vouch.rate = 1;
+	g = banguard_new(&conf);
+	v = vouch_new(&conf);
+	ck_assert_int_eq(banguard_set_local(g, &own, 1), 0);
+	c = addr("192.0.2.1");
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60, now, &r), -EADDRNOTAVAIL);
+	c = addr("224.0.0.1");
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60, now, &r), -EADDRNOTAVAIL);
+	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.1", 600, now), VOUCH_VOUCHED);
+	c = addr("203.0.113.1");
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60, now, &r), 0);
+	ck_assert(get_verified("203.0.113.1", &got));
+	ck_assert_uint_eq(got.until_ns, now + 600 * NS); /* the longer local vouch stays */
+	ck_assert_uint_eq(got.origin, FG_VERIFIED_VOUCH);
+	for (i = 2; i <= 10; i++) {
+		snprintf(a, sizeof(a), "203.0.113.%d", i);
+		c = addr(a);
+		vouch_add_fleet(v, g, &maps, &c, 60, now, &r);
+		n += r == VOUCH_VOUCHED;
+	}
+	ck_assert_int_eq(n, 3); /* vouch.max 4, one local */
+	ck_assert(get_verified("203.0.113.2", &got));
+	ck_assert_uint_eq(got.origin, FG_VERIFIED_FLEET);
+	n = 0;
+	vouch_each_local(v, now, count_local, &n);
+	ck_assert_int_eq(n, 1);
+	vouch_stats(v, &st);
+	ck_assert_uint_eq(st.results[VOUCH_FROM_FLEET][VOUCH_QUOTA], 6);
+	ck_assert_uint_eq(st.results[VOUCH_FROM_FLEET][VOUCH_REFUSED_ADDRESS], 2);
+	vouch_free(v);
+	banguard_free(g);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("vouch");
@@ -418,6 +480,7 @@ static Suite *suite(void)
 	tcase_add_test(m, test_per_peer);
 	tcase_add_test(m, test_flood_keeps_tcp_verified);
 	tcase_add_test(m, test_sweep_and_remove);
+	tcase_add_test(m, test_fleet);
 	suite_add_tcase(s, m);
 	return s;
 }

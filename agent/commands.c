@@ -130,18 +130,23 @@ static void field(struct client *c, const char *name)
 
 /* Refused app bans are logged at most once a second per result: a peer
  * that asks a million times must not flood the log. */
+static bool line_due(uint64_t *last_ns, uint64_t *skipped, uint64_t now_ns, uint64_t *suppressed)
+{
+	if (*last_ns && now_ns - *last_ns < 1000000000ULL) {
+		(*skipped)++;
+		return false;
+	}
+	*last_ns = now_ns;
+	*suppressed = *skipped;
+	*skipped = 0;
+	return true;
+}
+
 static bool refusal_line(enum banguard_result r, uint64_t now_ns, uint64_t *suppressed)
 {
 	static uint64_t last_ns[BANGUARD_RESULT_MAX], skipped[BANGUARD_RESULT_MAX];
 
-	if (last_ns[r] && now_ns - last_ns[r] < 1000000000ULL) {
-		skipped[r]++;
-		return false;
-	}
-	last_ns[r] = now_ns;
-	*suppressed = skipped[r];
-	skipped[r] = 0;
-	return true;
+	return line_due(&last_ns[r], &skipped[r], now_ns, suppressed);
 }
 
 static const char *refusal_msg(enum banguard_result r)
@@ -268,8 +273,8 @@ static void rl_reply(struct client *c, const struct policy_answer *ans)
 	}
 }
 
-static void vouch_log_refusal(const char *what, const char *addr, uint32_t uid,
-			      enum vouch_result r, uint64_t now_ns);
+static void vouch_log_refusal(const char *what, const char *addr, uint32_t uid, enum vouch_result r,
+			      uint64_t now_ns);
 
 /* vouch_on_success: the application's word that this client logged in. */
 static void auth_vouch(const struct rl_ctx *x)
@@ -353,8 +358,8 @@ static void rl_submit(struct client *c, const struct commands_env *a, struct pol
 	if (rq->op == POLICY_OP_AUTH_FAIL || x->vouch) {
 		struct banguard_peer peer = peer_of(c);
 
-		x->may_ban = rq->op == POLICY_OP_AUTH_FAIL &&
-			     banguard_peer_may_ban(*a->banguard, &peer);
+		x->may_ban =
+			rq->op == POLICY_OP_AUTH_FAIL && banguard_peer_may_ban(*a->banguard, &peer);
 		/* judged now: the peer may be gone when a Redis answer comes */
 		x->may_vouch = x->vouch && vouch_peer_may(*a->vouch, &peer);
 	}
@@ -1048,20 +1053,16 @@ static const char *vouch_refusal(enum vouch_result r)
 }
 
 /* Refused vouches are logged at most once a second per result. */
-static void vouch_log_refusal(const char *what, const char *addr, uint32_t uid,
-			      enum vouch_result r, uint64_t now_ns)
+static void vouch_log_refusal(const char *what, const char *addr, uint32_t uid, enum vouch_result r,
+			      uint64_t now_ns)
 {
 	static uint64_t last_ns[VOUCH_RESULT_MAX], skipped[VOUCH_RESULT_MAX];
+	uint64_t suppressed;
 
-	if (last_ns[r] && now_ns - last_ns[r] < 1000000000ULL) {
-		skipped[r]++;
-		return;
-	}
-	last_ns[r] = now_ns;
-	log_warn("vouch refused", LOG_STR("by", what), LOG_STR("source", addr),
-		 LOG_UINT("uid", uid), LOG_STR("result", vouch_result_name(r)),
-		 LOG_UINT("suppressed", skipped[r]));
-	skipped[r] = 0;
+	if (line_due(&last_ns[r], &skipped[r], now_ns, &suppressed))
+		log_warn("vouch refused", LOG_STR("by", what), LOG_STR("source", addr),
+			 LOG_UINT("uid", uid), LOG_STR("result", vouch_result_name(r)),
+			 LOG_UINT("suppressed", suppressed));
 }
 
 /* XDP.VOUCH addr [seconds]: the answer is the seconds granted. */
@@ -1081,8 +1082,8 @@ static void cmd_xdp_vouch(struct client *c, int argc, const struct resp_arg *arg
 	}
 	if (!cidr_arg(c, &argv[1], true, &cidr))
 		return;
-	if (argc == 3 && (!arg_u64(&argv[2], &secs) || !secs ||
-			  secs > a->conf->vouch.max_duration_ms / 1000)) {
+	if (argc == 3 &&
+	    (!arg_u64(&argv[2], &secs) || !secs || secs > a->conf->vouch.max_duration_ms / 1000)) {
 		reply_error(c,
 			    "ERR seconds must be an integer from 1 to %llu (vouch.max_duration); "
 			    "without it the vouch lasts sources.verified_ttl",

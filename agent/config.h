@@ -120,11 +120,11 @@ struct fg_conf_app_bans {
 
 /* vouch: which socket peers may mark addresses verified (XDP.VOUCH, a
  * policy's vouch_on_success), how fast and how many (docs/security.md). */
-#define FG_CONF_VOUCH_MAX	  16384 /* default vouch.max */
-#define FG_CONF_VOUCH_MAX_MAX	  1000000
-#define FG_CONF_VOUCH_PER_PEER	  4096 /* default vouch.per_peer */
-#define FG_CONF_VOUCH_RATE	  100  /* default vouch.rate (per peer uid, per second) */
-#define FG_CONF_VOUCH_MAX_DUR_MS  (3600ULL * 1000) /* default vouch.max_duration */
+#define FG_CONF_VOUCH_MAX	 16384 /* default vouch.max */
+#define FG_CONF_VOUCH_MAX_MAX	 1000000
+#define FG_CONF_VOUCH_PER_PEER	 4096 /* default vouch.per_peer */
+#define FG_CONF_VOUCH_RATE	 100  /* default vouch.rate (per peer uid, per second) */
+#define FG_CONF_VOUCH_MAX_DUR_MS (3600ULL * 1000) /* default vouch.max_duration */
 struct fg_conf_vouch {
 	uint32_t peer_uids[FG_CONF_MAX_ADMIN_IDS]; /* besides root and the admins */
 	int npeer_uids;

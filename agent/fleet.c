@@ -304,38 +304,34 @@ static void on_timer(uv_timer_t *t)
 	subscribe(t->data);
 }
 
-static void on_set(redisReply *rp, const char *why, void *arg)
+/* A ZRANGEBYSCORE ... WITHSCORES reply: apply each (member, score). */
+static void load_set(struct fleet *f, redisReply *rp, const char *why, const char *what,
+		     void (*apply)(struct fleet *f, const char *member, const char *score))
 {
-	struct fleet *f = arg;
 	size_t i;
 
 	if (!rp || rp->type != REDIS_REPLY_ARRAY) {
-		log_warn("fleet: cannot load the ban set", LOG_STR("why", why ? why : "?"));
+		log_warn("fleet: cannot load a shared set", LOG_STR("set", what),
+			 LOG_STR("why", why ? why : "?"));
 		return;
 	}
 	for (i = 0; i + 1 < rp->elements; i += 2) {
 		if (rp->element[i]->type == REDIS_REPLY_STRING &&
 		    rp->element[i + 1]->type == REDIS_REPLY_STRING)
-			apply_ban(f, rp->element[i]->str, rp->element[i + 1]->str);
+			apply(f, rp->element[i]->str, rp->element[i + 1]->str);
 	}
-	log_info("fleet: ban set loaded", LOG_UINT("members", rp->elements / 2));
+	log_info("fleet: shared set loaded", LOG_STR("set", what),
+		 LOG_UINT("members", rp->elements / 2));
+}
+
+static void on_set(redisReply *rp, const char *why, void *arg)
+{
+	load_set(arg, rp, why, "ban", apply_ban);
 }
 
 static void on_vset(redisReply *rp, const char *why, void *arg)
 {
-	struct fleet *f = arg;
-	size_t i;
-
-	if (!rp || rp->type != REDIS_REPLY_ARRAY) {
-		log_warn("fleet: cannot load the vouch set", LOG_STR("why", why ? why : "?"));
-		return;
-	}
-	for (i = 0; i + 1 < rp->elements; i += 2) {
-		if (rp->element[i]->type == REDIS_REPLY_STRING &&
-		    rp->element[i + 1]->type == REDIS_REPLY_STRING)
-			apply_vouch(f, rp->element[i]->str, rp->element[i + 1]->str);
-	}
-	log_info("fleet: vouch set loaded", LOG_UINT("members", rp->elements / 2));
+	load_set(arg, rp, why, "vouch", apply_vouch);
 }
 
 static void push_own_vouch(const struct fg_cidr *c, uint64_t until_ns, void *arg)
@@ -345,7 +341,8 @@ static void push_own_vouch(const struct fg_cidr *c, uint64_t until_ns, void *arg
 	char buf[FG_CIDR_STRLEN];
 
 	publish_vouch(f, cidr_format(c, buf, sizeof(buf)),
-		      redis_now_ms(f->r) + (until_ns > mono ? (until_ns - mono) / 1000000 : 0), true);
+		      redis_now_ms(f->r) + (until_ns > mono ? (until_ns - mono) / 1000000 : 0),
+		      true);
 }
 
 static int push_own(const struct fg_cidr *c, const struct fg_ban *ban, void *arg)

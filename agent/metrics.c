@@ -617,8 +617,8 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 	       "was vouched for (XDP.VOUCH, vouch_on_success): part of admitted_total.");
 	for (id = 0; id < FG_MAX_RULES; id++)
 		if (have[id])
-			u64(b, "floodgate_xdp_vouched_admitted_total", rs[id].vouched_passed, "rule",
-			    ids->names[id], LABELS_END);
+			u64(b, "floodgate_xdp_vouched_admitted_total", rs[id].vouched_passed,
+			    "rule", ids->names[id], LABELS_END);
 	family(b, "floodgate_xdp_dropped_total", "counter",
 	       "New flows each rule dropped, by the level whose limit was exceeded "
 	       "(address, prefix, global).");
@@ -777,9 +777,10 @@ static void render_vouches(struct sbuf *b, struct metrics *m)
 	vouch_stats(m->v.vouch, &st);
 	family(b, "floodgate_vouches_total", "counter",
 	       "Vouch requests by origin (socket: XDP.VOUCH; auth_ok: RL.AUTH.OK on a "
-	       "vouch_on_success policy; fleet: another agent's) and result: vouched, refused_peer (the socket peer may "
-	       "not vouch), refused_address (own, special or IPv4-mapped), denied, banned, rate "
-	       "(vouch.rate), quota (vouch.max or per_peer), failed, no_xdp (app-only mode).");
+	       "vouch_on_success policy; fleet: another agent's) and result: vouched, "
+	       "refused_peer (the socket peer may not vouch), refused_address (own, special or "
+	       "IPv4-mapped), denied, banned, rate (vouch.rate), quota (vouch.max or per_peer), "
+	       "failed, no_xdp (app-only mode).");
 	for (o = 0; o < VOUCH_ORIGIN_MAX; o++)
 		for (r = 0; r < VOUCH_RESULT_MAX; r++)
 			u64(b, "floodgate_vouches_total", st.results[o][r], "origin",

@@ -181,8 +181,8 @@ static void remove_at(struct vouch *v, uint32_t i)
 	v->e[i] = v->e[--v->n];
 }
 
-static int refuse(struct vouch *v, enum vouch_origin o, enum vouch_result r,
-		  enum vouch_result *res, int err)
+static int refuse(struct vouch *v, enum vouch_origin o, enum vouch_result r, enum vouch_result *res,
+		  int err)
 {
 	v->st.results[o][r]++;
 	*res = r;
@@ -208,9 +208,8 @@ static enum vouch_result check_address(struct banguard *g, const struct xdpmaps 
 }
 
 /* Write the vouch and count it: at is its entry (-1: a new one). */
-static int record(struct vouch *v, struct xdpmaps *m, int at, const struct fg_cidr *c,
-		  uint32_t uid, bool fleet, uint64_t until, enum vouch_origin origin,
-		  enum vouch_result *res)
+static int record(struct vouch *v, struct xdpmaps *m, int at, const struct fg_cidr *c, uint32_t uid,
+		  bool fleet, uint64_t until, enum vouch_origin origin, enum vouch_result *res)
 {
 	int err = xdpmaps_vouch(m, c, until, fleet ? FG_VERIFIED_FLEET : FG_VERIFIED_VOUCH, NULL);
 

@@ -299,7 +299,8 @@ int pinned_verified(struct xdpmaps *m, const char *arg, bool json)
 	by = xdpmaps_verified_by(&v, cfg.verified_ttl_ns, now, &until);
 	age = xdpmaps_age_ns(now, v.tcp_ns);
 	if (json) {
-		printf("{\"verified\":%s,\"verified_by\":\"%s\",\"for_ms\":%llu", by < 0 ? "false" : "true",
+		printf("{\"verified\":%s,\"verified_by\":\"%s\",\"for_ms\":%llu",
+		       by < 0 ? "false" : "true",
 		       by < 0 ? "none" : xdpmaps_verified_origin_name((uint32_t)by),
 		       (unsigned long long)(by < 0 ? 0 : (until - now) / 1000000));
 		if (v.tcp_ns)

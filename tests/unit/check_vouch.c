@@ -110,9 +110,9 @@ static void maps_open(uint32_t verified_entries)
 				   sizeof(struct fg_ban), 8, &o);
 	maps.deny = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "t_deny", sizeof(struct fg_lpm_key),
 				   sizeof(__u32), 8, &o);
-	maps.verified = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "t_verified",
-				       sizeof(struct fg_src_key), sizeof(struct fg_verified),
-				       verified_entries, NULL);
+	maps.verified =
+		bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "t_verified", sizeof(struct fg_src_key),
+			       sizeof(struct fg_verified), verified_entries, NULL);
 	have_maps = maps.bans >= 0 && maps.deny >= 0 && maps.verified >= 0;
 	if (!have_maps)
 		fprintf(stderr, "check_vouch: cannot create BPF maps (%s): map tests skipped\n",
@@ -194,14 +194,12 @@ START_TEST(test_refused)
 	ck_assert_int_eq(do_vouch(v, g, 0, true, "::ffff:127.0.0.1", 0, now),
 			 VOUCH_REFUSED_ADDRESS);
 	ck_assert_int_eq(do_vouch(v, g, 0, true, "0.0.0.0", 0, now), VOUCH_REFUSED_ADDRESS);
-	ck_assert_int_eq(do_vouch(v, g, 0, true, "255.255.255.255", 0, now),
-			 VOUCH_REFUSED_ADDRESS);
+	ck_assert_int_eq(do_vouch(v, g, 0, true, "255.255.255.255", 0, now), VOUCH_REFUSED_ADDRESS);
 	ck_assert_int_eq(do_vouch(v, g, 0, true, "224.0.0.1", 0, now), VOUCH_REFUSED_ADDRESS);
 	ck_assert_int_eq(do_vouch(v, g, 0, true, "127.0.0.1", 0, now), VOUCH_REFUSED_ADDRESS);
 	ck_assert_int_eq(do_vouch(v, g, 0, true, "::1", 0, now), VOUCH_REFUSED_ADDRESS);
 	ck_assert_int_eq(do_vouch(v, g, 0, true, "ff02::1", 0, now), VOUCH_REFUSED_ADDRESS);
-	ck_assert_int_eq(do_vouch(v, g, 0, true, "203.0.113.0/24", 0, now),
-			 VOUCH_REFUSED_ADDRESS);
+	ck_assert_int_eq(do_vouch(v, g, 0, true, "203.0.113.0/24", 0, now), VOUCH_REFUSED_ADDRESS);
 	ck_assert_int_eq(do_vouch(v, g, 0, true, "198.51.100.9", 0, now), VOUCH_DENIED);
 	ck_assert_int_eq(do_vouch(v, g, 0, true, "203.0.113.66", 0, now), VOUCH_BANNED);
 	ck_assert_int_eq(xdpmaps_count(maps.verified, sizeof(struct fg_src_key)), 0);

@@ -283,6 +283,8 @@ static void auth_vouch(const struct rl_ctx *x)
 	char buf[FG_CIDR_STRLEN];
 	enum vouch_result res;
 
+	if (!*x->a->vouch)
+		return; /* the agent is stopping */
 	cidr_format(&x->vouch_addr, buf, sizeof(buf));
 	if (vouch_add(*x->a->vouch, *x->a->banguard, x->a->maps, x->uid, x->may_vouch,
 		      &x->vouch_addr, x->vouch_s, VOUCH_FROM_AUTH_OK, now, &res)) {

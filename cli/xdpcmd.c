@@ -182,6 +182,17 @@ int xdpcmd_source(struct rpc *r, const struct cmdline_args *a)
 					   left > 0 ? dur : "0s");
 			continue;
 		}
+		/* and so is the end of a verification */
+		if (reply_is_str(k) && k->len == 17 && !memcmp(k->str, "verified_until_ms", 17) &&
+		    reply_ll(v, &ms)) {
+			left = ms - (now.tv_sec * 1000LL + now.tv_nsec / 1000000);
+			reply_fmt_duration(dur, sizeof(dur), (left + 999) / 1000);
+			if (ms == 0)
+				table_cell(&t, "not verified");
+			else
+				table_cell(&t, "%lld (verified for %s more)", ms, left > 0 ? dur : "0s");
+			continue;
+		}
 		reply_cell(&t, v);
 	}
 	table_print(&t, stdout);

@@ -38,18 +38,21 @@ static void on_ignore(redisReply *rp, const char *why, void *arg)
 		log_debug("fleet: redis command failed", LOG_STR("why", why ? why : "?"));
 }
 
-static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool ban)
+/* Add member to set (score: until_ms, 0 = +inf) and publish "<kind> <host>
+ * <member> <until ms>", or remove it and publish "un<kind> <host> <member>". */
+static void publish_in(struct fleet *f, const char *set, const char *kind, const char *member,
+		       uint64_t until_ms, bool add)
 {
 	char msg[160], score[32], now[32];
 	const char *pub[] = { "PUBLISH", f->channel, msg };
-	const char *zadd[] = { "ZADD", f->set, score, cidr };
-	const char *zrem[] = { "ZREM", f->set, cidr };
-	const char *trim[] = { "ZREMRANGEBYSCORE", f->set, "-inf", now };
+	const char *zadd[] = { "ZADD", set, score, member };
+	const char *zrem[] = { "ZREM", set, member };
+	const char *trim[] = { "ZREMRANGEBYSCORE", set, "-inf", now };
 
 	if (!redis_up(f->r))
 		return; /* published on the next connect (fleet_redis_up) */
-	if (ban) {
-		snprintf(msg, sizeof(msg), "ban %s %s %llu", f->host, cidr,
+	if (add) {
+		snprintf(msg, sizeof(msg), "%s %s %s %llu", kind, f->host, member,
 			 (unsigned long long)until_ms);
 		if (until_ms)
 			snprintf(score, sizeof(score), "%llu", (unsigned long long)until_ms);
@@ -59,37 +62,22 @@ static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool b
 		snprintf(now, sizeof(now), "(%llu", (unsigned long long)redis_now_ms(f->r));
 		redis_command(f->r, 4, trim, NULL, on_ignore, NULL);
 	} else {
-		snprintf(msg, sizeof(msg), "unban %s %s", f->host, cidr);
+		snprintf(msg, sizeof(msg), "un%s %s %s", kind, f->host, member);
 		redis_command(f->r, 3, zrem, NULL, on_ignore, NULL);
 	}
 	redis_command(f->r, 3, pub, NULL, on_ignore, NULL);
 	f->stats.published++;
 }
 
+static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool ban)
+{
+	publish_in(f, f->set, "ban", cidr, until_ms, ban);
+}
+
 /* A vouch (until_ms > 0) or an unvouch, as publish() does a ban. */
 static void publish_vouch(struct fleet *f, const char *addr, uint64_t until_ms, bool vouch)
 {
-	char msg[160], score[32], now[32];
-	const char *pub[] = { "PUBLISH", f->channel, msg };
-	const char *zadd[] = { "ZADD", f->vset, score, addr };
-	const char *zrem[] = { "ZREM", f->vset, addr };
-	const char *trim[] = { "ZREMRANGEBYSCORE", f->vset, "-inf", now };
-
-	if (!redis_up(f->r))
-		return; /* published on the next connect (fleet_redis_up) */
-	if (vouch) {
-		snprintf(msg, sizeof(msg), "vouch %s %s %llu", f->host, addr,
-			 (unsigned long long)until_ms);
-		snprintf(score, sizeof(score), "%llu", (unsigned long long)until_ms);
-		redis_command(f->r, 4, zadd, NULL, on_ignore, NULL);
-		snprintf(now, sizeof(now), "(%llu", (unsigned long long)redis_now_ms(f->r));
-		redis_command(f->r, 4, trim, NULL, on_ignore, NULL);
-	} else {
-		snprintf(msg, sizeof(msg), "unvouch %s %s", f->host, addr);
-		redis_command(f->r, 3, zrem, NULL, on_ignore, NULL);
-	}
-	redis_command(f->r, 3, pub, NULL, on_ignore, NULL);
-	f->stats.published++;
+	publish_in(f, f->vset, "vouch", addr, until_ms, vouch);
 }
 
 void fleet_vouch(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)

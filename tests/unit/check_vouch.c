@@ -40,6 +40,21 @@ static void conf_init(struct fg_conf *c)
 	c->vouch.npeer_gids = 1;
 }
 
+/* A ban guard (for the host's own addresses) and a vouch guard on conf. */
+static void guards(const struct fg_conf *conf, struct banguard **g, struct vouch **v)
+{
+	*g = banguard_new(conf);
+	*v = vouch_new(conf);
+	ck_assert_ptr_nonnull(*g);
+	ck_assert_ptr_nonnull(*v);
+}
+
+static void guards_free(struct banguard *g, struct vouch *v)
+{
+	vouch_free(v);
+	banguard_free(g);
+}
+
 START_TEST(test_peers)
 {
 	struct fg_conf conf;
@@ -181,8 +196,7 @@ START_TEST(test_refused)
 	if (!have_maps)
 		return;
 	conf_init(&conf);
-	g = banguard_new(&conf);
-	v = vouch_new(&conf);
+	guards(&conf, &g, &v);
 	ck_assert_int_eq(banguard_set_local(g, &own, 1), 0);
 	cidr_to_lpm(&deny, &k);
 	ck_assert_int_eq(bpf_map_update_elem(maps.deny, &k, &fam, BPF_ANY), 0);
@@ -218,8 +232,7 @@ START_TEST(test_refused)
 	ck_assert_uint_eq(st.results[VOUCH_FROM_SOCKET][VOUCH_BANNED], 1);
 	ck_assert_uint_eq(st.results[VOUCH_FROM_SOCKET][VOUCH_VOUCHED], 2);
 	ck_assert_uint_eq(st.entries, 2);
-	vouch_free(v);
-	banguard_free(g);
+	guards_free(g, v);
 }
 END_TEST
 
@@ -232,13 +245,11 @@ START_TEST(test_no_xdp)
 	struct vouch *v;
 
 	conf_init(&conf);
-	g = banguard_new(&conf);
-	v = vouch_new(&conf);
+	guards(&conf, &g, &v);
 	ck_assert_int_eq(vouch_add(v, g, NULL, 0, true, &c, 0, VOUCH_FROM_AUTH_OK, NS, &r),
 			 -EOPNOTSUPP);
 	ck_assert_int_eq(r, VOUCH_NO_XDP);
-	vouch_free(v);
-	banguard_free(g);
+	guards_free(g, v);
 }
 END_TEST
 
@@ -256,8 +267,7 @@ START_TEST(test_rate)
 	conf_init(&conf);
 	conf.vouch.rate = 2;
 	conf.vouch.burst = 2;
-	g = banguard_new(&conf);
-	v = vouch_new(&conf);
+	guards(&conf, &g, &v);
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.1", 10, now), VOUCH_VOUCHED);
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.2", 10, now), VOUCH_VOUCHED);
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.3", 10, now), VOUCH_RATE);
@@ -265,8 +275,7 @@ START_TEST(test_rate)
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.4", 10, now + NS / 2),
 			 VOUCH_VOUCHED);
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.5", 10, now + NS / 2), VOUCH_RATE);
-	vouch_free(v);
-	banguard_free(g);
+	guards_free(g, v);
 }
 END_TEST
 
@@ -296,8 +305,7 @@ START_TEST(test_flood_keeps_tcp_verified)
 	maps_open(vouch_map_entries(&conf, libbpf_num_possible_cpus()));
 	if (!have_maps)
 		return;
-	g = banguard_new(&conf);
-	v = vouch_new(&conf);
+	guards(&conf, &g, &v);
 	for (i = 0; i < 64; i++) {
 		snprintf(a, sizeof(a), "198.51.100.%d", i + 1);
 		put_tcp(a, now);
@@ -322,8 +330,7 @@ START_TEST(test_flood_keeps_tcp_verified)
 	ck_assert_uint_eq(st.entries, 96);
 	/* a vouch made again is not a new entry, whoever owns the quota */
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "10.0.0.1", 60, now), VOUCH_VOUCHED);
-	vouch_free(v);
-	banguard_free(g);
+	guards_free(g, v);
 }
 END_TEST
 
@@ -341,16 +348,14 @@ START_TEST(test_per_peer)
 	conf_init(&conf);
 	conf.vouch.max = 10;
 	conf.vouch.per_peer = 3;
-	g = banguard_new(&conf);
-	v = vouch_new(&conf);
+	guards(&conf, &g, &v);
 	for (i = 0; i < 3; i++) {
 		snprintf(a, sizeof(a), "203.0.113.%d", i + 1);
 		ck_assert_int_eq(do_vouch(v, g, 1000, true, a, 60, now), VOUCH_VOUCHED);
 	}
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.9", 60, now), VOUCH_QUOTA);
 	ck_assert_int_eq(do_vouch(v, g, 1001, true, "203.0.113.9", 60, now), VOUCH_VOUCHED);
-	vouch_free(v);
-	banguard_free(g);
+	guards_free(g, v);
 }
 END_TEST
 
@@ -370,8 +375,7 @@ START_TEST(test_sweep_and_remove)
 		return;
 	conf_init(&conf);
 	conf.verified_ttl_ms = 600 * 1000;
-	g = banguard_new(&conf);
-	v = vouch_new(&conf);
+	guards(&conf, &g, &v);
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.1", 1, now), VOUCH_VOUCHED);
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.2", 1, now), VOUCH_VOUCHED);
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.3", 60, now), VOUCH_VOUCHED);
@@ -394,8 +398,7 @@ START_TEST(test_sweep_and_remove)
 	ck_assert_int_eq(vouch_remove(v, &maps, &solo, now), -ENOENT);
 	vouch_stats(v, &st);
 	ck_assert_uint_eq(st.entries, 0);
-	vouch_free(v);
-	banguard_free(g);
+	guards_free(g, v);
 }
 END_TEST
 
@@ -428,8 +431,7 @@ START_TEST(test_fleet)
 	conf.vouch.max = 4;
 	conf.vouch.per_peer = 1;
 	conf.vouch.rate = 1;
-	g = banguard_new(&conf);
-	v = vouch_new(&conf);
+	guards(&conf, &g, &v);
 	ck_assert_int_eq(banguard_set_local(g, &own, 1), 0);
 	c = addr("192.0.2.1");
 	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60, now, &r), -EADDRNOTAVAIL);
@@ -456,8 +458,7 @@ START_TEST(test_fleet)
 	vouch_stats(v, &st);
 	ck_assert_uint_eq(st.results[VOUCH_FROM_FLEET][VOUCH_QUOTA], 6);
 	ck_assert_uint_eq(st.results[VOUCH_FROM_FLEET][VOUCH_REFUSED_ADDRESS], 2);
-	vouch_free(v);
-	banguard_free(g);
+	guards_free(g, v);
 }
 END_TEST
 

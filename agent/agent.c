@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "banguard.h"
+#include "vouch.h"
 #include "caps.h"
 #include "clock.h"
 #include "fleet.h"
@@ -221,6 +222,7 @@ static int start_redis(struct agent *a)
 	if (!a->fleet)
 		return -errno;
 	fleet_set_guard(a->fleet, a->banguard);
+	fleet_set_vouch(a->fleet, a->vouch);
 	return events_add_tap(&a->events, on_event_tap, a);
 }
 
@@ -238,6 +240,7 @@ static void metrics_view(struct metrics_view *v, void *arg)
 		.maps = a->app_only ? NULL : &a->maps,
 		.skel = a->loader.skel,
 		.banguard = a->banguard,
+		.vouch = a->vouch,
 		.redis = a->redis,
 		.fleet = a->fleet,
 		.server = a->server,
@@ -406,11 +409,14 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	}
 	a->compiled = calloc(1, sizeof(*a->compiled));
 	a->banguard = banguard_new(&a->conf);
-	if (!a->compiled || !a->banguard) {
+	a->vouch = vouch_new(&a->conf);
+	if (!a->compiled || !a->banguard || !a->vouch) {
 		free(a->compiled);
 		a->compiled = NULL;
 		banguard_free(a->banguard);
 		a->banguard = NULL;
+		vouch_free(a->vouch);
+		a->vouch = NULL;
 		config_free(&a->conf);
 		return 1;
 	}
@@ -489,6 +495,8 @@ fail:
 	a->compiled = NULL;
 	banguard_free(a->banguard);
 	a->banguard = NULL;
+	vouch_free(a->vouch);
+	a->vouch = NULL;
 	return 1;
 }
 
@@ -539,6 +547,14 @@ static int reload_apply(struct agent *a, struct fg_conf *parsed, char *err, size
 	    conf.max_verified != a->conf.max_verified)
 		log_warn("map sizes (sources.max_*) change only at restart; keeping the running "
 			 "sizes");
+	/* vouch.max sizes the verified map too: a larger one would let
+	 * vouches take TCP-verified room, so it waits for the restart. */
+	if (conf.vouch.max > a->conf.vouch.max) {
+		log_warn("vouch.max grows only at restart (it sizes the verified map); keeping "
+			 "the running one",
+			 LOG_UINT("vouch_max", a->conf.vouch.max));
+		conf.vouch.max = a->conf.vouch.max;
+	}
 	/* Maps are sized at load: keep the running sizes so a restart with
 	 * this file sees what is really in use. */
 	conf.max_tracked = a->conf.max_tracked;
@@ -577,6 +593,8 @@ static int reload_apply(struct agent *a, struct fg_conf *parsed, char *err, size
 	server_set_conf(a->server, &a->conf.socket);
 	if (banguard_configure(a->banguard, &a->conf))
 		log_warn("app_bans: out of memory; the running bounds stay");
+	if (vouch_configure(a->vouch, &a->conf))
+		log_warn("vouch: out of memory; the running bounds stay");
 	if (memcmp(&conf.store.redis, &prev_store.redis, sizeof(prev_store.redis)) ||
 	    conf.store.type != prev_store.type)
 		log_warn("store: type and redis change only at restart; the running store stays");
@@ -775,6 +793,9 @@ static void on_tick(uv_timer_t *h)
 	n = xdpmaps_sweep_bans(&a->maps, now);
 	if (n > 0)
 		log_debug("expired bans removed", LOG_INT("count", n));
+	n = vouch_sweep(a->vouch, &a->maps, now);
+	if (n > 0)
+		log_debug("ended vouches removed", LOG_INT("count", n));
 	/* The ring buffer is also drained here: an idle poll never misses
 	 * events that arrived between two wakeups. */
 	events_consume(&a->events);
@@ -863,4 +884,6 @@ void agent_stop(struct agent *a)
 	a->compiled = NULL;
 	banguard_free(a->banguard);
 	a->banguard = NULL;
+	vouch_free(a->vouch);
+	a->vouch = NULL;
 }

@@ -42,6 +42,7 @@ struct agent_opts {
 };
 
 struct banguard;
+struct vouch;
 struct fleet;
 struct metrics;
 struct reload_job;
@@ -72,6 +73,7 @@ struct agent {
 	struct fleet *fleet;	   /* fleet-wide bans through redis; NULL without it */
 	struct watch *watch;	   /* XDP.WATCH subscribers (floodctl watch) */
 	struct banguard *banguard; /* app bans: who may, which addresses, how many */
+	struct vouch *vouch;	   /* vouches: who may, which addresses, how fast, how many */
 	struct syncookies cookies; /* the namespace's TCP settings for SYN cookies */
 	/* Fixed at start (--app-only or app_only: true): no program, maps,
 	 * pins, events or capabilities; loader and maps stay empty. */

@@ -96,15 +96,21 @@ static bool in_groups(const uint32_t *gids, int n, const struct banguard_peer *p
 	return false;
 }
 
-bool banguard_peer_may_ban(const struct banguard *g, const struct banguard_peer *p)
+bool banguard_peer_named(const struct fg_conf_socket *admins, const uint32_t *uids, int nuids,
+			 const uint32_t *gids, int ngids, const struct banguard_peer *p)
 {
 	if (p->uid == (uint32_t)-1) /* credentials unknown */
 		return false;
-	if (p->uid == 0 || has_id(g->admins.admin_uids, g->admins.nadmin_uids, p->uid) ||
-	    in_groups(g->admins.admin_gids, g->admins.nadmin_gids, p))
+	if (p->uid == 0 || has_id(admins->admin_uids, admins->nadmin_uids, p->uid) ||
+	    in_groups(admins->admin_gids, admins->nadmin_gids, p))
 		return true;
-	return has_id(g->conf.peer_uids, g->conf.npeer_uids, p->uid) ||
-	       in_groups(g->conf.peer_gids, g->conf.npeer_gids, p);
+	return has_id(uids, nuids, p->uid) || in_groups(gids, ngids, p);
+}
+
+bool banguard_peer_may_ban(const struct banguard *g, const struct banguard_peer *p)
+{
+	return banguard_peer_named(&g->admins, g->conf.peer_uids, g->conf.npeer_uids,
+				   g->conf.peer_gids, g->conf.npeer_gids, p);
 }
 
 bool banguard_address_special(const struct fg_cidr *in)
@@ -166,6 +172,24 @@ static void add_sockaddr(struct fg_cidr *out, int *n, const struct sockaddr *sa)
 	out[(*n)++] = c;
 }
 
+/* The all-ones host of an IPv4 subnet: a directed broadcast whether or not
+ * the interface was given it as its broadcast address (ip addr add without
+ * brd leaves none). /31 and /32 have no broadcast. */
+static void add_directed_broadcast(struct fg_cidr *out, int *n, const struct ifaddrs *i)
+{
+	struct sockaddr_in b = { .sin_family = AF_INET };
+	uint32_t a, m;
+
+	if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
+		return;
+	a = ((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+	m = ((const struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr;
+	if (ntohl(m) >= 0xfffffffeU)
+		return;
+	b.sin_addr.s_addr = a | ~m;
+	add_sockaddr(out, n, (const struct sockaddr *)&b);
+}
+
 /* The interfaces' addresses (and IPv4 broadcasts) of our network namespace. */
 static void read_local(struct banguard *g)
 {
@@ -185,6 +209,7 @@ static void read_local(struct banguard *g)
 		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
 		    (i->ifa_flags & IFF_BROADCAST))
 			add_sockaddr(next, &n, i->ifa_broadaddr);
+		add_directed_broadcast(next, &n, i);
 	}
 	freeifaddrs(ifa);
 	free(g->local);

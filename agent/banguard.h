@@ -54,6 +54,12 @@ void banguard_free(struct banguard *g);
 /* Take a reloaded config's lists and bounds; tracked bans stay. 0 or -errno. */
 int banguard_configure(struct banguard *g, const struct fg_conf *conf);
 
+/* Is peer p root, an admin of admins (socket.admin_uids/gids), or in
+ * uids[0..nuids) / gids[0..ngids) (its gid or a supplementary group)? A
+ * peer whose credentials are unknown (uid -1) never is. */
+bool banguard_peer_named(const struct fg_conf_socket *admins, const uint32_t *uids, int nuids,
+			 const uint32_t *gids, int ngids, const struct banguard_peer *p);
+
 /* May this peer cause NIC bans? (root, admins, app_bans.peer_uids/gids) */
 bool banguard_peer_may_ban(const struct banguard *g, const struct banguard_peer *p);
 

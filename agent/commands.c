@@ -24,6 +24,7 @@
 #include "redis.h"
 #include "rules.h"
 #include "server.h"
+#include "vouch.h"
 #include "xdpmaps.h"
 
 #define TOP_MAX 1000
@@ -148,18 +149,23 @@ static void field(struct client *c, const char *name)
 
 /* Refused app bans are logged at most once a second per result: a peer
  * that asks a million times must not flood the log. */
+static bool line_due(uint64_t *last_ns, uint64_t *skipped, uint64_t now_ns, uint64_t *suppressed)
+{
+	if (*last_ns && now_ns - *last_ns < 1000000000ULL) {
+		(*skipped)++;
+		return false;
+	}
+	*last_ns = now_ns;
+	*suppressed = *skipped;
+	*skipped = 0;
+	return true;
+}
+
 static bool refusal_line(enum banguard_result r, uint64_t now_ns, uint64_t *suppressed)
 {
 	static uint64_t last_ns[BANGUARD_RESULT_MAX], skipped[BANGUARD_RESULT_MAX];
 
-	if (last_ns[r] && now_ns - last_ns[r] < 1000000000ULL) {
-		skipped[r]++;
-		return false;
-	}
-	last_ns[r] = now_ns;
-	*suppressed = skipped[r];
-	skipped[r] = 0;
-	return true;
+	return line_due(&last_ns[r], &skipped[r], now_ns, suppressed);
 }
 
 static const char *refusal_msg(enum banguard_result r)
@@ -226,6 +232,12 @@ struct rl_ctx {
 	char addr[FG_CIDR_STRLEN]; /* RL.AUTH.FAIL: the key when it may be an address */
 	uint32_t uid;		   /* the peer, for app ban quotas */
 	bool may_ban;		   /* the peer may cause NIC bans (app_bans) */
+	/* RL.AUTH.OK ... ADDR on a policy with vouch_on_success: the address
+	 * to vouch for once the success is recorded, for vouch_s */
+	bool vouch;
+	bool may_vouch; /* the peer may vouch (vouch.peer_uids/gids) */
+	struct fg_cidr vouch_addr;
+	uint64_t vouch_s;
 };
 
 /* The fields of an RL.CHECK reply (RL_CHECK_FIELDS of them), for a record
@@ -286,9 +298,35 @@ static void rl_reply(struct client *c, const struct policy_answer *ans)
 	}
 }
 
+static void vouch_log_refusal(const char *what, const char *addr, uint32_t uid, enum vouch_result r,
+			      uint64_t now_ns);
+
+/* vouch_on_success: the application's word that this client logged in. */
+static void auth_vouch(const struct rl_ctx *x)
+{
+	uint64_t now = xdpmaps_now_ns();
+	char buf[FG_CIDR_STRLEN];
+	enum vouch_result res;
+
+	if (!*x->a->vouch)
+		return; /* the agent is stopping */
+	cidr_format(&x->vouch_addr, buf, sizeof(buf));
+	if (vouch_add(*x->a->vouch, *x->a->banguard, x->a->maps, x->uid, x->may_vouch,
+		      &x->vouch_addr, x->vouch_s, VOUCH_FROM_AUTH_OK, now, &res)) {
+		if (res != VOUCH_NO_XDP)
+			vouch_log_refusal(x->policy, buf, x->uid, res, now);
+		return;
+	}
+	log_debug("vouch on success", LOG_STR("policy", x->policy), LOG_STR("source", buf),
+		  LOG_UINT("for_s", x->vouch_s), LOG_UINT("uid", x->uid));
+	fleet_vouch(*x->a->fleet, &x->vouch_addr, vouch_seconds(*x->a->vouch, x->vouch_s));
+}
+
 /* Side effects of an answer that do not depend on the client being there. */
 static void rl_effects(const struct rl_ctx *x, const struct policy_answer *ans)
 {
+	if (x->vouch && ans->op == POLICY_OP_RESET)
+		auth_vouch(x);
 	if (ans->op != POLICY_OP_AUTH_FAIL)
 		return;
 	metrics_observe_auth_delay(*x->a->metrics, x->policy, ans->u.auth.delay_ms);
@@ -315,8 +353,11 @@ static void rl_done(int err, const struct policy_answer *ans, void *arg)
 
 /* Decide rq on p: answered now (memory store, Redis down) or, with Redis,
  * later; the client's next requests go on meanwhile, replies keep their order. */
+static struct banguard_peer peer_of(struct client *c);
+
+/* vouch: RL.AUTH.OK's ADDR (NULL: none), used when p has vouch_on_success. */
 static void rl_submit(struct client *c, const struct commands_env *a, struct policy *p,
-		      const char *cmd, const struct policy_req *rq)
+		      const char *cmd, const struct policy_req *rq, const struct fg_cidr *vouch)
 {
 	struct rl_ctx local, *x = &local;
 	struct policy_answer ans;
@@ -340,13 +381,18 @@ static void rl_submit(struct client *c, const struct commands_env *a, struct pol
 	}
 	x->uid = client_uid(c);
 	x->may_ban = false;
-	if (rq->op == POLICY_OP_AUTH_FAIL) {
-		struct banguard_peer peer = { .uid = client_uid(c), .gid = client_gid(c) };
-		const gid_t *groups;
+	x->vouch = vouch && policy_conf(p)->vouch_on_success_ms;
+	if (rq->op == POLICY_OP_AUTH_FAIL || x->vouch) {
+		struct banguard_peer peer = peer_of(c);
 
-		peer.ngroups = client_groups(c, &groups);
-		peer.groups = groups;
-		x->may_ban = banguard_peer_may_ban(*a->banguard, &peer);
+		x->may_ban =
+			rq->op == POLICY_OP_AUTH_FAIL && banguard_peer_may_ban(*a->banguard, &peer);
+		/* judged now: the peer may be gone when a Redis answer comes */
+		x->may_vouch = x->vouch && vouch_peer_may(*a->vouch, &peer);
+	}
+	if (x->vouch) {
+		x->vouch_addr = *vouch;
+		x->vouch_s = (policy_conf(p)->vouch_on_success_ms + 999) / 1000;
 	}
 	r = policy_submit(p, rq, clock_realtime_ms(), &ans, rl_done, x);
 	if (r == 1) {
@@ -397,7 +443,7 @@ static void cmd_rl_check(struct client *c, int argc, const struct resp_arg *argv
 		return;
 	rq.key = argv[2].ptr;
 	rq.klen = argv[2].len;
-	rl_submit(c, a, p, "RL.CHECK", &rq);
+	rl_submit(c, a, p, "RL.CHECK", &rq, NULL);
 }
 
 /* --- CL.THROTTLE: limits given with the call (redis-cell's command) -------- */
@@ -787,7 +833,7 @@ static void rl_charge(struct client *c, int argc, const struct resp_arg *argv,
 		return;
 	rq.key = argv[2].ptr;
 	rq.klen = argv[2].len;
-	rl_submit(c, a, p, name, &rq);
+	rl_submit(c, a, p, name, &rq, NULL);
 }
 
 static void cmd_rl_charge(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
@@ -804,8 +850,9 @@ static void cmd_rl_refund(struct client *c, int argc, const struct resp_arg *arg
  * RL.RESET: policy, key. need: what the policy's type must also decide
  * (RL.AUTH.OK resets a policy that takes RL.AUTH.FAIL; POLICY_OP_RESET:
  * any type). One handler each, so the server's lookup already says which. */
-static void rl_key_op(struct client *c, const struct resp_arg *argv, const struct commands_env *a,
-		      const char *name, enum policy_op op, enum policy_op need)
+static void rl_key_op_vouch(struct client *c, const struct resp_arg *argv,
+			    const struct commands_env *a, const char *name, enum policy_op op,
+			    enum policy_op need, const struct fg_cidr *vouch)
 {
 	struct policy_req rq = { .op = op, .key = argv[2].ptr, .klen = argv[2].len };
 	struct policy *p = find_policy(a, c, &argv[1]);
@@ -816,8 +863,17 @@ static void rl_key_op(struct client *c, const struct resp_arg *argv, const struc
 		policy_error(c, p, -EOPNOTSUPP, name);
 		return;
 	}
-	rl_submit(c, a, p, name, &rq);
+	rl_submit(c, a, p, name, &rq, vouch);
 }
+
+static void rl_key_op(struct client *c, const struct resp_arg *argv, const struct commands_env *a,
+		      const char *name, enum policy_op op, enum policy_op need)
+{
+	rl_key_op_vouch(c, argv, a, name, op, need, NULL);
+}
+
+static bool cidr_arg(struct client *c, const struct resp_arg *arg, bool addr_only,
+		     struct fg_cidr *out);
 
 static void cmd_rl_auth_fail(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
@@ -831,10 +887,23 @@ static void cmd_rl_auth_check(struct client *c, int argc, const struct resp_arg 
 	rl_key_op(c, argv, ctx, "RL.AUTH.CHECK", POLICY_OP_AUTH_CHECK, POLICY_OP_RESET);
 }
 
+/* RL.AUTH.OK policy key [ADDR addr]: addr is the client's address, which a
+ * policy with vouch_on_success vouches for (never guessed from the key). */
 static void cmd_rl_auth_ok(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
-	(void)argc;
-	rl_key_op(c, argv, ctx, "RL.AUTH.OK", POLICY_OP_RESET, POLICY_OP_AUTH_FAIL);
+	struct fg_cidr addr;
+
+	if (argc == 3) {
+		rl_key_op(c, argv, ctx, "RL.AUTH.OK", POLICY_OP_RESET, POLICY_OP_AUTH_FAIL);
+		return;
+	}
+	if (argc != 5 || !resp_arg_is(&argv[3], "ADDR")) {
+		reply_error(c, "ERR RL.AUTH.OK policy key [ADDR client-address]");
+		return;
+	}
+	if (!cidr_arg(c, &argv[4], true, &addr))
+		return;
+	rl_key_op_vouch(c, argv, ctx, "RL.AUTH.OK", POLICY_OP_RESET, POLICY_OP_AUTH_FAIL, &addr);
 }
 
 static void cmd_rl_conn_close(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
@@ -867,7 +936,7 @@ static void cmd_rl_event(struct client *c, int argc, const struct resp_arg *argv
 	rq.klen = argv[2].len;
 	rq.event = argv[3].ptr;
 	rq.elen = argv[3].len;
-	rl_submit(c, ctx, p, "RL.EVENT", &rq);
+	rl_submit(c, ctx, p, "RL.EVENT", &rq, NULL);
 }
 
 static void cmd_rl_block(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
@@ -886,7 +955,7 @@ static void cmd_rl_block(struct client *c, int argc, const struct resp_arg *argv
 		return;
 	rq.key = argv[2].ptr;
 	rq.klen = argv[2].len;
-	rl_submit(c, ctx, p, "RL.BLOCK", &rq);
+	rl_submit(c, ctx, p, "RL.BLOCK", &rq, NULL);
 }
 
 /* --- XDP ----------------------------------------------------------------- */
@@ -990,21 +1059,30 @@ static void cmd_xdp_source(struct client *c, int argc, const struct resp_arg *ar
 	char buf[FG_CIDR_STRLEN];
 	struct source_sum addr_sum, pfx_sum;
 	struct fg_cidr addr, pfx;
-	uint64_t seen;
+	struct fg_verified v;
+	uint64_t until = 0, now = xdpmaps_now_ns();
+	int by = -1;
 
 	(void)argc;
 	if (!cidr_arg(c, &argv[1], true, &addr))
 		return;
+	if (!xdpmaps_verified(a->maps, &addr, &v))
+		by = xdpmaps_verified_by(&v, a->conf->verified_ttl_ms * 1000000ULL, now, &until);
 	pfx = addr;
 	cidr_mask(&pfx, addr.family == FG_AF_INET ? a->conf->ipv4_prefix : a->conf->ipv6_prefix);
 	source_sum(a, &addr, false, &addr_sum);
 	source_sum(a, &pfx, true, &pfx_sum);
 
-	reply_map(c, 13);
+	reply_map(c, 15);
 	reply_cstr(c, "address");
 	reply_cstr(c, cidr_format(&addr, buf, sizeof(buf)));
 	reply_cstr(c, "verified");
-	reply_int(c, !xdpmaps_verified(a->maps, &addr, &seen));
+	reply_int(c, by >= 0);
+	/* how (tcp, vouched, fleet) and until when (Unix ms; 0: not verified) */
+	reply_cstr(c, "verified_by");
+	reply_cstr(c, by >= 0 ? xdpmaps_verified_origin_name((uint32_t)by) : "none");
+	reply_cstr(c, "verified_until_ms");
+	reply_int(c, by >= 0 ? (long long)(clock_realtime_ms() + (until - now) / 1000000) : 0);
 	reply_sum(c, "", &addr_sum, banned_until(a, &addr));
 	reply_cstr(c, "prefix");
 	reply_cstr(c, cidr_format(&pfx, buf, sizeof(buf)));
@@ -1120,6 +1198,127 @@ static void cmd_xdp_unban(struct client *c, int argc, const struct resp_arg *arg
 	log_info("unban", LOG_STR("source", cidr_format(&cidr, buf, sizeof(buf))),
 		 LOG_UINT("uid", client_uid(c)));
 	fleet_unban(*a->fleet, &cidr);
+	reply_ok(c);
+}
+
+/* The socket peer as the guards judge it. */
+static struct banguard_peer peer_of(struct client *c)
+{
+	struct banguard_peer peer = { .uid = client_uid(c), .gid = client_gid(c) };
+	const gid_t *groups;
+
+	peer.ngroups = client_groups(c, &groups);
+	peer.groups = groups;
+	return peer;
+}
+
+static const char *vouch_refusal(enum vouch_result r)
+{
+	switch (r) {
+	case VOUCH_REFUSED_PEER:
+		return "this socket peer may not vouch (root, socket.admin_uids/gids and "
+		       "vouch.peer_uids/peer_gids may)";
+	case VOUCH_REFUSED_ADDRESS:
+		return "not a unicast address of a client: the host's own, unspecified, "
+		       "loopback, broadcast, multicast, reserved or IPv4-mapped (give the IPv4 "
+		       "address)";
+	case VOUCH_DENIED:
+		return "the address is on the deny list";
+	case VOUCH_BANNED:
+		return "the address is banned (XDP.UNBAN it first if that is wrong)";
+	case VOUCH_RATE:
+		return "this peer vouches faster than vouch.rate; try again later";
+	case VOUCH_QUOTA:
+		return "vouches are at their quota (vouch.max, vouch.per_peer); XDP.UNVOUCH some "
+		       "or wait for them to end";
+	default:
+		return "the verified map refused it";
+	}
+}
+
+/* Refused vouches are logged at most once a second per result. */
+static void vouch_log_refusal(const char *what, const char *addr, uint32_t uid, enum vouch_result r,
+			      uint64_t now_ns)
+{
+	static uint64_t last_ns[VOUCH_RESULT_MAX], skipped[VOUCH_RESULT_MAX];
+	uint64_t suppressed;
+
+	if (line_due(&last_ns[r], &skipped[r], now_ns, &suppressed))
+		log_warn("vouch refused", LOG_STR("by", what), LOG_STR("source", addr),
+			 LOG_UINT("uid", uid), LOG_STR("result", vouch_result_name(r)),
+			 LOG_UINT("suppressed", suppressed));
+}
+
+/* XDP.VOUCH addr [seconds]: the answer is the seconds granted. */
+static void cmd_xdp_vouch(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	const struct commands_env *a = ctx;
+	struct banguard_peer peer = peer_of(c);
+	uint64_t secs = 0, now = xdpmaps_now_ns();
+	char buf[FG_CIDR_STRLEN];
+	enum vouch_result res;
+	struct fg_cidr cidr;
+	int err;
+
+	if (argc > 3) {
+		reply_error(c, "ERR XDP.VOUCH addr [seconds]");
+		return;
+	}
+	if (!cidr_arg(c, &argv[1], true, &cidr))
+		return;
+	if (argc == 3 &&
+	    (!arg_u64(&argv[2], &secs) || !secs || secs > a->conf->vouch.max_duration_ms / 1000)) {
+		reply_error(c,
+			    "ERR seconds must be an integer from 1 to %llu (vouch.max_duration); "
+			    "without it the vouch lasts sources.verified_ttl",
+			    (unsigned long long)(a->conf->vouch.max_duration_ms / 1000));
+		return;
+	}
+	err = vouch_add(*a->vouch, *a->banguard, a->maps, peer.uid,
+			vouch_peer_may(*a->vouch, &peer), &cidr, secs, VOUCH_FROM_SOCKET, now,
+			&res);
+	cidr_format(&cidr, buf, sizeof(buf));
+	if (err) {
+		vouch_log_refusal("XDP.VOUCH", buf, peer.uid, res, now);
+		reply_error(c, "%s vouch for %s refused: %s",
+			    res == VOUCH_REFUSED_PEER ? "NOPERM" : "ERR", buf, vouch_refusal(res));
+		return;
+	}
+	secs = vouch_seconds(*a->vouch, secs);
+	log_info("vouch", LOG_STR("source", buf), LOG_UINT("for_s", secs),
+		 LOG_UINT("uid", peer.uid));
+	fleet_vouch(*a->fleet, &cidr, secs);
+	reply_int(c, (long long)secs);
+}
+
+static void cmd_xdp_unvouch(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
+{
+	const struct commands_env *a = ctx;
+	struct banguard_peer peer = peer_of(c);
+	char buf[FG_CIDR_STRLEN];
+	struct fg_cidr cidr;
+	int err;
+
+	(void)argc;
+	if (!cidr_arg(c, &argv[1], true, &cidr))
+		return;
+	cidr_format(&cidr, buf, sizeof(buf));
+	if (!vouch_peer_may(*a->vouch, &peer)) {
+		reply_error(c, "NOPERM unvouch %s refused: %s", buf,
+			    vouch_refusal(VOUCH_REFUSED_PEER));
+		return;
+	}
+	err = vouch_remove(*a->vouch, a->maps, &cidr, xdpmaps_now_ns());
+	if (err == -ENOENT) {
+		reply_error(c, "ERR %s is not vouched for (see XDP.SOURCE %s)", buf, buf);
+		return;
+	}
+	if (err) {
+		reply_error(c, "ERR cannot unvouch %s: %s", buf, strerror(-err));
+		return;
+	}
+	log_info("unvouch", LOG_STR("source", buf), LOG_UINT("uid", peer.uid));
+	fleet_unvouch(*a->fleet, &cidr);
 	reply_ok(c);
 }
 
@@ -1542,7 +1741,7 @@ int commands_register(struct server *s, struct commands_env *a)
 		{ "RL.REFUND", cmd_rl_refund, -4, 0 },
 		{ "RL.AUTH.FAIL", cmd_rl_auth_fail, 3, 0 },
 		{ "RL.AUTH.CHECK", cmd_rl_auth_check, 3, 0 },
-		{ "RL.AUTH.OK", cmd_rl_auth_ok, 3, 0 },
+		{ "RL.AUTH.OK", cmd_rl_auth_ok, -3, 0 },
 		{ "RL.EVENT", cmd_rl_event, 4, 0 },
 		{ "RL.CONN.CLOSE", cmd_rl_conn_close, 3, 0 },
 		{ "RL.BLOCK", cmd_rl_block, 4, 0 },
@@ -1554,6 +1753,9 @@ int commands_register(struct server *s, struct commands_env *a)
 		{ "XDP.TOP", cmd_xdp_top, -2, 0 },
 		{ "XDP.BAN", cmd_xdp_ban, 3, SERVER_CMD_ADMIN },
 		{ "XDP.UNBAN", cmd_xdp_unban, 2, SERVER_CMD_ADMIN },
+		/* the vouch guard names its own peers (vouch.peer_uids/gids) */
+		{ "XDP.VOUCH", cmd_xdp_vouch, -2, 0 },
+		{ "XDP.UNVOUCH", cmd_xdp_unvouch, 2, 0 },
 		{ "XDP.ALLOW", cmd_xdp_allow, -2, SERVER_CMD_ADMIN },
 		{ "XDP.DENY", cmd_xdp_deny, -2, SERVER_CMD_ADMIN },
 		{ "XDP.LIST", cmd_xdp_list, 2, 0 },

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 struct banguard;
+struct vouch;
 struct fg_cidr;
 struct fg_compiled;
 struct fg_conf;
@@ -40,6 +41,7 @@ struct commands_env {
 	struct policies *const *policies;
 	struct fg_compiled *const *compiled;
 	struct banguard *const *banguard;
+	struct vouch *const *vouch;
 	struct fleet *const *fleet;	/* *fleet NULL: no fleet-wide bans */
 	struct redis *const *redis;	/* *redis NULL: the memory store */
 	struct metrics *const *metrics; /* RL.AUTH.FAIL delays; *metrics NULL: no endpoint */

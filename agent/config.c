@@ -53,6 +53,7 @@ static const struct cy_key root_keys[] = {
 	CY_READER("deny", 0, config_parse_deny),
 	CY_SECTION("socket", offsetof(struct fg_conf, socket), config_socket_keys),
 	CY_SECTION("app_bans", offsetof(struct fg_conf, app_bans), config_app_bans_keys),
+	CY_SECTION("vouch", offsetof(struct fg_conf, vouch), config_vouch_keys),
 	CY_SECTION("store", offsetof(struct fg_conf, store), config_store_keys),
 	CY_SECTION("per_call_limits", offsetof(struct fg_conf, per_call), config_per_call_keys),
 	CY_SECTION("metrics", offsetof(struct fg_conf, metrics), config_metrics_keys),

@@ -118,6 +118,25 @@ struct fg_conf_app_bans {
 	uint32_t per_peer; /* app bans at once caused by one peer uid */
 };
 
+/* vouch: which socket peers may mark addresses verified (XDP.VOUCH, a
+ * policy's vouch_on_success), how fast and how many (docs/security.md). */
+#define FG_CONF_VOUCH_MAX	 16384 /* default vouch.max */
+#define FG_CONF_VOUCH_MAX_MAX	 1000000
+#define FG_CONF_VOUCH_PER_PEER	 4096 /* default vouch.per_peer */
+#define FG_CONF_VOUCH_RATE	 100  /* default vouch.rate (per peer uid, per second) */
+#define FG_CONF_VOUCH_MAX_DUR_MS (3600ULL * 1000) /* default vouch.max_duration */
+struct fg_conf_vouch {
+	uint32_t peer_uids[FG_CONF_MAX_ADMIN_IDS]; /* besides root and the admins */
+	int npeer_uids;
+	uint32_t peer_gids[FG_CONF_MAX_ADMIN_IDS];
+	int npeer_gids;
+	uint32_t max;		  /* vouched addresses at once, all peers (0: no vouching) */
+	uint32_t per_peer;	  /* vouched addresses at once per peer uid */
+	uint32_t rate;		  /* vouches per second per peer uid */
+	uint32_t burst;		  /* and at once; default rate */
+	uint64_t max_duration_ms; /* the longest vouch; the default is verified_ttl, at most this */
+};
+
 struct fg_conf_policy; /* policies:, see policy-t.h */
 
 enum fg_store_type {
@@ -240,6 +259,7 @@ struct fg_conf {
 
 	struct fg_conf_socket socket;
 	struct fg_conf_app_bans app_bans;
+	struct fg_conf_vouch vouch;
 	struct fg_conf_store store;
 	struct fg_conf_per_call per_call;
 	struct fg_conf_metrics metrics;

@@ -37,6 +37,7 @@ int config_parse_deny(struct cy_parser *p, const yaml_node_t *map, const yaml_no
  * (each read at its struct in struct fg_conf). */
 extern const struct cy_key config_socket_keys[];
 extern const struct cy_key config_app_bans_keys[];
+extern const struct cy_key config_vouch_keys[];
 extern const struct cy_key config_store_keys[];
 extern const struct cy_key config_per_call_keys[];
 extern const struct cy_key config_metrics_keys[];

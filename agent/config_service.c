@@ -415,6 +415,57 @@ const struct cy_key config_app_bans_keys[] = {
 	CY_TABLE_END,
 };
 
+/* vouch: ------------------------------------------------------------------- */
+
+#define VOUCH(f) offsetof(struct fg_conf_vouch, f)
+
+static int parse_vouch_uids(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			    const char *path, void *dst)
+{
+	struct fg_conf_vouch *vc = dst;
+
+	(void)map;
+	return parse_ids(p, v, path, vc->peer_uids, &vc->npeer_uids);
+}
+
+static int parse_vouch_gids(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
+			    const char *path, void *dst)
+{
+	struct fg_conf_vouch *vc = dst;
+
+	(void)map;
+	return parse_ids(p, v, path, vc->peer_gids, &vc->npeer_gids);
+}
+
+/* burst defaults to rate (0: not given; the vouch guard reads 0 so too,
+ * for a config without a vouch: section). */
+static int check_vouch_burst(struct cy_parser *p, const yaml_node_t *map, const char *path,
+			     void *dst)
+{
+	struct fg_conf_vouch *vc = dst;
+
+	(void)p;
+	(void)map;
+	(void)path;
+	if (!vc->burst)
+		vc->burst = vc->rate;
+	return 0;
+}
+
+const struct cy_key config_vouch_keys[] = {
+	CY_READER("peer_uids", 0, parse_vouch_uids),
+	CY_READER("peer_gids", 0, parse_vouch_gids),
+	CY_VALUE("max", CY_U32, VOUCH(max), FG_CONF_VOUCH_MAX, 0, FG_CONF_VOUCH_MAX_MAX),
+	CY_VALUE("per_peer", CY_U32, VOUCH(per_peer), FG_CONF_VOUCH_PER_PEER, 0,
+		 FG_CONF_VOUCH_MAX_MAX),
+	CY_VALUE("rate", CY_U32, VOUCH(rate), FG_CONF_VOUCH_RATE, 1, 1000000),
+	CY_VALUE("burst", CY_U32, VOUCH(burst), 0, 1, 1000000),
+	CY_CHECK_AT(0, check_vouch_burst),
+	CY_VALUE("max_duration", CY_DURATION, VOUCH(max_duration_ms), FG_CONF_VOUCH_MAX_DUR_MS,
+		 1000, CY_DURATION_MAX_MS),
+	CY_TABLE_END,
+};
+
 /* store: ------------------------------------------------------------------- */
 
 #define REDIS(f) offsetof(struct fg_conf_redis, f)

@@ -12,7 +12,6 @@
 #include "editdist.h"
 
 /* A year in ms: every duration times 1e6 stays far inside a u64 of ns. */
-#define CY_DURATION_MAX_MS (365ULL * 86400 * 1000)
 
 unsigned long cy_line(const yaml_node_t *n)
 {

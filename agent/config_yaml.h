@@ -84,6 +84,9 @@ struct cy_key {
  * (why)" when absent; CY_SECTION a nested mapping; CY_READER a custom reader
  * (CY_NEEDED: required); CY_CHECK_AT a check; CY_TABLE_END the end.
  */
+/* The longest duration any key takes (365d). */
+#define CY_DURATION_MAX_MS (365ULL * 86400 * 1000)
+
 /* clang-format off */
 #define CY_VALUE(n, k, o, d, lo, hi) \
 	{ .name = (n), .kind = (k), .off = (o), .def = (d), .min = (lo), .max = (hi) }

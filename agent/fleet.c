@@ -12,6 +12,7 @@
 #include "banguard.h"
 #include "fleet.h"
 #include "log.h"
+#include "vouch.h"
 
 #define SUB_RETRY_MS 1000
 
@@ -20,10 +21,12 @@ struct fleet {
 	struct redis *r;
 	struct xdpmaps *maps;
 	struct banguard *guard; /* refuses bans of our own, special, allow-listed addresses */
+	struct vouch *vouch;	/* checks and counts others' vouches; NULL: not shared */
 	redisAsyncContext *sub;
 	uv_timer_t timer; /* keeps the subscriber connected */
 	char host[64];
 	char set[96];
+	char vset[96]; /* <prefix>:vouches */
 	char channel[96];
 	struct fleet_stats stats;
 };
@@ -35,18 +38,21 @@ static void on_ignore(redisReply *rp, const char *why, void *arg)
 		log_debug("fleet: redis command failed", LOG_STR("why", why ? why : "?"));
 }
 
-static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool ban)
+/* Add member to set (score: until_ms, 0 = +inf) and publish "<kind> <host>
+ * <member> <until ms>", or remove it and publish "un<kind> <host> <member>". */
+static void publish_in(struct fleet *f, const char *set, const char *kind, const char *member,
+		       uint64_t until_ms, bool add)
 {
 	char msg[160], score[32], now[32];
 	const char *pub[] = { "PUBLISH", f->channel, msg };
-	const char *zadd[] = { "ZADD", f->set, score, cidr };
-	const char *zrem[] = { "ZREM", f->set, cidr };
-	const char *trim[] = { "ZREMRANGEBYSCORE", f->set, "-inf", now };
+	const char *zadd[] = { "ZADD", set, score, member };
+	const char *zrem[] = { "ZREM", set, member };
+	const char *trim[] = { "ZREMRANGEBYSCORE", set, "-inf", now };
 
 	if (!redis_up(f->r))
 		return; /* published on the next connect (fleet_redis_up) */
-	if (ban) {
-		snprintf(msg, sizeof(msg), "ban %s %s %llu", f->host, cidr,
+	if (add) {
+		snprintf(msg, sizeof(msg), "%s %s %s %llu", kind, f->host, member,
 			 (unsigned long long)until_ms);
 		if (until_ms)
 			snprintf(score, sizeof(score), "%llu", (unsigned long long)until_ms);
@@ -56,11 +62,61 @@ static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool b
 		snprintf(now, sizeof(now), "(%llu", (unsigned long long)redis_now_ms(f->r));
 		redis_command(f->r, 4, trim, NULL, on_ignore, NULL);
 	} else {
-		snprintf(msg, sizeof(msg), "unban %s %s", f->host, cidr);
+		snprintf(msg, sizeof(msg), "un%s %s %s", kind, f->host, member);
 		redis_command(f->r, 3, zrem, NULL, on_ignore, NULL);
 	}
 	redis_command(f->r, 3, pub, NULL, on_ignore, NULL);
 	f->stats.published++;
+}
+
+static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool ban)
+{
+	publish_in(f, f->set, "ban", cidr, until_ms, ban);
+}
+
+/* A vouch (until_ms > 0) or an unvouch, as publish() does a ban. */
+static void publish_vouch(struct fleet *f, const char *addr, uint64_t until_ms, bool vouch)
+{
+	publish_in(f, f->vset, "vouch", addr, until_ms, vouch);
+}
+
+void fleet_vouch(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)
+{
+	char buf[FG_CIDR_STRLEN];
+
+	if (f && f->vouch && seconds)
+		publish_vouch(f, cidr_format(c, buf, sizeof(buf)),
+			      redis_now_ms(f->r) + seconds * 1000, true);
+}
+
+void fleet_unvouch(struct fleet *f, const struct fg_cidr *c)
+{
+	char buf[FG_CIDR_STRLEN];
+
+	if (f && f->vouch)
+		publish_vouch(f, cidr_format(c, buf, sizeof(buf)), 0, false);
+}
+
+/* Another agent's vouch, through this host's vouch guard (never a prefix,
+ * our own, special, denied or banned address; within vouch.max). Its end is
+ * on Redis's clock, as a ban's. */
+static void apply_vouch(struct fleet *f, const char *addr, const char *until)
+{
+	uint64_t end = strtoull(until, NULL, 10), now = redis_now_ms(f->r);
+	enum vouch_result res;
+	struct fg_cidr c;
+
+	if (!f->vouch || cidr_parse_addr(addr, &c) || end <= now)
+		return;
+	if (vouch_add_fleet(f->vouch, f->guard, f->maps, &c, (end - now + 999) / 1000,
+			    xdpmaps_now_ns(), &res)) {
+		f->stats.refused++;
+		log_warn("fleet vouch refused", LOG_STR("source", addr),
+			 LOG_STR("result", vouch_result_name(res)));
+		return;
+	}
+	f->stats.applied++;
+	log_debug("fleet vouch", LOG_STR("source", addr), LOG_UINT("for_s", (end - now) / 1000));
 }
 
 void fleet_ban(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)
@@ -181,6 +237,11 @@ static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
 	}
 	if (!strcmp(kind, "ban") && n == 4) {
 		apply_ban(f, cidr, until);
+	} else if (!strcmp(kind, "vouch") && n == 4) {
+		apply_vouch(f, cidr, until);
+	} else if (!strcmp(kind, "unvouch") && f->vouch && !cidr_parse_addr(cidr, &c)) {
+		if (!vouch_remove(f->vouch, f->maps, &c, xdpmaps_now_ns()))
+			f->stats.unbanned++;
 	} else if (!strcmp(kind, "unban") && !cidr_parse(cidr, &c)) {
 		if (!xdpmaps_unban(f->maps, &c)) {
 			f->stats.unbanned++;
@@ -231,21 +292,45 @@ static void on_timer(uv_timer_t *t)
 	subscribe(t->data);
 }
 
-static void on_set(redisReply *rp, const char *why, void *arg)
+/* A ZRANGEBYSCORE ... WITHSCORES reply: apply each (member, score). */
+static void load_set(struct fleet *f, redisReply *rp, const char *why, const char *what,
+		     void (*apply)(struct fleet *f, const char *member, const char *score))
 {
-	struct fleet *f = arg;
 	size_t i;
 
 	if (!rp || rp->type != REDIS_REPLY_ARRAY) {
-		log_warn("fleet: cannot load the ban set", LOG_STR("why", why ? why : "?"));
+		log_warn("fleet: cannot load a shared set", LOG_STR("set", what),
+			 LOG_STR("why", why ? why : "?"));
 		return;
 	}
 	for (i = 0; i + 1 < rp->elements; i += 2) {
 		if (rp->element[i]->type == REDIS_REPLY_STRING &&
 		    rp->element[i + 1]->type == REDIS_REPLY_STRING)
-			apply_ban(f, rp->element[i]->str, rp->element[i + 1]->str);
+			apply(f, rp->element[i]->str, rp->element[i + 1]->str);
 	}
-	log_info("fleet: ban set loaded", LOG_UINT("members", rp->elements / 2));
+	log_info("fleet: shared set loaded", LOG_STR("set", what),
+		 LOG_UINT("members", rp->elements / 2));
+}
+
+static void on_set(redisReply *rp, const char *why, void *arg)
+{
+	load_set(arg, rp, why, "ban", apply_ban);
+}
+
+static void on_vset(redisReply *rp, const char *why, void *arg)
+{
+	load_set(arg, rp, why, "vouch", apply_vouch);
+}
+
+static void push_own_vouch(const struct fg_cidr *c, uint64_t until_ns, void *arg)
+{
+	struct fleet *f = arg;
+	uint64_t mono = xdpmaps_now_ns();
+	char buf[FG_CIDR_STRLEN];
+
+	publish_vouch(f, cidr_format(c, buf, sizeof(buf)),
+		      redis_now_ms(f->r) + (until_ns > mono ? (until_ns - mono) / 1000000 : 0),
+		      true);
 }
 
 static int push_own(const struct fg_cidr *c, const struct fg_ban *ban, void *arg)
@@ -286,6 +371,17 @@ void fleet_redis_up(struct fleet *f)
 	xdpmaps_list_each(f->maps->bans, true, push_own, f);
 	snprintf(min, sizeof(min), "(%llu", (unsigned long long)redis_now_ms(f->r));
 	redis_command(f->r, 5, load, NULL, on_set, f);
+	if (f->vouch) {
+		vouch_each_local(f->vouch, xdpmaps_now_ns(), push_own_vouch, f);
+		load[1] = f->vset;
+		redis_command(f->r, 5, load, NULL, on_vset, f);
+	}
+}
+
+void fleet_set_vouch(struct fleet *f, struct vouch *v)
+{
+	if (f)
+		f->vouch = v;
 }
 
 void fleet_set_guard(struct fleet *f, struct banguard *g)
@@ -310,6 +406,7 @@ struct fleet *fleet_new(uv_loop_t *loop, struct redis *r, struct xdpmaps *maps)
 		rnd = (uint32_t)xdpmaps_now_ns();
 	snprintf(f->host, sizeof(f->host), "%.31s-%d-%08x", hn, (int)getpid(), rnd);
 	snprintf(f->set, sizeof(f->set), "%s:bans", redis_prefix(r));
+	snprintf(f->vset, sizeof(f->vset), "%s:vouches", redis_prefix(r));
 	snprintf(f->channel, sizeof(f->channel), "%s:bans:events", redis_prefix(r));
 	uv_timer_init(loop, &f->timer);
 	f->timer.data = f;

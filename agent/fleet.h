@@ -12,6 +12,14 @@
  * nothing echoes. On every (re)connect an agent publishes its own live bans
  * (made while Redis was away) and loads the whole set, dropping expired
  * members. A local ban is never replaced by a fleet one.
+ *
+ * Vouches travel the same way (with fleet_set_vouch()): the sorted set
+ * <prefix>:vouches (score: the end, Unix ms on Redis's clock), messages
+ * "vouch <host id> <addr> <end ms>" and "unvouch <host id> <addr>" on the
+ * same channel (an agent that predates them ignores them). Another agent's
+ * vouch goes through this host's vouch guard (vouch_add_fleet(): address,
+ * deny, ban, vouch.max) and is written with origin fleet, never published
+ * again.
  */
 #ifndef FG_FLEET_H
 #define FG_FLEET_H
@@ -35,6 +43,14 @@ void fleet_free(struct fleet *f);
 struct banguard;
 void fleet_set_guard(struct fleet *f, struct banguard *g);
 
+/* Share vouches, checked and counted by v (NULL: vouches stay local). */
+struct vouch;
+void fleet_set_vouch(struct fleet *f, struct vouch *v);
+
+/* A vouch for seconds (> 0) or an unvouch made on this host. f may be NULL. */
+void fleet_vouch(struct fleet *f, const struct fg_cidr *c, uint64_t seconds);
+void fleet_unvouch(struct fleet *f, const struct fg_cidr *c);
+
 /* A ban (seconds 0: no end) or unban made on this host. f may be NULL. */
 void fleet_ban(struct fleet *f, const struct fg_cidr *c, uint64_t seconds);
 void fleet_unban(struct fleet *f, const struct fg_cidr *c);
@@ -47,10 +63,11 @@ void fleet_redis_up(struct fleet *f);
 
 struct fleet_stats {
 	uint64_t published; /* bans and unbans sent */
-	uint64_t applied;   /* others' bans applied to the map */
-	uint64_t unbanned;  /* others' unbans applied */
+	uint64_t applied;   /* others' bans (and vouches) applied to the map */
+	uint64_t unbanned;  /* others' unbans (and unvouches) applied */
 	uint64_t own;	    /* our own messages, ignored */
-	uint64_t refused;   /* others' bans of our own, special or allow-listed addresses */
+	uint64_t refused;   /* others' bans of our own, special or allow-listed addresses
+			     * (and vouches the vouch guard refused) */
 	bool subscribed;
 };
 void fleet_stats(const struct fleet *f, struct fleet_stats *out);

@@ -107,6 +107,7 @@ static void progressive_describe(const struct policy *p, int role, struct policy
 		{ "factor_milli", c->factor_milli },	   { "max_delay_ms", c->max_delay_ms },
 		{ "forget_after_ms", c->forget_after_ms }, { "xdp_ban_after", c->xdp_ban_after },
 		{ "xdp_ban_for_ms", c->xdp_ban_for_ms },
+		{ "vouch_on_success_ms", c->vouch_on_success_ms },
 	};
 	size_t i;
 
@@ -224,6 +225,8 @@ static const struct cy_key progressive_keys[] = {
 	CY_VALUE("forget_after", CY_DURATION, CONF_POLICY_AT(forget_after_ms), 15 * 60 * 1000, 0,
 		 0),
 	CY_READER("xdp_ban", 0, progressive_xdp_ban),
+	CY_VALUE("vouch_on_success", CY_DURATION, CONF_POLICY_AT(vouch_on_success_ms), 0, 1000,
+		 CY_DURATION_MAX_MS),
 	CY_TABLE_END,
 };
 

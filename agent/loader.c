@@ -20,6 +20,7 @@
 #include "floodgate.skel.h"
 #include "dirperm.h"
 #include "loader.h"
+#include "vouch.h"
 #include "log.h"
 
 #ifndef BPF_FS_MAGIC
@@ -309,7 +310,9 @@ int loader_open(struct loader *l, const struct fg_conf *conf, const char *pin_di
 	bpf_map__set_max_entries(l->skel->maps.src_state, conf->max_tracked);
 	bpf_map__set_max_entries(l->skel->maps.prefix_state, conf->max_prefixes);
 	bpf_map__set_max_entries(l->skel->maps.udp_flows, conf->max_udp_flows);
-	bpf_map__set_max_entries(l->skel->maps.verified, conf->max_verified);
+	/* TCP-verified entries and vouches, each with its own room. */
+	bpf_map__set_max_entries(l->skel->maps.verified,
+				 vouch_map_entries(conf, libbpf_num_possible_cpus()));
 	vet_pinned_maps(l);
 
 	err = floodgate_bpf__load(l->skel);

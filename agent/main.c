@@ -39,6 +39,7 @@ static int register_commands(struct agent *a, struct server *s)
 		.policies = &a->policies,
 		.compiled = &a->compiled,
 		.banguard = &a->banguard,
+		.vouch = &a->vouch,
 		.fleet = &a->fleet,
 		.redis = &a->redis,
 		.metrics = &a->metrics,

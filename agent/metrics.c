@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "banguard.h"
+#include "vouch.h"
 #include "config.h"
 #include "floodgate.skel.h"
 #include "kernel.h"
@@ -611,6 +612,13 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 		if (have[id])
 			u64(b, "floodgate_xdp_admitted_total", rs[id].passed, "rule",
 			    ids->names[id], LABELS_END);
+	family(b, "floodgate_xdp_vouched_admitted_total", "counter",
+	       "New flows each rule let through while under attack only because their source "
+	       "was vouched for (XDP.VOUCH, vouch_on_success): part of admitted_total.");
+	for (id = 0; id < FG_MAX_RULES; id++)
+		if (have[id])
+			u64(b, "floodgate_xdp_vouched_admitted_total", rs[id].vouched_passed,
+			    "rule", ids->names[id], LABELS_END);
 	family(b, "floodgate_xdp_dropped_total", "counter",
 	       "New flows each rule dropped, by the level whose limit was exceeded "
 	       "(address, prefix, global).");
@@ -756,6 +764,30 @@ static void render_app_bans(struct sbuf *b, struct metrics *m)
 	       st.evicted);
 	single(b, "floodgate_app_bans", "gauge", "App bans in force, as the agent counts them.",
 	       st.app_bans);
+}
+
+/* Vouches through the guard (vouch.h). */
+static void render_vouches(struct sbuf *b, struct metrics *m)
+{
+	struct vouch_stats st;
+	int o, r;
+
+	if (!m->v.vouch)
+		return;
+	vouch_stats(m->v.vouch, &st);
+	family(b, "floodgate_vouches_total", "counter",
+	       "Vouch requests by origin (socket: XDP.VOUCH; auth_ok: RL.AUTH.OK on a "
+	       "vouch_on_success policy; fleet: another agent's) and result: vouched, "
+	       "refused_peer (the socket peer may not vouch), refused_address (own, special or "
+	       "IPv4-mapped), denied, banned, rate (vouch.rate), quota (vouch.max or per_peer), "
+	       "failed, no_xdp (app-only mode).");
+	for (o = 0; o < VOUCH_ORIGIN_MAX; o++)
+		for (r = 0; r < VOUCH_RESULT_MAX; r++)
+			u64(b, "floodgate_vouches_total", st.results[o][r], "origin",
+			    vouch_origin_name(o), "result", vouch_result_name(r), LABELS_END);
+	single(b, "floodgate_vouched", "gauge",
+	       "Addresses vouched for now, as the agent counts them (at most vouch.max).",
+	       st.entries);
 }
 
 static void render_policies(struct sbuf *b, struct metrics *m)
@@ -1219,6 +1251,7 @@ static void render(struct metrics *m)
 		render_misc(b, m);
 	}
 	render_app_bans(b, m);
+	render_vouches(b, m);
 	render_policies(b, m);
 	render_shared_store(b, m);
 	render_socket(b, m);

@@ -29,6 +29,7 @@
 #endif
 
 struct banguard;
+struct vouch;
 struct fg_compiled;
 struct fg_conf;
 struct fleet;
@@ -52,6 +53,7 @@ struct metrics_view {
 	struct xdpmaps *maps;
 	struct floodgate_bpf *skel;
 	struct banguard *banguard;
+	struct vouch *vouch;
 	struct redis *redis;
 	struct fleet *fleet;
 	const struct server *server;

@@ -149,6 +149,13 @@ struct fg_conf_policy {
 	 */
 	_Alignas(8) char timezone[POLICY_TZ_NAME_MAX];
 	const struct tzone *tz;
+
+	/*
+	 * progressive: RL.AUTH.OK ... ADDR vouches for ADDR this long; 0 = it
+	 * does not. Not in the state's meaning and past every byte the Redis
+	 * ids hash (policy.c, conf_hash): a change keeps every key's state.
+	 */
+	uint64_t vouch_on_success_ms;
 };
 
 #endif /* FG_POLICY_T_H */

@@ -32,8 +32,13 @@ struct ctx {
 	__u32 ifindex;
 	__u64 now;
 	__u32 l4off;   /* offset of the L4 header in the frame */
-	__s8 verified; /* the source is verified: 1/0, -1 not looked up yet */
+	/* the source is verified: VER_TCP (TCP proof within verified_ttl),
+	 * VER_VOUCHED (only a vouch holds), 0 not, -1 not looked up yet */
+	__s8 verified;
 };
+
+#define VER_TCP	    1
+#define VER_VOUCHED 2
 
 /* new_flow()'s reason | this: answer the SYN with a cookie if one can be made. */
 #define WANT_COOKIE 0x100
@@ -161,15 +166,20 @@ static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_co
 static __always_inline bool is_verified(struct ctx *c)
 {
 	struct fg_src_key k;
-	__u64 *seen;
+	struct fg_verified *v;
 
 	if (c->verified >= 0)
 		return c->verified;
 	src_key_of(&c->p, 0, 0, &k);
-	seen = bpf_map_lookup_elem(&verified, &k);
+	v = bpf_map_lookup_elem(&verified, &k);
+	c->verified = 0;
 	/* A stamp ahead of our now (written by a CPU that read the clock
-	 * after us) is fresh, not 2^64 ns old. */
-	c->verified = seen && since(c->now, *seen) < c->cfg->verified_ttl_ns;
+	 * after us) is fresh, not 2^64 ns old; 0 is "no TCP proof", not a
+	 * proof made at boot. */
+	if (v && v->tcp_ns && since(c->now, v->tcp_ns) < c->cfg->verified_ttl_ns)
+		c->verified = VER_TCP;
+	else if (v && c->now < v->until_ns)
+		c->verified = VER_VOUCHED;
 	return c->verified;
 }
 
@@ -385,6 +395,9 @@ static __always_inline __u32 new_flow(struct ctx *c)
 		goto refund_prefix;
 	}
 	rs->passed += 1;
+	/* verified is -1 in peace (never looked up): one compare, no lookup. */
+	if (c->verified == VER_VOUCHED && attack)
+		rs->vouched_passed += 1;
 	return FG_R_PASS_NEW_FLOW | (want & FG_RULE_F_COOKIE_ALWAYS ? WANT_COOKIE : 0);
 
 refund_prefix:
@@ -442,8 +455,12 @@ static __always_inline __u32 cookie_ack(struct xdp_md *xdp, struct ctx *c)
 	else
 		reason = fg_cookie_ack4(xdp, c->l4off);
 	if (reason == FG_R_PASS_COOKIE_ACK) {
+		/* Not verified now: any vouch in the entry has ended, so a
+		 * whole new value loses nothing. */
+		struct fg_verified v = { .tcp_ns = c->now };
+
 		src_key_of(&c->p, 0, 0, &k);
-		if (bpf_map_update_elem(&verified, &k, &c->now, BPF_ANY) == 0)
+		if (bpf_map_update_elem(&verified, &k, &v, BPF_ANY) == 0)
 			count_misc(FG_M_COOKIE_VERIFIED);
 	}
 	return reason;
@@ -581,8 +598,9 @@ int fg_tc_egress(struct __sk_buff *skb)
 	__u32 zero = 0;
 	const struct fg_config *cfg = bpf_map_lookup_elem(&settings, &zero);
 	struct fg_src_key k = {};
+	struct fg_verified *seen, fresh = {};
 	struct pkt p = {};
-	__u64 now, *seen;
+	__u64 now;
 
 	if (!cfg || parse_l3(&cur, &p) != PARSE_OK || p.fragment)
 		return TC_ACT_OK;
@@ -611,12 +629,14 @@ int fg_tc_egress(struct __sk_buff *skb)
 	now = fg_now();
 	seen = bpf_map_lookup_elem(&verified, &k);
 	if (seen) {
-		/* Refresh rarely: this runs for every segment we send. */
-		if (since(now, *seen) > cfg->verified_ttl_ns / 4)
-			*seen = now;
+		/* Refresh rarely: this runs for every segment we send. A
+		 * vouched entry gets its TCP proof beside the vouch. */
+		if (!seen->tcp_ns || since(now, seen->tcp_ns) > cfg->verified_ttl_ns / 4)
+			seen->tcp_ns = now;
 		return TC_ACT_OK;
 	}
-	if (bpf_map_update_elem(&verified, &k, &now, BPF_ANY) == 0)
+	fresh.tcp_ns = now;
+	if (bpf_map_update_elem(&verified, &k, &fresh, BPF_ANY) == 0)
 		count_misc(FG_M_VERIFIED);
 	return TC_ACT_OK;
 }

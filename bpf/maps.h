@@ -76,13 +76,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } udp_flows SEC(".maps");
 
-/* Sources the host is really talking to (filled by the TC egress program):
- * address key (rule 0) -> last seen (monotonic ns). */
+/* Verified sources: address key (rule 0) -> struct fg_verified. The host
+ * talked to them over TCP (TC egress, SYN cookies) or an application
+ * vouched for them (written by the agent). Sized by the agent:
+ * sources.max_verified for TCP plus vouch.max plus headroom, so that
+ * vouches (counted and capped by the agent) never make the LRU evict a
+ * TCP-verified entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, FG_MAX_VERIFIED);
 	__type(key, struct fg_src_key);
-	__type(value, __u64);
+	__type(value, struct fg_verified);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } verified SEC(".maps");
 

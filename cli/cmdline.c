@@ -106,7 +106,7 @@ const struct cmdline_option cmdline_options[] = {
 	{ "help", 'h', NULL, 0, 0, set_help, 0, NULL, "this help" },
 	{ "for", 0, "DURATION", O_FOR, 0, set_for, 0,
 	  "give a duration like 90s, 10m, 1h30m or 2d, at most 3650d (leave --for out to ban "
-	  "until unbanned)",
+	  "until unbanned, or to vouch for sources.verified_ttl)",
 	  NULL },
 	{ "cost", 0, "N", O_COST, 0, set_uint_str, FIELD(cost), "give a whole number, 0 or more",
 	  NULL },

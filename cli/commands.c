@@ -48,6 +48,13 @@ const struct cmdline_command commands_all[] = {
 	  xdpcmd_pin_ban },
 	{ "unban", 1, 0, "unban CIDR", NULL, "lift a ban (exit 1 if not banned)", NULL,
 	  xdpcmd_unban, xdpcmd_pin_unban },
+	{ "vouch", 1, O_FOR, "vouch ADDR [--for DURATION]", "vouch ADDR [--for DUR]",
+	  "mark ADDR verified: under attack it skips the\n"
+	  "global budget (default sources.verified_ttl, at\n"
+	  "most vouch.max_duration); exit 1 if refused",
+	  NULL, xdpcmd_vouch, NULL },
+	{ "unvouch", 1, 0, "unvouch ADDR", NULL, "end a vouch (exit 1 if none holds)", NULL,
+	  xdpcmd_unvouch, NULL },
 	{ "allow", 1, O_DEL, "allow CIDR [--del]", NULL, "add (remove) a runtime allow entry", NULL,
 	  xdpcmd_allow, NULL },
 	{ "deny", 1, O_DEL, "deny CIDR [--del]", NULL, "add (remove) a runtime deny entry", NULL,

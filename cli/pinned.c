@@ -278,27 +278,45 @@ int pinned_unban(struct xdpmaps *m, const char *arg)
 
 int pinned_verified(struct xdpmaps *m, const char *arg, bool json)
 {
-	uint64_t seen;
+	struct fg_verified v;
+	struct fg_config cfg;
 	struct fg_cidr c;
+	uint64_t now = xdpmaps_now_ns(), until = 0, age;
+	int by;
 
 	if (cidr_parse_addr(arg, &c)) {
 		fprintf(stderr, "floodctl: verified %s: not an address\n", arg);
 		return EXIT_ERROR;
 	}
-	int err = xdpmaps_verified(m, &c, &seen);
-	uint64_t age = xdpmaps_age_ns(xdpmaps_now_ns(), seen);
+	int err = xdpmaps_verified(m, &c, &v);
 
 	if (err && err != -ESTALE) {
 		printf(json ? "{\"verified\":false}\n" : "no\n");
 		return EXIT_DENIED;
 	}
-	if (json)
-		printf("{\"verified\":%s,\"seen_ms_ago\":%llu}\n", err ? "false" : "true",
-		       (unsigned long long)(age / 1000000));
-	else
-		printf("%s (seen %.1fs ago%s)\n", err ? "no" : "yes", age / 1e9,
-		       err ? ", past verified_ttl" : "");
-	return err ? EXIT_DENIED : EXIT_OK;
+	if (xdpmaps_settings(m, &cfg))
+		cfg.verified_ttl_ns = 0;
+	by = xdpmaps_verified_by(&v, cfg.verified_ttl_ns, now, &until);
+	age = xdpmaps_age_ns(now, v.tcp_ns);
+	if (json) {
+		printf("{\"verified\":%s,\"verified_by\":\"%s\",\"for_ms\":%llu",
+		       by < 0 ? "false" : "true",
+		       by < 0 ? "none" : xdpmaps_verified_origin_name((uint32_t)by),
+		       (unsigned long long)(by < 0 ? 0 : (until - now) / 1000000));
+		if (v.tcp_ns)
+			printf(",\"seen_ms_ago\":%llu", (unsigned long long)(age / 1000000));
+		printf("}\n");
+	} else if (by == FG_VERIFIED_TCP) {
+		printf("yes (seen %.1fs ago)\n", age / 1e9);
+	} else if (by >= 0) {
+		printf("yes (%s, for %.1fs more)\n", xdpmaps_verified_origin_name((uint32_t)by),
+		       (until - now) / 1e9);
+	} else if (v.tcp_ns) {
+		printf("no (seen %.1fs ago, past verified_ttl)\n", age / 1e9);
+	} else {
+		printf("no (vouch ended)\n");
+	}
+	return by < 0 ? EXIT_DENIED : EXIT_OK;
 }
 
 int pinned_count(struct xdpmaps *m, bool json)

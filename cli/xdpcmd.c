@@ -182,6 +182,17 @@ int xdpcmd_source(struct rpc *r, const struct cmdline_args *a)
 					   left > 0 ? dur : "0s");
 			continue;
 		}
+		/* and so is the end of a verification */
+		if (reply_is_str(k) && k->len == 17 && !memcmp(k->str, "verified_until_ms", 17) &&
+		    reply_ll(v, &ms)) {
+			left = ms - (now.tv_sec * 1000LL + now.tv_nsec / 1000000);
+			reply_fmt_duration(dur, sizeof(dur), (left + 999) / 1000);
+			if (ms == 0)
+				table_cell(&t, "not verified");
+			else
+				table_cell(&t, "%lld (verified for %s more)", ms, left > 0 ? dur : "0s");
+			continue;
+		}
 		reply_cell(&t, v);
 	}
 	table_print(&t, stdout);
@@ -301,6 +312,71 @@ int xdpcmd_unban(struct rpc *r, const struct cmdline_args *a)
 		return ret;
 	}
 	ret = reply_print_ok("XDP.UNBAN", rep, a->json, "unbanned %s", a->pos[0]);
+	freeReplyObject(rep);
+	return ret;
+}
+
+/* The agent's refusals of a vouch: said, exit 1. */
+static int vouch_error(redisReply *rep)
+{
+	int ret = reply_is_err_containing(rep, "refused") ||
+				  reply_is_err_containing(rep, "not vouched")
+			  ? EXIT_DENIED
+			  : EXIT_ERROR;
+
+	rpc_print_error(rep);
+	freeReplyObject(rep);
+	return ret;
+}
+
+int xdpcmd_vouch(struct rpc *r, const struct cmdline_args *a)
+{
+	char secs[24], dur[32];
+	const char *argv[] = { "XDP.VOUCH", a->pos[0], secs };
+	redisReply *rep;
+
+	snprintf(secs, sizeof(secs), "%llu", (unsigned long long)a->for_s);
+	rep = rpc_call(r, a->for_s ? 3 : 2, argv, NULL);
+	if (!rep)
+		return EXIT_ERROR;
+	if (rep->type == REDIS_REPLY_ERROR)
+		return vouch_error(rep);
+	if (rep->type != REDIS_REPLY_INTEGER) {
+		int ret = reply_unexpected("XDP.VOUCH", rep);
+
+		freeReplyObject(rep);
+		return ret;
+	}
+	if (a->json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		json_keyz(&j, "vouched");
+		json_strz(&j, a->pos[0]);
+		json_keyz(&j, "for_s");
+		json_int(&j, rep->integer);
+		json_obj_end(&j);
+		json_end(&j);
+	} else {
+		reply_fmt_duration(dur, sizeof(dur), rep->integer);
+		printf("vouched for %s for %s\n", a->pos[0], dur);
+	}
+	freeReplyObject(rep);
+	return EXIT_OK;
+}
+
+int xdpcmd_unvouch(struct rpc *r, const struct cmdline_args *a)
+{
+	const char *argv[] = { "XDP.UNVOUCH", a->pos[0] };
+	redisReply *rep = rpc_call(r, 2, argv, NULL);
+	int ret;
+
+	if (!rep)
+		return EXIT_ERROR;
+	if (rep->type == REDIS_REPLY_ERROR)
+		return vouch_error(rep);
+	ret = reply_print_ok("XDP.UNVOUCH", rep, a->json, "unvouched %s", a->pos[0]);
 	freeReplyObject(rep);
 	return ret;
 }

@@ -14,6 +14,9 @@ int xdpcmd_top(struct rpc *r, const struct cmdline_args *a);   /* --watch: live_
 int xdpcmd_watch(struct rpc *r, const struct cmdline_args *a); /* live_watch() */
 int xdpcmd_source(struct rpc *r, const struct cmdline_args *a);
 int xdpcmd_verified(struct rpc *r, const struct cmdline_args *a);
+/* XDP.VOUCH / XDP.UNVOUCH; a refusal is an answer (exit 1), not a failure. */
+int xdpcmd_vouch(struct rpc *r, const struct cmdline_args *a);
+int xdpcmd_unvouch(struct rpc *r, const struct cmdline_args *a);
 int xdpcmd_stats(struct rpc *r, const struct cmdline_args *a);
 int xdpcmd_ban(struct rpc *r, const struct cmdline_args *a);
 int xdpcmd_unban(struct rpc *r, const struct cmdline_args *a);

@@ -517,21 +517,86 @@ int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 	return bpf_map_lookup_elem(full ? m->src_state : m->prefix_state, &k, out) ? -errno : 0;
 }
 
-int xdpmaps_verified(struct xdpmaps *m, const struct fg_cidr *c, uint64_t *last_seen_ns)
+int xdpmaps_verified_by(const struct fg_verified *v, uint64_t ttl_ns, uint64_t now_ns,
+			uint64_t *until_ns)
 {
+	bool tcp = v->tcp_ns && xdpmaps_age_ns(now_ns, v->tcp_ns) < ttl_ns;
+	bool vouched = now_ns < v->until_ns;
+	uint64_t tcp_until = tcp ? v->tcp_ns + ttl_ns : 0;
+
+	if (until_ns)
+		*until_ns = vouched && v->until_ns > tcp_until ? v->until_ns : tcp_until;
+	if (tcp)
+		return FG_VERIFIED_TCP;
+	if (vouched)
+		return v->origin < FG_VERIFIED_ORIGIN_MAX ? (int)v->origin : FG_VERIFIED_VOUCH;
+	return -1;
+}
+
+int xdpmaps_verified(struct xdpmaps *m, const struct fg_cidr *c, struct fg_verified *out)
+{
+	struct fg_config cfg;
 	struct fg_src_key k;
 
-	struct fg_config cfg;
+	cidr_to_src_key(c, 0, &k);
+	if (bpf_map_lookup_elem(m->verified, &k, out))
+		return -errno;
+	/* An entry past its proofs is still in the map (LRU) but no longer
+	 * lets the source through: say so, as the program would. */
+	if (xdpmaps_settings(m, &cfg))
+		cfg.verified_ttl_ns = 0;
+	return xdpmaps_verified_by(out, cfg.verified_ttl_ns, xdpmaps_now_ns(), NULL) < 0 ? -ESTALE
+											 : 0;
+}
+
+/*
+ * The agent reads, changes and writes back a whole value while the TC
+ * program may refresh tcp_ns in place: a refresh lost that way is made
+ * again by the next segment (it refreshes once tcp_ns is a quarter ttl old).
+ */
+int xdpmaps_vouch(struct xdpmaps *m, const struct fg_cidr *c, uint64_t until_ns, uint32_t origin,
+		  bool *was_vouched)
+{
+	struct fg_verified v = {};
+	struct fg_src_key k;
+	uint64_t now = xdpmaps_now_ns();
 
 	cidr_to_src_key(c, 0, &k);
-	if (bpf_map_lookup_elem(m->verified, &k, last_seen_ns))
-		return -errno;
-	/* An entry past its ttl is still in the map (LRU) but no longer lets
-	 * the source through: say so, as the program would. */
-	if (!xdpmaps_settings(m, &cfg) &&
-	    !xdpmaps_verified_live(*last_seen_ns, cfg.verified_ttl_ns, xdpmaps_now_ns()))
-		return -ESTALE;
-	return 0;
+	if (bpf_map_lookup_elem(m->verified, &k, &v))
+		memset(&v, 0, sizeof(v));
+	if (was_vouched)
+		*was_vouched = now < v.until_ns;
+	v.until_ns = until_ns;
+	v.origin = origin;
+	v.pad0 = 0;
+	return bpf_map_update_elem(m->verified, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+int xdpmaps_unvouch(struct xdpmaps *m, const struct fg_cidr *c)
+{
+	struct fg_config cfg;
+	struct fg_verified v;
+	struct fg_src_key k;
+	uint64_t now = xdpmaps_now_ns();
+
+	cidr_to_src_key(c, 0, &k);
+	if (bpf_map_lookup_elem(m->verified, &k, &v) || now >= v.until_ns)
+		return -ENOENT;
+	if (xdpmaps_settings(m, &cfg))
+		cfg.verified_ttl_ns = 0;
+	if (xdpmaps_verified_by(&v, cfg.verified_ttl_ns, now, NULL) == FG_VERIFIED_TCP) {
+		v.until_ns = 0;
+		v.origin = FG_VERIFIED_TCP;
+		return bpf_map_update_elem(m->verified, &k, &v, BPF_EXIST) ? -errno : 0;
+	}
+	return bpf_map_delete_elem(m->verified, &k) && errno != ENOENT ? -errno : 0;
+}
+
+const char *xdpmaps_verified_origin_name(uint32_t origin)
+{
+	static const char *const names[FG_VERIFIED_ORIGIN_MAX] = { "tcp", "vouched", "fleet" };
+
+	return origin < FG_VERIFIED_ORIGIN_MAX ? names[origin] : "unknown";
 }
 
 long xdpmaps_count(int map_fd, uint32_t key_size)

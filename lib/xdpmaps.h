@@ -90,23 +90,36 @@ int xdpmaps_global(struct xdpmaps *m, uint32_t rule, struct fg_global_state *out
 int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 		   struct fg_src_state *out);
 
-/* Whether address c is verified as the XDP program judges it: 0 when the
- * egress side saw the host talk to it within verified_ttl, -ESTALE when that
- * was longer ago, -ENOENT if never (or evicted). last_seen_ns is filled for
- * 0 and -ESTALE. */
-int xdpmaps_verified(struct xdpmaps *m, const struct fg_cidr *c, uint64_t *last_seen_ns);
+/* How an address is verified as the XDP program judges it at now_ns with
+ * verified_ttl ttl_ns: FG_VERIFIED_TCP when its TCP proof holds (it wins: it
+ * needs no vouch), else the vouch's origin while the vouch holds, else -1.
+ * *until_ns (may be NULL) gets the end of what holds (the later of both). */
+int xdpmaps_verified_by(const struct fg_verified *v, uint64_t ttl_ns, uint64_t now_ns,
+			uint64_t *until_ns);
+
+/* Address c's entry of the verified map into *out: 0 when it is verified
+ * now (xdpmaps_verified_by() >= 0), -ESTALE when in the map but no proof
+ * holds any more, -ENOENT if not there (never, or evicted). */
+int xdpmaps_verified(struct xdpmaps *m, const struct fg_cidr *c, struct fg_verified *out);
+
+/* Vouch for address c until until_ns (CLOCK_MONOTONIC) with origin
+ * (FG_VERIFIED_VOUCH or _FLEET): its TCP proof, if any, is kept. *was_vouched
+ * (may be NULL) says whether a vouch held already. 0 or -errno. */
+int xdpmaps_vouch(struct xdpmaps *m, const struct fg_cidr *c, uint64_t until_ns, uint32_t origin,
+		  bool *was_vouched);
+
+/* End c's vouch: the entry goes, or stays with its TCP proof alone when
+ * that holds. -ENOENT when no vouch holds for c. */
+int xdpmaps_unvouch(struct xdpmaps *m, const struct fg_cidr *c);
+
+/* Stable names of enum fg_verified_origin: "tcp", "vouched", "fleet". */
+const char *xdpmaps_verified_origin_name(uint32_t origin);
 
 /* now - then, 0 when then is later (another CPU stamped after now was read;
  * a clock read just after boot is small): never a wrapped 2^64. */
 static inline uint64_t xdpmaps_age_ns(uint64_t now_ns, uint64_t then_ns)
 {
 	return now_ns > then_ns ? now_ns - then_ns : 0;
-}
-
-/* The XDP program's test: a stamp counts while its age is below ttl. */
-static inline bool xdpmaps_verified_live(uint64_t seen_ns, uint64_t ttl_ns, uint64_t now_ns)
-{
-	return xdpmaps_age_ns(now_ns, seen_ns) < ttl_ns;
 }
 
 /* Entries in a hash or trie map (walks the keys: O(entries)). */

@@ -20,8 +20,10 @@
 #endif
 
 /* 3: reasons 15, 16 widened the stats map (FG_R_MAX).
- * 4: SYN cookies: reasons 17-20, fg_config's cookie fields, misc 7-12. */
-#define FG_ABI_VERSION 4
+ * 4: SYN cookies: reasons 17-20, fg_config's cookie fields, misc 7-12.
+ * 5: the verified map's value is struct fg_verified (vouches), fg_rule_stat's
+ *    pad0 is vouched_passed. */
+#define FG_ABI_VERSION 5
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -94,6 +96,34 @@ enum fg_ban_origin {
 	FG_BAN_FLEET = 3,  /* another host, through the shared store */
 	FG_BAN_ORIGIN_MAX = 4,
 };
+
+/*
+ * Why an address is verified. TCP: the host completed a handshake with it
+ * (TC egress data or FIN, a valid SYN cookie). VOUCH: an application vouched
+ * for it over the socket (XDP.VOUCH, a policy's vouch_on_success). FLEET:
+ * another agent of the fleet did either. Stable numbers.
+ */
+enum fg_verified_origin {
+	FG_VERIFIED_TCP = 0,
+	FG_VERIFIED_VOUCH = 1,
+	FG_VERIFIED_FLEET = 2,
+	FG_VERIFIED_ORIGIN_MAX = 3,
+};
+
+/*
+ * Value of the verified map (key: struct fg_src_key of the address, rule 0).
+ * The two proofs live side by side, so a TCP handshake with a vouched
+ * address keeps it verified after the vouch ends, and an unvouch leaves a
+ * TCP-verified address verified. The XDP program admits the source while
+ * either holds: tcp_ns within verified_ttl, or now before until_ns.
+ */
+struct fg_verified {
+	__u64 tcp_ns;	/* last TCP proof (CLOCK_MONOTONIC); 0 = none */
+	__u64 until_ns; /* vouched until (CLOCK_MONOTONIC); 0 = not vouched */
+	__u32 origin;	/* enum fg_verified_origin of until_ns (VOUCH or FLEET) */
+	__u32 pad0;
+};
+_Static_assert(sizeof(struct fg_verified) == 24, "abi");
 
 /* A token bucket's parameters: rate new flows per second, burst flows. */
 struct fg_limit {
@@ -268,7 +298,7 @@ struct fg_rule_stat {
 	__u64 new_flows;	     /* new flows seen by the rule */
 	__u64 passed;		     /* new flows admitted */
 	__u64 dropped[FG_LEVEL_MAX]; /* new flows dropped, by level */
-	__u64 pad0;
+	__u64 vouched_passed;	     /* under attack, admitted only by a vouch */
 };
 _Static_assert(sizeof(struct fg_rule_stat) == 48, "abi");
 

@@ -868,13 +868,127 @@ static bool has_key(int fd, const char *s, __u16 rule)
 	return bpf_map_lookup_elem(fd, &k, val) == 0;
 }
 
-static int mark_verified(const char *s, __u64 ts)
+static int put_verified(const char *s, const struct fg_verified *v)
 {
 	struct fg_cidr c = cidr(s);
 	struct fg_src_key k;
 
 	cidr_to_src_key(&c, 0, &k);
-	return bpf_map_update_elem(maps.verified, &k, &ts, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(maps.verified, &k, v, BPF_ANY) ? -errno : 0;
+}
+
+/* TCP-verified at ts, as the egress program marks it. */
+static int mark_verified(const char *s, __u64 ts)
+{
+	struct fg_verified v = { .tcp_ns = ts };
+
+	return put_verified(s, &v);
+}
+
+/* Vouched for until until_ns (no TCP proof), as the agent writes it. */
+static int mark_vouched(const char *s, __u64 until_ns)
+{
+	struct fg_verified v = { .until_ns = until_ns, .origin = FG_VERIFIED_VOUCH };
+
+	return put_verified(s, &v);
+}
+
+static bool get_verified(const char *s, struct fg_verified *v, char *why)
+{
+	struct fg_cidr c = cidr(s);
+	struct fg_src_key k;
+
+	cidr_to_src_key(&c, 0, &k);
+	if (bpf_map_lookup_elem(maps.verified, &k, v))
+		return fail(why, "%s not in verified", s);
+	return true;
+}
+
+static __u64 vouched_passed(__u32 rule)
+{
+	struct fg_rule_stat rs;
+
+	return xdpmaps_rule_stats(&maps, rule, &rs) ? ~0ULL : rs.vouched_passed;
+}
+
+/* Vouched sources under attack: through the global budget as TCP-verified
+ * ones, never through their own limit, a ban or after the vouch ends;
+ * counted per rule only under attack. */
+static void story_vouch(void)
+{
+	struct pkt_spec v1 = SYN(.src = "198.51.100.50"), v2 = SYN(.src = "198.51.100.51"),
+			v3 = SYN(.src = "198.51.100.52"), old = SYN(.src = "198.51.100.53"),
+			un = SYN(.src = "203.0.113.9"), v6 = SYN(.src = "2001:db8:5::1"),
+			a = SYN(.src = "192.0.2.1"), b = SYN(.src = "192.0.2.2"),
+			u1 = { .src = "198.51.100.54", .proto = IPPROTO_UDP, .dport = 53 },
+			w1 = { .src = "203.0.113.9", .proto = IPPROTO_UDP, .sport = 1, .dport = 53 },
+			w2 = { .src = "203.0.113.9", .proto = IPPROTO_UDP, .sport = 2, .dport = 53 };
+	struct fg_cidr banned = cidr("198.51.100.52");
+	char why[WHY_LEN] = "";
+	__u64 now, before;
+	int err = reset(NULL);
+
+	conf_base(&conf);
+	conf.rules[FG_RULE_DEFAULT_TCP].per_source = rules_limit(1, 1);
+	conf.rules[FG_RULE_DEFAULT_TCP].global = rules_limit(1, 1);
+	conf.rules[FG_RULE_DEFAULT_UDP].global = rules_limit(1, 1);
+	err = err ?: xdpmaps_apply(&maps, &conf, NULL);
+	now = xdpmaps_now_ns();
+	err = err ?: mark_vouched("198.51.100.50", now + 60 * NS_PER_SEC);
+	err = err ?: mark_vouched("198.51.100.51", now + 60 * NS_PER_SEC);
+	err = err ?: mark_vouched("198.51.100.52", now + 60 * NS_PER_SEC);
+	err = err ?: mark_vouched("198.51.100.53", 1); /* ended long ago */
+	err = err ?: mark_vouched("198.51.100.54", now + 60 * NS_PER_SEC);
+	err = err ?: mark_vouched("2001:db8:5::1", now + 60 * NS_PER_SEC);
+	if (err) {
+		report("vouch", false, strerror(-err));
+		return;
+	}
+	before = vouched_passed(FG_RULE_DEFAULT_TCP);
+	STEP("vouch: in peace a vouched source is not counted as a vouched pass",
+	     expect(&v2, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     (vouched_passed(FG_RULE_DEFAULT_TCP) == before ||
+		      fail(why, "vouched_passed moved in peace")));
+	report("vouch: in peace a vouched source is not counted as a vouched pass", true, NULL);
+
+	STEP("vouch: global budget spent, the rule is under attack",
+	     expect(&a, XDP_DROP, FG_R_DROP_GLOBAL, why) &&
+		     expect(&b, XDP_DROP, FG_R_DROP_GLOBAL, why) &&
+		     expect(&un, XDP_DROP, FG_R_DROP_GLOBAL, why));
+	report("vouch: global budget spent, the rule is under attack", true, NULL);
+
+	STEP("vouch: under attack a vouched source passes (IPv4, IPv6) and is counted",
+	     expect(&v1, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     expect(&v6, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     (vouched_passed(FG_RULE_DEFAULT_TCP) == before + 2 ||
+		      fail(why, "vouched_passed moved by %llu, want 2",
+			   (unsigned long long)(vouched_passed(FG_RULE_DEFAULT_TCP) - before))));
+	report("vouch: under attack a vouched source passes (IPv4, IPv6) and is counted", true,
+	       NULL);
+
+	STEP("vouch: a vouched source over its per-address limit is dropped",
+	     expect(&v1, XDP_DROP, FG_R_DROP_SOURCE, why));
+	report("vouch: a vouched source over its per-address limit is dropped", true, NULL);
+
+	STEP("vouch: a vouch that has ended does not count",
+	     expect(&old, XDP_DROP, FG_R_DROP_GLOBAL, why));
+	report("vouch: a vouch that has ended does not count", true, NULL);
+
+	STEP("vouch: a banned vouched source is dropped as banned",
+	     (!xdpmaps_ban(&maps, &banned, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     expect(&v3, XDP_DROP, FG_R_DROP_BAN, why));
+	report("vouch: a banned vouched source is dropped as banned", true, NULL);
+
+	/* The UDP rule: spend its budget, then a vouched UDP source passes. */
+	before = vouched_passed(FG_RULE_DEFAULT_UDP);
+	STEP("vouch: under attack a vouched UDP source passes",
+	     expect(&w1, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     expect(&w2, XDP_DROP, FG_R_DROP_GLOBAL, why) &&
+		     expect(&u1, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     (vouched_passed(FG_RULE_DEFAULT_UDP) == before + 1 ||
+		      fail(why, "udp vouched_passed moved by %llu, want 1",
+			   (unsigned long long)(vouched_passed(FG_RULE_DEFAULT_UDP) - before))));
+	report("vouch: under attack a vouched UDP source passes", true, NULL);
 }
 
 /* Global budget (rate 1, burst 3), attack mode and verified sources. */
@@ -1367,6 +1481,22 @@ static void story_tc(void)
 	       tc_send(&rst, why) && tc_send(&rstack, why) &&
 		       verified_is("198.51.100.9", false, why),
 	       why);
+	{
+		struct pkt_spec data = ack;
+		struct fg_verified v;
+		__u64 until = xdpmaps_now_ns() + 60 * NS_PER_SEC;
+
+		data.dst = "198.51.100.13";
+		report("tc egress: data to a vouched address adds its TCP proof, keeps the vouch",
+		       (!mark_vouched("198.51.100.13", until) || fail(why, "vouch")) &&
+			       tc_send(&data, why) && get_verified("198.51.100.13", &v, why) &&
+			       ((v.tcp_ns && v.until_ns == until &&
+				 v.origin == FG_VERIFIED_VOUCH) ||
+				fail(why, "tcp_ns %llu until %llu origin %u",
+				     (unsigned long long)v.tcp_ns, (unsigned long long)v.until_ns,
+				     v.origin)),
+		       why);
+	}
 	report("xdp: ingress spoofed ACK does not verify",
 	       expect(&spoofed, XDP_PASS, FG_R_PASS_ESTABLISHED, why) &&
 		       verified_is("198.51.100.10", false, why),
@@ -1976,6 +2106,7 @@ int main(void)
 	for (i = 0; i < sizeof(rawtable) / sizeof(rawtable[0]); i++)
 		run_rawcase(&rawtable[i]);
 	story_global();
+	story_vouch();
 	story_autoban();
 	story_event_interval();
 	story_window_from_first_violation();

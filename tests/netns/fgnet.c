@@ -897,7 +897,8 @@ out:
 struct client_opts {
 	struct fg_addr dst, src;
 	bool have_src;
-	bool graceful; /* connect only */
+	bool graceful;	/* connect only */
+	bool new_flows; /* udp-talk only: a fresh socket (source port) per try */
 	uint16_t dport;
 	uint64_t count, interval_ms, timeout_ms;
 };
@@ -906,7 +907,7 @@ struct client_opts {
 static int client_parse(const char *cmd, bool graceful_ok, int argc, char **argv,
 			struct client_opts *o)
 {
-	enum { O_DST = 1, O_DPORT, O_COUNT, O_INTERVAL, O_TIMEOUT, O_SRC, O_GRACEFUL };
+	enum { O_DST = 1, O_DPORT, O_COUNT, O_INTERVAL, O_TIMEOUT, O_SRC, O_GRACEFUL, O_NEW };
 	static const struct option opts[] = {
 		{ "dst", required_argument, NULL, O_DST },
 		{ "dport", required_argument, NULL, O_DPORT },
@@ -915,6 +916,7 @@ static int client_parse(const char *cmd, bool graceful_ok, int argc, char **argv
 		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "src", required_argument, NULL, O_SRC },
 		{ "graceful", no_argument, NULL, O_GRACEFUL },
+		{ "new-flows", no_argument, NULL, O_NEW },
 		{ 0 },
 	};
 	bool have_dst = false;
@@ -949,6 +951,11 @@ static int client_parse(const char *cmd, bool graceful_ok, int argc, char **argv
 			if (!graceful_ok)
 				return usage_error(cmd, "%s", "--graceful is for connect only");
 			o->graceful = true;
+			break;
+		case O_NEW:
+			if (graceful_ok)
+				return usage_error(cmd, "%s", "--new-flows is for udp-talk only");
+			o->new_flows = true;
 			break;
 		default:
 			return usage_error(cmd, "%s", "unknown option");
@@ -1225,35 +1232,58 @@ struct talk_ctx {
 	struct talk_msg msg;
 };
 
+/* A UDP socket bound to --src (if given) and connected to --dst; -1 with errno. */
+static int talk_socket(const struct client_opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(o->dst.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -1;
+	if (o->have_src) {
+		len = addr_to_sockaddr(&o->src, 0, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, len))
+			goto fail;
+	}
+	len = addr_to_sockaddr(&o->dst, o->dport, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, len))
+		goto fail;
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
 static int talk_once(const struct client_opts *o, uint64_t i, void *ctx, double *ms)
 {
 	struct talk_ctx *t = ctx;
+	int rc, fd = t->fd;
 
 	t->msg.seq = i;
-	return udp_talk_once(t->fd, &t->msg, (unsigned int)o->timeout_ms, ms);
+	/* --new-flows: each try is a new flow (a new source port) to a
+	 * flood limiter, as a client's fresh media socket is. */
+	if (o->new_flows && (fd = talk_socket(o)) < 0)
+		return -errno;
+	rc = udp_talk_once(fd, &t->msg, (unsigned int)o->timeout_ms, ms);
+	if (fd != t->fd)
+		close(fd);
+	return rc;
 }
 
 static int cmd_udp_talk(int argc, char **argv)
 {
 	struct client_opts o;
 	struct talk_ctx t = { .fd = -1, .msg = { .magic = "fgtalk" } };
-	struct sockaddr_storage ss;
-	socklen_t len;
 	struct prng r;
 	int rc = client_parse("udp-talk", false, argc, argv, &o);
 
 	if (rc)
 		return rc;
-	t.fd = socket(o.dst.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	t.fd = talk_socket(&o);
 	if (t.fd < 0)
-		goto setup_err;
-	if (o.have_src) {
-		len = addr_to_sockaddr(&o.src, 0, &ss);
-		if (bind(t.fd, (struct sockaddr *)&ss, len))
-			goto setup_err;
-	}
-	len = addr_to_sockaddr(&o.dst, o.dport, &ss);
-	if (connect(t.fd, (struct sockaddr *)&ss, len))
 		goto setup_err;
 	prng_seed(&r, 0);
 	t.msg.nonce = prng_next(&r);
@@ -1690,7 +1720,7 @@ static const char usage_text[] =
 	"             -> ok= fail= p50_ms= p99_ms= max_ms= last_err=\n"
 	"  serve    --port N [--tcp] [--udp] [--bind ADDR] [--seconds S=0 (until signal)]\n"
 	"           [--ready-file PATH]        -> accepted= echoed= seconds=\n"
-	"  udp-talk --dst ADDR --dport N [--count N=10] [--timeout-ms N=1000]\n"
+	"  udp-talk --dst ADDR --dport N [--count N=10] [--timeout-ms N=1000] [--new-flows]\n"
 	"           [--interval-ms N=0] [--src ADDR]\n"
 	"             -> ok= fail= p50_ms= p99_ms= max_ms= last_err=\n"
 	"  raw      --dev IFACE --hex HEXBYTES [--count N=1] [--interval-ms N=0]\n"

@@ -6,7 +6,8 @@
 # counts; a ban on one agent (manual, made by its XDP program during a
 # flood, or by an application's auth failures) reaches the other's ban map
 # within a second (its XDP program then drops the source) and its metrics,
-# unbans follow, an agent started later loads the existing bans; a wrong
+# unbans follow, vouches travel the same way (issue 20), an agent started
+# later loads the existing bans and vouches; a wrong
 # password is a clear error and a fallback, not a crash.
 #
 # redis-server runs in A (the attacker's side stands in for the network
@@ -221,6 +222,40 @@ fg_assert_le "$left" 60 "B's 60 s ban ends on A within 60 s despite B's clock"
 fg_assert_ge "$left" 55 "and lasts about 60 s there"
 cb XDP.UNBAN 203.0.113.55 >/dev/null
 
+# Vouches (issue 20): one made on A (the signaling host) is a fleet vouch on
+# B within 1 s, ends there when it ends on A (B's clock 2 h ahead does not
+# stretch it), and an unvouch follows; B's guard refuses another host's vouch
+# of B's own address.
+VOUCHED=203.0.113.80
+verified_by() { redis-cli -s "$1" XDP.SOURCE "$2" | grep -A1 '^verified_by$' | sed -n 2p; }
+until_s() { # SOCK ADDR — seconds until the address's verification ends
+	local ms
+	ms=$(redis-cli -s "$1" XDP.SOURCE "$2" | grep -A1 '^verified_until_ms$' | sed -n 2p)
+	echo $(((ms - $(date +%s%3N)) / 1000))
+}
+vouch_is() { [ "$(verified_by "$1" "$2")" = "$3" ]; }
+ca XDP.VOUCH $VOUCHED 60 >/dev/null
+fg_wait_for -t 1 vouch_is "$SOCK_B" $VOUCHED fleet ||
+	fg_fail "B did not get A's vouch within 1 s: $(verified_by "$SOCK_B" $VOUCHED)"
+vouch_is "$SOCK_A" $VOUCHED vouched || fg_fail "A's own vouch is not 'vouched'"
+left=$(until_s "$SOCK_B" $VOUCHED)
+# B's XDP.SOURCE speaks B's (skewed) wall clock: compare with B's date.
+left=$((left - 7200))
+fg_assert_le "$left" 60 "A's 60 s vouch ends on B within 60 s"
+fg_assert_ge "$left" 55 "and lasts about 60 s there"
+ca XDP.UNVOUCH $VOUCHED >/dev/null
+fg_wait_for -t 1 vouch_is "$SOCK_B" $VOUCHED none || fg_fail "the unvouch did not reach B within 1 s"
+# An address of W's (B's) alone: a client's address to A. B reads its own
+# addresses again at most once a second.
+fg_addr "$FG_W" veth-a 2001:db8:3::1/64
+sleep 1.1
+ca XDP.VOUCH 2001:db8:3::1 60 >/dev/null
+fg_wait_for -t 2 grep -q 'fleet vouch refused' "$FG_TMP/agent-b.log" ||
+	fg_fail "B did not refuse a fleet vouch of its own address"
+vouch_is "$SOCK_B" 2001:db8:3::1 none || fg_fail "B holds a fleet vouch of its own address"
+ca XDP.UNVOUCH 2001:db8:3::1 >/dev/null
+fg_ok "a vouch on A reaches B within 1 s (fleet, same end), an unvouch follows, B's own address is refused"
+
 # The XDP program's own ban: A floods V's port 8443 from one address; V's
 # program bans it after 2 violations (counted once a second), and the ban
 # reaches B like any other.
@@ -252,11 +287,14 @@ fg_assert_ge "$(metric "$FG_W" 'floodgate_fleet_messages_total{kind="applied"}')
 fg_ok "B's metrics: floodgate_xdp_bans{origin=\"fleet\"} 2"
 
 ca XDP.BAN 203.0.113.60 600 >/dev/null
+ca XDP.VOUCH 203.0.113.81 600 >/dev/null
 fg_stop "$AGENT_B"
 agent_start b "$FG_TMP/fg-b.yaml"
 fg_wait_for -t 5 sh -c "redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^203.0.113.60\$'" ||
 	fg_fail "an agent started later did not load the existing bans"
-fg_ok "an agent started later loads the existing bans"
+fg_wait_for -t 5 vouch_is "$SOCK_B" 203.0.113.81 fleet ||
+	fg_fail "an agent started later did not load the vouches in force"
+fg_ok "an agent started later loads the existing bans and vouches"
 
 # --- redis-server dies mid-stream -----------------------------------------------------
 python3 "$(dirname "$0")/rl_latency.py" "$SOCK_A" 3 api2 s >"$FG_TMP/lat.out" &

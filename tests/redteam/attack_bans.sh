@@ -3,6 +3,8 @@
 # with socket access and as an operator's mistakes would have it:
 #   app_bans    nobody asks the agent to ban the host, 0.0.0.0, broadcast;
 #               an app fills the ban map, then root bans, then the program bans
+#   vouch       nobody vouches (XDP.VOUCH, RL.AUTH.OK ... ADDR) to get past the
+#               global budget under attack (issue 20)
 #   pin_dir     a pin dir pre-created by nobody (0777); a second agent on the pins
 #   full_list   a 65,536-entry deny list replaced by another on reload
 #   policy_lru  1.1 M keys of a budget policy against a login policy's state
@@ -47,6 +49,7 @@ policies:
   - name: login
     type: progressive
     xdp_ban: { after: 1, for: 1h }
+    vouch_on_success: 10m
   - name: ai_tokens
     type: budget
     amount: 1000
@@ -60,6 +63,19 @@ if [ "$n" = 0 ]; then
 	held "app_bans_nobody: 30 x RL.AUTH.FAIL as nobody for $FG_V_IP4_A (own), 0.0.0.0, 255.255.255.255: $n bans"
 else
 	broken "app_bans_nobody: 30 x RL.AUTH.FAIL as nobody for $FG_V_IP4_A (own), 0.0.0.0, 255.255.255.255: $n bans ($(fg_ctl list bans | awk '{print $1}' | tr '\n' ' '))"
+fi
+
+# nobody vouches for its own flood sources, directly and through a login success.
+for i in $(seq 1 20); do
+	echo "XDP.VOUCH 203.0.113.$i 3600"
+	echo "RL.AUTH.OK login user:$i ADDR 203.0.113.$((i + 20))"
+done | as nobody "$PY" "$FG_TMP/resp_pipe.py" "$FG_SOCK" >/dev/null
+v=0
+for i in $(seq 1 40); do fg_ctl verified "203.0.113.$i" >/dev/null 2>&1 && v=$((v + 1)); done
+if [ "$v" = 0 ]; then
+	held "vouch_nobody: 20 x XDP.VOUCH and 20 x RL.AUTH.OK ... ADDR (vouch_on_success) as nobody: $v verified"
+else
+	broken "vouch_nobody: 20 x XDP.VOUCH and 20 x RL.AUTH.OK ... ADDR (vouch_on_success) as nobody: $v verified"
 fi
 
 # An app (root's socket client) asks for 70,000 distinct bans, then root bans by hand.

@@ -192,6 +192,43 @@ START_TEST(test_app_only)
 }
 END_TEST
 
+/* vouch: who may, how fast, how many, how long; a progressive policy's
+ * vouch_on_success. */
+START_TEST(test_vouch)
+{
+	ck_assert_int_eq(parse(""), 0);
+	ck_assert_int_eq(conf.vouch.npeer_uids, 0);
+	ck_assert_uint_eq(conf.vouch.max, FG_CONF_VOUCH_MAX);
+	ck_assert_uint_eq(conf.vouch.per_peer, FG_CONF_VOUCH_PER_PEER);
+	ck_assert_uint_eq(conf.vouch.rate, FG_CONF_VOUCH_RATE);
+	ck_assert_uint_eq(conf.vouch.max_duration_ms, FG_CONF_VOUCH_MAX_DUR_MS);
+	config_free(&conf);
+	ck_assert_int_eq(parse("vouch:\n  peer_uids: [1000]\n  peer_gids: [2000, 2001]\n"
+			       "  max: 500\n  per_peer: 100\n  rate: 20\n  max_duration: 2h\n"
+			       "policies:\n  - name: login\n    type: progressive\n"
+			       "    vouch_on_success: 10m\n"),
+			 0);
+	ck_assert_int_eq(conf.vouch.npeer_uids, 1);
+	ck_assert_uint_eq(conf.vouch.peer_uids[0], 1000);
+	ck_assert_int_eq(conf.vouch.npeer_gids, 2);
+	ck_assert_uint_eq(conf.vouch.max, 500);
+	ck_assert_uint_eq(conf.vouch.per_peer, 100);
+	ck_assert_uint_eq(conf.vouch.rate, 20);
+	ck_assert_uint_eq(conf.vouch.burst, 20); /* default: rate */
+	ck_assert_uint_eq(conf.vouch.max_duration_ms, 7200000);
+	ck_assert_uint_eq(conf.policies[0].vouch_on_success_ms, 600000);
+	config_free(&conf);
+	ck_assert_int_eq(parse("vouch: { rate: 0 }\n"), -EINVAL);
+	ck_assert_str_eq(err, "t.yaml:1: vouch.rate: 0 is out of range (1-1000000)");
+	ck_assert_int_eq(parse("vouch: { max_duration: 100ms }\n"), -EINVAL);
+	ck_assert_int_eq(parse("vouch: { peer_uid: [1] }\n"), -EINVAL);
+	ck_assert_str_eq(err, "t.yaml:1: vouch.peer_uid: unknown key (did you mean peer_uids?)");
+	ck_assert_int_eq(parse("policies:\n  - { name: a, type: window, limits: [{ max: 1, "
+			       "window: 1s }], vouch_on_success: 1m }\n"),
+			 -EINVAL);
+}
+END_TEST
+
 /* A mapped entry alone is its IPv4 address (it used to be deleted from the
  * trie at the first sync, the list still showing it). */
 START_TEST(test_mapped_entry)
@@ -1518,6 +1555,7 @@ static Suite *config_suite(void)
 	tcase_add_test(good, test_empty);
 	tcase_add_test(good, test_app_only);
 	tcase_add_test(good, test_mapped_entry);
+	tcase_add_test(good, test_vouch);
 	tcase_add_test(good, test_defaults_per_proto);
 	tcase_add_test(good, test_values);
 	tcase_add_test(good, test_same_port_two_protos);

@@ -1276,7 +1276,7 @@ START_TEST(test_describe)
 	ck_assert_int_eq(policy_describe(policies_find(ps, "login", 5), NULL, 0, &d, h, sizeof(h)),
 			 0);
 	ck_assert_str_eq(h, "");
-	ck_assert_int_eq(d.nparam, 7);
+	ck_assert_int_eq(d.nparam, 8); /* vouch_on_success_ms is the 8th */
 	ck_assert_int_eq(policy_describe(policies_find(ps, "chat", 4), NULL, 0, &d, h, sizeof(h)),
 			 0);
 	ck_assert_str_eq(h, "");

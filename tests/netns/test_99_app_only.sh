@@ -279,9 +279,9 @@ same "$(cl k 1000000 1 86400)" \
 	"CL.THROTTLE burst x period overflowing what Redis keeps exact"
 same "$(cl k 1 1)" "ERR wrong number of arguments: CL.THROTTLE key max_burst count period [quantity]" \
 	"CL.THROTTLE with too few arguments"
-m=$(metrics)
-grep -q '^floodgate_cl_throttle_total{result="limited"} 2$' <<<"$m" ||
-	fg_fail "/metrics: CL.THROTTLE limited not 2: $(grep cl_throttle <<<"$m")"
+# /metrics renders a snapshot taken about once a second: poll it.
+fg_wait_for -t 10 _metric_is 'floodgate_cl_throttle_total{result="limited"}' 2 ||
+	fg_fail "/metrics: CL.THROTTLE limited not 2: $(metrics | grep cl_throttle)"
 fg_ok '/metrics: floodgate_cl_throttle_total{result="limited"} 2'
 
 # SIGHUP and CONFIG RELOAD (by the agent's own uid: an admin) keep the state.

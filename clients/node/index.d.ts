@@ -139,7 +139,12 @@ export declare class Client extends EventEmitter {
   authCheck(policy: string, key: Key): Promise<AuthCheckResult>;
   authFail(policy: string, key: Key): Promise<AuthFailResult>;
   /** true when the agent recorded it, false when it could not be reached. */
-  authOk(policy: string, key: Key): Promise<boolean>;
+  /** With addr (one IP address), a policy with vouch_on_success vouches for it too. */
+  authOk(policy: string, key: Key, opts?: { addr?: string }): Promise<boolean>;
+  /** XDP.VOUCH: resolves the seconds granted; rejects with the agent's refusal. */
+  vouch(addr: string, seconds?: number): Promise<number>;
+  /** XDP.UNVOUCH. */
+  unvouch(addr: string): Promise<true>;
   event(policy: string, connId: Key, event: string): Promise<EventResult>;
   connClose(policy: string, connId: Key): Promise<boolean>;
   /** Rejects with FloodgateUnavailableError when the agent cannot be reached. */
@@ -238,6 +243,12 @@ export interface LoginOptions {
   message?: OrFn<unknown>;
   /** Default "floodgateLogin". */
   requestPropertyName?: string;
+  /**
+   * After a successful login, vouch for the client's address (RL.AUTH.OK ... ADDR): true takes
+   * req.ip (Express's "trust proxy"), a function returns the address. The policy needs
+   * vouch_on_success and this process's uid or gid in the agent's vouch.peer_uids/peer_gids.
+   */
+  vouch?: boolean | ((req: Req) => string | undefined | Promise<string | undefined>);
 }
 
 export interface LoginRequestState {
@@ -373,6 +384,30 @@ export interface HandshakeLimiterOptions {
 /** allowRequest for new Server(http, { allowRequest }): refuses new sessions with HTTP 403. */
 export declare function handshakeLimiter(opts: HandshakeLimiterOptions):
   (req: any, callback: (err: string | null | undefined, success: boolean) => void) => void;
+
+export interface VouchOnConnectOptions {
+  client: Client;
+  /** Default false: X-Forwarded-For is ignored. */
+  trustProxy?: TrustProxy;
+  /** How long (XDP.VOUCH seconds). Default: the agent's (sources.verified_ttl, at most vouch.max_duration). */
+  seconds?: number;
+  /** Whether the socket's user logged in. Default: socket.data.user or socket.data.userId is set. */
+  authenticated?: (socket: IoSocket) => boolean;
+  onAudit?: (e: VouchAuditEvent) => void;
+}
+
+export interface VouchAuditEvent {
+  type: 'vouched' | 'vouch_refused';
+  socketId: string;
+  addr: string;
+  /** vouched: the seconds granted. */
+  seconds?: number;
+  /** vouch_refused: the agent's refusal or FloodgateUnavailableError. */
+  error?: Error;
+}
+
+/** io.use middleware after the app's authentication: vouches for the client's address; never refuses the socket. */
+export declare function vouchOnConnect(opts: VouchOnConnectOptions): (socket: IoSocket, next: IoNext) => void;
 
 export interface EventLimiterOptions {
   client: Client;

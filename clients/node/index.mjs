@@ -5,6 +5,7 @@ export const {
   Client, createClient, FloodgateUnavailableError, FloodgateCommandError, InsuranceLimiter,
   RespReader, RespProtocolError, ReplyError, normalizeIp, DEFAULT_SOCKET,
   rateLimit, progressiveLogin, budget, draftHeaders, connectionLimiter, eventLimiter, handshakeLimiter,
+  vouchOnConnect,
   FloodgateGuard, RateLimit, SkipRateLimit,
   throttle, throttleReset, FloodgateThrottlerStorage, FloodgateStore,
 } = cjs;

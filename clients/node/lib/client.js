@@ -7,6 +7,7 @@ const net = require('node:net');
 const { EventEmitter } = require('node:events');
 const { RespReader, RespProtocolError, ReplyError, encodeCommand } = require('./resp');
 const { InsuranceLimiter } = require('./insurance');
+const { normalizeIp } = require('./ip');
 
 const DEFAULT_SOCKET = '/run/floodgate/floodgate.sock';
 const FAILURE_POLICIES = ['allow', 'deny', 'insurance'];
@@ -444,9 +445,19 @@ class Client extends EventEmitter {
       failures: v.failures });
   }
 
-  /** RL.AUTH.OK: a successful login forgets the key's failures. Resolves true (agent) or false (not reached). */
-  authOk(policy, key) {
-    return this.call(['RL.AUTH.OK', policy, key], okReply('RL.AUTH.OK'), () => {
+  /**
+   * RL.AUTH.OK: a successful login forgets the key's failures. With { addr }
+   * (one IP address: the client's), a policy with vouch_on_success also
+   * vouches for it. Resolves true (agent) or false (not reached).
+   */
+  authOk(policy, key, opts) {
+    const cmd = ['RL.AUTH.OK', policy, key];
+    if (opts?.addr != null) {
+      const addr = vouchAddress(opts.addr);
+      if (!addr) return Promise.reject(new TypeError(`floodgate: authOk addr: "${opts.addr}" is not one IP address`));
+      cmd.push('ADDR', addr);
+    }
+    return this.call(cmd, okReply('RL.AUTH.OK'), () => {
       this.insurance?.authOk(policy, String(key));
       return false;
     });
@@ -473,6 +484,33 @@ class Client extends EventEmitter {
       const v = this.insurance.event(policy, String(connId), this.now());
       return this.decided('event', err, { policy, connId, event: eventName, type: null, ...v });
     });
+  }
+
+  /**
+   * XDP.VOUCH: the application's word that addr (one IP address) is a real
+   * user: verified for seconds (default the agent's), so its new flows pass a
+   * rule's global budget while the rule is under attack. Resolves the seconds
+   * granted; rejects with the agent's refusal (NOPERM: this process's uid or
+   * gid is not in vouch.peer_uids/peer_gids; ERR: an address it may not
+   * vouch for, its rate or quota) or FloodgateUnavailableError.
+   */
+  vouch(addr, seconds) {
+    const a = vouchAddress(addr);
+    if (!a) return Promise.reject(new TypeError(`floodgate: vouch: "${addr}" is not one IP address`));
+    if (seconds !== undefined && (!Number.isSafeInteger(seconds) || seconds < 1))
+      return Promise.reject(new RangeError(`floodgate: vouch: seconds must be a whole number >= 1, not ${seconds}`));
+    const cmd = seconds === undefined ? ['XDP.VOUCH', a] : ['XDP.VOUCH', a, String(seconds)];
+    return this.call(cmd, (r) => {
+      if (!Number.isSafeInteger(r) || r < 0) throw new RespProtocolError(`XDP.VOUCH answered ${show(r)}, not seconds`);
+      return r;
+    });
+  }
+
+  /** XDP.UNVOUCH: ends the vouch for addr. Resolves true; rejects when addr is not vouched for. */
+  unvouch(addr) {
+    const a = vouchAddress(addr);
+    if (!a) return Promise.reject(new TypeError(`floodgate: unvouch: "${addr}" is not one IP address`));
+    return this.call(['XDP.UNVOUCH', a], okReply('XDP.UNVOUCH'));
   }
 
   /** RL.CONN.CLOSE: forgets a connection's counters. Resolves true, or false when the agent was not reached. */
@@ -516,6 +554,13 @@ function ints(r, n, what) {
   if (!Array.isArray(r) || r.length !== n || !r.every((x) => Number.isSafeInteger(x) && x >= 0))
     throw new RespProtocolError(`${what} reply is not ${n} non-negative integers: ${show(r)}`);
   return r;
+}
+
+// One IP address as the agent takes it (IPv4-mapped as IPv4, no zone, no
+// prefix), or null.
+function vouchAddress(addr) {
+  const a = normalizeIp(String(addr));
+  return a && !a.includes('/') ? a : null;
 }
 
 function okReply(what) {

@@ -137,14 +137,16 @@ function rateLimit(opts) {
 
 /**
  * progressiveLogin({ client, policy, key?, ipv6Prefix?, statusCode?, message?,
- * requestPropertyName? }) -> { check, fail(req, res?), ok(req) }
+ * requestPropertyName?, vouch? }) -> { check, fail(req, res?), ok(req) }
  *
  * check: middleware before the login handler. While the key must still wait
  * (RL.AUTH.CHECK), it answers 429 with Retry-After and { retryAfterMs }; else
  * it puts { key, fail(), ok() } on req.floodgateLogin and calls next().
  * After the attempt: fail() records it (RL.AUTH.FAIL) and resolves the delay
  * that now applies (and sets Retry-After on res when given and > 0); ok()
- * forgets the key's failures. Never a lockout: the wait only grows to the
+ * forgets the key's failures, and with vouch (true: the request's client
+ * address; or a function of req) vouches for the client's address
+ * (RL.AUTH.OK ... ADDR; the policy's vouch_on_success says how long). Never a lockout: the wait only grows to the
  * policy's max_delay and failures are forgotten after forget_after.
  */
 function progressiveLogin(opts) {
@@ -170,8 +172,14 @@ function progressiveLogin(opts) {
     return r;
   }
 
+  // vouch: true vouches for the request's client address (req.ip: Express's
+  // "trust proxy"), a function picks the address; the policy's
+  // vouch_on_success says for how long.
   async function ok(req) {
-    return client.authOk(policy, await keyOf(req));
+    const key = await keyOf(req);
+    if (!opts.vouch) return client.authOk(policy, key);
+    const addr = typeof opts.vouch === 'function' ? await opts.vouch(req) : (req.ip ?? req.socket?.remoteAddress);
+    return client.authOk(policy, key, addr ? { addr } : undefined);
   }
 
   async function check(req, res, next) {

@@ -27,6 +27,7 @@ module.exports = {
   connectionLimiter: socketio.connectionLimiter,
   eventLimiter: socketio.eventLimiter,
   handshakeLimiter: socketio.handshakeLimiter,
+  vouchOnConnect: socketio.vouchOnConnect,
   FloodgateGuard: nestjs.FloodgateGuard,
   RateLimit: nestjs.RateLimit,
   SkipRateLimit: nestjs.SkipRateLimit,

@@ -184,4 +184,37 @@ function handshakeLimiter(opts) {
   };
 }
 
-module.exports = { connectionLimiter, eventLimiter, handshakeLimiter, handshakeAddress };
+/**
+ * vouchOnConnect({ client, trustProxy?, seconds?, authenticated?, onAudit? })
+ * -> io.use middleware (socket, next)
+ *
+ * After the application's own authentication middleware: vouches (XDP.VOUCH)
+ * for the connecting socket's client address (through trusted proxies, as
+ * connectionLimiter) when authenticated(socket) is true (default: the app put
+ * its user on socket.data.user or socket.data.userId), so the user's media
+ * reaches the media hosts through a spoofed flood. It never holds up or
+ * refuses the connection: the vouch is sent and the socket goes on; a
+ * refusal (an address the agent may not vouch for, this process not named in
+ * vouch.peer_uids, a quota) goes to onAudit as { type: 'vouch_refused' }.
+ */
+function vouchOnConnect(opts) {
+  if (!opts?.client) throw new TypeError('floodgate: vouchOnConnect needs { client }');
+  const { client } = opts;
+  const trust = compileTrust(opts.trustProxy ?? false);
+  const authenticated = opts.authenticated ?? ((socket) => socket.data?.user != null || socket.data?.userId != null);
+  const audit = (e) => {
+    try {
+      opts.onAudit?.(e);
+    } catch { /* an audit hook must not break the connection */ }
+  };
+  return function floodgateVouchOnConnect(socket, next) {
+    if (authenticated(socket)) {
+      const addr = handshakeAddress(socket, trust);
+      client.vouch(addr, opts.seconds).then((seconds) => audit({ type: 'vouched', socketId: socket.id, addr, seconds }),
+        (error) => audit({ type: 'vouch_refused', socketId: socket.id, addr, error }));
+    }
+    next();
+  };
+}
+
+module.exports = { connectionLimiter, eventLimiter, handshakeLimiter, handshakeAddress, vouchOnConnect };

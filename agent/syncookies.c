@@ -38,6 +38,37 @@ const char *syncookies_mode_name(enum fg_conf_cookies mode)
 	}
 }
 
+bool syncookies_on(struct xdpmaps *maps)
+{
+	struct fg_config cfg;
+
+	return !xdpmaps_settings(maps, &cfg) && (cfg.flags & FG_CFG_F_COOKIES);
+}
+
+const char *syncookies_rule_state(const struct fg_conf *conf, const struct fg_compiled *c,
+				  struct xdpmaps *maps, uint32_t id, bool on, uint64_t now_ns,
+				  bool *active)
+{
+	uint32_t f = c->rules[id].flags;
+	bool tcp = id == FG_RULE_DEFAULT_TCP;
+	struct fg_global_state gs;
+	int i;
+
+	*active = false;
+	if (id != FG_RULE_DEFAULT_TCP && id != FG_RULE_DEFAULT_UDP)
+		for (i = 0; i < conf->nrules; i++)
+			if (!strcmp(conf->rules[i].name, c->ids.names[id]))
+				tcp = conf->rules[i].proto == FG_PROTO_TCP;
+	if (!tcp)
+		return NULL;
+	if (!(f & (FG_RULE_F_COOKIE_AUTO | FG_RULE_F_COOKIE_ALWAYS)))
+		return "off";
+	if (on)
+		*active = (f & FG_RULE_F_COOKIE_ALWAYS) ||
+			  (!xdpmaps_global(maps, id, &gs) && gs.attack_until_ns > now_ns);
+	return f & FG_RULE_F_COOKIE_ALWAYS ? "always" : "auto";
+}
+
 uint8_t syncookies_wscale(uint64_t tcp_rmem_max, uint64_t rmem_max)
 {
 	uint64_t space = tcp_rmem_max > rmem_max ? tcp_rmem_max : rmem_max;

@@ -72,4 +72,16 @@ uint8_t syncookies_wscale(uint64_t tcp_rmem_max, uint64_t rmem_max);
 /* The name of a rule's mode, for status and metrics. */
 const char *syncookies_mode_name(enum fg_conf_cookies mode);
 
+/* Whether the settings map says cookies are on now (FG_CFG_F_COOKIES: the
+ * namespace's TCP settings are set for them). */
+bool syncookies_on(struct xdpmaps *maps);
+
+/* The syn_cookies mode of compiled rule id ("auto", "off", "always"), or
+ * NULL when it is not a TCP rule. *active: its SYNs are answered with
+ * cookies now (on, from syncookies_on(), and the rule says always, or auto
+ * and it is under attack at now_ns). For INFO, metrics and the status page. */
+const char *syncookies_rule_state(const struct fg_conf *conf, const struct fg_compiled *c,
+				  struct xdpmaps *maps, uint32_t id, bool on, uint64_t now_ns,
+				  bool *active);
+
 #endif /* FG_SYNCOOKIES_H */

@@ -1,5 +1,6 @@
 #!/bin/bash
-# floodctl over the agent's socket, as an operator uses it: status, a manual
+# floodctl over the agent's socket, as an operator uses it: status (with each
+# TCP rule's syn_cookies mode and whether it answers SYNs now), a manual
 # ban that the XDP program enforces on a spoofed flood, unban, allow/deny,
 # the application limits with their exit codes (0 ok, 1 denied, 2 error),
 # JSON that parses, usage errors, a missing socket, and admin commands
@@ -19,6 +20,10 @@ rules:
     proto: tcp
     ports: [$PORT]
     per_source: { rate: 20, burst: 40 }
+  - name: pushapi
+    proto: tcp
+    ports: [8443]
+    syn_cookies: always
 policies:
   - name: api
     type: window
@@ -61,9 +66,17 @@ fg_log "status:"$'\n'"$out"
 grep -q "^interfaces .*$FG_V_IF_C" <<<"$out" || fg_fail "status does not list $FG_V_IF_C"
 grep -q "^policies .*3: api (window)" <<<"$out" || fg_fail "status does not count the policies"
 fg_ok "status shows interfaces and policies"
+# syn_cookies: always answers SYNs from the agent's first tick on; auto only
+# while its rule is under attack.
+_cookies_row() { ctl status | grep -q "^syn cookies .*signaling auto, pushapi always (ACTIVE: answering SYNs)"; }
+fg_wait_for -t 10 _cookies_row || fg_fail "status does not show the rules' syn_cookies: $(ctl status)"
+ctl status | grep -q "^cookies .*0 SYN-ACKs sent, 0 valid ACKs" || fg_fail "status lacks the cookie counters"
+fg_ok "status shows each TCP rule's syn_cookies mode, which answer SYNs now, and the cookie counters"
 out=$(ctl --json status)
 json_ok ctl --json status
 fg_assert_eq "$(jq_py 'j["policies"]["policies"]' "$out")" 3 "status --json: policies section"
+[ "$(jq_py 'j["xdp"]["syn_cookies_rule_signaling"], j["xdp"]["syn_cookies_rule_pushapi"]' "$out")" = \
+	"mode=auto,active=0 mode=always,active=1" ] || fg_fail "status --json: the rules' syn_cookies: $out"
 
 # --- ban, enforced by XDP -------------------------------------------------------
 fg_assert_eq "$(rc ctl ban $BANNED --for 10m)" 0 "ban $BANNED --for 10m"

@@ -202,7 +202,7 @@ test-unit: $(UNIT_BINS)
 test-bpf: $(BPFTEST) $(FUZZXDP)
 	$(Q)BUILD=$(BUILD) STAGES=bpf ./tests/run.sh
 
-test-netns: all $(NET_TOOLS) $(NODE_DEPS) $(LIVEGEN)
+test-netns: all $(NET_TOOLS) $(NODE_DEPS) $(LIVEGEN) $(BUILD)/bench/noop.bpf.o
 	$(Q)BUILD=$(BUILD) STAGES=netns ./tests/run.sh
 
 # User-space code under AddressSanitizer and UBSan.

@@ -52,9 +52,18 @@ int syncookies_fill(struct syncookies *ck, const struct fg_conf *conf, struct fg
 void syncookies_tick(struct syncookies *ck, const struct fg_conf *conf, struct xdpmaps *maps,
 		     struct fg_compiled *compiled, uint64_t now_ns);
 
-/* After attaching to ifname in mode: say so when cookie SYN-ACKs may not
- * leave it (a veth in native mode). Returns 0. */
+/* After attaching to ifname in mode, when conf uses cookies and ifname is a
+ * veth in native mode: cookie SYN-ACKs (XDP_TX) leave it only when its peer
+ * has an XDP program. -EOPNOTSUPP, logged, when the peer has none and a rule
+ * says always (every new connection would stall); a warning when only auto
+ * rules would suffer (during attacks) or the peer cannot be checked; else 0. */
 int syncookies_check_iface(const struct fg_conf *conf, const char *ifname, enum fg_xdp_mode mode);
+
+/* Whether the peer of veth ifname (in whatever namespace: RTM_GETLINK's
+ * IFLA_LINK and IFLA_LINK_NETNSID, then IFLA_TARGET_NETNSID) has an XDP
+ * program attached: 1 or 0, -errno when it cannot be told. *peer and
+ * *peer_nsid get its ifindex and namespace id (-1: this namespace). */
+int syncookies_veth_peer_xdp(const char *ifname, int *peer, int *peer_nsid);
 
 /* At start, before the config is written into adopted maps: when the
  * pinned settings say an agent set the TCP settings for cookies and did not

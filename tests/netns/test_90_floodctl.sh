@@ -1,6 +1,8 @@
 #!/bin/bash
 # floodctl over the agent's socket, as an operator uses it: status (with each
-# TCP rule's syn_cookies mode and whether it answers SYNs now), a manual
+# TCP rule's syn_cookies mode and whether it answers SYNs now; and first, an
+# agent refused because syn_cookies: always cannot answer on a native veth
+# whose peer has no XDP program), a manual
 # ban that the XDP program enforces on a spoofed flood, unban, allow/deny,
 # the application limits with their exit codes (0 ok, 1 denied, 2 error),
 # JSON that parses, usage errors, a missing socket, and admin commands
@@ -39,6 +41,21 @@ policies:
     exempt: [ping]
 YAML
 fg_serve $PORT
+# syn_cookies: always sends every SYN-ACK with XDP_TX, which a veth in native
+# mode delivers only to a peer with an XDP program: refused, naming the peer
+# (in another namespace), until the peers have one.
+NOOP=$BUILD/bench/noop.bpf.o
+[ -f "$NOOP" ] || fg_fail "$NOOP missing: make test-netns builds it"
+fg_bpffs
+r=0
+timeout 60 nsenter --net="/run/netns/$FG_V" "$FLOODGATED" -c "$FG_TMP/fg.yaml" -i "$FG_V_IF_C" \
+	-i "$FG_V_IF_A" --pin-dir "$FG_PIN_DIR" --socket "$FG_TMP/refused.sock" >"$FG_TMP/refused.log" 2>&1 || r=$?
+[ $r != 0 ] && grep -q "veth-c is a veth in native XDP mode and its peer (ifindex [0-9]* in namespace id [0-9]*) has no XDP program" \
+	"$FG_TMP/refused.log" || fg_fail "syn_cookies: always on a native veth without XDP on its peer was not refused (exit $r): $(cat "$FG_TMP/refused.log")"
+[ -z "$(fg_xdp_prog_id "$FG_V" "$FG_V_IF_C")" ] || fg_fail "the refused agent left its program attached"
+fg_ok "syn_cookies: always refused on a native veth whose peer has no XDP program"
+ip -n "$FG_C" link set dev "$FG_C_IF" xdpdrv obj "$NOOP" sec xdp || fg_fail "cannot attach XDP_PASS on C"
+ip -n "$FG_A" link set dev "$FG_A_IF" xdpdrv obj "$NOOP" sec xdp || fg_fail "cannot attach XDP_PASS on A"
 fg_agent_start "$FG_TMP/fg.yaml"
 fg_wait_for -t 10 test -S "$FG_SOCK" || fg_fail "no socket at $FG_SOCK"
 

@@ -69,7 +69,7 @@ FUZZXDP    := $(BUILD)/tests/fuzz_xdp
 BENCHXDP   := $(BUILD)/bench/bench_xdp
 LIVEGEN    := $(BUILD)/bench/livegen
 # Everything make bench runs besides the agent and fgnet.
-BENCH_TOOLS := $(BENCHXDP) $(BUILD)/bench/fgwatch $(BUILD)/bench/drop.bpf.o $(LIVEGEN)
+BENCH_TOOLS := $(BENCHXDP) $(BUILD)/bench/fgwatch $(BUILD)/bench/drop.bpf.o $(BUILD)/bench/noop.bpf.o $(LIVEGEN)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 

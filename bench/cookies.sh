@@ -124,19 +124,7 @@ table ip $NFT_T {
 NFT
 }
 
-fg_conf() { # MODE MAX_RATE
-	cat >"$FG_TMP/fg.yaml" <<YAML
-sources: { attack_hold: 2s }
-rules:
-  - name: signaling
-    proto: tcp
-    ports: [$PORT]
-    per_source: { rate: $SRC_RATE, burst: $SRC_BURST }
-    global: { rate: $GLB_RATE, burst: $GLB_BURST }
-    syn_cookies: $1
-syn_cookies: { max_rate: $2 }
-YAML
-}
+fg_conf() { bench_fg_conf "    syn_cookies: $1" "syn_cookies: { max_rate: $2 }"; } # MODE MAX_RATE
 
 LOOSE0=
 filter_on() {

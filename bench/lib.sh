@@ -104,6 +104,23 @@ bench_cpu_busy() {
 	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
 }
 
+# bench_fg_conf [LINE...] — $FG_TMP/fg.yaml: the benchmarks' floodgate rule on
+# TCP $PORT, $SRC_RATE new connections/s per address (burst $SRC_BURST) and
+# $GLB_RATE/s in all (burst $GLB_BURST); each LINE is appended as it is (4
+# spaces: a key of the rule; none: a top-level key).
+bench_fg_conf() {
+	{
+		echo "sources: { attack_hold: 2s }"
+		echo "rules:"
+		echo "  - name: signaling"
+		echo "    proto: tcp"
+		echo "    ports: [$PORT]"
+		echo "    per_source: { rate: $SRC_RATE, burst: $SRC_BURST }"
+		echo "    global: { rate: $GLB_RATE, burst: $GLB_BURST }"
+		[ $# = 0 ] || printf '%s\n' "$@"
+	} >"$FG_TMP/fg.yaml"
+}
+
 # bench_median — the median of the numbers on stdin (one per line).
 bench_median() {
 	sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print "" }'

@@ -188,6 +188,19 @@ replies() { echo $(($(vstat "$FG_V_IF_A" xdp_tx) + $(fg_if_stat "$FG_V" "$FG_V_I
 under_attack() { fg_ctl rules | awk 'NR == 1 { for (i = 1; i <= NF; i++) if (tolower($i) == "attack") c = i; next } $c == "yes" { y = 1 } END { exit !y }'; }
 # task_ns PID — CPU time (ns, schedstat) of PID's threads so far.
 task_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
+# flood_ns [AGENT] — CPU time so far of what the flood costs V: the NAPI
+# threads of its attacker-side veth (XDP, and for the rows without XDP the
+# kernel's IP and TCP and the replies' transmission: all in that thread) and
+# the agent. Not the server or the client-side veth: the clients' work is the
+# same in every row, and divided by the few frames a slow row absorbs it would
+# weigh on that row only.
+flood_ns() {
+	local pid t=0
+	for pid in $(ps -eo pid=,comm= | awk -v p="napi/$FG_V_IF_A-" 'index($2, p) == 1 { print $1 }') ${1:-}; do
+		t=$((t + $(task_ns "$pid")))
+	done
+	echo $t
+}
 warmed() { [ $(($(vstat "$FG_V_IF_A" xdp_packets) - W0)) -ge $WARM ]; }
 
 # run_once FILTER RUN — one flood with the clients during it; appends a CSV row.
@@ -207,7 +220,7 @@ run_once() {
 		fi
 	fi
 	c0=$(vstat "$FG_V_IF_A" xdp_packets) r0=$(replies) i0=$(snmp Tcp InSegs)
-	b0=$(bench_cpu_busy "$BENCH_VIC_CPU") v0=$(bench_victim_ns "$SERVER" $agent) t0=$(date +%s%N)
+	b0=$(bench_cpu_busy "$BENCH_VIC_CPU") v0=$(flood_ns $agent) t0=$(date +%s%N)
 	[ -z "$agent" ] || a0=$(task_ns "$agent")
 	# Brand-new clients, all at once, on the attacker CPU: their own cost is
 	# the same in every row.
@@ -221,8 +234,9 @@ run_once() {
 	el=$(awk -v a="$t0" -v b="$(date +%s%N)" -v m="$MSECS" 'BEGIN { d = m - (b - a) / 1e9; print (d > 0 ? d : 0) }')
 	sleep "$el" # the rest of the measured window
 	c1=$(vstat "$FG_V_IF_A" xdp_packets) r1=$(replies) i1=$(snmp Tcp InSegs)
-	b1=$(bench_cpu_busy "$BENCH_VIC_CPU") v1=$(bench_victim_ns "$SERVER" $agent) t1=$(date +%s%N)
+	b1=$(bench_cpu_busy "$BENCH_VIC_CPU") v1=$(flood_ns $agent) t1=$(date +%s%N)
 	[ -z "$agent" ] || a1=$(task_ns "$agent")
+	[ $((v1 - v0)) -gt 0 ] || fg_fail "$filter: no CPU time measured for V's NAPI thread"
 	half=$(fg_in "$FG_V" ss -Htn state syn-recv | wc -l)
 	kill -0 "$lpid" 2>/dev/null || fg_fail "$filter: the flood ended before the window did: $(cat "$FG_TMP/flood.out")"
 	fg_stop "$lpid" 10 || fg_fail "$filter: livegen failed: $(cat "$FG_TMP/flood.out")"
@@ -274,7 +288,7 @@ END {
 {
 	bench_facts
 	echo "- load average (1, 5, 15 min): $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end: the machine was shared, so absolute figures are noisy; the ratios of this run are what counts"
-	echo "- flood: bench/livegen flat out from A on CPU $BENCH_ATT_CPU, random sources over $FLOOD_SRC (--wide), to V's TCP port $PORT, for a window of at least ${MSECS}s per run (until the clients are done); V's NAPI threads, server and agent on CPU $BENCH_VIC_CPU; victim CPU ns/SYN = schedstat of those / frames V consumed (the agent's share beside it); replies = V's XDP_TX frames and transmissions on the attacker-side veth per second; half-open = V's sockets in SYN-RECV at the end of the window"
+	echo "- flood: bench/livegen flat out from A on CPU $BENCH_ATT_CPU, random sources over $FLOOD_SRC (--wide), to V's TCP port $PORT, for a window of at least ${MSECS}s per run (until the clients are done); V's NAPI threads, server and agent on CPU $BENCH_VIC_CPU; victim CPU ns/SYN = schedstat of the NAPI thread of V's attacker-side veth (XDP and, without XDP, the kernel's IP, TCP and replies) and of the agent / frames V consumed there (the agent's share beside it; the server and the clients' veth, the same work in every row, are not counted); replies = V's XDP_TX frames and transmissions on the attacker-side veth per second; half-open = V's sockets in SYN-RECV at the end of the window"
 	echo "- clients: $CLIENTS brand-new clients per run (addresses of C never used before in that row, so never verified), all at once, each connects and fetches $SIZE bytes within 1 s, during the flood"
 	echo "- floodgate: native XDP, rule $GLB_RATE new connections/s in all (burst $GLB_BURST), $SRC_RATE/s per address; cookies: syn_cookies: auto with max_rate 100,000,000 (every SYN answered); cap: max_rate 50,000 (the default); nft-synproxy: conntrack, SYN notrack + synproxy mss 1460 wscale $WSCALE timestamp sack-perm, nf_conntrack_tcp_loose=0; median of $RUNS runs per row"
 	echo

@@ -69,7 +69,7 @@ FUZZXDP    := $(BUILD)/tests/fuzz_xdp
 BENCHXDP   := $(BUILD)/bench/bench_xdp
 LIVEGEN    := $(BUILD)/bench/livegen
 # Everything make bench runs besides the agent and fgnet.
-BENCH_TOOLS := $(BENCHXDP) $(BUILD)/bench/fgwatch $(BUILD)/bench/drop.bpf.o $(LIVEGEN)
+BENCH_TOOLS := $(BENCHXDP) $(BUILD)/bench/fgwatch $(BUILD)/bench/drop.bpf.o $(BUILD)/bench/noop.bpf.o $(LIVEGEN)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
@@ -202,7 +202,7 @@ test-unit: $(UNIT_BINS)
 test-bpf: $(BPFTEST) $(FUZZXDP)
 	$(Q)BUILD=$(BUILD) STAGES=bpf ./tests/run.sh
 
-test-netns: all $(NET_TOOLS) $(NODE_DEPS) $(LIVEGEN)
+test-netns: all $(NET_TOOLS) $(NODE_DEPS) $(LIVEGEN) $(BUILD)/bench/noop.bpf.o
 	$(Q)BUILD=$(BUILD) STAGES=netns ./tests/run.sh
 
 # User-space code under AddressSanitizer and UBSan.

@@ -268,17 +268,31 @@ static bool iface_listed(const struct fg_conf *c, const char *name)
 	return false;
 }
 
-static int attach_all(struct agent *a, const struct fg_conf *c)
+/* Attach to every interface of c; check_all: check each for cookies (at
+ * start), else only those newly attached (a reload checked the others). */
+static int attach_all(struct agent *a, const struct fg_conf *c, bool check_all)
 {
 	int i, j, err;
 
 	for (i = 0; i < c->nifaces; i++) {
+		bool had = false;
+
+		for (j = 0; j < a->loader.nifaces; j++)
+			had |= !strcmp(a->loader.ifaces[j].name, c->ifaces[i]);
 		err = loader_attach(&a->loader, c->ifaces[i], c->xdp_mode);
 		if (err)
 			return err;
-		for (j = 0; j < a->loader.nifaces; j++)
-			if (!strcmp(a->loader.ifaces[j].name, c->ifaces[i]))
-				syncookies_check_iface(c, c->ifaces[i], a->loader.ifaces[j].mode);
+		for (j = 0; j < a->loader.nifaces && (check_all || !had); j++) {
+			if (strcmp(a->loader.ifaces[j].name, c->ifaces[i]))
+				continue;
+			err = syncookies_check_iface(c, c->ifaces[i], a->loader.ifaces[j].mode);
+			if (err) {
+				/* Not protected half-way: a new connection would stall. */
+				loader_detach(&a->loader, c->ifaces[i]);
+				return err;
+			}
+			break;
+		}
 	}
 	return 0;
 }
@@ -309,7 +323,7 @@ static int start_xdp(struct agent *a)
 		return err;
 
 	loader_detach_stale(&a->loader, a->conf.ifaces, a->conf.nifaces);
-	err = attach_all(a, &a->conf);
+	err = attach_all(a, &a->conf, true);
 	if (err)
 		return err;
 
@@ -508,6 +522,13 @@ static int reload_xdp(struct agent *a, const struct fg_conf *conf, struct fg_com
 {
 	int i, ret;
 
+	/* Refused before anything changes: a rule made always on an attached
+	 * native veth whose peer cannot receive XDP_TX. */
+	for (i = 0; i < a->loader.nifaces; i++)
+		if (iface_listed(conf, a->loader.ifaces[i].name) &&
+		    (ret = syncookies_check_iface(conf, a->loader.ifaces[i].name,
+						  a->loader.ifaces[i].mode)))
+			return ret;
 	ret = push_config(a, conf, next, &a->compiled->ids);
 	if (ret) {
 		/* Put the running config back: it is still what we promise. */
@@ -517,7 +538,7 @@ static int reload_xdp(struct agent *a, const struct fg_conf *conf, struct fg_com
 	for (i = a->loader.nifaces - 1; i >= 0; i--)
 		if (!iface_listed(conf, a->loader.ifaces[i].name))
 			loader_detach(&a->loader, a->loader.ifaces[i].name);
-	if (attach_all(a, conf))
+	if (attach_all(a, conf, false))
 		log_warn("reload: some interfaces could not be attached; see above");
 	return 0;
 }

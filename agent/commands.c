@@ -24,6 +24,7 @@
 #include "redis.h"
 #include "rules.h"
 #include "server.h"
+#include "syncookies.h"
 #include "vouch.h"
 #include "xdpmaps.h"
 
@@ -1526,6 +1527,26 @@ static void cmd_xdp_app_only(struct client *c, int argc, const struct resp_arg *
 
 /* --- INFO sections --------------------------------------------------------- */
 
+/* Whether the namespace is set for cookies now, and each TCP rule's mode
+ * and whether its SYNs are answered with cookies now. */
+static void info_syn_cookies(struct sbuf *out, const struct commands_env *a, uint64_t now)
+{
+	const struct fg_compiled *c = *a->compiled;
+	bool on = syncookies_on(a->maps), active;
+	const char *mode;
+	uint32_t id;
+
+	sbuf_printf(out, "syn_cookies_on:%d\r\n", on);
+	for (id = 0; id < FG_MAX_RULES; id++) {
+		if (!c->ids.names[id][0])
+			continue;
+		mode = syncookies_rule_state(a->conf, c, a->maps, id, on, now, &active);
+		if (mode)
+			sbuf_printf(out, "syn_cookies_rule_%s:mode=%s,active=%d\r\n",
+				    c->ids.names[id], mode, active);
+	}
+}
+
 static void info_xdp(struct sbuf *out, void *ctx)
 {
 	const struct commands_env *a = ctx;
@@ -1570,11 +1591,22 @@ static void info_xdp(struct sbuf *out, void *ctx)
 		}
 	}
 	sbuf_printf(out, "rules_under_attack:%d\r\n", attack);
+	info_syn_cookies(out, a, now);
 	if (!xdpmaps_misc(a->maps, misc))
-		sbuf_printf(out, "events:%llu\r\nevents_lost:%llu\r\nbans_auto:%llu\r\n",
+		sbuf_printf(out,
+			    "events:%llu\r\nevents_lost:%llu\r\nbans_auto:%llu\r\n"
+			    "syn_cookies_sent:%llu\r\nsyn_cookie_acks_valid:%llu\r\n"
+			    "syn_cookie_acks_bad:%llu\r\nsyn_cookie_verified:%llu\r\n"
+			    "syn_cookies_capped:%llu\r\nsyn_cookies_declined:%llu\r\n",
 			    (unsigned long long)misc[FG_M_EVENTS],
 			    (unsigned long long)misc[FG_M_EVENTS_LOST],
-			    (unsigned long long)misc[FG_M_BANS_AUTO]);
+			    (unsigned long long)misc[FG_M_BANS_AUTO],
+			    (unsigned long long)misc[FG_M_COOKIES_SENT],
+			    (unsigned long long)misc[FG_M_COOKIE_ACKS_VALID],
+			    (unsigned long long)misc[FG_M_COOKIE_ACKS_BAD],
+			    (unsigned long long)misc[FG_M_COOKIE_VERIFIED],
+			    (unsigned long long)misc[FG_M_COOKIES_CAPPED],
+			    (unsigned long long)misc[FG_M_COOKIES_DECLINED]);
 }
 
 static void info_policies(struct sbuf *out, void *ctx)

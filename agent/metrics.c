@@ -31,6 +31,7 @@
 #include "sbuf.h"
 #include "server.h"
 #include "status.h"
+#include "syncookies.h"
 #include "xdpmaps.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -589,7 +590,7 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 	const struct fg_rule_ids *ids = &a->compiled->ids;
 	static struct fg_rule_stat rs[FG_MAX_RULES];
 	static struct fg_global_state gs[FG_MAX_RULES];
-	bool have[FG_MAX_RULES] = { false };
+	bool have[FG_MAX_RULES] = { false }, cookies_on;
 	uint64_t now = xdpmaps_now_ns();
 	uint32_t id;
 	int lvl;
@@ -655,6 +656,18 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 		    ids->names[id], "mode", "off", LABELS_END);
 		u64(b, "floodgate_xdp_syn_cookies", on && (f & FG_RULE_F_COOKIE_ALWAYS), "rule",
 		    ids->names[id], "mode", "always", LABELS_END);
+	}
+	family(b, "floodgate_xdp_syn_cookies_active", "gauge",
+	       "1 while the TCP rule's SYNs are answered with SYN cookies (auto: under attack, "
+	       "unverified sources; always: every SYN).");
+	cookies_on = syncookies_on(a->maps);
+	for (id = 0; id < FG_MAX_RULES; id++) {
+		bool active;
+
+		if (have[id] && syncookies_rule_state(a->conf, a->compiled, a->maps, id, cookies_on,
+						      now, &active))
+			u64(b, "floodgate_xdp_syn_cookies_active", active, "rule", ids->names[id],
+			    LABELS_END);
 	}
 }
 

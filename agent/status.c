@@ -70,6 +70,8 @@ struct st_rule {
 	double new_r, adm_r, drop_r[NLEVELS];
 	bool attack;
 	uint64_t attack_since_ms; /* Unix ms the status first saw it under attack */
+	char cookies[8];	  /* syn_cookies mode in effect; "" none (udp, dry run) */
+	bool cookies_active;	  /* its SYNs are answered with cookies now */
 	double attacks;
 	float pass[STATUS_RING_S], drop[STATUS_RING_S];
 };
@@ -344,6 +346,8 @@ static struct st_rule *rule_present(struct status *st, const char *name)
 		r->present = true;
 		r->new_c = r->adm_c = 0;
 		memset(r->drop_c, 0, sizeof(r->drop_c));
+		r->cookies[0] = '\0';
+		r->cookies_active = false;
 	}
 	return r;
 }
@@ -419,6 +423,12 @@ static void take(struct status *st, const struct sample *s, uint64_t now_ms)
 	} else if (!strcmp(n, "floodgate_xdp_attacks_total")) {
 		if ((r = rule_present(st, label(s, "rule"))))
 			r->attacks = s->value;
+	} else if (!strcmp(n, "floodgate_xdp_syn_cookies")) {
+		if (s->value == 1 && (r = rule_present(st, label(s, "rule"))))
+			snprintf(r->cookies, sizeof(r->cookies), "%s", label(s, "mode"));
+	} else if (!strcmp(n, "floodgate_xdp_syn_cookies_active")) {
+		if ((r = rule_present(st, label(s, "rule"))))
+			r->cookies_active = s->value == 1;
 	} else if (!strcmp(n, "floodgate_xdp_packets_total")) {
 		st->have_pkts = true;
 		st->pkts_c[!strcmp(label(s, "action"), "drop")] += s->value;
@@ -749,6 +759,12 @@ static void render_rules(struct sbuf *b, struct status *st)
 			sbuf_puts(b, "null");
 		sbuf_puts(b, ",\"attacks\":");
 		sbuf_put_ull(b, (unsigned long long)r->attacks);
+		sbuf_puts(b, ",\"syn_cookies\":");
+		if (r->cookies[0])
+			json_str(b, r->cookies);
+		else
+			sbuf_puts(b, "null");
+		sbuf_printf(b, ",\"syn_cookies_active\":%s", r->cookies_active ? "true" : "false");
 		/* The chart: oldest first, one sample a second. */
 		sbuf_puts(b, ",\"history\":{\"passed_per_s\":[");
 		for (k = 0; k < n; k++) {
@@ -1023,8 +1039,8 @@ static void render_text(struct sbuf *b, struct status *st, const struct status_s
 		if (!r->used || !r->present)
 			continue;
 		if (first)
-			sbuf_printf(b, "\n%-16s %-27s %9s %9s %9s %7s\n", "RULE", "STATE", "NEW/S",
-				    "PASSED/S", "DROPPED/S", "ATTACKS");
+			sbuf_printf(b, "\n%-16s %-27s %9s %9s %9s %7s  %s\n", "RULE", "STATE",
+				    "NEW/S", "PASSED/S", "DROPPED/S", "ATTACKS", "SYN COOKIES");
 		first = false;
 		if (r->attack) {
 			hhmmss(r->attack_since_ms, when, sizeof(when));
@@ -1036,7 +1052,8 @@ static void render_text(struct sbuf *b, struct status *st, const struct status_s
 		text_rate(b, 9, known, r->new_r);
 		text_rate(b, 9, known, r->adm_r);
 		text_rate(b, 9, known, r->drop_r[0] + r->drop_r[1] + r->drop_r[2]);
-		sbuf_printf(b, " %7llu\n", (unsigned long long)r->attacks);
+		sbuf_printf(b, " %7llu  %s%s\n", (unsigned long long)r->attacks,
+			    r->cookies[0] ? r->cookies : "-", r->cookies_active ? " ACTIVE" : "");
 	}
 	if (st->walked) {
 		hhmmss(st->walked_ms, when, sizeof(when));

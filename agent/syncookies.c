@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 
 #include <bpf/bpf.h>
@@ -36,6 +39,37 @@ const char *syncookies_mode_name(enum fg_conf_cookies mode)
 	default:
 		return "auto";
 	}
+}
+
+bool syncookies_on(struct xdpmaps *maps)
+{
+	struct fg_config cfg;
+
+	return !xdpmaps_settings(maps, &cfg) && (cfg.flags & FG_CFG_F_COOKIES);
+}
+
+const char *syncookies_rule_state(const struct fg_conf *conf, const struct fg_compiled *c,
+				  struct xdpmaps *maps, uint32_t id, bool on, uint64_t now_ns,
+				  bool *active)
+{
+	uint32_t f = c->rules[id].flags;
+	bool tcp = id == FG_RULE_DEFAULT_TCP;
+	struct fg_global_state gs;
+	int i;
+
+	*active = false;
+	if (id != FG_RULE_DEFAULT_TCP && id != FG_RULE_DEFAULT_UDP)
+		for (i = 0; i < conf->nrules; i++)
+			if (!strcmp(conf->rules[i].name, c->ids.names[id]))
+				tcp = conf->rules[i].proto == FG_PROTO_TCP;
+	if (!tcp)
+		return NULL;
+	if (!(f & (FG_RULE_F_COOKIE_AUTO | FG_RULE_F_COOKIE_ALWAYS)))
+		return "off";
+	if (on)
+		*active = (f & FG_RULE_F_COOKIE_ALWAYS) ||
+			  (!xdpmaps_global(maps, id, &gs) && gs.attack_until_ns > now_ns);
+	return f & FG_RULE_F_COOKIE_ALWAYS ? "always" : "auto";
 }
 
 uint8_t syncookies_wscale(uint64_t tcp_rmem_max, uint64_t rmem_max)
@@ -205,11 +239,123 @@ static void driver_of(const char *ifname, char *out, size_t len)
 	close(fd);
 }
 
+/* One RTM_GETLINK for ifindex (in the namespace of nsid when >= 0): its
+ * IFLA_LINK (*link, 0 when none), IFLA_LINK_NETNSID (*link_nsid, -1 when the
+ * link is in this namespace) and whether an XDP program is attached to it.
+ * Returns 0 or -errno. */
+static int link_query(int ifindex, int nsid, int *link, int *link_nsid, bool *xdp)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifm;
+		char attrs[16];
+	} req = { 0 };
+	union {
+		struct nlmsghdr nh;
+		char buf[16384];
+	} resp;
+	struct rtattr *a;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd, len, alen, err = 0;
+
+	*link = 0;
+	*link_nsid = -1;
+	*xdp = false;
+	req.nh.nlmsg_type = RTM_GETLINK;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifm));
+	req.ifm.ifi_family = AF_UNSPEC;
+	req.ifm.ifi_index = ifindex;
+	if (nsid >= 0) {
+		a = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
+		a->rta_type = IFLA_TARGET_NETNSID;
+		a->rta_len = RTA_LENGTH(sizeof(__s32));
+		memcpy(RTA_DATA(a), &nsid, sizeof(__s32));
+		req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(a->rta_len);
+	}
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	len = (int)recv(fd, &resp, sizeof(resp), 0);
+	if (len < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!NLMSG_OK(&resp.nh, (unsigned int)len)) {
+		err = -EBADMSG;
+		goto out;
+	}
+	if (resp.nh.nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(&resp.nh);
+
+		err = e->error ? e->error : -ENODATA;
+		goto out;
+	}
+	if (resp.nh.nlmsg_type != RTM_NEWLINK) {
+		err = -EBADMSG;
+		goto out;
+	}
+	alen = (int)IFLA_PAYLOAD(&resp.nh);
+	for (a = IFLA_RTA(NLMSG_DATA(&resp.nh)); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		if (a->rta_type == IFLA_LINK && RTA_PAYLOAD(a) >= sizeof(__u32)) {
+			memcpy(link, RTA_DATA(a), sizeof(int));
+		} else if (a->rta_type == IFLA_LINK_NETNSID && RTA_PAYLOAD(a) >= sizeof(__s32)) {
+			memcpy(link_nsid, RTA_DATA(a), sizeof(int));
+		} else if (a->rta_type == (IFLA_XDP | NLA_F_NESTED) || a->rta_type == IFLA_XDP) {
+			struct rtattr *x;
+			int xlen = (int)RTA_PAYLOAD(a);
+
+			for (x = RTA_DATA(a); RTA_OK(x, xlen); x = RTA_NEXT(x, xlen))
+				if (x->rta_type == IFLA_XDP_ATTACHED && RTA_PAYLOAD(x) >= 1)
+					*xdp = *(const __u8 *)RTA_DATA(x) != XDP_ATTACHED_NONE;
+		}
+	}
+out:
+	close(fd);
+	return err;
+}
+
+int syncookies_veth_peer_xdp(const char *ifname, int *peer, int *peer_nsid)
+{
+	int ifindex = (int)if_nametoindex(ifname), unused, err;
+	bool xdp;
+
+	*peer = 0;
+	*peer_nsid = -1;
+	if (!ifindex)
+		return -errno;
+	err = link_query(ifindex, -1, peer, peer_nsid, &xdp);
+	if (!err && !*peer)
+		err = -ENOENT;
+	if (!err)
+		err = link_query(*peer, *peer_nsid, &unused, &(int){ 0 }, &xdp);
+	return err ? err : xdp;
+}
+
+/* Whether a rule of conf says syn_cookies: always (the defaults included). */
+static bool conf_always(const struct fg_conf *conf)
+{
+	int i;
+
+	if (conf->defaults[FG_PROTO_TCP].syn_cookies == FG_COOKIES_ALWAYS)
+		return true;
+	for (i = 0; i < conf->nrules; i++)
+		if (conf->rules[i].proto == FG_PROTO_TCP &&
+		    conf->rules[i].limits.syn_cookies == FG_COOKIES_ALWAYS)
+			return true;
+	return false;
+}
+
 int syncookies_check_iface(const struct fg_conf *conf, const char *ifname, enum fg_xdp_mode mode)
 {
-	char drv[32], m[512];
+	char drv[32], m[640], where[48] = "";
+	int peer, nsid, r;
 
-	if (!conf_uses_cookies(conf) || mode != FG_XDP_NATIVE)
+	if (!conf_uses_cookies(conf) || mode != FG_XDP_NATIVE || !kernel_features.xdp_syncookies)
 		return 0;
 	driver_of(ifname, drv, sizeof(drv));
 	if (strcmp(drv, "veth"))
@@ -217,15 +363,38 @@ int syncookies_check_iface(const struct fg_conf *conf, const char *ifname, enum 
 	/* The SYN-ACK goes out with XDP_TX, which a veth in native mode hands
 	 * to its peer only when the peer runs an XDP program itself: without
 	 * one the SYN-ACKs sit in the peer's queue until other traffic comes
-	 * (the clients see a handshake that stalls). Whether the peer (often
-	 * in another namespace) has one cannot be told from here. */
-	log_warn(log_fmt(m, sizeof(m),
-			 "%s is a veth in native XDP mode: the SYN-ACKs of syn_cookies are sent "
-			 "with XDP_TX, which a veth delivers only when its peer has an XDP program "
-			 "attached; attach one there (any program that passes), or use "
-			 "xdp_mode: generic, or syn_cookies: off",
-			 ifname),
-		 LOG_STR("iface", ifname));
+	 * (the clients see a handshake that stalls). The peer, often in
+	 * another namespace, is found by its ifindex and namespace id. */
+	r = syncookies_veth_peer_xdp(ifname, &peer, &nsid);
+	if (r == 1)
+		return 0;
+	if (r == 0 && nsid >= 0)
+		snprintf(where, sizeof(where), " (ifindex %d in namespace id %d)", peer, nsid);
+	else if (r == 0)
+		snprintf(where, sizeof(where), " (ifindex %d)", peer);
+	if (r == 0 && conf_always(conf)) {
+		log_error(log_fmt(m, sizeof(m),
+				  "%s is a veth in native XDP mode and its peer%s has no XDP "
+				  "program: the SYN-ACKs of syn_cookies: always are sent with "
+				  "XDP_TX, which a veth delivers only to a peer with an XDP "
+				  "program, so every new TCP connection would stall; attach one "
+				  "to the peer (any program that passes), or use xdp_mode: "
+				  "generic, or syn_cookies: auto or off",
+				  ifname, where),
+			  LOG_STR("iface", ifname));
+		return -EOPNOTSUPP;
+	}
+	log_fmt(m, sizeof(m),
+		"%s is a veth in native XDP mode and its peer%s %s: the SYN-ACKs of syn_cookies "
+		"are sent with XDP_TX, which a veth delivers only to a peer with an XDP program "
+		"(during an attack new clients would stall); attach one there (any program "
+		"that passes), or use xdp_mode: generic, or syn_cookies: off",
+		ifname, where,
+		r == 0 ? "has no XDP program" : "cannot be checked for an XDP program");
+	if (r < 0)
+		log_warn(m, LOG_STR("iface", ifname), LOG_ERRNO(-r));
+	else
+		log_warn(m, LOG_STR("iface", ifname));
 	return 0;
 }
 

@@ -52,9 +52,18 @@ int syncookies_fill(struct syncookies *ck, const struct fg_conf *conf, struct fg
 void syncookies_tick(struct syncookies *ck, const struct fg_conf *conf, struct xdpmaps *maps,
 		     struct fg_compiled *compiled, uint64_t now_ns);
 
-/* After attaching to ifname in mode: say so when cookie SYN-ACKs may not
- * leave it (a veth in native mode). Returns 0. */
+/* After attaching to ifname in mode, when conf uses cookies and ifname is a
+ * veth in native mode: cookie SYN-ACKs (XDP_TX) leave it only when its peer
+ * has an XDP program. -EOPNOTSUPP, logged, when the peer has none and a rule
+ * says always (every new connection would stall); a warning when only auto
+ * rules would suffer (during attacks) or the peer cannot be checked; else 0. */
 int syncookies_check_iface(const struct fg_conf *conf, const char *ifname, enum fg_xdp_mode mode);
+
+/* Whether the peer of veth ifname (in whatever namespace: RTM_GETLINK's
+ * IFLA_LINK and IFLA_LINK_NETNSID, then IFLA_TARGET_NETNSID) has an XDP
+ * program attached: 1 or 0, -errno when it cannot be told. *peer and
+ * *peer_nsid get its ifindex and namespace id (-1: this namespace). */
+int syncookies_veth_peer_xdp(const char *ifname, int *peer, int *peer_nsid);
 
 /* At start, before the config is written into adopted maps: when the
  * pinned settings say an agent set the TCP settings for cookies and did not
@@ -71,5 +80,17 @@ uint8_t syncookies_wscale(uint64_t tcp_rmem_max, uint64_t rmem_max);
 
 /* The name of a rule's mode, for status and metrics. */
 const char *syncookies_mode_name(enum fg_conf_cookies mode);
+
+/* Whether the settings map says cookies are on now (FG_CFG_F_COOKIES: the
+ * namespace's TCP settings are set for them). */
+bool syncookies_on(struct xdpmaps *maps);
+
+/* The syn_cookies mode of compiled rule id ("auto", "off", "always"), or
+ * NULL when it is not a TCP rule. *active: its SYNs are answered with
+ * cookies now (on, from syncookies_on(), and the rule says always, or auto
+ * and it is under attack at now_ns). For INFO, metrics and the status page. */
+const char *syncookies_rule_state(const struct fg_conf *conf, const struct fg_compiled *c,
+				  struct xdpmaps *maps, uint32_t id, bool on, uint64_t now_ns,
+				  bool *active);
 
 #endif /* FG_SYNCOOKIES_H */

@@ -18,6 +18,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -598,9 +600,10 @@ static __u32 rnd(void)
 	return (__u32)x;
 }
 
-/* n single runs (repeat 1), each from a source of idx(i): median ns. A
- * single run is one packet in a cold-ish cache (the syscall runs between
- * packets), the case of a flood from many sources. */
+/* n single runs (repeat 1), each from a source of idx(i) (idx NULL: the
+ * frame as it is): median ns. A single run is one packet in a cold-ish cache
+ * (the syscall runs between packets), the case of a flood from many sources;
+ * and the only way to time a path that rewrites the frame (SYN cookies). */
 static __u32 single_runs(int fd, uint8_t *frame, int len, int n, __u32 (*idx)(int, void *),
 			 void *arg, __u32 want, int *bad)
 {
@@ -610,7 +613,8 @@ static __u32 single_runs(int fd, uint8_t *frame, int len, int n, __u32 (*idx)(in
 	if (!d)
 		die("calloc", ENOMEM);
 	for (i = 0; i < n; i++) {
-		set_src(frame, idx(i, arg));
+		if (idx)
+			set_src(frame, idx(i, arg));
 		d[i] = run_once(fd, frame, len, 1, &ret);
 		if (ret != want && bad) {
 			(*bad)++;
@@ -783,6 +787,169 @@ static int bench_scale(void)
 	return bad;
 }
 
+/* --- SYN cookies ------------------------------------------------------------ */
+
+static __u32 sum16(const uint8_t *p, int len, __u32 s)
+{
+	int i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		s += (__u32)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		s += (__u32)(p[len - 1] << 8);
+	return s;
+}
+
+static __u16 fold(__u32 s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+/* Fill in the IPv4 header and TCP checksums of pkt_build's untagged frame
+ * (it leaves them 0): the cookie path answers only SYNs whose checksum is
+ * right, as the kernel would. */
+static void tcp_checksums(uint8_t *f, int len)
+{
+	bool v6 = f[12] == 0x86;
+	uint8_t *ip = f + 14, *th = ip + (v6 ? 40 : 20);
+	int tlen = len - (int)(th - f);
+	__u32 s;
+	__u16 c;
+
+	if (!v6) {
+		c = fold(sum16(ip, 20, 0));
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+		s = sum16(ip + 12, 8, 0);
+	} else {
+		s = sum16(ip + 8, 32, 0);
+	}
+	s += IPPROTO_TCP + (__u32)tlen;
+	c = fold(sum16(th, tlen, s));
+	th[16] = (uint8_t)(c >> 8);
+	th[17] = (uint8_t)c;
+}
+
+/* The rule under attack (global budget 1/s, spent) with syn_cookies: auto
+ * and the settings on, as floodgated sets them while cookies are needed. */
+static void setup_cookies(bool on)
+{
+	struct fg_rule *r = &conf.rules[FG_RULE_DEFAULT_TCP];
+	__u32 zero = 0;
+	__u64 tat = 0;
+
+	reset();
+	r->global = rules_limit(1, 1);
+	if (on) {
+		r->flags |= FG_RULE_F_COOKIE_AUTO;
+		conf.cfg.flags |= FG_CFG_F_COOKIES;
+		conf.cfg.cookie_mss4 = 1460;
+		conf.cfg.cookie_mss6 = 1440;
+		conf.cfg.cookie_wscale = 7;
+		conf.cfg.cookie_cap = rules_limit(1000000000, 1000000000);
+	}
+	apply();
+	bpf_map_update_elem(bpf_map__fd(fg->maps.cookie_cap), &zero, &tat, BPF_ANY);
+}
+
+/*
+ * A SYN from an unverified source while its rule is under attack, answered
+ * with a SYN cookie (XDP_TX), against the no-op program and against the
+ * same SYN dropped by the global budget with cookies off; one packet per
+ * run. The cookie helpers need a listener where BPF_PROG_TEST_RUN runs (its
+ * namespace's loopback) and tcp_syncookies=2 there: this runs in a network
+ * namespace of its own and comes back. Returns the number of wrong verdicts.
+ */
+static int bench_cookies(void)
+{
+	static const struct {
+		const char *name, *id, *src;
+		bool on;
+		__u32 verdict, reason;
+	} rows[] = {
+		{ "IPv4 SYN, under attack: cookie SYN-ACK", "cookie_syn4", "203.0.113.9", true,
+		  XDP_TX, FG_R_TX_SYN_COOKIE },
+		{ "IPv6 SYN, under attack: cookie SYN-ACK", "cookie_syn6", "2001:db8:77::5", true,
+		  XDP_TX, FG_R_TX_SYN_COOKIE },
+		{ "IPv4 SYN, under attack, syn_cookies off: drop", "attack_drop4", "203.0.113.9",
+		  false, XDP_DROP, FG_R_DROP_GLOBAL },
+	};
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(443) };
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), lsn = -1, off = 0, sc;
+	int n = smoke ? 200 : 20000, bad = 0, fg_fd = bpf_program__fd(fg->progs.fg_xdp);
+	int noop_fd = bpf_program__fd(noop->progs.xdp_noop);
+	FILE *csv = csv_open("xdp_cookies.csv", "path,floodgate_ns,noop_ns");
+	uint8_t frame[PB_MAX_LEN];
+	size_t i;
+
+	if (home < 0 || unshare(CLONE_NEWNET))
+		die("a network namespace for the listener", errno);
+	sc = open("/proc/sys/net/ipv4/tcp_syncookies", O_WRONLY | O_CLOEXEC);
+	if (sc < 0 || write(sc, "2\n", 2) != 2)
+		die("tcp_syncookies=2 in the bench's namespace", errno);
+	close(sc);
+	lsn = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lsn < 0 || setsockopt(lsn, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) ||
+	    bind(lsn, (struct sockaddr *)&a, sizeof(a)) || listen(lsn, 16))
+		die("a listener on port 443", errno);
+
+	printf("\nSYN cookies: one packet per BPF_PROG_TEST_RUN (the program rewrites the SYN "
+	       "into its SYN-ACK), median of %d runs, harness included; a listener on the port "
+	       "and tcp_syncookies=2 in the bench's own namespace\n\n",
+	       n);
+	printf("| path | floodgate ns | no-op ns | vs no-op | verdict "
+	       "|\n|---|---:|---:|---:|---|\n");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pkt_spec spec = { .src = rows[i].src, .tcp_flags = TH_SYN };
+		struct fg_stat before[FG_R_MAX], after[FG_R_MAX];
+		int len = pkt_build(&spec, frame), k;
+		__u32 ret, t_fg, t_noop;
+		char r[16];
+
+		if (len < 0)
+			die(rows[i].name, EINVAL);
+		tcp_checksums(frame, len);
+		setup_cookies(rows[i].on);
+		for (k = 0; k < 3; k++) /* spend the global budget: under attack */
+			run_once(fg_fd, frame, len, 1, &ret);
+		xdpmaps_stats(&maps, before);
+		run_once(fg_fd, frame, len, 1, &ret);
+		xdpmaps_stats(&maps, after);
+		if (ret != rows[i].verdict ||
+		    after[rows[i].reason].packets[rows[i].verdict == XDP_DROP] ==
+			    before[rows[i].reason].packets[rows[i].verdict == XDP_DROP]) {
+			__u32 got = FG_R_MAX;
+
+			for (k = 0; k < FG_R_MAX; k++)
+				if (after[k].packets[0] + after[k].packets[1] !=
+				    before[k].packets[0] + before[k].packets[1])
+					got = (__u32)k;
+			fprintf(stderr, "bench_xdp: %s: verdict %u %s, want %u %s\n", rows[i].name,
+				ret, got < FG_R_MAX ? xdpmaps_reason_name(got) : "?",
+				rows[i].verdict, xdpmaps_reason_name(rows[i].reason));
+			bad++;
+		}
+		t_fg = single_runs(fg_fd, frame, len, n, NULL, NULL, rows[i].verdict, &bad);
+		t_noop = single_runs(noop_fd, frame, len, n, NULL, NULL, XDP_PASS, &bad);
+		ratio(r, sizeof(r), t_fg, t_noop);
+		printf("| %s | %u | %u | %s | %s %s |\n", rows[i].name, t_fg, t_noop, r,
+		       rows[i].verdict == XDP_TX ? "TX" : "DROP",
+		       xdpmaps_reason_name(rows[i].reason));
+		if (csv)
+			fprintf(csv, "%s,%u,%u\n", rows[i].id, t_fg, t_noop);
+	}
+	if (csv)
+		fclose(csv);
+	close(lsn);
+	if (setns(home, CLONE_NEWNET))
+		die("back to the bench's namespace", errno);
+	close(home);
+	reset();
+	return bad;
+}
+
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
@@ -827,7 +994,7 @@ int main(int argc, char **argv)
 		die("loading the programs (run as root)", err);
 
 	if (do_paths)
-		bad += bench_paths();
+		bad += bench_paths() + bench_cookies();
 	if (do_paths && do_scale)
 		printf("\n");
 	if (do_scale)

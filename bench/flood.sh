@@ -59,15 +59,7 @@ fg_bg fg_in "$FG_V" taskset -c "$BENCH_VIC_CPU" "$FGNET" serve --port $PORT \
 fg_wait_file "$FG_TMP/srv" || fg_fail "server did not start"
 SERVER=$FG_LAST_PID
 
-cat >"$FG_TMP/fg.yaml" <<YAML
-sources: { attack_hold: 2s }
-rules:
-  - name: signaling
-    proto: tcp
-    ports: [$PORT]
-    per_source: { rate: $SRC_RATE, burst: $SRC_BURST }
-    global: { rate: $GLB_RATE, burst: $GLB_BURST }
-YAML
+bench_fg_conf
 NFT_T=fbench$$
 nft_rules() { # MATCH: the new-connection match of the hook
 	cat <<NFT

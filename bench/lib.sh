@@ -5,9 +5,9 @@
 # The benchmark topology is the tests' three namespaces (client C, victim V,
 # attacker A; documentation addresses), with what a flood benchmark on two
 # CPUs needs on top:
-# - V's veth ends have unique names (fvc<pid>, fva<pid>): their NAPI kernel
-#   threads are named napi/<ifname>-<id>, which is how they are found and
-#   pinned (never killed).
+# - V's veth ends and A's have unique names (fvc<pid>, fva<pid>, fat<pid>):
+#   their NAPI kernel threads are named napi/<ifname>-<id>, which is how they
+#   are found and pinned (never killed).
 # - V receives in NAPI (GRO on, TSO off on the sending peers: veth only
 #   queues a frame for NAPI when the sender's TSO is off or XDP is attached)
 #   with threaded NAPI, and those threads are pinned to the victim CPU: the
@@ -31,7 +31,7 @@ bench_topo() {
 	fg_ns_add C && FG_C=$FG_NS_LAST
 	fg_ns_add A && FG_A=$FG_NS_LAST
 	FG_V_IF_C=fvc$$ FG_C_IF=veth-v
-	FG_V_IF_A=fva$$ FG_A_IF=veth-v
+	FG_V_IF_A=fva$$ FG_A_IF=fat$$
 	FG_V_MAC_C=02:00:00:00:01:01 FG_C_MAC=02:00:00:00:01:02
 	FG_V_MAC_A=02:00:00:00:02:01 FG_A_MAC=02:00:00:00:02:02
 	FG_V_IP4_C=192.0.2.1 FG_C_IP4=192.0.2.2
@@ -102,6 +102,23 @@ bench_victim_ns() {
 # user nice system irq softirq steal; idle and iowait excluded).
 bench_cpu_busy() {
 	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+# bench_fg_conf [LINE...] — $FG_TMP/fg.yaml: the benchmarks' floodgate rule on
+# TCP $PORT, $SRC_RATE new connections/s per address (burst $SRC_BURST) and
+# $GLB_RATE/s in all (burst $GLB_BURST); each LINE is appended as it is (4
+# spaces: a key of the rule; none: a top-level key).
+bench_fg_conf() {
+	{
+		echo "sources: { attack_hold: 2s }"
+		echo "rules:"
+		echo "  - name: signaling"
+		echo "    proto: tcp"
+		echo "    ports: [$PORT]"
+		echo "    per_source: { rate: $SRC_RATE, burst: $SRC_BURST }"
+		echo "    global: { rate: $GLB_RATE, burst: $GLB_BURST }"
+		[ $# = 0 ] || printf '%s\n' "$@"
+	} >"$FG_TMP/fg.yaml"
 }
 
 # bench_median — the median of the numbers on stdin (one per line).

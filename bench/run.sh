@@ -8,10 +8,10 @@
 #                                       docs untouched (make test runs it)
 #
 # Sections: xdp (bench_xdp paths), scale (bench_xdp scale), flood
-# (bench/flood.sh), socket (bench/socket.sh), multikey (bench/multikey.sh),
-# redis (bench/redis.sh), topology (bench/topology.sh), react (bench/react.sh),
-# node (bench/node.sh: the Express middleware of clients/node against
-# express-rate-limit). Each
+# (bench/flood.sh), cookies (bench/cookies.sh), socket (bench/socket.sh),
+# multikey (bench/multikey.sh), redis (bench/redis.sh), topology
+# (bench/topology.sh), react (bench/react.sh), node (bench/node.sh: the Express
+# middleware of clients/node against express-rate-limit). Each
 # prints "PASS|FAIL bench-NAME"; the last line is "bench: N passed, N failed".
 # docs/performance.md is rewritten only between `<!-- bench:NAME begin -->`
 # and `<!-- bench:NAME end -->` markers: other sections of the file are kept.
@@ -33,7 +33,7 @@ fi
 DOC=$ROOT/docs/performance.md
 LOGS=$OUT/logs
 mkdir -p "$OUT" "$LOGS" || exit 1
-SECTIONS=${SECTIONS:-xdp scale flood socket multikey redis topology react node}
+SECTIONS=${SECTIONS:-xdp scale flood cookies socket multikey redis topology react node}
 # xdp-filter's BPF objects ship in libxdp1 (a dependency of xdp-tools).
 XF_DIR=/usr/lib/$(gcc -print-multiarch 2>/dev/null)/bpf
 f=$(dpkg -L libxdp1 2>/dev/null | grep '/xdpfilt_alw_all\.o$' | head -n 1)
@@ -66,6 +66,7 @@ for s in $SECTIONS; do
 	xdp) section xdp 300 bash -c "'$BUILD/bench/bench_xdp' $ARGS --xdp-filter '$XF_DIR' --csv '$OUT' paths > '$OUT/xdp.md'" ;;
 	scale) section scale 300 bash -c "'$BUILD/bench/bench_xdp' $ARGS --csv '$OUT' scale > '$OUT/scale.md'" ;;
 	flood) section flood 1500 bash bench/flood.sh $ARGS --out "$OUT" ;;
+	cookies) section cookies 600 bash bench/cookies.sh $ARGS --out "$OUT" ;;
 	socket) section socket 600 bash bench/socket.sh $ARGS --out "$OUT" ;;
 	multikey) section multikey 600 bash bench/multikey.sh $ARGS --out "$OUT" ;;
 	redis) section redis 600 bash bench/redis.sh $ARGS --out "$OUT" ;;
@@ -78,7 +79,7 @@ done
 
 # ---- goals: each a ratio from this run's CSVs --------------------------------
 goals() {
-	local x=$OUT/xdp.csv f=$OUT/flood.csv s=$OUT/socket.csv r=$OUT/redis.csv n=$OUT/flood_native.csv
+	local x=$OUT/xdp.csv f=$OUT/flood.csv s=$OUT/socket.csv r=$OUT/redis.csv n=$OUT/flood_native.csv c=$OUT/cookies.csv
 	echo "| goal | measured | met |"
 	echo "|---|---|---|"
 	[ -f "$x" ] && awk -F, '
@@ -115,6 +116,20 @@ goals() {
 			if (po > 0) printf "| native path, %s-source flood: victim CPU per packet <= 1.5x parse-only | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / po, fg, po, (fg / po <= 1.5 ? "yes" : sprintf("no: %.2fx over", fg / po / 1.5))
 			if (lr > 0) printf "| native path, %s-source flood: victim CPU per packet <= 1.0x the minimal LRU limiter | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / lr, fg, lr, (fg <= lr ? "yes" : sprintf("no: %.2fx over", fg / lr))
 			if (nf > 0) printf "| native path, %s-source flood: victim CPU per packet >= 3x lower than nftables netdev per-source limit | %.2fx lower (%.0f vs %.0f ns) | %s |\n", fl, nf / fg, fg, nf, (nf / fg >= 3 ? "yes" : sprintf("no: %.1fx short", 3 / (nf / fg))) } }' "$n"
+	# Issue 14's goals: SYN cookies at XDP, in the XDP table and under a random-source SYN flood.
+	[ -f "$OUT/xdp_cookies.csv" ] && awk -F, '
+		$1 == "cookie_syn4" || $1 == "cookie_syn6" { printf "| SYN cookies, XDP table: a cookie SYN-ACK (%s) <= 8x the no-op program, one packet per run | %.1fx (%d vs %d ns) | %s |\n", ($1 == "cookie_syn4" ? "IPv4" : "IPv6"), $2 / $3, $2, $3, ($2 / $3 <= 8 ? "yes" : sprintf("no: %.2fx over", $2 / $3 / 8)) }' "$OUT/xdp_cookies.csv"
+	[ -f "$c" ] && awk -F, '
+		function med(k,   m, i, j, t, v) { m = split(vals[k], v, " ")
+			for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+			return v[int((m + 1) / 2)] }
+		NR > 1 && $7 > 0 { vals[$1] = vals[$1] " " $8 / $7; ok[$1] += $14; all[$1] += $14 + $15 }
+		END { ck = med("floodgate-cookies"); fl = med("xdp-drop"); k1 = med("kernel-sc1"); k2 = med("kernel-sc2")
+			if (ck > 0 && fl > 0) printf "| SYN cookies, native path: a cookie SYN-ACK costs the victim <= 8x bare XDP_DROP per SYN | %.1fx (%.0f vs %.0f ns) | %s |\n", ck / fl, ck, fl, (ck / fl <= 8 ? "yes" : sprintf("no: %.2fx over", ck / fl / 8))
+			if (all["floodgate-cookies"] > 0) { p = 100 * ok["floodgate-cookies"] / all["floodgate-cookies"]
+				printf "| SYN cookies: brand-new clients connect during a random-source SYN flood >= 99%% | %.1f%% (%d of %d) | %s |\n", p, ok["floodgate-cookies"], all["floodgate-cookies"], (p >= 99 ? "yes" : "no") }
+			kb = (k1 > 0 && (k2 <= 0 || k1 < k2)) ? k1 : k2
+			if (ck > 0 && kb > 0) printf "| SYN cookies: kernel SYN cookies alone (no XDP) need >= 2x the victim CPU per SYN | %.2fx (%.0f vs %.0f ns) | %s |\n", kb / ck, kb, ck, (kb / ck >= 2 ? "yes" : sprintf("no: %.1fx short", 2 / (kb / ck))) }' "$c"
 	[ -f "$s" ] && awk -F, '
 		$3 == 1 || $3 == 16 { rps[$2 "/" $3] = $4 }
 		END { for (p = 1; p <= 16; p += 15) { l = rps["Lua GCRA (3 windows)/" p]; c = rps["RL.CHECK (3 windows)/" p]
@@ -236,7 +251,7 @@ splice() {
 		!skip { print }' "$DOC" >"$tmp" && mv "$tmp" "$DOC"
 }
 if [ $SMOKE = 0 ]; then
-	for s in machine goals xdp scale flood socket multikey redis topology react node; do
+	for s in machine goals xdp scale flood cookies socket multikey redis topology react node; do
 		splice "$s" "$OUT/$s.md"
 	done
 	echo "  report: $DOC, raw data: $OUT"

@@ -225,6 +225,35 @@ static void status_print(const struct info_line *l, size_t n)
 		else
 			table_cell(&t, "no");
 	}
+	if ((v = info_get(l, n, "xdp", "syn_cookies_on"))) {
+		cell[0] = '\0';
+		for (i = 0; i < n; i++) {
+			char act[8];
+
+			if (strcmp(l[i].section, "xdp") ||
+			    strncmp(l[i].key, "syn_cookies_rule_", 17))
+				continue;
+			kv_get(l[i].value, "active", act, sizeof(act));
+			list_add(cell, sizeof(cell), "%s %s%s", l[i].key + 17,
+				 kv_get(l[i].value, "mode", val, sizeof(val)),
+				 strcmp(act, "1") ? "" : " (ACTIVE: answering SYNs)");
+		}
+		table_cell(&t, "syn cookies");
+		table_cell(&t, "%s%s", *cell ? cell : "no TCP rule",
+			   strcmp(v, "0") ? "; tcp_syncookies set for them" : "");
+		if ((v = info_get(l, n, "xdp", "syn_cookies_sent"))) {
+			table_cell(&t, "cookies");
+			table_cell(&t,
+				   "%s SYN-ACKs sent, %s valid ACKs (%s sources verified), %s bad "
+				   "ACKs "
+				   "dropped, %s over max_rate, %s declined",
+				   v, info_get(l, n, "xdp", "syn_cookie_acks_valid") ?: "?",
+				   info_get(l, n, "xdp", "syn_cookie_verified") ?: "?",
+				   info_get(l, n, "xdp", "syn_cookie_acks_bad") ?: "?",
+				   info_get(l, n, "xdp", "syn_cookies_capped") ?: "?",
+				   info_get(l, n, "xdp", "syn_cookies_declined") ?: "?");
+		}
+	}
 	if ((v = info_get(l, n, "xdp", "bans_auto"))) {
 		table_cell(&t, "auto bans");
 		table_cell(&t, "%s so far", v);

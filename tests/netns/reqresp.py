@@ -3,9 +3,10 @@
 #
 #   reqresp.py serve PORT [--ready FILE]
 #       dual-stack; each connection sends "GET N\n" and gets N bytes, then closed.
-#   reqresp.py clients DST PORT SRC... [--size N] [--timeout S]
+#   reqresp.py clients DST PORT SRC... [--size N] [--timeout S] [--parallel N]
 #       one connection from each SRC address in turn (bound to it): connect, ask for
-#       --size bytes, read them all, each within --timeout seconds of its start.
+#       --size bytes, read them all, each within --timeout seconds of its start;
+#       --parallel: N clients at a time (default 1).
 #
 # clients prints one line: "ok=N fail=N p50_ms= max_ms= last_err=" (times of the whole
 # exchange). Bounded: every client has its deadline; serve ends on SIGTERM.
@@ -80,8 +81,18 @@ def client(dst, port, src, size, timeout):
 
 def clients(a):
     ok, fail, times, last = 0, 0, [], ""
-    for src in a.srcs:
-        ms, err = client(a.dst, a.port, src, a.size, a.timeout)
+    results = [None] * len(a.srcs)
+
+    def worker(k):
+        for i in range(k, len(a.srcs), a.parallel):
+            results[i] = client(a.dst, a.port, a.srcs[i], a.size, a.timeout)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(a.parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for src, (ms, err) in zip(a.srcs, results):
         if ms is None:
             fail += 1
             last = "%s: %s" % (src, err)
@@ -107,6 +118,7 @@ def main():
     c.add_argument("srcs", nargs="+")
     c.add_argument("--size", type=int, default=1000000)
     c.add_argument("--timeout", type=float, default=3.0)
+    c.add_argument("--parallel", type=int, default=1)
     a = ap.parse_args()
     if a.cmd == "serve":
         serve(a)

@@ -1,5 +1,8 @@
 #!/bin/bash
-# floodctl over the agent's socket, as an operator uses it: status, a manual
+# floodctl over the agent's socket, as an operator uses it: status (with each
+# TCP rule's syn_cookies mode and whether it answers SYNs now; and first, an
+# agent refused because syn_cookies: always cannot answer on a native veth
+# whose peer has no XDP program), a manual
 # ban that the XDP program enforces on a spoofed flood, unban, allow/deny,
 # the application limits with their exit codes (0 ok, 1 denied, 2 error),
 # JSON that parses, usage errors, a missing socket, and admin commands
@@ -19,6 +22,10 @@ rules:
     proto: tcp
     ports: [$PORT]
     per_source: { rate: 20, burst: 40 }
+  - name: pushapi
+    proto: tcp
+    ports: [8443]
+    syn_cookies: always
 policies:
   - name: api
     type: window
@@ -34,6 +41,21 @@ policies:
     exempt: [ping]
 YAML
 fg_serve $PORT
+# syn_cookies: always sends every SYN-ACK with XDP_TX, which a veth in native
+# mode delivers only to a peer with an XDP program: refused, naming the peer
+# (in another namespace), until the peers have one.
+NOOP=$BUILD/bench/noop.bpf.o
+[ -f "$NOOP" ] || fg_fail "$NOOP missing: make test-netns builds it"
+fg_bpffs
+r=0
+timeout 60 nsenter --net="/run/netns/$FG_V" "$FLOODGATED" -c "$FG_TMP/fg.yaml" -i "$FG_V_IF_C" \
+	-i "$FG_V_IF_A" --pin-dir "$FG_PIN_DIR" --socket "$FG_TMP/refused.sock" >"$FG_TMP/refused.log" 2>&1 || r=$?
+[ $r != 0 ] && grep -q "veth-c is a veth in native XDP mode and its peer (ifindex [0-9]* in namespace id [0-9]*) has no XDP program" \
+	"$FG_TMP/refused.log" || fg_fail "syn_cookies: always on a native veth without XDP on its peer was not refused (exit $r): $(cat "$FG_TMP/refused.log")"
+[ -z "$(fg_xdp_prog_id "$FG_V" "$FG_V_IF_C")" ] || fg_fail "the refused agent left its program attached"
+fg_ok "syn_cookies: always refused on a native veth whose peer has no XDP program"
+ip -n "$FG_C" link set dev "$FG_C_IF" xdpdrv obj "$NOOP" sec xdp || fg_fail "cannot attach XDP_PASS on C"
+ip -n "$FG_A" link set dev "$FG_A_IF" xdpdrv obj "$NOOP" sec xdp || fg_fail "cannot attach XDP_PASS on A"
 fg_agent_start "$FG_TMP/fg.yaml"
 fg_wait_for -t 10 test -S "$FG_SOCK" || fg_fail "no socket at $FG_SOCK"
 
@@ -61,9 +83,17 @@ fg_log "status:"$'\n'"$out"
 grep -q "^interfaces .*$FG_V_IF_C" <<<"$out" || fg_fail "status does not list $FG_V_IF_C"
 grep -q "^policies .*3: api (window)" <<<"$out" || fg_fail "status does not count the policies"
 fg_ok "status shows interfaces and policies"
+# syn_cookies: always answers SYNs from the agent's first tick on; auto only
+# while its rule is under attack.
+_cookies_row() { ctl status | grep -q "^syn cookies .*signaling auto, pushapi always (ACTIVE: answering SYNs)"; }
+fg_wait_for -t 10 _cookies_row || fg_fail "status does not show the rules' syn_cookies: $(ctl status)"
+ctl status | grep -q "^cookies .*0 SYN-ACKs sent, 0 valid ACKs" || fg_fail "status lacks the cookie counters"
+fg_ok "status shows each TCP rule's syn_cookies mode, which answer SYNs now, and the cookie counters"
 out=$(ctl --json status)
 json_ok ctl --json status
 fg_assert_eq "$(jq_py 'j["policies"]["policies"]' "$out")" 3 "status --json: policies section"
+[ "$(jq_py 'j["xdp"]["syn_cookies_rule_signaling"], j["xdp"]["syn_cookies_rule_pushapi"]' "$out")" = \
+	"mode=auto,active=0 mode=always,active=1" ] || fg_fail "status --json: the rules' syn_cookies: $out"
 
 # --- ban, enforced by XDP -------------------------------------------------------
 fg_assert_eq "$(rc ctl ban $BANNED --for 10m)" 0 "ban $BANNED --for 10m"

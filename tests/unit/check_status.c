@@ -217,6 +217,49 @@ START_TEST(test_attack_start_and_health)
 }
 END_TEST
 
+/* Each TCP rule's syn_cookies mode and whether it answers SYNs now, in the
+ * JSON and the text; a rule no mode is 1 for (UDP, dry run) has none. */
+START_TEST(test_syn_cookies)
+{
+	static const char a[] = "floodgate_xdp_new_flows_total{rule=\"web\",proto=\"tcp\"} 1\n"
+				"floodgate_xdp_new_flows_total{rule=\"media\",proto=\"udp\"} 1\n"
+				"floodgate_xdp_new_flows_total{rule=\"api\",proto=\"tcp\"} 1\n"
+				"floodgate_xdp_syn_cookies{rule=\"web\",mode=\"auto\"} 1\n"
+				"floodgate_xdp_syn_cookies{rule=\"web\",mode=\"off\"} 0\n"
+				"floodgate_xdp_syn_cookies{rule=\"web\",mode=\"always\"} 0\n"
+				"floodgate_xdp_syn_cookies{rule=\"api\",mode=\"auto\"} 0\n"
+				"floodgate_xdp_syn_cookies{rule=\"api\",mode=\"off\"} 1\n"
+				"floodgate_xdp_syn_cookies{rule=\"api\",mode=\"always\"} 0\n"
+				"floodgate_xdp_syn_cookies_active{rule=\"web\"} 1\n"
+				"floodgate_xdp_syn_cookies_active{rule=\"api\"} 0\n";
+	/* A reload turned web off and cookies stopped. */
+	static const char b[] = "floodgate_xdp_new_flows_total{rule=\"web\",proto=\"tcp\"} 1\n"
+				"floodgate_xdp_syn_cookies{rule=\"web\",mode=\"auto\"} 0\n"
+				"floodgate_xdp_syn_cookies{rule=\"web\",mode=\"off\"} 1\n"
+				"floodgate_xdp_syn_cookies_active{rule=\"web\"} 0\n";
+	char *j;
+
+	status_update_at(st, NULL, &view, a, sizeof(a) - 1, "", T0NS, T0MS);
+	j = json();
+	assert_json_shape(j);
+	ck_assert_ptr_nonnull(strstr(j, "\"syn_cookies\":\"auto\",\"syn_cookies_active\":true"));
+	ck_assert_ptr_nonnull(strstr(j, "\"syn_cookies\":\"off\",\"syn_cookies_active\":false"));
+	ck_assert_ptr_nonnull(strstr(j, "\"syn_cookies\":null,\"syn_cookies_active\":false"));
+	free(j);
+	ck_assert_int_eq(status_copy(st, true, &j, &(size_t){ 0 }), 0);
+	ck_assert_ptr_nonnull(strstr(j, "SYN COOKIES\n"));
+	ck_assert_ptr_nonnull(strstr(j, "  auto ACTIVE\n"));
+	ck_assert_ptr_nonnull(strstr(j, "  off\n"));
+	ck_assert_ptr_nonnull(strstr(j, "  -\n"));
+	free(j);
+	status_update_at(st, NULL, &view, b, sizeof(b) - 1, "", T0NS + SEC, T0MS + 1000);
+	j = json();
+	ck_assert_ptr_nonnull(strstr(j, "\"syn_cookies\":\"off\",\"syn_cookies_active\":false"));
+	ck_assert_ptr_null(strstr(j, "\"syn_cookies\":\"auto\""));
+	free(j);
+}
+END_TEST
+
 START_TEST(test_counter_reset)
 {
 	static const char a[] = "floodgate_xdp_admitted_total{rule=\"r1\"} 1000\n";
@@ -373,6 +416,7 @@ static Suite *status_suite(void)
 	tcase_add_test(tc, test_ring_is_bounded);
 	tcase_add_test(tc, test_one_sample_a_second);
 	tcase_add_test(tc, test_attack_start_and_health);
+	tcase_add_test(tc, test_syn_cookies);
 	tcase_add_test(tc, test_counter_reset);
 	tcase_add_test(tc, test_hostile_text);
 	tcase_add_test(tc, test_redis_topology);

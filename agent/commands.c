@@ -425,7 +425,10 @@ static void cmd_rl_policy(struct client *c, int argc, const struct resp_arg *arg
 	}
 	for (k = 0; k < d.nparam; k++) {
 		field(c, d.param[k].name);
-		reply_int(c, (long long)d.param[k].v);
+		if (d.param[k].str)
+			reply_cstr(c, d.param[k].str);
+		else
+			reply_int(c, (long long)d.param[k].v);
 	}
 	field(c, "warn_at_milli");
 	reply_int(c, pc->warn_at_milli);

@@ -244,10 +244,12 @@ struct policy_desc {
 	} q[POLICY_MAX_LIMITS];
 	int nq;
 	bool http; /* the quotas are an HTTP client's (RateLimit-Policy applies) */
-	/* The type's other parameters, by name (block_for_ms, base_delay_ms, ...). */
+	/* The type's other parameters, by name (block_for_ms, base_delay_ms, ...):
+	 * a number v, or a word str when str is set (window: algorithm). */
 	struct {
 		const char *name;
 		uint64_t v;
+		const char *str;
 	} param[POLICY_DESC_PARAMS];
 	int nparam;
 };

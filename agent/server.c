@@ -640,10 +640,18 @@ static void resume_queue(struct client *c)
 
 static struct deferred *entry_add(struct client *c, bool held)
 {
-	struct deferred *e = calloc(1, sizeof(*e));
+	struct server *s = c->srv;
+	struct deferred *e = s->dfree;
 
-	if (!e)
+	/* One per reply from Redis: taken from the entries that ended, not
+	 * allocated each time. */
+	if (e) {
+		s->dfree = e->next;
+		s->ndfree--;
+		memset(e, 0, sizeof(*e));
+	} else if (!(e = calloc(1, sizeof(*e)))) {
 		return NULL;
+	}
 	e->c = c;
 	e->held = held;
 	if (c->dtail)
@@ -665,10 +673,16 @@ static void entries_flush(struct client *c)
 		if (!c->dhead)
 			c->dtail = NULL;
 		c->held_bytes -= e->buf.len;
-		if (!client_is_closed(c))
+		if (!client_is_closed(c) && e->buf.len)
 			sbuf_append(&c->out, e->buf.data, e->buf.len);
 		sbuf_free(&e->buf);
-		free(e);
+		if (c->srv->ndfree < SERVER_MAX_DEFERRED) {
+			e->next = c->srv->dfree;
+			c->srv->dfree = e;
+			c->srv->ndfree++;
+		} else {
+			free(e);
+		}
 	}
 }
 
@@ -705,7 +719,10 @@ struct client *deferred_begin(struct deferred *d)
 		return NULL;
 	c = d->c;
 	d->next_ob = c->ob;
-	c->ob = &d->buf;
+	/* The oldest reply still due, outside a batch: everything before it is
+	 * queued already, so it goes straight behind (no buffer of its own to
+	 * fill, copy and free for each reply from Redis). */
+	c->ob = c->dhead == d && c->ob == &c->out ? &c->out : &d->buf;
 	return c;
 }
 
@@ -1619,6 +1636,12 @@ void server_free(struct server *s)
 			s->uids[i] = u->next;
 			free(u);
 		}
+	while (s->dfree) {
+		struct deferred *e = s->dfree;
+
+		s->dfree = e->next;
+		free(e);
+	}
 	sbuf_free(&s->obuf);
 	sbuf_free(&s->scratch);
 	free(s->rbuf);

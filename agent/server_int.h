@@ -118,6 +118,8 @@ struct server {
 	char *rbuf; /* shared read buffer */
 	bool rbuf_busy;
 	struct sbuf obuf;    /* shared reply buffer of the client being processed */
+	struct deferred *dfree; /* ended entries kept for reuse (entry_add) */
+	unsigned ndfree;
 	struct sbuf scratch; /* INFO and CLIENT INFO/LIST text before its reply */
 
 	struct server_stats st;

@@ -711,21 +711,33 @@ struct deferred *client_defer(struct client *c)
 	return e;
 }
 
+/* The first client of the flush queue off it; NULL when it was closed
+ * meanwhile (freed now if nothing else holds it) or the queue is empty. */
+static struct client *flush_pop(struct server *s, bool *more)
+{
+	struct client *c = s->flush_head;
+
+	*more = c != NULL;
+	if (!c)
+		return NULL;
+	s->flush_head = c->flush_next;
+	c->flush_queued = false;
+	if (--c->refs == 0 && c->closed) {
+		client_free(c);
+		return NULL;
+	}
+	return client_is_closed(c) ? NULL : c;
+}
+
 static void on_flush_check(uv_check_t *h)
 {
 	struct server *s = h->data;
 	struct client *c;
+	bool more = true;
 
-	while ((c = s->flush_head)) {
-		s->flush_head = c->flush_next;
-		c->flush_queued = false;
-		if (--c->refs == 0 && c->closed) {
-			client_free(c);
-			continue;
-		}
-		if (!client_is_closed(c))
+	while (more)
+		if ((c = flush_pop(s, &more)))
 			client_flush(c);
-	}
 	uv_check_stop(h);
 	uv_idle_stop(&s->flush_idle);
 }
@@ -1643,6 +1655,7 @@ int server_listen(struct server *s)
 void server_close(struct server *s)
 {
 	struct client *c, *next;
+	bool more;
 
 	if (!s)
 		return;
@@ -1651,12 +1664,9 @@ void server_close(struct server *s)
 		client_close(c);
 	}
 	/* The flushes still due go with their clients (the check will not run). */
-	while ((c = s->flush_head)) {
-		s->flush_head = c->flush_next;
-		c->flush_queued = false;
-		if (--c->refs == 0 && c->closed)
-			client_free(c);
-	}
+	do
+		flush_pop(s, &more);
+	while (more);
 	if (s->handles_open) {
 		uv_close((uv_handle_t *)&s->listener, NULL);
 		uv_close((uv_handle_t *)&s->cron, NULL);

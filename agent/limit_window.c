@@ -240,6 +240,10 @@ static void window_describe(const struct policy *p, int role, struct policy_desc
 	d->http = true;
 	d->param[d->nparam].name = "block_for_ms";
 	d->param[d->nparam++].v = p->conf.block_for_ms;
+	/* exact (at most count in any interval per) or GCRA (a burst, then a
+	 * steady rate): what an app tells its users differs */
+	d->param[d->nparam].name = "algorithm";
+	d->param[d->nparam++].s = window_sliding(p) ? "sliding" : "gcra";
 }
 
 static void window_fallback(struct policy_call *c, bool allow)

@@ -257,7 +257,9 @@ struct policy_desc {
 	} q[POLICY_DESC_QUOTAS];
 	int nq;
 	bool http; /* the quotas are an HTTP client's (RateLimit-Policy applies) */
-	/* The type's other parameters, by name (block_for_ms, base_delay_ms, ...). */
+	/* The type's other parameters, by name (block_for_ms, base_delay_ms, ...):
+	 * a number v, or a string s when s is set (window: algorithm; budget:
+	 * timezone). */
 	struct {
 		const char *name;
 		uint64_t v;

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "redis.h"
 #include "redis_loop.h"
+#include "sbuf.h"
 
 const uint32_t redis_lat_bounds_us[REDIS_LAT_BUCKETS] = { 100,	250,   500,   1000,  2500,
 							  5000, 10000, 25000, 50000, 100000 };
@@ -41,9 +42,11 @@ struct req {
 	redis_reply_fn late; /* after a timeout: told what became of the request */
 	void *late_arg;
 	int script; /* -1 for plain commands */
+	/* The command as RESP, in the same allocation (a NOSCRIPT retry
+	 * re-sends it as EVAL: argc, and where its third argument starts). */
 	int argc;
-	const char **argv; /* copies, in the same allocation */
-	size_t *lens;
+	size_t cmdlen, tail;
+	char cmd[];
 };
 
 struct redis {
@@ -1147,6 +1150,43 @@ static void lat_record(struct redis_stats *st, uint64_t us)
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
 
+/* RESP's "<c><n>\r\n" (an array's or a bulk string's header) at p; its end. */
+#define RESP_HDR_MAX 24 /* bytes it takes at most: 1 + 20 digits + 2 */
+static char *resp_hdr(char *p, char c, size_t n)
+{
+	*p++ = c;
+	p += sbuf_fmt_ll(p, (long long)n);
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/* q (an EVALSHA) again as EVAL with its script's source, after NOSCRIPT. */
+static int send_eval(struct redis *r, struct req *q)
+{
+	const char *src = r->scripts[q->script];
+	size_t slen = strlen(src), len;
+	char *cmd, *p;
+	int ret;
+
+	cmd = malloc(3 * RESP_HDR_MAX + 6 + slen + 2 + q->cmdlen - q->tail);
+	if (!cmd)
+		return REDIS_ERR;
+	p = resp_hdr(cmd, '*', (size_t)q->argc);
+	p = resp_hdr(p, '$', 4);
+	memcpy(p, "EVAL\r\n", 6);
+	p = resp_hdr(p + 6, '$', slen);
+	memcpy(p, src, slen);
+	p += slen;
+	*p++ = '\r';
+	*p++ = '\n';
+	memcpy(p, q->cmd + q->tail, q->cmdlen - q->tail);
+	len = (size_t)(p - cmd) + q->cmdlen - q->tail;
+	ret = redisAsyncFormattedCommand(r->ctx, on_reply, q, cmd, len);
+	free(cmd);
+	return ret;
+}
+
 static void handle_reply(struct redis *r, struct req *q, redisReply *rp)
 {
 	bool readonly;
@@ -1172,12 +1212,7 @@ static void handle_reply(struct redis *r, struct req *q, redisReply *rp)
 		/* Redis restarted or flushed its scripts: EVAL sends the source
 		 * and caches it again; later EVALSHAs work. */
 		q->retried = true;
-		q->argv[0] = "EVAL";
-		q->argv[1] = r->scripts[q->script];
-		q->lens[0] = 4;
-		q->lens[1] = strlen(r->scripts[q->script]);
-		if (redisAsyncCommandArgv(r->ctx, on_reply, q, q->argc, q->argv, q->lens) ==
-		    REDIS_OK) {
+		if (send_eval(r, q) == REDIS_OK) {
 			r->ctx_inflight++;
 			if (!q->background)
 				list_add(r, q, true);
@@ -1262,12 +1297,19 @@ static void *argv_alloc(size_t head, int argc, const char *const *argv, const si
 	return block;
 }
 
+/*
+ * The request is formatted as RESP here, into its own allocation, and
+ * handed to hiredis as it is: hiredis's redisAsyncCommandArgv builds it in
+ * a growing sds string (an allocation, a reallocation, a printf-style
+ * header per argument and a free per command), measurable per decision.
+ */
 static int send_req(struct redis *r, int script, bool background, int argc, const char *const *argv,
 		    const size_t *lens, redis_reply_fn cb, void *arg)
 {
-	const char **cargv;
-	size_t *clens;
+	size_t size = RESP_HDR_MAX;
 	struct req *q;
+	char *p;
+	int i;
 
 	if (r->st != RS_UP || !r->ctx)
 		return -EAGAIN;
@@ -1275,7 +1317,9 @@ static int send_req(struct redis *r, int script, bool background, int argc, cons
 		r->stats.errors++;
 		return -EAGAIN;
 	}
-	q = argv_alloc(sizeof(*q), argc, argv, lens, &cargv, &clens);
+	for (i = 0; i < argc; i++)
+		size += RESP_HDR_MAX + lens[i] + 2; /* "$<len>\r\n<bytes>\r\n" */
+	q = calloc(1, sizeof(*q) + size);
 	if (!q)
 		return -ENOMEM;
 	q->r = r;
@@ -1284,11 +1328,20 @@ static int send_req(struct redis *r, int script, bool background, int argc, cons
 	q->script = script;
 	q->background = background;
 	q->argc = argc;
-	q->argv = cargv;
-	q->lens = clens;
+	p = resp_hdr(q->cmd, '*', (size_t)argc);
+	for (i = 0; i < argc; i++) {
+		if (i == 2)
+			q->tail = (size_t)(p - q->cmd);
+		p = resp_hdr(p, '$', lens[i]);
+		memcpy(p, argv[i], lens[i]);
+		p += lens[i];
+		*p++ = '\r';
+		*p++ = '\n';
+	}
+	q->cmdlen = (size_t)(p - q->cmd);
 	q->deadline = uv_now(r->loop) + r->conf.timeout_ms;
 	q->sent_ns = uv_hrtime();
-	if (redisAsyncCommandArgv(r->ctx, on_reply, q, argc, q->argv, q->lens) != REDIS_OK) {
+	if (redisAsyncFormattedCommand(r->ctx, on_reply, q, q->cmd, q->cmdlen) != REDIS_OK) {
 		free(q);
 		r->stats.errors++;
 		return -EIO;
@@ -1319,7 +1372,7 @@ static int evalsha(struct redis *r, int script, bool background, int nkeys, cons
 	argv[n] = r->sha[script];
 	alen[n++] = 40;
 	argv[n] = num;
-	alen[n++] = (size_t)snprintf(num, sizeof(num), "%d", nkeys);
+	alen[n++] = sbuf_fmt_ll(num, nkeys);
 	for (i = 0; i < nkeys; i++, n++) {
 		argv[n] = keys[i];
 		alen[n] = klens[i];

@@ -640,10 +640,18 @@ static void resume_queue(struct client *c)
 
 static struct deferred *entry_add(struct client *c, bool held)
 {
-	struct deferred *e = calloc(1, sizeof(*e));
+	struct server *s = c->srv;
+	struct deferred *e = s->dfree;
 
-	if (!e)
+	/* One per reply from Redis: taken from the entries that ended, not
+	 * allocated each time. */
+	if (e) {
+		s->dfree = e->next;
+		s->ndfree--;
+		memset(e, 0, sizeof(*e));
+	} else if (!(e = calloc(1, sizeof(*e)))) {
 		return NULL;
+	}
 	e->c = c;
 	e->held = held;
 	if (c->dtail)
@@ -665,10 +673,16 @@ static void entries_flush(struct client *c)
 		if (!c->dhead)
 			c->dtail = NULL;
 		c->held_bytes -= e->buf.len;
-		if (!client_is_closed(c))
+		if (!client_is_closed(c) && e->buf.len)
 			sbuf_append(&c->out, e->buf.data, e->buf.len);
 		sbuf_free(&e->buf);
-		free(e);
+		if (c->srv->ndfree < SERVER_MAX_DEFERRED) {
+			e->next = c->srv->dfree;
+			c->srv->dfree = e;
+			c->srv->ndfree++;
+		} else {
+			free(e);
+		}
 	}
 }
 
@@ -697,6 +711,61 @@ struct deferred *client_defer(struct client *c)
 	return e;
 }
 
+/* The first client of the flush queue off it; NULL when it was closed
+ * meanwhile (freed now if nothing else holds it) or the queue is empty. */
+static struct client *flush_pop(struct server *s, bool *more)
+{
+	struct client *c = s->flush_head;
+
+	*more = c != NULL;
+	if (!c)
+		return NULL;
+	s->flush_head = c->flush_next;
+	c->flush_queued = false;
+	if (--c->refs == 0 && c->closed) {
+		client_free(c);
+		return NULL;
+	}
+	return client_is_closed(c) ? NULL : c;
+}
+
+static void on_flush_check(uv_check_t *h)
+{
+	struct server *s = h->data;
+	struct client *c;
+	bool more = true;
+
+	while (more)
+		if ((c = flush_pop(s, &more)))
+			client_flush(c);
+	uv_check_stop(h);
+	uv_idle_stop(&s->flush_idle);
+}
+
+static void on_flush_idle(uv_idle_t *h)
+{
+	(void)h; /* active only so that the loop's poll does not block before the check */
+}
+
+/*
+ * Write c's replies after this loop turn's I/O callbacks (uv_check), not
+ * now: the replies Redis sent in one read for a pipelining client leave in
+ * one write, not one write each (at -P 16, 16 system calls became one).
+ */
+static void flush_soon(struct client *c)
+{
+	struct server *s = c->srv;
+
+	if (c->flush_queued)
+		return;
+	c->flush_queued = true;
+	c->refs++; /* a client closed meanwhile is freed by on_flush_check */
+	c->flush_next = s->flush_head;
+	s->flush_head = c;
+	uv_check_start(&s->flush_check, on_flush_check);
+	uv_idle_start(&s->flush_idle, on_flush_idle);
+}
+
 struct client *deferred_begin(struct deferred *d)
 {
 	struct client *c;
@@ -705,7 +774,10 @@ struct client *deferred_begin(struct deferred *d)
 		return NULL;
 	c = d->c;
 	d->next_ob = c->ob;
-	c->ob = &d->buf;
+	/* The oldest reply still due, outside a batch: everything before it is
+	 * queued already, so it goes straight behind (no buffer of its own to
+	 * fill, copy and free for each reply from Redis). */
+	c->ob = c->dhead == d && c->ob == &c->out ? &c->out : &d->buf;
 	return c;
 }
 
@@ -733,10 +805,10 @@ void deferred_end(struct deferred *d)
 	}
 	if (c->closing)
 		return;
-	/* From another client's handler or a store callback: write now, and
-	 * run the rest of a stalled client's pipeline from the loop, never
-	 * nested. */
-	client_flush(c);
+	/* From another client's handler or a store callback: written at the
+	 * end of this loop turn, and the rest of a stalled client's pipeline
+	 * runs from the loop, never nested. */
+	flush_soon(c);
 	if (was_stalled && !stalled(c) && !c->in_process)
 		resume_queue(c);
 }
@@ -1559,6 +1631,9 @@ int server_listen(struct server *s)
 	s->cron.data = s;
 	uv_idle_init(s->loop, &s->resume_idle);
 	s->resume_idle.data = s;
+	uv_check_init(s->loop, &s->flush_check);
+	s->flush_check.data = s;
+	uv_idle_init(s->loop, &s->flush_idle);
 	s->handles_open = true;
 	if (err) {
 		log_error("cannot listen on the socket", LOG_STR("path", s->path),
@@ -1580,6 +1655,7 @@ int server_listen(struct server *s)
 void server_close(struct server *s)
 {
 	struct client *c, *next;
+	bool more;
 
 	if (!s)
 		return;
@@ -1587,10 +1663,16 @@ void server_close(struct server *s)
 		next = c->next;
 		client_close(c);
 	}
+	/* The flushes still due go with their clients (the check will not run). */
+	do
+		flush_pop(s, &more);
+	while (more);
 	if (s->handles_open) {
 		uv_close((uv_handle_t *)&s->listener, NULL);
 		uv_close((uv_handle_t *)&s->cron, NULL);
 		uv_close((uv_handle_t *)&s->resume_idle, NULL);
+		uv_close((uv_handle_t *)&s->flush_check, NULL);
+		uv_close((uv_handle_t *)&s->flush_idle, NULL);
 		s->handles_open = false;
 	}
 	if (s->listening) {
@@ -1619,6 +1701,12 @@ void server_free(struct server *s)
 			s->uids[i] = u->next;
 			free(u);
 		}
+	while (s->dfree) {
+		struct deferred *e = s->dfree;
+
+		s->dfree = e->next;
+		free(e);
+	}
 	sbuf_free(&s->obuf);
 	sbuf_free(&s->scratch);
 	free(s->rbuf);

@@ -82,6 +82,8 @@ struct client {
 	int ndeferred;	   /* deferred entries not ended yet */
 	size_t held_bytes; /* in the entries */
 	int refs;	   /* deferred replies outstanding: the struct outlives the handle */
+	bool flush_queued; /* on the server's flush_head list (one ref) */
+	struct client *flush_next;
 	size_t acct;	   /* its buffers' bytes as counted in the server's st.buffered */
 	uint64_t created_ms, last_cmd_ms;
 	uint64_t partial_since_ms; /* 0: no request begun */
@@ -102,6 +104,9 @@ struct server {
 	uv_pipe_t listener;
 	uv_timer_t cron;
 	uv_idle_t resume_idle;
+	uv_check_t flush_check; /* writes the clients of flush_head (flush_soon) */
+	uv_idle_t flush_idle;
+	struct client *flush_head;
 	bool listening, handles_open;
 	struct sockfile_id sock_id; /* the socket file bound at listen: a file found at
 				     * path later is only touched if it is this one */
@@ -118,6 +123,8 @@ struct server {
 	char *rbuf; /* shared read buffer */
 	bool rbuf_busy;
 	struct sbuf obuf;    /* shared reply buffer of the client being processed */
+	struct deferred *dfree; /* ended entries kept for reuse (entry_add) */
+	unsigned ndfree;
 	struct sbuf scratch; /* INFO and CLIENT INFO/LIST text before its reply */
 
 	struct server_stats st;

@@ -9,7 +9,10 @@
 # connection, as ioredis does), random keys. Reports requests/s, p50/p99 (ms) and the CPU time
 # redis-server and the agent spent per decision (µs, /proc/PID/stat over the
 # runs). --smoke: tiny counts; --out DIR: where redis.md and redis.csv go
-# (default bench/results).
+# (default bench/results). CONFIGS="50:1" runs only those clients:pipeline
+# pairs (default "50:1 50:16 1:16"), ROWS="sliding" only the sliding rows
+# (default "gcra sliding"): one question measured again, back to back
+# (FLOODGATED=path/to/floodgated measures another build).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -57,20 +60,27 @@ measure() {
 				r * 1e6 / tick / reqs, a * 1e6 / tick / reqs }'
 }
 
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 echo "client,clients,pipeline,rps,p50_ms,p99_ms,redis_us_per_req,agent_us_per_req" >"$OUT/redis.csv"
-for cp in "$CLIENTS 1" "$CLIENTS 16" "1 16"; do
-	# shellcheck disable=SC2086 # two words: clients, pipeline
-	set -- $cp
-	measure agent "$1" "$2" "$FG_SOCK" RL.CHECK api k:__rand_int__ >>"$OUT/redis.csv"
-	measure lua "$1" "$2" "$RSOCK" EVALSHA "$SHA" 1 k:__rand_int__ >>"$OUT/redis.csv"
-	measure agent_sliding "$1" "$2" "$FG_SOCK" RL.CHECK api_sliding s:__rand_int__ >>"$OUT/redis.csv"
-	measure lua_sliding "$1" "$2" "$RSOCK" EVALSHA "$SHA_SL" 1 s:__rand_int__ >>"$OUT/redis.csv"
+for cp in ${CONFIGS:-$CLIENTS:1 $CLIENTS:16 1:16}; do
+	set -- "${cp%:*}" "${cp#*:}"
+	case " ${ROWS:-gcra sliding} " in *" gcra "*)
+		measure agent "$1" "$2" "$FG_SOCK" RL.CHECK api k:__rand_int__ >>"$OUT/redis.csv"
+		measure lua "$1" "$2" "$RSOCK" EVALSHA "$SHA" 1 k:__rand_int__ >>"$OUT/redis.csv"
+		;;
+	esac
+	case " ${ROWS:-gcra sliding} " in *" sliding "*)
+		measure agent_sliding "$1" "$2" "$FG_SOCK" RL.CHECK api_sliding s:__rand_int__ >>"$OUT/redis.csv"
+		measure lua_sliding "$1" "$2" "$RSOCK" EVALSHA "$SHA_SL" 1 s:__rand_int__ >>"$OUT/redis.csv"
+		;;
+	esac
 done
 fb=$(redis-cli -s "$FG_SOCK" INFO policies | tr -d '\r' | sed -n 's/^store_fallback_decisions_total://p')
 [ "$fb" = 0 ] || fg_log "warning: $fb decisions fell back during the run"
 {
 	echo "- method: redis-benchmark -n $N -r $KEYS, median of $RUNS runs by req/s;" \
-		"CPU per decision over all $RUNS runs; fallback decisions during the run: $fb"
+		"CPU per decision over all $RUNS runs; fallback decisions during the run: $fb;" \
+		"load average (1 min) at the start and the end: $LOAD0, $(cut -d' ' -f1 /proc/loadavg)"
 	echo
 	echo "| client | connections | pipeline | req/s | p50 ms | p99 ms | redis-server CPU µs/decision | agent CPU µs/decision |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"

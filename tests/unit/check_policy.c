@@ -1243,10 +1243,13 @@ START_TEST(test_describe)
 	struct fg_conf_policy *b = add("ai", POLICY_BUDGET);
 	struct fg_conf_policy *pr = add("login", POLICY_PROGRESSIVE);
 	struct fg_conf_policy *e = add("chat", POLICY_EVENTS);
+	struct fg_conf_policy *sl = add("exact", POLICY_WINDOW);
 	struct policy_desc d;
 	char h[256];
 
 	(void)pr;
+	limit(sl, 3, 60000);
+	sl->algorithm = POLICY_ALGO_SLIDING;
 	limit(w, 10, 1000);
 	limit(w, 100, 60000);
 	limit(w, 7, 700);
@@ -1262,9 +1265,17 @@ START_TEST(test_describe)
 	ck_assert_int_eq(d.nq, 3);
 	ck_assert(d.http);
 	ck_assert_str_eq(h, "\"api-1s\";q=10;w=1, \"api-1m\";q=100;w=60, \"api-700ms\";q=7;w=1");
-	ck_assert_int_eq(d.nparam, 1);
+	ck_assert_int_eq(d.nparam, 2);
 	ck_assert_str_eq(d.param[0].name, "block_for_ms");
 	ck_assert_uint_eq(d.param[0].v, 3000);
+	ck_assert_ptr_null(d.param[0].s);
+	ck_assert_str_eq(d.param[1].name, "algorithm");
+	ck_assert_str_eq(d.param[1].s, "gcra");
+	ck_assert_int_eq(policy_describe(policies_find(ps, "exact", 5), NULL, 0, &d, h, sizeof(h)),
+			 0);
+	ck_assert_int_eq(d.nparam, 2);
+	ck_assert_str_eq(d.param[1].s, "sliding");
+	ck_assert_str_eq(h, "\"exact-1m\";q=3;w=60");
 	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), "pro", 3, &d, h, sizeof(h)),
 			 0);
 	ck_assert_uint_eq(d.q[1].quota, 250);

@@ -3,13 +3,16 @@
 #
 #   reqresp.py serve PORT [--ready FILE]
 #       dual-stack; each connection sends "GET N\n" and gets N bytes, then closed.
-#   reqresp.py clients DST PORT SRC... [--size N] [--timeout S]
+#   reqresp.py clients DST PORT SRC... [--size N] [--timeout S] [--parallel]
 #       one connection from each SRC address in turn (bound to it): connect, ask for
 #       --size bytes, read them all, each within --timeout seconds of its start.
+#       --parallel: all of them at once (clients that mostly time out then take one
+#       --timeout in all, not one each).
 #
 # clients prints one line: "ok=N fail=N p50_ms= max_ms= last_err=" (times of the whole
 # exchange). Bounded: every client has its deadline; serve ends on SIGTERM.
 import argparse
+import concurrent.futures
 import signal
 import socket
 import sys
@@ -80,8 +83,13 @@ def client(dst, port, src, size, timeout):
 
 def clients(a):
     ok, fail, times, last = 0, 0, [], ""
-    for src in a.srcs:
-        ms, err = client(a.dst, a.port, src, a.size, a.timeout)
+    one = lambda src: client(a.dst, a.port, src, a.size, a.timeout)
+    if a.parallel:
+        with concurrent.futures.ThreadPoolExecutor(len(a.srcs)) as pool:
+            results = list(pool.map(one, a.srcs))
+    else:
+        results = map(one, a.srcs)
+    for src, (ms, err) in zip(a.srcs, results):
         if ms is None:
             fail += 1
             last = "%s: %s" % (src, err)
@@ -107,6 +115,7 @@ def main():
     c.add_argument("srcs", nargs="+")
     c.add_argument("--size", type=int, default=1000000)
     c.add_argument("--timeout", type=float, default=3.0)
+    c.add_argument("--parallel", action="store_true")
     a = ap.parse_args()
     if a.cmd == "serve":
         serve(a)

@@ -19,6 +19,7 @@ FG_SKIP=249
 FG_PREFIX="fgt-$$-"
 FG_PIN_DIR="/sys/fs/bpf/fgt-$$"
 FG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$FG_ROOT/tests/pydirect.sh"
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD="$FG_ROOT/$BUILD" ;; esac
 FGNET=${FGNET:-$BUILD/tests/fgnet}
@@ -211,20 +212,8 @@ fg_ns_setup() {
 	trap fg_ns_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	_fg_python_direct
-}
-
-# _fg_python_direct — when python3 on PATH is a version manager's shim (pyenv's runs
-# a dozen processes before the interpreter: 0.3 s idle, 3 s on a loaded machine, and
-# a test runs python3 tens of times), puts the interpreter it picks first on PATH
-# (FG_TMP/bin/python3), for fg_in too. The same interpreter runs either way.
-_fg_python_direct() {
-	local py
-	py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || return 0
-	[ -x "$py" ] && ! [ "$(command -v python3)" -ef "$py" ] || return 0
-	mkdir -p "$FG_TMP/bin" && ln -s "$py" "$FG_TMP/bin/python3" || return 0
-	PATH=$FG_TMP/bin:$PATH
-	export PATH
+	# python3 itself, not a shim (tests/run.sh did it already when it runs the test).
+	fg_python_direct "$FG_TMP/bin"
 }
 
 # fg_ns_add NAME — creates namespace fgt-<pid>-NAME (loopback up, IPv6 DAD off) and

@@ -341,19 +341,18 @@ fg_topo_3ns() {
 		route add $FG_SPOOF4 via $FG_A_IP4 dev $FG_V_IF_A
 		route add $FG_SPOOF6 via $FG_A_IP6 dev $FG_V_IF_A
 	EOF
-	ip -n "$FG_C" -batch - <<-EOF || fg_fail "cannot set up $FG_C"
-		link set $FG_C_IF up
-		addr add $FG_C_IP4/24 dev $FG_C_IF
-		addr add $FG_C_IP6/64 dev $FG_C_IF nodad
-		neigh replace $FG_V_IP4_C lladdr $FG_V_MAC_C dev $FG_C_IF nud permanent
-		neigh replace $FG_V_IP6_C lladdr $FG_V_MAC_C dev $FG_C_IF nud permanent
-	EOF
-	ip -n "$FG_A" -batch - <<-EOF || fg_fail "cannot set up $FG_A"
-		link set $FG_A_IF up
-		addr add $FG_A_IP4/24 dev $FG_A_IF
-		addr add $FG_A_IP6/64 dev $FG_A_IF nodad
-		neigh replace $FG_V_IP4_A lladdr $FG_V_MAC_A dev $FG_A_IF nud permanent
-		neigh replace $FG_V_IP6_A lladdr $FG_V_MAC_A dev $FG_A_IF nud permanent
+	_fg_peer_batch "$FG_C" "$FG_C_IF" "$FG_C_IP4" "$FG_C_IP6" "$FG_V_IP4_C" "$FG_V_IP6_C" "$FG_V_MAC_C"
+	_fg_peer_batch "$FG_A" "$FG_A_IF" "$FG_A_IP4" "$FG_A_IP6" "$FG_V_IP4_A" "$FG_V_IP6_A" "$FG_V_MAC_A"
+}
+
+# _fg_peer_batch NS IF IP4 IP6 V_IP4 V_IP6 V_MAC — C's or A's side of fg_topo_3ns.
+_fg_peer_batch() {
+	ip -n "$1" -batch - <<-EOF || fg_fail "cannot set up $1"
+		link set $2 up
+		addr add $3/24 dev $2
+		addr add $4/64 dev $2 nodad
+		neigh replace $5 lladdr $7 dev $2 nud permanent
+		neigh replace $6 lladdr $7 dev $2 nud permanent
 	EOF
 }
 

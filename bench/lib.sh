@@ -72,28 +72,33 @@ bench_topo() {
 	bench_pin_napi
 }
 
-# bench_pin_napi — pins V's NAPI threads to the victim CPU. Call again after an
-# XDP attach or detach (the threads may be recreated).
+# bench_pin_napi — pins V's NAPI threads to the victim CPU and records them in
+# BENCH_NAPI_PIDS for bench_victim_ns. Call again after an XDP attach or detach
+# (the threads may be recreated).
+BENCH_NAPI_PIDS=()
 bench_pin_napi() {
-	local pid n=0 ifn
-	for ifn in "$FG_V_IF_A" "$FG_V_IF_C"; do
-		for pid in $(ps -eo pid=,comm= | awk -v p="napi/$ifn-" 'index($2, p) == 1 { print $1 }'); do
-			taskset -pc "$BENCH_VIC_CPU" "$pid" >/dev/null || fg_fail "cannot pin napi thread $pid"
-			n=$((n + 1))
-		done
+	local pid
+	# One scan of the process table for both interfaces: ps -e on a busy machine
+	# costs a few hundred ms.
+	BENCH_NAPI_PIDS=($(ps -eo pid=,comm= | awk -v a="napi/$FG_V_IF_A-" -v c="napi/$FG_V_IF_C-" \
+		'index($2, a) == 1 || index($2, c) == 1 { print $1 }'))
+	for pid in "${BENCH_NAPI_PIDS[@]}"; do
+		taskset -pc "$BENCH_VIC_CPU" "$pid" >/dev/null || fg_fail "cannot pin napi thread $pid"
 	done
-	[ "$n" -ge 2 ] || fg_fail "found $n napi threads of $FG_V_IF_A/$FG_V_IF_C, want 2 or more"
+	[ ${#BENCH_NAPI_PIDS[@]} -ge 2 ] ||
+		fg_fail "found ${#BENCH_NAPI_PIDS[@]} napi threads of $FG_V_IF_A/$FG_V_IF_C, want 2 or more"
 }
 
 # bench_victim_ns PID... — CPU time (ns, from schedstat) used so far by every
-# thread of the victim's processes PID... and by V's NAPI threads: the
-# victim's own work, whatever else runs on its CPU.
+# thread of the victim's processes PID... and by V's NAPI threads (those
+# bench_pin_napi found; found again if one of them is gone): the victim's own
+# work, whatever else runs on its CPU.
 bench_victim_ns() {
-	local pid ifn pids=("$@")
-	for ifn in "$FG_V_IF_A" "$FG_V_IF_C"; do
-		pids+=($(ps -eo pid=,comm= | awk -v p="napi/$ifn-" 'index($2, p) == 1 { print $1 }'))
+	local pid
+	for pid in "${BENCH_NAPI_PIDS[@]}"; do
+		[ -d /proc/"$pid" ] || { bench_pin_napi && break; }
 	done
-	for pid in "${pids[@]}"; do
+	for pid in "$@" "${BENCH_NAPI_PIDS[@]}"; do
 		[ -n "$pid" ] && cat /proc/"$pid"/task/*/schedstat 2>/dev/null
 	done | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }

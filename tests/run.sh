@@ -241,6 +241,10 @@ host_state() {
 }
 host_before=$(host_state)
 
+# The netns tests and benchmarks run python3 hundreds of times: not through a shim.
+. tests/pydirect.sh
+fg_python_direct "$BUILD/tests/python-bin"
+
 for stage in $STAGES; do
 	case $stage in
 	unit) stage_unit ;;

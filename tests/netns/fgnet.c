@@ -1569,15 +1569,23 @@ static int cmd_sniff(int argc, char **argv)
 	install_stop_handlers();
 	start = now_s();
 	deadline = start + seconds;
-	while (!stop_requested && (!until || seen < until)) {
+	/*
+	 * Stopped by a signal, it still reads what is queued: a test that stops it once a
+	 * counter says every frame went past XDP gets every frame that passed.
+	 */
+	for (bool draining = false; !until || seen < until;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		double left = deadline - now_s();
 		int n;
 
-		if (left <= 0)
-			break;
-		if (poll(&pfd, 1, (int)(left * 1e3) + 1) <= 0)
-			continue;
+		if (stop_requested) {
+			draining = true;
+		} else {
+			if (left <= 0)
+				break;
+			if (poll(&pfd, 1, (int)(left * 1e3) + 1) <= 0)
+				continue;
+		}
 		for (int i = 0; i < BATCH_MAX; i++) {
 			iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = PKT_MAX };
 			msgs[i].msg_hdr = (struct msghdr){
@@ -1602,6 +1610,8 @@ static int cmd_sniff(int argc, char **argv)
 			if (tagged || aux_has_vlan(&msgs[i].msg_hdr))
 				vlan++;
 		}
+		if (draining && n < BATCH_MAX)
+			break;
 	}
 	stlen = sizeof(st);
 	getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &stlen);

@@ -37,12 +37,9 @@ policies:
   - { name: api, type: window, limits: [ { count: 20, per: 1m } ] }
 metrics: { listen: "127.0.0.1:10150" }
 YAML
-fg_serve $PORT
-fg_agent_start "$FG_TMP/fg.yaml"
-URL=http://127.0.0.1:10150
-
 # Chromium in V (the listener is V's loopback), its profile and temporary
-# files in the test's directory; as root it needs --no-sandbox.
+# files in the test's directory; as root it needs --no-sandbox. Started first:
+# it comes up while the agent loads (the driver waits for its DevTools port).
 mkdir -p "$FG_TMP/chromium"
 HOME=$FG_TMP/chromium TMPDIR=$FG_TMP/chromium fg_bg fg_in "$FG_V" chromium --headless=new --no-sandbox --disable-gpu \
 	--no-first-run --no-default-browser-check --disable-extensions --disable-dev-shm-usage \
@@ -50,6 +47,11 @@ HOME=$FG_TMP/chromium TMPDIR=$FG_TMP/chromium fg_bg fg_in "$FG_V" chromium --hea
 	about:blank >"$FG_TMP/chromium.log" 2>&1
 CHROMIUM=$FG_LAST_PID
 fg_on_exit "kill $CHROMIUM 2>/dev/null || true"
+
+fg_serve $PORT
+fg_agent_start "$FG_TMP/fg.yaml"
+URL=http://127.0.0.1:10150
+
 fg_bg fg_in "$FG_V" node --experimental-websocket --no-warnings "$(dirname "$0")/status_browser.js" \
 	$DEVTOOLS "$URL/" signaling "$FG_A_IP4" banned "$FG_TMP/ready" "$FG_TMP/go" "$FG_TMP/shot.png" \
 	>"$FG_TMP/browser.out" 2>&1
@@ -74,16 +76,17 @@ on_top() {
 fg_wait_for -t 8 on_top || fg_fail "the flooding source never reached the top sources"
 # ...then random sources past the global budget: the badge must follow.
 date +%s%3N >"$FG_TMP/go.tmp" && mv "$FG_TMP/go.tmp" "$FG_TMP/go"
-fg_in "$FG_A" "$FGNET" syn --dst "$FG_V_IP4_A" --dport $PORT --src "$FG_SPOOF4" \
-	--count 30000 --pps 3000 --seconds 10 >"$FG_TMP/random.out" &
-RANDOM_FLOOD=$!
-FG_PIDS+=("$RANDOM_FLOOD")
+fg_bg fg_in "$FG_A" "$FGNET" syn --dst "$FG_V_IP4_A" --dport $PORT --src "$FG_SPOOF4" \
+	--count 30000 --pps 3000 --seconds 10 >"$FG_TMP/random.out"
+RANDOM_FLOOD=$FG_LAST_PID
 rc=0
 fg_wait_pid "$DRIVER" 40 || rc=$?
 fg_log "browser: $(cat "$FG_TMP/browser.out")"
 [ "$rc" = 0 ] || fg_fail "the page did not show the attack (exit $rc)"
-fg_wait_pid "$RANDOM_FLOOD" 20 || fg_fail "random flood failed"
-fg_wait_pid "$SINGLE" 20 || fg_fail "single-source flood failed"
+# The browser has seen everything the floods are for: end them (fgnet exits 0
+# on SIGTERM with its result line) rather than wait out their bounds.
+fg_stop "$RANDOM_FLOOD" || fg_fail "random flood failed"
+fg_stop "$SINGLE" || fg_fail "single-source flood failed"
 
 out=$(cat "$FG_TMP/browser.out")
 badge=$(fg_kv badge_ms "$out")

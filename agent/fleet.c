@@ -19,6 +19,11 @@
  * tcp_ns with a coarse clock that may lag CLOCK_MONOTONIC by a tick. */
 #define TCP_WALK_SLACK_NS (20 * 1000000ULL)
 #define TCP_WALK_BATCH	  1024
+/* Batches a tick walks at most: the walk runs on the agent's one thread,
+ * and a full default map (278,528 entries) read in one go took ~77 ms, a
+ * stall of every socket reply. 16 batches is ~4.5 ms; a map of more than
+ * 16,384 entries is walked over several ticks. */
+#define TCP_WALK_BATCHES_PER_TICK 16
 
 struct fleet {
 	uv_loop_t *loop;
@@ -33,7 +38,10 @@ struct fleet {
 	char vset[96]; /* <prefix>:vouches */
 	char channel[96];
 	uint32_t share_tcp;	     /* TCP verifications published per walk (0: none) */
-	uint64_t tcp_since;	     /* the next walk publishes tcp_ns newer than this */
+	uint64_t tcp_since;	     /* the next pass publishes tcp_ns newer than this */
+	uint64_t tcp_pass_since;     /* this pass publishes tcp_ns newer than this */
+	__u32 tcp_cursor;	     /* where this pass goes on (bpf_map_lookup_batch) */
+	bool tcp_walking;	     /* a pass is under way */
 	struct fg_src_key *tcp_keys; /* the walk's batch buffers */
 	struct fg_verified *tcp_vals;
 	struct fleet_stats stats;
@@ -139,37 +147,54 @@ static void share_batch(struct fleet *f, __u32 count, uint64_t since, uint32_t *
 int fleet_share_tcp(struct fleet *f, uint64_t now_ns)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint64_t since;
+	__u32 out_batch = 0, count;
 	uint32_t budget;
-	__u32 in_batch = 0, out_batch = 0, count;
-	bool first = true;
-	int err;
+	bool first = false;
+	int n, err;
 
 	if (!f || !f->share_tcp || !f->vouch || f->maps->verified < 0)
 		return 0;
-	since = f->tcp_since;
-	f->tcp_since = now_ns > TCP_WALK_SLACK_NS ? now_ns - TCP_WALK_SLACK_NS : 0;
-	if (!redis_up(f->r))
-		return 0; /* proofs made while Redis is away stay local */
+	if (!f->tcp_walking) {
+		/* A new pass publishes what was proven since the last one began
+		 * (entries proven behind its cursor are caught now; some are
+		 * published twice, which receivers take as a renewal). */
+		f->tcp_pass_since = f->tcp_since;
+		f->tcp_since = now_ns > TCP_WALK_SLACK_NS ? now_ns - TCP_WALK_SLACK_NS : 0;
+		if (!redis_up(f->r))
+			return 0; /* proofs made while Redis is away stay local */
+		f->tcp_walking = true;
+		first = true;
+	} else if (!redis_up(f->r)) {
+		f->tcp_walking = false;
+		return 0;
+	}
 	if (!f->tcp_keys) {
 		f->tcp_keys = calloc(TCP_WALK_BATCH, sizeof(*f->tcp_keys));
 		f->tcp_vals = calloc(TCP_WALK_BATCH, sizeof(*f->tcp_vals));
-		if (!f->tcp_keys || !f->tcp_vals)
+		if (!f->tcp_keys || !f->tcp_vals) {
+			f->tcp_walking = false;
 			return -ENOMEM;
+		}
 	}
 	budget = f->share_tcp;
-	for (;;) {
+	for (n = 0; n < TCP_WALK_BATCHES_PER_TICK; n++) {
 		count = TCP_WALK_BATCH;
-		err = bpf_map_lookup_batch(f->maps->verified, first ? NULL : &in_batch, &out_batch,
-					   f->tcp_keys, f->tcp_vals, &count, &opts);
-		if (err && errno != ENOENT)
-			return -errno;
-		share_batch(f, count, since, &budget);
-		if (err) /* ENOENT: that was the last batch */
+		err = bpf_map_lookup_batch(f->maps->verified, first ? NULL : &f->tcp_cursor,
+					   &out_batch, f->tcp_keys, f->tcp_vals, &count, &opts);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			f->tcp_walking = false;
+			return err;
+		}
+		share_batch(f, count, f->tcp_pass_since, &budget);
+		if (err) { /* ENOENT: that was the last batch */
+			f->tcp_walking = false;
 			return 0;
-		in_batch = out_batch;
+		}
+		f->tcp_cursor = out_batch;
 		first = false;
 	}
+	return 0; /* the pass goes on at the next tick */
 }
 
 void fleet_unvouch(struct fleet *f, const struct fg_cidr *c)

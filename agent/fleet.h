@@ -62,8 +62,9 @@ void fleet_unvouch(struct fleet *f, const struct fg_cidr *c);
 
 /* Publish up to per_second TCP proofs per fleet_share_tcp() (0: none). */
 void fleet_set_share_tcp(struct fleet *f, uint32_t per_second);
-/* Walk the verified map (batches) and publish the addresses proven over TCP
- * since the last walk, within the cap. Call once a second. 0 or -errno. */
+/* Walk the verified map (at most 16 batches a call, a pass going on over
+ * calls) and publish the addresses proven over TCP since the last pass
+ * began, within the cap. Call once a second. 0 or -errno. */
 int fleet_share_tcp(struct fleet *f, uint64_t now_ns);
 
 /* A ban (seconds 0: no end) or unban made on this host. f may be NULL. */

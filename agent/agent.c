@@ -223,6 +223,7 @@ static int start_redis(struct agent *a)
 		return -errno;
 	fleet_set_guard(a->fleet, a->banguard);
 	fleet_set_vouch(a->fleet, a->vouch);
+	fleet_set_share_tcp(a->fleet, a->conf.vouch.share_tcp);
 	return events_add_tap(&a->events, on_event_tap, a);
 }
 
@@ -616,6 +617,7 @@ static int reload_apply(struct agent *a, struct fg_conf *parsed, char *err, size
 		log_warn("app_bans: out of memory; the running bounds stay");
 	if (vouch_configure(a->vouch, &a->conf))
 		log_warn("vouch: out of memory; the running bounds stay");
+	fleet_set_share_tcp(a->fleet, a->conf.vouch.share_tcp);
 	if (memcmp(&conf.store.redis, &prev_store.redis, sizeof(prev_store.redis)) ||
 	    conf.store.type != prev_store.type)
 		log_warn("store: type and redis change only at restart; the running store stays");
@@ -817,6 +819,9 @@ static void on_tick(uv_timer_t *h)
 	n = vouch_sweep(a->vouch, &a->maps, now);
 	if (n > 0)
 		log_debug("ended vouches removed", LOG_INT("count", n));
+	n = fleet_share_tcp(a->fleet, now);
+	if (n < 0)
+		log_debug("fleet: cannot walk the verified map", LOG_ERRNO(-n));
 	/* The ring buffer is also drained here: an idle poll never misses
 	 * events that arrived between two wakeups. */
 	events_consume(&a->events);

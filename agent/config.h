@@ -125,6 +125,7 @@ struct fg_conf_app_bans {
 #define FG_CONF_VOUCH_PER_PEER	 4096 /* default vouch.per_peer */
 #define FG_CONF_VOUCH_RATE	 100  /* default vouch.rate (per peer uid, per second) */
 #define FG_CONF_VOUCH_MAX_DUR_MS (3600ULL * 1000) /* default vouch.max_duration */
+#define FG_CONF_VOUCH_SHARE_TCP	 100 /* default vouch.share_tcp (TCP proofs shared a second) */
 struct fg_conf_vouch {
 	uint32_t peer_uids[FG_CONF_MAX_ADMIN_IDS]; /* besides root and the admins */
 	int npeer_uids;
@@ -135,6 +136,7 @@ struct fg_conf_vouch {
 	uint32_t rate;		  /* vouches per second per peer uid */
 	uint32_t burst;		  /* and at once; default rate */
 	uint64_t max_duration_ms; /* the longest vouch; the default is verified_ttl, at most this */
+	uint32_t share_tcp;	  /* TCP proofs published to the fleet per second (0: none) */
 };
 
 struct fg_conf_policy; /* policies:, see policy-t.h */

@@ -463,6 +463,7 @@ const struct cy_key config_vouch_keys[] = {
 	CY_CHECK_AT(0, check_vouch_burst),
 	CY_VALUE("max_duration", CY_DURATION, VOUCH(max_duration_ms), FG_CONF_VOUCH_MAX_DUR_MS,
 		 1000, CY_DURATION_MAX_MS),
+	CY_VALUE("share_tcp", CY_U32, VOUCH(share_tcp), FG_CONF_VOUCH_SHARE_TCP, 0, 1000000),
 	CY_TABLE_END,
 };
 

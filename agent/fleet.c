@@ -15,6 +15,15 @@
 #include "vouch.h"
 
 #define SUB_RETRY_MS 1000
+/* A walk's threshold is this much before the walk began: the programs stamp
+ * tcp_ns with a coarse clock that may lag CLOCK_MONOTONIC by a tick. */
+#define TCP_WALK_SLACK_NS (20 * 1000000ULL)
+#define TCP_WALK_BATCH	  1024
+/* Batches a tick walks at most: the walk runs on the agent's one thread,
+ * and a full default map (278,528 entries) read in one go took ~77 ms, a
+ * stall of every socket reply. 16 batches is ~4.5 ms; a map of more than
+ * 16,384 entries is walked over several ticks. */
+#define TCP_WALK_BATCHES_PER_TICK 16
 
 struct fleet {
 	uv_loop_t *loop;
@@ -28,6 +37,13 @@ struct fleet {
 	char set[96];
 	char vset[96]; /* <prefix>:vouches */
 	char channel[96];
+	uint32_t share_tcp;	     /* TCP verifications published per walk (0: none) */
+	uint64_t tcp_since;	     /* the next pass publishes tcp_ns newer than this */
+	uint64_t tcp_pass_since;     /* this pass publishes tcp_ns newer than this */
+	__u32 tcp_cursor;	     /* where this pass goes on (bpf_map_lookup_batch) */
+	bool tcp_walking;	     /* a pass is under way */
+	struct fg_src_key *tcp_keys; /* the walk's batch buffers */
+	struct fg_verified *tcp_vals;
 	struct fleet_stats stats;
 };
 
@@ -89,6 +105,98 @@ void fleet_vouch(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)
 			      redis_now_ms(f->r) + seconds * 1000, true);
 }
 
+void fleet_set_share_tcp(struct fleet *f, uint32_t per_second)
+{
+	if (f)
+		f->share_tcp = per_second;
+}
+
+/* Only PUBLISH, no sorted set: a TCP proof is renewed by traffic, and a
+ * set of them would be a second verified map in Redis. */
+static void publish_tcp(struct fleet *f, const struct fg_src_key *k)
+{
+	char msg[160], buf[FG_CIDR_STRLEN];
+	const char *pub[] = { "PUBLISH", f->channel, msg };
+	struct fg_cidr c;
+
+	cidr_from_src_key(k, &c);
+	snprintf(msg, sizeof(msg), "tcp %s %s", f->host, cidr_format(&c, buf, sizeof(buf)));
+	redis_command(f->r, 3, pub, NULL, on_ignore, NULL);
+	f->stats.tcp_published++;
+}
+
+/* One batch: publish the entries proven over TCP since the last walk, up to
+ * *budget. Entries with no TCP proof (vouches, the fleet's) are never
+ * published, so nothing that came from the fleet goes back to it. */
+static void share_batch(struct fleet *f, __u32 count, uint64_t since, uint32_t *budget)
+{
+	__u32 i;
+
+	for (i = 0; i < count; i++) {
+		if (!f->tcp_vals[i].tcp_ns || f->tcp_vals[i].tcp_ns <= since)
+			continue;
+		if (!*budget) {
+			f->stats.tcp_suppressed++;
+			continue;
+		}
+		(*budget)--;
+		publish_tcp(f, &f->tcp_keys[i]);
+	}
+}
+
+int fleet_share_tcp(struct fleet *f, uint64_t now_ns)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 out_batch = 0, count;
+	uint32_t budget;
+	bool first = false;
+	int n, err;
+
+	if (!f || !f->share_tcp || !f->vouch || f->maps->verified < 0)
+		return 0;
+	if (!f->tcp_walking) {
+		/* A new pass publishes what was proven since the last one began
+		 * (entries proven behind its cursor are caught now; some are
+		 * published twice, which receivers take as a renewal). */
+		f->tcp_pass_since = f->tcp_since;
+		f->tcp_since = now_ns > TCP_WALK_SLACK_NS ? now_ns - TCP_WALK_SLACK_NS : 0;
+		if (!redis_up(f->r))
+			return 0; /* proofs made while Redis is away stay local */
+		f->tcp_walking = true;
+		first = true;
+	} else if (!redis_up(f->r)) {
+		f->tcp_walking = false;
+		return 0;
+	}
+	if (!f->tcp_keys) {
+		f->tcp_keys = calloc(TCP_WALK_BATCH, sizeof(*f->tcp_keys));
+		f->tcp_vals = calloc(TCP_WALK_BATCH, sizeof(*f->tcp_vals));
+		if (!f->tcp_keys || !f->tcp_vals) {
+			f->tcp_walking = false;
+			return -ENOMEM;
+		}
+	}
+	budget = f->share_tcp;
+	for (n = 0; n < TCP_WALK_BATCHES_PER_TICK; n++) {
+		count = TCP_WALK_BATCH;
+		err = bpf_map_lookup_batch(f->maps->verified, first ? NULL : &f->tcp_cursor,
+					   &out_batch, f->tcp_keys, f->tcp_vals, &count, &opts);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			f->tcp_walking = false;
+			return err;
+		}
+		share_batch(f, count, f->tcp_pass_since, &budget);
+		if (err) { /* ENOENT: that was the last batch */
+			f->tcp_walking = false;
+			return 0;
+		}
+		f->tcp_cursor = out_batch;
+		first = false;
+	}
+	return 0; /* the pass goes on at the next tick */
+}
+
 void fleet_unvouch(struct fleet *f, const struct fg_cidr *c)
 {
 	char buf[FG_CIDR_STRLEN];
@@ -117,6 +225,25 @@ static void apply_vouch(struct fleet *f, const char *addr, const char *until)
 	}
 	f->stats.applied++;
 	log_debug("fleet vouch", LOG_STR("source", addr), LOG_UINT("for_s", (end - now) / 1000));
+}
+
+/* Another agent's TCP proof: a fleet vouch for this host's verified_ttl
+ * (the default duration), through the same guard. */
+static void apply_tcp(struct fleet *f, const char *addr)
+{
+	enum vouch_result res;
+	struct fg_cidr c;
+
+	if (!f->vouch || cidr_parse_addr(addr, &c))
+		return;
+	if (vouch_add_fleet(f->vouch, f->guard, f->maps, &c, 0, xdpmaps_now_ns(), &res)) {
+		f->stats.refused++;
+		log_warn("fleet TCP verification refused", LOG_STR("source", addr),
+			 LOG_STR("result", vouch_result_name(res)));
+		return;
+	}
+	f->stats.applied++;
+	log_debug("fleet TCP verification", LOG_STR("source", addr));
 }
 
 void fleet_ban(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)
@@ -239,6 +366,8 @@ static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
 		apply_ban(f, cidr, until);
 	} else if (!strcmp(kind, "vouch") && n == 4) {
 		apply_vouch(f, cidr, until);
+	} else if (!strcmp(kind, "tcp")) {
+		apply_tcp(f, cidr);
 	} else if (!strcmp(kind, "unvouch") && f->vouch && !cidr_parse_addr(cidr, &c)) {
 		if (!vouch_remove(f->vouch, f->maps, &c, xdpmaps_now_ns()))
 			f->stats.unbanned++;
@@ -401,6 +530,8 @@ struct fleet *fleet_new(uv_loop_t *loop, struct redis *r, struct xdpmaps *maps)
 	f->loop = loop;
 	f->r = r;
 	f->maps = maps;
+	/* Proofs older than the agent were made before it could share them. */
+	f->tcp_since = xdpmaps_now_ns();
 	gethostname(hn, sizeof(hn) - 1);
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
 		rnd = (uint32_t)xdpmaps_now_ns();
@@ -416,7 +547,11 @@ struct fleet *fleet_new(uv_loop_t *loop, struct redis *r, struct xdpmaps *maps)
 
 static void on_timer_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct fleet *f = h->data;
+
+	free(f->tcp_keys);
+	free(f->tcp_vals);
+	free(f);
 }
 
 void fleet_free(struct fleet *f)

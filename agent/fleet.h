@@ -20,6 +20,15 @@
  * vouch goes through this host's vouch guard (vouch_add_fleet(): address,
  * deny, ban, vouch.max) and is written with origin fleet, never published
  * again.
+ *
+ * The host's own TCP proofs (the verified map's tcp_ns, written by the
+ * programs) travel too, found by fleet_share_tcp() once a second: "tcp
+ * <host id> <addr>", PUBLISH only (no set: a proof is renewed by traffic),
+ * at most vouch.share_tcp per walk (a host under a flood verifies many
+ * sources; the cap keeps that from becoming a Redis storm; the rest are
+ * counted as suppressed). A receiver treats one as a fleet vouch for its
+ * own verified_ttl. Entries without a TCP proof (the fleet's vouches among
+ * them) are never published, so nothing echoes.
  */
 #ifndef FG_FLEET_H
 #define FG_FLEET_H
@@ -51,6 +60,13 @@ void fleet_set_vouch(struct fleet *f, struct vouch *v);
 void fleet_vouch(struct fleet *f, const struct fg_cidr *c, uint64_t seconds);
 void fleet_unvouch(struct fleet *f, const struct fg_cidr *c);
 
+/* Publish up to per_second TCP proofs per fleet_share_tcp() (0: none). */
+void fleet_set_share_tcp(struct fleet *f, uint32_t per_second);
+/* Walk the verified map (at most 16 batches a call, a pass going on over
+ * calls) and publish the addresses proven over TCP since the last pass
+ * began, within the cap. Call once a second. 0 or -errno. */
+int fleet_share_tcp(struct fleet *f, uint64_t now_ns);
+
 /* A ban (seconds 0: no end) or unban made on this host. f may be NULL. */
 void fleet_ban(struct fleet *f, const struct fg_cidr *c, uint64_t seconds);
 void fleet_unban(struct fleet *f, const struct fg_cidr *c);
@@ -62,12 +78,14 @@ void fleet_event(struct fleet *f, const struct fg_event *e);
 void fleet_redis_up(struct fleet *f);
 
 struct fleet_stats {
-	uint64_t published; /* bans and unbans sent */
-	uint64_t applied;   /* others' bans (and vouches) applied to the map */
-	uint64_t unbanned;  /* others' unbans (and unvouches) applied */
-	uint64_t own;	    /* our own messages, ignored */
-	uint64_t refused;   /* others' bans of our own, special or allow-listed addresses
-			     * (and vouches the vouch guard refused) */
+	uint64_t published;	 /* bans and unbans sent */
+	uint64_t applied;	 /* others' bans (and vouches) applied to the map */
+	uint64_t unbanned;	 /* others' unbans (and unvouches) applied */
+	uint64_t own;		 /* our own messages, ignored */
+	uint64_t refused;	 /* others' bans of our own, special or allow-listed addresses
+				  * (and vouches the vouch guard refused) */
+	uint64_t tcp_published;	 /* this host's TCP proofs sent */
+	uint64_t tcp_suppressed; /* and not sent: over vouch.share_tcp */
 	bool subscribed;
 };
 void fleet_stats(const struct fleet *f, struct fleet_stats *out);

@@ -1059,6 +1059,13 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	u64(b, "floodgate_fleet_messages_total", fs.applied, "kind", "applied", LABELS_END);
 	u64(b, "floodgate_fleet_messages_total", fs.unbanned, "kind", "unbanned", LABELS_END);
 	u64(b, "floodgate_fleet_messages_total", fs.refused, "kind", "refused", LABELS_END);
+	family(b, "floodgate_fleet_tcp_verified_total", "counter",
+	       "This host's TCP verifications found by the once-a-second walk: published to "
+	       "the fleet, or suppressed (over vouch.share_tcp that second).");
+	u64(b, "floodgate_fleet_tcp_verified_total", fs.tcp_published, "result", "published",
+	    LABELS_END);
+	u64(b, "floodgate_fleet_tcp_verified_total", fs.tcp_suppressed, "result", "suppressed",
+	    LABELS_END);
 }
 
 static void render_socket(struct sbuf *b, struct metrics *m)

@@ -255,6 +255,27 @@ fg_wait_for -t 2 grep -q 'fleet vouch refused' "$FG_TMP/agent-b.log" ||
 vouch_is "$SOCK_B" 2001:db8:3::1 none || fg_fail "B holds a fleet vouch of its own address"
 ca XDP.UNVOUCH 2001:db8:3::1 >/dev/null
 fg_ok "a vouch on A reaches B within 1 s (fleet, same end), an unvouch follows, B's own address is refused"
+# A's own TCP proof (issue 20): C completes a TCP connection to V (A's host);
+# A's once-a-second walk of its verified map publishes it, rate-limited
+# (vouch.share_tcp), and B marks the address verified, origin fleet.
+fg_serve 8080
+vouch_is "$SOCK_B" "$FG_C_IP6" none || fg_fail "C's address is verified on B before it connects"
+out=$(fg_in "$FG_C" "$FGNET" connect --dst "$FG_V_IP6_C" --dport 8080 --count 1 --graceful)
+t0=$(date +%s%3N)
+fg_assert_eq "$(fg_kv ok "$out")" 1 "C connects to V over TCP"
+# The walk runs once a second: the proof is published within 1 s of the
+# connection, applied on B a moment later.
+fg_wait_for -t 2 vouch_is "$SOCK_B" "$FG_C_IP6" fleet ||
+	fg_fail "B did not get A's TCP verification: $(verified_by "$SOCK_B" "$FG_C_IP6")"
+took=$(($(date +%s%3N) - t0))
+fg_log "A's TCP verification verified on B after $took ms"
+fg_assert_le "$took" 1500 "B has it within the 1-s walk and its delivery"
+vouch_is "$SOCK_A" "$FG_C_IP6" tcp || fg_fail "A's own entry is not 'tcp': $(verified_by "$SOCK_A" "$FG_C_IP6")"
+tcp_published() {
+	[ "$(metric "$FG_V" 'floodgate_fleet_tcp_verified_total{result="published"}')" -ge 1 ] 2>/dev/null
+}
+fg_wait_for -t 3 tcp_published || fg_fail "A's metrics do not count the published TCP verification"
+fg_ok "a TCP connection to A's host makes the client verified on B (origin fleet) within the 1-s walk"
 
 # The XDP program's own ban: A floods V's port 8443 from one address; V's
 # program bans it after 2 violations (counted once a second), and the ban

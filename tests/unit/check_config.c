@@ -202,7 +202,12 @@ START_TEST(test_vouch)
 	ck_assert_uint_eq(conf.vouch.per_peer, FG_CONF_VOUCH_PER_PEER);
 	ck_assert_uint_eq(conf.vouch.rate, FG_CONF_VOUCH_RATE);
 	ck_assert_uint_eq(conf.vouch.max_duration_ms, FG_CONF_VOUCH_MAX_DUR_MS);
+	ck_assert_uint_eq(conf.vouch.share_tcp, FG_CONF_VOUCH_SHARE_TCP);
 	config_free(&conf);
+	ck_assert_int_eq(parse("vouch: { share_tcp: 0 }\n"), 0);
+	ck_assert_uint_eq(conf.vouch.share_tcp, 0); /* TCP proofs stay local */
+	config_free(&conf);
+	ck_assert_int_eq(parse("vouch: { share_tcp: -1 }\n"), -EINVAL);
 	ck_assert_int_eq(parse("vouch:\n  peer_uids: [1000]\n  peer_gids: [2000, 2001]\n"
 			       "  max: 500\n  per_peer: 100\n  rate: 20\n  max_duration: 2h\n"
 			       "policies:\n  - name: login\n    type: progressive\n"

@@ -161,3 +161,19 @@ fg_ab_fleet() {
 	redis-cli -s "$2" XDP.LIST BANS | grep -A1 "^$3\$" | grep -q fleet || fg_fail "$4: not origin fleet"
 	fg_ok "$4: a ban of $3 reached the other agent (origin fleet)"
 }
+# fg_ab_vouch FROM_SOCK TO_SOCK ADDR WHAT — a vouch on one agent is a fleet vouch
+# on the other within 1 s (the time it took is in the ok line), and the unvouch
+# follows it there.
+_fg_verified_by() { redis-cli -s "$1" XDP.SOURCE "$2" | grep -A1 '^verified_by$' | sed -n 2p; }
+_fg_verified_is() { [ "$(_fg_verified_by "$1" "$2")" = "$3" ]; }
+fg_ab_vouch() {
+	local t0 ms
+	t0=$(date +%s%3N)
+	redis-cli -s "$1" XDP.VOUCH "$3" 60 >/dev/null
+	fg_wait_for -t 1 _fg_verified_is "$2" "$3" fleet ||
+		fg_fail "$4: the vouch of $3 did not reach the other agent within 1 s: $(_fg_verified_by "$2" "$3")"
+	ms=$(($(date +%s%3N) - t0))
+	redis-cli -s "$1" XDP.UNVOUCH "$3" >/dev/null
+	fg_wait_for -t 1 _fg_verified_is "$2" "$3" none || fg_fail "$4: the unvouch of $3 did not follow within 1 s"
+	fg_ok "$4: a vouch of $3 reached the other agent in $ms ms (origin fleet), the unvouch followed"
+}

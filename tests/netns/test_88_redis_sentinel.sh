@@ -171,6 +171,7 @@ fg_assert_ge "${sw:-0}" 1 "metrics: floodgate_store_master_switches_total"
 shared $M2 u2 "after SENTINEL FAILOVER"
 fleet "$SOCK_B" "$SOCK_A" 203.0.113.2 "after SENTINEL FAILOVER"
 fleet "$SOCK_A" "$SOCK_B" 203.0.113.3 "after SENTINEL FAILOVER (the other way)"
+fg_ab_vouch "$SOCK_A" "$SOCK_B" 203.0.113.83 "vouches after SENTINEL FAILOVER"
 fg_wait_for -t 30 role_is $M1 slave ||
 	fg_fail ":$M1 did not become a replica"
 fg_wait_for -t 40 sentinels_ready || fg_fail "the sentinels do not see :$M1 as a replica in sync"

@@ -153,6 +153,7 @@ for p in $PORTS; do
 done
 fleet "$SOCK_A" "$SOCK_B" 203.0.113.1 "fleet bans over the cluster's pub/sub"
 fleet "$SOCK_B" "$SOCK_A" 203.0.113.2 "fleet bans over the cluster's pub/sub (the other way)"
+fg_ab_vouch "$SOCK_A" "$SOCK_B" 203.0.113.82 "vouches over the cluster's pub/sub"
 
 # --- a slot migrated by hand: ASK, then MOVED --------------------------------------
 KEY='{t89:3:api:mv}'

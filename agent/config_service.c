@@ -59,6 +59,17 @@ static int parse_ids(struct cy_parser *p, const yaml_node_t *n, const char *key,
 	return 0;
 }
 
+/* A CY_READER of one id list (uids or gids) of a section: its array and count. */
+#define ID_LIST_READER(fn, section, ids, n)                                              \
+	static int fn(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v, \
+		      const char *path, void *dst)                                        \
+	{                                                                                 \
+		section *x = dst;                                                         \
+                                                                                          \
+		(void)map;                                                                \
+		return parse_ids(p, v, path, x->ids, &x->n);                              \
+	}
+
 static int parse_redis_url(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
 			   const char *path, void *dst)
 {
@@ -265,23 +276,8 @@ static int parse_socket_group(struct cy_parser *p, const yaml_node_t *map, const
 	return 0;
 }
 
-static int parse_admin_uids(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
-			    const char *path, void *dst)
-{
-	struct fg_conf_socket *so = dst;
-
-	(void)map;
-	return parse_ids(p, v, path, so->admin_uids, &so->nadmin_uids);
-}
-
-static int parse_admin_gids(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
-			    const char *path, void *dst)
-{
-	struct fg_conf_socket *so = dst;
-
-	(void)map;
-	return parse_ids(p, v, path, so->admin_gids, &so->nadmin_gids);
-}
+ID_LIST_READER(parse_admin_uids, struct fg_conf_socket, admin_uids, nadmin_uids)
+ID_LIST_READER(parse_admin_gids, struct fg_conf_socket, admin_gids, nadmin_gids)
 
 /* Limits on clients: one user must not lock the operator out or exhaust the
  * agent's memory. */
@@ -386,23 +382,8 @@ const struct cy_key config_socket_keys[] = {
 
 /* app_bans: ---------------------------------------------------------------- */
 
-static int parse_peer_uids(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
-			   const char *path, void *dst)
-{
-	struct fg_conf_app_bans *ab = dst;
-
-	(void)map;
-	return parse_ids(p, v, path, ab->peer_uids, &ab->npeer_uids);
-}
-
-static int parse_peer_gids(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
-			   const char *path, void *dst)
-{
-	struct fg_conf_app_bans *ab = dst;
-
-	(void)map;
-	return parse_ids(p, v, path, ab->peer_gids, &ab->npeer_gids);
-}
+ID_LIST_READER(parse_peer_uids, struct fg_conf_app_bans, peer_uids, npeer_uids)
+ID_LIST_READER(parse_peer_gids, struct fg_conf_app_bans, peer_gids, npeer_gids)
 
 /* At most half the ban map: the rest is for operators and the XDP program. */
 const struct cy_key config_app_bans_keys[] = {
@@ -419,23 +400,8 @@ const struct cy_key config_app_bans_keys[] = {
 
 #define VOUCH(f) offsetof(struct fg_conf_vouch, f)
 
-static int parse_vouch_uids(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
-			    const char *path, void *dst)
-{
-	struct fg_conf_vouch *vc = dst;
-
-	(void)map;
-	return parse_ids(p, v, path, vc->peer_uids, &vc->npeer_uids);
-}
-
-static int parse_vouch_gids(struct cy_parser *p, const yaml_node_t *map, const yaml_node_t *v,
-			    const char *path, void *dst)
-{
-	struct fg_conf_vouch *vc = dst;
-
-	(void)map;
-	return parse_ids(p, v, path, vc->peer_gids, &vc->npeer_gids);
-}
+ID_LIST_READER(parse_vouch_uids, struct fg_conf_vouch, peer_uids, npeer_uids)
+ID_LIST_READER(parse_vouch_gids, struct fg_conf_vouch, peer_gids, npeer_gids)
 
 /* burst defaults to rate (0: not given; the vouch guard reads 0 so too,
  * for a config without a vouch: section). */

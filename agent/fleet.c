@@ -216,8 +216,7 @@ static void apply_vouch(struct fleet *f, const char *addr, const char *until)
 
 	if (!f->vouch || cidr_parse_addr(addr, &c) || end <= now)
 		return;
-	if (vouch_add_fleet(f->vouch, f->guard, f->maps, &c, (end - now + 999) / 1000,
-			    xdpmaps_now_ns(), &res)) {
+	if (vouch_add_fleet(f->vouch, f->guard, f->maps, &c, end - now, xdpmaps_now_ns(), &res)) {
 		f->stats.refused++;
 		log_warn("fleet vouch refused", LOG_STR("source", addr),
 			 LOG_STR("result", vouch_result_name(res)));

@@ -263,11 +263,23 @@ int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t u
 		      origin, res);
 }
 
+/* A fleet vouch's length in ns: ms as the sender's end says (0: verified_ttl,
+ * a TCP proof's), at most vouch.max_duration. In ms, not whole seconds: rounded
+ * up, a vouch outlived the sender's end by up to a second on every receiver. */
+static uint64_t fleet_ns(const struct vouch *v, uint64_t ms)
+{
+	if (!ms)
+		ms = v->ttl_ns / 1000000 ? v->ttl_ns / 1000000 : 1000;
+	if (ms > v->conf.max_duration_ms)
+		ms = v->conf.max_duration_ms;
+	return ms * 1000000ULL;
+}
+
 int vouch_add_fleet(struct vouch *v, struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c,
-		    uint64_t seconds, uint64_t now_ns, enum vouch_result *res)
+		    uint64_t ms, uint64_t now_ns, enum vouch_result *res)
 {
 	const enum vouch_origin o = VOUCH_FROM_FLEET;
-	uint64_t until = now_ns + vouch_seconds(v, seconds) * NS_PER_S;
+	uint64_t until = now_ns + fleet_ns(v, ms);
 	enum vouch_result r;
 	int at, err;
 

@@ -88,14 +88,15 @@ int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t u
 	      enum vouch_result *res);
 
 /*
- * Another agent's vouch of c for seconds (it judged the peer, its rate and
- * its quota): the address, deny and ban checks as above and vouch.max in
- * all (a shared store's writer must not fill the map either). A longer
+ * Another agent's vouch of c for ms (0: verified_ttl; at most
+ * vouch.max_duration; it judged the peer, its rate and its quota): the
+ * address, deny and ban checks as above and vouch.max in all (a shared
+ * store's writer must not fill the map either). A longer
  * vouch already in force is kept. Written with origin FG_VERIFIED_FLEET and
  * never published again. Returns as vouch_add().
  */
 int vouch_add_fleet(struct vouch *v, struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c,
-		    uint64_t seconds, uint64_t now_ns, enum vouch_result *res);
+		    uint64_t ms, uint64_t now_ns, enum vouch_result *res);
 
 /* Visit the vouches made on this host still in force (not the fleet's):
  * what an agent publishes when the shared store comes (back). */

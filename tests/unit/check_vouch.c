@@ -434,24 +434,30 @@ START_TEST(test_fleet)
 	guards(&conf, &g, &v);
 	ck_assert_int_eq(banguard_set_local(g, &own, 1), 0);
 	c = addr("192.0.2.1");
-	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60, now, &r), -EADDRNOTAVAIL);
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60000, now, &r), -EADDRNOTAVAIL);
 	c = addr("224.0.0.1");
-	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60, now, &r), -EADDRNOTAVAIL);
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60000, now, &r), -EADDRNOTAVAIL);
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.1", 600, now), VOUCH_VOUCHED);
 	c = addr("203.0.113.1");
-	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60, now, &r), 0);
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60000, now, &r), 0);
 	ck_assert(get_verified("203.0.113.1", &got));
 	ck_assert_uint_eq(got.until_ns, now + 600 * NS); /* the longer local vouch stays */
 	ck_assert_uint_eq(got.origin, FG_VERIFIED_VOUCH);
 	for (i = 2; i <= 10; i++) {
 		snprintf(a, sizeof(a), "203.0.113.%d", i);
 		c = addr(a);
-		vouch_add_fleet(v, g, &maps, &c, 60, now, &r);
+		vouch_add_fleet(v, g, &maps, &c, 60000, now, &r);
 		n += r == VOUCH_VOUCHED;
 	}
 	ck_assert_int_eq(n, 3); /* vouch.max 4, one local */
 	ck_assert(get_verified("203.0.113.2", &got));
 	ck_assert_uint_eq(got.origin, FG_VERIFIED_FLEET);
+	/* The sender's end to the ms, not rounded up to a second. */
+	ck_assert_uint_eq(got.until_ns, now + 60 * NS);
+	c = addr("203.0.113.2");
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 61500, now, &r), 0);
+	ck_assert(get_verified("203.0.113.2", &got));
+	ck_assert_uint_eq(got.until_ns, now + 61500 * (NS / 1000));
 	n = 0;
 	vouch_each_local(v, now, count_local, &n);
 	ck_assert_int_eq(n, 1);

@@ -216,8 +216,17 @@ static int start_redis(struct agent *a)
 	/* The outage replay in both modes (app-only agents never replayed:
 	 * the callback was set with the fleet's). */
 	redis_on_state(a->redis, on_redis_state, a);
-	if (a->app_only)
-		return 0; /* fleet-wide bans live in the XDP ban map */
+	if (a->app_only) {
+		/* Fleet-wide bans and vouches live in XDP maps this host has not;
+		 * a signaling server's vouches (vouch_on_success) still go to the
+		 * media hosts that have them. */
+		a->fleet = fleet_new(a->loop, a->redis, NULL);
+		if (!a->fleet)
+			return -errno;
+		fleet_set_vouch(a->fleet, a->vouch);
+		vouch_set_publish_only(a->vouch, true);
+		return 0;
+	}
 	a->fleet = fleet_new(a->loop, a->redis, &a->maps);
 	if (!a->fleet)
 		return -errno;

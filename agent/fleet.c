@@ -152,7 +152,7 @@ int fleet_share_tcp(struct fleet *f, uint64_t now_ns)
 	bool first = false;
 	int n, err;
 
-	if (!f || !f->share_tcp || !f->vouch || f->maps->verified < 0)
+	if (!f || !f->maps || !f->share_tcp || !f->vouch || f->maps->verified < 0)
 		return 0;
 	if (!f->tcp_walking) {
 		/* A new pass publishes what was proven since the last one began
@@ -286,7 +286,7 @@ void fleet_event(struct fleet *f, const struct fg_event *e)
 	struct fg_ban b;
 	char buf[FG_CIDR_STRLEN];
 
-	if (!f || !(e->banned & FG_EV_BAN_DONE) || e->dry_run)
+	if (!f || !f->maps || !(e->banned & FG_EV_BAN_DONE) || e->dry_run)
 		return;
 	cidr_from_src_key(&e->src, &c);
 	cidr_to_lpm(&c, &k);
@@ -478,6 +478,12 @@ void fleet_redis_up(struct fleet *f)
 
 	if (!f)
 		return;
+	if (!f->maps) {
+		/* Publish only: nothing here to apply the fleet's word to. */
+		if (f->vouch)
+			vouch_each_local(f->vouch, xdpmaps_now_ns(), push_own_vouch, f);
+		return;
+	}
 	load[0] = "ZRANGEBYSCORE";
 	load[1] = f->set;
 	load[2] = min;
@@ -540,7 +546,8 @@ struct fleet *fleet_new(uv_loop_t *loop, struct redis *r, struct xdpmaps *maps)
 	snprintf(f->channel, sizeof(f->channel), "%s:bans:events", redis_prefix(r));
 	uv_timer_init(loop, &f->timer);
 	f->timer.data = f;
-	uv_timer_start(&f->timer, on_timer, SUB_RETRY_MS, SUB_RETRY_MS);
+	if (maps)
+		uv_timer_start(&f->timer, on_timer, SUB_RETRY_MS, SUB_RETRY_MS);
 	return f;
 }
 

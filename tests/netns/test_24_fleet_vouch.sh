@@ -13,6 +13,9 @@
 #     the app's login call (RL.AUTH.OK ... ADDR on a vouch_on_success
 #     policy) on S vouches for it; within 1 s V has it, >= 99 of 100 new UDP
 #     flows and >= 19 of 20 TCP connects reach V's listeners through the flood.
+#   C (192.0.2.4): the same login call on a third agent, app-only (no XDP:
+#     a signaling server in a container), which only publishes its vouches;
+#     V has it within 1 s and >= 99 of 100 new UDP flows pass.
 # The latencies are measured on open connections (vouch_latency.py).
 # Why two users: a TCP handshake with V makes the address TCP-verified on V
 # for sources.verified_ttl (V's egress program), whatever the vouch says, so
@@ -23,22 +26,22 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
 
-fg_require_cmd redis-server redis-cli setpriv python3
+fg_require_cmd redis-server redis-cli setpriv python3 curl
 LIVEGEN=${LIVEGEN:-$BUILD/bench/livegen}
 [ -x "$LIVEGEN" ] || fg_fail "$LIVEGEN missing: run make $LIVEGEN (make test builds it)"
 UDP_PORT=40000 TCP_PORT=443
-USER_B=192.0.2.3
+USER_B=192.0.2.3 USER_C=192.0.2.4
 VOUCH_S=5 # user A's vouch: short, so the test sees it end during the flood
 # Per flood (UDP and SYN): bounded in frames and time, stopped once the checks are done.
 FLOOD_COUNT=3000000 FLOOD_PPS=100000 FLOOD_BATCH=1000 FLOOD_SECS=30
 
 fg_topo_3ns
 fg_bpffs
-fg_addr "$FG_C" "$FG_C_IF" "$USER_B/24"
-fg_neigh "$FG_V" "$FG_V_IF_C" "$USER_B" "$FG_C_MAC"
-# S: the signaling host, with a link of its own (to C) its agent protects. Its
-# agent runs with XDP: an app-only agent has no verified map and vouches for
-# nothing, so it would publish nothing to the fleet (docs/config.md).
+for a in "$USER_B" "$USER_C"; do
+	fg_addr "$FG_C" "$FG_C_IF" "$a/24"
+	fg_neigh "$FG_V" "$FG_V_IF_C" "$a" "$FG_C_MAC"
+done
+# S: the signaling host, with a link of its own (to C) its agent protects.
 fg_ns_add S && FG_S=$FG_NS_LAST
 fg_veth "$FG_S" veth-c "$FG_C" veth-s
 fg_addr "$FG_S" veth-c 2001:db8:5::1/64
@@ -81,10 +84,14 @@ fg_serve $UDP_PORT --udp
 fg_serve $TCP_PORT
 fg_agent_start "$FG_TMP/media.yaml"
 fg_ab_start b "$FG_TMP/signaling.yaml" 10150 fg_in "$FG_S" -- -i veth-c
-fleet_up() { [ "$(info "$1" store_fallback_active)" = 0 ] && "$FLOODCTL" -s "$1" status | grep -Eq '^fleet bans +subscribed'; }
-{ fg_wait_for -t 10 fleet_up "$FG_SOCK" && fg_wait_for -t 10 fleet_up "$SOCK_B"; } ||
-	fg_fail "the agents did not join the fleet"
-fg_ok "media and signaling agents share one redis-server"
+SOCK_APP=$FG_TMP/app.sock
+fg_app_agent_start "$FG_TMP/agent-app.log" fg_in "$FG_S" "$FLOODGATED" --app-only \
+	-c "$FG_TMP/signaling.yaml" --socket "$SOCK_APP" --metrics-listen 127.0.0.1:10151
+store_up() { [ "$(info "$1" store_fallback_active)" = 0 ]; }
+fleet_up() { store_up "$1" && "$FLOODCTL" -s "$1" status | grep -Eq '^fleet bans +subscribed'; }
+{ fg_wait_for -t 10 fleet_up "$FG_SOCK" && fg_wait_for -t 10 fleet_up "$SOCK_B" &&
+	fg_wait_for -t 10 store_up "$SOCK_APP"; } || fg_fail "the agents did not join the fleet"
+fg_ok "media, signaling and app-only signaling agents share one redis-server"
 
 # The signaling application: nobody, in the socket's group and in vouch.peer_uids.
 chmod 711 "$FG_TMP"
@@ -108,21 +115,26 @@ tcp_tries() {
 	fg_log "connect from $1: $out" >&2
 	fg_kv ok "$out"
 }
-# vouch_via_s ADDR CMD... — the signaling app sends CMD to S; waits (1 s at most)
-# until V says ADDR is verified by fleet. Sets REPLY and MS (from sending CMD to
-# V's first fleet answer, polled every ms on open connections: no process
-# start-up in the figure).
+# vouch_via_s [-s SOCK] ADDR CMD... — the signaling app sends CMD to S's agent
+# (SOCK_B, or SOCK); waits (1 s at most) until V says ADDR is verified by
+# fleet. Sets REPLY and MS (from sending CMD to V's first fleet answer, polled
+# every ms on open connections: no process start-up in the figure).
 vouch_via_s() {
-	local addr=$1 out
+	local sock=$SOCK_B addr out
+	if [ "$1" = -s ]; then
+		sock=$2
+		shift 2
+	fi
+	addr=$1
 	shift
-	out=$(python3 "$FG_ROOT/tests/netns/vouch_latency.py" "$NOBODY" "$SOCK_B" "$FG_SOCK" \
+	out=$(python3 "$FG_ROOT/tests/netns/vouch_latency.py" "$NOBODY" "$sock" "$FG_SOCK" \
 		"$addr" 1000 "$@") ||
 		fg_fail "$addr is not verified by fleet on the media host 1 s after '$*' on S: $out"
 	fg_log "$* on S: $out"
 	REPLY=$(fg_kv reply "$out") MS=$(fg_kv seen_ms "$out")
 }
 
-for src in "$FG_C_IP4" "$USER_B"; do
+for src in "$FG_C_IP4" "$USER_B" "$USER_C"; do
 	[ "$(_fg_verified_by "$FG_SOCK" "$src")" = none ] || fg_fail "$src is verified before any vouch"
 done
 
@@ -176,6 +188,26 @@ fg_assert_ge "$ok" 99 "user B after the fleet vouch: >= 99 of 100 new UDP flows"
 ok=$(tcp_tries "$USER_B" 20 1000)
 fg_assert_ge "$ok" 19 "user B after the fleet vouch: >= 19 of 20 TCP connects"
 
+# ---- C: the login call on an app-only agent ------------------------------------------------
+ok=$(udp_tries "$USER_C" 10)
+fg_assert_le "$ok" 1 "user C before a vouch: <= 1 of 10 new UDP flows"
+vouch_via_s -s "$SOCK_APP" "$USER_C" RL.AUTH.OK login user:c ADDR "$USER_C"
+[ "$REPLY" = OK ] || fg_fail "RL.AUTH.OK ... ADDR on the app-only agent: $REPLY"
+ms_c=$MS
+fg_ok "user C's login on the app-only agent is verified by fleet on the media host in $ms_c ms"
+ok=$(udp_tries "$USER_C" 100 1000)
+fg_assert_ge "$ok" 99 "user C after the fleet vouch: >= 99 of 100 new UDP flows"
+# What its operator sees (the exposition is rendered once a second).
+app_metric() { fg_in "$FG_S" curl -s http://127.0.0.1:10151/metrics | awk -v n="$1" '$1 == n { print $2 }'; }
+app_metrics_say() {
+	[ "$(app_metric 'floodgate_vouches_total{origin="auth_ok",result="vouched"}')" = 1 ] &&
+		[ "$(app_metric 'floodgate_vouches_total{origin="auth_ok",result="no_xdp"}')" = 0 ] &&
+		[ "$(app_metric 'floodgate_fleet_messages_total{kind="published"}')" = 1 ]
+}
+fg_wait_for -t 3 app_metrics_say ||
+	fg_fail "app-only metrics: $(fg_in "$FG_S" curl -s http://127.0.0.1:10151/metrics | grep -E 'vouches_total\{origin="auth_ok"|fleet_messages')"
+fg_ok "the app-only agent's metrics: 1 vouch made (auth_ok), 1 fleet message published"
+
 # ---- A's vouch runs out: new again, the flood still on ------------------------------------
 wait_s=$(((until_a - $(date +%s%3N)) / 1000 + 3))
 [ "$wait_s" -ge 3 ] || wait_s=3
@@ -196,5 +228,5 @@ for pid in "${FLOODS[@]}"; do
 done
 for port in $UDP_PORT $TCP_PORT; do fg_log "flood to $port: $(<"$FG_TMP/flood.$port.out")"; done
 fg_log "rules: $(fg_ctl rules | tr '\n' ' ')"
-fg_log "fleet vouch latency: A (XDP.VOUCH) $ms_a ms, B (RL.AUTH.OK) $ms_b ms"
+fg_log "fleet vouch latency: A (XDP.VOUCH) $ms_a ms, B (RL.AUTH.OK) $ms_b ms, C (RL.AUTH.OK, app-only) $ms_c ms"
 fg_pass "a vouch on the signaling host lets a user's UDP and TCP through the media host's flood; it runs out"

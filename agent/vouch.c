@@ -219,9 +219,8 @@ static enum vouch_result check_address(struct banguard *g, const struct xdpmaps 
 static int record(struct vouch *v, struct xdpmaps *m, int at, const struct fg_cidr *c, uint32_t uid,
 		  bool fleet, uint64_t until, enum vouch_origin origin, enum vouch_result *res)
 {
-	int err = m ? xdpmaps_vouch(m, c, until, fleet ? FG_VERIFIED_FLEET : FG_VERIFIED_VOUCH,
-				    NULL) :
-		      0;
+	uint32_t by = fleet ? FG_VERIFIED_FLEET : FG_VERIFIED_VOUCH;
+	int err = m ? xdpmaps_vouch(m, c, until, by, NULL) : 0;
 
 	if (err)
 		return refuse(v, origin, VOUCH_FAILED, res, err);

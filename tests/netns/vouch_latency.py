@@ -16,29 +16,14 @@ import socket
 import sys
 import time
 
-
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a.encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
+from rl_latency import cmd, read_reply  # this script's directory is on sys.path
 
 
-def value(f):
-    line = f.readline()
-    if not line:
-        raise EOFError("connection closed")
-    t, rest = line[:1], line[1:-2]
-    if t in (b"+", b"-", b":"):
-        return rest.decode(errors="replace")
-    if t == b"$":
-        n = int(rest)
-        return None if n < 0 else f.read(n + 2)[:-2].decode(errors="replace")
-    if t in (b"*", b"%"):
-        n = int(rest) * (2 if t == b"%" else 1)
-        return [value(f) for _ in range(n)]
-    raise ValueError("unexpected reply %r" % line)
+def text(v):
+    """A reply as one word: OK, 5, or the error's text."""
+    if isinstance(v, bytes):
+        v = v.decode(errors="replace")
+    return str(v).replace(" ", "_")
 
 
 def connect(path):
@@ -61,20 +46,20 @@ def main():
     poll = cmd("XDP.SOURCE", addr)
     t0 = time.monotonic()
     frm.sendall(cmd(*sys.argv[6:]))
-    reply = value(frm_f)
+    reply = text(read_reply(frm_f))
     call_ms = (time.monotonic() - t0) * 1e3
     seen_ms, polls, by = -1.0, 0, "?"
     while (time.monotonic() - t0) * 1e3 < float(limit_ms):
         to.sendall(poll)
-        r = value(to_f)
+        r = read_reply(to_f)
         polls += 1
-        by = r[r.index("verified_by") + 1] if isinstance(r, list) else r
+        by = text(r[r.index(b"verified_by") + 1]) if isinstance(r, list) else text(r)
         if by == "fleet":
             seen_ms = (time.monotonic() - t0) * 1e3
             break
         time.sleep(0.001)  # 1 ms resolution, and the agent's loop keeps its time for Redis
     print("reply=%s call_ms=%.1f seen_ms=%.1f polls=%d verified_by=%s"
-          % (str(reply).replace(" ", "_"), call_ms, seen_ms, polls, by))
+          % (reply, call_ms, seen_ms, polls, by))
     return 0 if seen_ms >= 0 else 1
 
 

@@ -98,15 +98,7 @@ chmod 711 "$FG_TMP"
 app() { setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups redis-cli -s "$SOCK_B" "$@"; }
 [ "$(app PING)" = PONG ] || fg_fail "the signaling app cannot reach S's socket"
 
-# udp_tries SRC N [TIMEOUT_MS] — N new UDP flows (a fresh socket each) from SRC
-# to V's media port; prints how many got their echo.
-udp_tries() {
-	local out
-	out=$(fg_in "$FG_C" "$FGNET" udp-talk --dst "$FG_V_IP4_C" --dport $UDP_PORT --src "$1" \
-		--count "$2" --timeout-ms "${3:-150}" --new-flows)
-	fg_log "udp-talk from $1: $out" >&2
-	fg_kv ok "$out"
-}
+udp_tries() { fg_udp_tries $UDP_PORT "$@"; }
 # tcp_tries SRC N TIMEOUT_MS — N TCP connects from SRC to V's listener; prints how many completed.
 tcp_tries() {
 	local out

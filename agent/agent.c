@@ -844,6 +844,10 @@ static void on_sweep(uv_timer_t *h)
 
 	if (a->policies)
 		policies_sweep(a->policies, clock_realtime_ms(), SWEEP_BUCKETS);
+	/* App-only mode has no tick: ended vouches (kept for the fleet) leave
+	 * the count here, so floodgate_vouched and the quota follow them. */
+	if (a->app_only)
+		vouch_sweep(a->vouch, NULL, xdpmaps_now_ns());
 }
 
 int agent_run(struct agent *a)

@@ -216,8 +216,17 @@ static int start_redis(struct agent *a)
 	/* The outage replay in both modes (app-only agents never replayed:
 	 * the callback was set with the fleet's). */
 	redis_on_state(a->redis, on_redis_state, a);
-	if (a->app_only)
-		return 0; /* fleet-wide bans live in the XDP ban map */
+	if (a->app_only) {
+		/* Fleet-wide bans and vouches live in XDP maps this host has not;
+		 * a signaling server's vouches (vouch_on_success) still go to the
+		 * media hosts that have them. */
+		a->fleet = fleet_new(a->loop, a->redis, NULL);
+		if (!a->fleet)
+			return -errno;
+		fleet_set_vouch(a->fleet, a->vouch);
+		vouch_set_publish_only(a->vouch, true);
+		return 0;
+	}
 	a->fleet = fleet_new(a->loop, a->redis, &a->maps);
 	if (!a->fleet)
 		return -errno;
@@ -835,6 +844,10 @@ static void on_sweep(uv_timer_t *h)
 
 	if (a->policies)
 		policies_sweep(a->policies, clock_realtime_ms(), SWEEP_BUCKETS);
+	/* App-only mode has no tick: ended vouches (kept for the fleet) leave
+	 * the count here, so floodgate_vouched and the quota follow them. */
+	if (a->app_only)
+		vouch_sweep(a->vouch, NULL, xdpmaps_now_ns());
 }
 
 int agent_run(struct agent *a)

@@ -152,7 +152,7 @@ int fleet_share_tcp(struct fleet *f, uint64_t now_ns)
 	bool first = false;
 	int n, err;
 
-	if (!f || !f->share_tcp || !f->vouch || f->maps->verified < 0)
+	if (!f || !f->maps || !f->share_tcp || !f->vouch || f->maps->verified < 0)
 		return 0;
 	if (!f->tcp_walking) {
 		/* A new pass publishes what was proven since the last one began
@@ -216,8 +216,7 @@ static void apply_vouch(struct fleet *f, const char *addr, const char *until)
 
 	if (!f->vouch || cidr_parse_addr(addr, &c) || end <= now)
 		return;
-	if (vouch_add_fleet(f->vouch, f->guard, f->maps, &c, (end - now + 999) / 1000,
-			    xdpmaps_now_ns(), &res)) {
+	if (vouch_add_fleet(f->vouch, f->guard, f->maps, &c, end - now, xdpmaps_now_ns(), &res)) {
 		f->stats.refused++;
 		log_warn("fleet vouch refused", LOG_STR("source", addr),
 			 LOG_STR("result", vouch_result_name(res)));
@@ -287,7 +286,7 @@ void fleet_event(struct fleet *f, const struct fg_event *e)
 	struct fg_ban b;
 	char buf[FG_CIDR_STRLEN];
 
-	if (!f || !(e->banned & FG_EV_BAN_DONE) || e->dry_run)
+	if (!f || !f->maps || !(e->banned & FG_EV_BAN_DONE) || e->dry_run)
 		return;
 	cidr_from_src_key(&e->src, &c);
 	cidr_to_lpm(&c, &k);
@@ -479,6 +478,12 @@ void fleet_redis_up(struct fleet *f)
 
 	if (!f)
 		return;
+	if (!f->maps) {
+		/* Publish only: nothing here to apply the fleet's word to. */
+		if (f->vouch)
+			vouch_each_local(f->vouch, xdpmaps_now_ns(), push_own_vouch, f);
+		return;
+	}
 	load[0] = "ZRANGEBYSCORE";
 	load[1] = f->set;
 	load[2] = min;
@@ -541,7 +546,8 @@ struct fleet *fleet_new(uv_loop_t *loop, struct redis *r, struct xdpmaps *maps)
 	snprintf(f->channel, sizeof(f->channel), "%s:bans:events", redis_prefix(r));
 	uv_timer_init(loop, &f->timer);
 	f->timer.data = f;
-	uv_timer_start(&f->timer, on_timer, SUB_RETRY_MS, SUB_RETRY_MS);
+	if (maps)
+		uv_timer_start(&f->timer, on_timer, SUB_RETRY_MS, SUB_RETRY_MS);
 	return f;
 }
 

@@ -44,7 +44,9 @@
 
 struct fleet;
 
-/* Share the bans of maps through r. NULL with errno on failure. */
+/* Share the bans of maps through r. NULL with errno on failure. maps NULL
+ * (app-only mode): publish this host's vouches only (fleet_set_vouch());
+ * nothing is subscribed to, loaded or applied. */
 struct fleet *fleet_new(uv_loop_t *loop, struct redis *r, struct xdpmaps *maps);
 void fleet_free(struct fleet *f);
 

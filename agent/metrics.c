@@ -793,7 +793,7 @@ static void render_vouches(struct sbuf *b, struct metrics *m)
 	       "vouch_on_success policy; fleet: another agent's) and result: vouched, "
 	       "refused_peer (the socket peer may not vouch), refused_address (own, special or "
 	       "IPv4-mapped), denied, banned, rate (vouch.rate), quota (vouch.max or per_peer), "
-	       "failed, no_xdp (app-only mode).");
+	       "failed, no_xdp (app-only mode without a shared store).");
 	for (o = 0; o < VOUCH_ORIGIN_MAX; o++)
 		for (r = 0; r < VOUCH_RESULT_MAX; r++)
 			u64(b, "floodgate_vouches_total", st.results[o][r], "origin",

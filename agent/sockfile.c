@@ -16,7 +16,27 @@
 #include "dirperm.h"
 #include "sockfile.h"
 
-/* socket.group's gid, (gid_t)-1 for none; -ENOENT logged. */
+/* A group given as a number: all digits, at most 4294967294 ((gid_t)-1
+ * means "unchanged" to fchownat). */
+static bool numeric_gid(const char *group, gid_t *out)
+{
+	unsigned long long v = 0;
+	const char *p;
+
+	for (p = group; *p; p++) {
+		if (*p < '0' || *p > '9' || p - group >= 10)
+			return false;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (p == group || v >= (gid_t)-1)
+		return false;
+	*out = (gid_t)v;
+	return true;
+}
+
+/* socket.group's gid, (gid_t)-1 for none; -ENOENT logged. A name first,
+ * then a number (as chown(1) reads it): the docs promise "a group name or
+ * number", and a gid needs no entry in the group database to own a file. */
 int sockfile_group_gid(const char *group, gid_t *out)
 {
 	struct group grp, *res = NULL;
@@ -25,13 +45,15 @@ int sockfile_group_gid(const char *group, gid_t *out)
 	*out = (gid_t)-1;
 	if (!group[0])
 		return 0;
-	if (getgrnam_r(group, &grp, buf, sizeof(buf), &res) || !res) {
-		log_error("socket.group: no such group; create it or fix the config",
-			  LOG_STR("group", group));
-		return -ENOENT;
+	if (!getgrnam_r(group, &grp, buf, sizeof(buf), &res) && res) {
+		*out = res->gr_gid;
+		return 0;
 	}
-	*out = res->gr_gid;
-	return 0;
+	if (numeric_gid(group, out))
+		return 0;
+	log_error("socket.group: no such group; create it or fix the config",
+		  LOG_STR("group", group));
+	return -ENOENT;
 }
 
 /*

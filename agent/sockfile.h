@@ -26,7 +26,8 @@ struct sockfile_id {
 	ino_t ino;
 };
 
-/* socket.group's gid in *out, (gid_t)-1 when group is ""; -ENOENT logged. */
+/* socket.group's gid in *out: a group name, else a number; (gid_t)-1 when
+ * group is ""; -ENOENT (logged) when it is neither. */
 int sockfile_group_gid(const char *group, gid_t *out);
 
 /*

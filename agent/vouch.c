@@ -40,6 +40,7 @@ struct vouch {
 	uint32_t n, cap;
 	struct rate_slot rate[RATE_SLOTS];
 	struct vouch_stats st;
+	bool publish_only; /* no verified map here: vouches go to the fleet only */
 };
 
 struct vouch *vouch_new(const struct fg_conf *conf)
@@ -94,6 +95,11 @@ uint32_t vouch_map_entries(const struct fg_conf *conf, int ncpus)
 	if (conf->vouch.max)
 		n += conf->vouch.max + (uint64_t)(ncpus > 0 ? ncpus : 1) * LRU_PERCPU_HEADROOM;
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+void vouch_set_publish_only(struct vouch *v, bool on)
+{
+	v->publish_only = on;
 }
 
 bool vouch_peer_may(const struct vouch *v, const struct banguard_peer *p)
@@ -190,7 +196,8 @@ static int refuse(struct vouch *v, enum vouch_origin o, enum vouch_result r, enu
 }
 
 /* The checks every vouch gets, whoever made it: a unicast address of a
- * client, not denied, not banned. VOUCH_VOUCHED when it passes. */
+ * client, not denied, not banned (m NULL: no lists here to check; every
+ * receiver checks its own). VOUCH_VOUCHED when it passes. */
 static enum vouch_result check_address(struct banguard *g, const struct xdpmaps *m,
 				       const struct fg_cidr *c, uint64_t now_ns, int *err)
 {
@@ -199,19 +206,21 @@ static enum vouch_result check_address(struct banguard *g, const struct xdpmaps 
 	    banguard_address_special(c) || banguard_address_local(g, c, now_ns))
 		return VOUCH_REFUSED_ADDRESS;
 	*err = -EACCES;
-	if (denied(m, c))
+	if (m && denied(m, c))
 		return VOUCH_DENIED;
-	if (banned(m, c, now_ns))
+	if (m && banned(m, c, now_ns))
 		return VOUCH_BANNED;
 	*err = 0;
 	return VOUCH_VOUCHED;
 }
 
-/* Write the vouch and count it: at is its entry (-1: a new one). */
+/* Write the vouch (m NULL: only count it, for the fleet) and count it: at
+ * is its entry (-1: a new one). */
 static int record(struct vouch *v, struct xdpmaps *m, int at, const struct fg_cidr *c, uint32_t uid,
 		  bool fleet, uint64_t until, enum vouch_origin origin, enum vouch_result *res)
 {
-	int err = xdpmaps_vouch(m, c, until, fleet ? FG_VERIFIED_FLEET : FG_VERIFIED_VOUCH, NULL);
+	uint32_t by = fleet ? FG_VERIFIED_FLEET : FG_VERIFIED_VOUCH;
+	int err = m ? xdpmaps_vouch(m, c, until, by, NULL) : 0;
 
 	if (err)
 		return refuse(v, origin, VOUCH_FAILED, res, err);
@@ -240,7 +249,7 @@ int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t u
 
 	if (origin >= VOUCH_ORIGIN_MAX || origin == VOUCH_FROM_FLEET)
 		origin = VOUCH_FROM_SOCKET;
-	if (!m)
+	if (!m && !v->publish_only)
 		return refuse(v, origin, VOUCH_NO_XDP, res, -EOPNOTSUPP);
 	if (!peer_may)
 		return refuse(v, origin, VOUCH_REFUSED_PEER, res, -EPERM);
@@ -263,11 +272,23 @@ int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t u
 		      origin, res);
 }
 
+/* A fleet vouch's length in ns: ms as the sender's end says (0: verified_ttl,
+ * a TCP proof's), at most vouch.max_duration. In ms, not whole seconds: rounded
+ * up, a vouch outlived the sender's end by up to a second on every receiver. */
+static uint64_t fleet_ns(const struct vouch *v, uint64_t ms)
+{
+	if (!ms)
+		ms = v->ttl_ns / 1000000 ? v->ttl_ns / 1000000 : 1000;
+	if (ms > v->conf.max_duration_ms)
+		ms = v->conf.max_duration_ms;
+	return ms * 1000000ULL;
+}
+
 int vouch_add_fleet(struct vouch *v, struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c,
-		    uint64_t seconds, uint64_t now_ns, enum vouch_result *res)
+		    uint64_t ms, uint64_t now_ns, enum vouch_result *res)
 {
 	const enum vouch_origin o = VOUCH_FROM_FLEET;
-	uint64_t until = now_ns + vouch_seconds(v, seconds) * NS_PER_S;
+	uint64_t until = now_ns + fleet_ns(v, ms);
 	enum vouch_result r;
 	int at, err;
 
@@ -302,7 +323,7 @@ int vouch_remove(struct vouch *v, struct xdpmaps *m, const struct fg_cidr *c, ui
 	int at = find(v, c), err;
 
 	(void)now_ns;
-	err = xdpmaps_unvouch(m, c);
+	err = m ? xdpmaps_unvouch(m, c) : at >= 0 ? 0 : -ENOENT;
 	if (at >= 0)
 		remove_at(v, (uint32_t)at);
 	return err;

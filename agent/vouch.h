@@ -67,6 +67,12 @@ int vouch_configure(struct vouch *v, const struct fg_conf *conf);
  * before it is full otherwise). */
 uint32_t vouch_map_entries(const struct fg_conf *conf, int ncpus);
 
+/* App-only mode with a shared store: there is no verified map here, and
+ * vouch_add() with m NULL checks (peer, rate, address, quota: not deny or
+ * bans, which only the receivers hold), counts and keeps the vouch for the
+ * fleet to publish instead of refusing it as VOUCH_NO_XDP. */
+void vouch_set_publish_only(struct vouch *v, bool on);
+
 /* May this peer vouch? (root, admins, vouch.peer_uids/gids) */
 bool vouch_peer_may(const struct vouch *v, const struct banguard_peer *p);
 
@@ -81,21 +87,23 @@ uint64_t vouch_seconds(const struct vouch *v, uint64_t seconds);
  * addresses are the host's own), written to m's verified map and counted
  * under origin. *res says what happened. Returns 0, or -EPERM (peer),
  * -EADDRNOTAVAIL (address), -EACCES (denied or banned), -EAGAIN (rate),
- * -EDQUOT (quota), the map's -errno; m NULL: -EOPNOTSUPP (VOUCH_NO_XDP).
+ * -EDQUOT (quota), the map's -errno; m NULL: -EOPNOTSUPP (VOUCH_NO_XDP)
+ * unless vouch_set_publish_only().
  */
 int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t uid, bool peer_may,
 	      const struct fg_cidr *c, uint64_t seconds, enum vouch_origin origin, uint64_t now_ns,
 	      enum vouch_result *res);
 
 /*
- * Another agent's vouch of c for seconds (it judged the peer, its rate and
- * its quota): the address, deny and ban checks as above and vouch.max in
- * all (a shared store's writer must not fill the map either). A longer
+ * Another agent's vouch of c for ms (0: verified_ttl; at most
+ * vouch.max_duration; it judged the peer, its rate and its quota): the
+ * address, deny and ban checks as above and vouch.max in all (a shared
+ * store's writer must not fill the map either). A longer
  * vouch already in force is kept. Written with origin FG_VERIFIED_FLEET and
  * never published again. Returns as vouch_add().
  */
 int vouch_add_fleet(struct vouch *v, struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c,
-		    uint64_t seconds, uint64_t now_ns, enum vouch_result *res);
+		    uint64_t ms, uint64_t now_ns, enum vouch_result *res);
 
 /* Visit the vouches made on this host still in force (not the fleet's):
  * what an agent publishes when the shared store comes (back). */

@@ -107,6 +107,17 @@ fg_serve() {
 	fg_wait_file "$FG_TMP/serve.$port" || fg_fail "server on $port did not start"
 }
 
+# fg_udp_tries PORT SRC N [TIMEOUT_MS] — N new UDP flows (a fresh socket, so a
+# fresh source port, each) from SRC in C to V's PORT, one after another (each
+# waits TIMEOUT_MS, default 150, for its echo); prints how many got their echo.
+fg_udp_tries() {
+	local out
+	out=$(fg_in "$FG_C" "$FGNET" udp-talk --dst "$FG_V_IP4_C" --dport "$1" --src "$2" \
+		--count "$3" --timeout-ms "${4:-150}" --new-flows)
+	fg_log "udp-talk from $2: $out" >&2
+	fg_kv ok "$out"
+}
+
 # ---- two agents sharing a Redis (test_88, test_89, test_92) ---------------------------
 # fg_ab_setup — A's and B's pin directories PIN_A, PIN_B (removed on exit) and
 # sockets SOCK_A, SOCK_B; ca/cb talk to each, info reads INFO policies.

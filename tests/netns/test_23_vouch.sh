@@ -51,15 +51,7 @@ out=$(fg_in "$FG_C" "$FGNET" connect --dst "$FG_V_IP6_C" --dport $PORT --count 1
 fg_assert_eq "$(fg_kv ok "$out")" 1 "client connects over TCP (IPv6)"
 fg_wait_for -t 5 fg_ctl verified "$FG_C_IP6" || fg_fail "the client's IPv6 was never verified"
 
-# tries SRC N [TIMEOUT_MS] — N new UDP flows (a fresh socket, so a fresh
-# source port, each) from SRC, one after another; prints how many got their echo.
-tries() {
-	local out
-	out=$(fg_in "$FG_C" "$FGNET" udp-talk --dst "$FG_V_IP4_C" --dport $PORT --src "$1" \
-		--count "$2" --timeout-ms "${3:-150}" --new-flows)
-	fg_log "udp-talk from $1: $out" >&2
-	fg_kv ok "$out"
-}
+tries() { fg_udp_tries $PORT "$@"; }
 
 fg_bg fg_in "$FG_A" "$LIVEGEN" flood --dev "$FG_A_IF" --dst-mac "$FG_V_MAC_A" --udp \
 	--dst "$FG_V_IP6_A" --dport $PORT --src "$FG_SPOOF6" --count $FLOOD_COUNT \

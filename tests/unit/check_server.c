@@ -22,6 +22,7 @@
 
 #include "process.h"
 #include "server.h"
+#include "sockfile.h"
 
 static uv_loop_t loop;
 static struct server *srv;
@@ -986,6 +987,27 @@ START_TEST(test_evicted_replies_freed_at_close)
 }
 END_TEST
 
+/* socket.group: a name, else a number (docs/config.md: "group name or number"). */
+START_TEST(test_group_gid)
+{
+	gid_t gid = 7;
+
+	ck_assert_int_eq(sockfile_group_gid("", &gid), 0);
+	ck_assert_uint_eq(gid, (gid_t)-1);
+	ck_assert_int_eq(sockfile_group_gid("root", &gid), 0);
+	ck_assert_uint_eq(gid, 0);
+	/* A number with no entry in the group database still owns a file. */
+	ck_assert_int_eq(sockfile_group_gid("4000000123", &gid), 0);
+	ck_assert_uint_eq(gid, 4000000123u);
+	ck_assert_int_eq(sockfile_group_gid("0", &gid), 0);
+	ck_assert_uint_eq(gid, 0);
+	ck_assert_int_eq(sockfile_group_gid("4294967295", &gid), -ENOENT); /* (gid_t)-1 */
+	ck_assert_int_eq(sockfile_group_gid("42949672950", &gid), -ENOENT);
+	ck_assert_int_eq(sockfile_group_gid("12x", &gid), -ENOENT);
+	ck_assert_int_eq(sockfile_group_gid("no-such-group-fg", &gid), -ENOENT);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
 	Suite *s = suite_create("server");
@@ -1008,6 +1030,7 @@ static Suite *server_suite(void)
 	tcase_add_test(tc, test_reload_symlink);
 	tcase_add_test(tc, test_unsafe_dir);
 	tcase_add_test(tc, test_per_uid_limit);
+	tcase_add_test(tc, test_group_gid);
 	tcase_add_test(tc, test_admin_reserve);
 	tcase_add_test(tc, test_idle_timeout);
 	tcase_add_test(tc, test_max_buffers_evicts_largest);

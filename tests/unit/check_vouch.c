@@ -253,6 +253,60 @@ START_TEST(test_no_xdp)
 }
 END_TEST
 
+/* App-only mode with a shared store: no map, the vouch is checked, counted
+ * and kept for the fleet to publish (vouch_each_local); the guard holds
+ * (peer, address, quota) and the vouch ends. */
+static void count_local(const struct fg_cidr *c, uint64_t until_ns, void *arg);
+
+START_TEST(test_publish_only)
+{
+	struct fg_cidr c = addr("203.0.113.7"), own = addr("192.0.2.1");
+	struct vouch_stats st;
+	enum vouch_result r;
+	struct fg_conf conf;
+	struct banguard *g;
+	struct vouch *v;
+	int n = 0;
+
+	conf_init(&conf);
+	conf.vouch.max = 2;
+	guards(&conf, &g, &v);
+	ck_assert_int_eq(banguard_set_local(g, &own, 1), 0);
+	vouch_set_publish_only(v, true);
+	ck_assert_int_eq(vouch_add(v, g, NULL, 1000, true, &c, 30, VOUCH_FROM_AUTH_OK, NS, &r), 0);
+	ck_assert_int_eq(r, VOUCH_VOUCHED);
+	ck_assert_int_eq(vouch_add(v, g, NULL, 65534, false, &c, 30, VOUCH_FROM_AUTH_OK, NS, &r),
+			 -EPERM);
+	ck_assert_int_eq(vouch_add(v, g, NULL, 1000, true, &own, 30, VOUCH_FROM_AUTH_OK, NS, &r),
+			 -EADDRNOTAVAIL);
+	c = addr("224.0.0.1");
+	ck_assert_int_eq(vouch_add(v, g, NULL, 1000, true, &c, 30, VOUCH_FROM_AUTH_OK, NS, &r),
+			 -EADDRNOTAVAIL);
+	c = addr("203.0.113.8");
+	ck_assert_int_eq(vouch_add(v, g, NULL, 1000, true, &c, 30, VOUCH_FROM_AUTH_OK, NS, &r), 0);
+	c = addr("203.0.113.9");
+	ck_assert_int_eq(vouch_add(v, g, NULL, 1000, true, &c, 30, VOUCH_FROM_AUTH_OK, NS, &r),
+			 -EDQUOT);
+	vouch_each_local(v, NS, count_local, &n);
+	ck_assert_int_eq(n, 2); /* what the fleet publishes on a (re)connect */
+	vouch_stats(v, &st);
+	ck_assert_uint_eq(st.results[VOUCH_FROM_AUTH_OK][VOUCH_VOUCHED], 2);
+	ck_assert_uint_eq(st.results[VOUCH_FROM_AUTH_OK][VOUCH_REFUSED_PEER], 1);
+	ck_assert_uint_eq(st.results[VOUCH_FROM_AUTH_OK][VOUCH_REFUSED_ADDRESS], 2);
+	ck_assert_uint_eq(st.results[VOUCH_FROM_AUTH_OK][VOUCH_QUOTA], 1);
+	ck_assert_uint_eq(st.entries, 2);
+	/* They end: room again, and nothing left to publish. */
+	ck_assert_int_eq(vouch_sweep(v, NULL, 40 * NS), 2);
+	ck_assert_int_eq(vouch_add(v, g, NULL, 1000, true, &c, 30, VOUCH_FROM_AUTH_OK, 40 * NS, &r),
+			 0);
+	c = addr("203.0.113.8");
+	ck_assert_int_eq(vouch_remove(v, NULL, &c, 40 * NS), -ENOENT);
+	c = addr("203.0.113.9");
+	ck_assert_int_eq(vouch_remove(v, NULL, &c, 40 * NS), 0);
+	guards_free(g, v);
+}
+END_TEST
+
 /* vouch.rate per peer uid: a burst, then one per 1/rate s; another uid has
  * its own bucket. */
 START_TEST(test_rate)
@@ -434,24 +488,30 @@ START_TEST(test_fleet)
 	guards(&conf, &g, &v);
 	ck_assert_int_eq(banguard_set_local(g, &own, 1), 0);
 	c = addr("192.0.2.1");
-	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60, now, &r), -EADDRNOTAVAIL);
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60000, now, &r), -EADDRNOTAVAIL);
 	c = addr("224.0.0.1");
-	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60, now, &r), -EADDRNOTAVAIL);
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60000, now, &r), -EADDRNOTAVAIL);
 	ck_assert_int_eq(do_vouch(v, g, 1000, true, "203.0.113.1", 600, now), VOUCH_VOUCHED);
 	c = addr("203.0.113.1");
-	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60, now, &r), 0);
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 60000, now, &r), 0);
 	ck_assert(get_verified("203.0.113.1", &got));
 	ck_assert_uint_eq(got.until_ns, now + 600 * NS); /* the longer local vouch stays */
 	ck_assert_uint_eq(got.origin, FG_VERIFIED_VOUCH);
 	for (i = 2; i <= 10; i++) {
 		snprintf(a, sizeof(a), "203.0.113.%d", i);
 		c = addr(a);
-		vouch_add_fleet(v, g, &maps, &c, 60, now, &r);
+		vouch_add_fleet(v, g, &maps, &c, 60000, now, &r);
 		n += r == VOUCH_VOUCHED;
 	}
 	ck_assert_int_eq(n, 3); /* vouch.max 4, one local */
 	ck_assert(get_verified("203.0.113.2", &got));
 	ck_assert_uint_eq(got.origin, FG_VERIFIED_FLEET);
+	/* The sender's end to the ms, not rounded up to a second. */
+	ck_assert_uint_eq(got.until_ns, now + 60 * NS);
+	c = addr("203.0.113.2");
+	ck_assert_int_eq(vouch_add_fleet(v, g, &maps, &c, 61500, now, &r), 0);
+	ck_assert(get_verified("203.0.113.2", &got));
+	ck_assert_uint_eq(got.until_ns, now + 61500 * (NS / 1000));
 	n = 0;
 	vouch_each_local(v, now, count_local, &n);
 	ck_assert_int_eq(n, 1);
@@ -472,6 +532,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_seconds);
 	tcase_add_test(t, test_map_entries);
 	tcase_add_test(t, test_no_xdp);
+	tcase_add_test(t, test_publish_only);
 	suite_add_tcase(s, t);
 	tcase_add_checked_fixture(m, maps_setup, maps_teardown);
 	tcase_add_test(m, test_refused);

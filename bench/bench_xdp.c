@@ -138,6 +138,11 @@ static void reset(void)
 	clear(maps.allow);
 	clear(maps.deny);
 	clear(maps.bans);
+	clear(maps.bans_addr);
+	/* The settings' list flags true to the emptied tries. */
+	err = xdpmaps_sync_list(&maps, maps.allow, NULL, 0);
+	if (err)
+		die("clearing the lists", err);
 	conf_open(&conf);
 	err = xdpmaps_apply(&maps, &conf, NULL);
 	if (err)

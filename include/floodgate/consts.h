@@ -38,6 +38,7 @@
 #define FG_MAX_LIST 65536
 #endif
 
+/* Entries of each ban map: exact addresses (bans_addr), prefixes (bans). */
 #ifndef FG_MAX_BANS
 #define FG_MAX_BANS 65536
 #endif

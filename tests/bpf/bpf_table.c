@@ -162,6 +162,9 @@ static int reset(void (*tweak)(struct fg_compiled *c))
 	err = err ?: map_clear(maps.allow, sizeof(struct fg_lpm_key));
 	err = err ?: map_clear(maps.deny, sizeof(struct fg_lpm_key));
 	err = err ?: map_clear(maps.bans, sizeof(struct fg_lpm_key));
+	err = err ?: map_clear(maps.bans_addr, sizeof(struct fg_ban_key));
+	/* The settings' list flags true to the emptied tries. */
+	err = err ?: xdpmaps_sync_list(&maps, maps.deny, NULL, 0);
 	for (id = 0; id < FG_MAX_RULES && !err; id++)
 		if (bpf_map_update_elem(maps.global_state, &id, &zero, BPF_ANY))
 			err = -errno;
@@ -347,10 +350,8 @@ static bool setup_ban_expired(char *why)
 {
 	struct fg_cidr a = cidr("198.51.100.67");
 	struct fg_ban b = { .expires_ns = xdpmaps_now_ns() - NS_PER_SEC, .origin = FG_BAN_MANUAL };
-	struct fg_lpm_key k;
 
-	cidr_to_lpm(&a, &k);
-	if (bpf_map_update_elem(maps.bans, &k, &b, BPF_ANY))
+	if (xdpmaps_ban_set(&maps, &a, &b))
 		return fail(why, "ban: %s", strerror(errno));
 	return true;
 }
@@ -1130,7 +1131,6 @@ static void story_autoban(void)
 			ack = { .src = "192.0.2.9", .tcp_flags = TH_ACK };
 	struct fg_cidr host = cidr("192.0.2.9");
 	struct ring_buffer *rb = NULL;
-	struct fg_lpm_key k;
 	struct fg_ban ban;
 	char why[WHY_LEN] = "";
 	int err;
@@ -1148,11 +1148,10 @@ static void story_autoban(void)
 		report("auto-ban", false, why);
 		goto out;
 	}
-	cidr_to_lpm(&host, &k);
 
 	if (!(expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 	      expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-	      (bpf_map_lookup_elem(maps.bans, &k, &ban) ||
+	      (xdpmaps_ban_get(&maps, &host, &ban) ||
 	       fail(why, "banned after 1 violation")))) {
 		report("auto-ban: first violation does not ban", false, why);
 		goto out;
@@ -1162,7 +1161,7 @@ static void story_autoban(void)
 	/* Past the event interval (1 ns here) of the first violation. */
 	usleep(20000);
 	if (!(expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-	      (!bpf_map_lookup_elem(maps.bans, &k, &ban) ||
+	      (!xdpmaps_ban_get(&maps, &host, &ban) ||
 	       fail(why, "no ban after 2 violations")) &&
 	      ((ban.origin == FG_BAN_AUTO && ban.rule == FG_RULE_DEFAULT_TCP &&
 		ban.expires_ns > xdpmaps_now_ns() + 50 * NS_PER_SEC) ||
@@ -1197,7 +1196,6 @@ static void story_event_interval(void)
 {
 	struct pkt_spec syn = SYN(.src = "192.0.2.10");
 	struct fg_cidr host = cidr("192.0.2.10");
-	struct fg_lpm_key k;
 	struct fg_ban ban;
 	char why[WHY_LEN] = "";
 	int err = reset(conf_autoban);
@@ -1208,11 +1206,10 @@ static void story_event_interval(void)
 		report("violations counted once per event interval", false, strerror(-err));
 		return;
 	}
-	cidr_to_lpm(&host, &k);
 	report("violations counted once per event interval",
 	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 		       expect_n(&syn, 20, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-		       (bpf_map_lookup_elem(maps.bans, &k, &ban) ||
+		       (xdpmaps_ban_get(&maps, &host, &ban) ||
 			fail(why, "20 drops within 1 s banned the source")),
 	       why);
 }
@@ -1229,7 +1226,6 @@ static void story_window_from_first_violation(void)
 		"auto-ban: the violation window opens at the first violation, not at boot";
 	struct pkt_spec syn = SYN(.src = "192.0.2.13");
 	struct fg_cidr host = cidr("192.0.2.13");
-	struct fg_lpm_key k;
 	struct fg_ban ban;
 	char why[WHY_LEN] = "";
 	int err = reset(conf_autoban);
@@ -1240,12 +1236,11 @@ static void story_window_from_first_violation(void)
 		report(name, false, strerror(-err));
 		return;
 	}
-	cidr_to_lpm(&host, &k);
 	report(name,
 	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) && (usleep(300000), true) &&
 		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-		       (!bpf_map_lookup_elem(maps.bans, &k, &ban) ||
+		       (!xdpmaps_ban_get(&maps, &host, &ban) ||
 			fail(why, "2 violations 300 ms apart in a window of %llu ms did not ban",
 			     (unsigned long long)(conf.rules[0].ban_window_ns / 1000000))),
 	       why);
@@ -1257,7 +1252,6 @@ static void story_no_ban(const char *name, const char *src, bool verified, bool 
 {
 	struct pkt_spec syn = SYN(.src = src);
 	struct fg_cidr host = cidr(src);
-	struct fg_lpm_key k;
 	struct fg_ban ban;
 	char why[WHY_LEN] = "";
 	int err = reset(conf_autoban);
@@ -1272,13 +1266,12 @@ static void story_no_ban(const char *name, const char *src, bool verified, bool 
 		report(name, false, strerror(-err));
 		return;
 	}
-	cidr_to_lpm(&host, &k);
 	report(name,
 	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 		       expect(&syn, dry_run ? XDP_PASS : XDP_DROP, FG_R_DROP_SOURCE, why) &&
 		       (usleep(20000), true) &&
 		       expect(&syn, dry_run ? XDP_PASS : XDP_DROP, FG_R_DROP_SOURCE, why) &&
-		       (bpf_map_lookup_elem(maps.bans, &k, &ban) ||
+		       (xdpmaps_ban_get(&maps, &host, &ban) ||
 			fail(why, "banned (origin %u)", ban.origin)),
 	       why);
 }

@@ -10,7 +10,7 @@
  * full, and under attack; (section "bans") the same paths with an empty
  * table and with 1M tracked sources and 100k bans.
  *
- *   bench_xdp [--smoke] [--csv DIR] [--xdp-filter DIR] [paths] [scale] [bans]
+ *   bench_xdp [--smoke] [--csv DIR] [--xdp-filter DIR] [--ban-mix A:P] [paths] [scale] [bans]
  *
  * Prints markdown tables for docs/performance.md; --csv writes the raw
  * numbers (xdp.csv, clock.csv, scale.csv) into DIR. --smoke: tiny counts,
@@ -974,8 +974,9 @@ static int bench_cookies(void)
  * cost of scale.
  */
 #define SCALE_SOURCES	  1000000
-#define SCALE_BAN_ADDRS	  50000 /* half IPv4, half IPv6 */
-#define SCALE_BAN_PFXS	  50000 /* half IPv4 /8-/31, half IPv6 /16-/127 */
+/* --ban-mix ADDRS:PREFIXES; addresses half IPv4, half IPv6; prefixes half
+ * IPv4 /8-/31, half IPv6 /16-/127 */
+static int scale_ban_addrs = 50000, scale_ban_pfxs = 50000;
 #define BANNED6_BASE	  2000000 /* set_src() index of the first banned IPv6 address */
 #define SCALE_BAN_ROUNDS  7
 
@@ -1171,7 +1172,7 @@ static __u32 idx_fixed(int i, void *a)
 static int bench_bans(void)
 {
 	__u32 nsrc = smoke ? 10000 : SCALE_SOURCES;
-	int naddr = smoke ? 1000 : SCALE_BAN_ADDRS, npfx = smoke ? 1000 : SCALE_BAN_PFXS;
+	int naddr = smoke ? 1000 : scale_ban_addrs, npfx = smoke ? 1000 : scale_ban_pfxs;
 	int rounds = smoke ? 1 : SCALE_BAN_ROUNDS, k = smoke ? 200 : 20000, bad = 0, err, rr;
 	FILE *csv = csv_open("bans.csv", "path,empty_ns,loaded_ns,ratio");
 	struct fg_inst empty = { fg, maps }, loaded = { 0 };
@@ -1199,13 +1200,15 @@ static int bench_bans(void)
 	       "the ban the row needs; **loaded** holds %ld tracked sources (src_state) and "
 	       "%ld bans (bans_addr %ld, bans trie %ld): %d addresses (half IPv4, half IPv6) "
 	       "and %d prefixes (IPv4 /8-/31, IPv6 /16-/127, random lengths and places, none "
-	       "over the bench's own sources), filled in %.1f s\n\n",
+	       "over the bench's own sources), filled in %.1f s; ban maps' memory %lld "
+	       "bytes\n\n",
 	       repeat, rounds, xdpmaps_count(maps.src_state, sizeof(struct fg_src_key)),
 	       xdpmaps_count(maps.bans_addr, sizeof(struct fg_ban_key)) +
 		       xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)),
 	       xdpmaps_count(maps.bans_addr, sizeof(struct fg_ban_key)),
 	       xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)), naddr, npfx,
-	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+	       map_memlock(maps.bans) + map_memlock(maps.bans_addr));
 	printf("| path | empty ns | loaded ns | loaded / empty | verdict |\n");
 	printf("|---|---:|---:|---:|---|\n");
 	for (i = 0; i < sizeof(ban_rows) / sizeof(ban_rows[0]); i++) {
@@ -1336,6 +1339,12 @@ int main(int argc, char **argv)
 			runs = 1;
 		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
 			csv_dir = argv[++i];
+		} else if (!strcmp(argv[i], "--ban-mix") && i + 1 < argc) {
+			if (sscanf(argv[++i], "%d:%d", &scale_ban_addrs, &scale_ban_pfxs) != 2 ||
+			    scale_ban_addrs < 2 || scale_ban_pfxs < 0) {
+				fprintf(stderr, "bench_xdp: --ban-mix ADDRS:PREFIXES (ADDRS >= 2)\n");
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--xdp-filter") && i + 1 < argc) {
 			xf_dir = argv[++i];
 		} else if (!strcmp(argv[i], "paths")) {
@@ -1346,8 +1355,8 @@ int main(int argc, char **argv)
 			do_bans = true;
 		} else {
 			fprintf(stderr,
-				"usage: %s [--smoke] [--csv DIR] [--xdp-filter DIR] [paths] "
-				"[scale] [bans]\n",
+				"usage: %s [--smoke] [--csv DIR] [--xdp-filter DIR] "
+				"[--ban-mix ADDRS:PREFIXES] [paths] [scale] [bans]\n",
 				argv[0]);
 			return 2;
 		}

@@ -117,7 +117,7 @@ struct {
  * an operator's ban; when full, a new ban fails (and is counted). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FG_MAX_BANS);
+	__uint(max_entries, FG_MAX_BAN_ADDRS);
 	__type(key, struct fg_ban_key);
 	__type(value, struct fg_ban);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

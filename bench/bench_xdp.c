@@ -1163,6 +1163,17 @@ static void single_pair(int fa, int fb, uint8_t *frame, int len, int n, __u32 (*
 	free(db);
 }
 
+/* A row of the bans tables, and of bans.csv. */
+static void pair_row(FILE *csv, const char *name, const char *id, __u32 ta, __u32 tb,
+		     const char *verdict)
+{
+	double q = ta ? (double)tb / ta : 0.0;
+
+	printf("| %s | %u | %u | %.2fx | %s |\n", name, ta, tb, q, verdict);
+	if (csv)
+		fprintf(csv, "%s,%u,%u,%.3f\n", id, ta, tb, q);
+}
+
 static __u32 idx_fixed(int i, void *a)
 {
 	(void)i;
@@ -1214,8 +1225,8 @@ static int bench_bans(void)
 	for (i = 0; i < sizeof(ban_rows) / sizeof(ban_rows[0]); i++) {
 		const struct ban_row *r = &ban_rows[i];
 		int len = pkt_build(&r->pkt, frame), fa, fb;
-		__u32 ta[MAX_RUNS], tb[MAX_RUNS], ret, ma, mb;
-		char q[16];
+		__u32 ta[MAX_RUNS], tb[MAX_RUNS], ret;
+		char verdict[32];
 
 		if (len < 0)
 			die(r->name, EINVAL);
@@ -1243,13 +1254,9 @@ static int bench_bans(void)
 			tb[rr] = run_once(fb, frame, len, repeat, &ret);
 			bad += ret != r->verdict;
 		}
-		ma = median_u32(ta, rr);
-		mb = median_u32(tb, rr);
-		snprintf(q, sizeof(q), "%.2fx", ma ? (double)mb / ma : 0.0);
-		printf("| %s | %u | %u | %s | %s %s |\n", r->name, ma, mb, q,
-		       r->verdict == XDP_DROP ? "DROP" : "PASS", xdpmaps_reason_name(r->reason));
-		if (csv)
-			fprintf(csv, "%s,%u,%u,%.3f\n", r->id, ma, mb, ma ? (double)mb / ma : 0.0);
+		snprintf(verdict, sizeof(verdict), "%s %s", r->verdict == XDP_DROP ? "DROP" : "PASS",
+			 xdpmaps_reason_name(r->reason));
+		pair_row(csv, r->name, r->id, median_u32(ta, rr), median_u32(tb, rr), verdict);
 	}
 
 	{
@@ -1262,6 +1269,7 @@ static int bench_bans(void)
 		__u32 one = BANNED6_BASE, ta, tb;
 		struct fg_cidr c = src_cidr(BANNED6_BASE);
 		int len = pkt_build(&ack, frame), fa, fb;
+		char name[96];
 
 		if (len < 0)
 			die("bans frame", EINVAL);
@@ -1282,17 +1290,12 @@ static int bench_bans(void)
 		printf("|---|---:|---:|---:|---|\n");
 		single_pair(fa, fb, frame, len, k, idx_rand, &few, idx_rand, &all, XDP_PASS, &ta,
 			    &tb, &bad);
-		printf("| IPv6 ACK, unbanned source (1,000 / %u sources) | %u | %u | %.2fx | PASS "
-		       "established |\n",
-		       nsrc, ta, tb, ta ? (double)tb / ta : 0.0);
-		if (csv)
-			fprintf(csv, "cold_ack6,%u,%u,%.3f\n", ta, tb, ta ? (double)tb / ta : 0.0);
+		snprintf(name, sizeof(name), "IPv6 ACK, unbanned source (1,000 / %u sources)", nsrc);
+		pair_row(csv, name, "cold_ack6", ta, tb, "PASS established");
 		single_pair(fa, fb, frame, len, k, idx_fixed, &one, idx_rand, &banned, XDP_DROP,
 			    &ta, &tb, &bad);
-		printf("| IPv6 banned address (1 ban / one of %d) | %u | %u | %.2fx | DROP ban |\n",
-		       naddr / 2, ta, tb, ta ? (double)tb / ta : 0.0);
-		if (csv)
-			fprintf(csv, "cold_ban6,%u,%u,%.3f\n", ta, tb, ta ? (double)tb / ta : 0.0);
+		snprintf(name, sizeof(name), "IPv6 banned address (1 ban / one of %d)", naddr / 2);
+		pair_row(csv, name, "cold_ban6", ta, tb, "DROP ban");
 		len = pkt_build(&syn, frame);
 		/* The empty instance's 1,000 sources get their state first. */
 		for (rr = 0; rr < 1000; rr++) {
@@ -1303,11 +1306,8 @@ static int bench_bans(void)
 		}
 		single_pair(fa, fb, frame, len, k, idx_rand, &few, idx_rand, &all, XDP_PASS, &ta,
 			    &tb, &bad);
-		printf("| IPv6 SYN, tracked source (1,000 / %u tracked) | %u | %u | %.2fx | PASS "
-		       "new_flow |\n",
-		       nsrc, ta, tb, ta ? (double)tb / ta : 0.0);
-		if (csv)
-			fprintf(csv, "cold_syn6,%u,%u,%.3f\n", ta, tb, ta ? (double)tb / ta : 0.0);
+		snprintf(name, sizeof(name), "IPv6 SYN, tracked source (1,000 / %u tracked)", nsrc);
+		pair_row(csv, name, "cold_syn6", ta, tb, "PASS new_flow");
 	}
 	use(&empty);
 	reset();

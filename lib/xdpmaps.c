@@ -438,9 +438,9 @@ int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c)
 	return list_flags(m);
 }
 
-/* Delete up to max expired entries of one ban map (key_size bytes of key);
+/* Delete up to 256 expired entries of one ban map (key_size bytes of key);
  * returns how many went. */
-static int sweep_map(int fd, size_t key_size, uint64_t now_ns, int max)
+static int sweep_map(int fd, size_t key_size, uint64_t now_ns)
 {
 	enum { N = 256 };
 	unsigned char expired[N][sizeof(struct fg_lpm_key)], key[sizeof(struct fg_lpm_key)],
@@ -449,10 +449,8 @@ static int sweep_map(int fd, size_t key_size, uint64_t now_ns, int max)
 	void *prev = NULL;
 	int n = 0, i, removed = 0;
 
-	if (max > N)
-		max = N;
 	/* Collect, then delete: deleting while walking restarts the walk. */
-	while (n < max && !bpf_map_get_next_key(fd, prev, next)) {
+	while (n < N && !bpf_map_get_next_key(fd, prev, next)) {
 		if (!bpf_map_lookup_elem(fd, next, &b) && b.expires_ns && b.expires_ns <= now_ns)
 			memcpy(expired[n++], next, key_size);
 		memcpy(key, next, key_size);
@@ -466,8 +464,8 @@ static int sweep_map(int fd, size_t key_size, uint64_t now_ns, int max)
 
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns)
 {
-	int addrs = sweep_map(m->bans_addr, sizeof(struct fg_ban_key), now_ns, 256);
-	int prefixes = sweep_map(m->bans, sizeof(struct fg_lpm_key), now_ns, 256);
+	int addrs = sweep_map(m->bans_addr, sizeof(struct fg_ban_key), now_ns);
+	int prefixes = sweep_map(m->bans, sizeof(struct fg_lpm_key), now_ns);
 
 	/* The last prefix gone: the program stops walking the trie. */
 	if (prefixes)

@@ -973,12 +973,12 @@ static int bench_cookies(void)
  * IPv6, spread over the address space). The ratio loaded / empty is the
  * cost of scale.
  */
-#define SCALE_SOURCES	  1000000
+#define SCALE_SOURCES 1000000
 /* --ban-mix ADDRS:PREFIXES; addresses half IPv4, half IPv6; prefixes half
  * IPv4 /8-/31, half IPv6 /16-/127 */
 static int scale_ban_addrs = 50000, scale_ban_pfxs = 50000;
-#define BANNED6_BASE	  2000000 /* set_src() index of the first banned IPv6 address */
-#define SCALE_BAN_ROUNDS  7
+#define BANNED6_BASE	 2000000 /* set_src() index of the first banned IPv6 address */
+#define SCALE_BAN_ROUNDS 7
 
 /* No generated ban may cover or sit inside the bench's own sources. */
 static bool overlaps_test_nets(const struct fg_cidr *c)
@@ -1078,24 +1078,62 @@ struct ban_row {
 };
 
 static const struct ban_row ban_rows[] = {
-	{ "TCP established (ACK)", "est", { .src = "192.0.2.1", .tcp_flags = TH_ACK }, NULL, false,
-	  XDP_PASS, FG_R_PASS_ESTABLISHED },
-	{ "new SYN under limit", "syn_new", { .src = "192.0.2.1", .tcp_flags = TH_SYN }, NULL,
-	  false, XDP_PASS, FG_R_PASS_NEW_FLOW },
-	{ "IPv6 new SYN under limit", "syn_new6", { .src = "2001:db8::1", .tcp_flags = TH_SYN },
-	  NULL, false, XDP_PASS, FG_R_PASS_NEW_FLOW },
-	{ "SYN over limit (flood drop)", "syn_over", { .src = "192.0.2.1", .tcp_flags = TH_SYN },
-	  NULL, true, XDP_DROP, FG_R_DROP_SOURCE },
-	{ "banned address (IPv4)", "ban4", { .src = "198.51.100.66", .tcp_flags = TH_SYN },
-	  "198.51.100.66", false, XDP_DROP, FG_R_DROP_BAN },
-	{ "banned address (IPv6)", "ban6", { .src = "2001:db8:bad::66", .tcp_flags = TH_SYN },
-	  "2001:db8:bad::66", false, XDP_DROP, FG_R_DROP_BAN },
-	{ "banned by a prefix (IPv4 /24)", "banpfx4",
-	  { .src = "203.0.113.200", .tcp_flags = TH_SYN }, "203.0.113.0/24", false, XDP_DROP,
+	{ "TCP established (ACK)",
+	  "est",
+	  { .src = "192.0.2.1", .tcp_flags = TH_ACK },
+	  NULL,
+	  false,
+	  XDP_PASS,
+	  FG_R_PASS_ESTABLISHED },
+	{ "new SYN under limit",
+	  "syn_new",
+	  { .src = "192.0.2.1", .tcp_flags = TH_SYN },
+	  NULL,
+	  false,
+	  XDP_PASS,
+	  FG_R_PASS_NEW_FLOW },
+	{ "IPv6 new SYN under limit",
+	  "syn_new6",
+	  { .src = "2001:db8::1", .tcp_flags = TH_SYN },
+	  NULL,
+	  false,
+	  XDP_PASS,
+	  FG_R_PASS_NEW_FLOW },
+	{ "SYN over limit (flood drop)",
+	  "syn_over",
+	  { .src = "192.0.2.1", .tcp_flags = TH_SYN },
+	  NULL,
+	  true,
+	  XDP_DROP,
+	  FG_R_DROP_SOURCE },
+	{ "banned address (IPv4)",
+	  "ban4",
+	  { .src = "198.51.100.66", .tcp_flags = TH_SYN },
+	  "198.51.100.66",
+	  false,
+	  XDP_DROP,
 	  FG_R_DROP_BAN },
-	{ "banned by a prefix (IPv6 /48)", "banpfx6",
-	  { .src = "2001:db8:beef::7", .tcp_flags = TH_SYN }, "2001:db8:beef::/48", false,
-	  XDP_DROP, FG_R_DROP_BAN },
+	{ "banned address (IPv6)",
+	  "ban6",
+	  { .src = "2001:db8:bad::66", .tcp_flags = TH_SYN },
+	  "2001:db8:bad::66",
+	  false,
+	  XDP_DROP,
+	  FG_R_DROP_BAN },
+	{ "banned by a prefix (IPv4 /24)",
+	  "banpfx4",
+	  { .src = "203.0.113.200", .tcp_flags = TH_SYN },
+	  "203.0.113.0/24",
+	  false,
+	  XDP_DROP,
+	  FG_R_DROP_BAN },
+	{ "banned by a prefix (IPv6 /48)",
+	  "banpfx6",
+	  { .src = "2001:db8:beef::7", .tcp_flags = TH_SYN },
+	  "2001:db8:beef::/48",
+	  false,
+	  XDP_DROP,
+	  FG_R_DROP_BAN },
 };
 
 /* The program instance a row runs on: its skeleton and maps are made the
@@ -1254,8 +1292,8 @@ static int bench_bans(void)
 			tb[rr] = run_once(fb, frame, len, repeat, &ret);
 			bad += ret != r->verdict;
 		}
-		snprintf(verdict, sizeof(verdict), "%s %s", r->verdict == XDP_DROP ? "DROP" : "PASS",
-			 xdpmaps_reason_name(r->reason));
+		snprintf(verdict, sizeof(verdict), "%s %s",
+			 r->verdict == XDP_DROP ? "DROP" : "PASS", xdpmaps_reason_name(r->reason));
 		pair_row(csv, r->name, r->id, median_u32(ta, rr), median_u32(tb, rr), verdict);
 	}
 
@@ -1290,7 +1328,8 @@ static int bench_bans(void)
 		printf("|---|---:|---:|---:|---|\n");
 		single_pair(fa, fb, frame, len, k, idx_rand, &few, idx_rand, &all, XDP_PASS, &ta,
 			    &tb, &bad);
-		snprintf(name, sizeof(name), "IPv6 ACK, unbanned source (1,000 / %u sources)", nsrc);
+		snprintf(name, sizeof(name), "IPv6 ACK, unbanned source (1,000 / %u sources)",
+			 nsrc);
 		pair_row(csv, name, "cold_ack6", ta, tb, "PASS established");
 		single_pair(fa, fb, frame, len, k, idx_fixed, &one, idx_rand, &banned, XDP_DROP,
 			    &ta, &tb, &bad);
@@ -1342,7 +1381,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--ban-mix") && i + 1 < argc) {
 			if (sscanf(argv[++i], "%d:%d", &scale_ban_addrs, &scale_ban_pfxs) != 2 ||
 			    scale_ban_addrs < 2 || scale_ban_pfxs < 0) {
-				fprintf(stderr, "bench_xdp: --ban-mix ADDRS:PREFIXES (ADDRS >= 2)\n");
+				fprintf(stderr,
+					"bench_xdp: --ban-mix ADDRS:PREFIXES (ADDRS >= 2)\n");
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--xdp-filter") && i + 1 < argc) {

@@ -38,20 +38,19 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 static int *map_slot(struct xdpmaps *m, int i)
 {
 	int *slots[] = {
-		&m->settings,	  &m->rules,	 &m->port_rules, &m->src_state, &m->prefix_state,
-		&m->global_state, &m->udp_flows, &m->verified,	 &m->allow,	&m->deny,
-		&m->bans,	  &m->stats,	 &m->rule_stats, &m->misc,	&m->events,
-		&m->bans_addr,
+		&m->settings,	  &m->rules,	    &m->port_rules, &m->src_state,
+		&m->prefix_state, &m->global_state, &m->udp_flows,  &m->verified,
+		&m->allow,	  &m->deny,	    &m->bans,	    &m->stats,
+		&m->rule_stats,	  &m->misc,	    &m->events,	    &m->bans_addr,
 	};
 
 	return i < (int)(sizeof(slots) / sizeof(slots[0])) ? slots[i] : NULL;
 }
 
 static const char *const pin_names[] = {
-	"settings",	"rules",     "port_rules", "src_state", "prefix_state",
-	"global_state", "udp_flows", "verified",   "allow_lpm", "deny_lpm",
-	"bans",		"stats",     "rule_stats", "misc",	"events",
-	"bans_addr",
+	"settings",   "rules",	  "port_rules", "src_state", "prefix_state", "global_state",
+	"udp_flows",  "verified", "allow_lpm",	"deny_lpm",  "bans",	     "stats",
+	"rule_stats", "misc",	  "events",	"bans_addr",
 };
 
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
@@ -633,7 +632,9 @@ int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 	struct fg_src_key k;
 
 	cidr_to_src_key(c, rule, &k);
-	return bpf_map_lookup_elem(cidr_is_address(c) ? m->src_state : m->prefix_state, &k, out) ? -errno : 0;
+	return bpf_map_lookup_elem(cidr_is_address(c) ? m->src_state : m->prefix_state, &k, out)
+		       ? -errno
+		       : 0;
 }
 
 int xdpmaps_verified_by(const struct fg_verified *v, uint64_t ttl_ns, uint64_t now_ns,

@@ -661,8 +661,7 @@ static const struct tcase table[] = {
 	{ "ban given as ::ffff:198.51.100.77 drops IPv4 198.51.100.77", .setup = setup_ban6,
 	  .pkt = SYN(.src = "198.51.100.77"), .verdict = XDP_DROP, .reason = FG_R_DROP_BAN },
 	{ "IPv4 ban does not ban IPv6 ::198.51.100.66 (not mapped)", .setup = setup_ban,
-	  .pkt = SYN(.src = "::198.51.100.66"), .verdict = XDP_PASS,
-	  .reason = FG_R_PASS_NEW_FLOW },
+	  .pkt = SYN(.src = "::198.51.100.66"), .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
 	{ "IPv4 ban does not ban IPv6 64:ff9b::198.51.100.66 (NAT64)", .setup = setup_ban,
 	  .pkt = SYN(.src = "64:ff9b::198.51.100.66"), .verdict = XDP_PASS,
 	  .reason = FG_R_PASS_NEW_FLOW },
@@ -1213,8 +1212,7 @@ static void story_autoban(void)
 
 	if (!(expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 	      expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-	      (xdpmaps_ban_get(&maps, &host, &ban) ||
-	       fail(why, "banned after 1 violation")))) {
+	      (xdpmaps_ban_get(&maps, &host, &ban) || fail(why, "banned after 1 violation")))) {
 		report("auto-ban: first violation does not ban", false, why);
 		goto out;
 	}
@@ -1223,8 +1221,7 @@ static void story_autoban(void)
 	/* Past the event interval (1 ns here) of the first violation. */
 	usleep(20000);
 	if (!(expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-	      (!xdpmaps_ban_get(&maps, &host, &ban) ||
-	       fail(why, "no ban after 2 violations")) &&
+	      (!xdpmaps_ban_get(&maps, &host, &ban) || fail(why, "no ban after 2 violations")) &&
 	      ((ban.origin == FG_BAN_AUTO && ban.rule == FG_RULE_DEFAULT_TCP &&
 		ban.expires_ns > xdpmaps_now_ns() + 50 * NS_PER_SEC) ||
 	       fail(why, "ban origin %u rule %u expires %llu", ban.origin, ban.rule,

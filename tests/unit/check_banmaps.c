@@ -17,15 +17,15 @@
 static struct xdpmaps maps;
 static bool have_maps;
 
-static struct fg_cidr C(const char *s)
-{
+static struct fg_cidr C(const char *s) {
 	struct fg_cidr c;
 
 	ck_assert_msg(!cidr_parse(s, &c), "parse %s", s);
 	return c;
 }
 
-static void setup(void)
+static void
+setup(void)
 {
 	memset(&maps, 0xff, sizeof(maps));
 	have_maps = banmaps_open(&maps, 4);

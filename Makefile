@@ -128,6 +128,8 @@ $(BUILD)/tests/check_cli: $(filter-out $(BUILD)/cli/floodctl.o,$(patsubst %.c,$(
 $(BUILD)/tests/unit/check_cli.o: ALL_CFLAGS += -Icli
 $(BUILD)/tests/unit/check_cli.o: $(wildcard cli/*.h)
 $(BUILD)/tests/unit/check_policy.o: tests/unit/policy_sync.h
+$(BUILD)/tests/unit/check_banguard.o $(BUILD)/tests/unit/check_vouch.o \
+	$(BUILD)/tests/unit/check_banmaps.o: tests/unit/banmaps.h
 
 $(BPFTEST): $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS)) $(LIB_OBJS)
 	$(call msg,LD,$@)

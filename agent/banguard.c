@@ -308,11 +308,9 @@ int banguard_app_ban(struct banguard *g, struct xdpmaps *m, uint32_t uid, bool p
 	 * a permanent manual ban. */
 	{
 		uint64_t until = seconds ? now_ns + seconds * 1000000000ULL : 0;
-		struct fg_lpm_key k;
 		struct fg_ban b;
 
-		cidr_to_lpm(c, &k);
-		if (!bpf_map_lookup_elem(m->bans, &k, &b) && b.origin != FG_BAN_APP &&
+		if (!xdpmaps_banned(m, c, now_ns, &b) && b.origin != FG_BAN_APP &&
 		    (!b.expires_ns || (until && b.expires_ns >= until))) {
 			g->st.results[BANGUARD_BANNED]++;
 			*res = BANGUARD_BANNED;
@@ -346,15 +344,14 @@ int banguard_app_ban(struct banguard *g, struct xdpmaps *m, uint32_t uid, bool p
 static bool evict_oldest(struct banguard *g, struct xdpmaps *m)
 {
 	while (g->n) {
-		struct fg_lpm_key k;
+		struct fg_cidr c = g->bans[0].c;
 		struct fg_ban b;
 		bool app;
 
-		cidr_to_lpm(&g->bans[0].c, &k);
 		/* Overwritten since (an operator's or the program's ban): not ours to drop. */
-		app = !bpf_map_lookup_elem(m->bans, &k, &b) && b.origin == FG_BAN_APP;
+		app = !xdpmaps_ban_get(m, &c, &b) && b.origin == FG_BAN_APP;
 		remove_at(g, 0);
-		if (app && !bpf_map_delete_elem(m->bans, &k)) {
+		if (app && !xdpmaps_unban(m, &c)) {
 			g->st.evicted++;
 			return true;
 		}
@@ -367,7 +364,8 @@ int banguard_ban(struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c,
 {
 	int err = xdpmaps_ban(m, c, seconds, origin);
 
-	if (err == -ENOSPC) {
+	/* App bans are addresses: evicting one makes room only in their map. */
+	if (err == -ENOSPC && cidr_is_address(c)) {
 		prune(g, now_ns);
 		if (evict_oldest(g, m))
 			err = xdpmaps_ban(m, c, seconds, origin);

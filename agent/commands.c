@@ -987,16 +987,16 @@ static long long ban_until_ms(const struct fg_ban *b, uint64_t mono_now, uint64_
 	return (long long)(real_now + (b->expires_ns - mono_now) / 1000000);
 }
 
-/* Longest-prefix ban covering c, as Unix ms (0 when none). */
+/* The ban that drops c now (its own, else the longest prefix holding it),
+ * as Unix ms (0 when none). */
 static long long banned_until(const struct commands_env *a, const struct fg_cidr *c)
 {
-	struct fg_lpm_key k;
+	uint64_t now = xdpmaps_now_ns();
 	struct fg_ban b;
 
-	cidr_to_lpm(c, &k);
-	if (bpf_map_lookup_elem(a->maps->bans, &k, &b))
+	if (xdpmaps_banned(a->maps, c, now, &b))
 		return 0;
-	return ban_until_ms(&b, xdpmaps_now_ns(), clock_realtime_ms());
+	return ban_until_ms(&b, now, clock_realtime_ms());
 }
 
 struct source_sum {
@@ -1410,13 +1410,11 @@ static void cmd_xdp_list(struct client *c, int argc, const struct resp_arg *argv
 	const struct commands_env *a = ctx;
 	struct list_reply lr = { .c = c, .mono_now = xdpmaps_now_ns() };
 	size_t h;
-	int fd;
-	bool bans = false;
+	int fd = -1;
 
 	(void)argc;
 	if (resp_arg_is(&argv[1], "BANS")) {
-		fd = a->maps->bans;
-		bans = true;
+		/* both ban maps, below */
 	} else if (resp_arg_is(&argv[1], "ALLOW")) {
 		fd = a->maps->allow;
 	} else if (resp_arg_is(&argv[1], "DENY")) {
@@ -1426,7 +1424,10 @@ static void cmd_xdp_list(struct client *c, int argc, const struct resp_arg *argv
 		return;
 	}
 	h = reply_defer(c);
-	xdpmaps_list_each(fd, bans, list_one, &lr);
+	if (fd < 0)
+		xdpmaps_bans_each(a->maps, list_one, &lr);
+	else
+		xdpmaps_list_each(fd, list_one, &lr);
 	reply_set_array(c, h, lr.n);
 }
 

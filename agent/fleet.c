@@ -281,7 +281,6 @@ static uint64_t ban_end_ms(const struct fleet *f, const struct fg_ban *b)
 
 void fleet_event(struct fleet *f, const struct fg_event *e)
 {
-	struct fg_lpm_key k;
 	struct fg_cidr c;
 	struct fg_ban b;
 	char buf[FG_CIDR_STRLEN];
@@ -289,8 +288,7 @@ void fleet_event(struct fleet *f, const struct fg_event *e)
 	if (!f || !f->maps || !(e->banned & FG_EV_BAN_DONE) || e->dry_run)
 		return;
 	cidr_from_src_key(&e->src, &c);
-	cidr_to_lpm(&c, &k);
-	if (bpf_map_lookup_elem(f->maps->bans, &k, &b) || b.origin != FG_BAN_AUTO)
+	if (xdpmaps_ban_get(f->maps, &c, &b) || b.origin != FG_BAN_AUTO)
 		return;
 	publish(f, cidr_format(&c, buf, sizeof(buf)), ban_end_ms(f, &b), true);
 }
@@ -299,7 +297,6 @@ void fleet_event(struct fleet *f, const struct fg_event *e)
 static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 {
 	uint64_t end = strtoull(until, NULL, 10), now = redis_now_ms(f->r), secs = 0;
-	struct fg_lpm_key k;
 	struct fg_cidr c;
 	struct fg_ban b;
 	int err;
@@ -321,8 +318,7 @@ static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 			 LOG_STR("source", cidr));
 		return;
 	}
-	cidr_to_lpm(&c, &k);
-	if (!bpf_map_lookup_elem(f->maps->bans, &k, &b) && b.origin != FG_BAN_FLEET && ban_live(&b))
+	if (!xdpmaps_banned(f->maps, &c, xdpmaps_now_ns(), &b) && b.origin != FG_BAN_FLEET)
 		return;
 	err = xdpmaps_ban(f->maps, &c, secs, FG_BAN_FLEET);
 	if (err) {
@@ -502,7 +498,7 @@ void fleet_redis_up(struct fleet *f)
 	/* Subscribed before the set is read: a ban published in between is
 	 * not missed (one seen twice is applied once). */
 	subscribe(f);
-	xdpmaps_list_each(f->maps->bans, true, push_own, f);
+	xdpmaps_bans_each(f->maps, push_own, f);
 	snprintf(min, sizeof(min), "(%llu", (unsigned long long)redis_now_ms(f->r));
 	redis_command(f->r, 5, load, NULL, on_set, f);
 	if (f->vouch) {

@@ -52,13 +52,14 @@ enum count_map {
 	CM_PREFIX,
 	CM_UDP,
 	CM_VERIFIED,
-	CM_BANS,
+	CM_BANS,      /* the trie of prefix bans */
+	CM_BANS_ADDR, /* the hash of address bans (counted with CM_BANS) */
 	CM_ALLOW,
 	CM_DENY,
 	CM__MAX,
 };
 static const char *const count_map_names[CM__MAX] = {
-	"src_state", "prefix_state", "udp_flows", "verified", "bans", "allow", "deny",
+	"src_state", "prefix_state", "udp_flows", "verified", "bans", "bans_addr", "allow", "deny",
 };
 
 struct count_job {
@@ -371,13 +372,21 @@ walk:
 	return xdpmaps_count(fd, key_size);
 }
 
+struct ban_count {
+	uint64_t *origins; /* [FG_BAN_ORIGIN_MAX] */
+	long addrs, prefixes;
+};
+
 static int ban_origin(const struct fg_cidr *c, const struct fg_ban *ban, void *arg)
 {
-	uint64_t *bans = arg;
+	struct ban_count *bc = arg;
 
-	(void)c;
-	if (ban && ban->origin < FG_BAN_ORIGIN_MAX)
-		bans[ban->origin]++;
+	if (ban->origin < FG_BAN_ORIGIN_MAX)
+		bc->origins[ban->origin]++;
+	if (cidr_is_address(c))
+		bc->addrs++;
+	else
+		bc->prefixes++;
 	return 0;
 }
 
@@ -390,12 +399,16 @@ static void count_work(uv_work_t *req)
 	memset(j->bans, 0, sizeof(j->bans));
 	for (i = 0; i < CM__MAX; i++) {
 		if (i == CM_BANS) {
-			long n = 0;
-			int k, err = xdpmaps_list_each(j->fd[i], true, ban_origin, j->bans);
+			/* One walk of both ban maps counts entries and origins. */
+			struct xdpmaps bm = { .bans = j->fd[CM_BANS],
+					      .bans_addr = j->fd[CM_BANS_ADDR] };
+			struct ban_count bc = { .origins = j->bans };
+			int err = xdpmaps_bans_each(&bm, ban_origin, &bc);
 
-			for (k = 0; k < FG_BAN_ORIGIN_MAX; k++)
-				n += (long)j->bans[k];
-			j->entries[i] = err < 0 ? err : n;
+			j->entries[CM_BANS] = err < 0 ? err : bc.prefixes;
+			j->entries[CM_BANS_ADDR] = err < 0 ? err : bc.addrs;
+		} else if (i == CM_BANS_ADDR) {
+			continue;
 		} else if (i == CM_ALLOW || i == CM_DENY) {
 			j->entries[i] = xdpmaps_count(j->fd[i], j->key_size[i]);
 		} else {
@@ -434,6 +447,8 @@ static struct bpf_map *count_map(struct floodgate_bpf *skel, enum count_map i)
 		return skel->maps.verified;
 	case CM_BANS:
 		return skel->maps.bans;
+	case CM_BANS_ADDR:
+		return skel->maps.bans_addr;
 	case CM_ALLOW:
 		return skel->maps.allow_lpm;
 	default:

@@ -592,7 +592,6 @@ static void walk_work(uv_work_t *req)
 	j->ntop = 0;
 	for (i = 0; i < n; i++) {
 		struct top_row *t = &j->top[j->ntop];
-		struct fg_lpm_key k;
 
 		if (!top[i].dropped)
 			break; /* by drops: the rest dropped nothing */
@@ -600,15 +599,13 @@ static void walk_work(uv_work_t *req)
 		t->new_flows = top[i].new_flows;
 		t->dropped = top[i].dropped;
 		cidr_from_src_key(&top[i].key, &t->ban_cidr);
-		cidr_to_lpm(&t->ban_cidr, &k);
-		/* The longest banned prefix holding the address, if any. */
-		t->banned = !bpf_map_lookup_elem(j->maps.bans, &k, &t->ban) &&
-			    (!t->ban.expires_ns || t->ban.expires_ns > j->now_ns);
+		/* Its own ban, else the longest banned prefix holding it. */
+		t->banned = !xdpmaps_banned(&j->maps, &t->ban_cidr, j->now_ns, &t->ban);
 		j->ntop++;
 	}
 	j->nbans = 0;
 	j->bans_total = 0;
-	err = xdpmaps_list_each(j->maps.bans, true, ban_keep, j);
+	err = xdpmaps_bans_each(&j->maps, ban_keep, j);
 	if (err < 0)
 		j->bans_total = err;
 }

@@ -138,11 +138,9 @@ static bool denied(const struct xdpmaps *m, const struct fg_cidr *c)
 
 static bool banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t now_ns)
 {
-	struct fg_lpm_key k;
 	struct fg_ban b;
 
-	cidr_to_lpm(c, &k);
-	return !bpf_map_lookup_elem(m->bans, &k, &b) && (!b.expires_ns || now_ns < b.expires_ns);
+	return !xdpmaps_banned(m, c, now_ns, &b);
 }
 
 /* GCRA on the peer's slot: one vouch costs 1/rate s, burst of them at once. */

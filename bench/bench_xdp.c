@@ -7,9 +7,10 @@
  * Also the cost of bpf_ktime_get_ns() and bpf_ktime_get_coarse_ns() per
  * call, and (section "scale") the cost and memory of per-source state as
  * tracked sources grow to FG_MAX_SOURCES, what happens when src_state is
- * full, and under attack.
+ * full, and under attack; (section "bans") the same paths with an empty
+ * table and with 1M tracked sources and 100k bans.
  *
- *   bench_xdp [--smoke] [--csv DIR] [--xdp-filter DIR] [paths] [scale]
+ *   bench_xdp [--smoke] [--csv DIR] [--xdp-filter DIR] [--ban-mix A:P] [paths] [scale] [bans]
  *
  * Prints markdown tables for docs/performance.md; --csv writes the raw
  * numbers (xdp.csv, clock.csv, scale.csv) into DIR. --smoke: tiny counts,
@@ -138,6 +139,11 @@ static void reset(void)
 	clear(maps.allow);
 	clear(maps.deny);
 	clear(maps.bans);
+	clear(maps.bans_addr);
+	/* The settings' list flags true to the emptied tries. */
+	err = xdpmaps_sync_list(&maps, maps.allow, NULL, 0);
+	if (err)
+		die("clearing the lists", err);
 	conf_open(&conf);
 	err = xdpmaps_apply(&maps, &conf, NULL);
 	if (err)
@@ -414,21 +420,29 @@ static FILE *csv_open(const char *name, const char *header)
 	return f;
 }
 
-static int load(void)
+/* One instance of floodgate's object, its maps not pinned. */
+static int fg_load(struct floodgate_bpf **out)
 {
+	struct floodgate_bpf *o = floodgate_bpf__open();
 	struct bpf_map *map;
 	int err;
 
-	fg = floodgate_bpf__open();
-	if (!fg)
+	if (!o)
 		return -errno;
-	bpf_object__for_each_map(map, fg->obj)
+	*out = o;
+	bpf_object__for_each_map(map, o->obj)
 	{
 		err = bpf_map__set_pin_path(map, NULL);
 		if (err)
 			return err;
 	}
-	err = floodgate_bpf__load(fg);
+	return floodgate_bpf__load(o);
+}
+
+static int load(void)
+{
+	int err = fg_load(&fg);
+
 	if (err)
 		return err;
 	xdpmaps_from_skel(&maps, fg);
@@ -636,7 +650,7 @@ static __u32 idx_seq(int i, void *a)
 static __u32 idx_rand(int i, void *a)
 {
 	(void)i;
-	return rnd() % ((struct idx_arg *)a)->range;
+	return ((struct idx_arg *)a)->base + rnd() % ((struct idx_arg *)a)->range;
 }
 
 static bool tracked(__u32 i)
@@ -950,6 +964,398 @@ static int bench_cookies(void)
 	return bad;
 }
 
+/* --- section "bans": cost flat with scale ----------------------------------- */
+
+/*
+ * The same rows on two instances of the program, measured in turns: one with
+ * an empty table (only the ban the row needs), one with 1M tracked sources
+ * and 100k bans (50k addresses, 50k prefixes of mixed lengths, IPv4 and
+ * IPv6, spread over the address space). The ratio loaded / empty is the
+ * cost of scale.
+ */
+#define SCALE_SOURCES 1000000
+/* --ban-mix ADDRS:PREFIXES; addresses half IPv4, half IPv6; prefixes half
+ * IPv4 /8-/31, half IPv6 /16-/127 */
+static int scale_ban_addrs = 50000, scale_ban_pfxs = 50000;
+#define BANNED6_BASE	 2000000 /* set_src() index of the first banned IPv6 address */
+#define SCALE_BAN_ROUNDS 7
+
+/* No generated ban may cover or sit inside the bench's own sources. */
+static bool overlaps_test_nets(const struct fg_cidr *c)
+{
+	static const char *const nets[] = { "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+					    "2001:db8::/32" };
+	size_t i;
+
+	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
+		struct fg_cidr n = cidr(nets[i]);
+
+		if (cidr_contains(&n, c) || cidr_contains(c, &n))
+			return true;
+	}
+	return false;
+}
+
+/* A random address (IPv6: in 2000::/3) cut to plen bits. */
+static struct fg_cidr random_cidr(bool v6, uint8_t plen)
+{
+	struct fg_cidr c = { .family = v6 ? FG_AF_INET6 : FG_AF_INET, .prefixlen = v6 ? 128 : 32 };
+	int i;
+
+	for (i = 0; i < (v6 ? 4 : 1); i++)
+		c.addr[i] = rnd();
+	if (v6)
+		c.addr[0] = htonl((ntohl(c.addr[0]) & 0x1fffffff) | 0x20000000);
+	cidr_mask(&c, plen);
+	return c;
+}
+
+/* The address set_src(frame, i) writes into the scale frame. */
+static struct fg_cidr src_cidr(__u32 i)
+{
+	struct fg_cidr c = { .family = FG_AF_INET6, .prefixlen = 128 };
+
+	c.addr[0] = htonl(0x20010db8);
+	c.addr[1] = htonl(i / 4);
+	c.addr[3] = htonl(i + 1);
+	return c;
+}
+
+static void ban_or_die(struct xdpmaps *m, const struct fg_cidr *c)
+{
+	int err = xdpmaps_ban(m, c, 3600, FG_BAN_MANUAL);
+
+	if (err)
+		die("ban", err);
+}
+
+/* nsrc tracked sources (one SYN each through the program, as a flood from
+ * many sources makes them: address and prefix state), naddr address bans
+ * and npfx prefix bans into the instance in use. */
+static void fill_scale(__u32 nsrc, int naddr, int npfx)
+{
+	struct pkt_spec spec = { .src = "2001:db8::1", .tcp_flags = TH_SYN };
+	int fd = bpf_program__fd(fg->progs.fg_xdp), len, k;
+	uint8_t frame[PB_MAX_LEN];
+	__u32 i, ret;
+
+	len = pkt_build(&spec, frame);
+	if (len < 0)
+		die("scale frame", EINVAL);
+	for (i = 0; i < nsrc; i++) {
+		set_src(frame, i);
+		run_once(fd, frame, len, 1, &ret);
+	}
+	for (k = 0; k < naddr; k++) {
+		struct fg_cidr c;
+
+		if (k % 2) {
+			c = src_cidr(BANNED6_BASE + (__u32)k / 2);
+		} else {
+			do
+				c = random_cidr(false, 32);
+			while (overlaps_test_nets(&c));
+		}
+		ban_or_die(&maps, &c);
+	}
+	for (k = 0; k < npfx; k++) {
+		bool v6 = k % 2;
+		struct fg_cidr c;
+
+		do
+			c = random_cidr(v6, (uint8_t)(v6 ? 16 + rnd() % 112 : 8 + rnd() % 24));
+		while (overlaps_test_nets(&c));
+		ban_or_die(&maps, &c);
+	}
+}
+
+struct ban_row {
+	const char *name, *id;
+	struct pkt_spec pkt;
+	const char *ban; /* the ban the row needs, or NULL */
+	bool flood;	 /* per-address limit 1/s burst 1 (else every limit open) */
+	__u32 verdict, reason;
+};
+
+static const struct ban_row ban_rows[] = {
+	{ "TCP established (ACK)",
+	  "est",
+	  { .src = "192.0.2.1", .tcp_flags = TH_ACK },
+	  NULL,
+	  false,
+	  XDP_PASS,
+	  FG_R_PASS_ESTABLISHED },
+	{ "new SYN under limit",
+	  "syn_new",
+	  { .src = "192.0.2.1", .tcp_flags = TH_SYN },
+	  NULL,
+	  false,
+	  XDP_PASS,
+	  FG_R_PASS_NEW_FLOW },
+	{ "IPv6 new SYN under limit",
+	  "syn_new6",
+	  { .src = "2001:db8::1", .tcp_flags = TH_SYN },
+	  NULL,
+	  false,
+	  XDP_PASS,
+	  FG_R_PASS_NEW_FLOW },
+	{ "SYN over limit (flood drop)",
+	  "syn_over",
+	  { .src = "192.0.2.1", .tcp_flags = TH_SYN },
+	  NULL,
+	  true,
+	  XDP_DROP,
+	  FG_R_DROP_SOURCE },
+	{ "banned address (IPv4)",
+	  "ban4",
+	  { .src = "198.51.100.66", .tcp_flags = TH_SYN },
+	  "198.51.100.66",
+	  false,
+	  XDP_DROP,
+	  FG_R_DROP_BAN },
+	{ "banned address (IPv6)",
+	  "ban6",
+	  { .src = "2001:db8:bad::66", .tcp_flags = TH_SYN },
+	  "2001:db8:bad::66",
+	  false,
+	  XDP_DROP,
+	  FG_R_DROP_BAN },
+	{ "banned by a prefix (IPv4 /24)",
+	  "banpfx4",
+	  { .src = "203.0.113.200", .tcp_flags = TH_SYN },
+	  "203.0.113.0/24",
+	  false,
+	  XDP_DROP,
+	  FG_R_DROP_BAN },
+	{ "banned by a prefix (IPv6 /48)",
+	  "banpfx6",
+	  { .src = "2001:db8:beef::7", .tcp_flags = TH_SYN },
+	  "2001:db8:beef::/48",
+	  false,
+	  XDP_DROP,
+	  FG_R_DROP_BAN },
+};
+
+/* The program instance a row runs on: its skeleton and maps are made the
+ * globals reset() and apply() work on. */
+struct fg_inst {
+	struct floodgate_bpf *skel;
+	struct xdpmaps maps;
+};
+
+static void use(const struct fg_inst *in)
+{
+	fg = in->skel;
+	maps = in->maps;
+}
+
+static void row_conf(const struct ban_row *r)
+{
+	conf_open(&conf);
+	if (r->flood)
+		conf.rules[FG_RULE_DEFAULT_TCP].per_source = rules_limit(1, 1);
+	apply();
+}
+
+/* One packet: true if it took the row's path (verdict and counter). */
+static bool row_check(const struct ban_row *r, const uint8_t *frame, int len, const char *which)
+{
+	struct fg_stat before[FG_R_MAX], after[FG_R_MAX];
+	__u32 ret;
+	__u64 moved;
+
+	xdpmaps_stats(&maps, before);
+	run_once(bpf_program__fd(fg->progs.fg_xdp), frame, len, 1, &ret);
+	xdpmaps_stats(&maps, after);
+	moved = after[r->reason].packets[r->verdict == XDP_DROP] -
+		before[r->reason].packets[r->verdict == XDP_DROP];
+	if (ret == r->verdict && moved == 1)
+		return true;
+	fprintf(stderr, "bench_xdp: bans: %s (%s table): verdict %u, want %u %s\n", r->name, which,
+		ret, r->verdict, xdpmaps_reason_name(r->reason));
+	return false;
+}
+
+/* Single packets from a different source each (set_src index from idx),
+ * on a and b in turns: medians into *ta, *tb. */
+static void single_pair(int fa, int fb, uint8_t *frame, int len, int n, __u32 (*ia)(int, void *),
+			void *aa, __u32 (*ib)(int, void *), void *ab, __u32 want, __u32 *ta,
+			__u32 *tb, int *bad)
+{
+	__u32 *da = calloc((size_t)n, sizeof(*da)), *db = calloc((size_t)n, sizeof(*db)), ret;
+	int i;
+
+	if (!da || !db)
+		die("calloc", ENOMEM);
+	for (i = 0; i < n; i++) {
+		set_src(frame, ia(i, aa));
+		da[i] = run_once(fa, frame, len, 1, &ret);
+		*bad += ret != want;
+		set_src(frame, ib(i, ab));
+		db[i] = run_once(fb, frame, len, 1, &ret);
+		*bad += ret != want;
+	}
+	*ta = median_u32(da, n);
+	*tb = median_u32(db, n);
+	free(da);
+	free(db);
+}
+
+/* A row of the bans tables, and of bans.csv. */
+static void pair_row(FILE *csv, const char *name, const char *id, __u32 ta, __u32 tb,
+		     const char *verdict)
+{
+	double q = ta ? (double)tb / ta : 0.0;
+
+	printf("| %s | %u | %u | %.2fx | %s |\n", name, ta, tb, q, verdict);
+	if (csv)
+		fprintf(csv, "%s,%u,%u,%.3f\n", id, ta, tb, q);
+}
+
+static __u32 idx_fixed(int i, void *a)
+{
+	(void)i;
+	return *(__u32 *)a;
+}
+
+static int bench_bans(void)
+{
+	__u32 nsrc = smoke ? 10000 : SCALE_SOURCES;
+	int naddr = smoke ? 1000 : scale_ban_addrs, npfx = smoke ? 1000 : scale_ban_pfxs;
+	int rounds = smoke ? 1 : SCALE_BAN_ROUNDS, k = smoke ? 200 : 20000, bad = 0, err, rr;
+	FILE *csv = csv_open("bans.csv", "path,empty_ns,loaded_ns,ratio");
+	struct fg_inst empty = { fg, maps }, loaded = { 0 };
+	uint8_t frame[PB_MAX_LEN];
+	struct timespec t0, t1;
+	size_t i;
+
+	err = fg_load(&loaded.skel);
+	if (err)
+		die("loading a second instance", err);
+	xdpmaps_from_skel(&loaded.maps, loaded.skel);
+	use(&loaded);
+	reset();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fill_scale(nsrc, naddr, npfx);
+	for (i = 0; i < sizeof(ban_rows) / sizeof(ban_rows[0]); i++)
+		if (ban_rows[i].ban) {
+			struct fg_cidr c = cidr(ban_rows[i].ban);
+
+			ban_or_die(&maps, &c);
+		}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("- method: the same rows on two instances of fg_xdp, measured in turns "
+	       "(BPF_PROG_TEST_RUN, repeat %d, median of %d runs each): **empty** holds only "
+	       "the ban the row needs; **loaded** holds %ld tracked sources (src_state) and "
+	       "%ld bans (bans_addr %ld, bans trie %ld): %d addresses (half IPv4, half IPv6) "
+	       "and %d prefixes (IPv4 /8-/31, IPv6 /16-/127, random lengths and places, none "
+	       "over the bench's own sources), filled in %.1f s; ban maps' memory %lld "
+	       "bytes\n\n",
+	       repeat, rounds, xdpmaps_count(maps.src_state, sizeof(struct fg_src_key)),
+	       xdpmaps_count(maps.bans_addr, sizeof(struct fg_ban_key)) +
+		       xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)),
+	       xdpmaps_count(maps.bans_addr, sizeof(struct fg_ban_key)),
+	       xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)), naddr, npfx,
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+	       map_memlock(maps.bans) + map_memlock(maps.bans_addr));
+	printf("| path | empty ns | loaded ns | loaded / empty | verdict |\n");
+	printf("|---|---:|---:|---:|---|\n");
+	for (i = 0; i < sizeof(ban_rows) / sizeof(ban_rows[0]); i++) {
+		const struct ban_row *r = &ban_rows[i];
+		int len = pkt_build(&r->pkt, frame), fa, fb;
+		__u32 ta[MAX_RUNS], tb[MAX_RUNS], ret;
+		char verdict[32];
+
+		if (len < 0)
+			die(r->name, EINVAL);
+		use(&empty);
+		reset();
+		if (r->ban) {
+			struct fg_cidr c = cidr(r->ban);
+
+			ban_or_die(&maps, &c);
+		}
+		row_conf(r);
+		if (r->flood)
+			run_once(bpf_program__fd(fg->progs.fg_xdp), frame, len, 1, &ret);
+		bad += !row_check(r, frame, len, "empty");
+		fa = bpf_program__fd(fg->progs.fg_xdp);
+		use(&loaded);
+		row_conf(r);
+		if (r->flood)
+			run_once(bpf_program__fd(fg->progs.fg_xdp), frame, len, 1, &ret);
+		bad += !row_check(r, frame, len, "loaded");
+		fb = bpf_program__fd(fg->progs.fg_xdp);
+		for (rr = 0; rr < rounds && rr < MAX_RUNS; rr++) {
+			ta[rr] = run_once(fa, frame, len, repeat, &ret);
+			bad += ret != r->verdict;
+			tb[rr] = run_once(fb, frame, len, repeat, &ret);
+			bad += ret != r->verdict;
+		}
+		snprintf(verdict, sizeof(verdict), "%s %s",
+			 r->verdict == XDP_DROP ? "DROP" : "PASS", xdpmaps_reason_name(r->reason));
+		pair_row(csv, r->name, r->id, median_u32(ta, rr), median_u32(tb, rr), verdict);
+	}
+
+	{
+		/* One packet per run, a different source each: the ban
+		 * lookups (and src_state) meet a cold-ish cache. */
+		struct pkt_spec ack = { .src = "2001:db8::1", .tcp_flags = TH_ACK };
+		struct pkt_spec syn = { .src = "2001:db8::1", .tcp_flags = TH_SYN };
+		struct idx_arg few = { 0, 1000 }, all = { 0, nsrc };
+		struct idx_arg banned = { BANNED6_BASE, (__u32)naddr / 2 };
+		__u32 one = BANNED6_BASE, ta, tb;
+		struct fg_cidr c = src_cidr(BANNED6_BASE);
+		int len = pkt_build(&ack, frame), fa, fb;
+		char name[96];
+
+		if (len < 0)
+			die("bans frame", EINVAL);
+		use(&empty);
+		reset();
+		ban_or_die(&maps, &c);
+		fa = bpf_program__fd(fg->progs.fg_xdp);
+		fb = bpf_program__fd(loaded.skel->progs.fg_xdp);
+		use(&loaded);
+		conf_open(&conf);
+		apply();
+		use(&empty);
+
+		printf("\nOne packet per BPF_PROG_TEST_RUN (repeat 1), a different source each, "
+		       "empty and loaded in turns, median of %d packets each:\n\n",
+		       k);
+		printf("| path | empty ns | loaded ns | loaded / empty | verdict |\n");
+		printf("|---|---:|---:|---:|---|\n");
+		single_pair(fa, fb, frame, len, k, idx_rand, &few, idx_rand, &all, XDP_PASS, &ta,
+			    &tb, &bad);
+		snprintf(name, sizeof(name), "IPv6 ACK, unbanned source (1,000 / %u sources)",
+			 nsrc);
+		pair_row(csv, name, "cold_ack6", ta, tb, "PASS established");
+		single_pair(fa, fb, frame, len, k, idx_fixed, &one, idx_rand, &banned, XDP_DROP,
+			    &ta, &tb, &bad);
+		snprintf(name, sizeof(name), "IPv6 banned address (1 ban / one of %d)", naddr / 2);
+		pair_row(csv, name, "cold_ban6", ta, tb, "DROP ban");
+		len = pkt_build(&syn, frame);
+		/* The empty instance's 1,000 sources get their state first. */
+		for (rr = 0; rr < 1000; rr++) {
+			__u32 ret;
+
+			set_src(frame, (__u32)rr);
+			run_once(fa, frame, len, 1, &ret);
+		}
+		single_pair(fa, fb, frame, len, k, idx_rand, &few, idx_rand, &all, XDP_PASS, &ta,
+			    &tb, &bad);
+		snprintf(name, sizeof(name), "IPv6 SYN, tracked source (1,000 / %u tracked)", nsrc);
+		pair_row(csv, name, "cold_syn6", ta, tb, "PASS new_flow");
+	}
+	use(&empty);
+	reset();
+	floodgate_bpf__destroy(loaded.skel);
+	if (csv)
+		fclose(csv);
+	return bad;
+}
+
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
@@ -962,7 +1368,7 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(int argc, char **argv)
 {
-	bool do_paths = false, do_scale = false;
+	bool do_paths = false, do_scale = false, do_bans = false;
 	int i, bad = 0, err;
 
 	for (i = 1; i < argc; i++) {
@@ -972,21 +1378,30 @@ int main(int argc, char **argv)
 			runs = 1;
 		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
 			csv_dir = argv[++i];
+		} else if (!strcmp(argv[i], "--ban-mix") && i + 1 < argc) {
+			if (sscanf(argv[++i], "%d:%d", &scale_ban_addrs, &scale_ban_pfxs) != 2 ||
+			    scale_ban_addrs < 2 || scale_ban_pfxs < 0) {
+				fprintf(stderr,
+					"bench_xdp: --ban-mix ADDRS:PREFIXES (ADDRS >= 2)\n");
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--xdp-filter") && i + 1 < argc) {
 			xf_dir = argv[++i];
 		} else if (!strcmp(argv[i], "paths")) {
 			do_paths = true;
 		} else if (!strcmp(argv[i], "scale")) {
 			do_scale = true;
+		} else if (!strcmp(argv[i], "bans")) {
+			do_bans = true;
 		} else {
 			fprintf(stderr,
-				"usage: %s [--smoke] [--csv DIR] [--xdp-filter DIR] [paths] "
-				"[scale]\n",
+				"usage: %s [--smoke] [--csv DIR] [--xdp-filter DIR] "
+				"[--ban-mix ADDRS:PREFIXES] [paths] [scale] [bans]\n",
 				argv[0]);
 			return 2;
 		}
 	}
-	if (!do_paths && !do_scale)
+	if (!do_paths && !do_scale && !do_bans)
 		do_paths = true;
 	libbpf_set_print(libbpf_quiet);
 	err = load();
@@ -999,6 +1414,11 @@ int main(int argc, char **argv)
 		printf("\n");
 	if (do_scale)
 		bad += bench_scale();
+	if (do_bans) {
+		if (do_paths || do_scale)
+			printf("\n");
+		bad += bench_bans();
+	}
 
 	for (i = 0; i < XF_N; i++)
 		bpf_object__close(xf_obj[i]);

@@ -7,7 +7,8 @@
 #   BUILD=build bench/run.sh --smoke    tiny counts into $BUILD/bench-smoke/,
 #                                       docs untouched (make test runs it)
 #
-# Sections: xdp (bench_xdp paths), scale (bench_xdp scale), flood
+# Sections: xdp (bench_xdp paths), scale (bench_xdp scale), bans (bench_xdp
+# bans: an empty table vs 1M sources and 100k bans), flood
 # (bench/flood.sh), cookies (bench/cookies.sh), socket (bench/socket.sh),
 # multikey (bench/multikey.sh), redis (bench/redis.sh), topology
 # (bench/topology.sh), react (bench/react.sh), node (bench/node.sh: the Express
@@ -33,7 +34,7 @@ fi
 DOC=$ROOT/docs/performance.md
 LOGS=$OUT/logs
 mkdir -p "$OUT" "$LOGS" || exit 1
-SECTIONS=${SECTIONS:-xdp scale flood cookies socket multikey redis topology react node}
+SECTIONS=${SECTIONS:-xdp scale bans flood cookies socket multikey redis topology react node}
 # xdp-filter's BPF objects ship in libxdp1 (a dependency of xdp-tools).
 XF_DIR=/usr/lib/$(gcc -print-multiarch 2>/dev/null)/bpf
 f=$(dpkg -L libxdp1 2>/dev/null | grep '/xdpfilt_alw_all\.o$' | head -n 1)
@@ -65,6 +66,7 @@ for s in $SECTIONS; do
 	case $s in
 	xdp) section xdp 300 bash -c "'$BUILD/bench/bench_xdp' $ARGS --xdp-filter '$XF_DIR' --csv '$OUT' paths > '$OUT/xdp.md'" ;;
 	scale) section scale 300 bash -c "'$BUILD/bench/bench_xdp' $ARGS --csv '$OUT' scale > '$OUT/scale.md'" ;;
+	bans) section bans 300 bash -c "'$BUILD/bench/bench_xdp' $ARGS --csv '$OUT' bans > '$OUT/bans.md'" ;;
 	flood) section flood 1500 bash bench/flood.sh $ARGS --out "$OUT" ;;
 	cookies) section cookies 600 bash bench/cookies.sh $ARGS --out "$OUT" ;;
 	socket) section socket 600 bash bench/socket.sh $ARGS --out "$OUT" ;;
@@ -116,6 +118,10 @@ goals() {
 			if (po > 0) printf "| native path, %s-source flood: victim CPU per packet <= 1.5x parse-only | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / po, fg, po, (fg / po <= 1.5 ? "yes" : sprintf("no: %.2fx over", fg / po / 1.5))
 			if (lr > 0) printf "| native path, %s-source flood: victim CPU per packet <= 1.0x the minimal LRU limiter | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / lr, fg, lr, (fg <= lr ? "yes" : sprintf("no: %.2fx over", fg / lr))
 			if (nf > 0) printf "| native path, %s-source flood: victim CPU per packet >= 3x lower than nftables netdev per-source limit | %.2fx lower (%.0f vs %.0f ns) | %s |\n", fl, nf / fg, fg, nf, (nf / fg >= 3 ? "yes" : sprintf("no: %.1fx short", 3 / (nf / fg))) } }' "$n"
+	# Issue 18's "cost flat with scale": the worst repeat-mode row of bench_xdp bans.
+	[ -f "$OUT/bans.csv" ] && awk -F, '
+		NR > 1 && $1 !~ /^cold_/ && $4 > worst { worst = $4; w = $1 }
+		END { if (w != "") printf "| 1M tracked sources and 100k bans (50k addresses, 50k prefixes): per-packet time <= 1.3x the empty table, worst path | %.2fx (%s) | %s |\n", worst, w, (worst <= 1.3 ? "yes" : sprintf("no: %.2fx over", worst / 1.3)) }' "$OUT/bans.csv"
 	# Issue 14's goals: SYN cookies at XDP, in the XDP table and under a random-source SYN flood.
 	[ -f "$OUT/xdp_cookies.csv" ] && awk -F, '
 		$1 == "cookie_syn4" || $1 == "cookie_syn6" { printf "| SYN cookies, XDP table: a cookie SYN-ACK (%s) <= 8x the no-op program, one packet per run | %.1fx (%d vs %d ns) | %s |\n", ($1 == "cookie_syn4" ? "IPv4" : "IPv6"), $2 / $3, $2, $3, ($2 / $3 <= 8 ? "yes" : sprintf("no: %.2fx over", $2 / $3 / 8)) }' "$OUT/xdp_cookies.csv"
@@ -253,7 +259,7 @@ splice() {
 		!skip { print }' "$DOC" >"$tmp" && mv "$tmp" "$DOC"
 }
 if [ $SMOKE = 0 ]; then
-	for s in machine goals xdp scale flood cookies socket multikey redis topology react node; do
+	for s in machine goals xdp scale bans flood cookies socket multikey redis topology react node; do
 		splice "$s" "$OUT/$s.md"
 	done
 	echo "  report: $DOC, raw data: $OUT"

@@ -137,6 +137,18 @@ static __always_inline bool list_has(void *trie, const struct fg_lpm_key *k, __u
 	return v && *v == family;
 }
 
+/* A ban found for the source holds now. The clock is read only here and on
+ * the new-flow path: an established packet from an unbanned source never
+ * pays for it (*now is 0 until read). */
+static __always_inline bool ban_live(const struct fg_ban *ban, __u64 *now)
+{
+	if (!ban->expires_ns)
+		return true;
+	if (!*now)
+		*now = fg_now();
+	return *now < ban->expires_ns;
+}
+
 /* Deny, allow, ban on the L3 source. Returns a reason or PARSE_OK. */
 static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_config *cfg,
 					 __u64 *now)
@@ -150,12 +162,15 @@ static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_co
 		return FG_R_DROP_DENY;
 	if ((cfg->flags & FG_CFG_F_HAS_ALLOW) && list_has(&allow_lpm, &k, p->family))
 		return FG_R_PASS_ALLOW;
-	ban = bpf_map_lookup_elem(&bans, &k);
-	if (ban) {
-		/* The clock is read only here and on the new-flow path: an
-		 * established packet from an unbanned source never pays for it. */
-		*now = fg_now();
-		if (!ban->expires_ns || *now < ban->expires_ns)
+	/* The address's own ban is one hash lookup, whatever the number of
+	 * bans; the trie of prefixes is walked only while it holds any. An
+	 * expired address ban (not swept yet) does not hide a live prefix. */
+	ban = bpf_map_lookup_elem(&bans_addr, k.addr);
+	if (ban && ban_live(ban, now))
+		return FG_R_DROP_BAN;
+	if (cfg->flags & FG_CFG_F_HAS_BAN_PREFIX) {
+		ban = bpf_map_lookup_elem(&bans, &k);
+		if (ban && ban_live(ban, now))
 			return FG_R_DROP_BAN;
 	}
 	return PARSE_OK;
@@ -194,8 +209,9 @@ static __always_inline bool ban_source(struct ctx *c)
 	};
 	struct fg_lpm_key lk;
 
+	/* An address ban: the hash, never the prefix trie (the agent's). */
 	lpm_key_of(&c->p, &lk);
-	if (bpf_map_update_elem(&bans, &lk, &b, BPF_ANY) == 0) {
+	if (bpf_map_update_elem(&bans_addr, lk.addr, &b, BPF_ANY) == 0) {
 		count_misc(FG_M_BANS_AUTO);
 		return true;
 	}

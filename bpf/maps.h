@@ -111,7 +111,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } deny_lpm SEC(".maps");
 
-/* Bans: address or prefix -> expiry, written here and by the agent. */
+/* Bans of exact addresses (/32, /128) -> expiry, written here (auto bans)
+ * and by the agent: one hash lookup per packet, whatever the number of
+ * bans. A plain hash, not an LRU: a flood of auto bans must not push out
+ * an operator's ban; when full, a new ban fails (and is counted). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FG_MAX_BAN_ADDRS);
+	__type(key, struct fg_ban_key);
+	__type(value, struct fg_ban);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bans_addr SEC(".maps");
+
+/* Bans of real prefixes -> expiry, written by the agent only. Walked only
+ * while FG_CFG_F_HAS_BAN_PREFIX says it holds any. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, FG_MAX_BANS);

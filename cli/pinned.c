@@ -208,15 +208,13 @@ int pinned_list(struct xdpmaps *m, const char *what, bool json)
 	struct list_ctx lc = { .now = xdpmaps_now_ns() };
 	struct json j;
 	bool bans = !strcmp(what, "bans");
-	int fd, err;
+	int fd = -1, err;
 
-	if (bans)
-		fd = m->bans;
-	else if (!strcmp(what, "allow"))
+	if (!strcmp(what, "allow"))
 		fd = m->allow;
 	else if (!strcmp(what, "deny"))
 		fd = m->deny;
-	else {
+	else if (!bans) {
 		fprintf(stderr, "floodctl: list %s: use bans, allow or deny\n", what);
 		return EXIT_ERROR;
 	}
@@ -225,7 +223,8 @@ int pinned_list(struct xdpmaps *m, const char *what, bool json)
 		lc.j = &j;
 		json_arr_begin(&j);
 	}
-	err = xdpmaps_list_each(fd, bans, pinned_entry, &lc);
+	err = bans ? xdpmaps_bans_each(m, pinned_entry, &lc)
+		   : xdpmaps_list_each(fd, pinned_entry, &lc);
 	if (json) {
 		json_arr_end(&j);
 		json_end(&j);
@@ -330,6 +329,7 @@ int pinned_count(struct xdpmaps *m, bool json)
 		{ "prefix_state", m->prefix_state, sizeof(struct fg_src_key) },
 		{ "udp_flows", m->udp_flows, sizeof(struct fg_udp_key) },
 		{ "verified", m->verified, sizeof(struct fg_src_key) },
+		{ "bans_addr", m->bans_addr, sizeof(struct fg_ban_key) },
 		{ "bans", m->bans, sizeof(struct fg_lpm_key) },
 		{ "allow_lpm", m->allow, sizeof(struct fg_lpm_key) },
 		{ "deny_lpm", m->deny, sizeof(struct fg_lpm_key) },

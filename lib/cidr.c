@@ -195,6 +195,11 @@ void cidr_mask(struct fg_cidr *c, uint8_t prefixlen)
 	c->prefixlen = prefixlen;
 }
 
+bool cidr_is_address(const struct fg_cidr *c)
+{
+	return c->prefixlen == cidr_maxlen(c->family);
+}
+
 bool cidr_equal(const struct fg_cidr *a, const struct fg_cidr *b)
 {
 	return a->family == b->family && a->prefixlen == b->prefixlen &&

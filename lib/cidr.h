@@ -57,6 +57,9 @@ void cidr_from_src_key(const struct fg_src_key *key, struct fg_cidr *c);
 /* Truncate c to its first prefixlen bits (prefixlen <= current). */
 void cidr_mask(struct fg_cidr *c, uint8_t prefixlen);
 
+/* True if c is one whole address (/32, /128), not a shorter prefix. */
+bool cidr_is_address(const struct fg_cidr *c);
+
 /* True if a and b are the same address or prefix. */
 bool cidr_equal(const struct fg_cidr *a, const struct fg_cidr *b);
 

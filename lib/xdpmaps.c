@@ -26,6 +26,7 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 	m->allow = bpf_map__fd(skel->maps.allow_lpm);
 	m->deny = bpf_map__fd(skel->maps.deny_lpm);
 	m->bans = bpf_map__fd(skel->maps.bans);
+	m->bans_addr = bpf_map__fd(skel->maps.bans_addr);
 	m->stats = bpf_map__fd(skel->maps.stats);
 	m->rule_stats = bpf_map__fd(skel->maps.rule_stats);
 	m->misc = bpf_map__fd(skel->maps.misc);
@@ -37,18 +38,19 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 static int *map_slot(struct xdpmaps *m, int i)
 {
 	int *slots[] = {
-		&m->settings,	  &m->rules,	 &m->port_rules, &m->src_state, &m->prefix_state,
-		&m->global_state, &m->udp_flows, &m->verified,	 &m->allow,	&m->deny,
-		&m->bans,	  &m->stats,	 &m->rule_stats, &m->misc,	&m->events,
+		&m->settings,	  &m->rules,	    &m->port_rules, &m->src_state,
+		&m->prefix_state, &m->global_state, &m->udp_flows,  &m->verified,
+		&m->allow,	  &m->deny,	    &m->bans,	    &m->stats,
+		&m->rule_stats,	  &m->misc,	    &m->events,	    &m->bans_addr,
 	};
 
 	return i < (int)(sizeof(slots) / sizeof(slots[0])) ? slots[i] : NULL;
 }
 
 static const char *const pin_names[] = {
-	"settings",	"rules",     "port_rules", "src_state", "prefix_state",
-	"global_state", "udp_flows", "verified",   "allow_lpm", "deny_lpm",
-	"bans",		"stats",     "rule_stats", "misc",	"events",
+	"settings",   "rules",	  "port_rules", "src_state", "prefix_state", "global_state",
+	"udp_flows",  "verified", "allow_lpm",	"deny_lpm",  "bans",	     "stats",
+	"rule_stats", "misc",	  "events",	"bans_addr",
 };
 
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
@@ -121,6 +123,10 @@ static int array_write(int fd, __u32 first, const void *values, __u32 n, size_t 
 	return err;
 }
 
+/* The settings flags that say which tries hold entries (the program skips
+ * the walk of an empty one): kept true to the maps by list_flags(). */
+#define TRIE_FLAGS (FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY | FG_CFG_F_HAS_BAN_PREFIX)
+
 int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct fg_rule_ids *prev)
 {
 	struct fg_config live = {}, next;
@@ -158,7 +164,7 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 	next.active = half;
 	/* The list flags describe the tries, not the config: keep them, or the
 	 * lists would be skipped until the next list change. */
-	next.flags |= live.flags & (FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY);
+	next.flags |= live.flags & TRIE_FLAGS;
 	return bpf_map_update_elem(m->settings, &zero, &next, BPF_ANY) ? -errno : 0;
 }
 
@@ -169,7 +175,7 @@ static bool map_empty(int fd)
 	return bpf_map_get_next_key(fd, NULL, &k) != 0;
 }
 
-/* Set the HAS_ALLOW / HAS_DENY flags from the tries' contents. */
+/* Set the HAS_ALLOW / HAS_DENY / HAS_BAN_PREFIX flags from the tries' contents. */
 static int list_flags(struct xdpmaps *m)
 {
 	struct fg_config cfg;
@@ -177,11 +183,13 @@ static int list_flags(struct xdpmaps *m)
 
 	if (bpf_map_lookup_elem(m->settings, &zero, &cfg))
 		return -errno;
-	cfg.flags &= ~(FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY);
+	cfg.flags &= ~TRIE_FLAGS;
 	if (!map_empty(m->allow))
 		cfg.flags |= FG_CFG_F_HAS_ALLOW;
 	if (!map_empty(m->deny))
 		cfg.flags |= FG_CFG_F_HAS_DENY;
+	if (!map_empty(m->bans))
+		cfg.flags |= FG_CFG_F_HAS_BAN_PREFIX;
 	return bpf_map_update_elem(m->settings, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
@@ -341,67 +349,178 @@ out:
 	return err;
 }
 
+/* An address's key in bans_addr: the address part of its full-length LPM key. */
+static void ban_key(const struct fg_cidr *c, struct fg_ban_key *k)
+{
+	struct fg_lpm_key lk;
+
+	cidr_to_lpm(c, &lk);
+	memcpy(k->addr, lk.addr, sizeof(k->addr));
+}
+
+int xdpmaps_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_ban *b)
+{
+	struct fg_lpm_key lk;
+	struct fg_ban_key k;
+	int err;
+
+	if (cidr_is_address(c)) {
+		ban_key(c, &k);
+		err = bpf_map_update_elem(m->bans_addr, &k, b, BPF_ANY) ? -errno : 0;
+		/* A full hash says E2BIG, a full trie ENOSPC: callers see one. */
+		return err == -E2BIG ? -ENOSPC : err;
+	}
+	cidr_to_lpm(c, &lk);
+	if (bpf_map_update_elem(m->bans, &lk, b, BPF_ANY))
+		return -errno;
+	/* After the insert: the program walks the trie from now on. */
+	return list_flags(m);
+}
+
 int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin)
 {
 	struct fg_ban b = { .origin = origin };
-	struct fg_lpm_key k;
 
 	if (seconds)
 		b.expires_ns = xdpmaps_now_ns() + seconds * 1000000000ULL;
-	cidr_to_lpm(c, &k);
-	return bpf_map_update_elem(m->bans, &k, &b, BPF_ANY) ? -errno : 0;
+	return xdpmaps_ban_set(m, c, &b);
+}
+
+int xdpmaps_ban_get(const struct xdpmaps *m, const struct fg_cidr *c, struct fg_ban *out)
+{
+	struct fg_lpm_key lk;
+	struct fg_ban_key k;
+
+	if (cidr_is_address(c)) {
+		ban_key(c, &k);
+		return bpf_map_lookup_elem(m->bans_addr, &k, out) ? -errno : 0;
+	}
+	cidr_to_lpm(c, &lk);
+	return bpf_map_lookup_elem(m->bans, &lk, out) ? -errno : 0;
+}
+
+static bool ban_holds(const struct fg_ban *b, uint64_t now_ns)
+{
+	return !b->expires_ns || now_ns < b->expires_ns;
+}
+
+int xdpmaps_banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t now_ns,
+		   struct fg_ban *out)
+{
+	struct fg_lpm_key lk;
+	struct fg_ban_key k;
+
+	if (cidr_is_address(c)) {
+		ban_key(c, &k);
+		if (!bpf_map_lookup_elem(m->bans_addr, &k, out) && ban_holds(out, now_ns))
+			return 0;
+	}
+	/* The trie's lookup is its longest match: the prefix the program finds. */
+	cidr_to_lpm(c, &lk);
+	if (!bpf_map_lookup_elem(m->bans, &lk, out) && ban_holds(out, now_ns))
+		return 0;
+	return -ENOENT;
 }
 
 int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c)
 {
-	struct fg_lpm_key k;
+	struct fg_lpm_key lk;
+	struct fg_ban_key k;
 
-	cidr_to_lpm(c, &k);
-	return bpf_map_delete_elem(m->bans, &k) ? -errno : 0;
+	if (cidr_is_address(c)) {
+		ban_key(c, &k);
+		return bpf_map_delete_elem(m->bans_addr, &k) ? -errno : 0;
+	}
+	cidr_to_lpm(c, &lk);
+	if (bpf_map_delete_elem(m->bans, &lk))
+		return -errno;
+	return list_flags(m);
 }
 
-int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns)
+/* Delete up to 256 expired entries of one ban map (key_size bytes of key);
+ * returns how many went. */
+static int sweep_map(int fd, size_t key_size, uint64_t now_ns)
 {
-	struct fg_lpm_key key, next, expired[256];
+	enum { N = 256 };
+	unsigned char expired[N][sizeof(struct fg_lpm_key)], key[sizeof(struct fg_lpm_key)],
+		next[sizeof(struct fg_lpm_key)];
 	struct fg_ban b;
 	void *prev = NULL;
 	int n = 0, i, removed = 0;
 
 	/* Collect, then delete: deleting while walking restarts the walk. */
-	while (n < 256 && !bpf_map_get_next_key(m->bans, prev, &next)) {
-		if (!bpf_map_lookup_elem(m->bans, &next, &b) && b.expires_ns &&
-		    b.expires_ns <= now_ns)
-			expired[n++] = next;
-		key = next;
-		prev = &key;
+	while (n < N && !bpf_map_get_next_key(fd, prev, next)) {
+		if (!bpf_map_lookup_elem(fd, next, &b) && b.expires_ns && b.expires_ns <= now_ns)
+			memcpy(expired[n++], next, key_size);
+		memcpy(key, next, key_size);
+		prev = key;
 	}
 	for (i = 0; i < n; i++)
-		if (!bpf_map_delete_elem(m->bans, &expired[i]))
+		if (!bpf_map_delete_elem(fd, expired[i]))
 			removed++;
 	return removed;
 }
 
-int xdpmaps_list_each(int map_fd, bool is_bans, xdpmaps_list_fn fn, void *arg)
+int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns)
+{
+	int addrs = sweep_map(m->bans_addr, sizeof(struct fg_ban_key), now_ns);
+	int prefixes = sweep_map(m->bans, sizeof(struct fg_lpm_key), now_ns);
+
+	/* The last prefix gone: the program stops walking the trie. */
+	if (prefixes)
+		list_flags(m);
+	return addrs + prefixes;
+}
+
+int xdpmaps_list_each(int map_fd, xdpmaps_list_fn fn, void *arg)
 {
 	struct fg_lpm_key key, next;
 	void *prev = NULL;
 	int ret;
 
 	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
-		struct fg_ban b = {};
 		struct fg_cidr c;
 
-		if (is_bans && bpf_map_lookup_elem(map_fd, &next, &b))
-			goto next;
 		cidr_from_lpm(&next, &c);
-		ret = fn(&c, is_bans ? &b : NULL, arg);
+		ret = fn(&c, NULL, arg);
 		if (ret)
 			return ret;
-	next:
 		key = next;
 		prev = &key;
 	}
 	return 0;
+}
+
+/* Every entry of one ban map. An address key is read into the addr of a
+ * full-length LPM key, so both maps' keys become a cidr the same way. */
+static int bans_walk(int fd, bool addrs, xdpmaps_list_fn fn, void *arg)
+{
+	struct fg_lpm_key key, next;
+	void *cur = addrs ? (void *)next.addr : (void *)&next;
+	void *prev = NULL;
+	int ret;
+
+	next.prefixlen = 128;
+	while (!bpf_map_get_next_key(fd, prev, cur)) {
+		struct fg_ban b;
+		struct fg_cidr c;
+
+		/* Gone since the key was read (swept, unbanned): skip it. */
+		if (!bpf_map_lookup_elem(fd, cur, &b)) {
+			cidr_from_lpm(&next, &c);
+			ret = fn(&c, &b, arg);
+			if (ret)
+				return ret;
+		}
+		key = next;
+		prev = addrs ? (void *)key.addr : (void *)&key;
+	}
+	return 0;
+}
+
+int xdpmaps_bans_each(const struct xdpmaps *m, xdpmaps_list_fn fn, void *arg)
+{
+	return bans_walk(m->bans_addr, true, fn, arg) ?: bans_walk(m->bans, false, fn, arg);
 }
 
 /* Sum the per-CPU values of one entry of a per-CPU array of u64 fields. */
@@ -510,11 +629,12 @@ int xdpmaps_global(struct xdpmaps *m, uint32_t rule, struct fg_global_state *out
 int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 		   struct fg_src_state *out)
 {
-	bool full = c->prefixlen == (c->family == FG_AF_INET ? 32 : 128);
 	struct fg_src_key k;
 
 	cidr_to_src_key(c, rule, &k);
-	return bpf_map_lookup_elem(full ? m->src_state : m->prefix_state, &k, out) ? -errno : 0;
+	return bpf_map_lookup_elem(cidr_is_address(c) ? m->src_state : m->prefix_state, &k, out)
+		       ? -errno
+		       : 0;
 }
 
 int xdpmaps_verified_by(const struct fg_verified *v, uint64_t ttl_ns, uint64_t now_ns,

@@ -22,7 +22,8 @@ struct xdpmaps {
 	int settings, rules, port_rules;
 	int src_state, prefix_state, global_state;
 	int udp_flows, verified;
-	int allow, deny, bans;
+	int allow, deny;
+	int bans_addr, bans; /* exact addresses (hash), prefixes (trie): see xdpmaps_ban() */
 	int stats, rule_stats, misc;
 	int events;
 	int ncpus; /* possible CPUs: the width of per-CPU values */
@@ -64,16 +65,38 @@ int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c);
 
 #define XDP_BAN_MAX_S (10ULL * 365 * 86400) /* the longest ban XDP.BAN and floodctl take */
 
+/*
+ * Bans. An address (/32, /128) is banned in the bans_addr hash, a shorter
+ * prefix in the bans trie: these functions pick the map from c, so callers
+ * never do, and keep the settings' HAS_BAN_PREFIX flag true to the trie
+ * (the program walks it only then). A full map is -ENOSPC.
+ */
 /* Ban c for seconds (0 = until unbanned) with origin (enum fg_ban_origin). */
 int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin);
-/* Remove a ban; -ENOENT when c is not banned. */
+/* Write c's ban entry as given (expires_ns on CLOCK_MONOTONIC, 0 = never). */
+int xdpmaps_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_ban *b);
+/* c's own entry, expired or not: an address's exactly; for a prefix the
+ * trie's longest match of its first address (c's own entry unless a longer
+ * banned prefix starts there). 0 or -ENOENT. */
+int xdpmaps_ban_get(const struct xdpmaps *m, const struct fg_cidr *c, struct fg_ban *out);
+/* The ban that drops c at now_ns, as the program decides: an address's own
+ * ban if it holds, else the longest banned prefix holding c if that one
+ * holds. 0 or -ENOENT. */
+int xdpmaps_banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t now_ns,
+		   struct fg_ban *out);
+/* Remove c's ban; -ENOENT when c is not banned. */
 int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c);
-/* Delete bans whose expiry has passed; returns how many. */
+/* Delete bans whose expiry has passed (at most 256 per map a call);
+ * returns how many. */
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns);
 
-/* Visit every trie entry (allow, deny) or ban; stop when fn returns non-zero. */
+/* Visit entries; stop when fn returns non-zero (and return that). */
 typedef int (*xdpmaps_list_fn)(const struct fg_cidr *c, const struct fg_ban *ban, void *arg);
-int xdpmaps_list_each(int map_fd, bool is_bans, xdpmaps_list_fn fn, void *arg);
+/* Every entry of the allow or deny trie map_fd (ban NULL). */
+int xdpmaps_list_each(int map_fd, xdpmaps_list_fn fn, void *arg);
+/* Every ban with its entry: addresses, then prefixes. Reads only
+ * m->bans_addr and m->bans. */
+int xdpmaps_bans_each(const struct xdpmaps *m, xdpmaps_list_fn fn, void *arg);
 
 /* Per-reason counters summed over CPUs and interfaces. */
 int xdpmaps_stats(struct xdpmaps *m, struct fg_stat out[FG_R_MAX]);

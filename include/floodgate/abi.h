@@ -161,6 +161,9 @@ _Static_assert(sizeof(struct fg_rule) == 72, "abi");
  * agent set tcp_timestamps=2, without the per-connection offset a program
  * cannot know. */
 #define FG_CFG_F_COOKIE_TS 0x10
+/* The ban trie holds prefixes (else its walk is skipped: exact-address bans
+ * are in the bans_addr hash, looked up for every packet). */
+#define FG_CFG_F_HAS_BAN_PREFIX 0x20
 
 /* The single entry of the config map. */
 struct fg_config {
@@ -240,6 +243,19 @@ struct fg_lpm_key {
 	__u32 addr[4];
 };
 _Static_assert(sizeof(struct fg_lpm_key) == 20, "abi");
+
+/*
+ * Key of the exact-address ban hash (bans_addr): the address as the tries
+ * store it at full length, IPv4 IPv4-mapped (::ffff:a.b.c.d). It is the
+ * addr of an fg_lpm_key, so one key built per packet serves hash and trie.
+ * A mapped IPv6 source never reaches the lookup (dropped as bad_source), so
+ * IPv4 and IPv6 addresses cannot share a key.
+ */
+struct fg_ban_key {
+	__u32 addr[4];
+};
+_Static_assert(sizeof(struct fg_ban_key) == 16, "abi");
+_Static_assert(sizeof(((struct fg_lpm_key *)0)->addr) == sizeof(struct fg_ban_key), "abi");
 
 struct fg_ban {
 	__u64 expires_ns; /* CLOCK_MONOTONIC ns; 0 = never */

@@ -38,8 +38,15 @@
 #define FG_MAX_LIST 65536
 #endif
 
+/* Entries of the ban trie (prefixes). */
 #ifndef FG_MAX_BANS
 #define FG_MAX_BANS 65536
+#endif
+
+/* Entries of the exact-address ban hash (auto, manual, app and fleet bans of
+ * one address): preallocated, about 80 bytes each. */
+#ifndef FG_MAX_BAN_ADDRS
+#define FG_MAX_BAN_ADDRS 131072
 #endif
 
 /* Ring buffer bytes (a power of two, page multiple). */

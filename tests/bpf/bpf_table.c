@@ -162,6 +162,9 @@ static int reset(void (*tweak)(struct fg_compiled *c))
 	err = err ?: map_clear(maps.allow, sizeof(struct fg_lpm_key));
 	err = err ?: map_clear(maps.deny, sizeof(struct fg_lpm_key));
 	err = err ?: map_clear(maps.bans, sizeof(struct fg_lpm_key));
+	err = err ?: map_clear(maps.bans_addr, sizeof(struct fg_ban_key));
+	/* The settings' list flags true to the emptied tries. */
+	err = err ?: xdpmaps_sync_list(&maps, maps.deny, NULL, 0);
 	for (id = 0; id < FG_MAX_RULES && !err; id++)
 		if (bpf_map_update_elem(maps.global_state, &id, &zero, BPF_ANY))
 			err = -errno;
@@ -342,15 +345,35 @@ static bool setup_ban(char *why)
 	return true;
 }
 
+/* An IPv6 address ban, and an IPv4 one given in its mapped spelling (the
+ * agent's parser takes both; the address is one key). */
+static bool setup_ban6(char *why)
+{
+	struct fg_cidr a = cidr("2001:db8:bad::66"), m = cidr("::ffff:198.51.100.77");
+
+	if (xdpmaps_ban(&maps, &a, 60, FG_BAN_MANUAL) || xdpmaps_ban(&maps, &m, 60, FG_BAN_MANUAL))
+		return fail(why, "ban: %s", strerror(errno));
+	return true;
+}
+
+/* The address's own ban expired (not swept yet) inside a live prefix ban. */
+static bool setup_ban_expired_in_prefix(char *why)
+{
+	struct fg_cidr a = cidr("203.0.113.5"), p = cidr("203.0.113.0/24");
+	struct fg_ban b = { .expires_ns = xdpmaps_now_ns() - NS_PER_SEC, .origin = FG_BAN_MANUAL };
+
+	if (xdpmaps_ban_set(&maps, &a, &b) || xdpmaps_ban(&maps, &p, 60, FG_BAN_MANUAL))
+		return fail(why, "ban: %s", strerror(errno));
+	return true;
+}
+
 /* A ban whose expiry passed a second ago (written as the agent would). */
 static bool setup_ban_expired(char *why)
 {
 	struct fg_cidr a = cidr("198.51.100.67");
 	struct fg_ban b = { .expires_ns = xdpmaps_now_ns() - NS_PER_SEC, .origin = FG_BAN_MANUAL };
-	struct fg_lpm_key k;
 
-	cidr_to_lpm(&a, &k);
-	if (bpf_map_update_elem(maps.bans, &k, &b, BPF_ANY))
+	if (xdpmaps_ban_set(&maps, &a, &b))
 		return fail(why, "ban: %s", strerror(errno));
 	return true;
 }
@@ -630,6 +653,24 @@ static const struct tcase table[] = {
 	{ "prefix ban /24 covers an address", .setup = setup_ban,
 	  .pkt = { .src = "203.0.113.200", .proto = IPPROTO_UDP }, .verdict = XDP_DROP,
 	  .reason = FG_R_DROP_BAN },
+	{ "banned IPv6 address dropped", .setup = setup_ban6, .pkt = SYN(.src = "2001:db8:bad::66"),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_BAN },
+	{ "IPv6 address next to a banned one passes", .setup = setup_ban6,
+	  .pkt = SYN(.src = "2001:db8:bad::67"), .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_NEW_FLOW },
+	{ "ban given as ::ffff:198.51.100.77 drops IPv4 198.51.100.77", .setup = setup_ban6,
+	  .pkt = SYN(.src = "198.51.100.77"), .verdict = XDP_DROP, .reason = FG_R_DROP_BAN },
+	{ "IPv4 ban does not ban IPv6 ::198.51.100.66 (not mapped)", .setup = setup_ban,
+	  .pkt = SYN(.src = "::198.51.100.66"), .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv4 ban does not ban IPv6 64:ff9b::198.51.100.66 (NAT64)", .setup = setup_ban,
+	  .pkt = SYN(.src = "64:ff9b::198.51.100.66"), .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_NEW_FLOW },
+	{ "mapped ::ffff:198.51.100.66 of a banned IPv4 is a bad source, not a ban",
+	  .setup = setup_ban, .pkt = SYN(.src = "::ffff:198.51.100.66"), .verdict = XDP_DROP,
+	  .reason = FG_R_DROP_BAD_SOURCE },
+	{ "expired address ban does not hide a live prefix ban",
+	  .setup = setup_ban_expired_in_prefix, .pkt = SYN(.src = "203.0.113.5"),
+	  .verdict = XDP_DROP, .reason = FG_R_DROP_BAN },
 
 	/* dry-run: counted as the drop reason, passed */
 	{ "dry-run: over-limit SYN passes, counted as source", .conf = conf_dry_run,
@@ -1090,6 +1131,27 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+static bool settings_flag(__u32 flag)
+{
+	struct fg_config cfg;
+
+	return !xdpmaps_settings(&maps, &cfg) && (cfg.flags & flag);
+}
+
+/* Clear or set a settings flag behind the ban API's back. */
+static bool settings_force(__u32 flag, bool on, char *why)
+{
+	struct fg_config cfg;
+	__u32 zero = 0;
+
+	if (xdpmaps_settings(&maps, &cfg))
+		return fail(why, "settings: %s", strerror(errno));
+	cfg.flags = on ? cfg.flags | flag : cfg.flags & ~flag;
+	if (bpf_map_update_elem(maps.settings, &zero, &cfg, BPF_ANY))
+		return fail(why, "settings: %s", strerror(errno));
+	return true;
+}
+
 static void conf_autoban(struct fg_compiled *c)
 {
 	struct fg_rule *r = &c->rules[FG_RULE_DEFAULT_TCP];
@@ -1130,7 +1192,6 @@ static void story_autoban(void)
 			ack = { .src = "192.0.2.9", .tcp_flags = TH_ACK };
 	struct fg_cidr host = cidr("192.0.2.9");
 	struct ring_buffer *rb = NULL;
-	struct fg_lpm_key k;
 	struct fg_ban ban;
 	char why[WHY_LEN] = "";
 	int err;
@@ -1148,12 +1209,10 @@ static void story_autoban(void)
 		report("auto-ban", false, why);
 		goto out;
 	}
-	cidr_to_lpm(&host, &k);
 
 	if (!(expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 	      expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-	      (bpf_map_lookup_elem(maps.bans, &k, &ban) ||
-	       fail(why, "banned after 1 violation")))) {
+	      (xdpmaps_ban_get(&maps, &host, &ban) || fail(why, "banned after 1 violation")))) {
 		report("auto-ban: first violation does not ban", false, why);
 		goto out;
 	}
@@ -1162,8 +1221,7 @@ static void story_autoban(void)
 	/* Past the event interval (1 ns here) of the first violation. */
 	usleep(20000);
 	if (!(expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-	      (!bpf_map_lookup_elem(maps.bans, &k, &ban) ||
-	       fail(why, "no ban after 2 violations")) &&
+	      (!xdpmaps_ban_get(&maps, &host, &ban) || fail(why, "no ban after 2 violations")) &&
 	      ((ban.origin == FG_BAN_AUTO && ban.rule == FG_RULE_DEFAULT_TCP &&
 		ban.expires_ns > xdpmaps_now_ns() + 50 * NS_PER_SEC) ||
 	       fail(why, "ban origin %u rule %u expires %llu", ban.origin, ban.rule,
@@ -1172,6 +1230,13 @@ static void story_autoban(void)
 		goto out;
 	}
 	report("auto-ban: second violation bans the /32 (origin auto)", true, NULL);
+	report("auto-ban: into the address hash; the prefix trie stays empty and unwalked",
+	       (xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)) == 0 &&
+		!settings_flag(FG_CFG_F_HAS_BAN_PREFIX)) ||
+		       fail(why, "%ld trie entries, HAS_BAN_PREFIX %d",
+			    xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)),
+			    settings_flag(FG_CFG_F_HAS_BAN_PREFIX)),
+	       why);
 
 	report("auto-ban: later SYN dropped as ban", expect(&syn, XDP_DROP, FG_R_DROP_BAN, why),
 	       why);
@@ -1192,12 +1257,130 @@ out:
 	ring_buffer__free(rb);
 }
 
+/*
+ * Address bans go to the hash, prefixes to the trie, and the program walks
+ * the trie only while HAS_BAN_PREFIX is set: the ban API sets it with the
+ * first prefix and clears it with the last (unban or sweep).
+ */
+static void story_ban_maps(void)
+{
+	struct pkt_spec in_pfx = SYN(.src = "203.0.113.9"), in_pfx6 = SYN(.src = "2001:db8:f00::9"),
+			addr = SYN(.src = "198.51.100.66");
+	struct fg_cidr a = cidr("198.51.100.66"), p = cidr("203.0.113.0/24"),
+		       p6 = cidr("2001:db8:f00::/40");
+	struct fg_ban gone = { .expires_ns = xdpmaps_now_ns() - 1, .origin = FG_BAN_MANUAL };
+	char why[WHY_LEN] = "";
+	int err = reset(NULL);
+
+	if (err) {
+		report("ban maps", false, strerror(-err));
+		return;
+	}
+	STEP("ban maps: an address ban leaves the prefix trie empty and unwalked",
+	     (!xdpmaps_ban(&maps, &a, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     expect(&addr, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     (xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)) == 0 ||
+		      fail(why, "the address went into the trie")) &&
+		     (xdpmaps_count(maps.bans_addr, sizeof(struct fg_ban_key)) == 1 ||
+		      fail(why, "not in bans_addr")) &&
+		     (!settings_flag(FG_CFG_F_HAS_BAN_PREFIX) ||
+		      fail(why, "HAS_BAN_PREFIX set without a prefix")));
+	report("ban maps: an address ban leaves the prefix trie empty and unwalked", true, NULL);
+
+	STEP("ban maps: a prefix ban sets HAS_BAN_PREFIX and drops (IPv4, IPv6)",
+	     (!xdpmaps_ban(&maps, &p, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     (!xdpmaps_ban(&maps, &p6, 0, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     (settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "flag not set")) &&
+		     expect(&in_pfx, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     expect(&in_pfx6, XDP_DROP, FG_R_DROP_BAN, why));
+	report("ban maps: a prefix ban sets HAS_BAN_PREFIX and drops (IPv4, IPv6)", true, NULL);
+
+	STEP("ban maps: without HAS_BAN_PREFIX the trie is not walked",
+	     settings_force(FG_CFG_F_HAS_BAN_PREFIX, false, why) &&
+		     expect(&in_pfx, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     expect(&addr, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     settings_force(FG_CFG_F_HAS_BAN_PREFIX, true, why));
+	report("ban maps: without HAS_BAN_PREFIX the trie is not walked", true, NULL);
+
+	STEP("ban maps: a config apply keeps HAS_BAN_PREFIX",
+	     (!xdpmaps_apply(&maps, &conf, NULL) || fail(why, "apply")) &&
+		     expect(&in_pfx, XDP_DROP, FG_R_DROP_BAN, why));
+	report("ban maps: a config apply keeps HAS_BAN_PREFIX", true, NULL);
+
+	STEP("ban maps: unbanning one prefix of two keeps the flag",
+	     (!xdpmaps_unban(&maps, &p) || fail(why, "unban")) &&
+		     (settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "flag cleared")) &&
+		     expect(&in_pfx, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     expect(&in_pfx6, XDP_DROP, FG_R_DROP_BAN, why));
+	report("ban maps: unbanning one prefix of two keeps the flag", true, NULL);
+
+	STEP("ban maps: the sweep of the last prefix clears HAS_BAN_PREFIX",
+	     (!xdpmaps_ban_set(&maps, &p6, &gone) || fail(why, "ban_set")) &&
+		     (xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()) == 1 ||
+		      fail(why, "sweep did not remove exactly the expired prefix")) &&
+		     (!settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "flag still set")) &&
+		     expect(&in_pfx6, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     expect(&addr, XDP_DROP, FG_R_DROP_BAN, why));
+	report("ban maps: the sweep of the last prefix clears HAS_BAN_PREFIX", true, NULL);
+
+	STEP("ban maps: an unbanned address passes again",
+	     (!xdpmaps_unban(&maps, &a) || fail(why, "unban")) &&
+		     expect(&addr, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     (xdpmaps_unban(&maps, &a) == -ENOENT || fail(why, "second unban not ENOENT")));
+	report("ban maps: an unbanned address passes again", true, NULL);
+}
+
+/*
+ * A full address hash: the agent's ban says ENOSPC, the program's auto ban
+ * fails and is counted (FG_M_BANS_FAILED); bans already there keep
+ * dropping (a plain hash: nothing is evicted), and a prefix still goes in.
+ */
+static void story_ban_full(void)
+{
+	const char *name = "ban maps: full address hash: bans fail and are counted, none evicted";
+	struct pkt_spec syn = SYN(.src = "192.0.2.77"), first = SYN(.src = "2001:db8:ba::");
+	struct fg_cidr host = cidr("192.0.2.77"), p = cidr("203.0.113.0/24");
+	__u32 cap = bpf_map__max_entries(skel->maps.bans_addr), i;
+	uint64_t misc0[FG_M_MAX], misc1[FG_M_MAX];
+	char why[WHY_LEN] = "";
+	struct fg_ban ban;
+	int err = reset(conf_autoban);
+
+	for (i = 0; i < cap && !err; i++) {
+		struct fg_cidr c = cidr("2001:db8:ba::");
+
+		c.addr[3] = htonl(i);
+		err = xdpmaps_ban(&maps, &c, 60, FG_BAN_MANUAL);
+	}
+	if (err) {
+		report(name, false, strerror(-err));
+		return;
+	}
+	xdpmaps_misc(&maps, misc0);
+	report(name,
+	       (xdpmaps_ban(&maps, &host, 60, FG_BAN_MANUAL) == -ENOSPC ||
+		fail(why, "a ban into the full hash did not say ENOSPC")) &&
+		       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) && (usleep(20000), true) &&
+		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
+		       (xdpmaps_misc(&maps, misc1), true) &&
+		       (misc1[FG_M_BANS_FAILED] - misc0[FG_M_BANS_FAILED] == 1 ||
+			fail(why, "bans_failed moved by %llu, want 1",
+			     (unsigned long long)(misc1[FG_M_BANS_FAILED] -
+						  misc0[FG_M_BANS_FAILED]))) &&
+		       (xdpmaps_ban_get(&maps, &host, &ban) == -ENOENT ||
+			fail(why, "the source is banned")) &&
+		       expect(&first, XDP_DROP, FG_R_DROP_BAN, why) &&
+		       (!xdpmaps_ban(&maps, &p, 60, FG_BAN_MANUAL) ||
+			fail(why, "a prefix ban failed with the address hash full")),
+	       why);
+}
+
 /* Same violation burst within one event interval: counted once. */
 static void story_event_interval(void)
 {
 	struct pkt_spec syn = SYN(.src = "192.0.2.10");
 	struct fg_cidr host = cidr("192.0.2.10");
-	struct fg_lpm_key k;
 	struct fg_ban ban;
 	char why[WHY_LEN] = "";
 	int err = reset(conf_autoban);
@@ -1208,11 +1391,10 @@ static void story_event_interval(void)
 		report("violations counted once per event interval", false, strerror(-err));
 		return;
 	}
-	cidr_to_lpm(&host, &k);
 	report("violations counted once per event interval",
 	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 		       expect_n(&syn, 20, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-		       (bpf_map_lookup_elem(maps.bans, &k, &ban) ||
+		       (xdpmaps_ban_get(&maps, &host, &ban) ||
 			fail(why, "20 drops within 1 s banned the source")),
 	       why);
 }
@@ -1229,7 +1411,6 @@ static void story_window_from_first_violation(void)
 		"auto-ban: the violation window opens at the first violation, not at boot";
 	struct pkt_spec syn = SYN(.src = "192.0.2.13");
 	struct fg_cidr host = cidr("192.0.2.13");
-	struct fg_lpm_key k;
 	struct fg_ban ban;
 	char why[WHY_LEN] = "";
 	int err = reset(conf_autoban);
@@ -1240,12 +1421,11 @@ static void story_window_from_first_violation(void)
 		report(name, false, strerror(-err));
 		return;
 	}
-	cidr_to_lpm(&host, &k);
 	report(name,
 	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) && (usleep(300000), true) &&
 		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-		       (!bpf_map_lookup_elem(maps.bans, &k, &ban) ||
+		       (!xdpmaps_ban_get(&maps, &host, &ban) ||
 			fail(why, "2 violations 300 ms apart in a window of %llu ms did not ban",
 			     (unsigned long long)(conf.rules[0].ban_window_ns / 1000000))),
 	       why);
@@ -1257,7 +1437,6 @@ static void story_no_ban(const char *name, const char *src, bool verified, bool 
 {
 	struct pkt_spec syn = SYN(.src = src);
 	struct fg_cidr host = cidr(src);
-	struct fg_lpm_key k;
 	struct fg_ban ban;
 	char why[WHY_LEN] = "";
 	int err = reset(conf_autoban);
@@ -1272,13 +1451,12 @@ static void story_no_ban(const char *name, const char *src, bool verified, bool 
 		report(name, false, strerror(-err));
 		return;
 	}
-	cidr_to_lpm(&host, &k);
 	report(name,
 	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 		       expect(&syn, dry_run ? XDP_PASS : XDP_DROP, FG_R_DROP_SOURCE, why) &&
 		       (usleep(20000), true) &&
 		       expect(&syn, dry_run ? XDP_PASS : XDP_DROP, FG_R_DROP_SOURCE, why) &&
-		       (bpf_map_lookup_elem(maps.bans, &k, &ban) ||
+		       (xdpmaps_ban_get(&maps, &host, &ban) ||
 			fail(why, "banned (origin %u)", ban.origin)),
 	       why);
 }
@@ -2109,6 +2287,8 @@ int main(void)
 	story_vouch();
 	story_autoban();
 	story_event_interval();
+	story_ban_maps();
+	story_ban_full();
 	story_window_from_first_violation();
 	story_no_ban("auto-ban: a verified source is limited but never banned", "192.0.2.11", true,
 		     false);

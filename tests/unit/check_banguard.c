@@ -11,6 +11,7 @@
 #include <check.h>
 
 #include "banguard.h"
+#include "banmaps.h"
 #include "config.h"
 
 #define NS 1000000000ULL
@@ -121,11 +122,10 @@ static void maps_setup(void)
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
 
 	memset(&maps, 0xff, sizeof(maps));
-	maps.bans = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "t_bans", sizeof(struct fg_lpm_key),
-				   sizeof(struct fg_ban), 8, &o);
+	have_maps = banmaps_open(&maps, 8);
 	maps.allow = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "t_allow", sizeof(struct fg_lpm_key),
 				    sizeof(__u32), 8, &o);
-	have_maps = maps.bans >= 0 && maps.allow >= 0;
+	have_maps = have_maps && maps.allow >= 0;
 	if (!have_maps)
 		fprintf(stderr, "check_banguard: cannot create BPF maps (%s): map tests skipped\n",
 			strerror(errno));
@@ -133,8 +133,7 @@ static void maps_setup(void)
 
 static void maps_teardown(void)
 {
-	if (maps.bans >= 0)
-		close(maps.bans);
+	banmaps_close(&maps);
 	if (maps.allow >= 0)
 		close(maps.allow);
 }
@@ -142,16 +141,14 @@ static void maps_teardown(void)
 static bool banned(const char *s)
 {
 	struct fg_cidr c = addr(s);
-	struct fg_lpm_key k;
 	struct fg_ban b;
 
-	cidr_to_lpm(&c, &k);
-	return !bpf_map_lookup_elem(maps.bans, &k, &b);
+	return !xdpmaps_ban_get(&maps, &c, &b);
 }
 
 static long nbans(void)
 {
-	return xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key));
+	return banmaps_count(&maps);
 }
 
 static enum banguard_result app_ban(struct banguard *g, uint32_t uid, bool may, const char *s,
@@ -285,7 +282,6 @@ END_TEST
 START_TEST(test_app_ban_keeps_stronger_ban)
 {
 	struct fg_cidr c = addr("203.0.113.8");
-	struct fg_lpm_key k;
 	struct fg_conf conf;
 	struct banguard *g;
 	struct fg_ban b;
@@ -297,8 +293,7 @@ START_TEST(test_app_ban_keeps_stronger_ban)
 	ck_assert_int_eq(banguard_set_local(g, NULL, 0), 0);
 	ck_assert_int_eq(banguard_ban(g, &maps, &c, 0, FG_BAN_MANUAL, NS), 0);
 	ck_assert_int_eq(app_ban(g, 1000, true, "203.0.113.8", 3600, NS), BANGUARD_BANNED);
-	cidr_to_lpm(&c, &k);
-	ck_assert_int_eq(bpf_map_lookup_elem(maps.bans, &k, &b), 0);
+	ck_assert_int_eq(xdpmaps_ban_get(&maps, &c, &b), 0);
 	ck_assert_uint_eq(b.origin, FG_BAN_MANUAL);
 	ck_assert_uint_eq(b.expires_ns, 0);
 	banguard_free(g);

@@ -13,6 +13,7 @@
 #include <check.h>
 
 #include "banguard.h"
+#include "banmaps.h"
 #include "config.h"
 #include "vouch.h"
 
@@ -121,14 +122,13 @@ static void maps_open(uint32_t verified_entries)
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
 
 	memset(&maps, 0xff, sizeof(maps));
-	maps.bans = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "t_bans", sizeof(struct fg_lpm_key),
-				   sizeof(struct fg_ban), 8, &o);
+	have_maps = banmaps_open(&maps, 8);
 	maps.deny = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "t_deny", sizeof(struct fg_lpm_key),
 				   sizeof(__u32), 8, &o);
 	maps.verified =
 		bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "t_verified", sizeof(struct fg_src_key),
 			       sizeof(struct fg_verified), verified_entries, NULL);
-	have_maps = maps.bans >= 0 && maps.deny >= 0 && maps.verified >= 0;
+	have_maps = have_maps && maps.deny >= 0 && maps.verified >= 0;
 	if (!have_maps)
 		fprintf(stderr, "check_vouch: cannot create BPF maps (%s): map tests skipped\n",
 			strerror(errno));
@@ -141,8 +141,7 @@ static void maps_setup(void)
 
 static void maps_teardown(void)
 {
-	if (maps.bans >= 0)
-		close(maps.bans);
+	banmaps_close(&maps);
 	if (maps.deny >= 0)
 		close(maps.deny);
 	if (maps.verified >= 0)

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* xdpmaps' ban API on real (small) maps: addresses into the bans_addr hash,
+ * prefixes into the bans trie, the HAS_BAN_PREFIX flag true to the trie,
+ * lookups as the program decides. Skipped without the right to create maps. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "banmaps.h"
+#include "cidr.h"
+#include "xdpmaps.h"
+
+#define NS 1000000000ULL
+
+static struct xdpmaps maps;
+static bool have_maps;
+
+static struct fg_cidr C(const char *s) {
+	struct fg_cidr c;
+
+	ck_assert_msg(!cidr_parse(s, &c), "parse %s", s);
+	return c;
+}
+
+static void
+setup(void)
+{
+	memset(&maps, 0xff, sizeof(maps));
+	have_maps = banmaps_open(&maps, 4);
+	if (!have_maps)
+		fprintf(stderr, "check_banmaps: cannot create BPF maps (%s): tests skipped\n",
+			strerror(errno));
+}
+
+static void teardown(void)
+{
+	banmaps_close(&maps);
+}
+
+static bool prefix_flag(void)
+{
+	struct fg_config cfg;
+
+	ck_assert_int_eq(xdpmaps_settings(&maps, &cfg), 0);
+	return cfg.flags & FG_CFG_F_HAS_BAN_PREFIX;
+}
+
+static long in_hash(void)
+{
+	return xdpmaps_count(maps.bans_addr, sizeof(struct fg_ban_key));
+}
+
+static long in_trie(void)
+{
+	return xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key));
+}
+
+static int ban(const char *s, uint64_t secs)
+{
+	struct fg_cidr c = C(s);
+
+	return xdpmaps_ban(&maps, &c, secs, FG_BAN_MANUAL);
+}
+
+static int unban(const char *s)
+{
+	struct fg_cidr c = C(s);
+
+	return xdpmaps_unban(&maps, &c);
+}
+
+/* Written with an expiry in the past, as a ban the sweep has not reached. */
+static void ban_expired(const char *s)
+{
+	struct fg_cidr c = C(s);
+	struct fg_ban b = { .expires_ns = 1, .origin = FG_BAN_APP };
+
+	ck_assert_int_eq(xdpmaps_ban_set(&maps, &c, &b), 0);
+}
+
+START_TEST(test_dispatch)
+{
+	if (!have_maps)
+		return;
+	ck_assert_int_eq(ban("192.0.2.1", 60), 0);
+	ck_assert_int_eq(ban("2001:db8::1", 0), 0);
+	ck_assert_int_eq(in_hash(), 2);
+	ck_assert_int_eq(in_trie(), 0);
+	ck_assert(!prefix_flag());
+	ck_assert_int_eq(ban("198.51.100.0/24", 60), 0);
+	ck_assert_int_eq(ban("2001:db8:f00::/48", 60), 0);
+	ck_assert_int_eq(in_hash(), 2);
+	ck_assert_int_eq(in_trie(), 2);
+	ck_assert(prefix_flag());
+	/* The last prefix gone clears the flag; addresses do not matter. */
+	ck_assert_int_eq(unban("198.51.100.0/24"), 0);
+	ck_assert(prefix_flag());
+	ck_assert_int_eq(unban("2001:db8:f00::/48"), 0);
+	ck_assert(!prefix_flag());
+	ck_assert_int_eq(unban("2001:db8:f00::/48"), -ENOENT);
+	ck_assert_int_eq(unban("192.0.2.1"), 0);
+	ck_assert_int_eq(unban("192.0.2.1"), -ENOENT);
+	ck_assert_int_eq(in_hash(), 1);
+}
+END_TEST
+
+/* The mapped spelling is the IPv4 address (one key); ::a.b.c.d is not. */
+START_TEST(test_mapped_spelling)
+{
+	struct fg_cidr v4 = C("192.0.2.7"), compat = C("::192.0.2.7");
+	struct fg_ban b;
+
+	if (!have_maps)
+		return;
+	ck_assert_int_eq(ban("::ffff:192.0.2.7", 60), 0);
+	ck_assert_int_eq(xdpmaps_ban_get(&maps, &v4, &b), 0);
+	ck_assert_int_eq(xdpmaps_ban_get(&maps, &compat, &b), -ENOENT);
+	ck_assert_int_eq(xdpmaps_banned(&maps, &compat, NS, &b), -ENOENT);
+	ck_assert_int_eq(in_hash(), 1);
+}
+END_TEST
+
+/* banned(): the address's own ban if it holds, else the prefix holding it;
+ * ban_get(): the entry itself, expired or not. */
+START_TEST(test_banned_as_the_program)
+{
+	struct fg_cidr a = C("203.0.113.5"), other = C("203.0.113.6"), out = C("192.0.2.5");
+	uint64_t now = xdpmaps_now_ns();
+	struct fg_ban b;
+
+	if (!have_maps)
+		return;
+	ban_expired("203.0.113.5");
+	ck_assert_int_eq(xdpmaps_banned(&maps, &a, now, &b), -ENOENT);
+	ck_assert_int_eq(xdpmaps_ban_get(&maps, &a, &b), 0);
+	ck_assert_uint_eq(b.origin, FG_BAN_APP);
+	ck_assert_int_eq(ban("203.0.113.0/24", 0), 0);
+	ck_assert_int_eq(xdpmaps_banned(&maps, &a, now, &b), 0);
+	ck_assert_uint_eq(b.origin, FG_BAN_MANUAL);
+	ck_assert_uint_eq(b.expires_ns, 0);
+	ck_assert_int_eq(xdpmaps_banned(&maps, &other, now, &b), 0);
+	ck_assert_int_eq(xdpmaps_banned(&maps, &out, now, &b), -ENOENT);
+	/* A live address ban wins over the prefix holding it. */
+	ck_assert_int_eq(ban("203.0.113.5", 60), 0);
+	ck_assert_int_eq(xdpmaps_banned(&maps, &a, now, &b), 0);
+	ck_assert_uint_ne(b.expires_ns, 0);
+}
+END_TEST
+
+struct seen {
+	int n, addrs, stop_at;
+	char first[FG_CIDR_STRLEN];
+};
+
+static int visit(const struct fg_cidr *c, const struct fg_ban *b, void *arg)
+{
+	struct seen *s = arg;
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(b->origin, FG_BAN_MANUAL);
+	if (!s->n)
+		cidr_format(c, s->first, sizeof(s->first));
+	s->addrs += cidr_is_address(c);
+	return ++s->n == s->stop_at ? 7 : 0;
+}
+
+START_TEST(test_each_visits_both)
+{
+	struct seen s = { 0 };
+
+	if (!have_maps)
+		return;
+	ck_assert_int_eq(ban("192.0.2.1", 60), 0);
+	ck_assert_int_eq(ban("2001:db8::1", 60), 0);
+	ck_assert_int_eq(ban("198.51.100.0/24", 60), 0);
+	ck_assert_int_eq(xdpmaps_bans_each(&maps, visit, &s), 0);
+	ck_assert_int_eq(s.n, 3);
+	ck_assert_int_eq(s.addrs, 2);
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 1;
+	ck_assert_int_eq(xdpmaps_bans_each(&maps, visit, &s), 7);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_msg(strcmp(s.first, "198.51.100.0/24"), "prefixes come after addresses");
+}
+END_TEST
+
+START_TEST(test_sweep)
+{
+	if (!have_maps)
+		return;
+	ban_expired("192.0.2.1");
+	ck_assert_int_eq(ban("192.0.2.2", 60), 0);
+	ban_expired("198.51.100.0/24");
+	ck_assert(prefix_flag());
+	ck_assert_int_eq(xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()), 2);
+	ck_assert_int_eq(in_hash(), 1);
+	ck_assert_int_eq(in_trie(), 0);
+	ck_assert(!prefix_flag());
+	ck_assert_int_eq(xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()), 0);
+}
+END_TEST
+
+/* Each map is full on its own, and says so as ENOSPC. */
+START_TEST(test_full)
+{
+	char s[64];
+	int i;
+
+	if (!have_maps)
+		return;
+	for (i = 0; i < 4; i++) {
+		snprintf(s, sizeof(s), "192.0.2.%d", i + 1);
+		ck_assert_int_eq(ban(s, 60), 0);
+	}
+	ck_assert_int_eq(ban("192.0.2.99", 60), -ENOSPC);
+	ck_assert_int_eq(ban("192.0.2.1", 120), 0); /* an existing one is updated */
+	ck_assert_int_eq(ban("198.51.100.0/24", 60), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("banmaps");
+	TCase *tc = tcase_create("banmaps");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_dispatch);
+	tcase_add_test(tc, test_mapped_spelling);
+	tcase_add_test(tc, test_banned_as_the_program);
+	tcase_add_test(tc, test_each_visits_both);
+	tcase_add_test(tc, test_sweep);
+	tcase_add_test(tc, test_full);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

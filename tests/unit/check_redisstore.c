@@ -9,6 +9,7 @@
  * with the scripts on the same injected clock); every answer must be equal. */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1486,6 +1487,92 @@ START_TEST(test_cell_same_answers)
 }
 END_TEST
 
+/* CL.THROTTLE calls of different limits in flight on Redis at once (the
+ * set's one policy takes each call's limit in turn): each is decided with
+ * its own, as the same calls one at a time in memory are, and the counts
+ * (a quantity above the burst is a limited call) are the same. */
+static struct policy_cell_answer fl_ans[24];
+static int fl_err[24], fl_n;
+
+static void on_done_fl(int err, const struct policy_cell_answer *ans, void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	fl_err[i] = err;
+	if (ans)
+		fl_ans[i] = *ans;
+	fl_n++;
+}
+
+START_TEST(test_cell_in_flight)
+{
+	static const uint64_t lim[][3] = { { 4, 1, 1 }, { 15, 30, 60 }, { 0, 1, 10 }, { 2, 3, 7 } };
+	struct policy_stats sm, sr;
+	struct policies *mem;
+	char e[256], key[24][8];
+	int round, i, j;
+
+	start_redis();
+	setup_set(2000, true);
+	mem = policies_new(&tconf, NULL, 1, e, sizeof(e));
+	ck_assert_msg(mem, "%s", e);
+	for (round = 0; round < 6; round++) {
+		struct policy_cell_req rq[24];
+		uint64_t now = T0 + 700 * (uint64_t)round;
+
+		fl_n = 0;
+		for (i = 0; i < 24; i++) {
+			const uint64_t *l = lim[i % 4];
+
+			snprintf(key[i], sizeof(key[i]), "f%d", i);
+			rq[i] = (struct policy_cell_req){
+				.key = key[i],
+				.klen = strlen(key[i]),
+				.max_burst = l[0],
+				.count = l[1],
+				.period_s = l[2],
+				.quantity = i % 7 == 6 ? 99 : 1 + (uint64_t)(i % 3)
+			};
+			ck_assert_int_eq(policy_submit_cell(tset, &rq[i], now, &fl_ans[i],
+							    on_done_fl, (void *)(intptr_t)i),
+					 1);
+		}
+		for (j = 0; j < 100000 && fl_n < 24; j++)
+			uv_run(&loop, UV_RUN_ONCE);
+		ck_assert_int_eq(fl_n, 24);
+		for (i = 0; i < 24; i++) {
+			struct policy_cell_answer cm;
+
+			ck_assert_int_eq(fl_err[i], 0);
+			ck_assert_int_eq(run_cell(mem, &rq[i], now, &cm), 0);
+			ck_assert_msg(!fl_ans[i].fallback, "%d: fell back", i);
+			ck_assert_msg(
+				cm.limited == fl_ans[i].limited && cm.limit == fl_ans[i].limit &&
+					cm.remaining == fl_ans[i].remaining &&
+					cm.retry_after_s == fl_ans[i].retry_after_s &&
+					cm.reset_after_s == fl_ans[i].reset_after_s,
+				"round %d call %d: memory [%d %lld %lld %lld %lld], redis [%d "
+				"%lld %lld %lld %lld]",
+				round, i, cm.limited, cm.limit, cm.remaining, cm.retry_after_s,
+				cm.reset_after_s, fl_ans[i].limited, fl_ans[i].limit,
+				fl_ans[i].remaining, fl_ans[i].retry_after_s,
+				fl_ans[i].reset_after_s);
+		}
+	}
+	ck_assert(policies_cell(mem, NULL, &sm));
+	ck_assert(policies_cell(tset, NULL, &sr));
+	ck_assert_uint_eq(sm.allowed, sr.allowed);
+	ck_assert_uint_eq(sm.denied, sr.denied);
+	ck_assert_uint_eq(sm.warned, sr.warned);
+	ck_assert_uint_eq(sm.blocked, sr.blocked);
+	/* 24 calls a round, 3 of them above the burst, and some refused */
+	ck_assert_uint_eq(sr.allowed + sr.denied, 6 * 24);
+	ck_assert_uint_ge(sr.denied, 6 * 3 + 1);
+	policies_free(mem);
+	teardown_set();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("redisstore");
@@ -1512,6 +1599,7 @@ int main(void)
 	tcase_add_test(tc, test_budget_role_zero_same);
 	tcase_add_test(tc, test_trip_late_replies_not_replayed);
 	tcase_add_test(tc, test_cell_same_answers);
+	tcase_add_test(tc, test_cell_in_flight);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	strcpy(zdir, "/tmp/fgut-tz.XXXXXX");

@@ -232,7 +232,7 @@ static int start_redis(struct agent *a)
 		return -errno;
 	fleet_set_guard(a->fleet, a->banguard);
 	fleet_set_vouch(a->fleet, a->vouch);
-	fleet_set_share_tcp(a->fleet, a->conf.vouch.share_tcp);
+	fleet_set_share_tcp(a->fleet, a->conf.vouch.share_tcp, a->conf.vouch.share_tcp_burst);
 	return events_add_tap(&a->events, on_event_tap, a);
 }
 
@@ -626,7 +626,7 @@ static int reload_apply(struct agent *a, struct fg_conf *parsed, char *err, size
 		log_warn("app_bans: out of memory; the running bounds stay");
 	if (vouch_configure(a->vouch, &a->conf))
 		log_warn("vouch: out of memory; the running bounds stay");
-	fleet_set_share_tcp(a->fleet, a->conf.vouch.share_tcp);
+	fleet_set_share_tcp(a->fleet, a->conf.vouch.share_tcp, a->conf.vouch.share_tcp_burst);
 	if (memcmp(&conf.store.redis, &prev_store.redis, sizeof(prev_store.redis)) ||
 	    conf.store.type != prev_store.type)
 		log_warn("store: type and redis change only at restart; the running store stays");

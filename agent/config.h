@@ -137,6 +137,7 @@ struct fg_conf_vouch {
 	uint32_t burst;		  /* and at once; default rate */
 	uint64_t max_duration_ms; /* the longest vouch; the default is verified_ttl, at most this */
 	uint32_t share_tcp;	  /* TCP proofs published to the fleet per second (0: none) */
+	uint32_t share_tcp_burst; /* and at once; default (0) share_tcp */
 };
 
 struct fg_conf_policy; /* policies:, see policy-t.h */

@@ -403,8 +403,9 @@ const struct cy_key config_app_bans_keys[] = {
 ID_LIST_READER(parse_vouch_uids, struct fg_conf_vouch, peer_uids, npeer_uids)
 ID_LIST_READER(parse_vouch_gids, struct fg_conf_vouch, peer_gids, npeer_gids)
 
-/* burst defaults to rate (0: not given; the vouch guard reads 0 so too,
- * for a config without a vouch: section). */
+/* burst defaults to rate, share_tcp_burst to share_tcp (0: not given; the
+ * vouch guard and the fleet read 0 so too, for a config without a vouch:
+ * section). */
 static int check_vouch_burst(struct cy_parser *p, const yaml_node_t *map, const char *path,
 			     void *dst)
 {
@@ -415,6 +416,8 @@ static int check_vouch_burst(struct cy_parser *p, const yaml_node_t *map, const 
 	(void)path;
 	if (!vc->burst)
 		vc->burst = vc->rate;
+	if (!vc->share_tcp_burst)
+		vc->share_tcp_burst = vc->share_tcp;
 	return 0;
 }
 
@@ -426,10 +429,11 @@ const struct cy_key config_vouch_keys[] = {
 		 FG_CONF_VOUCH_MAX_MAX),
 	CY_VALUE("rate", CY_U32, VOUCH(rate), FG_CONF_VOUCH_RATE, 1, 1000000),
 	CY_VALUE("burst", CY_U32, VOUCH(burst), 0, 1, 1000000),
-	CY_CHECK_AT(0, check_vouch_burst),
 	CY_VALUE("max_duration", CY_DURATION, VOUCH(max_duration_ms), FG_CONF_VOUCH_MAX_DUR_MS,
 		 1000, CY_DURATION_MAX_MS),
 	CY_VALUE("share_tcp", CY_U32, VOUCH(share_tcp), FG_CONF_VOUCH_SHARE_TCP, 0, 1000000),
+	CY_VALUE("share_tcp_burst", CY_U32, VOUCH(share_tcp_burst), 0, 1, 1000000),
+	CY_CHECK_AT(0, check_vouch_burst),
 	CY_TABLE_END,
 };
 

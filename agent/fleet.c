@@ -12,6 +12,7 @@
 #include "banguard.h"
 #include "fleet.h"
 #include "log.h"
+#include "tbucket.h"
 #include "vouch.h"
 
 #define SUB_RETRY_MS 1000
@@ -37,7 +38,9 @@ struct fleet {
 	char set[96];
 	char vset[96]; /* <prefix>:vouches */
 	char channel[96];
-	uint32_t share_tcp;	     /* TCP verifications published per walk (0: none) */
+	uint32_t share_tcp;	     /* TCP verifications published a second (0: none) */
+	struct tbucket tcp_bucket;   /* ... as share_tcp and share_tcp_burst let them */
+	bool tcp_bucket_set;	     /* made (full) by the first fleet_set_share_tcp() */
 	uint64_t tcp_since;	     /* the next pass publishes tcp_ns newer than this */
 	uint64_t tcp_pass_since;     /* this pass publishes tcp_ns newer than this */
 	__u32 tcp_cursor;	     /* where this pass goes on (bpf_map_lookup_batch) */
@@ -105,10 +108,19 @@ void fleet_vouch(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)
 			      redis_now_ms(f->r) + seconds * 1000, true);
 }
 
-void fleet_set_share_tcp(struct fleet *f, uint32_t per_second)
+void fleet_set_share_tcp(struct fleet *f, uint32_t per_second, uint32_t burst)
 {
-	if (f)
-		f->share_tcp = per_second;
+	if (!f)
+		return;
+	f->share_tcp = per_second;
+	if (!burst)
+		burst = per_second;
+	/* full at first; a reload keeps what the bucket holds */
+	if (f->tcp_bucket_set)
+		tbucket_set(&f->tcp_bucket, per_second, burst);
+	else
+		tbucket_init(&f->tcp_bucket, per_second, burst, xdpmaps_now_ns());
+	f->tcp_bucket_set = true;
 }
 
 /* Only PUBLISH, no sorted set: a TCP proof is renewed by traffic, and a
@@ -125,21 +137,21 @@ static void publish_tcp(struct fleet *f, const struct fg_src_key *k)
 	f->stats.tcp_published++;
 }
 
-/* One batch: publish the entries proven over TCP since the last walk, up to
- * *budget. Entries with no TCP proof (vouches, the fleet's) are never
- * published, so nothing that came from the fleet goes back to it. */
-static void share_batch(struct fleet *f, __u32 count, uint64_t since, uint32_t *budget)
+/* One batch: publish the entries proven over TCP since the last walk, as
+ * the token bucket lets them through at now_ns. Entries with no TCP proof
+ * (vouches, the fleet's) are never published, so nothing that came from
+ * the fleet goes back to it. */
+static void share_batch(struct fleet *f, __u32 count, uint64_t since, uint64_t now_ns)
 {
 	__u32 i;
 
 	for (i = 0; i < count; i++) {
 		if (!f->tcp_vals[i].tcp_ns || f->tcp_vals[i].tcp_ns <= since)
 			continue;
-		if (!*budget) {
+		if (!tbucket_take(&f->tcp_bucket, now_ns)) {
 			f->stats.tcp_suppressed++;
 			continue;
 		}
-		(*budget)--;
 		publish_tcp(f, &f->tcp_keys[i]);
 	}
 }
@@ -148,7 +160,6 @@ int fleet_share_tcp(struct fleet *f, uint64_t now_ns)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 out_batch = 0, count;
-	uint32_t budget;
 	bool first = false;
 	int n, err;
 
@@ -176,7 +187,6 @@ int fleet_share_tcp(struct fleet *f, uint64_t now_ns)
 			return -ENOMEM;
 		}
 	}
-	budget = f->share_tcp;
 	for (n = 0; n < TCP_WALK_BATCHES_PER_TICK; n++) {
 		count = TCP_WALK_BATCH;
 		err = bpf_map_lookup_batch(f->maps->verified, first ? NULL : &f->tcp_cursor,
@@ -186,7 +196,7 @@ int fleet_share_tcp(struct fleet *f, uint64_t now_ns)
 			f->tcp_walking = false;
 			return err;
 		}
-		share_batch(f, count, f->tcp_pass_since, &budget);
+		share_batch(f, count, f->tcp_pass_since, now_ns);
 		if (err) { /* ENOENT: that was the last batch */
 			f->tcp_walking = false;
 			return 0;

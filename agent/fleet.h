@@ -24,11 +24,12 @@
  * The host's own TCP proofs (the verified map's tcp_ns, written by the
  * programs) travel too, found by fleet_share_tcp() once a second: "tcp
  * <host id> <addr>", PUBLISH only (no set: a proof is renewed by traffic),
- * at most vouch.share_tcp per walk (a host under a flood verifies many
- * sources; the cap keeps that from becoming a Redis storm; the rest are
- * counted as suppressed). A receiver treats one as a fleet vouch for its
- * own verified_ttl. Entries without a TCP proof (the fleet's vouches among
- * them) are never published, so nothing echoes.
+ * at most vouch.share_tcp a second, vouch.share_tcp_burst at once (a token
+ * bucket: a host under a flood verifies many sources; the cap keeps that
+ * from becoming a Redis storm; the rest are counted as suppressed). A
+ * receiver treats one as a fleet vouch for its own verified_ttl. Entries
+ * without a TCP proof (the fleet's vouches among them) are never
+ * published, so nothing echoes.
  */
 #ifndef FG_FLEET_H
 #define FG_FLEET_H
@@ -62,8 +63,9 @@ void fleet_set_vouch(struct fleet *f, struct vouch *v);
 void fleet_vouch(struct fleet *f, const struct fg_cidr *c, uint64_t seconds);
 void fleet_unvouch(struct fleet *f, const struct fg_cidr *c);
 
-/* Publish up to per_second TCP proofs per fleet_share_tcp() (0: none). */
-void fleet_set_share_tcp(struct fleet *f, uint32_t per_second);
+/* Publish TCP proofs at per_second on average, burst at once (0: per_second),
+ * a token bucket (0 per_second: none); a reload keeps what the bucket holds. */
+void fleet_set_share_tcp(struct fleet *f, uint32_t per_second, uint32_t burst);
 /* Walk the verified map (at most 16 batches a call, a pass going on over
  * calls) and publish the addresses proven over TCP since the last pass
  * began, within the cap. Call once a second. 0 or -errno. */

@@ -104,18 +104,25 @@ static uint64_t budget_periods(uint64_t used, uint64_t amount)
 	return k < BUDGET_DEBT_PERIODS ? k : BUDGET_DEBT_PERIODS;
 }
 
-/* Used in period: an older period's use less amount per period since (what
- * a charge took past the amount carries over); nothing when the clock went
- * back past it. */
-static uint64_t budget_used(const struct st_budget *s, uint64_t period, uint64_t amount)
+/* Used in period: an older period's use less what the periods since paid
+ * back at the role's amount (what a charge took past the amount carries
+ * over). A role of amount 0 pays nothing itself: it reads the debt as the
+ * smallest amount pays it back, the rate budget_expiry forgets the key at,
+ * so its charges neither revive a paid debt nor read a key differently
+ * before and after a store dropped it (issue 12). Nothing once the key has
+ * expired, nor when the clock went back past it. */
+static uint64_t budget_used(const struct policy *p, const struct st_budget *s, uint64_t period,
+			    int role)
 {
+	uint64_t min = budget_min_amount(p), pay = budget_amount(p, role);
 	unsigned __int128 paid;
 
 	if (s->period == period)
 		return s->used;
-	if (s->period > period)
+	if (s->period > period || period - s->period >= budget_periods(s->used, min))
 		return 0;
-	paid = (unsigned __int128)(period - s->period) * amount;
+	/* min > 0 here: without one every older use has expired */
+	paid = (unsigned __int128)(period - s->period) * (pay ? pay : min);
 	return paid >= s->used ? 0 : s->used - (uint64_t)paid;
 }
 
@@ -125,12 +132,21 @@ static uint64_t budget_start(const struct policy *p, uint64_t n)
 	return tzone_period_start(p->conf.tz, n, budget_period_ms(p));
 }
 
+/* When the use is paid back at the smallest amount: the latest local
+ * period s->period + k can start (its UTC count less the zone's smallest
+ * offset), as the scripts' expiry(f) sets on Redis, so both stores forget
+ * a key at the same time and a reload into another zone finds the same
+ * keys in both (a key kept a little longer reads the same: budget_used). */
 static uint64_t budget_expiry(const struct policy *p, const void *state)
 {
 	const struct st_budget *s = state;
 	uint64_t k = budget_periods(s->used, budget_min_amount(p));
+	int64_t late = p->conf.tz ? -p->conf.tz->min_off_ms : 0;
+	uint64_t end = (s->period + k) * budget_period_ms(p);
 
-	return max_u64(s->blocked_until, s->used ? budget_start(p, s->period + k) : 0);
+	if (s->used)
+		end = late >= 0 ? end + (uint64_t)late : end > (uint64_t)-late ? end + late : 0;
+	return max_u64(s->blocked_until, s->used ? end : 0);
 }
 
 static uint64_t budget_check(void *state, bool fresh, void *arg)
@@ -143,7 +159,7 @@ static uint64_t budget_check(void *state, bool fresh, void *arg)
 	/* Unix time has no leap seconds: every UTC day is exactly 86400 s;
 	 * a zone's are not (tzone.h). */
 	uint64_t period = tzone_period(p->conf.tz, op->now_ms, budget_period_ms(p));
-	uint64_t used = budget_used(s, period, amount);
+	uint64_t used = budget_used(p, s, period, op->role);
 	bool blocked = s->blocked_until > op->now_ms;
 	bool ok = !blocked && cost <= amount && used <= amount - cost;
 
@@ -194,7 +210,7 @@ static uint64_t budget_charge(void *state, bool fresh, void *arg)
 	struct policy_req rq = *op->rq;
 	struct st_budget *s = state;
 	uint64_t period = tzone_period(op->p->conf.tz, op->now_ms, budget_period_ms(op->p));
-	uint64_t used = budget_used(s, period, budget_amount(op->p, op->role));
+	uint64_t used = budget_used(op->p, s, period, op->role);
 
 	if (rq.refund)
 		used = used > rq.cost ? used - rq.cost : 0;
@@ -282,14 +298,17 @@ static uint64_t budget_pack_until(const struct policy *p, uint64_t at_ms)
 #define DEBT_MAX "4000000000000000" /* POLICY_DEBT_MAX */
 _Static_assert(POLICY_DEBT_MAX == 4000000000000000ULL, "DEBT_MAX");
 
-/* expiry: budget_expiry, at the latest a period can start (the zone's
- * smallest offset): a key kept a little longer reads the same. lperiod:
+/* periods(used): budget_periods at the smallest amount; expiry:
+ * budget_expiry, at the latest a period can start (the zone's smallest
+ * offset): a key kept a little longer reads the same. lperiod:
  * tzone_period, from the packed segments. */
 #define LUA_STATE                                                                                  \
 	"local nf = 3\n"                                                                           \
-	"local function expiry(f) local e, k = f[1], 1\n"                                          \
-	"  local ma, late = limit(1)\n"                                                            \
-	"  if ma > 0 and f[2] > ma then k = math.min(math.ceil(f[2] / ma), 1000000) end\n"         \
+	"local function periods(used) local ma = limit(1)\n"                                       \
+	"  if ma > 0 and used > ma then return math.min(math.ceil(used / ma), 1000000) end\n"      \
+	"  return 1 end\n"                                                                         \
+	"local function expiry(f) local e, k = f[1], periods(f[2])\n"                              \
+	"  local _, late = limit(1)\n"                                                             \
 	"  if f[2] > 0 and (f[3] + k) * xp + late > e then e = (f[3] + k) * xp + late end\n"       \
 	"  return e end\n"                                                                         \
 	"local function lperiod(t) if n < 3 then return math.floor(t / xp) end\n"                  \
@@ -304,8 +323,10 @@ _Static_assert(POLICY_DEBT_MAX == 4000000000000000ULL, "DEBT_MAX");
 #define LUA_CARRIED                                                                                \
 	"local function carried(period)\n"                                                         \
 	"  if f[3] == period then return f[2] end\n"                                               \
-	"  if f[3] > period then return 0 end\n"                                                   \
-	"  local u = f[2] - (period - f[3]) * x\n"                                                 \
+	"  if f[3] > period or period - f[3] >= periods(f[2]) then return 0 end\n"                 \
+	"  local pay = x\n"                                                                        \
+	"  if pay == 0 then pay = limit(1) end\n"                                                  \
+	"  local u = f[2] - (period - f[3]) * pay\n"                                               \
 	"  if u < 0 then u = 0 end\n"                                                              \
 	"  return u end\n"
 

@@ -517,6 +517,8 @@ bool policy_supports(const struct policy *p, enum policy_op op)
 void policy_call_of(struct areq *q, uint64_t now_ms, struct policy_call *c, store_fn *fn,
 		    bool *create)
 {
+	if (q->apply)
+		q->apply(q->p, q->apply_arg);
 	*c = (struct policy_call){ .p = q->p,
 				   .rq = &q->rq,
 				   .now_ms = now_ms,
@@ -647,20 +649,22 @@ static int validate(struct areq *q)
 
 /* q for rq on p at now_ms, once validate() accepts it; q->rq keeps rq's pointers. */
 static int areq_prepare(struct areq *q, struct policy *p, const struct policy_req *rq,
-			uint64_t now_ms)
+			uint64_t now_ms, policy_apply_fn apply, const void *apply_arg)
 {
 	memset(q, 0, sizeof(*q));
 	q->set = p->set;
 	q->p = p;
 	q->rq = *rq;
 	q->now_ms = now_ms;
+	q->apply = apply;
+	q->apply_arg = apply_arg;
 	q->ans.op = rq->op;
 	return validate(q);
 }
 
 int policy_prepare(struct areq *q, struct policy *p, const struct policy_req *rq, uint64_t now_ms)
 {
-	return areq_prepare(q, p, rq, now_ms);
+	return areq_prepare(q, p, rq, now_ms, NULL, NULL);
 }
 
 void policies_put(struct policies *ps)
@@ -702,11 +706,18 @@ int policy_describe(const struct policy *p, const char *role, size_t rlen, struc
 int policy_submit(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
 		  struct policy_answer *ans, policy_done_fn done, void *arg)
 {
+	return policy_submit_apply(p, rq, now_ms, ans, done, arg, NULL, NULL);
+}
+
+int policy_submit_apply(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
+			struct policy_answer *ans, policy_done_fn done, void *arg,
+			policy_apply_fn apply, const void *apply_arg)
+{
 	struct policies *ps = p->set;
 	struct areq local, *q;
 	int err;
 
-	err = areq_prepare(&local, p, rq, now_ms);
+	err = areq_prepare(&local, p, rq, now_ms, apply, apply_arg);
 	if (err)
 		return err;
 	if (!redis_up(ps->redis)) {

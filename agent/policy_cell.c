@@ -6,8 +6,9 @@
  * its list, so never found by name, INFO's or RL.POLICY's) holds the
  * namespace, the Redis key prefix and the counters; each call runs on it
  * with the call's limit as its only one (T = period / count, up to
- * max_burst + 1 requests at once), or, while the call waits for Redis, on a
- * copy of it of its own.
+ * max_burst + 1 requests at once), set on it before each decision
+ * (policy_submit_apply: the event loop runs one at a time), so a call that
+ * waits for Redis keeps its limit alone, not a copy of the policy.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -96,10 +97,11 @@ bool policies_cell(const struct policies *ps, struct fg_conf_per_call *conf,
 	return true;
 }
 
-/* One call: the set's policy with the call's limit (decided at once), or,
- * when it goes to Redis, a copy of its own while in flight. */
+/* One call: its limit, set on the set's policy before each decision on it
+ * (policy_submit_apply); allocated only while the call waits for Redis. */
 struct cell_call {
-	struct policy *tmpl, *p;
+	struct policy *p; /* the set's policy */
+	struct wlimit wl;
 	bool never; /* quantity above max_burst + 1: peeked, answered limited */
 	policy_cell_done_fn done;
 	void *arg;
@@ -119,32 +121,43 @@ static void cell_answer(const struct cell_call *cc, const struct policy_answer *
 
 	out->limited = cc->never || !r->allowed;
 	out->fallback = pa->fallback;
-	out->limit = (long long)win(cc->p)->wl[0][0].limit;
+	out->limit = (long long)cc->wl.limit;
 	out->remaining = (long long)r->remaining;
 	out->retry_after_s = out->limited && !cc->never ? ms_to_s_ceil(r->retry_after_ms) : -1;
 	out->reset_after_s = ms_to_s_ceil(r->reset_ms);
 }
 
-/* A call's counts s into the set's policy's t (metrics, INFO). */
-static void cell_count(struct policy_stats *t, const struct policy_stats *s, bool never)
+/* A quantity that never passes was a peek underneath, counted as its answer
+ * (policy_count): it is a limited call, and no more. */
+static void cell_recount(struct policy_stats *t, const struct rl_result *r)
 {
-	/* A quantity that never passes was a peek underneath: it is limited. */
-	if (never) {
-		t->denied += s->allowed + s->denied;
-		return;
+	if (r->allowed) {
+		t->allowed--;
+		t->denied++;
 	}
-	t->allowed += s->allowed;
-	t->denied += s->denied;
-	t->warned += s->warned;
-	t->blocked += s->blocked;
+	if (!strcmp(r->state, "warn"))
+		t->warned--;
+	else if (!strcmp(r->state, "blocked"))
+		t->blocked--;
 }
 
-/* The copy's counts go to the set's policy, then it goes. */
-static void cell_end(struct cell_call *cc)
+/* policy_apply_fn: the call's limit is the policy's only one. */
+static void cell_apply(struct policy *p, const void *arg)
 {
-	cell_count(&cc->tmpl->stats, &cc->p->stats, cc->never);
-	free(cc->p);
-	free(cc);
+	const struct cell_call *cc = arg;
+
+	win_mut(p)->wl[0][0] = cc->wl;
+}
+
+/* The decision's answer (or err) for the call. */
+static void cell_decided(const struct cell_call *cc, int err, const struct policy_answer *pa,
+			 struct policy_cell_answer *ans)
+{
+	if (err)
+		return;
+	if (cc->never)
+		cell_recount(&cc->p->stats, &pa->u.check);
+	cell_answer(cc, pa, ans);
 }
 
 static void cell_done(int err, const struct policy_answer *pa, void *arg)
@@ -152,10 +165,9 @@ static void cell_done(int err, const struct policy_answer *pa, void *arg)
 	struct cell_call *cc = arg;
 	struct policy_cell_answer ans;
 
-	if (!err)
-		cell_answer(cc, pa, &ans);
+	cell_decided(cc, err, pa, &ans);
 	cc->done(err, err ? NULL : &ans, cc->arg);
-	cell_end(cc);
+	free(cc);
 }
 
 /* The call's limit, or -errno for limits per_call_limits refuses. */
@@ -182,63 +194,40 @@ static int cell_limit(const struct fg_conf_per_call *pc, const struct policy_cel
 int policy_submit_cell(struct policies *ps, const struct policy_cell_req *rq, uint64_t now_ms,
 		       struct policy_cell_answer *ans, policy_cell_done_fn done, void *arg)
 {
-	const struct policy_kind *k = &policy_kind_window;
 	struct policy_req prq = { .op = POLICY_OP_CHECK, .key = rq->key, .klen = rq->klen };
+	struct cell_call local = { .done = done, .arg = arg }, *cc = &local;
 	struct policy_answer pa;
-	struct cell_call *cc;
-	struct wlimit wl;
-	bool never;
 	int err;
 
 	if (!ps->cell)
 		return -EOPNOTSUPP;
 	if (rq->klen > POLICY_KEY_MAX)
 		return -E2BIG;
-	err = cell_limit(&ps->cell_conf, rq, &wl);
+	err = cell_limit(&ps->cell_conf, rq, &local.wl);
 	if (err)
 		return err;
+	local.p = ps->cell;
 	/* More than max_burst + 1 at once never passes (redis-cell: limited,
 	 * retry_after -1): what the key has left is peeked, nothing charged. */
-	never = rq->quantity > wl.limit;
-	prq.cost = never ? 0 : rq->quantity;
+	local.never = rq->quantity > local.wl.limit;
+	prq.cost = local.never ? 0 : rq->quantity;
 	prq.peek = !prq.cost;
-	if (!redis_up(ps->redis)) {
-		/* Decided now (memory, or Redis's fallback): the set's policy
-		 * itself, no copy; its counters are the call's meanwhile. */
-		struct cell_call now = { .tmpl = ps->cell, .p = ps->cell, .never = never };
-		struct policy_stats saved = ps->cell->stats, delta;
-
-		win_mut(ps->cell)->wl[0][0] = wl;
-		memset(&ps->cell->stats, 0, sizeof(ps->cell->stats));
-		err = policy_submit(ps->cell, &prq, now_ms, &pa, NULL, NULL);
-		delta = ps->cell->stats;
-		ps->cell->stats = saved;
-		cell_count(&ps->cell->stats, &delta, never);
-		if (!err)
-			cell_answer(&now, &pa, ans);
-		return err;
+	if (redis_up(ps->redis)) {
+		/* Its limit outlives this call while Redis decides; the script
+		 * gets it packed in its parameters. */
+		cc = malloc(sizeof(*cc));
+		if (!cc)
+			return -ENOMEM;
+		*cc = local;
+		cell_apply(ps->cell, cc);
+		policy_redis_pack(ps->cell, now_ms);
 	}
-	cc = calloc(1, sizeof(*cc));
-	if (cc)
-		cc->p = malloc(sizeof(struct policy) + k->priv_size);
-	if (!cc || !cc->p) {
-		free(cc);
-		return -ENOMEM;
-	}
-	memcpy(cc->p, ps->cell, sizeof(struct policy) + k->priv_size);
-	memset(&cc->p->stats, 0, sizeof(cc->p->stats));
-	win_mut(cc->p)->wl[0][0] = wl;
-	policy_redis_pack(cc->p, now_ms);
-	cc->tmpl = ps->cell;
-	cc->done = done;
-	cc->arg = arg;
-	cc->never = never;
-	err = policy_submit(cc->p, &prq, now_ms, &pa, cell_done, cc);
+	err = policy_submit_apply(ps->cell, &prq, now_ms, &pa, cell_done, cc, cell_apply, cc);
 	if (err == 1)
 		return 1;
-	if (!err)
-		cell_answer(cc, &pa, ans);
-	cell_end(cc);
+	cell_decided(cc, err, &pa, ans);
+	if (cc != &local)
+		free(cc);
 	return err;
 }
 

@@ -96,6 +96,9 @@ struct policy_call {
 	struct policy_answer *ans;
 };
 
+/* Sets a request's own parameters on the policy it is decided on. */
+typedef void (*policy_apply_fn)(struct policy *p, const void *arg);
+
 /* A request on its way through a store (in flight while Redis decides). */
 struct areq {
 	struct policies *set;
@@ -107,6 +110,10 @@ struct areq {
 	uint64_t now_ms;      /* the agent's clock, for a fallback */
 	policy_done_fn done;
 	void *arg;
+	/* Parameters given with the request (CL.THROTTLE's limit): apply sets
+	 * them on p before each decision on it (policy_call_of); NULL: none. */
+	policy_apply_fn apply;
+	const void *apply_arg;
 	struct policy_answer ans;
 	unsigned char data[];
 };
@@ -127,6 +134,15 @@ int policy_decide_memory(struct areq *q, bool journal);
 int policy_decide_fallback(struct areq *q, bool journal);
 /* A request of ps ended: the set goes if a reload replaced it meanwhile. */
 void policies_put(struct policies *ps);
+
+/* policy_submit with parameters of the request's own: apply(p, apply_arg)
+ * before each decision on p (validation, memory, Redis's reply, a
+ * fallback); apply_arg must live until done is called (a return of 1) or
+ * the call returns otherwise. The caller packs p's Redis parameters for
+ * them (policy_redis_pack) before: they are sent before this returns. */
+int policy_submit_apply(struct policy *p, const struct policy_req *rq, uint64_t now_ms,
+			struct policy_answer *ans, policy_done_fn done, void *arg,
+			policy_apply_fn apply, const void *apply_arg);
 
 /* areq_prepare: q for rq on p at now, validated (q->rq keeps rq's pointers). */
 int policy_prepare(struct areq *q, struct policy *p, const struct policy_req *rq, uint64_t now_ms);

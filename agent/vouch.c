@@ -21,8 +21,15 @@
 struct entry {
 	struct fg_cidr c;
 	uint32_t uid;
-	bool fleet; /* another agent's: not published again */
+	bool fleet;    /* another agent's: not published again */
+	uint32_t hpos; /* its place in the expiry heap */
 	uint64_t until_ns;
+};
+
+/* A peer uid's vouches in force (not the fleet's): its vouch.per_peer. */
+struct peer_count {
+	uint32_t uid;
+	uint32_t n; /* 0: a free slot */
 };
 
 struct rate_slot {
@@ -31,6 +38,14 @@ struct rate_slot {
 	uint64_t tat_ns; /* GCRA theoretical arrival time */
 };
 
+/*
+ * The vouches: e[0..n) dense (vouch_each_local walks them), found by address
+ * through idx (open addressing, linear probing; a slot holds 1 + the entry's
+ * index, 0 = empty), ended in order of their end through heap (a min-heap
+ * of entry indexes by until_ns), and counted per peer uid in peers; all
+ * sized for cap entries, so vouch.max in the thousands costs O(1) per
+ * vouch, unvouch and lookup and O(log n) per expiry.
+ */
 struct vouch {
 	struct fg_conf_socket admins;
 	struct fg_conf_vouch conf;
@@ -38,10 +53,249 @@ struct vouch {
 	uint64_t ttl_ns;    /* verified_ttl: how long a TCP proof holds */
 	struct entry *e;
 	uint32_t n, cap;
+	uint32_t *idx, *heap;
+	struct peer_count *peers;
+	uint32_t mask; /* of idx and peers: a power of two, at least 2 * cap */
 	struct rate_slot rate[RATE_SLOTS];
 	struct vouch_stats st;
 	bool publish_only; /* no verified map here: vouches go to the fleet only */
 };
+
+/* --- the index: by address, by end, by peer ------------------------------ */
+
+static uint32_t mix32(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+static uint32_t hash_cidr(const struct fg_cidr *c)
+{
+	uint64_t h = (uint64_t)c->family << 8 | c->prefixlen;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		h = (h ^ c->addr[i]) * 0x9e3779b97f4a7c15ULL;
+	return mix32(h);
+}
+
+/* Backward-shift deletion of slot i of a linear-probing table of mask + 1
+ * slots: later slots of the run move up to where a lookup still finds
+ * them. home(j) is where slot j's element hashes to; move(to, from) moves
+ * one, clear(i) empties one, used(j) says whether one holds any. */
+struct probe_ops {
+	uint32_t (*home)(const struct vouch *v, uint32_t j);
+	bool (*used)(const struct vouch *v, uint32_t j);
+	void (*move)(struct vouch *v, uint32_t to, uint32_t from);
+	void (*clear)(struct vouch *v, uint32_t i);
+};
+
+static void probe_delete(struct vouch *v, uint32_t i, const struct probe_ops *o)
+{
+	uint32_t j = i;
+
+	for (;;) {
+		j = (j + 1) & v->mask;
+		if (!o->used(v, j))
+			break;
+		/* stays unless its home is cyclically outside (i, j] */
+		if (((j - o->home(v, j)) & v->mask) >= ((j - i) & v->mask)) {
+			o->move(v, i, j);
+			i = j;
+		}
+	}
+	o->clear(v, i);
+}
+
+static uint32_t idx_home(const struct vouch *v, uint32_t j)
+{
+	return hash_cidr(&v->e[v->idx[j] - 1].c) & v->mask;
+}
+
+static bool idx_used(const struct vouch *v, uint32_t j)
+{
+	return v->idx[j] != 0;
+}
+
+static void idx_move(struct vouch *v, uint32_t to, uint32_t from)
+{
+	v->idx[to] = v->idx[from];
+}
+
+static void idx_clear(struct vouch *v, uint32_t i)
+{
+	v->idx[i] = 0;
+}
+
+static const struct probe_ops idx_ops = { idx_home, idx_used, idx_move, idx_clear };
+
+/* The slot of idx that holds c's entry, or the empty one it would take. */
+static uint32_t idx_slot(const struct vouch *v, const struct fg_cidr *c)
+{
+	uint32_t i = hash_cidr(c) & v->mask;
+
+	while (v->idx[i] && !cidr_equal(&v->e[v->idx[i] - 1].c, c))
+		i = (i + 1) & v->mask;
+	return i;
+}
+
+static uint32_t peer_home(const struct vouch *v, uint32_t j)
+{
+	return mix32(v->peers[j].uid) & v->mask;
+}
+
+static bool peer_used(const struct vouch *v, uint32_t j)
+{
+	return v->peers[j].n != 0;
+}
+
+static void peer_move(struct vouch *v, uint32_t to, uint32_t from)
+{
+	v->peers[to] = v->peers[from];
+}
+
+static void peer_clear(struct vouch *v, uint32_t i)
+{
+	v->peers[i].n = 0;
+}
+
+static const struct probe_ops peer_ops = { peer_home, peer_used, peer_move, peer_clear };
+
+static uint32_t peer_slot(const struct vouch *v, uint32_t uid)
+{
+	uint32_t i = mix32(uid) & v->mask;
+
+	while (v->peers[i].n && v->peers[i].uid != uid)
+		i = (i + 1) & v->mask;
+	return i;
+}
+
+/* uid's vouches in force (not the fleet's). */
+static uint32_t peer_n(const struct vouch *v, uint32_t uid)
+{
+	return v->peers[peer_slot(v, uid)].n;
+}
+
+/* One more (d 1) or one less (d -1) for uid; at most cap uids hold some. */
+static void peer_add(struct vouch *v, uint32_t uid, int d)
+{
+	uint32_t i = peer_slot(v, uid);
+
+	if (d > 0) {
+		v->peers[i].uid = uid;
+		v->peers[i].n++;
+	} else if (v->peers[i].n && !--v->peers[i].n) {
+		probe_delete(v, i, &peer_ops);
+	}
+}
+
+static bool heap_less(const struct vouch *v, uint32_t a, uint32_t b)
+{
+	return v->e[v->heap[a]].until_ns < v->e[v->heap[b]].until_ns;
+}
+
+static void heap_swap(struct vouch *v, uint32_t a, uint32_t b)
+{
+	uint32_t t = v->heap[a];
+
+	v->heap[a] = v->heap[b];
+	v->heap[b] = t;
+	v->e[v->heap[a]].hpos = a;
+	v->e[v->heap[b]].hpos = b;
+}
+
+/* Entry at heap place i to where its end puts it. */
+static void heap_fix(struct vouch *v, uint32_t i)
+{
+	while (i && heap_less(v, i, (i - 1) / 2)) {
+		heap_swap(v, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+
+		if (l < v->n && heap_less(v, l, m))
+			m = l;
+		if (l + 1 < v->n && heap_less(v, l + 1, m))
+			m = l + 1;
+		if (m == i)
+			break;
+		heap_swap(v, i, m);
+		i = m;
+	}
+}
+
+/* A new entry at e[n] (c, uid, fleet, until set): indexed; n + 1 entries. */
+static void index_add(struct vouch *v)
+{
+	uint32_t at = v->n++;
+	struct entry *x = &v->e[at];
+
+	v->idx[idx_slot(v, &x->c)] = at + 1;
+	x->hpos = at;
+	v->heap[at] = at;
+	heap_fix(v, at);
+	if (!x->fleet)
+		peer_add(v, x->uid, 1);
+}
+
+/* Entry i leaves the index; the last entry takes its place in e. */
+static void index_remove(struct vouch *v, uint32_t i)
+{
+	uint32_t last = v->n - 1, h = v->e[i].hpos;
+
+	if (!v->e[i].fleet)
+		peer_add(v, v->e[i].uid, -1);
+	probe_delete(v, idx_slot(v, &v->e[i].c), &idx_ops);
+	/* the heap's last place fills the hole, then goes where it belongs */
+	heap_swap(v, h, last);
+	if (i != last) {
+		v->e[i] = v->e[last];
+		v->idx[idx_slot(v, &v->e[i].c)] = i + 1;
+		v->heap[v->e[i].hpos] = i;
+	}
+	v->n--;
+	if (h < v->n)
+		heap_fix(v, h);
+}
+
+/* Room for cap entries (more than today's): the tables sized again, the
+ * entries indexed again. */
+static int grow(struct vouch *v, uint32_t cap)
+{
+	uint32_t size = 1, n = v->n, i;
+	struct entry *e = realloc(v->e, cap * sizeof(*e));
+	uint32_t *idx, *heap;
+	struct peer_count *peers;
+
+	if (!e)
+		return -ENOMEM;
+	v->e = e;
+	while (size < 2 * (uint64_t)cap)
+		size <<= 1;
+	idx = calloc(size, sizeof(*idx));
+	peers = calloc(size, sizeof(*peers));
+	heap = malloc(cap * sizeof(*heap));
+	if (!idx || !peers || !heap) {
+		free(idx);
+		free(peers);
+		free(heap);
+		return -ENOMEM;
+	}
+	free(v->idx);
+	free(v->peers);
+	free(v->heap);
+	v->idx = idx;
+	v->peers = peers;
+	v->heap = heap;
+	v->mask = size - 1;
+	v->cap = cap;
+	for (v->n = 0, i = 0; i < n; i++)
+		index_add(v);
+	return 0;
+}
 
 struct vouch *vouch_new(const struct fg_conf *conf)
 {
@@ -62,6 +316,9 @@ void vouch_free(struct vouch *v)
 	if (!v)
 		return;
 	free(v->e);
+	free(v->idx);
+	free(v->heap);
+	free(v->peers);
 	free(v);
 }
 
@@ -69,14 +326,8 @@ int vouch_configure(struct vouch *v, const struct fg_conf *conf)
 {
 	uint32_t cap = conf->vouch.max ? conf->vouch.max : 1;
 
-	if (cap > v->cap) {
-		struct entry *grown = realloc(v->e, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		v->e = grown;
-		v->cap = cap;
-	}
+	if (cap > v->cap && grow(v, cap))
+		return -ENOMEM;
 	v->admins = conf->socket;
 	v->conf = conf->vouch;
 	if (!v->conf.burst)
@@ -172,17 +423,7 @@ static bool rate_take(struct vouch *v, uint32_t uid, uint64_t now_ns)
 
 static int find(const struct vouch *v, const struct fg_cidr *c)
 {
-	uint32_t i;
-
-	for (i = 0; i < v->n; i++)
-		if (cidr_equal(&v->e[i].c, c))
-			return (int)i;
-	return -1;
-}
-
-static void remove_at(struct vouch *v, uint32_t i)
-{
-	v->e[i] = v->e[--v->n];
+	return (int)v->idx[idx_slot(v, c)] - 1;
 }
 
 static int refuse(struct vouch *v, enum vouch_origin o, enum vouch_result r, enum vouch_result *res,
@@ -224,14 +465,17 @@ static int record(struct vouch *v, struct xdpmaps *m, int at, const struct fg_ci
 		return refuse(v, origin, VOUCH_FAILED, res, err);
 	/* A vouch made again keeps its owner (its quota) and takes the new end. */
 	if (at < 0) {
-		at = (int)v->n++;
-		v->e[at].c = *c;
-		v->e[at].uid = uid;
-		v->e[at].fleet = fleet;
-	} else if (!fleet) {
-		v->e[at].fleet = false;
+		v->e[v->n] =
+			(struct entry){ .c = *c, .uid = uid, .fleet = fleet, .until_ns = until };
+		index_add(v);
+	} else {
+		if (!fleet && v->e[at].fleet) {
+			v->e[at].fleet = false;
+			peer_add(v, v->e[at].uid, 1);
+		}
+		v->e[at].until_ns = until;
+		heap_fix(v, v->e[at].hpos);
 	}
-	v->e[at].until_ns = until;
 	v->st.results[origin][VOUCH_VOUCHED]++;
 	*res = VOUCH_VOUCHED;
 	return 0;
@@ -242,7 +486,6 @@ int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t u
 	      enum vouch_result *res)
 {
 	enum vouch_result r;
-	uint32_t i, mine = 0;
 	int at, err;
 
 	if (origin >= VOUCH_ORIGIN_MAX || origin == VOUCH_FROM_FLEET)
@@ -260,12 +503,8 @@ int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t u
 		return refuse(v, origin, r, res, err);
 	vouch_sweep(v, m, now_ns);
 	at = find(v, c);
-	if (at < 0) {
-		for (i = 0; i < v->n; i++)
-			mine += v->e[i].uid == uid && !v->e[i].fleet;
-		if (v->n >= v->conf.max || v->n >= v->cap || mine >= v->conf.per_peer)
-			return refuse(v, origin, VOUCH_QUOTA, res, -EDQUOT);
-	}
+	if (at < 0 && (v->n >= v->conf.max || v->n >= v->cap || peer_n(v, uid) >= v->conf.per_peer))
+		return refuse(v, origin, VOUCH_QUOTA, res, -EDQUOT);
 	return record(v, m, at, c, uid, false, now_ns + vouch_seconds(v, seconds) * NS_PER_S,
 		      origin, res);
 }
@@ -323,32 +562,29 @@ int vouch_remove(struct vouch *v, struct xdpmaps *m, const struct fg_cidr *c, ui
 	(void)now_ns;
 	err = m ? xdpmaps_unvouch(m, c) : at >= 0 ? 0 : -ENOENT;
 	if (at >= 0)
-		remove_at(v, (uint32_t)at);
+		index_remove(v, (uint32_t)at);
 	return err;
 }
 
 int vouch_sweep(struct vouch *v, struct xdpmaps *m, uint64_t now_ns)
 {
-	uint32_t i = 0;
 	int n = 0;
 
 	if (!v)
 		return 0;
-	while (i < v->n) {
+	/* In order of their end: only those that have ended are looked at. */
+	while (v->n && v->e[v->heap[0]].until_ns <= now_ns) {
+		uint32_t i = v->heap[0];
 		struct fg_src_key k;
 		struct fg_verified cur;
 
-		if (v->e[i].until_ns > now_ns) {
-			i++;
-			continue;
-		}
 		/* Only if the entry is still this vouch: a later vouch (another
 		 * agent's, one day) or a TCP proof keeps it. */
 		cidr_to_src_key(&v->e[i].c, 0, &k);
 		if (m && !bpf_map_lookup_elem(m->verified, &k, &cur) &&
 		    xdpmaps_verified_by(&cur, v->ttl_ns, now_ns, NULL) < 0)
 			bpf_map_delete_elem(m->verified, &k);
-		remove_at(v, i);
+		index_remove(v, i);
 		n++;
 	}
 	return n;

@@ -207,6 +207,17 @@ START_TEST(test_vouch)
 	ck_assert_int_eq(parse("vouch: { share_tcp: 0 }\n"), 0);
 	ck_assert_uint_eq(conf.vouch.share_tcp, 0); /* TCP proofs stay local */
 	config_free(&conf);
+	/* a token bucket: share_tcp a second, share_tcp_burst (default
+	 * share_tcp) at once */
+	ck_assert_int_eq(parse("vouch: { share_tcp: 20 }\n"), 0);
+	ck_assert_uint_eq(conf.vouch.share_tcp_burst, 20);
+	config_free(&conf);
+	ck_assert_int_eq(parse("vouch: { share_tcp: 20, share_tcp_burst: 500 }\n"), 0);
+	ck_assert_uint_eq(conf.vouch.share_tcp, 20);
+	ck_assert_uint_eq(conf.vouch.share_tcp_burst, 500);
+	config_free(&conf);
+	ck_assert_int_eq(parse("vouch: { share_tcp_burst: 0 }\n"), -EINVAL);
+	ck_assert_int_eq(parse("vouch: { share_tcp_burst: 1000001 }\n"), -EINVAL);
 	ck_assert_int_eq(parse("vouch: { share_tcp: -1 }\n"), -EINVAL);
 	ck_assert_int_eq(parse("vouch:\n  peer_uids: [1000]\n  peer_gids: [2000, 2001]\n"
 			       "  max: 500\n  per_peer: 100\n  rate: 20\n  max_duration: 2h\n"

@@ -1157,6 +1157,47 @@ START_TEST(test_budget_charge)
 }
 END_TEST
 
+/* Issue 12: a role with amount 0 pays no debt back itself; its requests
+ * read what was used in an earlier period as the smallest amount above 0
+ * pays it back (the rate at which the key is forgotten). A charge under it
+ * must neither revive a debt the hours since have paid, nor read a key
+ * differently before and after the store dropped it; and however many
+ * periods pass, its requests still can never pass. */
+START_TEST(test_budget_role_zero_debt)
+{
+	struct fg_conf_policy *c = add("ai", POLICY_BUDGET);
+	uint64_t hour = 3600000, h0 = (T0 / hour + 1) * hour, t = h0 + 1000;
+	struct policy *p;
+	struct rl_result r;
+
+	c->amount = 100;
+	c->period = POLICY_PERIOD_HOUR;
+	role(c, "NONE", 0, 0);
+	role(c, "BIG", 0, 1000);
+	p = build("ai");
+	/* 250 used in hour 0: 150 of debt, which hour 1 pays down to 50. */
+	charge(p, "u", 250, false, t);
+	ck_assert_int_eq(policy_charge(p, "u", 1, 10, false, "NONE", t + hour, &r), 0);
+	ck_assert(!r.allowed);
+	ck_assert_uint_eq(r.remaining, 0);
+	/* 160 used in hour 1: hour 2 pays 100, 60 used, 39 left after this one. */
+	r = chk(p, "u", 1, NULL, false, t + 2 * hour);
+	ck_assert(r.allowed);
+	ck_assert_uint_eq(r.remaining, 39);
+	/* Used in hour 0 and kept alive by a debt (key v) or not (key w): read the
+	 * same in hour 1 under NONE, so both end at 35. */
+	charge(p, "v", 101, false, t);
+	ck_assert(chk(p, "w", 1, NULL, false, t).allowed);
+	ck_assert_int_eq(policy_charge(p, "v", 1, 34, false, "NONE", t + hour, &r), 0);
+	ck_assert_int_eq(policy_charge(p, "w", 1, 35, false, "NONE", t + hour, &r), 0);
+	ck_assert_uint_eq(chk(p, "v", 1, NULL, true, t + hour).remaining, 65);
+	ck_assert_uint_eq(chk(p, "w", 1, NULL, true, t + hour).remaining, 65);
+	/* Never passes, in the hour of a charge and any hour after. */
+	ck_assert_int_eq(policy_check(p, "u", 1, 1, "NONE", 4, false, t + 2 * hour, &r), -ERANGE);
+	ck_assert_int_eq(policy_check(p, "x", 1, 1, "NONE", 4, false, t + 50 * hour, &r), -ERANGE);
+}
+END_TEST
+
 static int multi(struct policy *a, const char *ka, struct policy *b, const char *kb, uint64_t cost,
 		 const char *r, bool peek, uint64_t now, struct policy_multi_answer *out)
 {
@@ -2189,6 +2230,7 @@ int main(void)
 	tcase_add_test(o, test_event_types_reload);
 	tcase_add_test(o, test_event_types_describe);
 	tcase_add_test(o, test_budget_charge);
+	tcase_add_test(o, test_budget_role_zero_debt);
 	tcase_add_test(o, test_budget_tz_berlin);
 	tcase_add_test(o, test_budget_tz_new_york_0530);
 	tcase_add_test(o, test_budget_tz_reload);

@@ -9,6 +9,7 @@
  * with the scripts on the same injected clock); every answer must be equal. */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,8 +396,8 @@ static uint64_t rnd(uint64_t n)
 
 START_TEST(test_same_answers)
 {
-	static const char *const names[] = { "api", "w3", "login", "chat", "tokens", "ev3",
-					     "blk", "sl", "sl3",   "meet", "meet0", "tzd", "tzh" };
+	static const char *const names[] = { "api", "w3",  "login", "chat",  "tokens", "ev3", "blk",
+					     "sl",  "sl3", "meet",  "meet0", "tzd",    "tzh" };
 	struct fg_conf conf, conf2, conf3;
 	struct policies *mem, *red;
 	struct redis *r;
@@ -404,6 +405,9 @@ START_TEST(test_same_answers)
 	uint64_t now = T0;
 	int step, i, checked = 0, multis = 0;
 
+	/* FG_TEST_SEED: another stream, to hunt what this one does not reach */
+	if (getenv("FG_TEST_SEED"))
+		rnd_state = strtoull(getenv("FG_TEST_SEED"), NULL, 0);
 	start_redis();
 	ck_assert_msg(!config_parse("t.yaml", yaml, strlen(yaml), &conf, e, sizeof(e)), "%s", e);
 	snprintf(conf.store.redis.path, sizeof(conf.store.redis.path), "%s", sock);
@@ -528,6 +532,9 @@ START_TEST(test_same_answers)
 			red = policies_new(c, red, 2, e, sizeof(e));
 			ck_assert_msg(red, "%s", e);
 			reload_blocks(mem, red, names, nn, now, step, false);
+			/* on from the latest time the stores saw: a memory store
+			 * forgets what expired by then, Redis's fixed clock would not */
+			now += 2000;
 		}
 	}
 	ck_assert_int_gt(checked, 2800);
@@ -576,9 +583,12 @@ START_TEST(test_down_falls_back)
 	/* CL.THROTTLE too, from memory, and its count is not journaled for a
 	 * replay (the call's limits would be gone by then). */
 	{
-		struct policy_cell_req cr = {
-			.key = "k", .klen = 1, .max_burst = 1, .count = 1, .period_s = 10, .quantity = 1
-		};
+		struct policy_cell_req cr = { .key = "k",
+					      .klen = 1,
+					      .max_burst = 1,
+					      .count = 1,
+					      .period_s = 10,
+					      .quantity = 1 };
 		struct policy_cell_answer ca;
 		int i;
 
@@ -1244,6 +1254,78 @@ START_TEST(test_budget_berlin_dst)
 }
 END_TEST
 
+/* Issue 12: a budget role of amount 0 (tokens' NONE) reads a debt as the
+ * smallest amount pays it back, on Redis as in memory; neither store's
+ * answer depends on whether it still holds a key (Redis's keys outlive the
+ * fixed clock here, as they outlive a memory store's sweep), and a debt
+ * past its 1000000 periods is forgotten by both. */
+START_TEST(test_budget_role_zero_same)
+{
+	const uint64_t h = 3600000, t = (T0 / h + 1) * h + 1000;
+	static const struct {
+		const char *key, *role;
+		int op; /* 0 check, 1 peek, 2 charge */
+		uint64_t at, cost;
+		bool allowed;
+		uint64_t remaining;
+	} step[] = {
+		/* 250 used in hour 0; NONE charges 10 in hour 1 (150 - 100 + 10) */
+		{ "u", NULL, 2, t, 250, false, 0 },
+		{ "u", "NONE", 2, t + h, 10, false, 0 },
+		{ "u", NULL, 0, t + 2 * h, 1, true, 39 },
+		/* used 1 in hour 1 (gone by hour 2); NONE charges 35 in hour 2 */
+		{ "w", NULL, 0, t + h, 1, true, 99 },
+		{ "w", "NONE", 2, t + 2 * h, 35, false, 0 },
+		{ "w", NULL, 1, t + 2 * h, 1, true, 65 },
+		{ "w", "BIG", 1, t + 2 * h, 1, true, 965 },
+		/* the longest debt remembered, then forgotten on both */
+		{ "c", NULL, 2, t, 1000000000000000ULL, false, 0 },
+		{ "c", NULL, 2, t, 1000000000000000ULL, false, 0 },
+		{ "c", NULL, 1, t + 999999 * h, 1, false, 0 },
+		{ "c", NULL, 0, t + 1000000 * h, 1, true, 99 },
+	};
+	struct policies *mem;
+	struct policy_answer a, m;
+	char e[256];
+	size_t i;
+
+	start_redis();
+	setup_set(2000, true);
+	mem = policies_new(&tconf, NULL, 1, e, sizeof(e));
+	ck_assert_msg(mem, "%s", e);
+	for (i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
+		struct policy_req rq = { .op = step[i].op == 2 ? POLICY_OP_CHARGE : POLICY_OP_CHECK,
+					 .key = step[i].key,
+					 .klen = 1,
+					 .cost = step[i].cost,
+					 .peek = step[i].op == 1,
+					 .role = step[i].role,
+					 .rlen = step[i].role ? strlen(step[i].role) : 0 };
+
+		ck_assert_int_eq(run(policies_find(mem, "tokens", 6), &rq, step[i].at, &m), 0);
+		ck_assert_int_eq(run(P("tokens"), &rq, step[i].at, &a), 0);
+		same(&m, &a, (int)i);
+		ck_assert_msg(a.u.check.allowed == step[i].allowed &&
+				      a.u.check.remaining == step[i].remaining,
+			      "%zu: allowed %d remaining %llu", i, a.u.check.allowed,
+			      (unsigned long long)a.u.check.remaining);
+	}
+	/* and never passes under NONE, in any hour */
+	{
+		struct policy_req rq = { .op = POLICY_OP_CHECK,
+					 .key = "u",
+					 .klen = 1,
+					 .cost = 1,
+					 .role = "NONE",
+					 .rlen = 4 };
+
+		ck_assert_int_eq(run(P("tokens"), &rq, t + 3 * h, &a), -ERANGE);
+	}
+	policies_free(mem);
+	teardown_set();
+}
+END_TEST
+
 START_TEST(test_key_slot)
 {
 	ck_assert_uint_eq(redis_key_slot("foo", 3), 12182);
@@ -1405,6 +1487,92 @@ START_TEST(test_cell_same_answers)
 }
 END_TEST
 
+/* CL.THROTTLE calls of different limits in flight on Redis at once (the
+ * set's one policy takes each call's limit in turn): each is decided with
+ * its own, as the same calls one at a time in memory are, and the counts
+ * (a quantity above the burst is a limited call) are the same. */
+static struct policy_cell_answer fl_ans[24];
+static int fl_err[24], fl_n;
+
+static void on_done_fl(int err, const struct policy_cell_answer *ans, void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	fl_err[i] = err;
+	if (ans)
+		fl_ans[i] = *ans;
+	fl_n++;
+}
+
+START_TEST(test_cell_in_flight)
+{
+	static const uint64_t lim[][3] = { { 4, 1, 1 }, { 15, 30, 60 }, { 0, 1, 10 }, { 2, 3, 7 } };
+	struct policy_stats sm, sr;
+	struct policies *mem;
+	char e[256], key[24][8];
+	int round, i, j;
+
+	start_redis();
+	setup_set(2000, true);
+	mem = policies_new(&tconf, NULL, 1, e, sizeof(e));
+	ck_assert_msg(mem, "%s", e);
+	for (round = 0; round < 6; round++) {
+		struct policy_cell_req rq[24];
+		uint64_t now = T0 + 700 * (uint64_t)round;
+
+		fl_n = 0;
+		for (i = 0; i < 24; i++) {
+			const uint64_t *l = lim[i % 4];
+
+			snprintf(key[i], sizeof(key[i]), "f%d", i);
+			rq[i] = (struct policy_cell_req){
+				.key = key[i],
+				.klen = strlen(key[i]),
+				.max_burst = l[0],
+				.count = l[1],
+				.period_s = l[2],
+				.quantity = i % 7 == 6 ? 99 : 1 + (uint64_t)(i % 3)
+			};
+			ck_assert_int_eq(policy_submit_cell(tset, &rq[i], now, &fl_ans[i],
+							    on_done_fl, (void *)(intptr_t)i),
+					 1);
+		}
+		for (j = 0; j < 100000 && fl_n < 24; j++)
+			uv_run(&loop, UV_RUN_ONCE);
+		ck_assert_int_eq(fl_n, 24);
+		for (i = 0; i < 24; i++) {
+			struct policy_cell_answer cm;
+
+			ck_assert_int_eq(fl_err[i], 0);
+			ck_assert_int_eq(run_cell(mem, &rq[i], now, &cm), 0);
+			ck_assert_msg(!fl_ans[i].fallback, "%d: fell back", i);
+			ck_assert_msg(
+				cm.limited == fl_ans[i].limited && cm.limit == fl_ans[i].limit &&
+					cm.remaining == fl_ans[i].remaining &&
+					cm.retry_after_s == fl_ans[i].retry_after_s &&
+					cm.reset_after_s == fl_ans[i].reset_after_s,
+				"round %d call %d: memory [%d %lld %lld %lld %lld], redis [%d "
+				"%lld %lld %lld %lld]",
+				round, i, cm.limited, cm.limit, cm.remaining, cm.retry_after_s,
+				cm.reset_after_s, fl_ans[i].limited, fl_ans[i].limit,
+				fl_ans[i].remaining, fl_ans[i].retry_after_s,
+				fl_ans[i].reset_after_s);
+		}
+	}
+	ck_assert(policies_cell(mem, NULL, &sm));
+	ck_assert(policies_cell(tset, NULL, &sr));
+	ck_assert_uint_eq(sm.allowed, sr.allowed);
+	ck_assert_uint_eq(sm.denied, sr.denied);
+	ck_assert_uint_eq(sm.warned, sr.warned);
+	ck_assert_uint_eq(sm.blocked, sr.blocked);
+	/* 24 calls a round, 3 of them above the burst, and some refused */
+	ck_assert_uint_eq(sr.allowed + sr.denied, 6 * 24);
+	ck_assert_uint_ge(sr.denied, 6 * 3 + 1);
+	policies_free(mem);
+	teardown_set();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("redisstore");
@@ -1428,8 +1596,10 @@ int main(void)
 	tcase_add_test(tc, test_script_flush);
 	tcase_add_test(tc, test_key_slot);
 	tcase_add_test(tc, test_budget_berlin_dst);
+	tcase_add_test(tc, test_budget_role_zero_same);
 	tcase_add_test(tc, test_trip_late_replies_not_replayed);
 	tcase_add_test(tc, test_cell_same_answers);
+	tcase_add_test(tc, test_cell_in_flight);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	strcpy(zdir, "/tmp/fgut-tz.XXXXXX");

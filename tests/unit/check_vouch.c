@@ -521,6 +521,161 @@ START_TEST(test_fleet)
 }
 END_TEST
 
+/*
+ * vouch.max in the thousands (a map sized by vouch_map_entries, the clock
+ * injected from the map's now on): a random stream of vouches by three peers, vouches made again,
+ * unvouches and time passing, against a plain list of what should be in
+ * force: every result, the count, each peer's quota (vouch.per_peer exact to
+ * the last one) and what vouch_each_local publishes agree; ended vouches
+ * leave in order of their end; a reload to a larger vouch.max keeps them.
+ */
+#define MANY  4000
+#define ADDRS 6000
+struct model {
+	bool live;
+	uint32_t uid;
+	uint64_t until;
+};
+static struct model mdl[ADDRS];
+
+/* Address i: 500 IPv4 ones, then IPv6; all apart. */
+static struct fg_cidr many_addr(int i)
+{
+	char a[48];
+
+	if (i < 250)
+		snprintf(a, sizeof(a), "198.51.100.%d", i + 1);
+	else if (i < 500)
+		snprintf(a, sizeof(a), "203.0.113.%d", i - 249);
+	else
+		snprintf(a, sizeof(a), "2001:db8::1:%x", i);
+	return addr(a);
+}
+
+static void count_each(const struct fg_cidr *c, uint64_t until_ns, void *arg)
+{
+	(void)c;
+	(void)until_ns;
+	++*(int *)arg;
+}
+
+static uint64_t many_rnd(void)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
+}
+
+START_TEST(test_many)
+{
+	static const uint32_t uids[] = { 1000, 1001, 500 };
+	uint64_t now = xdpmaps_now_ns();
+	struct vouch_stats st;
+	struct fg_conf conf;
+	struct banguard *g;
+	struct vouch *v;
+	int step, i, live = 0, quota = 0, by_peer = 0, ended = 0;
+
+	conf_init(&conf);
+	conf.vouch.max = MANY;
+	conf.vouch.per_peer = 1400;
+	conf.vouch.rate = 1000000000;
+	conf.vouch.burst = 1000000000;
+	conf.vouch.max_duration_ms = 3600 * 1000;
+	if (!have_maps)
+		return;
+	maps_teardown();
+	maps_open(vouch_map_entries(&conf, libbpf_num_possible_cpus()) + 1000);
+	ck_assert(have_maps);
+	guards(&conf, &g, &v);
+	memset(mdl, 0, sizeof(mdl));
+	for (step = 0; step < 60000; step++) {
+		uint64_t r = many_rnd();
+		int a = (int)(r % ADDRS), u = (int)((r >> 20) % 3), x = (int)((r >> 32) % 100);
+		struct fg_cidr c = many_addr(a);
+		enum vouch_result res, want;
+		int err, n;
+
+		if (step == 30000) {
+			/* a reload to more: everything in force stays */
+			conf.vouch.max = MANY + 1000;
+			ck_assert_int_eq(vouch_configure(v, &conf), 0);
+		}
+		if (x < 1) {
+			now += (r >> 8) % (20 * NS);
+			/* what has ended by now leaves, and nothing else */
+			for (n = 0, i = 0; i < ADDRS; i++) {
+				if (mdl[i].live && mdl[i].until <= now) {
+					mdl[i].live = false;
+					n++;
+				}
+			}
+			ck_assert_int_eq(vouch_sweep(v, &maps, now), n);
+			live -= n;
+			ended += n;
+		} else if (x < 12) {
+			err = vouch_remove(v, &maps, &c, now);
+			/* in force: gone from the map too; ended, not swept yet:
+			 * gone from the count as well */
+			if (mdl[a].live && mdl[a].until > now)
+				ck_assert_int_eq(err, 0);
+			if (mdl[a].live) {
+				mdl[a].live = false;
+				live--;
+			}
+		} else {
+			uint64_t secs = 1 + (r >> 44) % 3000, mine = 0, lim;
+
+			/* vouch_add sweeps first */
+			for (i = 0; i < ADDRS; i++) {
+				if (mdl[i].live && mdl[i].until <= now) {
+					mdl[i].live = false;
+					live--;
+				}
+				mine += mdl[i].live && mdl[i].uid == uids[u];
+			}
+			lim = (uint64_t)(step < 30000 ? MANY : MANY + 1000);
+			want = mdl[a].live || ((uint64_t)live < lim && mine < conf.vouch.per_peer)
+				       ? VOUCH_VOUCHED
+				       : VOUCH_QUOTA;
+			err = vouch_add(v, g, &maps, uids[u], true, &c, secs, VOUCH_FROM_SOCKET,
+					now, &res);
+			ck_assert_msg(res == want, "step %d: %s, want %s (live %d, mine %llu)",
+				      step, vouch_result_name(res), vouch_result_name(want), live,
+				      (unsigned long long)mine);
+			ck_assert_int_eq(err, want == VOUCH_VOUCHED ? 0 : -EDQUOT);
+			quota += want == VOUCH_QUOTA;
+			by_peer += want == VOUCH_QUOTA && (uint64_t)live < lim;
+			if (want == VOUCH_VOUCHED) {
+				/* made again: its owner stays, the end is the new one */
+				if (!mdl[a].live) {
+					mdl[a].uid = uids[u];
+					live++;
+				}
+				mdl[a].live = true;
+				mdl[a].until = now + secs * NS;
+			}
+		}
+		vouch_stats(v, &st);
+		ck_assert_uint_eq(st.entries, (uint64_t)live);
+		if (step % 5000 == 0) {
+			n = 0;
+			vouch_each_local(v, 0, count_each, &n);
+			ck_assert_int_eq(n, live);
+		}
+	}
+	/* the stream reached vouch.max and vouch.per_peer, and time ended many */
+	ck_assert_int_gt(quota - by_peer, 300);
+	ck_assert_int_gt(by_peer, 300);
+	ck_assert_int_gt(ended, 5000);
+	ck_assert_int_gt(live, 1000);
+	guards_free(g, v);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("vouch");
@@ -540,6 +695,7 @@ static Suite *suite(void)
 	tcase_add_test(m, test_flood_keeps_tcp_verified);
 	tcase_add_test(m, test_sweep_and_remove);
 	tcase_add_test(m, test_fleet);
+	tcase_add_test(m, test_many);
 	suite_add_tcase(s, m);
 	return s;
 }

@@ -77,6 +77,10 @@ class Client extends EventEmitter {
     this.queued = []; // calls made while connecting, written once connected
     this.backoff = this.minBackoff;
     this.timer = null;
+    this.live = 0; // calls waiting for their deadline
+    this.deadlineTimer = null; // the one timer of those deadlines (true: firing)
+    this.onDeadline = () => this.onDeadlineTimer();
+    this.expireCalls = () => this.expireDeadlines();
     this.degraded = false;
     this.counters = {
       calls: 0, agent: 0, failure_allow: 0, failure_deny: 0, insurance: 0,
@@ -213,7 +217,7 @@ class Client extends EventEmitter {
   call(args, parse, fallback) {
     this.counters.calls++;
     return new Promise((resolve, reject) => {
-      const c = { args, parse, fallbackFn: fallback, resolve, reject, done: false, timer: null };
+      const c = { args, parse, fallbackFn: fallback, resolve, reject, done: false, deadline: 0, sentAt: 0 };
       if (this.state === 'closed' || this.state === 'down') {
         this.fallback(c, new Error(this.state === 'closed' ? 'client closed' : 'agent unreachable'));
         return;
@@ -222,18 +226,67 @@ class Client extends EventEmitter {
         this.fallback(c, new Error(`${this.maxPending} calls already waiting`));
         return;
       }
-      c.timer = setTimeout(() => setImmediate(() => {
-        if (c.done) return; // the reply was waiting behind a stall of this process's loop
-        this.counters.timeouts++;
-        // The reply may still come: its slot stays in inflight and is skipped.
-        const oldest = this.inflight[0];
-        if (oldest && Date.now() - oldest.sentAt > this.stallMs && this.sock)
-          this.sock.destroy(new Error(`agent stalled: no reply for ${this.stallMs} ms`));
-        this.fallback(c, new Error(`no reply within ${this.timeoutMs} ms`));
-      }), this.timeoutMs);
+      c.deadline = performance.now() + this.timeoutMs;
+      this.armDeadline();
       if (this.state === 'ready') this.write(c);
       else this.queued.push(c);
     });
+  }
+
+  // One timer for all calls instead of a setTimeout and clearTimeout per call
+  // (a Timeout object, a list insertion and a removal each: a measurable part
+  // of a call). Every call has the same timeoutMs, so deadlines grow in call
+  // order along inflight and queued: the timer is set for the oldest live
+  // call and, when it fires, ends every call whose deadline has passed. It
+  // holds the process open only while a call is waiting, as the per-call
+  // timers did.
+  armDeadline() {
+    if (this.live++ === 0 && this.deadlineTimer && this.deadlineTimer !== true) this.deadlineTimer.ref();
+    if (!this.deadlineTimer) this.deadlineTimer = setTimeout(this.onDeadline, this.timeoutMs);
+  }
+
+  // c is decided (replied, failed over or refused): its deadline no longer counts.
+  finish(c) {
+    c.done = true;
+    if (c.deadline && --this.live === 0 && this.deadlineTimer && this.deadlineTimer !== true)
+      this.deadlineTimer.unref();
+  }
+
+  // Timers run before I/O in the event loop: after a stall of the
+  // application's own loop the timer would fire although the reply is already
+  // there. setImmediate lets pending I/O be read first (the timer slot is
+  // held meanwhile, so no second timer is set).
+  onDeadlineTimer() {
+    this.deadlineTimer = true;
+    setImmediate(this.expireCalls);
+  }
+
+  expireDeadlines() {
+    this.deadlineTimer = null;
+    const now = performance.now();
+    let next = Infinity;
+    let expired = false;
+    for (const list of [this.inflight, this.queued]) {
+      for (const c of list) {
+        if (c.done) continue; // a call timed out before, whose reply may still come: its slot stays
+        if (c.deadline > now) {
+          next = Math.min(next, c.deadline);
+          break;
+        }
+        this.counters.timeouts++;
+        expired = true;
+        this.fallback(c, new Error(`no reply within ${this.timeoutMs} ms`));
+      }
+    }
+    if (expired) {
+      const oldest = this.inflight[0];
+      if (oldest && Date.now() - oldest.sentAt > this.stallMs && this.sock)
+        this.sock.destroy(new Error(`agent stalled: no reply for ${this.stallMs} ms`));
+    }
+    if (next !== Infinity) {
+      this.deadlineTimer = setTimeout(this.onDeadline, Math.max(1, Math.ceil(next - now)));
+      if (this.live === 0) this.deadlineTimer.unref();
+    }
   }
 
   write(c) {
@@ -241,8 +294,7 @@ class Client extends EventEmitter {
     try {
       buf = encodeCommand(c.args);
     } catch (e) {
-      c.done = true;
-      clearTimeout(c.timer);
+      this.finish(c);
       c.reject(e);
       return;
     }
@@ -259,9 +311,8 @@ class Client extends EventEmitter {
   }
 
   settle(c, reply) {
-    c.done = true;
-    clearTimeout(c.timer);
     if (reply instanceof ReplyError) {
+      this.finish(c);
       c.reject(new FloodgateCommandError(reply, c.args));
       return;
     }
@@ -273,18 +324,17 @@ class Client extends EventEmitter {
       // read it as a decision.
       this.counters.protocol_errors++;
       this.logger.error(`floodgate: ${c.args[0]}: ${e.message}`);
-      c.done = false;
       this.fallback(c, e);
       return;
     }
+    this.finish(c);
     this.counters.agent++;
     c.resolve(v);
   }
 
   fallback(c, err) {
     if (c.done) return;
-    c.done = true;
-    clearTimeout(c.timer);
+    this.finish(c);
     if (!c.fallbackFn) {
       c.reject(new FloodgateUnavailableError(`floodgate: ${c.args[0]}: agent unavailable: ${err.message}`, err));
       return;

@@ -152,18 +152,35 @@ class RespReader {
 }
 
 // A command as a RESP array of bulk strings. Arguments are strings, Buffers
-// or finite numbers.
+// or finite numbers. Without a Buffer among them it is a string (the socket
+// writes it as UTF-8): no Buffer is made per part and joined per call.
 function encodeCommand(args) {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) {
+    if (typeof a === 'string') s += `$${Buffer.byteLength(a, 'utf8')}\r\n${a}\r\n`;
+    else if (typeof a === 'number' && Number.isFinite(a)) {
+      const t = String(a);
+      s += `$${t.length}\r\n${t}\r\n`;
+    } else if (Buffer.isBuffer(a)) return encodeBuffers(args);
+    else throw badArgument(a);
+  }
+  return s;
+}
+
+function encodeBuffers(args) {
   const parts = [Buffer.from(`*${args.length}\r\n`)];
   for (const a of args) {
     let b;
     if (Buffer.isBuffer(a)) b = a;
     else if (typeof a === 'string') b = Buffer.from(a, 'utf8');
     else if (typeof a === 'number' && Number.isFinite(a)) b = Buffer.from(String(a));
-    else throw new TypeError(`floodgate: a command argument must be a string, Buffer or number, not ${typeof a}`);
+    else throw badArgument(a);
     parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
   }
   return Buffer.concat(parts);
 }
+
+const badArgument = (a) =>
+  new TypeError(`floodgate: a command argument must be a string, Buffer or number, not ${typeof a}`);
 
 module.exports = { RespReader, RespProtocolError, ReplyError, encodeCommand, DEFAULT_LIMITS };

@@ -72,7 +72,13 @@ test('an unfinished reply is refused at maxBuffered', () => {
 test('commands are arrays of bulk strings; bad arguments are refused', () => {
   assert.equal(encodeCommand(['RL.CHECK', 'api', Buffer.from('k\r\n'), 5]).toString(),
     '*4\r\n$8\r\nRL.CHECK\r\n$3\r\napi\r\n$3\r\nk\r\n\r\n$1\r\n5\r\n');
+  // Without a Buffer: one string, bulk lengths in UTF-8 bytes (not characters).
+  const s = encodeCommand(['RL.CHECK', 'api', 'k\u00e9\u{1f600}', 5, 1.5]);
+  assert.equal(typeof s, 'string');
+  assert.deepEqual(Buffer.from(s), Buffer.concat([Buffer.from('*5\r\n$8\r\nRL.CHECK\r\n$3\r\napi\r\n$7\r\n'),
+    Buffer.from('k\u00e9\u{1f600}'), Buffer.from('\r\n$1\r\n5\r\n$3\r\n1.5\r\n')]));
   assert.throws(() => encodeCommand(['RL.CHECK', {}]), TypeError);
+  assert.throws(() => encodeCommand(['RL.CHECK', 'k', Buffer.from('x'), undefined]), TypeError);
   assert.throws(() => encodeCommand(['RL.CHECK', NaN]), TypeError);
 });
 

@@ -80,6 +80,10 @@ class Client extends EventEmitter {
     this.live = 0; // calls waiting for their deadline
     this.deadlineTimer = null; // the one timer of those deadlines (true: firing)
     this.onDeadline = () => this.onDeadlineTimer();
+    this.out = []; // commands encoded, for one write after this poll phase
+    this.outSock = null; // the connection they are for
+    this.flushing = false;
+    this.flushOut = () => this.flush();
     this.expireCalls = () => this.expireDeadlines();
     this.degraded = false;
     this.counters = {
@@ -290,9 +294,9 @@ class Client extends EventEmitter {
   }
 
   write(c) {
-    let buf;
+    let cmd;
     try {
-      buf = encodeCommand(c.args);
+      cmd = encodeCommand(c.args);
     } catch (e) {
       this.finish(c);
       c.reject(e);
@@ -300,14 +304,37 @@ class Client extends EventEmitter {
     }
     c.sentAt = Date.now();
     this.inflight.push(c);
-    const sock = this.sock;
-    // Calls made in one tick leave in one write (pipelining without a
-    // syscall per command).
-    if (!sock.writableCorked) {
-      sock.cork();
-      process.nextTick(() => sock.uncork());
+    // Commands leave in one write after the poll phase of the event loop: the
+    // calls of every request read in that phase (one per HTTP connection
+    // with data) share one syscall and wake the agent once, which answers
+    // them in one read. Their replies could not be read before the next poll
+    // phase anyway, so the wait costs them no time.
+    if (this.outSock !== this.sock) {
+      this.outSock = this.sock;
+      this.out = [];
     }
-    sock.write(buf);
+    this.out.push(cmd);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(this.flushOut);
+    }
+  }
+
+  flush() {
+    this.flushing = false;
+    const sock = this.outSock;
+    const out = this.out;
+    this.outSock = null;
+    this.out = [];
+    // A socket closed meanwhile has failed these calls over already.
+    if (!out.length || sock !== this.sock || sock.destroyed) return;
+    if (out.length === 1) sock.write(out[0]);
+    else if (out.every((x) => typeof x === 'string')) sock.write(out.join(''));
+    else {
+      sock.cork();
+      for (const x of out) sock.write(x);
+      sock.uncork();
+    }
   }
 
   settle(c, reply) {

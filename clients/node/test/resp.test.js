@@ -26,6 +26,13 @@ test('pipelined replies come out in order, with errors as values', () => {
   assert.deepEqual(out.slice(2, 6), [-1, null, null, []]);
 });
 
+test('integers: signs, zero and the 18 digits a reply may have, as Number() reads them', () => {
+  const ints = ['0', '-0', '-1', '7', '9007199254740991', '-9007199254740993', '123456789012345678', '-999999999999999999'];
+  const out = new RespReader().feed(Buffer.from(ints.map((n) => `:${n}\r\n`).join('') + '*2\r\n:12\r\n:-34\r\n'));
+  assert.deepEqual(out, [...ints.map(Number), [12, -34]]);
+  assert.ok(Object.is(out[1], -0));
+});
+
 test('a bulk string split across chunks waits for all its bytes', () => {
   const r = new RespReader();
   assert.deepEqual(r.feed(Buffer.from('$10\r\n01234')), []);
@@ -45,6 +52,10 @@ const hostile = [
   ['an integer with a plus', ':+1\r\n', /not an integer/],
   ['an integer with leading zeros', ':01\r\n', /not an integer/],
   ['an integer out of range', ':99999999999999999999\r\n', /not an integer/],
+  ['a sign alone', ':-\r\n', /integer "-" is not an integer/],
+  ['an empty integer', ':\r\n', /not an integer/],
+  ['a digit then a letter', ':1a\r\n', /integer "1a" is not an integer/],
+  ['a bulk length with a space', '$ 1\r\nx\r\n', /bulk length " 1" is not an integer/],
   ['a bulk without its CRLF', '$2\r\nabcd', /not followed by CRLF/],
 ];
 for (const [name, bytes, re] of hostile) {

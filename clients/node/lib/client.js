@@ -97,9 +97,13 @@ class Client extends EventEmitter {
 
   connect() {
     if (this.state === 'closed' || this.sock) return;
-    const sock = net.createConnection({ path: this.path });
-    this.sock = sock;
     const reader = new RespReader(this.respLimits);
+    // Replies are read into one buffer of this connection (onread), not
+    // through the stream's 'data' events: no Buffer per read and no stream
+    // bookkeeping per reply. The reader copies what it keeps of a chunk.
+    const sock = net.createConnection({ path: this.path,
+      onread: { buffer: Buffer.allocUnsafe(64 * 1024), callback: (n, buf) => onData(buf.subarray(0, n)) } });
+    this.sock = sock;
     // Timers run before I/O in the event loop: after a stall of the
     // application's own loop the timer would fire although the connection (or
     // reply) is already there. setImmediate lets pending I/O be read first.
@@ -121,7 +125,7 @@ class Client extends EventEmitter {
       this.queued = [];
       for (const c of q) if (!c.done) this.write(c);
     });
-    sock.on('data', (chunk) => {
+    const onData = (chunk) => {
       let replies;
       try {
         replies = reader.feed(chunk);
@@ -148,7 +152,7 @@ class Client extends EventEmitter {
         this.backoff = this.minBackoff;
         if (!c.done) this.settle(c, r);
       }
-    });
+    };
     sock.on('error', (err) => { sock.lastError = err; });
     sock.on('close', () => {
       clearTimeout(ct);

@@ -36,11 +36,12 @@ class ReplyError extends Error {
 }
 
 const INCOMPLETE = Symbol('incomplete');
+const EMPTY = Buffer.alloc(0);
 
 class RespReader {
   constructor(limits = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     // When the last attempt stopped in a bulk string, the bytes it needs in
     // all: no need to parse again before they are here.
     this.need = 0;
@@ -74,7 +75,10 @@ class RespReader {
       out.push(v);
       pos = this.pos;
     }
-    this.buf = pos >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(pos);
+    // What is kept of the caller's chunk is copied: it may be the
+    // connection's read buffer, which the next read overwrites.
+    const rest = pos >= this.buf.length ? EMPTY : this.buf.subarray(pos);
+    this.buf = rest.length && this.buf === chunk ? Buffer.from(rest) : rest;
     if (this.need) this.need -= pos;
     return out;
   }

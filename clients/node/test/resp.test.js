@@ -33,6 +33,19 @@ test('integers: signs, zero and the 18 digits a reply may have, as Number() read
   assert.ok(Object.is(out[1], -0));
 });
 
+test('a chunk buffer the caller reuses (the connection reads into one) is never kept', () => {
+  const r = new RespReader();
+  const shared = Buffer.alloc(64);
+  const bytes = Buffer.from(`${CHECK}$10\r\n0123456789\r\n+X\r\n`);
+  const got = [];
+  for (let i = 0; i < bytes.length; i += 5) {
+    const n = bytes.copy(shared, 0, i, Math.min(i + 5, bytes.length));
+    got.push(...r.feed(shared.subarray(0, n)));
+    shared.fill(0x41); // the next read overwrites it
+  }
+  assert.deepEqual(got, [[1, 10, 9, 6000, 0, 'ok', '1m'], '0123456789', 'X']);
+});
+
 test('a bulk string split across chunks waits for all its bytes', () => {
   const r = new RespReader();
   assert.deepEqual(r.feed(Buffer.from('$10\r\n01234')), []);

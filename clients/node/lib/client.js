@@ -210,6 +210,8 @@ class Client extends EventEmitter {
     this.timer = null;
     for (const c of this.queued) if (!c.done) this.fallback(c, new Error('client closed'));
     this.queued = [];
+    // Calls made before close() still go out, and are answered before the agent closes.
+    this.flush();
     if (this.sock) this.sock.end();
   }
 
@@ -331,7 +333,7 @@ class Client extends EventEmitter {
     this.outSock = null;
     this.out = [];
     // A socket closed meanwhile has failed these calls over already.
-    if (!out.length || sock !== this.sock || sock.destroyed) return;
+    if (!out.length || sock !== this.sock || sock.destroyed || sock.writableEnded) return;
     if (out.length === 1) sock.write(out[0]);
     else if (out.every((x) => typeof x === 'string')) sock.write(out.join(''));
     else {

@@ -182,6 +182,32 @@ async function main() {
       `${cpu[v].app.toFixed(1)} | ${sidePid(v, opts) ? cpu[v].agent.toFixed(1) : ''} | ` +
       `${overNone ? (total(v) - total('none')).toFixed(1) : ''} |`);
   }
+  if (rounds > 1) printPaired(VARIANTS, runs, name);
+}
+
+
+// Each round runs the variants back to back, so a ratio taken inside a round
+// moves less with the shared machine's load than one between the medians of
+// different rounds: the median (and range) of those per-round figures.
+function printPaired(VARIANTS, runs, name) {
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const span = (xs, f, unit) => `${f(med(xs))}${unit} [${f(Math.min(...xs))} to ${f(Math.max(...xs))}]`;
+  const per = (v, g) => runs[v].map((r, i) => g(r, i));
+  const x = (n) => `${n.toFixed(2)}x`;
+  const signed = (d) => (n) => `${n >= 0 ? '+' : ''}${n.toFixed(d)}`;
+  console.log('');
+  console.log('Per round (the variants back to back; median [range] over the rounds):');
+  for (const v of VARIANTS) {
+    if (v === 'none') continue;
+    const parts = [];
+    for (const ref of ['rate-limit-redis', 'express-rate-limit'])
+      if (runs[ref] && ref !== v) parts.push(`req/s ${span(per(v, (r, i) => r.rps / runs[ref][i].rps), x, '')} ${ref}`);
+    if (runs.none) {
+      parts.push(`p99 ${span(per(v, (r, i) => r.p99 - runs.none[i].p99), signed(2), ' ms')} over no limiter`);
+      parts.push(`app CPU ${span(per(v, (r, i) => r.appUs - runs.none[i].appUs), signed(1), ' µs/req')} over no limiter`);
+    }
+    console.log(`- ${name[v]}: ${parts.join('; ')}`);
+  }
 }
 
 if (process.argv.includes('--serve')) serve(arg('serve'), arg('socket'), arg('redis'), arg('compare-pkg')).catch((e) => { console.error(e); process.exit(1); });

@@ -272,7 +272,9 @@ class Client extends EventEmitter {
   }
 
   expireDeadlines() {
-    this.deadlineTimer = null;
+    // Still held while calls are failed over: a 'fallback' listener that makes
+    // a call must not set a second timer (the one set below covers its call).
+    this.deadlineTimer = true;
     const now = performance.now();
     let next = Infinity;
     let expired = false;
@@ -293,6 +295,10 @@ class Client extends EventEmitter {
       if (oldest && Date.now() - oldest.sentAt > this.stallMs && this.sock)
         this.sock.destroy(new Error(`agent stalled: no reply for ${this.stallMs} ms`));
     }
+    // A call made by such a listener after its list was passed: its deadline
+    // is at most timeoutMs away.
+    if (next === Infinity && this.live > 0) next = now + this.timeoutMs;
+    this.deadlineTimer = null;
     if (next !== Infinity) {
       this.deadlineTimer = setTimeout(this.onDeadline, Math.max(1, Math.ceil(next - now)));
       if (this.live === 0) this.deadlineTimer.unref();

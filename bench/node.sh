@@ -5,6 +5,10 @@
 # side in one run (bench/node_http.js drives them
 # with autocannon, requests/s and p99 latency). The agent and redis-server run as
 # nobody (floodgated in app-only mode). --smoke: a few hundred requests each; --out DIR: node.csv, node.md.
+# From the environment: ROUNDS, DURATION (s per run), VARIANTS (a comma list of
+# none, floodgate, floodgate-compare, express-rate-limit, rate-limit-redis),
+# COMPARE_PKG (another tree's clients/node, npm ci'd: its rateLimit is the
+# variant floodgate-compare, for a change of the package against its base).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -35,6 +39,7 @@ fg_wait_for -t 20 redis-cli -s "$U/redis.sock" PING >/dev/null || fg_fail "redis
 
 args=(--socket "$U/fg.sock" --redis "$U/redis.sock" --redis-pid "$REDIS_PID" --csv "$OUT/node.csv" --agent-pid "$AGENT_PID" --clk-tck "$(getconf CLK_TCK)")
 [ "$SMOKE" = 1 ] && args+=(--smoke)
-node "$FG_ROOT/bench/node_http.js" "${args[@]}" ${ROUNDS:+--rounds "$ROUNDS"} ${DURATION:+--duration "$DURATION"} |
+node "$FG_ROOT/bench/node_http.js" "${args[@]}" ${ROUNDS:+--rounds "$ROUNDS"} ${DURATION:+--duration "$DURATION"} \
+	${VARIANTS:+--variants "$VARIANTS"} ${COMPARE_PKG:+--compare-pkg "$COMPARE_PKG"} |
 	tee "$OUT/node.md"
 [ "${PIPESTATUS[0]}" = 0 ]

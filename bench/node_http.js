@@ -7,7 +7,13 @@
 //
 //   node bench/node_http.js --socket SOCK --redis RSOCK [--agent-pid PID] [--redis-pid PID]
 //                           [--clk-tck HZ] [--smoke] [--rounds N] [--duration S] [--csv FILE]
-//   node bench/node_http.js --serve VARIANT --socket SOCK --redis RSOCK   (one server; prints its port)
+//                           [--variants V,V...] [--compare-pkg DIR]
+//   node bench/node_http.js --serve VARIANT --socket SOCK --redis RSOCK [--compare-pkg DIR]
+//                           (one server; prints its port)
+//
+// --compare-pkg DIR adds the variant floodgate-compare: floodgate's rateLimit
+// from another tree's clients/node (DIR, with its node_modules), so a change
+// of the package is measured against its base in the same run, in turns.
 //
 // Each server runs in a process of its own, so autocannon (in this process)
 // does not share its event loop; the variants are run in turns, round after
@@ -25,7 +31,7 @@ const os = require('node:os');
 
 const PKG = path.resolve(__dirname, '..', 'clients', 'node');
 const need = createRequire(path.join(PKG, 'package.json'));
-const VARIANTS = ['none', 'floodgate', 'express-rate-limit', 'rate-limit-redis'];
+const ALL_VARIANTS = ['none', 'floodgate', 'floodgate-compare', 'express-rate-limit', 'rate-limit-redis'];
 const LIMIT = 50_000_000; // per minute: never reached, so every request is decided and passes
 
 function arg(name, def) {
@@ -33,11 +39,12 @@ function arg(name, def) {
   return i < 0 ? def : process.argv[i + 1];
 }
 
-async function serve(variant, socket, redisSocket) {
+async function serve(variant, socket, redisSocket, comparePkg) {
   const express = need('express');
   const app = express();
-  if (variant === 'floodgate') {
-    const { Client, rateLimit } = need('floodgate');
+  if (variant === 'floodgate' || variant === 'floodgate-compare') {
+    const pkg = variant === 'floodgate' ? need : createRequire(path.join(path.resolve(comparePkg), 'package.json'));
+    const { Client, rateLimit } = pkg('floodgate');
     const client = new Client({ path: socket, failure: 'deny', logger: null, timeoutMs: 1000 });
     await client.ping();
     app.use(rateLimit({ client, policy: 'bench_api' }));
@@ -57,10 +64,10 @@ async function serve(variant, socket, redisSocket) {
   const srv = app.listen(0, '127.0.0.1', () => process.stdout.write(`${srv.address().port}\n`));
 }
 
-function startServer(variant, socket, redisSocket) {
+function startServer(variant, socket, redisSocket, comparePkg) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [__filename, '--serve', variant, '--socket', socket, '--redis', redisSocket], {
-      stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [__filename, '--serve', variant, '--socket', socket, '--redis', redisSocket,
+      ...(comparePkg ? ['--compare-pkg', comparePkg] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => {
       out += d;
@@ -80,11 +87,12 @@ function cpuTicks(pid) {
 }
 
 // The process a variant's decisions are made in besides the app: the agent, or redis-server.
-const sidePid = (variant, opts) => ({ floodgate: opts.agentPid, 'rate-limit-redis': opts.redisPid })[variant] ?? 0;
+const sidePid = (variant, opts) => ({ floodgate: opts.agentPid, 'floodgate-compare': opts.agentPid,
+  'rate-limit-redis': opts.redisPid })[variant] ?? 0;
 
 async function measure(variant, socket, opts) {
   const autocannon = need('autocannon');
-  const { p, port } = await startServer(variant, socket, opts.redisSocket);
+  const { p, port } = await startServer(variant, socket, opts.redisSocket, opts.comparePkg);
   try {
     const app0 = cpuTicks(p.pid);
     const side0 = cpuTicks(sidePid(variant, opts));
@@ -117,11 +125,18 @@ async function main() {
   const socket = arg('socket');
   const redisSocket = arg('redis');
   if (!socket || !redisSocket)
-    throw new Error('usage: node bench/node_http.js --socket SOCK --redis RSOCK [--smoke] [--rounds N] [--duration S]');
+    throw new Error('usage: node bench/node_http.js --socket SOCK --redis RSOCK [--smoke] [--rounds N] [--duration S] ' +
+      '[--variants V,V...] [--compare-pkg DIR]');
+  const comparePkg = arg('compare-pkg');
+  const VARIANTS = arg('variants', ALL_VARIANTS.filter((v) => v !== 'floodgate-compare' || comparePkg).join(',')).split(',');
+  for (const v of VARIANTS) {
+    if (!ALL_VARIANTS.includes(v)) throw new Error(`unknown variant ${v} (${ALL_VARIANTS.join(', ')})`);
+    if (v === 'floodgate-compare' && !comparePkg) throw new Error('floodgate-compare needs --compare-pkg DIR');
+  }
   const smoke = process.argv.includes('--smoke');
   const opts = { connections: smoke ? 2 : 10, amount: smoke ? 300 : 0, duration: Number(arg('duration', 10)),
     agentPid: Number(arg('agent-pid', 0)), redisPid: Number(arg('redis-pid', 0)), redisSocket,
-    clkTck: Number(arg('clk-tck', 100)) };
+    clkTck: Number(arg('clk-tck', 100)), comparePkg };
   const rounds = smoke ? 1 : Number(arg('rounds', 3));
   const runs = Object.fromEntries(VARIANTS.map((v) => [v, []]));
   const load0 = os.loadavg();
@@ -136,6 +151,7 @@ async function main() {
         `${v},${i},${r.rps},${r.p50},${r.p99},${r.total},${r.appUs},${r.agentUs}`))].join('\n') + '\n');
   const fmt = (x) => x.toFixed(2);
   const name = { none: 'no limiter', floodgate: 'floodgate rateLimit (floodgated socket)',
+    'floodgate-compare': `floodgate rateLimit of ${comparePkg} (floodgated socket)`,
     'express-rate-limit': 'express-rate-limit, default memory store',
     'rate-limit-redis': 'express-rate-limit + rate-limit-redis (ioredis, local redis-server)' };
   console.log(`- load average: ${load0.map(fmt).join(' ')} before, ${load1.map(fmt).join(' ')} after ` +
@@ -151,19 +167,48 @@ async function main() {
   const cpu = Object.fromEntries(VARIANTS.map((v) => [v, {
     app: median(runs[v], (r) => r.appUs).appUs, agent: median(runs[v], (r) => r.agentUs).agentUs }]));
   const total = (v) => cpu[v].app + cpu[v].agent;
+  // Ratios to the variants of the run; '-' for one left out by --variants.
+  const ratio = (x, v) => (med[v] ? `${fmt(x / med[v].rps)}x` : '-');
   console.log('| app | req/s | p50 ms | p99 ms | req/s vs no limiter | req/s vs express-rate-limit | ' +
     'req/s vs rate-limit-redis | added p99 ms | app CPU µs/req | agent or Redis CPU µs/req | ' +
     'limiter CPU µs/req (over no limiter) |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const v of VARIANTS) {
     const r = med[v];
-    console.log(`| ${name[v]} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${fmt(r.rps / med.none.rps)}x | ` +
-      `${fmt(r.rps / med['express-rate-limit'].rps)}x | ${fmt(r.rps / med['rate-limit-redis'].rps)}x | ` +
-      `${v === 'none' ? '' : fmt(r.p99 - med.none.p99)} | ` +
+    const overNone = v !== 'none' && med.none;
+    console.log(`| ${name[v]} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${ratio(r.rps, 'none')} | ` +
+      `${ratio(r.rps, 'express-rate-limit')} | ${ratio(r.rps, 'rate-limit-redis')} | ` +
+      `${overNone ? fmt(r.p99 - med.none.p99) : ''} | ` +
       `${cpu[v].app.toFixed(1)} | ${sidePid(v, opts) ? cpu[v].agent.toFixed(1) : ''} | ` +
-      `${v === 'none' ? '' : (total(v) - total('none')).toFixed(1)} |`);
+      `${overNone ? (total(v) - total('none')).toFixed(1) : ''} |`);
+  }
+  if (rounds > 1) printPaired(VARIANTS, runs, name);
+}
+
+
+// Each round runs the variants back to back, so a ratio taken inside a round
+// moves less with the shared machine's load than one between the medians of
+// different rounds: the median (and range) of those per-round figures.
+function printPaired(VARIANTS, runs, name) {
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const span = (xs, f, unit) => `${f(med(xs))}${unit} [${f(Math.min(...xs))} to ${f(Math.max(...xs))}]`;
+  const per = (v, g) => runs[v].map((r, i) => g(r, i));
+  const x = (n) => `${n.toFixed(2)}x`;
+  const signed = (d) => (n) => `${n >= 0 ? '+' : ''}${n.toFixed(d)}`;
+  console.log('');
+  console.log('Per round (the variants back to back; median [range] over the rounds):');
+  for (const v of VARIANTS) {
+    if (v === 'none') continue;
+    const parts = [];
+    for (const ref of ['rate-limit-redis', 'express-rate-limit'])
+      if (runs[ref] && ref !== v) parts.push(`req/s ${span(per(v, (r, i) => r.rps / runs[ref][i].rps), x, '')} ${ref}`);
+    if (runs.none) {
+      parts.push(`p99 ${span(per(v, (r, i) => r.p99 - runs.none[i].p99), signed(2), ' ms')} over no limiter`);
+      parts.push(`app CPU ${span(per(v, (r, i) => r.appUs - runs.none[i].appUs), signed(1), ' µs/req')} over no limiter`);
+    }
+    console.log(`- ${name[v]}: ${parts.join('; ')}`);
   }
 }
 
-if (process.argv.includes('--serve')) serve(arg('serve'), arg('socket'), arg('redis')).catch((e) => { console.error(e); process.exit(1); });
+if (process.argv.includes('--serve')) serve(arg('serve'), arg('socket'), arg('redis'), arg('compare-pkg')).catch((e) => { console.error(e); process.exit(1); });
 else main().catch((e) => { console.error(e.message); process.exit(1); });

@@ -77,6 +77,14 @@ class Client extends EventEmitter {
     this.queued = []; // calls made while connecting, written once connected
     this.backoff = this.minBackoff;
     this.timer = null;
+    this.live = 0; // calls waiting for their deadline
+    this.deadlineTimer = null; // the one timer of those deadlines (true: firing)
+    this.onDeadline = () => this.onDeadlineTimer();
+    this.out = []; // commands encoded, for one write after this poll phase
+    this.outSock = null; // the connection they are for
+    this.flushing = false;
+    this.flushOut = () => this.flush();
+    this.expireCalls = () => this.expireDeadlines();
     this.degraded = false;
     this.counters = {
       calls: 0, agent: 0, failure_allow: 0, failure_deny: 0, insurance: 0,
@@ -89,9 +97,13 @@ class Client extends EventEmitter {
 
   connect() {
     if (this.state === 'closed' || this.sock) return;
-    const sock = net.createConnection({ path: this.path });
-    this.sock = sock;
     const reader = new RespReader(this.respLimits);
+    // Replies are read into one buffer of this connection (onread), not
+    // through the stream's 'data' events: no Buffer per read and no stream
+    // bookkeeping per reply. The reader copies what it keeps of a chunk.
+    const sock = net.createConnection({ path: this.path,
+      onread: { buffer: Buffer.allocUnsafe(64 * 1024), callback: (n, buf) => onData(buf.subarray(0, n)) } });
+    this.sock = sock;
     // Timers run before I/O in the event loop: after a stall of the
     // application's own loop the timer would fire although the connection (or
     // reply) is already there. setImmediate lets pending I/O be read first.
@@ -113,7 +125,7 @@ class Client extends EventEmitter {
       this.queued = [];
       for (const c of q) if (!c.done) this.write(c);
     });
-    sock.on('data', (chunk) => {
+    const onData = (chunk) => {
       let replies;
       try {
         replies = reader.feed(chunk);
@@ -140,7 +152,7 @@ class Client extends EventEmitter {
         this.backoff = this.minBackoff;
         if (!c.done) this.settle(c, r);
       }
-    });
+    };
     sock.on('error', (err) => { sock.lastError = err; });
     sock.on('close', () => {
       clearTimeout(ct);
@@ -198,6 +210,8 @@ class Client extends EventEmitter {
     this.timer = null;
     for (const c of this.queued) if (!c.done) this.fallback(c, new Error('client closed'));
     this.queued = [];
+    // Calls made before close() still go out, and are answered before the agent closes.
+    this.flush();
     if (this.sock) this.sock.end();
   }
 
@@ -213,7 +227,7 @@ class Client extends EventEmitter {
   call(args, parse, fallback) {
     this.counters.calls++;
     return new Promise((resolve, reject) => {
-      const c = { args, parse, fallbackFn: fallback, resolve, reject, done: false, timer: null };
+      const c = { args, parse, fallbackFn: fallback, resolve, reject, done: false, deadline: 0, sentAt: 0 };
       if (this.state === 'closed' || this.state === 'down') {
         this.fallback(c, new Error(this.state === 'closed' ? 'client closed' : 'agent unreachable'));
         return;
@@ -222,46 +236,122 @@ class Client extends EventEmitter {
         this.fallback(c, new Error(`${this.maxPending} calls already waiting`));
         return;
       }
-      c.timer = setTimeout(() => setImmediate(() => {
-        if (c.done) return; // the reply was waiting behind a stall of this process's loop
-        this.counters.timeouts++;
-        // The reply may still come: its slot stays in inflight and is skipped.
-        const oldest = this.inflight[0];
-        if (oldest && Date.now() - oldest.sentAt > this.stallMs && this.sock)
-          this.sock.destroy(new Error(`agent stalled: no reply for ${this.stallMs} ms`));
-        this.fallback(c, new Error(`no reply within ${this.timeoutMs} ms`));
-      }), this.timeoutMs);
+      c.deadline = performance.now() + this.timeoutMs;
+      this.armDeadline();
       if (this.state === 'ready') this.write(c);
       else this.queued.push(c);
     });
   }
 
+  // One timer for all calls instead of a setTimeout and clearTimeout per call
+  // (a Timeout object, a list insertion and a removal each: a measurable part
+  // of a call). Every call has the same timeoutMs, so deadlines grow in call
+  // order along inflight and queued: the timer is set for the oldest live
+  // call and, when it fires, ends every call whose deadline has passed. It
+  // holds the process open only while a call is waiting, as the per-call
+  // timers did.
+  armDeadline() {
+    if (this.live++ === 0 && this.deadlineTimer && this.deadlineTimer !== true) this.deadlineTimer.ref();
+    if (!this.deadlineTimer) this.deadlineTimer = setTimeout(this.onDeadline, this.timeoutMs);
+  }
+
+  // c is decided (replied, failed over or refused): its deadline no longer counts.
+  finish(c) {
+    c.done = true;
+    if (c.deadline && --this.live === 0 && this.deadlineTimer && this.deadlineTimer !== true)
+      this.deadlineTimer.unref();
+  }
+
+  // Timers run before I/O in the event loop: after a stall of the
+  // application's own loop the timer would fire although the reply is already
+  // there. setImmediate lets pending I/O be read first (the timer slot is
+  // held meanwhile, so no second timer is set).
+  onDeadlineTimer() {
+    this.deadlineTimer = true;
+    setImmediate(this.expireCalls);
+  }
+
+  expireDeadlines() {
+    // Still held while calls are failed over: a 'fallback' listener that makes
+    // a call must not set a second timer (the one set below covers its call).
+    this.deadlineTimer = true;
+    const now = performance.now();
+    let next = Infinity;
+    let expired = false;
+    for (const list of [this.inflight, this.queued]) {
+      for (const c of list) {
+        if (c.done) continue; // a call timed out before, whose reply may still come: its slot stays
+        if (c.deadline > now) {
+          next = Math.min(next, c.deadline);
+          break;
+        }
+        this.counters.timeouts++;
+        expired = true;
+        this.fallback(c, new Error(`no reply within ${this.timeoutMs} ms`));
+      }
+    }
+    if (expired) {
+      const oldest = this.inflight[0];
+      if (oldest && Date.now() - oldest.sentAt > this.stallMs && this.sock)
+        this.sock.destroy(new Error(`agent stalled: no reply for ${this.stallMs} ms`));
+    }
+    // A call made by such a listener after its list was passed: its deadline
+    // is at most timeoutMs away.
+    if (next === Infinity && this.live > 0) next = now + this.timeoutMs;
+    this.deadlineTimer = null;
+    if (next !== Infinity) {
+      this.deadlineTimer = setTimeout(this.onDeadline, Math.max(1, Math.ceil(next - now)));
+      if (this.live === 0) this.deadlineTimer.unref();
+    }
+  }
+
   write(c) {
-    let buf;
+    let cmd;
     try {
-      buf = encodeCommand(c.args);
+      cmd = encodeCommand(c.args);
     } catch (e) {
-      c.done = true;
-      clearTimeout(c.timer);
+      this.finish(c);
       c.reject(e);
       return;
     }
     c.sentAt = Date.now();
     this.inflight.push(c);
-    const sock = this.sock;
-    // Calls made in one tick leave in one write (pipelining without a
-    // syscall per command).
-    if (!sock.writableCorked) {
-      sock.cork();
-      process.nextTick(() => sock.uncork());
+    // Commands leave in one write after the poll phase of the event loop: the
+    // calls of every request read in that phase (one per HTTP connection
+    // with data) share one syscall and wake the agent once, which answers
+    // them in one read. Their replies could not be read before the next poll
+    // phase anyway, so the wait costs them no time.
+    if (this.outSock !== this.sock) {
+      this.outSock = this.sock;
+      this.out = [];
     }
-    sock.write(buf);
+    this.out.push(cmd);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(this.flushOut);
+    }
+  }
+
+  flush() {
+    this.flushing = false;
+    const sock = this.outSock;
+    const out = this.out;
+    this.outSock = null;
+    this.out = [];
+    // A socket closed meanwhile has failed these calls over already.
+    if (!out.length || sock !== this.sock || sock.destroyed || sock.writableEnded) return;
+    if (out.length === 1) sock.write(out[0]);
+    else if (out.every((x) => typeof x === 'string')) sock.write(out.join(''));
+    else {
+      sock.cork();
+      for (const x of out) sock.write(x);
+      sock.uncork();
+    }
   }
 
   settle(c, reply) {
-    c.done = true;
-    clearTimeout(c.timer);
     if (reply instanceof ReplyError) {
+      this.finish(c);
       c.reject(new FloodgateCommandError(reply, c.args));
       return;
     }
@@ -273,18 +363,17 @@ class Client extends EventEmitter {
       // read it as a decision.
       this.counters.protocol_errors++;
       this.logger.error(`floodgate: ${c.args[0]}: ${e.message}`);
-      c.done = false;
       this.fallback(c, e);
       return;
     }
+    this.finish(c);
     this.counters.agent++;
     c.resolve(v);
   }
 
   fallback(c, err) {
     if (c.done) return;
-    c.done = true;
-    clearTimeout(c.timer);
+    this.finish(c);
     if (!c.fallbackFn) {
       c.reject(new FloodgateUnavailableError(`floodgate: ${c.args[0]}: agent unavailable: ${err.message}`, err));
       return;

@@ -13,6 +13,25 @@ function sfString(s) {
   return `"${str.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
+// What a header is made of that changes only with the config: the quoted
+// name and the policy's window in seconds. Computed once per name and window
+// name, not per response; bounded, as a name may come from a function.
+const quoted = new Map();
+const windowPart = new Map();
+function cached(map, k, make) {
+  let v = map.get(k);
+  if (v === undefined) {
+    if (map.size >= 1024) map.clear();
+    v = make(k);
+    map.set(k, v);
+  }
+  return v;
+}
+const windowParam = (name) => {
+  const w = windowSeconds(name);
+  return w && w >= 1 ? `;w=${Math.round(w)}` : '';
+};
+
 /**
  * The RateLimit-Policy and RateLimit field values of a result, as the IETF
  * httpapi draft (draft-ietf-httpapi-ratelimit-headers-10/11) writes them:
@@ -22,9 +41,8 @@ function sfString(s) {
  */
 function draftHeaders(name, r) {
   if (!r || !(r.limit > 0)) return null;
-  const id = sfString(name);
-  const w = windowSeconds(r.window);
-  const policy = `${id};q=${r.limit}${w && w >= 1 ? `;w=${Math.round(w)}` : ''}`;
+  const id = cached(quoted, String(name), sfString);
+  const policy = `${id};q=${r.limit}${cached(windowPart, r.window, windowParam)}`;
   const t = Math.ceil(r.resetMs / 1000);
   return { policy, limit: `${id};r=${r.remaining};t=${t}` };
 }
@@ -43,6 +61,7 @@ function ipKey(req, ipv6Prefix) {
 }
 
 const valueOf = (v, req, res) => (typeof v === 'function' ? v(req, res) : v);
+const isThenable = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
 
 /**
  * rateLimit({ client, policy, key? | keys?, cost?, role?, ipv6Prefix?,
@@ -70,28 +89,36 @@ function rateLimit(opts) {
   const prop = opts.requestPropertyName ?? 'rateLimit';
   const keyFn = opts.key ?? defaultKey;
 
-  async function decideOne(req, res, cost, role) {
-    const policy = valueOf(opts.policy, req, res);
-    const key = await keyFn(req, res);
-    if (key === undefined || key === null || key === '')
-      throw new Error('floodgate: the key function returned no key');
-    try {
-      return await client.check(policy, key, { cost, role });
-    } catch (err) {
-      if (!err.neverPasses) throw err;
-      return { policy, key, allowed: false, limit: 0, remaining: 0, resetMs: 0, retryAfterMs: 0,
-        state: 'never', window: '', refusedKey: key, source: 'agent' };
-    }
-  }
-
+  // Every await is a trip through the microtask queue: options and key
+  // functions that answer at once (the usual case) are not awaited, so a
+  // request waits only for the agent's reply.
   return async function floodgateRateLimit(req, res, next) {
     let result;
     try {
-      if (opts.skip && (await opts.skip(req, res))) return next();
-      const cost = await valueOf(opts.cost, req, res);
-      const role = await valueOf(opts.role, req, res);
-      result = specs ? await decideKeys(client, specs, [req, res], { cost, role })
-        : await decideOne(req, res, cost, role);
+      if (opts.skip) {
+        let skip = opts.skip(req, res);
+        if (isThenable(skip)) skip = await skip;
+        if (skip) return next();
+      }
+      let cost = valueOf(opts.cost, req, res);
+      if (isThenable(cost)) cost = await cost;
+      let role = valueOf(opts.role, req, res);
+      if (isThenable(role)) role = await role;
+      if (specs) result = await decideKeys(client, specs, [req, res], { cost, role });
+      else {
+        const policy = valueOf(opts.policy, req, res);
+        let key = keyFn(req, res);
+        if (isThenable(key)) key = await key;
+        if (key === undefined || key === null || key === '')
+          throw new Error('floodgate: the key function returned no key');
+        try {
+          result = await client.check(policy, key, { cost, role });
+        } catch (err) {
+          if (!err.neverPasses) throw err;
+          result = { policy, key, allowed: false, limit: 0, remaining: 0, resetMs: 0, retryAfterMs: 0,
+            state: 'never', window: '', refusedKey: key, source: 'agent' };
+        }
+      }
       req[prop] = result;
       // a request that can never pass has no window to describe in headers
       if (headers && !res.headersSent && result.state !== 'never') {

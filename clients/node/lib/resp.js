@@ -36,14 +36,17 @@ class ReplyError extends Error {
 }
 
 const INCOMPLETE = Symbol('incomplete');
+const EMPTY = Buffer.alloc(0);
 
 class RespReader {
   constructor(limits = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     // When the last attempt stopped in a bulk string, the bytes it needs in
     // all: no need to parse again before they are here.
     this.need = 0;
+    this.pos = 0; // where value() reads
+    this.elements = 0;
   }
 
   // Adds bytes and returns the replies they complete, in order. Throws
@@ -60,18 +63,22 @@ class RespReader {
       if (this.need && this.buf.length < this.need) break;
       this.elements = 0;
       this.need = 0;
-      let r;
+      this.pos = pos;
+      let v;
       try {
-        r = this.value(pos, 0);
+        v = this.value(0);
       } catch (e) {
         if (e instanceof RespProtocolError) this.dead = e;
         throw e;
       }
-      if (r === INCOMPLETE) break;
-      out.push(r.v);
-      pos = r.p;
+      if (v === INCOMPLETE) break;
+      out.push(v);
+      pos = this.pos;
     }
-    this.buf = pos >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(pos);
+    // What is kept of the caller's chunk is copied: it may be the
+    // connection's read buffer, which the next read overwrites.
+    const rest = pos >= this.buf.length ? EMPTY : this.buf.subarray(pos);
+    this.buf = rest.length && this.buf === chunk ? Buffer.from(rest) : rest;
     if (this.need) this.need -= pos;
     return out;
   }
@@ -81,53 +88,83 @@ class RespReader {
     throw this.dead;
   }
 
-  // The line starting at pos (after the type byte), without CRLF.
-  line(pos) {
-    const max = Math.min(this.buf.length, pos + this.limits.maxLine + 2);
-    const i = this.buf.indexOf(LF, pos);
-    if (i < 0 || i >= max) {
-      if (this.buf.length - pos > this.limits.maxLine + 1)
+  // The end (the CR of CRLF) of the line starting at pos (after the type
+  // byte), or -1 when it is not all here yet. Scanned here rather than with
+  // Buffer#indexOf: the lines of a reply are a few bytes, shorter than a call
+  // into C++.
+  lineEnd(pos) {
+    const buf = this.buf;
+    const max = Math.min(buf.length, pos + this.limits.maxLine + 2);
+    let i = pos;
+    while (i < max && buf[i] !== LF) i++;
+    if (i >= max) {
+      if (buf.length - pos > this.limits.maxLine + 1)
         this.fail(`a line longer than ${this.limits.maxLine} bytes`);
-      return INCOMPLETE;
+      return -1;
     }
-    if (i === pos || this.buf[i - 1] !== CR) this.fail('a line not ended by CRLF');
-    return { s: this.buf.toString('latin1', pos, i - 1), p: i + 1 };
+    if (i === pos || buf[i - 1] !== CR) this.fail('a line not ended by CRLF');
+    return i - 1;
   }
 
-  int(s, what) {
-    if (!/^-?(0|[1-9][0-9]{0,17})$/.test(s)) this.fail(`${what} "${s.slice(0, 40)}" is not an integer`);
-    return Number(s);
+  // The integer of the bytes start..end: -?(0|[1-9][0-9]{0,17}), read from
+  // the bytes without a string or a regex; longer than 15 digits (past exact
+  // doubles) through Number() of the text, as before.
+  int(start, end, what) {
+    const buf = this.buf;
+    let i = start;
+    const neg = buf[i] === 0x2d;
+    if (neg) i++;
+    const digits = end - i;
+    if (digits >= 1 && digits <= 18 && (buf[i] !== 0x30 || digits === 1)) {
+      let n = 0;
+      for (; i < end; i++) {
+        const d = buf[i] - 0x30;
+        if (d < 0 || d > 9) break;
+        n = n * 10 + d;
+      }
+      if (i === end) {
+        if (digits > 15) return Number(buf.toString('latin1', start, end));
+        return neg ? -n : n;
+      }
+    }
+    return this.fail(`${what} "${buf.toString('latin1', start, end).slice(0, 40)}" is not an integer`);
   }
 
-  value(pos, depth) {
-    if (pos >= this.buf.length) return INCOMPLETE;
-    const t = this.buf[pos];
-    const l = this.line(pos + 1);
-    if (l === INCOMPLETE) return INCOMPLETE;
+  // The value at this.pos, which moves past it; INCOMPLETE when its bytes are
+  // not all here (feed() then starts the reply again when more come).
+  value(depth) {
+    const buf = this.buf;
+    const pos = this.pos;
+    if (pos >= buf.length) return INCOMPLETE;
+    const t = buf[pos];
+    const end = this.lineEnd(pos + 1);
+    if (end < 0) return INCOMPLETE;
+    this.pos = end + 2;
     switch (t) {
       case 0x2b: // +
-        return { v: this.buf.toString('utf8', pos + 1, l.p - 2), p: l.p };
+        return buf.toString('utf8', pos + 1, end);
       case 0x2d: // -
-        return { v: new ReplyError(this.buf.toString('utf8', pos + 1, l.p - 2)), p: l.p };
+        return new ReplyError(buf.toString('utf8', pos + 1, end));
       case 0x3a: // :
-        return { v: this.int(l.s, 'integer'), p: l.p };
+        return this.int(pos + 1, end, 'integer');
       case 0x24: { // $
-        const n = this.int(l.s, 'bulk length');
-        if (n === -1) return { v: null, p: l.p };
+        const n = this.int(pos + 1, end, 'bulk length');
+        if (n === -1) return null;
         if (n < 0 || n > this.limits.maxBulk)
           this.fail(`bulk length ${n} outside 0..${this.limits.maxBulk}`);
-        const end = l.p + n + 2;
-        if (this.buf.length < end) {
-          this.need = end;
+        const from = end + 2;
+        const to = from + n + 2;
+        if (buf.length < to) {
+          this.need = to;
           return INCOMPLETE;
         }
-        if (this.buf[end - 2] !== CR || this.buf[end - 1] !== LF)
-          this.fail('a bulk string not followed by CRLF');
-        return { v: this.buf.toString('utf8', l.p, end - 2), p: end };
+        if (buf[to - 2] !== CR || buf[to - 1] !== LF) this.fail('a bulk string not followed by CRLF');
+        this.pos = to;
+        return buf.toString('utf8', from, to - 2);
       }
       case 0x2a: { // *
-        const n = this.int(l.s, 'array length');
-        if (n === -1) return { v: null, p: l.p };
+        const n = this.int(pos + 1, end, 'array length');
+        if (n === -1) return null;
         if (n < 0 || n > this.limits.maxElements)
           this.fail(`array length ${n} outside 0..${this.limits.maxElements}`);
         if (depth >= this.limits.maxDepth) this.fail(`arrays nested deeper than ${this.limits.maxDepth}`);
@@ -135,14 +172,12 @@ class RespReader {
         if (this.elements > this.limits.maxElements)
           this.fail(`more than ${this.limits.maxElements} elements in one reply`);
         const arr = new Array(n);
-        let p = l.p;
         for (let i = 0; i < n; i++) {
-          const r = this.value(p, depth + 1);
-          if (r === INCOMPLETE) return INCOMPLETE;
-          arr[i] = r.v;
-          p = r.p;
+          const v = this.value(depth + 1);
+          if (v === INCOMPLETE) return INCOMPLETE;
+          arr[i] = v;
         }
-        return { v: arr, p };
+        return arr;
       }
       default:
         return this.fail(`unexpected type byte 0x${t.toString(16).padStart(2, '0')}` +
@@ -152,18 +187,35 @@ class RespReader {
 }
 
 // A command as a RESP array of bulk strings. Arguments are strings, Buffers
-// or finite numbers.
+// or finite numbers. Without a Buffer among them it is a string (the socket
+// writes it as UTF-8): no Buffer is made per part and joined per call.
 function encodeCommand(args) {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) {
+    if (typeof a === 'string') s += `$${Buffer.byteLength(a, 'utf8')}\r\n${a}\r\n`;
+    else if (typeof a === 'number' && Number.isFinite(a)) {
+      const t = String(a);
+      s += `$${t.length}\r\n${t}\r\n`;
+    } else if (Buffer.isBuffer(a)) return encodeBuffers(args);
+    else throw badArgument(a);
+  }
+  return s;
+}
+
+function encodeBuffers(args) {
   const parts = [Buffer.from(`*${args.length}\r\n`)];
   for (const a of args) {
     let b;
     if (Buffer.isBuffer(a)) b = a;
     else if (typeof a === 'string') b = Buffer.from(a, 'utf8');
     else if (typeof a === 'number' && Number.isFinite(a)) b = Buffer.from(String(a));
-    else throw new TypeError(`floodgate: a command argument must be a string, Buffer or number, not ${typeof a}`);
+    else throw badArgument(a);
     parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
   }
   return Buffer.concat(parts);
 }
+
+const badArgument = (a) =>
+  new TypeError(`floodgate: a command argument must be a string, Buffer or number, not ${typeof a}`);
 
 module.exports = { RespReader, RespProtocolError, ReplyError, encodeCommand, DEFAULT_LIMITS };

@@ -85,6 +85,17 @@ describe('client against floodgated', { timeout: 90_000 }, async () => {
     assert.equal(c.stats().agent, 300);
   });
 
+  it('calls made just before close() are sent and answered by the agent', async () => {
+    // Commands leave in one write after the poll phase: close() must send
+    // what is waiting before it ends the connection.
+    const c = client();
+    await once(c, 'connect');
+    const calls = [c.check('api', 'u:closing'), c.check('api', 'u:closing')];
+    c.close();
+    const rs = await Promise.all(calls);
+    assert.deepEqual(rs.map((r) => [r.source, r.remaining]), [['agent', 4], ['agent', 3]]);
+  });
+
   it('progressive auth: 0, 0, 1 s, 2 s, 4 s, 4 s; check waits; ok forgets', async () => {
     const c = client();
     const d = [];

@@ -26,6 +26,26 @@ test('pipelined replies come out in order, with errors as values', () => {
   assert.deepEqual(out.slice(2, 6), [-1, null, null, []]);
 });
 
+test('integers: signs, zero and the 18 digits a reply may have, as Number() reads them', () => {
+  const ints = ['0', '-0', '-1', '7', '9007199254740991', '-9007199254740993', '123456789012345678', '-999999999999999999'];
+  const out = new RespReader().feed(Buffer.from(ints.map((n) => `:${n}\r\n`).join('') + '*2\r\n:12\r\n:-34\r\n'));
+  assert.deepEqual(out, [...ints.map(Number), [12, -34]]);
+  assert.ok(Object.is(out[1], -0));
+});
+
+test('a chunk buffer the caller reuses (the connection reads into one) is never kept', () => {
+  const r = new RespReader();
+  const shared = Buffer.alloc(64);
+  const bytes = Buffer.from(`${CHECK}$10\r\n0123456789\r\n+X\r\n`);
+  const got = [];
+  for (let i = 0; i < bytes.length; i += 5) {
+    const n = bytes.copy(shared, 0, i, Math.min(i + 5, bytes.length));
+    got.push(...r.feed(shared.subarray(0, n)));
+    shared.fill(0x41); // the next read overwrites it
+  }
+  assert.deepEqual(got, [[1, 10, 9, 6000, 0, 'ok', '1m'], '0123456789', 'X']);
+});
+
 test('a bulk string split across chunks waits for all its bytes', () => {
   const r = new RespReader();
   assert.deepEqual(r.feed(Buffer.from('$10\r\n01234')), []);
@@ -45,6 +65,10 @@ const hostile = [
   ['an integer with a plus', ':+1\r\n', /not an integer/],
   ['an integer with leading zeros', ':01\r\n', /not an integer/],
   ['an integer out of range', ':99999999999999999999\r\n', /not an integer/],
+  ['a sign alone', ':-\r\n', /integer "-" is not an integer/],
+  ['an empty integer', ':\r\n', /not an integer/],
+  ['a digit then a letter', ':1a\r\n', /integer "1a" is not an integer/],
+  ['a bulk length with a space', '$ 1\r\nx\r\n', /bulk length " 1" is not an integer/],
   ['a bulk without its CRLF', '$2\r\nabcd', /not followed by CRLF/],
 ];
 for (const [name, bytes, re] of hostile) {
@@ -72,7 +96,13 @@ test('an unfinished reply is refused at maxBuffered', () => {
 test('commands are arrays of bulk strings; bad arguments are refused', () => {
   assert.equal(encodeCommand(['RL.CHECK', 'api', Buffer.from('k\r\n'), 5]).toString(),
     '*4\r\n$8\r\nRL.CHECK\r\n$3\r\napi\r\n$3\r\nk\r\n\r\n$1\r\n5\r\n');
+  // Without a Buffer: one string, bulk lengths in UTF-8 bytes (not characters).
+  const s = encodeCommand(['RL.CHECK', 'api', 'k\u00e9\u{1f600}', 5, 1.5]);
+  assert.equal(typeof s, 'string');
+  assert.deepEqual(Buffer.from(s), Buffer.concat([Buffer.from('*5\r\n$8\r\nRL.CHECK\r\n$3\r\napi\r\n$7\r\n'),
+    Buffer.from('k\u00e9\u{1f600}'), Buffer.from('\r\n$1\r\n5\r\n$3\r\n1.5\r\n')]));
   assert.throws(() => encodeCommand(['RL.CHECK', {}]), TypeError);
+  assert.throws(() => encodeCommand(['RL.CHECK', 'k', Buffer.from('x'), undefined]), TypeError);
   assert.throws(() => encodeCommand(['RL.CHECK', NaN]), TypeError);
 });
 

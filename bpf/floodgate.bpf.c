@@ -30,7 +30,10 @@ struct ctx {
 	const struct fg_rule *rule;
 	__u32 rule_id;
 	__u32 ifindex;
+	/* CLOCK_MONOTONIC ns: the coarse clock (up to a tick behind) until
+	 * exact_now() reads the precise one; exact says which */
 	__u64 now;
+	bool exact;
 	__u32 l4off;   /* offset of the L4 header in the frame */
 	/* the source is verified: VER_TCP (TCP proof within verified_ttl),
 	 * VER_VOUCHED (only a vouch holds), 0 not, -1 not looked up yet */
@@ -45,13 +48,45 @@ struct ctx {
 
 /*
  * The clock of every timestamp in the maps (CLOCK_MONOTONIC, as user space
- * reads it). Not the coarse clock: it moves once per tick, which caps a
- * bucket at burst x HZ admissions per second whatever its rate. Measured in
- * docs/performance.md; read only on the new-flow, ban and UDP paths.
+ * reads it). Buckets take tokens at this clock, not the coarse one: that
+ * moves once per tick, which caps a bucket at burst x HZ admissions per
+ * second whatever its rate. Measured in docs/performance.md.
  */
 static __always_inline __u64 fg_now(void)
 {
 	return bpf_ktime_get_ns();
+}
+
+/*
+ * The new-flow and UDP paths start from the coarse clock (a few ns where
+ * the precise one costs 25-110) and read the precise one only when a bucket
+ * may take a token. Everything else they decide (under attack, verified,
+ * a UDP flow's idle time, the event interval) is safe a tick late.
+ */
+static __always_inline void coarse_now(struct ctx *c)
+{
+	c->now = bpf_ktime_get_coarse_ns();
+	c->exact = false;
+}
+
+/* The precise clock, read at most once per packet. It is never behind the
+ * coarse one, so c->now only moves forward. */
+static __always_inline __u64 exact_now(struct ctx *c)
+{
+	if (!c->exact) {
+		c->now = fg_now();
+		c->exact = true;
+	}
+	return c->now;
+}
+
+/* How far c->now may be behind the precise clock: one tick while it is the
+ * coarse clock's, none once it is the precise one. */
+static __always_inline __u64 now_lag(const struct ctx *c)
+{
+	if (c->exact)
+		return 0;
+	return c->cfg->tick_us ? (__u64)c->cfg->tick_us * 1000 : FG_TICK_MAX_NS;
 }
 
 /* now - then, or 0 when then is later: another CPU may have stamped an
@@ -302,7 +337,10 @@ static __always_inline bool level_take(struct ctx *c, void *map, const struct fg
 			return true;
 	}
 	__sync_fetch_and_add(&st->new_flows, 1);
-	if (bucket_take(&st->tat_ns, lim, c->now)) {
+	/* A source over its limit by more than a tick is dropped on the
+	 * coarse clock: a flood's packets never pay for the precise one. */
+	if (!bucket_surely_refuses(st->tat_ns, lim, c->now, now_lag(c)) &&
+	    bucket_take(&st->tat_ns, lim, exact_now(c))) {
 		*out = st;
 		return true;
 	}
@@ -317,7 +355,7 @@ static __always_inline bool global_take(struct ctx *c, struct fg_global_state *g
 {
 	__u64 until;
 
-	if (bucket_take(&gs->tat_ns, &c->rule->global, c->now))
+	if (bucket_take(&gs->tat_ns, &c->rule->global, exact_now(c)))
 		return true;
 	until = c->now + c->cfg->attack_hold_ns;
 	/* Refresh the deadline only when it moved noticeably: a store per
@@ -481,14 +519,14 @@ static __always_inline __u32 tcp_packet(struct xdp_md *xdp, struct ctx *c)
 		return FG_R_DROP_TCP_FLAGS;
 	if (!rule_of(c, FG_PROTO_TCP))
 		return FG_R_PASS_NEW_FLOW;
-	c->now = fg_now();
+	coarse_now(c);
 	reason = new_flow(c);
 	if (!(reason & WANT_COOKIE))
 		return reason;
 	if (c->p.family == FG_AF_INET6)
-		r = fg_cookie_syn6(xdp, c->l4off, c->now);
+		r = fg_cookie_syn6(xdp, c->l4off, exact_now(c));
 	else
-		r = fg_cookie_syn4(xdp, c->l4off, c->now);
+		r = fg_cookie_syn4(xdp, c->l4off, exact_now(c));
 	return r == FG_R_MAX ? reason & ~WANT_COOKIE : (__u32)r;
 }
 
@@ -503,7 +541,10 @@ static __always_inline __u32 udp_packet(struct ctx *c)
 	__u32 reason;
 
 	__builtin_memcpy(k.addr, c->p.saddr, 16);
-	c->now = fg_now();
+	/* A flow seen within udp_idle of the coarse now is known: it may stay
+	 * known a tick longer than udp_idle, and a refresh stamps it up to a
+	 * tick early; neither matters against an idle time of seconds. */
+	coarse_now(c);
 	seen = bpf_map_lookup_elem(&udp_flows, &k);
 	if (seen && since(c->now, *seen) < c->cfg->udp_idle_ns) {
 		/* Refresh at most a few times per idle period, not per packet. */

@@ -169,7 +169,10 @@ struct fg_config {
 	__u32 active;	   /* which half (0/1) of rules and port_rules is live */
 	__u8 ipv4_prefix;  /* prefix length of the per-prefix level */
 	__u8 ipv6_prefix;
-	__u16 pad0;
+	/* the kernel's tick in µs (clock_getres(CLOCK_MONOTONIC_COARSE)): how far
+	 * bpf_ktime_get_coarse_ns() may be behind bpf_ktime_get_ns(); 0 = not
+	 * known, the program then assumes the longest (HZ=100, 10 ms) */
+	__u16 tick_us;
 	__u64 udp_idle_ns;	 /* a UDP flow unseen this long is new again */
 	__u64 attack_hold_ns;	 /* under attack stays on this long after the
 				  * global budget was last exceeded */

@@ -56,6 +56,12 @@
 #define FG_MAX_IPV6_EXT 6
 #endif
 
+/* The longest tick a kernel is built with (HZ=100): how far the coarse clock
+ * may be behind the precise one when the agent did not say (fg_config.tick_us). */
+#ifndef FG_TICK_MAX_NS
+#define FG_TICK_MAX_NS 10000000ULL
+#endif
+
 /* Compare-and-swap attempts on a contended bucket before counting a miss. */
 #ifndef FG_CAS_TRIES
 #define FG_CAS_TRIES 4

@@ -56,8 +56,8 @@
 #define FG_MAX_IPV6_EXT 6
 #endif
 
-/* The longest tick a kernel is built with (HZ=100): how far the coarse clock
- * may be behind the precise one when the agent did not say (fg_config.tick_us). */
+/* The longest tick a kernel is built with (HZ=100): the tick the program
+ * assumes when fg_config.tick_us is 0 (the coarse clock's margin is two). */
 #ifndef FG_TICK_MAX_NS
 #define FG_TICK_MAX_NS 10000000ULL
 #endif

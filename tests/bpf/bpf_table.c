@@ -1251,6 +1251,91 @@ static void story_window_from_first_violation(void)
 	       why);
 }
 
+/* --- the coarse-clock drop ------------------------------------------------ */
+
+/* Put src's bucket of the default tcp rule at tat (its other fields kept). */
+static bool set_tat(const char *src, __u64 tat, char *why)
+{
+	struct fg_cidr c = cidr(src);
+	struct fg_src_state st = { 0 };
+	struct fg_src_key k;
+
+	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+	bpf_map_lookup_elem(maps.src_state, &k, &st);
+	st.tat_ns = tat;
+	if (bpf_map_update_elem(maps.src_state, &k, &st, BPF_ANY))
+		return fail(why, "writing the bucket of %s: %s", src, strerror(errno));
+	return true;
+}
+
+/*
+ * A source far over its limit is dropped on the coarse clock alone; its
+ * counters still move, and once its TAT is back within tau it is admitted
+ * again. The default tcp rule: 1/s, burst 3 (T = 1 s, tau = 3 s).
+ */
+static void story_fast_drop(void)
+{
+	const char *name = "coarse clock: a source far over its limit is dropped, "
+			   "counted, and admitted again once its bucket refills";
+	struct pkt_spec syn = SYN(.src = "192.0.2.40");
+	struct fg_src_state st;
+	char why[WHY_LEN] = "";
+	int err = reset(NULL);
+
+	if (err) {
+		report(name, false, strerror(-err));
+		return;
+	}
+	report(name,
+	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		       set_tat("192.0.2.40", xdpmaps_now_ns() + 3 * NS_PER_SEC + NS_PER_SEC / 10,
+			       why) &&
+		       expect_n(&syn, 3, XDP_DROP, FG_R_DROP_SOURCE, why) &&
+		       (src_state_of("192.0.2.40", FG_RULE_DEFAULT_TCP, &st) ||
+			fail(why, "no state")) &&
+		       ((st.new_flows == 4 && st.dropped == 3 && st.violations == 1) ||
+			fail(why, "new_flows %llu dropped %llu violations %u, want 4 3 1",
+			     (unsigned long long)st.new_flows, (unsigned long long)st.dropped,
+			     st.violations)) &&
+		       set_tat("192.0.2.40", xdpmaps_now_ns(), why) &&
+		       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why),
+	       why);
+}
+
+/*
+ * The coarse check never drops what the precise one admits: a bucket with
+ * exactly one token left (TAT = now + tau - T at the precise clock read
+ * just before the packet) must be admitted, at every phase of the tick
+ * (500 packets ~0.1 ms apart); one just past the limit (2 ms, less than a
+ * tick) and one far past it must be dropped.
+ */
+static void story_fast_drop_edge(void)
+{
+	const char *name = "coarse clock: a bucket just inside its limit is always admitted, "
+			   "one just outside dropped";
+	const __u64 t = NS_PER_SEC, tau = 3 * NS_PER_SEC;
+	struct pkt_spec syn = SYN(.src = "192.0.2.41");
+	char why[WHY_LEN] = "";
+	int err = reset(NULL), i;
+	bool ok = !err;
+
+	if (err)
+		snprintf(why, sizeof(why), "%s", strerror(-err));
+	for (i = 0; i < 500 && ok; i++) {
+		char inner[WHY_LEN];
+
+		ok = set_tat("192.0.2.41", xdpmaps_now_ns() + tau - t, why) &&
+		     (expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, inner) ||
+		      fail(why, "packet %d of 500: %s", i + 1, inner));
+		usleep(97);
+	}
+	ok = ok && set_tat("192.0.2.41", xdpmaps_now_ns() + tau - t + 2000000, why) &&
+	     expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
+	     set_tat("192.0.2.41", xdpmaps_now_ns() + tau + 100000000, why) &&
+	     expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why);
+	report(name, ok, why);
+}
+
 /* Violations that would ban, but must not: a verified source (SYNs can be
  * forged "from" it) and any source in dry-run. */
 static void story_no_ban(const char *name, const char *src, bool verified, bool dry_run)
@@ -2110,6 +2195,8 @@ int main(void)
 	story_autoban();
 	story_event_interval();
 	story_window_from_first_violation();
+	story_fast_drop();
+	story_fast_drop_edge();
 	story_no_ban("auto-ban: a verified source is limited but never banned", "192.0.2.11", true,
 		     false);
 	story_no_ban("auto-ban: dry-run reports the ban but does not make it", "192.0.2.12", false,

@@ -285,19 +285,24 @@ static __always_inline bool is_verified(struct ctx *c);
 static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 				      const struct fg_src_key *k, __u32 reason, __u32 level)
 {
-	__u64 last = st->last_event_ns;
-	__u32 v, banned = 0;
+	__u32 now = FG_STAMP(c->now), last = st->last_event, v, banned = 0;
+	/* rounded up: at most one violation per interval, never two */
+	__u64 interval = (c->cfg->event_interval_ns + (1ULL << FG_STAMP_SHIFT) - 1) >>
+			 FG_STAMP_SHIFT;
 
-	if (last && since(c->now, last) < c->cfg->event_interval_ns)
+	/* Signed: a stamp another CPU wrote after our clock read is recent,
+	 * not 52 days old. */
+	if (last && (__s32)(now - last) < (__s64)interval)
 		return;
-	/* Only the CPU that moves last_event_ns reports this interval. */
-	if (__sync_val_compare_and_swap(&st->last_event_ns, last, c->now) != last)
+	/* Only the CPU that moves last_event reports this interval. */
+	if (__sync_val_compare_and_swap(&st->last_event, last, now) != last)
 		return;
 	/* 0 is "no window yet", not a window that opened at boot: read as a
 	 * time, it would end ban_window_ns after boot, and on a host up less
 	 * than that the first window would be cut short. */
-	if (!st->viol_start_ns || since(c->now, st->viol_start_ns) > c->rule->ban_window_ns) {
-		st->viol_start_ns = c->now;
+	if (!st->viol_start ||
+	    (__s32)(now - st->viol_start) > (__s64)(c->rule->ban_window_ns >> FG_STAMP_SHIFT)) {
+		st->viol_start = now;
 		st->violations = 0;
 	}
 	v = __sync_add_and_fetch(&st->violations, 1);
@@ -308,7 +313,7 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 			banned = FG_EV_BAN_FAILED;
 		st->violations = 0;
 	}
-	emit_event(c, k, reason, level, v, banned, st->new_flows, st->dropped);
+	emit_event(c, k, reason, level, v, banned, fg_src_new_flows(st), st->dropped);
 }
 
 /*
@@ -343,15 +348,16 @@ static __always_inline bool level_take(struct ctx *c, void *map, const struct fg
 		if (!st)
 			return true;
 	}
-	__sync_fetch_and_add(&st->new_flows, 1);
 	/* A source over its limit by more than the coarse clock's lag is
 	 * dropped on the coarse clock: most of a flood's packets never pay
 	 * for the precise one. */
 	if (!bucket_surely_refuses(st->tat_ns, lim, c->now, now_lag(c)) &&
 	    bucket_take(&st->tat_ns, lim, exact_now(c))) {
+		__sync_fetch_and_add(&st->taken, 1);
 		*out = st;
 		return true;
 	}
+	/* The one write a dropped flow makes to the source's entry. */
 	__sync_fetch_and_add(&st->dropped, 1);
 	violation(c, st, &k, level == FG_LEVEL_SOURCE ? FG_R_DROP_SOURCE : FG_R_DROP_PREFIX, level);
 	return false;

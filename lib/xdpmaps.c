@@ -676,7 +676,7 @@ int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entr
 		for (i = 0; i < count; i++) {
 			struct xdpmaps_top_entry e = {
 				.key = keys[i],
-				.new_flows = vals[i].new_flows,
+				.new_flows = fg_src_new_flows(&vals[i]),
 				.dropped = vals[i].dropped,
 			};
 

@@ -22,8 +22,10 @@
 /* 3: reasons 15, 16 widened the stats map (FG_R_MAX).
  * 4: SYN cookies: reasons 17-20, fg_config's cookie fields, misc 7-12.
  * 5: the verified map's value is struct fg_verified (vouches), fg_rule_stat's
- *    pad0 is vouched_passed. */
-#define FG_ABI_VERSION 5
+ *    pad0 is vouched_passed.
+ * 6: fg_src_state is 32 bytes (taken for new_flows, u32 stamps), fg_config's
+ *    pad0 is tick_us (issue 18, hot path). */
+#define FG_ABI_VERSION 6
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -211,17 +213,33 @@ struct fg_src_key {
 };
 _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 
-/* Per-address / per-prefix state. Written with atomics only. */
+/*
+ * Per-address / per-prefix state. Written with atomics only. 32 bytes, so
+ * that an entry of the LRU hash with its key and the kernel's element header
+ * is 112 bytes (120 with the hash buckets): a million tracked sources in
+ * 120 MB. A dropped flow writes only dropped (the new flows a level saw are
+ * taken + dropped). Times other than the TAT are FG_STAMP()s: CLOCK_MONOTONIC
+ * in units of 2^20 ns (~1.05 ms), mod 2^32 (52 days), 0 = none.
+ */
 struct fg_src_state {
 	__u64 tat_ns;	     /* GCRA theoretical arrival time of the bucket */
-	__u64 new_flows;     /* new flows seen (passed or dropped) */
 	__u64 dropped;	     /* new flows dropped by this level */
-	__u64 viol_start_ns; /* start of the current violation window */
-	__u64 last_event_ns; /* last violation event / violation counted */
+	__u32 taken;	     /* tokens taken (later refunds included): mod 2^32 */
 	__u32 violations;    /* violations within the window */
-	__u32 pad0;
+	__u32 last_event;    /* FG_STAMP of the last violation counted / event */
+	__u32 viol_start;    /* FG_STAMP of the start of the violation window */
 };
-_Static_assert(sizeof(struct fg_src_state) == 48, "abi");
+_Static_assert(sizeof(struct fg_src_state) == 32, "abi");
+
+#define FG_STAMP_SHIFT 20
+/* A CLOCK_MONOTONIC time as a fg_src_state stamp (never 0: that is "none"). */
+#define FG_STAMP(ns)   ((__u32)((ns) >> FG_STAMP_SHIFT) ?: 1)
+
+/* The new flows a level saw for a source: admitted (or refunded) plus dropped. */
+static inline __u64 fg_src_new_flows(const struct fg_src_state *s)
+{
+	return (__u64)s->taken + s->dropped;
+}
 
 /* Per-rule global state (array indexed by rule id). */
 struct fg_global_state {

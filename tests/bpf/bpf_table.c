@@ -398,9 +398,9 @@ static bool check_prefix(char *why)
 		return false;
 	if (xdpmaps_source(&maps, &pfx, FG_RULE_DEFAULT_TCP, &st))
 		return fail(why, "no prefix_state for 192.0.2.0/24");
-	if (st.new_flows != 5 || st.dropped != 1)
+	if (fg_src_new_flows(&st) != 5 || st.dropped != 1)
 		return fail(why, "prefix 192.0.2.0/24: new_flows %llu dropped %llu, want 5 and 1",
-			    (unsigned long long)st.new_flows, (unsigned long long)st.dropped);
+			    (unsigned long long)fg_src_new_flows(&st), (unsigned long long)st.dropped);
 	/* The address's token was given back when the prefix refused. */
 	if (!src_state_of("192.0.2.5", FG_RULE_DEFAULT_TCP, &st))
 		return fail(why, "no src_state for 192.0.2.5");
@@ -1220,7 +1220,7 @@ static void story_event_interval(void)
 /*
  * A source's violation window opens at its first violation, whatever the
  * host's uptime. The window is set to end 200 ms from now counted from
- * boot: a program that took a fresh state's viol_start_ns of 0 for a time
+ * boot: a program that took a fresh state's viol_start of 0 for a time
  * would close it between two violations 300 ms apart, and not ban.
  */
 static void story_window_from_first_violation(void)
@@ -1293,9 +1293,9 @@ static void story_fast_drop(void)
 		       expect_n(&syn, 3, XDP_DROP, FG_R_DROP_SOURCE, why) &&
 		       (src_state_of("192.0.2.40", FG_RULE_DEFAULT_TCP, &st) ||
 			fail(why, "no state")) &&
-		       ((st.new_flows == 4 && st.dropped == 3 && st.violations == 1) ||
+		       ((fg_src_new_flows(&st) == 4 && st.dropped == 3 && st.violations == 1) ||
 			fail(why, "new_flows %llu dropped %llu violations %u, want 4 3 1",
-			     (unsigned long long)st.new_flows, (unsigned long long)st.dropped,
+			     (unsigned long long)fg_src_new_flows(&st), (unsigned long long)st.dropped,
 			     st.violations)) &&
 		       set_tat("192.0.2.40", xdpmaps_now_ns(), why) &&
 		       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why),

@@ -569,7 +569,13 @@ static __always_inline __u32 udp_packet(struct ctx *c)
 	if (!rule_of(c, FG_PROTO_UDP))
 		return FG_R_PASS_NEW_FLOW;
 	reason = new_flow(c);
-	if (!fg_reason_drops(reason))
+	if (fg_reason_drops(reason))
+		return reason;
+	/* A flow back after udp_idle has its entry: stamp it in place (an
+	 * LRU update allocates a fresh element and frees the old one). */
+	if (seen)
+		*seen = c->now;
+	else
 		bpf_map_update_elem(&udp_flows, &k, &c->now, BPF_ANY);
 	return reason;
 }

@@ -424,6 +424,22 @@ static bool setup_udp_flows(char *why)
 	return true;
 }
 
+/* udp_idle 50 ms: a flow back after 60 ms is new again (charged), and the
+ * stamp its admission writes makes its next datagram known. */
+static void conf_udp_idle(struct fg_compiled *c)
+{
+	c->cfg.udp_idle_ns = 50 * 1000000ULL;
+}
+
+static bool setup_udp_idle(char *why)
+{
+	struct pkt_spec s = { .src = "192.0.2.31", .proto = IPPROTO_UDP, .dport = 53 };
+
+	return expect(&s, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	       expect(&s, XDP_PASS, FG_R_PASS_UDP_KNOWN, why) && (usleep(60000), true) &&
+	       expect(&s, XDP_PASS, FG_R_PASS_NEW_FLOW, why);
+}
+
 static bool check_rule_web(char *why)
 {
 	struct fg_src_state st;
@@ -465,6 +481,10 @@ static const struct tcase table[] = {
 	{ "UDP same flow again is known",
 	  .pkt = { .src = "192.0.2.30", .proto = IPPROTO_UDP, .dport = 53 }, .before = 1,
 	  .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_UDP_KNOWN },
+	{ "UDP flow idle past udp_idle is new, then known again", .conf = conf_udp_idle,
+	  .setup = setup_udp_idle,
+	  .pkt = { .src = "192.0.2.31", .proto = IPPROTO_UDP, .dport = 53 }, .verdict = XDP_PASS,
 	  .reason = FG_R_PASS_UDP_KNOWN },
 	{ "UDP known flows pass with the rule's bucket empty",
 	  .pkt = { .src = "192.0.2.30", .proto = IPPROTO_UDP, .sport = 1000, .dport = 3478 },

@@ -34,6 +34,9 @@ struct ctx {
 	 * exact_now() reads the precise one; exact says which */
 	__u64 now;
 	bool exact;
+	/* the rule's global state, once new_flow() looked it up: where the
+	 * coarse clock's lag is learned */
+	struct fg_global_state *gs;
 	__u32 l4off;   /* offset of the L4 header in the frame */
 	/* the source is verified: VER_TCP (TCP proof within verified_ttl),
 	 * VER_VOUCHED (only a vouch holds), 0 not, -1 not looked up yet */
@@ -57,6 +60,13 @@ static __always_inline __u64 fg_now(void)
 	return bpf_ktime_get_ns();
 }
 
+/* now - then, or 0 when then is later: another CPU may have stamped an
+ * entry after this CPU read its clock, and the difference must not wrap. */
+static __always_inline __u64 since(__u64 now, __u64 then)
+{
+	return now > then ? now - then : 0;
+}
+
 /*
  * The new-flow and UDP paths start from the coarse clock (a few ns where
  * the precise one costs 25-110) and read the precise one only when a bucket
@@ -69,38 +79,60 @@ static __always_inline void coarse_now(struct ctx *c)
 	c->exact = false;
 }
 
-/* The precise clock, read at most once per packet. It is never behind the
- * coarse one, so c->now only moves forward. */
+/* Two ticks: the margin of the coarse-clock drop on a timely tick. */
+static __always_inline __u64 two_ticks(const struct ctx *c)
+{
+	return 2 * (c->cfg->tick_us ? (__u64)c->cfg->tick_us * 1000 : FG_TICK_MAX_NS);
+}
+
+/*
+ * The precise clock, read at most once per packet. It is never behind the
+ * coarse one, so c->now only moves forward. The difference is the coarse
+ * clock's lag right now: a lag beyond two ticks (a slow or preempted
+ * timekeeping CPU, an emulated machine) is kept in the rule's global state,
+ * and widens the coarse-clock drop's margin for FG_LAG_HOLD_NS. Written only
+ * when it grows or the hold ended: no store per packet.
+ */
 static __always_inline __u64 exact_now(struct ctx *c)
 {
-	if (!c->exact) {
-		c->now = fg_now();
-		c->exact = true;
+	struct fg_global_state *gs = c->gs;
+	__u64 coarse = c->now, lag;
+
+	if (c->exact)
+		return c->now;
+	c->now = fg_now();
+	c->exact = true;
+	lag = since(c->now, coarse);
+	if (gs && lag > two_ticks(c) &&
+	    (lag > gs->lag_ns || since(c->now, gs->lag_at_ns) > FG_LAG_HOLD_NS)) {
+		gs->lag_ns = lag;
+		gs->lag_at_ns = c->now;
 	}
 	return c->now;
 }
 
 /*
  * How far c->now may be behind the precise clock: none once it is the
- * precise one; two ticks while it is the coarse clock's. The coarse clock is
- * stamped by the tick handler, which runs late: in this VM (HZ=250) 4-5 % of
- * reads were more than one tick (4 ms) behind, up to 4.2 ms. A lag beyond
- * the margin (a timekeeping CPU held off for a whole tick more) could drop
- * one SYN of a source a few ms before its next token; the bucket itself is
- * never charged on the coarse clock.
+ * precise one; while it is the coarse clock's, two ticks, or a tick more
+ * than the largest lag the rule saw within FG_LAG_HOLD_NS. The coarse clock
+ * is stamped by the tick handler, which runs late: in this VM (HZ=250) 4-5 %
+ * of reads were more than one tick (4 ms) behind, up to 4.2 ms; in a guest
+ * under software emulation far more. A lag beyond the margin before any
+ * packet saw it could drop one SYN of a source a few ms before its next
+ * token; the bucket itself is never charged on the coarse clock.
  */
 static __always_inline __u64 now_lag(const struct ctx *c)
 {
+	__u64 m = two_ticks(c), seen;
+
 	if (c->exact)
 		return 0;
-	return 2 * (c->cfg->tick_us ? (__u64)c->cfg->tick_us * 1000 : FG_TICK_MAX_NS);
-}
-
-/* now - then, or 0 when then is later: another CPU may have stamped an
- * entry after this CPU read its clock, and the difference must not wrap. */
-static __always_inline __u64 since(__u64 now, __u64 then)
-{
-	return now > then ? now - then : 0;
+	if (c->gs && since(c->now, c->gs->lag_at_ns) <= FG_LAG_HOLD_NS) {
+		seen = c->gs->lag_ns + m / 2;
+		if (seen > m)
+			m = seen;
+	}
+	return m;
 }
 
 static __always_inline void count_misc(__u32 idx)
@@ -409,6 +441,7 @@ static __always_inline __u32 new_flow(struct ctx *c)
 	rs = bpf_map_lookup_elem(&rule_stats, &c->rule_id);
 	if (!gs || !rs)
 		return FG_R_PASS_NEW_FLOW;
+	c->gs = gs;
 	rs->new_flows += 1;
 
 	attack = c->now < gs->attack_until_ns;

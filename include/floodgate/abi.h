@@ -24,7 +24,8 @@
  * 5: the verified map's value is struct fg_verified (vouches), fg_rule_stat's
  *    pad0 is vouched_passed.
  * 6: fg_src_state is 32 bytes (taken for new_flows, u32 stamps), fg_config's
- *    pad0 is tick_us (issue 18, hot path). */
+ *    pad0 is tick_us, fg_global_state's pads are lag_ns and lag_at_ns
+ *    (issue 18, hot path). */
 #define FG_ABI_VERSION 6
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
@@ -245,8 +246,12 @@ static inline __u64 fg_src_new_flows(const struct fg_src_state *s)
 struct fg_global_state {
 	__u64 tat_ns;	       /* GCRA TAT of the rule's global budget */
 	__u64 attack_until_ns; /* under attack while now < this */
-	__u64 pad0;	       /* counters live in rule_stats (per-CPU): no shared line */
-	__u64 pad1;
+	/* the largest lag of the coarse clock behind the precise one this
+	 * rule's packets saw (ns), and when it was seen: the coarse-clock drop
+	 * widens its margin to it for FG_LAG_HOLD_NS (counters live in
+	 * rule_stats, per-CPU: no shared line) */
+	__u64 lag_ns;
+	__u64 lag_at_ns;
 	__u64 attacks;	     /* times the rule entered under-attack */
 	__u64 last_event_ns; /* last global-drop event of this rule */
 };

@@ -1349,9 +1349,23 @@ static void story_fast_drop_edge(void)
 		      fail(why, "packet %d of 500: %s", i + 1, inner));
 		usleep(97);
 	}
-	ok = ok && set_tat("192.0.2.41", xdpmaps_now_ns() + tau - t + 2000000, why) &&
-	     expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-	     set_tat("192.0.2.41", xdpmaps_now_ns() + tau + 100000000, why) &&
+	/* Just outside: the packet is refused if it runs within 2 ms of the
+	 * stamp; on a slow machine (an emulated guest) it may run later and
+	 * rightly pass, so a pass counts against the program only when the
+	 * clock read after it shows the 2 ms were not over. */
+	for (i = 0; i < 10 && ok; i++) {
+		__u64 t0 = xdpmaps_now_ns();
+		__u32 got;
+		int r, col;
+
+		ok = set_tat("192.0.2.41", t0 + tau - t + 2000000, why) &&
+		     send_spec(&syn, &got, &r, &col, why);
+		if (!ok || got == XDP_DROP)
+			break;
+		if (xdpmaps_now_ns() < t0 + 2000000)
+			ok = fail(why, "admitted with its bucket 2 ms past the limit");
+	}
+	ok = ok && set_tat("192.0.2.41", xdpmaps_now_ns() + tau + 100000000, why) &&
 	     expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why);
 	report(name, ok, why);
 }

@@ -212,9 +212,7 @@ static void setup_deny(void)
 }
 
 /* udp_idle 0: no flow is ever known, every datagram takes the new-flow
- * path and stamps its udp_flows entry (in place: the entry exists after the
- * first datagram, as for a flow back after udp_idle; a never-seen flow
- * inserts one instead). */
+ * path and writes udp_flows. */
 static void setup_udp_new(void)
 {
 	reset();
@@ -347,7 +345,7 @@ static const struct bench benches[] = {
 	  XDP_PASS,
 	  FG_R_PASS_UDP_KNOWN,
 	  "udp_known" },
-	{ "UDP flow new again (3 buckets + flow stamp)",
+	{ "UDP new flow (3 buckets + flow insert)",
 	  setup_udp_new,
 	  { .src = "192.0.2.1", .proto = IPPROTO_UDP, .payload = 100 },
 	  0,

@@ -33,14 +33,11 @@ struct ctx {
 	/* CLOCK_MONOTONIC ns: the coarse clock (up to a tick behind) until
 	 * exact_now() reads the precise one; exact says which */
 	__u64 now;
-	bool exact;
-	/* the rule's global state, once new_flow() looked it up: where the
-	 * coarse clock's lag is learned */
-	struct fg_global_state *gs;
 	__u32 l4off;   /* offset of the L4 header in the frame */
 	/* the source is verified: VER_TCP (TCP proof within verified_ttl),
 	 * VER_VOUCHED (only a vouch holds), 0 not, -1 not looked up yet */
 	__s8 verified;
+	bool exact;
 };
 
 #define VER_TCP	    1
@@ -93,9 +90,8 @@ static __always_inline __u64 two_ticks(const struct ctx *c)
  * and widens the coarse-clock drop's margin for FG_LAG_HOLD_NS. Written only
  * when it grows or the hold ended: no store per packet.
  */
-static __always_inline __u64 exact_now(struct ctx *c)
+static __always_inline __u64 exact_now(struct ctx *c, struct fg_global_state *gs)
 {
-	struct fg_global_state *gs = c->gs;
 	__u64 coarse = c->now, lag;
 
 	if (c->exact)
@@ -121,14 +117,14 @@ static __always_inline __u64 exact_now(struct ctx *c)
  * packet saw it could drop one SYN of a source a few ms before its next
  * token; the bucket itself is never charged on the coarse clock.
  */
-static __always_inline __u64 now_lag(const struct ctx *c)
+static __always_inline __u64 now_lag(const struct ctx *c, const struct fg_global_state *gs)
 {
 	__u64 m = two_ticks(c), seen;
 
 	if (c->exact)
 		return 0;
-	if (c->gs && since(c->now, c->gs->lag_at_ns) <= FG_LAG_HOLD_NS) {
-		seen = c->gs->lag_ns + m / 2;
+	if (gs && since(c->now, gs->lag_at_ns) <= FG_LAG_HOLD_NS) {
+		seen = gs->lag_ns + m / 2;
 		if (seen > m)
 			m = seen;
 	}
@@ -348,13 +344,19 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 	emit_event(c, k, reason, level, v, banned, fg_src_new_flows(st), st->dropped);
 }
 
+/* A new entry's value, from .rodata: not a 32-byte zeroed copy on the stack
+ * of each inlined level_take() (fg_xdp's stack, with a cookie subprogram's,
+ * must stay within 512 bytes). */
+static const struct fg_src_state fresh_state = {};
+
 /*
  * One bucket level (address or prefix). Returns true if the flow may go on;
  * *out is the state a token was taken from (to refund if a later level
  * refuses), NULL if none. Under attack an unverified source without state
  * gets none.
  */
-static __always_inline bool level_take(struct ctx *c, void *map, const struct fg_limit *lim,
+static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs, void *map,
+				       const struct fg_limit *lim,
 				       __u8 prefixlen, __u32 level, bool no_new_state,
 				       struct fg_src_state **out)
 {
@@ -367,15 +369,13 @@ static __always_inline bool level_take(struct ctx *c, void *map, const struct fg
 	src_key_of(&c->p, prefixlen, c->rule_id, &k);
 	st = bpf_map_lookup_elem(map, &k);
 	if (!st) {
-		struct fg_src_state zero = {};
-
 		if (no_new_state) {
 			count_misc(FG_M_STATE_SKIPPED);
 			return true;
 		}
 		/* Another CPU may insert the same key first: accept -EEXIST
 		 * and use whichever entry is in the map. */
-		bpf_map_update_elem(map, &k, &zero, BPF_NOEXIST);
+		bpf_map_update_elem(map, &k, &fresh_state, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(map, &k);
 		if (!st)
 			return true;
@@ -383,8 +383,8 @@ static __always_inline bool level_take(struct ctx *c, void *map, const struct fg
 	/* A source over its limit by more than the coarse clock's lag is
 	 * dropped on the coarse clock: most of a flood's packets never pay
 	 * for the precise one. */
-	if (!bucket_surely_refuses(st->tat_ns, lim, c->now, now_lag(c)) &&
-	    bucket_take(&st->tat_ns, lim, exact_now(c))) {
+	if (!bucket_surely_refuses(st->tat_ns, lim, c->now, now_lag(c, gs)) &&
+	    bucket_take(&st->tat_ns, lim, exact_now(c, gs))) {
 		__sync_fetch_and_add(&st->taken, 1);
 		*out = st;
 		return true;
@@ -401,7 +401,7 @@ static __always_inline bool global_take(struct ctx *c, struct fg_global_state *g
 {
 	__u64 until;
 
-	if (bucket_take(&gs->tat_ns, &c->rule->global, exact_now(c)))
+	if (bucket_take(&gs->tat_ns, &c->rule->global, exact_now(c, gs)))
 		return true;
 	until = c->now + c->cfg->attack_hold_ns;
 	/* Refresh the deadline only when it moved noticeably: a store per
@@ -441,7 +441,6 @@ static __always_inline __u32 new_flow(struct ctx *c)
 	rs = bpf_map_lookup_elem(&rule_stats, &c->rule_id);
 	if (!gs || !rs)
 		return FG_R_PASS_NEW_FLOW;
-	c->gs = gs;
 	rs->new_flows += 1;
 
 	attack = c->now < gs->attack_until_ns;
@@ -450,13 +449,13 @@ static __always_inline __u32 new_flow(struct ctx *c)
 	if (attack)
 		unverified = !is_verified(c);
 
-	if (!level_take(c, &src_state, &c->rule->per_source, 0, FG_LEVEL_SOURCE,
+	if (!level_take(c, gs, &src_state, &c->rule->per_source, 0, FG_LEVEL_SOURCE,
 			attack && unverified, &src)) {
 		rs->dropped[FG_LEVEL_SOURCE] += 1;
 		return FG_R_DROP_SOURCE;
 	}
 	plen = c->p.family == FG_AF_INET ? c->cfg->ipv4_prefix : c->cfg->ipv6_prefix;
-	if (!level_take(c, &prefix_state, &c->rule->per_prefix, plen, FG_LEVEL_PREFIX,
+	if (!level_take(c, gs, &prefix_state, &c->rule->per_prefix, plen, FG_LEVEL_PREFIX,
 			attack && unverified, &pfx)) {
 		reason = FG_R_DROP_PREFIX;
 		rs->dropped[FG_LEVEL_PREFIX] += 1;
@@ -571,9 +570,9 @@ static __always_inline __u32 tcp_packet(struct xdp_md *xdp, struct ctx *c)
 	if (!(reason & WANT_COOKIE))
 		return reason;
 	if (c->p.family == FG_AF_INET6)
-		r = fg_cookie_syn6(xdp, c->l4off, exact_now(c));
+		r = fg_cookie_syn6(xdp, c->l4off, exact_now(c, NULL));
 	else
-		r = fg_cookie_syn4(xdp, c->l4off, exact_now(c));
+		r = fg_cookie_syn4(xdp, c->l4off, exact_now(c, NULL));
 	return r == FG_R_MAX ? reason & ~WANT_COOKIE : (__u32)r;
 }
 
@@ -602,13 +601,7 @@ static __always_inline __u32 udp_packet(struct ctx *c)
 	if (!rule_of(c, FG_PROTO_UDP))
 		return FG_R_PASS_NEW_FLOW;
 	reason = new_flow(c);
-	if (fg_reason_drops(reason))
-		return reason;
-	/* A flow back after udp_idle has its entry: stamp it in place (an
-	 * LRU update allocates a fresh element and frees the old one). */
-	if (seen)
-		*seen = c->now;
-	else
+	if (!fg_reason_drops(reason))
 		bpf_map_update_elem(&udp_flows, &k, &c->now, BPF_ANY);
 	return reason;
 }

@@ -30,7 +30,7 @@ struct ctx {
 	const struct fg_rule *rule;
 	__u32 rule_id;
 	__u32 ifindex;
-	/* CLOCK_MONOTONIC ns: the coarse clock (up to a tick behind) until
+	/* CLOCK_MONOTONIC ns: the coarse clock (now_lag() behind at most) until
 	 * exact_now() reads the precise one; exact says which */
 	__u64 now;
 	__u32 l4off;   /* offset of the L4 header in the frame */

@@ -1021,7 +1021,7 @@ static void source_sum(const struct commands_env *a, const struct fg_cidr *c, bo
 
 		if (!(*a->compiled)->ids.names[id][0] || xdpmaps_source(a->maps, c, id, &st))
 			continue;
-		out->new_flows += st.new_flows;
+		out->new_flows += fg_src_new_flows(&st);
 		out->dropped += st.dropped;
 		out->violations += st.violations;
 		if (!l->rate)

@@ -24,7 +24,9 @@
 #
 #   bench/flood.sh [--smoke] [--out DIR]     (root; writes DIR/flood.csv (skb),
 #   flood_native.csv, flood_scale.csv and flood.md)
-#   PARTS="native skb scale" selects parts.
+#   PARTS="native skb scale" selects parts; NATIVE_FILTERS="parse-only
+#   lru-limit floodgate" the rows of the native part (the ratio columns need
+#   parse-only, lru-limit and nft-ingress among them).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -262,7 +264,7 @@ command -v xdp-filter >/dev/null && XF_OK=1
 [ -e /sys/fs/bpf/xdp ] || fg_on_exit "rmdir /sys/fs/bpf/xdp 2>/dev/null || true"
 run_native() {
 	local filter flood r src
-	local filters="none xdp-drop parse-only lru-limit floodgate xdp-filter nft-ingress nft-input"
+	local filters=${NATIVE_FILTERS:-none xdp-drop parse-only lru-limit floodgate xdp-filter nft-ingress nft-input}
 	echo "$NHDR" >"$NCSV"
 	for filter in $filters; do
 		for flood in single random; do

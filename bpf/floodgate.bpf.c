@@ -30,11 +30,14 @@ struct ctx {
 	const struct fg_rule *rule;
 	__u32 rule_id;
 	__u32 ifindex;
+	/* CLOCK_MONOTONIC ns: the coarse clock (now_lag() behind at most) until
+	 * exact_now() reads the precise one; exact says which */
 	__u64 now;
 	__u32 l4off;   /* offset of the L4 header in the frame */
 	/* the source is verified: VER_TCP (TCP proof within verified_ttl),
 	 * VER_VOUCHED (only a vouch holds), 0 not, -1 not looked up yet */
 	__s8 verified;
+	bool exact;
 };
 
 #define VER_TCP	    1
@@ -45,9 +48,9 @@ struct ctx {
 
 /*
  * The clock of every timestamp in the maps (CLOCK_MONOTONIC, as user space
- * reads it). Not the coarse clock: it moves once per tick, which caps a
- * bucket at burst x HZ admissions per second whatever its rate. Measured in
- * docs/performance.md; read only on the new-flow, ban and UDP paths.
+ * reads it). Buckets take tokens at this clock, not the coarse one: that
+ * moves once per tick, which caps a bucket at burst x HZ admissions per
+ * second whatever its rate. Measured in docs/performance.md.
  */
 static __always_inline __u64 fg_now(void)
 {
@@ -59,6 +62,73 @@ static __always_inline __u64 fg_now(void)
 static __always_inline __u64 since(__u64 now, __u64 then)
 {
 	return now > then ? now - then : 0;
+}
+
+/*
+ * The new-flow and UDP paths start from the coarse clock (a few ns where
+ * the precise one costs 25-110) and read the precise one only when a bucket
+ * may take a token. Everything else they decide (under attack, verified,
+ * a UDP flow's idle time, the event interval) is safe a tick late.
+ */
+static __always_inline void coarse_now(struct ctx *c)
+{
+	c->now = bpf_ktime_get_coarse_ns();
+	c->exact = false;
+}
+
+/* Two ticks: the margin of the coarse-clock drop on a timely tick. */
+static __always_inline __u64 two_ticks(const struct ctx *c)
+{
+	return 2 * (c->cfg->tick_us ? (__u64)c->cfg->tick_us * 1000 : FG_TICK_MAX_NS);
+}
+
+/*
+ * The precise clock, read at most once per packet. It is never behind the
+ * coarse one, so c->now only moves forward. The difference is the coarse
+ * clock's lag right now: a lag beyond two ticks (a slow or preempted
+ * timekeeping CPU, an emulated machine) is kept in the rule's global state,
+ * and widens the coarse-clock drop's margin for FG_LAG_HOLD_NS. Written only
+ * when it grows or the hold ended: no store per packet.
+ */
+static __always_inline __u64 exact_now(struct ctx *c, struct fg_global_state *gs)
+{
+	__u64 coarse = c->now, lag;
+
+	if (c->exact)
+		return c->now;
+	c->now = fg_now();
+	c->exact = true;
+	lag = since(c->now, coarse);
+	if (gs && lag > two_ticks(c) &&
+	    (lag > gs->lag_ns || since(c->now, gs->lag_at_ns) > FG_LAG_HOLD_NS)) {
+		gs->lag_ns = lag;
+		gs->lag_at_ns = c->now;
+	}
+	return c->now;
+}
+
+/*
+ * How far c->now may be behind the precise clock: none once it is the
+ * precise one; while it is the coarse clock's, two ticks, or a tick more
+ * than the largest lag the rule saw within FG_LAG_HOLD_NS. The coarse clock
+ * is stamped by the tick handler, which runs late: in this VM (HZ=250) 4-5 %
+ * of reads were more than one tick (4 ms) behind, up to 4.2 ms; in a guest
+ * under software emulation far more. A lag beyond the margin before any
+ * packet saw it could drop one SYN of a source a few ms before its next
+ * token; the bucket itself is never charged on the coarse clock.
+ */
+static __always_inline __u64 now_lag(const struct ctx *c, const struct fg_global_state *gs)
+{
+	__u64 m = two_ticks(c), seen;
+
+	if (c->exact)
+		return 0;
+	if (gs && since(c->now, gs->lag_at_ns) <= FG_LAG_HOLD_NS) {
+		seen = gs->lag_ns + m / 2;
+		if (seen > m)
+			m = seen;
+	}
+	return m;
 }
 
 static __always_inline void count_misc(__u32 idx)
@@ -259,19 +329,24 @@ static __always_inline bool is_verified(struct ctx *c);
 static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 				      const struct fg_src_key *k, __u32 reason, __u32 level)
 {
-	__u64 last = st->last_event_ns;
-	__u32 v, banned = 0;
+	__u32 now = FG_STAMP(c->now), last = st->last_event, v, banned = 0;
+	/* rounded up: at most one violation per interval, never two */
+	__u64 interval = (c->cfg->event_interval_ns + (1ULL << FG_STAMP_SHIFT) - 1) >>
+			 FG_STAMP_SHIFT;
 
-	if (last && since(c->now, last) < c->cfg->event_interval_ns)
+	/* Signed: a stamp another CPU wrote after our clock read is recent,
+	 * not 52 days old. */
+	if (last && (__s32)(now - last) < (__s64)interval)
 		return;
-	/* Only the CPU that moves last_event_ns reports this interval. */
-	if (__sync_val_compare_and_swap(&st->last_event_ns, last, c->now) != last)
+	/* Only the CPU that moves last_event reports this interval. */
+	if (__sync_val_compare_and_swap(&st->last_event, last, now) != last)
 		return;
 	/* 0 is "no window yet", not a window that opened at boot: read as a
 	 * time, it would end ban_window_ns after boot, and on a host up less
 	 * than that the first window would be cut short. */
-	if (!st->viol_start_ns || since(c->now, st->viol_start_ns) > c->rule->ban_window_ns) {
-		st->viol_start_ns = c->now;
+	if (!st->viol_start ||
+	    (__s32)(now - st->viol_start) > (__s64)(c->rule->ban_window_ns >> FG_STAMP_SHIFT)) {
+		st->viol_start = now;
 		st->violations = 0;
 	}
 	v = __sync_add_and_fetch(&st->violations, 1);
@@ -282,8 +357,13 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 			banned = FG_EV_BAN_FAILED;
 		st->violations = 0;
 	}
-	emit_event(c, k, reason, level, v, banned, st->new_flows, st->dropped);
+	emit_event(c, k, reason, level, v, banned, fg_src_new_flows(st), st->dropped);
 }
+
+/* A new entry's value, from .rodata: not a 32-byte zeroed copy on the stack
+ * of each inlined level_take() (fg_xdp's stack, with a cookie subprogram's,
+ * must stay within 512 bytes). */
+static const struct fg_src_state fresh_state = {};
 
 /*
  * One bucket level (address or prefix). Returns true if the flow may go on;
@@ -291,7 +371,8 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
  * refuses), NULL if none. Under attack an unverified source without state
  * gets none.
  */
-static __always_inline bool level_take(struct ctx *c, void *map, const struct fg_limit *lim,
+static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs, void *map,
+				       const struct fg_limit *lim,
 				       __u8 prefixlen, __u32 level, bool no_new_state,
 				       struct fg_src_state **out)
 {
@@ -304,24 +385,27 @@ static __always_inline bool level_take(struct ctx *c, void *map, const struct fg
 	src_key_of(&c->p, prefixlen, c->rule_id, &k);
 	st = bpf_map_lookup_elem(map, &k);
 	if (!st) {
-		struct fg_src_state zero = {};
-
 		if (no_new_state) {
 			count_misc(FG_M_STATE_SKIPPED);
 			return true;
 		}
 		/* Another CPU may insert the same key first: accept -EEXIST
 		 * and use whichever entry is in the map. */
-		bpf_map_update_elem(map, &k, &zero, BPF_NOEXIST);
+		bpf_map_update_elem(map, &k, &fresh_state, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(map, &k);
 		if (!st)
 			return true;
 	}
-	__sync_fetch_and_add(&st->new_flows, 1);
-	if (bucket_take(&st->tat_ns, lim, c->now)) {
+	/* A source over its limit by more than the coarse clock's lag is
+	 * dropped on the coarse clock: most of a flood's packets never pay
+	 * for the precise one. */
+	if (!bucket_surely_refuses(st->tat_ns, lim, c->now, now_lag(c, gs)) &&
+	    bucket_take(&st->tat_ns, lim, exact_now(c, gs))) {
+		__sync_fetch_and_add(&st->taken, 1);
 		*out = st;
 		return true;
 	}
+	/* The one write a dropped flow makes to the source's entry. */
 	__sync_fetch_and_add(&st->dropped, 1);
 	violation(c, st, &k, level == FG_LEVEL_SOURCE ? FG_R_DROP_SOURCE : FG_R_DROP_PREFIX, level);
 	return false;
@@ -333,7 +417,7 @@ static __always_inline bool global_take(struct ctx *c, struct fg_global_state *g
 {
 	__u64 until;
 
-	if (bucket_take(&gs->tat_ns, &c->rule->global, c->now))
+	if (bucket_take(&gs->tat_ns, &c->rule->global, exact_now(c, gs)))
 		return true;
 	until = c->now + c->cfg->attack_hold_ns;
 	/* Refresh the deadline only when it moved noticeably: a store per
@@ -381,13 +465,13 @@ static __always_inline __u32 new_flow(struct ctx *c)
 	if (attack)
 		unverified = !is_verified(c);
 
-	if (!level_take(c, &src_state, &c->rule->per_source, 0, FG_LEVEL_SOURCE,
+	if (!level_take(c, gs, &src_state, &c->rule->per_source, 0, FG_LEVEL_SOURCE,
 			attack && unverified, &src)) {
 		rs->dropped[FG_LEVEL_SOURCE] += 1;
 		return FG_R_DROP_SOURCE;
 	}
 	plen = c->p.family == FG_AF_INET ? c->cfg->ipv4_prefix : c->cfg->ipv6_prefix;
-	if (!level_take(c, &prefix_state, &c->rule->per_prefix, plen, FG_LEVEL_PREFIX,
+	if (!level_take(c, gs, &prefix_state, &c->rule->per_prefix, plen, FG_LEVEL_PREFIX,
 			attack && unverified, &pfx)) {
 		reason = FG_R_DROP_PREFIX;
 		rs->dropped[FG_LEVEL_PREFIX] += 1;
@@ -497,14 +581,14 @@ static __always_inline __u32 tcp_packet(struct xdp_md *xdp, struct ctx *c)
 		return FG_R_DROP_TCP_FLAGS;
 	if (!rule_of(c, FG_PROTO_TCP))
 		return FG_R_PASS_NEW_FLOW;
-	c->now = fg_now();
+	coarse_now(c);
 	reason = new_flow(c);
 	if (!(reason & WANT_COOKIE))
 		return reason;
 	if (c->p.family == FG_AF_INET6)
-		r = fg_cookie_syn6(xdp, c->l4off, c->now);
+		r = fg_cookie_syn6(xdp, c->l4off, exact_now(c, NULL));
 	else
-		r = fg_cookie_syn4(xdp, c->l4off, c->now);
+		r = fg_cookie_syn4(xdp, c->l4off, exact_now(c, NULL));
 	return r == FG_R_MAX ? reason & ~WANT_COOKIE : (__u32)r;
 }
 
@@ -519,7 +603,10 @@ static __always_inline __u32 udp_packet(struct ctx *c)
 	__u32 reason;
 
 	__builtin_memcpy(k.addr, c->p.saddr, 16);
-	c->now = fg_now();
+	/* A flow seen within udp_idle of the coarse now is known: it may stay
+	 * known a tick longer than udp_idle, and a refresh stamps it up to a
+	 * tick early; neither matters against an idle time of seconds. */
+	coarse_now(c);
 	seen = bpf_map_lookup_elem(&udp_flows, &k);
 	if (seen && since(c->now, *seen) < c->cfg->udp_idle_ns) {
 		/* Refresh at most a few times per idle period, not per packet. */

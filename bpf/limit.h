@@ -37,6 +37,21 @@ static __always_inline bool bucket_take(__u64 *tat, const struct fg_limit *l, __
 	return false;
 }
 
+/*
+ * True when bucket_take() would refuse at any time in [now, now + lag]: with
+ * the coarse clock as now and its largest lag behind the precise clock, the
+ * refusal is certain without reading the precise clock. A take is refused
+ * when max(tat, now) + T - now > tau; tat + T > now + lag + tau makes that
+ * hold for every real now up to now + lag (and tat ahead of it, as tau >= T;
+ * with burst 0 every take is refused anyway). A bucket this check passes may
+ * still refuse: bucket_take() with the precise clock decides.
+ */
+static __always_inline bool bucket_surely_refuses(__u64 tat, const struct fg_limit *l, __u64 now,
+						  __u64 lag)
+{
+	return l->rate && tat + l->interval_ns > now + lag + l->interval_ns * l->burst;
+}
+
 /* Give back a token taken by bucket_take() when a later level refused the
  * flow, so one level's refusal does not also charge the levels before. */
 static __always_inline void bucket_refund(__u64 *tat, const struct fg_limit *l)

@@ -142,7 +142,7 @@ int pinned_source(struct xdpmaps *m, const char *arg, bool json)
 			json_keyz(&j, "rule");
 			json_uint(&j, id);
 			json_keyz(&j, "new_flows");
-			json_uint(&j, st.new_flows);
+			json_uint(&j, fg_src_new_flows(&st));
 			json_keyz(&j, "dropped");
 			json_uint(&j, st.dropped);
 			json_keyz(&j, "violations");
@@ -150,7 +150,7 @@ int pinned_source(struct xdpmaps *m, const char *arg, bool json)
 			json_obj_end(&j);
 		} else {
 			printf("%-4u %12llu %12llu %12u %12.1f\n", id,
-			       (unsigned long long)st.new_flows, (unsigned long long)st.dropped,
+			       (unsigned long long)fg_src_new_flows(&st), (unsigned long long)st.dropped,
 			       st.violations, ahead);
 		}
 		found++;

@@ -127,6 +127,18 @@ static int array_write(int fd, __u32 first, const void *values, __u32 n, size_t 
  * the walk of an empty one): kept true to the maps by list_flags(). */
 #define TRIE_FLAGS (FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY | FG_CFG_F_HAS_BAN_PREFIX)
 
+/* The kernel's tick: the resolution of the coarse clock is one jiffy. */
+static __u16 xdpmaps_tick_us(void)
+{
+	struct timespec res;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) || res.tv_sec || res.tv_nsec < 1000 ||
+	    res.tv_nsec > 65535000)
+		return 0;
+	/* rounded up: the margin must not be shorter than the tick */
+	return (__u16)((res.tv_nsec + 999) / 1000);
+}
+
 int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct fg_rule_ids *prev)
 {
 	struct fg_config live = {}, next;
@@ -162,6 +174,8 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 	next = c->cfg;
 	next.abi_version = FG_ABI_VERSION;
 	next.active = half;
+	if (!next.tick_us)
+		next.tick_us = xdpmaps_tick_us();
 	/* The list flags describe the tries, not the config: keep them, or the
 	 * lists would be skipped until the next list change. */
 	next.flags |= live.flags & TRIE_FLAGS;
@@ -782,7 +796,7 @@ int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entr
 		for (i = 0; i < count; i++) {
 			struct xdpmaps_top_entry e = {
 				.key = keys[i],
-				.new_flows = vals[i].new_flows,
+				.new_flows = fg_src_new_flows(&vals[i]),
 				.dropped = vals[i].dropped,
 			};
 

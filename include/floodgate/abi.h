@@ -22,8 +22,12 @@
 /* 3: reasons 15, 16 widened the stats map (FG_R_MAX).
  * 4: SYN cookies: reasons 17-20, fg_config's cookie fields, misc 7-12.
  * 5: the verified map's value is struct fg_verified (vouches), fg_rule_stat's
- *    pad0 is vouched_passed. */
-#define FG_ABI_VERSION 5
+ *    pad0 is vouched_passed.
+ * 6: exact-address bans in their own hash (bans_addr), the trie holds
+ *    prefixes; fg_src_state is 32 bytes (taken for new_flows, u32 stamps),
+ *    fg_config's pad0 is tick_us, fg_global_state's pads are lag_ns and
+ *    lag_at_ns (issue 18). */
+#define FG_ABI_VERSION 6
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -172,7 +176,10 @@ struct fg_config {
 	__u32 active;	   /* which half (0/1) of rules and port_rules is live */
 	__u8 ipv4_prefix;  /* prefix length of the per-prefix level */
 	__u8 ipv6_prefix;
-	__u16 pad0;
+	/* the kernel's tick in µs (clock_getres(CLOCK_MONOTONIC_COARSE)): how far
+	 * bpf_ktime_get_coarse_ns() may be behind bpf_ktime_get_ns(); 0 = not
+	 * known, the program then assumes the longest (HZ=100, 10 ms) */
+	__u16 tick_us;
 	__u64 udp_idle_ns;	 /* a UDP flow unseen this long is new again */
 	__u64 attack_hold_ns;	 /* under attack stays on this long after the
 				  * global budget was last exceeded */
@@ -211,24 +218,44 @@ struct fg_src_key {
 };
 _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 
-/* Per-address / per-prefix state. Written with atomics only. */
+/*
+ * Per-address / per-prefix state. Written with atomics only. 32 bytes, so
+ * that an entry of the LRU hash with its key and the kernel's element header
+ * is 112 bytes (120 with the hash buckets): a million tracked sources in
+ * 120 MB. A dropped flow writes only dropped (the new flows a level saw are
+ * taken + dropped). Times other than the TAT are FG_STAMP()s: CLOCK_MONOTONIC
+ * in units of 2^20 ns (~1.05 ms), mod 2^32 (52 days), 0 = none.
+ */
 struct fg_src_state {
 	__u64 tat_ns;	     /* GCRA theoretical arrival time of the bucket */
-	__u64 new_flows;     /* new flows seen (passed or dropped) */
 	__u64 dropped;	     /* new flows dropped by this level */
-	__u64 viol_start_ns; /* start of the current violation window */
-	__u64 last_event_ns; /* last violation event / violation counted */
+	__u32 taken;	     /* tokens taken (later refunds included): mod 2^32 */
 	__u32 violations;    /* violations within the window */
-	__u32 pad0;
+	__u32 last_event;    /* FG_STAMP of the last violation counted / event */
+	__u32 viol_start;    /* FG_STAMP of the start of the violation window */
 };
-_Static_assert(sizeof(struct fg_src_state) == 48, "abi");
+_Static_assert(sizeof(struct fg_src_state) == 32, "abi");
+
+#define FG_STAMP_SHIFT 20
+/* A CLOCK_MONOTONIC time as a fg_src_state stamp (never 0: that is "none"). */
+#define FG_STAMP(ns)   ((__u32)((ns) >> FG_STAMP_SHIFT) ?: 1)
+
+/* The new flows a level saw for a source: admitted (or refunded) plus dropped. */
+static inline __u64 fg_src_new_flows(const struct fg_src_state *s)
+{
+	return (__u64)s->taken + s->dropped;
+}
 
 /* Per-rule global state (array indexed by rule id). */
 struct fg_global_state {
 	__u64 tat_ns;	       /* GCRA TAT of the rule's global budget */
 	__u64 attack_until_ns; /* under attack while now < this */
-	__u64 pad0;	       /* counters live in rule_stats (per-CPU): no shared line */
-	__u64 pad1;
+	/* the largest lag of the coarse clock behind the precise one this
+	 * rule's packets saw (ns), and when it was seen: the coarse-clock drop
+	 * widens its margin to it for FG_LAG_HOLD_NS (counters live in
+	 * rule_stats, per-CPU: no shared line) */
+	__u64 lag_ns;
+	__u64 lag_at_ns;
 	__u64 attacks;	     /* times the rule entered under-attack */
 	__u64 last_event_ns; /* last global-drop event of this rule */
 };

@@ -63,6 +63,18 @@
 #define FG_MAX_IPV6_EXT 6
 #endif
 
+/* The longest tick a kernel is built with (HZ=100): the tick the program
+ * assumes when fg_config.tick_us is 0 (the coarse clock's margin is two). */
+#ifndef FG_TICK_MAX_NS
+#define FG_TICK_MAX_NS 10000000ULL
+#endif
+
+/* How long a coarse-clock lag beyond two ticks, once seen, widens the margin
+ * of the coarse-clock drop (fg_global_state.lag_ns). */
+#ifndef FG_LAG_HOLD_NS
+#define FG_LAG_HOLD_NS 10000000000ULL
+#endif
+
 /* Compare-and-swap attempts on a contended bucket before counting a miss. */
 #ifndef FG_CAS_TRIES
 #define FG_CAS_TRIES 4

@@ -421,9 +421,9 @@ static bool check_prefix(char *why)
 		return false;
 	if (xdpmaps_source(&maps, &pfx, FG_RULE_DEFAULT_TCP, &st))
 		return fail(why, "no prefix_state for 192.0.2.0/24");
-	if (st.new_flows != 5 || st.dropped != 1)
+	if (fg_src_new_flows(&st) != 5 || st.dropped != 1)
 		return fail(why, "prefix 192.0.2.0/24: new_flows %llu dropped %llu, want 5 and 1",
-			    (unsigned long long)st.new_flows, (unsigned long long)st.dropped);
+			    (unsigned long long)fg_src_new_flows(&st), (unsigned long long)st.dropped);
 	/* The address's token was given back when the prefix refused. */
 	if (!src_state_of("192.0.2.5", FG_RULE_DEFAULT_TCP, &st))
 		return fail(why, "no src_state for 192.0.2.5");
@@ -445,6 +445,22 @@ static bool setup_udp_flows(char *why)
 			return false;
 	}
 	return true;
+}
+
+/* udp_idle 50 ms: a flow back after 60 ms is new again (charged), and the
+ * stamp its admission writes makes its next datagram known. */
+static void conf_udp_idle(struct fg_compiled *c)
+{
+	c->cfg.udp_idle_ns = 50 * 1000000ULL;
+}
+
+static bool setup_udp_idle(char *why)
+{
+	struct pkt_spec s = { .src = "192.0.2.31", .proto = IPPROTO_UDP, .dport = 53 };
+
+	return expect(&s, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	       expect(&s, XDP_PASS, FG_R_PASS_UDP_KNOWN, why) && (usleep(60000), true) &&
+	       expect(&s, XDP_PASS, FG_R_PASS_NEW_FLOW, why);
 }
 
 static bool check_rule_web(char *why)
@@ -488,6 +504,10 @@ static const struct tcase table[] = {
 	{ "UDP same flow again is known",
 	  .pkt = { .src = "192.0.2.30", .proto = IPPROTO_UDP, .dport = 53 }, .before = 1,
 	  .before_verdict = XDP_PASS, .before_reason = FG_R_PASS_NEW_FLOW, .verdict = XDP_PASS,
+	  .reason = FG_R_PASS_UDP_KNOWN },
+	{ "UDP flow idle past udp_idle is new, then known again", .conf = conf_udp_idle,
+	  .setup = setup_udp_idle,
+	  .pkt = { .src = "192.0.2.31", .proto = IPPROTO_UDP, .dport = 53 }, .verdict = XDP_PASS,
 	  .reason = FG_R_PASS_UDP_KNOWN },
 	{ "UDP known flows pass with the rule's bucket empty",
 	  .pkt = { .src = "192.0.2.30", .proto = IPPROTO_UDP, .sport = 1000, .dport = 3478 },
@@ -1402,7 +1422,7 @@ static void story_event_interval(void)
 /*
  * A source's violation window opens at its first violation, whatever the
  * host's uptime. The window is set to end 200 ms from now counted from
- * boot: a program that took a fresh state's viol_start_ns of 0 for a time
+ * boot: a program that took a fresh state's viol_start of 0 for a time
  * would close it between two violations 300 ms apart, and not ban.
  */
 static void story_window_from_first_violation(void)
@@ -1429,6 +1449,105 @@ static void story_window_from_first_violation(void)
 			fail(why, "2 violations 300 ms apart in a window of %llu ms did not ban",
 			     (unsigned long long)(conf.rules[0].ban_window_ns / 1000000))),
 	       why);
+}
+
+/* --- the coarse-clock drop ------------------------------------------------ */
+
+/* Put src's bucket of the default tcp rule at tat (its other fields kept). */
+static bool set_tat(const char *src, __u64 tat, char *why)
+{
+	struct fg_cidr c = cidr(src);
+	struct fg_src_state st = { 0 };
+	struct fg_src_key k;
+
+	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+	bpf_map_lookup_elem(maps.src_state, &k, &st);
+	st.tat_ns = tat;
+	if (bpf_map_update_elem(maps.src_state, &k, &st, BPF_ANY))
+		return fail(why, "writing the bucket of %s: %s", src, strerror(errno));
+	return true;
+}
+
+/*
+ * A source far over its limit is dropped on the coarse clock alone; its
+ * counters still move, and once its TAT is back within tau it is admitted
+ * again. The default tcp rule: 1/s, burst 3 (T = 1 s, tau = 3 s).
+ */
+static void story_fast_drop(void)
+{
+	const char *name = "coarse clock: a source far over its limit is dropped, "
+			   "counted, and admitted again once its bucket refills";
+	struct pkt_spec syn = SYN(.src = "192.0.2.40");
+	struct fg_src_state st;
+	char why[WHY_LEN] = "";
+	int err = reset(NULL);
+
+	if (err) {
+		report(name, false, strerror(-err));
+		return;
+	}
+	report(name,
+	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		       set_tat("192.0.2.40", xdpmaps_now_ns() + 3 * NS_PER_SEC + NS_PER_SEC / 10,
+			       why) &&
+		       expect_n(&syn, 3, XDP_DROP, FG_R_DROP_SOURCE, why) &&
+		       (src_state_of("192.0.2.40", FG_RULE_DEFAULT_TCP, &st) ||
+			fail(why, "no state")) &&
+		       ((fg_src_new_flows(&st) == 4 && st.dropped == 3 && st.violations == 1) ||
+			fail(why, "new_flows %llu dropped %llu violations %u, want 4 3 1",
+			     (unsigned long long)fg_src_new_flows(&st), (unsigned long long)st.dropped,
+			     st.violations)) &&
+		       set_tat("192.0.2.40", xdpmaps_now_ns(), why) &&
+		       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why),
+	       why);
+}
+
+/*
+ * The coarse check never drops what the precise one admits: a bucket with
+ * exactly one token left (TAT = now + tau - T at the precise clock read
+ * just before the packet) must be admitted, at every phase of the tick
+ * (500 packets ~0.1 ms apart); one just past the limit (2 ms, less than a
+ * tick) and one far past it must be dropped.
+ */
+static void story_fast_drop_edge(void)
+{
+	const char *name = "coarse clock: a bucket just inside its limit is always admitted, "
+			   "one just outside dropped";
+	const __u64 t = NS_PER_SEC, tau = 3 * NS_PER_SEC;
+	struct pkt_spec syn = SYN(.src = "192.0.2.41");
+	char why[WHY_LEN] = "";
+	int err = reset(NULL), i;
+	bool ok = !err;
+
+	if (err)
+		snprintf(why, sizeof(why), "%s", strerror(-err));
+	for (i = 0; i < 500 && ok; i++) {
+		char inner[WHY_LEN];
+
+		ok = set_tat("192.0.2.41", xdpmaps_now_ns() + tau - t, why) &&
+		     (expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, inner) ||
+		      fail(why, "packet %d of 500: %s", i + 1, inner));
+		usleep(97);
+	}
+	/* Just outside: the packet is refused if it runs within 2 ms of the
+	 * stamp; on a slow machine (an emulated guest) it may run later and
+	 * rightly pass, so a pass counts against the program only when the
+	 * clock read after it shows the 2 ms were not over. */
+	for (i = 0; i < 10 && ok; i++) {
+		__u64 t0 = xdpmaps_now_ns();
+		__u32 got;
+		int r, col;
+
+		ok = set_tat("192.0.2.41", t0 + tau - t + 2000000, why) &&
+		     send_spec(&syn, &got, &r, &col, why);
+		if (!ok || got == XDP_DROP)
+			break;
+		if (xdpmaps_now_ns() < t0 + 2000000)
+			ok = fail(why, "admitted with its bucket 2 ms past the limit");
+	}
+	ok = ok && set_tat("192.0.2.41", xdpmaps_now_ns() + tau + 100000000, why) &&
+	     expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why);
+	report(name, ok, why);
 }
 
 /* Violations that would ban, but must not: a verified source (SYNs can be
@@ -2290,6 +2409,8 @@ int main(void)
 	story_ban_maps();
 	story_ban_full();
 	story_window_from_first_violation();
+	story_fast_drop();
+	story_fast_drop_edge();
 	story_no_ban("auto-ban: a verified source is limited but never banned", "192.0.2.11", true,
 		     false);
 	story_no_ban("auto-ban: dry-run reports the ban but does not make it", "192.0.2.12", false,

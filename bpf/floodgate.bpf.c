@@ -98,12 +98,29 @@ static __always_inline void lpm_key_of(const struct pkt *p, struct fg_lpm_key *k
 	}
 }
 
+/* out = the 128-bit address in, bits beyond plen cleared. */
+static __always_inline void mask_addr(const __u32 *in, int plen, __u32 *out)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		int bits = plen - i * 32;
+		__u32 w = in[i];
+
+		if (bits <= 0)
+			w = 0;
+		else if (bits < 32)
+			w &= bpf_htonl(~0U << (32 - bits));
+		out[i] = w;
+	}
+}
+
 /* Address (prefixlen 0 = full) of the source as a bucket key. */
 static __always_inline void src_key_of(const struct pkt *p, __u8 prefixlen, __u16 rule,
 				       struct fg_src_key *k)
 {
 	__u32 full = p->family == FG_AF_INET ? 32 : 128;
-	int i;
 
 	__builtin_memset(k, 0, sizeof(*k));
 	k->family = p->family;
@@ -115,17 +132,7 @@ static __always_inline void src_key_of(const struct pkt *p, __u8 prefixlen, __u1
 			k->addr[0] &= bpf_htonl(~0U << (32 - k->prefixlen));
 		return;
 	}
-#pragma unroll
-	for (i = 0; i < 4; i++) {
-		int bits = (int)k->prefixlen - i * 32;
-		__u32 w = p->saddr[i];
-
-		if (bits <= 0)
-			w = 0;
-		else if (bits < 32)
-			w &= bpf_htonl(~0U << (32 - bits));
-		k->addr[i] = w;
-	}
+	mask_addr(p->saddr, k->prefixlen, k->addr);
 }
 
 /* An allow/deny entry's value is its family: IPv4 is stored under
@@ -149,6 +156,52 @@ static __always_inline bool ban_live(const struct fg_ban *ban, __u64 *now)
 	return *now < ban->expires_ns;
 }
 
+/* The source (k: its full-length LPM key) is in a prefix the bans_pfx hash
+ * bans now: one lookup per prefix length the agent lists as in use for the
+ * family (cfg->ban_plens), longest first; the longest live ban applies (an
+ * expired one, not swept yet, hides no shorter live one, as for address
+ * bans). A global function: the verifier checks it once, on its own
+ * (inlined, the paths of its loop multiplied those of everything after it
+ * past the 1M-instruction limit). The clock is read only for a ban with an
+ * expiry, and not kept: rare, and it keeps the caller's paths one. */
+__noinline int fg_prefix_banned(const struct fg_lpm_key *k, const struct fg_config *cfg,
+				__u32 family)
+{
+	__u32 fi = family == FG_AF_INET6, n, i, j;
+	struct fg_ban_pfx_key pk;
+	struct fg_ban *ban;
+	__u64 now = 0;
+
+	if (!k || !cfg)
+		return 0;
+	n = cfg->ban_nplens[fi];
+	for (i = 0; i < FG_BAN_PLENS && i < n; i++) {
+		__u32 plen = cfg->ban_plens[fi][i];
+
+		pk.family = family;
+		pk.prefixlen = plen;
+		pk.pad0 = 0;
+		/* The mask of word j keeps its first plen - 32 j bits. */
+#pragma unroll
+		for (j = 0; j < 4; j++) {
+			__u32 bits = plen > j * 32 ? plen - j * 32 : 0;
+
+			bits = bits < 32 ? bits : 32;
+			pk.addr[j] = k->addr[j] & bpf_htonl((__u32)(0xffffffff00000000ULL >> bits));
+		}
+		ban = bpf_map_lookup_elem(&bans_pfx, &pk);
+		if (!ban)
+			continue;
+		if (!ban->expires_ns)
+			return 1;
+		if (!now)
+			now = fg_now();
+		if (now < ban->expires_ns)
+			return 1;
+	}
+	return 0;
+}
+
 /* Deny, allow, ban on the L3 source. Returns a reason or PARSE_OK. */
 static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_config *cfg,
 					 __u64 *now)
@@ -167,6 +220,8 @@ static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_co
 	 * expired address ban (not swept yet) does not hide a live prefix. */
 	ban = bpf_map_lookup_elem(&bans_addr, k.addr);
 	if (ban && ban_live(ban, now))
+		return FG_R_DROP_BAN;
+	if (cfg->ban_nplens[p->family == FG_AF_INET6] && fg_prefix_banned(&k, cfg, p->family))
 		return FG_R_DROP_BAN;
 	if (cfg->flags & FG_CFG_F_HAS_BAN_PREFIX) {
 		ban = bpf_map_lookup_elem(&bans, &k);

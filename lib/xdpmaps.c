@@ -666,6 +666,27 @@ int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns)
 	return addrs + hashed + prefixes;
 }
 
+int xdpmaps_bans_clear(struct xdpmaps *m)
+{
+	int fds[] = { m->bans_addr, m->bans_pfx, m->bans };
+	unsigned char key[sizeof(struct fg_lpm_key)];
+	struct fg_config cfg;
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		while (!bpf_map_get_next_key(fds[i], NULL, key))
+			if (bpf_map_delete_elem(fds[i], key))
+				return -errno;
+	err = xdpmaps_settings(m, &cfg);
+	if (err)
+		return err;
+	memset(cfg.ban_nplens, 0, sizeof(cfg.ban_nplens));
+	memset(cfg.ban_plens, 0, sizeof(cfg.ban_plens));
+	cfg.flags &= ~FG_CFG_F_HAS_BAN_PREFIX;
+	return settings_write(m, &cfg);
+}
+
 int xdpmaps_list_each(int map_fd, xdpmaps_list_fn fn, void *arg)
 {
 	struct fg_lpm_key key, next;

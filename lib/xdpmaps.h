@@ -95,6 +95,9 @@ int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c);
  * returns how many. */
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns);
 
+/* Remove every ban (tests, benchmarks). */
+int xdpmaps_bans_clear(struct xdpmaps *m);
+
 /* Visit entries; stop when fn returns non-zero (and return that). */
 typedef int (*xdpmaps_list_fn)(const struct fg_cidr *c, const struct fg_ban *ban, void *arg);
 /* Every entry of the allow or deny trie map_fd (ban NULL). */

@@ -148,7 +148,8 @@ static int map_clear(int fd, size_t key_size)
 	return 0;
 }
 
-/* The settings' prefix lengths in use in bans_pfx: none. */
+/* The settings' prefix lengths in use in bans_pfx: none, behind the ban
+ * API's back (bans_pfx keeps its entries). */
 static int plens_clear(void)
 {
 	struct fg_config cfg;
@@ -174,13 +175,9 @@ static int reset(void (*tweak)(struct fg_compiled *c))
 	err = err ?: map_clear(maps.verified, sizeof(struct fg_src_key));
 	err = err ?: map_clear(maps.allow, sizeof(struct fg_lpm_key));
 	err = err ?: map_clear(maps.deny, sizeof(struct fg_lpm_key));
-	err = err ?: map_clear(maps.bans, sizeof(struct fg_lpm_key));
-	err = err ?: map_clear(maps.bans_addr, sizeof(struct fg_ban_key));
-	err = err ?: map_clear(maps.bans_pfx, sizeof(struct fg_ban_pfx_key));
-	/* The settings' list flags true to the emptied tries, and no prefix
-	 * length in use (a sweep of an empty map prunes nothing: by hand). */
+	err = err ?: xdpmaps_bans_clear(&maps);
+	/* The settings' list flags true to the emptied tries. */
 	err = err ?: xdpmaps_sync_list(&maps, maps.deny, NULL, 0);
-	err = err ?: plens_clear();
 	for (id = 0; id < FG_MAX_RULES && !err; id++)
 		if (bpf_map_update_elem(maps.global_state, &id, &zero, BPF_ANY))
 			err = -errno;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -170,6 +171,7 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 	/* So do the prefix lengths in bans_pfx (the ban API keeps them). */
 	memcpy(next.ban_nplens, live.ban_nplens, sizeof(next.ban_nplens));
 	memcpy(next.ban_plens, live.ban_plens, sizeof(next.ban_plens));
+	next.ban_trie_only = live.ban_trie_only;
 	return bpf_map_update_elem(m->settings, &zero, &next, BPF_ANY) ? -errno : 0;
 }
 
@@ -195,6 +197,8 @@ static int list_flags(struct xdpmaps *m)
 		cfg.flags |= FG_CFG_F_HAS_DENY;
 	if (!map_empty(m->bans))
 		cfg.flags |= FG_CFG_F_HAS_BAN_PREFIX;
+	else
+		cfg.ban_trie_only = 0; /* prefixes go to bans_pfx again */
 	return bpf_map_update_elem(m->settings, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
@@ -486,8 +490,87 @@ static int plens_prune(struct xdpmaps *m, __u8 family, __u8 plen)
 	return settings_write(m, &cfg);
 }
 
+/* c is an IPv6 prefix over ::ffff:0:0/96, the IPv4 space of the tries' keys. */
+static bool over_mapped_v4(const struct fg_cidr *c)
+{
+	struct fg_cidr v4 = { .family = FG_AF_INET6, .prefixlen = 96 };
+
+	v4.addr[2] = htonl(0xffff);
+	return cidr_contains(c, &v4);
+}
+
+/* A family needs a length past FG_BAN_PLENS: all its prefixes move from
+ * bans_pfx to the trie (into the trie first, so none is ever unbanned; the
+ * lengths unlisted before the hash entries go), and the family stays there
+ * until the trie empties. A walk costs less than FG_BAN_PLENS lookups and a
+ * walk. -ENOSPC when the trie has no room or a prefix cannot go there. */
+static int family_to_trie(struct xdpmaps *m, __u8 family)
+{
+	struct fg_ban_pfx_key key, next, *moved = NULL;
+	int fi = fam_ix(family), n = 0, cap = 0, i, err = 0;
+	void *prev = NULL;
+	struct fg_config cfg;
+
+	while (!err && !bpf_map_get_next_key(m->bans_pfx, prev, &next)) {
+		struct fg_lpm_key lk = { .prefixlen = next.prefixlen };
+		struct fg_cidr c;
+		struct fg_ban b;
+
+		key = next;
+		prev = &key;
+		if (next.family != family || bpf_map_lookup_elem(m->bans_pfx, &next, &b))
+			continue;
+		cidr_from_pfx(&next, &c);
+		if (over_mapped_v4(&c)) {
+			err = -ENOSPC;
+			break;
+		}
+		if (n == cap) {
+			struct fg_ban_pfx_key *grown;
+
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(moved, cap * sizeof(*moved));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			moved = grown;
+		}
+		memcpy(lk.addr, next.addr, sizeof(lk.addr));
+		if (bpf_map_update_elem(m->bans, &lk, &b, BPF_ANY)) {
+			err = errno == E2BIG ? -ENOSPC : -errno;
+			break;
+		}
+		moved[n++] = next;
+	}
+	if (err) {
+		/* Undo: the hash still holds them all. */
+		for (i = 0; i < n; i++) {
+			struct fg_lpm_key lk = { .prefixlen = moved[i].prefixlen };
+
+			memcpy(lk.addr, moved[i].addr, sizeof(lk.addr));
+			bpf_map_delete_elem(m->bans, &lk);
+		}
+		list_flags(m);
+		free(moved);
+		return err;
+	}
+	err = list_flags(m) ?: xdpmaps_settings(m, &cfg);
+	if (!err) {
+		cfg.ban_trie_only |= 1u << fi;
+		cfg.ban_nplens[fi] = 0;
+		memset(cfg.ban_plens[fi], 0, sizeof(cfg.ban_plens[fi]));
+		err = settings_write(m, &cfg);
+	}
+	for (i = 0; !err && i < n; i++)
+		bpf_map_delete_elem(m->bans_pfx, &moved[i]);
+	free(moved);
+	return err;
+}
+
 /* A prefix ban: into bans_pfx if its length is in use or one more fits,
- * else (and when bans_pfx is full) into the trie, so that every ban holds. */
+ * else (and when bans_pfx is full) into the trie, so that every ban holds;
+ * a family past FG_BAN_PLENS lengths goes to the trie whole. */
 static int pfx_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_ban *b)
 {
 	int fi = fam_ix(c->family), err;
@@ -501,7 +584,13 @@ static int pfx_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct 
 	if (err)
 		return err;
 	listed = plen_at(&cfg, fi, k.prefixlen) >= 0;
-	if (listed || cfg.ban_nplens[fi] < FG_BAN_PLENS) {
+	if (!(cfg.ban_trie_only & (1u << fi)) && !listed && cfg.ban_nplens[fi] >= FG_BAN_PLENS &&
+	    !over_mapped_v4(c)) {
+		err = family_to_trie(m, c->family);
+		if (err)
+			return err;
+	} else if (!(cfg.ban_trie_only & (1u << fi)) &&
+		   (listed || cfg.ban_nplens[fi] < FG_BAN_PLENS)) {
 		if (!bpf_map_update_elem(m->bans_pfx, &k, b, BPF_ANY)) {
 			/* After the insert: the program looks up the length
 			 * from now on. */
@@ -519,7 +608,11 @@ static int pfx_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct 
 		if (errno != E2BIG)
 			return -errno;
 	}
-	/* Beyond FG_BAN_PLENS lengths: the trie, walked while it holds any. */
+	/* A family in the trie, or bans_pfx full: the trie, walked while it
+	 * holds any. It has no family: an IPv6 prefix over ::ffff:0:0/96 (where IPv4 is
+	 * keyed) would ban IPv4 there, so it needs a length of the hash. */
+	if (over_mapped_v4(c))
+		return -ENOSPC;
 	cidr_to_lpm(c, &lk);
 	if (bpf_map_update_elem(m->bans, &lk, b, BPF_ANY))
 		return -errno;
@@ -683,6 +776,7 @@ int xdpmaps_bans_clear(struct xdpmaps *m)
 		return err;
 	memset(cfg.ban_nplens, 0, sizeof(cfg.ban_nplens));
 	memset(cfg.ban_plens, 0, sizeof(cfg.ban_plens));
+	cfg.ban_trie_only = 0;
 	cfg.flags &= ~FG_CFG_F_HAS_BAN_PREFIX;
 	return settings_write(m, &cfg);
 }

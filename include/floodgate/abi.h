@@ -165,8 +165,9 @@ _Static_assert(sizeof(struct fg_rule) == 72, "abi");
  * agent set tcp_timestamps=2, without the per-connection offset a program
  * cannot know. */
 #define FG_CFG_F_COOKIE_TS 0x10
-/* The ban trie holds prefixes (else its walk is skipped): only prefixes at
- * lengths beyond the FG_BAN_PLENS a family the bans_pfx hash serves. */
+/* The ban trie holds prefixes (else its walk is skipped): those of a family
+ * that needed more than the FG_BAN_PLENS lengths the bans_pfx hash serves,
+ * and any that found bans_pfx full. */
 #define FG_CFG_F_HAS_BAN_PREFIX 0x20
 
 /* Distinct prefix lengths a family the bans_pfx hash serves: the program
@@ -207,7 +208,11 @@ struct fg_config {
 	 * distinct prefix lengths its keys hold, per family ([0] IPv4, [1]
 	 * IPv6), longest first, as fg_ban_pfx_key.prefixlen (IPv4 + 96) */
 	__u8 ban_nplens[2];
-	__u8 pad2[6];
+	/* the agent's: bit fi set, that family needed more than FG_BAN_PLENS
+	 * lengths and all its prefixes are in the trie (its ban_nplens 0: a
+	 * walk, not FG_BAN_PLENS lookups and a walk) until the trie empties */
+	__u8 ban_trie_only;
+	__u8 pad2[5];
 	__u8 ban_plens[2][FG_BAN_PLENS];
 };
 _Static_assert(sizeof(struct fg_config) == 96, "abi");

@@ -1424,17 +1424,19 @@ static void story_ban_maps(void)
 }
 
 /*
- * Lengths: two of the same address space, longest first; more distinct
- * lengths than FG_BAN_PLENS a family go to the trie (HAS_BAN_PREFIX) and
- * still drop; a freed length lets a trie prefix move to the hash.
+ * Lengths: two of the same address space, longest first; a family that
+ * needs more distinct lengths than FG_BAN_PLENS moves to the trie whole
+ * (HAS_BAN_PREFIX; the other family stays hashed) and every ban still
+ * drops; once the trie is empty, prefixes are hashed again.
  */
 static void story_ban_lengths(void)
 {
 	struct pkt_spec in24 = SYN(.src = "203.0.113.9"), in16 = SYN(.src = "203.0.114.9"),
-			deep = SYN(.src = "198.18.0.1");
+			deep = SYN(.src = "198.18.0.1"), in6 = SYN(.src = "2001:db8:77::1");
 	struct fg_cidr p24 = cidr("203.0.113.0/24"), p16 = cidr("203.0.0.0/16"),
-		       over = cidr("198.18.0.0/31"), in24_c = cidr("203.0.113.9");
-	char why[WHY_LEN] = "", name[64];
+		       over = cidr("198.18.0.0/31"), in24_c = cidr("203.0.113.9"),
+		       p6 = cidr("2001:db8:77::/64");
+	char why[WHY_LEN] = "", name[96];
 	struct fg_ban ban;
 	int err = reset(NULL), len;
 
@@ -1460,34 +1462,51 @@ static void story_ban_lengths(void)
 		c.prefixlen = (uint8_t)len;
 		err = xdpmaps_ban(&maps, &c, 60, FG_BAN_MANUAL);
 	}
-	snprintf(name, sizeof(name), "ban lengths: a length beyond %d goes to the trie and drops",
-		 FG_BAN_PLENS);
+	snprintf(name, sizeof(name),
+		 "ban lengths: a length beyond %d moves the family's prefixes to the trie", FG_BAN_PLENS);
 	STEP(name, (!err || fail(why, "ban: %s", strerror(-err))) &&
 			   plens_are(0, "120,118,117,116,115,114,113,112", why) &&
 			   (!xdpmaps_ban(&maps, &over, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
-			   counts_are(0, 8, 1, why) &&
+			   (!xdpmaps_ban(&maps, &p6, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+			   counts_are(0, 1, 9, why) && plens_are(0, "", why) &&
+			   plens_are(1, "64", why) &&
 			   (settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "trie flag not set")) &&
 			   expect(&deep, XDP_DROP, FG_R_DROP_BAN, why) &&
-			   expect(&in24, XDP_DROP, FG_R_DROP_BAN, why));
+			   expect(&in24, XDP_DROP, FG_R_DROP_BAN, why) &&
+			   expect(&in16, XDP_DROP, FG_R_DROP_BAN, why) &&
+			   expect(&in6, XDP_DROP, FG_R_DROP_BAN, why));
 	report(name, true, NULL);
 
 	STEP("ban lengths: without HAS_BAN_PREFIX the trie is not walked",
 	     settings_force(FG_CFG_F_HAS_BAN_PREFIX, false, why) &&
 		     expect(&deep, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
-		     expect(&in24, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     expect(&in24, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     expect(&in6, XDP_DROP, FG_R_DROP_BAN, why) &&
 		     settings_force(FG_CFG_F_HAS_BAN_PREFIX, true, why));
 	report("ban lengths: without HAS_BAN_PREFIX the trie is not walked", true, NULL);
 
-	STEP("ban lengths: a freed length takes the trie's prefix into the hash",
-	     (!xdpmaps_unban(&maps, &p24) || fail(why, "unban")) &&
-		     plens_are(0, "118,117,116,115,114,113,112", why) &&
-		     (!xdpmaps_ban(&maps, &over, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
-		     plens_are(0, "127,118,117,116,115,114,113,112", why) &&
-		     counts_are(0, 8, 0, why) &&
+	for (len = 17; len <= 22 && !err; len++) {
+		struct fg_cidr c = cidr("10.0.0.0/8");
+
+		c.prefixlen = (uint8_t)len;
+		err = xdpmaps_unban(&maps, &c);
+	}
+	STEP("ban lengths: the family stays in the trie until it empties, then hashes again",
+	     (!err || fail(why, "unban: %s", strerror(-err))) &&
+		     (!xdpmaps_unban(&maps, &p24) || fail(why, "unban")) &&
+		     (!xdpmaps_unban(&maps, &p16) || fail(why, "unban")) &&
+		     (!xdpmaps_ban(&maps, &p24, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     counts_are(0, 1, 2, why) && plens_are(0, "", why) &&
+		     expect(&in24, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     (!xdpmaps_unban(&maps, &p24) || fail(why, "unban")) &&
+		     (!xdpmaps_unban(&maps, &over) || fail(why, "unban")) &&
 		     (!settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "trie flag still set")) &&
-		     expect(&deep, XDP_DROP, FG_R_DROP_BAN, why) &&
-		     expect(&in16, XDP_DROP, FG_R_DROP_BAN, why));
-	report("ban lengths: a freed length takes the trie's prefix into the hash", true, NULL);
+		     (!xdpmaps_ban(&maps, &p24, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     counts_are(0, 2, 0, why) && plens_are(0, "120", why) &&
+		     expect(&in24, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     expect(&deep, XDP_PASS, FG_R_PASS_NEW_FLOW, why));
+	report("ban lengths: the family stays in the trie until it empties, then hashes again", true,
+	       NULL);
 }
 
 /*

@@ -281,6 +281,57 @@ START_TEST(test_pfx_full_falls_back)
 }
 END_TEST
 
+/* Past FG_BAN_PLENS IPv6 lengths the family's prefixes move to the trie,
+ * which has no family: one over ::ffff:0:0/96 (::/0) would ban IPv4 there,
+ * so it is refused in the trie and keeps the family hashed; IPv4 stays
+ * hashed; the family is hashed again once the trie empties. */
+START_TEST(test_family_to_trie)
+{
+	struct fg_cidr v4 = C("192.0.2.1"), v6 = C("2001:db8::1");
+	struct fg_ban b;
+	char p[64];
+	int len;
+
+	if (!have_maps)
+		return;
+	banmaps_close(&maps);
+	have_maps = banmaps_open(&maps, 64);
+	ck_assert(have_maps);
+	ck_assert_int_eq(ban("198.51.100.0/24", 60), 0);
+	for (len = 40; len < 40 + FG_BAN_PLENS - 1; len++) {
+		snprintf(p, sizeof(p), "2001:db8::/%d", len);
+		ck_assert_int_eq(ban(p, 60), 0);
+	}
+	ck_assert_int_eq(ban("::/0", 60), 0); /* the 8th length, hashed */
+	ck_assert_int_eq(ban("2001:db8:1::/112", 60), -ENOSPC); /* ::/0 cannot move */
+	ck_assert_int_eq(unban("::/0"), 0);
+	ck_assert_int_eq(ban("2001:db8:2::/100", 60), 0);
+	ck_assert_int_eq(ban("2001:db8:1::/112", 60), 0); /* the 9th: all to the trie */
+	ck_assert_int_eq(in_trie(), 9);
+	ck_assert_int_eq(in_pfx(), 1);
+	ck_assert(prefix_flag());
+	ck_assert_str_eq(lengths(1), "");
+	ck_assert_str_eq(lengths(0), "120");
+	ck_assert_int_eq(ban("::/0", 60), -ENOSPC);
+	ck_assert_int_eq(xdpmaps_banned(&maps, &v6, xdpmaps_now_ns(), &b), 0);
+	ck_assert_int_eq(xdpmaps_banned(&maps, &v4, xdpmaps_now_ns(), &b), -ENOENT);
+	/* New IPv6 prefixes follow into the trie, until it empties. */
+	ck_assert_int_eq(ban("2001:db8:3::/64", 60), 0);
+	ck_assert_int_eq(in_trie(), 10);
+	for (len = 40; len < 40 + FG_BAN_PLENS - 1; len++) {
+		snprintf(p, sizeof(p), "2001:db8::/%d", len);
+		ck_assert_int_eq(unban(p), 0);
+	}
+	ck_assert_int_eq(unban("2001:db8:2::/100"), 0);
+	ck_assert_int_eq(unban("2001:db8:1::/112"), 0);
+	ck_assert_int_eq(unban("2001:db8:3::/64"), 0);
+	ck_assert(!prefix_flag());
+	ck_assert_int_eq(ban("::/0", 60), 0);
+	ck_assert_str_eq(lengths(1), "0");
+	ck_assert_int_eq(xdpmaps_banned(&maps, &v4, xdpmaps_now_ns(), &b), -ENOENT);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("banmaps");
@@ -296,6 +347,7 @@ int main(void)
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_pfx_full_falls_back);
+	tcase_add_test(tc, test_family_to_trie);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

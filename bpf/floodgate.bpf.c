@@ -98,29 +98,12 @@ static __always_inline void lpm_key_of(const struct pkt *p, struct fg_lpm_key *k
 	}
 }
 
-/* out = the 128-bit address in, bits beyond plen cleared. */
-static __always_inline void mask_addr(const __u32 *in, int plen, __u32 *out)
-{
-	int i;
-
-#pragma unroll
-	for (i = 0; i < 4; i++) {
-		int bits = plen - i * 32;
-		__u32 w = in[i];
-
-		if (bits <= 0)
-			w = 0;
-		else if (bits < 32)
-			w &= bpf_htonl(~0U << (32 - bits));
-		out[i] = w;
-	}
-}
-
 /* Address (prefixlen 0 = full) of the source as a bucket key. */
 static __always_inline void src_key_of(const struct pkt *p, __u8 prefixlen, __u16 rule,
 				       struct fg_src_key *k)
 {
 	__u32 full = p->family == FG_AF_INET ? 32 : 128;
+	int i;
 
 	__builtin_memset(k, 0, sizeof(*k));
 	k->family = p->family;
@@ -132,7 +115,17 @@ static __always_inline void src_key_of(const struct pkt *p, __u8 prefixlen, __u1
 			k->addr[0] &= bpf_htonl(~0U << (32 - k->prefixlen));
 		return;
 	}
-	mask_addr(p->saddr, k->prefixlen, k->addr);
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		int bits = (int)k->prefixlen - i * 32;
+		__u32 w = p->saddr[i];
+
+		if (bits <= 0)
+			w = 0;
+		else if (bits < 32)
+			w &= bpf_htonl(~0U << (32 - bits));
+		k->addr[i] = w;
+	}
 }
 
 /* An allow/deny entry's value is its family: IPv4 is stored under

@@ -25,8 +25,9 @@
  *    pad0 is vouched_passed.
  * 6: bans in hashes: exact addresses in bans_addr, prefixes in bans_pfx
  *    (struct fg_ban_pfx_key) at the lengths fg_config's ban_plens lists,
- *    the bans trie only beyond FG_BAN_PLENS lengths a family; fg_config
- *    is 96 bytes (issue 18, bans; not released: changed in place). */
+ *    the bans trie only for a family past FG_BAN_PLENS lengths
+ *    (ban_trie_only); fg_config is 96 bytes (issue 18, bans; 6 is not
+ *    released: its layout was changed in place, no bump). */
 #define FG_ABI_VERSION 6
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */

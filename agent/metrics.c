@@ -52,14 +52,15 @@ enum count_map {
 	CM_PREFIX,
 	CM_UDP,
 	CM_VERIFIED,
-	CM_BANS,      /* the trie of prefix bans */
-	CM_BANS_ADDR, /* the hash of address bans (counted with CM_BANS) */
+	CM_BANS,      /* the trie of prefix bans (beyond bans_pfx's lengths) */
+	CM_BANS_ADDR, /* the hash of address bans */
+	CM_BANS_PFX,  /* the hash of prefix bans */
 	CM_ALLOW,
 	CM_DENY,
 	CM__MAX,
 };
 static const char *const count_map_names[CM__MAX] = {
-	"src_state", "prefix_state", "udp_flows", "verified", "bans", "bans_addr", "allow", "deny",
+	"src_state", "prefix_state", "udp_flows", "verified", "bans", "bans_addr", "bans_pfx", "allow", "deny",
 };
 
 struct count_job {
@@ -398,17 +399,16 @@ static void count_work(uv_work_t *req)
 
 	memset(j->bans, 0, sizeof(j->bans));
 	for (i = 0; i < CM__MAX; i++) {
-		if (i == CM_BANS) {
-			/* One walk of both ban maps counts entries and origins. */
-			struct xdpmaps bm = { .bans = j->fd[CM_BANS],
-					      .bans_addr = j->fd[CM_BANS_ADDR] };
+		if (i == CM_BANS || i == CM_BANS_ADDR || i == CM_BANS_PFX) {
+			/* One walk of each ban map counts its entries and the
+			 * origins (the API walks the maps it is given). */
+			struct xdpmaps bm = { .bans = i == CM_BANS ? j->fd[i] : -1,
+					      .bans_addr = i == CM_BANS_ADDR ? j->fd[i] : -1,
+					      .bans_pfx = i == CM_BANS_PFX ? j->fd[i] : -1 };
 			struct ban_count bc = { .origins = j->bans };
 			int err = xdpmaps_bans_each(&bm, ban_origin, &bc);
 
-			j->entries[CM_BANS] = err < 0 ? err : bc.prefixes;
-			j->entries[CM_BANS_ADDR] = err < 0 ? err : bc.addrs;
-		} else if (i == CM_BANS_ADDR) {
-			continue;
+			j->entries[i] = err < 0 ? err : bc.prefixes + bc.addrs;
 		} else if (i == CM_ALLOW || i == CM_DENY) {
 			j->entries[i] = xdpmaps_count(j->fd[i], j->key_size[i]);
 		} else {
@@ -449,6 +449,8 @@ static struct bpf_map *count_map(struct floodgate_bpf *skel, enum count_map i)
 		return skel->maps.bans;
 	case CM_BANS_ADDR:
 		return skel->maps.bans_addr;
+	case CM_BANS_PFX:
+		return skel->maps.bans_pfx;
 	case CM_ALLOW:
 		return skel->maps.allow_lpm;
 	default:

@@ -10,7 +10,8 @@
  * full, and under attack; (section "bans") the same paths with an empty
  * table and with 1M tracked sources and 100k bans.
  *
- *   bench_xdp [--smoke] [--csv DIR] [--xdp-filter DIR] [--ban-mix A:P] [paths] [scale] [bans]
+ *   bench_xdp [--smoke] [--csv DIR] [--xdp-filter DIR] [--ban-mix A:P]
+ *             [--ban-lengths real|random] [paths] [scale] [bans]
  *
  * Prints markdown tables for docs/performance.md; --csv writes the raw
  * numbers (xdp.csv, clock.csv, scale.csv) into DIR. --smoke: tiny counts,
@@ -138,10 +139,9 @@ static void reset(void)
 	clear(maps.verified);
 	clear(maps.allow);
 	clear(maps.deny);
-	clear(maps.bans);
-	clear(maps.bans_addr);
-	/* The settings' list flags true to the emptied tries. */
-	err = xdpmaps_sync_list(&maps, maps.allow, NULL, 0);
+	/* The settings' list flags true to the emptied tries and ban maps. */
+	err = xdpmaps_bans_clear(&maps);
+	err = err ?: xdpmaps_sync_list(&maps, maps.allow, NULL, 0);
 	if (err)
 		die("clearing the lists", err);
 	conf_open(&conf);
@@ -975,8 +975,23 @@ static int bench_cookies(void)
  */
 #define SCALE_SOURCES 1000000
 /* --ban-mix ADDRS:PREFIXES; addresses half IPv4, half IPv6; prefixes half
- * IPv4 /8-/31, half IPv6 /16-/127 */
+ * IPv4, half IPv6, at the lengths --ban-lengths says: "real" (the default):
+ * /24 and /16, /64 and /48, the lengths ban lists hold (a network's
+ * customers, providers' allocations); "random": IPv4 /8-/31, IPv6 /16-/127,
+ * the worst case for anything that costs per distinct length. */
 static int scale_ban_addrs = 50000, scale_ban_pfxs = 50000;
+static bool scale_ban_random_lengths;
+
+/* The length of the k-th generated prefix. */
+static uint8_t ban_plen(int k)
+{
+	static const uint8_t real4[] = { 24, 16 }, real6[] = { 64, 48 };
+	bool v6 = k % 2;
+
+	if (scale_ban_random_lengths)
+		return (uint8_t)(v6 ? 16 + rnd() % 112 : 8 + rnd() % 24);
+	return v6 ? real6[(k / 2) % 2] : real4[(k / 2) % 2];
+}
 #define BANNED6_BASE	 2000000 /* set_src() index of the first banned IPv6 address */
 #define SCALE_BAN_ROUNDS 7
 
@@ -1063,7 +1078,7 @@ static void fill_scale(__u32 nsrc, int naddr, int npfx)
 		struct fg_cidr c;
 
 		do
-			c = random_cidr(v6, (uint8_t)(v6 ? 16 + rnd() % 112 : 8 + rnd() % 24));
+			c = random_cidr(v6, ban_plen(k));
 		while (overlaps_test_nets(&c));
 		ban_or_die(&maps, &c);
 	}
@@ -1247,17 +1262,21 @@ static int bench_bans(void)
 	printf("- method: the same rows on two instances of fg_xdp, measured in turns "
 	       "(BPF_PROG_TEST_RUN, repeat %d, median of %d runs each): **empty** holds only "
 	       "the ban the row needs; **loaded** holds %ld tracked sources (src_state) and "
-	       "%ld bans (bans_addr %ld, bans trie %ld): %d addresses (half IPv4, half IPv6) "
-	       "and %d prefixes (IPv4 /8-/31, IPv6 /16-/127, random lengths and places, none "
-	       "over the bench's own sources), filled in %.1f s; ban maps' memory %lld "
+	       "%ld bans (bans_addr %ld, bans_pfx %ld, bans trie %ld): %d addresses (half "
+	       "IPv4, half IPv6) and %d prefixes (%s, random places, none over the bench's "
+	       "own sources; repeats counted once), filled in %.1f s; ban maps' memory %lld "
 	       "bytes\n\n",
 	       repeat, rounds, xdpmaps_count(maps.src_state, sizeof(struct fg_src_key)),
 	       xdpmaps_count(maps.bans_addr, sizeof(struct fg_ban_key)) +
+		       xdpmaps_count(maps.bans_pfx, sizeof(struct fg_ban_pfx_key)) +
 		       xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)),
 	       xdpmaps_count(maps.bans_addr, sizeof(struct fg_ban_key)),
+	       xdpmaps_count(maps.bans_pfx, sizeof(struct fg_ban_pfx_key)),
 	       xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)), naddr, npfx,
+	       scale_ban_random_lengths ? "IPv4 /8-/31, IPv6 /16-/127, random lengths"
+					: "IPv4 /24 and /16, IPv6 /64 and /48",
 	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-	       map_memlock(maps.bans) + map_memlock(maps.bans_addr));
+	       map_memlock(maps.bans) + map_memlock(maps.bans_addr) + map_memlock(maps.bans_pfx));
 	printf("| path | empty ns | loaded ns | loaded / empty | verdict |\n");
 	printf("|---|---:|---:|---:|---|\n");
 	for (i = 0; i < sizeof(ban_rows) / sizeof(ban_rows[0]); i++) {
@@ -1385,6 +1404,13 @@ int main(int argc, char **argv)
 					"bench_xdp: --ban-mix ADDRS:PREFIXES (ADDRS >= 2)\n");
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--ban-lengths") && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "real") && strcmp(argv[i], "random")) {
+				fprintf(stderr, "bench_xdp: --ban-lengths real|random\n");
+				return 2;
+			}
+			scale_ban_random_lengths = !strcmp(argv[i], "random");
 		} else if (!strcmp(argv[i], "--xdp-filter") && i + 1 < argc) {
 			xf_dir = argv[++i];
 		} else if (!strcmp(argv[i], "paths")) {
@@ -1396,7 +1422,8 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr,
 				"usage: %s [--smoke] [--csv DIR] [--xdp-filter DIR] "
-				"[--ban-mix ADDRS:PREFIXES] [paths] [scale] [bans]\n",
+				"[--ban-mix ADDRS:PREFIXES] [--ban-lengths real|random] [paths] [scale] "
+				"[bans]\n",
 				argv[0]);
 			return 2;
 		}

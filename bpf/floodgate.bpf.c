@@ -219,6 +219,52 @@ static __always_inline bool ban_live(const struct fg_ban *ban, __u64 *now)
 	return *now < ban->expires_ns;
 }
 
+/* The source (k: its full-length LPM key) is in a prefix the bans_pfx hash
+ * bans now: one lookup per prefix length the agent lists as in use for the
+ * family (cfg->ban_plens), longest first; the longest live ban applies (an
+ * expired one, not swept yet, hides no shorter live one, as for address
+ * bans). A global function: the verifier checks it once, on its own
+ * (inlined, the paths of its loop multiplied those of everything after it
+ * past the 1M-instruction limit). The clock is read only for a ban with an
+ * expiry, and not kept: rare, and it keeps the caller's paths one. */
+__noinline int fg_prefix_banned(const struct fg_lpm_key *k, const struct fg_config *cfg,
+				__u32 family)
+{
+	__u32 fi = family == FG_AF_INET6, n, i, j;
+	struct fg_ban_pfx_key pk;
+	struct fg_ban *ban;
+	__u64 now = 0;
+
+	if (!k || !cfg)
+		return 0;
+	n = cfg->ban_nplens[fi];
+	for (i = 0; i < FG_BAN_PLENS && i < n; i++) {
+		__u32 plen = cfg->ban_plens[fi][i];
+
+		pk.family = family;
+		pk.prefixlen = plen;
+		pk.pad0 = 0;
+		/* The mask of word j keeps its first plen - 32 j bits. */
+#pragma unroll
+		for (j = 0; j < 4; j++) {
+			__u32 bits = plen > j * 32 ? plen - j * 32 : 0;
+
+			bits = bits < 32 ? bits : 32;
+			pk.addr[j] = k->addr[j] & bpf_htonl((__u32)(0xffffffff00000000ULL >> bits));
+		}
+		ban = bpf_map_lookup_elem(&bans_pfx, &pk);
+		if (!ban)
+			continue;
+		if (!ban->expires_ns)
+			return 1;
+		if (!now)
+			now = fg_now();
+		if (now < ban->expires_ns)
+			return 1;
+	}
+	return 0;
+}
+
 /* Deny, allow, ban on the L3 source. Returns a reason or PARSE_OK. */
 static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_config *cfg,
 					 __u64 *now)
@@ -237,6 +283,8 @@ static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_co
 	 * expired address ban (not swept yet) does not hide a live prefix. */
 	ban = bpf_map_lookup_elem(&bans_addr, k.addr);
 	if (ban && ban_live(ban, now))
+		return FG_R_DROP_BAN;
+	if (cfg->ban_nplens[p->family == FG_AF_INET6] && fg_prefix_banned(&k, cfg, p->family))
 		return FG_R_DROP_BAN;
 	if (cfg->flags & FG_CFG_F_HAS_BAN_PREFIX) {
 		ban = bpf_map_lookup_elem(&bans, &k);

@@ -123,8 +123,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bans_addr SEC(".maps");
 
-/* Bans of real prefixes -> expiry, written by the agent only. Walked only
- * while FG_CFG_F_HAS_BAN_PREFIX says it holds any. */
+/* Bans of real prefixes -> expiry, written by the agent only: one lookup
+ * per distinct prefix length in use (fg_config's ban_plens), longest first,
+ * whatever the number of bans. Plain, preallocated like bans_addr. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FG_MAX_BANS);
+	__type(key, struct fg_ban_pfx_key);
+	__type(value, struct fg_ban);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bans_pfx SEC(".maps");
+
+/* Prefix bans at lengths beyond the FG_BAN_PLENS a family bans_pfx serves
+ * (and when bans_pfx is full), written by the agent only. Walked only while
+ * FG_CFG_F_HAS_BAN_PREFIX says it holds any. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, FG_MAX_BANS);

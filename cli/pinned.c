@@ -330,6 +330,7 @@ int pinned_count(struct xdpmaps *m, bool json)
 		{ "udp_flows", m->udp_flows, sizeof(struct fg_udp_key) },
 		{ "verified", m->verified, sizeof(struct fg_src_key) },
 		{ "bans_addr", m->bans_addr, sizeof(struct fg_ban_key) },
+		{ "bans_pfx", m->bans_pfx, sizeof(struct fg_ban_pfx_key) },
 		{ "bans", m->bans, sizeof(struct fg_lpm_key) },
 		{ "allow_lpm", m->allow, sizeof(struct fg_lpm_key) },
 		{ "deny_lpm", m->deny, sizeof(struct fg_lpm_key) },

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 	m->deny = bpf_map__fd(skel->maps.deny_lpm);
 	m->bans = bpf_map__fd(skel->maps.bans);
 	m->bans_addr = bpf_map__fd(skel->maps.bans_addr);
+	m->bans_pfx = bpf_map__fd(skel->maps.bans_pfx);
 	m->stats = bpf_map__fd(skel->maps.stats);
 	m->rule_stats = bpf_map__fd(skel->maps.rule_stats);
 	m->misc = bpf_map__fd(skel->maps.misc);
@@ -42,6 +44,7 @@ static int *map_slot(struct xdpmaps *m, int i)
 		&m->prefix_state, &m->global_state, &m->udp_flows,  &m->verified,
 		&m->allow,	  &m->deny,	    &m->bans,	    &m->stats,
 		&m->rule_stats,	  &m->misc,	    &m->events,	    &m->bans_addr,
+		&m->bans_pfx,
 	};
 
 	return i < (int)(sizeof(slots) / sizeof(slots[0])) ? slots[i] : NULL;
@@ -50,7 +53,7 @@ static int *map_slot(struct xdpmaps *m, int i)
 static const char *const pin_names[] = {
 	"settings",   "rules",	  "port_rules", "src_state", "prefix_state", "global_state",
 	"udp_flows",  "verified", "allow_lpm",	"deny_lpm",  "bans",	     "stats",
-	"rule_stats", "misc",	  "events",	"bans_addr",
+	"rule_stats", "misc",	  "events",	"bans_addr", "bans_pfx",
 };
 
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
@@ -179,6 +182,10 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 	/* The list flags describe the tries, not the config: keep them, or the
 	 * lists would be skipped until the next list change. */
 	next.flags |= live.flags & TRIE_FLAGS;
+	/* So do the prefix lengths in bans_pfx (the ban API keeps them). */
+	memcpy(next.ban_nplens, live.ban_nplens, sizeof(next.ban_nplens));
+	memcpy(next.ban_plens, live.ban_plens, sizeof(next.ban_plens));
+	next.ban_trie_only = live.ban_trie_only;
 	return bpf_map_update_elem(m->settings, &zero, &next, BPF_ANY) ? -errno : 0;
 }
 
@@ -204,6 +211,8 @@ static int list_flags(struct xdpmaps *m)
 		cfg.flags |= FG_CFG_F_HAS_DENY;
 	if (!map_empty(m->bans))
 		cfg.flags |= FG_CFG_F_HAS_BAN_PREFIX;
+	else
+		cfg.ban_trie_only = 0; /* prefixes go to bans_pfx again */
 	return bpf_map_update_elem(m->settings, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
@@ -372,23 +381,269 @@ static void ban_key(const struct fg_cidr *c, struct fg_ban_key *k)
 	memcpy(k->addr, lk.addr, sizeof(k->addr));
 }
 
-int xdpmaps_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_ban *b)
+/* A prefix's key in bans_pfx: family, then its LPM key (host bits clear). */
+static void pfx_key(const struct fg_cidr *c, struct fg_ban_pfx_key *k)
 {
+	struct fg_cidr masked = *c;
 	struct fg_lpm_key lk;
-	struct fg_ban_key k;
-	int err;
 
-	if (cidr_is_address(c)) {
-		ban_key(c, &k);
-		err = bpf_map_update_elem(m->bans_addr, &k, b, BPF_ANY) ? -errno : 0;
-		/* A full hash says E2BIG, a full trie ENOSPC: callers see one. */
-		return err == -E2BIG ? -ENOSPC : err;
+	cidr_mask(&masked, c->prefixlen);
+	cidr_to_lpm(&masked, &lk);
+	memset(k, 0, sizeof(*k));
+	k->family = c->family;
+	k->prefixlen = (__u8)lk.prefixlen;
+	memcpy(k->addr, lk.addr, sizeof(k->addr));
+}
+
+static void cidr_from_pfx(const struct fg_ban_pfx_key *k, struct fg_cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = k->family;
+	if (k->family == FG_AF_INET) {
+		c->prefixlen = (uint8_t)(k->prefixlen - 96);
+		c->addr[0] = k->addr[3];
+	} else {
+		c->prefixlen = k->prefixlen;
+		memcpy(c->addr, k->addr, sizeof(c->addr));
 	}
+}
+
+/* Index of the settings' ban_plens of a family (fam_ix: 0 IPv4, 1 IPv6). */
+static int fam_ix(__u8 family)
+{
+	return family == FG_AF_INET6;
+}
+
+/* Where plen is in the family's lengths in use, or -1. */
+static int plen_at(const struct fg_config *cfg, int fi, __u8 plen)
+{
+	int i;
+
+	for (i = 0; i < cfg->ban_nplens[fi] && i < FG_BAN_PLENS; i++)
+		if (cfg->ban_plens[fi][i] == plen)
+			return i;
+	return -1;
+}
+
+/* Add plen to the family's lengths in use, kept longest first (the
+ * program's lookup order); -ENOSPC when FG_BAN_PLENS are in use. */
+static int plen_add(struct fg_config *cfg, int fi, __u8 plen)
+{
+	int i = cfg->ban_nplens[fi];
+
+	if (i >= FG_BAN_PLENS)
+		return -ENOSPC;
+	for (; i > 0 && cfg->ban_plens[fi][i - 1] < plen; i--)
+		cfg->ban_plens[fi][i] = cfg->ban_plens[fi][i - 1];
+	cfg->ban_plens[fi][i] = plen;
+	cfg->ban_nplens[fi]++;
+	return 0;
+}
+
+static void plen_remove(struct fg_config *cfg, int fi, int at)
+{
+	int n = cfg->ban_nplens[fi];
+
+	memmove(&cfg->ban_plens[fi][at], &cfg->ban_plens[fi][at + 1], n - at - 1);
+	cfg->ban_plens[fi][n - 1] = 0;
+	cfg->ban_nplens[fi] = n - 1;
+}
+
+/* Mark in used[family ix][prefixlen] the lengths bans_pfx holds; stop at the
+ * first key of family/plen if family is not 0 (true: one was found). */
+static bool plens_scan(int fd, bool used[2][129], __u8 family, __u8 plen)
+{
+	struct fg_ban_pfx_key key, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (family && next.family == family && next.prefixlen == plen)
+			return true;
+		if (used && next.prefixlen <= 128)
+			used[fam_ix(next.family)][next.prefixlen] = true;
+		key = next;
+		prev = &key;
+	}
+	return false;
+}
+
+static int settings_write(struct xdpmaps *m, const struct fg_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(m->settings, &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+/* After prefixes left bans_pfx: the lengths no key holds any more leave the
+ * settings (the program stops looking them up). Only family/plen if given,
+ * found by a walk that stops at the first key of that length; else all. */
+static int plens_prune(struct xdpmaps *m, __u8 family, __u8 plen)
+{
+	bool used[2][129] = {};
+	struct fg_config cfg;
+	int fi, i, err;
+
+	if (family && plens_scan(m->bans_pfx, NULL, family, plen))
+		return 0;
+	if (!family)
+		plens_scan(m->bans_pfx, used, 0, 0);
+	err = xdpmaps_settings(m, &cfg);
+	if (err)
+		return err;
+	if (family) {
+		i = plen_at(&cfg, fam_ix(family), plen);
+		if (i < 0)
+			return 0;
+		plen_remove(&cfg, fam_ix(family), i);
+		return settings_write(m, &cfg);
+	}
+	for (fi = 0; fi < 2; fi++)
+		for (i = cfg.ban_nplens[fi] - 1; i >= 0; i--)
+			if (!used[fi][cfg.ban_plens[fi][i]])
+				plen_remove(&cfg, fi, i);
+	return settings_write(m, &cfg);
+}
+
+/* c is an IPv6 prefix over ::ffff:0:0/96, the IPv4 space of the tries' keys. */
+static bool over_mapped_v4(const struct fg_cidr *c)
+{
+	struct fg_cidr v4 = { .family = FG_AF_INET6, .prefixlen = 96 };
+
+	v4.addr[2] = htonl(0xffff);
+	return cidr_contains(c, &v4);
+}
+
+/* A family needs a length past FG_BAN_PLENS: all its prefixes move from
+ * bans_pfx to the trie (into the trie first, so none is ever unbanned; the
+ * lengths unlisted before the hash entries go), and the family stays there
+ * until the trie empties. A walk costs less than FG_BAN_PLENS lookups and a
+ * walk. -ENOSPC when the trie has no room or a prefix cannot go there. */
+static int family_to_trie(struct xdpmaps *m, __u8 family)
+{
+	struct fg_ban_pfx_key key, next, *moved = NULL;
+	int fi = fam_ix(family), n = 0, cap = 0, i, err = 0;
+	void *prev = NULL;
+	struct fg_config cfg;
+
+	while (!err && !bpf_map_get_next_key(m->bans_pfx, prev, &next)) {
+		struct fg_lpm_key lk = { .prefixlen = next.prefixlen };
+		struct fg_cidr c;
+		struct fg_ban b;
+
+		key = next;
+		prev = &key;
+		if (next.family != family || bpf_map_lookup_elem(m->bans_pfx, &next, &b))
+			continue;
+		cidr_from_pfx(&next, &c);
+		if (over_mapped_v4(&c)) {
+			err = -ENOSPC;
+			break;
+		}
+		if (n == cap) {
+			struct fg_ban_pfx_key *grown;
+
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(moved, cap * sizeof(*moved));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			moved = grown;
+		}
+		memcpy(lk.addr, next.addr, sizeof(lk.addr));
+		if (bpf_map_update_elem(m->bans, &lk, &b, BPF_ANY)) {
+			err = errno == E2BIG ? -ENOSPC : -errno;
+			break;
+		}
+		moved[n++] = next;
+	}
+	if (err) {
+		/* Undo: the hash still holds them all. */
+		for (i = 0; i < n; i++) {
+			struct fg_lpm_key lk = { .prefixlen = moved[i].prefixlen };
+
+			memcpy(lk.addr, moved[i].addr, sizeof(lk.addr));
+			bpf_map_delete_elem(m->bans, &lk);
+		}
+		list_flags(m);
+		free(moved);
+		return err;
+	}
+	err = list_flags(m) ?: xdpmaps_settings(m, &cfg);
+	if (!err) {
+		cfg.ban_trie_only |= 1u << fi;
+		cfg.ban_nplens[fi] = 0;
+		memset(cfg.ban_plens[fi], 0, sizeof(cfg.ban_plens[fi]));
+		err = settings_write(m, &cfg);
+	}
+	for (i = 0; !err && i < n; i++)
+		bpf_map_delete_elem(m->bans_pfx, &moved[i]);
+	free(moved);
+	return err;
+}
+
+/* A prefix ban: into bans_pfx if its length is in use or one more fits,
+ * else (and when bans_pfx is full) into the trie, so that every ban holds;
+ * a family past FG_BAN_PLENS lengths goes to the trie whole. */
+static int pfx_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_ban *b)
+{
+	int fi = fam_ix(c->family), err;
+	struct fg_ban_pfx_key k;
+	struct fg_lpm_key lk;
+	struct fg_config cfg;
+	bool listed;
+
+	pfx_key(c, &k);
+	err = xdpmaps_settings(m, &cfg);
+	if (err)
+		return err;
+	listed = plen_at(&cfg, fi, k.prefixlen) >= 0;
+	if (!(cfg.ban_trie_only & (1u << fi)) && !listed && cfg.ban_nplens[fi] >= FG_BAN_PLENS &&
+	    !over_mapped_v4(c)) {
+		err = family_to_trie(m, c->family);
+		if (err)
+			return err;
+	} else if (!(cfg.ban_trie_only & (1u << fi)) &&
+		   (listed || cfg.ban_nplens[fi] < FG_BAN_PLENS)) {
+		if (!bpf_map_update_elem(m->bans_pfx, &k, b, BPF_ANY)) {
+			/* After the insert: the program looks up the length
+			 * from now on. */
+			if (!listed) {
+				plen_add(&cfg, fi, k.prefixlen);
+				err = settings_write(m, &cfg);
+				if (err)
+					return err;
+			}
+			/* The same prefix banned in the trie while its length
+			 * had no room moves here. */
+			cidr_to_lpm(c, &lk);
+			return bpf_map_delete_elem(m->bans, &lk) ? 0 : list_flags(m);
+		}
+		if (errno != E2BIG)
+			return -errno;
+	}
+	/* A family in the trie, or bans_pfx full: the trie, walked while it
+	 * holds any. It has no family: an IPv6 prefix over ::ffff:0:0/96 (where IPv4 is
+	 * keyed) would ban IPv4 there, so it needs a length of the hash. */
+	if (over_mapped_v4(c))
+		return -ENOSPC;
 	cidr_to_lpm(c, &lk);
 	if (bpf_map_update_elem(m->bans, &lk, b, BPF_ANY))
 		return -errno;
-	/* After the insert: the program walks the trie from now on. */
 	return list_flags(m);
+}
+
+int xdpmaps_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_ban *b)
+{
+	struct fg_ban_key k;
+	int err;
+
+	if (!cidr_is_address(c))
+		return pfx_ban_set(m, c, b);
+	ban_key(c, &k);
+	err = bpf_map_update_elem(m->bans_addr, &k, b, BPF_ANY) ? -errno : 0;
+	/* A full hash says E2BIG, a full trie ENOSPC: callers see one. */
+	return err == -E2BIG ? -ENOSPC : err;
 }
 
 int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin)
@@ -402,6 +657,7 @@ int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, ui
 
 int xdpmaps_ban_get(const struct xdpmaps *m, const struct fg_cidr *c, struct fg_ban *out)
 {
+	struct fg_ban_pfx_key pk;
 	struct fg_lpm_key lk;
 	struct fg_ban_key k;
 
@@ -409,6 +665,9 @@ int xdpmaps_ban_get(const struct xdpmaps *m, const struct fg_cidr *c, struct fg_
 		ban_key(c, &k);
 		return bpf_map_lookup_elem(m->bans_addr, &k, out) ? -errno : 0;
 	}
+	pfx_key(c, &pk);
+	if (!bpf_map_lookup_elem(m->bans_pfx, &pk, out))
+		return 0;
 	cidr_to_lpm(c, &lk);
 	return bpf_map_lookup_elem(m->bans, &lk, out) ? -errno : 0;
 }
@@ -421,13 +680,32 @@ static bool ban_holds(const struct fg_ban *b, uint64_t now_ns)
 int xdpmaps_banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t now_ns,
 		   struct fg_ban *out)
 {
+	int fi = fam_ix(c->family), i, top = c->family == FG_AF_INET ? 96 : 0;
+	struct fg_ban_pfx_key pk;
+	struct fg_config cfg;
 	struct fg_lpm_key lk;
 	struct fg_ban_key k;
+	__u32 zero = 0;
 
 	if (cidr_is_address(c)) {
 		ban_key(c, &k);
 		if (!bpf_map_lookup_elem(m->bans_addr, &k, out) && ban_holds(out, now_ns))
 			return 0;
+	}
+	/* The hashed prefixes at the lengths in use, longest first, as the
+	 * program looks them up (only those up to c's own length hold c). */
+	if (!bpf_map_lookup_elem(m->settings, &zero, &cfg)) {
+		for (i = 0; i < cfg.ban_nplens[fi] && i < FG_BAN_PLENS; i++) {
+			struct fg_cidr p = *c;
+			int plen = cfg.ban_plens[fi][i] - top;
+
+			if (plen < 0 || plen > c->prefixlen)
+				continue;
+			p.prefixlen = (uint8_t)plen;
+			pfx_key(&p, &pk);
+			if (!bpf_map_lookup_elem(m->bans_pfx, &pk, out) && ban_holds(out, now_ns))
+				return 0;
+		}
 	}
 	/* The trie's lookup is its longest match: the prefix the program finds. */
 	cidr_to_lpm(c, &lk);
@@ -438,6 +716,7 @@ int xdpmaps_banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t no
 
 int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c)
 {
+	struct fg_ban_pfx_key pk;
 	struct fg_lpm_key lk;
 	struct fg_ban_key k;
 
@@ -445,6 +724,9 @@ int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c)
 		ban_key(c, &k);
 		return bpf_map_delete_elem(m->bans_addr, &k) ? -errno : 0;
 	}
+	pfx_key(c, &pk);
+	if (!bpf_map_delete_elem(m->bans_pfx, &pk))
+		return plens_prune(m, pk.family, pk.prefixlen);
 	cidr_to_lpm(c, &lk);
 	if (bpf_map_delete_elem(m->bans, &lk))
 		return -errno;
@@ -474,16 +756,43 @@ static int sweep_map(int fd, size_t key_size, uint64_t now_ns)
 			removed++;
 	return removed;
 }
+_Static_assert(sizeof(struct fg_ban_pfx_key) <= sizeof(struct fg_lpm_key), "sweep_map's keys");
 
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns)
 {
 	int addrs = sweep_map(m->bans_addr, sizeof(struct fg_ban_key), now_ns);
+	int hashed = sweep_map(m->bans_pfx, sizeof(struct fg_ban_pfx_key), now_ns);
 	int prefixes = sweep_map(m->bans, sizeof(struct fg_lpm_key), now_ns);
 
-	/* The last prefix gone: the program stops walking the trie. */
+	/* The last prefix of a length gone: the program stops looking it up;
+	 * the last of the trie: it stops walking the trie. */
+	if (hashed)
+		plens_prune(m, 0, 0);
 	if (prefixes)
 		list_flags(m);
-	return addrs + prefixes;
+	return addrs + hashed + prefixes;
+}
+
+int xdpmaps_bans_clear(struct xdpmaps *m)
+{
+	int fds[] = { m->bans_addr, m->bans_pfx, m->bans };
+	unsigned char key[sizeof(struct fg_lpm_key)];
+	struct fg_config cfg;
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		while (!bpf_map_get_next_key(fds[i], NULL, key))
+			if (bpf_map_delete_elem(fds[i], key))
+				return -errno;
+	err = xdpmaps_settings(m, &cfg);
+	if (err)
+		return err;
+	memset(cfg.ban_nplens, 0, sizeof(cfg.ban_nplens));
+	memset(cfg.ban_plens, 0, sizeof(cfg.ban_plens));
+	cfg.ban_trie_only = 0;
+	cfg.flags &= ~FG_CFG_F_HAS_BAN_PREFIX;
+	return settings_write(m, &cfg);
 }
 
 int xdpmaps_list_each(int map_fd, xdpmaps_list_fn fn, void *arg)
@@ -505,36 +814,61 @@ int xdpmaps_list_each(int map_fd, xdpmaps_list_fn fn, void *arg)
 	return 0;
 }
 
-/* Every entry of one ban map. An address key is read into the addr of a
- * full-length LPM key, so both maps' keys become a cidr the same way. */
-static int bans_walk(int fd, bool addrs, xdpmaps_list_fn fn, void *arg)
+/* Every entry of one ban map, keys of key_size bytes read into key and
+ * made a cidr by to_cidr. */
+static int bans_walk(int fd, void *key, size_t key_size,
+		     void (*to_cidr)(const void *key, struct fg_cidr *c), xdpmaps_list_fn fn,
+		     void *arg)
 {
-	struct fg_lpm_key key, next;
-	void *cur = addrs ? (void *)next.addr : (void *)&next;
+	unsigned char prev_key[sizeof(struct fg_lpm_key)];
 	void *prev = NULL;
 	int ret;
 
-	next.prefixlen = 128;
-	while (!bpf_map_get_next_key(fd, prev, cur)) {
+	while (!bpf_map_get_next_key(fd, prev, key)) {
 		struct fg_ban b;
 		struct fg_cidr c;
 
 		/* Gone since the key was read (swept, unbanned): skip it. */
-		if (!bpf_map_lookup_elem(fd, cur, &b)) {
-			cidr_from_lpm(&next, &c);
+		if (!bpf_map_lookup_elem(fd, key, &b)) {
+			to_cidr(key, &c);
 			ret = fn(&c, &b, arg);
 			if (ret)
 				return ret;
 		}
-		key = next;
-		prev = addrs ? (void *)key.addr : (void *)&key;
+		memcpy(prev_key, key, key_size);
+		prev = prev_key;
 	}
 	return 0;
 }
 
+/* An address key is the addr of a full-length LPM key. */
+static void cidr_of_addr(const void *key, struct fg_cidr *c)
+{
+	struct fg_lpm_key lk = { .prefixlen = 128 };
+
+	memcpy(lk.addr, key, sizeof(lk.addr));
+	cidr_from_lpm(&lk, c);
+}
+
+static void cidr_of_pfx(const void *key, struct fg_cidr *c)
+{
+	cidr_from_pfx(key, c);
+}
+
+static void cidr_of_lpm(const void *key, struct fg_cidr *c)
+{
+	cidr_from_lpm(key, c);
+}
+
 int xdpmaps_bans_each(const struct xdpmaps *m, xdpmaps_list_fn fn, void *arg)
 {
-	return bans_walk(m->bans_addr, true, fn, arg) ?: bans_walk(m->bans, false, fn, arg);
+	struct fg_ban_key ak;
+	struct fg_ban_pfx_key pk;
+	struct fg_lpm_key lk;
+
+	return bans_walk(m->bans_addr, &ak, sizeof(ak), cidr_of_addr, fn, arg) ?:
+		       bans_walk(m->bans_pfx, &pk, sizeof(pk), cidr_of_pfx, fn, arg) ?:
+		       bans_walk(m->bans, &lk, sizeof(lk), cidr_of_lpm, fn, arg);
 }
 
 /* Sum the per-CPU values of one entry of a per-CPU array of u64 fields. */

@@ -23,7 +23,9 @@ struct xdpmaps {
 	int src_state, prefix_state, global_state;
 	int udp_flows, verified;
 	int allow, deny;
-	int bans_addr, bans; /* exact addresses (hash), prefixes (trie): see xdpmaps_ban() */
+	/* exact addresses (hash), prefixes (hash), prefixes beyond the hash's
+	 * lengths (trie): see xdpmaps_ban() */
+	int bans_addr, bans_pfx, bans;
 	int stats, rule_stats, misc;
 	int events;
 	int ncpus; /* possible CPUs: the width of per-CPU values */
@@ -67,21 +69,24 @@ int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c);
 
 /*
  * Bans. An address (/32, /128) is banned in the bans_addr hash, a shorter
- * prefix in the bans trie: these functions pick the map from c, so callers
- * never do, and keep the settings' HAS_BAN_PREFIX flag true to the trie
- * (the program walks it only then). A full map is -ENOSPC.
+ * prefix in the bans_pfx hash while its family has no more than
+ * FG_BAN_PLENS distinct prefix lengths banned (and the hash has room), else
+ * in the bans trie. These functions pick the map from c, so callers never
+ * do, and keep the settings true to the maps: the lengths in use in
+ * bans_pfx (the program looks up each) and HAS_BAN_PREFIX (it walks the
+ * trie only then). A full map is -ENOSPC.
  */
 /* Ban c for seconds (0 = until unbanned) with origin (enum fg_ban_origin). */
 int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin);
 /* Write c's ban entry as given (expires_ns on CLOCK_MONOTONIC, 0 = never). */
 int xdpmaps_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_ban *b);
-/* c's own entry, expired or not: an address's exactly; for a prefix the
- * trie's longest match of its first address (c's own entry unless a longer
- * banned prefix starts there). 0 or -ENOENT. */
+/* c's own entry, expired or not: an address's or a hashed prefix's exactly;
+ * for a prefix in the trie the trie's longest match of its first address
+ * (c's own entry unless a longer banned prefix starts there). 0 or -ENOENT. */
 int xdpmaps_ban_get(const struct xdpmaps *m, const struct fg_cidr *c, struct fg_ban *out);
 /* The ban that drops c at now_ns, as the program decides: an address's own
- * ban if it holds, else the longest banned prefix holding c if that one
- * holds. 0 or -ENOENT. */
+ * ban if it holds, else the longest hashed prefix ban holding c that holds,
+ * else the trie's longest match if it holds. 0 or -ENOENT. */
 int xdpmaps_banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t now_ns,
 		   struct fg_ban *out);
 /* Remove c's ban; -ENOENT when c is not banned. */
@@ -90,12 +95,15 @@ int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c);
  * returns how many. */
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns);
 
+/* Remove every ban (tests, benchmarks). */
+int xdpmaps_bans_clear(struct xdpmaps *m);
+
 /* Visit entries; stop when fn returns non-zero (and return that). */
 typedef int (*xdpmaps_list_fn)(const struct fg_cidr *c, const struct fg_ban *ban, void *arg);
 /* Every entry of the allow or deny trie map_fd (ban NULL). */
 int xdpmaps_list_each(int map_fd, xdpmaps_list_fn fn, void *arg);
-/* Every ban with its entry: addresses, then prefixes. Reads only
- * m->bans_addr and m->bans. */
+/* Every ban with its entry: addresses, then prefixes (hash, trie). Reads
+ * only m->bans_addr, m->bans_pfx and m->bans. */
 int xdpmaps_bans_each(const struct xdpmaps *m, xdpmaps_list_fn fn, void *arg);
 
 /* Per-reason counters summed over CPUs and interfaces. */

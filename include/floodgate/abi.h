@@ -23,10 +23,12 @@
  * 4: SYN cookies: reasons 17-20, fg_config's cookie fields, misc 7-12.
  * 5: the verified map's value is struct fg_verified (vouches), fg_rule_stat's
  *    pad0 is vouched_passed.
- * 6: exact-address bans in their own hash (bans_addr), the trie holds
- *    prefixes; fg_src_state is 32 bytes (taken for new_flows, u32 stamps),
- *    fg_config's pad0 is tick_us, fg_global_state's pads are lag_ns and
- *    lag_at_ns (issue 18). */
+ * 6: bans in hashes: exact addresses in bans_addr, prefixes in bans_pfx
+ *    (struct fg_ban_pfx_key) at the lengths fg_config's ban_plens lists,
+ *    the bans trie only for a family past FG_BAN_PLENS lengths
+ *    (ban_trie_only); fg_config is 96 bytes, its pad0 is tick_us;
+ *    fg_src_state is 32 bytes (taken for new_flows, u32 stamps);
+ *    fg_global_state's pads are lag_ns and lag_at_ns (issue 18). */
 #define FG_ABI_VERSION 6
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
@@ -165,9 +167,15 @@ _Static_assert(sizeof(struct fg_rule) == 72, "abi");
  * agent set tcp_timestamps=2, without the per-connection offset a program
  * cannot know. */
 #define FG_CFG_F_COOKIE_TS 0x10
-/* The ban trie holds prefixes (else its walk is skipped: exact-address bans
- * are in the bans_addr hash, looked up for every packet). */
+/* The ban trie holds prefixes (else its walk is skipped): those of a family
+ * that needed more than the FG_BAN_PLENS lengths the bans_pfx hash serves,
+ * and any that found bans_pfx full. */
 #define FG_CFG_F_HAS_BAN_PREFIX 0x20
+
+/* Distinct prefix lengths a family the bans_pfx hash serves: the program
+ * does one hash lookup per length in use, so a packet's cost depends on the
+ * lengths banned (typically 1-3: /24, /16, /64, /48), not on the bans. */
+#define FG_BAN_PLENS 8
 
 /* The single entry of the config map. */
 struct fg_config {
@@ -201,8 +209,18 @@ struct fg_config {
 	__u8 saved_syncookies;
 	__u8 saved_timestamps;
 	__u8 pad1;
+	/* the agent's upkeep of the bans_pfx hash: how many lengths, and the
+	 * distinct prefix lengths its keys hold, per family ([0] IPv4, [1]
+	 * IPv6), longest first, as fg_ban_pfx_key.prefixlen (IPv4 + 96) */
+	__u8 ban_nplens[2];
+	/* the agent's: bit fi set, that family needed more than FG_BAN_PLENS
+	 * lengths and all its prefixes are in the trie (its ban_nplens 0: a
+	 * walk, not FG_BAN_PLENS lookups and a walk) until the trie empties */
+	__u8 ban_trie_only;
+	__u8 pad2[5];
+	__u8 ban_plens[2][FG_BAN_PLENS];
 };
-_Static_assert(sizeof(struct fg_config) == 72, "abi");
+_Static_assert(sizeof(struct fg_config) == 96, "abi");
 
 /*
  * Key of per-address and per-prefix bucket state. IPv4 lives in addr[0]
@@ -283,6 +301,19 @@ struct fg_ban_key {
 };
 _Static_assert(sizeof(struct fg_ban_key) == 16, "abi");
 _Static_assert(sizeof(((struct fg_lpm_key *)0)->addr) == sizeof(struct fg_ban_key), "abi");
+
+/*
+ * Key of the prefix ban hash (bans_pfx): family, then the prefix as the
+ * tries store it (IPv4 IPv4-mapped, prefixlen + 96), bits beyond prefixlen
+ * zero. The family keeps an IPv6 prefix over ::ffff:0:0/96 (::/0) off IPv4.
+ */
+struct fg_ban_pfx_key {
+	__u8 family;	/* FG_AF_INET or FG_AF_INET6 */
+	__u8 prefixlen; /* as fg_lpm_key's: 96-128 for IPv4, 0-128 for IPv6 */
+	__u16 pad0;	/* 0 */
+	__u32 addr[4];
+};
+_Static_assert(sizeof(struct fg_ban_pfx_key) == 20, "abi");
 
 struct fg_ban {
 	__u64 expires_ns; /* CLOCK_MONOTONIC ns; 0 = never */

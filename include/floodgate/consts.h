@@ -38,7 +38,8 @@
 #define FG_MAX_LIST 65536
 #endif
 
-/* Entries of the ban trie (prefixes). */
+/* Entries of the prefix ban hash (bans_pfx), and of the ban trie (prefixes
+ * at lengths beyond the hash's FG_BAN_PLENS a family). */
 #ifndef FG_MAX_BANS
 #define FG_MAX_BANS 65536
 #endif

@@ -148,6 +148,20 @@ static int map_clear(int fd, size_t key_size)
 	return 0;
 }
 
+/* The settings' prefix lengths in use in bans_pfx: none, behind the ban
+ * API's back (bans_pfx keeps its entries). */
+static int plens_clear(void)
+{
+	struct fg_config cfg;
+	__u32 zero = 0;
+
+	if (xdpmaps_settings(&maps, &cfg))
+		return -errno;
+	memset(cfg.ban_nplens, 0, sizeof(cfg.ban_nplens));
+	memset(cfg.ban_plens, 0, sizeof(cfg.ban_plens));
+	return bpf_map_update_elem(maps.settings, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
 /* Fresh per-source state, lists and bans, then apply the case's config. */
 static int reset(void (*tweak)(struct fg_compiled *c))
 {
@@ -161,8 +175,7 @@ static int reset(void (*tweak)(struct fg_compiled *c))
 	err = err ?: map_clear(maps.verified, sizeof(struct fg_src_key));
 	err = err ?: map_clear(maps.allow, sizeof(struct fg_lpm_key));
 	err = err ?: map_clear(maps.deny, sizeof(struct fg_lpm_key));
-	err = err ?: map_clear(maps.bans, sizeof(struct fg_lpm_key));
-	err = err ?: map_clear(maps.bans_addr, sizeof(struct fg_ban_key));
+	err = err ?: xdpmaps_bans_clear(&maps);
 	/* The settings' list flags true to the emptied tries. */
 	err = err ?: xdpmaps_sync_list(&maps, maps.deny, NULL, 0);
 	for (id = 0; id < FG_MAX_RULES && !err; id++)
@@ -365,6 +378,39 @@ static bool setup_ban_expired_in_prefix(char *why)
 	if (xdpmaps_ban_set(&maps, &a, &b) || xdpmaps_ban(&maps, &p, 60, FG_BAN_MANUAL))
 		return fail(why, "ban: %s", strerror(errno));
 	return true;
+}
+
+/* An IPv6 ban of ::/0 (it covers ::ffff:0:0/96, where IPv4 is keyed). */
+static bool setup_ban_all6(char *why)
+{
+	struct fg_cidr all6 = cidr("::/0");
+
+	if (xdpmaps_ban(&maps, &all6, 60, FG_BAN_MANUAL))
+		return fail(why, "ban: %s", strerror(errno));
+	return true;
+}
+
+/* A /24 and the /16 around it; the /24 expired (not swept yet) or live. */
+static bool setup_nested(char *why, bool inner_live, bool outer_live)
+{
+	struct fg_cidr in = cidr("203.0.113.0/24"), out = cidr("203.0.0.0/16");
+	struct fg_ban live = { .expires_ns = xdpmaps_now_ns() + 60 * NS_PER_SEC };
+	struct fg_ban gone = { .expires_ns = xdpmaps_now_ns() - NS_PER_SEC };
+
+	if (xdpmaps_ban_set(&maps, &in, inner_live ? &live : &gone) ||
+	    xdpmaps_ban_set(&maps, &out, outer_live ? &live : &gone))
+		return fail(why, "ban: %s", strerror(errno));
+	return true;
+}
+
+static bool setup_nested_inner_live(char *why)
+{
+	return setup_nested(why, true, false);
+}
+
+static bool setup_nested_outer_live(char *why)
+{
+	return setup_nested(why, false, true);
 }
 
 /* A ban whose expiry passed a second ago (written as the agent would). */
@@ -685,6 +731,16 @@ static const struct tcase table[] = {
 	{ "IPv4 ban does not ban IPv6 64:ff9b::198.51.100.66 (NAT64)", .setup = setup_ban,
 	  .pkt = SYN(.src = "64:ff9b::198.51.100.66"), .verdict = XDP_PASS,
 	  .reason = FG_R_PASS_NEW_FLOW },
+	{ "IPv6 ban of ::/0 drops IPv6", .setup = setup_ban_all6,
+	  .pkt = SYN(.src = "2001:db8::1"), .verdict = XDP_DROP, .reason = FG_R_DROP_BAN },
+	{ "IPv6 ban of ::/0 does not ban IPv4", .setup = setup_ban_all6,
+	  .pkt = SYN(.src = "192.0.2.1"), .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
+	{ "live /24 inside an expired /16: the /24 drops", .setup = setup_nested_inner_live,
+	  .pkt = SYN(.src = "203.0.113.9"), .verdict = XDP_DROP, .reason = FG_R_DROP_BAN },
+	{ "expired /24 inside a live /16: the /16 drops", .setup = setup_nested_outer_live,
+	  .pkt = SYN(.src = "203.0.113.9"), .verdict = XDP_DROP, .reason = FG_R_DROP_BAN },
+	{ "expired /16 around a live /24 bans nothing outside it", .setup = setup_nested_inner_live,
+	  .pkt = SYN(.src = "203.0.114.9"), .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
 	{ "mapped ::ffff:198.51.100.66 of a banned IPv4 is a bad source, not a ban",
 	  .setup = setup_ban, .pkt = SYN(.src = "::ffff:198.51.100.66"), .verdict = XDP_DROP,
 	  .reason = FG_R_DROP_BAD_SOURCE },
@@ -1277,10 +1333,46 @@ out:
 	ring_buffer__free(rb);
 }
 
+/* The settings' prefix lengths in use for a family (0 IPv4, 1 IPv6), as
+ * "120,112" (LPM lengths, longest first), into buf. */
+static const char *plens(int fi, char *buf, size_t len)
+{
+	struct fg_config cfg;
+	size_t at = 0;
+	int i;
+
+	buf[0] = 0;
+	if (xdpmaps_settings(&maps, &cfg))
+		return "?";
+	for (i = 0; i < cfg.ban_nplens[fi] && i < FG_BAN_PLENS && at < len; i++)
+		at += snprintf(buf + at, len - at, "%s%u", i ? "," : "", cfg.ban_plens[fi][i]);
+	return buf;
+}
+
+static bool plens_are(int fi, const char *want, char *why)
+{
+	char buf[64];
+
+	return !strcmp(plens(fi, buf, sizeof(buf)), want) ||
+	       fail(why, "%s lengths in use \"%s\", want \"%s\"", fi ? "IPv6" : "IPv4", buf, want);
+}
+
+static bool counts_are(long addrs, long pfx, long trie, char *why)
+{
+	long a = xdpmaps_count(maps.bans_addr, sizeof(struct fg_ban_key)),
+	     p = xdpmaps_count(maps.bans_pfx, sizeof(struct fg_ban_pfx_key)),
+	     t = xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key));
+
+	return (a == addrs && p == pfx && t == trie) ||
+	       fail(why, "bans_addr %ld, bans_pfx %ld, trie %ld; want %ld, %ld, %ld", a, p, t, addrs,
+		    pfx, trie);
+}
+
 /*
- * Address bans go to the hash, prefixes to the trie, and the program walks
- * the trie only while HAS_BAN_PREFIX is set: the ban API sets it with the
- * first prefix and clears it with the last (unban or sweep).
+ * Address bans go to bans_addr, prefixes to bans_pfx, and the settings list
+ * the prefix lengths in use (the program looks up each): the ban API adds
+ * a length with its first prefix and removes it with its last (unban or
+ * sweep). The trie stays empty and unwalked.
  */
 static void story_ban_maps(void)
 {
@@ -1296,58 +1388,145 @@ static void story_ban_maps(void)
 		report("ban maps", false, strerror(-err));
 		return;
 	}
-	STEP("ban maps: an address ban leaves the prefix trie empty and unwalked",
+	STEP("ban maps: an address ban uses bans_addr, no prefix length",
 	     (!xdpmaps_ban(&maps, &a, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
-		     expect(&addr, XDP_DROP, FG_R_DROP_BAN, why) &&
-		     (xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)) == 0 ||
-		      fail(why, "the address went into the trie")) &&
-		     (xdpmaps_count(maps.bans_addr, sizeof(struct fg_ban_key)) == 1 ||
-		      fail(why, "not in bans_addr")) &&
+		     expect(&addr, XDP_DROP, FG_R_DROP_BAN, why) && counts_are(1, 0, 0, why) &&
+		     plens_are(0, "", why) &&
 		     (!settings_flag(FG_CFG_F_HAS_BAN_PREFIX) ||
 		      fail(why, "HAS_BAN_PREFIX set without a prefix")));
-	report("ban maps: an address ban leaves the prefix trie empty and unwalked", true, NULL);
+	report("ban maps: an address ban uses bans_addr, no prefix length", true, NULL);
 
-	STEP("ban maps: a prefix ban sets HAS_BAN_PREFIX and drops (IPv4, IPv6)",
+	STEP("ban maps: prefix bans go to bans_pfx, their lengths are listed, they drop",
 	     (!xdpmaps_ban(&maps, &p, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
 		     (!xdpmaps_ban(&maps, &p6, 0, FG_BAN_MANUAL) || fail(why, "ban")) &&
-		     (settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "flag not set")) &&
+		     counts_are(1, 2, 0, why) && plens_are(0, "120", why) &&
+		     plens_are(1, "40", why) &&
+		     (!settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "trie flag set")) &&
 		     expect(&in_pfx, XDP_DROP, FG_R_DROP_BAN, why) &&
 		     expect(&in_pfx6, XDP_DROP, FG_R_DROP_BAN, why));
-	report("ban maps: a prefix ban sets HAS_BAN_PREFIX and drops (IPv4, IPv6)", true, NULL);
+	report("ban maps: prefix bans go to bans_pfx, their lengths are listed, they drop", true,
+	       NULL);
 
-	STEP("ban maps: without HAS_BAN_PREFIX the trie is not walked",
-	     settings_force(FG_CFG_F_HAS_BAN_PREFIX, false, why) &&
-		     expect(&in_pfx, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	STEP("ban maps: without its length listed a hashed prefix is not looked up",
+	     plens_clear() == 0 && expect(&in_pfx, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 		     expect(&addr, XDP_DROP, FG_R_DROP_BAN, why) &&
-		     settings_force(FG_CFG_F_HAS_BAN_PREFIX, true, why));
-	report("ban maps: without HAS_BAN_PREFIX the trie is not walked", true, NULL);
+		     (!xdpmaps_ban(&maps, &p, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     (!xdpmaps_ban(&maps, &p6, 0, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     plens_are(0, "120", why) && plens_are(1, "40", why));
+	report("ban maps: without its length listed a hashed prefix is not looked up", true, NULL);
 
-	STEP("ban maps: a config apply keeps HAS_BAN_PREFIX",
+	STEP("ban maps: a config apply keeps the lengths in use",
 	     (!xdpmaps_apply(&maps, &conf, NULL) || fail(why, "apply")) &&
-		     expect(&in_pfx, XDP_DROP, FG_R_DROP_BAN, why));
-	report("ban maps: a config apply keeps HAS_BAN_PREFIX", true, NULL);
+		     plens_are(0, "120", why) && expect(&in_pfx, XDP_DROP, FG_R_DROP_BAN, why));
+	report("ban maps: a config apply keeps the lengths in use", true, NULL);
 
-	STEP("ban maps: unbanning one prefix of two keeps the flag",
-	     (!xdpmaps_unban(&maps, &p) || fail(why, "unban")) &&
-		     (settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "flag cleared")) &&
-		     expect(&in_pfx, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
-		     expect(&in_pfx6, XDP_DROP, FG_R_DROP_BAN, why));
-	report("ban maps: unbanning one prefix of two keeps the flag", true, NULL);
+	STEP("ban maps: unbanning the last prefix of a length unlists the length",
+	     (!xdpmaps_unban(&maps, &p) || fail(why, "unban")) && plens_are(0, "", why) &&
+		     plens_are(1, "40", why) && expect(&in_pfx, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     expect(&in_pfx6, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     (xdpmaps_unban(&maps, &p) == -ENOENT || fail(why, "second unban not ENOENT")));
+	report("ban maps: unbanning the last prefix of a length unlists the length", true, NULL);
 
-	STEP("ban maps: the sweep of the last prefix clears HAS_BAN_PREFIX",
+	STEP("ban maps: the sweep of the last prefix of a length unlists it",
 	     (!xdpmaps_ban_set(&maps, &p6, &gone) || fail(why, "ban_set")) &&
 		     (xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()) == 1 ||
 		      fail(why, "sweep did not remove exactly the expired prefix")) &&
-		     (!settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "flag still set")) &&
+		     plens_are(1, "", why) && counts_are(1, 0, 0, why) &&
 		     expect(&in_pfx6, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 		     expect(&addr, XDP_DROP, FG_R_DROP_BAN, why));
-	report("ban maps: the sweep of the last prefix clears HAS_BAN_PREFIX", true, NULL);
+	report("ban maps: the sweep of the last prefix of a length unlists it", true, NULL);
 
 	STEP("ban maps: an unbanned address passes again",
 	     (!xdpmaps_unban(&maps, &a) || fail(why, "unban")) &&
 		     expect(&addr, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 		     (xdpmaps_unban(&maps, &a) == -ENOENT || fail(why, "second unban not ENOENT")));
 	report("ban maps: an unbanned address passes again", true, NULL);
+}
+
+/*
+ * Lengths: two of the same address space, longest first; a family that
+ * needs more distinct lengths than FG_BAN_PLENS moves to the trie whole
+ * (HAS_BAN_PREFIX; the other family stays hashed) and every ban still
+ * drops; once the trie is empty, prefixes are hashed again.
+ */
+static void story_ban_lengths(void)
+{
+	struct pkt_spec in24 = SYN(.src = "203.0.113.9"), in16 = SYN(.src = "203.0.114.9"),
+			deep = SYN(.src = "198.18.0.1"), in6 = SYN(.src = "2001:db8:77::1");
+	struct fg_cidr p24 = cidr("203.0.113.0/24"), p16 = cidr("203.0.0.0/16"),
+		       over = cidr("198.18.0.0/31"), in24_c = cidr("203.0.113.9"),
+		       p6 = cidr("2001:db8:77::/64");
+	char why[WHY_LEN] = "", name[96];
+	struct fg_ban ban;
+	int err = reset(NULL), len;
+
+	if (err) {
+		report("ban lengths", false, strerror(-err));
+		return;
+	}
+	STEP("ban lengths: /16 and /24 of one space listed longest first, the /24 applies",
+	     (!xdpmaps_ban(&maps, &p16, 0, FG_BAN_FLEET) || fail(why, "ban")) &&
+		     (!xdpmaps_ban(&maps, &p24, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     plens_are(0, "120,112", why) && expect(&in24, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     expect(&in16, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     (!xdpmaps_banned(&maps, &in24_c, xdpmaps_now_ns(), &ban) ||
+		      fail(why, "not banned")) &&
+		     (ban.origin == FG_BAN_MANUAL || fail(why, "the /16's ban applies to the /24")));
+	report("ban lengths: /16 and /24 of one space listed longest first, the /24 applies", true,
+	       NULL);
+
+	/* /16, /24 and 6 more: /17../22; the 9th length, /31, overflows. */
+	for (len = 17; len <= 22 && !err; len++) {
+		struct fg_cidr c = cidr("10.0.0.0/8");
+
+		c.prefixlen = (uint8_t)len;
+		err = xdpmaps_ban(&maps, &c, 60, FG_BAN_MANUAL);
+	}
+	snprintf(name, sizeof(name),
+		 "ban lengths: a length beyond %d moves the family's prefixes to the trie", FG_BAN_PLENS);
+	STEP(name, (!err || fail(why, "ban: %s", strerror(-err))) &&
+			   plens_are(0, "120,118,117,116,115,114,113,112", why) &&
+			   (!xdpmaps_ban(&maps, &over, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+			   (!xdpmaps_ban(&maps, &p6, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+			   counts_are(0, 1, 9, why) && plens_are(0, "", why) &&
+			   plens_are(1, "64", why) &&
+			   (settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "trie flag not set")) &&
+			   expect(&deep, XDP_DROP, FG_R_DROP_BAN, why) &&
+			   expect(&in24, XDP_DROP, FG_R_DROP_BAN, why) &&
+			   expect(&in16, XDP_DROP, FG_R_DROP_BAN, why) &&
+			   expect(&in6, XDP_DROP, FG_R_DROP_BAN, why));
+	report(name, true, NULL);
+
+	STEP("ban lengths: without HAS_BAN_PREFIX the trie is not walked",
+	     settings_force(FG_CFG_F_HAS_BAN_PREFIX, false, why) &&
+		     expect(&deep, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     expect(&in24, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     expect(&in6, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     settings_force(FG_CFG_F_HAS_BAN_PREFIX, true, why));
+	report("ban lengths: without HAS_BAN_PREFIX the trie is not walked", true, NULL);
+
+	for (len = 17; len <= 22 && !err; len++) {
+		struct fg_cidr c = cidr("10.0.0.0/8");
+
+		c.prefixlen = (uint8_t)len;
+		err = xdpmaps_unban(&maps, &c);
+	}
+	STEP("ban lengths: the family stays in the trie until it empties, then hashes again",
+	     (!err || fail(why, "unban: %s", strerror(-err))) &&
+		     (!xdpmaps_unban(&maps, &p24) || fail(why, "unban")) &&
+		     (!xdpmaps_unban(&maps, &p16) || fail(why, "unban")) &&
+		     (!xdpmaps_ban(&maps, &p24, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     counts_are(0, 1, 2, why) && plens_are(0, "", why) &&
+		     expect(&in24, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     (!xdpmaps_unban(&maps, &p24) || fail(why, "unban")) &&
+		     (!xdpmaps_unban(&maps, &over) || fail(why, "unban")) &&
+		     (!settings_flag(FG_CFG_F_HAS_BAN_PREFIX) || fail(why, "trie flag still set")) &&
+		     (!xdpmaps_ban(&maps, &p24, 60, FG_BAN_MANUAL) || fail(why, "ban")) &&
+		     counts_are(0, 2, 0, why) && plens_are(0, "120", why) &&
+		     expect(&in24, XDP_DROP, FG_R_DROP_BAN, why) &&
+		     expect(&deep, XDP_PASS, FG_R_PASS_NEW_FLOW, why));
+	report("ban lengths: the family stays in the trie until it empties, then hashes again", true,
+	       NULL);
 }
 
 /*
@@ -2407,6 +2586,7 @@ int main(void)
 	story_autoban();
 	story_event_interval();
 	story_ban_maps();
+	story_ban_lengths();
 	story_ban_full();
 	story_window_from_first_violation();
 	story_fast_drop();

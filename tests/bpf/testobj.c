@@ -36,6 +36,7 @@ int testobj_open(struct testobj *t)
 	bpf_map__set_max_entries(t->skel->maps.deny_lpm, 1024);
 	bpf_map__set_max_entries(t->skel->maps.bans, 1024);
 	bpf_map__set_max_entries(t->skel->maps.bans_addr, 1024);
+	bpf_map__set_max_entries(t->skel->maps.bans_pfx, 1024);
 	err = floodgate_bpf__load(t->skel);
 	if (err)
 		return err;

@@ -86,13 +86,16 @@ metric_ge 'floodgate_app_bans_total{result="refused_peer"}' 4 \
 metric_ge 'floodgate_app_bans_total{result="refused_address"}' 7 \
 	"root's asks for special addresses counted as refused_address"
 
-# 5. The whole ban map full: root still bans (the oldest app ban makes room).
+# 5. The whole address ban map (bans_addr, FG_MAX_BAN_ADDRS entries; every
+# ban so far is an address) full: root still bans (the oldest app ban makes
+# room).
+FULL=131072
 have=$(fg_ctl list bans | grep -c . || true)
-for i in $(seq 1 $((65536 - have))); do
+for i in $(seq 1 $((FULL - have))); do
 	printf 'XDP.BAN 2001:db8:1000::%x:%x 600\n' $((i / 65536)) $((i % 65536))
 done | "$PY" "$FG_TMP/resp_pipe.py" --timeout 120 "$FG_SOCK" >"$FG_TMP/fill.out"
 fg_log "filling the ban map: $(cat "$FG_TMP/fill.out")"
-fg_assert_eq "$(fg_ctl list bans | grep -c . || true)" 65536 "the ban map is full (65536)"
+fg_assert_eq "$(fg_ctl list bans | grep -c . || true)" $FULL "the address ban map is full ($FULL)"
 out=$(redis-cli -s "$FG_SOCK" XDP.BAN 198.51.100.201 60)
 fg_assert_eq "$([ "$out" = OK ] && echo 1 || echo 0)" 1 "root's XDP.BAN into a full map works ($out)"
 fg_assert_eq "$(nbans '^198\.51\.100\.201 ')" 1 "and the ban is there"

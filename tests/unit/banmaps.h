@@ -23,14 +23,16 @@ static inline bool banmaps_open(struct xdpmaps *m, __u32 entries)
 				     sizeof(struct fg_config), 1, NULL);
 	m->bans_addr = bpf_map_create(BPF_MAP_TYPE_HASH, "t_bans_addr", sizeof(struct fg_ban_key),
 				      sizeof(struct fg_ban), entries, NULL);
+	m->bans_pfx = bpf_map_create(BPF_MAP_TYPE_HASH, "t_bans_pfx", sizeof(struct fg_ban_pfx_key),
+				     sizeof(struct fg_ban), entries, NULL);
 	m->bans = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "t_bans", sizeof(struct fg_lpm_key),
 				 sizeof(struct fg_ban), entries, &o);
-	return m->settings >= 0 && m->bans_addr >= 0 && m->bans >= 0;
+	return m->settings >= 0 && m->bans_addr >= 0 && m->bans_pfx >= 0 && m->bans >= 0;
 }
 
 static inline void banmaps_close(struct xdpmaps *m)
 {
-	int *fds[] = { &m->settings, &m->bans_addr, &m->bans };
+	int *fds[] = { &m->settings, &m->bans_addr, &m->bans_pfx, &m->bans };
 	unsigned i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -57,6 +57,27 @@ static long in_trie(void)
 	return xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key));
 }
 
+static long in_pfx(void)
+{
+	return xdpmaps_count(maps.bans_pfx, sizeof(struct fg_ban_pfx_key));
+}
+
+/* The prefix lengths the settings list for family index fi (0 IPv4, 1
+ * IPv6), LPM lengths longest first: "120,112". */
+static const char *lengths(int fi)
+{
+	static char buf[64];
+	struct fg_config cfg;
+	size_t at = 0;
+	int i;
+
+	ck_assert_int_eq(xdpmaps_settings(&maps, &cfg), 0);
+	buf[0] = 0;
+	for (i = 0; i < cfg.ban_nplens[fi]; i++)
+		at += snprintf(buf + at, sizeof(buf) - at, "%s%u", i ? "," : "", cfg.ban_plens[fi][i]);
+	return buf;
+}
+
 static int ban(const char *s, uint64_t secs)
 {
 	struct fg_cidr c = C(s);
@@ -89,17 +110,25 @@ START_TEST(test_dispatch)
 	ck_assert_int_eq(in_hash(), 2);
 	ck_assert_int_eq(in_trie(), 0);
 	ck_assert(!prefix_flag());
+	ck_assert_str_eq(lengths(0), "");
 	ck_assert_int_eq(ban("198.51.100.0/24", 60), 0);
 	ck_assert_int_eq(ban("2001:db8:f00::/48", 60), 0);
+	ck_assert_int_eq(ban("198.51.0.0/16", 60), 0);
 	ck_assert_int_eq(in_hash(), 2);
-	ck_assert_int_eq(in_trie(), 2);
-	ck_assert(prefix_flag());
-	/* The last prefix gone clears the flag; addresses do not matter. */
-	ck_assert_int_eq(unban("198.51.100.0/24"), 0);
-	ck_assert(prefix_flag());
-	ck_assert_int_eq(unban("2001:db8:f00::/48"), 0);
+	ck_assert_int_eq(in_pfx(), 3);
+	ck_assert_int_eq(in_trie(), 0);
 	ck_assert(!prefix_flag());
+	ck_assert_str_eq(lengths(0), "120,112");
+	ck_assert_str_eq(lengths(1), "48");
+	/* A length leaves the list with its last prefix; addresses do not
+	 * matter. */
+	ck_assert_int_eq(unban("198.51.100.0/24"), 0);
+	ck_assert_str_eq(lengths(0), "112");
+	ck_assert_int_eq(unban("2001:db8:f00::/48"), 0);
+	ck_assert_str_eq(lengths(1), "");
 	ck_assert_int_eq(unban("2001:db8:f00::/48"), -ENOENT);
+	ck_assert_int_eq(unban("198.51.0.0/16"), 0);
+	ck_assert_str_eq(lengths(0), "");
 	ck_assert_int_eq(unban("192.0.2.1"), 0);
 	ck_assert_int_eq(unban("192.0.2.1"), -ENOENT);
 	ck_assert_int_eq(in_hash(), 1);
@@ -193,11 +222,12 @@ START_TEST(test_sweep)
 	ban_expired("192.0.2.1");
 	ck_assert_int_eq(ban("192.0.2.2", 60), 0);
 	ban_expired("198.51.100.0/24");
-	ck_assert(prefix_flag());
+	ck_assert_int_eq(ban("198.51.0.0/16", 60), 0);
+	ck_assert_str_eq(lengths(0), "120,112");
 	ck_assert_int_eq(xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()), 2);
 	ck_assert_int_eq(in_hash(), 1);
-	ck_assert_int_eq(in_trie(), 0);
-	ck_assert(!prefix_flag());
+	ck_assert_int_eq(in_pfx(), 1);
+	ck_assert_str_eq(lengths(0), "112");
 	ck_assert_int_eq(xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()), 0);
 }
 END_TEST
@@ -220,6 +250,88 @@ START_TEST(test_full)
 }
 END_TEST
 
+/* A full prefix hash: the next prefix goes to the trie (the program walks
+ * it), so the ban still holds; get, banned, each and unban find it. */
+START_TEST(test_pfx_full_falls_back)
+{
+	struct fg_cidr c = C("203.0.113.0/24"), a = C("203.0.113.1");
+	struct seen s = { 0 };
+	struct fg_ban b;
+	char p[64];
+	int i;
+
+	if (!have_maps)
+		return;
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "198.51.%d.0/24", i);
+		ck_assert_int_eq(ban(p, 60), 0);
+	}
+	ck_assert(!prefix_flag());
+	ck_assert_int_eq(ban("203.0.113.0/24", 60), 0);
+	ck_assert_int_eq(in_pfx(), 4);
+	ck_assert_int_eq(in_trie(), 1);
+	ck_assert(prefix_flag());
+	ck_assert_int_eq(xdpmaps_ban_get(&maps, &c, &b), 0);
+	ck_assert_int_eq(xdpmaps_banned(&maps, &a, xdpmaps_now_ns(), &b), 0);
+	ck_assert_int_eq(xdpmaps_bans_each(&maps, visit, &s), 0);
+	ck_assert_int_eq(s.n, 5);
+	ck_assert_int_eq(unban("203.0.113.0/24"), 0);
+	ck_assert(!prefix_flag());
+	ck_assert_str_eq(lengths(0), "120");
+}
+END_TEST
+
+/* Past FG_BAN_PLENS IPv6 lengths the family's prefixes move to the trie,
+ * which has no family: one over ::ffff:0:0/96 (::/0) would ban IPv4 there,
+ * so it is refused in the trie and keeps the family hashed; IPv4 stays
+ * hashed; the family is hashed again once the trie empties. */
+START_TEST(test_family_to_trie)
+{
+	struct fg_cidr v4 = C("192.0.2.1"), v6 = C("2001:db8::1");
+	struct fg_ban b;
+	char p[64];
+	int len;
+
+	if (!have_maps)
+		return;
+	banmaps_close(&maps);
+	have_maps = banmaps_open(&maps, 64);
+	ck_assert(have_maps);
+	ck_assert_int_eq(ban("198.51.100.0/24", 60), 0);
+	for (len = 40; len < 40 + FG_BAN_PLENS - 1; len++) {
+		snprintf(p, sizeof(p), "2001:db8::/%d", len);
+		ck_assert_int_eq(ban(p, 60), 0);
+	}
+	ck_assert_int_eq(ban("::/0", 60), 0); /* the 8th length, hashed */
+	ck_assert_int_eq(ban("2001:db8:1::/112", 60), -ENOSPC); /* ::/0 cannot move */
+	ck_assert_int_eq(unban("::/0"), 0);
+	ck_assert_int_eq(ban("2001:db8:2::/100", 60), 0);
+	ck_assert_int_eq(ban("2001:db8:1::/112", 60), 0); /* the 9th: all to the trie */
+	ck_assert_int_eq(in_trie(), 9);
+	ck_assert_int_eq(in_pfx(), 1);
+	ck_assert(prefix_flag());
+	ck_assert_str_eq(lengths(1), "");
+	ck_assert_str_eq(lengths(0), "120");
+	ck_assert_int_eq(ban("::/0", 60), -ENOSPC);
+	ck_assert_int_eq(xdpmaps_banned(&maps, &v6, xdpmaps_now_ns(), &b), 0);
+	ck_assert_int_eq(xdpmaps_banned(&maps, &v4, xdpmaps_now_ns(), &b), -ENOENT);
+	/* New IPv6 prefixes follow into the trie, until it empties. */
+	ck_assert_int_eq(ban("2001:db8:3::/64", 60), 0);
+	ck_assert_int_eq(in_trie(), 10);
+	for (len = 40; len < 40 + FG_BAN_PLENS - 1; len++) {
+		snprintf(p, sizeof(p), "2001:db8::/%d", len);
+		ck_assert_int_eq(unban(p), 0);
+	}
+	ck_assert_int_eq(unban("2001:db8:2::/100"), 0);
+	ck_assert_int_eq(unban("2001:db8:1::/112"), 0);
+	ck_assert_int_eq(unban("2001:db8:3::/64"), 0);
+	ck_assert(!prefix_flag());
+	ck_assert_int_eq(ban("::/0", 60), 0);
+	ck_assert_str_eq(lengths(1), "0");
+	ck_assert_int_eq(xdpmaps_banned(&maps, &v4, xdpmaps_now_ns(), &b), -ENOENT);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("banmaps");
@@ -234,6 +346,8 @@ int main(void)
 	tcase_add_test(tc, test_each_visits_both);
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_full);
+	tcase_add_test(tc, test_pfx_full_falls_back);
+	tcase_add_test(tc, test_family_to_trie);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -65,7 +65,12 @@ fg_bg fg_in "$FG_V" taskset -c "$BENCH_VIC_CPU" "$FGNET" serve --port $PORT \
 fg_wait_file "$FG_TMP/srv" || fg_fail "server did not start"
 SERVER=$FG_LAST_PID
 
-bench_fg_conf
+# syn_cookies off: this section measures the limiter's drop path. With cookies
+# (bench/cookies.sh measures them) the rule under attack answers the random
+# flood's SYNs with SYN-ACKs, which come back from A's side of the pair as
+# non-SYN segments (floodgate passes them as established: 0.2-0.4 M/s here),
+# and the row would time that ping-pong, not the filter.
+bench_fg_conf "    syn_cookies: off"
 NFT_T=fbench$$
 nft_rules() { # MATCH: the new-connection match of the hook
 	cat <<NFT

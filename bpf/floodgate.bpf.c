@@ -253,13 +253,7 @@ __noinline int fg_prefix_banned(const struct fg_lpm_key *k, const struct fg_conf
 			pk.addr[j] = k->addr[j] & bpf_htonl((__u32)(0xffffffff00000000ULL >> bits));
 		}
 		ban = bpf_map_lookup_elem(&bans_pfx, &pk);
-		if (!ban)
-			continue;
-		if (!ban->expires_ns)
-			return 1;
-		if (!now)
-			now = fg_now();
-		if (now < ban->expires_ns)
+		if (ban && ban_live(ban, &now))
 			return 1;
 	}
 	return 0;

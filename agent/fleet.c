@@ -273,12 +273,6 @@ void fleet_unban(struct fleet *f, const struct fg_cidr *c)
 		publish(f, cidr_format(c, buf, sizeof(buf)), 0, false);
 }
 
-/* Not expired (a ban with no end never is). */
-static bool ban_live(const struct fg_ban *b)
-{
-	return !b->expires_ns || b->expires_ns > xdpmaps_now_ns();
-}
-
 /* When a ban ends (0: never) on Redis's clock, from its monotonic expiry. */
 static uint64_t ban_end_ms(const struct fleet *f, const struct fg_ban *b)
 {
@@ -472,7 +466,7 @@ static int push_own(const struct fg_cidr *c, const struct fg_ban *ban, void *arg
 	struct fleet *f = arg;
 	char buf[FG_CIDR_STRLEN];
 
-	if (ban && ban->origin != FG_BAN_FLEET && ban_live(ban))
+	if (ban && ban->origin != FG_BAN_FLEET && xdpmaps_ban_live(ban, xdpmaps_now_ns()))
 		publish(f, cidr_format(c, buf, sizeof(buf)), ban_end_ms(f, ban), true);
 	return 0;
 }

@@ -40,11 +40,10 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 static int *map_slot(struct xdpmaps *m, int i)
 {
 	int *slots[] = {
-		&m->settings,	  &m->rules,	    &m->port_rules, &m->src_state,
-		&m->prefix_state, &m->global_state, &m->udp_flows,  &m->verified,
-		&m->allow,	  &m->deny,	    &m->bans,	    &m->stats,
-		&m->rule_stats,	  &m->misc,	    &m->events,	    &m->bans_addr,
-		&m->bans_pfx,
+		&m->settings,	  &m->rules,	 &m->port_rules, &m->src_state, &m->prefix_state,
+		&m->global_state, &m->udp_flows, &m->verified,	 &m->allow,	&m->deny,
+		&m->bans,	  &m->stats,	 &m->rule_stats, &m->misc,	&m->events,
+		&m->bans_addr,	  &m->bans_pfx,
 	};
 
 	return i < (int)(sizeof(slots) / sizeof(slots[0])) ? slots[i] : NULL;
@@ -126,6 +125,14 @@ static int array_write(int fd, __u32 first, const void *values, __u32 n, size_t 
 	return err;
 }
 
+/* The one settings entry, written whole. */
+static int settings_write(struct xdpmaps *m, const struct fg_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(m->settings, &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
 /* The settings flags that say which tries hold entries (the program skips
  * the walk of an empty one): kept true to the maps by list_flags(). */
 #define TRIE_FLAGS (FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY | FG_CFG_F_HAS_BAN_PREFIX)
@@ -186,7 +193,7 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 	memcpy(next.ban_nplens, live.ban_nplens, sizeof(next.ban_nplens));
 	memcpy(next.ban_plens, live.ban_plens, sizeof(next.ban_plens));
 	next.ban_trie_only = live.ban_trie_only;
-	return bpf_map_update_elem(m->settings, &zero, &next, BPF_ANY) ? -errno : 0;
+	return settings_write(m, &next);
 }
 
 static bool map_empty(int fd)
@@ -213,7 +220,7 @@ static int list_flags(struct xdpmaps *m)
 		cfg.flags |= FG_CFG_F_HAS_BAN_PREFIX;
 	else
 		cfg.ban_trie_only = 0; /* prefixes go to bans_pfx again */
-	return bpf_map_update_elem(m->settings, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return settings_write(m, &cfg);
 }
 
 static int list_put(int map_fd, const struct fg_cidr *c)
@@ -467,13 +474,6 @@ static bool plens_scan(int fd, bool used[2][129], __u8 family, __u8 plen)
 	return false;
 }
 
-static int settings_write(struct xdpmaps *m, const struct fg_config *cfg)
-{
-	__u32 zero = 0;
-
-	return bpf_map_update_elem(m->settings, &zero, cfg, BPF_ANY) ? -errno : 0;
-}
-
 /* After prefixes left bans_pfx: the lengths no key holds any more leave the
  * settings (the program stops looking them up). Only family/plen if given,
  * found by a walk that stops at the first key of that length; else all. */
@@ -672,7 +672,7 @@ int xdpmaps_ban_get(const struct xdpmaps *m, const struct fg_cidr *c, struct fg_
 	return bpf_map_lookup_elem(m->bans, &lk, out) ? -errno : 0;
 }
 
-static bool ban_holds(const struct fg_ban *b, uint64_t now_ns)
+bool xdpmaps_ban_live(const struct fg_ban *b, uint64_t now_ns)
 {
 	return !b->expires_ns || now_ns < b->expires_ns;
 }
@@ -689,7 +689,7 @@ int xdpmaps_banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t no
 
 	if (cidr_is_address(c)) {
 		ban_key(c, &k);
-		if (!bpf_map_lookup_elem(m->bans_addr, &k, out) && ban_holds(out, now_ns))
+		if (!bpf_map_lookup_elem(m->bans_addr, &k, out) && xdpmaps_ban_live(out, now_ns))
 			return 0;
 	}
 	/* The hashed prefixes at the lengths in use, longest first, as the
@@ -703,13 +703,14 @@ int xdpmaps_banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t no
 				continue;
 			p.prefixlen = (uint8_t)plen;
 			pfx_key(&p, &pk);
-			if (!bpf_map_lookup_elem(m->bans_pfx, &pk, out) && ban_holds(out, now_ns))
+			if (!bpf_map_lookup_elem(m->bans_pfx, &pk, out) &&
+			    xdpmaps_ban_live(out, now_ns))
 				return 0;
 		}
 	}
 	/* The trie's lookup is its longest match: the prefix the program finds. */
 	cidr_to_lpm(c, &lk);
-	if (!bpf_map_lookup_elem(m->bans, &lk, out) && ban_holds(out, now_ns))
+	if (!bpf_map_lookup_elem(m->bans, &lk, out) && xdpmaps_ban_live(out, now_ns))
 		return 0;
 	return -ENOENT;
 }

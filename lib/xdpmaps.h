@@ -59,8 +59,8 @@ int xdpmaps_settings(struct xdpmaps *m, struct fg_config *out);
  * Make the allow (or deny) trie map_fd hold exactly list[0..n), or add one
  * entry to it. sync applies a diff (leaving entries first, so a full trie
  * takes a new list of its capacity; kept entries are never absent) and on
- * failure puts the previous content back. Both keep the settings' HAS_ALLOW / HAS_DENY flags true to
- * the tries (the program skips the lookup of an empty list). 0 or -errno.
+ * failure puts the previous content back. Both keep the settings' HAS_ALLOW / HAS_DENY flags true
+ * to the tries (the program skips the lookup of an empty list). 0 or -errno.
  */
 int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n);
 int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c);
@@ -80,6 +80,8 @@ int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c);
 int xdpmaps_ban(struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds, uint32_t origin);
 /* Write c's ban entry as given (expires_ns on CLOCK_MONOTONIC, 0 = never). */
 int xdpmaps_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_ban *b);
+/* b holds at now_ns (CLOCK_MONOTONIC): no end, or an end still ahead. */
+bool xdpmaps_ban_live(const struct fg_ban *b, uint64_t now_ns);
 /* c's own entry, expired or not: an address's or a hashed prefix's exactly;
  * for a prefix in the trie the trie's longest match of its first address
  * (c's own entry unless a longer banned prefix starts there). 0 or -ENOENT. */

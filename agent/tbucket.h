@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * tbucket: a token bucket on an injected clock, for what the agent itself
- * sends at a configured rate (the fleet's TCP proofs): rate tokens a second,
- * at most burst at once. The level is kept in token-nanoseconds (a token is
+ * tbucket: a token bucket on an injected clock, for the agent's own rates
+ * (the fleet's TCP proofs it publishes, each socket peer's vouches): rate
+ * tokens a second, at most burst at once. The level is kept in token-nanoseconds (a token is
  * NS_PER_S of them), so any rate up to TBUCKET_RATE_MAX refills exactly,
  * without rounding an interval of 1/rate s.
  */

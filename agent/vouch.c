@@ -6,6 +6,7 @@
 
 #include <bpf/bpf.h>
 
+#include "tbucket.h"
 #include "vouch.h"
 
 #define NS_PER_S 1000000000ULL
@@ -35,7 +36,7 @@ struct peer_count {
 struct rate_slot {
 	uint32_t uid;
 	bool used;
-	uint64_t tat_ns; /* GCRA theoretical arrival time */
+	struct tbucket b; /* vouch.rate a second, vouch.burst at once */
 };
 
 /*
@@ -394,31 +395,27 @@ static bool banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t no
 	return !xdpmaps_banned(m, c, now_ns, &b);
 }
 
-/* GCRA on the peer's slot: one vouch costs 1/rate s, burst of them at once. */
+/* The peer's token bucket; a peer new to the slots takes the one used
+ * longest ago (or a free one), full. The bucket follows a reload's rate. */
 static bool rate_take(struct vouch *v, uint32_t uid, uint64_t now_ns)
 {
-	uint64_t interval = NS_PER_S / v->conf.rate, tolerance = interval * (v->conf.burst - 1);
 	struct rate_slot *s = NULL, *victim = &v->rate[0];
-	uint64_t tat;
 	int i;
 
 	for (i = 0; i < RATE_SLOTS && !s; i++) {
 		if (v->rate[i].used && v->rate[i].uid == uid)
 			s = &v->rate[i];
-		else if (!v->rate[i].used || v->rate[i].tat_ns < victim->tat_ns)
+		else if (!v->rate[i].used || v->rate[i].b.at_ns < victim->b.at_ns)
 			victim = &v->rate[i];
 	}
 	if (!s) {
 		s = victim;
 		s->used = true;
 		s->uid = uid;
-		s->tat_ns = 0;
+		tbucket_init(&s->b, v->conf.rate, v->conf.burst, now_ns);
 	}
-	tat = s->tat_ns > now_ns ? s->tat_ns : now_ns;
-	if (tat - now_ns > tolerance)
-		return false;
-	s->tat_ns = tat + interval;
-	return true;
+	tbucket_set(&s->b, v->conf.rate, v->conf.burst);
+	return tbucket_take(&s->b, now_ns);
 }
 
 static int find(const struct vouch *v, const struct fg_cidr *c)

@@ -184,6 +184,26 @@ occupancy() {
 	echo "$(fg_kv entries "$out") $(fg_kv max_entries "$out") $(fg_kv memlock "$out")"
 }
 
+# prog_stats — "run_time_ns run_cnt" of the XDP program on V's attacker-side
+# veth (kernel BPF stats: its own time, without the driver's work on the frame
+# before and after it), "0 0" when none is attached. The kernel counts only
+# while kernel.bpf_stats_enabled is 1 (the native part turns it on).
+prog_stats() {
+	local id
+	id=$(ip -n "$FG_V" -d link show dev "$FG_V_IF_A" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -n 1)
+	[ -n "$id" ] || { echo "0 0" && return 0; }
+	bpftool prog show id "$id" | sed -n 's/.* run_time_ns \([0-9]*\) run_cnt \([0-9]*\).*/\1 \2/p' | grep . || echo "0 0"
+}
+# bpf_stats_on — the kernel times every BPF program run until the bench ends
+# (a clock read before and after each run, the same for every XDP row).
+bpf_stats_on() {
+	local old
+	old=$(sysctl -n kernel.bpf_stats_enabled)
+	[ "$old" = 1 ] && return 0
+	sysctl -qw kernel.bpf_stats_enabled=1 || fg_fail "cannot enable kernel.bpf_stats_enabled"
+	fg_on_exit sysctl -qw kernel.bpf_stats_enabled="$old"
+}
+
 # ---- skb path: fgnet's raw socket -------------------------------------------
 
 # flood_once FILTER FLOOD SRC — one flood with a client running; appends a CSV row.
@@ -222,7 +242,7 @@ flood_once() {
 # row to CSV.
 native_once() {
 	local csv=$1 filter=$2 flood=$3 run=$4 client=$5 busy0 busy1 c0 c1 d0 d1 i0 i1 t0 t1
-	local out cli="ok=0 fail=0 p50_ms=0 p99_ms=0" fpid cpid="" v0 v1 agent=""
+	local out cli="ok=0 fail=0 p50_ms=0 p99_ms=0" fpid cpid="" v0 v1 agent="" p0 p1
 	shift 5
 	[ "$filter" = floodgate ] && agent=$FG_AGENT
 	c0=$(vstat xdp_packets)
@@ -230,6 +250,7 @@ native_once() {
 	i0=$(tcp_in)
 	busy0=$(bench_cpu_busy "$BENCH_VIC_CPU")
 	v0=$(bench_victim_ns "$SERVER" $agent)
+	p0=($(prog_stats))
 	t0=$(date +%s%N)
 	fg_bg fg_in "$FG_A" taskset -c "$BENCH_ATT_CPU" "$LIVEGEN" flood --dev "$FG_A_IF" \
 		--dst-mac "$FG_V_MAC_A" --dst "$FG_V_IP4_A" --dport $PORT --count "$NCOUNT" \
@@ -243,6 +264,7 @@ native_once() {
 	fg_wait_pid "$fpid" 30 || fg_fail "livegen failed: $(<"$FG_TMP/flood.out")"
 	busy1=$(bench_cpu_busy "$BENCH_VIC_CPU")
 	v1=$(bench_victim_ns "$SERVER" $agent)
+	p1=($(prog_stats))
 	t1=$(date +%s%N)
 	c1=$(vstat xdp_packets)
 	if [ -n "$cpid" ]; then
@@ -252,9 +274,9 @@ native_once() {
 	d1=$(filter_drops "$filter")
 	i1=$(tcp_in)
 	out=$(<"$FG_TMP/flood.out")
-	echo "$filter,$flood,$run,$(fg_kv sent "$out"),$(fg_kv xmit "$out"),$(fg_kv xmit_errors "$out"),$(fg_kv seconds "$out"),$((c1 - c0)),$((d1 - d0)),$((i1 - i0)),$((v1 - v0)),$((busy1 - busy0)),$(((t1 - t0) / 1000000)),$(fg_kv ok "$cli"),$(fg_kv fail "$cli"),$(fg_kv p50_ms "$cli"),$(fg_kv p99_ms "$cli")" >>"$csv"
+	echo "$filter,$flood,$run,$(fg_kv sent "$out"),$(fg_kv xmit "$out"),$(fg_kv xmit_errors "$out"),$(fg_kv seconds "$out"),$((c1 - c0)),$((d1 - d0)),$((i1 - i0)),$((v1 - v0)),$((busy1 - busy0)),$(((t1 - t0) / 1000000)),$(fg_kv ok "$cli"),$(fg_kv fail "$cli"),$(fg_kv p50_ms "$cli"),$(fg_kv p99_ms "$cli"),$((p1[0] - p0[0])),$((p1[1] - p0[1]))" >>"$csv"
 }
-NHDR="filter,flood,run,sent,xmit,xmit_errors,seconds,victim_consumed,filter_dropped,tcp_in,victim_thread_ns,victim_busy_ticks,wall_ms,client_ok,client_fail,client_p50_ms,client_p99_ms"
+NHDR="filter,flood,run,sent,xmit,xmit_errors,seconds,victim_consumed,filter_dropped,tcp_in,victim_thread_ns,victim_busy_ticks,wall_ms,client_ok,client_fail,client_p50_ms,client_p99_ms,prog_ns,prog_runs"
 
 # pre_client FILTER — a client the host has talked to before the flood
 # (floodgate's egress side marks it verified).
@@ -270,6 +292,7 @@ command -v xdp-filter >/dev/null && XF_OK=1
 run_native() {
 	local filter flood r src
 	local filters=${NATIVE_FILTERS:-none xdp-drop parse-only lru-limit floodgate xdp-filter nft-ingress nft-input}
+	bpf_stats_on
 	echo "$NHDR" >"$NCSV"
 	for filter in $filters; do
 		for flood in single random; do
@@ -321,6 +344,7 @@ run_skb() {
 SCALE_SRC=128.0.0.0/2
 run_scale() {
 	local filter n r occ
+	bpf_stats_on
 	ip -n "$FG_V" route add default via "$FG_A_IP4" dev "$FG_V_IF_A" || fg_fail "cannot add V's default route"
 	echo "$NHDR,sources,entries,max_entries,memlock" >"$SCSV"
 	for filter in lru-limit floodgate; do
@@ -406,7 +430,7 @@ NR > 1 {
 	add(k "/ns", $11 / c); add(k "/busy_ns", ($12 / tick) * 1e9 / c)
 	add(k "/busy_pct", 100 * ($12 / tick) / ($13 > 0 ? $13 / 1000 : 1))
 	add(k "/ok_pct", ($14 + $15) > 0 ? 100 * $14 / ($14 + $15) : 0)
-	add(k "/p50", $16); add(k "/p99", $17)
+	add(k "/p50", $16); add(k "/p99", $17); add(k "/prog_ns", $19 > 0 ? $18 / $19 : 0)
 }
 function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2fx", a / b) : "n/a" }
 END {
@@ -414,12 +438,13 @@ END {
 		flood = fl == 1 ? "single" : "random"
 		print (fl == 1 ? "Native path, single-source SYN flood (203.0.113.7, random ports)" : "Native path, random-source SYN flood (203.0.113.0/24)")
 		print ""
-		print "| filter | offered Mpps | absorbed Mpps | dropped by filter | to TCP stack /s | victim CPU ns/pkt | one core absorbs Mpps | CPU 1 busy ns/pkt | CPU 1 busy % | vs parse-only | vs LRU limiter | vs nft netdev | client connects ok | client p50 ms | client p99 ms |"
-		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		print "| filter | offered Mpps | absorbed Mpps | dropped by filter | to TCP stack /s | victim CPU ns/pkt | one core absorbs Mpps | CPU 1 busy ns/pkt | CPU 1 busy % | vs parse-only | vs LRU limiter | vs nft netdev | XDP program ns/pkt | program vs parse-only | program vs LRU limiter | client connects ok | client p50 ms | client p99 ms |"
+		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		po = med("parse-only/" flood "/ns"); lr = med("lru-limit/" flood "/ns"); nf = med("nft-ingress/" flood "/ns")
+		ppo = med("parse-only/" flood "/prog_ns"); plr = med("lru-limit/" flood "/prog_ns")
 		for (i = 1; i <= n; i++) { split(order[i], p, "/"); if (p[2] != flood) continue
-			k = order[i]; m = med(k "/ns")
-			printf "| %s | %.2f | %.2f | %.1f%% | %.0f | %.0f | %.2f | %.0f | %.0f | %s | %s | %s | %.1f%% | %s | %s |\n", p[1], med(k "/offered"), med(k "/absorbed"), med(k "/drop_pct"), med(k "/tcp"), m, (m > 0 ? 1000 / m : 0), med(k "/busy_ns"), med(k "/busy_pct"), ratio(m, po), ratio(m, lr), ratio(m, nf), med(k "/ok_pct"), med(k "/p50"), med(k "/p99") }
+			k = order[i]; m = med(k "/ns"); pm = med(k "/prog_ns")
+			printf "| %s | %.2f | %.2f | %.1f%% | %.0f | %.0f | %.2f | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %.1f%% | %s | %s |\n", p[1], med(k "/offered"), med(k "/absorbed"), med(k "/drop_pct"), med(k "/tcp"), m, (m > 0 ? 1000 / m : 0), med(k "/busy_ns"), med(k "/busy_pct"), ratio(m, po), ratio(m, lr), ratio(m, nf), (pm > 0 ? sprintf("%.0f", pm) : "n/a"), ratio(pm, ppo), ratio(pm, plr), med(k "/ok_pct"), med(k "/p50"), med(k "/p99") }
 		print ""
 	}
 }' "$NCSV"
@@ -428,17 +453,18 @@ END {
 scale_table() {
 	awk -F, -v tick="$TICK" -v src="$SCALE_SRC" "$AWK_MED"'
 NR > 1 {
-	k = $1 "/" $18; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+	k = $1 "/" $20; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
 	secs = $7 > 0 ? $7 : 1; c = $8 > 0 ? $8 : 1
 	add(k "/absorbed", $8 / secs / 1e6); add(k "/drop_pct", 100 * $9 / c); add(k "/tcp", $10 / secs)
 	add(k "/ns", $11 / c); add(k "/busy_ns", ($12 / tick) * 1e9 / c)
-	add(k "/entries", $19); maxe[k] = $20; mem[k] = $21
+	add(k "/prog_ns", $19 > 0 ? $18 / $19 : 0)
+	add(k "/entries", $21); maxe[k] = $22; mem[k] = $23
 }
 END {
-	print "| filter | distinct sources | absorbed Mpps | dropped by filter | to TCP stack /s | victim CPU ns/pkt | CPU 1 busy ns/pkt | per-source map entries | max entries | map bytes | bytes per tracked source |"
-	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	print "| filter | distinct sources | absorbed Mpps | dropped by filter | to TCP stack /s | victim CPU ns/pkt | CPU 1 busy ns/pkt | XDP program ns/pkt | per-source map entries | max entries | map bytes | bytes per tracked source |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= n; i++) { split(order[i], p, "/"); k = order[i]
-		printf "| %s | %s | %.2f | %.1f%% | %.0f | %.0f | %.0f | %d | %d | %d | %.0f |\n", p[1], (p[2] == 0 ? "random " src : p[2]), med(k "/absorbed"), med(k "/drop_pct"), med(k "/tcp"), med(k "/ns"), med(k "/busy_ns"), med(k "/entries"), maxe[k], mem[k], (maxe[k] > 0 ? mem[k] / maxe[k] : 0) }
+		printf "| %s | %s | %.2f | %.1f%% | %.0f | %.0f | %.0f | %.0f | %d | %d | %d | %.0f |\n", p[1], (p[2] == 0 ? "random " src : p[2]), med(k "/absorbed"), med(k "/drop_pct"), med(k "/tcp"), med(k "/ns"), med(k "/busy_ns"), med(k "/prog_ns"), med(k "/entries"), maxe[k], mem[k], (maxe[k] > 0 ? mem[k] / maxe[k] : 0) }
 }' "$SCSV"
 }
 
@@ -478,7 +504,7 @@ END {
 	echo "- limits (floodgate, the LRU limiter and nftables alike): $SRC_RATE new connections/s per address (burst $SRC_BURST); floodgate and nftables also $GLB_RATE/s in all (burst $GLB_BURST), on TCP port $PORT"
 	echo
 	case " $PARTS " in *" native "*)
-		echo "- method (native path): bench/livegen floods flat out from A pinned to CPU $BENCH_ATT_CPU (BPF_PROG_RUN live frames, XDP_TX into A's veth: V's veth receives xdp_frames), up to $NCOUNT SYNs for ${NSECS}s per flood; V's NAPI thread and server pinned to CPU $BENCH_VIC_CPU; absorbed = frames V's NAPI consumed (veth xdp_packets) per second; victim CPU ns/pkt = CPU time (schedstat) of V's NAPI threads, server and agent / frames consumed; CPU 1 busy = /proc/stat of CPU $BENCH_VIC_CPU / frames consumed (includes anything else running there); one core absorbs = 1000 / victim CPU ns/pkt, the rate a core doing only this would take (absorbed is lower whenever the NAPI thread shares CPU $BENCH_VIC_CPU with other work: it runs as an ordinary thread); to TCP stack = V's Tcp InSegs per second; ratios are of this run's medians; a verified client connects $CONNECTS times, every ${INTERVAL} ms, 1 s timeout, from C during each flood; median of $RUNS floods per row"
+		echo "- method (native path): bench/livegen floods flat out from A pinned to CPU $BENCH_ATT_CPU (BPF_PROG_RUN live frames, XDP_TX into A's veth: V's veth receives xdp_frames), up to $NCOUNT SYNs for ${NSECS}s per flood; V's NAPI thread and server pinned to CPU $BENCH_VIC_CPU; absorbed = frames V's NAPI consumed (veth xdp_packets) per second; victim CPU ns/pkt = CPU time (schedstat) of V's NAPI threads, server and agent / frames consumed; CPU 1 busy = /proc/stat of CPU $BENCH_VIC_CPU / frames consumed (includes anything else running there); one core absorbs = 1000 / victim CPU ns/pkt, the rate a core doing only this would take (absorbed is lower whenever the NAPI thread shares CPU $BENCH_VIC_CPU with other work: it runs as an ordinary thread); to TCP stack = V's Tcp InSegs per second; XDP program ns/pkt = the program's own run time per run (kernel BPF stats, kernel.bpf_stats_enabled=1 during the part: it adds two clock reads to every XDP row alike), which leaves out the driver's work on each frame (veth and the page-pool return of the frame to the generator's CPU, whose lock dominates victim CPU on some VMs); ratios are of this run's medians; a verified client connects $CONNECTS times, every ${INTERVAL} ms, 1 s timeout, from C during each flood; median of $RUNS floods per row"
 		echo
 		native_tables
 		;;

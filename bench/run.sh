@@ -113,7 +113,11 @@ goals() {
 			for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
 			return v[int((m + 1) / 2)] }
 		NR > 1 && $8 > 0 { vals[$1 "/" $2] = vals[$1 "/" $2] " " $11 / $8 }
+		NR > 1 && $19 > 0 { vals[$1 "/" $2 "/prog"] = vals[$1 "/" $2 "/prog"] " " $18 / $19 }
 		END { for (f = 1; f <= 2; f++) { fl = f == 1 ? "single" : "random"
+			fg = med("floodgate/" fl "/prog"); po = med("parse-only/" fl "/prog"); lr = med("lru-limit/" fl "/prog")
+			if (fg > 0 && po > 0) printf "| native path, %s-source flood: the XDP program'"'"'s own time per packet (kernel BPF stats) <= 1.5x parse-only'"'"'s | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / po, fg, po, (fg / po <= 1.5 ? "yes" : sprintf("no: %.2fx over", fg / po / 1.5))
+			if (fg > 0 && lr > 0) printf "| native path, %s-source flood: the XDP program'"'"'s own time per packet (kernel BPF stats) <= 1.0x the minimal LRU limiter'"'"'s | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / lr, fg, lr, (fg <= lr ? "yes" : sprintf("no: %.2fx over", fg / lr))
 			fg = med("floodgate/" fl); po = med("parse-only/" fl); lr = med("lru-limit/" fl); nf = med("nft-ingress/" fl)
 			if (fg <= 0) continue
 			if (po > 0) printf "| native path, %s-source flood: victim CPU per packet <= 1.5x parse-only | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / po, fg, po, (fg / po <= 1.5 ? "yes" : sprintf("no: %.2fx over", fg / po / 1.5))
@@ -223,7 +227,7 @@ GP
 	fi
 	if [ -f "$OUT/flood_scale.csv" ]; then
 		# filter sources (2^30 for random over 128.0.0.0/2) median ns/pkt, median drop %
-		awk -F, 'NR > 1 && $8 > 0 { k = $1 " " ($18 == 0 ? 1073741824 : $18); if (!(k in s)) { s[k] = 1; o[++n] = k }
+		awk -F, 'NR > 1 && $8 > 0 { k = $1 " " ($20 == 0 ? 1073741824 : $20); if (!(k in s)) { s[k] = 1; o[++n] = k }
 				ns[k] = ns[k] " " $11 / $8; dr[k] = dr[k] " " 100 * $9 / $8 }
 			function med(x,   m, i, j, t, a) { m = split(x, a, " "); for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }; return m ? a[int((m + 1) / 2)] : 0 }
 			END { for (i = 1; i <= n; i++) print o[i], med(ns[o[i]]), med(dr[o[i]]) }' \

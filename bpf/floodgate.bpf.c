@@ -459,7 +459,10 @@ static __always_inline bool global_take(struct ctx *c, struct fg_global_state *g
 {
 	__u64 until;
 
-	if (bucket_take(&gs->tat_ns, &c->rule->global, exact_now(c, gs)))
+	/* A spoofed flood is refused here packet after packet: on the coarse
+	 * clock, as a source over its limit is (level_take()). */
+	if (!bucket_surely_refuses(gs->tat_ns, &c->rule->global, c->now, now_lag(c, gs)) &&
+	    bucket_take(&gs->tat_ns, &c->rule->global, exact_now(c, gs)))
 		return true;
 	until = c->now + c->cfg->attack_hold_ns;
 	/* Refresh the deadline only when it moved noticeably: a store per

@@ -511,6 +511,7 @@ fail:
 	watch_free(a->watch); /* no event reached it: it has no handle on the loop */
 	a->watch = NULL;
 	/* Pins that an earlier agent left keep protecting; our own go. */
+	xdpmaps_unmap(&a->maps);
 	loader_close(&a->loader, a->loader.adopted_maps);
 	config_free(&a->conf);
 	policies_free(a->policies);
@@ -913,6 +914,7 @@ void agent_stop(struct agent *a)
 	events_close(&a->events);
 	if (a->compiled)
 		syncookies_restore(&a->cookies, &a->maps, a->compiled);
+	xdpmaps_unmap(&a->maps);
 	loader_close(&a->loader, a->conf.persist);
 	config_free(&a->conf);
 	policies_free(a->policies);

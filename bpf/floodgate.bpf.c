@@ -20,6 +20,7 @@
 #include "cookie.h"
 
 #define TC_ACT_OK 0
+#define EEXIST	  17 /* what a BPF_NOEXIST update of a present key returns, negated */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -259,6 +260,16 @@ __noinline int fg_prefix_banned(const struct fg_lpm_key *k, const struct fg_conf
 	return 0;
 }
 
+/* bans_addr may hold addr: its filter slot counts an entry (or the
+ * filter cannot be read, which never happens to an array). */
+static __always_inline bool address_ban_possible(const __u32 addr[4])
+{
+	__u32 zero = 0;
+	struct fg_ban_filter *f = bpf_map_lookup_elem(&ban_filter, &zero);
+
+	return !f || f->n[fg_ban_slot(addr)];
+}
+
 /* Deny, allow, ban on the L3 source. Returns a reason or PARSE_OK. */
 static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_config *cfg,
 					 __u64 *now)
@@ -273,11 +284,14 @@ static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_co
 	if ((cfg->flags & FG_CFG_F_HAS_ALLOW) && list_has(&allow_lpm, &k, p->family))
 		return FG_R_PASS_ALLOW;
 	/* The address's own ban is one hash lookup, whatever the number of
-	 * bans; the trie of prefixes is walked only while it holds any. An
-	 * expired address ban (not swept yet) does not hide a live prefix. */
-	ban = bpf_map_lookup_elem(&bans_addr, k.addr);
-	if (ban && ban_live(ban, now))
-		return FG_R_DROP_BAN;
+	 * bans, and none while no ban shares the address's filter slot; the
+	 * trie of prefixes is walked only while it holds any. An expired
+	 * address ban (not swept yet) does not hide a live prefix. */
+	if (address_ban_possible(k.addr)) {
+		ban = bpf_map_lookup_elem(&bans_addr, k.addr);
+		if (ban && ban_live(ban, now))
+			return FG_R_DROP_BAN;
+	}
 	if (cfg->ban_nplens[p->family == FG_AF_INET6] && fg_prefix_banned(&k, cfg, p->family))
 		return FG_R_DROP_BAN;
 	if (cfg->flags & FG_CFG_F_HAS_BAN_PREFIX) {
@@ -319,11 +333,28 @@ static __always_inline bool ban_source(struct ctx *c)
 		.origin = FG_BAN_AUTO,
 		.rule = c->rule_id,
 	};
+	struct fg_ban_filter *f;
 	struct fg_lpm_key lk;
+	__u32 zero = 0, slot;
+	long err;
 
-	/* An address ban: the hash, never the prefix trie (the agent's). */
+	/* An address ban: the hash, never the prefix trie (the agent's).
+	 * Its filter slot counts it before it is in the map (fg_ban_filter);
+	 * replacing an entry another writer counted gives the count back. */
 	lpm_key_of(&c->p, &lk);
-	if (bpf_map_update_elem(&bans_addr, lk.addr, &b, BPF_ANY) == 0) {
+	slot = fg_ban_slot(lk.addr);
+	f = bpf_map_lookup_elem(&ban_filter, &zero);
+	if (f)
+		__sync_fetch_and_add(&f->n[slot], 1);
+	err = bpf_map_update_elem(&bans_addr, lk.addr, &b, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		err = bpf_map_update_elem(&bans_addr, lk.addr, &b, BPF_EXIST);
+		if (f)
+			__sync_fetch_and_sub(&f->n[slot], 1);
+	} else if (err && f) {
+		__sync_fetch_and_sub(&f->n[slot], 1);
+	}
+	if (!err) {
 		count_misc(FG_M_BANS_AUTO);
 		return true;
 	}

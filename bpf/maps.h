@@ -123,6 +123,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bans_addr SEC(".maps");
 
+/* Entries of bans_addr per slot (struct fg_ban_filter): most packets skip
+ * the bans_addr lookup. mmap-able: the agent counts with atomics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fg_ban_filter);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban_filter SEC(".maps");
+
 /* Bans of real prefixes -> expiry, written by the agent only: one lookup
  * per distinct prefix length in use (fg_config's ban_plens), longest first,
  * whatever the number of bans. Plain, preallocated like bans_addr. */

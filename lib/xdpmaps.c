@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +14,58 @@
 
 #include "floodgate.skel.h"
 #include "xdpmaps.h"
+
+/*
+ * Map the ban filter's slots for the ban API's atomic counts. Should the
+ * mapping fail, every slot is made non-zero instead: bans written without
+ * counting must never be skipped, and the program then looks up bans_addr
+ * for every packet, as it did before the filter.
+ */
+static __u32 *filter_map(int fd)
+{
+	static struct fg_ban_filter all;
+	__u32 zero = 0, i;
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, sizeof(struct fg_ban_filter), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED)
+		return p;
+	for (i = 0; i < FG_BAN_FILTER_SLOTS; i++)
+		all.n[i] = 1U << 30;
+	bpf_map_update_elem(fd, &zero, &all, BPF_ANY);
+	return NULL;
+}
+
+void xdpmaps_unmap(struct xdpmaps *m)
+{
+	if (m->ban_slots)
+		munmap(m->ban_slots, sizeof(struct fg_ban_filter));
+	m->ban_slots = NULL;
+}
+
+/* Count (d = 1) or uncount (d = -1) an address ban key (any alignment)
+ * in its slot. */
+static void filter_add(const struct xdpmaps *m, const void *key, int d)
+{
+	struct fg_ban_key k;
+
+	if (!m->ban_slots)
+		return;
+	memcpy(&k, key, sizeof(k));
+	__atomic_fetch_add(&m->ban_slots[fg_ban_slot(k.addr)], (__u32)d, __ATOMIC_SEQ_CST);
+}
+
+/* The slot of an address ban key (any alignment) counts nothing. */
+static bool filter_empty(const struct xdpmaps *m, const void *key)
+{
+	struct fg_ban_key k;
+
+	memcpy(&k, key, sizeof(k));
+	return m->ban_slots &&
+	       !__atomic_load_n(&m->ban_slots[fg_ban_slot(k.addr)], __ATOMIC_SEQ_CST);
+}
 
 void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 {
@@ -33,6 +86,8 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 	m->rule_stats = bpf_map__fd(skel->maps.rule_stats);
 	m->misc = bpf_map__fd(skel->maps.misc);
 	m->events = bpf_map__fd(skel->maps.events);
+	m->ban_filter = bpf_map__fd(skel->maps.ban_filter);
+	m->ban_slots = filter_map(m->ban_filter);
 	m->ncpus = libbpf_num_possible_cpus();
 }
 
@@ -43,7 +98,7 @@ static int *map_slot(struct xdpmaps *m, int i)
 		&m->settings,	  &m->rules,	 &m->port_rules, &m->src_state, &m->prefix_state,
 		&m->global_state, &m->udp_flows, &m->verified,	 &m->allow,	&m->deny,
 		&m->bans,	  &m->stats,	 &m->rule_stats, &m->misc,	&m->events,
-		&m->bans_addr,	  &m->bans_pfx,
+		&m->bans_addr,	  &m->bans_pfx,	 &m->ban_filter,
 	};
 
 	return i < (int)(sizeof(slots) / sizeof(slots[0])) ? slots[i] : NULL;
@@ -52,7 +107,7 @@ static int *map_slot(struct xdpmaps *m, int i)
 static const char *const pin_names[] = {
 	"settings",   "rules",	  "port_rules", "src_state", "prefix_state", "global_state",
 	"udp_flows",  "verified", "allow_lpm",	"deny_lpm",  "bans",	     "stats",
-	"rule_stats", "misc",	  "events",	"bans_addr", "bans_pfx",
+	"rule_stats", "misc",	  "events",	"bans_addr", "bans_pfx",     "ban_filter",
 };
 
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
@@ -71,6 +126,7 @@ int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
 			return err;
 		}
 	}
+	m->ban_slots = filter_map(m->ban_filter);
 	m->ncpus = libbpf_num_possible_cpus();
 	return 0;
 }
@@ -79,6 +135,7 @@ void xdpmaps_close(struct xdpmaps *m)
 {
 	int i;
 
+	xdpmaps_unmap(m);
 	for (i = 0; map_slot(m, i); i++) {
 		if (*map_slot(m, i) >= 0)
 			close(*map_slot(m, i));
@@ -641,7 +698,16 @@ int xdpmaps_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_
 	if (!cidr_is_address(c))
 		return pfx_ban_set(m, c, b);
 	ban_key(c, &k);
-	err = bpf_map_update_elem(m->bans_addr, &k, b, BPF_ANY) ? -errno : 0;
+	/* Counted before it is in the map, as the program counts its own;
+	 * an existing entry replaced gives the count back. */
+	filter_add(m, &k, 1);
+	err = bpf_map_update_elem(m->bans_addr, &k, b, BPF_NOEXIST) ? -errno : 0;
+	if (err == -EEXIST) {
+		err = bpf_map_update_elem(m->bans_addr, &k, b, BPF_EXIST) ? -errno : 0;
+		filter_add(m, &k, -1);
+	} else if (err) {
+		filter_add(m, &k, -1);
+	}
 	/* A full hash says E2BIG, a full trie ENOSPC: callers see one. */
 	return err == -E2BIG ? -ENOSPC : err;
 }
@@ -723,7 +789,10 @@ int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c)
 
 	if (cidr_is_address(c)) {
 		ban_key(c, &k);
-		return bpf_map_delete_elem(m->bans_addr, &k) ? -errno : 0;
+		if (bpf_map_delete_elem(m->bans_addr, &k))
+			return -errno;
+		filter_add(m, &k, -1);
+		return 0;
 	}
 	pfx_key(c, &pk);
 	if (!bpf_map_delete_elem(m->bans_pfx, &pk))
@@ -735,9 +804,12 @@ int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c)
 }
 
 /* Delete up to 256 expired entries of one ban map (key_size bytes of key);
- * returns how many went. */
-static int sweep_map(int fd, size_t key_size, uint64_t now_ns)
+ * returns how many went. For bans_addr, each entry deleted leaves the ban
+ * filter, and an entry still there whose slot counts nothing (written by
+ * someone who did not count it) is counted. */
+static int sweep_map(const struct xdpmaps *m, int fd, size_t key_size, uint64_t now_ns)
 {
+	bool addrs = fd == m->bans_addr;
 	enum { N = 256 };
 	unsigned char expired[N][sizeof(struct fg_lpm_key)], key[sizeof(struct fg_lpm_key)],
 		next[sizeof(struct fg_lpm_key)];
@@ -749,21 +821,27 @@ static int sweep_map(int fd, size_t key_size, uint64_t now_ns)
 	while (n < N && !bpf_map_get_next_key(fd, prev, next)) {
 		if (!bpf_map_lookup_elem(fd, next, &b) && b.expires_ns && b.expires_ns <= now_ns)
 			memcpy(expired[n++], next, key_size);
+		else if (addrs && filter_empty(m, next))
+			filter_add(m, next, 1);
 		memcpy(key, next, key_size);
 		prev = key;
 	}
-	for (i = 0; i < n; i++)
-		if (!bpf_map_delete_elem(fd, expired[i]))
-			removed++;
+	for (i = 0; i < n; i++) {
+		if (bpf_map_delete_elem(fd, expired[i]))
+			continue;
+		if (addrs)
+			filter_add(m, expired[i], -1);
+		removed++;
+	}
 	return removed;
 }
 _Static_assert(sizeof(struct fg_ban_pfx_key) <= sizeof(struct fg_lpm_key), "sweep_map's keys");
 
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns)
 {
-	int addrs = sweep_map(m->bans_addr, sizeof(struct fg_ban_key), now_ns);
-	int hashed = sweep_map(m->bans_pfx, sizeof(struct fg_ban_pfx_key), now_ns);
-	int prefixes = sweep_map(m->bans, sizeof(struct fg_lpm_key), now_ns);
+	int addrs = sweep_map(m, m->bans_addr, sizeof(struct fg_ban_key), now_ns);
+	int hashed = sweep_map(m, m->bans_pfx, sizeof(struct fg_ban_pfx_key), now_ns);
+	int prefixes = sweep_map(m, m->bans, sizeof(struct fg_lpm_key), now_ns);
 
 	/* The last prefix of a length gone: the program stops looking it up;
 	 * the last of the trie: it stops walking the trie. */
@@ -783,9 +861,12 @@ int xdpmaps_bans_clear(struct xdpmaps *m)
 	int err;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		while (!bpf_map_get_next_key(fds[i], NULL, key))
+		while (!bpf_map_get_next_key(fds[i], NULL, key)) {
 			if (bpf_map_delete_elem(fds[i], key))
 				return -errno;
+			if (fds[i] == m->bans_addr)
+				filter_add(m, key, -1);
+		}
 	err = xdpmaps_settings(m, &cfg);
 	if (err)
 		return err;

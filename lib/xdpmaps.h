@@ -28,7 +28,11 @@ struct xdpmaps {
 	int bans_addr, bans_pfx, bans;
 	int stats, rule_stats, misc;
 	int events;
+	int ban_filter;
 	int ncpus; /* possible CPUs: the width of per-CPU values */
+	/* ban_filter's slots, mapped: the ban API counts bans_addr's entries
+	 * there (struct fg_ban_filter); NULL for maps without a filter */
+	__u32 *ban_slots;
 };
 
 /* Fill m with the fds of a loaded skeleton (not duplicated: the skeleton
@@ -39,6 +43,9 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel);
  * Returns 0 or -errno; close with xdpmaps_close(). */
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir);
 void xdpmaps_close(struct xdpmaps *m);
+/* Unmap the ban filter of maps filled by xdpmaps_from_skel() (the
+ * skeleton owns the fds). */
+void xdpmaps_unmap(struct xdpmaps *m);
 
 /* CLOCK_MONOTONIC in ns: the clock of every timestamp in the maps. */
 uint64_t xdpmaps_now_ns(void);
@@ -94,7 +101,9 @@ int xdpmaps_banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t no
 /* Remove c's ban; -ENOENT when c is not banned. */
 int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c);
 /* Delete bans whose expiry has passed (at most 256 per map a call);
- * returns how many. */
+ * returns how many. An address ban some other writer put in bans_addr
+ * without counting it in the ban filter is counted here, so the program
+ * stops skipping it. */
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns);
 
 /* Remove every ban (tests, benchmarks). */

@@ -28,8 +28,10 @@
  *    the bans trie only for a family past FG_BAN_PLENS lengths
  *    (ban_trie_only); fg_config is 96 bytes, its pad0 is tick_us;
  *    fg_src_state is 32 bytes (taken for new_flows, u32 stamps);
- *    fg_global_state's pads are lag_ns and lag_at_ns (issue 18). */
-#define FG_ABI_VERSION 6
+ *    fg_global_state's pads are lag_ns and lag_at_ns (issue 18).
+ * 7: the ban_filter map counts bans_addr's entries per slot (struct
+ *    fg_ban_filter): a packet whose slot is 0 skips the bans_addr lookup. */
+#define FG_ABI_VERSION 7
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -301,6 +303,35 @@ struct fg_ban_key {
 };
 _Static_assert(sizeof(struct fg_ban_key) == 16, "abi");
 _Static_assert(sizeof(((struct fg_lpm_key *)0)->addr) == sizeof(struct fg_ban_key), "abi");
+
+/*
+ * How many bans_addr entries hash to each slot (fg_ban_slot() of the key):
+ * a source whose slot is 0 is banned by no address ban, and the program
+ * skips the hash lookup (a cache and TLB miss per packet of a spoofed
+ * flood). Every writer keeps a slot at least its number of entries: +1
+ * before an insert, -1 after a delete or a failed insert (an existing
+ * entry replaced changes nothing). The single value of an mmap-able array,
+ * so user space counts with atomics as the program does.
+ */
+#define FG_BAN_FILTER_BITS 16
+#define FG_BAN_FILTER_SLOTS (1U << FG_BAN_FILTER_BITS)
+struct fg_ban_filter {
+	__u32 n[FG_BAN_FILTER_SLOTS];
+};
+_Static_assert(sizeof(struct fg_ban_filter) == 4 * FG_BAN_FILTER_SLOTS, "abi");
+
+/* The slot of an address ban key: a mix of all four words (IPv4 keys vary
+ * in the last only), shared by the program and user space. */
+static inline __u32 fg_ban_slot(const __u32 addr[4])
+{
+	__u32 h = addr[0] * 0x9e3779b1U ^ addr[1] * 0x85ebca6bU ^ addr[2] * 0xc2b2ae35U ^
+		  addr[3] * 0x27d4eb2fU;
+
+	h ^= h >> 16;
+	h *= 0x7feb352dU;
+	h ^= h >> 15;
+	return h & (FG_BAN_FILTER_SLOTS - 1);
+}
 
 /*
  * Key of the prefix ban hash (bans_pfx): family, then the prefix as the

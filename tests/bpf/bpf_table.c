@@ -1260,6 +1260,43 @@ static bool event_is(const struct fg_event *e, __u32 addr, __u32 violations, __u
 	return true;
 }
 
+/* The ban filter agrees with bans_addr: its slots add up to the entries,
+ * and no entry's slot counts nothing (the program would skip it). */
+static bool filter_true(char *why)
+{
+	unsigned char key[sizeof(struct fg_ban_key)], *prev = NULL, next[sizeof(key)];
+	long entries = 0;
+	__u64 sum = 0;
+	__u32 i;
+
+	if (!maps.ban_slots)
+		return fail(why, "the ban filter is not mapped");
+	for (i = 0; i < FG_BAN_FILTER_SLOTS; i++)
+		sum += maps.ban_slots[i];
+	while (!bpf_map_get_next_key(maps.bans_addr, prev, next)) {
+		struct fg_ban_key k;
+
+		memcpy(&k, next, sizeof(k));
+		if (!maps.ban_slots[fg_ban_slot(k.addr)])
+			return fail(why, "an address ban's filter slot counts nothing");
+		entries++;
+		memcpy(key, next, sizeof(key));
+		prev = key;
+	}
+	return sum == (__u64)entries ||
+	       fail(why, "filter slots add up to %llu, bans_addr holds %ld",
+		    (unsigned long long)sum, entries);
+}
+
+/* The filter slot of an address. */
+static __u32 slot_of(const struct fg_cidr *c)
+{
+	struct fg_lpm_key lk;
+
+	cidr_to_lpm(c, &lk);
+	return fg_ban_slot(lk.addr);
+}
+
 /* Auto-ban after 2 violations (counted at most once per event interval),
  * and the events that report them. */
 static void story_autoban(void)
@@ -1306,6 +1343,7 @@ static void story_autoban(void)
 		goto out;
 	}
 	report("auto-ban: second violation bans the /32 (origin auto)", true, NULL);
+	report("auto-ban: counted in the ban filter", filter_true(why), why);
 	report("auto-ban: into the address hash; the prefix trie stays empty and unwalked",
 	       (xdpmaps_count(maps.bans, sizeof(struct fg_lpm_key)) == 0 &&
 		!settings_flag(FG_CFG_F_HAS_BAN_PREFIX)) ||
@@ -1366,6 +1404,68 @@ static bool counts_are(long addrs, long pfx, long trie, char *why)
 	return (a == addrs && p == pfx && t == trie) ||
 	       fail(why, "bans_addr %ld, bans_pfx %ld, trie %ld; want %ld, %ld, %ld", a, p, t, addrs,
 		    pfx, trie);
+}
+
+/*
+ * The ban filter: a packet whose filter slot counts no address ban skips
+ * the bans_addr lookup, so every writer must count. Two addresses of one
+ * slot: each ban is enforced while the other comes and goes; a replaced
+ * ban counts once; an entry written into the map by hand (uncounted) is
+ * skipped until the agent's sweep counts it; expiry sweeps uncount.
+ */
+static void story_ban_filter(void)
+{
+	const char *name = "ban filter: addresses sharing a slot stay banned; every writer counts";
+	struct fg_cidr a = cidr("2001:db8:f1::1"), b = a, hand = cidr("192.0.2.201");
+	struct fg_ban ban = { .origin = FG_BAN_MANUAL };
+	struct fg_ban_key hk;
+	struct fg_lpm_key lk;
+	struct pkt_spec pa = SYN(.src = "2001:db8:f1::1"), pb, ph = SYN(.src = "192.0.2.201");
+	char why[WHY_LEN] = "", bsrc[64];
+	__u32 i;
+	int err = reset(NULL);
+
+	/* A second address in a's slot (65,536 slots: found within ~65k). */
+	for (i = 2; i < (1U << 22); i++) {
+		b.addr[3] = htonl(i);
+		if (slot_of(&b) == slot_of(&a))
+			break;
+	}
+	inet_ntop(AF_INET6, b.addr, bsrc, sizeof(bsrc));
+	pb = (struct pkt_spec)SYN(.src = bsrc);
+	if (err || i == (1U << 22)) {
+		report(name, false, err ? strerror(-err) : "no two addresses share a slot");
+		return;
+	}
+	cidr_to_lpm(&hand, &lk);
+	memcpy(hk.addr, lk.addr, sizeof(hk.addr));
+	report(name,
+	       filter_true(why) && (!maps.ban_slots[slot_of(&a)] || fail(why, "slot set at start")) &&
+		       (!xdpmaps_ban(&maps, &a, 60, FG_BAN_MANUAL) || fail(why, "ban a")) &&
+		       (!xdpmaps_ban(&maps, &a, 120, FG_BAN_MANUAL) || fail(why, "ban a again")) &&
+		       (maps.ban_slots[slot_of(&a)] == 1 ||
+			fail(why, "slot counts %u after a ban and its renewal, want 1",
+			     maps.ban_slots[slot_of(&a)])) &&
+		       expect(&pa, XDP_DROP, FG_R_DROP_BAN, why) &&
+		       expect(&pb, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		       (!xdpmaps_ban(&maps, &b, 60, FG_BAN_MANUAL) || fail(why, "ban b")) &&
+		       (!xdpmaps_unban(&maps, &a) || fail(why, "unban a")) &&
+		       expect(&pb, XDP_DROP, FG_R_DROP_BAN, why) &&
+		       expect(&pa, XDP_PASS, FG_R_PASS_NEW_FLOW, why) && filter_true(why) &&
+		       /* by hand, uncounted: skipped until a sweep counts it */
+		       (!bpf_map_update_elem(maps.bans_addr, &hk, &ban, BPF_NOEXIST) ||
+			fail(why, "write by hand")) &&
+		       expect(&ph, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		       (xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()) == 0 || fail(why, "sweep")) &&
+		       expect(&ph, XDP_DROP, FG_R_DROP_BAN, why) && filter_true(why) &&
+		       /* b expires: the sweep that deletes it uncounts it */
+		       (xdpmaps_sweep_bans(&maps, xdpmaps_now_ns() + 61 * NS_PER_SEC) == 1 ||
+			fail(why, "the expired ban was not swept")) &&
+		       filter_true(why) &&
+		       (!maps.ban_slots[slot_of(&b)] || fail(why, "slot still counts b")) &&
+		       (!xdpmaps_unban(&maps, &hand) || fail(why, "unban by hand")) &&
+		       filter_true(why),
+	       why);
 }
 
 /*
@@ -1569,7 +1669,7 @@ static void story_ban_full(void)
 						  misc0[FG_M_BANS_FAILED]))) &&
 		       (xdpmaps_ban_get(&maps, &host, &ban) == -ENOENT ||
 			fail(why, "the source is banned")) &&
-		       expect(&first, XDP_DROP, FG_R_DROP_BAN, why) &&
+		       expect(&first, XDP_DROP, FG_R_DROP_BAN, why) && filter_true(why) &&
 		       (!xdpmaps_ban(&maps, &p, 60, FG_BAN_MANUAL) ||
 			fail(why, "a prefix ban failed with the address hash full")),
 	       why);
@@ -2586,6 +2686,7 @@ int main(void)
 	story_autoban();
 	story_event_interval();
 	story_ban_maps();
+	story_ban_filter();
 	story_ban_lengths();
 	story_ban_full();
 	story_window_from_first_violation();

@@ -251,7 +251,8 @@ static __always_inline void parse_syn_opts(struct tcphdr *th, void *end, __u64 o
  * the SYN-ACK, FG_R_DROP_COOKIE_CAP when max_rate is used up, or FG_R_MAX
  * when no cookie can be made (no listener, SYN with data, bad checksum, a
  * kernel that declines): the frame is then as it came and the caller goes
- * on with the rule's ordinary path.
+ * on with the rule's ordinary path. now: CLOCK_MONOTONIC ns, precise or
+ * coarse (never ahead of the precise clock).
  */
 static __always_inline int cookie_syn(struct xdp_md *xdp, __u32 l4off, const bool v6, __u64 now)
 {

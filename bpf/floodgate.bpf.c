@@ -661,10 +661,16 @@ static __always_inline __u32 tcp_packet(struct xdp_md *xdp, struct ctx *c)
 	reason = new_flow(c);
 	if (!(reason & WANT_COOKIE))
 		return reason;
+	/* The coarse clock will do, when the path has not read the precise
+	 * one (a spoofed source without state, refused by the global budget
+	 * on the coarse clock): a timestamp behind the kernel's is what it
+	 * wants, and the max_rate bucket's burst (a tenth of a second) is at
+	 * least a tick's worth at any HZ, so a clock moving a tick at a time
+	 * admits no fewer SYN-ACKs, and at most a tick's worth more. */
 	if (c->p.family == FG_AF_INET6)
-		r = fg_cookie_syn6(xdp, c->l4off, exact_now(c, NULL));
+		r = fg_cookie_syn6(xdp, c->l4off, c->now);
 	else
-		r = fg_cookie_syn4(xdp, c->l4off, exact_now(c, NULL));
+		r = fg_cookie_syn4(xdp, c->l4off, c->now);
 	return r == FG_R_MAX ? reason & ~WANT_COOKIE : (__u32)r;
 }
 

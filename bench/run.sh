@@ -114,11 +114,18 @@ goals() {
 			return v[int((m + 1) / 2)] }
 		NR > 1 && $8 > 0 { vals[$1 "/" $2] = vals[$1 "/" $2] " " $11 / $8 }
 		NR > 1 && $19 > 0 { vals[$1 "/" $2 "/prog"] = vals[$1 "/" $2 "/prog"] " " $18 / $19 }
+		NR > 1 && $8 > 0 { vals[$1 "/" $2 "/drop"] = vals[$1 "/" $2 "/drop"] " " $9 / $8 }
 		END { for (f = 1; f <= 2; f++) { fl = f == 1 ? "single" : "random"
 			fg = med("floodgate/" fl "/prog"); po = med("parse-only/" fl "/prog"); lr = med("lru-limit/" fl "/prog")
+			# A limiter that dropped little of the flood (every source within
+			# its burst: a slow generator) did not do the work floodgate did.
+			ld = med("lru-limit/" fl "/drop")
+			if (lr > 0 && ld < 0.9) {
+				printf "| native path, %s-source flood: floodgate <= 1.0x the minimal LRU limiter | n/a: the LRU limiter dropped %.1f%% of this flood (its sources stayed within their burst), not a like-for-like row | n/a |\n", fl, 100 * ld
+				lr = 0; lrv = 1 } else lrv = 0
 			if (fg > 0 && po > 0) printf "| native path, %s-source flood: the XDP program'"'"'s own time per packet (kernel BPF stats) <= 1.5x parse-only'"'"'s | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / po, fg, po, (fg / po <= 1.5 ? "yes" : sprintf("no: %.2fx over", fg / po / 1.5))
 			if (fg > 0 && lr > 0) printf "| native path, %s-source flood: the XDP program'"'"'s own time per packet (kernel BPF stats) <= 1.0x the minimal LRU limiter'"'"'s | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / lr, fg, lr, (fg <= lr ? "yes" : sprintf("no: %.2fx over", fg / lr))
-			fg = med("floodgate/" fl); po = med("parse-only/" fl); lr = med("lru-limit/" fl); nf = med("nft-ingress/" fl)
+			fg = med("floodgate/" fl); po = med("parse-only/" fl); lr = lrv ? 0 : med("lru-limit/" fl); nf = med("nft-ingress/" fl)
 			if (fg <= 0) continue
 			if (po > 0) printf "| native path, %s-source flood: victim CPU per packet <= 1.5x parse-only | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / po, fg, po, (fg / po <= 1.5 ? "yes" : sprintf("no: %.2fx over", fg / po / 1.5))
 			if (lr > 0) printf "| native path, %s-source flood: victim CPU per packet <= 1.0x the minimal LRU limiter | %.2fx (%.0f vs %.0f ns) | %s |\n", fl, fg / lr, fg, lr, (fg <= lr ? "yes" : sprintf("no: %.2fx over", fg / lr))

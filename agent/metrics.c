@@ -70,6 +70,8 @@ struct count_job {
 	uint32_t key_size[CM__MAX], value_size[CM__MAX];
 	long entries[CM__MAX]; /* -errno when the count failed */
 	uint64_t bans[FG_BAN_ORIGIN_MAX];
+	int filter_fd;
+	long filter_used; /* ban filter slots counting a ban; -errno */
 	bool busy;
 };
 
@@ -94,6 +96,7 @@ struct metrics {
 	struct count_job job;
 	bool counted; /* job results are valid */
 	long entries[CM__MAX];
+	long filter_used;
 	uint64_t bans[FG_BAN_ORIGIN_MAX];
 	double start_time_s; /* process_start_time_seconds */
 	double render_s;     /* how long the last rendering took (loop time) */
@@ -392,6 +395,26 @@ static int ban_origin(const struct fg_cidr *c, const struct fg_ban *ban, void *a
 }
 
 /* Thread pool: reads map fds only, writes only the job. */
+/* Slots of the ban filter that count at least one address ban: the share
+ * of sources whose packets still look the address-ban hash up. */
+static long filter_used(int fd)
+{
+	struct fg_ban_filter *f = malloc(sizeof(*f));
+	__u32 zero = 0, i;
+	long used = 0;
+
+	if (!f)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, f)) {
+		used = -errno;
+	} else {
+		for (i = 0; i < FG_BAN_FILTER_SLOTS; i++)
+			used += f->n[i] != 0;
+	}
+	free(f);
+	return used;
+}
+
 static void count_work(uv_work_t *req)
 {
 	struct count_job *j = req->data;
@@ -415,6 +438,7 @@ static void count_work(uv_work_t *req)
 			j->entries[i] = count_entries(j->fd[i], j->key_size[i], j->value_size[i]);
 		}
 	}
+	j->filter_used = filter_used(j->filter_fd);
 }
 
 static void render(struct metrics *m);
@@ -429,6 +453,7 @@ static void count_done(uv_work_t *req, int status)
 		return; /* cancelled at exit */
 	memcpy(m->entries, j->entries, sizeof(m->entries));
 	memcpy(m->bans, j->bans, sizeof(m->bans));
+	m->filter_used = j->filter_used;
 	m->counted = true;
 	if (m->timers_on)
 		render(m);
@@ -477,6 +502,7 @@ static void count_start(struct metrics *m)
 		j->key_size[i] = bpf_map__key_size(map);
 		j->value_size[i] = bpf_map__value_size(map);
 	}
+	j->filter_fd = bpf_map__fd(skel->maps.ban_filter);
 	j->m = m;
 	j->req.data = j;
 	if (!uv_queue_work(m->loop, &j->req, count_work, count_done))
@@ -710,6 +736,13 @@ static void render_maps(struct sbuf *b, struct metrics *m)
 		if (m->entries[i] >= 0)
 			u64(b, "floodgate_xdp_map_entries", (uint64_t)m->entries[i], "map",
 			    count_map_names[i], LABELS_END);
+	_Static_assert(FG_BAN_FILTER_SLOTS == 65536, "the help text below");
+	family(b, "floodgate_xdp_ban_filter_slots_used", "gauge",
+	       "Slots of the ban filter (of 65536) that count an address "
+	       "ban: a packet whose source hashes to a free slot skips the address-ban lookup. "
+	       "Recounted every 10 s.");
+	if (m->filter_used >= 0)
+		u64(b, "floodgate_xdp_ban_filter_slots_used", (uint64_t)m->filter_used, LABELS_END);
 	family(b, "floodgate_xdp_map_capacity", "gauge",
 	       "Maximum entries of each bounded XDP map (LRU maps evict the least recently "
 	       "used entry beyond it).");

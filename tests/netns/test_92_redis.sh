@@ -308,6 +308,13 @@ fg_wait_for -t 12 metric_is "$FG_W" "$FLEET_BANS" 2 ||
 fg_assert_ge "$(metric "$FG_W" 'floodgate_fleet_messages_total{kind="applied"}')" 3 \
 	"B's metrics: the fleet bans it applied"
 fg_ok "B's metrics: floodgate_xdp_bans{origin=\"fleet\"} 2"
+# The same count: every address ban in B's hash is counted in a ban filter
+# slot (two bans share one with odds of 1 in 65,536).
+addr_bans=$(metric "$FG_W" 'floodgate_xdp_map_entries{map="bans_addr"}')
+slots=$(metric "$FG_W" 'floodgate_xdp_ban_filter_slots_used')
+fg_assert_ge "$addr_bans" 2 "B's address bans"
+fg_assert_ge "$slots" 1 "B's ban filter slots in use"
+fg_assert_le "$slots" "$addr_bans" "B's ban filter slots in use, at most one per address ban"
 
 ca XDP.BAN 203.0.113.60 600 >/dev/null
 ca XDP.VOUCH 203.0.113.81 600 >/dev/null

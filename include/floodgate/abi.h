@@ -313,7 +313,7 @@ _Static_assert(sizeof(((struct fg_lpm_key *)0)->addr) == sizeof(struct fg_ban_ke
  * entry replaced changes nothing). The single value of an mmap-able array,
  * so user space counts with atomics as the program does.
  */
-#define FG_BAN_FILTER_BITS 16
+#define FG_BAN_FILTER_BITS  16
 #define FG_BAN_FILTER_SLOTS (1U << FG_BAN_FILTER_BITS)
 struct fg_ban_filter {
 	__u32 n[FG_BAN_FILTER_SLOTS];

@@ -1440,7 +1440,8 @@ static void story_ban_filter(void)
 	cidr_to_lpm(&hand, &lk);
 	memcpy(hk.addr, lk.addr, sizeof(hk.addr));
 	report(name,
-	       filter_true(why) && (!maps.ban_slots[slot_of(&a)] || fail(why, "slot set at start")) &&
+	       filter_true(why) &&
+		       (!maps.ban_slots[slot_of(&a)] || fail(why, "slot set at start")) &&
 		       (!xdpmaps_ban(&maps, &a, 60, FG_BAN_MANUAL) || fail(why, "ban a")) &&
 		       (!xdpmaps_ban(&maps, &a, 120, FG_BAN_MANUAL) || fail(why, "ban a again")) &&
 		       (maps.ban_slots[slot_of(&a)] == 1 ||

@@ -36,9 +36,10 @@ static inline bool banmaps_open(struct xdpmaps *m, __u32 entries)
 	 * exercised too. */
 	m->ban_filter = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_ban_filter", sizeof(__u32),
 				       sizeof(struct fg_ban_filter), 1, &mo);
-	slots = m->ban_filter < 0 ? MAP_FAILED :
-				    mmap(NULL, sizeof(struct fg_ban_filter), PROT_READ | PROT_WRITE,
-					 MAP_SHARED, m->ban_filter, 0);
+	slots = MAP_FAILED;
+	if (m->ban_filter >= 0)
+		slots = mmap(NULL, sizeof(struct fg_ban_filter), PROT_READ | PROT_WRITE, MAP_SHARED,
+			     m->ban_filter, 0);
 	m->ban_slots = slots == MAP_FAILED ? NULL : slots;
 	return m->settings >= 0 && m->bans_addr >= 0 && m->bans_pfx >= 0 && m->bans >= 0 &&
 	       m->ban_slots;

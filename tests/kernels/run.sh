@@ -11,8 +11,8 @@
 # $FG_KERNEL_CACHE (default /var/cache/floodgate-kernels), kept there between
 # runs. The guest sees the host root read-only over 9p (as virtme does), a
 # tmpfs on /tmp and /run, and a writable 9p share for its results. KVM when
-# /dev/kvm exists, TCG emulation otherwise. Every boot is under `timeout`;
-# the temporary directory and qemu are gone when this script exits.
+# /dev/kvm exists and boots a kernel, TCG emulation otherwise. Every boot is
+# under `timeout`; the temporary directory and qemu go when this script exits.
 #
 # Exit: 0 all passed, 1 a check failed, 2 could not run (usage, no package).
 set -uo pipefail
@@ -156,13 +156,37 @@ INIT
 	(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
 
+# KVM when /dev/kvm exists and boots kernel $1: a nested guest can have a
+# /dev/kvm that hangs the kernel before its first message (seen on an Intel
+# VM: no output in 6 minutes with any -cpu model, while TCG boots it in
+# seconds). The probe boots $1 without an initramfs, so it panics at once
+# and qemu exits; a kernel that printed nothing within KVM_PROBE_S seconds
+# means TCG for the rest of the run, said in one line. Sets ACCEL.
+ACCEL=""
+KVM_PROBE_S=${FG_KERNEL_KVM_PROBE:-30}
+choose_accel() {
+	local log=$TMP/kvm-probe.log
+	[ -n "$ACCEL" ] && return 0
+	ACCEL=tcg
+	[ -w /dev/kvm ] || return 0
+	timeout --kill-after=5 "$KVM_PROBE_S" qemu-system-x86_64 -machine q35,accel=kvm -cpu host \
+		-smp 1 -m 512 -nographic -no-reboot -nodefaults -serial stdio -display none \
+		-kernel "$1" -append "console=ttyS0 panic=-1" </dev/null >"$log" 2>&1
+	if grep -q "Linux version" "$log"; then
+		ACCEL=kvm
+	else
+		echo "run.sh: /dev/kvm did not boot a kernel within ${KVM_PROBE_S}s (a nested guest?): TCG emulation instead" >&2
+	fi
+}
+
 # Boot kernel $1 (vmlinuz) with initramfs $2 and out dir $3; console to $4.
 boot() {
 	local vmlinuz=$1 initrd=$2 out=$3 log=$4 accel=tcg cpu=max e extra=()
 	for e in "${MOUNTS[@]}"; do
 		extra+=(-virtfs "local,path=${e#*=},mount_tag=${e%%=*},security_model=none,readonly=on,multidevs=remap")
 	done
-	if [ -w /dev/kvm ]; then accel=kvm; cpu=host; fi
+	choose_accel "$vmlinuz"
+	if [ "$ACCEL" = kvm ]; then accel=kvm; cpu=host; fi
 	timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 \
 		-machine q35,accel=$accel -cpu $cpu -smp 2 -m "$MEM" \
 		-nographic -no-reboot -nodefaults -serial stdio -display none \
@@ -276,7 +300,7 @@ for name in "${kernels[@]}"; do
 	rows+=("$name|$kver|${loaded:--}|${insns:--}|${bt:--}|${sm:--}|$verdict ${secs}s")
 done
 
-accel=TCG; [ -w /dev/kvm ] && accel=KVM
+accel=TCG; [ "$ACCEL" = kvm ] && accel=KVM
 echo
 echo "Kernel matrix ($accel; verifier limit 1,000,000 insns, fg_xdp must stay <= ${HEADROOM_PCT}%)"
 {

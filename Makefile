@@ -156,7 +156,7 @@ $(BUILD)/bench/fgwatch: $(BUILD)/bench/fgwatch.o $(LIB_OBJS)
 # livegen: the live-frames flood generator and the flood yardsticks' loader.
 $(LIVEGEN): $(BUILD)/bench/livegen.o $(BUILD)/lib/cidr.o
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -lpthread -o $@
 $(BUILD)/bench/livegen.o: $(BUILD)/bench/livegen.skel.h $(BUILD)/bench/victim.skel.h
 $(BUILD)/bench/livegen.skel.h: $(BUILD)/bench/livegen.bpf.o
 	$(call msg,GEN-SKEL,$@)

@@ -262,6 +262,10 @@ native_once() {
 		cpid=$FG_LAST_PID
 	fi
 	fg_wait_pid "$fpid" 30 || fg_fail "livegen failed: $(<"$FG_TMP/flood.out")"
+	# Frames still on V's ring are part of this flood (its counts and its
+	# cost): a few ms to drain a full ring.
+	drained() { [ $(($(vstat xdp_packets) - c0)) -ge "$(fg_kv xmit "$(<"$FG_TMP/flood.out")")" ]; }
+	fg_wait_for -t 5 drained || fg_log "$filter/$flood run $run: V's ring did not drain within 5 s"
 	busy1=$(bench_cpu_busy "$BENCH_VIC_CPU")
 	v1=$(bench_victim_ns "$SERVER" $agent)
 	p1=($(prog_stats))

@@ -568,6 +568,15 @@ static __always_inline __u32 new_flow(struct ctx *c)
 	if (c->rule->global.rate && (!attack || unverified) && !global_take(c, gs, rs, attack)) {
 		reason = FG_R_DROP_GLOBAL | (want ? WANT_COOKIE : 0);
 		rs->dropped[FG_LEVEL_GLOBAL] += 1;
+		/* Under attack an unverified source keeps its own token spent:
+		 * given back, it was taken again by the next SYN, so a source
+		 * flooding from its own address never went over its limit and
+		 * was never banned (nor refused a cookie). A client retrying
+		 * once a second spends nothing it will miss. The prefix's is
+		 * given back: spoofed SYNs must not empty the bucket its
+		 * verified clients pass through. */
+		if (unverified)
+			src = NULL;
 		goto refund_prefix;
 	}
 	rs->passed += 1;

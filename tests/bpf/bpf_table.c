@@ -1676,6 +1676,55 @@ static void story_ban_full(void)
 	       why);
 }
 
+static void conf_autoban_scarce(struct fg_compiled *c)
+{
+	conf_autoban(c);
+	c->rules[FG_RULE_DEFAULT_TCP].per_source = rules_limit(1, 2);
+	c->rules[FG_RULE_DEFAULT_TCP].global = rules_limit(1, 1);
+}
+
+/*
+ * Under attack, an unverified source (with state from before the attack)
+ * flooding from its own address: the global budget refuses its SYN and
+ * keeps its per-address token spent, so the next SYNs are over its own
+ * limit, count violations and ban it. (Refunded, the token was taken again
+ * by every SYN: dropped as "global" forever, never banned.) Its prefix's
+ * token is given back.
+ */
+static void story_attack_autoban(void)
+{
+	const char *name = "auto-ban under attack: a source flooding from its own address is banned";
+	struct pkt_spec spoof = SYN(.src = "203.0.113.40"), other = SYN(.src = "203.0.113.41"),
+			syn = SYN(.src = "192.0.2.66");
+	struct fg_cidr host = cidr("192.0.2.66"), pfx = cidr("192.0.2.0/24");
+	struct fg_src_state st;
+	struct fg_ban ban;
+	char why[WHY_LEN] = "";
+	int err = reset(conf_autoban_scarce);
+
+	if (err) {
+		report(name, false, strerror(-err));
+		return;
+	}
+	report(name,
+	       /* the source in peace (the budget's one token; one of its own
+		* two left), then the rule goes under attack */
+	       expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		       expect(&spoof, XDP_DROP, FG_R_DROP_GLOBAL, why) &&
+		       expect(&other, XDP_DROP, FG_R_DROP_GLOBAL, why) &&
+		       expect(&syn, XDP_DROP, FG_R_DROP_GLOBAL, why) &&
+		       (xdpmaps_source(&maps, &pfx, FG_RULE_DEFAULT_TCP, &st) ||
+			xdpmaps_tokens(st.tat_ns, &conf.rules[0].per_prefix, xdpmaps_now_ns()) >=
+				conf.rules[0].per_prefix.burst ||
+			fail(why, "the prefix was charged for a SYN the budget refused")) &&
+		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) && (usleep(20000), true) &&
+		       expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why) &&
+		       (!xdpmaps_ban_get(&maps, &host, &ban) ||
+			fail(why, "no ban after 2 violations under attack")) &&
+		       expect(&syn, XDP_DROP, FG_R_DROP_BAN, why),
+	       why);
+}
+
 /* Same violation burst within one event interval: counted once. */
 static void story_event_interval(void)
 {
@@ -2688,6 +2737,7 @@ int main(void)
 	story_event_interval();
 	story_ban_maps();
 	story_ban_filter();
+	story_attack_autoban();
 	story_ban_lengths();
 	story_ban_full();
 	story_window_from_first_violation();

@@ -140,6 +140,16 @@ static __always_inline void count_misc(__u32 idx)
 		*v += 1;
 }
 
+/* bucket_take() for this packet: refused on the coarse clock when the
+ * refusal is certain (most of a flood's packets never pay for the precise
+ * clock), else the precise clock decides. */
+static __always_inline bool take(struct ctx *c, struct fg_global_state *gs, __u64 *tat,
+				 const struct fg_limit *l)
+{
+	return !bucket_surely_refuses(*tat, l, c->now, now_lag(c, gs)) &&
+	       bucket_take(tat, l, exact_now(c, gs));
+}
+
 /* Count the packet under reason and turn the reason into a verdict. */
 static __always_inline int verdict(struct xdp_md *xdp, const struct fg_config *cfg, __u32 reason)
 {
@@ -169,6 +179,16 @@ static __always_inline void lpm_key_of(const struct pkt *p, struct fg_lpm_key *k
 	}
 }
 
+/* The mask of word j (network order) of a prefix of plen bits: the word's
+ * first plen - 32 j bits, without a branch. */
+static __always_inline __u32 prefix_mask(__u32 plen, __u32 j)
+{
+	__u32 bits = plen > j * 32 ? plen - j * 32 : 0;
+
+	bits = bits < 32 ? bits : 32;
+	return bpf_htonl((__u32)(0xffffffff00000000ULL >> bits));
+}
+
 /* Address (prefixlen 0 = full) of the source as a bucket key. */
 static __always_inline void src_key_of(const struct pkt *p, __u8 prefixlen, __u16 rule,
 				       struct fg_src_key *k)
@@ -181,22 +201,12 @@ static __always_inline void src_key_of(const struct pkt *p, __u8 prefixlen, __u1
 	k->rule = rule;
 	k->prefixlen = prefixlen && prefixlen < full ? prefixlen : full;
 	if (p->family == FG_AF_INET) {
-		k->addr[0] = p->saddr[0];
-		if (k->prefixlen < 32)
-			k->addr[0] &= bpf_htonl(~0U << (32 - k->prefixlen));
+		k->addr[0] = p->saddr[0] & prefix_mask(k->prefixlen, 0);
 		return;
 	}
 #pragma unroll
-	for (i = 0; i < 4; i++) {
-		int bits = (int)k->prefixlen - i * 32;
-		__u32 w = p->saddr[i];
-
-		if (bits <= 0)
-			w = 0;
-		else if (bits < 32)
-			w &= bpf_htonl(~0U << (32 - bits));
-		k->addr[i] = w;
-	}
+	for (i = 0; i < 4; i++)
+		k->addr[i] = p->saddr[i] & prefix_mask(k->prefixlen, i);
 }
 
 /* An allow/deny entry's value is its family: IPv4 is stored under
@@ -245,14 +255,9 @@ __noinline int fg_prefix_banned(const struct fg_lpm_key *k, const struct fg_conf
 		pk.family = family;
 		pk.prefixlen = plen;
 		pk.pad0 = 0;
-		/* The mask of word j keeps its first plen - 32 j bits. */
 #pragma unroll
-		for (j = 0; j < 4; j++) {
-			__u32 bits = plen > j * 32 ? plen - j * 32 : 0;
-
-			bits = bits < 32 ? bits : 32;
-			pk.addr[j] = k->addr[j] & bpf_htonl((__u32)(0xffffffff00000000ULL >> bits));
-		}
+		for (j = 0; j < 4; j++)
+			pk.addr[j] = k->addr[j] & prefix_mask(plen, j);
 		ban = bpf_map_lookup_elem(&bans_pfx, &pk);
 		if (ban && ban_live(ban, &now))
 			return 1;
@@ -336,6 +341,7 @@ static __always_inline bool ban_source(struct ctx *c)
 	struct fg_ban_filter *f;
 	struct fg_lpm_key lk;
 	__u32 zero = 0, slot;
+	bool created;
 	long err;
 
 	/* An address ban: the hash, never the prefix trie (the agent's).
@@ -347,13 +353,11 @@ static __always_inline bool ban_source(struct ctx *c)
 	if (f)
 		__sync_fetch_and_add(&f->n[slot], 1);
 	err = bpf_map_update_elem(&bans_addr, lk.addr, &b, BPF_NOEXIST);
-	if (err == -EEXIST) {
+	created = !err;
+	if (err == -EEXIST)
 		err = bpf_map_update_elem(&bans_addr, lk.addr, &b, BPF_EXIST);
-		if (f)
-			__sync_fetch_and_sub(&f->n[slot], 1);
-	} else if (err && f) {
+	if (f && !created)
 		__sync_fetch_and_sub(&f->n[slot], 1);
-	}
 	if (!err) {
 		count_misc(FG_M_BANS_AUTO);
 		return true;
@@ -469,11 +473,7 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 		if (!st)
 			return true;
 	}
-	/* A source over its limit by more than the coarse clock's lag is
-	 * dropped on the coarse clock: most of a flood's packets never pay
-	 * for the precise one. */
-	if (!bucket_surely_refuses(st->tat_ns, lim, c->now, now_lag(c, gs)) &&
-	    bucket_take(&st->tat_ns, lim, exact_now(c, gs))) {
+	if (take(c, gs, &st->tat_ns, lim)) {
 		__sync_fetch_and_add(&st->taken, 1);
 		*out = st;
 		return true;
@@ -490,10 +490,7 @@ static __always_inline bool global_take(struct ctx *c, struct fg_global_state *g
 {
 	__u64 until;
 
-	/* A spoofed flood is refused here packet after packet: on the coarse
-	 * clock, as a source over its limit is (level_take()). */
-	if (!bucket_surely_refuses(gs->tat_ns, &c->rule->global, c->now, now_lag(c, gs)) &&
-	    bucket_take(&gs->tat_ns, &c->rule->global, exact_now(c, gs)))
+	if (take(c, gs, &gs->tat_ns, &c->rule->global))
 		return true;
 	until = c->now + c->cfg->attack_hold_ns;
 	/* Refresh the deadline only when it moved noticeably: a store per

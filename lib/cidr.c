@@ -118,7 +118,7 @@ char *cidr_format(const struct fg_cidr *c, char *buf, size_t len)
 
 	if (!inet_ntop(af, c->addr, a, sizeof(a)))
 		snprintf(a, sizeof(a), "?");
-	if (c->prefixlen == cidr_maxlen(c->family))
+	if (cidr_is_address(c))
 		snprintf(buf, len, "%s", a);
 	else
 		snprintf(buf, len, "%s/%u", a, c->prefixlen);

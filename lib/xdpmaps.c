@@ -693,6 +693,7 @@ static int pfx_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct 
 int xdpmaps_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_ban *b)
 {
 	struct fg_ban_key k;
+	bool created;
 	int err;
 
 	if (!cidr_is_address(c))
@@ -702,12 +703,11 @@ int xdpmaps_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct fg_
 	 * an existing entry replaced gives the count back. */
 	filter_add(m, &k, 1);
 	err = bpf_map_update_elem(m->bans_addr, &k, b, BPF_NOEXIST) ? -errno : 0;
-	if (err == -EEXIST) {
+	created = !err;
+	if (err == -EEXIST)
 		err = bpf_map_update_elem(m->bans_addr, &k, b, BPF_EXIST) ? -errno : 0;
+	if (!created)
 		filter_add(m, &k, -1);
-	} else if (err) {
-		filter_add(m, &k, -1);
-	}
 	/* A full hash says E2BIG, a full trie ENOSPC: callers see one. */
 	return err == -E2BIG ? -ENOSPC : err;
 }

@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 
+#include "store.h"
 #include "tbucket.h"
 #include "vouch.h"
 
@@ -60,6 +63,7 @@ struct vouch {
 	struct rate_slot rate[RATE_SLOTS];
 	struct vouch_stats st;
 	bool publish_only; /* no verified map here: vouches go to the fleet only */
+	uint64_t k0, k1;   /* hash_cidr()'s key, random per process */
 };
 
 /* --- the index: by address, by end, by peer ------------------------------ */
@@ -72,14 +76,12 @@ static uint32_t mix32(uint64_t h)
 	return (uint32_t)h;
 }
 
-static uint32_t hash_cidr(const struct fg_cidr *c)
+/* Keyed (the addresses are the clients', which choose them): a fixed hash
+ * would let one who controls many addresses pile them on one probe run. */
+static uint32_t hash_cidr(const struct vouch *v, const struct fg_cidr *c)
 {
-	uint64_t h = (uint64_t)c->family << 8 | c->prefixlen;
-	int i;
-
-	for (i = 0; i < 4; i++)
-		h = (h ^ c->addr[i]) * 0x9e3779b97f4a7c15ULL;
-	return mix32(h);
+	return (uint32_t)store_siphash(v->k0, v->k1 ^ ((uint64_t)c->family << 8 | c->prefixlen),
+				       c->addr, sizeof(c->addr));
 }
 
 /* Backward-shift deletion of slot i of a linear-probing table of mask + 1
@@ -112,7 +114,7 @@ static void probe_delete(struct vouch *v, uint32_t i, const struct probe_ops *o)
 
 static uint32_t idx_home(const struct vouch *v, uint32_t j)
 {
-	return hash_cidr(&v->e[v->idx[j] - 1].c) & v->mask;
+	return hash_cidr(v, &v->e[v->idx[j] - 1].c) & v->mask;
 }
 
 static bool idx_used(const struct vouch *v, uint32_t j)
@@ -135,7 +137,7 @@ static const struct probe_ops idx_ops = { idx_home, idx_used, idx_move, idx_clea
 /* The slot of idx that holds c's entry, or the empty one it would take. */
 static uint32_t idx_slot(const struct vouch *v, const struct fg_cidr *c)
 {
-	uint32_t i = hash_cidr(c) & v->mask;
+	uint32_t i = hash_cidr(v, c) & v->mask;
 
 	while (v->idx[i] && !cidr_equal(&v->e[v->idx[i] - 1].c, c))
 		i = (i + 1) & v->mask;
@@ -304,6 +306,14 @@ struct vouch *vouch_new(const struct fg_conf *conf)
 
 	if (!v)
 		return NULL;
+	if (getrandom(&v->k0, sizeof(v->k0), GRND_NONBLOCK) != sizeof(v->k0) ||
+	    getrandom(&v->k1, sizeof(v->k1), GRND_NONBLOCK) != sizeof(v->k1)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		v->k0 ^= (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec;
+		v->k1 ^= (uint64_t)(uintptr_t)v;
+	}
 	if (vouch_configure(v, conf)) {
 		free(v);
 		errno = ENOMEM;

@@ -408,11 +408,15 @@ static double percentile(const double *v, size_t n, unsigned int p)
 	return v[rank ? rank - 1 : 0];
 }
 
-static void print_latency_result(size_t ok, size_t fail, double *ms, const char *last_err)
+/* refused: failures the peer answered (a RST, an ICMP port unreachable): the
+ * try reached the host, where nothing listened. */
+static void print_latency_result(size_t ok, size_t fail, size_t refused, double *ms,
+				 const char *last_err)
 {
 	qsort(ms, ok, sizeof(*ms), cmp_double);
-	printf("ok=%zu fail=%zu p50_ms=%.3f p99_ms=%.3f max_ms=%.3f last_err=%s\n", ok, fail,
-	       percentile(ms, ok, 50), percentile(ms, ok, 99), ok ? ms[ok - 1] : 0.0, last_err);
+	printf("ok=%zu fail=%zu refused=%zu p50_ms=%.3f p99_ms=%.3f max_ms=%.3f last_err=%s\n",
+	       ok, fail, refused, percentile(ms, ok, 50), percentile(ms, ok, 99),
+	       ok ? ms[ok - 1] : 0.0, last_err);
 }
 
 /* ---- flood: shared by `syn` and `udp` ---------------------------------------- */
@@ -978,7 +982,7 @@ static int client_run(const char *cmd, const struct client_opts *o,
 		      int (*once)(const struct client_opts *o, uint64_t i, void *ctx, double *ms),
 		      void *ctx)
 {
-	size_t ok = 0, fail = 0;
+	size_t ok = 0, fail = 0, refused = 0;
 	const char *last_err = "none";
 	double *lat = calloc(o->count, sizeof(*lat));
 
@@ -998,6 +1002,7 @@ static int client_run(const char *cmd, const struct client_opts *o,
 		}
 		if (err) {
 			fail++;
+			refused += err == -ECONNREFUSED;
 			last_err = strerrorname_np(-err) ? strerrorname_np(-err) : "unknown";
 		} else {
 			lat[ok++] = ms;
@@ -1005,7 +1010,7 @@ static int client_run(const char *cmd, const struct client_opts *o,
 		if (i + 1 < o->count)
 			sleep_ms((unsigned int)o->interval_ms);
 	}
-	print_latency_result(ok, fail, lat, last_err);
+	print_latency_result(ok, fail, refused, lat, last_err);
 	free(lat);
 	return 0;
 }
@@ -1727,12 +1732,12 @@ static const char usage_text[] =
 	"           [--seed N]                 -> sent= seconds= pps= errors=\n"
 	"  connect  --dst ADDR --dport N [--count N=10] [--interval-ms N=0]\n"
 	"           [--timeout-ms N=1000] [--src ADDR] [--graceful]\n"
-	"             -> ok= fail= p50_ms= p99_ms= max_ms= last_err=\n"
+	"             -> ok= fail= refused= p50_ms= p99_ms= max_ms= last_err=\n"
 	"  serve    --port N [--tcp] [--udp] [--bind ADDR] [--seconds S=0 (until signal)]\n"
 	"           [--ready-file PATH]        -> accepted= echoed= seconds=\n"
 	"  udp-talk --dst ADDR --dport N [--count N=10] [--timeout-ms N=1000] [--new-flows]\n"
 	"           [--interval-ms N=0] [--src ADDR]\n"
-	"             -> ok= fail= p50_ms= p99_ms= max_ms= last_err=\n"
+	"             -> ok= fail= refused= p50_ms= p99_ms= max_ms= last_err=\n"
 	"  raw      --dev IFACE --hex HEXBYTES [--count N=1] [--interval-ms N=0]\n"
 	"             -> sent= bytes=\n"
 	"  sniff    --dev IFACE --seconds S [--match-src ADDR|CIDR] [--match-dport N]\n"

@@ -8,10 +8,11 @@
  * call, and (section "scale") the cost and memory of per-source state as
  * tracked sources grow to FG_MAX_SOURCES, what happens when src_state is
  * full, and under attack; (section "bans") the same paths with an empty
- * table and with 1M tracked sources and 100k bans.
+ * table and with 1M tracked sources and 100k bans. "paths" ends with the
+ * SYN cookie rows, which "cookies" runs alone.
  *
  *   bench_xdp [--smoke] [--csv DIR] [--xdp-filter DIR] [--ban-mix A:P]
- *             [--ban-lengths real|random] [paths] [scale] [bans]
+ *             [--ban-lengths real|random] [paths] [cookies] [scale] [bans]
  *
  * Prints markdown tables for docs/performance.md; --csv writes the raw
  * numbers (xdp.csv, clock.csv, scale.csv) into DIR. --smoke: tiny counts,
@@ -872,23 +873,31 @@ static void setup_cookies(bool on)
  * A SYN from an unverified source while its rule is under attack, answered
  * with a SYN cookie (XDP_TX), against the no-op program and against the
  * same SYN dropped by the global budget with cookies off; one packet per
- * run. The cookie helpers need a listener where BPF_PROG_TEST_RUN runs (its
- * namespace's loopback) and tcp_syncookies=2 there: this runs in a network
- * namespace of its own and comes back. Returns the number of wrong verdicts.
+ * run. Two kinds of source: one the tables have no state for (a spoofed
+ * flood's SYN: no level is charged, the budget refuses on the coarse
+ * clock), and one they track (a client seen before the attack: its levels
+ * take a token on the precise clock). The cookie helpers need a listener
+ * where BPF_PROG_TEST_RUN runs (its namespace's loopback) and
+ * tcp_syncookies=2 there: this runs in a network namespace of its own and
+ * comes back. Returns the number of wrong verdicts.
  */
 static int bench_cookies(void)
 {
 	static const struct {
 		const char *name, *id, *src;
-		bool on;
+		bool on, tracked;
 		__u32 verdict, reason;
 	} rows[] = {
 		{ "IPv4 SYN, under attack: cookie SYN-ACK", "cookie_syn4", "203.0.113.9", true,
-		  XDP_TX, FG_R_TX_SYN_COOKIE },
+		  false, XDP_TX, FG_R_TX_SYN_COOKIE },
 		{ "IPv6 SYN, under attack: cookie SYN-ACK", "cookie_syn6", "2001:db8:77::5", true,
-		  XDP_TX, FG_R_TX_SYN_COOKIE },
+		  false, XDP_TX, FG_R_TX_SYN_COOKIE },
 		{ "IPv4 SYN, under attack, syn_cookies off: drop", "attack_drop4", "203.0.113.9",
-		  false, XDP_DROP, FG_R_DROP_GLOBAL },
+		  false, false, XDP_DROP, FG_R_DROP_GLOBAL },
+		{ "IPv4 SYN of a tracked source, under attack: cookie SYN-ACK",
+		  "cookie_syn4_tracked", "203.0.113.9", true, true, XDP_TX, FG_R_TX_SYN_COOKIE },
+		{ "IPv6 SYN of a tracked source, under attack: cookie SYN-ACK",
+		  "cookie_syn6_tracked", "2001:db8:77::5", true, true, XDP_TX, FG_R_TX_SYN_COOKIE },
 	};
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(443) };
 	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), lsn = -1, off = 0, sc;
@@ -926,8 +935,24 @@ static int bench_cookies(void)
 			die(rows[i].name, EINVAL);
 		tcp_checksums(frame, len);
 		setup_cookies(rows[i].on);
-		for (k = 0; k < 3; k++) /* spend the global budget: under attack */
-			run_once(fg_fd, frame, len, 1, &ret);
+		/* Spend the global budget (under attack from then on): with the
+		 * row's source, which the first SYN gives state, or with another. */
+		if (!rows[i].tracked) {
+			struct pkt_spec other = spec;
+			uint8_t warm[PB_MAX_LEN];
+			int wlen;
+
+			other.src = strchr(spec.src, ':') ? "2001:db8:99::5eed" : "198.51.100.250";
+			wlen = pkt_build(&other, warm);
+			if (wlen < 0)
+				die(rows[i].name, EINVAL);
+			tcp_checksums(warm, wlen);
+			for (k = 0; k < 3; k++)
+				run_once(fg_fd, warm, wlen, 1, &ret);
+		} else {
+			for (k = 0; k < 3; k++)
+				run_once(fg_fd, frame, len, 1, &ret);
+		}
 		xdpmaps_stats(&maps, before);
 		run_once(fg_fd, frame, len, 1, &ret);
 		xdpmaps_stats(&maps, after);
@@ -1387,7 +1412,7 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(int argc, char **argv)
 {
-	bool do_paths = false, do_scale = false, do_bans = false;
+	bool do_paths = false, do_scale = false, do_bans = false, do_cookies = false;
 	int i, bad = 0, err;
 
 	for (i = 1; i < argc; i++) {
@@ -1415,6 +1440,8 @@ int main(int argc, char **argv)
 			xf_dir = argv[++i];
 		} else if (!strcmp(argv[i], "paths")) {
 			do_paths = true;
+		} else if (!strcmp(argv[i], "cookies")) {
+			do_cookies = true;
 		} else if (!strcmp(argv[i], "scale")) {
 			do_scale = true;
 		} else if (!strcmp(argv[i], "bans")) {
@@ -1422,21 +1449,24 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr,
 				"usage: %s [--smoke] [--csv DIR] [--xdp-filter DIR] "
-				"[--ban-mix ADDRS:PREFIXES] [--ban-lengths real|random] [paths] [scale] "
-				"[bans]\n",
+				"[--ban-mix ADDRS:PREFIXES] [--ban-lengths real|random] [paths] [cookies] "
+				"[scale] [bans]\n",
 				argv[0]);
 			return 2;
 		}
 	}
-	if (!do_paths && !do_scale && !do_bans)
+	if (!do_paths && !do_scale && !do_bans && !do_cookies)
 		do_paths = true;
 	libbpf_set_print(libbpf_quiet);
 	err = load();
 	if (err)
 		die("loading the programs (run as root)", err);
 
+	/* paths includes the cookie rows; cookies alone is for A/B runs. */
 	if (do_paths)
-		bad += bench_paths() + bench_cookies();
+		bad += bench_paths();
+	if (do_paths || do_cookies)
+		bad += bench_cookies();
 	if (do_paths && do_scale)
 		printf("\n");
 	if (do_scale)

@@ -25,6 +25,9 @@
 #include "watch.h"
 
 #define TICK_MS 1000
+/* Keys of the state maps a tick walks while it rebuilds their filter: a
+ * million tracked sources take ~15 ticks, each a few ms of the loop. */
+#define SEEN_KEYS_PER_TICK 65536
 /* The policy store's expired keys are reclaimed from here, a slice of the
  * table at a time (requests only check the LRU tail). */
 #define SWEEP_MS      100
@@ -322,6 +325,10 @@ static int start_xdp(struct agent *a)
 	if (loader_open(&a->loader, &a->conf, a->opts.pin_dir))
 		return -EIO;
 	xdpmaps_from_skel(&a->maps, a->loader.skel);
+	err = seen_open(&a->seen, a->maps.seen, a->maps.src_state, a->maps.prefix_state);
+	if (err)
+		log_warn("the state filter is off: every source is looked up",
+			 LOG_ERRNO(-err));
 	if (a->loader.adopted_maps)
 		syncookies_recover(&a->cookies, &a->maps, xdpmaps_now_ns());
 
@@ -511,6 +518,7 @@ fail:
 	watch_free(a->watch); /* no event reached it: it has no handle on the loop */
 	a->watch = NULL;
 	/* Pins that an earlier agent left keep protecting; our own go. */
+	seen_close(&a->seen);
 	xdpmaps_unmap(&a->maps);
 	loader_close(&a->loader, a->loader.adopted_maps);
 	config_free(&a->conf);
@@ -837,6 +845,12 @@ static void on_tick(uv_timer_t *h)
 	events_consume(&a->events);
 	events_flush(&a->events, now);
 	syncookies_tick(&a->cookies, &a->conf, &a->maps, a->compiled, now);
+	n = seen_tick(&a->seen, SEEN_KEYS_PER_TICK, false);
+	if (n > 0)
+		log_debug("state filter rebuilt",
+			  LOG_UINT("bits_set", seen_bits_set(&a->seen)));
+	else if (n < 0)
+		log_warn("state filter: cannot walk the state maps", LOG_ERRNO(-n));
 }
 
 static void on_sweep(uv_timer_t *h)
@@ -914,6 +928,7 @@ void agent_stop(struct agent *a)
 	events_close(&a->events);
 	if (a->compiled)
 		syncookies_restore(&a->cookies, &a->maps, a->compiled);
+	seen_close(&a->seen);
 	xdpmaps_unmap(&a->maps);
 	loader_close(&a->loader, a->conf.persist);
 	config_free(&a->conf);

@@ -16,6 +16,7 @@
 #include "loader.h"
 #include "log.h"
 #include "rules.h"
+#include "seen.h"
 #include "server.h"
 #include "syncookies.h"
 #include "xdpmaps.h"
@@ -66,6 +67,7 @@ struct agent {
 	struct agent_list runtime_allow, runtime_deny;
 	struct loader loader;
 	struct xdpmaps maps;
+	struct seen seen; /* the state maps' existence filter, kept by the tick */
 	struct events events;
 	struct server *server;	   /* the RESP socket */
 	struct metrics *metrics;   /* the Prometheus endpoint; NULL when off */

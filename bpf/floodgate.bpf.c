@@ -437,6 +437,37 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 	emit_event(c, k, reason, level, v, banned, fg_src_new_flows(st), st->dropped);
 }
 
+/* src_state or prefix_state may hold k: its bit is set in the generation
+ * word 0 names (or the filter cannot be read). */
+static __always_inline bool seen_maybe(const struct fg_src_key *k)
+{
+	__u32 idx = 0, bit = fg_seen_bit(k);
+	__u64 *w = bpf_map_lookup_elem(&seen, &idx);
+
+	if (!w)
+		return true;
+	idx = fg_seen_word((__u32)*w, bit);
+	w = bpf_map_lookup_elem(&seen, &idx);
+	return !w || (*w >> (bit & 63)) & 1;
+}
+
+/* Before k is inserted: its bit in both generations (the one tested now and
+ * the one the agent may be rebuilding). Read first: no store, and no cache
+ * line taken from the other CPUs, when the bit is already set. */
+static __always_inline void seen_mark(const struct fg_src_key *k)
+{
+	__u32 bit = fg_seen_bit(k), gen, idx;
+	__u64 m = 1ULL << (bit & 63), *w;
+
+#pragma unroll
+	for (gen = 0; gen < 2; gen++) {
+		idx = fg_seen_word(gen, bit);
+		w = bpf_map_lookup_elem(&seen, &idx);
+		if (w && !(*w & m))
+			__sync_fetch_and_or(w, m);
+	}
+}
+
 /* A new entry's value, from .rodata: not a 32-byte zeroed copy on the stack
  * of each inlined level_take() (fg_xdp's stack, with a cookie subprogram's,
  * must stay within 512 bytes). */
@@ -460,7 +491,7 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 	if (!lim->rate)
 		return true;
 	src_key_of(&c->p, prefixlen, c->rule_id, &k);
-	st = bpf_map_lookup_elem(map, &k);
+	st = seen_maybe(&k) ? bpf_map_lookup_elem(map, &k) : NULL;
 	if (!st) {
 		if (no_new_state) {
 			count_misc(FG_M_STATE_SKIPPED);
@@ -468,6 +499,7 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 		}
 		/* Another CPU may insert the same key first: accept -EEXIST
 		 * and use whichever entry is in the map. */
+		seen_mark(&k);
 		bpf_map_update_elem(map, &k, &fresh_state, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(map, &k);
 		if (!st)

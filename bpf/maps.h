@@ -134,6 +134,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ban_filter SEC(".maps");
 
+/* The existence filter of src_state and prefix_state (FG_SEEN_*, abi.h).
+ * mmap-able: the agent rebuilds a generation in place. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FG_SEEN_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} seen SEC(".maps");
+
 /* Bans of real prefixes -> expiry, written by the agent only: one lookup
  * per distinct prefix length in use (fg_config's ban_plens), longest first,
  * whatever the number of bans. Plain, preallocated like bans_addr. */

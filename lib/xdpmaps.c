@@ -87,6 +87,7 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 	m->misc = bpf_map__fd(skel->maps.misc);
 	m->events = bpf_map__fd(skel->maps.events);
 	m->ban_filter = bpf_map__fd(skel->maps.ban_filter);
+	m->seen = bpf_map__fd(skel->maps.seen);
 	m->ban_slots = filter_map(m->ban_filter);
 	m->ncpus = libbpf_num_possible_cpus();
 }
@@ -98,7 +99,7 @@ static int *map_slot(struct xdpmaps *m, int i)
 		&m->settings,	  &m->rules,	 &m->port_rules, &m->src_state, &m->prefix_state,
 		&m->global_state, &m->udp_flows, &m->verified,	 &m->allow,	&m->deny,
 		&m->bans,	  &m->stats,	 &m->rule_stats, &m->misc,	&m->events,
-		&m->bans_addr,	  &m->bans_pfx,	 &m->ban_filter,
+		&m->bans_addr,	  &m->bans_pfx,	 &m->ban_filter, &m->seen,
 	};
 
 	return i < (int)(sizeof(slots) / sizeof(slots[0])) ? slots[i] : NULL;
@@ -108,6 +109,7 @@ static const char *const pin_names[] = {
 	"settings",   "rules",	  "port_rules", "src_state", "prefix_state", "global_state",
 	"udp_flows",  "verified", "allow_lpm",	"deny_lpm",  "bans",	     "stats",
 	"rule_stats", "misc",	  "events",	"bans_addr", "bans_pfx",     "ban_filter",
+	"seen",
 };
 
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)

@@ -29,6 +29,7 @@ struct xdpmaps {
 	int stats, rule_stats, misc;
 	int events;
 	int ban_filter;
+	int seen; /* the existence filter of src_state and prefix_state (seen.h) */
 	int ncpus; /* possible CPUs: the width of per-CPU values */
 	/* ban_filter's slots, mapped: the ban API counts bans_addr's entries
 	 * there (struct fg_ban_filter); NULL for maps without a filter */

@@ -30,8 +30,10 @@
  *    fg_src_state is 32 bytes (taken for new_flows, u32 stamps);
  *    fg_global_state's pads are lag_ns and lag_at_ns (issue 18).
  * 7: the ban_filter map counts bans_addr's entries per slot (struct
- *    fg_ban_filter): a packet whose slot is 0 skips the bans_addr lookup. */
-#define FG_ABI_VERSION 7
+ *    fg_ban_filter): a packet whose slot is 0 skips the bans_addr lookup.
+ * 8: the seen map, the existence filter of src_state and prefix_state
+ *    (FG_SEEN_*, fg_seen_bit()). */
+#define FG_ABI_VERSION 8
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -239,6 +241,48 @@ struct fg_src_key {
 _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 
 /*
+ * The existence filter of src_state and prefix_state (map `seen`, u64
+ * words): one bit, fg_seen_bit(key), for every key in either map, so that
+ * a source they hold nothing for (each SYN of a spoofed random-source
+ * flood) costs a bit test, not two hash lookups. A key's bit is set before
+ * the key is inserted and stays set while the key is in a map; keys that
+ * leave (LRU eviction, a clear) leave their bits, which only cost a lookup.
+ * Two generations: word 0 says which one the program tests (bit 0); the
+ * program sets a new key's bit in both; the agent rebuilds the other one
+ * from the keys in the maps (zeroed first), then names it in word 0.
+ */
+#define FG_SEEN_BITS_LOG 24
+#define FG_SEEN_WORDS	 (1U << (FG_SEEN_BITS_LOG - 6)) /* u64 words per generation */
+#define FG_SEEN_ENTRIES	 (1 + 2 * FG_SEEN_WORDS)	/* word 0, then generations 0 and 1 */
+
+/* Index in the seen map of the word holding bit of generation gen. */
+static inline __u32 fg_seen_word(__u32 gen, __u32 bit)
+{
+	return 1 + (gen & 1) * FG_SEEN_WORDS + (bit >> 6);
+}
+
+/*
+ * The filter bit of a state key: a mix of its five words, shared by the
+ * program and user space. Not keyed: a chosen collision costs its sender a
+ * hash lookup, as every packet paid before the filter; nothing is skipped
+ * that a map holds.
+ */
+static inline __u32 fg_seen_bit(const struct fg_src_key *k)
+{
+	__u32 h =
+		((__u32)k->family | (__u32)k->prefixlen << 8 | (__u32)k->rule << 16) * 0x9e3779b1U ^
+		k->addr[0] * 0x85ebca6bU ^ k->addr[1] * 0xc2b2ae35U ^ k->addr[2] * 0x27d4eb2fU ^
+		k->addr[3] * 0x165667b1U;
+
+	h ^= h >> 16;
+	h *= 0x7feb352dU;
+	h ^= h >> 15;
+	h *= 0x846ca68bU;
+	h ^= h >> 16;
+	return h >> (32 - FG_SEEN_BITS_LOG);
+}
+
+/*
  * Per-address / per-prefix state. Written with atomics only. 32 bytes, so
  * that an entry of the LRU hash with its key and the kernel's element header
  * is 112 bytes (120 with the hash buckets): a million tracked sources in
@@ -258,7 +302,7 @@ _Static_assert(sizeof(struct fg_src_state) == 32, "abi");
 
 #define FG_STAMP_SHIFT 20
 /* A CLOCK_MONOTONIC time as a fg_src_state stamp (never 0: that is "none"). */
-#define FG_STAMP(ns)   ((__u32)((ns) >> FG_STAMP_SHIFT) ?: 1)
+#define FG_STAMP(ns) ((__u32)((ns) >> FG_STAMP_SHIFT) ?: 1)
 
 /* The new flows a level saw for a source: admitted (or refunded) plus dropped. */
 static inline __u64 fg_src_new_flows(const struct fg_src_state *s)

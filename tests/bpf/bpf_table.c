@@ -32,6 +32,7 @@
 #include "pktbuild.h"
 #include "testobj.h"
 #include "rules.h"
+#include "seen.h"
 
 #define WHY_LEN	   256
 #define NS_PER_SEC 1000000000ULL
@@ -1780,6 +1781,124 @@ static void story_window_from_first_violation(void)
 	       why);
 }
 
+/* --- the state maps' existence filter ------------------------------------ */
+
+/* k's bit in generation gen of the filter (mapped by sf). */
+static bool seen_bit(const struct seen *sf, __u32 gen, const struct fg_src_key *k)
+{
+	__u32 bit = fg_seen_bit(k);
+
+	return sf->words[fg_seen_word(gen, bit)] >> (bit & 63) & 1;
+}
+
+static __u32 seen_tested(const struct seen *sf)
+{
+	return (__u32)sf->words[0] & 1;
+}
+
+/* Rebuild the generation the program does not test, all at once. */
+static bool seen_rebuild(struct seen *sf, char *why)
+{
+	__u32 before = seen_tested(sf);
+	int n = seen_tick(sf, (size_t)1 << 22, true);
+
+	if (n != 1 || seen_tested(sf) == before)
+		return fail(why, "a forced rebuild did not complete: %d", n);
+	return true;
+}
+
+/* The source's charges so far (src_state's taken), or -1 without state. */
+static long long taken_of(const char *src)
+{
+	struct fg_cidr c = cidr(src);
+	struct fg_src_state st;
+
+	if (xdpmaps_source(&maps, &c, FG_RULE_DEFAULT_TCP, &st))
+		return -1;
+	return st.taken;
+}
+
+/*
+ * src_state and prefix_state behind their existence filter: a new source's
+ * key is marked in both generations before it is inserted; under attack a
+ * source whose bit is clear is not looked up (an entry written without its
+ * bit is skipped, as a stateless spoofed source is) until a rebuild sets
+ * the bit of every key a map holds; a rebuild drops the bits of keys that
+ * left; a tracked source is charged after rebuilds, never skipped.
+ */
+static void story_seen_filter(void)
+{
+	const char *name = "state filter: new keys are marked, a clear bit skips the lookup, "
+			   "a rebuild keeps what the maps hold and drops what left";
+	struct pkt_spec a = SYN(.src = "192.0.2.71"), b = SYN(.src = "192.0.2.72"),
+			spoof = SYN(.src = "203.0.113.70"), hand = SYN(.src = "198.51.100.73");
+	struct fg_cidr ca = cidr("192.0.2.71"), cb = cidr("192.0.2.72"),
+		       ch = cidr("198.51.100.73");
+	struct fg_src_key ka, kb, kh;
+	struct fg_src_state st = { 0 };
+	uint64_t misc0[FG_M_MAX], misc1[FG_M_MAX];
+	struct seen sf = { 0 };
+	char why[WHY_LEN] = "";
+	long long ta;
+	bool ok;
+	int err = reset(conf_autoban_scarce);
+
+	/* The rule: 1/s per source, burst 2; global 1/s, burst 1. */
+	cidr_to_src_key(&ca, FG_RULE_DEFAULT_TCP, &ka);
+	cidr_to_src_key(&cb, FG_RULE_DEFAULT_TCP, &kb);
+	cidr_to_src_key(&ch, FG_RULE_DEFAULT_TCP, &kh);
+	err = err ?: seen_open(&sf, maps.seen, maps.src_state, maps.prefix_state);
+	if (err || !sf.words) {
+		report(name, false, err ? strerror(-err) : "the filter could not be mapped");
+		seen_close(&sf);
+		return;
+	}
+	ok = expect(&a, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     ((seen_bit(&sf, 0, &ka) && seen_bit(&sf, 1, &ka)) ||
+	      fail(why, "a new source's key is not marked in both generations")) &&
+	     (usleep(1100000), expect(&b, XDP_PASS, FG_R_PASS_NEW_FLOW, why)) &&
+	     /* B leaves src_state (as the LRU evicts), its bit stays */
+	     (!bpf_map_delete_elem(maps.src_state, &kb) || fail(why, "deleting B's state")) &&
+	     (seen_bit(&sf, seen_tested(&sf), &kb) || fail(why, "B's bit went with its entry")) &&
+	     seen_rebuild(&sf, why) &&
+	     (seen_bit(&sf, seen_tested(&sf), &ka) ||
+	      fail(why, "a rebuild lost the bit of a source src_state holds")) &&
+	     (!seen_bit(&sf, seen_tested(&sf), &kb) || fg_seen_bit(&kb) == fg_seen_bit(&ka) ||
+	      fail(why, "a rebuild kept the bit of a key no map holds")) &&
+	     /* an entry written by hand, without its bit */
+	     (!bpf_map_update_elem(maps.src_state, &kh, &st, BPF_NOEXIST) ||
+	      fail(why, "writing an entry by hand: %s", strerror(errno))) &&
+	     (!seen_bit(&sf, seen_tested(&sf), &kh) || fg_seen_bit(&kh) == fg_seen_bit(&ka) ||
+	      fail(why, "the hand-written entry's bit is set")) &&
+	     /* under attack from here: the budget refuses the spoofed source */
+	     (usleep(1100000), expect(&spoof, XDP_PASS, FG_R_PASS_NEW_FLOW, why)) &&
+	     expect(&spoof, XDP_DROP, FG_R_DROP_GLOBAL, why);
+	if (ok) {
+		xdpmaps_misc(&maps, misc0);
+		ta = taken_of("192.0.2.71");
+		ok = expect(&a, XDP_DROP, FG_R_DROP_GLOBAL, why) &&
+		     (taken_of("192.0.2.71") == ta + 1 ||
+		      fail(why, "a tracked source was not charged under attack (taken %lld -> %lld)",
+			   ta, taken_of("192.0.2.71"))) &&
+		     expect(&hand, XDP_DROP, FG_R_DROP_GLOBAL, why) &&
+		     (taken_of("198.51.100.73") == 0 ||
+		      fail(why, "an entry without its bit was looked up (taken %lld)",
+			   taken_of("198.51.100.73")));
+	}
+	if (ok) {
+		xdpmaps_misc(&maps, misc1);
+		ok = (misc1[FG_M_STATE_SKIPPED] - misc0[FG_M_STATE_SKIPPED] == 1 ||
+		      fail(why, "%llu SYNs skipped state, want 1 (the hand-written entry's)",
+			   (unsigned long long)(misc1[FG_M_STATE_SKIPPED] -
+						misc0[FG_M_STATE_SKIPPED]))) &&
+		     seen_rebuild(&sf, why) && expect(&hand, XDP_DROP, FG_R_DROP_GLOBAL, why) &&
+		     (taken_of("198.51.100.73") == 1 ||
+		      fail(why, "after a rebuild the hand-written entry is still skipped"));
+	}
+	seen_close(&sf);
+	report(name, ok, why);
+}
+
 /* --- the coarse-clock drop ------------------------------------------------ */
 
 /* Put src's bucket of the default tcp rule at tat (its other fields kept). */
@@ -2738,6 +2857,7 @@ int main(void)
 	story_ban_maps();
 	story_ban_filter();
 	story_attack_autoban();
+	story_seen_filter();
 	story_ban_lengths();
 	story_ban_full();
 	story_window_from_first_violation();

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <bpf/bpf.h>
+
+#include "seen.h"
+
+#define SEEN_BYTES ((size_t)FG_SEEN_ENTRIES * sizeof(__u64))
+#define BATCH	   4096
+
+static __u32 tested_gen(const struct seen *s)
+{
+	return (__u32)__atomic_load_n(&s->words[0], __ATOMIC_SEQ_CST) & 1;
+}
+
+static void set_bit(struct seen *s, __u32 gen, const struct fg_src_key *k)
+{
+	__u32 bit = fg_seen_bit(k);
+
+	__atomic_fetch_or(&s->words[fg_seen_word(gen, bit)], 1ULL << (bit & 63), __ATOMIC_SEQ_CST);
+}
+
+void seen_mark(struct seen *s, const struct fg_src_key *k)
+{
+	if (!s->words)
+		return;
+	set_bit(s, 0, k);
+	set_bit(s, 1, k);
+}
+
+uint64_t seen_bits_set(const struct seen *s)
+{
+	const __u64 *w;
+	uint64_t n = 0;
+	__u32 i;
+
+	if (!s->words)
+		return 0;
+	w = s->words + fg_seen_word(tested_gen(s), 0);
+	for (i = 0; i < FG_SEEN_WORDS; i++)
+		n += (uint64_t)__builtin_popcountll(__atomic_load_n(&w[i], __ATOMIC_RELAXED));
+	return n;
+}
+
+/*
+ * Walk at most budget keys of map s->map from s->cursor, setting their
+ * bits in generation gen (both when gen > 1). *done: the map has no more.
+ */
+static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t seen_keys = 0;
+	__u32 out, count, i;
+	int err;
+
+	*done = false;
+	while (seen_keys < budget) {
+		count = BATCH;
+		err = bpf_map_lookup_batch(s->maps[s->map], s->walked_some ? &s->cursor : NULL,
+					   &out, s->keys, s->vals, &count, &opts);
+		if (err && errno != ENOENT)
+			return -errno;
+		for (i = 0; i < count; i++) {
+			if (gen > 1)
+				seen_mark(s, &s->keys[i]);
+			else
+				set_bit(s, gen, &s->keys[i]);
+		}
+		seen_keys += count;
+		if (err) { /* ENOENT: that was the last batch */
+			*done = true;
+			return 0;
+		}
+		s->cursor = out;
+		s->walked_some = true;
+	}
+	return 0;
+}
+
+/* Every key of both maps into generation gen (both when gen > 1), at once. */
+static int walk_all(struct seen *s, __u32 gen)
+{
+	bool done;
+	int err;
+
+	for (s->map = 0; s->map < 2; s->map++) {
+		s->walked_some = false;
+		do
+			err = walk(s, gen, BATCH, &done);
+		while (!err && !done);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int seen_open(struct seen *s, int filter, int src_state, int prefix_state)
+{
+	void *p;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->filter = filter;
+	s->maps[0] = src_state;
+	s->maps[1] = prefix_state;
+	s->keys = malloc(BATCH * sizeof(*s->keys));
+	s->vals = malloc(BATCH * sizeof(*s->vals));
+	if (!s->keys || !s->vals) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	p = mmap(NULL, SEEN_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, filter, 0);
+	if (p == MAP_FAILED) {
+		__u64 all = ~0ULL;
+		__u32 i;
+
+		err = -errno;
+		for (i = 1; i < FG_SEEN_ENTRIES; i++)
+			bpf_map_update_elem(filter, &i, &all, BPF_ANY);
+		goto fail;
+	}
+	s->words = p;
+	err = walk_all(s, 2);
+	if (err)
+		goto fail;
+	s->bits_after = seen_bits_set(s);
+	return 0;
+fail:
+	seen_close(s);
+	return err;
+}
+
+void seen_close(struct seen *s)
+{
+	if (s->words)
+		munmap(s->words, SEEN_BYTES);
+	s->words = NULL;
+	free(s->keys);
+	free(s->vals);
+	s->keys = NULL;
+	s->vals = NULL;
+}
+
+int seen_tick(struct seen *s, size_t budget, bool force)
+{
+	__u32 next;
+	bool done;
+	int err;
+
+	if (!s->words)
+		return 0;
+	next = tested_gen(s) ^ 1;
+	if (!s->rebuilding) {
+		if (!force && seen_bits_set(s) < s->bits_after + SEEN_REBUILD_BITS)
+			return 0;
+		/* Zeroed before any key is walked: a key inserted from now on
+		 * has its bit set by the program, a key already in a map by
+		 * the walk. (The program marks a key and inserts it within
+		 * one run, microseconds; the walk starts after 2 MB of
+		 * stores.) */
+		for (__u32 i = 0; i < FG_SEEN_WORDS; i++)
+			__atomic_store_n(&s->words[fg_seen_word(next, 0) + i], 0, __ATOMIC_SEQ_CST);
+		s->rebuilding = true;
+		s->map = 0;
+		s->walked_some = false;
+	}
+	for (;;) {
+		err = walk(s, next, budget, &done);
+		if (err) {
+			s->rebuilding = false;
+			return err;
+		}
+		if (!done)
+			return 0;
+		if (++s->map == 2)
+			break;
+		s->walked_some = false;
+	}
+	__atomic_store_n(&s->words[0], (__u64)next, __ATOMIC_SEQ_CST);
+	s->rebuilding = false;
+	s->rebuilds++;
+	s->bits_after = seen_bits_set(s);
+	return 1;
+}

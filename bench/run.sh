@@ -136,7 +136,7 @@ goals() {
 		END { if (w != "") printf "| 1M tracked sources and 100k bans (50k addresses, 50k prefixes at /24, /16, /64, /48): per-packet time <= 1.3x the empty table, worst path | %.2fx (%s) | %s |\n", worst, w, (worst <= 1.3 ? "yes" : sprintf("no: %.2fx over", worst / 1.3)) }' "$OUT/bans.csv"
 	# Issue 14's goals: SYN cookies at XDP, in the XDP table and under a random-source SYN flood.
 	[ -f "$OUT/xdp_cookies.csv" ] && awk -F, '
-		$1 == "cookie_syn4" || $1 == "cookie_syn6" { printf "| SYN cookies, XDP table: a cookie SYN-ACK (%s) <= 8x the no-op program, one packet per run | %.1fx (%d vs %d ns) | %s |\n", ($1 == "cookie_syn4" ? "IPv4" : "IPv6"), $2 / $3, $2, $3, ($2 / $3 <= 8 ? "yes" : sprintf("no: %.2fx over", $2 / $3 / 8)) }' "$OUT/xdp_cookies.csv"
+		$1 == "cookie_syn4" || $1 == "cookie_syn6" { printf "| SYN cookies, XDP table: a cookie SYN-ACK (%s) to a spoofed flood'"'"'s SYN (a source no map holds) <= 8x the no-op program, one packet per run | %.1fx (%d vs %d ns) | %s |\n", ($1 == "cookie_syn4" ? "IPv4" : "IPv6"), $2 / $3, $2, $3, ($2 / $3 <= 8 ? "yes" : sprintf("no: %.2fx over", $2 / $3 / 8)) }' "$OUT/xdp_cookies.csv"
 	[ -f "$c" ] && awk -F, '
 		function med(k,   m, i, j, t, v) { m = split(vals[k], v, " ")
 			for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }

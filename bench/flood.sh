@@ -271,11 +271,11 @@ native_once() {
 	p1=($(prog_stats))
 	t1=$(date +%s%N)
 	c1=$(vstat xdp_packets)
+	d1=$(filter_drops "$filter")
 	if [ -n "$cpid" ]; then
 		fg_wait_pid "$cpid" 30 || fg_fail "client failed"
 		cli=$(<"$FG_TMP/cli.out")
 	fi
-	d1=$(filter_drops "$filter")
 	i1=$(tcp_in)
 	out=$(<"$FG_TMP/flood.out")
 	echo "$filter,$flood,$run,$(fg_kv sent "$out"),$(fg_kv xmit "$out"),$(fg_kv xmit_errors "$out"),$(fg_kv seconds "$out"),$((c1 - c0)),$((d1 - d0)),$((i1 - i0)),$((v1 - v0)),$((busy1 - busy0)),$(((t1 - t0) / 1000000)),$(fg_kv ok "$cli"),$(fg_kv fail "$cli"),$(fg_kv p50_ms "$cli"),$(fg_kv p99_ms "$cli"),$((p1[0] - p0[0])),$((p1[1] - p0[1]))" >>"$csv"
@@ -381,7 +381,9 @@ native_checks() {
 		if ($4 != $5 + $6) { printf "%s/%s run %s: sent %s != xmit %s + xmit_errors %s\n", $1, $2, $3, $4, $5, $6; bad = 1 }
 		if ($8 > $5 + 16 || $5 - $8 > 256) { printf "%s/%s run %s: V consumed %s of %s frames put on its ring\n", $1, $2, $3, $8, $5; bad = 1 }
 		if ($1 == "none" && $10 + 256 < $8) { printf "none/%s run %s: %s frames consumed, %s reached TCP (bad checksums?)\n", $2, $3, $8, $10; bad = 1 }
-		if ($1 == "xdp-drop" && $9 != $8) { printf "xdp-drop/%s run %s: dropped %s of %s\n", $2, $3, $9, $8; bad = 1 }
+		# A frame that is not the flood'"'"'s (A'"'"'s IPv6 neighbour discovery) may
+		# arrive between the two reads: a few more drops than frames.
+		if ($1 == "xdp-drop" && ($9 < $8 || $9 > $8 + 4)) { printf "xdp-drop/%s run %s: dropped %s of %s\n", $2, $3, $9, $8; bad = 1 }
 	} END { exit bad }' "$NCSV" || fg_fail "native-path counts do not add up"
 	local rc=0 base=(flood --dev "$FG_A_IF" --dst-mac "$FG_V_MAC_A" --dst "$FG_V_IP4_A" --dport "$PORT")
 	fg_in "$FG_A" "$LIVEGEN" "${base[@]}" --count 10 --seconds 1 --src 10.0.0.0/8 2>/dev/null || rc=$?

@@ -325,7 +325,7 @@ static int start_xdp(struct agent *a)
 	if (loader_open(&a->loader, &a->conf, a->opts.pin_dir))
 		return -EIO;
 	xdpmaps_from_skel(&a->maps, a->loader.skel);
-	err = seen_open(&a->seen, a->maps.seen, a->maps.src_state, a->maps.prefix_state);
+	err = seen_open(&a->seen, &a->maps);
 	if (err)
 		log_warn("the state filter is off: every source is looked up",
 			 LOG_ERRNO(-err));

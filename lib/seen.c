@@ -2,14 +2,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 
 #include "seen.h"
 
-#define SEEN_BYTES ((size_t)FG_SEEN_ENTRIES * sizeof(__u64))
-#define BATCH	   4096
+#define BATCH 4096
+/* The largest value of the maps walked (their values are not used). */
+#define VAL_MAX                                                                                    \
+	(sizeof(struct fg_src_state) > sizeof(struct fg_verified) ? sizeof(struct fg_src_state)    \
+								  : sizeof(struct fg_verified))
 
 static __u32 tested_gen(const struct seen *s)
 {
@@ -23,10 +25,9 @@ static void set_bit(struct seen *s, __u32 gen, const struct fg_src_key *k)
 	__atomic_fetch_or(&s->words[fg_seen_word(gen, bit)], 1ULL << (bit & 63), __ATOMIC_SEQ_CST);
 }
 
-void seen_mark(struct seen *s, const struct fg_src_key *k)
+/* k's bit in both generations (the walk at open). */
+static void mark_both(struct seen *s, const struct fg_src_key *k)
 {
-	if (!s->words)
-		return;
 	set_bit(s, 0, k);
 	set_bit(s, 1, k);
 }
@@ -65,7 +66,7 @@ static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
 			return -errno;
 		for (i = 0; i < count; i++) {
 			if (gen > 1)
-				seen_mark(s, &s->keys[i]);
+				mark_both(s, &s->keys[i]);
 			else
 				set_bit(s, gen, &s->keys[i]);
 		}
@@ -86,7 +87,7 @@ static int walk_all(struct seen *s, __u32 gen)
 	bool done;
 	int err;
 
-	for (s->map = 0; s->map < 2; s->map++) {
+	for (s->map = 0; s->map < SEEN_MAPS; s->map++) {
 		s->walked_some = false;
 		do
 			err = walk(s, gen, BATCH, &done);
@@ -97,46 +98,36 @@ static int walk_all(struct seen *s, __u32 gen)
 	return 0;
 }
 
-int seen_open(struct seen *s, int filter, int src_state, int prefix_state)
+int seen_open(struct seen *s, const struct xdpmaps *m)
 {
-	void *p;
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	s->filter = filter;
-	s->maps[0] = src_state;
-	s->maps[1] = prefix_state;
+	if (!m->seen_words)
+		return 0;
+	s->maps[0] = m->src_state;
+	s->maps[1] = m->prefix_state;
+	s->maps[2] = m->verified;
+	s->words = m->seen_words;
 	s->keys = malloc(BATCH * sizeof(*s->keys));
-	s->vals = malloc(BATCH * sizeof(*s->vals));
-	if (!s->keys || !s->vals) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	p = mmap(NULL, SEEN_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, filter, 0);
-	if (p == MAP_FAILED) {
-		__u64 all = ~0ULL;
+	s->vals = malloc(BATCH * VAL_MAX);
+	err = s->keys && s->vals ? walk_all(s, 2) : -ENOMEM;
+	if (err) {
 		__u32 i;
 
-		err = -errno;
+		/* Keys may be left without their bits: every bit set, so every
+		 * source is looked up, and no rebuild (they would go again). */
 		for (i = 1; i < FG_SEEN_ENTRIES; i++)
-			bpf_map_update_elem(filter, &i, &all, BPF_ANY);
-		goto fail;
+			__atomic_store_n(&s->words[i], ~0ULL, __ATOMIC_SEQ_CST);
+		seen_close(s);
+		return err;
 	}
-	s->words = p;
-	err = walk_all(s, 2);
-	if (err)
-		goto fail;
 	s->bits_after = seen_bits_set(s);
 	return 0;
-fail:
-	seen_close(s);
-	return err;
 }
 
 void seen_close(struct seen *s)
 {
-	if (s->words)
-		munmap(s->words, SEEN_BYTES);
 	s->words = NULL;
 	free(s->keys);
 	free(s->vals);
@@ -175,7 +166,7 @@ int seen_tick(struct seen *s, size_t budget, bool force)
 		}
 		if (!done)
 			return 0;
-		if (++s->map == 2)
+		if (++s->map == SEEN_MAPS)
 			break;
 		s->walked_some = false;
 	}

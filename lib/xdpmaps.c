@@ -38,11 +38,49 @@ static __u32 *filter_map(int fd)
 	return NULL;
 }
 
+#define SEEN_BYTES ((size_t)FG_SEEN_ENTRIES * sizeof(__u64))
+
+/*
+ * Map the state filter's words. Should the mapping fail, every bit of
+ * both generations is set instead: entries written without their bits must
+ * never be skipped, and the program then looks every source up, as it did
+ * before the filter.
+ */
+static __u64 *seen_map(int fd)
+{
+	__u64 all = ~0ULL;
+	__u32 i;
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, SEEN_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED)
+		return p;
+	for (i = 1; i < FG_SEEN_ENTRIES; i++)
+		bpf_map_update_elem(fd, &i, &all, BPF_ANY);
+	return NULL;
+}
+
 void xdpmaps_unmap(struct xdpmaps *m)
 {
 	if (m->ban_slots)
 		munmap(m->ban_slots, sizeof(struct fg_ban_filter));
 	m->ban_slots = NULL;
+	if (m->seen_words)
+		munmap(m->seen_words, SEEN_BYTES);
+	m->seen_words = NULL;
+}
+
+void xdpmaps_seen_mark(const struct xdpmaps *m, const struct fg_src_key *k)
+{
+	__u32 bit = fg_seen_bit(k), gen;
+
+	if (!m->seen_words)
+		return;
+	for (gen = 0; gen < 2; gen++)
+		__atomic_fetch_or(&m->seen_words[fg_seen_word(gen, bit)], 1ULL << (bit & 63),
+				  __ATOMIC_SEQ_CST);
 }
 
 /* Count (d = 1) or uncount (d = -1) an address ban key (any alignment)
@@ -89,6 +127,7 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 	m->ban_filter = bpf_map__fd(skel->maps.ban_filter);
 	m->seen = bpf_map__fd(skel->maps.seen);
 	m->ban_slots = filter_map(m->ban_filter);
+	m->seen_words = seen_map(m->seen);
 	m->ncpus = libbpf_num_possible_cpus();
 }
 
@@ -106,10 +145,10 @@ static int *map_slot(struct xdpmaps *m, int i)
 }
 
 static const char *const pin_names[] = {
-	"settings",   "rules",	  "port_rules", "src_state", "prefix_state", "global_state",
-	"udp_flows",  "verified", "allow_lpm",	"deny_lpm",  "bans",	     "stats",
-	"rule_stats", "misc",	  "events",	"bans_addr", "bans_pfx",     "ban_filter",
-	"seen",
+	"settings",	"rules",     "port_rules", "src_state", "prefix_state",
+	"global_state", "udp_flows", "verified",   "allow_lpm", "deny_lpm",
+	"bans",		"stats",     "rule_stats", "misc",	"events",
+	"bans_addr",	"bans_pfx",  "ban_filter", "seen",
 };
 
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
@@ -129,6 +168,7 @@ int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
 		}
 	}
 	m->ban_slots = filter_map(m->ban_filter);
+	m->seen_words = seen_map(m->seen);
 	m->ncpus = libbpf_num_possible_cpus();
 	return 0;
 }
@@ -1121,6 +1161,7 @@ int xdpmaps_vouch(struct xdpmaps *m, const struct fg_cidr *c, uint64_t until_ns,
 	v.until_ns = until_ns;
 	v.origin = origin;
 	v.pad0 = 0;
+	xdpmaps_seen_mark(m, &k);
 	return bpf_map_update_elem(m->verified, &k, &v, BPF_ANY) ? -errno : 0;
 }
 

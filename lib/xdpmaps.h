@@ -29,11 +29,14 @@ struct xdpmaps {
 	int stats, rule_stats, misc;
 	int events;
 	int ban_filter;
-	int seen; /* the existence filter of src_state and prefix_state (seen.h) */
+	int seen; /* the existence filter of the state maps (FG_SEEN_*, seen.h) */
 	int ncpus; /* possible CPUs: the width of per-CPU values */
 	/* ban_filter's slots, mapped: the ban API counts bans_addr's entries
 	 * there (struct fg_ban_filter); NULL for maps without a filter */
 	__u32 *ban_slots;
+	/* seen's words, mapped: a key this API inserts is marked there first;
+	 * NULL for maps without the filter (or when every bit had to be set) */
+	__u64 *seen_words;
 };
 
 /* Fill m with the fds of a loaded skeleton (not duplicated: the skeleton
@@ -44,9 +47,14 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel);
  * Returns 0 or -errno; close with xdpmaps_close(). */
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir);
 void xdpmaps_close(struct xdpmaps *m);
-/* Unmap the ban filter of maps filled by xdpmaps_from_skel() (the
- * skeleton owns the fds). */
+/* Unmap the filters of maps filled by xdpmaps_from_skel() (the skeleton
+ * owns the fds). */
 void xdpmaps_unmap(struct xdpmaps *m);
+
+/* Set k's bit in both generations of the state filter, as the program does
+ * before an insert into src_state, prefix_state or verified: for every
+ * writer of those maps in user space. */
+void xdpmaps_seen_mark(const struct xdpmaps *m, const struct fg_src_key *k);
 
 /* CLOCK_MONOTONIC in ns: the clock of every timestamp in the maps. */
 uint64_t xdpmaps_now_ns(void);

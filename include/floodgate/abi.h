@@ -31,8 +31,8 @@
  *    fg_global_state's pads are lag_ns and lag_at_ns (issue 18).
  * 7: the ban_filter map counts bans_addr's entries per slot (struct
  *    fg_ban_filter): a packet whose slot is 0 skips the bans_addr lookup.
- * 8: the seen map, the existence filter of src_state and prefix_state
- *    (FG_SEEN_*, fg_seen_bit()). */
+ * 8: the seen map, the existence filter of src_state, prefix_state and
+ *    verified (FG_SEEN_*, fg_seen_bit()). */
 #define FG_ABI_VERSION 8
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
@@ -241,15 +241,16 @@ struct fg_src_key {
 _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 
 /*
- * The existence filter of src_state and prefix_state (map `seen`, u64
- * words): one bit, fg_seen_bit(key), for every key in either map, so that
- * a source they hold nothing for (each SYN of a spoofed random-source
- * flood) costs a bit test, not two hash lookups. A key's bit is set before
- * the key is inserted and stays set while the key is in a map; keys that
- * leave (LRU eviction, a clear) leave their bits, which only cost a lookup.
- * Two generations: word 0 says which one the program tests (bit 0); the
- * program sets a new key's bit in both; the agent rebuilds the other one
- * from the keys in the maps (zeroed first), then names it in word 0.
+ * The existence filter of src_state, prefix_state and verified (map
+ * `seen`, u64 words): one bit, fg_seen_bit(key), for every key in any of
+ * them, so that a source they hold nothing for (each SYN of a spoofed
+ * random-source flood) costs a bit test, not three hash lookups. A key's
+ * bit is set before the key is inserted and stays set while the key is in
+ * a map; keys that leave (LRU eviction, a clear) leave their bits, which
+ * only cost a lookup. Two generations: word 0 says which one the program
+ * tests (bit 0); every writer sets a new key's bit in both; the agent
+ * rebuilds the other one from the keys in the maps (zeroed first), then
+ * names it in word 0.
  */
 #define FG_SEEN_BITS_LOG 24
 #define FG_SEEN_WORDS	 (1U << (FG_SEEN_BITS_LOG - 6)) /* u64 words per generation */

@@ -992,6 +992,7 @@ static int put_verified(const char *s, const struct fg_verified *v)
 	struct fg_src_key k;
 
 	cidr_to_src_key(&c, 0, &k);
+	xdpmaps_seen_mark(&maps, &k); /* as the egress program does */
 	return bpf_map_update_elem(maps.verified, &k, v, BPF_ANY) ? -errno : 0;
 }
 
@@ -1828,12 +1829,14 @@ static long long taken_of(const char *src)
  */
 static void story_seen_filter(void)
 {
-	const char *name = "state filter: new keys are marked, a clear bit skips the lookup, "
-			   "a rebuild keeps what the maps hold and drops what left";
+	const char *name = "state filter: new keys are marked, a clear bit skips the lookup "
+			   "(state, verified), a rebuild keeps what the maps hold and drops what left";
 	struct pkt_spec a = SYN(.src = "192.0.2.71"), b = SYN(.src = "192.0.2.72"),
 			spoof = SYN(.src = "203.0.113.70"), hand = SYN(.src = "198.51.100.73");
 	struct fg_cidr ca = cidr("192.0.2.71"), cb = cidr("192.0.2.72"),
-		       ch = cidr("198.51.100.73");
+		       ch = cidr("198.51.100.73"), cv = cidr("203.0.113.75"),
+		       cw = cidr("192.0.2.76");
+	struct pkt_spec vsyn = SYN(.src = "203.0.113.75"), wsyn = SYN(.src = "192.0.2.76");
 	struct fg_src_key ka, kb, kh;
 	struct fg_src_state st = { 0 };
 	uint64_t misc0[FG_M_MAX], misc1[FG_M_MAX];
@@ -1847,7 +1850,7 @@ static void story_seen_filter(void)
 	cidr_to_src_key(&ca, FG_RULE_DEFAULT_TCP, &ka);
 	cidr_to_src_key(&cb, FG_RULE_DEFAULT_TCP, &kb);
 	cidr_to_src_key(&ch, FG_RULE_DEFAULT_TCP, &kh);
-	err = err ?: seen_open(&sf, maps.seen, maps.src_state, maps.prefix_state);
+	err = err ?: seen_open(&sf, &maps);
 	if (err || !sf.words) {
 		report(name, false, err ? strerror(-err) : "the filter could not be mapped");
 		seen_close(&sf);
@@ -1895,6 +1898,22 @@ static void story_seen_filter(void)
 		     (taken_of("198.51.100.73") == 1 ||
 		      fail(why, "after a rebuild the hand-written entry is still skipped"));
 	}
+	/* verified behind the same filter: an entry written without its bit
+	 * verifies nothing until a rebuild; one xdpmaps writes (a vouch)
+	 * verifies at once */
+	if (ok) {
+		struct fg_verified v = { .until_ns = xdpmaps_now_ns() + 60 * NS_PER_SEC };
+		struct fg_src_key kv;
+
+		cidr_to_src_key(&cv, 0, &kv);
+		ok = (!bpf_map_update_elem(maps.verified, &kv, &v, BPF_ANY) ||
+		      fail(why, "writing a verified entry by hand: %s", strerror(errno))) &&
+		     expect(&vsyn, XDP_DROP, FG_R_DROP_GLOBAL, why) && seen_rebuild(&sf, why) &&
+		     expect(&vsyn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     (!xdpmaps_vouch(&maps, &cw, v.until_ns, FG_VERIFIED_VOUCH, NULL) ||
+		      fail(why, "vouching for 192.0.2.76")) &&
+		     expect(&wsyn, XDP_PASS, FG_R_PASS_NEW_FLOW, why);
+	}
 	seen_close(&sf);
 	report(name, ok, why);
 }
@@ -1911,6 +1930,7 @@ static bool set_tat(const char *src, __u64 tat, char *why)
 	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
 	bpf_map_lookup_elem(maps.src_state, &k, &st);
 	st.tat_ns = tat;
+	xdpmaps_seen_mark(&maps, &k);
 	if (bpf_map_update_elem(maps.src_state, &k, &st, BPF_ANY))
 		return fail(why, "writing the bucket of %s: %s", src, strerror(errno));
 	return true;

@@ -209,15 +209,13 @@ static __always_inline void src_key_of(const struct pkt *p, __u8 prefixlen, __u1
 		k->addr[i] = p->saddr[i] & prefix_mask(k->prefixlen, i);
 }
 
-/* src_state, prefix_state or verified may hold k (abi.h, FG_SEEN_*): its
- * bit is set in the generation word 0 names (or the filter cannot be
- * read). A clear bit saves the lookup of a source no map holds: each
- * packet of a spoofed random-source flood. A global function, verified
- * once on its own: inlined at its three callers, its branches multiplied
- * the states of fg_xdp (+30 % instructions processed). */
-static __always_inline bool seen_maybe(const struct fg_src_key *k)
+/* src_state, prefix_state or verified may hold the key of filter bit bit
+ * (abi.h, FG_SEEN_*): the bit is set in the generation word 0 names (or
+ * the filter cannot be read). A clear bit saves the lookup of a source no
+ * map holds: each packet of a spoofed random-source flood. */
+static __always_inline bool seen_maybe(__u32 bit)
 {
-	__u32 idx = 0, bit = fg_seen_bit(k);
+	__u32 idx = 0;
 	__u64 *w = bpf_map_lookup_elem(&seen, &idx);
 
 	if (!w)
@@ -227,12 +225,12 @@ static __always_inline bool seen_maybe(const struct fg_src_key *k)
 	return !w || (*w >> (bit & 63)) & 1;
 }
 
-/* Before k is inserted: its bit in both generations (the one tested now and
- * the one the agent may be rebuilding). Read first: no store, and no cache
- * line taken from the other CPUs, when the bit is already set. */
-static __always_inline void seen_mark(const struct fg_src_key *k)
+/* Before a key is inserted: its bit in both generations (the one tested
+ * now and the one the agent may be rebuilding). Read first: no store, and
+ * no cache line taken from the other CPUs, when the bit is already set. */
+static __always_inline void seen_mark(__u32 bit)
 {
-	__u32 bit = fg_seen_bit(k), gen, idx;
+	__u32 gen, idx;
 	__u64 m = 1ULL << (bit & 63), *w;
 
 #pragma unroll
@@ -357,8 +355,6 @@ __noinline int fg_verified_by(const struct fg_src_key *k, __u64 now, __u64 ttl_n
 		return 0;
 	/* On the stack: 6.1 takes no argument memory as a map key. */
 	key = *k;
-	if (!seen_maybe(&key))
-		return 0;
 	v = bpf_map_lookup_elem(&verified, &key);
 	/* A stamp ahead of our now (written by a CPU that read the clock
 	 * after us) is fresh, not 2^64 ns old; 0 is "no TCP proof", not a
@@ -379,7 +375,11 @@ static __always_inline bool is_verified(struct ctx *c)
 	if (c->verified >= 0)
 		return c->verified;
 	src_key_of(&c->p, 0, 0, &k);
-	c->verified = (__s8)fg_verified_by(&k, c->now, c->cfg->verified_ttl_ns);
+	/* The filter inline (a spoofed source's answer), the call only for
+	 * a source the map may hold. */
+	c->verified = seen_maybe(fg_seen_bit_verified(&k))
+			      ? (__s8)fg_verified_by(&k, c->now, c->cfg->verified_ttl_ns)
+			      : 0;
 	return c->verified;
 }
 
@@ -514,7 +514,7 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 	if (!lim->rate)
 		return true;
 	src_key_of(&c->p, prefixlen, c->rule_id, &k);
-	st = seen_maybe(&k) ? bpf_map_lookup_elem(map, &k) : NULL;
+	st = seen_maybe(fg_seen_bit(&k)) ? bpf_map_lookup_elem(map, &k) : NULL;
 	if (!st) {
 		if (no_new_state) {
 			count_misc(FG_M_STATE_SKIPPED);
@@ -522,7 +522,7 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 		}
 		/* Another CPU may insert the same key first: accept -EEXIST
 		 * and use whichever entry is in the map. */
-		seen_mark(&k);
+		seen_mark(fg_seen_bit(&k));
 		bpf_map_update_elem(map, &k, &fresh_state, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(map, &k);
 		if (!st)
@@ -697,7 +697,7 @@ static __always_inline __u32 cookie_ack(struct xdp_md *xdp, struct ctx *c)
 		struct fg_verified v = { .tcp_ns = c->now };
 
 		src_key_of(&c->p, 0, 0, &k);
-		seen_mark(&k);
+		seen_mark(fg_seen_bit_verified(&k));
 		if (bpf_map_update_elem(&verified, &k, &v, BPF_ANY) == 0)
 			count_misc(FG_M_COOKIE_VERIFIED);
 	}
@@ -883,7 +883,7 @@ int fg_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 	fresh.tcp_ns = now;
-	seen_mark(&k);
+	seen_mark(fg_seen_bit_verified(&k));
 	if (bpf_map_update_elem(&verified, &k, &fresh, BPF_ANY) == 0)
 		count_misc(FG_M_VERIFIED);
 	return TC_ACT_OK;

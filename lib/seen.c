@@ -18,18 +18,9 @@ static __u32 tested_gen(const struct seen *s)
 	return (__u32)__atomic_load_n(&s->words[0], __ATOMIC_SEQ_CST) & 1;
 }
 
-static void set_bit(struct seen *s, __u32 gen, const struct fg_src_key *k)
+static void set_bit(struct seen *s, __u32 gen, __u32 bit)
 {
-	__u32 bit = fg_seen_bit(k);
-
 	__atomic_fetch_or(&s->words[fg_seen_word(gen, bit)], 1ULL << (bit & 63), __ATOMIC_SEQ_CST);
-}
-
-/* k's bit in both generations (the walk at open). */
-static void mark_both(struct seen *s, const struct fg_src_key *k)
-{
-	set_bit(s, 0, k);
-	set_bit(s, 1, k);
 }
 
 uint64_t seen_bits_set(const struct seen *s)
@@ -65,10 +56,13 @@ static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
 		if (err && errno != ENOENT)
 			return -errno;
 		for (i = 0; i < count; i++) {
+			/* the verified map's keys have a bit of their own */
+			__u32 bit = s->map == SEEN_VERIFIED ? fg_seen_bit_verified(&s->keys[i])
+							    : fg_seen_bit(&s->keys[i]);
+
 			if (gen > 1)
-				mark_both(s, &s->keys[i]);
-			else
-				set_bit(s, gen, &s->keys[i]);
+				set_bit(s, 0, bit);
+			set_bit(s, gen > 1 ? 1 : gen, bit);
 		}
 		seen_keys += count;
 		if (err) { /* ENOENT: that was the last batch */
@@ -81,7 +75,7 @@ static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
 	return 0;
 }
 
-/* Every key of both maps into generation gen (both when gen > 1), at once. */
+/* Every key of the maps into generation gen (both when gen > 1), at once. */
 static int walk_all(struct seen *s, __u32 gen)
 {
 	bool done;
@@ -107,7 +101,7 @@ int seen_open(struct seen *s, const struct xdpmaps *m)
 		return 0;
 	s->maps[0] = m->src_state;
 	s->maps[1] = m->prefix_state;
-	s->maps[2] = m->verified;
+	s->maps[SEEN_VERIFIED] = m->verified;
 	s->words = m->seen_words;
 	s->keys = malloc(BATCH * sizeof(*s->keys));
 	s->vals = malloc(BATCH * VAL_MAX);

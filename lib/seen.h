@@ -24,7 +24,8 @@
  * than right after the last one (1/16 of it: a few % more false "maybe"). */
 #define SEEN_REBUILD_BITS (1ULL << (FG_SEEN_BITS_LOG - 4))
 
-#define SEEN_MAPS 3 /* src_state, prefix_state, verified */
+#define SEEN_MAPS     3 /* src_state, prefix_state, verified */
+#define SEEN_VERIFIED 2 /* its index in maps */
 
 struct seen {
 	int maps[SEEN_MAPS];

@@ -72,9 +72,9 @@ void xdpmaps_unmap(struct xdpmaps *m)
 	m->seen_words = NULL;
 }
 
-void xdpmaps_seen_mark(const struct xdpmaps *m, const struct fg_src_key *k)
+void xdpmaps_seen_mark(const struct xdpmaps *m, __u32 bit)
 {
-	__u32 bit = fg_seen_bit(k), gen;
+	__u32 gen;
 
 	if (!m->seen_words)
 		return;
@@ -1161,7 +1161,7 @@ int xdpmaps_vouch(struct xdpmaps *m, const struct fg_cidr *c, uint64_t until_ns,
 	v.until_ns = until_ns;
 	v.origin = origin;
 	v.pad0 = 0;
-	xdpmaps_seen_mark(m, &k);
+	xdpmaps_seen_mark(m, fg_seen_bit_verified(&k));
 	return bpf_map_update_elem(m->verified, &k, &v, BPF_ANY) ? -errno : 0;
 }
 

@@ -51,10 +51,11 @@ void xdpmaps_close(struct xdpmaps *m);
  * owns the fds). */
 void xdpmaps_unmap(struct xdpmaps *m);
 
-/* Set k's bit in both generations of the state filter, as the program does
- * before an insert into src_state, prefix_state or verified: for every
- * writer of those maps in user space. */
-void xdpmaps_seen_mark(const struct xdpmaps *m, const struct fg_src_key *k);
+/* Set a key's bit in both generations of the state filter, as the program
+ * does before an insert: fg_seen_bit() of a src_state or prefix_state key,
+ * fg_seen_bit_verified() of a verified one. For every writer of those maps
+ * in user space. */
+void xdpmaps_seen_mark(const struct xdpmaps *m, __u32 bit);
 
 /* CLOCK_MONOTONIC in ns: the clock of every timestamp in the maps. */
 uint64_t xdpmaps_now_ns(void);

@@ -283,6 +283,19 @@ static inline __u32 fg_seen_bit(const struct fg_src_key *k)
 	return h >> (32 - FG_SEEN_BITS_LOG);
 }
 
+/* The filter bit of a verified map key. Its bytes are those of rule 0's
+ * src_state key for the address (the tcp default rule), which would share
+ * the bit and keep it set for every source that rule tracks: it is hashed
+ * as if its rule were this one, which no rule id reaches. */
+#define FG_SEEN_RULE_VERIFIED 0xffff
+static inline __u32 fg_seen_bit_verified(const struct fg_src_key *k)
+{
+	struct fg_src_key v = *k;
+
+	v.rule = FG_SEEN_RULE_VERIFIED;
+	return fg_seen_bit(&v);
+}
+
 /*
  * Per-address / per-prefix state. Written with atomics only. 32 bytes, so
  * that an entry of the LRU hash with its key and the kernel's element header

@@ -992,7 +992,7 @@ static int put_verified(const char *s, const struct fg_verified *v)
 	struct fg_src_key k;
 
 	cidr_to_src_key(&c, 0, &k);
-	xdpmaps_seen_mark(&maps, &k); /* as the egress program does */
+	xdpmaps_seen_mark(&maps, fg_seen_bit_verified(&k)); /* as the egress program does */
 	return bpf_map_update_elem(maps.verified, &k, v, BPF_ANY) ? -errno : 0;
 }
 
@@ -1784,12 +1784,19 @@ static void story_window_from_first_violation(void)
 
 /* --- the state maps' existence filter ------------------------------------ */
 
-/* k's bit in generation gen of the filter (mapped by sf). */
-static bool seen_bit(const struct seen *sf, __u32 gen, const struct fg_src_key *k)
+/* k's bit in generation gen of the filter (mapped by sf); of k as a key of
+ * the verified map when verified. */
+static bool seen_bit_of(const struct seen *sf, __u32 gen, const struct fg_src_key *k,
+			bool verified)
 {
-	__u32 bit = fg_seen_bit(k);
+	__u32 bit = verified ? fg_seen_bit_verified(k) : fg_seen_bit(k);
 
 	return sf->words[fg_seen_word(gen, bit)] >> (bit & 63) & 1;
+}
+
+static bool seen_bit(const struct seen *sf, __u32 gen, const struct fg_src_key *k)
+{
+	return seen_bit_of(sf, gen, k, false);
 }
 
 static __u32 seen_tested(const struct seen *sf)
@@ -1859,6 +1866,11 @@ static void story_seen_filter(void)
 	ok = expect(&a, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 	     ((seen_bit(&sf, 0, &ka) && seen_bit(&sf, 1, &ka)) ||
 	      fail(why, "a new source's key is not marked in both generations")) &&
+	     /* rule 0's key of A has the bytes of A's verified key: its
+	      * bit must not say A may be verified */
+	     (ka.rule == 0 || fail(why, "the default tcp rule is not rule 0")) &&
+	     (!seen_bit_of(&sf, seen_tested(&sf), &ka, true) ||
+	      fail(why, "tracking a source set the bit of its verified key")) &&
 	     (usleep(1100000), expect(&b, XDP_PASS, FG_R_PASS_NEW_FLOW, why)) &&
 	     /* B leaves src_state (as the LRU evicts), its bit stays */
 	     (!bpf_map_delete_elem(maps.src_state, &kb) || fail(why, "deleting B's state")) &&
@@ -1930,7 +1942,7 @@ static bool set_tat(const char *src, __u64 tat, char *why)
 	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
 	bpf_map_lookup_elem(maps.src_state, &k, &st);
 	st.tat_ns = tat;
-	xdpmaps_seen_mark(&maps, &k);
+	xdpmaps_seen_mark(&maps, fg_seen_bit(&k));
 	if (bpf_map_update_elem(maps.src_state, &k, &st, BPF_ANY))
 		return fail(why, "writing the bucket of %s: %s", src, strerror(errno));
 	return true;

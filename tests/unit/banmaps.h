@@ -41,6 +41,9 @@ static inline bool banmaps_open(struct xdpmaps *m, __u32 entries)
 		slots = mmap(NULL, sizeof(struct fg_ban_filter), PROT_READ | PROT_WRITE, MAP_SHARED,
 			     m->ban_filter, 0);
 	m->ban_slots = slots == MAP_FAILED ? NULL : slots;
+	/* No program reads these maps: no state filter to keep. */
+	m->seen = -1;
+	m->seen_words = NULL;
 	return m->settings >= 0 && m->bans_addr >= 0 && m->bans_pfx >= 0 && m->bans >= 0 &&
 	       m->ban_slots;
 }

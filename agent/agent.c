@@ -845,7 +845,7 @@ static void on_tick(uv_timer_t *h)
 	events_consume(&a->events);
 	events_flush(&a->events, now);
 	syncookies_tick(&a->cookies, &a->conf, &a->maps, a->compiled, now);
-	n = seen_tick(&a->seen, SEEN_KEYS_PER_TICK, false);
+	n = seen_tick(&a->seen, SEEN_KEYS_PER_TICK, false, now);
 	if (n > 0)
 		log_debug("state filter rebuilt",
 			  LOG_UINT("bits_set", seen_bits_set(&a->seen)));

@@ -117,6 +117,7 @@ int seen_open(struct seen *s, const struct xdpmaps *m)
 		return err;
 	}
 	s->bits_after = seen_bits_set(s);
+	s->rebuilt_ns = xdpmaps_now_ns();
 	return 0;
 }
 
@@ -129,7 +130,7 @@ void seen_close(struct seen *s)
 	s->vals = NULL;
 }
 
-int seen_tick(struct seen *s, size_t budget, bool force)
+int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns)
 {
 	__u32 next;
 	bool done;
@@ -139,7 +140,8 @@ int seen_tick(struct seen *s, size_t budget, bool force)
 		return 0;
 	next = tested_gen(s) ^ 1;
 	if (!s->rebuilding) {
-		if (!force && seen_bits_set(s) < s->bits_after + SEEN_REBUILD_BITS)
+		if (!force && now_ns - s->rebuilt_ns < SEEN_REBUILD_NS &&
+		    seen_bits_set(s) < s->bits_after + SEEN_REBUILD_BITS)
 			return 0;
 		/* Zeroed before any key is walked: a key inserted from now on
 		 * has its bit set by the program, a key already in a map by
@@ -168,5 +170,6 @@ int seen_tick(struct seen *s, size_t budget, bool force)
 	s->rebuilding = false;
 	s->rebuilds++;
 	s->bits_after = seen_bits_set(s);
+	s->rebuilt_ns = now_ns;
 	return 1;
 }

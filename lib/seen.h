@@ -21,8 +21,11 @@
 #include "xdpmaps.h"
 
 /* A rebuild starts once the tested generation has this many more bits set
- * than right after the last one (1/16 of it: a few % more false "maybe"). */
+ * than right after the last one (1/16 of it: a few % more false "maybe"),
+ * or this long after the last one (a key written by hand, without its bit,
+ * is skipped until then). */
 #define SEEN_REBUILD_BITS (1ULL << (FG_SEEN_BITS_LOG - 4))
+#define SEEN_REBUILD_NS	  (600ULL * 1000000000ULL)
 
 #define SEEN_MAPS     3 /* src_state, prefix_state, verified */
 #define SEEN_VERIFIED 2 /* its index in maps */
@@ -35,6 +38,7 @@ struct seen {
 	bool walked_some;	 /* of that map: cursor is valid */
 	__u32 cursor;		 /* its batch cursor */
 	uint64_t bits_after;	 /* bits set in the tested generation after the last rebuild */
+	uint64_t rebuilt_ns;	 /* when the last rebuild ended (or the open) */
 	uint64_t rebuilds;	 /* rebuilds completed */
 	struct fg_src_key *keys; /* one batch of keys, and room for their values */
 	void *vals;
@@ -48,11 +52,11 @@ struct seen {
 int seen_open(struct seen *s, const struct xdpmaps *m);
 void seen_close(struct seen *s);
 
-/* One step of upkeep, about once a second: starts a rebuild when due (or
- * when force), walks about budget keys of each map. Returns 1 when a
- * rebuild ended in this step, 0, or -errno (the rebuild starts over next
- * time). */
-int seen_tick(struct seen *s, size_t budget, bool force);
+/* One step of upkeep, about once a second (now_ns: CLOCK_MONOTONIC):
+ * starts a rebuild when due (or when force), walks about budget keys of
+ * each map. Returns 1 when a rebuild ended in this step, 0, or -errno (the
+ * rebuild starts over next time). */
+int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns);
 
 /* Bits set in the generation the program tests (0 when not mapped). */
 uint64_t seen_bits_set(const struct seen *s);

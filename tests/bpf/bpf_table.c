@@ -1808,7 +1808,7 @@ static __u32 seen_tested(const struct seen *sf)
 static bool seen_rebuild(struct seen *sf, char *why)
 {
 	__u32 before = seen_tested(sf);
-	int n = seen_tick(sf, (size_t)1 << 22, true);
+	int n = seen_tick(sf, (size_t)1 << 22, true, xdpmaps_now_ns());
 
 	if (n != 1 || seen_tested(sf) == before)
 		return fail(why, "a forced rebuild did not complete: %d", n);

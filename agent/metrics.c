@@ -32,6 +32,7 @@
 #include "server.h"
 #include "status.h"
 #include "syncookies.h"
+#include "seen.h"
 #include "xdpmaps.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -72,6 +73,8 @@ struct count_job {
 	uint64_t bans[FG_BAN_ORIGIN_MAX];
 	int filter_fd;
 	long filter_used; /* ban filter slots counting a ban; -errno */
+	int seen_fd;
+	long seen_bits; /* bits set in the state filter's tested generation; -errno */
 	bool busy;
 };
 
@@ -97,6 +100,7 @@ struct metrics {
 	bool counted; /* job results are valid */
 	long entries[CM__MAX];
 	long filter_used;
+	long seen_bits;
 	uint64_t bans[FG_BAN_ORIGIN_MAX];
 	double start_time_s; /* process_start_time_seconds */
 	double render_s;     /* how long the last rendering took (loop time) */
@@ -439,6 +443,7 @@ static void count_work(uv_work_t *req)
 		}
 	}
 	j->filter_used = filter_used(j->filter_fd);
+	j->seen_bits = seen_count_fd(j->seen_fd);
 }
 
 static void render(struct metrics *m);
@@ -454,6 +459,7 @@ static void count_done(uv_work_t *req, int status)
 	memcpy(m->entries, j->entries, sizeof(m->entries));
 	memcpy(m->bans, j->bans, sizeof(m->bans));
 	m->filter_used = j->filter_used;
+	m->seen_bits = j->seen_bits;
 	m->counted = true;
 	if (m->timers_on)
 		render(m);
@@ -503,6 +509,7 @@ static void count_start(struct metrics *m)
 		j->value_size[i] = bpf_map__value_size(map);
 	}
 	j->filter_fd = bpf_map__fd(skel->maps.ban_filter);
+	j->seen_fd = bpf_map__fd(skel->maps.seen);
 	j->m = m;
 	j->req.data = j;
 	if (!uv_queue_work(m->loop, &j->req, count_work, count_done))
@@ -743,6 +750,13 @@ static void render_maps(struct sbuf *b, struct metrics *m)
 	       "Recounted every 10 s.");
 	if (m->filter_used >= 0)
 		u64(b, "floodgate_xdp_ban_filter_slots_used", (uint64_t)m->filter_used, LABELS_END);
+	_Static_assert(FG_SEEN_BITS_LOG == 24, "the help text below");
+	family(b, "floodgate_xdp_state_filter_slots_used", "gauge",
+	       "Slots set (of 16777216, one bit each) in the state filter the program tests: a source whose bit "
+	       "is clear skips the per-source, per-prefix and verified lookups. The agent rebuilds "
+	       "it once it has gained 1/16 of its bits, or every 10 minutes. Recounted every 10 s.");
+	if (m->seen_bits >= 0)
+		u64(b, "floodgate_xdp_state_filter_slots_used", (uint64_t)m->seen_bits, LABELS_END);
 	family(b, "floodgate_xdp_map_capacity", "gauge",
 	       "Maximum entries of each bounded XDP map (LRU maps evict the least recently "
 	       "used entry beyond it).");

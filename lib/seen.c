@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 
@@ -23,17 +24,34 @@ static void set_bit(struct seen *s, __u32 gen, __u32 bit)
 	__atomic_fetch_or(&s->words[fg_seen_word(gen, bit)], 1ULL << (bit & 63), __ATOMIC_SEQ_CST);
 }
 
-uint64_t seen_bits_set(const struct seen *s)
+/* Bits set in the tested generation of the filter at words. */
+static uint64_t tested_bits(const __u64 *words)
 {
-	const __u64 *w;
+	const __u64 *w =
+		words + fg_seen_word((__u32)__atomic_load_n(&words[0], __ATOMIC_SEQ_CST), 0);
 	uint64_t n = 0;
 	__u32 i;
 
-	if (!s->words)
-		return 0;
-	w = s->words + fg_seen_word(tested_gen(s), 0);
 	for (i = 0; i < FG_SEEN_WORDS; i++)
 		n += (uint64_t)__builtin_popcountll(__atomic_load_n(&w[i], __ATOMIC_RELAXED));
+	return n;
+}
+
+uint64_t seen_bits_set(const struct seen *s)
+{
+	return s->words ? tested_bits(s->words) : 0;
+}
+
+long seen_count_fd(int fd)
+{
+	size_t len = (size_t)FG_SEEN_ENTRIES * sizeof(__u64);
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	long n;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	n = (long)tested_bits(p);
+	munmap(p, len);
 	return n;
 }
 

@@ -61,4 +61,8 @@ int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns);
 /* Bits set in the generation the program tests (0 when not mapped). */
 uint64_t seen_bits_set(const struct seen *s);
 
+/* The same, of the filter map fd (mapped read-only for the count, from any
+ * thread); -errno when it cannot be mapped. */
+long seen_count_fd(int fd);
+
 #endif /* FG_SEEN_H */

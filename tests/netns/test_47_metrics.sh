@@ -63,6 +63,7 @@ for f in floodgate_build_info floodgate_xdp_attached floodgate_xdp_packets_total
 	floodgate_xdp_bytes_total floodgate_xdp_new_flows_total floodgate_xdp_dropped_total \
 	floodgate_xdp_under_attack floodgate_xdp_tracked_sources floodgate_xdp_map_entries \
 	floodgate_xdp_map_capacity floodgate_xdp_bans floodgate_xdp_ban_filter_slots_used \
+	floodgate_xdp_state_filter_slots_used \
 	floodgate_xdp_events_total \
 	floodgate_xdp_events_lost_total floodgate_rl_decisions_total \
 	floodgate_rl_auth_delay_seconds floodgate_rl_keys floodgate_rl_evictions_total \
@@ -91,6 +92,11 @@ fg_assert_eq "$(val 'floodgate_socket_errors_total{kind="unknown"}')" 1 "the unk
 fg_assert_ge "$(val 'floodgate_command_duration_seconds_count{command="rl.check"}')" 1 "rl.check timed"
 fg_assert_eq "$(val 'floodgate_xdp_map_capacity{map="src_state"}')" 1000000 "src_state capacity"
 fg_assert_eq "$(val 'floodgate_xdp_ban_filter_slots_used')" 0 "no ban: no ban filter slot in use"
+# Counted at the same time: a tracked source has its bit set before it is tracked.
+if [ "$(val 'floodgate_xdp_map_entries{map="src_state"}')" -gt 0 ]; then
+	fg_assert_ge "$(val 'floodgate_xdp_state_filter_slots_used')" 1 "tracked sources: their state filter bits set"
+fi
+fg_assert_le "$(val 'floodgate_xdp_state_filter_slots_used')" 16777216 "state filter bits within the filter"
 fg_assert_eq "$(val 'floodgate_config_last_reload_successful')" 1 "config loaded"
 fg_assert_gt "$(val 'process_resident_memory_bytes')" 1000000 "process RSS reported"
 

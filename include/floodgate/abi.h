@@ -263,17 +263,16 @@ static inline __u32 fg_seen_word(__u32 gen, __u32 bit)
 }
 
 /*
- * The filter bit of a state key: a mix of its five words, shared by the
- * program and user space. Not keyed: a chosen collision costs its sender a
- * hash lookup, as every packet paid before the filter; nothing is skipped
- * that a map holds.
+ * The filter bit of key k with rule in place of its own: a mix of its five
+ * words, shared by the program and user space. Not keyed: a chosen
+ * collision costs its sender a hash lookup, as every packet paid before the
+ * filter; nothing is skipped that a map holds.
  */
-static inline __u32 fg_seen_bit(const struct fg_src_key *k)
+static inline __u32 fg_seen_hash(const struct fg_src_key *k, __u32 rule)
 {
-	__u32 h =
-		((__u32)k->family | (__u32)k->prefixlen << 8 | (__u32)k->rule << 16) * 0x9e3779b1U ^
-		k->addr[0] * 0x85ebca6bU ^ k->addr[1] * 0xc2b2ae35U ^ k->addr[2] * 0x27d4eb2fU ^
-		k->addr[3] * 0x165667b1U;
+	__u32 h = ((__u32)k->family | (__u32)k->prefixlen << 8 | rule << 16) * 0x9e3779b1U ^
+		  k->addr[0] * 0x85ebca6bU ^ k->addr[1] * 0xc2b2ae35U ^ k->addr[2] * 0x27d4eb2fU ^
+		  k->addr[3] * 0x165667b1U;
 
 	h ^= h >> 16;
 	h *= 0x7feb352dU;
@@ -283,6 +282,12 @@ static inline __u32 fg_seen_bit(const struct fg_src_key *k)
 	return h >> (32 - FG_SEEN_BITS_LOG);
 }
 
+/* The filter bit of a src_state or prefix_state key. */
+static inline __u32 fg_seen_bit(const struct fg_src_key *k)
+{
+	return fg_seen_hash(k, k->rule);
+}
+
 /* The filter bit of a verified map key. Its bytes are those of rule 0's
  * src_state key for the address (the tcp default rule), which would share
  * the bit and keep it set for every source that rule tracks: it is hashed
@@ -290,10 +295,7 @@ static inline __u32 fg_seen_bit(const struct fg_src_key *k)
 #define FG_SEEN_RULE_VERIFIED 0xffff
 static inline __u32 fg_seen_bit_verified(const struct fg_src_key *k)
 {
-	struct fg_src_key v = *k;
-
-	v.rule = FG_SEEN_RULE_VERIFIED;
-	return fg_seen_bit(&v);
+	return fg_seen_hash(k, FG_SEEN_RULE_VERIFIED);
 }
 
 /*
@@ -316,7 +318,7 @@ _Static_assert(sizeof(struct fg_src_state) == 32, "abi");
 
 #define FG_STAMP_SHIFT 20
 /* A CLOCK_MONOTONIC time as a fg_src_state stamp (never 0: that is "none"). */
-#define FG_STAMP(ns) ((__u32)((ns) >> FG_STAMP_SHIFT) ?: 1)
+#define FG_STAMP(ns)   ((__u32)((ns) >> FG_STAMP_SHIFT) ?: 1)
 
 /* The new flows a level saw for a source: admitted (or refunded) plus dropped. */
 static inline __u64 fg_src_new_flows(const struct fg_src_state *s)

@@ -13,22 +13,25 @@
 #define VAL_MAX                                                                                    \
 	(sizeof(struct fg_src_state) > sizeof(struct fg_verified) ? sizeof(struct fg_src_state)    \
 								  : sizeof(struct fg_verified))
+#define SEEN_MAPS     3 /* src_state, prefix_state, verified */
+#define SEEN_VERIFIED 2
+#define BOTH_GENS     2 /* walk()'s gen for "both generations" */
 
-static __u32 tested_gen(const struct seen *s)
+static int map_fd(const struct seen *s, int i)
 {
-	return (__u32)__atomic_load_n(&s->words[0], __ATOMIC_SEQ_CST) & 1;
+	return i == 0 ? s->m->src_state : i == 1 ? s->m->prefix_state : s->m->verified;
 }
 
-static void set_bit(struct seen *s, __u32 gen, __u32 bit)
+/* The generation word 0 of the filter at words names. */
+static __u32 tested_gen(const __u64 *words)
 {
-	__atomic_fetch_or(&s->words[fg_seen_word(gen, bit)], 1ULL << (bit & 63), __ATOMIC_SEQ_CST);
+	return (__u32)__atomic_load_n(&words[0], __ATOMIC_SEQ_CST) & 1;
 }
 
 /* Bits set in the tested generation of the filter at words. */
 static uint64_t tested_bits(const __u64 *words)
 {
-	const __u64 *w =
-		words + fg_seen_word((__u32)__atomic_load_n(&words[0], __ATOMIC_SEQ_CST), 0);
+	const __u64 *w = words + fg_seen_word(tested_gen(words), 0);
 	uint64_t n = 0;
 	__u32 i;
 
@@ -39,7 +42,7 @@ static uint64_t tested_bits(const __u64 *words)
 
 uint64_t seen_bits_set(const struct seen *s)
 {
-	return s->words ? tested_bits(s->words) : 0;
+	return s->m ? tested_bits(s->m->seen_words) : 0;
 }
 
 long seen_count_fd(int fd)
@@ -57,7 +60,7 @@ long seen_count_fd(int fd)
 
 /*
  * Walk at most budget keys of map s->map from s->cursor, setting their
- * bits in generation gen (both when gen > 1). *done: the map has no more.
+ * bits in generation gen (or BOTH_GENS). *done: the map has no more.
  */
 static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
 {
@@ -69,7 +72,7 @@ static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
 	*done = false;
 	while (seen_keys < budget) {
 		count = BATCH;
-		err = bpf_map_lookup_batch(s->maps[s->map], s->walked_some ? &s->cursor : NULL,
+		err = bpf_map_lookup_batch(map_fd(s, s->map), s->walked_some ? &s->cursor : NULL,
 					   &out, s->keys, s->vals, &count, &opts);
 		if (err && errno != ENOENT)
 			return -errno;
@@ -78,9 +81,10 @@ static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
 			__u32 bit = s->map == SEEN_VERIFIED ? fg_seen_bit_verified(&s->keys[i])
 							    : fg_seen_bit(&s->keys[i]);
 
-			if (gen > 1)
-				set_bit(s, 0, bit);
-			set_bit(s, gen > 1 ? 1 : gen, bit);
+			if (gen == BOTH_GENS)
+				xdpmaps_seen_mark(s->m, bit);
+			else
+				xdpmaps_seen_set(s->m, gen, bit);
 		}
 		seen_keys += count;
 		if (err) { /* ENOENT: that was the last batch */
@@ -93,44 +97,32 @@ static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
 	return 0;
 }
 
-/* Every key of the maps into generation gen (both when gen > 1), at once. */
-static int walk_all(struct seen *s, __u32 gen)
-{
-	bool done;
-	int err;
-
-	for (s->map = 0; s->map < SEEN_MAPS; s->map++) {
-		s->walked_some = false;
-		do
-			err = walk(s, gen, BATCH, &done);
-		while (!err && !done);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 int seen_open(struct seen *s, const struct xdpmaps *m)
 {
-	int err;
+	bool done = false;
+	int err = 0;
 
 	memset(s, 0, sizeof(*s));
 	if (!m->seen_words)
 		return 0;
-	s->maps[0] = m->src_state;
-	s->maps[1] = m->prefix_state;
-	s->maps[SEEN_VERIFIED] = m->verified;
-	s->words = m->seen_words;
+	s->m = m;
 	s->keys = malloc(BATCH * sizeof(*s->keys));
 	s->vals = malloc(BATCH * VAL_MAX);
-	err = s->keys && s->vals ? walk_all(s, 2) : -ENOMEM;
+	if (!s->keys || !s->vals)
+		err = -ENOMEM;
+	for (s->map = 0; s->map < SEEN_MAPS && !err; s->map++) {
+		s->walked_some = false;
+		do
+			err = walk(s, BOTH_GENS, BATCH, &done);
+		while (!err && !done);
+	}
 	if (err) {
 		__u32 i;
 
 		/* Keys may be left without their bits: every bit set, so every
 		 * source is looked up, and no rebuild (they would go again). */
 		for (i = 1; i < FG_SEEN_ENTRIES; i++)
-			__atomic_store_n(&s->words[i], ~0ULL, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&m->seen_words[i], ~0ULL, __ATOMIC_SEQ_CST);
 		seen_close(s);
 		return err;
 	}
@@ -141,7 +133,7 @@ int seen_open(struct seen *s, const struct xdpmaps *m)
 
 void seen_close(struct seen *s)
 {
-	s->words = NULL;
+	s->m = NULL;
 	free(s->keys);
 	free(s->vals);
 	s->keys = NULL;
@@ -150,24 +142,26 @@ void seen_close(struct seen *s)
 
 int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns)
 {
+	__u64 *words;
 	__u32 next;
 	bool done;
 	int err;
 
-	if (!s->words)
+	if (!s->m)
 		return 0;
-	next = tested_gen(s) ^ 1;
+	words = s->m->seen_words;
+	next = tested_gen(words) ^ 1;
 	if (!s->rebuilding) {
 		if (!force && now_ns - s->rebuilt_ns < SEEN_REBUILD_NS &&
 		    seen_bits_set(s) < s->bits_after + SEEN_REBUILD_BITS)
 			return 0;
 		/* Zeroed before any key is walked: a key inserted from now on
-		 * has its bit set by the program, a key already in a map by
+		 * has its bit set by its writer, a key already in a map by
 		 * the walk. (The program marks a key and inserts it within
 		 * one run, microseconds; the walk starts after 2 MB of
 		 * stores.) */
 		for (__u32 i = 0; i < FG_SEEN_WORDS; i++)
-			__atomic_store_n(&s->words[fg_seen_word(next, 0) + i], 0, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&words[fg_seen_word(next, 0) + i], 0, __ATOMIC_SEQ_CST);
 		s->rebuilding = true;
 		s->map = 0;
 		s->walked_some = false;
@@ -184,9 +178,8 @@ int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns)
 			break;
 		s->walked_some = false;
 	}
-	__atomic_store_n(&s->words[0], (__u64)next, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&words[0], (__u64)next, __ATOMIC_SEQ_CST);
 	s->rebuilding = false;
-	s->rebuilds++;
 	s->bits_after = seen_bits_set(s);
 	s->rebuilt_ns = now_ns;
 	return 1;

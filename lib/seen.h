@@ -27,28 +27,24 @@
 #define SEEN_REBUILD_BITS (1ULL << (FG_SEEN_BITS_LOG - 4))
 #define SEEN_REBUILD_NS	  (600ULL * 1000000000ULL)
 
-#define SEEN_MAPS     3 /* src_state, prefix_state, verified */
-#define SEEN_VERIFIED 2 /* its index in maps */
-
 struct seen {
-	int maps[SEEN_MAPS];
-	__u64 *words; /* xdpmaps' mapping of the filter; NULL: none */
+	const struct xdpmaps *m; /* its maps and its mapping of the filter; NULL: no upkeep */
 	bool rebuilding;
-	int map;		 /* the map being walked (index in maps) */
+	int map;		 /* the map being walked (src_state, prefix_state, verified) */
 	bool walked_some;	 /* of that map: cursor is valid */
 	__u32 cursor;		 /* its batch cursor */
 	uint64_t bits_after;	 /* bits set in the tested generation after the last rebuild */
 	uint64_t rebuilt_ns;	 /* when the last rebuild ended (or the open) */
-	uint64_t rebuilds;	 /* rebuilds completed */
 	struct fg_src_key *keys; /* one batch of keys, and room for their values */
 	void *vals;
 };
 
-/* Keep the filter of m (mapped by xdpmaps, whose maps stay the caller's)
- * and set the bit of every key the maps hold in both generations: state
- * left by a program without the filter is never skipped. Nothing to do
- * (0) when xdpmaps could not map it: it set every bit. Returns 0, or
- * -errno with every bit set and no upkeep (the filter is then off). */
+/* Keep the filter of m (whose maps and mapping stay the caller's, and must
+ * outlive s) and set the bit of every key the maps hold in both
+ * generations: state left by a program without the filter is never
+ * skipped. Nothing to do (0) when xdpmaps could not map it: it set every
+ * bit. Returns 0, or -errno with every bit set and no upkeep (the filter
+ * is then off). */
 int seen_open(struct seen *s, const struct xdpmaps *m);
 void seen_close(struct seen *s);
 
@@ -58,7 +54,7 @@ void seen_close(struct seen *s);
  * rebuild starts over next time). */
 int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns);
 
-/* Bits set in the generation the program tests (0 when not mapped). */
+/* Bits set in the generation the program tests (0 without upkeep). */
 uint64_t seen_bits_set(const struct seen *s);
 
 /* The same, of the filter map fd (mapped read-only for the count, from any

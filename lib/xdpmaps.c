@@ -72,15 +72,17 @@ void xdpmaps_unmap(struct xdpmaps *m)
 	m->seen_words = NULL;
 }
 
-void xdpmaps_seen_mark(const struct xdpmaps *m, __u32 bit)
+void xdpmaps_seen_set(const struct xdpmaps *m, __u32 gen, __u32 bit)
 {
-	__u32 gen;
-
-	if (!m->seen_words)
-		return;
-	for (gen = 0; gen < 2; gen++)
+	if (m->seen_words)
 		__atomic_fetch_or(&m->seen_words[fg_seen_word(gen, bit)], 1ULL << (bit & 63),
 				  __ATOMIC_SEQ_CST);
+}
+
+void xdpmaps_seen_mark(const struct xdpmaps *m, __u32 bit)
+{
+	xdpmaps_seen_set(m, 0, bit);
+	xdpmaps_seen_set(m, 1, bit);
 }
 
 /* Count (d = 1) or uncount (d = -1) an address ban key (any alignment)

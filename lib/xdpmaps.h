@@ -56,6 +56,8 @@ void xdpmaps_unmap(struct xdpmaps *m);
  * fg_seen_bit_verified() of a verified one. For every writer of those maps
  * in user space. */
 void xdpmaps_seen_mark(const struct xdpmaps *m, __u32 bit);
+/* The same in generation gen only (the agent's rebuild). */
+void xdpmaps_seen_set(const struct xdpmaps *m, __u32 gen, __u32 bit);
 
 /* CLOCK_MONOTONIC in ns: the clock of every timestamp in the maps. */
 uint64_t xdpmaps_now_ns(void);

@@ -1791,7 +1791,7 @@ static bool seen_bit_of(const struct seen *sf, __u32 gen, const struct fg_src_ke
 {
 	__u32 bit = verified ? fg_seen_bit_verified(k) : fg_seen_bit(k);
 
-	return sf->words[fg_seen_word(gen, bit)] >> (bit & 63) & 1;
+	return sf->m->seen_words[fg_seen_word(gen, bit)] >> (bit & 63) & 1;
 }
 
 static bool seen_bit(const struct seen *sf, __u32 gen, const struct fg_src_key *k)
@@ -1801,7 +1801,7 @@ static bool seen_bit(const struct seen *sf, __u32 gen, const struct fg_src_key *
 
 static __u32 seen_tested(const struct seen *sf)
 {
-	return (__u32)sf->words[0] & 1;
+	return (__u32)sf->m->seen_words[0] & 1;
 }
 
 /* Rebuild the generation the program does not test, all at once. */
@@ -1858,7 +1858,7 @@ static void story_seen_filter(void)
 	cidr_to_src_key(&cb, FG_RULE_DEFAULT_TCP, &kb);
 	cidr_to_src_key(&ch, FG_RULE_DEFAULT_TCP, &kh);
 	err = err ?: seen_open(&sf, &maps);
-	if (err || !sf.words) {
+	if (err || !sf.m) {
 		report(name, false, err ? strerror(-err) : "the filter could not be mapped");
 		seen_close(&sf);
 		return;

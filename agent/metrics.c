@@ -29,10 +29,10 @@
 #include "redis.h"
 #include "rules.h"
 #include "sbuf.h"
+#include "seen.h"
 #include "server.h"
 #include "status.h"
 #include "syncookies.h"
-#include "seen.h"
 #include "xdpmaps.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -74,7 +74,7 @@ struct count_job {
 	int filter_fd;
 	long filter_used; /* ban filter slots counting a ban; -errno */
 	int seen_fd;
-	long seen_bits; /* bits set in the state filter's tested generation; -errno */
+	long seen_slots; /* set one-bit slots of the state filter's tested generation; -errno */
 	bool busy;
 };
 
@@ -100,7 +100,7 @@ struct metrics {
 	bool counted; /* job results are valid */
 	long entries[CM__MAX];
 	long filter_used;
-	long seen_bits;
+	long seen_slots;
 	uint64_t bans[FG_BAN_ORIGIN_MAX];
 	double start_time_s; /* process_start_time_seconds */
 	double render_s;     /* how long the last rendering took (loop time) */
@@ -443,7 +443,7 @@ static void count_work(uv_work_t *req)
 		}
 	}
 	j->filter_used = filter_used(j->filter_fd);
-	j->seen_bits = seen_count_fd(j->seen_fd);
+	j->seen_slots = seen_count_fd(j->seen_fd);
 }
 
 static void render(struct metrics *m);
@@ -459,7 +459,7 @@ static void count_done(uv_work_t *req, int status)
 	memcpy(m->entries, j->entries, sizeof(m->entries));
 	memcpy(m->bans, j->bans, sizeof(m->bans));
 	m->filter_used = j->filter_used;
-	m->seen_bits = j->seen_bits;
+	m->seen_slots = j->seen_slots;
 	m->counted = true;
 	if (m->timers_on)
 		render(m);
@@ -721,6 +721,14 @@ static void render_rules(struct sbuf *b, struct metrics *m)
 	}
 }
 
+/* A filter's gauge, when its count (-errno if it failed) could be made. */
+static void filter_gauge(struct sbuf *b, const char *name, const char *help, long used)
+{
+	family(b, name, "gauge", help);
+	if (used >= 0)
+		u64(b, name, (uint64_t)used, LABELS_END);
+}
+
 static void render_maps(struct sbuf *b, struct metrics *m)
 {
 	struct floodgate_bpf *skel = m->v.skel;
@@ -744,19 +752,18 @@ static void render_maps(struct sbuf *b, struct metrics *m)
 			u64(b, "floodgate_xdp_map_entries", (uint64_t)m->entries[i], "map",
 			    count_map_names[i], LABELS_END);
 	_Static_assert(FG_BAN_FILTER_SLOTS == 65536, "the help text below");
-	family(b, "floodgate_xdp_ban_filter_slots_used", "gauge",
-	       "Slots of the ban filter (of 65536) that count an address "
-	       "ban: a packet whose source hashes to a free slot skips the address-ban lookup. "
-	       "Recounted every 10 s.");
-	if (m->filter_used >= 0)
-		u64(b, "floodgate_xdp_ban_filter_slots_used", (uint64_t)m->filter_used, LABELS_END);
+	filter_gauge(b, "floodgate_xdp_ban_filter_slots_used",
+		     "Slots of the ban filter (of 65536) that count an address "
+		     "ban: a packet whose source hashes to a free slot skips the address-ban lookup. "
+		     "Recounted every 10 s.",
+		     m->filter_used);
 	_Static_assert(FG_SEEN_BITS_LOG == 24, "the help text below");
-	family(b, "floodgate_xdp_state_filter_slots_used", "gauge",
-	       "Slots set (of 16777216, one bit each) in the state filter the program tests: a source whose bit "
-	       "is clear skips the per-source, per-prefix and verified lookups. The agent rebuilds "
-	       "it once it has gained 1/16 of its bits, or every 10 minutes. Recounted every 10 s.");
-	if (m->seen_bits >= 0)
-		u64(b, "floodgate_xdp_state_filter_slots_used", (uint64_t)m->seen_bits, LABELS_END);
+	filter_gauge(b, "floodgate_xdp_state_filter_slots_used",
+		     "Slots set (of 16777216, one bit each) in the state filter the program tests: a "
+		     "source whose bit is clear skips the per-source, per-prefix and verified "
+		     "lookups. The agent rebuilds it once it has gained 1/16 of its bits, or every "
+		     "10 minutes. Recounted every 10 s.",
+		     m->seen_slots);
 	family(b, "floodgate_xdp_map_capacity", "gauge",
 	       "Maximum entries of each bounded XDP map (LRU maps evict the least recently "
 	       "used entry beyond it).");

@@ -11,7 +11,9 @@
 #         sources), nftables netdev ingress per-source limit, nftables
 #         `ct state new` + limit in the input hook. Victim CPU ns per packet,
 #         Mpps absorbed flat out, what reached the TCP stack, a verified
-#         client's connects during the flood.
+#         client's connects during the flood. Then a random-source UDP flood
+#         (a TURN port's rule) for the filters that see UDP: none, bare
+#         XDP_DROP, floodgate.
 # skb     the same with fgnet's raw-socket generator (frames reach the victim
 #         as socket buffers: the "skb path", kept for comparison).
 # scale   victim CPU per packet, drop rate and map occupancy as the number of
@@ -51,6 +53,7 @@ LIVEGEN=${BUILD}/bench/livegen
 [ -f "$DROP_OBJ" ] || fg_fail "$DROP_OBJ missing: make bench builds it"
 [ -x "$LIVEGEN" ] || fg_fail "$LIVEGEN missing: make bench builds it"
 PORT=443
+UDP_PORT=3478
 # The same limits everywhere: 100 new connections/s per address (burst
 # 200), 2,000/s for everyone together (burst 4,000).
 SRC_RATE=100 SRC_BURST=200 GLB_RATE=2000 GLB_BURST=4000
@@ -70,7 +73,9 @@ SERVER=$FG_LAST_PID
 # flood's SYNs with SYN-ACKs, which come back from A's side of the pair as
 # non-SYN segments (floodgate passes them as established: 0.2-0.4 M/s here),
 # and the row would time that ping-pong, not the filter.
-bench_fg_conf "    syn_cookies: off"
+bench_fg_conf "    syn_cookies: off" \
+	"  - name: turn" "    proto: udp" "    ports: [$UDP_PORT]" \
+	"    per_source: { rate: $SRC_RATE, burst: $SRC_BURST }" "    global: { rate: $GLB_RATE, burst: $GLB_BURST }"
 NFT_T=fbench$$
 nft_rules() { # MATCH: the new-connection match of the hook
 	cat <<NFT
@@ -169,6 +174,15 @@ filter_drops() {
 tcp_in() {
 	fg_in "$FG_V" awk '$1 == "Tcp:" && $2 ~ /^[0-9]/ { print $11 }' /proc/net/snmp
 }
+# l4_in FLOOD — what of FLOOD reached V's stack: TCP segments, or for the UDP
+# flood datagrams UDP took in (InDatagrams + NoPorts + InErrors).
+l4_in() {
+	if [ "$1" = udp ]; then
+		fg_in "$FG_V" awk '$1 == "Udp:" && $2 ~ /^[0-9]/ { print $2 + $3 + $4 }' /proc/net/snmp
+	else
+		tcp_in
+	fi
+}
 # udp_noports — datagrams V's UDP received for a closed port (Udp NoPorts).
 udp_noports() {
 	fg_in "$FG_V" awk '$1 == "Udp:" && $2 ~ /^[0-9]/ { print $3 }' /proc/net/snmp
@@ -247,7 +261,7 @@ native_once() {
 	[ "$filter" = floodgate ] && agent=$FG_AGENT
 	c0=$(vstat xdp_packets)
 	d0=$(filter_drops "$filter")
-	i0=$(tcp_in)
+	i0=$(l4_in "$flood")
 	busy0=$(bench_cpu_busy "$BENCH_VIC_CPU")
 	v0=$(bench_victim_ns "$SERVER" $agent)
 	p0=($(prog_stats))
@@ -276,11 +290,11 @@ native_once() {
 		fg_wait_pid "$cpid" 30 || fg_fail "client failed"
 		cli=$(<"$FG_TMP/cli.out")
 	fi
-	i1=$(tcp_in)
+	i1=$(l4_in "$flood")
 	out=$(<"$FG_TMP/flood.out")
 	echo "$filter,$flood,$run,$(fg_kv sent "$out"),$(fg_kv xmit "$out"),$(fg_kv xmit_errors "$out"),$(fg_kv seconds "$out"),$((c1 - c0)),$((d1 - d0)),$((i1 - i0)),$((v1 - v0)),$((busy1 - busy0)),$(((t1 - t0) / 1000000)),$(fg_kv ok "$cli"),$(fg_kv fail "$cli"),$(fg_kv p50_ms "$cli"),$(fg_kv p99_ms "$cli"),$((p1[0] - p0[0])),$((p1[1] - p0[1]))" >>"$csv"
 }
-NHDR="filter,flood,run,sent,xmit,xmit_errors,seconds,victim_consumed,filter_dropped,tcp_in,victim_thread_ns,victim_busy_ticks,wall_ms,client_ok,client_fail,client_p50_ms,client_p99_ms,prog_ns,prog_runs"
+NHDR="filter,flood,run,sent,xmit,xmit_errors,seconds,victim_consumed,filter_dropped,l4_in,victim_thread_ns,victim_busy_ticks,wall_ms,client_ok,client_fail,client_p50_ms,client_p99_ms,prog_ns,prog_runs"
 
 # pre_client FILTER — a client the host has talked to before the flood
 # (floodgate's egress side marks it verified).
@@ -294,16 +308,23 @@ command -v xdp-filter >/dev/null && XF_OK=1
 # libxdp leaves its (empty) pin dir behind; take it away if it was not there before.
 [ -e /sys/fs/bpf/xdp ] || fg_on_exit "rmdir /sys/fs/bpf/xdp 2>/dev/null || true"
 run_native() {
-	local filter flood r src
+	local filter flood r src flood_args
 	local filters=${NATIVE_FILTERS:-none xdp-drop parse-only lru-limit floodgate xdp-filter nft-ingress nft-input}
 	bpf_stats_on
 	echo "$NHDR" >"$NCSV"
 	for filter in $filters; do
-		for flood in single random; do
+		for flood in single random udp; do
 			src=$SINGLE_SRC XF_DENY=$SINGLE_SRC
-			if [ $flood = random ]; then
+			flood_args=()
+			if [ $flood != single ]; then
 				src=$FG_SPOOF4
 				XF_DENY=$(seq 0 $((XF_RANDOM_DENY - 1)) | sed 's/^/203.0.113./')
+			fi
+			if [ $flood = udp ]; then
+				# SYN filters (parse-only, the LRU limiter, nftables'
+				# SYN matches) do not look at UDP: no row.
+				case $filter in none | xdp-drop | floodgate) ;; *) continue ;; esac
+				flood_args=(--udp --dport "$UDP_PORT")
 			fi
 			if [ $filter = xdp-filter ]; then
 				[ $XF_OK = 1 ] || continue
@@ -313,7 +334,7 @@ run_native() {
 			fi
 			pre_client "$filter"
 			for ((r = 1; r <= RUNS; r++)); do
-				native_once "$NCSV" "$filter" "$flood" "$r" 1 --src "$src"
+				native_once "$NCSV" "$filter" "$flood" "$r" 1 --src "$src" "${flood_args[@]}"
 				sleep $REST
 			done
 			[ $filter = xdp-filter ] && filter_off "$filter"
@@ -427,7 +448,7 @@ function add(k, x) { vals[k] = vals[k] " " x }'
 
 # The native table: medians over runs; ratios are of this run'"'"'s medians.
 native_tables() {
-	awk -F, -v tick="$TICK" "$AWK_MED"'
+	awk -F, -v tick="$TICK" -v udp_port="$UDP_PORT" "$AWK_MED"'
 NR > 1 {
 	k = $1 "/" $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
 	secs = $7 > 0 ? $7 : 1; c = $8 > 0 ? $8 : 1
@@ -440,11 +461,11 @@ NR > 1 {
 }
 function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2fx", a / b) : "n/a" }
 END {
-	for (fl = 1; fl <= 2; fl++) {
-		flood = fl == 1 ? "single" : "random"
-		print (fl == 1 ? "Native path, single-source SYN flood (203.0.113.7, random ports)" : "Native path, random-source SYN flood (203.0.113.0/24)")
+	for (fl = 1; fl <= 3; fl++) {
+		flood = fl == 1 ? "single" : fl == 2 ? "random" : "udp"
+		print (fl == 1 ? "Native path, single-source SYN flood (203.0.113.7, random ports)" : fl == 2 ? "Native path, random-source SYN flood (203.0.113.0/24)" : "Native path, random-source UDP flood (203.0.113.0/24, random ports, to UDP port " udp_port ": a rule like a TURN server'"'"'s); the SYN filters (parse-only, the LRU limiter, nftables) have no row")
 		print ""
-		print "| filter | offered Mpps | absorbed Mpps | dropped by filter | to TCP stack /s | victim CPU ns/pkt | one core absorbs Mpps | CPU 1 busy ns/pkt | CPU 1 busy % | vs parse-only | vs LRU limiter | vs nft netdev | XDP program ns/pkt | program vs parse-only | program vs LRU limiter | client connects ok | client p50 ms | client p99 ms |"
+		print "| filter | offered Mpps | absorbed Mpps | dropped by filter | to " (flood == "udp" ? "UDP" : "TCP") " stack /s | victim CPU ns/pkt | one core absorbs Mpps | CPU 1 busy ns/pkt | CPU 1 busy % | vs parse-only | vs LRU limiter | vs nft netdev | XDP program ns/pkt | program vs parse-only | program vs LRU limiter | client connects ok | client p50 ms | client p99 ms |"
 		print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		po = med("parse-only/" flood "/ns"); lr = med("lru-limit/" flood "/ns"); nf = med("nft-ingress/" flood "/ns")
 		ppo = med("parse-only/" flood "/prog_ns"); plr = med("lru-limit/" flood "/prog_ns")

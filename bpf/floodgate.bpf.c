@@ -744,14 +744,17 @@ static __always_inline __u32 udp_packet(struct ctx *c)
 		.dport = c->p.dport,
 	};
 	__u64 *seen;
-	__u32 reason;
+	__u32 reason, bit;
 
 	__builtin_memcpy(k.addr, c->p.saddr, 16);
 	/* A flow seen within udp_idle of the coarse now is known: it may stay
 	 * known a tick longer than udp_idle, and a refresh stamps it up to a
-	 * tick early; neither matters against an idle time of seconds. */
+	 * tick early; neither matters against an idle time of seconds. A
+	 * flow the filter says no map holds (each datagram of a spoofed
+	 * flood) is new without the lookup. */
 	coarse_now(c);
-	seen = bpf_map_lookup_elem(&udp_flows, &k);
+	bit = fg_seen_bit_udp(&k);
+	seen = seen_maybe(bit) ? bpf_map_lookup_elem(&udp_flows, &k) : NULL;
 	if (seen && since(c->now, *seen) < c->cfg->udp_idle_ns) {
 		/* Refresh at most a few times per idle period, not per packet. */
 		if (since(c->now, *seen) > c->cfg->udp_idle_ns / 8)
@@ -761,8 +764,10 @@ static __always_inline __u32 udp_packet(struct ctx *c)
 	if (!rule_of(c, FG_PROTO_UDP))
 		return FG_R_PASS_NEW_FLOW;
 	reason = new_flow(c);
-	if (!fg_reason_drops(reason))
+	if (!fg_reason_drops(reason)) {
+		seen_mark(bit);
 		bpf_map_update_elem(&udp_flows, &k, &c->now, BPF_ANY);
+	}
 	return reason;
 }
 
@@ -818,11 +823,14 @@ static __always_inline void egress_udp(const struct pkt *p, const struct fg_conf
 		.dport = p->sport,
 	};
 	__u64 now = fg_now(), *seen;
+	__u32 bit;
 
 	__builtin_memcpy(k.addr, p->daddr, 16);
-	seen = bpf_map_lookup_elem(&udp_flows, &k);
+	bit = fg_seen_bit_udp(&k);
+	seen = seen_maybe(bit) ? bpf_map_lookup_elem(&udp_flows, &k) : NULL;
 	if (seen && since(now, *seen) < cfg->udp_idle_ns / 8)
 		return;
+	seen_mark(bit);
 	bpf_map_update_elem(&udp_flows, &k, &now, BPF_ANY);
 }
 

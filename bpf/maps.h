@@ -134,9 +134,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ban_filter SEC(".maps");
 
-/* The existence filter of src_state, prefix_state and verified (FG_SEEN_*,
- * abi.h). mmap-able: xdpmaps marks what user space inserts, the agent
- * rebuilds a generation in place. */
+/* The existence filter of src_state, prefix_state, verified and udp_flows
+ * (FG_SEEN_*, abi.h). mmap-able: xdpmaps marks what user space inserts,
+ * the agent rebuilds a generation in place. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FG_SEEN_ENTRIES);

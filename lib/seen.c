@@ -9,17 +9,40 @@
 #include "seen.h"
 
 #define BATCH 4096
-/* The largest value of the maps walked (their values are not used). */
-#define VAL_MAX                                                                                    \
-	(sizeof(struct fg_src_state) > sizeof(struct fg_verified) ? sizeof(struct fg_src_state)    \
-								  : sizeof(struct fg_verified))
-#define SEEN_MAPS     3 /* src_state, prefix_state, verified */
-#define SEEN_VERIFIED 2
-#define BOTH_GENS     2 /* walk()'s gen for "both generations" */
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+/* The largest key and value of the maps walked (their values are not used). */
+#define KEY_MAX MAX(sizeof(struct fg_src_key), sizeof(struct fg_udp_key))
+#define VAL_MAX MAX(sizeof(struct fg_src_state), MAX(sizeof(struct fg_verified), sizeof(__u64)))
+#define SEEN_MAPS 4 /* src_state, prefix_state, verified, udp_flows */
+enum { SEEN_SRC_STATE, SEEN_PREFIX_STATE, SEEN_VERIFIED, SEEN_UDP_FLOWS };
+#define BOTH_GENS 2 /* walk()'s gen for "both generations" */
 
 static int map_fd(const struct seen *s, int i)
 {
-	return i == 0 ? s->m->src_state : i == 1 ? s->m->prefix_state : s->m->verified;
+	switch (i) {
+	case SEEN_SRC_STATE:
+		return s->m->src_state;
+	case SEEN_PREFIX_STATE:
+		return s->m->prefix_state;
+	case SEEN_VERIFIED:
+		return s->m->verified;
+	default:
+		return s->m->udp_flows;
+	}
+}
+
+/* The filter bit of key i of a batch of map s->map (its keys packed at
+ * their own size, as the batch lookup returns them). */
+static __u32 key_bit(const struct seen *s, __u32 i)
+{
+	switch (s->map) {
+	case SEEN_UDP_FLOWS:
+		return fg_seen_bit_udp((const struct fg_udp_key *)s->keys + i);
+	case SEEN_VERIFIED: /* the verified map's keys have a bit of their own */
+		return fg_seen_bit_verified((const struct fg_src_key *)s->keys + i);
+	default:
+		return fg_seen_bit((const struct fg_src_key *)s->keys + i);
+	}
 }
 
 /* The generation word 0 of the filter at words names. */
@@ -77,9 +100,7 @@ static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
 		if (err && errno != ENOENT)
 			return -errno;
 		for (i = 0; i < count; i++) {
-			/* the verified map's keys have a bit of their own */
-			__u32 bit = s->map == SEEN_VERIFIED ? fg_seen_bit_verified(&s->keys[i])
-							    : fg_seen_bit(&s->keys[i]);
+			__u32 bit = key_bit(s, i);
 
 			if (gen == BOTH_GENS)
 				xdpmaps_seen_mark(s->m, bit);
@@ -106,7 +127,7 @@ int seen_open(struct seen *s, const struct xdpmaps *m)
 	if (!m->seen_words)
 		return 0;
 	s->m = m;
-	s->keys = malloc(BATCH * sizeof(*s->keys));
+	s->keys = malloc(BATCH * KEY_MAX);
 	s->vals = malloc(BATCH * VAL_MAX);
 	if (!s->keys || !s->vals)
 		err = -ENOMEM;

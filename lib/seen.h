@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * seen: the upkeep of the existence filter of src_state, prefix_state and
- * verified (map `seen`, FG_SEEN_* in abi.h). The program (and xdpmaps, for
- * what user space inserts) sets a key's bit in both generations before it
- * inserts the key; the bits of keys that left (LRU eviction, a clear, an
+ * seen: the upkeep of the existence filter of src_state, prefix_state,
+ * verified and udp_flows (map `seen`, FG_SEEN_* in abi.h). The programs
+ * (and xdpmaps, for what user space inserts) set a key's bit in both
+ * generations before they insert the key; the bits of keys that left (LRU eviction, a clear, an
  * unvouch) stay set and cost the program a lookup each. From time to time
  * the generation the program does not test is rebuilt in steps (zeroed,
  * then the bit of every key the maps hold set), then made the tested one:
@@ -30,12 +30,12 @@
 struct seen {
 	const struct xdpmaps *m; /* its maps and its mapping of the filter; NULL: no upkeep */
 	bool rebuilding;
-	int map;		 /* the map being walked (src_state, prefix_state, verified) */
+	int map;		 /* the map being walked (src_state, prefix_state, verified, udp_flows) */
 	bool walked_some;	 /* of that map: cursor is valid */
 	__u32 cursor;		 /* its batch cursor */
 	uint64_t bits_after;	 /* bits set in the tested generation after the last rebuild */
 	uint64_t rebuilt_ns;	 /* when the last rebuild ended (or the open) */
-	struct fg_src_key *keys; /* one batch of keys, and room for their values */
+	void *keys;		 /* one batch of keys, and room for their values */
 	void *vals;
 };
 

@@ -32,8 +32,9 @@
  * 7: the ban_filter map counts bans_addr's entries per slot (struct
  *    fg_ban_filter): a packet whose slot is 0 skips the bans_addr lookup.
  * 8: the seen map, the existence filter of src_state, prefix_state and
- *    verified (FG_SEEN_*, fg_seen_bit()). */
-#define FG_ABI_VERSION 8
+ *    verified (FG_SEEN_*, fg_seen_bit()).
+ * 9: the seen map covers udp_flows too (fg_seen_bit_udp()). */
+#define FG_ABI_VERSION 9
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -241,10 +242,10 @@ struct fg_src_key {
 _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 
 /*
- * The existence filter of src_state, prefix_state and verified (map
- * `seen`, u64 words): one bit, fg_seen_bit(key), for every key in any of
- * them, so that a source they hold nothing for (each SYN of a spoofed
- * random-source flood) costs a bit test, not three hash lookups. A key's
+ * The existence filter of src_state, prefix_state, verified and udp_flows
+ * (map `seen`, u64 words): one bit, fg_seen_bit(key), for every key in any
+ * of them, so that a source they hold nothing for (each SYN or datagram of
+ * a spoofed random-source flood) costs a bit test, not hash lookups. A key's
  * bit is set before the key is inserted and stays set while the key is in
  * a map; keys that leave (LRU eviction, a clear) leave their bits, which
  * only cost a lookup. Two generations: word 0 says which one the program
@@ -263,16 +264,15 @@ static inline __u32 fg_seen_word(__u32 gen, __u32 bit)
 }
 
 /*
- * The filter bit of key k with rule in place of its own: a mix of its five
- * words, shared by the program and user space. Not keyed: a chosen
- * collision costs its sender a hash lookup, as every packet paid before the
- * filter; nothing is skipped that a map holds.
+ * The filter bit of a key's head words a and b and its address: a mix
+ * shared by the program and user space. Not keyed: a chosen collision costs
+ * its sender a hash lookup, as every packet paid before the filter; nothing
+ * is skipped that a map holds.
  */
-static inline __u32 fg_seen_hash(const struct fg_src_key *k, __u32 rule)
+static inline __u32 fg_seen_mix(__u32 a, __u32 b, const __u32 addr[4])
 {
-	__u32 h = ((__u32)k->family | (__u32)k->prefixlen << 8 | rule << 16) * 0x9e3779b1U ^
-		  k->addr[0] * 0x85ebca6bU ^ k->addr[1] * 0xc2b2ae35U ^ k->addr[2] * 0x27d4eb2fU ^
-		  k->addr[3] * 0x165667b1U;
+	__u32 h = a * 0x9e3779b1U ^ b * 0x3c6ef372U ^ addr[0] * 0x85ebca6bU ^
+		  addr[1] * 0xc2b2ae35U ^ addr[2] * 0x27d4eb2fU ^ addr[3] * 0x165667b1U;
 
 	h ^= h >> 16;
 	h *= 0x7feb352dU;
@@ -280,6 +280,12 @@ static inline __u32 fg_seen_hash(const struct fg_src_key *k, __u32 rule)
 	h *= 0x846ca68bU;
 	h ^= h >> 16;
 	return h >> (32 - FG_SEEN_BITS_LOG);
+}
+
+/* The filter bit of key k with rule in place of its own. */
+static inline __u32 fg_seen_hash(const struct fg_src_key *k, __u32 rule)
+{
+	return fg_seen_mix((__u32)k->family | (__u32)k->prefixlen << 8 | rule << 16, 0, k->addr);
 }
 
 /* The filter bit of a src_state or prefix_state key. */
@@ -423,6 +429,13 @@ struct fg_udp_key {
 	__u32 addr[4];
 };
 _Static_assert(sizeof(struct fg_udp_key) == 24, "abi");
+
+/* The filter bit of a udp_flows key (a b word no src_state, prefix_state
+ * or verified key has: their b is 0). */
+static inline __u32 fg_seen_bit_udp(const struct fg_udp_key *k)
+{
+	return fg_seen_mix((__u32)k->sport << 16 | k->dport, 0x100U | k->family, k->addr);
+}
 
 /*
  * Per-CPU packet counters, indexed by FG_STAT_INDEX(ifindex, reason): a row

@@ -1930,6 +1930,76 @@ static void story_seen_filter(void)
 	report(name, ok, why);
 }
 
+/* The udp_flows key of an IPv4 datagram from src:sport to dport. */
+static struct fg_udp_key udp_key_of(const char *src, __u16 sport, __u16 dport)
+{
+	struct fg_cidr c = cidr(src);
+	struct fg_udp_key k = { .family = c.family, .sport = htons(sport), .dport = htons(dport) };
+
+	k.addr[0] = c.addr[0];
+	return k;
+}
+
+static bool udp_bit(const struct seen *sf, __u32 gen, const struct fg_udp_key *k)
+{
+	__u32 bit = fg_seen_bit_udp(k);
+
+	return sf->m->seen_words[fg_seen_word(gen, bit)] >> (bit & 63) & 1;
+}
+
+/*
+ * udp_flows behind the same filter: an admitted flow's key is marked in
+ * both generations and its next datagram is known; a flow written without
+ * its bit is new (its lookup skipped, as a spoofed datagram's is) until a
+ * rebuild walks udp_flows; a rebuild drops the bit of a flow that left.
+ * The TURN rule: udp 3478, burst 3 per source.
+ */
+static void story_seen_udp(void)
+{
+	const char *name = "state filter, UDP: an admitted flow is marked and known, a flow "
+			   "written without its bit is new until a rebuild, one that left loses it";
+	struct pkt_spec a = { .src = "192.0.2.81", .proto = IPPROTO_UDP, .sport = 1000, .dport = 3478 },
+			h = { .src = "198.51.100.82", .proto = IPPROTO_UDP, .sport = 2000, .dport = 3478 },
+			g = { .src = "198.51.100.83", .proto = IPPROTO_UDP, .sport = 3000, .dport = 3478 };
+	struct fg_udp_key ka = udp_key_of(a.src, a.sport, a.dport),
+			  kh = udp_key_of(h.src, h.sport, h.dport),
+			  kg = udp_key_of(g.src, g.sport, g.dport);
+	struct seen sf = { 0 };
+	char why[WHY_LEN] = "";
+	__u64 now;
+	bool ok;
+	int err = reset(NULL);
+
+	err = err ?: seen_open(&sf, &maps);
+	if (err || !sf.m) {
+		report(name, false, err ? strerror(-err) : "the filter could not be mapped");
+		seen_close(&sf);
+		return;
+	}
+	now = xdpmaps_now_ns();
+	ok = expect(&a, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     ((udp_bit(&sf, 0, &ka) && udp_bit(&sf, 1, &ka)) ||
+	      fail(why, "an admitted flow's key is not marked in both generations")) &&
+	     expect(&a, XDP_PASS, FG_R_PASS_UDP_KNOWN, why) &&
+	     /* written by hand, without its bit: skipped, so new */
+	     (!bpf_map_update_elem(maps.udp_flows, &kh, &now, BPF_NOEXIST) ||
+	      fail(why, "writing a flow by hand: %s", strerror(errno))) &&
+	     (udp_bit(&sf, (__u32)sf.m->seen_words[0] & 1, &kh) ||
+	      expect(&h, XDP_PASS, FG_R_PASS_NEW_FLOW, why)) &&
+	     (!bpf_map_update_elem(maps.udp_flows, &kg, &now, BPF_NOEXIST) ||
+	      fail(why, "writing a flow by hand: %s", strerror(errno))) &&
+	     /* a rebuild walks udp_flows: the hand-written flow is known */
+	     seen_rebuild(&sf, why) && expect(&g, XDP_PASS, FG_R_PASS_UDP_KNOWN, why) &&
+	     (!bpf_map_delete_elem(maps.udp_flows, &ka) || fail(why, "deleting A's flow")) &&
+	     seen_rebuild(&sf, why) &&
+	     (!udp_bit(&sf, (__u32)sf.m->seen_words[0] & 1, &ka) ||
+	      fg_seen_bit_udp(&ka) == fg_seen_bit_udp(&kh) ||
+	      fg_seen_bit_udp(&ka) == fg_seen_bit_udp(&kg) ||
+	      fail(why, "a rebuild kept the bit of a flow no map holds"));
+	seen_close(&sf);
+	report(name, ok, why);
+}
+
 /* --- the coarse-clock drop ------------------------------------------------ */
 
 /* Put src's bucket of the default tcp rule at tat (its other fields kept). */
@@ -2890,6 +2960,7 @@ int main(void)
 	story_ban_filter();
 	story_attack_autoban();
 	story_seen_filter();
+	story_seen_udp();
 	story_ban_lengths();
 	story_ban_full();
 	story_window_from_first_violation();

@@ -134,8 +134,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ban_filter SEC(".maps");
 
-/* The existence filter of src_state, prefix_state, verified and udp_flows
- * (FG_SEEN_*, abi.h). mmap-able: xdpmaps marks what user space inserts,
+/* The existence filter of src_state, prefix_state, verified, udp_flows and
+ * bans_pfx (FG_SEEN_*, abi.h). mmap-able: xdpmaps marks what user space inserts,
  * the agent rebuilds a generation in place. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

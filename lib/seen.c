@@ -11,10 +11,19 @@
 #define BATCH 4096
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 /* The largest key and value of the maps walked (their values are not used). */
-#define KEY_MAX MAX(sizeof(struct fg_src_key), sizeof(struct fg_udp_key))
-#define VAL_MAX MAX(sizeof(struct fg_src_state), MAX(sizeof(struct fg_verified), sizeof(__u64)))
-#define SEEN_MAPS 4 /* src_state, prefix_state, verified, udp_flows */
-enum { SEEN_SRC_STATE, SEEN_PREFIX_STATE, SEEN_VERIFIED, SEEN_UDP_FLOWS };
+#define KEY_MAX                                                                                    \
+	MAX(sizeof(struct fg_src_key), MAX(sizeof(struct fg_udp_key), sizeof(struct fg_ban_pfx_key)))
+#define VAL_MAX                                                                                    \
+	MAX(MAX(sizeof(struct fg_src_state), sizeof(struct fg_verified)),                          \
+	    MAX(sizeof(__u64), sizeof(struct fg_ban)))
+enum {
+	SEEN_SRC_STATE,
+	SEEN_PREFIX_STATE,
+	SEEN_VERIFIED,
+	SEEN_UDP_FLOWS,
+	SEEN_BANS_PFX,
+	SEEN_MAPS
+};
 #define BOTH_GENS 2 /* walk()'s gen for "both generations" */
 
 static int map_fd(const struct seen *s, int i)
@@ -26,8 +35,10 @@ static int map_fd(const struct seen *s, int i)
 		return s->m->prefix_state;
 	case SEEN_VERIFIED:
 		return s->m->verified;
-	default:
+	case SEEN_UDP_FLOWS:
 		return s->m->udp_flows;
+	default:
+		return s->m->bans_pfx;
 	}
 }
 
@@ -38,6 +49,8 @@ static __u32 key_bit(const struct seen *s, __u32 i)
 	switch (s->map) {
 	case SEEN_UDP_FLOWS:
 		return fg_seen_bit_udp((const struct fg_udp_key *)s->keys + i);
+	case SEEN_BANS_PFX:
+		return fg_seen_bit_ban_pfx((const struct fg_ban_pfx_key *)s->keys + i);
 	case SEEN_VERIFIED: /* the verified map's keys have a bit of their own */
 		return fg_seen_bit_verified((const struct fg_src_key *)s->keys + i);
 	default:

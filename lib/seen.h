@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * seen: the upkeep of the existence filter of src_state, prefix_state,
- * verified and udp_flows (map `seen`, FG_SEEN_* in abi.h). The programs
- * (and xdpmaps, for what user space inserts) set a key's bit in both
- * generations before they insert the key; the bits of keys that left (LRU eviction, a clear, an
- * unvouch) stay set and cost the program a lookup each. From time to time
- * the generation the program does not test is rebuilt in steps (zeroed,
- * then the bit of every key the maps hold set), then made the tested one:
- * what left no longer counts.
+ * verified, udp_flows and bans_pfx (map `seen`, FG_SEEN_* in abi.h). The
+ * programs (and xdpmaps, for what user space inserts) set a key's bit in
+ * both generations before they insert the key; the bits of keys that left
+ * (LRU eviction, a clear, an unvouch, an unban) stay set and cost the
+ * program a lookup each. From time to time the generation the program does
+ * not test is rebuilt in steps (zeroed, then the bit of every key the maps
+ * hold set), then made the tested one: what left no longer counts.
  */
 #ifndef FG_SEEN_H
 #define FG_SEEN_H
@@ -30,7 +30,7 @@
 struct seen {
 	const struct xdpmaps *m; /* its maps and its mapping of the filter; NULL: no upkeep */
 	bool rebuilding;
-	int map;		 /* the map being walked (src_state, prefix_state, verified, udp_flows) */
+	int map;		 /* the map being walked (seen.c: SEEN_SRC_STATE...) */
 	bool walked_some;	 /* of that map: cursor is valid */
 	__u32 cursor;		 /* its batch cursor */
 	uint64_t bits_after;	 /* bits set in the tested generation after the last rebuild */

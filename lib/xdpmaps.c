@@ -74,9 +74,15 @@ void xdpmaps_unmap(struct xdpmaps *m)
 
 void xdpmaps_seen_set(const struct xdpmaps *m, __u32 gen, __u32 bit)
 {
-	if (m->seen_words)
-		__atomic_fetch_or(&m->seen_words[fg_seen_word(gen, bit)], 1ULL << (bit & 63),
-				  __ATOMIC_SEQ_CST);
+	__u64 *w, b = 1ULL << (bit & 63);
+
+	if (!m->seen_words)
+		return;
+	/* Read first: the sweep marks every ban each second, and a set bit
+	 * then costs no store to a line the program reads. */
+	w = &m->seen_words[fg_seen_word(gen, bit)];
+	if (!(__atomic_load_n(w, __ATOMIC_SEQ_CST) & b))
+		__atomic_fetch_or(w, b, __ATOMIC_SEQ_CST);
 }
 
 void xdpmaps_seen_mark(const struct xdpmaps *m, __u32 bit)
@@ -706,6 +712,9 @@ static int pfx_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct 
 			return err;
 	} else if (!(cfg.ban_trie_only & (1u << fi)) &&
 		   (listed || cfg.ban_nplens[fi] < FG_BAN_PLENS)) {
+		/* Its state filter bit first: the program skips a prefix
+		 * whose bit is clear. */
+		xdpmaps_seen_mark(m, fg_seen_bit_ban_pfx(&k));
 		if (!bpf_map_update_elem(m->bans_pfx, &k, b, BPF_ANY)) {
 			/* After the insert: the program looks up the length
 			 * from now on. */
@@ -847,13 +856,24 @@ int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c)
 	return list_flags(m);
 }
 
+/* Mark the state filter bit of a bans_pfx key (any alignment), as its
+ * writers do: one written by hand is looked up from now on. */
+static void seen_mark_pfx(const struct xdpmaps *m, const void *key)
+{
+	struct fg_ban_pfx_key pk;
+
+	memcpy(&pk, key, sizeof(pk));
+	xdpmaps_seen_mark(m, fg_seen_bit_ban_pfx(&pk));
+}
+
 /* Delete up to 256 expired entries of one ban map (key_size bytes of key);
  * returns how many went. For bans_addr, each entry deleted leaves the ban
  * filter, and an entry still there whose slot counts nothing (written by
- * someone who did not count it) is counted. */
+ * someone who did not count it) is counted; for bans_pfx, an entry still
+ * there has its state filter bit set (the same writers). */
 static int sweep_map(const struct xdpmaps *m, int fd, size_t key_size, uint64_t now_ns)
 {
-	bool addrs = fd == m->bans_addr;
+	bool addrs = fd == m->bans_addr, pfxs = fd == m->bans_pfx;
 	enum { N = 256 };
 	unsigned char expired[N][sizeof(struct fg_lpm_key)], key[sizeof(struct fg_lpm_key)],
 		next[sizeof(struct fg_lpm_key)];
@@ -863,10 +883,14 @@ static int sweep_map(const struct xdpmaps *m, int fd, size_t key_size, uint64_t 
 
 	/* Collect, then delete: deleting while walking restarts the walk. */
 	while (n < N && !bpf_map_get_next_key(fd, prev, next)) {
-		if (!bpf_map_lookup_elem(fd, next, &b) && b.expires_ns && b.expires_ns <= now_ns)
+		if (!bpf_map_lookup_elem(fd, next, &b) && b.expires_ns && b.expires_ns <= now_ns) {
 			memcpy(expired[n++], next, key_size);
-		else if (addrs && filter_empty(m, next))
-			filter_add(m, next, 1);
+		} else {
+			if (addrs && filter_empty(m, next))
+				filter_add(m, next, 1);
+			if (pfxs)
+				seen_mark_pfx(m, next);
+		}
 		memcpy(key, next, key_size);
 		prev = key;
 	}

@@ -29,7 +29,7 @@ struct xdpmaps {
 	int stats, rule_stats, misc;
 	int events;
 	int ban_filter;
-	int seen; /* the existence filter of the state and UDP flow maps (FG_SEEN_*, seen.h) */
+	int seen; /* the existence filter of the state, UDP flow and prefix ban maps (seen.h) */
 	int ncpus; /* possible CPUs: the width of per-CPU values */
 	/* ban_filter's slots, mapped: the ban API counts bans_addr's entries
 	 * there (struct fg_ban_filter); NULL for maps without a filter */
@@ -54,7 +54,8 @@ void xdpmaps_unmap(struct xdpmaps *m);
 /* Set a key's bit in both generations of the state filter, as the program
  * does before an insert: fg_seen_bit() of a src_state or prefix_state key,
  * fg_seen_bit_verified() of a verified one, fg_seen_bit_udp() of a
- * udp_flows one. For every writer of those maps in user space. */
+ * udp_flows one, fg_seen_bit_ban_pfx() of a bans_pfx one. For every writer
+ * of those maps in user space. */
 void xdpmaps_seen_mark(const struct xdpmaps *m, __u32 bit);
 /* The same in generation gen only (the agent's rebuild). */
 void xdpmaps_seen_set(const struct xdpmaps *m, __u32 gen, __u32 bit);

@@ -33,8 +33,9 @@
  *    fg_ban_filter): a packet whose slot is 0 skips the bans_addr lookup.
  * 8: the seen map, the existence filter of src_state, prefix_state and
  *    verified (FG_SEEN_*, fg_seen_bit()).
- * 9: the seen map covers udp_flows too (fg_seen_bit_udp()). */
-#define FG_ABI_VERSION 9
+ * 9: the seen map covers udp_flows too (fg_seen_bit_udp()).
+ * 10: and bans_pfx (fg_seen_bit_ban_pfx()). */
+#define FG_ABI_VERSION 10
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -242,10 +243,11 @@ struct fg_src_key {
 _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 
 /*
- * The existence filter of src_state, prefix_state, verified and udp_flows
- * (map `seen`, u64 words): one bit, fg_seen_bit(key), for every key in any
- * of them, so that a source they hold nothing for (each SYN or datagram of
- * a spoofed random-source flood) costs a bit test, not hash lookups. A key's
+ * The existence filter of src_state, prefix_state, verified, udp_flows and
+ * bans_pfx (map `seen`, u64 words): one bit, fg_seen_bit(key), for every
+ * key in any of them, so that a source they hold nothing for (each SYN or
+ * datagram of a spoofed random-source flood; each packet's prefixes in the
+ * prefix ban hash) costs a bit test, not hash lookups. A key's
  * bit is set before the key is inserted and stays set while the key is in
  * a map; keys that leave (LRU eviction, a clear) leave their bits, which
  * only cost a lookup. Two generations: word 0 says which one the program
@@ -411,6 +413,13 @@ struct fg_ban_pfx_key {
 	__u32 addr[4];
 };
 _Static_assert(sizeof(struct fg_ban_pfx_key) == 20, "abi");
+
+/* The state filter's bit of a bans_pfx key (FG_SEEN_*: its b word is one no
+ * other map's keys have). */
+static inline __u32 fg_seen_bit_ban_pfx(const struct fg_ban_pfx_key *k)
+{
+	return fg_seen_mix((__u32)k->family | (__u32)k->prefixlen << 8, 0x200U, k->addr);
+}
 
 struct fg_ban {
 	__u64 expires_ns; /* CLOCK_MONOTONIC ns; 0 = never */

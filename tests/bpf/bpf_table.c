@@ -2000,6 +2000,80 @@ static void story_seen_udp(void)
 	report(name, ok, why);
 }
 
+/* The bans_pfx key of an IPv4 prefix a.b.c.d/plen (as the ban API keys it:
+ * IPv4-mapped, its length + 96). */
+static struct fg_ban_pfx_key ban_pfx_key4(const char *net, __u8 plen)
+{
+	struct fg_cidr c = cidr(net);
+	struct fg_ban_pfx_key k = { .family = FG_AF_INET, .prefixlen = (__u8)(96 + plen) };
+
+	k.addr[2] = htonl(0xffff);
+	k.addr[3] = c.addr[0];
+	return k;
+}
+
+static bool ban_pfx_bit(const struct seen *sf, __u32 gen, const struct fg_ban_pfx_key *k)
+{
+	__u32 bit = fg_seen_bit_ban_pfx(k);
+
+	return sf->m->seen_words[fg_seen_word(gen, bit)] >> (bit & 63) & 1;
+}
+
+/*
+ * bans_pfx behind the same filter: the ban API marks a prefix before it
+ * inserts it, so it drops at once; a prefix written without its bit is not
+ * looked up (with its length listed) until a rebuild walks bans_pfx, or the
+ * expiry sweep marks it; a rebuild drops the bit of an unbanned prefix.
+ */
+static void story_seen_ban_pfx(void)
+{
+	const char *name = "state filter, prefix bans: a ban drops at once, one written without "
+			   "its bit is skipped until a rebuild or a sweep, an unbanned prefix loses it";
+	struct pkt_spec a = SYN(.src = "203.0.113.9"), h = SYN(.src = "198.51.100.9"),
+			g = SYN(.src = "192.0.2.9");
+	struct fg_cidr ca = cidr("203.0.113.0/24");
+	struct fg_ban_pfx_key ka = ban_pfx_key4("203.0.113.0", 24),
+			      kh = ban_pfx_key4("198.51.100.0", 24),
+			      kg = ban_pfx_key4("192.0.2.0", 24);
+	struct fg_ban forever = { .origin = FG_BAN_MANUAL };
+	struct seen sf = { 0 };
+	char why[WHY_LEN] = "";
+	bool ok;
+	int err = reset(NULL);
+
+	err = err ?: seen_open(&sf, &maps);
+	if (err || !sf.m) {
+		report(name, false, err ? strerror(-err) : "the filter could not be mapped");
+		seen_close(&sf);
+		return;
+	}
+	ok = (!xdpmaps_ban(&maps, &ca, 0, FG_BAN_MANUAL) || fail(why, "banning 203.0.113.0/24")) &&
+	     ((ban_pfx_bit(&sf, 0, &ka) && ban_pfx_bit(&sf, 1, &ka)) ||
+	      fail(why, "a banned prefix's key is not marked in both generations")) &&
+	     expect(&a, XDP_DROP, FG_R_DROP_BAN, why) &&
+	     /* written by hand, without its bit (its length /24 is listed) */
+	     (!bpf_map_update_elem(maps.bans_pfx, &kh, &forever, BPF_NOEXIST) ||
+	      fail(why, "writing a prefix ban by hand: %s", strerror(errno))) &&
+	     (ban_pfx_bit(&sf, (__u32)sf.m->seen_words[0] & 1, &kh) ||
+	      expect(&h, XDP_PASS, FG_R_PASS_NEW_FLOW, why)) &&
+	     seen_rebuild(&sf, why) && expect(&h, XDP_DROP, FG_R_DROP_BAN, why) &&
+	     /* the expiry sweep, each second, marks what it walks */
+	     (!bpf_map_update_elem(maps.bans_pfx, &kg, &forever, BPF_NOEXIST) ||
+	      fail(why, "writing a prefix ban by hand: %s", strerror(errno))) &&
+	     (ban_pfx_bit(&sf, (__u32)sf.m->seen_words[0] & 1, &kg) ||
+	      expect(&g, XDP_PASS, FG_R_PASS_NEW_FLOW, why)) &&
+	     (xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()) == 0 || fail(why, "sweep")) &&
+	     expect(&g, XDP_DROP, FG_R_DROP_BAN, why) &&
+	     (!xdpmaps_unban(&maps, &ca) || fail(why, "unbanning 203.0.113.0/24")) &&
+	     seen_rebuild(&sf, why) &&
+	     (!ban_pfx_bit(&sf, (__u32)sf.m->seen_words[0] & 1, &ka) ||
+	      fg_seen_bit_ban_pfx(&ka) == fg_seen_bit_ban_pfx(&kh) ||
+	      fail(why, "a rebuild kept the bit of a prefix no longer banned")) &&
+	     expect(&a, XDP_PASS, FG_R_PASS_NEW_FLOW, why);
+	seen_close(&sf);
+	report(name, ok, why);
+}
+
 /* --- the coarse-clock drop ------------------------------------------------ */
 
 /* Put src's bucket of the default tcp rule at tat (its other fields kept). */
@@ -2961,6 +3035,7 @@ int main(void)
 	story_attack_autoban();
 	story_seen_filter();
 	story_seen_udp();
+	story_seen_ban_pfx();
 	story_ban_lengths();
 	story_ban_full();
 	story_window_from_first_violation();

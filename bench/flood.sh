@@ -12,8 +12,8 @@
 #         `ct state new` + limit in the input hook. Victim CPU ns per packet,
 #         Mpps absorbed flat out, what reached the TCP stack, a verified
 #         client's connects during the flood. Then a random-source UDP flood
-#         (a TURN port's rule) for the filters that see UDP: none, bare
-#         XDP_DROP, floodgate.
+#         (a TURN port's rule; an echo server answers on the port) for the
+#         filters that see UDP: none, bare XDP_DROP, floodgate.
 # skb     the same with fgnet's raw-socket generator (frames reach the victim
 #         as socket buffers: the "skb path", kept for comparison).
 # scale   victim CPU per packet, drop rate and map occupancy as the number of
@@ -67,6 +67,12 @@ fg_bg fg_in "$FG_V" taskset -c "$BENCH_VIC_CPU" "$FGNET" serve --port $PORT \
 	--ready-file "$FG_TMP/srv" >/dev/null
 fg_wait_file "$FG_TMP/srv" || fg_fail "server did not start"
 SERVER=$FG_LAST_PID
+# The UDP flood's port is open, as a TURN server's is: an echo server there
+# answers every datagram that reaches it (its CPU counts as the victim's).
+fg_bg fg_in "$FG_V" taskset -c "$BENCH_VIC_CPU" "$FGNET" serve --udp --port $UDP_PORT \
+	--ready-file "$FG_TMP/srv_udp" >/dev/null
+fg_wait_file "$FG_TMP/srv_udp" || fg_fail "UDP server did not start"
+SERVERS="$SERVER $FG_LAST_PID"
 
 # syn_cookies off: this section measures the limiter's drop path. With cookies
 # (bench/cookies.sh measures them) the rule under attack answers the random
@@ -227,7 +233,7 @@ flood_once() {
 	rx0=$(fg_if_stat "$FG_V" "$FG_V_IF_A" rx packets)
 	d0=$(filter_drops "$filter")
 	busy0=$(bench_cpu_busy "$BENCH_VIC_CPU")
-	v0=$(bench_victim_ns "$SERVER" $agent)
+	v0=$(bench_victim_ns $SERVERS $agent)
 	t0=$(date +%s%N)
 	fg_bg fg_in "$FG_A" taskset -c "$BENCH_ATT_CPU" "$FGNET" syn --dst "$FG_V_IP4_A" --dport $PORT \
 		--src "$src" --count "$COUNT" --seconds "$SECS" >"$FG_TMP/flood.out"
@@ -239,7 +245,7 @@ flood_once() {
 	cpid=$FG_LAST_PID
 	fg_wait_pid "$fpid" 30 || fg_fail "flood generator failed"
 	busy1=$(bench_cpu_busy "$BENCH_VIC_CPU")
-	v1=$(bench_victim_ns "$SERVER" $agent)
+	v1=$(bench_victim_ns $SERVERS $agent)
 	t1=$(date +%s%N)
 	fg_wait_pid "$cpid" 30 || fg_fail "client failed"
 	rx1=$(fg_if_stat "$FG_V" "$FG_V_IF_A" rx packets)
@@ -263,7 +269,7 @@ native_once() {
 	d0=$(filter_drops "$filter")
 	i0=$(l4_in "$flood")
 	busy0=$(bench_cpu_busy "$BENCH_VIC_CPU")
-	v0=$(bench_victim_ns "$SERVER" $agent)
+	v0=$(bench_victim_ns $SERVERS $agent)
 	p0=($(prog_stats))
 	t0=$(date +%s%N)
 	fg_bg fg_in "$FG_A" taskset -c "$BENCH_ATT_CPU" "$LIVEGEN" flood --dev "$FG_A_IF" \
@@ -271,8 +277,12 @@ native_once() {
 		--seconds "$NSECS" "$@" >"$FG_TMP/flood.out"
 	fpid=$FG_LAST_PID
 	if [ "$client" = 1 ]; then
-		fg_bg fg_in "$FG_C" taskset -c "$BENCH_ATT_CPU" "$FGNET" connect --dst "$FG_V_IP4_C" \
-			--dport $PORT --count "$CONNECTS" --interval-ms $INTERVAL --timeout-ms 1000 >"$FG_TMP/cli.out"
+		# During the UDP flood the client talks UDP to the echo server
+		# (a new flow each time, of a source the host talks TCP with).
+		local talk=(connect --dport $PORT)
+		[ "$flood" = udp ] && talk=(udp-talk --new-flows --dport $UDP_PORT)
+		fg_bg fg_in "$FG_C" taskset -c "$BENCH_ATT_CPU" "$FGNET" "${talk[@]}" --dst "$FG_V_IP4_C" \
+			--count "$CONNECTS" --interval-ms $INTERVAL --timeout-ms 1000 >"$FG_TMP/cli.out"
 		cpid=$FG_LAST_PID
 	fi
 	fg_wait_pid "$fpid" 30 || fg_fail "livegen failed: $(<"$FG_TMP/flood.out")"
@@ -281,7 +291,7 @@ native_once() {
 	drained() { [ $(($(vstat xdp_packets) - c0)) -ge "$(fg_kv xmit "$(<"$FG_TMP/flood.out")")" ]; }
 	fg_wait_for -t 5 drained || fg_log "$filter/$flood run $run: V's ring did not drain within 5 s"
 	busy1=$(bench_cpu_busy "$BENCH_VIC_CPU")
-	v1=$(bench_victim_ns "$SERVER" $agent)
+	v1=$(bench_victim_ns $SERVERS $agent)
 	p1=($(prog_stats))
 	t1=$(date +%s%N)
 	c1=$(vstat xdp_packets)
@@ -531,7 +541,7 @@ END {
 	echo "- limits (floodgate, the LRU limiter and nftables alike): $SRC_RATE new connections/s per address (burst $SRC_BURST); floodgate and nftables also $GLB_RATE/s in all (burst $GLB_BURST), on TCP port $PORT"
 	echo
 	case " $PARTS " in *" native "*)
-		echo "- method (native path): bench/livegen floods flat out from A pinned to CPU $BENCH_ATT_CPU (BPF_PROG_RUN live frames, XDP_TX into A's veth: V's veth receives xdp_frames), up to $NCOUNT SYNs for ${NSECS}s per flood; V's NAPI thread and server pinned to CPU $BENCH_VIC_CPU; absorbed = frames V's NAPI consumed (veth xdp_packets) per second; victim CPU ns/pkt = CPU time (schedstat) of V's NAPI threads, server and agent / frames consumed; CPU 1 busy = /proc/stat of CPU $BENCH_VIC_CPU / frames consumed (includes anything else running there); one core absorbs = 1000 / victim CPU ns/pkt, the rate a core doing only this would take (absorbed is lower whenever the NAPI thread shares CPU $BENCH_VIC_CPU with other work: it runs as an ordinary thread); to TCP stack = V's Tcp InSegs per second; XDP program ns/pkt = the program's own run time per run (kernel BPF stats, kernel.bpf_stats_enabled=1 during the part: it adds two clock reads to every XDP row alike), which leaves out the driver's work on each frame (veth and the page-pool return of the frame to the generator's CPU, whose lock dominates victim CPU on some VMs); ratios are of this run's medians; a verified client connects $CONNECTS times, every ${INTERVAL} ms, 1 s timeout, from C during each flood; median of $RUNS floods per row"
+		echo "- method (native path): bench/livegen floods flat out from A pinned to CPU $BENCH_ATT_CPU (BPF_PROG_RUN live frames, XDP_TX into A's veth: V's veth receives xdp_frames), up to $NCOUNT SYNs for ${NSECS}s per flood; V's NAPI thread and server pinned to CPU $BENCH_VIC_CPU; absorbed = frames V's NAPI consumed (veth xdp_packets) per second; victim CPU ns/pkt = CPU time (schedstat) of V's NAPI threads, server and agent / frames consumed; CPU 1 busy = /proc/stat of CPU $BENCH_VIC_CPU / frames consumed (includes anything else running there); one core absorbs = 1000 / victim CPU ns/pkt, the rate a core doing only this would take (absorbed is lower whenever the NAPI thread shares CPU $BENCH_VIC_CPU with other work: it runs as an ordinary thread); to TCP stack = V's Tcp InSegs per second (to UDP stack, for the UDP flood: datagrams V's UDP took in, InDatagrams + NoPorts + InErrors, and an echo server on UDP $UDP_PORT answers each one that reaches it); XDP program ns/pkt = the program's own run time per run (kernel BPF stats, kernel.bpf_stats_enabled=1 during the part: it adds two clock reads to every XDP row alike), which leaves out the driver's work on each frame (veth and the page-pool return of the frame to the generator's CPU, whose lock dominates victim CPU on some VMs); ratios are of this run's medians; a verified client connects $CONNECTS times, every ${INTERVAL} ms, 1 s timeout, from C during each flood (during the UDP flood it sends $CONNECTS datagrams, each from a new source port, and waits for each echo: connects ok = echoes received); median of $RUNS floods per row"
 		echo
 		native_tables
 		;;

@@ -265,12 +265,13 @@ static __always_inline bool ban_live(const struct fg_ban *ban, __u64 *now)
 
 /* The source (k: its full-length LPM key) is in a prefix the bans_pfx hash
  * bans now: one lookup per prefix length the agent lists as in use for the
- * family (cfg->ban_plens) whose key has its state filter bit, longest first; the longest live ban applies (an
- * expired one, not swept yet, hides no shorter live one, as for address
- * bans). A global function: the verifier checks it once, on its own
- * (inlined, the paths of its loop multiplied those of everything after it
- * past the 1M-instruction limit). The clock is read only for a ban with an
- * expiry, and not kept: rare, and it keeps the caller's paths one. */
+ * family (cfg->ban_plens) whose key has its state filter bit, longest
+ * first; the longest live ban applies (an expired one, not swept yet, hides
+ * no shorter live one, as for address bans). A global function: the
+ * verifier checks it once, on its own (inlined, the paths of its loop
+ * multiplied those of everything after it past the 1M-instruction limit).
+ * The clock is read only for a ban with an expiry, and not kept: rare, and
+ * it keeps the caller's paths one. */
 __noinline int fg_prefix_banned(const struct fg_lpm_key *k, const struct fg_config *cfg,
 				__u32 family)
 {
@@ -351,8 +352,8 @@ static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_co
 	 * bans, and none while no ban shares the address's ban filter slot;
 	 * a prefix's none while its state filter bit is clear
 	 * (fg_prefix_banned()); the trie of prefixes is walked only while it
-	 * holds any. An expired
-	 * address ban (not swept yet) does not hide a live prefix. */
+	 * holds any. An expired address ban (not swept yet) does not hide a
+	 * live prefix. */
 	if (address_ban_possible(k.addr) && fg_address_banned(&k))
 		return FG_R_DROP_BAN;
 	if (cfg->ban_nplens[p->family == FG_AF_INET6] && fg_prefix_banned(&k, cfg, p->family))

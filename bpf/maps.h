@@ -135,8 +135,8 @@ struct {
 } ban_filter SEC(".maps");
 
 /* The existence filter of src_state, prefix_state, verified, udp_flows and
- * bans_pfx (FG_SEEN_*, abi.h). mmap-able: xdpmaps marks what user space inserts,
- * the agent rebuilds a generation in place. */
+ * bans_pfx (FG_SEEN_*, abi.h). mmap-able: xdpmaps marks what user space
+ * inserts, the agent rebuilds a generation in place. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FG_SEEN_ENTRIES);

@@ -1784,14 +1784,30 @@ static void story_window_from_first_violation(void)
 
 /* --- the state maps' existence filter ------------------------------------ */
 
-/* k's bit in generation gen of the filter (mapped by sf); of k as a key of
- * the verified map when verified. */
+/* A story's filter, kept by the agent's code (seen_open()) over the
+ * test's maps; false (reported) when it cannot be. */
+static bool seen_story_open(struct seen *sf, const char *name, int err)
+{
+	err = err ?: seen_open(sf, &maps);
+	if (!err && sf->m)
+		return true;
+	report(name, false, err ? strerror(-err) : "the filter could not be mapped");
+	seen_close(sf);
+	return false;
+}
+
+/* Bit bit of generation gen of the filter (mapped by sf). */
+static bool seen_has(const struct seen *sf, __u32 gen, __u32 bit)
+{
+	return sf->m->seen_words[fg_seen_word(gen, bit)] >> (bit & 63) & 1;
+}
+
+/* k's bit in generation gen of the filter; of k as a key of the verified
+ * map when verified. */
 static bool seen_bit_of(const struct seen *sf, __u32 gen, const struct fg_src_key *k,
 			bool verified)
 {
-	__u32 bit = verified ? fg_seen_bit_verified(k) : fg_seen_bit(k);
-
-	return sf->m->seen_words[fg_seen_word(gen, bit)] >> (bit & 63) & 1;
+	return seen_has(sf, gen, verified ? fg_seen_bit_verified(k) : fg_seen_bit(k));
 }
 
 static bool seen_bit(const struct seen *sf, __u32 gen, const struct fg_src_key *k)
@@ -1857,12 +1873,8 @@ static void story_seen_filter(void)
 	cidr_to_src_key(&ca, FG_RULE_DEFAULT_TCP, &ka);
 	cidr_to_src_key(&cb, FG_RULE_DEFAULT_TCP, &kb);
 	cidr_to_src_key(&ch, FG_RULE_DEFAULT_TCP, &kh);
-	err = err ?: seen_open(&sf, &maps);
-	if (err || !sf.m) {
-		report(name, false, err ? strerror(-err) : "the filter could not be mapped");
-		seen_close(&sf);
+	if (!seen_story_open(&sf, name, err))
 		return;
-	}
 	ok = expect(&a, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 	     ((seen_bit(&sf, 0, &ka) && seen_bit(&sf, 1, &ka)) ||
 	      fail(why, "a new source's key is not marked in both generations")) &&
@@ -1942,9 +1954,7 @@ static struct fg_udp_key udp_key_of(const char *src, __u16 sport, __u16 dport)
 
 static bool udp_bit(const struct seen *sf, __u32 gen, const struct fg_udp_key *k)
 {
-	__u32 bit = fg_seen_bit_udp(k);
-
-	return sf->m->seen_words[fg_seen_word(gen, bit)] >> (bit & 63) & 1;
+	return seen_has(sf, gen, fg_seen_bit_udp(k));
 }
 
 /*
@@ -1970,12 +1980,8 @@ static void story_seen_udp(void)
 	bool ok;
 	int err = reset(NULL);
 
-	err = err ?: seen_open(&sf, &maps);
-	if (err || !sf.m) {
-		report(name, false, err ? strerror(-err) : "the filter could not be mapped");
-		seen_close(&sf);
+	if (!seen_story_open(&sf, name, err))
 		return;
-	}
 	now = xdpmaps_now_ns();
 	ok = expect(&a, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 	     ((udp_bit(&sf, 0, &ka) && udp_bit(&sf, 1, &ka)) ||
@@ -1984,7 +1990,7 @@ static void story_seen_udp(void)
 	     /* written by hand, without its bit: skipped, so new */
 	     (!bpf_map_update_elem(maps.udp_flows, &kh, &now, BPF_NOEXIST) ||
 	      fail(why, "writing a flow by hand: %s", strerror(errno))) &&
-	     (udp_bit(&sf, (__u32)sf.m->seen_words[0] & 1, &kh) ||
+	     (udp_bit(&sf, seen_tested(&sf), &kh) ||
 	      expect(&h, XDP_PASS, FG_R_PASS_NEW_FLOW, why)) &&
 	     (!bpf_map_update_elem(maps.udp_flows, &kg, &now, BPF_NOEXIST) ||
 	      fail(why, "writing a flow by hand: %s", strerror(errno))) &&
@@ -1992,7 +1998,7 @@ static void story_seen_udp(void)
 	     seen_rebuild(&sf, why) && expect(&g, XDP_PASS, FG_R_PASS_UDP_KNOWN, why) &&
 	     (!bpf_map_delete_elem(maps.udp_flows, &ka) || fail(why, "deleting A's flow")) &&
 	     seen_rebuild(&sf, why) &&
-	     (!udp_bit(&sf, (__u32)sf.m->seen_words[0] & 1, &ka) ||
+	     (!udp_bit(&sf, seen_tested(&sf), &ka) ||
 	      fg_seen_bit_udp(&ka) == fg_seen_bit_udp(&kh) ||
 	      fg_seen_bit_udp(&ka) == fg_seen_bit_udp(&kg) ||
 	      fail(why, "a rebuild kept the bit of a flow no map holds"));
@@ -2014,9 +2020,7 @@ static struct fg_ban_pfx_key ban_pfx_key4(const char *net, __u8 plen)
 
 static bool ban_pfx_bit(const struct seen *sf, __u32 gen, const struct fg_ban_pfx_key *k)
 {
-	__u32 bit = fg_seen_bit_ban_pfx(k);
-
-	return sf->m->seen_words[fg_seen_word(gen, bit)] >> (bit & 63) & 1;
+	return seen_has(sf, gen, fg_seen_bit_ban_pfx(k));
 }
 
 /*
@@ -2041,12 +2045,8 @@ static void story_seen_ban_pfx(void)
 	bool ok;
 	int err = reset(NULL);
 
-	err = err ?: seen_open(&sf, &maps);
-	if (err || !sf.m) {
-		report(name, false, err ? strerror(-err) : "the filter could not be mapped");
-		seen_close(&sf);
+	if (!seen_story_open(&sf, name, err))
 		return;
-	}
 	ok = (!xdpmaps_ban(&maps, &ca, 0, FG_BAN_MANUAL) || fail(why, "banning 203.0.113.0/24")) &&
 	     ((ban_pfx_bit(&sf, 0, &ka) && ban_pfx_bit(&sf, 1, &ka)) ||
 	      fail(why, "a banned prefix's key is not marked in both generations")) &&
@@ -2054,19 +2054,19 @@ static void story_seen_ban_pfx(void)
 	     /* written by hand, without its bit (its length /24 is listed) */
 	     (!bpf_map_update_elem(maps.bans_pfx, &kh, &forever, BPF_NOEXIST) ||
 	      fail(why, "writing a prefix ban by hand: %s", strerror(errno))) &&
-	     (ban_pfx_bit(&sf, (__u32)sf.m->seen_words[0] & 1, &kh) ||
+	     (ban_pfx_bit(&sf, seen_tested(&sf), &kh) ||
 	      expect(&h, XDP_PASS, FG_R_PASS_NEW_FLOW, why)) &&
 	     seen_rebuild(&sf, why) && expect(&h, XDP_DROP, FG_R_DROP_BAN, why) &&
 	     /* the expiry sweep, each second, marks what it walks */
 	     (!bpf_map_update_elem(maps.bans_pfx, &kg, &forever, BPF_NOEXIST) ||
 	      fail(why, "writing a prefix ban by hand: %s", strerror(errno))) &&
-	     (ban_pfx_bit(&sf, (__u32)sf.m->seen_words[0] & 1, &kg) ||
+	     (ban_pfx_bit(&sf, seen_tested(&sf), &kg) ||
 	      expect(&g, XDP_PASS, FG_R_PASS_NEW_FLOW, why)) &&
 	     (xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()) == 0 || fail(why, "sweep")) &&
 	     expect(&g, XDP_DROP, FG_R_DROP_BAN, why) &&
 	     (!xdpmaps_unban(&maps, &ca) || fail(why, "unbanning 203.0.113.0/24")) &&
 	     seen_rebuild(&sf, why) &&
-	     (!ban_pfx_bit(&sf, (__u32)sf.m->seen_words[0] & 1, &ka) ||
+	     (!ban_pfx_bit(&sf, seen_tested(&sf), &ka) ||
 	      fg_seen_bit_ban_pfx(&ka) == fg_seen_bit_ban_pfx(&kh) ||
 	      fail(why, "a rebuild kept the bit of a prefix no longer banned")) &&
 	     expect(&a, XDP_PASS, FG_R_PASS_NEW_FLOW, why);

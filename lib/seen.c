@@ -161,7 +161,7 @@ int seen_open(struct seen *s, const struct xdpmaps *m)
 		return err;
 	}
 	s->bits_after = seen_bits_set(s);
-	s->rebuilt_ns = xdpmaps_now_ns();
+	s->rebuilt_ns = s->counted_ns = xdpmaps_now_ns();
 	return 0;
 }
 
@@ -186,9 +186,13 @@ int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns)
 	words = s->m->seen_words;
 	next = tested_gen(words) ^ 1;
 	if (!s->rebuilding) {
-		if (!force && now_ns - s->rebuilt_ns < SEEN_REBUILD_NS &&
-		    seen_bits_set(s) < s->bits_after + SEEN_REBUILD_BITS)
-			return 0;
+		if (!force && now_ns - s->rebuilt_ns < SEEN_REBUILD_NS) {
+			if (now_ns - s->counted_ns < SEEN_COUNT_NS)
+				return 0;
+			s->counted_ns = now_ns;
+			if (seen_bits_set(s) < s->bits_after + SEEN_REBUILD_BITS)
+				return 0;
+		}
 		/* Zeroed before any key is walked: a key inserted from now on
 		 * has its bit set by its writer, a key already in a map by
 		 * the walk. (The program marks a key and inserts it within
@@ -215,6 +219,6 @@ int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns)
 	__atomic_store_n(&words[0], (__u64)next, __ATOMIC_SEQ_CST);
 	s->rebuilding = false;
 	s->bits_after = seen_bits_set(s);
-	s->rebuilt_ns = now_ns;
+	s->rebuilt_ns = s->counted_ns = now_ns;
 	return 1;
 }

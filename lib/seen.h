@@ -26,6 +26,9 @@
  * is skipped until then). */
 #define SEEN_REBUILD_BITS (1ULL << (FG_SEEN_BITS_LOG - 4))
 #define SEEN_REBUILD_NS	  (600ULL * 1000000000ULL)
+/* How often the bits are counted for that (2 MB read: a quarter of an idle
+ * agent's CPU when it was every second). */
+#define SEEN_COUNT_NS (10ULL * 1000000000ULL)
 
 struct seen {
 	const struct xdpmaps *m; /* its maps and its mapping of the filter; NULL: no upkeep */
@@ -35,6 +38,7 @@ struct seen {
 	__u32 cursor;		 /* its batch cursor */
 	uint64_t bits_after;	 /* bits set in the tested generation after the last rebuild */
 	uint64_t rebuilt_ns;	 /* when the last rebuild ended (or the open) */
+	uint64_t counted_ns;	 /* when the bits were last counted for a rebuild */
 	void *keys;		 /* one batch of keys, and room for their values */
 	void *vals;
 };

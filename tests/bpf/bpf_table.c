@@ -1942,6 +1942,45 @@ static void story_seen_filter(void)
 	report(name, ok, why);
 }
 
+/*
+ * The rebuild's own trigger (no force): once the tested generation gained
+ * SEEN_REBUILD_BITS bits, at the first count, which is at most every
+ * SEEN_COUNT_NS; never before the count. The gain is written as a writer
+ * would (bits of both generations), the clock is injected.
+ */
+static void story_seen_trigger(void)
+{
+	const char *name = "state filter: a rebuild starts by itself once the filter gained 1/16 of "
+			   "its bits, at the next count (every 10 s), not before";
+	struct seen sf = { 0 };
+	char why[WHY_LEN] = "";
+	uint64_t t0;
+	__u32 i, gen0;
+	bool ok;
+	int err = reset(NULL);
+
+	if (!seen_story_open(&sf, name, err))
+		return;
+	t0 = sf.counted_ns;
+	gen0 = seen_tested(&sf);
+	/* 2 x the trigger's bits at spread places (a multiplicative walk) */
+	for (i = 0; i < 2 * SEEN_REBUILD_BITS; i++)
+		xdpmaps_seen_mark(&maps, (__u32)(i * 2654435761ULL >> 8) &
+						 ((1U << FG_SEEN_BITS_LOG) - 1));
+	ok = (seen_tick(&sf, (size_t)1 << 22, false, t0 + SEEN_COUNT_NS / 2) == 0 ||
+	      fail(why, "a rebuild started before the next count")) &&
+	     (seen_tested(&sf) == gen0 || fail(why, "the tested generation changed before a count")) &&
+	     (seen_tick(&sf, (size_t)1 << 22, false, t0 + SEEN_COUNT_NS) == 1 ||
+	      fail(why, "the count after %llu s did not rebuild a filter that gained %llu bits",
+		   (unsigned long long)(SEEN_COUNT_NS / NS_PER_SEC),
+		   (unsigned long long)(2 * SEEN_REBUILD_BITS))) &&
+	     (seen_tested(&sf) != gen0 || fail(why, "the rebuilt generation is not the tested one")) &&
+	     (seen_tick(&sf, (size_t)1 << 22, false, t0 + 3 * SEEN_COUNT_NS) == 0 ||
+	      fail(why, "a rebuild with no gain since the last one"));
+	seen_close(&sf);
+	report(name, ok, why);
+}
+
 /* The udp_flows key of an IPv4 datagram from src:sport to dport. */
 static struct fg_udp_key udp_key_of(const char *src, __u16 sport, __u16 dport)
 {
@@ -3036,6 +3075,7 @@ int main(void)
 	story_seen_filter();
 	story_seen_udp();
 	story_seen_ban_pfx();
+	story_seen_trigger();
 	story_ban_lengths();
 	story_ban_full();
 	story_window_from_first_violation();

@@ -209,10 +209,11 @@ static __always_inline void src_key_of(const struct pkt *p, __u8 prefixlen, __u1
 		k->addr[i] = p->saddr[i] & prefix_mask(k->prefixlen, i);
 }
 
-/* src_state, prefix_state or verified may hold the key of filter bit bit
- * (abi.h, FG_SEEN_*): the bit is set in the generation word 0 names (or
- * the filter cannot be read). A clear bit saves the lookup of a source no
- * map holds: each packet of a spoofed random-source flood. */
+/* A map behind the state filter (src_state, prefix_state, verified,
+ * udp_flows, bans_pfx) may hold the key of filter bit bit (abi.h,
+ * FG_SEEN_*): the bit is set in the generation word 0 names (or the filter
+ * cannot be read). A clear bit saves the lookup of a key no map holds: each
+ * packet of a spoofed random-source flood. */
 static __always_inline bool seen_maybe(__u32 bit)
 {
 	__u32 idx = 0;
@@ -225,10 +226,13 @@ static __always_inline bool seen_maybe(__u32 bit)
 	return !w || (*w >> (bit & 63)) & 1;
 }
 
-/* Before a key is inserted: its bit in both generations (the one tested
- * now and the one the agent may be rebuilding). Read first: no store, and
- * no cache line taken from the other CPUs, when the bit is already set. */
-static __always_inline void seen_mark(__u32 bit)
+/* Insert into a map behind the state filter: the key's bit (bit) first, in
+ * both generations (the one tested now and the one the agent may be
+ * rebuilding), so that no key a map holds is ever skipped. Read first: no
+ * store, and no cache line taken from the other CPUs, when the bit is
+ * already set. Returns bpf_map_update_elem()'s result. */
+static __always_inline long seen_insert(void *map, const void *key, const void *val, __u64 flags,
+					__u32 bit)
 {
 	__u32 gen, idx;
 	__u64 m = 1ULL << (bit & 63), *w;
@@ -240,6 +244,7 @@ static __always_inline void seen_mark(__u32 bit)
 		if (w && !(*w & m))
 			__sync_fetch_and_or(w, m);
 	}
+	return bpf_map_update_elem(map, key, val, flags);
 }
 
 /* An allow/deny entry's value is its family: IPv4 is stored under
@@ -548,8 +553,7 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 		}
 		/* Another CPU may insert the same key first: accept -EEXIST
 		 * and use whichever entry is in the map. */
-		seen_mark(fg_seen_bit(&k));
-		bpf_map_update_elem(map, &k, &fresh_state, BPF_NOEXIST);
+		seen_insert(map, &k, &fresh_state, BPF_NOEXIST, fg_seen_bit(&k));
 		st = bpf_map_lookup_elem(map, &k);
 		if (!st)
 			return true;
@@ -723,8 +727,7 @@ static __always_inline __u32 cookie_ack(struct xdp_md *xdp, struct ctx *c)
 		struct fg_verified v = { .tcp_ns = c->now };
 
 		src_key_of(&c->p, 0, 0, &k);
-		seen_mark(fg_seen_bit_verified(&k));
-		if (bpf_map_update_elem(&verified, &k, &v, BPF_ANY) == 0)
+		if (seen_insert(&verified, &k, &v, BPF_ANY, fg_seen_bit_verified(&k)) == 0)
 			count_misc(FG_M_COOKIE_VERIFIED);
 	}
 	return reason;
@@ -790,10 +793,8 @@ static __always_inline __u32 udp_packet(struct ctx *c)
 	if (!rule_of(c, FG_PROTO_UDP))
 		return FG_R_PASS_NEW_FLOW;
 	reason = new_flow(c);
-	if (!fg_reason_drops(reason)) {
-		seen_mark(bit);
-		bpf_map_update_elem(&udp_flows, &k, &c->now, BPF_ANY);
-	}
+	if (!fg_reason_drops(reason))
+		seen_insert(&udp_flows, &k, &c->now, BPF_ANY, bit);
 	return reason;
 }
 
@@ -856,8 +857,7 @@ static __always_inline void egress_udp(const struct pkt *p, const struct fg_conf
 	seen = seen_maybe(bit) ? bpf_map_lookup_elem(&udp_flows, &k) : NULL;
 	if (seen && since(now, *seen) < cfg->udp_idle_ns / 8)
 		return;
-	seen_mark(bit);
-	bpf_map_update_elem(&udp_flows, &k, &now, BPF_ANY);
+	seen_insert(&udp_flows, &k, &now, BPF_ANY, bit);
 }
 
 /*
@@ -917,8 +917,7 @@ int fg_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	}
 	fresh.tcp_ns = now;
-	seen_mark(fg_seen_bit_verified(&k));
-	if (bpf_map_update_elem(&verified, &k, &fresh, BPF_ANY) == 0)
+	if (seen_insert(&verified, &k, &fresh, BPF_ANY, fg_seen_bit_verified(&k)) == 0)
 		count_misc(FG_M_VERIFIED);
 	return TC_ACT_OK;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,46 +17,47 @@
 #define VAL_MAX                                                                                    \
 	MAX(MAX(sizeof(struct fg_src_state), sizeof(struct fg_verified)),                          \
 	    MAX(sizeof(__u64), sizeof(struct fg_ban)))
-enum {
-	SEEN_SRC_STATE,
-	SEEN_PREFIX_STATE,
-	SEEN_VERIFIED,
-	SEEN_UDP_FLOWS,
-	SEEN_BANS_PFX,
-	SEEN_MAPS
-};
 #define BOTH_GENS 2 /* walk()'s gen for "both generations" */
 
-static int map_fd(const struct seen *s, int i)
+static __u32 bit_state(const void *k)
 {
-	switch (i) {
-	case SEEN_SRC_STATE:
-		return s->m->src_state;
-	case SEEN_PREFIX_STATE:
-		return s->m->prefix_state;
-	case SEEN_VERIFIED:
-		return s->m->verified;
-	case SEEN_UDP_FLOWS:
-		return s->m->udp_flows;
-	default:
-		return s->m->bans_pfx;
-	}
+	return fg_seen_bit(k);
 }
 
-/* The filter bit of key i of a batch of map s->map (its keys packed at
- * their own size, as the batch lookup returns them). */
-static __u32 key_bit(const struct seen *s, __u32 i)
+static __u32 bit_verified(const void *k)
 {
-	switch (s->map) {
-	case SEEN_UDP_FLOWS:
-		return fg_seen_bit_udp((const struct fg_udp_key *)s->keys + i);
-	case SEEN_BANS_PFX:
-		return fg_seen_bit_ban_pfx((const struct fg_ban_pfx_key *)s->keys + i);
-	case SEEN_VERIFIED: /* the verified map's keys have a bit of their own */
-		return fg_seen_bit_verified((const struct fg_src_key *)s->keys + i);
-	default:
-		return fg_seen_bit((const struct fg_src_key *)s->keys + i);
-	}
+	return fg_seen_bit_verified(k);
+}
+
+static __u32 bit_udp(const void *k)
+{
+	return fg_seen_bit_udp(k);
+}
+
+static __u32 bit_ban_pfx(const void *k)
+{
+	return fg_seen_bit_ban_pfx(k);
+}
+
+/* The maps behind the filter, in the order a rebuild walks them: where
+ * struct xdpmaps keeps each one's fd, its key size (the batch lookup packs
+ * keys at it) and the filter bit of a key. */
+static const struct {
+	size_t fd;
+	size_t key_size;
+	__u32 (*bit)(const void *key);
+} seen_maps[] = {
+	{ offsetof(struct xdpmaps, src_state), sizeof(struct fg_src_key), bit_state },
+	{ offsetof(struct xdpmaps, prefix_state), sizeof(struct fg_src_key), bit_state },
+	{ offsetof(struct xdpmaps, verified), sizeof(struct fg_src_key), bit_verified },
+	{ offsetof(struct xdpmaps, udp_flows), sizeof(struct fg_udp_key), bit_udp },
+	{ offsetof(struct xdpmaps, bans_pfx), sizeof(struct fg_ban_pfx_key), bit_ban_pfx },
+};
+#define SEEN_MAPS ((int)(sizeof(seen_maps) / sizeof(seen_maps[0])))
+
+static int map_fd(const struct seen *s)
+{
+	return *(const int *)((const char *)s->m + seen_maps[s->map].fd);
 }
 
 /* The generation word 0 of the filter at words names. */
@@ -108,12 +110,13 @@ static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
 	*done = false;
 	while (seen_keys < budget) {
 		count = BATCH;
-		err = bpf_map_lookup_batch(map_fd(s, s->map), s->walked_some ? &s->cursor : NULL,
-					   &out, s->keys, s->vals, &count, &opts);
+		err = bpf_map_lookup_batch(map_fd(s), s->walked_some ? &s->cursor : NULL, &out,
+					   s->keys, s->vals, &count, &opts);
 		if (err && errno != ENOENT)
 			return -errno;
 		for (i = 0; i < count; i++) {
-			__u32 bit = key_bit(s, i);
+			__u32 bit = seen_maps[s->map].bit((const char *)s->keys +
+							  i * seen_maps[s->map].key_size);
 
 			if (gen == BOTH_GENS)
 				xdpmaps_seen_mark(s->m, bit);

@@ -33,7 +33,7 @@
 struct seen {
 	const struct xdpmaps *m; /* its maps and its mapping of the filter; NULL: no upkeep */
 	bool rebuilding;
-	int map;		 /* the map being walked (seen.c: SEEN_SRC_STATE...) */
+	int map;		 /* the map being walked (index in seen.c's seen_maps) */
 	bool walked_some;	 /* of that map: cursor is valid */
 	__u32 cursor;		 /* its batch cursor */
 	uint64_t bits_after;	 /* bits set in the tested generation after the last rebuild */

@@ -760,9 +760,9 @@ static void render_maps(struct sbuf *b, struct metrics *m)
 	_Static_assert(FG_SEEN_BITS_LOG == 24, "the help text below");
 	filter_gauge(b, "floodgate_xdp_state_filter_slots_used",
 		     "Slots set (of 16777216, one bit each) in the state filter the program tests: a "
-		     "source whose bit is clear skips the per-source, per-prefix and verified "
-		     "lookups. The agent rebuilds it once it has gained 1/16 of its bits, or every "
-		     "10 minutes. Recounted every 10 s.",
+		     "key whose bit is clear skips its lookup (per-source, per-prefix, verified, UDP "
+		     "flow, banned prefix). The agent rebuilds it once it has gained 1/16 of its "
+		     "bits, or every 10 minutes. Recounted every 10 s.",
 		     m->seen_slots);
 	family(b, "floodgate_xdp_map_capacity", "gauge",
 	       "Maximum entries of each bounded XDP map (LRU maps evict the least recently "

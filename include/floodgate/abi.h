@@ -244,8 +244,8 @@ _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 
 /*
  * The existence filter of src_state, prefix_state, verified, udp_flows and
- * bans_pfx (map `seen`, u64 words): one bit, fg_seen_bit(key), for every
- * key in any of them, so that a source they hold nothing for (each SYN or
+ * bans_pfx (map `seen`, u64 words): one bit (fg_seen_bit() and its
+ * siblings below, one per kind of key) for every key in any of them, so that a source they hold nothing for (each SYN or
  * datagram of a spoofed random-source flood; each packet's prefixes in the
  * prefix ban hash) costs a bit test, not hash lookups. A key's
  * bit is set before the key is inserted and stays set while the key is in

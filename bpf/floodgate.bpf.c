@@ -540,12 +540,14 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 {
 	struct fg_src_key k;
 	struct fg_src_state *st;
+	__u32 bit;
 
 	*out = NULL;
 	if (!lim->rate)
 		return true;
 	src_key_of(&c->p, prefixlen, c->rule_id, &k);
-	st = seen_maybe(fg_seen_bit(&k)) ? bpf_map_lookup_elem(map, &k) : NULL;
+	bit = fg_seen_bit(&k);
+	st = seen_maybe(bit) ? bpf_map_lookup_elem(map, &k) : NULL;
 	if (!st) {
 		if (no_new_state) {
 			count_misc(FG_M_STATE_SKIPPED);
@@ -553,7 +555,7 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 		}
 		/* Another CPU may insert the same key first: accept -EEXIST
 		 * and use whichever entry is in the map. */
-		seen_insert(map, &k, &fresh_state, BPF_NOEXIST, fg_seen_bit(&k));
+		seen_insert(map, &k, &fresh_state, BPF_NOEXIST, bit);
 		st = bpf_map_lookup_elem(map, &k);
 		if (!st)
 			return true;

@@ -19,39 +19,39 @@
 	    MAX(sizeof(__u64), sizeof(struct fg_ban)))
 #define BOTH_GENS 2 /* walk()'s gen for "both generations" */
 
-static __u32 bit_state(const void *k)
+static void set_state(const struct xdpmaps *m, __u32 gen, const void *k)
 {
-	return fg_seen_bit(k);
+	xdpmaps_seen_set(m, gen, fg_seen_bit(k));
 }
 
-static __u32 bit_verified(const void *k)
+static void set_verified(const struct xdpmaps *m, __u32 gen, const void *k)
 {
-	return fg_seen_bit_verified(k);
+	xdpmaps_seen_set(m, gen, fg_seen_bit_verified(k));
 }
 
-static __u32 bit_udp(const void *k)
+static void set_udp(const struct xdpmaps *m, __u32 gen, const void *k)
 {
-	return fg_seen_bit_udp(k);
+	xdpmaps_seen_set(m, gen, fg_seen_bit_udp(k));
 }
 
-static __u32 bit_ban_pfx(const void *k)
+static void set_ban_pfx(const struct xdpmaps *m, __u32 gen, const void *k)
 {
-	return fg_seen_bit_ban_pfx(k);
+	xdpmaps_seen_set_ban_pfx(m, gen, k);
 }
 
 /* The maps behind the filter, in the order a rebuild walks them: where
  * struct xdpmaps keeps each one's fd, its key size (the batch lookup packs
- * keys at it) and the filter bit of a key. */
+ * keys at it) and how a key sets its bits in a generation. */
 static const struct {
 	size_t fd;
 	size_t key_size;
-	__u32 (*bit)(const void *key);
+	void (*set)(const struct xdpmaps *m, __u32 gen, const void *key);
 } seen_maps[] = {
-	{ offsetof(struct xdpmaps, src_state), sizeof(struct fg_src_key), bit_state },
-	{ offsetof(struct xdpmaps, prefix_state), sizeof(struct fg_src_key), bit_state },
-	{ offsetof(struct xdpmaps, verified), sizeof(struct fg_src_key), bit_verified },
-	{ offsetof(struct xdpmaps, udp_flows), sizeof(struct fg_udp_key), bit_udp },
-	{ offsetof(struct xdpmaps, bans_pfx), sizeof(struct fg_ban_pfx_key), bit_ban_pfx },
+	{ offsetof(struct xdpmaps, src_state), sizeof(struct fg_src_key), set_state },
+	{ offsetof(struct xdpmaps, prefix_state), sizeof(struct fg_src_key), set_state },
+	{ offsetof(struct xdpmaps, verified), sizeof(struct fg_src_key), set_verified },
+	{ offsetof(struct xdpmaps, udp_flows), sizeof(struct fg_udp_key), set_udp },
+	{ offsetof(struct xdpmaps, bans_pfx), sizeof(struct fg_ban_pfx_key), set_ban_pfx },
 };
 #define SEEN_MAPS ((int)(sizeof(seen_maps) / sizeof(seen_maps[0])))
 
@@ -115,13 +115,14 @@ static int walk(struct seen *s, __u32 gen, size_t budget, bool *done)
 		if (err && errno != ENOENT)
 			return -errno;
 		for (i = 0; i < count; i++) {
-			__u32 bit = seen_maps[s->map].bit((const char *)s->keys +
-							  i * seen_maps[s->map].key_size);
+			const void *key = (const char *)s->keys + i * seen_maps[s->map].key_size;
 
-			if (gen == BOTH_GENS)
-				xdpmaps_seen_mark(s->m, bit);
-			else
-				xdpmaps_seen_set(s->m, gen, bit);
+			if (gen == BOTH_GENS) {
+				seen_maps[s->map].set(s->m, 0, key);
+				seen_maps[s->map].set(s->m, 1, key);
+			} else {
+				seen_maps[s->map].set(s->m, gen, key);
+			}
 		}
 		seen_keys += count;
 		if (err) { /* ENOENT: that was the last batch */
@@ -203,6 +204,8 @@ int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns)
 		 * stores.) */
 		for (__u32 i = 0; i < FG_SEEN_WORDS; i++)
 			__atomic_store_n(&words[fg_seen_word(next, 0) + i], 0, __ATOMIC_SEQ_CST);
+		for (__u32 i = 0; i < FG_COVER_WORDS; i++)
+			__atomic_store_n(&words[fg_cover_word(next, 0) + i], 0, __ATOMIC_SEQ_CST);
 		s->rebuilding = true;
 		s->map = 0;
 		s->walked_some = false;

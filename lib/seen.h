@@ -7,7 +7,8 @@
  * (LRU eviction, a clear, an unvouch, an unban) stay set and cost the
  * program a lookup each. From time to time the generation the program does
  * not test is rebuilt in steps (zeroed, then the bit of every key the maps
- * hold set), then made the tested one: what left no longer counts.
+ * hold set), then made the tested one: what left no longer counts. The
+ * prefix ban cover at the end of the map (cover.h) is rebuilt with it.
  */
 #ifndef FG_SEEN_H
 #define FG_SEEN_H

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cover.h"
 #include "floodgate.skel.h"
 #include "xdpmaps.h"
 
@@ -89,6 +90,19 @@ void xdpmaps_seen_mark(const struct xdpmaps *m, __u32 bit)
 {
 	xdpmaps_seen_set(m, 0, bit);
 	xdpmaps_seen_set(m, 1, bit);
+}
+
+void xdpmaps_seen_set_ban_pfx(const struct xdpmaps *m, __u32 gen, const struct fg_ban_pfx_key *k)
+{
+	xdpmaps_seen_set(m, gen, fg_seen_bit_ban_pfx(k));
+	if (m->seen_words)
+		cover_set(m->seen_words, gen, k);
+}
+
+void xdpmaps_seen_mark_ban_pfx(const struct xdpmaps *m, const struct fg_ban_pfx_key *k)
+{
+	xdpmaps_seen_set_ban_pfx(m, 0, k);
+	xdpmaps_seen_set_ban_pfx(m, 1, k);
 }
 
 /* Count (d = 1) or uncount (d = -1) an address ban key (any alignment)
@@ -712,9 +726,9 @@ static int pfx_ban_set(struct xdpmaps *m, const struct fg_cidr *c, const struct 
 			return err;
 	} else if (!(cfg.ban_trie_only & (1u << fi)) &&
 		   (listed || cfg.ban_nplens[fi] < FG_BAN_PLENS)) {
-		/* Its state filter bit first: the program skips a prefix
-		 * whose bit is clear. */
-		xdpmaps_seen_mark(m, fg_seen_bit_ban_pfx(&k));
+		/* Its state filter and cover bits first: the program skips
+		 * a prefix whose bits are clear. */
+		xdpmaps_seen_mark_ban_pfx(m, &k);
 		if (!bpf_map_update_elem(m->bans_pfx, &k, b, BPF_ANY)) {
 			/* After the insert: the program looks up the length
 			 * from now on. */
@@ -856,21 +870,21 @@ int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c)
 	return list_flags(m);
 }
 
-/* Mark the state filter bit of a bans_pfx key (any alignment), as its
+/* Mark the state filter and cover bits of a bans_pfx key (any alignment), as its
  * writers do: one written by hand is looked up from now on. */
 static void seen_mark_pfx(const struct xdpmaps *m, const void *key)
 {
 	struct fg_ban_pfx_key pk;
 
 	memcpy(&pk, key, sizeof(pk));
-	xdpmaps_seen_mark(m, fg_seen_bit_ban_pfx(&pk));
+	xdpmaps_seen_mark_ban_pfx(m, &pk);
 }
 
 /* Delete up to 256 expired entries of one ban map (key_size bytes of key);
  * returns how many went. For bans_addr, each entry deleted leaves the ban
  * filter, and an entry still there whose slot counts nothing (written by
  * someone who did not count it) is counted; for bans_pfx, an entry still
- * there has its state filter bit set (the same writers). */
+ * there has its state filter and cover bits set (the same writers). */
 static int sweep_map(const struct xdpmaps *m, int fd, size_t key_size, uint64_t now_ns)
 {
 	bool addrs = fd == m->bans_addr, pfxs = fd == m->bans_pfx;

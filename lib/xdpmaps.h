@@ -59,6 +59,10 @@ void xdpmaps_unmap(struct xdpmaps *m);
 void xdpmaps_seen_mark(const struct xdpmaps *m, __u32 bit);
 /* The same in generation gen only (the agent's rebuild). */
 void xdpmaps_seen_set(const struct xdpmaps *m, __u32 gen, __u32 bit);
+/* A bans_pfx key's state filter bit and prefix ban cover bits (cover.h),
+ * in generation gen; _mark: in both, for every writer of bans_pfx. */
+void xdpmaps_seen_set_ban_pfx(const struct xdpmaps *m, __u32 gen, const struct fg_ban_pfx_key *k);
+void xdpmaps_seen_mark_ban_pfx(const struct xdpmaps *m, const struct fg_ban_pfx_key *k);
 
 /* CLOCK_MONOTONIC in ns: the clock of every timestamp in the maps. */
 uint64_t xdpmaps_now_ns(void);

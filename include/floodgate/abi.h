@@ -34,8 +34,9 @@
  * 8: the seen map, the existence filter of src_state, prefix_state and
  *    verified (FG_SEEN_*, fg_seen_bit()).
  * 9: the seen map covers udp_flows too (fg_seen_bit_udp()).
- * 10: and bans_pfx (fg_seen_bit_ban_pfx()). */
-#define FG_ABI_VERSION 10
+ * 10: and bans_pfx (fg_seen_bit_ban_pfx()).
+ * 11: the seen map ends with the prefix ban cover (FG_COVER_*). */
+#define FG_ABI_VERSION 11
 
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
@@ -257,12 +258,74 @@ _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
  */
 #define FG_SEEN_BITS_LOG 24
 #define FG_SEEN_WORDS	 (1U << (FG_SEEN_BITS_LOG - 6)) /* u64 words per generation */
-#define FG_SEEN_ENTRIES	 (1 + 2 * FG_SEEN_WORDS)	/* word 0, then generations 0 and 1 */
+
+/*
+ * The prefix ban cover, at the end of the seen map in the same two
+ * generations (word 0 names the tested one, the same writers set a bit in
+ * both, the same rebuild clears what left): one bit per IPv4 /20 (its
+ * number, exact) and per IPv6 /40 (hashed), set for every unit a bans_pfx
+ * prefix covers or lies in. A packet whose unit's bit is clear is in no
+ * prefix bans_pfx holds: one bit test, whatever the lengths in use and the
+ * number of bans. IPv6 lengths below FG_COVER6_MIN_PLEN would cover more
+ * than 65536 units: they are not marked, and the program looks those
+ * lengths up whatever the cover says.
+ */
+#define FG_COVER4_LOG	     20 /* IPv4 bits: one per /20 */
+#define FG_COVER6_LOG	     21 /* IPv6 bits: the /40s hashed */
+#define FG_COVER6_UNIT	     40
+#define FG_COVER6_MIN_PLEN   24
+#define FG_COVER_WORDS	     ((1U << (FG_COVER4_LOG - 6)) + (1U << (FG_COVER6_LOG - 6)))
+#define FG_SEEN_COVER_OFFSET (1 + 2 * FG_SEEN_WORDS)
+/* word 0, the filter's generations 0 and 1, the cover's 0 and 1 */
+#define FG_SEEN_ENTRIES (FG_SEEN_COVER_OFFSET + 2 * FG_COVER_WORDS)
 
 /* Index in the seen map of the word holding bit of generation gen. */
 static inline __u32 fg_seen_word(__u32 gen, __u32 bit)
 {
 	return 1 + (gen & 1) * FG_SEEN_WORDS + (bit >> 6);
+}
+
+/* Index in the seen map of the word holding cover bit of generation gen. */
+static inline __u32 fg_cover_word(__u32 gen, __u32 bit)
+{
+	return FG_SEEN_COVER_OFFSET + (gen & 1) * FG_COVER_WORDS + (bit >> 6);
+}
+
+/* A u32 in network byte order, in host order (for kernel and user space). */
+static inline __u32 fg_ntohl(__u32 x)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap32(x);
+#else
+	return x;
+#endif
+}
+
+/* The cover bit of an IPv4 address (network byte order). */
+static inline __u32 fg_cover_bit4(__u32 addr)
+{
+	return fg_ntohl(addr) >> (32 - FG_COVER4_LOG);
+}
+
+/* The cover bit of an IPv6 /40, unit: its top 40 bits as a number. Not
+ * keyed: a chosen collision costs its sender the lookups every packet
+ * paid before the cover. */
+static inline __u32 fg_cover_bit6_unit(__u64 unit)
+{
+	__u32 h = (__u32)unit * 0x9e3779b1U ^ (__u32)(unit >> 32) * 0x85ebca6bU;
+
+	h ^= h >> 16;
+	h *= 0x7feb352dU;
+	h ^= h >> 15;
+	h *= 0x846ca68bU;
+	h ^= h >> 16;
+	return (1U << FG_COVER4_LOG) + (h >> (32 - FG_COVER6_LOG));
+}
+
+/* The /40 unit of an IPv6 address (network byte order words). */
+static inline __u64 fg_cover_unit6(const __u32 addr[4])
+{
+	return (__u64)fg_ntohl(addr[0]) << 8 | fg_ntohl(addr[1]) >> 24;
 }
 
 /*

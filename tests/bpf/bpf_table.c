@@ -32,6 +32,7 @@
 #include "pktbuild.h"
 #include "testobj.h"
 #include "rules.h"
+#include "cover.h"
 #include "seen.h"
 
 #define WHY_LEN	   256
@@ -2113,6 +2114,92 @@ static void story_seen_ban_pfx(void)
 	report(name, ok, why);
 }
 
+/* The prefix ban cover's bit (in the tested generation) of packets from
+ * src. */
+static bool cover_has(const struct seen *sf, const char *src)
+{
+	struct fg_cidr c = cidr(src);
+	struct fg_lpm_key k;
+	__u32 bit;
+
+	cidr_to_lpm(&c, &k);
+	bit = cover_bit_of(c.family, k.addr);
+	return sf->m->seen_words[fg_cover_word(seen_tested(sf), bit)] >> (bit & 63) & 1;
+}
+
+/*
+ * The prefix ban cover, the one bit the program tests before it looks up
+ * any prefix length: a ban marks every unit it covers, so its sources drop
+ * at its edges and its neighbours do not; a prefix written by hand with its
+ * state filter bit but no cover is skipped until the expiry sweep marks
+ * it; an IPv6 length too short for the cover is looked up whatever the
+ * cover says; a rebuild clears the units of a prefix no longer banned.
+ */
+static void story_ban_cover(void)
+{
+	const char *name = "prefix ban cover: a ban drops at its edges and not beyond, one written "
+			   "without its cover waits for the sweep, short IPv6 lengths are always "
+			   "looked up, an unban leaves at the next rebuild";
+	struct pkt_spec first = SYN(.src = "198.48.0.0"), last = SYN(.src = "198.63.255.255"),
+			next = SYN(.src = "198.64.0.0"), in24 = SYN(.src = "203.0.113.9"),
+			unit24 = SYN(.src = "203.0.112.5"), hand = SYN(.src = "192.0.2.9"),
+			v6 = SYN(.src = "2001:db8:ffff:1::1"), v6out = SYN(.src = "2001:db9::1");
+	struct fg_cidr c12 = cidr("198.48.0.0/12"), c24 = cidr("203.0.113.0/24"),
+		       c32 = cidr("2001:db8::/32"), c20 = cidr("2001::/20");
+	struct fg_ban_pfx_key kh = ban_pfx_key4("192.0.2.0", 24);
+	struct fg_ban forever = { .origin = FG_BAN_MANUAL };
+	struct seen sf = { 0 };
+	char why[WHY_LEN] = "";
+	bool ok;
+	int err = reset(NULL);
+
+	if (!seen_story_open(&sf, name, err))
+		return;
+	/* (rebuilt first: earlier stories' bans leave their units set) */
+	ok = seen_rebuild(&sf, why) &&
+	     (!xdpmaps_ban(&maps, &c12, 0, FG_BAN_MANUAL) || fail(why, "banning /12")) &&
+	     (!xdpmaps_ban(&maps, &c24, 0, FG_BAN_MANUAL) || fail(why, "banning /24")) &&
+	     expect(&first, XDP_DROP, FG_R_DROP_BAN, why) &&
+	     expect(&last, XDP_DROP, FG_R_DROP_BAN, why) &&
+	     expect(&next, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     expect(&in24, XDP_DROP, FG_R_DROP_BAN, why) &&
+	     /* the /24's unit is its /20: looked up, not banned */
+	     expect(&unit24, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     /* by hand, its filter bit set, its cover not (its /24 length listed) */
+	     (xdpmaps_seen_mark(&maps, fg_seen_bit_ban_pfx(&kh)), true) &&
+	     (!bpf_map_update_elem(maps.bans_pfx, &kh, &forever, BPF_NOEXIST) ||
+	      fail(why, "writing a prefix ban by hand: %s", strerror(errno))) &&
+	     (!cover_has(&sf, "192.0.2.9") || fail(why, "192.0.2.0/20 marked before any ban")) &&
+	     expect(&hand, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     (xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()) == 0 || fail(why, "sweep")) &&
+	     expect(&hand, XDP_DROP, FG_R_DROP_BAN, why) &&
+	     /* IPv6: a /32 covers 256 hashed /40s */
+	     (!xdpmaps_ban(&maps, &c32, 0, FG_BAN_MANUAL) || fail(why, "banning 2001:db8::/32")) &&
+	     expect(&v6, XDP_DROP, FG_R_DROP_BAN, why) &&
+	     expect(&v6out, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     (!xdpmaps_unban(&maps, &c32) || fail(why, "unbanning 2001:db8::/32")) &&
+	     seen_rebuild(&sf, why) &&
+	     (!cover_has(&sf, "2001:db8:ffff:1::1") ||
+	      fail(why, "a rebuild kept the cover of an unbanned IPv6 /32")) &&
+	     expect(&v6, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     /* a /20 marks nothing: looked up for every IPv6 packet */
+	     (!xdpmaps_ban(&maps, &c20, 0, FG_BAN_MANUAL) || fail(why, "banning 2001::/20")) &&
+	     (!cover_has(&sf, "2001:db8:ffff:1::1") || fail(why, "a /20 marked the cover")) &&
+	     expect(&v6, XDP_DROP, FG_R_DROP_BAN, why) &&
+	     /* an unban leaves the cover at the next rebuild, not before */
+	     (!xdpmaps_unban(&maps, &c12) || fail(why, "unbanning /12")) &&
+	     (cover_has(&sf, "198.63.255.255") ||
+	      fail(why, "the cover lost a unit before a rebuild")) &&
+	     expect(&last, XDP_PASS, FG_R_PASS_NEW_FLOW, why) && seen_rebuild(&sf, why) &&
+	     (!cover_has(&sf, "198.63.255.255") ||
+	      fail(why, "a rebuild kept the cover of an unbanned /12")) &&
+	     (cover_has(&sf, "203.0.113.9") || fail(why, "a rebuild lost a banned /24's unit")) &&
+	     expect(&in24, XDP_DROP, FG_R_DROP_BAN, why) &&
+	     expect(&hand, XDP_DROP, FG_R_DROP_BAN, why);
+	seen_close(&sf);
+	report(name, ok, why);
+}
+
 /* --- the coarse-clock drop ------------------------------------------------ */
 
 /* Put src's bucket of the default tcp rule at tat (its other fields kept). */
@@ -3075,6 +3162,7 @@ int main(void)
 	story_seen_filter();
 	story_seen_udp();
 	story_seen_ban_pfx();
+	story_ban_cover();
 	story_seen_trigger();
 	story_ban_lengths();
 	story_ban_full();

@@ -7,12 +7,12 @@
  * any of the 256 flag bytes, UDP, ICMP, VXLAN / GRE / IPIP / IPv6-in-IPv4
  * tunnels, truncations, IP lengths that disagree with the frame) and then
  * mutated (bytes flipped anywhere). Each goes through BPF_PROG_TEST_RUN on
- * the real object, with deny entries configured, and is read a second time
+ * the real object, with deny entries and prefix bans configured, and is read a second time
  * by a reference written here the way Linux's receive path reads a frame's
  * source address (tags stripped, version and length checks of ip_rcv and
  * ipv6_rcv, an IPv4-mapped IPv6 source taken as its IPv4 address, as a
  * dual-stack socket sees it). A frame the reference reads as coming from a
- * denied source must not get XDP_PASS; nor may any frame get a verdict
+ * denied or banned source must not get XDP_PASS; nor may any frame get a verdict
  * other than XDP_PASS or XDP_DROP. Failing frames are printed in hex.
  *
  *   fuzz_xdp [--frames N] [--seed S] [--quiet]
@@ -42,6 +42,12 @@
 static const char *const deny_list[] = { "203.0.113.0/24", "198.51.100.128/25",
 					 "2001:db8:bad::/48" };
 static struct fg_cidr denied[sizeof(deny_list) / sizeof(deny_list[0])];
+/* Prefix bans (the bans_pfx hash behind its cover): a /26 whose cover unit,
+ * its /20, holds sources that are not banned, an IPv6 /40 and /64 among
+ * the sources drawn. */
+static const char *const ban_list[] = { "192.0.2.128/26", "2001:db8:500::/40",
+					"2001:db8:300::/64" };
+static struct fg_cidr banned[sizeof(ban_list) / sizeof(ban_list[0])];
 
 /* --- random numbers (xorshift64*: reproducible from the seed) ------------- */
 
@@ -521,12 +527,16 @@ static bool reference_l4_short(const uint8_t *b, int len)
 	return room < need;
 }
 
-static bool is_denied(const struct fg_cidr *src)
+/* src is denied or banned. */
+static bool is_refused(const struct fg_cidr *src)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
 		if (cidr_contains(&denied[i], src))
+			return true;
+	for (i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
+		if (cidr_contains(&banned[i], src))
 			return true;
 	return false;
 }
@@ -588,6 +598,11 @@ static int configure(struct testobj *t)
 			return -EINVAL;
 		err = xdpmaps_list_add(&t->maps, t->maps.deny, &denied[i]);
 	}
+	for (i = 0; !err && i < sizeof(ban_list) / sizeof(ban_list[0]); i++) {
+		if (cidr_parse(ban_list[i], &banned[i]))
+			return -EINVAL;
+		err = xdpmaps_ban(&t->maps, &banned[i], 0, FG_BAN_MANUAL);
+	}
 	return err;
 }
 
@@ -648,7 +663,7 @@ int main(int argc, char **argv)
 
 		build_frame(&f);
 		read = reference_source(f.b, f.len, &src);
-		deny = read && is_denied(&src);
+		deny = read && is_refused(&src);
 		l4_short = reference_l4_short(f.b, f.len);
 		if (f.len < 14 && !t.short_frames_ok)
 			continue;
@@ -670,8 +685,7 @@ int main(int argc, char **argv)
 			fails++;
 		} else if (deny && verdict == XDP_PASS) {
 			printf("not ok - frame %llu: XDP_PASS of a frame Linux reads as from "
-			       "denied "
-			       "%s\n",
+			       "denied or banned %s\n",
 			       i, cidr_format(&src, s, sizeof(s)));
 			print_hex("  frame", f.b, f.len);
 			fails++;
@@ -688,7 +702,8 @@ int main(int argc, char **argv)
 	if (!quiet || fails)
 		printf("# fuzz-xdp: %llu frames in %.1f s: %llu read by the reference as IP, %llu "
 		       "of "
-		       "them from a denied source, %llu with less than their whole TCP/UDP header "
+		       "them from a denied or banned source, %llu with less than their whole "
+		       "TCP/UDP header "
 		       "within the IP length; %llu dropped by the program; %d failures%s\n",
 		       i, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 		       n_read, n_ref_denied, n_short, n_dropped, fails,

@@ -267,13 +267,14 @@ _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
  * prefix covers or lies in. A packet whose unit's bit is clear is in no
  * prefix bans_pfx holds: one bit test, whatever the lengths in use and the
  * number of bans. IPv6 lengths below FG_COVER6_MIN_PLEN would cover more
- * than 65536 units: they are not marked, and the program looks those
- * lengths up whatever the cover says.
+ * than 256 units each (the agent marks every live prefix each second, and
+ * the fleet's bans are not ours to trust): they are not marked, and the
+ * program looks those lengths up whatever the cover says.
  */
 #define FG_COVER4_LOG	     20 /* IPv4 bits: one per /20 */
 #define FG_COVER6_LOG	     21 /* IPv6 bits: the /40s hashed */
 #define FG_COVER6_UNIT	     40
-#define FG_COVER6_MIN_PLEN   24
+#define FG_COVER6_MIN_PLEN   32
 #define FG_COVER_WORDS	     ((1U << (FG_COVER4_LOG - 6)) + (1U << (FG_COVER6_LOG - 6)))
 #define FG_SEEN_COVER_OFFSET (1 + 2 * FG_SEEN_WORDS)
 /* word 0, the filter's generations 0 and 1, the cover's 0 and 1 */

@@ -107,14 +107,9 @@ static const struct {
 	  256,
 	  { "2001:db8::", "2001:db8:ff00::1", "2001:db8:ffff:ffff::" },
 	  { NULL, NULL } },
-	{ "2001:d00::",
-	  24,
-	  60000,
-	  65536,
-	  { "2001:d00::", "2001:dff:ffff::", "2001:db8::1" },
-	  { NULL, NULL } },
 	/* below FG_COVER6_MIN_PLEN: not marked, the program looks it up */
-	{ "2001::", 23, 0, 0, { NULL, NULL, NULL }, { NULL, NULL } },
+	{ "2001:db8::", 31, 0, 0, { NULL, NULL, NULL }, { NULL, NULL } },
+	{ "2001::", 16, 0, 0, { NULL, NULL, NULL }, { NULL, NULL } },
 };
 
 START_TEST(test_marks)

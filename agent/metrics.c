@@ -74,7 +74,8 @@ struct count_job {
 	int filter_fd;
 	long filter_used; /* ban filter slots counting a ban; -errno */
 	int seen_fd;
-	long seen_slots; /* set one-bit slots of the state filter's tested generation; -errno */
+	int seen_err; /* the state filter and prefix ban cover could not be counted: -errno */
+	struct seen_counts seen;
 	bool busy;
 };
 
@@ -100,7 +101,8 @@ struct metrics {
 	bool counted; /* job results are valid */
 	long entries[CM__MAX];
 	long filter_used;
-	long seen_slots;
+	int seen_err;
+	struct seen_counts seen;
 	uint64_t bans[FG_BAN_ORIGIN_MAX];
 	double start_time_s; /* process_start_time_seconds */
 	double render_s;     /* how long the last rendering took (loop time) */
@@ -443,7 +445,7 @@ static void count_work(uv_work_t *req)
 		}
 	}
 	j->filter_used = filter_used(j->filter_fd);
-	j->seen_slots = seen_count_fd(j->seen_fd);
+	j->seen_err = seen_count_fd(j->seen_fd, &j->seen);
 }
 
 static void render(struct metrics *m);
@@ -459,7 +461,8 @@ static void count_done(uv_work_t *req, int status)
 	memcpy(m->entries, j->entries, sizeof(m->entries));
 	memcpy(m->bans, j->bans, sizeof(m->bans));
 	m->filter_used = j->filter_used;
-	m->seen_slots = j->seen_slots;
+	m->seen_err = j->seen_err;
+	m->seen = j->seen;
 	m->counted = true;
 	if (m->timers_on)
 		render(m);
@@ -763,7 +766,19 @@ static void render_maps(struct sbuf *b, struct metrics *m)
 		     "key whose bit is clear skips its lookup (per-source, per-prefix, verified, UDP "
 		     "flow, banned prefix). The agent rebuilds it once it has gained 1/16 of its "
 		     "bits, or every 10 minutes. Recounted every 10 s.",
-		     m->seen_slots);
+		     m->seen_err ? m->seen_err : m->seen.filter);
+	_Static_assert(FG_COVER4_LOG == 20 && FG_COVER6_LOG == 21, "the help text below");
+	family(b, "floodgate_xdp_prefix_ban_cover_units_used", "gauge",
+	       "Units set in the prefix ban cover the program tests (IPv4: of 1048576 /20s; IPv6: "
+	       "of 2097152 slots the /40s hash to): a packet whose unit is clear skips every "
+	       "prefix-ban lookup. Units of prefixes no longer banned stay set until the state "
+	       "filter's next rebuild. Recounted every 10 s.");
+	if (!m->seen_err) {
+		u64(b, "floodgate_xdp_prefix_ban_cover_units_used", (uint64_t)m->seen.cover[0],
+		    "family", "ipv4", LABELS_END);
+		u64(b, "floodgate_xdp_prefix_ban_cover_units_used", (uint64_t)m->seen.cover[1],
+		    "family", "ipv6", LABELS_END);
+	}
 	family(b, "floodgate_xdp_map_capacity", "gauge",
 	       "Maximum entries of each bounded XDP map (LRU maps evict the least recently "
 	       "used entry beyond it).");

@@ -66,16 +66,21 @@ static __u32 tested_gen(const __u64 *words)
 	return (__u32)__atomic_load_n(&words[0], __ATOMIC_SEQ_CST) & 1;
 }
 
+/* Bits set in n words from w. */
+static uint64_t popcount_words(const __u64 *w, __u32 n)
+{
+	uint64_t bits = 0;
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		bits += (uint64_t)__builtin_popcountll(__atomic_load_n(&w[i], __ATOMIC_RELAXED));
+	return bits;
+}
+
 /* Bits set in the tested generation of the filter at words. */
 static uint64_t tested_bits(const __u64 *words)
 {
-	const __u64 *w = words + fg_seen_word(tested_gen(words), 0);
-	uint64_t n = 0;
-	__u32 i;
-
-	for (i = 0; i < FG_SEEN_WORDS; i++)
-		n += (uint64_t)__builtin_popcountll(__atomic_load_n(&w[i], __ATOMIC_RELAXED));
-	return n;
+	return popcount_words(words + fg_seen_word(tested_gen(words), 0), FG_SEEN_WORDS);
 }
 
 uint64_t seen_bits_set(const struct seen *s)
@@ -83,17 +88,21 @@ uint64_t seen_bits_set(const struct seen *s)
 	return s->m ? tested_bits(s->m->seen_words) : 0;
 }
 
-long seen_count_fd(int fd)
+int seen_count_fd(int fd, struct seen_counts *c)
 {
 	size_t len = (size_t)FG_SEEN_ENTRIES * sizeof(__u64);
-	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	long n;
+	const __u64 *w = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	__u32 gen;
 
-	if (p == MAP_FAILED)
+	if (w == MAP_FAILED)
 		return -errno;
-	n = (long)tested_bits(p);
-	munmap(p, len);
-	return n;
+	gen = tested_gen(w);
+	c->filter = (long)tested_bits(w);
+	c->cover[0] = (long)popcount_words(w + fg_cover_word(gen, 0), 1U << (FG_COVER4_LOG - 6));
+	c->cover[1] = (long)popcount_words(w + fg_cover_word(gen, 1U << FG_COVER4_LOG),
+					   1U << (FG_COVER6_LOG - 6));
+	munmap((void *)w, len);
+	return 0;
 }
 
 /*

@@ -62,8 +62,16 @@ int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns);
 /* Bits set in the generation the program tests (0 without upkeep). */
 uint64_t seen_bits_set(const struct seen *s);
 
-/* The same, of the filter map fd (mapped read-only for the count, from any
- * thread); -errno when it cannot be mapped. */
-long seen_count_fd(int fd);
+/* What the generation the program tests holds: bits set in the state
+ * filter, and units set in the prefix ban cover per family ([0] IPv4 /20s,
+ * [1] IPv6 /40 slots). */
+struct seen_counts {
+	long filter;
+	long cover[2];
+};
+
+/* Count the filter map fd (mapped read-only for the count, from any
+ * thread) into *c. Returns 0, or -errno when it cannot be mapped. */
+int seen_count_fd(int fd, struct seen_counts *c);
 
 #endif /* FG_SEEN_H */

@@ -275,6 +275,7 @@ static __always_inline bool ban_live(const struct fg_ban *ban, __u64 *now)
  * bans and lengths. A global function, called while the family has prefix
  * bans: inlined, it cost fg_xdp 16 % more instructions processed (6.18),
  * and inside fg_prefix_banned() 6 %, for a nanosecond either way. */
+_Static_assert(FG_BAN_PLENS == 8, "fg_prefix_ban_possible()'s mask");
 __noinline int fg_prefix_ban_possible(const struct fg_lpm_key *k, const struct fg_config *cfg,
 				      __u32 fi)
 {
@@ -285,7 +286,14 @@ __noinline int fg_prefix_ban_possible(const struct fg_lpm_key *k, const struct f
 		return 1;
 	if (fi) {
 		n = cfg->ban_nplens[1];
-		if (!n || n > FG_BAN_PLENS || cfg->ban_plens[1][n - 1] < FG_COVER6_MIN_PLEN)
+		if (!n || n > FG_BAN_PLENS)
+			return 1;
+		/* The shortest length, at n - 1. 6.1's verifier loses n's
+		 * bounds on the 32-bit subtraction: the mask gives them back
+		 * (the asm keeps clang from folding it away). */
+		n -= 1;
+		asm volatile("%0 &= 7" : "+r"(n));
+		if (cfg->ban_plens[1][n] < FG_COVER6_MIN_PLEN)
 			return 1;
 		bit = fg_cover_bit6_unit(fg_cover_unit6(k->addr));
 	} else {

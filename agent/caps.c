@@ -64,6 +64,20 @@ static int thread_count(void)
 	return n;
 }
 
+bool caps_can_load_xdp(void)
+{
+	cap_t cur = cap_get_proc();
+	bool can;
+
+	if (!cur)
+		return false;
+	can = has(cur, CAP_SYS_ADMIN, CAP_EFFECTIVE) ||
+	      (has(cur, CAP_BPF, CAP_EFFECTIVE) && has(cur, CAP_PERFMON, CAP_EFFECTIVE) &&
+	       has(cur, CAP_NET_ADMIN, CAP_EFFECTIVE));
+	cap_free(cur);
+	return can;
+}
+
 int caps_drop_to_runtime(bool xdp)
 {
 	char kept_names[128] = "", bound_names[1024] = "";

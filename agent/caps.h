@@ -21,4 +21,8 @@
  */
 int caps_drop_to_runtime(bool xdp);
 
+/* The effective set holds what loading the XDP program takes:
+ * CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON and CAP_NET_ADMIN. */
+bool caps_can_load_xdp(void);
+
 #endif /* FG_CAPS_H */

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "floodgate.skel.h"
+#include "caps.h"
 #include "dirperm.h"
 #include "loader.h"
 #include "vouch.h"
@@ -269,21 +270,23 @@ static void vet_pinned_maps(struct loader *l)
 			 LOG_INT("maps", reused), LOG_STR("pin_dir", l->pin_dir));
 }
 
+const char *loader_load_error_hint(int err, bool privileged, bool has_btf)
+{
+	/* EPERM is a missing capability; EACCES is one too, or the
+	 * verifier's refusal of a process that has them all. */
+	if (err == -EPERM || (err == -EACCES && !privileged))
+		return "the kernel refused to load the XDP program: floodgated needs root or "
+		       "CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON";
+	if (!has_btf)
+		return "loading failed and this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+		       "floodgate needs a kernel built with CONFIG_DEBUG_INFO_BTF";
+	return "the kernel's verifier rejected the XDP program; run floodgated -v to see its log";
+}
+
 static void explain_load_error(int err)
 {
-	if (err == -EPERM || err == -EACCES) {
-		log_error("the kernel refused to load the XDP program: floodgated needs root or "
-			  "CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON",
-			  LOG_ERRNO(-err));
-		return;
-	}
-	if (access("/sys/kernel/btf/vmlinux", F_OK)) {
-		log_error("loading failed and this kernel has no BTF (/sys/kernel/btf/vmlinux): "
-			  "floodgate needs a kernel built with CONFIG_DEBUG_INFO_BTF",
-			  LOG_ERRNO(-err));
-		return;
-	}
-	log_error("the kernel rejected the XDP program; run floodgated -v to see the verifier log",
+	log_error(loader_load_error_hint(err, caps_can_load_xdp(),
+					 !access("/sys/kernel/btf/vmlinux", F_OK)),
 		  LOG_ERRNO(-err));
 }
 

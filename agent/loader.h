@@ -49,6 +49,10 @@ struct loader {
  */
 int loader_open(struct loader *l, const struct fg_conf *conf, const char *pin_dir);
 
+/* The line an operator reads when loading failed with err: privileged, the
+ * process had the capabilities loading takes; has_btf, the kernel has BTF. */
+const char *loader_load_error_hint(int err, bool privileged, bool has_btf);
+
 /*
  * Protect ifname: adopt its pinned XDP link (swapping in our program) or
  * attach a new one in mode (auto = native, else generic) and pin it; attach

@@ -2,6 +2,7 @@
 /* xdpmaps' ban API on real (small) maps: addresses into the bans_addr hash,
  * prefixes into the bans trie, the HAS_BAN_PREFIX flag true to the trie,
  * lookups as the program decides. Skipped without the right to create maps. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -232,6 +233,40 @@ START_TEST(test_sweep)
 }
 END_TEST
 
+/* A sweep reads the hashes in batches of 1024: more entries than a batch,
+ * more expired ones than a sweep deletes (256: the next sweep takes the
+ * rest), and a live ban written without its ban filter count (by hand) is
+ * counted, wherever it lies in the walk. */
+START_TEST(test_sweep_batches)
+{
+	struct fg_ban forever = { .origin = FG_BAN_MANUAL };
+	struct fg_ban_key hand = { .addr = { htonl(0x20010db8), 0, htonl(0xffff), htonl(1) } };
+	char s[64];
+	int i;
+
+	if (!have_maps)
+		return;
+	banmaps_close(&maps);
+	have_maps = banmaps_open(&maps, 4096);
+	ck_assert(have_maps);
+	for (i = 0; i < 1500; i++) {
+		snprintf(s, sizeof(s), "2001:db8::1:%x", i);
+		ck_assert_int_eq(ban(s, 60), 0);
+	}
+	for (i = 0; i < 300; i++) {
+		snprintf(s, sizeof(s), "2001:db8::2:%x", i);
+		ban_expired(s);
+	}
+	ck_assert_int_eq(bpf_map_update_elem(maps.bans_addr, &hand, &forever, BPF_NOEXIST), 0);
+	ck_assert_int_eq(in_hash(), 1801);
+	ck_assert_int_eq(xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()), 256);
+	ck_assert_int_eq(xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()), 44);
+	ck_assert_int_eq(xdpmaps_sweep_bans(&maps, xdpmaps_now_ns()), 0);
+	ck_assert_int_eq(in_hash(), 1501);
+	ck_assert_uint_ne(maps.ban_slots[fg_ban_slot(hand.addr)], 0);
+}
+END_TEST
+
 /* Each map is full on its own, and says so as ENOSPC. */
 START_TEST(test_full)
 {
@@ -345,6 +380,7 @@ int main(void)
 	tcase_add_test(tc, test_banned_as_the_program);
 	tcase_add_test(tc, test_each_visits_both);
 	tcase_add_test(tc, test_sweep);
+	tcase_add_test(tc, test_sweep_batches);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_pfx_full_falls_back);
 	tcase_add_test(tc, test_family_to_trie);

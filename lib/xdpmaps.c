@@ -577,22 +577,107 @@ static void plen_remove(struct fg_config *cfg, int fi, int at)
 	cfg->ban_nplens[fi] = n - 1;
 }
 
+/* An entry of a ban map (its key, of the map's key size, any alignment,
+ * and its ban) to a walk; false ends the walk. */
+typedef bool (*ban_visit_fn)(void *arg, const void *key, const struct fg_ban *b);
+
+#define BAN_BATCH   1024 /* entries a batch read returns */
+#define BAN_KEY_MAX sizeof(struct fg_lpm_key)
+_Static_assert(sizeof(struct fg_ban_pfx_key) <= BAN_KEY_MAX, "ban map keys");
+
+/* Visit the entries of a ban hash (keys of key_size bytes) a batch read at
+ * a time. Returns 0, or -errno when the map cannot be read in batches (a
+ * trie) before any entry was visited; a batch failing later ends the walk. */
+static int ban_batches(int fd, size_t key_size, ban_visit_fn visit, void *arg)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct fg_ban *vals = malloc(BAN_BATCH * sizeof(*vals));
+	unsigned char *keys = malloc(BAN_BATCH * key_size);
+	__u32 in = 0, out = 0, count, i;
+	bool first = true, last;
+	int err = 0;
+
+	if (!vals || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	do {
+		count = BAN_BATCH;
+		last = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
+					    &opts) != 0;
+		if (last && errno != ENOENT) { /* ENOENT: that was the last batch */
+			if (first)
+				err = -errno;
+			break;
+		}
+		for (i = 0; i < count; i++)
+			if (!visit(arg, keys + i * key_size, &vals[i]))
+				goto out;
+		in = out;
+		first = false;
+	} while (!last);
+out:
+	free(vals);
+	free(keys);
+	return err;
+}
+
+/* The same, key by key; an entry gone between its key and its value
+ * (swept, unbanned) is skipped. */
+static void ban_keys(int fd, size_t key_size, ban_visit_fn visit, void *arg)
+{
+	unsigned char key[BAN_KEY_MAX], next[BAN_KEY_MAX];
+	void *prev = NULL;
+	struct fg_ban b;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (!bpf_map_lookup_elem(fd, next, &b) && !visit(arg, next, &b))
+			return;
+		memcpy(key, next, key_size);
+		prev = key;
+	}
+}
+
+/* Visit every entry of ban map fd (keys of key_size bytes): a hash in
+ * batch reads, a syscall per BAN_BATCH entries and not two per entry (the
+ * agent sweeps them every second on its loop: 60,000 prefix bans held it
+ * 40 ms), the trie, which may not read in batches, key by key. */
+static void ban_each(int fd, size_t key_size, ban_visit_fn visit, void *arg)
+{
+	if (ban_batches(fd, key_size, visit, arg))
+		ban_keys(fd, key_size, visit, arg);
+}
+
+struct plens_scan {
+	bool (*used)[129];
+	__u8 family, plen;
+	bool found;
+};
+
+static bool plens_visit(void *arg, const void *key, const struct fg_ban *b)
+{
+	struct plens_scan *ps = arg;
+	struct fg_ban_pfx_key k;
+
+	(void)b;
+	memcpy(&k, key, sizeof(k));
+	if (ps->family && k.family == ps->family && k.prefixlen == ps->plen) {
+		ps->found = true;
+		return false;
+	}
+	if (ps->used && k.prefixlen <= 128)
+		ps->used[fam_ix(k.family)][k.prefixlen] = true;
+	return true;
+}
+
 /* Mark in used[family ix][prefixlen] the lengths bans_pfx holds; stop at the
  * first key of family/plen if family is not 0 (true: one was found). */
 static bool plens_scan(int fd, bool used[2][129], __u8 family, __u8 plen)
 {
-	struct fg_ban_pfx_key key, next;
-	void *prev = NULL;
+	struct plens_scan ps = { .used = used, .family = family, .plen = plen };
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (family && next.family == family && next.prefixlen == plen)
-			return true;
-		if (used && next.prefixlen <= 128)
-			used[fam_ix(next.family)][next.prefixlen] = true;
-		key = next;
-		prev = &key;
-	}
-	return false;
+	ban_each(fd, sizeof(struct fg_ban_pfx_key), plens_visit, &ps);
+	return ps.found;
 }
 
 /* After prefixes left bans_pfx: the lengths no key holds any more leave the
@@ -890,9 +975,7 @@ static void seen_mark_pfx(const struct xdpmaps *m, const void *key)
 	xdpmaps_seen_mark_ban_pfx(m, &pk);
 }
 
-#define SWEEP_MAX	  256  /* expired entries deleted per map and sweep */
-#define SWEEP_BATCH	  1024 /* entries read per syscall */
-#define SWEEP_KEY_MAX	  sizeof(struct fg_lpm_key)
+#define SWEEP_MAX 256 /* expired entries deleted per map and sweep */
 
 /* One sweep of one ban map. */
 struct sweep {
@@ -901,7 +984,7 @@ struct sweep {
 	size_t key_size;
 	uint64_t now_ns;
 	int n; /* expired keys collected */
-	unsigned char expired[SWEEP_MAX][SWEEP_KEY_MAX];
+	unsigned char expired[SWEEP_MAX][BAN_KEY_MAX];
 };
 
 /* One entry of the walk (key of s->key_size bytes, any alignment): an
@@ -909,8 +992,10 @@ struct sweep {
  * nothing (written by someone who did not count it) is counted, one of
  * bans_pfx without its state filter bit is marked (the same writers).
  * False once SWEEP_MAX expired entries are collected. */
-static bool sweep_visit(struct sweep *s, const void *key, const struct fg_ban *b)
+static bool sweep_visit(void *arg, const void *key, const struct fg_ban *b)
 {
+	struct sweep *s = arg;
+
 	if (b->expires_ns && b->expires_ns <= s->now_ns) {
 		memcpy(s->expired[s->n++], key, s->key_size);
 		return s->n < SWEEP_MAX;
@@ -920,63 +1005,6 @@ static bool sweep_visit(struct sweep *s, const void *key, const struct fg_ban *b
 	if (s->pfxs)
 		seen_mark_pfx(s->m, key);
 	return true;
-}
-
-/* Walk a hash in batches: a syscall per SWEEP_BATCH entries, not two per
- * entry (60,000 prefix bans held the agent's loop 40 ms a second). Returns
- * 0, or -errno when the map cannot be read in batches (a trie) before any
- * entry was visited; a batch that fails later ends this sweep's walk. */
-static int sweep_batches(struct sweep *s, int fd)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct fg_ban *vals = malloc(SWEEP_BATCH * sizeof(*vals));
-	unsigned char *keys = malloc(SWEEP_BATCH * s->key_size);
-	__u32 in = 0, out = 0, count, i;
-	bool first = true, last;
-	int err = 0;
-
-	if (!vals || !keys) {
-		err = -ENOMEM;
-		goto out;
-	}
-	do {
-		count = SWEEP_BATCH;
-		last = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
-					    &opts) != 0;
-		if (last && errno != ENOENT) { /* ENOENT: that was the last batch */
-			if (first)
-				err = -errno;
-			break;
-		}
-		for (i = 0; i < count; i++)
-			if (!sweep_visit(s, keys + i * s->key_size, &vals[i]))
-				goto out;
-		in = out;
-		first = false;
-	} while (!last);
-out:
-	free(vals);
-	free(keys);
-	return err;
-}
-
-/* The same, key by key (the bans trie has no batch reads). */
-static void sweep_keys(struct sweep *s, int fd)
-{
-	unsigned char key[SWEEP_KEY_MAX], next[SWEEP_KEY_MAX];
-	void *prev = NULL;
-	struct fg_ban b;
-
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		/* Gone since the key was read: a live ban to the visit, which
-		 * at worst marks what needs no mark. */
-		if (bpf_map_lookup_elem(fd, next, &b))
-			memset(&b, 0, sizeof(b));
-		if (!sweep_visit(s, next, &b))
-			return;
-		memcpy(key, next, s->key_size);
-		prev = key;
-	}
 }
 
 /* Delete up to SWEEP_MAX expired entries of one ban map (key_size bytes of
@@ -995,8 +1023,7 @@ static int sweep_map(const struct xdpmaps *m, int fd, size_t key_size, uint64_t 
 			     .pfxs = fd == m->bans_pfx,
 			     .key_size = key_size,
 			     .now_ns = now_ns };
-	if (sweep_batches(s, fd))
-		sweep_keys(s, fd);
+	ban_each(fd, key_size, sweep_visit, s);
 	for (i = 0; i < s->n; i++) {
 		if (bpf_map_delete_elem(fd, s->expired[i]))
 			continue;
@@ -1007,7 +1034,7 @@ static int sweep_map(const struct xdpmaps *m, int fd, size_t key_size, uint64_t 
 	free(s);
 	return removed;
 }
-_Static_assert(sizeof(struct fg_ban_pfx_key) <= SWEEP_KEY_MAX, "sweep_map's keys");
+
 
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns)
 {
@@ -1068,31 +1095,32 @@ int xdpmaps_list_each(int map_fd, xdpmaps_list_fn fn, void *arg)
 	return 0;
 }
 
-/* Every entry of one ban map, keys of key_size bytes read into key and
- * made a cidr by to_cidr. */
-static int bans_walk(int fd, void *key, size_t key_size,
-		     void (*to_cidr)(const void *key, struct fg_cidr *c), xdpmaps_list_fn fn,
-		     void *arg)
-{
-	unsigned char prev_key[sizeof(struct fg_lpm_key)];
-	void *prev = NULL;
+struct bans_walk {
+	void (*to_cidr)(const void *key, struct fg_cidr *c);
+	xdpmaps_list_fn fn;
+	void *arg;
 	int ret;
+};
 
-	while (!bpf_map_get_next_key(fd, prev, key)) {
-		struct fg_ban b;
-		struct fg_cidr c;
+static bool bans_walk_visit(void *arg, const void *key, const struct fg_ban *b)
+{
+	struct bans_walk *w = arg;
+	struct fg_cidr c;
 
-		/* Gone since the key was read (swept, unbanned): skip it. */
-		if (!bpf_map_lookup_elem(fd, key, &b)) {
-			to_cidr(key, &c);
-			ret = fn(&c, &b, arg);
-			if (ret)
-				return ret;
-		}
-		memcpy(prev_key, key, key_size);
-		prev = prev_key;
-	}
-	return 0;
+	w->to_cidr(key, &c);
+	w->ret = w->fn(&c, b, w->arg);
+	return !w->ret;
+}
+
+/* Every entry of one ban map, keys of key_size bytes made a cidr by
+ * to_cidr; fn's first non-zero return ends the walk and is returned. */
+static int bans_walk(int fd, size_t key_size, void (*to_cidr)(const void *key, struct fg_cidr *c),
+		     xdpmaps_list_fn fn, void *arg)
+{
+	struct bans_walk w = { .to_cidr = to_cidr, .fn = fn, .arg = arg };
+
+	ban_each(fd, key_size, bans_walk_visit, &w);
+	return w.ret;
 }
 
 /* An address key is the addr of a full-length LPM key. */
@@ -1116,13 +1144,9 @@ static void cidr_of_lpm(const void *key, struct fg_cidr *c)
 
 int xdpmaps_bans_each(const struct xdpmaps *m, xdpmaps_list_fn fn, void *arg)
 {
-	struct fg_ban_key ak;
-	struct fg_ban_pfx_key pk;
-	struct fg_lpm_key lk;
-
-	return bans_walk(m->bans_addr, &ak, sizeof(ak), cidr_of_addr, fn, arg) ?:
-		       bans_walk(m->bans_pfx, &pk, sizeof(pk), cidr_of_pfx, fn, arg) ?:
-		       bans_walk(m->bans, &lk, sizeof(lk), cidr_of_lpm, fn, arg);
+	return bans_walk(m->bans_addr, sizeof(struct fg_ban_key), cidr_of_addr, fn, arg) ?:
+		       bans_walk(m->bans_pfx, sizeof(struct fg_ban_pfx_key), cidr_of_pfx, fn, arg) ?:
+		       bans_walk(m->bans, sizeof(struct fg_lpm_key), cidr_of_lpm, fn, arg);
 }
 
 /* Sum the per-CPU values of one entry of a per-CPU array of u64 fields. */

@@ -216,8 +216,9 @@ static __u32 pinned_abi_version(const char *pin_dir)
 
 /*
  * Decide which pinned maps libbpf may reuse: all of them when the layout
- * version matches, minus any whose shape or size differs (those lose their
- * state, and the log says which). Another layout version replaces all.
+ * version is ours or one we adopt (fg_abi_adoptable()), minus any whose
+ * shape or size differs (those lose their state, and the log says which).
+ * Another layout version replaces all.
  */
 static void vet_pinned_maps(struct loader *l)
 {
@@ -227,10 +228,19 @@ static void vet_pinned_maps(struct loader *l)
 	char path[PATH_MAX];
 	const char *why;
 	int reused = 0;
+	bool replace_all = version && !fg_abi_adoptable(version);
 
 	/* Said once, before any map is looked at: after an upgrade every map
 	 * would otherwise look like one whose capacity setting changed. */
-	if (version && version != FG_ABI_VERSION)
+	if (version && version != FG_ABI_VERSION && !replace_all)
+		log_info(log_fmt(m, sizeof(m),
+				 "the pinned maps in %s are of map layout %u, this floodgated uses "
+				 "layout %u: adopting those whose shape is unchanged (bans, buckets "
+				 "and counters kept)",
+				 l->pin_dir, version, FG_ABI_VERSION),
+			 LOG_STR("pin_dir", l->pin_dir), LOG_UINT("layout", version),
+			 LOG_UINT("ours", FG_ABI_VERSION));
+	if (replace_all)
 		log_warn(log_fmt(m, sizeof(m),
 				 "the pinned maps in %s are of map layout %u, this floodgated uses "
 				 "layout %u (floodgated was %s): replacing them, so buckets, bans "
@@ -246,7 +256,7 @@ static void vet_pinned_maps(struct loader *l)
 		snprintf(path, sizeof(path), "%s/%s", l->pin_dir, bpf_map__name(map));
 		if (access(path, F_OK))
 			continue;
-		if (version && version != FG_ABI_VERSION) {
+		if (replace_all) {
 			unlink(path);
 			continue;
 		}

@@ -153,7 +153,7 @@ int syncookies_recover(struct syncookies *ck, struct xdpmaps *maps, uint64_t now
 	char m[256];
 	struct fg_config cfg;
 
-	if (xdpmaps_settings(maps, &cfg) || cfg.abi_version != FG_ABI_VERSION ||
+	if (xdpmaps_settings(maps, &cfg) || !fg_abi_adoptable(cfg.abi_version) ||
 	    !cfg.saved_syncookies)
 		return 0;
 	ck->active = true;

@@ -279,7 +279,8 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 	/* A fresh map reads as zeros: active 0, so the first config goes to 1. */
 	if (bpf_map_lookup_elem(m->settings, &zero, &live))
 		return -errno;
-	half = live.abi_version == FG_ABI_VERSION ? !(live.active & 1) : 1;
+	/* An adopted older layout's program may still read the live half. */
+	half = fg_abi_adoptable(live.abi_version) ? !(live.active & 1) : 1;
 
 	err = array_write(m->rules, half * FG_MAX_RULES, c->rules, FG_MAX_RULES,
 			  sizeof(c->rules[0]));

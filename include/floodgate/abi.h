@@ -38,6 +38,22 @@
  * 11: the seen map ends with the prefix ban cover (FG_COVER_*). */
 #define FG_ABI_VERSION 11
 
+/*
+ * The oldest layout whose pinned maps this one adopts, map by map (a map
+ * whose shape changed is replaced; the others keep their bans, buckets and
+ * counters across the upgrade). Move it up to FG_ABI_VERSION when a bump
+ * changes what an existing map's entries mean, not only its shape: 11 only
+ * grew the seen map, which the agent rebuilds from the maps at start,
+ * before the new program is attached.
+ */
+#define FG_ABI_COMPAT 10
+
+/* Pinned maps of layout v may be adopted (0: no pins, nothing to adopt). */
+static inline int fg_abi_adoptable(__u32 v)
+{
+	return v >= FG_ABI_COMPAT && v <= FG_ABI_VERSION;
+}
+
 /* Address families as stored in keys (the values of AF_INET / AF_INET6). */
 #define FG_AF_INET  2
 #define FG_AF_INET6 10

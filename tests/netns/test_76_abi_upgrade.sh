@@ -1,35 +1,80 @@
 #!/bin/bash
-# An upgrade that changes the layout of the pinned maps (FG_ABI_VERSION): the
-# new agent finds pins of the older layout (persist: true left them), says so
-# in one line that names the layouts and the upgrade, replaces them, and
-# protects again; it does not blame a config key (sources.max_*) for it.
+# Upgrades that change the layout of the pinned maps (FG_ABI_VERSION), found
+# by the new agent in pins an older one left (persist: true):
+#  - from a layout it adopts (FG_ABI_COMPAT and later): one line says so, the
+#    maps whose shape is unchanged are kept (a prefix ban made before the
+#    upgrade still drops the client's SYNs: the state filter and prefix ban
+#    cover are rebuilt before the new program is attached);
+#  - from an older one: one line names the layouts and the upgrade, every
+#    map is replaced (the ban is gone), it protects again, and no config key
+#    (sources.max_*) is blamed for it.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
 
-fg_require_cmd bpftool
+fg_require_cmd bpftool redis-cli
+PORT=443
+BAN=192.0.2.2/31 # the client (192.0.2.2), not the victim's 192.0.2.1
 fg_topo_3ns
+fg_serve $PORT
+
+ours=$(sed -n 's/^#define FG_ABI_VERSION \([0-9]*\).*/\1/p' "$FG_ROOT/include/floodgate/abi.h")
+compat=$(sed -n 's/^#define FG_ABI_COMPAT \([0-9]*\).*/\1/p' "$FG_ROOT/include/floodgate/abi.h")
+[ -n "$ours" ] && [ -n "$compat" ] || fg_fail "cannot read FG_ABI_VERSION and FG_ABI_COMPAT"
+
+# Make the pins look like those of a floodgated of layout $1.
+pin_layout() {
+	local value
+	value=$(bpftool -j map lookup pinned "$FG_PIN_DIR/settings" key 0 0 0 0 |
+		python3 -c 'import json,sys; v=json.load(sys.stdin)["value"]; print(" ".join(v[4:] if isinstance(v[0], str) else []))')
+	[ -n "$value" ] || fg_fail "cannot read the pinned settings"
+	bpftool map update pinned "$FG_PIN_DIR/settings" key 0 0 0 0 \
+		value $(printf '0x%02x 0 0 0' "$1") $value || fg_fail "cannot write the pinned settings"
+}
+# The agent's log since the mark (its log is appended across restarts).
+mark=0
+since() { tail -n +$((mark + 1)) "$FG_AGENT_LOG"; }
+mark_log() { mark=$(wc -l <"$FG_AGENT_LOG"); }
+# Connections from the client that went through (of 3).
+connects() {
+	fg_kv ok "$(fg_in "$FG_C" "$FGNET" connect --dst "$FG_V_IP4_C" --dport $PORT --count 3 --timeout-ms 300)"
+}
+
 printf 'persist: true\n' >"$FG_TMP/fg.yaml"
 fg_agent_start "$FG_TMP/fg.yaml"
+fg_assert_eq "$(connects)" 3 "the client connects before any ban"
+redis-cli -s "$FG_SOCK" XDP.BAN "$BAN" 3600 >/dev/null
+fg_assert_eq "$(connects)" 0 "the client's prefix banned"
 fg_stop "$FG_AGENT" 10 || fg_fail "agent exited with an error on SIGTERM"
 [ -e "$FG_PIN_DIR/settings" ] || fg_fail "persist: pins removed on SIGTERM"
 
-# Make the pins look like an older floodgated's: settings.abi_version one less.
-ours=$(sed -n 's/^#define FG_ABI_VERSION \([0-9]*\).*/\1/p' "$FG_ROOT/include/floodgate/abi.h")
-old=$((ours - 1))
-value=$(bpftool -j map lookup pinned "$FG_PIN_DIR/settings" key 0 0 0 0 |
-	python3 -c 'import json,sys; v=json.load(sys.stdin)["value"]; print(" ".join(v[4:] if isinstance(v[0], str) else []))')
-[ -n "$value" ] || fg_fail "cannot read the pinned settings"
-bpftool map update pinned "$FG_PIN_DIR/settings" key 0 0 0 0 \
-	value $(printf '0x%02x 0 0 0' "$old") $value || fg_fail "cannot write the pinned settings"
+if [ "$compat" -lt "$ours" ]; then
+	pin_layout "$compat"
+	# The map 11 grew: gone here as if replaced, so the new agent must
+	# rebuild the state filter and the cover from the adopted maps.
+	rm -f "$FG_PIN_DIR/seen"
+	mark_log
+	fg_agent_start "$FG_TMP/fg.yaml"
+	since | grep -q "pinned maps in $FG_PIN_DIR are of map layout $compat, this floodgated uses layout $ours: adopting" ||
+		fg_fail "no line about adopting layout $compat: $(since | grep -i pinned)"
+	! since | grep -q "start empty" || fg_fail "maps of an adoptable layout were all replaced"
+	fg_ctl list bans | grep -q "$BAN" || fg_fail "the ban was lost in the upgrade"
+	fg_assert_eq "$(connects)" 0 "the ban made before the upgrade still drops the client"
+	fg_stop "$FG_AGENT" 10 || fg_fail "agent exited with an error on SIGTERM"
+	fg_ok "pins of layout $compat adopted: the ban kept and enforced"
+fi
 
+old=$((compat - 1))
+pin_layout "$old"
 printf 'persist: false\n' >"$FG_TMP/fg.yaml"
+mark_log
 fg_agent_start "$FG_TMP/fg.yaml"
-grep -q "pinned maps in $FG_PIN_DIR are of map layout $old, this floodgated uses layout $ours (floodgated was upgraded)" \
-	"$FG_AGENT_LOG" || fg_fail "no clear line about the older layout: $(grep -i pinned "$FG_AGENT_LOG")"
-[ "$(grep -c 'pinned map' "$FG_AGENT_LOG")" = 1 ] || fg_fail "more than one line about pinned maps"
-! grep -q "sources.max_" "$FG_AGENT_LOG" || fg_fail "a config key is blamed for the upgrade"
-! grep -q "adopting" "$FG_AGENT_LOG" || fg_fail "maps of another layout were adopted"
+since | grep -q "pinned maps in $FG_PIN_DIR are of map layout $old, this floodgated uses layout $ours (floodgated was upgraded)" ||
+	fg_fail "no clear line about the older layout: $(since | grep -i pinned)"
+[ "$(since | grep -c 'pinned map')" = 1 ] || fg_fail "more than one line about pinned maps"
+! since | grep -q "sources.max_" || fg_fail "a config key is blamed for the upgrade"
+! since | grep -q "adopting" || fg_fail "maps of another layout were adopted"
 [ -n "$(fg_xdp_prog_id "$FG_V" "$FG_V_IF_A")" ] || fg_fail "not attached after the upgrade"
+fg_assert_eq "$(connects)" 3 "bans start empty after a layout that cannot be adopted"
 fg_stop "$FG_AGENT" 10 || fg_fail "agent exited with an error on SIGTERM"
-fg_pass "pins of an older map layout: one clear line, replaced, protecting again"
+fg_pass "pins of an older map layout: adopted from FG_ABI_COMPAT on, replaced before it, protecting again"

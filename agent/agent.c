@@ -343,6 +343,13 @@ static int start_xdp(struct agent *a)
 	err = attach_all(a, &a->conf, true);
 	if (err)
 		return err;
+	/* Until the attach, the program of the floodgated that pinned the
+	 * maps marked its inserts in its own filter. */
+	if (a->loader.new_filter) {
+		log_info("state filter: new, over adopted maps; rebuilt once more now that our "
+			 "program is attached");
+		seen_rebuild_soon(&a->seen);
+	}
 
 	err = events_open(&a->events, a->maps.events, &a->compiled->ids,
 			  a->conf.log.violation_lines_per_sec);

@@ -254,8 +254,10 @@ static void vet_pinned_maps(struct loader *l)
 		if (!bpf_map__pin_path(map))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", l->pin_dir, bpf_map__name(map));
-		if (access(path, F_OK))
+		if (access(path, F_OK)) {
+			l->new_filter |= map == l->skel->maps.seen;
 			continue;
+		}
 		if (replace_all) {
 			unlink(path);
 			continue;
@@ -268,11 +270,13 @@ static void vet_pinned_maps(struct loader *l)
 			log_warn("pinned map does not fit: replacing it (its state is lost)",
 				 LOG_STR("path", path), LOG_STR("why", why));
 			unlink(path);
+			l->new_filter |= map == l->skel->maps.seen;
 			continue;
 		}
 		reused++;
 	}
 	l->adopted_maps = reused > 0;
+	l->new_filter &= l->adopted_maps;
 	if (reused)
 		log_info(log_fmt(m, sizeof(m),
 				 "adopting %d pinned maps (buckets, bans and counters kept)",

@@ -35,6 +35,10 @@ struct loader {
 	struct loader_iface ifaces[FG_LOADER_MAX_IFACES];
 	int nifaces;
 	bool adopted_maps; /* pinned maps of a compatible layout were reused */
+	/* with adopted maps, the state filter (map seen) is a new one: what the
+	 * program still attached writes until the new one replaces it is
+	 * marked in its own filter, not in this one */
+	bool new_filter;
 	bool locked;	   /* lock_fd holds the pin dir's flock (one agent per pin dir) */
 	int lock_fd;
 };

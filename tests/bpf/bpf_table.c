@@ -1982,6 +1982,36 @@ static void story_seen_trigger(void)
 	report(name, ok, why);
 }
 
+/*
+ * After an upgrade that made the filter anew over adopted maps, the agent
+ * asks for one more rebuild once its program is attached
+ * (seen_rebuild_soon()): the next tick does it, with no gain and long
+ * before the 10 minutes; once.
+ */
+static void story_seen_rebuild_soon(void)
+{
+	const char *name = "state filter: a rebuild asked for runs at the next tick, once";
+	struct seen sf = { 0 };
+	char why[WHY_LEN] = "";
+	uint64_t t0;
+	__u32 gen0;
+	bool ok;
+	int err = reset(NULL);
+
+	if (!seen_story_open(&sf, name, err))
+		return;
+	t0 = sf.rebuilt_ns;
+	gen0 = seen_tested(&sf);
+	seen_rebuild_soon(&sf);
+	ok = (seen_tick(&sf, (size_t)1 << 22, false, t0 + 1) == 1 ||
+	      fail(why, "the tick after seen_rebuild_soon() did not rebuild")) &&
+	     (seen_tested(&sf) != gen0 || fail(why, "the rebuilt generation is not the tested one")) &&
+	     (seen_tick(&sf, (size_t)1 << 22, false, t0 + 2) == 0 ||
+	      fail(why, "a second rebuild without being asked"));
+	seen_close(&sf);
+	report(name, ok, why);
+}
+
 /* The udp_flows key of an IPv4 datagram from src:sport to dport. */
 static struct fg_udp_key udp_key_of(const char *src, __u16 sport, __u16 dport)
 {
@@ -3165,6 +3195,7 @@ int main(void)
 	story_seen_ban_pfx();
 	story_ban_cover();
 	story_seen_trigger();
+	story_seen_rebuild_soon();
 	story_ban_lengths();
 	story_ban_full();
 	story_window_from_first_violation();

@@ -58,6 +58,8 @@ if [ "$compat" -lt "$ours" ]; then
 	since | grep -q "pinned maps in $FG_PIN_DIR are of map layout $compat, this floodgated uses layout $ours: adopting" ||
 		fg_fail "no line about adopting layout $compat: $(since | grep -i pinned)"
 	! since | grep -q "start empty" || fg_fail "maps of an adoptable layout were all replaced"
+	since | grep -q "state filter: new, over adopted maps" ||
+		fg_fail "no rebuild asked for after the attach (the old program marked another filter)"
 	fg_ctl list bans | grep -q "$BAN" || fg_fail "the ban was lost in the upgrade"
 	fg_assert_eq "$(connects)" 0 "the ban made before the upgrade still drops the client"
 	fg_stop "$FG_AGENT" 10 || fg_fail "agent exited with an error on SIGTERM"

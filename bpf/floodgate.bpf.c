@@ -295,10 +295,8 @@ __noinline int fg_prefix_ban_possible(const struct fg_lpm_key *k, const struct f
 		asm volatile("%0 &= 7" : "+r"(n));
 		if (cfg->ban_plens[1][n] < FG_COVER6_MIN_PLEN)
 			return 1;
-		bit = fg_cover_bit6_unit(fg_cover_unit6(k->addr));
-	} else {
-		bit = fg_cover_bit4(k->addr[3]);
 	}
+	bit = fg_cover_bit(fi, k->addr);
 	w = bpf_map_lookup_elem(&seen, &idx);
 	if (!w)
 		return 1;

@@ -54,9 +54,3 @@ void cover_set(__u64 *words, __u32 gen, const struct fg_ban_pfx_key *k)
 			set_bit(words, gen, fg_cover_bit6_unit(unit + i));
 	}
 }
-
-__u32 cover_bit_of(__u8 family, const __u32 addr[4])
-{
-	return family == FG_AF_INET ? fg_cover_bit4(addr[3])
-				    : fg_cover_bit6_unit(fg_cover_unit6(addr));
-}

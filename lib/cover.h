@@ -19,8 +19,4 @@
  * bit costs no store to a line the program reads. */
 void cover_set(__u64 *words, __u32 gen, const struct fg_ban_pfx_key *k);
 
-/* Bit of the cover the program tests for an address of family (FG_AF_*;
- * addr as in an LPM key: IPv4 in addr[3], network byte order). */
-__u32 cover_bit_of(__u8 family, const __u32 addr[4]);
-
 #endif /* FG_COVER_H */

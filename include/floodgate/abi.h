@@ -262,10 +262,10 @@ _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 /*
  * The existence filter of src_state, prefix_state, verified, udp_flows and
  * bans_pfx (map `seen`, u64 words): one bit (fg_seen_bit() and its
- * siblings below, one per kind of key) for every key in any of them, so that a source they hold nothing for (each SYN or
- * datagram of a spoofed random-source flood; each packet's prefixes in the
- * prefix ban hash) costs a bit test, not hash lookups. A key's
- * bit is set before the key is inserted and stays set while the key is in
+ * siblings below, one per kind of key) for every key in any of them, so
+ * that a source they hold nothing for (each SYN or datagram of a spoofed
+ * random-source flood; each packet's prefixes in the prefix ban hash)
+ * costs a bit test, not hash lookups. A key's bit is set before the key is inserted and stays set while the key is in
  * a map; keys that leave (LRU eviction, a clear) leave their bits, which
  * only cost a lookup. Two generations: word 0 says which one the program
  * tests (bit 0); every writer sets a new key's bit in both; the agent
@@ -343,6 +343,13 @@ static inline __u32 fg_cover_bit6_unit(__u64 unit)
 static inline __u64 fg_cover_unit6(const __u32 addr[4])
 {
 	return (__u64)fg_ntohl(addr[0]) << 8 | fg_ntohl(addr[1]) >> 24;
+}
+
+/* The cover bit the program tests for a source address (addr as in an LPM
+ * key: IPv4 in addr[3]; v6: an IPv6 address). */
+static inline __u32 fg_cover_bit(__u32 v6, const __u32 addr[4])
+{
+	return v6 ? fg_cover_bit6_unit(fg_cover_unit6(addr)) : fg_cover_bit4(addr[3]);
 }
 
 /*

@@ -32,7 +32,6 @@
 #include "pktbuild.h"
 #include "testobj.h"
 #include "rules.h"
-#include "cover.h"
 #include "seen.h"
 
 #define WHY_LEN	   256
@@ -2153,7 +2152,7 @@ static bool cover_has(const struct seen *sf, const char *src)
 	__u32 bit;
 
 	cidr_to_lpm(&c, &k);
-	bit = cover_bit_of(c.family, k.addr);
+	bit = fg_cover_bit(c.family == FG_AF_INET6, k.addr);
 	return sf->m->seen_words[fg_cover_word(seen_tested(sf), bit)] >> (bit & 63) & 1;
 }
 

@@ -33,7 +33,7 @@ static __u32 bit_of(const char *addr)
 {
 	struct fg_ban_pfx_key k = key_of(addr, 128);
 
-	return cover_bit_of(k.family, k.addr);
+	return fg_cover_bit(k.family == FG_AF_INET6, k.addr);
 }
 
 static bool has(const __u64 *words, __u32 gen, __u32 bit)

@@ -964,15 +964,17 @@ int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c)
 static void seen_mark_pfx(const struct xdpmaps *m, const void *key)
 {
 	struct fg_ban_pfx_key pk;
-	__u32 bit;
+	const __u64 *w;
+	__u32 bit, gen;
 
 	memcpy(&pk, key, sizeof(pk));
-	bit = fg_seen_bit_ban_pfx(&pk);
-	if (m->seen_words &&
-	    (__atomic_load_n(&m->seen_words[fg_seen_word((__u32)m->seen_words[0], bit)],
-			     __ATOMIC_SEQ_CST) >>
-	     (bit & 63)) & 1)
-		return;
+	if (m->seen_words) {
+		bit = fg_seen_bit_ban_pfx(&pk);
+		gen = (__u32)__atomic_load_n(&m->seen_words[0], __ATOMIC_SEQ_CST);
+		w = &m->seen_words[fg_seen_word(gen, bit)];
+		if (__atomic_load_n(w, __ATOMIC_SEQ_CST) >> (bit & 63) & 1)
+			return;
+	}
 	xdpmaps_seen_mark_ban_pfx(m, &pk);
 }
 
@@ -1014,25 +1016,21 @@ static bool sweep_visit(void *arg, const void *key, const struct fg_ban *b)
  * restarts the walk. */
 static int sweep_map(const struct xdpmaps *m, int fd, size_t key_size, uint64_t now_ns)
 {
-	struct sweep *s = calloc(1, sizeof(*s));
+	struct sweep s = { .m = m,
+			   .addrs = fd == m->bans_addr,
+			   .pfxs = fd == m->bans_pfx,
+			   .key_size = key_size,
+			   .now_ns = now_ns };
 	int i, removed = 0;
 
-	if (!s)
-		return 0;
-	*s = (struct sweep){ .m = m,
-			     .addrs = fd == m->bans_addr,
-			     .pfxs = fd == m->bans_pfx,
-			     .key_size = key_size,
-			     .now_ns = now_ns };
-	ban_each(fd, key_size, sweep_visit, s);
-	for (i = 0; i < s->n; i++) {
-		if (bpf_map_delete_elem(fd, s->expired[i]))
+	ban_each(fd, key_size, sweep_visit, &s);
+	for (i = 0; i < s.n; i++) {
+		if (bpf_map_delete_elem(fd, s.expired[i]))
 			continue;
-		if (s->addrs)
-			filter_add(m, s->expired[i], -1);
+		if (s.addrs)
+			filter_add(m, s.expired[i], -1);
 		removed++;
 	}
-	free(s);
 	return removed;
 }
 

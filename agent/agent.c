@@ -344,11 +344,16 @@ static int start_xdp(struct agent *a)
 	if (err)
 		return err;
 	/* Until the attach, the program of the floodgated that pinned the
-	 * maps marked its inserts in its own filter. */
+	 * maps marked its inserts in its own filter: a rebuild starts now
+	 * (the ticks carry it on) and walks them into ours. */
 	if (a->loader.new_filter) {
+		int n;
+
 		log_info("state filter: new, over adopted maps; rebuilt once more now that our "
 			 "program is attached");
-		seen_rebuild_soon(&a->seen);
+		n = seen_tick(&a->seen, SEEN_KEYS_PER_TICK, true, xdpmaps_now_ns());
+		if (n < 0)
+			log_warn("state filter: cannot walk the state maps", LOG_ERRNO(-n));
 	}
 
 	err = events_open(&a->events, a->maps.events, &a->compiled->ids,

@@ -228,7 +228,7 @@ static void vet_pinned_maps(struct loader *l)
 	char path[PATH_MAX];
 	const char *why;
 	int reused = 0;
-	bool replace_all = version && !fg_abi_adoptable(version);
+	bool replace_all = version && !fg_abi_adoptable(version), filter_kept = false;
 
 	/* Said once, before any map is looked at: after an upgrade every map
 	 * would otherwise look like one whose capacity setting changed. */
@@ -254,10 +254,8 @@ static void vet_pinned_maps(struct loader *l)
 		if (!bpf_map__pin_path(map))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", l->pin_dir, bpf_map__name(map));
-		if (access(path, F_OK)) {
-			l->new_filter |= map == l->skel->maps.seen;
+		if (access(path, F_OK))
 			continue;
-		}
 		if (replace_all) {
 			unlink(path);
 			continue;
@@ -270,13 +268,13 @@ static void vet_pinned_maps(struct loader *l)
 			log_warn("pinned map does not fit: replacing it (its state is lost)",
 				 LOG_STR("path", path), LOG_STR("why", why));
 			unlink(path);
-			l->new_filter |= map == l->skel->maps.seen;
 			continue;
 		}
 		reused++;
+		filter_kept |= map == l->skel->maps.seen;
 	}
 	l->adopted_maps = reused > 0;
-	l->new_filter &= l->adopted_maps;
+	l->new_filter = l->adopted_maps && !filter_kept;
 	if (reused)
 		log_info(log_fmt(m, sizeof(m),
 				 "adopting %d pinned maps (buckets, bans and counters kept)",

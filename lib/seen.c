@@ -187,11 +187,6 @@ void seen_close(struct seen *s)
 	s->vals = NULL;
 }
 
-void seen_rebuild_soon(struct seen *s)
-{
-	s->due = true;
-}
-
 int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns)
 {
 	__u64 *words;
@@ -204,7 +199,7 @@ int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns)
 	words = s->m->seen_words;
 	next = tested_gen(words) ^ 1;
 	if (!s->rebuilding) {
-		if (!force && !s->due && now_ns - s->rebuilt_ns < SEEN_REBUILD_NS) {
+		if (!force && now_ns - s->rebuilt_ns < SEEN_REBUILD_NS) {
 			if (now_ns - s->counted_ns < SEEN_COUNT_NS)
 				return 0;
 			s->counted_ns = now_ns;
@@ -221,7 +216,6 @@ int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns)
 		for (__u32 i = 0; i < FG_COVER_WORDS; i++)
 			__atomic_store_n(&words[fg_cover_word(next, 0) + i], 0, __ATOMIC_SEQ_CST);
 		s->rebuilding = true;
-		s->due = false;
 		s->map = 0;
 		s->walked_some = false;
 	}

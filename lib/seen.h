@@ -40,7 +40,6 @@ struct seen {
 	uint64_t bits_after;	 /* bits set in the tested generation after the last rebuild */
 	uint64_t rebuilt_ns;	 /* when the last rebuild ended (or the open) */
 	uint64_t counted_ns;	 /* when the bits were last counted for a rebuild */
-	bool due;		 /* seen_rebuild_soon(): at the next tick */
 	void *keys;		 /* one batch of keys, and room for their values */
 	void *vals;
 };
@@ -59,11 +58,6 @@ void seen_close(struct seen *s);
  * each map. Returns 1 when a rebuild ended in this step, 0, or -errno (the
  * rebuild starts over next time). */
 int seen_tick(struct seen *s, size_t budget, bool force, uint64_t now_ns);
-
-/* Start a rebuild at the next seen_tick(): keys written without their bits
- * since seen_open() (by a program still attached that marks another
- * filter) get them. */
-void seen_rebuild_soon(struct seen *s);
 
 /* Bits set in the generation the program tests (0 without upkeep). */
 uint64_t seen_bits_set(const struct seen *s);

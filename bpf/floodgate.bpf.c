@@ -77,10 +77,16 @@ static __always_inline void coarse_now(struct ctx *c)
 	c->exact = false;
 }
 
+/* The coarse clock's tick (the agent writes it), or the longest there is. */
+static __always_inline __u64 tick(const struct ctx *c)
+{
+	return c->cfg->tick_us ? (__u64)c->cfg->tick_us * 1000 : FG_TICK_MAX_NS;
+}
+
 /* Two ticks: the margin of the coarse-clock drop on a timely tick. */
 static __always_inline __u64 two_ticks(const struct ctx *c)
 {
-	return 2 * (c->cfg->tick_us ? (__u64)c->cfg->tick_us * 1000 : FG_TICK_MAX_NS);
+	return 2 * tick(c);
 }
 
 /*
@@ -140,13 +146,22 @@ static __always_inline void count_misc(__u32 idx)
 		*v += 1;
 }
 
-/* bucket_take() for this packet: refused on the coarse clock when the
+/*
+ * bucket_take() for this packet: refused on the coarse clock when the
  * refusal is certain (most of a flood's packets never pay for the precise
- * clock), else the precise clock decides. */
+ * clock), or when the coarse clock as read refuses it and the source
+ * floods (its next token goes to one of its next packets, bucket_can_wait()), else
+ * the precise clock decides. The margin for the clock's lag is for a client
+ * whose next SYN may come a second later: a flood's next packet does not.
+ */
 static __always_inline bool take(struct ctx *c, struct fg_global_state *gs, __u64 *tat,
-				 const struct fg_limit *l)
+				 const struct fg_limit *l, bool flooding)
 {
-	return !bucket_surely_refuses(*tat, l, c->now, now_lag(c, gs)) &&
+	__u64 lag = now_lag(c, gs);
+
+	if (flooding && bucket_can_wait(l, lag))
+		lag = 0;
+	return !bucket_surely_refuses(*tat, l, c->now, lag) &&
 	       bucket_take(tat, l, exact_now(c, gs));
 }
 
@@ -599,13 +614,17 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 		if (!st)
 			return true;
 	}
-	if (take(c, gs, &st->tat_ns, lim)) {
+	if (take(c, gs, &st->tat_ns, lim, since(c->now, st->refused_ns) < tick(c))) {
 		__sync_fetch_and_add(&st->taken, 1);
 		*out = st;
 		return true;
 	}
-	/* The one write a dropped flow makes to the source's entry. */
+	/* The one write a dropped flow makes to the source's entry, and the
+	 * time of the refusal once per tick (a coarse now; a precise one is
+	 * ahead of the coarse reads of its tick). */
 	__sync_fetch_and_add(&st->dropped, 1);
+	if (st->refused_ns < c->now)
+		st->refused_ns = c->now;
 	violation(c, st, &k, level == FG_LEVEL_SOURCE ? FG_R_DROP_SOURCE : FG_R_DROP_PREFIX, level);
 	return false;
 }
@@ -616,7 +635,9 @@ static __always_inline bool global_take(struct ctx *c, struct fg_global_state *g
 {
 	__u64 until;
 
-	if (take(c, gs, &gs->tat_ns, &c->rule->global))
+	/* Under attack the budget floods: its tokens go to the next packets
+	 * whatever they are, on time or a tick late. */
+	if (take(c, gs, &gs->tat_ns, &c->rule->global, attack))
 		return true;
 	until = c->now + c->cfg->attack_hold_ns;
 	/* Refresh the deadline only when it moved noticeably: a store per

@@ -52,6 +52,23 @@ static __always_inline bool bucket_surely_refuses(__u64 tat, const struct fg_lim
 	return l->rate && tat + l->interval_ns > now + lag + l->interval_ns * l->burst;
 }
 
+/*
+ * A source that floods (refused within the last tick) may be refused on the
+ * coarse clock as read, without the margin for its lag: true when making it
+ * wait for the coarse clock to pass its next token costs the bucket nothing.
+ * The token comes due at A = tat + T - tau; the coarse clock passes A at
+ * most lag after the real time does, and the bucket is still owed
+ * tat - A = tau - T > lag then (only a take moves tat), so the admission
+ * that waited moves tat by T as it would have on time: the source's
+ * admissions over any window are unchanged, each at most lag later, taken
+ * by one of its next packets. A burst that holds no more than lag beyond
+ * one token keeps the margin.
+ */
+static __always_inline bool bucket_can_wait(const struct fg_limit *l, __u64 lag)
+{
+	return l->interval_ns * l->burst > l->interval_ns + lag;
+}
+
 /* Give back a token taken by bucket_take() when a later level refused the
  * flow, so one level's refusal does not also charge the levels before. */
 static __always_inline void bucket_refund(__u64 *tat, const struct fg_limit *l)

@@ -35,8 +35,10 @@
  *    verified (FG_SEEN_*, fg_seen_bit()).
  * 9: the seen map covers udp_flows too (fg_seen_bit_udp()).
  * 10: and bans_pfx (fg_seen_bit_ban_pfx()).
- * 11: the seen map ends with the prefix ban cover (FG_COVER_*). */
-#define FG_ABI_VERSION 11
+ * 11: the seen map ends with the prefix ban cover (FG_COVER_*).
+ * 12: fg_src_state is 40 bytes: refused_ns, the time of the level's last
+ *     refusal (a flooding source's packets are refused on the coarse clock). */
+#define FG_ABI_VERSION 12
 
 /*
  * The oldest layout whose pinned maps this one adopts, map by map (a map
@@ -44,7 +46,8 @@
  * counters across the upgrade). Move it up to FG_ABI_VERSION when a bump
  * changes what an existing map's entries mean, not only its shape: 11 only
  * grew the seen map, which the agent rebuilds from the maps at start,
- * before the new program is attached.
+ * before the new program is attached; 12 only grew src_state's and
+ * prefix_state's values (replaced: their buckets start full again).
  */
 #define FG_ABI_COMPAT 10
 
@@ -404,12 +407,17 @@ static inline __u32 fg_seen_bit_verified(const struct fg_src_key *k)
 struct fg_src_state {
 	__u64 tat_ns;	     /* GCRA theoretical arrival time of the bucket */
 	__u64 dropped;	     /* new flows dropped by this level */
+	/* CLOCK_MONOTONIC of the level's last refusal (the coarse clock's
+	 * mostly; moved at most once per tick): a source refused within the
+	 * last tick is flooding, and its packets may be refused on the coarse
+	 * clock alone (bucket_refuses_late()) */
+	__u64 refused_ns;
 	__u32 taken;	     /* tokens taken (later refunds included): mod 2^32 */
 	__u32 violations;    /* violations within the window */
 	__u32 last_event;    /* FG_STAMP of the last violation counted / event */
 	__u32 viol_start;    /* FG_STAMP of the start of the violation window */
 };
-_Static_assert(sizeof(struct fg_src_state) == 32, "abi");
+_Static_assert(sizeof(struct fg_src_state) == 40, "abi");
 
 #define FG_STAMP_SHIFT 20
 /* A CLOCK_MONOTONIC time as a fg_src_state stamp (never 0: that is "none"). */

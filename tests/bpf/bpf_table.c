@@ -2328,6 +2328,170 @@ static void story_fast_drop_edge(void)
 	report(name, ok, why);
 }
 
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * NS_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+/* Put src's bucket of the default tcp rule at tat and its last refusal at
+ * refused_ns (its counters kept). */
+static bool set_bucket(const char *src, __u64 tat, __u64 refused_ns, char *why)
+{
+	struct fg_cidr c = cidr(src);
+	struct fg_src_state st = { 0 };
+	struct fg_src_key k;
+
+	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+	if (!set_tat(src, tat, why))
+		return false;
+	bpf_map_lookup_elem(maps.src_state, &k, &st);
+	st.refused_ns = refused_ns;
+	if (bpf_map_update_elem(maps.src_state, &k, &st, BPF_ANY))
+		return fail(why, "writing the bucket of %s: %s", src, strerror(errno));
+	return true;
+}
+
+/* The default tcp rule's global budget at tat, under attack or not. */
+static bool set_global(__u64 tat, bool attack, char *why)
+{
+	__u32 id = FG_RULE_DEFAULT_TCP;
+	struct fg_global_state gs = { 0 };
+
+	bpf_map_lookup_elem(maps.global_state, &id, &gs);
+	gs.tat_ns = tat;
+	gs.attack_until_ns = attack ? xdpmaps_now_ns() + 10 * NS_PER_SEC : 0;
+	if (bpf_map_update_elem(maps.global_state, &id, &gs, BPF_ANY))
+		return fail(why, "writing the global state: %s", strerror(errno));
+	return true;
+}
+
+/*
+ * One packet whose bucket's next token is due between the coarse clock and
+ * the precise one: place(due, why) sets the bucket so that the token comes
+ * due at due, then syn runs. A try counts only when the coarse clock did not
+ * move from before the placement to after the packet (the program saw the
+ * coarse now this one read); *verdict and *reason are its outcome.
+ */
+static bool in_the_gap(bool (*place)(__u64 due, char *why), const struct pkt_spec *syn,
+		       __u32 *verdict, int *reason, char *why)
+{
+	int i, col;
+
+	for (i = 0; i < 1000; i++) {
+		__u64 c0 = coarse_ns(), p = xdpmaps_now_ns();
+
+		/* the token due halfway between, at least 50 us from each */
+		if (p < c0 + 100000)
+			continue;
+		if (!place(c0 + (p - c0) / 2, why) || !send_spec(syn, verdict, reason, &col, why))
+			return false;
+		if (coarse_ns() == c0)
+			return true;
+	}
+	return fail(why, "the coarse clock moved during each of 1000 tries");
+}
+
+/* What place_source() and place_global() set up. */
+static struct {
+	const char *src;
+	__u64 tau;	   /* the source's bucket: T = 1 s, tau */
+	__u64 refused_ago; /* its last refusal before the token's due time */
+	bool attack;	   /* the global budget's rule under attack */
+} gap;
+
+/* gap.src's bucket owes its next token at due (tat = due - T + tau). */
+static bool place_source(__u64 due, char *why)
+{
+	return set_bucket(gap.src, due - NS_PER_SEC + gap.tau, due - gap.refused_ago, why);
+}
+
+/* The global budget (1/s, burst 3) owes its next token at due. */
+static bool place_global(__u64 due, char *why)
+{
+	return set_global(due + 2 * NS_PER_SEC, gap.attack, why);
+}
+
+static void conf_burst1(struct fg_compiled *c)
+{
+	c->rules[FG_RULE_DEFAULT_TCP].per_source = rules_limit(1, 1);
+}
+
+/* Run in_the_gap() and want verdict and reason of it. */
+static bool gap_expect(bool (*place)(__u64 due, char *why), const struct pkt_spec *syn,
+		       __u32 verdict, __u32 reason, const char *what, char *why)
+{
+	__u32 v;
+	int r;
+
+	if (!in_the_gap(place, syn, &v, &r, why))
+		return false;
+	if (v != verdict || r != (int)reason)
+		return fail(why, "%s, its token due by the precise clock only: %s/%s, want %s/%s",
+			    what, verdict_name(v), r < 0 ? "none" : xdpmaps_reason_name((__u32)r),
+			    verdict_name(verdict), xdpmaps_reason_name(reason));
+	return true;
+}
+
+/*
+ * A source refused within the last tick floods: a packet whose token is due
+ * by the precise clock but not yet by the coarse one is refused on the
+ * coarse clock alone, the bucket charged nothing, and the token goes to its
+ * first packet after the coarse clock passes it. A source last refused a
+ * second ago (a client's SYN retry) is admitted, as is a flooding source
+ * whose burst holds no more than the clock's lag beyond one token. The
+ * global budget floods while its rule is under attack.
+ */
+static void story_flood_waits(void)
+{
+	const char *name = "coarse clock: a flooding source waits for the coarse clock, "
+			   "charged nothing; a client retrying does not wait";
+	struct pkt_spec syn = SYN(.src = "192.0.2.42"), one = SYN(.src = "192.0.2.43"),
+			spoof = SYN(.src = "203.0.113.42");
+	struct fg_src_state st;
+	char why[WHY_LEN] = "";
+	int err = reset(NULL);
+	bool ok = !err || fail(why, "reset: %s", strerror(-err));
+	__u64 tat;
+
+	gap.src = "192.0.2.42";
+	gap.tau = 3 * NS_PER_SEC;
+	gap.refused_ago = 0;
+	ok = ok && gap_expect(place_source, &syn, XDP_DROP, FG_R_DROP_SOURCE, "flooding", why) &&
+	     (src_state_of(gap.src, FG_RULE_DEFAULT_TCP, &st) || fail(why, "no state"));
+	tat = st.tat_ns;
+	while (ok && coarse_ns() <= tat - 2 * NS_PER_SEC)
+		usleep(200);
+	ok = ok && expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     (src_state_of(gap.src, FG_RULE_DEFAULT_TCP, &st) || fail(why, "no state")) &&
+	     (st.tat_ns == tat + NS_PER_SEC ||
+	      fail(why, "the waiting token moved tat by %lld ns, want T (1 s)",
+		   (long long)(st.tat_ns - tat)));
+	gap.refused_ago = NS_PER_SEC;
+	ok = ok && gap_expect(place_source, &syn, XDP_PASS, FG_R_PASS_NEW_FLOW,
+			      "refused a second ago", why);
+
+	err = reset(conf_burst1);
+	ok = ok && (!err || fail(why, "reset: %s", strerror(-err)));
+	gap.src = "192.0.2.43";
+	gap.tau = NS_PER_SEC;
+	gap.refused_ago = 0;
+	ok = ok && gap_expect(place_source, &one, XDP_PASS, FG_R_PASS_NEW_FLOW,
+			      "flooding with burst 1", why);
+
+	err = reset(conf_global);
+	ok = ok && (!err || fail(why, "reset: %s", strerror(-err)));
+	gap.attack = true;
+	ok = ok && gap_expect(place_global, &spoof, XDP_DROP, FG_R_DROP_GLOBAL,
+			      "a spoofed source under attack", why);
+	gap.attack = false;
+	ok = ok && gap_expect(place_global, &spoof, XDP_PASS, FG_R_PASS_NEW_FLOW,
+			      "a new source in peace", why);
+	report(name, ok, why);
+}
+
 /* Violations that would ban, but must not: a verified source (SYNs can be
  * forged "from" it) and any source in dry-run. */
 static void story_no_ban(const char *name, const char *src, bool verified, bool dry_run)
@@ -3198,6 +3362,7 @@ int main(void)
 	story_window_from_first_violation();
 	story_fast_drop();
 	story_fast_drop_edge();
+	story_flood_waits();
 	story_no_ban("auto-ban: a verified source is limited but never banned", "192.0.2.11", true,
 		     false);
 	story_no_ban("auto-ban: dry-run reports the ban but does not make it", "192.0.2.12", false,

@@ -149,18 +149,17 @@ static __always_inline void count_misc(__u32 idx)
 /*
  * bucket_take() for this packet: refused on the coarse clock when the
  * refusal is certain (most of a flood's packets never pay for the precise
- * clock), or when the coarse clock as read refuses it and the source
- * floods (its next token goes to one of its next packets, bucket_can_wait()), else
- * the precise clock decides. The margin for the clock's lag is for a client
- * whose next SYN may come a second later: a flood's next packet does not.
+ * clock), or when the coarse clock as read refuses it while the source
+ * floods (now < flood_until): its next token goes to one of its next
+ * packets (bucket_margin()). Else the precise clock decides. The margin for
+ * the clock's lag is for a client whose next SYN comes a second later: a
+ * flood's next packet does not.
  */
 static __always_inline bool take(struct ctx *c, struct fg_global_state *gs, __u64 *tat,
-				 const struct fg_limit *l, bool flooding)
+				 const struct fg_limit *l, __u64 flood_until)
 {
-	__u64 lag = now_lag(c, gs);
+	__u64 lag = bucket_margin(l, c->now, now_lag(c, gs), flood_until);
 
-	if (flooding && bucket_can_wait(l, lag))
-		lag = 0;
 	return !bucket_surely_refuses(*tat, l, c->now, lag) &&
 	       bucket_take(tat, l, exact_now(c, gs));
 }
@@ -614,7 +613,8 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 		if (!st)
 			return true;
 	}
-	if (take(c, gs, &st->tat_ns, lim, since(c->now, st->refused_ns) < tick(c))) {
+	/* A source refused within the last tick floods. */
+	if (take(c, gs, &st->tat_ns, lim, st->refused_ns + tick(c))) {
 		__sync_fetch_and_add(&st->taken, 1);
 		*out = st;
 		return true;
@@ -635,9 +635,9 @@ static __always_inline bool global_take(struct ctx *c, struct fg_global_state *g
 {
 	__u64 until;
 
-	/* Under attack the budget floods: its tokens go to the next packets
-	 * whatever they are, on time or a tick late. */
-	if (take(c, gs, &gs->tat_ns, &c->rule->global, attack))
+	/* Under attack the budget floods: its tokens go to the next packets,
+	 * whichever they are, on time or up to the lag late. */
+	if (take(c, gs, &gs->tat_ns, &c->rule->global, gs->attack_until_ns))
 		return true;
 	until = c->now + c->cfg->attack_hold_ns;
 	/* Refresh the deadline only when it moved noticeably: a store per

@@ -53,20 +53,27 @@ static __always_inline bool bucket_surely_refuses(__u64 tat, const struct fg_lim
 }
 
 /*
- * A source that floods (refused within the last tick) may be refused on the
- * coarse clock as read, without the margin for its lag: true when making it
- * wait for the coarse clock to pass its next token costs the bucket nothing.
- * The token comes due at A = tat + T - tau; the coarse clock passes A at
- * most lag after the real time does, and the bucket is still owed
- * tat - A = tau - T > lag then (only a take moves tat), so the admission
- * that waited moves tat by T as it would have on time: the source's
- * admissions over any window are unchanged, each at most lag later, taken
- * by one of its next packets. A burst that holds no more than lag beyond
- * one token keeps the margin.
+ * The margin bucket_surely_refuses() is given for the coarse clock's lag:
+ * lag, or none while the source floods (now < flood_until: refused within
+ * the last tick, or a global budget under attack) and the bucket can wait.
+ * Without the margin a token is taken up to lag late, and that costs the
+ * bucket nothing when tau > T + lag: the token comes due at
+ * A = tat + T - tau, the coarse clock passes A at most lag after the real
+ * time does, and the bucket is still owed tat - A = tau - T > lag then (only
+ * a take moves tat), so that take moves tat by T as it would have on time.
+ * The source's admissions over any window are unchanged, each at most lag
+ * later, taken by one of its next packets. Masks, not branches: the
+ * verifier walks this on every path of fg_xdp that takes a token (times
+ * are below 2^63: rate >= 1, burst < 2^32).
  */
-static __always_inline bool bucket_can_wait(const struct fg_limit *l, __u64 lag)
+static __always_inline __u64 bucket_margin(const struct fg_limit *l, __u64 now, __u64 lag,
+					   __u64 flood_until)
 {
-	return l->interval_ns * l->burst > l->interval_ns + lag;
+	__u64 t = l->interval_ns;
+	__s64 floods = (__s64)(now - flood_until) >> 63;   /* all ones: now < flood_until */
+	__s64 waits = (__s64)(t + lag - t * l->burst) >> 63; /* all ones: tau > T + lag */
+
+	return lag & ~(__u64)(floods & waits);
 }
 
 /* Give back a token taken by bucket_take() when a later level refused the

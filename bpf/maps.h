@@ -57,6 +57,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } prefix_state SEC(".maps");
 
+/* Each CPU's drops not yet added to their src_state / prefix_state entry
+ * (struct fg_drop_tally). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FG_DROP_TALLY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fg_drop_tally);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} drop_tally SEC(".maps");
+
 /* Per-rule global budget and attack state, indexed by rule id (shared by
  * both halves: a reload keeps the budget of a rule that keeps its id). */
 struct {

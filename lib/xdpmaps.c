@@ -148,6 +148,7 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 	m->events = bpf_map__fd(skel->maps.events);
 	m->ban_filter = bpf_map__fd(skel->maps.ban_filter);
 	m->seen = bpf_map__fd(skel->maps.seen);
+	m->drop_tally = bpf_map__fd(skel->maps.drop_tally);
 	m->ban_slots = filter_map(m->ban_filter);
 	m->seen_words = seen_map(m->seen);
 	m->ncpus = libbpf_num_possible_cpus();
@@ -160,7 +161,7 @@ static int *map_slot(struct xdpmaps *m, int i)
 		&m->settings,	  &m->rules,	 &m->port_rules, &m->src_state, &m->prefix_state,
 		&m->global_state, &m->udp_flows, &m->verified,	 &m->allow,	&m->deny,
 		&m->bans,	  &m->stats,	 &m->rule_stats, &m->misc,	&m->events,
-		&m->bans_addr,	  &m->bans_pfx,	 &m->ban_filter, &m->seen,
+		&m->bans_addr,	  &m->bans_pfx,	 &m->ban_filter, &m->seen,	&m->drop_tally,
 	};
 
 	return i < (int)(sizeof(slots) / sizeof(slots[0])) ? slots[i] : NULL;
@@ -170,7 +171,7 @@ static const char *const pin_names[] = {
 	"settings",	"rules",     "port_rules", "src_state", "prefix_state",
 	"global_state", "udp_flows", "verified",   "allow_lpm", "deny_lpm",
 	"bans",		"stats",     "rule_stats", "misc",	"events",
-	"bans_addr",	"bans_pfx",  "ban_filter", "seen",
+	"bans_addr",	"bans_pfx",  "ban_filter", "seen",	"drop_tally",
 };
 
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
@@ -1251,15 +1252,44 @@ int xdpmaps_global(struct xdpmaps *m, uint32_t rule, struct fg_global_state *out
 	return bpf_map_lookup_elem(m->global_state, &rule, out) ? -errno : 0;
 }
 
+/*
+ * Each CPU's tally of slot (ncpus values) into out: false when it cannot be
+ * read (maps without the tally: nothing pending then).
+ */
+static bool tally_slot(const struct xdpmaps *m, __u32 slot, struct fg_drop_tally *out)
+{
+	return m->drop_tally >= 0 && m->ncpus > 0 && !bpf_map_lookup_elem(m->drop_tally, &slot, out);
+}
+
+/* The drops of k (at level) that the CPUs' tallies of slot hold. */
+static uint64_t tally_pending(const struct xdpmaps *m, const struct fg_drop_tally *cpus,
+			      const struct fg_src_key *k, __u32 level)
+{
+	uint64_t n = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < m->ncpus; cpu++)
+		if (cpus[cpu].level == level && !memcmp(&cpus[cpu].key, k, sizeof(*k)))
+			n += cpus[cpu].pending;
+	return n;
+}
+
 int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 		   struct fg_src_state *out)
 {
+	bool address = cidr_is_address(c);
+	struct fg_drop_tally *cpus;
 	struct fg_src_key k;
 
 	cidr_to_src_key(c, rule, &k);
-	return bpf_map_lookup_elem(cidr_is_address(c) ? m->src_state : m->prefix_state, &k, out)
-		       ? -errno
-		       : 0;
+	if (bpf_map_lookup_elem(address ? m->src_state : m->prefix_state, &k, out))
+		return -errno;
+	cpus = calloc(m->ncpus > 0 ? m->ncpus : 1, sizeof(*cpus));
+	if (cpus && tally_slot(m, fg_drop_tally_slot(&k), cpus))
+		out->dropped +=
+			tally_pending(m, cpus, &k, address ? FG_LEVEL_SOURCE : FG_LEVEL_PREFIX);
+	free(cpus);
+	return 0;
 }
 
 int xdpmaps_verified_by(const struct fg_verified *v, uint64_t ttl_ns, uint64_t now_ns,
@@ -1389,13 +1419,26 @@ int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entr
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct fg_src_key *keys = malloc(BATCH * sizeof(*keys));
 	struct fg_src_state *vals = malloc(BATCH * sizeof(*vals));
-	__u32 in_batch = 0, out_batch = 0, count, i;
+	/* every CPU's tally of every slot, and which slots hold an address's
+	 * pending drops */
+	struct fg_drop_tally *tally = calloc((size_t)FG_DROP_TALLY_SLOTS * (m->ncpus > 0 ? m->ncpus : 1),
+					     sizeof(*tally));
+	bool pending[FG_DROP_TALLY_SLOTS] = { false };
+	__u32 in_batch = 0, out_batch = 0, count, i, slot;
 	bool first = true;
-	int len = 0, err = 0;
+	int len = 0, err = 0, cpu;
 
-	if (!keys || !vals || n <= 0) {
+	if (!keys || !vals || !tally || n <= 0) {
 		err = n <= 0 ? -EINVAL : -ENOMEM;
 		goto out;
+	}
+	for (slot = 0; slot < FG_DROP_TALLY_SLOTS; slot++) {
+		struct fg_drop_tally *cpus = &tally[(size_t)slot * m->ncpus];
+
+		if (!tally_slot(m, slot, cpus))
+			break;
+		for (cpu = 0; cpu < m->ncpus; cpu++)
+			pending[slot] |= cpus[cpu].pending && cpus[cpu].level == FG_LEVEL_SOURCE;
 	}
 	for (;;) {
 		count = BATCH;
@@ -1406,12 +1449,14 @@ int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entr
 			goto out;
 		}
 		for (i = 0; i < count; i++) {
-			struct xdpmaps_top_entry e = {
-				.key = keys[i],
-				.new_flows = fg_src_new_flows(&vals[i]),
-				.dropped = vals[i].dropped,
-			};
+			struct xdpmaps_top_entry e = { .key = keys[i] };
 
+			slot = fg_drop_tally_slot(&keys[i]);
+			if (pending[slot])
+				vals[i].dropped += tally_pending(m, &tally[(size_t)slot * m->ncpus],
+								 &keys[i], FG_LEVEL_SOURCE);
+			e.new_flows = fg_src_new_flows(&vals[i]);
+			e.dropped = vals[i].dropped;
 			top_insert(out, n, &len, &e, by_drops);
 		}
 		if (err) /* ENOENT: that was the last batch */
@@ -1423,6 +1468,7 @@ int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entr
 out:
 	free(keys);
 	free(vals);
+	free(tally);
 	return err;
 }
 

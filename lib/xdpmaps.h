@@ -30,6 +30,7 @@ struct xdpmaps {
 	int events;
 	int ban_filter;
 	int seen; /* the existence filter of the state, UDP flow and prefix ban maps (seen.h) */
+	int drop_tally; /* each CPU's drops not yet in their state entry (fg_drop_tally) */
 	int ncpus; /* possible CPUs: the width of per-CPU values */
 	/* ban_filter's slots, mapped: the ban API counts bans_addr's entries
 	 * there (struct fg_ban_filter); NULL for maps without a filter */
@@ -145,7 +146,8 @@ int xdpmaps_rule_stats(struct xdpmaps *m, uint32_t rule, struct fg_rule_stat *ou
 int xdpmaps_misc(struct xdpmaps *m, uint64_t out[FG_M_MAX]);
 int xdpmaps_global(struct xdpmaps *m, uint32_t rule, struct fg_global_state *out);
 
-/* Bucket state of an address or prefix under rule; -ENOENT if untracked. */
+/* Bucket state of an address or prefix under rule, its dropped including
+ * the drops CPUs still tally (fg_drop_tally); -ENOENT if untracked. */
 int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 		   struct fg_src_state *out);
 
@@ -192,7 +194,8 @@ struct xdpmaps_top_entry {
 };
 
 /* The n busiest tracked addresses (by dropped when by_drops, else by new
- * flows), busiest first, into out[0..n). Walks src_state in batches.
+ * flows, both with the drops CPUs still tally), busiest first, into
+ * out[0..n). Walks src_state in batches.
  * Returns how many were written or -errno. */
 int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entry *out);
 

@@ -37,7 +37,8 @@
  * 10: and bans_pfx (fg_seen_bit_ban_pfx()).
  * 11: the seen map ends with the prefix ban cover (FG_COVER_*).
  * 12: fg_src_state is 40 bytes: refused_ns, the time of the level's last
- *     refusal (a flooding source's packets are refused on the coarse clock). */
+ *     refusal (a flooding source's packets are refused on the coarse clock);
+ *     the drop_tally map (struct fg_drop_tally). */
 #define FG_ABI_VERSION 12
 
 /*
@@ -422,6 +423,32 @@ _Static_assert(sizeof(struct fg_src_state) == 40, "abi");
 #define FG_STAMP_SHIFT 20
 /* A CLOCK_MONOTONIC time as a fg_src_state stamp (never 0: that is "none"). */
 #define FG_STAMP(ns)   ((__u32)((ns) >> FG_STAMP_SHIFT) ?: 1)
+
+/*
+ * A CPU's count of the new flows it dropped for one entry of src_state or
+ * prefix_state and has not added to the entry's dropped yet (map drop_tally:
+ * per-CPU, FG_DROP_TALLY_SLOTS slots, the slot fg_drop_tally_slot()). Each
+ * packet of a flood from one source would write the entry, a cache line
+ * every CPU the flood arrives on shares; a CPU adds its count at most once
+ * per tick instead. An entry's drops are its dropped plus the pending of
+ * every CPU's tally of its key (xdpmaps_source()). A slot holding another
+ * entry's pending drops is not taken: that drop goes to the entry directly.
+ */
+struct fg_drop_tally {
+	struct fg_src_key key;
+	__u32 level;	 /* FG_LEVEL_SOURCE (src_state) or FG_LEVEL_PREFIX */
+	__u64 pending;	 /* drops not added to the entry yet */
+	__u64 added_ns; /* when pending was last added to the entry */
+};
+_Static_assert(sizeof(struct fg_drop_tally) == 40, "abi");
+
+#define FG_DROP_TALLY_SLOTS 1024
+
+/* The tally slot of a src_state or prefix_state key (its filter bit). */
+static inline __u32 fg_drop_tally_slot(const struct fg_src_key *k)
+{
+	return fg_seen_bit(k) & (FG_DROP_TALLY_SLOTS - 1);
+}
 
 /* The new flows a level saw for a source: admitted (or refunded) plus dropped. */
 static inline __u64 fg_src_new_flows(const struct fg_src_state *s)

@@ -163,6 +163,21 @@ static int plens_clear(void)
 	return bpf_map_update_elem(maps.settings, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
+/* Every CPU's drop tally empty: pending drops of an earlier case's source
+ * would be added to a new entry of the same key. */
+static int tally_clear(void)
+{
+	struct fg_drop_tally *zero = calloc((size_t)maps.ncpus, sizeof(*zero));
+	__u32 slot;
+	int err = zero ? 0 : -ENOMEM;
+
+	for (slot = 0; slot < FG_DROP_TALLY_SLOTS && !err; slot++)
+		if (bpf_map_update_elem(maps.drop_tally, &slot, zero, BPF_ANY))
+			err = -errno;
+	free(zero);
+	return err;
+}
+
 /* Fresh per-source state, lists and bans, then apply the case's config. */
 static int reset(void (*tweak)(struct fg_compiled *c))
 {
@@ -172,6 +187,7 @@ static int reset(void (*tweak)(struct fg_compiled *c))
 
 	err = err ?: map_clear(maps.src_state, sizeof(struct fg_src_key));
 	err = err ?: map_clear(maps.prefix_state, sizeof(struct fg_src_key));
+	err = err ?: tally_clear();
 	err = err ?: map_clear(maps.udp_flows, sizeof(struct fg_udp_key));
 	err = err ?: map_clear(maps.verified, sizeof(struct fg_src_key));
 	err = err ?: map_clear(maps.allow, sizeof(struct fg_lpm_key));
@@ -2573,6 +2589,7 @@ static void multicpu(__u32 rate, __u32 burst, int repeat, double tick_s)
 	char name[128], why[WHY_LEN] = "";
 	double secs, bound;
 	__u64 admitted, dropped;
+	struct fg_src_state st;
 	int len = pkt_build(&s, frame), i, err;
 
 	snprintf(name, sizeof(name),
@@ -2628,7 +2645,139 @@ static void multicpu(__u32 rate, __u32 burst, int repeat, double tick_s)
 	else if ((double)admitted > bound || admitted < burst)
 		snprintf(why, sizeof(why), "admitted %llu, want %u..%.1f",
 			 (unsigned long long)admitted, burst, bound);
+	/* the source's own counts, its drops still in the CPUs' tallies
+	 * included, are the same */
+	else if (!src_state_of("192.0.2.77", FG_RULE_DEFAULT_TCP, &st))
+		snprintf(why, sizeof(why), "no state for 192.0.2.77");
+	else if (st.dropped != dropped || fg_src_new_flows(&st) != admitted + dropped)
+		snprintf(why, sizeof(why), "the source's dropped %llu, new flows %llu; want %llu, %llu",
+			 (unsigned long long)st.dropped, (unsigned long long)fg_src_new_flows(&st),
+			 (unsigned long long)dropped, (unsigned long long)(admitted + dropped));
 	report(name, !why[0], why);
+}
+
+/* --- drop tallies ----------------------------------------------------------- */
+
+/* Two addresses of 192.0.2.0/24 whose src_state keys (default tcp rule)
+ * share a drop tally slot, into a and b; false if none do. */
+static bool tally_pair(char a[INET_ADDRSTRLEN], char b[INET_ADDRSTRLEN])
+{
+	int first[FG_DROP_TALLY_SLOTS], i;
+
+	for (i = 0; i < FG_DROP_TALLY_SLOTS; i++)
+		first[i] = 0;
+	for (i = 1; i < 255; i++) {
+		struct fg_src_key k;
+		struct fg_cidr c;
+		char s[INET_ADDRSTRLEN];
+		__u32 slot;
+
+		snprintf(s, sizeof(s), "192.0.2.%d", i);
+		c = cidr(s);
+		cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+		slot = fg_drop_tally_slot(&k);
+		if (first[slot]) {
+			snprintf(a, INET_ADDRSTRLEN, "192.0.2.%d", first[slot]);
+			snprintf(b, INET_ADDRSTRLEN, "%s", s);
+			return true;
+		}
+		first[slot] = i;
+	}
+	return false;
+}
+
+/* src's drops as its entry holds them, without the tallies. */
+static __u64 raw_dropped(const char *src)
+{
+	struct fg_cidr c = cidr(src);
+	struct fg_src_state st = { 0 };
+	struct fg_src_key k;
+
+	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+	bpf_map_lookup_elem(maps.src_state, &k, &st);
+	return st.dropped;
+}
+
+static bool want_dropped(const char *src, __u64 want, char *why)
+{
+	struct fg_src_state st;
+
+	if (!src_state_of(src, FG_RULE_DEFAULT_TCP, &st))
+		return fail(why, "no state for %s", src);
+	if (st.dropped != want)
+		return fail(why, "%s: dropped %llu, want %llu", src, (unsigned long long)st.dropped,
+			    (unsigned long long)want);
+	return true;
+}
+
+/* The top listing by drops has src with want drops. */
+static bool top_has(const char *src, __u64 want, char *why)
+{
+	struct xdpmaps_top_entry top[16];
+	struct fg_cidr c = cidr(src);
+	struct fg_src_key k;
+	int n = xdpmaps_top(&maps, 16, true, top), i;
+
+	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+	for (i = 0; i < n; i++)
+		if (!memcmp(&top[i].key, &k, sizeof(k)))
+			return top[i].dropped == want ||
+			       fail(why, "top: %s dropped %llu, want %llu", src,
+				    (unsigned long long)top[i].dropped, (unsigned long long)want);
+	return fail(why, "top: %s not listed (%d rows)", src, n);
+}
+
+/*
+ * A source's drops are tallied per CPU and added to its entry once a tally
+ * is a tick old: the counts user space reads (a source, the top listing)
+ * include what the tallies hold, whoever holds the slot. Pinned to one CPU,
+ * so that every packet meets the same tally.
+ */
+static void story_drop_tally(void)
+{
+	const char *name = "drop tally: a source's drops are exact while CPUs tally them, "
+			   "and added to its entry once a tick";
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], why[WHY_LEN] = "";
+	struct pkt_spec sa = SYN(.src = a), sb = SYN(.src = b);
+	struct fg_drop_tally *cpus = calloc((size_t)maps.ncpus, sizeof(*cpus));
+	cpu_set_t one, was;
+	__u32 slot = 0;
+	struct fg_src_key k;
+	struct fg_cidr c;
+	int err = reset(NULL), cpu = sched_getcpu();
+	bool ok = (!err || fail(why, "reset: %s", strerror(-err))) &&
+		  (cpus || fail(why, "out of memory")) &&
+		  (tally_pair(a, b) || fail(why, "no two addresses share a tally slot"));
+
+	sched_getaffinity(0, sizeof(was), &was);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	ok = ok && (!sched_setaffinity(0, sizeof(one), &one) || fail(why, "pinning"));
+	if (ok) {
+		c = cidr(a);
+		cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+		slot = fg_drop_tally_slot(&k);
+	}
+	/* a's 5 drops wait in the slot; b's 2 go to its entry */
+	ok = ok && expect_n(&sa, 3, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     expect_n(&sa, 5, XDP_DROP, FG_R_DROP_SOURCE, why) &&
+	     expect_n(&sb, 3, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     expect_n(&sb, 2, XDP_DROP, FG_R_DROP_SOURCE, why) && want_dropped(a, 5, why) &&
+	     want_dropped(b, 2, why) &&
+	     (raw_dropped(b) == 2 || fail(why, "%s's drops went to a taken slot", b)) &&
+	     top_has(a, 5, why) && top_has(b, 2, why) &&
+	     (!bpf_map_lookup_elem(maps.drop_tally, &slot, cpus) || fail(why, "reading the tally"));
+	/* a tick later a's next drop adds the slot's to its entry */
+	while (ok && coarse_ns() <= cpus[cpu].added_ns + FG_TICK_MAX_NS)
+		usleep(500);
+	ok = ok && expect(&sa, XDP_DROP, FG_R_DROP_SOURCE, why) &&
+	     (raw_dropped(a) == 6 ||
+	      fail(why, "%s's entry holds %llu drops a tick later, want 6", a,
+		   (unsigned long long)raw_dropped(a))) &&
+	     want_dropped(a, 6, why) && top_has(a, 6, why);
+	sched_setaffinity(0, sizeof(was), &was);
+	free(cpus);
+	report(name, ok, why);
 }
 
 static void story_multicpu(void)
@@ -3368,6 +3517,7 @@ int main(void)
 	story_no_ban("auto-ban: dry-run reports the ban but does not make it", "192.0.2.12", false,
 		     true);
 	story_tc();
+	story_drop_tally();
 	story_multicpu();
 	story_cookies();
 

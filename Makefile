@@ -167,7 +167,7 @@ $(BUILD)/bench/victim.skel.h: $(BUILD)/bench/victim.bpf.o
 
 $(BUILD)/bench/bench_xdp.o: ALL_CFLAGS += -Itests/bpf
 $(BUILD)/bench/bench_xdp.o: $(BUILD)/bench/noop.skel.h $(BUILD)/bench/clock_bench.skel.h \
-	tests/bpf/pktbuild.h
+	$(BUILD)/bench/victim.skel.h tests/bpf/pktbuild.h
 $(BUILD)/bench/%.bpf.o: bench/%.bpf.c | $(DEPS_STAMP)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -39,6 +40,7 @@
 #include "floodgate.skel.h"
 #include "bench/noop.skel.h"
 #include "bench/clock_bench.skel.h"
+#include "bench/victim.skel.h"
 #include "pktbuild.h"
 #include "rules.h"
 #include "xdpmaps.h"
@@ -564,6 +566,116 @@ static int bench_paths(void)
 	}
 	if (csv)
 		fclose(csv);
+	return bad;
+}
+
+/* --- a flood from one source on two CPUs at once ---------------------------- */
+
+struct cpu_job {
+	int cpu, fd, len;
+	const uint8_t *frame;
+	pthread_barrier_t *go;
+	__u32 ns, ret;
+};
+
+static void *cpu_job_run(void *arg)
+{
+	struct cpu_job *j = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(j->cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity", errno);
+	pthread_barrier_wait(j->go);
+	j->ns = run_once(j->fd, j->frame, j->len, repeat, &j->ret);
+	return NULL;
+}
+
+/* ns per packet per CPU with CPUs 0 and 1 running the frame at once: the
+ * mean of the two, median over runs; *retval the verdict of CPU 0's run. */
+static __u32 measure_two_cpus(int fd, const uint8_t *frame, int len, __u32 *retval)
+{
+	__u32 d[MAX_RUNS];
+	int i, c;
+
+	for (i = 0; i < runs; i++) {
+		struct cpu_job jobs[2];
+		pthread_barrier_t go;
+		pthread_t th[2];
+
+		pthread_barrier_init(&go, NULL, 2);
+		for (c = 0; c < 2; c++) {
+			jobs[c] = (struct cpu_job){
+				.cpu = c, .fd = fd, .len = len, .frame = frame, .go = &go
+			};
+			pthread_create(&th[c], NULL, cpu_job_run, &jobs[c]);
+		}
+		for (c = 0; c < 2; c++)
+			pthread_join(th[c], NULL);
+		pthread_barrier_destroy(&go);
+		d[i] = (jobs[0].ns + jobs[1].ns) / 2;
+		*retval = jobs[0].ret;
+	}
+	qsort(d, (size_t)runs, sizeof(d[0]), cmp_u32);
+	return d[runs / 2];
+}
+
+/*
+ * A single-source SYN flood far over its limit, on one CPU and on two at
+ * once (a NIC spreads one source's flows over its queues by port), for
+ * floodgate and the minimal LRU limiter of bench/victim.bpf.c (same limit:
+ * 1/s, burst 1). A refused packet that writes a line every CPU shares pays
+ * for the line's trips between them. Returns rows with a wrong verdict.
+ */
+static int bench_two_cpus(void)
+{
+	struct pkt_spec syn = { .src = "192.0.2.1", .tcp_flags = TH_SYN };
+	struct victim *lru = victim__open();
+	uint8_t frame[PB_MAX_LEN];
+	int len = pkt_build(&syn, frame), fds[2], i, bad = 0;
+	const char *names[2] = { "floodgate", "LRU limiter" };
+	FILE *csv = csv_open("xdp_two_cpus.csv", "program,one_cpu_ns,two_cpus_ns");
+	__u32 one[2], two[2], ret;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("\n(one CPU: the two-CPU flood rows need two)\n");
+		return 0;
+	}
+	if (!lru || len < 0)
+		die("victim__open", errno);
+	lru->rodata->cfg_interval_ns = NS_PER_SEC;
+	lru->rodata->cfg_tolerance_ns = NS_PER_SEC;
+	bpf_map__set_max_entries(lru->maps.lru_src, 1024);
+	if (victim__load(lru))
+		die("victim__load", errno);
+	setup_flood();
+	fds[0] = bpf_program__fd(fg->progs.fg_xdp);
+	fds[1] = bpf_program__fd(lru->progs.xdp_lru_limit);
+	for (i = 0; i < 2; i++) {
+		run_once(fds[i], frame, len, 1, &ret); /* the source's state */
+		run_once(fds[i], frame, len, 1, &ret); /* its first refusal */
+		one[i] = measure(fds[i], frame, len, &ret);
+		bad += ret != XDP_DROP;
+		two[i] = measure_two_cpus(fds[i], frame, len, &ret);
+		bad += ret != XDP_DROP;
+	}
+	if (bad)
+		fprintf(stderr, "bench_xdp: two CPUs: a flood packet was not dropped\n");
+	printf("\nA single-source SYN flood over its limit (1/s, burst 1) on one CPU and on "
+	       "two at once (CPUs 0 and 1, repeat %d each, ns per packet per CPU, median of %d "
+	       "runs):\n\n",
+	       repeat, runs);
+	printf("| program | one CPU ns | two CPUs ns | two / one |\n|---|---:|---:|---:|\n");
+	for (i = 0; i < 2; i++) {
+		printf("| %s | %u | %u | %.2fx |\n", names[i], one[i], two[i],
+		       one[i] ? (double)two[i] / one[i] : 0.0);
+		if (csv)
+			fprintf(csv, "%s,%u,%u\n", i ? "lru_limit" : "floodgate", one[i], two[i]);
+	}
+	if (csv)
+		fclose(csv);
+	victim__destroy(lru);
 	return bad;
 }
 
@@ -1481,8 +1593,10 @@ int main(int argc, char **argv)
 		die("loading the programs (run as root)", err);
 
 	/* paths includes the cookie rows; cookies alone is for A/B runs. */
-	if (do_paths)
+	if (do_paths) {
 		bad += bench_paths();
+		bad += bench_two_cpus();
+	}
 	if (do_paths || do_cookies)
 		bad += bench_cookies();
 	if (do_paths && do_scale)

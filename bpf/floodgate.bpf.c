@@ -621,7 +621,33 @@ static __always_inline __u64 count_dropped(struct ctx *c, struct fg_src_state *s
 		t->pending = 0;
 		t->added_ns = c->now;
 	}
+	/* Refused on the coarse clock: so is the rest of this tick
+	 * (refused_this_tick()); a precise refusal says nothing of the next
+	 * packet's precise now. */
+	t->refused_tick = c->exact ? 0 : c->now;
 	return t->pending;
+}
+
+/*
+ * This CPU refused the source (key k, state filter bit bit) on the coarse
+ * clock within the current tick: the same coarse now, bucket and margin
+ * refuse it again, so the packet is counted in the tally and refused
+ * without the bucket's lookup. What may change within the tick (a reload's
+ * limits, a token another CPU's precise clock saw due, a deleted entry)
+ * applies from the next tick, when the first packet takes the whole path
+ * again (and counts a violation, adds the tally, stamps refused_ns).
+ */
+static __always_inline bool refused_this_tick(struct ctx *c, const struct fg_src_key *k,
+					      __u32 bit)
+{
+	__u32 slot = bit & (FG_DROP_TALLY_SLOTS - 1);
+	struct fg_drop_tally *t = bpf_map_lookup_elem(&drop_tally, &slot);
+
+	if (!t || c->exact || t->refused_tick != c->now || t->level != FG_LEVEL_SOURCE ||
+	    !src_key_eq(&t->key, k))
+		return false;
+	t->pending += 1;
+	return true;
 }
 
 /* A new entry's value, from .rodata: not a 32-byte zeroed copy on the stack
@@ -650,6 +676,8 @@ static __always_inline bool level_take(struct ctx *c, struct fg_global_state *gs
 		return true;
 	src_key_of(&c->p, prefixlen, c->rule_id, &k);
 	bit = fg_seen_bit(&k);
+	if (level == FG_LEVEL_SOURCE && refused_this_tick(c, &k, bit))
+		return false;
 	st = seen_maybe(bit) ? bpf_map_lookup_elem(map, &k) : NULL;
 	if (!st) {
 		if (no_new_state) {

@@ -439,8 +439,12 @@ struct fg_drop_tally {
 	__u32 level;	 /* FG_LEVEL_SOURCE (src_state) or FG_LEVEL_PREFIX */
 	__u64 pending;	 /* drops not added to the entry yet */
 	__u64 added_ns; /* when pending was last added to the entry */
+	/* the coarse clock's value (its tick) when this CPU last refused the
+	 * source on the coarse clock: its next SYNs in that tick are refused
+	 * without looking its bucket up */
+	__u64 refused_tick;
 };
-_Static_assert(sizeof(struct fg_drop_tally) == 40, "abi");
+_Static_assert(sizeof(struct fg_drop_tally) == 48, "abi");
 
 #define FG_DROP_TALLY_SLOTS 1024
 

@@ -2545,7 +2545,8 @@ static void story_refused_tick(void)
  * A refusal on the precise clock is not carried to the rest of the tick: a
  * source (not flooding) refused 1 ms before its token is due is admitted
  * once it is, within the same tick. A try counts when the coarse clock did
- * not move during it.
+ * not move during it; where no try fits in a tick the story is skipped, not
+ * passed.
  */
 static void story_precise_refusal_not_carried(void)
 {
@@ -2561,9 +2562,15 @@ static void story_precise_refusal_not_carried(void)
 	for (i = 0; ok && !done && i < 200; i++) {
 		__u64 c0 = coarse_ns(), due = xdpmaps_now_ns() + 1000000;
 
-		/* default tcp rule: T = 1 s, tau = 3 s; never refused before */
+		/* default tcp rule: T = 1 s, tau = 3 s; never refused before.
+		 * A packet that ran after due (a slow, emulated machine) was
+		 * rightly admitted: that try does not count. */
 		ok = set_bucket(src, due + 2 * NS_PER_SEC, 0, why) &&
-		     expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why);
+		     send_spec(&syn, &v, &r, &col, why);
+		if (ok && v == XDP_PASS && xdpmaps_now_ns() > due)
+			continue;
+		ok = ok && ((v == XDP_DROP && r == FG_R_DROP_SOURCE) ||
+			    fail(why, "its token 1 ms away: %s, want a drop", verdict_name(v)));
 		while (ok && xdpmaps_now_ns() <= due + 200000)
 			;
 		ok = ok && set_bucket(src, due + 2 * NS_PER_SEC, 0, why) &&
@@ -2575,7 +2582,11 @@ static void story_precise_refusal_not_carried(void)
 		     fail(why, "its token due, in the tick of its precise refusal: %s/%s",
 			  verdict_name(v), r < 0 ? "none" : xdpmaps_reason_name((__u32)r));
 	}
-	ok = ok && (done || fail(why, "the coarse clock moved during each of 200 tries"));
+	if (ok && !done) {
+		/* each try took a tick: an emulated machine (make test-kernels) */
+		printf("ok - %s # SKIP the coarse clock moved during each of 200 tries\n", name);
+		return;
+	}
 	report(name, ok, why);
 }
 

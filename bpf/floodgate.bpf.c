@@ -597,7 +597,7 @@ static __always_inline bool src_key_eq(const struct fg_src_key *a, const struct 
 static __always_inline __u64 count_dropped(struct ctx *c, struct fg_src_state *st,
 					   const struct fg_src_key *k, __u32 bit, __u32 level)
 {
-	__u32 slot = bit & (FG_DROP_TALLY_SLOTS - 1);
+	__u32 slot = fg_drop_tally_slot(bit);
 	struct fg_drop_tally *t = bpf_map_lookup_elem(&drop_tally, &slot);
 
 	if (!t) {
@@ -640,7 +640,7 @@ static __always_inline __u64 count_dropped(struct ctx *c, struct fg_src_state *s
 static __always_inline bool refused_this_tick(struct ctx *c, const struct fg_src_key *k,
 					      __u32 bit)
 {
-	__u32 slot = bit & (FG_DROP_TALLY_SLOTS - 1);
+	__u32 slot = fg_drop_tally_slot(bit);
 	struct fg_drop_tally *t = bpf_map_lookup_elem(&drop_tally, &slot);
 
 	if (!t || c->exact || t->refused_tick != c->now || t->level != FG_LEVEL_SOURCE ||

@@ -1261,6 +1261,25 @@ static bool tally_slot(const struct xdpmaps *m, __u32 slot, struct fg_drop_tally
 	return m->drop_tally >= 0 && m->ncpus > 0 && !bpf_map_lookup_elem(m->drop_tally, &slot, out);
 }
 
+/* Every CPU's tally of every slot into out (FG_DROP_TALLY_SLOTS x ncpus),
+ * in one batch read (slot by slot where batches are refused); false when
+ * it cannot be read. */
+static bool tally_all(const struct xdpmaps *m, struct fg_drop_tally *out)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 keys[FG_DROP_TALLY_SLOTS], out_batch = 0, count = FG_DROP_TALLY_SLOTS, slot;
+
+	if (m->drop_tally < 0 || m->ncpus <= 0)
+		return false;
+	if (!bpf_map_lookup_batch(m->drop_tally, NULL, &out_batch, keys, out, &count, &opts) ||
+	    (errno == ENOENT && count == FG_DROP_TALLY_SLOTS))
+		return count == FG_DROP_TALLY_SLOTS;
+	for (slot = 0; slot < FG_DROP_TALLY_SLOTS; slot++)
+		if (!tally_slot(m, slot, &out[(size_t)slot * m->ncpus]))
+			return false;
+	return true;
+}
+
 /* The drops of k (at level) that the CPUs' tallies of slot hold. */
 static uint64_t tally_pending(const struct xdpmaps *m, const struct fg_drop_tally *cpus,
 			      const struct fg_src_key *k, __u32 level)
@@ -1285,7 +1304,7 @@ int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 	if (bpf_map_lookup_elem(address ? m->src_state : m->prefix_state, &k, out))
 		return -errno;
 	cpus = calloc(m->ncpus > 0 ? m->ncpus : 1, sizeof(*cpus));
-	if (cpus && tally_slot(m, fg_drop_tally_slot(&k), cpus))
+	if (cpus && tally_slot(m, fg_drop_tally_slot(fg_seen_bit(&k)), cpus))
 		out->dropped +=
 			tally_pending(m, cpus, &k, address ? FG_LEVEL_SOURCE : FG_LEVEL_PREFIX);
 	free(cpus);
@@ -1432,14 +1451,14 @@ int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entr
 		err = n <= 0 ? -EINVAL : -ENOMEM;
 		goto out;
 	}
-	for (slot = 0; slot < FG_DROP_TALLY_SLOTS; slot++) {
-		struct fg_drop_tally *cpus = &tally[(size_t)slot * m->ncpus];
+	if (!tally_all(m, tally))
+		memset(tally, 0, (size_t)FG_DROP_TALLY_SLOTS * m->ncpus * sizeof(*tally));
+	for (slot = 0; slot < FG_DROP_TALLY_SLOTS; slot++)
+		for (cpu = 0; cpu < m->ncpus; cpu++) {
+			const struct fg_drop_tally *t = &tally[(size_t)slot * m->ncpus + cpu];
 
-		if (!tally_slot(m, slot, cpus))
-			break;
-		for (cpu = 0; cpu < m->ncpus; cpu++)
-			pending[slot] |= cpus[cpu].pending && cpus[cpu].level == FG_LEVEL_SOURCE;
-	}
+			pending[slot] |= t->pending && t->level == FG_LEVEL_SOURCE;
+		}
 	for (;;) {
 		count = BATCH;
 		err = bpf_map_lookup_batch(m->src_state, first ? NULL : &in_batch, &out_batch, keys,
@@ -1451,7 +1470,7 @@ int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entr
 		for (i = 0; i < count; i++) {
 			struct xdpmaps_top_entry e = { .key = keys[i] };
 
-			slot = fg_drop_tally_slot(&keys[i]);
+			slot = fg_drop_tally_slot(fg_seen_bit(&keys[i]));
 			if (pending[slot])
 				vals[i].dropped += tally_pending(m, &tally[(size_t)slot * m->ncpus],
 								 &keys[i], FG_LEVEL_SOURCE);

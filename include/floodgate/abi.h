@@ -411,7 +411,7 @@ struct fg_src_state {
 	/* CLOCK_MONOTONIC of the level's last refusal (the coarse clock's
 	 * mostly; moved at most once per tick): a source refused within the
 	 * last tick is flooding, and its packets may be refused on the coarse
-	 * clock alone (bucket_refuses_late()) */
+	 * clock alone (bucket_margin()) */
 	__u64 refused_ns;
 	__u32 taken;	     /* tokens taken (later refunds included): mod 2^32 */
 	__u32 violations;    /* violations within the window */
@@ -448,10 +448,11 @@ _Static_assert(sizeof(struct fg_drop_tally) == 48, "abi");
 
 #define FG_DROP_TALLY_SLOTS 1024
 
-/* The tally slot of a src_state or prefix_state key (its filter bit). */
-static inline __u32 fg_drop_tally_slot(const struct fg_src_key *k)
+/* The tally slot of a src_state or prefix_state key, from its state filter
+ * bit (fg_seen_bit()). */
+static inline __u32 fg_drop_tally_slot(__u32 seen_bit)
 {
-	return fg_seen_bit(k) & (FG_DROP_TALLY_SLOTS - 1);
+	return seen_bit & (FG_DROP_TALLY_SLOTS - 1);
 }
 
 /* The new flows a level saw for a source: admitted (or refunded) plus dropped. */

@@ -2757,7 +2757,7 @@ static bool tally_pair(char a[INET_ADDRSTRLEN], char b[INET_ADDRSTRLEN])
 		snprintf(s, sizeof(s), "192.0.2.%d", i);
 		c = cidr(s);
 		cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
-		slot = fg_drop_tally_slot(&k);
+		slot = fg_drop_tally_slot(fg_seen_bit(&k));
 		if (first[slot]) {
 			snprintf(a, INET_ADDRSTRLEN, "192.0.2.%d", first[slot]);
 			snprintf(b, INET_ADDRSTRLEN, "%s", s);
@@ -2839,7 +2839,7 @@ static void story_drop_tally(void)
 	if (ok) {
 		c = cidr(a);
 		cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
-		slot = fg_drop_tally_slot(&k);
+		slot = fg_drop_tally_slot(fg_seen_bit(&k));
 	}
 	/* a's drops wait in the slot (one more while a tick boundary had
 	 * them added: only a's own drops add them) */

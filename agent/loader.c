@@ -222,12 +222,12 @@ static __u32 pinned_abi_version(const char *pin_dir)
  */
 static void vet_pinned_maps(struct loader *l)
 {
-	char m[PATH_MAX + 256];
+	char m[PATH_MAX + 256], replaced[256] = "";
 	__u32 version = pinned_abi_version(l->pin_dir);
 	struct bpf_map *map;
 	char path[PATH_MAX];
 	const char *why;
-	int reused = 0;
+	int reused = 0, lost = 0;
 	bool replace_all = version && !fg_abi_adoptable(version), filter_kept = false;
 
 	/* Said once, before any map is looked at: after an upgrade every map
@@ -235,8 +235,8 @@ static void vet_pinned_maps(struct loader *l)
 	if (version && version != FG_ABI_VERSION && !replace_all)
 		log_info(log_fmt(m, sizeof(m),
 				 "the pinned maps in %s are of map layout %u, this floodgated uses "
-				 "layout %u: adopting those whose shape is unchanged (bans, buckets "
-				 "and counters kept)",
+				 "layout %u: adopting those whose shape is unchanged (their state "
+				 "kept), replacing the others",
 				 l->pin_dir, version, FG_ABI_VERSION),
 			 LOG_STR("pin_dir", l->pin_dir), LOG_UINT("layout", version),
 			 LOG_UINT("ours", FG_ABI_VERSION));
@@ -268,6 +268,8 @@ static void vet_pinned_maps(struct loader *l)
 			log_warn("pinned map does not fit: replacing it (its state is lost)",
 				 LOG_STR("path", path), LOG_STR("why", why));
 			unlink(path);
+			snprintf(replaced + strlen(replaced), sizeof(replaced) - strlen(replaced),
+				 "%s%s", lost++ ? ", " : "", bpf_map__name(map));
 			continue;
 		}
 		reused++;
@@ -275,11 +277,20 @@ static void vet_pinned_maps(struct loader *l)
 	}
 	l->adopted_maps = reused > 0;
 	l->new_filter = l->adopted_maps && !filter_kept;
-	if (reused)
+	/* Which state survives, said once: a replaced src_state is every
+	 * bucket starting full, which "buckets kept" must not claim. */
+	if (reused && !lost)
 		log_info(log_fmt(m, sizeof(m),
 				 "adopting %d pinned maps (buckets, bans and counters kept)",
 				 reused),
 			 LOG_INT("maps", reused), LOG_STR("pin_dir", l->pin_dir));
+	else if (reused)
+		log_info(log_fmt(m, sizeof(m),
+				 "adopting %d pinned maps (their state kept); %d replaced, their "
+				 "state starts empty: %s",
+				 reused, lost, replaced),
+			 LOG_INT("maps", reused), LOG_INT("replaced", lost),
+			 LOG_STR("pin_dir", l->pin_dir));
 }
 
 const char *loader_load_error_hint(int err, bool privileged, bool has_btf)

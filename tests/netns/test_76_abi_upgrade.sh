@@ -4,7 +4,9 @@
 #  - from a layout it adopts (FG_ABI_COMPAT and later): one line says so, the
 #    maps whose shape is unchanged are kept (a prefix ban made before the
 #    upgrade still drops the client's SYNs: the state filter and prefix ban
-#    cover are rebuilt before the new program is attached);
+#    cover are rebuilt before the new program is attached), and one line
+#    names those replaced because their shape changed (the state maps of
+#    layouts 10 and 11, made here with their old value size);
 #  - from an older one: one line names the layouts and the upgrade, every
 #    map is replaced (the ban is gone), it protects again, and no config key
 #    (sources.max_*) is blamed for it.
@@ -53,11 +55,24 @@ if [ "$compat" -lt "$ours" ]; then
 	# The map 11 grew: gone here as if replaced, so the new agent must
 	# rebuild the state filter and the cover from the adopted maps.
 	rm -f "$FG_PIN_DIR/seen"
+	# The state maps of layouts 10 and 11, whose values 12 grew (32 -> 40
+	# bytes): the new agent replaces them and says their state is lost.
+	for m in src_state prefix_state; do
+		entries=$(bpftool -j map show pinned "$FG_PIN_DIR/$m" |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["max_entries"])')
+		rm -f "$FG_PIN_DIR/$m"
+		bpftool map create "$FG_PIN_DIR/$m" type lru_hash key 20 value 32 \
+			entries "$entries" name "$m" || fg_fail "cannot make a layout-$compat $m"
+	done
 	mark_log
 	fg_agent_start "$FG_TMP/fg.yaml"
 	since | grep -q "pinned maps in $FG_PIN_DIR are of map layout $compat, this floodgated uses layout $ours: adopting" ||
 		fg_fail "no line about adopting layout $compat: $(since | grep -i pinned)"
 	! since | grep -q "start empty" || fg_fail "maps of an adoptable layout were all replaced"
+	since | grep -q "2 replaced, their state starts empty: src_state, prefix_state" ||
+		fg_fail "no line naming the replaced state maps: $(since | grep -i adopting)"
+	! since | grep -q "buckets, bans and counters kept" ||
+		fg_fail "buckets said to be kept although src_state was replaced"
 	since | grep -q "state filter: new, over adopted maps" ||
 		fg_fail "no rebuild asked for after the attach (the old program marked another filter)"
 	fg_ctl list bans | grep -q "$BAN" || fg_fail "the ban was lost in the upgrade"

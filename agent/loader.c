@@ -197,23 +197,6 @@ static bool pinned_compatible(const char *path, const struct bpf_map *map, bool 
 }
 
 /* The ABI version written into the pinned settings map, 0 if none. */
-static __u32 pinned_abi_version(const char *pin_dir)
-{
-	char path[PATH_MAX];
-	struct fg_config cfg = {};
-	__u32 zero = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/settings", pin_dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	if (bpf_map_lookup_elem(fd, &zero, &cfg))
-		cfg.abi_version = 0;
-	close(fd);
-	return cfg.abi_version;
-}
-
 /*
  * Decide which pinned maps libbpf may reuse: all of them when the layout
  * version is ours or one we adopt (fg_abi_adoptable()), minus any whose
@@ -223,7 +206,7 @@ static __u32 pinned_abi_version(const char *pin_dir)
 static void vet_pinned_maps(struct loader *l)
 {
 	char m[PATH_MAX + 256], replaced[256] = "";
-	__u32 version = pinned_abi_version(l->pin_dir);
+	__u32 version = xdpmaps_pinned_layout(l->pin_dir);
 	struct bpf_map *map;
 	char path[PATH_MAX];
 	const char *why;

@@ -11,8 +11,18 @@ enum { EXIT_OK = 0, EXIT_DENIED = 1, EXIT_ERROR = 2 };
 
 int pinned_open(struct xdpmaps *m, const char *pin_dir)
 {
-	int err = xdpmaps_open_pinned(m, pin_dir);
+	uint32_t layout = xdpmaps_pinned_layout(pin_dir);
+	int err;
 
+	/* Another layout's values would be read as ours. */
+	if (layout && layout != FG_ABI_VERSION) {
+		fprintf(stderr,
+			"floodctl: the maps in %s are of map layout %u, this floodctl reads layout "
+			"%u\n  use the floodctl of the floodgated that made them, or its socket\n",
+			pin_dir, layout, FG_ABI_VERSION);
+		return EXIT_ERROR;
+	}
+	err = xdpmaps_open_pinned(m, pin_dir);
 	if (!err)
 		return EXIT_OK;
 	fprintf(stderr,

@@ -174,6 +174,30 @@ static const char *const pin_names[] = {
 	"bans_addr",	"bans_pfx",  "ban_filter", "seen",	"drop_tally",
 };
 
+uint32_t xdpmaps_pinned_layout(const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0, version = 0;
+	char path[PATH_MAX];
+	void *val;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/settings", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	/* The writer's settings may be larger than ours: read them whole. */
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_MAP_TYPE_ARRAY &&
+	    info.key_size == sizeof(zero) && info.value_size >= sizeof(version) &&
+	    info.max_entries >= 1 && (val = calloc(1, info.value_size))) {
+		if (!bpf_map_lookup_elem(fd, &zero, val))
+			memcpy(&version, val, sizeof(version));
+		free(val);
+	}
+	close(fd);
+	return version;
+}
+
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir)
 {
 	char path[PATH_MAX];

@@ -44,6 +44,11 @@ struct xdpmaps {
  * keeps owning them). */
 void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel);
 
+/* The map layout (FG_ABI_VERSION) of the floodgated whose pins are in
+ * pin_dir: the first word of its settings, whatever that map's size in its
+ * layout; 0 when there are none or they cannot be read. */
+uint32_t xdpmaps_pinned_layout(const char *pin_dir);
+
 /* Open the maps pinned in pin_dir (for tools that run beside the agent).
  * Returns 0 or -errno; close with xdpmaps_close(). */
 int xdpmaps_open_pinned(struct xdpmaps *m, const char *pin_dir);

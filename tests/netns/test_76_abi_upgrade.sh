@@ -7,6 +7,8 @@
 #    cover are rebuilt before the new program is attached), and one line
 #    names those replaced because their shape changed (the state maps of
 #    layouts 10 and 11, made here with their old value size);
+#  - floodctl -p refuses pins of another layout with one line;
+#  - a newer layout's settings, larger than ours, are read whole (downgrade);
 #  - from an older one: one line names the layouts and the upgrade, every
 #    map is replaced (the ban is gone), it protects again, and no config key
 #    (sources.max_*) is blamed for it.
@@ -52,6 +54,10 @@ fg_stop "$FG_AGENT" 10 || fg_fail "agent exited with an error on SIGTERM"
 
 if [ "$compat" -lt "$ours" ]; then
 	pin_layout "$compat"
+	# floodctl -p reads another layout's values as its own: it refuses.
+	err=$("$FLOODCTL" -p "$FG_PIN_DIR" stats 2>&1) && fg_fail "floodctl -p read maps of layout $compat"
+	echo "$err" | grep -q "are of map layout $compat, this floodctl reads layout $ours" ||
+		fg_fail "floodctl -p on pins of layout $compat: $err"
 	# The map 11 grew: gone here as if replaced, so the new agent must
 	# rebuild the state filter and the cover from the adopted maps.
 	rm -f "$FG_PIN_DIR/seen"
@@ -93,5 +99,22 @@ since | grep -q "pinned maps in $FG_PIN_DIR are of map layout $old, this floodga
 ! since | grep -q "adopting" || fg_fail "maps of another layout were adopted"
 [ -n "$(fg_xdp_prog_id "$FG_V" "$FG_V_IF_A")" ] || fg_fail "not attached after the upgrade"
 fg_assert_eq "$(connects)" 3 "bans start empty after a layout that cannot be adopted"
+fg_stop "$FG_AGENT" 10 || fg_fail "agent exited with an error on SIGTERM"
+
+# A newer floodgated's pins (a downgrade) whose settings are larger than
+# ours: the layout is read from them whole, not into our smaller struct.
+mkdir -p "$FG_PIN_DIR"
+bpftool map create "$FG_PIN_DIR/settings" type array key 4 value 256 entries 1 name settings ||
+	fg_fail "cannot make a larger settings map"
+bpftool map update pinned "$FG_PIN_DIR/settings" key 0 0 0 0 value 99 $(printf '0 %.0s' $(seq 255)) ||
+	fg_fail "cannot write the larger settings"
+err=$("$FLOODCTL" -p "$FG_PIN_DIR" stats 2>&1) && fg_fail "floodctl -p read maps of layout 99"
+echo "$err" | grep -q "are of map layout 99, this floodctl reads layout $ours" ||
+	fg_fail "floodctl -p on larger settings of layout 99: $err"
+mark_log
+fg_agent_start "$FG_TMP/fg.yaml"
+since | grep -q "are of map layout 99, this floodgated uses layout $ours (floodgated was downgraded)" ||
+	fg_fail "no clear line about the newer layout: $(since | grep -i pinned)"
+fg_assert_eq "$(connects)" 3 "protecting after the downgrade"
 fg_stop "$FG_AGENT" 10 || fg_fail "agent exited with an error on SIGTERM"
 fg_pass "pins of an older map layout: adopted from FG_ABI_COMPAT on, replaced before it, protecting again"

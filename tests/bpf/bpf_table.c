@@ -2744,22 +2744,20 @@ static void multicpu(__u32 rate, __u32 burst, int repeat, double tick_s)
  * share a drop tally slot, into a and b; false if none do. */
 static bool tally_pair(char a[INET_ADDRSTRLEN], char b[INET_ADDRSTRLEN])
 {
-	int first[FG_DROP_TALLY_SLOTS], i;
+	__u8 first[FG_DROP_TALLY_SLOTS] = { 0 }, i;
 
-	for (i = 0; i < FG_DROP_TALLY_SLOTS; i++)
-		first[i] = 0;
 	for (i = 1; i < 255; i++) {
 		struct fg_src_key k;
 		struct fg_cidr c;
 		char s[INET_ADDRSTRLEN];
 		__u32 slot;
 
-		snprintf(s, sizeof(s), "192.0.2.%d", i);
+		snprintf(s, sizeof(s), "192.0.2.%u", i);
 		c = cidr(s);
 		cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
 		slot = fg_drop_tally_slot(fg_seen_bit(&k));
 		if (first[slot]) {
-			snprintf(a, INET_ADDRSTRLEN, "192.0.2.%d", first[slot]);
+			snprintf(a, INET_ADDRSTRLEN, "192.0.2.%u", first[slot]);
 			snprintf(b, INET_ADDRSTRLEN, "%s", s);
 			return true;
 		}

@@ -221,7 +221,8 @@ static void setup_deny(void)
 }
 
 /* udp_idle 0: no flow is ever known, every datagram takes the new-flow
- * path and writes udp_flows. */
+ * path as a flow back after its idle time (its entry is in udp_flows and
+ * is stamped; a flow never seen is inserted, ~65 ns more here). */
 static void setup_udp_new(void)
 {
 	reset();
@@ -354,7 +355,7 @@ static const struct bench benches[] = {
 	  XDP_PASS,
 	  FG_R_PASS_UDP_KNOWN,
 	  "udp_known" },
-	{ "UDP new flow (3 buckets + flow insert)",
+	{ "UDP new flow (3 buckets; a flow back after udp_idle)",
 	  setup_udp_new,
 	  { .src = "192.0.2.1", .proto = IPPROTO_UDP, .payload = 100 },
 	  0,

@@ -196,7 +196,6 @@ static bool pinned_compatible(const char *path, const struct bpf_map *map, bool 
 	return ok;
 }
 
-/* The ABI version written into the pinned settings map, 0 if none. */
 /*
  * Decide which pinned maps libbpf may reuse: all of them when the layout
  * version is ours or one we adopt (fg_abi_adoptable()), minus any whose

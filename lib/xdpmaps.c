@@ -1059,7 +1059,6 @@ static int sweep_map(const struct xdpmaps *m, int fd, size_t key_size, uint64_t 
 	return removed;
 }
 
-
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns)
 {
 	int addrs = sweep_map(m, m->bans_addr, sizeof(struct fg_ban_key), now_ns);

@@ -2246,8 +2246,9 @@ static void story_ban_cover(void)
 
 /* --- the coarse-clock drop ------------------------------------------------ */
 
-/* Put src's bucket of the default tcp rule at tat (its other fields kept). */
-static bool set_tat(const char *src, __u64 tat, char *why)
+/* Put src's bucket of the default tcp rule at tat, and its last refusal
+ * at *refused_ns unless that is NULL (its other fields kept). */
+static bool put_bucket(const char *src, __u64 tat, const __u64 *refused_ns, char *why)
 {
 	struct fg_cidr c = cidr(src);
 	struct fg_src_state st = { 0 };
@@ -2256,10 +2257,17 @@ static bool set_tat(const char *src, __u64 tat, char *why)
 	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
 	bpf_map_lookup_elem(maps.src_state, &k, &st);
 	st.tat_ns = tat;
+	if (refused_ns)
+		st.refused_ns = *refused_ns;
 	xdpmaps_seen_mark(&maps, fg_seen_bit(&k));
 	if (bpf_map_update_elem(maps.src_state, &k, &st, BPF_ANY))
 		return fail(why, "writing the bucket of %s: %s", src, strerror(errno));
 	return true;
+}
+
+static bool set_tat(const char *src, __u64 tat, char *why)
+{
+	return put_bucket(src, tat, NULL, why);
 }
 
 static __u64 coarse_ns(void)
@@ -2366,18 +2374,7 @@ static void story_fast_drop_edge(void)
  * refused_ns (its counters kept). */
 static bool set_bucket(const char *src, __u64 tat, __u64 refused_ns, char *why)
 {
-	struct fg_cidr c = cidr(src);
-	struct fg_src_state st = { 0 };
-	struct fg_src_key k;
-
-	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
-	if (!set_tat(src, tat, why))
-		return false;
-	bpf_map_lookup_elem(maps.src_state, &k, &st);
-	st.refused_ns = refused_ns;
-	if (bpf_map_update_elem(maps.src_state, &k, &st, BPF_ANY))
-		return fail(why, "writing the bucket of %s: %s", src, strerror(errno));
-	return true;
+	return put_bucket(src, tat, &refused_ns, why);
 }
 
 /* The default tcp rule's global budget at tat, under attack or not. */

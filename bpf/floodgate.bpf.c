@@ -585,6 +585,14 @@ static __always_inline bool src_key_eq(const struct fg_src_key *a, const struct 
 		 (a->addr[2] ^ b->addr[2]) | (a->addr[3] ^ b->addr[3]));
 }
 
+/* This CPU's drop tally slot of the key of state filter bit bit. */
+static __always_inline struct fg_drop_tally *tally_of(__u32 bit)
+{
+	__u32 slot = fg_drop_tally_slot(bit);
+
+	return bpf_map_lookup_elem(&drop_tally, &slot);
+}
+
 /*
  * Count a flow the level dropped for st (key k, state filter bit bit) in
  * this CPU's tally (struct fg_drop_tally), added to st->dropped once the
@@ -597,8 +605,7 @@ static __always_inline bool src_key_eq(const struct fg_src_key *a, const struct 
 static __always_inline __u64 count_dropped(struct ctx *c, struct fg_src_state *st,
 					   const struct fg_src_key *k, __u32 bit, __u32 level)
 {
-	__u32 slot = fg_drop_tally_slot(bit);
-	struct fg_drop_tally *t = bpf_map_lookup_elem(&drop_tally, &slot);
+	struct fg_drop_tally *t = tally_of(bit);
 
 	if (!t) {
 		__sync_fetch_and_add(&st->dropped, 1);
@@ -640,8 +647,7 @@ static __always_inline __u64 count_dropped(struct ctx *c, struct fg_src_state *s
 static __always_inline bool refused_this_tick(struct ctx *c, const struct fg_src_key *k,
 					      __u32 bit)
 {
-	__u32 slot = fg_drop_tally_slot(bit);
-	struct fg_drop_tally *t = bpf_map_lookup_elem(&drop_tally, &slot);
+	struct fg_drop_tally *t = tally_of(bit);
 
 	if (!t || c->exact || t->refused_tick != c->now || t->level != FG_LEVEL_SOURCE ||
 	    !src_key_eq(&t->key, k))

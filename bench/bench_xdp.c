@@ -183,6 +183,72 @@ static struct fg_cidr cidr(const char *s)
 	return c;
 }
 
+/* An address of the IPv4 documentation ranges other than src whose
+ * src_state key (default tcp rule) has the tally slot of src's. */
+static const char *tally_neighbour(const char *src)
+{
+	static const char *const nets[] = { "192.0.2", "198.51.100", "203.0.113" };
+	static char buf[INET_ADDRSTRLEN];
+	struct fg_cidr c = cidr(src);
+	struct fg_src_key k;
+	__u32 slot, n, i;
+
+	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+	slot = fg_drop_tally_slot(fg_seen_bit(&k));
+	for (n = 0; n < 3; n++)
+		for (i = 1; i < 255; i++) {
+			snprintf(buf, sizeof(buf), "%s.%u", nets[n], i);
+			c = cidr(buf);
+			cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+			if (fg_drop_tally_slot(fg_seen_bit(&k)) == slot && strcmp(buf, src))
+				return buf;
+		}
+	die("no address shares the tally slot", ENOENT);
+	return NULL;
+}
+
+static __u32 run_once(int prog_fd, const uint8_t *frame, int len, int n, __u32 *retval);
+
+/* One SYN of src through fg_xdp (for a row's setup). */
+static void send_syn(const char *src)
+{
+	struct pkt_spec spec = { .src = src, .tcp_flags = TH_SYN };
+	uint8_t frame[PB_MAX_LEN];
+	int len = pkt_build(&spec, frame);
+	__u32 ret;
+
+	if (len < 0)
+		die(src, EINVAL);
+	run_once(bpf_program__fd(fg->progs.fg_xdp), frame, len, 1, &ret);
+}
+
+/* A random-source flood's packet: the rule under attack (its global
+ * budget spent by another source) and the row's source over its limit,
+ * tracked since before the attack (its first SYN was admitted). */
+static void setup_flood_attack(void)
+{
+	setup_flood();
+	conf.rules[FG_RULE_DEFAULT_TCP].global = rules_limit(1, 1);
+	apply();
+	send_syn("192.0.2.1");
+	send_syn("198.51.100.250");
+	send_syn("198.51.100.250");
+}
+
+/* Two sources flood over their limits, and the first holds the drop tally
+ * slot both keys map to: the row's source is the second. An address with
+ * a neighbour in the documentation ranges (198.51.100.206 shares its slot
+ * today; a change of the filter's hash finds another or says none does). */
+#define SHARED_SLOT_SRC "192.0.2.179"
+static void setup_flood_shared_slot(void)
+{
+	const char *first = tally_neighbour(SHARED_SLOT_SRC);
+
+	setup_flood();
+	send_syn(first);
+	send_syn(first);
+}
+
 static void setup_ban(void)
 {
 	struct fg_cidr c = cidr("198.51.100.66");
@@ -334,6 +400,20 @@ static const struct bench benches[] = {
 	  XDP_DROP,
 	  FG_R_DROP_SOURCE,
 	  "syn_over" },
+	{ "SYN over limit, rule under attack (a spoofed flood's tracked source)",
+	  setup_flood_attack,
+	  { .src = "192.0.2.1", .tcp_flags = TH_SYN },
+	  0,
+	  XDP_DROP,
+	  FG_R_DROP_SOURCE,
+	  "syn_over_attack" },
+	{ "SYN over limit, a second flooding source in the same tally slot",
+	  setup_flood_shared_slot,
+	  { .src = SHARED_SLOT_SRC, .tcp_flags = TH_SYN },
+	  1,
+	  XDP_DROP,
+	  FG_R_DROP_SOURCE,
+	  "syn_over_shared" },
 	{ "banned source",
 	  setup_ban,
 	  { .src = "198.51.100.66", .tcp_flags = TH_SYN },

@@ -585,12 +585,30 @@ static __always_inline bool src_key_eq(const struct fg_src_key *a, const struct 
 		 (a->addr[2] ^ b->addr[2]) | (a->addr[3] ^ b->addr[3]));
 }
 
-/* This CPU's drop tally slot of the key of state filter bit bit. */
-static __always_inline struct fg_drop_tally *tally_of(__u32 bit)
+/* A drop tally slot holds (k, level). */
+static __always_inline bool tally_holds(const struct fg_drop_tally *t, const struct fg_src_key *k,
+					__u32 level)
 {
-	__u32 slot = fg_drop_tally_slot(bit);
+	return t->level == level && src_key_eq(&t->key, k);
+}
 
-	return bpf_map_lookup_elem(&drop_tally, &slot);
+/*
+ * This CPU's drop tally slot for (k, level) in the set of state filter bit
+ * bit: the way holding it, else a way holding no pending drops (the caller
+ * takes it), else NULL.
+ */
+static __always_inline struct fg_drop_tally *tally_of(__u32 bit, const struct fg_src_key *k,
+						      __u32 level)
+{
+	__u32 slot = fg_drop_tally_slot(bit), other = slot + 1;
+	struct fg_drop_tally *t = bpf_map_lookup_elem(&drop_tally, &slot), *u;
+
+	if (!t || tally_holds(t, k, level))
+		return t;
+	u = bpf_map_lookup_elem(&drop_tally, &other);
+	if (!u || tally_holds(u, k, level))
+		return u;
+	return !t->pending ? t : !u->pending ? u : NULL;
 }
 
 /*
@@ -605,19 +623,15 @@ static __always_inline struct fg_drop_tally *tally_of(__u32 bit)
 static __always_inline __u64 count_dropped(struct ctx *c, struct fg_src_state *st,
 					   const struct fg_src_key *k, __u32 bit, __u32 level)
 {
-	struct fg_drop_tally *t = tally_of(bit);
+	struct fg_drop_tally *t = tally_of(bit, k, level);
 
+	/* Other entries' drops wait in every way of the set until their next
+	 * drop on this CPU adds them. */
 	if (!t) {
 		__sync_fetch_and_add(&st->dropped, 1);
 		return 0;
 	}
-	if (t->level != level || !src_key_eq(&t->key, k)) {
-		/* Another entry's drops wait here until that entry's next
-		 * drop on this CPU adds them. */
-		if (t->pending) {
-			__sync_fetch_and_add(&st->dropped, 1);
-			return 0;
-		}
+	if (!tally_holds(t, k, level)) {
 		t->key = *k;
 		t->level = level;
 		t->added_ns = c->now;
@@ -647,11 +661,21 @@ static __always_inline __u64 count_dropped(struct ctx *c, struct fg_src_state *s
 static __always_inline bool refused_this_tick(struct ctx *c, const struct fg_src_key *k,
 					      __u32 bit)
 {
-	struct fg_drop_tally *t = tally_of(bit);
+	__u32 slot = fg_drop_tally_slot(bit);
+	struct fg_drop_tally *t;
 
-	if (!t || c->exact || t->refused_tick != c->now || t->level != FG_LEVEL_SOURCE ||
-	    !src_key_eq(&t->key, k))
+	if (c->exact)
 		return false;
+	/* The tick first: it tells most other sources' ways apart. */
+	t = bpf_map_lookup_elem(&drop_tally, &slot);
+	if (!t)
+		return false;
+	if (t->refused_tick != c->now || !tally_holds(t, k, FG_LEVEL_SOURCE)) {
+		slot += 1;
+		t = bpf_map_lookup_elem(&drop_tally, &slot);
+		if (!t || t->refused_tick != c->now || !tally_holds(t, k, FG_LEVEL_SOURCE))
+			return false;
+	}
 	t->pending += 1;
 	return true;
 }

@@ -1303,16 +1303,17 @@ static bool tally_all(const struct xdpmaps *m, struct fg_drop_tally *out)
 	return true;
 }
 
-/* The drops of k (at level) that the CPUs' tallies of slot hold. */
-static uint64_t tally_pending(const struct xdpmaps *m, const struct fg_drop_tally *cpus,
+/* The drops of k (at level) that the CPUs' tallies of a set hold: set is
+ * its FG_DROP_TALLY_WAYS slots' values, ncpus each. */
+static uint64_t tally_pending(const struct xdpmaps *m, const struct fg_drop_tally *set,
 			      const struct fg_src_key *k, __u32 level)
 {
 	uint64_t n = 0;
-	int cpu;
+	int i;
 
-	for (cpu = 0; cpu < m->ncpus; cpu++)
-		if (cpus[cpu].level == level && !memcmp(&cpus[cpu].key, k, sizeof(*k)))
-			n += cpus[cpu].pending;
+	for (i = 0; i < FG_DROP_TALLY_WAYS * m->ncpus; i++)
+		if (set[i].level == level && !memcmp(&set[i].key, k, sizeof(*k)))
+			n += set[i].pending;
 	return n;
 }
 
@@ -1320,17 +1321,22 @@ int xdpmaps_source(struct xdpmaps *m, const struct fg_cidr *c, uint16_t rule,
 		   struct fg_src_state *out)
 {
 	bool address = cidr_is_address(c);
-	struct fg_drop_tally *cpus;
+	struct fg_drop_tally *set;
 	struct fg_src_key k;
+	__u32 slot, way;
+	bool read;
 
 	cidr_to_src_key(c, rule, &k);
 	if (bpf_map_lookup_elem(address ? m->src_state : m->prefix_state, &k, out))
 		return -errno;
-	cpus = calloc(m->ncpus > 0 ? m->ncpus : 1, sizeof(*cpus));
-	if (cpus && tally_slot(m, fg_drop_tally_slot(fg_seen_bit(&k)), cpus))
+	set = calloc((size_t)FG_DROP_TALLY_WAYS * (m->ncpus > 0 ? m->ncpus : 1), sizeof(*set));
+	slot = fg_drop_tally_slot(fg_seen_bit(&k));
+	for (way = 0, read = set != NULL; read && way < FG_DROP_TALLY_WAYS; way++)
+		read = tally_slot(m, slot + way, &set[(size_t)way * m->ncpus]);
+	if (read)
 		out->dropped +=
-			tally_pending(m, cpus, &k, address ? FG_LEVEL_SOURCE : FG_LEVEL_PREFIX);
-	free(cpus);
+			tally_pending(m, set, &k, address ? FG_LEVEL_SOURCE : FG_LEVEL_PREFIX);
+	free(set);
 	return 0;
 }
 
@@ -1461,7 +1467,7 @@ int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entr
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct fg_src_key *keys = malloc(BATCH * sizeof(*keys));
 	struct fg_src_state *vals = malloc(BATCH * sizeof(*vals));
-	/* every CPU's tally of every slot, and which slots hold an address's
+	/* every CPU's tally of every slot, and which sets hold an address's
 	 * pending drops */
 	struct fg_drop_tally *tally = calloc((size_t)FG_DROP_TALLY_SLOTS * (m->ncpus > 0 ? m->ncpus : 1),
 					     sizeof(*tally));
@@ -1480,7 +1486,8 @@ int xdpmaps_top(struct xdpmaps *m, int n, bool by_drops, struct xdpmaps_top_entr
 		for (cpu = 0; cpu < m->ncpus; cpu++) {
 			const struct fg_drop_tally *t = &tally[(size_t)slot * m->ncpus + cpu];
 
-			pending[slot] |= t->pending && t->level == FG_LEVEL_SOURCE;
+			pending[slot & ~(FG_DROP_TALLY_WAYS - 1)] |=
+				t->pending && t->level == FG_LEVEL_SOURCE;
 		}
 	for (;;) {
 		count = BATCH;

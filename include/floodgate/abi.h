@@ -38,8 +38,9 @@
  * 11: the seen map ends with the prefix ban cover (FG_COVER_*).
  * 12: fg_src_state is 40 bytes: refused_ns, the time of the level's last
  *     refusal (a flooding source's packets are refused on the coarse clock);
- *     the drop_tally map (struct fg_drop_tally). */
-#define FG_ABI_VERSION 12
+ *     the drop_tally map (struct fg_drop_tally).
+ * 13: a key's drop tally is in either way of its set (FG_DROP_TALLY_WAYS). */
+#define FG_ABI_VERSION 13
 
 /*
  * The oldest layout whose pinned maps this one adopts, map by map (a map
@@ -48,7 +49,8 @@
  * changes what an existing map's entries mean, not only its shape: 11 only
  * grew the seen map, which the agent rebuilds from the maps at start,
  * before the new program is attached; 12 only grew src_state's and
- * prefix_state's values (replaced: their buckets start full again).
+ * prefix_state's values (replaced: their buckets start full again); 13
+ * reads a layout-12 tally's slots as the first ways of their sets.
  */
 #define FG_ABI_COMPAT 10
 
@@ -431,8 +433,10 @@ _Static_assert(sizeof(struct fg_src_state) == 40, "abi");
  * packet of a flood from one source would write the entry, a cache line
  * every CPU the flood arrives on shares; a CPU adds its count at most once
  * per tick instead. An entry's drops are its dropped plus the pending of
- * every CPU's tally of its key (xdpmaps_source()). A slot holding another
- * entry's pending drops is not taken: that drop goes to the entry directly.
+ * every CPU's tally of its key (xdpmaps_source()). A key's slot is one of
+ * the FG_DROP_TALLY_WAYS slots of its set (fg_drop_tally_slot()): the one
+ * holding the key, else one holding no pending drops; with every way
+ * holding another entry's, the drop goes to the entry directly.
  */
 struct fg_drop_tally {
 	struct fg_src_key key;
@@ -447,12 +451,16 @@ struct fg_drop_tally {
 _Static_assert(sizeof(struct fg_drop_tally) == 48, "abi");
 
 #define FG_DROP_TALLY_SLOTS 1024
+/* Slots per set: two flooding sources whose keys share a set each keep a
+ * slot (one way, 26-32 of a /24's 256 sources had none, and paid the whole
+ * path and an atomic per packet). A power of two. */
+#define FG_DROP_TALLY_WAYS 2
 
-/* The tally slot of a src_state or prefix_state key, from its state filter
- * bit (fg_seen_bit()). */
+/* The first slot of the tally set of a src_state or prefix_state key, from
+ * its state filter bit (fg_seen_bit()); the set's ways follow it. */
 static inline __u32 fg_drop_tally_slot(__u32 seen_bit)
 {
-	return seen_bit & (FG_DROP_TALLY_SLOTS - 1);
+	return seen_bit & (FG_DROP_TALLY_SLOTS - FG_DROP_TALLY_WAYS);
 }
 
 /* The new flows a level saw for a source: admitted (or refunded) plus dropped. */

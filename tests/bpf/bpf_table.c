@@ -2515,26 +2515,60 @@ static void story_flood_waits(void)
 	report(name, ok, why);
 }
 
+/* The tally set of src's src_state key (default tcp rule). */
+static __u32 tally_set(const char *src)
+{
+	struct fg_cidr c = cidr(src);
+	struct fg_src_key k;
+
+	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+	return fg_drop_tally_slot(fg_seen_bit(&k));
+}
+
+/* An address of the IPv4 documentation ranges other than src whose key
+ * shares src's tally set, into out; false if none does. */
+static bool tally_neighbour(const char *src, char out[INET_ADDRSTRLEN])
+{
+	static const char *const nets[] = { "192.0.2", "198.51.100", "203.0.113" };
+	unsigned n, i;
+
+	for (n = 0; n < 3; n++)
+		for (i = 1; i < 255; i++) {
+			snprintf(out, INET_ADDRSTRLEN, "%s.%u", nets[n], i);
+			if (strcmp(out, src) && tally_set(out) == tally_set(src))
+				return true;
+		}
+	return false;
+}
+
 /*
  * A source refused on the coarse clock is refused for the rest of that tick
  * without its bucket being looked up, and no longer: its bucket refilled
  * (by hand here; by time, or a reload, alike) admits it from the next tick.
+ * So does a second source of its tally set, whose refusals the set's other
+ * way holds.
  */
 static void story_refused_tick(void)
 {
 	const char *name = "coarse clock: a source refused in this tick is refused until the "
 			   "tick ends, not longer";
-	struct pkt_spec syn = SYN(.src = "192.0.2.44");
-	char why[WHY_LEN] = "";
+	char other[INET_ADDRSTRLEN], why[WHY_LEN] = "";
+	struct pkt_spec syn = SYN(.src = "192.0.2.44"), syn2 = SYN(.src = other);
 	int err = reset(NULL);
 	bool ok = (!err || fail(why, "reset: %s", strerror(-err))) &&
+		  (tally_neighbour("192.0.2.44", other) ||
+		   fail(why, "no address shares a tally set with 192.0.2.44")) &&
 		  expect_n(&syn, 3, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 		  expect_n(&syn, 3, XDP_DROP, FG_R_DROP_SOURCE, why) &&
-		  set_tat("192.0.2.44", xdpmaps_now_ns() - 10 * NS_PER_SEC, why);
+		  expect_n(&syn2, 3, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		  expect_n(&syn2, 3, XDP_DROP, FG_R_DROP_SOURCE, why) &&
+		  set_tat("192.0.2.44", xdpmaps_now_ns() - 10 * NS_PER_SEC, why) &&
+		  set_tat(other, xdpmaps_now_ns() - 10 * NS_PER_SEC, why);
 
 	if (ok)
 		next_tick();
-	ok = ok && expect_n(&syn, 3, XDP_PASS, FG_R_PASS_NEW_FLOW, why);
+	ok = ok && expect_n(&syn, 3, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     expect_n(&syn2, 3, XDP_PASS, FG_R_PASS_NEW_FLOW, why);
 	report(name, ok, why);
 }
 
@@ -2737,30 +2771,61 @@ static void multicpu(__u32 rate, __u32 burst, int repeat, double tick_s)
 
 /* --- drop tallies ----------------------------------------------------------- */
 
-/* Two addresses of 192.0.2.0/24 whose src_state keys (default tcp rule)
- * share a drop tally slot, into a and b; false if none do. */
-static bool tally_pair(char a[INET_ADDRSTRLEN], char b[INET_ADDRSTRLEN])
+/* Three addresses of 192.0.2.0/24 whose src_state keys (default tcp rule)
+ * share a drop tally set (one more than it has ways), into a, b and c;
+ * false if no three do. */
+_Static_assert(FG_DROP_TALLY_WAYS == 2, "tally_triple() finds ways + 1 sources");
+static bool tally_triple(char a[INET_ADDRSTRLEN], char b[INET_ADDRSTRLEN],
+			 char c[INET_ADDRSTRLEN])
 {
-	__u8 first[FG_DROP_TALLY_SLOTS] = { 0 }, i;
+	__u8 seen[FG_DROP_TALLY_SLOTS][2] = { { 0 } }, i;
 
 	for (i = 1; i < 255; i++) {
-		struct fg_src_key k;
-		struct fg_cidr c;
 		char s[INET_ADDRSTRLEN];
-		__u32 slot;
+		__u32 set;
 
 		snprintf(s, sizeof(s), "192.0.2.%u", i);
-		c = cidr(s);
-		cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
-		slot = fg_drop_tally_slot(fg_seen_bit(&k));
-		if (first[slot]) {
-			snprintf(a, INET_ADDRSTRLEN, "192.0.2.%u", first[slot]);
-			snprintf(b, INET_ADDRSTRLEN, "%s", s);
+		set = tally_set(s);
+		if (seen[set][1]) {
+			snprintf(a, INET_ADDRSTRLEN, "192.0.2.%u", seen[set][0]);
+			snprintf(b, INET_ADDRSTRLEN, "192.0.2.%u", seen[set][1]);
+			snprintf(c, INET_ADDRSTRLEN, "%s", s);
 			return true;
 		}
-		first[slot] = i;
+		seen[set][!!seen[set][0]] = i;
 	}
 	return false;
+}
+
+/* The CPU's way of src's tally set that holds its key, into out; false
+ * when none does (or the tally cannot be read). */
+static bool tally_way(const char *src, int cpu, struct fg_drop_tally *out)
+{
+	struct fg_drop_tally *cpus = calloc((size_t)maps.ncpus, sizeof(*cpus));
+	struct fg_cidr c = cidr(src);
+	struct fg_src_key k;
+	__u32 slot, way;
+	bool found = false;
+
+	cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
+	for (way = 0; cpus && way < FG_DROP_TALLY_WAYS && !found; way++) {
+		slot = tally_set(src) + way;
+		found = !bpf_map_lookup_elem(maps.drop_tally, &slot, cpus) &&
+			cpus[cpu].level == FG_LEVEL_SOURCE &&
+			!memcmp(&cpus[cpu].key, &k, sizeof(k));
+		if (found)
+			*out = cpus[cpu];
+	}
+	free(cpus);
+	return found;
+}
+
+/* src's drops the CPU's tally holds (0 when no way holds its key). */
+static __u64 tally_held(const char *src, int cpu)
+{
+	struct fg_drop_tally t;
+
+	return tally_way(src, cpu, &t) ? t.pending : 0;
 }
 
 /* src's drops as its entry holds them, without the tallies. */
@@ -2807,56 +2872,54 @@ static bool top_has(const char *src, __u64 want, char *why)
 /*
  * A source's drops are tallied per CPU and added to its entry once a tally
  * is a tick old: the counts user space reads (a source, the top listing)
- * include what the tallies hold, whoever holds the slot. Pinned to one CPU,
- * so that every packet meets the same tally.
+ * include what the tallies hold, in whichever way of the set. Two flooding
+ * sources of one set each keep a way; a third one's drops go to its entry.
+ * Pinned to one CPU, so that every packet meets the same tally.
  */
 static void story_drop_tally(void)
 {
 	const char *name = "drop tally: a source's drops are exact while CPUs tally them, "
 			   "and added to its entry once a tick";
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], why[WHY_LEN] = "";
-	struct pkt_spec sa = SYN(.src = a), sb = SYN(.src = b);
-	struct fg_drop_tally *cpus = calloc((size_t)maps.ncpus, sizeof(*cpus));
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], c3[INET_ADDRSTRLEN], why[WHY_LEN] = "";
+	struct pkt_spec sa = SYN(.src = a), sb = SYN(.src = b), sc = SYN(.src = c3);
+	struct fg_drop_tally way;
 	cpu_set_t one, was;
-	__u64 a_drops = 5;
-	__u32 slot = 0;
-	struct fg_src_key k;
-	struct fg_cidr c;
+	__u64 a_drops = 5, b_drops = 2;
 	int err = reset(NULL), cpu = sched_getcpu();
 	bool ok = (!err || fail(why, "reset: %s", strerror(-err))) &&
-		  (cpus || fail(why, "out of memory")) &&
-		  (tally_pair(a, b) || fail(why, "no two addresses share a tally slot"));
+		  (tally_triple(a, b, c3) || fail(why, "no three addresses share a tally set"));
 
 	sched_getaffinity(0, sizeof(was), &was);
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	ok = ok && (!sched_setaffinity(0, sizeof(one), &one) || fail(why, "pinning"));
-	if (ok) {
-		c = cidr(a);
-		cidr_to_src_key(&c, FG_RULE_DEFAULT_TCP, &k);
-		slot = fg_drop_tally_slot(fg_seen_bit(&k));
-	}
-	/* a's drops wait in the slot (one more while a tick boundary had
-	 * them added: only a's own drops add them) */
+	/* a's drops, then b's, wait in the set's ways (one more while a tick
+	 * boundary had them added: only a source's own drops add them) */
 	ok = ok && expect_n(&sa, 3, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
 	     expect_n(&sa, 5, XDP_DROP, FG_R_DROP_SOURCE, why);
-	while (ok && a_drops < 100 &&
-	       (!bpf_map_lookup_elem(maps.drop_tally, &slot, cpus) || fail(why, "reading the tally")) &&
-	       !cpus[cpu].pending) {
+	while (ok && a_drops < 100 && !tally_held(a, cpu)) {
 		ok = expect(&sa, XDP_DROP, FG_R_DROP_SOURCE, why);
 		a_drops++;
 	}
-	/* b's 2 go to its entry: the slot holds a's */
 	ok = ok && expect_n(&sb, 3, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
-	     expect_n(&sb, 2, XDP_DROP, FG_R_DROP_SOURCE, why) && want_dropped(a, a_drops, why) &&
-	     want_dropped(b, 2, why) &&
-	     (raw_dropped(b) == 2 ||
-	      fail(why, "%s's drops went to a taken slot (its entry holds %llu)", b,
-		   (unsigned long long)raw_dropped(b))) &&
-	     top_has(a, a_drops, why) && top_has(b, 2, why) &&
-	     (!bpf_map_lookup_elem(maps.drop_tally, &slot, cpus) || fail(why, "reading the tally"));
-	/* a tick later a's next drop adds the slot's to its entry */
-	while (ok && coarse_ns() <= cpus[cpu].added_ns + FG_TICK_MAX_NS)
+	     expect_n(&sb, 2, XDP_DROP, FG_R_DROP_SOURCE, why);
+	while (ok && b_drops < 100 && !tally_held(b, cpu)) {
+		ok = expect(&sb, XDP_DROP, FG_R_DROP_SOURCE, why);
+		b_drops++;
+	}
+	ok = ok && (tally_held(b, cpu) || fail(why, "%s has no way of the set (%s holds one)", b, a)) &&
+	     (tally_held(a, cpu) || fail(why, "%s lost its way to %s", a, b));
+	/* c3's 2 go to its entry: both ways hold another source's drops */
+	ok = ok && expect_n(&sc, 3, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+	     expect_n(&sc, 2, XDP_DROP, FG_R_DROP_SOURCE, why) && want_dropped(a, a_drops, why) &&
+	     want_dropped(b, b_drops, why) && want_dropped(c3, 2, why) &&
+	     (raw_dropped(c3) == 2 ||
+	      fail(why, "%s's drops went to a taken way (its entry holds %llu)", c3,
+		   (unsigned long long)raw_dropped(c3))) &&
+	     top_has(a, a_drops, why) && top_has(b, b_drops, why) && top_has(c3, 2, why);
+	/* a tick later a's next drop adds its way's to its entry */
+	ok = ok && (tally_way(a, cpu, &way) || fail(why, "no way holds %s", a));
+	while (ok && coarse_ns() <= way.added_ns + FG_TICK_MAX_NS)
 		usleep(500);
 	a_drops++;
 	ok = ok && expect(&sa, XDP_DROP, FG_R_DROP_SOURCE, why) &&
@@ -2865,7 +2928,6 @@ static void story_drop_tally(void)
 		   (unsigned long long)raw_dropped(a), (unsigned long long)a_drops)) &&
 	     want_dropped(a, a_drops, why) && top_has(a, a_drops, why);
 	sched_setaffinity(0, sizeof(was), &was);
-	free(cpus);
 	report(name, ok, why);
 }
 

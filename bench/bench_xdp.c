@@ -184,7 +184,7 @@ static struct fg_cidr cidr(const char *s)
 }
 
 /* An address of the IPv4 documentation ranges other than src whose
- * src_state key (default tcp rule) has the tally slot of src's. */
+ * src_state key (default tcp rule) has the tally set of src's. */
 static const char *tally_neighbour(const char *src)
 {
 	static const char *const nets[] = { "192.0.2", "198.51.100", "203.0.113" };
@@ -235,10 +235,11 @@ static void setup_flood_attack(void)
 	send_syn("198.51.100.250");
 }
 
-/* Two sources flood over their limits, and the first holds the drop tally
- * slot both keys map to: the row's source is the second. An address with
- * a neighbour in the documentation ranges (198.51.100.206 shares its slot
- * today; a change of the filter's hash finds another or says none does). */
+/* Two sources flood over their limits, and the first holds a way of the
+ * drop tally set both keys map to: the row's source is the second. An
+ * address with a neighbour in the documentation ranges (192.0.2.1 shares
+ * its set today; a change of the filter's hash finds another or says none
+ * does). */
 #define SHARED_SLOT_SRC "192.0.2.179"
 static void setup_flood_shared_slot(void)
 {
@@ -407,7 +408,7 @@ static const struct bench benches[] = {
 	  XDP_DROP,
 	  FG_R_DROP_SOURCE,
 	  "syn_over_attack" },
-	{ "SYN over limit, a second flooding source in the same tally slot",
+	{ "SYN over limit, a second flooding source in the same tally set",
 	  setup_flood_shared_slot,
 	  { .src = SHARED_SLOT_SRC, .tcp_flags = TH_SYN },
 	  1,

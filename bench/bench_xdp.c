@@ -231,8 +231,21 @@ static void setup_flood_attack(void)
 	conf.rules[FG_RULE_DEFAULT_TCP].global = rules_limit(1, 1);
 	apply();
 	send_syn("192.0.2.1");
-	send_syn("198.51.100.250");
-	send_syn("198.51.100.250");
+	send_syn("192.0.2.250");
+	send_syn("192.0.2.250");
+}
+
+/* A spoofed flood's packet: the rule under attack (its global budget spent
+ * by another source), the row's source unknown and unverified (no map holds
+ * its address or its /24: the state filter says so), dropped by the global
+ * budget without state. */
+static void setup_attack(void)
+{
+	reset();
+	conf.rules[FG_RULE_DEFAULT_TCP].global = rules_limit(1, 1);
+	apply();
+	send_syn("192.0.2.250");
+	send_syn("192.0.2.250");
 }
 
 /* Two sources flood over their limits, and the first holds a way of the
@@ -408,6 +421,13 @@ static const struct bench benches[] = {
 	  XDP_DROP,
 	  FG_R_DROP_SOURCE,
 	  "syn_over_attack" },
+	{ "unverified source under attack (global budget drop)",
+	  setup_attack,
+	  { .src = "198.51.100.9", .tcp_flags = TH_SYN },
+	  0,
+	  XDP_DROP,
+	  FG_R_DROP_GLOBAL,
+	  "syn_unverified_attack" },
 	{ "SYN over limit, a second flooding source in the same tally set",
 	  setup_flood_shared_slot,
 	  { .src = SHARED_SLOT_SRC, .tcp_flags = TH_SYN },

@@ -203,7 +203,7 @@ static const char *tally_neighbour(const char *src)
 			if (fg_drop_tally_slot(fg_seen_bit(&k)) == slot && strcmp(buf, src))
 				return buf;
 		}
-	die("no address shares the tally slot", ENOENT);
+	die("no address shares the tally set", ENOENT);
 	return NULL;
 }
 
@@ -253,10 +253,10 @@ static void setup_attack(void)
  * address with a neighbour in the documentation ranges (192.0.2.1 shares
  * its set today; a change of the filter's hash finds another or says none
  * does). */
-#define SHARED_SLOT_SRC "192.0.2.179"
-static void setup_flood_shared_slot(void)
+#define SHARED_SET_SRC "192.0.2.179"
+static void setup_flood_shared_set(void)
 {
-	const char *first = tally_neighbour(SHARED_SLOT_SRC);
+	const char *first = tally_neighbour(SHARED_SET_SRC);
 
 	setup_flood();
 	send_syn(first);
@@ -429,8 +429,8 @@ static const struct bench benches[] = {
 	  FG_R_DROP_GLOBAL,
 	  "syn_unverified_attack" },
 	{ "SYN over limit, a second flooding source in the same tally set",
-	  setup_flood_shared_slot,
-	  { .src = SHARED_SLOT_SRC, .tcp_flags = TH_SYN },
+	  setup_flood_shared_set,
+	  { .src = SHARED_SET_SRC, .tcp_flags = TH_SYN },
 	  1,
 	  XDP_DROP,
 	  FG_R_DROP_SOURCE,

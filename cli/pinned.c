@@ -19,7 +19,7 @@ int pinned_open(struct xdpmaps *m, const char *pin_dir)
 		fprintf(stderr,
 			"floodctl: the maps in %s are of map layout %u, this floodctl reads layout "
 			"%u\n  use the floodctl of the floodgated that made them, or its socket\n",
-			pin_dir, layout, FG_ABI_VERSION);
+			pin_dir, layout, (uint32_t)FG_ABI_VERSION);
 		return EXIT_ERROR;
 	}
 	err = xdpmaps_open_pinned(m, pin_dir);

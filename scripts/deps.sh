@@ -1,5 +1,5 @@
 #!/bin/sh
-# Install every Debian package that floodgate's build, tests and benchmarks need.
+# Install every Debian package that floodgate's build, tests, lint and benchmarks need.
 # Idempotent: prints nothing and touches nothing when all packages are present.
 set -eu
 
@@ -7,7 +7,7 @@ PKGS="clang llvm lld libbpf-dev bpftool libelf-dev zlib1g-dev check pkg-config m
       iproute2 util-linux libyaml-dev libuv1-dev libcap-dev libhiredis-dev libmicrohttpd-dev
       redis-tools redis-server netsniff-ng hping3 nftables tcpdump ethtool xdp-tools
       procps psmisc coreutils netcat-openbsd python3 curl jq prometheus gnuplot-nox tmux
-      libfaketime chromium tzdata"
+      libfaketime chromium tzdata cppcheck"
 
 missing=""
 for p in $PKGS; do

@@ -270,16 +270,12 @@ static __always_inline bool list_has(void *trie, const struct fg_lpm_key *k, __u
 	return v && *v == family;
 }
 
-/* A ban found for the source holds now. The clock is read only here and on
- * the new-flow path: an established packet from an unbanned source never
- * pays for it (*now is 0 until read). */
-static __always_inline bool ban_live(const struct fg_ban *ban, __u64 *now)
+/* A ban found for the source holds now. Read on the coarse clock: a ban
+ * lasts at most a tick longer, and a banned source's packet never pays for
+ * the precise one (25-110 ns here, 3 for the coarse one). */
+static __always_inline bool ban_live(const struct fg_ban *ban)
 {
-	if (!ban->expires_ns)
-		return true;
-	if (!*now)
-		*now = fg_now();
-	return *now < ban->expires_ns;
+	return !ban->expires_ns || bpf_ktime_get_coarse_ns() < ban->expires_ns;
 }
 
 /* bans_pfx may hold a prefix of the source (k: its full-length LPM key, of
@@ -325,16 +321,13 @@ __noinline int fg_prefix_ban_possible(const struct fg_lpm_key *k, const struct f
  * first; the longest live ban applies (an expired one, not swept yet, hides
  * no shorter live one, as for address bans). A global function: the
  * verifier checks it once, on its own (inlined, the paths of its loop
- * multiplied those of everything after it past the 1M-instruction limit).
- * The clock is read only for a ban with an expiry, and not kept: rare, and
- * it keeps the caller's paths one. */
+ * multiplied those of everything after it past the 1M-instruction limit). */
 __noinline int fg_prefix_banned(const struct fg_lpm_key *k, const struct fg_config *cfg,
 				__u32 family)
 {
 	__u32 fi = family == FG_AF_INET6, n, i, j;
 	struct fg_ban_pfx_key pk;
 	struct fg_ban *ban;
-	__u64 now = 0;
 
 	if (!k || !cfg)
 		return 0;
@@ -352,7 +345,7 @@ __noinline int fg_prefix_banned(const struct fg_lpm_key *k, const struct fg_conf
 		if (!seen_maybe(fg_seen_bit_ban_pfx(&pk)))
 			continue;
 		ban = bpf_map_lookup_elem(&bans_pfx, &pk);
-		if (ban && ban_live(ban, &now))
+		if (ban && ban_live(ban))
 			return 1;
 	}
 	return 0;
@@ -374,25 +367,23 @@ static __always_inline bool address_ban_possible(const __u32 addr[4])
  * The source (k: its full-length LPM key), whose ban filter slot counts a
  * ban, is banned now by an address ban. A global function: the lookup
  * inlined in fg_xdp cost the verifier 15 % more instructions processed
- * (6.18). The clock is read only for a ban with an expiry, and not kept.
+ * (6.18).
  */
 __noinline int fg_address_banned(const struct fg_lpm_key *k)
 {
 	struct fg_ban_key key;
 	struct fg_ban *ban;
-	__u64 now = 0;
 
 	if (!k)
 		return 0;
 	/* On the stack: 6.1 takes no argument memory as a map key. */
 	__builtin_memcpy(key.addr, k->addr, sizeof(key.addr));
 	ban = bpf_map_lookup_elem(&bans_addr, &key);
-	return ban && ban_live(ban, &now);
+	return ban && ban_live(ban);
 }
 
 /* Deny, allow, ban on the L3 source. Returns a reason or PARSE_OK. */
-static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_config *cfg,
-					 __u64 *now)
+static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_config *cfg)
 {
 	struct fg_lpm_key k;
 	struct fg_ban *ban;
@@ -418,7 +409,7 @@ static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_co
 		return FG_R_DROP_BAN;
 	if (cfg->flags & FG_CFG_F_HAS_BAN_PREFIX) {
 		ban = bpf_map_lookup_elem(&bans, &k);
-		if (ban && ban_live(ban, now))
+		if (ban && ban_live(ban))
 			return FG_R_DROP_BAN;
 	}
 	return PARSE_OK;
@@ -997,7 +988,7 @@ int fg_xdp(struct xdp_md *xdp)
 		return verdict(xdp, c.cfg, reason);
 
 	/* Lists first, for every IP packet, before any L4 shortcut. */
-	reason = check_lists(&c.p, c.cfg, &c.now);
+	reason = check_lists(&c.p, c.cfg);
 	if (reason != PARSE_OK)
 		return verdict(xdp, c.cfg, reason);
 

@@ -94,9 +94,9 @@ static void apply_overrides(const struct agent *a, struct fg_conf *c)
 		apply_app_only(c);
 }
 
-/* Make a trie hold the config's list plus the run-time entries. */
-static int sync_list(struct agent *a, int fd, const struct fg_cidr *conf_items, int nconf,
-		     const struct agent_list *extra)
+/* Make list l hold the config's entries plus the run-time ones. */
+static int sync_list(struct agent *a, enum xdpmaps_list l, const struct fg_cidr *conf_items,
+		     int nconf, const struct agent_list *extra)
 {
 	struct fg_cidr *all;
 	int n = nconf, i, err;
@@ -110,7 +110,7 @@ static int sync_list(struct agent *a, int fd, const struct fg_cidr *conf_items, 
 	 * entry here was quadratic on full lists) */
 	for (i = 0; i < extra->n; i++)
 		all[n++] = extra->items[i];
-	err = xdpmaps_sync_list(&a->maps, fd, all, n);
+	err = xdpmaps_sync_list(&a->maps, l, all, n);
 	free(all);
 	return err;
 }
@@ -130,9 +130,9 @@ static int push_config(struct agent *a, const struct fg_conf *conf, struct fg_co
 	}
 	err = xdpmaps_apply(&a->maps, next, prev);
 	if (!err)
-		err = sync_list(a, a->maps.allow, conf->allow, conf->nallow, &a->runtime_allow);
+		err = sync_list(a, XDPMAPS_ALLOW, conf->allow, conf->nallow, &a->runtime_allow);
 	if (!err)
-		err = sync_list(a, a->maps.deny, conf->deny, conf->ndeny, &a->runtime_deny);
+		err = sync_list(a, XDPMAPS_DENY, conf->deny, conf->ndeny, &a->runtime_deny);
 	if (err)
 		log_warn("cannot write the config into the XDP maps", LOG_ERRNO(-err));
 	return err;
@@ -143,7 +143,6 @@ int agent_list_edit(struct agent *a, bool allow, const struct fg_cidr *c, bool d
 	struct agent_list *l = allow ? &a->runtime_allow : &a->runtime_deny;
 	const struct fg_cidr *conf_items = allow ? a->conf.allow : a->conf.deny;
 	int nconf = allow ? a->conf.nallow : a->conf.ndeny;
-	int fd = allow ? a->maps.allow : a->maps.deny;
 	int i = cidr_find(l->items, l->n, c);
 
 	if (cidr_find(conf_items, nconf, c) >= 0)
@@ -166,7 +165,7 @@ int agent_list_edit(struct agent *a, bool allow, const struct fg_cidr *c, bool d
 		}
 		l->items[l->n++] = *c;
 	}
-	return sync_list(a, fd, conf_items, nconf, l);
+	return sync_list(a, allow ? XDPMAPS_ALLOW : XDPMAPS_DENY, conf_items, nconf, l);
 }
 
 /* Build the policy set of conf, keeping the state of unchanged policies. */

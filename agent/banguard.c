@@ -234,16 +234,10 @@ bool banguard_address_local(struct banguard *g, const struct fg_cidr *in, uint64
 	return false;
 }
 
-/* Does the allow trie hold (a prefix of) c? */
+/* Does the allow list hold c (or a prefix of it), as the program judges? */
 static bool allow_listed(const struct xdpmaps *m, const struct fg_cidr *c)
 {
-	struct fg_lpm_key k;
-	__u32 family;
-
-	if (!m || m->allow < 0)
-		return false;
-	cidr_to_lpm(c, &k);
-	return !bpf_map_lookup_elem(m->allow, &k, &family);
+	return m && xdpmaps_list_has(m, XDPMAPS_ALLOW, c);
 }
 
 static void remove_at(struct banguard *g, uint32_t i)

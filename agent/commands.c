@@ -1409,25 +1409,24 @@ static void cmd_xdp_list(struct client *c, int argc, const struct resp_arg *argv
 {
 	const struct commands_env *a = ctx;
 	struct list_reply lr = { .c = c, .mono_now = xdpmaps_now_ns() };
+	enum xdpmaps_list l = XDPMAPS_DENY;
+	bool bans = false;
 	size_t h;
-	int fd = -1;
 
 	(void)argc;
 	if (resp_arg_is(&argv[1], "BANS")) {
-		/* both ban maps, below */
+		bans = true;
 	} else if (resp_arg_is(&argv[1], "ALLOW")) {
-		fd = a->maps->allow;
-	} else if (resp_arg_is(&argv[1], "DENY")) {
-		fd = a->maps->deny;
-	} else {
+		l = XDPMAPS_ALLOW;
+	} else if (!resp_arg_is(&argv[1], "DENY")) {
 		reply_error(c, "ERR XDP.LIST BANS|ALLOW|DENY");
 		return;
 	}
 	h = reply_defer(c);
-	if (fd < 0)
+	if (bans)
 		xdpmaps_bans_each(a->maps, list_one, &lr);
 	else
-		xdpmaps_list_each(fd, list_one, &lr);
+		xdpmaps_list_each(a->maps, l, list_one, &lr);
 	reply_set_array(c, h, lr.n);
 }
 

@@ -56,12 +56,16 @@ enum count_map {
 	CM_BANS,      /* the trie of prefix bans (beyond bans_pfx's lengths) */
 	CM_BANS_ADDR, /* the hash of address bans */
 	CM_BANS_PFX,  /* the hash of prefix bans */
-	CM_ALLOW,
+	CM_ALLOW, /* the tries of the lists' prefixes */
 	CM_DENY,
+	CM_ALLOW_ADDR, /* the hashes of the lists' addresses */
+	CM_DENY_ADDR,
 	CM__MAX,
 };
 static const char *const count_map_names[CM__MAX] = {
-	"src_state", "prefix_state", "udp_flows", "verified", "bans", "bans_addr", "bans_pfx", "allow", "deny",
+	"src_state", "prefix_state", "udp_flows", "verified",   "bans",
+	"bans_addr", "bans_pfx",     "allow",	  "deny",	"allow_addr",
+	"deny_addr",
 };
 
 struct count_job {
@@ -438,7 +442,7 @@ static void count_work(uv_work_t *req)
 			int err = xdpmaps_bans_each(&bm, ban_origin, &bc);
 
 			j->entries[i] = err < 0 ? err : bc.prefixes + bc.addrs;
-		} else if (i == CM_ALLOW || i == CM_DENY) {
+		} else if (i == CM_ALLOW || i == CM_DENY || i == CM_ALLOW_ADDR || i == CM_DENY_ADDR) {
 			j->entries[i] = xdpmaps_count(j->fd[i], j->key_size[i]);
 		} else {
 			j->entries[i] = count_entries(j->fd[i], j->key_size[i], j->value_size[i]);
@@ -487,8 +491,12 @@ static struct bpf_map *count_map(struct floodgate_bpf *skel, enum count_map i)
 		return skel->maps.bans_pfx;
 	case CM_ALLOW:
 		return skel->maps.allow_lpm;
-	default:
+	case CM_DENY:
 		return skel->maps.deny_lpm;
+	case CM_ALLOW_ADDR:
+		return skel->maps.allow_addr;
+	default:
+		return skel->maps.deny_addr;
 	}
 }
 

@@ -391,11 +391,7 @@ static bool mapped(const struct fg_cidr *c)
 /* On the deny list, as the program judges it (the families must agree). */
 static bool denied(const struct xdpmaps *m, const struct fg_cidr *c)
 {
-	struct fg_lpm_key k;
-	__u32 family;
-
-	cidr_to_lpm(c, &k);
-	return !bpf_map_lookup_elem(m->deny, &k, &family) && family == c->family;
+	return xdpmaps_list_has(m, XDPMAPS_DENY, c);
 }
 
 static bool banned(const struct xdpmaps *m, const struct fg_cidr *c, uint64_t now_ns)

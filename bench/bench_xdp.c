@@ -142,9 +142,11 @@ static void reset(void)
 	clear(maps.verified);
 	clear(maps.allow);
 	clear(maps.deny);
-	/* The settings' list flags true to the emptied tries and ban maps. */
+	clear(maps.allow_addr);
+	clear(maps.deny_addr);
+	/* The settings' list flags true to the emptied lists and ban maps. */
 	err = xdpmaps_bans_clear(&maps);
-	err = err ?: xdpmaps_sync_list(&maps, maps.allow, NULL, 0);
+	err = err ?: xdpmaps_sync_list(&maps, XDPMAPS_ALLOW, NULL, 0);
 	if (err)
 		die("clearing the lists", err);
 	conf_open(&conf);
@@ -289,7 +291,7 @@ static void fill_deny(void)
 			snprintf(s, sizeof(s), "2001:db8:%x::/48", i);
 		list[i] = cidr(s);
 	}
-	err = xdpmaps_sync_list(&maps, maps.deny, list, DENY_ENTRIES);
+	err = xdpmaps_sync_list(&maps, XDPMAPS_DENY, list, DENY_ENTRIES);
 	if (err)
 		die("deny", err);
 }

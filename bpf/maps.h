@@ -121,6 +121,27 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } deny_lpm SEC(".maps");
 
+/* The allow and deny lists' exact addresses (/32, /128) -> family, as the
+ * tries' values: one hash lookup (none while the address's state filter
+ * bit is clear), however long the list. The tries keep the prefixes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FG_MAX_LIST);
+	__type(key, struct fg_ban_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} allow_addr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FG_MAX_LIST);
+	__type(key, struct fg_ban_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} deny_addr SEC(".maps");
+
 /* Bans of exact addresses (/32, /128) -> expiry, written here (auto bans)
  * and by the agent: one hash lookup per packet, whatever the number of
  * bans. A plain hash, not an LRU: a flood of auto bans must not push out
@@ -144,8 +165,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ban_filter SEC(".maps");
 
-/* The existence filter of src_state, prefix_state, verified, udp_flows and
- * bans_pfx (FG_SEEN_*, abi.h). mmap-able: xdpmaps marks what user space
+/* The existence filter of src_state, prefix_state, verified, udp_flows,
+ * bans_pfx, allow_addr and deny_addr (FG_SEEN_*, abi.h). mmap-able: xdpmaps marks what user space
  * inserts, the agent rebuilds a generation in place. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -218,13 +218,12 @@ int pinned_list(struct xdpmaps *m, const char *what, bool json)
 	struct list_ctx lc = { .now = xdpmaps_now_ns() };
 	struct json j;
 	bool bans = !strcmp(what, "bans");
-	int fd = -1, err;
+	enum xdpmaps_list l = XDPMAPS_DENY;
+	int err;
 
 	if (!strcmp(what, "allow"))
-		fd = m->allow;
-	else if (!strcmp(what, "deny"))
-		fd = m->deny;
-	else if (!bans) {
+		l = XDPMAPS_ALLOW;
+	else if (strcmp(what, "deny") && !bans) {
 		fprintf(stderr, "floodctl: list %s: use bans, allow or deny\n", what);
 		return EXIT_ERROR;
 	}
@@ -234,7 +233,7 @@ int pinned_list(struct xdpmaps *m, const char *what, bool json)
 		json_arr_begin(&j);
 	}
 	err = bans ? xdpmaps_bans_each(m, pinned_entry, &lc)
-		   : xdpmaps_list_each(fd, pinned_entry, &lc);
+		   : xdpmaps_list_each(m, l, pinned_entry, &lc);
 	if (json) {
 		json_arr_end(&j);
 		json_end(&j);
@@ -344,6 +343,8 @@ int pinned_count(struct xdpmaps *m, bool json)
 		{ "bans", m->bans, sizeof(struct fg_lpm_key) },
 		{ "allow_lpm", m->allow, sizeof(struct fg_lpm_key) },
 		{ "deny_lpm", m->deny, sizeof(struct fg_lpm_key) },
+		{ "allow_addr", m->allow_addr, sizeof(struct fg_ban_key) },
+		{ "deny_addr", m->deny_addr, sizeof(struct fg_ban_key) },
 	};
 	struct json j;
 	size_t i;

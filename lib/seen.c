@@ -39,6 +39,16 @@ static void set_ban_pfx(const struct xdpmaps *m, __u32 gen, const void *k)
 	xdpmaps_seen_set_ban_pfx(m, gen, k);
 }
 
+static void set_allow_addr(const struct xdpmaps *m, __u32 gen, const void *k)
+{
+	xdpmaps_seen_set(m, gen, fg_seen_bit_list(((const struct fg_ban_key *)k)->addr, 0));
+}
+
+static void set_deny_addr(const struct xdpmaps *m, __u32 gen, const void *k)
+{
+	xdpmaps_seen_set(m, gen, fg_seen_bit_list(((const struct fg_ban_key *)k)->addr, 1));
+}
+
 /* The maps behind the filter, in the order a rebuild walks them: where
  * struct xdpmaps keeps each one's fd, its key size (the batch lookup packs
  * keys at it) and how a key sets its bits in a generation. */
@@ -52,6 +62,8 @@ static const struct {
 	{ offsetof(struct xdpmaps, verified), sizeof(struct fg_src_key), set_verified },
 	{ offsetof(struct xdpmaps, udp_flows), sizeof(struct fg_udp_key), set_udp },
 	{ offsetof(struct xdpmaps, bans_pfx), sizeof(struct fg_ban_pfx_key), set_ban_pfx },
+	{ offsetof(struct xdpmaps, allow_addr), sizeof(struct fg_ban_key), set_allow_addr },
+	{ offsetof(struct xdpmaps, deny_addr), sizeof(struct fg_ban_key), set_deny_addr },
 };
 #define SEEN_MAPS ((int)(sizeof(seen_maps) / sizeof(seen_maps[0])))
 

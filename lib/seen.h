@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
  * seen: the upkeep of the existence filter of src_state, prefix_state,
- * verified, udp_flows and bans_pfx (map `seen`, FG_SEEN_* in abi.h). The
- * programs (and xdpmaps, for what user space inserts) set a key's bit in
+ * verified, udp_flows, bans_pfx, allow_addr and deny_addr (map `seen`,
+ * FG_SEEN_* in abi.h). The programs (and xdpmaps, for what user space inserts) set a key's bit in
  * both generations before they insert the key; the bits of keys that left
  * (LRU eviction, a clear, an unvouch, an unban) stay set and cost the
  * program a lookup each. From time to time the generation the program does

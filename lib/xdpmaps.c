@@ -139,6 +139,8 @@ void xdpmaps_from_skel(struct xdpmaps *m, struct floodgate_bpf *skel)
 	m->verified = bpf_map__fd(skel->maps.verified);
 	m->allow = bpf_map__fd(skel->maps.allow_lpm);
 	m->deny = bpf_map__fd(skel->maps.deny_lpm);
+	m->allow_addr = bpf_map__fd(skel->maps.allow_addr);
+	m->deny_addr = bpf_map__fd(skel->maps.deny_addr);
 	m->bans = bpf_map__fd(skel->maps.bans);
 	m->bans_addr = bpf_map__fd(skel->maps.bans_addr);
 	m->bans_pfx = bpf_map__fd(skel->maps.bans_pfx);
@@ -162,6 +164,7 @@ static int *map_slot(struct xdpmaps *m, int i)
 		&m->global_state, &m->udp_flows, &m->verified,	 &m->allow,	&m->deny,
 		&m->bans,	  &m->stats,	 &m->rule_stats, &m->misc,	&m->events,
 		&m->bans_addr,	  &m->bans_pfx,	 &m->ban_filter, &m->seen,	&m->drop_tally,
+		&m->allow_addr,	  &m->deny_addr,
 	};
 
 	return i < (int)(sizeof(slots) / sizeof(slots[0])) ? slots[i] : NULL;
@@ -172,6 +175,7 @@ static const char *const pin_names[] = {
 	"global_state", "udp_flows", "verified",   "allow_lpm", "deny_lpm",
 	"bans",		"stats",     "rule_stats", "misc",	"events",
 	"bans_addr",	"bans_pfx",  "ban_filter", "seen",	"drop_tally",
+	"allow_addr",	"deny_addr",
 };
 
 uint32_t xdpmaps_pinned_layout(const char *pin_dir)
@@ -279,9 +283,11 @@ static int settings_write(struct xdpmaps *m, const struct fg_config *cfg)
 	return bpf_map_update_elem(m->settings, &zero, cfg, BPF_ANY) ? -errno : 0;
 }
 
-/* The settings flags that say which tries hold entries (the program skips
- * the walk of an empty one): kept true to the maps by list_flags(). */
-#define TRIE_FLAGS (FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY | FG_CFG_F_HAS_BAN_PREFIX)
+/* The settings flags that say which list and ban-trie maps hold entries
+ * (the program skips an empty one): kept true to the maps by list_flags(). */
+#define LIST_FLAGS                                                                                 \
+	(FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY | FG_CFG_F_HAS_ALLOW_ADDR |                        \
+	 FG_CFG_F_HAS_DENY_ADDR | FG_CFG_F_HAS_BAN_PREFIX)
 
 /* The kernel's tick: the resolution of the coarse clock is one jiffy. */
 static __u16 xdpmaps_tick_us(void)
@@ -333,9 +339,9 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 	next.active = half;
 	if (!next.tick_us)
 		next.tick_us = xdpmaps_tick_us();
-	/* The list flags describe the tries, not the config: keep them, or the
+	/* The list flags describe the maps, not the config: keep them, or the
 	 * lists would be skipped until the next list change. */
-	next.flags |= live.flags & TRIE_FLAGS;
+	next.flags |= live.flags & LIST_FLAGS;
 	/* So do the prefix lengths in bans_pfx (the ban API keeps them). */
 	memcpy(next.ban_nplens, live.ban_nplens, sizeof(next.ban_nplens));
 	memcpy(next.ban_plens, live.ban_plens, sizeof(next.ban_plens));
@@ -345,12 +351,12 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 
 static bool map_empty(int fd)
 {
-	struct fg_lpm_key k;
+	struct fg_lpm_key k; /* the largest key of the maps asked */
 
 	return bpf_map_get_next_key(fd, NULL, &k) != 0;
 }
 
-/* Set the HAS_ALLOW / HAS_DENY / HAS_BAN_PREFIX flags from the tries' contents. */
+/* Set the list and ban-trie flags of the settings from the maps' contents. */
 static int list_flags(struct xdpmaps *m)
 {
 	struct fg_config cfg;
@@ -358,11 +364,15 @@ static int list_flags(struct xdpmaps *m)
 
 	if (bpf_map_lookup_elem(m->settings, &zero, &cfg))
 		return -errno;
-	cfg.flags &= ~TRIE_FLAGS;
+	cfg.flags &= ~LIST_FLAGS;
 	if (!map_empty(m->allow))
 		cfg.flags |= FG_CFG_F_HAS_ALLOW;
 	if (!map_empty(m->deny))
 		cfg.flags |= FG_CFG_F_HAS_DENY;
+	if (!map_empty(m->allow_addr))
+		cfg.flags |= FG_CFG_F_HAS_ALLOW_ADDR;
+	if (!map_empty(m->deny_addr))
+		cfg.flags |= FG_CFG_F_HAS_DENY_ADDR;
 	if (!map_empty(m->bans))
 		cfg.flags |= FG_CFG_F_HAS_BAN_PREFIX;
 	else
@@ -370,21 +380,104 @@ static int list_flags(struct xdpmaps *m)
 	return settings_write(m, &cfg);
 }
 
-static int list_put(int map_fd, const struct fg_cidr *c)
+/*
+ * One map of a list: the trie of its prefixes, or the hash of its exact
+ * addresses. The list code handles the keys of both as full-length LPM
+ * keys; a hash's key is their addr. A key goes into the hash after its
+ * state filter bit is set (the program skips an address whose bit is
+ * clear).
+ */
+struct list_map {
+	const struct xdpmaps *m;
+	int fd;
+	bool addrs; /* the hash */
+	__u32 deny; /* fg_seen_bit_list()'s list */
+};
+
+static struct list_map list_map_of(const struct xdpmaps *m, enum xdpmaps_list l, bool addrs)
+{
+	bool deny = l == XDPMAPS_DENY;
+
+	return (struct list_map){
+		.m = m,
+		.fd = addrs ? (deny ? m->deny_addr : m->allow_addr) : (deny ? m->deny : m->allow),
+		.addrs = addrs,
+		.deny = deny,
+	};
+}
+
+/* The list map for a key: the hash for a full-length key. */
+static bool lpm_key_exact(const struct fg_lpm_key *k)
+{
+	return k->prefixlen == 128;
+}
+
+static int lm_put(const struct list_map *lm, const struct fg_lpm_key *k, const __u32 *family,
+		  __u64 flags)
+{
+	if (!lm->addrs)
+		return bpf_map_update_elem(lm->fd, k, family, flags) ? -errno : 0;
+	xdpmaps_seen_mark(lm->m, fg_seen_bit_list(k->addr, lm->deny));
+	return bpf_map_update_elem(lm->fd, k->addr, family, flags) ? -errno : 0;
+}
+
+static int lm_delete(const struct list_map *lm, const struct fg_lpm_key *k)
+{
+	return bpf_map_delete_elem(lm->fd, lm->addrs ? (const void *)k->addr : (const void *)k)
+		       ? -errno
+		       : 0;
+}
+
+/* The key after prev (NULL: the first) as an LPM key; 0 or -errno (-ENOENT: no more). */
+static int lm_next(const struct list_map *lm, const struct fg_lpm_key *prev,
+		   struct fg_lpm_key *next)
+{
+	struct fg_ban_key a;
+
+	if (!lm->addrs)
+		return bpf_map_get_next_key(lm->fd, prev, next) ? -errno : 0;
+	if (bpf_map_get_next_key(lm->fd, prev ? prev->addr : NULL, &a))
+		return -errno;
+	memset(next, 0, sizeof(*next));
+	next->prefixlen = 128;
+	memcpy(next->addr, a.addr, sizeof(a.addr));
+	return 0;
+}
+
+static int lm_lookup(const struct list_map *lm, const struct fg_lpm_key *k, __u32 *family)
+{
+	if (lm->fd < 0)
+		return -EBADF;
+	return bpf_map_lookup_elem(lm->fd, lm->addrs ? (const void *)k->addr : (const void *)k,
+				   family)
+		       ? -errno
+		       : 0;
+}
+
+int xdpmaps_list_add(struct xdpmaps *m, enum xdpmaps_list l, const struct fg_cidr *c)
 {
 	struct fg_lpm_key k;
 	__u32 family = c->family; /* the program matches only its own family */
+	struct list_map lm;
 
 	cidr_to_lpm(c, &k);
-	return bpf_map_update_elem(map_fd, &k, &family, BPF_ANY) ? -errno : 0;
+	lm = list_map_of(m, l, lpm_key_exact(&k));
+	return lm_put(&lm, &k, &family, BPF_ANY) ?: list_flags(m);
 }
 
-int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c)
+bool xdpmaps_list_has(const struct xdpmaps *m, enum xdpmaps_list l, const struct fg_cidr *c)
 {
-	return list_put(map_fd, c) ?: list_flags(m);
+	struct list_map hash = list_map_of(m, l, true), trie = list_map_of(m, l, false);
+	struct fg_lpm_key k;
+	__u32 family;
+
+	cidr_to_lpm(c, &k);
+	if (lpm_key_exact(&k) && !lm_lookup(&hash, &k, &family) && family == c->family)
+		return true;
+	return !lm_lookup(&trie, &k, &family) && family == c->family;
 }
 
-/* A trie entry as the list code handles it: key, value, and where it came
+/* A list entry as the list code handles it: key, value, and where it came
  * from in the caller's list (ties keep list order: the first one wins). */
 struct list_entry {
 	struct fg_lpm_key k;
@@ -400,15 +493,15 @@ static int lpm_cmp(const void *x, const void *y)
 	return d ? d : (a->idx > b->idx) - (a->idx < b->idx);
 }
 
-/* Every key of the trie map_fd (with its value), sorted; *out owned by the caller. */
-static int list_read(int map_fd, struct list_entry **out, int *n)
+/* Every key of one list map (with its value), sorted; *out owned by the caller. */
+static int list_read(const struct list_map *lm, struct list_entry **out, int *n)
 {
 	struct list_entry *v = NULL, *grown;
 	struct fg_lpm_key key, next;
-	void *prev = NULL;
+	const struct fg_lpm_key *prev = NULL;
 	int len = 0, cap = 0;
 
-	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
+	while (!lm_next(lm, prev, &next)) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 1024;
 			grown = realloc(v, (size_t)cap * sizeof(*v));
@@ -420,7 +513,7 @@ static int list_read(int map_fd, struct list_entry **out, int *n)
 		}
 		v[len].k = next;
 		v[len].idx = len;
-		if (bpf_map_lookup_elem(map_fd, &next, &v[len].family))
+		if (lm_lookup(lm, &next, &v[len].family))
 			v[len].family = 0;
 		len++;
 		key = next;
@@ -433,49 +526,50 @@ static int list_read(int map_fd, struct list_entry **out, int *n)
 	return 0;
 }
 
-/* Put a trie back the way it was: drop what was added, restore what was removed. */
-static void list_rollback(int map_fd, const struct list_entry *added, int nadded,
-			  const struct list_entry *removed, int nremoved)
+/* What one map's sync changed, kept to undo it. */
+struct list_undo {
+	struct list_entry *added, *gone;
+	int nadded, ngone;
+};
+
+/* Put a list map back the way it was: drop what was added, restore what was removed. */
+static void list_rollback(const struct list_map *lm, const struct list_undo *u)
 {
 	int i;
 
-	for (i = 0; i < nadded; i++)
-		bpf_map_delete_elem(map_fd, &added[i].k);
-	for (i = 0; i < nremoved; i++)
-		bpf_map_update_elem(map_fd, &removed[i].k, &removed[i].family, BPF_ANY);
+	for (i = 0; i < u->nadded; i++)
+		lm_delete(lm, &u->added[i].k);
+	for (i = 0; i < u->ngone; i++)
+		lm_put(lm, &u->gone[i].k, &u->gone[i].family, BPF_ANY);
 }
 
-int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n)
+static void list_undo_free(struct list_undo *u)
 {
-	struct list_entry *want = NULL, *have = NULL, *gone = NULL, *added = NULL;
-	int nwant = 0, nhave = 0, ngone = 0, nadded = 0, i, j, err;
+	free(u->added);
+	free(u->gone);
+	memset(u, 0, sizeof(*u));
+}
 
-	/*
-	 * A diff, entries that leave first: a trie at its capacity can take a
-	 * whole new list of that size (adding first needs room for both). An
-	 * entry in both lists is never touched, so it is never absent. Any
-	 * failure puts the old content back: never a half-applied list.
-	 */
-	want = calloc(n ? n : 1, sizeof(*want));
-	if (!want)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		cidr_to_lpm(&list[i], &want[i].k);
-		want[i].family = list[i].family; /* the program matches only its own family */
-		want[i].idx = i;
-	}
-	qsort(want, n, sizeof(*want), lpm_cmp);
-	for (i = 0, j = 0; i < n; i++) /* duplicates: the first in list order stays */
-		if (!j || memcmp(&want[j - 1].k, &want[i].k, sizeof(want[i].k)))
-			want[j++] = want[i];
-	nwant = j;
+/*
+ * Make one list map hold exactly want[0..nwant) (sorted, no repeats): a
+ * diff, entries that leave first, so a map at its capacity can take a
+ * whole new list of that size (adding first needs room for both). An entry
+ * in both is never touched, so it is never absent. On failure the map is
+ * put back; on success *u says what changed (the caller frees it).
+ */
+static int list_sync_map(const struct list_map *lm, const struct list_entry *want, int nwant,
+			 struct list_undo *u)
+{
+	struct list_entry *have = NULL;
+	int nhave = 0, i, j, err;
 
-	err = list_read(map_fd, &have, &nhave);
+	memset(u, 0, sizeof(*u));
+	err = list_read(lm, &have, &nhave);
 	if (err)
-		goto out;
-	gone = calloc(nhave ? nhave : 1, sizeof(*gone));
-	added = calloc(nwant ? nwant : 1, sizeof(*added));
-	if (!gone || !added) {
+		return err;
+	u->gone = calloc(nhave ? nhave : 1, sizeof(*u->gone));
+	u->added = calloc(nwant ? nwant : 1, sizeof(*u->added));
+	if (!u->gone || !u->added) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -486,11 +580,10 @@ int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list,
 			j++;
 		if (j < nwant && !d)
 			continue;
-		if (bpf_map_delete_elem(map_fd, &have[i].k) && errno != ENOENT) {
-			err = -errno;
+		err = lm_delete(lm, &have[i].k);
+		if (err && err != -ENOENT)
 			goto undo;
-		}
-		gone[ngone++] = have[i];
+		u->gone[u->ngone++] = have[i];
 	}
 	for (i = 0, j = 0; i < nwant; i++) {
 		int d = 1;
@@ -499,30 +592,76 @@ int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list,
 			j++;
 		if (j < nhave && !d) {
 			/* Kept: only its value may change (the family of a mapped entry). */
-			if (have[j].family != want[i].family &&
-			    bpf_map_update_elem(map_fd, &want[i].k, &want[i].family, BPF_EXIST)) {
-				err = -errno;
-				goto undo;
+			if (have[j].family != want[i].family) {
+				err = lm_put(lm, &want[i].k, &want[i].family, BPF_EXIST);
+				if (err)
+					goto undo;
 			}
 			continue;
 		}
-		if (bpf_map_update_elem(map_fd, &want[i].k, &want[i].family, BPF_NOEXIST) &&
-		    errno != EEXIST) {
-			err = -errno;
+		err = lm_put(lm, &want[i].k, &want[i].family, BPF_NOEXIST);
+		if (err && err != -EEXIST)
 			goto undo;
-		}
-		added[nadded++] = want[i];
+		u->added[u->nadded++] = want[i];
 	}
-	err = list_flags(m);
+	err = 0;
 	goto out;
 undo:
-	list_rollback(map_fd, added, nadded, gone, ngone);
-	list_flags(m);
+	list_rollback(lm, u);
+out:
+	if (err)
+		list_undo_free(u);
+	free(have);
+	return err;
+}
+
+int xdpmaps_sync_list(struct xdpmaps *m, enum xdpmaps_list l, const struct fg_cidr *list, int n)
+{
+	struct list_map hash = list_map_of(m, l, true), trie = list_map_of(m, l, false);
+	struct list_undo hash_undo, trie_undo;
+	struct list_entry *want, *parts;
+	int nwant, nexact, i, j, err;
+
+	want = calloc(n ? n : 1, sizeof(*want));
+	parts = calloc(n ? n : 1, sizeof(*parts));
+	if (!want || !parts) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		cidr_to_lpm(&list[i], &want[i].k);
+		want[i].family = list[i].family; /* the program matches only its own family */
+		want[i].idx = i;
+	}
+	qsort(want, n, sizeof(*want), lpm_cmp);
+	for (i = 0, j = 0; i < n; i++) /* duplicates: the first in list order stays */
+		if (!j || memcmp(&want[j - 1].k, &want[i].k, sizeof(want[i].k)))
+			want[j++] = want[i];
+	nwant = j;
+	/* The exact addresses, then the prefixes, each part still sorted. */
+	for (i = 0, nexact = 0; i < nwant; i++)
+		if (lpm_key_exact(&want[i].k))
+			parts[nexact++] = want[i];
+	for (i = 0, j = nexact; i < nwant; i++)
+		if (!lpm_key_exact(&want[i].k))
+			parts[j++] = want[i];
+
+	/* The hash first: an address an older layout kept in the trie is
+	 * added there before the trie lets it go. A failure puts both maps
+	 * back: never a half-applied list. */
+	err = list_sync_map(&hash, parts, nexact, &hash_undo);
+	if (err)
+		goto out;
+	err = list_sync_map(&trie, parts + nexact, nwant - nexact, &trie_undo);
+	if (err)
+		list_rollback(&hash, &hash_undo);
+	else
+		list_undo_free(&trie_undo);
+	list_undo_free(&hash_undo);
+	err = list_flags(m) ?: err;
 out:
 	free(want);
-	free(have);
-	free(gone);
-	free(added);
+	free(parts);
 	return err;
 }
 
@@ -1099,22 +1238,23 @@ int xdpmaps_bans_clear(struct xdpmaps *m)
 	return settings_write(m, &cfg);
 }
 
-int xdpmaps_list_each(int map_fd, xdpmaps_list_fn fn, void *arg)
+int xdpmaps_list_each(const struct xdpmaps *m, enum xdpmaps_list l, xdpmaps_list_fn fn, void *arg)
 {
+	struct list_map maps[2] = { list_map_of(m, l, true), list_map_of(m, l, false) };
 	struct fg_lpm_key key, next;
-	void *prev = NULL;
-	int ret;
+	const struct fg_lpm_key *prev;
+	int i, ret;
 
-	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
-		struct fg_cidr c;
+	for (i = 0; i < 2; i++)
+		for (prev = NULL; !lm_next(&maps[i], prev, &next); prev = &key) {
+			struct fg_cidr c;
 
-		cidr_from_lpm(&next, &c);
-		ret = fn(&c, NULL, arg);
-		if (ret)
-			return ret;
-		key = next;
-		prev = &key;
-	}
+			cidr_from_lpm(&next, &c);
+			ret = fn(&c, NULL, arg);
+			if (ret)
+				return ret;
+			key = next;
+		}
 	return 0;
 }
 

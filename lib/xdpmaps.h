@@ -22,14 +22,17 @@ struct xdpmaps {
 	int settings, rules, port_rules;
 	int src_state, prefix_state, global_state;
 	int udp_flows, verified;
+	/* the allow and deny lists: prefixes (tries), exact addresses
+	 * (hashes): see xdpmaps_sync_list() */
 	int allow, deny;
+	int allow_addr, deny_addr;
 	/* exact addresses (hash), prefixes (hash), prefixes beyond the hash's
 	 * lengths (trie): see xdpmaps_ban() */
 	int bans_addr, bans_pfx, bans;
 	int stats, rule_stats, misc;
 	int events;
 	int ban_filter;
-	int seen; /* the existence filter of the state, UDP flow and prefix ban maps (seen.h) */
+	int seen; /* the existence filter of the state, UDP flow, prefix ban and list maps (seen.h) */
 	int drop_tally; /* each CPU's drops not yet in their state entry (fg_drop_tally) */
 	int ncpus; /* possible CPUs: the width of per-CPU values */
 	/* ban_filter's slots, mapped: the ban API counts bans_addr's entries
@@ -60,7 +63,8 @@ void xdpmaps_unmap(struct xdpmaps *m);
 /* Set a key's bit in both generations of the state filter, as the program
  * does before an insert: fg_seen_bit() of a src_state or prefix_state key,
  * fg_seen_bit_verified() of a verified one, fg_seen_bit_udp() of a
- * udp_flows one, fg_seen_bit_ban_pfx() of a bans_pfx one. For every writer
+ * udp_flows one, fg_seen_bit_ban_pfx() of a bans_pfx one,
+ * fg_seen_bit_list() of an allow_addr or deny_addr one. For every writer
  * of those maps in user space. */
 void xdpmaps_seen_mark(const struct xdpmaps *m, __u32 bit);
 /* The same in generation gen only (the agent's rebuild). */
@@ -85,15 +89,25 @@ int xdpmaps_apply(struct xdpmaps *m, const struct fg_compiled *c, const struct f
 /* The live settings entry. */
 int xdpmaps_settings(struct xdpmaps *m, struct fg_config *out);
 
+/* The allow list or the deny list. */
+enum xdpmaps_list { XDPMAPS_ALLOW, XDPMAPS_DENY };
+
 /*
- * Make the allow (or deny) trie map_fd hold exactly list[0..n), or add one
- * entry to it. sync applies a diff (leaving entries first, so a full trie
- * takes a new list of its capacity; kept entries are never absent) and on
- * failure puts the previous content back. Both keep the settings' HAS_ALLOW / HAS_DENY flags true
- * to the tries (the program skips the lookup of an empty list). 0 or -errno.
+ * Make list l hold exactly list[0..n), or add one entry to it. Exact
+ * addresses go to the list's hash, prefixes to its trie. sync applies a
+ * diff (leaving entries first, so a full map takes a new list of its
+ * capacity; kept entries are never absent; the hash before the trie, so an
+ * address an older layout kept in the trie never leaves the list) and on
+ * failure puts the previous content back. Both keep the settings'
+ * HAS_ALLOW / HAS_DENY (/ _ADDR) flags true to the maps (the program skips
+ * an empty one). 0 or -errno.
  */
-int xdpmaps_sync_list(struct xdpmaps *m, int map_fd, const struct fg_cidr *list, int n);
-int xdpmaps_list_add(struct xdpmaps *m, int map_fd, const struct fg_cidr *c);
+int xdpmaps_sync_list(struct xdpmaps *m, enum xdpmaps_list l, const struct fg_cidr *list, int n);
+int xdpmaps_list_add(struct xdpmaps *m, enum xdpmaps_list l, const struct fg_cidr *c);
+/* List l covers c as the program judges a source: c's own address entry,
+ * or the trie's longest match of c, of c's family. A map whose fd is
+ * negative is not looked at. */
+bool xdpmaps_list_has(const struct xdpmaps *m, enum xdpmaps_list l, const struct fg_cidr *c);
 
 #define XDP_BAN_MAX_S (10ULL * 365 * 86400) /* the longest ban XDP.BAN and floodctl take */
 
@@ -134,8 +148,8 @@ int xdpmaps_bans_clear(struct xdpmaps *m);
 
 /* Visit entries; stop when fn returns non-zero (and return that). */
 typedef int (*xdpmaps_list_fn)(const struct fg_cidr *c, const struct fg_ban *ban, void *arg);
-/* Every entry of the allow or deny trie map_fd (ban NULL). */
-int xdpmaps_list_each(int map_fd, xdpmaps_list_fn fn, void *arg);
+/* Every entry of list l: its addresses, then its prefixes (ban NULL). */
+int xdpmaps_list_each(const struct xdpmaps *m, enum xdpmaps_list l, xdpmaps_list_fn fn, void *arg);
 /* Every ban with its entry: addresses, then prefixes (hash, trie). Reads
  * only m->bans_addr, m->bans_pfx and m->bans. */
 int xdpmaps_bans_each(const struct xdpmaps *m, xdpmaps_list_fn fn, void *arg);

@@ -39,8 +39,11 @@
  * 12: fg_src_state is 40 bytes: refused_ns, the time of the level's last
  *     refusal (a flooding source's packets are refused on the coarse clock);
  *     the drop_tally map (struct fg_drop_tally).
- * 13: a key's drop tally is in either way of its set (FG_DROP_TALLY_WAYS). */
-#define FG_ABI_VERSION 13
+ * 13: a key's drop tally is in either way of its set (FG_DROP_TALLY_WAYS).
+ * 14: the allow and deny lists' exact addresses in hashes (allow_addr,
+ *     deny_addr) behind the state filter (fg_seen_bit_list()), flagged by
+ *     FG_CFG_F_HAS_ALLOW_ADDR / HAS_DENY_ADDR; the tries keep the prefixes. */
+#define FG_ABI_VERSION 14
 
 /*
  * The oldest layout whose pinned maps this one adopts, map by map (a map
@@ -50,7 +53,9 @@
  * grew the seen map, which the agent rebuilds from the maps at start,
  * before the new program is attached; 12 only grew src_state's and
  * prefix_state's values (replaced: their buckets start full again); 13
- * reads a layout-12 tally's slots as the first ways of their sets.
+ * reads a layout-12 tally's slots as the first ways of their sets; 14 only
+ * added maps (an adopted trie's exact addresses still match there until the
+ * agent's list sync moves them to the hashes, adding before removing).
  */
 #define FG_ABI_COMPAT 10
 
@@ -188,6 +193,9 @@ _Static_assert(sizeof(struct fg_rule) == 72, "abi");
 #define FG_CFG_F_DRY_RUN   0x1 /* count everything, drop nothing */
 #define FG_CFG_F_HAS_DENY  0x2 /* deny trie not empty (else its lookup is skipped) */
 #define FG_CFG_F_HAS_ALLOW 0x4 /* allow trie not empty */
+/* The deny (allow) list's hash of exact addresses is not empty. */
+#define FG_CFG_F_HAS_DENY_ADDR	0x40
+#define FG_CFG_F_HAS_ALLOW_ADDR 0x80
 /* SYN cookies are on (the agent set tcp_syncookies=2 because a rule needs
  * them now): the rules' syn_cookies apply, and ACKs from unverified sources
  * to their listeners are checked. Off, the program behaves as without. */
@@ -266,8 +274,8 @@ struct fg_src_key {
 _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 
 /*
- * The existence filter of src_state, prefix_state, verified, udp_flows and
- * bans_pfx (map `seen`, u64 words): one bit (fg_seen_bit() and its
+ * The existence filter of src_state, prefix_state, verified, udp_flows,
+ * bans_pfx, allow_addr and deny_addr (map `seen`, u64 words): one bit (fg_seen_bit() and its
  * siblings below, one per kind of key) for every key in any of them, so
  * that a source they hold nothing for (each SYN or datagram of a spoofed
  * random-source flood; each packet's prefixes in the prefix ban hash)
@@ -495,11 +503,12 @@ struct fg_lpm_key {
 _Static_assert(sizeof(struct fg_lpm_key) == 20, "abi");
 
 /*
- * Key of the exact-address ban hash (bans_addr): the address as the tries
- * store it at full length, IPv4 IPv4-mapped (::ffff:a.b.c.d). It is the
- * addr of an fg_lpm_key, so one key built per packet serves hash and trie.
- * A mapped IPv6 source never reaches the lookup (dropped as bad_source), so
- * IPv4 and IPv6 addresses cannot share a key.
+ * Key of the exact-address hashes (bans_addr, allow_addr, deny_addr): the
+ * address as the tries store it at full length, IPv4 IPv4-mapped
+ * (::ffff:a.b.c.d). It is the addr of an fg_lpm_key, so one key built per
+ * packet serves hashes and tries. A mapped IPv6 source never reaches the
+ * lookup (dropped as bad_source), so IPv4 and IPv6 addresses cannot share
+ * a key.
  */
 struct fg_ban_key {
 	__u32 addr[4];
@@ -554,6 +563,13 @@ _Static_assert(sizeof(struct fg_ban_pfx_key) == 20, "abi");
 static inline __u32 fg_seen_bit_ban_pfx(const struct fg_ban_pfx_key *k)
 {
 	return fg_seen_mix((__u32)k->family | (__u32)k->prefixlen << 8, 0x200U, k->addr);
+}
+
+/* The state filter's bit of an allow_addr (deny 0) or deny_addr (deny 1)
+ * key: a packet from an address on neither list skips both lookups. */
+static inline __u32 fg_seen_bit_list(const __u32 addr[4], __u32 deny)
+{
+	return fg_seen_mix(128U << 8 | deny, 0x300U, addr);
 }
 
 struct fg_ban {

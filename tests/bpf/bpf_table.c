@@ -192,9 +192,11 @@ static int reset(void (*tweak)(struct fg_compiled *c))
 	err = err ?: map_clear(maps.verified, sizeof(struct fg_src_key));
 	err = err ?: map_clear(maps.allow, sizeof(struct fg_lpm_key));
 	err = err ?: map_clear(maps.deny, sizeof(struct fg_lpm_key));
+	err = err ?: map_clear(maps.allow_addr, sizeof(struct fg_ban_key));
+	err = err ?: map_clear(maps.deny_addr, sizeof(struct fg_ban_key));
 	err = err ?: xdpmaps_bans_clear(&maps);
-	/* The settings' list flags true to the emptied tries. */
-	err = err ?: xdpmaps_sync_list(&maps, maps.deny, NULL, 0);
+	/* The settings' list flags true to the emptied maps. */
+	err = err ?: xdpmaps_sync_list(&maps, XDPMAPS_DENY, NULL, 0);
 	for (id = 0; id < FG_MAX_RULES && !err; id++)
 		if (bpf_map_update_elem(maps.global_state, &id, &zero, BPF_ANY))
 			err = -errno;
@@ -221,14 +223,14 @@ static int deny(const char *s)
 {
 	struct fg_cidr c = cidr(s);
 
-	return xdpmaps_list_add(&maps, maps.deny, &c);
+	return xdpmaps_list_add(&maps, XDPMAPS_DENY, &c);
 }
 
 static int allow(const char *s)
 {
 	struct fg_cidr c = cidr(s);
 
-	return xdpmaps_list_add(&maps, maps.allow, &c);
+	return xdpmaps_list_add(&maps, XDPMAPS_ALLOW, &c);
 }
 
 static bool src_state_of(const char *s, __u16 rule, struct fg_src_state *out)
@@ -1856,6 +1858,106 @@ static long long taken_of(const char *src)
 	if (xdpmaps_source(&maps, &c, FG_RULE_DEFAULT_TCP, &st))
 		return -1;
 	return st.taken;
+}
+
+/* Entries of the deny list's hash and trie are addrs and pfx. */
+static bool deny_maps_are(long addrs, long pfx, char *why)
+{
+	long a = xdpmaps_count(maps.deny_addr, sizeof(struct fg_ban_key)),
+	     p = xdpmaps_count(maps.deny, sizeof(struct fg_lpm_key));
+
+	return (a == addrs && p == pfx) ||
+	       fail(why, "deny_addr %ld, deny trie %ld; want %ld, %ld", a, p, addrs, pfx);
+}
+
+/* The cidrs of list l, formatted and joined by spaces, into buf. */
+static int list_joined(const struct fg_cidr *c, const struct fg_ban *ban, void *arg)
+{
+	char *buf = arg, one[FG_CIDR_STRLEN];
+
+	(void)ban;
+	cidr_format(c, one, sizeof(one));
+	if (strlen(buf) + strlen(one) + 2 < 256)
+		strcat(strcat(buf, buf[0] ? " " : ""), one);
+	return 0;
+}
+
+/*
+ * The lists' exact addresses live in hashes (allow_addr, deny_addr) behind
+ * the state filter, their prefixes in the tries: the API picks the map,
+ * the program drops and passes as before, a filter rebuild keeps the
+ * addresses' bits, and an address an older layout left in the trie still
+ * matches there until a sync moves it to the hash.
+ */
+static void story_list_maps(void)
+{
+	const char *name = "lists: addresses in hashes, prefixes in tries";
+	struct pkt_spec d4 = SYN(.src = "203.0.113.7"), d6 = SYN(.src = "2001:db8::7"),
+			d4ack = { .src = "203.0.113.7", .tcp_flags = TH_ACK },
+			near = SYN(.src = "203.0.113.8"), in_pfx = SYN(.src = "198.51.100.9"),
+			a4 = SYN(.src = "192.0.2.50"), moved = SYN(.src = "192.0.2.99");
+	struct fg_cidr list[] = { cidr("203.0.113.7"), cidr("2001:db8::7"),
+				  cidr("198.51.100.0/24") },
+		       c4 = cidr("203.0.113.7"), c8 = cidr("203.0.113.8"),
+		       cm = cidr("192.0.2.99"), one_pfx = cidr("198.51.100.0/24");
+	struct fg_lpm_key k;
+	__u32 fam = FG_AF_INET;
+	struct seen sf = { 0 };
+	char why[WHY_LEN] = "", listed[256] = "";
+	int err = reset(NULL);
+
+	if (!seen_story_open(&sf, name, err))
+		return;
+	STEP(name,
+	     (!xdpmaps_sync_list(&maps, XDPMAPS_DENY, list, 3) || fail(why, "sync")) &&
+		     deny_maps_are(2, 1, why) &&
+		     (settings_flag(FG_CFG_F_HAS_DENY_ADDR) || fail(why, "HAS_DENY_ADDR clear")) &&
+		     (settings_flag(FG_CFG_F_HAS_DENY) || fail(why, "HAS_DENY clear")) &&
+		     expect(&d4, XDP_DROP, FG_R_DROP_DENY, why) &&
+		     expect(&d6, XDP_DROP, FG_R_DROP_DENY, why) &&
+		     expect(&d4ack, XDP_DROP, FG_R_DROP_DENY, why) &&
+		     expect(&in_pfx, XDP_DROP, FG_R_DROP_DENY, why) &&
+		     expect(&near, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     (xdpmaps_list_has(&maps, XDPMAPS_DENY, &c4) || fail(why, "list_has: no")) &&
+		     (!xdpmaps_list_has(&maps, XDPMAPS_DENY, &c8) || fail(why, "list_has: a neighbour")) &&
+		     ((!xdpmaps_list_each(&maps, XDPMAPS_DENY, list_joined, listed) &&
+		       (!strcmp(listed, "203.0.113.7 2001:db8::7 198.51.100.0/24") ||
+			!strcmp(listed, "2001:db8::7 203.0.113.7 198.51.100.0/24"))) ||
+		      fail(why, "listed \"%s\"", listed)));
+
+	/* A rebuild of the filter keeps the addresses' bits. */
+	STEP(name, seen_rebuild(&sf, why) && seen_rebuild(&sf, why) &&
+			   expect(&d4, XDP_DROP, FG_R_DROP_DENY, why) &&
+			   expect(&d6, XDP_DROP, FG_R_DROP_DENY, why));
+
+	/* Only the prefix left: the hash is skipped, the neighbour passes. */
+	STEP(name, (!xdpmaps_sync_list(&maps, XDPMAPS_DENY, &one_pfx, 1) || fail(why, "sync")) &&
+			   deny_maps_are(0, 1, why) &&
+			   (!settings_flag(FG_CFG_F_HAS_DENY_ADDR) ||
+			    fail(why, "HAS_DENY_ADDR set for an empty hash")) &&
+			   expect(&d4, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+			   expect(&in_pfx, XDP_DROP, FG_R_DROP_DENY, why));
+
+	/* An exact address in the trie, as layout 13 kept it, still drops;
+	 * the next sync moves it to the hash. */
+	cidr_to_lpm(&cm, &k);
+	STEP(name, (!bpf_map_update_elem(maps.deny, &k, &fam, BPF_NOEXIST) || fail(why, "trie")) &&
+			   deny_maps_are(0, 2, why) &&
+			   expect(&moved, XDP_DROP, FG_R_DROP_DENY, why));
+	list[0] = cm;
+	list[1] = one_pfx;
+	STEP(name, (!xdpmaps_sync_list(&maps, XDPMAPS_DENY, list, 2) || fail(why, "sync")) &&
+			   deny_maps_are(1, 1, why) &&
+			   expect(&moved, XDP_DROP, FG_R_DROP_DENY, why));
+
+	/* The allow list's address passes from its hash; deny still first. */
+	STEP(name, allow("192.0.2.50") == 0 &&
+			   (xdpmaps_count(maps.allow_addr, sizeof(struct fg_ban_key)) == 1 ||
+			    fail(why, "allow_addr does not hold the address")) &&
+			   expect(&a4, XDP_PASS, FG_R_PASS_ALLOW, why) &&
+			   allow("192.0.2.99") == 0 && expect(&moved, XDP_DROP, FG_R_DROP_DENY, why));
+	seen_close(&sf);
+	report(name, true, NULL);
 }
 
 /*
@@ -3649,6 +3751,7 @@ int main(void)
 	story_autoban();
 	story_event_interval();
 	story_ban_maps();
+	story_list_maps();
 	story_ban_filter();
 	story_attack_autoban();
 	story_seen_filter();

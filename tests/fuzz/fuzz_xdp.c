@@ -596,7 +596,7 @@ static int configure(struct testobj *t)
 	for (i = 0; !err && i < sizeof(deny_list) / sizeof(deny_list[0]); i++) {
 		if (cidr_parse(deny_list[i], &denied[i]))
 			return -EINVAL;
-		err = xdpmaps_list_add(&t->maps, t->maps.deny, &denied[i]);
+		err = xdpmaps_list_add(&t->maps, XDPMAPS_DENY, &denied[i]);
 	}
 	for (i = 0; !err && i < sizeof(ban_list) / sizeof(ban_list[0]); i++) {
 		if (cidr_parse(ban_list[i], &banned[i]))

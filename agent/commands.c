@@ -150,23 +150,11 @@ static void field(struct client *c, const char *name)
 
 /* Refused app bans are logged at most once a second per result: a peer
  * that asks a million times must not flood the log. */
-static bool line_due(uint64_t *last_ns, uint64_t *skipped, uint64_t now_ns, uint64_t *suppressed)
-{
-	if (*last_ns && now_ns - *last_ns < 1000000000ULL) {
-		(*skipped)++;
-		return false;
-	}
-	*last_ns = now_ns;
-	*suppressed = *skipped;
-	*skipped = 0;
-	return true;
-}
-
 static bool refusal_line(enum banguard_result r, uint64_t now_ns, uint64_t *suppressed)
 {
-	static uint64_t last_ns[BANGUARD_RESULT_MAX], skipped[BANGUARD_RESULT_MAX];
+	static struct log_gate gates[BANGUARD_RESULT_MAX];
 
-	return line_due(&last_ns[r], &skipped[r], now_ns, suppressed);
+	return log_gate_due(&gates[r], now_ns, suppressed);
 }
 
 static const char *refusal_msg(enum banguard_result r)
@@ -1241,10 +1229,10 @@ static const char *vouch_refusal(enum vouch_result r)
 static void vouch_log_refusal(const char *what, const char *addr, uint32_t uid, enum vouch_result r,
 			      uint64_t now_ns)
 {
-	static uint64_t last_ns[VOUCH_RESULT_MAX], skipped[VOUCH_RESULT_MAX];
+	static struct log_gate gates[VOUCH_RESULT_MAX];
 	uint64_t suppressed;
 
-	if (line_due(&last_ns[r], &skipped[r], now_ns, &suppressed))
+	if (log_gate_due(&gates[r], now_ns, &suppressed))
 		log_warn("vouch refused", LOG_STR("by", what), LOG_STR("source", addr),
 			 LOG_UINT("uid", uid), LOG_STR("result", vouch_result_name(r)),
 			 LOG_UINT("suppressed", suppressed));
@@ -1488,8 +1476,12 @@ static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, 
 		reply_map(c, 0);
 		return;
 	}
-	if (!resp_arg_is(&argv[1], "RELOAD") || argc != 2) {
+	if (!resp_arg_is(&argv[1], "RELOAD")) {
 		reply_error(c, "ERR CONFIG RELOAD is the only CONFIG subcommand");
+		return;
+	}
+	if (argc != 2) {
+		reply_error(c, "ERR wrong number of arguments: CONFIG RELOAD takes none");
 		return;
 	}
 	if (!client_is_admin(c)) {

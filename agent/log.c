@@ -370,3 +370,15 @@ void log_setup_libbpf(bool debug)
 	libbpf_debug = debug;
 	libbpf_set_print(libbpf_print);
 }
+
+bool log_gate_due(struct log_gate *g, uint64_t now_ns, uint64_t *suppressed)
+{
+	if (g->last_ns && now_ns - g->last_ns < 1000000000ULL) {
+		g->skipped++;
+		return false;
+	}
+	g->last_ns = now_ns;
+	*suppressed = g->skipped;
+	g->skipped = 0;
+	return true;
+}

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 enum fg_log_level {
@@ -103,6 +104,16 @@ size_t log_escape(char *buf, size_t len, const char *s);
  * log_warn(log_fmt(m, sizeof(m), "attached to %s", name), LOG_STR("iface", name)). */
 const char *log_fmt(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * A line a peer can make repeat without bound (a refused connection, ban
+ * or vouch): due at most once a second; the ones skipped meanwhile are
+ * counted, and *suppressed says how many when the next is due.
+ */
+struct log_gate {
+	uint64_t last_ns, skipped;
+};
+bool log_gate_due(struct log_gate *g, uint64_t now_ns, uint64_t *suppressed);
 
 /* Route libbpf's output through the log, one level lower than libbpf
  * gives it; debug adds libbpf's own debug output. */

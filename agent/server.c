@@ -1347,12 +1347,17 @@ refuse(struct client *c, enum server_reject why, const char *fmt, ...)
 	struct server *s = c->srv;
 	va_list ap;
 
+	uint64_t suppressed;
+
 	s->st.rejected_total++;
 	s->st.rejected[why]++;
-	/* One line per refusal would let a flood of refused connections flood
-	 * the log too: debug only; the counters say how many. */
-	log_debug("connection refused", LOG_STR("reason", reject_names[why]),
-		  LOG_UINT("uid", c->uid), LOG_INT("pid", c->pid));
+	/* Said, or an operator whose application is refused finds no reason
+	 * anywhere but in metrics; at most a line a second per reason, so a
+	 * flood of refused connections does not flood the log too. */
+	if (log_gate_due(&s->reject_log[why], uv_now(s->loop) * 1000000ULL, &suppressed))
+		log_warn("connection refused", LOG_STR("reason", reject_names[why]),
+			 LOG_UINT("uid", c->uid), LOG_INT("pid", c->pid),
+			 LOG_UINT("suppressed", suppressed));
 	batch_begin(c);
 	va_start(ap, fmt);
 	reply_verror(c, SERVER_ERR_MAXCLIENTS, fmt, ap);
@@ -1608,9 +1613,23 @@ void server_set_config_file(struct server *s, const char *path)
 	s->config_file = path;
 }
 
+/* ids[0..n) as "0,1000" into buf ("" for none); returns buf. */
+static const char *ids_format(char *buf, size_t len, const uint32_t *ids, int n)
+{
+	size_t used = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%u", i ? "," : "", ids[i]);
+	return buf;
+}
+
 int server_listen(struct server *s)
 {
-	char m[PATH_MAX + 128];
+	/* 16 ids of up to 10 digits and their commas */
+	char m[PATH_MAX + 128], uids[FG_CONF_MAX_ADMIN_IDS * 11 + 1],
+		gids[FG_CONF_MAX_ADMIN_IDS * 11 + 1];
 	gid_t gid;
 	int fd, err;
 
@@ -1647,8 +1666,10 @@ int server_listen(struct server *s)
 	s->st.start_ms = uv_now(s->loop);
 	log_info("listening", LOG_STR("socket", s->path),
 		 LOG_STR("mode", log_fmt(m, sizeof(m), "%04o", s->conf.mode ? s->conf.mode : 0660)),
-		 LOG_INT("admin_uids", s->conf.nadmin_uids),
-		 LOG_INT("admin_gids", s->conf.nadmin_gids));
+		 LOG_STR("admin_uids", ids_format(uids, sizeof(uids), s->conf.admin_uids,
+						  s->conf.nadmin_uids)),
+		 LOG_STR("admin_gids", ids_format(gids, sizeof(gids), s->conf.admin_gids,
+						  s->conf.nadmin_gids)));
 	return 0;
 }
 

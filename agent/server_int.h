@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "log.h"
 #include "resp.h"
 #include "sbuf.h"
 #include "server.h"
@@ -118,6 +119,7 @@ struct server {
 	size_t nsections;
 
 	struct client *clients;
+	struct log_gate reject_log[SERVER_REJECT__MAX]; /* refused connections' lines */
 	struct client *resume_head;
 	uint64_t next_id;
 	char *rbuf; /* shared read buffer */

@@ -105,6 +105,9 @@ has_policy g1 || fg_fail "running config lost after the slow reloads"
 # takes milliseconds: signals still land during parses); the last wins.
 # Every parse asked for so far is done once a new name is in force.
 gen 1000
+out=$(cli CONFIG RELOAD now)
+[ "$out" = "ERR wrong number of arguments: CONFIG RELOAD takes none" ] ||
+	fg_fail "CONFIG RELOAD with an argument answered: $out"
 [ "$(cli CONFIG RELOAD)" = OK ] || fg_fail "CONFIG RELOAD of a good file did not answer OK"
 fg_wait_for -t 20 has_policy g1000 || fg_fail "a good file after the slow ones was not applied"
 rej_before=$(rejected)

@@ -65,6 +65,12 @@ fg_assert_eq "$(fg_kv open "$out")" 30 "uid 65534 holds max_clients_per_uid conn
 fg_assert_eq "$(fg_kv refused "$out")" 10 "its other 10 are refused"
 [[ $out == *"first_refusal=-ERR max clients per uid reached (30): uid 65534 has 30 connections"* ]] ||
 	fg_fail "refusal text: $out"
+# The operator reads why in the log too: a line a second per reason at most
+# (ten refusals in well under a second: one line, or two across a second).
+lines=$(grep -c 'msg="connection refused" reason=per_uid uid=65534' "$FG_AGENT_LOG" || true)
+[ "$lines" -ge 1 ] && [ "$lines" -le 2 ] ||
+	fg_fail "$lines log lines for 10 per-uid refusals: $(grep 'connection refused' "$FG_AGENT_LOG")"
+fg_ok "the per-uid refusals are logged ($lines line(s)): $(grep -m1 'connection refused' "$FG_AGENT_LOG")"
 load 65533 b hold 10 --hold 60
 fg_assert_eq "$(fg_kv open "$out")" 5 "uid 65533 gets the places left outside the reserve"
 [[ $out == *"first_refusal=-ERR max number of clients reached (40, the last 5 kept for admins)"* ]] ||

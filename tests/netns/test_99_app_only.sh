@@ -168,6 +168,10 @@ grep -q 'interfaces: in the config are ignored' "$LOG" ||
 fg_ok "the config's interfaces are ignored with a warning"
 fg_assert_eq "$(grep -c "xdp_ban is not applied.*policy=login" "$LOG")" 1 \
 	"the xdp_ban policy says once that its bans are not applied"
+# Its own uid joins root's as an admin, and the start line names them.
+grep -q "msg=listening .*admin_uids=0,$NOBODY admin_gids=" "$LOG" ||
+	fg_fail "the listening line does not name the admin uids: $(grep -m1 listening "$LOG")"
+fg_ok "the listening line names the admin uids: 0,$NOBODY"
 
 # Exact window counts: 5 allowed (remaining 4..0), then denied.
 got=$(window_counts "$SOCK" api user:1 7)

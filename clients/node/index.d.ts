@@ -152,6 +152,9 @@ export declare class Client extends EventEmitter {
   unblock(policy: string, key: Key): Promise<true>;
   reset(policy: string, key: Key): Promise<true>;
   ping(): Promise<true>;
+  /** Sends the calls already made, then closes. A decision asked later comes
+   * from the failure policy (error 'client closed'); block, unblock, reset and
+   * ping reject with FloodgateUnavailableError. */
   close(): void;
   stats(): ClientStats;
 

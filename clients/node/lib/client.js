@@ -14,6 +14,8 @@ const FAILURE_POLICIES = ['allow', 'deny', 'insurance'];
 const CHECK_STATES = new Set(['ok', 'warn', 'deny', 'blocked']);
 const EVENT_STATES = new Set(['ok', 'warn', 'disconnect', 'exempt']);
 const MAX_PAIRS = 16; // RL.CHECKM's bound (docs/api.md)
+// The agent's answer to a connection over socket.max_clients or max_clients_per_uid.
+const AGENT_REFUSAL = /^ERR max (number of clients|clients per uid) reached/;
 
 // The agent could not decide (unreachable, too slow, a broken reply): the
 // failure policy answers instead. Thrown only by calls that have no decision
@@ -136,10 +138,13 @@ class Client extends EventEmitter {
         return;
       }
       for (const r of replies) {
-        const c = this.inflight.shift();
+        // The agent's refusal of the connection itself (max clients ...) is
+        // written before it reads a command: not the answer to the first call
+        // in flight, which the failure policy decides with the others.
+        const refusal = r instanceof ReplyError && AGENT_REFUSAL.test(r.message);
+        const c = refusal ? undefined : this.inflight.shift();
         if (!c) {
-          // The agent's refusal of the connection itself (max clients ...)
-          // comes as an error nobody asked for: say what it was.
+          // The refusal, or an error nobody asked for: say what it was.
           this.counters.protocol_errors++;
           const e = r instanceof ReplyError ? Object.assign(new Error(`agent refused the connection: ${r.message}`),
             { code: r.code }) : new RespProtocolError('a reply nobody asked for');

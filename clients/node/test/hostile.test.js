@@ -189,6 +189,33 @@ describe('agents that close connections', { timeout: 90_000 }, () => {
     assert.match(lines[0], /agent refused the connection: ERR max clients per uid reached/);
     assert.ok(accepted >= 2 && accepted <= 12, `${accepted} connections in 600 ms: backed off`);
   });
+
+  it('a refusal read as the answer to a call in flight: the call gets the failure policy', async () => {
+    // The agent writes its refusal as it accepts; a call written at connect
+    // reads it next. It is not that call's answer (a FloodgateCommandError
+    // would turn the agent's refusal into an application's 500).
+    const lines = [];
+    const f = await fake(() => {});
+    const p = f.path + '.4';
+    const srv = net.createServer((s) => {
+      s.once('data', () => s.end('-ERR max number of clients reached (8, the last 2 kept for admins): close idle connections\r\n'));
+    });
+    srv.listen(p);
+    await once(srv, 'listening');
+    const c = new Client({ path: p, timeoutMs: 500, failure: 'allow', logger: { info() {}, warn() {},
+      error: (m) => lines.push(m) }, reconnect: { minMs: 1000, maxMs: 1000 } });
+    let d;
+    try {
+      d = await c.check('api', 'user:1');
+    } finally {
+      c.close();
+      srv.close();
+      f.close();
+    }
+    assert.equal(d.allowed, true);
+    assert.equal(d.source, 'failure_allow');
+    assert.match(lines[0], /agent refused the connection: ERR max number of clients reached/);
+  });
 });
 
 describe('a stalled application event loop', { timeout: 90_000 }, () => {

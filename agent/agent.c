@@ -324,6 +324,17 @@ static int start_xdp(struct agent *a)
 	if (loader_open(&a->loader, &a->conf, a->opts.pin_dir))
 		return -EIO;
 	xdpmaps_from_skel(&a->maps, a->loader.skel);
+	/* Before our program is attached (it would skip every adopted address
+	 * ban whose slot counts nothing); no writer uses this filter yet. */
+	if (a->loader.new_ban_filter) {
+		err = xdpmaps_ban_filter_recount(&a->maps);
+		if (err)
+			log_warn("ban filter: cannot count the adopted address bans; every "
+				 "source looks them up",
+				 LOG_ERRNO(-err));
+		else
+			log_info("ban filter: new, over adopted address bans; counted");
+	}
 	err = seen_open(&a->seen, &a->maps);
 	if (err)
 		log_warn("the state filter is off: every source is looked up",

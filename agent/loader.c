@@ -210,7 +210,8 @@ static void vet_pinned_maps(struct loader *l)
 	char path[PATH_MAX];
 	const char *why;
 	int reused = 0, lost = 0;
-	bool replace_all = version && !fg_abi_adoptable(version), filter_kept = false;
+	bool replace_all = version && !fg_abi_adoptable(version), filter_kept = false,
+	     ban_filter_kept = false;
 
 	/* Said once, before any map is looked at: after an upgrade every map
 	 * would otherwise look like one whose capacity setting changed. */
@@ -256,9 +257,11 @@ static void vet_pinned_maps(struct loader *l)
 		}
 		reused++;
 		filter_kept |= map == l->skel->maps.seen;
+		ban_filter_kept |= map == l->skel->maps.ban_filter;
 	}
 	l->adopted_maps = reused > 0;
 	l->new_filter = l->adopted_maps && !filter_kept;
+	l->new_ban_filter = l->adopted_maps && !ban_filter_kept;
 	/* Which state survives, said once: a replaced src_state is every
 	 * bucket starting full, which "buckets kept" must not claim. */
 	if (reused && !lost)

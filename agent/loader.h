@@ -39,6 +39,10 @@ struct loader {
 	 * program still attached writes until the new one replaces it is
 	 * marked in its own filter, not in this one */
 	bool new_filter;
+	/* with adopted maps, the ban filter is a new one (an older layout's
+	 * had another size): it counts none of the adopted bans_addr's
+	 * entries until xdpmaps_ban_filter_recount() */
+	bool new_ban_filter;
 	bool locked;	   /* lock_fd holds the pin dir's flock (one agent per pin dir) */
 	int lock_fd;
 };

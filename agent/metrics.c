@@ -762,9 +762,9 @@ static void render_maps(struct sbuf *b, struct metrics *m)
 		if (m->entries[i] >= 0)
 			u64(b, "floodgate_xdp_map_entries", (uint64_t)m->entries[i], "map",
 			    count_map_names[i], LABELS_END);
-	_Static_assert(FG_BAN_FILTER_SLOTS == 65536, "the help text below");
+	_Static_assert(FG_BAN_FILTER_SLOTS == 1048576, "the help text below");
 	filter_gauge(b, "floodgate_xdp_ban_filter_slots_used",
-		     "Slots of the ban filter (of 65536) that count an address "
+		     "Slots of the ban filter (of 1048576) that count an address "
 		     "ban: a packet whose source hashes to a free slot skips the address-ban lookup. "
 		     "Recounted every 10 s.",
 		     m->filter_used);

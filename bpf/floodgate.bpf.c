@@ -394,6 +394,16 @@ __noinline int fg_prefix_banned(const struct fg_lpm_key *k, const struct fg_conf
 	return 0;
 }
 
+/* fg_ban_slot() as an index the verifier can bound: clang folds the mask
+ * into the xor before it, whose bounds 6.1 loses (the asm keeps it last). */
+static __always_inline __u32 ban_slot(const __u32 addr[4])
+{
+	__u32 slot = fg_ban_slot(addr);
+
+	asm volatile("%0 &= %1" : "+r"(slot) : "i"(FG_BAN_FILTER_SLOTS - 1));
+	return slot;
+}
+
 /* bans_addr may hold addr: its ban filter slot counts an entry (or the
  * filter cannot be read, which never happens to an array). 256 KB, cheap
  * to test for every packet of a flood, exact, and 0 for most with few
@@ -403,7 +413,7 @@ static __always_inline bool address_ban_possible(const __u32 addr[4])
 	__u32 zero = 0;
 	struct fg_ban_filter *f = bpf_map_lookup_elem(&ban_filter, &zero);
 
-	return !f || f->n[fg_ban_slot(addr)];
+	return !f || f->n[ban_slot(addr)];
 }
 
 /*
@@ -525,7 +535,7 @@ static __always_inline bool ban_source(struct ctx *c)
 	 * Its filter slot counts it before it is in the map (fg_ban_filter);
 	 * replacing an entry another writer counted gives the count back. */
 	lpm_key_of(&c->p, &lk);
-	slot = fg_ban_slot(lk.addr);
+	slot = ban_slot(lk.addr);
 	f = bpf_map_lookup_elem(&ban_filter, &zero);
 	if (f)
 		__sync_fetch_and_add(&f->n[slot], 1);

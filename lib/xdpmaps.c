@@ -1198,6 +1198,25 @@ static int sweep_map(const struct xdpmaps *m, int fd, size_t key_size, uint64_t 
 	return removed;
 }
 
+static bool recount_visit(void *arg, const void *key, const struct fg_ban *b)
+{
+	(void)b;
+	filter_add(arg, key, 1);
+	return true;
+}
+
+int xdpmaps_ban_filter_recount(struct xdpmaps *m)
+{
+	__u32 i;
+
+	if (!m->ban_slots)
+		return -ENXIO;
+	for (i = 0; i < FG_BAN_FILTER_SLOTS; i++)
+		__atomic_store_n(&m->ban_slots[i], 0, __ATOMIC_SEQ_CST);
+	ban_each(m->bans_addr, sizeof(struct fg_ban_key), recount_visit, m);
+	return 0;
+}
+
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns)
 {
 	int addrs = sweep_map(m, m->bans_addr, sizeof(struct fg_ban_key), now_ns);

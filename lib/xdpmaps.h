@@ -143,6 +143,12 @@ int xdpmaps_unban(struct xdpmaps *m, const struct fg_cidr *c);
  * stops skipping it. */
 int xdpmaps_sweep_bans(struct xdpmaps *m, uint64_t now_ns);
 
+/* Count every bans_addr entry in the ban filter, from zero: for a filter
+ * no program uses yet (a new one over adopted bans, before the attach);
+ * with a writer counting meanwhile, counts could be lost. 0, or -ENXIO
+ * when the filter is not mapped (then every slot is set already). */
+int xdpmaps_ban_filter_recount(struct xdpmaps *m);
+
 /* Remove every ban (tests, benchmarks). */
 int xdpmaps_bans_clear(struct xdpmaps *m);
 

@@ -42,8 +42,9 @@
  * 13: a key's drop tally is in either way of its set (FG_DROP_TALLY_WAYS).
  * 14: the allow and deny lists' exact addresses in hashes (allow_addr,
  *     deny_addr) behind the state filter (fg_seen_bit_list()), flagged by
- *     FG_CFG_F_HAS_ALLOW_ADDR / HAS_DENY_ADDR; the tries keep the prefixes. */
-#define FG_ABI_VERSION 14
+ *     FG_CFG_F_HAS_ALLOW_ADDR / HAS_DENY_ADDR; the tries keep the prefixes.
+ * 15: the ban filter has 2^20 slots (FG_BAN_FILTER_BITS 20; 2^16 before). */
+#define FG_ABI_VERSION 15
 
 /*
  * The oldest layout whose pinned maps this one adopts, map by map (a map
@@ -55,7 +56,9 @@
  * prefix_state's values (replaced: their buckets start full again); 13
  * reads a layout-12 tally's slots as the first ways of their sets; 14 only
  * added maps (an adopted trie's exact addresses still match there until the
- * agent's list sync moves them to the hashes, adding before removing).
+ * agent's list sync moves them to the hashes, adding before removing); 15's
+ * larger ban filter replaces the older one, and the agent counts the adopted
+ * address bans into it before its program is attached.
  */
 #define FG_ABI_COMPAT 10
 
@@ -523,9 +526,10 @@ _Static_assert(sizeof(((struct fg_lpm_key *)0)->addr) == sizeof(struct fg_ban_ke
  * flood). Every writer keeps a slot at least its number of entries: +1
  * before an insert, -1 after a delete or a failed insert (an existing
  * entry replaced changes nothing). The single value of an mmap-able array,
- * so user space counts with atomics as the program does.
+ * so user space counts with atomics as the program does. 2^20 slots (4 MB):
+ * with 50,000 address bans 5 % of sources pay the lookup (53 % with 2^16).
  */
-#define FG_BAN_FILTER_BITS  16
+#define FG_BAN_FILTER_BITS  20
 #define FG_BAN_FILTER_SLOTS (1U << FG_BAN_FILTER_BITS)
 struct fg_ban_filter {
 	__u32 n[FG_BAN_FILTER_SLOTS];

@@ -1445,15 +1445,15 @@ static void story_ban_filter(void)
 	__u32 i;
 	int err = reset(NULL);
 
-	/* A second address in a's slot (65,536 slots: found within ~65k). */
-	for (i = 2; i < (1U << 22); i++) {
+	/* A second address in a's slot (1,048,576 slots: found within ~1M). */
+	for (i = 2; i < (1U << 24); i++) {
 		b.addr[3] = htonl(i);
 		if (slot_of(&b) == slot_of(&a))
 			break;
 	}
 	inet_ntop(AF_INET6, b.addr, bsrc, sizeof(bsrc));
 	pb = (struct pkt_spec)SYN(.src = bsrc);
-	if (err || i == (1U << 22)) {
+	if (err || i == (1U << 24)) {
 		report(name, false, err ? strerror(-err) : "no two addresses share a slot");
 		return;
 	}

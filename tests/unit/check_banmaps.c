@@ -267,6 +267,31 @@ START_TEST(test_sweep_batches)
 }
 END_TEST
 
+/* A new filter over adopted bans (an upgrade that replaced the filter):
+ * the recount gives every slot exactly its entries, whatever it held. */
+START_TEST(test_filter_recount)
+{
+	struct fg_ban forever = { .origin = FG_BAN_MANUAL };
+	struct fg_ban_key hand = { .addr = { htonl(0x20010db8), 0, 0, htonl(0x77) } };
+	uint64_t sum = 0;
+	__u32 i;
+
+	if (!have_maps)
+		return;
+	ck_assert_int_eq(ban("192.0.2.1", 60), 0);
+	ck_assert_int_eq(ban("2001:db8::1", 0), 0);
+	ck_assert_int_eq(bpf_map_update_elem(maps.bans_addr, &hand, &forever, BPF_NOEXIST), 0);
+	ck_assert_int_eq(in_hash(), 3);
+	for (i = 0; i < FG_BAN_FILTER_SLOTS; i++)
+		maps.ban_slots[i] = i % 3 ? 0 : 5; /* what a fresh or stale filter may hold */
+	ck_assert_int_eq(xdpmaps_ban_filter_recount(&maps), 0);
+	for (i = 0; i < FG_BAN_FILTER_SLOTS; i++)
+		sum += maps.ban_slots[i];
+	ck_assert_uint_eq(sum, 3);
+	ck_assert_uint_ne(maps.ban_slots[fg_ban_slot(hand.addr)], 0);
+}
+END_TEST
+
 /* Each map is full on its own, and says so as ENOSPC. */
 START_TEST(test_full)
 {
@@ -381,6 +406,7 @@ int main(void)
 	tcase_add_test(tc, test_each_visits_both);
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_sweep_batches);
+	tcase_add_test(tc, test_filter_recount);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_pfx_full_falls_back);
 	tcase_add_test(tc, test_family_to_trie);

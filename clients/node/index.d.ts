@@ -212,7 +212,8 @@ export interface RateLimitOptions {
   /** Several keys in one decision (RL.CHECKM), e.g. { user: (req) => `user:${req.user.id}`, ip: {} };
    * a refusal says which name refused (result.refused, the 429 body's "refused"). Not with key. */
   keys?: Record<string, NamedKey<(req: Req, res: Res) => Key | Promise<Key>>>;
-  /** With the default key: key IPv6 clients by this prefix (e.g. 64). */
+  /** With the default key: key IPv6 clients by this prefix (e.g. 64): an
+   * integer 1-128, else the middleware throws when it is made. */
   ipv6Prefix?: number;
   cost?: OrFn<number | undefined>;
   role?: OrFn<string | undefined>;

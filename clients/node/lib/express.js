@@ -3,7 +3,7 @@
 // the IETF RateLimit headers, and a progressive-login helper.
 
 const { windowSeconds } = require('./client');
-const { normalizeIp } = require('./ip');
+const { normalizeIp, checkIpv6Prefix } = require('./ip');
 const { compileKeys, decideKeys } = require('./keys');
 
 // An sf-string (RFC 8941 3.3.3): printable ASCII, '"' and '\' escaped.
@@ -79,6 +79,7 @@ const isThenable = (v) => v !== null && (typeof v === 'object' || typeof v === '
 function rateLimit(opts) {
   if (!opts?.client) throw new TypeError('floodgate: rateLimit needs { client }');
   if (opts.keys && opts.key) throw new TypeError('floodgate: rateLimit takes key or keys, not both');
+  checkIpv6Prefix(opts.ipv6Prefix);
   const { client } = opts;
   const defaultKey = (req) => ipKey(req, opts.ipv6Prefix);
   const specs = opts.keys ? compileKeys(opts.keys, opts.policy, defaultKey, 'rateLimit') : null;
@@ -179,6 +180,7 @@ function rateLimit(opts) {
 function progressiveLogin(opts) {
   if (!opts?.client) throw new TypeError('floodgate: progressiveLogin needs { client }');
   if (!opts.policy) throw new TypeError('floodgate: progressiveLogin needs { policy }');
+  checkIpv6Prefix(opts.ipv6Prefix);
   const { client, policy } = opts;
   const statusCode = opts.statusCode ?? 429;
   const prop = opts.requestPropertyName ?? 'floodgateLogin';
@@ -256,6 +258,7 @@ function budget(opts) {
   if (!opts?.client) throw new TypeError('floodgate: budget needs { client }');
   if (!opts.policy) throw new TypeError('floodgate: budget needs { policy }');
   if (opts.keys) throw new TypeError('floodgate: budget takes one key (a budget is charged to one key)');
+  checkIpv6Prefix(opts.ipv6Prefix);
   const { client, policy } = opts;
   const keyFn = opts.key ?? ((req) => ipKey(req, opts.ipv6Prefix));
   const costProperty = opts.costProperty ?? 'floodgateCost';

@@ -35,6 +35,7 @@ function v6groups(addr) {
  * Returns null for something that is not an address.
  */
 function normalizeIp(addr, ipv6Prefix) {
+  checkIpv6Prefix(ipv6Prefix);
   if (typeof addr !== 'string') return null;
   const fam = net.isIP(addr.includes('%') ? addr.slice(0, addr.indexOf('%')) : addr);
   if (fam === 4) return addr;
@@ -44,9 +45,7 @@ function normalizeIp(addr, ipv6Prefix) {
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff)
     return `${g[6] >> 8}.${g[6] & 255}.${g[7] >> 8}.${g[7] & 255}`;
   let plen = 128;
-  if (ipv6Prefix) {
-    if (!Number.isInteger(ipv6Prefix) || ipv6Prefix < 1 || ipv6Prefix > 128)
-      throw new RangeError(`floodgate: ipv6Prefix must be 1-128, not ${ipv6Prefix}`);
+  if (ipv6Prefix !== undefined && ipv6Prefix !== null) {
     plen = ipv6Prefix;
     for (let i = 0; i < 8; i++) {
       const bits = Math.max(0, Math.min(16, plen - 16 * i));
@@ -124,4 +123,15 @@ function clientAddress(remoteAddress, xff, trust) {
   return addr;
 }
 
-module.exports = { normalizeIp, compileTrust, clientAddress };
+/**
+ * Throws unless ipv6Prefix is absent (undefined or null) or an integer
+ * 1-128. The middleware call it when they are made: a bad value found only
+ * by the first IPv6 client would fail that client's requests alone.
+ */
+function checkIpv6Prefix(ipv6Prefix) {
+  if (ipv6Prefix === undefined || ipv6Prefix === null) return;
+  if (!Number.isInteger(ipv6Prefix) || ipv6Prefix < 1 || ipv6Prefix > 128)
+    throw new RangeError(`floodgate: ipv6Prefix must be 1-128, not ${ipv6Prefix}`);
+}
+
+module.exports = { normalizeIp, checkIpv6Prefix, compileTrust, clientAddress };

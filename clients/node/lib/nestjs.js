@@ -4,6 +4,7 @@
 // HttpException from the application's own @nestjs/common when it refuses.
 
 const { ipKey, draftHeaders } = require('./express');
+const { checkIpv6Prefix } = require('./ip');
 
 const META = new WeakMap(); // handler function or controller class -> options | SKIP
 const SKIP = Symbol('floodgate.skip');
@@ -24,6 +25,7 @@ function decorate(value) {
  */
 function RateLimit(opts) {
   if (!opts?.policy) throw new TypeError('floodgate: @RateLimit needs { policy }');
+  checkIpv6Prefix(opts.ipv6Prefix);
   return decorate({ ...opts });
 }
 
@@ -53,6 +55,7 @@ const valueOf = (v, req) => (typeof v === 'function' ? v(req) : v);
 class FloodgateGuard {
   constructor(opts) {
     if (!opts?.client) throw new TypeError('floodgate: FloodgateGuard needs { client }');
+    checkIpv6Prefix(opts.ipv6Prefix);
     this.opts = opts;
     this.HttpException = opts.HttpException ?? null;
   }

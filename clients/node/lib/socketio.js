@@ -3,7 +3,7 @@
 // the namespace handshake (io.use), and a per-socket event limiter
 // (socket.use) that warns, then disconnects with a reason the client sees.
 
-const { normalizeIp, compileTrust, clientAddress } = require('./ip');
+const { normalizeIp, checkIpv6Prefix, compileTrust, clientAddress } = require('./ip');
 const { compileKeys, decideKeys } = require('./keys');
 
 /** The client address of a Socket.IO handshake, through trusted proxies. */
@@ -28,6 +28,7 @@ function handshakeAddress(socket, trust, ipv6Prefix) {
  */
 function connectionLimiter(opts) {
   if (!opts?.client) throw new TypeError('floodgate: connectionLimiter needs { client }');
+  checkIpv6Prefix(opts.ipv6Prefix);
   const { client } = opts;
   const trust = compileTrust(opts.trustProxy ?? false);
   const defaultKey = (socket) => handshakeAddress(socket, trust, opts.ipv6Prefix);
@@ -162,6 +163,7 @@ function eventLimiter(opts) {
  */
 function handshakeLimiter(opts) {
   if (!opts?.client) throw new TypeError('floodgate: handshakeLimiter needs { client }');
+  checkIpv6Prefix(opts.ipv6Prefix);
   const trust = compileTrust(opts.trustProxy ?? false);
   const decide = decider(opts, (req) => {
     const addr = clientAddress(req.socket?.remoteAddress, req.headers?.['x-forwarded-for'], trust);

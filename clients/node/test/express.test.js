@@ -2,7 +2,7 @@
 // The Express middleware and the login helper against a real floodgated, over
 // real HTTP: exact counts, the draft's headers parsed strictly, proxies, IPv6
 // prefixes, hooks, failure policies and login slowdowns.
-const { describe, it, after } = require('node:test');
+const { describe, it, after, test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const os = require('node:os');
@@ -312,4 +312,22 @@ describe('express middleware against floodgated', { timeout: 90_000 }, async () 
     await waitFor(() => logs.length === 1, 5000, 'the log line');
     assert.match(logs[0], /budget tokens: .*res\.locals\.floodgateCost.* -5/);
   });
+});
+
+test('a bad ipv6Prefix is refused when the middleware is made, not by the first IPv6 client', () => {
+  const fg = require('floodgate');
+  const client = {};
+  for (const bad of [0, 129, 64.5, '64']) {
+    const re = /ipv6Prefix must be 1-128/;
+    assert.throws(() => fg.rateLimit({ client, policy: 'p', ipv6Prefix: bad }), re);
+    assert.throws(() => fg.progressiveLogin({ client, policy: 'p', ipv6Prefix: bad }), re);
+    assert.throws(() => fg.budget({ client, policy: 'p', ipv6Prefix: bad }), re);
+    assert.throws(() => fg.connectionLimiter({ client, policy: 'p', ipv6Prefix: bad }), re);
+    assert.throws(() => fg.handshakeLimiter({ client, policy: 'p', ipv6Prefix: bad }), re);
+    assert.throws(() => new fg.FloodgateGuard({ client, policy: 'p', ipv6Prefix: bad }), re);
+    assert.throws(() => fg.RateLimit({ policy: 'p', ipv6Prefix: bad }), re);
+    assert.throws(() => fg.normalizeIp('192.0.2.1', bad), re);
+  }
+  assert.equal(fg.normalizeIp('2001:db8:1:2:3::9', 64), '2001:db8:1:2::/64');
+  assert.equal(fg.normalizeIp('2001:db8::9', undefined), '2001:db8::9');
 });

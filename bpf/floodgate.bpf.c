@@ -405,7 +405,7 @@ static __always_inline __u32 ban_slot(const __u32 addr[4])
 }
 
 /* bans_addr may hold addr: its ban filter slot counts an entry (or the
- * filter cannot be read, which never happens to an array). 256 KB, cheap
+ * filter cannot be read, which never happens to an array). 4 MB, cheap
  * to test for every packet of a flood, exact, and 0 for most with few
  * bans. */
 static __always_inline bool address_ban_possible(const __u32 addr[4])
@@ -436,9 +436,6 @@ __noinline int fg_address_banned(const struct fg_lpm_key *k)
 }
 
 /* Deny, allow, ban on the L3 source. Returns a reason or PARSE_OK. */
-#define LIST_FLAGS                                                                                 \
-	(FG_CFG_F_HAS_DENY | FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY_ADDR | FG_CFG_F_HAS_ALLOW_ADDR)
-
 static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_config *cfg)
 {
 	struct fg_lpm_key k;
@@ -447,7 +444,7 @@ static __always_inline __u32 check_lists(const struct pkt *p, const struct fg_co
 
 	lpm_key_of(p, &k);
 	/* Lists without entries cost one test of the flags. */
-	if (cfg->flags & LIST_FLAGS) {
+	if (cfg->flags & FG_CFG_F_LISTS) {
 		reason = fg_listed(&k, cfg, p->family);
 		if (reason != PARSE_OK)
 			return reason;

@@ -285,9 +285,7 @@ static int settings_write(struct xdpmaps *m, const struct fg_config *cfg)
 
 /* The settings flags that say which list and ban-trie maps hold entries
  * (the program skips an empty one): kept true to the maps by list_flags(). */
-#define LIST_FLAGS                                                                                 \
-	(FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY | FG_CFG_F_HAS_ALLOW_ADDR |                        \
-	 FG_CFG_F_HAS_DENY_ADDR | FG_CFG_F_HAS_BAN_PREFIX)
+#define LIST_FLAGS (FG_CFG_F_LISTS | FG_CFG_F_HAS_BAN_PREFIX)
 
 /* The kernel's tick: the resolution of the coarse clock is one jiffy. */
 static __u16 xdpmaps_tick_us(void)

@@ -199,6 +199,9 @@ _Static_assert(sizeof(struct fg_rule) == 72, "abi");
 /* The deny (allow) list's hash of exact addresses is not empty. */
 #define FG_CFG_F_HAS_DENY_ADDR	0x40
 #define FG_CFG_F_HAS_ALLOW_ADDR 0x80
+/* Any list map holds an entry: the program looks at the lists. */
+#define FG_CFG_F_LISTS                                                                             \
+	(FG_CFG_F_HAS_DENY | FG_CFG_F_HAS_ALLOW | FG_CFG_F_HAS_DENY_ADDR | FG_CFG_F_HAS_ALLOW_ADDR)
 /* SYN cookies are on (the agent set tcp_syncookies=2 because a rule needs
  * them now): the rules' syn_cookies apply, and ACKs from unverified sources
  * to their listeners are checked. Off, the program behaves as without. */

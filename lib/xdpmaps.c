@@ -618,7 +618,7 @@ int xdpmaps_sync_list(struct xdpmaps *m, enum xdpmaps_list l, const struct fg_ci
 	struct list_map hash = list_map_of(m, l, true), trie = list_map_of(m, l, false);
 	struct list_undo hash_undo, trie_undo;
 	struct list_entry *want, *parts;
-	int nwant, nexact, i, j, err;
+	int nwant, nexact, i, j, err, flags_err;
 
 	want = calloc(n ? n : 1, sizeof(*want));
 	parts = calloc(n ? n : 1, sizeof(*parts));
@@ -656,7 +656,10 @@ int xdpmaps_sync_list(struct xdpmaps *m, enum xdpmaps_list l, const struct fg_ci
 	else
 		list_undo_free(&trie_undo);
 	list_undo_free(&hash_undo);
-	err = list_flags(m) ?: err;
+	/* The flags follow the maps whatever happened; their own failure wins. */
+	flags_err = list_flags(m);
+	if (flags_err)
+		err = flags_err;
 out:
 	free(want);
 	free(parts);

@@ -248,9 +248,18 @@ static void vet_pinned_maps(struct loader *l)
 			    map == l->skel->maps.src_state || map == l->skel->maps.prefix_state ||
 				    map == l->skel->maps.udp_flows || map == l->skel->maps.verified,
 			    &why)) {
+			unlink(path);
+			/* The filters hold nothing of their own: the agent
+			 * counts and marks the adopted maps into new ones
+			 * before its program is attached. */
+			if (map == l->skel->maps.seen || map == l->skel->maps.ban_filter) {
+				log_info("pinned filter does not fit: replacing it (rebuilt from "
+					 "the adopted maps)",
+					 LOG_STR("path", path), LOG_STR("why", why));
+				continue;
+			}
 			log_warn("pinned map does not fit: replacing it (its state is lost)",
 				 LOG_STR("path", path), LOG_STR("why", why));
-			unlink(path);
 			snprintf(replaced + strlen(replaced), sizeof(replaced) - strlen(replaced),
 				 "%s%s", lost++ ? ", " : "", bpf_map__name(map));
 			continue;

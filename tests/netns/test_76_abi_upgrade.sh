@@ -19,6 +19,7 @@ set -eu
 fg_require_cmd bpftool redis-cli
 PORT=443
 BAN=192.0.2.2/31 # the client (192.0.2.2), not the victim's 192.0.2.1
+ADDR_BAN=192.0.2.2  # the client alone: an address ban, behind the ban filter
 fg_topo_3ns
 fg_serve $PORT
 
@@ -48,6 +49,7 @@ printf 'persist: true\n' >"$FG_TMP/fg.yaml"
 fg_agent_start "$FG_TMP/fg.yaml"
 fg_assert_eq "$(connects)" 3 "the client connects before any ban"
 redis-cli -s "$FG_SOCK" XDP.BAN "$BAN" 3600 >/dev/null
+redis-cli -s "$FG_SOCK" XDP.BAN "$ADDR_BAN" 3600 >/dev/null
 fg_assert_eq "$(connects)" 0 "the client's prefix banned"
 fg_stop "$FG_AGENT" 10 || fg_fail "agent exited with an error on SIGTERM"
 [ -e "$FG_PIN_DIR/settings" ] || fg_fail "persist: pins removed on SIGTERM"
@@ -61,6 +63,12 @@ if [ "$compat" -lt "$ours" ]; then
 	# The map 11 grew: gone here as if replaced, so the new agent must
 	# rebuild the state filter and the cover from the adopted maps.
 	rm -f "$FG_PIN_DIR/seen"
+	# The ban filter of layouts 7-14 (65,536 slots): replaced by 15's
+	# larger one, which must count the adopted address ban before the new
+	# program is attached, or the program skips its lookup.
+	rm -f "$FG_PIN_DIR/ban_filter"
+	bpftool map create "$FG_PIN_DIR/ban_filter" type array key 4 value 262144 entries 1 \
+		name ban_filter flags 1024 || fg_fail "cannot make a layout-$compat ban_filter"
 	# The state maps of layouts 10 and 11, whose values 12 grew (32 -> 40
 	# bytes): the new agent replaces them and says their state is lost.
 	for m in src_state prefix_state; do
@@ -83,6 +91,18 @@ if [ "$compat" -lt "$ours" ]; then
 		fg_fail "no rebuild asked for after the attach (the old program marked another filter)"
 	fg_ctl list bans | grep -q "$BAN" || fg_fail "the ban was lost in the upgrade"
 	fg_assert_eq "$(connects)" 0 "the ban made before the upgrade still drops the client"
+	since | grep -q "pinned filter does not fit: replacing it (rebuilt from the adopted maps).*ban_filter" ||
+		fg_fail "no line about the replaced ban filter: $(since | grep -i filter)"
+	! since | grep -q "state is lost.*ban_filter" || fg_fail "the ban filter said to lose state"
+	since | grep -q "ban filter: new, over adopted address bans; counted" ||
+		fg_fail "the adopted address bans were not counted into the new filter"
+	# Without the prefix ban, the address ban made before the upgrade drops
+	# the client on its own: the new filter counts it.
+	redis-cli -s "$FG_SOCK" XDP.UNBAN "$BAN" >/dev/null
+	fg_assert_eq "$(connects)" 0 "the address ban made before the upgrade drops the client"
+	redis-cli -s "$FG_SOCK" XDP.UNBAN "$ADDR_BAN" >/dev/null
+	fg_assert_eq "$(connects)" 3 "the client connects once both bans are lifted"
+	redis-cli -s "$FG_SOCK" XDP.BAN "$BAN" 3600 >/dev/null
 	fg_stop "$FG_AGENT" 10 || fg_fail "agent exited with an error on SIGTERM"
 	fg_ok "pins of layout $compat adopted: the ban kept and enforced"
 fi

@@ -508,6 +508,8 @@ int agent_start(struct agent *a, const struct agent_opts *opts)
 	 * the protection: the log says so and Prometheus sees the target down. */
 	if (metrics_open(&a->metrics, metrics_listen(a)))
 		log_warn("no metrics endpoint: see above");
+	else
+		server_set_metrics_listen(a->server, metrics_listen(a));
 	/* Loaded, attached, bound: from here on CAP_BPF and CAP_NET_ADMIN do
 	 * (nothing in app-only mode). Capabilities are per thread: start
 	 * threads after this line. */

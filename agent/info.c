@@ -35,10 +35,12 @@ static void info_server(struct server *s, struct sbuf *b)
 		    "unix_socket:%s\r\n"
 		    "uptime_in_seconds:%llu\r\n"
 		    "uptime_in_days:%llu\r\n"
-		    "config_file:%s\r\n",
+		    "config_file:%s\r\n"
+		    "metrics_listen:%s\r\n",
 		    FG_VERSION, FG_COMMIT, u.sysname, u.release, u.machine, (int)sizeof(long) * 8,
 		    uv_version_string(), (long)getpid(), s->path, (unsigned long long)up,
-		    (unsigned long long)up / 86400, s->config_file ? s->config_file : "");
+		    (unsigned long long)up / 86400, s->config_file ? s->config_file : "",
+		    s->metrics_listen);
 }
 
 static void info_clients(struct server *s, struct sbuf *b)

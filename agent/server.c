@@ -1608,6 +1608,11 @@ uint64_t server_fd_need(const struct server *s)
 	return (uint64_t)s->max_clients + 256;
 }
 
+void server_set_metrics_listen(struct server *s, const char *listen)
+{
+	snprintf(s->metrics_listen, sizeof(s->metrics_listen), "%s", listen ? listen : "");
+}
+
 void server_set_config_file(struct server *s, const char *path)
 {
 	s->config_file = path;

@@ -298,6 +298,9 @@ uint64_t server_fd_need(const struct server *s);
 
 /* What INFO server reports as config_file (not copied). */
 void server_set_config_file(struct server *s, const char *path);
+/* What INFO server reports as metrics_listen: the HOST:PORT /metrics is
+ * served on ("" when off; copied), so floodctl overview finds it. */
+void server_set_metrics_listen(struct server *s, const char *listen);
 
 /*
  * Stop listening, close every client, remove the socket file. Handles are

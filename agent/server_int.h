@@ -102,6 +102,7 @@ struct server {
 	struct fg_conf_socket conf;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const char *config_file;
+	char metrics_listen[128]; /* INFO server's metrics_listen, "" when off */
 	uv_pipe_t listener;
 	uv_timer_t cron;
 	uv_idle_t resume_idle;

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <errno.h>
 #include <netdb.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include <floodgate/paths.h>
 
 #include "pagecmd.h"
 
@@ -78,9 +84,58 @@ static int dial(const char *host, const char *port)
 	return fd;
 }
 
+/*
+ * The URL of the agent's own /metrics listener, asked over its socket
+ * (INFO server's metrics_listen), a wildcard host made loopback. False,
+ * silently, when the agent cannot be asked or serves no metrics: the
+ * default URL is tried then.
+ */
+static bool agent_metrics_url(const char *sock, char *url, size_t len)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	redisContext *c = redisConnectUnixWithTimeout(sock ? sock : FG_DEFAULT_SOCKET, tv);
+	redisReply *r = NULL;
+	const char *v;
+	char addr[128];
+	bool ok = false;
+	size_t n;
+
+	signal(SIGPIPE, SIG_IGN); /* a closed connection is a failed answer */
+	if (!c || c->err || redisSetTimeout(c, tv) != REDIS_OK)
+		goto out;
+	r = redisCommand(c, "INFO server");
+	if (!r || r->type != REDIS_REPLY_STRING)
+		goto out;
+	v = strstr(r->str, "\nmetrics_listen:");
+	if (!v)
+		goto out;
+	v += strlen("\nmetrics_listen:");
+	n = strcspn(v, "\r\n");
+	if (!n || n >= sizeof(addr))
+		goto out;
+	memcpy(addr, v, n);
+	addr[n] = '\0';
+	if (!strncmp(addr, "0.0.0.0:", 8))
+		snprintf(url, len, "http://127.0.0.1:%s", addr + 8);
+	else if (!strncmp(addr, "[::]:", 5))
+		snprintf(url, len, "http://[::1]:%s", addr + 5);
+	else
+		snprintf(url, len, "http://%s", addr);
+	ok = true;
+out:
+	if (r)
+		freeReplyObject(r);
+	if (c)
+		redisFree(c);
+	return ok;
+}
+
 int pagecmd_overview(const struct cmdline_args *a)
 {
-	const char *url = a->url ? a->url : PAGECMD_DEFAULT_URL;
+	char asked[160];
+	const char *url = a->url                                           ? a->url
+			  : agent_metrics_url(a->sock, asked, sizeof(asked)) ? asked
+									       : PAGECMD_DEFAULT_URL;
 	const char *path = a->json ? "/status.json" : "/status.txt";
 	char host[256], port[8], req[512], *buf = NULL, *body;
 	size_t len = 0, cap = 0;

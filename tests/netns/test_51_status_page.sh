@@ -177,4 +177,12 @@ fg_wait_for -t 10 json || fg_fail "the app-only agent's /status.json never answe
 is "$(q '(d["mode"], d["interfaces"], d["rules"], d["top_sources"], [p["name"] for p in d["policies"]])')" \
 	"('app-only', [], [], None, ['api'])" "app-only: no interface, rule or source; the policies"
 get "$URL/status.txt" | grep -q '^interfaces: none (app-only: no XDP)$' || fg_fail "app-only: the text"
+# floodctl overview without --url asks the agent where its metrics are
+# (INFO server's metrics_listen): 10151 here, not the default 10150.
+is "$(redis-cli -s "$FG_TMP/app.sock" INFO server | tr -d '\r' | sed -n 's/^metrics_listen://p')" \
+	127.0.0.1:10151 "INFO server names the metrics listener"
+out=$(fg_in "$FG_V" "$FLOODCTL" -s "$FG_TMP/app.sock" overview) ||
+	fg_fail "floodctl overview without --url did not find the agent's listener: $out"
+grep -q 'app-only' <<<"$out" || fg_fail "floodctl overview without --url: $out"
+fg_ok "floodctl overview finds the agent's own metrics listener"
 fg_pass "status page and /status.json"

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "config.h"
 #include "fleet.h"
+#include "glob.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
@@ -1465,15 +1466,38 @@ static void config_reloaded(int ret, const char *err, void *arg)
 	free(r);
 }
 
+/* What CONFIG GET answers: the settings tools read on connect
+ * (redis-benchmark warns without them), truthfully: the agent persists
+ * nothing the way Redis does. */
+static const char *const config_settings[][2] = { { "save", "" }, { "appendonly", "no" } };
+#define CONFIG_SETTINGS (sizeof(config_settings) / sizeof(config_settings[0]))
+
+static void config_get(struct client *c, const struct resp_arg *pattern)
+{
+	bool hit[CONFIG_SETTINGS];
+	size_t i, n = 0;
+
+	for (i = 0; i < CONFIG_SETTINGS; i++) {
+		hit[i] = glob_match(pattern->ptr, pattern->len, config_settings[i][0],
+				    strlen(config_settings[i][0]));
+		n += hit[i];
+	}
+	reply_map(c, n);
+	for (i = 0; i < CONFIG_SETTINGS; i++)
+		if (hit[i]) {
+			reply_cstr(c, config_settings[i][0]);
+			reply_cstr(c, config_settings[i][1]);
+		}
+}
+
 static void cmd_config(struct client *c, int argc, const struct resp_arg *argv, void *ctx)
 {
 	const struct commands_env *a = ctx;
 	struct reload_reply *r;
 	int err;
 
-	/* Tools like redis-benchmark ask CONFIG GET on connect: nothing to show. */
 	if (resp_arg_is(&argv[1], "GET") && argc == 3) {
-		reply_map(c, 0);
+		config_get(c, &argv[2]);
 		return;
 	}
 	if (!resp_arg_is(&argv[1], "RELOAD")) {

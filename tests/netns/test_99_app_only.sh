@@ -221,6 +221,16 @@ fg_assert_eq "$(sed -n 's/^xdp_bans_not_applied://p' <<<"$info")" 2 \
 	"INFO: the 2 bans asked for (failures 3 and 4) are not applied"
 grep -qx "unix_socket:$SOCK" <<<"$info" || fg_fail "INFO unix_socket is not $SOCK"
 fg_ok "INFO says mode:app-only"
+# CONFIG GET answers the settings tools read on connect, truthfully, and
+# redis-benchmark runs against the socket without a warning.
+same "$(redis-cli -s "$SOCK" CONFIG GET appendonly | tr '\n' ' ')" "appendonly no " "CONFIG GET appendonly"
+same "$(redis-cli -s "$SOCK" CONFIG GET '*' | wc -l)" 4 "CONFIG GET * names save and appendonly"
+same "$(redis-cli -s "$SOCK" CONFIG GET maxmemory | wc -w)" 0 "CONFIG GET of another setting: nothing"
+if command -v redis-benchmark >/dev/null; then
+	out=$(timeout 20 redis-benchmark -s "$SOCK" -n 200 -c 1 -q PING 2>&1)
+	! grep -qi warning <<<"$out" || fg_fail "redis-benchmark warns: $out"
+	fg_ok "redis-benchmark runs without a warning"
+fi
 metrics() { curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics"; }
 _metric_is() { [ "$(metrics | awk -v m="$1" '$1 == m { print $2 }')" = "$2" ]; }
 fg_wait_for -t 10 _metric_is 'floodgate_app_bans_total{result="no_xdp"}' 2 ||

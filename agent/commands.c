@@ -1474,7 +1474,7 @@ static const char *const config_settings[][2] = { { "save", "" }, { "appendonly"
 
 static void config_get(struct client *c, const struct resp_arg *pattern)
 {
-	bool hit[CONFIG_SETTINGS];
+	bool hit[CONFIG_SETTINGS] = { false };
 	size_t i, n = 0;
 
 	for (i = 0; i < CONFIG_SETTINGS; i++) {

@@ -270,24 +270,20 @@ static __always_inline bool list_has(void *trie, const struct fg_lpm_key *k, __u
 	return v && *v == family;
 }
 
-/* The address of k (a full-length LPM key on the stack) is in the list's
- * hash of exact addresses (deny: deny_addr, else allow_addr) for its
- * family; the state filter answers for most addresses. */
-static __always_inline bool addr_listed(void *hash, const struct fg_lpm_key *k, __u32 family,
-					__u32 deny)
+/* The address of k (a full-length LPM key on the stack) is in a list's
+ * hash of exact addresses (allow_addr, deny_addr) for its family. */
+static __always_inline bool addr_listed(void *hash, const struct fg_lpm_key *k, __u32 family)
 {
-	__u32 *v;
+	__u32 *v = bpf_map_lookup_elem(hash, k->addr);
 
-	if (!seen_maybe(fg_seen_bit_list(k->addr, deny)))
-		return false;
-	v = bpf_map_lookup_elem(hash, k->addr);
 	return v && *v == family;
 }
 
 /*
  * What the allow and deny lists say of the source (k: its full-length LPM
  * key): FG_R_DROP_DENY, FG_R_PASS_ALLOW or PARSE_OK. Deny first; in each
- * list, an address is one hash lookup and the trie holds only prefixes.
+ * list, an address is one hash lookup (none for most addresses: one state
+ * filter bit stands for both hashes) and the trie holds only prefixes.
  * Empty maps cost nothing: the agent flags the ones that have entries. A
  * global function, verified once: inlined, its branches doubled the
  * instructions the verifier walked for fg_xdp (6.18).
@@ -302,11 +298,14 @@ __noinline int fg_listed(const struct fg_lpm_key *k, const struct fg_config *cfg
 	/* On the stack: 6.1 takes no argument memory as a map key. */
 	key = *k;
 	flags = cfg->flags;
-	if ((flags & FG_CFG_F_HAS_DENY_ADDR) && addr_listed(&deny_addr, &key, family, 1))
+	if ((flags & (FG_CFG_F_HAS_DENY_ADDR | FG_CFG_F_HAS_ALLOW_ADDR)) &&
+	    !seen_maybe(fg_seen_bit_list(key.addr)))
+		flags &= ~(FG_CFG_F_HAS_DENY_ADDR | FG_CFG_F_HAS_ALLOW_ADDR);
+	if ((flags & FG_CFG_F_HAS_DENY_ADDR) && addr_listed(&deny_addr, &key, family))
 		return FG_R_DROP_DENY;
 	if ((flags & FG_CFG_F_HAS_DENY) && list_has(&deny_lpm, &key, family))
 		return FG_R_DROP_DENY;
-	if ((flags & FG_CFG_F_HAS_ALLOW_ADDR) && addr_listed(&allow_addr, &key, family, 0))
+	if ((flags & FG_CFG_F_HAS_ALLOW_ADDR) && addr_listed(&allow_addr, &key, family))
 		return FG_R_PASS_ALLOW;
 	if ((flags & FG_CFG_F_HAS_ALLOW) && list_has(&allow_lpm, &key, family))
 		return FG_R_PASS_ALLOW;

@@ -166,8 +166,9 @@ struct {
 } ban_filter SEC(".maps");
 
 /* The existence filter of src_state, prefix_state, verified, udp_flows,
- * bans_pfx, allow_addr and deny_addr (FG_SEEN_*, abi.h). mmap-able: xdpmaps marks what user space
- * inserts, the agent rebuilds a generation in place. */
+ * bans_pfx, allow_addr and deny_addr (FG_SEEN_*, abi.h). mmap-able:
+ * xdpmaps marks what user space inserts, the agent rebuilds a generation
+ * in place. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FG_SEEN_ENTRIES);

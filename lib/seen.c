@@ -39,14 +39,9 @@ static void set_ban_pfx(const struct xdpmaps *m, __u32 gen, const void *k)
 	xdpmaps_seen_set_ban_pfx(m, gen, k);
 }
 
-static void set_allow_addr(const struct xdpmaps *m, __u32 gen, const void *k)
+static void set_list_addr(const struct xdpmaps *m, __u32 gen, const void *k)
 {
-	xdpmaps_seen_set(m, gen, fg_seen_bit_list(((const struct fg_ban_key *)k)->addr, 0));
-}
-
-static void set_deny_addr(const struct xdpmaps *m, __u32 gen, const void *k)
-{
-	xdpmaps_seen_set(m, gen, fg_seen_bit_list(((const struct fg_ban_key *)k)->addr, 1));
+	xdpmaps_seen_set(m, gen, fg_seen_bit_list(((const struct fg_ban_key *)k)->addr));
 }
 
 /* The maps behind the filter, in the order a rebuild walks them: where
@@ -62,8 +57,8 @@ static const struct {
 	{ offsetof(struct xdpmaps, verified), sizeof(struct fg_src_key), set_verified },
 	{ offsetof(struct xdpmaps, udp_flows), sizeof(struct fg_udp_key), set_udp },
 	{ offsetof(struct xdpmaps, bans_pfx), sizeof(struct fg_ban_pfx_key), set_ban_pfx },
-	{ offsetof(struct xdpmaps, allow_addr), sizeof(struct fg_ban_key), set_allow_addr },
-	{ offsetof(struct xdpmaps, deny_addr), sizeof(struct fg_ban_key), set_deny_addr },
+	{ offsetof(struct xdpmaps, allow_addr), sizeof(struct fg_ban_key), set_list_addr },
+	{ offsetof(struct xdpmaps, deny_addr), sizeof(struct fg_ban_key), set_list_addr },
 };
 #define SEEN_MAPS ((int)(sizeof(seen_maps) / sizeof(seen_maps[0])))
 

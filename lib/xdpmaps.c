@@ -389,7 +389,6 @@ struct list_map {
 	const struct xdpmaps *m;
 	int fd;
 	bool addrs; /* the hash */
-	__u32 deny; /* fg_seen_bit_list()'s list */
 };
 
 static struct list_map list_map_of(const struct xdpmaps *m, enum xdpmaps_list l, bool addrs)
@@ -400,11 +399,10 @@ static struct list_map list_map_of(const struct xdpmaps *m, enum xdpmaps_list l,
 		.m = m,
 		.fd = addrs ? (deny ? m->deny_addr : m->allow_addr) : (deny ? m->deny : m->allow),
 		.addrs = addrs,
-		.deny = deny,
 	};
 }
 
-/* The list map for a key: the hash for a full-length key. */
+/* A full-length key: an address, kept in the list's hash. */
 static bool lpm_key_exact(const struct fg_lpm_key *k)
 {
 	return k->prefixlen == 128;
@@ -415,7 +413,7 @@ static int lm_put(const struct list_map *lm, const struct fg_lpm_key *k, const _
 {
 	if (!lm->addrs)
 		return bpf_map_update_elem(lm->fd, k, family, flags) ? -errno : 0;
-	xdpmaps_seen_mark(lm->m, fg_seen_bit_list(k->addr, lm->deny));
+	xdpmaps_seen_mark(lm->m, fg_seen_bit_list(k->addr));
 	return bpf_map_update_elem(lm->fd, k->addr, family, flags) ? -errno : 0;
 }
 

@@ -281,8 +281,9 @@ _Static_assert(sizeof(struct fg_src_key) == 20, "abi");
 
 /*
  * The existence filter of src_state, prefix_state, verified, udp_flows,
- * bans_pfx, allow_addr and deny_addr (map `seen`, u64 words): one bit (fg_seen_bit() and its
- * siblings below, one per kind of key) for every key in any of them, so
+ * bans_pfx, allow_addr and deny_addr (map `seen`, u64 words): one bit
+ * (fg_seen_bit() and its siblings below, one per kind of key) for every key
+ * in any of them, so
  * that a source they hold nothing for (each SYN or datagram of a spoofed
  * random-source flood; each packet's prefixes in the prefix ban hash)
  * costs a bit test, not hash lookups. A key's bit is set before the key is inserted and stays set while the key is in
@@ -572,11 +573,12 @@ static inline __u32 fg_seen_bit_ban_pfx(const struct fg_ban_pfx_key *k)
 	return fg_seen_mix((__u32)k->family | (__u32)k->prefixlen << 8, 0x200U, k->addr);
 }
 
-/* The state filter's bit of an allow_addr (deny 0) or deny_addr (deny 1)
- * key: a packet from an address on neither list skips both lookups. */
-static inline __u32 fg_seen_bit_list(const __u32 addr[4], __u32 deny)
+/* The state filter's bit of an allow_addr or deny_addr key, one for both
+ * lists: a packet from an address on neither skips both lookups after one
+ * bit test. */
+static inline __u32 fg_seen_bit_list(const __u32 addr[4])
 {
-	return fg_seen_mix(128U << 8 | deny, 0x300U, addr);
+	return fg_seen_mix(128U << 8, 0x300U, addr);
 }
 
 struct fg_ban {

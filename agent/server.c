@@ -1345,9 +1345,8 @@ static void __attribute__((format(printf, 3, 4)))
 refuse(struct client *c, enum server_reject why, const char *fmt, ...)
 {
 	struct server *s = c->srv;
-	va_list ap;
-
 	uint64_t suppressed;
+	va_list ap;
 
 	s->st.rejected_total++;
 	s->st.rejected[why]++;

@@ -132,16 +132,15 @@ out:
 
 int pagecmd_overview(const struct cmdline_args *a)
 {
-	char asked[160];
-	const char *url = a->url                                           ? a->url
-			  : agent_metrics_url(a->sock, asked, sizeof(asked)) ? asked
-									       : PAGECMD_DEFAULT_URL;
-	const char *path = a->json ? "/status.json" : "/status.txt";
-	char host[256], port[8], req[512], *buf = NULL, *body;
+	const char *url = a->url, *path = a->json ? "/status.json" : "/status.txt";
+	char asked[160], host[256], port[8], req[512], *buf = NULL, *body;
 	size_t len = 0, cap = 0;
 	ssize_t n;
 	int fd, status;
 
+	/* Without --url: where the agent says its listener is, else the default. */
+	if (!url)
+		url = agent_metrics_url(a->sock, asked, sizeof(asked)) ? asked : PAGECMD_DEFAULT_URL;
 	if (pagecmd_parse_url(url, host, sizeof(host), port, sizeof(port)))
 		return cmdline_usage_error(cmdline_find_command("overview"),
 					   "--url: \"%s\" is not http://HOST:PORT", url);

@@ -49,9 +49,11 @@ struct ctx {
 
 /*
  * The clock of every timestamp in the maps (CLOCK_MONOTONIC, as user space
- * reads it). Buckets take tokens at this clock, not the coarse one: that
- * moves once per tick, which caps a bucket at burst x HZ admissions per
- * second whatever its rate. Measured in docs/performance.md.
+ * reads it). A take the coarse clock would refuse, and every take from a
+ * bucket whose burst lasts less than the coarse clock's lag, is decided at
+ * this clock: the coarse one moves once per tick, which alone would cap a
+ * bucket at burst x HZ admissions per second whatever its rate. Measured in
+ * docs/performance.md.
  */
 static __always_inline __u64 fg_now(void)
 {
@@ -122,7 +124,7 @@ static __always_inline __u64 exact_now(struct ctx *c, struct fg_global_state *gs
  * of reads were more than one tick (4 ms) behind, up to 4.2 ms; in a guest
  * under software emulation far more. A lag beyond the margin before any
  * packet saw it could drop one SYN of a source a few ms before its next
- * token; the bucket itself is never charged on the coarse clock.
+ * token, or stamp a take on the coarse clock that much early.
  */
 static __always_inline __u64 now_lag(const struct ctx *c, const struct fg_global_state *gs)
 {
@@ -151,17 +153,27 @@ static __always_inline void count_misc(__u32 idx)
  * refusal is certain (most of a flood's packets never pay for the precise
  * clock), or when the coarse clock as read refuses it while the source
  * floods (now < flood_until): its next token goes to one of its next
- * packets (bucket_margin()). Else the precise clock decides. The margin for
- * the clock's lag is for a client whose next SYN comes a second later: a
- * flood's next packet does not.
+ * packets (bucket_margin()). The margin for the clock's lag is for a client
+ * whose next SYN comes a second later: a flood's next packet does not.
+ * Taken on the coarse clock when it admits there and the burst outlasts
+ * the lag (bucket_admits_early(): a client inside its limit never pays for
+ * the precise clock). Else the precise clock decides.
  */
 static __always_inline bool take(struct ctx *c, struct fg_global_state *gs, __u64 *tat,
 				 const struct fg_limit *l, __u64 flood_until)
 {
-	__u64 lag = bucket_margin(l, c->now, now_lag(c, gs), flood_until);
+	__u64 now;
 
-	return !bucket_surely_refuses(*tat, l, c->now, lag) &&
-	       bucket_take(tat, l, exact_now(c, gs));
+	switch (bucket_clock(*(volatile __u64 *)tat, l, c->now, now_lag(c, gs), flood_until)) {
+	case BUCKET_REFUSE:
+		return false;
+	case BUCKET_COARSE:
+		now = c->now;
+		break;
+	default:
+		now = exact_now(c, gs);
+	}
+	return bucket_take(tat, l, now);
 }
 
 /* Count the packet under reason and turn the reason into a verdict. */

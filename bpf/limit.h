@@ -44,12 +44,31 @@ static __always_inline bool bucket_take(__u64 *tat, const struct fg_limit *l, __
  * when max(tat, now) + T - now > tau; tat + T > now + lag + tau makes that
  * hold for every real now up to now + lag (and tat ahead of it, as tau >= T;
  * with burst 0 every take is refused anyway). A bucket this check passes may
- * still refuse: bucket_take() with the precise clock decides.
+ * still refuse: bucket_clock() names the clock bucket_take() decides on.
  */
 static __always_inline bool bucket_surely_refuses(__u64 tat, const struct fg_limit *l, __u64 now,
 						  __u64 lag)
 {
 	return l->rate && tat + l->interval_ns > now + lag + l->interval_ns * l->burst;
+}
+
+/*
+ * True when bucket_take() may take on the coarse clock (now, at most lag
+ * behind the precise one): it admits there, and the burst outlasts the lag
+ * (tau > T + lag). Whatever the coarse clock admits, the precise one would
+ * (it is never behind): the take is only stamped up to lag early, so the
+ * bucket's admissions over any window W stay within burst + (W + lag) x
+ * rate, and with tau > T + lag that lag is less than the burst. A finer
+ * bucket, or one that would refuse, is left to the precise clock: no
+ * tick-sized steps cap a rate. (A take another CPU's take leaves without
+ * a token on the coarse clock is refused, as one that loses every race.)
+ */
+static __always_inline bool bucket_admits_early(__u64 tat, const struct fg_limit *l, __u64 now,
+						__u64 lag)
+{
+	__u64 t = l->interval_ns, tau = t * l->burst;
+
+	return tau > t + lag && tat + t <= now + tau;
 }
 
 /*
@@ -74,6 +93,22 @@ static __always_inline __u64 bucket_margin(const struct fg_limit *l, __u64 now, 
 	__s64 waits = (__s64)(t + lag - t * l->burst) >> 63; /* all ones: tau > T + lag */
 
 	return lag & ~(__u64)(floods & waits);
+}
+
+/* The clock a take needs, from the coarse now (lag: how far it may be
+ * behind the precise clock, 0 when it is the precise one). */
+enum bucket_clock {
+	BUCKET_REFUSE,	/* none: the refusal is certain */
+	BUCKET_COARSE,	/* the coarse now admits (bucket_admits_early()) */
+	BUCKET_PRECISE, /* bucket_take() at the precise now decides */
+};
+
+static __always_inline enum bucket_clock bucket_clock(__u64 tat, const struct fg_limit *l,
+						      __u64 now, __u64 lag, __u64 flood_until)
+{
+	if (bucket_surely_refuses(tat, l, now, bucket_margin(l, now, lag, flood_until)))
+		return BUCKET_REFUSE;
+	return lag && bucket_admits_early(tat, l, now, lag) ? BUCKET_COARSE : BUCKET_PRECISE;
 }
 
 /* Give back a token taken by bucket_take() when a later level refused the

@@ -386,7 +386,8 @@ static void cmd_command(struct client *c, int argc, const struct resp_arg *argv,
 	int j;
 
 	(void)ctx;
-	if (argc == 1) {
+	/* COMMAND INFO without names is every command, as Redis 7 answers. */
+	if (argc == 1 || (argc == 2 && resp_arg_is(&argv[1], "INFO"))) {
 		reply_array(c, s->ncmds);
 		for (i = 0; i < s->ncmds; i++)
 			command_entry(c, &s->cmds[i]);

@@ -524,6 +524,32 @@ START_TEST(test_info_sections)
 }
 END_TEST
 
+/* COMMAND INFO names the commands asked for, and every one without a name
+ * (Redis 7; client libraries ask it for their command tables). */
+#define ECHO_INFO "*2\r\n*10\r\n$4\r\necho\r\n:2\r\n"
+START_TEST(test_command_info)
+{
+	char buf[65536], count[32], all[32];
+	bool eof;
+	int fd = dial();
+
+	/* server_cmd_count() counts the unknown commands' stats row too */
+	snprintf(count, sizeof(count), ":%zu\r\n", server_cmd_count(srv) - 1);
+	snprintf(all, sizeof(all), "*%zu\r\n*10\r\n", server_cmd_count(srv) - 1);
+	say(fd, "COMMAND COUNT\r\n", 15);
+	expect(fd, count);
+	say(fd, "COMMAND INFO\r\n", 14);
+	hear_ms(fd, buf, sizeof(buf), sizeof(buf) - 1, &eof, 300);
+	ck_assert_msg(!strncmp(buf, all, strlen(all)), "COMMAND INFO: %.40s", buf);
+	say(fd, "COMMAND INFO echo nope\r\n", 24);
+	hear_ms(fd, buf, sizeof(buf), sizeof(buf) - 1, &eof, 300);
+	ck_assert_msg(!strncmp(buf, ECHO_INFO, strlen(ECHO_INFO)), "COMMAND INFO echo: %.40s", buf);
+	ck_assert_msg(strlen(buf) > 5 && !strcmp(buf + strlen(buf) - 5, "*-1\r\n"),
+		      "COMMAND INFO nope: not a null array at the end of '%s'", buf);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_register_rules)
 {
 	struct server_cmd_stats st;
@@ -1025,6 +1051,7 @@ static Suite *server_suite(void)
 	tcase_add_test(tc, test_deferred_held_past_soft_limit);
 	tcase_add_test(tc, test_deferred_client_leaves);
 	tcase_add_test(tc, test_info_sections);
+	tcase_add_test(tc, test_command_info);
 	tcase_add_test(tc, test_register_rules);
 	tcase_add_test(tc, test_socket_takeover);
 	tcase_add_test(tc, test_reload_symlink);

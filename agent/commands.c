@@ -648,8 +648,8 @@ static void cmd_rl_policy(struct client *c, int argc, const struct resp_arg *arg
 	field(c, "warn_at_milli");
 	reply_int(c, pc->warn_at_milli);
 	field(c, "role");
-	if (role)
-		reply_bulk(c, role, argv[3].len);
+	if (d.role)
+		reply_cstr(c, d.role);
 	else
 		reply_null(c);
 	field(c, "roles");

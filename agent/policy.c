@@ -685,6 +685,7 @@ int policy_describe(const struct policy *p, const char *role, size_t rlen, struc
 		return -ENOENT;
 	memset(d, 0, sizeof(*d));
 	p->kind->describe(p, r, d);
+	d->role = r ? p->conf.roles[r - 1].name : NULL;
 	hdr[0] = '\0';
 	for (i = 0; d->http && i < d->nq; i++) {
 		int n = snprintf(hdr + off, hdrlen - off, "%s\"%s-%s\";q=%llu;w=%llu",

@@ -257,6 +257,7 @@ struct policy_desc {
 	} q[POLICY_DESC_QUOTAS];
 	int nq;
 	bool http; /* the quotas are an HTTP client's (RateLimit-Policy applies) */
+	const char *role; /* the role's name as configured (NULL: no role) */
 	/* The type's other parameters, by name (block_for_ms, base_delay_ms, ...):
 	 * a number v, or a string s when s is set (window: algorithm; budget:
 	 * timezone). */

@@ -96,6 +96,8 @@ checks() {
 	same "$(r "$s" RL.POLICY)" "user ip ai aitz" "$w: RL.POLICY lists the policies"
 	same "$(redis-cli -s "$s" RL.POLICY ai ROLE PRO | tail -1)" '"ai-day";q=10000;w=86400' \
 		"$w: RL.POLICY ai ROLE PRO: RateLimit-Policy"
+	same "$(redis-cli -s "$s" RL.POLICY ai ROLE pro | sed -n 8p)" PRO \
+		"$w: RL.POLICY ai ROLE pro names the role as configured"
 	same "$(redis-cli -s "$s" RL.POLICY ip | sed -n '2,6p' | tr '\n' ' ')" "window 1h 3 3600000 60000 " \
 		"$w: RL.POLICY ip: type, quota (1h 3 3600000), block_for_ms"
 

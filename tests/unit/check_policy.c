@@ -1305,6 +1305,7 @@ START_TEST(test_describe)
 			 0);
 	ck_assert_int_eq(d.nq, 3);
 	ck_assert(d.http);
+	ck_assert_ptr_null(d.role);
 	ck_assert_str_eq(h, "\"api-1s\";q=10;w=1, \"api-1m\";q=100;w=60, \"api-700ms\";q=7;w=1");
 	ck_assert_int_eq(d.nparam, 2);
 	ck_assert_str_eq(d.param[0].name, "block_for_ms");
@@ -1320,6 +1321,7 @@ START_TEST(test_describe)
 	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), "pro", 3, &d, h, sizeof(h)),
 			 0);
 	ck_assert_uint_eq(d.q[1].quota, 250);
+	ck_assert_str_eq(d.role, "PRO"); /* as configured, not as asked */
 	ck_assert_int_eq(policy_describe(policies_find(ps, "api", 3), "X", 1, &d, h, sizeof(h)),
 			 -ENOENT);
 	ck_assert_int_eq(policy_describe(policies_find(ps, "ai", 2), "OWNER", 5, &d, h, sizeof(h)),

@@ -204,6 +204,13 @@ static void status_print(const struct info_line *l, size_t n)
 		table_cell(&t, "interfaces");
 		table_cell(&t, "%s", cell);
 	}
+	if ((v = info_get(l, n, "xdp", "mode")) && !strcmp(v, "app-only")) {
+		table_cell(&t, "mode");
+		table_cell(&t,
+			   "app-only: no XDP program, application limits only (%s xdp_ban "
+			   "results not applied)",
+			   info_get(l, n, "xdp", "xdp_bans_not_applied") ?: "?");
+	}
 	if ((v = info_get(l, n, "xdp", "dry_run"))) {
 		table_cell(&t, "mode");
 		table_cell(&t, "%s", strcmp(v, "0") ? "dry run (nothing is dropped)" : "enforcing");

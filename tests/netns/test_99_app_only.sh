@@ -221,6 +221,10 @@ fg_assert_eq "$(sed -n 's/^xdp_bans_not_applied://p' <<<"$info")" 2 \
 	"INFO: the 2 bans asked for (failures 3 and 4) are not applied"
 grep -qx "unix_socket:$SOCK" <<<"$info" || fg_fail "INFO unix_socket is not $SOCK"
 fg_ok "INFO says mode:app-only"
+out=$(timeout 5 "$FLOODCTL" -s "$SOCK" status 2>&1) || fg_fail "floodctl status: $out"
+grep -qE '^mode +app-only: no XDP program, application limits only \(2 xdp_ban results not applied\)$' \
+	<<<"$out" || fg_fail "floodctl status does not say app-only: $out"
+fg_ok "floodctl status says app-only"
 # CONFIG GET answers the settings tools read on connect, truthfully, and
 # redis-benchmark runs against the socket without a warning.
 same "$(redis-cli -s "$SOCK" CONFIG GET appendonly | tr '\n' ' ')" "appendonly no " "CONFIG GET appendonly"

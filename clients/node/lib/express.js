@@ -141,6 +141,12 @@ function rateLimit(opts) {
     if (result.allowed) return next();
     if (!res.headersSent && result.state !== 'never') // waiting would not help
       res.setHeader('Retry-After', String(retryAfterSeconds(result.retryAfterMs)));
+    else if (!res.headersSent && headers) {
+      // Quota fields an earlier limiter set (a guard's policy) would describe
+      // a policy that did not refuse this request, as if waiting would help.
+      res.removeHeader('RateLimit-Policy');
+      res.removeHeader('RateLimit');
+    }
     if (opts.handler) return opts.handler(req, res, next, result);
     const body = opts.message !== undefined ? valueOf(opts.message, req, res) : {
       error: 'rate_limited',

@@ -167,6 +167,9 @@ describe('example: nestjs api', { timeout: 90_000 }, async () => {
     assert.equal((await r.json()).window, 'day');
     r = await call('/api/ask?prompt=z', 'rex:READER', { method: 'POST' });
     assert.equal(r.status, 429, 'readers have no AI budget');
+    assert.equal((await r.json()).policy, 'nest_ai_tokens');
+    assert.equal(r.headers.get('ratelimit-policy'), null, 'not the guard\'s nest_api quota, which did not refuse');
+    assert.equal(r.headers.get('retry-after'), null, 'waiting would not help');
   });
 });
 

@@ -5,6 +5,7 @@
  * validates its arguments, calls policy or xdpmaps, and writes one reply.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1570,7 +1571,7 @@ static void info_xdp(struct sbuf *out, void *ctx)
 	uint64_t misc[FG_M_MAX] = { 0 }, now = xdpmaps_now_ns();
 	uint64_t passed = 0, dropped = 0;
 	int i, attack = 0;
-	uint32_t r, id;
+	uint32_t r, id, prog;
 
 	if (!a->maps) {
 		struct banguard_stats bs = { 0 };
@@ -1582,10 +1583,17 @@ static void info_xdp(struct sbuf *out, void *ctx)
 		return;
 	}
 	sbuf_puts(out, "mode:xdp\r\n");
-	for (i = 0; i < a->loader->nifaces; i++)
-		sbuf_printf(out, "iface_%s:mode=%s,ifindex=%d\r\n", a->loader->ifaces[i].name,
-			    loader_mode_name(a->loader->ifaces[i].mode),
-			    a->loader->ifaces[i].ifindex);
+	/* What the kernel has now, as /healthz reads it: another tool may
+	 * have detached the program, an interface may have gone. */
+	prog = loader_xdp_prog_id(a->loader->skel);
+	for (i = 0; i < a->conf->nifaces; i++) {
+		const char *name = a->conf->ifaces[i], *mode, *why = "";
+		int ifindex = (int)if_nametoindex(name);
+		bool on = loader_xdp_attached(prog, ifindex, &mode, &why);
+
+		sbuf_printf(out, "iface_%s:mode=%s,ifindex=%d,attached=%d%s%s\r\n", name, mode,
+			    ifindex, on, on ? "" : ",problem=", why);
+	}
 	sbuf_printf(out, "dry_run:%d\r\n", a->conf->dry_run);
 	if (!xdpmaps_stats(a->maps, st))
 		for (r = 0; r < FG_R_MAX; r++) {

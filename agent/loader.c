@@ -359,6 +359,42 @@ static enum fg_xdp_mode attached_mode(int ifindex)
 	return q.attach_mode == XDP_ATTACHED_SKB ? FG_XDP_GENERIC : FG_XDP_NATIVE;
 }
 
+uint32_t loader_xdp_prog_id(const struct floodgate_bpf *skel)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.fg_xdp), &info, &len) ? 0
+											 : info.id;
+}
+
+bool loader_xdp_attached(uint32_t prog_id, int ifindex, const char **mode, const char **why)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	*mode = "none";
+	if (ifindex <= 0) {
+		*why = "interface missing";
+		return false;
+	}
+	if (bpf_xdp_query(ifindex, 0, &q)) {
+		*why = "cannot query its XDP program";
+		return false;
+	}
+	if (q.drv_prog_id && q.drv_prog_id == prog_id)
+		*mode = "native";
+	else if (q.skb_prog_id && q.skb_prog_id == prog_id)
+		*mode = "generic";
+	else if (q.hw_prog_id && q.hw_prog_id == prog_id)
+		*mode = "offload";
+	else {
+		*why = q.prog_id || q.drv_prog_id || q.skb_prog_id ? "another XDP program is attached"
+								    : "XDP program detached";
+		return false;
+	}
+	return true;
+}
+
 /* Reuse the pinned link of ifname if it still points at ifindex. */
 static int adopt_link(struct loader *l, struct loader_iface *li, const char *path)
 {
@@ -370,8 +406,10 @@ static int adopt_link(struct loader *l, struct loader_iface *li, const char *pat
 		return -ENOENT;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_LINK_TYPE_XDP ||
 	    info.xdp.ifindex != (__u32)li->ifindex) {
-		/* The interface was recreated: that link protects nothing. */
-		log_info("pinned link is stale (interface recreated); replacing it",
+		/* Detached, or its interface recreated: it protects nothing. */
+		log_info(info.xdp.ifindex ? "pinned link is stale (interface recreated); replacing it"
+					  : "pinned link was detached (by another tool, or its "
+					    "interface was deleted); replacing it",
 			 LOG_STR("path", path));
 		close(fd);
 		unlink(path);

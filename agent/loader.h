@@ -12,6 +12,7 @@
 #define FG_LOADER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -83,5 +84,16 @@ void loader_detach_stale(struct loader *l, char names[][16], int n);
 void loader_close(struct loader *l, bool keep);
 
 const char *loader_mode_name(enum fg_xdp_mode mode);
+
+/* The kernel's id of skel's fg_xdp program (0 when it cannot be read). */
+uint32_t loader_xdp_prog_id(const struct floodgate_bpf *skel);
+
+/*
+ * Is the XDP program of id prog_id attached to ifindex (0: the interface is
+ * missing)? *mode gets "native", "generic", "offload" or "none"; *why, when
+ * it is not, a short reason. Asks the kernel, not what was attached: another
+ * tool may have detached it. Any thread.
+ */
+bool loader_xdp_attached(uint32_t prog_id, int ifindex, const char **mode, const char **why);
 
 #endif /* FG_LOADER_H */

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "floodgate.skel.h"
 #include "kernel.h"
+#include "loader.h"
 #include "log.h"
 #include "metrics.h"
 #include "fleet.h"
@@ -317,37 +318,6 @@ static const char *rule_proto(const struct metrics_view *a, uint32_t id, const c
 	return "tcp";
 }
 
-/* Is our program attached to ifindex (0: the interface is missing)? mode
- * gets "native", "generic", "offload" or "none"; why (when not) a short
- * reason. */
-static bool xdp_check(const struct metrics *m, int ifindex, const char **mode, const char **why)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	*mode = "none";
-	if (ifindex <= 0) {
-		*why = "interface missing";
-		return false;
-	}
-	if (bpf_xdp_query(ifindex, 0, &q)) {
-		*why = "cannot query its XDP program";
-		return false;
-	}
-	if (q.drv_prog_id && q.drv_prog_id == m->prog_id)
-		*mode = "native";
-	else if (q.skb_prog_id && q.skb_prog_id == m->prog_id)
-		*mode = "generic";
-	else if (q.hw_prog_id && q.hw_prog_id == m->prog_id)
-		*mode = "offload";
-	else {
-		*why = q.prog_id || q.drv_prog_id || q.skb_prog_id
-			       ? "another XDP program is attached"
-			       : "XDP program detached";
-		return false;
-	}
-	return true;
-}
-
 /* Entries of a hash map in batches (a syscall per thousands of entries);
  * tries and kernels without batch ops walk the keys. */
 static long count_entries(int fd, uint32_t key_size, uint32_t value_size)
@@ -568,7 +538,7 @@ static void render_attached(struct sbuf *b, struct metrics *m, const int *ifinde
 	       "1 when floodgate's XDP program is attached to the interface (mode: native, "
 	       "generic), 0 when it is not (mode none).");
 	for (i = 0; i < a->conf->nifaces; i++) {
-		bool ok = xdp_check(m, ifindex[i], &mode, &why);
+		bool ok = loader_xdp_attached(m->prog_id, ifindex[i], &mode, &why);
 
 		u64(b, "floodgate_xdp_attached", ok, "iface", a->conf->ifaces[i], "mode", mode,
 		    LABELS_END);
@@ -1650,14 +1620,6 @@ int metrics_open(struct metrics **out, const char *listen_addr)
 	return 0;
 }
 
-static uint32_t prog_id_of(int fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
 int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void *arg)
 {
 	size_t i;
@@ -1670,7 +1632,7 @@ int metrics_start(struct metrics *m, uv_loop_t *loop, metrics_view_fn view, void
 	m->view_arg = arg;
 	view(&m->v, arg);
 	if (m->v.skel)
-		m->prog_id = prog_id_of(bpf_program__fd(m->v.skel->progs.fg_xdp));
+		m->prog_id = loader_xdp_prog_id(m->v.skel);
 	m->start_time_s = process_start_time();
 	if (status_new(&m->status))
 		log_warn("metrics: out of memory: no status page (/metrics is served)");

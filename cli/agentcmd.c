@@ -196,10 +196,17 @@ static void status_print(const struct info_line *l, size_t n)
 	table_cell(&t, "%s", cell);
 
 	cell[0] = '\0';
-	for (i = 0; i < n; i++)
-		if (!strcmp(l[i].section, "xdp") && !strncmp(l[i].key, "iface_", 6))
+	for (i = 0; i < n; i++) {
+		char why[64];
+
+		if (strcmp(l[i].section, "xdp") || strncmp(l[i].key, "iface_", 6))
+			continue;
+		if (*kv_get(l[i].value, "problem", why, sizeof(why)))
+			list_add(cell, sizeof(cell), "%s (NOT PROTECTED: %s)", l[i].key + 6, why);
+		else
 			list_add(cell, sizeof(cell), "%s (%s)", l[i].key + 6,
 				 kv_get(l[i].value, "mode", val, sizeof(val)));
+	}
 	if (*cell) {
 		table_cell(&t, "interfaces");
 		table_cell(&t, "%s", cell);

@@ -281,12 +281,15 @@ static bool iface_listed(const struct fg_conf *c, const char *name)
 }
 
 /* Attach to every interface of c; check_all: check each for cookies (at
- * start), else only those newly attached (a reload checked the others). */
-static int attach_all(struct agent *a, const struct fg_conf *c, bool check_all)
+ * start), else only those newly attached (a reload checked the others).
+ * On failure *failed names the interface. */
+static int attach_all(struct agent *a, const struct fg_conf *c, bool check_all,
+		      const char **failed)
 {
 	int i, j, err;
 
 	for (i = 0; i < c->nifaces; i++) {
+		*failed = c->ifaces[i];
 		bool had = false;
 
 		for (j = 0; j < a->loader.nifaces; j++)
@@ -318,6 +321,7 @@ static int attach_all(struct agent *a, const struct fg_conf *c, bool check_all)
 static int start_xdp(struct agent *a)
 {
 	const struct fg_rule_ids *prev;
+	const char *failed;
 	int err;
 
 	kernel_probe_features();
@@ -350,7 +354,7 @@ static int start_xdp(struct agent *a)
 		return err;
 
 	loader_detach_stale(&a->loader, a->conf.ifaces, a->conf.nifaces);
-	err = attach_all(a, &a->conf, true);
+	err = attach_all(a, &a->conf, true, &failed);
 	if (err)
 		return err;
 	/* Until the attach, the program of the floodgated that pinned the
@@ -557,12 +561,37 @@ fail:
 	return 1;
 }
 
-/* The XDP half of a reload, which app-only mode skips: conf into the maps
- * (compiled into next), or on failure the running config back in them; then
- * detach from the interfaces conf no longer lists and attach to new ones.
- * Returns 0 or -errno (nothing changed). */
-static int reload_xdp(struct agent *a, const struct fg_conf *conf, struct fg_compiled *next)
+/* Why an interface cannot be protected, for a refused reload's reply (the
+ * log has the whole story). */
+static const char *attach_problem(int err)
 {
+	if (err == -ENODEV)
+		return "no such interface (check the name with 'ip link show')";
+	if (err == -EOPNOTSUPP)
+		return "its SYN-ACKs (syn_cookies: always) would not be delivered (see the log)";
+	return strerror(-err);
+}
+
+/* Detach from the interfaces the running config does not list: a reload's
+ * new ones, when the reload is refused. */
+static void detach_unlisted(struct agent *a, const struct fg_conf *keep)
+{
+	int i;
+
+	for (i = a->loader.nifaces - 1; i >= 0; i--)
+		if (!iface_listed(keep, a->loader.ifaces[i].name))
+			loader_detach(&a->loader, a->loader.ifaces[i].name);
+}
+
+/* The XDP half of a reload, which app-only mode skips: attach to the
+ * interfaces conf adds, conf into the maps (compiled into next), then detach
+ * from the interfaces conf no longer lists. An interface that cannot be
+ * protected (a typo, a missing device) refuses the reload, as it refuses a
+ * start. Returns 0 or -errno with err set (nothing changed). */
+static int reload_xdp(struct agent *a, const struct fg_conf *conf, struct fg_compiled *next,
+		      char *err, size_t errlen)
+{
+	const char *failed;
 	int i, ret;
 
 	/* Refused before anything changes: a rule made always on an attached
@@ -570,19 +599,29 @@ static int reload_xdp(struct agent *a, const struct fg_conf *conf, struct fg_com
 	for (i = 0; i < a->loader.nifaces; i++)
 		if (iface_listed(conf, a->loader.ifaces[i].name) &&
 		    (ret = syncookies_check_iface(conf, a->loader.ifaces[i].name,
-						  a->loader.ifaces[i].mode)))
+						  a->loader.ifaces[i].mode))) {
+			snprintf(err, errlen, "%s: cannot protect %s: %s", a->opts.config_path,
+				 a->loader.ifaces[i].name, attach_problem(ret));
 			return ret;
+		}
+	/* New interfaces first, under the running config (the program and
+	 * maps are the same): on failure they are detached again. */
+	ret = attach_all(a, conf, false, &failed);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot protect %s: %s", a->opts.config_path, failed,
+			 attach_problem(ret));
+		detach_unlisted(a, &a->conf);
+		return ret;
+	}
 	ret = push_config(a, conf, next, &a->compiled->ids);
 	if (ret) {
 		/* Put the running config back: it is still what we promise. */
 		push_config(a, &a->conf, a->compiled, &next->ids);
+		detach_unlisted(a, &a->conf);
+		snprintf(err, errlen, "cannot apply %s: %s", a->opts.config_path, strerror(-ret));
 		return ret;
 	}
-	for (i = a->loader.nifaces - 1; i >= 0; i--)
-		if (!iface_listed(conf, a->loader.ifaces[i].name))
-			loader_detach(&a->loader, a->loader.ifaces[i].name);
-	if (attach_all(a, conf, false))
-		log_warn("reload: some interfaces could not be attached; see above");
+	detach_unlisted(a, conf);
 	return 0;
 }
 
@@ -641,9 +680,8 @@ static int reload_apply(struct agent *a, struct fg_conf *parsed, char *err, size
 		free(next);
 		goto rejected;
 	}
-	ret = a->app_only ? 0 : reload_xdp(a, &conf, next);
+	ret = a->app_only ? 0 : reload_xdp(a, &conf, next, err, errlen);
 	if (ret) {
-		snprintf(err, errlen, "cannot apply %s: %s", a->opts.config_path, strerror(-ret));
 		config_free(&conf);
 		free(next);
 		goto rejected;

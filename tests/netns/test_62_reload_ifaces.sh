@@ -1,0 +1,66 @@
+#!/bin/bash
+# The interfaces of the config file on reload: a name that is no interface
+# (a typo) refuses the reload, as it refuses a start, and the running config
+# stays; an interface added is protected. floodctl status says what the
+# kernel has: an interface whose program another tool detached is "NOT
+# PROTECTED", as /healthz says.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agent.sh"
+
+fg_require_cmd bpftool redis-cli
+fg_topo_3ns
+CONF=$FG_TMP/fg.yaml
+conf() {
+	printf 'interfaces: [%s]\n' "$1" >"$CONF.tmp"
+	mv -f "$CONF.tmp" "$CONF"
+}
+status() { "$FLOODCTL" -s "$FG_SOCK" status; }
+ifaces() { status | sed -n 's/^interfaces  *//p'; }
+same() {
+	[ "$1" = "$2" ] || fg_fail "$3: got '$1', expected '$2'"
+	fg_ok "$3 ($1)"
+}
+
+# The config names the interfaces (fg_agent_start's -i would override them).
+fg_bpffs
+conf "$FG_V_IF_C"
+FG_AGENT_LOG=$FG_TMP/agent.log FG_SOCK=$FG_TMP/fg.sock
+fg_bg fg_in "$FG_V" "$FLOODGATED" -c "$CONF" --pin-dir "$FG_PIN_DIR" --socket "$FG_SOCK" \
+	>>"$FG_AGENT_LOG" 2>&1
+FG_AGENT=$FG_LAST_PID
+fg_wait_for -t 20 _fg_agent_ready 0 || fg_fail "floodgated did not start: $(cat "$FG_AGENT_LOG")"
+same "$(ifaces)" "$FG_V_IF_C (native)" "status: the one interface of the config"
+
+# A typo: refused with the name, nothing attached, the running config stays.
+conf "$FG_V_IF_C, $FG_V_IF_A, nosuch0"
+rc=0
+out=$("$FLOODCTL" -s "$FG_SOCK" reload 2>&1) || rc=$?
+fg_assert_ne "$rc" 0 "floodctl reload of a config with a missing interface fails"
+grep -qF "cannot protect nosuch0: no such interface" <<<"$out" ||
+	fg_fail "the refusal does not name the interface: $out"
+fg_ok "reload refused: $out"
+same "$(ifaces)" "$FG_V_IF_C (native)" "the running config's interfaces stay"
+fg_in "$FG_V" ip -d link show "$FG_V_IF_A" | grep -q xdp &&
+	fg_fail "$FG_V_IF_A was left attached by the refused reload"
+fg_ok "$FG_V_IF_A not attached by the refused reload"
+
+# Added: protected.
+conf "$FG_V_IF_C, $FG_V_IF_A"
+out=$("$FLOODCTL" -s "$FG_SOCK" reload 2>&1) || fg_fail "reload with a second interface: $out"
+same "$(ifaces)" "$FG_V_IF_C (native), $FG_V_IF_A (native)" "status: both interfaces"
+
+# Another tool detaches the program: status says so (the kernel's state,
+# not what was attached).
+ifindex=$(ip -n "$FG_V" -o link show dev "$FG_V_IF_A" | cut -d: -f1)
+# (through the agent's pinned link: bpftool cannot tell another
+# namespace's interfaces apart)
+bpftool link detach pinned "$FG_PIN_DIR/link_xdp_$FG_V_IF_A" ||
+	fg_fail "bpftool link detach pinned $FG_PIN_DIR/link_xdp_$FG_V_IF_A: $(ls "$FG_PIN_DIR")"
+same "$(ifaces)" "$FG_V_IF_C (native), $FG_V_IF_A (NOT PROTECTED: XDP program detached)" \
+	"status: the detached interface"
+redis-cli -s "$FG_SOCK" INFO xdp | tr -d '\r' | grep -qx \
+	"iface_$FG_V_IF_A:mode=none,ifindex=$ifindex,attached=0,problem=XDP program detached" ||
+	fg_fail "INFO xdp: $(redis-cli -s "$FG_SOCK" INFO xdp | grep iface_)"
+fg_ok "INFO xdp: attached=0 with the reason"
+fg_pass "a missing interface refuses the reload; status shows what the kernel has"

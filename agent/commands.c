@@ -1582,7 +1582,7 @@ static void info_xdp(struct sbuf *out, void *ctx)
 			    (unsigned long long)bs.results[BANGUARD_NO_XDP]);
 		return;
 	}
-	sbuf_puts(out, "mode:xdp\r\n");
+	sbuf_printf(out, "mode:xdp\r\npin_dir:%s\r\n", a->loader->pin_dir);
 	/* What the kernel has now, as /healthz reads it: another tool may
 	 * have detached the program, an interface may have gone. */
 	prog = loader_xdp_prog_id(a->loader->skel);

@@ -101,7 +101,8 @@ const struct cmdline_option cmdline_options[] = {
 	{ "pin-dir", 'p', "DIR", 0, 0, set_str, FIELD(pin_dir), NULL,
 	  "read/write the pinned maps in DIR instead of asking the agent\n"
 	  "(stats, rules, source, list, ban, unban, verified, count;\n"
-	  "rules and count always read the maps, by default in\n" FG_DEFAULT_PIN_DIR ")" },
+	  "rules and count always read the maps: without -p, in the\n"
+	  "agent's pin dir, else " FG_DEFAULT_PIN_DIR ")" },
 	{ "json", 'j', NULL, 0, 0, set_flag, FIELD(json), NULL, "JSON output" },
 	{ "help", 'h', NULL, 0, 0, set_help, 0, NULL, "this help" },
 	{ "for", 0, "DURATION", O_FOR, 0, set_for, 0,

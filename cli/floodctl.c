@@ -14,6 +14,7 @@
 #include "cmdline.h"
 #include "pagecmd.h"
 #include "pinned.h"
+#include "rpc.h"
 
 int main(int argc, char **argv)
 {
@@ -21,6 +22,7 @@ int main(int argc, char **argv)
 	const struct cmdline_command *cmd;
 	struct xdpmaps m;
 	struct rpc r;
+	char asked[256];
 	int ret;
 
 	cmd = cmdline_parse(argc, argv, &a, &ret);
@@ -29,7 +31,7 @@ int main(int argc, char **argv)
 	/* overview reads the metrics listener (the status page's data). */
 	if (!strcmp(cmd->name, "overview"))
 		return pagecmd_overview(&a);
-	/* rules and count have no socket command: they always read the maps. */
+	/* rules and count have no socket command: they read the maps. */
 	if (a.pin_dir || !cmd->sock) {
 		if (!cmd->pin) {
 			fprintf(stderr,
@@ -38,6 +40,9 @@ int main(int argc, char **argv)
 				cmd->name, FG_DEFAULT_SOCKET);
 			return EXIT_ERROR;
 		}
+		/* Without -p, the agent's own pin dir (--pin-dir), when it answers. */
+		if (!a.pin_dir && rpc_info_field(a.sock, "xdp", "pin_dir", asked, sizeof(asked)))
+			a.pin_dir = asked;
 		ret = pinned_open(&m, a.pin_dir ? a.pin_dir : FG_DEFAULT_PIN_DIR);
 		if (ret)
 			return ret;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <errno.h>
 #include <netdb.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +9,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include <hiredis/hiredis.h>
-
-#include <floodgate/paths.h>
-
 #include "pagecmd.h"
+#include "rpc.h"
 
 int pagecmd_parse_url(const char *url, char *host, size_t len, char *port, size_t plen)
 {
@@ -92,42 +88,17 @@ static int dial(const char *host, const char *port)
  */
 static bool agent_metrics_url(const char *sock, char *url, size_t len)
 {
-	struct timeval tv = { .tv_sec = 2 };
-	redisContext *c = redisConnectUnixWithTimeout(sock ? sock : FG_DEFAULT_SOCKET, tv);
-	redisReply *r = NULL;
-	const char *v;
 	char addr[128];
-	bool ok = false;
-	size_t n;
 
-	signal(SIGPIPE, SIG_IGN); /* a closed connection is a failed answer */
-	if (!c || c->err || redisSetTimeout(c, tv) != REDIS_OK)
-		goto out;
-	r = redisCommand(c, "INFO server");
-	if (!r || r->type != REDIS_REPLY_STRING)
-		goto out;
-	v = strstr(r->str, "\nmetrics_listen:");
-	if (!v)
-		goto out;
-	v += strlen("\nmetrics_listen:");
-	n = strcspn(v, "\r\n");
-	if (!n || n >= sizeof(addr))
-		goto out;
-	memcpy(addr, v, n);
-	addr[n] = '\0';
+	if (!rpc_info_field(sock, "server", "metrics_listen", addr, sizeof(addr)))
+		return false;
 	if (!strncmp(addr, "0.0.0.0:", 8))
 		snprintf(url, len, "http://127.0.0.1:%s", addr + 8);
 	else if (!strncmp(addr, "[::]:", 5))
 		snprintf(url, len, "http://[::1]:%s", addr + 5);
 	else
 		snprintf(url, len, "http://%s", addr);
-	ok = true;
-out:
-	if (r)
-		freeReplyObject(r);
-	if (c)
-		redisFree(c);
-	return ok;
+	return true;
 }
 
 int pagecmd_overview(const struct cmdline_args *a)

@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <floodgate/paths.h>
+
 #include "rpc.h"
 
 /*
@@ -199,4 +201,40 @@ void rpc_close(struct rpc *r)
 	if (r->ctx)
 		redisFree(r->ctx);
 	r->ctx = NULL;
+}
+
+bool rpc_info_field(const char *path, const char *section, const char *field, char *out,
+		    size_t len)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	redisContext *c = redisConnectUnixWithTimeout(path ? path : FG_DEFAULT_SOCKET, tv);
+	redisReply *r = NULL;
+	char key[64];
+	const char *v;
+	bool ok = false;
+	size_t n;
+
+	signal(SIGPIPE, SIG_IGN); /* a closed connection is a failed answer */
+	if (!c || c->err || redisSetTimeout(c, tv) != REDIS_OK)
+		goto out;
+	r = redisCommand(c, "INFO %s", section);
+	if (!r || r->type != REDIS_REPLY_STRING)
+		goto out;
+	snprintf(key, sizeof(key), "\n%s:", field);
+	v = strstr(r->str, key);
+	if (!v)
+		goto out;
+	v += strlen(key);
+	n = strcspn(v, "\r\n");
+	if (!n || n >= len)
+		goto out;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	ok = true;
+out:
+	if (r)
+		freeReplyObject(r);
+	if (c)
+		redisFree(c);
+	return ok;
 }

@@ -8,6 +8,8 @@
 #ifndef FG_CLI_RPC_H
 #define FG_CLI_RPC_H
 
+#include <stdbool.h>
+
 #include <hiredis/hiredis.h>
 
 #ifndef RPC_CONNECT_TIMEOUT_MS
@@ -38,5 +40,14 @@ redisReply *rpc_call(struct rpc *r, int argc, const char **argv, const size_t *a
 void rpc_print_error(const redisReply *reply);
 
 void rpc_close(struct rpc *r);
+
+/*
+ * The value of field in the agent's INFO section (e.g. "server",
+ * "metrics_listen") into out: true when the agent at path (NULL: the
+ * default socket) answered it non-empty. Silent: a caller with a fallback
+ * asks this first.
+ */
+bool rpc_info_field(const char *path, const char *section, const char *field, char *out,
+		    size_t len);
 
 #endif /* FG_CLI_RPC_H */

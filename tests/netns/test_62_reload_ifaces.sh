@@ -3,7 +3,8 @@
 # (a typo) refuses the reload, as it refuses a start, and the running config
 # stays; an interface added is protected. floodctl status says what the
 # kernel has: an interface whose program another tool detached is "NOT
-# PROTECTED", as /healthz says.
+# PROTECTED", as /healthz says. floodctl rules and count, which read the
+# maps, find them in the agent's pin dir without -p.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
@@ -31,6 +32,13 @@ fg_bg fg_in "$FG_V" "$FLOODGATED" -c "$CONF" --pin-dir "$FG_PIN_DIR" --socket "$
 FG_AGENT=$FG_LAST_PID
 fg_wait_for -t 20 _fg_agent_ready 0 || fg_fail "floodgated did not start: $(cat "$FG_AGENT_LOG")"
 same "$(ifaces)" "$FG_V_IF_C (native)" "status: the one interface of the config"
+
+# rules and count read the maps: in the agent's pin dir (FG_PIN_DIR, not
+# the default), asked over the socket.
+out=$("$FLOODCTL" -s "$FG_SOCK" count 2>&1) || fg_fail "floodctl -s SOCK count: $out"
+grep -q "src_state" <<<"$out" || fg_fail "floodctl count: $out"
+"$FLOODCTL" -s "$FG_SOCK" rules >/dev/null || fg_fail "floodctl -s SOCK rules failed"
+fg_ok "floodctl count and rules find the agent's pin dir"
 
 # A typo: refused with the name, nothing attached, the running config stays.
 conf "$FG_V_IF_C, $FG_V_IF_A, nosuch0"

@@ -392,8 +392,12 @@ static int list_entry(struct rpc *r, const struct cmdline_args *a, const char *c
 		return EXIT_ERROR;
 	if (rep->type == REDIS_REPLY_ERROR) {
 		rpc_print_error(rep);
-		/* Already listed is an answer, not a failure of floodctl. */
-		ret = reply_is_err_containing(rep, "already on the") ? EXIT_DENIED : EXIT_ERROR;
+		/* Already listed, or not listed for --del, is an answer (exit 1, as
+		 * unban of what is not banned), not a failure of floodctl. */
+		ret = reply_is_err_containing(rep, "already on the") ||
+				      reply_is_err_containing(rep, "not on the")
+			      ? EXIT_DENIED
+			      : EXIT_ERROR;
 		freeReplyObject(rep);
 		return ret;
 	}

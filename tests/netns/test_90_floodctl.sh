@@ -129,6 +129,10 @@ ctl list deny | grep -qx "198.51.100.0/24" || fg_fail "list deny lacks 198.51.10
 json_ok ctl --json list deny
 fg_assert_eq "$(rc ctl deny 198.51.100.0/24 --del)" 0 "deny --del"
 fg_assert_eq "$(ctl list deny | grep -c 198.51.100.0/24 || true)" 0 "the deny entry is gone"
+fg_assert_eq "$(rc ctl deny 198.51.100.0/24 --del)" 1 "deny --del of an entry not listed exits 1"
+fg_assert_eq "$(rc ctl deny 198.51.100.0/24)" 0 "deny again"
+fg_assert_eq "$(rc ctl deny 198.51.100.0/24)" 1 "deny of an entry already listed exits 1"
+fg_assert_eq "$(rc ctl deny 198.51.100.0/24 --del)" 0 "deny --del again"
 
 # --- the rest of the read side ------------------------------------------------------
 out=$(fg_in "$FG_C" "$FGNET" connect --dst "$FG_V_IP4_C" --dport $PORT --count 3 \

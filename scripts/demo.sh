@@ -26,7 +26,9 @@ say "lab: client $FG_C_IP4 -> victim $FG_V_IP4_C | victim $FG_V_IP4_A <- attacke
 sed 's/^/   /' "$FG_TMP/demo.yaml"
 fg_serve $PORT
 fg_agent_start "$FG_TMP/demo.yaml"
-say "floodgated is protecting the victim ($(grep -o 'attached to [^ ]* ([^)]*)' "$FG_AGENT_LOG" | paste -sd';'))"
+attached=$(sed -n 's/.*msg="attached to \([^"]*\)".* mode=\([a-z]*\).*/\1 (\2)/p' "$FG_AGENT_LOG" |
+	paste -sd, - | sed 's/,/, /g')
+say "floodgated is protecting the victim: $attached"
 
 out=$(fg_in "$FG_C" "$FGNET" connect --dst "$FG_V_IP4_C" --dport $PORT --count 1 --graceful)
 say "the client connects once before any flood: $(fg_kv ok "$out")/1"
@@ -68,8 +70,8 @@ grep 'msg=violation' "$FG_AGENT_LOG" | head -5 | sed 's/^/   /'
 say "result"
 printf '   single-source flood: %s of 20000 SYNs dropped; client: %s/40 connects ok\n' \
 	"$d1" "$(fg_kv ok "$c1")"
-printf '   spoofed flood: %s SYNs dropped by the global budget (under attack: %s); client: %s/100 connects ok\n' \
-	"$(fg_rule_stat 2 drop_global)" "$attack" "$(fg_kv ok "$c2")"
+printf '   spoofed flood: %s SYNs refused by the global budget, %s of them answered with a SYN cookie instead of dropped (under attack: %s); client: %s/100 connects ok\n' \
+	"$(fg_rule_stat 2 drop_global)" "$(fg_stat syn_cookie passed)" "$attack" "$(fg_kv ok "$c2")"
 printf '   per-address states created: %s (a spoofed source gets one only before the rule is under attack)\n' \
 	"$(fg_ctl count | awk '$1 == "src_state" { print $2 }')"
 echo

@@ -428,6 +428,26 @@ static int adopt_link(struct loader *l, struct loader_iface *li, const char *pat
 	return 0;
 }
 
+/* The name of the XDP program attached to ifindex, "" when none or unknown. */
+static const char *attached_prog_name(int ifindex, char *buf, size_t len)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	int fd;
+
+	buf[0] = '\0';
+	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id)
+		return buf;
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0)
+		return buf;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		snprintf(buf, len, "%s", info.name);
+	close(fd);
+	return buf;
+}
+
 static int create_link(struct loader *l, struct loader_iface *li, enum fg_xdp_mode mode)
 {
 	char m[256];
@@ -451,11 +471,22 @@ static int create_link(struct loader *l, struct loader_iface *li, enum fg_xdp_mo
 		}
 		err = -errno;
 		if (err == -EBUSY || err == -EEXIST) {
-			log_error(log_fmt(m, sizeof(m),
-					  "%s already has an XDP program attached by another tool: "
-					  "detach it first (ip link set dev %s xdp off)",
-					  li->name, li->name),
-				  LOG_STR("iface", li->name));
+			char name[BPF_OBJ_NAME_LEN];
+
+			if (!strcmp(attached_prog_name(li->ifindex, name, sizeof(name)), "fg_xdp"))
+				log_error(log_fmt(m, sizeof(m),
+						  "%s is protected by another floodgated (its pins are "
+						  "elsewhere): stop that agent, or run with its "
+						  "--pin-dir",
+						  li->name),
+					  LOG_STR("iface", li->name));
+			else
+				log_error(log_fmt(m, sizeof(m),
+						  "%s already has an XDP program attached by another "
+						  "tool (%s): detach it first (ip link set dev %s xdp "
+						  "off, or bpftool link detach for a link)",
+						  li->name, *name ? name : "unnamed", li->name),
+					  LOG_STR("iface", li->name));
 			return err;
 		}
 		if (err == -EPERM) {

@@ -4,7 +4,8 @@
 # stays; an interface added is protected. floodctl status says what the
 # kernel has: an interface whose program another tool detached is "NOT
 # PROTECTED", as /healthz says. floodctl rules and count, which read the
-# maps, find them in the agent's pin dir without -p.
+# maps, find them in the agent's pin dir without -p. A second floodgated on
+# an interface the first protects is told so.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
@@ -71,4 +72,15 @@ redis-cli -s "$FG_SOCK" INFO xdp | tr -d '\r' | grep -qx \
 	"iface_$FG_V_IF_A:mode=none,ifindex=$ifindex,attached=0,problem=XDP program detached" ||
 	fg_fail "INFO xdp: $(redis-cli -s "$FG_SOCK" INFO xdp | grep iface_)"
 fg_ok "INFO xdp: attached=0 with the reason"
+# A second floodgated (its own pins) on an interface the first protects:
+# refused, and told which.
+printf 'interfaces: [%s]\n' "$FG_V_IF_C" >"$FG_TMP/second.yaml"
+fg_on_exit "rm -rf '$FG_PIN_DIR-second'"
+rc=0
+fg_in "$FG_V" timeout 20 "$FLOODGATED" -c "$FG_TMP/second.yaml" --pin-dir "$FG_PIN_DIR-second" \
+	--socket "$FG_TMP/second.sock" >"$FG_TMP/second.log" 2>&1 || rc=$?
+fg_assert_ne "$rc" 0 "a second floodgated on $FG_V_IF_C does not start"
+grep -q "$FG_V_IF_C is protected by another floodgated" "$FG_TMP/second.log" ||
+	fg_fail "the second agent's error: $(grep -i error "$FG_TMP/second.log")"
+fg_ok "the second agent names the first as the holder"
 fg_pass "a missing interface refuses the reload; status shows what the kernel has"

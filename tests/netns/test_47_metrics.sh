@@ -75,6 +75,14 @@ for f in floodgate_build_info floodgate_xdp_attached floodgate_xdp_packets_total
 done
 [ -z "$missing" ] || fg_fail "families missing from /metrics:$missing"
 fg_ok "every family of the issue is exposed"
+# and every family exposed has a row in docs/metrics.md's tables (its name in
+# backquotes in the first cell)
+documented() { awk -F'|' -v n="\`$1\`" '/^\|/ && index($2, n) { found = 1 } END { exit !found }' \
+	"$FG_ROOT/docs/metrics.md"; }
+undocumented=$(awk '$1 == "#" && $2 == "TYPE" { print $3 }' "$FG_TMP/metrics.txt" | sort -u |
+	while read -r f; do documented "$f" || printf ' %s' "$f"; done)
+[ -z "$undocumented" ] || fg_fail "families exposed but not in docs/metrics.md:$undocumented"
+fg_ok "every family exposed is documented"
 
 # val 'name{labels}' — the sample's value (exact series).
 val() { awk -v s="$1" '$1 == s { print $2 }' "$FG_TMP/metrics.txt"; }

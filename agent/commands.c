@@ -960,6 +960,13 @@ static bool cidr_arg(struct client *c, const struct resp_arg *arg, bool addr_onl
 	if (arg_str(arg, buf, sizeof(buf)) &&
 	    !(addr_only ? cidr_parse_addr(buf, out) : cidr_parse(buf, out)))
 		return true;
+	if (!addr_only && arg_str(arg, buf, sizeof(buf)) && !cidr_parse_loose(buf, out)) {
+		char want[FG_CIDR_STRLEN];
+
+		reply_error(c, "ERR '%s' has host bits set beyond /%u (did you mean %s?)", buf,
+			    out->prefixlen, cidr_format(out, want, sizeof(want)));
+		return false;
+	}
 	reply_error(c, "ERR '%.*s' is not %s (like 198.51.100.7%s or 2001:db8::1%s)",
 		    (int)(arg->len > 64 ? 64 : arg->len), arg->ptr,
 		    addr_only ? "an IP address" : "an address or CIDR prefix",

@@ -122,6 +122,10 @@ fg_assert_gt "$(jq_py 'j["banned_until_ms"]' "$out")" 0 "source shows the ban's 
 fg_assert_eq "$(rc ctl unban $BANNED)" 0 "unban"
 fg_assert_eq "$(rc ctl unban $BANNED)" 1 "unban of a source no longer banned exits 1"
 fg_assert_eq "$(ctl list bans | grep -c "$BANNED" || true)" 0 "the ban is gone"
+out=$(ctl ban 198.51.100.7/24 2>&1) && fg_fail "a prefix with host bits set was banned: $out"
+grep -qF "host bits set beyond /24 (did you mean 198.51.100.0/24?)" <<<"$out" ||
+	fg_fail "ban 198.51.100.7/24: $out"
+fg_ok "ban of a prefix with host bits set: $out"
 
 # --- allow / deny ------------------------------------------------------------------
 fg_assert_eq "$(rc ctl deny 198.51.100.0/24)" 0 "deny a prefix"

@@ -37,6 +37,12 @@ static int set_help(struct cmdline_args *a, const struct cmdline_option *o, cons
 	return CMDLINE_HELP;
 }
 
+static int set_version(struct cmdline_args *a, const struct cmdline_option *o, const char *v)
+{
+	(void)a, (void)o, (void)v;
+	return CMDLINE_VERSION;
+}
+
 static int set_n(struct cmdline_args *a, const struct cmdline_option *o, const char *v)
 {
 	char *end;
@@ -105,6 +111,7 @@ const struct cmdline_option cmdline_options[] = {
 	  "agent's pin dir, else " FG_DEFAULT_PIN_DIR ")" },
 	{ "json", 'j', NULL, 0, 0, set_flag, FIELD(json), NULL, "JSON output" },
 	{ "help", 'h', NULL, 0, 0, set_help, 0, NULL, "this help" },
+	{ "version", 'V', NULL, 0, 0, set_version, 0, NULL, "floodctl's version" },
 	{ "for", 0, "DURATION", O_FOR, 0, set_for, 0,
 	  "give a duration like 90s, 10m, 1h30m or 2d, at most 3650d (leave --for out to ban "
 	  "until unbanned, or to vouch for sources.verified_ttl)",
@@ -353,6 +360,11 @@ static int apply(const struct cmdline_option *o, const char *v, const struct cmd
 			printf("usage: floodctl [-s SOCKET] [--json] %s\n", cmd->synopsis);
 		else
 			cmdline_usage(stdout);
+		*ret = EXIT_OK;
+		return r;
+	}
+	if (r == CMDLINE_VERSION) {
+		printf("floodctl %s (%s)\n", FG_VERSION, FG_COMMIT);
 		*ret = EXIT_OK;
 		return r;
 	}

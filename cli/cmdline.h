@@ -77,7 +77,8 @@ struct cmdline_option {
 	const char *help;    /* global options: --help's text ('\n' continues it) */
 };
 
-#define CMDLINE_HELP 1
+#define CMDLINE_HELP    1
+#define CMDLINE_VERSION 2
 
 /* The tables. */
 extern const struct cmdline_command commands_all[];

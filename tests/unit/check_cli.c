@@ -278,6 +278,8 @@ START_TEST(test_parse)
 		ck_assert_msg(ret == EXIT_ERROR, "'%s': exit %d", bad_lines[i], ret);
 	}
 	ck_assert(!parse("--help", &a, &ret) && ret == EXIT_OK);
+	ck_assert(!parse("--version", &a, &ret) && ret == EXIT_OK);
+	ck_assert(!parse("status -V", &a, &ret) && ret == EXIT_OK);
 }
 END_TEST
 

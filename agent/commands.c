@@ -1612,6 +1612,9 @@ static void info_xdp(struct sbuf *out, void *ctx)
 		}
 	sbuf_printf(out, "packets_passed:%llu\r\npackets_dropped:%llu\r\n",
 		    (unsigned long long)passed, (unsigned long long)dropped);
+	for (id = 0; id < FG_MAX_RULES; id++)
+		if ((*a->compiled)->ids.names[id][0])
+			sbuf_printf(out, "rule_id_%u:%s\r\n", id, (*a->compiled)->ids.names[id]);
 	for (id = 0; id < FG_MAX_RULES; id++) {
 		struct fg_global_state gs;
 

@@ -49,6 +49,9 @@ struct cmdline_args {
 	const char *url;
 	char *pos[4]; /* positional arguments after the command */
 	int npos;
+	/* the agent's INFO xdp, when it answered for the pins a command reads
+	 * (rule names: the maps hold ids); NULL otherwise */
+	const char *agent_info;
 };
 
 struct cmdline_command {

@@ -39,7 +39,7 @@ const struct cmdline_command commands_all[] = {
 	  NULL, xdpcmd_verified, xdpcmd_pin_verified },
 	{ "stats", 0, 0, "stats", NULL, "packets and bytes by reason (passed / dropped)", NULL,
 	  xdpcmd_stats, xdpcmd_pin_stats },
-	{ "rules", 0, 0, "rules", NULL, "new flows and drops by rule id, attack state (maps)", NULL,
+	{ "rules", 0, 0, "rules", NULL, "new flows and drops by rule (id, name), attack state (maps)", NULL,
 	  NULL, xdpcmd_pin_rules },
 	{ "count", 0, 0, "count", NULL, "entries in the state maps (maps)", NULL, NULL,
 	  xdpcmd_pin_count },

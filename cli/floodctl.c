@@ -7,6 +7,7 @@
  * those of cmdline.c; this file only runs the one asked for.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <floodgate/paths.h>
@@ -22,7 +23,7 @@ int main(int argc, char **argv)
 	const struct cmdline_command *cmd;
 	struct xdpmaps m;
 	struct rpc r;
-	char asked[256];
+	char asked[256], *info;
 	int ret;
 
 	cmd = cmdline_parse(argc, argv, &a, &ret);
@@ -40,14 +41,21 @@ int main(int argc, char **argv)
 				cmd->name, FG_DEFAULT_SOCKET);
 			return EXIT_ERROR;
 		}
-		/* Without -p, the agent's own pin dir (--pin-dir), when it answers. */
-		if (!a.pin_dir && rpc_info_field(a.sock, "xdp", "pin_dir", asked, sizeof(asked)))
-			a.pin_dir = asked;
+		/* The agent, when it answers: its pin dir (--pin-dir) without -p,
+		 * and for the same pins what only it knows (rule names). */
+		info = rpc_info(a.sock, "xdp");
+		if (info && rpc_info_get(info, "pin_dir", asked, sizeof(asked))) {
+			if (!a.pin_dir)
+				a.pin_dir = asked;
+			if (!strcmp(a.pin_dir, asked))
+				a.agent_info = info;
+		}
 		ret = pinned_open(&m, a.pin_dir ? a.pin_dir : FG_DEFAULT_PIN_DIR);
-		if (ret)
-			return ret;
-		ret = cmd->pin(&m, &a);
-		xdpmaps_close(&m);
+		if (!ret) {
+			ret = cmd->pin(&m, &a);
+			xdpmaps_close(&m);
+		}
+		free(info);
 		return ret;
 	}
 	if (rpc_connect(&r, a.sock))

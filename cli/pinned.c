@@ -6,6 +6,7 @@
 #include "cidr.h"
 #include "json.h"
 #include "pinned.h"
+#include "rpc.h"
 
 enum { EXIT_OK = 0, EXIT_DENIED = 1, EXIT_ERROR = 2 };
 
@@ -69,7 +70,7 @@ int pinned_stats(struct xdpmaps *m, bool json)
 	return EXIT_OK;
 }
 
-int pinned_rules(struct xdpmaps *m, bool json)
+int pinned_rules(struct xdpmaps *m, bool json, const char *info)
 {
 	uint64_t now = xdpmaps_now_ns();
 	struct json j;
@@ -79,22 +80,32 @@ int pinned_rules(struct xdpmaps *m, bool json)
 	if (json)
 		json_arr_begin(&j);
 	else
-		printf("%-4s %12s %12s %12s %12s %12s %6s\n", "RULE", "NEW_FLOWS", "PASSED",
-		       "DROP_ADDR", "DROP_PREFIX", "DROP_GLOBAL", "ATTACK");
+		printf("%-4s %12s %12s %12s %12s %12s %6s  %s\n", "RULE", "NEW_FLOWS", "PASSED",
+		       "DROP_ADDR", "DROP_PREFIX", "DROP_GLOBAL", "ATTACK", "NAME");
 	for (id = 0; id < FG_MAX_RULES; id++) {
 		struct fg_rule_stat rs;
 		struct fg_global_state gs;
+		char key[32], name[64];
+		bool named;
 		int attack;
 
 		if (xdpmaps_rule_stats(m, id, &rs) || xdpmaps_global(m, id, &gs))
 			return EXIT_ERROR;
-		if (!rs.new_flows && id > 1)
+		snprintf(key, sizeof(key), "rule_id_%u", id);
+		named = info && rpc_info_get(info, key, name, sizeof(name));
+		/* a rule of the running config is listed even before its first flow */
+		if (!rs.new_flows && id > 1 && !named)
 			continue;
 		attack = now < gs.attack_until_ns;
 		if (json) {
 			json_obj_begin(&j);
 			json_keyz(&j, "rule");
 			json_uint(&j, id);
+			json_keyz(&j, "name");
+			if (named)
+				json_strz(&j, name);
+			else
+				json_null(&j);
 			json_keyz(&j, "new_flows");
 			json_uint(&j, rs.new_flows);
 			json_keyz(&j, "passed");
@@ -109,10 +120,11 @@ int pinned_rules(struct xdpmaps *m, bool json)
 			json_int(&j, attack);
 			json_obj_end(&j);
 		} else {
-			printf("%-4u %12llu %12llu %12llu %12llu %12llu %6s\n", id,
+			printf("%-4u %12llu %12llu %12llu %12llu %12llu %6s  %s\n", id,
 			       (unsigned long long)rs.new_flows, (unsigned long long)rs.passed,
 			       (unsigned long long)rs.dropped[0], (unsigned long long)rs.dropped[1],
-			       (unsigned long long)rs.dropped[2], attack ? "yes" : "no");
+			       (unsigned long long)rs.dropped[2], attack ? "yes" : "no",
+			       named ? name : "-");
 		}
 	}
 	if (json) {

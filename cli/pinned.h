@@ -19,7 +19,8 @@
 int pinned_open(struct xdpmaps *m, const char *pin_dir);
 
 int pinned_stats(struct xdpmaps *m, bool json);
-int pinned_rules(struct xdpmaps *m, bool json);
+/* info: the agent's INFO xdp for these pins (its rule_id_N names), or NULL. */
+int pinned_rules(struct xdpmaps *m, bool json, const char *info);
 int pinned_source(struct xdpmaps *m, const char *addr, bool json);
 /* what: "bans", "allow" or "deny". */
 int pinned_list(struct xdpmaps *m, const char *what, bool json);

@@ -203,38 +203,55 @@ void rpc_close(struct rpc *r)
 	r->ctx = NULL;
 }
 
-bool rpc_info_field(const char *path, const char *section, const char *field, char *out,
-		    size_t len)
+char *rpc_info(const char *path, const char *section)
 {
 	struct timeval tv = { .tv_sec = 2 };
 	redisContext *c = redisConnectUnixWithTimeout(path ? path : FG_DEFAULT_SOCKET, tv);
 	redisReply *r = NULL;
-	char key[64];
-	const char *v;
-	bool ok = false;
-	size_t n;
+	char *text = NULL;
 
 	signal(SIGPIPE, SIG_IGN); /* a closed connection is a failed answer */
 	if (!c || c->err || redisSetTimeout(c, tv) != REDIS_OK)
 		goto out;
 	r = redisCommand(c, "INFO %s", section);
-	if (!r || r->type != REDIS_REPLY_STRING)
-		goto out;
-	snprintf(key, sizeof(key), "\n%s:", field);
-	v = strstr(r->str, key);
-	if (!v)
-		goto out;
-	v += strlen(key);
-	n = strcspn(v, "\r\n");
-	if (!n || n >= len)
-		goto out;
-	memcpy(out, v, n);
-	out[n] = '\0';
-	ok = true;
+	if (r && r->type == REDIS_REPLY_STRING)
+		text = strndup(r->str, r->len);
 out:
 	if (r)
 		freeReplyObject(r);
 	if (c)
 		redisFree(c);
+	return text;
+}
+
+bool rpc_info_get(const char *info, const char *field, char *out, size_t len)
+{
+	size_t flen = strlen(field), n;
+	const char *v = info;
+
+	/* at the start of a line: "field:" */
+	while (v && (v = strstr(v, field))) {
+		if ((v == info || v[-1] == '\n') && v[flen] == ':')
+			break;
+		v += flen;
+	}
+	if (!v)
+		return false;
+	v += flen + 1;
+	n = strcspn(v, "\r\n");
+	if (!n || n >= len)
+		return false;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return true;
+}
+
+bool rpc_info_field(const char *path, const char *section, const char *field, char *out,
+		    size_t len)
+{
+	char *info = rpc_info(path, section);
+	bool ok = info && rpc_info_get(info, field, out, len);
+
+	free(info);
 	return ok;
 }

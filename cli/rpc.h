@@ -42,11 +42,17 @@ void rpc_print_error(const redisReply *reply);
 void rpc_close(struct rpc *r);
 
 /*
- * The value of field in the agent's INFO section (e.g. "server",
- * "metrics_listen") into out: true when the agent at path (NULL: the
- * default socket) answered it non-empty. Silent: a caller with a fallback
- * asks this first.
+ * The agent's INFO section (e.g. "xdp") as text, malloc'd; NULL when the
+ * agent at path (NULL: the default socket) cannot be asked. Silent: a
+ * caller with a fallback asks this first.
  */
+char *rpc_info(const char *path, const char *section);
+
+/* The value of field in INFO text (from rpc_info()) into out: true when
+ * it is there, non-empty, and fits. */
+bool rpc_info_get(const char *info, const char *field, char *out, size_t len);
+
+/* rpc_info_get() of one field of the agent's section, asked now. */
 bool rpc_info_field(const char *path, const char *section, const char *field, char *out,
 		    size_t len);
 

@@ -512,7 +512,7 @@ int xdpcmd_pin_stats(struct xdpmaps *m, const struct cmdline_args *a)
 
 int xdpcmd_pin_rules(struct xdpmaps *m, const struct cmdline_args *a)
 {
-	return pinned_rules(m, a->json);
+	return pinned_rules(m, a->json, a->agent_info);
 }
 
 int xdpcmd_pin_count(struct xdpmaps *m, const struct cmdline_args *a)

@@ -38,8 +38,13 @@ same "$(ifaces)" "$FG_V_IF_C (native)" "status: the one interface of the config"
 # the default), asked over the socket.
 out=$("$FLOODCTL" -s "$FG_SOCK" count 2>&1) || fg_fail "floodctl -s SOCK count: $out"
 grep -q "src_state" <<<"$out" || fg_fail "floodctl count: $out"
-"$FLOODCTL" -s "$FG_SOCK" rules >/dev/null || fg_fail "floodctl -s SOCK rules failed"
-fg_ok "floodctl count and rules find the agent's pin dir"
+out=$("$FLOODCTL" -s "$FG_SOCK" rules 2>&1) || fg_fail "floodctl -s SOCK rules: $out"
+# the maps hold rule ids; the names come from the agent
+awk 'NR > 1 { printf "%s=%s ", $1, $NF }' <<<"$out" | grep -q "^0=tcp-default 1=udp-default " ||
+	fg_fail "floodctl rules does not name the rules: $out"
+fg_ok "floodctl count and rules find the agent's pin dir; rules are named"
+same "$("$FLOODCTL" -s "$FG_SOCK" -p "$FG_PIN_DIR" rules | awk 'NR == 2 { print $NF }')" tcp-default \
+	"rules -p on the pins of the agent -s names: named too"
 
 # A typo: refused with the name, nothing attached, the running config stays.
 conf "$FG_V_IF_C, $FG_V_IF_A, nosuch0"

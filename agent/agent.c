@@ -289,9 +289,9 @@ static int attach_all(struct agent *a, const struct fg_conf *c, bool check_all,
 	int i, j, err;
 
 	for (i = 0; i < c->nifaces; i++) {
-		*failed = c->ifaces[i];
 		bool had = false;
 
+		*failed = c->ifaces[i];
 		for (j = 0; j < a->loader.nifaces; j++)
 			had |= !strcmp(a->loader.ifaces[j].name, c->ifaces[i]);
 		err = loader_attach(&a->loader, c->ifaces[i], c->xdp_mode);

@@ -388,8 +388,9 @@ bool loader_xdp_attached(uint32_t prog_id, int ifindex, const char **mode, const
 	else if (q.hw_prog_id && q.hw_prog_id == prog_id)
 		*mode = "offload";
 	else {
-		*why = q.prog_id || q.drv_prog_id || q.skb_prog_id ? "another XDP program is attached"
-								    : "XDP program detached";
+		*why = q.prog_id || q.drv_prog_id || q.skb_prog_id
+			       ? "another XDP program is attached"
+			       : "XDP program detached";
 		return false;
 	}
 	return true;
@@ -407,9 +408,12 @@ static int adopt_link(struct loader *l, struct loader_iface *li, const char *pat
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_LINK_TYPE_XDP ||
 	    info.xdp.ifindex != (__u32)li->ifindex) {
 		/* Detached, or its interface recreated: it protects nothing. */
-		log_info(info.xdp.ifindex ? "pinned link is stale (interface recreated); replacing it"
-					  : "pinned link was detached (by another tool, or its "
-					    "interface was deleted); replacing it",
+		const char *why = info.xdp.ifindex ? "is stale (interface recreated)"
+						   : "was detached (by another tool, or its "
+						     "interface was deleted)";
+		char m[160];
+
+		log_info(log_fmt(m, sizeof(m), "pinned link %s; replacing it", why),
 			 LOG_STR("path", path));
 		close(fd);
 		unlink(path);
@@ -473,20 +477,19 @@ static int create_link(struct loader *l, struct loader_iface *li, enum fg_xdp_mo
 		if (err == -EBUSY || err == -EEXIST) {
 			char name[BPF_OBJ_NAME_LEN];
 
-			if (!strcmp(attached_prog_name(li->ifindex, name, sizeof(name)), "fg_xdp"))
-				log_error(log_fmt(m, sizeof(m),
-						  "%s is protected by another floodgated (its pins are "
-						  "elsewhere): stop that agent, or run with its "
-						  "--pin-dir",
-						  li->name),
-					  LOG_STR("iface", li->name));
+			attached_prog_name(li->ifindex, name, sizeof(name));
+			if (!strcmp(name, "fg_xdp"))
+				log_fmt(m, sizeof(m),
+					"%s is protected by another floodgated (its pins are "
+					"elsewhere): stop that agent, or run with its --pin-dir",
+					li->name);
 			else
-				log_error(log_fmt(m, sizeof(m),
-						  "%s already has an XDP program attached by another "
-						  "tool (%s): detach it first (ip link set dev %s xdp "
-						  "off, or bpftool link detach for a link)",
-						  li->name, *name ? name : "unnamed", li->name),
-					  LOG_STR("iface", li->name));
+				log_fmt(m, sizeof(m),
+					"%s already has an XDP program attached by another tool "
+					"(%s): detach it first (ip link set dev %s xdp off, or "
+					"bpftool link detach for a link)",
+					li->name, *name ? name : "unnamed", li->name);
+			log_error(m, LOG_STR("iface", li->name));
 			return err;
 		}
 		if (err == -EPERM) {

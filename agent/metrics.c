@@ -1440,7 +1440,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (status_http(m->status, url, &r, &type))
 		return queue(conn, MHD_HTTP_OK, type, r, false);
-	snprintf(body, sizeof(body), "not found: try /, /status.txt, /status.json, /metrics or /healthz\n");
+	snprintf(body, sizeof(body),
+		 "not found: try /, /status.txt, /status.json, /metrics or /healthz\n");
 	return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", body, strlen(body),
 		     false);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -887,6 +888,51 @@ static void on_events(uv_poll_t *h, int status, int events)
 	events_consume(&a->events);
 }
 
+/*
+ * Put the program back where the kernel no longer has it on an interface
+ * of the config: detached by another tool, or the interface deleted and
+ * made again (a driver reset). Protection has no gap the agent can close.
+ * Another XDP program in its place is left alone, and said once: removing
+ * it is the operator's call. Loop thread, each tick.
+ */
+static void reattach_lost(struct agent *a)
+{
+	uint32_t prog = loader_xdp_prog_id(a->loader.skel);
+	const char *mode, *why, *failed;
+	char m[256];
+	bool lost = false;
+	int i, err;
+
+	for (i = a->loader.nifaces - 1; i >= 0; i--) {
+		struct loader_iface *li = &a->loader.ifaces[i];
+		int ifindex = (int)if_nametoindex(li->name);
+
+		if (!ifindex || loader_xdp_attached(prog, ifindex, &mode, &why))
+			continue;
+		if (strcmp(why, LOADER_XDP_DETACHED)) {
+			if (!li->taken_logged)
+				log_error(log_fmt(m, sizeof(m),
+						  "%s is not protected: %s (detach it, and floodgated "
+						  "attaches again)",
+						  li->name, why),
+					  LOG_STR("iface", li->name));
+			li->taken_logged = true;
+			continue;
+		}
+		log_warn(log_fmt(m, sizeof(m),
+				 "%s lost floodgate's XDP program (detached by another tool, or the "
+				 "interface made again): attaching it again",
+				 li->name),
+			 LOG_STR("iface", li->name));
+		loader_detach(&a->loader, li->name);
+		lost = true;
+	}
+	if (lost && (err = attach_all(a, &a->conf, false, &failed)))
+		log_error(log_fmt(m, sizeof(m), "%s stays unprotected: %s", failed,
+				  attach_problem(err)),
+			  LOG_STR("iface", failed));
+}
+
 static void on_tick(uv_timer_t *h)
 {
 	struct agent *a = h->data;
@@ -906,6 +952,7 @@ static void on_tick(uv_timer_t *h)
 	 * events that arrived between two wakeups. */
 	events_consume(&a->events);
 	events_flush(&a->events, now);
+	reattach_lost(a);
 	syncookies_tick(&a->cookies, &a->conf, &a->maps, a->compiled, now);
 	n = seen_tick(&a->seen, SEEN_KEYS_PER_TICK, false, now);
 	if (n > 0)

@@ -390,7 +390,7 @@ bool loader_xdp_attached(uint32_t prog_id, int ifindex, const char **mode, const
 	else {
 		*why = q.prog_id || q.drv_prog_id || q.skb_prog_id
 			       ? "another XDP program is attached"
-			       : "XDP program detached";
+			       : LOADER_XDP_DETACHED;
 		return false;
 	}
 	return true;

@@ -28,6 +28,7 @@ struct loader_iface {
 	bool adopted;	       /* the link was pinned by an earlier agent */
 	bool tc_attached;
 	bool tc_qdisc_ours; /* we added the clsact qdisc: remove it on detach */
+	bool taken_logged;  /* the agent said another XDP program took its place */
 };
 
 struct loader {
@@ -95,5 +96,7 @@ uint32_t loader_xdp_prog_id(const struct floodgate_bpf *skel);
  * tool may have detached it. Any thread.
  */
 bool loader_xdp_attached(uint32_t prog_id, int ifindex, const char **mode, const char **why);
+/* loader_xdp_attached()'s why when no XDP program is attached at all. */
+#define LOADER_XDP_DETACHED "XDP program detached"
 
 #endif /* FG_LOADER_H */

@@ -1,11 +1,12 @@
 #!/bin/bash
 # The interfaces of the config file on reload: a name that is no interface
 # (a typo) refuses the reload, as it refuses a start, and the running config
-# stays; an interface added is protected. floodctl status says what the
-# kernel has: an interface whose program another tool detached is "NOT
-# PROTECTED", as /healthz says. floodctl rules and count, which read the
-# maps, find them in the agent's pin dir without -p. A second floodgated on
-# an interface the first protects is told so.
+# stays; an interface added is protected. A program another tool detaches,
+# or an interface deleted and made again, is attached again; floodctl status
+# says what the kernel has meanwhile ("NOT PROTECTED", as /healthz says).
+# floodctl rules and count, which read the maps, find them in the agent's
+# pin dir without -p. A second floodgated on an interface the first
+# protects is told so.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
@@ -64,19 +65,32 @@ conf "$FG_V_IF_C, $FG_V_IF_A"
 out=$("$FLOODCTL" -s "$FG_SOCK" reload 2>&1) || fg_fail "reload with a second interface: $out"
 same "$(ifaces)" "$FG_V_IF_C (native), $FG_V_IF_A (native)" "status: both interfaces"
 
-# Another tool detaches the program: status says so (the kernel's state,
-# not what was attached).
-ifindex=$(ip -n "$FG_V" -o link show dev "$FG_V_IF_A" | cut -d: -f1)
-# (through the agent's pinned link: bpftool cannot tell another
-# namespace's interfaces apart)
+# Another tool detaches the program: the agent attaches it again within a
+# tick or two (through the agent's pinned link: bpftool cannot tell
+# another namespace's interfaces apart).
 bpftool link detach pinned "$FG_PIN_DIR/link_xdp_$FG_V_IF_A" ||
 	fg_fail "bpftool link detach pinned $FG_PIN_DIR/link_xdp_$FG_V_IF_A: $(ls "$FG_PIN_DIR")"
-same "$(ifaces)" "$FG_V_IF_C (native), $FG_V_IF_A (NOT PROTECTED: XDP program detached)" \
-	"status: the detached interface"
+both() { [ "$(ifaces)" = "$FG_V_IF_C (native), $FG_V_IF_A (native)" ]; }
+fg_wait_for -t 10 both || fg_fail "not attached again after a detach: $(ifaces)"
+grep -q "$FG_V_IF_A lost floodgate's XDP program" "$FG_AGENT_LOG" ||
+	fg_fail "the log does not say the program was lost: $(tail -5 "$FG_AGENT_LOG")"
+fg_ok "detached by another tool: attached again, and logged"
+
+# The interface deleted (a driver reset): status and INFO say so (the
+# kernel's state, not what was attached); made again, it is protected again.
+ip -n "$FG_V" link del "$FG_V_IF_A"
+same "$(ifaces)" "$FG_V_IF_C (native), $FG_V_IF_A (NOT PROTECTED: interface missing)" \
+	"status: the deleted interface"
 redis-cli -s "$FG_SOCK" INFO xdp | tr -d '\r' | grep -qx \
-	"iface_$FG_V_IF_A:mode=none,ifindex=$ifindex,attached=0,problem=XDP program detached" ||
+	"iface_$FG_V_IF_A:mode=none,ifindex=0,attached=0,problem=interface missing" ||
 	fg_fail "INFO xdp: $(redis-cli -s "$FG_SOCK" INFO xdp | grep iface_)"
 fg_ok "INFO xdp: attached=0 with the reason"
+ip link add "$FG_V_IF_A" netns "$FG_V" type veth peer name "$FG_A_IF" netns "$FG_A"
+ip -n "$FG_V" link set "$FG_V_IF_A" up
+ip -n "$FG_A" link set "$FG_A_IF" up
+fg_wait_for -t 10 both || fg_fail "not attached to the interface made again: $(ifaces)"
+fg_ok "the interface made again is protected again"
+
 # A second floodgated (its own pins) on an interface the first protects:
 # refused, and told which.
 printf 'interfaces: [%s]\n' "$FG_V_IF_C" >"$FG_TMP/second.yaml"

@@ -93,6 +93,18 @@ fg_rule_stat() {
 		$1 == id { print $col[f] }'
 }
 
+# fg_xdp_take IF — another XDP program (XDP_PASS) in place of floodgate's on
+# V's IF, as another tool would put it there. The agent is stopped meanwhile:
+# it attaches its own again on its next tick when it finds none.
+fg_xdp_take() {
+	kill -STOP "$FG_AGENT"
+	bpftool link detach pinned "$FG_PIN_DIR/link_xdp_$1" &&
+		ip -n "$FG_V" link set dev "$1" xdpdrv obj "$BUILD/bench/noop.bpf.o" sec xdp
+	local rc=$?
+	kill -CONT "$FG_AGENT"
+	[ $rc = 0 ] || fg_fail "cannot put another XDP program on $1"
+}
+
 # fg_xdp_prog_id NS IF — id of the XDP program attached to IF ("" if none).
 fg_xdp_prog_id() {
 	ip -n "$1" -d link show dev "$2" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -1

@@ -2,9 +2,8 @@
 # floodgated's Prometheus endpoint, scraped live: `promtool check metrics`
 # passes, every family the operations issue lists is there (with the
 # activity of a few commands in it), HTTP answers 404/405 where it should,
-# and /healthz turns 503 with a reason when the XDP program is detached by
-# hand (bpftool link detach: the link stays pinned and open, but protects
-# nothing).
+# and /healthz turns 503 with a reason when another tool's XDP program
+# takes floodgate's place.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent.sh"
@@ -137,15 +136,13 @@ fg_ok "content type is the 0.0.4 text format"
 body=$(get "$URL/healthz")
 fg_assert_eq "$(code "$URL/healthz")" 200 "healthz 200 while attached ($body)"
 
-# Detach by hand: the agent still holds the link (and its pin), so only the
-# link's own detach removes the program from the interface.
-bpftool link detach pinned "$FG_PIN_DIR/link_xdp_$FG_V_IF_A" ||
-	fg_fail "bpftool link detach failed"
-[ -z "$(fg_xdp_prog_id "$FG_V" "$FG_V_IF_A")" ] || fg_fail "the program is still on $FG_V_IF_A"
+# Another tool's program in floodgate's place (the agent attaches its own
+# again only where no program is left): /healthz says so.
+fg_xdp_take "$FG_V_IF_A"
 unhealthy() { [ "$(code "$URL/healthz")" = 503 ]; }
 fg_wait_for -t 5 unhealthy || fg_fail "healthz stayed 200 after the detach"
 body=$(get "$URL/healthz")
-[ "$body" = "$FG_V_IF_A: XDP program detached" ] || fg_fail "healthz reason: '$body'"
+[ "$body" = "$FG_V_IF_A: another XDP program is attached" ] || fg_fail "healthz reason: '$body'"
 fg_ok "healthz 503: $body"
 scrape
 fg_assert_eq "$(val 'floodgate_xdp_attached{iface="veth-a",mode="none"}')" 0 "veth-a reported detached"

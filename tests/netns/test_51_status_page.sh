@@ -159,12 +159,12 @@ is "$(code "$URL/status.json/x")" 404 "/status.json/x: 404"
 is "$(code -I "$URL/")" 200 "HEAD /: 200"
 fg_ok "hostile and odd HTTP clients handled as on /metrics"
 
-# A detached interface: the JSON says so (and why).
-bpftool link detach pinned "$FG_PIN_DIR/link_xdp_$FG_V_IF_A" || fg_fail "bpftool link detach failed"
+# An interface another tool's program holds: the JSON says so (and why).
+fg_xdp_take "$FG_V_IF_A"
 detached() { json && [ "$(q '[f["attached"] for f in d["interfaces"] if f["name"] == "veth-a"]')" = "[False]" ]; }
 fg_wait_for -t 5 detached || fg_fail "the JSON never showed veth-a detached"
 is "$(q 'd["healthy"]')" False "not healthy"
-is "$(q 'd["health"]')" "veth-a: XDP program detached" "the reason"
+is "$(q 'd["health"]')" "veth-a: another XDP program is attached" "the reason"
 fg_ok "a detached interface shows, with the reason"
 
 # App-only mode (no XDP): the page's data says so, with the policies.

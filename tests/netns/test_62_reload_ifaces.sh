@@ -76,6 +76,20 @@ grep -q "$FG_V_IF_A lost floodgate's XDP program" "$FG_AGENT_LOG" ||
 	fg_fail "the log does not say the program was lost: $(tail -5 "$FG_AGENT_LOG")"
 fg_ok "detached by another tool: attached again, and logged"
 
+# Another tool's program in its place: left alone, said once; status says
+# NOT PROTECTED. Removed, floodgate's is attached again.
+fg_xdp_take "$FG_V_IF_A"
+taken() { [ "$(ifaces)" = "$FG_V_IF_C (native), $FG_V_IF_A (NOT PROTECTED: another XDP program is attached)" ]; }
+fg_wait_for -t 5 taken || fg_fail "status with another program on $FG_V_IF_A: $(ifaces)"
+fg_wait_for -t 5 grep -q "$FG_V_IF_A is not protected: another XDP program is attached" "$FG_AGENT_LOG" ||
+	fg_fail "the log does not say another program holds $FG_V_IF_A"
+sleep 2 # two ticks more: still one line
+fg_assert_eq "$(grep -c "$FG_V_IF_A is not protected" "$FG_AGENT_LOG")" 1 "said once"
+taken || fg_fail "floodgate took the interface back from the other program: $(ifaces)"
+ip -n "$FG_V" link set dev "$FG_V_IF_A" xdpdrv off
+fg_wait_for -t 10 both || fg_fail "not attached again after the other program left: $(ifaces)"
+fg_ok "another program: left alone and said once; gone, floodgate's is back"
+
 # The interface deleted (a driver reset): status and INFO say so (the
 # kernel's state, not what was attached); made again, it is protected again.
 ip -n "$FG_V" link del "$FG_V_IF_A"

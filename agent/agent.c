@@ -924,6 +924,10 @@ static void reattach_lost(struct agent *a)
 				 "interface made again): attaching it again",
 				 li->name),
 			 LOG_STR("iface", li->name));
+		/* A device made again: the egress filter went with the old one,
+		 * whose ifindex is not this interface's to detach from. */
+		if (ifindex != li->ifindex)
+			li->tc_attached = false;
 		loader_detach(&a->loader, li->name);
 		lost = true;
 	}

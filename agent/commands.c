@@ -957,10 +957,11 @@ static bool cidr_arg(struct client *c, const struct resp_arg *arg, bool addr_onl
 {
 	char buf[FG_CIDR_STRLEN + 8];
 
-	if (arg_str(arg, buf, sizeof(buf)) &&
-	    !(addr_only ? cidr_parse_addr(buf, out) : cidr_parse(buf, out)))
+	bool str = arg_str(arg, buf, sizeof(buf));
+
+	if (str && !(addr_only ? cidr_parse_addr(buf, out) : cidr_parse(buf, out)))
 		return true;
-	if (!addr_only && arg_str(arg, buf, sizeof(buf)) && !cidr_parse_loose(buf, out)) {
+	if (str && !addr_only && !cidr_parse_loose(buf, out)) {
 		char want[FG_CIDR_STRLEN];
 
 		reply_error(c, "ERR '%s' has host bits set beyond /%u (did you mean %s?)", buf,

@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 
 #include "banguard.h"
+#include "hostaddr.h"
 
 #define LOCAL_REFRESH_NS 1000000000ULL /* interface addresses re-read at most once a second */
-#define LOCAL_MAX	 4096
 
 /* One app ban the guard counts, oldest first in g->bans. */
 struct app_ban {
@@ -152,86 +149,41 @@ int banguard_set_local(struct banguard *g, const struct fg_cidr *addrs, int n)
 	return 0;
 }
 
-static void add_sockaddr(struct fg_cidr *out, int *n, const struct sockaddr *sa)
-{
-	struct fg_cidr c = {};
-
-	if (!sa || *n >= LOCAL_MAX)
-		return;
-	if (sa->sa_family == AF_INET) {
-		c.family = FG_AF_INET;
-		c.prefixlen = 32;
-		c.addr[0] = ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
-	} else if (sa->sa_family == AF_INET6) {
-		c.family = FG_AF_INET6;
-		c.prefixlen = 128;
-		memcpy(c.addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	} else {
-		return;
-	}
-	out[(*n)++] = c;
-}
-
-/* The all-ones host of an IPv4 subnet: a directed broadcast whether or not
- * the interface was given it as its broadcast address (ip addr add without
- * brd leaves none). /31 and /32 have no broadcast. */
-static void add_directed_broadcast(struct fg_cidr *out, int *n, const struct ifaddrs *i)
-{
-	struct sockaddr_in b = { .sin_family = AF_INET };
-	uint32_t a, m;
-
-	if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
-		return;
-	a = ((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
-	m = ((const struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr;
-	if (ntohl(m) >= 0xfffffffeU)
-		return;
-	b.sin_addr.s_addr = a | ~m;
-	add_sockaddr(out, n, (const struct sockaddr *)&b);
-}
-
 /* The interfaces' addresses (and IPv4 broadcasts) of our network namespace. */
 static void read_local(struct banguard *g)
 {
-	struct ifaddrs *ifa, *i;
-	struct fg_cidr *next;
-	int n = 0;
+	struct fg_cidr *next = malloc(HOSTADDR_MAX * sizeof(*next));
+	int n;
 
-	if (getifaddrs(&ifa))
-		return; /* keep the last list */
-	next = malloc(LOCAL_MAX * sizeof(*next));
-	if (!next) {
-		freeifaddrs(ifa);
+	if (!next)
 		return;
+	n = hostaddr_read(next, HOSTADDR_MAX);
+	if (n < 0) {
+		free(next);
+		return; /* keep the last list */
 	}
-	for (i = ifa; i; i = i->ifa_next) {
-		add_sockaddr(next, &n, i->ifa_addr);
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
-		    (i->ifa_flags & IFF_BROADCAST))
-			add_sockaddr(next, &n, i->ifa_broadaddr);
-		add_directed_broadcast(next, &n, i);
-	}
-	freeifaddrs(ifa);
 	free(g->local);
 	g->local = next;
 	g->nlocal = n;
 }
 
-bool banguard_address_local(struct banguard *g, const struct fg_cidr *in, uint64_t now_ns)
+int banguard_local(struct banguard *g, uint64_t now_ns, const struct fg_cidr **addrs)
 {
-	struct fg_cidr c = *in;
-	int i;
-
-	cidr_unmap(&c);
 	if (!g->local_fixed && (!g->local_read || now_ns - g->local_read_ns >= LOCAL_REFRESH_NS)) {
 		read_local(g);
 		g->local_read = true;
 		g->local_read_ns = now_ns;
 	}
-	for (i = 0; i < g->nlocal; i++)
-		if (cidr_contains(&c, &g->local[i]) || cidr_contains(&g->local[i], &c))
-			return true;
-	return false;
+	*addrs = g->local;
+	return g->nlocal;
+}
+
+bool banguard_address_local(struct banguard *g, const struct fg_cidr *c, uint64_t now_ns)
+{
+	const struct fg_cidr *local;
+	int n = banguard_local(g, now_ns, &local);
+
+	return hostaddr_held(c, local, n) != NULL;
 }
 
 /* Does the allow list hold c (or a prefix of it), as the program judges? */

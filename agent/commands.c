@@ -19,6 +19,7 @@
 #include "config.h"
 #include "fleet.h"
 #include "glob.h"
+#include "hostaddr.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
@@ -975,6 +976,24 @@ static bool cidr_arg(struct client *c, const struct resp_arg *arg, bool addr_onl
 	return false;
 }
 
+/* An operator's ban or deny entry must not cut the host off its network
+ * (hostaddr_cuts_off()): refused, saying what it holds. What must go
+ * anyway goes in the config file's deny list. */
+static bool keeps_host(struct client *c, const struct commands_env *a, const struct fg_cidr *cidr,
+		       const char *verb)
+{
+	const struct fg_cidr *local;
+	char why[256];
+	struct fg_cidr held;
+	int n = banguard_local(*a->banguard, xdpmaps_now_ns(), &local);
+
+	if (!hostaddr_cuts_off(cidr, local, n, &held))
+		return true;
+	hostaddr_refusal(cidr, &held, verb, why, sizeof(why));
+	reply_error(c, "ERR %s", why);
+	return false;
+}
+
 /* A monotonic expiry as Unix ms; 0 stays 0 (no ban), "never" is -1. */
 static long long ban_until_ms(const struct fg_ban *b, uint64_t mono_now, uint64_t real_now)
 {
@@ -1154,7 +1173,7 @@ static void cmd_xdp_ban(struct client *c, int argc, const struct resp_arg *argv,
 	int err;
 
 	(void)argc;
-	if (!cidr_arg(c, &argv[1], false, &cidr))
+	if (!cidr_arg(c, &argv[1], false, &cidr) || !keeps_host(c, a, &cidr, "ban"))
 		return;
 	if (!arg_u64(&argv[2], &secs) || secs > XDP_BAN_MAX_S) {
 		reply_error(c, "ERR seconds must be an integer from 0 (no end) to %llu",
@@ -1336,6 +1355,8 @@ static void list_edit(struct client *c, int argc, const struct resp_arg *argv,
 		return;
 	}
 	del = argc == 3;
+	if (!allow && !del && !keeps_host(c, a, &cidr, "deny"))
+		return;
 	err = a->list_edit(a->arg, allow, &cidr, del);
 	if (err == -ENOENT) {
 		reply_error(c, "ERR not on the %s list", allow ? "allow" : "deny");

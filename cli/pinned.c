@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "hostaddr.h"
 #include "json.h"
 #include "pinned.h"
 #include "rpc.h"
@@ -257,6 +258,27 @@ int pinned_list(struct xdpmaps *m, const char *what, bool json)
 	return EXIT_OK;
 }
 
+/* As the agent refuses them (hostaddr_cuts_off()), with this namespace's
+ * addresses: floodctl -p runs beside the agent. */
+static bool keeps_host(const struct fg_cidr *c, const char *verb)
+{
+	static struct fg_cidr local[HOSTADDR_MAX];
+	struct fg_cidr held;
+	char why[256];
+	int n = hostaddr_read(local, HOSTADDR_MAX);
+
+	if (n < 0) {
+		fprintf(stderr, "floodctl: %s: cannot read this host's addresses: %s\n", verb,
+			strerror(-n));
+		return false;
+	}
+	if (!hostaddr_cuts_off(c, local, n, &held))
+		return true;
+	hostaddr_refusal(c, &held, verb, why, sizeof(why));
+	fprintf(stderr, "floodctl: %s\n", why);
+	return false;
+}
+
 int pinned_ban(struct xdpmaps *m, const char *arg, uint64_t seconds)
 {
 	struct fg_cidr c;
@@ -267,6 +289,8 @@ int pinned_ban(struct xdpmaps *m, const char *arg, uint64_t seconds)
 			arg);
 		return EXIT_ERROR;
 	}
+	if (!keeps_host(&c, "ban"))
+		return EXIT_ERROR;
 	err = xdpmaps_ban(m, &c, seconds, FG_BAN_MANUAL);
 	if (err) {
 		fprintf(stderr, "floodctl: ban %s: %s\n", arg, strerror(-err));

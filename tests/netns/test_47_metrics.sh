@@ -105,15 +105,16 @@ if [ "$(val 'floodgate_xdp_map_entries{map="src_state"}')" -gt 0 ]; then
 fi
 fg_assert_le "$(val 'floodgate_xdp_state_filter_slots_used')" 16777216 "state filter bits within the filter"
 fg_assert_eq "$(val 'floodgate_xdp_prefix_ban_cover_units_used{family="ipv4"}')" 0 "no prefix ban: no IPv4 cover unit"
-# Prefix bans set their cover units: a /24 its /20, an IPv6 /32 the slots of
-# its 256 /40s (hashed: a collision or two among them is allowed).
+# Prefix bans set their cover units: a /24 its /20, an IPv6 /33 the slots of
+# its 128 /40s (hashed: a collision or two among them is allowed). The /33
+# is the half of 2001:db8::/32 that holds none of V's addresses.
 redis-cli -s "$FG_SOCK" XDP.BAN 203.0.113.0/24 60 >/dev/null
-redis-cli -s "$FG_SOCK" XDP.BAN 2001:db8::/32 60 >/dev/null
+redis-cli -s "$FG_SOCK" XDP.BAN 2001:db8:8000::/33 60 >/dev/null
 covered() { scrape && [ "$(val 'floodgate_xdp_prefix_ban_cover_units_used{family="ipv4"}')" = 1 ]; }
 fg_wait_for -t 15 covered || fg_fail "a /24 ban did not show as one IPv4 cover unit"
 v6=$(val 'floodgate_xdp_prefix_ban_cover_units_used{family="ipv6"}')
-fg_assert_ge "$v6" 250 "an IPv6 /32 ban: about 256 cover units"
-fg_assert_le "$v6" 256 "an IPv6 /32 ban: at most 256 cover units"
+fg_assert_ge "$v6" 120 "an IPv6 /33 ban: about 128 cover units"
+fg_assert_le "$v6" 128 "an IPv6 /33 ban: at most 128 cover units"
 fg_assert_eq "$(val 'floodgate_config_last_reload_successful')" 1 "config loaded"
 fg_assert_gt "$(val 'process_resident_memory_bytes')" 1000000 "process RSS reported"
 

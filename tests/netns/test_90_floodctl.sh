@@ -4,6 +4,7 @@
 # agent refused because syn_cookies: always cannot answer on a native veth
 # whose peer has no XDP program), a manual
 # ban that the XDP program enforces on a spoofed flood, unban, allow/deny,
+# a ban or deny entry that would cut the host off refused (with -p too),
 # the application limits with their exit codes (0 ok, 1 denied, 2 error),
 # JSON that parses, usage errors, a missing socket, and admin commands
 # refused to a non-admin uid while decisions stay open to it.
@@ -128,15 +129,37 @@ grep -qF "host bits set beyond /24 (did you mean 198.51.100.0/24?)" <<<"$out" ||
 fg_ok "ban of a prefix with host bits set: $out"
 
 # --- allow / deny ------------------------------------------------------------------
-fg_assert_eq "$(rc ctl deny 198.51.100.0/24)" 0 "deny a prefix"
-ctl list deny | grep -qx "198.51.100.0/24" || fg_fail "list deny lacks 198.51.100.0/24"
+fg_assert_eq "$(rc ctl deny 203.0.113.0/24)" 0 "deny a prefix"
+ctl list deny | grep -qx "203.0.113.0/24" || fg_fail "list deny lacks 203.0.113.0/24"
 json_ok ctl --json list deny
-fg_assert_eq "$(rc ctl deny 198.51.100.0/24 --del)" 0 "deny --del"
-fg_assert_eq "$(ctl list deny | grep -c 198.51.100.0/24 || true)" 0 "the deny entry is gone"
-fg_assert_eq "$(rc ctl deny 198.51.100.0/24 --del)" 1 "deny --del of an entry not listed exits 1"
-fg_assert_eq "$(rc ctl deny 198.51.100.0/24)" 0 "deny again"
-fg_assert_eq "$(rc ctl deny 198.51.100.0/24)" 1 "deny of an entry already listed exits 1"
-fg_assert_eq "$(rc ctl deny 198.51.100.0/24 --del)" 0 "deny --del again"
+fg_assert_eq "$(rc ctl deny 203.0.113.0/24 --del)" 0 "deny --del"
+fg_assert_eq "$(ctl list deny | grep -c 203.0.113.0/24 || true)" 0 "the deny entry is gone"
+fg_assert_eq "$(rc ctl deny 203.0.113.0/24 --del)" 1 "deny --del of an entry not listed exits 1"
+fg_assert_eq "$(rc ctl deny 203.0.113.0/24)" 0 "deny again"
+fg_assert_eq "$(rc ctl deny 203.0.113.0/24)" 1 "deny of an entry already listed exits 1"
+fg_assert_eq "$(rc ctl deny 203.0.113.0/24 --del)" 0 "deny --del again"
+
+# --- a ban or deny entry that would cut the host off is refused ----------------------
+# V holds 198.51.100.1 (A's link) and 2001:db8:1::1 (C's). Over the socket, and
+# with -p in V's namespace (the maps written directly, as with the agent down).
+refused() { # refused WANT CMD...: CMD fails, saying WANT
+	local want=$1 out
+	shift
+	out=$("$@" 2>&1) && fg_fail "'$*' was accepted"
+	grep -qF -- "$want" <<<"$out" || fg_fail "'$*': $out"
+}
+refused "refusing to ban 0.0.0.0/0: it holds every address" ctl ban 0.0.0.0/0
+refused "refusing to ban ::/0: it holds every address" ctl ban ::/0 --for 1m
+refused "refusing to deny 198.51.100.0/24: it holds 198.51.100.1, an address of this host" \
+	ctl deny 198.51.100.0/24
+refused "refusing to ban 2001:db8::/32: it holds 2001:db8:" ctl ban 2001:db8::/32
+refused "refusing to ban 198.51.100.1: it is an address of this host" ctl ban ::ffff:198.51.100.1
+vctl() { nsenter --net="/run/netns/$FG_V" "$FLOODCTL" -p "$FG_PIN_DIR" "$@"; }
+refused "refusing to ban 0.0.0.0/0" vctl ban 0.0.0.0/0
+refused "refusing to ban 198.51.100.0/24: it holds 198.51.100.1" vctl ban 198.51.100.0/24
+fg_assert_eq "$(ctl list bans | grep -Ec '/0|198\.51\.100|2001:db8' || true)" 0 "nothing was banned"
+fg_assert_eq "$(ctl list deny | grep -c 198.51.100 || true)" 0 "nothing was denied"
+fg_ok "bans and deny entries holding the host's own addresses, and /0, are refused"
 
 # --- the rest of the read side ------------------------------------------------------
 out=$(fg_in "$FG_C" "$FGNET" connect --dst "$FG_V_IP4_C" --dport $PORT --count 3 \

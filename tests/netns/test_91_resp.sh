@@ -109,13 +109,13 @@ fg_ok "block, unblock, reset"
 expect 'OK|' XDP.BAN 203.0.113.9 600
 expect 'OK|' XDP.UNBAN 203.0.113.9
 rc XDP.UNBAN 203.0.113.9 | grep -q "not banned" || fg_fail "double unban accepted"
-expect 'OK|' XDP.DENY 198.51.100.0/24
-rc XDP.LIST DENY | grep -qx '198.51.100.0/24' || fg_fail "deny entry not listed"
+expect 'OK|' XDP.DENY 203.0.113.0/24
+rc XDP.LIST DENY | grep -qx '203.0.113.0/24' || fg_fail "deny entry not listed"
 # The mapped spelling is the same entry: said, not added (issue 10).
-rc XDP.DENY ::ffff:198.51.100.0/120 | grep -q "already on the deny list (nothing added)" ||
+rc XDP.DENY ::ffff:203.0.113.0/120 | grep -q "already on the deny list (nothing added)" ||
 	fg_fail "a second spelling of a deny entry was not reported as already listed"
 [ "$(rc XDP.LIST DENY | grep -c .)" = 1 ] || fg_fail "deny list: $(rc XDP.LIST DENY | tr '\n' ' ')"
-expect 'OK|' XDP.DENY 198.51.100.0/24 DEL
+expect 'OK|' XDP.DENY 203.0.113.0/24 DEL
 expect 'OK|' XDP.ALLOW 2001:db8:1::/48
 expect 'OK|' XDP.ALLOW 2001:db8:1::/48 DEL
 rc XDP.STATS | grep -q '^new_flow$' || fg_fail "XDP.STATS lacks reasons"

@@ -26,6 +26,9 @@ fg_ns_add W && FG_W=$FG_NS_LAST
 fg_veth "$FG_A" veth-w "$FG_W" veth-a 02:00:00:00:03:02 02:00:00:00:03:01
 fg_addr "$FG_A" veth-w 192.0.2.2/24
 fg_addr "$FG_W" veth-a 192.0.2.1/24
+# An address of W's own that V (agent A's host) lacks: a fleet ban holding it
+# is A's to make and W's to refuse.
+ip -n "$FG_W" addr add 2001:db8:77::1/128 dev lo
 fg_neigh "$FG_A" veth-w 192.0.2.1 02:00:00:00:03:01
 fg_neigh "$FG_W" veth-a 192.0.2.2 02:00:00:00:03:02
 ip -n "$FG_W" route add 203.0.113.0/24 via 192.0.2.2 dev veth-a
@@ -206,12 +209,12 @@ fg_wait_for -t 1 sh -c "! redis-cli -s '$SOCK_B' XDP.LIST BANS | grep -q '^$BAN\
 	fg_fail "the unban did not reach B within 1 s"
 fg_ok "an unban on A reaches B within 1 s"
 # Another host's ban of a prefix holding one of B's own addresses (W has
-# 192.0.2.1) is refused on B, as an app ban of it would be.
-ca XDP.BAN 192.0.2.0/24 60 >/dev/null
+# 2001:db8:77::1) is refused on B, as an app ban of it would be.
+[ "$(ca XDP.BAN 2001:db8:77::/48 60)" = OK ] || fg_fail "A refused to ban 2001:db8:77::/48"
 fg_wait_for -t 2 grep -q 'fleet ban refused' "$FG_TMP/agent-b.log" ||
 	fg_fail "B did not refuse a fleet ban of a prefix holding its own address"
-cb XDP.LIST BANS | grep -q '^192.0.2.0/24$' && fg_fail "B holds a fleet ban of its own prefix"
-ca XDP.UNBAN 192.0.2.0/24 >/dev/null
+cb XDP.LIST BANS | grep -q '^2001:db8:77::/48$' && fg_fail "B holds a fleet ban of its own prefix"
+ca XDP.UNBAN 2001:db8:77::/48 >/dev/null
 fg_ok "B refuses another host's ban of a prefix holding its own address"
 # B's clock is 2 h ahead: its 60 s ban must still end on A in 60 s, not 2 h later.
 cb XDP.BAN 203.0.113.55 60 >/dev/null

@@ -13,6 +13,7 @@
 #include "banguard.h"
 #include "banmaps.h"
 #include "config.h"
+#include "hostaddr.h"
 
 #define NS 1000000000ULL
 
@@ -110,6 +111,50 @@ START_TEST(test_local_from_interfaces)
 	ck_assert(banguard_address_local(g, &lo, 1) || access("/proc/net/if_inet6", F_OK));
 	ck_assert(!banguard_address_local(g, &doc, 1));
 	banguard_free(g);
+}
+END_TEST
+
+/* An operator's ban or deny entry that would cut the host off (stop 34's
+ * trial: `floodctl ban 0.0.0.0/0` was accepted) is refused, saying what it
+ * holds; anything beside the host's addresses goes through. */
+START_TEST(test_operator_cuts_off_host)
+{
+	const struct fg_cidr own[] = { addr("192.0.2.1"), addr("2001:db8:1::1") };
+	static const struct {
+		const char *c;
+		bool refused;
+		const char *why;
+	} cases[] = {
+		{ "0.0.0.0/0", true, "refusing to ban 0.0.0.0/0: it holds every address" },
+		{ "::/0", true, "refusing to ban ::/0: it holds every address" },
+		{ "::ffff:0.0.0.0/96", true, "refusing to ban 0.0.0.0/0: it holds every address" },
+		{ "192.0.2.0/24", true,
+		  "refusing to ban 192.0.2.0/24: it holds 192.0.2.1, an address of this host" },
+		{ "128.0.0.0/1", true, "holds 192.0.2.1" },
+		{ "192.0.2.1", true, "refusing to ban 192.0.2.1: it is an address of this host" },
+		{ "::ffff:192.0.2.1", true, "refusing to ban 192.0.2.1: it is an address" },
+		{ "2001:db8::/32", true, "holds 2001:db8:1::1, an address of this host" },
+		{ "192.0.2.128/25", false, NULL },
+		{ "203.0.113.0/24", false, NULL },
+		{ "0.0.0.0/1", false, NULL },
+		{ "2001:db8:2::/48", false, NULL },
+	};
+	struct fg_cidr held;
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fg_cidr c = addr(cases[i].c);
+
+		ck_assert_msg(hostaddr_cuts_off(&c, own, 2, &held) == cases[i].refused, "%s",
+			      cases[i].c);
+		if (!cases[i].refused)
+			continue;
+		hostaddr_refusal(&c, &held, "ban", why, sizeof(why));
+		ck_assert_msg(strstr(why, cases[i].why), "%s: %s", cases[i].c, why);
+	}
+	/* A host without addresses still keeps /0 out. */
+	ck_assert(hostaddr_cuts_off(&(struct fg_cidr){ .family = FG_AF_INET }, NULL, 0, &held));
 }
 END_TEST
 
@@ -338,6 +383,7 @@ static Suite *banguard_suite(void)
 	tcase_add_test(tc, test_peers);
 	tcase_add_test(tc, test_local_from_interfaces);
 	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_operator_cuts_off_host);
 	tcase_add_test(tc, test_quota);
 	tcase_add_test(tc, test_operator_evicts_oldest_app_ban);
 	tcase_add_test(tc, test_app_ban_keeps_stronger_ban);

@@ -353,7 +353,7 @@ static void on_deadline(uv_timer_t *t)
 	if (r->ctx && r->st == RS_UP) {
 		pfd = (struct pollfd){ .fd = r->ctx->c.fd, .events = POLLIN };
 		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
-			redisAsyncHandleRead(r->ctx);
+			redis_loop_read(r->ctx);
 	}
 
 	while (r->head && r->head->deadline <= now) {

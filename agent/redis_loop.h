@@ -24,8 +24,25 @@
 #define REDIS_LOOP_FLUSH_EVERY 8
 #endif
 
+/*
+ * What Redis may send on a connection. hiredis 0.14 aborts the process on a
+ * reply that no request waits for, and allocates whatever an array header or
+ * a bulk length announces; replies are read through a second, allocation-free
+ * parser first, and a connection that sends one of these is dropped as a
+ * protocol error instead. The largest reply the agent asks for is a fleet
+ * set (two elements per ban or vouch); its longest item is a few hundred
+ * bytes.
+ */
+#define REDIS_LOOP_MAX_ELEMENTS (4U << 20) /* in one reply, nested arrays included */
+#define REDIS_LOOP_MAX_ITEM	(4U << 20) /* bytes of one item still being read */
+
 /* Attach ac (just connected, nothing attached yet) to loop: REDIS_OK, or
  * REDIS_ERR (the caller frees ac). */
 int redis_loop_attach(redisAsyncContext *ac, uv_loop_t *loop);
+
+/* Read what Redis sent on ac and hand it to hiredis's callbacks, unless it
+ * breaks the bounds above: then ac is dropped with that error (its
+ * disconnect callback runs). ac may be freed on return. */
+void redis_loop_read(redisAsyncContext *ac);
 
 #endif /* FG_REDIS_LOOP_H */

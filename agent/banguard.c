@@ -8,6 +8,7 @@
 
 #include "banguard.h"
 #include "hostaddr.h"
+#include "log.h"
 
 #define LOCAL_REFRESH_NS 1000000000ULL /* interface addresses re-read at most once a second */
 
@@ -305,15 +306,52 @@ static bool evict_oldest(struct banguard *g, struct xdpmaps *m)
 	return false;
 }
 
+struct soonest {
+	struct fg_cidr c;
+	uint64_t expires_ns; /* 0: none found */
+};
+
+static int soonest_auto(const struct fg_cidr *c, const struct fg_ban *b, void *arg)
+{
+	struct soonest *s = arg;
+
+	if (!cidr_is_address(c))
+		return 1; /* the prefixes come after the addresses */
+	if (b->origin == FG_BAN_AUTO && b->expires_ns &&
+	    (!s->expires_ns || b->expires_ns < s->expires_ns)) {
+		s->c = *c;
+		s->expires_ns = b->expires_ns;
+	}
+	return 0;
+}
+
+/* The program's address ban that ends first goes: spoofed sources can fill
+ * the map with the program's bans, and the operator must still get in. */
+static bool evict_soonest_auto(struct xdpmaps *m, uint64_t now_ns)
+{
+	struct soonest s = { .expires_ns = 0 };
+	char buf[FG_CIDR_STRLEN];
+
+	xdpmaps_bans_each(m, soonest_auto, &s);
+	if (!s.expires_ns || xdpmaps_unban(m, &s.c))
+		return false;
+	log_warn("ban map full: the program's ban that ended first made room for an operator's",
+		 LOG_STR("source", cidr_format(&s.c, buf, sizeof(buf))),
+		 LOG_UINT("ends_in_s", s.expires_ns > now_ns ? (s.expires_ns - now_ns) / 1000000000ULL
+							      : 0));
+	return true;
+}
+
 int banguard_ban(struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c, uint64_t seconds,
 		 uint32_t origin, uint64_t now_ns)
 {
 	int err = xdpmaps_ban(m, c, seconds, origin);
 
-	/* App bans are addresses: evicting one makes room only in their map. */
+	/* App bans are addresses: evicting one makes room only in their map.
+	 * With none left, an operator's ban takes the place of the program's. */
 	if (err == -ENOSPC && cidr_is_address(c)) {
 		prune(g, now_ns);
-		if (evict_oldest(g, m))
+		if (evict_oldest(g, m) || (origin == FG_BAN_MANUAL && evict_soonest_auto(m, now_ns)))
 			err = xdpmaps_ban(m, c, seconds, origin);
 	}
 	if (!err)

@@ -276,6 +276,51 @@ END_TEST
 
 /* A full ban map: an operator's ban evicts the oldest app ban, never an
  * operator's or the program's. */
+/* Spoofed sources filled the map with the program's own bans (stop 35's
+ * trial: 131,072 auto bans, then "cannot ban: No space left on device"): an
+ * operator's ban takes the place of the one that ends first. */
+START_TEST(test_operator_evicts_soonest_auto_ban)
+{
+	struct fg_cidr c;
+	struct fg_conf conf;
+	struct banguard *g;
+	char a[32];
+	int i;
+
+	if (!have_maps)
+		return;
+	conf_init(&conf);
+	g = banguard_new(&conf);
+	ck_assert_int_eq(banguard_set_local(g, NULL, 0), 0);
+	/* 8 auto bans (the map's size); 203.0.113.5 ends first. */
+	for (i = 1; i <= 8; i++) {
+		snprintf(a, sizeof(a), "203.0.113.%d", i);
+		c = addr(a);
+		ck_assert_int_eq(xdpmaps_ban(&maps, &c, i == 5 ? 30 : 300 + i, FG_BAN_AUTO), 0);
+	}
+	c = addr("198.51.100.9");
+	/* Not for a fleet ban: another host does not get to drop this one's. */
+	ck_assert_int_eq(banguard_ban(g, &maps, &c, 60, FG_BAN_FLEET, NS), -ENOSPC);
+	ck_assert_int_eq(banguard_ban(g, &maps, &c, 60, FG_BAN_MANUAL, NS), 0);
+	ck_assert(banned("198.51.100.9"));
+	ck_assert(!banned("203.0.113.5"));
+	for (i = 1; i <= 8; i++) {
+		snprintf(a, sizeof(a), "203.0.113.%d", i);
+		ck_assert_msg(i == 5 || banned(a), "%s", a);
+	}
+	/* A manual ban is never evicted for another. */
+	for (i = 1; i <= 8; i++) {
+		snprintf(a, sizeof(a), "203.0.113.%d", i);
+		c = addr(a);
+		if (i != 5)
+			ck_assert_int_eq(xdpmaps_ban(&maps, &c, 60, FG_BAN_MANUAL), 0);
+	}
+	c = addr("198.51.100.10");
+	ck_assert_int_eq(banguard_ban(g, &maps, &c, 60, FG_BAN_MANUAL, NS), -ENOSPC);
+	banguard_free(g);
+}
+END_TEST
+
 START_TEST(test_operator_evicts_oldest_app_ban)
 {
 	struct banguard_stats st;
@@ -386,6 +431,7 @@ static Suite *banguard_suite(void)
 	tcase_add_test(tc, test_operator_cuts_off_host);
 	tcase_add_test(tc, test_quota);
 	tcase_add_test(tc, test_operator_evicts_oldest_app_ban);
+	tcase_add_test(tc, test_operator_evicts_soonest_auto_ban);
 	tcase_add_test(tc, test_app_ban_keeps_stronger_ban);
 	tcase_add_test(tc, test_app_only_no_map);
 	suite_add_tcase(s, tc);

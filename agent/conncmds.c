@@ -231,8 +231,10 @@ static void cmd_client(struct client *c, int argc, const struct resp_arg *argv, 
 		struct sbuf *b = server_scratch_begin(c->srv);
 		struct client *o;
 
+		/* Another uid's connections (their names, pids, uids) are an
+		 * admin's to see, as CLIENT LIST is @admin in Redis. */
 		for (o = c->srv->clients; o; o = o->next)
-			if (!client_is_closed(o))
+			if (!client_is_closed(o) && (c->admin || o->uid == c->uid))
 				client_info_line(o, b);
 		server_reply_scratch(c);
 	} else if ((resp_arg_is(sub, "NO-EVICT") || resp_arg_is(sub, "NO-TOUCH")) && argc == 3) {

@@ -3,7 +3,8 @@
 # uid holds at most max_clients_per_uid, the last admin_reserve places stay
 # root's, floodctl says why it was refused (exit 2, no SIGPIPE death), the
 # buffers of all clients stay under max_buffers (the biggest client goes) and
-# idle clients are closed after idle_timeout. Peers of other uids are made
+# idle clients are closed after idle_timeout, CLIENT LIST shows a peer only
+# its own uid's connections. Peers of other uids are made
 # with setpriv; small limits keep it fast.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -89,8 +90,16 @@ fg_assert_eq "$rc" 2 "floodctl refused exits 2 (not 141, SIGPIPE)"
 fg_ok "floodctl says: $msg"
 fg_assert_eq "$(info stats rejected_connections_per_uid)" 10 "INFO counts per-uid refusals"
 fg_assert_ge "$(info stats rejected_connections_max_clients)" 6 "INFO counts max-clients refusals"
-fg_stop "${LPID[a]}"
 fg_stop "${LPID[b]}"
+# CLIENT LIST: every connection for root, a peer's own uid's for others (the
+# other uids' names, pids and uids are not theirs to see, stop 35's trial).
+all=$(redis-cli -s "$SOCK" CLIENT LIST)
+fg_assert_ge "$(grep -c ' uid=65534 ' <<<"$all")" 30 "root's CLIENT LIST shows uid 65534's connections"
+mine=$(setpriv --reuid=65533 --regid=65533 --clear-groups redis-cli -s "$SOCK" CLIENT LIST)
+fg_assert_eq "$(grep -c . <<<"$mine")" 1 "uid 65533's CLIENT LIST: its own connection only"
+grep -q ' uid=65533 ' <<<"$mine" || fg_fail "uid 65533's CLIENT LIST: $mine"
+fg_ok "CLIENT LIST shows a peer only its own uid's connections"
+fg_stop "${LPID[a]}"
 fg_wait_for -t 5 eval '[ "$(info clients connected_clients)" -le 1 ]' || fg_fail "clients did not leave"
 
 # Memory: 30 partial requests of 1 MB against max_buffers 16mb.

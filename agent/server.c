@@ -1449,17 +1449,21 @@ static void on_connection(uv_stream_t *listener, int status)
 static void on_cron(uv_timer_t *h)
 {
 	struct server *s = h->data;
-	uint64_t now = uv_now(s->loop);
+	uint64_t now = uv_now(s->loop), half_request_ms;
 	struct client *c, *next;
 
 	s->ops_per_sec = s->st.commands_total - s->ops_last_total;
 	s->ops_last_total = s->st.commands_total;
+	/* A begun request holds its place no longer than an idle client:
+	 * one byte sent once must not keep a connection past idle_timeout. */
+	half_request_ms = s->idle_ms && s->idle_ms < SERVER_HALF_REQUEST_TIMEOUT_MS
+				  ? s->idle_ms
+				  : SERVER_HALF_REQUEST_TIMEOUT_MS;
 	for (c = s->clients; c; c = next) {
 		next = c->next;
 		if (c->closing)
 			continue;
-		if (c->partial_since_ms &&
-		    now - c->partial_since_ms > SERVER_HALF_REQUEST_TIMEOUT_MS) {
+		if (c->partial_since_ms && now - c->partial_since_ms > half_request_ms) {
 			log_debug("closing client: request incomplete for too long",
 				  LOG_UINT("id", c->id));
 			s->st.errors[SERVER_ERR_TIMEOUT]++;

@@ -1391,6 +1391,42 @@ out:
 	ring_buffer__free(rb);
 }
 
+/* Sources never banned (stop 35's trial: SYNs forged from fe80:: routers,
+ * 169.254.169.254 and 0.0.0.0 got them banned): held to the limit, never
+ * banned; an ordinary address in the same run is. */
+static void story_never_banned(void)
+{
+	static const char *const srcs[] = { "169.254.169.254", "0.0.0.0", "127.0.0.1",
+					    "224.0.0.251",     "fe80::1", "ff02::1",
+					    "::",		  "::1",     "203.0.113.9" };
+	char why[WHY_LEN] = "", name[96];
+	struct fg_ban ban;
+	size_t i;
+	int err;
+
+	err = reset(conf_autoban);
+	if (err) {
+		snprintf(why, sizeof(why), "reset: %s", strerror(-err));
+		report("never banned", false, why);
+		return;
+	}
+	for (i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		struct pkt_spec syn = SYN(.src = srcs[i]);
+		struct fg_cidr host = cidr(srcs[i]);
+		bool want_ban = i == sizeof(srcs) / sizeof(srcs[0]) - 1, ok;
+
+		ok = expect(&syn, XDP_PASS, FG_R_PASS_NEW_FLOW, why) &&
+		     expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why);
+		usleep(20000); /* past the event interval: a second violation */
+		ok = ok && expect(&syn, XDP_DROP, FG_R_DROP_SOURCE, why);
+		ok = ok && ((!xdpmaps_ban_get(&maps, &host, &ban)) == want_ban ||
+			    fail(why, "%s", want_ban ? "not banned" : "banned"));
+		snprintf(name, sizeof(name), "auto-ban: %s %s after 2 violations", srcs[i],
+			 want_ban ? "banned" : "held to its limit, never banned");
+		report(name, ok, why);
+	}
+}
+
 /* The settings' prefix lengths in use for a family (0 IPv4, 1 IPv6), as
  * "120,112" (LPM lengths, longest first), into buf. */
 static const char *plens(int fi, char *buf, size_t len)
@@ -3763,6 +3799,7 @@ int main(void)
 	story_global();
 	story_vouch();
 	story_autoban();
+	story_never_banned();
 	story_event_interval();
 	story_ban_maps();
 	story_list_maps();

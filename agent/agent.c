@@ -957,6 +957,9 @@ static void on_tick(uv_timer_t *h)
 	events_consume(&a->events);
 	events_flush(&a->events, now);
 	reattach_lost(a);
+	n = hostpeers_tick(&a->hostpeers, &a->maps, now);
+	if (n < 0)
+		log_warn("cannot keep the host's resolvers and gateways verified", LOG_ERRNO(-n));
 	syncookies_tick(&a->cookies, &a->conf, &a->maps, a->compiled, now);
 	n = seen_tick(&a->seen, SEEN_KEYS_PER_TICK, false, now);
 	if (n > 0)

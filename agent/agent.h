@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "events.h"
+#include "hostpeers.h"
 #include "loader.h"
 #include "log.h"
 #include "rules.h"
@@ -77,6 +78,7 @@ struct agent {
 	struct banguard *banguard; /* app bans: who may, which addresses, how many */
 	struct vouch *vouch;	   /* vouches: who may, which addresses, how fast, how many */
 	struct syncookies cookies; /* the namespace's TCP settings for SYN cookies */
+	struct hostpeers hostpeers; /* the resolvers and gateways kept verified */
 	/* Fixed at start (--app-only or app_only: true): no program, maps,
 	 * pins, events or capabilities; loader and maps stay empty. */
 	bool app_only;

@@ -20,6 +20,7 @@
 #include "fleet.h"
 #include "glob.h"
 #include "hostaddr.h"
+#include "hostpeers.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
@@ -1601,6 +1602,7 @@ static void info_xdp(struct sbuf *out, void *ctx)
 	uint64_t passed = 0, dropped = 0;
 	int i, attack = 0;
 	uint32_t r, id, prog;
+	char peers[1024];
 
 	if (!a->maps) {
 		struct banguard_stats bs = { 0 };
@@ -1612,6 +1614,8 @@ static void info_xdp(struct sbuf *out, void *ctx)
 		return;
 	}
 	sbuf_printf(out, "mode:xdp\r\npin_dir:%s\r\n", a->loader->pin_dir);
+	sbuf_printf(out, "host_peers:%s\r\n",
+		    hostpeers_format(a->hostpeers, peers, sizeof(peers)));
 	/* What the kernel has now, as /healthz reads it: another tool may
 	 * have detached the program, an interface may have gone. */
 	prog = loader_xdp_prog_id(a->loader->skel);

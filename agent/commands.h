@@ -11,6 +11,7 @@ struct fg_cidr;
 struct fg_compiled;
 struct fg_conf;
 struct fleet;
+struct hostpeers;
 struct loader;
 struct metrics;
 struct policies;
@@ -38,6 +39,7 @@ struct commands_env {
 	const struct fg_conf *conf;  /* the running config */
 	struct xdpmaps *maps;	     /* NULL: app-only mode */
 	const struct loader *loader; /* the attached interfaces; NULL: app-only mode */
+	const struct hostpeers *hostpeers; /* resolvers, gateways; NULL: app-only mode */
 	struct policies *const *policies;
 	struct fg_compiled *const *compiled;
 	struct banguard *const *banguard;

@@ -36,6 +36,7 @@ static int register_commands(struct agent *a, struct server *s)
 		.conf = &a->conf,
 		.maps = a->app_only ? NULL : &a->maps,
 		.loader = a->app_only ? NULL : &a->loader,
+		.hostpeers = a->app_only ? NULL : &a->hostpeers,
 		.policies = &a->policies,
 		.compiled = &a->compiled,
 		.banguard = &a->banguard,

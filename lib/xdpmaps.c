@@ -1576,7 +1576,8 @@ int xdpmaps_unvouch(struct xdpmaps *m, const struct fg_cidr *c)
 
 const char *xdpmaps_verified_origin_name(uint32_t origin)
 {
-	static const char *const names[FG_VERIFIED_ORIGIN_MAX] = { "tcp", "vouched", "fleet" };
+	static const char *const names[FG_VERIFIED_ORIGIN_MAX] = { "tcp", "vouched", "fleet",
+								  "host" };
 
 	return origin < FG_VERIFIED_ORIGIN_MAX ? names[origin] : "unknown";
 }

@@ -144,13 +144,15 @@ enum fg_ban_origin {
  * Why an address is verified. TCP: the host completed a handshake with it
  * (TC egress data or FIN, a valid SYN cookie). VOUCH: an application vouched
  * for it over the socket (XDP.VOUCH, a policy's vouch_on_success). FLEET:
- * another agent of the fleet did either. Stable numbers.
+ * another agent of the fleet did either. HOST: one of the host's own
+ * resolvers or default gateways (the agent reads them). Stable numbers.
  */
 enum fg_verified_origin {
 	FG_VERIFIED_TCP = 0,
 	FG_VERIFIED_VOUCH = 1,
 	FG_VERIFIED_FLEET = 2,
-	FG_VERIFIED_ORIGIN_MAX = 3,
+	FG_VERIFIED_HOST = 3,
+	FG_VERIFIED_ORIGIN_MAX = 4,
 };
 
 /*
@@ -163,7 +165,7 @@ enum fg_verified_origin {
 struct fg_verified {
 	__u64 tcp_ns;	/* last TCP proof (CLOCK_MONOTONIC); 0 = none */
 	__u64 until_ns; /* vouched until (CLOCK_MONOTONIC); 0 = not vouched */
-	__u32 origin;	/* enum fg_verified_origin of until_ns (VOUCH or FLEET) */
+	__u32 origin;	/* enum fg_verified_origin of until_ns (VOUCH, FLEET or HOST) */
 	__u32 pad0;
 };
 _Static_assert(sizeof(struct fg_verified) == 24, "abi");

@@ -568,7 +568,11 @@ int tzone_get(const char *spec, const struct tzone **out, char *err, size_t errl
 	pthread_mutex_unlock(&kept_lock);
 	if (z && !*out) {
 		free(z);
-		return fail(err, errlen, -E2BIG, "more than 32 time zone tables in one agent");
+		snprintf(err, errlen,
+			 "more than %d time zone tables since floodgated started: restart it to "
+			 "free the ones no longer used",
+			 TZONE_MAX);
+		return -E2BIG;
 	}
 	free(z);
 	return 0;

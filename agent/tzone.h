@@ -23,7 +23,7 @@
 #define TZONE_SEGS_MAX 1024 /* offsets of one zone from 1970 to TZONE_END_YEAR */
 #define TZONE_END_YEAR 2200 /* rules are followed until then; the last offset after */
 #define TZONE_FILE_MAX (256 * 1024)
-#define TZONE_MAX      32 /* distinct zone tables a process keeps (tzone_get) */
+#define TZONE_MAX      256 /* distinct zone tables a process keeps (tzone_get): 6 MiB at most */
 
 /* From start_ms on (up to the next segment's start) the offset is off_ms
  * and local time is at least floor_ms (clocks that went back). */

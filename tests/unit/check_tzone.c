@@ -182,6 +182,29 @@ END_TEST
 
 /* Every cut of a real file, and bytes changed all over it: read or refused
  * with a message, and a table read is one the period functions can walk. */
+/* An agent whose reloads move a budget through zones (stop 35's trial: the
+ * 28th new zone was refused until a restart, with 32 kept): 100 distinct
+ * tables load; past TZONE_MAX the refusal says to restart. */
+START_TEST(test_many_zones)
+{
+	const struct tzone *z;
+	char spec[16], err[256];
+	int i, e = 0;
+
+	for (i = 1; i <= TZONE_MAX + 1 && !e; i++) {
+		snprintf(spec, sizeof(spec), "+%02d:%02d", i / 60, i % 60);
+		e = tzone_get(spec, &z, err, sizeof(err));
+		ck_assert_msg(e == 0 || i > 100, "zone %d (%s): %s", i, spec, err);
+	}
+	ck_assert_int_eq(e, -E2BIG);
+	ck_assert_int_eq(i - 1, TZONE_MAX + 1);
+	ck_assert_msg(strstr(err, "restart it to free the ones no longer used"), "%s", err);
+	/* A table kept already is found again, past the limit too. */
+	ck_assert_int_eq(tzone_get("+00:01", &z, err, sizeof(err)), 0);
+	ck_assert_str_eq(z->name, "+00:01");
+}
+END_TEST
+
 START_TEST(test_hostile_bytes)
 {
 	static unsigned char buf[8192], m[8192];
@@ -234,6 +257,7 @@ int main(void)
 	tcase_add_test(t, test_back_over_midnight);
 	tcase_add_test(t, test_refused);
 	tcase_add_test(t, test_hostile_bytes);
+	tcase_add_test(t, test_many_zones);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

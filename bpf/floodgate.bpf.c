@@ -877,8 +877,12 @@ static __always_inline __u32 new_flow(struct ctx *c)
 		return FG_R_DROP_SOURCE;
 	}
 	plen = c->p.family == FG_AF_INET ? c->cfg->ipv4_prefix : c->cfg->ipv6_prefix;
+	/* Spoofed SYNs can empty a prefix's bucket (its neighbours' forged
+	 * sources): a source the host talks to passes it anyway, held to its
+	 * own limit above. The verified map is read only on this refusal. */
 	if (!level_take(c, gs, &prefix_state, &c->rule->per_prefix, plen, FG_LEVEL_PREFIX,
-			attack && unverified, &pfx)) {
+			attack && unverified, &pfx) &&
+	    !is_verified(c)) {
 		reason = FG_R_DROP_PREFIX;
 		rs->dropped[FG_LEVEL_PREFIX] += 1;
 		goto refund;

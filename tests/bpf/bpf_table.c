@@ -476,6 +476,19 @@ static bool setup_prefix(char *why)
 	return true;
 }
 
+static int mark_verified(const char *s, __u64 ts);
+
+/* The prefix drained (its forged neighbours), 192.0.2.5 verified. */
+static bool setup_prefix_verified(char *why)
+{
+	int err;
+
+	if (!setup_prefix(why))
+		return false;
+	err = mark_verified("192.0.2.5", xdpmaps_now_ns());
+	return !err || fail(why, "verified: %s", strerror(-err));
+}
+
 static bool check_prefix(char *why)
 {
 	struct pkt_spec other = SYN(.src = "198.51.100.5");
@@ -780,6 +793,10 @@ static const struct tcase table[] = {
 	{ "per-prefix limit: 5th address of a /24 dropped, other /24 passes", .conf = conf_prefix,
 	  .setup = setup_prefix, .pkt = SYN(.src = "192.0.2.5"), .verdict = XDP_DROP,
 	  .reason = FG_R_DROP_PREFIX, .check = check_prefix },
+	/* stop 35's trial: 150 forged SYNs/s from a /24 refused its verified client */
+	{ "per-prefix limit: a verified address passes the /24 its neighbours drained",
+	  .conf = conf_prefix, .setup = setup_prefix_verified, .pkt = SYN(.src = "192.0.2.5"),
+	  .verdict = XDP_PASS, .reason = FG_R_PASS_NEW_FLOW },
 };
 
 static void run_case(const struct tcase *t)

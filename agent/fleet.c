@@ -47,8 +47,20 @@ struct fleet {
 	bool tcp_walking;	     /* a pass is under way */
 	struct fg_src_key *tcp_keys; /* the walk's batch buffers */
 	struct fg_verified *tcp_vals;
+	struct log_gate malformed_gate; /* "malformed" lines: at most one a second */
 	struct fleet_stats stats;
 };
+
+/* A message refused for its form: a line at most once a second (a writer of
+ * the shared Redis may send thousands), with how many were not logged. */
+static void refused_log(struct fleet *f, const char *msg, const char *member, const char *until)
+{
+	uint64_t suppressed;
+
+	if (log_gate_due(&f->malformed_gate, xdpmaps_now_ns(), &suppressed))
+		log_warn(msg, LOG_STR("source", member), LOG_STR("end", until),
+			 LOG_UINT("suppressed", suppressed));
+}
 
 static void on_ignore(redisReply *rp, const char *why, void *arg)
 {
@@ -297,22 +309,59 @@ void fleet_event(struct fleet *f, const struct fg_event *e)
 	publish(f, cidr_format(&c, buf, sizeof(buf)), ban_end_ms(f, &b), true);
 }
 
-/* Apply another host's ban, unless a local one already covers it. */
+/*
+ * A ban's end as another host wrote it (Unix ms; "0", "inf" or "+inf": no
+ * end) into *ms (0: no end). An integer too large for 64 bits, or a score
+ * Redis prints with an exponent, is UINT64_MAX (the caller caps it).
+ * Anything else (a sign, garbage, nan) is -EINVAL: strtoull() took "-1" for
+ * 2^64 - 1 and "garbage" for 0, no end.
+ */
+static int parse_end(const char *s, uint64_t *ms)
+{
+	char *end;
+	double d;
+
+	if (!strcmp(s, "inf") || !strcmp(s, "+inf")) {
+		*ms = 0;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*ms = strtoull(s, &end, 10);
+	if (!*end)
+		return 0; /* ERANGE: UINT64_MAX */
+	d = strtod(s, &end);
+	if (*end || !(d >= 0))
+		return -EINVAL;
+	*ms = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
+	return 0;
+}
+
+/* Apply another host's ban, unless a local one already covers it. Its end
+ * is capped to the longest local ban (XDP_BAN_MAX_S); a malformed one drops
+ * it. */
 static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 {
-	uint64_t end = strtoull(until, NULL, 10), now = redis_now_ms(f->r), secs = 0;
+	uint64_t end, now = redis_now_ms(f->r), secs = 0;
 	struct fg_cidr c;
 	struct fg_ban b;
 	int err;
 
 	if (cidr_parse(cidr, &c))
 		return;
-	if (!strcmp(until, "inf") || !strcmp(until, "+inf"))
-		end = 0;
+	if (parse_end(until, &end)) {
+		f->stats.refused++;
+		refused_log(f, "fleet ban refused: malformed end", cidr, until);
+		return;
+	}
 	if (end) {
 		if (end <= now)
 			return;
-		secs = (end - now + 999) / 1000;
+		/* in s, rounded up, without overflowing near UINT64_MAX */
+		secs = (end - now) / 1000 + ((end - now) % 1000 != 0);
+		if (secs > XDP_BAN_MAX_S)
+			secs = XDP_BAN_MAX_S;
 	}
 	/* Another host's word is no better than a local app's: never our own
 	 * addresses (a prefix holding one included), special or allow-listed. */

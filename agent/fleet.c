@@ -25,6 +25,19 @@
  * stall of every socket reply. 16 batches is ~4.5 ms; a map of more than
  * 16,384 entries is walked over several ticks. */
 #define TCP_WALK_BATCHES_PER_TICK 16
+/* Unbans and unvouches kept while Redis is away, to publish on its return;
+ * more are dropped (and logged): each is a linear search on every ban made
+ * meanwhile, and an outage with more lifts than this is an operator's to
+ * redo. */
+#ifndef FLEET_MAX_LIFTS
+#define FLEET_MAX_LIFTS 4096
+#endif
+
+/* An unban or unvouch made while Redis was away. */
+struct lift {
+	struct fg_cidr c;
+	bool vouch; /* an unvouch; else an unban */
+};
 
 struct fleet {
 	uv_loop_t *loop;
@@ -48,6 +61,9 @@ struct fleet {
 	struct fg_src_key *tcp_keys; /* the walk's batch buffers */
 	struct fg_verified *tcp_vals;
 	struct log_gate malformed_gate; /* "malformed" lines: at most one a second */
+	struct log_gate lifts_gate;	/* "lift dropped" lines: the same */
+	struct lift *lifts;		/* made while Redis was away, oldest first */
+	uint32_t nlifts, lifts_cap;
 	struct fleet_stats stats;
 };
 
@@ -60,6 +76,65 @@ static void refused_log(struct fleet *f, const char *msg, const char *member, co
 	if (log_gate_due(&f->malformed_gate, xdpmaps_now_ns(), &suppressed))
 		log_warn(msg, LOG_STR("source", member), LOG_STR("end", until),
 			 LOG_UINT("suppressed", suppressed));
+}
+
+static bool cidr_same(const struct fg_cidr *a, const struct fg_cidr *b)
+{
+	return a->family == b->family && a->prefixlen == b->prefixlen &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static int lift_find(const struct fleet *f, const struct fg_cidr *c, bool vouch)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->nlifts; i++)
+		if (f->lifts[i].vouch == vouch && cidr_same(&f->lifts[i].c, c))
+			return (int)i;
+	return -1;
+}
+
+/* A ban or vouch of c made again: a lift of it still waiting is void (the
+ * ban or vouch is what this host holds now, and what it publishes). */
+static void lift_forget(struct fleet *f, const struct fg_cidr *c, bool vouch)
+{
+	int i = f->nlifts ? lift_find(f, c, vouch) : -1;
+
+	if (i < 0)
+		return;
+	memmove(&f->lifts[i], &f->lifts[i + 1], (f->nlifts - (uint32_t)i - 1) * sizeof(*f->lifts));
+	f->nlifts--;
+}
+
+/* An unban or unvouch of c made while Redis is away: kept for
+ * fleet_redis_up(), which removes it from the shared set and announces it
+ * before it loads the set (else the set gave the ban or vouch back). */
+static void lift_keep(struct fleet *f, const struct fg_cidr *c, bool vouch)
+{
+	char buf[FG_CIDR_STRLEN];
+	uint64_t suppressed;
+
+	if (lift_find(f, c, vouch) >= 0)
+		return;
+	if (f->nlifts == f->lifts_cap && f->lifts_cap < FLEET_MAX_LIFTS) {
+		uint32_t cap = f->lifts_cap ? f->lifts_cap * 2 : 64;
+		struct lift *l = realloc(f->lifts, cap * sizeof(*l));
+
+		if (l) {
+			f->lifts = l;
+			f->lifts_cap = cap;
+		}
+	}
+	if (f->nlifts == f->lifts_cap) {
+		if (log_gate_due(&f->lifts_gate, xdpmaps_now_ns(), &suppressed))
+			log_warn("fleet: Redis away and too many lifts kept: this one stays local "
+				 "(the shared set may give it back)",
+				 LOG_STR("kind", vouch ? "unvouch" : "unban"),
+				 LOG_STR("source", cidr_format(c, buf, sizeof(buf))),
+				 LOG_UINT("kept", f->nlifts), LOG_UINT("suppressed", suppressed));
+		return;
+	}
+	f->lifts[f->nlifts++] = (struct lift){ .c = *c, .vouch = vouch };
 }
 
 static void on_ignore(redisReply *rp, const char *why, void *arg)
@@ -115,6 +190,8 @@ void fleet_vouch(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)
 {
 	char buf[FG_CIDR_STRLEN];
 
+	if (f)
+		lift_forget(f, c, true);
 	if (f && f->vouch && seconds)
 		publish_vouch(f, cidr_format(c, buf, sizeof(buf)),
 			      redis_now_ms(f->r) + seconds * 1000, true);
@@ -223,8 +300,12 @@ void fleet_unvouch(struct fleet *f, const struct fg_cidr *c)
 {
 	char buf[FG_CIDR_STRLEN];
 
-	if (f && f->vouch)
+	if (!f || !f->vouch)
+		return;
+	if (redis_up(f->r))
 		publish_vouch(f, cidr_format(c, buf, sizeof(buf)), 0, false);
+	else
+		lift_keep(f, c, true);
 }
 
 /* Another agent's vouch, through this host's vouch guard (never a prefix,
@@ -273,6 +354,7 @@ void fleet_ban(struct fleet *f, const struct fg_cidr *c, uint64_t seconds)
 
 	if (!f)
 		return;
+	lift_forget(f, c, false);
 	publish(f, cidr_format(c, buf, sizeof(buf)),
 		seconds ? redis_now_ms(f->r) + seconds * 1000 : 0, true);
 }
@@ -281,8 +363,12 @@ void fleet_unban(struct fleet *f, const struct fg_cidr *c)
 {
 	char buf[FG_CIDR_STRLEN];
 
-	if (f)
+	if (!f)
+		return;
+	if (redis_up(f->r))
 		publish(f, cidr_format(c, buf, sizeof(buf)), 0, false);
+	else
+		lift_keep(f, c, false);
 }
 
 /* When a ban ends (0: never) on Redis's clock, from its monotonic expiry. */
@@ -306,6 +392,7 @@ void fleet_event(struct fleet *f, const struct fg_event *e)
 	cidr_from_src_key(&e->src, &c);
 	if (xdpmaps_ban_get(f->maps, &c, &b) || b.origin != FG_BAN_AUTO)
 		return;
+	lift_forget(f, &c, false);
 	publish(f, cidr_format(&c, buf, sizeof(buf)), ban_end_ms(f, &b), true);
 }
 
@@ -520,6 +607,26 @@ static int push_own(const struct fg_cidr *c, const struct fg_ban *ban, void *arg
 	return 0;
 }
 
+/* The lifts made while Redis was away: ZREM and "un..." each, oldest first. */
+static void publish_lifts(struct fleet *f)
+{
+	char buf[FG_CIDR_STRLEN];
+	uint32_t i;
+
+	if (!f->nlifts)
+		return;
+	for (i = 0; i < f->nlifts; i++) {
+		cidr_format(&f->lifts[i].c, buf, sizeof(buf));
+		if (f->lifts[i].vouch)
+			publish_vouch(f, buf, 0, false);
+		else
+			publish(f, buf, 0, false);
+	}
+	log_info("fleet: unbans and unvouches made while Redis was away published",
+		 LOG_UINT("count", f->nlifts));
+	f->nlifts = 0;
+}
+
 void fleet_redis_up(struct fleet *f)
 {
 	char min[32];
@@ -527,6 +634,10 @@ void fleet_redis_up(struct fleet *f)
 
 	if (!f)
 		return;
+	/* Before the set is read again (commands on one connection run in
+	 * order): else it gave back what was lifted. */
+	if (redis_up(f->r))
+		publish_lifts(f);
 	if (!f->maps) {
 		/* Publish only: nothing here to apply the fleet's word to. */
 		if (f->vouch)
@@ -606,6 +717,7 @@ static void on_timer_closed(uv_handle_t *h)
 
 	free(f->tcp_keys);
 	free(f->tcp_vals);
+	free(f->lifts);
 	free(f);
 }
 

@@ -284,6 +284,149 @@ START_TEST(test_ban_end_checked)
 }
 END_TEST
 
+static bool up(void)
+{
+	return redis_up(r) && subscribed();
+}
+
+static bool never(void)
+{
+	return false;
+}
+
+static void on_ping(redisReply *rp, const char *why, void *arg)
+{
+	(void)rp;
+	(void)why;
+	(void)arg;
+}
+
+/* Stop redis-server (kill -STOP) and send requests until the breaker opens. */
+static void outage_begin(void)
+{
+	const char *ping[] = { "PING" };
+	int i;
+
+	ck_assert_int_eq(kill(redis_pid, SIGSTOP), 0);
+	for (i = 0; i < 100 && redis_up(r); i++) {
+		redis_command(r, 1, ping, NULL, on_ping, NULL);
+		spin(never, 50);
+	}
+	ck_assert_msg(!redis_up(r), "the breaker did not open");
+}
+
+/* kill -CONT: wait until the store is back and the fleet subscribed again. */
+static void outage_end(void)
+{
+	ck_assert_int_eq(kill(redis_pid, SIGCONT), 0);
+	ck_assert_msg(spin(up, 5000), "redis did not come back");
+}
+
+static const char *want_verified;
+static bool is_verified(void)
+{
+	struct fg_cidr c = addr(want_verified);
+	struct fg_verified v;
+
+	return !xdpmaps_verified(&maps, &c, &v);
+}
+
+/* A subscriber of the channel, as another agent's; read with a timeout. */
+static redisContext *listener(void)
+{
+	struct timeval tv = { 0, 200000 };
+	redisContext *l = redisConnectUnix(sock);
+	redisReply *rp;
+
+	ck_assert(l && !l->err);
+	rp = redisCommand(l, "SUBSCRIBE ut:bans:events");
+	ck_assert_ptr_nonnull(rp);
+	freeReplyObject(rp);
+	redisSetTimeout(l, tv);
+	return l;
+}
+
+/* Did l hear a message that starts with kind and ends with " member"? */
+static bool heard(redisContext *l, const char *kind, const char *member)
+{
+	redisReply *rp;
+	bool found = false;
+
+	while (!found && redisGetReply(l, (void **)&rp) == REDIS_OK && rp) {
+		if (rp->type == REDIS_REPLY_ARRAY && rp->elements == 3 &&
+		    rp->element[2]->type == REDIS_REPLY_STRING) {
+			const char *m = rp->element[2]->str;
+			size_t n = strlen(m), k = strlen(member);
+
+			found = !strncmp(m, kind, strlen(kind)) && m[strlen(kind)] == ' ' &&
+				n > k && m[n - k - 1] == ' ' && !strcmp(m + n - k, member);
+		}
+		freeReplyObject(rp);
+	}
+	return found;
+}
+
+/*
+ * An unban or unvouch made while Redis is away reaches the fleet when it
+ * is back: removed from the shared set and announced before the set is
+ * loaded again. Before, the reload gave the ban (and the vouch) back to
+ * this host as the fleet's, and the other hosts kept them.
+ */
+START_TEST(test_lift_during_outage)
+{
+	struct fg_cidr ban = addr("203.0.113.100"), ban2 = addr("203.0.113.101");
+	struct fg_cidr v = addr("198.51.100.7");
+	enum vouch_result res;
+	redisContext *l;
+	struct fg_ban b;
+
+	SKIP_UNLESS_USABLE();
+	/* made and published while Redis is up */
+	ck_assert_int_eq(xdpmaps_ban(&maps, &ban, 600, FG_BAN_MANUAL), 0);
+	fleet_ban(f, &ban, 600);
+	ck_assert_int_eq(xdpmaps_ban(&maps, &ban2, 600, FG_BAN_MANUAL), 0);
+	fleet_ban(f, &ban2, 600);
+	ck_assert_int_eq(vouch_add(vouch, guard, &maps, 0, true, &v, 600, VOUCH_FROM_SOCKET,
+				   xdpmaps_now_ns(), &res),
+			 0);
+	fleet_vouch(f, &v, 600);
+	for (int i = 0; i < 50; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	usleep(20000);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	ck_assert_int_eq(other_do("ZSCORE ut:bans 203.0.113.100"), 0);
+	ck_assert_int_eq(other_do("ZSCORE ut:vouches 198.51.100.7"), 0);
+	/* a member the other agent added unannounced: in once the set is loaded */
+	other_do("ZADD ut:bans +inf 203.0.113.199");
+	l = listener();
+	outage_begin();
+	/* XDP.UNBAN and XDP.UNVOUCH; ban2 is unbanned and banned again */
+	ck_assert_int_eq(xdpmaps_unban(&maps, &ban), 0);
+	fleet_unban(f, &ban);
+	ck_assert_int_eq(vouch_remove(vouch, &maps, &v, xdpmaps_now_ns()), 0);
+	fleet_unvouch(f, &v);
+	ck_assert_int_eq(xdpmaps_unban(&maps, &ban2), 0);
+	fleet_unban(f, &ban2);
+	ck_assert_int_eq(xdpmaps_ban(&maps, &ban2, 600, FG_BAN_MANUAL), 0);
+	fleet_ban(f, &ban2, 600);
+	outage_end();
+	ck_assert(wait_banned("203.0.113.199"));
+	spin(never, 100); /* the vouch set's reply, sent with the ban set's */
+	ck_assert_msg(!get_ban("203.0.113.100", &b), "the unban was undone (origin %u)", b.origin);
+	want_verified = "198.51.100.7";
+	ck_assert_msg(!is_verified(), "the unvouch was undone");
+	ck_assert_int_eq(other_do("ZSCORE ut:bans 203.0.113.100"), -1);
+	ck_assert_int_eq(other_do("ZSCORE ut:vouches 198.51.100.7"), -1);
+	ck_assert(heard(l, "unban", "203.0.113.100"));
+	ck_assert(heard(l, "unvouch", "198.51.100.7"));
+	/* the ban made again after its unban stands, here and in the set */
+	ck_assert(get_ban("203.0.113.101", &b));
+	ck_assert_uint_eq(b.origin, FG_BAN_MANUAL);
+	ck_assert_int_eq(other_do("ZSCORE ut:bans 203.0.113.101"), 0);
+	redisFree(l);
+}
+END_TEST
+
 static Suite *fleet_suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -292,6 +435,7 @@ static Suite *fleet_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_ban_end_checked);
+	tcase_add_test(tc, test_lift_during_outage);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -33,7 +33,14 @@
 #define FLEET_MAX_LIFTS 4096
 #endif
 
-/* An unban or unvouch made while Redis was away. */
+/* Members the channel changed while a load of the sets was under way, left
+ * as the messages left them; more and the load removes nothing. */
+#ifndef FLEET_MAX_TOUCHED
+#define FLEET_MAX_TOUCHED 1024
+#endif
+
+/* An unban or unvouch made while Redis was away; a member a message
+ * changed during a load. */
 struct lift {
 	struct fg_cidr c;
 	bool vouch; /* an unvouch; else an unban */
@@ -64,6 +71,10 @@ struct fleet {
 	struct log_gate lifts_gate;	/* "lift dropped" lines: the same */
 	struct lift *lifts;		/* made while Redis was away, oldest first */
 	uint32_t nlifts, lifts_cap;
+	uint32_t loads;				/* loads of the sets under way */
+	struct lift touched[FLEET_MAX_TOUCHED]; /* by messages since the first of them */
+	uint32_t ntouched;
+	bool touched_over; /* more than FLEET_MAX_TOUCHED: remove nothing */
 	struct fleet_stats stats;
 };
 
@@ -135,6 +146,29 @@ static void lift_keep(struct fleet *f, const struct fg_cidr *c, bool vouch)
 		return;
 	}
 	f->lifts[f->nlifts++] = (struct lift){ .c = *c, .vouch = vouch };
+}
+
+/* A message changed c (vouch: the vouch set's kind) while a load is under
+ * way: its reply may be older than the message, and must not undo it. */
+static void touch(struct fleet *f, const struct fg_cidr *c, bool vouch)
+{
+	if (!f->loads)
+		return;
+	if (f->ntouched == FLEET_MAX_TOUCHED) {
+		f->touched_over = true;
+		return;
+	}
+	f->touched[f->ntouched++] = (struct lift){ .c = *c, .vouch = vouch };
+}
+
+static bool touched(const struct fleet *f, const struct fg_cidr *c, bool vouch)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->ntouched; i++)
+		if (f->touched[i].vouch == vouch && cidr_same(&f->touched[i].c, c))
+			return true;
+	return false;
 }
 
 static void on_ignore(redisReply *rp, const char *why, void *arg)
@@ -469,6 +503,8 @@ static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 	log_info("fleet ban", LOG_STR("source", cidr), LOG_UINT("for_s", secs));
 }
 
+static void load_sets(struct fleet *f);
+
 static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct fleet *f = privdata;
@@ -477,14 +513,15 @@ static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
 	struct fg_cidr c;
 	int n;
 
-	(void)ac;
 	if (!rp || rp->type != REDIS_REPLY_ARRAY || rp->elements != 3)
 		return;
 	if (rp->element[0]->type != REDIS_REPLY_STRING)
 		return;
 	if (strcmp(rp->element[0]->str, "message")) {
-		if (!strcmp(rp->element[0]->str, "subscribe"))
+		if (!strcmp(rp->element[0]->str, "subscribe") && ac == f->sub) {
 			f->stats.subscribed = true;
+			load_sets(f);
+		}
 		return;
 	}
 	m = rp->element[2];
@@ -497,6 +534,8 @@ static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
 		f->stats.own++;
 		return;
 	}
+	if (f->loads && !cidr_parse(cidr, &c))
+		touch(f, &c, strcmp(kind, "ban") && strcmp(kind, "unban"));
 	if (!strcmp(kind, "ban") && n == 4) {
 		apply_ban(f, cidr, until);
 	} else if (!strcmp(kind, "vouch") && n == 4) {
@@ -556,34 +595,168 @@ static void on_timer(uv_timer_t *t)
 	subscribe(t->data);
 }
 
-/* A ZRANGEBYSCORE ... WITHSCORES reply: apply each (member, score). */
-static void load_set(struct fleet *f, redisReply *rp, const char *why, const char *what,
+static int cidr_cmp(const void *pa, const void *pb)
+{
+	const struct fg_cidr *a = pa, *b = pb;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->prefixlen != b->prefixlen)
+		return a->prefixlen < b->prefixlen ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* What a load of a set removes: the fleet's entries here that the set no
+ * longer holds (sorted in keep) and no message changed meanwhile. */
+struct stale {
+	struct fleet *f;
+	bool vouch;
+	const struct fg_cidr *keep;
+	size_t nkeep;
+	struct fg_cidr *out;
+	size_t n, cap;
+};
+
+static void stale_add(struct stale *st, const struct fg_cidr *c)
+{
+	if (bsearch(c, st->keep, st->nkeep, sizeof(*st->keep), cidr_cmp) ||
+	    touched(st->f, c, st->vouch))
+		return;
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 64;
+		struct fg_cidr *o = realloc(st->out, cap * sizeof(*o));
+
+		if (!o)
+			return; /* stays until the next load */
+		st->out = o;
+		st->cap = cap;
+	}
+	st->out[st->n++] = *c;
+}
+
+static int stale_ban(const struct fg_cidr *c, const struct fg_ban *ban, void *arg)
+{
+	if (ban && ban->origin == FG_BAN_FLEET)
+		stale_add(arg, c);
+	return 0;
+}
+
+static void stale_vouch(const struct fg_cidr *c, uint64_t until_ns, void *arg)
+{
+	(void)until_ns;
+	stale_add(arg, c);
+}
+
+/*
+ * Remove the fleet's bans (vouch: vouches) that the set, whose members are
+ * keep, no longer holds: their unban was published while this agent was
+ * not subscribed (a reconnect), and no message will ever tell it again.
+ * Only origin fleet: this host's own bans and vouches are its own.
+ */
+static void reconcile(struct fleet *f, bool vouch, const struct fg_cidr *keep, size_t nkeep)
+{
+	struct stale st = { .f = f, .vouch = vouch, .keep = keep, .nkeep = nkeep };
+	char buf[FG_CIDR_STRLEN];
+	size_t i, gone = 0;
+
+	if (vouch)
+		vouch_each_fleet(f->vouch, stale_vouch, &st);
+	else
+		xdpmaps_bans_each(f->maps, stale_ban, &st);
+	for (i = 0; i < st.n; i++) {
+		if (vouch ? vouch_remove(f->vouch, f->maps, &st.out[i], xdpmaps_now_ns())
+			  : xdpmaps_unban(f->maps, &st.out[i]))
+			continue;
+		f->stats.unbanned++;
+		gone++;
+		log_debug(vouch ? "fleet unvouch: not in the shared set"
+				: "fleet unban: not in the shared set",
+			  LOG_STR("source", cidr_format(&st.out[i], buf, sizeof(buf))));
+	}
+	if (gone)
+		log_info("fleet: entries the shared set no longer holds removed",
+			 LOG_STR("set", vouch ? "vouch" : "ban"), LOG_UINT("removed", gone));
+	free(st.out);
+}
+
+/* A ZRANGEBYSCORE ... WITHSCORES reply: apply each (member, score) but those
+ * a message changed since the load was sent, then reconcile(). */
+static void load_set(struct fleet *f, redisReply *rp, const char *why, bool vouch,
 		     void (*apply)(struct fleet *f, const char *member, const char *score))
 {
-	size_t i;
+	const char *what = vouch ? "vouch" : "ban";
+	struct fg_cidr *keep = NULL;
+	size_t i, nkeep = 0;
 
 	if (!rp || rp->type != REDIS_REPLY_ARRAY) {
 		log_warn("fleet: cannot load a shared set", LOG_STR("set", what),
 			 LOG_STR("why", why ? why : "?"));
 		return;
 	}
+	keep = calloc(rp->elements / 2 + 1, sizeof(*keep));
 	for (i = 0; i + 1 < rp->elements; i += 2) {
-		if (rp->element[i]->type == REDIS_REPLY_STRING &&
-		    rp->element[i + 1]->type == REDIS_REPLY_STRING)
+		struct fg_cidr c;
+
+		if (rp->element[i]->type != REDIS_REPLY_STRING ||
+		    rp->element[i + 1]->type != REDIS_REPLY_STRING ||
+		    cidr_parse(rp->element[i]->str, &c))
+			continue;
+		/* kept even when refused: what the set holds is not stale */
+		if (keep)
+			keep[nkeep++] = c;
+		if (!touched(f, &c, vouch))
 			apply(f, rp->element[i]->str, rp->element[i + 1]->str);
 	}
 	log_info("fleet: shared set loaded", LOG_STR("set", what),
 		 LOG_UINT("members", rp->elements / 2));
+	/* out of memory or too many messages meanwhile: remove nothing */
+	if (keep && !f->touched_over) {
+		qsort(keep, nkeep, sizeof(*keep), cidr_cmp);
+		reconcile(f, vouch, keep, nkeep);
+	}
+	free(keep);
+}
+
+static void load_done(struct fleet *f)
+{
+	if (f->loads && !--f->loads) {
+		f->ntouched = 0;
+		f->touched_over = false;
+	}
 }
 
 static void on_set(redisReply *rp, const char *why, void *arg)
 {
-	load_set(arg, rp, why, "ban", apply_ban);
+	load_set(arg, rp, why, false, apply_ban);
+	load_done(arg);
 }
 
 static void on_vset(redisReply *rp, const char *why, void *arg)
 {
-	load_set(arg, rp, why, "vouch", apply_vouch);
+	load_set(arg, rp, why, true, apply_vouch);
+	load_done(arg);
+}
+
+/*
+ * Load both sets whole: at every (re)subscribe, once the subscription is
+ * confirmed, so a ban published while this agent was not subscribed is
+ * read from the set, and one published from now on arrives as a message.
+ */
+static void load_sets(struct fleet *f)
+{
+	char min[32];
+	const char *load[5] = { "ZRANGEBYSCORE", f->set, min, "+inf", "WITHSCORES" };
+
+	if (!f->maps || !redis_up(f->r))
+		return;
+	snprintf(min, sizeof(min), "(%llu", (unsigned long long)redis_now_ms(f->r));
+	if (!redis_command(f->r, 5, load, NULL, on_set, f))
+		f->loads++;
+	if (f->vouch) {
+		load[1] = f->vset;
+		if (!redis_command(f->r, 5, load, NULL, on_vset, f))
+			f->loads++;
+	}
 }
 
 static void push_own_vouch(const struct fg_cidr *c, uint64_t until_ns, void *arg)
@@ -629,9 +802,6 @@ static void publish_lifts(struct fleet *f)
 
 void fleet_redis_up(struct fleet *f)
 {
-	char min[32];
-	const char *load[5];
-
 	if (!f)
 		return;
 	/* Before the set is read again (commands on one connection run in
@@ -644,11 +814,6 @@ void fleet_redis_up(struct fleet *f)
 			vouch_each_local(f->vouch, xdpmaps_now_ns(), push_own_vouch, f);
 		return;
 	}
-	load[0] = "ZRANGEBYSCORE";
-	load[1] = f->set;
-	load[2] = min;
-	load[3] = "+inf";
-	load[4] = "WITHSCORES";
 	/* A new connection may be to another server (a Sentinel fail-over):
 	 * subscribe anew there, so bans published on the new master arrive. */
 	if (f->sub) {
@@ -659,17 +824,12 @@ void fleet_redis_up(struct fleet *f)
 		ac->data = NULL;
 		redisAsyncFree(ac);
 	}
-	/* Subscribed before the set is read: a ban published in between is
-	 * not missed (one seen twice is applied once). */
-	subscribe(f);
 	xdpmaps_bans_each(f->maps, push_own, f);
-	snprintf(min, sizeof(min), "(%llu", (unsigned long long)redis_now_ms(f->r));
-	redis_command(f->r, 5, load, NULL, on_set, f);
-	if (f->vouch) {
+	if (f->vouch)
 		vouch_each_local(f->vouch, xdpmaps_now_ns(), push_own_vouch, f);
-		load[1] = f->vset;
-		redis_command(f->r, 5, load, NULL, on_vset, f);
-	}
+	/* The sets are loaded once the subscription is confirmed (load_sets()),
+	 * after what was just sent. */
+	subscribe(f);
 }
 
 void fleet_set_vouch(struct fleet *f, struct vouch *v)

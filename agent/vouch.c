@@ -26,6 +26,7 @@ struct entry {
 	struct fg_cidr c;
 	uint32_t uid;
 	bool fleet;    /* another agent's: not published again */
+	bool proof;    /* of the fleet's, from a TCP proof (in no shared set) */
 	uint32_t hpos; /* its place in the expiry heap */
 	uint64_t until_ns;
 };
@@ -546,7 +547,12 @@ int vouch_add_fleet(struct vouch *v, struct banguard *g, struct xdpmaps *m, cons
 	}
 	if (at < 0 && (v->n >= v->conf.max || v->n >= v->cap))
 		return refuse(v, o, VOUCH_QUOTA, res, -EDQUOT);
-	return record(v, m, at, c, (uint32_t)-1, at < 0 || v->e[at].fleet, until, o, res);
+	err = record(v, m, at, c, (uint32_t)-1, at < 0 || v->e[at].fleet, until, o, res);
+	/* What wrote the end last says whether the shared set backs it. */
+	at = err ? -1 : find(v, c);
+	if (at >= 0)
+		v->e[at].proof = v->e[at].fleet && !ms;
+	return err;
 }
 
 void vouch_each_local(const struct vouch *v, uint64_t now_ns, vouch_each_fn fn, void *arg)
@@ -555,6 +561,15 @@ void vouch_each_local(const struct vouch *v, uint64_t now_ns, vouch_each_fn fn, 
 
 	for (i = 0; v && i < v->n; i++)
 		if (!v->e[i].fleet && v->e[i].until_ns > now_ns)
+			fn(&v->e[i].c, v->e[i].until_ns, arg);
+}
+
+void vouch_each_fleet(const struct vouch *v, vouch_each_fn fn, void *arg)
+{
+	uint32_t i;
+
+	for (i = 0; v && i < v->n; i++)
+		if (v->e[i].fleet && !v->e[i].proof)
 			fn(&v->e[i].c, v->e[i].until_ns, arg);
 }
 

@@ -96,7 +96,8 @@ int vouch_add(struct vouch *v, struct banguard *g, struct xdpmaps *m, uint32_t u
 
 /*
  * Another agent's vouch of c for ms (0: verified_ttl; at most
- * vouch.max_duration; it judged the peer, its rate and its quota): the
+ * vouch.max_duration; it judged the peer, its rate and its quota; 0 is a
+ * TCP proof it shared, which no shared set holds): the
  * address, deny and ban checks as above and vouch.max in all (a shared
  * store's writer must not fill the map either). A longer
  * vouch already in force is kept. Written with origin FG_VERIFIED_FLEET and
@@ -109,6 +110,11 @@ int vouch_add_fleet(struct vouch *v, struct banguard *g, struct xdpmaps *m, cons
  * what an agent publishes when the shared store comes (back). */
 typedef void (*vouch_each_fn)(const struct fg_cidr *c, uint64_t until_ns, void *arg);
 void vouch_each_local(const struct vouch *v, uint64_t now_ns, vouch_each_fn fn, void *arg);
+
+/* Visit the fleet's vouches that came from the shared set (not this host's,
+ * not TCP proofs), ended or not: what a reload of the set checks. fn must
+ * not change v. */
+void vouch_each_fleet(const struct vouch *v, vouch_each_fn fn, void *arg);
 
 /* End c's vouch (xdpmaps_unvouch()) and stop counting it. -ENOENT when no
  * vouch holds for c. */

@@ -427,6 +427,80 @@ START_TEST(test_lift_during_outage)
 }
 END_TEST
 
+static bool not_subscribed(void)
+{
+	return !subscribed();
+}
+
+/* CLIENT KILL TYPE pubsub: the fleet's subscriber goes, comes back within
+ * SUB_RETRY_MS, and has loaded the set once the marker the other agent
+ * added unannounced is applied. */
+static void resubscribe(const char *marker)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "ZADD ut:bans +inf %s", marker);
+	other_do(cmd);
+	ck_assert_int_eq(other_do("CLIENT KILL TYPE pubsub"), 1);
+	ck_assert_msg(spin(not_subscribed, 2000), "the subscriber was not lost");
+	ck_assert_msg(wait_banned(marker), "the set was not loaded on re-subscribing");
+	spin(never, 100); /* the vouch set's reply, sent with the ban set's */
+}
+
+/*
+ * Bans published while the subscriber reconnects are read from the set on
+ * re-subscribing; the fleet's bans and vouches the set no longer holds (an
+ * unban published meanwhile) are removed; this host's own, and the TCP
+ * proofs the fleet shared (in no set), stay.
+ */
+START_TEST(test_resubscribe_reconciles)
+{
+	struct fg_cidr manual = addr("203.0.113.71");
+	unsigned long long end = clock_realtime_ms() + 600000;
+	struct fleet_stats st;
+	char msg[128];
+	struct fg_ban b;
+
+	SKIP_UNLESS_USABLE();
+	/* the fleet's ban (.72) and vouch (.9), a TCP proof (.10), a ban of this host's */
+	other_do("ZADD ut:bans %llu 203.0.113.72", end);
+	snprintf(msg, sizeof(msg), "ban other-1-1 203.0.113.72 %llu", end);
+	other_publish(msg);
+	other_do("ZADD ut:vouches %llu 198.51.100.9", end);
+	snprintf(msg, sizeof(msg), "vouch other-1-1 198.51.100.9 %llu", end);
+	other_publish(msg);
+	other_publish("tcp other-1-1 198.51.100.10");
+	ck_assert_int_eq(xdpmaps_ban(&maps, &manual, 600, FG_BAN_MANUAL), 0);
+	ck_assert(wait_banned("203.0.113.72"));
+	want_verified = "198.51.100.10";
+	ck_assert(spin(is_verified, 3000));
+	want_verified = "198.51.100.9";
+	ck_assert(is_verified());
+
+	/* a ban published while the subscriber was away: in the set only */
+	other_do("ZADD ut:bans %llu 203.0.113.70", end);
+	resubscribe("203.0.113.170");
+	ck_assert_msg(get_ban("203.0.113.70", &b), "a ban in the set was not loaded");
+	ck_assert_uint_eq(b.origin, FG_BAN_FLEET);
+
+	/* unbans and an unvouch published while it was away: gone from the set */
+	other_do("ZREM ut:bans 203.0.113.72");
+	other_do("ZREM ut:vouches 198.51.100.9");
+	resubscribe("203.0.113.171");
+	ck_assert_msg(!get_ban("203.0.113.72", &b), "a fleet ban the set lost stayed");
+	ck_assert_msg(!is_verified(), "a fleet vouch the set lost stayed");
+	fleet_stats(f, &st);
+	ck_assert_uint_ge(st.unbanned, 2);
+	/* kept: this host's ban, the fleet's bans still in the set, the TCP proof */
+	ck_assert(get_ban("203.0.113.71", &b));
+	ck_assert_uint_eq(b.origin, FG_BAN_MANUAL);
+	ck_assert(get_ban("203.0.113.70", &b));
+	ck_assert(get_ban("203.0.113.170", &b));
+	want_verified = "198.51.100.10";
+	ck_assert_msg(is_verified(), "a TCP proof the fleet shared was taken for a vouch");
+}
+END_TEST
+
 static Suite *fleet_suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -436,6 +510,7 @@ static Suite *fleet_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_ban_end_checked);
 	tcase_add_test(tc, test_lift_during_outage);
+	tcase_add_test(tc, test_resubscribe_reconciles);
 	suite_add_tcase(s, tc);
 	return s;
 }

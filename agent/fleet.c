@@ -68,6 +68,8 @@ struct fleet {
 	struct fg_src_key *tcp_keys; /* the walk's batch buffers */
 	struct fg_verified *tcp_vals;
 	struct log_gate malformed_gate; /* "malformed" lines: at most one a second */
+	struct log_gate refused_gate[3]; /* refused bans, vouches, TCP proofs: the same */
+	struct log_gate failed_gate;	 /* sets that refused a member: the same */
 	struct log_gate lifts_gate;	/* "lift dropped" lines: the same */
 	struct lift *lifts;		/* made while Redis was away, oldest first */
 	uint32_t nlifts, lifts_cap;
@@ -171,6 +173,28 @@ static bool touched(const struct fleet *f, const struct fg_cidr *c, bool vouch)
 	return false;
 }
 
+/* A member added to or removed from a set: published once Redis says so;
+ * an error (OOM, READONLY...) or no answer is logged, at most once a second,
+ * and counted as failed (the message went out all the same). */
+static void on_set_write(redisReply *rp, const char *why, void *arg)
+{
+	struct fleet *f = arg;
+	const char *err = why ? why : "?";
+	uint64_t suppressed;
+
+	if (rp && rp->type != REDIS_REPLY_ERROR) {
+		f->stats.published++;
+		return;
+	}
+	if (rp)
+		err = rp->str;
+	f->stats.failed++;
+	if (log_gate_due(&f->failed_gate, xdpmaps_now_ns(), &suppressed))
+		log_warn("fleet: the shared set was not updated: agents that load it later miss "
+			 "this change",
+			 LOG_STR("error", err), LOG_UINT("suppressed", suppressed));
+}
+
 static void on_ignore(redisReply *rp, const char *why, void *arg)
 {
 	(void)arg;
@@ -198,15 +222,14 @@ static void publish_in(struct fleet *f, const char *set, const char *kind, const
 			snprintf(score, sizeof(score), "%llu", (unsigned long long)until_ms);
 		else
 			strcpy(score, "+inf");
-		redis_command(f->r, 4, zadd, NULL, on_ignore, NULL);
+		redis_command(f->r, 4, zadd, NULL, on_set_write, f);
 		snprintf(now, sizeof(now), "(%llu", (unsigned long long)redis_now_ms(f->r));
 		redis_command(f->r, 4, trim, NULL, on_ignore, NULL);
 	} else {
 		snprintf(msg, sizeof(msg), "un%s %s %s", kind, f->host, member);
-		redis_command(f->r, 3, zrem, NULL, on_ignore, NULL);
+		redis_command(f->r, 3, zrem, NULL, on_set_write, f);
 	}
 	redis_command(f->r, 3, pub, NULL, on_ignore, NULL);
-	f->stats.published++;
 }
 
 static void publish(struct fleet *f, const char *cidr, uint64_t until_ms, bool ban)
@@ -347,7 +370,7 @@ void fleet_unvouch(struct fleet *f, const struct fg_cidr *c)
  * on Redis's clock, as a ban's. */
 static void apply_vouch(struct fleet *f, const char *addr, const char *until)
 {
-	uint64_t end = strtoull(until, NULL, 10), now = redis_now_ms(f->r);
+	uint64_t end = strtoull(until, NULL, 10), now = redis_now_ms(f->r), suppressed;
 	enum vouch_result res;
 	struct fg_cidr c;
 
@@ -355,8 +378,10 @@ static void apply_vouch(struct fleet *f, const char *addr, const char *until)
 		return;
 	if (vouch_add_fleet(f->vouch, f->guard, f->maps, &c, end - now, xdpmaps_now_ns(), &res)) {
 		f->stats.refused++;
-		log_warn("fleet vouch refused", LOG_STR("source", addr),
-			 LOG_STR("result", vouch_result_name(res)));
+		if (log_gate_due(&f->refused_gate[1], xdpmaps_now_ns(), &suppressed))
+			log_warn("fleet vouch refused", LOG_STR("source", addr),
+				 LOG_STR("result", vouch_result_name(res)),
+				 LOG_UINT("suppressed", suppressed));
 		return;
 	}
 	f->stats.applied++;
@@ -368,14 +393,17 @@ static void apply_vouch(struct fleet *f, const char *addr, const char *until)
 static void apply_tcp(struct fleet *f, const char *addr)
 {
 	enum vouch_result res;
+	uint64_t suppressed;
 	struct fg_cidr c;
 
 	if (!f->vouch || cidr_parse_addr(addr, &c))
 		return;
 	if (vouch_add_fleet(f->vouch, f->guard, f->maps, &c, 0, xdpmaps_now_ns(), &res)) {
 		f->stats.refused++;
-		log_warn("fleet TCP verification refused", LOG_STR("source", addr),
-			 LOG_STR("result", vouch_result_name(res)));
+		if (log_gate_due(&f->refused_gate[2], xdpmaps_now_ns(), &suppressed))
+			log_warn("fleet TCP verification refused", LOG_STR("source", addr),
+				 LOG_STR("result", vouch_result_name(res)),
+				 LOG_UINT("suppressed", suppressed));
 		return;
 	}
 	f->stats.applied++;
@@ -464,7 +492,7 @@ static int parse_end(const char *s, uint64_t *ms)
  * it. */
 static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 {
-	uint64_t end, now = redis_now_ms(f->r), secs = 0;
+	uint64_t end, now = redis_now_ms(f->r), secs = 0, suppressed;
 	struct fg_cidr c;
 	struct fg_ban b;
 	int err;
@@ -488,8 +516,9 @@ static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 	 * addresses (a prefix holding one included), special or allow-listed. */
 	if (f->guard && banguard_address_refused(f->guard, f->maps, &c, xdpmaps_now_ns())) {
 		f->stats.refused++;
-		log_warn("fleet ban refused: own, special or allow-listed address",
-			 LOG_STR("source", cidr));
+		if (log_gate_due(&f->refused_gate[0], xdpmaps_now_ns(), &suppressed))
+			log_warn("fleet ban refused: own, special or allow-listed address",
+				 LOG_STR("source", cidr), LOG_UINT("suppressed", suppressed));
 		return;
 	}
 	if (!xdpmaps_banned(f->maps, &c, xdpmaps_now_ns(), &b) && b.origin != FG_BAN_FLEET)

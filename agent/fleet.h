@@ -82,7 +82,8 @@ void fleet_event(struct fleet *f, const struct fg_event *e);
 void fleet_redis_up(struct fleet *f);
 
 struct fleet_stats {
-	uint64_t published;	 /* bans and unbans sent */
+	uint64_t published;	 /* bans and unbans (vouches...) the shared set took */
+	uint64_t failed;	 /* ... it refused (OOM, READONLY...) or left unanswered */
 	uint64_t applied;	 /* others' bans (and vouches) applied to the map */
 	uint64_t unbanned;	 /* others' unbans (and unvouches) applied */
 	uint64_t own;		 /* our own messages, ignored */

@@ -1118,11 +1118,13 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	       "1 while subscribed to the fleet's ban channel.", fs.subscribed);
 	family(b, "floodgate_fleet_messages_total", "counter",
 	       "Fleet ban messages: published (this host's bans and unbans), applied (other "
-	       "hosts' bans), unbanned (other hosts' unbans).");
+	       "hosts' bans), unbanned (other hosts' unbans), refused, failed (this host's the "
+	       "shared set did not take).");
 	u64(b, "floodgate_fleet_messages_total", fs.published, "kind", "published", LABELS_END);
 	u64(b, "floodgate_fleet_messages_total", fs.applied, "kind", "applied", LABELS_END);
 	u64(b, "floodgate_fleet_messages_total", fs.unbanned, "kind", "unbanned", LABELS_END);
 	u64(b, "floodgate_fleet_messages_total", fs.refused, "kind", "refused", LABELS_END);
+	u64(b, "floodgate_fleet_messages_total", fs.failed, "kind", "failed", LABELS_END);
 	family(b, "floodgate_fleet_tcp_verified_total", "counter",
 	       "This host's TCP verifications found by the once-a-second walk: published to "
 	       "the fleet, or suppressed (over vouch.share_tcp that second).");

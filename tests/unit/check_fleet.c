@@ -7,6 +7,7 @@
  * Needs root or CAP_BPF (the maps) and redis-server; skips without them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,6 +106,11 @@ static bool spin(bool (*done)(void), unsigned ms)
 	return done();
 }
 
+static bool never(void)
+{
+	return false;
+}
+
 static bool subscribed(void)
 {
 	struct fleet_stats st;
@@ -147,6 +153,7 @@ static void setup(void)
 	redis_on_state(r, on_state, f);
 	ck_assert_msg(spin(subscribed, 5000), "the fleet did not subscribe");
 	other = redisConnectUnix(sock);
+	spin(never, 100); /* the sets' loads, sent once subscribed */
 	ck_assert(other && !other->err);
 	usable = true;
 }
@@ -287,11 +294,6 @@ END_TEST
 static bool up(void)
 {
 	return redis_up(r) && subscribed();
-}
-
-static bool never(void)
-{
-	return false;
 }
 
 static void on_ping(redisReply *rp, const char *why, void *arg)
@@ -501,6 +503,79 @@ START_TEST(test_resubscribe_reconciles)
 }
 END_TEST
 
+static uint64_t want_failed;
+static bool failed_seen(void)
+{
+	struct fleet_stats st;
+
+	fleet_stats(f, &st);
+	return st.failed >= want_failed;
+}
+
+/* A shared set that refuses a member (Redis out of memory) is counted as
+ * failed, not published, and said in the log. */
+START_TEST(test_set_write_failed)
+{
+	struct fg_cidr c = addr("203.0.113.80");
+	struct fleet_stats st, was;
+
+	SKIP_UNLESS_USABLE();
+	fleet_stats(f, &was);
+	other_do("CONFIG SET maxmemory-policy noeviction");
+	other_do("CONFIG SET maxmemory 1");
+	fleet_ban(f, &c, 600);
+	want_failed = was.failed + 1;
+	ck_assert_msg(spin(failed_seen, 2000), "a refused ZADD was not counted");
+	fleet_stats(f, &st);
+	ck_assert_uint_eq(st.published, was.published);
+	other_do("CONFIG SET maxmemory 0");
+	fleet_ban(f, &c, 600);
+	spin(never, 200);
+	fleet_stats(f, &st);
+	ck_assert_uint_eq(st.published, was.published + 1);
+	ck_assert_uint_eq(st.failed, was.failed + 1);
+}
+END_TEST
+
+/* Hostile messages: a warning a second, not one each. */
+START_TEST(test_refusals_rate_limited)
+{
+	char path[128], line[512], msg[128];
+	int fd, saved, i, lines = 0;
+	struct fleet_stats st;
+	FILE *in;
+
+	SKIP_UNLESS_USABLE();
+	snprintf(path, sizeof(path), "%s/log", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	saved = dup(2);
+	dup2(fd, 2);
+	for (i = 0; i < 200; i++) {
+		other_publish("ban other-1-1 127.0.0.1 0");		   /* special */
+		other_publish("ban other-1-1 203.0.113.90 nope");	   /* malformed */
+		other_publish("vouch other-1-1 127.0.0.1 99999999999999"); /* special */
+		other_publish("tcp other-1-1 127.0.0.1");		   /* special */
+	}
+	snprintf(msg, sizeof(msg), "ban other-1-1 203.0.113.91 0");
+	other_publish(msg);
+	ck_assert(wait_banned("203.0.113.91"));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	fleet_stats(f, &st);
+	ck_assert_uint_eq(st.refused, 800);
+	in = fopen(path, "r");
+	ck_assert_ptr_nonnull(in);
+	while (fgets(line, sizeof(line), in))
+		lines += strstr(line, "level=warn") != NULL;
+	fclose(in);
+	ck_assert_msg(lines <= 8, "%d warnings for 800 refused messages", lines);
+	ck_assert_int_ge(lines, 4); /* each kind said once */
+}
+END_TEST
+
 static Suite *fleet_suite(void)
 {
 	Suite *s = suite_create("fleet");
@@ -511,6 +586,8 @@ static Suite *fleet_suite(void)
 	tcase_add_test(tc, test_ban_end_checked);
 	tcase_add_test(tc, test_lift_during_outage);
 	tcase_add_test(tc, test_resubscribe_reconciles);
+	tcase_add_test(tc, test_set_write_failed);
+	tcase_add_test(tc, test_refusals_rate_limited);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,9 +9,12 @@
  * and "unban <host id> <cidr>". Every agent subscribes (its own connection)
  * and applies the others' messages to its ban map with origin fleet; its own
  * (same host id) are ignored, and fleet bans are never published again, so
- * nothing echoes. On every (re)connect an agent publishes its own live bans
- * (made while Redis was away) and loads the whole set, dropping expired
- * members. A local ban is never replaced by a fleet one.
+ * nothing echoes. On every (re)connect an agent publishes the unbans and
+ * unvouches made while Redis was away, then its own live bans, and
+ * subscribes again; every confirmed subscription loads the whole set
+ * (members not ended), applies it and removes the fleet bans it no longer
+ * holds. A local ban is never replaced by a fleet one. A ban's end must be
+ * a number and is cut to XDP_BAN_MAX_S.
  *
  * Vouches travel the same way (with fleet_set_vouch()): the sorted set
  * <prefix>:vouches (score: the end, Unix ms on Redis's clock), messages
@@ -78,17 +81,20 @@ void fleet_unban(struct fleet *f, const struct fg_cidr *c);
 /* A violation event: when the program banned a source, share the ban. */
 void fleet_event(struct fleet *f, const struct fg_event *e);
 
-/* Redis is (back) up: publish our bans, load the set, subscribe. */
+/* Redis is (back) up: publish our lifts and bans, subscribe (the sets are
+ * loaded once the subscription is confirmed). */
 void fleet_redis_up(struct fleet *f);
 
 struct fleet_stats {
 	uint64_t published;	 /* bans and unbans (vouches...) the shared set took */
 	uint64_t failed;	 /* ... it refused (OOM, READONLY...) or left unanswered */
 	uint64_t applied;	 /* others' bans (and vouches) applied to the map */
-	uint64_t unbanned;	 /* others' unbans (and unvouches) applied */
+	uint64_t unbanned;	 /* others' unbans (and unvouches) applied, and fleet
+				  * entries a load of the set no longer found */
 	uint64_t own;		 /* our own messages, ignored */
 	uint64_t refused;	 /* others' bans of our own, special or allow-listed addresses
-				  * (and vouches the vouch guard refused) */
+				  * or with a malformed end (and vouches the vouch guard
+				  * refused) */
 	uint64_t tcp_published;	 /* this host's TCP proofs sent */
 	uint64_t tcp_suppressed; /* and not sent: over vouch.share_tcp */
 	bool subscribed;

@@ -68,7 +68,7 @@ struct fleet {
 	struct fg_src_key *tcp_keys; /* the walk's batch buffers */
 	struct fg_verified *tcp_vals;
 	struct log_gate malformed_gate; /* "malformed" lines: at most one a second */
-	struct log_gate refused_gate[3]; /* refused bans, vouches, TCP proofs: the same */
+	struct log_gate ban_gate, vouch_gate, tcp_gate; /* refusals of each: the same */
 	struct log_gate failed_gate;	 /* sets that refused a member: the same */
 	struct log_gate lifts_gate;	/* "lift dropped" lines: the same */
 	struct lift *lifts;		/* made while Redis was away, oldest first */
@@ -378,7 +378,7 @@ static void apply_vouch(struct fleet *f, const char *addr, const char *until)
 		return;
 	if (vouch_add_fleet(f->vouch, f->guard, f->maps, &c, end - now, xdpmaps_now_ns(), &res)) {
 		f->stats.refused++;
-		if (log_gate_due(&f->refused_gate[1], xdpmaps_now_ns(), &suppressed))
+		if (log_gate_due(&f->vouch_gate, xdpmaps_now_ns(), &suppressed))
 			log_warn("fleet vouch refused", LOG_STR("source", addr),
 				 LOG_STR("result", vouch_result_name(res)),
 				 LOG_UINT("suppressed", suppressed));
@@ -400,7 +400,7 @@ static void apply_tcp(struct fleet *f, const char *addr)
 		return;
 	if (vouch_add_fleet(f->vouch, f->guard, f->maps, &c, 0, xdpmaps_now_ns(), &res)) {
 		f->stats.refused++;
-		if (log_gate_due(&f->refused_gate[2], xdpmaps_now_ns(), &suppressed))
+		if (log_gate_due(&f->tcp_gate, xdpmaps_now_ns(), &suppressed))
 			log_warn("fleet TCP verification refused", LOG_STR("source", addr),
 				 LOG_STR("result", vouch_result_name(res)),
 				 LOG_UINT("suppressed", suppressed));
@@ -476,7 +476,6 @@ static int parse_end(const char *s, uint64_t *ms)
 	}
 	if (*s < '0' || *s > '9')
 		return -EINVAL;
-	errno = 0;
 	*ms = strtoull(s, &end, 10);
 	if (!*end)
 		return 0; /* ERANGE: UINT64_MAX */
@@ -516,7 +515,7 @@ static void apply_ban(struct fleet *f, const char *cidr, const char *until)
 	 * addresses (a prefix holding one included), special or allow-listed. */
 	if (f->guard && banguard_address_refused(f->guard, f->maps, &c, xdpmaps_now_ns())) {
 		f->stats.refused++;
-		if (log_gate_due(&f->refused_gate[0], xdpmaps_now_ns(), &suppressed))
+		if (log_gate_due(&f->ban_gate, xdpmaps_now_ns(), &suppressed))
 			log_warn("fleet ban refused: own, special or allow-listed address",
 				 LOG_STR("source", cidr), LOG_UINT("suppressed", suppressed));
 		return;

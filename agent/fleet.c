@@ -91,18 +91,12 @@ static void refused_log(struct fleet *f, const char *msg, const char *member, co
 			 LOG_UINT("suppressed", suppressed));
 }
 
-static bool cidr_same(const struct fg_cidr *a, const struct fg_cidr *b)
-{
-	return a->family == b->family && a->prefixlen == b->prefixlen &&
-	       !memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
 static int lift_find(const struct fleet *f, const struct fg_cidr *c, bool vouch)
 {
 	uint32_t i;
 
 	for (i = 0; i < f->nlifts; i++)
-		if (f->lifts[i].vouch == vouch && cidr_same(&f->lifts[i].c, c))
+		if (f->lifts[i].vouch == vouch && cidr_equal(&f->lifts[i].c, c))
 			return (int)i;
 	return -1;
 }
@@ -168,7 +162,7 @@ static bool touched(const struct fleet *f, const struct fg_cidr *c, bool vouch)
 	uint32_t i;
 
 	for (i = 0; i < f->ntouched; i++)
-		if (f->touched[i].vouch == vouch && cidr_same(&f->touched[i].c, c))
+		if (f->touched[i].vouch == vouch && cidr_equal(&f->touched[i].c, c))
 			return true;
 	return false;
 }

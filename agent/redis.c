@@ -450,6 +450,10 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 
 	if (!r || ac != r->ctx || !rp)
 		return; /* a connection we already dropped */
+	/* Without sentinels ROLE only guards against a url that names a
+	 * replica: an ACL user that may not run it is not refused for it. */
+	if (rp->type == REDIS_REPLY_ERROR && !strcmp(step, "ROLE") && !sentinel_mode(r))
+		goto done;
 	if (rp->type == REDIS_REPLY_ERROR) {
 		if (!strcmp(step, "AUTH"))
 			set_error(r, "AUTH failed: %s (check store.redis.username and password)",
@@ -468,13 +472,16 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 	    (rp->type != REDIS_REPLY_ARRAY || !rp->elements ||
 	     rp->element[0]->type != REDIS_REPLY_STRING || strcmp(rp->element[0]->str, "master"))) {
 		/* A sentinel's answer can be stale (a fail-over under way): never
-		 * write to a replica, ask again at the next retry. */
-		set_error(r, "%s:%u is not a master (ROLE: %.20s): asking the sentinels again",
-			  r->conf.host, r->conf.port,
+		 * write to a replica, ask again at the next retry. Without
+		 * sentinels the url names one: every write would answer
+		 * READONLY, so it is not taken for up (and down) each second. */
+		set_error(r, "%s:%u is not a master (ROLE: %.20s): %s", r->conf.host, r->conf.port,
 			  rp->type == REDIS_REPLY_ARRAY && rp->elements &&
 					  rp->element[0]->type == REDIS_REPLY_STRING
 				  ? rp->element[0]->str
-				  : "?");
+				  : "?",
+			  sentinel_mode(r) ? "asking the sentinels again"
+					   : "point store.redis.url at the master");
 		fail(r);
 		return;
 	}
@@ -484,6 +491,7 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 		memcpy(r->sha[i], rp->str, 40);
 		r->sha[i][40] = '\0';
 	}
+done:
 	if (--r->hs_left == 0)
 		up(r);
 }
@@ -617,7 +625,7 @@ static void connect_now(struct redis *r)
 		redisAsyncCommandArgv(ac, on_handshake, (void *)"TIME", 1, argv, NULL);
 		r->hs_left++;
 	}
-	if (sentinel_mode(r)) {
+	{
 		const char *argv[] = { "ROLE" };
 
 		redisAsyncCommandArgv(ac, on_handshake, (void *)"ROLE", 1, argv, NULL);

@@ -654,6 +654,40 @@ static void teardown_set(void)
 	stop_redis();
 }
 
+/* A url that names a replica (stop 35's trial: every decision answered
+ * READONLY, and the store went up and down each second): the handshake
+ * refuses it, says why, and it is never up. */
+START_TEST(test_replica_refused)
+{
+	struct redis_stats st;
+	int i;
+
+	make_dir();
+	redis_pid = fork();
+	if (!redis_pid) {
+		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
+		       "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", "/dev/null",
+		       "--replicaof", "127.0.0.1", "1", NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200 && access(sock, F_OK); i++)
+		usleep(20000);
+	ck_assert_msg(!access(sock, F_OK), "redis-server did not start");
+	setup_set(200, false);
+	for (i = 0; i < 2500; i++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	redis_stats(tred, &st);
+	ck_assert(!st.up);
+	ck_assert_uint_eq(st.reconnects, 0);
+	ck_assert_msg(strstr(st.last_error, "is not a master (ROLE: slave): point "
+					    "store.redis.url at the master"),
+		      "%s", st.last_error);
+	teardown_set();
+}
+END_TEST
+
 static struct policy *P(const char *name)
 {
 	struct policy *p = policies_find(tset, name, strlen(name));
@@ -1587,6 +1621,7 @@ int main(void)
 	tcase_add_test(tc, test_multi_conflict);
 	tcase_add_test(tc, test_multi_down);
 	tcase_add_test(tc, test_down_falls_back);
+	tcase_add_test(tc, test_replica_refused);
 	tcase_add_test(tc, test_key_error_stays_with_key);
 	tcase_add_test(tc, test_no_key_collision);
 	tcase_add_test(tc, test_breaker_needs_time);

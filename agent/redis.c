@@ -442,6 +442,19 @@ uint64_t redis_now_ms(const struct redis *r)
 	return (uint64_t)((int64_t)clock_realtime_ms() + r->clock_offset_ms);
 }
 
+/* A ROLE reply that keeps this server from being used: with sentinels
+ * anything but "master"; without, only a role that is not it (a proxy that
+ * answers something else is not checked). */
+static bool role_refused(const struct redis *r, const redisReply *rp)
+{
+	bool named = rp->type == REDIS_REPLY_ARRAY && rp->elements &&
+		     rp->element[0]->type == REDIS_REPLY_STRING;
+
+	if (named)
+		return strcmp(rp->element[0]->str, "master") != 0;
+	return sentinel_mode(r);
+}
+
 static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct redis *r = ac->data;
@@ -468,9 +481,7 @@ static void on_handshake(redisAsyncContext *ac, void *reply, void *privdata)
 	}
 	if (!strcmp(step, "TIME"))
 		learn_time(r, rp);
-	if (!strcmp(step, "ROLE") &&
-	    (rp->type != REDIS_REPLY_ARRAY || !rp->elements ||
-	     rp->element[0]->type != REDIS_REPLY_STRING || strcmp(rp->element[0]->str, "master"))) {
+	if (!strcmp(step, "ROLE") && role_refused(r, rp)) {
 		/* A sentinel's answer can be stale (a fail-over under way): never
 		 * write to a replica, ask again at the next retry. Without
 		 * sentinels the url names one: every write would answer

@@ -169,6 +169,10 @@ function rateLimit(opts) {
   };
 }
 
+// What a concurrent attempt for a key with one in flight is told to wait:
+// about the time one attempt takes (a password hash, RL.AUTH.FAIL).
+const IN_FLIGHT_RETRY_MS = 1000;
+
 /**
  * progressiveLogin({ client, policy, key?, ipv6Prefix?, statusCode?, message?,
  * requestPropertyName?, vouch? }) -> { check, fail(req, res?), ok(req) }
@@ -176,6 +180,10 @@ function rateLimit(opts) {
  * check: middleware before the login handler. While the key must still wait
  * (RL.AUTH.CHECK), it answers 429 with Retry-After and { retryAfterMs }; else
  * it puts { key, fail(), ok() } on req.floodgateLogin and calls next().
+ * One attempt per key at a time in this process: an attempt for a key that
+ * has one in flight is answered 429 with Retry-After 1 s, never queued; the
+ * key is free again once that attempt's fail() or ok() is recorded or its
+ * response ends.
  * After the attempt: fail() records it (RL.AUTH.FAIL) and resolves the delay
  * that now applies (and sets Retry-After on res when given and > 0); ok()
  * forgets the key's failures, and with vouch (true: the request's client
@@ -192,6 +200,11 @@ function progressiveLogin(opts) {
   const prop = opts.requestPropertyName ?? 'floodgateLogin';
   const keyFn = opts.key ?? ((req) => ipKey(req, opts.ipv6Prefix));
   const keys = new WeakMap();
+  // key -> the request whose attempt is in flight. RL.AUTH.CHECK changes
+  // nothing, so every guess that arrives before the first RL.AUTH.FAIL would
+  // see no wait: one attempt per key at a time is what makes the slowdown
+  // hold against parallel guesses (per process: the agent does not know).
+  const inFlight = new Map();
 
   async function keyOf(req) {
     if (keys.has(req)) return keys.get(req);
@@ -201,41 +214,75 @@ function progressiveLogin(opts) {
     return k;
   }
 
+  // Frees req's key if req holds it (a later attempt may hold it by now).
+  function release(req) {
+    const key = keys.get(req);
+    if (key !== undefined && inFlight.get(key) === req) inFlight.delete(key);
+  }
+
   async function fail(req, res) {
-    const r = await client.authFail(policy, await keyOf(req));
-    if (res && !res.headersSent && r.delayMs > 0) res.setHeader('Retry-After', String(retryAfterSeconds(r.delayMs)));
-    return r;
+    try {
+      const r = await client.authFail(policy, await keyOf(req));
+      if (res && !res.headersSent && r.delayMs > 0) res.setHeader('Retry-After', String(retryAfterSeconds(r.delayMs)));
+      return r;
+    } finally {
+      release(req);
+    }
   }
 
   // vouch: true vouches for the request's client address (req.ip: Express's
   // "trust proxy"), a function picks the address; the policy's
   // vouch_on_success says for how long.
   async function ok(req) {
-    const key = await keyOf(req);
-    if (!opts.vouch) return client.authOk(policy, key);
-    const addr = typeof opts.vouch === 'function' ? await opts.vouch(req) : (req.ip ?? req.socket?.remoteAddress);
-    return client.authOk(policy, key, addr ? { addr } : undefined);
+    try {
+      const key = await keyOf(req);
+      if (!opts.vouch) return await client.authOk(policy, key);
+      const addr = typeof opts.vouch === 'function' ? await opts.vouch(req) : (req.ip ?? req.socket?.remoteAddress);
+      return await client.authOk(policy, key, addr ? { addr } : undefined);
+    } finally {
+      release(req);
+    }
+  }
+
+  function refuse(req, res, waitMs, failures, message) {
+    res.statusCode = statusCode;
+    res.setHeader('Retry-After', String(retryAfterSeconds(waitMs)));
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(opts.message !== undefined ? valueOf(opts.message, req, res) : {
+      error: 'too_many_attempts', message, retryAfterMs: waitMs, failures,
+    }));
   }
 
   async function check(req, res, next) {
+    let key;
     let r;
     try {
-      const key = await keyOf(req);
-      r = await client.authCheck(policy, key);
-      req[prop] = { key, wait: r, fail: (resp) => fail(req, resp ?? res), ok: () => ok(req) };
+      key = await keyOf(req);
     } catch (err) {
       return next(err);
     }
+    // Taken with no await between the look and the take: concurrent
+    // attempts of one key cannot both see it free.
+    if (inFlight.has(key))
+      return refuse(req, res, IN_FLIGHT_RETRY_MS, undefined,
+        'Another attempt for this account is in progress: wait before trying again');
+    inFlight.set(key, req);
+    // A handler that throws or answers without fail() or ok() must not hold
+    // the key for good.
+    if (typeof res.once === 'function') {
+      res.once('finish', () => release(req));
+      res.once('close', () => release(req));
+    }
+    try {
+      r = await client.authCheck(policy, key);
+      req[prop] = { key, wait: r, fail: (resp) => fail(req, resp ?? res), ok: () => ok(req) };
+    } catch (err) {
+      release(req);
+      return next(err);
+    }
     if (r.waitMs <= 0) return next();
-    res.statusCode = statusCode;
-    res.setHeader('Retry-After', String(retryAfterSeconds(r.waitMs)));
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify(opts.message !== undefined ? valueOf(opts.message, req, res) : {
-      error: 'too_many_attempts',
-      message: 'Too many failed attempts: wait before trying again',
-      retryAfterMs: r.waitMs,
-      failures: r.failures,
-    }));
+    release(req);
+    return refuse(req, res, r.waitMs, r.failures, 'Too many failed attempts: wait before trying again');
   }
 
   return { check, fail, ok };

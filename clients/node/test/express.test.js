@@ -216,6 +216,65 @@ describe('express middleware against floodgated', { timeout: 90_000 }, async () 
       { policy: 'login', key: '198.51.100.77', waitMs: 0, failures: 0, source: 'agent' });
   });
 
+  // The login page behind the helper: the password check takes a while (as a
+  // real hash does), and the app counts how many attempts reached it.
+  async function loginApp(opts, handler, checkMs = 50) {
+    const login = progressiveLogin({ client, policy: 'login', ...opts });
+    const a = express();
+    a.set('trust proxy', 'loopback');
+    a.use(express.json());
+    const reached = [];
+    a.post('/login', login.check, async (req, res) => {
+      reached.push(req.body.user);
+      if (handler) return handler(req, res);
+      await new Promise((r) => setTimeout(r, checkMs));
+      if (req.body.password === 'right') {
+        await req.floodgateLogin.ok();
+        return res.json({ ok: true });
+      }
+      const f = await req.floodgateLogin.fail();
+      return res.status(401).json({ ok: false, delayMs: f.delayMs });
+    });
+    const base = await serve(a);
+    const post = (ip, user, password) => get(base, '/login', ip, {
+      method: 'POST', body: JSON.stringify({ user, password }), headers: { 'content-type': 'application/json' } });
+    return { post, reached };
+  }
+
+  it('progressive login: 200 parallel guesses for one key, one reaches the password check, the rest 429', async () => {
+    // A slow password check (1.5 s): every guess arrives while the first is in it.
+    const { post, reached } = await loginApp({}, null, 1500);
+    const rs = await Promise.all(Array.from({ length: 200 }, () => post('198.51.100.78', 'victim', 'wrong')));
+    const codes = rs.map((r) => r.status);
+    assert.equal(reached.length, 1, `attempts that reached the password check: ${reached.length}`);
+    assert.equal(codes.filter((c) => c === 401).length, 1);
+    assert.equal(codes.filter((c) => c === 429).length, 199);
+    const refused = rs.find((r) => r.status === 429);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    const body = await refused.json();
+    assert.equal(body.error, 'too_many_attempts');
+    assert.equal(body.retryAfterMs, 1000);
+    // Another key is not held up by this one's attempt in flight.
+    const [x, y] = await Promise.all([post('198.51.100.79', 'a', 'right'), post('198.51.100.80', 'b', 'right')]);
+    assert.deepEqual([x.status, y.status], [200, 200]);
+  });
+
+  it('progressive login: an attempt that never calls ok() or fail() frees its key when the response ends', async () => {
+    let mode = 'throw';
+    const { post, reached } = await loginApp({ key: (req) => `user:${req.body.user}` }, async (req, res) => {
+      if (mode === 'throw') throw new Error('the password store is down');
+      if (mode === 'end') return res.status(503).json({ error: 'try later' });
+      await req.floodgateLogin.ok();
+      return res.json({ ok: true });
+    });
+    assert.equal((await post('198.51.100.81', 'carol', 'x')).status, 500);
+    mode = 'end';
+    assert.equal((await post('198.51.100.81', 'carol', 'x')).status, 503);
+    mode = 'ok';
+    assert.equal((await post('198.51.100.81', 'carol', 'x')).status, 200, 'the key is not locked');
+    assert.equal(reached.length, 3);
+  });
+
   it('user AND ip in one decision: the refusing key is named, the other is not charged', async () => {
     const seen = [];
     const a = express();

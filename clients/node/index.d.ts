@@ -240,7 +240,10 @@ export interface LoginOptions {
   client: Client;
   /** A progressive floodgated policy. */
   policy: string;
-  /** Default: the client address (as rateLimit's default key). */
+  /**
+   * Default: the client address (as rateLimit's default key); then ok() forgets nothing.
+   * Recommended: the account (e.g. `user:${req.body.user}`), with a rateLimit by address beside it.
+   */
   key?: (req: Req) => Key | Promise<Key>;
   ipv6Prefix?: number;
   statusCode?: number;
@@ -251,6 +254,7 @@ export interface LoginOptions {
    * After a successful login, vouch for the client's address (RL.AUTH.OK ... ADDR): true takes
    * req.ip (Express's "trust proxy"), a function returns the address. The policy needs
    * vouch_on_success and this process's uid or gid in the agent's vouch.peer_uids/peer_gids.
+   * Needs key (RL.AUTH.OK also forgets the key's failures): without one, progressiveLogin throws.
    */
   vouch?: boolean | ((req: Req) => string | undefined | Promise<string | undefined>);
 }
@@ -260,6 +264,10 @@ export interface LoginRequestState {
   wait: AuthCheckResult;
   /** Records a failed attempt; sets Retry-After on the response when a delay now applies. */
   fail(res?: Res): Promise<AuthFailResult>;
+  /**
+   * With a key function: forgets the key's failures (RL.AUTH.OK); true when the agent recorded it.
+   * Keyed by the client address (no key): sends nothing and resolves false.
+   */
   ok(): Promise<boolean>;
 }
 

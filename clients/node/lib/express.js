@@ -186,18 +186,28 @@ const IN_FLIGHT_RETRY_MS = 1000;
  * response ends.
  * After the attempt: fail() records it (RL.AUTH.FAIL) and resolves the delay
  * that now applies (and sets Retry-After on res when given and > 0); ok()
- * forgets the key's failures, and with vouch (true: the request's client
- * address; or a function of req) vouches for the client's address
- * (RL.AUTH.OK ... ADDR; the policy's vouch_on_success says how long). Never a lockout: the wait only grows to the
- * policy's max_delay and failures are forgotten after forget_after.
+ * forgets the key's failures (RL.AUTH.OK) when the key is the application's
+ * (key given); keyed by the client address (the default) it forgets nothing
+ * and resolves false: one account's success must not wipe the guesses made
+ * from that address at others. With vouch (true: the request's client
+ * address; or a function of req), ok() vouches for the client's address
+ * (RL.AUTH.OK ... ADDR; the policy's vouch_on_success says how long); vouch
+ * needs a key function. Never a lockout: the wait only grows to the policy's
+ * max_delay and failures are forgotten after forget_after.
  */
 function progressiveLogin(opts) {
   if (!opts?.client) throw new TypeError('floodgate: progressiveLogin needs { client }');
   if (!opts.policy) throw new TypeError('floodgate: progressiveLogin needs { policy }');
   checkIpv6Prefix(opts.ipv6Prefix);
+  // RL.AUTH.OK both vouches and forgets the key's failures: with the address
+  // as the key the vouch would wipe them (see ok()).
+  if (opts.vouch && !opts.key)
+    throw new TypeError('floodgate: progressiveLogin with vouch needs { key } (the account, e.g. ' +
+      '(req) => `user:${req.body.user}`): RL.AUTH.OK would forget the failures of the client address');
   const { client, policy } = opts;
   const statusCode = opts.statusCode ?? 429;
   const prop = opts.requestPropertyName ?? 'floodgateLogin';
+  const byAddress = !opts.key;
   const keyFn = opts.key ?? ((req) => ipKey(req, opts.ipv6Prefix));
   const keys = new WeakMap();
   // key -> the request whose attempt is in flight. RL.AUTH.CHECK changes
@@ -230,12 +240,16 @@ function progressiveLogin(opts) {
     }
   }
 
-  // vouch: true vouches for the request's client address (req.ip: Express's
-  // "trust proxy"), a function picks the address; the policy's
-  // vouch_on_success says for how long.
+  // Keyed by the client address, a success forgets nothing: the address's
+  // failures may be guesses at other accounts, and an attacker with an
+  // account of their own would wipe them with each login of it. They end
+  // by the policy's forget_after. vouch: true vouches for the request's
+  // client address (req.ip: Express's "trust proxy"), a function picks the
+  // address; the policy's vouch_on_success says for how long.
   async function ok(req) {
     try {
       const key = await keyOf(req);
+      if (byAddress) return false;
       if (!opts.vouch) return await client.authOk(policy, key);
       const addr = typeof opts.vouch === 'function' ? await opts.vouch(req) : (req.ip ?? req.socket?.remoteAddress);
       return await client.authOk(policy, key, addr ? { addr } : undefined);

@@ -213,7 +213,8 @@ describe('express middleware against floodgated', { timeout: 90_000 }, async () 
     r = await post('right');
     assert.equal(r.status, 200);
     assert.deepEqual(await client.authCheck('login', '198.51.100.77'),
-      { policy: 'login', key: '198.51.100.77', waitMs: 0, failures: 0, source: 'agent' });
+      { policy: 'login', key: '198.51.100.77', waitMs: 0, failures: 4, source: 'agent' },
+      'keyed by address, a success forgets nothing: another account\'s login from the address would wipe them');
   });
 
   // The login page behind the helper: the password check takes a while (as a
@@ -273,6 +274,31 @@ describe('express middleware against floodgated', { timeout: 90_000 }, async () 
     mode = 'ok';
     assert.equal((await post('198.51.100.81', 'carol', 'x')).status, 200, 'the key is not locked');
     assert.equal(reached.length, 3);
+  });
+
+  it('progressive login keyed by address: a correct login of another account does not wipe the address\'s failures', async () => {
+    const { post } = await loginApp({});
+    const delays = [];
+    // The attacker's own account, logged in between guesses at a victim's, from one address.
+    for (const [user, password] of [['victim', 'wrong'], ['victim', 'wrong'], ['mallory', 'right'], ['victim', 'wrong']]) {
+      const r = await post('198.51.100.82', user, password);
+      delays.push(r.status === 200 ? 'ok' : (await r.json()).delayMs);
+    }
+    assert.deepEqual(delays, [0, 0, 'ok', 1000], 'the third failure of the address waits');
+    assert.equal((await client.authCheck('login', '198.51.100.82')).failures, 3);
+    assert.throws(() => progressiveLogin({ client, policy: 'login', vouch: true }), /vouch needs \{ key \}/,
+      'RL.AUTH.OK ... ADDR would forget the address\'s failures');
+  });
+
+  it('progressive login keyed by the account: ok() forgets that account\'s failures', async () => {
+    const { post } = await loginApp({ key: (req) => `user:${req.body.user}` });
+    const delays = [];
+    for (const password of ['wrong', 'wrong', 'right', 'wrong']) {
+      const r = await post('198.51.100.83', 'dave', password);
+      delays.push(r.status === 200 ? 'ok' : (await r.json()).delayMs);
+    }
+    assert.deepEqual(delays, [0, 0, 'ok', 0]);
+    assert.equal((await client.authCheck('login', 'user:dave')).failures, 1);
   });
 
   it('user AND ip in one decision: the refusing key is named, the other is not charged', async () => {

@@ -16,7 +16,8 @@ function createServer({ client = new Client({ failure: 'insurance' }), trustProx
   app.use(express.json());
 
   const attempts = rateLimit({ client, policy: 'ptt_login_attempts' });
-  const login = progressiveLogin({ client, policy: 'ptt_login' });
+  // The slowdown per account (a success forgets that account's failures), the attempts per address.
+  const login = progressiveLogin({ client, policy: 'ptt_login', key: (req) => `user:${req.body?.user}` });
   app.post('/login', attempts, login.check, async (req, res) => {
     const { user, password } = req.body ?? {};
     if (USERS.get(user) !== password) {

@@ -28,7 +28,7 @@ function createApp({ client = new Client({ failure: 'insurance' }), trustProxy =
   const signedIn = (req, res, next) => (userOf(req) ? next() : res.status(401).json({ error: 'unauthorized' }));
 
   // pages/api/auth/login
-  const login = progressiveLogin({ client, policy: 'voice_login' });
+  const login = progressiveLogin({ client, policy: 'voice_login', key: (req) => `user:${req.body?.user}` });
   app.post('/api/auth/login', login.check, async (req, res) => {
     const { user, password } = req.body ?? {};
     if (USERS.get(user) !== password) {

@@ -74,7 +74,8 @@ function decider(opts, defaultKey, who) {
  * ok/exempt: the event goes on; warn: warnEvent { event, eventType, count,
  * limit } is sent to the client first; disconnect: limitEvent { reason, event,
  * eventType, count, limit } is sent, the event dropped and the socket disconnected (the client
- * sees limitEvent, then "io server disconnect"). Names in exempt are never
+ * sees limitEvent, then "io server disconnect") once every earlier event the agent allowed has
+ * reached its handler. Names in exempt are never
  * counted; Socket.IO's own events (connect, disconnect, ...) never pass
  * socket.use. On disconnect, RL.CONN.CLOSE for each policy the socket used.
  * onAudit gets { type: warn | disconnect | close, socketId, userId, event,
@@ -103,6 +104,22 @@ function eventLimiter(opts) {
     const connId = connIdOf(socket);
     const used = new Set();
     let cut = false;
+    // Settles once the decision of every event so far has (one promise per
+    // event, whatever is in flight): an event over the limit cuts the socket
+    // only once every earlier one has gone on.
+    let decidedSoFar = Promise.resolve();
+    // Socket.IO hands an event to its handler on a later process.nextTick
+    // after next(), and drops it if the socket is disconnected by then. The
+    // replies of a batch of events come in one read, so disconnecting in the
+    // over-limit event's callback dropped the allowed events before it. The
+    // cut waits for the earlier decisions, then goes through process.nextTick
+    // itself: queued after their hand-overs, it runs once they are handled.
+    function cutAfterEarlier(earlier, done) {
+      earlier.then(() => process.nextTick(() => {
+        done();
+        socket.disconnect(true);
+      }));
+    }
     socket.use((packet, next) => {
       const event = String(packet[0]);
       if (cut) return undefined; // disconnecting: later events are dropped
@@ -110,7 +127,8 @@ function eventLimiter(opts) {
       const policy = policyFor(event);
       if (!policy) return next();
       used.add(policy);
-      client.event(policy, connId, event).then((r) => {
+      const earlier = decidedSoFar;
+      const decided = client.event(policy, connId, event).then((r) => {
         if (cut) return;
         // Only a policy with per-type limits answers a type: other payloads keep their shape.
         const typed = r.type == null ? {} : { eventType: r.type };
@@ -122,16 +140,19 @@ function eventLimiter(opts) {
           next();
         } else if (r.state === 'disconnect') {
           cut = true;
-          socket.emit(limitEvent, { reason: 'rate limit exceeded', event, ...typed, count: r.count, limit: r.limit });
-          audit({ type: 'disconnect', ...base });
-          socket.disconnect(true);
+          cutAfterEarlier(earlier, () => {
+            socket.emit(limitEvent, { reason: 'rate limit exceeded', event, ...typed, count: r.count, limit: r.limit });
+            audit({ type: 'disconnect', ...base });
+          });
         } else next();
       }, (err) => {
         // A usage error (unknown policy): the event is not let through unchecked.
+        if (cut) return;
         cut = true;
-        audit({ type: 'error', socketId: socket.id, userId: userIdOf(socket), event, policy, error: err });
-        socket.disconnect(true);
+        cutAfterEarlier(earlier, () =>
+          audit({ type: 'error', socketId: socket.id, userId: userIdOf(socket), event, policy, error: err }));
       });
+      decidedSoFar = Promise.allSettled([earlier, decided]);
       return undefined;
     });
     socket.once('disconnect', () => {

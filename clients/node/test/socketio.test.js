@@ -172,6 +172,23 @@ describe('socket.io against floodgated', { timeout: 90_000 }, async () => {
     assert.equal(again.count, 1);
   });
 
+  it('events sent at once: the 9 allowed reach the handler in order, only the 10th is dropped', async () => {
+    const handled = [];
+    const limiter = eventLimiter({ client, policy: 'socket_events' });
+    const url = await server((io) => {
+      io.use(limiter.middleware);
+      io.on('connection', (socket) => socket.on('msg', (n) => handled.push(n)));
+    });
+    const { s } = await connect(url);
+    const exceeded = [];
+    s.on('rate_limit:exceeded', (e) => exceeded.push(e));
+    const disconnected = once(s, 'disconnect');
+    for (let i = 1; i <= 10; i++) s.emit('msg', i); // one batch: no gap between them
+    assert.equal((await disconnected)[0], 'io server disconnect');
+    assert.deepEqual(handled, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(exceeded, [{ reason: 'rate limit exceeded', event: 'msg', count: 10, limit: 10 }]);
+  });
+
   it('per-event-type policies: each type counts in its own policy', async () => {
     const limiter = eventLimiter({ client, policyFor: (ev) => (ev === 'offer' ? 'socket_events' : null) });
     const url = await server((io) => {

@@ -299,8 +299,13 @@ export interface ChargeResult {
   reserved: number;
   /** RL.CHARGE above the reservation (may take the budget below zero). */
   charged: number;
-  /** RL.REFUND of an unused reservation. */
+  /** RL.REFUND of an unused reservation (only what was charged to the period the refund is made in). */
   refunded: number;
+  /**
+   * true: part of what this settlement would give back was charged to a budget period that has
+   * ended, and is not refunded (a refund is credited to the period it is made in).
+   */
+  periodEnded: boolean;
   /** Left now (0 when used up or in debt). */
   remaining: number;
   /** The next request (cost 1) would be refused. */

@@ -320,6 +320,8 @@ function progressiveLogin(opts) {
  * reported) refunds the whole reservation. A response finished with no report
  * and no failure keeps the reservation as the cost. Settling again later
  * corrects the earlier settlement (a charge(n) after the response was sent).
+ * A refund gives back only what was charged to the budget period it is made
+ * in (periodEnded: true in the result when part was not).
  */
 function budget(opts) {
   if (!opts?.client) throw new TypeError('floodgate: budget needs { client }');
@@ -337,7 +339,10 @@ function budget(opts) {
     if (!u) {
       const key = await keyFn(req);
       if (key === undefined || key === null || key === '') throw new Error('floodgate: the key function returned no key');
-      u = { key, role: await valueOf(opts.role, req), reserved: 0, recorded: 0, reported: false, chain: null };
+      // held: what the agent holds for this request, by the period it was
+      // charged to ({ amount, end }: end in client.now() ms, never late).
+      u = { key, role: await valueOf(opts.role, req), reserved: 0, recorded: 0, held: [], checkAt: 0,
+        reported: false, chain: null };
       uses.set(req, u);
     }
     return u;
@@ -349,17 +354,54 @@ function budget(opts) {
     return n;
   }
 
+  // What of u.held is in a period that has not ended: the most a refund may
+  // give back now. An RL.REFUND is credited to the period it is made in, so
+  // a reservation of period H refunded in H+1 would let the key spend its
+  // amount twice in H+1; what was charged to an ended period stays there.
+  function refundable(u, now) {
+    u.held = u.held.filter((h) => h.end > now);
+    return u.held.reduce((sum, h) => sum + h.amount, 0);
+  }
+
+  // Takes amount off u.held, the latest charges first.
+  function unhold(u, amount) {
+    for (let i = u.held.length - 1; i >= 0 && amount > 0; i--) {
+      const take = Math.min(u.held[i].amount, amount);
+      u.held[i].amount -= take;
+      amount -= take;
+      if (u.held[i].amount === 0) u.held.splice(i, 1);
+    }
+  }
+
   // Moves what is recorded for this request from u.recorded to n: one call
   // at a time per request, so a late charge corrects an earlier settlement.
+  // A refund gives back only what was charged to the period it is made in
+  // (see refundable()); the rest stays recorded, and periodEnded says so.
   function settle(req, u, n) {
     const run = async () => {
       const diff = n - u.recorded;
-      const r = diff >= 0 ? await client.charge(policy, u.key, diff, { role: u.role })
-        : await client.refund(policy, u.key, -diff, { role: u.role });
-      if (r.recorded) u.recorded = n;
-      const out = { used: n, reserved: u.reserved, charged: Math.max(diff, 0), refunded: Math.max(-diff, 0),
-        remaining: r.remaining, exhausted: !r.allowed, retryAfterMs: r.retryAfterMs, recorded: r.recorded,
-        source: r.source };
+      // Read before the call: a period's end computed from it is never late.
+      const now = client.now();
+      let give = 0;
+      let r;
+      if (diff >= 0) {
+        r = await client.charge(policy, u.key, diff, { role: u.role });
+        if (r.recorded) {
+          u.recorded = n;
+          if (diff > 0) u.held.push({ amount: diff, end: now + r.resetMs });
+        }
+      } else {
+        give = Math.min(-diff, refundable(u, now));
+        // Even of 0 (nothing left in this period): the reply is the key's state now.
+        r = await client.refund(policy, u.key, give, { role: u.role });
+        if (r.recorded) {
+          u.recorded -= give;
+          unhold(u, give);
+        }
+      }
+      const out = { used: n, reserved: u.reserved, charged: Math.max(diff, 0), refunded: give,
+        periodEnded: give < -diff, remaining: r.remaining, exhausted: !r.allowed, retryAfterMs: r.retryAfterMs,
+        recorded: r.recorded, source: r.source };
       try {
         opts.onCharge?.(req, out);
       } catch { /* a metrics hook must not break the request */ }
@@ -405,6 +447,7 @@ function budget(opts) {
     cost: async (req, res) => {
       const u = await use(req);
       u.reserved = amount(await valueOf(opts.estimate ?? 1, req, res), 'estimate');
+      u.checkAt = client.now(); // before RL.CHECK is sent: the period's end from it is never late
       return u.reserved;
     } });
 
@@ -420,6 +463,7 @@ function budget(opts) {
         // What the agent holds for this request: the reservation, unless the failure
         // policy decided the check (then the agent, once back, is charged the whole use).
         u.recorded = decision.source === 'agent' ? u.reserved : 0;
+        if (u.recorded > 0) u.held = [{ amount: u.recorded, end: u.checkAt + decision.resetMs }];
         Object.assign(req.floodgateBudget, { key: u.key, role: u.role, reserved: u.reserved });
         res.once('finish', () => finished(req, res));
         res.once('close', () => finished(req, res));

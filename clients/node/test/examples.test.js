@@ -157,7 +157,8 @@ describe('example: nestjs api', { timeout: 90_000 }, async () => {
     let r = await call('/api/ask?prompt=' + 'x'.repeat(150), 'wes:WRITER', { method: 'POST' });
     assert.equal(r.status, 201);
     assert.deepEqual(await r.json(), { text: `echo: ${'x'.repeat(150)}`, tokens: 1500, used: 1500, reserved: 1,
-      charged: 1499, refunded: 0, remaining: 500, exhausted: false, retryAfterMs: 0, recorded: true, source: 'agent' });
+      charged: 1499, refunded: 0, periodEnded: false, remaining: 500, exhausted: false, retryAfterMs: 0, recorded: true,
+      source: 'agent' });
     r = await call('/api/ask?prompt=' + 'y'.repeat(80), 'wes:WRITER', { method: 'POST' });
     const body = await r.json();
     assert.deepEqual([body.tokens, body.charged, body.remaining, body.exhausted], [800, 799, 0, true],

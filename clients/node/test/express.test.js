@@ -363,8 +363,8 @@ describe('express middleware against floodgated', { timeout: 90_000 }, async () 
     assert.equal(r.status, 200);
     assert.deepEqual(checkPolicyField(r.headers.get('ratelimit-policy')), [{ id: 'tokens', q: 100, w: 86400 }]);
     assert.equal(checkLimitField(r.headers.get('ratelimit'))[0].r, 90, 'the check reserved the estimate');
-    assert.deepEqual(await r.json(), { used: 60, reserved: 10, charged: 50, refunded: 0, remaining: 40, exhausted: false,
-      retryAfterMs: 0, recorded: true, source: 'agent' });
+    assert.deepEqual(await r.json(), { used: 60, reserved: 10, charged: 50, refunded: 0, periodEnded: false,
+      remaining: 40, exhausted: false, retryAfterMs: 0, recorded: true, source: 'agent' });
     r = await ask('fail', 0);
     assert.equal(r.status, 502);
     await waitFor(async () => (await left()) === 40, 5000, 'the failed request\'s reservation refunded');
@@ -396,6 +396,32 @@ describe('express middleware against floodgated', { timeout: 90_000 }, async () 
     assert.equal(await (await get(base2, '/bad')).text(), 'done');
     await waitFor(() => logs.length === 1, 5000, 'the log line');
     assert.match(logs[0], /budget tokens: .*res\.locals\.floodgateCost.* -5/);
+  });
+
+  it('budget: a reservation of one period is not refunded into the next', async () => {
+    // The client's clock, moved past the reservation's period (a day): the
+    // response fails "after the boundary" without waiting for midnight.
+    let skew = 0;
+    const c3 = new Client({ path: agent.socket, logger: null, timeoutMs: 3000, now: () => Date.now() + skew });
+    clients.push(c3);
+    const settled = [];
+    const b3 = budget({ client: c3, policy: 'tokens', key: (req) => `user:${req.get('x-user')}`, estimate: 10,
+      onCharge: (req, out) => settled.push(out) });
+    const a3 = express();
+    a3.post('/ai', b3.check, (req, res) => {
+      if (req.get('x-late') === '1') skew = 86_400_000 + 1000;
+      res.status(502).json({ error: 'model down' });
+    });
+    const base3 = await serve(a3);
+    const left = async (user) => (await client.check('tokens', `user:${user}`, { peek: true })).remaining;
+    assert.equal((await get(base3, '/ai', null, { method: 'POST', headers: { 'x-user': 'p1' } })).status, 502);
+    await waitFor(() => settled.length === 1, 5000, 'the refund within the period');
+    assert.equal(settled[0].refunded, 10);
+    assert.equal(await left('p1'), 100, 'within the period the reservation is given back');
+    assert.equal((await get(base3, '/ai', null, { method: 'POST', headers: { 'x-user': 'p2', 'x-late': '1' } })).status, 502);
+    await waitFor(() => settled.length === 2, 5000, 'the settlement after the period');
+    assert.deepEqual([settled[1].refunded, settled[1].periodEnded], [0, true]);
+    assert.equal(await left('p2'), 90, 'nothing refunded into a period the reservation was not charged to');
   });
 });
 

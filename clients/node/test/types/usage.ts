@@ -27,7 +27,7 @@ void main;
 rateLimit({ client: fg, policy: 'api', ipv6Prefix: 64, legacyHeaders: true, key: (req) => String(req.ip) });
 const login = progressiveLogin({ client: fg, policy: 'login' });
 void budget({ client: fg, policy: 'ai', estimate: 100, key: (req) => String(req.user), costProperty: 'tokens',
-  failed: (_req, res) => res.statusCode >= 500, onCharge: (_req, c) => console.log(c.used, c.charged, c.refunded) }).fail;
+  failed: (_req, res) => res.statusCode >= 500, onCharge: (_req, c) => console.log(c.used, c.charged, c.refunded, c.periodEnded) }).fail;
 rateLimit({ client: fg, policy: 'api', keys: { user: (req) => `user:${req.user.id}`, ip: {} },
   handler: (_req, res, _next, r) => res.status(429).json({ violation: r.refused }) });
 handshakeLimiter({ client: fg, keys: { ip: { policy: 'sio_ip' }, user: { policy: 'sio_user', key: (req) => String(req.url) } } });

@@ -174,6 +174,19 @@ export declare class FloodgateCommandError extends Error {
   /** The agent's "could never pass": a cost above what the policy ever allows for this role. */
   neverPasses: boolean;
 }
+/**
+ * An argument over the agent's bound, refused before it is sent (that call alone): a key or
+ * connection id over 512 bytes, a policy, role or event name over 63, a request over 1 MiB.
+ */
+export declare class FloodgateArgumentError extends RangeError {
+  code: 'EFGARG';
+  /** The command, e.g. "RL.EVENT". */
+  command: string;
+  /** What was too long: "key", "connection id", "policy name", "role", "event name", "request". */
+  argument: string;
+  bytes: number;
+  max: number;
+}
 export declare class RespProtocolError extends Error { code: 'EFGPROTO'; }
 export declare class ReplyError extends Error { code: string; }
 

@@ -2,7 +2,7 @@
 import cjs from './lib/index.js';
 
 export const {
-  Client, createClient, FloodgateUnavailableError, FloodgateCommandError, InsuranceLimiter,
+  Client, createClient, FloodgateUnavailableError, FloodgateCommandError, FloodgateArgumentError, InsuranceLimiter,
   RespReader, RespProtocolError, ReplyError, normalizeIp, DEFAULT_SOCKET,
   rateLimit, progressiveLogin, budget, draftHeaders, connectionLimiter, eventLimiter, handshakeLimiter,
   vouchOnConnect,

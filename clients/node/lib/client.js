@@ -5,7 +5,7 @@
 
 const net = require('node:net');
 const { EventEmitter } = require('node:events');
-const { RespReader, RespProtocolError, ReplyError, encodeCommand } = require('./resp');
+const { RespReader, RespProtocolError, ReplyError, FloodgateArgumentError, encodeCommand } = require('./resp');
 const { InsuranceLimiter } = require('./insurance');
 const { normalizeIp } = require('./ip');
 
@@ -14,6 +14,16 @@ const FAILURE_POLICIES = ['allow', 'deny', 'insurance'];
 const CHECK_STATES = new Set(['ok', 'warn', 'deny', 'blocked']);
 const EVENT_STATES = new Set(['ok', 'warn', 'disconnect', 'exempt']);
 const MAX_PAIRS = 16; // RL.CHECKM's bound (docs/api.md)
+// The agent's bounds of the arguments this client sends, in bytes (docs/api.md:
+// keys and connection ids 512; docs/config.md: policy, role and event type
+// names 63). A call with a longer one is refused before it is sent: the agent
+// would refuse it anyway, and one over its request size (1 MiB) would close
+// the connection every call shares, leaving the calls in flight to the
+// failure policy. An event name longer than any the agent can name (in
+// events: or exempt:) is refused too, so an attacker's 1 MiB event name
+// cannot get that far.
+const KEY_MAX = 512;
+const NAME_MAX = 63;
 // The agent's answer to a connection over socket.max_clients or max_clients_per_uid.
 const AGENT_REFUSAL = /^ERR max (number of clients|clients per uid) reached/;
 
@@ -409,6 +419,8 @@ class Client extends EventEmitter {
    * Resolves a CheckResult; rejects with FloodgateCommandError on a usage error.
    */
   check(policy, key, opts = {}) {
+    const bad = argError('RL.CHECK', policy, key, opts.role);
+    if (bad) return Promise.reject(bad);
     const args = ['RL.CHECK', policy, key];
     const cost = opts.cost ?? 1;
     if (!Number.isSafeInteger(cost) || cost < 0)
@@ -442,6 +454,10 @@ class Client extends EventEmitter {
     for (const [i, p] of list.entries())
       if (!p.policy || p.key === undefined || p.key === null || p.key === '')
         return Promise.reject(new TypeError(`floodgate: checkMulti pair ${i} needs a policy and a key`));
+    for (const [i, p] of list.entries()) {
+      const bad = argError(`RL.CHECKM pair ${i}`, p.policy, p.key, i === 0 ? opts.role : undefined);
+      if (bad) return Promise.reject(bad);
+    }
     const cost = opts.cost ?? 1;
     if (!Number.isSafeInteger(cost) || cost < 0)
       return Promise.reject(new TypeError(`floodgate: cost must be a non-negative integer, not ${opts.cost}`));
@@ -491,6 +507,8 @@ class Client extends EventEmitter {
   }
 
   usage(cmd, policy, key, amount, opts) {
+    const bad = argError(cmd, policy, key, opts.role);
+    if (bad) return Promise.reject(bad);
     if (!Number.isSafeInteger(amount) || amount < 0)
       return Promise.reject(new TypeError(`floodgate: ${cmd} amount must be a non-negative integer, not ${amount}`));
     const args = [cmd, policy, key, amount];
@@ -510,6 +528,8 @@ class Client extends EventEmitter {
 
   /** RL.AUTH.CHECK: how long the caller must wait before the next attempt. */
   authCheck(policy, key) {
+    const bad = argError('RL.AUTH.CHECK', policy, key);
+    if (bad) return Promise.reject(bad);
     return this.call(['RL.AUTH.CHECK', policy, key], (r) => {
       const [waitMs, failures] = ints(r, 2, 'RL.AUTH.CHECK');
       return { policy, key, waitMs, failures, source: 'agent' };
@@ -519,6 +539,8 @@ class Client extends EventEmitter {
 
   /** RL.AUTH.FAIL: records a failed attempt; resolves the delay that now applies. */
   authFail(policy, key) {
+    const bad = argError('RL.AUTH.FAIL', policy, key);
+    if (bad) return Promise.reject(bad);
     return this.call(['RL.AUTH.FAIL', policy, key], (r) => {
       const [delayMs, failures] = ints(r, 2, 'RL.AUTH.FAIL');
       return { policy, key, delayMs, failures, source: 'agent' };
@@ -545,6 +567,8 @@ class Client extends EventEmitter {
    * vouches for it. Resolves true (agent) or false (not reached).
    */
   authOk(policy, key, opts) {
+    const bad = argError('RL.AUTH.OK', policy, key);
+    if (bad) return Promise.reject(bad);
     const cmd = ['RL.AUTH.OK', policy, key];
     if (opts?.addr != null) {
       const addr = vouchAddress(opts.addr);
@@ -563,6 +587,10 @@ class Client extends EventEmitter {
    * under `events:`; '*' for the types it does not name), or null.
    */
   event(policy, connId, eventName) {
+    const bad = argError('RL.EVENT', policy, connId, undefined, 'connection id');
+    if (bad) return Promise.reject(bad);
+    const n = over(eventName, NAME_MAX);
+    if (n) return Promise.reject(new FloodgateArgumentError('RL.EVENT', 'event name', n, NAME_MAX));
     return this.call(['RL.EVENT', policy, connId, eventName], (r) => {
       if (!Array.isArray(r) || (r.length !== 3 && r.length !== 4) || typeof r[0] !== 'string' ||
           !EVENT_STATES.has(r[0]) || !Number.isSafeInteger(r[1]) || !Number.isSafeInteger(r[2]) ||
@@ -609,6 +637,8 @@ class Client extends EventEmitter {
 
   /** RL.CONN.CLOSE: forgets a connection's counters. Resolves true, or false when the agent was not reached. */
   connClose(policy, connId) {
+    const bad = argError('RL.CONN.CLOSE', policy, connId, undefined, 'connection id');
+    if (bad) return Promise.reject(bad);
     return this.call(['RL.CONN.CLOSE', policy, connId], okReply('RL.CONN.CLOSE'), () => {
       this.insurance?.connClose(policy, String(connId));
       return false;
@@ -619,14 +649,20 @@ class Client extends EventEmitter {
   block(policy, key, seconds) {
     if (!Number.isSafeInteger(seconds) || seconds < 1)
       return Promise.reject(new TypeError(`floodgate: block seconds must be a positive integer, not ${seconds}`));
+    const bad = argError('RL.BLOCK', policy, key);
+    if (bad) return Promise.reject(bad);
     return this.call(['RL.BLOCK', policy, key, seconds], okReply('RL.BLOCK'), null);
   }
 
   unblock(policy, key) {
+    const bad = argError('RL.UNBLOCK', policy, key);
+    if (bad) return Promise.reject(bad);
     return this.call(['RL.UNBLOCK', policy, key], okReply('RL.UNBLOCK'), null);
   }
 
   reset(policy, key) {
+    const bad = argError('RL.RESET', policy, key);
+    if (bad) return Promise.reject(bad);
     return this.call(['RL.RESET', policy, key], okReply('RL.RESET'), null);
   }
 
@@ -637,6 +673,29 @@ class Client extends EventEmitter {
       return true;
     }, null);
   }
+}
+
+// The byte size of v when it is over max, else 0. UTF-8 takes at most 3 bytes
+// per UTF-16 unit: a short string is not measured.
+function over(v, max) {
+  if (typeof v === 'string') {
+    if (v.length * 3 <= max) return 0;
+    const n = Buffer.byteLength(v, 'utf8');
+    return n > max ? n : 0;
+  }
+  if (Buffer.isBuffer(v)) return v.length > max ? v.length : 0;
+  return 0; // a number is short; any other type is refused when the command is written
+}
+
+// The error for the first argument of cmd over the agent's bound, or null:
+// the policy name, the key (or connection id: keyName), the role.
+function argError(cmd, policy, key, role, keyName = 'key') {
+  let n;
+  if ((n = over(policy, NAME_MAX))) return new FloodgateArgumentError(cmd, 'policy name', n, NAME_MAX);
+  if ((n = over(key, KEY_MAX))) return new FloodgateArgumentError(cmd, keyName, n, KEY_MAX);
+  if (role !== undefined && role !== null && (n = over(String(role), NAME_MAX)))
+    return new FloodgateArgumentError(cmd, 'role', n, NAME_MAX);
+  return null;
 }
 
 function show(r) {
@@ -716,7 +775,8 @@ function createClient(opts) {
 }
 
 module.exports = {
-  Client, createClient, FloodgateUnavailableError, FloodgateCommandError, windowSeconds, parseCheck, parseCheckMulti,
-  MAX_PAIRS,
+  Client, createClient, FloodgateUnavailableError, FloodgateCommandError, FloodgateArgumentError, windowSeconds,
+  parseCheck, parseCheckMulti, argError,
+  MAX_PAIRS, KEY_MAX, NAME_MAX,
   DEFAULT_SOCKET,
 };

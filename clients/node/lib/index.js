@@ -15,6 +15,7 @@ module.exports = {
   createClient: client.createClient,
   FloodgateUnavailableError: client.FloodgateUnavailableError,
   FloodgateCommandError: client.FloodgateCommandError,
+  FloodgateArgumentError: client.FloodgateArgumentError,
   InsuranceLimiter,
   RespReader,
   RespProtocolError,

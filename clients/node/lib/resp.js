@@ -186,36 +186,72 @@ class RespReader {
   }
 }
 
+// The agent reads one request of at most this many bytes, framing included;
+// a longer one it answers "-ERR Protocol error" and closes the connection
+// (docs/api.md, "Request size").
+const MAX_REQUEST = 1024 * 1024;
+
+// An argument the agent would refuse for its size, refused by this client
+// before it is sent: that call alone fails. Sent, an argument over the
+// agent's request size would close the one connection every call shares.
+class FloodgateArgumentError extends RangeError {
+  constructor(command, what, bytes, max) {
+    super(`floodgate: ${command}: the ${what} is ${bytes} bytes; the agent takes at most ${max}`);
+    this.name = 'FloodgateArgumentError';
+    this.code = 'EFGARG';
+    this.command = command;
+    this.argument = what;
+    this.bytes = bytes;
+    this.max = max;
+  }
+}
+
 // A command as a RESP array of bulk strings. Arguments are strings, Buffers
 // or finite numbers. Without a Buffer among them it is a string (the socket
 // writes it as UTF-8): no Buffer is made per part and joined per call.
+// Throws FloodgateArgumentError for a request larger than the agent reads
+// (the commands check each argument's own bound before; this is the last
+// guard of the shared connection).
 function encodeCommand(args) {
   let s = `*${args.length}\r\n`;
+  let bytes = s.length;
   for (const a of args) {
-    if (typeof a === 'string') s += `$${Buffer.byteLength(a, 'utf8')}\r\n${a}\r\n`;
-    else if (typeof a === 'number' && Number.isFinite(a)) {
+    if (typeof a === 'string') {
+      const n = Buffer.byteLength(a, 'utf8');
+      const head = `$${n}\r\n`;
+      bytes += head.length + n + 2;
+      s += `${head}${a}\r\n`;
+    } else if (typeof a === 'number' && Number.isFinite(a)) {
       const t = String(a);
-      s += `$${t.length}\r\n${t}\r\n`;
+      const head = `$${t.length}\r\n`;
+      bytes += head.length + t.length + 2;
+      s += `${head}${t}\r\n`;
     } else if (Buffer.isBuffer(a)) return encodeBuffers(args);
     else throw badArgument(a);
   }
+  if (bytes > MAX_REQUEST) throw new FloodgateArgumentError(args[0], 'request', bytes, MAX_REQUEST);
   return s;
 }
 
 function encodeBuffers(args) {
   const parts = [Buffer.from(`*${args.length}\r\n`)];
+  let bytes = parts[0].length;
   for (const a of args) {
     let b;
     if (Buffer.isBuffer(a)) b = a;
     else if (typeof a === 'string') b = Buffer.from(a, 'utf8');
     else if (typeof a === 'number' && Number.isFinite(a)) b = Buffer.from(String(a));
     else throw badArgument(a);
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+    const head = Buffer.from(`$${b.length}\r\n`);
+    bytes += head.length + b.length + 2;
+    parts.push(head, b, Buffer.from('\r\n'));
   }
+  if (bytes > MAX_REQUEST) throw new FloodgateArgumentError(String(args[0]), 'request', bytes, MAX_REQUEST);
   return Buffer.concat(parts);
 }
 
 const badArgument = (a) =>
   new TypeError(`floodgate: a command argument must be a string, Buffer or number, not ${typeof a}`);
 
-module.exports = { RespReader, RespProtocolError, ReplyError, encodeCommand, DEFAULT_LIMITS };
+module.exports = { RespReader, RespProtocolError, ReplyError, FloodgateArgumentError, encodeCommand, MAX_REQUEST,
+  DEFAULT_LIMITS };

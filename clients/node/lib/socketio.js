@@ -146,7 +146,8 @@ function eventLimiter(opts) {
           });
         } else next();
       }, (err) => {
-        // A usage error (unknown policy): the event is not let through unchecked.
+        // A usage error (unknown policy, an event name longer than the agent
+        // takes): the event is not let through unchecked.
         if (cut) return;
         cut = true;
         cutAfterEarlier(earlier, () =>

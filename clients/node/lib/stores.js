@@ -9,6 +9,7 @@
 
 const { InsuranceLimiter } = require('./insurance');
 const { RespProtocolError } = require('./resp');
+const { argError } = require('./client');
 
 const MAX_ARG = 1e15; // what the agent takes for each number
 
@@ -66,6 +67,8 @@ function throttle(client, key, opts) {
   } catch (e) {
     return Promise.reject(e);
   }
+  const bad = argError('CL.THROTTLE', undefined, String(key));
+  if (bad) return Promise.reject(bad);
   const args = ['CL.THROTTLE', String(key), o.maxBurst, o.count, o.period, o.quantity];
   return client.call(args, parseThrottle, (err) => {
     const limit = o.maxBurst + 1;
@@ -80,6 +83,8 @@ function throttle(client, key, opts) {
 
 /** CL.RESET: forgets key's CL.THROTTLE state (rejects when the agent is away). */
 function throttleReset(client, key) {
+  const bad = argError('CL.RESET', undefined, String(key));
+  if (bad) return Promise.reject(bad);
   return client.call(['CL.RESET', String(key)], (r) => {
     if (r !== 'OK') throw new RespProtocolError(`CL.RESET answered ${JSON.stringify(r)}, not OK`);
     return true;

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { once } = require('node:events');
 const { startAgent } = require('./helpers/agent');
 const CONFIG = require('./helpers/config');
-const { Client, FloodgateCommandError, FloodgateUnavailableError } = require('..');
+const { Client, FloodgateCommandError, FloodgateUnavailableError, FloodgateArgumentError } = require('..');
 
 let agent;
 const clients = [];
@@ -174,6 +174,41 @@ describe('client against floodgated', { timeout: 90_000 }, async () => {
 
   // Failure policies: the agent is stopped, each client decides as declared,
   // and once the agent is back every client is back on it.
+  it('an oversized argument is refused for that call alone; the calls in flight are the agent\'s', async () => {
+    const c = client({ failure: 'allow' });
+    const big = 'x'.repeat(2 * 1024 * 1024);
+    const inFlight = Array.from({ length: 20 }, (_, i) => c.check('api', `u:big:${i}`));
+    const refused = [
+      c.event('socket_events', 'conn:big', big),
+      c.event('socket_events', big, 'msg'),
+      c.check('api', big),
+      c.check('api', 'u:big', { role: big }),
+      c.checkMulti([['api', 'u:big'], ['blk', big]]),
+      c.authCheck('login', big),
+      c.authFail('login', big),
+      c.authOk(big, 'u:big'),
+      c.charge('tokens', big, 1),
+      c.connClose('socket_events', big),
+      c.block('blk', big, 5),
+    ];
+    inFlight.push(...Array.from({ length: 20 }, (_, i) => c.check('api', `u:big2:${i}`)));
+    for (const p of refused) {
+      const err = await p.then(() => null, (e) => e);
+      assert.ok(err instanceof FloodgateArgumentError, `refused by the client: ${err}`);
+      assert.equal(err.code, 'EFGARG');
+    }
+    const rs = await Promise.all(inFlight);
+    assert.deepEqual(new Set(rs.map((r) => r.source)), new Set(['agent']), 'none decided by the failure policy');
+    assert.deepEqual([c.stats().protocol_errors, c.stats().reconnects, c.stats().failure_allow], [0, 0, 0]);
+    // The documented limits, exactly: a key of 512 bytes and an event name of 63 reach the agent.
+    assert.equal((await c.check('api', 'k'.repeat(512))).source, 'agent');
+    await assert.rejects(c.check('api', 'k'.repeat(513)), /key .*513 bytes.*at most 512/);
+    assert.equal((await c.check('api', 'é'.repeat(256))).source, 'agent', '512 bytes of UTF-8');
+    await assert.rejects(c.check('api', `${'é'.repeat(256)}k`), FloodgateArgumentError);
+    assert.equal((await c.event('socket_events', 'conn:big', 'e'.repeat(63))).source, 'agent');
+    await assert.rejects(c.event('socket_events', 'conn:big', 'e'.repeat(64)), /event name .*64 bytes.*at most 63/);
+  });
+
   it('failure policies with the agent stopped and restarted', async () => {
     const allow = client({ failure: 'allow' });
     const deny = client({ failure: 'deny', denyRetryAfterMs: 1500 });

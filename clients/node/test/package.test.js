@@ -12,8 +12,8 @@ test('require and import give the same objects', async () => {
   const cjs = require('floodgate');
   const esm = await import('floodgate');
   for (const name of ['Client', 'rateLimit', 'progressiveLogin', 'connectionLimiter', 'eventLimiter',
-    'FloodgateCommandError', 'FloodgateUnavailableError', 'normalizeIp', 'draftHeaders', 'FloodgateGuard',
-    'RateLimit', 'SkipRateLimit', 'handshakeLimiter', 'budget', 'vouchOnConnect'])
+    'FloodgateCommandError', 'FloodgateUnavailableError', 'FloodgateArgumentError', 'normalizeIp', 'draftHeaders',
+    'FloodgateGuard', 'RateLimit', 'SkipRateLimit', 'handshakeLimiter', 'budget', 'vouchOnConnect'])
     assert.equal(esm[name], cjs[name], name);
   assert.equal(esm.default, cjs);
 });

@@ -106,6 +106,21 @@ test('commands are arrays of bulk strings; bad arguments are refused', () => {
   assert.throws(() => encodeCommand(['RL.CHECK', NaN]), TypeError);
 });
 
+test('a command larger than the agent reads (1 MiB, framing included) is refused before it is written', () => {
+  const { FloodgateArgumentError, MAX_REQUEST } = require('../lib/resp');
+  assert.equal(MAX_REQUEST, 1024 * 1024);
+  // *2 $1 X $7 <n> : 4 + 7 + 10 + n + 2 bytes
+  const n = MAX_REQUEST - 23;
+  assert.equal(Buffer.byteLength(encodeCommand(['X', 'a'.repeat(n)])), MAX_REQUEST);
+  assert.equal(encodeCommand(['X', Buffer.alloc(n)]).length, MAX_REQUEST);
+  for (const big of ['a'.repeat(n + 1), Buffer.alloc(n + 1), '\u00e9'.repeat(Math.ceil((n + 1) / 2))]) {
+    const err = (() => { try { encodeCommand(['X', big]); } catch (e) { return e; } return null; })();
+    assert.ok(err instanceof FloodgateArgumentError, String(err));
+    assert.deepEqual([err.code, err.command, err.argument, err.max], ['EFGARG', 'X', 'request', MAX_REQUEST]);
+    assert.ok(err.bytes > MAX_REQUEST);
+  }
+});
+
 test('RL.CHECKM replies: a refused index or a binding pair that does not fit the request is never a decision', () => {
   const { parseCheckMulti } = require('../lib/client');
   const pairs = [{ policy: 'u', key: 'user:1' }, { policy: 'ip', key: '192.0.2.1' }];

@@ -189,6 +189,28 @@ describe('socket.io against floodgated', { timeout: 90_000 }, async () => {
     assert.deepEqual(exceeded, [{ reason: 'rate limit exceeded', event: 'msg', count: 10, limit: 10 }]);
   });
 
+  it('an event name longer than the agent takes cuts that socket alone; the shared connection stays', async () => {
+    const audit = [];
+    const limiter = eventLimiter({ client, policy: 'socket_events', onAudit: (e) => audit.push(e) });
+    const url = await server((io) => {
+      io.use(limiter.middleware);
+      io.on('connection', (socket) => socket.onAny((ev, n, ack) => ack?.(n)));
+    }, { maxHttpBufferSize: 4 * 1024 * 1024 });
+    const { s: bad } = await connect(url);
+    const { s: good } = await connect(url);
+    const disconnected = once(bad, 'disconnect');
+    const before = client.stats();
+    bad.emit('x'.repeat(2 * 1024 * 1024), 1, () => {});
+    assert.equal(await good.timeout(3000).emitWithAck('msg', 1), 1);
+    assert.equal((await disconnected)[0], 'io server disconnect');
+    assert.equal(await good.timeout(3000).emitWithAck('msg', 2), 2);
+    const err = audit.find((e) => e.type === 'error')?.error;
+    assert.equal(err?.code, 'EFGARG', String(err));
+    assert.equal(err.argument, 'event name');
+    const after = client.stats();
+    assert.deepEqual([after.protocol_errors, after.reconnects], [before.protocol_errors, before.reconnects]);
+  });
+
   it('per-event-type policies: each type counts in its own policy', async () => {
     const limiter = eventLimiter({ client, policyFor: (ev) => (ev === 'offer' ? 'socket_events' : null) });
     const url = await server((io) => {

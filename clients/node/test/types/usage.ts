@@ -2,7 +2,7 @@
 // what the README shows, and misuse is a type error.
 import {
   Client, rateLimit, progressiveLogin, connectionLimiter, eventLimiter, handshakeLimiter, budget, CheckResult, EventResult,
-  FloodgateCommandError, normalizeIp,
+  FloodgateCommandError, FloodgateArgumentError, normalizeIp,
 } from 'floodgate';
 
 const fg = new Client({ failure: 'insurance', timeoutMs: 100, insurance: { default: { window: { count: 5, perMs: 1000 } } } });
@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   const why: string | null | undefined = m.refused;
   const u = await fg.charge('ai', 'user:1', 5000, { role: 'pro' });
   const rec: boolean = u.recorded && (await fg.refund('ai', 'user:1', 10)).recorded;
-  void [why, rec];
+  const tooLong = await fg.event('socket_events', 'sock1', 'x'.repeat(64)).then(() => '', (err: unknown) =>
+    (err instanceof FloodgateArgumentError ? `${err.command} ${err.argument} ${err.bytes}/${err.max}` : ''));
+  void [why, rec, tooLong];
   void [n, s, src, e, d, ok, normalizeIp('::1', 64), FloodgateCommandError];
 }
 void main;

@@ -1698,7 +1698,7 @@ static void info_policies(struct sbuf *out, void *ctx)
 			    "store_fallback_decisions_total:%llu\r\nstore_outage_keys:%llu\r\n"
 			    "store_replayed_keys_total:%llu\r\nstore_replay_dropped_total:%llu\r\n"
 			    "store_switches_total:%llu\r\nstore_key_errors_total:%llu\r\n"
-			    "store_late_applied_total:%llu\r\n"
+			    "store_late_applied_total:%llu\r\nstore_multi_contended_total:%llu\r\n"
 			    "fleet_subscribed:%d\r\nfleet_published_total:%llu\r\n"
 			    "fleet_applied_total:%llu\r\nfleet_unbanned_total:%llu\r\n",
 			    ss.fallback_active, (unsigned long long)ss.store_errors,
@@ -1708,8 +1708,9 @@ static void info_policies(struct sbuf *out, void *ctx)
 			    (unsigned long long)ss.replayed_keys,
 			    (unsigned long long)ss.replay_dropped, (unsigned long long)ss.switches,
 			    (unsigned long long)ss.key_errors, (unsigned long long)ss.late_applied,
-			    fs.subscribed, (unsigned long long)fs.published,
-			    (unsigned long long)fs.applied, (unsigned long long)fs.unbanned);
+			    (unsigned long long)ss.multi_contended, fs.subscribed,
+			    (unsigned long long)fs.published, (unsigned long long)fs.applied,
+			    (unsigned long long)fs.unbanned);
 	}
 	for (i = 0; i < n; i++) {
 		struct policy *p = policies_at(*a->policies, i);

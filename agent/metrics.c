@@ -1098,6 +1098,10 @@ static void render_shared_store(struct sbuf *b, struct metrics *m)
 	       "Requests that timed out but ran in Redis after all: their fallback hits are not "
 	       "replayed.",
 	       ss.late_applied);
+	single(b, "floodgate_store_multi_contended_total", "counter",
+	       "RL.CHECKM decisions refused, nothing charged, because other decisions kept "
+	       "changing their keys in Redis (not a store error).",
+	       ss.multi_contended);
 	family(b, "floodgate_store_key_errors_total", "counter",
 	       "Redis error replies about one key (WRONGTYPE...): that request got "
 	       "on_store_error.");

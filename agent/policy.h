@@ -146,6 +146,7 @@ struct policies_store_stats {
 	uint64_t late_applied;	     /* timed-out requests Redis ran after all (not replayed) */
 	uint64_t switches;	     /* changes between Redis and the fallback, both ways */
 	uint64_t key_errors;	     /* error replies about one key, every policy */
+	uint64_t multi_contended;    /* RL.CHECKMs refused: the keys kept changing in Redis */
 };
 void policies_store_stats(const struct policies *ps, struct policies_store_stats *out);
 

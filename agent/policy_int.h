@@ -62,6 +62,7 @@ struct policy {
 
 struct shared_stats {
 	uint64_t fallback_decisions, replayed_keys, replay_dropped, late_applied;
+	uint64_t multi_contended; /* RL.CHECKMs refused: other decisions kept changing the keys */
 };
 
 struct journal; /* the outage journal (policy_redis.c) */

@@ -15,9 +15,11 @@
  * run of the script applies the decision (the types' own RL.CHECK scripts,
  * on that same time) only if no state changed in between; else it returns
  * the new states and the agent decides again (at most MULTI_TRIES times,
- * then on_store_error decides). One script call covers every key, so the
- * apply step is atomic in Redis too, and the semantics stay in one place
- * per store (the C callbacks, the types' scripts).
+ * then it is refused: never on_store_error's, Redis answered, and a fallback
+ * would admit on this host's older view of the state). One script call
+ * covers every key, so the apply step is atomic in Redis too, and the
+ * semantics stay in one place per store (the C callbacks, the types'
+ * scripts).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +31,7 @@
 #include "redis.h"
 #include "sbuf.h"
 
-#define MULTI_TRIES 4 /* apply attempts before on_store_error decides */
+#define MULTI_TRIES 16 /* apply attempts before the decision is refused */
 
 /* Per pair in the script's ARGV: type, params, cost, run ('0': check and
  * charge, '-': leave), expected value ('' none, '=' .. value). */
@@ -50,6 +52,7 @@ struct mreq {
 	policy_multi_done_fn done;
 	void *arg;
 	struct policy_multi_answer ans;
+	bool contended;			  /* refused: the states kept changing under the applies */
 	struct areq *q[POLICY_MULTI_MAX]; /* each with its key in its data */
 };
 
@@ -199,7 +202,8 @@ static int second_step(struct mreq *m, uint64_t now, bool redis, bool journal)
 	return 0;
 }
 
-/* The answer of the pairs' answers; each pair's policy counts its part. */
+/* The answer of the pairs' answers; each pair's policy counts its part.
+ * Contended: every pair passed but nothing could be applied; refused. */
 static void conclude(struct mreq *m)
 {
 	struct policy_multi_answer *a = &m->ans;
@@ -219,14 +223,20 @@ static void conclude(struct mreq *m)
 					r->retry_after_ms > m->q[b]->ans.u.check.retry_after_ms))
 			b = (int)i;
 		/* A pair not charged because another refused was refused too. */
-		counted.u.check.allowed = all && r->allowed;
+		counted.u.check.allowed = all && !m->contended && r->allowed;
 		policy_count(m->q[i]->p, &counted);
 	}
 	a->binding = b;
-	a->refused = all ? -1 : b;
+	a->refused = all && !m->contended ? -1 : b;
 	a->check = m->q[b]->ans.u.check;
-	if (all && warn)
+	if (all && m->contended) {
+		/* Nothing in the state refuses: it may pass at once. */
+		a->check.allowed = false;
+		a->check.state = "deny";
+		a->check.retry_after_ms = 1;
+	} else if (all && warn) {
 		a->check.state = "warn";
+	}
 }
 
 /* Redis down or failed: each pair's on_store_error; the memory pairs
@@ -444,18 +454,29 @@ static void on_multi_reply(redisReply *rp, const char *why, void *arg)
 		multi_end(m, err);
 		return;
 	}
-	if (!err && ++m->tries <= MULTI_TRIES) {
+	if (!err)
 		err = first_step(m, m->rnow, true, false, &second);
-		if (!err && !second) {
-			conclude(m); /* PEEK: nothing to apply */
-			multi_end(m, 0);
-			return;
+	if (!err && second && ++m->tries <= MULTI_TRIES && !(err = multi_send(m, true)))
+		return;
+	if (!err) {
+		/*
+		 * PEEK: nothing to apply. Else the states kept changing under
+		 * the applies (other decisions on these keys): Redis is fine,
+		 * so not on_store_error, whose memory would admit on this
+		 * host's older view, and journal it as an outage's. Decided on
+		 * the last states Redis gave, nothing applied (a refusal's
+		 * block_for neither), and a decision that would pass is refused.
+		 */
+		if (second) {
+			m->contended = true;
+			m->set->sstats->multi_contended++;
 		}
-		if (!err && !(err = multi_send(m, true)))
-			return;
+		conclude(m);
+		multi_end(m, 0);
+		return;
 	}
-	/* Redis failed, or the states kept changing under us. */
-	log_debug("redis store: RL.CHECKM falls back", LOG_STR("why", why ? why : "retries"));
+	/* Redis failed. */
+	log_debug("redis store: RL.CHECKM falls back", LOG_STR("why", why ? why : "bad reply"));
 	multi_end(m, decide_fallback(m, true));
 }
 

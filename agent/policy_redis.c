@@ -568,6 +568,7 @@ void policy_redis_stats(const struct policies *ps, struct policies_store_stats *
 	out->replayed_keys = ps->sstats->replayed_keys;
 	out->replay_dropped = ps->sstats->replay_dropped;
 	out->late_applied = ps->sstats->late_applied;
+	out->multi_contended = ps->sstats->multi_contended;
 	out->outage_keys = ps->journal ? ps->journal->n + ps->journal->nreplay : 0;
 	out->switches = rs.switches;
 	out->key_errors = rs.key_errors;

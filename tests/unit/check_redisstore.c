@@ -986,6 +986,59 @@ static long long redis_strlen(const char *key)
 }
 
 /*
+ * Another host writes one of RL.CHECKM's keys between every read and apply
+ * (a value of no config: a fresh state, where the decision passes): the
+ * apply never finds what the agent read. Redis is fine, so the decision is
+ * not on_store_error's (its memory would admit, and journal the charge as
+ * an outage's); it is refused, nothing charged, and counted as contended.
+ */
+START_TEST(test_multi_contended)
+{
+	struct policy_pair pp[2];
+	struct policy_multi_answer m;
+	struct policies_store_stats ss;
+	redisContext *c;
+	redisReply *rp;
+	int bad, i;
+
+	start_redis();
+	setup_set(2000, true);
+	c = redisConnectUnix(sock);
+	ck_assert(c && !c->err);
+	pp[0] = (struct policy_pair){ P("tokens"), "x", 1 };
+	pp[1] = (struct policy_pair){ P("api"), "x", 1 };
+	done_n = 0;
+	ck_assert_int_eq(
+		policy_submit_multi(tset, pp, 2, 1, NULL, 0, false, NOW, &m, on_done_m, NULL, &bad),
+		1);
+	/* The agent writes a request out when its loop is about to wait: the
+	 * other host's write lands before each apply. */
+	for (i = 0; i < 1000 && !done_n; i++) {
+		rp = redisCommand(c, "SET {ut:6:tokens:x} other%d", i);
+		ck_assert(rp && rp->type == REDIS_REPLY_STATUS);
+		freeReplyObject(rp);
+		uv_run(&loop, UV_RUN_ONCE);
+	}
+	redisFree(c);
+	ck_assert_int_eq(done_n, 1);
+	ck_assert_int_eq(got_err, 0);
+	ck_assert(!got_m.fallback);
+	ck_assert(!got_m.check.allowed);
+	ck_assert_str_eq(got_m.check.state, "deny");
+	ck_assert_int_eq(got_m.refused, got_m.binding);
+	ck_assert_uint_eq(got_m.check.retry_after_ms, 1);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.multi_contended, 1);
+	ck_assert_uint_eq(ss.fallback_decisions, 0);
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	ck_assert_uint_eq(ss.store_errors, 0);
+	/* Nothing charged: api's key was written by nobody else. */
+	ck_assert_int_eq(redis_strlen("{ut:3:api:x}"), 0);
+	teardown_set();
+}
+END_TEST
+
+/*
  * Issue 12 item 5 on the shared store: "3 per 1m", a request every 2 s for
  * 60 s, from two hosts in turn: exactly 3 pass, the 4th exactly when the
  * first leaves the window. Redis holds the live log only (16 bytes an entry).
@@ -1620,6 +1673,7 @@ int main(void)
 	tcase_add_test(tc, test_sliding_two_hosts);
 	tcase_add_test(tc, test_multi_conflict);
 	tcase_add_test(tc, test_multi_down);
+	tcase_add_test(tc, test_multi_contended);
 	tcase_add_test(tc, test_down_falls_back);
 	tcase_add_test(tc, test_replica_refused);
 	tcase_add_test(tc, test_key_error_stays_with_key);

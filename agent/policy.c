@@ -168,6 +168,7 @@ static void set_free(struct policies *ps, bool with_store)
 	}
 	if (with_store)
 		policy_redis_release(ps->journal);
+	policy_multi_free(ps);
 	for (i = 0; i < ps->n; i++)
 		free(ps->p[i]);
 	free(ps->p);

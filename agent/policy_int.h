@@ -67,6 +67,9 @@ struct shared_stats {
 
 struct journal; /* the outage journal (policy_redis.c) */
 
+/* RL.CHECKM's decisions in Redis, taking turns per key (policy_multi.c). */
+struct multi_queue;
+
 struct policies {
 	struct store *store;
 	size_t n;
@@ -78,6 +81,8 @@ struct policies {
 	struct shared_stats *sstats;
 	bool fixed_clock;
 	int multi_script; /* RL.CHECKM's (policy_multi.c), with Redis */
+	/* Its decisions in Redis (NULL until the first), one set's only. */
+	struct multi_queue *mq;
 	/* CL.THROTTLE's policy (policy_cell.c): not in p[], NULL when disabled. */
 	struct policy *cell;
 	struct fg_conf_per_call cell_conf;
@@ -163,6 +168,8 @@ void policy_cell_abort(struct policies *ps, const struct policies *prev, struct 
 
 /* The RL.CHECKM script's source (built once; lives until exit). NULL: no memory. */
 const char *policy_multi_lua(void);
+/* Frees ps's RL.CHECKM queue (set_free: no decision of ps is left). */
+void policy_multi_free(struct policies *ps);
 
 /* --- policy_redis.c for policy.c ------------------------------------------ */
 

@@ -14,12 +14,14 @@
  * agent decides on them with the callbacks at Redis's time, and a second
  * run of the script applies the decision (the types' own RL.CHECK scripts,
  * on that same time) only if no state changed in between; else it returns
- * the new states and the agent decides again (at most MULTI_TRIES times,
- * then it is refused: never on_store_error's, Redis answered, and a fallback
- * would admit on this host's older view of the state). One script call
- * covers every key, so the apply step is atomic in Redis too, and the
- * semantics stay in one place per store (the C callbacks, the types'
- * scripts).
+ * the new states and the agent decides again (at most MULTI_TRIES times).
+ * One script call covers every key, so the apply step is atomic in Redis
+ * too, and the semantics stay in one place per store (the C callbacks, the
+ * types' scripts). This agent's decisions on a key take turns (struct
+ * multi_queue), so only other agents' decisions (or RL.CHECKs) change a
+ * state under one; when they keep doing so past MULTI_TRIES, it is refused
+ * (never on_store_error's: Redis answered, and a fallback would admit on
+ * this host's older view of the state).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +34,9 @@
 #include "sbuf.h"
 
 #define MULTI_TRIES 16 /* apply attempts before the decision is refused */
+
+/* Stripes of the keys of RL.CHECKM decisions in Redis (struct multi_queue). */
+#define MULTI_STRIPES 1024
 
 /* Per pair in the script's ARGV: type, params, cost, run ('0': check and
  * charge, '-': leave), expected value ('' none, '=' .. value). */
@@ -52,8 +57,37 @@ struct mreq {
 	policy_multi_done_fn done;
 	void *arg;
 	struct policy_multi_answer ans;
-	bool contended;			  /* refused: the states kept changing under the applies */
+	/* Redis: the stripes of the pairs' keys, held while in Redis, or
+	 * queued (next) behind a decision that holds one of them. */
+	uint16_t stripe[POLICY_MULTI_MAX];
+	bool held, contended;
+	bool failed; /* Redis failed it: on_store_error decided */
+	struct mreq *next;
 	struct areq *q[POLICY_MULTI_MAX]; /* each with its key in its data */
+};
+
+/*
+ * This agent's RL.CHECKM decisions in Redis (but PEEKs, which apply
+ * nothing), per set: one that shares a key with another in Redis waits for
+ * it to end, in arrival order. Without that, decisions on one key pipelined
+ * together all read the same state, the first apply changes it, and every
+ * other apply of that round fails: N clients spend N rounds, one success
+ * each, and run out of tries. Keys are hashed into stripes: two keys of one
+ * stripe wait for each other, which costs time, never a result. When Redis
+ * has failed the last two decisions of a key in turn (past timeout_ms,
+ * mostly) and answered nothing since, those still queued for it are decided
+ * by on_store_error at once: waiting in turn for a hung Redis until the
+ * breaker opens, each would add its own timeout_ms to the last one's wait.
+ * One failure alone (a slow moment) does not: the next one is sent.
+ */
+struct multi_queue {
+	uint8_t busy[MULTI_STRIPES];	 /* held by a decision in Redis */
+	uint8_t failed[MULTI_STRIPES];	 /* its last holders failed by Redis, in a row */
+	uint32_t waiting[MULTI_STRIPES]; /* pairs of queued decisions */
+	uint32_t seen[MULTI_STRIPES];	 /* claimed by a waiter ahead in scan gen */
+	uint32_t gen;
+	struct mreq *head, *tail; /* queued, in arrival order */
+	bool pumping, again;
 };
 
 static void mreq_free(struct mreq *m)
@@ -421,12 +455,150 @@ static int take_values(struct mreq *m, redisReply *rp, bool *applied)
 	return 0;
 }
 
+/* --- this agent's decisions on a key take turns (struct multi_queue) ------- */
+
+/* Whether m may go to Redis: none of its stripes is held, nor wanted by a
+ * decision queued before it (queued: claimed in this scan; else: any). */
+static bool multi_may_go(const struct multi_queue *mq, const struct mreq *m, bool queued)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		uint16_t s = m->stripe[i];
+
+		if (mq->busy[s] || (queued ? mq->seen[s] == mq->gen : mq->waiting[s] > 0))
+			return false;
+	}
+	return true;
+}
+
+static void multi_hold(struct multi_queue *mq, struct mreq *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		mq->busy[m->stripe[i]] = 1;
+	m->held = true;
+}
+
+/* m holds its stripes (false), or waits for them in the queue (true). */
+static bool multi_enqueue(struct policies *ps, struct mreq *m)
+{
+	struct multi_queue *mq = ps->mq;
+	size_t i;
+
+	if (!mq)
+		mq = ps->mq = calloc(1, sizeof(*mq));
+	if (!mq)
+		return false; /* without turns: more tries under load, same results */
+	for (i = 0; i < m->n; i++) {
+		const struct areq *q = m->q[i];
+
+		m->stripe[i] = store_siphash((uint64_t)(uintptr_t)q->p, 0x6d756c7469ULL, q->rq.key,
+					     q->rq.klen) %
+			       MULTI_STRIPES;
+	}
+	if (multi_may_go(mq, m, false)) {
+		multi_hold(mq, m);
+		return false;
+	}
+	for (i = 0; i < m->n; i++)
+		mq->waiting[m->stripe[i]]++;
+	if (mq->tail)
+		mq->tail->next = m;
+	else
+		mq->head = m;
+	mq->tail = m;
+	return true;
+}
+
+static void multi_end(struct mreq *m, int err);
+
+/* Send m's read; when it cannot go, m ends now (a fallback, or -EXDEV). */
+static void multi_go(struct mreq *m)
+{
+	int err = -ENOTCONN;
+
+	if (redis_up(m->set->redis)) {
+		err = multi_send(m, false);
+		if (!err)
+			return;
+	}
+	multi_end(m, err == -EXDEV ? err : decide_fallback(m, true));
+}
+
+/* Stripes were freed: start the queued decisions that may go now, in order.
+ * A decision that ends at once (Redis down) frees its stripes during the
+ * scan: the scan is then made again rather than entered twice. */
+static void multi_pump(struct policies *ps)
+{
+	struct multi_queue *mq = ps->mq;
+	struct mreq **pp, *w, *prev;
+	bool failed;
+	size_t i;
+
+	if (mq->pumping) {
+		mq->again = true;
+		return;
+	}
+	mq->pumping = true;
+	do {
+		mq->again = false;
+		mq->gen++;
+		prev = NULL;
+		pp = &mq->head;
+		while ((w = *pp)) {
+			if (!multi_may_go(mq, w, true)) {
+				for (i = 0; i < w->n; i++)
+					mq->seen[w->stripe[i]] = mq->gen;
+				prev = w;
+				pp = &w->next;
+				continue;
+			}
+			*pp = w->next;
+			if (mq->tail == w)
+				mq->tail = prev;
+			w->next = NULL;
+			failed = false;
+			for (i = 0; i < w->n; i++) {
+				mq->waiting[w->stripe[i]]--;
+				failed |= mq->failed[w->stripe[i]] >= 2;
+			}
+			failed &= redis_failing(ps->redis);
+			multi_hold(mq, w);
+			if (!failed) {
+				multi_go(w);
+				continue;
+			}
+			w->failed = true;
+			multi_end(w, decide_fallback(w, true));
+		}
+	} while (mq->again);
+	mq->pumping = false;
+}
+
+void policy_multi_free(struct policies *ps)
+{
+	free(ps->mq);
+	ps->mq = NULL;
+}
+
 static void multi_end(struct mreq *m, int err)
 {
 	struct policies *set = m->set;
+	bool held = m->held;
+	size_t i;
 
+	for (i = 0; held && i < m->n; i++) {
+		uint8_t *f = &set->mq->failed[m->stripe[i]];
+
+		set->mq->busy[m->stripe[i]] = 0;
+		*f = m->failed ? (uint8_t)(*f < 2 ? *f + 1 : 2) : 0;
+	}
 	m->done(err, err ? NULL : &m->ans, m->arg);
 	mreq_free(m);
+	if (held)
+		multi_pump(set);
 	policies_put(set);
 }
 
@@ -477,6 +649,7 @@ static void on_multi_reply(redisReply *rp, const char *why, void *arg)
 	}
 	/* Redis failed. */
 	log_debug("redis store: RL.CHECKM falls back", LOG_STR("why", why ? why : "bad reply"));
+	m->failed = true;
 	multi_end(m, decide_fallback(m, true));
 }
 
@@ -557,11 +730,20 @@ int policy_submit_multi(struct policies *ps, const struct policy_pair *pairs, si
 	if (err)
 		goto out;
 	if (redis_up(ps->redis)) {
+		/* A PEEK applies nothing: it has no turn to wait for. */
+		if (!peek && multi_enqueue(ps, m)) {
+			ps->refs++;
+			return 1;
+		}
 		err = multi_send(m, false);
 		if (!err) {
 			ps->refs++;
 			return 1;
 		}
+		/* Its stripes were free and nothing queued for them: nobody to start. */
+		for (i = 0; m->held && i < m->n; i++)
+			ps->mq->busy[m->stripe[i]] = 0;
+		m->held = false;
 		if (err == -EXDEV) /* keys on several cluster slots: never atomic */
 			goto out;
 	}

@@ -1138,6 +1138,11 @@ bool redis_up(const struct redis *r)
 	return r && r->st == RS_UP;
 }
 
+bool redis_failing(const struct redis *r)
+{
+	return r && !cluster_mode(r) && r->failures > 0;
+}
+
 const char *redis_prefix(const struct redis *r)
 {
 	return r->conf.prefix;

@@ -105,6 +105,10 @@ int redis_script(struct redis *r, const char *src);
 /* True when connected, authenticated, scripts loaded and the breaker closed. */
 bool redis_up(const struct redis *r);
 
+/* True while callers' requests have failed since the last one answered (one
+ * Redis or Sentinel's; false on a cluster, whose nodes count their own). */
+bool redis_failing(const struct redis *r);
+
 /*
  * Now in ms on Redis's clock: this host's wall clock corrected by the offset
  * of Redis's TIME, taken at every connect and each REDIS_CLOCK_MS. What hosts

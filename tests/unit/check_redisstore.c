@@ -770,6 +770,167 @@ START_TEST(test_multi_conflict)
 }
 END_TEST
 
+/* RL.CHECKM under load: NCONC decisions on the same two keys in flight at
+ * once, as clients pipelining on an agent send them. */
+#define NCONC 300
+
+static int conc_done, conc_err, conc_allowed, conc_fallback;
+
+static void on_conc(int err, const struct policy_multi_answer *ans, void *arg)
+{
+	(void)arg;
+	conc_done++;
+	if (err) {
+		conc_err = err;
+		return;
+	}
+	conc_fallback += ans->fallback;
+	conc_allowed += ans->check.allowed;
+}
+
+/* Submit k decisions on set ps on tokens x and tokens y: of cost 10 (100 an
+ * hour), or with role BIG (1000 an hour) of cost 1. */
+static void submit_conc(struct policies *ps, int k, bool big)
+{
+	struct policy_multi_answer m;
+	struct policy_pair pp[2];
+	int bad, i;
+
+	pp[0] = (struct policy_pair){ policies_find(ps, "tokens", 6), "x", 1 };
+	pp[1] = (struct policy_pair){ policies_find(ps, "tokens", 6), "y", 1 };
+	for (i = 0; i < k; i++)
+		ck_assert_int_eq(policy_submit_multi(ps, pp, 2, big ? 1 : 10, big ? "BIG" : NULL,
+						     big ? 3 : 0, false, NOW, &m, on_conc, NULL,
+						     &bad),
+				 1);
+}
+
+static void wait_conc(int n)
+{
+	int i;
+
+	for (i = 0; i < 1000000 && conc_done < n; i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_eq(conc_done, n);
+	ck_assert_int_eq(conc_err, 0);
+}
+
+/* What is left of tokens x and y on set ps, read through it (PEEK; BIG's
+ * amount when big). */
+static void tokens_left(struct policies *ps, uint64_t *x, uint64_t *y, bool big)
+{
+	struct policy_req rq = { .op = POLICY_OP_CHECK, .key = "x", .klen = 1, .peek = true };
+	struct policy *p = policies_find(ps, "tokens", 6);
+	struct policy_answer a;
+
+	if (big) {
+		rq.role = "BIG";
+		rq.rlen = 3;
+	}
+	ck_assert_int_eq(run(p, &rq, NOW, &a), 0);
+	*x = a.u.check.remaining;
+	rq.key = "y";
+	ck_assert_int_eq(run(p, &rq, NOW, &a), 0);
+	*y = a.u.check.remaining;
+}
+
+/*
+ * A budget of 100 and decisions of cost 10: whatever the concurrency,
+ * at most 10 are allowed, every allowed one is charged in Redis, and a
+ * decision that lost the race to the other decisions is neither decided
+ * by on_store_error (which would allow from memory) nor journaled as an
+ * outage's count. One agent: exactly 10, none refused while budget is left.
+ */
+START_TEST(test_multi_concurrent)
+{
+	struct policies_store_stats ss;
+	uint64_t x, y;
+
+	start_redis();
+	setup_set(2000, true);
+	conc_done = conc_err = conc_allowed = conc_fallback = 0;
+	submit_conc(tset, NCONC, false);
+	wait_conc(NCONC);
+	ck_assert_int_eq(conc_allowed, 10);
+	ck_assert_int_eq(conc_fallback, 0);
+	tokens_left(tset, &x, &y, false);
+	ck_assert_uint_eq(x, 0);
+	ck_assert_uint_eq(y, 0);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.fallback_decisions, 0);
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	ck_assert_uint_eq(ss.store_errors, 0);
+	teardown_set();
+}
+END_TEST
+
+/* Two agents (two sets, two connections) on one Redis, the same load split. */
+START_TEST(test_multi_concurrent_hosts)
+{
+	struct policies_store_stats ss;
+	struct fg_conf conf2;
+	struct policies *set2;
+	struct redis *red2;
+	uint64_t x, y, contended;
+	char e[256];
+	int i;
+
+	start_redis();
+	setup_set(2000, true);
+	ck_assert_msg(!config_parse("t.yaml", yaml, strlen(yaml), &conf2, e, sizeof(e)), "%s", e);
+	snprintf(conf2.store.redis.path, sizeof(conf2.store.redis.path), "%s", sock);
+	conf2.store.redis.timeout_ms = 2000;
+	set2 = policies_new(&conf2, NULL, 2, e, sizeof(e));
+	ck_assert_ptr_nonnull(set2);
+	red2 = redis_new(&loop, &conf2.store.redis);
+	ck_assert_int_eq(policies_set_redis(set2, red2), 0);
+	for (i = 0; i < 100000 && !redis_up(red2); i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert(redis_up(red2));
+	conc_done = conc_err = conc_allowed = conc_fallback = 0;
+	for (i = 0; i < 6; i++) {
+		submit_conc(tset, NCONC / 12, false);
+		submit_conc(set2, NCONC / 12, false);
+	}
+	wait_conc(NCONC);
+	ck_assert_int_le(conc_allowed, 10);
+	ck_assert_int_ge(conc_allowed, 1);
+	ck_assert_int_eq(conc_fallback, 0);
+	tokens_left(tset, &x, &y, false);
+	ck_assert_uint_eq(x, 100 - 10 * (uint64_t)conc_allowed);
+	ck_assert_uint_eq(y, x);
+	/* Room for every decision (1000, cost 1): each allowed one is charged, and
+	 * one refused is one that lost the race to the other host too often, and
+	 * is counted as that (not as a store error). */
+	redis_do("DEL %s", "{ut:6:tokens:x}");
+	redis_do("DEL %s", "{ut:6:tokens:y}");
+	conc_done = conc_err = conc_allowed = conc_fallback = 0;
+	for (i = 0; i < 6; i++) {
+		submit_conc(tset, NCONC / 6, true);
+		submit_conc(set2, NCONC / 6, true);
+	}
+	wait_conc(2 * NCONC);
+	ck_assert_int_eq(conc_fallback, 0);
+	tokens_left(tset, &x, &y, true);
+	ck_assert_uint_eq(x, 1000 - (uint64_t)conc_allowed);
+	ck_assert_uint_eq(y, x);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.fallback_decisions, 0);
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	ck_assert_uint_eq(ss.store_errors, 0);
+	contended = ss.multi_contended;
+	policies_store_stats(set2, &ss);
+	ck_assert_uint_eq(ss.fallback_decisions, 0);
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	ck_assert_uint_eq(ss.store_errors, 0);
+	ck_assert_uint_eq(conc_allowed + contended + ss.multi_contended, 2 * NCONC);
+	policies_free(set2);
+	redis_free(red2);
+	config_free(&conf2);
+	teardown_set();
+}
+END_TEST
+
 /* Redis down: each pair gets its on_store_error; a pair that fails closed
  * refuses the decision and the memory pair is not charged (nor journaled). */
 START_TEST(test_multi_down)
@@ -1673,6 +1834,8 @@ int main(void)
 	tcase_add_test(tc, test_sliding_two_hosts);
 	tcase_add_test(tc, test_multi_conflict);
 	tcase_add_test(tc, test_multi_down);
+	tcase_add_test(tc, test_multi_concurrent);
+	tcase_add_test(tc, test_multi_concurrent_hosts);
 	tcase_add_test(tc, test_multi_contended);
 	tcase_add_test(tc, test_down_falls_back);
 	tcase_add_test(tc, test_replica_refused);

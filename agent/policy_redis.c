@@ -478,11 +478,24 @@ static void on_redis_reply(redisReply *rp, const char *why, void *arg)
 	}
 	if (rp && rp->type != REDIS_REPLY_ERROR) {
 		err = decide_from_reply(q, rp);
-		if (err == -EPROTO)
-			log_warn("redis store: unexpected script reply",
-				 LOG_STR("policy", q->p->conf.name));
+		if (err == -EPROTO) {
+			/* A reply of the wrong shape (a faulty or hostile Redis):
+			 * as a key's own error, this request alone gets
+			 * on_store_error, counted, and nothing is journaled for a
+			 * replay (Redis answered: whatever it did is done). */
+			static struct log_gate gate;
+			uint64_t suppressed;
+
+			q->p->stats.store_key_errors++;
+			if (log_gate_due(&gate, q->now_ms * 1000000ULL, &suppressed))
+				log_warn("redis store: unexpected script reply",
+					 LOG_STR("policy", q->p->conf.name),
+					 LOG_UINT("suppressed", suppressed));
+			err = policy_decide_fallback(q, false);
+			goto done;
+		}
 	}
-	if (err == -EIO || err == -EPROTO) {
+	if (err == -EIO) {
 		log_debug("redis store: decision falls back", LOG_STR("policy", q->p->conf.name),
 			  LOG_STR("why", why ? why : "bad reply"));
 		err = policy_decide_fallback(q, true);

@@ -1006,6 +1006,33 @@ START_TEST(test_key_error_stays_with_key)
 }
 END_TEST
 
+/* A script reply the agent cannot read (stop 35's trial: a proxy that
+ * answered EVALSHA with an integer). Here the script is given an instant
+ * past 2^63 ms (the fixed clock), which Redis sends back as a negative
+ * integer (its Lua number to long long on x86-64): a "now" no reply may
+ * have. That request alone gets on_store_error, counted as a key error,
+ * and nothing is journaled for a replay, since Redis did answer. */
+START_TEST(test_unreadable_reply_stays_with_request)
+{
+	struct policies_store_stats ss;
+	struct policy_answer a;
+	struct policy_stats st;
+
+	start_redis();
+	setup_set(2000, true);
+	ck_assert_int_eq(check("strict", "k", 10000000000000000000ULL, &a), 0);
+	ck_assert(a.fallback);
+	ck_assert_int_eq(check("strict", "k2", NOW, &a), 0);
+	ck_assert_msg(!a.fallback && a.u.check.allowed, "the next request stays on Redis");
+	policy_stats(P("strict"), &st);
+	ck_assert_uint_eq(st.store_key_errors, 1);
+	policies_store_stats(tset, &ss);
+	ck_assert_uint_eq(ss.outage_keys, 0);
+	ck_assert(!ss.fallback_active);
+	teardown_set();
+}
+END_TEST
+
 /* Issue 10 item 18: policy "x:y" key "K" and policy "x" key "y:K" are two keys. */
 START_TEST(test_no_key_collision)
 {
@@ -1840,6 +1867,7 @@ int main(void)
 	tcase_add_test(tc, test_down_falls_back);
 	tcase_add_test(tc, test_replica_refused);
 	tcase_add_test(tc, test_key_error_stays_with_key);
+	tcase_add_test(tc, test_unreadable_reply_stays_with_request);
 	tcase_add_test(tc, test_no_key_collision);
 	tcase_add_test(tc, test_breaker_needs_time);
 	tcase_add_test(tc, test_replay_in_background);

@@ -1799,7 +1799,7 @@ START_TEST(test_cell_in_flight)
 		for (i = 0; i < 24; i++) {
 			const uint64_t *l = lim[i % 4];
 
-			snprintf(key[i], sizeof(key[i]), "f%d", i);
+			snprintf(key[i], sizeof(key[i]), "f%d", i & 0xff);
 			rq[i] = (struct policy_cell_req){
 				.key = key[i],
 				.klen = strlen(key[i]),

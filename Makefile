@@ -129,6 +129,7 @@ $(BUILD)/tests/check_cli: $(filter-out $(BUILD)/cli/floodctl.o,$(patsubst %.c,$(
 $(BUILD)/tests/unit/check_cli.o: ALL_CFLAGS += -Icli
 $(BUILD)/tests/unit/check_cli.o: $(wildcard cli/*.h)
 $(BUILD)/tests/unit/check_policy.o: tests/unit/policy_sync.h
+$(BUILD)/tests/unit/check_redisstore.o $(BUILD)/tests/unit/check_fleet.o: tests/unit/redisd.h
 $(BUILD)/tests/unit/check_banguard.o $(BUILD)/tests/unit/check_vouch.o \
 	$(BUILD)/tests/unit/check_banmaps.o $(BUILD)/tests/unit/check_hostpeers.o: tests/unit/banmaps.h
 

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "fleet.h"
 #include "redis.h"
+#include "redisd.h"
 #include "vouch.h"
 
 #define NS 1000000000ULL
@@ -75,21 +76,8 @@ static void maps_close(void)
 
 static bool spawn_redis(void)
 {
-	int i;
-
-	strcpy(dir, "/tmp/fgut-fleet.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(sock, sizeof(sock), "%s/r.sock", dir);
-	redis_pid = fork();
-	if (!redis_pid) {
-		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
-		       "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", "/dev/null",
-		       NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200 && access(sock, F_OK); i++)
-		usleep(20000);
-	return !access(sock, F_OK);
+	ck_assert(redisd_dir(dir, "/tmp/fgut-fleet.XXXXXX", sock, sizeof(sock)));
+	return redisd_spawn(dir, sock, NULL, &redis_pid);
 }
 
 /* Run the loop until done() or ms passed; whether done() came true. */

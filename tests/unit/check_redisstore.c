@@ -25,6 +25,7 @@
 #include "config.h"
 #include "policy.h"
 #include "redis.h"
+#include "redisd.h"
 #include "tzif_build.h"
 
 #define T0 1795608000000ULL
@@ -140,25 +141,19 @@ static void on_done_c(int err, const struct policy_cell_answer *ans, void *arg);
 
 static void make_dir(void)
 {
-	strcpy(dir, "/tmp/fgut-redis.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(sock, sizeof(sock), "%s/r.sock", dir);
+	ck_assert(redisd_dir(dir, "/tmp/fgut-redis.XXXXXX", sock, sizeof(sock)));
+}
+
+/* redis-server on sock, with the extra arguments (NULL-ended, or NULL). */
+static void spawn_redis_with(const char *const *extra)
+{
+	ck_assert_msg(redisd_spawn(dir, sock, extra, &redis_pid),
+		      "redis-server did not start (is it installed?)");
 }
 
 static void spawn_redis(void)
 {
-	int i;
-
-	redis_pid = fork();
-	if (!redis_pid) {
-		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
-		       "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", "/dev/null",
-		       NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200 && access(sock, F_OK); i++)
-		usleep(20000);
-	ck_assert_msg(!access(sock, F_OK), "redis-server did not start (is it installed?)");
+	spawn_redis_with(NULL);
 }
 
 static char zdir[64];
@@ -659,20 +654,12 @@ static void teardown_set(void)
  * refuses it, says why, and it is never up. */
 START_TEST(test_replica_refused)
 {
+	static const char *const replica[] = { "--replicaof", "127.0.0.1", "1", NULL };
 	struct redis_stats st;
 	int i;
 
 	make_dir();
-	redis_pid = fork();
-	if (!redis_pid) {
-		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
-		       "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", "/dev/null",
-		       "--replicaof", "127.0.0.1", "1", NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200 && access(sock, F_OK); i++)
-		usleep(20000);
-	ck_assert_msg(!access(sock, F_OK), "redis-server did not start");
+	spawn_redis_with(replica);
 	setup_set(200, false);
 	for (i = 0; i < 2500; i++) {
 		uv_run(&loop, UV_RUN_NOWAIT);

@@ -272,6 +272,10 @@ static void status_print(const struct info_line *l, size_t n)
 		table_cell(&t, "auto bans");
 		table_cell(&t, "%s so far", v);
 	}
+	if ((v = info_get(l, n, "xdp", "host_peers"))) {
+		table_cell(&t, "host peers");
+		table_cell(&t, "%s", *v ? v : "none (no resolver or default gateway found)");
+	}
 
 	if ((v = info_get(l, n, "policies", "policies"))) {
 		cell[0] = '\0';

@@ -53,6 +53,8 @@ out=$(fg_ctl verified "$GW")
 grep -qE '^yes \(host, for [0-9.]+s more\)$' <<<"$out" || fg_fail "gateway: $out"
 redis-cli -s "$FG_SOCK" INFO xdp | grep -q "^host_peers:.*gateway $GW" ||
 	fg_fail "INFO xdp: $(redis-cli -s "$FG_SOCK" INFO xdp | grep host_peers)"
+"$FLOODCTL" -s "$FG_SOCK" status | grep -q "^host peers .*gateway $GW" ||
+	fg_fail "floodctl status: $("$FLOODCTL" -s "$FG_SOCK" status)"
 fg_ok "the default gateway is kept verified: $out"
 fg_in "$FG_A" "$FGNET" syn --dst "$FG_V_IP4_A" --dport $PORT --src "$GW" --count 1500 --pps 500 \
 	--seconds 10 >"$FG_TMP/flood.out" || fg_fail "flood generator failed"

@@ -55,8 +55,10 @@ fg_ok "the flood lasted the whole client run"
 fg_assert_ge "$(fg_kv ok "$out")" $((CONNECTS * 99 / 100)) "pre-flood client completes >= 99% of connects"
 fg_assert_ge "$(fg_rule_stat 2 drop_global)" 10000 "spoofed SYNs dropped by the global budget"
 # The global burst plus its rate over the flood is all that may have created
-# state; without under-attack mode every spoofed address would have.
+# state (400 + 200/s x 10 s; an address the budget admits under attack gets
+# it, so that a real one is held to its own limit); without under-attack mode
+# every spoofed address would have (240,000).
 tracked=$(fg_ctl count | awk '$1 == "src_state" { print $2 }')
 fg_log "per-address states: $tracked"
-fg_assert_le "$tracked" 1000 "spoofed sources got no per-address state under attack"
+fg_assert_le "$tracked" 2600 "only sources the global budget admitted got per-address state"
 fg_pass "random-source flood: clients keep connecting, maps not churned"

@@ -131,7 +131,8 @@ $(BUILD)/tests/unit/check_cli.o: $(wildcard cli/*.h)
 $(BUILD)/tests/unit/check_policy.o: tests/unit/policy_sync.h
 $(BUILD)/tests/unit/check_redisstore.o $(BUILD)/tests/unit/check_fleet.o: tests/unit/redisd.h
 $(BUILD)/tests/unit/check_banguard.o $(BUILD)/tests/unit/check_vouch.o \
-	$(BUILD)/tests/unit/check_banmaps.o $(BUILD)/tests/unit/check_hostpeers.o: tests/unit/banmaps.h
+	$(BUILD)/tests/unit/check_banmaps.o \
+	$(BUILD)/tests/unit/check_hostpeers.o: tests/unit/banmaps.h
 
 $(BPFTEST): $(patsubst %.c,$(BUILD)/%.o,$(BPFT_SRCS)) $(LIB_OBJS)
 	$(call msg,LD,$@)

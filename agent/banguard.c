@@ -331,14 +331,15 @@ static bool evict_soonest_auto(struct xdpmaps *m, uint64_t now_ns)
 {
 	struct soonest s = { .expires_ns = 0 };
 	char buf[FG_CIDR_STRLEN];
+	uint64_t left;
 
 	xdpmaps_bans_each(m, soonest_auto, &s);
 	if (!s.expires_ns || xdpmaps_unban(m, &s.c))
 		return false;
+	left = s.expires_ns > now_ns ? s.expires_ns - now_ns : 0;
 	log_warn("ban map full: the program's ban that ended first made room for an operator's",
 		 LOG_STR("source", cidr_format(&s.c, buf, sizeof(buf))),
-		 LOG_UINT("ends_in_s", s.expires_ns > now_ns ? (s.expires_ns - now_ns) / 1000000000ULL
-							      : 0));
+		 LOG_UINT("ends_in_s", left / 1000000000ULL));
 	return true;
 }
 
@@ -351,7 +352,8 @@ int banguard_ban(struct banguard *g, struct xdpmaps *m, const struct fg_cidr *c,
 	 * With none left, an operator's ban takes the place of the program's. */
 	if (err == -ENOSPC && cidr_is_address(c)) {
 		prune(g, now_ns);
-		if (evict_oldest(g, m) || (origin == FG_BAN_MANUAL && evict_soonest_auto(m, now_ns)))
+		if (evict_oldest(g, m) ||
+		    (origin == FG_BAN_MANUAL && evict_soonest_auto(m, now_ns)))
 			err = xdpmaps_ban(m, c, seconds, origin);
 	}
 	if (!err)

@@ -128,9 +128,11 @@ const char *hostpeers_format(const struct hostpeers *h, char *buf, size_t len)
 	int i;
 
 	buf[0] = '\0';
-	for (i = 0; i < h->n && at < len; i++)
+	for (i = 0; i < h->n && at < len; i++) {
+		cidr_format(&h->peers[i].addr, a, sizeof(a));
 		at += (size_t)snprintf(buf + at, len - at, "%s%s %s", i ? ", " : "",
-				       h->peers[i].what, cidr_format(&h->peers[i].addr, a, sizeof(a)));
+				       h->peers[i].what, a);
+	}
 	return buf;
 }
 

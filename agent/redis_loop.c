@@ -113,7 +113,8 @@ static bool out_of_bounds(struct io *io, const char *buf, size_t len, char *why,
 		io->elements = 0;
 	}
 	if (io->too_long) {
-		snprintf(why, wlen, "a reply of more than %u array elements", REDIS_LOOP_MAX_ELEMENTS);
+		snprintf(why, wlen, "a reply of more than %u array elements",
+			 REDIS_LOOP_MAX_ELEMENTS);
 		return true;
 	}
 	if (r->err) {

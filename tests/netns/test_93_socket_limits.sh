@@ -94,7 +94,8 @@ fg_stop "${LPID[b]}"
 # CLIENT LIST: every connection for root, a peer's own uid's for others (the
 # other uids' names, pids and uids are not theirs to see, stop 35's trial).
 all=$(redis-cli -s "$SOCK" CLIENT LIST)
-fg_assert_ge "$(grep -c ' uid=65534 ' <<<"$all")" 30 "root's CLIENT LIST shows uid 65534's connections"
+fg_assert_ge "$(grep -c ' uid=65534 ' <<<"$all")" 30 \
+	"root's CLIENT LIST shows uid 65534's connections"
 mine=$(setpriv --reuid=65533 --regid=65533 --clear-groups redis-cli -s "$SOCK" CLIENT LIST)
 fg_assert_eq "$(grep -c . <<<"$mine")" 1 "uid 65533's CLIENT LIST: its own connection only"
 grep -q ' uid=65533 ' <<<"$mine" || fg_fail "uid 65533's CLIENT LIST: $mine"

@@ -96,6 +96,25 @@ static bool waiting(const redisAsyncContext *ac, size_t n)
 	return !n;
 }
 
+/* Does the item the parser waits on announce a bulk longer than the bound?
+ * Its bytes may never come ("$999999999\r\n" alone): judged by its header. */
+static bool bulk_too_long(const redisReader *r)
+{
+	const char *p = r->buf + r->pos, *end = r->buf + r->len;
+	unsigned long long n = 0;
+
+	/* The parser has taken the item's type byte ("$") and waits on its
+	 * length line or its bytes. */
+	if (r->ridx < 0 || r->rstack[r->ridx].type != REDIS_REPLY_STRING)
+		return false;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (unsigned)(*p - '0');
+		if (n > REDIS_LOOP_MAX_ITEM)
+			return true;
+	}
+	return false;
+}
+
 /* Parse buf[0..len) with io->check; why it breaks the bounds into why, or
  * false. */
 static bool out_of_bounds(struct io *io, const char *buf, size_t len, char *why, size_t wlen)
@@ -121,7 +140,7 @@ static bool out_of_bounds(struct io *io, const char *buf, size_t len, char *why,
 		snprintf(why, wlen, "%s", r->errstr);
 		return true;
 	}
-	if (r->len - r->pos > REDIS_LOOP_MAX_ITEM) {
+	if (r->len - r->pos > REDIS_LOOP_MAX_ITEM || bulk_too_long(r)) {
 		snprintf(why, wlen, "a reply item of more than %u bytes", REDIS_LOOP_MAX_ITEM);
 		return true;
 	}

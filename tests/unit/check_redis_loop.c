@@ -195,6 +195,21 @@ START_TEST(test_huge_bulk)
 }
 END_TEST
 
+/* A bulk header alone that announces more than the bound: its bytes may
+ * never come, so it is judged by the header (stop 35's re-trial: the
+ * connection hung until the requests behind it timed out, the subscriber's
+ * for good). Inside an array too. */
+START_TEST(test_huge_bulk_header)
+{
+	static const char r[] = "*2\r\n:1\r\n$999999999\r\n";
+
+	start_server(r, strlen(r));
+	end(exchange("PING", 1));
+	ck_assert_int_eq(disconnected, 2);
+	ck_assert_msg(strstr(why, "a reply item of more than 4194304 bytes"), "%s", why);
+}
+END_TEST
+
 /* A type byte RESP2 does not have: hiredis's own protocol error. */
 START_TEST(test_unknown_type)
 {
@@ -256,6 +271,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_huge_array_header);
 	tcase_add_test(tc, test_nested_arrays_add_up);
 	tcase_add_test(tc, test_huge_bulk);
+	tcase_add_test(tc, test_huge_bulk_header);
 	tcase_add_test(tc, test_unknown_type);
 	tcase_add_test(tc, test_large_reply_passes);
 	tcase_add_test(tc, test_subscribed_messages_pass);

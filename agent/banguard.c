@@ -119,13 +119,15 @@ bool banguard_address_special(const struct fg_cidr *in)
 	if (c.family == FG_AF_INET) {
 		uint32_t a = ntohl(c.addr[0]);
 
-		return (a >> 24) == 0 ||   /* 0.0.0.0/8: unspecified, "this network" */
-		       (a >> 24) == 127 || /* loopback */
-		       (a >> 28) >= 0xe;   /* 224/4 multicast, 240/4 reserved + broadcast */
+		return (a >> 24) == 0 ||      /* 0.0.0.0/8: unspecified, "this network" */
+		       (a >> 24) == 127 ||    /* loopback */
+		       (a >> 16) == 0xa9fe || /* 169.254/16 link-local */
+		       (a >> 28) >= 0xe;      /* 224/4 multicast, 240/4 reserved + broadcast */
 	}
 	if (!c.addr[0] && !c.addr[1] && !c.addr[2] && (!c.addr[3] || c.addr[3] == htonl(1)))
-		return true;			 /* :: and ::1 */
-	return (ntohl(c.addr[0]) >> 24) == 0xff; /* ff00::/8 multicast */
+		return true; /* :: and ::1 */
+	return (ntohl(c.addr[0]) >> 24) == 0xff ||   /* ff00::/8 multicast */
+	       (ntohl(c.addr[0]) >> 22) == 0x3fa;    /* fe80::/10 link-local */
 }
 
 int banguard_set_local(struct banguard *g, const struct fg_cidr *addrs, int n)

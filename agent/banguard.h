@@ -7,10 +7,11 @@
  * An app ban is refused when the socket peer that caused it may not cause
  * NIC bans (root, socket.admin_uids/gids and app_bans.peer_uids/gids may),
  * when the address is one no one should ban (the host's own, unspecified,
- * loopback, broadcast, multicast, reserved, or allow-listed), or when app
- * bans are at their share of the map (app_bans.max in all, app_bans.per_peer
- * per peer uid). The rest of the map is for operators and the XDP program:
- * an operator ban that finds the map full evicts the oldest app ban.
+ * loopback, link-local, broadcast, multicast, reserved, or allow-listed), or
+ * when app bans are at their share of the map (app_bans.max in all,
+ * app_bans.per_peer per peer uid). The rest of the map is for operators and
+ * the XDP program: an operator ban that finds the map full evicts the
+ * oldest app ban.
  */
 #ifndef FG_BANGUARD_H
 #define FG_BANGUARD_H
@@ -64,7 +65,8 @@ bool banguard_peer_named(const struct fg_conf_socket *admins, const uint32_t *ui
 bool banguard_peer_may_ban(const struct banguard *g, const struct banguard_peer *p);
 
 /* Addresses no one should ban whoever asks: unspecified, loopback,
- * multicast, broadcast and reserved (IPv4-mapped IPv6 read as IPv4). */
+ * link-local, multicast, broadcast and reserved (IPv4-mapped IPv6 read as
+ * IPv4). */
 bool banguard_address_special(const struct fg_cidr *c);
 
 /* The host's own addresses (and subnet broadcasts): read with getifaddrs()

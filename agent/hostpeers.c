@@ -167,7 +167,19 @@ int hostpeers_tick(struct hostpeers *h, struct xdpmaps *m, uint64_t now_ns)
 	}
 	for (i = 0; i < h->n; i++) {
 		struct fg_verified v;
+		struct fg_ban b;
 
+		/* A ban the program made before the peer was seen (a flood
+		 * forged from a gateway just configured) goes: it would have
+		 * made none. An operator's or the fleet's stays. */
+		if (!xdpmaps_ban_get(m, &h->peers[i].addr, &b) && b.origin == FG_BAN_AUTO &&
+		    !xdpmaps_unban(m, &h->peers[i].addr)) {
+			char a[FG_CIDR_STRLEN];
+
+			log_warn("the program's ban of a host peer lifted",
+				 LOG_STR("peer", h->peers[i].what),
+				 LOG_STR("source", cidr_format(&h->peers[i].addr, a, sizeof(a))));
+		}
 		/* Written again only when its end comes within two periods:
 		 * a longer vouch stays as it is. */
 		if (xdpmaps_verified(m, &h->peers[i].addr, &v) != -ENOENT &&

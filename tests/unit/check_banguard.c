@@ -42,6 +42,11 @@ static const struct {
 	{ "::ffff:0.0.0.0", true },
 	{ "::ffff:255.255.255.255", true },
 	{ "::ffff:127.0.0.1", true },
+	/* link-local: the program never bans them (stop 35), nor may anyone */
+	{ "169.254.169.254", true },
+	{ "fe80::1", true },
+	{ "febf::1", true },
+	{ "fec0::1", false },
 	{ "192.0.2.1", false },
 	{ "203.0.113.7", false },
 	{ "2001:db8::1", false },

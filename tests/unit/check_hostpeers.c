@@ -138,18 +138,29 @@ static int origin_of(const char *s, uint64_t *until)
 }
 
 /* Every peer verified (origin host) for three periods, read again each
- * period; a longer vouch is left as it is. */
+ * period; a longer vouch is left as it is, and so is an operator's ban; the
+ * program's ban of a peer is lifted. */
 START_TEST(test_tick_verifies)
 {
 	struct hostpeers h = { .paths = &paths };
 	uint64_t now = xdpmaps_now_ns(), until;
-	struct fg_cidr c;
+	struct fg_cidr c, gw, res;
+	struct fg_ban b;
 
 	if (!have_maps)
 		return;
 	ck_assert_int_eq(cidr_parse("2001:db8::53", &c), 0);
 	ck_assert_int_eq(xdpmaps_vouch(&maps, &c, now + 3600 * NS, FG_VERIFIED_VOUCH, NULL), 0);
+	/* The program banned the gateway before it was seen (stop 35's
+	 * re-trial: a flood forged from a gateway just configured); an
+	 * operator banned the resolver. */
+	ck_assert_int_eq(cidr_parse("192.0.2.1", &gw), 0);
+	ck_assert_int_eq(xdpmaps_ban(&maps, &gw, 300, FG_BAN_AUTO), 0);
+	ck_assert_int_eq(cidr_parse("198.51.100.53", &res), 0);
+	ck_assert_int_eq(xdpmaps_ban(&maps, &res, 300, FG_BAN_MANUAL), 0);
 	ck_assert_int_eq(hostpeers_tick(&h, &maps, now), 4);
+	ck_assert_int_eq(xdpmaps_ban_get(&maps, &gw, &b), -ENOENT);
+	ck_assert_int_eq(xdpmaps_ban_get(&maps, &res, &b), 0);
 	ck_assert_int_eq(origin_of("198.51.100.53", &until), FG_VERIFIED_HOST);
 	ck_assert_uint_eq(until, now + 3 * HOSTPEERS_PERIOD_NS);
 	ck_assert_int_eq(origin_of("192.0.2.1", &until), FG_VERIFIED_HOST);

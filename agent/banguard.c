@@ -160,7 +160,7 @@ static void read_local(struct banguard *g)
 
 	if (!next)
 		return;
-	n = hostaddr_read(next, HOSTADDR_MAX);
+	n = hostaddr_read(next, HOSTADDR_MAX, true);
 	if (n < 0) {
 		free(next);
 		return; /* keep the last list */
@@ -170,7 +170,9 @@ static void read_local(struct banguard *g)
 	g->nlocal = n;
 }
 
-int banguard_local(struct banguard *g, uint64_t now_ns, const struct fg_cidr **addrs)
+/* The addresses read at most a second ago (*addrs, valid until the next
+ * call); their count. */
+static int local_addrs(struct banguard *g, uint64_t now_ns, const struct fg_cidr **addrs)
 {
 	if (!g->local_fixed && (!g->local_read || now_ns - g->local_read_ns >= LOCAL_REFRESH_NS)) {
 		read_local(g);
@@ -184,7 +186,7 @@ int banguard_local(struct banguard *g, uint64_t now_ns, const struct fg_cidr **a
 bool banguard_address_local(struct banguard *g, const struct fg_cidr *c, uint64_t now_ns)
 {
 	const struct fg_cidr *local;
-	int n = banguard_local(g, now_ns, &local);
+	int n = local_addrs(g, now_ns, &local);
 
 	return hostaddr_held(c, local, n) != NULL;
 }

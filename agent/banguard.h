@@ -73,8 +73,6 @@ bool banguard_address_special(const struct fg_cidr *c);
  * at most once a second (now_ns), or set by tests (fixed until set again
  * with n < 0). */
 int banguard_set_local(struct banguard *g, const struct fg_cidr *addrs, int n);
-/* Those addresses (*addrs, valid until the next call); their count. */
-int banguard_local(struct banguard *g, uint64_t now_ns, const struct fg_cidr **addrs);
 bool banguard_address_local(struct banguard *g, const struct fg_cidr *c, uint64_t now_ns);
 
 /* No one's ban may cover c: special, the host's own (c is or contains one),

@@ -980,14 +980,18 @@ static bool cidr_arg(struct client *c, const struct resp_arg *arg, bool addr_onl
 /* An operator's ban or deny entry must not cut the host off its network
  * (hostaddr_cuts_off()): refused, saying what it holds. What must go
  * anyway goes in the config file's deny list. */
-static bool keeps_host(struct client *c, const struct commands_env *a, const struct fg_cidr *cidr,
-		       const char *verb)
+static bool keeps_host(struct client *c, const struct fg_cidr *cidr, const char *verb)
 {
-	const struct fg_cidr *local;
+	static struct fg_cidr local[HOSTADDR_MAX];
 	char why[256];
 	struct fg_cidr held;
-	int n = banguard_local(*a->banguard, xdpmaps_now_ns(), &local);
+	/* Read now, without subnet broadcasts: no host sends from those. */
+	int n = hostaddr_read(local, HOSTADDR_MAX, false);
 
+	if (n < 0) {
+		reply_error(c, "ERR cannot read this host's addresses: %s", strerror(-n));
+		return false;
+	}
 	if (!hostaddr_cuts_off(cidr, local, n, &held))
 		return true;
 	hostaddr_refusal(cidr, &held, verb, why, sizeof(why));
@@ -1174,7 +1178,7 @@ static void cmd_xdp_ban(struct client *c, int argc, const struct resp_arg *argv,
 	int err;
 
 	(void)argc;
-	if (!cidr_arg(c, &argv[1], false, &cidr) || !keeps_host(c, a, &cidr, "ban"))
+	if (!cidr_arg(c, &argv[1], false, &cidr) || !keeps_host(c, &cidr, "ban"))
 		return;
 	if (!arg_u64(&argv[2], &secs) || secs > XDP_BAN_MAX_S) {
 		reply_error(c, "ERR seconds must be an integer from 0 (no end) to %llu",
@@ -1356,7 +1360,7 @@ static void list_edit(struct client *c, int argc, const struct resp_arg *argv,
 		return;
 	}
 	del = argc == 3;
-	if (!allow && !del && !keeps_host(c, a, &cidr, "deny"))
+	if (!allow && !del && !keeps_host(c, &cidr, "deny"))
 		return;
 	err = a->list_edit(a->arg, allow, &cidr, del);
 	if (err == -ENOENT) {

@@ -265,7 +265,7 @@ static bool keeps_host(const struct fg_cidr *c, const char *verb)
 	static struct fg_cidr local[HOSTADDR_MAX];
 	struct fg_cidr held;
 	char why[256];
-	int n = hostaddr_read(local, HOSTADDR_MAX);
+	int n = hostaddr_read(local, HOSTADDR_MAX, false);
 
 	if (n < 0) {
 		fprintf(stderr, "floodctl: %s: cannot read this host's addresses: %s\n", verb,

@@ -46,7 +46,7 @@ static void add_directed_broadcast(struct fg_cidr *out, int *n, int max, const s
 	add_sockaddr(out, n, max, (const struct sockaddr *)&b);
 }
 
-int hostaddr_read(struct fg_cidr *out, int max)
+int hostaddr_read(struct fg_cidr *out, int max, bool broadcasts)
 {
 	struct ifaddrs *ifa, *i;
 	int n = 0;
@@ -55,6 +55,8 @@ int hostaddr_read(struct fg_cidr *out, int max)
 		return -errno;
 	for (i = ifa; i; i = i->ifa_next) {
 		add_sockaddr(out, &n, max, i->ifa_addr);
+		if (!broadcasts)
+			continue;
 		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
 		    (i->ifa_flags & IFF_BROADCAST))
 			add_sockaddr(out, &n, max, i->ifa_broadaddr);

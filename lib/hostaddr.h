@@ -14,10 +14,10 @@
 
 #define HOSTADDR_MAX 4096 /* addresses read at most; the rest are not seen */
 
-/* The addresses of this network namespace's interfaces, and each IPv4
- * subnet's broadcast, into out[0..max) as full-length prefixes. The count,
- * or -errno (getifaddrs() failed). */
-int hostaddr_read(struct fg_cidr *out, int max);
+/* The addresses of this network namespace's interfaces (and with
+ * broadcasts, each IPv4 subnet's broadcast) into out[0..max) as full-length
+ * prefixes. The count, or -errno (getifaddrs() failed). */
+int hostaddr_read(struct fg_cidr *out, int max, bool broadcasts);
 
 /* The first of addrs[0..n) that c is or holds (IPv4-mapped c read as
  * IPv4), or NULL. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostaddr.h"
 #include "hostpeers.h"
 #include "log.h"
 
@@ -110,7 +111,8 @@ static void read_route6(const char *path, struct hostpeer *out, int *n, int max)
 
 int hostpeers_read(const struct hostpeers_paths *p, struct hostpeer *out, int max)
 {
-	int i, n = 0;
+	static struct fg_cidr local[HOSTADDR_MAX];
+	int i, j, n = 0, nlocal;
 
 	for (i = 0; p->resolv[i]; i++)
 		read_resolv(p->resolv[i], out, &n, max);
@@ -118,7 +120,14 @@ int hostpeers_read(const struct hostpeers_paths *p, struct hostpeer *out, int ma
 		read_route4(p->route4, out, &n, max);
 	if (p->route6)
 		read_route6(p->route6, out, &n, max);
-	return n;
+	/* A resolver on one of the host's own addresses (its own DNS server)
+	 * is no peer: a packet from it on the wire is forged, and verified it
+	 * would skip the global budget under attack. */
+	nlocal = hostaddr_read(local, HOSTADDR_MAX, false);
+	for (i = j = 0; i < n; i++)
+		if (nlocal <= 0 || !hostaddr_held(&out[i].addr, local, nlocal))
+			out[j++] = out[i];
+	return j;
 }
 
 const char *hostpeers_format(const struct hostpeers *h, char *buf, size_t len)

@@ -35,8 +35,9 @@ struct hostpeer {
 };
 
 /* Read the resolvers, then the default gateways, into out[0..max): each
- * address once; unspecified and loopback ones (a local stub resolver) are
- * left out. Returns the count (0 when nothing can be read). */
+ * address once; unspecified and loopback ones (a local stub resolver) and
+ * the host's own addresses are left out. Returns the count (0 when nothing
+ * can be read). */
 int hostpeers_read(const struct hostpeers_paths *p, struct hostpeer *out, int max);
 
 struct hostpeers {

@@ -5,6 +5,7 @@
  * kept verified in a real verified map (stop 35's trial: a SYN flood forged
  * from the host's UDP resolver got it banned, and the host lost DNS).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <check.h>
 
 #include "banmaps.h"
+#include "hostaddr.h"
 #include "hostpeers.h"
 
 #define NS 1000000000ULL
@@ -80,6 +82,33 @@ START_TEST(test_read)
 	ck_assert_str_eq(hostpeers_format(&h, buf, sizeof(buf)),
 			 "resolver 198.51.100.53, resolver fe80::53, resolver 2001:db8::53, "
 			 "gateway 192.0.2.1, gateway fe80::1");
+}
+END_TEST
+
+/* A resolver on one of the host's own addresses is no peer. */
+START_TEST(test_own_address_left_out)
+{
+	struct fg_cidr local[16];
+	struct hostpeer out[8];
+	char line[96], a[FG_CIDR_STRLEN];
+	int i, n = hostaddr_read(local, 16, false);
+
+	for (i = 0; i < n && local[i].family != FG_AF_INET; i++)
+		;
+	ck_assert_msg(i < n, "no IPv4 address in this namespace (lo has 127.0.0.1)");
+	/* 127.0.0.1 would be left out as loopback anyway: any other will do */
+	for (; i < n && (local[i].family != FG_AF_INET || local[i].addr[0] == htonl(0x7f000001));
+	     i++)
+		;
+	if (i == n)
+		return; /* only lo here: nothing to show */
+	snprintf(line, sizeof(line), "nameserver %s\nnameserver 198.51.100.53\n",
+		 cidr_format(&local[i], a, sizeof(a)));
+	put(resolv, line);
+	put(resolved, "");
+	n = hostpeers_read(&(struct hostpeers_paths){ .resolv = { resolv, NULL } }, out, 8);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(cidr_format(&out[0].addr, a, sizeof(a)), "198.51.100.53");
 }
 END_TEST
 
@@ -190,6 +219,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, files_setup, files_teardown);
 	tcase_add_test(tc, test_read);
 	tcase_add_test(tc, test_missing_files);
+	tcase_add_test(tc, test_own_address_left_out);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tm, maps_setup, maps_teardown);
 	tcase_add_test(tm, test_tick_verifies);

@@ -160,7 +160,8 @@ refused "refusing to ban 198.51.100.0/24: it holds 198.51.100.1" vctl ban 198.51
 fg_assert_eq "$(ctl list bans | grep -Ec '/0|198\.51\.100|2001:db8' || true)" 0 "nothing was banned"
 # The upper half of V's /24 holds its broadcast address, not V: no host sends
 # from a broadcast address (stop 35's re-trial found it refused).
-fg_assert_eq "$(rc ctl ban 198.51.100.128/25 --for 1m)" 0 "a prefix holding only V's subnet broadcast"
+fg_assert_eq "$(rc ctl ban 198.51.100.128/25 --for 1m)" 0 \
+	"a prefix holding only V's subnet broadcast"
 fg_assert_eq "$(rc ctl unban 198.51.100.128/25)" 0 "unban it"
 fg_assert_eq "$(ctl list deny | grep -c 198.51.100 || true)" 0 "nothing was denied"
 fg_ok "bans and deny entries holding the host's own addresses, and /0, are refused"

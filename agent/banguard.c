@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,18 +115,7 @@ bool banguard_address_special(const struct fg_cidr *in)
 	struct fg_cidr c = *in;
 
 	cidr_unmap(&c);
-	if (c.family == FG_AF_INET) {
-		uint32_t a = ntohl(c.addr[0]);
-
-		return (a >> 24) == 0 ||      /* 0.0.0.0/8: unspecified, "this network" */
-		       (a >> 24) == 127 ||    /* loopback */
-		       (a >> 16) == 0xa9fe || /* 169.254/16 link-local */
-		       (a >> 28) >= 0xe;      /* 224/4 multicast, 240/4 reserved + broadcast */
-	}
-	if (!c.addr[0] && !c.addr[1] && !c.addr[2] && (!c.addr[3] || c.addr[3] == htonl(1)))
-		return true; /* :: and ::1 */
-	return (ntohl(c.addr[0]) >> 24) == 0xff ||   /* ff00::/8 multicast */
-	       (ntohl(c.addr[0]) >> 22) == 0x3fa;    /* fe80::/10 link-local */
+	return fg_addr_never_banned(c.family, c.addr);
 }
 
 int banguard_set_local(struct banguard *g, const struct fg_cidr *addrs, int n)

@@ -64,9 +64,9 @@ bool banguard_peer_named(const struct fg_conf_socket *admins, const uint32_t *ui
 /* May this peer cause NIC bans? (root, admins, app_bans.peer_uids/gids) */
 bool banguard_peer_may_ban(const struct banguard *g, const struct banguard_peer *p);
 
-/* Addresses no one should ban whoever asks: unspecified, loopback,
- * link-local, multicast, broadcast and reserved (IPv4-mapped IPv6 read as
- * IPv4). */
+/* Addresses no one should ban whoever asks: those the program never bans
+ * (fg_addr_never_banned(): unspecified, loopback, link-local, multicast,
+ * broadcast, reserved), IPv4-mapped IPv6 read as IPv4. */
 bool banguard_address_special(const struct fg_cidr *c);
 
 /* The host's own addresses (and subnet broadcasts): read with getifaddrs()

@@ -588,34 +588,15 @@ static __always_inline void emit_event(struct ctx *c, const struct fg_src_key *k
 static __always_inline bool is_verified(struct ctx *c);
 
 /*
- * Sources the program never bans, whatever they send (their new flows are
- * still held to the limits): none a host has on the wire (unspecified,
- * loopback, multicast, reserved), and link-local ones, where a host's
- * routers and its cloud's metadata service (169.254.169.254) live. A SYN
- * flood forged from one of those must not cut the host off them.
- */
-static __always_inline bool never_banned(const struct pkt *p)
-{
-	__u32 a = bpf_ntohl(p->saddr[0]);
-
-	if (p->family == FG_AF_INET)
-		return (a >> 24) == 0 || (a >> 24) == 127 || (a >> 16) == 0xa9fe ||
-		       (a >> 28) >= 0xe;
-	/* fe80::/10, ff00::/8, :: and ::1 */
-	return (a >> 22) == 0x3fa || (a >> 24) == 0xff ||
-	       (!(p->saddr[0] | p->saddr[1] | p->saddr[2]) && bpf_ntohl(p->saddr[3]) <= 1);
-}
-
-/*
  * A source (or prefix) went over its limit. At most once per event interval
  * this counts a violation, may ban it, and reports it: a flood is one
  * violation per second, not one per packet, so neither the ring buffer nor
  * the violation count runs away with the packet rate.
  *
  * Bans are for addresses only, never for a verified one nor one of
- * never_banned(): SYNs can be spoofed, and a flood forged "from" a client
- * the host talks to (or from its neighbours' /24) must not get that client
- * banned. Its new flows are
+ * fg_addr_never_banned(): SYNs can be spoofed, and a flood forged "from" a
+ * client the host talks to (or from its neighbours' /24, its router, its
+ * metadata service) must not get that address banned. Its new flows are
  * still held to its limit. In dry-run the ban is reported, not made.
  */
 static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
@@ -644,7 +625,8 @@ static __always_inline void violation(struct ctx *c, struct fg_src_state *st,
 	}
 	v = __sync_add_and_fetch(&st->violations, 1);
 	if ((c->rule->flags & FG_RULE_F_BAN) && level == FG_LEVEL_SOURCE &&
-	    v >= c->rule->ban_after && !never_banned(&c->p) && !is_verified(c)) {
+	    v >= c->rule->ban_after && !fg_addr_never_banned(c->p.family, c->p.saddr) &&
+	    !is_verified(c)) {
 		banned = FG_EV_BAN_DONE;
 		if (!(c->cfg->flags & FG_CFG_F_DRY_RUN) && !ban_source(c))
 			banned = FG_EV_BAN_FAILED;
@@ -848,7 +830,6 @@ static __always_inline bool global_take(struct ctx *c, struct fg_global_state *g
 	return false;
 }
 
-/* Decide on a new TCP/UDP flow. Returns the reason. */
 /* An unknown source's state, made when the global budget admits it under
  * attack: its bucket as level_take() would leave it with this flow taken
  * at tat (a fresh bucket always admits one); another CPU's insert wins. A
@@ -866,6 +847,7 @@ __noinline int fg_admitted_state(const struct fg_src_key *k, __u64 tat)
 	return seen_insert(&src_state, &key, &st, BPF_NOEXIST, fg_seen_bit(&key));
 }
 
+/* Decide on a new TCP/UDP flow. Returns the reason. */
 static __always_inline __u32 new_flow(struct ctx *c)
 {
 	struct fg_src_state *src = NULL, *pfx = NULL;

@@ -341,6 +341,27 @@ static inline __u32 fg_ntohl(__u32 x)
 #endif
 }
 
+/*
+ * An address no host has on the wire (unspecified, loopback, multicast,
+ * reserved, broadcast) or a link-local one (on-link routers, a cloud's
+ * metadata service at 169.254.169.254): the program never bans such a
+ * source, and the agent lets no one ban or vouch for it. addr as in struct
+ * fg_src_key (network byte order, IPv4 in addr[0]).
+ */
+static inline int fg_addr_never_banned(__u8 family, const __u32 addr[4])
+{
+	__u32 a = fg_ntohl(addr[0]);
+
+	if (family == FG_AF_INET)
+		return (a >> 24) == 0 ||      /* 0.0.0.0/8: unspecified, "this network" */
+		       (a >> 24) == 127 ||    /* loopback */
+		       (a >> 16) == 0xa9fe || /* 169.254/16 link-local */
+		       (a >> 28) >= 0xe;      /* 224/4 multicast, 240/4 reserved + broadcast */
+	return (a >> 22) == 0x3fa ||	      /* fe80::/10 link-local */
+	       (a >> 24) == 0xff ||	      /* ff00::/8 multicast */
+	       (!(addr[0] | addr[1] | addr[2]) && fg_ntohl(addr[3]) <= 1); /* :: and ::1 */
+}
+
 /* The cover bit of an IPv4 address (network byte order). */
 static inline __u32 fg_cover_bit4(__u32 addr)
 {

@@ -176,13 +176,14 @@ void redis_loop_read(redisAsyncContext *ac)
 		redisAsyncHandleRead(ac); /* reads the end (or error) again, and drops */
 		return;
 	}
+	/* hiredis drops a connection whose reader holds an error (ours, or
+	 * the out-of-memory one a feed may leave), and tells the disconnect
+	 * callback why. */
 	if (out_of_bounds(io, buf, (size_t)n, why, sizeof(why))) {
-		/* hiredis drops a connection whose reader holds an error, and
-		 * tells the disconnect callback why. */
 		ac->c.reader->err = REDIS_ERR_PROTOCOL;
 		snprintf(ac->c.reader->errstr, sizeof(ac->c.reader->errstr), "%s", why);
-	} else if (redisReaderFeed(ac->c.reader, buf, (size_t)n) != REDIS_OK) {
-		return; /* the reader holds the out-of-memory error: dropped below */
+	} else {
+		redisReaderFeed(ac->c.reader, buf, (size_t)n);
 	}
 	redisProcessCallbacks(ac);
 }

@@ -982,19 +982,10 @@ static bool cidr_arg(struct client *c, const struct resp_arg *arg, bool addr_onl
  * anyway goes in the config file's deny list. */
 static bool keeps_host(struct client *c, const struct fg_cidr *cidr, const char *verb)
 {
-	static struct fg_cidr local[HOSTADDR_MAX];
 	char why[256];
-	struct fg_cidr held;
-	/* Read now, without subnet broadcasts: no host sends from those. */
-	int n = hostaddr_read(local, HOSTADDR_MAX, false);
 
-	if (n < 0) {
-		reply_error(c, "ERR cannot read this host's addresses: %s", strerror(-n));
-		return false;
-	}
-	if (!hostaddr_cuts_off(cidr, local, n, &held))
+	if (!hostaddr_refuses(cidr, verb, why, sizeof(why)))
 		return true;
-	hostaddr_refusal(cidr, &held, verb, why, sizeof(why));
 	reply_error(c, "ERR %s", why);
 	return false;
 }

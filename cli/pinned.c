@@ -258,23 +258,14 @@ int pinned_list(struct xdpmaps *m, const char *what, bool json)
 	return EXIT_OK;
 }
 
-/* As the agent refuses them (hostaddr_cuts_off()), with this namespace's
+/* As the agent refuses them (hostaddr_refuses()), with this namespace's
  * addresses: floodctl -p runs beside the agent. */
 static bool keeps_host(const struct fg_cidr *c, const char *verb)
 {
-	static struct fg_cidr local[HOSTADDR_MAX];
-	struct fg_cidr held;
 	char why[256];
-	int n = hostaddr_read(local, HOSTADDR_MAX, false);
 
-	if (n < 0) {
-		fprintf(stderr, "floodctl: %s: cannot read this host's addresses: %s\n", verb,
-			strerror(-n));
-		return false;
-	}
-	if (!hostaddr_cuts_off(c, local, n, &held))
+	if (!hostaddr_refuses(c, verb, why, sizeof(why)))
 		return true;
-	hostaddr_refusal(c, &held, verb, why, sizeof(why));
 	fprintf(stderr, "floodctl: %s\n", why);
 	return false;
 }

@@ -112,3 +112,20 @@ void hostaddr_refusal(const struct fg_cidr *c, const struct fg_cidr *held, const
 			 "neighbours (gateway, resolvers, management hosts); %s a narrower prefix",
 			 verb, want, cidr_format(held, own, sizeof(own)), verb);
 }
+
+bool hostaddr_refuses(const struct fg_cidr *c, const char *verb, char *buf, size_t len)
+{
+	static struct fg_cidr local[HOSTADDR_MAX];
+	struct fg_cidr held;
+	int n = hostaddr_read(local, HOSTADDR_MAX, false);
+
+	if (n < 0) {
+		snprintf(buf, len, "cannot %s: this host's addresses cannot be read: %s", verb,
+			 strerror(-n));
+		return true;
+	}
+	if (!hostaddr_cuts_off(c, local, n, &held))
+		return false;
+	hostaddr_refusal(c, &held, verb, buf, len);
+	return true;
+}

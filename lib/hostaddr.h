@@ -37,4 +37,10 @@ bool hostaddr_cuts_off(const struct fg_cidr *c, const struct fg_cidr *addrs, int
 void hostaddr_refusal(const struct fg_cidr *c, const struct fg_cidr *held, const char *verb,
 		      char *buf, size_t len);
 
+/* The whole check, as an operator's ban or deny command makes it: this
+ * namespace's addresses read now (broadcasts left out: no host sends from
+ * them), then hostaddr_cuts_off(). True when c is refused, with why in
+ * buf (also when the addresses cannot be read). Not thread-safe. */
+bool hostaddr_refuses(const struct fg_cidr *c, const char *verb, char *buf, size_t len);
+
 #endif /* FG_HOSTADDR_H */
